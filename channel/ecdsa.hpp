@@ -1,0 +1,50 @@
+// secp256k1 ECDSA as Ethereum uses it, through libsecp256k1.
+//   Signature: 65 bytes r‖s‖v with v ∈ {27, 28}; s must be in the lower half of the curve order
+//   (as OpenZeppelin's ECDSA library requires), r and s non-zero and below the order.
+//   PrivateKey: never printed, never logged, wiped on destruction.
+// Thread-safety: all functions may be called concurrently; they share one immutable
+// libsecp256k1 context created on first use.
+#pragma once
+
+#include <string_view>
+
+#include "channel/address.hpp"
+#include "channel/bytes.hpp"
+#include "channel/result.hpp"
+
+namespace paychan {
+
+using Signature = FixedBytes<65>;
+
+// 65-byte hex signature → Signature. Errors: malformed_signature (length, hex).
+// Range/low-s/v checks happen in recover_signer, where the contract does them.
+[[nodiscard]] Result<Signature> parse_signature(std::string_view hex);
+
+// The address that signed `digest`. Errors: malformed_signature when v ∉ {27,28}, r or s is zero
+// or not below the curve order, s is in the upper half, or no public key recovers.
+[[nodiscard]] Result<Address> recover_signer(const Bytes32& digest, const Signature& sig) noexcept;
+
+// True iff `sig` is a valid (low-s, v ∈ {27,28}) signature of `digest` by `expected`.
+[[nodiscard]] bool signed_by(const Bytes32& digest, const Signature& sig, const Address& expected) noexcept;
+
+class PrivateKey {
+ public:
+  // Errors: malformed_hex for bad text; invalid_payload for zero or ≥ curve order.
+  [[nodiscard]] static Result<PrivateKey> from_bytes(const Bytes32& secret);
+  [[nodiscard]] static Result<PrivateKey> from_hex(std::string_view hex);
+
+  PrivateKey(const PrivateKey&) = default;
+  PrivateKey& operator=(const PrivateKey&) = default;
+  ~PrivateKey();
+
+  [[nodiscard]] const Address& address() const noexcept { return address_; }
+  // Deterministic (RFC 6979) low-s recoverable signature with v ∈ {27, 28}.
+  [[nodiscard]] Signature sign(const Bytes32& digest) const noexcept;
+
+ private:
+  PrivateKey() = default;
+  Bytes32 secret_{};
+  Address address_{};
+};
+
+}  // namespace paychan

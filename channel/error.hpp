@@ -1,0 +1,91 @@
+// The one error type of paychan's pure layers (channel/, protocol/): a code from the x402 vocabulary
+// (spelled on the wire exactly as the spec spells it) plus a human detail for logs and CLIs.
+// Codes that the spec does not name (codec failures) use paychan's own `malformed_*` names.
+// Thread-safety: plain values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace paychan {
+
+enum class ErrorCode {
+  // Codec and envelope errors (paychan's own words, reported as HTTP 400 by the gate).
+  malformed_hex,
+  malformed_decimal,
+  amount_overflow,
+  malformed_address,
+  malformed_signature,
+  malformed_base64,
+  malformed_json,
+  input_too_large,
+  // x402 v2 generic codes (specs/x402-specification-v2.md).
+  invalid_payload,
+  invalid_payment_requirements,
+  invalid_x402_version,
+  invalid_scheme,
+  invalid_network,
+  unsupported_scheme,
+  // batch-settlement on EVM (specs/schemes/batch-settlement/scheme_batch_settlement_evm.md), verbatim.
+  invalid_batch_settlement_evm_authorizer_address_mismatch,
+  invalid_batch_settlement_evm_channel_busy,
+  invalid_batch_settlement_evm_channel_id_mismatch,
+  invalid_batch_settlement_evm_channel_not_found,
+  invalid_batch_settlement_evm_channel_state_read_failed,
+  invalid_batch_settlement_evm_charge_exceeds_signed_cumulative,
+  invalid_batch_settlement_evm_claim_payload,
+  invalid_batch_settlement_evm_claim_simulation_failed,
+  invalid_batch_settlement_evm_claim_transaction_failed,
+  invalid_batch_settlement_evm_cumulative_amount_mismatch,
+  invalid_batch_settlement_evm_cumulative_below_claimed,
+  invalid_batch_settlement_evm_cumulative_exceeds_balance,
+  invalid_batch_settlement_evm_deposit_payload,
+  invalid_batch_settlement_evm_deposit_simulation_failed,
+  invalid_batch_settlement_evm_deposit_transaction_failed,
+  invalid_batch_settlement_evm_erc3009_authorization_required,
+  invalid_batch_settlement_evm_insufficient_balance,
+  invalid_batch_settlement_evm_missing_channel,
+  invalid_batch_settlement_evm_missing_eip712_domain,
+  invalid_batch_settlement_evm_network_mismatch,
+  invalid_batch_settlement_evm_payload_authorization_valid_after,
+  invalid_batch_settlement_evm_payload_authorization_valid_before,
+  invalid_batch_settlement_evm_payload_type,
+  invalid_batch_settlement_evm_permit2_authorization_required,
+  invalid_batch_settlement_evm_receive_authorization_signature,
+  invalid_batch_settlement_evm_receiver_authorizer_mismatch,
+  invalid_batch_settlement_evm_receiver_mismatch,
+  invalid_batch_settlement_evm_refund_amount_invalid,
+  invalid_batch_settlement_evm_refund_no_balance,
+  invalid_batch_settlement_evm_refund_payload,
+  invalid_batch_settlement_evm_refund_simulation_failed,
+  invalid_batch_settlement_evm_refund_transaction_failed,
+  invalid_batch_settlement_evm_rpc_read_failed,
+  invalid_batch_settlement_evm_scheme,
+  invalid_batch_settlement_evm_settle_payload,
+  invalid_batch_settlement_evm_nothing_to_settle,
+  invalid_batch_settlement_evm_settle_simulation_failed,
+  invalid_batch_settlement_evm_settle_transaction_failed,
+  invalid_batch_settlement_evm_token_mismatch,
+  invalid_batch_settlement_evm_transaction_reverted,
+  invalid_batch_settlement_evm_unknown_settle_action,
+  invalid_batch_settlement_evm_voucher_payload,
+  invalid_batch_settlement_evm_voucher_signature,
+  invalid_batch_settlement_evm_wait_for_receipt_failed,
+  invalid_batch_settlement_evm_withdraw_delay_mismatch,
+  invalid_batch_settlement_evm_withdraw_delay_out_of_range,
+};
+
+// The wire spelling of a code, e.g. "invalid_batch_settlement_evm_channel_busy".
+[[nodiscard]] std::string_view to_string(ErrorCode code) noexcept;
+// The inverse of to_string; false when `text` is not a known code.
+[[nodiscard]] bool error_code_from_string(std::string_view text, ErrorCode& out) noexcept;
+
+struct Error {
+  ErrorCode code;
+  std::string detail;  // for humans; never contains keys
+
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const Error& a, const Error& b) { return a.code == b.code; }
+};
+
+}  // namespace paychan
