@@ -36,6 +36,14 @@ struct Voucher {
   friend bool operator==(const Voucher&, const Voucher&) = default;
 };
 
+// A voucher with the payer authorizer's 65-byte signature, as carried in payloads.
+struct SignedVoucher {
+  Voucher voucher;
+  FixedBytes<65> signature{};  // r‖s‖v (channel/ecdsa.hpp: Signature)
+
+  friend bool operator==(const SignedVoucher&, const SignedVoucher&) = default;
+};
+
 // ClaimEntry(bytes32 channelId,uint128 maxClaimableAmount,uint128 totalClaimed)
 struct ClaimEntry {
   Bytes32 channelId{};
