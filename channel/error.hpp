@@ -19,6 +19,14 @@ enum class ErrorCode {
   malformed_base64,
   malformed_json,
   input_too_large,
+  // The client's checks of a server's answer (spec: "Client Verification Rules"); never on the wire.
+  response_overcharged,          // extra.chargedAmount > the offered per-request amount
+  response_cumulative_mismatch,  // channelState.chargedCumulativeAmount != previous + chargedAmount
+  response_channel_mismatch,     // channelState.channelId is not the channel paid into
+  response_balance_mismatch,     // channelState.balance is not what the client expects
+  corrective_state_unsigned,     // a corrective 402's voucherState is not the client's own signature
+  // The gate refuses a channel whose timed withdrawal completes within the safety margin.
+  channel_withdrawal_pending,
   // x402 v2 generic codes (specs/x402-specification-v2.md).
   invalid_payload,
   invalid_payment_requirements,
