@@ -1,0 +1,78 @@
+#include "engine/channel_table.hpp"
+
+#include <utility>
+
+namespace paychan::engine {
+
+Lease::Lease(Lease&& other) noexcept
+    : table_(std::exchange(other.table_, nullptr)), id_(other.id_), state_(std::move(other.state_)) {}
+
+Lease::~Lease() {
+  if (table_ != nullptr) table_->release(id_, nullptr, false);
+}
+
+void Lease::commit(const ChannelState& next) {
+  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, &next, false);
+}
+
+void Lease::erase() {
+  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, nullptr, true);
+}
+
+Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
+  Shard& s = shard(channelId);
+  std::lock_guard lock(s.mutex);
+  Entry& entry = s.entries[channelId];
+  if (entry.leased)
+    return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "another request holds this channel");
+  entry.leased = true;
+  return Lease(this, channelId, entry.state);
+}
+
+void ChannelTable::release(const Bytes32& id, const ChannelState* next, bool erase) {
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mutex);
+  const auto it = s.entries.find(id);
+  if (it == s.entries.end()) return;
+  if (next != nullptr) it->second.state = *next;
+  // A channel that was never committed (its first request failed) leaves no entry behind, so
+  // hostile requests naming random channel ids cannot grow the table.
+  if (erase || !it->second.state) {
+    s.entries.erase(it);
+    return;
+  }
+  it->second.leased = false;
+}
+
+void ChannelTable::restore(const ChannelState& state) {
+  Shard& s = shard(state.channelId);
+  std::lock_guard lock(s.mutex);
+  s.entries[state.channelId].state = state;
+}
+
+std::optional<ChannelState> ChannelTable::find(const Bytes32& channelId) const {
+  const Shard& s = shard(channelId);
+  std::lock_guard lock(s.mutex);
+  const auto it = s.entries.find(channelId);
+  if (it == s.entries.end()) return std::nullopt;
+  return it->second.state;
+}
+
+std::size_t ChannelTable::size() const {
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [id, entry] : s.entries) n += entry.state ? 1 : 0;
+  }
+  return n;
+}
+
+void ChannelTable::for_each(const std::function<void(const ChannelState&)>& fn) const {
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [id, entry] : s.entries)
+      if (entry.state) fn(*entry.state);
+  }
+}
+
+}  // namespace paychan::engine

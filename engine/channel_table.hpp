@@ -1,0 +1,95 @@
+// The gate's in-memory view of its channels: ChannelState by channelId, with the per-channel
+// serialization the scheme requires ("serialize request processing per channel").
+//
+// A request takes a Lease on its channel; a second request on a leased channel is told it is busy
+// at once (invalid_batch_settlement_evm_channel_busy, as the reference server does) rather than
+// queued, so a slow handler never piles up work. Different channels never contend beyond a
+// short shard lock, so paid requests on different channels run in parallel on all cores.
+//
+// Thread-safety: all members may be called concurrently. A Lease is used by one thread at a time.
+#pragma once
+
+#include <array>
+#include <cstring>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "channel/channel_state.hpp"
+#include "channel/result.hpp"
+
+namespace paychan::engine {
+
+struct Bytes32Hash {
+  std::size_t operator()(const Bytes32& b) const noexcept {
+    // channelIds are keccak outputs: any 8 bytes are uniformly distributed.
+    std::size_t h;
+    static_assert(sizeof(h) <= 32);
+    std::memcpy(&h, b.data(), sizeof(h));
+    return h;
+  }
+};
+
+class ChannelTable;
+
+// Exclusive right to process one request on one channel. Releases on destruction, leaving the
+// state as it was unless commit() was called.
+class Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&&) = delete;
+  Lease(const Lease&) = delete;
+  ~Lease();
+
+  // The channel's state when leased; nullopt for a channel the gate has never seen.
+  [[nodiscard]] const std::optional<ChannelState>& state() const noexcept { return state_; }
+  // Publishes the new state (already durable in the store) and releases the lease.
+  void commit(const ChannelState& next);
+  // Forgets the channel (full refund) and releases the lease.
+  void erase();
+
+ private:
+  friend class ChannelTable;
+  Lease(ChannelTable* table, const Bytes32& id, std::optional<ChannelState> state) noexcept
+      : table_(table), id_(id), state_(std::move(state)) {}
+  ChannelTable* table_;
+  Bytes32 id_;
+  std::optional<ChannelState> state_;
+};
+
+class ChannelTable {
+ public:
+  // Lease `channelId`. Error: invalid_batch_settlement_evm_channel_busy while another lease is held.
+  [[nodiscard]] Result<Lease> acquire(const Bytes32& channelId);
+
+  // Restores a channel from the store at start-up (no lease involved).
+  void restore(const ChannelState& state);
+  // A copy of a channel's state, leased or not; for metrics, tools and tests.
+  [[nodiscard]] std::optional<ChannelState> find(const Bytes32& channelId) const;
+  [[nodiscard]] std::size_t size() const;
+  // Calls fn for every channel's state (each shard locked in turn; fn must not call back in).
+  void for_each(const std::function<void(const ChannelState&)>& fn) const;
+
+ private:
+  friend class Lease;
+  struct Entry {
+    std::optional<ChannelState> state;  // nullopt while a first request on a new channel runs
+    bool leased = false;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<Bytes32, Entry, Bytes32Hash> entries;
+  };
+  static constexpr std::size_t kShards = 64;
+
+  Shard& shard(const Bytes32& id) noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
+  const Shard& shard(const Bytes32& id) const noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
+  void release(const Bytes32& id, const ChannelState* next, bool erase);
+
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace paychan::engine

@@ -1,0 +1,52 @@
+#include "engine/key_source.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+namespace paychan::engine {
+namespace {
+
+constexpr std::size_t kMaxKeyText = 256;
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// Parses the key text; the detail never contains the text itself.
+Result<PrivateKey> parse_key_text(std::string_view text, const std::string& where) {
+  auto key = PrivateKey::from_hex(trim(text));
+  if (!key) return fail(ErrorCode::invalid_payload, where + " does not hold a 0x-prefixed 32-byte secp256k1 key");
+  return key;
+}
+
+}  // namespace
+
+Result<PrivateKey> load_key_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(ErrorCode::invalid_payload, "key file " + path + " not found");
+  if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, "key file " + path + " is not a regular file");
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    return fail(ErrorCode::invalid_payload,
+                "key file " + path + " is accessible by group or others; run: chmod 600 " + path);
+  if (st.st_size > static_cast<off_t>(kMaxKeyText))
+    return fail(ErrorCode::invalid_payload, "key file " + path + " is too large to be a key");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return fail(ErrorCode::invalid_payload, "key file " + path + " cannot be read");
+  return parse_key_text(text.str(), "key file " + path);
+}
+
+Result<PrivateKey> load_key_env(const std::string& variable) {
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr) return fail(ErrorCode::invalid_payload, "environment variable " + variable + " is not set");
+  return parse_key_text(value, "environment variable " + variable);
+}
+
+}  // namespace paychan::engine

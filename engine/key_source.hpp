@@ -1,0 +1,21 @@
+// Loading a private key from where an operator keeps it: a file readable by its owner only, or an
+// environment variable. The key is never echoed, logged or put in an error message.
+// Thread-safety: reentrant (reads the file system / environment).
+#pragma once
+
+#include <string>
+
+#include "channel/ecdsa.hpp"
+#include "channel/result.hpp"
+
+namespace paychan::engine {
+
+// A file holding one 0x-prefixed 32-byte hex key (surrounding whitespace ignored). Refuses a file
+// that group or others may read (like ssh does), so a key cannot leak through loose permissions.
+// Errors: invalid_payload with the reason (missing, permissions, not a key).
+[[nodiscard]] Result<PrivateKey> load_key_file(const std::string& path);
+
+// The same format from an environment variable. Errors: invalid_payload.
+[[nodiscard]] Result<PrivateKey> load_key_env(const std::string& variable);
+
+}  // namespace paychan::engine
