@@ -45,7 +45,7 @@ struct Eip712Domain {
                                     const U256& nonce, Uint128 amount) noexcept;
 // ClaimBatch(ClaimEntry[] claims)ClaimEntry(bytes32 channelId,uint128 maxClaimableAmount,uint128 totalClaimed)
 [[nodiscard]] Bytes32 claim_batch_digest(const Bytes32& domainSeparator,
-                                         std::span<const ClaimEntry> claims) noexcept;
+                                         std::span<const ClaimEntry> claims);
 // Under the token's own domain (name/version from the offer's extra, chainId, token address).
 [[nodiscard]] Bytes32 receive_with_authorization_digest(const Bytes32& tokenDomainSeparator,
                                                         const Erc3009Authorization& auth) noexcept;
