@@ -1,0 +1,74 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+namespace paychan::cli {
+
+Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> flags) {
+  Args args;
+  bool options_done = false;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string_view arg = argv[i];
+    if (options_done || arg.size() < 3 || !arg.starts_with("--")) {
+      if (arg == "--") {
+        options_done = true;
+        continue;
+      }
+      args.positional_.emplace_back(arg);
+      continue;
+    }
+    std::string_view name = arg.substr(2);
+    const auto eq = name.find('=');
+    if (eq != std::string_view::npos) {
+      args.options_[std::string{name.substr(0, eq)}] = std::string{name.substr(eq + 1)};
+    } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+      args.options_[std::string{name}] = "";
+    } else if (i + 1 < argv.size()) {
+      args.options_[std::string{name}] = argv[++i];
+    } else {
+      return fail(ErrorCode::invalid_payload, "option --" + std::string{name} + " needs a value");
+    }
+  }
+  return args;
+}
+
+std::optional<std::string> Args::option(std::string_view name) const {
+  const auto it = options_.find(name);
+  if (it == options_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status Args::reject_unknown(std::span<const std::string_view> known) const {
+  for (const auto& [name, value] : options_)
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return fail(ErrorCode::invalid_payload, "unknown option --" + name + " (see --help)");
+  return {};
+}
+
+Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit) {
+  std::string text;
+  auto slurp = [&](std::istream& in) {
+    text.resize(limit + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  };
+  if (!file || *file == "-") {
+    slurp(std::cin);
+  } else {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) return fail(ErrorCode::invalid_payload, "cannot open " + *file);
+    slurp(in);
+  }
+  if (text.size() > limit) return fail(ErrorCode::input_too_large, "input exceeds " + std::to_string(limit) + " bytes");
+  return text;
+}
+
+int report(std::string_view command, const Error& error) {
+  std::cerr << "paychan " << command << ": " << error.to_string() << '\n';
+  return kExitUsage;
+}
+
+}  // namespace paychan::cli

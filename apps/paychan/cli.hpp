@@ -1,0 +1,43 @@
+// The command-line conventions every paychan subcommand shares: `--name value` / `--name=value`
+// options, positional arguments, JSON in (file or stdin) and JSON out, and exit codes
+//   0 success, 1 a negative answer (e.g. a signature that does not verify), 2 bad usage or input.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/result.hpp"
+
+namespace paychan::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNo = 1;
+inline constexpr int kExitUsage = 2;
+
+class Args {
+ public:
+  // `flags` are options that take no value (e.g. "help", "verbose").
+  [[nodiscard]] static Result<Args> parse(std::span<char* const> argv, std::span<const std::string_view> flags);
+
+  [[nodiscard]] bool has(std::string_view name) const { return options_.contains(std::string{name}); }
+  [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
+  [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
+  // Names the caller never asked about: reported as usage errors so typos do not pass silently.
+  [[nodiscard]] Status reject_unknown(std::span<const std::string_view> known) const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> options_;
+  std::vector<std::string> positional_;
+};
+
+// The text of FILE, or of stdin for "-" or no file. Input is capped at `limit` bytes.
+[[nodiscard]] Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit = 1 << 20);
+
+// "paychan <command>: <code>: <detail>" on stderr; returns kExitUsage.
+int report(std::string_view command, const Error& error);
+
+}  // namespace paychan::cli
