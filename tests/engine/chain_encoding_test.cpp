@@ -1,0 +1,116 @@
+// RLP, EIP-1559 signing and ABI call encoding against viem 2.57.20 (tests/vectors/evm-encoding.json).
+#include <gtest/gtest.h>
+
+#include "channel/hex.hpp"
+#include "engine/chain/abi.hpp"
+#include "engine/chain/rlp.hpp"
+#include "engine/chain/transaction.hpp"
+#include "vectors.hpp"
+
+namespace paychan::engine::chain {
+namespace {
+
+const rapidjson::Document& evm() {
+  static const rapidjson::Document doc = test::load_vectors("evm-encoding.json");
+  return doc;
+}
+
+Bytes hex(std::string_view h) { return *bytes_from_hex(h); }
+
+TEST(Rlp, KnownAnswers) {
+  ASSERT_TRUE(evm().IsObject());
+  const auto& v = evm()["rlp"];
+  auto expect = [&](int i, const Bytes& got) { EXPECT_EQ(to_hex(got), test::str(v[i], "rlp")) << test::str(v[i], "name"); };
+  expect(0, rlp_bytes({}));
+  expect(1, rlp_bytes(as_bytes("dog")));
+  expect(2, RlpList{}.bytes(as_bytes("cat")).bytes(as_bytes("dog")).encode());
+  expect(3, RlpList{}.encode());
+  // [ [], [[]], [ [], [[]] ] ]: the set-theoretic three.
+  RlpList empty, one, two;
+  one.list(empty);
+  two.list(empty).list(one);
+  expect(4, RlpList{}.list(empty).list(one).list(two).encode());
+  expect(5, rlp_bytes(hex("0x0f")));
+  expect(6, rlp_bytes(hex("0x0400")));
+  expect(7, rlp_bytes(as_bytes(std::string(56, 'a'))));
+}
+
+TEST(Eip1559, SignedLikeViem) {
+  const auto key = *PrivateKey::from_hex(test::str(evm(), "key"));
+  for (const auto& t : evm()["eip1559"].GetArray()) {
+    Eip1559Transaction tx;
+    tx.chainId = t["chainId"].GetUint64();
+    tx.nonce = t["nonce"].GetUint64();
+    tx.maxPriorityFeePerGas = *U256::parse(test::str(t, "maxPriorityFeePerGas"));
+    tx.maxFeePerGas = *U256::parse(test::str(t, "maxFeePerGas"));
+    tx.gas = std::stoull(test::str(t, "gas"));
+    tx.to = *parse_address(test::str(t, "to"));
+    tx.value = *U256::parse(test::str(t, "value"));
+    tx.data = hex(test::str(t, "data"));
+    const SignedTransaction signed_tx = sign_transaction(tx, key);
+    EXPECT_EQ(to_hex(signed_tx.raw), test::str(t, "raw"));
+    EXPECT_EQ(to_hex(signed_tx.hash), test::str(t, "hash"));
+  }
+}
+
+AbiValue config_value(const rapidjson::Value& c, const Bytes32& salt) {
+  auto a = [&](const char* k) { return AbiValue::address(*parse_address(test::str(c, k))); };
+  return AbiValue::tuple({a("payer"), a("payerAuthorizer"), a("receiver"), a("receiverAuthorizer"), a("token"),
+                          AbiValue::uint(Uint128{c["withdrawDelay"].GetUint()}), AbiValue::word(salt)});
+}
+
+TEST(Abi, CallsEncodeLikeViem) {
+  const auto& abi = evm()["abi"];
+  const auto& calls = abi["calls"];
+  const Address receiver = *parse_address("0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902");
+  const Address token = *parse_address("0xA331d0E957513E3882845CC0af837d838f9d3BBe");
+  EXPECT_EQ(to_hex(encode_call("settle(address,address)", {AbiValue::address(receiver), AbiValue::address(token)})),
+            test::str(calls, "settle"));
+
+  Bytes32 ab{};
+  ab.fill(0xab);
+  EXPECT_EQ(to_hex(encode_call("channels(bytes32)", {AbiValue::word(ab)})), test::str(calls, "channels"));
+
+  // claimWithSignature(VoucherClaim[] claims, bytes authorizerSignature): nested tuples with
+  // dynamic members exercise every offset rule.
+  const Bytes32 salt7 = *fixed_from_hex<32>(test::str(abi["config"], "salt"));
+  auto claim = [&](const Bytes32& salt, Uint128 max, std::uint8_t sig_byte, Uint128 claimed) {
+    const Bytes sig(65, sig_byte);
+    return AbiValue::tuple({AbiValue::tuple({config_value(abi["config"], salt), AbiValue::uint(max)}),
+                            AbiValue::bytes(sig), AbiValue::uint(claimed)});
+  };
+  const Bytes auth(65, 0x33);
+  const Bytes call = encode_call(
+      "claimWithSignature((((address,address,address,address,address,uint40,bytes32),uint128),bytes,uint128)[],bytes)",
+      {AbiValue::array({claim(salt7, 5000, 0x11, 5000), claim(Bytes32{}, kUint128Max, 0x22, 1)}), AbiValue::bytes(auth)});
+  EXPECT_EQ(to_hex(call), test::str(calls, "claimWithSignature2"));
+}
+
+TEST(AbiReader, HostileReturnDataIsAnError) {
+  Bytes data(64, 0);
+  data[0] = 1;  // word 0 exceeds uint128 and is no address
+  const AbiReader r{data};
+  EXPECT_FALSE(r.uint128(0));
+  EXPECT_TRUE(r.uint128(1));
+  EXPECT_FALSE(r.word(2)) << "past the end";
+  EXPECT_FALSE(r.address(0)) << "high bytes set";
+  EXPECT_FALSE(AbiReader{ByteView{data}.subspan(0, 31)}.word(0)) << "short data";
+}
+
+TEST(AbiReader, RevertReasons) {
+  // Error("nope"): selector, offset 0x20, length 4, "nope" padded.
+  Bytes revert = hex("0x08c379a0");
+  Bytes body(96, 0);
+  body[31] = 0x20;
+  body[63] = 4;
+  std::copy_n("nope", 4, body.begin() + 64);
+  revert.insert(revert.end(), body.begin(), body.end());
+  EXPECT_EQ(describe_revert(revert), "nope");
+  revert[4 + 63] = 200;  // length beyond the data
+  EXPECT_EQ(describe_revert(revert), "malformed Error(string)");
+  EXPECT_EQ(describe_revert(hex("0xdeadbeef")), "custom error 0xdeadbeef");
+  EXPECT_EQ(describe_revert({}), "reverted without data");
+}
+
+}  // namespace
+}  // namespace paychan::engine::chain
