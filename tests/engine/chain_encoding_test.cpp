@@ -3,6 +3,7 @@
 
 #include "channel/hex.hpp"
 #include "engine/chain/abi.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/chain/rlp.hpp"
 #include "engine/chain/transaction.hpp"
 #include "vectors.hpp"
@@ -53,10 +54,10 @@ TEST(Eip1559, SignedLikeViem) {
   }
 }
 
-AbiValue config_value(const rapidjson::Value& c, const Bytes32& salt) {
-  auto a = [&](const char* k) { return AbiValue::address(*parse_address(test::str(c, k))); };
-  return AbiValue::tuple({a("payer"), a("payerAuthorizer"), a("receiver"), a("receiverAuthorizer"), a("token"),
-                          AbiValue::uint(Uint128{c["withdrawDelay"].GetUint()}), AbiValue::word(salt)});
+ChannelConfig config_of(const rapidjson::Value& c, const Bytes32& salt) {
+  auto a = [&](const char* k) { return *parse_address(test::str(c, k)); };
+  return ChannelConfig{a("payer"), a("payerAuthorizer"), a("receiver"), a("receiverAuthorizer"), a("token"),
+                       c["withdrawDelay"].GetUint64(), salt};
 }
 
 TEST(Abi, CallsEncodeLikeViem) {
@@ -74,15 +75,14 @@ TEST(Abi, CallsEncodeLikeViem) {
   // claimWithSignature(VoucherClaim[] claims, bytes authorizerSignature): nested tuples with
   // dynamic members exercise every offset rule.
   const Bytes32 salt7 = *fixed_from_hex<32>(test::str(abi["config"], "salt"));
-  auto claim = [&](const Bytes32& salt, Uint128 max, std::uint8_t sig_byte, Uint128 claimed) {
-    const Bytes sig(65, sig_byte);
-    return AbiValue::tuple({AbiValue::tuple({config_value(abi["config"], salt), AbiValue::uint(max)}),
-                            AbiValue::bytes(sig), AbiValue::uint(claimed)});
+  auto sig = [](std::uint8_t b) {
+    Signature s;
+    s.fill(b);
+    return s;
   };
-  const Bytes auth(65, 0x33);
-  const Bytes call = encode_call(
-      "claimWithSignature((((address,address,address,address,address,uint40,bytes32),uint128),bytes,uint128)[],bytes)",
-      {AbiValue::array({claim(salt7, 5000, 0x11, 5000), claim(Bytes32{}, kUint128Max, 0x22, 1)}), AbiValue::bytes(auth)});
+  const VoucherClaim claims[] = {{config_of(abi["config"], salt7), 5000, sig(0x11), 5000},
+                                 {config_of(abi["config"], Bytes32{}), kUint128Max, sig(0x22), 1}};
+  const Bytes call = claim_with_signature_call(claims, sig(0x33));
   EXPECT_EQ(to_hex(call), test::str(calls, "claimWithSignature2"));
 }
 

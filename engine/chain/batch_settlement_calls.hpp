@@ -1,0 +1,63 @@
+// Calldata for the x402BatchSettlement contract and its ERC-3009 deposit collector, and decoding of
+// its views. Function signatures are the canonical contract's (ABI-compatible with ours in
+// contracts/), so the same calls work against either.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "channel/channel_state.hpp"
+#include "channel/ecdsa.hpp"
+#include "channel/types.hpp"
+#include "engine/chain/abi.hpp"
+
+namespace paychan::engine::chain {
+
+// One row of claim / claimWithSignature: VoucherClaim{Voucher{channel, maxClaimableAmount}, signature, totalClaimed}.
+struct VoucherClaim {
+  ChannelConfig channel;
+  Uint128 maxClaimableAmount = 0;
+  Signature signature{};
+  Uint128 totalClaimed = 0;  // the cumulative amount to claim up to (≤ maxClaimableAmount)
+};
+
+// ERC-3009 collectorData: abi.encode(uint256 validAfter, uint256 validBefore, uint256 salt, bytes signature).
+[[nodiscard]] Bytes erc3009_collector_data(const U256& validAfter, const U256& validBefore, const Bytes32& salt,
+                                           const Signature& signature);
+
+[[nodiscard]] Bytes deposit_call(const ChannelConfig& config, Uint128 amount, const Address& collector,
+                                 ByteView collectorData);
+[[nodiscard]] Bytes claim_call(std::span<const VoucherClaim> claims);
+[[nodiscard]] Bytes claim_with_signature_call(std::span<const VoucherClaim> claims, const Signature& authorizerSignature);
+[[nodiscard]] Bytes settle_call(const Address& receiver, const Address& token);
+[[nodiscard]] Bytes refund_with_signature_call(const ChannelConfig& config, Uint128 amount, const U256& nonce,
+                                               const Signature& signature);
+[[nodiscard]] Bytes initiate_withdraw_call(const ChannelConfig& config, Uint128 amount);
+[[nodiscard]] Bytes finalize_withdraw_call(const ChannelConfig& config);
+
+// Views. Each *_call builds the eth_call data; each decode_* checks the reply.
+[[nodiscard]] Bytes channels_call(const Bytes32& channelId);
+[[nodiscard]] Bytes refund_nonce_call(const Bytes32& channelId);
+[[nodiscard]] Bytes pending_withdrawals_call(const Bytes32& channelId);
+[[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
+[[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
+
+struct ChannelBalances {
+  Uint128 balance = 0;
+  Uint128 totalClaimed = 0;
+};
+struct PendingWithdrawal {
+  Uint128 amount = 0;
+  std::uint64_t initiatedAt = 0;  // uint40 on chain
+};
+struct ReceiverTotals {
+  Uint128 totalClaimed = 0;
+  Uint128 totalSettled = 0;
+};
+[[nodiscard]] Result<ChannelBalances> decode_channels(ByteView reply);
+[[nodiscard]] Result<U256> decode_uint256(ByteView reply);
+[[nodiscard]] Result<PendingWithdrawal> decode_pending_withdrawals(ByteView reply);
+[[nodiscard]] Result<ReceiverTotals> decode_receivers(ByteView reply);
+
+}  // namespace paychan::engine::chain
