@@ -1,5 +1,7 @@
 #include "protocol/settlement_overrides.hpp"
 
+#include "protocol/json_depth.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -34,6 +36,7 @@ Result<Uint128> scaled(std::string_view text, unsigned scale, std::size_t max_fr
 
 Result<Uint128> parse_settlement_overrides(std::string_view header, Uint128 offeredAmount, unsigned assetDecimals) {
   if (header.size() > kMaxHeader) return fail(ErrorCode::input_too_large, "Settlement-Overrides is too long");
+  if (!json_depth_within(header)) return fail(ErrorCode::malformed_json, "Settlement-Overrides nests too deeply");
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(header.data(), header.size());
   if (doc.HasParseError() || !doc.IsObject())

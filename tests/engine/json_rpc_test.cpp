@@ -1,0 +1,119 @@
+// JSON-RPC replies as anvil 1.7.1 sends them (captured with curl), and hostile variations of them.
+#include "engine/chain/json_rpc.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "channel/hex.hpp"
+
+namespace paychan::engine::chain {
+namespace {
+
+// eth_getTransactionReceipt from anvil (logsBloom shortened: it is not read).
+constexpr std::string_view kReceipt =
+    R"({"jsonrpc":"2.0","id":3,"result":{"type":"0x2","status":"0x1","cumulativeGasUsed":"0x5208","logs":[],)"
+    R"("logsBloom":"0x00","transactionHash":"0xa23b52004fe574000765fbe20a311b2785a318c9dbe6b0bf6a4c1f8936f57ff3",)"
+    R"("transactionIndex":"0x0","blockHash":"0xd931db3d6df4d29fdb8870a34aa8a3134a82b68d792c25c9e2a5b53eeeb3c465",)"
+    R"("blockNumber":"0x1","gasUsed":"0x5208","effectiveGasPrice":"0x77359400","blobGasPrice":"0x1",)"
+    R"("from":"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266","to":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8",)"
+    R"("contractAddress":null,"blockTimestamp":1795490994}})";
+
+TEST(JsonRpc, RequestShape) {
+  EXPECT_EQ(rpc_request(7, "eth_chainId", "[]"), R"({"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]})");
+  Address to;
+  to.bytes.fill(0x11);
+  const std::uint8_t data[] = {0xde, 0xad};
+  EXPECT_EQ(call_params(to, data),
+            R"([{"to":"0x1111111111111111111111111111111111111111","data":"0xdead"},"latest"])");
+}
+
+TEST(JsonRpc, ChainIdReply) {
+  auto reply = parse_rpc_reply(R"({"jsonrpc":"2.0","id":1,"result":"0x7a69"})", 1);
+  ASSERT_TRUE(reply);
+  ASSERT_FALSE(reply->error);
+  auto q = read_quantity(reply->result);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*q->to_uint128(), Uint128{31337});
+}
+
+TEST(JsonRpc, ReceiptFromAnvil) {
+  auto reply = parse_rpc_reply(kReceipt, 3);
+  ASSERT_TRUE(reply);
+  auto receipt = read_receipt(reply->result);
+  ASSERT_TRUE(receipt) << receipt.error().to_string();
+  ASSERT_TRUE(receipt->has_value());
+  const Receipt& r = **receipt;
+  EXPECT_TRUE(r.success);
+  EXPECT_EQ(r.gasUsed, 21000u);
+  EXPECT_EQ(r.blockNumber, 1u);
+  EXPECT_EQ(*r.effectiveGasPrice.to_uint128(), Uint128{2'000'000'000});
+  EXPECT_EQ(to_hex(r.transactionHash), "0xa23b52004fe574000765fbe20a311b2785a318c9dbe6b0bf6a4c1f8936f57ff3");
+}
+
+TEST(JsonRpc, PendingReceiptIsNull) {
+  auto receipt = read_receipt("null");
+  ASSERT_TRUE(receipt);
+  EXPECT_FALSE(receipt->has_value());
+}
+
+TEST(JsonRpc, NodeErrorCarriesMessageAndRevertData) {
+  auto reply = parse_rpc_reply(
+      R"({"jsonrpc":"2.0","id":6,"error":{"code":3,"message":"execution reverted","data":"0xdeadbeef"}})", 6);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(reply->error);
+  EXPECT_EQ(reply->error->code, 3);
+  EXPECT_EQ(reply->error->message, "execution reverted");
+  EXPECT_EQ(to_hex(reply->error->revertData), "0xdeadbeef");
+}
+
+TEST(JsonRpc, HostileRepliesAreTypedErrors) {
+  const auto code = ErrorCode::invalid_batch_settlement_evm_rpc_read_failed;
+  EXPECT_EQ(parse_rpc_reply("not json", 1).error().code, code);
+  EXPECT_EQ(parse_rpc_reply(R"({"jsonrpc":"2.0","id":2,"result":"0x1"})", 1).error().code, code) << "wrong id";
+  EXPECT_EQ(parse_rpc_reply(R"({"jsonrpc":"2.0","id":1})", 1).error().code, code);
+  EXPECT_EQ(parse_rpc_reply(R"([1,2])", 1).error().code, code);
+  EXPECT_EQ(parse_rpc_reply(std::string(17 << 20, ' '), 1).error().code, code) << "oversized";
+  EXPECT_EQ(read_quantity(R"("0x")").error().code, code);
+  EXPECT_EQ(read_quantity(R"("12")").error().code, code);
+  EXPECT_EQ(read_quantity(R"("0xzz")").error().code, code);
+  EXPECT_EQ(read_quantity(R"(12)").error().code, code);
+  EXPECT_EQ(read_quantity("\"0x" + std::string(65, 'f') + "\"").error().code, code) << "above 256 bits";
+  EXPECT_EQ(read_hash(R"("0x1234")").error().code, code);
+  EXPECT_EQ(read_data(R"("0x123")").error().code, code);
+  EXPECT_EQ(read_receipt(R"({"status":"0x1"})").error().code, code);
+  EXPECT_EQ(read_receipt(R"({"status":"0x1","transactionHash":"0x00","blockNumber":"0x1","gasUsed":"0x1","logs":[]})")
+                .error()
+                .code,
+            code);
+  EXPECT_EQ(read_block(R"({"number":"0x1"})").error().code, code);
+}
+
+TEST(JsonRpc, DeepNestingDoesNotOverflowTheStack) {
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"result":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto reply = parse_rpc_reply(deep, 1);
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.error().detail, "reply nests too deeply");
+  EXPECT_TRUE(parse_rpc_reply(R"({"jsonrpc":"2.0","id":1,"result":[[["0x1"]]]})", 1)) << "shallow nesting is fine";
+}
+
+RC_GTEST_PROP(JsonRpc, QuantitiesRoundTrip, (std::uint64_t hi, std::uint64_t lo)) {
+  const Uint128 v = static_cast<Uint128>(hi) << 64 | lo;
+  const Bytes32 be = U256{v}.to_be();
+  std::string hex = to_hex(be);
+  const auto first = hex.find_first_not_of('0', 2);
+  hex = "0x" + (first == std::string::npos ? std::string{"0"} : hex.substr(first));
+  auto q = read_quantity(quote(hex));
+  RC_ASSERT(q.ok());
+  RC_ASSERT(*q->to_uint128() == v);
+}
+
+RC_GTEST_PROP(JsonRpc, ArbitraryBytesNeverCrash, (const std::string& body)) {
+  if (auto reply = parse_rpc_reply(body, 1)) {
+    (void)read_receipt(reply->result);
+    (void)read_block(reply->result);
+    (void)read_quantity(reply->result);
+  }
+}
+
+}  // namespace
+}  // namespace paychan::engine::chain
