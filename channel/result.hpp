@@ -70,3 +70,13 @@ class [[nodiscard]] Status {
     auto&& paychan_try_ = (expr);          \
     if (!paychan_try_) return paychan_try_.failure(); \
   } while (0)
+
+// Assigns the value of a Result expression to `lhs`, or propagates its error:
+//   PAYCHAN_ASSIGN(config.payer, fields.address("payer"));
+#define PAYCHAN_ASSIGN(lhs, expr) PAYCHAN_ASSIGN_IMPL(PAYCHAN_CONCAT(paychan_assign_, __LINE__), lhs, expr)
+#define PAYCHAN_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                        \
+  if (!tmp) return tmp.failure();           \
+  lhs = std::move(*tmp)
+#define PAYCHAN_CONCAT(a, b) PAYCHAN_CONCAT_IMPL(a, b)
+#define PAYCHAN_CONCAT_IMPL(a, b) a##b

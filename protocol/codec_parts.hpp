@@ -1,0 +1,41 @@
+// Internal to protocol/: readers and writers of the sub-objects several messages share.
+#pragma once
+
+#include "channel/types.hpp"
+#include "protocol/json_reader.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::protocol {
+
+[[nodiscard]] Result<ResourceInfo> read_resource(const Fields& f);
+void write_resource(JsonWriter& w, std::string_view key, const ResourceInfo& r);
+
+[[nodiscard]] Result<PaymentRequirements> read_requirements(const Fields& f);
+void write_requirements(JsonWriter& w, const PaymentRequirements& r);  // as a value
+
+[[nodiscard]] Result<ChannelConfig> read_channel_config(const Fields& f);
+void write_channel_config(JsonWriter& w, std::string_view key, const ChannelConfig& c);
+
+[[nodiscard]] Result<ChannelSnapshot> read_channel_snapshot(const Fields& f);
+void write_channel_snapshot(JsonWriter& w, std::string_view key, const ChannelSnapshot& s);
+
+[[nodiscard]] Result<VoucherState> read_voucher_state(const Fields& f);
+void write_voucher_state(JsonWriter& w, std::string_view key, const VoucherState& s);
+
+// Checks that x402Version is 2. Error: invalid_x402_version.
+[[nodiscard]] Status check_version(const Fields& f);
+
+}  // namespace paychan::protocol
+
+namespace paychan::protocol {
+struct PaymentPayload;
+[[nodiscard]] Result<PaymentPayload> read_payment_payload(const Fields& f);
+void write_payment_payload(JsonWriter& w, const PaymentPayload& p);  // as a value
+}  // namespace paychan::protocol
+
+namespace paychan::protocol {
+struct SettlementResponse;
+[[nodiscard]] Result<SettlementResponse> read_settlement_response(const Fields& f);
+void write_settlement_response(JsonWriter& w, const SettlementResponse& r);  // as a value
+}  // namespace paychan::protocol

@@ -1,0 +1,68 @@
+// Internal to protocol/: strict reading of untrusted JSON with RapidJSON. Not part of the public
+// API (RapidJSON stays out of the public headers).
+//
+// parse_untrusted() refuses, before building anything big: text over the size limit, nesting past
+// kMaxJsonDepth, invalid UTF-8, trailing bytes, and duplicate keys at any level.
+// Fields reads one object's members with typed, range-checked accessors; every error names the
+// member's path ("payload.voucher.signature") and carries the caller's error code.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "channel/address.hpp"
+#include "channel/amount.hpp"
+#include "channel/ecdsa.hpp"
+#include "channel/result.hpp"
+#include "protocol/json.hpp"
+
+namespace paychan::protocol {
+
+// The largest JSON text any x402 message may be (a PAYMENT-SIGNATURE is ~1.3 KB).
+inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+
+[[nodiscard]] Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode code,
+                                                          std::size_t max_bytes = kMaxMessageBytes);
+
+// Both compact forms of a value (see json.hpp).
+struct JsonAccess {
+  [[nodiscard]] static Json from_value(const rapidjson::Value& v);
+};
+
+class Fields {
+ public:
+  // `v` must be an object; otherwise every accessor fails with `code`.
+  Fields(const rapidjson::Value& v, std::string path, ErrorCode code);
+
+  [[nodiscard]] Status is_object() const;
+  [[nodiscard]] bool has(const char* name) const;
+  [[nodiscard]] Result<const rapidjson::Value*> value(const char* name) const;
+
+  [[nodiscard]] Result<std::string> string(const char* name) const;
+  [[nodiscard]] Result<std::optional<std::string>> optional_string(const char* name) const;
+  [[nodiscard]] Result<bool> boolean(const char* name) const;
+  // A JSON integer literal in [0, max]; fractions, exponents and signs are refused.
+  [[nodiscard]] Result<std::uint64_t> uint64(const char* name, std::uint64_t max = UINT64_MAX) const;
+  [[nodiscard]] Result<Address> address(const char* name) const;
+  [[nodiscard]] Result<Bytes32> bytes32(const char* name) const;
+  [[nodiscard]] Result<Signature> signature(const char* name) const;
+  [[nodiscard]] Result<Uint128> uint128(const char* name) const;  // canonical decimal string
+  [[nodiscard]] Result<U256> u256(const char* name) const;        // canonical decimal string
+  // A decimal string or (as some reference fields are read) a JSON integer.
+  [[nodiscard]] Result<U256> u256_or_number(const char* name) const;
+  [[nodiscard]] Result<Json> json(const char* name) const;
+  [[nodiscard]] Fields object(const char* name) const;  // errors surface on first access
+
+  [[nodiscard]] Failure error(const char* name, std::string_view what) const;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  const rapidjson::Value* v_;
+  std::string path_;
+  ErrorCode code_;
+};
+
+}  // namespace paychan::protocol

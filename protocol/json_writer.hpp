@@ -1,0 +1,50 @@
+// Internal to protocol/: compact JSON output in the field order the reference writes, with the
+// scheme's value spellings (EIP-55 addresses, decimal-string amounts, lower-case hex).
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+#include "channel/address.hpp"
+#include "channel/amount.hpp"
+#include "channel/hex.hpp"
+#include "protocol/json.hpp"
+
+namespace paychan::protocol {
+
+class JsonWriter {
+ public:
+  JsonWriter& begin() { w_.StartObject(); return *this; }
+  JsonWriter& end() { w_.EndObject(); return *this; }
+  JsonWriter& begin_array(std::string_view k) { key(k); w_.StartArray(); return *this; }
+  JsonWriter& end_array() { w_.EndArray(); return *this; }
+  JsonWriter& object(std::string_view k) { key(k); w_.StartObject(); return *this; }
+  JsonWriter& key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); return *this; }
+
+  JsonWriter& str(std::string_view k, std::string_view v) { key(k); return value(v); }
+  JsonWriter& value(std::string_view v) { w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); return *this; }
+  JsonWriter& number(std::string_view k, std::uint64_t v) { key(k); w_.Uint64(v); return *this; }
+  JsonWriter& boolean(std::string_view k, bool v) { key(k); w_.Bool(v); return *this; }
+  JsonWriter& address(std::string_view k, const Address& a) { return str(k, to_checksum_hex(a)); }
+  JsonWriter& amount(std::string_view k, Uint128 v) { return str(k, to_decimal(v)); }
+  JsonWriter& amount(std::string_view k, const U256& v) { return str(k, v.to_decimal()); }
+  template <std::size_t N>
+  JsonWriter& hex(std::string_view k, const FixedBytes<N>& b) { return str(k, to_hex(b)); }
+  // A value kept opaque (Json), written back exactly as it arrived.
+  JsonWriter& raw(std::string_view k, const Json& j) { key(k); return raw(j); }
+  JsonWriter& raw(const Json& j) {
+    w_.RawValue(j.text().data(), j.text().size(), rapidjson::kObjectType);
+    return *this;
+  }
+
+  [[nodiscard]] std::string take() { return {buf_.GetString(), buf_.GetSize()}; }
+
+ private:
+  rapidjson::StringBuffer buf_;
+  rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};
+};
+
+}  // namespace paychan::protocol
