@@ -1,0 +1,52 @@
+// rapidcheck generators for the scheme's values, shared by every layer's property tests.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include "channel/amount.hpp"
+#include "channel/ecdsa.hpp"
+#include "channel/types.hpp"
+
+namespace paychan::test {
+
+template <std::size_t N>
+inline rc::Gen<FixedBytes<N>> gen_bytes() {
+  return rc::gen::map(rc::gen::container<std::vector<std::uint8_t>>(N, rc::gen::arbitrary<std::uint8_t>()),
+                      [](const std::vector<std::uint8_t>& v) {
+                        FixedBytes<N> out{};
+                        std::copy(v.begin(), v.end(), out.begin());
+                        return out;
+                      });
+}
+
+inline rc::Gen<Address> gen_address() {
+  return rc::gen::map(gen_bytes<20>(), [](const FixedBytes<20>& b) { return Address{b}; });
+}
+
+// Uint128 across its whole range, with the edges (0, 1, max) well represented.
+inline rc::Gen<Uint128> gen_uint128() {
+  return rc::gen::oneOf(
+      rc::gen::element<Uint128>(0, 1, kUint128Max, kUint128Max - 1, Uint128{1} << 64),
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t v) { return Uint128{v}; }),
+      rc::gen::apply([](std::uint64_t hi, std::uint64_t lo) { return static_cast<Uint128>(hi) << 64 | lo; },
+                     rc::gen::arbitrary<std::uint64_t>(), rc::gen::arbitrary<std::uint64_t>()));
+}
+
+inline rc::Gen<U256> gen_u256() {
+  return rc::gen::map(gen_bytes<32>(), [](const Bytes32& b) { return U256::from_be(b); });
+}
+
+inline rc::Gen<ChannelConfig> gen_channel_config() {
+  return rc::gen::apply(
+      [](Address payer, Address auth, Address receiver, Address recv_auth, Address token, std::uint64_t delay,
+         Bytes32 salt) { return ChannelConfig{payer, auth, receiver, recv_auth, token, delay, salt}; },
+      gen_address(), gen_address(), gen_address(), gen_address(), gen_address(),
+      rc::gen::inRange<std::uint64_t>(0, std::uint64_t{1} << 40), gen_bytes<32>());
+}
+
+inline rc::Gen<SignedVoucher> gen_signed_voucher() {
+  return rc::gen::apply([](Bytes32 id, Uint128 max, FixedBytes<65> sig) { return SignedVoucher{Voucher{id, max}, sig}; },
+                        gen_bytes<32>(), gen_uint128(), gen_bytes<65>());
+}
+
+}  // namespace paychan::test
