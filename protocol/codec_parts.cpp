@@ -61,6 +61,20 @@ void write_channel_config(JsonWriter& w, std::string_view key, const ChannelConf
   w.number("withdrawDelay", c.withdrawDelay).hex("salt", c.salt).end();
 }
 
+Result<SignedVoucher> read_voucher(const Fields& f) {
+  PAYCHAN_TRY(f.is_object());
+  SignedVoucher v;
+  PAYCHAN_ASSIGN(v.voucher.channelId, f.bytes32("channelId"));
+  PAYCHAN_ASSIGN(v.voucher.maxClaimableAmount, f.uint128("maxClaimableAmount"));
+  PAYCHAN_ASSIGN(v.signature, f.signature("signature"));
+  return v;
+}
+
+void write_voucher(JsonWriter& w, std::string_view key, const SignedVoucher& v) {
+  w.object(key).hex("channelId", v.voucher.channelId).amount("maxClaimableAmount", v.voucher.maxClaimableAmount);
+  w.hex("signature", v.signature).end();
+}
+
 Result<ChannelSnapshot> read_channel_snapshot(const Fields& f) {
   PAYCHAN_TRY(f.is_object());
   ChannelSnapshot s;

@@ -17,6 +17,9 @@ void write_requirements(JsonWriter& w, const PaymentRequirements& r);  // as a v
 [[nodiscard]] Result<ChannelConfig> read_channel_config(const Fields& f);
 void write_channel_config(JsonWriter& w, std::string_view key, const ChannelConfig& c);
 
+[[nodiscard]] Result<SignedVoucher> read_voucher(const Fields& f);
+void write_voucher(JsonWriter& w, std::string_view key, const SignedVoucher& v);
+
 [[nodiscard]] Result<ChannelSnapshot> read_channel_snapshot(const Fields& f);
 void write_channel_snapshot(JsonWriter& w, std::string_view key, const ChannelSnapshot& s);
 

@@ -21,7 +21,12 @@ class JsonWriter {
   JsonWriter& end() { w_.EndObject(); return *this; }
   JsonWriter& begin_array(std::string_view k) { key(k); w_.StartArray(); return *this; }
   JsonWriter& end_array() { w_.EndArray(); return *this; }
-  JsonWriter& object(std::string_view k) { key(k); w_.StartObject(); return *this; }
+  // A member object, or (with an empty key) an object value, e.g. an array element or the root.
+  JsonWriter& object(std::string_view k) {
+    if (!k.empty()) key(k);
+    w_.StartObject();
+    return *this;
+  }
   JsonWriter& key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); return *this; }
 
   JsonWriter& str(std::string_view k, std::string_view v) { key(k); return value(v); }

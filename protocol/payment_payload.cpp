@@ -7,20 +7,6 @@ namespace {
 
 constexpr std::size_t kMaxClaims = 1000;
 
-Result<SignedVoucher> read_voucher(const Fields& f) {
-  PAYCHAN_TRY(f.is_object());
-  SignedVoucher v;
-  PAYCHAN_ASSIGN(v.voucher.channelId, f.bytes32("channelId"));
-  PAYCHAN_ASSIGN(v.voucher.maxClaimableAmount, f.uint128("maxClaimableAmount"));
-  PAYCHAN_ASSIGN(v.signature, f.signature("signature"));
-  return v;
-}
-
-void write_voucher(JsonWriter& w, const SignedVoucher& v) {
-  w.object("voucher").hex("channelId", v.voucher.channelId).amount("maxClaimableAmount", v.voucher.maxClaimableAmount);
-  w.hex("signature", v.signature).end();
-}
-
 Result<Deposit> read_deposit(const Fields& f) {
   PAYCHAN_TRY(f.is_object());
   Deposit d;
@@ -153,20 +139,20 @@ struct BatchWriter {
   void operator()(const VoucherPayload& p) const {
     w.begin().str("type", "voucher");
     write_channel_config(w, "channelConfig", p.channelConfig);
-    write_voucher(w, p.voucher);
+    write_voucher(w, "voucher", p.voucher);
     w.end();
   }
   void operator()(const DepositPayload& p) const {
     w.begin().str("type", "deposit");
     write_channel_config(w, "channelConfig", p.channelConfig);
-    write_voucher(w, p.voucher);
+    write_voucher(w, "voucher", p.voucher);
     write_deposit(w, p.deposit);
     w.end();
   }
   void operator()(const RefundPayload& p) const {
     w.begin().str("type", "refund");
     write_channel_config(w, "channelConfig", p.channelConfig);
-    write_voucher(w, p.voucher);
+    write_voucher(w, "voucher", p.voucher);
     if (p.amount) w.amount("amount", *p.amount);
     if (p.refundNonce) w.amount("refundNonce", *p.refundNonce);
     if (!p.claims.empty() || p.refundNonce) write_claims(w, p.claims);

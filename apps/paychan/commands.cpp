@@ -3,13 +3,18 @@
 namespace paychan::cli {
 
 // Each command is defined in its cmd_*.cpp.
+extern const Command kChannelId;
+extern const Command kDecode;
 extern const Command kDemo;
-extern const Command kKeyNew;
 extern const Command kKeyAddress;
+extern const Command kKeyNew;
+extern const Command kVoucherSign;
+extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo, kKeyNew, kKeyAddress};
+  static const Command table[] = {kDemo,        kChannelId,   kVoucherSign, kVoucherVerify,
+                                  kDecode,      kKeyNew,      kKeyAddress};
   return table;
 }
 

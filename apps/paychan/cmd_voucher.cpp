@@ -1,0 +1,115 @@
+// paychan voucher sign / voucher verify — the per-request EIP-712 voucher.
+#include <iostream>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "channel/server_rules.hpp"
+#include "chain_options.hpp"
+#include "cli.hpp"
+#include "commands.hpp"
+#include "key_options.hpp"
+#include "protocol/channel_json.hpp"
+#include "protocol/headers.hpp"
+#include "protocol/voucher_inputs.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr std::string_view kSignHelp = R"(usage: paychan voucher sign --chain-id N [--contract ADDR]
+                            (--key-file FILE | --key-env VAR) [FILE|-]
+
+Signs Voucher(bytes32 channelId, uint128 maxClaimableAmount) with the payer authorizer's key and
+prints the voucher object of a batch-settlement payload. Input: {"channelId", "maxClaimableAmount"},
+or {"channelConfig", "maxClaimableAmount"} to derive the channelId. maxClaimableAmount is the
+cumulative ceiling (charged so far + this request's price), in atomic units.
+
+  echo '{"channelId":"0x…","maxClaimableAmount":"20000"}' |
+    paychan voucher sign --chain-id 84532 --key-file agent.key
+  → {"channelId":"0x…","maxClaimableAmount":"20000","signature":"0x…"}
+)";
+
+constexpr std::string_view kVerifyHelp = R"(usage: paychan voucher verify --chain-id N [--contract ADDR] [--signer ADDR] [INPUT|-]
+
+Checks a voucher signature the way a server does (low-s, v ∈ {27,28}, recovered signer). INPUT is
+either JSON {"voucher": {...}, "channelConfig"?: {...}} or a PAYMENT-SIGNATURE header value. With a
+channelConfig, it also checks that the config hashes to the voucher's channelId and that the signer
+is the config's payerAuthorizer; otherwise --signer names the expected signer.
+Exit 0 when valid, 1 when not, 2 on bad input.
+
+  paychan voucher verify --chain-id 84532 "$PAYMENT_SIGNATURE"
+  → {"valid":true,"signer":"0x…","digest":"0x…","channelId":"0x…"}
+)";
+
+int run_sign(std::span<char* const> argv) {
+  auto args = Args::parse(argv, {});
+  if (!args) return report("voucher sign", args.error());
+  const std::string_view known[] = {"chain-id", "contract", "key-file", "key-env"};
+  if (auto s = args->reject_unknown(known); !s) return report("voucher sign", s.error());
+  auto domain = scheme_domain(*args);
+  if (!domain) return report("voucher sign", domain.error());
+  auto key = load_key(*args);
+  if (!key) return report("voucher sign", key.error());
+  auto text = read_input(args->positional().empty() ? std::nullopt : std::optional{args->positional()[0]});
+  if (!text) return report("voucher sign", text.error());
+  auto request = protocol::decode_voucher_request(*text);
+  if (!request) return report("voucher sign", request.error());
+  Voucher v{request->channelId, request->maxClaimableAmount};
+  if (request->channelConfig) v.channelId = channel_id(*domain, *request->channelConfig);
+  const SignedVoucher signed_voucher{v, key->sign(voucher_digest(*domain, v))};
+  std::cout << protocol::encode_signed_voucher(signed_voucher) << '\n';
+  return kExitOk;
+}
+
+int run_verify(std::span<char* const> argv) {
+  auto args = Args::parse(argv, {});
+  if (!args) return report("voucher verify", args.error());
+  const std::string_view known[] = {"chain-id", "contract", "signer"};
+  if (auto s = args->reject_unknown(known); !s) return report("voucher verify", s.error());
+  auto domain = scheme_domain(*args);
+  if (!domain) return report("voucher verify", domain.error());
+  auto text = args->positional().empty() || args->positional()[0] == "-"
+                  ? read_input(std::nullopt)
+                  : Result<std::string>{args->positional()[0]};
+  if (!text) return report("voucher verify", text.error());
+  auto input = protocol::decode_voucher_check(*text);
+  if (!input) return report("voucher verify", input.error());
+
+  const Bytes32 digest = voucher_digest(*domain, input->voucher.voucher);
+  auto signer = recover_signer(digest, input->voucher.signature);
+  std::optional<Error> problem;
+  if (!signer) {
+    problem = signer.error();
+  } else if (input->channelConfig) {
+    if (auto id = check_channel_id(*domain, *input->channelConfig, input->voucher.voucher.channelId); !id)
+      problem = id.error();
+    else if (auto sig = check_voucher_signature(*domain, *input->channelConfig, input->voucher.voucher.channelId,
+                                                input->voucher);
+             !sig)
+      problem = sig.error();
+  } else if (auto expected = args->option("signer")) {
+    auto want = parse_address(*expected);
+    if (!want) return report("voucher verify", want.error());
+    if (*want != *signer)
+      problem = Error{ErrorCode::invalid_batch_settlement_evm_voucher_signature, "signed by another address"};
+  } else {
+    return report("voucher verify",
+                  Error{ErrorCode::invalid_payload, "give a channelConfig in the input or --signer ADDR"});
+  }
+  std::cout << R"({"valid":)" << (problem ? "false" : "true");
+  if (signer) std::cout << R"(,"signer":")" << to_checksum_hex(*signer) << '"';
+  std::cout << R"(,"digest":")" << to_hex(digest) << R"(","channelId":")" << to_hex(input->voucher.voucher.channelId)
+            << '"';
+  if (problem) std::cout << R"(,"reason":")" << to_string(problem->code) << '"';
+  std::cout << "}\n";
+  if (problem) std::cerr << "paychan voucher verify: " << problem->to_string() << '\n';
+  return problem ? kExitNo : kExitOk;
+}
+
+}  // namespace
+
+extern const Command kVoucherSign{"voucher sign", "sign a cumulative voucher with a payer authorizer key", kSignHelp,
+                                  run_sign};
+extern const Command kVoucherVerify{"voucher verify", "check a voucher signature as a server would", kVerifyHelp,
+                                    run_verify};
+
+}  // namespace paychan::cli

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The paychan tool end to end: known answers from tests/vectors, exit codes, --help on every
+# command, clear errors on bad input, and a key that never appears in any output.
+# Usage: cli_test.sh PATH_TO_PAYCHAN
+set -uo pipefail
+paychan=$1
+pass=0
+fail=0
+check() {  # check NAME EXPECTED_EXIT EXPECTED_SUBSTRING COMMAND...
+  local name=$1 want_exit=$2 want=$3
+  shift 3
+  local out
+  out=$("$@" 2>&1)
+  local code=$?
+  if [ "$code" = "$want_exit" ] && [[ "$out" == *"$want"* ]]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
+  fi
+}
+key=0x3c8ef5dfeb55bb926a7d81ba4bd20da93602f3b615860e8bda7b41b87ef8e119  # tests/vectors key 0
+config='{"payer":"0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a","payerAuthorizer":"0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a","receiver":"0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902","receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8","token":"0xA331d0E957513E3882845CC0af837d838f9d3BBe","withdrawDelay":900,"salt":"0x0000000000000000000000000000000000000000000000000000000000000000"}'
+id=0xf632fd7f59b600f9412deab1233c4a0a0a05f80d24a1b07a8ff050499eb8fdc9
+sig=0x79a639586d5094d45fa975dcd6fe5c5e15ad4685242ae28f83fa8efdf08486556d06a2d5958bc03e01535e727e291c0021098575ce340c5f019f823838c28c821c
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+check "help lists commands" 0 "voucher verify" "$paychan" --help
+for c in demo channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
+  # shellcheck disable=SC2086
+  check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
+done
+check "unknown command" 2 "unknown command" "$paychan" frobnicate
+check "channel-id vector" 0 "\"channelId\":\"$id\"" bash -c "echo '$config' | '$paychan' channel-id --chain-id 31337"
+check "channel-id needs a chain" 2 "--chain-id N is required" bash -c "echo '$config' | '$paychan' channel-id"
+check "channel-id bad json" 2 "invalid_payload" bash -c "echo '{\"payer\":1}' | '$paychan' channel-id --chain-id 1"
+check "sign vector" 0 "\"signature\":\"$sig\"" bash -c \
+  "echo '{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
+check "sign from config" 0 "\"channelId\":\"$id\"" bash -c \
+  "echo '{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
+check "verify valid" 0 '"valid":true' bash -c \
+  "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337"
+check "verify other amount" 1 "invalid_batch_settlement_evm_voucher_signature" bash -c \
+  "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"2\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337"
+check "verify other chain" 1 "channel_id_mismatch" bash -c \
+  "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 8453"
+check "verify with --signer" 0 '"valid":true' bash -c \
+  "echo '{\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337 --signer 0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a"
+check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
+  eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IjB4MTIzNDU2Nzg5MGFiY2RlZjEyMzQ1Njc4OTBhYmNkZWYxMjM0NTY3ODkwYWJjZGVmMTIzNDU2Nzg5MGFiY2RlZiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIiLCJwYXllciI6IjB4ODU3YjA2NTE5RTkxZTNBNTQ1Mzg3OTFiRGJiMEUyMjM3M2UzNmI2NiJ9
+check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
+check "decode wrong schema" 1 "not a valid PAYMENT-RESPONSE" "$paychan" decode "$(printf '{"success":"yes"}' | base64 -w0)"
+check "unknown option" 2 "unknown option --bogus" "$paychan" channel-id --chain-id 1 --bogus 2
+check "key new" 0 '"address":"0x' "$paychan" key new --out "$work/k"
+check "key new refuses overwrite" 2 "exists" "$paychan" key new --out "$work/k"
+check "key file is 0600" 0 "600" stat -c %a "$work/k"
+chmod 644 "$work/k"
+check "loose key file refused" 2 "chmod 600" "$paychan" key address --key-file "$work/k"
+check "key env" 0 "0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a" env PAYCHAN_KEY=$key "$paychan" key address
+check "bad key env" 2 "does not hold" env PAYCHAN_KEY=0x00 "$paychan" key address
+# The key never appears in anything the tool prints, even on errors.
+out=$(PAYCHAN_KEY=$key "$paychan" key address 2>&1; PAYCHAN_KEY=${key}ff "$paychan" key address 2>&1)
+if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key printed"; else pass=$((pass + 1)); fi
+check "demo reconciles" 0 "reconciles                yes" "$paychan" demo --requests 300
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
