@@ -1,6 +1,8 @@
 #include "channel/address.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 #include "channel/hex.hpp"
 #include "channel/keccak.hpp"
@@ -8,15 +10,64 @@
 namespace paychan {
 namespace {
 
-// EIP-55: hex digit i is upper case iff nibble i of keccak256(lower-case hex) is ≥ 8.
-std::string checksum_case(std::string_view lower40) {
-  const Bytes32 h = keccak256(as_bytes(lower40));
-  std::string out{lower40};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int nibble = (i % 2 == 0) ? h[i / 2] >> 4 : h[i / 2] & 0xf;
-    if (out[i] >= 'a' && out[i] <= 'f' && nibble >= 8) out[i] = static_cast<char>(out[i] - 'a' + 'A');
+constexpr char kLowerDigits[] = "0123456789abcdef";
+
+// The 40 lower-case hex digits of an address, on the stack.
+std::array<char, 40> lower_hex(const Address& a) noexcept {
+  std::array<char, 40> out{};
+  for (std::size_t i = 0; i < 20; ++i) {
+    out[2 * i] = kLowerDigits[a.bytes[i] >> 4];
+    out[2 * i + 1] = kLowerDigits[a.bytes[i] & 0xf];
   }
   return out;
+}
+
+// EIP-55: hex digit i is upper case iff nibble i of keccak256(lower-case hex) is ≥ 8.
+std::array<char, 40> checksum_case(const Address& a) noexcept {
+  std::array<char, 40> out = lower_hex(a);
+  const Bytes32 h = keccak256(ByteView{reinterpret_cast<const std::uint8_t*>(out.data()), out.size()});
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int nibble = (i % 2 == 0) ? h[i / 2] >> 4 : h[i / 2] & 0xf;
+    if (out[i] >= 'a' && nibble >= 8) out[i] = static_cast<char>(out[i] - 'a' + 'A');
+  }
+  return out;
+}
+
+// Payloads repeat the same few addresses (a provider's receiver, authorizer and token; a payer
+// named twice), and an EIP-55 check costs a keccak. Checksums already verified on this thread are
+// remembered, keyed by the address: a pure function's memo, invisible to callers.
+class VerifiedChecksums {
+ public:
+  bool contains(const Address& a, std::string_view digits) const noexcept {
+    const Entry& e = slots_[slot(a)];
+    return e.valid && std::string_view{e.digits.data(), e.digits.size()} == digits;
+  }
+  void insert(const Address& a, std::string_view digits) noexcept {
+    Entry& e = slots_[slot(a)];
+    std::copy(digits.begin(), digits.end(), e.digits.begin());
+    e.valid = true;
+  }
+
+ private:
+  struct Entry {
+    std::array<char, 40> digits{};
+    bool valid = false;
+  };
+  static std::size_t slot(const Address& a) noexcept {
+    std::uint32_t h;
+    std::memcpy(&h, a.bytes.data(), sizeof h);
+    return h % kSlots;
+  }
+  static constexpr std::size_t kSlots = 1024;
+  std::array<Entry, kSlots> slots_{};
+};
+
+bool checksum_matches(const Address& a, std::string_view digits) noexcept {
+  thread_local VerifiedChecksums verified;
+  if (verified.contains(a, digits)) return true;
+  if (std::string_view{checksum_case(a).data(), 40} != digits) return false;
+  verified.insert(a, digits);
+  return true;
 }
 
 }  // namespace
@@ -32,14 +83,16 @@ Result<Address> parse_address(std::string_view text) {
   const std::string_view digits = text.substr(2);
   const bool has_lower = std::any_of(digits.begin(), digits.end(), [](char c) { return c >= 'a' && c <= 'f'; });
   const bool has_upper = std::any_of(digits.begin(), digits.end(), [](char c) { return c >= 'A' && c <= 'F'; });
-  if (has_lower && has_upper && to_checksum_hex(a).substr(2) != digits)
+  if (has_lower && has_upper && !checksum_matches(a, digits))
     return fail(ErrorCode::malformed_address, "mixed-case address with an invalid EIP-55 checksum");
   return a;
 }
 
 std::string to_checksum_hex(const Address& a) {
-  const std::string lower = to_hex(a.bytes);
-  return "0x" + checksum_case(std::string_view{lower}.substr(2));
+  const auto digits = checksum_case(a);
+  std::string out = "0x";
+  out.append(digits.data(), digits.size());
+  return out;
 }
 
 }  // namespace paychan

@@ -43,29 +43,38 @@ Result<std::string> base64_decode(std::string_view text, std::size_t max_decoded
   if (text.size() % 4 != 0) return fail(ErrorCode::malformed_base64, "length is not a multiple of 4");
   if (text.size() / 4 * 3 > max_decoded + 2)
     return fail(ErrorCode::input_too_large, "decodes to more than " + std::to_string(max_decoded) + " bytes");
-  const std::size_t pad = text.empty() ? 0 : (text.back() == '=') + (text.size() > 1 && text[text.size() - 2] == '=');
-  std::string out;
-  out.resize(text.size() / 4 * 3 - pad);
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    std::uint32_t n = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      std::int32_t v = kValues[static_cast<unsigned char>(c)];
-      if (c == '=' && last && k >= 4 - pad) v = 0;  // padding only at the very end
-      if (v < 0) return fail(ErrorCode::malformed_base64, "invalid base64 character");
-      n = n << 6 | static_cast<std::uint32_t>(v);
-    }
-    const char bytes[3] = {static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
-    const std::size_t count = last ? 3 - pad : 3;
-    // Canonical form: the bits that padding discards must be zero.
-    if (last && pad != 0 && (pad == 1 ? (n & 0xff) != 0 : (n & 0xffff) != 0))
-      return fail(ErrorCode::malformed_base64, "non-zero padding bits");
-    for (std::size_t k = 0; k < count; ++k) out[o++] = bytes[k];
-  }
+  if (text.empty()) return std::string{};
+  const std::size_t pad = (text.back() == '=') + (text[text.size() - 2] == '=');
+  std::string out(text.size() / 4 * 3 - pad, '\0');
   if (out.size() > max_decoded)
     return fail(ErrorCode::input_too_large, "decodes to more than " + std::to_string(max_decoded) + " bytes");
+  auto value = [&](std::size_t k) { return static_cast<std::int32_t>(kValues[static_cast<unsigned char>(text[k])]); };
+  // Every quad but the last: four table lookups; any invalid character makes the OR negative.
+  const std::size_t full = text.size() - 4;
+  std::size_t o = 0;
+  std::int32_t invalid = 0;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const std::int32_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    invalid |= a | b | c | d;
+    const std::uint32_t n = static_cast<std::uint32_t>(a) << 18 | static_cast<std::uint32_t>(b) << 12 |
+                            static_cast<std::uint32_t>(c) << 6 | static_cast<std::uint32_t>(d);
+    out[o++] = static_cast<char>(n >> 16);
+    out[o++] = static_cast<char>(n >> 8);
+    out[o++] = static_cast<char>(n);
+  }
+  if (invalid < 0) return fail(ErrorCode::malformed_base64, "invalid base64 character");
+  // The last quad: '=' only as its final one or two characters, and the bits it drops are zero.
+  std::uint32_t n = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    std::int32_t v = value(full + k);
+    if (text[full + k] == '=' && k >= 4 - pad) v = 0;
+    if (v < 0) return fail(ErrorCode::malformed_base64, "invalid base64 character");
+    n = n << 6 | static_cast<std::uint32_t>(v);
+  }
+  if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0))
+    return fail(ErrorCode::malformed_base64, "non-zero padding bits");
+  const char last[3] = {static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+  for (std::size_t k = 0; k < 3 - pad; ++k) out[o++] = last[k];
   return out;
 }
 

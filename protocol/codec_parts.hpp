@@ -34,6 +34,8 @@ void write_voucher_state(JsonWriter& w, std::string_view key, const VoucherState
 namespace paychan::protocol {
 struct PaymentPayload;
 [[nodiscard]] Result<PaymentPayload> read_payment_payload(const Fields& f);
+// decode_payment_payload over a buffer of our own, parsed in place (see parse_untrusted_in_place).
+[[nodiscard]] Result<PaymentPayload> decode_payment_payload_in_place(std::string& json);
 void write_payment_payload(JsonWriter& w, const PaymentPayload& p);  // as a value
 }  // namespace paychan::protocol
 

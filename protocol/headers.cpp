@@ -1,6 +1,7 @@
 #include "protocol/headers.hpp"
 
 #include "protocol/base64.hpp"
+#include "protocol/codec_parts.hpp"
 
 namespace paychan::protocol {
 
@@ -13,7 +14,7 @@ Result<std::string> header_json(std::string_view header) {
 Result<PaymentPayload> decode_payment_signature(std::string_view header) {
   auto json = header_json(header);
   if (!json) return json.failure();
-  return decode_payment_payload(*json);
+  return decode_payment_payload_in_place(*json);
 }
 
 std::string encode_payment_signature(const PaymentPayload& p) { return base64_encode(encode_payment_payload(p)); }

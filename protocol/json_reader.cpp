@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "channel/hex.hpp"
@@ -21,17 +22,37 @@ const rapidjson::Value& null_value() {
 std::string_view name_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // Duplicate member names anywhere in the tree (RapidJSON keeps them; JavaScript keeps the last).
+// x402 objects have a handful of members: compare pairwise on the stack, sort only big objects.
 bool has_duplicate_keys(const rapidjson::Value& v) {
   if (v.IsArray()) return std::any_of(v.Begin(), v.End(), [](const rapidjson::Value& e) { return has_duplicate_keys(e); });
   if (!v.IsObject()) return false;
-  std::vector<std::string_view> names;
-  names.reserve(v.MemberCount());
-  for (const auto& m : v.GetObject()) {
+  for (const auto& m : v.GetObject())
     if (has_duplicate_keys(m.value)) return true;
-    names.push_back(name_of(m.name));
+  const auto members = v.GetObject();
+  if (members.MemberCount() <= 16) {
+    for (auto a = members.MemberBegin(); a != members.MemberEnd(); ++a)
+      for (auto b = a + 1; b != members.MemberEnd(); ++b)
+        if (a->name == b->name) return true;
+    return false;
   }
+  std::vector<std::string_view> names;
+  names.reserve(members.MemberCount());
+  for (const auto& m : members) names.push_back(name_of(m.name));
   std::sort(names.begin(), names.end());
   return std::adjacent_find(names.begin(), names.end()) != names.end();
+}
+
+// JSON text is mostly ASCII, which needs no UTF-8 validation; only text with high bytes pays for it.
+bool is_ascii(std::string_view text) noexcept {
+  std::uint64_t high = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    high |= word;
+  }
+  for (; i < text.size(); ++i) high |= static_cast<unsigned char>(text[i]);
+  return (high & 0x8080808080808080ULL) == 0;
 }
 
 template <typename Writer>
@@ -55,17 +76,50 @@ void write_canonical(const rapidjson::Value& v, Writer& w) {
   }
 }
 
-}  // namespace
-
-Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode code, std::size_t max_bytes) {
+// The checks both parsers share, before any parsing. Sets `ascii` for the parser's choice of flags.
+Status precheck(std::string_view text, ErrorCode code, std::size_t max_bytes, bool& ascii) {
   if (text.size() > max_bytes)
     return fail(ErrorCode::input_too_large, "JSON exceeds " + std::to_string(max_bytes) + " bytes");
   if (!json_depth_within(text)) return fail(code, "JSON nests deeper than " + std::to_string(kMaxJsonDepth));
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  ascii = is_ascii(text);
+  return {};
+}
+
+Result<rapidjson::Document> checked(rapidjson::Document doc, ErrorCode code) {
   if (doc.HasParseError()) return fail(code, "not valid JSON (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
   if (has_duplicate_keys(doc)) return fail(code, "duplicate key in JSON object");
   return doc;
+}
+
+constexpr unsigned kFlags = rapidjson::kParseIterativeFlag;
+constexpr unsigned kValidating = kFlags | rapidjson::kParseValidateEncodingFlag;
+
+}  // namespace
+
+Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode code, std::size_t max_bytes) {
+  bool ascii = false;
+  PAYCHAN_TRY(precheck(text, code, max_bytes, ascii));
+  rapidjson::Document doc;
+  if (ascii) {
+    doc.Parse<kFlags>(text.data(), text.size());
+  } else {
+    doc.Parse<kValidating>(text.data(), text.size());
+  }
+  return checked(std::move(doc), code);
+}
+
+Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCode code, std::size_t max_bytes) {
+  bool ascii = false;
+  PAYCHAN_TRY(precheck(text, code, max_bytes, ascii));
+  // In-place parsing reads up to a NUL terminator: a NUL inside would hide what follows it.
+  if (text.find('\0') != std::string::npos) return fail(code, "NUL byte in JSON");
+  rapidjson::Document doc;
+  if (ascii) {
+    doc.ParseInsitu<kFlags>(text.data());
+  } else {
+    doc.ParseInsitu<kValidating>(text.data());
+  }
+  return checked(std::move(doc), code);
 }
 
 Json JsonAccess::from_value(const rapidjson::Value& v) {

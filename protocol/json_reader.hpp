@@ -26,6 +26,11 @@ inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 
 [[nodiscard]] Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode code,
                                                           std::size_t max_bytes = kMaxMessageBytes);
+// The same, parsing in place: the document's strings point into `text` (which is modified), so
+// nothing is copied; `text` must outlive the document. Used on the hot path, where the decoded
+// header is a buffer of our own.
+[[nodiscard]] Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCode code,
+                                                                   std::size_t max_bytes = kMaxMessageBytes);
 
 // Both compact forms of a value (see json.hpp).
 struct JsonAccess {

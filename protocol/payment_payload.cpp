@@ -217,6 +217,12 @@ Result<PaymentPayload> decode_payment_payload(std::string_view json) {
   return read_payment_payload(Fields(*doc, "", ErrorCode::invalid_payload));
 }
 
+Result<PaymentPayload> decode_payment_payload_in_place(std::string& json) {
+  auto doc = parse_untrusted_in_place(json, ErrorCode::invalid_payload);
+  if (!doc) return doc.failure();
+  return read_payment_payload(Fields(*doc, "", ErrorCode::invalid_payload));
+}
+
 std::string encode_payment_payload(const PaymentPayload& p) {
   JsonWriter w;
   write_payment_payload(w, p);
