@@ -21,25 +21,35 @@ const rapidjson::Value& null_value() {
 
 std::string_view name_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-// Duplicate member names anywhere in the tree (RapidJSON keeps them; JavaScript keeps the last).
+// What RapidJSON accepts but x402 must not, anywhere in the tree:
+//  - duplicate member names (RapidJSON keeps both; JavaScript keeps the last);
+//  - numbers that are not exact integers (fractions, exponents, beyond 64 bits): x402 sends no
+//    such numbers, and passing one through as a double would change its text.
 // x402 objects have a handful of members: compare pairwise on the stack, sort only big objects.
-bool has_duplicate_keys(const rapidjson::Value& v) {
-  if (v.IsArray()) return std::any_of(v.Begin(), v.End(), [](const rapidjson::Value& e) { return has_duplicate_keys(e); });
-  if (!v.IsObject()) return false;
+constexpr const char* kDuplicate = "duplicate key in JSON object";
+
+const char* tree_problem(const rapidjson::Value& v) {
+  if (v.IsDouble()) return "number is not an exact integer";
+  if (v.IsArray()) {
+    for (const auto& e : v.GetArray())
+      if (const char* p = tree_problem(e)) return p;
+    return nullptr;
+  }
+  if (!v.IsObject()) return nullptr;
   for (const auto& m : v.GetObject())
-    if (has_duplicate_keys(m.value)) return true;
+    if (const char* p = tree_problem(m.value)) return p;
   const auto members = v.GetObject();
   if (members.MemberCount() <= 16) {
     for (auto a = members.MemberBegin(); a != members.MemberEnd(); ++a)
       for (auto b = a + 1; b != members.MemberEnd(); ++b)
-        if (a->name == b->name) return true;
-    return false;
+        if (a->name == b->name) return kDuplicate;
+    return nullptr;
   }
   std::vector<std::string_view> names;
   names.reserve(members.MemberCount());
   for (const auto& m : members) names.push_back(name_of(m.name));
   std::sort(names.begin(), names.end());
-  return std::adjacent_find(names.begin(), names.end()) != names.end();
+  return std::adjacent_find(names.begin(), names.end()) != names.end() ? kDuplicate : nullptr;
 }
 
 // JSON text is mostly ASCII, which needs no UTF-8 validation; only text with high bytes pays for it.
@@ -87,7 +97,7 @@ Status precheck(std::string_view text, ErrorCode code, std::size_t max_bytes, bo
 
 Result<rapidjson::Document> checked(rapidjson::Document doc, ErrorCode code) {
   if (doc.HasParseError()) return fail(code, "not valid JSON (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
-  if (has_duplicate_keys(doc)) return fail(code, "duplicate key in JSON object");
+  if (const char* problem = tree_problem(doc)) return fail(code, problem);
   return doc;
 }
 

@@ -125,9 +125,10 @@ TEST(PaymentPayload, HostileFieldsAreTypedErrors) {
   ASSERT_TRUE(decode_payment_payload(good));
   const auto voucher = ErrorCode::invalid_batch_settlement_evm_voucher_payload;
   EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":"0")")), voucher);
-  EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":1e3)")), voucher);
+  // Non-integers are refused while parsing, before any field is read.
+  EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":1e3)")), ErrorCode::invalid_payload);
   EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":-1)")), voucher);
-  EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":0.5)")), voucher);
+  EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":0.5)")), ErrorCode::invalid_payload);
   EXPECT_EQ(decode_error(replace(good, R"("withdrawDelay":0)", R"("withdrawDelay":1099511627776)")), voucher)
       << "beyond uint40";
   EXPECT_EQ(decode_error(replace(good, R"("maxClaimableAmount":"0")", R"("maxClaimableAmount":"01")")), voucher);
@@ -149,6 +150,17 @@ TEST(PaymentPayload, HostileFieldsAreTypedErrors) {
   EXPECT_EQ(decode_error(std::string(5000, '[')), ErrorCode::invalid_payload) << "deep nesting";
   EXPECT_EQ(decode_error(replace(good, R"("url":"http)", "\"url\":\"\xff\xfe")), ErrorCode::invalid_payload)
       << "invalid UTF-8";
+}
+
+// Found by fuzz_payment_payload: a huge integer inside an opaque `extra` became a double and came
+// back as different text. Such numbers are now refused instead of silently altered.
+TEST(PaymentPayload, InexactNumbersAnywhereAreRefused) {
+  const std::string good = voucher_json();
+  EXPECT_EQ(decode_error(replace(good, R"("name":"USDC")", R"("name":"USDC","n":900555555565555555555555555555)")),
+            ErrorCode::invalid_payload);
+  EXPECT_EQ(decode_error(replace(good, R"("name":"USDC")", R"("name":"USDC","n":-0.0)")), ErrorCode::invalid_payload);
+  EXPECT_TRUE(decode_payment_payload(replace(good, R"("name":"USDC")", R"("name":"USDC","n":-42)")))
+      << "exact integers pass through";
 }
 
 TEST(PaymentPayload, ErrorsNameTheField) {
