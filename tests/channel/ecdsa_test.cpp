@@ -1,0 +1,166 @@
+// secp256k1 signing and recovery as the contract accepts them: known keys, the boundary table of
+// r, s and v (0, 1, n/2, n/2+1, n-1, n), and properties over random keys and digests.
+#include "channel/ecdsa.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "channel/hex.hpp"
+#include "channel/keccak.hpp"
+#include "generators.hpp"
+#include "vectors.hpp"
+
+namespace paychan {
+namespace {
+
+constexpr std::string_view kOrder = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+constexpr std::string_view kHalfOrder = "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
+
+Bytes32 scalar(std::string_view hex) { return *fixed_from_hex<32>("0x" + std::string{hex}); }
+
+// n - k (k small), big-endian.
+Bytes32 order_minus(std::uint8_t k) {
+  Bytes32 v = scalar(kOrder);
+  v[31] = static_cast<std::uint8_t>(v[31] - k);
+  return v;
+}
+
+Bytes32 plus_one(Bytes32 v) {
+  for (int i = 31; i >= 0 && ++v[static_cast<std::size_t>(i)] == 0; --i) {}
+  return v;
+}
+
+Signature with(const Signature& base, const Bytes32* r, const Bytes32* s, std::optional<std::uint8_t> v) {
+  Signature out = base;
+  if (r != nullptr) std::copy(r->begin(), r->end(), out.begin());
+  if (s != nullptr) std::copy(s->begin(), s->end(), out.begin() + 32);
+  if (v) out[64] = *v;
+  return out;
+}
+
+struct Signed {
+  PrivateKey key = *PrivateKey::from_hex("0x3c8ef5dfeb55bb926a7d81ba4bd20da93602f3b615860e8bda7b41b87ef8e119");
+  Bytes32 digest = keccak256(as_bytes("paychan"));
+  Signature sig = key.sign(digest);
+};
+
+TEST(Keys, VectorKeysGiveVectorAddresses) {
+  int n = 0;
+  for (const auto& k : test::vectors()["keys"].GetArray()) {
+    auto key = PrivateKey::from_hex(test::str(k, "privateKey"));
+    ASSERT_TRUE(key);
+    EXPECT_EQ(to_checksum_hex(key->address()), test::str(k, "address"));
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
+}
+
+TEST(Keys, OutOfRangeKeysAreRefused) {
+  EXPECT_FALSE(PrivateKey::from_bytes(Bytes32{}));
+  EXPECT_FALSE(PrivateKey::from_bytes(scalar(kOrder)));
+  EXPECT_FALSE(PrivateKey::from_bytes(plus_one(scalar(kOrder))));
+  EXPECT_TRUE(PrivateKey::from_bytes(order_minus(1)));
+  Bytes32 one{};
+  one[31] = 1;
+  EXPECT_TRUE(PrivateKey::from_bytes(one));
+  EXPECT_EQ(PrivateKey::from_hex("0x1234").error().code, ErrorCode::malformed_hex);
+}
+
+TEST(Signatures, LowSAndVIn27Or28) {
+  Signed s;
+  EXPECT_TRUE(s.sig[64] == 27 || s.sig[64] == 28);
+  EXPECT_LE(std::memcmp(s.sig.data() + 32, scalar(kHalfOrder).data(), 32), 0);
+  auto signer = recover_signer(s.digest, s.sig);
+  ASSERT_TRUE(signer);
+  EXPECT_EQ(*signer, s.key.address());
+}
+
+TEST(Signatures, VBoundaries) {
+  Signed s;
+  for (std::uint8_t v : {0, 1, 26, 29, 255}) EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, nullptr, v))) << int(v);
+  // The other valid v recovers a different key: never the signer.
+  const std::uint8_t other = s.sig[64] == 27 ? 28 : 27;
+  auto wrong = recover_signer(s.digest, with(s.sig, nullptr, nullptr, other));
+  if (wrong) EXPECT_NE(*wrong, s.key.address());
+}
+
+TEST(Signatures, SBoundaryTable) {
+  Signed s;
+  const Bytes32 zero{};
+  Bytes32 one{};
+  one[31] = 1;
+  const Bytes32 half = scalar(kHalfOrder);
+  const Bytes32 half_plus_one = plus_one(half);
+  const Bytes32 n_minus_one = order_minus(1);
+  const Bytes32 n = scalar(kOrder);
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, &zero, std::nullopt))) << "s = 0";
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, &half_plus_one, std::nullopt))) << "s = n/2 + 1";
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, &n_minus_one, std::nullopt))) << "s = n - 1";
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, &n, std::nullopt))) << "s = n";
+  // s = 1 and s = n/2 are in range: recovery runs (and yields some other key).
+  for (const Bytes32* ok : std::array<const Bytes32*, 2>{&one, &half}) {
+    auto r = recover_signer(s.digest, with(s.sig, nullptr, ok, std::nullopt));
+    if (r) EXPECT_NE(*r, s.key.address());
+    else EXPECT_NE(r.error().detail, "s out of range (high s)");
+  }
+}
+
+TEST(Signatures, RBoundaryTable) {
+  Signed s;
+  const Bytes32 zero{};
+  const Bytes32 n = scalar(kOrder);
+  const Bytes32 above = plus_one(n);
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, &zero, nullptr, std::nullopt))) << "r = 0";
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, &n, nullptr, std::nullopt))) << "r = n";
+  EXPECT_FALSE(recover_signer(s.digest, with(s.sig, &above, nullptr, std::nullopt))) << "r = n + 1";
+}
+
+TEST(Signatures, HighSTwinIsRefused) {
+  // (r, n - s, v ^ 1) is the malleable twin of a valid signature: the contract refuses it, so do we.
+  Signed s;
+  Bytes32 low;
+  std::copy(s.sig.begin() + 32, s.sig.begin() + 64, low.begin());
+  Bytes32 high = scalar(kOrder);
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    const int d = high[static_cast<std::size_t>(i)] - low[static_cast<std::size_t>(i)] - borrow;
+    borrow = d < 0;
+    high[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
+  }
+  const Signature twin = with(s.sig, nullptr, &high, static_cast<std::uint8_t>(s.sig[64] == 27 ? 28 : 27));
+  auto r = recover_signer(s.digest, twin);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail, "s out of range (high s)");
+}
+
+TEST(Signatures, ParseChecksLengthAndHex) {
+  EXPECT_FALSE(parse_signature("0x" + std::string(128, 'a')));
+  EXPECT_FALSE(parse_signature("0x" + std::string(132, 'a')));
+  EXPECT_FALSE(parse_signature("0x" + std::string(129, 'a')));
+  EXPECT_FALSE(parse_signature(std::string(130, 'a')));
+  EXPECT_FALSE(parse_signature("0x" + std::string(128, 'a') + "zz"));
+  EXPECT_TRUE(parse_signature("0x" + std::string(130, 'a')));
+}
+
+RC_GTEST_PROP(Signatures, SignThenRecoverGivesTheSigner, ()) {
+  const Bytes32 secret = *test::gen_bytes<32>();
+  auto key = PrivateKey::from_bytes(secret);
+  RC_PRE(key.ok());
+  const Bytes32 digest = *test::gen_bytes<32>();
+  const Signature sig = key->sign(digest);
+  RC_ASSERT(signed_by(digest, sig, key->address()));
+  RC_ASSERT(key->sign(digest) == sig);  // deterministic (RFC 6979)
+}
+
+RC_GTEST_PROP(Signatures, AFlippedBitNeverRecoversTheSigner, ()) {
+  Signed s;
+  const auto bit = *rc::gen::inRange(0, (32 + 65) * 8);
+  Bytes32 digest = s.digest;
+  Signature sig = s.sig;
+  if (bit < 256) digest[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
+  else sig[static_cast<std::size_t>((bit - 256) / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
+  RC_ASSERT(!signed_by(digest, sig, s.key.address()));
+}
+
+}  // namespace
+}  // namespace paychan
