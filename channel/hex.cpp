@@ -1,17 +1,21 @@
 #include "channel/hex.hpp"
 
+#include <array>
+
 namespace paychan {
 namespace {
 
 constexpr char kDigits[] = "0123456789abcdef";
 
-// -1 for a character that is not a hex digit.
-constexpr int nibble(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Each character's nibble value, or -1 for a character that is not a hex digit.
+constexpr std::array<std::int8_t, 256> kNibbles = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
 
 Status check_prefix(std::string_view hex) {
   if (hex.size() < 2 || hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X'))
@@ -21,12 +25,14 @@ Status check_prefix(std::string_view hex) {
 }
 
 Status decode_into(std::string_view digits, std::uint8_t* out) {
+  int invalid = 0;  // any -1 nibble makes this negative; checked once, after the loop
   for (std::size_t i = 0; i < digits.size(); i += 2) {
-    const int hi = nibble(digits[i]);
-    const int lo = nibble(digits[i + 1]);
-    if (hi < 0 || lo < 0) return fail(ErrorCode::malformed_hex, "non-hex digit");
-    out[i / 2] = static_cast<std::uint8_t>(hi << 4 | lo);
+    const int hi = kNibbles[static_cast<unsigned char>(digits[i])];
+    const int lo = kNibbles[static_cast<unsigned char>(digits[i + 1])];
+    invalid |= hi | lo;
+    out[i / 2] = static_cast<std::uint8_t>((hi & 0xf) << 4 | (lo & 0xf));
   }
+  if (invalid < 0) return fail(ErrorCode::malformed_hex, "non-hex digit");
   return {};
 }
 

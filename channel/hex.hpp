@@ -22,7 +22,7 @@ template <std::size_t N>
 // input_too_large (more than max_bytes).
 [[nodiscard]] Result<Bytes> bytes_from_hex(std::string_view hex, std::size_t max_bytes = 1 << 20);
 
-// Exactly N bytes; anything else is malformed_hex.
+// Exactly N bytes; anything else is malformed_hex (and leaves `out` unspecified).
 [[nodiscard]] Status fixed_from_hex(std::string_view hex, std::uint8_t* out, std::size_t n);
 template <std::size_t N>
 [[nodiscard]] Result<FixedBytes<N>> fixed_from_hex(std::string_view hex) {
