@@ -7,9 +7,7 @@
 namespace paychan::protocol {
 
 Result<ChannelConfig> decode_channel_config(std::string_view json) {
-  auto doc = parse_untrusted(json, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  return read_channel_config(Fields(*doc, "channelConfig", ErrorCode::invalid_payload));
+  return decode_with(json, ErrorCode::invalid_payload, "channelConfig", read_channel_config);
 }
 
 std::string encode_channel_config(const ChannelConfig& c) {
@@ -19,9 +17,7 @@ std::string encode_channel_config(const ChannelConfig& c) {
 }
 
 Result<SignedVoucher> decode_signed_voucher(std::string_view json) {
-  auto doc = parse_untrusted(json, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  return read_voucher(Fields(*doc, "voucher", ErrorCode::invalid_payload));
+  return decode_with(json, ErrorCode::invalid_payload, "voucher", read_voucher);
 }
 
 std::string encode_signed_voucher(const SignedVoucher& v) {

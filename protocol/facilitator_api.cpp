@@ -21,15 +21,14 @@ Result<std::vector<std::string>> read_strings(const rapidjson::Value& v, const F
 }  // namespace
 
 Result<FacilitatorRequest> decode_facilitator_request(std::string_view json) {
-  auto doc = parse_untrusted(json, kCode);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", kCode);
-  PAYCHAN_TRY(f.is_object());
-  PAYCHAN_TRY(check_version(f));
-  FacilitatorRequest r;
-  PAYCHAN_ASSIGN(r.paymentPayload, read_payment_payload(f.object("paymentPayload")));
-  PAYCHAN_ASSIGN(r.paymentRequirements, read_requirements(f.object("paymentRequirements")));
-  return r;
+  return decode_with(json, kCode, "", [&](const Fields& f) -> Result<FacilitatorRequest> {
+    PAYCHAN_TRY(f.is_object());
+    PAYCHAN_TRY(check_version(f));
+    FacilitatorRequest r;
+    PAYCHAN_ASSIGN(r.paymentPayload, read_payment_payload(f.object("paymentPayload")));
+    PAYCHAN_ASSIGN(r.paymentRequirements, read_requirements(f.object("paymentRequirements")));
+    return r;
+  });
 }
 
 std::string encode_facilitator_request(const FacilitatorRequest& r) {
@@ -42,19 +41,18 @@ std::string encode_facilitator_request(const FacilitatorRequest& r) {
 }
 
 Result<VerifyResponse> decode_verify_response(std::string_view json) {
-  auto doc = parse_untrusted(json, kCode);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", kCode);
-  PAYCHAN_TRY(f.is_object());
-  VerifyResponse r;
-  PAYCHAN_ASSIGN(r.isValid, f.boolean("isValid"));
-  PAYCHAN_ASSIGN(r.invalidReason, f.optional_string("invalidReason"));
-  PAYCHAN_ASSIGN(r.invalidMessage, f.optional_string("invalidMessage"));
-  PAYCHAN_ASSIGN(r.payer, f.optional_string("payer"));
-  if (f.has("extra")) {
-    PAYCHAN_ASSIGN(r.extra, f.json("extra"));
-  }
-  return r;
+  return decode_with(json, kCode, "", [&](const Fields& f) -> Result<VerifyResponse> {
+    PAYCHAN_TRY(f.is_object());
+    VerifyResponse r;
+    PAYCHAN_ASSIGN(r.isValid, f.boolean("isValid"));
+    PAYCHAN_ASSIGN(r.invalidReason, f.optional_string("invalidReason"));
+    PAYCHAN_ASSIGN(r.invalidMessage, f.optional_string("invalidMessage"));
+    PAYCHAN_ASSIGN(r.payer, f.optional_string("payer"));
+    if (f.has("extra")) {
+      PAYCHAN_ASSIGN(r.extra, f.json("extra"));
+    }
+    return r;
+  });
 }
 
 std::string encode_verify_response(const VerifyResponse& r) {
@@ -68,41 +66,40 @@ std::string encode_verify_response(const VerifyResponse& r) {
 }
 
 Result<SupportedResponse> decode_supported_response(std::string_view json) {
-  auto doc = parse_untrusted(json, kCode);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", kCode);
-  PAYCHAN_TRY(f.is_object());
-  SupportedResponse r;
-  const rapidjson::Value* kinds = nullptr;
-  PAYCHAN_ASSIGN(kinds, f.value("kinds"));
-  if (!kinds->IsArray() || kinds->Size() > kMaxListed) return f.error("kinds", "must be an array of at most 256 kinds");
-  for (rapidjson::SizeType i = 0; i < kinds->Size(); ++i) {
-    const Fields k((*kinds)[i], "kinds[" + std::to_string(i) + "]", kCode);
-    PAYCHAN_TRY(k.is_object());
-    SupportedKind kind;
-    PAYCHAN_ASSIGN(kind.x402Version, k.uint64("x402Version"));
-    PAYCHAN_ASSIGN(kind.scheme, k.string("scheme"));
-    PAYCHAN_ASSIGN(kind.network, k.string("network"));
-    if (k.has("extra")) {
-      PAYCHAN_ASSIGN(kind.extra, k.json("extra"));
+  return decode_with(json, kCode, "", [&](const Fields& f) -> Result<SupportedResponse> {
+    PAYCHAN_TRY(f.is_object());
+    SupportedResponse r;
+    const rapidjson::Value* kinds = nullptr;
+    PAYCHAN_ASSIGN(kinds, f.value("kinds"));
+    if (!kinds->IsArray() || kinds->Size() > kMaxListed) return f.error("kinds", "must be an array of at most 256 kinds");
+    for (rapidjson::SizeType i = 0; i < kinds->Size(); ++i) {
+      const Fields k((*kinds)[i], "kinds[" + std::to_string(i) + "]", kCode);
+      PAYCHAN_TRY(k.is_object());
+      SupportedKind kind;
+      PAYCHAN_ASSIGN(kind.x402Version, k.uint64("x402Version"));
+      PAYCHAN_ASSIGN(kind.scheme, k.string("scheme"));
+      PAYCHAN_ASSIGN(kind.network, k.string("network"));
+      if (k.has("extra")) {
+        PAYCHAN_ASSIGN(kind.extra, k.json("extra"));
+      }
+      r.kinds.push_back(std::move(kind));
     }
-    r.kinds.push_back(std::move(kind));
-  }
-  if (f.has("extensions")) {
-    const rapidjson::Value* ext = nullptr;
-    PAYCHAN_ASSIGN(ext, f.value("extensions"));
-    PAYCHAN_ASSIGN(r.extensions, read_strings(*ext, f, "extensions"));
-  }
-  if (f.has("signers")) {
-    const rapidjson::Value* signers = nullptr;
-    PAYCHAN_ASSIGN(signers, f.value("signers"));
-    if (!signers->IsObject() || signers->MemberCount() > kMaxListed) return f.error("signers", "must be an object");
-    for (const auto& m : signers->GetObject()) {
-      PAYCHAN_ASSIGN(auto list, read_strings(m.value, f, "signers"));
-      r.signers.emplace(std::string{m.name.GetString(), m.name.GetStringLength()}, std::move(list));
+    if (f.has("extensions")) {
+      const rapidjson::Value* ext = nullptr;
+      PAYCHAN_ASSIGN(ext, f.value("extensions"));
+      PAYCHAN_ASSIGN(r.extensions, read_strings(*ext, f, "extensions"));
     }
-  }
-  return r;
+    if (f.has("signers")) {
+      const rapidjson::Value* signers = nullptr;
+      PAYCHAN_ASSIGN(signers, f.value("signers"));
+      if (!signers->IsObject() || signers->MemberCount() > kMaxListed) return f.error("signers", "must be an object");
+      for (const auto& m : signers->GetObject()) {
+        PAYCHAN_ASSIGN(auto list, read_strings(m.value, f, "signers"));
+        r.signers.emplace(std::string{m.name.GetString(), m.name.GetStringLength()}, std::move(list));
+      }
+    }
+    return r;
+  });
 }
 
 std::string encode_supported_response(const SupportedResponse& r) {
@@ -125,10 +122,9 @@ std::string encode_supported_response(const SupportedResponse& r) {
 }
 
 Result<ChannelSnapshot> verify_snapshot(const VerifyResponse& r) {
-  if (!r.extra.present()) return fail(ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed, "no extra");
-  auto doc = parse_untrusted(r.extra.text(), ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed);
-  if (!doc) return doc.failure();
-  return read_channel_snapshot(Fields(*doc, "extra", ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed));
+  constexpr auto kCode = ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed;
+  if (!r.extra.present()) return fail(kCode, "no extra");
+  return decode_with(r.extra.text(), kCode, "extra", read_channel_snapshot);
 }
 
 }  // namespace paychan::protocol

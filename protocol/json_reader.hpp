@@ -37,6 +37,14 @@ struct JsonAccess {
   [[nodiscard]] static Json from_value(const rapidjson::Value& v);
 };
 
+class Fields;
+
+// Parses `text` and hands its root to `read` as Fields(root, path, code): the one shape of every
+// decode_* function. `read` returns a Result.
+template <typename Read>
+[[nodiscard]] auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read)
+    -> decltype(read(std::declval<const Fields&>()));
+
 class Fields {
  public:
   // `v` must be an object; otherwise every accessor fails with `code`.
@@ -69,5 +77,13 @@ class Fields {
   std::string path_;
   ErrorCode code_;
 };
+
+template <typename Read>
+auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read)
+    -> decltype(read(std::declval<const Fields&>())) {
+  auto doc = parse_untrusted(text, code);
+  if (!doc) return doc.failure();
+  return read(Fields(*doc, path, code));
+}
 
 }  // namespace paychan::protocol

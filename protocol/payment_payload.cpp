@@ -212,9 +212,7 @@ void write_payment_payload(JsonWriter& w, const PaymentPayload& p) {
 }
 
 Result<PaymentPayload> decode_payment_payload(std::string_view json) {
-  auto doc = parse_untrusted(json, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  return read_payment_payload(Fields(*doc, "", ErrorCode::invalid_payload));
+  return decode_with(json, ErrorCode::invalid_payload, "", read_payment_payload);
 }
 
 Result<PaymentPayload> decode_payment_payload_in_place(std::string& json) {

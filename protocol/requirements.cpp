@@ -11,9 +11,7 @@ constexpr ErrorCode kCode = ErrorCode::invalid_payment_requirements;
 }  // namespace
 
 Result<PaymentRequirements> decode_payment_requirements(std::string_view json) {
-  auto doc = parse_untrusted(json, kCode);
-  if (!doc) return doc.failure();
-  return read_requirements(Fields(*doc, "", kCode));
+  return decode_with(json, kCode, "", read_requirements);
 }
 
 std::string encode_payment_requirements(const PaymentRequirements& r) {
@@ -23,26 +21,25 @@ std::string encode_payment_requirements(const PaymentRequirements& r) {
 }
 
 Result<PaymentRequired> decode_payment_required(std::string_view json) {
-  auto doc = parse_untrusted(json, kCode);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", kCode);
-  PAYCHAN_TRY(f.is_object());
-  PAYCHAN_TRY(check_version(f));
-  PaymentRequired p;
-  PAYCHAN_ASSIGN(p.error, f.optional_string("error"));
-  PAYCHAN_ASSIGN(p.resource, read_resource(f.object("resource")));
-  const rapidjson::Value* accepts = nullptr;
-  PAYCHAN_ASSIGN(accepts, f.value("accepts"));
-  if (!accepts->IsArray()) return f.error("accepts", "must be an array");
-  if (accepts->Size() > kMaxOffers) return f.error("accepts", "has more than 32 offers");
-  for (rapidjson::SizeType i = 0; i < accepts->Size(); ++i) {
-    PAYCHAN_ASSIGN(auto offer, read_requirements(Fields((*accepts)[i], "accepts[" + std::to_string(i) + "]", kCode)));
-    p.accepts.push_back(std::move(offer));
-  }
-  if (f.has("extensions")) {
-    PAYCHAN_ASSIGN(p.extensions, f.json("extensions"));
-  }
-  return p;
+  return decode_with(json, kCode, "", [&](const Fields& f) -> Result<PaymentRequired> {
+    PAYCHAN_TRY(f.is_object());
+    PAYCHAN_TRY(check_version(f));
+    PaymentRequired p;
+    PAYCHAN_ASSIGN(p.error, f.optional_string("error"));
+    PAYCHAN_ASSIGN(p.resource, read_resource(f.object("resource")));
+    const rapidjson::Value* accepts = nullptr;
+    PAYCHAN_ASSIGN(accepts, f.value("accepts"));
+    if (!accepts->IsArray()) return f.error("accepts", "must be an array");
+    if (accepts->Size() > kMaxOffers) return f.error("accepts", "has more than 32 offers");
+    for (rapidjson::SizeType i = 0; i < accepts->Size(); ++i) {
+      PAYCHAN_ASSIGN(auto offer, read_requirements(Fields((*accepts)[i], "accepts[" + std::to_string(i) + "]", kCode)));
+      p.accepts.push_back(std::move(offer));
+    }
+    if (f.has("extensions")) {
+      PAYCHAN_ASSIGN(p.extensions, f.json("extensions"));
+    }
+    return p;
+  });
 }
 
 std::string encode_payment_required(const PaymentRequired& p) {
@@ -61,25 +58,24 @@ Result<BatchSettlementExtra> batch_settlement_extra(const PaymentRequirements& r
   if (r.scheme != kBatchSettlementScheme)
     return fail(ErrorCode::invalid_batch_settlement_evm_scheme, "scheme is " + r.scheme);
   if (!r.extra.present()) return fail(kCode, "a batch-settlement offer needs extra");
-  auto doc = parse_untrusted(r.extra.text(), kCode);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "extra", kCode);
-  PAYCHAN_TRY(f.is_object());
-  if (!f.has("name") || !f.has("version"))
-    return fail(ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain, "extra needs the token's name and version");
-  BatchSettlementExtra e;
-  PAYCHAN_ASSIGN(e.receiverAuthorizer, f.address("receiverAuthorizer"));
-  PAYCHAN_ASSIGN(e.withdrawDelay, f.uint64("withdrawDelay"));
-  PAYCHAN_ASSIGN(e.name, f.string("name"));
-  PAYCHAN_ASSIGN(e.version, f.string("version"));
-  PAYCHAN_ASSIGN(e.assetTransferMethod, f.optional_string("assetTransferMethod"));
-  if (f.has("channelState")) {
-    PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
-  }
-  if (f.has("voucherState")) {
-    PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
-  }
-  return e;
+  return decode_with(r.extra.text(), kCode, "extra", [&](const Fields& f) -> Result<BatchSettlementExtra> {
+    PAYCHAN_TRY(f.is_object());
+    if (!f.has("name") || !f.has("version"))
+      return fail(ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain, "extra needs the token's name and version");
+    BatchSettlementExtra e;
+    PAYCHAN_ASSIGN(e.receiverAuthorizer, f.address("receiverAuthorizer"));
+    PAYCHAN_ASSIGN(e.withdrawDelay, f.uint64("withdrawDelay"));
+    PAYCHAN_ASSIGN(e.name, f.string("name"));
+    PAYCHAN_ASSIGN(e.version, f.string("version"));
+    PAYCHAN_ASSIGN(e.assetTransferMethod, f.optional_string("assetTransferMethod"));
+    if (f.has("channelState")) {
+      PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
+    }
+    if (f.has("voucherState")) {
+      PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
+    }
+    return e;
+  });
 }
 
 Json make_extra(const BatchSettlementExtra& e) {

@@ -37,9 +37,7 @@ void write_settlement_response(JsonWriter& w, const SettlementResponse& r) {
 }
 
 Result<SettlementResponse> decode_settlement_response(std::string_view json) {
-  auto doc = parse_untrusted(json, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  return read_settlement_response(Fields(*doc, "", ErrorCode::invalid_payload));
+  return decode_with(json, ErrorCode::invalid_payload, "", read_settlement_response);
 }
 
 std::string encode_settlement_response(const SettlementResponse& r) {
@@ -51,20 +49,19 @@ std::string encode_settlement_response(const SettlementResponse& r) {
 Result<BatchSettlementResponseExtra> batch_response_extra(const SettlementResponse& r) {
   BatchSettlementResponseExtra e;
   if (!r.extra.present()) return e;
-  auto doc = parse_untrusted(r.extra.text(), ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "extra", ErrorCode::invalid_payload);
-  PAYCHAN_TRY(f.is_object());
-  if (f.has("chargedAmount")) {
-    PAYCHAN_ASSIGN(e.chargedAmount, f.uint128("chargedAmount"));
-  }
-  if (f.has("channelState")) {
-    PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
-  }
-  if (f.has("voucherState")) {
-    PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
-  }
-  return e;
+  return decode_with(r.extra.text(), ErrorCode::invalid_payload, "extra", [&](const Fields& f) -> Result<BatchSettlementResponseExtra> {
+    PAYCHAN_TRY(f.is_object());
+    if (f.has("chargedAmount")) {
+      PAYCHAN_ASSIGN(e.chargedAmount, f.uint128("chargedAmount"));
+    }
+    if (f.has("channelState")) {
+      PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
+    }
+    if (f.has("voucherState")) {
+      PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
+    }
+    return e;
+  });
 }
 
 Json make_response_extra(const BatchSettlementResponseExtra& e) {

@@ -8,18 +8,17 @@
 namespace paychan::protocol {
 
 Result<VoucherRequest> decode_voucher_request(std::string_view json) {
-  auto doc = parse_untrusted(json, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", ErrorCode::invalid_payload);
-  PAYCHAN_TRY(f.is_object());
-  VoucherRequest r;
-  if (f.has("channelConfig")) {
-    PAYCHAN_ASSIGN(r.channelConfig, read_channel_config(f.object("channelConfig")));
-  } else {
-    PAYCHAN_ASSIGN(r.channelId, f.bytes32("channelId"));
-  }
-  PAYCHAN_ASSIGN(r.maxClaimableAmount, f.uint128("maxClaimableAmount"));
-  return r;
+  return decode_with(json, ErrorCode::invalid_payload, "", [&](const Fields& f) -> Result<VoucherRequest> {
+    PAYCHAN_TRY(f.is_object());
+    VoucherRequest r;
+    if (f.has("channelConfig")) {
+      PAYCHAN_ASSIGN(r.channelConfig, read_channel_config(f.object("channelConfig")));
+    } else {
+      PAYCHAN_ASSIGN(r.channelId, f.bytes32("channelId"));
+    }
+    PAYCHAN_ASSIGN(r.maxClaimableAmount, f.uint128("maxClaimableAmount"));
+    return r;
+  });
 }
 
 Result<VoucherCheck> decode_voucher_check(std::string_view text) {
@@ -38,16 +37,15 @@ Result<VoucherCheck> decode_voucher_check(std::string_view text) {
         },
         *batch);
   }
-  auto doc = parse_untrusted(text, ErrorCode::invalid_payload);
-  if (!doc) return doc.failure();
-  const Fields f(*doc, "", ErrorCode::invalid_payload);
-  PAYCHAN_TRY(f.is_object());
-  VoucherCheck c;
-  if (f.has("channelConfig")) {
-    PAYCHAN_ASSIGN(c.channelConfig, read_channel_config(f.object("channelConfig")));
-  }
-  PAYCHAN_ASSIGN(c.voucher, read_voucher(f.object("voucher")));
-  return c;
+  return decode_with(text, ErrorCode::invalid_payload, "", [&](const Fields& f) -> Result<VoucherCheck> {
+    PAYCHAN_TRY(f.is_object());
+    VoucherCheck c;
+    if (f.has("channelConfig")) {
+      PAYCHAN_ASSIGN(c.channelConfig, read_channel_config(f.object("channelConfig")));
+    }
+    PAYCHAN_ASSIGN(c.voucher, read_voucher(f.object("voucher")));
+    return c;
+  });
 }
 
 }  // namespace paychan::protocol

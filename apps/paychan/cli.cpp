@@ -48,6 +48,14 @@ Status Args::reject_unknown(std::span<const std::string_view> known) const {
   return {};
 }
 
+Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
+                           std::span<const std::string_view> flags) {
+  auto args = Args::parse(argv, flags);
+  if (!args) return args;
+  if (auto s = args->reject_unknown(known); !s) return s.failure();
+  return args;
+}
+
 Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit) {
   std::string text;
   auto slurp = [&](std::istream& in) {

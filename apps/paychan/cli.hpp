@@ -34,6 +34,10 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+// Args::parse then reject_unknown: a command's options, with typos reported as usage errors.
+[[nodiscard]] Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
+                                         std::span<const std::string_view> flags = {});
+
 // The text of FILE, or of stdin for "-" or no file. Input is capped at `limit` bytes.
 [[nodiscard]] Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit = 1 << 20);
 

@@ -27,10 +27,9 @@ chainId, verifyingContract}. The same config has another id on another chain or 
 )";
 
 int run(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("channel-id", args.error());
   const std::string_view known[] = {"chain-id", "contract"};
-  if (auto s = args->reject_unknown(known); !s) return report("channel-id", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("channel-id", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("channel-id", domain.error());
   auto text = read_input(args->positional().empty() ? std::nullopt : std::optional{args->positional()[0]});

@@ -41,10 +41,9 @@ Status check(std::string_view header, std::string_view json) {
 }
 
 int run(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("decode", args.error());
   const std::string_view known[] = {"as"};
-  if (auto s = args->reject_unknown(known); !s) return report("decode", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("decode", args.error());
   auto value = args->positional().empty() || args->positional()[0] == "-"
                    ? read_input(std::nullopt)
                    : Result<std::string>{args->positional()[0]};

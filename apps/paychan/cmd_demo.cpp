@@ -44,10 +44,9 @@ std::string usdc(Uint128 atomic) {
 }
 
 int run(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("demo", args.error());
   const std::string_view known[] = {"requests"};
-  if (auto s = args->reject_unknown(known); !s) return report("demo", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("demo", args.error());
   auto requests = parse_uint128(args->option("requests").value_or("2000"));
   if (!requests || *requests == 0 || *requests > 1'000'000)
     return report("demo", Error{ErrorCode::invalid_payload, "--requests must be 1..1000000"});

@@ -33,10 +33,9 @@ Prints the EIP-55 address of a key as JSON: {"address": "0x…"}.
 )";
 
 int run_new(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("key new", args.error());
   const std::string_view known[] = {"out"};
-  if (auto s = args->reject_unknown(known); !s) return report("key new", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("key new", args.error());
   const auto out = args->option("out");
   if (!out) return report("key new", Error{ErrorCode::invalid_payload, "--out FILE is required"});
 
@@ -61,10 +60,9 @@ int run_new(std::span<char* const> argv) {
 }
 
 int run_address(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("key address", args.error());
   const std::string_view known[] = {"key-file", "key-env"};
-  if (auto s = args->reject_unknown(known); !s) return report("key address", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("key address", args.error());
   auto key = load_key(*args);
   if (!key) return report("key address", key.error());
   std::cout << R"({"address":")" << to_checksum_hex(key->address()) << "\"}\n";

@@ -41,10 +41,9 @@ Exit 0 when valid, 1 when not, 2 on bad input.
 )";
 
 int run_sign(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("voucher sign", args.error());
   const std::string_view known[] = {"chain-id", "contract", "key-file", "key-env"};
-  if (auto s = args->reject_unknown(known); !s) return report("voucher sign", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("voucher sign", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("voucher sign", domain.error());
   auto key = load_key(*args);
@@ -61,10 +60,9 @@ int run_sign(std::span<char* const> argv) {
 }
 
 int run_verify(std::span<char* const> argv) {
-  auto args = Args::parse(argv, {});
-  if (!args) return report("voucher verify", args.error());
   const std::string_view known[] = {"chain-id", "contract", "signer"};
-  if (auto s = args->reject_unknown(known); !s) return report("voucher verify", s.error());
+  auto args = parse_command(argv, known);
+  if (!args) return report("voucher verify", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("voucher verify", domain.error());
   auto text = args->positional().empty() || args->positional()[0] == "-"
