@@ -27,6 +27,14 @@ enum class ErrorCode {
   corrective_state_unsigned,     // a corrective 402's voucherState is not the client's own signature
   // The gate refuses a channel whose timed withdrawal completes within the safety margin.
   channel_withdrawal_pending,
+  // HTTP transport (engine/http); the gate maps them to 502/504, they never appear on the wire.
+  http_invalid_url,        // not an http://host[:port][/path] URL
+  http_listen_failed,      // the server could not bind or listen
+  http_connect_failed,     // the peer refused or could not be reached
+  http_timeout,            // connect, response or read timeout
+  http_bad_response,       // malformed response, or the connection ended before it was complete
+  http_response_too_large, // the response exceeded the client's limits
+  http_peer_closed,        // the downstream client went away while we were answering
   // x402 v2 generic codes (specs/x402-specification-v2.md).
   invalid_payload,
   invalid_payment_requirements,
