@@ -163,6 +163,14 @@ TEST(PaymentPayload, InexactNumbersAnywhereAreRefused) {
       << "exact integers pass through";
 }
 
+// Found by fuzz_payment_signature_header: a header whose JSON ends inside a multi-byte UTF-8
+// sequence made the in-place parser read past its buffer (an ASan report, not a visible failure
+// here; the fuzz corpus keeps the input). It must simply be refused.
+TEST(PaymentPayload, TruncatedUtf8InAHeaderIsRefused) {
+  auto r = decode_payment_signature("eyJ4NDA4NDAmVyBmVyBCcvLl");
+  ASSERT_FALSE(r);
+}
+
 TEST(PaymentPayload, ErrorsNameTheField) {
   const std::string bad = replace(voucher_json(), R"("maxClaimableAmount":"0")", R"("maxClaimableAmount":"-5")");
   auto r = decode_payment_payload(bad);
