@@ -26,7 +26,20 @@ Result<Deposit> read_deposit(const Fields& f) {
     PAYCHAN_ASSIGN(a.signature, e.signature("signature"));
     d.erc3009Authorization = a;
   } else {
-    PAYCHAN_ASSIGN(d.permit2Authorization, auth.json("permit2Authorization"));
+    const Fields p = auth.object("permit2Authorization");
+    PAYCHAN_TRY(p.is_object());
+    const Fields permitted = p.object("permitted");
+    const Fields witness = p.object("witness");
+    Permit2DepositAuthorization a;
+    PAYCHAN_ASSIGN(a.from, p.address("from"));
+    PAYCHAN_ASSIGN(a.token, permitted.address("token"));
+    PAYCHAN_ASSIGN(a.amount, permitted.u256("amount"));
+    PAYCHAN_ASSIGN(a.spender, p.address("spender"));
+    PAYCHAN_ASSIGN(a.nonce, p.u256("nonce"));
+    PAYCHAN_ASSIGN(a.deadline, p.u256("deadline"));
+    PAYCHAN_ASSIGN(a.channelId, witness.bytes32("channelId"));
+    PAYCHAN_ASSIGN(a.signature, p.signature("signature"));
+    d.permit2Authorization = a;
   }
   return d;
 }
@@ -37,8 +50,13 @@ void write_deposit(JsonWriter& w, const Deposit& d) {
     const auto& a = *d.erc3009Authorization;
     w.object("erc3009Authorization").amount("validAfter", a.validAfter).amount("validBefore", a.validBefore);
     w.hex("salt", a.salt).hex("signature", a.signature).end();
-  } else {
-    w.raw("permit2Authorization", d.permit2Authorization);
+  } else if (d.permit2Authorization) {
+    const auto& a = *d.permit2Authorization;
+    w.object("permit2Authorization").address("from", a.from);
+    w.object("permitted").address("token", a.token).amount("amount", a.amount).end();
+    w.address("spender", a.spender).amount("nonce", a.nonce).amount("deadline", a.deadline);
+    w.object("witness").hex("channelId", a.channelId).end();
+    w.hex("signature", a.signature).end();
   }
   w.end().end();
 }

@@ -22,11 +22,25 @@ struct Erc3009DepositAuthorization {
   friend bool operator==(const Erc3009DepositAuthorization&, const Erc3009DepositAuthorization&) = default;
 };
 
+// A Permit2 PermitWitnessTransferFrom whose witness binds the channel (the fallback for tokens
+// without EIP-3009). paychan decodes and carries it; its facilitator does not execute it yet.
+struct Permit2DepositAuthorization {
+  Address from;
+  Address token;   // permitted.token
+  U256 amount;     // permitted.amount
+  Address spender;
+  U256 nonce;
+  U256 deadline;
+  Bytes32 channelId{};  // witness.channelId
+  Signature signature{};
+  friend bool operator==(const Permit2DepositAuthorization&, const Permit2DepositAuthorization&) = default;
+};
+
 struct Deposit {
   Uint128 amount = 0;
-  // Exactly one of the two; Permit2 deposits are carried through but not executed by paychan.
+  // Exactly one of the two.
   std::optional<Erc3009DepositAuthorization> erc3009Authorization;
-  Json permit2Authorization;
+  std::optional<Permit2DepositAuthorization> permit2Authorization;
   friend bool operator==(const Deposit&, const Deposit&) = default;
 };
 

@@ -54,7 +54,14 @@ RC_GTEST_PROP(PaymentPayload, VoucherRoundTrips, ()) {
 RC_GTEST_PROP(PaymentPayload, DepositRoundTrips, ()) {
   Deposit d{*test::gen_uint128(), Erc3009DepositAuthorization{*test::gen_u256(), *test::gen_u256(),
                                                                *test::gen_bytes<32>(), *test::gen_bytes<65>()},
-            {}};
+            std::nullopt};
+  expect_round_trip(wrap(DepositPayload{*test::gen_channel_config(), *test::gen_signed_voucher(), d}));
+}
+
+RC_GTEST_PROP(PaymentPayload, Permit2DepositRoundTrips, ()) {
+  Deposit d{*test::gen_uint128(), {},
+            Permit2DepositAuthorization{*test::gen_address(), *test::gen_address(), *test::gen_u256(), *test::gen_address(),
+                                        *test::gen_u256(), *test::gen_u256(), *test::gen_bytes<32>(), *test::gen_bytes<65>()}};
   expect_round_trip(wrap(DepositPayload{*test::gen_channel_config(), *test::gen_signed_voucher(), d}));
 }
 
