@@ -1,0 +1,267 @@
+#include "persistence/channel_store.hpp"
+
+#include <future>
+
+#include "persistence/channel_record.hpp"
+#include "persistence/sqlite.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+// Ordered migrations: entry i brings the schema from version i to i+1. Never edit one that has
+// shipped; append.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+      CREATE TABLE channels (
+        channel_id BLOB PRIMARY KEY,
+        config BLOB NOT NULL,
+        charged BLOB NOT NULL,
+        signed_max BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        balance BLOB NOT NULL,
+        total_claimed BLOB NOT NULL,
+        withdraw_requested_at INTEGER NOT NULL,
+        refund_nonce BLOB NOT NULL,
+        onchain_synced_at INTEGER NOT NULL,
+        last_request_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    )sql",
+};
+constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
+
+constexpr std::string_view kColumns =
+    "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
+    "refund_nonce, onchain_synced_at, last_request_at";
+
+// totalClaimed only grows: a gate's older mirror never undoes what the settle job recorded.
+constexpr std::string_view kUpsert = R"sql(
+  INSERT INTO channels VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+  ON CONFLICT (channel_id) DO UPDATE SET
+    config = excluded.config, charged = excluded.charged, signed_max = excluded.signed_max,
+    signature = excluded.signature, balance = excluded.balance,
+    total_claimed = MAX(excluded.total_claimed, channels.total_claimed),
+    withdraw_requested_at = excluded.withdraw_requested_at, refund_nonce = excluded.refund_nonce,
+    onchain_synced_at = excluded.onchain_synced_at, last_request_at = excluded.last_request_at
+)sql";
+
+std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+void bind_state(Statement& s, const ChannelState& c) {
+  s.bind(1, c.channelId).bind(2, encode_config(c.config)).bind(3, encode_u128(c.chargedCumulativeAmount));
+  s.bind(4, encode_u128(c.signedMaxClaimable)).bind(5, c.signature).bind(6, encode_u128(c.onchain.balance));
+  s.bind(7, encode_u128(c.onchain.totalClaimed)).bind(8, as_int(c.onchain.withdrawRequestedAt));
+  s.bind(9, c.onchain.refundNonce.to_be()).bind(10, as_int(c.onchainSyncedAt)).bind(11, as_int(c.lastRequestTimestamp));
+}
+
+Result<ChannelState> read_state(const Statement& s) {
+  ChannelState c;
+  const ByteView id = s.blob(0);
+  const ByteView sig = s.blob(4);
+  const ByteView nonce = s.blob(8);
+  if (id.size() != 32 || sig.size() != 65 || nonce.size() != 32)
+    return fail(ErrorCode::invalid_payload, "stored channel row has wrong field sizes");
+  std::copy(id.begin(), id.end(), c.channelId.begin());
+  PAYCHAN_ASSIGN(c.config, decode_config(s.blob(1)));
+  PAYCHAN_ASSIGN(c.chargedCumulativeAmount, decode_u128(s.blob(2)));
+  PAYCHAN_ASSIGN(c.signedMaxClaimable, decode_u128(s.blob(3)));
+  std::copy(sig.begin(), sig.end(), c.signature.begin());
+  PAYCHAN_ASSIGN(c.onchain.balance, decode_u128(s.blob(5)));
+  PAYCHAN_ASSIGN(c.onchain.totalClaimed, decode_u128(s.blob(6)));
+  c.onchain.withdrawRequestedAt = static_cast<std::uint64_t>(s.integer(7));
+  Bytes32 be{};
+  std::copy(nonce.begin(), nonce.end(), be.begin());
+  c.onchain.refundNonce = U256::from_be(be);
+  c.onchainSyncedAt = static_cast<std::uint64_t>(s.integer(9));
+  c.lastRequestTimestamp = static_cast<std::uint64_t>(s.integer(10));
+  return c;
+}
+
+Result<std::vector<ChannelState>> collect_states(Statement& s) {
+  std::vector<ChannelState> out;
+  Result<bool> row = true;
+  while ((row = s.step()) && *row) {
+    PAYCHAN_ASSIGN(auto state, read_state(s));
+    out.push_back(std::move(state));
+  }
+  if (!row) return row.failure();
+  return out;
+}
+
+Status migrate(Database& db) {
+  auto version = db.pragma_int("user_version");
+  if (!version) return version.failure();
+  if (*version > kSchemaVersion)
+    return fail(ErrorCode::invalid_payload, "the store was written by a newer paychan (schema " +
+                                                std::to_string(*version) + ", this one knows " +
+                                                std::to_string(kSchemaVersion) + ")");
+  for (std::int64_t v = *version; v < kSchemaVersion; ++v) {
+    PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
+    Status step = db.exec(kMigrations[v]);
+    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    if (!step) {
+      (void)db.exec("ROLLBACK");
+      return step;
+    }
+    PAYCHAN_TRY(db.exec("COMMIT"));
+  }
+  return {};
+}
+
+Result<Database> open_connection(const std::string& path, bool durable) {
+  auto db = Database::open(path, true);
+  if (!db) return db.failure();
+  PAYCHAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
+  // FULL in WAL mode: the commit fsyncs the log, so a committed transaction survives power loss.
+  PAYCHAN_TRY(db->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));
+  return db;
+}
+
+}  // namespace
+
+struct ChannelStore::Impl {
+  StoreOptions options;
+  Database reader;  // queries and small writes from caller threads, under reader_mutex
+  std::mutex reader_mutex;
+
+  Database writer;  // owned by the writer thread after construction
+  Statement upsert;
+
+  std::mutex queue_mutex;
+  std::condition_variable has_work;
+  std::condition_variable has_room;
+  std::deque<std::pair<ChannelState, Done>> queue;
+  bool stopping = false;
+  std::thread thread;
+
+  Impl(StoreOptions o, Database r, Database w, Statement u)
+      : options(o), reader(std::move(r)), writer(std::move(w)), upsert(std::move(u)) {}
+
+  Status write_batch(const std::vector<std::pair<ChannelState, Done>>& batch) {
+    PAYCHAN_TRY(writer.exec("BEGIN IMMEDIATE"));
+    for (const auto& [state, done] : batch) {
+      bind_state(upsert, state);
+      if (Status s = upsert.run(); !s) {
+        (void)writer.exec("ROLLBACK");
+        return s;
+      }
+    }
+    return writer.exec("COMMIT");
+  }
+
+  void run() {
+    std::vector<std::pair<ChannelState, Done>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mutex);
+        has_work.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, and nothing left to write
+        while (!queue.empty() && batch.size() < options.max_batch) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      has_room.notify_all();
+      const Status status = write_batch(batch);
+      for (auto& [state, done] : batch)
+        if (done) done(status);
+      batch.clear();
+    }
+  }
+
+  template <typename T, typename Query>
+  Result<T> query(std::string_view sql, Query bind_and_collect) {
+    std::lock_guard lock(reader_mutex);
+    auto stmt = reader.prepare(sql);
+    if (!stmt) return stmt.failure();
+    return bind_and_collect(*stmt);
+  }
+};
+
+ChannelStore::ChannelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+ChannelStore::~ChannelStore() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+  }
+  impl_->has_work.notify_all();
+  impl_->thread.join();
+}
+
+Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path, StoreOptions options) {
+  auto writer = open_connection(path, options.durable);
+  if (!writer) return writer.failure();
+  PAYCHAN_TRY(migrate(*writer));
+  auto reader = open_connection(path, options.durable);
+  if (!reader) return reader.failure();
+  auto upsert = writer->prepare(kUpsert);
+  if (!upsert) return upsert.failure();
+  auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(*upsert));
+  return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
+}
+
+void ChannelStore::commit(const ChannelState& state, Done done) {
+  {
+    std::unique_lock lock(impl_->queue_mutex);
+    impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
+    impl_->queue.emplace_back(state, std::move(done));
+  }
+  impl_->has_work.notify_one();
+}
+
+Status ChannelStore::commit_and_wait(const ChannelState& state) {
+  std::promise<Status> durable;
+  auto result = durable.get_future();
+  commit(state, [&durable](const Status& s) { durable.set_value(s); });
+  return result.get();
+}
+
+Result<std::vector<ChannelState>> ChannelStore::load_all() {
+  return impl_->query<std::vector<ChannelState>>(
+      "SELECT " + std::string{kColumns} + " FROM channels", collect_states);
+}
+
+Result<std::optional<ChannelState>> ChannelStore::get(const Bytes32& channelId) {
+  return impl_->query<std::optional<ChannelState>>(
+      "SELECT " + std::string{kColumns} + " FROM channels WHERE channel_id = ?1",
+      [&](Statement& s) -> Result<std::optional<ChannelState>> {
+        s.bind(1, channelId);
+        auto row = s.step();
+        if (!row) return row.failure();
+        if (!*row) return std::optional<ChannelState>{};
+        PAYCHAN_ASSIGN(auto state, read_state(s));
+        return std::optional<ChannelState>{std::move(state)};
+      });
+}
+
+Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
+  return impl_->query<std::vector<ChannelState>>(
+      "SELECT " + std::string{kColumns} + " FROM channels WHERE signed_max > total_claimed",
+      collect_states);
+}
+
+Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {
+  auto done = impl_->query<bool>(
+      "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1",
+      [&](Statement& s) -> Result<bool> {
+        s.bind(1, channelId).bind(2, encode_u128(totalClaimed));
+        PAYCHAN_TRY(s.run());
+        return true;
+      });
+  if (!done) return done.failure();
+  return {};
+}
+
+Status ChannelStore::erase(const Bytes32& channelId) {
+  auto done = impl_->query<bool>("DELETE FROM channels WHERE channel_id = ?1", [&](Statement& s) -> Result<bool> {
+    s.bind(1, channelId);
+    PAYCHAN_TRY(s.run());
+    return true;
+  });
+  if (!done) return done.failure();
+  return {};
+}
+
+}  // namespace paychan::persistence

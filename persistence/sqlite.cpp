@@ -1,0 +1,123 @@
+#include "persistence/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace paychan::persistence {
+namespace {
+
+Failure sqlite_fail(sqlite3* db, std::string_view what) {
+  return fail(ErrorCode::invalid_payload, std::string{what} + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+Result<Database> Database::open(const std::string& path, bool create) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    Failure f = sqlite_fail(db, "cannot open " + path);
+    sqlite3_close(db);
+    return f;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  // Another connection (the settle job) may hold the write lock briefly: wait, do not fail.
+  sqlite3_busy_timeout(db, 5000);
+  return Database(db);
+}
+
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    sqlite3_close(db_);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+Status Database::exec(std::string_view sql) {
+  char* message = nullptr;
+  const std::string text{sql};
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string detail = message ? message : "unknown error";
+    sqlite3_free(message);
+    return fail(ErrorCode::invalid_payload, "SQLite: " + detail);
+  }
+  return {};
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK)
+    return sqlite_fail(db_, "prepare");
+  return Statement(stmt, db_);
+}
+
+Result<std::int64_t> Database::pragma_int(std::string_view name) {
+  auto stmt = prepare("PRAGMA " + std::string{name});
+  if (!stmt) return stmt.failure();
+  auto row = stmt->step();
+  if (!row) return row.failure();
+  if (!*row) return fail(ErrorCode::invalid_payload, "PRAGMA " + std::string{name} + " returned nothing");
+  return stmt->integer(0);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), db_(std::exchange(other.db_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, ByteView blob) {
+  // SQLITE_TRANSIENT: SQLite copies, so callers may pass temporaries.
+  sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_fail(db_, "step");
+}
+
+Status Statement::run() {
+  Result<bool> row = true;
+  while ((row = step()) && *row) {
+  }
+  reset();
+  if (!row) return row.failure();
+  return {};
+}
+
+void Statement::reset() noexcept {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+ByteView Statement::blob(int column) const noexcept {
+  const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
+  return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+
+std::int64_t Statement::integer(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
+
+}  // namespace paychan::persistence

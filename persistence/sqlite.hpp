@@ -1,0 +1,66 @@
+// A thin RAII layer over SQLite: a connection, and statements prepared once and reused. Errors
+// become Status values with SQLite's message (which never contains bound values, so never keys).
+// Thread-safety: one Database per thread (SQLite's "multi-thread" mode); a Statement belongs to
+// its Database.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "channel/bytes.hpp"
+#include "channel/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace paychan::persistence {
+
+class Statement;
+
+class Database {
+ public:
+  // Opens (creating if asked) the file at `path`. Errors: invalid_payload with SQLite's message.
+  [[nodiscard]] static Result<Database> open(const std::string& path, bool create);
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  ~Database();
+
+  [[nodiscard]] Status exec(std::string_view sql);
+  [[nodiscard]] Result<Statement> prepare(std::string_view sql);
+  [[nodiscard]] Result<std::int64_t> pragma_int(std::string_view name);
+
+ private:
+  explicit Database(sqlite3* db) noexcept : db_(db) {}
+  friend class Statement;
+  sqlite3* db_ = nullptr;
+};
+
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  ~Statement();
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& bind(int index, ByteView blob);
+  Statement& bind(int index, std::int64_t value);
+  // Runs one step: true when a row is ready, false when done. Errors carry SQLite's message.
+  [[nodiscard]] Result<bool> step();
+  // Runs to completion and resets for the next use.
+  [[nodiscard]] Status run();
+  void reset() noexcept;
+
+  [[nodiscard]] ByteView blob(int column) const noexcept;
+  [[nodiscard]] std::int64_t integer(int column) const noexcept;
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* stmt, sqlite3* db) noexcept : stmt_(stmt), db_(db) {}
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace paychan::persistence
