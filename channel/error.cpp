@@ -22,7 +22,7 @@ constexpr std::array kNames{
     std::string_view{"response_balance_mismatch"},
     std::string_view{"corrective_state_unsigned"},
     std::string_view{"channel_withdrawal_pending"},
-    std::string_view{"http_invalid_url"},
+    std::string_view{"http_invalid_request"},
     std::string_view{"http_listen_failed"},
     std::string_view{"http_connect_failed"},
     std::string_view{"http_timeout"},

@@ -28,7 +28,7 @@ enum class ErrorCode {
   // The gate refuses a channel whose timed withdrawal completes within the safety margin.
   channel_withdrawal_pending,
   // HTTP transport (engine/http); the gate maps them to 502/504, they never appear on the wire.
-  http_invalid_url,        // not an http://host[:port][/path] URL
+  http_invalid_request,    // a URL, method or header the client cannot send
   http_listen_failed,      // the server could not bind or listen
   http_connect_failed,     // the peer refused or could not be reached
   http_timeout,            // connect, response or read timeout

@@ -1,0 +1,160 @@
+#include "engine/http/client.hpp"
+
+#include "engine/http/detail/client_stream_state.hpp"
+#include "engine/http/detail/connection_pool.hpp"
+#include "engine/http/url.hpp"
+
+namespace paychan::engine::http {
+namespace {
+
+using detail::ClientConnection;
+
+// Methods a server must treat as safe to receive twice (RFC 9110 §9.2.2).
+bool idempotent(bhttp::verb v) noexcept {
+  switch (v) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::options:
+    case bhttp::verb::put:
+    case bhttp::verb::delete_:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<BeastRequest> build(ClientRequest& request, const Url& url) {
+  BeastRequest m;
+  m.version(11);
+  bhttp::verb verb = bhttp::string_to_verb(request.method);
+  if (verb != bhttp::verb::unknown) {
+    m.method(verb);
+  } else {
+    if (!valid_header(request.method, "")) return fail(ErrorCode::http_invalid_request, "bad method");
+    m.method_string(request.method);
+  }
+  m.target(url.target);
+  m.set(bhttp::field::host, url.authority());
+  for (const auto& h : request.headers) {
+    if (!valid_header(h.name, h.value)) return fail(ErrorCode::http_invalid_request, "bad header " + h.name);
+    if (beast::iequals(h.name, "host") || beast::iequals(h.name, "content-length") ||
+        beast::iequals(h.name, "transfer-encoding")) {
+      continue;  // framing and routing are the client's
+    }
+    m.insert(h.name, h.value);
+  }
+  m.body() = std::move(request.body);
+  m.prepare_payload();
+  return m;
+}
+
+Awaitable<Result<std::unique_ptr<ClientConnection>>> connect(const asio::any_io_executor& executor, const Url& url,
+                                                             std::chrono::milliseconds timeout) {
+  auto connection = std::make_unique<ClientConnection>(executor);
+  auto where = " " + url.authority();
+  error_code ec;
+  connection->stream.expires_after(timeout);
+  auto address = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    co_await connection->stream.async_connect(tcp::endpoint{address, url.port}, use(ec));
+  } else {
+    tcp::resolver resolver(executor);
+    auto endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port), use(ec));
+    if (ec) co_return fail(ErrorCode::http_connect_failed, "resolving" + where + ": " + ec.message());
+    co_await connection->stream.async_connect(endpoints, use(ec));
+  }
+  if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "connecting to" + where);
+  if (ec) co_return fail(ErrorCode::http_connect_failed, "connecting to" + where + ": " + ec.message());
+  connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  co_return connection;
+}
+
+// Whether a failed exchange on a reused connection is the server having closed it while idle:
+// nothing came back at all.
+bool closed_while_idle(const error_code& ec, const detail::ClientStreamState& s) noexcept {
+  return !s.parser.got_some() && s.connection->buffer.size() == 0 &&
+         (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+          ec == asio::error::broken_pipe);
+}
+
+}  // namespace
+
+HttpClient::HttpClient(ClientOptions options)
+    : options_(options),
+      pool_(std::make_unique<detail::ConnectionPool>(options.max_idle_per_host, options.idle_expiry)) {}
+
+HttpClient::~HttpClient() = default;
+
+std::size_t HttpClient::idle_connections() const { return pool_->idle(); }
+
+Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
+  auto url = parse_url(request.url);
+  if (!url) co_return url.failure();
+  auto message = build(request, *url);
+  if (!message) co_return message.failure();
+  bool replayable = idempotent(message->method());
+
+  auto executor = co_await asio::this_coro::executor;
+  detail::PoolKey key{&asio::query(executor, asio::execution::context), url->host, url->port};
+  for (bool retried = false;; retried = true) {
+    auto connection = pool_->take(key);
+    bool reused = connection != nullptr;
+    if (!reused) {
+      auto fresh = co_await connect(executor, *url, options_.connect_timeout);
+      if (!fresh) co_return fresh.failure();
+      connection = std::move(*fresh);
+    }
+    auto state = std::make_unique<detail::ClientStreamState>(*pool_, key, std::move(connection));
+    state->read_timeout = options_.read_timeout;
+    auto& parser = state->parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(boost::none);  // streams are unlimited; request() applies max_body_bytes
+    if (message->method() == bhttp::verb::head) parser.skip(true);
+
+    auto& stream = state->connection->stream;
+    error_code ec;
+    stream.expires_after(options_.response_timeout);  // one deadline for sending and the whole head
+    co_await bhttp::async_write(stream, *message, use(ec));
+    bool write_failed = static_cast<bool>(ec);
+    if (!ec) co_await bhttp::async_read_header(stream, state->connection->buffer, parser, use(ec));
+    if (ec) {
+      if (reused && !retried && closed_while_idle(ec, *state) && (replayable || write_failed)) continue;
+      state->connection.reset();
+      if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "no response within response_timeout");
+      if (ec == bhttp::error::header_limit) co_return fail(ErrorCode::http_response_too_large, "response header");
+      co_return fail(ErrorCode::http_bad_response, ec.message());
+    }
+    state->status = static_cast<int>(parser.get().result_int());
+    for (const auto& f : parser.get()) state->headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    co_return ClientStream{std::move(state)};
+  }
+}
+
+Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request) {
+  auto stream = co_await open(std::move(request));
+  if (!stream) co_return stream.failure();
+  auto length = stream->content_length();
+  if (length && *length > options_.max_body_bytes) {
+    co_return fail(ErrorCode::http_response_too_large, "Content-Length " + std::to_string(*length));
+  }
+  ClientResponse response;
+  response.status = stream->status();
+  response.headers = stream->headers();
+  if (length) response.body.reserve(*length);
+  for (;;) {
+    auto piece = co_await stream->read_some();
+    if (!piece) co_return piece.failure();
+    if (piece->empty()) break;
+    if (response.body.size() + piece->size() > options_.max_body_bytes) {
+      co_return fail(ErrorCode::http_response_too_large, "body over max_body_bytes");
+    }
+    response.body.append(*piece);
+  }
+  co_return response;
+}
+
+std::optional<std::string_view> ClientResponse::header(std::string_view name) const noexcept {
+  return find_header(headers, name);
+}
+
+}  // namespace paychan::engine::http

@@ -1,0 +1,133 @@
+// HttpClient: HTTP/1.1 over plain TCP for the facilitator calls, the agent and the reverse proxy,
+// with a small keep-alive pool per host:port and a timeout on every step.
+//
+// Two ways to read a response: request() buffers the whole body (up to max_body_bytes); open()
+// returns a ClientStream whose body is read piece by piece as it arrives (SSE, chunked streams,
+// large downloads), with no size limit but a limit on silence.
+//
+// A pooled connection is reused only on the io_context (thread) that opened it, and only while it
+// is younger than idle_expiry and still open. When a reused connection turns out to have been
+// closed by the server before answering, an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE)
+// is sent again once on a new connection; other requests report the error, since the server
+// may have acted on them.
+//
+// Thread-safety: request()/open() may be called concurrently from coroutines on any executors;
+// the pool is shared under a mutex held for a few pointer moves. The client must outlive its
+// ClientStreams and be destroyed before the io_contexts it was used on.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/result.hpp"
+#include "engine/http/asio.hpp"
+#include "engine/http/message.hpp"
+
+namespace paychan::engine::http {
+
+namespace detail {
+class ConnectionPool;
+struct ClientStreamState;
+}  // namespace detail
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  // From sending the request to having the whole response head.
+  std::chrono::milliseconds response_timeout{30'000};
+  // The longest silence while reading a body.
+  std::chrono::milliseconds read_timeout{30'000};
+  std::size_t max_header_bytes = 16 * 1024;
+  // request() only: a larger body is refused. ClientStreams are not limited.
+  std::uint64_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_idle_per_host = 8;
+  // Servers close idle connections after a while (ServerLimits::idle_timeout); do not reuse older ones.
+  std::chrono::milliseconds idle_expiry{15'000};
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;  // http://host[:port]/path?query
+  std::vector<Header> headers;  // Host, Content-Length and Transfer-Encoding are set by the client
+  std::string body;
+};
+
+struct ClientResponse {
+  int status = 0;
+  std::vector<Header> headers;
+  std::string body;
+
+  // The first field named `name` (case-insensitive), or nullopt.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
+};
+
+// A response whose head has arrived and whose body is read as it comes. Destroying it before the
+// end of the body closes the connection (an upstream sees the client leave).
+class ClientStream {
+ public:
+  explicit ClientStream(std::unique_ptr<detail::ClientStreamState> state) noexcept;
+  ClientStream(ClientStream&&) noexcept;
+  ClientStream& operator=(ClientStream&&) noexcept;
+  ~ClientStream();
+
+  [[nodiscard]] int status() const noexcept;
+  [[nodiscard]] const std::vector<Header>& headers() const noexcept;
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
+  // The length the server announced, if it did (it is then enforced).
+  [[nodiscard]] std::optional<std::uint64_t> content_length() const noexcept;
+  // The next piece of the body as soon as it arrives; an empty view once the body is complete.
+  // The view is valid until the next call. Errors: http_timeout (silent for read_timeout),
+  // http_bad_response (malformed, or the connection ended before the body did).
+  [[nodiscard]] Awaitable<Result<std::string_view>> read_some();
+  [[nodiscard]] bool done() const noexcept;
+
+ private:
+  std::unique_ptr<detail::ClientStreamState> state_;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(ClientOptions options = {});
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  ~HttpClient();
+
+  // Sends `request` and reads the whole response. Errors: http_invalid_request (URL, method or a
+  // header), http_connect_failed, http_timeout, http_bad_response, http_response_too_large.
+  [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request);
+  // Sends `request` and returns once the response head has arrived. Errors: as request().
+  [[nodiscard]] Awaitable<Result<ClientStream>> open(ClientRequest request);
+
+  [[nodiscard]] const ClientOptions& options() const noexcept { return options_; }
+  // Idle connections in the pool, over all hosts and threads.
+  [[nodiscard]] std::size_t idle_connections() const;
+
+ private:
+  ClientOptions options_;
+  std::unique_ptr<detail::ConnectionPool> pool_;
+};
+
+// The client for code that is not a coroutine (CLIs, tools): each call runs a private io_context
+// until the response is read. Connections are pooled between calls.
+// Thread-safety: one call at a time.
+class BlockingHttpClient {
+ public:
+  explicit BlockingHttpClient(ClientOptions options = {});
+  BlockingHttpClient(const BlockingHttpClient&) = delete;
+  BlockingHttpClient& operator=(const BlockingHttpClient&) = delete;
+  ~BlockingHttpClient();
+
+  // As HttpClient::request.
+  [[nodiscard]] Result<ClientResponse> request(ClientRequest request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace paychan::engine::http

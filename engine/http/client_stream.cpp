@@ -1,0 +1,54 @@
+#include "engine/http/detail/client_stream_state.hpp"
+
+namespace paychan::engine::http {
+namespace detail {
+
+ClientStreamState::~ClientStreamState() {
+  // Leftover bytes would be the start of a response nobody asked for: such a connection is not reused.
+  if (connection && parser.is_done() && parser.keep_alive() && connection->buffer.size() == 0) {
+    pool.give_back(key, std::move(connection));
+  }
+}
+
+}  // namespace detail
+
+ClientStream::ClientStream(std::unique_ptr<detail::ClientStreamState> state) noexcept : state_(std::move(state)) {}
+ClientStream::ClientStream(ClientStream&&) noexcept = default;
+ClientStream& ClientStream::operator=(ClientStream&&) noexcept = default;
+ClientStream::~ClientStream() = default;
+
+int ClientStream::status() const noexcept { return state_->status; }
+const std::vector<Header>& ClientStream::headers() const noexcept { return state_->headers; }
+std::optional<std::string_view> ClientStream::header(std::string_view name) const noexcept {
+  return find_header(state_->headers, name);
+}
+std::optional<std::uint64_t> ClientStream::content_length() const noexcept {
+  auto n = state_->parser.content_length();
+  if (!n) return std::nullopt;
+  return *n;
+}
+bool ClientStream::done() const noexcept { return state_->parser.is_done(); }
+
+Awaitable<Result<std::string_view>> ClientStream::read_some() {
+  auto& s = *state_;
+  while (!s.parser.is_done()) {
+    if (!s.connection) co_return fail(ErrorCode::http_bad_response, "stream already failed");
+    auto& body = s.parser.get().body();
+    body.data = s.piece.data();
+    body.size = s.piece.size();
+    error_code ec;
+    s.connection->stream.expires_after(s.read_timeout);
+    co_await bhttp::async_read_some(s.connection->stream, s.connection->buffer, s.parser, use(ec));
+    if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: hand it out
+    if (ec) {
+      s.connection.reset();  // never reused after an error
+      if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "no body bytes within read_timeout");
+      co_return fail(ErrorCode::http_bad_response, "reading the body: " + ec.message());
+    }
+    std::size_t n = s.piece.size() - body.size;
+    if (n != 0) co_return std::string_view{s.piece.data(), n};
+  }
+  co_return std::string_view{};
+}
+
+}  // namespace paychan::engine::http

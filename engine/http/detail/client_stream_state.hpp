@@ -1,0 +1,32 @@
+// What a ClientStream owns: its connection (on loan from the pool), the response parser and the
+// buffer body pieces are read into. Private to engine/http.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "engine/http/beast.hpp"
+#include "engine/http/client.hpp"
+#include "engine/http/detail/connection_pool.hpp"
+
+namespace paychan::engine::http::detail {
+
+struct ClientStreamState {
+  ClientStreamState(ConnectionPool& p, PoolKey k, std::unique_ptr<ClientConnection> c) noexcept
+      : pool(p), key(std::move(k)), connection(std::move(c)) {}
+  // Returns the connection to the pool when the body was read to its end and the server keeps it.
+  ~ClientStreamState();
+
+  ConnectionPool& pool;
+  PoolKey key;
+  std::unique_ptr<ClientConnection> connection;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  std::chrono::milliseconds read_timeout{};
+  int status = 0;
+  std::vector<Header> headers;
+  std::array<char, 16 * 1024> piece;  // a body piece as read off the socket
+};
+
+}  // namespace paychan::engine::http::detail

@@ -1,0 +1,60 @@
+#include "engine/http/detail/connection_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace paychan::engine::http::detail {
+namespace {
+
+// A kept-alive connection the server has closed meanwhile reads as end-of-file; one with bytes
+// waiting is out of step. Either is unusable. A non-blocking peek tells without consuming.
+bool still_open(ClientConnection& c) noexcept {
+  char byte;
+  ssize_t n = ::recv(c.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::unique_ptr<ClientConnection> ConnectionPool::take(const PoolKey& key) {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<ClientConnection>> discarded;  // closed after the lock is released
+  std::unique_ptr<ClientConnection> found;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto& list = it->second;
+    while (!list.empty() && !found) {
+      auto c = std::move(list.back());
+      list.pop_back();
+      if (now - c->idle_since < idle_expiry_) {
+        found = std::move(c);
+      } else {
+        discarded.push_back(std::move(c));
+      }
+    }
+    if (list.empty()) idle_.erase(it);
+  }
+  if (found && !still_open(*found)) found.reset();
+  return found;
+}
+
+void ConnectionPool::give_back(const PoolKey& key, std::unique_ptr<ClientConnection> connection) {
+  connection->stream.expires_never();
+  connection->idle_since = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto& list = idle_[key];
+  if (list.size() < max_idle_per_key_) list.push_back(std::move(connection));
+  // else `connection` closes when this function returns, after the lock is released
+}
+
+std::size_t ConnectionPool::idle() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) n += list.size();
+  return n;
+}
+
+}  // namespace paychan::engine::http::detail

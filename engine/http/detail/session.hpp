@@ -1,0 +1,76 @@
+// One server connection: reads its requests in order, hands each to the Handler, writes the
+// answers (batched when pipelined, streamed when the handler streams), until the client leaves, a
+// limit or timeout ends it, or the server stops.
+//
+// No exception leaves a session: a handler that throws is answered 500 (or, once it has begun
+// streaming, its connection is closed), and anything else ends the connection quietly.
+// Thread-safety: lives on its worker's I/O thread; kept alive by its own coroutine.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/http/beast.hpp"
+#include "engine/http/detail/connection_budget.hpp"
+#include "engine/http/detail/messages.hpp"
+#include "engine/http/detail/request_reader.hpp"
+#include "engine/http/detail/response_writer.hpp"
+
+namespace paychan::engine::http::detail {
+
+class Worker;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ConnectionSlot slot, Worker& worker);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+
+  void start();
+  // Graceful stop: an idle connection closes now; a busy one closes after its current answer.
+  void stop();
+  // Closes the socket whatever the session is doing.
+  void abort();
+
+  // The operations behind Exchange (engine/http/handler.hpp).
+  [[nodiscard]] Awaitable<Status> begin_stream();
+  [[nodiscard]] Awaitable<Status> write(std::string_view piece);
+  [[nodiscard]] Awaitable<Status> end_stream();
+  [[nodiscard]] bool streaming() const noexcept { return streamed_ != StreamState::none; }
+  [[nodiscard]] std::string_view peer_address() const noexcept { return peer_address_; }
+  [[nodiscard]] std::uint16_t peer_port() const noexcept { return peer_port_; }
+
+ private:
+  enum class Next { read_next, close, drop };  // close: flush, then a lingering close
+  enum class StreamState { none, open, ended };
+
+  Awaitable<void> run();
+  Awaitable<void> serve();
+  Awaitable<Next> answer();
+  Awaitable<void> reject(RequestReader::Outcome outcome);
+  Awaitable<void> linger_close();
+  [[nodiscard]] bool keep_alive_after_answer() noexcept;
+  void finalize(bool keep_alive);
+
+  Worker& worker_;
+  ConnectionSlot slot_;
+  std::list<Session*>::iterator registration_;
+  beast::tcp_stream stream_;
+  RequestReader reader_;
+  ResponseWriter writer_;
+  RequestMessage request_;
+  ResponseMessage response_;
+  std::string peer_address_;
+  std::uint16_t peer_port_ = 0;
+  std::uint32_t answered_ = 0;
+  StreamState streamed_ = StreamState::none;
+  bool stream_keep_alive_ = false;
+  bool waiting_idle_ = false;  // blocked reading while no request is in progress
+  bool stopping_ = false;
+};
+
+}  // namespace paychan::engine::http::detail

@@ -1,0 +1,89 @@
+// What a server calls for each request: a Handler, given an Exchange (the request, the response it
+// fills, and a way to stream the response instead).
+//
+// Three ways to answer, from cheapest to most general:
+//  - fill ex.response() and return std::nullopt: a plain function call, no coroutine, no allocation
+//    beyond the message's own (signature checks, 402 answers, static routes);
+//  - return a coroutine (Awaitable<void>) that awaits other I/O (facilitator, upstream) and fills
+//    ex.response() before it finishes;
+//  - inside such a coroutine, call ex.begin_stream() to send the status and headers at once, then
+//    ex.write() body pieces as they become available and ex.end_stream() (chunked / SSE pass-through).
+// Pipelined requests on one connection are handled one at a time, in order.
+//
+// Thread-safety: a Handler is shared by every connection on every worker thread, so handle() is
+// called concurrently and must be safe for that. An Exchange belongs to one connection and its
+// I/O thread. Handlers run on I/O threads and must never block them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "channel/result.hpp"
+#include "engine/http/asio.hpp"
+#include "engine/http/message.hpp"
+
+namespace paychan::engine::http {
+
+namespace detail {
+class Session;
+}
+
+class Exchange {
+ public:
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  [[nodiscard]] const Request& request() const noexcept { return request_; }
+  [[nodiscard]] Response& response() noexcept { return response_; }
+  [[nodiscard]] std::string_view peer_address() const noexcept;  // the client's IP, e.g. "127.0.0.1"
+  [[nodiscard]] std::uint16_t peer_port() const noexcept;
+
+  // Sends response()'s status and headers now; the body follows through write(). The framing is
+  // chosen here: response()'s Content-Length if it has one (write() then refuses more bytes than
+  // that), otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0). Responses without a body
+  // (HEAD, 204, 304) send the head only and ignore writes.
+  // Errors: http_peer_closed, http_timeout (the client stopped reading for write_timeout).
+  [[nodiscard]] Awaitable<Status> begin_stream();
+  // Sends one body piece at once (empty pieces are skipped). Errors: as begin_stream, and
+  // http_bad_response for bytes beyond the announced Content-Length.
+  [[nodiscard]] Awaitable<Status> write(std::string_view piece);
+  // Completes the body. A stream the handler does not end (error, exception) makes the server close
+  // the connection, which the client sees as a truncated body. Errors: as write, and
+  // http_bad_response when fewer bytes than the announced Content-Length were written.
+  [[nodiscard]] Awaitable<Status> end_stream();
+  [[nodiscard]] bool streaming() const noexcept;
+
+ private:
+  friend class detail::Session;
+  Exchange(detail::Session& session, Request request, Response response) noexcept
+      : session_(session), request_(request), response_(response) {}
+
+  detail::Session& session_;
+  Request request_;
+  Response response_;
+};
+
+// std::nullopt: ex.response() is the answer. A coroutine: await it, then answer (see above).
+using Handled = std::optional<Awaitable<void>>;
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Serves one request. An exception becomes a 500 (or, mid-stream, a closed connection).
+  [[nodiscard]] virtual Handled handle(Exchange& ex) = 0;
+};
+
+// A Handler from a callable `Handled(Exchange&)`, e.g. a lambda; one virtual call per request.
+template <typename F>
+class FunctionHandler final : public Handler {
+ public:
+  explicit FunctionHandler(F f) : f_(std::move(f)) {}
+  Handled handle(Exchange& ex) override { return f_(ex); }
+
+ private:
+  F f_;
+};
+
+}  // namespace paychan::engine::http

@@ -1,0 +1,86 @@
+#include "engine/http/server.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/http/detail/connection_budget.hpp"
+#include "engine/http/detail/worker.hpp"
+
+namespace paychan::engine::http {
+
+struct HttpServer::Impl {
+  Impl(Handler& h, ServerOptions o) : handler(h), options(std::move(o)), budget(options.limits.max_connections) {}
+
+  Handler& handler;
+  const ServerOptions options;
+  detail::ConnectionBudget budget;  // before workers: their sessions hold slots of it
+  std::vector<std::unique_ptr<detail::Worker>> workers;
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+
+  std::mutex mutex;
+  std::condition_variable exited;
+  std::size_t running = 0;  // worker threads not yet out of work
+};
+
+HttpServer::HttpServer(Handler& handler, ServerOptions options)
+    : impl_(std::make_unique<Impl>(handler, std::move(options))) {}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds{0}); }
+
+Status HttpServer::start() {
+  Impl& s = *impl_;
+  if (s.started) return fail(ErrorCode::http_listen_failed, "already started");
+  error_code ec;
+  auto address = asio::ip::make_address(s.options.address, ec);
+  if (ec) return fail(ErrorCode::http_listen_failed, "not an IP address: " + s.options.address);
+  unsigned threads = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  tcp::endpoint endpoint{address, s.options.port};
+  std::vector<std::unique_ptr<detail::Worker>> workers;
+  for (unsigned i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<detail::Worker>(s.handler, s.options.limits, s.budget);
+    auto port = worker->listen(endpoint, s.options.backlog);
+    if (!port) return port.failure();
+    endpoint.port(*port);  // port 0: the others join the port the first one got
+    workers.push_back(std::move(worker));
+  }
+  s.port = endpoint.port();
+  s.workers = std::move(workers);
+  s.started = true;
+  s.running = s.workers.size();
+  for (auto& worker : s.workers) {
+    worker->start([&s] {
+      std::lock_guard lock(s.mutex);
+      --s.running;
+      s.exited.notify_all();
+    });
+  }
+  return Status{};
+}
+
+std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  Impl& s = *impl_;
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+  for (auto& worker : s.workers) worker->stop();
+  bool drained;
+  {
+    std::unique_lock lock(s.mutex);
+    drained = s.exited.wait_for(lock, grace, [&s] { return s.running == 0; });
+  }
+  if (!drained) {
+    for (auto& worker : s.workers) worker->abort();
+  }
+  for (auto& worker : s.workers) worker->join();
+}
+
+std::size_t HttpServer::open_connections() const noexcept { return impl_->budget.open(); }
+
+}  // namespace paychan::engine::http
