@@ -11,8 +11,11 @@ debs=(
   libsecp256k1-dev nettle-dev rapidjson-dev libmsgpack-cxx-dev
   libboost-dev libboost-system-dev libsqlite3-dev
   googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  nodejs npm
 )
+# Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's): ask only for
+# what is missing.
+command -v node >/dev/null || debs+=(nodejs)
+command -v npm >/dev/null || debs+=(npm)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
