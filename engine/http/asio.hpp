@@ -2,6 +2,11 @@
 // engine/http/beast.hpp) instead of a Boost header, because g++ 12 in C++20 mode fails inside
 // Boost 1.74's Asio (std::exchange undeclared) unless <utility> comes first.
 //
+// Second g++ 12 trap, in coroutines: an aggregate temporary in a full-expression that contains
+// co_await is destroyed as if it had been copied bitwise (ASan: "attempting free on address which
+// was not malloc()-ed"). `co_await f(Agg{.s = "x"})` or `co_await f({...})` crash; name the value
+// first, or give the type a constructor (ClientRequest has one for this reason). Clang is fine.
+//
 // Deliberately light: only what public headers need to declare coroutines (asio::awaitable and
 // its executor), so that code using the HTTP layer does not compile Beast. Sources that do I/O
 // include engine/http/beast.hpp.

@@ -1,5 +1,7 @@
 #include "engine/http/client.hpp"
 
+#include <limits>
+
 #include "engine/http/detail/client_stream_state.hpp"
 #include "engine/http/detail/connection_pool.hpp"
 #include "engine/http/url.hpp"
@@ -23,19 +25,20 @@ bool idempotent(bhttp::verb v) noexcept {
   }
 }
 
-Result<BeastRequest> build(ClientRequest& request, const Url& url) {
+Result<BeastRequest> build(const std::string& method, const Url& url, const std::vector<Header>& headers,
+                           std::string body) {
   BeastRequest m;
   m.version(11);
-  bhttp::verb verb = bhttp::string_to_verb(request.method);
+  bhttp::verb verb = bhttp::string_to_verb(method);
   if (verb != bhttp::verb::unknown) {
     m.method(verb);
   } else {
-    if (!valid_header(request.method, "")) return fail(ErrorCode::http_invalid_request, "bad method");
-    m.method_string(request.method);
+    if (!valid_header(method, "")) return fail(ErrorCode::http_invalid_request, "bad method");
+    m.method_string(method);
   }
   m.target(url.target);
   m.set(bhttp::field::host, url.authority());
-  for (const auto& h : request.headers) {
+  for (const auto& h : headers) {
     if (!valid_header(h.name, h.value)) return fail(ErrorCode::http_invalid_request, "bad header " + h.name);
     if (beast::iequals(h.name, "host") || beast::iequals(h.name, "content-length") ||
         beast::iequals(h.name, "transfer-encoding")) {
@@ -43,7 +46,7 @@ Result<BeastRequest> build(ClientRequest& request, const Url& url) {
     }
     m.insert(h.name, h.value);
   }
-  m.body() = std::move(request.body);
+  m.body() = std::move(body);
   m.prepare_payload();
   return m;
 }
@@ -88,9 +91,9 @@ HttpClient::~HttpClient() = default;
 std::size_t HttpClient::idle_connections() const { return pool_->idle(); }
 
 Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
-  auto url = parse_url(request.url);
+  auto url = parse_url(request.url_);
   if (!url) co_return url.failure();
-  auto message = build(request, *url);
+  auto message = build(request.method_, *url, request.headers_, std::move(request.body_));
   if (!message) co_return message.failure();
   bool replayable = idempotent(message->method());
 
@@ -108,7 +111,9 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
     state->read_timeout = options_.read_timeout;
     auto& parser = state->parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser.body_limit(boost::none);  // streams are unlimited; request() applies max_body_bytes
+    // Streams are unlimited; request() applies max_body_bytes. (Not boost::none: Beast 1.74 compares
+    // a Content-Length against an empty limit as if the limit were smaller.)
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (message->method() == bhttp::verb::head) parser.skip(true);
 
     auto& stream = state->connection->stream;

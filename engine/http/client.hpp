@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "channel/result.hpp"
@@ -50,11 +51,43 @@ struct ClientOptions {
   std::chrono::milliseconds idle_expiry{15'000};
 };
 
-struct ClientRequest {
-  std::string method = "GET";
-  std::string url;  // http://host[:port]/path?query
-  std::vector<Header> headers;  // Host, Content-Length and Transfer-Encoding are set by the client
-  std::string body;
+// A request to send, built with a named constructor and chained setters:
+//   co_await client.request(ClientRequest::post(url, json).header("X-Request-Id", id));
+// Not an aggregate on purpose: g++ 12 miscompiles aggregate temporaries inside a co_await
+// expression (see engine/http/asio.hpp); a class with constructors is safe there.
+class ClientRequest {
+ public:
+  // `url`: http://host[:port]/path?query.
+  ClientRequest(std::string method, std::string url) : method_(std::move(method)), url_(std::move(url)) {}
+  [[nodiscard]] static ClientRequest get(std::string url) { return {"GET", std::move(url)}; }
+  [[nodiscard]] static ClientRequest post(std::string url, std::string body,
+                                         std::string_view content_type = "application/json") {
+    return ClientRequest{"POST", std::move(url)}.header("Content-Type", content_type).body(std::move(body));
+  }
+
+  // Adds a field. Host, Content-Length and Transfer-Encoding are the client's and are ignored.
+  ClientRequest& header(std::string_view name, std::string_view value) & {
+    headers_.push_back({std::string(name), std::string(value)});
+    return *this;
+  }
+  ClientRequest&& header(std::string_view name, std::string_view value) && { return std::move(header(name, value)); }
+  ClientRequest& body(std::string body) & {
+    body_ = std::move(body);
+    return *this;
+  }
+  ClientRequest&& body(std::string body) && { return std::move(this->body(std::move(body))); }
+
+  [[nodiscard]] const std::string& method() const noexcept { return method_; }
+  [[nodiscard]] const std::string& url() const noexcept { return url_; }
+  [[nodiscard]] const std::vector<Header>& headers() const noexcept { return headers_; }
+  [[nodiscard]] const std::string& body() const noexcept { return body_; }
+
+ private:
+  friend class HttpClient;
+  std::string method_;
+  std::string url_;
+  std::vector<Header> headers_;
+  std::string body_;
 };
 
 struct ClientResponse {

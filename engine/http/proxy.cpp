@@ -35,25 +35,23 @@ Awaitable<Result<ClientStream>> ReverseProxy::open(Exchange& ex) const {
   if (in.target().empty() || in.target().front() != '/') {
     co_return fail(ErrorCode::http_invalid_request, "target is not origin-form");
   }
-  ClientRequest out;
-  out.method = in.method();
-  out.url = "http://" + base_.authority() + base_.target + std::string(in.target());
+  ClientRequest out{std::string(in.method()), "http://" + base_.authority() + base_.target + std::string(in.target())};
 
   std::string_view connection = in.header("Connection").value_or("");
   for (auto [name, value] : in.headers()) {
     if (is_hop_by_hop(name, connection) || replaced_by_proxy(name) || listed(options_.strip_request_headers, name)) {
       continue;
     }
-    out.headers.push_back({std::string(name), std::string(value)});
+    out.header(name, value);
   }
   // Appended to what earlier proxies recorded, so the upstream sees the whole path.
   std::string forwarded_for{in.header("X-Forwarded-For").value_or("")};
   forwarded_for += forwarded_for.empty() ? "" : ", ";
   forwarded_for += ex.peer_address();
-  out.headers.push_back({"X-Forwarded-For", std::move(forwarded_for)});
-  if (auto host = in.header("Host")) out.headers.push_back({"X-Forwarded-Host", std::string(*host)});
-  out.headers.push_back({"X-Forwarded-Proto", "http"});
-  out.body = in.body();
+  out.header("X-Forwarded-For", forwarded_for);
+  if (auto host = in.header("Host")) out.header("X-Forwarded-Host", *host);
+  out.header("X-Forwarded-Proto", "http");
+  out.body(std::string(in.body()));
 
   auto upstream = co_await client_->open(std::move(out));
   if (!upstream) co_return upstream.failure();

@@ -129,7 +129,10 @@ Awaitable<Session::Next> Session::answer() {
 
 bool Session::keep_alive_after_answer() noexcept {
   ++answered_;
-  return request_.m.keep_alive() && response_.m.keep_alive() && !stopping_ &&
+  // Not response.keep_alive(): for HTTP/1.0 that is false until the header says otherwise.
+  auto connection = response_.m.find(bhttp::field::connection);
+  bool handler_closes = connection != response_.m.end() && bhttp::token_list{connection->value()}.exists("close");
+  return request_.m.keep_alive() && !handler_closes && !stopping_ &&
          answered_ < worker_.limits().max_requests_per_connection;
 }
 

@@ -1,0 +1,313 @@
+// HttpClient against a real loopback server: round trips, the keep-alive pool, every timeout and
+// limit, streamed bodies, and what it refuses to send.
+#include "engine/http/client.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "http_test_support.hpp"
+
+namespace paychan::engine::http {
+namespace {
+
+using test::Event;
+using test::TestServer;
+
+// Echoes method, body and the X-In header; tells the client's port in X-Peer-Port.
+Handled echo(Exchange& ex) {
+  auto& res = ex.response();
+  res.set(200, "text/plain", std::string(ex.request().method()) + " " + std::string(ex.request().body()));
+  res.set_header("X-Peer-Port", std::to_string(ex.peer_port()));
+  res.set_header("X-In", ex.request().header("X-In").value_or("none"));
+  return std::nullopt;
+}
+
+// Runs the coroutine `make()` returns on a private io_context (the client's async API, from a test
+// thread). `make` is kept alive here for as long as the coroutine runs, captures and all.
+template <typename Make>
+auto run(Make make) {
+  using T = typename decltype(make())::value_type;
+  asio::io_context context;
+  std::optional<T> out;
+  asio::co_spawn(context, [&]() -> Awaitable<void> { out.emplace(co_await make()); }, asio::detached);
+  context.run();
+  return std::move(*out);
+}
+
+TEST(HttpClient, GetAndPostRoundTrip) {
+  TestServer server{echo};
+  BlockingHttpClient client;
+  auto got = client.request(ClientRequest::get(server.url("/x")).header("X-In", "hello"));
+  ASSERT_TRUE(got) << got.error().to_string();
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "GET ");
+  EXPECT_EQ(got->header("x-in"), "hello");
+  EXPECT_EQ(got->header("Content-Type"), "text/plain");
+
+  auto posted = client.request(ClientRequest::post(server.url("/y"), "payload", "text/plain"));
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->body, "POST payload");
+}
+
+TEST(HttpClient, PoolReusesTheConnection) {
+  TestServer server{echo};
+  BlockingHttpClient client;
+  auto first = client.request(ClientRequest::get(server.url()));
+  auto second = client.request(ClientRequest::get(server.url()));
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->header("X-Peer-Port"), second->header("X-Peer-Port")) << "same client socket";
+}
+
+TEST(HttpClient, PooledConnectionsAreCounted) {
+  TestServer server{echo};
+  HttpClient client;
+  auto both = run([&]() -> Awaitable<int> {
+    auto a = co_await client.request(ClientRequest::get(server.url()));
+    auto b = co_await client.request(ClientRequest::get(server.url()));
+    co_return (a ? 1 : 0) + (b ? 1 : 0);
+  });
+  EXPECT_EQ(both, 2);
+  EXPECT_EQ(client.idle_connections(), 1u);
+}
+
+TEST(HttpClient, ConnectionClosedByTheServerIsReplacedTransparently) {
+  // A pooled connection whose server went away (here: the whole server restarted on the same
+  // port) is noticed and replaced.
+  FunctionHandler h{echo};
+  auto first = std::make_unique<HttpServer>(h);
+  ASSERT_TRUE(first->start());
+  std::uint16_t port = first->port();
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  BlockingHttpClient client;
+  ASSERT_TRUE(client.request(ClientRequest::get(url)));
+  first->stop();
+  first.reset();
+  HttpServer second{h, ServerOptions{.port = port}};
+  ASSERT_TRUE(second.start());
+  for (std::string method : {"GET", "POST"}) {
+    auto again = client.request(ClientRequest{method, url}.body("b"));
+    ASSERT_TRUE(again) << method << ": " << again.error().to_string();
+    EXPECT_EQ(again->status, 200);
+  }
+}
+
+TEST(HttpClient, ServerClosingAfterTheResponseIsNotPooled) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().close_connection();
+    return echo(ex);
+  }};
+  BlockingHttpClient client;
+  auto first = client.request(ClientRequest::get(server.url()));
+  auto second = client.request(ClientRequest::get(server.url()));
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(first->header("X-Peer-Port"), second->header("X-Peer-Port"));
+}
+
+TEST(HttpClient, RefusedConnectionIsConnectFailed) {
+  // A port that was just free: bind, note it, close.
+  std::uint16_t port;
+  {
+    asio::io_context context;
+    tcp::acceptor a(context, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest::get("http://127.0.0.1:" + std::to_string(port) + "/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_connect_failed);
+}
+
+TEST(HttpClient, SilentServerIsATimeout) {
+  Event release;
+  TestServer server{[&](Exchange&) -> Handled {
+    return [](Event& e) -> Awaitable<void> { co_await e.wait(); }(release);
+  }};
+  BlockingHttpClient client({.response_timeout = std::chrono::milliseconds(100)});
+  auto r = client.request(ClientRequest::get(server.url()));
+  release.set();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_timeout);
+}
+
+TEST(HttpClient, BodySilenceIsATimeout) {
+  Event release;
+  TestServer server{[&](Exchange& ex) -> Handled {
+    return [](Exchange& ex, Event& e) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("some");
+      co_await e.wait();
+    }(ex, release);
+  }};
+  BlockingHttpClient client({.read_timeout = std::chrono::milliseconds(100)});
+  auto r = client.request(ClientRequest::get(server.url()));
+  release.set();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_timeout);
+}
+
+TEST(HttpClient, ConnectTimeout) {
+  // A listener whose accept queue is full drops new SYNs, so connecting hangs until the timeout.
+  asio::io_context context;
+  tcp::acceptor full(context);
+  full.open(tcp::v4());
+  full.bind(tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+  full.listen(0);
+  // Fill the queue (its size is a kernel detail): connect until a connection attempt hangs.
+  std::vector<std::unique_ptr<beast::tcp_stream>> fillers;
+  for (bool hung = false; !hung && fillers.size() < 64;) {
+    auto s = std::make_unique<beast::tcp_stream>(context);
+    s->expires_after(std::chrono::milliseconds(200));
+    s->async_connect(full.local_endpoint(), [&hung](error_code ec) { hung = ec == beast::error::timeout; });
+    context.restart();
+    context.run();
+    fillers.push_back(std::move(s));
+  }
+  BlockingHttpClient client({.connect_timeout = std::chrono::milliseconds(200)});
+  auto r = client.request(ClientRequest::get("http://127.0.0.1:" + std::to_string(full.local_endpoint().port()) + "/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_timeout);
+  EXPECT_NE(r.error().detail.find("connecting"), std::string::npos) << r.error().detail;
+}
+
+TEST(HttpClient, BodyLimitIsEnforced) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    if (ex.request().target() == "/sized") {
+      ex.response().set(200, "text/plain", std::string(5000, 'x'));
+      return std::nullopt;
+    }
+    return [](Exchange& ex) -> Awaitable<void> {  // chunked: no length announced up front
+      if (!co_await ex.begin_stream()) co_return;
+      for (int i = 0; i < 5; ++i) (void)co_await ex.write(std::string(1000, 'y'));
+      (void)co_await ex.end_stream();
+    }(ex);
+  }};
+  BlockingHttpClient client({.max_body_bytes = 4096});
+  for (const char* target : {"/sized", "/chunked"}) {
+    auto r = client.request(ClientRequest::get(server.url(target)));
+    ASSERT_FALSE(r) << target;
+    EXPECT_EQ(r.error().code, ErrorCode::http_response_too_large) << target;
+  }
+  BlockingHttpClient roomy({.max_body_bytes = 5000});
+  auto exact = roomy.request(ClientRequest::get(server.url("/chunked")));
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->body.size(), 5000u);
+}
+
+TEST(HttpClient, OversizedResponseHeaderIsRefused) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set_header("X-Big", std::string(4000, 'h'));
+    return std::nullopt;
+  }};
+  BlockingHttpClient client({.max_header_bytes = 1024});
+  auto r = client.request(ClientRequest::get(server.url()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_response_too_large);
+}
+
+TEST(HttpClient, StreamDeliversPiecesBeforeTheServerHasFinished) {
+  Event release;
+  TestServer server{[&](Exchange& ex) -> Handled {
+    return [](Exchange& ex, Event& release) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("first");
+      co_await release.wait();
+      (void)co_await ex.write("second");
+      (void)co_await ex.end_stream();
+    }(ex, release);
+  }};
+  HttpClient client;
+  std::string before_release, after_release;
+  bool done = run([&]() -> Awaitable<bool> {
+    auto stream = co_await client.open(ClientRequest::get(server.url()));
+    if (!stream) co_return false;
+    // Until "first" is here the server is held; reading it proves it came through on its own.
+    while (before_release.size() < 5) {
+      auto piece = co_await stream->read_some();
+      if (!piece || piece->empty()) co_return false;
+      before_release += *piece;
+    }
+    release.set();
+    for (;;) {
+      auto piece = co_await stream->read_some();
+      if (!piece) co_return false;
+      if (piece->empty()) break;
+      after_release += *piece;
+    }
+    co_return stream->done();
+  });
+  EXPECT_TRUE(done);
+  EXPECT_EQ(before_release, "first");
+  EXPECT_EQ(after_release, "second");
+}
+
+TEST(HttpClient, HeadResponseHasNoBody) {
+  TestServer server{echo};
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest{"HEAD", server.url()});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_TRUE(r->header("Content-Length"));
+  auto next = client.request(ClientRequest::get(server.url()));  // the pooled connection is still in step
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "GET ");
+}
+
+TEST(HttpClient, RefusesWhatItCannotSend) {
+  BlockingHttpClient client;
+  for (std::string url : {"https://example.com/", "http://", "http://h:0/", "http://h:99999/", "http://a b/"}) {
+    auto r = client.request(ClientRequest::get(url));
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().code, ErrorCode::http_invalid_request) << url;
+  }
+  auto split = client.request(ClientRequest::get("http://127.0.0.1:1/").header("X-A", "v\r\nInjected: 1"));
+  ASSERT_FALSE(split);
+  EXPECT_EQ(split.error().code, ErrorCode::http_invalid_request);
+  auto method = client.request(ClientRequest{"GE T", "http://127.0.0.1:1/"});
+  ASSERT_FALSE(method);
+  EXPECT_EQ(method.error().code, ErrorCode::http_invalid_request);
+}
+
+TEST(HttpClient, MalformedResponseIsBadResponse) {
+  // A "server" that answers nonsense.
+  asio::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+  std::thread fake([&] {
+    tcp::socket s(context);
+    acceptor.accept(s);
+    std::array<char, 1024> in;
+    error_code ec;
+    (void)s.read_some(asio::buffer(in), ec);
+    asio::write(s, asio::buffer(std::string_view{"NOT HTTP AT ALL\r\n\r\n"}), ec);
+    s.shutdown(tcp::socket::shutdown_both, ec);
+  });
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest::get("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"));
+  fake.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_bad_response);
+}
+
+// Bodies of any size and content arrive intact, whether sized or chunked.
+RC_GTEST_PROP(HttpClientProperty, BodiesArriveIntact, ()) {
+  static TestServer server{[](Exchange& ex) -> Handled {
+    if (ex.request().target() == "/sized") {
+      ex.response().set(200, "application/octet-stream", std::string(ex.request().body()));
+      return std::nullopt;
+    }
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      std::string_view body = ex.request().body();
+      for (std::size_t at = 0; at < body.size(); at += 1000) (void)co_await ex.write(body.substr(at, 1000));
+      (void)co_await ex.end_stream();
+    }(ex);
+  }};
+  static BlockingHttpClient client;
+  auto body = *rc::gen::container<std::string>(rc::gen::arbitrary<char>());
+  auto target = *rc::gen::element<std::string>("/sized", "/chunked");
+  auto r = client.request(ClientRequest::post(server.url(target), body, "application/octet-stream"));
+  RC_ASSERT(r.ok());
+  RC_ASSERT(r->body == body);
+}
+
+}  // namespace
+}  // namespace paychan::engine::http

@@ -1,0 +1,468 @@
+// HttpServer over real loopback sockets: keep-alive, pipelining order, the 431/413/400 answers,
+// the idle, request and connection limits, streaming, and graceful stop.
+#include "engine/http/server.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "http_test_support.hpp"
+
+namespace paychan::engine::http {
+namespace {
+
+using test::Event;
+using test::get;
+using test::RawClient;
+using test::TestServer;
+
+// Answers every request with its target, and the client's port in X-Peer-Port.
+Handled echo_target(Exchange& ex) {
+  ex.response().set(200, "text/plain", std::string(ex.request().target()));
+  ex.response().set_header("X-Peer-Port", std::to_string(ex.peer_port()));
+  return std::nullopt;
+}
+
+ServerOptions with_limits(ServerLimits limits, unsigned threads = 2) {
+  ServerOptions o;
+  o.threads = threads;
+  o.limits = limits;
+  return o;
+}
+
+TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
+  TestServer server{echo_target};
+  RawClient client{server.port()};
+  ASSERT_TRUE(client.connected());
+  client.send(get("/first"));
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  client.send(get("/second"));
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->body(), "/first");
+  EXPECT_EQ(second->body(), "/second");
+  EXPECT_TRUE(second->keep_alive());
+  EXPECT_EQ((*first)["X-Peer-Port"], (*second)["X-Peer-Port"]);
+  EXPECT_EQ(server.server().open_connections(), 1u);
+}
+
+TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
+  // Odd targets are answered by coroutines that yield first: order must not depend on that.
+  auto handler = [](Exchange& ex) -> Handled {
+    if (ex.request().target().back() % 2 == 0) return echo_target(ex);
+    return [](Exchange& ex) -> Awaitable<void> {
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      ex.response().set(200, "text/plain", std::string(ex.request().target()));
+    }(ex);
+  };
+  TestServer server{handler, with_limits({.pipeline_depth = 4})};
+  RawClient client{server.port()};
+  std::string burst;
+  for (int i = 0; i < 50; ++i) burst += get("/" + std::to_string(i));
+  client.send(burst);
+  for (int i = 0; i < 50; ++i) {
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body(), "/" + std::to_string(i));
+  }
+}
+
+TEST(HttpServer, OversizedHeaderIs431AndCloses) {
+  TestServer server{echo_target, with_limits({.max_header_bytes = 1024})};
+  RawClient client{server.port()};
+  client.send(get("/", "X-Big: " + std::string(4000, 'a') + "\r\n"));
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 431u);
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, OversizedBodyIs413BeforeItIsSent) {
+  TestServer server{echo_target, with_limits({.max_body_bytes = 1000})};
+  RawClient client{server.port()};
+  client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413u);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, OversizedChunkedBodyIs413) {
+  TestServer server{echo_target, with_limits({.max_body_bytes = 1000})};
+  RawClient client{server.port()};
+  std::string chunk(600, 'x');
+  client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk + "\r\n258\r\n" +
+              chunk + "\r\n0\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413u);
+}
+
+TEST(HttpServer, BodyWithinLimitReachesHandler) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set(200, "text/plain", std::string(ex.request().body()));
+    return std::nullopt;
+  }};
+  RawClient client{server.port()};
+  client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "abcde");
+}
+
+TEST(HttpServer, MalformedRequestsAre400) {
+  TestServer server{echo_target};
+  for (std::string bad : {"NONSENSE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+                          "GET / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+                          "GET / HTTP/9.1\r\n\r\n"}) {
+    RawClient client{server.port()};
+    client.send(bad);
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->result_int(), 400u) << bad;
+    EXPECT_TRUE(client.closed_by_peer()) << bad;
+  }
+}
+
+TEST(HttpServer, IdleConnectionIsClosedAtIdleTimeout) {
+  TestServer server{echo_target, with_limits({.idle_timeout = std::chrono::milliseconds(100)})};
+  RawClient client{server.port()};
+  client.send(get("/"));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, IncompleteRequestIsClosedAtRequestTimeoutNotIdleTimeout) {
+  // The idle timeout is longer than the test's own safety limit: only the request deadline can
+  // close this connection in time.
+  TestServer server{echo_target, with_limits({.request_timeout = std::chrono::milliseconds(200),
+                                              .idle_timeout = std::chrono::minutes(10)})};
+  RawClient client{server.port()};
+  client.send("GET / HTTP/1.1\r\nHost: t\r\n");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, TricklingClientIsCutOffByTheRequestDeadline) {
+  // One header byte every 20 ms keeps each single read short; the deadline covers the whole request.
+  TestServer server{echo_target, with_limits({.request_timeout = std::chrono::milliseconds(300),
+                                              .idle_timeout = std::chrono::minutes(10)})};
+  RawClient client{server.port()};
+  client.send("GET / HTTP/1.1\r\nX-Slow: ");
+  auto give_up = std::chrono::steady_clock::now() + test::kSafety;
+  while (!client.last_error() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pacing the trickle, not synchronizing
+    client.send("a");
+  }
+  EXPECT_TRUE(client.last_error()) << "the server never cut the connection";
+}
+
+TEST(HttpServer, ConnectionClosesAfterMaxRequests) {
+  TestServer server{echo_target, with_limits({.max_requests_per_connection = 2})};
+  RawClient client{server.port()};
+  client.send(get("/1") + get("/2") + get("/3"));
+  auto first = client.read_response();
+  auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->keep_alive());
+  EXPECT_FALSE(second->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, Http10ClosesUnlessKeepAliveAsked) {
+  TestServer server{echo_target};
+  RawClient once{server.port()};
+  once.send("GET /a HTTP/1.0\r\n\r\n");
+  auto r = once.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "/a");
+  EXPECT_TRUE(once.closed_by_peer());
+
+  RawClient kept{server.port()};
+  kept.send("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /c HTTP/1.0\r\n\r\n");
+  auto b = kept.read_response();
+  auto c = kept.read_response();
+  ASSERT_TRUE(b && c);
+  EXPECT_EQ(c->body(), "/c");
+}
+
+TEST(HttpServer, HandlerExceptionIs500AndConnectionSurvives) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    if (ex.request().target() == "/throw") throw std::runtime_error("boom");
+    if (ex.request().target() == "/throw-async") {
+      return [](Exchange&) -> Awaitable<void> {
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        throw std::runtime_error("boom");
+      }(ex);
+    }
+    return echo_target(ex);
+  }};
+  RawClient client{server.port()};
+  client.send(get("/throw") + get("/throw-async") + get("/fine"));
+  auto a = client.read_response();
+  auto b = client.read_response();
+  auto c = client.read_response();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->result_int(), 500u);
+  EXPECT_EQ(b->result_int(), 500u);
+  EXPECT_EQ(c->body(), "/fine");
+}
+
+TEST(HttpServer, HeadGetsTheLengthWithoutTheBody) {
+  TestServer server{echo_target};
+  RawClient client{server.port()};
+  client.send("HEAD /abcdef HTTP/1.1\r\nHost: t\r\n\r\n" + get("/next"));
+  auto head = client.read_response(true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ((*head)[bhttp::field::content_length], "7");
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body(), "/next") << "no stray body bytes after the HEAD answer";
+}
+
+TEST(HttpServer, InvalidHeaderValuesAreRefused) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    EXPECT_FALSE(ex.response().set_header("X-Split", "a\r\nInjected: 1"));
+    EXPECT_FALSE(ex.response().set_header("Bad Name", "v"));
+    EXPECT_TRUE(ex.response().set_header("X-Fine", "v"));
+    return std::nullopt;
+  }};
+  RawClient client{server.port()};
+  client.send(get("/"));
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["X-Fine"], "v");
+  EXPECT_EQ(r->find("Injected"), r->end());
+}
+
+TEST(HttpServer, ExpectContinueIsAnswered) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set(200, "text/plain", std::string(ex.request().body()));
+    return std::nullopt;
+  }};
+  RawClient client{server.port()};
+  client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_NE(client.read_until("\r\n\r\n").find("100 Continue"), std::string::npos);
+  client.send("hello");
+  EXPECT_NE(client.read_until("hello").find("200 OK"), std::string::npos);
+}
+
+TEST(HttpServer, StreamsChunkedAndWithContentLength) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (ex.request().target() == "/sized") ex.response().set_header("Content-Length", "5");
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("he");
+      (void)co_await ex.write("");
+      (void)co_await ex.write("llo");
+      (void)co_await ex.end_stream();
+    }(ex);
+  }};
+  RawClient client{server.port()};
+  client.send(get("/chunked") + get("/sized"));
+  auto chunked = client.read_response();
+  auto sized = client.read_response();
+  ASSERT_TRUE(chunked && sized);
+  EXPECT_TRUE(chunked->chunked());
+  EXPECT_EQ(chunked->body(), "hello");
+  EXPECT_FALSE(sized->chunked());
+  EXPECT_EQ((*sized)[bhttp::field::content_length], "5");
+  EXPECT_EQ(sized->body(), "hello");
+}
+
+TEST(HttpServer, StreamToHttp10ClientEndsWithClose) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("abc");
+      (void)co_await ex.end_stream();
+    }(ex);
+  }};
+  RawClient client{server.port()};
+  client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_NE(client.received().find("\r\n\r\nabc"), std::string::npos) << client.received();
+  EXPECT_EQ(client.received().find("chunked"), std::string::npos);
+}
+
+TEST(HttpServer, UnendedStreamClosesTheConnection) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("partial");
+    }(ex);
+  }};
+  RawClient client{server.port()};
+  client.send(get("/"));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_NE(client.received().find("partial"), std::string::npos);
+  EXPECT_EQ(client.received().find("\r\n0\r\n\r\n"), std::string::npos) << "no chunked terminator";
+}
+
+TEST(HttpServer, WritingPastContentLengthFails) {
+  std::atomic<int> code{-1};
+  TestServer server{[&code](Exchange& ex) -> Handled {
+    return [](Exchange& ex, std::atomic<int>& code) -> Awaitable<void> {
+      ex.response().set_header("Content-Length", "2");
+      if (!co_await ex.begin_stream()) co_return;
+      Status s = co_await ex.write("abc");
+      code = s ? 0 : static_cast<int>(s.error().code);
+    }(ex, code);
+  }};
+  RawClient client{server.port()};
+  client.send(get("/"));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(code, static_cast<int>(ErrorCode::http_bad_response));
+}
+
+TEST(HttpServer, ManyConcurrentConnectionsAreServedAtOnce) {
+  // Every handler waits until all kClients requests are in progress together: this completes only
+  // if the server holds kClients connections open and serves them concurrently.
+  constexpr int kClients = 64;
+  std::atomic<int> in_progress{0};
+  Event all_in;
+  TestServer server{[&](Exchange& ex) -> Handled {
+    return [](Exchange& ex, std::atomic<int>& n, Event& all) -> Awaitable<void> {
+      if (++n == kClients) all.set();
+      co_await all.wait();
+      echo_target(ex);
+    }(ex, in_progress, all_in);
+  }};
+  asio::io_context context;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kClients; ++i) {
+    asio::co_spawn(context, [&, i]() -> Awaitable<void> {
+      beast::tcp_stream s(co_await asio::this_coro::executor);
+      s.expires_after(test::kSafety);
+      co_await s.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), server.port()},
+                               asio::use_awaitable);
+      BeastRequest req{bhttp::verb::get, "/" + std::to_string(i), 11};
+      co_await bhttp::async_write(s, req, asio::use_awaitable);
+      beast::flat_buffer buffer;
+      BeastResponse res;
+      co_await bhttp::async_read(s, buffer, res, asio::use_awaitable);
+      if (res.body() == "/" + std::to_string(i)) ++answered;
+    }, asio::detached);
+  }
+  context.run();
+  EXPECT_EQ(answered, kClients);
+}
+
+TEST(HttpServer, ConnectionsBeyondTheLimitAreClosed) {
+  TestServer server{echo_target, with_limits({.max_connections = 2})};
+  RawClient a{server.port()}, b{server.port()};
+  a.send(get("/a"));
+  b.send(get("/b"));
+  ASSERT_TRUE(a.read_response() && b.read_response());  // both admitted
+  RawClient c{server.port()};
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(server.server().open_connections(), 2u);
+}
+
+TEST(HttpServer, GracefulStopClosesIdleFinishesInFlightRefusesNew) {
+  Event release;
+  Event slow_started;
+  auto handler = [&](Exchange& ex) -> Handled {
+    if (ex.request().target() != "/slow") return echo_target(ex);
+    return [](Exchange& ex, Event& started, Event& release) -> Awaitable<void> {
+      started.set();
+      co_await release.wait();
+      ex.response().set(200, "text/plain", "finished");
+    }(ex, slow_started, release);
+  };
+  FunctionHandler h{handler};
+  HttpServer server{h, with_limits({}, 1)};  // one worker: its stop is seen by every connection
+  ASSERT_TRUE(server.start());
+  RawClient idle{server.port()};
+  idle.send(get("/warm"));
+  ASSERT_TRUE(idle.read_response());
+  RawClient busy{server.port()};
+  busy.send(get("/slow"));
+
+  // Wait (without sleeping) until the slow request is inside its handler.
+  asio::io_context context;
+  asio::co_spawn(context, slow_started.wait(), asio::detached);
+  context.run();
+
+  std::thread stopper([&] { server.stop(test::kSafety); });
+  EXPECT_TRUE(idle.closed_by_peer()) << "idle connection closed at stop";
+  RawClient late{server.port()};
+  EXPECT_TRUE(!late.connected() || late.closed_by_peer()) << "no new connection served";
+  release.set();
+  auto r = busy.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "finished");
+  EXPECT_FALSE(r->keep_alive());
+  stopper.join();
+  EXPECT_EQ(server.open_connections(), 0u);
+}
+
+TEST(HttpServer, StopAfterGraceAbandonsStuckHandlers) {
+  Event never;
+  Event started;
+  auto handler = [&](Exchange& ex) -> Handled {
+    return [](Event& started, Event& never) -> Awaitable<void> {
+      started.set();
+      co_await never.wait();
+    }(started, never);
+  };
+  FunctionHandler h{handler};
+  HttpServer server{h, with_limits({})};
+  ASSERT_TRUE(server.start());
+  RawClient client{server.port()};
+  client.send(get("/"));
+  asio::io_context context;
+  asio::co_spawn(context, started.wait(), asio::detached);
+  context.run();
+  server.stop(std::chrono::milliseconds(50));  // returns although the handler never finishes
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, StartFailsOnABadAddressOrABusyPort) {
+  FunctionHandler h{echo_target};
+  HttpServer bad{h, ServerOptions{.address = "not-an-ip"}};
+  Status s = bad.start();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::http_listen_failed);
+
+  // A port held by a socket without SO_REUSEPORT cannot be joined.
+  asio::io_context context;
+  tcp::acceptor holder(context, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+  HttpServer busy{h, ServerOptions{.port = holder.local_endpoint().port()}};
+  Status t = busy.start();
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, ErrorCode::http_listen_failed);
+}
+
+// Whatever bytes a client sends, the server answers 400/413/431 or closes, and keeps serving.
+RC_GTEST_PROP(HttpServerProperty, ArbitraryInputNeverHurtsTheServer, ()) {
+  static TestServer server{echo_target, with_limits({.max_header_bytes = 512,
+                                                     .max_body_bytes = 256,
+                                                     .request_timeout = std::chrono::milliseconds(200)})};
+  // Mostly request-shaped garbage, so the parser gets past the first line often.
+  auto junk = *rc::gen::oneOf(
+      rc::gen::container<std::string>(rc::gen::arbitrary<char>()),
+      rc::gen::map(rc::gen::container<std::string>(rc::gen::elementOf(std::string("GET /:\r\n aA0-;=,\t"))),
+                   [](std::string s) { return "GET / HTTP/1.1\r\n" + s + "\r\n\r\n"; }));
+  {
+    RawClient client{server.port()};
+    RC_ASSERT(client.connected());
+    client.send(junk);
+    client.shutdown_send();  // an incomplete request then ends at once instead of at the deadline
+    while (auto r = client.read_response()) {
+      unsigned s = r->result_int();
+      RC_ASSERT(s == 200u || s == 400u || s == 413u || s == 431u);
+    }
+  }
+  RawClient after{server.port()};
+  after.send(get("/alive"));
+  auto r = after.read_response();
+  RC_ASSERT(r.has_value());
+  RC_ASSERT(r->body() == std::string("/alive"));
+}
+
+}  // namespace
+}  // namespace paychan::engine::http

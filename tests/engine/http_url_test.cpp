@@ -1,0 +1,72 @@
+// parse_url: the http:// URLs the client and the proxy accept, and the ones they refuse.
+#include "engine/http/url.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+namespace paychan::engine::http {
+namespace {
+
+TEST(Url, Parts) {
+  auto u = parse_url("http://127.0.0.1:8080/v1/x?y=1");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_EQ(u->target, "/v1/x?y=1");
+  EXPECT_EQ(u->authority(), "127.0.0.1:8080");
+}
+
+TEST(Url, Defaults) {
+  auto u = parse_url("HTTP://example.com");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, 80);
+  EXPECT_EQ(u->target, "/");
+  EXPECT_EQ(u->authority(), "example.com");
+  auto q = parse_url("http://h?x=1");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->target, "/?x=1");
+}
+
+TEST(Url, Ipv6Literal) {
+  auto u = parse_url("http://[::1]:9000/p");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 9000);
+  EXPECT_EQ(u->authority(), "[::1]:9000");
+}
+
+TEST(Url, Refused) {
+  for (std::string_view bad :
+       {"", "https://h/", "ftp://h/", "http://", "http:///p", "http://h:/", "http://h:0/", "http://h:65536/",
+        "http://h:-1/", "http://h:+80/", "http://h:8o/", "http://u:p@h/", "http://h/#frag", "http://h/a b",
+        "http://h/\x01", "http://[::1/", "http://[::1]x/", "http://::1/", "http://h]/"}) {
+    auto u = parse_url(bad);
+    ASSERT_FALSE(u) << bad;
+    EXPECT_EQ(u.error().code, ErrorCode::http_invalid_request) << bad;
+  }
+}
+
+// Any host, port and path put together parse back to themselves.
+RC_GTEST_PROP(UrlProperty, ComposedUrlsParseBack, ()) {
+  const auto label = rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::elementOf(std::string("abcxyz019-"))));
+  std::string host = *label + "." + *label;
+  auto port = *rc::gen::inRange<unsigned>(1, 65536);
+  std::string path = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("abc/%=&?;:~")));
+  auto u = parse_url("http://" + host + ":" + std::to_string(port) + "/" + path);
+  RC_ASSERT(u.ok());
+  RC_ASSERT(u->host == host);
+  RC_ASSERT(u->port == port);
+  RC_ASSERT(u->target == "/" + path);
+}
+
+// Nothing crashes the parser, and what it accepts has a host and a target starting with '/'.
+RC_GTEST_PROP(UrlProperty, ArbitraryTextIsSafe, (const std::string& tail)) {
+  auto u = parse_url("http://" + tail);
+  if (u) {
+    RC_ASSERT(!u->host.empty());
+    RC_ASSERT(u->target.front() == '/');
+  }
+}
+
+}  // namespace
+}  // namespace paychan::engine::http
