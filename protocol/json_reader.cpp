@@ -27,17 +27,51 @@ std::string_view name_of(const rapidjson::Value& v) { return {v.GetString(), v.G
 //    such numbers, and passing one through as a double would change its text.
 // x402 objects have a handful of members: compare pairwise on the stack, sort only big objects.
 constexpr const char* kDuplicate = "duplicate key in JSON object";
+constexpr const char* kBadText = "string is not valid UTF-8 (an escaped lone surrogate?)";
+
+// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). Raw input text is
+// validated by the parser when it is not ASCII, but \u escapes can still produce a lone surrogate,
+// which could not be written back as valid text.
+bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t n = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 ? 2 : 0;
+    if (n == 0 || b > 0xf4 || i + n > s.size()) return false;
+    std::uint32_t cp = b & (0x7f >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (c & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+bool has_high_byte(const rapidjson::Value& str) noexcept {
+  const char* p = str.GetString();
+  return std::any_of(p, p + str.GetStringLength(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
 
 const char* tree_problem(const rapidjson::Value& v) {
   if (v.IsDouble()) return "number is not an exact integer";
+  if (v.IsString() && has_high_byte(v) && !valid_utf8(name_of(v))) return kBadText;
   if (v.IsArray()) {
     for (const auto& e : v.GetArray())
       if (const char* p = tree_problem(e)) return p;
     return nullptr;
   }
   if (!v.IsObject()) return nullptr;
-  for (const auto& m : v.GetObject())
+  for (const auto& m : v.GetObject()) {
+    if (const char* p = tree_problem(m.name)) return p;
     if (const char* p = tree_problem(m.value)) return p;
+  }
   const auto members = v.GetObject();
   if (members.MemberCount() <= 16) {
     for (auto a = members.MemberBegin(); a != members.MemberEnd(); ++a)

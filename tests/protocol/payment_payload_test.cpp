@@ -178,6 +178,17 @@ TEST(PaymentPayload, TruncatedUtf8InAHeaderIsRefused) {
   ASSERT_FALSE(r);
 }
 
+// Found by fuzz_payment_required: an escaped lone surrogate decoded into bytes that are not UTF-8,
+// so the message could not be written back. Refused like invalid raw UTF-8.
+TEST(PaymentPayload, EscapedLoneSurrogatesAreRefused) {
+  const std::string good = voucher_json();
+  EXPECT_EQ(decode_error(replace(good, R"("name":"USDC")", R"("name":"US\uDDDDDC")")), ErrorCode::invalid_payload);
+  EXPECT_EQ(decode_error(replace(good, R"("name":"USDC")", R"("na\uD800me":"USDC")")), ErrorCode::invalid_payload);
+  EXPECT_TRUE(decode_payment_payload(replace(good, R"("name":"USDC")", R"("name":"US\uD83D\uDCB5C")")))
+      << "a surrogate pair is a real character";
+  EXPECT_TRUE(decode_payment_payload(replace(good, R"("name":"USDC")", "\"name\":\"USD\u00e9\"")));
+}
+
 TEST(PaymentPayload, ErrorsNameTheField) {
   const std::string bad = replace(voucher_json(), R"("maxClaimableAmount":"0")", R"("maxClaimableAmount":"-5")");
   auto r = decode_payment_payload(bad);
