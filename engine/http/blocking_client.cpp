@@ -7,7 +7,7 @@ namespace paychan::engine::http {
 
 struct BlockingHttpClient::Impl {
   explicit Impl(const ClientOptions& options) : client(options) {}
-  asio::io_context context{1};  // before client: pooled sockets close before their context
+  asio::io_context context{1};  // its pool keeps the connections between calls
   HttpClient client;
 };
 

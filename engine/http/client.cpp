@@ -82,13 +82,7 @@ bool closed_while_idle(const error_code& ec, const detail::ClientStreamState& s)
 
 }  // namespace
 
-HttpClient::HttpClient(ClientOptions options)
-    : options_(options),
-      pool_(std::make_unique<detail::ConnectionPool>(options.max_idle_per_host, options.idle_expiry)) {}
-
-HttpClient::~HttpClient() = default;
-
-std::size_t HttpClient::idle_connections() const { return pool_->idle(); }
+HttpClient::HttpClient(ClientOptions options) : options_(options) {}
 
 Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   auto url = parse_url(request.url_);
@@ -98,16 +92,18 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   bool replayable = idempotent(message->method());
 
   auto executor = co_await asio::this_coro::executor;
-  detail::PoolKey key{&asio::query(executor, asio::execution::context), url->host, url->port};
+  auto& pool = detail::ConnectionPool::of(executor);
+  detail::PoolKey key{url->host, url->port};
   for (bool retried = false;; retried = true) {
-    auto connection = pool_->take(key);
+    auto connection = pool.take(key, options_.idle_expiry);
     bool reused = connection != nullptr;
     if (!reused) {
       auto fresh = co_await connect(executor, *url, options_.connect_timeout);
       if (!fresh) co_return fresh.failure();
       connection = std::move(*fresh);
     }
-    auto state = std::make_unique<detail::ClientStreamState>(*pool_, key, std::move(connection));
+    auto state = std::make_unique<detail::ClientStreamState>(pool, key, std::move(connection),
+                                                             options_.max_idle_per_host);
     state->read_timeout = options_.read_timeout;
     auto& parser = state->parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));

@@ -5,15 +5,14 @@
 // returns a ClientStream whose body is read piece by piece as it arrives (SSE, chunked streams,
 // large downloads), with no size limit but a limit on silence.
 //
-// A pooled connection is reused only on the io_context (thread) that opened it, and only while it
-// is younger than idle_expiry and still open. When a reused connection turns out to have been
+// Idle connections are pooled per io_context (shared by the clients used on it, closed when it
+// shuts down) and reused only on that context, while younger than idle_expiry and still open. When a reused connection turns out to have been
 // closed by the server before answering, an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE)
 // is sent again once on a new connection; other requests report the error, since the server
 // may have acted on them.
 //
 // Thread-safety: request()/open() may be called concurrently from coroutines on any executors;
-// the pool is shared under a mutex held for a few pointer moves. The client must outlive its
-// ClientStreams and be destroyed before the io_contexts it was used on.
+// a context's pool is shared under a mutex held for a few pointer moves.
 #pragma once
 
 #include <chrono>
@@ -33,7 +32,6 @@
 namespace paychan::engine::http {
 
 namespace detail {
-class ConnectionPool;
 struct ClientStreamState;
 }  // namespace detail
 
@@ -100,7 +98,8 @@ struct ClientResponse {
 };
 
 // A response whose head has arrived and whose body is read as it comes. Destroying it before the
-// end of the body closes the connection (an upstream sees the client leave).
+// end of the body closes the connection (an upstream sees the client leave). Use it on the
+// context it was opened on.
 class ClientStream {
  public:
   explicit ClientStream(std::unique_ptr<detail::ClientStreamState> state) noexcept;
@@ -126,9 +125,6 @@ class ClientStream {
 class HttpClient {
  public:
   explicit HttpClient(ClientOptions options = {});
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
-  ~HttpClient();
 
   // Sends `request` and reads the whole response. Errors: http_invalid_request (URL, method or a
   // header), http_connect_failed, http_timeout, http_bad_response, http_response_too_large.
@@ -137,12 +133,9 @@ class HttpClient {
   [[nodiscard]] Awaitable<Result<ClientStream>> open(ClientRequest request);
 
   [[nodiscard]] const ClientOptions& options() const noexcept { return options_; }
-  // Idle connections in the pool, over all hosts and threads.
-  [[nodiscard]] std::size_t idle_connections() const;
 
  private:
   ClientOptions options_;
-  std::unique_ptr<detail::ConnectionPool> pool_;
 };
 
 // The client for code that is not a coroutine (CLIs, tools): each call runs a private io_context

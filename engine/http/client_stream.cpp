@@ -6,7 +6,7 @@ namespace detail {
 ClientStreamState::~ClientStreamState() {
   // Leftover bytes would be the start of a response nobody asked for: such a connection is not reused.
   if (connection && parser.is_done() && parser.keep_alive() && connection->buffer.size() == 0) {
-    pool.give_back(key, std::move(connection));
+    pool.give_back(key, std::move(connection), max_idle);
   }
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -52,13 +54,23 @@ Status HttpServer::start() {
   s.port = endpoint.port();
   s.workers = std::move(workers);
   s.started = true;
-  s.running = s.workers.size();
+  auto exited = [&s] {
+    std::lock_guard lock(s.mutex);
+    --s.running;
+    s.exited.notify_all();
+  };
   for (auto& worker : s.workers) {
-    worker->start([&s] {
+    {
       std::lock_guard lock(s.mutex);
-      --s.running;
-      s.exited.notify_all();
-    });
+      ++s.running;
+    }
+    try {
+      worker->start(exited);
+    } catch (const std::system_error& e) {  // no thread to be had
+      exited();
+      stop(std::chrono::milliseconds{0});
+      return fail(ErrorCode::http_listen_failed, std::string("starting a worker thread: ") + e.what());
+    }
   }
   return Status{};
 }

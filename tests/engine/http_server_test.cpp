@@ -238,6 +238,27 @@ TEST(HttpServer, InvalidHeaderValuesAreRefused) {
   EXPECT_EQ(r->find("Injected"), r->end());
 }
 
+TEST(HttpServer, StatusesAreKeptInRangeAndBodilessOnesHaveNoBody) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    auto t = ex.request().target();
+    ex.response().set(t == "/99" ? 99 : t == "/700" ? 700 : 204, "text/plain", "ignored for 204");
+    return std::nullopt;
+  }};
+  RawClient client{server.port()};
+  client.send(get("/99") + get("/700") + get("/204") + get("/99"));
+  auto low = client.read_response();
+  auto high = client.read_response();
+  auto empty = client.read_response();
+  auto after = client.read_response();
+  ASSERT_TRUE(low && high && empty && after);
+  EXPECT_EQ(low->result_int(), 500u);
+  EXPECT_EQ(high->result_int(), 500u);
+  EXPECT_EQ(empty->result_int(), 204u);
+  EXPECT_EQ(empty->find(bhttp::field::content_length), empty->end());
+  EXPECT_TRUE(empty->body().empty());
+  EXPECT_EQ(after->result_int(), 500u) << "the connection stayed in step after the 204";
+}
+
 TEST(HttpServer, ExpectContinueIsAnswered) {
   TestServer server{[](Exchange& ex) -> Handled {
     ex.response().set(200, "text/plain", std::string(ex.request().body()));

@@ -14,14 +14,15 @@
 namespace paychan::engine::http::detail {
 
 struct ClientStreamState {
-  ClientStreamState(ConnectionPool& p, PoolKey k, std::unique_ptr<ClientConnection> c) noexcept
-      : pool(p), key(std::move(k)), connection(std::move(c)) {}
+  ClientStreamState(ConnectionPool& p, PoolKey k, std::unique_ptr<ClientConnection> c, std::size_t idle) noexcept
+      : pool(p), key(std::move(k)), connection(std::move(c)), max_idle(idle) {}
   // Returns the connection to the pool when the body was read to its end and the server keeps it.
   ~ClientStreamState();
 
   ConnectionPool& pool;
   PoolKey key;
   std::unique_ptr<ClientConnection> connection;
+  std::size_t max_idle;  // ClientOptions::max_idle_per_host
   bhttp::response_parser<bhttp::buffer_body> parser;
   std::chrono::milliseconds read_timeout{};
   int status = 0;

@@ -17,9 +17,13 @@ bool still_open(ClientConnection& c) noexcept {
 
 }  // namespace
 
-std::unique_ptr<ClientConnection> ConnectionPool::take(const PoolKey& key) {
+ConnectionPool& ConnectionPool::of(const asio::any_io_executor& executor) {
+  return asio::use_service<ConnectionPool>(asio::query(executor, asio::execution::context));
+}
+
+std::unique_ptr<ClientConnection> ConnectionPool::take(const PoolKey& key, std::chrono::milliseconds expiry) {
   auto now = std::chrono::steady_clock::now();
-  std::vector<std::unique_ptr<ClientConnection>> discarded;  // closed after the lock is released
+  std::vector<std::unique_ptr<ClientConnection>> expired;  // closed after the lock is released
   std::unique_ptr<ClientConnection> found;
   {
     std::lock_guard lock(mutex_);
@@ -29,10 +33,10 @@ std::unique_ptr<ClientConnection> ConnectionPool::take(const PoolKey& key) {
     while (!list.empty() && !found) {
       auto c = std::move(list.back());
       list.pop_back();
-      if (now - c->idle_since < idle_expiry_) {
+      if (now - c->idle_since < expiry) {
         found = std::move(c);
       } else {
-        discarded.push_back(std::move(c));
+        expired.push_back(std::move(c));
       }
     }
     if (list.empty()) idle_.erase(it);
@@ -41,12 +45,13 @@ std::unique_ptr<ClientConnection> ConnectionPool::take(const PoolKey& key) {
   return found;
 }
 
-void ConnectionPool::give_back(const PoolKey& key, std::unique_ptr<ClientConnection> connection) {
+void ConnectionPool::give_back(const PoolKey& key, std::unique_ptr<ClientConnection> connection,
+                               std::size_t max_idle) {
   connection->stream.expires_never();
   connection->idle_since = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
   auto& list = idle_[key];
-  if (list.size() < max_idle_per_key_) list.push_back(std::move(connection));
+  if (list.size() < max_idle) list.push_back(std::move(connection));
   // else `connection` closes when this function returns, after the lock is released
 }
 
@@ -55,6 +60,14 @@ std::size_t ConnectionPool::idle() const {
   std::size_t n = 0;
   for (const auto& [key, list] : idle_) n += list.size();
   return n;
+}
+
+void ConnectionPool::shutdown() {
+  decltype(idle_) closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(idle_);
+  }
 }
 
 }  // namespace paychan::engine::http::detail

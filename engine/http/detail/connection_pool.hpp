@@ -1,6 +1,8 @@
-// The client's idle keep-alive connections, by (io_context, host, port). A connection is only
-// handed back to the io_context that opened it, so its socket is never used from two threads.
-// Connections older than idle_expiry, or found closed by the server, are discarded on take().
+// Idle keep-alive connections of the HTTP client, kept per io_context as an Asio service of that
+// context: a connection is only ever reused on the context that opened it (so its socket is never
+// used from two threads), and the pool closes its connections when the context shuts down, so no
+// client object has to outlive, or be destroyed before, the contexts it was used on.
+// Connections older than the expiry, or found closed by the server, are discarded on take().
 // Thread-safety: all members may be called concurrently (one mutex, held for pointer moves only;
 // sockets are checked and closed outside it).
 #pragma once
@@ -12,7 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/http/beast.hpp"
@@ -26,22 +28,25 @@ struct ClientConnection {
   std::chrono::steady_clock::time_point idle_since;
 };
 
-using PoolKey = std::tuple<const void*, std::string, std::uint16_t>;  // io_context, host, port
+using PoolKey = std::pair<std::string, std::uint16_t>;  // host, port
 
-class ConnectionPool {
+class ConnectionPool : public asio::execution_context::service {
  public:
-  ConnectionPool(std::size_t max_idle_per_key, std::chrono::milliseconds idle_expiry) noexcept
-      : max_idle_per_key_(max_idle_per_key), idle_expiry_(idle_expiry) {}
+  static inline asio::execution_context::id id;  // Asio's service identity
+  explicit ConnectionPool(asio::execution_context& context) : asio::execution_context::service(context) {}
 
-  // The most recently returned live connection for `key`, or nullptr.
-  [[nodiscard]] std::unique_ptr<ClientConnection> take(const PoolKey& key);
-  // Keeps `connection` for reuse (or closes it when `key` already has max_idle_per_key).
-  void give_back(const PoolKey& key, std::unique_ptr<ClientConnection> connection);
+  // The pool of the context `executor` runs on.
+  [[nodiscard]] static ConnectionPool& of(const asio::any_io_executor& executor);
+
+  // The most recently returned live connection for `key` idle for less than `expiry`, or nullptr.
+  [[nodiscard]] std::unique_ptr<ClientConnection> take(const PoolKey& key, std::chrono::milliseconds expiry);
+  // Keeps `connection` for reuse, unless `key` already has `max_idle` (then it is closed).
+  void give_back(const PoolKey& key, std::unique_ptr<ClientConnection> connection, std::size_t max_idle);
   [[nodiscard]] std::size_t idle() const;
 
  private:
-  const std::size_t max_idle_per_key_;
-  const std::chrono::milliseconds idle_expiry_;
+  void shutdown() override;  // the context is going away: close everything now
+
   mutable std::mutex mutex_;
   std::map<PoolKey, std::vector<std::unique_ptr<ClientConnection>>> idle_;
 };

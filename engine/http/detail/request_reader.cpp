@@ -65,6 +65,7 @@ bool RequestReader::idle() const noexcept { return buffer_.size() == 0 && !parse
 
 bool RequestReader::wants_continue() noexcept {
   if (continue_answered_ || !parser_->is_header_done() || parser_->is_done()) return false;
+  if (parser_->get().version() < 11) return false;  // HTTP/1.0 clients do not know 100 (RFC 9110 §15.2)
   auto expect = parser_->get().find(bhttp::field::expect);
   if (expect == parser_->get().end() || !beast::iequals(expect->value(), "100-continue")) return false;
   continue_answered_ = true;
