@@ -84,6 +84,11 @@ int run_verify(std::span<char* const> argv) {
                                                 input->voucher);
              !sig)
       problem = sig.error();
+    // payerAuthorizer zero: the contract asks SignatureChecker, which accepts an EOA payer's own
+    // signature; a smart-wallet payer (EIP-1271) cannot be checked without the chain.
+    else if (*sig == SignatureCheck::requires_facilitator && *signer != input->channelConfig->payer)
+      problem = Error{ErrorCode::invalid_batch_settlement_evm_voucher_signature,
+                      "payerAuthorizer is zero and the signer is not the payer (EIP-1271 wallets need the chain)"};
   } else if (auto expected = args->option("signer")) {
     auto want = parse_address(*expected);
     if (!want) return report("voucher verify", want.error());

@@ -47,6 +47,18 @@ check "verify other chain" 1 "channel_id_mismatch" bash -c \
   "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 8453"
 check "verify with --signer" 0 '"valid":true' bash -c \
   "echo '{\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337 --signer 0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a"
+# payerAuthorizer zero: an EOA payer's own signature is what the contract accepts; another
+# signer (or a smart wallet) cannot be accepted without the chain.
+zero_auth=${config/\"payerAuthorizer\":\"0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a\"/\"payerAuthorizer\":\"0x0000000000000000000000000000000000000000\"}
+other_key=0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2  # tests/vectors key 1
+for signer in "$key" "$other_key"; do
+  echo "{\"channelConfig\":$zero_auth,\"maxClaimableAmount\":\"5\"}" |
+    PAYCHAN_KEY=$signer "$paychan" voucher sign --chain-id 31337 > "$work/v-${signer:2:4}.json"
+done
+check "zero authorizer, payer signs" 0 '"valid":true' "$paychan" voucher verify --chain-id 31337 \
+  "$(printf '{"channelConfig":%s,"voucher":%s}' "$zero_auth" "$(cat "$work/v-${key:2:4}.json")")"
+check "zero authorizer, other signer" 1 "EIP-1271" "$paychan" voucher verify --chain-id 31337 \
+  "$(printf '{"channelConfig":%s,"voucher":%s}' "$zero_auth" "$(cat "$work/v-${other_key:2:4}.json")")"
 check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
   eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IjB4MTIzNDU2Nzg5MGFiY2RlZjEyMzQ1Njc4OTBhYmNkZWYxMjM0NTY3ODkwYWJjZGVmMTIzNDU2Nzg5MGFiY2RlZiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIiLCJwYXllciI6IjB4ODU3YjA2NTE5RTkxZTNBNTQ1Mzg3OTFiRGJiMEUyMjM3M2UzNmI2NiJ9
 check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
