@@ -1,6 +1,5 @@
 #include "engine/http/client.hpp"
 
-#include <limits>
 
 #include "engine/http/detail/client_stream_state.hpp"
 #include "engine/http/detail/connection_pool.hpp"
@@ -75,7 +74,7 @@ Awaitable<Result<std::unique_ptr<ClientConnection>>> connect(const asio::any_io_
 // Whether a failed exchange on a reused connection is the server having closed it while idle:
 // nothing came back at all.
 bool closed_while_idle(const error_code& ec, const detail::ClientStreamState& s) noexcept {
-  return !s.parser.got_some() && s.connection->buffer.size() == 0 &&
+  return !s.parser->got_some() && s.connection->buffer.size() == 0 &&
          (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
           ec == asio::error::broken_pipe);
 }
@@ -105,19 +104,20 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
     auto state = std::make_unique<detail::ClientStreamState>(pool, key, std::move(connection),
                                                              options_.max_idle_per_host);
     state->read_timeout = options_.read_timeout;
-    auto& parser = state->parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    // Streams are unlimited; request() applies max_body_bytes. (Not boost::none: Beast 1.74 compares
-    // a Content-Length against an empty limit as if the limit were smaller.)
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (message->method() == bhttp::verb::head) parser.skip(true);
+    bool head_request = message->method() == bhttp::verb::head;
+    state->new_parser(options_, head_request);
 
     auto& stream = state->connection->stream;
     error_code ec;
     stream.expires_after(options_.response_timeout);  // one deadline for sending and the whole head
     co_await bhttp::async_write(stream, *message, use(ec));
     bool write_failed = static_cast<bool>(ec);
-    if (!ec) co_await bhttp::async_read_header(stream, state->connection->buffer, parser, use(ec));
+    // Interim 1xx answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110 §15.2).
+    while (!ec) {
+      co_await bhttp::async_read_header(stream, state->connection->buffer, *state->parser, use(ec));
+      if (ec || state->parser->get().result_int() >= 200) break;
+      state->new_parser(options_, head_request);
+    }
     if (ec) {
       if (reused && !retried && closed_while_idle(ec, *state) && (replayable || write_failed)) continue;
       state->connection.reset();
@@ -125,8 +125,9 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
       if (ec == bhttp::error::header_limit) co_return fail(ErrorCode::http_response_too_large, "response header");
       co_return fail(ErrorCode::http_bad_response, ec.message());
     }
-    state->status = static_cast<int>(parser.get().result_int());
-    for (const auto& f : parser.get()) state->headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    const auto& head = state->parser->get();
+    state->status = static_cast<int>(head.result_int());
+    for (const auto& f : head) state->headers.push_back({std::string(f.name_string()), std::string(f.value())});
     co_return ClientStream{std::move(state)};
   }
 }

@@ -1,13 +1,24 @@
 #include "engine/http/detail/client_stream_state.hpp"
 
+#include <limits>
+
 namespace paychan::engine::http {
 namespace detail {
 
 ClientStreamState::~ClientStreamState() {
   // Leftover bytes would be the start of a response nobody asked for: such a connection is not reused.
-  if (connection && parser.is_done() && parser.keep_alive() && connection->buffer.size() == 0) {
+  if (connection && parser && parser->is_done() && parser->keep_alive() && connection->buffer.size() == 0) {
     pool.give_back(key, std::move(connection), max_idle);
   }
+}
+
+void ClientStreamState::new_parser(const ClientOptions& options, bool head_request) {
+  parser.emplace();
+  parser->header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  // Streams are unlimited; request() applies max_body_bytes. (Not boost::none: Beast 1.74 compares
+  // a Content-Length against an empty limit as if the limit were smaller.)
+  parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser->skip(head_request);
 }
 
 }  // namespace detail
@@ -23,22 +34,22 @@ std::optional<std::string_view> ClientStream::header(std::string_view name) cons
   return find_header(state_->headers, name);
 }
 std::optional<std::uint64_t> ClientStream::content_length() const noexcept {
-  auto n = state_->parser.content_length();
+  auto n = state_->parser->content_length();
   if (!n) return std::nullopt;
   return *n;
 }
-bool ClientStream::done() const noexcept { return state_->parser.is_done(); }
+bool ClientStream::done() const noexcept { return state_->parser->is_done(); }
 
 Awaitable<Result<std::string_view>> ClientStream::read_some() {
   auto& s = *state_;
-  while (!s.parser.is_done()) {
+  while (!s.parser->is_done()) {
     if (!s.connection) co_return fail(ErrorCode::http_bad_response, "stream already failed");
-    auto& body = s.parser.get().body();
+    auto& body = s.parser->get().body();
     body.data = s.piece.data();
     body.size = s.piece.size();
     error_code ec;
     s.connection->stream.expires_after(s.read_timeout);
-    co_await bhttp::async_read_some(s.connection->stream, s.connection->buffer, s.parser, use(ec));
+    co_await bhttp::async_read_some(s.connection->stream, s.connection->buffer, *s.parser, use(ec));
     if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: hand it out
     if (ec) {
       s.connection.reset();  // never reused after an error

@@ -271,23 +271,40 @@ TEST(HttpClient, RefusesWhatItCannotSend) {
 }
 
 TEST(HttpClient, MalformedResponseIsBadResponse) {
-  // A "server" that answers nonsense.
-  asio::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
-  std::thread fake([&] {
-    tcp::socket s(context);
-    acceptor.accept(s);
-    std::array<char, 1024> in;
-    error_code ec;
-    (void)s.read_some(asio::buffer(in), ec);
-    asio::write(s, asio::buffer(std::string_view{"NOT HTTP AT ALL\r\n\r\n"}), ec);
-    s.shutdown(tcp::socket::shutdown_both, ec);
-  });
+  test::CannedServer peer{"NOT HTTP AT ALL\r\n\r\n"};
   BlockingHttpClient client;
-  auto r = client.request(ClientRequest::get("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"));
-  fake.join();
+  auto r = client.request(ClientRequest::get(peer.url()));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::http_bad_response);
+}
+
+TEST(HttpClient, BodyCutShortIsBadResponse) {
+  test::CannedServer peer{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"};
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest::get(peer.url()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_bad_response);
+}
+
+TEST(HttpClient, InterimResponsesAreSkipped) {
+  test::CannedServer peer{
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok"};
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest::get(peer.url()));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("X-Final"), "yes");
+  EXPECT_FALSE(r->header("Link"));
+  EXPECT_EQ(r->body, "ok");
+}
+
+TEST(HttpClient, CloseDelimitedBodyIsReadToTheEnd) {
+  test::CannedServer peer{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"};
+  BlockingHttpClient client;
+  auto r = client.request(ClientRequest::get(peer.url()));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->body, "until the end");
 }
 
 // Bodies of any size and content arrive intact, whether sized or chunked.

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/http/beast.hpp"
@@ -175,6 +176,44 @@ class TestServer {
  private:
   FunctionHandler<F> handler_;
   HttpServer server_;
+};
+
+// A one-shot peer that answers the first request of its first connection with canned bytes, then
+// closes: for responses no HttpServer would send.
+class CannedServer {
+ public:
+  explicit CannedServer(std::string reply)
+      : acceptor_(context_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}),
+        thread_([this, reply = std::move(reply)] {
+          tcp::socket s(context_);
+          error_code ec;
+          acceptor_.accept(s, ec);
+          std::string request;
+          std::array<char, 4096> in;
+          while (!ec && request.find("\r\n\r\n") == std::string::npos) {
+            std::size_t n = s.read_some(asio::buffer(in), ec);
+            request.append(in.data(), n);
+          }
+          asio::write(s, asio::buffer(reply), ec);
+          s.shutdown(tcp::socket::shutdown_both, ec);
+        }) {}
+  ~CannedServer() {
+    // Releases the accept() if the test never connected.
+    tcp::socket wake(context_);
+    error_code ec;
+    wake.connect(acceptor_.local_endpoint(), ec);
+    wake.close(ec);
+    thread_.join();
+  }
+
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/";
+  }
+
+ private:
+  asio::io_context context_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
 };
 
 inline std::string get(std::string_view target, std::string_view extra_headers = "") {

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/http/beast.hpp"
@@ -19,11 +20,14 @@ struct ClientStreamState {
   // Returns the connection to the pool when the body was read to its end and the server keeps it.
   ~ClientStreamState();
 
+  // A fresh parser for the next response head on this connection.
+  void new_parser(const ClientOptions& options, bool head_request);
+
   ConnectionPool& pool;
   PoolKey key;
   std::unique_ptr<ClientConnection> connection;
   std::size_t max_idle;  // ClientOptions::max_idle_per_host
-  bhttp::response_parser<bhttp::buffer_body> parser;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;  // one per response head read
   std::chrono::milliseconds read_timeout{};
   int status = 0;
   std::vector<Header> headers;
