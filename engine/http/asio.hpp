@@ -5,7 +5,7 @@
 // Second g++ 12 trap, in coroutines: an aggregate temporary in a full-expression that contains
 // co_await is destroyed as if it had been copied bitwise (ASan: "attempting free on address which
 // was not malloc()-ed"). `co_await f(Agg{.s = "x"})` or `co_await f({...})` crash; name the value
-// first, or give the type a constructor (ClientRequest has one for this reason). Clang is fine.
+// first, or give the type a constructor (ClientRequest has one for this reason).
 //
 // Deliberately light: only what public headers need to declare coroutines (asio::awaitable and
 // its executor), so that code using the HTTP layer does not compile Beast. Sources that do I/O

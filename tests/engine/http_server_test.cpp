@@ -424,7 +424,7 @@ TEST(HttpServer, GracefulStopClosesIdleFinishesInFlightRefusesNew) {
 TEST(HttpServer, StopAfterGraceAbandonsStuckHandlers) {
   Event never;
   Event started;
-  auto handler = [&](Exchange& ex) -> Handled {
+  auto handler = [&](Exchange&) -> Handled {
     return [](Event& started, Event& never) -> Awaitable<void> {
       started.set();
       co_await never.wait();
