@@ -29,6 +29,9 @@ constexpr std::array kNames{
     std::string_view{"http_bad_response"},
     std::string_view{"http_response_too_large"},
     std::string_view{"http_peer_closed"},
+    std::string_view{"facilitator_unavailable"},
+    std::string_view{"store_failed"},
+    std::string_view{"invalid_config"},
     std::string_view{"invalid_payload"},
     std::string_view{"invalid_payment_requirements"},
     std::string_view{"invalid_x402_version"},
@@ -82,8 +85,7 @@ constexpr std::array kNames{
     std::string_view{"invalid_batch_settlement_evm_withdraw_delay_mismatch"},
     std::string_view{"invalid_batch_settlement_evm_withdraw_delay_out_of_range"},
 };
-static_assert(kNames.size() ==
-              static_cast<std::size_t>(ErrorCode::invalid_batch_settlement_evm_withdraw_delay_out_of_range) + 1);
+static_assert(kNames.size() == kErrorCodeCount);
 
 }  // namespace
 

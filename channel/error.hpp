@@ -4,6 +4,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,10 @@ enum class ErrorCode {
   http_bad_response,       // malformed response, or the connection ended before it was complete
   http_response_too_large, // the response exceeded the client's limits
   http_peer_closed,        // the downstream client went away while we were answering
+  // The gate's own conditions: answered 503 (facilitator, store) or refused at start-up (config).
+  facilitator_unavailable,  // the facilitator did not answer (down, timeout, malformed reply)
+  store_failed,             // the channel store could not make a state durable
+  invalid_config,           // a gate/facilitator/settle configuration file or option is wrong
   // x402 v2 generic codes (specs/x402-specification-v2.md).
   invalid_payload,
   invalid_payment_requirements,
@@ -90,6 +95,9 @@ enum class ErrorCode {
   invalid_batch_settlement_evm_withdraw_delay_mismatch,
   invalid_batch_settlement_evm_withdraw_delay_out_of_range,
 };
+// How many codes there are (for tables indexed by code); the last enumerator above plus one.
+inline constexpr std::size_t kErrorCodeCount =
+    static_cast<std::size_t>(ErrorCode::invalid_batch_settlement_evm_withdraw_delay_out_of_range) + 1;
 
 // The wire spelling of a code, e.g. "invalid_batch_settlement_evm_channel_busy".
 [[nodiscard]] std::string_view to_string(ErrorCode code) noexcept;

@@ -90,10 +90,15 @@ Result<ChannelSnapshot> read_channel_snapshot(const Fields& f) {
   return s;
 }
 
-void write_channel_snapshot(JsonWriter& w, std::string_view key, const ChannelSnapshot& s) {
-  w.object(key).hex("channelId", s.channelId).amount("balance", s.balance).amount("totalClaimed", s.totalClaimed);
+void write_channel_snapshot_members(JsonWriter& w, const ChannelSnapshot& s) {
+  w.hex("channelId", s.channelId).amount("balance", s.balance).amount("totalClaimed", s.totalClaimed);
   w.number("withdrawRequestedAt", s.withdrawRequestedAt).amount("refundNonce", s.refundNonce);
   if (s.chargedCumulativeAmount) w.amount("chargedCumulativeAmount", *s.chargedCumulativeAmount);
+}
+
+void write_channel_snapshot(JsonWriter& w, std::string_view key, const ChannelSnapshot& s) {
+  w.object(key);
+  write_channel_snapshot_members(w, s);
   w.end();
 }
 

@@ -22,6 +22,8 @@ void write_voucher(JsonWriter& w, std::string_view key, const SignedVoucher& v);
 
 [[nodiscard]] Result<ChannelSnapshot> read_channel_snapshot(const Fields& f);
 void write_channel_snapshot(JsonWriter& w, std::string_view key, const ChannelSnapshot& s);
+// The snapshot's members into the object being written (a /verify reply's extra is the snapshot).
+void write_channel_snapshot_members(JsonWriter& w, const ChannelSnapshot& s);
 
 [[nodiscard]] Result<VoucherState> read_voucher_state(const Fields& f);
 void write_voucher_state(JsonWriter& w, std::string_view key, const VoucherState& s);

@@ -127,4 +127,11 @@ Result<ChannelSnapshot> verify_snapshot(const VerifyResponse& r) {
   return decode_with(r.extra.text(), kCode, "extra", read_channel_snapshot);
 }
 
+Json make_verify_extra(const ChannelSnapshot& s) {
+  JsonWriter w;
+  w.begin();
+  write_channel_snapshot_members(w, s);
+  return *Json::parse(w.end().take());  // our own output: it parses
+}
+
 }  // namespace paychan::protocol

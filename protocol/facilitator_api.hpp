@@ -51,5 +51,6 @@ struct SupportedResponse {
 
 // The snapshot a batch-settlement /verify returns in extra (no chargedCumulativeAmount).
 [[nodiscard]] Result<ChannelSnapshot> verify_snapshot(const VerifyResponse& r);
+[[nodiscard]] Json make_verify_extra(const ChannelSnapshot& s);
 
 }  // namespace paychan::protocol

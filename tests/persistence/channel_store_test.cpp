@@ -18,20 +18,13 @@
 #include <thread>
 
 #include "generators.hpp"
+#include "temp_dir.hpp"
 #include "persistence/channel_record.hpp"
 
 namespace paychan::persistence {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/paychan-store-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const char* name = "gate.sqlite") const { return (path / name).string(); }
-};
+using paychan::test::TempDir;
 
 ChannelState state(std::uint32_t n, Uint128 charged) {
   ChannelState s;

@@ -1,0 +1,26 @@
+#include "engine/gate/durable_commit.hpp"
+
+#include <memory>
+
+#include "engine/http/beast.hpp"
+
+namespace paychan::engine::gate {
+
+http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const ChannelState& state) {
+  namespace asio = http::asio;
+  Status status = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
+      [&store, &state](auto handler) {
+        // The store's callback is a copyable std::function and runs on its writer thread; the
+        // coroutine's handler is move-only and must run on the coroutine's executor.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        store.commit(state, [shared](const Status& s) {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared, s]() mutable { std::move (*shared)(s); });
+        });
+      },
+      asio::use_awaitable);
+  if (!status) co_return fail(ErrorCode::store_failed, status.error().to_string());
+  co_return status;
+}
+
+}  // namespace paychan::engine::gate

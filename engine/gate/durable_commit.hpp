@@ -1,0 +1,16 @@
+// Awaiting the channel store's group commit from a coroutine: the request's coroutine suspends
+// (its I/O thread serves other connections) until the writer thread reports the state durable,
+// then resumes on its own executor.
+#pragma once
+
+#include "channel/channel_state.hpp"
+#include "channel/result.hpp"
+#include "engine/http/asio.hpp"
+#include "persistence/channel_store.hpp"
+
+namespace paychan::engine::gate {
+
+// Errors: store_failed (the store's own error in the detail).
+[[nodiscard]] http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const ChannelState& state);
+
+}  // namespace paychan::engine::gate

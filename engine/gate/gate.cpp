@@ -1,0 +1,287 @@
+#include "engine/gate/gate.hpp"
+
+#include <chrono>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "engine/gate/durable_commit.hpp"
+#include "protocol/headers.hpp"
+#include "protocol/offer_match.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Refusal refusal(int status, Error error) { return Refusal{status, std::move(error), std::nullopt}; }
+Refusal refusal(const Error& error) { return refusal(402, error); }
+
+// The channel config and voucher every client payload carries, and its type.
+struct ClientPayload {
+  const ChannelConfig* config = nullptr;
+  const SignedVoucher* voucher = nullptr;
+  PayloadType type = PayloadType::voucher;
+  Uint128 deposit = 0;
+};
+
+std::optional<ClientPayload> client_payload(const protocol::PaymentPayload& p) {
+  const auto* batch = protocol::batch_payload(p);
+  if (batch == nullptr) return std::nullopt;
+  if (const auto* d = std::get_if<protocol::DepositPayload>(batch))
+    return ClientPayload{&d->channelConfig, &d->voucher, PayloadType::deposit, d->deposit.amount};
+  if (const auto* v = std::get_if<protocol::VoucherPayload>(batch))
+    return ClientPayload{&v->channelConfig, &v->voucher, PayloadType::voucher, 0};
+  if (const auto* r = std::get_if<protocol::RefundPayload>(batch))
+    return ClientPayload{&r->channelConfig, &r->voucher, PayloadType::refund, 0};
+  return std::nullopt;  // claim / settle are the server's own payloads, never a client's
+}
+
+OnchainChannelState mirror(const protocol::ChannelSnapshot& s) {
+  return OnchainChannelState{s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce};
+}
+
+protocol::ChannelSnapshot snapshot(const ChannelState& s) {
+  return protocol::ChannelSnapshot{s.channelId,           s.onchain.balance,    s.onchain.totalClaimed,
+                                   s.onchain.withdrawRequestedAt, s.onchain.refundNonce, s.chargedCumulativeAmount};
+}
+
+// A facilitator's reason string as a code; an unknown reason keeps its text in the detail.
+Error facilitator_reason(const std::optional<std::string>& reason, const std::optional<std::string>& message) {
+  ErrorCode code = ErrorCode::invalid_payload;
+  const std::string text = reason.value_or("invalid_payload");
+  const bool known = error_code_from_string(text, code);
+  return Error{code, (known ? std::string{} : text + ": ") + message.value_or("refused by the facilitator")};
+}
+
+// An unknown channel's charged total, as the reference server infers it: the client's voucher
+// minus one price (paid payloads) or the voucher itself (refunds). Only the client can lose by it:
+// a higher claim is still bounded by the on-chain balance the facilitator checks.
+Uint128 inferred_charged(PayloadType type, Uint128 signedMax, Uint128 price) {
+  if (type == PayloadType::refund) return signedMax;
+  return signedMax < price ? 0 : signedMax - price;
+}
+
+}  // namespace
+
+Gate::Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* facilitator, GateMetrics& metrics)
+    : options_(std::move(options)),
+      domain_(batch_settlement_domain_separator(options_.chainId)),
+      store_(store),
+      facilitator_(facilitator),
+      metrics_(metrics) {
+  if (!options_.now) {
+    options_.now = [] {
+      return static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    };
+  }
+}
+
+Status Gate::restore() {
+  auto all = store_.load_all();
+  if (!all) return all.failure();
+  for (const ChannelState& s : *all) table_.restore(s);
+  return {};
+}
+
+ChannelTotals Gate::totals() const {
+  ChannelTotals t;
+  table_.for_each([&](const ChannelState& s) {
+    ++t.open;
+    if (s.onchain.withdrawRequestedAt != 0) ++t.withdrawal_pending;
+    if (s.chargedCumulativeAmount > s.onchain.totalClaimed) t.unclaimed += s.chargedCumulativeAmount - s.onchain.totalClaimed;
+  });
+  return t;
+}
+
+http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std::string_view paymentSignature) {
+  // Every outcome counts, refusals included: the histogram is what a paying client waits for.
+  struct Observe {
+    LatencyHistogram& histogram;
+    Clock::time_point started = Clock::now();
+    ~Observe() { histogram.observe(Clock::now() - started); }
+  } observe{metrics_.verification};
+  auto payload = protocol::decode_payment_signature(paymentSignature);
+  if (!payload) co_return refusal(400, payload.error());
+  const std::array offers{offer.requirements};
+  if (auto matched = protocol::match_offer(payload->accepted, offers); !matched) co_return refusal(matched.error());
+  const auto client = client_payload(*payload);
+  if (!client)
+    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_payload_type, "expected deposit, voucher or refund"});
+  const ChannelConfig& config = *client->config;
+  const SignedVoucher& voucher = *client->voucher;
+
+  if (Status terms = check_offer_terms(offer.terms, config); !terms) co_return refusal(terms.error());
+  if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
+
+  auto lease = table_.acquire(voucher.voucher.channelId);
+  if (!lease) co_return refusal(lease.error());
+  const bool known = lease->state().has_value();
+  ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
+  if (!known)
+    base.chargedCumulativeAmount = inferred_charged(client->type, voucher.voucher.maxClaimableAmount, offer.terms.amount);
+
+  if (Status cumulative = check_cumulative(client->type, base.chargedCumulativeAmount, offer.terms.amount,
+                                           voucher.voucher.maxClaimableAmount);
+      !cumulative) {
+    Refusal r = refusal(cumulative.error());
+    if (known) r.corrective = base;
+    co_return r;
+  }
+
+  if (auto refused = co_await verify(offer, *payload, client->type, voucher, known, base)) co_return std::move(*refused);
+  co_return Authorization(std::move(*lease), std::move(base), std::move(*payload), offer, client->type);
+}
+
+std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
+  auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher);
+  if (!signature) return refusal(signature.error());
+  if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
+    return refusal(funded.error());
+  return std::nullopt;
+}
+
+http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const protocol::PaymentPayload& payload,
+                                                     PayloadType type, const SignedVoucher& voucher, bool known,
+                                                     ChannelState& base) {
+  const std::uint64_t t = now();
+  const bool eoa = !base.config.payerAuthorizer.is_zero();
+  const bool fresh = known && t - base.onchainSyncedAt <= options_.onchainStateTtlSeconds;
+  std::optional<Refusal> refused;
+
+  if (type == PayloadType::voucher && eoa && fresh) {
+    metrics_.local_verifications.fetch_add(1, std::memory_order_relaxed);
+    refused = verify_locally(type, voucher, base);
+  } else {
+    Result<protocol::VerifyResponse> verdict = fail(ErrorCode::facilitator_unavailable, "no facilitator configured");
+    if (facilitator_ != nullptr) {
+      protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
+      verdict = co_await facilitator_->verify(request);
+    }
+    if (!verdict) {
+      // Known EOA channels keep being served on their last mirror while the facilitator is away:
+      // the signature needs no chain, and the balance only grows between refreshes unless the
+      // payer withdraws, which the delay and the safety margin cover.
+      if (type != PayloadType::voucher || !eoa || !known) co_return refusal(503, verdict.error());
+      metrics_.stale_state_fallbacks.fetch_add(1, std::memory_order_relaxed);
+      refused = verify_locally(type, voucher, base);
+    } else {
+      metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
+      if (!verdict->isValid) co_return refusal(facilitator_reason(verdict->invalidReason, verdict->invalidMessage));
+      auto onchain = protocol::verify_snapshot(*verdict);
+      if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
+      if (onchain->channelId != base.channelId)
+        co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
+      base.onchain = mirror(*onchain);
+      base.onchainSyncedAt = t;
+    }
+  }
+  if (!refused && type != PayloadType::refund) {
+    if (Status margin = check_withdrawal_margin(base, t, options_.withdrawalSafetyMarginSeconds); !margin)
+      refused = refusal(margin.error());
+  }
+  co_return refused;
+}
+
+http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {
+  const auto started = Clock::now();
+  Status durable = co_await commit_durably(store_, next);
+  metrics_.store_commit.observe(Clock::now() - started);
+  co_return durable;
+}
+
+protocol::SettlementResponse Gate::response(const ChannelState& state, std::string transaction, std::string amount,
+                                            std::optional<Uint128> chargedAmount) const {
+  protocol::SettlementResponse r;
+  r.success = true;
+  r.payer = to_hex(state.config.payer.bytes);  // lower case, as the reference server reports it
+  r.transaction = std::move(transaction);
+  r.network = options_.network;
+  r.amount = std::move(amount);
+  r.extra = protocol::make_response_extra(
+      protocol::BatchSettlementResponseExtra{chargedAmount, snapshot(state), std::nullopt});
+  return r;
+}
+
+http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorization auth, Uint128 actual) {
+  const auto client = client_payload(auth.payload_);
+  ChannelState base = std::move(auth.base_);
+  std::string transaction;
+  std::string deposited;
+  if (auth.type_ == PayloadType::deposit) {
+    if (facilitator_ == nullptr)
+      co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "no facilitator configured"});
+    protocol::FacilitatorRequest request{protocol::kX402Version, auth.payload_, auth.offer_->requirements};
+    auto settled = co_await facilitator_->settle(request);
+    if (!settled) co_return refusal(503, settled.error());
+    if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
+    auto extra = protocol::batch_response_extra(*settled);
+    if (!extra || !extra->channelState || extra->channelState->channelId != base.channelId)
+      co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
+    base.onchain = mirror(*extra->channelState);
+    base.onchainSyncedAt = now();
+    transaction = settled->transaction;
+    deposited = to_decimal(client->deposit);
+    metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto next = commit_charge(base, *client->voucher, auth.offer_->terms.amount, actual, now());
+  if (!next) co_return refusal(next.error());
+  if (Status durable = co_await make_durable(*next); !durable) co_return refusal(503, durable.error());
+  auth.lease_.commit(*next);
+  metrics_.paid_requests.fetch_add(1, std::memory_order_relaxed);
+  co_return response(*next, std::move(transaction), std::move(deposited), actual);
+}
+
+http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorization auth) {
+  const ChannelState& base = auth.base_;
+  if (!auth.lease_.state())
+    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
+  if (facilitator_ == nullptr)
+    co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "no facilitator configured"});
+  auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
+
+  const auto remainder = checked_sub(base.onchain.balance, base.chargedCumulativeAmount);
+  if (!remainder || *remainder == 0)
+    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_refund_no_balance, "nothing left to refund"});
+  const Uint128 amount = payload.amount.value_or(*remainder);
+  if (amount == 0 || amount > *remainder)
+    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid,
+                            "refund must be 1.." + to_decimal(*remainder)});
+
+  // Completed by the server: the nonce it mirrors, and a claim of everything charged so that the
+  // refund cannot take back what was earned.
+  payload.amount = amount;
+  payload.refundNonce = base.onchain.refundNonce;
+  payload.claims = {protocol::VoucherClaimRow{base.config, payload.voucher.voucher.maxClaimableAmount,
+                                              payload.voucher.signature, base.chargedCumulativeAmount}};
+  if (options_.receiverAuthorizerKey) {
+    const PrivateKey& key = *options_.receiverAuthorizerKey;
+    payload.refundAuthorizerSignature = key.sign(refund_digest(domain_, base.channelId, base.onchain.refundNonce, amount));
+    const ClaimEntry entry{base.channelId, payload.voucher.voucher.maxClaimableAmount, base.chargedCumulativeAmount};
+    payload.claimAuthorizerSignature = key.sign(claim_batch_digest(domain_, std::span{&entry, 1}));
+  }
+  protocol::FacilitatorRequest request{protocol::kX402Version, auth.payload_, auth.offer_->requirements};
+  auto settled = co_await facilitator_->settle(request);
+  if (!settled) co_return refusal(503, settled.error());
+  if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
+  auto extra = protocol::batch_response_extra(*settled);
+  if (!extra || !extra->channelState || extra->channelState->channelId != base.channelId)
+    co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
+
+  ChannelState next = base;
+  next.onchain = mirror(*extra->channelState);
+  next.onchainSyncedAt = now();
+  metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
+  if (next.onchain.balance <= next.chargedCumulativeAmount) {
+    // Fully refunded: everything charged was claimed with the refund, nothing is left to serve.
+    if (Status erased = store_.erase(next.channelId); !erased)
+      co_return refusal(503, Error{ErrorCode::store_failed, erased.error().to_string()});
+    auth.lease_.erase();
+  } else {
+    if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
+    auth.lease_.commit(next);
+  }
+  co_return response(next, settled->transaction, to_decimal(amount), std::nullopt);
+}
+
+}  // namespace paychan::engine::gate

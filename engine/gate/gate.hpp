@@ -1,0 +1,124 @@
+// The provider gate's payment logic, apart from HTTP: the server side of batch-settlement
+// (../shared/PROTOCOL.md §3 "Server rules", scheme_batch_settlement_evm.md "Server").
+//
+// A paid request is two calls around the provider's handler:
+//   authorize(offer, PAYMENT-SIGNATURE) — decode, match the offer, lease the channel (one request
+//       per channel at a time; a second one is told `channel_busy` at once), check the cumulative
+//       amount, then the signature and funding: locally for an EOA voucher while the channel's
+//       mirrored on-chain state is fresh, otherwise through the facilitator's /verify (deposits,
+//       refunds, EIP-1271 vouchers, unknown or stale channels). Returns an Authorization holding
+//       the lease, or a Refusal (400 / 402 / 503).
+//   settle(authorization, actual) — after the handler succeeded: for a deposit, the facilitator
+//       executes it on chain first; then charge `actual` (≤ the offer) against the voucher, make
+//       the new state durable (group commit) and publish it; returns the PAYMENT-RESPONSE.
+// Dropping an Authorization (handler failed) releases the lease and commits nothing. A refund
+// payload skips the handler: refund() completes it (claim + refundWithSignature) through the
+// facilitator and closes or updates the channel.
+//
+// Different channels never share a lock beyond a shard mutex held for a few pointer moves, so
+// paid requests on different channels proceed in parallel on every I/O thread.
+// Thread-safety: every member may be called concurrently from any I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "channel/ecdsa.hpp"
+#include "channel/result.hpp"
+#include "channel/server_rules.hpp"
+#include "engine/channel_table.hpp"
+#include "engine/gate/facilitator.hpp"
+#include "engine/gate/metrics.hpp"
+#include "engine/gate/offers.hpp"
+#include "engine/http/asio.hpp"
+#include "persistence/channel_store.hpp"
+#include "protocol/payment_payload.hpp"
+#include "protocol/settlement_response.hpp"
+
+namespace paychan::engine::gate {
+
+struct GateOptions {
+  std::uint64_t chainId = 0;
+  std::string network;
+  std::uint64_t onchainStateTtlSeconds = 300;
+  std::uint64_t withdrawalSafetyMarginSeconds = 900;
+  // The receiver authorizer's key, when the provider holds it: the gate then signs refunds and
+  // their claims itself. Without it the facilitator (whose authorizer the offer names) signs.
+  std::optional<PrivateKey> receiverAuthorizerKey;
+  // Unix seconds; tests move it to reach withdrawal deadlines.
+  std::function<std::uint64_t()> now;
+};
+
+// What the gate answers instead of serving.
+struct Refusal {
+  int status = 402;  // 400 malformed header, 402 payment refused, 503 facilitator or store unavailable
+  Error error;
+  // A cumulative mismatch: the state the client should adopt (extra.channelState / voucherState).
+  std::optional<ChannelState> corrective;
+};
+
+template <typename T>
+using Decision = std::variant<T, Refusal>;
+
+// A payment accepted for one request, holding its channel until settled or dropped.
+class Authorization {
+ public:
+  Authorization(Authorization&&) noexcept = default;
+  [[nodiscard]] PayloadType type() const noexcept { return type_; }
+  [[nodiscard]] const Offer& offer() const noexcept { return *offer_; }
+  [[nodiscard]] const Bytes32& channelId() const noexcept { return base_.channelId; }
+
+ private:
+  friend class Gate;
+  Authorization(Lease lease, ChannelState base, protocol::PaymentPayload payload, const Offer& offer, PayloadType type)
+      : lease_(std::move(lease)), base_(std::move(base)), payload_(std::move(payload)), offer_(&offer), type_(type) {}
+
+  Lease lease_;
+  ChannelState base_;  // the channel as the charge will apply to it (mirror refreshed if verified)
+  protocol::PaymentPayload payload_;
+  const Offer* offer_;
+  PayloadType type_;
+};
+
+class Gate {
+ public:
+  // `facilitator` may be null: deposits and refunds are then refused with facilitator_unavailable.
+  Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* facilitator, GateMetrics& metrics);
+
+  // Loads every channel from the store (start-up). Errors: the store's.
+  [[nodiscard]] Status restore();
+
+  [[nodiscard]] http::Awaitable<Decision<Authorization>> authorize(const Offer& offer, std::string_view paymentSignature);
+  [[nodiscard]] http::Awaitable<Decision<protocol::SettlementResponse>> settle(Authorization authorization,
+                                                                               Uint128 actual);
+  [[nodiscard]] http::Awaitable<Decision<protocol::SettlementResponse>> refund(Authorization authorization);
+
+  [[nodiscard]] const ChannelTable& channels() const noexcept { return table_; }
+  [[nodiscard]] ChannelTotals totals() const;
+  [[nodiscard]] const GateOptions& options() const noexcept { return options_; }
+
+ private:
+  // Signature, funding and withdrawal checks, locally or through the facilitator; refreshes
+  // `base`'s on-chain mirror when the facilitator answered.
+  http::Awaitable<std::optional<Refusal>> verify(const Offer& offer, const protocol::PaymentPayload& payload,
+                                                 PayloadType type, const SignedVoucher& voucher, bool known,
+                                                 ChannelState& base);
+  std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base);
+  http::Awaitable<Status> make_durable(const ChannelState& next);
+  protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
+                                        std::string amount, std::optional<Uint128> chargedAmount) const;
+  std::uint64_t now() const { return options_.now(); }
+
+  GateOptions options_;
+  Bytes32 domain_;
+  persistence::ChannelStore& store_;
+  Facilitator* facilitator_;
+  GateMetrics& metrics_;
+  ChannelTable table_;
+};
+
+}  // namespace paychan::engine::gate

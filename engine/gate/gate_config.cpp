@@ -1,0 +1,104 @@
+#include "engine/gate/gate_config.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "channel/types.hpp"
+#include "protocol/json_reader.hpp"
+#include "protocol/price.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+using protocol::Fields;
+
+template <typename T>
+Result<T> with_default(const Fields& f, const char* name, T fallback, Result<T> (Fields::*read)(const char*) const) {
+  if (!f.has(name)) return fallback;
+  return (f.*read)(name);
+}
+
+Result<std::uint64_t> uint_or(const Fields& f, const char* name, std::uint64_t fallback) {
+  if (!f.has(name)) return fallback;
+  return f.uint64(name);
+}
+
+Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
+  RouteConfig route;
+  PAYCHAN_ASSIGN(route.path, r.string("path"));
+  if (route.path.empty() || route.path.front() != '/')
+    return r.error("path", "must start with '/'");
+  PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
+  PAYCHAN_ASSIGN(std::string price, r.string("price"));
+  auto atomic = protocol::parse_price(price, decimals);
+  if (!atomic || *atomic == 0) return r.error("price", "must be \"$D.DD\" or atomic units, above zero");
+  route.price = *atomic;
+  PAYCHAN_ASSIGN(route.description, r.optional_string("description"));
+  PAYCHAN_ASSIGN(route.mimeType, r.optional_string("mimeType"));
+  return route;
+}
+
+Result<GateConfig> read_config(const Fields& f) {
+  GateConfig c;
+  PAYCHAN_ASSIGN(c.network, f.string("network"));
+  auto chain = protocol::evm_chain_id(c.network);
+  if (!chain) return f.error("network", "must be \"eip155:<chainId>\"");
+  c.chainId = *chain;
+
+  const Fields asset = f.object("asset");
+  PAYCHAN_ASSIGN(c.asset, asset.address("address"));
+  PAYCHAN_ASSIGN(c.assetName, asset.string("name"));
+  PAYCHAN_ASSIGN(c.assetVersion, asset.string("version"));
+  PAYCHAN_ASSIGN(std::uint64_t decimals, uint_or(asset, "decimals", 6));
+  if (decimals > 38) return asset.error("decimals", "at most 38");
+  c.assetDecimals = static_cast<unsigned>(decimals);
+
+  PAYCHAN_ASSIGN(c.payTo, f.address("payTo"));
+  PAYCHAN_ASSIGN(c.receiverAuthorizer, f.address("receiverAuthorizer"));
+  if (c.receiverAuthorizer == Address{}) return f.error("receiverAuthorizer", "must not be the zero address");
+  PAYCHAN_ASSIGN(c.withdrawDelay, uint_or(f, "withdrawDelay", c.withdrawDelay));
+  if (c.withdrawDelay < kMinWithdrawDelay || c.withdrawDelay > kMaxWithdrawDelay)
+    return f.error("withdrawDelay", "must be 900..2592000 seconds (the contract's bounds)");
+  PAYCHAN_ASSIGN(c.maxTimeoutSeconds, uint_or(f, "maxTimeoutSeconds", c.maxTimeoutSeconds));
+  PAYCHAN_ASSIGN(c.onchainStateTtlSeconds, uint_or(f, "onchainStateTtlSeconds", c.onchainStateTtlSeconds));
+  PAYCHAN_ASSIGN(c.withdrawalSafetyMarginSeconds,
+                 uint_or(f, "withdrawalSafetyMarginSeconds", c.withdrawalSafetyMarginSeconds));
+  if (c.withdrawalSafetyMarginSeconds >= c.withdrawDelay)
+    return f.error("withdrawalSafetyMarginSeconds", "must be below withdrawDelay");
+  PAYCHAN_ASSIGN(c.facilitator, with_default<std::string>(f, "facilitator", "", &Fields::string));
+  PAYCHAN_ASSIGN(c.store, with_default<std::string>(f, "store", c.store, &Fields::string));
+  PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));
+  PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));
+  PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
+
+  PAYCHAN_ASSIGN(const rapidjson::Value* routes, f.value("routes"));
+  if (!routes->IsArray() || routes->Empty()) return f.error("routes", "must be a non-empty array");
+  for (rapidjson::SizeType i = 0; i < routes->Size(); ++i) {
+    const Fields r((*routes)[i], f.path() + ".routes[" + std::to_string(i) + "]", ErrorCode::invalid_config);
+    PAYCHAN_TRY(r.is_object());
+    PAYCHAN_ASSIGN(RouteConfig route, read_route(r, c.assetDecimals));
+    c.routes.push_back(std::move(route));
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<GateConfig> parse_gate_config(std::string_view json) {
+  return protocol::decode_with(json, ErrorCode::invalid_config, "config", read_config);
+}
+
+Result<GateConfig> load_gate_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path);
+  std::string text;
+  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (text.size() > (1u << 20)) return fail(ErrorCode::invalid_config, path + " is larger than 1 MiB");
+  auto config = parse_gate_config(text);
+  if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
+  return config;
+}
+
+}  // namespace paychan::engine::gate

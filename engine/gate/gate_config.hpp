@@ -1,0 +1,58 @@
+// What a provider configures: the offer every priced route makes (network, asset with its EIP-712
+// domain, payTo, receiverAuthorizer, withdrawDelay), the routes and their prices, and the gate's
+// operating limits. Read from a JSON file (`paychan gate --config FILE`); the format is in
+// `paychan gate --help`.
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/address.hpp"
+#include "channel/amount.hpp"
+#include "channel/result.hpp"
+
+namespace paychan::engine::gate {
+
+struct RouteConfig {
+  std::string method;  // "" matches every method
+  std::string path;    // an exact path, or a prefix ending in '*' ("/v1/*")
+  Uint128 price = 0;   // per-request maximum in atomic units; the upstream may charge less
+  std::optional<std::string> description;
+  std::optional<std::string> mimeType;
+};
+
+struct GateConfig {
+  std::string network;  // CAIP-2, "eip155:<chainId>"
+  std::uint64_t chainId = 0;
+  Address asset;
+  std::string assetName;     // the token's EIP-712 domain name, e.g. "USDC"
+  std::string assetVersion;  // … and version, e.g. "2"
+  unsigned assetDecimals = 6;
+  Address payTo;
+  Address receiverAuthorizer;
+  std::uint64_t withdrawDelay = 86'400;
+  std::uint64_t maxTimeoutSeconds = 300;
+  // A voucher is checked locally (no facilitator call) while the channel's mirrored on-chain state
+  // is younger than this; older state is refreshed through the facilitator's /verify.
+  std::uint64_t onchainStateTtlSeconds = 300;
+  // A channel whose timed withdrawal completes within this many seconds is no longer served: the
+  // settle job needs that long to land its claim.
+  std::uint64_t withdrawalSafetyMarginSeconds = 900;
+  std::string facilitator;  // http://host:port of the facilitator ("" for none: deposits refused)
+  std::string store = "paychan-gate.sqlite";
+  std::string listen = "127.0.0.1:8402";
+  std::string upstream;  // http://host:port[/prefix]; may come from the command line instead
+  std::optional<std::string> receiverAuthorizerKeyFile;  // signs refunds; else the facilitator does
+  std::vector<RouteConfig> routes;
+};
+
+// Parses and checks a configuration. Errors: invalid_config naming the member and the reason.
+[[nodiscard]] Result<GateConfig> parse_gate_config(std::string_view json);
+// The same from a file (at most 1 MiB).
+[[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path);
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,166 @@
+#include "engine/gate/gate_handler.hpp"
+
+#include <string>
+#include <vector>
+
+#include "channel/hex.hpp"
+#include "engine/http/proxy.hpp"
+#include "protocol/headers.hpp"
+#include "protocol/settlement_overrides.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+std::string resource_url(const http::Request& req) {
+  return "http://" + std::string(req.header("Host").value_or("localhost")) + std::string(req.target());
+}
+
+// Forgets whatever the service put in the response (its head is not sent when the payment fails).
+void reset(http::Response& res) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : res.headers()) names.emplace_back(name);
+  for (const auto& name : names) res.erase_header(name);
+  res.body().clear();
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out;
+}
+
+std::string error_body(const Error& e) {
+  return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
+}
+
+// The offer with the channel's server-side state added, for a corrective 402.
+protocol::PaymentRequirements corrective_offer(const Offer& offer, const ChannelState& s) {
+  protocol::PaymentRequirements r = offer.requirements;
+  auto extra = protocol::batch_settlement_extra(r);
+  if (!extra) return r;  // our own offer always parses; keep the plain offer if not
+  extra->channelState = protocol::ChannelSnapshot{s.channelId,          s.onchain.balance,
+                                                  s.onchain.totalClaimed, s.onchain.withdrawRequestedAt,
+                                                  s.onchain.refundNonce, s.chargedCumulativeAmount};
+  extra->voucherState = protocol::VoucherState{s.signedMaxClaimable, s.signature};
+  r.extra = protocol::make_extra(*extra);
+  return r;
+}
+
+void answer_402(http::Exchange& ex, const Offer& offer, std::optional<std::string> error, std::string body,
+                const protocol::PaymentRequirements* accepted = nullptr) {
+  const auto required = payment_required(offer, resource_url(ex.request()), std::move(error), accepted);
+  ex.response().set(402, "application/json", std::move(body));
+  ex.response().set_header(protocol::kPaymentRequiredHeader, protocol::encode_payment_required_header(required));
+}
+
+}  // namespace
+
+http::Handled GateHandler::handle(http::Exchange& ex) {
+  const http::Request& req = ex.request();
+  if (req.path() == "/healthz") {
+    ex.response().set(200, "text/plain", "ok\n");
+    return std::nullopt;
+  }
+  if (req.path() == "/metrics") {
+    ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals()));
+    return std::nullopt;
+  }
+  const Offer* offer = offers_.find(req.method(), req.path());
+  if (offer == nullptr) return free(ex);
+  const auto header = req.header(protocol::kPaymentSignatureHeader);
+  if (!header) {
+    metrics_.count_payment_required();
+    answer_402(ex, *offer, std::nullopt, "{}");
+    return std::nullopt;
+  }
+  return paid(ex, *offer, std::string(*header));
+}
+
+void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& r) {
+  metrics_.count_refusal(r.error.code);
+  reset(ex.response());
+  if (r.status == 402) {
+    const auto accepted = r.corrective ? corrective_offer(offer, *r.corrective) : offer.requirements;
+    answer_402(ex, offer, std::string(to_string(r.error.code)), error_body(r.error), &accepted);
+    return;
+  }
+  ex.response().set(r.status, "application/json", error_body(r.error));
+  if (r.status == 503) ex.response().set_header("Retry-After", "1");
+}
+
+http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
+  metrics_.free_requests.fetch_add(1, std::memory_order_relaxed);
+  auto served = co_await service_.serve(ex);
+  if (!served) {
+    reset(ex.response());
+    ex.response().set(http::gateway_status(served.error()), "application/json", error_body(served.error()));
+    co_return;
+  }
+  if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
+}
+
+http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string header) {
+  auto decision = co_await gate_.authorize(offer, header);
+  if (auto* refused = std::get_if<Refusal>(&decision)) {
+    refuse(ex, offer, *refused);
+    co_return;
+  }
+  Authorization auth = std::move(std::get<Authorization>(decision));
+  if (auth.type() == PayloadType::refund) {
+    co_await refund(ex, std::move(auth));
+    co_return;
+  }
+
+  auto served = co_await service_.serve(ex);
+  http::Response& res = ex.response();
+  if (!served) {  // the upstream failed: nothing charged, the lease is released with `auth`
+    metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
+    reset(res);
+    res.set(http::gateway_status(served.error()), "application/json", error_body(served.error()));
+    co_return;
+  }
+  const auto overrides = res.header(kSettlementOverridesHeader);
+  Result<Uint128> actual = offer.terms.amount;
+  if (overrides) actual = protocol::parse_settlement_overrides(*overrides, offer.terms.amount, decimals_);
+  res.erase_header(kSettlementOverridesHeader);
+  if (res.status() >= 400) {
+    metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
+    Authorization released = std::move(auth);  // nothing charged; free the channel before relaying
+  } else if (!actual) {
+    // The upstream's report is unreadable: charging a guess would be wrong either way.
+    metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
+    reset(res);
+    res.set(502, "application/json",
+            error_body(Error{actual.error().code, "upstream sent an invalid Settlement-Overrides: " + actual.error().detail}));
+    co_return;
+  } else {
+    auto settled = co_await gate_.settle(std::move(auth), *actual);
+    if (auto* refused = std::get_if<Refusal>(&settled)) {
+      refuse(ex, offer, *refused);
+      co_return;
+    }
+    res.set_header(protocol::kPaymentResponseHeader,
+                   protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+  }
+  if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
+}
+
+http::Awaitable<void> GateHandler::refund(http::Exchange& ex, Authorization auth) {
+  const Offer& offer = auth.offer();
+  const std::string channel = to_hex(auth.channelId());
+  auto settled = co_await gate_.refund(std::move(auth));
+  if (auto* refused = std::get_if<Refusal>(&settled)) {
+    refuse(ex, offer, *refused);
+    co_return;
+  }
+  ex.response().set(200, "application/json",
+                    "{\"message\":\"Refund acknowledged\",\"channelId\":\"" + channel + "\"}");
+  ex.response().set_header(protocol::kPaymentResponseHeader,
+                           protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+}
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,76 @@
+#include "engine/gate/http_facilitator.hpp"
+
+#include "engine/http/beast.hpp"
+#include "engine/http/url.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+http::ClientOptions client_options(const HttpFacilitatorOptions& o) {
+  http::ClientOptions c;
+  c.connect_timeout = o.timeout;
+  c.response_timeout = o.timeout;
+  c.read_timeout = o.timeout;
+  c.max_body_bytes = 256 * 1024;  // a facilitator reply is a few hundred bytes
+  return c;
+}
+
+Failure unavailable(const std::string& what, const Error& cause) {
+  return fail(ErrorCode::facilitator_unavailable, what + ": " + cause.to_string());
+}
+
+}  // namespace
+
+HttpFacilitator::HttpFacilitator(HttpFacilitatorOptions options)
+    : options_(std::move(options)), client_(client_options(options_)) {
+  while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
+}
+
+Result<std::unique_ptr<HttpFacilitator>> HttpFacilitator::create(HttpFacilitatorOptions options) {
+  if (auto url = http::parse_url(options.url); !url)
+    return fail(ErrorCode::invalid_config, "facilitator URL: " + url.error().detail);
+  if (options.attempts == 0) options.attempts = 1;
+  return std::unique_ptr<HttpFacilitator>(new HttpFacilitator(std::move(options)));
+}
+
+http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std::string body, bool idempotent) {
+  auto delay = options_.backoff;
+  Error last{ErrorCode::facilitator_unavailable, "no attempt"};
+  for (unsigned attempt = 1; attempt <= options_.attempts; ++attempt) {
+    auto reply = co_await client_.request(http::ClientRequest::post(options_.url + path, body));
+    if (reply && reply->status == 200) co_return std::move(reply->body);
+    if (reply) {
+      // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
+      co_return fail(ErrorCode::facilitator_unavailable,
+                     path + " answered HTTP " + std::to_string(reply->status) + ": " + reply->body.substr(0, 200));
+    }
+    last = reply.error();
+    const bool never_sent = last.code == ErrorCode::http_connect_failed;
+    if (!idempotent && !never_sent) break;
+    if (attempt < options_.attempts) {
+      http::asio::steady_timer timer(co_await http::asio::this_coro::executor, delay);
+      co_await timer.async_wait(http::asio::use_awaitable);
+      delay *= 2;
+    }
+  }
+  co_return unavailable(path, last);
+}
+
+http::Awaitable<Result<protocol::VerifyResponse>> HttpFacilitator::verify(const protocol::FacilitatorRequest& request) {
+  auto body = co_await post("/verify", protocol::encode_facilitator_request(request), true);
+  if (!body) co_return body.failure();
+  auto decoded = protocol::decode_verify_response(*body);
+  if (!decoded) co_return unavailable("/verify reply", decoded.error());
+  co_return decoded;
+}
+
+http::Awaitable<Result<protocol::SettlementResponse>> HttpFacilitator::settle(
+    const protocol::FacilitatorRequest& request) {
+  auto body = co_await post("/settle", protocol::encode_facilitator_request(request), false);
+  if (!body) co_return body.failure();
+  auto decoded = protocol::decode_settlement_response(*body);
+  if (!decoded) co_return unavailable("/settle reply", decoded.error());
+  co_return decoded;
+}
+
+}  // namespace paychan::engine::gate

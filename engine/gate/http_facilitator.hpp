@@ -1,0 +1,43 @@
+// A Facilitator reached over HTTP (POST {base}/verify, {base}/settle), with a timeout on every
+// call and bounded retries.
+//
+// Retries: /verify changes nothing, so it is retried on any transport failure. /settle may have
+// acted before its answer was lost, so it is retried only when the request provably never left
+// (connection refused); a facilitator that journals its actions (paychan's does) answers a
+// repeated settle with the first outcome, but the gate does not rely on it.
+// Thread-safety: verify/settle may run concurrently on any I/O threads.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "engine/gate/facilitator.hpp"
+#include "engine/http/client.hpp"
+
+namespace paychan::engine::gate {
+
+struct HttpFacilitatorOptions {
+  std::string url;  // http://host:port[/prefix]
+  std::chrono::milliseconds timeout{10'000};  // per attempt, from connect to the whole reply
+  unsigned attempts = 3;
+  std::chrono::milliseconds backoff{100};  // doubled after each failed attempt
+};
+
+class HttpFacilitator final : public Facilitator {
+ public:
+  // Error: invalid_config for a URL that is not http://host[:port][/prefix].
+  [[nodiscard]] static Result<std::unique_ptr<HttpFacilitator>> create(HttpFacilitatorOptions options);
+
+  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override;
+  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
+
+ private:
+  explicit HttpFacilitator(HttpFacilitatorOptions options);
+  // POSTs `body` to base + path and returns the reply body of a 200; retries as described above.
+  http::Awaitable<Result<std::string>> post(std::string path, std::string body, bool idempotent);
+
+  HttpFacilitatorOptions options_;
+  http::HttpClient client_;
+};
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,43 @@
+// The gate's priced routes and the offer each one makes. Every offer's PaymentRequirements is built
+// once at start-up and never rebuilt, so the bytes a client echoes in `accepted` deep-equal what
+// the gate compares them with (the reference server's test).
+// Thread-safety: immutable after build(); find() is safe from every thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/server_rules.hpp"
+#include "engine/gate/gate_config.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::engine::gate {
+
+struct Offer {
+  RouteConfig route;
+  protocol::PaymentRequirements requirements;  // the accepts[] entry, byte-stable
+  OfferTerms terms;                            // what it fixes about the channel, typed
+};
+
+class OfferTable {
+ public:
+  [[nodiscard]] static OfferTable build(const GateConfig& config);
+
+  // The first route matching `method` and `path` (exact paths, then '*' prefixes, in file order);
+  // nullptr for a path the gate does not price.
+  [[nodiscard]] const Offer* find(std::string_view method, std::string_view path) const noexcept;
+  [[nodiscard]] const std::vector<Offer>& offers() const noexcept { return offers_; }
+
+ private:
+  std::vector<Offer> offers_;
+};
+
+// The PAYMENT-REQUIRED body for `offer` at `resourceUrl`, with `error` set when refusing a payment.
+// `accepted` replaces the offer's requirements (a corrective 402 adds channelState/voucherState).
+[[nodiscard]] protocol::PaymentRequired payment_required(const Offer& offer, std::string resourceUrl,
+                                                         std::optional<std::string> error = std::nullopt,
+                                                         const protocol::PaymentRequirements* accepted = nullptr);
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,55 @@
+// What a gate puts behind its priced routes: the provider's API. Two kinds:
+//   ProxyService    — a reverse proxy to an upstream HTTP server (`paychan gate --upstream`);
+//   FunctionService — a coroutine of the provider's own, for a gate embedded in a C++ server.
+// Either reports a dynamic price the reference's way: a `Settlement-Overrides` response header
+// ({"amount": "1234" | "50%" | "$0.004"}), which the gate reads and strips; without it the
+// offered amount is charged. A response status ≥ 400 means the request failed: nothing is charged.
+// Thread-safety: serve() is called concurrently from every I/O thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "channel/amount.hpp"
+#include "channel/result.hpp"
+#include "engine/http/client.hpp"
+#include "engine/http/handler.hpp"
+#include "engine/http/proxy.hpp"
+
+namespace paychan::engine::gate {
+
+inline constexpr std::string_view kSettlementOverridesHeader = "Settlement-Overrides";
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Serves ex.request(): fills ex.response()'s status and headers, and either its body or a stream
+  // whose body the gate relays after attaching PAYMENT-RESPONSE. Errors: the upstream's (the gate
+  // answers 502/504 and charges nothing).
+  [[nodiscard]] virtual http::Awaitable<Result<std::optional<http::ClientStream>>> serve(http::Exchange& ex) = 0;
+};
+
+class ProxyService final : public Service {
+ public:
+  explicit ProxyService(http::ReverseProxy proxy) : proxy_(std::move(proxy)) {}
+  http::Awaitable<Result<std::optional<http::ClientStream>>> serve(http::Exchange& ex) override;
+
+ private:
+  http::ReverseProxy proxy_;
+};
+
+class FunctionService final : public Service {
+ public:
+  using Function = std::function<http::Awaitable<void>(http::Exchange&)>;
+  explicit FunctionService(Function f) : f_(std::move(f)) {}
+  http::Awaitable<Result<std::optional<http::ClientStream>>> serve(http::Exchange& ex) override;
+
+ private:
+  Function f_;
+};
+
+// For embedded handlers: reports that this request cost `actual` atomic units (≤ the offer).
+void report_charge(http::Response& response, Uint128 actual);
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,24 @@
+// Prices as people write them: atomic units ("10000") or dollars ("$0.01", converted with the
+// asset's decimals and rounded down). Used by the gate's route prices, the agent's budget options
+// and the Settlement-Overrides header.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "channel/amount.hpp"
+#include "channel/result.hpp"
+
+namespace paychan::protocol {
+
+// "I" or "I.F" scaled by 10^scale into an integer, fractional digits past `scale` dropped (rounded
+// down); at most `max_fraction` fractional digits when it is not 0.
+// Errors: malformed_decimal, amount_overflow.
+[[nodiscard]] Result<Uint128> parse_scaled_decimal(std::string_view text, unsigned scale, std::size_t max_fraction = 0);
+
+// "$D" → D·10^decimals atomic units (rounded down); otherwise a canonical atomic decimal.
+// Errors: malformed_decimal, amount_overflow.
+[[nodiscard]] Result<Uint128> parse_price(std::string_view text, unsigned assetDecimals);
+
+}  // namespace paychan::protocol

@@ -1,0 +1,317 @@
+// The gate end to end over loopback: a client built from the core library pays a real gate (HTTP
+// server, SQLite store on disk, reverse proxy to a toy upstream) through the facilitator double.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "gate_stack.hpp"
+
+namespace paychan::engine::gate::test {
+namespace {
+
+constexpr Uint128 kPrice = 10'000;  // POST /v1/infer
+
+TEST(GateE2E, UnpaidRequestGets402WithAByteStableOffer) {
+  GateStack stack;
+  auto first = stack.call("POST", "/v1/infer");
+  auto second = stack.call("POST", "/v1/infer");
+  EXPECT_EQ(first.status, 402);
+  EXPECT_EQ(first.header("PAYMENT-REQUIRED"), second.header("PAYMENT-REQUIRED"));
+  auto required = payment_required(first);
+  ASSERT_EQ(required.accepts.size(), 1u);
+  EXPECT_EQ(required.accepts[0].scheme, "batch-settlement");
+  EXPECT_EQ(required.accepts[0].amount, "10000");
+  EXPECT_EQ(required.accepts[0].extra.text(), stack.offer().extra.text());
+  EXPECT_FALSE(required.error.has_value());
+  EXPECT_EQ(required.resource.description, "inference");
+  // Unpriced paths pass through free.
+  EXPECT_EQ(stack.call("GET", "/free").status, 200);
+}
+
+TEST(GateE2E, DepositThenAThousandPaidRequestsWithDynamicPrices) {
+  GateStack stack;
+  TestAgent agent(test_key(1), stack.config, 1);
+  auto res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 20'000'000), "{}");
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto extra = payment_response(res);
+  Uint128 total = *extra.chargedAmount;
+  EXPECT_EQ(total, kPrice);
+  EXPECT_EQ(extra.channelState->balance, 20'000'000u);
+  auto deposit = *protocol::decode_payment_response(*res.header("PAYMENT-RESPONSE"));
+  EXPECT_EQ(deposit.amount, "20000000");
+  EXPECT_FALSE(deposit.transaction.empty());
+
+  Uint128 expected = total;
+  for (int i = 0; i < 1000; ++i) {
+    const bool cheap = i % 3 == 0;
+    res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), total + kPrice), cheap ? "cheap" : "{}");
+    ASSERT_EQ(res.status, 200) << i << " " << res.body;
+    EXPECT_FALSE(res.header("Settlement-Overrides").has_value()) << "the gate strips the upstream's report";
+    extra = payment_response(res);
+    const Uint128 charge = cheap ? kPrice * 6 / 10 : kPrice;
+    ASSERT_EQ(*extra.chargedAmount, charge);
+    expected += charge;
+    ASSERT_EQ(*extra.channelState->chargedCumulativeAmount, expected);
+    total = expected;
+  }
+  auto stored = stack.store->get(agent.id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->chargedCumulativeAmount, expected);
+  EXPECT_EQ((*stored)->signedMaxClaimable, expected - kPrice * 6 / 10 + kPrice);  // the last voucher
+  EXPECT_EQ(stack.facilitator.verifies.load(), 1) << "vouchers on a fresh channel are checked locally";
+}
+
+TEST(GateE2E, CorrectiveRefusalCarriesTheStateAndTheClientRecovers) {
+  GateStack stack;
+  TestAgent agent(test_key(2), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+
+  // The client lost track and signs from a wrong base.
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 5 * kPrice));
+  ASSERT_EQ(res.status, 402);
+  auto required = payment_required(res);
+  EXPECT_EQ(required.error, "invalid_batch_settlement_evm_cumulative_amount_mismatch");
+  auto extra = protocol::batch_settlement_extra(required.accepts[0]);
+  ASSERT_TRUE(extra && extra->channelState && extra->voucherState);
+  EXPECT_EQ(extra->channelState->chargedCumulativeAmount, 2 * kPrice);
+  EXPECT_EQ(extra->voucherState->signedMaxClaimable, 2 * kPrice);
+  EXPECT_EQ(extra->voucherState->signature, agent.voucher(2 * kPrice).signature);
+
+  // Adopting the server's state, the next voucher is accepted; the plain offer still matches.
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), *extra->channelState->chargedCumulativeAmount + kPrice));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 3 * kPrice);
+}
+
+TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
+  GateStack stack;
+  TestAgent agent(test_key(3), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  EXPECT_EQ(stack.call("POST", "/v1/infer", "not base64!").status, 400);
+  EXPECT_EQ(stack.call("POST", "/v1/infer", "e30=").status, 400);  // "{}"
+
+  // A voucher signed by someone else.
+  TestAgent thief(test_key(4), stack.config, 1);
+  std::string forged = thief.voucher_header(stack.offer(), 2 * kPrice);
+  {
+    auto payload = *protocol::decode_payment_signature(forged);
+    auto& v = std::get<protocol::VoucherPayload>(std::get<protocol::BatchSettlementPayload>(payload.payload));
+    v.channelConfig = agent.config;
+    v.voucher.voucher.channelId = agent.id;
+    forged = protocol::encode_payment_signature(payload);
+  }
+  auto res = stack.call("POST", "/v1/infer", forged);
+  EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_voucher_signature");
+
+  // A changed offer (the client lowered the price it echoes).
+  auto cheaper = stack.offer();
+  cheaper.amount = "1";
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(cheaper, 2 * kPrice));
+  EXPECT_EQ(res.status, 402);
+
+  // Beyond the channel's balance.
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2'000'000));
+  EXPECT_EQ(res.status, 402);
+
+  // The upstream fails: nothing charged, the same voucher base works afterwards.
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "fail");
+  EXPECT_EQ(res.status, 500);
+  EXPECT_FALSE(res.header("PAYMENT-RESPONSE").has_value());
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "bogus");
+  EXPECT_EQ(res.status, 502);
+
+  auto stored = stack.store->get(agent.id);
+  EXPECT_EQ((*stored)->chargedCumulativeAmount, kPrice);
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
+TEST(GateE2E, OversizedPaymentHeaderIsRefused) {
+  GateStack stack;
+  auto res = stack.call("POST", "/v1/infer", std::string(40'000, 'A'));
+  EXPECT_TRUE(res.status == 431 || res.status == 400) << res.status;
+}
+
+TEST(GateE2E, RefundClosesTheChannel) {
+  GateStack stack;
+  TestAgent agent(test_key(5), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "cheap").status, 200);
+  const Uint128 charged = kPrice + kPrice * 6 / 10;
+
+  auto res = stack.call("POST", "/v1/infer", agent.refund_header(stack.offer(), charged));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_NE(res.body.find("Refund acknowledged"), std::string::npos);
+  auto settlement = *protocol::decode_payment_response(*res.header("PAYMENT-RESPONSE"));
+  EXPECT_EQ(settlement.amount, to_decimal(1'000'000 - charged));
+  auto onchain = stack.facilitator.onchain(agent.id);
+  EXPECT_EQ(onchain.totalClaimed, charged) << "the refund claims what was earned";
+  EXPECT_EQ(onchain.balance, charged);
+  EXPECT_FALSE(*stack.store->get(agent.id));
+  EXPECT_FALSE(stack.gate->channels().find(agent.id));
+}
+
+TEST(GateE2E, PartialRefundKeepsTheChannelOpen) {
+  GateStack stack;
+  TestAgent agent(test_key(6), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  auto res = stack.call("POST", "/v1/infer", agent.refund_header(stack.offer(), kPrice, Uint128{500'000}));
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto stored = *stack.store->get(agent.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->onchain.balance, 500'000u);
+  EXPECT_EQ(stored->onchain.refundNonce, U256{1});
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  // Asking for more than is left is refused.
+  res = stack.call("POST", "/v1/infer", agent.refund_header(stack.offer(), 2 * kPrice, Uint128{900'000}));
+  EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_refund_amount_invalid");
+}
+
+TEST(GateE2E, ManyChannelsInParallel) {
+  GateStack stack;
+  constexpr int kAgents = 16, kRequests = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int a = 0; a < kAgents; ++a) {
+    threads.emplace_back([&, a] {
+      TestAgent agent(test_key(static_cast<std::uint8_t>(20 + a)), stack.config, 1);
+      http::BlockingHttpClient client;
+      auto send = [&](const std::string& header) {
+        auto res = client.request(http::ClientRequest::post(stack.url("/v1/infer"), "{}").header("PAYMENT-SIGNATURE", header));
+        return res && res->status == 200;
+      };
+      if (!send(agent.deposit_header(stack.offer(), kPrice, 10'000'000))) ++failures;
+      for (int i = 2; i <= kRequests; ++i)
+        if (!send(agent.voucher_header(stack.offer(), kPrice * static_cast<Uint128>(i)))) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int a = 0; a < kAgents; ++a) {
+    TestAgent agent(test_key(static_cast<std::uint8_t>(20 + a)), stack.config, 1);
+    EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice * kRequests);
+  }
+  EXPECT_EQ(stack.gate->totals().open, static_cast<std::uint64_t>(kAgents));
+}
+
+TEST(GateE2E, SameChannelContentionNeverDoubleCharges) {
+  GateStack stack;
+  TestAgent agent(test_key(7), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 10'000'000)).status, 200);
+  // Eight clients race with the same next voucher: exactly the winners are charged, the others
+  // are told the channel is busy or that their voucher is stale.
+  const std::string header = agent.voucher_header(stack.offer(), 2 * kPrice);
+  std::atomic<int> ok{0}, busy{0}, stale{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      http::BlockingHttpClient client;
+      auto res = client.request(http::ClientRequest::post(stack.url("/v1/infer"), "{}").header("PAYMENT-SIGNATURE", header));
+      if (!res) return;
+      if (res->status == 200) ++ok;
+      auto required = res->header("PAYMENT-REQUIRED");
+      if (!required) return;
+      auto error = protocol::decode_payment_required_header(*required)->error.value_or("");
+      if (error == "invalid_batch_settlement_evm_channel_busy") ++busy;
+      if (error == "invalid_batch_settlement_evm_cumulative_amount_mismatch") ++stale;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(ok + busy + stale, 8);
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
+TEST(GateE2E, RestartInTheMiddleRestoresEveryChannel) {
+  GateStack stack;
+  TestAgent a(test_key(8), stack.config, 1), b(test_key(9), stack.config, 2);
+  for (auto* agent : {&a, &b}) {
+    ASSERT_EQ(stack.call("POST", "/v1/infer", agent->deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+    ASSERT_EQ(stack.call("POST", "/v1/infer", agent->voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+  }
+  stack.restart();
+  EXPECT_EQ(stack.gate->totals().open, 2u);
+  for (auto* agent : {&a, &b}) {
+    auto res = stack.call("POST", "/v1/infer", agent->voucher_header(stack.offer(), 3 * kPrice));
+    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 3 * kPrice);
+  }
+  // A stale voucher from before the restart is still recognised as such.
+  auto res = stack.call("POST", "/v1/infer", a.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_cumulative_amount_mismatch");
+}
+
+TEST(GateE2E, FacilitatorDownKeepsKnownChannelsServedAndRefusesDeposits) {
+  GateStack stack;
+  TestAgent agent(test_key(10), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  stack.facilitator.down = true;
+  stack.now += stack.config.onchainStateTtlSeconds + 1;  // the mirror is stale: the gate would ask
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 1u);
+
+  TestAgent newcomer(test_key(11), stack.config, 1);
+  res = stack.call("POST", "/v1/infer", newcomer.deposit_header(stack.offer(), kPrice, 1'000'000));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_NE(res.body.find("facilitator_unavailable"), std::string::npos);
+  EXPECT_EQ(res.header("Retry-After"), "1");
+  EXPECT_FALSE(*stack.store->get(newcomer.id));
+
+  stack.facilitator.down = false;
+  res = stack.call("POST", "/v1/infer", newcomer.deposit_header(stack.offer(), kPrice, 1'000'000));
+  EXPECT_EQ(res.status, 200) << res.body;
+}
+
+TEST(GateE2E, PendingWithdrawalStopsServiceWithinTheSafetyMargin) {
+  GateStack stack;
+  TestAgent agent(test_key(12), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  // The payer initiated a withdrawal; the gate learns it when it next refreshes the mirror.
+  stack.facilitator.set_withdrawal(agent.id, stack.now.load());
+  stack.now += stack.config.onchainStateTtlSeconds + 1;
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << "still far from the deadline";
+  EXPECT_EQ(stack.gate->totals().withdrawal_pending, 1u);
+  stack.now += stack.config.withdrawDelay - stack.config.withdrawalSafetyMarginSeconds;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
+}
+
+TEST(GateE2E, StreamingResponsesPassThroughWithThePaymentResponse) {
+  GateStack stack;
+  TestAgent agent(test_key(13), stack.config, 1);
+  const auto& stream_offer = stack.offer(1);
+  auto res = stack.call("GET", "/v1/stream", agent.deposit_header(stream_offer, 5'000, 1'000'000));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, "data: token0\n\ndata: token1\n\ndata: token2\n\n");
+  EXPECT_EQ(*payment_response(res).chargedAmount, 5'000u);
+}
+
+TEST(GateE2E, MetricsAndHealth) {
+  GateStack stack;
+  TestAgent agent(test_key(14), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer").status, 402);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice)).status, 402);
+  EXPECT_EQ(stack.call("GET", "/healthz").body, "ok\n");
+  const std::string text = stack.call("GET", "/metrics").body;
+  for (const char* line : {"paychan_paid_requests_total 2\n", "paychan_deposits_total 1\n",
+                           "paychan_refusals_total{reason=\"payment_required\"} 1\n",
+                           "paychan_refusals_total{reason=\"invalid_batch_settlement_evm_cumulative_amount_mismatch\"} 1\n",
+                           "paychan_open_channels 1\n", "paychan_unclaimed_amount 20000\n",
+                           "paychan_verification_seconds_count 3\n", "paychan_store_commit_seconds_count 2\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate::test

@@ -1,0 +1,149 @@
+// A whole gate over loopback for end-to-end tests: a toy upstream API, the gate (real SQLite store
+// on disk, the facilitator double) as a reverse proxy in front of it, and a client.
+//
+// The upstream: POST /v1/infer answers {"ok":true}; a body containing "cheap" reports 60% of the
+// price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override.
+// GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
+#pragma once
+
+#include <memory>
+
+#include "engine/gate/gate.hpp"
+#include "engine/gate/gate_handler.hpp"
+#include "engine/gate/service.hpp"
+#include "engine/http/client.hpp"
+#include "engine/http/server.hpp"
+#include "gate_support.hpp"
+#include "http_test_support.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::engine::gate::test {
+
+inline http::Handled toy_upstream(http::Exchange& ex) {
+  const auto& req = ex.request();
+  auto& res = ex.response();
+  if (req.path() == "/v1/stream") {
+    return [](http::Exchange& ex) -> http::Awaitable<void> {
+      ex.response().set_header("Content-Type", "text/event-stream");
+      if (!co_await ex.begin_stream()) co_return;
+      for (int i = 0; i < 3; ++i)
+        if (!co_await ex.write("data: token" + std::to_string(i) + "\n\n")) co_return;
+      (void)co_await ex.end_stream();
+    }(ex);
+  }
+  const std::string_view body = req.body();
+  if (body.find("fail") != std::string_view::npos) {
+    res.set(500, "application/json", "{\"error\":\"model crashed\"}");
+  } else {
+    res.set(200, "application/json", "{\"ok\":true}");
+    if (body.find("cheap") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":\"60%\"}");
+    if (body.find("bogus") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":-1}");
+  }
+  return std::nullopt;
+}
+
+class GateStack {
+ public:
+  explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {})
+      : config(std::move(config)), store_options_(store_options), offers(OfferTable::build(this->config)) {
+    start();
+  }
+  ~GateStack() { stop(); }
+
+  void start() {
+    auto opened = persistence::ChannelStore::open(dir_.file(), store_options_);
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    store = std::move(*opened);
+    GateOptions options{config.chainId, config.network, config.onchainStateTtlSeconds,
+                        config.withdrawalSafetyMarginSeconds, test_key(202), [this] { return now.load(); }};
+    gate = std::make_unique<Gate>(options, *store, &facilitator, metrics);
+    ASSERT_TRUE(gate->restore());
+    auto proxy = http::ReverseProxy::create(client_, {upstream_.url(""), {"PAYMENT-SIGNATURE"}});
+    ASSERT_TRUE(proxy);
+    service_ = std::make_unique<ProxyService>(std::move(*proxy));
+    handler_ = std::make_unique<GateHandler>(*gate, offers, *service_, metrics, config.assetDecimals);
+    http::ServerOptions server_options;
+    server_options.threads = 2;
+    server_ = std::make_unique<http::HttpServer>(*handler_, server_options);
+    ASSERT_TRUE(server_->start());
+  }
+
+  void stop() {
+    if (server_) server_->stop(std::chrono::seconds(2));
+    server_.reset();
+    handler_.reset();
+    service_.reset();
+    gate.reset();
+    store.reset();
+  }
+
+  void restart() {
+    stop();
+    start();
+  }
+
+  [[nodiscard]] std::string url(std::string_view target) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(target);
+  }
+
+  // One request through the gate; `payment` is a PAYMENT-SIGNATURE value ("" for none).
+  http::ClientResponse call(std::string_view method, std::string_view target, const std::string& payment = "",
+                            std::string body = "") {
+    http::ClientRequest req{std::string(method), url(target)};
+    if (!payment.empty()) req.header("PAYMENT-SIGNATURE", payment);
+    if (!body.empty()) req.header("Content-Type", "application/json").body(std::move(body));
+    auto res = blocking_.request(std::move(req));
+    EXPECT_TRUE(res) << res.error().to_string();
+    return res ? std::move(*res) : http::ClientResponse{};
+  }
+
+  [[nodiscard]] const protocol::PaymentRequirements& offer(std::size_t i = 0) const {
+    return offers.offers()[i].requirements;
+  }
+
+  GateConfig config;
+  FacilitatorDouble facilitator;
+  GateMetrics metrics;
+  std::atomic<std::uint64_t> now{1'800'000'000};
+  std::unique_ptr<persistence::ChannelStore> store;
+  std::unique_ptr<Gate> gate;
+
+ private:
+  paychan::test::TempDir dir_;
+  persistence::StoreOptions store_options_;
+
+ public:
+  OfferTable offers;
+
+ private:
+  http::test::TestServer<decltype(&toy_upstream)> upstream_{&toy_upstream};
+  http::HttpClient client_;
+  std::unique_ptr<ProxyService> service_;
+  std::unique_ptr<GateHandler> handler_;
+  std::unique_ptr<http::HttpServer> server_;
+  http::BlockingHttpClient blocking_;
+};
+
+// The batch-settlement part of a PAYMENT-RESPONSE header.
+inline protocol::BatchSettlementResponseExtra payment_response(const http::ClientResponse& res) {
+  auto header = res.header("PAYMENT-RESPONSE");
+  EXPECT_TRUE(header.has_value()) << "status " << res.status << " body " << res.body;
+  if (!header) return {};
+  auto decoded = protocol::decode_payment_response(*header);
+  EXPECT_TRUE(decoded);
+  auto extra = protocol::batch_response_extra(*decoded);
+  EXPECT_TRUE(extra);
+  return extra ? *extra : protocol::BatchSettlementResponseExtra{};
+}
+
+// The `error` of a PAYMENT-REQUIRED header, and its offer's batch-settlement extra.
+inline protocol::PaymentRequired payment_required(const http::ClientResponse& res) {
+  auto header = res.header("PAYMENT-REQUIRED");
+  EXPECT_TRUE(header.has_value()) << "status " << res.status;
+  if (!header) return {};
+  auto decoded = protocol::decode_payment_required_header(*header);
+  EXPECT_TRUE(decoded);
+  return decoded ? *decoded : protocol::PaymentRequired{};
+}
+
+}  // namespace paychan::engine::gate::test

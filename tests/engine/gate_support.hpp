@@ -1,0 +1,264 @@
+// Helpers for the gate's tests: a paying agent built from the core library (channel/ + protocol/),
+// a facilitator double, and a way to run the gate's coroutines to completion from a test thread.
+//
+// The facilitator double stands in for the facilitator issue's service, as issue 3 allows until
+// that lands: it keeps each channel's on-chain state in memory, applies the facilitator's
+// verification rules with the same pure functions (channel id, voucher and ERC-3009 signatures,
+// funding), and changes balances the way the contract's deposit and refund would. It can be told
+// to be unreachable, and to report a pending withdrawal, the two faults a test cannot easily make
+// real without a chain.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "channel/server_rules.hpp"
+#include "engine/gate/facilitator.hpp"
+#include "engine/gate/gate_config.hpp"
+#include "engine/http/beast.hpp"
+// after beast.hpp: Asio headers need its <utility> first (engine/http/asio.hpp)
+#include <boost/asio/use_future.hpp>
+#include "protocol/headers.hpp"
+
+namespace paychan::engine::gate::test {
+
+inline constexpr std::uint64_t kChainId = 31337;
+
+inline PrivateKey test_key(std::uint8_t seed) {
+  Bytes32 secret{};
+  secret[31] = seed;
+  secret[0] = 0x11;
+  return *PrivateKey::from_bytes(secret);
+}
+
+inline Address test_address(std::uint8_t seed) { return test_key(seed).address(); }
+
+// Routes: POST /v1/infer at $0.01 (the upstream may charge less), GET /v1/stream at 5000,
+// anything under /data/ at 1000.
+inline GateConfig test_config() {
+  GateConfig c;
+  c.network = "eip155:31337";
+  c.chainId = kChainId;
+  c.asset = test_address(200);
+  c.assetName = "USDC";
+  c.assetVersion = "2";
+  c.payTo = test_address(201);
+  c.receiverAuthorizer = test_key(202).address();
+  c.withdrawDelay = 3600;
+  c.withdrawalSafetyMarginSeconds = 600;
+  c.routes = {RouteConfig{"POST", "/v1/infer", 10'000, "inference", "application/json"},
+              RouteConfig{"GET", "/v1/stream", 5'000, std::nullopt, std::nullopt},
+              RouteConfig{"", "/data/*", 1'000, std::nullopt, std::nullopt}};
+  return c;
+}
+
+// An agent paying into one channel, building its headers with the core library only.
+class TestAgent {
+ public:
+  TestAgent(const PrivateKey& payer, const GateConfig& gate, std::uint8_t salt)
+      : key_(payer), token_domain_(domain_separator(Eip712Domain{gate.assetName, gate.assetVersion, gate.chainId, gate.asset})) {
+    config.payer = payer.address();
+    config.payerAuthorizer = payer.address();
+    config.receiver = gate.payTo;
+    config.receiverAuthorizer = gate.receiverAuthorizer;
+    config.token = gate.asset;
+    config.withdrawDelay = gate.withdrawDelay;
+    config.salt[31] = salt;
+    id = channel_id(domain_, config);
+  }
+
+  [[nodiscard]] SignedVoucher voucher(Uint128 cumulative) const {
+    const Voucher v{id, cumulative};
+    return SignedVoucher{v, key_.sign(voucher_digest(domain_, v))};
+  }
+
+  [[nodiscard]] std::string voucher_header(const protocol::PaymentRequirements& accepted, Uint128 cumulative) const {
+    return encode(accepted, protocol::VoucherPayload{config, voucher(cumulative)});
+  }
+
+  [[nodiscard]] std::string deposit_header(const protocol::PaymentRequirements& accepted, Uint128 cumulative,
+                                           Uint128 amount) const {
+    protocol::Erc3009DepositAuthorization auth;
+    auth.validAfter = U256{0};
+    auth.validBefore = U256{Uint128{4'000'000'000}};
+    auth.salt[0] = 0x5a;
+    auth.salt[31] = static_cast<std::uint8_t>(deposits_++);
+    const Erc3009Authorization message{config.payer, kErc3009CollectorAddress, U256{amount}, auth.validAfter,
+                                       auth.validBefore, deposit_nonce(id, auth.salt)};
+    auth.signature = key_.sign(receive_with_authorization_digest(token_domain_, message));
+    protocol::Deposit deposit{amount, auth, std::nullopt};
+    return encode(accepted, protocol::DepositPayload{config, voucher(cumulative), deposit});
+  }
+
+  [[nodiscard]] std::string refund_header(const protocol::PaymentRequirements& accepted, Uint128 charged,
+                                          std::optional<Uint128> amount = std::nullopt) const {
+    protocol::RefundPayload r;
+    r.channelConfig = config;
+    r.voucher = voucher(charged);
+    r.amount = amount;
+    return encode(accepted, r);
+  }
+
+  ChannelConfig config;
+  Bytes32 id{};
+
+ private:
+  static std::string encode(const protocol::PaymentRequirements& accepted, protocol::BatchSettlementPayload payload) {
+    protocol::PaymentPayload p;
+    p.accepted = accepted;
+    p.payload = std::move(payload);
+    return protocol::encode_payment_signature(p);
+  }
+
+  PrivateKey key_;
+  Bytes32 domain_ = batch_settlement_domain_separator(kChainId);
+  Bytes32 token_domain_;
+  mutable unsigned deposits_ = 0;
+};
+
+class FacilitatorDouble final : public Facilitator {
+ public:
+  std::atomic<bool> down{false};
+  std::atomic<int> verifies{0};
+  std::atomic<int> settles{0};
+
+  void set_withdrawal(const Bytes32& id, std::uint64_t at) {
+    std::lock_guard lock(mutex_);
+    chain_[id].withdrawRequestedAt = at;
+  }
+  [[nodiscard]] OnchainChannelState onchain(const Bytes32& id) {
+    std::lock_guard lock(mutex_);
+    return chain_[id];
+  }
+
+  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
+    co_return verify_now(request);
+  }
+  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
+    co_return settle_now(request);
+  }
+
+  Result<protocol::VerifyResponse> verify_now(const protocol::FacilitatorRequest& request) {
+    if (down) return fail(ErrorCode::facilitator_unavailable, "double is down");
+    ++verifies;
+    std::lock_guard lock(mutex_);
+    protocol::VerifyResponse r;
+    const auto* batch = protocol::batch_payload(request.paymentPayload);
+    const ChannelConfig* config = nullptr;
+    const SignedVoucher* voucher = nullptr;
+    PayloadType type = PayloadType::voucher;
+    Uint128 deposit = 0;
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) {
+      config = &d->channelConfig, voucher = &d->voucher, type = PayloadType::deposit, deposit = d->deposit.amount;
+      if (Status s = check_deposit(*d, request.paymentRequirements); !s) return invalid(r, s.error());
+    } else if (const auto* v = std::get_if<protocol::VoucherPayload>(batch)) {
+      config = &v->channelConfig, voucher = &v->voucher;
+    } else if (const auto* f = std::get_if<protocol::RefundPayload>(batch)) {
+      config = &f->channelConfig, voucher = &f->voucher, type = PayloadType::refund;
+    } else {
+      return invalid(r, Error{ErrorCode::invalid_batch_settlement_evm_payload_type, ""});
+    }
+    auto sig = check_voucher_signature(domain_, *config, voucher->voucher.channelId, *voucher);
+    if (!sig) return invalid(r, sig.error());
+    const OnchainChannelState& state = chain_[voucher->voucher.channelId];
+    if (Status s = check_funding(type, state, deposit, voucher->voucher.maxClaimableAmount); !s) return invalid(r, s.error());
+    r.isValid = true;
+    r.payer = to_hex(config->payer.bytes);
+    r.extra = protocol::make_verify_extra(snapshot(voucher->voucher.channelId));
+    return r;
+  }
+
+  Result<protocol::SettlementResponse> settle_now(const protocol::FacilitatorRequest& request) {
+    if (down) return fail(ErrorCode::facilitator_unavailable, "double is down");
+    ++settles;
+    std::lock_guard lock(mutex_);
+    protocol::SettlementResponse r;
+    r.network = request.paymentRequirements.network;
+    const auto* batch = protocol::batch_payload(request.paymentPayload);
+    Bytes32 id{};
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) {
+      if (Status s = check_deposit(*d, request.paymentRequirements); !s) return refused(r, s.error());
+      id = d->voucher.voucher.channelId;
+      used_nonces_.insert(deposit_nonce(id, d->deposit.erc3009Authorization->salt));
+      chain_[id].balance += d->deposit.amount;
+      r.amount = to_decimal(d->deposit.amount);
+    } else if (const auto* f = std::get_if<protocol::RefundPayload>(batch)) {
+      id = f->voucher.voucher.channelId;
+      OnchainChannelState& s = chain_[id];
+      if (!f->amount || !f->refundNonce || *f->refundNonce != s.refundNonce || f->claims.size() != 1)
+        return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_refund_payload, "incomplete"});
+      const Uint128 claimed = f->claims[0].totalClaimed;
+      if (claimed < s.totalClaimed || claimed > s.balance || *f->amount > s.balance - claimed)
+        return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid, ""});
+      s.totalClaimed = claimed;
+      s.balance -= *f->amount;
+      s.refundNonce = *s.refundNonce.next();
+      r.amount = to_decimal(*f->amount);
+    } else {
+      return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_unknown_settle_action, ""});
+    }
+    r.success = true;
+    Bytes32 tx{};
+    tx[31] = static_cast<std::uint8_t>(settles);
+    tx[30] = static_cast<std::uint8_t>(settles >> 8);
+    r.transaction = to_hex(tx);
+    r.extra = protocol::make_response_extra(protocol::BatchSettlementResponseExtra{std::nullopt, snapshot(id), std::nullopt});
+    return r;
+  }
+
+ private:
+  Status check_deposit(const protocol::DepositPayload& d, const protocol::PaymentRequirements& req) {
+    if (!d.deposit.erc3009Authorization) return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required, "");
+    const auto& auth = *d.deposit.erc3009Authorization;
+    auto extra = protocol::batch_settlement_extra(req);
+    if (!extra) return extra.failure();
+    const Bytes32 token_domain =
+        domain_separator(Eip712Domain{extra->name, extra->version, kChainId, d.channelConfig.token});
+    const Bytes32 nonce = deposit_nonce(d.voucher.voucher.channelId, auth.salt);
+    const Erc3009Authorization message{d.channelConfig.payer, kErc3009CollectorAddress, U256{d.deposit.amount},
+                                       auth.validAfter, auth.validBefore, nonce};
+    if (!signed_by(receive_with_authorization_digest(token_domain, message), auth.signature, d.channelConfig.payer))
+      return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, "");
+    if (used_nonces_.contains(nonce))
+      return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, "nonce used");
+    return {};
+  }
+
+  protocol::ChannelSnapshot snapshot(const Bytes32& id) {
+    const OnchainChannelState& s = chain_[id];
+    return protocol::ChannelSnapshot{id, s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce, std::nullopt};
+  }
+
+  static Result<protocol::VerifyResponse> invalid(protocol::VerifyResponse& r, const Error& e) {
+    r.isValid = false;
+    r.invalidReason = std::string(to_string(e.code));
+    r.invalidMessage = e.detail;
+    return r;
+  }
+  static Result<protocol::SettlementResponse> refused(protocol::SettlementResponse& r, const Error& e) {
+    r.success = false;
+    r.errorReason = std::string(to_string(e.code));
+    return r;
+  }
+
+  std::mutex mutex_;
+  std::map<Bytes32, OnchainChannelState> chain_;
+  std::set<Bytes32> used_nonces_;
+  Bytes32 domain_ = batch_settlement_domain_separator(kChainId);
+};
+
+// Runs a coroutine to completion on a private io_context (the gate's calls, from a test thread).
+template <typename T>
+T run_sync(http::Awaitable<T> awaitable) {
+  http::asio::io_context ctx;
+  auto future = http::asio::co_spawn(ctx, std::move(awaitable), http::asio::use_future);
+  ctx.run();
+  return future.get();
+}
+
+}  // namespace paychan::engine::gate::test
