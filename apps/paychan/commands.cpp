@@ -6,6 +6,7 @@ namespace paychan::cli {
 extern const Command kChannelId;
 extern const Command kDecode;
 extern const Command kDemo;
+extern const Command kGate;
 extern const Command kKeyAddress;
 extern const Command kKeyNew;
 extern const Command kVoucherSign;
@@ -13,7 +14,7 @@ extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,        kChannelId,   kVoucherSign, kVoucherVerify,
+  static const Command table[] = {kDemo,        kGate,        kChannelId,   kVoucherSign, kVoucherVerify,
                                   kDecode,      kKeyNew,      kKeyAddress};
   return table;
 }

@@ -70,6 +70,7 @@ class GateStack {
 
   void stop() {
     if (server_) server_->stop(std::chrono::seconds(2));
+    store.reset();  // flushes queued commits while the server's contexts still exist
     server_.reset();
     handler_.reset();
     service_.reset();

@@ -252,6 +252,27 @@ class FacilitatorDouble final : public Facilitator {
   Bytes32 domain_ = batch_settlement_domain_separator(kChainId);
 };
 
+// The double behind an engine/http server, as a facilitator's /verify and /settle.
+inline http::Handled serve_facilitator(FacilitatorDouble& facilitator, http::Exchange& ex) {
+  auto request = protocol::decode_facilitator_request(ex.request().body());
+  if (!request) {
+    ex.response().set(400, "application/json", "{}");
+    return std::nullopt;
+  }
+  if (ex.request().path() == "/verify") {
+    auto r = facilitator.verify_now(*request);
+    if (r) ex.response().set(200, "application/json", protocol::encode_verify_response(*r));
+    else ex.response().set(503, "application/json", "{}");
+  } else if (ex.request().path() == "/settle") {
+    auto r = facilitator.settle_now(*request);
+    if (r) ex.response().set(200, "application/json", protocol::encode_settlement_response(*r));
+    else ex.response().set(503, "application/json", "{}");
+  } else {
+    ex.response().set(404, "application/json", "{}");
+  }
+  return std::nullopt;
+}
+
 // Runs a coroutine to completion on a private io_context (the gate's calls, from a test thread).
 template <typename T>
 T run_sync(http::Awaitable<T> awaitable) {

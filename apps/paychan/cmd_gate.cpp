@@ -1,0 +1,110 @@
+// paychan gate — the provider's reverse proxy: charges per request in front of any HTTP API.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "engine/gate/gate_runtime.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N]
+
+Puts x402 batch-settlement payments in front of an HTTP API. A request to a priced route without
+payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
+vouchers locally in microseconds, deposits and refunds through the facilitator — forwarded to the
+upstream, charged, made durable, and answered with PAYMENT-RESPONSE. Unpriced paths are forwarded
+free. Channel state lives in a SQLite file (WAL, group commit) and survives restarts and crashes.
+
+The upstream may charge less than the route's price by answering with the header
+  Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
+which the gate reads and strips. An upstream status >= 400 charges nothing.
+
+Endpoints of the gate itself: GET /healthz, GET /metrics (Prometheus text).
+
+Options:
+  --config FILE        the gate's JSON configuration (below); required
+  --upstream URL       http://host:port[/prefix] of the API (overrides "upstream")
+  --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:8402)
+  --threads N          HTTP worker threads (default: one per core)
+
+Configuration (amounts in atomic units or "$D.DD"; times in seconds):
+  {
+    "network": "eip155:8453",
+    "asset": {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "name": "USD Coin", "version": "2", "decimals": 6},
+    "payTo": "0x…",                      receiver of the channels
+    "receiverAuthorizer": "0x…",         signs claims and refunds: the facilitator's (see its
+                                         /supported) or your own, with
+    "receiverAuthorizerKeyFile": "authorizer.key",   (optional, mode 0600)
+    "withdrawDelay": 86400,              900..2592000
+    "facilitator": "http://127.0.0.1:4021",
+    "store": "paychan-gate.sqlite",
+    "listen": "127.0.0.1:8402",
+    "upstream": "http://127.0.0.1:8080",
+    "maxTimeoutSeconds": 300,
+    "onchainStateTtlSeconds": 300,       vouchers are checked locally while the channel's
+                                         on-chain mirror is younger than this
+    "withdrawalSafetyMarginSeconds": 900, stop serving a channel this long before its
+                                         withdrawal completes (the settle job claims it)
+    "routes": [
+      {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat completion"},
+      {"path": "/data/*", "price": "500"}
+    ]
+  }
+
+Stops gracefully on SIGINT or SIGTERM (requests in progress finish; every charge is on disk).
+Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound.
+
+  paychan gate --config gate.json --upstream http://127.0.0.1:8080
+)";
+
+int run(std::span<char* const> argv) {
+  const std::string_view known[] = {"config", "upstream", "listen", "threads"};
+  auto args = parse_command(argv, known);
+  if (!args) return report("gate", args.error());
+  const auto file = args->option("config");
+  if (!file) return report("gate", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
+  auto config = engine::gate::load_gate_config(*file);
+  if (!config) return report("gate", config.error());
+  if (auto upstream = args->option("upstream")) config->upstream = *upstream;
+  if (auto listen = args->option("listen")) config->listen = *listen;
+  engine::gate::RuntimeOptions options;
+  if (auto threads = args->option("threads")) {
+    auto n = parse_uint128(*threads);
+    if (!n || *n > 256) return report("gate", Error{ErrorCode::invalid_config, "--threads must be 0..256"});
+    options.threads = static_cast<unsigned>(*n);
+  }
+
+  // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
+  // the workers start so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto gate = engine::gate::GateRuntime::start(*config, options);
+  if (!gate) return report("gate", gate.error());
+  std::fprintf(stderr, "paychan gate: listening on %s port %u, upstream %s, %zu channels restored, store %s\n",
+               config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
+               (*gate)->channels(), config->store.c_str());
+  // The port on stdout, alone on its line, for scripts that asked for port 0.
+  std::printf("{\"port\":%u}\n", static_cast<unsigned>((*gate)->port()));
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::fprintf(stderr, "paychan gate: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  (*gate)->stop();
+  std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served\n",
+               static_cast<unsigned long long>((*gate)->metrics().paid_requests.load()));
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kGate{"gate", "charge per request in front of an HTTP API (reverse proxy)", kHelp, run};
+
+}  // namespace paychan::cli

@@ -1,0 +1,98 @@
+#include "engine/gate/gate_runtime.hpp"
+
+#include <charconv>
+
+#include "engine/gate/gate.hpp"
+#include "engine/gate/gate_handler.hpp"
+#include "engine/gate/http_facilitator.hpp"
+#include "engine/gate/offers.hpp"
+#include "engine/gate/service.hpp"
+#include "engine/http/server.hpp"
+#include "engine/key_source.hpp"
+
+namespace paychan::engine::gate {
+
+// Declared in the order they are built; destroyed in reverse, the server first.
+struct GateRuntime::Parts {
+  GateConfig config;
+  GateMetrics metrics;
+  std::unique_ptr<persistence::ChannelStore> store;
+  std::unique_ptr<HttpFacilitator> facilitator;
+  OfferTable offers;
+  std::unique_ptr<Gate> gate;
+  http::HttpClient upstream_client;
+  std::unique_ptr<ProxyService> service;
+  std::unique_ptr<GateHandler> handler;
+  std::unique_ptr<http::HttpServer> server;
+};
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return fail(ErrorCode::invalid_config, "listen must be HOST:PORT, e.g. 127.0.0.1:8402");
+  std::string host{text.substr(0, colon)};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const auto digits = text.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || port > 65535)
+    return fail(ErrorCode::invalid_config, "listen port must be 0..65535");
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config, RuntimeOptions options) {
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  if (config.upstream.empty()) return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
+  PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
+
+  GateOptions gate_options;
+  gate_options.chainId = config.chainId;
+  gate_options.network = config.network;
+  gate_options.onchainStateTtlSeconds = config.onchainStateTtlSeconds;
+  gate_options.withdrawalSafetyMarginSeconds = config.withdrawalSafetyMarginSeconds;
+  if (config.receiverAuthorizerKeyFile) {
+    auto key = load_key_file(*config.receiverAuthorizerKeyFile);
+    if (!key) return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile: " + key.error().detail);
+    if (key->address() != config.receiverAuthorizer)
+      return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile holds the key of another address than receiverAuthorizer");
+    gate_options.receiverAuthorizerKey = *key;
+  }
+
+  persistence::StoreOptions store_options;
+  store_options.durable = options.durable;
+  PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
+  if (!config.facilitator.empty()) {
+    PAYCHAN_ASSIGN(p->facilitator, HttpFacilitator::create(HttpFacilitatorOptions{config.facilitator}));
+  }
+  p->offers = OfferTable::build(config);
+  p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, p->facilitator.get(), p->metrics);
+  PAYCHAN_TRY(p->gate->restore());
+
+  // The payment header is the gate's: the upstream never sees it.
+  auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}});
+  if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
+  p->service = std::make_unique<ProxyService>(std::move(*proxy));
+  p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *p->service, p->metrics, config.assetDecimals);
+  http::ServerOptions server_options;
+  server_options.address = listen.first;
+  server_options.port = listen.second;
+  server_options.threads = options.threads;
+  p->server = std::make_unique<http::HttpServer>(*p->handler, server_options);
+  PAYCHAN_TRY(p->server->start());
+  return std::unique_ptr<GateRuntime>(new GateRuntime(std::move(p)));
+}
+
+GateRuntime::GateRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+GateRuntime::~GateRuntime() { stop(); }
+
+std::uint16_t GateRuntime::port() const noexcept { return parts_->server->port(); }
+std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
+const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
+
+void GateRuntime::stop(std::chrono::milliseconds grace) {
+  if (parts_->server) parts_->server->stop(grace);
+  parts_->store.reset();  // finishes every queued commit
+}
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,45 @@
+// A whole gate assembled from its configuration, as `paychan gate` runs it: the channel store,
+// the facilitator client, the priced routes, the reverse proxy to the upstream and the HTTP server.
+// Providers embedding the gate in their own server assemble the parts themselves instead (see
+// examples/embedded_gate.cpp).
+// Thread-safety: start/stop from one controlling thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/gate/gate_config.hpp"
+#include "engine/gate/metrics.hpp"
+
+namespace paychan::engine::gate {
+
+struct RuntimeOptions {
+  unsigned threads = 0;  // HTTP worker threads; 0: one per core
+  bool durable = true;   // false only for benchmarks that measure what durability costs
+};
+
+class GateRuntime {
+ public:
+  // Opens the store (restoring every channel), loads the receiver authorizer key when configured
+  // (it must match `receiverAuthorizer`), binds `listen`. Errors: invalid_config, the store's,
+  // http_listen_failed.
+  [[nodiscard]] static Result<std::unique_ptr<GateRuntime>> start(const GateConfig& config, RuntimeOptions options = {});
+  ~GateRuntime();  // stop()
+
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  [[nodiscard]] std::size_t channels() const;
+  [[nodiscard]] const GateMetrics& metrics() const noexcept;
+  // Stops accepting, lets requests in progress finish (up to `grace`), then flushes the store.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+
+  struct Parts;
+
+ private:
+  explicit GateRuntime(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// "host:port" → (host, port). Error: invalid_config.
+[[nodiscard]] Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,173 @@
+// kill -9 of a real `paychan gate` process under concurrent paid load, three times over: for every
+// PAYMENT-RESPONSE a client received, the store must hold at least that chargedCumulativeAmount and
+// a client-signed voucher covering it, and no stored charge may exceed what the client signed.
+#ifdef PAYCHAN_CLI
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "channel/eip712.hpp"
+#include "gate_stack.hpp"
+
+extern char** environ;
+
+namespace paychan::engine::gate::test {
+namespace {
+
+constexpr Uint128 kPrice = 10'000;
+
+// A child process with its stdout on a pipe.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) {
+    int out[2];
+    EXPECT_EQ(pipe(out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    stdout_ = out[0];
+  }
+  ~Child() {
+    if (pid_ > 0) kill9();
+    close(stdout_);
+  }
+  // The first line the child prints, or "" after `timeout`.
+  std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::string line;
+    pollfd p{stdout_, POLLIN, 0};
+    while (line.find('\n') == std::string::npos && poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
+      char buf[256];
+      const auto n = read(stdout_, buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<std::size_t>(n));
+    }
+    return line;
+  }
+  void kill9() {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int stdout_ = -1;
+};
+
+std::string config_json(const GateConfig& c, const std::string& store, const std::string& facilitator,
+                        const std::string& upstream) {
+  return "{\"network\":\"" + c.network + "\",\"asset\":{\"address\":\"" + to_checksum_hex(c.asset) +
+         "\",\"name\":\"" + c.assetName + "\",\"version\":\"" + c.assetVersion + "\"},\"payTo\":\"" +
+         to_checksum_hex(c.payTo) + "\",\"receiverAuthorizer\":\"" + to_checksum_hex(c.receiverAuthorizer) +
+         "\",\"withdrawDelay\":" + std::to_string(c.withdrawDelay) + ",\"withdrawalSafetyMarginSeconds\":600," +
+         "\"facilitator\":\"" + facilitator + "\",\"store\":\"" + store + "\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"" +
+         upstream + "\",\"routes\":[{\"method\":\"POST\",\"path\":\"/v1/infer\",\"price\":\"10000\"}]}";
+}
+
+// What one client knows: the highest total a PAYMENT-RESPONSE confirmed and the highest voucher it signed.
+struct Ledger {
+  Uint128 confirmed = 0;
+  Uint128 signed_max = 0;
+  bool deposited = false;
+};
+
+TEST(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
+  paychan::test::TempDir dir;
+  const GateConfig config = test_config();
+  FacilitatorDouble facilitator;
+  auto facilitator_handler = [&](http::Exchange& ex) { return serve_facilitator(facilitator, ex); };
+  http::test::TestServer<decltype(facilitator_handler)> facilitator_server{facilitator_handler};
+  http::test::TestServer<decltype(&toy_upstream)> upstream{&toy_upstream};
+  const std::string config_path = dir.file("gate.json");
+  std::ofstream(config_path) << config_json(config, dir.file("gate.sqlite"), facilitator_server.url(""),
+                                            upstream.url(""));
+
+  constexpr int kClients = 8;
+  std::vector<TestAgent> agents;
+  for (int i = 0; i < kClients; ++i) agents.emplace_back(test_key(static_cast<std::uint8_t>(60 + i)), config, 1);
+  std::vector<Ledger> ledgers(kClients);
+  const auto offer = OfferTable::build(config).offers()[0].requirements;
+
+  for (int round = 0; round < 3; ++round) {
+    Child gate({PAYCHAN_CLI, "gate", "--config", config_path, "--threads", "2"});
+    const std::string line = gate.read_line();
+    const auto at = line.find("\"port\":");
+    ASSERT_NE(at, std::string::npos) << "gate did not start: " << line;
+    const std::string url = "http://127.0.0.1:" + std::to_string(std::stoi(line.substr(at + 7))) + "/v1/infer";
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> served{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        http::BlockingHttpClient client;
+        Ledger& ledger = ledgers[c];
+        while (!stop) {
+          const Uint128 next = ledger.confirmed + kPrice;
+          ledger.signed_max = std::max(ledger.signed_max, next);
+          const std::string header = ledger.deposited ? agents[c].voucher_header(offer, next)
+                                                      : agents[c].deposit_header(offer, next, 1'000'000'000);
+          auto res = client.request(http::ClientRequest::post(url, "{}").header("PAYMENT-SIGNATURE", header));
+          if (!res) continue;  // the gate is gone (or restarting)
+          if (res->status == 200) {
+            auto extra = protocol::batch_response_extra(*protocol::decode_payment_response(*res->header("PAYMENT-RESPONSE")));
+            ledger.confirmed = *extra->channelState->chargedCumulativeAmount;
+            ledger.deposited = true;
+            ++served;
+          } else if (res->status == 402) {
+            // After a crash the gate may hold a later state than the client saw confirmed (the
+            // response was lost): adopt it, as a client does with a corrective 402.
+            auto required = protocol::decode_payment_required_header(*res->header("PAYMENT-REQUIRED"));
+            auto extra = protocol::batch_settlement_extra(required->accepts[0]);
+            if (extra && extra->channelState && extra->channelState->chargedCumulativeAmount) {
+              ASSERT_EQ(extra->voucherState->signature, agents[c].voucher(*extra->voucherState->signedMaxClaimable).signature);
+              ledger.confirmed = *extra->channelState->chargedCumulativeAmount;
+              ledger.deposited = true;
+            }
+          }
+        }
+      });
+    }
+    // Let load build up, then pull the plug at an arbitrary moment.
+    while (served < 200 * (round + 1)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    gate.kill9();
+    stop = true;
+    for (auto& t : clients) t.join();
+
+    auto store = persistence::ChannelStore::open(dir.file("gate.sqlite"));
+    ASSERT_TRUE(store);
+    const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+    for (int c = 0; c < kClients; ++c) {
+      auto stored = (*store)->get(agents[c].id);
+      ASSERT_TRUE(stored);
+      if (!ledgers[c].deposited) continue;
+      ASSERT_TRUE(*stored) << "client " << c << " was confirmed but the channel is gone";
+      const ChannelState& s = **stored;
+      EXPECT_GE(s.chargedCumulativeAmount, ledgers[c].confirmed) << "client " << c << " round " << round;
+      EXPECT_LE(s.chargedCumulativeAmount, s.signedMaxClaimable);
+      EXPECT_LE(s.signedMaxClaimable, ledgers[c].signed_max);
+      EXPECT_TRUE(signed_by(voucher_digest(domain, Voucher{s.channelId, s.signedMaxClaimable}), s.signature,
+                            agents[c].config.payerAuthorizer));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate::test
+#endif  // PAYCHAN_CLI
