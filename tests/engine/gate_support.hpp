@@ -21,8 +21,7 @@
 #include "engine/gate/facilitator.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/http/beast.hpp"
-// after beast.hpp: Asio headers need its <utility> first (engine/http/asio.hpp)
-#include <boost/asio/use_future.hpp>
+#include "engine/http/handler.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::engine::gate::test {
@@ -277,9 +276,14 @@ inline http::Handled serve_facilitator(FacilitatorDouble& facilitator, http::Exc
 template <typename T>
 T run_sync(http::Awaitable<T> awaitable) {
   http::asio::io_context ctx;
-  auto future = http::asio::co_spawn(ctx, std::move(awaitable), http::asio::use_future);
+  std::optional<T> result;  // T need not be default-constructible (use_future would need it)
+  http::asio::co_spawn(
+      ctx, [&]() -> http::Awaitable<void> { result.emplace(co_await std::move(awaitable)); },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   ctx.run();
-  return future.get();
+  return std::move(*result);
 }
 
 }  // namespace paychan::engine::gate::test

@@ -1,0 +1,151 @@
+// Model-based test of the gate's payment logic: random sequences of deposits, vouchers (valid,
+// stale, ahead of the server, forged, beyond the balance), dynamic charges, handler failures,
+// clock jumps (stale on-chain mirror → facilitator path) and restarts, run against the real Gate
+// with a SQLite store on disk, and compared after every step with a few lines of bookkeeping.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "engine/gate/gate.hpp"
+#include "gate_support.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::engine::gate::test {
+namespace {
+
+constexpr Uint128 kPrice = 10'000;
+constexpr Uint128 kDeposit = 5 * kPrice;
+constexpr int kAgents = 3;
+
+enum Kind { deposit, paid, handler_fails, stale, ahead, forged, restart, time_passes, kKinds };
+
+struct Op {
+  int kind = 0;
+  int agent = 0;
+  std::uint32_t actual = 0;  // the charge the handler reports, ≤ the price
+};
+
+struct ModelChannel {
+  bool open = false;
+  Uint128 balance = 0;
+  Uint128 charged = 0;
+};
+
+class World {
+ public:
+  World() : offers_(OfferTable::build(config_)) {
+    for (int i = 0; i < kAgents; ++i) agents_.emplace_back(test_key(static_cast<std::uint8_t>(100 + i)), config_, 1);
+    open();
+  }
+
+  void apply(const Op& op) {
+    ModelChannel& m = model_[op.agent];
+    const TestAgent& agent = agents_[op.agent];
+    const auto& offer = offers_.offers()[0];
+    switch (op.kind) {
+      case restart:
+        gate_.reset();
+        store_.reset();
+        open();
+        return;
+      case time_passes:
+        now_ += config_.onchainStateTtlSeconds + 1;
+        return;
+      case deposit: {
+        const bool ok = pay(offer, agent.deposit_header(offer.requirements, m.charged + kPrice, kDeposit), op.actual, true);
+        RC_ASSERT(ok);
+        m.open = true;
+        m.balance += kDeposit;
+        m.charged += op.actual;
+        return;
+      }
+      case paid:
+      case handler_fails: {
+        const bool fundable = m.open && m.charged + kPrice <= m.balance;
+        const bool ok = pay(offer, agent.voucher_header(offer.requirements, m.charged + kPrice), op.actual,
+                            op.kind == paid);
+        RC_ASSERT(ok == fundable);
+        if (ok && op.kind == paid) m.charged += op.actual;
+        return;
+      }
+      case stale:
+      case ahead: {
+        const Uint128 cumulative = op.kind == stale ? m.charged : m.charged + 2 * kPrice;
+        RC_ASSERT(!pay(offer, agent.voucher_header(offer.requirements, cumulative), op.actual, true));
+        return;
+      }
+      case forged: {
+        TestAgent thief(test_key(99), config_, 1);
+        auto payload = *protocol::decode_payment_signature(thief.voucher_header(offer.requirements, m.charged + kPrice));
+        auto& v = std::get<protocol::VoucherPayload>(std::get<protocol::BatchSettlementPayload>(payload.payload));
+        v.channelConfig = agent.config;
+        v.voucher.voucher.channelId = agent.id;
+        RC_ASSERT(!pay(offer, protocol::encode_payment_signature(payload), op.actual, true));
+        return;
+      }
+    }
+  }
+
+  // The gate's table and its store agree with the model for every channel.
+  void check() {
+    for (int i = 0; i < kAgents; ++i) {
+      const auto in_table = gate_->channels().find(agents_[i].id);
+      auto in_store = store_->get(agents_[i].id);
+      RC_ASSERT(in_store.ok());
+      RC_ASSERT(in_table.has_value() == model_[i].open);
+      RC_ASSERT(in_store->has_value() == model_[i].open);
+      if (!model_[i].open) continue;
+      RC_ASSERT(in_table->chargedCumulativeAmount == model_[i].charged);
+      RC_ASSERT((*in_store)->chargedCumulativeAmount == model_[i].charged);
+      RC_ASSERT((*in_store)->chargedCumulativeAmount <= (*in_store)->signedMaxClaimable);
+      RC_ASSERT((*in_store)->signedMaxClaimable <= (*in_store)->onchain.balance);
+    }
+  }
+
+ private:
+  void open() {
+    auto store = persistence::ChannelStore::open(dir_.file());
+    RC_ASSERT(store.ok());
+    store_ = std::move(*store);
+    GateOptions options{kChainId, config_.network, config_.onchainStateTtlSeconds,
+                        config_.withdrawalSafetyMarginSeconds, std::nullopt, [this] { return now_; }};
+    gate_ = std::make_unique<Gate>(options, *store_, &facilitator_, metrics_);
+    RC_ASSERT(gate_->restore().ok());
+  }
+
+  // authorize → (handler) → settle; true when the request was charged (or, with a failing
+  // handler, when the payment was accepted before the handler failed).
+  bool pay(const Offer& offer, const std::string& header, Uint128 actual, bool handler_succeeds) {
+    auto decision = run_sync(gate_->authorize(offer, header));
+    if (std::holds_alternative<Refusal>(decision)) return false;
+    if (!handler_succeeds) return true;  // the Authorization is dropped: nothing is committed
+    auto settled = run_sync(gate_->settle(std::move(std::get<Authorization>(decision)), actual));
+    return std::holds_alternative<protocol::SettlementResponse>(settled);
+  }
+
+  GateConfig config_ = test_config();
+  paychan::test::TempDir dir_;
+  FacilitatorDouble facilitator_;
+  GateMetrics metrics_;
+  std::uint64_t now_ = 1'800'000'000;
+  OfferTable offers_;
+  std::vector<TestAgent> agents_;
+  ModelChannel model_[kAgents];
+  std::unique_ptr<persistence::ChannelStore> store_;
+  std::unique_ptr<Gate> gate_;
+};
+
+RC_GTEST_PROP(GateModel, AgreesWithTheModelOverRandomSequences, ()) {
+  const auto ops = *rc::gen::container<std::vector<Op>>(rc::gen::build<Op>(
+      rc::gen::set(&Op::kind, rc::gen::inRange(0, static_cast<int>(kKinds))),
+      rc::gen::set(&Op::agent, rc::gen::inRange(0, kAgents)),
+      rc::gen::set(&Op::actual, rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(kPrice) + 1))));
+  World world;
+  for (const Op& op : ops) {
+    world.apply(op);
+    world.check();
+  }
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate::test
