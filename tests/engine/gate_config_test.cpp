@@ -1,0 +1,76 @@
+// The gate's configuration file: what it accepts, and a clear invalid_config for what it does not.
+#include <gtest/gtest.h>
+
+#include "engine/gate/gate_config.hpp"
+#include "engine/gate/gate_runtime.hpp"
+#include "engine/gate/offers.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+const std::string kGood = R"({
+  "network": "eip155:84532",
+  "asset": {"address": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "name": "USDC", "version": "2"},
+  "payTo": "0x1111111111111111111111111111111111111111",
+  "receiverAuthorizer": "0x2222222222222222222222222222222222222222",
+  "facilitator": "http://127.0.0.1:4021",
+  "routes": [
+    {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat"},
+    {"path": "/data/*", "price": "500"}
+  ]
+})";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
+  auto c = parse_gate_config(kGood);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->chainId, 84532u);
+  EXPECT_EQ(c->routes[0].price, 10'000u);  // $0.01 at 6 decimals
+  EXPECT_EQ(c->routes[1].price, 500u);
+  EXPECT_EQ(c->routes[1].method, "");
+  EXPECT_EQ(c->withdrawDelay, 86'400u);
+  EXPECT_EQ(c->listen, "127.0.0.1:8402");
+
+  const auto offers = OfferTable::build(*c);
+  EXPECT_EQ(offers.find("POST", "/v1/chat"), &offers.offers()[0]);
+  EXPECT_EQ(offers.find("GET", "/v1/chat"), nullptr);
+  EXPECT_EQ(offers.find("GET", "/data/x/y"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", "/free"), nullptr);
+  EXPECT_EQ(offers.offers()[0].requirements.asset, "0x036CbD53842c5426634e7929541eC2318f3dCF7e");
+}
+
+TEST(GateConfig, RefusesWhatWouldMisbehave) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"\"eip155:84532\"", "\"base\""},
+      {"\"$0.01\"", "\"$0.0000001\""},  // rounds down to zero
+      {"\"$0.01\"", "\"-5\""},
+      {"\"500\"", "500"},
+      {"\"/data/*\"", "\"data\""},
+      {"\"0x2222222222222222222222222222222222222222\"", "\"0x0000000000000000000000000000000000000000\""},
+      {"\"facilitator\"", "\"withdrawDelay\": 10, \"facilitator\""},
+      {"\"routes\": [", "\"routes\": [], \"x\": ["},
+      {"\"name\": \"USDC\", ", ""},
+  };
+  for (const auto& [from, to] : bad) {
+    auto c = parse_gate_config(with(kGood, from, to));
+    ASSERT_FALSE(c) << to;
+    EXPECT_EQ(c.error().code, ErrorCode::invalid_config) << to;
+  }
+  EXPECT_FALSE(parse_gate_config("{"));
+  EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
+}
+
+TEST(GateConfig, ListenAddresses) {
+  EXPECT_EQ(parse_listen("127.0.0.1:8402")->second, 8402);
+  EXPECT_EQ(parse_listen("[::1]:80")->first, "::1");
+  EXPECT_FALSE(parse_listen("8402"));
+  EXPECT_FALSE(parse_listen("host:99999"));
+  EXPECT_FALSE(parse_listen("host:80x"));
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate

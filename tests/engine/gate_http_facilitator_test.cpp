@@ -1,0 +1,95 @@
+// The gate's facilitator client against a real HTTP facilitator (the double behind engine/http),
+// an unreachable one and a broken one: answers pass through, failures become
+// facilitator_unavailable, and only requests that provably never left are retried for /settle.
+#include <gtest/gtest.h>
+
+#include "engine/gate/http_facilitator.hpp"
+#include "engine/gate/offers.hpp"
+#include "gate_support.hpp"
+#include "http_test_support.hpp"
+
+namespace paychan::engine::gate::test {
+namespace {
+
+protocol::FacilitatorRequest deposit_request(const GateConfig& config, const TestAgent& agent) {
+  const auto offer = OfferTable::build(config).offers()[0].requirements;
+  return protocol::FacilitatorRequest{protocol::kX402Version,
+                                      *protocol::decode_payment_signature(agent.deposit_header(offer, 10'000, 50'000)),
+                                      offer};
+}
+
+TEST(HttpFacilitator, VerifiesAndSettlesOverHttp) {
+  FacilitatorDouble facilitator;
+  auto handler = [&](http::Exchange& ex) { return serve_facilitator(facilitator, ex); };
+  http::test::TestServer<decltype(handler)> server{handler};
+  auto client = HttpFacilitator::create({server.url("")});
+  ASSERT_TRUE(client);
+  const GateConfig config = test_config();
+  const TestAgent agent(test_key(1), config, 1);
+  const auto request = deposit_request(config, agent);
+
+  auto verified = run_sync((*client)->verify(request));
+  ASSERT_TRUE(verified) << verified.error().to_string();
+  EXPECT_TRUE(verified->isValid);
+  EXPECT_EQ(protocol::verify_snapshot(*verified)->channelId, agent.id);
+  auto settled = run_sync((*client)->settle(request));
+  ASSERT_TRUE(settled);
+  EXPECT_TRUE(settled->success);
+  EXPECT_EQ(facilitator.onchain(agent.id).balance, 50'000u);
+  // The same authorization again is refused by the facilitator: an answer, not an error.
+  settled = run_sync((*client)->settle(request));
+  ASSERT_TRUE(settled);
+  EXPECT_FALSE(settled->success);
+  EXPECT_EQ(settled->errorReason, "invalid_batch_settlement_evm_receive_authorization_signature");
+}
+
+TEST(HttpFacilitator, UnreachableOrBrokenIsUnavailable) {
+  const GateConfig config = test_config();
+  const auto request = deposit_request(config, TestAgent(test_key(2), config, 1));
+  HttpFacilitatorOptions options{"http://127.0.0.1:1", std::chrono::milliseconds(500), 3, std::chrono::milliseconds(1)};
+  auto down = HttpFacilitator::create(options);
+  ASSERT_TRUE(down);
+  auto verified = run_sync((*down)->verify(request));
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
+
+  std::atomic<int> calls{0};
+  auto broken = [&](http::Exchange& ex) -> http::Handled {
+    ++calls;
+    ex.response().set(200, "application/json", "{\"isValid\": \"yes\"}");
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(broken)> server{broken};
+  options.url = server.url("");
+  auto client = HttpFacilitator::create(options);
+  verified = run_sync((*client)->verify(request));
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
+  EXPECT_EQ(calls.load(), 1) << "a malformed answer is an answer: not retried";
+  EXPECT_FALSE(HttpFacilitator::create({"ftp://x"}));
+}
+
+TEST(HttpFacilitator, SettleIsNotRetriedOnceSent) {
+  const GateConfig config = test_config();
+  const auto request = deposit_request(config, TestAgent(test_key(3), config, 1));
+  // A server that accepts and never answers in time: verify retries, settle does not.
+  http::test::Event release;
+  std::atomic<int> seen{0};
+  auto stall = [&](http::Exchange&) -> http::Handled {
+    ++seen;
+    return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
+  };
+  http::test::TestServer<decltype(stall)> server{stall};
+  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
+  auto client = HttpFacilitator::create(options);
+  auto settled = run_sync((*client)->settle(request));
+  EXPECT_FALSE(settled);
+  EXPECT_EQ(seen.load(), 1);
+  auto verified = run_sync((*client)->verify(request));
+  EXPECT_FALSE(verified);
+  EXPECT_EQ(seen.load(), 4);
+  release.set();
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate::test
