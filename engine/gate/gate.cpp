@@ -112,11 +112,15 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   const SignedVoucher& voucher = *client->voucher;
 
   if (Status terms = check_offer_terms(offer.terms, config); !terms) co_return refusal(terms.error());
-  if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
 
   auto lease = table_.acquire(voucher.voucher.channelId);
   if (!lease) co_return refusal(lease.error());
   const bool known = lease->state().has_value();
+  // A known channel's id was derived from its stored config when it was first paid: an identical
+  // config needs no second keccak (a different one is checked, and fails, as for a new channel).
+  if (!known || !(lease->state()->config == config)) {
+    if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
+  }
   ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
   if (!known)
     base.chargedCumulativeAmount = inferred_charged(client->type, voucher.voucher.maxClaimableAmount, offer.terms.amount);

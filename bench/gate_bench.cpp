@@ -1,0 +1,158 @@
+// The gate's payment logic without HTTP, in one run with the secp256k1 floor it is compared to:
+//   BM_Secp256k1Recover    recover_signer of a voucher digest (the unavoidable cost)
+//   BM_GateAuthorize       decode + match + lease + rules + local signature check, then release
+//   BM_GateAuthorizeSettle the same, then charge and commit through the store (durability off:
+//                          the row measures CPU; the fsync's cost is gate_load's business)
+// Each iteration pays the next voucher of one of 256 funded channels, in turn.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "channel/eip712.hpp"
+#include "engine/gate/gate.hpp"
+#include "engine/http/beast.hpp"
+#include "protocol/headers.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+constexpr std::uint64_t kChainId = 31337;
+constexpr Uint128 kPrice = 10'000;
+constexpr std::size_t kChannels = 256;
+constexpr std::size_t kPerChannel = 80;
+
+PrivateKey key(std::uint32_t seed) {
+  Bytes32 s{};
+  s[0] = 0x33;
+  s[28] = static_cast<std::uint8_t>(seed >> 24), s[29] = static_cast<std::uint8_t>(seed >> 16);
+  s[30] = static_cast<std::uint8_t>(seed >> 8), s[31] = static_cast<std::uint8_t>(seed);
+  return *PrivateKey::from_bytes(s);
+}
+
+struct Fixture {
+  GateConfig config;
+  std::string dir = std::filesystem::temp_directory_path() / "paychan-gate-bench";
+  std::unique_ptr<persistence::ChannelStore> store;
+  GateMetrics metrics;
+  std::unique_ptr<Gate> gate;
+  OfferTable offers;
+  std::vector<std::vector<std::string>> headers;  // [channel][k] pays cumulative (k+1)·price
+  std::vector<Bytes32> digests;
+  std::vector<Signature> signatures;
+
+  Fixture() {
+    config.network = "eip155:31337";
+    config.chainId = kChainId;
+    config.asset = key(1'000'001).address();
+    config.assetName = "USDC";
+    config.assetVersion = "2";
+    config.payTo = key(1'000'002).address();
+    config.receiverAuthorizer = key(1'000'003).address();
+    config.routes = {RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
+    offers = OfferTable::build(config);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store = std::move(*persistence::ChannelStore::open(dir + "/gate.sqlite", {false}));
+    const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+    const std::uint64_t now = 1'800'000'000;
+    GateOptions options{kChainId, config.network, 1u << 30, 600, std::nullopt, [now] { return now; }};
+    gate = std::make_unique<Gate>(options, *store, nullptr, metrics);
+    headers.resize(kChannels);
+    for (std::size_t c = 0; c < kChannels; ++c) {
+      const PrivateKey payer = key(static_cast<std::uint32_t>(c + 1));
+      ChannelState s;
+      s.config = {payer.address(), payer.address(), config.payTo, config.receiverAuthorizer, config.asset,
+                  config.withdrawDelay, Bytes32{}};
+      s.channelId = channel_id(domain, s.config);
+      s.onchain.balance = kPrice * 1'000'000;
+      s.onchainSyncedAt = now;
+      (void)store->commit_and_wait(s);
+      for (std::size_t k = 0; k < kPerChannel; ++k) {
+        const Voucher v{s.channelId, kPrice * (k + 1)};
+        const Signature sig = payer.sign(voucher_digest(domain, v));
+        protocol::PaymentPayload p;
+        p.accepted = offers.offers()[0].requirements;
+        p.payload = protocol::BatchSettlementPayload{protocol::VoucherPayload{s.config, SignedVoucher{v, sig}}};
+        headers[c].push_back(protocol::encode_payment_signature(p));
+        if (k == 0) digests.push_back(voucher_digest(domain, v)), signatures.push_back(sig);
+      }
+    }
+    (void)gate->restore();
+  }
+  ~Fixture() {
+    gate.reset();
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+// Runs a coroutine to completion on `ctx` (the gate's calls, outside a server).
+template <typename T>
+T finish(http::asio::io_context& ctx, http::Awaitable<T> awaitable) {
+  std::optional<T> result;
+  http::asio::co_spawn(ctx, [&]() -> http::Awaitable<void> { result.emplace(co_await std::move(awaitable)); },
+                       http::asio::detached);
+  ctx.restart();
+  ctx.run();
+  return std::move(*result);
+}
+
+void BM_Secp256k1Recover(benchmark::State& state) {
+  auto& f = fixture();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto signer = recover_signer(f.digests[i % kChannels], f.signatures[i % kChannels]);
+    benchmark::DoNotOptimize(signer);
+    ++i;
+  }
+}
+
+void BM_GateAuthorize(benchmark::State& state) {
+  auto& f = fixture();
+  http::asio::io_context ctx;
+  const Offer& offer = f.offers.offers()[0];
+  std::size_t c = 0;
+  for (auto _ : state) {
+    // The first voucher of each channel: authorized, then released uncharged (handler failure).
+    auto d = finish(ctx, f.gate->authorize(offer, f.headers[c % kChannels][0]));
+    if (!std::holds_alternative<Authorization>(d)) state.SkipWithError("refused");
+    ++c;
+  }
+}
+
+void BM_GateAuthorizeSettle(benchmark::State& state) {
+  auto& f = fixture();
+  http::asio::io_context ctx;
+  const Offer& offer = f.offers.offers()[0];
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const std::size_t c = n % kChannels, k = n / kChannels;
+    if (k >= kPerChannel) {
+      state.SkipWithError("out of vouchers: lower --benchmark_min_time");
+      break;
+    }
+    auto d = finish(ctx, f.gate->authorize(offer, f.headers[c][k]));
+    auto* auth = std::get_if<Authorization>(&d);
+    if (auth == nullptr) {
+      state.SkipWithError(std::get<Refusal>(d).error.to_string().c_str());
+      break;
+    }
+    auto settled = finish(ctx, f.gate->settle(std::move(*auth), kPrice));
+    benchmark::DoNotOptimize(settled);
+    ++n;
+  }
+}
+
+BENCHMARK(BM_Secp256k1Recover);
+BENCHMARK(BM_GateAuthorize);
+BENCHMARK(BM_GateAuthorizeSettle)->Iterations(kChannels * kPerChannel);
+
+}  // namespace
+}  // namespace paychan::engine::gate
+
+BENCHMARK_MAIN();

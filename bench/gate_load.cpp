@@ -1,0 +1,367 @@
+// The gate under load, in one run: paid requests/s and added latency against the same server with
+// payment off, durable vs non-durable group commit, and memory per idle channel.
+//
+// A server process (pinned to core 0, one HTTP worker; the store's writer thread shares that core)
+// runs the gate embedded in front of a tiny in-process handler; the load generator (pinned to core
+// 1) drives it over keep-alive connections, one channel per connection, with vouchers signed before
+// the clock starts. Channels are seeded into the store funded and freshly mirrored, so every paid
+// request takes the hot path: decode, one EIP-712 digest, one secp256k1 recover, the rules, a
+// group-committed store write. Compare rows of the same run only.
+//
+// Usage: gate_load [--connections N] [--requests-per-connection N] [--latency-connections N]
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "engine/gate/gate.hpp"
+#include "engine/gate/gate_handler.hpp"
+#include "engine/gate/service.hpp"
+#include "engine/http/beast.hpp"
+#include "engine/http/server.hpp"
+#include "protocol/headers.hpp"
+
+namespace gate = paychan::engine::gate;
+namespace http = paychan::engine::http;
+using namespace paychan;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::uint64_t kChainId = 31337;
+constexpr Uint128 kPrice = 10'000;
+constexpr std::uint64_t kNow = 1'800'000'000;
+
+void pin(int core) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(core % static_cast<int>(std::thread::hardware_concurrency()), &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
+PrivateKey key(std::uint32_t seed) {
+  Bytes32 s{};
+  s[0] = 0x22;
+  std::memcpy(s.data() + 28, &seed, 4);
+  return *PrivateKey::from_bytes(s);
+}
+
+gate::GateConfig bench_config() {
+  gate::GateConfig c;
+  c.network = "eip155:31337";
+  c.chainId = kChainId;
+  c.asset = key(1'000'001).address();
+  c.assetName = "USDC";
+  c.assetVersion = "2";
+  c.payTo = key(1'000'002).address();
+  c.receiverAuthorizer = key(1'000'003).address();
+  c.withdrawDelay = 86'400;
+  c.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
+  return c;
+}
+
+ChannelConfig channel_config(const gate::GateConfig& g, const PrivateKey& payer, std::uint8_t salt) {
+  ChannelConfig c{payer.address(), payer.address(), g.payTo, g.receiverAuthorizer, g.asset, g.withdrawDelay, Bytes32{}};
+  c.salt[0] = salt;
+  return c;
+}
+
+// ---- server side ----------------------------------------------------------------------------
+
+struct ServerSpec {
+  std::string store;
+  bool durable = true;
+};
+
+[[noreturn]] void serve(const ServerSpec& spec, int ready_fd) {
+  if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+  const auto config = bench_config();
+  persistence::StoreOptions store_options;
+  store_options.durable = spec.durable;
+  auto store = persistence::ChannelStore::open(spec.store, store_options);
+  if (!store) std::_Exit(3);
+  gate::GateMetrics metrics;
+  gate::GateOptions options{kChainId, config.network, 1u << 30, 600, std::nullopt, [] { return kNow; }};
+  gate::Gate g(options, **store, nullptr, metrics);
+  if (!g.restore()) std::_Exit(4);
+  const auto offers = gate::OfferTable::build(config);
+  gate::FunctionService service([](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    co_return;
+  });
+  gate::GateHandler handler(g, offers, service, metrics, 6);
+  http::ServerOptions server_options;
+  server_options.threads = 1;
+  http::HttpServer server(handler, server_options);
+  if (!server.start()) std::_Exit(5);
+  const std::uint16_t port = server.port();
+  (void)!write(ready_fd, &port, sizeof port);
+  pause();  // until the load generator kills us
+  std::_Exit(0);
+}
+
+struct Server {
+  pid_t pid = -1;
+  std::uint16_t port = 0;
+  ~Server() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+std::unique_ptr<Server> start_server(const ServerSpec& spec) {
+  int fds[2];
+  if (pipe(fds) != 0) return nullptr;
+  auto s = std::make_unique<Server>();
+  s->pid = fork();
+  if (s->pid == 0) {
+    close(fds[0]);
+    serve(spec, fds[1]);
+  }
+  close(fds[1]);
+  if (read(fds[0], &s->port, sizeof s->port) != sizeof s->port) s->port = 0;
+  close(fds[0]);
+  return s;
+}
+
+// Funded channels with a fresh on-chain mirror, written before the server opens the store.
+void seed(const std::string& path, const std::vector<ChannelState>& channels) {
+  std::filesystem::remove(path);
+  auto store = persistence::ChannelStore::open(path, {false});
+  for (const auto& c : channels) (void)(*store)->commit_and_wait(c);
+}
+
+// ---- load generator -------------------------------------------------------------------------
+
+struct Stats {
+  double seconds = 0;
+  double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
+  std::size_t ok = 0;
+  std::size_t failed = 0;
+  std::vector<double> latency_us;
+
+  [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
+  [[nodiscard]] double percentile(double p) {
+    if (latency_us.empty()) return 0;
+    std::sort(latency_us.begin(), latency_us.end());
+    return latency_us[std::min(latency_us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latency_us.size())))];
+  }
+};
+
+// Sends each connection's requests in order (closed loop, keep-alive) and times every one.
+Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests) {
+  pin(1);
+  http::asio::io_context ctx;
+  Stats stats;
+  const auto endpoint = http::tcp::endpoint(http::asio::ip::make_address("127.0.0.1"), port);
+  for (const auto& sequence : requests) {
+    http::asio::co_spawn(
+        ctx,
+        [&, endpoint]() -> http::Awaitable<void> {
+          http::beast::tcp_stream stream(co_await http::asio::this_coro::executor);
+          co_await stream.async_connect(endpoint, http::asio::use_awaitable);
+          stream.socket().set_option(http::tcp::no_delay(true));
+          http::beast::flat_buffer buffer;
+          for (const std::string& request : sequence) {
+            const auto t0 = Clock::now();
+            co_await http::asio::async_write(stream, http::asio::buffer(request), http::asio::use_awaitable);
+            http::bhttp::response<http::bhttp::string_body> response;
+            co_await http::bhttp::async_read(stream, buffer, response, http::asio::use_awaitable);
+            stats.latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+            if (response.result_int() == 200) ++stats.ok; else ++stats.failed;
+          }
+        },
+        http::asio::detached);
+  }
+  const auto start = Clock::now();
+  ctx.run();
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return stats;
+}
+
+std::string http_request(std::string_view payment) {
+  std::string r = "POST /v1/infer HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 2\r\n";
+  if (!payment.empty()) r.append("PAYMENT-SIGNATURE: ").append(payment).append("\r\n");
+  return r + "\r\n{}";
+}
+
+struct Workload {
+  std::vector<ChannelState> channels;
+  std::vector<std::vector<std::string>> requests;
+};
+
+// `connections` channels, `per` vouchers each, signed now (on both cores, before any clock runs).
+Workload paid_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
+  const auto config = bench_config();
+  const auto offer = gate::OfferTable::build(config).offers()[0].requirements;
+  const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+  Workload w;
+  w.channels.resize(connections);
+  w.requests.resize(connections);
+  std::vector<std::thread> signers;
+  for (unsigned t = 0; t < 2; ++t) {
+    signers.emplace_back([&, t] {
+      for (std::size_t c = t; c < connections; c += 2) {
+        const PrivateKey payer = key(static_cast<std::uint32_t>(c + 1));
+        ChannelState s;
+        s.config = channel_config(config, payer, salt);
+        s.channelId = channel_id(domain, s.config);
+        s.onchain.balance = kPrice * (per + 1);
+        s.onchainSyncedAt = kNow;
+        w.channels[c] = s;
+        for (std::size_t i = 1; i <= per; ++i) {
+          const Voucher v{s.channelId, kPrice * i};
+          protocol::PaymentPayload p;
+          p.accepted = offer;
+          p.payload = protocol::BatchSettlementPayload{
+              protocol::VoucherPayload{s.config, SignedVoucher{v, payer.sign(voucher_digest(domain, v))}}};
+          w.requests[c].push_back(http_request(protocol::encode_payment_signature(p)));
+        }
+      }
+    });
+  }
+  for (auto& t : signers) t.join();
+  return w;
+}
+
+// User + system CPU seconds a process has used so far (/proc/PID/stat, fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+Stats run(const std::string& store, bool durable, const Workload& w) {
+  seed(store, w.channels);
+  auto server = start_server({store, durable});
+  const double before = cpu_seconds(server->pid);
+  Stats stats = drive(server->port, w.requests);
+  stats.server_cpu_seconds = cpu_seconds(server->pid) - before;
+  return stats;
+}
+
+std::vector<std::vector<std::string>> unpaid_requests(std::size_t connections, std::size_t per) {
+  // The same handler through the gate's free path: a request to an unpriced route.
+  std::string r = http_request("");
+  r.replace(r.find("/v1/infer"), 9, "/v1/free_");
+  return std::vector<std::vector<std::string>>(connections, std::vector<std::string>(per, r));
+}
+
+double recover_seconds() {
+  const PrivateKey k = key(7);
+  Bytes32 digest{};
+  const Signature sig = k.sign(digest);
+  constexpr int kN = 4000;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < kN; ++i) {
+    digest[0] = static_cast<std::uint8_t>(i);
+    (void)recover_signer(digest, sig);
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count() / kN;
+}
+
+// Heap bytes per channel held by the gate's table (mallinfo2 before and after).
+double bytes_per_channel(std::size_t n) {
+  const auto config = bench_config();
+  const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+  const PrivateKey payer = key(9);
+  ChannelState s;
+  s.config = channel_config(config, payer, 1);
+  std::vector<Bytes32> ids(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.config.salt[1] = static_cast<std::uint8_t>(i), s.config.salt[2] = static_cast<std::uint8_t>(i >> 8),
+    s.config.salt[3] = static_cast<std::uint8_t>(i >> 16);
+    ids[i] = channel_id(domain, s.config);
+  }
+  const auto before = mallinfo2().uordblks;
+  auto table = std::make_unique<engine::ChannelTable>();
+  for (std::size_t i = 0; i < n; ++i) {
+    s.channelId = ids[i];
+    s.config.salt[1] = static_cast<std::uint8_t>(i);
+    table->restore(s);
+  }
+  const auto after = mallinfo2().uordblks;
+  return static_cast<double>(after - before) / static_cast<double>(n);
+}
+
+std::size_t option(int argc, char** argv, const char* name, std::size_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return std::stoul(argv[i + 1]);
+  return fallback;
+}
+
+void row(const char* name, Stats& s) {
+  std::printf("| %-36s | %9.0f | %8.1f | %8.1f | %13.1f | %6zu |\n", name, s.rate(), s.percentile(0.5),
+              s.percentile(0.99), s.server_cpu_seconds * 1e6 / static_cast<double>(s.ok + s.failed), s.failed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t connections = option(argc, argv, "--connections", 64);
+  const std::size_t per = option(argc, argv, "--requests-per-connection", 400);
+  const std::size_t light = option(argc, argv, "--latency-connections", 2);
+  const std::string dir = std::filesystem::temp_directory_path() / ("paychan-gate-load-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string store = dir + "/gate.sqlite";
+
+  std::printf("gate_load: server on core 0 (1 HTTP worker + store writer), load on core 1; %zu connections x %zu requests\n",
+              connections, per);
+  const double t_recover = recover_seconds();
+  std::printf("secp256k1 recover on this machine now: %.1f µs\n\n", t_recover * 1e6);
+  std::printf("| %-36s | %9s | %8s | %8s | %13s | %6s |\n", "run", "req/s", "p50 µs", "p99 µs", "server CPU µs", "failed");
+  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(38, '-').c_str(), std::string(11, '-').c_str(),
+              std::string(10, '-').c_str(), std::string(10, '-').c_str(), std::string(15, '-').c_str(),
+              std::string(8, '-').c_str());
+
+  // Saturation: many connections.
+  Stats unpaid = run(store, true, Workload{{}, unpaid_requests(connections, per)});
+  row("payment off (same gate, free route)", unpaid);
+  Stats durable = run(store, true, paid_workload(connections, per, 1));
+  row("paid, durable (group commit)", durable);
+  Stats volatile_ = run(store, false, paid_workload(connections, per, 2));
+  row("paid, durability off", volatile_);
+  // Moderate load: a few connections, for latency.
+  Stats unpaid_light = run(store, true, Workload{{}, unpaid_requests(light, per)});
+  row("payment off, light load", unpaid_light);
+  Stats paid_light = run(store, true, paid_workload(light, per, 3));
+  row("paid, durable, light load", paid_light);
+  Stats paid_light_volatile = run(store, false, paid_workload(light, per, 4));
+  row("paid, durability off, light load", paid_light_volatile);
+
+  const double goal = 0.8 / (t_recover + 1.0 / unpaid.rate());
+  std::printf("\npaid throughput goal 0.8/(t_recover + t_unpaid) = %.0f req/s; measured %.0f (%.2fx of the goal's base)\n",
+              goal, durable.rate(), durable.rate() / (goal / 0.8));
+  std::printf("durable / non-durable throughput: %.2f (goal >= 0.9)\n", durable.rate() / volatile_.rate());
+  std::printf("added latency at light load, durable: p50 %+.1f µs, p99 %+.1f µs (goal p99 <= 100 µs)\n",
+              paid_light.percentile(0.5) - unpaid_light.percentile(0.5),
+              paid_light.percentile(0.99) - unpaid_light.percentile(0.99));
+  std::printf("added latency at light load, durability off: p50 %+.1f µs, p99 %+.1f µs\n",
+              paid_light_volatile.percentile(0.5) - unpaid_light.percentile(0.5),
+              paid_light_volatile.percentile(0.99) - unpaid_light.percentile(0.99));
+  std::printf("memory per idle channel in the gate's table: %.0f bytes (goal <= 1024)\n", bytes_per_channel(100'000));
+  std::filesystem::remove_all(dir);
+  return 0;
+}
