@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
   clang libclang-rt-14-dev
   libsecp256k1-dev nettle-dev rapidjson-dev libmsgpack-cxx-dev
   libboost-dev libboost-system-dev libsqlite3-dev

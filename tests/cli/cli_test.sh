@@ -27,7 +27,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 check "help lists commands" 0 "voucher verify" "$paychan" --help
-for c in demo channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
+for c in demo gate channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
   # shellcheck disable=SC2086
   check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
 done
@@ -74,6 +74,27 @@ check "bad key env" 2 "does not hold" env PAYCHAN_KEY=0x00 "$paychan" key addres
 # The key never appears in anything the tool prints, even on errors.
 out=$(PAYCHAN_KEY=$key "$paychan" key address 2>&1; PAYCHAN_KEY=${key}ff "$paychan" key address 2>&1)
 if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key printed"; else pass=$((pass + 1)); fi
+check "gate needs a config" 2 "--config FILE is required" "$paychan" gate
+check "gate missing config" 2 "invalid_config" "$paychan" gate --config "$work/none.json"
+echo '{"network":"eip155:1","routes":[]}' >"$work/bad-gate.json"
+check "gate bad config" 2 "invalid_config" "$paychan" gate --config "$work/bad-gate.json"
+cat >"$work/gate.json" <<JSON
+{"network":"eip155:31337","asset":{"address":"0xA331d0E957513E3882845CC0af837d838f9d3BBe","name":"USDC","version":"2"},
+ "payTo":"0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902","receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8",
+ "store":"$work/gate.sqlite","routes":[{"path":"/x","price":"\$0.01"}]}
+JSON
+check "gate needs an upstream" 2 "no upstream" "$paychan" gate --config "$work/gate.json"
+check "gate bad listen" 2 "listen" "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen nowhere
+# Started for real, it answers 402 with an offer, then stops cleanly on SIGTERM.
+"$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 >"$work/gate.out" 2>"$work/gate.err" &
+gate_pid=$!
+for _ in $(seq 100); do grep -q port "$work/gate.out" 2>/dev/null && break; sleep 0.05; done
+port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/gate.out")
+check "gate answers 402" 0 "402" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/x"
+check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
+kill -TERM "$gate_pid"
+wait "$gate_pid"
+check "gate stopped cleanly" 0 "stopped" cat "$work/gate.err"
 check "demo reconciles" 0 "reconciles                yes" "$paychan" demo --requests 300
 
 echo "$pass passed, $fail failed"
