@@ -11,26 +11,20 @@
 #include "channel/eip712.hpp"
 #include "engine/gate/gate.hpp"
 #include "engine/http/beast.hpp"
+#include "gate_bench_setup.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::engine::gate {
 namespace {
 
-constexpr std::uint64_t kChainId = 31337;
-constexpr Uint128 kPrice = 10'000;
+using bench::kChainId;
+using bench::kPrice;
+using bench::key;
 constexpr std::size_t kChannels = 256;
 constexpr std::size_t kPerChannel = 80;
 
-PrivateKey key(std::uint32_t seed) {
-  Bytes32 s{};
-  s[0] = 0x33;
-  s[28] = static_cast<std::uint8_t>(seed >> 24), s[29] = static_cast<std::uint8_t>(seed >> 16);
-  s[30] = static_cast<std::uint8_t>(seed >> 8), s[31] = static_cast<std::uint8_t>(seed);
-  return *PrivateKey::from_bytes(s);
-}
-
 struct Fixture {
-  GateConfig config;
+  GateConfig config = bench::gate_config();
   std::string dir = std::filesystem::temp_directory_path() / "paychan-gate-bench";
   std::unique_ptr<persistence::ChannelStore> store;
   GateMetrics metrics;
@@ -41,14 +35,6 @@ struct Fixture {
   std::vector<Signature> signatures;
 
   Fixture() {
-    config.network = "eip155:31337";
-    config.chainId = kChainId;
-    config.asset = key(1'000'001).address();
-    config.assetName = "USDC";
-    config.assetVersion = "2";
-    config.payTo = key(1'000'002).address();
-    config.receiverAuthorizer = key(1'000'003).address();
-    config.routes = {RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
     offers = OfferTable::build(config);
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
@@ -61,8 +47,7 @@ struct Fixture {
     for (std::size_t c = 0; c < kChannels; ++c) {
       const PrivateKey payer = key(static_cast<std::uint32_t>(c + 1));
       ChannelState s;
-      s.config = {payer.address(), payer.address(), config.payTo, config.receiverAuthorizer, config.asset,
-                  config.withdrawDelay, Bytes32{}};
+      s.config = bench::channel_config(config, payer, 0);
       s.channelId = channel_id(domain, s.config);
       s.onchain.balance = kPrice * 1'000'000;
       s.onchainSyncedAt = now;

@@ -34,6 +34,7 @@
 #include "engine/gate/service.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/server.hpp"
+#include "gate_bench_setup.hpp"
 #include "protocol/headers.hpp"
 
 namespace gate = paychan::engine::gate;
@@ -43,8 +44,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::uint64_t kChainId = 31337;
-constexpr Uint128 kPrice = 10'000;
+using bench::kChainId;
+using bench::kPrice;
+using bench::key;
+using bench::channel_config;
 constexpr std::uint64_t kNow = 1'800'000'000;
 
 void pin(int core) {
@@ -52,33 +55,6 @@ void pin(int core) {
   CPU_ZERO(&set);
   CPU_SET(core % static_cast<int>(std::thread::hardware_concurrency()), &set);
   sched_setaffinity(0, sizeof set, &set);
-}
-
-PrivateKey key(std::uint32_t seed) {
-  Bytes32 s{};
-  s[0] = 0x22;
-  std::memcpy(s.data() + 28, &seed, 4);
-  return *PrivateKey::from_bytes(s);
-}
-
-gate::GateConfig bench_config() {
-  gate::GateConfig c;
-  c.network = "eip155:31337";
-  c.chainId = kChainId;
-  c.asset = key(1'000'001).address();
-  c.assetName = "USDC";
-  c.assetVersion = "2";
-  c.payTo = key(1'000'002).address();
-  c.receiverAuthorizer = key(1'000'003).address();
-  c.withdrawDelay = 86'400;
-  c.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
-  return c;
-}
-
-ChannelConfig channel_config(const gate::GateConfig& g, const PrivateKey& payer, std::uint8_t salt) {
-  ChannelConfig c{payer.address(), payer.address(), g.payTo, g.receiverAuthorizer, g.asset, g.withdrawDelay, Bytes32{}};
-  c.salt[0] = salt;
-  return c;
 }
 
 // ---- server side ----------------------------------------------------------------------------
@@ -90,7 +66,7 @@ struct ServerSpec {
 
 [[noreturn]] void serve(const ServerSpec& spec, int ready_fd) {
   if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
-  const auto config = bench_config();
+  const auto config = bench::gate_config();
   persistence::StoreOptions store_options;
   store_options.durable = spec.durable;
   auto store = persistence::ChannelStore::open(spec.store, store_options);
@@ -209,7 +185,7 @@ struct Workload {
 
 // `connections` channels, `per` vouchers each, signed now (on both cores, before any clock runs).
 Workload paid_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
-  const auto config = bench_config();
+  const auto config = bench::gate_config();
   const auto offer = gate::OfferTable::build(config).offers()[0].requirements;
   const Bytes32 domain = batch_settlement_domain_separator(kChainId);
   Workload w;
@@ -284,7 +260,7 @@ double recover_seconds() {
 
 // Heap bytes per channel held by the gate's table (mallinfo2 before and after).
 double bytes_per_channel(std::size_t n) {
-  const auto config = bench_config();
+  const auto config = bench::gate_config();
   const Bytes32 domain = batch_settlement_domain_separator(kChainId);
   const PrivateKey payer = key(9);
   ChannelState s;

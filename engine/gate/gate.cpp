@@ -187,6 +187,19 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   co_return refused;
 }
 
+http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const protocol::PaymentPayload& payload,
+                                                                         const Offer& offer, const Bytes32& channelId) {
+  if (facilitator_ == nullptr) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "no facilitator configured"});
+  protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
+  auto settled = co_await facilitator_->settle(request);
+  if (!settled) co_return refusal(503, settled.error());
+  if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
+  auto extra = protocol::batch_response_extra(*settled);
+  if (!extra || !extra->channelState || extra->channelState->channelId != channelId)
+    co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
+  co_return OnchainSettlement{std::move(settled->transaction), mirror(*extra->channelState)};
+}
+
 http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {
   const auto started = Clock::now();
   Status durable = co_await commit_durably(store_, next);
@@ -213,18 +226,12 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
   std::string transaction;
   std::string deposited;
   if (auth.type_ == PayloadType::deposit) {
-    if (facilitator_ == nullptr)
-      co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "no facilitator configured"});
-    protocol::FacilitatorRequest request{protocol::kX402Version, auth.payload_, auth.offer_->requirements};
-    auto settled = co_await facilitator_->settle(request);
-    if (!settled) co_return refusal(503, settled.error());
-    if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
-    auto extra = protocol::batch_response_extra(*settled);
-    if (!extra || !extra->channelState || extra->channelState->channelId != base.channelId)
-      co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
-    base.onchain = mirror(*extra->channelState);
+    auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
+    if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
+    auto& onchain = std::get<OnchainSettlement>(settled);
+    base.onchain = onchain.onchain;
     base.onchainSyncedAt = now();
-    transaction = settled->transaction;
+    transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
     metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
   }
@@ -240,8 +247,6 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   const ChannelState& base = auth.base_;
   if (!auth.lease_.state())
     co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
-  if (facilitator_ == nullptr)
-    co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "no facilitator configured"});
   auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
 
   const auto remainder = checked_sub(base.onchain.balance, base.chargedCumulativeAmount);
@@ -264,16 +269,12 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     const ClaimEntry entry{base.channelId, payload.voucher.voucher.maxClaimableAmount, base.chargedCumulativeAmount};
     payload.claimAuthorizerSignature = key.sign(claim_batch_digest(domain_, std::span{&entry, 1}));
   }
-  protocol::FacilitatorRequest request{protocol::kX402Version, auth.payload_, auth.offer_->requirements};
-  auto settled = co_await facilitator_->settle(request);
-  if (!settled) co_return refusal(503, settled.error());
-  if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
-  auto extra = protocol::batch_response_extra(*settled);
-  if (!extra || !extra->channelState || extra->channelState->channelId != base.channelId)
-    co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
+  auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
+  if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
+  auto& onchain = std::get<OnchainSettlement>(settled);
 
   ChannelState next = base;
-  next.onchain = mirror(*extra->channelState);
+  next.onchain = onchain.onchain;
   next.onchainSyncedAt = now();
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   if (next.onchain.balance <= next.chargedCumulativeAmount) {
@@ -285,7 +286,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
     auth.lease_.commit(next);
   }
-  co_return response(next, settled->transaction, to_decimal(amount), std::nullopt);
+  co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);
 }
 
 }  // namespace paychan::engine::gate

@@ -108,6 +108,13 @@ class Gate {
                                                  PayloadType type, const SignedVoucher& voucher, bool known,
                                                  ChannelState& base);
   std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base);
+  // A deposit or refund executed on chain by the facilitator: its transaction and the channel after it.
+  struct OnchainSettlement {
+    std::string transaction;
+    OnchainChannelState onchain;
+  };
+  http::Awaitable<Decision<OnchainSettlement>> settle_onchain(const protocol::PaymentPayload& payload,
+                                                              const Offer& offer, const Bytes32& channelId);
   http::Awaitable<Status> make_durable(const ChannelState& next);
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
                                         std::string amount, std::optional<Uint128> chargedAmount) const;
