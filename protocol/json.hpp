@@ -20,15 +20,21 @@ class Json {
   // input_too_large.
   [[nodiscard]] static Result<Json> parse(std::string_view text);
 
+  // paychan's own output (a JsonWriter's compact text, valid by construction), kept without
+  // parsing: for values that are only sent, such as a PAYMENT-RESPONSE's extra on the hot path.
+  // Its canonical form is derived only if it is ever compared.
+  [[nodiscard]] static Json trusted(std::string text);
+
   [[nodiscard]] bool present() const noexcept { return !text_.empty(); }
   [[nodiscard]] const std::string& text() const noexcept { return text_; }
-  [[nodiscard]] const std::string& canonical() const noexcept { return canonical_; }
-  friend bool operator==(const Json& a, const Json& b) noexcept { return a.canonical_ == b.canonical_; }
+  friend bool operator==(const Json& a, const Json& b);
 
  private:
   friend struct JsonAccess;
+  [[nodiscard]] std::string canonical_form() const;
   std::string text_;
   std::string canonical_;
+  bool trusted_ = false;  // canonical_ not computed
 };
 
 }  // namespace paychan::protocol

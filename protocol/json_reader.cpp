@@ -186,6 +186,24 @@ Result<Json> Json::parse(std::string_view text) {
   return JsonAccess::from_value(*doc);
 }
 
+Json Json::trusted(std::string text) {
+  Json j;
+  j.text_ = std::move(text);
+  j.trusted_ = true;
+  return j;
+}
+
+std::string Json::canonical_form() const {
+  if (!trusted_) return canonical_;
+  auto parsed = parse(text_);
+  return parsed ? parsed->canonical_ : text_;
+}
+
+bool operator==(const Json& a, const Json& b) {
+  if (!a.trusted_ && !b.trusted_) return a.canonical_ == b.canonical_;
+  return a.canonical_form() == b.canonical_form();
+}
+
 Fields::Fields(const rapidjson::Value& v, std::string path, ErrorCode code)
     : v_(&v), path_(std::move(path)), code_(code) {}
 

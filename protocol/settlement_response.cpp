@@ -70,7 +70,7 @@ Json make_response_extra(const BatchSettlementResponseExtra& e) {
   if (e.chargedAmount) w.amount("chargedAmount", *e.chargedAmount);
   if (e.channelState) write_channel_snapshot(w, "channelState", *e.channelState);
   if (e.voucherState) write_voucher_state(w, "voucherState", *e.voucherState);
-  return *Json::parse(w.end().take());
+  return Json::trusted(w.end().take());
 }
 
 }  // namespace paychan::protocol
