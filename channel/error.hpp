@@ -40,6 +40,11 @@ enum class ErrorCode {
   facilitator_unavailable,  // the facilitator did not answer (down, timeout, malformed reply)
   store_failed,             // the channel store could not make a state durable
   invalid_config,           // a gate/facilitator/settle configuration file or option is wrong
+  // The agent's own policy refusing to pay (engine/client); never on the wire.
+  policy_no_acceptable_offer,  // no batch-settlement offer on an allowed network and asset
+  policy_price_exceeded,       // the offer's per-request amount is above the agent's maximum price
+  policy_budget_exceeded,      // paying would take the agent's signed total past its budget
+  channel_suspended,           // the agent stopped signing on this channel after a server violation
   // x402 v2 generic codes (specs/x402-specification-v2.md).
   invalid_payload,
   invalid_payment_requirements,

@@ -27,8 +27,6 @@ constexpr std::string_view kMigrations[] = {
       ) WITHOUT ROWID;
     )sql",
 };
-constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
-
 constexpr std::string_view kColumns =
     "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
     "refund_nonce, onchain_synced_at, last_request_at";
@@ -85,35 +83,6 @@ Result<std::vector<ChannelState>> collect_states(Statement& s) {
   }
   if (!row) return row.failure();
   return out;
-}
-
-Status migrate(Database& db) {
-  auto version = db.pragma_int("user_version");
-  if (!version) return version.failure();
-  if (*version > kSchemaVersion)
-    return fail(ErrorCode::invalid_payload, "the store was written by a newer paychan (schema " +
-                                                std::to_string(*version) + ", this one knows " +
-                                                std::to_string(kSchemaVersion) + ")");
-  for (std::int64_t v = *version; v < kSchemaVersion; ++v) {
-    PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
-    Status step = db.exec(kMigrations[v]);
-    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
-    if (!step) {
-      (void)db.exec("ROLLBACK");
-      return step;
-    }
-    PAYCHAN_TRY(db.exec("COMMIT"));
-  }
-  return {};
-}
-
-Result<Database> open_connection(const std::string& path, bool durable) {
-  auto db = Database::open(path, true);
-  if (!db) return db.failure();
-  PAYCHAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
-  // FULL in WAL mode: the commit fsyncs the log, so a committed transaction survives power loss.
-  PAYCHAN_TRY(db->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));
-  return db;
 }
 
 }  // namespace
@@ -191,10 +160,10 @@ ChannelStore::~ChannelStore() {
 }
 
 Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path, StoreOptions options) {
-  auto writer = open_connection(path, options.durable);
+  auto writer = open_wal(path, options.durable);
   if (!writer) return writer.failure();
-  PAYCHAN_TRY(migrate(*writer));
-  auto reader = open_connection(path, options.durable);
+  PAYCHAN_TRY(migrate(*writer, kMigrations));
+  auto reader = open_wal(path, options.durable);
   if (!reader) return reader.failure();
   auto upsert = writer->prepare(kUpsert);
   if (!upsert) return upsert.failure();

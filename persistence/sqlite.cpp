@@ -120,4 +120,43 @@ ByteView Statement::blob(int column) const noexcept {
 
 std::int64_t Statement::integer(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
 
+Statement& Statement::bind_text(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Statement::text(int column) const {
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return data == nullptr ? std::string{} : std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+Result<Database> open_wal(const std::string& path, bool durable) {
+  auto db = Database::open(path, true);
+  if (!db) return db.failure();
+  PAYCHAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
+  PAYCHAN_TRY(db->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));
+  return db;
+}
+
+Status migrate(Database& db, std::span<const std::string_view> migrations) {
+  const auto newest = static_cast<std::int64_t>(migrations.size());
+  auto version = db.pragma_int("user_version");
+  if (!version) return version.failure();
+  if (*version > newest)
+    return fail(ErrorCode::invalid_payload, "the store was written by a newer paychan (schema " +
+                                                std::to_string(*version) + ", this one knows " +
+                                                std::to_string(newest) + ")");
+  for (std::int64_t v = *version; v < newest; ++v) {
+    PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
+    Status step = db.exec(migrations[static_cast<std::size_t>(v)]);
+    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    if (!step) {
+      (void)db.exec("ROLLBACK");
+      return step;
+    }
+    PAYCHAN_TRY(db.exec("COMMIT"));
+  }
+  return {};
+}
+
 }  // namespace paychan::persistence

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,7 @@ class Statement {
   // Parameters are 1-based, as in SQLite.
   Statement& bind(int index, ByteView blob);
   Statement& bind(int index, std::int64_t value);
+  Statement& bind_text(int index, std::string_view text);
   // Runs one step: true when a row is ready, false when done. Errors carry SQLite's message.
   [[nodiscard]] Result<bool> step();
   // Runs to completion and resets for the next use.
@@ -55,6 +57,7 @@ class Statement {
 
   [[nodiscard]] ByteView blob(int column) const noexcept;
   [[nodiscard]] std::int64_t integer(int column) const noexcept;
+  [[nodiscard]] std::string text(int column) const;
 
  private:
   friend class Database;
@@ -62,5 +65,14 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
 };
+
+// A store's connection: WAL journal; synchronous=FULL when `durable` (in WAL mode the commit
+// fsyncs the log, so a committed transaction survives power loss), OFF for benchmarks and tests.
+[[nodiscard]] Result<Database> open_wal(const std::string& path, bool durable);
+
+// Brings the schema to the newest version: entry i of `migrations` takes it from version i
+// (PRAGMA user_version) to i+1, each in its own transaction. Refuses a file from a newer paychan.
+// Never edit a migration that has shipped; append. Errors: invalid_payload, SQLite's.
+[[nodiscard]] Status migrate(Database& db, std::span<const std::string_view> migrations);
 
 }  // namespace paychan::persistence

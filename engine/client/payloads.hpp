@@ -1,0 +1,43 @@
+// The agent's signed payloads (scheme_batch_settlement_evm.md, "Client: Payment Construction"),
+// built the way the reference client builds them: a deposit authorizes ReceiveWithAuthorization of
+// the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds, a
+// fresh random salt hashed with the channelId into the nonce), signed by the payer; vouchers are
+// signed by the payer authorizer.
+// Thread-safety: pure functions (deposit salts come from the caller).
+#pragma once
+
+#include <optional>
+
+#include "channel/ecdsa.hpp"
+#include "channel/types.hpp"
+#include "engine/client/policy.hpp"
+#include "protocol/payment_payload.hpp"
+
+namespace paychan::engine::client {
+
+// The agent's keys. Keys are never printed; the payer authorizer may be a separate hot key.
+struct ClientKeys {
+  PrivateKey payer;
+  std::optional<PrivateKey> payerAuthorizer;
+  [[nodiscard]] const PrivateKey& voucher_signer() const { return payerAuthorizer ? *payerAuthorizer : payer; }
+};
+
+// A new channel's immutable config for `offer`.
+[[nodiscard]] ChannelConfig channel_config_for(const ChosenOffer& offer, const ClientKeys& keys, const Bytes32& salt);
+
+[[nodiscard]] SignedVoucher sign_voucher(std::uint64_t chainId, const Bytes32& channelId, Uint128 cumulative,
+                                         const ClientKeys& keys);
+
+[[nodiscard]] protocol::PaymentPayload voucher_payload(const ChosenOffer& offer, const ChannelConfig& config,
+                                                       const Bytes32& channelId, Uint128 cumulative,
+                                                       const ClientKeys& keys);
+[[nodiscard]] protocol::PaymentPayload deposit_payload(const ChosenOffer& offer, const ChannelConfig& config,
+                                                       const Bytes32& channelId, Uint128 cumulative, Uint128 amount,
+                                                       const ClientKeys& keys, std::uint64_t now,
+                                                       const Bytes32& authorizationSalt);
+// A cooperative refund: a zero-charge voucher at `charged`; `amount` absent refunds everything left.
+[[nodiscard]] protocol::PaymentPayload refund_payload(const ChosenOffer& offer, const ChannelConfig& config,
+                                                      const Bytes32& channelId, Uint128 charged,
+                                                      std::optional<Uint128> amount, const ClientKeys& keys);
+
+}  // namespace paychan::engine::client

@@ -1,0 +1,267 @@
+#include "engine/client/payment_client.hpp"
+
+#include <sys/random.h>
+
+#include <chrono>
+#include <thread>
+
+#include "channel/client_rules.hpp"
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "protocol/headers.hpp"
+
+namespace paychan::engine::client {
+namespace {
+
+Bytes32 random32() {
+  Bytes32 b{};
+  std::size_t got = 0;
+  while (got < b.size()) {
+    const auto n = getrandom(b.data() + got, b.size() - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  return b;
+}
+
+Result<protocol::PaymentRequired> payment_required(const http::ClientResponse& res) {
+  const auto header = res.header(protocol::kPaymentRequiredHeader);
+  if (!header) return fail(ErrorCode::invalid_payment_requirements, "a 402 without PAYMENT-REQUIRED");
+  return protocol::decode_payment_required_header(*header);
+}
+
+// The channel terms an offer fixes, compared with a stored channel's config.
+bool same_terms(const persistence::ClientChannel& ch, const ChosenOffer& offer, const ClientKeys& keys) {
+  const ChannelConfig& c = ch.config;
+  return ch.network == offer.requirements.network && c.token == offer.asset && c.receiver == offer.payTo &&
+         c.receiverAuthorizer == offer.extra.receiverAuthorizer && c.withdrawDelay == offer.extra.withdrawDelay &&
+         c.payer == keys.payer.address() && c.payerAuthorizer == keys.voucher_signer().address();
+}
+
+// A server's refusal reason as our code; a reason we do not know stays in the detail.
+ErrorCode code_of(std::string_view reason) {
+  ErrorCode code = ErrorCode::invalid_payload;
+  return error_code_from_string(reason, code) ? code : ErrorCode::invalid_payload;
+}
+
+std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
+
+}  // namespace
+
+PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence::ClientStore& store,
+                             http::BlockingHttpClient& http)
+    : keys_(std::move(keys)), options_(std::move(options)), store_(store), http_(http) {
+  if (!options_.now) {
+    options_.now = [] {
+      return static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    };
+  }
+  if (options_.attempts == 0) options_.attempts = 1;
+}
+
+void PaymentClient::log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+Result<Uint128> PaymentClient::signed_total() {
+  PAYCHAN_ASSIGN(auto channels, store_.list());
+  Uint128 total = 0;
+  for (const auto& c : channels) total += c.signedMax;
+  return total;
+}
+
+Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) {
+  ch.suspended = why.to_string();
+  log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended + " — withdraw its deposit");
+  return store_.put(ch);
+}
+
+Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer& offer, const http::ClientRequest& request) {
+  PAYCHAN_ASSIGN(auto channels, store_.list());
+  for (auto& ch : channels) {
+    if (ch.closed || !same_terms(ch, offer, keys_)) continue;
+    if (!ch.suspended.empty()) {
+      return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
+                                                    ch.suspended + "); withdraw it before paying this provider again");
+    }
+    return ch;
+  }
+  persistence::ClientChannel ch;
+  ch.config = channel_config_for(offer, keys_, random32());
+  ch.channelId = channel_id(batch_settlement_domain_separator(offer.chainId), ch.config);
+  ch.network = offer.requirements.network;
+  ch.method = request.method();
+  ch.url = request.url();
+  ch.offer = protocol::encode_payment_requirements(offer.requirements);
+  // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
+  PAYCHAN_TRY(store_.put(ch));
+  log("new channel " + short_id(ch.channelId) + " to " + offer.requirements.payTo + " on " + ch.network);
+  return ch;
+}
+
+Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
+  PAYCHAN_ASSIGN(auto first, http_.request(request));
+  if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
+  PAYCHAN_ASSIGN(auto required, payment_required(first));
+  PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
+  log("402: " + offer.requirements.amount + " per request on " + offer.requirements.network + ", asset " +
+      offer.requirements.asset);
+  PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
+  return pay(request, offer, channel);
+}
+
+Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
+                                        persistence::ClientChannel& ch) {
+  const Uint128 price = offer.price;
+  bool force_deposit = false;
+  for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
+    const auto headroom = checked_sub(ch.balance, ch.charged);
+    const bool deposit = force_deposit || !headroom || *headroom < price;
+    const auto cumulative = checked_add(ch.charged, price);
+    if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
+
+    // The budget bounds what providers could claim: every channel's highest signed voucher.
+    PAYCHAN_ASSIGN(const Uint128 signed_so_far, signed_total());
+    const Uint128 after = signed_so_far - ch.signedMax + std::max(ch.signedMax, *cumulative);
+    if (after > options_.policy.budget)
+      return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would sign " + to_decimal(after) +
+                                                         " in all, above the budget of " + to_decimal(options_.policy.budget));
+    Uint128 amount = 0;
+    if (deposit) {
+      PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
+      ch.pendingDeposit = amount;
+    }
+    ch.signedMax = std::max(ch.signedMax, *cumulative);
+    PAYCHAN_TRY(store_.put(ch));  // durable before the signature leaves
+
+    const auto payload = deposit ? deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount, keys_,
+                                                   options_.now(), random32())
+                                 : voucher_payload(offer, ch.config, ch.channelId, *cumulative, keys_);
+    log(std::string(deposit ? "deposit " + to_decimal(amount) + " + voucher" : "voucher") + " for " +
+        to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
+    http::ClientRequest paid = request;
+    paid.header(protocol::kPaymentSignatureHeader, protocol::encode_payment_signature(payload));
+    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
+
+    if (res.status == 402) {
+      PAYCHAN_ASSIGN(auto required, payment_required(res));
+      const std::string reason = required.error.value_or("payment_required");
+      if (deposit) ch.pendingDeposit = 0;  // refused before the gate settles it: never executed
+      log("402: " + reason);
+      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
+        // Adopt the server's running total only if the voucher it holds is our own signature.
+        std::optional<protocol::BatchSettlementExtra> corrective;
+        for (const auto& r : required.accepts)
+          if (auto e = protocol::batch_settlement_extra(r); e && e->channelState && e->voucherState) corrective = *e;
+        if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
+            !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature)
+          return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
+        const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
+                                 *corrective->voucherState->signature};
+        auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId),
+                                              keys_.voucher_signer().address(), ch.channelId,
+                                              *corrective->channelState->chargedCumulativeAmount, held);
+        if (!adopted) {
+          PAYCHAN_TRY(suspend(ch, adopted.error()));
+          return adopted.failure();
+        }
+        log("adopting the server's running total " + to_decimal(*adopted));
+        ch.charged = *adopted;
+        ch.balance = corrective->channelState->balance;
+        PAYCHAN_TRY(store_.put(ch));
+        continue;
+      }
+      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
+        PAYCHAN_TRY(store_.put(ch));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+        continue;
+      }
+      if (!deposit && (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_not_found) ||
+                       reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance))) {
+        force_deposit = true;  // the channel needs (more) funds than we believed
+        PAYCHAN_TRY(store_.put(ch));
+        continue;
+      }
+      PAYCHAN_TRY(store_.put(ch));
+      return fail(code_of(reason), "the server refused the payment: " + reason);
+    }
+
+    const auto header = res.header(protocol::kPaymentResponseHeader);
+    if (!header) {
+      // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
+      // A deposit's outcome is then unknown; it stays pending and the next request learns it.
+      log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged");
+      PAYCHAN_TRY(store_.put(ch));
+      return PaidResponse{std::move(res), ch.channelId, 0, 0};
+    }
+    auto settlement = protocol::decode_payment_response(*header);
+    auto extra = settlement ? protocol::batch_response_extra(*settlement) : Result<protocol::BatchSettlementResponseExtra>{settlement.failure()};
+    if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
+      const Error why{ErrorCode::response_cumulative_mismatch, "PAYMENT-RESPONSE lacks chargedAmount/channelState"};
+      PAYCHAN_TRY(suspend(ch, why));
+      return Failure{why};
+    }
+    ClientExpectation expected{ch.channelId, ch.charged, price, std::nullopt};
+    if (ch.deposited != 0 && ch.pendingDeposit == amount) expected.balance = ch.balance + amount;
+    const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
+                              *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
+    auto total = check_charge_report(expected, report);
+    if (!total) {
+      PAYCHAN_TRY(suspend(ch, total.error()));
+      return total.failure();
+    }
+    const Uint128 charge = *total - ch.charged;
+    ch.charged = *total;
+    ch.balance = report.balance;
+    if (deposit) {
+      ch.deposited += amount;
+    } else if (ch.pendingDeposit != 0 && report.balance >= ch.deposited + ch.pendingDeposit) {
+      ch.deposited += ch.pendingDeposit;  // a deposit whose answer was lost did land
+    }
+    ch.pendingDeposit = 0;
+    PAYCHAN_TRY(store_.put(ch));
+    log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " + to_decimal(ch.balance) +
+        ")");
+    return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0};
+  }
+  return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "gave up after " +
+                                                                     std::to_string(options_.attempts) + " attempts");
+}
+
+Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channelId, std::optional<Uint128> amount) {
+  PAYCHAN_ASSIGN(auto found, store_.get(channelId));
+  if (!found || found->closed) return fail(ErrorCode::invalid_payload, "no open channel " + to_hex(channelId));
+  persistence::ClientChannel ch = std::move(*found);
+  PAYCHAN_ASSIGN(auto requirements, protocol::decode_payment_requirements(ch.offer));
+  protocol::PaymentRequired required;
+  required.accepts.push_back(requirements);
+  ClientPolicy any = options_.policy;
+  any.networks.clear();
+  any.assets.clear();
+  any.maxPrice = kUint128Max;
+  PAYCHAN_ASSIGN(auto offer, choose_offer(required, any));
+
+  http::ClientRequest request{ch.method, ch.url};
+  request.header(protocol::kPaymentSignatureHeader,
+                 protocol::encode_payment_signature(refund_payload(offer, ch.config, ch.channelId, ch.charged, amount, keys_)));
+  log("refund of " + (amount ? to_decimal(*amount) : std::string("everything left")) + " on channel " + short_id(channelId));
+  PAYCHAN_ASSIGN(auto res, http_.request(std::move(request)));
+  if (res.status == 402) {
+    PAYCHAN_ASSIGN(auto refused, payment_required(res));
+    const std::string reason = refused.error.value_or("payment_required");
+    return fail(code_of(reason), "the server refused the refund: " + reason);
+  }
+  const auto header = res.header(protocol::kPaymentResponseHeader);
+  if (res.status != 200 || !header)
+    return fail(ErrorCode::invalid_payload, "refund answered HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
+  PAYCHAN_ASSIGN(auto settlement, protocol::decode_payment_response(*header));
+  PAYCHAN_ASSIGN(auto extra, protocol::batch_response_extra(settlement));
+  if (extra.channelState) {
+    ch.balance = extra.channelState->balance;
+    ch.closed = ch.balance <= ch.charged;
+  }
+  PAYCHAN_TRY(store_.put(ch));
+  return settlement;
+}
+
+}  // namespace paychan::engine::client

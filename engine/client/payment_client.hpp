@@ -1,0 +1,73 @@
+// The agent's side of batch-settlement over HTTP: wraps a request, and when the server answers 402
+// pays under the agent's policy — opens a channel with a deposit, then one voucher per request,
+// topping up before the balance runs out — and checks every PAYMENT-RESPONSE before signing again
+// (spec: "Client Verification Rules"). Channel state is durable in a ClientStore: what is about to
+// be signed or deposited is recorded before the request leaves.
+//
+// On a server's rule violation (overcharge, wrong running total, another channel, a balance that
+// does not add up) the channel is suspended: nothing more is signed on it, the reason is stored
+// and returned, and the agent should withdraw its deposit.
+// A corrective 402 is adopted only when its voucherState is the agent's own signature.
+//
+// Thread-safety: one call at a time per PaymentClient (it owns a blocking HTTP client); run one
+// PaymentClient per thread on separate channels for parallel requests.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/client/payloads.hpp"
+#include "engine/client/policy.hpp"
+#include "engine/http/client.hpp"
+#include "persistence/client_store.hpp"
+#include "protocol/settlement_response.hpp"
+
+namespace paychan::engine::client {
+
+struct ClientOptions {
+  ClientPolicy policy;
+  // Unix seconds (deposit authorizations expire maxTimeoutSeconds after it).
+  std::function<std::uint64_t()> now;
+  // Each payment step in a line, for `paychan pay -v`; never keys or whole signatures.
+  std::function<void(std::string_view)> log;
+  unsigned attempts = 4;  // sends per request: corrective 402s and busy channels are retried
+};
+
+struct PaidResponse {
+  http::ClientResponse response;  // the server's final answer (also a failed upstream: 5xx, nothing charged)
+  std::optional<Bytes32> channelId;
+  Uint128 charged = 0;    // what this request cost
+  Uint128 deposited = 0;  // a deposit made with it
+};
+
+class PaymentClient {
+ public:
+  PaymentClient(ClientKeys keys, ClientOptions options, persistence::ClientStore& store, http::BlockingHttpClient& http);
+
+  // Errors: policy_* (refused by the policy), channel_suspended, response_* (the server broke the
+  // rules; the channel is now suspended), the server's refusal code (a 402's `error`),
+  // invalid_payment_requirements (an unreadable 402), http_* (transport), the store's.
+  [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request);
+
+  // Cooperative refund of what is left in `channelId` (or `amount` of it), through the provider
+  // route that opened it. Errors: as fetch, and invalid_payload for an unknown or closed channel.
+  [[nodiscard]] Result<protocol::SettlementResponse> refund(const Bytes32& channelId, std::optional<Uint128> amount);
+
+  // Σ over channels of the highest voucher signed: what the budget bounds.
+  [[nodiscard]] Result<Uint128> signed_total();
+
+ private:
+  Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
+  Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
+  Status suspend(persistence::ClientChannel& ch, const Error& why);
+  void log(const std::string& line) const;
+
+  ClientKeys keys_;
+  ClientOptions options_;
+  persistence::ClientStore& store_;
+  http::BlockingHttpClient& http_;
+};
+
+}  // namespace paychan::engine::client

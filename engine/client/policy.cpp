@@ -1,0 +1,51 @@
+#include "engine/client/policy.hpp"
+
+#include <algorithm>
+
+namespace paychan::engine::client {
+namespace {
+
+Result<ChosenOffer> typed(const protocol::PaymentRequirements& r) {
+  ChosenOffer o;
+  o.requirements = r;
+  PAYCHAN_ASSIGN(o.extra, protocol::batch_settlement_extra(r));
+  PAYCHAN_ASSIGN(o.chainId, protocol::evm_chain_id(r.network));
+  PAYCHAN_ASSIGN(o.asset, parse_address(r.asset));
+  PAYCHAN_ASSIGN(o.payTo, parse_address(r.payTo));
+  PAYCHAN_ASSIGN(o.price, parse_uint128(r.amount));
+  return o;
+}
+
+}  // namespace
+
+Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy) {
+  std::optional<Error> too_expensive;
+  for (const auto& r : required.accepts) {
+    if (r.scheme != protocol::kBatchSettlementScheme) continue;
+    if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(), r.network) == policy.networks.end())
+      continue;
+    auto offer = typed(r);
+    if (!offer) continue;
+    if (!policy.assets.empty() && std::find(policy.assets.begin(), policy.assets.end(), offer->asset) == policy.assets.end())
+      continue;
+    if (offer->price > policy.maxPrice) {
+      too_expensive = Error{ErrorCode::policy_price_exceeded, "the offer asks " + r.amount + " per request, above --max-price " +
+                                                                   to_decimal(policy.maxPrice)};
+      continue;
+    }
+    return offer;
+  }
+  if (too_expensive) return Failure{*too_expensive};
+  return fail(ErrorCode::policy_no_acceptable_offer,
+              "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()));
+}
+
+Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price) {
+  if (price > policy.maxDeposit)
+    return fail(ErrorCode::policy_price_exceeded, "one request costs more than --max-deposit");
+  const Uint128 wanted = policy.depositPrices != 0 && price > kUint128Max / policy.depositPrices ? kUint128Max
+                                                                                                : price * policy.depositPrices;
+  return std::max(price, std::min(wanted, policy.maxDeposit));
+}
+
+}  // namespace paychan::engine::client

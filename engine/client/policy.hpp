@@ -1,0 +1,43 @@
+// What an agent is willing to pay, and which offer of a 402 it takes under that policy.
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channel/address.hpp"
+#include "channel/amount.hpp"
+#include "channel/result.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::engine::client {
+
+struct ClientPolicy {
+  std::vector<std::string> networks;  // CAIP-2 networks allowed; empty: any eip155 network
+  std::vector<Address> assets;        // tokens allowed; empty: any
+  Uint128 maxPrice = 0;               // per request, atomic units
+  Uint128 maxDeposit = 0;             // per deposit, atomic units
+  Uint128 budget = 0;                 // Σ over channels of the highest voucher signed (what providers can claim)
+  Uint128 depositPrices = 100;        // a deposit covers this many requests at the offered price
+};
+
+// A batch-settlement offer the policy accepts, with its typed parts.
+struct ChosenOffer {
+  protocol::PaymentRequirements requirements;  // echoed as `accepted`, unchanged
+  protocol::BatchSettlementExtra extra;
+  std::uint64_t chainId = 0;
+  Address asset;
+  Address payTo;
+  Uint128 price = 0;
+};
+
+// The first acceptable offer. Errors: policy_no_acceptable_offer (none on an allowed network and
+// asset, or malformed), policy_price_exceeded (acceptable but too expensive).
+[[nodiscard]] Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy);
+
+// The deposit for a channel at `price`: depositPrices × price, capped at maxDeposit, never below one price.
+// Error: policy_price_exceeded when even one price is above maxDeposit.
+[[nodiscard]] Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price);
+
+}  // namespace paychan::engine::client

@@ -1,0 +1,94 @@
+#include "persistence/client_store.hpp"
+
+#include "persistence/channel_record.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+      CREATE TABLE client_channels (
+        channel_id BLOB PRIMARY KEY,
+        config BLOB NOT NULL,
+        network TEXT NOT NULL,
+        method TEXT NOT NULL,
+        url TEXT NOT NULL,
+        offer TEXT NOT NULL,
+        deposited BLOB NOT NULL,
+        pending_deposit BLOB NOT NULL,
+        balance BLOB NOT NULL,
+        charged BLOB NOT NULL,
+        signed_max BLOB NOT NULL,
+        suspended TEXT NOT NULL,
+        closed INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    )sql",
+};
+
+constexpr std::string_view kColumns =
+    "channel_id, config, network, method, url, offer, deposited, pending_deposit, balance, charged, "
+    "signed_max, suspended, closed";
+
+Result<ClientChannel> read_channel(const Statement& s) {
+  ClientChannel c;
+  const ByteView id = s.blob(0);
+  if (id.size() != 32) return fail(ErrorCode::invalid_payload, "stored client channel has a bad id");
+  std::copy(id.begin(), id.end(), c.channelId.begin());
+  PAYCHAN_ASSIGN(c.config, decode_config(s.blob(1)));
+  c.network = s.text(2);
+  c.method = s.text(3);
+  c.url = s.text(4);
+  c.offer = s.text(5);
+  PAYCHAN_ASSIGN(c.deposited, decode_u128(s.blob(6)));
+  PAYCHAN_ASSIGN(c.pendingDeposit, decode_u128(s.blob(7)));
+  PAYCHAN_ASSIGN(c.balance, decode_u128(s.blob(8)));
+  PAYCHAN_ASSIGN(c.charged, decode_u128(s.blob(9)));
+  PAYCHAN_ASSIGN(c.signedMax, decode_u128(s.blob(10)));
+  c.suspended = s.text(11);
+  c.closed = s.integer(12) != 0;
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ClientStore>> ClientStore::open(const std::string& path) {
+  auto db = open_wal(path, true);
+  if (!db) return db.failure();
+  PAYCHAN_TRY(migrate(*db, kMigrations));
+  return std::unique_ptr<ClientStore>(new ClientStore(std::move(*db)));
+}
+
+Status ClientStore::put(const ClientChannel& c) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("INSERT OR REPLACE INTO client_channels (" + std::string{kColumns} +
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  if (!s) return s.failure();
+  s->bind(1, c.channelId).bind(2, encode_config(c.config)).bind_text(3, c.network).bind_text(4, c.method);
+  s->bind_text(5, c.url).bind_text(6, c.offer).bind(7, encode_u128(c.deposited));
+  s->bind(8, encode_u128(c.pendingDeposit)).bind(9, encode_u128(c.balance)).bind(10, encode_u128(c.charged));
+  s->bind(11, encode_u128(c.signedMax)).bind_text(12, c.suspended).bind(13, std::int64_t{c.closed ? 1 : 0});
+  return s->run();
+}
+
+Result<std::vector<ClientChannel>> ClientStore::list() {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("SELECT " + std::string{kColumns} + " FROM client_channels");
+  if (!s) return s.failure();
+  std::vector<ClientChannel> out;
+  Result<bool> row = true;
+  while ((row = s->step()) && *row) {
+    PAYCHAN_ASSIGN(auto c, read_channel(*s));
+    out.push_back(std::move(c));
+  }
+  if (!row) return row.failure();
+  return out;
+}
+
+Result<std::optional<ClientChannel>> ClientStore::get(const Bytes32& channelId) {
+  PAYCHAN_ASSIGN(auto all, list());
+  for (auto& c : all)
+    if (c.channelId == channelId) return std::optional<ClientChannel>{std::move(c)};
+  return std::optional<ClientChannel>{};
+}
+
+}  // namespace paychan::persistence

@@ -1,0 +1,54 @@
+// The agent's durable record of its channels: one SQLite file (WAL, synchronous=FULL; every put()
+// is on disk when it returns). What an agent must never forget is written *before* it acts on it:
+// a new channel (its salt, hence its id) and a deposit about to be sent are recorded first, so a
+// crash can at worst leave a deposit whose outcome is unknown on a channel the agent knows — never
+// a second funded channel it does not.
+// Thread-safety: every member may be called from any thread (one connection under a mutex).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channel/result.hpp"
+#include "channel/types.hpp"
+#include "persistence/sqlite.hpp"
+
+namespace paychan::persistence {
+
+struct ClientChannel {
+  Bytes32 channelId{};
+  ChannelConfig config;
+  std::string network;       // CAIP-2
+  std::string method;        // the request that opened the channel: refunds go to the same route
+  std::string url;
+  std::string offer;         // the PaymentRequirements JSON it pays under (echoed as `accepted`)
+  Uint128 deposited = 0;     // confirmed deposits
+  Uint128 pendingDeposit = 0;  // a deposit signed and possibly sent, not yet confirmed
+  Uint128 balance = 0;       // the channel's balance as the server last reported it
+  Uint128 charged = 0;       // chargedCumulativeAmount the client accepted
+  Uint128 signedMax = 0;     // the highest voucher ceiling ever signed: what the provider could claim
+  std::string suspended;     // non-empty: why the client stopped signing on this channel
+  bool closed = false;       // refunded in full
+
+  friend bool operator==(const ClientChannel&, const ClientChannel&) = default;
+};
+
+class ClientStore {
+ public:
+  // Opens or creates the file, migrating its schema. Errors: invalid_payload, SQLite's.
+  [[nodiscard]] static Result<std::unique_ptr<ClientStore>> open(const std::string& path);
+
+  [[nodiscard]] Status put(const ClientChannel& channel);
+  [[nodiscard]] Result<std::vector<ClientChannel>> list();
+  [[nodiscard]] Result<std::optional<ClientChannel>> get(const Bytes32& channelId);
+
+ private:
+  explicit ClientStore(Database db) : db_(std::move(db)) {}
+  std::mutex mutex_;
+  Database db_;
+};
+
+}  // namespace paychan::persistence

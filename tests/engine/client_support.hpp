@@ -1,0 +1,102 @@
+// Helpers for the agent-side tests: a PaymentClient with its own store file, and a scripted
+// server that answers paid requests with whatever charge report a test wants — honest or hostile
+// (overcharging, a wrong running total, another channel, a forged corrective state).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <mutex>
+
+#include "engine/client/payment_client.hpp"
+#include "gate_stack.hpp"
+
+namespace paychan::engine::client::test {
+
+using gate::test::test_config;
+using gate::test::test_key;
+
+inline ClientPolicy test_policy() {
+  ClientPolicy p;
+  p.networks = {"eip155:31337"};
+  p.maxPrice = 10'000;
+  p.maxDeposit = 1'000'000;
+  p.budget = 100'000'000;
+  p.depositPrices = 5;
+  return p;
+}
+
+struct Agent {
+  explicit Agent(const std::string& store_path, ClientPolicy policy = test_policy(), std::uint8_t key = 1)
+      : store(std::move(*persistence::ClientStore::open(store_path))),
+        client(ClientKeys{test_key(key), std::nullopt}, ClientOptions{std::move(policy), {}, {}, 4}, *store, http) {}
+  std::unique_ptr<persistence::ClientStore> store;
+  http::BlockingHttpClient http;
+  PaymentClient client;
+};
+
+// What the scripted server reports for one paid request, given the voucher it received and its own
+// running total: tamper with the honest report to make a hostile server.
+struct Report {
+  Uint128 chargedAmount = 0;
+  Uint128 cumulative = 0;
+  Uint128 balance = 0;
+  Bytes32 channelId{};
+};
+
+class ScriptedServer {
+ public:
+  using Tamper = std::function<void(Report&)>;
+  // `charges`: the charge of each paid request in turn (the last repeats).
+  explicit ScriptedServer(std::vector<Uint128> charges, Tamper tamper = {})
+      : charges_(std::move(charges)), tamper_(std::move(tamper)), server_([this](http::Exchange& ex) { return serve(ex); }) {}
+
+  std::string url(std::string_view target = "/v1/infer") const { return server_.url(target); }
+  const protocol::PaymentRequirements& offer() const { return offers_.offers()[0].requirements; }
+  std::atomic<int> paid{0};
+
+ private:
+  http::Handled serve(http::Exchange& ex) {
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    const auto& offer = offers_.offers()[0];
+    if (!header) {
+      const auto required = gate::payment_required(offer, "http://test/v1/infer");
+      ex.response().set(402, "application/json", "{}");
+      ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+      return std::nullopt;
+    }
+    auto payload = protocol::decode_payment_signature(*header);
+    const auto* batch = protocol::batch_payload(*payload);
+    const SignedVoucher* v = nullptr;
+    Uint128 deposit = 0;
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = &d->voucher, deposit = d->deposit.amount;
+    if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = &p->voucher;
+    std::lock_guard lock(mutex_);
+    const Uint128 charge = charges_[std::min<std::size_t>(served_, charges_.size() - 1)];
+    ++served_;
+    balance_ += deposit;
+    total_ += charge;
+    Report r{charge, total_, balance_, v->voucher.channelId};
+    if (tamper_) tamper_(r);
+    protocol::SettlementResponse s;
+    s.success = true;
+    s.network = "eip155:31337";
+    s.amount = "";
+    s.extra = protocol::make_response_extra(
+        {r.chargedAmount, protocol::ChannelSnapshot{r.channelId, r.balance, 0, 0, U256{}, r.cumulative}, std::nullopt});
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(s));
+    ++paid;
+    return std::nullopt;
+  }
+
+  gate::OfferTable offers_ = gate::OfferTable::build(test_config());
+  std::vector<Uint128> charges_;
+  Tamper tamper_;
+  std::mutex mutex_;
+  std::size_t served_ = 0;
+  Uint128 total_ = 0;
+  Uint128 balance_ = 0;
+  http::test::TestServer<std::function<http::Handled(http::Exchange&)>> server_;
+};
+
+}  // namespace paychan::engine::client::test

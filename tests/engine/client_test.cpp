@@ -1,0 +1,218 @@
+// The agent's PaymentClient against the real gate (loopback, facilitator double) and against a
+// scripted hostile server; the store file is real and reopened to simulate restarts.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "channel/eip712.hpp"
+#include "client_support.hpp"
+
+namespace paychan::engine::client::test {
+namespace {
+
+constexpr Uint128 kPrice = 10'000;
+
+http::ClientRequest infer(const std::string& url, std::string body = "{}") {
+  return http::ClientRequest::post(url, std::move(body));
+}
+
+TEST(PaymentClient, PaysTheGateWithTopUpsAndItsTotalsMatchTheGates) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  Uint128 spent = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto paid = agent.client.fetch(infer(stack.url("/v1/infer"), i % 4 == 0 ? "cheap" : "{}"));
+    ASSERT_TRUE(paid) << i << ": " << paid.error().to_string();
+    ASSERT_EQ(paid->response.status, 200);
+    EXPECT_EQ(paid->response.body, "{\"ok\":true}");
+    spent += paid->charged;
+  }
+  auto channels = *agent.store->list();
+  ASSERT_EQ(channels.size(), 1u) << "one channel, topped up";
+  const auto& ch = channels[0];
+  EXPECT_EQ(ch.charged, spent);
+  EXPECT_EQ(ch.deposited, 6 * 5 * kPrice) << "a deposit of 5 prices, topped up as it ran low";
+  EXPECT_EQ((*stack.store->get(ch.channelId))->chargedCumulativeAmount, spent);
+  EXPECT_EQ(stack.facilitator.onchain(ch.channelId).balance, ch.deposited);
+  EXPECT_EQ(ch.pendingDeposit, 0u);
+}
+
+TEST(PaymentClient, RefusesWhatItsPolicyForbids) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  auto cheap = test_policy();
+  cheap.maxPrice = 9'999;
+  Agent frugal(dir.file("a.sqlite"), cheap);
+  auto paid = frugal.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::policy_price_exceeded);
+
+  auto elsewhere = test_policy();
+  elsewhere.networks = {"eip155:8453"};
+  Agent picky(dir.file("b.sqlite"), elsewhere);
+  paid = picky.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::policy_no_acceptable_offer);
+
+  auto small = test_policy();
+  small.budget = 3 * kPrice;
+  Agent thrifty(dir.file("c.sqlite"), small);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(thrifty.client.fetch(infer(stack.url("/v1/infer"))));
+  const auto before = stack.metrics.paid_requests.load();
+  paid = thrifty.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::policy_budget_exceeded);
+  EXPECT_EQ(stack.metrics.paid_requests.load(), before) << "nothing was sent";
+  EXPECT_LE(*thrifty.client.signed_total(), small.budget);
+}
+
+TEST(PaymentClient, ARestartedAgentResumesItsChannel) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Bytes32 id{};
+  {
+    Agent agent(dir.file("agent.sqlite"));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+    id = (*agent.store->list())[0].channelId;
+  }
+  Agent again(dir.file("agent.sqlite"));
+  auto paid = again.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->channelId, id);
+  EXPECT_EQ(paid->deposited, 0u);
+  EXPECT_EQ((*again.store->list()).size(), 1u);
+  EXPECT_EQ((*again.store->get(id))->charged, 4 * kPrice);
+}
+
+TEST(PaymentClient, AdoptsTheGatesCorrectiveStateAfterLosingTrack) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  auto ch = (*agent.store->list())[0];
+  ch.charged = kPrice;  // as if the last two responses had been lost
+  ASSERT_TRUE(agent.store->put(ch));
+  auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ((*agent.store->get(ch.channelId))->charged, 4 * kPrice);
+}
+
+TEST(PaymentClient, UpstreamFailureChargesNothing) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  auto paid = agent.client.fetch(infer(stack.url("/v1/infer"), "fail"));
+  ASSERT_TRUE(paid);
+  EXPECT_EQ(paid->response.status, 500);
+  EXPECT_EQ(paid->charged, 0u);
+  ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  EXPECT_EQ((*agent.store->list())[0].charged, 2 * kPrice);
+}
+
+TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  const auto id = (*agent.store->list())[0].channelId;
+  auto refunded = agent.client.refund(id, std::nullopt);
+  ASSERT_TRUE(refunded) << refunded.error().to_string();
+  EXPECT_EQ(refunded->amount, to_decimal(5 * kPrice - 2 * kPrice));
+  EXPECT_TRUE((*agent.store->get(id))->closed);
+  EXPECT_FALSE(*stack.store->get(id));
+  // A closed channel is not reused: the next request opens a new one.
+  auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid);
+  EXPECT_NE(paid->channelId, id);
+}
+
+struct Hostile {
+  const char* name;
+  ScriptedServer::Tamper tamper;
+  ErrorCode expected;
+};
+
+TEST(PaymentClient, AHostileServerIsCaughtAndTheChannelSuspended) {
+  const Hostile cases[] = {
+      {"overcharges", [](Report& r) { r.chargedAmount = kPrice + 1, r.cumulative += 1; }, ErrorCode::response_overcharged},
+      {"wrong running total", [](Report& r) { r.cumulative += 7; }, ErrorCode::response_cumulative_mismatch},
+      {"another channel", [](Report& r) { r.channelId[0] ^= 1; }, ErrorCode::response_channel_mismatch},
+      {"shrinking balance", [](Report& r) { if (r.cumulative > kPrice) r.balance -= 1; }, ErrorCode::response_balance_mismatch},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ScriptedServer server({kPrice}, c.tamper);
+    paychan::test::TempDir dir;
+    Agent agent(dir.file("agent.sqlite"));
+    Result<PaidResponse> paid = fail(ErrorCode::invalid_payload);
+    for (int i = 0; i < 3 && (paid = agent.client.fetch(infer(server.url()))); ++i) {
+    }
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, c.expected) << paid.error().to_string();
+    const int sent = server.paid.load();
+    auto again = agent.client.fetch(infer(server.url()));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::channel_suspended);
+    EXPECT_EQ(server.paid.load(), sent) << "nothing more is signed on a suspended channel";
+    EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
+  }
+}
+
+TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
+  // A server claims the agent signed far more than it did.
+  auto forging = [](http::Exchange& ex) -> http::Handled {
+    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    auto accepted = offer.requirements;
+    std::optional<std::string> error;
+    if (header) {
+      auto payload = *protocol::decode_payment_signature(*header);
+      const auto& v = std::get<protocol::DepositPayload>(std::get<protocol::BatchSettlementPayload>(payload.payload)).voucher;
+      auto extra = *protocol::batch_settlement_extra(accepted);
+      extra.channelState = protocol::ChannelSnapshot{v.voucher.channelId, 1'000'000, 0, 0, U256{}, Uint128{900'000}};
+      const Voucher claimed{v.voucher.channelId, 900'000};
+      extra.voucherState = protocol::VoucherState{Uint128{900'000},
+                                                  test_key(77).sign(voucher_digest(batch_settlement_domain_separator(31337), claimed))};
+      accepted.extra = protocol::make_extra(extra);
+      error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
+    }
+    const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
+    ex.response().set(402, "application/json", "{}");
+    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(forging)> server{forging};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::corrective_state_unsigned);
+  EXPECT_EQ((*agent.store->list())[0].charged, 0u);
+}
+
+// Random charge sequences from a scripted server, some above the price: the agent's running total
+// always equals the sum of the charges it accepted, and it never signs past its budget.
+RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndBudgetHolds, ()) {
+  const auto charges = *rc::gen::nonEmpty(rc::gen::container<std::vector<Uint128>>(
+      rc::gen::map(rc::gen::inRange<std::uint32_t>(0, 11'000), [](std::uint32_t c) { return Uint128{c}; })));
+  const auto budget = Uint128{*rc::gen::inRange<std::uint32_t>(0, 200'000)};
+  ScriptedServer server(charges);
+  paychan::test::TempDir dir;
+  auto policy = test_policy();
+  policy.budget = budget;
+  Agent agent(dir.file("agent.sqlite"), policy);
+  Uint128 accepted = 0;
+  for (std::size_t i = 0; i < charges.size() + 2; ++i) {
+    auto paid = agent.client.fetch(infer(server.url()));
+    if (paid) accepted += paid->charged;
+    RC_ASSERT(*agent.client.signed_total() <= budget);
+    if (!paid) break;
+  }
+  const auto channels = *agent.store->list();
+  if (!channels.empty()) RC_ASSERT(channels[0].charged == accepted);
+}
+
+}  // namespace
+}  // namespace paychan::engine::client::test
