@@ -7,11 +7,24 @@
 
 namespace paychan::cli {
 
+namespace {
+
+// curl's short options, for `paychan pay` (and any command that knows the long names).
+std::string_view long_name(std::string_view arg) {
+  if (arg == "-X") return "--request";
+  if (arg == "-H") return "--header";
+  if (arg == "-d") return "--data";
+  if (arg == "-v") return "--verbose";
+  return arg;
+}
+
+}  // namespace
+
 Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> flags) {
   Args args;
   bool options_done = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
-    const std::string_view arg = argv[i];
+    const std::string_view arg = options_done ? std::string_view{argv[i]} : long_name(argv[i]);
     if (options_done || arg.size() < 3 || !arg.starts_with("--")) {
       if (arg == "--") {
         options_done = true;
@@ -23,11 +36,11 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
     std::string_view name = arg.substr(2);
     const auto eq = name.find('=');
     if (eq != std::string_view::npos) {
-      args.options_[std::string{name.substr(0, eq)}] = std::string{name.substr(eq + 1)};
+      args.options_[std::string{name.substr(0, eq)}].emplace_back(name.substr(eq + 1));
     } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
-      args.options_[std::string{name}] = "";
+      args.options_[std::string{name}].emplace_back();
     } else if (i + 1 < argv.size()) {
-      args.options_[std::string{name}] = argv[++i];
+      args.options_[std::string{name}].emplace_back(argv[++i]);
     } else {
       return fail(ErrorCode::invalid_payload, "option --" + std::string{name} + " needs a value");
     }
@@ -38,7 +51,12 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
 std::optional<std::string> Args::option(std::string_view name) const {
   const auto it = options_.find(name);
   if (it == options_.end()) return std::nullopt;
-  return it->second;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::options(std::string_view name) const {
+  const auto it = options_.find(name);
+  return it == options_.end() ? std::vector<std::string>{} : it->second;
 }
 
 Status Args::reject_unknown(std::span<const std::string_view> known) const {

@@ -1,5 +1,6 @@
 // The command-line conventions every paychan subcommand shares: `--name value` / `--name=value`
-// options, positional arguments, JSON in (file or stdin) and JSON out, and exit codes
+// options (curl's -X, -H, -d, -v as short forms of --request, --header, --data, --verbose),
+// positional arguments, JSON in (file or stdin) and JSON out, and exit codes
 //   0 success, 1 a negative answer (e.g. a signature that does not verify), 2 bad usage or input.
 #pragma once
 
@@ -24,13 +25,16 @@ class Args {
   [[nodiscard]] static Result<Args> parse(std::span<char* const> argv, std::span<const std::string_view> flags);
 
   [[nodiscard]] bool has(std::string_view name) const { return options_.contains(std::string{name}); }
+  // The last value given for --name (an option may be repeated).
   [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
+  // Every value given for --name, in order (e.g. repeated -H headers).
+  [[nodiscard]] std::vector<std::string> options(std::string_view name) const;
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
   // Names the caller never asked about: reported as usage errors so typos do not pass silently.
   [[nodiscard]] Status reject_unknown(std::span<const std::string_view> known) const;
 
  private:
-  std::map<std::string, std::string, std::less<>> options_;
+  std::map<std::string, std::vector<std::string>, std::less<>> options_;
   std::vector<std::string> positional_;
 };
 

@@ -4,18 +4,21 @@ namespace paychan::cli {
 
 // Each command is defined in its cmd_*.cpp.
 extern const Command kChannelId;
+extern const Command kChannels;
 extern const Command kDecode;
 extern const Command kDemo;
 extern const Command kGate;
 extern const Command kKeyAddress;
 extern const Command kKeyNew;
+extern const Command kPay;
+extern const Command kRefund;
 extern const Command kVoucherSign;
 extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,        kGate,        kChannelId,   kVoucherSign, kVoucherVerify,
-                                  kDecode,      kKeyNew,      kKeyAddress};
+  static const Command table[] = {kDemo,   kGate,       kPay,          kChannels, kRefund, kChannelId,
+                                  kVoucherSign, kVoucherVerify, kDecode, kKeyNew, kKeyAddress};
   return table;
 }
 

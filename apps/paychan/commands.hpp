@@ -11,6 +11,7 @@ struct Command {
   std::string_view summary;  // one line for `paychan --help`
   std::string_view help;     // the full text for `paychan NAME --help`
   int (*run)(std::span<char* const> args);
+  std::string_view shared_help = {};  // options several commands share, printed after `help`
 };
 
 std::span<const Command> commands();

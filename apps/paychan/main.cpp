@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   }
   for (int i = consumed; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::cout << command->help;
+      std::cout << command->help << command->shared_help;
       return paychan::cli::kExitOk;
     }
   }

@@ -2,73 +2,19 @@
 // PAYMENT-RESPONSE a client received, the store must hold at least that chargedCumulativeAmount and
 // a client-signed voucher covering it, and no stored charge may exceed what the client signed.
 #ifdef PAYCHAN_CLI
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <thread>
 
 #include "channel/eip712.hpp"
+#include "child_process.hpp"
 #include "gate_stack.hpp"
-
-extern char** environ;
 
 namespace paychan::engine::gate::test {
 namespace {
 
 constexpr Uint128 kPrice = 10'000;
-
-// A child process with its stdout on a pipe.
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    stdout_ = out[0];
-  }
-  ~Child() {
-    if (pid_ > 0) kill9();
-    close(stdout_);
-  }
-  // The first line the child prints, or "" after `timeout`.
-  std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    std::string line;
-    pollfd p{stdout_, POLLIN, 0};
-    while (line.find('\n') == std::string::npos && poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
-      char buf[256];
-      const auto n = read(stdout_, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    return line;
-  }
-  void kill9() {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_ = -1;
-};
 
 std::string config_json(const GateConfig& c, const std::string& store, const std::string& facilitator,
                         const std::string& upstream) {

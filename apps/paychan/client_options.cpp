@@ -1,0 +1,58 @@
+#include "client_options.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "engine/key_source.hpp"
+#include "key_options.hpp"
+#include "protocol/price.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr unsigned kDollarDecimals = 6;  // "$" amounts are read for a USDC-like token
+
+Result<Uint128> amount_option(const Args& args, std::string_view name, std::string_view fallback) {
+  const std::string text = args.option(name).value_or(std::string{fallback});
+  auto v = protocol::parse_price(text, kDollarDecimals);
+  if (!v) return fail(ErrorCode::invalid_config, "--" + std::string{name} + " " + text + ": " + v.error().detail);
+  return v;
+}
+
+Result<std::string> state_path(const Args& args) {
+  if (auto path = args.option("state")) return *path;
+  if (const char* env = std::getenv("PAYCHAN_STATE")) return std::string{env};
+  const char* home = std::getenv("HOME");
+  if (home == nullptr) return fail(ErrorCode::invalid_config, "no --state FILE and no $HOME");
+  const std::filesystem::path dir = std::filesystem::path(home) / ".paychan";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(dir.c_str(), 0700);  // the store reveals what the agent pays for
+  return (dir / "agent.sqlite").string();
+}
+
+}  // namespace
+
+Result<AgentSetup> agent_setup(const Args& args) {
+  PAYCHAN_ASSIGN(auto payer, load_key(args));
+  std::optional<PrivateKey> authorizer;
+  if (auto file = args.option("authorizer-key-file")) {
+    PAYCHAN_ASSIGN(authorizer, engine::load_key_file(*file));
+  }
+  engine::client::ClientPolicy policy;
+  PAYCHAN_ASSIGN(policy.maxPrice, amount_option(args, "max-price", "$0.10"));
+  PAYCHAN_ASSIGN(policy.maxDeposit, amount_option(args, "max-deposit", "$1.00"));
+  PAYCHAN_ASSIGN(policy.budget, amount_option(args, "budget", "$5.00"));
+  policy.networks = args.options("network");
+  auto n = parse_uint128(args.option("deposit-requests").value_or("100"));
+  if (!n || *n == 0) return fail(ErrorCode::invalid_config, "--deposit-requests must be a positive integer");
+  policy.depositPrices = *n;
+  PAYCHAN_ASSIGN(auto path, state_path(args));
+  auto store = persistence::ClientStore::open(path);
+  if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
+  return AgentSetup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path};
+}
+
+}  // namespace paychan::cli

@@ -1,0 +1,39 @@
+// The options every agent command shares (`paychan pay`, `channels`, `refund`): where the agent's
+// state lives, its keys, and its spending policy.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli.hpp"
+#include "engine/client/payment_client.hpp"
+
+namespace paychan::cli {
+
+// The option names, for parse_command's list of known options.
+inline constexpr std::string_view kClientOptionNames[] = {
+    "state", "key-file", "key-env", "authorizer-key-file", "max-price", "max-deposit", "budget", "network", "deposit-requests"};
+
+inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared by pay, channels, refund):
+  --state FILE             the agent's channel store (default $PAYCHAN_STATE, else ~/.paychan/agent.sqlite)
+  --key-file FILE          the payer's key (mode 0600); or --key-env VAR; default $PAYCHAN_KEY
+  --authorizer-key-file F  a separate key that signs vouchers (the channel's payerAuthorizer)
+  --max-price P            refuse offers above P per request (default $0.10)
+  --max-deposit D          deposit at most D at a time (default $1.00)
+  --budget B               never sign more than B in all, over every channel (default $5.00)
+  --network N              only pay on network N, e.g. eip155:8453 (repeatable; default: any)
+  --deposit-requests N     a deposit covers N requests at the offered price (default 100)
+Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such as USDC).
+)";
+
+struct AgentSetup {
+  std::unique_ptr<persistence::ClientStore> store;
+  engine::client::ClientKeys keys;
+  engine::client::ClientPolicy policy;
+  std::string state_path;
+};
+
+// Errors: invalid_payload / invalid_config naming the option.
+[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args);
+
+}  // namespace paychan::cli

@@ -1,0 +1,59 @@
+// paychan channels — the agent's channels: what it deposited, what it was charged, what is left.
+#include <iostream>
+
+#include "channel/hex.hpp"
+#include "client_options.hpp"
+#include "commands.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr std::string_view kHelp = R"(usage: paychan channels [agent options]
+
+Lists the agent's channels from its store, one JSON object per line:
+  {"channelId", "network", "receiver", "url", "deposited", "balance", "charged", "signedMax",
+   "pendingDeposit", "status": "open" | "closed" | "suspended: REASON"}
+then a summary line {"signedTotal", "budget", "remainingBudget"}. Amounts are atomic units.
+"signedMax" is the highest voucher signed: what the provider can claim on chain.
+
+)";
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out + "\"";
+}
+
+int run(std::span<char* const> argv) {
+  auto args = parse_command(argv, kClientOptionNames);
+  if (!args) return report("channels", args.error());
+  auto setup = agent_setup(*args);
+  if (!setup) return report("channels", setup.error());
+  auto channels = setup->store->list();
+  if (!channels) return report("channels", channels.error());
+  Uint128 signed_total = 0;
+  for (const auto& c : *channels) {
+    signed_total += c.signedMax;
+    const std::string status = c.closed ? "closed" : c.suspended.empty() ? "open" : "suspended: " + c.suspended;
+    std::cout << "{\"channelId\":\"" << to_hex(c.channelId) << "\",\"network\":" << json_string(c.network)
+              << ",\"receiver\":\"" << to_checksum_hex(c.config.receiver) << "\",\"url\":" << json_string(c.url)
+              << ",\"deposited\":\"" << to_decimal(c.deposited) << "\",\"balance\":\"" << to_decimal(c.balance)
+              << "\",\"charged\":\"" << to_decimal(c.charged) << "\",\"signedMax\":\"" << to_decimal(c.signedMax)
+              << "\",\"pendingDeposit\":\"" << to_decimal(c.pendingDeposit) << "\",\"status\":" << json_string(status)
+              << "}\n";
+  }
+  const Uint128 budget = setup->policy.budget;
+  std::cout << "{\"signedTotal\":\"" << to_decimal(signed_total) << "\",\"budget\":\"" << to_decimal(budget)
+            << "\",\"remainingBudget\":\"" << to_decimal(budget > signed_total ? budget - signed_total : 0) << "\"}\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kChannels{"channels", "list the agent's channels: deposited, charged, remaining budget", kHelp, run,
+                               kClientOptionsHelp};
+
+}  // namespace paychan::cli

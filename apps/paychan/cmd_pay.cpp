@@ -1,0 +1,93 @@
+// paychan pay — curl for paid APIs: one HTTP request, paid through batch-settlement when the
+// server asks, within the agent's policy.
+#include <cstdio>
+#include <iostream>
+
+#include "channel/hex.hpp"
+#include "client_options.hpp"
+#include "commands.hpp"
+
+namespace paychan::cli {
+namespace {
+
+namespace http = engine::http;
+
+constexpr std::string_view kHelp = R"(usage: paychan pay URL [-X METHOD] [-H 'Name: value']... [-d BODY|@FILE] [-v] [agent options]
+
+Sends one HTTP request. When the server answers 402 with an x402 batch-settlement offer the agent
+accepts, pays it: the first time a deposit into a new channel (an ERC-3009 authorization for
+--deposit-requests times the price) with a voucher, then one signed voucher per request, topping
+up before the balance runs out. Every PAYMENT-RESPONSE is checked before the next signature; a
+server that overcharges or misreports is refused and its channel suspended. Channel state is kept
+in the agent's store, so later calls (and `paychan channels`) continue where this one left off.
+
+Prints the response body on stdout. Exit status: 0 for a 2xx answer, 1 for any other HTTP status
+or a payment that was refused (the reason on stderr), 2 for bad options or an unreachable server.
+
+  -X METHOD          request method (default GET, or POST with -d)
+  -H 'Name: value'   a request header (repeatable)
+  -d BODY            request body; -d @FILE reads it from FILE
+  -v                 show each payment step on stderr (never keys or signatures)
+
+)";
+
+int run(std::span<char* const> argv) {
+  std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
+  known.insert(known.end(), {"request", "header", "data", "verbose"});
+  const std::string_view flags[] = {"verbose"};
+  auto args = parse_command(argv, known, flags);
+  if (!args) return report("pay", args.error());
+  if (args->positional().size() != 1) return report("pay", Error{ErrorCode::invalid_payload, "one URL expected (see --help)"});
+  auto setup = agent_setup(*args);
+  if (!setup) return report("pay", setup.error());
+
+  std::string body;
+  if (auto data = args->option("data")) {
+    if (data->starts_with("@")) {
+      auto text = read_input(data->substr(1), 64 << 20);
+      if (!text) return report("pay", text.error());
+      body = std::move(*text);
+    } else {
+      body = *data;
+    }
+  }
+  const std::string method = args->option("request").value_or(args->has("data") ? "POST" : "GET");
+  http::ClientRequest request{method, args->positional()[0]};
+  for (const auto& h : args->options("header")) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return report("pay", Error{ErrorCode::invalid_payload, "-H wants 'Name: value', got: " + h});
+    request.header(h.substr(0, colon), h.substr(h.find_first_not_of(' ', colon + 1) == std::string::npos
+                                                    ? h.size()
+                                                    : h.find_first_not_of(' ', colon + 1)));
+  }
+  if (!body.empty()) request.body(std::move(body));
+
+  engine::client::ClientOptions options;
+  options.policy = setup->policy;
+  if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
+  http::BlockingHttpClient http;
+  engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
+  auto paid = client.fetch(request);
+  if (!paid) {
+    std::cerr << "paychan pay: " << paid.error().to_string() << '\n';
+    const bool transport = paid.error().code >= ErrorCode::http_invalid_request && paid.error().code <= ErrorCode::http_peer_closed;
+    return transport ? kExitUsage : kExitNo;
+  }
+  std::fwrite(paid->response.body.data(), 1, paid->response.body.size(), stdout);
+  if (args->has("verbose"))
+    std::cerr << "* HTTP " << paid->response.status << ", charged " << to_decimal(paid->charged)
+              << (paid->deposited ? ", deposited " + to_decimal(paid->deposited) : std::string{}) << '\n';
+  if (paid->response.status < 200 || paid->response.status >= 300) {
+    std::cerr << "paychan pay: HTTP " << paid->response.status << '\n';
+    return kExitNo;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kPay{"pay", "send an HTTP request, paying for it within a budget (curl for paid APIs)", kHelp, run,
+                          kClientOptionsHelp};
+
+}  // namespace paychan::cli

@@ -1,0 +1,59 @@
+// paychan refund — a cooperative refund of what is left in one of the agent's channels.
+#include <iostream>
+
+#include "channel/hex.hpp"
+#include "client_options.hpp"
+#include "commands.hpp"
+#include "protocol/price.hpp"
+
+namespace paychan::cli {
+namespace {
+
+namespace http = engine::http;
+
+constexpr std::string_view kHelp = R"(usage: paychan refund CHANNEL_ID [--amount A] [agent options]
+
+Asks the provider that opened CHANNEL_ID (see `paychan channels`) for a cooperative refund: the
+agent signs a zero-charge voucher at its running total; the provider claims what it earned and
+returns the rest (or A of it) on chain in the same transaction. Prints the settlement as JSON:
+{"transaction", "amount", "network"}. Exit status 1 when the provider refuses (the reason on
+stderr). Without the provider's cooperation, a timed withdrawal is the way out (not built yet).
+
+)";
+
+int run(std::span<char* const> argv) {
+  std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
+  known.push_back("amount");
+  auto args = parse_command(argv, known);
+  if (!args) return report("refund", args.error());
+  if (args->positional().size() != 1) return report("refund", Error{ErrorCode::invalid_payload, "CHANNEL_ID expected"});
+  auto id = fixed_from_hex<32>(args->positional()[0]);
+  if (!id) return report("refund", id.error());
+  std::optional<Uint128> amount;
+  if (auto a = args->option("amount")) {
+    auto v = protocol::parse_price(*a, 6);
+    if (!v || *v == 0) return report("refund", Error{ErrorCode::invalid_payload, "--amount must be positive"});
+    amount = *v;
+  }
+  auto setup = agent_setup(*args);
+  if (!setup) return report("refund", setup.error());
+  engine::client::ClientOptions options;
+  options.policy = setup->policy;
+  http::BlockingHttpClient http;
+  engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
+  auto refunded = client.refund(*id, amount);
+  if (!refunded) {
+    std::cerr << "paychan refund: " << refunded.error().to_string() << '\n';
+    return refunded.error().code == ErrorCode::invalid_payload ? kExitUsage : kExitNo;
+  }
+  std::cout << "{\"transaction\":\"" << refunded->transaction << "\",\"amount\":\"" << refunded->amount.value_or("")
+            << "\",\"network\":\"" << refunded->network << "\"}\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kRefund{"refund", "refund what is left in one of the agent's channels (cooperative)", kHelp, run,
+                             kClientOptionsHelp};
+
+}  // namespace paychan::cli
