@@ -81,7 +81,9 @@ TEST(Signatures, VBoundaries) {
   // The other valid v recovers a different key: never the signer.
   const std::uint8_t other = s.sig[64] == 27 ? 28 : 27;
   auto wrong = recover_signer(s.digest, with(s.sig, nullptr, nullptr, other));
-  if (wrong) EXPECT_NE(*wrong, s.key.address());
+  if (wrong) {
+    EXPECT_NE(*wrong, s.key.address());
+  }
 }
 
 TEST(Signatures, SBoundaryTable) {
