@@ -19,6 +19,7 @@ constexpr std::string_view kMigrations[] = {
         balance BLOB NOT NULL,
         charged BLOB NOT NULL,
         signed_max BLOB NOT NULL,
+        reserved BLOB NOT NULL,
         suspended TEXT NOT NULL,
         closed INTEGER NOT NULL
       ) WITHOUT ROWID;
@@ -27,7 +28,7 @@ constexpr std::string_view kMigrations[] = {
 
 constexpr std::string_view kColumns =
     "channel_id, config, network, method, url, offer, deposited, pending_deposit, balance, charged, "
-    "signed_max, suspended, closed";
+    "signed_max, reserved, suspended, closed";
 
 Result<ClientChannel> read_channel(const Statement& s) {
   ClientChannel c;
@@ -44,8 +45,9 @@ Result<ClientChannel> read_channel(const Statement& s) {
   PAYCHAN_ASSIGN(c.balance, decode_u128(s.blob(8)));
   PAYCHAN_ASSIGN(c.charged, decode_u128(s.blob(9)));
   PAYCHAN_ASSIGN(c.signedMax, decode_u128(s.blob(10)));
-  c.suspended = s.text(11);
-  c.closed = s.integer(12) != 0;
+  PAYCHAN_ASSIGN(c.reserved, decode_u128(s.blob(11)));
+  c.suspended = s.text(12);
+  c.closed = s.integer(13) != 0;
   return c;
 }
 
@@ -58,15 +60,17 @@ Result<std::unique_ptr<ClientStore>> ClientStore::open(const std::string& path) 
   return std::unique_ptr<ClientStore>(new ClientStore(std::move(*db)));
 }
 
-Status ClientStore::put(const ClientChannel& c) {
+Status ClientStore::put(const ClientChannel& c, bool durable) {
   std::lock_guard lock(mutex_);
+  PAYCHAN_TRY(db_.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   auto s = db_.prepare("INSERT OR REPLACE INTO client_channels (" + std::string{kColumns} +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!s) return s.failure();
   s->bind(1, c.channelId).bind(2, encode_config(c.config)).bind_text(3, c.network).bind_text(4, c.method);
   s->bind_text(5, c.url).bind_text(6, c.offer).bind(7, encode_u128(c.deposited));
   s->bind(8, encode_u128(c.pendingDeposit)).bind(9, encode_u128(c.balance)).bind(10, encode_u128(c.charged));
-  s->bind(11, encode_u128(c.signedMax)).bind_text(12, c.suspended).bind(13, std::int64_t{c.closed ? 1 : 0});
+  s->bind(11, encode_u128(c.signedMax)).bind(12, encode_u128(c.reserved)).bind_text(13, c.suspended);
+  s->bind(14, std::int64_t{c.closed ? 1 : 0});
   return s->run();
 }
 

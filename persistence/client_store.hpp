@@ -30,6 +30,7 @@ struct ClientChannel {
   Uint128 balance = 0;       // the channel's balance as the server last reported it
   Uint128 charged = 0;       // chargedCumulativeAmount the client accepted
   Uint128 signedMax = 0;     // the highest voucher ceiling ever signed: what the provider could claim
+  Uint128 reserved = 0;      // a durable bound on signedMax: vouchers up to it may be signed without a write
   std::string suspended;     // non-empty: why the client stopped signing on this channel
   bool closed = false;       // refunded in full
 
@@ -41,7 +42,9 @@ class ClientStore {
   // Opens or creates the file, migrating its schema. Errors: invalid_payload, SQLite's.
   [[nodiscard]] static Result<std::unique_ptr<ClientStore>> open(const std::string& path);
 
-  [[nodiscard]] Status put(const ClientChannel& channel);
+  // durable: on disk when it returns (one fsync). Otherwise the write survives a crash of the
+  // process but not of the machine (WAL, synchronous=NORMAL): for state the agent can recover.
+  [[nodiscard]] Status put(const ClientChannel& channel, bool durable = true);
   [[nodiscard]] Result<std::vector<ClientChannel>> list();
   [[nodiscard]] Result<std::optional<ClientChannel>> get(const Bytes32& channelId);
 

@@ -12,9 +12,11 @@ constexpr std::string_view kHelp = R"(usage: paychan channels [agent options]
 
 Lists the agent's channels from its store, one JSON object per line:
   {"channelId", "network", "receiver", "url", "deposited", "balance", "charged", "signedMax",
-   "pendingDeposit", "status": "open" | "closed" | "suspended: REASON"}
-then a summary line {"signedTotal", "budget", "remainingBudget"}. Amounts are atomic units.
-"signedMax" is the highest voucher signed: what the provider can claim on chain.
+   "reserved", "pendingDeposit", "status": "open" | "closed" | "suspended: REASON"}
+then a summary line {"signedTotal", "reservedTotal", "budget", "remainingBudget"}. Amounts are
+atomic units. "signedMax" is the highest voucher signed: what the provider can claim on chain.
+"reserved" is the ceiling the agent recorded ahead of its vouchers (so that it writes to disk
+once per 32 vouchers, not per voucher); the budget counts it, and a crash never loses it.
 
 )";
 
@@ -34,20 +36,22 @@ int run(std::span<char* const> argv) {
   if (!setup) return report("channels", setup.error());
   auto channels = setup->store->list();
   if (!channels) return report("channels", channels.error());
-  Uint128 signed_total = 0;
+  Uint128 signed_total = 0, reserved_total = 0;
   for (const auto& c : *channels) {
     signed_total += c.signedMax;
+    reserved_total += std::max(c.signedMax, c.reserved);
     const std::string status = c.closed ? "closed" : c.suspended.empty() ? "open" : "suspended: " + c.suspended;
     std::cout << "{\"channelId\":\"" << to_hex(c.channelId) << "\",\"network\":" << json_string(c.network)
               << ",\"receiver\":\"" << to_checksum_hex(c.config.receiver) << "\",\"url\":" << json_string(c.url)
               << ",\"deposited\":\"" << to_decimal(c.deposited) << "\",\"balance\":\"" << to_decimal(c.balance)
               << "\",\"charged\":\"" << to_decimal(c.charged) << "\",\"signedMax\":\"" << to_decimal(c.signedMax)
-              << "\",\"pendingDeposit\":\"" << to_decimal(c.pendingDeposit) << "\",\"status\":" << json_string(status)
+              << "\",\"reserved\":\"" << to_decimal(c.reserved) << "\",\"pendingDeposit\":\"" << to_decimal(c.pendingDeposit) << "\",\"status\":" << json_string(status)
               << "}\n";
   }
   const Uint128 budget = setup->policy.budget;
-  std::cout << "{\"signedTotal\":\"" << to_decimal(signed_total) << "\",\"budget\":\"" << to_decimal(budget)
-            << "\",\"remainingBudget\":\"" << to_decimal(budget > signed_total ? budget - signed_total : 0) << "\"}\n";
+  std::cout << "{\"signedTotal\":\"" << to_decimal(signed_total) << "\",\"reservedTotal\":\"" << to_decimal(reserved_total)
+            << "\",\"budget\":\"" << to_decimal(budget) << "\",\"remainingBudget\":\""
+            << to_decimal(budget > reserved_total ? budget - reserved_total : 0) << "\"}\n";
   return kExitOk;
 }
 

@@ -43,6 +43,8 @@ ErrorCode code_of(std::string_view reason) {
   return error_code_from_string(reason, code) ? code : ErrorCode::invalid_payload;
 }
 
+constexpr Uint128 kReservePrices = 32;  // vouchers signed per durable write, at most
+
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
 }  // namespace
@@ -66,7 +68,7 @@ void PaymentClient::log(const std::string& line) const {
 Result<Uint128> PaymentClient::signed_total() {
   PAYCHAN_ASSIGN(auto channels, store_.list());
   Uint128 total = 0;
-  for (const auto& c : channels) total += c.signedMax;
+  for (const auto& c : channels) total += std::max(c.signedMax, c.reserved);
   return total;
 }
 
@@ -120,19 +122,28 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const auto cumulative = checked_add(ch.charged, price);
     if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
 
-    // The budget bounds what providers could claim: every channel's highest signed voucher.
-    PAYCHAN_ASSIGN(const Uint128 signed_so_far, signed_total());
-    const Uint128 after = signed_so_far - ch.signedMax + std::max(ch.signedMax, *cumulative);
-    if (after > options_.policy.budget)
-      return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would sign " + to_decimal(after) +
-                                                         " in all, above the budget of " + to_decimal(options_.policy.budget));
+    // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead
+    // of its vouchers (kReservePrices at a time, within the budget), so most vouchers need no fsync
+    // and a crash can never leave more signed than reserved.
+    PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
+    const Uint128 others = committed - std::max(ch.signedMax, ch.reserved);
+    if (others > options_.policy.budget || *cumulative > options_.policy.budget - others)
+      return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would commit " +
+                                                         to_decimal(others + *cumulative) + " in all, above the budget of " +
+                                                         to_decimal(options_.policy.budget));
+    if (*cumulative > ch.reserved) {
+      const Uint128 ahead = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
+      ch.reserved = std::min(checked_add(*cumulative, ahead).value_or(kUint128Max), options_.policy.budget - others);
+      PAYCHAN_TRY(store_.put(ch));
+    }
     Uint128 amount = 0;
     if (deposit) {
       PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
       ch.pendingDeposit = amount;
     }
     ch.signedMax = std::max(ch.signedMax, *cumulative);
-    PAYCHAN_TRY(store_.put(ch));  // durable before the signature leaves
+    // A deposit in flight is on disk before it leaves; a voucher is covered by the reservation.
+    PAYCHAN_TRY(store_.put(ch, deposit));
 
     const auto payload = deposit ? deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount, keys_,
                                                    options_.now(), random32())
@@ -219,7 +230,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       ch.deposited += ch.pendingDeposit;  // a deposit whose answer was lost did land
     }
     ch.pendingDeposit = 0;
-    PAYCHAN_TRY(store_.put(ch));
+    PAYCHAN_TRY(store_.put(ch, deposit));  // a lost update is recovered from the next corrective 402
     log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " + to_decimal(ch.balance) +
         ")");
     return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0};

@@ -55,7 +55,8 @@ class PaymentClient {
   // route that opened it. Errors: as fetch, and invalid_payload for an unknown or closed channel.
   [[nodiscard]] Result<protocol::SettlementResponse> refund(const Bytes32& channelId, std::optional<Uint128> amount);
 
-  // Σ over channels of the highest voucher signed: what the budget bounds.
+  // Σ over channels of the ceiling reserved for vouchers (at least the highest signed): what the
+  // budget bounds.
   [[nodiscard]] Result<Uint128> signed_total();
 
  private:
