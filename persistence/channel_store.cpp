@@ -1,5 +1,8 @@
 #include "persistence/channel_store.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <future>
 
 #include "persistence/channel_record.hpp"
@@ -147,7 +150,14 @@ struct ChannelStore::Impl {
 };
 
 ChannelStore::ChannelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    // A batch thread never preempts the I/O threads it serves when it wakes: it runs when they
+    // wait, by which time many commits are queued and share one transaction. As a normal thread
+    // on a busy core it would wake per commit and write batches of one.
+    const sched_param batch{0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+    impl_->run();
+  });
 }
 
 ChannelStore::~ChannelStore() {
