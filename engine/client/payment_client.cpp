@@ -59,6 +59,7 @@ PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence
     };
   }
   if (options_.attempts == 0) options_.attempts = 1;
+  if (!options_.pool) options_.pool = std::make_shared<ChannelPool>();
 }
 
 void PaymentClient::log(const std::string& line) const {
@@ -86,7 +87,7 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
       return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
                                                     ch.suspended + "); withdraw it before paying this provider again");
     }
-    return ch;
+    if (options_.pool->try_lease(ch.channelId)) return ch;
   }
   persistence::ClientChannel ch;
   ch.config = channel_config_for(offer, keys_, random32());
@@ -97,6 +98,7 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
   ch.offer = protocol::encode_payment_requirements(offer.requirements);
   // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
   PAYCHAN_TRY(store_.put(ch));
+  (void)options_.pool->try_lease(ch.channelId);  // a fresh id: always free
   log("new channel " + short_id(ch.channelId) + " to " + offer.requirements.payTo + " on " + ch.network);
   return ch;
 }
@@ -109,6 +111,7 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
   log("402: " + offer.requirements.amount + " per request on " + offer.requirements.network + ", asset " +
       offer.requirements.asset);
   PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
+  const PoolLease lease(*options_.pool, channel.channelId);
   return pay(request, offer, channel);
 }
 
@@ -125,6 +128,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead
     // of its vouchers (kReservePrices at a time, within the budget), so most vouchers need no fsync
     // and a crash can never leave more signed than reserved.
+    std::unique_lock budget_lock(options_.pool->budget_mutex());
     PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
     const Uint128 others = committed - std::max(ch.signedMax, ch.reserved);
     if (others > options_.policy.budget || *cumulative > options_.policy.budget - others)
@@ -136,6 +140,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       ch.reserved = std::min(checked_add(*cumulative, ahead).value_or(kUint128Max), options_.policy.budget - others);
       PAYCHAN_TRY(store_.put(ch));
     }
+    budget_lock.unlock();
     Uint128 amount = 0;
     if (deposit) {
       PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));

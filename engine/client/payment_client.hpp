@@ -9,15 +9,19 @@
 // and returned, and the agent should withdraw its deposit.
 // A corrective 402 is adopted only when its voucherState is the agent's own signature.
 //
-// Thread-safety: one call at a time per PaymentClient (it owns a blocking HTTP client); run one
-// PaymentClient per thread on separate channels for parallel requests.
+// Thread-safety: one call at a time per PaymentClient (it uses a blocking HTTP client). For
+// parallel requests run one PaymentClient per thread over the same store and one shared
+// ChannelPool: each request then pays on a channel no other request is using, opening more
+// channels to a provider as needed (each bounded by the same budget).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "engine/client/channel_pool.hpp"
 #include "engine/client/payloads.hpp"
 #include "engine/client/policy.hpp"
 #include "engine/http/client.hpp"
@@ -33,6 +37,9 @@ struct ClientOptions {
   // Each payment step in a line, for `paychan pay -v`; never keys or whole signatures.
   std::function<void(std::string_view)> log;
   unsigned attempts = 4;  // sends per request: corrective 402s and busy channels are retried
+  // Channels in use by the process's other PaymentClients on the same store (parallel requests);
+  // null: this client is the only one.
+  std::shared_ptr<ChannelPool> pool;
 };
 
 struct PaidResponse {
@@ -60,6 +67,7 @@ class PaymentClient {
   [[nodiscard]] Result<Uint128> signed_total();
 
  private:
+  // An open channel to the offer's provider that no other request uses, or a new one; leased in the pool.
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
   Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
   Status suspend(persistence::ClientChannel& ch, const Error& why);

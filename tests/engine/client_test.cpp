@@ -4,6 +4,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <thread>
+
 #include "channel/eip712.hpp"
 #include "client_support.hpp"
 
@@ -126,6 +128,40 @@ TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
   auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
   ASSERT_TRUE(paid);
   EXPECT_NE(paid->channelId, id);
+}
+
+TEST(PaymentClient, ParallelRequestsUseAPoolOfChannels) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  auto pool = std::make_shared<ChannelPool>();
+  constexpr int kThreads = 4, kRequests = 12;
+  std::atomic<int> failures{0};
+  std::atomic<std::uint64_t> spent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      http::BlockingHttpClient http;
+      PaymentClient client(ClientKeys{test_key(1), std::nullopt}, ClientOptions{test_policy(), {}, {}, 4, pool}, *store, http);
+      for (int i = 0; i < kRequests; ++i) {
+        auto paid = client.fetch(infer(stack.url("/v1/infer")));
+        if (!paid || paid->response.status != 200) ++failures;
+        else spent += static_cast<std::uint64_t>(paid->charged);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  const auto channels = *store->list();
+  EXPECT_GE(channels.size(), 2u) << "parallel requests opened more than one channel";
+  EXPECT_LE(channels.size(), static_cast<std::size_t>(kThreads));
+  Uint128 charged = 0;
+  for (const auto& ch : channels) {
+    charged += ch.charged;
+    EXPECT_EQ((*stack.store->get(ch.channelId))->chargedCumulativeAmount, ch.charged);
+  }
+  EXPECT_EQ(charged, Uint128{spent.load()});
+  EXPECT_EQ(charged, kPrice * kThreads * kRequests);
 }
 
 struct Hostile {
