@@ -87,7 +87,15 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
       return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
                                                     ch.suspended + "); withdraw it before paying this provider again");
     }
-    if (options_.pool->try_lease(ch.channelId)) return ch;
+    if (!options_.pool->try_lease(ch.channelId)) continue;
+    // Re-read under the lease: the list may predate another request's last update of it.
+    auto fresh = store_.get(ch.channelId);
+    if (!fresh || !*fresh) {
+      options_.pool->release(ch.channelId);
+      if (!fresh) return fresh.failure();
+      continue;
+    }
+    return std::move(**fresh);
   }
   persistence::ClientChannel ch;
   ch.config = channel_config_for(offer, keys_, random32());

@@ -142,10 +142,17 @@ TEST(PaymentClient, ParallelRequestsUseAPoolOfChannels) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       http::BlockingHttpClient http;
-      PaymentClient client(ClientKeys{test_key(1), std::nullopt}, ClientOptions{test_policy(), {}, {}, 4, pool}, *store, http);
+      std::string trace;
+      PaymentClient client(ClientKeys{test_key(1), std::nullopt},
+                           ClientOptions{test_policy(), {}, [&](std::string_view l) { trace.append(l).append("\n"); }, 4, pool},
+                           *store, http);
       for (int i = 0; i < kRequests; ++i) {
         auto paid = client.fetch(infer(stack.url("/v1/infer")));
-        if (!paid || paid->response.status != 200) ++failures;
+        if (!paid || paid->response.status != 200) {
+          ++failures;
+          ADD_FAILURE() << (paid ? "HTTP " + std::to_string(paid->response.status) + " " + paid->response.body
+                                 : paid.error().to_string()) << "\n" << trace;
+        }
         else spent += static_cast<std::uint64_t>(paid->charged);
       }
     });
