@@ -104,9 +104,13 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
   ch.method = request.method();
   ch.url = request.url();
   ch.offer = protocol::encode_payment_requirements(offer.requirements);
-  // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
-  PAYCHAN_TRY(store_.put(ch));
-  (void)options_.pool->try_lease(ch.channelId);  // a fresh id: always free
+  // Leased before other requests can see it, and recorded before anything is signed for it (a
+  // crash cannot leave a channel the agent forgot).
+  if (!options_.pool->try_lease(ch.channelId)) return fail(ErrorCode::invalid_payload, "channel id collision");
+  if (Status recorded = store_.put(ch); !recorded) {
+    options_.pool->release(ch.channelId);
+    return recorded.failure();
+  }
   log("new channel " + short_id(ch.channelId) + " to " + offer.requirements.payTo + " on " + ch.network);
   return ch;
 }
