@@ -1,7 +1,8 @@
 // An opaque JSON value that paychan passes through without interpreting: another scheme's payload,
-// an `extra` object, `extensions`. It keeps two compact forms: `text`, in the member order it
-// arrived in (so a re-encoded message is byte-exact), and `canonical`, with object members sorted
-// recursively (so equality ignores key order, like the reference's deep-equal offer matching).
+// an `extra` object, `extensions`. It keeps its compact text in the member order it arrived in (so
+// a re-encoded message is byte-exact). Equality ignores key order, like the reference's deep-equal
+// offer matching: equal texts are equal at once (the common case — a client echoes the offer's
+// bytes), and only different texts are compared in a canonical form (members sorted recursively).
 // Thread-safety: immutable value.
 #pragma once
 
@@ -21,8 +22,7 @@ class Json {
   [[nodiscard]] static Result<Json> parse(std::string_view text);
 
   // paychan's own output (a JsonWriter's compact text, valid by construction), kept without
-  // parsing: for values that are only sent, such as a PAYMENT-RESPONSE's extra on the hot path.
-  // Its canonical form is derived only if it is ever compared.
+  // parsing: for values built on the hot path, such as a PAYMENT-RESPONSE's extra.
   [[nodiscard]] static Json trusted(std::string text);
 
   [[nodiscard]] bool present() const noexcept { return !text_.empty(); }
@@ -33,8 +33,6 @@ class Json {
   friend struct JsonAccess;
   [[nodiscard]] std::string canonical_form() const;
   std::string text_;
-  std::string canonical_;
-  bool trusted_ = false;  // canonical_ not computed
 };
 
 }  // namespace paychan::protocol

@@ -167,16 +167,10 @@ Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCod
 
 Json JsonAccess::from_value(const rapidjson::Value& v) {
   Json j;
-  {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    v.Accept(w);
-    j.text_.assign(buf.GetString(), buf.GetSize());
-  }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  write_canonical(v, w);
-  j.canonical_.assign(buf.GetString(), buf.GetSize());
+  v.Accept(w);
+  j.text_.assign(buf.GetString(), buf.GetSize());
   return j;
 }
 
@@ -189,18 +183,22 @@ Result<Json> Json::parse(std::string_view text) {
 Json Json::trusted(std::string text) {
   Json j;
   j.text_ = std::move(text);
-  j.trusted_ = true;
   return j;
 }
 
 std::string Json::canonical_form() const {
-  if (!trusted_) return canonical_;
-  auto parsed = parse(text_);
-  return parsed ? parsed->canonical_ : text_;
+  // text_ is compact JSON that we wrote ourselves (from a parsed value, or our own writer's).
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text_.data(), text_.size());
+  if (doc.HasParseError()) return text_;
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  write_canonical(doc, w);
+  return {buf.GetString(), buf.GetSize()};
 }
 
 bool operator==(const Json& a, const Json& b) {
-  if (!a.trusted_ && !b.trusted_) return a.canonical_ == b.canonical_;
+  if (a.text_ == b.text_) return true;  // the same bytes: the same value, no canonical form needed
   return a.canonical_form() == b.canonical_form();
 }
 
