@@ -10,7 +10,7 @@
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N]
+constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N] [--access-log]
 
 Puts x402 batch-settlement payments in front of an HTTP API. A request to a priced route without
 payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
@@ -29,6 +29,8 @@ Options:
   --upstream URL       http://host:port[/prefix] of the API (overrides "upstream")
   --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:8402)
   --threads N          HTTP worker threads (default: one per core)
+  --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
+                       channel (id prefix), charge, µs — never keys or signatures
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   {
@@ -61,8 +63,9 @@ Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cann
 )";
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config", "upstream", "listen", "threads"};
-  auto args = parse_command(argv, known);
+  const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log"};
+  const std::string_view flags[] = {"access-log"};
+  auto args = parse_command(argv, known, flags);
   if (!args) return report("gate", args.error());
   const auto file = args->option("config");
   if (!file) return report("gate", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
@@ -71,6 +74,7 @@ int run(std::span<char* const> argv) {
   if (auto upstream = args->option("upstream")) config->upstream = *upstream;
   if (auto listen = args->option("listen")) config->listen = *listen;
   engine::gate::RuntimeOptions options;
+  options.access_log = args->has("access-log");
   if (auto threads = args->option("threads")) {
     auto n = parse_uint128(*threads);
     if (!n || *n > 256) return report("gate", Error{ErrorCode::invalid_config, "--threads must be 0..256"});

@@ -59,6 +59,38 @@ void answer_402(http::Exchange& ex, const Offer& offer, std::optional<std::strin
 
 }  // namespace
 
+std::string to_logfmt(const AccessRecord& r) {
+  std::string line = "method=" + std::string(r.method) + " path=" + std::string(r.path) + " status=" +
+                     std::to_string(r.status) + " outcome=" + std::string(r.outcome);
+  if (!r.reason.empty()) line += " reason=" + std::string(r.reason);
+  if (!r.channel.empty()) line += " channel=" + r.channel;
+  line += " charged=" + to_decimal(r.charged) + " us=" + std::to_string(r.elapsed.count());
+  return line;
+}
+
+// Fills an AccessRecord as a paid request goes, and hands it to the sink when the request is done.
+class GateHandler::Recorder {
+ public:
+  Recorder(const GateHandler& h, http::Exchange& ex) : sink_(h.access_log_), ex_(ex) {}
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+  ~Recorder() {
+    if (!sink_) return;
+    record.method = ex_.request().method();
+    record.path = ex_.request().path();
+    record.status = ex_.response().status();
+    record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
+    sink_(record);
+  }
+  void channel(const Bytes32& id) { record.channel = to_hex(id).substr(0, 10) + "…"; }
+  AccessRecord record;
+
+ private:
+  const std::function<void(const AccessRecord&)>& sink_;
+  http::Exchange& ex_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 http::Handled GateHandler::handle(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (req.path() == "/healthz") {
@@ -104,16 +136,22 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
 }
 
 http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string header) {
+  Recorder log(*this, ex);
+  log.record.outcome = "refused";
   auto decision = co_await gate_.authorize(offer, header);
   if (auto* refused = std::get_if<Refusal>(&decision)) {
+    log.record.reason = to_string(refused->error.code);
     refuse(ex, offer, *refused);
     co_return;
   }
   Authorization auth = std::move(std::get<Authorization>(decision));
+  log.channel(auth.channelId());
   if (auth.type() == PayloadType::refund) {
+    log.record.outcome = "refunded";
     co_await refund(ex, std::move(auth));
     co_return;
   }
+  log.record.outcome = "upstream_failed";
 
   auto served = co_await service_.serve(ex);
   http::Response& res = ex.response();
@@ -121,6 +159,7 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     reset(res);
     res.set(http::gateway_status(served.error()), "application/json", error_body(served.error()));
+    log.record.reason = to_string(served.error().code);
     co_return;
   }
   const auto overrides = res.header(kSettlementOverridesHeader);
@@ -140,9 +179,13 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   } else {
     auto settled = co_await gate_.settle(std::move(auth), *actual);
     if (auto* refused = std::get_if<Refusal>(&settled)) {
+      log.record.outcome = "refused";
+      log.record.reason = to_string(refused->error.code);
       refuse(ex, offer, *refused);
       co_return;
     }
+    log.record.outcome = "paid";
+    log.record.charged = *actual;
     res.set_header(protocol::kPaymentResponseHeader,
                    protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
   }

@@ -12,6 +12,10 @@
 // Thread-safety: as http::Handler; Gate, OfferTable, Service and GateMetrics must outlive it.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <string>
+
 #include "engine/gate/gate.hpp"
 #include "engine/gate/metrics.hpp"
 #include "engine/gate/offers.hpp"
@@ -20,14 +24,32 @@
 
 namespace paychan::engine::gate {
 
+// One paid request's outcome, for an access log. Never keys or signatures: the channel appears
+// as a short prefix of its id.
+struct AccessRecord {
+  std::string_view method;
+  std::string_view path;
+  int status = 0;
+  std::string_view outcome;  // "paid", "refused", "upstream_failed", "refunded"
+  std::string_view reason;   // the error code when refused or failed
+  std::string channel;       // "0x1234abcd…" or ""
+  Uint128 charged = 0;
+  std::chrono::microseconds elapsed{0};
+};
+// logfmt: `method=POST path=/v1/x status=200 outcome=paid channel=0x1234abcd… charged=10000 us=812`.
+[[nodiscard]] std::string to_logfmt(const AccessRecord& r);
+
 class GateHandler final : public http::Handler {
  public:
   GateHandler(Gate& gate, const OfferTable& offers, Service& service, GateMetrics& metrics, unsigned assetDecimals)
       : gate_(gate), offers_(offers), service_(service), metrics_(metrics), decimals_(assetDecimals) {}
 
   http::Handled handle(http::Exchange& ex) override;
+  // Called once per paid request (not for 402 offers or free routes), on the I/O thread: keep it cheap.
+  void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
 
  private:
+  class Recorder;
   http::Awaitable<void> paid(http::Exchange& ex, const Offer& offer, std::string header);
   http::Awaitable<void> refund(http::Exchange& ex, Authorization auth);
   http::Awaitable<void> free(http::Exchange& ex);
@@ -38,6 +60,7 @@ class GateHandler final : public http::Handler {
   Service& service_;
   GateMetrics& metrics_;
   unsigned decimals_;
+  std::function<void(const AccessRecord&)> access_log_;
 };
 
 }  // namespace paychan::engine::gate

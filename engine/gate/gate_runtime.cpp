@@ -1,6 +1,7 @@
 #include "engine/gate/gate_runtime.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
@@ -74,6 +75,12 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
   p->service = std::make_unique<ProxyService>(std::move(*proxy));
   p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *p->service, p->metrics, config.assetDecimals);
+  if (options.access_log) {
+    p->handler->set_access_log([](const AccessRecord& r) {
+      const std::string line = "paychan gate: " + to_logfmt(r) + "\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line: lines never interleave
+    });
+  }
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;

@@ -16,6 +16,7 @@ namespace paychan::engine::gate {
 struct RuntimeOptions {
   unsigned threads = 0;  // HTTP worker threads; 0: one per core
   bool durable = true;   // false only for benchmarks that measure what durability costs
+  bool access_log = false;  // one logfmt line per paid request on stderr
 };
 
 class GateRuntime {

@@ -2,6 +2,7 @@
 // server, SQLite store on disk, reverse proxy to a toy upstream) through the facilitator double.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "gate_stack.hpp"
@@ -311,6 +312,39 @@ TEST(GateE2E, MetricsAndHealth) {
                            "paychan_verification_seconds_count 3\n", "paychan_store_commit_seconds_count 2\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
+}
+
+TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
+  GateStack stack;
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  stack.handler().set_access_log([&](const AccessRecord& r) {
+    std::lock_guard lock(mutex);
+    lines.push_back(to_logfmt(r));
+  });
+  TestAgent agent(test_key(15), stack.config, 1);
+  const std::string deposit = agent.deposit_header(stack.offer(), kPrice, 1'000'000);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", deposit).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice)).status, 402);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "fail").status, 500);
+  // A record is written when its request's coroutine ends, just after the response went out.
+  for (int i = 0; i < 2000; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (lines.size() == 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(lines.size(), 3u);
+  const std::string prefix = to_hex(agent.id).substr(0, 10);
+  EXPECT_NE(lines[0].find("method=POST path=/v1/infer status=200 outcome=paid channel=" + prefix), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("charged=10000"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("status=402 outcome=refused reason=invalid_batch_settlement_evm_cumulative_amount_mismatch"),
+            std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("status=500 outcome=upstream_failed"), std::string::npos) << lines[2];
+  const std::string signature = to_hex(agent.voucher(kPrice).signature).substr(2, 40);
+  for (const auto& line : lines) EXPECT_EQ(line.find(signature), std::string::npos) << line;
 }
 
 }  // namespace

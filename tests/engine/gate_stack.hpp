@@ -98,6 +98,8 @@ class GateStack {
     return res ? std::move(*res) : http::ClientResponse{};
   }
 
+  [[nodiscard]] GateHandler& handler() { return *handler_; }
+
   [[nodiscard]] const protocol::PaymentRequirements& offer(std::size_t i = 0) const {
     return offers.offers()[i].requirements;
   }
