@@ -165,6 +165,11 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   const auto overrides = res.header(kSettlementOverridesHeader);
   Result<Uint128> actual = offer.terms.amount;
   if (overrides) actual = protocol::parse_settlement_overrides(*overrides, offer.terms.amount, decimals_);
+  // A report above the offer is the upstream's bug; refusing it here (before a deposit is executed)
+  // keeps settle from failing after money moved.
+  if (actual && *actual > offer.terms.amount)
+    actual = fail(ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative,
+                  "reported " + to_decimal(*actual) + " above the offered " + to_decimal(offer.terms.amount));
   res.erase_header(kSettlementOverridesHeader);
   if (res.status() >= 400) {
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);

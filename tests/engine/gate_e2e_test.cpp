@@ -123,6 +123,12 @@ TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
   EXPECT_FALSE(res.header("PAYMENT-RESPONSE").has_value());
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "bogus");
   EXPECT_EQ(res.status, 502);
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "greedy");
+  EXPECT_EQ(res.status, 502) << "an upstream may not charge above the offer";
+  // Nor on a deposit: the top-up is not executed when the upstream's report is refused.
+  res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), 2 * kPrice, 5'000), "greedy");
+  EXPECT_EQ(res.status, 502);
+  EXPECT_EQ(stack.facilitator.onchain(agent.id).balance, 1'000'000u);
 
   auto stored = stack.store->get(agent.id);
   EXPECT_EQ((*stored)->chargedCumulativeAmount, kPrice);

@@ -2,7 +2,8 @@
 // on disk, the facilitator double) as a reverse proxy in front of it, and a client.
 //
 // The upstream: POST /v1/infer answers {"ok":true}; a body containing "cheap" reports 60% of the
-// price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override.
+// price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override,
+// "greedy" reports 150% of the price.
 // GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
 #pragma once
 
@@ -38,6 +39,7 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
     res.set(200, "application/json", "{\"ok\":true}");
     if (body.find("cheap") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":\"60%\"}");
     if (body.find("bogus") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":-1}");
+    if (body.find("greedy") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":\"150%\"}");
   }
   return std::nullopt;
 }
