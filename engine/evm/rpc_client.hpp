@@ -1,0 +1,77 @@
+// RpcClient: an Ethereum node over JSON-RPC (HTTP POST), as coroutines. Request and reply
+// encoding is engine/chain/json_rpc (pure); this adds the transport, ids and typed results.
+// Every reply is untrusted input: a malformed, oversized or mismatched reply becomes
+// invalid_batch_settlement_evm_rpc_read_failed, a node's error object the same code with its
+// message, and an execution revert invalid_batch_settlement_evm_transaction_reverted with the
+// decoded reason (describe_revert) — never a crash or an escaped exception.
+// Thread-safety: calls may run concurrently from coroutines on any executor.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/address.hpp"
+#include "channel/amount.hpp"
+#include "channel/bytes.hpp"
+#include "channel/result.hpp"
+#include "engine/chain/json_rpc.hpp"
+#include "engine/http/client.hpp"
+
+namespace paychan::engine::evm {
+
+// What a transaction should pay per gas (EIP-1559).
+struct FeeQuote {
+  U256 maxFeePerGas;
+  U256 maxPriorityFeePerGas;
+};
+
+struct LogFilter {
+  std::optional<Address> address;
+  std::vector<std::optional<Bytes32>> topics;  // positional; nullopt matches anything
+  std::uint64_t fromBlock = 0;
+  std::optional<std::uint64_t> toBlock;  // nullopt: "latest"
+};
+
+class RpcClient {
+ public:
+  // `url`: http://host:port[/path] of the node.
+  explicit RpcClient(std::string url, http::ClientOptions options = {});
+
+  [[nodiscard]] const std::string& url() const noexcept { return url_; }
+
+  // Any method, params as raw JSON text; returns the result's JSON text (for anvil_* and tools).
+  [[nodiscard]] http::Awaitable<Result<std::string>> raw(std::string_view method, std::string_view params_json);
+
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> chain_id();
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> block_number();
+  [[nodiscard]] http::Awaitable<Result<chain::Block>> latest_block();
+  // eth_call at "latest". A revert: invalid_batch_settlement_evm_transaction_reverted, detail = reason.
+  [[nodiscard]] http::Awaitable<Result<Bytes>> call(const Address& to, ByteView data,
+                                                   std::optional<Address> from = std::nullopt);
+  // eth_estimateGas; a revert as call().
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> estimate_gas(const Address& from, const std::optional<Address>& to,
+                                                                  ByteView data, const U256& value = {});
+  // maxPriorityFeePerGas from eth_maxPriorityFeePerGas (fallback 1 gwei), maxFeePerGas =
+  // 2 × the latest base fee + priority.
+  [[nodiscard]] http::Awaitable<Result<FeeQuote>> fee_quote();
+  // eth_getTransactionCount at `block` ("pending" or "latest").
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> transaction_count(const Address& account,
+                                                                       std::string_view block = "pending");
+  [[nodiscard]] http::Awaitable<Result<Bytes32>> send_raw_transaction(ByteView raw);
+  // nullopt while not mined.
+  [[nodiscard]] http::Awaitable<Result<std::optional<chain::Receipt>>> receipt(const Bytes32& txHash);
+  [[nodiscard]] http::Awaitable<Result<std::vector<chain::Log>>> logs(const LogFilter& filter);
+  [[nodiscard]] http::Awaitable<Result<Bytes>> code(const Address& account);
+  [[nodiscard]] http::Awaitable<Result<U256>> balance(const Address& account);
+
+ private:
+  std::string url_;
+  http::HttpClient http_;
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+}  // namespace paychan::engine::evm

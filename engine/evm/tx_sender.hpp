@@ -1,0 +1,64 @@
+// TransactionSender: signs and submits EIP-1559 transactions from one account, with a nonce
+// manager for concurrent submissions, receipt waiting with a timeout, and fee-bumped replacement
+// of a transaction that stays unmined.
+//
+// Nonces: taken from a local counter initialised from eth_getTransactionCount("pending"); a
+// "nonce too low"/"already known" reply resynchronises the counter. A nonce is consumed only when
+// the node accepted the transaction.
+// Thread-safety: submit/wait may run concurrently from coroutines; the counter is under a mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include "channel/ecdsa.hpp"
+#include "engine/chain/json_rpc.hpp"
+#include "engine/chain/transaction.hpp"
+#include "engine/evm/rpc_client.hpp"
+
+namespace paychan::engine::evm {
+
+struct TxRequest {
+  std::optional<Address> to;  // nullopt: contract creation
+  Bytes data;
+  U256 value;
+  std::optional<std::uint64_t> gas;  // nullopt: estimate_gas × 1.2
+};
+
+struct SentTransaction {
+  Bytes32 hash{};
+  std::uint64_t nonce = 0;
+  chain::Eip1559Transaction tx;  // as signed (for replacement)
+};
+
+struct WaitOptions {
+  std::chrono::milliseconds timeout{60'000};
+  std::chrono::milliseconds poll{100};
+  // Unmined after this long: resend with fees raised 12.5 % (same nonce); 0 disables.
+  std::chrono::milliseconds replace_after{0};
+};
+
+class TransactionSender {
+ public:
+  TransactionSender(RpcClient& rpc, PrivateKey key, std::uint64_t chainId);
+
+  [[nodiscard]] const Address& address() const noexcept { return key_.address(); }
+
+  // Signs and sends. A revert found by gas estimation: invalid_batch_settlement_evm_transaction_reverted.
+  [[nodiscard]] http::Awaitable<Result<SentTransaction>> submit(TxRequest request);
+  // Waits for the receipt of `sent` (or of a replacement of it). Errors:
+  // invalid_batch_settlement_evm_wait_for_receipt_failed on timeout; rpc errors as they come.
+  // A mined but reverted transaction is a receipt with success = false, not an error.
+  [[nodiscard]] http::Awaitable<Result<chain::Receipt>> wait(SentTransaction sent, WaitOptions options = {});
+
+ private:
+  RpcClient& rpc_;
+  PrivateKey key_;
+  std::uint64_t chainId_;
+  std::mutex mutex_;
+  std::optional<std::uint64_t> nextNonce_;
+};
+
+}  // namespace paychan::engine::evm
