@@ -12,12 +12,13 @@ extern const Command kKeyAddress;
 extern const Command kKeyNew;
 extern const Command kPay;
 extern const Command kRefund;
+extern const Command kSettle;
 extern const Command kVoucherSign;
 extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,   kGate,       kPay,          kChannels, kRefund, kChannelId,
+  static const Command table[] = {kDemo,   kGate,       kSettle,       kPay,      kChannels, kRefund, kChannelId,
                                   kVoucherSign, kVoucherVerify, kDecode, kKeyNew, kKeyAddress};
   return table;
 }
