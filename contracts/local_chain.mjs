@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestClient, defineChain, http, publicActions, walletActions } from 'viem';
+import { createTestClient, defineChain, getAddress, http, publicActions, walletActions } from 'viem';
 
 export const CANONICAL_SETTLEMENT = '0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003';
 export const CANONICAL_ERC3009_COLLECTOR = '0x4020806089470a89826cB9fB1f4059150b550004';
@@ -105,14 +105,14 @@ async function deploy(client, from, artifact, args = []) {
   const hash = await client.deployContract({ account: from, abi: artifact.abi, bytecode: artifact.bytecode, args });
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') throw new Error(`deploying ${artifact.contractName} reverted`);
-  return receipt.contractAddress;
+  return getAddress(receipt.contractAddress);
 }
 
 /// Deploys the test token and a settlement + collector pair at fresh addresses, and places a second pair at the
 /// canonical addresses (the collector there is constructed for the canonical settlement address, then copied).
 /// Returns {deployer, token, settlement, collector, fresh: {settlement, collector}}.
 export async function deployContracts({ client }, artifacts, { tokenName = 'USDC', tokenVersion = '2' } = {}) {
-  const [deployer] = await client.getAddresses();
+  const deployer = getAddress((await client.getAddresses())[0]);
   const token = await deploy(client, deployer, artifacts.TestUSDC, [tokenName, tokenVersion]);
   const freshSettlement = await deploy(client, deployer, artifacts.X402BatchSettlement);
   const freshCollector = await deploy(client, deployer, artifacts.ERC3009DepositCollector, [freshSettlement]);
