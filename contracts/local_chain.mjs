@@ -29,8 +29,9 @@ function freePort() {
   });
 }
 
-function launch(port, chainId, hardfork) {
+function launch(port, chainId, hardfork, extraArgs) {
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--hardfork', hardfork];
+  args.push(...extraArgs);
   const child = spawn(ANVIL, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -56,16 +57,17 @@ function launch(port, chainId, hardfork) {
   });
 }
 
-/// Starts anvil with the given chain id (Prague rules: transient storage and today's gas schedule).
+/// Starts anvil with the given chain id (Prague rules: transient storage and today's gas schedule); `extraArgs`
+/// go to anvil as they are (e.g. ['--steps-tracing'] for opcode traces).
 /// Returns {url, chainId, client, stop}; `client` is a viem test client with public and wallet actions.
-export async function startAnvil({ chainId = 31337, hardfork = 'prague' } = {}) {
+export async function startAnvil({ chainId = 31337, hardfork = 'prague', extraArgs = [] } = {}) {
   if (!existsSync(ANVIL)) throw new Error(`anvil not found at ${ANVIL} (run scripts/setup.sh)`);
   let child;
   let port;
   for (let attempt = 0; !child; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port, chainId, hardfork);
+      child = await launch(port, chainId, hardfork, extraArgs);
     } catch (e) {
       if (attempt === 2) throw e; // the port may have been taken between probe and bind: retry twice
     }

@@ -54,8 +54,8 @@ export function account(label) {
 }
 
 /// Starts anvil and deploys; returns the context every helper below takes.
-export async function setupChain({ chainId = 31337 } = {}) {
-  const chain = await startAnvil({ chainId });
+export async function setupChain({ chainId = 31337, extraArgs } = {}) {
+  const chain = await startAnvil({ chainId, extraArgs });
   const artifacts = loadArtifacts();
   const addresses = await deployContracts(chain, artifacts, { tokenName: TOKEN_NAME, tokenVersion: TOKEN_VERSION });
   const abi = {
