@@ -3,7 +3,6 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -14,6 +13,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IDepositCollector} from "./interfaces/IDepositCollector.sol";
 import {IX402BatchSettlement} from "./interfaces/IX402BatchSettlement.sol";
 import {BatchSettlementHashing as H} from "./libraries/BatchSettlementHashing.sol";
+import {VoucherClaimCalldata} from "./libraries/VoucherClaimCalldata.sol";
 
 /// @title X402BatchSettlement — unidirectional payment channels for x402 `batch-settlement` on EVM
 /// @notice paychan's implementation of the scheme's contract, ABI-compatible with the canonical
@@ -26,6 +26,7 @@ import {BatchSettlementHashing as H} from "./libraries/BatchSettlementHashing.so
 ///      Needs EIP-1153 transient storage (the reentrancy lock): Cancun or later.
 contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using VoucherClaimCalldata for VoucherClaim;
 
     uint40 public constant MIN_WITHDRAW_DELAY = 15 minutes;
     uint40 public constant MAX_WITHDRAW_DELAY = 30 days;
@@ -96,7 +97,7 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
         bytes32 ds = _domainSeparatorV4();
         ReceiverTally memory tally;
         for (uint256 i = 0; i < n; ++i) {
-            VoucherClaim calldata row = voucherClaims[i];
+            VoucherClaim calldata row = VoucherClaimCalldata.rowAt(voucherClaims, i);
             ChannelConfig calldata c = row.voucher.channel;
             if (msg.sender != c.receiverAuthorizer && msg.sender != c.receiver) revert NotAuthorizedToClaim();
             _applyClaim(row, _channelId(c, ds), ds, tally);
@@ -120,8 +121,8 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
         }
         ReceiverTally memory tally;
         for (uint256 i = 0; i < n; ++i) {
-            VoucherClaim calldata row = voucherClaims[i];
-            if (row.voucher.channel.receiverAuthorizer != authorizer) revert NotReceiverAuthorizer();
+            VoucherClaim calldata row = VoucherClaimCalldata.rowAt(voucherClaims, i);
+            if (row.receiverAuthorizerOf() != authorizer) revert NotReceiverAuthorizer();
             _applyClaim(row, ids[i], ds, tally);
         }
         _flush(tally);
@@ -240,10 +241,11 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
         ids = new bytes32[](n);
         bytes32[] memory entries = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
-            VoucherClaim calldata row = rows[i];
+            VoucherClaim calldata row = VoucherClaimCalldata.rowAt(rows, i);
             bytes32 id = _channelId(row.voucher.channel, ds);
+            (uint256 maxClaimableAmount, uint256 totalClaimed) = row.amounts();
             ids[i] = id;
-            entries[i] = H.hashClaimEntry(id, row.voucher.maxClaimableAmount, row.totalClaimed);
+            entries[i] = H.hashClaimEntry(id, maxClaimableAmount, totalClaimed);
         }
         digest = MessageHashUtils.toTypedDataHash(ds, H.hashClaimBatch(entries));
     }
@@ -253,16 +255,22 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
     function _applyClaim(VoucherClaim calldata row, bytes32 channelId, bytes32 ds, ReceiverTally memory tally)
         private
     {
+        (uint256 maxClaimableAmount, uint256 total) = row.amounts();
         ChannelState storage ch = channels[channelId];
-        ChannelState memory state = ch;
-        uint128 total = row.totalClaimed;
-        if (total <= state.totalClaimed) return;
-        if (total > row.voucher.maxClaimableAmount) revert ClaimExceedsCeiling();
-        if (total > state.balance) revert ClaimExceedsBalance();
-        _checkVoucherSignature(row, channelId, ds, tally);
+        uint256 state; // ChannelState packed: balance in the low 128 bits, totalClaimed in the high 128
+        assembly ("memory-safe") {
+            state := sload(ch.slot)
+        }
+        uint256 claimed = state >> 128;
+        if (total <= claimed) return;
+        if (total > maxClaimableAmount) revert ClaimExceedsCeiling();
+        if (total > uint128(state)) revert ClaimExceedsBalance();
+        _checkVoucherSignature(row, MessageHashUtils.toTypedDataHash(ds, H.hashVoucher(channelId, maxClaimableAmount)), tally);
 
-        uint128 delta = total - state.totalClaimed;
-        ch.totalClaimed = total;
+        uint256 delta = total - claimed;
+        assembly ("memory-safe") {
+            sstore(ch.slot, or(shl(128, total), and(state, 0xffffffffffffffffffffffffffffffff)))
+        }
         ChannelConfig calldata c = row.voucher.channel;
         if (c.receiver != tally.receiver || c.token != tally.token) {
             _flush(tally);
@@ -270,22 +278,19 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
             tally.token = c.token;
         }
         tally.pending += delta;
-        emit Claimed(channelId, msg.sender, delta, total);
+        emit Claimed(channelId, msg.sender, uint128(delta), uint128(total));
     }
 
     /// @dev ECDSA against a non-zero payerAuthorizer (malformed signatures revert with OpenZeppelin's ECDSA
     ///      errors), else SignatureChecker against the payer (EIP-1271 for contract wallets).
-    function _checkVoucherSignature(VoucherClaim calldata row, bytes32 channelId, bytes32 ds, ReceiverTally memory tally)
-        private
-    {
-        bytes32 digest = MessageHashUtils.toTypedDataHash(ds, H.hashVoucher(channelId, row.voucher.maxClaimableAmount));
+    function _checkVoucherSignature(VoucherClaim calldata row, bytes32 digest, ReceiverTally memory tally) private {
         address payerAuthorizer = row.voucher.channel.payerAuthorizer;
         if (payerAuthorizer != address(0)) {
-            if (ECDSA.recoverCalldata(digest, row.signature) != payerAuthorizer) revert InvalidSignature();
+            VoucherClaimCalldata.requireSigner(row.signatureOf(), digest, payerAuthorizer, InvalidSignature.selector);
         } else {
             // The wallet's isValidSignature may read `receivers`: let it see every earlier row applied.
             _flush(tally);
-            if (!SignatureChecker.isValidSignatureNowCalldata(row.voucher.channel.payer, digest, row.signature)) {
+            if (!SignatureChecker.isValidSignatureNowCalldata(row.voucher.channel.payer, digest, row.signatureOf())) {
                 revert InvalidSignature();
             }
         }

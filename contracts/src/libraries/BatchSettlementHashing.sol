@@ -37,7 +37,7 @@ library BatchSettlementHashing {
     }
 
     /// @return h keccak256(abi.encode(VOUCHER_TYPEHASH, channelId, maxClaimableAmount)).
-    function hashVoucher(bytes32 channelId, uint128 maxClaimableAmount) internal pure returns (bytes32 h) {
+    function hashVoucher(bytes32 channelId, uint256 maxClaimableAmount) internal pure returns (bytes32 h) {
         bytes32 typeHash = VOUCHER_TYPEHASH;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -49,7 +49,7 @@ library BatchSettlementHashing {
     }
 
     /// @return h keccak256(abi.encode(REFUND_TYPEHASH, channelId, nonce, amount)).
-    function hashRefund(bytes32 channelId, uint256 nonce, uint128 amount) internal pure returns (bytes32 h) {
+    function hashRefund(bytes32 channelId, uint256 nonce, uint256 amount) internal pure returns (bytes32 h) {
         bytes32 typeHash = REFUND_TYPEHASH;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -62,7 +62,7 @@ library BatchSettlementHashing {
     }
 
     /// @return h keccak256(abi.encode(CLAIM_ENTRY_TYPEHASH, channelId, maxClaimableAmount, totalClaimed)).
-    function hashClaimEntry(bytes32 channelId, uint128 maxClaimableAmount, uint128 totalClaimed)
+    function hashClaimEntry(bytes32 channelId, uint256 maxClaimableAmount, uint256 totalClaimed)
         internal
         pure
         returns (bytes32 h)
