@@ -74,6 +74,10 @@ interface IX402BatchSettlement {
     error InvalidCollector();
     error InvalidRefundNonce();
     error ZeroRefund();
+    /// @dev OpenZeppelin ECDSA's errors, which the canonical contract raises for a malformed voucher signature.
+    error ECDSAInvalidSignature();
+    error ECDSAInvalidSignatureLength(uint256 length);
+    error ECDSAInvalidSignatureS(bytes32 s);
 
     function deposit(ChannelConfig calldata config, uint128 amount, address collector, bytes calldata collectorData)
         external;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-
 import {IX402BatchSettlement} from "../interfaces/IX402BatchSettlement.sol";
 
 /// @title Reading `VoucherClaim` rows straight from calldata
@@ -73,9 +71,9 @@ library VoucherClaimCalldata {
     ///         errors for a malformed signature (wrong length, high s, unrecoverable) and `mismatch` otherwise.
     /// @dev The same checks as ECDSA.recoverCalldata, without its return-tuple plumbing.
     function requireSigner(bytes calldata sig, bytes32 digest, address signer, bytes4 mismatch) internal view {
-        bytes4 invalidLength = ECDSA.ECDSAInvalidSignatureLength.selector;
-        bytes4 invalidS = ECDSA.ECDSAInvalidSignatureS.selector;
-        bytes4 unrecoverable = ECDSA.ECDSAInvalidSignature.selector;
+        bytes4 invalidLength = IX402BatchSettlement.ECDSAInvalidSignatureLength.selector;
+        bytes4 invalidS = IX402BatchSettlement.ECDSAInvalidSignatureS.selector;
+        bytes4 unrecoverable = IX402BatchSettlement.ECDSAInvalidSignature.selector;
         assembly ("memory-safe") {
             if iszero(eq(sig.length, 65)) {
                 mstore(0x00, invalidLength)
