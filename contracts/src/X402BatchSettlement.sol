@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Panic} from "@openzeppelin/contracts/utils/Panic.sol";
@@ -196,7 +195,7 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
         bytes32 ds = _domainSeparatorV4();
         bytes32 channelId = _channelId(config, ds);
         if (nonce != refundNonce[channelId]) revert InvalidRefundNonce();
-        bytes32 digest = MessageHashUtils.toTypedDataHash(ds, H.hashRefund(channelId, nonce, amount));
+        bytes32 digest = H.typedDataHash(ds, H.hashRefund(channelId, nonce, amount));
         if (!SignatureChecker.isValidSignatureNowCalldata(config.receiverAuthorizer, digest, receiverAuthorizerSignature))
         {
             revert InvalidSignature();
@@ -212,11 +211,11 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
     }
 
     function getVoucherDigest(bytes32 channelId, uint128 maxClaimableAmount) external view returns (bytes32) {
-        return MessageHashUtils.toTypedDataHash(_domainSeparatorV4(), H.hashVoucher(channelId, maxClaimableAmount));
+        return H.typedDataHash(_domainSeparatorV4(), H.hashVoucher(channelId, maxClaimableAmount));
     }
 
     function getRefundDigest(bytes32 channelId, uint256 nonce, uint128 amount) external view returns (bytes32) {
-        return MessageHashUtils.toTypedDataHash(_domainSeparatorV4(), H.hashRefund(channelId, nonce, amount));
+        return H.typedDataHash(_domainSeparatorV4(), H.hashRefund(channelId, nonce, amount));
     }
 
     /// @notice The digest a receiverAuthorizer signs for `claimWithSignature` (defined for an empty batch too).
@@ -227,7 +226,7 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
     // ---------------------------------------------------------------- internals
 
     function _channelId(ChannelConfig calldata config, bytes32 ds) private pure returns (bytes32) {
-        return MessageHashUtils.toTypedDataHash(ds, H.hashChannelConfig(config));
+        return H.typedDataHash(ds, H.hashChannelConfig(config));
     }
 
     /// @return digest the `ClaimBatch` digest of `rows`
@@ -247,7 +246,7 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
             ids[i] = id;
             entries[i] = H.hashClaimEntry(id, maxClaimableAmount, totalClaimed);
         }
-        digest = MessageHashUtils.toTypedDataHash(ds, H.hashClaimBatch(entries));
+        digest = H.typedDataHash(ds, H.hashClaimBatch(entries));
     }
 
     /// @dev One row: a cumulative total at or below what is already claimed is a no-op (replay protection);
@@ -265,20 +264,24 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
         if (total <= claimed) return;
         if (total > maxClaimableAmount) revert ClaimExceedsCeiling();
         if (total > uint128(state)) revert ClaimExceedsBalance();
-        _checkVoucherSignature(row, MessageHashUtils.toTypedDataHash(ds, H.hashVoucher(channelId, maxClaimableAmount)), tally);
+        _checkVoucherSignature(row, H.typedDataHash(ds, H.hashVoucher(channelId, maxClaimableAmount)), tally);
 
+        (address receiver, address token) = row.receiverAndToken();
+        if (receiver != tally.receiver || token != tally.token) {
+            _flush(tally);
+            tally.receiver = receiver;
+            tally.token = token;
+        }
         uint256 delta = total - claimed;
+        tally.pending += delta;
+        bytes32 claimedTopic = Claimed.selector;
         assembly ("memory-safe") {
             sstore(ch.slot, or(shl(128, total), and(state, 0xffffffffffffffffffffffffffffffff)))
+            // emit Claimed(channelId, msg.sender, delta, total)
+            mstore(0x00, delta)
+            mstore(0x20, total)
+            log3(0x00, 0x40, claimedTopic, channelId, caller())
         }
-        ChannelConfig calldata c = row.voucher.channel;
-        if (c.receiver != tally.receiver || c.token != tally.token) {
-            _flush(tally);
-            tally.receiver = c.receiver;
-            tally.token = c.token;
-        }
-        tally.pending += delta;
-        emit Claimed(channelId, msg.sender, uint128(delta), uint128(total));
     }
 
     /// @dev ECDSA against a non-zero payerAuthorizer (malformed signatures revert with OpenZeppelin's ECDSA

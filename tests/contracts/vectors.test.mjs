@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { encodeAbiParameters, hashDomain, keccak256, parseSignature } from 'viem';
 import { CANONICAL_SETTLEMENT } from '../../contracts/local_chain.mjs';
-import { read, setupChain } from './channel_fixture.mjs';
+import { read, send, setupChain } from './channel_fixture.mjs';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/batch-settlement.json', import.meta.url), 'utf8'));
 const chainIds = [...new Set(vectors.channels.map((c) => c.chainId))];
@@ -80,7 +80,7 @@ for (const chainId of chainIds) {
         const { contractAddress } = await ctx.client.waitForTransactionReceipt({ hash });
         await ctx.client.setCode({ address: e.domain.verifyingContract, bytecode: await ctx.client.getCode({ address: contractAddress }) });
         const token = { address: e.domain.verifyingContract, abi: ctx.abi.token };
-        await ctx.client.writeContract({ ...token, account: ctx.relayer, functionName: 'mint', args: [m.from, BigInt(m.value)] });
+        await send(ctx, { ...token, functionName: 'mint', args: [m.from, BigInt(m.value)] });
 
         const functionName = e.primaryType === 'ReceiveWithAuthorization' ? 'receiveWithAuthorization' : 'transferWithAuthorization';
         const args = [m.from, m.to, BigInt(m.value), BigInt(m.validAfter), BigInt(m.validBefore), m.nonce];

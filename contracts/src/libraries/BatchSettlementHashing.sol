@@ -36,6 +36,17 @@ library BatchSettlementHashing {
         }
     }
 
+    /// @return h the EIP-712 digest keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)
+    function typedDataHash(bytes32 domainSeparator, bytes32 structHash) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 0x1901)
+            mstore(add(m, 0x20), domainSeparator)
+            mstore(add(m, 0x40), structHash)
+            h := keccak256(add(m, 0x1e), 0x42)
+        }
+    }
+
     /// @return h keccak256(abi.encode(VOUCHER_TYPEHASH, channelId, maxClaimableAmount)).
     function hashVoucher(bytes32 channelId, uint256 maxClaimableAmount) internal pure returns (bytes32 h) {
         bytes32 typeHash = VOUCHER_TYPEHASH;

@@ -13,7 +13,9 @@ import {IX402BatchSettlement} from "../interfaces/IX402BatchSettlement.sol";
 ///         offset and field on every access; these read each word once and check what the ABI decoder would:
 ///         offsets inside calldata, amounts within uint128 — a malformed row reverts without data, like the decoder.
 library VoucherClaimCalldata {
+    uint256 internal constant RECEIVER = 0x40;
     uint256 internal constant RECEIVER_AUTHORIZER = 0x60;
+    uint256 internal constant TOKEN = 0x80;
     uint256 internal constant MAX_CLAIMABLE = 0xe0;
     uint256 internal constant SIGNATURE = 0x100;
     uint256 internal constant TOTAL_CLAIMED = 0x120;
@@ -50,6 +52,18 @@ library VoucherClaimCalldata {
         assembly ("memory-safe") {
             a := calldataload(add(row, RECEIVER_AUTHORIZER))
             if shr(160, a) { revert(0, 0) }
+        }
+    }
+
+    /// @dev Unchecked: only for a row whose channel config was already hashed (hashChannelConfig checks every word).
+    function receiverAndToken(IX402BatchSettlement.VoucherClaim calldata row)
+        internal
+        pure
+        returns (address receiver, address token)
+    {
+        assembly ("memory-safe") {
+            receiver := calldataload(add(row, RECEIVER))
+            token := calldataload(add(row, TOKEN))
         }
     }
 
