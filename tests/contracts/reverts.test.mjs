@@ -10,6 +10,7 @@ import {
   channelId,
   claimRow,
   depositWithReferenceClient,
+  erc3009CollectorData,
   fund,
   MAX_WITHDRAW_DELAY,
   MIN_WITHDRAW_DELAY,
@@ -149,6 +150,42 @@ describe('claim', () => {
   });
 });
 
+describe('payerAuthorizer zero: vouchers checked against the payer (SignatureChecker)', () => {
+  // Minimal contract wallets for EIP-1271 (hand-assembled runtime code, set with anvil_setCode): one answers
+  // isValidSignature with its magic value whatever it is asked, the other with zero.
+  const ACCEPT_ALL = '0x631626ba7e60e01b60005260206000f3';
+  const REJECT_ALL = '0x60206000f3';
+  const claimAs = (row) => revertOf(ctx, { functionName: 'claim', args: [[row]], account: receiver.address });
+
+  test('an EOA payer signs its own vouchers; a malformed signature is just invalid (no ECDSA error)', async () => {
+    const eoa = account('revert eoa payer');
+    const cfg = channelConfig(ctx, { payer: eoa, payerAuthorizer: null, receiver, receiverAuthorizer });
+    await mint(ctx, eoa, 100n);
+    const { channelId: cid } = await depositWithReferenceClient(ctx, eoa, cfg, 100n);
+    const row = await claimRow(ctx, eoa, cfg, cid, 40n);
+    assert.equal((await claimAs({ ...row, signature: row.signature.slice(0, 130) })).errorName, 'InvalidSignature');
+    assert.equal((await claimAs(await claimRow(ctx, stranger, cfg, cid, 40n))).errorName, 'InvalidSignature');
+    await send(ctx, { functionName: 'claim', args: [[row]], account: receiver });
+    assert.deepEqual(await read(ctx, 'channels', [cid]), [100n, 40n]);
+  });
+
+  test('a contract wallet payer is asked through EIP-1271, for the deposit and for each voucher', async () => {
+    const wallet = '0x00000000000000000000000000000000000a1271';
+    await ctx.client.setCode({ address: wallet, bytecode: ACCEPT_ALL });
+    const cfg = { ...config, payer: wallet, payerAuthorizer: zeroAddress };
+    const cid = await channelId(ctx, cfg);
+    await mint(ctx, wallet, 100n);
+    const anyBytes = `0x${'ab'.repeat(70)}`;
+    await send(ctx, { functionName: 'deposit', args: [cfg, 100n, ctx.collector, erc3009CollectorData({ validAfter: 0n, validBefore: 2n ** 40n, salt: 9n, signature: anyBytes })] });
+    const row = { voucher: { channel: cfg, maxClaimableAmount: 30n }, signature: anyBytes, totalClaimed: 30n };
+    await ctx.client.setCode({ address: wallet, bytecode: REJECT_ALL });
+    assert.equal((await claimAs(row)).errorName, 'InvalidSignature');
+    await ctx.client.setCode({ address: wallet, bytecode: ACCEPT_ALL });
+    await send(ctx, { functionName: 'claim', args: [[row]], account: receiver });
+    assert.deepEqual(await read(ctx, 'channels', [cid]), [100n, 30n]);
+  });
+});
+
 describe('claimWithSignature', () => {
   const entry = async (max, total = max, cfg = config, cid = id, signer = payer) => ({
     row: await claimRow(ctx, signer, cfg, cid, max, total),
@@ -176,6 +213,22 @@ describe('claimWithSignature', () => {
     const entries = [await entry(10n), await entry(30n, 31n)];
     assert.equal(await submit(entries, await signClaimBatch(ctx, receiverAuthorizer, entries)), 'ClaimExceedsCeiling');
   });
+});
+
+test('receivers.totalClaimed past uint128 reverts with the arithmetic panic, as a checked addition does', async () => {
+  const whales = [account('overflow whale 1'), account('overflow whale 2')];
+  const rows = [];
+  for (const whale of whales) {
+    const cfg = channelConfig(ctx, { payer: whale, receiver: stranger, receiverAuthorizer });
+    await mint(ctx, whale, maxUint128);
+    const { channelId: cid } = await depositWithReferenceClient(ctx, whale, cfg, maxUint128);
+    rows.push(await claimRow(ctx, whale, cfg, cid, maxUint128));
+  }
+  const inOneBatch = await revertOf(ctx, { functionName: 'claim', args: [rows], account: stranger.address }); // stranger is their receiver
+  assert.deepEqual([inOneBatch.errorName, inOneBatch.args], ['Panic', [0x11n]], 'the per-run sum overflows too');
+  await send(ctx, { functionName: 'claim', args: [[rows[0]]], account: stranger });
+  const overflow = await revertOf(ctx, { functionName: 'claim', args: [[rows[1]]], account: stranger.address });
+  assert.deepEqual([overflow.errorName, overflow.args], ['Panic', [0x11n]]);
 });
 
 describe('withdrawal', () => {

@@ -5,8 +5,9 @@ import {IX402BatchSettlement} from "../interfaces/IX402BatchSettlement.sol";
 
 /// @title EIP-712 struct hashes of the batch-settlement types
 /// @notice Type strings are the scheme's (scheme_batch_settlement_evm.md); the domain is applied by the caller.
-/// @dev Hashing works on scratch memory past the free-memory pointer without moving it, so a claim batch of any
-///      size hashes its rows without growing memory row by row (what `keccak256(abi.encode(...))` would do).
+/// @dev Hashing works on scratch memory past the free-memory pointer without moving it (no memory growth per
+///      call, unlike `keccak256(abi.encode(...))`). The claim loops of X402BatchSettlement inline the same hashing
+///      in assembly; the known-answer vectors pin both.
 library BatchSettlementHashing {
     bytes32 internal constant CHANNEL_CONFIG_TYPEHASH = keccak256(
         "ChannelConfig(address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt)"
@@ -72,28 +73,11 @@ library BatchSettlementHashing {
         }
     }
 
-    /// @return h keccak256(abi.encode(CLAIM_ENTRY_TYPEHASH, channelId, maxClaimableAmount, totalClaimed)).
-    function hashClaimEntry(bytes32 channelId, uint256 maxClaimableAmount, uint256 totalClaimed)
-        internal
-        pure
-        returns (bytes32 h)
-    {
-        bytes32 typeHash = CLAIM_ENTRY_TYPEHASH;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, typeHash)
-            mstore(add(m, 0x20), channelId)
-            mstore(add(m, 0x40), maxClaimableAmount)
-            mstore(add(m, 0x60), totalClaimed)
-            h := keccak256(m, 0x80)
-        }
-    }
-
-    /// @return h keccak256(abi.encode(CLAIM_BATCH_TYPEHASH, keccak256(abi.encodePacked(entryHashes)))).
-    function hashClaimBatch(bytes32[] memory entryHashes) internal pure returns (bytes32 h) {
+    /// @param entriesRoot keccak256 of the concatenated ClaimEntry struct hashes (keccak256("") for none)
+    /// @return h keccak256(abi.encode(CLAIM_BATCH_TYPEHASH, entriesRoot))
+    function hashClaimBatch(bytes32 entriesRoot) internal pure returns (bytes32 h) {
         bytes32 typeHash = CLAIM_BATCH_TYPEHASH;
         assembly ("memory-safe") {
-            let entriesRoot := keccak256(add(entryHashes, 0x20), shl(5, mload(entryHashes)))
             mstore(0x00, typeHash)
             mstore(0x20, entriesRoot)
             h := keccak256(0x00, 0x40)
