@@ -254,7 +254,7 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
                     mstore(add(entries, shl(5, i)), keccak256(add(frame, 0x160), 0x80))
                 }
             }
-            entriesRoot := keccak256(entries, shl(5, rows.length))
+            if withDigest { entriesRoot := keccak256(entries, shl(5, rows.length)) }
         }
         if (withDigest) digest = H.typedDataHash(ds, H.hashClaimBatch(entriesRoot));
     }
@@ -264,6 +264,11 @@ contract X402BatchSettlement is IX402BatchSettlement, EIP712, Multicall, Reentra
     ///      `authorizer`). Per row: a cumulative total at or below the claimed one is a no-op (replay protection);
     ///      otherwise it must fit the voucher's ceiling and the channel's balance and carry the payer side's
     ///      signature; then totalClaimed is raised and `Claimed` emitted.
+    ///
+    ///      A row is ABI-encoded as: 0x000 channel config (7 words: payer, payerAuthorizer, receiver,
+    ///      receiverAuthorizer, token, withdrawDelay, salt) | 0x0e0 maxClaimableAmount | 0x100 offset of `signature`
+    ///      from the row's start | 0x120 totalClaimed, the signature (length word, bytes) behind; `rows.offset`
+    ///      points at the rows' offsets. Offsets are checked to stay inside calldata, as the ABI decoder does.
     ///
     ///      Hand-written for gas (the hot path of a 100-channel batch): rows are read from calldata once (every
     ///      config word was checked when `ids` were hashed; amounts and offsets are checked here), and claims of
