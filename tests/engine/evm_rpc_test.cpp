@@ -211,6 +211,29 @@ TEST(EvmRpc, StuckTransactionIsReplacedAndTheReplacementMined) {
   EXPECT_EQ(*chain.run(chain.rpc().transaction_count(chain.key(0).address(), "latest")), 1u);
 }
 
+// Another process with the same key replaces our pending transaction: its nonce gets mined, ours
+// never will, and the wait says so instead of running into its timeout.
+TEST(EvmRpc, WaitReportsANonceTakenByAnotherTransaction) {
+  AnvilOptions options;
+  options.automine = false;
+  Devnet chain(options);
+  ASSERT_TRUE(chain.ok()) << chain.error();
+  auto ours = chain.run(chain.sender().submit(transfer(chain.key(1).address(), 1)));
+  ASSERT_TRUE(ours) << ours.error().to_string();
+  TransactionSender external(chain.rpc(), chain.key(0), chain.chain_id());
+  auto theirs = chain.run(external.replace(*ours));  // same nonce, higher fees, another hash
+  ASSERT_TRUE(theirs) << theirs.error().to_string();
+  ASSERT_TRUE(chain.run(chain.rpc().raw("evm_mine", "[]")));
+  SentTransaction only_ours = *ours;  // the sender's wait knows only the original hash
+  WaitOptions wait;
+  wait.timeout = std::chrono::seconds(60);
+  auto receipt = chain.run(chain.sender().wait(only_ours, wait));
+  ASSERT_FALSE(receipt);
+  EXPECT_EQ(receipt.error().code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
+  EXPECT_NE(receipt.error().detail.find("another transaction"), std::string::npos) << receipt.error().detail;
+  EXPECT_TRUE(chain.run(chain.rpc().receipt(theirs->hash))->has_value());
+}
+
 TEST(EvmRpc, RevertReasonsAndLogs) {
   Devnet chain;
   ASSERT_TRUE(chain.ok()) << chain.error();
