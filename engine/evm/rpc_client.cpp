@@ -1,6 +1,5 @@
 #include "engine/evm/rpc_client.hpp"
 
-#include <algorithm>
 
 #include "channel/hex.hpp"
 #include "engine/chain/abi.hpp"
