@@ -7,6 +7,7 @@ extern const Command kChannelId;
 extern const Command kChannels;
 extern const Command kDecode;
 extern const Command kDemo;
+extern const Command kDevnet;
 extern const Command kGate;
 extern const Command kKeyAddress;
 extern const Command kKeyNew;
@@ -18,7 +19,7 @@ extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,   kGate,       kSettle,       kPay,      kChannels, kRefund, kChannelId,
+  static const Command table[] = {kDemo,   kDevnet,  kGate,     kSettle, kPay,   kChannels, kRefund, kChannelId,
                                   kVoucherSign, kVoucherVerify, kDecode, kKeyNew, kKeyAddress};
   return table;
 }

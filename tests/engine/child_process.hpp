@@ -55,6 +55,14 @@ class Child {
     }
     return line;
   }
+  // SIGINT (a terminal's Ctrl-C), then the exit status once it has exited (-1: killed by a signal).
+  int interrupt() {
+    kill(pid_, SIGINT);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   void kill9() {
     kill(pid_, SIGKILL);
     int status = 0;
