@@ -7,6 +7,7 @@ extern const Command kChannelId;
 extern const Command kChannels;
 extern const Command kDecode;
 extern const Command kDemo;
+extern const Command kFacilitator;
 extern const Command kGate;
 extern const Command kKeyAddress;
 extern const Command kKeyNew;
@@ -17,8 +18,9 @@ extern const Command kVoucherVerify;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,   kGate,       kPay,          kChannels, kRefund, kChannelId,
-                                  kVoucherSign, kVoucherVerify, kDecode, kKeyNew, kKeyAddress};
+  static const Command table[] = {kDemo,       kGate,          kFacilitator, kPay,    kChannels,
+                                  kRefund,     kChannelId,     kVoucherSign, kVoucherVerify, kDecode,
+                                  kKeyNew,     kKeyAddress};
   return table;
 }
 
