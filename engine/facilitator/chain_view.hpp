@@ -16,18 +16,10 @@
 #include "engine/async_mutex.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/evm/rpc_client.hpp"
+#include "engine/facilitator/network_options.hpp"
 #include "protocol/requirements.hpp"
 
 namespace paychan::engine::facilitator {
-
-// One network the facilitator serves. The contract addresses default to the canonical CREATE2 ones
-// (the reference SDK signs against those); a local chain may carry them elsewhere.
-struct NetworkOptions {
-  std::string network;  // CAIP-2, "eip155:<chainId>"
-  std::string rpcUrl;   // http://host:port[/path] of the node
-  Address batchSettlement = kBatchSettlementAddress;
-  Address erc3009Collector = kErc3009CollectorAddress;
-};
 
 class ChainView {
  public:

@@ -3,6 +3,7 @@
 #include "engine/config_file.hpp"
 #include "engine/http/url.hpp"
 #include "protocol/json_reader.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "channel/result.hpp"
-#include "engine/facilitator/chain_view.hpp"
+#include "engine/facilitator/network_options.hpp"
 
 namespace paychan::engine::facilitator {
 
