@@ -10,6 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)read_hash(reply->result);
     (void)read_receipt(reply->result);
     (void)read_block(reply->result);
+    (void)read_logs(reply->result);
   }
   return 0;
 }

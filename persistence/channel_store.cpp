@@ -217,7 +217,7 @@ Result<std::optional<ChannelState>> ChannelStore::get(const Bytes32& channelId) 
 
 Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
   return impl_->query<std::vector<ChannelState>>(
-      "SELECT " + std::string{kColumns} + " FROM channels WHERE signed_max > total_claimed",
+      "SELECT " + std::string{kColumns} + " FROM channels WHERE charged > total_claimed",
       collect_states);
 }
 

@@ -47,7 +47,7 @@ class ChannelStore {
 
   [[nodiscard]] Result<std::vector<ChannelState>> load_all();
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
-  // Channels whose latest voucher is above what was claimed on chain: what the settle job claims.
+  // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
   // After a claim lands: totalClaimed mirrors the chain (never lowered).
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);

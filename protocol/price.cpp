@@ -32,4 +32,11 @@ Result<Uint128> parse_price(std::string_view text, unsigned assetDecimals) {
   return parse_uint128(text);
 }
 
+std::string format_price(Uint128 atomic, unsigned assetDecimals) {
+  std::string digits = to_decimal(atomic);
+  if (digits.size() <= assetDecimals) digits.insert(0, assetDecimals + 1 - digits.size(), '0');
+  if (assetDecimals == 0) return "$" + digits;
+  return "$" + digits.substr(0, digits.size() - assetDecimals) + "." + digits.substr(digits.size() - assetDecimals);
+}
+
 }  // namespace paychan::protocol

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "channel/amount.hpp"
@@ -20,5 +21,8 @@ namespace paychan::protocol {
 // "$D" → D·10^decimals atomic units (rounded down); otherwise a canonical atomic decimal.
 // Errors: malformed_decimal, amount_overflow.
 [[nodiscard]] Result<Uint128> parse_price(std::string_view text, unsigned assetDecimals);
+
+// The inverse for people: "$D.DDDDDD" with every one of the asset's decimals (exact, no rounding).
+[[nodiscard]] std::string format_price(Uint128 atomic, unsigned assetDecimals);
 
 }  // namespace paychan::protocol

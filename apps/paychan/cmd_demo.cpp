@@ -14,6 +14,7 @@
 #include "channel/server_rules.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "protocol/price.hpp"
 
 namespace paychan::cli {
 namespace {
@@ -36,12 +37,7 @@ PrivateKey random_key() {
   }
 }
 
-std::string usdc(Uint128 atomic) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "$%llu.%06llu", static_cast<unsigned long long>(atomic / 1'000'000),
-                static_cast<unsigned long long>(atomic % 1'000'000));
-  return buf;
-}
+std::string usdc(Uint128 atomic) { return protocol::format_price(atomic, 6); }
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"requests"};

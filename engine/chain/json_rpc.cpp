@@ -82,6 +82,18 @@ Result<Log> log_of(const rapidjson::Value& v) {
   auto bytes = bytes_from_hex(string_of(*data));
   if (!bytes) return rpc_fail("malformed log data");
   log.data = std::move(*bytes);
+  // Pending logs carry null here; mined ones a block number and the transaction's hash.
+  if (const auto* block = member(v, "blockNumber"); block != nullptr && !block->IsNull()) {
+    auto n = small_quantity(*block, "log blockNumber");
+    if (!n) return n.failure();
+    log.blockNumber = *n;
+  }
+  if (const auto* hash = member(v, "transactionHash"); hash != nullptr && !hash->IsNull()) {
+    if (!hash->IsString()) return rpc_fail("malformed log transactionHash");
+    auto h = fixed_from_hex<32>(string_of(*hash));
+    if (!h) return rpc_fail("malformed log transactionHash");
+    log.transactionHash = *h;
+  }
   return log;
 }
 
@@ -92,6 +104,12 @@ std::string quote(std::string_view s) {
   out += s;
   out += '"';
   return out;
+}
+
+std::string to_quantity(const U256& v) {
+  const std::string full = to_hex(v.to_be());  // "0x" + 64 digits
+  const auto first = full.find_first_not_of('0', 2);
+  return first == std::string::npos ? "0x0" : "0x" + full.substr(first);
 }
 
 std::string rpc_request(std::uint64_t id, std::string_view method, std::string_view params_json) {
@@ -189,6 +207,21 @@ Result<std::optional<Receipt>> read_receipt(std::string_view result_json) {
     r.logs.push_back(std::move(*log));
   }
   return std::optional<Receipt>{std::move(r)};
+}
+
+Result<std::vector<Log>> read_logs(std::string_view result_json, std::size_t max_logs) {
+  auto doc = parse(result_json);
+  if (!doc) return doc.failure();
+  if (!doc->IsArray()) return rpc_fail("logs result is not an array");
+  if (doc->Size() > max_logs) return rpc_fail("more than " + std::to_string(max_logs) + " logs");
+  std::vector<Log> logs;
+  logs.reserve(doc->Size());
+  for (const auto& l : doc->GetArray()) {
+    auto log = log_of(l);
+    if (!log) return log.failure();
+    logs.push_back(std::move(*log));
+  }
+  return logs;
 }
 
 Result<Block> read_block(std::string_view result_json) {

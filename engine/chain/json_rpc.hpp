@@ -24,6 +24,8 @@ namespace paychan::engine::chain {
 [[nodiscard]] std::string call_params(const Address& to, ByteView data, std::string_view block = "latest",
                                       const std::optional<Address>& from = std::nullopt);
 [[nodiscard]] std::string quote(std::string_view s);  // a JSON string literal of a hex/ASCII value
+// A quantity as nodes spell it: "0x" + hex digits without leading zeros ("0x0" for zero).
+[[nodiscard]] std::string to_quantity(const U256& v);
 
 // The raw JSON of "result" from a reply, checked for id and for an "error" member.
 // Errors: invalid_batch_settlement_evm_rpc_read_failed (malformed, oversized, wrong id, node error).
@@ -47,6 +49,8 @@ struct Log {
   Address address;
   std::vector<Bytes32> topics;
   Bytes data;
+  std::uint64_t blockNumber = 0;  // 0 when the node gives none (a pending log)
+  Bytes32 transactionHash{};      // zero when the node gives none
 };
 struct Receipt {
   bool success = false;  // status 0x1
@@ -58,6 +62,9 @@ struct Receipt {
 };
 // eth_getTransactionReceipt's result; nullopt when the node returns null (not yet mined).
 [[nodiscard]] Result<std::optional<Receipt>> read_receipt(std::string_view result_json);
+
+// eth_getLogs's result: an array of logs, at most `max_logs` of them.
+[[nodiscard]] Result<std::vector<Log>> read_logs(std::string_view result_json, std::size_t max_logs = 100'000);
 
 struct Block {
   std::uint64_t number = 0;

@@ -49,4 +49,13 @@ SignedTransaction sign_transaction(const Eip1559Transaction& tx, const PrivateKe
   return out;
 }
 
+Address create_address(const Address& sender, std::uint64_t nonce) {
+  RlpList l;
+  l.bytes(sender.bytes).uint(nonce);
+  const Bytes32 h = keccak256(l.encode());
+  Address a;
+  std::copy(h.begin() + 12, h.end(), a.bytes.begin());
+  return a;
+}
+
 }  // namespace paychan::engine::chain

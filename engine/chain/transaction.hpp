@@ -33,4 +33,9 @@ struct SignedTransaction {
 [[nodiscard]] Bytes32 signing_hash(const Eip1559Transaction& tx);
 [[nodiscard]] SignedTransaction sign_transaction(const Eip1559Transaction& tx, const PrivateKey& key);
 
+// The address of a contract created by `sender`'s transaction with `nonce` (CREATE):
+// the last 20 bytes of keccak256(rlp([sender, nonce])). Receipts are read without their
+// contractAddress field, so a deployer derives it from what it signed.
+[[nodiscard]] Address create_address(const Address& sender, std::uint64_t nonce);
+
 }  // namespace paychan::engine::chain

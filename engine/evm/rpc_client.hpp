@@ -3,7 +3,8 @@
 // Every reply is untrusted input: a malformed, oversized or mismatched reply becomes
 // invalid_batch_settlement_evm_rpc_read_failed, a node's error object the same code with its
 // message, and an execution revert invalid_batch_settlement_evm_transaction_reverted with the
-// decoded reason (describe_revert) — never a crash or an escaped exception.
+// decoded reason (describe_revert) — never a crash or an escaped exception. A node that cannot be
+// reached or does not answer in time is rpc_read_failed too; the detail names the HTTP cause.
 // Thread-safety: calls may run concurrently from coroutines on any executor.
 #pragma once
 
@@ -45,6 +46,10 @@ class RpcClient {
 
   // Any method, params as raw JSON text; returns the result's JSON text (for anvil_* and tools).
   [[nodiscard]] http::Awaitable<Result<std::string>> raw(std::string_view method, std::string_view params_json);
+  // As raw(), but a node's error object is returned as data (reply.error) instead of an Error, for
+  // callers that act on what the node said (the sender's "nonce too low").
+  [[nodiscard]] http::Awaitable<Result<chain::RpcReply>> request(std::string_view method,
+                                                                std::string_view params_json);
 
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> chain_id();
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> block_number();

@@ -2,9 +2,12 @@
 // manager for concurrent submissions, receipt waiting with a timeout, and fee-bumped replacement
 // of a transaction that stays unmined.
 //
-// Nonces: taken from a local counter initialised from eth_getTransactionCount("pending"); a
-// "nonce too low"/"already known" reply resynchronises the counter. A nonce is consumed only when
-// the node accepted the transaction.
+// Nonces: taken from a local counter initialised from eth_getTransactionCount("pending"). A
+// reply saying the nonce is taken ("nonce too low", "replacement transaction underpriced")
+// moves the counter up to the node's pending count and the transaction is signed again with the
+// next nonce (at most kNonceRetries times). A nonce is consumed only when the node accepted the
+// transaction: after any other refusal the counter steps back, or, when later nonces were handed
+// out meanwhile, is re-read from the node at the next submit.
 // Thread-safety: submit/wait may run concurrently from coroutines; the counter is under a mutex.
 #pragma once
 
@@ -40,20 +43,36 @@ struct WaitOptions {
   std::chrono::milliseconds replace_after{0};
 };
 
+// The same transaction priced for replacement: both fees raised by 12.5 % (at least 1 wei), above
+// the 10 % that nodes require of a replacement.
+[[nodiscard]] chain::Eip1559Transaction with_bumped_fees(const chain::Eip1559Transaction& tx);
+
 class TransactionSender {
  public:
+  static constexpr int kNonceRetries = 3;
+
   TransactionSender(RpcClient& rpc, PrivateKey key, std::uint64_t chainId);
 
   [[nodiscard]] const Address& address() const noexcept { return key_.address(); }
 
   // Signs and sends. A revert found by gas estimation: invalid_batch_settlement_evm_transaction_reverted.
   [[nodiscard]] http::Awaitable<Result<SentTransaction>> submit(TxRequest request);
+  // Sends `sent` again with the same nonce, priced with_bumped_fees or at the current fee quote,
+  // whichever is higher. The node keeps whichever of the two gets mined.
+  [[nodiscard]] http::Awaitable<Result<SentTransaction>> replace(const SentTransaction& sent);
   // Waits for the receipt of `sent` (or of a replacement of it). Errors:
-  // invalid_batch_settlement_evm_wait_for_receipt_failed on timeout; rpc errors as they come.
+  // invalid_batch_settlement_evm_wait_for_receipt_failed on timeout (the detail carries the last
+  // RPC error, if any: polling goes on through a node's hiccups) or when the nonce was mined by
+  // a transaction that is none of ours (another process using the key).
   // A mined but reverted transaction is a receipt with success = false, not an error.
   [[nodiscard]] http::Awaitable<Result<chain::Receipt>> wait(SentTransaction sent, WaitOptions options = {});
 
  private:
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> take_nonce();
+  // Raises the counter to the node's pending count after the node said a nonce was taken.
+  [[nodiscard]] http::Awaitable<Status> resync();
+  void release(std::uint64_t nonce);
+
   RpcClient& rpc_;
   PrivateKey key_;
   std::uint64_t chainId_;

@@ -1,27 +1,15 @@
 #include "engine/facilitator/facilitator_runtime.hpp"
 
 #include <cstdio>
-#include <optional>
 
 #include "engine/facilitator/facilitator_service.hpp"
 #include "engine/gate/gate_runtime.hpp"
-#include "engine/http/beast.hpp"
+#include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
 #include "engine/key_source.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
-
-// Runs one coroutine to completion on a private io_context (start-up work, before the server).
-template <typename T, typename F>
-Result<T> run_blocking(F make) {
-  http::asio::io_context context{1};
-  std::optional<Result<T>> out;
-  http::asio::co_spawn(context, [&]() -> http::Awaitable<void> { out.emplace(co_await make()); }, http::asio::detached);
-  context.run();
-  if (!out) return fail(ErrorCode::invalid_config, "start-up task did not complete");
-  return std::move(*out);
-}
 
 void log_line(const std::string& line) {
   const std::string text = "paychan facilitator: " + line + "\n";
@@ -59,13 +47,8 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   if (options.log) facilitator_options.log = log_line;
   p->facilitator = std::make_unique<Facilitator>(config.networks, *signer, authorizer, *p->journal, facilitator_options);
   Facilitator& f = *p->facilitator;
-  auto nodes = run_blocking<bool>([&]() -> http::Awaitable<Result<bool>> {
-    Status s = co_await f.check_nodes();
-    if (!s) co_return s.failure();
-    co_return true;
-  });
-  if (!nodes) return nodes.failure();
-  PAYCHAN_ASSIGN(p->recovered, run_blocking<RecoveryReport>([&] { return f.recover(); }));
+  PAYCHAN_TRY(http::run_blocking(f.check_nodes()));
+  PAYCHAN_ASSIGN(p->recovered, http::run_blocking(f.recover()));
 
   p->service = std::make_unique<FacilitatorService>(f);
   http::ServerOptions server_options;

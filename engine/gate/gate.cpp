@@ -5,6 +5,7 @@
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
 #include "engine/gate/durable_commit.hpp"
+#include "protocol/claim_batch.hpp"
 #include "protocol/headers.hpp"
 #include "protocol/offer_match.hpp"
 
@@ -266,8 +267,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   if (options_.receiverAuthorizerKey) {
     const PrivateKey& key = *options_.receiverAuthorizerKey;
     payload.refundAuthorizerSignature = key.sign(refund_digest(domain_, base.channelId, base.onchain.refundNonce, amount));
-    const ClaimEntry entry{base.channelId, payload.voucher.voucher.maxClaimableAmount, base.chargedCumulativeAmount};
-    payload.claimAuthorizerSignature = key.sign(claim_batch_digest(domain_, std::span{&entry, 1}));
+    payload.claimAuthorizerSignature = key.sign(protocol::claim_batch_digest(domain_, payload.claims));
   }
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);

@@ -2,6 +2,7 @@
 
 #include "channel/types.hpp"
 #include "engine/config_file.hpp"
+#include "engine/key_source.hpp"
 #include "protocol/json_reader.hpp"
 #include "protocol/price.hpp"
 #include "protocol/requirements.hpp"
@@ -93,6 +94,15 @@ Result<GateConfig> load_gate_config(const std::string& path) {
   auto config = parse_gate_config(*text);
   if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
   return config;
+}
+
+Result<std::optional<PrivateKey>> load_receiver_authorizer_key(const GateConfig& config) {
+  if (!config.receiverAuthorizerKeyFile) return std::optional<PrivateKey>{};
+  auto key = load_key_file(*config.receiverAuthorizerKeyFile);
+  if (!key) return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile: " + key.error().detail);
+  if (key->address() != config.receiverAuthorizer)
+    return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile holds the key of another address than receiverAuthorizer");
+  return std::optional<PrivateKey>{*key};
 }
 
 }  // namespace paychan::engine::gate

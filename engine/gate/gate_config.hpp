@@ -13,6 +13,7 @@
 
 #include "channel/address.hpp"
 #include "channel/amount.hpp"
+#include "channel/ecdsa.hpp"
 #include "channel/result.hpp"
 
 namespace paychan::engine::gate {
@@ -54,5 +55,9 @@ struct GateConfig {
 [[nodiscard]] Result<GateConfig> parse_gate_config(std::string_view json);
 // The same from a file (at most 1 MiB).
 [[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path);
+
+// The key of receiverAuthorizerKeyFile (nullopt without one), checked to be receiverAuthorizer's.
+// Errors: invalid_config (unreadable, loose permissions, another address).
+[[nodiscard]] Result<std::optional<PrivateKey>> load_receiver_authorizer_key(const GateConfig& config);
 
 }  // namespace paychan::engine::gate

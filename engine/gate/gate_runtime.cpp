@@ -9,7 +9,6 @@
 #include "engine/gate/offers.hpp"
 #include "engine/gate/service.hpp"
 #include "engine/http/server.hpp"
-#include "engine/key_source.hpp"
 
 namespace paychan::engine::gate {
 
@@ -52,13 +51,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   gate_options.network = config.network;
   gate_options.onchainStateTtlSeconds = config.onchainStateTtlSeconds;
   gate_options.withdrawalSafetyMarginSeconds = config.withdrawalSafetyMarginSeconds;
-  if (config.receiverAuthorizerKeyFile) {
-    auto key = load_key_file(*config.receiverAuthorizerKeyFile);
-    if (!key) return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile: " + key.error().detail);
-    if (key->address() != config.receiverAuthorizer)
-      return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile holds the key of another address than receiverAuthorizer");
-    gate_options.receiverAuthorizerKey = *key;
-  }
+  PAYCHAN_ASSIGN(gate_options.receiverAuthorizerKey, load_receiver_authorizer_key(config));
 
   persistence::StoreOptions store_options;
   store_options.durable = options.durable;

@@ -54,6 +54,13 @@ TEST(Eip1559, SignedLikeViem) {
   }
 }
 
+// The first contracts anvil's account 0 deploys (the addresses every Hardhat/Foundry tutorial shows).
+TEST(CreateAddress, KnownAnswers) {
+  const Address deployer = *parse_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  EXPECT_EQ(to_checksum_hex(create_address(deployer, 0)), "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+  EXPECT_EQ(to_checksum_hex(create_address(deployer, 1)), "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
+}
+
 ChannelConfig config_of(const rapidjson::Value& c, const Bytes32& salt) {
   auto a = [&](const char* k) { return *parse_address(test::str(c, k)); };
   return ChannelConfig{a("payer"), a("payerAuthorizer"), a("receiver"), a("receiverAuthorizer"), a("token"),

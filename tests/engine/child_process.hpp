@@ -55,6 +55,14 @@ class Child {
     }
     return line;
   }
+  // SIGINT (a terminal's Ctrl-C), then the exit status once it has exited (-1: killed by a signal).
+  int interrupt() {
+    kill(pid_, SIGINT);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   // Waits for the child to end by itself; its exit status, or -1 when a signal ended it.
   int wait_exit() {
     int status = 0;

@@ -120,6 +120,37 @@ TEST_F(FacilitatorCrashTest, CrashAfterJournalBeforeBroadcastThenRestartSendsThe
   crash_then_recover("exit-after-journal", false);
 }
 
+// The journaled transaction was never broadcast, and before the restart another transaction of the
+// same signer took its nonce: it can never be mined. Recovery proves that (the node refuses the
+// bytes and the signer's mined count is past the nonce), forgets it, and the retried claim is
+// executed afresh — still exactly one claim on chain.
+TEST_F(FacilitatorCrashTest, AJournaledTransactionWhoseNonceWasTakenIsDroppedAndTheClaimRetried) {
+  const auto claim = funded_claim(120);
+  std::uint16_t port = 0;
+  auto doomed = start("exit-after-journal", port);
+  ASSERT_NE(port, 0);
+  EXPECT_FALSE(post_settle(port, claim));
+  EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+
+  evm::TransactionSender other(devnet_->rpc(), signer(), devnet_->chain_id());
+  evm::TxRequest noop;
+  noop.to = key_from(0x77).address();
+  auto taken = run(other.submit(std::move(noop)));
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  ASSERT_TRUE(run(other.wait(*taken)));
+  const std::uint64_t before = signer_transactions();
+
+  auto restarted = start(nullptr, port);
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(signer_transactions(), before);  // recovery sent nothing
+  auto retried = post_settle(port, claim);
+  ASSERT_TRUE(retried && retried->status == 200);
+  auto answer = protocol::decode_settlement_response(retried->body);
+  ASSERT_TRUE(answer && answer->success) << retried->body;
+  EXPECT_EQ(signer_transactions(), before + 1);
+  for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
+}
+
 }  // namespace
 }  // namespace paychan::engine::facilitator::test
 #endif  // PAYCHAN_CLI

@@ -101,6 +101,7 @@ class GateStack {
   }
 
   [[nodiscard]] GateHandler& handler() { return *handler_; }
+  [[nodiscard]] std::string store_path() const { return dir_.file(); }
 
   [[nodiscard]] const protocol::PaymentRequirements& offer(std::size_t i = 0) const {
     return offers.offers()[i].requirements;

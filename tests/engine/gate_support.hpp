@@ -198,19 +198,74 @@ class FacilitatorDouble final : public Facilitator {
       s.balance -= *f->amount;
       s.refundNonce = *s.refundNonce.next();
       r.amount = to_decimal(*f->amount);
+    } else if (const auto* c = std::get_if<protocol::ClaimPayload>(batch)) {
+      return claim(r, *c, protocol::encode_facilitator_request(request));
+    } else if (std::get_if<protocol::SettlePayload>(batch)) {
+      if (unsettled_ == 0) return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_nothing_to_settle, ""});
+      r.amount = to_decimal(unsettled_);
+      settled_ += unsettled_;
+      unsettled_ = 0;
+      r.success = true;
+      r.transaction = next_tx();
+      return r;
     } else {
       return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_unknown_settle_action, ""});
     }
     r.success = true;
-    Bytes32 tx{};
-    tx[31] = static_cast<std::uint8_t>(settles);
-    tx[30] = static_cast<std::uint8_t>(settles >> 8);
-    r.transaction = to_hex(tx);
+    r.transaction = next_tx();
     r.extra = protocol::make_response_extra(protocol::BatchSettlementResponseExtra{std::nullopt, snapshot(id), std::nullopt});
     return r;
   }
 
+  // Claims executed on "chain" (each distinct request once), and funds claimed / swept to the receiver.
+  int claims_executed = 0;
+  // The next claim executes but its answer is lost (a facilitator timing out after submitting).
+  std::atomic<bool> lose_next_claim_reply{false};
+  [[nodiscard]] Uint128 settled() {
+    std::lock_guard lock(mutex_);
+    return settled_;
+  }
+  [[nodiscard]] Uint128 unsettled() {
+    std::lock_guard lock(mutex_);
+    return unsettled_;
+  }
+
  private:
+  // As the contract's claim: every row's voucher must be signed and cover its totalClaimed, which
+  // never goes backwards; a request already executed returns its recorded outcome (as a
+  // facilitator's journal does) instead of executing twice.
+  Result<protocol::SettlementResponse> claim(protocol::SettlementResponse& r, const protocol::ClaimPayload& c,
+                                             const std::string& key) {
+    if (auto done = executed_.find(key); done != executed_.end()) return done->second;
+    for (const auto& row : c.claims) {
+      const Bytes32 id = channel_id(domain_, row.channel);
+      const SignedVoucher voucher{Voucher{id, row.maxClaimableAmount}, row.signature};
+      if (!check_voucher_signature(domain_, row.channel, id, voucher))
+        return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_voucher_signature, ""});
+      const OnchainChannelState& s = chain_[id];
+      if (row.totalClaimed > row.maxClaimableAmount || row.totalClaimed > s.balance || row.totalClaimed < s.totalClaimed)
+        return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_claim_payload, "row out of range"});
+    }
+    for (const auto& row : c.claims) {
+      OnchainChannelState& s = chain_[channel_id(domain_, row.channel)];
+      unsettled_ += row.totalClaimed - s.totalClaimed;
+      s.totalClaimed = row.totalClaimed;
+    }
+    ++claims_executed;
+    r.success = true;
+    r.transaction = next_tx();
+    executed_.emplace(key, r);
+    if (lose_next_claim_reply.exchange(false)) return fail(ErrorCode::facilitator_unavailable, "reply lost");
+    return r;
+  }
+
+  std::string next_tx() {
+    Bytes32 tx{};
+    tx[31] = static_cast<std::uint8_t>(settles);
+    tx[30] = static_cast<std::uint8_t>(settles >> 8);
+    return to_hex(tx);
+  }
+
   Status check_deposit(const protocol::DepositPayload& d, const protocol::PaymentRequirements& req) {
     if (!d.deposit.erc3009Authorization) return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required, "");
     const auto& auth = *d.deposit.erc3009Authorization;
@@ -248,6 +303,9 @@ class FacilitatorDouble final : public Facilitator {
   std::mutex mutex_;
   std::map<Bytes32, OnchainChannelState> chain_;
   std::set<Bytes32> used_nonces_;
+  std::map<std::string, protocol::SettlementResponse> executed_;
+  Uint128 unsettled_ = 0;
+  Uint128 settled_ = 0;
   Bytes32 domain_ = batch_settlement_domain_separator(kChainId);
 };
 

@@ -88,6 +88,56 @@ TEST(JsonRpc, HostileRepliesAreTypedErrors) {
   EXPECT_EQ(read_block(R"({"number":"0x1"})").error().code, code);
 }
 
+TEST(JsonRpc, QuantityEncoding) {
+  EXPECT_EQ(to_quantity(U256{}), "0x0");
+  EXPECT_EQ(to_quantity(U256{1}), "0x1");
+  EXPECT_EQ(to_quantity(U256{31337}), "0x7a69");
+  EXPECT_EQ(to_quantity(U256{Uint128{1} << 64}), "0x10000000000000000");
+}
+
+// eth_getLogs from anvil: a mined log, and one from a pending block (null position fields).
+TEST(JsonRpc, LogsFromAnvil) {
+  const std::string_view result =
+      R"([{"address":"0x5fbdb2315678afecb367f032d93f642f64180aa3","topics":[)"
+      R"("0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f",)"
+      R"("0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266"],)"
+      R"("data":"0x000000000000000000000000000000000000000000000000000000000000002a",)"
+      R"("blockHash":"0x9b7a4ee4ba2bd83b8b0a0aa4b8f0aabd3c2e0dfb4f8b0ab8f5b7ed3b0b2a1c11","blockNumber":"0x2",)"
+      R"("blockTimestamp":"0x6a0d7f01","transactionHash":"0x1f0e6b3c5d8a3a4b9e0d2c7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b",)"
+      R"("transactionIndex":"0x0","logIndex":"0x0","removed":false},)"
+      R"({"address":"0x5fbdb2315678afecb367f032d93f642f64180aa3","topics":[],"data":"0x",)"
+      R"("blockHash":null,"blockNumber":null,"transactionHash":null,"transactionIndex":null,"logIndex":null,"removed":false}])";
+  auto logs = read_logs(result);
+  ASSERT_TRUE(logs) << logs.error().to_string();
+  ASSERT_EQ(logs->size(), 2u);
+  EXPECT_EQ(to_checksum_hex((*logs)[0].address), "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+  ASSERT_EQ((*logs)[0].topics.size(), 2u);
+  EXPECT_EQ((*logs)[0].data.back(), 0x2a);
+  EXPECT_EQ((*logs)[0].blockNumber, 2u);
+  EXPECT_EQ(to_hex((*logs)[0].transactionHash), "0x1f0e6b3c5d8a3a4b9e0d2c7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b");
+  EXPECT_EQ((*logs)[1].blockNumber, 0u);
+  EXPECT_TRUE((*logs)[1].data.empty());
+
+  const auto code = ErrorCode::invalid_batch_settlement_evm_rpc_read_failed;
+  EXPECT_EQ(read_logs("{}").error().code, code);
+  EXPECT_EQ(read_logs(R"([{"address":"0x00","topics":[],"data":"0x"}])").error().code, code);
+  EXPECT_EQ(read_logs(R"([{"address":"0x5fbdb2315678afecb367f032d93f642f64180aa3","topics":["0x1"],"data":"0x"}])")
+                .error()
+                .code,
+            code);
+  EXPECT_EQ(read_logs(R"([{"address":"0x5fbdb2315678afecb367f032d93f642f64180aa3","topics":[],"data":"0x",)"
+                      R"("blockNumber":7}])")
+                .error()
+                .code,
+            code);
+  EXPECT_TRUE(read_logs("[]", 0)) << "an empty list is fine";
+  EXPECT_EQ(read_logs(R"([{"address":"0x5fbdb2315678afecb367f032d93f642f64180aa3","topics":[],"data":"0x"}])", 0)
+                .error()
+                .code,
+            code)
+      << "more logs than allowed";
+}
+
 TEST(JsonRpc, DeepNestingDoesNotOverflowTheStack) {
   const std::string deep = R"({"jsonrpc":"2.0","id":1,"result":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   auto reply = parse_rpc_reply(deep, 1);
@@ -98,10 +148,8 @@ TEST(JsonRpc, DeepNestingDoesNotOverflowTheStack) {
 
 RC_GTEST_PROP(JsonRpc, QuantitiesRoundTrip, (std::uint64_t hi, std::uint64_t lo)) {
   const Uint128 v = static_cast<Uint128>(hi) << 64 | lo;
-  const Bytes32 be = U256{v}.to_be();
-  std::string hex = to_hex(be);
-  const auto first = hex.find_first_not_of('0', 2);
-  hex = "0x" + (first == std::string::npos ? std::string{"0"} : hex.substr(first));
+  const std::string hex = to_quantity(U256{v});
+  RC_ASSERT(hex == "0x0" || hex[2] != '0');  // no leading zeros: nodes refuse them in params
   auto q = read_quantity(quote(hex));
   RC_ASSERT(q.ok());
   RC_ASSERT(*q->to_uint128() == v);
@@ -112,6 +160,7 @@ RC_GTEST_PROP(JsonRpc, ArbitraryBytesNeverCrash, (const std::string& body)) {
     (void)read_receipt(reply->result);
     (void)read_block(reply->result);
     (void)read_quantity(reply->result);
+    (void)read_logs(reply->result);
   }
 }
 

@@ -126,15 +126,15 @@ TEST(ChannelStore, UnclaimedClaimedAndErased) {
   ASSERT_TRUE(store->commit_and_wait(state(1, 1000)));  // signed 1010, claimed 0
   ASSERT_TRUE(store->commit_and_wait(state(2, 500)));
   EXPECT_EQ(store->unclaimed()->size(), 2u);
-  ASSERT_TRUE(store->record_claimed(state(1, 0).channelId, 1010));
+  ASSERT_TRUE(store->record_claimed(state(1, 0).channelId, 1000));
   auto left = *store->unclaimed();
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].channelId, state(2, 0).channelId);
   // The gate's next commit carries an older mirror (totalClaimed 0): the claim is not undone.
   ASSERT_TRUE(store->commit_and_wait(state(1, 1000)));
-  EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1010});
+  EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
   ASSERT_TRUE(store->record_claimed(state(1, 0).channelId, 5)) << "never lowered";
-  EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1010});
+  EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
   ASSERT_TRUE(store->erase(state(2, 0).channelId));
   EXPECT_FALSE(store->get(state(2, 0).channelId)->has_value());
   EXPECT_EQ(store->load_all()->size(), 1u);

@@ -1,0 +1,204 @@
+// paychan settle — the operator's job: claims what a gate has charged, in batches, through a
+// facilitator, then sweeps the claimed funds to the receiver. Cron-friendly: one pass and exit, or
+// --every; a lock file keeps two runs from overlapping; a journal makes a crashed run resumable.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "channel/hex.hpp"
+#include "cli.hpp"
+#include "commands.hpp"
+#include "engine/gate/gate_config.hpp"
+#include "engine/gate/http_facilitator.hpp"
+#include "engine/http/beast.hpp"
+#include "engine/settlement/settle_job.hpp"
+#include "protocol/price.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr std::string_view kHelp = R"(usage: paychan settle --config GATE.json [--every DURATION] [--min-unclaimed AMOUNT]
+                      [--batch-size N] [--no-sweep] [--facilitator URL] [--timeout SECONDS]
+
+Turns the vouchers a gate has collected into money. Reads the gate's channel store (safely while
+the gate runs), picks the channels to claim, sends them to the facilitator's /settle as `claim`
+batches — signed with the receiver authorizer's key when the config names a
+receiverAuthorizerKeyFile (claimWithSignature), else left to the facilitator that holds it —
+records each claim back into the store, and finally sweeps the claimed funds to payTo (`settle`).
+
+Which channels: every channel with at least --min-unclaimed charged but not yet claimed, and —
+always, first, whatever the threshold — every channel whose payer started a timed withdrawal
+(a voucher not claimed before the withdrawal finalizes is lost; a thin margin is warned about).
+
+Safe to run from cron: a run holds GATE-STORE.settle.lock (a second run exits 3 at once), and
+journals each batch in GATE-STORE.settle before sending it; a run that crashed or timed out
+leaves its batch pending, and the next run resends exactly that batch first, so nothing is
+claimed twice and no claim is forgotten.
+
+Options:
+  --config FILE          the gate's configuration (network, asset, payTo, facilitator, store,
+                         receiverAuthorizerKeyFile); see `paychan gate --help`
+  --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM
+  --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
+                         default 1, i.e. everything)
+  --batch-size N         claims per transaction (default 100)
+  --no-sweep             claim only; leave settle(receiver, token) for later
+  --facilitator URL      overrides the config's facilitator
+  --timeout SECONDS      how long one facilitator call may take (default 120: claims wait for
+                         their receipt)
+
+Output: progress on stderr; a summary on stdout (channels, amount, transactions).
+Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
+(see the reason), 2 bad usage or configuration, 3 try again later (facilitator unreachable,
+store busy or another run in progress).
+
+  paychan settle --config gate.json                       # one pass, e.g. from cron
+  paychan settle --config gate.json --every 5m --min-unclaimed '$1'
+)";
+
+constexpr int kExitRetry = 3;
+
+Result<std::chrono::seconds> parse_duration(std::string_view text) {
+  std::uint64_t unit = 1;
+  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h')) {
+    unit = text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
+    text.remove_suffix(1);
+  }
+  auto n = parse_uint128(text);
+  if (!n || *n == 0 || *n > 366u * 86400) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m or 1h");
+  return std::chrono::seconds(static_cast<std::int64_t>(*n) * static_cast<std::int64_t>(unit));
+}
+
+// Held for the life of the process; the kernel releases it on any exit, crash included.
+Result<int> take_lock(const std::string& store) {
+  const std::string path = store + ".settle.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::store_failed, "cannot open " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fail(ErrorCode::store_failed, "another settle run holds " + path);
+  }
+  return fd;
+}
+
+void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals) {
+  const auto dollars = [decimals](Uint128 v) { return protocol::format_price(v, decimals); };
+  std::printf("settle: %zu channels claimed in %zu batches, %s (%s atomic)\n", s.claimedChannels(), s.batches.size(),
+              dollars(s.claimedAmount()).c_str(), to_decimal(s.claimedAmount()).c_str());
+  for (const auto& b : s.batches) {
+    if (b.error.empty())
+      std::printf("  claim  %-66s %4zu channels %s%s\n", b.transaction.c_str(), b.channels, dollars(b.amount).c_str(),
+                  b.resumed ? " (resumed)" : "");
+    else
+      std::printf("  claim  refused: %s (%zu channels)\n", b.error.c_str(), b.channels);
+  }
+  if (!s.sweepTransaction.empty()) std::printf("  settle %-66s swept %s atomic\n", s.sweepTransaction.c_str(), s.sweepAmount.c_str());
+  if (!s.sweepError.empty()) std::printf("  settle refused: %s\n", s.sweepError.c_str());
+  if (s.skippedChannels > 0) std::printf("  %zu channels below --min-unclaimed left for later\n", s.skippedChannels);
+  std::fflush(stdout);
+}
+
+// One pass; returns the exit status.
+int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
+             engine::gate::Facilitator& facilitator) {
+  auto store = persistence::ChannelStore::open(config.store);
+  if (!store) return report("settle", store.error()), kExitRetry;
+  auto journal = persistence::ClaimJournal::open(config.store + ".settle");
+  if (!journal) return report("settle", journal.error()), kExitRetry;
+  engine::settlement::SettleJob job(std::move(options), facilitator, **store, **journal);
+
+  engine::http::asio::io_context io;
+  std::optional<Result<engine::settlement::SettleSummary>> result;
+  engine::http::asio::co_spawn(
+      io,
+      [&]() -> engine::http::Awaitable<void> {
+        result.emplace(co_await job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
+      },
+      engine::http::asio::detached);
+  io.run();
+  if (!*result) return report("settle", result->error()), kExitRetry;
+  print_summary(**result, config.assetDecimals);
+  return (*result)->ok() ? kExitOk : kExitNo;
+}
+
+int run(std::span<char* const> argv) {
+  const std::string_view known[] = {"config", "every", "min-unclaimed", "batch-size", "no-sweep", "facilitator", "timeout"};
+  const std::string_view flags[] = {"no-sweep"};
+  auto args = parse_command(argv, known, flags);
+  if (!args) return report("settle", args.error());
+  const auto file = args->option("config");
+  if (!file) return report("settle", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
+  auto config = engine::gate::load_gate_config(*file);
+  if (!config) return report("settle", config.error());
+  if (auto url = args->option("facilitator")) config->facilitator = *url;
+  if (config->facilitator.empty())
+    return report("settle", Error{ErrorCode::invalid_config, "no facilitator: set \"facilitator\" or --facilitator"});
+
+  engine::settlement::SettleJobOptions options;
+  options.chainId = config->chainId;
+  options.network = config->network;
+  options.receiver = config->payTo;
+  options.token = config->asset;
+  options.sweep = !args->has("no-sweep");
+  options.now = [] { return static_cast<std::uint64_t>(std::time(nullptr)); };
+  options.policy.withdrawalWarningSeconds = config->withdrawalSafetyMarginSeconds;
+  auto key = engine::gate::load_receiver_authorizer_key(*config);
+  if (!key) return report("settle", key.error());
+  options.receiverAuthorizerKey = *key;
+  if (auto text = args->option("min-unclaimed")) {
+    auto v = protocol::parse_price(*text, config->assetDecimals);
+    if (!v || *v == 0) return report("settle", Error{ErrorCode::invalid_config, "--min-unclaimed: a positive amount"});
+    options.policy.minUnclaimed = *v;
+  }
+  if (auto text = args->option("batch-size")) {
+    auto n = parse_uint128(*text);
+    if (!n || *n == 0 || *n > 1000) return report("settle", Error{ErrorCode::invalid_config, "--batch-size must be 1..1000"});
+    options.policy.maxBatchSize = static_cast<std::size_t>(*n);
+  }
+  engine::gate::HttpFacilitatorOptions facilitator_options{config->facilitator};
+  facilitator_options.timeout = std::chrono::seconds(120);
+  if (auto text = args->option("timeout")) {
+    auto d = parse_duration(*text);
+    if (!d) return report("settle", Error{ErrorCode::invalid_config, "--timeout: " + d.error().detail});
+    facilitator_options.timeout = *d;
+  }
+  std::optional<std::chrono::seconds> every;
+  if (auto text = args->option("every")) {
+    auto d = parse_duration(*text);
+    if (!d) return report("settle", Error{ErrorCode::invalid_config, "--every: " + d.error().detail});
+    every = *d;
+  }
+  auto facilitator = engine::gate::HttpFacilitator::create(facilitator_options);
+  if (!facilitator) return report("settle", facilitator.error());
+
+  auto lock = take_lock(config->store);
+  if (!lock) return report("settle", lock.error()), kExitRetry;
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  for (;;) {
+    const int status = run_pass(*config, options, **facilitator);
+    if (!every) return status;
+    // Waits for the next pass, or a stop signal (never in the middle of a pass).
+    const timespec wait{static_cast<time_t>(every->count()), 0};
+    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) {
+      std::fprintf(stderr, "settle: stopping\n");
+      return status;
+    }
+  }
+}
+
+}  // namespace
+
+extern const Command kSettle{"settle", "claim a gate's vouchers on chain in batches, then sweep (cron job)", kHelp, run};
+
+}  // namespace paychan::cli

@@ -1,0 +1,142 @@
+#include "engine/evm/deployment.hpp"
+
+#include <rapidjson/document.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "engine/chain/abi.hpp"
+#include "engine/chain/transaction.hpp"
+
+namespace paychan::engine::evm {
+namespace {
+
+constexpr std::uintmax_t kMaxArtifactBytes = 4 << 20;
+
+Failure config_fail(std::string detail) { return fail(ErrorCode::invalid_config, std::move(detail)); }
+
+Result<Bytes> code_field(const rapidjson::Document& doc, const char* name, const std::string& file) {
+  if (!doc.HasMember(name) || !doc[name].IsString()) return config_fail(file + ": no " + name);
+  auto code = bytes_from_hex({doc[name].GetString(), doc[name].GetStringLength()});
+  if (!code || code->empty()) return config_fail(file + ": " + name + " is not 0x-hex code");
+  return code;
+}
+
+// creation code ‖ abi.encode(arguments)
+Bytes with_arguments(const Bytes& bytecode, std::vector<chain::AbiValue> arguments) {
+  Bytes out = bytecode;
+  chain::AbiValue::tuple(std::move(arguments)).encode_to(out);
+  return out;
+}
+
+}  // namespace
+
+Result<ContractArtifact> load_artifact(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return config_fail(name + ": cannot read (build the `contracts` target first)");
+  if (size > kMaxArtifactBytes) return config_fail(name + ": larger than 4 MiB");
+  std::ifstream in(file, std::ios::binary);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) return config_fail(name + ": cannot read");
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return config_fail(name + ": not a JSON object");
+  ContractArtifact artifact;
+  if (!doc.HasMember("contractName") || !doc["contractName"].IsString()) return config_fail(name + ": no contractName");
+  artifact.contractName = doc["contractName"].GetString();
+  PAYCHAN_ASSIGN(artifact.bytecode, code_field(doc, "bytecode", name));
+  PAYCHAN_ASSIGN(artifact.deployedBytecode, code_field(doc, "deployedBytecode", name));
+  return artifact;
+}
+
+std::filesystem::path default_artifacts_dir() {
+  if (const char* env = std::getenv("PAYCHAN_CONTRACTS_DIR"); env != nullptr && *env != '\0') return env;
+  return PAYCHAN_CONTRACTS_DIR;
+}
+
+http::Awaitable<Result<Address>> deploy_contract(TransactionSender& deployer, Bytes creationCode, WaitOptions wait) {
+  TxRequest request;
+  request.data = std::move(creationCode);
+  auto sent = co_await deployer.submit(std::move(request));
+  if (!sent) co_return sent.failure();
+  auto receipt = co_await deployer.wait(*sent, wait);
+  if (!receipt) co_return receipt.failure();
+  if (!receipt->success)
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_transaction_reverted,
+                   "constructor reverted in " + to_hex(receipt->transactionHash));
+  co_return chain::create_address(deployer.address(), sent->nonce);
+}
+
+http::Awaitable<Status> copy_code(RpcClient& rpc, const Address& from, const Address& to) {
+  auto code = co_await rpc.code(from);
+  if (!code) co_return code.failure();
+  if (code->empty()) co_return config_fail("no code at " + to_checksum_hex(from));
+  auto set = co_await rpc.raw("anvil_setCode",
+                              "[" + chain::quote(to_hex(to.bytes)) + "," + chain::quote(to_hex(*code)) + "]");
+  if (!set) co_return set.failure();
+  auto copied = co_await rpc.code(to);
+  if (!copied) co_return copied.failure();
+  if (*copied != *code) co_return config_fail("anvil_setCode did not place the code at " + to_checksum_hex(to));
+  co_return Status{};
+}
+
+http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSender& deployer,
+                                                   DeploymentOptions options) {
+  auto settlement = load_artifact(options.artifacts / "X402BatchSettlement.json");
+  if (!settlement) co_return settlement.failure();
+  auto collector = load_artifact(options.artifacts / "ERC3009DepositCollector.json");
+  if (!collector) co_return collector.failure();
+  auto token = load_artifact(options.artifacts / "TestUSDC.json");
+  if (!token) co_return token.failure();
+  auto chain_id = co_await rpc.chain_id();
+  if (!chain_id) co_return chain_id.failure();
+
+  Deployment out;
+  out.chainId = *chain_id;
+  out.settlement = kBatchSettlementAddress;
+  out.collector = kErc3009CollectorAddress;
+  out.tokenName = options.tokenName;
+  out.tokenVersion = options.tokenVersion;
+
+  auto fresh_settlement = co_await deploy_contract(deployer, settlement->bytecode);
+  if (!fresh_settlement) co_return fresh_settlement.failure();
+  if (auto copied = co_await copy_code(rpc, *fresh_settlement, out.settlement); !copied) co_return copied.failure();
+
+  const Bytes collector_code = with_arguments(collector->bytecode, {chain::AbiValue::address(out.settlement)});
+  auto fresh_collector = co_await deploy_contract(deployer, collector_code);
+  if (!fresh_collector) co_return fresh_collector.failure();
+  if (auto copied = co_await copy_code(rpc, *fresh_collector, out.collector); !copied) co_return copied.failure();
+
+  // string and bytes share one ABI encoding.
+  const Bytes token_code = with_arguments(
+      token->bytecode, {chain::AbiValue::bytes(as_bytes(options.tokenName)), chain::AbiValue::bytes(as_bytes(options.tokenVersion))});
+  auto token_address = co_await deploy_contract(deployer, token_code);
+  if (!token_address) co_return token_address.failure();
+  out.token = *token_address;
+
+  // All mints in flight at once (the sender numbers them), then their receipts.
+  std::vector<SentTransaction> mints;
+  for (const auto& account : options.fund) {
+    TxRequest mint;
+    mint.to = out.token;
+    mint.data = chain::encode_call("mint(address,uint256)",
+                                   {chain::AbiValue::address(account), chain::AbiValue::uint(U256{options.mintAmount})});
+    auto sent = co_await deployer.submit(std::move(mint));
+    if (!sent) co_return sent.failure();
+    mints.push_back(std::move(*sent));
+  }
+  for (const auto& sent : mints) {
+    auto receipt = co_await deployer.wait(sent);
+    if (!receipt) co_return receipt.failure();
+    if (!receipt->success)
+      co_return fail(ErrorCode::invalid_batch_settlement_evm_transaction_reverted,
+                     "mint reverted in " + to_hex(receipt->transactionHash));
+  }
+  co_return out;
+}
+
+}  // namespace paychan::engine::evm

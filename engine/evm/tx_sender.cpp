@@ -1,0 +1,213 @@
+#include "engine/evm/tx_sender.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "channel/hex.hpp"
+#include "engine/http/asio.hpp"
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace paychan::engine::evm {
+namespace {
+
+constexpr auto kWaitFailed = ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed;
+
+// What a node answered to eth_sendRawTransaction, in the words of geth, reth and anvil.
+enum class SendOutcome { accepted, nonce_taken, refused };
+
+bool says(std::string message, std::string_view phrase) {
+  std::transform(message.begin(), message.end(), message.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return message.find(phrase) != std::string::npos;
+}
+
+SendOutcome classify(const chain::RpcError& e) {
+  // The node already holds these exact bytes (a resend): accepted earlier.
+  if (says(e.message, "already known") || says(e.message, "already imported")) return SendOutcome::accepted;
+  if (says(e.message, "nonce too low") || says(e.message, "underpriced")) return SendOutcome::nonce_taken;
+  return SendOutcome::refused;
+}
+
+Uint128 bump(Uint128 fee) {
+  const Uint128 step = std::max<Uint128>(fee / 8, 1);
+  return checked_add(fee, step).value_or(kUint128Max);
+}
+
+U256 bump(const U256& fee) {
+  const auto f = fee.to_uint128();
+  return f ? U256{bump(*f)} : fee;  // a fee above 2^128 wei is already beyond any market
+}
+
+}  // namespace
+
+chain::Eip1559Transaction with_bumped_fees(const chain::Eip1559Transaction& tx) {
+  chain::Eip1559Transaction out = tx;
+  out.maxPriorityFeePerGas = bump(tx.maxPriorityFeePerGas);
+  out.maxFeePerGas = bump(tx.maxFeePerGas);
+  return out;
+}
+
+TransactionSender::TransactionSender(RpcClient& rpc, PrivateKey key, std::uint64_t chainId)
+    : rpc_(rpc), key_(std::move(key)), chainId_(chainId) {}
+
+http::Awaitable<Result<std::uint64_t>> TransactionSender::take_nonce() {
+  {
+    std::lock_guard lock(mutex_);
+    if (nextNonce_) co_return (*nextNonce_)++;
+  }
+  auto count = co_await rpc_.transaction_count(address(), "pending");
+  if (!count) co_return count.failure();
+  std::lock_guard lock(mutex_);
+  // Another submit may have initialised the counter while this one was reading.
+  if (!nextNonce_) nextNonce_ = *count;
+  co_return (*nextNonce_)++;
+}
+
+http::Awaitable<Status> TransactionSender::resync() {
+  auto count = co_await rpc_.transaction_count(address(), "pending");
+  if (!count) co_return count.failure();
+  std::lock_guard lock(mutex_);
+  nextNonce_ = std::max(nextNonce_.value_or(0), *count);
+  co_return Status{};
+}
+
+void TransactionSender::release(std::uint64_t nonce) {
+  std::lock_guard lock(mutex_);
+  if (nextNonce_ && *nextNonce_ == nonce + 1) {
+    nextNonce_ = nonce;
+  } else {
+    nextNonce_.reset();  // later nonces are out: the node's pending count is the truth
+  }
+}
+
+http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest request) {
+  std::uint64_t gas = 0;
+  if (request.gas) {
+    gas = *request.gas;
+  } else {
+    auto estimate = co_await rpc_.estimate_gas(address(), request.to, request.data, request.value);
+    if (!estimate) co_return estimate.failure();
+    gas = *estimate + *estimate / 5;  // state may change between estimate and inclusion
+  }
+  auto fees = co_await rpc_.fee_quote();
+  if (!fees) co_return fees.failure();
+
+  SentTransaction sent;
+  sent.tx.chainId = chainId_;
+  sent.tx.maxPriorityFeePerGas = fees->maxPriorityFeePerGas;
+  sent.tx.maxFeePerGas = fees->maxFeePerGas;
+  sent.tx.gas = gas;
+  sent.tx.to = request.to;
+  sent.tx.value = request.value;
+  sent.tx.data = std::move(request.data);
+  for (int attempt = 0;; ++attempt) {
+    auto nonce = co_await take_nonce();
+    if (!nonce) co_return nonce.failure();
+    sent.tx.nonce = sent.nonce = *nonce;
+    const chain::SignedTransaction signed_tx = chain::sign_transaction(sent.tx, key_);
+    sent.hash = signed_tx.hash;
+    auto reply = co_await rpc_.request("eth_sendRawTransaction", "[" + chain::quote(to_hex(signed_tx.raw)) + "]");
+    if (!reply) {
+      // The node may or may not hold the transaction; a later nonce conflict will tell.
+      release(sent.nonce);
+      co_return reply.failure();
+    }
+    const SendOutcome outcome = reply->error ? classify(*reply->error) : SendOutcome::accepted;
+    if (outcome == SendOutcome::accepted) {
+      if (!reply->error) {
+        auto hash = chain::read_hash(reply->result);
+        if (!hash) co_return hash.failure();
+        if (*hash != sent.hash)
+          co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+                         "eth_sendRawTransaction: the node names another hash than the transaction's");
+      }
+      co_return sent;
+    }
+    if (outcome == SendOutcome::nonce_taken && attempt < kNonceRetries) {
+      auto synced = co_await resync();
+      if (!synced) co_return synced.failure();
+      continue;
+    }
+    release(sent.nonce);
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+                   "eth_sendRawTransaction: node error " + std::to_string(reply->error->code) + ": " +
+                       reply->error->message);
+  }
+}
+
+http::Awaitable<Result<SentTransaction>> TransactionSender::replace(const SentTransaction& sent) {
+  SentTransaction next = sent;
+  next.tx = with_bumped_fees(sent.tx);
+  // A stuck transaction is often one the base fee has outgrown: follow the market if it is higher.
+  if (auto quote = co_await rpc_.fee_quote()) {
+    next.tx.maxFeePerGas = std::max(next.tx.maxFeePerGas, quote->maxFeePerGas);
+    next.tx.maxPriorityFeePerGas = std::max(next.tx.maxPriorityFeePerGas, quote->maxPriorityFeePerGas);
+  }
+  const chain::SignedTransaction signed_tx = chain::sign_transaction(next.tx, key_);
+  next.hash = signed_tx.hash;
+  auto reply = co_await rpc_.request("eth_sendRawTransaction", "[" + chain::quote(to_hex(signed_tx.raw)) + "]");
+  if (!reply) co_return reply.failure();
+  if (reply->error && classify(*reply->error) != SendOutcome::accepted)
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+                   "replacing nonce " + std::to_string(sent.nonce) + ": node error " +
+                       std::to_string(reply->error->code) + ": " + reply->error->message);
+  co_return next;
+}
+
+http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction sent, WaitOptions options) {
+  using clock = std::chrono::steady_clock;
+  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
+  std::vector<Bytes32> hashes{sent.hash};  // the original and each replacement: any may be mined
+  std::string last_error;
+  const auto start = clock::now();
+  auto last_send = start;
+
+  // The receipt of whichever version was mined, if one was.
+  auto find_receipt = [&]() -> http::Awaitable<std::optional<chain::Receipt>> {
+    for (const auto& hash : hashes) {
+      auto receipt = co_await rpc_.receipt(hash);
+      if (!receipt) {
+        last_error = receipt.error().to_string();
+      } else if (*receipt) {
+        co_return std::move(**receipt);
+      }
+    }
+    co_return std::nullopt;
+  };
+
+  for (;;) {
+    if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
+    // None of ours is mined. If the nonce is used up all the same, another transaction from this
+    // key took it: no receipt will ever come (a second look closes the race with our own mining).
+    if (auto mined = co_await rpc_.transaction_count(address(), "latest"); mined && *mined > sent.nonce) {
+      if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
+      co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
+    }
+    const auto now = clock::now();
+    if (now - start >= options.timeout)
+      co_return fail(kWaitFailed, "no receipt for " + to_hex(sent.hash) + " after " +
+                                      std::to_string(options.timeout.count()) + " ms" +
+                                      (last_error.empty() ? "" : " (last error: " + last_error + ")"));
+    if (options.replace_after.count() > 0 && now - last_send >= options.replace_after) {
+      auto next = co_await replace(sent);
+      if (next) {
+        sent = std::move(*next);
+        hashes.push_back(sent.hash);
+      } else {
+        last_error = next.error().to_string();
+      }
+      last_send = now;
+    }
+    const auto remaining = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
+    timer.expires_after(std::min(options.poll, remaining));
+    boost::system::error_code ec;
+    co_await timer.async_wait(http::asio::redirect_error(http::asio::use_awaitable, ec));
+  }
+}
+
+}  // namespace paychan::engine::evm

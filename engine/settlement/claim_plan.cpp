@@ -1,0 +1,62 @@
+#include "engine/settlement/claim_plan.hpp"
+
+#include <algorithm>
+
+#include "channel/hex.hpp"
+
+namespace paychan::engine::settlement {
+namespace {
+
+std::uint64_t withdrawal_deadline(const ChannelState& c) {
+  if (c.onchain.withdrawRequestedAt == 0) return 0;
+  return c.onchain.withdrawRequestedAt + c.config.withdrawDelay;
+}
+
+std::string thin_margin_warning(const PlannedClaim& p, std::uint64_t now) {
+  const std::string channel = to_hex(p.channelId).substr(0, 18);
+  if (p.withdrawalDeadline <= now)
+    return "channel " + channel + ": withdrawal may already be finalizable; claiming " + to_decimal(p.amount) +
+           " now, it is lost if the payer finalizes first";
+  return "channel " + channel + ": withdrawal finalizable in " + std::to_string(p.withdrawalDeadline - now) +
+         " s; claiming " + to_decimal(p.amount) + " first";
+}
+
+}  // namespace
+
+ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy& policy, std::uint64_t now) {
+  ClaimPlan plan;
+  std::vector<PlannedClaim> chosen;
+  for (const ChannelState& c : channels) {
+    if (c.chargedCumulativeAmount <= c.onchain.totalClaimed) continue;
+    // The store keeps the latest voucher, which covers every charge (charged ≤ signed); a row that
+    // breaks this would revert the whole batch on chain, so it is never planned.
+    if (c.signedMaxClaimable < c.chargedCumulativeAmount) continue;
+    PlannedClaim p{c.channelId,
+                   protocol::VoucherClaimRow{c.config, c.signedMaxClaimable, c.signature, c.chargedCumulativeAmount},
+                   c.chargedCumulativeAmount - c.onchain.totalClaimed, withdrawal_deadline(c)};
+    if (p.withdrawalDeadline == 0 && p.amount < policy.minUnclaimed) {
+      ++plan.skipped;
+      continue;
+    }
+    if (p.withdrawalDeadline != 0 && p.withdrawalDeadline < now + policy.withdrawalWarningSeconds)
+      plan.warnings.push_back(thin_margin_warning(p, now));
+    chosen.push_back(std::move(p));
+  }
+  // Urgent first: pending withdrawals by deadline; then the largest amounts, so that a run cut
+  // short (gas budget, failure) has claimed what matters most.
+  std::stable_sort(chosen.begin(), chosen.end(), [](const PlannedClaim& a, const PlannedClaim& b) {
+    const bool au = a.withdrawalDeadline != 0, bu = b.withdrawalDeadline != 0;
+    if (au != bu) return au;
+    if (au && a.withdrawalDeadline != b.withdrawalDeadline) return a.withdrawalDeadline < b.withdrawalDeadline;
+    return a.amount > b.amount;
+  });
+  const std::size_t size = std::max<std::size_t>(policy.maxBatchSize, 1);
+  for (std::size_t i = 0; i < chosen.size(); i += size) {
+    const auto end = chosen.begin() + static_cast<std::ptrdiff_t>(std::min(chosen.size(), i + size));
+    plan.batches.emplace_back(std::make_move_iterator(chosen.begin() + static_cast<std::ptrdiff_t>(i)),
+                              std::make_move_iterator(end));
+  }
+  return plan;
+}
+
+}  // namespace paychan::engine::settlement

@@ -1,0 +1,155 @@
+#include "engine/settlement/settle_job.hpp"
+
+#include <algorithm>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "protocol/claim_batch.hpp"
+#include "protocol/facilitator_api.hpp"
+
+namespace paychan::engine::settlement {
+
+std::size_t SettleSummary::claimedChannels() const {
+  std::size_t n = 0;
+  for (const BatchOutcome& b : batches)
+    if (!b.transaction.empty()) n += b.channels;
+  return n;
+}
+
+Uint128 SettleSummary::claimedAmount() const {
+  Uint128 sum = 0;
+  for (const BatchOutcome& b : batches) sum += b.amount;
+  return sum;
+}
+
+bool SettleSummary::ok() const {
+  return sweepError.empty() &&
+         std::all_of(batches.begin(), batches.end(), [](const BatchOutcome& b) { return b.error.empty(); });
+}
+
+SettleJob::SettleJob(SettleJobOptions options, gate::Facilitator& facilitator, persistence::ChannelStore& store,
+                     persistence::ClaimJournal& journal)
+    : options_(std::move(options)),
+      facilitator_(facilitator),
+      store_(store),
+      journal_(journal),
+      domain_(batch_settlement_domain_separator(options_.chainId)) {}
+
+// The reference channel manager's requirements for its own operations: no price, no offer terms.
+protocol::PaymentRequirements SettleJob::requirements() const {
+  protocol::PaymentRequirements r;
+  r.scheme = std::string{protocol::kBatchSettlementScheme};
+  r.network = options_.network;
+  r.amount = "0";
+  r.asset = to_checksum_hex(options_.token);
+  r.payTo = to_checksum_hex(options_.receiver);
+  r.maxTimeoutSeconds = 0;
+  r.extra = protocol::Json::trusted("{}");
+  return r;
+}
+
+std::string SettleJob::claim_request(const std::vector<PlannedClaim>& batch) const {
+  protocol::ClaimPayload claim;
+  for (const PlannedClaim& p : batch) claim.claims.push_back(p.row);
+  if (options_.receiverAuthorizerKey)
+    claim.claimAuthorizerSignature = options_.receiverAuthorizerKey->sign(protocol::claim_batch_digest(domain_, claim.claims));
+  protocol::FacilitatorRequest request;
+  request.paymentRequirements = requirements();
+  request.paymentPayload.accepted = request.paymentRequirements;
+  request.paymentPayload.payload = protocol::BatchSettlementPayload{std::move(claim)};
+  return protocol::encode_facilitator_request(request);
+}
+
+http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::JournaledBatch& batch) {
+  auto request = protocol::decode_facilitator_request(batch.request);
+  const auto* payload = request ? protocol::batch_payload(request->paymentPayload) : nullptr;
+  const auto* claim = payload ? std::get_if<protocol::ClaimPayload>(payload) : nullptr;
+  if (!claim) {
+    // Only this job writes the journal; an unreadable entry means the file was damaged. Finish it
+    // so that it does not block every later run, and say so.
+    const std::string why = request ? "not a claim" : request.error().to_string();
+    (void)journal_.finish(batch.id, "", "unreadable journal entry: " + why, options_.now());
+    co_return BatchOutcome{0, 0, "", "unreadable journal entry " + std::to_string(batch.id) + ": " + why};
+  }
+  auto response = co_await facilitator_.settle(*request);
+  if (!response) co_return response.failure();  // stays pending: the next run resends it
+
+  BatchOutcome outcome;
+  outcome.channels = claim->claims.size();
+  if (!response->success) {
+    outcome.error = response->errorReason.value_or("refused");
+    if (response->errorMessage) outcome.error += ": " + *response->errorMessage;
+  } else {
+    outcome.transaction = response->transaction;
+    for (const protocol::VoucherClaimRow& row : claim->claims) {
+      const Bytes32 id = channel_id(domain_, row.channel);
+      auto stored = store_.get(id);
+      if (!stored) co_return stored.failure();
+      if (*stored && row.totalClaimed > (*stored)->onchain.totalClaimed)
+        outcome.amount += row.totalClaimed - (*stored)->onchain.totalClaimed;
+      if (Status recorded = store_.record_claimed(id, row.totalClaimed); !recorded) co_return recorded.failure();
+    }
+  }
+  if (Status finished = journal_.finish(batch.id, outcome.transaction, outcome.error, options_.now()); !finished)
+    co_return finished.failure();
+  co_return outcome;
+}
+
+http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
+  protocol::FacilitatorRequest request;
+  request.paymentRequirements = requirements();
+  request.paymentPayload.accepted = request.paymentRequirements;
+  request.paymentPayload.payload = protocol::BatchSettlementPayload{protocol::SettlePayload{options_.receiver, options_.token}};
+  co_return co_await facilitator_.settle(request);
+}
+
+http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
+  SettleSummary summary;
+  auto pending = journal_.pending();
+  if (!pending) co_return pending.failure();
+  for (const persistence::JournaledBatch& batch : *pending) {
+    progress("resending claim batch " + std::to_string(batch.id) + " left pending by an earlier run");
+    auto outcome = co_await send(batch);
+    if (!outcome) co_return outcome.failure();
+    outcome->resumed = true;
+    summary.batches.push_back(std::move(*outcome));
+  }
+
+  auto channels = store_.unclaimed();
+  if (!channels) co_return channels.failure();
+  ClaimPlan plan = plan_claims(*channels, options_.policy, options_.now());
+  summary.skippedChannels = plan.skipped;
+  summary.warnings = std::move(plan.warnings);
+  for (const std::string& w : summary.warnings) progress("warning: " + w);
+  for (std::size_t i = 0; i < plan.batches.size(); ++i) {
+    const auto& batch = plan.batches[i];
+    progress("claim batch " + std::to_string(i + 1) + "/" + std::to_string(plan.batches.size()) + ": " +
+             std::to_string(batch.size()) + " channels");
+    std::string request = claim_request(batch);
+    auto id = journal_.begin(request, options_.now());
+    if (!id) co_return id.failure();
+    // Named, not a temporary inside co_await (g++ 12, see engine/http/asio.hpp).
+    const persistence::JournaledBatch journaled{*id, std::move(request)};
+    auto outcome = co_await send(journaled);
+    if (!outcome) co_return outcome.failure();
+    progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
+                                    : "  refused: " + outcome->error);
+    summary.batches.push_back(std::move(*outcome));
+  }
+
+  if (options_.sweep && summary.claimedChannels() > 0) {
+    progress("sweeping claimed funds to " + to_checksum_hex(options_.receiver));
+    auto swept = co_await sweep();
+    if (!swept) co_return swept.failure();
+    if (!swept->success) {
+      summary.sweepError = swept->errorReason.value_or("refused");
+      if (swept->errorMessage) summary.sweepError += ": " + *swept->errorMessage;
+    } else {
+      summary.sweepTransaction = swept->transaction;
+      summary.sweepAmount = swept->amount.value_or("");
+    }
+  }
+  co_return summary;
+}
+
+}  // namespace paychan::engine::settlement

@@ -1,0 +1,84 @@
+// The operator's settle job (`paychan settle`): claims what the gate's store has charged, in
+// batches, through a facilitator's /settle (`claim`, or `claimWithSignature` when the operator holds
+// the receiver authorizer's key), records each claim back into the store, then sweeps the claimed
+// funds to the receiver (`settle`). Same payloads as the reference server's channel manager, so any
+// x402 batch-settlement facilitator will do.
+//
+// Crash safety: a batch is journaled (ClaimJournal) before it is sent; the next run resends every
+// pending batch, byte for byte, before planning new ones, and records its outcome. Nothing is
+// recorded as claimed until the facilitator said so, so a claim is never lost; resent bytes are
+// deduplicated by the facilitator and claims are cumulative, so nothing is claimed twice.
+// Thread-safety: one run at a time (the command holds a lock file); the gate may run alongside.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channel/ecdsa.hpp"
+#include "engine/gate/facilitator.hpp"
+#include "engine/settlement/claim_plan.hpp"
+#include "persistence/channel_store.hpp"
+#include "persistence/claim_journal.hpp"
+
+namespace paychan::engine::settlement {
+
+struct SettleJobOptions {
+  std::uint64_t chainId = 0;
+  std::string network;  // CAIP-2
+  Address receiver;     // the offers' payTo
+  Address token;        // the offers' asset
+  // Signs each batch (claimWithSignature); without it the facilitator must hold that key.
+  std::optional<PrivateKey> receiverAuthorizerKey;
+  ClaimPolicy policy;
+  bool sweep = true;  // settle(receiver, token) after claiming
+  std::function<std::uint64_t()> now;  // unix seconds
+};
+
+struct BatchOutcome {
+  std::size_t channels = 0;
+  Uint128 amount = 0;       // newly claimed by this batch (0 for a resent batch: already counted)
+  std::string transaction;  // the claim transaction, "" when refused
+  std::string error;        // the facilitator's reason when refused
+  bool resumed = false;     // a batch journaled by an earlier run
+};
+
+struct SettleSummary {
+  std::vector<BatchOutcome> batches;
+  std::size_t skippedChannels = 0;  // unclaimed but below the threshold
+  std::vector<std::string> warnings;
+  std::string sweepTransaction;  // "" when nothing was swept
+  std::string sweepAmount;       // as the facilitator reported it
+  std::string sweepError;        // the facilitator's reason when it refused the sweep
+  [[nodiscard]] std::size_t claimedChannels() const;
+  [[nodiscard]] Uint128 claimedAmount() const;
+  [[nodiscard]] bool ok() const;  // every batch and the sweep succeeded
+};
+
+class SettleJob {
+ public:
+  SettleJob(SettleJobOptions options, gate::Facilitator& facilitator, persistence::ChannelStore& store,
+            persistence::ClaimJournal& journal);
+
+  using Progress = std::function<void(const std::string&)>;
+  // One pass: resend pending batches, plan, claim, record, sweep. Errors (facilitator_unavailable,
+  // store_failed) stop the pass; batches already sent stay journaled for the next run.
+  [[nodiscard]] http::Awaitable<Result<SettleSummary>> run_once(Progress progress);
+
+ private:
+  [[nodiscard]] protocol::PaymentRequirements requirements() const;
+  [[nodiscard]] std::string claim_request(const std::vector<PlannedClaim>& batch) const;
+  // Sends a journaled batch and records its outcome in the store and the journal.
+  [[nodiscard]] http::Awaitable<Result<BatchOutcome>> send(const persistence::JournaledBatch& batch);
+  [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
+
+  SettleJobOptions options_;
+  gate::Facilitator& facilitator_;
+  persistence::ChannelStore& store_;
+  persistence::ClaimJournal& journal_;
+  Bytes32 domain_;
+};
+
+}  // namespace paychan::engine::settlement

@@ -1,0 +1,46 @@
+// The settle job's journal: every claim batch it sends to a facilitator is written here (durably)
+// before it is sent, and marked done once the facilitator's answer is recorded in the gate's store.
+// A run that crashes or times out in between leaves the batch pending; the next run sends that
+// same request again before planning anything new. Resending identical bytes is what makes it safe:
+// a facilitator keys on-chain actions by what they settle (paychan's journal does), and claims are
+// cumulative, so the same rows never move money twice.
+//
+// One file per gate store (`<store>.settle`), beside it; never shared with the gate's connection.
+// Thread-safety: one ClaimJournal per thread; concurrent runs are excluded by the settle command's
+// lock, not here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channel/result.hpp"
+#include "persistence/sqlite.hpp"
+
+namespace paychan::persistence {
+
+struct JournaledBatch {
+  std::int64_t id = 0;
+  std::string request;  // the facilitator /settle body, exactly as sent
+};
+
+class ClaimJournal {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ClaimJournal>> open(const std::string& path);
+
+  // Records `request` as about to be sent; durable when it returns.
+  [[nodiscard]] Result<std::int64_t> begin(const std::string& request, std::uint64_t now);
+  // Batches begun and not finished, oldest first.
+  [[nodiscard]] Result<std::vector<JournaledBatch>> pending();
+  // The facilitator answered and the store recorded it: `transaction` ("" when refused, with `error`).
+  [[nodiscard]] Status finish(std::int64_t id, const std::string& transaction, const std::string& error,
+                              std::uint64_t now);
+
+ private:
+  explicit ClaimJournal(Database db) : db_(std::move(db)) {}
+  Database db_;
+};
+
+}  // namespace paychan::persistence

@@ -1,0 +1,202 @@
+// RpcClient and TransactionSender against a node that misbehaves. anvil always answers well, so
+// these replies come from a scripted engine/http server: a test double, for faults a real node
+// cannot be made to produce. Each must become a typed Error, never a crash or a hang.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <functional>
+
+#include "channel/hex.hpp"
+#include "engine/evm/rpc_client.hpp"
+#include "engine/evm/tx_sender.hpp"
+#include "engine/http/run_blocking.hpp"
+#include "http_test_support.hpp"
+
+namespace paychan::engine::evm {
+namespace {
+
+using http::Exchange;
+using http::Handled;
+using http::run_blocking;
+
+constexpr auto kReadFailed = ErrorCode::invalid_batch_settlement_evm_rpc_read_failed;
+
+// The id of a JSON-RPC request body (0 when it has none), and its method.
+std::uint64_t id_of(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  return doc.IsObject() && doc.HasMember("id") && doc["id"].IsUint64() ? doc["id"].GetUint64() : 0;
+}
+std::string method_of(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  return doc.IsObject() && doc.HasMember("method") && doc["method"].IsString() ? doc["method"].GetString() : "";
+}
+
+std::string result(std::uint64_t id, std::string_view json) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"result":)" + std::string(json) + "}";
+}
+std::string error(std::uint64_t id, std::string_view json) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"error":)" + std::string(json) + "}";
+}
+
+// A node whose every reply is script(method, id) → (status, body).
+using Script = std::function<std::pair<int, std::string>(const std::string& method, std::uint64_t id)>;
+struct ScriptedNode {
+  explicit ScriptedNode(Script script)
+      : server([s = std::move(script)](Exchange& ex) -> Handled {
+          const auto [status, body] = s(method_of(ex.request().body()), id_of(ex.request().body()));
+          ex.response().set(status, "application/json", body);
+          return std::nullopt;
+        }) {}
+  http::test::TestServer<std::function<Handled(Exchange&)>> server;
+};
+
+ScriptedNode answering(std::function<std::string(std::uint64_t id)> reply) {
+  return ScriptedNode{[reply](const std::string&, std::uint64_t id) { return std::pair{200, reply(id)}; }};
+}
+
+TEST(EvmRpcHostile, MalformedRepliesAreReadFailures) {
+  const std::vector<std::pair<const char*, std::function<std::string(std::uint64_t)>>> cases = {
+      {"not JSON", [](std::uint64_t) { return std::string("<html>bad gateway</html>"); }},
+      {"wrong id", [](std::uint64_t id) { return result(id + 1, R"("0x7a69")"); }},
+      {"no id", [](std::uint64_t) { return std::string(R"({"jsonrpc":"2.0","result":"0x7a69"})"); }},
+      {"neither result nor error", [](std::uint64_t id) { return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + "}"; }},
+      {"result of the wrong type", [](std::uint64_t id) { return result(id, R"({"chainId":31337})"); }},
+      {"quantity past 64 bits", [](std::uint64_t id) { return result(id, R"("0x10000000000000000")"); }},
+      {"truncated", [](std::uint64_t id) { return result(id, R"("0x7a69")").substr(0, 20); }},
+      {"deeply nested", [](std::uint64_t id) { return result(id, std::string(50'000, '[') + std::string(50'000, ']')); }},
+  };
+  for (const auto& [name, reply] : cases) {
+    auto node = answering(reply);
+    RpcClient rpc(node.server.url());
+    auto id = run_blocking(rpc.chain_id());
+    ASSERT_FALSE(id) << name;
+    EXPECT_EQ(id.error().code, kReadFailed) << name << ": " << id.error().to_string();
+  }
+}
+
+TEST(EvmRpcHostile, OversizedReplyIsRefused) {
+  auto node = answering([](std::uint64_t id) { return result(id, "\"0x" + std::string(10 << 20, '0') + "\""); });
+  RpcClient rpc(node.server.url());
+  auto code = run_blocking(rpc.code(Address{}));
+  ASSERT_FALSE(code);
+  EXPECT_EQ(code.error().code, kReadFailed);
+  EXPECT_NE(code.error().detail.find("http_response_too_large"), std::string::npos) << code.error().detail;
+}
+
+TEST(EvmRpcHostile, NodeErrorsAndHttpFailures) {
+  {
+    auto node = answering([](std::uint64_t id) { return error(id, R"({"code":-32000,"message":"header not found"})"); });
+    RpcClient rpc(node.server.url());
+    auto n = run_blocking(rpc.block_number());
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, kReadFailed);
+    EXPECT_NE(n.error().detail.find("header not found"), std::string::npos) << n.error().detail;
+  }
+  {
+    // Error(string) "no": selector 0x08c379a0, offset 0x20, length 2, "no".
+    const std::string revert = "0x08c379a0" + std::string(62, '0') + "20" + std::string(62, '0') + "02" + "6e6f" +
+                               std::string(60, '0');
+    auto node = answering([&](std::uint64_t id) {
+      return error(id, R"({"code":3,"message":"execution reverted: no","data":")" + revert + "\"}");
+    });
+    RpcClient rpc(node.server.url());
+    auto called = run_blocking(rpc.call(Address{}, Bytes{}));
+    ASSERT_FALSE(called);
+    EXPECT_EQ(called.error().code, ErrorCode::invalid_batch_settlement_evm_transaction_reverted);
+    EXPECT_EQ(called.error().detail, "no");
+  }
+  {
+    ScriptedNode node{[](const std::string&, std::uint64_t id) { return std::pair{502, result(id, R"("0x1")")}; }};
+    RpcClient rpc(node.server.url());
+    auto n = run_blocking(rpc.block_number());
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, kReadFailed);
+    EXPECT_NE(n.error().detail.find("502"), std::string::npos);
+  }
+  {
+    std::string url;
+    {
+      auto gone = answering([](std::uint64_t id) { return result(id, R"("0x1")"); });
+      url = gone.server.url();
+    }
+    RpcClient rpc(url);
+    auto n = run_blocking(rpc.block_number());
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, kReadFailed) << "a node that is not there";
+  }
+}
+
+TEST(EvmRpcHostile, MalformedReceiptsAndLogs) {
+  auto node = answering([](std::uint64_t id) {
+    return result(id, R"({"status":"0x1","transactionHash":"0x12","blockNumber":"0x1","gasUsed":"0x5208","logs":[]})");
+  });
+  RpcClient rpc(node.server.url());
+  auto receipt = run_blocking(rpc.receipt(Bytes32{}));
+  ASSERT_FALSE(receipt);
+  EXPECT_EQ(receipt.error().code, kReadFailed);
+  auto logs = run_blocking(rpc.logs(LogFilter{}));
+  ASSERT_FALSE(logs);
+  EXPECT_EQ(logs.error().code, kReadFailed) << "an object where the log array should be";
+}
+
+TEST(EvmRpcHostile, FeesBeyondAnyMarketAreRefused) {
+  ScriptedNode node{[](const std::string& method, std::uint64_t id) {
+    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
+    return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x)" +
+                                         std::string(40, 'f') + "\"}")};
+  }};
+  RpcClient rpc(node.server.url());
+  auto fees = run_blocking(rpc.fee_quote());
+  ASSERT_FALSE(fees);
+  EXPECT_EQ(fees.error().code, kReadFailed);
+}
+
+// A node that accepts a transaction under another hash than the one signed is lying.
+TEST(EvmRpcHostile, SenderRefusesAForeignTransactionHash) {
+  ScriptedNode node{[](const std::string& method, std::uint64_t id) {
+    if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x0")")};
+    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
+    if (method == "eth_getBlockByNumber")
+      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    return std::pair{200, result(id, "\"0x" + std::string(64, 'a') + "\"")};
+  }};
+  RpcClient rpc(node.server.url());
+  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
+  TransactionSender sender(rpc, key, 31337);
+  TxRequest request;
+  request.to = key.address();
+  request.gas = 21'000;
+  auto sent = run_blocking(sender.submit(std::move(request)));
+  ASSERT_FALSE(sent);
+  EXPECT_EQ(sent.error().code, kReadFailed);
+}
+
+// A node that keeps saying "nonce too low" gets a bounded number of retries, then an error.
+TEST(EvmRpcHostile, EndlessNonceConflictsEndInAnError) {
+  std::atomic<int> sends = 0;  // the server answers on its own threads
+  ScriptedNode node{[&sends](const std::string& method, std::uint64_t id) {
+    if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x5")")};
+    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
+    if (method == "eth_getBlockByNumber")
+      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    ++sends;
+    return std::pair{200, error(id, R"({"code":-32003,"message":"nonce too low"})")};
+  }};
+  RpcClient rpc(node.server.url());
+  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
+  TransactionSender sender(rpc, key, 31337);
+  TxRequest request;
+  request.to = key.address();
+  request.gas = 21'000;
+  auto sent = run_blocking(sender.submit(std::move(request)));
+  ASSERT_FALSE(sent);
+  EXPECT_EQ(sent.error().code, kReadFailed);
+  EXPECT_NE(sent.error().detail.find("nonce too low"), std::string::npos);
+  EXPECT_EQ(sends, TransactionSender::kNonceRetries + 1);
+}
+
+}  // namespace
+}  // namespace paychan::engine::evm

@@ -1,0 +1,184 @@
+// The settle job against a running gate's store: plans, claims, records, sweeps; resends a batch
+// whose answer was lost; never claims twice. The facilitator is the in-memory double (its claim
+// keeps the contract's cumulative rule); the on-chain version of these runs is in the facilitator's
+// anvil tests and `paychan demo`.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "engine/settlement/settle_job.hpp"
+#include "gate_stack.hpp"
+
+namespace paychan::engine::settlement {
+namespace {
+
+using gate::test::GateStack;
+using gate::test::TestAgent;
+using gate::test::run_sync;
+using gate::test::test_key;
+
+constexpr Uint128 kPrice = 10'000;
+
+class SettleJobTest : public ::testing::Test {
+ protected:
+  // n agents, each depositing then paying `requests` times (every third charged 60%).
+  Uint128 pay(int agents, int requests) {
+    Uint128 charged = 0;
+    for (int a = 0; a < agents; ++a) {
+      TestAgent agent(test_key(static_cast<std::uint8_t>(10 + a)), stack.config, 1);
+      Uint128 total = 0;
+      for (int i = 0; i < requests; ++i) {
+        const bool cheap = i % 3 == 0;
+        const std::string header = i == 0 ? agent.deposit_header(stack.offer(), kPrice, 1'000'000)
+                                          : agent.voucher_header(stack.offer(), total + kPrice);
+        auto res = stack.call("POST", "/v1/infer", header, cheap ? "cheap" : "{}");
+        EXPECT_EQ(res.status, 200) << res.body;
+        total += cheap ? kPrice * 6 / 10 : kPrice;
+      }
+      charged += total;
+    }
+    return charged;
+  }
+
+  SettleJobOptions options(std::size_t batch = 100) {
+    SettleJobOptions o;
+    o.chainId = stack.config.chainId;
+    o.network = stack.config.network;
+    o.receiver = stack.config.payTo;
+    o.token = stack.config.asset;
+    o.receiverAuthorizerKey = test_key(202);
+    o.policy.maxBatchSize = batch;
+    o.now = [this] { return stack.now.load(); };
+    return o;
+  }
+
+  SettleSummary run(SettleJobOptions o) {
+    auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+    EXPECT_TRUE(journal);
+    // The job reads the gate's file through its own connection, as `paychan settle` does.
+    auto store = persistence::ChannelStore::open(stack.store_path());
+    EXPECT_TRUE(store);
+    SettleJob job(std::move(o), stack.facilitator, **store, **journal);
+    auto summary = run_sync(job.run_once([](const std::string&) {}));
+    EXPECT_TRUE(summary) << summary.error().to_string();
+    return summary ? *summary : SettleSummary{};
+  }
+
+  GateStack stack;
+  paychan::test::TempDir dir;
+};
+
+TEST_F(SettleJobTest, ClaimsEverythingChargedInBatchesThenSweeps) {
+  const Uint128 charged = pay(5, 4);
+  SettleSummary s = run(options(2));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.batches.size(), 3u);  // 5 channels in batches of 2
+  EXPECT_EQ(s.claimedChannels(), 5u);
+  EXPECT_EQ(s.claimedAmount(), charged);
+  EXPECT_EQ(stack.facilitator.settled(), charged);
+  EXPECT_EQ(s.sweepAmount, to_decimal(charged));
+  auto reread = persistence::ChannelStore::open(stack.store_path());
+  EXPECT_TRUE((*reread)->unclaimed()->empty());
+
+  // Nothing new charged: a second run claims and sweeps nothing.
+  SettleSummary again = run(options());
+  EXPECT_TRUE(again.ok());
+  EXPECT_TRUE(again.batches.empty());
+  EXPECT_TRUE(again.sweepTransaction.empty());
+  EXPECT_EQ(stack.facilitator.claims_executed, 3);
+}
+
+TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
+  const Uint128 charged = pay(3, 3);
+  stack.facilitator.lose_next_claim_reply = true;
+  {
+    auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
+    auto store = *persistence::ChannelStore::open(stack.store_path());
+    SettleJob job(options(), stack.facilitator, *store, *journal);
+    auto failed = run_sync(job.run_once([](const std::string&) {}));
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::facilitator_unavailable);
+    EXPECT_EQ(journal->pending()->size(), 1u) << "the batch stays journaled";
+    EXPECT_EQ((*store->unclaimed()).size(), 3u) << "nothing recorded without an answer";
+  }
+  // The gate keeps charging meanwhile; the next run resends the old batch first, then claims the rest.
+  TestAgent agent(test_key(10), stack.config, 1);
+  const Uint128 before = (*stack.store->get(agent.id))->chargedCumulativeAmount;
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), before + kPrice)).status, 200);
+
+  SettleSummary s = run(options());
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s.batches.size(), 2u);
+  EXPECT_TRUE(s.batches[0].resumed);
+  EXPECT_EQ(s.batches[1].channels, 1u);
+  EXPECT_EQ(stack.facilitator.claims_executed, 2) << "the resent batch was not executed again";
+  EXPECT_EQ(stack.facilitator.settled(), charged + kPrice);
+  EXPECT_EQ(s.claimedAmount(), charged + kPrice);
+}
+
+TEST_F(SettleJobTest, ARefusedBatchIsReportedAndLeavesItsChannelsUnclaimed) {
+  pay(2, 2);
+  {
+    // A damaged voucher in the store: the facilitator's signature check refuses the whole batch.
+    auto store = *persistence::ChannelStore::open(stack.store_path());
+    ChannelState damaged = (*store->unclaimed())[0];
+    damaged.signature[5] ^= 1;
+    ASSERT_TRUE(store->commit_and_wait(damaged));
+  }
+  SettleSummary s = run(options());
+  EXPECT_FALSE(s.ok());
+  ASSERT_EQ(s.batches.size(), 1u);
+  EXPECT_NE(s.batches[0].error.find("invalid_batch_settlement_evm_voucher_signature"), std::string::npos);
+  EXPECT_TRUE(s.sweepTransaction.empty());
+  auto reread = persistence::ChannelStore::open(stack.store_path());
+  EXPECT_EQ((*reread)->unclaimed()->size(), 2u);
+}
+
+// The planner, over random stores: every claimable channel at or above the threshold, or with a
+// pending withdrawal, is claimed exactly once, up to what it charged; withdrawals come first.
+RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
+  const auto n = *rc::gen::inRange<std::size_t>(0, 40);
+  std::vector<ChannelState> channels(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ChannelState& c = channels[i];
+    c.channelId[0] = static_cast<std::uint8_t>(i);
+    c.chargedCumulativeAmount = *rc::gen::inRange<std::uint64_t>(0, 1000);
+    c.signedMaxClaimable = c.chargedCumulativeAmount + *rc::gen::inRange<std::uint64_t>(0, 20);
+    c.onchain.totalClaimed = *rc::gen::inRange<std::uint64_t>(0, 1000);
+    c.config.withdrawDelay = 900;
+    if (*rc::gen::inRange(0, 4) == 0) c.onchain.withdrawRequestedAt = *rc::gen::inRange<std::uint64_t>(1, 10'000);
+  }
+  ClaimPolicy policy;
+  policy.minUnclaimed = *rc::gen::inRange<std::uint64_t>(1, 300);
+  policy.maxBatchSize = *rc::gen::inRange<std::size_t>(1, 12);
+  const ClaimPlan plan = plan_claims(channels, policy, 5'000);
+
+  std::map<Bytes32, const PlannedClaim*> planned;
+  bool seen_ordinary = false;
+  for (const auto& batch : plan.batches) {
+    RC_ASSERT(!batch.empty());
+    RC_ASSERT(batch.size() <= policy.maxBatchSize);
+    for (const PlannedClaim& p : batch) {
+      RC_ASSERT(planned.emplace(p.channelId, &p).second);
+      if (p.withdrawalDeadline == 0) seen_ordinary = true;
+      else RC_ASSERT(!seen_ordinary);
+    }
+  }
+  std::size_t skipped = 0;
+  for (const ChannelState& c : channels) {
+    const bool claimable = c.chargedCumulativeAmount > c.onchain.totalClaimed;
+    const bool due = claimable && (c.onchain.withdrawRequestedAt != 0 ||
+                                   c.chargedCumulativeAmount - c.onchain.totalClaimed >= policy.minUnclaimed);
+    auto it = planned.find(c.channelId);
+    RC_ASSERT((it != planned.end()) == due);
+    if (claimable && !due) ++skipped;
+    if (!due) continue;
+    const PlannedClaim& p = *it->second;
+    RC_ASSERT(p.row.totalClaimed == c.chargedCumulativeAmount);
+    RC_ASSERT(p.row.maxClaimableAmount == c.signedMaxClaimable);
+    RC_ASSERT(p.amount == c.chargedCumulativeAmount - c.onchain.totalClaimed);
+  }
+  RC_ASSERT(plan.skipped == skipped);
+}
+
+}  // namespace
+}  // namespace paychan::engine::settlement
