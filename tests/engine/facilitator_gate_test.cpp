@@ -1,8 +1,10 @@
 // A gate using paychan's facilitator in-process (no HTTP hop) on a real chain: the deposit is
-// verified and executed on chain, vouchers are served, and a cooperative refund claims what was
-// charged and returns the rest — with the receiverAuthorizer delegated to the facilitator.
+// verified and executed on chain, vouchers are served, the operator's settle job claims and sweeps
+// through the same facilitator, and a cooperative refund returns the rest — with the
+// receiverAuthorizer delegated to the facilitator.
 #include "engine/gate/gate.hpp"
 #include "engine/gate/offers.hpp"
+#include "engine/settlement/settle_job.hpp"
 #include "facilitator_support.hpp"
 #include "gate_support.hpp"
 
@@ -59,6 +61,26 @@ TEST_F(FacilitatorChainTest, AGateSettlesThroughTheInProcessFacilitator) {
         accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, charged + kPrice)))), kPrice)));
     EXPECT_EQ(served.transaction, "");
     charged += kPrice;
+  }
+
+  // The operator's settle job, through the same facilitator: one claim batch, then the sweep.
+  {
+    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
+    ASSERT_TRUE(journal) << journal.error().to_string();
+    settlement::SettleJobOptions job_options;
+    job_options.chainId = config.chainId;
+    job_options.network = config.network;
+    job_options.receiver = config.payTo;
+    job_options.token = config.asset;
+    job_options.now = options.now;
+    settlement::SettleJob job(job_options, *facilitator_, **store, **journal);
+    auto summary = run(job.run_once([](const std::string&) {}));
+    ASSERT_TRUE(summary) << summary.error().to_string();
+    EXPECT_TRUE(summary->ok()) << summary->sweepError;
+    EXPECT_EQ(summary->claimedAmount(), charged);
+    EXPECT_EQ(summary->sweepAmount, to_decimal(charged));
+    EXPECT_EQ(onchain(agent.id).totalClaimed, charged);
+    EXPECT_EQ(*token_balance(config.payTo).to_uint128(), charged);
   }
 
   // The refund: the gate completes it, the facilitator signs as receiverAuthorizer and executes
