@@ -21,6 +21,15 @@ std::string grouped(Uint128 v) {
   return out;
 }
 
+// `text` followed by spaces up to `width` characters on screen (printf's %-Ns counts bytes, and
+// labels here hold multi-byte characters such as Σ and −).
+std::string padded(std::string_view text, std::size_t width) {
+  std::size_t shown = 0;
+  for (const char c : text)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++shown;  // not a UTF-8 continuation byte
+  return std::string{text} + std::string(shown < width ? width - shown : 0, ' ');
+}
+
 std::string usd(Uint128 v) { return protocol::format_price(v, kDecimals); }
 
 std::string change(Uint128 before, Uint128 after) {
@@ -30,7 +39,7 @@ std::string change(Uint128 before, Uint128 after) {
 double per(std::uint64_t total, std::uint64_t n) { return n == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(n); }
 
 void action_row(std::FILE* out, const char* name, const OnchainAction& a, std::size_t channels, std::uint64_t requests) {
-  std::fprintf(out, "  %-34s %5llu %13s", name, static_cast<unsigned long long>(a.transactions), grouped(a.gas).c_str());
+  std::fprintf(out, "  %s %5s %13s", padded(name, 34).c_str(), grouped(a.transactions).c_str(), grouped(a.gas).c_str());
   if (channels > 0)
     std::fprintf(out, " %12s", grouped(a.gas / channels).c_str());
   else
@@ -94,7 +103,7 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
 
   std::fprintf(out, "\n  %-34s %16s %16s %16s\n", "test USDC", "before", "after", "change");
   const auto holding = [&](const std::string& who, Uint128 before, Uint128 after) {
-    std::fprintf(out, "  %-34s %16s %16s %16s\n", who.c_str(), usd(before).c_str(), usd(after).c_str(),
+    std::fprintf(out, "  %s %16s %16s %16s\n", padded(who, 34).c_str(), usd(before).c_str(), usd(after).c_str(),
                  change(before, after).c_str());
   };
   holding("agents (" + std::to_string(f.agents) + ")", f.before.agents, f.after.agents);
@@ -102,13 +111,15 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
   holding("batch-settlement contract", f.before.contract, f.after.contract);
 
   std::fprintf(out, "\n  reconciliation (atomic units)\n");
-  std::fprintf(out, "  %-48s %16s\n", "agents' spend (clients' charged totals)", grouped(f.agentsCharged).c_str());
+  std::fprintf(out, "  %s %16s\n", padded("agents' spend (clients' charged totals)", 48).c_str(),
+               grouped(f.agentsCharged).c_str());
   for (const auto& c : checks) {
-    std::fprintf(out, "  %-48s %16s  %s", c.what.c_str(), grouped(c.left).c_str(), c.ok() ? "ok" : "MISMATCH");
+    std::fprintf(out, "  %s %16s  %s", padded(c.what, 48).c_str(), grouped(c.left).c_str(), c.ok() ? "ok" : "MISMATCH");
     if (!c.ok()) std::fprintf(out, " (expected %s)", grouped(c.right).c_str());
     std::fprintf(out, "\n");
   }
-  std::fprintf(out, "  %-48s %16s\n", "left in channels (the agents' to refund)", grouped(f.leftInChannels).c_str());
+  std::fprintf(out, "  %s %16s\n", padded("left in channels (the agents' to refund)", 48).c_str(),
+               grouped(f.leftInChannels).c_str());
   for (const auto& e : f.agentErrors) std::fprintf(out, "  agent stopped: %s\n", e.c_str());
   for (const auto& e : f.settleErrors) std::fprintf(out, "  settle: %s\n", e.c_str());
   std::fprintf(out, "\n  %s (%.1f s in all)\n",
