@@ -21,14 +21,20 @@ expect() {  # expect FILE TEXT
     fail=1
   fi
 }
+expect_re() {  # expect_re FILE REGEX
+  if ! grep -qE -- "$2" "$1"; then
+    echo "FAIL: $(basename "$1") has no line matching: $2"
+    fail=1
+  fi
+}
 [ "$code" = 0 ] || { echo "FAIL: exit $code (want 0)"; fail=1; }
-expect "$work/out" "requests paid                      200 of 200"
+expect_re "$work/out" "requests paid +200 of 200 "
 expect "$work/out" "vouchers verified by the gate"
 expect "$work/out" "µs per check"
 expect "$work/out" "deposits (+ top-ups)"
-expect "$work/out" "claims (claimWithSignature)            1"
-expect "$work/out" "settle (sweep to payTo)                1"
-expect "$work/out" "vs one ERC-20 transfer per request   200"
+expect_re "$work/out" "claims \(claimWithSignature\) +1 "
+expect_re "$work/out" "settle \(sweep to payTo\) +1 "
+expect_re "$work/out" "vs one ERC-20 transfer per request +200 "
 expect "$work/out" "agents (2)"
 expect "$work/out" "provider (payTo)"
 for check in "gate store's Σ charged" "claimed on chain (Σ totalClaimed)" "payTo's balance increase" \

@@ -36,15 +36,20 @@ std::string change(Uint128 before, Uint128 after) {
   return after >= before ? "+" + usd(after - before) : "-" + usd(before - after);
 }
 
-double per(std::uint64_t total, std::uint64_t n) { return n == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(n); }
+// total / n with one decimal, grouped: "1,234.5" (exact: rounded down to the tenth).
+std::string per(std::uint64_t total, std::uint64_t n) {
+  if (n == 0) return "-";
+  const Uint128 tenths = Uint128{total} * 10 / n;
+  return grouped(tenths / 10) + "." + std::to_string(static_cast<unsigned>(tenths % 10));
+}
 
 void action_row(std::FILE* out, const char* name, const OnchainAction& a, std::size_t channels, std::uint64_t requests) {
-  std::fprintf(out, "  %s %5s %13s", padded(name, 34).c_str(), grouped(a.transactions).c_str(), grouped(a.gas).c_str());
+  std::fprintf(out, "  %s %6s %13s", padded(name, 34).c_str(), grouped(a.transactions).c_str(), grouped(a.gas).c_str());
   if (channels > 0)
     std::fprintf(out, " %12s", grouped(a.gas / channels).c_str());
   else
     std::fprintf(out, " %12s", "");
-  std::fprintf(out, " %12.1f\n", per(a.gas, requests));
+  std::fprintf(out, " %12s\n", per(a.gas, requests).c_str());
 }
 
 }  // namespace
@@ -75,7 +80,7 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
   std::fprintf(out, "\npaychan demo: %zu agents paying a toy inference API on a local chain (%s), %s offered per call\n\n",
                f.agents, f.network.c_str(), usd(f.offeredPrice).c_str());
 
-  std::fprintf(out, "  requests paid                      %s of %s in %.1f s (%.0f per second)\n", grouped(f.paid).c_str(),
+  std::fprintf(out, "  requests paid                      %s of %s in %.1f s (%.0f per second, each charge on disk first)\n", grouped(f.paid).c_str(),
                grouped(f.requested).c_str(), seconds, seconds > 0 ? static_cast<double>(f.paid) / seconds : 0.0);
   std::fprintf(out, "    charged less than offered        %s (Settlement-Overrides from the API)\n",
                grouped(f.chargedLess).c_str());
@@ -88,7 +93,7 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
                grouped(f.channels).c_str(), usd(f.agentsDeposited).c_str());
   std::fprintf(out, "  settle job                         %.1f s\n\n", static_cast<double>(f.settleTime.count()) / 1000.0);
 
-  std::fprintf(out, "  %-34s %5s %13s %12s %12s\n", "on chain", "txs", "gas", "gas/channel", "gas/request");
+  std::fprintf(out, "  %-34s %6s %13s %12s %12s\n", "on chain", "txs", "gas", "gas/channel", "gas/request");
   action_row(out, "deposits (+ top-ups)", f.deposits, f.channels, f.paid);
   action_row(out, "claims (claimWithSignature)", f.claims, f.claimedChannels, f.paid);
   action_row(out, "settle (sweep to payTo)", f.sweep, 0, f.paid);
