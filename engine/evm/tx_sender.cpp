@@ -16,6 +16,8 @@ namespace paychan::engine::evm {
 namespace {
 
 constexpr auto kWaitFailed = ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed;
+// How long a used-up nonce must go without a receipt of ours before wait() blames another transaction.
+constexpr std::chrono::milliseconds kNonceTakenGrace{1'000};
 
 // What a node answered to eth_sendRawTransaction, in the words of geth, reth and anvil.
 enum class SendOutcome { accepted, nonce_taken, refused };
@@ -180,15 +182,19 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
     co_return std::nullopt;
   };
 
+  std::optional<clock::time_point> nonce_used_at;
   for (;;) {
     if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
-    // None of ours is mined. If the nonce is used up all the same, another transaction from this
-    // key took it: no receipt will ever come (a second look closes the race with our own mining).
-    if (auto mined = co_await rpc_.transaction_count(address(), "latest"); mined && *mined > sent.nonce) {
-      if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
-      co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
-    }
+    // None of ours is mined. If the nonce stays used up all the same, another transaction from
+    // this key took it: no receipt will ever come. A node may count the nonce as used a moment
+    // before it serves the receipt of our own transaction (anvil does, under load), so the verdict
+    // waits for kNonceTakenGrace of polls that all find no receipt.
     const auto now = clock::now();
+    if (auto mined = co_await rpc_.transaction_count(address(), "latest"); mined && *mined > sent.nonce) {
+      if (!nonce_used_at) nonce_used_at = now;
+      if (now - *nonce_used_at >= kNonceTakenGrace)
+        co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
+    }
     if (now - start >= options.timeout)
       co_return fail(kWaitFailed, "no receipt for " + to_hex(sent.hash) + " after " +
                                       std::to_string(options.timeout.count()) + " ms" +
