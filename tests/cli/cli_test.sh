@@ -27,7 +27,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 check "help lists commands" 0 "voucher verify" "$paychan" --help
-for c in demo gate settle pay channels refund channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
+for c in demo gate settle pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
   # shellcheck disable=SC2086
   check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
 done
