@@ -1,5 +1,6 @@
 #include "engine/key_source.hpp"
 
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -47,6 +48,15 @@ Result<PrivateKey> load_key_env(const std::string& variable) {
   const char* value = std::getenv(variable.c_str());
   if (value == nullptr) return fail(ErrorCode::invalid_payload, "environment variable " + variable + " is not set");
   return parse_key_text(value, "environment variable " + variable);
+}
+
+Result<Bytes32> random_key_secret() {
+  Bytes32 secret{};
+  for (;;) {
+    if (getrandom(secret.data(), secret.size(), 0) != static_cast<ssize_t>(secret.size()))
+      return fail(ErrorCode::invalid_payload, "the system random source failed");
+    if (PrivateKey::from_bytes(secret)) return secret;
+  }
 }
 
 }  // namespace paychan::engine

@@ -18,4 +18,8 @@ namespace paychan::engine {
 // The same format from an environment variable. Errors: invalid_payload.
 [[nodiscard]] Result<PrivateKey> load_key_env(const std::string& variable);
 
+// A new secret from the system's random source (getrandom), drawn again in the ~2^-128 case that
+// the bytes are not a valid key. Error: invalid_payload when the random source fails.
+[[nodiscard]] Result<Bytes32> random_key_secret();
+
 }  // namespace paychan::engine

@@ -28,7 +28,7 @@ Result<FacilitatorRequest> decode_facilitator_request(std::string_view json) {
     PAYCHAN_ASSIGN(r.paymentPayload, read_payment_payload(f.object("paymentPayload")));
     PAYCHAN_ASSIGN(r.paymentRequirements, read_requirements(f.object("paymentRequirements")));
     return r;
-  });
+  }, kMaxFacilitatorRequestBytes);
 }
 
 std::string encode_facilitator_request(const FacilitatorRequest& r) {

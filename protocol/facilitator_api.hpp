@@ -42,6 +42,11 @@ struct SupportedResponse {
   std::map<std::string, std::vector<std::string>> signers;  // e.g. "eip155:*" → addresses
 };
 
+// A /verify or /settle body may carry a claim batch (up to 1000 rows of ~650 bytes), far above a
+// header-sized message: its own limit.
+inline constexpr std::size_t kMaxFacilitatorRequestBytes = 1024 * 1024;
+
+// Errors: input_too_large (above kMaxFacilitatorRequestBytes), then the payload decoders'.
 [[nodiscard]] Result<FacilitatorRequest> decode_facilitator_request(std::string_view json);
 [[nodiscard]] std::string encode_facilitator_request(const FacilitatorRequest& r);
 [[nodiscard]] Result<VerifyResponse> decode_verify_response(std::string_view json);

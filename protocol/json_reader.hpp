@@ -40,9 +40,10 @@ struct JsonAccess {
 class Fields;
 
 // Parses `text` and hands its root to `read` as Fields(root, path, code): the one shape of every
-// decode_* function. `read` returns a Result.
+// decode_* function. `read` returns a Result. Texts above `max_bytes` are refused (input_too_large).
 template <typename Read>
-[[nodiscard]] auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read)
+[[nodiscard]] auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read,
+                               std::size_t max_bytes = kMaxMessageBytes)
     -> decltype(read(std::declval<const Fields&>()));
 
 class Fields {
@@ -79,9 +80,9 @@ class Fields {
 };
 
 template <typename Read>
-auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read)
+auto decode_with(std::string_view text, ErrorCode code, const char* path, Read read, std::size_t max_bytes)
     -> decltype(read(std::declval<const Fields&>())) {
-  auto doc = parse_untrusted(text, code);
+  auto doc = parse_untrusted(text, code, max_bytes);
   if (!doc) return doc.failure();
   return read(Fields(*doc, path, code));
 }

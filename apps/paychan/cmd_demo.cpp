@@ -1,119 +1,91 @@
-// paychan demo — the README's first command. Until the chain, facilitator and gate land, it runs
-// the part of the scheme that exists end to end in-process: an agent opens a channel and signs a
-// cumulative voucher per request; the provider checks each one with the scheme's rules and commits
-// a dynamic charge; at the end both sides' totals must reconcile.
-#include <sys/random.h>
+// paychan demo — the README's first command: the whole system on a local chain, with figures.
+#include <csignal>
 
-#include <chrono>
-#include <cstdio>
-#include <iostream>
-
-#include "channel/client_rules.hpp"
-#include "channel/eip712.hpp"
-#include "channel/hex.hpp"
-#include "channel/server_rules.hpp"
+#include "channel/amount.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "protocol/price.hpp"
+#include "demo/run_demo.hpp"
 
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: paychan demo [--requests N]
+constexpr std::string_view kHelp = R"(usage: paychan demo [--requests N] [--agents N] [--batch-size N]
 
-Runs an agent and a provider in one process on a local chain id (31337): the agent signs one
-EIP-712 voucher per request ($0.01 offered, some requests charged less), the provider verifies each
-voucher (one keccak digest + one secp256k1 recover) and commits the charge. Prints the figures and
-exits 0 only if the agent's running total equals the provider's.
+Runs paychan end to end on a local chain, with nothing to configure, and exits 0 only if every
+figure reconciles to the atomic unit:
 
-  paychan demo --requests 5000
+  1. starts anvil (the project's npm copy, or $PAYCHAN_ANVIL), deploys the batch-settlement
+     contract and its ERC-3009 collector at their canonical addresses and a test USDC, and mints
+     test USDC to fresh agent keys (the agents hold no ether: they never send a transaction);
+  2. starts paychan's facilitator in-process (its signer an anvil dev account; it is also the
+     receiverAuthorizer the provider delegates claims to) and a gate on 127.0.0.1 in front of a
+     built-in toy inference endpoint, POST /v1/infer, offered at $0.01 per call — short prompts
+     cost less, reported with Settlement-Overrides (dynamic pricing);
+  3. runs the agents concurrently: each opens a channel with an ERC-3009 deposit (relayed by the
+     facilitator), then signs one voucher per request, topping up once on the way;
+  4. stops the gate and runs the operator's settle job: claimWithSignature batches through the
+     facilitator, then the settle sweep to the provider's payTo;
+  5. prints the figures: requests, vouchers verified and µs per check (the gate's histogram),
+     deposits, claim and settle transactions, gas per channel and per request next to one ERC-20
+     transfer per request (measured on the same chain), test USDC balances before and after; and
+     checks that the agents' spend = the provider's income (gate store = claimed on chain = payTo's
+     gain) = the on-chain movement (agents' loss − what is left in their channels).
+
+Progress goes to stderr, the table to stdout. Every process and file the demo starts is gone
+when it exits (Ctrl-C included).
+
+Options:
+  --requests N     paid requests in all, shared among the agents (default 2000)
+  --agents N       concurrent agents, one channel each (default 4, at most 64)
+  --batch-size N   claims per claim transaction (default 100)
+
+Exit status: 0 reconciled, 1 a figure did not reconcile or a payment, claim or sweep failed,
+2 the demo could not start (e.g. no anvil or no compiled contracts: build the `paychan` target).
+
+  paychan demo
+  paychan demo --requests 5000 --agents 16 --batch-size 5
 )";
 
-PrivateKey random_key() {
-  for (;;) {
-    Bytes32 secret{};
-    if (getrandom(secret.data(), secret.size(), 0) == static_cast<ssize_t>(secret.size()))
-      if (auto k = PrivateKey::from_bytes(secret)) return *k;
-  }
+std::atomic<bool> g_stop{false};
+
+void on_stop_signal(int) { g_stop.store(true); }
+
+Result<std::uint64_t> bounded(const Args& args, std::string_view name, std::uint64_t fallback, std::uint64_t max) {
+  const auto text = args.option(name);
+  if (!text) return fallback;
+  auto n = parse_uint128(*text);
+  if (!n || *n == 0 || *n > max)
+    return fail(ErrorCode::invalid_config, "--" + std::string{name} + " must be 1.." + std::to_string(max));
+  return static_cast<std::uint64_t>(*n);
 }
 
-std::string usdc(Uint128 atomic) { return protocol::format_price(atomic, 6); }
-
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"requests"};
+  const std::string_view known[] = {"requests", "agents", "batch-size"};
   auto args = parse_command(argv, known);
   if (!args) return report("demo", args.error());
-  auto requests = parse_uint128(args->option("requests").value_or("2000"));
-  if (!requests || *requests == 0 || *requests > 1'000'000)
-    return report("demo", Error{ErrorCode::invalid_payload, "--requests must be 1..1000000"});
+  demo::DemoOptions options;
+  auto requests = bounded(*args, "requests", options.requests, 1'000'000);
+  auto agents = bounded(*args, "agents", options.agents, 64);
+  auto batch = bounded(*args, "batch-size", options.batchSize, 1000);
+  for (const auto* r : {&requests, &agents, &batch})
+    if (!*r) return report("demo", r->error());
+  options.requests = *requests;
+  options.agents = static_cast<std::size_t>(*agents);
+  options.batchSize = static_cast<std::size_t>(*batch);
+  if (options.requests < options.agents)
+    return report("demo", Error{ErrorCode::invalid_config, "--requests must be at least --agents"});
 
-  const PrivateKey agent = random_key();
-  const PrivateKey provider_authorizer = random_key();
-  const Address receiver = random_key().address();
-  const Address usdc_token = random_key().address();
-  const Uint128 price = 10'000;  // $0.01 in 6-decimal USDC
-  const Uint128 deposit = price * *requests;
-
-  const Bytes32 domain = batch_settlement_domain_separator(31337);
-  const ChannelConfig config{agent.address(), agent.address(), receiver, provider_authorizer.address(),
-                             usdc_token, 900, Bytes32{}};
-  const OfferTerms offer{usdc_token, receiver, provider_authorizer.address(), 900, price};
-  const Bytes32 id = channel_id(domain, config);
-  const OnchainChannelState chain{deposit, 0, 0, U256{}};
-
-  ChannelState provider{id, config};
-  Uint128 agent_total = 0;
-  std::chrono::nanoseconds sign_time{0}, check_time{0};
-  for (Uint128 i = 0; i < *requests; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto voucher = next_voucher(id, agent_total, price);
-    if (!voucher) return report("demo", voucher.error());
-    const SignedVoucher signed_voucher{*voucher, agent.sign(voucher_digest(domain, *voucher))};
-    auto t1 = std::chrono::steady_clock::now();
-
-    Status ok = check_offer_terms(offer, config);
-    if (ok) {
-      auto sig = check_voucher_signature(domain, config, id, signed_voucher);
-      ok = sig ? check_cumulative(PayloadType::voucher, provider.chargedCumulativeAmount, price,
-                                  signed_voucher.voucher.maxClaimableAmount)
-               : Status{sig.failure()};
-    }
-    if (ok) ok = check_funding(PayloadType::voucher, chain, 0, signed_voucher.voucher.maxClaimableAmount);
-    if (!ok) return report("demo", ok.error());
-    // Dynamic pricing: every third request costs 40% less than offered.
-    const Uint128 actual = i % 3 == 2 ? price * 6 / 10 : price;
-    auto next = commit_charge(provider, signed_voucher, price, actual, 0);
-    if (!next) return report("demo", next.error());
-    provider = *next;
-    auto t2 = std::chrono::steady_clock::now();
-    sign_time += t1 - t0;
-    check_time += t2 - t1;
-
-    auto total = check_charge_report(ClientExpectation{id, agent_total, price, std::nullopt},
-                                     ChargeReport{id, actual, provider.chargedCumulativeAmount, deposit});
-    if (!total) return report("demo", total.error());
-    agent_total = *total;
-  }
-
-  const double n = static_cast<double>(*requests);
-  std::printf("paychan demo — one channel, %s requests, chain id 31337 (in-process)\n",
-              to_decimal(*requests).c_str());
-  std::printf("  channelId                 %s\n", to_hex(id).c_str());
-  std::printf("  agent signs a voucher     %8.1f µs each\n", std::chrono::duration<double, std::micro>(sign_time).count() / n);
-  std::printf("  provider checks + commits %8.1f µs each (digest + recover + rules)\n",
-              std::chrono::duration<double, std::micro>(check_time).count() / n);
-  std::printf("  deposited                 %s\n", usdc(deposit).c_str());
-  std::printf("  agent's running total     %s\n", usdc(agent_total).c_str());
-  std::printf("  provider's charged total  %s\n", usdc(provider.chargedCumulativeAmount).c_str());
-  std::printf("  last voucher ceiling      %s (the bound the agent signed; the provider claims the charged total)\n",
-              usdc(provider.signedMaxClaimable).c_str());
-  const bool reconciles = agent_total == provider.chargedCumulativeAmount && agent_total <= deposit;
-  std::printf("  reconciles                %s\n", reconciles ? "yes" : "NO");
-  return reconciles ? kExitOk : kExitNo;
+  // Ctrl-C lets the agents stop and the demo clean up (anvil, temporary files) before exiting.
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return demo::run_demo(options, g_stop);
 }
 
 }  // namespace
 
-extern const Command kDemo{"demo", "run an agent and a provider end to end and print the figures", kHelp, run};
+extern const Command kDemo{"demo", "run the whole system on a local chain and reconcile every figure", kHelp, run};
 
 }  // namespace paychan::cli

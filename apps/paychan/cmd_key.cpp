@@ -1,7 +1,6 @@
 // paychan key new / key address — make a key file for an agent, a receiver authorizer or a
 // facilitator signer, and show the address of a key without showing the key.
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -39,14 +38,10 @@ int run_new(std::span<char* const> argv) {
   const auto out = args->option("out");
   if (!out) return report("key new", Error{ErrorCode::invalid_payload, "--out FILE is required"});
 
-  // Draw until the bytes form a valid key (a failure has probability ~2^-128).
-  Bytes32 secret{};
-  std::optional<PrivateKey> key;
-  while (!key) {
-    if (getrandom(secret.data(), secret.size(), 0) != static_cast<ssize_t>(secret.size()))
-      return report("key new", Error{ErrorCode::invalid_payload, "the system random source failed"});
-    if (auto k = PrivateKey::from_bytes(secret)) key = *k;
-  }
+  auto drawn = engine::random_key_secret();
+  if (!drawn) return report("key new", drawn.error());
+  Bytes32 secret = *drawn;
+  const auto key = PrivateKey::from_bytes(secret);
   const int fd = ::open(out->c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return report("key new", Error{ErrorCode::invalid_payload, "cannot create " + *out + " (exists?)"});
   std::string text = to_hex(secret) + "\n";

@@ -8,6 +8,7 @@ extern const Command kChannels;
 extern const Command kDecode;
 extern const Command kDemo;
 extern const Command kDevnet;
+extern const Command kFacilitator;
 extern const Command kGate;
 extern const Command kKeyAddress;
 extern const Command kKeyNew;
@@ -20,8 +21,9 @@ extern const Command kWithdraw;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,   kDevnet,  kGate,     kSettle, kPay,   kChannels, kRefund, kWithdraw, kChannelId,
-                                  kVoucherSign, kVoucherVerify, kDecode, kKeyNew, kKeyAddress};
+  static const Command table[] = {kDemo,     kDevnet,    kGate,       kSettle,      kFacilitator,   kPay,
+                                  kChannels, kRefund,    kWithdraw,   kChannelId,   kVoucherSign,   kVoucherVerify,
+                                  kDecode,   kKeyNew,    kKeyAddress};
   return table;
 }
 

@@ -75,6 +75,13 @@ Bytes refund_with_signature_call(const ChannelConfig& config, Uint128 amount, co
                      {config_value(config), AbiValue::uint(amount), AbiValue::uint(nonce), AbiValue::bytes(signature)});
 }
 
+Bytes multicall_call(std::span<const Bytes> calls) {
+  std::vector<AbiValue> items;
+  items.reserve(calls.size());
+  for (const auto& c : calls) items.push_back(AbiValue::bytes(c));
+  return encode_call("multicall(bytes[])", {AbiValue::array(std::move(items))});
+}
+
 Bytes initiate_withdraw_call(const ChannelConfig& config, Uint128 amount) {
   return encode_call(with_config("initiateWithdraw", ",uint128"), {config_value(config), AbiValue::uint(amount)});
 }
@@ -99,6 +106,19 @@ Bytes receivers_call(const Address& receiver, const Address& token) {
 
 Bytes erc20_balance_of_call(const Address& owner) {
   return encode_call("balanceOf(address)", {AbiValue::address(owner)});
+}
+
+Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature) {
+  return encode_call("isValidSignature(bytes32,bytes)", {AbiValue::word(digest), AbiValue::bytes(signature)});
+}
+
+bool is_erc1271_magic(ByteView reply) noexcept {
+  // bytes4 return value: left-aligned in its word, the rest zero.
+  static constexpr std::uint8_t kMagic[4] = {0x16, 0x26, 0xba, 0x7e};
+  if (reply.size() != 32) return false;
+  for (std::size_t i = 0; i < 32; ++i)
+    if (reply[i] != (i < 4 ? kMagic[i] : 0)) return false;
+  return true;
 }
 
 Result<ChannelBalances> decode_channels(ByteView reply) {

@@ -33,6 +33,9 @@ struct VoucherClaim {
 [[nodiscard]] Bytes settle_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes refund_with_signature_call(const ChannelConfig& config, Uint128 amount, const U256& nonce,
                                                const Signature& signature);
+// The contract's OpenZeppelin Multicall: several of its own calls in one transaction, all or none
+// (a refund with the claim that must precede it).
+[[nodiscard]] Bytes multicall_call(std::span<const Bytes> calls);
 [[nodiscard]] Bytes initiate_withdraw_call(const ChannelConfig& config, Uint128 amount);
 [[nodiscard]] Bytes finalize_withdraw_call(const ChannelConfig& config);
 
@@ -42,6 +45,10 @@ struct VoucherClaim {
 [[nodiscard]] Bytes pending_withdrawals_call(const Bytes32& channelId);
 [[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
+// EIP-1271 isValidSignature(bytes32,bytes) on a smart-contract wallet; is_erc1271_magic is true for
+// a reply carrying its magic value 0x1626ba7e (anything else, short replies included, is false).
+[[nodiscard]] Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature);
+[[nodiscard]] bool is_erc1271_magic(ByteView reply) noexcept;
 
 struct ChannelBalances {
   Uint128 balance = 0;

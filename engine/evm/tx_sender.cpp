@@ -16,6 +16,8 @@ namespace paychan::engine::evm {
 namespace {
 
 constexpr auto kWaitFailed = ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed;
+// How long a used-up nonce must go without a receipt of ours before wait() blames another transaction.
+constexpr std::chrono::milliseconds kNonceTakenGrace{1'000};
 
 // What a node answered to eth_sendRawTransaction, in the words of geth, reth and anvil.
 enum class SendOutcome { accepted, nonce_taken, refused };
@@ -167,15 +169,11 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
   const auto start = clock::now();
   auto last_send = start;
 
-  // The receipt of whichever version was mined, if one was; `answered` tells whether every lookup
-  // got an answer (a failed lookup proves nothing about the transaction).
-  bool answered = true;
+  // The receipt of whichever version was mined, if one was.
   auto find_receipt = [&]() -> http::Awaitable<std::optional<chain::Receipt>> {
-    answered = true;
     for (const auto& hash : hashes) {
       auto receipt = co_await rpc_.receipt(hash);
       if (!receipt) {
-        answered = false;
         last_error = receipt.error().to_string();
       } else if (*receipt) {
         co_return std::move(**receipt);
@@ -184,19 +182,19 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
     co_return std::nullopt;
   };
 
-  // Polls in a row that found the nonce used and none of ours mined. One is not proof: a node may
-  // count the nonce a moment before it serves the receipt (seen with anvil under load).
-  constexpr int kTakenProof = 3;
-  int taken = 0;
+  std::optional<clock::time_point> nonce_used_at;
   for (;;) {
     if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
-    // None of ours is mined. If the nonce is used up all the same, another transaction from this
-    // key took it: no receipt will ever come.
-    auto mined = co_await rpc_.transaction_count(address(), "latest");
-    taken = answered && mined && *mined > sent.nonce ? taken + 1 : 0;
-    if (taken == kTakenProof)
-      co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
+    // None of ours is mined. If the nonce stays used up all the same, another transaction from
+    // this key took it: no receipt will ever come. A node may count the nonce as used a moment
+    // before it serves the receipt of our own transaction (anvil does, under load), so the verdict
+    // waits for kNonceTakenGrace of polls that all find no receipt.
     const auto now = clock::now();
+    if (auto mined = co_await rpc_.transaction_count(address(), "latest"); mined && *mined > sent.nonce) {
+      if (!nonce_used_at) nonce_used_at = now;
+      if (now - *nonce_used_at >= kNonceTakenGrace)
+        co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
+    }
     if (now - start >= options.timeout)
       co_return fail(kWaitFailed, "no receipt for " + to_hex(sent.hash) + " after " +
                                       std::to_string(options.timeout.count()) + " ms" +

@@ -63,7 +63,8 @@ class TransactionSender {
   // Waits for the receipt of `sent` (or of a replacement of it). Errors:
   // invalid_batch_settlement_evm_wait_for_receipt_failed on timeout (the detail carries the last
   // RPC error, if any: polling goes on through a node's hiccups) or when the nonce was mined by
-  // a transaction that is none of ours (another process using the key).
+  // a transaction that is none of ours (another process using the key; decided after a second of
+  // polls without our receipt, as a node may count the nonce before it serves the receipt).
   // A mined but reverted transaction is a receipt with success = false, not an error.
   [[nodiscard]] http::Awaitable<Result<chain::Receipt>> wait(SentTransaction sent, WaitOptions options = {});
 

@@ -156,7 +156,9 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
 
   if (type == PayloadType::voucher && eoa && fresh) {
     metrics_.local_verifications.fetch_add(1, std::memory_order_relaxed);
+    const auto started = Clock::now();
     refused = verify_locally(type, voucher, base);
+    metrics_.local_verification.observe(Clock::now() - started);
   } else {
     Result<protocol::VerifyResponse> verdict = fail(ErrorCode::facilitator_unavailable, "no facilitator configured");
     if (facilitator_ != nullptr) {

@@ -1,10 +1,7 @@
 #include "engine/gate/gate_config.hpp"
 
-#include <fstream>
-#include <iterator>
-#include <sstream>
-
 #include "channel/types.hpp"
+#include "engine/config_file.hpp"
 #include "engine/key_source.hpp"
 #include "protocol/json_reader.hpp"
 #include "protocol/price.hpp"
@@ -92,12 +89,9 @@ Result<GateConfig> parse_gate_config(std::string_view json) {
 }
 
 Result<GateConfig> load_gate_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path);
-  std::string text;
-  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (text.size() > (1u << 20)) return fail(ErrorCode::invalid_config, path + " is larger than 1 MiB");
-  auto config = parse_gate_config(text);
+  auto text = read_config_file(path);
+  if (!text) return text.failure();
+  auto config = parse_gate_config(*text);
   if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
   return config;
 }

@@ -45,6 +45,16 @@ void LatencyHistogram::render(std::string& out, std::string_view name, std::stri
   out.append("\n").append(name).append("_count ").append(std::to_string(cumulative)).append("\n");
 }
 
+std::uint64_t LatencyHistogram::count() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::chrono::nanoseconds LatencyHistogram::sum() const noexcept {
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(sum_ns_.load(std::memory_order_relaxed)));
+}
+
 void GateMetrics::count_refusal(ErrorCode code) noexcept {
   refusals_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
 }
@@ -79,6 +89,8 @@ std::string GateMetrics::render(const ChannelTotals& channels) const {
     out.append(std::to_string(n)).append("\n");
   }
   verification.render(out, "paychan_verification_seconds", "Time to accept or refuse a payment.");
+  local_verification.render(out, "paychan_local_verification_seconds",
+                            "Time to check a voucher locally (digest, signature recovery, funding).");
   store_commit.render(out, "paychan_store_commit_seconds", "Time for a channel state to become durable.");
   gauge(out, "paychan_open_channels", "Channels the gate holds state for.", std::to_string(channels.open));
   gauge(out, "paychan_withdrawal_pending_channels", "Channels with a timed withdrawal pending (claim first).",

@@ -23,6 +23,9 @@ class LatencyHistogram {
                                                   2e-3,  5e-3,  10e-3,  50e-3,  200e-3, 1.0};
   void observe(std::chrono::nanoseconds elapsed) noexcept;
   void render(std::string& out, std::string_view name, std::string_view help) const;
+  // Observations so far, and their total time (for a mean; the buckets are for percentiles).
+  [[nodiscard]] std::uint64_t count() const noexcept;
+  [[nodiscard]] std::chrono::nanoseconds sum() const noexcept;
 
  private:
   std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> buckets_{};  // last: +Inf
@@ -47,6 +50,7 @@ class GateMetrics {
   std::atomic<std::uint64_t> facilitator_verifications{0};
   std::atomic<std::uint64_t> stale_state_fallbacks{0};  // facilitator down, served on the mirror
   LatencyHistogram verification;  // decode → checks done (local or through the facilitator)
+  LatencyHistogram local_verification;  // a voucher checked locally: digest, recover, funding rules
   LatencyHistogram store_commit;  // queued → durable
 
   // A 402 / 400 / 503 answered with `code`; a request without payment counts as payment_required.

@@ -101,7 +101,9 @@ check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.js
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
 check "settle refuses a second run" 3 "another settle run" \
   flock "$work/gate.sqlite.settle.lock" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
-check "demo reconciles" 0 "reconciles                yes" "$paychan" demo --requests 300
+# The demo itself runs in demo_test.sh (cli.demo); here only its option checks, which need no chain.
+check "demo agents bound" 2 "--agents must be 1..64" "$paychan" demo --agents 0
+check "demo fewer requests than agents" 2 "at least --agents" "$paychan" demo --requests 2 --agents 3
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -63,6 +63,13 @@ class Child {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  // Waits for the child to end by itself; its exit status, or -1 when a signal ended it.
+  int wait_exit() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   void kill9() {
     kill(pid_, SIGKILL);
     int status = 0;

@@ -315,7 +315,9 @@ TEST(GateE2E, MetricsAndHealth) {
                            "paychan_refusals_total{reason=\"payment_required\"} 1\n",
                            "paychan_refusals_total{reason=\"invalid_batch_settlement_evm_cumulative_amount_mismatch\"} 1\n",
                            "paychan_open_channels 1\n", "paychan_unclaimed_amount 20000\n",
-                           "paychan_verification_seconds_count 3\n", "paychan_store_commit_seconds_count 2\n"}) {
+                           "paychan_verification_seconds_count 3\n", "paychan_store_commit_seconds_count 2\n",
+                           // only the voucher was checked locally (the mismatch is refused before)
+                           "paychan_local_verifications_total 1\n", "paychan_local_verification_seconds_count 1\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
 }

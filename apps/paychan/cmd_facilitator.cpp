@@ -1,0 +1,136 @@
+// paychan facilitator — verifies and settles batch-settlement payments on EVM chains for gates and
+// other x402 servers: the x402 facilitator API over HTTP, a transaction journal underneath.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "channel/address.hpp"
+#include "cli.hpp"
+#include "commands.hpp"
+#include "engine/facilitator/facilitator_runtime.hpp"
+
+namespace paychan::cli {
+namespace {
+
+constexpr std::string_view kHelp = R"(usage: paychan facilitator --config FILE [--listen HOST:PORT] [--threads N]
+
+Runs an x402 facilitator for the batch-settlement scheme on EVM chains. Servers (a paychan gate,
+or any x402 server) send it the payments they cannot finish alone, and the on-chain work:
+
+  POST /verify     deposit, voucher or refund payload → {isValid, invalidReason?, payer, extra}
+                   where extra is the channel's on-chain snapshot (balance, totalClaimed,
+                   withdrawRequestedAt, refundNonce)
+  POST /settle     deposit  → deposit(config, amount, ERC-3009 collector, authorization)
+                   claim    → claimWithSignature(claims, sig) (or claim() as the receiver side)
+                   settle   → settle(receiver, token): sweeps claimed funds to the receiver
+                   refund   → [claim +] refundWithSignature, one transaction
+                   → {success, transaction, network, amount, extra.channelState}
+  GET  /supported  networks, the receiverAuthorizer servers may delegate to, signer addresses
+  GET  /healthz    "ok"
+
+Each action is checked (the scheme's verification rules), simulated (a revert is answered with the
+contract's reason), signed, written to the journal, sent, and its receipt awaited. The journal
+keys every transaction by what it settles — a deposit's ERC-3009 nonce, a claim's rows, a
+receiver's claimed total, a refund's nonce — so a /settle retried after a timeout or a crash gets
+the first attempt's outcome, never a second transaction. On start, transactions a crash left
+pending are resolved by their receipts (the same signed bytes are sent again if the node lost them).
+
+Options:
+  --config FILE        the facilitator's JSON configuration (below); required
+  --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:4021)
+  --threads N          HTTP worker threads (default: one per core)
+
+Configuration:
+  {
+    "networks": {
+      "eip155:8453": "http://127.0.0.1:8545",     CAIP-2 network → its node's JSON-RPC URL
+      "eip155:31337": {"rpc": "http://127.0.0.1:8546",
+                       "batchSettlement": "0x…", "erc3009Collector": "0x…"}
+                                                  (contracts at non-canonical addresses)
+    },
+    "signerKeyFile": "facilitator.key",           sends the transactions and pays their gas
+    "receiverAuthorizerKeyFile": "authorizer.key", optional: advertised in /supported; signs
+                                                  claims and refunds for servers that use its
+                                                  address as their receiverAuthorizer
+    "journal": "paychan-facilitator.sqlite",
+    "listen": "127.0.0.1:4021",
+    "receiptTimeoutSeconds": 60                   how long /settle waits for a receipt before
+                                                  answering *_wait_for_receipt_failed (a retry
+                                                  picks up the same transaction)
+  }
+Key files hold one 0x-prefixed hex key and must not be readable by group or others
+(`paychan key new --out facilitator.key` makes one).
+
+Security: a receiverAuthorizer key signs refunds for whoever asks /settle. Expose the facilitator
+only to the servers that use it (it listens on 127.0.0.1 by default).
+
+Stops gracefully on SIGINT or SIGTERM (requests in progress finish).
+Exit status: 0 after a clean stop, 2 for a bad configuration, an unreachable node or a port that
+cannot be bound.
+
+  paychan key new --out facilitator.key
+  paychan facilitator --config facilitator.json
+)";
+
+// Test-only fault injection for the crash tests (tests/engine/facilitator_crash_test.cpp): with
+// PAYCHAN_FACILITATOR_FAULT=exit-after-journal or exit-after-broadcast the process _exits at that
+// instant of its first transaction, as kill -9 would, so a test can restart it there.
+engine::facilitator::Fault fault_from_environment() {
+  const char* v = std::getenv("PAYCHAN_FACILITATOR_FAULT");
+  const std::string_view value = v == nullptr ? "" : v;
+  if (value == "exit-after-journal") return engine::facilitator::Fault::exit_after_journal;
+  if (value == "exit-after-broadcast") return engine::facilitator::Fault::exit_after_broadcast;
+  return engine::facilitator::Fault::none;
+}
+
+int run(std::span<char* const> argv) {
+  const std::string_view known[] = {"config", "listen", "threads"};
+  auto args = parse_command(argv, known);
+  if (!args) return report("facilitator", args.error());
+  const auto file = args->option("config");
+  if (!file) return report("facilitator", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
+  auto config = engine::facilitator::load_facilitator_config(*file);
+  if (!config) return report("facilitator", config.error());
+  if (auto listen = args->option("listen")) config->listen = *listen;
+  engine::facilitator::FacilitatorRuntimeOptions options;
+  options.fault = fault_from_environment();
+  if (auto threads = args->option("threads")) {
+    auto n = parse_uint128(*threads);
+    if (!n || *n > 256) return report("facilitator", Error{ErrorCode::invalid_config, "--threads must be 0..256"});
+    options.threads = static_cast<unsigned>(*n);
+  }
+
+  // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
+  if (!runtime) return report("facilitator", runtime.error());
+  const auto& recovered = (*runtime)->recovered();
+  std::fprintf(stderr,
+               "paychan facilitator: listening on %s port %u, %zu network(s), signer %s, journal %s "
+               "(recovered: %zu resolved, %zu dropped, %zu still pending)\n",
+               config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
+               to_checksum_hex((*runtime)->facilitator().signer()).c_str(), config->journal.c_str(),
+               recovered.resolved, recovered.dropped, recovered.unresolved);
+  // The port on stdout, alone on its line, for scripts that asked for port 0.
+  std::printf("{\"port\":%u}\n", static_cast<unsigned>((*runtime)->port()));
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::fprintf(stderr, "paychan facilitator: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  (*runtime)->stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kFacilitator{"facilitator", "verify and settle batch-settlement payments on chain (x402 facilitator)",
+                                  kHelp, run};
+
+}  // namespace paychan::cli

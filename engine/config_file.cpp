@@ -1,0 +1,18 @@
+#include "engine/config_file.hpp"
+
+#include <fstream>
+
+namespace paychan::engine {
+
+Result<std::string> read_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path);
+  // One byte past the limit is enough to know the file is too large.
+  std::string text(kMaxConfigFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigFileBytes) return fail(ErrorCode::invalid_config, path + " is larger than 1 MiB");
+  return text;
+}
+
+}  // namespace paychan::engine

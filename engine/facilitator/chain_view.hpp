@@ -1,0 +1,69 @@
+// What the facilitator reads from one network: a channel's on-chain snapshot, token balances, the
+// chain's clock, a receiver's claim totals, and whether a signature is valid the way the
+// contract's SignatureChecker decides it (ECDSA by the address, else EIP-1271 on its code).
+// Every read goes through evm::RpcClient, whose replies are untrusted and checked; a failed read
+// is invalid_batch_settlement_evm_rpc_read_failed.
+// Thread-safety: reads may run concurrently from coroutines on any executors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "channel/address.hpp"
+#include "channel/ecdsa.hpp"
+#include "channel/eip712.hpp"
+#include "engine/async_mutex.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
+#include "engine/evm/rpc_client.hpp"
+#include "engine/facilitator/network_options.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::engine::facilitator {
+
+class ChainView {
+ public:
+  // `chainId` is the network's ("eip155:<chainId>"); the node's is checked by check_node().
+  ChainView(NetworkOptions options, std::uint64_t chainId);
+
+  [[nodiscard]] const std::string& network() const noexcept { return options_.network; }
+  [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
+  [[nodiscard]] const Address& contract() const noexcept { return options_.batchSettlement; }
+  [[nodiscard]] const Address& erc3009_collector() const noexcept { return options_.erc3009Collector; }
+  // The scheme's EIP-712 domain on this network: channel ids, vouchers, refunds, claim batches.
+  [[nodiscard]] const Bytes32& domain() const noexcept { return domain_; }
+  [[nodiscard]] evm::RpcClient& rpc() noexcept { return rpc_; }
+  // The signer's nonce on this network, owned by JournaledSender: read and advanced only while
+  // `lock` is held, from taking a nonce until its transaction is sent.
+  struct NonceState {
+    AsyncMutex lock;
+    std::optional<std::uint64_t> next;  // nullopt: ask the node (eth_getTransactionCount "pending")
+  };
+  [[nodiscard]] NonceState& nonce_state() noexcept { return nonce_; }
+
+  // The node answers with this network's chain id. Error: invalid_config naming both ids.
+  [[nodiscard]] http::Awaitable<Status> check_node();
+
+  // channels(id), pendingWithdrawals(id).initiatedAt and refundNonce(id), as the spec's snapshot.
+  [[nodiscard]] http::Awaitable<Result<protocol::ChannelSnapshot>> snapshot(const Bytes32& channelId);
+  [[nodiscard]] http::Awaitable<Result<U256>> token_balance(const Address& token, const Address& owner);
+  [[nodiscard]] http::Awaitable<Result<chain::ReceiverTotals>> receiver_totals(const Address& receiver,
+                                                                               const Address& token);
+  // The latest block's timestamp: what validAfter/validBefore are judged against.
+  [[nodiscard]] http::Awaitable<Result<std::uint64_t>> now();
+  // SignatureChecker.isValidSignatureNow: `signature` recovers to `signer`, or `signer` has code
+  // and its isValidSignature(digest, signature) returns the EIP-1271 magic value.
+  [[nodiscard]] http::Awaitable<Result<bool>> signature_valid(const Address& signer, const Bytes32& digest,
+                                                              const Signature& signature);
+
+ private:
+  [[nodiscard]] http::Awaitable<Result<Bytes>> view(const Address& to, Bytes data);
+
+  NetworkOptions options_;
+  std::uint64_t chainId_;
+  Bytes32 domain_;
+  evm::RpcClient rpc_;
+  NonceState nonce_;
+};
+
+}  // namespace paychan::engine::facilitator

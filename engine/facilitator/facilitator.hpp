@@ -1,0 +1,98 @@
+// paychan's facilitator for the batch-settlement scheme on EVM networks: /verify (deposit, voucher,
+// refund), /settle (deposit, claim, settle, refund) and /supported, usable in-process by a gate
+// (it implements gate::Facilitator: no HTTP hop) or behind FacilitatorService over HTTP.
+//
+// Every on-chain action goes through the TxJournal, keyed by what it settles (settlement_actions):
+// a retried or concurrent /settle for the same action is answered with the first one's outcome,
+// waiting for (or rebroadcasting) its transaction when that is still pending — never a second
+// submission. An action is checked, simulated (eth_estimateGas; a revert is the action's
+// *_simulation_failed with the decoded reason), signed, journaled, sent and awaited; its answer
+// carries the post-transaction channel snapshot. At start-up recover() resolves what a crash left
+// pending.
+//
+// Thread-safety: verify/settle/recover may run concurrently from coroutines on any executors.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/facilitator/chain_view.hpp"
+#include "engine/facilitator/journaled_sender.hpp"
+#include "engine/gate/facilitator.hpp"
+#include "persistence/tx_journal.hpp"
+
+namespace paychan::engine::facilitator {
+
+struct FacilitatorOptions {
+  // How long a /settle waits for its transaction's receipt before answering
+  // *_wait_for_receipt_failed (the transaction stays journaled; a retry keeps waiting for it).
+  std::chrono::milliseconds receiptTimeout{60'000};
+  std::chrono::milliseconds receiptPoll{200};
+  Fault fault = Fault::none;  // crash tests only
+  // One line per on-chain action and per recovered entry (never keys or signatures); null: silent.
+  std::function<void(const std::string&)> log;
+};
+
+struct RecoveryReport {
+  std::size_t resolved = 0;   // receipt found: outcome recorded
+  std::size_t dropped = 0;    // proven never to be mined: forgotten, the action may be retried
+  std::size_t unresolved = 0;  // still pending (node unreachable, not mined yet)
+};
+
+class Facilitator final : public gate::Facilitator {
+ public:
+  // `receiverAuthorizer`: the key servers may delegate claim/refund authorizations to (advertised in
+  // /supported); nullopt: servers must sign their own. `journal` must outlive the facilitator.
+  Facilitator(std::vector<NetworkOptions> networks, PrivateKey signer, std::optional<PrivateKey> receiverAuthorizer,
+              persistence::TxJournal& journal, FacilitatorOptions options = {});
+
+  // Every network's node answers with its chain id. Error: invalid_config.
+  [[nodiscard]] http::Awaitable<Status> check_nodes();
+  // Resolves every pending journal entry by its receipt, rebroadcasting the same raw transaction
+  // when the node does not know it. Error: the journal's.
+  [[nodiscard]] http::Awaitable<Result<RecoveryReport>> recover();
+
+  [[nodiscard]] protocol::SupportedResponse supported() const;
+  [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }
+
+  // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
+  // (isValid false / success false with the spec's code), as the reference facilitator does.
+  [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request);
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(const protocol::FacilitatorRequest& request);
+
+  // gate::Facilitator: the same answers, except that a failed chain read (no trustworthy answer)
+  // is facilitator_unavailable, which the gate treats as a facilitator that is down.
+  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override;
+  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
+
+ private:
+  [[nodiscard]] ChainView* network(const std::string& name) noexcept;
+  // Runs (or joins) the action `request` asks for under `key`.
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> execute(ChainView& chain,
+                                                                      const protocol::FacilitatorRequest& request,
+                                                                      std::string key);
+  // The answer for a journaled transaction: its recorded outcome, or its fate found within `timeout`.
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> finish(ChainView& chain,
+                                                                     const protocol::FacilitatorRequest& request,
+                                                                     const persistence::JournalEntry& entry,
+                                                                     std::chrono::milliseconds timeout);
+  [[nodiscard]] bool claim_in_flight(const std::string& key);
+  void release_in_flight(const std::string& key);
+  void log(const std::string& line) const;
+
+  std::vector<std::unique_ptr<ChainView>> networks_;
+  std::optional<PrivateKey> authorizer_;
+  persistence::TxJournal& journal_;
+  FacilitatorOptions options_;
+  JournaledSender sender_;
+  std::mutex inFlightMutex_;
+  std::set<std::string> inFlight_;  // keys whose action a request of this process is preparing
+};
+
+}  // namespace paychan::engine::facilitator

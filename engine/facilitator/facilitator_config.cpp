@@ -1,0 +1,83 @@
+#include "engine/facilitator/facilitator_config.hpp"
+
+#include "engine/config_file.hpp"
+#include "engine/http/url.hpp"
+#include "protocol/json_reader.hpp"
+#include "protocol/requirements.hpp"
+
+namespace paychan::engine::facilitator {
+namespace {
+
+using protocol::Fields;
+
+Status check_rpc_url(const Fields& f, const char* member, const std::string& url) {
+  if (!http::parse_url(url)) return f.error(member, "must be an http://host:port[/path] URL of the node");
+  return {};
+}
+
+// "eip155:8453": "http://…"  or  "eip155:31337": {"rpc": "http://…", "batchSettlement": "0x…", "erc3009Collector": "0x…"}
+Result<NetworkOptions> read_network(const Fields& networks, const char* name, const rapidjson::Value& v) {
+  NetworkOptions n;
+  n.network = name;
+  auto chain = protocol::evm_chain_id(n.network);
+  if (!chain || *chain == 0) return networks.error(name, "must be named \"eip155:<chainId>\"");
+  if (v.IsString()) {
+    n.rpcUrl.assign(v.GetString(), v.GetStringLength());
+    PAYCHAN_TRY(check_rpc_url(networks, name, n.rpcUrl));
+    return n;
+  }
+  const Fields f(v, networks.path() + "." + name, ErrorCode::invalid_config);
+  if (!v.IsObject()) return networks.error(name, "must be the node's URL or {\"rpc\": URL, ...}");
+  PAYCHAN_ASSIGN(n.rpcUrl, f.string("rpc"));
+  PAYCHAN_TRY(check_rpc_url(f, "rpc", n.rpcUrl));
+  if (f.has("batchSettlement")) {
+    PAYCHAN_ASSIGN(n.batchSettlement, f.address("batchSettlement"));
+  }
+  if (f.has("erc3009Collector")) {
+    PAYCHAN_ASSIGN(n.erc3009Collector, f.address("erc3009Collector"));
+  }
+  return n;
+}
+
+Result<FacilitatorConfig> read_config(const Fields& f) {
+  PAYCHAN_TRY(f.is_object());
+  FacilitatorConfig c;
+  PAYCHAN_ASSIGN(const rapidjson::Value* networks, f.value("networks"));
+  if (!networks->IsObject() || networks->MemberCount() == 0 || networks->MemberCount() > kMaxNetworks)
+    return f.error("networks", "must map 1..64 CAIP-2 network ids to RPC URLs");
+  const Fields nf(*networks, f.path().empty() ? "networks" : f.path() + ".networks", ErrorCode::invalid_config);
+  for (auto it = networks->MemberBegin(); it != networks->MemberEnd(); ++it) {
+    const std::string name(it->name.GetString(), it->name.GetStringLength());
+    PAYCHAN_ASSIGN(NetworkOptions n, read_network(nf, name.c_str(), it->value));
+    c.networks.push_back(std::move(n));
+  }
+  PAYCHAN_ASSIGN(c.signerKeyFile, f.string("signerKeyFile"));
+  PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
+  if (f.has("journal")) {
+    PAYCHAN_ASSIGN(c.journal, f.string("journal"));
+  }
+  if (f.has("listen")) {
+    PAYCHAN_ASSIGN(c.listen, f.string("listen"));
+  }
+  if (f.has("receiptTimeoutSeconds")) {
+    PAYCHAN_ASSIGN(c.receiptTimeoutSeconds, f.uint64("receiptTimeoutSeconds", 3600));
+    if (c.receiptTimeoutSeconds == 0) return f.error("receiptTimeoutSeconds", "must be 1..3600");
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<FacilitatorConfig> parse_facilitator_config(std::string_view json) {
+  return protocol::decode_with(json, ErrorCode::invalid_config, "", read_config);
+}
+
+Result<FacilitatorConfig> load_facilitator_config(const std::string& path) {
+  auto text = read_config_file(path);
+  if (!text) return text.failure();
+  auto config = parse_facilitator_config(*text);
+  if (!config) return fail(config.error().code, path + ": " + config.error().detail);
+  return config;
+}
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,37 @@
+// What an operator configures for `paychan facilitator`: the networks it serves (CAIP-2 id → the
+// node's RPC URL, optionally with non-canonical contract addresses), the key files of its signer
+// (sends transactions, pays gas) and of its receiverAuthorizer (signs claims and refunds for
+// servers that delegate to it), the journal file and the listen address. The format is in
+// `paychan facilitator --help`.
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/result.hpp"
+#include "engine/facilitator/network_options.hpp"
+
+namespace paychan::engine::facilitator {
+
+inline constexpr std::size_t kMaxNetworks = 64;
+
+struct FacilitatorConfig {
+  std::vector<NetworkOptions> networks;  // at least one
+  std::string signerKeyFile;
+  std::optional<std::string> receiverAuthorizerKeyFile;
+  std::string journal = "paychan-facilitator.sqlite";
+  std::string listen = "127.0.0.1:4021";
+  std::uint64_t receiptTimeoutSeconds = 60;
+};
+
+// Parses and checks a configuration. Errors: invalid_config naming the member and the reason
+// (input_too_large for an oversized text).
+[[nodiscard]] Result<FacilitatorConfig> parse_facilitator_config(std::string_view json);
+// The same from a file (at most 1 MiB).
+[[nodiscard]] Result<FacilitatorConfig> load_facilitator_config(const std::string& path);
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,43 @@
+// A whole facilitator assembled from its configuration, as `paychan facilitator` runs it: the keys,
+// the transaction journal, the Facilitator (its nodes checked, what a crash left pending
+// recovered) and the HTTP server in front of it.
+// Thread-safety: start/stop from one controlling thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "engine/facilitator/facilitator.hpp"
+#include "engine/facilitator/facilitator_config.hpp"
+
+namespace paychan::engine::facilitator {
+
+struct FacilitatorRuntimeOptions {
+  unsigned threads = 0;       // HTTP worker threads; 0: one per core
+  Fault fault = Fault::none;  // crash tests only
+  bool log = true;            // one line per on-chain action on stderr
+};
+
+class FacilitatorRuntime {
+ public:
+  // Loads the keys (files readable by their owner only), opens the journal, checks that every
+  // network's node answers with its chain id, resolves pending journal entries, binds `listen`.
+  // Errors: invalid_config, the journal's, http_listen_failed.
+  [[nodiscard]] static Result<std::unique_ptr<FacilitatorRuntime>> start(const FacilitatorConfig& config,
+                                                                         FacilitatorRuntimeOptions options = {});
+  ~FacilitatorRuntime();  // stop()
+
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  [[nodiscard]] Facilitator& facilitator() noexcept;
+  [[nodiscard]] const RecoveryReport& recovered() const noexcept;
+  // Stops accepting and lets requests in progress finish (up to `grace`).
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+
+  struct Parts;
+
+ private:
+  explicit FacilitatorRuntime(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,74 @@
+#include "engine/facilitator/facilitator_service.hpp"
+
+namespace paychan::engine::facilitator {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+std::string verify_refusal(const Error& e) {
+  protocol::VerifyResponse r;
+  r.invalidReason = std::string(to_string(e.code));
+  r.invalidMessage = e.detail;
+  return protocol::encode_verify_response(r);
+}
+
+std::string settle_refusal(const Error& e) {
+  protocol::SettlementResponse r;
+  r.errorReason = std::string(to_string(e.code));
+  r.errorMessage = e.detail;
+  return protocol::encode_settlement_response(r);
+}
+
+http::Awaitable<void> serve_verify(Facilitator& facilitator, http::Exchange& ex) {
+  auto request = protocol::decode_facilitator_request(ex.request().body());
+  if (!request) {
+    ex.response().set(400, kJson, verify_refusal(request.error()));
+    co_return;
+  }
+  const protocol::VerifyResponse answer = co_await facilitator.verify_request(*request);
+  ex.response().set(200, kJson, protocol::encode_verify_response(answer));
+}
+
+http::Awaitable<void> serve_settle(Facilitator& facilitator, http::Exchange& ex) {
+  auto request = protocol::decode_facilitator_request(ex.request().body());
+  if (!request) {
+    ex.response().set(400, kJson, settle_refusal(request.error()));
+    co_return;
+  }
+  const protocol::SettlementResponse answer = co_await facilitator.settle_request(*request);
+  ex.response().set(200, kJson, protocol::encode_settlement_response(answer));
+}
+
+void method_not_allowed(http::Exchange& ex, std::string_view allow) {
+  ex.response().set(405, kJson, R"({"error":"method_not_allowed"})");
+  ex.response().set_header("Allow", allow);
+}
+
+}  // namespace
+
+FacilitatorService::FacilitatorService(Facilitator& facilitator)
+    : facilitator_(facilitator), supported_(protocol::encode_supported_response(facilitator.supported())) {}
+
+http::Handled FacilitatorService::handle(http::Exchange& ex) {
+  const auto& req = ex.request();
+  const std::string_view path = req.path();
+  const bool post = req.method() == "POST";
+  const bool get = req.method() == "GET" || req.method() == "HEAD";
+  if (path == "/verify" || path == "/settle") {
+    if (!post) {
+      method_not_allowed(ex, "POST");
+      return std::nullopt;
+    }
+    return path == "/verify" ? serve_verify(facilitator_, ex) : serve_settle(facilitator_, ex);
+  }
+  if (path == "/supported" || path == "/healthz") {
+    if (!get) method_not_allowed(ex, "GET");
+    else if (path == "/supported") ex.response().set(200, kJson, supported_);
+    else ex.response().set(200, "text/plain", "ok\n");
+    return std::nullopt;
+  }
+  ex.response().set(404, kJson, R"({"error":"not_found"})");
+  return std::nullopt;
+}
+
+}  // namespace paychan::engine::facilitator

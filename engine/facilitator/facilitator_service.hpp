@@ -1,0 +1,31 @@
+// The facilitator's HTTP API (specs/x402-specification-v2.md, "Facilitator"):
+//   POST /verify    {x402Version, paymentPayload, paymentRequirements} → VerifyResponse (200 even
+//                   when invalid: a refusal is an answer)
+//   POST /settle    the same body → SettlementResponse (200, success true or false)
+//   GET  /supported kinds (with extra.receiverAuthorizer), extensions, signers
+//   GET  /healthz   "ok"
+// A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
+// typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
+// "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the
+// server (ServerLimits) and by protocol::kMaxFacilitatorRequestBytes.
+// Thread-safety: a Handler, called concurrently from every I/O thread.
+#pragma once
+
+#include <string>
+
+#include "engine/facilitator/facilitator.hpp"
+#include "engine/http/handler.hpp"
+
+namespace paychan::engine::facilitator {
+
+class FacilitatorService final : public http::Handler {
+ public:
+  explicit FacilitatorService(Facilitator& facilitator);
+  [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
+
+ private:
+  Facilitator& facilitator_;
+  std::string supported_;  // /supported never changes while running: encoded once
+};
+
+}  // namespace paychan::engine::facilitator

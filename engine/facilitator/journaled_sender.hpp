@@ -1,0 +1,74 @@
+// Sends the facilitator's transactions so that an action is never submitted twice and never
+// forgotten: each is signed, recorded in the TxJournal (durably) and only then broadcast, and its
+// fate is learned from the chain — the receipt, or proof that it can never be mined.
+//
+// Nonces: one signer per network, the next nonce taken from the node ("pending" count) and then
+// counted locally under the network's lock, held from taking the nonce until the node accepted the
+// transaction, so no gap opens between two sends. A refused broadcast drops the local count: the
+// next send asks the node again (the journaled transaction then waits for a rebroadcast, or is
+// proven dropped once its nonce is used by another).
+//
+// Fault injection for crash tests: Fault makes the process _exit at the two instants a crash
+// matters (entry journaled but not broadcast; broadcast but its receipt unknown).
+// Thread-safety: send/resolve may run concurrently from coroutines on any executors.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "channel/ecdsa.hpp"
+#include "engine/facilitator/chain_view.hpp"
+#include "persistence/tx_journal.hpp"
+
+namespace paychan::engine::facilitator {
+
+enum class Fault {
+  none,
+  exit_after_journal,    // _exit right after the journal recorded the signed transaction
+  exit_after_broadcast,  // _exit right after the node accepted it
+};
+// The process exit status of an injected fault.
+inline constexpr int kFaultExitStatus = 86;
+
+// A transaction to send for an action.
+struct TxPlan {
+  std::string key;      // what it settles (see TxJournal)
+  std::string request;  // the facilitator request (JSON) asking for it
+  Address to;
+  Bytes data;
+  std::uint64_t gas = 0;
+};
+
+// What became of a journaled transaction.
+struct Fate {
+  std::optional<chain::Receipt> receipt;  // mined (successfully or reverted)
+  bool dropped = false;  // can never be mined: its nonce was used by another transaction
+  std::string detail;    // why it is neither, for the answer (e.g. the node's refusal)
+};
+
+class JournaledSender {
+ public:
+  JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault = Fault::none);
+
+  [[nodiscard]] const Address& address() const noexcept { return signer_.address(); }
+
+  // Signs `plan` with the signer's next nonce on `chain`, records it, then broadcasts it. The
+  // returned entry is journaled even when the broadcast failed (its detail says why): resolve()
+  // decides its fate. Errors (nothing journaled, nothing sent): the node's fee or nonce read,
+  // the journal's (e.g. the key already has a transaction).
+  [[nodiscard]] http::Awaitable<Result<persistence::JournalEntry>> send(ChainView& chain, const TxPlan& plan);
+
+  // Waits up to `timeout` (polling every `poll`) for the entry's receipt; a transaction the node
+  // does not know is rebroadcast with the same bytes. Errors: failed chain reads.
+  [[nodiscard]] http::Awaitable<Result<Fate>> resolve(ChainView& chain, const persistence::JournalEntry& entry,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::chrono::milliseconds poll);
+
+ private:
+  persistence::TxJournal& journal_;
+  PrivateKey signer_;
+  Fault fault_;
+};
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,236 @@
+#include "engine/facilitator/settlement_actions.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "channel/keccak.hpp"
+#include "engine/chain/batch_settlement_events.hpp"
+#include "engine/facilitator/verification.hpp"
+
+namespace paychan::engine::facilitator {
+namespace {
+
+using protocol::BatchSettlementPayload;
+
+void append_u128(Bytes& out, Uint128 v) {
+  for (int shift = 120; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+std::vector<chain::VoucherClaim> voucher_claims(const std::vector<protocol::VoucherClaimRow>& rows) {
+  std::vector<chain::VoucherClaim> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(chain::VoucherClaim{r.channel, r.maxClaimableAmount, r.signature, r.totalClaimed});
+  return out;
+}
+
+std::vector<ClaimEntry> claim_entries(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows) {
+  std::vector<ClaimEntry> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(ClaimEntry{channel_id(chain.domain(), r.channel), r.maxClaimableAmount, r.totalClaimed});
+  return out;
+}
+
+// keccak256 over (channelId ‖ maxClaimableAmount ‖ totalClaimed) of every row, in order: the same
+// rows are the same claim whoever signed its authorization.
+Bytes32 claim_rows_hash(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows) {
+  Bytes packed;
+  packed.reserve(rows.size() * 64);
+  for (const ClaimEntry& e : claim_entries(chain, rows)) {
+    packed.insert(packed.end(), e.channelId.begin(), e.channelId.end());
+    append_u128(packed, e.maxClaimableAmount);
+    append_u128(packed, e.totalClaimed);
+  }
+  return keccak256(packed);
+}
+
+// The claimWithSignature authorization: the payload's, or ours when every row delegated to us.
+std::optional<Signature> claim_authorization(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows,
+                                             const std::optional<Signature>& given, const PrivateKey* authorizer) {
+  if (given) return given;
+  if (authorizer == nullptr) return std::nullopt;
+  for (const auto& r : rows)
+    if (r.channel.receiverAuthorizer != authorizer->address()) return std::nullopt;
+  const auto entries = claim_entries(chain, rows);
+  return authorizer->sign(claim_batch_digest(chain.domain(), entries));
+}
+
+Error refusal(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
+
+std::variant<Action, Error> prepare_claim(const ChainView& chain, const protocol::ClaimPayload& p, Signers signers) {
+  if (p.claims.empty()) return refusal(ErrorCode::invalid_batch_settlement_evm_claim_payload, "no claims");
+  const auto claims = voucher_claims(p.claims);
+  if (auto sig = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers.authorizer))
+    return Action{chain.contract(), chain::claim_with_signature_call(claims, *sig)};
+  // No authorization to relay: a plain claim works when we are the receiver side of every row.
+  const bool receiver_side = std::all_of(p.claims.begin(), p.claims.end(), [&](const auto& r) {
+    return r.channel.receiver == signers.relayer || r.channel.receiverAuthorizer == signers.relayer;
+  });
+  if (!receiver_side)
+    return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                   "no claimAuthorizerSignature, and the rows' receiverAuthorizer is not this facilitator's");
+  return Action{chain.contract(), chain::claim_call(claims)};
+}
+
+http::Awaitable<std::variant<Action, Error>> prepare_settle(ChainView& chain, const protocol::SettlePayload& p) {
+  auto totals = co_await chain.receiver_totals(p.receiver, p.token);
+  if (!totals) co_return totals.error();
+  if (totals->totalClaimed <= totals->totalSettled)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle,
+                      "nothing claimed and unsettled for this receiver and token");
+  co_return Action{chain.contract(), chain::settle_call(p.receiver, p.token)};
+}
+
+http::Awaitable<std::variant<Action, Error>> prepare_refund(ChainView& chain, const protocol::RefundPayload& p,
+                                                            Signers signers) {
+  const Bytes32 id = channel_id(chain.domain(), p.channelConfig);
+  if (p.voucher.voucher.channelId != id)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_channel_id_mismatch,
+                      "channelConfig does not hash to the voucher's channelId");
+  if (!p.amount || !p.refundNonce)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_payload,
+                      "a refund to settle must be completed by the server with amount and refundNonce");
+  if (*p.amount == 0) co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid, "amount is zero");
+  auto state = co_await chain.snapshot(id);
+  if (!state) co_return state.error();
+  // Rule 11: signed for the nonce the contract expects now.
+  if (*p.refundNonce != state->refundNonce)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_payload,
+                      "refundNonce " + p.refundNonce->to_decimal() + " is not the channel's " +
+                          state->refundNonce.to_decimal());
+  Uint128 claimed = state->totalClaimed;
+  for (const auto& row : p.claims)
+    if (channel_id(chain.domain(), row.channel) == id) claimed = std::max(claimed, row.totalClaimed);
+  if (claimed >= state->balance)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_no_balance,
+                      "nothing unclaimed remains in the channel");
+
+  std::optional<Signature> refund_sig = p.refundAuthorizerSignature;
+  if (!refund_sig && signers.authorizer != nullptr && p.channelConfig.receiverAuthorizer == signers.authorizer->address())
+    refund_sig = signers.authorizer->sign(refund_digest(chain.domain(), id, *p.refundNonce, *p.amount));
+  if (!refund_sig)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                      "no refundAuthorizerSignature, and the channel's receiverAuthorizer is not this facilitator's");
+  Bytes refund = chain::refund_with_signature_call(p.channelConfig, *p.amount, *p.refundNonce, *refund_sig);
+  if (p.claims.empty()) co_return Action{chain.contract(), std::move(refund)};
+
+  // The claim first, in the same transaction: a refund never takes back what was earned.
+  auto claim_sig = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers.authorizer);
+  if (!claim_sig)
+    co_return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                      "no claimAuthorizerSignature, and the rows' receiverAuthorizer is not this facilitator's");
+  const auto claims = voucher_claims(p.claims);
+  const std::vector<Bytes> calls{chain::claim_with_signature_call(claims, *claim_sig), std::move(refund)};
+  co_return Action{chain.contract(), chain::multicall_call(calls)};
+}
+
+protocol::SettlementResponse answer(const ChainView& chain, const chain::Receipt& receipt) {
+  protocol::SettlementResponse r;
+  r.success = receipt.success;
+  r.transaction = to_hex(receipt.transactionHash);
+  r.network = chain.network();
+  return r;
+}
+
+protocol::Json snapshot_extra(const protocol::ChannelSnapshot& s) {
+  return protocol::make_response_extra(protocol::BatchSettlementResponseExtra{std::nullopt, s, std::nullopt});
+}
+
+}  // namespace
+
+ActionCodes action_codes(const BatchSettlementPayload& payload) noexcept {
+  using E = ErrorCode;
+  if (std::holds_alternative<protocol::DepositPayload>(payload))
+    return {E::invalid_batch_settlement_evm_deposit_simulation_failed, E::invalid_batch_settlement_evm_deposit_transaction_failed};
+  if (std::holds_alternative<protocol::ClaimPayload>(payload))
+    return {E::invalid_batch_settlement_evm_claim_simulation_failed, E::invalid_batch_settlement_evm_claim_transaction_failed};
+  if (std::holds_alternative<protocol::SettlePayload>(payload))
+    return {E::invalid_batch_settlement_evm_settle_simulation_failed, E::invalid_batch_settlement_evm_settle_transaction_failed};
+  return {E::invalid_batch_settlement_evm_refund_simulation_failed, E::invalid_batch_settlement_evm_refund_transaction_failed};
+}
+
+http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSettlementPayload& payload) {
+  const std::string prefix = chain.network() + "/";
+  if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
+    if (!d->deposit.erc3009Authorization)
+      co_return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required, "no erc3009Authorization");
+    const Bytes32& id = d->voucher.voucher.channelId;
+    co_return prefix + "deposit/" + to_hex(id) + "/" + to_hex(deposit_nonce(id, d->deposit.erc3009Authorization->salt));
+  }
+  if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload))
+    co_return prefix + "claim/" + to_hex(claim_rows_hash(chain, c->claims));
+  if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) {
+    auto totals = co_await chain.receiver_totals(s->receiver, s->token);
+    if (!totals) co_return totals.failure();
+    co_return prefix + "settle/" + to_hex(s->receiver.bytes) + "/" + to_hex(s->token.bytes) + "/" +
+        to_decimal(totals->totalClaimed);
+  }
+  if (const auto* r = std::get_if<protocol::RefundPayload>(&payload)) {
+    if (!r->refundNonce)
+      co_return fail(ErrorCode::invalid_batch_settlement_evm_refund_payload, "refundNonce is missing");
+    co_return prefix + "refund/" + to_hex(channel_id(chain.domain(), r->channelConfig)) + "/" + r->refundNonce->to_decimal();
+  }
+  co_return fail(ErrorCode::invalid_batch_settlement_evm_unknown_settle_action, "a voucher is not settled on chain");
+}
+
+http::Awaitable<std::variant<Action, Error>> prepare_action(ChainView& chain, const protocol::FacilitatorRequest& request,
+                                                            Signers signers) {
+  const BatchSettlementPayload& payload = *protocol::batch_payload(request.paymentPayload);
+  if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
+    Verdict verdict = co_await verify_deposit(chain, request.paymentRequirements, *d, signers.relayer);
+    if (verdict.refusal) co_return std::move(*verdict.refusal);
+    const auto& auth = *d->deposit.erc3009Authorization;
+    const Bytes collector_data = chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature);
+    co_return Action{chain.contract(), chain::deposit_call(d->channelConfig, d->deposit.amount, chain.erc3009_collector(), collector_data)};
+  }
+  if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload)) co_return prepare_claim(chain, *c, signers);
+  if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) co_return co_await prepare_settle(chain, *s);
+  if (const auto* r = std::get_if<protocol::RefundPayload>(&payload)) co_return co_await prepare_refund(chain, *r, signers);
+  co_return refusal(ErrorCode::invalid_batch_settlement_evm_unknown_settle_action, "a voucher is not settled on chain");
+}
+
+http::Awaitable<Result<protocol::SettlementResponse>> describe_outcome(ChainView& chain,
+                                                                       const protocol::FacilitatorRequest& request,
+                                                                       const chain::Receipt& receipt) {
+  const BatchSettlementPayload& payload = *protocol::batch_payload(request.paymentPayload);
+  protocol::SettlementResponse r = answer(chain, receipt);
+  if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) r.payer = to_checksum_hex(d->channelConfig.payer);
+  if (const auto* f = std::get_if<protocol::RefundPayload>(&payload)) r.payer = to_checksum_hex(f->channelConfig.payer);
+  if (!receipt.success) {
+    r.errorReason = std::string(to_string(action_codes(payload).transaction_failed));
+    r.errorMessage = "the transaction was mined and reverted";
+    co_return r;
+  }
+
+  if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
+    auto state = co_await chain.snapshot(d->voucher.voucher.channelId);
+    if (!state) co_return state.failure();
+    r.amount = to_decimal(d->deposit.amount);
+    r.extra = snapshot_extra(*state);
+  } else if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload)) {
+    r.amount = "";  // a claim moves no tokens, it only updates accounting
+    std::set<Bytes32> ids;
+    for (const auto& e : claim_entries(chain, c->claims)) ids.insert(e.channelId);
+    if (ids.size() == 1) {  // one channel: its snapshot; a batch has no single channel to report
+      auto state = co_await chain.snapshot(*ids.begin());
+      if (!state) co_return state.failure();
+      r.extra = snapshot_extra(*state);
+    }
+  } else if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) {
+    auto settled = chain::settled_amount(receipt.logs, chain.contract(), s->receiver, s->token);
+    if (!settled) co_return settled.failure();
+    r.amount = to_decimal(settled->value_or(0));
+  } else if (const auto* f = std::get_if<protocol::RefundPayload>(&payload)) {
+    const Bytes32 id = channel_id(chain.domain(), f->channelConfig);
+    auto refunded = chain::refunded_amount(receipt.logs, chain.contract(), id);
+    if (!refunded) co_return refunded.failure();
+    auto state = co_await chain.snapshot(id);
+    if (!state) co_return state.failure();
+    r.amount = to_decimal(refunded->value_or(0));
+    r.extra = snapshot_extra(*state);
+  }
+  co_return r;
+}
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,59 @@
+// The four on-chain actions of /settle (scheme_batch_settlement_evm.md, "POST /settle"), each as
+// three pieces the Facilitator strings together with its journal:
+//   action_key       what the action settles — the journal key that makes a retry find the first
+//                    attempt: deposit → channelId + ERC-3009 nonce; claim → keccak of the claim rows;
+//                    settle → receiver + token + claimed total; refund → channelId + refund nonce;
+//   prepare_action   the payload's checks and the transaction's calldata (claim/refund
+//                    authorizations signed with the facilitator's receiverAuthorizer key when the
+//                    server left them out and delegated to it);
+//   describe_outcome the SettlementResponse for the mined transaction, with the post-transaction
+//                    channel snapshot in extra.channelState.
+// Thread-safety: coroutines over a ChainView; no state of their own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "engine/facilitator/chain_view.hpp"
+#include "protocol/facilitator_api.hpp"
+
+namespace paychan::engine::facilitator {
+
+// Who signs what: `relayer` sends the transactions; `authorizer`, when configured, is the
+// receiverAuthorizer servers may delegate claim and refund signatures to.
+struct Signers {
+  Address relayer;
+  const PrivateKey* authorizer = nullptr;
+};
+
+// A transaction ready to simulate and send.
+struct Action {
+  Address to;
+  Bytes data;
+};
+
+// The codes an action's failures are reported with (its simulation; its mined revert).
+struct ActionCodes {
+  ErrorCode simulation_failed;
+  ErrorCode transaction_failed;
+};
+[[nodiscard]] ActionCodes action_codes(const protocol::BatchSettlementPayload& payload) noexcept;
+
+// Error: rpc_read_failed (a settle's key includes the receiver's claimed total, read from chain);
+// *_refund_payload for a refund not completed with refundNonce.
+[[nodiscard]] http::Awaitable<Result<std::string>> action_key(ChainView& chain,
+                                                              const protocol::BatchSettlementPayload& payload);
+
+// The action, or the refusal (an Error carrying the spec's code; rpc_read_failed for failed reads).
+[[nodiscard]] http::Awaitable<std::variant<Action, Error>> prepare_action(ChainView& chain,
+                                                                          const protocol::FacilitatorRequest& request,
+                                                                          Signers signers);
+
+// The answer for `request` whose transaction is mined with `receipt`: success with the amount
+// moved (from the contract's events for settle and refund) and the channel snapshot, or
+// *_transaction_failed for a revert. Error: rpc_read_failed (the snapshot could not be read).
+[[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> describe_outcome(
+    ChainView& chain, const protocol::FacilitatorRequest& request, const chain::Receipt& receipt);
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,142 @@
+#include "engine/facilitator/verification.hpp"
+
+#include "channel/eip712.hpp"
+
+namespace paychan::engine::facilitator {
+namespace {
+
+// An ERC-3009 authorization must stay valid long enough for the deposit to be mined: the
+// reference facilitator asks for the same few seconds.
+constexpr std::uint64_t kValidBeforeMarginSeconds = 6;
+
+Verdict refused(Verdict v, Error e) {
+  v.refusal = std::move(e);
+  return v;
+}
+
+OnchainChannelState onchain(const protocol::ChannelSnapshot& s) {
+  return OnchainChannelState{s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce};
+}
+
+// Rules 1–5: the config hashes to the voucher's channel and matches the offer.
+Status check_config(const ChainView& chain, const protocol::PaymentRequirements& requirements,
+                    const ChannelConfig& config, const Bytes32& channelId) {
+  auto terms = offer_terms(requirements);
+  if (!terms) return terms.failure();
+  PAYCHAN_TRY(check_channel_id(chain.domain(), config, channelId));
+  return check_offer_terms(*terms, config);
+}
+
+// Rule 6: ECDSA by the payerAuthorizer, or — payerAuthorizer zero — SignatureChecker on the payer.
+http::Awaitable<Status> check_voucher_signer(ChainView& chain, const ChannelConfig& config, const SignedVoucher& voucher) {
+  auto check = check_voucher_signature(chain.domain(), config, voucher.voucher.channelId, voucher);
+  if (!check) co_return check.failure();
+  if (*check == SignatureCheck::verified) co_return Status{};
+  const Bytes32 digest = voucher_digest(chain.domain(), voucher.voucher);
+  auto valid = co_await chain.signature_valid(config.payer, digest, voucher.signature);
+  if (!valid) co_return valid.failure();
+  if (!*valid)
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_voucher_signature,
+                   "voucher is neither the payer's ECDSA signature nor accepted by its EIP-1271 wallet");
+  co_return Status{};
+}
+
+}  // namespace
+
+Result<OfferTerms> offer_terms(const protocol::PaymentRequirements& requirements) {
+  auto extra = protocol::batch_settlement_extra(requirements);
+  if (!extra) return extra.failure();
+  auto asset = parse_address(requirements.asset);
+  if (!asset) return fail(ErrorCode::invalid_payment_requirements, "asset: " + asset.error().detail);
+  auto payTo = parse_address(requirements.payTo);
+  if (!payTo) return fail(ErrorCode::invalid_payment_requirements, "payTo: " + payTo.error().detail);
+  auto amount = parse_uint128(requirements.amount);
+  if (!amount) return fail(ErrorCode::invalid_payment_requirements, "amount: " + amount.error().detail);
+  if (extra->receiverAuthorizer.is_zero())
+    return fail(ErrorCode::invalid_batch_settlement_evm_receiver_authorizer_mismatch,
+                "extra.receiverAuthorizer must not be the zero address");
+  return OfferTerms{*asset, *payTo, extra->receiverAuthorizer, extra->withdrawDelay, *amount};
+}
+
+http::Awaitable<Verdict> verify_voucher(ChainView& chain, const protocol::PaymentRequirements& requirements,
+                                        const ChannelConfig& config, const SignedVoucher& voucher, PayloadType type) {
+  Verdict v;
+  v.payer = config.payer;
+  if (Status s = check_config(chain, requirements, config, voucher.voucher.channelId); !s)
+    co_return refused(std::move(v), s.error());
+  if (Status s = co_await check_voucher_signer(chain, config, voucher); !s) co_return refused(std::move(v), s.error());
+  auto snapshot = co_await chain.snapshot(voucher.voucher.channelId);
+  if (!snapshot) co_return refused(std::move(v), snapshot.error());
+  v.snapshot = *snapshot;
+  if (Status s = check_funding(type, onchain(*snapshot), 0, voucher.voucher.maxClaimableAmount); !s)
+    co_return refused(std::move(v), s.error());
+  co_return v;
+}
+
+http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::PaymentRequirements& requirements,
+                                        const protocol::DepositPayload& d, const Address& relayer) {
+  Verdict v;
+  const ChannelConfig& config = d.channelConfig;
+  const Bytes32& channelId = d.voucher.voucher.channelId;
+  v.payer = config.payer;
+  if (!d.deposit.erc3009Authorization)
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
+                                          "this facilitator executes ERC-3009 deposits only (no Permit2)"});
+  const auto& auth = *d.deposit.erc3009Authorization;
+  auto extra = protocol::batch_settlement_extra(requirements);
+  if (!extra) co_return refused(std::move(v), extra.error());
+  if (extra->assetTransferMethod && *extra->assetTransferMethod != "eip3009")
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
+                                          "assetTransferMethod " + *extra->assetTransferMethod + " is not supported"});
+  if (d.deposit.amount == 0)
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_deposit_payload, "deposit amount is zero"});
+  if (Status s = check_config(chain, requirements, config, channelId); !s) co_return refused(std::move(v), s.error());
+
+  auto now = co_await chain.now();
+  if (!now) co_return refused(std::move(v), now.error());
+  if (auth.validBefore < U256{Uint128{*now} + kValidBeforeMarginSeconds})
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_before,
+                                          "validBefore " + auth.validBefore.to_decimal() + " has passed (chain time " +
+                                              std::to_string(*now) + ")"});
+  if (auth.validAfter > U256{Uint128{*now}})
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_after,
+                                          "validAfter " + auth.validAfter.to_decimal() + " is after chain time " +
+                                              std::to_string(*now)});
+
+  const Bytes32 token_domain = domain_separator(Eip712Domain{extra->name, extra->version, chain.chain_id(), config.token});
+  const Erc3009Authorization message{config.payer, chain.erc3009_collector(), U256{d.deposit.amount},
+                                     auth.validAfter, auth.validBefore, deposit_nonce(channelId, auth.salt)};
+  const Bytes32 digest = receive_with_authorization_digest(token_domain, message);
+  auto authorized = co_await chain.signature_valid(config.payer, digest, auth.signature);
+  if (!authorized) co_return refused(std::move(v), authorized.error());
+  if (!*authorized)
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
+                                          "not the payer's ReceiveWithAuthorization to the collector under the "
+                                          "token's domain (" + extra->name + ", " + extra->version + ")"});
+  if (Status s = co_await check_voucher_signer(chain, config, d.voucher); !s) co_return refused(std::move(v), s.error());
+
+  auto snapshot = co_await chain.snapshot(channelId);
+  if (!snapshot) co_return refused(std::move(v), snapshot.error());
+  v.snapshot = *snapshot;
+  auto balance = co_await chain.token_balance(config.token, config.payer);
+  if (!balance) co_return refused(std::move(v), balance.error());
+  if (*balance < U256{d.deposit.amount})
+    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_insufficient_balance,
+                                          "payer holds " + balance->to_decimal() + " of the token"});
+  if (Status s = check_funding(PayloadType::deposit, onchain(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
+    co_return refused(std::move(v), s.error());
+
+  const Bytes data = chain::deposit_call(
+      config, d.deposit.amount, chain.erc3009_collector(),
+      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature));
+  auto simulated = co_await chain.rpc().call(chain.contract(), data, relayer);
+  if (!simulated) {
+    Error e = simulated.error();
+    if (e.code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted)
+      e.code = ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed;
+    co_return refused(std::move(v), std::move(e));
+  }
+  co_return v;
+}
+
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,44 @@
+// The facilitator's verification rules (scheme_batch_settlement_evm.md, "Verification Rules"), for
+// /verify and before a deposit is settled. The pure rules are channel/server_rules' (offer terms,
+// channel id, voucher signature, funding); this adds what needs the chain: EIP-1271 signatures,
+// the ERC-3009 authorization against the chain's clock, the payer's token balance, the on-chain
+// snapshot, and a simulation of the deposit.
+// Thread-safety: coroutines over a ChainView; no state of their own.
+#pragma once
+
+#include <optional>
+
+#include "channel/server_rules.hpp"
+#include "engine/facilitator/chain_view.hpp"
+#include "protocol/payment_payload.hpp"
+
+namespace paychan::engine::facilitator {
+
+// The outcome of verifying one payload. A refusal is an answer (its code and detail), not an
+// error; a failed chain read is a refusal with invalid_batch_settlement_evm_rpc_read_failed.
+// The snapshot is present whenever it was read, valid or not.
+struct Verdict {
+  std::optional<Error> refusal;
+  std::optional<protocol::ChannelSnapshot> snapshot;
+  Address payer;
+};
+
+// What an offer fixes about a channel, from the requirements the server sent along.
+// Errors: invalid_payment_requirements, invalid_batch_settlement_evm_missing_eip712_domain.
+[[nodiscard]] Result<OfferTerms> offer_terms(const protocol::PaymentRequirements& requirements);
+
+// A voucher or refund payload: channel id, offer terms, the voucher's signer (EIP-1271 when the
+// payerAuthorizer is zero), a funded channel, maxClaimableAmount within the balance and above
+// totalClaimed (at or above for a refund).
+[[nodiscard]] http::Awaitable<Verdict> verify_voucher(ChainView& chain, const protocol::PaymentRequirements& requirements,
+                                                      const ChannelConfig& config, const SignedVoucher& voucher,
+                                                      PayloadType type);
+
+// A deposit payload: as a voucher (funding counts the deposit), plus the ERC-3009
+// ReceiveWithAuthorization under the token's domain (extra.name/version) to the collector with
+// nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time < validBefore (with a few
+// seconds' margin for inclusion), the payer's token balance, and a simulated deposit from `relayer`.
+[[nodiscard]] http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::PaymentRequirements& requirements,
+                                                      const protocol::DepositPayload& deposit, const Address& relayer);
+
+}  // namespace paychan::engine::facilitator

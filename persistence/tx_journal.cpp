@@ -1,0 +1,126 @@
+#include "persistence/tx_journal.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace paychan::persistence {
+namespace {
+
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+      CREATE TABLE tx_journal (
+        key TEXT PRIMARY KEY,
+        network TEXT NOT NULL,
+        request TEXT NOT NULL,
+        signer BLOB NOT NULL,
+        nonce INTEGER NOT NULL,
+        raw_tx BLOB NOT NULL,
+        tx_hash BLOB NOT NULL,
+        sent_at INTEGER NOT NULL,
+        outcome TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX tx_journal_pending ON tx_journal (sent_at) WHERE outcome IS NULL;
+    )sql",
+};
+
+constexpr std::string_view kColumns = "key, network, request, signer, nonce, raw_tx, tx_hash, sent_at, outcome";
+
+template <std::size_t N>
+Result<FixedBytes<N>> fixed(ByteView blob, const char* what) {
+  if (blob.size() != N) return fail(ErrorCode::invalid_payload, std::string("journal entry has a bad ") + what);
+  FixedBytes<N> out{};
+  std::copy(blob.begin(), blob.end(), out.begin());
+  return out;
+}
+
+Result<JournalEntry> read_entry(const Statement& s) {
+  JournalEntry e;
+  e.key = s.text(0);
+  e.network = s.text(1);
+  e.request = s.text(2);
+  PAYCHAN_ASSIGN(e.from.bytes, fixed<20>(s.blob(3), "signer"));
+  if (s.integer(4) < 0) return fail(ErrorCode::invalid_payload, "journal entry has a negative nonce");
+  e.nonce = static_cast<std::uint64_t>(s.integer(4));
+  const ByteView raw = s.blob(5);
+  e.rawTransaction.assign(raw.begin(), raw.end());
+  PAYCHAN_ASSIGN(e.transactionHash, fixed<32>(s.blob(6), "transaction hash"));
+  e.sentAt = static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.integer(7)));
+  // NULL until the receipt is known; an outcome is a JSON object, never empty.
+  if (std::string outcome = s.text(8); !outcome.empty()) e.outcome = std::move(outcome);
+  return e;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TxJournal>> TxJournal::open(const std::string& path, bool durable) {
+  auto db = open_wal(path, durable);
+  if (!db) return db.failure();
+  PAYCHAN_TRY(migrate(*db, kMigrations));
+  return std::unique_ptr<TxJournal>(new TxJournal(std::move(*db)));
+}
+
+Status TxJournal::record_sent(const JournalEntry& e) {
+  std::lock_guard lock(mutex_);
+  // A plain INSERT: the primary key refuses a second transaction for the same action.
+  auto s = db_.prepare("INSERT INTO tx_journal (" + std::string{kColumns} +
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)");
+  if (!s) return s.failure();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  s->bind_text(1, e.key).bind_text(2, e.network).bind_text(3, e.request).bind(4, e.from.bytes);
+  s->bind(5, static_cast<std::int64_t>(e.nonce)).bind(6, e.rawTransaction).bind(7, e.transactionHash);
+  s->bind(8, static_cast<std::int64_t>(e.sentAt != 0 ? e.sentAt : static_cast<std::uint64_t>(now.count())));
+  Status done = s->run();
+  if (!done) return fail(ErrorCode::invalid_payload, "journal already holds a transaction for " + e.key + " (" +
+                                                         done.error().detail + ")");
+  return {};
+}
+
+Status TxJournal::record_outcome(std::string_view key, std::string_view outcome) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("UPDATE tx_journal SET outcome = ?2 WHERE key = ?1 AND outcome IS NULL");
+  if (!s) return s.failure();
+  s->bind_text(1, key).bind_text(2, outcome);
+  PAYCHAN_TRY(s->run());
+  auto exists = db_.prepare("SELECT 1 FROM tx_journal WHERE key = ?1");
+  if (!exists) return exists.failure();
+  exists->bind_text(1, key);
+  PAYCHAN_ASSIGN(const bool found, exists->step());
+  if (!found) return fail(ErrorCode::invalid_payload, "journal has no transaction for " + std::string{key});
+  return {};
+}
+
+Status TxJournal::forget(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("DELETE FROM tx_journal WHERE key = ?1");
+  if (!s) return s.failure();
+  s->bind_text(1, key);
+  return s->run();
+}
+
+Result<std::vector<JournalEntry>> TxJournal::select(std::string_view where, std::string_view key) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("SELECT " + std::string{kColumns} + " FROM tx_journal " + std::string{where});
+  if (!s) return s.failure();
+  if (!key.empty()) s->bind_text(1, key);
+  std::vector<JournalEntry> out;
+  Result<bool> row = true;
+  while ((row = s->step()) && *row) {
+    PAYCHAN_ASSIGN(auto e, read_entry(*s));
+    out.push_back(std::move(e));
+  }
+  if (!row) return row.failure();
+  return out;
+}
+
+Result<std::optional<JournalEntry>> TxJournal::find(std::string_view key) {
+  if (key.empty()) return std::optional<JournalEntry>{};
+  PAYCHAN_ASSIGN(auto rows, select("WHERE key = ?1", key));
+  if (rows.empty()) return std::optional<JournalEntry>{};
+  return std::optional<JournalEntry>{std::move(rows.front())};
+}
+
+Result<std::vector<JournalEntry>> TxJournal::pending() {
+  return select("WHERE outcome IS NULL ORDER BY sent_at, nonce", {});
+}
+
+}  // namespace paychan::persistence

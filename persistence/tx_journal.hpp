@@ -1,0 +1,74 @@
+// The facilitator's transaction journal: one SQLite file (WAL, synchronous=FULL) holding every
+// transaction the facilitator has signed, keyed by WHAT it settles (a deposit's channel and
+// ERC-3009 nonce, a claim's rows, a settle's receiver/token/claimed total, a refund's channel and
+// refund nonce) rather than by request, so a retried or concurrent request for the same action
+// finds the first one's transaction instead of submitting a second.
+//
+// Life of an entry:
+//   record_sent     before the signed bytes leave for the node (on disk when it returns): a crash
+//                   from here on leaves the raw transaction to rebroadcast or to find mined;
+//   record_outcome  once its receipt is known: the SettlementResponse (JSON) every later request
+//                   with the same key is answered with;
+//   forget          the transaction can never be mined (its nonce went to another transaction):
+//                   nothing happened on chain under this key, which may be attempted afresh.
+// An entry without an outcome is pending (pending()): resolved by its receipt at start-up.
+//
+// Thread-safety: every member may be called from any thread (one connection under a mutex).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel/address.hpp"
+#include "channel/bytes.hpp"
+#include "channel/result.hpp"
+#include "persistence/sqlite.hpp"
+
+namespace paychan::persistence {
+
+struct JournalEntry {
+  std::string key;      // what the transaction settles, e.g. "eip155:31337/claim/0x…"
+  std::string network;  // CAIP-2
+  std::string request;  // the facilitator request (JSON) that asked for it: the outcome is built from it
+  Address from;         // the signer
+  std::uint64_t nonce = 0;
+  Bytes rawTransaction;  // exactly the bytes sent (and rebroadcast)
+  Bytes32 transactionHash{};
+  std::uint64_t sentAt = 0;            // unix seconds
+  std::optional<std::string> outcome;  // the SettlementResponse (JSON) once the receipt is known
+
+  friend bool operator==(const JournalEntry&, const JournalEntry&) = default;
+};
+
+class TxJournal {
+ public:
+  // Opens or creates the file, migrating its schema. `durable` false only for benchmarks: the
+  // journal's whole point is surviving a crash. Errors: invalid_payload, SQLite's.
+  [[nodiscard]] static Result<std::unique_ptr<TxJournal>> open(const std::string& path, bool durable = true);
+
+  // Records a signed transaction before it is sent; on disk when it returns. An existing entry for
+  // the key is never replaced (that would be a second submission): invalid_payload.
+  [[nodiscard]] Status record_sent(const JournalEntry& entry);
+  // Records the final outcome of the key's transaction. The first outcome stays: a later call for
+  // the same key changes nothing. Error: invalid_payload when the key has no entry.
+  [[nodiscard]] Status record_outcome(std::string_view key, std::string_view outcome);
+  // Removes the key's entry (its transaction can never be mined).
+  [[nodiscard]] Status forget(std::string_view key);
+
+  [[nodiscard]] Result<std::optional<JournalEntry>> find(std::string_view key);
+  // Entries sent without an outcome yet, in the order they were sent.
+  [[nodiscard]] Result<std::vector<JournalEntry>> pending();
+
+ private:
+  explicit TxJournal(Database db) : db_(std::move(db)) {}
+  [[nodiscard]] Result<std::vector<JournalEntry>> select(std::string_view where, std::string_view key);
+  std::mutex mutex_;
+  Database db_;
+};
+
+}  // namespace paychan::persistence

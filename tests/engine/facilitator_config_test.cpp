@@ -1,0 +1,90 @@
+// The facilitator's configuration file: what it accepts, and a clear invalid_config for what it
+// does not.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "engine/facilitator/facilitator_config.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::engine::facilitator {
+namespace {
+
+const std::string kGood = R"({
+  "networks": {
+    "eip155:8453": "http://127.0.0.1:8545",
+    "eip155:31337": {"rpc": "http://127.0.0.1:8546/rpc",
+                     "batchSettlement": "0x1111111111111111111111111111111111111111",
+                     "erc3009Collector": "0x2222222222222222222222222222222222222222"}
+  },
+  "signerKeyFile": "facilitator.key",
+  "receiverAuthorizerKeyFile": "authorizer.key",
+  "receiptTimeoutSeconds": 30
+})";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
+  auto c = parse_facilitator_config(kGood);
+  ASSERT_TRUE(c) << c.error().to_string();
+  ASSERT_EQ(c->networks.size(), 2u);
+  EXPECT_EQ(c->networks[0].network, "eip155:8453");
+  EXPECT_EQ(c->networks[0].rpcUrl, "http://127.0.0.1:8545");
+  EXPECT_EQ(c->networks[0].batchSettlement, kBatchSettlementAddress);  // canonical unless told
+  EXPECT_EQ(c->networks[0].erc3009Collector, kErc3009CollectorAddress);
+  EXPECT_EQ(c->networks[1].rpcUrl, "http://127.0.0.1:8546/rpc");
+  EXPECT_EQ(to_checksum_hex(c->networks[1].batchSettlement), "0x1111111111111111111111111111111111111111");
+  EXPECT_EQ(to_checksum_hex(c->networks[1].erc3009Collector), "0x2222222222222222222222222222222222222222");
+  EXPECT_EQ(c->signerKeyFile, "facilitator.key");
+  EXPECT_EQ(c->receiverAuthorizerKeyFile, std::optional<std::string>{"authorizer.key"});
+  EXPECT_EQ(c->journal, "paychan-facilitator.sqlite");
+  EXPECT_EQ(c->listen, "127.0.0.1:4021");
+  EXPECT_EQ(c->receiptTimeoutSeconds, 30u);
+}
+
+TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
+  struct Case {
+    std::string text;
+    std::string mentions;
+  };
+  const Case cases[] = {
+      {with(kGood, R"("eip155:8453")", R"("base")"), "networks.base"},
+      {with(kGood, R"("eip155:8453")", R"("eip155:0")"), "networks.eip155:0"},
+      {with(kGood, "http://127.0.0.1:8545", "https://mainnet.example"), "networks.eip155:8453"},
+      {with(kGood, "http://127.0.0.1:8546/rpc", "ftp://x"), "networks.eip155:31337.rpc"},
+      {with(kGood, "0x1111111111111111111111111111111111111111", "0x11"), "batchSettlement"},
+      {with(kGood, R"("signerKeyFile")", R"("signer")"), "signerKeyFile"},
+      {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": 0)"), "receiptTimeoutSeconds"},
+      {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": -1)"), "receiptTimeoutSeconds"},
+      {R"({"networks": {}, "signerKeyFile": "k"})", "networks"},
+      {R"({"networks": [], "signerKeyFile": "k"})", "networks"},
+      {R"({"networks": {"eip155:1": 5}, "signerKeyFile": "k"})", "networks.eip155:1"},
+      {R"([1, 2])", "JSON object"},
+      {"{", ""},
+  };
+  for (const auto& c : cases) {
+    auto config = parse_facilitator_config(c.text);
+    ASSERT_FALSE(config) << c.text;
+    EXPECT_EQ(config.error().code, ErrorCode::invalid_config) << config.error().to_string();
+    EXPECT_NE(config.error().detail.find(c.mentions), std::string::npos) << config.error().detail;
+  }
+}
+
+TEST(FacilitatorConfig, LoadsAFileAndRefusesAMissingOne) {
+  test::TempDir dir;
+  const std::string path = dir.file("facilitator.json");
+  std::ofstream(path) << kGood;
+  auto c = load_facilitator_config(path);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->networks.size(), 2u);
+  auto missing = load_facilitator_config(dir.file("nope.json"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(missing.error().detail.find("nope.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator

@@ -1,0 +1,156 @@
+// The real `paychan facilitator` binary dying between sending a claim and learning its receipt, at
+// the two instants that matter: right after the journal recorded the signed transaction (never
+// broadcast) and right after the node accepted it. Restarted, it resolves the journal, and the
+// server's retried /settle gets the one claim transaction — never a second.
+//
+// The crash is injected with PAYCHAN_FACILITATOR_FAULT (the binary _exits at that instant, as kill -9
+// would, with status 86): a test cannot otherwise stop a process between two of its own statements.
+#ifdef PAYCHAN_CLI
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "child_process.hpp"
+#include "engine/http/client.hpp"
+#include "facilitator_support.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+using gate::test::Child;
+
+void write_key(const std::string& path, const std::string& hex) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, hex.data(), hex.size()), static_cast<ssize_t>(hex.size()));
+  ::close(fd);
+}
+
+class FacilitatorCrashTest : public FacilitatorChainTest {
+ protected:
+  void SetUp() override {
+    FacilitatorChainTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    config_ = dir_.file("facilitator.json");
+    write_key(dir_.file("signer.key"), devnet_->anvil().accounts().at(1).keyHex);
+    write_key(dir_.file("authorizer.key"), to_hex(secret_from(kAuthorizerSeed)));
+    std::ofstream(config_) << R"({"networks": {"eip155:)" << devnet_->chain_id() << R"(": {"rpc": ")"
+                           << devnet_->anvil().url() << R"(", "batchSettlement": ")"
+                           << to_checksum_hex(deployment_->settlement) << R"(", "erc3009Collector": ")"
+                           << to_checksum_hex(deployment_->collector) << R"("}},
+      "signerKeyFile": ")" << dir_.file("signer.key") << R"(",
+      "receiverAuthorizerKeyFile": ")" << dir_.file("authorizer.key") << R"(",
+      "journal": ")" << dir_.file("binary-journal.sqlite") << R"(",
+      "listen": "127.0.0.1:0", "receiptTimeoutSeconds": 20})";
+  }
+
+  // Starts the binary (with `fault` in its environment, if any); returns its port or 0.
+  std::unique_ptr<Child> start(const char* fault, std::uint16_t& port) {
+    if (fault != nullptr) setenv("PAYCHAN_FACILITATOR_FAULT", fault, 1);
+    auto child = std::make_unique<Child>(std::vector<std::string>{PAYCHAN_CLI, "facilitator", "--config", config_});
+    unsetenv("PAYCHAN_FACILITATOR_FAULT");
+    const std::string line = child->read_line();
+    const auto at = line.find("\"port\":");
+    port = at == std::string::npos ? 0 : static_cast<std::uint16_t>(std::stoi(line.substr(at + 7)));
+    return child;
+  }
+
+  Result<http::ClientResponse> post_settle(std::uint16_t port, const protocol::FacilitatorRequest& r) {
+    http::BlockingHttpClient client;
+    return client.request(http::ClientRequest::post("http://127.0.0.1:" + std::to_string(port) + "/settle",
+                                                    protocol::encode_facilitator_request(r)));
+  }
+
+  // Two funded channels (deposited in-process, before the binary uses the same signer) and the
+  // claim a server would send for them.
+  protocol::FacilitatorRequest funded_claim(std::uint8_t salt) {
+    const Address receiver = fresh_receiver();
+    protocol::ClaimPayload claim;
+    for (std::uint8_t i = 0; i < 2; ++i) {
+      channels_.push_back(channel(i, receiver, salt + i));
+      const auto d = settle(channels_.back().deposit(kPrice, 50 * kPrice));
+      EXPECT_TRUE(d.success) << d.errorReason.value_or("");
+      claim.claims.push_back(channels_.back().claim_row(5 * kPrice, 5 * kPrice));
+    }
+    return server_request(channels_.front().offer, claim);
+  }
+
+  void crash_then_recover(const char* fault, bool broadcast_before_crash) {
+    const auto claim = funded_claim(broadcast_before_crash ? 100 : 110);
+    const std::uint64_t before = signer_transactions();
+
+    std::uint16_t port = 0;
+    auto doomed = start(fault, port);
+    ASSERT_NE(port, 0) << "the facilitator did not start";
+    auto lost = post_settle(port, claim);
+    EXPECT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
+    EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+    // Broadcast (automining: mined at once), or only journaled: not on chain yet.
+    EXPECT_EQ(signer_transactions(), before + (broadcast_before_crash ? 1 : 0));
+
+    auto restarted = start(nullptr, port);
+    ASSERT_NE(port, 0) << "the facilitator did not restart";
+    // Recovery found the receipt or sent the same bytes again: exactly one claim transaction.
+    EXPECT_EQ(signer_transactions(), before + 1);
+    auto retried = post_settle(port, claim);
+    ASSERT_TRUE(retried) << retried.error().to_string();
+    ASSERT_EQ(retried->status, 200) << retried->body;
+    auto answer = protocol::decode_settlement_response(retried->body);
+    ASSERT_TRUE(answer) << retried->body;
+    EXPECT_TRUE(answer->success) << retried->body;
+    EXPECT_EQ(answer->transaction.size(), 66u);
+    auto again = post_settle(port, claim);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->body, retried->body);
+    EXPECT_EQ(signer_transactions(), before + 1);
+    for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
+  }
+
+  std::string config_;
+  std::vector<TestChannel> channels_;
+};
+
+TEST_F(FacilitatorCrashTest, CrashAfterBroadcastThenRestartClaimsOnce) {
+  crash_then_recover("exit-after-broadcast", true);
+}
+
+TEST_F(FacilitatorCrashTest, CrashAfterJournalBeforeBroadcastThenRestartSendsTheSameTransactionOnce) {
+  crash_then_recover("exit-after-journal", false);
+}
+
+// The journaled transaction was never broadcast, and before the restart another transaction of the
+// same signer took its nonce: it can never be mined. Recovery proves that (the node refuses the
+// bytes and the signer's mined count is past the nonce), forgets it, and the retried claim is
+// executed afresh — still exactly one claim on chain.
+TEST_F(FacilitatorCrashTest, AJournaledTransactionWhoseNonceWasTakenIsDroppedAndTheClaimRetried) {
+  const auto claim = funded_claim(120);
+  std::uint16_t port = 0;
+  auto doomed = start("exit-after-journal", port);
+  ASSERT_NE(port, 0);
+  EXPECT_FALSE(post_settle(port, claim));
+  EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+
+  evm::TransactionSender other(devnet_->rpc(), signer(), devnet_->chain_id());
+  evm::TxRequest noop;
+  noop.to = key_from(0x77).address();
+  auto taken = run(other.submit(std::move(noop)));
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  ASSERT_TRUE(run(other.wait(*taken)));
+  const std::uint64_t before = signer_transactions();
+
+  auto restarted = start(nullptr, port);
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(signer_transactions(), before);  // recovery sent nothing
+  auto retried = post_settle(port, claim);
+  ASSERT_TRUE(retried && retried->status == 200);
+  auto answer = protocol::decode_settlement_response(retried->body);
+  ASSERT_TRUE(answer && answer->success) << retried->body;
+  EXPECT_EQ(signer_transactions(), before + 1);
+  for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test
+#endif  // PAYCHAN_CLI

@@ -1,0 +1,98 @@
+// A gate using paychan's facilitator in-process (no HTTP hop) on a real chain: the deposit is
+// verified and executed on chain, vouchers are served, the operator's settle job claims and sweeps
+// through the same facilitator, and a cooperative refund returns the rest — with the
+// receiverAuthorizer delegated to the facilitator.
+#include "engine/gate/gate.hpp"
+#include "engine/gate/offers.hpp"
+#include "engine/settlement/settle_job.hpp"
+#include "facilitator_support.hpp"
+#include "gate_support.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+using gate::Refusal;
+
+template <typename T>
+T accepted(gate::Decision<T> d) {
+  if (auto* r = std::get_if<Refusal>(&d)) {
+    ADD_FAILURE() << "refused " << r->status << ": " << r->error.to_string();
+    std::abort();  // the test cannot go on without the value
+  }
+  return std::move(std::get<T>(d));
+}
+
+TEST_F(FacilitatorChainTest, AGateSettlesThroughTheInProcessFacilitator) {
+  gate::GateConfig config;
+  config.network = "eip155:" + std::to_string(devnet_->chain_id());
+  config.chainId = devnet_->chain_id();
+  config.asset = deployment_->token;
+  config.assetName = deployment_->tokenName;
+  config.assetVersion = deployment_->tokenVersion;
+  config.payTo = fresh_receiver();
+  config.receiverAuthorizer = authorizer().address();  // delegated: the facilitator signs claims and refunds
+  config.withdrawDelay = 900;
+  config.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
+  const auto offers = gate::OfferTable::build(config);
+  const gate::Offer& offer = offers.offers().at(0);
+
+  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
+  ASSERT_TRUE(store) << store.error().to_string();
+  gate::GateMetrics metrics;
+  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt,
+                            [] { return static_cast<std::uint64_t>(std::time(nullptr)); }};
+  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+
+  const PrivateKey payer = key_from(6);
+  const gate::test::TestAgent agent(payer, config, 90);
+  const U256 payer_before = token_balance(payer.address());
+
+  // Deposit with the first request: executed on chain by the facilitator.
+  auto deposit = accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  EXPECT_TRUE(deposit.success);
+  EXPECT_EQ(deposit.transaction.size(), 66u);
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+
+  // Vouchers: checked locally by the gate, nothing on chain.
+  Uint128 charged = kPrice;
+  for (int i = 0; i < 3; ++i) {
+    auto served = accepted(run(gate.settle(
+        accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, charged + kPrice)))), kPrice)));
+    EXPECT_EQ(served.transaction, "");
+    charged += kPrice;
+  }
+
+  // The operator's settle job, through the same facilitator: one claim batch, then the sweep.
+  {
+    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
+    ASSERT_TRUE(journal) << journal.error().to_string();
+    settlement::SettleJobOptions job_options;
+    job_options.chainId = config.chainId;
+    job_options.network = config.network;
+    job_options.receiver = config.payTo;
+    job_options.token = config.asset;
+    job_options.now = options.now;
+    settlement::SettleJob job(job_options, *facilitator_, **store, **journal);
+    auto summary = run(job.run_once([](const std::string&) {}));
+    ASSERT_TRUE(summary) << summary.error().to_string();
+    EXPECT_TRUE(summary->ok()) << summary->sweepError;
+    EXPECT_EQ(summary->claimedAmount(), charged);
+    EXPECT_EQ(summary->sweepAmount, to_decimal(charged));
+    EXPECT_EQ(onchain(agent.id).totalClaimed, charged);
+    EXPECT_EQ(*token_balance(config.payTo).to_uint128(), charged);
+  }
+
+  // The refund: the gate completes it, the facilitator signs as receiverAuthorizer and executes
+  // claim + refund in one transaction.
+  auto refund = accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, charged)))))));
+  EXPECT_TRUE(refund.success) << refund.errorReason.value_or("");
+  EXPECT_EQ(refund.amount, std::optional<std::string>{to_decimal(50 * kPrice - charged)});
+  const auto state = onchain(agent.id);
+  EXPECT_EQ(state.totalClaimed, charged);
+  EXPECT_EQ(state.balance, charged);
+  EXPECT_EQ(*token_balance(payer.address()).to_uint128(), *payer_before.to_uint128() - charged);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test

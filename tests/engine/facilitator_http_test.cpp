@@ -1,0 +1,137 @@
+// The facilitator's HTTP API over real loopback sockets: malformed and oversized requests get a
+// typed 400/413 in the endpoint's own shape, wrong methods 405, /supported and /healthz answer,
+// and a node that cannot be reached is an answer over HTTP (rpc_read_failed, as the reference
+// does) but "facilitator unavailable" to an in-process gate. No chain is needed: nothing here
+// reaches one (the configured node is a closed port).
+#include <gtest/gtest.h>
+
+#include "engine/facilitator/facilitator_service.hpp"
+#include "engine/http/client.hpp"
+#include "engine/http/run_blocking.hpp"
+#include "engine/http/server.hpp"
+#include "facilitator_support.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+constexpr std::string_view kNetwork = "eip155:31337";
+
+class FacilitatorHttpTest : public ::testing::Test {
+ protected:
+  FacilitatorHttpTest()
+      : journal_(*persistence::TxJournal::open(dir_.file("journal.sqlite"))),
+        facilitator_({NetworkOptions{std::string(kNetwork), "http://127.0.0.1:1"}}, key_from(1), key_from(2), *journal_),
+        service_(facilitator_),
+        server_(service_, options()) {
+    EXPECT_TRUE(server_.start());
+  }
+  ~FacilitatorHttpTest() override { server_.stop(std::chrono::seconds(1)); }
+
+  static http::ServerOptions options() {
+    http::ServerOptions o;
+    o.threads = 1;
+    o.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;
+    return o;
+  }
+
+  http::ClientResponse call(std::string method, std::string path, std::string body = {}) {
+    http::BlockingHttpClient client;
+    http::ClientRequest request(std::move(method), "http://127.0.0.1:" + std::to_string(server_.port()) + path);
+    if (!body.empty()) request.header("Content-Type", "application/json").body(std::move(body));
+    auto r = client.request(std::move(request));
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? *r : http::ClientResponse{};
+  }
+
+  // A well-formed voucher request on `network`.
+  static protocol::FacilitatorRequest voucher_request(std::string_view network) {
+    client::ChosenOffer offer;
+    offer.chainId = 31337;
+    offer.asset = key_from(10).address();
+    offer.payTo = key_from(11).address();
+    offer.extra = protocol::BatchSettlementExtra{key_from(2).address(), 900, "USDC", "2"};
+    offer.requirements = protocol::PaymentRequirements{
+        "batch-settlement", std::string(network), "1000", to_checksum_hex(offer.asset), to_checksum_hex(offer.payTo),
+        300, protocol::make_extra(offer.extra)};
+    const client::ClientKeys keys{key_from(12), std::nullopt};
+    const ChannelConfig config = client::channel_config_for(offer, keys, Bytes32{});
+    const Bytes32 id = channel_id(batch_settlement_domain_separator(31337), config);
+    protocol::FacilitatorRequest r;
+    r.paymentPayload = client::voucher_payload(offer, config, id, 1000, keys);
+    r.paymentRequirements = offer.requirements;
+    return r;
+  }
+
+  paychan::test::TempDir dir_;
+  std::unique_ptr<persistence::TxJournal> journal_;
+  Facilitator facilitator_;
+  FacilitatorService service_;
+  http::HttpServer server_;
+};
+
+std::string reason_of_verify(const std::string& body) {
+  auto r = protocol::decode_verify_response(body);
+  EXPECT_TRUE(r) << body;
+  return r ? r->invalidReason.value_or("") : "";
+}
+
+TEST_F(FacilitatorHttpTest, MalformedBodiesAreTyped400s) {
+  auto broken = call("POST", "/verify", "{");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(reason_of_verify(broken.body), "invalid_payload");  // the request decoder's code for any bad JSON
+
+  auto bad_version = call("POST", "/verify", R"({"x402Version":1,"paymentPayload":{},"paymentRequirements":{}})");
+  EXPECT_EQ(bad_version.status, 400);
+  EXPECT_EQ(reason_of_verify(bad_version.body), "invalid_x402_version");
+
+  // A voucher whose signature is not 65 bytes: the scheme's own payload code, with the path.
+  std::string text = protocol::encode_facilitator_request(voucher_request(kNetwork));
+  const auto sig = text.find("\"signature\":\"0x") + 15;
+  text.erase(sig, 4);
+  auto short_sig = call("POST", "/settle", text);
+  EXPECT_EQ(short_sig.status, 400);
+  auto settle = protocol::decode_settlement_response(short_sig.body);
+  ASSERT_TRUE(settle) << short_sig.body;
+  EXPECT_FALSE(settle->success);
+  EXPECT_EQ(settle->errorReason, std::optional<std::string>{"invalid_batch_settlement_evm_voucher_payload"});
+  EXPECT_NE(settle->errorMessage.value_or("").find("signature"), std::string::npos) << short_sig.body;
+}
+
+TEST_F(FacilitatorHttpTest, OversizedBodiesAreRefusedBeforeParsing) {
+  const std::string huge(protocol::kMaxFacilitatorRequestBytes + 1, ' ');
+  EXPECT_EQ(call("POST", "/settle", huge).status, 413);
+}
+
+TEST_F(FacilitatorHttpTest, RoutesAndMethods) {
+  EXPECT_EQ(call("GET", "/verify").status, 405);
+  EXPECT_EQ(call("POST", "/supported", "{}").status, 405);
+  EXPECT_EQ(call("GET", "/nope").status, 404);
+  auto health = call("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  auto supported = call("GET", "/supported");
+  ASSERT_EQ(supported.status, 200);
+  auto s = protocol::decode_supported_response(supported.body);
+  ASSERT_TRUE(s) << supported.body;
+  ASSERT_EQ(s->kinds.size(), 1u);
+  EXPECT_EQ(s->kinds[0].network, kNetwork);
+  EXPECT_NE(s->kinds[0].extra.text().find(to_checksum_hex(key_from(2).address())), std::string::npos);
+  EXPECT_EQ(s->signers.at("eip155:*"), std::vector<std::string>{to_checksum_hex(key_from(1).address())});
+}
+
+TEST_F(FacilitatorHttpTest, UnservedNetworkAndUnreachableNodeAreAnswers) {
+  auto other = call("POST", "/verify", protocol::encode_facilitator_request(voucher_request("eip155:8453")));
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(reason_of_verify(other.body), "invalid_network");
+
+  const auto request = voucher_request(kNetwork);
+  auto down = call("POST", "/verify", protocol::encode_facilitator_request(request));
+  EXPECT_EQ(down.status, 200);
+  EXPECT_EQ(reason_of_verify(down.body), "invalid_batch_settlement_evm_rpc_read_failed");
+  // In process, the gate learns that no trustworthy answer exists.
+  auto in_process = http::run_blocking(facilitator_.verify(request));
+  ASSERT_FALSE(in_process);
+  EXPECT_EQ(in_process.error().code, ErrorCode::facilitator_unavailable);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test
