@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -16,7 +17,8 @@
 #include "commands.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
-#include "engine/http/beast.hpp"
+#include "engine/http/run_blocking.hpp"
+#include "engine/settlement/chain_view_reader.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "protocol/price.hpp"
 
@@ -25,6 +27,7 @@ namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan settle --config GATE.json [--every DURATION] [--min-unclaimed AMOUNT]
                       [--batch-size N] [--no-sweep] [--facilitator URL] [--timeout SECONDS]
+                      [--rpc URL]
 
 Turns the vouchers a gate has collected into money. Reads the gate's channel store (safely while
 the gate runs), picks the channels to claim, sends them to the facilitator's /settle as `claim`
@@ -52,6 +55,9 @@ Options:
   --facilitator URL      overrides the config's facilitator
   --timeout SECONDS      how long one facilitator call may take (default 120: claims wait for
                          their receipt)
+  --rpc URL              a node of the network (or $PAYCHAN_RPC): each channel is read on chain
+                         before planning, so withdrawals the gate has not seen are claimed in time
+                         (the watchtower) and a claim that landed unrecorded is recorded, not resent
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
@@ -113,22 +119,16 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
   if (!journal) return report("settle", journal.error()), kExitRetry;
   engine::settlement::SettleJob job(std::move(options), facilitator, **store, **journal);
 
-  engine::http::asio::io_context io;
-  std::optional<Result<engine::settlement::SettleSummary>> result;
-  engine::http::asio::co_spawn(
-      io,
-      [&]() -> engine::http::Awaitable<void> {
-        result.emplace(co_await job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
-      },
-      engine::http::asio::detached);
-  io.run();
-  if (!*result) return report("settle", result->error()), kExitRetry;
-  print_summary(**result, config.assetDecimals);
-  return (*result)->ok() ? kExitOk : kExitNo;
+  auto result = engine::http::run_blocking(
+      job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
+  if (!result) return report("settle", result.error()), kExitRetry;
+  print_summary(*result, config.assetDecimals);
+  return result->ok() ? kExitOk : kExitNo;
 }
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config", "every", "min-unclaimed", "batch-size", "no-sweep", "facilitator", "timeout"};
+  const std::string_view known[] = {"config",      "every",   "min-unclaimed", "batch-size", "no-sweep",
+                                    "facilitator", "timeout", "rpc"};
   const std::string_view flags[] = {"no-sweep"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("settle", args.error());
@@ -176,6 +176,18 @@ int run(std::span<char* const> argv) {
   }
   auto facilitator = engine::gate::HttpFacilitator::create(facilitator_options);
   if (!facilitator) return report("settle", facilitator.error());
+
+  std::optional<engine::facilitator::ChainView> chain;
+  std::optional<engine::settlement::ChainViewReader> reader;
+  std::optional<std::string> rpc = args->option("rpc");
+  if (!rpc)
+    if (const char* env = std::getenv("PAYCHAN_RPC")) rpc = env;
+  if (rpc) {
+    chain.emplace(engine::facilitator::NetworkOptions{config->network, *rpc}, config->chainId);
+    if (Status node = engine::http::run_blocking(chain->check_node()); !node) return report("settle", node.error());
+    reader.emplace(*chain);
+    options.chain = &*reader;
+  }
 
   auto lock = take_lock(config->store);
   if (!lock) return report("settle", lock.error()), kExitRetry;
