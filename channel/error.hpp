@@ -45,6 +45,10 @@ enum class ErrorCode {
   policy_price_exceeded,       // the offer's per-request amount is above the agent's maximum price
   policy_budget_exceeded,      // paying would take the agent's signed total past its budget
   channel_suspended,           // the agent stopped signing on this channel after a server violation
+  // The agent's timed withdrawal (engine/client/withdrawal.hpp); never on the wire.
+  withdrawal_not_pending,      // finalize asked, but no withdrawal of this channel is pending on chain
+  withdrawal_not_finalizable,  // the withdrawDelay has not elapsed yet (the detail says when it will)
+  withdrawal_nothing_left,     // everything in the channel is claimed or withdrawn already
   // x402 v2 generic codes (specs/x402-specification-v2.md).
   invalid_payload,
   invalid_payment_requirements,

@@ -32,7 +32,11 @@ struct ClientChannel {
   Uint128 signedMax = 0;     // the highest voucher ceiling ever signed: what the provider could claim
   Uint128 reserved = 0;      // a durable bound on signedMax: vouchers up to it may be signed without a write
   std::string suspended;     // non-empty: why the client stopped signing on this channel
-  bool closed = false;       // refunded in full
+  bool closed = false;       // refunded or withdrawn in full
+  // A timed withdrawal initiated on chain (amount 0: none). Nothing is signed on the channel while
+  // it is pending; it is finalizable withdrawDelay seconds after withdrawInitiatedAt (block time).
+  Uint128 withdrawAmount = 0;
+  std::uint64_t withdrawInitiatedAt = 0;
 
   friend bool operator==(const ClientChannel&, const ClientChannel&) = default;
 };

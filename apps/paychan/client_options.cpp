@@ -52,7 +52,14 @@ Result<AgentSetup> agent_setup(const Args& args) {
   PAYCHAN_ASSIGN(auto path, state_path(args));
   auto store = persistence::ClientStore::open(path);
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
-  return AgentSetup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path};
+  AgentSetup setup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path, nullptr};
+  const char* rpc_env = std::getenv("PAYCHAN_RPC");
+  if (auto rpc = args.option("rpc").value_or(rpc_env ? rpc_env : ""); !rpc.empty()) {
+    auto chain = engine::client::ChannelChain::connect(rpc, payer);
+    if (!chain) return fail(ErrorCode::invalid_config, "--rpc " + rpc + ": " + chain.error().detail);
+    setup.chain = std::move(*chain);
+  }
+  return setup;
 }
 
 }  // namespace paychan::cli

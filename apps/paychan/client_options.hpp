@@ -1,5 +1,5 @@
-// The options every agent command shares (`paychan pay`, `channels`, `refund`): where the agent's
-// state lives, its keys, and its spending policy.
+// The options every agent command shares (`paychan pay`, `channels`, `refund`, `withdraw`): where
+// the agent's state lives, its keys, its spending policy, and the chain it may read and write.
 #pragma once
 
 #include <memory>
@@ -12,9 +12,9 @@ namespace paychan::cli {
 
 // The option names, for parse_command's list of known options.
 inline constexpr std::string_view kClientOptionNames[] = {
-    "state", "key-file", "key-env", "authorizer-key-file", "max-price", "max-deposit", "budget", "network", "deposit-requests"};
+    "state", "key-file", "key-env", "authorizer-key-file", "max-price", "max-deposit", "budget", "network", "deposit-requests", "rpc"};
 
-inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared by pay, channels, refund):
+inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared by pay, channels, refund, withdraw):
   --state FILE             the agent's channel store (default $PAYCHAN_STATE, else ~/.paychan/agent.sqlite)
   --key-file FILE          the payer's key (mode 0600); or --key-env VAR; default $PAYCHAN_KEY
   --authorizer-key-file F  a separate key that signs vouchers (the channel's payerAuthorizer)
@@ -23,6 +23,9 @@ inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared 
   --budget B               never sign more than B in all, over every channel (default $5.00)
   --network N              only pay on network N, e.g. eip155:8453 (repeatable; default: any)
   --deposit-requests N     a deposit covers N requests at the offered price (default 100)
+  --rpc URL                the chain's JSON-RPC endpoint (default $PAYCHAN_RPC): pay then finds its
+                           channels on chain after a lost store and starts a withdrawal when a
+                           server breaks the rules; withdraw needs it. The payer's key pays the gas.
 Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such as USDC).
 )";
 
@@ -31,6 +34,7 @@ struct AgentSetup {
   engine::client::ClientKeys keys;
   engine::client::ClientPolicy policy;
   std::string state_path;
+  std::shared_ptr<engine::client::ChannelChain> chain;  // with --rpc; null without
 };
 
 // Errors: invalid_payload / invalid_config naming the option.

@@ -12,9 +12,12 @@ constexpr std::string_view kHelp = R"(usage: paychan channels [agent options]
 
 Lists the agent's channels from its store, one JSON object per line:
   {"channelId", "network", "receiver", "url", "deposited", "balance", "charged", "signedMax",
-   "reserved", "pendingDeposit", "status": "open" | "closed" | "suspended: REASON"}
+   "reserved", "pendingDeposit", "withdrawAmount", "withdrawInitiatedAt",
+   "status": "open" | "closed" | "withdrawing" | "suspended: REASON"}
 then a summary line {"signedTotal", "reservedTotal", "budget", "remainingBudget"}. Amounts are
 atomic units. "signedMax" is the highest voucher signed: what the provider can claim on chain.
+"withdrawAmount" is a timed withdrawal started on chain (`paychan withdraw`), finalizable the
+channel's withdrawDelay after "withdrawInitiatedAt" (unix seconds; 0 while it is being sent).
 "reserved" is the ceiling the agent recorded ahead of its vouchers (so that it writes to disk
 once per 32 vouchers, not per voucher); the budget counts it, and a crash never loses it.
 
@@ -40,12 +43,17 @@ int run(std::span<char* const> argv) {
   for (const auto& c : *channels) {
     signed_total += c.signedMax;
     reserved_total += std::max(c.signedMax, c.reserved);
-    const std::string status = c.closed ? "closed" : c.suspended.empty() ? "open" : "suspended: " + c.suspended;
+    const std::string status = c.closed                 ? "closed"
+                               : !c.suspended.empty()    ? "suspended: " + c.suspended
+                               : c.withdrawAmount != 0   ? "withdrawing"
+                                                         : "open";
     std::cout << "{\"channelId\":\"" << to_hex(c.channelId) << "\",\"network\":" << json_string(c.network)
               << ",\"receiver\":\"" << to_checksum_hex(c.config.receiver) << "\",\"url\":" << json_string(c.url)
               << ",\"deposited\":\"" << to_decimal(c.deposited) << "\",\"balance\":\"" << to_decimal(c.balance)
               << "\",\"charged\":\"" << to_decimal(c.charged) << "\",\"signedMax\":\"" << to_decimal(c.signedMax)
-              << "\",\"reserved\":\"" << to_decimal(c.reserved) << "\",\"pendingDeposit\":\"" << to_decimal(c.pendingDeposit) << "\",\"status\":" << json_string(status)
+              << "\",\"reserved\":\"" << to_decimal(c.reserved) << "\",\"pendingDeposit\":\"" << to_decimal(c.pendingDeposit)
+              << "\",\"withdrawAmount\":\"" << to_decimal(c.withdrawAmount) << "\",\"withdrawInitiatedAt\":" << c.withdrawInitiatedAt
+              << ",\"status\":" << json_string(status)
               << "}\n";
   }
   const Uint128 budget = setup->policy.budget;

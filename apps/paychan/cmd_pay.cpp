@@ -21,6 +21,11 @@ up before the balance runs out. Every PAYMENT-RESPONSE is checked before the nex
 server that overcharges or misreports is refused and its channel suspended. Channel state is kept
 in the agent's store, so later calls (and `paychan channels`) continue where this one left off.
 
+With --rpc URL the agent also reads the chain: after losing its store it finds its channels to the
+provider on chain (from its key and the offer) and continues them from what the provider claimed,
+instead of depositing into a new channel; and when a server breaks the rules it starts the timed
+withdrawal of the channel (finish it with `paychan withdraw CHANNEL_ID --finalize`).
+
 Prints the response body on stdout. Exit status: 0 for a 2xx answer, 1 for any other HTTP status
 or a payment that was refused (the reason on stderr), 2 for bad options or an unreachable server.
 
@@ -65,6 +70,7 @@ int run(std::span<char* const> argv) {
 
   engine::client::ClientOptions options;
   options.policy = setup->policy;
+  options.chain = setup->chain;
   if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
   http::BlockingHttpClient http;
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);

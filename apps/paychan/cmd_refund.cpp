@@ -17,7 +17,7 @@ Asks the provider that opened CHANNEL_ID (see `paychan channels`) for a cooperat
 agent signs a zero-charge voucher at its running total; the provider claims what it earned and
 returns the rest (or A of it) on chain in the same transaction. Prints the settlement as JSON:
 {"transaction", "amount", "network"}. Exit status 1 when the provider refuses (the reason on
-stderr). Without the provider's cooperation, a timed withdrawal is the way out (not built yet).
+stderr). Without the provider's cooperation, a timed withdrawal is the way out: `paychan withdraw`.
 
 )";
 

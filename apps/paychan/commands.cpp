@@ -17,12 +17,13 @@ extern const Command kRefund;
 extern const Command kSettle;
 extern const Command kVoucherSign;
 extern const Command kVoucherVerify;
+extern const Command kWithdraw;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,       kDevnet,       kGate,  kSettle,    kFacilitator,
-                                  kPay,        kChannels,     kRefund, kChannelId, kVoucherSign,
-                                  kVoucherVerify, kDecode,    kKeyNew, kKeyAddress};
+  static const Command table[] = {kDemo,     kDevnet,        kGate,         kSettle,  kFacilitator,
+                                  kPay,      kChannels,      kRefund,       kWithdraw, kChannelId,
+                                  kVoucherSign, kVoucherVerify, kDecode,    kKeyNew,  kKeyAddress};
   return table;
 }
 

@@ -26,11 +26,14 @@ class ChannelPool {
   // Held while a request checks the budget and reserves against it, so that parallel requests
   // cannot both take the last of it.
   [[nodiscard]] std::mutex& budget_mutex() noexcept { return budget_mutex_; }
+  // Held while channels found on chain are recorded (recovery), one recovery at a time.
+  [[nodiscard]] std::mutex& recovery_mutex() noexcept { return recovery_mutex_; }
 
  private:
   std::mutex mutex_;
   std::set<Bytes32> leased_;
   std::mutex budget_mutex_;
+  std::mutex recovery_mutex_;
 };
 
 // Releases a lease when the request is over.

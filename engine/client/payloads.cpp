@@ -19,6 +19,12 @@ ChannelConfig channel_config_for(const ChosenOffer& offer, const ClientKeys& key
                        offer.extra.receiverAuthorizer, offer.asset, offer.extra.withdrawDelay, salt};
 }
 
+Bytes32 channel_salt(std::uint64_t index) {
+  Bytes32 salt{};
+  for (std::size_t i = 0; i < 8; ++i) salt[31 - i] = static_cast<std::uint8_t>(index >> (8 * i));
+  return salt;
+}
+
 SignedVoucher sign_voucher(std::uint64_t chainId, const Bytes32& channelId, Uint128 cumulative, const ClientKeys& keys) {
   const Voucher v{channelId, cumulative};
   return SignedVoucher{v, keys.voucher_signer().sign(voucher_digest(batch_settlement_domain_separator(chainId), v))};

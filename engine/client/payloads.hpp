@@ -25,6 +25,11 @@ struct ClientKeys {
 // A new channel's immutable config for `offer`.
 [[nodiscard]] ChannelConfig channel_config_for(const ChosenOffer& offer, const ClientKeys& keys, const Bytes32& salt);
 
+// The salt of the agent's `index`-th channel to one provider: uint256(index), big-endian. Salts
+// are counted, not random, so an agent that lost its store finds its channels again from its keys
+// and the provider's offer alone (recovery.hpp); index 0 is the reference client's default salt.
+[[nodiscard]] Bytes32 channel_salt(std::uint64_t index);
+
 [[nodiscard]] SignedVoucher sign_voucher(std::uint64_t chainId, const Bytes32& channelId, Uint128 cumulative,
                                          const ClientKeys& keys);
 

@@ -2,12 +2,15 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "channel/client_rules.hpp"
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "engine/client/recovery.hpp"
+#include "engine/client/withdrawal.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::engine::client {
@@ -75,44 +78,115 @@ Result<Uint128> PaymentClient::signed_total() {
 
 Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) {
   ch.suspended = why.to_string();
-  log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended + " — withdraw its deposit");
-  return store_.put(ch);
+  log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended);
+  PAYCHAN_TRY(store_.put(ch));
+  if (!options_.chain) {
+    log("no chain configured: withdraw its deposit with `paychan withdraw`");
+    return {};
+  }
+  // The violation is what the caller reports; a withdrawal that cannot start now (node down, no
+  // gas) is only logged: the channel stays suspended and `paychan withdraw` can start it later.
+  if (auto started = initiate_withdrawal(store_, *options_.chain, ch.channelId, options_.log); !started)
+    log("the withdrawal did not start: " + started.error().to_string());
+  return {};
+}
+
+Result<std::vector<persistence::ClientChannel>> PaymentClient::recover_offer(const ChosenOffer& offer,
+                                                                             const http::ClientRequest& request) {
+  // One recovery at a time: two could otherwise both find a channel missing and the second
+  // overwrite what the first's request has since paid on it.
+  std::lock_guard lock(options_.pool->recovery_mutex());
+  PAYCHAN_ASSIGN(auto found, channels_from_chain(*options_.chain, offer, keys_, request.method(), request.url()));
+  std::vector<persistence::ClientChannel> recorded;
+  for (auto& ch : found) {
+    PAYCHAN_ASSIGN(const auto stored, store_.get(ch.channelId));
+    if (stored) continue;
+    PAYCHAN_TRY(store_.put(ch));
+    log("recovered channel " + short_id(ch.channelId) + " from chain: balance " + to_decimal(ch.balance) +
+        ", claimed " + to_decimal(ch.charged) + (ch.withdrawAmount != 0 ? ", a withdrawal pending" : ""));
+    recorded.push_back(std::move(ch));
+  }
+  return recorded;
+}
+
+Result<std::vector<persistence::ClientChannel>> PaymentClient::recover(const http::ClientRequest& request) {
+  if (!options_.chain)
+    return fail(ErrorCode::invalid_config, "recovery reads the chain: configure one (ClientOptions::chain, --rpc URL)");
+  PAYCHAN_ASSIGN(auto first, http_.request(request));
+  if (first.status != 402)
+    return fail(ErrorCode::invalid_payment_requirements,
+                "the server answered HTTP " + std::to_string(first.status) + ", not 402: no offer to recover channels for");
+  PAYCHAN_ASSIGN(auto required, payment_required(first));
+  PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
+  return recover_offer(offer, request);
 }
 
 Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer& offer, const http::ClientRequest& request) {
   PAYCHAN_ASSIGN(auto channels, store_.list());
+  const auto to_provider = [&](const persistence::ClientChannel& ch) { return same_terms(ch, offer, keys_); };
+  if (options_.chain && std::none_of(channels.begin(), channels.end(), to_provider)) {
+    PAYCHAN_ASSIGN(const auto recovered, recover_offer(offer, request));
+    if (!recovered.empty()) {
+      PAYCHAN_ASSIGN(channels, store_.list());
+    }
+  }
   for (auto& ch : channels) {
-    if (ch.closed || !same_terms(ch, offer, keys_)) continue;
+    if (ch.closed || !to_provider(ch)) continue;
     if (!ch.suspended.empty()) {
       return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
                                                     ch.suspended + "); withdraw it before paying this provider again");
     }
+    if (ch.withdrawAmount != 0) continue;  // being withdrawn: nothing more is signed on it
     if (!options_.pool->try_lease(ch.channelId)) continue;
     // Re-read under the lease: the list may predate another request's last update of it.
     auto fresh = store_.get(ch.channelId);
-    if (!fresh || !*fresh) {
+    if (!fresh || !*fresh || (*fresh)->withdrawAmount != 0 || !(*fresh)->suspended.empty()) {
       options_.pool->release(ch.channelId);
       if (!fresh) return fresh.failure();
       continue;
     }
     return std::move(**fresh);
   }
-  persistence::ClientChannel ch;
-  ch.config = channel_config_for(offer, keys_, random32());
-  ch.channelId = channel_id(batch_settlement_domain_separator(offer.chainId), ch.config);
-  ch.network = offer.requirements.network;
-  ch.method = request.method();
-  ch.url = request.url();
-  ch.offer = protocol::encode_payment_requirements(offer.requirements);
-  // Leased before other requests can see it, and recorded before anything is signed for it (a
-  // crash cannot leave a channel the agent forgot).
-  if (!options_.pool->try_lease(ch.channelId)) return fail(ErrorCode::invalid_payload, "channel id collision");
-  if (Status recorded = store_.put(ch); !recorded) {
-    options_.pool->release(ch.channelId);
-    return recorded.failure();
+  return new_channel(offer, request);
+}
+
+Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer& offer, const http::ClientRequest& request) {
+  const Bytes32 domain = batch_settlement_domain_separator(offer.chainId);
+  for (std::uint64_t index = 0;; ++index) {
+    const ChannelConfig config = channel_config_for(offer, keys_, channel_salt(index));
+    const Bytes32 id = channel_id(domain, config);
+    // Leased before other requests can see it; a salt the store knows (in any state) stays its.
+    if (!options_.pool->try_lease(id)) continue;
+    auto result = [&]() -> Result<std::optional<persistence::ClientChannel>> {
+      PAYCHAN_ASSIGN(const auto stored, store_.get(id));
+      if (stored) return std::optional<persistence::ClientChannel>{};
+      persistence::ClientChannel ch;
+      if (options_.chain) {
+        PAYCHAN_ASSIGN(auto onchain, channel_from_chain(*options_.chain, offer, keys_, index, request.method(), request.url()));
+        if (onchain) {
+          // Funded on chain though the store lacks it: take it over instead of opening it again.
+          PAYCHAN_TRY(store_.put(*onchain));
+          log("recovered channel " + short_id(id) + " from chain: balance " + to_decimal(onchain->balance) +
+              ", claimed " + to_decimal(onchain->charged));
+          if (onchain->withdrawAmount != 0) return std::optional<persistence::ClientChannel>{};
+          return onchain;
+        }
+      }
+      ch.config = config;
+      ch.channelId = id;
+      ch.network = offer.requirements.network;
+      ch.method = request.method();
+      ch.url = request.url();
+      ch.offer = protocol::encode_payment_requirements(offer.requirements);
+      // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
+      PAYCHAN_TRY(store_.put(ch));
+      log("new channel " + short_id(id) + " to " + offer.requirements.payTo + " on " + ch.network);
+      return std::optional{std::move(ch)};
+    }();
+    if (!result || !*result) options_.pool->release(id);
+    if (!result) return result.failure();
+    if (*result) return std::move(**result);
   }
-  log("new channel " + short_id(ch.channelId) + " to " + offer.requirements.payTo + " on " + ch.network);
-  return ch;
 }
 
 Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
@@ -195,6 +269,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
         }
         log("adopting the server's running total " + to_decimal(*adopted));
         ch.charged = *adopted;
+        // The provider holds our voucher up to signedMaxClaimable: it counts against the budget.
+        ch.signedMax = std::max(ch.signedMax, held.voucher.maxClaimableAmount);
         ch.balance = corrective->channelState->balance;
         PAYCHAN_TRY(store_.put(ch));
         continue;

@@ -6,8 +6,13 @@
 //
 // On a server's rule violation (overcharge, wrong running total, another channel, a balance that
 // does not add up) the channel is suspended: nothing more is signed on it, the reason is stored
-// and returned, and the agent should withdraw its deposit.
+// and returned, and — when the client has a chain (ClientOptions::chain) — the timed withdrawal
+// of what is left is initiated on chain (withdrawal.hpp; finalize it after the delay).
 // A corrective 402 is adopted only when its voucherState is the agent's own signature.
+//
+// With a chain the client also recovers from a lost store: before opening a channel to a provider
+// it knows no channel for, it looks its channels up on chain (recovery.hpp) and continues them
+// from totalClaimed instead of depositing into a new one.
 //
 // Thread-safety: one call at a time per PaymentClient (it uses a blocking HTTP client). For
 // parallel requests run one PaymentClient per thread over the same store and one shared
@@ -21,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/client/channel_chain.hpp"
 #include "engine/client/channel_pool.hpp"
 #include "engine/client/payloads.hpp"
 #include "engine/client/policy.hpp"
@@ -40,6 +46,8 @@ struct ClientOptions {
   // Channels in use by the process's other PaymentClients on the same store (parallel requests);
   // null: this client is the only one.
   std::shared_ptr<ChannelPool> pool;
+  // The agent's line to the chain the offers are on; null: no recovery, violations only suspend.
+  std::shared_ptr<ChannelChain> chain;
 };
 
 struct PaidResponse {
@@ -62,6 +70,12 @@ class PaymentClient {
   // route that opened it. Errors: as fetch, and invalid_payload for an unknown or closed channel.
   [[nodiscard]] Result<protocol::SettlementResponse> refund(const Bytes32& channelId, std::optional<Uint128> amount);
 
+  // Recovery after a lost store: asks `request`'s server for its offer (an unpaid request that
+  // must answer 402), finds the agent's channels to that provider on chain and records those the
+  // store does not have. Returns the channels recorded. Errors: invalid_config (no chain), as
+  // fetch (the 402 and its offer), ChannelChain's.
+  [[nodiscard]] Result<std::vector<persistence::ClientChannel>> recover(const http::ClientRequest& request);
+
   // Σ over channels of the ceiling reserved for vouchers (at least the highest signed): what the
   // budget bounds.
   [[nodiscard]] Result<Uint128> signed_total();
@@ -70,6 +84,12 @@ class PaymentClient {
   // An open channel to the offer's provider that no other request uses, or a new one; leased in the pool.
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
   Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
+  // Records the channels of `offer`'s provider found on chain that the store lacks.
+  Result<std::vector<persistence::ClientChannel>> recover_offer(const ChosenOffer& offer,
+                                                                const http::ClientRequest& request);
+  // A channel with the first salt the store does not use, leased; with a chain, one that turns out
+  // funded on chain is taken over (recovered) rather than opened again.
+  Result<persistence::ClientChannel> new_channel(const ChosenOffer& offer, const http::ClientRequest& request);
   Status suspend(persistence::ClientChannel& ch, const Error& why);
   void log(const std::string& line) const;
 

@@ -167,11 +167,15 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
   const auto start = clock::now();
   auto last_send = start;
 
-  // The receipt of whichever version was mined, if one was.
+  // The receipt of whichever version was mined, if one was; `answered` tells whether every lookup
+  // got an answer (a failed lookup proves nothing about the transaction).
+  bool answered = true;
   auto find_receipt = [&]() -> http::Awaitable<std::optional<chain::Receipt>> {
+    answered = true;
     for (const auto& hash : hashes) {
       auto receipt = co_await rpc_.receipt(hash);
       if (!receipt) {
+        answered = false;
         last_error = receipt.error().to_string();
       } else if (*receipt) {
         co_return std::move(**receipt);
@@ -180,14 +184,18 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
     co_return std::nullopt;
   };
 
+  // Polls in a row that found the nonce used and none of ours mined. One is not proof: a node may
+  // count the nonce a moment before it serves the receipt (seen with anvil under load).
+  constexpr int kTakenProof = 3;
+  int taken = 0;
   for (;;) {
     if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
     // None of ours is mined. If the nonce is used up all the same, another transaction from this
-    // key took it: no receipt will ever come (a second look closes the race with our own mining).
-    if (auto mined = co_await rpc_.transaction_count(address(), "latest"); mined && *mined > sent.nonce) {
-      if (auto receipt = co_await find_receipt()) co_return std::move(*receipt);
+    // key took it: no receipt will ever come.
+    auto mined = co_await rpc_.transaction_count(address(), "latest");
+    taken = answered && mined && *mined > sent.nonce ? taken + 1 : 0;
+    if (taken == kTakenProof)
       co_return fail(kWaitFailed, "nonce " + std::to_string(sent.nonce) + " was mined by another transaction");
-    }
     const auto now = clock::now();
     if (now - start >= options.timeout)
       co_return fail(kWaitFailed, "no receipt for " + to_hex(sent.hash) + " after " +

@@ -103,6 +103,17 @@ http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
   co_return co_await facilitator_.settle(request);
 }
 
+http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) {
+  for (ChannelState& c : channels) {
+    auto onchain = co_await options_.chain->channel(c.channelId);
+    if (!onchain) co_return onchain.failure();
+    if (onchain->totalClaimed > c.onchain.totalClaimed)
+      if (Status recorded = store_.record_claimed(c.channelId, onchain->totalClaimed); !recorded) co_return recorded;
+    c.onchain = *onchain;
+  }
+  co_return Status{};
+}
+
 http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   SettleSummary summary;
   auto pending = journal_.pending();
@@ -117,6 +128,13 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
 
   auto channels = store_.unclaimed();
   if (!channels) co_return channels.failure();
+  if (options_.chain) {
+    progress("reading " + std::to_string(channels->size()) + " channels on chain");
+    if (Status read = co_await refresh(*channels); !read) co_return read.failure();
+    summary.alreadyClaimed = static_cast<std::size_t>(std::count_if(channels->begin(), channels->end(), [](const ChannelState& c) {
+      return c.chargedCumulativeAmount <= c.onchain.totalClaimed;
+    }));
+  }
   ClaimPlan plan = plan_claims(*channels, options_.policy, options_.now());
   summary.skippedChannels = plan.skipped;
   summary.warnings = std::move(plan.warnings);

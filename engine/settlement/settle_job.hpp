@@ -25,6 +25,16 @@
 
 namespace paychan::engine::settlement {
 
+// The chain's own view of a channel (balance, totalClaimed, pending withdrawal, refund nonce).
+// With one, the job refreshes every channel it would claim before planning: a payer's withdrawal
+// the gate has not seen is caught (the watchtower duty), and a claim that landed but was never
+// recorded (a crash in between) is recorded instead of sent again.
+class ChainReader {
+ public:
+  virtual ~ChainReader() = default;
+  [[nodiscard]] virtual http::Awaitable<Result<OnchainChannelState>> channel(const Bytes32& channelId) = 0;
+};
+
 struct SettleJobOptions {
   std::uint64_t chainId = 0;
   std::string network;  // CAIP-2
@@ -34,6 +44,7 @@ struct SettleJobOptions {
   std::optional<PrivateKey> receiverAuthorizerKey;
   ClaimPolicy policy;
   bool sweep = true;  // settle(receiver, token) after claiming
+  ChainReader* chain = nullptr;  // optional; see ChainReader
   std::function<std::uint64_t()> now;  // unix seconds
 };
 
@@ -47,6 +58,7 @@ struct BatchOutcome {
 
 struct SettleSummary {
   std::vector<BatchOutcome> batches;
+  std::size_t alreadyClaimed = 0;  // found claimed on chain (ChainReader) and recorded, not resent
   std::size_t skippedChannels = 0;  // unclaimed but below the threshold
   std::vector<std::string> warnings;
   std::string sweepTransaction;  // "" when nothing was swept
@@ -73,6 +85,8 @@ class SettleJob {
   // Sends a journaled batch and records its outcome in the store and the journal.
   [[nodiscard]] http::Awaitable<Result<BatchOutcome>> send(const persistence::JournaledBatch& batch);
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
+  // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
+  [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);
 
   SettleJobOptions options_;
   gate::Facilitator& facilitator_;

@@ -46,9 +46,16 @@ struct Report {
 class ScriptedServer {
  public:
   using Tamper = std::function<void(Report&)>;
-  // `charges`: the charge of each paid request in turn (the last repeats).
-  explicit ScriptedServer(std::vector<Uint128> charges, Tamper tamper = {})
-      : charges_(std::move(charges)), tamper_(std::move(tamper)), server_([this](http::Exchange& ex) { return serve(ex); }) {}
+  using OnDeposit = std::function<void(const protocol::DepositPayload&)>;
+  // `charges`: the charge of each paid request in turn (the last repeats). `config`: the offer's
+  // terms. `on_deposit`: runs before a deposit is answered (a test may execute it on chain).
+  explicit ScriptedServer(std::vector<Uint128> charges, Tamper tamper = {}, const gate::GateConfig& config = test_config(),
+                          OnDeposit on_deposit = {})
+      : offers_(gate::OfferTable::build(config)),
+        charges_(std::move(charges)),
+        tamper_(std::move(tamper)),
+        on_deposit_(std::move(on_deposit)),
+        server_([this](http::Exchange& ex) { return serve(ex); }) {}
 
   std::string url(std::string_view target = "/v1/infer") const { return server_.url(target); }
   const protocol::PaymentRequirements& offer() const { return offers_.offers()[0].requirements; }
@@ -68,7 +75,10 @@ class ScriptedServer {
     const auto* batch = protocol::batch_payload(*payload);
     const SignedVoucher* v = nullptr;
     Uint128 deposit = 0;
-    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = &d->voucher, deposit = d->deposit.amount;
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) {
+      v = &d->voucher, deposit = d->deposit.amount;
+      if (on_deposit_) on_deposit_(*d);
+    }
     if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = &p->voucher;
     std::lock_guard lock(mutex_);
     const Uint128 charge = charges_[std::min<std::size_t>(served_, charges_.size() - 1)];
@@ -89,9 +99,10 @@ class ScriptedServer {
     return std::nullopt;
   }
 
-  gate::OfferTable offers_ = gate::OfferTable::build(test_config());
+  gate::OfferTable offers_;
   std::vector<Uint128> charges_;
   Tamper tamper_;
+  OnDeposit on_deposit_;
   std::mutex mutex_;
   std::size_t served_ = 0;
   Uint128 total_ = 0;

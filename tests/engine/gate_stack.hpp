@@ -46,8 +46,10 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
 
 class GateStack {
  public:
-  explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {})
-      : config(std::move(config)), store_options_(store_options), offers(OfferTable::build(this->config)) {
+  // `front`: a facilitator the gate calls instead of the double (which it may wrap).
+  explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {},
+                     Facilitator* front = nullptr)
+      : config(std::move(config)), store_options_(store_options), front_(front), offers(OfferTable::build(this->config)) {
     start();
   }
   ~GateStack() { stop(); }
@@ -58,7 +60,7 @@ class GateStack {
     store = std::move(*opened);
     GateOptions options{config.chainId, config.network, config.onchainStateTtlSeconds,
                         config.withdrawalSafetyMarginSeconds, test_key(202), [this] { return now.load(); }};
-    gate = std::make_unique<Gate>(options, *store, &facilitator, metrics);
+    gate = std::make_unique<Gate>(options, *store, front_ ? front_ : &facilitator, metrics);
     ASSERT_TRUE(gate->restore());
     auto proxy = http::ReverseProxy::create(client_, {upstream_.url(""), {"PAYMENT-SIGNATURE"}});
     ASSERT_TRUE(proxy);
@@ -117,6 +119,7 @@ class GateStack {
  private:
   paychan::test::TempDir dir_;
   persistence::StoreOptions store_options_;
+  Facilitator* front_ = nullptr;
 
  public:
   OfferTable offers;

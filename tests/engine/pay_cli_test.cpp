@@ -3,8 +3,11 @@
 #ifdef PAYCHAN_CLI
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "channel/hex.hpp"
 #include "child_process.hpp"
+#include "client_chain_support.hpp"
 #include "gate_stack.hpp"
 
 namespace paychan::engine::gate::test {
@@ -56,6 +59,73 @@ TEST(PayCli, PaysListsAndRefunds) {
   EXPECT_EQ(unreachable.status, 2);
   auto no_key = run_command({PAYCHAN_CLI, "pay", stack.url("/v1/infer"), "--state", state, "--key-env", "NOPE"});
   EXPECT_EQ(no_key.status, 2);
+}
+
+// On a real anvil: pay, lose the store, pay again with --rpc (recovered, no second deposit), then
+// the timed withdrawal in its two steps, the second asked too early first.
+TEST(PayCli, RecoversFromChainAndWithdraws) {
+  client::test::Devnet chain;
+  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
+  if (!client::test::Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
+  const auto& agent = chain.anvil().accounts().at(1);  // a dev account: it pays the withdrawals' gas
+  const auto* deployment = chain.deploy({agent.key.address()});
+  ASSERT_NE(deployment, nullptr);
+  auto terms = test_config();
+  terms.asset = deployment->token;
+  terms.assetName = deployment->tokenName;
+  terms.assetVersion = deployment->tokenVersion;
+  terms.payTo = chain.key(2).address();
+  client::test::ChainMirror mirror(chain);
+  GateStack stack(terms, {}, &mirror);
+  mirror.inner = &stack.facilitator;
+  paychan::test::TempDir dir;
+  const std::string state = dir.file("agent.sqlite");
+  const std::vector<std::string> env{"PAYCHAN_KEY=" + agent.keyHex};
+  const auto pay = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{PAYCHAN_CLI, "pay", stack.url("/v1/infer"), "-d", "{}", "--state", state,
+                                  "--deposit-requests", "5", "-v"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_command(args, env);
+  };
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(pay({}).status, 0);
+  ASSERT_EQ(mirror.deposits.load(), 1);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state + suffix);
+
+  auto recovered = pay({"--rpc", chain.anvil().url()});
+  EXPECT_EQ(recovered.status, 0) << recovered.err;
+  EXPECT_NE(recovered.err.find("recovered channel"), std::string::npos) << recovered.err;
+  EXPECT_NE(recovered.err.find("adopting the server's running total 20000"), std::string::npos) << recovered.err;
+  EXPECT_EQ(recovered.err.find("deposit"), std::string::npos) << recovered.err;
+  EXPECT_EQ(mirror.deposits.load(), 1) << "no second deposit";
+
+  const auto withdraw = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{PAYCHAN_CLI, "withdraw", stack.url("/v1/infer"), "--state", state, "--rpc",
+                                  chain.anvil().url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_command(args, env);
+  };
+  auto started = withdraw({});
+  EXPECT_EQ(started.status, 0) << started.err;
+  EXPECT_NE(started.out.find("\"amount\":\"50000\""), std::string::npos) << started.out;
+  EXPECT_NE(started.out.find("\"finalizableIn\":3600"), std::string::npos) << started.out;
+
+  auto early = withdraw({"--finalize"});
+  EXPECT_EQ(early.status, 1);
+  EXPECT_NE(early.err.find("withdrawal_not_finalizable: finalizable at"), std::string::npos) << early.err;
+  EXPECT_NE(early.err.find("in 3600 s"), std::string::npos) << early.err;
+
+  ASSERT_TRUE(client::test::advance_time(chain, 3600));
+  const Uint128 before = client::test::token_balance(chain, deployment->token, agent.key.address());
+  auto done = withdraw({"--finalize"});
+  EXPECT_EQ(done.status, 0) << done.err;
+  EXPECT_NE(done.out.find("\"withdrawn\":\"50000\""), std::string::npos) << done.out;
+  EXPECT_EQ(client::test::token_balance(chain, deployment->token, agent.key.address()), before + 50'000);
+  auto listed = run_command({PAYCHAN_CLI, "channels", "--state", state}, env);
+  EXPECT_NE(listed.out.find("\"status\":\"closed\""), std::string::npos) << listed.out;
+
+  auto no_rpc = run_command({PAYCHAN_CLI, "withdraw", stack.url("/v1/infer"), "--state", state}, env);
+  EXPECT_EQ(no_rpc.status, 2);
+  EXPECT_NE(no_rpc.err.find("--rpc URL is required"), std::string::npos) << no_rpc.err;
 }
 
 }  // namespace

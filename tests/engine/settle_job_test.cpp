@@ -3,6 +3,7 @@
 // keeps the contract's cumulative rule); the on-chain version of these runs is in the facilitator's
 // anvil tests and `paychan demo`.
 #include <gtest/gtest.h>
+#include <filesystem>
 #include <rapidcheck/gtest.h>
 
 #include "engine/settlement/settle_job.hpp"
@@ -131,6 +132,60 @@ TEST_F(SettleJobTest, ARefusedBatchIsReportedAndLeavesItsChannelsUnclaimed) {
   EXPECT_TRUE(s.sweepTransaction.empty());
   auto reread = persistence::ChannelStore::open(stack.store_path());
   EXPECT_EQ((*reread)->unclaimed()->size(), 2u);
+}
+
+// The double's "chain" as the job's ChainReader.
+class DoubleChain final : public ChainReader {
+ public:
+  explicit DoubleChain(gate::test::FacilitatorDouble& f) : f_(f) {}
+  http::Awaitable<Result<OnchainChannelState>> channel(const Bytes32& id) override { co_return f_.onchain(id); }
+
+ private:
+  gate::test::FacilitatorDouble& f_;
+};
+
+TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) {
+  const Uint128 charged = pay(2, 3);
+  stack.facilitator.lose_next_claim_reply = true;
+  {
+    auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
+    auto store = *persistence::ChannelStore::open(stack.store_path());
+    SettleJob job(options(), stack.facilitator, *store, *journal);
+    ASSERT_FALSE(run_sync(job.run_once([](const std::string&) {})));
+  }
+  std::filesystem::remove(dir.file("settle"));  // the journal is lost too: only the chain knows
+  DoubleChain chain(stack.facilitator);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  SettleSummary s = run(o);
+  EXPECT_TRUE(s.ok());
+  EXPECT_TRUE(s.batches.empty());
+  EXPECT_EQ(s.alreadyClaimed, 2u);
+  EXPECT_EQ(stack.facilitator.claims_executed, 1);
+  EXPECT_EQ(stack.facilitator.unsettled(), charged);
+  auto reread = persistence::ChannelStore::open(stack.store_path());
+  EXPECT_TRUE((*reread)->unclaimed()->empty());
+}
+
+TEST_F(SettleJobTest, TheWatchtowerClaimsAWithdrawingChannelTheGateHasNotSeenFirst) {
+  pay(3, 2);
+  TestAgent withdrawing(test_key(11), stack.config, 1);
+  // The payer started a timed withdrawal on chain; the gate's mirror does not know yet.
+  stack.facilitator.set_withdrawal(withdrawing.id, stack.now.load() - stack.config.withdrawDelay + 60);
+  DoubleChain chain(stack.facilitator);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  o.policy.minUnclaimed = 1'000'000'000;  // nothing else is worth claiming yet
+  o.policy.withdrawalWarningSeconds = 600;
+  SettleSummary s = run(o);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s.batches.size(), 1u);
+  EXPECT_EQ(s.batches[0].channels, 1u);
+  EXPECT_EQ(s.skippedChannels, 2u);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("finalizable in 60 s"), std::string::npos) << s.warnings[0];
+  EXPECT_EQ(stack.facilitator.onchain(withdrawing.id).totalClaimed,
+            (*stack.store->get(withdrawing.id))->chargedCumulativeAmount);
 }
 
 // The planner, over random stores: every claimable channel at or above the threshold, or with a

@@ -1,0 +1,56 @@
+#include "engine/client/channel_chain.hpp"
+
+#include "channel/eip712.hpp"
+#include "channel/hex.hpp"
+#include "engine/http/run_blocking.hpp"
+
+namespace paychan::engine::client {
+
+using http::run_blocking;
+
+Result<std::unique_ptr<ChannelChain>> ChannelChain::connect(const std::string& rpcUrl, PrivateKey sender,
+                                                            evm::WaitOptions wait) {
+  evm::RpcClient probe(rpcUrl);
+  auto id = run_blocking(probe.chain_id());
+  if (!id) return id.failure();
+  return std::unique_ptr<ChannelChain>(new ChannelChain(rpcUrl, std::move(sender), *id, wait));
+}
+
+ChannelChain::ChannelChain(const std::string& rpcUrl, PrivateKey sender, std::uint64_t chainId, evm::WaitOptions wait)
+    : rpc_(std::make_unique<evm::RpcClient>(rpcUrl)),
+      chainId_(chainId),
+      sender_(*rpc_, std::move(sender), chainId),
+      wait_(wait) {}
+
+Result<OnChainChannel> ChannelChain::read(const Bytes32& channelId) {
+  OnChainChannel out;
+  PAYCHAN_ASSIGN(const Bytes balances, run_blocking(rpc_->call(kBatchSettlementAddress, chain::channels_call(channelId))));
+  PAYCHAN_ASSIGN(const auto b, chain::decode_channels(balances));
+  out.balance = b.balance;
+  out.totalClaimed = b.totalClaimed;
+  PAYCHAN_ASSIGN(const Bytes nonce, run_blocking(rpc_->call(kBatchSettlementAddress, chain::refund_nonce_call(channelId))));
+  PAYCHAN_ASSIGN(out.refundNonce, chain::decode_uint256(nonce));
+  PAYCHAN_ASSIGN(const Bytes pending,
+                 run_blocking(rpc_->call(kBatchSettlementAddress, chain::pending_withdrawals_call(channelId))));
+  PAYCHAN_ASSIGN(out.pendingWithdrawal, chain::decode_pending_withdrawals(pending));
+  return out;
+}
+
+Result<std::uint64_t> ChannelChain::time() {
+  PAYCHAN_ASSIGN(const auto block, run_blocking(rpc_->latest_block()));
+  return block.timestamp;
+}
+
+Result<chain::Receipt> ChannelChain::send(Bytes calldata) {
+  evm::TxRequest request;
+  request.to = kBatchSettlementAddress;
+  request.data = std::move(calldata);
+  PAYCHAN_ASSIGN(auto sent, run_blocking(sender_.submit(std::move(request))));
+  PAYCHAN_ASSIGN(auto receipt, run_blocking(sender_.wait(std::move(sent), wait_)));
+  if (!receipt.success)
+    return fail(ErrorCode::invalid_batch_settlement_evm_transaction_reverted,
+                "transaction " + to_hex(receipt.transactionHash) + " was mined but reverted");
+  return receipt;
+}
+
+}  // namespace paychan::engine::client

@@ -1,0 +1,67 @@
+// The agent's own line to the chain: what the batch-settlement contract holds for one of its
+// channels (channels, refundNonce, pendingWithdrawals), and the transactions the payer side may
+// send itself — initiateWithdraw and finalizeWithdraw, which the contract accepts from the
+// channel's payer or payerAuthorizer only. Used for the timed withdrawal and for recovery after a
+// lost store (engine/client/withdrawal.hpp, recovery.hpp).
+//
+// Calls block: each runs the RPC coroutine on a private io_context (never call from an I/O
+// thread). Every reply is untrusted (engine/evm/rpc_client.hpp). Errors:
+// invalid_batch_settlement_evm_rpc_read_failed (node down, malformed reply),
+// *_transaction_reverted (with the contract's reason), *_wait_for_receipt_failed.
+// Thread-safety: calls may run concurrently (the sender's nonce counter is under its mutex).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "channel/ecdsa.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
+#include "engine/chain/json_rpc.hpp"
+#include "engine/evm/rpc_client.hpp"
+#include "engine/evm/tx_sender.hpp"
+
+namespace paychan::engine::client {
+
+// One channel as the contract holds it.
+struct OnChainChannel {
+  Uint128 balance = 0;
+  Uint128 totalClaimed = 0;
+  U256 refundNonce;
+  chain::PendingWithdrawal pendingWithdrawal;  // initiatedAt 0: none pending
+
+  // Ever funded: a channel with nothing in it and nothing claimed is indistinguishable from one
+  // never opened (a full refund or withdrawal of an unclaimed channel ends there too).
+  [[nodiscard]] bool used() const noexcept { return balance != 0 || totalClaimed != 0; }
+  // What the payer could still take back; the contract keeps balance ≥ totalClaimed.
+  [[nodiscard]] Uint128 unclaimed() const noexcept { return balance > totalClaimed ? balance - totalClaimed : 0; }
+};
+
+class ChannelChain {
+ public:
+  // Connects to the node at `rpcUrl` and learns its chain id. `sender` sends the withdrawals: the
+  // channels' payer (or their payerAuthorizer), with gas money on that chain.
+  // Errors: rpc_read_failed when the node does not answer.
+  [[nodiscard]] static Result<std::unique_ptr<ChannelChain>> connect(const std::string& rpcUrl, PrivateKey sender,
+                                                                     evm::WaitOptions wait = {});
+
+  [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
+  // "eip155:<chain id>", to compare with a channel's network.
+  [[nodiscard]] std::string network() const { return "eip155:" + std::to_string(chainId_); }
+
+  [[nodiscard]] Result<OnChainChannel> read(const Bytes32& channelId);
+  // The latest block's timestamp: the clock the contract's withdrawDelay runs on.
+  [[nodiscard]] Result<std::uint64_t> time();
+  // Sends `calldata` to the batch-settlement contract and waits for it to be mined. A transaction
+  // mined but reverted is an error too (transaction_reverted, naming the hash).
+  [[nodiscard]] Result<chain::Receipt> send(Bytes calldata);
+
+ private:
+  ChannelChain(const std::string& rpcUrl, PrivateKey sender, std::uint64_t chainId, evm::WaitOptions wait);
+
+  std::unique_ptr<evm::RpcClient> rpc_;
+  std::uint64_t chainId_;
+  evm::TransactionSender sender_;
+  evm::WaitOptions wait_;
+};
+
+}  // namespace paychan::engine::client

@@ -1,0 +1,143 @@
+// Recovery after the agent lost its store, on a real anvil with the real contracts and the real
+// gate: the agent's channel is found again on chain from its key and the gate's offer, resumes at
+// totalClaimed, adopts the gate's corrective running total, and pays on without a second deposit.
+// The gate's facilitator is ChainMirror (client_chain_support.hpp): the double, with deposits
+// also sent on chain.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "client_chain_support.hpp"
+#include "client_support.hpp"
+#include "engine/client/recovery.hpp"
+
+namespace paychan::engine::client::test {
+namespace {
+
+constexpr Uint128 kPrice = 10'000;
+
+void remove_store(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutASecondDeposit) {
+  Devnet chain;
+  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
+  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
+  const PrivateKey payer = test_key(1);  // the Agent's key
+  const auto* deployment = chain.deploy({payer.address()});
+  ASSERT_NE(deployment, nullptr);
+  const PrivateKey receiver = chain.key(2);
+  auto config = test_config();
+  config.asset = deployment->token;
+  config.assetName = deployment->tokenName;
+  config.assetVersion = deployment->tokenVersion;
+  config.payTo = receiver.address();
+  ChainMirror mirror(chain);
+  gate::test::GateStack stack(config, {}, &mirror);
+  mirror.inner = &stack.facilitator;
+  const auto infer = [&] { return http::ClientRequest::post(stack.url("/v1/infer"), "{}"); };
+
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  Bytes32 id{};
+  {
+    Agent agent(path);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer()));
+    id = (*agent.store->list()).at(0).channelId;
+  }
+  auto connected = ChannelChain::connect(chain.anvil().url(), payer);
+  ASSERT_TRUE(connected) << connected.error().to_string();
+  ChannelChain* const line = connected->get();
+  ASSERT_EQ(line->read(id)->balance, 5 * kPrice) << "the deposit is on chain";
+
+  // The operator claims what the gate holds so far; then the agent pays once more.
+  const auto held = **stack.store->get(id);
+  ASSERT_EQ(held.signedMaxClaimable, 3 * kPrice);
+  ASSERT_TRUE(claim_on_chain(chain, receiver, held.config, SignedVoucher{{id, held.signedMaxClaimable}, held.signature},
+                             3 * kPrice));
+  {
+    Agent agent(path);
+    ASSERT_TRUE(agent.client.fetch(infer()));
+  }
+  remove_store(path);
+  const Uint128 tokens = token_balance(chain, deployment->token, payer.address());
+  const int deposits = mirror.deposits.load();
+
+  // A fresh store: the library's recovery call finds the channel from the key and the offer.
+  auto store = std::move(*persistence::ClientStore::open(path));
+  http::BlockingHttpClient http;
+  std::vector<std::string> steps;
+  ClientOptions options{test_policy(), {}, [&](std::string_view step) { steps.emplace_back(step); }, 4, nullptr,
+                        std::shared_ptr<ChannelChain>(std::move(*connected))};
+  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
+  const auto served = stack.metrics.paid_requests.load();
+  auto recovered = client.recover(infer());
+  ASSERT_TRUE(recovered) << recovered.error().to_string();
+  ASSERT_EQ(recovered->size(), 1u);
+  EXPECT_EQ(recovered->at(0).channelId, id);
+  EXPECT_EQ(recovered->at(0).charged, 3 * kPrice) << "resumes at totalClaimed";
+  EXPECT_EQ(recovered->at(0).balance, 5 * kPrice);
+  EXPECT_EQ(stack.metrics.paid_requests.load(), served) << "recovery pays nothing";
+
+  // The next request meets the gate's running total (4 prices), adopts it and pays the fifth.
+  auto paid = client.fetch(infer());
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->response.status, 200);
+  EXPECT_EQ(paid->channelId, id);
+  EXPECT_EQ(paid->deposited, 0u);
+  EXPECT_EQ(paid->charged, kPrice);
+  const auto channels = *store->list();
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_EQ(channels[0].charged, 5 * kPrice);
+  EXPECT_EQ((*stack.store->get(id))->chargedCumulativeAmount, 5 * kPrice);
+  EXPECT_EQ(mirror.deposits.load(), deposits) << "no second deposit";
+  EXPECT_EQ(token_balance(chain, deployment->token, payer.address()), tokens);
+  const auto onchain = *line->read(id);
+  EXPECT_EQ(onchain.balance, 5 * kPrice);
+  EXPECT_EQ(onchain.totalClaimed, 3 * kPrice);
+  const auto said = [&](std::string_view text) {
+    return std::any_of(steps.begin(), steps.end(), [&](const std::string& s) { return s.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(said("adopting the server's running total 40000"));
+}
+
+TEST(ClientRecovery, WithoutAStoreRecordAFundedSaltIsTakenOverNotOpenedAgain) {
+  Devnet chain;
+  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
+  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
+  const PrivateKey payer = test_key(1);
+  const auto* deployment = chain.deploy({payer.address()});
+  ASSERT_NE(deployment, nullptr);
+  // Salt 0 holds nothing (never funded, or refunded in full before any claim: the chain cannot
+  // tell them apart); salt 1 holds a deposit. Recovery scans past the gap.
+  protocol::PaymentRequired required;
+  required.accepts.push_back(chain_offer(*deployment, chain.key(2).address(), test_key(202).address(), 900, kPrice));
+  const auto offer = *choose_offer(required, test_policy());
+  const ClientKeys keys{payer, std::nullopt};
+  const auto cfg1 = channel_config_for(offer, keys, channel_salt(1));
+  const auto id1 = channel_id(batch_settlement_domain_separator(offer.chainId), cfg1);
+  const auto payload = deposit_payload(offer, cfg1, id1, kPrice, 7 * kPrice, keys,
+                                       chain.run(chain.rpc().latest_block())->timestamp, Bytes32{0x77});
+  ASSERT_TRUE(deposit_on_chain(chain, std::get<protocol::DepositPayload>(*protocol::batch_payload(payload))));
+
+  auto line = ChannelChain::connect(chain.anvil().url(), payer);
+  ASSERT_TRUE(line);
+  auto found = channels_from_chain(**line, offer, keys, "POST", "http://provider.test/v1/infer");
+  ASSERT_TRUE(found) << found.error().to_string();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->at(0).channelId, id1);
+  EXPECT_EQ(found->at(0).config.salt, channel_salt(1));
+  EXPECT_EQ(found->at(0).balance, 7 * kPrice);
+  EXPECT_EQ(found->at(0).charged, 0u);
+
+  auto elsewhere = ChannelChain::connect(chain.anvil().url(), payer);
+  auto other = offer;
+  other.chainId = 8453;
+  auto refused = channel_from_chain(**elsewhere, other, keys, 0, "POST", "u");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_network);
+}
+
+}  // namespace
+}  // namespace paychan::engine::client::test
