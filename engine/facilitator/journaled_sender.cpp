@@ -80,6 +80,7 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
   const std::string by_hash = "[" + chain::quote(to_hex(entry.transactionHash)) + "]";
   // Whether the node knows the transaction is asked now and then, not on every poll.
   constexpr unsigned kKnownEvery = 20;
+  constexpr unsigned kDroppedChecks = 3;
   for (unsigned round = 0;; ++round) {
     auto receipt = co_await rpc.receipt(entry.transactionHash);
     if (!receipt) co_return receipt.failure();
@@ -93,14 +94,20 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
         // again, so the action stays exactly this transaction.
         auto rebroadcast = co_await rpc.send_raw_transaction(entry.rawTransaction);
         if (!rebroadcast) {
-          auto again = co_await rpc.receipt(entry.transactionHash);
-          if (!again) co_return again.failure();
-          if (*again) co_return Fate{std::move(*again), false, {}};
           auto mined_count = co_await rpc.transaction_count(entry.from, "latest");
           if (!mined_count) co_return mined_count.failure();
-          if (*mined_count > entry.nonce)
-            co_return Fate{std::nullopt, true, "nonce " + std::to_string(entry.nonce) + " was used by another transaction"};
-          co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail};
+          if (*mined_count <= entry.nonce)
+            co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail};
+          // The nonce is used. Ours, if its receipt shows up: a node may count the nonce a moment
+          // before it serves the receipt, so "another transaction" is concluded only after
+          // kDroppedChecks polls that all found none.
+          for (unsigned check = 0; check < kDroppedChecks; ++check) {
+            if (check > 0) co_await sleep_for(poll);
+            auto again = co_await rpc.receipt(entry.transactionHash);
+            if (!again) co_return again.failure();
+            if (*again) co_return Fate{std::move(*again), false, {}};
+          }
+          co_return Fate{std::nullopt, true, "nonce " + std::to_string(entry.nonce) + " was used by another transaction"};
         }
       }
     }

@@ -27,7 +27,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 check "help lists commands" 0 "voucher verify" "$paychan" --help
-for c in demo gate settle pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
+for c in demo gate settle facilitator pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
   # shellcheck disable=SC2086
   check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
 done
@@ -96,6 +96,9 @@ kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "stopped" cat "$work/gate.err"
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
+check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
+echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"
+check "facilitator names a bad network" 2 "networks.base" "$paychan" facilitator --config "$work/facilitator.json"
 check "settle needs a facilitator" 2 "no facilitator" "$paychan" settle --config "$work/gate.json"
 check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --every soon
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9

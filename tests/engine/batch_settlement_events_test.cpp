@@ -22,7 +22,10 @@ Bytes32 word_of(const Address& a) {
   return w;
 }
 
-Bytes amount_data(Uint128 v) { return Bytes(U256{v}.to_be().begin(), U256{v}.to_be().end()); }
+Bytes amount_data(Uint128 v) {
+  const Bytes32 word = U256{v}.to_be();
+  return Bytes(word.begin(), word.end());
+}
 
 Bytes32 topic0(std::string_view signature) { return keccak256(as_bytes(signature)); }
 
