@@ -155,11 +155,17 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
     summary.batches.push_back(std::move(*outcome));
   }
 
-  if (options_.sweep && summary.claimedChannels() > 0) {
+  // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With
+  // nothing claimed and unswept the facilitator answers nothing_to_settle (after a simulation,
+  // without a transaction), which is no failure.
+  if (options_.sweep) {
     progress("sweeping claimed funds to " + to_checksum_hex(options_.receiver));
     auto swept = co_await sweep();
     if (!swept) co_return swept.failure();
-    if (!swept->success) {
+    const bool nothing = !swept->success && swept->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle);
+    if (nothing) {
+      progress("  nothing to sweep");
+    } else if (!swept->success) {
       summary.sweepError = swept->errorReason.value_or("refused");
       if (swept->errorMessage) summary.sweepError += ": " + *swept->errorMessage;
     } else {

@@ -43,7 +43,7 @@ struct SettleJobOptions {
   // Signs each batch (claimWithSignature); without it the facilitator must hold that key.
   std::optional<PrivateKey> receiverAuthorizerKey;
   ClaimPolicy policy;
-  bool sweep = true;  // settle(receiver, token) after claiming
+  bool sweep = true;  // settle(receiver, token) at the end of every run
   ChainReader* chain = nullptr;  // optional; see ChainReader
   std::function<std::uint64_t()> now;  // unix seconds
 };

@@ -101,7 +101,8 @@ echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "
 check "facilitator names a bad network" 2 "networks.base" "$paychan" facilitator --config "$work/facilitator.json"
 check "settle needs a facilitator" 2 "no facilitator" "$paychan" settle --config "$work/gate.json"
 check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --every soon
-check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
+check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep
+check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s
 check "settle refuses a second run" 3 "another settle run" \
   flock "$work/gate.sqlite.settle.lock" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
 # The demo itself runs in demo_test.sh (cli.demo); here only its option checks, which need no chain.

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The whole system as an operator deploys it, every part its own process talking HTTP: `paychan devnet`
+# (anvil + contracts), `paychan facilitator`, `paychan gate` in front of an upstream API, an agent
+# with `paychan pay`, then `paychan settle` reading the gate's store while the gate runs. Checks the
+# money on chain: what the agent paid is what the provider's payTo received.
+# Usage: stack_test.sh PATH_TO_PAYCHAN
+set -uo pipefail
+paychan=$1
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail=0
+check() {  # check NAME EXPECTED_EXIT EXPECTED_SUBSTRING COMMAND...
+  local name=$1 want_exit=$2 want=$3
+  shift 3
+  local out
+  out=$("$@" 2>&1)
+  local code=$?
+  if [ "$code" = "$want_exit" ] && [[ "$out" == *"$want"* ]]; then
+    echo "ok   $name"
+  else
+    fail=1
+    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
+  fi
+}
+wait_for() {  # wait_for FILE PATTERN: up to 30 s
+  for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
+}
+json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1]));console.log($2)" "$1"; }
+port_of() { sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$1"; }
+usdc_of() {  # usdc_of ADDRESS: the test token balance, read with eth_call balanceOf
+  node -e '
+    const [rpc, token, owner] = process.argv.slice(1);
+    const data = "0x70a08231" + owner.slice(2).toLowerCase().padStart(64, "0");
+    fetch(rpc, {method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_call", params: [{to: token, data}, "latest"]})})
+      .then(r => r.json()).then(j => console.log(BigInt(j.result).toString()));' "$rpc" "$token" "$1"
+}
+
+"$paychan" devnet --port 0 --accounts 3 --out "$work/devnet.json" >"$work/devnet.out" 2>"$work/devnet.err" &
+pids+=($!)
+for _ in $(seq 300); do [ -s "$work/devnet.json" ] && break; sleep 0.1; done
+if [ ! -s "$work/devnet.json" ]; then
+  if grep -q "anvil" "$work/devnet.err"; then echo "SKIP: no anvil"; exit 77; fi
+  echo "FAIL: devnet did not start"; cat "$work/devnet.err"; exit 1
+fi
+rpc=$(json "$work/devnet.json" j.rpcUrl)
+token=$(json "$work/devnet.json" j.asset.address)
+(umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
+agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
+authorizer=$("$paychan" key new --out "$work/authorizer.key" | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+pay_to=$("$paychan" key new --out "$work/payto.key" | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+
+cat >"$work/facilitator.json" <<JSON
+{"networks": {"eip155:31337": "$rpc"}, "signerKeyFile": "$work/signer.key",
+ "receiverAuthorizerKeyFile": "$work/authorizer.key", "journal": "$work/facilitator.sqlite", "listen": "127.0.0.1:0"}
+JSON
+"$paychan" facilitator --config "$work/facilitator.json" >"$work/facilitator.out" 2>"$work/facilitator.out.err" &
+pids+=($!)
+wait_for "$work/facilitator.out" port
+facilitator="http://127.0.0.1:$(port_of "$work/facilitator.out")"
+check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
+
+# The provider's API: answers every request with a small JSON body.
+node -e 'const s = require("http").createServer((q, r) => r.end("{\"answer\":42}"));
+  s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({port: s.address().port})));' >"$work/upstream.out" &
+pids+=($!)
+wait_for "$work/upstream.out" port
+
+cat >"$work/gate.json" <<JSON
+{"network": "eip155:31337", "asset": {"address": "$token", "name": "USDC", "version": "2"},
+ "payTo": "$pay_to", "receiverAuthorizer": "$authorizer", "withdrawDelay": 900, "withdrawalSafetyMarginSeconds": 300,
+ "facilitator": "$facilitator", "store": "$work/gate.sqlite", "listen": "127.0.0.1:0",
+ "upstream": "http://127.0.0.1:$(port_of "$work/upstream.out")",
+ "routes": [{"method": "POST", "path": "/v1/*", "price": "\$0.01"}]}
+JSON
+"$paychan" gate --config "$work/gate.json" >"$work/gate.out" 2>"$work/gate.out.err" &
+gate_pid=$!
+pids+=($gate_pid)
+wait_for "$work/gate.out" port
+api="http://127.0.0.1:$(port_of "$work/gate.out")/v1/infer"
+
+agent=(--state "$work/agent.sqlite" --rpc "$rpc" --deposit-requests 10)
+before=$(usdc_of "$(PAYCHAN_KEY=$agent_key "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')")
+for i in $(seq 12); do  # 12 requests: a deposit for 10, then a top-up
+  check "paid request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
+done
+check "the agent's channel" 0 '"charged":"120000"' env PAYCHAN_KEY="$agent_key" "$paychan" channels "${agent[@]}"
+
+# The operator's job, beside the running gate.
+check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
+  "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
+check "payTo received every charge" 0 "120000" usdc_of "$pay_to"
+check "a second settle finds nothing" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
+
+# Paying goes on after the claim; a cooperative refund returns the rest to the agent.
+check "paid after the claim" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
+channel=$(PAYCHAN_KEY=$agent_key "$paychan" channels "${agent[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
+check "refund" 0 '"transaction":"0x' env PAYCHAN_KEY="$agent_key" "$paychan" refund "$channel" "${agent[@]}"
+after=$(PAYCHAN_KEY=$agent_key "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+check "the agent paid exactly 13 calls" 0 "$((before - 130000))" usdc_of "$after"
+check "settle sweeps what the refund claimed" 0 "swept 10000 atomic" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
+check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
+
+kill -TERM "$gate_pid"
+wait "$gate_pid"
+check "gate stopped cleanly" 0 "stopped" cat "$work/gate.out.err"
+[ "$fail" = 0 ] && echo "stack: all checks passed"
+[ "$fail" = 0 ]
