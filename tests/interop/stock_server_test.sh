@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The other interop direction: a paychan agent pays a stock x402 resource server (the reference
+# @x402/core HTTP resource server with @x402/evm's batch-settlement server scheme, stock_server.mjs),
+# and that stock server talks to OUR `paychan facilitator` over HTTP for /supported, /verify and
+# /settle. Every part is its own process on a devnet anvil. Checks every paid body, the agent's own
+# books, the reference channel manager's claim + settle through our facilitator (money on chain at
+# payTo), and a cooperative refund the agent asks the stock server for.
+# Usage: stock_server_test.sh PATH_TO_PAYCHAN PATH_TO_STOCK_SERVER_MJS
+set -uo pipefail
+paychan=$1
+stock_server=$2
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+command -v node >/dev/null || { echo "SKIP: no node"; exit 77; }
+fail=0
+check() {  # check NAME EXPECTED_EXIT EXPECTED_SUBSTRING COMMAND...
+  local name=$1 want_exit=$2 want=$3
+  shift 3
+  local out
+  out=$("$@" 2>&1)
+  local code=$?
+  if [ "$code" = "$want_exit" ] && [[ "$out" == *"$want"* ]]; then
+    echo "ok   $name"
+  else
+    fail=1
+    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
+  fi
+}
+wait_for() {  # wait_for FILE PATTERN: up to 30 s
+  for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
+}
+json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1]));console.log($2)" "$1"; }
+port_of() { sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$1"; }
+address_of() { sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p'; }
+usdc_of() {  # usdc_of ADDRESS: the test token balance, read with eth_call balanceOf
+  node -e '
+    const [rpc, token, owner] = process.argv.slice(1);
+    const data = "0x70a08231" + owner.slice(2).toLowerCase().padStart(64, "0");
+    fetch(rpc, {method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_call", params: [{to: token, data}, "latest"]})})
+      .then(r => r.json()).then(j => console.log(BigInt(j.result).toString()));' "$rpc" "$token" "$1"
+}
+
+"$paychan" devnet --port 0 --accounts 3 --out "$work/devnet.json" >"$work/devnet.out" 2>"$work/devnet.err" &
+pids+=($!)
+for _ in $(seq 300); do [ -s "$work/devnet.json" ] && break; sleep 0.1; done
+if [ ! -s "$work/devnet.json" ]; then
+  if grep -q "anvil\|contracts. target" "$work/devnet.err"; then echo "SKIP: $(head -1 "$work/devnet.err")"; exit 77; fi
+  echo "FAIL: devnet did not start"; cat "$work/devnet.err"; exit 1
+fi
+rpc=$(json "$work/devnet.json" j.rpcUrl)
+token=$(json "$work/devnet.json" j.asset.address)
+(umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
+agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
+agent_address=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
+authorizer=$("$paychan" key new --out "$work/authorizer.key" | address_of)
+pay_to=$("$paychan" key new --out "$work/payto.key" | address_of)
+
+cat >"$work/facilitator.json" <<JSON
+{"networks": {"eip155:31337": "$rpc"}, "signerKeyFile": "$work/signer.key",
+ "receiverAuthorizerKeyFile": "$work/authorizer.key", "journal": "$work/facilitator.sqlite", "listen": "127.0.0.1:0"}
+JSON
+"$paychan" facilitator --config "$work/facilitator.json" >"$work/facilitator.out" 2>"$work/facilitator.out.err" &
+pids+=($!)
+wait_for "$work/facilitator.out" port
+facilitator="http://127.0.0.1:$(port_of "$work/facilitator.out")"
+check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
+
+# The stock server reads our /supported at start-up and takes its receiverAuthorizer from there.
+node "$stock_server" "$facilitator" "$token" "$pay_to" >"$work/stock.out" 2>"$work/stock.out.err" &
+pids+=($!)
+wait_for "$work/stock.out" port
+server="http://127.0.0.1:$(port_of "$work/stock.out")"
+api="$server/v1/infer"
+check "the stock server's offer names our authorizer" 0 "$authorizer" \
+  sh -c "curl -s -D - -o /dev/null -X POST '$api' | sed -n 's/^payment-required: //Ip' | tr -d '\r' | base64 -d"
+
+agent=(--state "$work/agent.sqlite" --rpc "$rpc" --deposit-requests 5)
+before=$(usdc_of "$agent_address")
+requests=12  # a deposit for 5, vouchers, then top-ups when the balance runs out
+for i in $(seq "$requests"); do
+  check "paid request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
+done
+total=$((requests * 10000))
+check "the agent's channel: a deposit and two top-ups of 5 calls" 0 \
+  "\"deposited\":\"150000\",\"balance\":\"150000\",\"charged\":\"$total\"" env PAYCHAN_KEY="$agent_key" "$paychan" channels "${agent[@]}"
+check "the stock server's books agree" 0 "\"chargedCumulativeAmount\":\"$total\",\"signedMaxClaimable\":\"$total\"" \
+  curl -s "$server/admin/channels"
+check "the stock server saw every deposit" 0 '"balance":"150000","totalClaimed":"0"' curl -s "$server/admin/channels"
+
+# The reference channel manager claims and settles through OUR facilitator.
+check "reference claimAndSettle through our facilitator" 0 '"settle":{"transaction":"0x' \
+  curl -s -X POST "$server/admin/claim-and-settle"
+check "payTo received every charge" 0 "$total" usdc_of "$pay_to"
+check "a second claimAndSettle finds nothing" 0 '{"claims":[]}' curl -s -X POST "$server/admin/claim-and-settle"
+
+# Paying goes on after the claim; then the agent asks the stock server for a cooperative refund.
+check "paid after the claim" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
+total=$((total + 10000))
+channel=$(PAYCHAN_KEY=$agent_key "$paychan" channels "${agent[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
+check "refund through the stock server" 0 '"transaction":"0x' \
+  env PAYCHAN_KEY="$agent_key" "$paychan" refund "$channel" "${agent[@]}"
+check "the agent paid exactly for its calls" 0 "$((before - total))" usdc_of "$agent_address"
+check "the refunded channel leaves the stock server's books" 0 '[]' curl -s "$server/admin/channels"
+check "settle what the refund claimed" 0 '{"transaction":"0x' curl -s -X POST "$server/admin/settle"
+check "payTo received every call" 0 "$total" usdc_of "$pay_to"
+
+[ "$fail" = 0 ] && echo "stock server: all checks passed"
+[ "$fail" = 0 ]
