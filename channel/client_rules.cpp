@@ -15,9 +15,11 @@ Result<Uint128> check_charge_report(const ClientExpectation& expected, const Cha
     return fail(ErrorCode::response_cumulative_mismatch,
                 "running total " + to_decimal(report.chargedCumulativeAmount) + " is not previous " +
                     to_decimal(expected.previousCharged) + " + charge " + to_decimal(report.chargedAmount));
-  if (expected.balance && report.balance != *expected.balance)
-    return fail(ErrorCode::response_balance_mismatch,
-                "balance " + to_decimal(report.balance) + ", expected " + to_decimal(*expected.balance));
+  if (expected.balance && (expected.balanceIsCeiling ? report.balance > *expected.balance
+                                                     : report.balance != *expected.balance))
+    return fail(ErrorCode::response_balance_mismatch, "balance " + to_decimal(report.balance) + ", expected " +
+                                                          (expected.balanceIsCeiling ? "at most " : "") +
+                                                          to_decimal(*expected.balance));
   return *total;
 }
 

@@ -19,6 +19,12 @@ struct ClientExpectation {
   Uint128 previousCharged = 0;  // chargedCumulativeAmount before this request
   Uint128 offeredAmount = 0;    // the per-request maximum the client accepted
   std::optional<Uint128> balance;  // the balance the client expects, when it knows one
+  // Set when the server has just refused a voucher for want of funds (channel not found, cumulative
+  // exceeds balance): `balance` is then only a ceiling. The receiver may refund what is unclaimed
+  // without the payer asking (a cooperative refund is the receiver's to sign; the reference server
+  // refunds idle channels so), which lowers the balance behind the client's back and returns the
+  // money to the payer. A balance above the ceiling stays a violation.
+  bool balanceIsCeiling = false;
 };
 
 // What a PAYMENT-RESPONSE reported (extra.chargedAmount and extra.channelState).

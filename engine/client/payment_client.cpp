@@ -204,7 +204,7 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
 Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
                                         persistence::ClientChannel& ch) {
   const Uint128 price = offer.price;
-  bool force_deposit = false;
+  bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
     const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
@@ -307,6 +307,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     ClientExpectation expected{ch.channelId, ch.charged, price, std::nullopt};
     if (ch.deposited != 0 && ch.pendingDeposit == amount) expected.balance = ch.balance + amount;
+    expected.balanceIsCeiling = force_deposit;
     const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
                               *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
     auto total = check_charge_report(expected, report);

@@ -43,6 +43,24 @@ TEST(ChargeReport, UnknownBalanceIsNotChecked) {
   EXPECT_TRUE(check_charge_report(e, ChargeReport{channel(1), 1000, 1000, 5}));
 }
 
+// After a refusal for want of funds the balance believed is a ceiling: the receiver may have refunded
+// what was unclaimed (the reference server's channel manager does, unasked). Here the agent believed
+// 50,000, the provider refunded down to the 40,000 claimed, the agent topped up 50,000.
+TEST(ChargeReport, AfterARefusalForFundsALowerBalanceIsConsistentAHigherOneIsNot) {
+  ClientExpectation e{channel(1), 40'000, 10'000, Uint128{100'000}};
+  e.balanceIsCeiling = true;
+  auto total = check_charge_report(e, ChargeReport{channel(1), 10'000, 50'000, 90'000});
+  ASSERT_TRUE(total) << total.error().to_string();
+  EXPECT_EQ(*total, Uint128{50'000});
+  EXPECT_TRUE(check_charge_report(e, ChargeReport{channel(1), 10'000, 50'000, 100'000}));
+  auto above = check_charge_report(e, ChargeReport{channel(1), 10'000, 50'000, 100'001});
+  ASSERT_FALSE(above);
+  EXPECT_EQ(above.error().code, ErrorCode::response_balance_mismatch);
+  e.balanceIsCeiling = false;  // otherwise the balance must be exactly what the agent expects
+  EXPECT_EQ(check_charge_report(e, ChargeReport{channel(1), 10'000, 50'000, 90'000}).error().code,
+            ErrorCode::response_balance_mismatch);
+}
+
 TEST(NextVoucher, CeilingIsChargedPlusOfferAndNeverWraps) {
   auto v = next_voucher(channel(1), 3900, 1000);
   ASSERT_TRUE(v);

@@ -6,7 +6,7 @@
 //
 // Operator endpoints (unpriced, for the test driver): POST /admin/claim-and-settle and POST /admin/settle
 // run the reference channel manager's claimAndSettle() and settle() through the facilitator;
-// GET /admin/channels lists the channels in its storage.
+// POST /admin/refund?channel=ID its refund([ID]); GET /admin/channels lists the channels in its storage.
 // Prints {"port": N} once listening.
 // Usage: node stock_server.mjs FACILITATOR_URL TOKEN_ADDRESS PAY_TO
 import http from 'node:http';
@@ -88,6 +88,10 @@ async function operator(req, url, res) {
   // A refund claims on chain as it refunds; moving that claim to payTo takes a settle of its own.
   if (req.method === 'POST' && url.pathname === '/admin/settle') {
     return send(res, 200, {}, await manager.settle());
+  }
+  // The provider's side of a cooperative refund: claims what was charged and returns the rest.
+  if (req.method === 'POST' && url.pathname === '/admin/refund') {
+    return send(res, 200, {}, await manager.refund([url.searchParams.get('channel') ?? '']));
   }
   if (req.method === 'GET' && url.pathname === '/admin/channels') {
     return send(res, 200, {}, await scheme.getStorage().list());

@@ -112,5 +112,33 @@ check "the refunded channel leaves the stock server's books" 0 '[]' curl -s "$se
 check "settle what the refund claimed" 0 '{"transaction":"0x' curl -s -X POST "$server/admin/settle"
 check "payTo received every call" 0 "$total" usdc_of "$pay_to"
 
+# A second agent loses its local state: it recovers the channel from the chain, and the stock server's
+# corrective 402 (channelState + voucherState) tells it what it had already signed.
+agent2_key=$(json "$work/devnet.json" 'j.accounts[0].privateKey')
+agent2_address=$(PAYCHAN_KEY=$agent2_key "$paychan" key address | address_of)
+before2=$(usdc_of "$agent2_address")
+for i in 1 2 3; do
+  check "second agent: paid request $i" 0 '{"answer":42}' \
+    env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' --state "$work/agent2.sqlite" --rpc "$rpc" --deposit-requests 5
+done
+agent2=(--state "$work/agent2-restored.sqlite" --rpc "$rpc" --deposit-requests 5)
+check "second agent: paid with a fresh store" 0 '{"answer":42}' env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
+check "second agent: its restored channel" 0 '"charged":"40000"' env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
+channel2=$(PAYCHAN_KEY=$agent2_key "$paychan" channels "${agent2[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
+
+# The provider ends the channel itself: the reference channel manager's refund through our facilitator.
+check "the stock server refunds a channel" 0 "\"channel\":\"$channel2\",\"transaction\":\"0x" \
+  curl -s -X POST "$server/admin/refund?channel=$channel2"
+check "the second agent paid exactly its 4 calls" 0 "$((before2 - 40000))" usdc_of "$agent2_address"
+check "settle the refund's claim" 0 '{"transaction":"0x' curl -s -X POST "$server/admin/settle"
+total=$((total + 40000))
+check "payTo received every call of both agents" 0 "$total" usdc_of "$pay_to"
+check "the second agent pays on after the provider's refund" 0 '{"answer":42}' \
+  env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
+check "second agent: topped up the refunded channel" 0 \
+  '"balance":"90000","charged":"50000","signedMax":"50000"' env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
+check "second agent: the channel is not suspended" 0 '"withdrawInitiatedAt":0,"status":"open"' \
+  env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
+
 [ "$fail" = 0 ] && echo "stock server: all checks passed"
 [ "$fail" = 0 ]
