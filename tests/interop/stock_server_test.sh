@@ -122,7 +122,10 @@ for i in 1 2 3; do
     env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' --state "$work/agent2.sqlite" --rpc "$rpc" --deposit-requests 5
 done
 agent2=(--state "$work/agent2-restored.sqlite" --rpc "$rpc" --deposit-requests 5)
-check "second agent: paid with a fresh store" 0 '{"answer":42}' env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
+check "second agent: paid with a fresh store" 0 '{"answer":42}' bash -c '"$@" 2>"$0"' "$work/restored.log" \
+  env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' -v "${agent2[@]}"
+check "second agent: adopted the stock server's corrective state" 0 "adopting the server's running total 30000" \
+  cat "$work/restored.log"
 check "second agent: its restored channel" 0 '"charged":"40000"' env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
 channel2=$(PAYCHAN_KEY=$agent2_key "$paychan" channels "${agent2[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
 
