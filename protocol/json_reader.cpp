@@ -225,11 +225,17 @@ Result<const rapidjson::Value*> Fields::value(const char* name) const {
   return &it->value;
 }
 
-Result<std::string> Fields::string(const char* name) const {
+Result<std::string_view> Fields::text(const char* name) const {
   auto v = value(name);
   if (!v) return v.failure();
   if (!(*v)->IsString()) return error(name, "must be a string");
-  return std::string{name_of(**v)};
+  return name_of(**v);
+}
+
+Result<std::string> Fields::string(const char* name) const {
+  auto s = text(name);
+  if (!s) return s.failure();
+  return std::string{*s};
 }
 
 Result<std::optional<std::string>> Fields::optional_string(const char* name) const {
@@ -256,7 +262,7 @@ Result<std::uint64_t> Fields::uint64(const char* name, std::uint64_t max) const 
 }
 
 Result<Address> Fields::address(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto a = parse_address(*s);
   if (!a) return error(name, a.error().detail);
@@ -264,7 +270,7 @@ Result<Address> Fields::address(const char* name) const {
 }
 
 Result<Bytes32> Fields::bytes32(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto b = fixed_from_hex<32>(*s);
   if (!b) return error(name, "must be 0x followed by 64 hex digits");
@@ -272,7 +278,7 @@ Result<Bytes32> Fields::bytes32(const char* name) const {
 }
 
 Result<Signature> Fields::signature(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto sig = parse_signature(*s);
   if (!sig) return error(name, "must be a 65-byte hex signature");
@@ -280,7 +286,7 @@ Result<Signature> Fields::signature(const char* name) const {
 }
 
 Result<Uint128> Fields::uint128(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto v = parse_uint128(*s);
   if (!v) return error(name, v.error().to_string());
@@ -288,7 +294,7 @@ Result<Uint128> Fields::uint128(const char* name) const {
 }
 
 Result<U256> Fields::u256(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto v = U256::parse(*s);
   if (!v) return error(name, v.error().to_string());
