@@ -4,14 +4,21 @@
 # batch writes are counted (--toggle-collect), so neither the load generator nor the forked
 # server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted.
 # Usage: scripts/callgrind-gate-load.sh [BUILD_DIR] [CONNECTIONS] [REQUESTS_PER_CONNECTION]
+#        KEEP=dir to keep the callgrind files there (for callgrind_annotate, callgrind_per_call.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 connections=${2:-16}
 per=${3:-100}
 light=2
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  out=$KEEP
+  mkdir -p "$out"
+  rm -f "$out"/cg.*
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
 valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
   --toggle-collect='*ChannelStore::Impl::write_batch*' \
