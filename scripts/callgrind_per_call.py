@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Inclusive instructions per call of chosen functions in a callgrind output file.
 
-Usage: callgrind_per_call.py CALLGRIND_OUT LABEL=REGEX [LABEL=REGEX ...]
+Usage: callgrind_per_call.py [--relative-to LABEL] CALLGRIND_OUT LABEL=REGEX [LABEL=REGEX ...]
 Each REGEX is searched in the demangled function names; every function it matches counts (their
 call counts and inclusive costs are summed), so make it specific. Inclusive cost is what callgrind
 records on each call arc, i.e. it is exact for non-recursive functions. Prints one line per label:
-calls and instructions per call."""
+calls and instructions per call (and, with --relative-to, the ratio to that label's figure)."""
 import re
 import sys
 
@@ -38,6 +38,13 @@ def per_call(path, patterns):
 
 
 if __name__ == '__main__':
-    patterns = [arg.split('=', 1) for arg in sys.argv[2:]]
-    for label, (n, value) in per_call(sys.argv[1], patterns).items():
-        print(f'  {label:32s} {n:9d} calls {value:12.0f} instructions/call')
+    args = sys.argv[1:]
+    base = None
+    if args[0] == '--relative-to':
+        base, args = args[1], args[2:]
+    results = per_call(args[0], [arg.split('=', 1) for arg in args[1:]])
+    for label, (n, value) in results.items():
+        line = f'  {label:32s} {n:9d} calls {value:12.0f} instructions/call'
+        if base and results[base][1]:
+            line += f'  {value / results[base][1]:6.3f} x {base}'
+        print(line)
