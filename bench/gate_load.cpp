@@ -9,7 +9,9 @@
 // group-committed store write. Compare rows of the same run only.
 //
 // Usage: gate_load [--connections N] [--requests-per-connection N] [--latency-connections N]
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +68,12 @@ struct ServerSpec {
 
 [[noreturn]] void serve(const ServerSpec& spec, int ready_fd) {
   if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+  // SIGTERM ends the server with an ordinary exit, so a profiler wrapped around the run (valgrind
+  // follows the fork) writes its output.
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, nullptr);  // before any thread starts: they inherit the mask
   const auto config = bench::gate_config();
   persistence::StoreOptions store_options;
   store_options.durable = spec.durable;
@@ -87,7 +95,8 @@ struct ServerSpec {
   if (!server.start()) std::_Exit(5);
   const std::uint16_t port = server.port();
   (void)!write(ready_fd, &port, sizeof port);
-  pause();  // until the load generator kills us
+  int signal = 0;
+  sigwait(&term, &signal);  // until the load generator is done
   std::_Exit(0);
 }
 
@@ -96,7 +105,7 @@ struct Server {
   std::uint16_t port = 0;
   ~Server() {
     if (pid > 0) {
-      kill(pid, SIGKILL);
+      kill(pid, SIGTERM);
       waitpid(pid, nullptr, 0);
     }
   }

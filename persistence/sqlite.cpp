@@ -79,6 +79,8 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
+std::int64_t Database::changes() const noexcept { return sqlite3_changes64(db_); }
+
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bind(int index, ByteView blob) {

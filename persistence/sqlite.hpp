@@ -31,6 +31,8 @@ class Database {
   [[nodiscard]] Status exec(std::string_view sql);
   [[nodiscard]] Result<Statement> prepare(std::string_view sql);
   [[nodiscard]] Result<std::int64_t> pragma_int(std::string_view name);
+  // Rows changed by the last INSERT, UPDATE or DELETE that ran to completion.
+  [[nodiscard]] std::int64_t changes() const noexcept;
 
  private:
   explicit Database(sqlite3* db) noexcept : db_(db) {}

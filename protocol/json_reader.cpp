@@ -59,18 +59,19 @@ bool has_high_byte(const rapidjson::Value& str) noexcept {
   return std::any_of(p, p + str.GetStringLength(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
-const char* tree_problem(const rapidjson::Value& v) {
+// `check_text`: whether strings can hold bytes above 0x7f at all (see Text below).
+const char* tree_problem(const rapidjson::Value& v, bool check_text) {
   if (v.IsDouble()) return "number is not an exact integer";
-  if (v.IsString() && has_high_byte(v) && !valid_utf8(name_of(v))) return kBadText;
+  if (check_text && v.IsString() && has_high_byte(v) && !valid_utf8(name_of(v))) return kBadText;
   if (v.IsArray()) {
     for (const auto& e : v.GetArray())
-      if (const char* p = tree_problem(e)) return p;
+      if (const char* p = tree_problem(e, check_text)) return p;
     return nullptr;
   }
   if (!v.IsObject()) return nullptr;
   for (const auto& m : v.GetObject()) {
-    if (const char* p = tree_problem(m.name)) return p;
-    if (const char* p = tree_problem(m.value)) return p;
+    if (const char* p = tree_problem(m.name, check_text)) return p;
+    if (const char* p = tree_problem(m.value, check_text)) return p;
   }
   const auto members = v.GetObject();
   if (members.MemberCount() <= 16) {
@@ -120,18 +121,27 @@ void write_canonical(const rapidjson::Value& v, Writer& w) {
   }
 }
 
-// The checks both parsers share, before any parsing. Sets `ascii` for the parser's choice of flags.
-Status precheck(std::string_view text, ErrorCode code, std::size_t max_bytes, bool& ascii) {
+// What the text's bytes allow, found before parsing (in-place parsing rewrites them).
+struct Text {
+  bool ascii = false;  // no byte above 0x7f: the parser need not validate UTF-8
+  // Parsed strings can hold bytes above 0x7f only from non-ASCII text or a backslash-u escape; a
+  // PAYMENT-SIGNATURE has neither, so the per-string UTF-8 scan after parsing is skipped.
+  bool high_bytes_possible = true;
+};
+
+// The checks both parsers share, before any parsing.
+Status precheck(std::string_view text, ErrorCode code, std::size_t max_bytes, Text& kind) {
   if (text.size() > max_bytes)
     return fail(ErrorCode::input_too_large, "JSON exceeds " + std::to_string(max_bytes) + " bytes");
   if (!json_depth_within(text)) return fail(code, "JSON nests deeper than " + std::to_string(kMaxJsonDepth));
-  ascii = is_ascii(text);
+  kind.ascii = is_ascii(text);
+  kind.high_bytes_possible = !kind.ascii || text.find("\\u") != std::string_view::npos;
   return {};
 }
 
-Result<rapidjson::Document> checked(rapidjson::Document doc, ErrorCode code) {
+Result<rapidjson::Document> checked(rapidjson::Document doc, ErrorCode code, const Text& kind) {
   if (doc.HasParseError()) return fail(code, "not valid JSON (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
-  if (const char* problem = tree_problem(doc)) return fail(code, problem);
+  if (const char* problem = tree_problem(doc, kind.high_bytes_possible)) return fail(code, problem);
   return doc;
 }
 
@@ -141,28 +151,28 @@ constexpr unsigned kValidating = kFlags | rapidjson::kParseValidateEncodingFlag;
 }  // namespace
 
 Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode code, std::size_t max_bytes) {
-  bool ascii = false;
-  PAYCHAN_TRY(precheck(text, code, max_bytes, ascii));
+  Text kind;
+  PAYCHAN_TRY(precheck(text, code, max_bytes, kind));
   rapidjson::Document doc;
-  if (ascii) {
+  if (kind.ascii) {
     doc.Parse<kFlags>(text.data(), text.size());
   } else {
     doc.Parse<kValidating>(text.data(), text.size());
   }
-  return checked(std::move(doc), code);
+  return checked(std::move(doc), code, kind);
 }
 
 Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCode code, std::size_t max_bytes) {
-  bool ascii = false;
-  PAYCHAN_TRY(precheck(text, code, max_bytes, ascii));
+  Text kind;
+  PAYCHAN_TRY(precheck(text, code, max_bytes, kind));
   // RapidJSON 1.1.0's UTF-8 validation reads past the end of an in-place buffer on a truncated
   // multi-byte sequence (found by fuzz_payment_signature_header): non-ASCII text takes the
   // length-bounded path. In-place parsing also stops at a NUL, which would hide what follows.
-  if (!ascii) return parse_untrusted(text, code, max_bytes);
+  if (!kind.ascii) return parse_untrusted(text, code, max_bytes);
   if (text.find('\0') != std::string::npos) return fail(code, "NUL byte in JSON");
   rapidjson::Document doc;
   doc.ParseInsitu<kFlags>(text.data());
-  return checked(std::move(doc), code);
+  return checked(std::move(doc), code, kind);
 }
 
 Json JsonAccess::from_value(const rapidjson::Value& v) {
@@ -225,11 +235,17 @@ Result<const rapidjson::Value*> Fields::value(const char* name) const {
   return &it->value;
 }
 
-Result<std::string> Fields::string(const char* name) const {
+Result<std::string_view> Fields::text(const char* name) const {
   auto v = value(name);
   if (!v) return v.failure();
   if (!(*v)->IsString()) return error(name, "must be a string");
-  return std::string{name_of(**v)};
+  return name_of(**v);
+}
+
+Result<std::string> Fields::string(const char* name) const {
+  auto s = text(name);
+  if (!s) return s.failure();
+  return std::string{*s};
 }
 
 Result<std::optional<std::string>> Fields::optional_string(const char* name) const {
@@ -256,7 +272,7 @@ Result<std::uint64_t> Fields::uint64(const char* name, std::uint64_t max) const 
 }
 
 Result<Address> Fields::address(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto a = parse_address(*s);
   if (!a) return error(name, a.error().detail);
@@ -264,7 +280,7 @@ Result<Address> Fields::address(const char* name) const {
 }
 
 Result<Bytes32> Fields::bytes32(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto b = fixed_from_hex<32>(*s);
   if (!b) return error(name, "must be 0x followed by 64 hex digits");
@@ -272,7 +288,7 @@ Result<Bytes32> Fields::bytes32(const char* name) const {
 }
 
 Result<Signature> Fields::signature(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto sig = parse_signature(*s);
   if (!sig) return error(name, "must be a 65-byte hex signature");
@@ -280,7 +296,7 @@ Result<Signature> Fields::signature(const char* name) const {
 }
 
 Result<Uint128> Fields::uint128(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto v = parse_uint128(*s);
   if (!v) return error(name, v.error().to_string());
@@ -288,7 +304,7 @@ Result<Uint128> Fields::uint128(const char* name) const {
 }
 
 Result<U256> Fields::u256(const char* name) const {
-  auto s = string(name);
+  auto s = text(name);
   if (!s) return s.failure();
   auto v = U256::parse(*s);
   if (!v) return error(name, v.error().to_string());

@@ -56,6 +56,8 @@ class Fields {
   [[nodiscard]] Result<const rapidjson::Value*> value(const char* name) const;
 
   [[nodiscard]] Result<std::string> string(const char* name) const;
+  // The string's text inside the document (no copy): valid while the document lives.
+  [[nodiscard]] Result<std::string_view> text(const char* name) const;
   [[nodiscard]] Result<std::optional<std::string>> optional_string(const char* name) const;
   [[nodiscard]] Result<bool> boolean(const char* name) const;
   // A JSON integer literal in [0, max]; fractions, exponents and signs are refused.

@@ -12,6 +12,7 @@
 #include "channel/hex.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "service_options.hpp"
 #include "engine/evm/anvil.hpp"
 #include "engine/evm/deployment.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -143,11 +144,7 @@ int run(std::span<char* const> argv) {
     return report("devnet", artifact.error());
 
   // SIGINT/SIGTERM are taken by sigwait below; blocked before any thread starts so all inherit it.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = block_stop_signals();
 
   auto anvil = engine::evm::Anvil::start(anvil_options);
   if (!anvil) return report("devnet", anvil.error());

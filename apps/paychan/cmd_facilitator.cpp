@@ -8,6 +8,7 @@
 #include "channel/address.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "service_options.hpp"
 #include "engine/facilitator/facilitator_runtime.hpp"
 
 namespace paychan::cli {
@@ -95,18 +96,12 @@ int run(std::span<char* const> argv) {
   if (auto listen = args->option("listen")) config->listen = *listen;
   engine::facilitator::FacilitatorRuntimeOptions options;
   options.fault = fault_from_environment();
-  if (auto threads = args->option("threads")) {
-    auto n = parse_uint128(*threads);
-    if (!n || *n > 256) return report("facilitator", Error{ErrorCode::invalid_config, "--threads must be 0..256"});
-    options.threads = static_cast<unsigned>(*n);
-  }
+  auto threads = threads_option(*args);
+  if (!threads) return report("facilitator", threads.error());
+  if (*threads) options.threads = **threads;
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = block_stop_signals();
 
   auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
   if (!runtime) return report("facilitator", runtime.error());
@@ -117,9 +112,7 @@ int run(std::span<char* const> argv) {
                config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
                to_checksum_hex((*runtime)->facilitator().signer()).c_str(), config->journal.c_str(),
                recovered.resolved, recovered.dropped, recovered.unresolved);
-  // The port on stdout, alone on its line, for scripts that asked for port 0.
-  std::printf("{\"port\":%u}\n", static_cast<unsigned>((*runtime)->port()));
-  std::fflush(stdout);
+  announce_port((*runtime)->port());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

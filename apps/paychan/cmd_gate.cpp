@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "engine/gate/gate_runtime.hpp"
+#include "service_options.hpp"
 
 namespace paychan::cli {
 namespace {
@@ -75,28 +76,20 @@ int run(std::span<char* const> argv) {
   if (auto listen = args->option("listen")) config->listen = *listen;
   engine::gate::RuntimeOptions options;
   options.access_log = args->has("access-log");
-  if (auto threads = args->option("threads")) {
-    auto n = parse_uint128(*threads);
-    if (!n || *n > 256) return report("gate", Error{ErrorCode::invalid_config, "--threads must be 0..256"});
-    options.threads = static_cast<unsigned>(*n);
-  }
+  auto threads = threads_option(*args);
+  if (!threads) return report("gate", threads.error());
+  if (*threads) options.threads = **threads;
 
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
   // the workers start so that every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = block_stop_signals();
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
   if (!gate) return report("gate", gate.error());
   std::fprintf(stderr, "paychan gate: listening on %s port %u, upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
                (*gate)->channels(), config->store.c_str());
-  // The port on stdout, alone on its line, for scripts that asked for port 0.
-  std::printf("{\"port\":%u}\n", static_cast<unsigned>((*gate)->port()));
-  std::fflush(stdout);
+  announce_port((*gate)->port());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

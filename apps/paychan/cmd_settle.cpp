@@ -15,6 +15,7 @@
 #include "channel/hex.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "service_options.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -192,11 +193,7 @@ int run(std::span<char* const> argv) {
   auto lock = take_lock(config->store);
   if (!lock) return report("settle", lock.error()), kExitRetry;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = block_stop_signals();
   for (;;) {
     const int status = run_pass(*config, options, **facilitator);
     if (!every) return status;

@@ -109,7 +109,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
     answer_402(ex, *offer, std::nullopt, "{}");
     return std::nullopt;
   }
-  return paid(ex, *offer, std::string(*header));
+  return paid(ex, *offer, *header);
 }
 
 void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& r) {
@@ -135,7 +135,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
 }
 
-http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string header) {
+http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string_view header) {
   Recorder log(*this, ex);
   log.record.outcome = "refused";
   auto decision = co_await gate_.authorize(offer, header);

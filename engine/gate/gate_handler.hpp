@@ -50,7 +50,8 @@ class GateHandler final : public http::Handler {
 
  private:
   class Recorder;
-  http::Awaitable<void> paid(http::Exchange& ex, const Offer& offer, std::string header);
+  // `header` views the request's PAYMENT-SIGNATURE, which lives as long as `ex` (not copied: ~2 KB).
+  http::Awaitable<void> paid(http::Exchange& ex, const Offer& offer, std::string_view header);
   http::Awaitable<void> refund(http::Exchange& ex, Authorization auth);
   http::Awaitable<void> free(http::Exchange& ex);
   void refuse(http::Exchange& ex, const Offer& offer, const Refusal& r);

@@ -1,6 +1,7 @@
 #include "engine/http/message.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/http/detail/messages.hpp"
 
@@ -31,7 +32,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept { return beast::ie
 
 bool valid_header(std::string_view name, std::string_view value) noexcept {
   if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return false;
-  return value.find_first_of(std::string_view{"\r\n\0", 3}) == std::string_view::npos;
+  // Three memchr scans, not find_first_of: values such as PAYMENT-RESPONSE are ~1 KB, and
+  // find_first_of tests each byte against the set one call at a time (~7k instructions per value).
+  const auto has = [value](char c) { return !value.empty() && std::memchr(value.data(), c, value.size()) != nullptr; };
+  return !has('\r') && !has('\n') && !has('\0');
 }
 
 std::optional<std::string_view> find_header(const std::vector<Header>& headers, std::string_view name) noexcept {

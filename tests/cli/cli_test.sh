@@ -4,21 +4,8 @@
 # Usage: cli_test.sh PATH_TO_PAYCHAN
 set -uo pipefail
 paychan=$1
-pass=0
-fail=0
-check() {  # check NAME EXPECTED_EXIT EXPECTED_SUBSTRING COMMAND...
-  local name=$1 want_exit=$2 want=$3
-  shift 3
-  local out
-  out=$("$@" 2>&1)
-  local code=$?
-  if [ "$code" = "$want_exit" ] && [[ "$out" == *"$want"* ]]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
-  fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 key=0x3c8ef5dfeb55bb926a7d81ba4bd20da93602f3b615860e8bda7b41b87ef8e119  # tests/vectors key 0
 config='{"payer":"0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a","payerAuthorizer":"0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a","receiver":"0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902","receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8","token":"0xA331d0E957513E3882845CC0af837d838f9d3BBe","withdrawDelay":900,"salt":"0x0000000000000000000000000000000000000000000000000000000000000000"}'
 id=0xf632fd7f59b600f9412deab1233c4a0a0a05f80d24a1b07a8ff050499eb8fdc9

@@ -14,20 +14,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail=0
-check() {  # check NAME EXPECTED_EXIT EXPECTED_SUBSTRING COMMAND...
-  local name=$1 want_exit=$2 want=$3
-  shift 3
-  local out
-  out=$("$@" 2>&1)
-  local code=$?
-  if [ "$code" = "$want_exit" ] && [[ "$out" == *"$want"* ]]; then
-    echo "ok   $name"
-  else
-    fail=1
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
-  fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 wait_for() {  # wait_for FILE PATTERN: up to 30 s
   for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
@@ -111,5 +99,5 @@ check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
 kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "stopped" cat "$work/gate.out.err"
-[ "$fail" = 0 ] && echo "stack: all checks passed"
+echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

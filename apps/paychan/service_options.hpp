@@ -1,0 +1,23 @@
+// What the long-running commands (gate, facilitator, devnet, settle --every) share: the --threads
+// option, stopping on SIGINT/SIGTERM, and announcing the port they bound for scripts.
+#pragma once
+
+#include <csignal>
+#include <optional>
+
+#include "cli.hpp"
+
+namespace paychan::cli {
+
+// --threads N (0..256; 0 or absent: one per core). Errors: invalid_config.
+[[nodiscard]] Result<std::optional<unsigned>> threads_option(const Args& args);
+
+// Blocks SIGINT and SIGTERM in the calling thread — call it before starting any worker thread, so
+// that every thread inherits the mask and the signals reach only sigwait/sigtimedwait on the set
+// returned here.
+[[nodiscard]] sigset_t block_stop_signals();
+
+// {"port":N} alone on its line on stdout, flushed: how scripts that asked for port 0 learn it.
+void announce_port(unsigned port);
+
+}  // namespace paychan::cli

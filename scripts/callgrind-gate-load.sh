@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Server instructions per request under bench/gate_load, counted by callgrind (repeatable on a
+# loaded machine, unlike wall clock). Only the gate server's HTTP worker thread and the store's
+# batch writes are counted (--toggle-collect), so neither the load generator nor the forked
+# server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted.
+# Usage: scripts/callgrind-gate-load.sh [BUILD_DIR] [CONNECTIONS] [REQUESTS_PER_CONNECTION]
+#        KEEP=dir to keep the callgrind files there (for callgrind_annotate, callgrind_per_call.py)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+connections=${2:-16}
+per=${3:-100}
+light=2
+if [ -n "${KEEP:-}" ]; then
+  out=$KEEP
+  mkdir -p "$out"
+  rm -f "$out"/cg.*
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
+valgrind --tool=callgrind --collect-atstart=no \
+  --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
+  --toggle-collect='*ChannelStore::Impl::write_batch*' \
+  --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
+  --connections "$connections" --requests-per-connection "$per" --latency-connections "$light" >"$out/log" 2>&1
+# gate_load starts one server per row, in order; the lowest pid is gate_load itself.
+rows=("payment off" "paid, durable" "paid, durability off" "payment off, light" "paid, durable, light" "paid, durability off, light")
+requests=($((connections * per)) $((connections * per)) $((connections * per)) $((light * per)) $((light * per)) $((light * per)))
+i=0
+for f in $(ls "$out"/cg.* | sort -t. -k2 -n | tail -n +2); do
+  total=$(grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}')
+  printf '  %-30s %10.0f instructions/request\n' "${rows[$i]}" "$(echo "$total / ${requests[$i]}" | bc -l)"
+  i=$((i + 1))
+done
