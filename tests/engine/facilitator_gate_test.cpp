@@ -22,25 +22,50 @@ T accepted(gate::Decision<T> d) {
   return std::move(std::get<T>(d));
 }
 
-TEST_F(FacilitatorChainTest, AGateSettlesThroughTheInProcessFacilitator) {
-  gate::GateConfig config;
-  config.network = "eip155:" + std::to_string(devnet_->chain_id());
-  config.chainId = devnet_->chain_id();
-  config.asset = deployment_->token;
-  config.assetName = deployment_->tokenName;
-  config.assetVersion = deployment_->tokenVersion;
-  config.payTo = fresh_receiver();
-  config.receiverAuthorizer = authorizer().address();  // delegated: the facilitator signs claims and refunds
-  config.withdrawDelay = 900;
-  config.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
+class FacilitatorGateTest : public FacilitatorChainTest {
+ protected:
+  // A provider whose receiverAuthorizer is delegated to the facilitator, at a fresh payTo.
+  gate::GateConfig gate_config() {
+    gate::GateConfig config;
+    config.network = "eip155:" + std::to_string(devnet_->chain_id());
+    config.chainId = devnet_->chain_id();
+    config.asset = deployment_->token;
+    config.assetName = deployment_->tokenName;
+    config.assetVersion = deployment_->tokenVersion;
+    config.payTo = fresh_receiver();
+    config.receiverAuthorizer = authorizer().address();  // delegated: the facilitator signs claims and refunds
+    config.withdrawDelay = 900;
+    config.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
+    return config;
+  }
+  static std::uint64_t wall_clock() { return static_cast<std::uint64_t>(std::time(nullptr)); }
+
+  settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
+    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
+    EXPECT_TRUE(journal) << journal.error().to_string();
+    settlement::SettleJobOptions job_options;
+    job_options.chainId = config.chainId;
+    job_options.network = config.network;
+    job_options.receiver = config.payTo;
+    job_options.token = config.asset;
+    job_options.policy.maxBatchSize = batch;
+    job_options.now = wall_clock;
+    settlement::SettleJob job(job_options, *facilitator_, store, **journal);
+    auto summary = run(job.run_once([](const std::string&) {}));
+    EXPECT_TRUE(summary) << summary.error().to_string();
+    return summary ? *summary : settlement::SettleSummary{};
+  }
+};
+
+TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
+  const gate::GateConfig config = gate_config();
   const auto offers = gate::OfferTable::build(config);
   const gate::Offer& offer = offers.offers().at(0);
 
   auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
   ASSERT_TRUE(store) << store.error().to_string();
   gate::GateMetrics metrics;
-  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt,
-                            [] { return static_cast<std::uint64_t>(std::time(nullptr)); }};
+  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
   gate::Gate gate(options, **store, facilitator_.get(), metrics);
 
   const PrivateKey payer = key_from(6);
@@ -65,20 +90,10 @@ TEST_F(FacilitatorChainTest, AGateSettlesThroughTheInProcessFacilitator) {
 
   // The operator's settle job, through the same facilitator: one claim batch, then the sweep.
   {
-    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
-    ASSERT_TRUE(journal) << journal.error().to_string();
-    settlement::SettleJobOptions job_options;
-    job_options.chainId = config.chainId;
-    job_options.network = config.network;
-    job_options.receiver = config.payTo;
-    job_options.token = config.asset;
-    job_options.now = options.now;
-    settlement::SettleJob job(job_options, *facilitator_, **store, **journal);
-    auto summary = run(job.run_once([](const std::string&) {}));
-    ASSERT_TRUE(summary) << summary.error().to_string();
-    EXPECT_TRUE(summary->ok()) << summary->sweepError;
-    EXPECT_EQ(summary->claimedAmount(), charged);
-    EXPECT_EQ(summary->sweepAmount, to_decimal(charged));
+    const auto summary = settle(config, **store, 100);
+    EXPECT_TRUE(summary.ok()) << summary.sweepError;
+    EXPECT_EQ(summary.claimedAmount(), charged);
+    EXPECT_EQ(summary.sweepAmount, to_decimal(charged));
     EXPECT_EQ(onchain(agent.id).totalClaimed, charged);
     EXPECT_EQ(*token_balance(config.payTo).to_uint128(), charged);
   }
@@ -92,6 +107,50 @@ TEST_F(FacilitatorChainTest, AGateSettlesThroughTheInProcessFacilitator) {
   EXPECT_EQ(state.totalClaimed, charged);
   EXPECT_EQ(state.balance, charged);
   EXPECT_EQ(*token_balance(payer.address()).to_uint128(), *payer_before.to_uint128() - charged);
+}
+
+// The settle job claims through the facilitator in batches of 100, 10 and 1 channels; every
+// channel's totalClaimed on chain ends equal to what the gate charged, and payTo holds all of it.
+TEST_F(FacilitatorGateTest, TheSettleJobClaimsInBatchesOfAHundredTenAndOne) {
+  const gate::GateConfig config = gate_config();
+  const auto offers = gate::OfferTable::build(config);
+  const gate::Offer& offer = offers.offers().at(0);
+  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
+  ASSERT_TRUE(store) << store.error().to_string();
+  gate::GateMetrics metrics;
+  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
+  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+
+  // 100 channels, each opened by a deposit request (executed on chain) and charged once.
+  std::vector<gate::test::TestAgent> agents;
+  for (std::uint8_t i = 0; i < 100; ++i) {
+    agents.emplace_back(key_from(static_cast<std::uint8_t>(1 + i % kPayers)), config, i);
+    auto served = run(gate.settle(accepted(run(gate.authorize(offer, agents.back().deposit_header(offer.requirements, kPrice, 10 * kPrice)))), kPrice));
+    ASSERT_TRUE(std::holds_alternative<protocol::SettlementResponse>(served)) << "channel " << int{i};
+  }
+  // Charges one more request on the first n channels.
+  std::vector<Uint128> charged(agents.size(), kPrice);
+  const auto pay = [&](std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      accepted(run(gate.settle(accepted(run(gate.authorize(offer, agents[i].voucher_header(offer.requirements, charged[i] + kPrice)))), kPrice)));
+      charged[i] += kPrice;
+    }
+  };
+
+  Uint128 total = 100 * kPrice;
+  for (const std::size_t batch : {std::size_t{100}, std::size_t{10}, std::size_t{1}}) {
+    if (batch < 100) {
+      pay(batch);
+      total += batch * kPrice;
+    }
+    const auto summary = settle(config, **store, batch);
+    ASSERT_TRUE(summary.ok()) << summary.sweepError;
+    ASSERT_EQ(summary.batches.size(), 1u) << "batch " << batch;
+    EXPECT_EQ(summary.batches[0].channels, batch);
+    EXPECT_EQ(*token_balance(config.payTo).to_uint128(), total) << "after the batch of " << batch;
+  }
+  for (std::size_t i = 0; i < agents.size(); ++i) ASSERT_EQ(onchain(agents[i].id).totalClaimed, charged[i]) << i;
+  EXPECT_TRUE((*store)->unclaimed()->empty());
 }
 
 }  // namespace
