@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole system as an operator deploys it, every part its own process talking HTTP: `paychan devnet`
 # (anvil + contracts), `paychan facilitator`, `paychan gate` in front of an upstream API, an agent
-# with `paychan pay`, then `paychan settle` reading the gate's store while the gate runs. Checks the
+# with `paychan pay`, then `paychan settle` reading the gate's store while the gate runs, a refund, and a
+# timed withdrawal that the settle job (the watchtower) claims in time before it finalizes. Checks the
 # money on chain: what the agent paid is what the provider's payTo received.
 # Usage: stack_test.sh PATH_TO_PAYCHAN
 set -uo pipefail
@@ -95,6 +96,30 @@ after=$(PAYCHAN_KEY=$agent_key "$paychan" key address | sed -n 's/.*"address":"\
 check "the agent paid exactly 13 calls" 0 "$((before - 130000))" usdc_of "$after"
 check "settle sweeps what the refund claimed" 0 "swept 10000 atomic" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
+
+# A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
+# reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although
+# it is below --min-unclaimed (the watchtower); after the delay the agent gets back the rest.
+key2=$(json "$work/devnet.json" 'j.accounts[0].privateKey')
+agent2=(--state "$work/agent2.sqlite" --rpc "$rpc" --deposit-requests 10)
+address2=$(PAYCHAN_KEY=$key2 "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+before2=$(usdc_of "$address2")
+for i in 1 2 3; do
+  check "second agent, request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$key2" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
+done
+channel2=$(PAYCHAN_KEY=$key2 "$paychan" channels "${agent2[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
+check "withdrawal initiated" 0 '"amount":"100000"' env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" "${agent2[@]}"
+check "finalize too early is refused" 1 "finalizable at" \
+  env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" --finalize "${agent2[@]}"
+check "the watchtower claims the withdrawing channel" 0 "1 channels claimed in 1 batches, \$0.030000" \
+  "$paychan" settle --config "$work/gate.json" --rpc "$rpc" --min-unclaimed '$100'
+check "payTo received the withdrawing channel's charges" 0 "160000" usdc_of "$pay_to"
+rpc_call() { curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$rpc"; }
+rpc_call evm_increaseTime '[901]' >/dev/null
+rpc_call evm_mine '[]' >/dev/null
+check "finalized after the delay" 0 '"withdrawn":"70000"' \
+  env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" --finalize "${agent2[@]}"
+check "the second agent paid exactly its 3 calls" 0 "$((before2 - 30000))" usdc_of "$address2"
 
 kill -TERM "$gate_pid"
 wait "$gate_pid"
