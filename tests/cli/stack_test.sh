@@ -17,34 +17,13 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=check.sh
 . "$(dirname "$0")/check.sh"
-wait_for() {  # wait_for FILE PATTERN: up to 30 s
-  for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
-}
-json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1]));console.log($2)" "$1"; }
-port_of() { sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$1"; }
-usdc_of() {  # usdc_of ADDRESS: the test token balance, read with eth_call balanceOf
-  node -e '
-    const [rpc, token, owner] = process.argv.slice(1);
-    const data = "0x70a08231" + owner.slice(2).toLowerCase().padStart(64, "0");
-    fetch(rpc, {method: "POST", headers: {"content-type": "application/json"},
-      body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_call", params: [{to: token, data}, "latest"]})})
-      .then(r => r.json()).then(j => console.log(BigInt(j.result).toString()));' "$rpc" "$token" "$1"
-}
-
-"$paychan" devnet --port 0 --accounts 3 --out "$work/devnet.json" >"$work/devnet.out" 2>"$work/devnet.err" &
-pids+=($!)
-for _ in $(seq 300); do [ -s "$work/devnet.json" ] && break; sleep 0.1; done
-if [ ! -s "$work/devnet.json" ]; then
-  if grep -q "anvil" "$work/devnet.err"; then echo "SKIP: no anvil"; exit 77; fi
-  echo "FAIL: devnet did not start"; cat "$work/devnet.err"; exit 1
-fi
-rpc=$(json "$work/devnet.json" j.rpcUrl)
-token=$(json "$work/devnet.json" j.asset.address)
+# shellcheck source=devnet.sh
+. "$(dirname "$0")/devnet.sh"
+start_devnet 3
 (umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
-authorizer=$("$paychan" key new --out "$work/authorizer.key" | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
-pay_to=$("$paychan" key new --out "$work/payto.key" | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+authorizer=$("$paychan" key new --out "$work/authorizer.key" | address_of)
+pay_to=$("$paychan" key new --out "$work/payto.key" | address_of)
 
 cat >"$work/facilitator.json" <<JSON
 {"networks": {"eip155:31337": "$rpc"}, "signerKeyFile": "$work/signer.key",
@@ -76,7 +55,7 @@ wait_for "$work/gate.out" port
 api="http://127.0.0.1:$(port_of "$work/gate.out")/v1/infer"
 
 agent=(--state "$work/agent.sqlite" --rpc "$rpc" --deposit-requests 10)
-before=$(usdc_of "$(PAYCHAN_KEY=$agent_key "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')")
+before=$(usdc_of "$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)")
 for i in $(seq 12); do  # 12 requests: a deposit for 10, then a top-up
   check "paid request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
 done
@@ -92,7 +71,7 @@ check "a second settle finds nothing" 0 "0 channels claimed" "$paychan" settle -
 check "paid after the claim" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
 channel=$(PAYCHAN_KEY=$agent_key "$paychan" channels "${agent[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
 check "refund" 0 '"transaction":"0x' env PAYCHAN_KEY="$agent_key" "$paychan" refund "$channel" "${agent[@]}"
-after=$(PAYCHAN_KEY=$agent_key "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+after=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
 check "the agent paid exactly 13 calls" 0 "$((before - 130000))" usdc_of "$after"
 check "settle sweeps what the refund claimed" 0 "swept 10000 atomic" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
@@ -102,7 +81,7 @@ check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
 # it is below --min-unclaimed (the watchtower); after the delay the agent gets back the rest.
 key2=$(json "$work/devnet.json" 'j.accounts[0].privateKey')
 agent2=(--state "$work/agent2.sqlite" --rpc "$rpc" --deposit-requests 10)
-address2=$(PAYCHAN_KEY=$key2 "$paychan" key address | sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p')
+address2=$(PAYCHAN_KEY=$key2 "$paychan" key address | address_of)
 before2=$(usdc_of "$address2")
 for i in 1 2 3; do
   check "second agent, request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$key2" "$paychan" pay "$api" -d '{}' "${agent2[@]}"

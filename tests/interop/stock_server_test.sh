@@ -20,31 +20,9 @@ trap cleanup EXIT
 command -v node >/dev/null || { echo "SKIP: no node"; exit 77; }
 # shellcheck source=../cli/check.sh
 . "$(dirname "$0")/../cli/check.sh"
-wait_for() {  # wait_for FILE PATTERN: up to 30 s
-  for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
-}
-json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1]));console.log($2)" "$1"; }
-port_of() { sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$1"; }
-address_of() { sed -n 's/.*"address":"\(0x[0-9a-fA-F]*\)".*/\1/p'; }
-usdc_of() {  # usdc_of ADDRESS: the test token balance, read with eth_call balanceOf
-  node -e '
-    const [rpc, token, owner] = process.argv.slice(1);
-    const data = "0x70a08231" + owner.slice(2).toLowerCase().padStart(64, "0");
-    fetch(rpc, {method: "POST", headers: {"content-type": "application/json"},
-      body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_call", params: [{to: token, data}, "latest"]})})
-      .then(r => r.json()).then(j => console.log(BigInt(j.result).toString()));' "$rpc" "$token" "$1"
-}
-
-"$paychan" devnet --port 0 --accounts 3 --out "$work/devnet.json" >"$work/devnet.out" 2>"$work/devnet.err" &
-pids+=($!)
-for _ in $(seq 300); do [ -s "$work/devnet.json" ] && break; sleep 0.1; done
-if [ ! -s "$work/devnet.json" ]; then
-  if grep -q "anvil\|contracts. target" "$work/devnet.err"; then echo "SKIP: $(head -1 "$work/devnet.err")"; exit 77; fi
-  echo "FAIL: devnet did not start"; cat "$work/devnet.err"; exit 1
-fi
-rpc=$(json "$work/devnet.json" j.rpcUrl)
-token=$(json "$work/devnet.json" j.asset.address)
+# shellcheck source=../cli/devnet.sh
+. "$(dirname "$0")/../cli/devnet.sh"
+start_devnet 3
 (umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 agent_address=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
