@@ -7,10 +7,7 @@
 
 #include "channel/hex.hpp"
 #include "engine/http/asio.hpp"
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "engine/http/sleep.hpp"
 
 namespace paychan::engine::evm {
 namespace {
@@ -163,7 +160,6 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::replace(const SentTr
 
 http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction sent, WaitOptions options) {
   using clock = std::chrono::steady_clock;
-  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
   std::vector<Bytes32> hashes{sent.hash};  // the original and each replacement: any may be mined
   std::string last_error;
   const auto start = clock::now();
@@ -210,9 +206,7 @@ http::Awaitable<Result<chain::Receipt>> TransactionSender::wait(SentTransaction 
       last_send = now;
     }
     const auto remaining = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
-    timer.expires_after(std::min(options.poll, remaining));
-    boost::system::error_code ec;
-    co_await timer.async_wait(http::asio::redirect_error(http::asio::use_awaitable, ec));
+    co_await http::sleep_for(std::min(options.poll, remaining));
   }
 }
 

@@ -4,6 +4,7 @@
 #include "engine/facilitator/settlement_actions.hpp"
 #include "engine/facilitator/verification.hpp"
 #include "engine/http/beast.hpp"
+#include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -14,12 +15,6 @@ using protocol::VerifyResponse;
 
 // How often a request polls for another request that is preparing the same action.
 constexpr std::chrono::milliseconds kInFlightPoll{50};
-
-http::Awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  http::asio::steady_timer timer(co_await http::asio::this_coro::executor, delay);
-  http::error_code ignored;
-  co_await timer.async_wait(http::use(ignored));
-}
 
 VerifyResponse invalid(const Error& e) {
   VerifyResponse r;
@@ -178,7 +173,7 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
     if (std::chrono::steady_clock::now() >= give_up)
       co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_channel_busy,
                                     "another request is settling the same action"});
-    co_await sleep_for(kInFlightPoll);
+    co_await http::sleep_for(kInFlightPoll);
   }
   struct Release {
     Facilitator* self;

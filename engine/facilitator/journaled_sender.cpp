@@ -5,6 +5,7 @@
 #include "channel/hex.hpp"
 #include "engine/chain/transaction.hpp"
 #include "engine/http/beast.hpp"
+#include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -12,12 +13,6 @@ namespace {
 std::uint64_t unix_now() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-http::Awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  http::asio::steady_timer timer(co_await http::asio::this_coro::executor, delay);
-  http::error_code ignored;
-  co_await timer.async_wait(http::use(ignored));
 }
 
 }  // namespace
@@ -102,7 +97,7 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
           // before it serves the receipt, so "another transaction" is concluded only after
           // kDroppedChecks polls that all found none.
           for (unsigned check = 0; check < kDroppedChecks; ++check) {
-            if (check > 0) co_await sleep_for(poll);
+            if (check > 0) co_await http::sleep_for(poll);
             auto again = co_await rpc.receipt(entry.transactionHash);
             if (!again) co_return again.failure();
             if (*again) co_return Fate{std::move(*again), false, {}};
@@ -113,7 +108,7 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
     }
     if (std::chrono::steady_clock::now() >= deadline)
       co_return Fate{std::nullopt, false, "no receipt within " + std::to_string(timeout.count()) + " ms"};
-    co_await sleep_for(poll);
+    co_await http::sleep_for(poll);
   }
 }
 

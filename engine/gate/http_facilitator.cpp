@@ -2,6 +2,7 @@
 
 #include "engine/http/beast.hpp"
 #include "engine/http/url.hpp"
+#include "engine/http/sleep.hpp"
 
 namespace paychan::engine::gate {
 namespace {
@@ -48,8 +49,7 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
     const bool never_sent = last.code == ErrorCode::http_connect_failed;
     if (!idempotent && !never_sent) break;
     if (attempt < options_.attempts) {
-      http::asio::steady_timer timer(co_await http::asio::this_coro::executor, delay);
-      co_await timer.async_wait(http::asio::use_awaitable);
+      co_await http::sleep_for(delay);
       delay *= 2;
     }
   }
