@@ -8,41 +8,18 @@
 #include "channel/keccak.hpp"
 #include "engine/chain/batch_settlement_events.hpp"
 #include "engine/facilitator/verification.hpp"
+#include "protocol/claim_batch.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
 
 using protocol::BatchSettlementPayload;
 
-void append_u128(Bytes& out, Uint128 v) {
-  for (int shift = 120; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
 std::vector<chain::VoucherClaim> voucher_claims(const std::vector<protocol::VoucherClaimRow>& rows) {
   std::vector<chain::VoucherClaim> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(chain::VoucherClaim{r.channel, r.maxClaimableAmount, r.signature, r.totalClaimed});
   return out;
-}
-
-std::vector<ClaimEntry> claim_entries(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows) {
-  std::vector<ClaimEntry> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(ClaimEntry{channel_id(chain.domain(), r.channel), r.maxClaimableAmount, r.totalClaimed});
-  return out;
-}
-
-// keccak256 over (channelId ‖ maxClaimableAmount ‖ totalClaimed) of every row, in order: the same
-// rows are the same claim whoever signed its authorization.
-Bytes32 claim_rows_hash(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows) {
-  Bytes packed;
-  packed.reserve(rows.size() * 64);
-  for (const ClaimEntry& e : claim_entries(chain, rows)) {
-    packed.insert(packed.end(), e.channelId.begin(), e.channelId.end());
-    append_u128(packed, e.maxClaimableAmount);
-    append_u128(packed, e.totalClaimed);
-  }
-  return keccak256(packed);
 }
 
 // The claimWithSignature authorization: the payload's, or ours when every row delegated to us.
@@ -52,8 +29,7 @@ std::optional<Signature> claim_authorization(const ChainView& chain, const std::
   if (authorizer == nullptr) return std::nullopt;
   for (const auto& r : rows)
     if (r.channel.receiverAuthorizer != authorizer->address()) return std::nullopt;
-  const auto entries = claim_entries(chain, rows);
-  return authorizer->sign(claim_batch_digest(chain.domain(), entries));
+  return authorizer->sign(protocol::claim_batch_digest(chain.domain(), rows));
 }
 
 Error refusal(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
@@ -159,7 +135,8 @@ http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSet
     co_return prefix + "deposit/" + to_hex(id) + "/" + to_hex(deposit_nonce(id, d->deposit.erc3009Authorization->salt));
   }
   if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload))
-    co_return prefix + "claim/" + to_hex(claim_rows_hash(chain, c->claims));
+    // The rows' ClaimBatch digest: the same rows are the same claim whoever signed its authorization.
+    co_return prefix + "claim/" + to_hex(protocol::claim_batch_digest(chain.domain(), c->claims));
   if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) {
     auto totals = co_await chain.receiver_totals(s->receiver, s->token);
     if (!totals) co_return totals.failure();
@@ -211,7 +188,7 @@ http::Awaitable<Result<protocol::SettlementResponse>> describe_outcome(ChainView
   } else if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload)) {
     r.amount = "";  // a claim moves no tokens, it only updates accounting
     std::set<Bytes32> ids;
-    for (const auto& e : claim_entries(chain, c->claims)) ids.insert(e.channelId);
+    for (const auto& row : c->claims) ids.insert(channel_id(chain.domain(), row.channel));
     if (ids.size() == 1) {  // one channel: its snapshot; a batch has no single channel to report
       auto state = co_await chain.snapshot(*ids.begin());
       if (!state) co_return state.failure();
