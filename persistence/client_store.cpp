@@ -97,10 +97,13 @@ Result<std::vector<ClientChannel>> ClientStore::list() {
 }
 
 Result<std::optional<ClientChannel>> ClientStore::get(const Bytes32& channelId) {
-  PAYCHAN_ASSIGN(auto all, list());
-  for (auto& c : all)
-    if (c.channelId == channelId) return std::optional<ClientChannel>{std::move(c)};
-  return std::optional<ClientChannel>{};
+  std::lock_guard lock(mutex_);
+  PAYCHAN_ASSIGN(auto query, db_.prepare("SELECT " + std::string{kColumns} + " FROM client_channels WHERE channel_id = ?1"));
+  query.bind(1, channelId);
+  PAYCHAN_ASSIGN(const bool row, query.step());
+  if (!row) return std::optional<ClientChannel>{};
+  PAYCHAN_ASSIGN(auto channel, read_channel(query));
+  return std::optional<ClientChannel>{std::move(channel)};
 }
 
 }  // namespace paychan::persistence
