@@ -89,6 +89,8 @@ Json make_extra(const BatchSettlementExtra& e) {
   return *Json::parse(w.end().take());
 }
 
+std::string evm_network(std::uint64_t chainId) { return "eip155:" + std::to_string(chainId); }
+
 Result<std::uint64_t> evm_chain_id(std::string_view network) {
   constexpr std::string_view kPrefix = "eip155:";
   if (!network.starts_with(kPrefix)) return fail(ErrorCode::invalid_network, "not an eip155 network");

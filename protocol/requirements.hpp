@@ -10,6 +10,7 @@
 
 #include "channel/address.hpp"
 #include "channel/amount.hpp"
+#include "channel/channel_state.hpp"
 #include "channel/ecdsa.hpp"
 #include "protocol/json.hpp"
 
@@ -58,6 +59,11 @@ struct ChannelSnapshot {
   friend bool operator==(const ChannelSnapshot&, const ChannelSnapshot&) = default;
 };
 
+// The on-chain part of a snapshot, as the scheme's rules take it.
+[[nodiscard]] inline OnchainChannelState onchain_state(const ChannelSnapshot& s) {
+  return OnchainChannelState{s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce};
+}
+
 // extra.voucherState: the last voucher the server holds (corrective 402s).
 struct VoucherState {
   std::optional<Uint128> signedMaxClaimable;
@@ -89,5 +95,7 @@ struct BatchSettlementExtra {
 
 // The chain id of an "eip155:<id>" network. Error: invalid_network.
 [[nodiscard]] Result<std::uint64_t> evm_chain_id(std::string_view network);
+// The inverse: "eip155:<chainId>".
+[[nodiscard]] std::string evm_network(std::uint64_t chainId);
 
 }  // namespace paychan::protocol

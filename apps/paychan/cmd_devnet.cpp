@@ -17,6 +17,7 @@
 #include "engine/evm/deployment.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "protocol/price.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::cli {
 namespace {
@@ -66,7 +67,7 @@ std::string to_json(const engine::evm::Anvil& anvil, const engine::evm::Deployme
   };
   w.StartObject();
   str("warning", "devnet only: these private keys are public test keys");
-  str("network", "eip155:" + std::to_string(d.chainId));
+  str("network", protocol::evm_network(d.chainId));
   w.Key("chainId");
   w.Uint64(d.chainId);
   str("rpcUrl", anvil.url());

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <thread>
 
+#include "channel/eip712.hpp"
 #include "channel/hex.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
@@ -19,7 +20,7 @@
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/run_blocking.hpp"
-#include "engine/settlement/chain_view_reader.hpp"
+#include "engine/settlement/rpc_chain_reader.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "protocol/price.hpp"
 
@@ -178,15 +179,18 @@ int run(std::span<char* const> argv) {
   auto facilitator = engine::gate::HttpFacilitator::create(facilitator_options);
   if (!facilitator) return report("settle", facilitator.error());
 
-  std::optional<engine::facilitator::ChainView> chain;
-  std::optional<engine::settlement::ChainViewReader> reader;
+  std::optional<engine::evm::RpcClient> node;
+  std::optional<engine::settlement::RpcChainReader> reader;
   std::optional<std::string> rpc = args->option("rpc");
   if (!rpc)
     if (const char* env = std::getenv("PAYCHAN_RPC")) rpc = env;
   if (rpc) {
-    chain.emplace(engine::facilitator::NetworkOptions{config->network, *rpc}, config->chainId);
-    if (Status node = engine::http::run_blocking(chain->check_node()); !node) return report("settle", node.error());
-    reader.emplace(*chain);
+    node.emplace(*rpc);
+    auto id = engine::http::run_blocking(node->chain_id());
+    if (!id) return report("settle", id.error());
+    if (*id != config->chainId)
+      return report("settle", Error{ErrorCode::invalid_config, "--rpc serves chain " + std::to_string(*id) + ", the gate's network is " + config->network});
+    reader.emplace(*node, kBatchSettlementAddress);
     options.chain = &*reader;
   }
 

@@ -22,18 +22,8 @@ ChannelChain::ChannelChain(const std::string& rpcUrl, PrivateKey sender, std::ui
       sender_(*rpc_, std::move(sender), chainId),
       wait_(wait) {}
 
-Result<OnChainChannel> ChannelChain::read(const Bytes32& channelId) {
-  OnChainChannel out;
-  PAYCHAN_ASSIGN(const Bytes balances, run_blocking(rpc_->call(kBatchSettlementAddress, chain::channels_call(channelId))));
-  PAYCHAN_ASSIGN(const auto b, chain::decode_channels(balances));
-  out.balance = b.balance;
-  out.totalClaimed = b.totalClaimed;
-  PAYCHAN_ASSIGN(const Bytes nonce, run_blocking(rpc_->call(kBatchSettlementAddress, chain::refund_nonce_call(channelId))));
-  PAYCHAN_ASSIGN(out.refundNonce, chain::decode_uint256(nonce));
-  PAYCHAN_ASSIGN(const Bytes pending,
-                 run_blocking(rpc_->call(kBatchSettlementAddress, chain::pending_withdrawals_call(channelId))));
-  PAYCHAN_ASSIGN(out.pendingWithdrawal, chain::decode_pending_withdrawals(pending));
-  return out;
+Result<evm::OnchainChannel> ChannelChain::read(const Bytes32& channelId) {
+  return run_blocking(evm::read_channel(*rpc_, kBatchSettlementAddress, channelId));
 }
 
 Result<std::uint64_t> ChannelChain::time() {

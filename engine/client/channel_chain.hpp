@@ -17,24 +17,13 @@
 #include "channel/ecdsa.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/chain/json_rpc.hpp"
+#include "engine/evm/onchain_channel.hpp"
 #include "engine/evm/rpc_client.hpp"
 #include "engine/evm/tx_sender.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::engine::client {
 
-// One channel as the contract holds it.
-struct OnChainChannel {
-  Uint128 balance = 0;
-  Uint128 totalClaimed = 0;
-  U256 refundNonce;
-  chain::PendingWithdrawal pendingWithdrawal;  // initiatedAt 0: none pending
-
-  // Ever funded: a channel with nothing in it and nothing claimed is indistinguishable from one
-  // never opened (a full refund or withdrawal of an unclaimed channel ends there too).
-  [[nodiscard]] bool used() const noexcept { return balance != 0 || totalClaimed != 0; }
-  // What the payer could still take back; the contract keeps balance ≥ totalClaimed.
-  [[nodiscard]] Uint128 unclaimed() const noexcept { return balance > totalClaimed ? balance - totalClaimed : 0; }
-};
 
 class ChannelChain {
  public:
@@ -46,9 +35,9 @@ class ChannelChain {
 
   [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
   // "eip155:<chain id>", to compare with a channel's network.
-  [[nodiscard]] std::string network() const { return "eip155:" + std::to_string(chainId_); }
+  [[nodiscard]] std::string network() const { return protocol::evm_network(chainId_); }
 
-  [[nodiscard]] Result<OnChainChannel> read(const Bytes32& channelId);
+  [[nodiscard]] Result<evm::OnchainChannel> read(const Bytes32& channelId);
   // The latest block's timestamp: the clock the contract's withdrawDelay runs on.
   [[nodiscard]] Result<std::uint64_t> time();
   // Sends `calldata` to the batch-settlement contract and waits for it to be mined. A transaction

@@ -6,7 +6,7 @@
 namespace paychan::engine::client {
 
 persistence::ClientChannel recovered_channel(const ChosenOffer& offer, const ChannelConfig& config,
-                                             const Bytes32& channelId, const OnChainChannel& onchain,
+                                             const Bytes32& channelId, const evm::OnchainChannel& onchain,
                                              const std::string& method, const std::string& url) {
   persistence::ClientChannel ch;
   ch.channelId = channelId;

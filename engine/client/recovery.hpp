@@ -27,7 +27,7 @@ inline constexpr std::uint64_t kRecoveryGap = 4;
 // the on-chain balance (also counted as deposited: earlier deposits are not recoverable one by
 // one), a pending withdrawal carried over. `method`/`url` name the route that refunds go to.
 [[nodiscard]] persistence::ClientChannel recovered_channel(const ChosenOffer& offer, const ChannelConfig& config,
-                                                           const Bytes32& channelId, const OnChainChannel& onchain,
+                                                           const Bytes32& channelId, const evm::OnchainChannel& onchain,
                                                            const std::string& method, const std::string& url);
 
 // The channel with salt `saltIndex` for `offer`, rebuilt from the chain; nullopt when it was never

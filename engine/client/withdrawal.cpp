@@ -27,7 +27,7 @@ WithdrawalStatus status_of(const chain::PendingWithdrawal& p, const ChannelConfi
 }
 
 // Records a withdrawal pending on chain in the local channel.
-Status record_pending(persistence::ClientStore& store, persistence::ClientChannel& ch, const OnChainChannel& onchain) {
+Status record_pending(persistence::ClientStore& store, persistence::ClientChannel& ch, const evm::OnchainChannel& onchain) {
   ch.withdrawAmount = onchain.pendingWithdrawal.amount;
   ch.withdrawInitiatedAt = onchain.pendingWithdrawal.initiatedAt;
   ch.balance = onchain.balance;

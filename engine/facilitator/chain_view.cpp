@@ -1,5 +1,7 @@
 #include "engine/facilitator/chain_view.hpp"
 
+#include "engine/evm/onchain_channel.hpp"
+
 namespace paychan::engine::facilitator {
 
 ChainView::ChainView(NetworkOptions options, std::uint64_t chainId)
@@ -18,42 +20,27 @@ http::Awaitable<Status> ChainView::check_node() {
   co_return Status{};
 }
 
-http::Awaitable<Result<Bytes>> ChainView::view(const Address& to, Bytes data) {
-  co_return co_await rpc_.call(to, data);
-}
-
 http::Awaitable<Result<protocol::ChannelSnapshot>> ChainView::snapshot(const Bytes32& channelId) {
-  const Address& c = options_.batchSettlement;
-  auto channel = co_await view(c, chain::channels_call(channelId));
-  if (!channel) co_return channel.failure();
-  auto balances = chain::decode_channels(*channel);
-  if (!balances) co_return balances.failure();
-  auto withdrawal = co_await view(c, chain::pending_withdrawals_call(channelId));
-  if (!withdrawal) co_return withdrawal.failure();
-  auto pending = chain::decode_pending_withdrawals(*withdrawal);
-  if (!pending) co_return pending.failure();
-  auto nonce_reply = co_await view(c, chain::refund_nonce_call(channelId));
-  if (!nonce_reply) co_return nonce_reply.failure();
-  auto nonce = chain::decode_uint256(*nonce_reply);
-  if (!nonce) co_return nonce.failure();
+  auto onchain = co_await evm::read_channel(rpc_, options_.batchSettlement, channelId);
+  if (!onchain) co_return onchain.failure();
   protocol::ChannelSnapshot s;
   s.channelId = channelId;
-  s.balance = balances->balance;
-  s.totalClaimed = balances->totalClaimed;
-  s.withdrawRequestedAt = pending->initiatedAt;
-  s.refundNonce = *nonce;
+  s.balance = onchain->balance;
+  s.totalClaimed = onchain->totalClaimed;
+  s.withdrawRequestedAt = onchain->pendingWithdrawal.initiatedAt;
+  s.refundNonce = onchain->refundNonce;
   co_return s;
 }
 
 http::Awaitable<Result<U256>> ChainView::token_balance(const Address& token, const Address& owner) {
-  auto reply = co_await view(token, chain::erc20_balance_of_call(owner));
+  auto reply = co_await rpc_.call(token, chain::erc20_balance_of_call(owner));
   if (!reply) co_return reply.failure();
   co_return chain::decode_uint256(*reply);
 }
 
 http::Awaitable<Result<chain::ReceiverTotals>> ChainView::receiver_totals(const Address& receiver,
                                                                           const Address& token) {
-  auto reply = co_await view(options_.batchSettlement, chain::receivers_call(receiver, token));
+  auto reply = co_await rpc_.call(options_.batchSettlement, chain::receivers_call(receiver, token));
   if (!reply) co_return reply.failure();
   co_return chain::decode_receivers(*reply);
 }

@@ -57,8 +57,6 @@ class ChainView {
                                                               const Signature& signature);
 
  private:
-  [[nodiscard]] http::Awaitable<Result<Bytes>> view(const Address& to, Bytes data);
-
   NetworkOptions options_;
   std::uint64_t chainId_;
   Bytes32 domain_;

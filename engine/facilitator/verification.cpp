@@ -14,10 +14,6 @@ Verdict refused(Verdict v, Error e) {
   return v;
 }
 
-OnchainChannelState onchain(const protocol::ChannelSnapshot& s) {
-  return OnchainChannelState{s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce};
-}
-
 // Rules 1–5: the config hashes to the voucher's channel and matches the offer.
 Status check_config(const ChainView& chain, const protocol::PaymentRequirements& requirements,
                     const ChannelConfig& config, const Bytes32& channelId) {
@@ -68,7 +64,7 @@ http::Awaitable<Verdict> verify_voucher(ChainView& chain, const protocol::Paymen
   auto snapshot = co_await chain.snapshot(voucher.voucher.channelId);
   if (!snapshot) co_return refused(std::move(v), snapshot.error());
   v.snapshot = *snapshot;
-  if (Status s = check_funding(type, onchain(*snapshot), 0, voucher.voucher.maxClaimableAmount); !s)
+  if (Status s = check_funding(type, protocol::onchain_state(*snapshot), 0, voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
   co_return v;
 }
@@ -123,7 +119,7 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   if (*balance < U256{d.deposit.amount})
     co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_insufficient_balance,
                                           "payer holds " + balance->to_decimal() + " of the token"});
-  if (Status s = check_funding(PayloadType::deposit, onchain(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
+  if (Status s = check_funding(PayloadType::deposit, protocol::onchain_state(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
 
   const Bytes data = chain::deposit_call(

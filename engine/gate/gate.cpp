@@ -37,10 +37,6 @@ std::optional<ClientPayload> client_payload(const protocol::PaymentPayload& p) {
   return std::nullopt;  // claim / settle are the server's own payloads, never a client's
 }
 
-OnchainChannelState mirror(const protocol::ChannelSnapshot& s) {
-  return OnchainChannelState{s.balance, s.totalClaimed, s.withdrawRequestedAt, s.refundNonce};
-}
-
 protocol::ChannelSnapshot snapshot(const ChannelState& s) {
   return protocol::ChannelSnapshot{s.channelId,           s.onchain.balance,    s.onchain.totalClaimed,
                                    s.onchain.withdrawRequestedAt, s.onchain.refundNonce, s.chargedCumulativeAmount};
@@ -155,7 +151,6 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   std::optional<Refusal> refused;
 
   if (type == PayloadType::voucher && eoa && fresh) {
-    metrics_.local_verifications.fetch_add(1, std::memory_order_relaxed);
     const auto started = Clock::now();
     refused = verify_locally(type, voucher, base);
     metrics_.local_verification.observe(Clock::now() - started);
@@ -179,7 +174,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
-      base.onchain = mirror(*onchain);
+      base.onchain = protocol::onchain_state(*onchain);
       base.onchainSyncedAt = t;
     }
   }
@@ -200,7 +195,7 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   auto extra = protocol::batch_response_extra(*settled);
   if (!extra || !extra->channelState || extra->channelState->channelId != channelId)
     co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
-  co_return OnchainSettlement{std::move(settled->transaction), mirror(*extra->channelState)};
+  co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState)};
 }
 
 http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {

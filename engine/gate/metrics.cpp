@@ -71,7 +71,7 @@ std::string GateMetrics::render(const ChannelTotals& channels) const {
   counter(out, "paychan_handler_failures_total", "Paid requests whose upstream failed (nothing charged).",
           handler_failures.load());
   counter(out, "paychan_local_verifications_total", "Vouchers checked locally against the on-chain mirror.",
-          local_verifications.load());
+          local_verification.count());
   counter(out, "paychan_facilitator_verifications_total", "Payloads checked through the facilitator.",
           facilitator_verifications.load());
   counter(out, "paychan_stale_state_fallbacks_total",

@@ -46,7 +46,6 @@ class GateMetrics {
   std::atomic<std::uint64_t> deposits{0};           // deposit payloads settled
   std::atomic<std::uint64_t> refunds{0};            // refunds settled
   std::atomic<std::uint64_t> handler_failures{0};   // upstream answered ≥ 400: nothing charged
-  std::atomic<std::uint64_t> local_verifications{0};
   std::atomic<std::uint64_t> facilitator_verifications{0};
   std::atomic<std::uint64_t> stale_state_fallbacks{0};  // facilitator down, served on the mirror
   LatencyHistogram verification;  // decode → checks done (local or through the facilitator)

@@ -49,7 +49,7 @@ struct FundedChannel {
   PrivateKey key_or_any(std::size_t i) { return chain.ok() ? chain.key(i) : *PrivateKey::from_bytes(Bytes32{1}); }
   [[nodiscard]] bool ready() const { return line != nullptr; }
   std::uint64_t now() { return chain.run(chain.rpc().latest_block())->timestamp; }
-  OnChainChannel onchain() { return *line->read(id); }
+  evm::OnchainChannel onchain() { return *line->read(id); }
   persistence::ClientChannel stored() { return **store->get(id); }
   // The provider claims up to `total` with the agent's voucher for `total`.
   ::testing::AssertionResult claim(Uint128 total) {

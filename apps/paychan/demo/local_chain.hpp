@@ -16,6 +16,7 @@
 #include "engine/evm/deployment.hpp"
 #include "engine/evm/rpc_client.hpp"
 #include "engine/evm/tx_sender.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::cli::demo {
 
@@ -27,7 +28,7 @@ class LocalChain {
 
   [[nodiscard]] const engine::evm::Anvil& anvil() const noexcept { return *anvil_; }
   [[nodiscard]] const engine::evm::Deployment& deployment() const noexcept { return deployment_; }
-  [[nodiscard]] std::string network() const { return "eip155:" + std::to_string(deployment_.chainId); }
+  [[nodiscard]] std::string network() const { return protocol::evm_network(deployment_.chainId); }
   // Dev account i's key: anvil's public test keys, funded with ether (devnet only).
   [[nodiscard]] const PrivateKey& dev_key(std::size_t i) const { return anvil_->accounts().at(i).key; }
 

@@ -8,6 +8,7 @@
 #include "engine/gate/service.hpp"
 #include "engine/http/server.hpp"
 #include "persistence/tx_journal.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::cli::demo {
 
@@ -31,7 +32,7 @@ namespace {
 
 gate::GateConfig gate_config(const engine::evm::Deployment& d, const ProviderSetup& setup) {
   gate::GateConfig c;
-  c.network = "eip155:" + std::to_string(d.chainId);
+  c.network = protocol::evm_network(d.chainId);
   c.chainId = d.chainId;
   c.asset = d.token;
   c.assetName = d.tokenName;
