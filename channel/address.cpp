@@ -34,22 +34,23 @@ std::array<char, 40> checksum_case(const Address& a) noexcept {
 }
 
 // Payloads repeat the same few addresses (a provider's receiver, authorizer and token; a payer
-// named twice), and an EIP-55 check costs a keccak. Checksums already verified on this thread are
+// named twice), and an EIP-55 checksum costs a keccak. Checksums computed on this thread are
 // remembered, keyed by the address: a pure function's memo, invisible to callers.
-class VerifiedChecksums {
+class ChecksumMemo {
  public:
-  bool contains(const Address& a, std::string_view digits) const noexcept {
-    const Entry& e = slots_[slot(a)];
-    return e.valid && std::string_view{e.digits.data(), e.digits.size()} == digits;
-  }
-  void insert(const Address& a, std::string_view digits) noexcept {
+  const std::array<char, 40>& of(const Address& a) noexcept {
     Entry& e = slots_[slot(a)];
-    std::copy(digits.begin(), digits.end(), e.digits.begin());
-    e.valid = true;
+    if (!e.valid || e.address != a) {
+      e.address = a;
+      e.digits = checksum_case(a);
+      e.valid = true;
+    }
+    return e.digits;
   }
 
  private:
   struct Entry {
+    Address address;
     std::array<char, 40> digits{};
     bool valid = false;
   };
@@ -62,12 +63,13 @@ class VerifiedChecksums {
   std::array<Entry, kSlots> slots_{};
 };
 
+const std::array<char, 40>& checksum_digits(const Address& a) noexcept {
+  thread_local ChecksumMemo memo;
+  return memo.of(a);
+}
+
 bool checksum_matches(const Address& a, std::string_view digits) noexcept {
-  thread_local VerifiedChecksums verified;
-  if (verified.contains(a, digits)) return true;
-  if (std::string_view{checksum_case(a).data(), 40} != digits) return false;
-  verified.insert(a, digits);
-  return true;
+  return std::string_view{checksum_digits(a).data(), 40} == digits;
 }
 
 }  // namespace
@@ -89,7 +91,7 @@ Result<Address> parse_address(std::string_view text) {
 }
 
 std::string to_checksum_hex(const Address& a) {
-  const auto digits = checksum_case(a);
+  const auto& digits = checksum_digits(a);
   std::string out = "0x";
   out.append(digits.data(), digits.size());
   return out;

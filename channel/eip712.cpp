@@ -106,7 +106,20 @@ Bytes32 domain_separator(const Eip712Domain& d) noexcept {
 }
 
 Bytes32 batch_settlement_domain_separator(std::uint64_t chainId, const Address& verifyingContract) noexcept {
-  return domain_separator(Eip712Domain{"x402 Batch Settlement", "1", chainId, verifyingContract});
+  // An agent signs every voucher under the same one or two domains, and a domain costs three
+  // keccaks: the last one computed on this thread is remembered.
+  struct Last {
+    std::uint64_t chainId = 0;
+    Address contract;
+    Bytes32 separator{};
+    bool valid = false;
+  };
+  thread_local Last last;
+  if (!last.valid || last.chainId != chainId || last.contract != verifyingContract) {
+    last = Last{chainId, verifyingContract,
+                domain_separator(Eip712Domain{"x402 Batch Settlement", "1", chainId, verifyingContract}), true};
+  }
+  return last.separator;
 }
 
 Bytes32 typed_data_digest(const Bytes32& domainSeparator, const Bytes32& structHash) noexcept {
