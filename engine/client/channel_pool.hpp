@@ -1,14 +1,28 @@
-// The agent's channels in use right now. The scheme serializes requests per channel, so parallel
-// requests to one provider need distinct channels: each request leases one; a request that finds
-// every channel to its provider leased opens another (a new salt), within the budget.
-// Shared by the PaymentClients of one process (one per thread) that use the same store.
+// The agent's channels in use by this process. The scheme serializes requests per channel, so
+// parallel requests to one provider need distinct channels: each request leases one; a request that
+// finds every channel to its provider leased opens another (a new salt), within the budget.
+//
+// The pool also holds each channel's latest state as this process left it. The store is written
+// only when something must be durable (a budget reservation, a deposit, a suspension, a close):
+// between two reservations a voucher's progress (charged, balance, signedMax) lives here, and
+// flush() writes it. A crash loses at most that progress, which is safe: every voucher signed is
+// covered by the durable reservation, and the provider's corrective 402 returns the running total
+// with the agent's own signature on it (payment_client.hpp).
+//
+// Shared by the PaymentClients of one process (one per thread) that use the same store; one
+// process per store file.
 // Thread-safety: all members may be called concurrently.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "channel/bytes.hpp"
+#include "persistence/client_store.hpp"
 
 namespace paychan::engine::client {
 
@@ -19,9 +33,62 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     return leased_.insert(channelId).second;
   }
+  // A channel this process holds that no request is using and `wanted` accepts, leased.
+  [[nodiscard]] std::optional<persistence::ClientChannel> lease_held(
+      const std::function<bool(const persistence::ClientChannel&)>& wanted) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, held] : held_) {
+      if (leased_.contains(id) || !wanted(held.channel)) continue;
+      leased_.insert(id);
+      return held.channel;
+    }
+    return std::nullopt;
+  }
+  // The latest state of a channel the caller has leased, when this process holds one (fresher
+  // than the store's).
+  [[nodiscard]] std::optional<persistence::ClientChannel> held(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    const auto it = held_.find(channelId);
+    if (it == held_.end()) return std::nullopt;
+    return it->second.channel;
+  }
+  // Records that the store holds `channel` exactly as given: the lease holder wrote or read it.
+  void saved(const persistence::ClientChannel& channel) {
+    std::lock_guard lock(mutex_);
+    auto& held = held_[channel.channelId];
+    held.channel = held.saved = channel;
+  }
+  // Ends a lease, keeping `latest` as the channel's state.
+  void release(const persistence::ClientChannel& latest) {
+    std::lock_guard lock(mutex_);
+    held_[latest.channelId].channel = latest;
+    leased_.erase(latest.channelId);
+  }
+  // Ends a lease on a channel whose state did not change.
   void release(const Bytes32& channelId) {
     std::lock_guard lock(mutex_);
     leased_.erase(channelId);
+  }
+  // Writes every channel no request is using whose latest state the store lags (not durably:
+  // what a crash can lose here is recoverable, see above).
+  [[nodiscard]] Status flush(persistence::ClientStore& store) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, held] : held_) {
+      if (held.channel == held.saved || leased_.contains(id)) continue;
+      PAYCHAN_TRY(store.put(held.channel, false));
+      held.saved = held.channel;
+    }
+    return {};
+  }
+  // Whether this process has checked `channelId`'s reservation against its own budget (a reservation
+  // made by an earlier run, under another budget, is checked again before it is used).
+  [[nodiscard]] bool admitted(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    return admitted_.contains(channelId);
+  }
+  void admit(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    admitted_.insert(channelId);
   }
   // Held while a request checks the budget and reserves against it, so that parallel requests
   // cannot both take the last of it.
@@ -30,19 +97,32 @@ class ChannelPool {
   [[nodiscard]] std::mutex& recovery_mutex() noexcept { return recovery_mutex_; }
 
  private:
+  struct Held {
+    persistence::ClientChannel channel;
+    persistence::ClientChannel saved;  // as the store holds it
+  };
   std::mutex mutex_;
   std::set<Bytes32> leased_;
+  std::map<Bytes32, Held> held_;
+  std::set<Bytes32> admitted_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };
 
-// Releases a lease when the request is over.
+// Releases a lease when the request is over, with the channel's latest state once it is known.
 class PoolLease {
  public:
   PoolLease(ChannelPool& pool, const Bytes32& id) : pool_(&pool), id_(id) {}
   PoolLease(const PoolLease&) = delete;
   PoolLease& operator=(const PoolLease&) = delete;
-  ~PoolLease() { pool_->release(id_); }
+  // The request is over with the channel in state `latest`.
+  void release(const persistence::ClientChannel& latest) {
+    pool_->release(latest);
+    pool_ = nullptr;
+  }
+  ~PoolLease() {
+    if (pool_) pool_->release(id_);
+  }
 
  private:
   ChannelPool* pool_;

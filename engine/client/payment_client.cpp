@@ -46,6 +46,13 @@ ErrorCode code_of(std::string_view reason) {
   return error_code_from_string(reason, code) ? code : ErrorCode::invalid_payload;
 }
 
+// Whether a refusal's 402 offers something else than the offer paid under: the route changed its
+// price or terms since the client learnt them.
+bool offer_changed(const protocol::PaymentRequired& refusal, const ChosenOffer& paid_under, const ClientPolicy& policy) {
+  const auto now = choose_offer(refusal, policy);
+  return !now || now->requirements != paid_under.requirements;
+}
+
 constexpr Uint128 kReservePrices = 32;  // vouchers signed per durable write, at most
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
@@ -63,6 +70,19 @@ PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence
   }
   if (options_.attempts == 0) options_.attempts = 1;
   if (!options_.pool) options_.pool = std::make_shared<ChannelPool>();
+  if (!options_.offers) options_.offers = std::make_shared<KnownOffers>();
+}
+
+PaymentClient::~PaymentClient() {
+  if (auto flushed = flush(); !flushed) log("the channels' last progress was not written: " + flushed.error().to_string());
+}
+
+Status PaymentClient::flush() { return options_.pool->flush(store_); }
+
+Status PaymentClient::save(const persistence::ClientChannel& ch, bool durable) {
+  PAYCHAN_TRY(store_.put(ch, durable));
+  options_.pool->saved(ch);
+  return {};
 }
 
 void PaymentClient::log(const std::string& line) const {
@@ -79,7 +99,7 @@ Result<Uint128> PaymentClient::signed_total() {
 Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) {
   ch.suspended = why.to_string();
   log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended);
-  PAYCHAN_TRY(store_.put(ch));
+  PAYCHAN_TRY(save(ch));
   if (!options_.chain) {
     log("no chain configured: withdraw its deposit with `paychan withdraw`");
     return {};
@@ -88,6 +108,12 @@ Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) 
   // gas) is only logged: the channel stays suspended and `paychan withdraw` can start it later.
   if (auto started = initiate_withdrawal(store_, *options_.chain, ch.channelId, options_.log); !started)
     log("the withdrawal did not start: " + started.error().to_string());
+  // The withdrawal is recorded in the store: the channel's latest state is the store's again.
+  PAYCHAN_ASSIGN(auto recorded, store_.get(ch.channelId));
+  if (recorded) {
+    ch = std::move(*recorded);
+    options_.pool->saved(ch);
+  }
   return {};
 }
 
@@ -122,8 +148,13 @@ Result<std::vector<persistence::ClientChannel>> PaymentClient::recover(const htt
 }
 
 Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer& offer, const http::ClientRequest& request) {
-  PAYCHAN_ASSIGN(auto channels, store_.list());
   const auto to_provider = [&](const persistence::ClientChannel& ch) { return same_terms(ch, offer, keys_); };
+  // Usually a channel this process already pays on, without reading the store.
+  if (auto held = options_.pool->lease_held([&](const persistence::ClientChannel& ch) {
+        return !ch.closed && ch.suspended.empty() && ch.withdrawAmount == 0 && to_provider(ch);
+      }))
+    return std::move(*held);
+  PAYCHAN_ASSIGN(auto channels, store_.list());
   if (options_.chain && std::none_of(channels.begin(), channels.end(), to_provider)) {
     PAYCHAN_ASSIGN(const auto recovered, recover_offer(offer, request));
     if (!recovered.empty()) {
@@ -139,8 +170,13 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
     if (ch.withdrawAmount != 0) continue;  // being withdrawn: nothing more is signed on it
     if (!options_.pool->try_lease(ch.channelId)) continue;
     // Re-read under the lease: the list may predate another request's last update of it.
-    auto fresh = store_.get(ch.channelId);
-    if (!fresh || !*fresh || (*fresh)->withdrawAmount != 0 || !(*fresh)->suspended.empty()) {
+    auto fresh = [&]() -> Result<std::optional<persistence::ClientChannel>> {
+      if (auto held = options_.pool->held(ch.channelId)) return held;
+      PAYCHAN_ASSIGN(auto stored, store_.get(ch.channelId));
+      if (stored) options_.pool->saved(*stored);
+      return stored;
+    }();
+    if (!fresh || !*fresh || (*fresh)->closed || (*fresh)->withdrawAmount != 0 || !(*fresh)->suspended.empty()) {
       options_.pool->release(ch.channelId);
       if (!fresh) return fresh.failure();
       continue;
@@ -165,7 +201,7 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
         PAYCHAN_ASSIGN(auto onchain, channel_from_chain(*options_.chain, offer, keys_, index, request.method(), request.url()));
         if (onchain) {
           // Funded on chain though the store lacks it: take it over instead of opening it again.
-          PAYCHAN_TRY(store_.put(*onchain));
+          PAYCHAN_TRY(save(*onchain));
           log("recovered channel " + short_id(id) + " from chain: balance " + to_decimal(onchain->balance) +
               ", claimed " + to_decimal(onchain->charged));
           if (onchain->withdrawAmount != 0) return std::optional<persistence::ClientChannel>{};
@@ -179,7 +215,7 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
       ch.url = request.url();
       ch.offer = protocol::encode_payment_requirements(offer.requirements);
       // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
-      PAYCHAN_TRY(store_.put(ch));
+      PAYCHAN_TRY(save(ch));
       log("new channel " + short_id(id) + " to " + offer.requirements.payTo + " on " + ch.network);
       return std::optional{std::move(ch)};
     }();
@@ -190,15 +226,59 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
 }
 
 Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
+  const auto known = options_.offers->find(request);
+  if (!known) return fetch_unknown(request);
+  auto paid = pay_under(request, *known);
+  if (paid && paid->response.header(protocol::kPaymentResponseHeader)) return paid;
+  if (!paid && paid.error().code != ErrorCode::invalid_payment_requirements) return paid;
+  // Refused as an offer the route no longer makes, or answered without a settlement (the route
+  // may be free now, or its upstream failed): ask the route again next time.
+  options_.offers->forget(request);
+  if (paid) return paid;
+  log("the route's offer changed: asking for it again");
+  return fetch_unknown(request);
+}
+
+Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request) {
   PAYCHAN_ASSIGN(auto first, http_.request(request));
   if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
   PAYCHAN_ASSIGN(auto required, payment_required(first));
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
   log("402: " + offer.requirements.amount + " per request on " + offer.requirements.network + ", asset " +
       offer.requirements.asset);
+  auto paid = pay_under(request, offer);
+  if (paid && paid->response.header(protocol::kPaymentResponseHeader)) options_.offers->remember(request, offer);
+  return paid;
+}
+
+Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request, const ChosenOffer& offer) {
   PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
-  const PoolLease lease(*options_.pool, channel.channelId);
-  return pay(request, offer, channel);
+  PoolLease lease(*options_.pool, channel.channelId);
+  auto paid = pay(request, offer, channel);
+  lease.release(channel);
+  return paid;
+}
+
+Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
+  // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead of
+  // its vouchers (kReservePrices at a time, within the budget), so most vouchers need no write and
+  // a crash can never leave more signed than reserved. A reservation from an earlier run is checked
+  // once against this run's budget.
+  if (cumulative <= ch.reserved && options_.pool->admitted(ch.channelId)) return {};
+  std::lock_guard budget_lock(options_.pool->budget_mutex());
+  PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
+  const Uint128 others = committed - std::max(ch.signedMax, ch.reserved);
+  if (others > options_.policy.budget || cumulative > options_.policy.budget - others)
+    return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would commit " +
+                                                       to_decimal(others + cumulative) + " in all, above the budget of " +
+                                                       to_decimal(options_.policy.budget));
+  if (cumulative > ch.reserved) {
+    const Uint128 ahead = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
+    ch.reserved = std::min(checked_add(cumulative, ahead).value_or(kUint128Max), options_.policy.budget - others);
+    PAYCHAN_TRY(save(ch));
+  }
+  options_.pool->admit(ch.channelId);
+  return {};
 }
 
 Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
@@ -211,22 +291,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const auto cumulative = checked_add(ch.charged, price);
     if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
 
-    // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead
-    // of its vouchers (kReservePrices at a time, within the budget), so most vouchers need no fsync
-    // and a crash can never leave more signed than reserved.
-    std::unique_lock budget_lock(options_.pool->budget_mutex());
-    PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
-    const Uint128 others = committed - std::max(ch.signedMax, ch.reserved);
-    if (others > options_.policy.budget || *cumulative > options_.policy.budget - others)
-      return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would commit " +
-                                                         to_decimal(others + *cumulative) + " in all, above the budget of " +
-                                                         to_decimal(options_.policy.budget));
-    if (*cumulative > ch.reserved) {
-      const Uint128 ahead = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
-      ch.reserved = std::min(checked_add(*cumulative, ahead).value_or(kUint128Max), options_.policy.budget - others);
-      PAYCHAN_TRY(store_.put(ch));
-    }
-    budget_lock.unlock();
+    PAYCHAN_TRY(reserve(ch, *cumulative, price));
     Uint128 amount = 0;
     if (deposit) {
       PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
@@ -234,7 +299,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     ch.signedMax = std::max(ch.signedMax, *cumulative);
     // A deposit in flight is on disk before it leaves; a voucher is covered by the reservation.
-    PAYCHAN_TRY(store_.put(ch, deposit));
+    if (deposit) PAYCHAN_TRY(save(ch));
 
     const auto payload = deposit ? deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount, keys_,
                                                    options_.now(), random32())
@@ -272,21 +337,21 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
         // The provider holds our voucher up to signedMaxClaimable: it counts against the budget.
         ch.signedMax = std::max(ch.signedMax, held.voucher.maxClaimableAmount);
         ch.balance = corrective->channelState->balance;
-        PAYCHAN_TRY(store_.put(ch));
         continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
-        PAYCHAN_TRY(store_.put(ch));
+        if (deposit) PAYCHAN_TRY(save(ch));
         std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
         continue;
       }
       if (!deposit && (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_not_found) ||
                        reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance))) {
         force_deposit = true;  // the channel needs (more) funds than we believed
-        PAYCHAN_TRY(store_.put(ch));
         continue;
       }
-      PAYCHAN_TRY(store_.put(ch));
+      if (deposit) PAYCHAN_TRY(save(ch));
+      if (offer_changed(required, offer, options_.policy))
+        return fail(ErrorCode::invalid_payment_requirements, "the server no longer makes the offer paid under (" + reason + ")");
       return fail(code_of(reason), "the server refused the payment: " + reason);
     }
 
@@ -295,7 +360,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
       // A deposit's outcome is then unknown; it stays pending and the next request learns it.
       log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged");
-      PAYCHAN_TRY(store_.put(ch));
+      if (deposit) PAYCHAN_TRY(save(ch));
       return PaidResponse{std::move(res), ch.channelId, 0, 0};
     }
     auto settlement = protocol::decode_payment_response(*header);
@@ -318,13 +383,15 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const Uint128 charge = *total - ch.charged;
     ch.charged = *total;
     ch.balance = report.balance;
+    const bool deposit_settled = deposit || ch.pendingDeposit != 0;
     if (deposit) {
       ch.deposited += amount;
     } else if (ch.pendingDeposit != 0 && report.balance >= ch.deposited + ch.pendingDeposit) {
       ch.deposited += ch.pendingDeposit;  // a deposit whose answer was lost did land
     }
     ch.pendingDeposit = 0;
-    PAYCHAN_TRY(store_.put(ch, deposit));  // a lost update is recovered from the next corrective 402
+    // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
+    if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));
     log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " + to_decimal(ch.balance) +
         ")");
     return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0};
@@ -334,7 +401,13 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
 }
 
 Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channelId, std::optional<Uint128> amount) {
-  PAYCHAN_ASSIGN(auto found, store_.get(channelId));
+  if (!options_.pool->try_lease(channelId))
+    return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "channel " + to_hex(channelId) + " is paying a request");
+  PoolLease lease(*options_.pool, channelId);
+  auto found = options_.pool->held(channelId);
+  if (!found) {
+    PAYCHAN_ASSIGN(found, store_.get(channelId));
+  }
   if (!found || found->closed) return fail(ErrorCode::invalid_payload, "no open channel " + to_hex(channelId));
   persistence::ClientChannel ch = std::move(*found);
   PAYCHAN_ASSIGN(auto requirements, protocol::decode_payment_requirements(ch.offer));
@@ -365,7 +438,8 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     ch.balance = extra.channelState->balance;
     ch.closed = ch.balance <= ch.charged;
   }
-  PAYCHAN_TRY(store_.put(ch));
+  PAYCHAN_TRY(save(ch));
+  lease.release(ch);
   return settlement;
 }
 

@@ -10,6 +10,12 @@
 // of what is left is initiated on chain (withdrawal.hpp; finalize it after the delay).
 // A corrective 402 is adopted only when its voucherState is the agent's own signature.
 //
+// Bookkeeping per request is kept small: the store is written when something must be durable — a
+// budget reservation (one per 32 vouchers on a channel), a deposit, a suspension — and otherwise the
+// channel's progress is held in the ChannelPool and written by flush() (the destructor flushes).
+// Each route's offer is remembered (KnownOffers), so a request to a route paid before carries its
+// voucher at once: one HTTP exchange per paid request, not two.
+//
 // With a chain the client also recovers from a lost store: before opening a channel to a provider
 // it knows no channel for, it looks its channels up on chain (recovery.hpp) and continues them
 // from totalClaimed instead of depositing into a new one.
@@ -28,6 +34,7 @@
 
 #include "engine/client/channel_chain.hpp"
 #include "engine/client/channel_pool.hpp"
+#include "engine/client/known_offers.hpp"
 #include "engine/client/payloads.hpp"
 #include "engine/client/policy.hpp"
 #include "engine/http/client.hpp"
@@ -48,6 +55,8 @@ struct ClientOptions {
   std::shared_ptr<ChannelPool> pool;
   // The agent's line to the chain the offers are on; null: no recovery, violations only suspend.
   std::shared_ptr<ChannelChain> chain;
+  // The offers of routes paid before, shared like the pool; null: this client's own.
+  std::shared_ptr<KnownOffers> offers;
 };
 
 struct PaidResponse {
@@ -60,6 +69,9 @@ struct PaidResponse {
 class PaymentClient {
  public:
   PaymentClient(ClientKeys keys, ClientOptions options, persistence::ClientStore& store, http::BlockingHttpClient& http);
+  PaymentClient(const PaymentClient&) = delete;
+  PaymentClient& operator=(const PaymentClient&) = delete;
+  ~PaymentClient();  // flushes; an error is logged (what is lost is recoverable, see channel_pool.hpp)
 
   // Errors: policy_* (refused by the policy), channel_suspended, response_* (the server broke the
   // rules; the channel is now suspended), the server's refusal code (a 402's `error`),
@@ -76,6 +88,9 @@ class PaymentClient {
   // fetch (the 402 and its offer), ChannelChain's.
   [[nodiscard]] Result<std::vector<persistence::ClientChannel>> recover(const http::ClientRequest& request);
 
+  // Writes the progress of channels no request is using to the store (channel_pool.hpp). Errors: the store's.
+  [[nodiscard]] Status flush();
+
   // Σ over channels of the ceiling reserved for vouchers (at least the highest signed): what the
   // budget bounds.
   [[nodiscard]] Result<Uint128> signed_total();
@@ -84,6 +99,13 @@ class PaymentClient {
   // An open channel to the offer's provider that no other request uses, or a new one; leased in the pool.
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
   Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
+  // The first request of a route: unpaid, answered 402 with the offer (or not priced at all).
+  Result<PaidResponse> fetch_unknown(const http::ClientRequest& request);
+  Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer);
+  // Puts `ch` and records in the pool that the store holds it.
+  Status save(const persistence::ClientChannel& ch, bool durable = true);
+  // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
+  Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.
   Result<std::vector<persistence::ClientChannel>> recover_offer(const ChosenOffer& offer,
                                                                 const http::ClientRequest& request);

@@ -87,6 +87,7 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   EXPECT_EQ(paid->channelId, id);
   EXPECT_EQ(paid->deposited, 0u);
   EXPECT_EQ(paid->charged, kPrice);
+  ASSERT_TRUE(client.flush());
   const auto channels = *store->list();
   ASSERT_EQ(channels.size(), 1u);
   EXPECT_EQ(channels[0].charged, 5 * kPrice);

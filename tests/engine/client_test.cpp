@@ -4,6 +4,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "channel/eip712.hpp"
@@ -30,6 +33,7 @@ TEST(PaymentClient, PaysTheGateWithTopUpsAndItsTotalsMatchTheGates) {
     EXPECT_EQ(paid->response.body, "{\"ok\":true}");
     spent += paid->charged;
   }
+  ASSERT_TRUE(agent.client.flush());
   auto channels = *agent.store->list();
   ASSERT_EQ(channels.size(), 1u) << "one channel, topped up";
   const auto& ch = channels[0];
@@ -83,6 +87,7 @@ TEST(PaymentClient, ARestartedAgentResumesItsChannel) {
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->channelId, id);
   EXPECT_EQ(paid->deposited, 0u);
+  ASSERT_TRUE(again.client.flush());
   EXPECT_EQ((*again.store->list()).size(), 1u);
   EXPECT_EQ((*again.store->get(id))->charged, 4 * kPrice);
 }
@@ -90,14 +95,85 @@ TEST(PaymentClient, ARestartedAgentResumesItsChannel) {
 TEST(PaymentClient, AdoptsTheGatesCorrectiveStateAfterLosingTrack) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;
+  persistence::ClientChannel ch;
+  {
+    Agent agent(dir.file("agent.sqlite"));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+    ASSERT_TRUE(agent.client.flush());
+    ch = (*agent.store->list())[0];
+    ch.charged = kPrice;  // as if the last two responses had been lost
+    ASSERT_TRUE(agent.store->put(ch));
+  }  // the agent ends: the store stays behind the gate by two prices
+  Agent restarted(dir.file("agent.sqlite"));
+  auto paid = restarted.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_TRUE(restarted.client.flush());
+  EXPECT_EQ((*restarted.store->get(ch.channelId))->charged, 4 * kPrice);
+}
+
+// The gate's count of 402s for `reason`, read from its /metrics text.
+std::uint64_t refusals(gate::test::GateStack& stack, std::string_view reason) {
+  const std::string text = stack.metrics.render({});
+  const std::string key = "paychan_refusals_total{reason=\"" + std::string(reason) + "\"} ";
+  const auto at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));
+}
+
+TEST(PaymentClient, ARouteItPaidBeforeIsPaidInOneExchange) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  EXPECT_EQ(stack.metrics.paid_requests.load(), 10u);
+  EXPECT_EQ(refusals(stack, "payment_required"), 1u) << "only the first request asked for the offer";
+}
+
+TEST(PaymentClient, ARouteWhoseOfferChangedIsAskedAgain) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
   Agent agent(dir.file("agent.sqlite"));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
-  auto ch = (*agent.store->list())[0];
-  ch.charged = kPrice;  // as if the last two responses had been lost
-  ASSERT_TRUE(agent.store->put(ch));
+  stack.config.routes[0].price = kPrice / 2;  // the provider lowers its price (between two requests)
+  stack.offers = gate::OfferTable::build(stack.config);
   auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
   ASSERT_TRUE(paid) << paid.error().to_string();
-  EXPECT_EQ((*agent.store->get(ch.channelId))->charged, 4 * kPrice);
+  EXPECT_EQ(paid->charged, kPrice / 2);
+  EXPECT_EQ(paid->deposited, 0u) << "the same channel goes on";
+  EXPECT_EQ(refusals(stack, "invalid_payment_requirements"), 1u) << "the old offer was refused once";
+  EXPECT_EQ(refusals(stack, "payment_required"), 2u) << "then the route was asked again";
+  ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  EXPECT_EQ(refusals(stack, "payment_required"), 2u) << "and its new offer is known";
+}
+
+TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  // A child process pays three requests and dies without flushing (no destructor runs).
+  const pid_t child = fork();
+  if (child == 0) {
+    Agent agent(path);
+    for (int i = 0; i < 3; ++i)
+      if (!agent.client.fetch(infer(stack.url("/v1/infer")))) std::_Exit(1);
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  Agent restarted(path);
+  const auto before = (*restarted.store->list()).at(0);
+  EXPECT_LT(before.charged, 3 * kPrice) << "the store lags the vouchers the crash did not flush";
+  EXPECT_GE(before.reserved, 3 * kPrice) << "but its reservation covers every voucher signed";
+  auto paid = restarted.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->charged, kPrice);
+  EXPECT_EQ(paid->deposited, 0u) << "the deposit is not made again";
+  ASSERT_TRUE(restarted.client.flush());
+  const auto after = *(*restarted.store->get(before.channelId));
+  EXPECT_EQ(after.charged, 4 * kPrice);
+  EXPECT_EQ((*stack.store->get(before.channelId))->chargedCumulativeAmount, 4 * kPrice);
+  EXPECT_EQ(after.deposited, before.deposited);
 }
 
 TEST(PaymentClient, UpstreamFailureChargesNothing) {
@@ -110,6 +186,7 @@ TEST(PaymentClient, UpstreamFailureChargesNothing) {
   EXPECT_EQ(paid->response.status, 500);
   EXPECT_EQ(paid->charged, 0u);
   ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  ASSERT_TRUE(agent.client.flush());
   EXPECT_EQ((*agent.store->list())[0].charged, 2 * kPrice);
 }
 
@@ -253,6 +330,7 @@ RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndB
     RC_ASSERT(*agent.client.signed_total() <= budget);
     if (!paid) break;
   }
+  RC_ASSERT(agent.client.flush());
   const auto channels = *agent.store->list();
   if (!channels.empty()) RC_ASSERT(channels[0].charged == accepted);
 }

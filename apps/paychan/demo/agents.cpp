@@ -44,6 +44,7 @@ void run_agent(const AgentsPlan& plan, std::size_t index, std::uint64_t requests
     paid.fetch_add(1, std::memory_order_relaxed);
   }
 
+  if (auto flushed = payer.flush(); !flushed && out.error.empty()) out.error = flushed.error().to_string();
   auto channels = (*store)->list();
   if (!channels) {
     if (out.error.empty()) out.error = channels.error().to_string();
