@@ -4,14 +4,20 @@
 //   BM_ClientStorePut/1|0   the bookkeeping write, durable (one fsync) or not (process-crash safe only);
 //                           PaymentClient makes one relaxed write per voucher and one durable write per
 //                           32 vouchers (its budget reservation) or per deposit
-// PaymentClient writes the store twice per request (before the voucher leaves, after the answer).
+//   BM_PaidFetch            a whole paid request through PaymentClient (durable store) against the
+//                           benchmarks' gate running on other threads of this process: the CPU
+//                           column is the calling thread's alone, i.e. the agent's side
+//   BM_UnpaidFetch          the same HTTP exchange without payment (a free route): PaidFetch minus
+//                           this is what paying adds on the agent's side
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 
+#include "bench_gate_server.hpp"
 #include "channel/eip712.hpp"
 #include "engine/client/payloads.hpp"
-#include "gate_bench_setup.hpp"
+#include "engine/client/payment_client.hpp"
 #include "persistence/client_store.hpp"
 #include "protocol/headers.hpp"
 
@@ -35,6 +41,10 @@ engine::client::ChosenOffer offer() {
   o.requirements.extra = protocol::make_extra(o.extra);
   return o;
 }
+
+using bench::BenchGate;
+using bench::kNow;
+using bench::kPrice;
 
 void BM_Sign(benchmark::State& state) {
   const PrivateKey key = bench::key(1);
@@ -73,9 +83,92 @@ void BM_ClientStorePut(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
+// The agent's store and the gate's, both holding one funded channel with room for ~10^9 requests.
+struct PaidRoute {
+  std::string dir = std::filesystem::temp_directory_path() / "paychan-client-fetch-bench";
+  std::unique_ptr<BenchGate> gate;
+  std::unique_ptr<persistence::ClientStore> store;
+  engine::client::ClientKeys keys{bench::key(1), std::nullopt};
+
+  PaidRoute() {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto o = offer();
+    const Uint128 funds = kPrice * 1'000'000'000;
+    persistence::ClientChannel ch;
+    ch.config = engine::client::channel_config_for(o, keys, engine::client::channel_salt(0));
+    ch.channelId = channel_id(batch_settlement_domain_separator(o.chainId), ch.config);
+    ChannelState s;
+    s.config = ch.config;
+    s.channelId = ch.channelId;
+    s.onchain.balance = funds;
+    s.onchainSyncedAt = kNow;
+    gate = std::move(*BenchGate::start(dir + "/gate.sqlite", false, 1, {s}));
+    ch.network = o.requirements.network;
+    ch.method = "POST";
+    ch.url = gate->url("/v1/infer");
+    ch.offer = protocol::encode_payment_requirements(gate->offer());
+    ch.deposited = ch.balance = funds;
+    store = std::move(*persistence::ClientStore::open(dir + "/agent.sqlite"));
+    (void)store->put(ch);
+  }
+  ~PaidRoute() {
+    gate.reset();
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+// The calling thread's user and system CPU seconds so far.
+std::pair<double, double> thread_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
+}
+
+// Reports user and system CPU µs per iteration since `start` (the CPU column is their sum).
+void report_cpu_split(benchmark::State& state, std::pair<double, double> start) {
+  const auto [user, sys] = thread_cpu();
+  const double n = static_cast<double>(state.iterations());
+  state.counters["user_us"] = (user - start.first) * 1e6 / n;
+  state.counters["sys_us"] = (sys - start.second) * 1e6 / n;
+}
+
+void BM_PaidFetch(benchmark::State& state) {
+  PaidRoute route;
+  engine::client::ClientPolicy policy;
+  policy.maxPrice = kPrice;
+  policy.budget = kUint128Max;
+  engine::http::BlockingHttpClient http;
+  engine::client::PaymentClient client(route.keys, {policy, {}, {}, 4}, *route.store, http);
+  const auto request = engine::http::ClientRequest::post(route.gate->url("/v1/infer"), "{}");
+  if (!client.fetch(request)) state.SkipWithError("the first request failed");  // learns the offer
+  const auto start = thread_cpu();
+  for (auto _ : state) {
+    auto paid = client.fetch(request);
+    if (!paid || paid->charged != kPrice) state.SkipWithError(paid ? "not charged" : paid.error().to_string().c_str());
+  }
+  report_cpu_split(state, start);
+}
+
+void BM_UnpaidFetch(benchmark::State& state) {
+  PaidRoute route;
+  engine::http::BlockingHttpClient http;
+  const auto request = engine::http::ClientRequest::post(route.gate->url("/v1/free"), "{}");
+  const auto start = thread_cpu();
+  for (auto _ : state) {
+    auto res = http.request(request);
+    if (!res || res->status != 200) state.SkipWithError("the free route failed");
+  }
+  report_cpu_split(state, start);
+}
+
 BENCHMARK(BM_Sign);
 BENCHMARK(BM_VoucherHeader);
 BENCHMARK(BM_ClientStorePut)->Arg(1)->Arg(0);
+BENCHMARK(BM_PaidFetch);
+BENCHMARK(BM_UnpaidFetch);
 
 }  // namespace
 }  // namespace paychan

@@ -31,12 +31,8 @@
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
-#include "engine/gate/gate.hpp"
-#include "engine/gate/gate_handler.hpp"
-#include "engine/gate/service.hpp"
+#include "bench_gate_server.hpp"
 #include "engine/http/beast.hpp"
-#include "engine/http/server.hpp"
-#include "gate_bench_setup.hpp"
 #include "protocol/headers.hpp"
 
 namespace gate = paychan::engine::gate;
@@ -50,7 +46,7 @@ using bench::kChainId;
 using bench::kPrice;
 using bench::key;
 using bench::channel_config;
-constexpr std::uint64_t kNow = 1'800'000'000;
+using bench::kNow;
 
 void pin(int core) {
   cpu_set_t set;
@@ -64,6 +60,7 @@ void pin(int core) {
 struct ServerSpec {
   std::string store;
   bool durable = true;
+  std::vector<ChannelState> channels;  // seeded before the server starts
 };
 
 [[noreturn]] void serve(const ServerSpec& spec, int ready_fd) {
@@ -74,26 +71,9 @@ struct ServerSpec {
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);  // before any thread starts: they inherit the mask
-  const auto config = bench::gate_config();
-  persistence::StoreOptions store_options;
-  store_options.durable = spec.durable;
-  auto store = persistence::ChannelStore::open(spec.store, store_options);
-  if (!store) std::_Exit(3);
-  gate::GateMetrics metrics;
-  gate::GateOptions options{kChainId, config.network, 1u << 30, 600, std::nullopt, [] { return kNow; }};
-  gate::Gate g(options, **store, nullptr, metrics);
-  if (!g.restore()) std::_Exit(4);
-  const auto offers = gate::OfferTable::build(config);
-  gate::FunctionService service([](http::Exchange& ex) -> http::Awaitable<void> {
-    ex.response().set(200, "application/json", "{\"ok\":true}");
-    co_return;
-  });
-  gate::GateHandler handler(g, offers, service, metrics, 6);
-  http::ServerOptions server_options;
-  server_options.threads = 1;
-  http::HttpServer server(handler, server_options);
-  if (!server.start()) std::_Exit(5);
-  const std::uint16_t port = server.port();
+  auto gate = bench::BenchGate::start(spec.store, spec.durable, 1, spec.channels);
+  if (!gate) std::_Exit(3);
+  const std::uint16_t port = (*gate)->port();
   (void)!write(ready_fd, &port, sizeof port);
   int signal = 0;
   sigwait(&term, &signal);  // until the load generator is done
@@ -124,13 +104,6 @@ std::unique_ptr<Server> start_server(const ServerSpec& spec) {
   if (read(fds[0], &s->port, sizeof s->port) != sizeof s->port) s->port = 0;
   close(fds[0]);
   return s;
-}
-
-// Funded channels with a fresh on-chain mirror, written before the server opens the store.
-void seed(const std::string& path, const std::vector<ChannelState>& channels) {
-  std::filesystem::remove(path);
-  auto store = persistence::ChannelStore::open(path, {false});
-  for (const auto& c : channels) (void)(*store)->commit_and_wait(c);
 }
 
 // ---- load generator -------------------------------------------------------------------------
@@ -239,8 +212,7 @@ double cpu_seconds(pid_t pid) {
 }
 
 Stats run(const std::string& store, bool durable, const Workload& w) {
-  seed(store, w.channels);
-  auto server = start_server({store, durable});
+  auto server = start_server({store, durable, w.channels});
   const double before = cpu_seconds(server->pid);
   Stats stats = drive(server->port, w.requests);
   stats.server_cpu_seconds = cpu_seconds(server->pid) - before;

@@ -1,0 +1,75 @@
+// The benchmarks' gate: the real Gate embedded in an HttpServer in front of a handler answering
+// {"ok":true} at once, on the benchmarks' offer (gate_bench_setup.hpp), without a facilitator —
+// its channels are seeded into the store funded and freshly mirrored, so paid requests take the
+// hot path. POST /v1/infer is priced; any other path passes through unpaid.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/gate/gate.hpp"
+#include "engine/gate/gate_handler.hpp"
+#include "engine/gate/service.hpp"
+#include "engine/http/server.hpp"
+#include "gate_bench_setup.hpp"
+#include "persistence/channel_store.hpp"
+
+namespace paychan::bench {
+
+namespace http = engine::http;
+
+inline constexpr std::uint64_t kNow = 1'800'000'000;  // the gate's clock: seeded mirrors stay fresh
+
+class BenchGate {
+ public:
+  // A new store at `path` (a file there is replaced) holding `channels`, and the server on a free
+  // port. Errors: the store's, the server's.
+  [[nodiscard]] static Result<std::unique_ptr<BenchGate>> start(const std::string& path, bool durable, unsigned threads,
+                                                                const std::vector<ChannelState>& channels = {}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    {
+      PAYCHAN_ASSIGN(auto seeding, persistence::ChannelStore::open(path, {false}));
+      for (const auto& c : channels) PAYCHAN_TRY(seeding->commit_and_wait(c));
+    }
+    persistence::StoreOptions options;
+    options.durable = durable;
+    PAYCHAN_ASSIGN(auto store, persistence::ChannelStore::open(path, options));
+    std::unique_ptr<BenchGate> g(new BenchGate(std::move(store), threads));
+    PAYCHAN_TRY(g->gate_.restore());
+    PAYCHAN_TRY(g->server_.start());
+    return g;
+  }
+  ~BenchGate() { server_.stop(std::chrono::seconds(1)); }
+
+  [[nodiscard]] std::uint16_t port() const { return server_.port(); }
+  [[nodiscard]] std::string url(const std::string& target) const {
+    return "http://127.0.0.1:" + std::to_string(port()) + target;
+  }
+  [[nodiscard]] const protocol::PaymentRequirements& offer() const { return offers_.offers()[0].requirements; }
+
+ private:
+  BenchGate(std::unique_ptr<persistence::ChannelStore> store, unsigned threads)
+      : store_(std::move(store)), server_(handler_, server_options(threads)) {}
+  static http::ServerOptions server_options(unsigned threads) {
+    http::ServerOptions o;
+    o.threads = threads;
+    return o;
+  }
+
+  engine::gate::GateConfig config_ = gate_config();
+  std::unique_ptr<persistence::ChannelStore> store_;
+  engine::gate::GateMetrics metrics_;
+  engine::gate::Gate gate_{engine::gate::GateOptions{kChainId, config_.network, 1u << 30, 600, std::nullopt, [] { return kNow; }},
+                           *store_, nullptr, metrics_};
+  engine::gate::OfferTable offers_ = engine::gate::OfferTable::build(config_);
+  engine::gate::FunctionService service_{[](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    co_return;
+  }};
+  engine::gate::GateHandler handler_{gate_, offers_, service_, metrics_, 6};
+  http::HttpServer server_;
+};
+
+}  // namespace paychan::bench
