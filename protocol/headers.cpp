@@ -35,6 +35,12 @@ Result<SettlementResponse> decode_payment_response(std::string_view header) {
   return decode_settlement_response(*json);
 }
 
+Result<BatchSettlementResponseExtra> decode_payment_response_extra(std::string_view header) {
+  auto json = header_json(header);
+  if (!json) return json.failure();
+  return decode_batch_response_extra(*json);
+}
+
 std::string encode_payment_response(const SettlementResponse& r) {
   return base64_encode(encode_settlement_response(r));
 }

@@ -26,6 +26,8 @@ inline constexpr std::size_t kMaxHeaderValue = 32 * 1024;
 [[nodiscard]] std::string encode_payment_required_header(const PaymentRequired& p);
 [[nodiscard]] Result<SettlementResponse> decode_payment_response(std::string_view header);
 [[nodiscard]] std::string encode_payment_response(const SettlementResponse& r);
+// A PAYMENT-RESPONSE's batch-settlement extra (decode_batch_response_extra).
+[[nodiscard]] Result<BatchSettlementResponseExtra> decode_payment_response_extra(std::string_view header);
 
 // The JSON text inside a header value (for tools). Errors: input_too_large, malformed_base64.
 [[nodiscard]] Result<std::string> header_json(std::string_view header);

@@ -46,21 +46,35 @@ std::string encode_settlement_response(const SettlementResponse& r) {
   return w.take();
 }
 
-Result<BatchSettlementResponseExtra> batch_response_extra(const SettlementResponse& r) {
+namespace {
+
+Result<BatchSettlementResponseExtra> read_response_extra(const Fields& f) {
+  PAYCHAN_TRY(f.is_object());
   BatchSettlementResponseExtra e;
-  if (!r.extra.present()) return e;
-  return decode_with(r.extra.text(), ErrorCode::invalid_payload, "extra", [&](const Fields& f) -> Result<BatchSettlementResponseExtra> {
-    PAYCHAN_TRY(f.is_object());
-    if (f.has("chargedAmount")) {
-      PAYCHAN_ASSIGN(e.chargedAmount, f.uint128("chargedAmount"));
-    }
-    if (f.has("channelState")) {
-      PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
-    }
-    if (f.has("voucherState")) {
-      PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
-    }
-    return e;
+  if (f.has("chargedAmount")) {
+    PAYCHAN_ASSIGN(e.chargedAmount, f.uint128("chargedAmount"));
+  }
+  if (f.has("channelState")) {
+    PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
+  }
+  if (f.has("voucherState")) {
+    PAYCHAN_ASSIGN(e.voucherState, read_voucher_state(f.object("voucherState")));
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<BatchSettlementResponseExtra> batch_response_extra(const SettlementResponse& r) {
+  if (!r.extra.present()) return BatchSettlementResponseExtra{};
+  return decode_with(r.extra.text(), ErrorCode::invalid_payload, "extra", read_response_extra);
+}
+
+Result<BatchSettlementResponseExtra> decode_batch_response_extra(std::string_view json) {
+  return decode_with(json, ErrorCode::invalid_payload, "", [](const Fields& f) -> Result<BatchSettlementResponseExtra> {
+    PAYCHAN_TRY(read_settlement_response(f));  // the whole response is checked, as by decode_settlement_response
+    if (!f.has("extra")) return BatchSettlementResponseExtra{};
+    return read_response_extra(f.object("extra"));
   });
 }
 

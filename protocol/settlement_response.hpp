@@ -34,6 +34,8 @@ struct BatchSettlementResponseExtra {
 [[nodiscard]] std::string encode_settlement_response(const SettlementResponse& r);
 
 [[nodiscard]] Result<BatchSettlementResponseExtra> batch_response_extra(const SettlementResponse& r);
+// The same read straight from a response's JSON in one pass (the agent reads it on every paid request).
+[[nodiscard]] Result<BatchSettlementResponseExtra> decode_batch_response_extra(std::string_view json);
 [[nodiscard]] Json make_response_extra(const BatchSettlementResponseExtra& extra);
 
 }  // namespace paychan::protocol

@@ -363,8 +363,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (deposit) PAYCHAN_TRY(save(ch));
       return PaidResponse{std::move(res), ch.channelId, 0, 0};
     }
-    auto settlement = protocol::decode_payment_response(*header);
-    auto extra = settlement ? protocol::batch_response_extra(*settlement) : Result<protocol::BatchSettlementResponseExtra>{settlement.failure()};
+    auto extra = protocol::decode_payment_response_extra(*header);
     if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
       const Error why{ErrorCode::response_cumulative_mismatch, "PAYMENT-RESPONSE lacks chargedAmount/channelState"};
       PAYCHAN_TRY(suspend(ch, why));

@@ -56,6 +56,12 @@ TEST(SettlementResponse, VoucherResponseExtra) {
   ASSERT_TRUE(extra);
   EXPECT_EQ(extra->chargedAmount, Uint128{700});
   EXPECT_EQ(extra->channelState->chargedCumulativeAmount, Uint128{3900});
+  auto one_pass = decode_batch_response_extra(json);
+  ASSERT_TRUE(one_pass) << one_pass.error().to_string();
+  EXPECT_EQ(*one_pass, *extra);
+  EXPECT_FALSE(decode_batch_response_extra(R"({"success":true,"network":"eip155:8453","extra":{"chargedAmount":"7"}})"))
+      << "the envelope is checked too (no transaction)";
+  EXPECT_FALSE(decode_batch_response_extra(R"({"success":true,"transaction":"","network":"n","extra":{"chargedAmount":-1}})"));
 }
 
 TEST(Supported, RoundTripsTheSpecShape) {
