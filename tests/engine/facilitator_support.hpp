@@ -161,9 +161,11 @@ class FacilitatorChainTest : public ::testing::Test {
     EXPECT_TRUE(reply) << reply.error().to_string();
     return reply ? *chain::decode_channels(*reply) : chain::ChannelBalances{};
   }
-  // Transactions the facilitator's signer has had mined.
-  [[nodiscard]] std::uint64_t signer_transactions() {
-    auto n = run(devnet_->rpc().transaction_count(signer().address(), "latest"));
+  // Transactions the facilitator's signer has had mined ("latest"), or that the node has accepted,
+  // mined or still in its pool ("pending"): anvil mines a transaction just after
+  // eth_sendRawTransaction returns, not before.
+  [[nodiscard]] std::uint64_t signer_transactions(const char* block = "latest") {
+    auto n = run(devnet_->rpc().transaction_count(signer().address(), block));
     EXPECT_TRUE(n) << n.error().to_string();
     return n ? *n : 0;
   }
