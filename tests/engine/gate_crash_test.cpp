@@ -1,6 +1,8 @@
 // kill -9 of a real `paychan gate` process under concurrent paid load, three times over: for every
 // PAYMENT-RESPONSE a client received, the store must hold at least that chargedCumulativeAmount and
 // a client-signed voucher covering it, and no stored charge may exceed what the client signed.
+// On anvil with the real contracts: the gate calls paychan's facilitator over HTTP, which executes
+// each deposit on chain (a deposit whose answer died with the gate is followed by another, a top-up).
 #ifdef PAYCHAN_CLI
 #include <gtest/gtest.h>
 
@@ -9,12 +11,17 @@
 
 #include "channel/eip712.hpp"
 #include "child_process.hpp"
+#include "gate_chain_support.hpp"
 #include "gate_stack.hpp"
 
-namespace paychan::engine::gate::test {
+namespace paychan::engine::facilitator::test {
 namespace {
 
-constexpr Uint128 kPrice = 10'000;
+using gate::GateConfig;
+using gate::test::Child;
+using gate::test::TestAgent;
+
+constexpr Uint128 kRoutePrice = 10'000;  // POST /v1/infer in config_json
 
 std::string config_json(const GateConfig& c, const std::string& store, const std::string& facilitator,
                         const std::string& upstream) {
@@ -33,22 +40,22 @@ struct Ledger {
   bool deposited = false;
 };
 
-TEST(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
+using GateCrash = GateChainTest;
+
+TEST_F(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
   paychan::test::TempDir dir;
-  const GateConfig config = test_config();
-  FacilitatorDouble facilitator;
-  auto facilitator_handler = [&](http::Exchange& ex) { return serve_facilitator(facilitator, ex); };
-  http::test::TestServer<decltype(facilitator_handler)> facilitator_server{facilitator_handler};
-  http::test::TestServer<decltype(&toy_upstream)> upstream{&toy_upstream};
+  const GateConfig config = chain_config();
+  http::test::TestServer<decltype(&gate::test::toy_upstream)> upstream{&gate::test::toy_upstream};
   const std::string config_path = dir.file("gate.json");
-  std::ofstream(config_path) << config_json(config, dir.file("gate.sqlite"), facilitator_server.url(""),
+  std::ofstream(config_path) << config_json(config, dir.file("gate.sqlite"), serve_facilitator_over_http(),
                                             upstream.url(""));
 
-  constexpr int kClients = 8;
+  constexpr int kClients = 8;  // the funded payers, the first two with a second channel
   std::vector<TestAgent> agents;
-  for (int i = 0; i < kClients; ++i) agents.emplace_back(test_key(static_cast<std::uint8_t>(60 + i)), config, 1);
+  for (int i = 0; i < kClients; ++i)
+    agents.push_back(agent(config, static_cast<std::uint8_t>(1 + i % kPayers), static_cast<std::uint8_t>(1 + i / kPayers)));
   std::vector<Ledger> ledgers(kClients);
-  const auto offer = OfferTable::build(config).offers()[0].requirements;
+  const auto offer = gate::OfferTable::build(config).offers()[0].requirements;
 
   for (int round = 0; round < 3; ++round) {
     Child gate({PAYCHAN_CLI, "gate", "--config", config_path, "--threads", "2"});
@@ -65,7 +72,7 @@ TEST(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
         http::BlockingHttpClient client;
         Ledger& ledger = ledgers[c];
         while (!stop) {
-          const Uint128 next = ledger.confirmed + kPrice;
+          const Uint128 next = ledger.confirmed + kRoutePrice;
           ledger.signed_max = std::max(ledger.signed_max, next);
           const std::string header = ledger.deposited ? agents[c].voucher_header(offer, next)
                                                       : agents[c].deposit_header(offer, next, 1'000'000'000);
@@ -98,7 +105,7 @@ TEST(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
 
     auto store = persistence::ChannelStore::open(dir.file("gate.sqlite"));
     ASSERT_TRUE(store);
-    const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+    const Bytes32 domain = batch_settlement_domain_separator(config.chainId);
     for (int c = 0; c < kClients; ++c) {
       auto stored = (*store)->get(agents[c].id);
       ASSERT_TRUE(stored);
@@ -110,10 +117,15 @@ TEST(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
       EXPECT_LE(s.signedMaxClaimable, ledgers[c].signed_max);
       EXPECT_TRUE(signed_by(voucher_digest(domain, Voucher{s.channelId, s.signedMaxClaimable}), s.signature,
                             agents[c].config.payerAuthorizer));
+      // Every deposit the chain holds was executed whole, and the gate never believes in more.
+      const Uint128 onchain_balance = onchain(agents[c].id).balance;
+      EXPECT_GT(onchain_balance, 0u);
+      EXPECT_EQ(onchain_balance % 1'000'000'000, 0u);
+      EXPECT_LE(s.onchain.balance, onchain_balance);
     }
   }
 }
 
 }  // namespace
-}  // namespace paychan::engine::gate::test
+}  // namespace paychan::engine::facilitator::test
 #endif  // PAYCHAN_CLI
