@@ -35,7 +35,7 @@ Result<std::string> state_path(const Args& args) {
 
 }  // namespace
 
-Result<AgentSetup> agent_setup(const Args& args) {
+Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
   PAYCHAN_ASSIGN(auto payer, load_key(args));
   std::optional<PrivateKey> authorizer;
   if (auto file = args.option("authorizer-key-file")) {
@@ -53,6 +53,7 @@ Result<AgentSetup> agent_setup(const Args& args) {
   auto store = persistence::ClientStore::open(path);
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
   AgentSetup setup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path, nullptr};
+  if (chain_use == ChainUse::none) return setup;
   const char* rpc_env = std::getenv("PAYCHAN_RPC");
   if (auto rpc = args.option("rpc").value_or(rpc_env ? rpc_env : ""); !rpc.empty()) {
     auto chain = engine::client::ChannelChain::connect(rpc, payer);

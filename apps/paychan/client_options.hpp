@@ -37,7 +37,11 @@ struct AgentSetup {
   std::shared_ptr<engine::client::ChannelChain> chain;  // with --rpc; null without
 };
 
+// Whether a command talks to the chain: `channels` and `refund` never do (a node that is down or
+// slow must not stop them), `pay` does when --rpc is given, `withdraw` always.
+enum class ChainUse { none, when_configured };
+
 // Errors: invalid_payload / invalid_config naming the option.
-[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args);
+[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args, ChainUse chain);
 
 }  // namespace paychan::cli

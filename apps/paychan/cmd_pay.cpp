@@ -43,7 +43,7 @@ int run(std::span<char* const> argv) {
   auto args = parse_command(argv, known, flags);
   if (!args) return report("pay", args.error());
   if (args->positional().size() != 1) return report("pay", Error{ErrorCode::invalid_payload, "one URL expected (see --help)"});
-  auto setup = agent_setup(*args);
+  auto setup = agent_setup(*args, ChainUse::when_configured);
   if (!setup) return report("pay", setup.error());
 
   std::string body;

@@ -35,7 +35,7 @@ int run(std::span<char* const> argv) {
     if (!v || *v == 0) return report("refund", Error{ErrorCode::invalid_payload, "--amount must be positive"});
     amount = *v;
   }
-  auto setup = agent_setup(*args);
+  auto setup = agent_setup(*args, ChainUse::none);
   if (!setup) return report("refund", setup.error());
   engine::client::ClientOptions options;
   options.policy = setup->policy;

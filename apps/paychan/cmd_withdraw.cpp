@@ -79,7 +79,7 @@ int run(std::span<char* const> argv) {
   if (!args) return report("withdraw", args.error());
   if (args->positional().size() != 1)
     return report("withdraw", Error{ErrorCode::invalid_payload, "CHANNEL_ID or URL expected (see --help)"});
-  auto setup = agent_setup(*args);
+  auto setup = agent_setup(*args, ChainUse::when_configured);
   if (!setup) return report("withdraw", setup.error());
   if (!setup->chain)
     return report("withdraw", Error{ErrorCode::invalid_config, "--rpc URL is required: a withdrawal is a transaction on chain"});

@@ -60,6 +60,8 @@ for i in $(seq 12); do  # 12 requests: a deposit for 10, then a top-up
   check "paid request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
 done
 check "the agent's channel" 0 '"charged":"120000"' env PAYCHAN_KEY="$agent_key" "$paychan" channels "${agent[@]}"
+check "channels needs no chain" 0 '"charged":"120000"' \
+  env PAYCHAN_KEY="$agent_key" PAYCHAN_RPC=http://127.0.0.1:9 "$paychan" channels --state "$work/agent.sqlite"
 
 # The operator's job, beside the running gate.
 check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
