@@ -4,6 +4,11 @@
 //   BM_ClientStorePut/1|0   the bookkeeping write, durable (one fsync) or not (process-crash safe only);
 //                           PaymentClient makes one relaxed write per voucher and one durable write per
 //                           32 vouchers (its budget reservation) or per deposit
+//   BM_SigningAndBookkeeping
+//                           what PaymentClient does per paid voucher apart from the HTTP exchange,
+//                           with the same functions: lease the channel from the pool, reserve budget
+//                           durably once per 32 vouchers (an fsync), sign and encode the voucher,
+//                           read and check the PAYMENT-RESPONSE, release the channel
 //   BM_PaidFetch            a whole paid request through PaymentClient (durable store) against the
 //                           benchmarks' gate running on other threads of this process: the CPU
 //                           column is the calling thread's alone, i.e. the agent's side
@@ -17,6 +22,7 @@
 #include "bench_gate_server.hpp"
 #include "channel/eip712.hpp"
 #include "engine/client/payloads.hpp"
+#include "channel/client_rules.hpp"
 #include "engine/client/payment_client.hpp"
 #include "persistence/client_store.hpp"
 #include "protocol/headers.hpp"
@@ -78,6 +84,57 @@ void BM_ClientStorePut(benchmark::State& state) {
   for (auto _ : state) {
     ch.charged += bench::kPrice;
     if (!store->put(ch, state.range(0) != 0)) state.SkipWithError("put failed");
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+void BM_SigningAndBookkeeping(benchmark::State& state) {
+  const std::string dir = std::filesystem::temp_directory_path() / "paychan-client-bookkeeping-bench";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = std::move(*persistence::ClientStore::open(dir + "/agent.sqlite"));
+  const engine::client::ClientKeys keys{bench::key(1), std::nullopt};
+  const auto o = offer();
+  persistence::ClientChannel ch;
+  ch.config = engine::client::channel_config_for(o, keys, engine::client::channel_salt(0));
+  ch.channelId = channel_id(batch_settlement_domain_separator(o.chainId), ch.config);
+  ch.network = o.requirements.network;
+  ch.method = "POST";
+  ch.url = "http://127.0.0.1:8402/v1/infer";
+  ch.offer = protocol::encode_payment_requirements(o.requirements);
+  ch.deposited = ch.balance = kPrice * 1'000'000'000;
+  engine::client::ChannelPool pool;
+  pool.saved(ch);
+  // The gate's answer to a voucher (its content does not change what reading it costs).
+  protocol::SettlementResponse answer;
+  answer.success = true;
+  answer.network = o.requirements.network;
+  answer.payer = to_checksum_hex(keys.payer.address());
+  answer.amount = "";
+  answer.extra = protocol::make_response_extra(protocol::BatchSettlementResponseExtra{
+      kPrice, protocol::ChannelSnapshot{ch.channelId, ch.balance, 0, 0, U256{}, kPrice}, std::nullopt});
+  const std::string response_header = protocol::encode_payment_response(answer);
+  const auto to_provider = [](const persistence::ClientChannel&) { return true; };
+  for (auto _ : state) {
+    auto leased = *pool.lease_held(to_provider);
+    const Uint128 cumulative = leased.charged + kPrice;
+    if (cumulative > leased.reserved) {
+      leased.reserved = cumulative + 32 * kPrice;
+      if (!store->put(leased, true)) state.SkipWithError("put failed");
+      pool.saved(leased);
+    }
+    leased.signedMax = cumulative;
+    benchmark::DoNotOptimize(protocol::encode_payment_signature(
+        engine::client::voucher_payload(o, leased.config, leased.channelId, cumulative, keys)));
+    const auto extra = protocol::decode_payment_response_extra(response_header);
+    const ClientExpectation expected{leased.channelId, 0, kPrice, leased.balance};
+    const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
+                                              *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
+    if (!check_charge_report(expected, report)) state.SkipWithError("check failed");
+    leased.charged = cumulative;
+    leased.balance = report.balance;
+    pool.release(leased);
   }
   store.reset();
   std::filesystem::remove_all(dir);
@@ -167,6 +224,7 @@ void BM_UnpaidFetch(benchmark::State& state) {
 BENCHMARK(BM_Sign);
 BENCHMARK(BM_VoucherHeader);
 BENCHMARK(BM_ClientStorePut)->Arg(1)->Arg(0);
+BENCHMARK(BM_SigningAndBookkeeping);
 BENCHMARK(BM_PaidFetch);
 BENCHMARK(BM_UnpaidFetch);
 

@@ -5,8 +5,7 @@
 #include "engine/gate/gate.hpp"
 #include "engine/gate/offers.hpp"
 #include "engine/settlement/settle_job.hpp"
-#include "facilitator_support.hpp"
-#include "gate_support.hpp"
+#include "gate_chain_support.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
@@ -22,17 +21,11 @@ T accepted(gate::Decision<T> d) {
   return std::move(std::get<T>(d));
 }
 
-class FacilitatorGateTest : public FacilitatorChainTest {
+class FacilitatorGateTest : public GateChainTest {
  protected:
   // A provider whose receiverAuthorizer is delegated to the facilitator, at a fresh payTo.
   gate::GateConfig gate_config() {
-    gate::GateConfig config;
-    config.network = "eip155:" + std::to_string(devnet_->chain_id());
-    config.chainId = devnet_->chain_id();
-    config.asset = deployment_->token;
-    config.assetName = deployment_->tokenName;
-    config.assetVersion = deployment_->tokenVersion;
-    config.payTo = fresh_receiver();
+    gate::GateConfig config = chain_config();
     config.receiverAuthorizer = authorizer().address();  // delegated: the facilitator signs claims and refunds
     config.withdrawDelay = 900;
     config.routes = {gate::RouteConfig{"POST", "/v1/infer", kPrice, std::nullopt, std::nullopt}};
