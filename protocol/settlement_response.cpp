@@ -4,7 +4,10 @@
 
 namespace paychan::protocol {
 
-Result<SettlementResponse> read_settlement_response(const Fields& f) {
+namespace {
+
+// A response's own members; `extra` and `extensions` (any JSON) are left to the caller.
+Result<SettlementResponse> read_members(const Fields& f) {
   PAYCHAN_TRY(f.is_object());
   SettlementResponse r;
   PAYCHAN_ASSIGN(r.success, f.boolean("success"));
@@ -14,6 +17,13 @@ Result<SettlementResponse> read_settlement_response(const Fields& f) {
   PAYCHAN_ASSIGN(r.network, f.string("network"));
   PAYCHAN_ASSIGN(r.payer, f.optional_string("payer"));
   PAYCHAN_ASSIGN(r.amount, f.optional_string("amount"));
+  return r;
+}
+
+}  // namespace
+
+Result<SettlementResponse> read_settlement_response(const Fields& f) {
+  PAYCHAN_ASSIGN(auto r, read_members(f));
   if (f.has("extra")) {
     PAYCHAN_ASSIGN(r.extra, f.json("extra"));
   }
@@ -72,7 +82,7 @@ Result<BatchSettlementResponseExtra> batch_response_extra(const SettlementRespon
 
 Result<BatchSettlementResponseExtra> decode_batch_response_extra(std::string_view json) {
   return decode_with(json, ErrorCode::invalid_payload, "", [](const Fields& f) -> Result<BatchSettlementResponseExtra> {
-    PAYCHAN_TRY(read_settlement_response(f));  // the whole response is checked, as by decode_settlement_response
+    PAYCHAN_TRY(read_members(f));  // the response is checked as by decode_settlement_response, without copying extra
     if (!f.has("extra")) return BatchSettlementResponseExtra{};
     return read_response_extra(f.object("extra"));
   });
