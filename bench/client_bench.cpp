@@ -1,13 +1,13 @@
 // The agent's cost per paid request, next to one secp256k1 signature (the unavoidable part):
 //   BM_Sign                 one RFC 6979 recoverable signature
-//   BM_VoucherHeader        sign the next voucher and encode the PAYMENT-SIGNATURE header
+//   BM_VoucherHeader        sign the next voucher and encode the PAYMENT-SIGNATURE header (VoucherHeaders)
 //   BM_ClientStorePut/1|0   the bookkeeping write, durable (one fsync) or not (process-crash safe only);
-//                           PaymentClient makes one relaxed write per voucher and one durable write per
-//                           32 vouchers (its budget reservation) or per deposit
+//                           PaymentClient makes one durable write per up to 256 vouchers (its budget
+//                           reservation) or per deposit, and writes a voucher's progress when it ends
 //   BM_SigningAndBookkeeping
 //                           what PaymentClient does per paid voucher apart from the HTTP exchange,
 //                           with the same functions: lease the channel from the pool, reserve budget
-//                           durably once per 32 vouchers (an fsync), sign and encode the voucher,
+//                           durably once per 256 vouchers (an fsync), sign and encode the voucher,
 //                           read and check the PAYMENT-RESPONSE, release the channel
 //   BM_PaidFetch            a whole paid request through PaymentClient (durable store) against the
 //                           benchmarks' gate running on other threads of this process: the CPU
@@ -20,9 +20,9 @@
 #include <filesystem>
 
 #include "bench_gate_server.hpp"
+#include "channel/client_rules.hpp"
 #include "channel/eip712.hpp"
 #include "engine/client/payloads.hpp"
-#include "channel/client_rules.hpp"
 #include "engine/client/payment_client.hpp"
 #include "persistence/client_store.hpp"
 #include "protocol/headers.hpp"
@@ -66,11 +66,11 @@ void BM_VoucherHeader(benchmark::State& state) {
   const auto o = offer();
   const ChannelConfig config = engine::client::channel_config_for(o, keys, Bytes32{});
   const Bytes32 id = channel_id(batch_settlement_domain_separator(o.chainId), config);
+  const engine::client::VoucherHeaders headers(o, config, id);
   Uint128 cumulative = 0;
   for (auto _ : state) {
     cumulative += bench::kPrice;
-    benchmark::DoNotOptimize(
-        protocol::encode_payment_signature(engine::client::voucher_payload(o, config, id, cumulative, keys)));
+    benchmark::DoNotOptimize(headers.encode(engine::client::sign_voucher(o.chainId, id, cumulative, keys)));
   }
 }
 
@@ -116,17 +116,17 @@ void BM_SigningAndBookkeeping(benchmark::State& state) {
       kPrice, protocol::ChannelSnapshot{ch.channelId, ch.balance, 0, 0, U256{}, kPrice}, std::nullopt});
   const std::string response_header = protocol::encode_payment_response(answer);
   const auto to_provider = [](const persistence::ClientChannel&) { return true; };
+  const engine::client::VoucherHeaders headers(o, ch.config, ch.channelId);
   for (auto _ : state) {
     auto leased = *pool.lease_held(to_provider);
     const Uint128 cumulative = leased.charged + kPrice;
     if (cumulative > leased.reserved) {
-      leased.reserved = cumulative + 32 * kPrice;
+      leased.reserved = cumulative + 256 * kPrice;
       if (!store->put(leased, true)) state.SkipWithError("put failed");
       pool.saved(leased);
     }
     leased.signedMax = cumulative;
-    benchmark::DoNotOptimize(protocol::encode_payment_signature(
-        engine::client::voucher_payload(o, leased.config, leased.channelId, cumulative, keys)));
+    benchmark::DoNotOptimize(headers.encode(engine::client::sign_voucher(o.chainId, leased.channelId, cumulative, keys)));
     const auto extra = protocol::decode_payment_response_extra(response_header);
     const ClientExpectation expected{leased.channelId, 0, kPrice, leased.balance};
     const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,

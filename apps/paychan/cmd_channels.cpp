@@ -19,7 +19,7 @@ atomic units. "signedMax" is the highest voucher signed: what the provider can c
 "withdrawAmount" is a timed withdrawal started on chain (`paychan withdraw`), finalizable the
 channel's withdrawDelay after "withdrawInitiatedAt" (unix seconds; 0 while it is being sent).
 "reserved" is the ceiling the agent recorded ahead of its vouchers (so that it writes to disk
-once per 32 vouchers, not per voucher); the budget counts it, and a crash never loses it.
+once per up to 256 vouchers, not per voucher); the budget counts it, and a crash never loses it.
 
 )";
 

@@ -53,7 +53,10 @@ bool offer_changed(const protocol::PaymentRequired& refusal, const ChosenOffer& 
   return !now || now->requirements != paid_under.requirements;
 }
 
-constexpr Uint128 kReservePrices = 32;  // vouchers signed per durable write, at most
+// Vouchers signed per durable write, at most. A reservation also never takes more than half the
+// budget still free, so parallel channels each keep room, and the last requests before the budget
+// runs out reserve in smaller steps.
+constexpr Uint128 kReservePrices = 256;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
@@ -259,9 +262,16 @@ Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request
   return paid;
 }
 
+std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch,
+                                          Uint128 cumulative) {
+  if (!voucher_headers_ || !voucher_headers_->serve(offer, ch.channelId))
+    voucher_headers_.emplace(offer, ch.config, ch.channelId);
+  return voucher_headers_->encode(sign_voucher(offer.chainId, ch.channelId, cumulative, keys_));
+}
+
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
   // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead of
-  // its vouchers (kReservePrices at a time, within the budget), so most vouchers need no write and
+  // its vouchers (up to kReservePrices at a time, within the budget), so most vouchers need no write and
   // a crash can never leave more signed than reserved. A reservation from an earlier run is checked
   // once against this run's budget.
   if (cumulative <= ch.reserved && options_.pool->admitted(ch.channelId)) return {};
@@ -273,8 +283,9 @@ Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative
                                                        to_decimal(others + cumulative) + " in all, above the budget of " +
                                                        to_decimal(options_.policy.budget));
   if (cumulative > ch.reserved) {
-    const Uint128 ahead = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
-    ch.reserved = std::min(checked_add(cumulative, ahead).value_or(kUint128Max), options_.policy.budget - others);
+    const Uint128 stride = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
+    const Uint128 free_after = options_.policy.budget - others - cumulative;  // within the budget: checked above
+    ch.reserved = cumulative + std::min(stride, free_after / 2);
     PAYCHAN_TRY(save(ch));
   }
   options_.pool->admit(ch.channelId);
@@ -301,13 +312,13 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // A deposit in flight is on disk before it leaves; a voucher is covered by the reservation.
     if (deposit) PAYCHAN_TRY(save(ch));
 
-    const auto payload = deposit ? deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount, keys_,
-                                                   options_.now(), random32())
-                                 : voucher_payload(offer, ch.config, ch.channelId, *cumulative, keys_);
+    std::string signature = deposit ? protocol::encode_payment_signature(deposit_payload(
+                                       offer, ch.config, ch.channelId, *cumulative, amount, keys_, options_.now(), random32()))
+                                 : voucher_header(offer, ch, *cumulative);
     log(std::string(deposit ? "deposit " + to_decimal(amount) + " + voucher" : "voucher") + " for " +
         to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
-    paid.header(protocol::kPaymentSignatureHeader, protocol::encode_payment_signature(payload));
+    paid.header(protocol::kPaymentSignatureHeader, std::move(signature));
     PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
 
     if (res.status == 402) {

@@ -11,7 +11,7 @@
 // A corrective 402 is adopted only when its voucherState is the agent's own signature.
 //
 // Bookkeeping per request is kept small: the store is written when something must be durable — a
-// budget reservation (one per 32 vouchers on a channel), a deposit, a suspension — and otherwise the
+// budget reservation (one per up to 256 vouchers on a channel), a deposit, a suspension — and otherwise the
 // channel's progress is held in the ChannelPool and written by flush() (the destructor flushes).
 // Each route's offer is remembered (KnownOffers), so a request to a route paid before carries its
 // voucher at once: one HTTP exchange per paid request, not two.
@@ -37,6 +37,7 @@
 #include "engine/client/known_offers.hpp"
 #include "engine/client/payloads.hpp"
 #include "engine/client/policy.hpp"
+#include "engine/client/voucher_headers.hpp"
 #include "engine/http/client.hpp"
 #include "persistence/client_store.hpp"
 #include "protocol/settlement_response.hpp"
@@ -104,6 +105,8 @@ class PaymentClient {
   Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer);
   // Puts `ch` and records in the pool that the store holds it.
   Status save(const persistence::ClientChannel& ch, bool durable = true);
+  // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
+  std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.
@@ -119,6 +122,7 @@ class PaymentClient {
   ClientOptions options_;
   persistence::ClientStore& store_;
   http::BlockingHttpClient& http_;
+  std::optional<VoucherHeaders> voucher_headers_;
 };
 
 }  // namespace paychan::engine::client
