@@ -14,6 +14,7 @@
 // Thread-safety: all members may be called concurrently.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -55,8 +56,9 @@ class ChannelPool {
   // Records that the store holds `channel` exactly as given: the lease holder wrote or read it.
   void saved(const persistence::ClientChannel& channel) {
     std::lock_guard lock(mutex_);
-    auto& held = held_[channel.channelId];
-    held.channel = held.saved = channel;
+    const auto [it, first] = held_.try_emplace(channel.channelId);
+    if (first) it->second.found_reserved = channel.reserved;
+    it->second.channel = it->second.saved = channel;
   }
   // Ends a lease, keeping `latest` as the channel's state.
   void release(const persistence::ClientChannel& latest) {
@@ -69,14 +71,20 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     leased_.erase(channelId);
   }
-  // Writes every channel no request is using whose latest state the store lags (not durably:
-  // what a crash can lose here is recoverable, see above).
+  // Writes every channel no request is using whose latest state the store lags, and returns the
+  // unused part of the reservations this process made: reserved falls to signedMax, but never
+  // below what the store held when the process found the channel (an earlier run that crashed may
+  // have signed up to that). Not durably: a crash can lose this write, which leaves the larger
+  // reservation, and progress the provider gives back (see above). The next voucher reserves again.
   [[nodiscard]] Status flush(persistence::ClientStore& store) {
     std::lock_guard lock(mutex_);
     for (auto& [id, held] : held_) {
-      if (held.channel == held.saved || leased_.contains(id)) continue;
+      if (leased_.contains(id)) continue;
+      held.channel.reserved = std::min(held.channel.reserved, std::max(held.channel.signedMax, held.found_reserved));
+      if (held.channel == held.saved) continue;
       PAYCHAN_TRY(store.put(held.channel, false));
       held.saved = held.channel;
+      admitted_.erase(id);
     }
     return {};
   }
@@ -100,6 +108,7 @@ class ChannelPool {
   struct Held {
     persistence::ClientChannel channel;
     persistence::ClientChannel saved;  // as the store holds it
+    Uint128 found_reserved = 0;        // the reservation in the store when this process first saw it
   };
   std::mutex mutex_;
   std::set<Bytes32> leased_;

@@ -312,11 +312,13 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // A deposit in flight is on disk before it leaves; a voucher is covered by the reservation.
     if (deposit) PAYCHAN_TRY(save(ch));
 
-    std::string signature = deposit ? protocol::encode_payment_signature(deposit_payload(
-                                       offer, ch.config, ch.channelId, *cumulative, amount, keys_, options_.now(), random32()))
-                                 : voucher_header(offer, ch, *cumulative);
-    log(std::string(deposit ? "deposit " + to_decimal(amount) + " + voucher" : "voucher") + " for " +
-        to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
+    std::string signature =
+        deposit ? protocol::encode_payment_signature(deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount,
+                                                                     keys_, options_.now(), random32()))
+                : voucher_header(offer, ch, *cumulative);
+    if (options_.log)  // every request: the line is only built for a logger
+      log(std::string(deposit ? "deposit " + to_decimal(amount) + " + voucher" : "voucher") + " for " +
+          to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
     paid.header(protocol::kPaymentSignatureHeader, std::move(signature));
     PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
@@ -402,8 +404,9 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
     if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));
-    log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " + to_decimal(ch.balance) +
-        ")");
+    if (options_.log)
+      log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " +
+          to_decimal(ch.balance) + ")");
     return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0};
   }
   return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "gave up after " +

@@ -1,0 +1,73 @@
+// The pool's write-back: progress reaches the store at flush(), and flush() returns only the part of
+// a reservation that no run can have signed.
+#include <gtest/gtest.h>
+
+#include "engine/client/channel_pool.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::engine::client {
+namespace {
+
+persistence::ClientChannel channel(std::uint8_t id, Uint128 signedMax, Uint128 reserved) {
+  persistence::ClientChannel c;
+  c.channelId[0] = id;
+  c.network = "eip155:31337";
+  c.charged = c.signedMax = signedMax;
+  c.reserved = reserved;
+  return c;
+}
+
+TEST(ChannelPool, FlushWritesProgressAndReturnsOnlyThisRunsUnusedReservation) {
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  ChannelPool pool;
+
+  // Found in the store with a reservation an earlier run made (it may have signed up to 500).
+  auto earlier = channel(1, 100, 500);
+  ASSERT_TRUE(store->put(earlier));
+  ASSERT_TRUE(pool.try_lease(earlier.channelId));
+  pool.saved(earlier);
+  earlier.charged = earlier.signedMax = 200;  // this run signs within it
+  pool.release(earlier);
+
+  // Opened by this run, which reserved up to 900 and signed up to 300.
+  auto mine = channel(2, 0, 0);
+  ASSERT_TRUE(pool.try_lease(mine.channelId));
+  pool.saved(mine);
+  mine.reserved = 900;
+  ASSERT_TRUE(store->put(mine));
+  pool.saved(mine);
+  mine.charged = mine.signedMax = 300;
+  pool.release(mine);
+
+  EXPECT_EQ((*store->get(earlier.channelId))->charged, 100u) << "progress waits for flush()";
+  ASSERT_TRUE(pool.flush(*store));
+  const auto e = **store->get(earlier.channelId);
+  EXPECT_EQ(e.charged, 200u);
+  EXPECT_EQ(e.reserved, 500u) << "an earlier run's reservation is kept";
+  const auto m = **store->get(mine.channelId);
+  EXPECT_EQ(m.charged, 300u);
+  EXPECT_EQ(m.reserved, 300u) << "this run's unused reservation is returned to the budget";
+  EXPECT_FALSE(pool.admitted(mine.channelId)) << "the next voucher reserves again";
+}
+
+TEST(ChannelPool, FlushLeavesAChannelInUseToItsRequest) {
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  ChannelPool pool;
+  auto c = channel(3, 0, 0);
+  ASSERT_TRUE(store->put(c));
+  ASSERT_TRUE(pool.try_lease(c.channelId));
+  pool.saved(c);
+  c.charged = c.signedMax = 40;
+  pool.release(c);
+  ASSERT_TRUE(pool.lease_held([](const persistence::ClientChannel&) { return true; }));  // a request takes it again
+  ASSERT_TRUE(pool.flush(*store));
+  EXPECT_EQ((*store->get(c.channelId))->charged, 0u) << "the request in flight owns its state";
+  pool.release(c);
+  ASSERT_TRUE(pool.flush(*store));
+  EXPECT_EQ((*store->get(c.channelId))->charged, 40u);
+}
+
+}  // namespace
+}  // namespace paychan::engine::client
