@@ -45,6 +45,14 @@ class ChannelPool {
     }
     return std::nullopt;
   }
+  // A channel this process holds that `wanted` accepts, leased or not (not leased by this call).
+  [[nodiscard]] std::optional<persistence::ClientChannel> find_held(
+      const std::function<bool(const persistence::ClientChannel&)>& wanted) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, held] : held_)
+      if (wanted(held.channel)) return held.channel;
+    return std::nullopt;
+  }
   // The latest state of a channel the caller has leased, when this process holds one (fresher
   // than the store's).
   [[nodiscard]] std::optional<persistence::ClientChannel> held(const Bytes32& channelId) {
@@ -63,7 +71,9 @@ class ChannelPool {
   // Ends a lease, keeping `latest` as the channel's state.
   void release(const persistence::ClientChannel& latest) {
     std::lock_guard lock(mutex_);
-    held_[latest.channelId].channel = latest;
+    const auto [it, first] = held_.try_emplace(latest.channelId);
+    if (first) it->second.found_reserved = latest.reserved;  // unknown to the pool: keep its reservation
+    it->second.channel = latest;
     leased_.erase(latest.channelId);
   }
   // Ends a lease on a channel whose state did not change.
@@ -88,15 +98,18 @@ class ChannelPool {
     }
     return {};
   }
-  // Whether this process has checked `channelId`'s reservation against its own budget (a reservation
-  // made by an earlier run, under another budget, is checked again before it is used).
-  [[nodiscard]] bool admitted(const Bytes32& channelId) {
+  // How far vouchers on `channelId` may go without checking the budget again: the part of its
+  // reservation this process checked against its own budget (a reservation an earlier run made,
+  // under another budget, is checked before it is used). Nullopt: not checked yet.
+  [[nodiscard]] std::optional<Uint128> admitted(const Bytes32& channelId) {
     std::lock_guard lock(mutex_);
-    return admitted_.contains(channelId);
+    const auto it = admitted_.find(channelId);
+    if (it == admitted_.end()) return std::nullopt;
+    return it->second;
   }
-  void admit(const Bytes32& channelId) {
+  void admit(const Bytes32& channelId, Uint128 ceiling) {
     std::lock_guard lock(mutex_);
-    admitted_.insert(channelId);
+    admitted_.insert_or_assign(channelId, ceiling);
   }
   // Held while a request checks the budget and reserves against it, so that parallel requests
   // cannot both take the last of it.
@@ -113,7 +126,7 @@ class ChannelPool {
   std::mutex mutex_;
   std::set<Bytes32> leased_;
   std::map<Bytes32, Held> held_;
-  std::set<Bytes32> admitted_;
+  std::map<Bytes32, Uint128> admitted_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };

@@ -152,6 +152,16 @@ Result<std::vector<persistence::ClientChannel>> PaymentClient::recover(const htt
 
 Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer& offer, const http::ClientRequest& request) {
   const auto to_provider = [&](const persistence::ClientChannel& ch) { return same_terms(ch, offer, keys_); };
+  // A provider that broke the rules on one channel is paid on none until that one is withdrawn.
+  const auto suspended = [&](const persistence::ClientChannel& ch) {
+    return !ch.closed && !ch.suspended.empty() && to_provider(ch);
+  };
+  const auto refuse = [](const persistence::ClientChannel& ch) -> Failure {
+    return Failure{Error{ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) +
+                                                           " to this provider was suspended (" + ch.suspended +
+                                                           "); withdraw it before paying this provider again"}};
+  };
+  if (auto s = options_.pool->find_held(suspended)) return refuse(*s);
   // Usually a channel this process already pays on, without reading the store.
   if (auto held = options_.pool->lease_held([&](const persistence::ClientChannel& ch) {
         return !ch.closed && ch.suspended.empty() && ch.withdrawAmount == 0 && to_provider(ch);
@@ -164,12 +174,9 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
       PAYCHAN_ASSIGN(channels, store_.list());
     }
   }
+  if (const auto s = std::find_if(channels.begin(), channels.end(), suspended); s != channels.end()) return refuse(*s);
   for (auto& ch : channels) {
     if (ch.closed || !to_provider(ch)) continue;
-    if (!ch.suspended.empty()) {
-      return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
-                                                    ch.suspended + "); withdraw it before paying this provider again");
-    }
     if (ch.withdrawAmount != 0) continue;  // being withdrawn: nothing more is signed on it
     if (!options_.pool->try_lease(ch.channelId)) continue;
     // Re-read under the lease: the list may predate another request's last update of it.
@@ -269,26 +276,67 @@ std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persis
   return voucher_headers_->encode(sign_voucher(offer.chainId, ch.channelId, cumulative, keys_));
 }
 
+Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
+                                       const protocol::PaymentRequired& refusal) {
+  // Adopt the server's running total only if the voucher it holds is our own signature.
+  std::optional<protocol::BatchSettlementExtra> corrective;
+  for (const auto& r : refusal.accepts)
+    if (auto e = protocol::batch_settlement_extra(r); e && e->channelState && e->voucherState) corrective = *e;
+  if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
+      !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature)
+    return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
+  const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
+                           *corrective->voucherState->signature};
+  auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId), keys_.voucher_signer().address(),
+                                        ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
+  if (!adopted) {
+    PAYCHAN_TRY(suspend(ch, adopted.error()));
+    return adopted.failure();
+  }
+  log("adopting the server's running total " + to_decimal(*adopted));
+  ch.charged = *adopted;
+  ch.balance = corrective->channelState->balance;
+  // The provider holds our voucher up to signedMaxClaimable: the budget counts it, so a ceiling the
+  // store does not cover yet (a store that lost track) is recorded at once.
+  ch.signedMax = std::max(ch.signedMax, held.voucher.maxClaimableAmount);
+  if (ch.signedMax > ch.reserved) {
+    ch.reserved = ch.signedMax;
+    PAYCHAN_TRY(save(ch));
+  }
+  return {};
+}
+
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
   // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead of
   // its vouchers (up to kReservePrices at a time, within the budget), so most vouchers need no write and
-  // a crash can never leave more signed than reserved. A reservation from an earlier run is checked
-  // once against this run's budget.
-  if (cumulative <= ch.reserved && options_.pool->admitted(ch.channelId)) return {};
+  // a crash can never leave more signed than reserved. A reservation from an earlier run is used
+  // only as far as this run's budget allows.
+  if (const auto ceiling = options_.pool->admitted(ch.channelId); ceiling && cumulative <= *ceiling) return {};
   std::lock_guard budget_lock(options_.pool->budget_mutex());
-  PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
-  const Uint128 others = committed - std::max(ch.signedMax, ch.reserved);
-  if (others > options_.policy.budget || cumulative > options_.policy.budget - others)
+  // What the other channels have committed; the store holds every reservation durably.
+  const auto others = [&]() -> Result<Uint128> {
+    PAYCHAN_ASSIGN(const Uint128 committed, signed_total());
+    return committed - std::max(ch.signedMax, ch.reserved);
+  };
+  PAYCHAN_ASSIGN(Uint128 taken, others());
+  if (taken > options_.policy.budget || cumulative > options_.policy.budget - taken) {
+    // Idle channels may hold reservations they will not use: give those back, then look again.
+    PAYCHAN_TRY(options_.pool->flush(store_));
+    PAYCHAN_ASSIGN(taken, others());
+  }
+  if (taken > options_.policy.budget || cumulative > options_.policy.budget - taken)
     return fail(ErrorCode::policy_budget_exceeded, "paying " + to_decimal(price) + " would commit " +
-                                                       to_decimal(others + cumulative) + " in all, above the budget of " +
+                                                       to_decimal(taken + cumulative) + " in all, above the budget of " +
                                                        to_decimal(options_.policy.budget));
+  const Uint128 free = options_.policy.budget - taken;
   if (cumulative > ch.reserved) {
     const Uint128 stride = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
-    const Uint128 free_after = options_.policy.budget - others - cumulative;  // within the budget: checked above
-    ch.reserved = cumulative + std::min(stride, free_after / 2);
-    PAYCHAN_TRY(save(ch));
+    persistence::ClientChannel reserved = ch;
+    reserved.reserved = cumulative + std::min(stride, (free - cumulative) / 2);
+    PAYCHAN_TRY(save(reserved));  // the channel changes only once the reservation is on disk
+    ch = std::move(reserved);
   }
-  options_.pool->admit(ch.channelId);
+  options_.pool->admit(ch.channelId, std::min(ch.reserved, free));
   return {};
 }
 
@@ -306,11 +354,14 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     Uint128 amount = 0;
     if (deposit) {
       PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
-      ch.pendingDeposit = amount;
+      // A deposit in flight is on disk before it leaves (the channel changes only once it is).
+      persistence::ClientChannel sending = ch;
+      sending.pendingDeposit = amount;
+      sending.signedMax = std::max(sending.signedMax, *cumulative);
+      PAYCHAN_TRY(save(sending));
+      ch = std::move(sending);
     }
-    ch.signedMax = std::max(ch.signedMax, *cumulative);
-    // A deposit in flight is on disk before it leaves; a voucher is covered by the reservation.
-    if (deposit) PAYCHAN_TRY(save(ch));
+    ch.signedMax = std::max(ch.signedMax, *cumulative);  // a voucher is covered by the reservation
 
     std::string signature =
         deposit ? protocol::encode_payment_signature(deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount,
@@ -329,27 +380,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (deposit) ch.pendingDeposit = 0;  // refused before the gate settles it: never executed
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
-        // Adopt the server's running total only if the voucher it holds is our own signature.
-        std::optional<protocol::BatchSettlementExtra> corrective;
-        for (const auto& r : required.accepts)
-          if (auto e = protocol::batch_settlement_extra(r); e && e->channelState && e->voucherState) corrective = *e;
-        if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
-            !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature)
-          return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
-        const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
-                                 *corrective->voucherState->signature};
-        auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId),
-                                              keys_.voucher_signer().address(), ch.channelId,
-                                              *corrective->channelState->chargedCumulativeAmount, held);
-        if (!adopted) {
-          PAYCHAN_TRY(suspend(ch, adopted.error()));
-          return adopted.failure();
-        }
-        log("adopting the server's running total " + to_decimal(*adopted));
-        ch.charged = *adopted;
-        // The provider holds our voucher up to signedMaxClaimable: it counts against the budget.
-        ch.signedMax = std::max(ch.signedMax, held.voucher.maxClaimableAmount);
-        ch.balance = corrective->channelState->balance;
+        PAYCHAN_TRY(adopt_corrective(ch, offer, required));
         continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
@@ -432,14 +463,23 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
   any.maxPrice = kUint128Max;
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, any));
 
-  http::ClientRequest request{ch.method, ch.url};
-  request.header(protocol::kPaymentSignatureHeader,
-                 protocol::encode_payment_signature(refund_payload(offer, ch.config, ch.channelId, ch.charged, amount, keys_)));
-  log("refund of " + (amount ? to_decimal(*amount) : std::string("everything left")) + " on channel " + short_id(channelId));
-  PAYCHAN_ASSIGN(auto res, http_.request(std::move(request)));
-  if (res.status == 402) {
+  http::ClientResponse res;
+  // The store may lag the provider's running total (an agent that crashed): a corrective 402 is
+  // adopted, over the agent's own signature, and the refund asked again.
+  for (int attempt = 0;; ++attempt) {
+    http::ClientRequest request{ch.method, ch.url};
+    request.header(protocol::kPaymentSignatureHeader, protocol::encode_payment_signature(refund_payload(
+                                                          offer, ch.config, ch.channelId, ch.charged, amount, keys_)));
+    log("refund of " + (amount ? to_decimal(*amount) : std::string("everything left")) + " on channel " +
+        short_id(channelId));
+    PAYCHAN_ASSIGN(res, http_.request(std::move(request)));
+    if (res.status != 402) break;
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
+    if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
+      PAYCHAN_TRY(adopt_corrective(ch, offer, refused));
+      continue;
+    }
     return fail(code_of(reason), "the server refused the refund: " + reason);
   }
   const auto header = res.header(protocol::kPaymentResponseHeader);

@@ -56,7 +56,8 @@ struct ClientOptions {
   std::shared_ptr<ChannelPool> pool;
   // The agent's line to the chain the offers are on; null: no recovery, violations only suspend.
   std::shared_ptr<ChannelChain> chain;
-  // The offers of routes paid before, shared like the pool; null: this client's own.
+  // The offers of routes paid before; null: this client's own. Share one only between clients with
+  // the same policy: a remembered offer is paid without being chosen again.
   std::shared_ptr<KnownOffers> offers;
 };
 
@@ -107,6 +108,10 @@ class PaymentClient {
   Status save(const persistence::ClientChannel& ch, bool durable = true);
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
   std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
+  // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own (else
+  // suspends the channel). Errors: cumulative_amount_mismatch without a corrective state, the
+  // signature check's, the store's.
+  Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.

@@ -145,21 +145,26 @@ TEST(PaymentClient, ARouteWhoseOfferChangedIsAskedAgain) {
   EXPECT_EQ(refusals(stack, "payment_required"), 2u) << "and its new offer is known";
 }
 
-TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
-  gate::test::GateStack stack;
-  paychan::test::TempDir dir;
-  const std::string path = dir.file("agent.sqlite");
-  // A child process pays three requests and dies without flushing (no destructor runs).
+// An agent in a child process pays `requests` requests and dies without flushing (no destructor
+// runs): what a crash leaves in its store.
+void crash_after_paying(gate::test::GateStack& stack, const std::string& path, int requests) {
   const pid_t child = fork();
   if (child == 0) {
     Agent agent(path);
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < requests; ++i)
       if (!agent.client.fetch(infer(stack.url("/v1/infer")))) std::_Exit(1);
     std::_Exit(0);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  crash_after_paying(stack, path, 3);
 
   Agent restarted(path);
   const auto before = (*restarted.store->list()).at(0);
@@ -174,6 +179,58 @@ TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
   EXPECT_EQ(after.charged, 4 * kPrice);
   EXPECT_EQ((*stack.store->get(before.channelId))->chargedCumulativeAmount, 4 * kPrice);
   EXPECT_EQ(after.deposited, before.deposited);
+}
+
+TEST(PaymentClient, ACrashedRunsReservationIsHeldToTheNextRunsBudget) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  crash_after_paying(stack, path, 1);  // charged 1 price; a reservation far above 3 prices is left
+  ASSERT_GT((*Agent(path).store->list()).at(0).reserved, 3 * kPrice);
+
+  auto tight = test_policy();
+  tight.budget = 3 * kPrice;
+  Agent restarted(path, tight);
+  for (int i = 2; i <= 3; ++i) ASSERT_TRUE(restarted.client.fetch(infer(stack.url("/v1/infer")))) << i;
+  auto refused = restarted.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(refused) << "a fourth price would pass the new budget";
+  EXPECT_EQ(refused.error().code, ErrorCode::policy_budget_exceeded);
+  ASSERT_TRUE(restarted.client.flush());
+  EXPECT_EQ((*restarted.store->list()).at(0).signedMax, 3 * kPrice);
+}
+
+TEST(PaymentClient, ARefundAfterACrashAdoptsTheProvidersTotal) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  crash_after_paying(stack, path, 3);
+  Agent restarted(path);
+  const auto id = (*restarted.store->list()).at(0).channelId;
+  auto refunded = restarted.client.refund(id, std::nullopt);
+  ASSERT_TRUE(refunded) << refunded.error().to_string();
+  EXPECT_EQ(refunded->amount, to_decimal(5 * kPrice - 3 * kPrice)) << "what the gate charged, not the store's lagging total";
+  EXPECT_TRUE((*restarted.store->get(id))->closed);
+}
+
+TEST(PaymentClient, ASuspendedChannelStopsPaymentToItsProviderOnEveryChannel) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  auto pool = std::make_shared<ChannelPool>();
+  http::BlockingHttpClient http;
+  PaymentClient client(ClientKeys{test_key(1), std::nullopt}, ClientOptions{test_policy(), {}, {}, 4, pool}, *store, http);
+  auto first = client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(first && first->channelId);
+  ASSERT_TRUE(pool->try_lease(*first->channelId));  // as if another request were paying on it
+  auto second = client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(second && second->channelId);
+  ASSERT_NE(*second->channelId, *first->channelId);
+  auto broken = *pool->held(*first->channelId);
+  broken.suspended = "response_overcharged: as a hostile server makes it";
+  pool->release(broken);  // that request ends with the channel suspended
+  auto refused = client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(refused) << "paid the same provider on its other channel";
+  EXPECT_EQ(refused.error().code, ErrorCode::channel_suspended);
 }
 
 TEST(PaymentClient, UpstreamFailureChargesNothing) {

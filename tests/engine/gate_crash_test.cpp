@@ -98,7 +98,10 @@ TEST_F(GateCrash, KillNineUnderLoadLosesNoConfirmedCharge) {
       });
     }
     // Let load build up, then pull the plug at an arbitrary moment.
-    while (served < 200 * (round + 1)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (served < 200 * (round + 1) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_GE(served.load(), 200 * (round + 1)) << "the load stalled (round " << round << ")";
     gate.kill9();
     stop = true;
     for (auto& t : clients) t.join();
