@@ -235,8 +235,28 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
   }
 }
 
+std::optional<ChosenOffer> PaymentClient::known_offer(const http::ClientRequest& request) {
+  if (auto known = options_.offers->find(request)) return known;
+  // A route an earlier run opened a channel on (`paychan pay` is a new process each time): the
+  // offer it paid under, chosen again under this run's policy.
+  auto channels = store_.list();
+  if (!channels) return std::nullopt;  // the 402 path reads the store again and reports it
+  for (const auto& ch : *channels) {
+    if (ch.closed || !ch.suspended.empty() || ch.method != request.method() || ch.url != request.url()) continue;
+    auto requirements = protocol::decode_payment_requirements(ch.offer);
+    if (!requirements) continue;
+    protocol::PaymentRequired offered;
+    offered.accepts.push_back(std::move(*requirements));
+    if (auto chosen = choose_offer(offered, options_.policy)) {
+      options_.offers->remember(request, *chosen);
+      return std::move(*chosen);
+    }
+  }
+  return std::nullopt;
+}
+
 Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
-  const auto known = options_.offers->find(request);
+  const auto known = known_offer(request);
   if (!known) return fetch_unknown(request);
   auto paid = pay_under(request, *known);
   if (paid && paid->response.header(protocol::kPaymentResponseHeader)) return paid;
