@@ -23,20 +23,9 @@ command -v node >/dev/null || { echo "SKIP: no node"; exit 77; }
 # shellcheck source=../cli/devnet.sh
 . "$(dirname "$0")/../cli/devnet.sh"
 start_devnet 3
-(umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
+start_facilitator
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 agent_address=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
-authorizer=$("$paychan" key new --out "$work/authorizer.key" | address_of)
-pay_to=$("$paychan" key new --out "$work/payto.key" | address_of)
-
-cat >"$work/facilitator.json" <<JSON
-{"networks": {"eip155:31337": "$rpc"}, "signerKeyFile": "$work/signer.key",
- "receiverAuthorizerKeyFile": "$work/authorizer.key", "journal": "$work/facilitator.sqlite", "listen": "127.0.0.1:0"}
-JSON
-"$paychan" facilitator --config "$work/facilitator.json" >"$work/facilitator.out" 2>"$work/facilitator.out.err" &
-pids+=($!)
-wait_for "$work/facilitator.out" port
-facilitator="http://127.0.0.1:$(port_of "$work/facilitator.out")"
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
 
 # The stock server reads our /supported at start-up and takes its receiverAuthorizer from there.
