@@ -34,6 +34,18 @@ inline protocol::PaymentRequirements chain_offer(const evm::Deployment& d, const
   return r;
 }
 
+// The test gate's terms (gate_support.hpp) in `d`'s test token on its chain, paying `payTo`.
+inline gate::GateConfig test_config_on(const evm::Deployment& d, const Address& payTo) {
+  gate::GateConfig c = gate::test::test_config();
+  c.network = protocol::evm_network(d.chainId);
+  c.chainId = d.chainId;
+  c.asset = d.token;
+  c.assetName = d.tokenName;
+  c.assetVersion = d.tokenVersion;
+  c.payTo = payTo;
+  return c;
+}
+
 // Sends `tx` to `to` from dev account 0 and waits; the receipt must say success.
 inline ::testing::AssertionResult send_from_dev0(Devnet& chain, const Address& to, Bytes data) {
   evm::TxRequest tx;

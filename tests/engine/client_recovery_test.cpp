@@ -28,11 +28,7 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   const auto* deployment = chain.deploy({payer.address()});
   ASSERT_NE(deployment, nullptr);
   const PrivateKey receiver = chain.key(2);
-  auto config = test_config();
-  config.asset = deployment->token;
-  config.assetName = deployment->tokenName;
-  config.assetVersion = deployment->tokenVersion;
-  config.payTo = receiver.address();
+  const auto config = test_config_on(*deployment, receiver.address());
   ChainMirror mirror(chain);
   gate::test::GateStack stack(config, {}, &mirror);
   mirror.inner = &stack.facilitator;

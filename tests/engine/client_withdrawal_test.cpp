@@ -164,11 +164,7 @@ TEST(ClientWithdrawal, AServerThatBreaksTheRulesGetsItsChannelWithdrawnOnChain) 
   const PrivateKey payer = chain.key(1);
   const auto* deployment = chain.deploy({payer.address()});
   ASSERT_NE(deployment, nullptr);
-  auto terms = test_config();
-  terms.asset = deployment->token;
-  terms.assetName = deployment->tokenName;
-  terms.assetVersion = deployment->tokenVersion;
-  terms.payTo = chain.key(2).address();
+  const auto terms = test_config_on(*deployment, chain.key(2).address());
   // Takes the deposit on chain, then reports one unit more than it offered.
   ScriptedServer server(
       {kPrice}, [](Report& r) { r.chargedAmount = kPrice + 1, r.cumulative += 1; }, terms,

@@ -7,23 +7,14 @@
 
 #include "engine/facilitator/facilitator_service.hpp"
 #include "engine/http/server.hpp"
+#include "client_chain_support.hpp"
 #include "facilitator_support.hpp"
-#include "gate_support.hpp"
 
 namespace paychan::engine::facilitator::test {
 
 class GateChainTest : public FacilitatorChainTest {
  protected:
-  static gate::GateConfig chain_config() {
-    gate::GateConfig c = gate::test::test_config();
-    c.network = "eip155:" + std::to_string(devnet_->chain_id());
-    c.chainId = devnet_->chain_id();
-    c.asset = deployment_->token;
-    c.assetName = deployment_->tokenName;
-    c.assetVersion = deployment_->tokenVersion;
-    c.payTo = fresh_receiver();
-    return c;
-  }
+  static gate::GateConfig chain_config() { return client::test::test_config_on(*deployment_, fresh_receiver()); }
   // Payer `n` (1..kPayers) holds test tokens on the chain.
   static gate::test::TestAgent agent(const gate::GateConfig& config, std::uint8_t n, std::uint8_t salt) {
     return gate::test::TestAgent(key_from(n), config, salt);

@@ -72,11 +72,7 @@ TEST(PayCli, RecoversFromChainAndWithdraws) {
   const auto& agent = chain.anvil().accounts().at(1);  // a dev account: it pays the withdrawals' gas
   const auto* deployment = chain.deploy({agent.key.address()});
   ASSERT_NE(deployment, nullptr);
-  auto terms = test_config();
-  terms.asset = deployment->token;
-  terms.assetName = deployment->tokenName;
-  terms.assetVersion = deployment->tokenVersion;
-  terms.payTo = chain.key(2).address();
+  const auto terms = client::test::test_config_on(*deployment, chain.key(2).address());
   client::test::ChainMirror mirror(chain);
   GateStack stack(terms, {}, &mirror);
   mirror.inner = &stack.facilitator;
