@@ -237,22 +237,22 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
 
 std::optional<ChosenOffer> PaymentClient::known_offer(const http::ClientRequest& request) {
   if (auto known = options_.offers->find(request)) return known;
-  // A route an earlier run opened a channel on (`paychan pay` is a new process each time): the
-  // offer it paid under, chosen again under this run's policy.
+  if (store_offers_read_) return std::nullopt;
+  // The routes earlier runs opened channels on (`paychan pay` is a new process each time): the
+  // offers they paid under, chosen again under this run's policy. Read once, at the first miss.
+  store_offers_read_ = true;
   auto channels = store_.list();
   if (!channels) return std::nullopt;  // the 402 path reads the store again and reports it
   for (const auto& ch : *channels) {
-    if (ch.closed || !ch.suspended.empty() || ch.method != request.method() || ch.url != request.url()) continue;
+    const http::ClientRequest route{ch.method, ch.url};
+    if (ch.closed || !ch.suspended.empty() || options_.offers->find(route)) continue;
     auto requirements = protocol::decode_payment_requirements(ch.offer);
     if (!requirements) continue;
     protocol::PaymentRequired offered;
     offered.accepts.push_back(std::move(*requirements));
-    if (auto chosen = choose_offer(offered, options_.policy)) {
-      options_.offers->remember(request, *chosen);
-      return std::move(*chosen);
-    }
+    if (auto chosen = choose_offer(offered, options_.policy)) options_.offers->remember(route, *chosen);
   }
-  return std::nullopt;
+  return options_.offers->find(request);
 }
 
 Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {

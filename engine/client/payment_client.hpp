@@ -130,6 +130,7 @@ class PaymentClient {
   persistence::ClientStore& store_;
   http::BlockingHttpClient& http_;
   std::optional<VoucherHeaders> voucher_headers_;
+  bool store_offers_read_ = false;  // known_offer() has taken the routes of the store's channels
 };
 
 }  // namespace paychan::engine::client
