@@ -15,7 +15,6 @@
 #pragma once
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,24 +33,23 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     return leased_.insert(channelId).second;
   }
-  // A channel this process holds that no request is using and `wanted` accepts, leased.
-  [[nodiscard]] std::optional<persistence::ClientChannel> lease_held(
-      const std::function<bool(const persistence::ClientChannel&)>& wanted) {
+  // One pass over the channels this process holds: the first free one `wanted` accepts, leased —
+  // unless `refuses` returns a Failure for any of them, which is returned instead (nothing leased).
+  template <typename Wanted, typename Refuses>
+  [[nodiscard]] Result<std::optional<persistence::ClientChannel>> lease_held(const Wanted& wanted, const Refuses& refuses) {
     std::lock_guard lock(mutex_);
-    for (auto& [id, held] : held_) {
-      if (leased_.contains(id) || !wanted(held.channel)) continue;
-      leased_.insert(id);
-      return held.channel;
+    const Held* found = nullptr;
+    for (const auto& [id, held] : held_) {
+      if (std::optional<Failure> refusal = refuses(held.channel)) return std::move(*refusal);
+      if (found == nullptr && !leased_.contains(id) && wanted(held.channel)) found = &held;
     }
-    return std::nullopt;
+    if (found == nullptr) return std::optional<persistence::ClientChannel>{};
+    leased_.insert(found->channel.channelId);
+    return std::optional{found->channel};
   }
-  // A channel this process holds that `wanted` accepts, leased or not (not leased by this call).
-  [[nodiscard]] std::optional<persistence::ClientChannel> find_held(
-      const std::function<bool(const persistence::ClientChannel&)>& wanted) {
-    std::lock_guard lock(mutex_);
-    for (const auto& [id, held] : held_)
-      if (wanted(held.channel)) return held.channel;
-    return std::nullopt;
+  template <typename Wanted>
+  [[nodiscard]] std::optional<persistence::ClientChannel> lease_held(const Wanted& wanted) {
+    return *lease_held(wanted, [](const persistence::ClientChannel&) { return std::optional<Failure>{}; });
   }
   // The latest state of a channel the caller has leased, when this process holds one (fresher
   // than the store's).

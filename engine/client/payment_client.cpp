@@ -82,6 +82,13 @@ PaymentClient::~PaymentClient() {
 
 Status PaymentClient::flush() { return options_.pool->flush(store_); }
 
+Result<ChosenOffer> PaymentClient::stored_offer(const persistence::ClientChannel& ch, const ClientPolicy& policy) {
+  PAYCHAN_ASSIGN(auto requirements, protocol::decode_payment_requirements(ch.offer));
+  protocol::PaymentRequired offered;
+  offered.accepts.push_back(std::move(requirements));
+  return choose_offer(offered, policy);
+}
+
 Status PaymentClient::save(const persistence::ClientChannel& ch, bool durable) {
   PAYCHAN_TRY(store_.put(ch, durable));
   options_.pool->saved(ch);
@@ -153,20 +160,18 @@ Result<std::vector<persistence::ClientChannel>> PaymentClient::recover(const htt
 Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer& offer, const http::ClientRequest& request) {
   const auto to_provider = [&](const persistence::ClientChannel& ch) { return same_terms(ch, offer, keys_); };
   // A provider that broke the rules on one channel is paid on none until that one is withdrawn.
-  const auto suspended = [&](const persistence::ClientChannel& ch) {
-    return !ch.closed && !ch.suspended.empty() && to_provider(ch);
+  const auto suspended = [&](const persistence::ClientChannel& ch) -> std::optional<Failure> {
+    if (ch.closed || ch.suspended.empty() || !to_provider(ch)) return std::nullopt;
+    return fail(ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) + " to this provider was suspended (" +
+                                                  ch.suspended + "); withdraw it before paying this provider again");
   };
-  const auto refuse = [](const persistence::ClientChannel& ch) -> Failure {
-    return Failure{Error{ErrorCode::channel_suspended, "channel " + to_hex(ch.channelId) +
-                                                           " to this provider was suspended (" + ch.suspended +
-                                                           "); withdraw it before paying this provider again"}};
-  };
-  if (auto s = options_.pool->find_held(suspended)) return refuse(*s);
   // Usually a channel this process already pays on, without reading the store.
-  if (auto held = options_.pool->lease_held([&](const persistence::ClientChannel& ch) {
-        return !ch.closed && ch.suspended.empty() && ch.withdrawAmount == 0 && to_provider(ch);
-      }))
-    return std::move(*held);
+  PAYCHAN_ASSIGN(auto held, options_.pool->lease_held(
+                                [&](const persistence::ClientChannel& ch) {
+                                  return !ch.closed && ch.suspended.empty() && ch.withdrawAmount == 0 && to_provider(ch);
+                                },
+                                suspended));
+  if (held) return std::move(*held);
   PAYCHAN_ASSIGN(auto channels, store_.list());
   if (options_.chain && std::none_of(channels.begin(), channels.end(), to_provider)) {
     PAYCHAN_ASSIGN(const auto recovered, recover_offer(offer, request));
@@ -174,18 +179,14 @@ Result<persistence::ClientChannel> PaymentClient::channel_for(const ChosenOffer&
       PAYCHAN_ASSIGN(channels, store_.list());
     }
   }
-  if (const auto s = std::find_if(channels.begin(), channels.end(), suspended); s != channels.end()) return refuse(*s);
+  for (const auto& ch : channels)
+    if (auto refusal = suspended(ch)) return std::move(*refusal);
   for (auto& ch : channels) {
     if (ch.closed || !to_provider(ch)) continue;
     if (ch.withdrawAmount != 0) continue;  // being withdrawn: nothing more is signed on it
     if (!options_.pool->try_lease(ch.channelId)) continue;
     // Re-read under the lease: the list may predate another request's last update of it.
-    auto fresh = [&]() -> Result<std::optional<persistence::ClientChannel>> {
-      if (auto held = options_.pool->held(ch.channelId)) return held;
-      PAYCHAN_ASSIGN(auto stored, store_.get(ch.channelId));
-      if (stored) options_.pool->saved(*stored);
-      return stored;
-    }();
+    auto fresh = latest(ch.channelId);
     if (!fresh || !*fresh || (*fresh)->closed || (*fresh)->withdrawAmount != 0 || !(*fresh)->suspended.empty()) {
       options_.pool->release(ch.channelId);
       if (!fresh) return fresh.failure();
@@ -235,6 +236,13 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
   }
 }
 
+Result<std::optional<persistence::ClientChannel>> PaymentClient::latest(const Bytes32& channelId) {
+  if (auto held = options_.pool->held(channelId)) return held;
+  PAYCHAN_ASSIGN(auto stored, store_.get(channelId));
+  if (stored) options_.pool->saved(*stored);
+  return stored;
+}
+
 std::optional<ChosenOffer> PaymentClient::known_offer(const http::ClientRequest& request) {
   if (auto known = options_.offers->find(request)) return known;
   if (store_offers_read_) return std::nullopt;
@@ -246,11 +254,7 @@ std::optional<ChosenOffer> PaymentClient::known_offer(const http::ClientRequest&
   for (const auto& ch : *channels) {
     const http::ClientRequest route{ch.method, ch.url};
     if (ch.closed || !ch.suspended.empty() || options_.offers->find(route)) continue;
-    auto requirements = protocol::decode_payment_requirements(ch.offer);
-    if (!requirements) continue;
-    protocol::PaymentRequired offered;
-    offered.accepts.push_back(std::move(*requirements));
-    if (auto chosen = choose_offer(offered, options_.policy)) options_.offers->remember(route, *chosen);
+    if (auto chosen = stored_offer(ch, options_.policy)) options_.offers->remember(route, *chosen);
   }
   return options_.offers->find(request);
 }
@@ -468,20 +472,14 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
   if (!options_.pool->try_lease(channelId))
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "channel " + to_hex(channelId) + " is paying a request");
   PoolLease lease(*options_.pool, channelId);
-  auto found = options_.pool->held(channelId);
-  if (!found) {
-    PAYCHAN_ASSIGN(found, store_.get(channelId));
-  }
+  PAYCHAN_ASSIGN(auto found, latest(channelId));
   if (!found || found->closed) return fail(ErrorCode::invalid_payload, "no open channel " + to_hex(channelId));
   persistence::ClientChannel ch = std::move(*found);
-  PAYCHAN_ASSIGN(auto requirements, protocol::decode_payment_requirements(ch.offer));
-  protocol::PaymentRequired required;
-  required.accepts.push_back(requirements);
   ClientPolicy any = options_.policy;
   any.networks.clear();
   any.assets.clear();
   any.maxPrice = kUint128Max;
-  PAYCHAN_ASSIGN(auto offer, choose_offer(required, any));
+  PAYCHAN_ASSIGN(auto offer, stored_offer(ch, any));
 
   http::ClientResponse res;
   // The store may lag the provider's running total (an agent that crashed): a corrective 402 is

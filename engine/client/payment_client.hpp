@@ -106,6 +106,10 @@ class PaymentClient {
   // The first request of a route: unpaid, answered 402 with the offer (or not priced at all).
   Result<PaidResponse> fetch_unknown(const http::ClientRequest& request);
   Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer);
+  // The latest state of a channel the caller has leased: the pool's, else the store's (then recorded in the pool).
+  Result<std::optional<persistence::ClientChannel>> latest(const Bytes32& channelId);
+  // The offer `ch` was opened under, chosen again under `policy`.
+  static Result<ChosenOffer> stored_offer(const persistence::ClientChannel& ch, const ClientPolicy& policy);
   // Puts `ch` and records in the pool that the store holds it.
   Status save(const persistence::ClientChannel& ch, bool durable = true);
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
