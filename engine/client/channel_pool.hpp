@@ -67,12 +67,12 @@ class ChannelPool {
     it->second.channel = it->second.saved = channel;
   }
   // Ends a lease, keeping `latest` as the channel's state.
-  void release(const persistence::ClientChannel& latest) {
+  void release(persistence::ClientChannel latest) {
     std::lock_guard lock(mutex_);
     const auto [it, first] = held_.try_emplace(latest.channelId);
     if (first) it->second.found_reserved = latest.reserved;  // unknown to the pool: keep its reservation
-    it->second.channel = latest;
     leased_.erase(latest.channelId);
+    it->second.channel = std::move(latest);
   }
   // Ends a lease on a channel whose state did not change.
   void release(const Bytes32& channelId) {
@@ -136,8 +136,8 @@ class PoolLease {
   PoolLease(const PoolLease&) = delete;
   PoolLease& operator=(const PoolLease&) = delete;
   // The request is over with the channel in state `latest`.
-  void release(const persistence::ClientChannel& latest) {
-    pool_->release(latest);
+  void release(persistence::ClientChannel latest) {
+    pool_->release(std::move(latest));
     pool_ = nullptr;
   }
   ~PoolLease() {

@@ -6,8 +6,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "engine/client/policy.hpp"
@@ -17,16 +17,16 @@ namespace paychan::engine::client {
 
 class KnownOffers {
  public:
-  [[nodiscard]] std::optional<ChosenOffer> find(const http::ClientRequest& request) {
+  // Shared, not copied: it is looked up on every request.
+  [[nodiscard]] std::shared_ptr<const ChosenOffer> find(const http::ClientRequest& request) {
     std::lock_guard lock(mutex_);
     const auto it = offers_.find(route(request));
-    if (it == offers_.end()) return std::nullopt;
-    return it->second;
+    return it == offers_.end() ? nullptr : it->second;
   }
   void remember(const http::ClientRequest& request, const ChosenOffer& offer) {
     std::lock_guard lock(mutex_);
     if (offers_.size() >= kMaxRoutes) offers_.clear();  // an agent roaming over endless URLs
-    offers_.insert_or_assign(route(request), offer);
+    offers_.insert_or_assign(route(request), std::make_shared<const ChosenOffer>(offer));
   }
   void forget(const http::ClientRequest& request) {
     std::lock_guard lock(mutex_);
@@ -37,7 +37,7 @@ class KnownOffers {
   static constexpr std::size_t kMaxRoutes = 1024;
   static std::string route(const http::ClientRequest& request) { return request.method() + ' ' + request.url(); }
   std::mutex mutex_;
-  std::map<std::string, ChosenOffer> offers_;
+  std::map<std::string, std::shared_ptr<const ChosenOffer>> offers_;
 };
 
 }  // namespace paychan::engine::client

@@ -243,14 +243,14 @@ Result<std::optional<persistence::ClientChannel>> PaymentClient::latest(const By
   return stored;
 }
 
-std::optional<ChosenOffer> PaymentClient::known_offer(const http::ClientRequest& request) {
+std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::ClientRequest& request) {
   if (auto known = options_.offers->find(request)) return known;
-  if (store_offers_read_) return std::nullopt;
+  if (store_offers_read_) return nullptr;
   // The routes earlier runs opened channels on (`paychan pay` is a new process each time): the
   // offers they paid under, chosen again under this run's policy. Read once, at the first miss.
   store_offers_read_ = true;
   auto channels = store_.list();
-  if (!channels) return std::nullopt;  // the 402 path reads the store again and reports it
+  if (!channels) return nullptr;  // the 402 path reads the store again and reports it
   for (const auto& ch : *channels) {
     const http::ClientRequest route{ch.method, ch.url};
     if (ch.closed || !ch.suspended.empty() || options_.offers->find(route)) continue;
@@ -289,7 +289,7 @@ Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request
   PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
   PoolLease lease(*options_.pool, channel.channelId);
   auto paid = pay(request, offer, channel);
-  lease.release(channel);
+  lease.release(std::move(channel));
   return paid;
 }
 

@@ -102,7 +102,7 @@ class PaymentClient {
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
   Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
   // The offer `request`'s route was last paid under, in this process or (from its channel) an earlier one.
-  std::optional<ChosenOffer> known_offer(const http::ClientRequest& request);
+  std::shared_ptr<const ChosenOffer> known_offer(const http::ClientRequest& request);
   // The first request of a route: unpaid, answered 402 with the offer (or not priced at all).
   Result<PaidResponse> fetch_unknown(const http::ClientRequest& request);
   Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer);
