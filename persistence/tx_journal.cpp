@@ -1,7 +1,8 @@
 #include "persistence/tx_journal.hpp"
 
 #include <algorithm>
-#include <chrono>
+
+#include "channel/unix_time.hpp"
 
 namespace paychan::persistence {
 namespace {
@@ -65,10 +66,9 @@ Status TxJournal::record_sent(const JournalEntry& e) {
   auto s = db_.prepare("INSERT INTO tx_journal (" + std::string{kColumns} +
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)");
   if (!s) return s.failure();
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   s->bind_text(1, e.key).bind_text(2, e.network).bind_text(3, e.request).bind(4, e.from.bytes);
   s->bind(5, static_cast<std::int64_t>(e.nonce)).bind(6, e.rawTransaction).bind(7, e.transactionHash);
-  s->bind(8, static_cast<std::int64_t>(e.sentAt != 0 ? e.sentAt : static_cast<std::uint64_t>(now.count())));
+  s->bind(8, static_cast<std::int64_t>(e.sentAt != 0 ? e.sentAt : unix_now()));
   Status done = s->run();
   if (!done) return fail(ErrorCode::invalid_payload, "journal already holds a transaction for " + e.key + " (" +
                                                          done.error().detail + ")");

@@ -142,14 +142,8 @@ int run(std::span<char* const> argv) {
   if (config->facilitator.empty())
     return report("settle", Error{ErrorCode::invalid_config, "no facilitator: set \"facilitator\" or --facilitator"});
 
-  engine::settlement::SettleJobOptions options;
-  options.chainId = config->chainId;
-  options.network = config->network;
-  options.receiver = config->payTo;
-  options.token = config->asset;
+  auto options = engine::settlement::settle_job_options(*config);
   options.sweep = !args->has("no-sweep");
-  options.now = [] { return static_cast<std::uint64_t>(std::time(nullptr)); };
-  options.policy.withdrawalWarningSeconds = config->withdrawalSafetyMarginSeconds;
   auto key = engine::gate::load_receiver_authorizer_key(*config);
   if (!key) return report("settle", key.error());
   options.receiverAuthorizerKey = *key;

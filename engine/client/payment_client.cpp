@@ -9,6 +9,7 @@
 #include "channel/client_rules.hpp"
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "channel/unix_time.hpp"
 #include "engine/client/recovery.hpp"
 #include "engine/client/withdrawal.hpp"
 #include "protocol/headers.hpp"
@@ -66,10 +67,7 @@ PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence
                              http::BlockingHttpClient& http)
     : keys_(std::move(keys)), options_(std::move(options)), store_(store), http_(http) {
   if (!options_.now) {
-    options_.now = [] {
-      return static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    };
+    options_.now = unix_now;
   }
   if (options_.attempts == 0) options_.attempts = 1;
   if (!options_.pool) options_.pool = std::make_shared<ChannelPool>();

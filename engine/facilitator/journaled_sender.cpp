@@ -3,20 +3,12 @@
 #include <unistd.h>
 
 #include "channel/hex.hpp"
+#include "channel/unix_time.hpp"
 #include "engine/chain/transaction.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
-namespace {
-
-std::uint64_t unix_now() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-}  // namespace
-
 JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault)
     : journal_(journal), signer_(std::move(signer)), fault_(fault) {}
 

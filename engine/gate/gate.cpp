@@ -4,6 +4,7 @@
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "channel/unix_time.hpp"
 #include "engine/gate/durable_commit.hpp"
 #include "protocol/claim_batch.hpp"
 #include "protocol/headers.hpp"
@@ -67,10 +68,7 @@ Gate::Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* f
       facilitator_(facilitator),
       metrics_(metrics) {
   if (!options_.now) {
-    options_.now = [] {
-      return static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    };
+    options_.now = unix_now;
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "channel/unix_time.hpp"
 #include "protocol/claim_batch.hpp"
 #include "protocol/facilitator_api.hpp"
 
@@ -33,7 +34,21 @@ SettleJob::SettleJob(SettleJobOptions options, gate::Facilitator& facilitator, p
       facilitator_(facilitator),
       store_(store),
       journal_(journal),
-      domain_(batch_settlement_domain_separator(options_.chainId)) {}
+      domain_(batch_settlement_domain_separator(options_.chainId)) {
+  if (!options_.now) {
+    options_.now = unix_now;
+  }
+}
+
+SettleJobOptions settle_job_options(const gate::GateConfig& config) {
+  SettleJobOptions o;
+  o.chainId = config.chainId;
+  o.network = config.network;
+  o.receiver = config.payTo;
+  o.token = config.asset;
+  o.policy.withdrawalWarningSeconds = config.withdrawalSafetyMarginSeconds;
+  return o;
+}
 
 // The reference channel manager's requirements for its own operations: no price, no offer terms.
 protocol::PaymentRequirements SettleJob::requirements() const {

@@ -19,6 +19,7 @@
 
 #include "channel/ecdsa.hpp"
 #include "engine/gate/facilitator.hpp"
+#include "engine/gate/gate_config.hpp"
 #include "engine/settlement/claim_plan.hpp"
 #include "persistence/channel_store.hpp"
 #include "persistence/claim_journal.hpp"
@@ -45,8 +46,12 @@ struct SettleJobOptions {
   ClaimPolicy policy;
   bool sweep = true;  // settle(receiver, token) at the end of every run
   ChainReader* chain = nullptr;  // optional; see ChainReader
-  std::function<std::uint64_t()> now;  // unix seconds
+  std::function<std::uint64_t()> now;  // unix seconds; empty: the wall clock
 };
+
+// The options for settling what a gate with `config` served: its chain, network, payTo and asset,
+// warning about withdrawals that end within its safety margin. The caller adds the rest.
+[[nodiscard]] SettleJobOptions settle_job_options(const gate::GateConfig& config);
 
 struct BatchOutcome {
   std::size_t channels = 0;

@@ -36,13 +36,8 @@ class FacilitatorGateTest : public GateChainTest {
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
     auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
     EXPECT_TRUE(journal) << journal.error().to_string();
-    settlement::SettleJobOptions job_options;
-    job_options.chainId = config.chainId;
-    job_options.network = config.network;
-    job_options.receiver = config.payTo;
-    job_options.token = config.asset;
+    auto job_options = settlement::settle_job_options(config);
     job_options.policy.maxBatchSize = batch;
-    job_options.now = wall_clock;
     settlement::SettleJob job(job_options, *facilitator_, store, **journal);
     auto summary = run(job.run_once([](const std::string&) {}));
     EXPECT_TRUE(summary) << summary.error().to_string();

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "channel/hex.hpp"
 #include "cli.hpp"
@@ -113,13 +112,8 @@ Status add_gate(Figures& f, Provider& provider) {
 Result<engine::settlement::SettleSummary> settle(Provider& provider, const DemoOptions& options,
                                                  const std::filesystem::path& dir, const Progress& progress) {
   const auto& config = provider.config();
-  engine::settlement::SettleJobOptions job_options;
-  job_options.chainId = config.chainId;
-  job_options.network = config.network;
-  job_options.receiver = config.payTo;
-  job_options.token = config.asset;
+  auto job_options = engine::settlement::settle_job_options(config);
   job_options.policy.maxBatchSize = options.batchSize;
-  job_options.now = [] { return static_cast<std::uint64_t>(std::time(nullptr)); };
   PAYCHAN_ASSIGN(auto journal, persistence::ClaimJournal::open((dir / "settle.journal").string()));
   engine::settlement::SettleJob job(std::move(job_options), provider.facilitator(), provider.store(), *journal);
   return engine::http::run_blocking(job.run_once([&](const std::string& line) { progress("settle: " + line); }));
