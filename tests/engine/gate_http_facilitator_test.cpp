@@ -28,16 +28,16 @@ TEST(HttpFacilitator, VerifiesAndSettlesOverHttp) {
   const TestAgent agent(test_key(1), config, 1);
   const auto request = deposit_request(config, agent);
 
-  auto verified = run_sync((*client)->verify(request));
+  auto verified = http::run_blocking((*client)->verify(request));
   ASSERT_TRUE(verified) << verified.error().to_string();
   EXPECT_TRUE(verified->isValid);
   EXPECT_EQ(protocol::verify_snapshot(*verified)->channelId, agent.id);
-  auto settled = run_sync((*client)->settle(request));
+  auto settled = http::run_blocking((*client)->settle(request));
   ASSERT_TRUE(settled);
   EXPECT_TRUE(settled->success);
   EXPECT_EQ(facilitator.onchain(agent.id).balance, 50'000u);
   // The same authorization again is refused by the facilitator: an answer, not an error.
-  settled = run_sync((*client)->settle(request));
+  settled = http::run_blocking((*client)->settle(request));
   ASSERT_TRUE(settled);
   EXPECT_FALSE(settled->success);
   EXPECT_EQ(settled->errorReason, "invalid_batch_settlement_evm_receive_authorization_signature");
@@ -49,7 +49,7 @@ TEST(HttpFacilitator, UnreachableOrBrokenIsUnavailable) {
   HttpFacilitatorOptions options{"http://127.0.0.1:1", std::chrono::milliseconds(500), 3, std::chrono::milliseconds(1)};
   auto down = HttpFacilitator::create(options);
   ASSERT_TRUE(down);
-  auto verified = run_sync((*down)->verify(request));
+  auto verified = http::run_blocking((*down)->verify(request));
   ASSERT_FALSE(verified);
   EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
 
@@ -62,7 +62,7 @@ TEST(HttpFacilitator, UnreachableOrBrokenIsUnavailable) {
   http::test::TestServer<decltype(broken)> server{broken};
   options.url = server.url("");
   auto client = HttpFacilitator::create(options);
-  verified = run_sync((*client)->verify(request));
+  verified = http::run_blocking((*client)->verify(request));
   ASSERT_FALSE(verified);
   EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
   EXPECT_EQ(calls.load(), 1) << "a malformed answer is an answer: not retried";
@@ -82,10 +82,10 @@ TEST(HttpFacilitator, SettleIsNotRetriedOnceSent) {
   http::test::TestServer<decltype(stall)> server{stall};
   HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
   auto client = HttpFacilitator::create(options);
-  auto settled = run_sync((*client)->settle(request));
+  auto settled = http::run_blocking((*client)->settle(request));
   EXPECT_FALSE(settled);
   EXPECT_EQ(seen.load(), 1);
-  auto verified = run_sync((*client)->verify(request));
+  auto verified = http::run_blocking((*client)->verify(request));
   EXPECT_FALSE(verified);
   EXPECT_EQ(seen.load(), 4);
   release.set();

@@ -116,10 +116,10 @@ class World {
   // authorize → (handler) → settle; true when the request was charged (or, with a failing
   // handler, when the payment was accepted before the handler failed).
   bool pay(const Offer& offer, const std::string& header, Uint128 actual, bool handler_succeeds) {
-    auto decision = run_sync(gate_->authorize(offer, header));
+    auto decision = http::run_blocking(gate_->authorize(offer, header));
     if (std::holds_alternative<Refusal>(decision)) return false;
     if (!handler_succeeds) return true;  // the Authorization is dropped: nothing is committed
-    auto settled = run_sync(gate_->settle(std::move(std::get<Authorization>(decision)), actual));
+    auto settled = http::run_blocking(gate_->settle(std::move(std::get<Authorization>(decision)), actual));
     return std::holds_alternative<protocol::SettlementResponse>(settled);
   }
 

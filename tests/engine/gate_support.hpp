@@ -10,7 +10,6 @@
 #pragma once
 
 #include <atomic>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,6 +21,7 @@
 #include "engine/gate/gate_config.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/handler.hpp"
+#include "engine/http/run_blocking.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::engine::gate::test {
@@ -328,20 +328,6 @@ inline http::Handled serve_facilitator(FacilitatorDouble& facilitator, http::Exc
     ex.response().set(404, "application/json", "{}");
   }
   return std::nullopt;
-}
-
-// Runs a coroutine to completion on a private io_context (the gate's calls, from a test thread).
-template <typename T>
-T run_sync(http::Awaitable<T> awaitable) {
-  http::asio::io_context ctx;
-  std::optional<T> result;  // T need not be default-constructible (use_future would need it)
-  http::asio::co_spawn(
-      ctx, [&]() -> http::Awaitable<void> { result.emplace(co_await std::move(awaitable)); },
-      [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-      });
-  ctx.run();
-  return std::move(*result);
 }
 
 }  // namespace paychan::engine::gate::test

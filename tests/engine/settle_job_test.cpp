@@ -14,7 +14,6 @@ namespace {
 
 using gate::test::GateStack;
 using gate::test::TestAgent;
-using gate::test::run_sync;
 using gate::test::test_key;
 
 constexpr Uint128 kPrice = 10'000;
@@ -59,7 +58,7 @@ class SettleJobTest : public ::testing::Test {
     auto store = persistence::ChannelStore::open(stack.store_path());
     EXPECT_TRUE(store);
     SettleJob job(std::move(o), stack.facilitator, **store, **journal);
-    auto summary = run_sync(job.run_once([](const std::string&) {}));
+    auto summary = http::run_blocking(job.run_once([](const std::string&) {}));
     EXPECT_TRUE(summary) << summary.error().to_string();
     return summary ? *summary : SettleSummary{};
   }
@@ -95,7 +94,7 @@ TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
     auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
     auto store = *persistence::ChannelStore::open(stack.store_path());
     SettleJob job(options(), stack.facilitator, *store, *journal);
-    auto failed = run_sync(job.run_once([](const std::string&) {}));
+    auto failed = http::run_blocking(job.run_once([](const std::string&) {}));
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ErrorCode::facilitator_unavailable);
     EXPECT_EQ(journal->pending()->size(), 1u) << "the batch stays journaled";
@@ -151,7 +150,7 @@ TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) 
     auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
     auto store = *persistence::ChannelStore::open(stack.store_path());
     SettleJob job(options(), stack.facilitator, *store, *journal);
-    ASSERT_FALSE(run_sync(job.run_once([](const std::string&) {})));
+    ASSERT_FALSE(http::run_blocking(job.run_once([](const std::string&) {})));
   }
   std::filesystem::remove(dir.file("settle"));  // the journal is lost too: only the chain knows
   DoubleChain chain(stack.facilitator);
