@@ -81,6 +81,8 @@ Status TxJournal::record_outcome(std::string_view key, std::string_view outcome)
   if (!s) return s.failure();
   s->bind_text(1, key).bind_text(2, outcome);
   PAYCHAN_TRY(s->run());
+  if (db_.changes() != 0) return {};
+  // Nothing changed: the outcome was recorded already, or there is no such transaction.
   auto exists = db_.prepare("SELECT 1 FROM tx_journal WHERE key = ?1");
   if (!exists) return exists.failure();
   exists->bind_text(1, key);
