@@ -9,6 +9,14 @@
 #include "protocol/facilitator_api.hpp"
 
 namespace paychan::engine::settlement {
+namespace {
+
+// A facilitator's refusal as the operator reads it: its reason, then its message.
+std::string refusal_text(const protocol::SettlementResponse& r) {
+  return r.errorReason.value_or("refused") + (r.errorMessage ? ": " + *r.errorMessage : "");
+}
+
+}  // namespace
 
 std::size_t SettleSummary::claimedChannels() const {
   std::size_t n = 0;
@@ -92,8 +100,7 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   BatchOutcome outcome;
   outcome.channels = claim->claims.size();
   if (!response->success) {
-    outcome.error = response->errorReason.value_or("refused");
-    if (response->errorMessage) outcome.error += ": " + *response->errorMessage;
+    outcome.error = refusal_text(*response);
   } else {
     outcome.transaction = response->transaction;
     for (const protocol::VoucherClaimRow& row : claim->claims) {
@@ -181,8 +188,7 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
     if (nothing) {
       progress("  nothing to sweep");
     } else if (!swept->success) {
-      summary.sweepError = swept->errorReason.value_or("refused");
-      if (swept->errorMessage) summary.sweepError += ": " + *swept->errorMessage;
+      summary.sweepError = refusal_text(*swept);
     } else {
       summary.sweepTransaction = swept->transaction;
       summary.sweepAmount = swept->amount.value_or("");
