@@ -1,5 +1,7 @@
 #include "chain_options.hpp"
 
+#include <cstdlib>
+
 #include "channel/eip712.hpp"
 
 namespace paychan::cli {
@@ -16,6 +18,12 @@ Result<Bytes32> scheme_domain(const Args& args) {
     contract = *parsed;
   }
   return batch_settlement_domain_separator(static_cast<std::uint64_t>(*id), contract);
+}
+
+std::optional<std::string> rpc_url(const Args& args) {
+  if (auto rpc = args.option("rpc")) return rpc;
+  if (const char* env = std::getenv("PAYCHAN_RPC")) return std::string{env};
+  return std::nullopt;
 }
 
 }  // namespace paychan::cli

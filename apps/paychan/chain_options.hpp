@@ -1,5 +1,8 @@
-// --chain-id / --contract: which EIP-712 domain the scheme's signatures live in.
+// --chain-id / --contract: which EIP-712 domain the scheme's signatures live in; --rpc: which node.
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include "channel/bytes.hpp"
 #include "cli.hpp"
@@ -8,5 +11,8 @@ namespace paychan::cli {
 
 // The batch-settlement domain separator for --chain-id (required) and --contract (default canonical).
 [[nodiscard]] Result<Bytes32> scheme_domain(const Args& args);
+
+// The chain's JSON-RPC endpoint: --rpc, else $PAYCHAN_RPC when it is set.
+[[nodiscard]] std::optional<std::string> rpc_url(const Args& args);
 
 }  // namespace paychan::cli

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "chain_options.hpp"
 #include "engine/key_source.hpp"
 #include "key_options.hpp"
 #include "protocol/price.hpp"
@@ -54,8 +55,7 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
   AgentSetup setup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path, nullptr};
   if (chain_use == ChainUse::none) return setup;
-  const char* rpc_env = std::getenv("PAYCHAN_RPC");
-  if (auto rpc = args.option("rpc").value_or(rpc_env ? rpc_env : ""); !rpc.empty()) {
+  if (auto rpc = rpc_url(args).value_or(""); !rpc.empty()) {
     auto chain = engine::client::ChannelChain::connect(rpc, payer);
     if (!chain) return fail(ErrorCode::invalid_config, "--rpc " + rpc + ": " + chain.error().detail);
     setup.chain = std::move(*chain);

@@ -14,6 +14,7 @@
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "chain_options.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "service_options.hpp"
@@ -175,9 +176,7 @@ int run(std::span<char* const> argv) {
 
   std::optional<engine::evm::RpcClient> node;
   std::optional<engine::settlement::RpcChainReader> reader;
-  std::optional<std::string> rpc = args->option("rpc");
-  if (!rpc)
-    if (const char* env = std::getenv("PAYCHAN_RPC")) rpc = env;
+  const std::optional<std::string> rpc = rpc_url(*args);
   if (rpc) {
     node.emplace(*rpc);
     auto id = engine::http::run_blocking(node->chain_id());
