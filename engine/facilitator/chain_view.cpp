@@ -55,9 +55,8 @@ http::Awaitable<Result<bool>> ChainView::signature_valid(const Address& signer, 
                                                          const Signature& signature) {
   if (signed_by(digest, signature, signer)) co_return true;
   // Not an ECDSA signature of `signer`: a smart-contract wallet may still accept it (EIP-1271).
-  auto code = co_await rpc_.code(signer);
-  if (!code) co_return code.failure();
-  if (code->empty()) co_return false;
+  // No eth_getCode first: a call to an account without code succeeds with no data, which is not
+  // the magic value (as in OpenZeppelin's SignatureChecker, which the contract uses).
   auto reply = co_await rpc_.call(signer, chain::erc1271_is_valid_signature_call(digest, signature));
   if (!reply) {
     // A wallet that reverts rejects the signature; only a failed read is an error.
