@@ -166,10 +166,10 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   // request preparing it, or wait while another is.
   const auto give_up = std::chrono::steady_clock::now() + options_.receiptTimeout;
   for (;;) {
+    if (claim_in_flight(key)) break;
     auto found = journal_.find(key);
     if (!found) co_return refused(name, journal_failed);
     if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
-    if (claim_in_flight(key)) break;
     if (std::chrono::steady_clock::now() >= give_up)
       co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_channel_busy,
                                     "another request is settling the same action"});
@@ -180,7 +180,7 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
     const std::string& key;
     ~Release() { self->release_in_flight(key); }
   } release{this, key};
-  // The other request may have journaled it between our look-up and our claim.
+  // Ours to prepare, unless it was journaled already (by a request before ours, or an earlier run).
   auto found = journal_.find(key);
   if (!found) co_return refused(name, journal_failed);
   if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
