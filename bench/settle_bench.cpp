@@ -1,22 +1,17 @@
 // How fast the settle job builds and signs claims: planning a store's worth of channels, then for
 // each batch the ClaimBatch digest (a channel id per row), the receiver authorizer's signature and
-// the facilitator request's JSON — what SettleJob does per batch before the network.
+// the facilitator request's JSON (engine::settlement::claim_request, which SettleJob journals and
+// sends) — what the job does per batch before the network.
 #include <benchmark/benchmark.h>
 
 #include "channel/eip712.hpp"
-#include "engine/settlement/claim_plan.hpp"
-#include "protocol/claim_batch.hpp"
-#include "protocol/facilitator_api.hpp"
+#include "engine/settlement/settle_job.hpp"
+#include "gate_bench_setup.hpp"
 
 namespace {
 
 using namespace paychan;
-
-PrivateKey key(std::uint8_t seed) {
-  Bytes32 secret{};
-  secret[31] = seed;
-  return *PrivateKey::from_bytes(secret);
-}
+using bench::key;
 
 std::vector<ChannelState> channels(std::size_t n) {
   const PrivateKey payer = key(1);
@@ -41,18 +36,17 @@ std::vector<ChannelState> channels(std::size_t n) {
 void BM_BuildAndSignClaimBatches(benchmark::State& state) {
   const auto store = channels(static_cast<std::size_t>(state.range(0)));
   const Bytes32 domain = batch_settlement_domain_separator(31337);
-  const PrivateKey authorizer = key(2);
-  engine::settlement::ClaimPolicy policy;  // batches of 100
+  engine::settlement::SettleJobOptions options;
+  options.chainId = 31337;
+  options.network = "eip155:31337";
+  options.receiver = key(2).address();
+  options.token = key(3).address();
+  options.receiverAuthorizerKey = key(2);
+  const engine::settlement::ClaimPolicy policy;  // batches of 100
   for (auto _ : state) {
     const auto plan = engine::settlement::plan_claims(store, policy, 1'800'000'000);
-    for (const auto& batch : plan.batches) {
-      protocol::ClaimPayload claim;
-      for (const auto& p : batch) claim.claims.push_back(p.row);
-      claim.claimAuthorizerSignature = authorizer.sign(protocol::claim_batch_digest(domain, claim.claims));
-      protocol::FacilitatorRequest request;
-      request.paymentPayload.payload = protocol::BatchSettlementPayload{std::move(claim)};
-      benchmark::DoNotOptimize(protocol::encode_facilitator_request(request));
-    }
+    for (const auto& batch : plan.batches)
+      benchmark::DoNotOptimize(engine::settlement::claim_request(options, domain, batch));
   }
   state.counters["claims/s"] = benchmark::Counter(static_cast<double>(state.iterations() * store.size()),
                                                   benchmark::Counter::kIsRate);

@@ -16,6 +16,19 @@ std::string refusal_text(const protocol::SettlementResponse& r) {
   return r.errorReason.value_or("refused") + (r.errorMessage ? ": " + *r.errorMessage : "");
 }
 
+// The reference channel manager's requirements for its own operations: no price, no offer terms.
+protocol::PaymentRequirements requirements(const SettleJobOptions& options) {
+  protocol::PaymentRequirements r;
+  r.scheme = std::string{protocol::kBatchSettlementScheme};
+  r.network = options.network;
+  r.amount = "0";
+  r.asset = to_checksum_hex(options.token);
+  r.payTo = to_checksum_hex(options.receiver);
+  r.maxTimeoutSeconds = 0;
+  r.extra = protocol::Json::trusted("{}");
+  return r;
+}
+
 }  // namespace
 
 std::size_t SettleSummary::claimedChannels() const {
@@ -58,26 +71,13 @@ SettleJobOptions settle_job_options(const gate::GateConfig& config) {
   return o;
 }
 
-// The reference channel manager's requirements for its own operations: no price, no offer terms.
-protocol::PaymentRequirements SettleJob::requirements() const {
-  protocol::PaymentRequirements r;
-  r.scheme = std::string{protocol::kBatchSettlementScheme};
-  r.network = options_.network;
-  r.amount = "0";
-  r.asset = to_checksum_hex(options_.token);
-  r.payTo = to_checksum_hex(options_.receiver);
-  r.maxTimeoutSeconds = 0;
-  r.extra = protocol::Json::trusted("{}");
-  return r;
-}
-
-std::string SettleJob::claim_request(const std::vector<PlannedClaim>& batch) const {
+std::string claim_request(const SettleJobOptions& options, const Bytes32& domain, const std::vector<PlannedClaim>& batch) {
   protocol::ClaimPayload claim;
   for (const PlannedClaim& p : batch) claim.claims.push_back(p.row);
-  if (options_.receiverAuthorizerKey)
-    claim.claimAuthorizerSignature = options_.receiverAuthorizerKey->sign(protocol::claim_batch_digest(domain_, claim.claims));
+  if (options.receiverAuthorizerKey)
+    claim.claimAuthorizerSignature = options.receiverAuthorizerKey->sign(protocol::claim_batch_digest(domain, claim.claims));
   protocol::FacilitatorRequest request;
-  request.paymentRequirements = requirements();
+  request.paymentRequirements = requirements(options);
   request.paymentPayload.accepted = request.paymentRequirements;
   request.paymentPayload.payload = protocol::BatchSettlementPayload{std::move(claim)};
   return protocol::encode_facilitator_request(request);
@@ -119,7 +119,7 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
 
 http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
   protocol::FacilitatorRequest request;
-  request.paymentRequirements = requirements();
+  request.paymentRequirements = requirements(options_);
   request.paymentPayload.accepted = request.paymentRequirements;
   request.paymentPayload.payload = protocol::BatchSettlementPayload{protocol::SettlePayload{options_.receiver, options_.token}};
   co_return co_await facilitator_.settle(request);
@@ -165,7 +165,7 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
     const auto& batch = plan.batches[i];
     progress("claim batch " + std::to_string(i + 1) + "/" + std::to_string(plan.batches.size()) + ": " +
              std::to_string(batch.size()) + " channels");
-    std::string request = claim_request(batch);
+    std::string request = claim_request(options_, domain_, batch);
     auto id = journal_.begin(request, options_.now());
     if (!id) co_return id.failure();
     // Named, not a temporary inside co_await (g++ 12, see engine/http/asio.hpp).

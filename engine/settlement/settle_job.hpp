@@ -49,6 +49,12 @@ struct SettleJobOptions {
   std::function<std::uint64_t()> now;  // unix seconds; empty: the wall clock
 };
 
+// The facilitator request claiming `batch` as the job journals and sends it (JSON), signed for
+// claimWithSignature when the options hold the receiverAuthorizer's key. `domain`: the scheme's
+// EIP-712 domain on the options' chain.
+[[nodiscard]] std::string claim_request(const SettleJobOptions& options, const Bytes32& domain,
+                                        const std::vector<PlannedClaim>& batch);
+
 // The options for settling what a gate with `config` served: its chain, network, payTo and asset,
 // warning about withdrawals that end within its safety margin. The caller adds the rest.
 [[nodiscard]] SettleJobOptions settle_job_options(const gate::GateConfig& config);
@@ -85,8 +91,6 @@ class SettleJob {
   [[nodiscard]] http::Awaitable<Result<SettleSummary>> run_once(Progress progress);
 
  private:
-  [[nodiscard]] protocol::PaymentRequirements requirements() const;
-  [[nodiscard]] std::string claim_request(const std::vector<PlannedClaim>& batch) const;
   // Sends a journaled batch and records its outcome in the store and the journal.
   [[nodiscard]] http::Awaitable<Result<BatchOutcome>> send(const persistence::JournaledBatch& batch);
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
