@@ -49,11 +49,13 @@ AbiValue AbiValue::word(const Bytes32& w) {
   return v;
 }
 
-AbiValue AbiValue::address(const Address& a) {
+Bytes32 address_word(const Address& a) noexcept {
   Bytes32 w{};
   std::copy(a.bytes.begin(), a.bytes.end(), w.begin() + 12);
-  return word(w);
+  return w;
 }
+
+AbiValue AbiValue::address(const Address& a) { return word(address_word(a)); }
 
 AbiValue AbiValue::uint(const U256& v) { return word(v.to_be()); }
 

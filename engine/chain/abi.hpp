@@ -14,6 +14,9 @@
 
 namespace paychan::engine::chain {
 
+// An address as one ABI word (and as an indexed event topic): left-padded with zeros.
+[[nodiscard]] Bytes32 address_word(const Address& a) noexcept;
+
 class AbiValue {
  public:
   [[nodiscard]] static AbiValue word(const Bytes32& w);  // bytes32, and any 32-byte static

@@ -11,12 +11,6 @@ namespace {
 
 Bytes32 topic(std::string_view signature) { return keccak256(as_bytes(signature)); }
 
-Bytes32 address_topic(const Address& a) {
-  Bytes32 t{};
-  std::copy(a.bytes.begin(), a.bytes.end(), t.begin() + 12);
-  return t;
-}
-
 // The amount (first data word) of the first log from `contract` whose topics start with `topics`.
 Result<std::optional<Uint128>> first_amount(std::span<const Log> logs, const Address& contract,
                                             std::initializer_list<Bytes32> topics) {
@@ -36,7 +30,7 @@ Result<std::optional<Uint128>> first_amount(std::span<const Log> logs, const Add
 Result<std::optional<Uint128>> settled_amount(std::span<const Log> logs, const Address& contract,
                                               const Address& receiver, const Address& token) {
   static const Bytes32 kSettled = topic("Settled(address,address,address,uint128)");
-  return first_amount(logs, contract, {kSettled, address_topic(receiver), address_topic(token)});
+  return first_amount(logs, contract, {kSettled, address_word(receiver), address_word(token)});
 }
 
 Result<std::optional<Uint128>> refunded_amount(std::span<const Log> logs, const Address& contract,
