@@ -1,4 +1,5 @@
-// How fast the settle job builds and signs claims: planning a store's worth of channels, then for
+// How fast the settle job builds and signs claims: planning a store's worth of channels (one
+// signature recovery per claimed channel, for the v the chain needs), then for
 // each batch the ClaimBatch digest (a channel id per row), the receiver authorizer's signature and
 // the facilitator request's JSON (engine::settlement::claim_request, which SettleJob journals and
 // sends) — what the job does per batch before the network.
@@ -44,7 +45,7 @@ void BM_BuildAndSignClaimBatches(benchmark::State& state) {
   options.receiverAuthorizerKey = key(2);
   const engine::settlement::ClaimPolicy policy;  // batches of 100
   for (auto _ : state) {
-    const auto plan = engine::settlement::plan_claims(store, policy, 1'800'000'000);
+    const auto plan = engine::settlement::plan_claims(store, policy, domain, 1'800'000'000);
     for (const auto& batch : plan.batches)
       benchmark::DoNotOptimize(engine::settlement::claim_request(options, domain, batch));
   }

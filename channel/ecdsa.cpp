@@ -48,6 +48,17 @@ bool is_zero32(const std::uint8_t* scalar) noexcept {
   return std::all_of(scalar, scalar + 32, [](std::uint8_t b) { return b == 0; });
 }
 
+// The checks the contract makes before any curve arithmetic (OpenZeppelin's ECDSA).
+Status check_form(const Signature& sig) noexcept {
+  const std::uint8_t* r = sig.data();
+  const std::uint8_t* s = sig.data() + 32;
+  const std::uint8_t v = sig[64];
+  if (v != 27 && v != 28) return fail(ErrorCode::malformed_signature, "v must be 27 or 28");
+  if (is_zero32(r) || compare(r, kOrder) >= 0) return fail(ErrorCode::malformed_signature, "r out of range");
+  if (is_zero32(s) || compare(s, kHalfOrder) > 0) return fail(ErrorCode::malformed_signature, "s out of range (high s)");
+  return {};
+}
+
 Address address_of(const secp256k1_pubkey& pubkey) noexcept {
   unsigned char uncompressed[65];
   std::size_t len = sizeof uncompressed;
@@ -67,20 +78,39 @@ Result<Signature> parse_signature(std::string_view hex) {
   return sig;
 }
 
-Result<Address> recover_signer(const Bytes32& digest, const Signature& sig) noexcept {
-  const std::uint8_t* r = sig.data();
-  const std::uint8_t* s = sig.data() + 32;
-  const std::uint8_t v = sig[64];
-  if (v != 27 && v != 28) return fail(ErrorCode::malformed_signature, "v must be 27 or 28");
-  if (is_zero32(r) || compare(r, kOrder) >= 0) return fail(ErrorCode::malformed_signature, "r out of range");
-  if (is_zero32(s) || compare(s, kHalfOrder) > 0) return fail(ErrorCode::malformed_signature, "s out of range (high s)");
-
+Result<RecoveredSigner> recover_signer_key(const Bytes32& digest, const Signature& sig) noexcept {
+  if (Status form = check_form(sig); !form) return form.failure();
   secp256k1_ecdsa_recoverable_signature parsed;
   secp256k1_pubkey pubkey;
-  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &parsed, sig.data(), v - 27) ||
+  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &parsed, sig.data(), sig[64] - 27) ||
       !secp256k1_ecdsa_recover(context(), &pubkey, &parsed, digest.data()))
     return fail(ErrorCode::malformed_signature, "no public key recovers from this signature");
-  return address_of(pubkey);
+  RecoveredSigner out;
+  out.address = address_of(pubkey);
+  std::memcpy(out.key.opaque.data(), pubkey.data, sizeof pubkey.data);
+  return out;
+}
+
+Result<Address> recover_signer(const Bytes32& digest, const Signature& sig) noexcept {
+  auto signer = recover_signer_key(digest, sig);
+  if (!signer) return signer.failure();
+  return signer->address;
+}
+
+bool verify_signature(const Bytes32& digest, const Signature& sig, const PublicKey& key) noexcept {
+  if (!check_form(sig)) return false;
+  secp256k1_ecdsa_signature parsed;
+  secp256k1_pubkey pubkey;
+  std::memcpy(pubkey.data, key.opaque.data(), sizeof pubkey.data);
+  return secp256k1_ecdsa_signature_parse_compact(context(), &parsed, sig.data()) &&
+         secp256k1_ecdsa_verify(context(), &parsed, digest.data(), &pubkey);
+}
+
+std::optional<Signature> with_recovery_id(const Bytes32& digest, Signature sig, const Address& signer) noexcept {
+  if (signed_by(digest, sig, signer)) return sig;
+  sig[64] = sig[64] == 27 ? 28 : 27;
+  if (signed_by(digest, sig, signer)) return sig;
+  return std::nullopt;
 }
 
 bool signed_by(const Bytes32& digest, const Signature& sig, const Address& expected) noexcept {

@@ -6,6 +6,9 @@
 // libsecp256k1 context created on first use.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "channel/address.hpp"
@@ -26,6 +29,30 @@ using Signature = FixedBytes<65>;
 
 // True iff `sig` is a valid (low-s, v ∈ {27,28}) signature of `digest` by `expected`.
 [[nodiscard]] bool signed_by(const Bytes32& digest, const Signature& sig, const Address& expected) noexcept;
+
+// A public key in libsecp256k1's own form: opaque, for verify_signature only.
+struct PublicKey {
+  std::array<std::uint8_t, 64> opaque{};
+};
+
+struct RecoveredSigner {
+  Address address;
+  PublicKey key;
+};
+
+// recover_signer, also giving the public key, for a caller that checks later signatures by the
+// same signer with verify_signature (cheaper than a recovery: no square root, no inversion of r).
+[[nodiscard]] Result<RecoveredSigner> recover_signer_key(const Bytes32& digest, const Signature& sig) noexcept;
+
+// True iff r‖s is a valid low-s signature of `digest` by `key`, with r, s and v in the ranges
+// recover_signer requires. v itself is not checked against the key: a signature that passes may
+// carry the wrong one of 27/28, which the chain's ecrecover would turn into another address. Who
+// sends such a signature on chain must first pass it through with_recovery_id.
+[[nodiscard]] bool verify_signature(const Bytes32& digest, const Signature& sig, const PublicKey& key) noexcept;
+
+// `sig` with the v (27 or 28) under which it recovers to `signer`; nullopt if neither does.
+[[nodiscard]] std::optional<Signature> with_recovery_id(const Bytes32& digest, Signature sig,
+                                                        const Address& signer) noexcept;
 
 class PrivateKey {
  public:

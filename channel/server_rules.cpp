@@ -31,11 +31,26 @@ Status check_channel_id(const Bytes32& domainSeparator, const ChannelConfig& con
 
 Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator, const ChannelConfig& config,
                                                const Bytes32& channelId, const SignedVoucher& signed_voucher) {
+  std::optional<PublicKey> unknown;
+  return check_voucher_signature(domainSeparator, config, channelId, signed_voucher, unknown);
+}
+
+Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator, const ChannelConfig& config,
+                                               const Bytes32& channelId, const SignedVoucher& signed_voucher,
+                                               std::optional<PublicKey>& payerKey) {
   if (signed_voucher.voucher.channelId != channelId)
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_id_mismatch, "voucher names another channel");
   if (config.payerAuthorizer.is_zero()) return SignatureCheck::requires_facilitator;
   const Bytes32 digest = voucher_digest(domainSeparator, signed_voucher.voucher);
-  if (!signed_by(digest, signed_voucher.signature, config.payerAuthorizer))
+  bool valid = false;
+  if (payerKey) {
+    valid = verify_signature(digest, signed_voucher.signature, *payerKey);
+  } else if (auto signer = recover_signer_key(digest, signed_voucher.signature);
+             signer && signer->address == config.payerAuthorizer) {
+    payerKey = signer->key;
+    valid = true;
+  }
+  if (!valid)
     return fail(ErrorCode::invalid_batch_settlement_evm_voucher_signature,
                 "voucher is not signed by the channel's payerAuthorizer");
   return SignatureCheck::verified;

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "channel/amount.hpp"
 #include "channel/bytes.hpp"
 #include "channel/channel_state.hpp"
+#include "channel/ecdsa.hpp"
 #include "channel/result.hpp"
 #include "channel/types.hpp"
 
@@ -49,6 +51,15 @@ enum class SignatureCheck {
                                                              const ChannelConfig& config,
                                                              const Bytes32& channelId,
                                                              const SignedVoucher& signed_voucher);
+// The same check for a channel whose vouchers come one after another: `payerKey` is the
+// payerAuthorizer's public key once a voucher revealed it (filled in here by the first recovery),
+// and later vouchers are checked against it, which costs less than recovering the signer again.
+// Such a voucher may carry the wrong v (see verify_signature): claims pass through with_recovery_id.
+[[nodiscard]] Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator,
+                                                             const ChannelConfig& config,
+                                                             const Bytes32& channelId,
+                                                             const SignedVoucher& signed_voucher,
+                                                             std::optional<PublicKey>& payerKey);
 
 // deposit/voucher: maxClaimableAmount == charged + amount; refund: maxClaimableAmount == charged.
 // Code: *_cumulative_amount_mismatch (answered with a corrective 402).

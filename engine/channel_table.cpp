@@ -5,18 +5,19 @@
 namespace paychan::engine {
 
 Lease::Lease(Lease&& other) noexcept
-    : table_(std::exchange(other.table_, nullptr)), id_(other.id_), state_(std::move(other.state_)) {}
+    : table_(std::exchange(other.table_, nullptr)),
+      id_(other.id_),
+      state_(std::move(other.state_)),
+      payerKey_(other.payerKey_) {}
 
-Lease::~Lease() {
-  if (table_ != nullptr) table_->release(id_, nullptr, false);
-}
+Lease::~Lease() { release(nullptr, false); }
 
-void Lease::commit(const ChannelState& next) {
-  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, &next, false);
-}
+void Lease::commit(const ChannelState& next) { release(&next, false); }
 
-void Lease::erase() {
-  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, nullptr, true);
+void Lease::erase() { release(nullptr, true); }
+
+void Lease::release(const ChannelState* next, bool erase) {
+  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, next, payerKey_, erase);
 }
 
 Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
@@ -26,10 +27,11 @@ Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
   if (entry.leased)
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "another request holds this channel");
   entry.leased = true;
-  return Lease(this, channelId, entry.state);
+  return Lease(this, channelId, entry.state, entry.payerKey);
 }
 
-void ChannelTable::release(const Bytes32& id, const ChannelState* next, bool erase) {
+void ChannelTable::release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey,
+                           bool erase) {
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
   const auto it = s.entries.find(id);
@@ -41,6 +43,7 @@ void ChannelTable::release(const Bytes32& id, const ChannelState* next, bool era
     s.entries.erase(it);
     return;
   }
+  if (payerKey) it->second.payerKey = payerKey;
   it->second.leased = false;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "channel/channel_state.hpp"
+#include "channel/ecdsa.hpp"
 #include "channel/result.hpp"
 
 namespace paychan::engine {
@@ -50,14 +51,20 @@ class Lease {
   void commit(const ChannelState& next);
   // Forgets the channel (full refund) and releases the lease.
   void erase();
+  // The payerAuthorizer's public key once a voucher on this channel revealed it, for
+  // check_voucher_signature; what is set here stays with the channel when the lease ends.
+  [[nodiscard]] std::optional<PublicKey>& payer_key() noexcept { return payerKey_; }
 
  private:
   friend class ChannelTable;
-  Lease(ChannelTable* table, const Bytes32& id, std::optional<ChannelState> state) noexcept
-      : table_(table), id_(id), state_(std::move(state)) {}
+  Lease(ChannelTable* table, const Bytes32& id, std::optional<ChannelState> state,
+        std::optional<PublicKey> payerKey) noexcept
+      : table_(table), id_(id), state_(std::move(state)), payerKey_(payerKey) {}
+  void release(const ChannelState* next, bool erase);
   ChannelTable* table_;
   Bytes32 id_;
   std::optional<ChannelState> state_;
+  std::optional<PublicKey> payerKey_;
 };
 
 class ChannelTable {
@@ -77,6 +84,7 @@ class ChannelTable {
   friend class Lease;
   struct Entry {
     std::optional<ChannelState> state;  // nullopt while a first request on a new channel runs
+    std::optional<PublicKey> payerKey;  // learned from the channel's first locally checked voucher
     bool leased = false;
   };
   struct Shard {
@@ -87,7 +95,7 @@ class ChannelTable {
 
   Shard& shard(const Bytes32& id) noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
   const Shard& shard(const Bytes32& id) const noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
-  void release(const Bytes32& id, const ChannelState* next, bool erase);
+  void release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey, bool erase);
 
   std::array<Shard, kShards> shards_;
 };

@@ -128,12 +128,13 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     co_return r;
   }
 
-  if (auto refused = co_await verify(offer, *payload, client->type, voucher, known, base)) co_return std::move(*refused);
+  if (auto refused = co_await verify(offer, *payload, client->type, voucher, *lease, base)) co_return std::move(*refused);
   co_return Authorization(std::move(*lease), std::move(base), std::move(*payload), offer, client->type);
 }
 
-std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
-  auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher);
+std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
+                                            std::optional<PublicKey>& payerKey) {
+  auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, payerKey);
   if (!signature) return refusal(signature.error());
   if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
     return refusal(funded.error());
@@ -141,16 +142,17 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
 }
 
 http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const protocol::PaymentPayload& payload,
-                                                     PayloadType type, const SignedVoucher& voucher, bool known,
+                                                     PayloadType type, const SignedVoucher& voucher, Lease& lease,
                                                      ChannelState& base) {
   const std::uint64_t t = now();
+  const bool known = lease.state().has_value();
   const bool eoa = !base.config.payerAuthorizer.is_zero();
   const bool fresh = known && t - base.onchainSyncedAt <= options_.onchainStateTtlSeconds;
   std::optional<Refusal> refused;
 
   if (type == PayloadType::voucher && eoa && fresh) {
     const auto started = Clock::now();
-    refused = verify_locally(type, voucher, base);
+    refused = verify_locally(type, voucher, base, lease.payer_key());
     metrics_.local_verification.observe(Clock::now() - started);
   } else {
     Result<protocol::VerifyResponse> verdict = fail(ErrorCode::facilitator_unavailable, "no facilitator configured");
@@ -164,7 +166,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       // payer withdraws, which the delay and the safety margin cover.
       if (type != PayloadType::voucher || !eoa || !known) co_return refusal(503, verdict.error());
       metrics_.stale_state_fallbacks.fetch_add(1, std::memory_order_relaxed);
-      refused = verify_locally(type, voucher, base);
+      refused = verify_locally(type, voucher, base, lease.payer_key());
     } else {
       metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
       if (!verdict->isValid) co_return refusal(facilitator_reason(verdict->invalidReason, verdict->invalidMessage));

@@ -103,11 +103,12 @@ class Gate {
 
  private:
   // Signature, funding and withdrawal checks, locally or through the facilitator; refreshes
-  // `base`'s on-chain mirror when the facilitator answered.
+  // `base`'s on-chain mirror when the facilitator answered. `lease` is the channel's.
   http::Awaitable<std::optional<Refusal>> verify(const Offer& offer, const protocol::PaymentPayload& payload,
-                                                 PayloadType type, const SignedVoucher& voucher, bool known,
+                                                 PayloadType type, const SignedVoucher& voucher, Lease& lease,
                                                  ChannelState& base);
-  std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base);
+  std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
+                                        std::optional<PublicKey>& payerKey);
   // A deposit or refund executed on chain by the facilitator: its transaction and the channel after it.
   struct OnchainSettlement {
     std::string transaction;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "channel/ecdsa.hpp"
+#include "channel/eip712.hpp"
 #include "channel/hex.hpp"
 
 namespace paychan::engine::settlement {
@@ -21,9 +23,18 @@ std::string thin_margin_warning(const PlannedClaim& p, std::uint64_t now) {
          " s; claiming " + to_decimal(p.amount) + " first";
 }
 
+// The stored signature as the chain must see it: for an EOA payerAuthorizer, with the v that
+// recovers it; an EIP-1271 signature (zero payerAuthorizer) as it is.
+std::optional<Signature> claimable_signature(const ChannelState& c, const Bytes32& domain) {
+  if (c.config.payerAuthorizer.is_zero()) return c.signature;
+  return with_recovery_id(voucher_digest(domain, Voucher{c.channelId, c.signedMaxClaimable}), c.signature,
+                          c.config.payerAuthorizer);
+}
+
 }  // namespace
 
-ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy& policy, std::uint64_t now) {
+ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy& policy, const Bytes32& domainSeparator,
+                      std::uint64_t now) {
   ClaimPlan plan;
   std::vector<PlannedClaim> chosen;
   for (const ChannelState& c : channels) {
@@ -31,13 +42,19 @@ ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy&
     // The store keeps the latest voucher, which covers every charge (charged ≤ signed); a row that
     // breaks this would revert the whole batch on chain, so it is never planned.
     if (c.signedMaxClaimable < c.chargedCumulativeAmount) continue;
-    PlannedClaim p{c.channelId,
-                   protocol::VoucherClaimRow{c.config, c.signedMaxClaimable, c.signature, c.chargedCumulativeAmount},
+    PlannedClaim p{c.channelId, protocol::VoucherClaimRow{c.config, c.signedMaxClaimable, {}, c.chargedCumulativeAmount},
                    c.chargedCumulativeAmount - c.onchain.totalClaimed, withdrawal_deadline(c)};
     if (p.withdrawalDeadline == 0 && p.amount < policy.minUnclaimed) {
       ++plan.skipped;
       continue;
     }
+    const auto signature = claimable_signature(c, domainSeparator);
+    if (!signature) {  // not the payer's under either v: the store was altered; the row would revert
+      plan.warnings.push_back("channel " + to_hex(c.channelId).substr(0, 18) +
+                              ": its stored voucher is not signed by the payerAuthorizer; not claimed");
+      continue;
+    }
+    p.row.signature = *signature;
     if (p.withdrawalDeadline != 0 && p.withdrawalDeadline < now + policy.withdrawalWarningSeconds)
       plan.warnings.push_back(thin_margin_warning(p, now));
     chosen.push_back(std::move(p));

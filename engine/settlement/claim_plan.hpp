@@ -5,7 +5,10 @@
 // when its unclaimed amount reaches the policy's threshold, or — always, first, and whatever the
 // threshold — when a timed withdrawal is pending (the watchtower duty: an unclaimed voucher is lost
 // once the withdrawal finalizes). Claim rows carry totalClaimed = chargedCumulativeAmount, the
-// voucher the client signed (maxClaimableAmount ≥ charged) and its signature.
+// voucher the client signed (maxClaimableAmount ≥ charged) and its signature. The gate may have
+// checked that signature against a known key, which does not check v (see verify_signature): the
+// row carries the v under which the chain recovers the payerAuthorizer, one recovery per claim
+// instead of one per request.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -40,7 +43,8 @@ struct ClaimPlan {
   std::size_t skipped = 0;                         // claimable but below the threshold
 };
 
+// `domainSeparator`: the batch-settlement contract's, for the voucher digests.
 [[nodiscard]] ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy& policy,
-                                    std::uint64_t now);
+                                    const Bytes32& domainSeparator, std::uint64_t now);
 
 }  // namespace paychan::engine::settlement

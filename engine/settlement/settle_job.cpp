@@ -157,7 +157,7 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
       return c.chargedCumulativeAmount <= c.onchain.totalClaimed;
     }));
   }
-  ClaimPlan plan = plan_claims(*channels, options_.policy, options_.now());
+  ClaimPlan plan = plan_claims(*channels, options_.policy, domain_, options_.now());
   summary.skippedChannels = plan.skipped;
   summary.warnings = std::move(plan.warnings);
   for (const std::string& w : summary.warnings) progress("warning: " + w);

@@ -133,6 +133,7 @@ TEST(Signatures, HighSTwinIsRefused) {
   auto r = recover_signer(s.digest, twin);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail, "s out of range (high s)");
+  EXPECT_FALSE(verify_signature(s.digest, twin, recover_signer_key(s.digest, s.sig)->key));
 }
 
 TEST(Signatures, ParseChecksLengthAndHex) {
@@ -162,6 +163,42 @@ RC_GTEST_PROP(Signatures, AFlippedBitNeverRecoversTheSigner, ()) {
   if (bit < 256) digest[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
   else sig[static_cast<std::size_t>((bit - 256) / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
   RC_ASSERT(!signed_by(digest, sig, s.key.address()));
+}
+
+// A signer's known key checks what recovery checks, except which of 27/28 v is: any corruption of
+// the digest, r or s fails both ways; the other valid v passes verify_signature only, and
+// with_recovery_id puts back the v the chain needs.
+RC_GTEST_PROP(Signatures, VerifyingWithTheKnownKeyAgreesWithRecoveryButForV, ()) {
+  Signed s;
+  const auto key = recover_signer_key(s.digest, s.sig);
+  RC_ASSERT(key.ok() && key->address == s.key.address());
+  RC_ASSERT(verify_signature(s.digest, s.sig, key->key));
+
+  // Maybe a bit of the digest, r or s flipped, then v swapped or not.
+  const bool intact = *rc::gen::arbitrary<bool>();
+  const bool other_v = *rc::gen::arbitrary<bool>();
+  Bytes32 digest = s.digest;
+  Signature sig = s.sig;
+  if (!intact) {
+    const auto bit = *rc::gen::inRange(0, (32 + 64) * 8);
+    if (bit < 256) digest[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
+    else sig[static_cast<std::size_t>((bit - 256) / 8)] ^= static_cast<std::uint8_t>(1 << (bit % 8));
+  }
+  if (other_v) sig[64] = sig[64] == 27 ? 28 : 27;
+  RC_ASSERT(verify_signature(digest, sig, key->key) == intact);
+  RC_ASSERT(signed_by(digest, sig, s.key.address()) == (intact && !other_v));
+  if (intact) RC_ASSERT(with_recovery_id(digest, sig, s.key.address()) == std::optional<Signature>{s.sig});
+}
+
+TEST(Signatures, WithRecoveryIdNeedsTheSignersSignature) {
+  Signed s;
+  const std::uint8_t other = s.sig[64] == 27 ? 28 : 27;
+  EXPECT_EQ(with_recovery_id(s.digest, s.sig, s.key.address()), std::optional<Signature>{s.sig});
+  EXPECT_EQ(with_recovery_id(s.digest, with(s.sig, nullptr, nullptr, other), s.key.address()),
+            std::optional<Signature>{s.sig});
+  const PrivateKey stranger = *PrivateKey::from_bytes(scalar("00000000000000000000000000000000000000000000000000000000000000a7"));
+  EXPECT_FALSE(with_recovery_id(s.digest, s.sig, stranger.address()));
+  EXPECT_FALSE(verify_signature(s.digest, s.sig, recover_signer_key(s.digest, stranger.sign(s.digest))->key));
 }
 
 }  // namespace

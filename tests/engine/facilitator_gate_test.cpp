@@ -97,6 +97,37 @@ TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
   EXPECT_EQ(*token_balance(payer.address()).to_uint128(), *payer_before.to_uint128() - charged);
 }
 
+// Once a channel's first voucher revealed the payer's key, the gate checks later ones against it,
+// which accepts r‖s under either v. The settle job claims with the v the contract recovers the
+// payer from, so the provider still collects.
+TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightOne) {
+  const gate::GateConfig config = gate_config();
+  const auto offers = gate::OfferTable::build(config);
+  const gate::Offer& offer = offers.offers().at(0);
+  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
+  ASSERT_TRUE(store) << store.error().to_string();
+  gate::GateMetrics metrics;
+  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
+  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+  const gate::test::TestAgent agent(key_from(5), config, 91);
+
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  // The first voucher checked locally is recovered: under the other v it names another signer.
+  auto refused = run(gate.authorize(offer, agent.voucher_header_with_the_other_v(offer.requirements, 2 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(refused));
+  EXPECT_EQ(std::get<Refusal>(refused).error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.voucher_header_with_the_other_v(offer.requirements, 3 * kPrice)))), kPrice)));
+  EXPECT_EQ((*(*store)->get(agent.id))->signature[64], agent.voucher(3 * kPrice).signature[64] == 27 ? 28 : 27);
+
+  const auto summary = settle(config, **store, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_EQ(summary.claimedAmount(), 3 * kPrice);
+  EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
+}
+
 // The settle job claims through the facilitator in batches of 100, 10 and 1 channels; every
 // channel's totalClaimed on chain ends equal to what the gate charged, and payTo holds all of it.
 TEST_F(FacilitatorGateTest, TheSettleJobClaimsInBatchesOfAHundredTenAndOne) {

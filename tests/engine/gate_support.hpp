@@ -80,6 +80,15 @@ class TestAgent {
     return encode(accepted, protocol::VoucherPayload{config, voucher(cumulative)});
   }
 
+  // The same voucher with the other of v = 27/28: r‖s still verify against the payer's key, but
+  // the chain's ecrecover would give another address.
+  [[nodiscard]] std::string voucher_header_with_the_other_v(const protocol::PaymentRequirements& accepted,
+                                                            Uint128 cumulative) const {
+    SignedVoucher v = voucher(cumulative);
+    v.signature[64] = v.signature[64] == 27 ? 28 : 27;
+    return encode(accepted, protocol::VoucherPayload{config, v});
+  }
+
   [[nodiscard]] std::string deposit_header(const protocol::PaymentRequirements& accepted, Uint128 cumulative,
                                            Uint128 amount) const {
     protocol::Erc3009DepositAuthorization auth;
