@@ -25,7 +25,8 @@ valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
   --toggle-collect='*ChannelStore::Impl::write_batch*' \
   --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
-  --connections "$connections" --requests-per-connection "$per" --latency-connections "$light" --rate "$rate" >"$out/log" 2>&1
+  --connections "$connections" --requests-per-connection "$per" --latency-connections "$light" --rate "$rate" \
+  --rounds 1 >"$out/log" 2>&1
 # gate_load starts one server per row, in order; the lowest pid is gate_load itself.
 rows=("payment off" "paid, durable" "paid, durability off" "payment off, moderate" "paid, durable, moderate" "paid, durability off, moderate")
 requests=($((connections * per)) $((connections * per)) $((connections * per)) $((light * paced)) $((light * paced)) $((light * paced)))
