@@ -84,7 +84,7 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
                grouped(f.requested).c_str(), seconds, seconds > 0 ? static_cast<double>(f.paid) / seconds : 0.0);
   std::fprintf(out, "    charged less than offered        %s (Settlement-Overrides from the API)\n",
                grouped(f.chargedLess).c_str());
-  std::fprintf(out, "  vouchers verified by the gate      %s, %.1f µs per check (digest + recover + rules; gate histogram)\n",
+  std::fprintf(out, "  vouchers verified by the gate      %s, %.1f µs per check (digest + signature + rules; gate histogram)\n",
                grouped(f.localChecks).c_str(),
                f.localChecks == 0 ? 0.0 : static_cast<double>(f.localCheckTime.count()) / 1000.0 / static_cast<double>(f.localChecks));
   std::fprintf(out, "  payloads verified via facilitator  %s (deposits and top-ups: checked on chain)\n",
