@@ -60,6 +60,12 @@ inline GateConfig test_config() {
 class TestAgent {
  public:
   TestAgent(const PrivateKey& payer, const GateConfig& gate, std::uint8_t salt)
+      : TestAgent(payer, gate, [salt] {
+          Bytes32 s{};
+          s[31] = salt;
+          return s;
+        }()) {}
+  TestAgent(const PrivateKey& payer, const GateConfig& gate, const Bytes32& salt)
       : key_(payer), token_domain_(domain_separator(Eip712Domain{gate.assetName, gate.assetVersion, gate.chainId, gate.asset})) {
     config.payer = payer.address();
     config.payerAuthorizer = payer.address();
@@ -67,7 +73,7 @@ class TestAgent {
     config.receiverAuthorizer = gate.receiverAuthorizer;
     config.token = gate.asset;
     config.withdrawDelay = gate.withdrawDelay;
-    config.salt[31] = salt;
+    config.salt = salt;
     id = channel_id(domain_, config);
   }
 
