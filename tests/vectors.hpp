@@ -15,7 +15,8 @@ inline rapidjson::Document load_vectors(const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   rapidjson::Document d;
-  d.Parse(text.str().c_str());
+  const std::string json = text.str();
+  d.Parse(json.data(), json.size());
   return d;
 }
 

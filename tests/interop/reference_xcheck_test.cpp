@@ -32,7 +32,8 @@ const rapidjson::Document& cases() {
     std::stringstream text;
     text << in.rdbuf();
     rapidjson::Document d;
-    d.Parse(text.str().c_str());
+    const std::string json = text.str();
+    d.Parse(json.data(), json.size());
     return d;
   }();
   return doc;
