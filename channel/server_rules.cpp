@@ -56,6 +56,12 @@ Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator, c
   return SignatureCheck::verified;
 }
 
+std::optional<Signature> stored_voucher_signature(const Bytes32& domainSeparator, const ChannelState& state) {
+  if (state.config.payerAuthorizer.is_zero()) return state.signature;
+  return with_recovery_id(voucher_digest(domainSeparator, Voucher{state.channelId, state.signedMaxClaimable}),
+                          state.signature, state.config.payerAuthorizer);
+}
+
 Status check_cumulative(PayloadType type, Uint128 charged, Uint128 offeredAmount, Uint128 maxClaimable) {
   if (type == PayloadType::refund) {
     if (maxClaimable != charged)

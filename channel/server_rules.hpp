@@ -61,6 +61,13 @@ enum class SignatureCheck {
                                                              const SignedVoucher& signed_voucher,
                                                              std::optional<PublicKey>& payerKey);
 
+// The channel's stored voucher signature as the chain and clients check it: with the v under which
+// it recovers to the payerAuthorizer (a voucher checked against the payer's known key may carry the
+// other one); as it is for an EIP-1271 payer. nullopt when it recovers to the payerAuthorizer under
+// neither v. One or two recoveries: for claims and corrective 402s, not for every voucher.
+[[nodiscard]] std::optional<Signature> stored_voucher_signature(const Bytes32& domainSeparator,
+                                                                const ChannelState& state);
+
 // deposit/voucher: maxClaimableAmount == charged + amount; refund: maxClaimableAmount == charged.
 // Code: *_cumulative_amount_mismatch (answered with a corrective 402).
 [[nodiscard]] Status check_cumulative(PayloadType type, Uint128 chargedCumulativeAmount,

@@ -124,7 +124,11 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
                                            voucher.voucher.maxClaimableAmount);
       !cumulative) {
     Refusal r = refusal(cumulative.error());
-    if (known) r.corrective = base;
+    if (known) {
+      // The client checks the voucherState it is sent back by recovering its own signer.
+      r.corrective = base;
+      if (auto signature = stored_voucher_signature(domain_, base)) r.corrective->signature = *signature;
+    }
     co_return r;
   }
 

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include "channel/ecdsa.hpp"
-#include "channel/eip712.hpp"
 #include "channel/hex.hpp"
+#include "channel/server_rules.hpp"
 
 namespace paychan::engine::settlement {
 namespace {
@@ -21,14 +20,6 @@ std::string thin_margin_warning(const PlannedClaim& p, std::uint64_t now) {
            " now, it is lost if the payer finalizes first";
   return "channel " + channel + ": withdrawal finalizable in " + std::to_string(p.withdrawalDeadline - now) +
          " s; claiming " + to_decimal(p.amount) + " first";
-}
-
-// The stored signature as the chain must see it: for an EOA payerAuthorizer, with the v that
-// recovers it; an EIP-1271 signature (zero payerAuthorizer) as it is.
-std::optional<Signature> claimable_signature(const ChannelState& c, const Bytes32& domain) {
-  if (c.config.payerAuthorizer.is_zero()) return c.signature;
-  return with_recovery_id(voucher_digest(domain, Voucher{c.channelId, c.signedMaxClaimable}), c.signature,
-                          c.config.payerAuthorizer);
 }
 
 }  // namespace
@@ -48,7 +39,7 @@ ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy&
       ++plan.skipped;
       continue;
     }
-    const auto signature = claimable_signature(c, domainSeparator);
+    const auto signature = stored_voucher_signature(domainSeparator, c);
     if (!signature) {  // not the payer's under either v: the store was altered; the row would revert
       plan.warnings.push_back("channel " + to_hex(c.channelId).substr(0, 18) +
                               ": its stored voucher is not signed by the payerAuthorizer; not claimed");

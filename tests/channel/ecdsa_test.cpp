@@ -77,7 +77,11 @@ TEST(Signatures, LowSAndVIn27Or28) {
 
 TEST(Signatures, VBoundaries) {
   Signed s;
-  for (std::uint8_t v : {0, 1, 26, 29, 255}) EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, nullptr, v))) << int(v);
+  const PublicKey key = recover_signer_key(s.digest, s.sig)->key;
+  for (std::uint8_t v : {0, 1, 26, 29, 255}) {
+    EXPECT_FALSE(recover_signer(s.digest, with(s.sig, nullptr, nullptr, v))) << int(v);
+    EXPECT_FALSE(verify_signature(s.digest, with(s.sig, nullptr, nullptr, v), key)) << int(v);
+  }
   // The other valid v recovers a different key: never the signer.
   const std::uint8_t other = s.sig[64] == 27 ? 28 : 27;
   auto wrong = recover_signer(s.digest, with(s.sig, nullptr, nullptr, other));

@@ -122,6 +122,13 @@ TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightO
       accepted(run(gate.authorize(offer, agent.voucher_header_with_the_other_v(offer.requirements, 3 * kPrice)))), kPrice)));
   EXPECT_EQ((*(*store)->get(agent.id))->signature[64], agent.voucher(3 * kPrice).signature[64] == 27 ? 28 : 27);
 
+  // A corrective 402 gives the client back its voucher with the v it signed, which it recovers.
+  auto stale = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(stale));
+  const auto& corrective = std::get<Refusal>(stale).corrective;
+  ASSERT_TRUE(corrective.has_value());
+  EXPECT_EQ(corrective->signature, agent.voucher(3 * kPrice).signature);
+
   const auto summary = settle(config, **store, 100);
   EXPECT_TRUE(summary.ok()) << summary.sweepError;
   EXPECT_EQ(summary.claimedAmount(), 3 * kPrice);
