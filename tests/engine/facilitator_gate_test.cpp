@@ -33,6 +33,18 @@ class FacilitatorGateTest : public GateChainTest {
   }
   static std::uint64_t wall_clock() { return static_cast<std::uint64_t>(std::time(nullptr)); }
 
+  // The gate under test: gate_config()'s one route, a store in the test's folder, the in-process
+  // facilitator, the wall clock.
+  void open_gate() {
+    config_ = gate_config();
+    offers_.emplace(gate::OfferTable::build(config_));
+    auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
+    ASSERT_TRUE(store) << store.error().to_string();
+    store_ = std::move(*store);
+    gate::GateOptions options{config_.chainId, config_.network, 300, 600, std::nullopt, wall_clock};
+    gate_ = std::make_unique<gate::Gate>(options, *store_, facilitator_.get(), metrics_);
+  }
+
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
     auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
     EXPECT_TRUE(journal) << journal.error().to_string();
@@ -43,18 +55,20 @@ class FacilitatorGateTest : public GateChainTest {
     EXPECT_TRUE(summary) << summary.error().to_string();
     return summary ? *summary : settlement::SettleSummary{};
   }
+
+  gate::GateConfig config_;
+  std::optional<gate::OfferTable> offers_;
+  std::unique_ptr<persistence::ChannelStore> store_;
+  gate::GateMetrics metrics_;
+  std::unique_ptr<gate::Gate> gate_;
 };
 
 TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
-  const gate::GateConfig config = gate_config();
-  const auto offers = gate::OfferTable::build(config);
-  const gate::Offer& offer = offers.offers().at(0);
-
-  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
-  ASSERT_TRUE(store) << store.error().to_string();
-  gate::GateMetrics metrics;
-  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
-  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+  ASSERT_NO_FATAL_FAILURE(open_gate());
+  const gate::GateConfig& config = config_;
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  persistence::ChannelStore& store = *store_;
 
   const PrivateKey payer = key_from(6);
   const gate::test::TestAgent agent(payer, config, 90);
@@ -78,7 +92,7 @@ TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
 
   // The operator's settle job, through the same facilitator: one claim batch, then the sweep.
   {
-    const auto summary = settle(config, **store, 100);
+    const auto summary = settle(config, store, 100);
     EXPECT_TRUE(summary.ok()) << summary.sweepError;
     EXPECT_EQ(summary.claimedAmount(), charged);
     EXPECT_EQ(summary.sweepAmount, to_decimal(charged));
@@ -101,14 +115,11 @@ TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
 // which accepts r‖s under either v. The settle job claims with the v the contract recovers the
 // payer from, so the provider still collects.
 TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightOne) {
-  const gate::GateConfig config = gate_config();
-  const auto offers = gate::OfferTable::build(config);
-  const gate::Offer& offer = offers.offers().at(0);
-  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
-  ASSERT_TRUE(store) << store.error().to_string();
-  gate::GateMetrics metrics;
-  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
-  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+  ASSERT_NO_FATAL_FAILURE(open_gate());
+  const gate::GateConfig& config = config_;
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  persistence::ChannelStore& store = *store_;
   const gate::test::TestAgent agent(key_from(5), config, 91);
 
   (void)accepted(run(gate.settle(
@@ -120,7 +131,7 @@ TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightO
   (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
   (void)accepted(run(gate.settle(
       accepted(run(gate.authorize(offer, agent.voucher_header_with_the_other_v(offer.requirements, 3 * kPrice)))), kPrice)));
-  EXPECT_EQ((*(*store)->get(agent.id))->signature[64], agent.voucher(3 * kPrice).signature[64] == 27 ? 28 : 27);
+  EXPECT_EQ((*store.get(agent.id))->signature[64], agent.voucher(3 * kPrice).signature[64] == 27 ? 28 : 27);
 
   // A corrective 402 gives the client back its voucher with the v it signed, which it recovers.
   auto stale = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
@@ -129,7 +140,7 @@ TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightO
   ASSERT_TRUE(corrective.has_value());
   EXPECT_EQ(corrective->signature, agent.voucher(3 * kPrice).signature);
 
-  const auto summary = settle(config, **store, 100);
+  const auto summary = settle(config, store, 100);
   EXPECT_TRUE(summary.ok()) << summary.sweepError;
   EXPECT_EQ(summary.claimedAmount(), 3 * kPrice);
   EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
@@ -138,14 +149,11 @@ TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightO
 // The settle job claims through the facilitator in batches of 100, 10 and 1 channels; every
 // channel's totalClaimed on chain ends equal to what the gate charged, and payTo holds all of it.
 TEST_F(FacilitatorGateTest, TheSettleJobClaimsInBatchesOfAHundredTenAndOne) {
-  const gate::GateConfig config = gate_config();
-  const auto offers = gate::OfferTable::build(config);
-  const gate::Offer& offer = offers.offers().at(0);
-  auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
-  ASSERT_TRUE(store) << store.error().to_string();
-  gate::GateMetrics metrics;
-  gate::GateOptions options{config.chainId, config.network, 300, 600, std::nullopt, wall_clock};
-  gate::Gate gate(options, **store, facilitator_.get(), metrics);
+  ASSERT_NO_FATAL_FAILURE(open_gate());
+  const gate::GateConfig& config = config_;
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  persistence::ChannelStore& store = *store_;
 
   // 100 channels, each opened by a deposit request (executed on chain) and charged once.
   std::vector<gate::test::TestAgent> agents;
@@ -169,14 +177,14 @@ TEST_F(FacilitatorGateTest, TheSettleJobClaimsInBatchesOfAHundredTenAndOne) {
       pay(batch);
       total += batch * kPrice;
     }
-    const auto summary = settle(config, **store, batch);
+    const auto summary = settle(config, store, batch);
     ASSERT_TRUE(summary.ok()) << summary.sweepError;
     ASSERT_EQ(summary.batches.size(), 1u) << "batch " << batch;
     EXPECT_EQ(summary.batches[0].channels, batch);
     EXPECT_EQ(*token_balance(config.payTo).to_uint128(), total) << "after the batch of " << batch;
   }
   for (std::size_t i = 0; i < agents.size(); ++i) ASSERT_EQ(onchain(agents[i].id).totalClaimed, charged[i]) << i;
-  EXPECT_TRUE((*store)->unclaimed()->empty());
+  EXPECT_TRUE(store.unclaimed()->empty());
 }
 
 }  // namespace
