@@ -71,6 +71,31 @@ TEST(ChannelTable, EraseForgetsTheChannel) {
   EXPECT_FALSE(table.find(id(1)).has_value());
 }
 
+// The payer's key learned under a lease stays with the channel, whether or not the request
+// committed; an erased channel (full refund) forgets it with its state.
+TEST(ChannelTable, APayerKeyLearnedUnderALeaseStaysWithTheChannel) {
+  ChannelTable table;
+  table.restore(state(1, 10));
+  PublicKey key;
+  key.opaque[0] = 0x42;
+  {
+    auto lease = table.acquire(id(1));
+    ASSERT_TRUE(lease);
+    EXPECT_FALSE(lease->payer_key().has_value());
+    lease->payer_key() = key;
+  }  // abandoned: no commit
+  {
+    auto lease = table.acquire(id(1));
+    ASSERT_TRUE(lease && lease->payer_key().has_value());
+    EXPECT_EQ(lease->payer_key()->opaque, key.opaque);
+    lease->erase();
+  }
+  table.restore(state(1, 10));
+  auto lease = table.acquire(id(1));
+  ASSERT_TRUE(lease);
+  EXPECT_FALSE(lease->payer_key().has_value());
+}
+
 TEST(ChannelTable, ConcurrentRequestsOnOneChannelNeverOverlap) {
   ChannelTable table;
   table.restore(state(1, 0));
