@@ -54,7 +54,8 @@ enum class SignatureCheck {
 // The same check for a channel whose vouchers come one after another: `payerKey` is the
 // payerAuthorizer's public key once a voucher revealed it (filled in here by the first recovery),
 // and later vouchers are checked against it, which costs less than recovering the signer again.
-// Such a voucher may carry the wrong v (see verify_signature): claims pass through with_recovery_id.
+// Such a voucher may carry the other v (see verify_signature): stored_voucher_signature gives it
+// back with the one the chain and the client recover from.
 [[nodiscard]] Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator,
                                                              const ChannelConfig& config,
                                                              const Bytes32& channelId,
