@@ -170,9 +170,6 @@ Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCod
   // length-bounded path. In-place parsing also stops at a NUL, which would hide what follows.
   if (!kind.ascii) return parse_untrusted(text, code, max_bytes);
   if (text.find('\0') != std::string::npos) return fail(code, "NUL byte in JSON");
-  // With RAPIDJSON_SSE2 (CMakeLists.txt) the parser reads whole aligned 16-byte blocks, up to the
-  // one that holds the terminating NUL: the buffer must extend that far.
-  text.reserve(text.size() + 16);
   rapidjson::Document doc;
   doc.ParseInsitu<kFlags>(text.data());
   return checked(std::move(doc), code, kind);

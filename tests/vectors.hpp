@@ -15,8 +15,7 @@ inline rapidjson::Document load_vectors(const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   rapidjson::Document d;
-  const std::string json = text.str();
-  d.Parse(json.data(), json.size());
+  d.Parse(text.str().c_str());
   return d;
 }
 

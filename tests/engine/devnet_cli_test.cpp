@@ -36,7 +36,7 @@ TEST(DevnetCli, ServesTheDeploymentUntilInterrupted) {
   std::ifstream in(out);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse(text.c_str());
   ASSERT_TRUE(doc.IsObject()) << text;
   EXPECT_STREQ(doc["network"].GetString(), "eip155:31337");
   EXPECT_STREQ(doc["contracts"]["batchSettlement"].GetString(), "0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003");

@@ -32,8 +32,7 @@ const rapidjson::Document& cases() {
     std::stringstream text;
     text << in.rdbuf();
     rapidjson::Document d;
-    const std::string json = text.str();
-    d.Parse(json.data(), json.size());
+    d.Parse(text.str().c_str());
     return d;
   }();
   return doc;
