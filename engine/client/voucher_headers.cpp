@@ -39,7 +39,11 @@ std::string VoucherHeaders::encode(const SignedVoucher& voucher) const {
   std::size_t from = 0;
   for (const Slot& slot : slots_) {
     json.append(json_, from, slot.at - from);
-    json.append(slot.amount ? to_decimal(voucher.voucher.maxClaimableAmount) : to_hex(voucher.signature).substr(2));
+    if (slot.amount) {
+      json.append(to_decimal(voucher.voucher.maxClaimableAmount));
+    } else {
+      json.append(to_hex(voucher.signature), 2);  // the digits, after "0x"
+    }
     from = slot.at + slot.length;
   }
   json.append(json_, from);
