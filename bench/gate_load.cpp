@@ -290,10 +290,8 @@ void row(const char* name, Stats& s) {
               s.percentile(0.99), s.server_cpu_seconds * 1e6 / static_cast<double>(s.ok + s.failed), s.failed);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+// A line of the table that carries only a note in its first column.
+void note_row(const char* note) { std::printf("| %-36s | %9s | %8s | %8s | %13s | %6s |\n", note, "", "", "", "", ""); }
 
 // One round's figures, for the medians over rounds.
 struct Round {
@@ -309,7 +307,7 @@ Round run_round(const std::string& store, std::size_t connections, std::size_t p
   const double recover_before = recover_seconds();
   char title[64];
   std::snprintf(title, sizeof title, "round %d (secp256k1 recover %.1f us)", round, recover_before * 1e6);
-  std::printf("| %-36s | %9s | %8s | %8s | %13s | %6s |\n", title, "", "", "", "", "");
+  note_row(title);
   const auto salt = [&](int k) { return static_cast<std::uint8_t>(16 * round + k); };
   // Saturation: many connections.
   Stats unpaid = run(store, true, Workload{{}, unpaid_requests(connections, per)});
@@ -321,7 +319,7 @@ Round run_round(const std::string& store, std::size_t connections, std::size_t p
   const double recover_after = recover_seconds();
   r.t_recover = (recover_before + recover_after) / 2;
   std::snprintf(title, sizeof title, "  (recover after %.1f us, mean %.1f)", recover_after * 1e6, r.t_recover * 1e6);
-  std::printf("| %-36s | %9s | %8s | %8s | %13s | %6s |\n", title, "", "", "", "", "");
+  note_row(title);
   // Moderate load, for latency: a fixed rate well below what the server sustains, open loop.
   const std::size_t paced = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / light);  // about 1 s
   Stats unpaid_light = run(store, true, Workload{{}, unpaid_requests(light, paced)}, rate);
@@ -342,7 +340,16 @@ template <typename F>
 double median_of(const std::vector<Round>& rounds, F field) {
   std::vector<double> v;
   for (const Round& r : rounds) v.push_back(field(r));
-  return median(v);
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// A ratio taken within each round: its median, then each round's.
+template <typename F>
+void print_ratio(const std::vector<Round>& rounds, F ratio) {
+  std::printf("%.2f (per round:", median_of(rounds, ratio));
+  for (const Round& r : rounds) std::printf(" %.2f", ratio(r));
+  std::printf(")\n");
 }
 
 }  // namespace
@@ -370,18 +377,15 @@ int main(int argc, char** argv) {
   // Each ratio is taken within its round (same minutes of a noisy machine), then the median over rounds.
   const auto base = [](const Round& r) { return 1.0 / (r.t_recover + 1.0 / r.unpaid); };
   std::printf("\nmedians over %d rounds (each ratio within its round):\n", rounds);
-  std::printf("paid throughput, durable: %.0f req/s = %.2fx of 1/(t_recover + t_unpaid) (goal >= 0.8; per round:",
-              median_of(all, [](const Round& r) { return r.durable; }),
-              median_of(all, [&](const Round& r) { return r.durable / base(r); }));
-  for (const Round& r : all) std::printf(" %.2f", r.durable / base(r));
-  std::printf(")\npaid throughput, durability off: %.0f req/s = %.2fx of the same base (per round:",
-              median_of(all, [](const Round& r) { return r.volatile_; }),
-              median_of(all, [&](const Round& r) { return r.volatile_ / base(r); }));
-  for (const Round& r : all) std::printf(" %.2f", r.volatile_ / base(r));
-  std::printf(")\ndurable / non-durable throughput: %.2f (goal >= 0.9; per round:",
-              median_of(all, [](const Round& r) { return r.durable / r.volatile_; }));
-  for (const Round& r : all) std::printf(" %.2f", r.durable / r.volatile_);
-  std::printf(")\nmoderate load: %.0f requests/s, open loop over %zu connections\n", rate, light);
+  std::printf("paid throughput, durable: %.0f req/s; x of 1/(t_recover + t_unpaid), goal >= 0.8: ",
+              median_of(all, [](const Round& r) { return r.durable; }));
+  print_ratio(all, [&](const Round& r) { return r.durable / base(r); });
+  std::printf("paid throughput, durability off: %.0f req/s; x of the same base: ",
+              median_of(all, [](const Round& r) { return r.volatile_; }));
+  print_ratio(all, [&](const Round& r) { return r.volatile_ / base(r); });
+  std::printf("durable / non-durable throughput, goal >= 0.9: ");
+  print_ratio(all, [](const Round& r) { return r.durable / r.volatile_; });
+  std::printf("moderate load: %.0f requests/s, open loop over %zu connections\n", rate, light);
   std::printf("added latency at moderate load, durable: p50 %+.1f µs, p99 %+.1f µs (goal p99 <= 100 µs)\n",
               median_of(all, [](const Round& r) { return r.added_p50; }),
               median_of(all, [](const Round& r) { return r.added_p99; }));
