@@ -17,23 +17,30 @@ persistence::ClientChannel channel(std::uint8_t id, Uint128 signedMax, Uint128 r
   return c;
 }
 
-TEST(ChannelPool, FlushWritesProgressAndReturnsOnlyThisRunsUnusedReservation) {
-  paychan::test::TempDir dir;
-  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
-  ChannelPool pool;
+class ChannelPoolTest : public ::testing::Test {
+ protected:
+  // `c` as a request finds it: in the store, leased, and known to the pool.
+  void lease_from_store(const persistence::ClientChannel& c) {
+    ASSERT_TRUE(store->put(c));
+    ASSERT_TRUE(pool.try_lease(c.channelId));
+    pool.saved(c);
+  }
 
+  paychan::test::TempDir dir;
+  std::unique_ptr<persistence::ClientStore> store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  ChannelPool pool;
+};
+
+TEST_F(ChannelPoolTest, FlushWritesProgressAndReturnsOnlyThisRunsUnusedReservation) {
   // Found in the store with a reservation an earlier run made (it may have signed up to 500).
   auto earlier = channel(1, 100, 500);
-  ASSERT_TRUE(store->put(earlier));
-  ASSERT_TRUE(pool.try_lease(earlier.channelId));
-  pool.saved(earlier);
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(earlier));
   earlier.charged = earlier.signedMax = 200;  // this run signs within it
   pool.release(earlier);
 
-  // Opened by this run, which reserved up to 900 and signed up to 300.
+  // Opened by this run (written before its first voucher), which reserved up to 900 and signed up to 300.
   auto mine = channel(2, 0, 0);
-  ASSERT_TRUE(pool.try_lease(mine.channelId));
-  pool.saved(mine);
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(mine));
   mine.reserved = 900;
   ASSERT_TRUE(store->put(mine));
   pool.saved(mine);
@@ -51,14 +58,9 @@ TEST(ChannelPool, FlushWritesProgressAndReturnsOnlyThisRunsUnusedReservation) {
   EXPECT_FALSE(pool.admitted(mine.channelId)) << "the next voucher reserves again";
 }
 
-TEST(ChannelPool, FlushLeavesAChannelInUseToItsRequest) {
-  paychan::test::TempDir dir;
-  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
-  ChannelPool pool;
+TEST_F(ChannelPoolTest, FlushLeavesAChannelInUseToItsRequest) {
   auto c = channel(3, 0, 0);
-  ASSERT_TRUE(store->put(c));
-  ASSERT_TRUE(pool.try_lease(c.channelId));
-  pool.saved(c);
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(c));
   c.charged = c.signedMax = 40;
   pool.release(c);
   ASSERT_TRUE(pool.lease_held([](const persistence::ClientChannel&) { return true; }));  // a request takes it again
