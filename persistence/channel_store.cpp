@@ -1,8 +1,5 @@
 #include "persistence/channel_store.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <future>
 
 #include "persistence/channel_record.hpp"
@@ -124,6 +121,7 @@ struct ChannelStore::Impl {
   std::condition_variable has_work;
   std::condition_variable has_room;
   std::deque<std::pair<ChannelState, Done>> queue;
+  std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
   bool stopping = false;
   std::thread thread;
 
@@ -160,11 +158,13 @@ struct ChannelStore::Impl {
     for (;;) {
       {
         std::unique_lock lock(queue_mutex);
-        has_work.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;  // stopping, and nothing left to write
-        while (!queue.empty() && batch.size() < options.max_batch) {
+        has_work.wait(lock, [&] { return stopping || flushed != 0; });
+        if (stopping) flushed = queue.size();
+        if (flushed == 0) return;  // stopping, and nothing left to write
+        while (flushed != 0 && batch.size() < options.max_batch) {
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
+          --flushed;
         }
       }
       has_room.notify_all();
@@ -185,14 +185,7 @@ struct ChannelStore::Impl {
 };
 
 ChannelStore::ChannelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  impl_->thread = std::thread([this] {
-    // A batch thread never preempts the I/O threads it serves when it wakes: it runs when they
-    // wait, by which time many commits are queued and share one transaction. As a normal thread
-    // on a busy core it would wake per commit and write batches of one.
-    const sched_param batch{0};
-    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
-    impl_->run();
-  });
+  impl_->thread = std::thread([this] { impl_->run(); });
 }
 
 ChannelStore::~ChannelStore() {
@@ -225,13 +218,30 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
 
-void ChannelStore::commit(const ChannelState& state, Done done) {
-  {
-    std::unique_lock lock(impl_->queue_mutex);
+bool ChannelStore::enqueue(const ChannelState& state, Done done) {
+  std::unique_lock lock(impl_->queue_mutex);
+  if (impl_->queue.size() >= impl_->options.max_pending) {
+    // Full: whatever waits for a flush is flushed now, since the caller that would flush it may
+    // be the thread about to wait here.
+    impl_->flushed = impl_->queue.size();
+    impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
-    impl_->queue.emplace_back(state, std::move(done));
+  }
+  impl_->queue.emplace_back(state, std::move(done));
+  return impl_->queue.size() - impl_->flushed == 1;
+}
+
+void ChannelStore::flush() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->flushed = impl_->queue.size();
   }
   impl_->has_work.notify_one();
+}
+
+void ChannelStore::commit(const ChannelState& state, Done done) {
+  (void)enqueue(state, std::move(done));
+  flush();
 }
 
 Status ChannelStore::commit_and_wait(const ChannelState& state) {

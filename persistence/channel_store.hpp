@@ -4,6 +4,8 @@
 // waiting state in one transaction and one fsync (synchronous=FULL), then completes each caller.
 // A caller learns "durable" only after that fsync, so a PAYMENT-RESPONSE sent after it survives a
 // crash; many concurrent requests share one fsync (~240 µs here) instead of paying one each.
+// The writer wakes when a caller flushes (commit() does at once; the gate once per pass of its I/O
+// thread), so a batch is a pass's requests, and its fsync runs while the next pass is verified.
 // The queue is bounded: past `max_pending`, commit() waits (back-pressure, not unbounded memory).
 //
 // The settle job opens the same file through its own ChannelStore (or any SQLite reader): WAL lets
@@ -42,6 +44,14 @@ class ChannelStore {
   using Done = std::function<void(const Status&)>;
   // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
+  // Group commit paced by the caller: enqueue() queues `state` without waking the writer and
+  // returns true when it is the first state since the last flush(); whoever gets true must call
+  // flush() soon. An I/O thread flushes once it has run what was ready, so every request it
+  // verified in that pass shares one transaction and one fsync, and the writer starts that fsync
+  // while the I/O thread goes on with the next pass.
+  [[nodiscard]] bool enqueue(const ChannelState& state, Done done);
+  // Lets the writer take every state queued so far.
+  void flush();
   // commit() and wait.
   [[nodiscard]] Status commit_and_wait(const ChannelState& state);
 

@@ -13,10 +13,13 @@ http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const C
         // The store's callback is a copyable std::function and runs on its writer thread; the
         // coroutine's handler is move-only and must run on the coroutine's executor.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store.commit(state, [shared](const Status& s) {
-          auto executor = asio::get_associated_executor(*shared);
+        auto executor = asio::get_associated_executor(*shared);
+        const bool first = store.enqueue(state, [shared, executor](const Status& s) {
           asio::post(executor, [shared, s]() mutable { std::move (*shared)(s); });
         });
+        // Posted, the flush runs after the handlers already ready on this thread: the requests
+        // verified in this pass share the transaction.
+        if (first) asio::post(executor, [&store] { store.flush(); });
       },
       asio::use_awaitable);
   if (!status) co_return fail(ErrorCode::store_failed, status.error().to_string());

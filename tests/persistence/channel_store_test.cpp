@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <random>
 #include <thread>
@@ -160,6 +161,40 @@ TEST(ChannelStore, GroupCommitFromManyThreadsKeepsEveryAcknowledgedState) {
   for (int t = 0; t < kThreads; ++t)
     EXPECT_EQ((*store->get(state(static_cast<std::uint32_t>(t), 0).channelId))->chargedCumulativeAmount,
               Uint128{kPerThread});
+}
+
+// The gate paces group commit: what it enqueues waits for its flush(), and only the first state
+// after a flush asks for one.
+TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  std::promise<Status> first_durable, second_durable;
+  EXPECT_TRUE(store->enqueue(state(1, 10), [&](const Status& s) { first_durable.set_value(s); }));
+  EXPECT_FALSE(store->enqueue(state(2, 20), [&](const Status& s) { second_durable.set_value(s); }));
+  EXPECT_TRUE(store->load_all()->empty()) << "nothing is written before the flush";
+  store->flush();
+  EXPECT_TRUE(first_durable.get_future().get());
+  EXPECT_TRUE(second_durable.get_future().get());
+  EXPECT_EQ(store->load_all()->size(), 2u);
+  std::promise<Status> third_durable;
+  EXPECT_TRUE(store->enqueue(state(3, 30), [&](const Status& s) { third_durable.set_value(s); }))
+      << "the first state after a flush asks for the next one";
+  store->flush();
+  EXPECT_TRUE(third_durable.get_future().get());
+}
+
+// A thread that fills the queue with states it has not flushed yet would wait for room forever
+// if the full queue waited for its flush: the full queue is flushed instead.
+TEST(ChannelStore, AFullQueueIsFlushedRatherThanWaitedOn) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), StoreOptions{.durable = true, .max_batch = 512, .max_pending = 2});
+  std::atomic<int> durable{0};
+  auto count = [&](const Status& s) { durable += s ? 1 : 0; };
+  for (std::uint32_t n = 1; n <= 5; ++n) (void)store->enqueue(state(n, n), count);
+  store->flush();
+  store.reset();  // finishes every queued commit
+  EXPECT_EQ(durable.load(), 5);
+  EXPECT_EQ((*ChannelStore::open(dir.file()))->load_all()->size(), 5u);
 }
 
 TEST(ChannelStore, AReaderSeesConsistentStatesWhileTheGateWrites) {
