@@ -10,7 +10,8 @@
 //
 // Usage: gate_load [--connections N] [--requests-per-connection N] [--latency-connections N] [--rate R]
 //                  [--rounds N]
-//   --rate R: requests/s of the moderate-load rows (open loop over --latency-connections; about 1 s each)
+//   --rate R: requests/s of the moderate-load rows (open loop over --latency-connections, paid and
+//             free requests alternating; about 2 s each)
 //   --rounds N: every row N times (default 3), in turn; the summary gives medians of ratios taken
 //               within a round, so that a machine slowing down between rows does not skew them
 #include <pthread.h>
@@ -117,13 +118,18 @@ struct Stats {
   double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
   std::size_t ok = 0;
   std::size_t failed = 0;
-  std::vector<double> latency_us;
+  std::vector<double> latency_us;       // paid requests (every request of an unpaid workload)
+  std::vector<double> free_latency_us;  // the free-route requests of a mixed workload
 
   [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
-  [[nodiscard]] double percentile(double p) {
-    if (latency_us.empty()) return 0;
-    std::sort(latency_us.begin(), latency_us.end());
-    return latency_us[std::min(latency_us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latency_us.size())))];
+  [[nodiscard]] double percentile(double p) { return percentile_of(latency_us, p); }
+  [[nodiscard]] double free_percentile(double p) { return percentile_of(free_latency_us, p); }
+
+ private:
+  static double percentile_of(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
   }
 };
 
@@ -131,7 +137,11 @@ struct Stats {
 // loop (each request leaves when the previous answer is in). rate R: open loop at R requests/s over
 // all connections, request k due at start + k/R; its latency runs from when it was due, so a
 // server that falls behind is charged for the wait (no coordinated omission).
-Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests, double rate = 0) {
+std::string http_request(std::string_view payment);
+bool is_free(std::string_view request);
+
+// mixed: the requests to the free route are timed apart (Stats::free_latency_us).
+Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
   pin(1);
   http::asio::io_context ctx;
   Stats stats;
@@ -158,7 +168,8 @@ Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& req
             co_await http::asio::async_write(stream, http::asio::buffer(request), http::asio::use_awaitable);
             http::bhttp::response<http::bhttp::string_body> response;
             co_await http::bhttp::async_read(stream, buffer, response, http::asio::use_awaitable);
-            stats.latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+            const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+            (mixed && is_free(request) ? stats.free_latency_us : stats.latency_us).push_back(us);
             if (response.result_int() == 200) ++stats.ok; else ++stats.failed;
           }
         },
@@ -176,9 +187,19 @@ std::string http_request(std::string_view payment) {
   return r + "\r\n{}";
 }
 
+// The same handler through the gate's free path: a request to an unpriced route.
+std::string free_request() {
+  std::string r = http_request("");
+  r.replace(r.find("/v1/infer"), 9, "/v1/free_");
+  return r;
+}
+
+bool is_free(std::string_view request) { return request.starts_with("POST /v1/free_ "); }
+
 struct Workload {
   std::vector<ChannelState> channels;
   std::vector<std::vector<std::string>> requests;
+  bool mixed = false;  // paid and free requests alternate
 };
 
 // `connections` channels, `per` vouchers each, signed now (on both cores, before any clock runs).
@@ -230,16 +251,30 @@ double cpu_seconds(pid_t pid) {
 Stats run(const std::string& store, bool durable, const Workload& w, double rate = 0) {
   auto server = start_server({store, durable, w.channels});
   const double before = cpu_seconds(server->pid);
-  Stats stats = drive(server->port, w.requests, rate);
+  Stats stats = drive(server->port, w.requests, w.mixed, rate);
   stats.server_cpu_seconds = cpu_seconds(server->pid) - before;
   return stats;
 }
 
 std::vector<std::vector<std::string>> unpaid_requests(std::size_t connections, std::size_t per) {
-  // The same handler through the gate's free path: a request to an unpriced route.
-  std::string r = http_request("");
-  r.replace(r.find("/v1/infer"), 9, "/v1/free_");
-  return std::vector<std::vector<std::string>>(connections, std::vector<std::string>(per, r));
+  return std::vector<std::vector<std::string>>(connections, std::vector<std::string>(per, free_request()));
+}
+
+// Every paid request followed by a free one on the same connection: both kinds meet the same
+// server in the same milliseconds, so what the machine does meanwhile (steal, other processes)
+// shifts both alike, and their difference is what payment adds.
+Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
+  Workload w = paid_workload(connections, per, salt);
+  for (auto& requests : w.requests) {
+    std::vector<std::string> mixed;
+    for (auto& paid : requests) {
+      mixed.push_back(std::move(paid));
+      mixed.push_back(free_request());
+    }
+    requests = std::move(mixed);
+  }
+  w.mixed = true;
+  return w;
 }
 
 double recover_seconds() {
@@ -291,6 +326,17 @@ void row(const char* name, Stats& s) {
               100 * s.server_cpu_seconds / s.seconds, s.failed);
 }
 
+// A mixed run: both kinds together (req/s, CPU), then each kind's latency.
+void latency_rows(const char* title, Stats& s) {
+  std::printf("| %-36s | %9.0f | %8s | %8s | %13.1f | %9.0f%% | %6zu |\n", title, s.rate(), "", "",
+              s.server_cpu_seconds * 1e6 / static_cast<double>(s.ok + s.failed), 100 * s.server_cpu_seconds / s.seconds,
+              s.failed);
+  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", "  its free requests", "",
+              s.free_percentile(0.5), s.free_percentile(0.99), "", "", "");
+  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", "  its paid requests", "", s.percentile(0.5),
+              s.percentile(0.99), "", "", "");
+}
+
 // A line of the table that carries only a note in its first column.
 void note_row(const char* note) {
   std::printf("| %-36s | %9s | %8s | %8s | %13s | %10s | %6s |\n", note, "", "", "", "", "", "");
@@ -323,19 +369,18 @@ Round run_round(const std::string& store, std::size_t connections, std::size_t p
   r.t_recover = (recover_before + recover_after) / 2;
   std::snprintf(title, sizeof title, "  (recover after %.1f us, mean %.1f)", recover_after * 1e6, r.t_recover * 1e6);
   note_row(title);
-  // Moderate load, for latency: a fixed rate well below what the server sustains, open loop.
-  const std::size_t paced = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / light);  // about 1 s
-  Stats unpaid_light = run(store, true, Workload{{}, unpaid_requests(light, paced)}, rate);
-  row("payment off, moderate load", unpaid_light);
-  Stats paid_light = run(store, true, paid_workload(light, paced, salt(3)), rate);
-  row("paid, durable, moderate load", paid_light);
-  Stats paid_light_volatile = run(store, false, paid_workload(light, paced, salt(4)), rate);
-  row("paid, durability off, moderate load", paid_light_volatile);
+  // Moderate load, for latency: a fixed rate well below what the server sustains, open loop, paid
+  // and free requests alternating (about 2 s a row).
+  const std::size_t paced = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / light);
+  Stats light_durable = run(store, true, mixed_workload(light, paced, salt(3)), rate);
+  latency_rows("moderate load, durable, free + paid", light_durable);
+  Stats light_volatile = run(store, false, mixed_workload(light, paced, salt(4)), rate);
+  latency_rows("moderate load, durability off, ditto", light_volatile);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
-  r.added_p50 = paid_light.percentile(0.5) - unpaid_light.percentile(0.5);
-  r.added_p99 = paid_light.percentile(0.99) - unpaid_light.percentile(0.99);
-  r.added_p50_volatile = paid_light_volatile.percentile(0.5) - unpaid_light.percentile(0.5);
-  r.added_p99_volatile = paid_light_volatile.percentile(0.99) - unpaid_light.percentile(0.99);
+  r.added_p50 = light_durable.percentile(0.5) - light_durable.free_percentile(0.5);
+  r.added_p99 = light_durable.percentile(0.99) - light_durable.free_percentile(0.99);
+  r.added_p50_volatile = light_volatile.percentile(0.5) - light_volatile.free_percentile(0.5);
+  r.added_p99_volatile = light_volatile.percentile(0.99) - light_volatile.free_percentile(0.99);
   return r;
 }
 
