@@ -28,11 +28,13 @@ valgrind --tool=callgrind --collect-atstart=no \
   --connections "$connections" --requests-per-connection "$per" --latency-connections "$light" --rate "$rate" \
   --rounds 1 >"$out/log" 2>&1
 # gate_load starts one server per row, in order; the lowest pid is gate_load itself.
-rows=("payment off" "paid, durable" "paid, durability off" "payment off, moderate" "paid, durable, moderate" "paid, durability off, moderate")
-requests=($((connections * per)) $((connections * per)) $((connections * per)) $((light * paced)) $((light * paced)) $((light * paced)))
+rows=("payment off" "paid, durable" "paid, durability off" "moderate, durable: paid + free" "moderate, off: paid + free")
+# The moderate-load rows alternate paid and free requests: counted per pair.
+requests=($((connections * per)) $((connections * per)) $((connections * per)) $((light * paced)) $((light * paced)))
+units=(request request request pair pair)
 i=0
 for f in $(ls "$out"/cg.* | sort -t. -k2 -n | tail -n +2); do
   total=$(grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}')
-  printf '  %-30s %10.0f instructions/request\n' "${rows[$i]}" "$(echo "$total / ${requests[$i]}" | bc -l)"
+  printf '  %-30s %10.0f instructions/%s\n' "${rows[$i]}" "$(echo "$total / ${requests[$i]}" | bc -l)" "${units[$i]}"
   i=$((i + 1))
 done
