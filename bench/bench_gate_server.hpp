@@ -41,7 +41,12 @@ class BenchGate {
     PAYCHAN_TRY(g->server_.start());
     return g;
   }
-  ~BenchGate() { server_.stop(std::chrono::seconds(1)); }
+  // The store goes before the server's io_contexts: requests a stop cut short may still have states
+  // queued, and the store's last commits report to those contexts.
+  ~BenchGate() {
+    server_.stop(std::chrono::seconds(1));
+    store_.reset();
+  }
 
   [[nodiscard]] std::uint16_t port() const { return server_.port(); }
   [[nodiscard]] std::string url(const std::string& target) const {

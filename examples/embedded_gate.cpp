@@ -72,5 +72,8 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&stop, &signal);
   server.stop();
+  // The store goes before the server: requests a stop cut short may still have states queued, and
+  // the store's last commits report to the server's io_contexts.
+  store->reset();
   return 0;
 }

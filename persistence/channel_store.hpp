@@ -6,7 +6,8 @@
 // crash; many concurrent requests share one fsync (~240 µs here) instead of paying one each.
 // The writer wakes when a caller flushes (commit() does at once; the gate once per pass of its I/O
 // thread), so a batch is a pass's requests, and its fsync runs while the next pass is verified.
-// The queue is bounded: past `max_pending`, commit() waits (back-pressure, not unbounded memory).
+// The queue is bounded: past `max_pending`, enqueue() and commit() wait (back-pressure, not
+// unbounded memory).
 //
 // The settle job opens the same file through its own ChannelStore (or any SQLite reader): WAL lets
 // it read a consistent snapshot while the gate writes.

@@ -169,11 +169,14 @@ TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file());
   std::promise<Status> first_durable, second_durable;
+  auto first = first_durable.get_future();
   EXPECT_TRUE(store->enqueue(state(1, 10), [&](const Status& s) { first_durable.set_value(s); }));
   EXPECT_FALSE(store->enqueue(state(2, 20), [&](const Status& s) { second_durable.set_value(s); }));
+  // A writer woken by enqueue() would have committed within this wait (a commit takes ~0.3 ms).
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   EXPECT_TRUE(store->load_all()->empty()) << "nothing is written before the flush";
   store->flush();
-  EXPECT_TRUE(first_durable.get_future().get());
+  EXPECT_TRUE(first.get());
   EXPECT_TRUE(second_durable.get_future().get());
   EXPECT_EQ(store->load_all()->size(), 2u);
   std::promise<Status> third_durable;
@@ -184,17 +187,58 @@ TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
 }
 
 // A thread that fills the queue with states it has not flushed yet would wait for room forever
-// if the full queue waited for its flush: the full queue is flushed instead.
+// if the full queue waited for its flush: the full queue is flushed instead, and the state that
+// waited for room is the first of the next flush.
 TEST(ChannelStore, AFullQueueIsFlushedRatherThanWaitedOn) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file(), StoreOptions{.durable = true, .max_batch = 512, .max_pending = 2});
   std::atomic<int> durable{0};
   auto count = [&](const Status& s) { durable += s ? 1 : 0; };
-  for (std::uint32_t n = 1; n <= 5; ++n) (void)store->enqueue(state(n, n), count);
+  std::vector<bool> asks;
+  for (std::uint32_t n = 1; n <= 5; ++n) asks.push_back(store->enqueue(state(n, n), count));
+  EXPECT_EQ(asks, (std::vector<bool>{true, false, true, false, true}));
   store->flush();
   store.reset();  // finishes every queued commit
   EXPECT_EQ(durable.load(), 5);
   EXPECT_EQ((*ChannelStore::open(dir.file()))->load_all()->size(), 5u);
+}
+
+// Several I/O threads enqueue into one store, each flushing when told to, as the gate's do:
+// every state is acknowledged, whichever thread's flush carried it.
+TEST(ChannelStore, ThreadsThatFlushWhenToldLoseNoState) {
+  TempDir dir;
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::atomic<int> acknowledged{0};
+  {
+    auto store = *ChannelStore::open(dir.file(), StoreOptions{.durable = true, .max_batch = 7, .max_pending = 16});
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        std::vector<std::future<void>> pending;
+        for (int i = 1; i <= kPerThread; ++i) {
+          auto done = std::make_shared<std::promise<void>>();
+          pending.push_back(done->get_future());
+          const bool asked = store->enqueue(state(static_cast<std::uint32_t>(t), static_cast<Uint128>(i)),
+                                            [&, done](const Status& s) {
+                                              if (s) ++acknowledged;
+                                              done->set_value();
+                                            });
+          if (!asked) continue;  // another thread's flush, or this thread's next, carries it
+          // Sometimes the flush comes later, as a posted one does: what other threads enqueue
+          // meanwhile rides on it.
+          if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+          store->flush();
+        }
+        for (auto& f : pending) f.wait();
+      });
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
+  auto store = *ChannelStore::open(dir.file());
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ((*store->get(state(static_cast<std::uint32_t>(t), 0).channelId))->chargedCumulativeAmount,
+              Uint128{kPerThread});
 }
 
 TEST(ChannelStore, AReaderSeesConsistentStatesWhileTheGateWrites) {

@@ -75,7 +75,12 @@ Result<std::unique_ptr<Provider>> Provider::start(LocalChain& chain, ProviderSet
 }
 
 Provider::Provider(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
-Provider::~Provider() { stop_serving(); }
+Provider::~Provider() {
+  stop_serving();
+  // Before the server's io_contexts go (Parts' reverse order): requests a stop cut short may still
+  // have states queued, and the store's last commits report to those contexts.
+  parts_->store.reset();
+}
 
 std::string Provider::url() const {
   return "http://127.0.0.1:" + std::to_string(parts_->server->port()) + std::string{kInferPath};
