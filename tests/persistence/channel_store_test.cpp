@@ -141,6 +141,16 @@ TEST(ChannelStore, UnclaimedClaimedAndErased) {
   EXPECT_EQ(store->load_all()->size(), 1u);
 }
 
+// After `threads` writers, thread t committing charges 1..per on channel t: every commit was
+// acknowledged, and the reopened store holds each channel's last charge.
+void expect_every_charge_acknowledged(const TempDir& dir, int acknowledged, int threads, int per) {
+  EXPECT_EQ(acknowledged, threads * per);
+  auto store = *ChannelStore::open(dir.file());
+  for (int t = 0; t < threads; ++t)
+    EXPECT_EQ((*store->get(state(static_cast<std::uint32_t>(t), 0).channelId))->chargedCumulativeAmount,
+              static_cast<Uint128>(per));
+}
+
 TEST(ChannelStore, GroupCommitFromManyThreadsKeepsEveryAcknowledgedState) {
   TempDir dir;
   constexpr int kThreads = 8;
@@ -156,11 +166,7 @@ TEST(ChannelStore, GroupCommitFromManyThreadsKeepsEveryAcknowledgedState) {
       });
     for (auto& th : threads) th.join();
   }
-  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
-  auto store = *ChannelStore::open(dir.file());
-  for (int t = 0; t < kThreads; ++t)
-    EXPECT_EQ((*store->get(state(static_cast<std::uint32_t>(t), 0).channelId))->chargedCumulativeAmount,
-              Uint128{kPerThread});
+  expect_every_charge_acknowledged(dir, acknowledged.load(), kThreads, kPerThread);
 }
 
 // The gate paces group commit: what it enqueues waits for its flush(), and only the first state
@@ -234,11 +240,7 @@ TEST(ChannelStore, ThreadsThatFlushWhenToldLoseNoState) {
       });
     for (auto& th : threads) th.join();
   }
-  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
-  auto store = *ChannelStore::open(dir.file());
-  for (int t = 0; t < kThreads; ++t)
-    EXPECT_EQ((*store->get(state(static_cast<std::uint32_t>(t), 0).channelId))->chargedCumulativeAmount,
-              Uint128{kPerThread});
+  expect_every_charge_acknowledged(dir, acknowledged.load(), kThreads, kPerThread);
 }
 
 TEST(ChannelStore, AReaderSeesConsistentStatesWhileTheGateWrites) {
