@@ -87,6 +87,8 @@ class Authorization {
 class Gate {
  public:
   // `facilitator` may be null: deposits and refunds are then refused with facilitator_unavailable.
+  // Shutdown order: stop the server, then destroy `store`, then the server's io_contexts. A stop
+  // cut short can leave commits queued, and the store's destructor reports them to those contexts.
   Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* facilitator, GateMetrics& metrics);
 
   // Loads every channel from the store (start-up). Errors: the store's.
