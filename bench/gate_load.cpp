@@ -137,8 +137,8 @@ struct Stats {
 // loop (each request leaves when the previous answer is in). rate R: open loop at R requests/s over
 // all connections, request k due at start + k/R; its latency runs from when it was due, so a
 // server that falls behind is charged for the wait (no coordinated omission).
-std::string http_request(std::string_view payment);
-bool is_free(std::string_view request);
+// A request to the gate's free path (see free_request).
+bool is_free(std::string_view request) { return request.starts_with("POST /v1/free_ "); }
 
 // mixed: the requests to the free route are timed apart (Stats::free_latency_us).
 Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
@@ -193,8 +193,6 @@ std::string free_request() {
   r.replace(r.find("/v1/infer"), 9, "/v1/free_");
   return r;
 }
-
-bool is_free(std::string_view request) { return request.starts_with("POST /v1/free_ "); }
 
 struct Workload {
   std::vector<ChannelState> channels;
