@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -190,6 +192,69 @@ TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
       << "the first state after a flush asks for the next one";
   store->flush();
   EXPECT_TRUE(third_durable.get_future().get());
+}
+
+// The queue as a state machine, against a model of what each flush covers: random enqueues,
+// flushes and pauses (which give the writer time to act on anything it was wrongly let write) from
+// one thread, with a queue and batches small enough to hit the full-queue path.
+// enqueue() asks for a flush exactly when nothing else waits for one (or when the full queue was
+// flushed for it); the writer acknowledges no state that no flush covered yet (checked as it
+// acknowledges); all are acknowledged, in order, at the end; the store holds each channel's last.
+RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
+  const auto max_pending = *rc::gen::inRange<std::size_t>(1, 6);
+  const auto max_batch = *rc::gen::inRange<std::size_t>(1, 4);
+  enum class Op { enqueue, flush, pause };
+  const auto ops = *rc::gen::container<std::vector<Op>>(
+      rc::gen::weightedElement<Op>({{6, Op::enqueue}, {2, Op::flush}, {1, Op::pause}}));
+  // What the writer may acknowledge: states below `covered`, or, while enqueue(m) runs, below m
+  // (a full queue is flushed inside it). Each is widened before the call that allows it. Declared
+  // before the store, whose destructor (also on a failed assertion) still acknowledges states.
+  std::atomic<std::size_t> covered{0}, enqueuing{0};
+  std::atomic<bool> uncovered_ack{false};
+  std::mutex acked_mutex;
+  std::vector<std::size_t> acked;
+  TempDir dir;
+  const StoreOptions small{.durable = false, .max_batch = max_batch, .max_pending = max_pending};
+  auto store = *ChannelStore::open(dir.file(), small);
+  std::size_t enqueued = 0;
+  std::size_t unflushed = 0;  // enqueued since the last flush
+  std::map<std::uint32_t, Uint128> last;
+  for (const Op op : ops) {
+    if (op == Op::pause) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      continue;
+    }
+    if (op == Op::flush) {
+      covered = enqueued;
+      store->flush();
+      unflushed = 0;
+      continue;
+    }
+    const std::size_t n = enqueued++;
+    const auto channel = static_cast<std::uint32_t>(n % 3);
+    last[channel] = n + 1;
+    enqueuing = n;
+    const bool asked = store->enqueue(state(channel, n + 1), [&, n](const Status& s) {
+      // `enqueuing` first: read as 0 after enqueue() returned, `covered` was widened before.
+      if (n >= enqueuing && n >= covered) uncovered_ack = true;
+      std::lock_guard lock(acked_mutex);
+      acked.push_back(s ? n : SIZE_MAX);
+    });
+    if (unflushed == 0 || unflushed >= max_pending) RC_ASSERT(asked);
+    if (asked && unflushed != 0) covered = std::max<std::size_t>(covered, n);  // the full queue was flushed
+    enqueuing = 0;
+    unflushed = asked ? 1 : unflushed + 1;
+  }
+  covered = enqueued;
+  store->flush();
+  store.reset();  // the writer finishes every flushed state
+  RC_ASSERT(!uncovered_ack);
+  std::vector<std::size_t> all(enqueued);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  RC_ASSERT(acked == all);
+  auto reopened = *ChannelStore::open(dir.file());
+  for (const auto& [channel, charged] : last)
+    RC_ASSERT((*reopened->get(state(channel, 0).channelId))->chargedCumulativeAmount == charged);
 }
 
 // A thread that fills the queue with states it has not flushed yet would wait for room forever
