@@ -122,6 +122,8 @@ struct Stats {
   std::vector<double> free_latency_us;  // the free-route requests of a mixed workload
 
   [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
+  [[nodiscard]] double cpu_us_per_request() const { return server_cpu_seconds * 1e6 / static_cast<double>(ok + failed); }
+  [[nodiscard]] double core_busy_percent() const { return 100 * server_cpu_seconds / seconds; }
   [[nodiscard]] double percentile(double p) { return percentile_of(latency_us, p); }
   [[nodiscard]] double free_percentile(double p) { return percentile_of(free_latency_us, p); }
 
@@ -320,19 +322,20 @@ std::size_t option(int argc, char** argv, const char* name, std::size_t fallback
 
 void row(const char* name, Stats& s) {
   std::printf("| %-36s | %9.0f | %8.1f | %8.1f | %13.1f | %9.0f%% | %6zu |\n", name, s.rate(), s.percentile(0.5),
-              s.percentile(0.99), s.server_cpu_seconds * 1e6 / static_cast<double>(s.ok + s.failed),
-              100 * s.server_cpu_seconds / s.seconds, s.failed);
+              s.percentile(0.99), s.cpu_us_per_request(), s.core_busy_percent(), s.failed);
+}
+
+// A line of the table with only a name and latencies.
+void latency_row(const char* name, double p50, double p99) {
+  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", name, "", p50, p99, "", "", "");
 }
 
 // A mixed run: both kinds together (req/s, CPU), then each kind's latency.
 void latency_rows(const char* title, Stats& s) {
   std::printf("| %-36s | %9.0f | %8s | %8s | %13.1f | %9.0f%% | %6zu |\n", title, s.rate(), "", "",
-              s.server_cpu_seconds * 1e6 / static_cast<double>(s.ok + s.failed), 100 * s.server_cpu_seconds / s.seconds,
-              s.failed);
-  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", "  its free requests", "",
-              s.free_percentile(0.5), s.free_percentile(0.99), "", "", "");
-  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", "  its paid requests", "", s.percentile(0.5),
-              s.percentile(0.99), "", "", "");
+              s.cpu_us_per_request(), s.core_busy_percent(), s.failed);
+  latency_row("  its free requests", s.free_percentile(0.5), s.free_percentile(0.99));
+  latency_row("  its paid requests", s.percentile(0.5), s.percentile(0.99));
 }
 
 // A line of the table that carries only a note in its first column.
