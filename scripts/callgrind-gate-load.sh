@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 connections=${2:-16}
 per=${3:-100}
+high=64   # the paid rows again at this many connections
+per_high=$((connections * per / high > 0 ? connections * per / high : 1))
 light=8
 rate=200  # the moderate-load rows: requests/s, open loop (slow under valgrind, but counted the same)
 paced=$((rate / light))
@@ -25,13 +27,13 @@ valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
   --toggle-collect='*ChannelStore::Impl::write_batch*' \
   --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
-  --connections "$connections" --requests-per-connection "$per" --latency-connections "$light" --rate "$rate" \
+  --connections "$connections" --requests-per-connection "$per" --high-connections "$high" --latency-connections "$light" --rate "$rate" \
   --rounds 1 >"$out/log" 2>&1
 # gate_load starts one server per row, in order; the lowest pid is gate_load itself.
-rows=("payment off" "paid, durable" "paid, durability off" "moderate, durable: paid + free" "moderate, off: paid + free")
+rows=("payment off" "paid, durable" "paid, durability off" "paid, durable, $high conn." "paid, off, $high conn." "moderate, durable: paid + free" "moderate, off: paid + free")
 # The moderate-load rows alternate paid and free requests: counted per pair.
-requests=($((connections * per)) $((connections * per)) $((connections * per)) $((light * paced)) $((light * paced)))
-units=(request request request pair pair)
+requests=($((connections * per)) $((connections * per)) $((connections * per)) $((high * per_high)) $((high * per_high)) $((light * paced)) $((light * paced)))
+units=(request request request request request pair pair)
 i=0
 for f in $(ls "$out"/cg.* | sort -t. -k2 -n | tail -n +2); do
   total=$(grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}')
