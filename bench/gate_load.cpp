@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -307,6 +308,32 @@ double recover_seconds() {
   return seconds;
 }
 
+// The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
+// the server's core. No write-ahead log or journal answers sooner than the disk flushes its cache,
+// so a durable paid request's added latency cannot fall below this.
+Stats disk_flush(const std::string& dir) {
+  Stats s;
+  std::thread([&] {
+    if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+    const std::string path = dir + "/flush-probe";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return;
+    const std::string page(4096, 'x');
+    constexpr int kPages = 64, kN = 200;
+    for (int i = 0; i < kPages; ++i) (void)!pwrite(fd, page.data(), page.size(), off_t{4096} * i);
+    (void)fdatasync(fd);  // allocated and flushed once: the timed writes overwrite, as a reused WAL does
+    for (int i = 0; i < kN; ++i) {
+      const auto t0 = Clock::now();
+      (void)!pwrite(fd, page.data(), page.size(), off_t{4096} * (i % kPages));
+      if (fdatasync(fd) != 0) ++s.failed; else ++s.ok;
+      s.latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+    ::close(fd);
+    std::filesystem::remove(path);
+  }).join();
+  return s;
+}
+
 // Heap bytes per channel held by the gate's table (mallinfo2 before and after).
 double bytes_per_channel(std::size_t n) {
   const auto config = bench::gate_config();
@@ -366,6 +393,7 @@ struct Round {
   double unpaid = 0, durable = 0, volatile_ = 0;  // req/s at saturation
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
   double added_p50 = 0, added_p99 = 0, added_p50_volatile = 0, added_p99_volatile = 0;  // µs at moderate load
+  double flush_p50 = 0, flush_p99 = 0;  // µs, disk_flush
 };
 
 struct Load {
@@ -408,6 +436,9 @@ Round run_round(const std::string& store, const Load& load, int round) {
   latency_rows("moderate load, durable, free + paid", light_durable);
   Stats light_volatile = run(store, false, mixed_workload(light, paced, salt(4)), rate);
   latency_rows("moderate load, durability off, ditto", light_volatile);
+  Stats flush = disk_flush(std::filesystem::path(store).parent_path());
+  latency_row("disk flush alone (4 KiB + fdatasync)", flush.percentile(0.5), flush.percentile(0.99));
+  r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
   r.added_p50 = light_durable.percentile(0.5) - light_durable.free_percentile(0.5);
@@ -491,6 +522,9 @@ int main(int argc, char** argv) {
   std::printf("added latency at moderate load, durable: p50 %+.1f µs, p99 %+.1f µs (goal p99 <= 100 µs)\n",
               median_of(all, [](const Round& r) { return r.added_p50; }),
               median_of(all, [](const Round& r) { return r.added_p99; }));
+  std::printf("  the disk's flush alone (its floor): p50 %.1f µs, p99 %.1f µs\n",
+              median_of(all, [](const Round& r) { return r.flush_p50; }),
+              median_of(all, [](const Round& r) { return r.flush_p99; }));
   std::printf("added latency at moderate load, durability off: p50 %+.1f µs, p99 %+.1f µs\n",
               median_of(all, [](const Round& r) { return r.added_p50_volatile; }),
               median_of(all, [](const Round& r) { return r.added_p99_volatile; }));
