@@ -50,6 +50,11 @@ Status Database::exec(std::string_view sql) {
   return {};
 }
 
+void Database::persist_wal() noexcept {
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
+
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
@@ -136,6 +141,7 @@ Result<Database> open_wal(const std::string& path, bool durable) {
   auto db = Database::open(path, true);
   if (!db) return db.failure();
   PAYCHAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
+  db->persist_wal();
   PAYCHAN_TRY(db->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));
   return db;
 }

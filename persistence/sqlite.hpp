@@ -33,6 +33,9 @@ class Database {
   [[nodiscard]] Result<std::int64_t> pragma_int(std::string_view name);
   // Rows changed by the last INSERT, UPDATE or DELETE that ran to completion.
   [[nodiscard]] std::int64_t changes() const noexcept;
+  // Keeps the write-ahead log file, at its size, when the last connection closes (SQLite deletes
+  // it by default): see open_wal.
+  void persist_wal() noexcept;
 
  private:
   explicit Database(sqlite3* db) noexcept : db_(db) {}
@@ -70,6 +73,11 @@ class Statement {
 
 // A store's connection: WAL journal; synchronous=FULL when `durable` (in WAL mode the commit
 // fsyncs the log, so a committed transaction survives power loss), OFF for benchmarks and tests.
+// The log file persists across restarts at its working size (after a checkpoint SQLite overwrites
+// it from the start): a commit that grows the file must also commit file-system metadata, which
+// cost about 1.6x the CPU and 1.5x the latency of an overwrite for a one-row commit on this
+// project's disks. So a store is its file and its `-wal` file together: copy both, or back up
+// with `sqlite3 FILE .backup`.
 [[nodiscard]] Result<Database> open_wal(const std::string& path, bool durable);
 
 // Brings the schema to the newest version: entry i of `migrations` takes it from version i

@@ -143,6 +143,28 @@ TEST(ChannelStore, UnclaimedClaimedAndErased) {
   EXPECT_EQ(store->load_all()->size(), 1u);
 }
 
+// The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites
+// it rather than growing it (each growing commit also commits file-system metadata).
+TEST(ChannelStore, TheLogKeepsItsSizeAcrossRestarts) {
+  TempDir dir;
+  const std::string wal = dir.file() + "-wal";
+  {
+    auto store = *ChannelStore::open(dir.file(), {false});
+    for (std::uint32_t i = 0; i < 1'200; ++i) ASSERT_TRUE(store->commit_and_wait(state(i % 64, i)));
+  }
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  const auto size = std::filesystem::file_size(wal);
+  EXPECT_GT(size, 1'000'000u) << "past one checkpoint (1,000 pages)";
+  {
+    auto store = *ChannelStore::open(dir.file());
+    EXPECT_EQ((*store->get(state(1'199 % 64, 0).channelId))->chargedCumulativeAmount, Uint128{1'199});
+    ASSERT_TRUE(store->commit_and_wait(state(0, 1'200)));
+  }
+  EXPECT_EQ(std::filesystem::file_size(wal), size);
+  EXPECT_EQ((*(*ChannelStore::open(dir.file()))->get(state(0, 0).channelId))->chargedCumulativeAmount,
+            Uint128{1'200});
+}
+
 // After `threads` writers, thread t committing charges 1..per on channel t: every commit was
 // acknowledged, and the reopened store holds each channel's last charge.
 void expect_every_charge_acknowledged(const TempDir& dir, int acknowledged, int threads, int per) {
