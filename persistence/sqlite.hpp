@@ -77,7 +77,7 @@ class Statement {
 // it from the start): a commit that grows the file must also commit file-system metadata, which
 // cost about 1.6x the CPU and 1.5x the latency of an overwrite for a one-row commit on this
 // project's disks. So a store is its file and its `-wal` file together: copy both, or back up
-// with `sqlite3 FILE .backup`.
+// with `sqlite3 FILE '.backup COPY'`.
 [[nodiscard]] Result<Database> open_wal(const std::string& path, bool durable);
 
 // Brings the schema to the newest version: entry i of `migrations` takes it from version i
