@@ -2,7 +2,9 @@
 # Server instructions per request under bench/gate_load, counted by callgrind (repeatable on a
 # loaded machine, unlike wall clock). Only the gate server's HTTP worker thread and the store's
 # batch writes are counted (--toggle-collect), so neither the load generator nor the forked
-# server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted.
+# server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted, so the
+# stores are not warmed first (PAYCHAN_BENCH_COLD_LOG): their warm-up commits would count as the
+# server's.
 # Usage: scripts/callgrind-gate-load.sh [BUILD_DIR] [CONNECTIONS] [REQUESTS_PER_CONNECTION]
 #        KEEP=dir to keep the callgrind files there (for callgrind_annotate, callgrind_per_call.py)
 set -euo pipefail
@@ -23,7 +25,7 @@ else
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
 fi
-valgrind --tool=callgrind --collect-atstart=no \
+PAYCHAN_BENCH_COLD_LOG=1 valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
   --toggle-collect='*ChannelStore::Impl::write_batch*' \
   --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
