@@ -383,6 +383,20 @@ TEST(HttpServer, ConnectionsBeyondTheLimitAreClosed) {
   EXPECT_EQ(server.server().open_connections(), 2u);
 }
 
+// Connections that arrive together are let in together (the listener drains its backlog after
+// each accept), and the limit holds within such a burst: the first two in are served, the rest closed.
+TEST(HttpServer, ABurstOfConnectionsKeepsTheLimit) {
+  // One worker: its listener takes connections in the order they were made.
+  TestServer server{echo_target, with_limits({.max_connections = 2}, 1)};
+  RawClient a{server.port()}, b{server.port()}, c{server.port()}, d{server.port()};
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(d.closed_by_peer());
+  a.send(get("/a"));
+  b.send(get("/b"));
+  EXPECT_TRUE(a.read_response() && b.read_response());
+  EXPECT_EQ(server.server().open_connections(), 2u);
+}
+
 TEST(HttpServer, GracefulStopClosesIdleFinishesInFlightRefusesNew) {
   Event release;
   Event slow_started;

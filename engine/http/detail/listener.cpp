@@ -29,6 +29,21 @@ struct ReusePort {
 // of spinning on the error; pending connections wait in the backlog meanwhile.
 constexpr std::chrono::milliseconds kAcceptPause{50};
 
+// At most this many connections let in at once, so that a flood of them cannot hold the thread
+// from the requests of those already in.
+constexpr int kAcceptBurst = 256;
+
+// Starts a session for an accepted connection, within the worker's connection budget.
+void admit(tcp::socket socket, Worker& worker) {
+  auto slot = worker.budget().try_acquire();
+  if (!slot) return;  // over max_connections: the socket closes as it goes out of scope
+  try {
+    std::make_shared<Session>(std::move(socket), std::move(*slot), worker)->start();
+  } catch (...) {
+    // Out of memory for one connection: it is dropped (its slot returned), the server goes on.
+  }
+}
+
 }  // namespace
 
 Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoint& endpoint, int backlog) {
@@ -47,8 +62,9 @@ Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoi
 }
 
 Awaitable<void> accept_connections(tcp::acceptor& acceptor, Worker& worker) {
+  error_code ec;
+  acceptor.non_blocking(true, ec);  // for the drain below; if refused, connections come one a pass
   for (;;) {
-    error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(use(ec));
     if (!acceptor.is_open()) co_return;  // the worker is stopping
     if (ec) {
@@ -56,12 +72,14 @@ Awaitable<void> accept_connections(tcp::acceptor& acceptor, Worker& worker) {
       co_await pause.async_wait(use(ec));
       continue;
     }
-    auto slot = worker.budget().try_acquire();
-    if (!slot) continue;  // over max_connections: the socket closes as it goes out of scope
-    try {
-      std::make_shared<Session>(std::move(socket), std::move(*slot), worker)->start();
-    } catch (...) {
-      // Out of memory for one connection: it is dropped (its slot returned), the server goes on.
+    admit(std::move(socket), worker);
+    // Then the rest of the backlog (up to kAcceptBurst). Each async_accept resumes this loop only
+    // after every handler already ready on the thread, so under load a burst of new connections
+    // was let in one per pass of the event loop, each new client waiting behind all busy ones.
+    for (int n = 1; n < kAcceptBurst && acceptor.non_blocking(); ++n) {
+      tcp::socket next = acceptor.accept(ec);
+      if (ec) break;  // would_block: the backlog is empty (any other error: async_accept meets it)
+      admit(std::move(next), worker);
     }
   }
 }
