@@ -514,10 +514,6 @@ int main(int argc, char** argv) {
   print_ratio(all, [](const Round& r) { return r.durable / r.volatile_; });
   std::printf("                                      %zu connections: ", high);
   print_ratio(all, [](const Round& r) { return r.durable_high / r.volatile_high; });
-  std::printf("paid throughput at %zu connections, x of the base: durable ", high);
-  print_ratio(all, [&](const Round& r) { return r.durable_high / base(r); });
-  std::printf("                                           durability off ");
-  print_ratio(all, [&](const Round& r) { return r.volatile_high / base(r); });
   std::printf("moderate load: %.0f requests/s, open loop over %zu connections\n", rate, light);
   std::printf("added latency at moderate load, durable: p50 %+.1f µs, p99 %+.1f µs (goal p99 <= 100 µs)\n",
               median_of(all, [](const Round& r) { return r.added_p50; }),
