@@ -19,6 +19,10 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cerrno>
+#include <cctype>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -288,8 +292,9 @@ Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t s
   return w;
 }
 
-// One secp256k1 recover, timed on the server's core: the two cores of a shared VM can run at
-// different speeds for minutes at a time, and the goal compares against the server's own.
+// One secp256k1 recover, timed on the server's core (unless GATE_LOAD_NO_PIN): the two cores of a
+// shared VM can run at different speeds for minutes at a time, and the goal compares against the
+// server's own.
 double recover_seconds() {
   double seconds = 0;
   std::thread([&] {
@@ -309,7 +314,7 @@ double recover_seconds() {
 }
 
 // The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
-// the server's core. No write-ahead log or journal answers sooner than the disk flushes its cache,
+// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than the disk flushes its cache,
 // so a durable paid request's added latency cannot fall below this.
 Stats disk_flush(const std::string& dir) {
   Stats s;
@@ -317,7 +322,10 @@ Stats disk_flush(const std::string& dir) {
     if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
     const std::string path = dir + "/flush-probe";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) return;
+    if (fd < 0) {
+      std::perror(("gate_load: disk flush probe " + path).c_str());
+      return;
+    }
     const std::string page(4096, 'x');
     constexpr int kPages = 64, kN = 200;
     for (int i = 0; i < kPages; ++i) (void)!pwrite(fd, page.data(), page.size(), off_t{4096} * i);
@@ -358,10 +366,28 @@ double bytes_per_channel(std::size_t n) {
   return static_cast<double>(after - before) / static_cast<double>(n);
 }
 
-std::size_t option(int argc, char** argv, const char* name, std::size_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::stoul(argv[i + 1]);
-  return fallback;
+// The command line as --name N pairs, every N a whole number >= 1, each into its slot of
+// `options` (name, slot). False, with the reason on stderr, on anything else.
+template <std::size_t K>
+bool parse_options(int argc, char** argv, const std::array<std::pair<const char*, std::size_t*>, K>& options) {
+  for (int i = 1; i < argc; i += 2) {
+    const auto known = std::find_if(options.begin(), options.end(),
+                                    [&](const auto& o) { return std::strcmp(o.first, argv[i]) == 0; });
+    if (known == options.end()) {
+      std::fprintf(stderr, "gate_load: unknown option %s\n", argv[i]);
+      return false;
+    }
+    const char* text = i + 1 < argc ? argv[i + 1] : "";
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    if (!std::isdigit(static_cast<unsigned char>(text[0])) || *end != '\0' || errno != 0 || value == 0) {
+      std::fprintf(stderr, "gate_load: %s needs a whole number >= 1, not \"%s\"\n", argv[i], text);
+      return false;
+    }
+    *known->second = static_cast<std::size_t>(value);
+  }
+  return true;
 }
 
 void row(const char* name, Stats& s) {
@@ -437,7 +463,10 @@ Round run_round(const std::string& store, const Load& load, int round) {
   Stats light_volatile = run(store, false, mixed_workload(light, paced, salt(4)), rate);
   latency_rows("moderate load, durability off, ditto", light_volatile);
   Stats flush = disk_flush(std::filesystem::path(store).parent_path());
-  latency_row("disk flush alone (4 KiB + fdatasync)", flush.percentile(0.5), flush.percentile(0.99));
+  if (flush.ok != 0)
+    latency_row("disk flush alone (4 KiB + fdatasync)", flush.percentile(0.5), flush.percentile(0.99));
+  else
+    note_row("disk flush alone: probe failed (stderr)");
   r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
@@ -471,19 +500,20 @@ int main(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
-  for (int i = 1; i < argc; i += 2)
-    if (i + 1 == argc || !std::strstr(kUsage, (std::string("  ") + argv[i] + " ").c_str())) {
-      std::fprintf(stderr, "gate_load: unknown option or missing value: %s\n%s", argv[i], kUsage);
-      return 2;
-    }
-  Load load{};
-  load.connections = option(argc, argv, "--connections", 64);
-  load.per = option(argc, argv, "--requests-per-connection", 400);
-  load.high = std::max<std::size_t>(1, option(argc, argv, "--high-connections", 256));
-  load.light = option(argc, argv, "--latency-connections", 8);
-  load.rate = static_cast<double>(option(argc, argv, "--rate", 1000));
-  const auto [connections, per, high, light, rate] = load;
-  const int rounds = static_cast<int>(std::clamp<std::size_t>(option(argc, argv, "--rounds", 3), 1, 15));
+  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3;
+  const std::array<std::pair<const char*, std::size_t*>, 6> options{{{"--connections", &connections},
+                                                                      {"--requests-per-connection", &per},
+                                                                      {"--high-connections", &high},
+                                                                      {"--latency-connections", &light},
+                                                                      {"--rate", &rate_per_second},
+                                                                      {"--rounds", &round_count}}};
+  if (!parse_options(argc, argv, options)) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const Load load{connections, per, high, light, static_cast<double>(rate_per_second)};
+  const double rate = load.rate;
+  const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));
   const std::string dir = std::filesystem::temp_directory_path() / ("paychan-gate-load-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string store = dir + "/gate.sqlite";
