@@ -314,8 +314,8 @@ double recover_seconds() {
 }
 
 // The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
-// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than the disk flushes its cache,
-// so a durable paid request's added latency cannot fall below this.
+// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than
+// the disk flushes its cache, so a durable paid request's added latency cannot fall below this.
 Stats disk_flush(const std::string& dir) {
   Stats s;
   std::thread([&] {
