@@ -33,22 +33,19 @@ class BenchGate {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     {
       PAYCHAN_ASSIGN(auto seeding, persistence::ChannelStore::open(path, {false}));
-      for (const auto& c : channels) PAYCHAN_TRY(seeding->commit_and_wait(c));
-      // Then commits that change every row (its last-request time) until the write-ahead log has
-      // passed its checkpoint size (1,000 pages; one a commit here) and restarted, and the
-      // seeds once more: the measured store's log is at its working size, as in a gate that has
-      // run a few seconds, and its commits overwrite the log rather than grow it. (A commit of an
-      // unchanged row writes no page.) PAYCHAN_BENCH_COLD_LOG skips this for callgrind, which
-      // would count these commits as the server's but not the kernel's file work, the only thing
-      // a warm log changes.
-      if (!channels.empty() && !std::getenv("PAYCHAN_BENCH_COLD_LOG")) {
-        for (std::size_t i = 0; i < 1'200; ++i) {
-          ChannelState touched = channels[i % channels.size()];
-          touched.lastRequestTimestamp = i + 1;
-          PAYCHAN_TRY(seeding->commit_and_wait(touched));
-        }
-        for (const auto& c : channels) PAYCHAN_TRY(seeding->commit_and_wait(c));
+      // First commits that change every row (its last-request time) until the write-ahead log has
+      // passed its checkpoint size (1,000 pages; one a commit here) and restarted, then the seeds:
+      // the measured store's log is at its working size, as in a gate that has run a few seconds,
+      // and its commits overwrite the log rather than grow it. (A commit of an unchanged row writes
+      // no page.) PAYCHAN_BENCH_COLD_LOG skips the warm-up for callgrind, which would count these
+      // commits as the server's but not the kernel's file work, the only thing a warm log changes.
+      const std::size_t warm_up = channels.empty() || std::getenv("PAYCHAN_BENCH_COLD_LOG") ? 0 : 1'200;
+      for (std::size_t i = 0; i < warm_up; ++i) {
+        ChannelState touched = channels[i % channels.size()];
+        touched.lastRequestTimestamp = i + 1;
+        PAYCHAN_TRY(seeding->commit_and_wait(touched));
       }
+      for (const auto& c : channels) PAYCHAN_TRY(seeding->commit_and_wait(c));
     }
     persistence::StoreOptions options;
     options.durable = durable;

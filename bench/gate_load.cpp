@@ -9,22 +9,22 @@
 // group-committed store write. Compare rows of the same run only.
 //
 // Options: kUsage below, or gate_load --help.
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <malloc.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cerrno>
-#include <cctype>
 #include <array>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -75,6 +75,12 @@ void pin(int core) {
   sched_setaffinity(0, sizeof set, &set);
 }
 
+// The server's core, for the server and for what is timed against it; GATE_LOAD_NO_PIN leaves the
+// thread where it is (under a profiler, say).
+void pin_to_server_core() {
+  if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+}
+
 // ---- server side ----------------------------------------------------------------------------
 
 struct ServerSpec {
@@ -84,7 +90,7 @@ struct ServerSpec {
 };
 
 [[noreturn]] void serve(const ServerSpec& spec, int ready_fd) {
-  if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+  pin_to_server_core();
   // SIGTERM ends the server with an ordinary exit, so a profiler wrapped around the run (valgrind
   // follows the fork) writes its output.
   sigset_t term;
@@ -298,7 +304,7 @@ Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t s
 double recover_seconds() {
   double seconds = 0;
   std::thread([&] {
-    if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+    pin_to_server_core();
     const PrivateKey k = key(7);
     Bytes32 digest{};
     const Signature sig = k.sign(digest);
@@ -319,7 +325,7 @@ double recover_seconds() {
 Stats disk_flush(const std::string& dir) {
   Stats s;
   std::thread([&] {
-    if (!std::getenv("GATE_LOAD_NO_PIN")) pin(0);
+    pin_to_server_core();
     const std::string path = dir + "/flush-probe";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
