@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <future>
 
 #include "persistence/channel_record.hpp"
@@ -125,6 +126,7 @@ struct ChannelStore::Impl {
   std::condition_variable has_room;
   std::deque<std::pair<ChannelState, Done>> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
+  std::vector<Flusher> owing;  // flushers told to flush, whose flush has not run yet
   bool stopping = false;
   std::thread thread;
 
@@ -230,30 +232,36 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
 
-bool ChannelStore::enqueue(const ChannelState& state, Done done) {
+bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher) {
   std::unique_lock lock(impl_->queue_mutex);
+  auto& owing = impl_->owing;
   if (impl_->queue.size() >= impl_->options.max_pending) {
     // Full: whatever waits for a flush is flushed now, since the caller that would flush it may
-    // be the thread about to wait here.
+    // be the thread about to wait here. No flusher owes one then; a flush still on its way does
+    // no harm.
     impl_->flushed = impl_->queue.size();
+    owing.clear();
     impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
   }
   impl_->queue.emplace_back(state, std::move(done));
-  return impl_->queue.size() - impl_->flushed == 1;
+  if (std::find(owing.begin(), owing.end(), flusher) != owing.end()) return false;
+  owing.push_back(flusher);
+  return true;
 }
 
-void ChannelStore::flush() {
+void ChannelStore::flush(Flusher flusher) {
   {
     std::lock_guard lock(impl_->queue_mutex);
+    std::erase(impl_->owing, flusher);
     impl_->flushed = impl_->queue.size();
   }
   impl_->has_work.notify_one();
 }
 
 void ChannelStore::commit(const ChannelState& state, Done done) {
-  (void)enqueue(state, std::move(done));
-  flush();
+  (void)enqueue(state, std::move(done), this);
+  flush(this);
 }
 
 Status ChannelStore::commit_and_wait(const ChannelState& state) {

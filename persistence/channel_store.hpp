@@ -45,14 +45,17 @@ class ChannelStore {
   using Done = std::function<void(const Status&)>;
   // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
+  // Who calls flush() for what it enqueued: the gate passes its I/O context. Each flusher paces
+  // its own states, so none waits for another's flush (another I/O thread's pass).
+  using Flusher = const void*;
   // Group commit paced by the caller: enqueue() queues `state` without waking the writer and
-  // returns true when it is the first state since the last flush(); whoever gets true must call
-  // flush() soon. An I/O thread flushes once it has run what was ready, so every request it
-  // verified in that pass shares one transaction and one fsync, and the writer starts that fsync
-  // while the I/O thread goes on with the next pass.
-  [[nodiscard]] bool enqueue(const ChannelState& state, Done done);
-  // Lets the writer take every state queued so far.
-  void flush();
+  // returns true when `flusher` owes no flush yet; who gets true must call flush(flusher) soon.
+  // An I/O thread flushes once it has run what was ready, so every request it verified in that
+  // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
+  // thread goes on with the next pass.
+  [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher);
+  // Lets the writer take every state queued so far (any flusher's); `flusher` owes no flush now.
+  void flush(Flusher flusher);
   // commit() and wait.
   [[nodiscard]] Status commit_and_wait(const ChannelState& state);
 

@@ -14,12 +14,18 @@ http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const C
         // coroutine's handler is move-only and must run on the coroutine's executor.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         auto executor = asio::get_associated_executor(*shared);
-        const bool first = store.enqueue(state, [shared, executor](const Status& s) {
-          asio::post(executor, [shared, s]() mutable { std::move (*shared)(s); });
-        });
+        // The flusher is the executor's context: each I/O thread paces its own requests, and a
+        // request never waits for another thread's pass to end.
+        const persistence::ChannelStore::Flusher flusher = &asio::query(executor, asio::execution::context);
+        const bool owes_flush = store.enqueue(
+            state,
+            [shared, executor](const Status& s) {
+              asio::post(executor, [shared, s]() mutable { std::move (*shared)(s); });
+            },
+            flusher);
         // Posted, the flush runs after the handlers already ready on this thread: the requests
         // verified in this pass share the transaction.
-        if (first) asio::post(executor, [&store] { store.flush(); });
+        if (owes_flush) asio::post(executor, [&store, flusher] { store.flush(flusher); });
       },
       asio::use_awaitable);
   if (!status) co_return fail(ErrorCode::store_failed, status.error().to_string());

@@ -198,28 +198,54 @@ TEST(ChannelStore, GroupCommitFromManyThreadsKeepsEveryAcknowledgedState) {
 TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file());
+  const int io_thread = 0;  // the flusher: any address
   std::promise<Status> first_durable, second_durable;
   auto first = first_durable.get_future();
-  EXPECT_TRUE(store->enqueue(state(1, 10), [&](const Status& s) { first_durable.set_value(s); }));
-  EXPECT_FALSE(store->enqueue(state(2, 20), [&](const Status& s) { second_durable.set_value(s); }));
+  EXPECT_TRUE(store->enqueue(state(1, 10), [&](const Status& s) { first_durable.set_value(s); }, &io_thread));
+  EXPECT_FALSE(store->enqueue(state(2, 20), [&](const Status& s) { second_durable.set_value(s); }, &io_thread));
   // A writer woken by enqueue() would have committed within this wait (a commit takes ~0.3 ms).
   EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   EXPECT_TRUE(store->load_all()->empty()) << "nothing is written before the flush";
-  store->flush();
+  store->flush(&io_thread);
   EXPECT_TRUE(first.get());
   EXPECT_TRUE(second_durable.get_future().get());
   EXPECT_EQ(store->load_all()->size(), 2u);
   std::promise<Status> third_durable;
-  EXPECT_TRUE(store->enqueue(state(3, 30), [&](const Status& s) { third_durable.set_value(s); }))
+  EXPECT_TRUE(store->enqueue(state(3, 30), [&](const Status& s) { third_durable.set_value(s); }, &io_thread))
       << "the first state after a flush asks for the next one";
-  store->flush();
+  store->flush(&io_thread);
   EXPECT_TRUE(third_durable.get_future().get());
+}
+
+// Each flusher (each of the gate's I/O threads) owes its own flush: a state enqueued while another
+// flusher's flush is pending asks its own, so it does not wait for the other thread's pass. The
+// first flush that runs carries everything queued.
+TEST(ChannelStore, EveryFlusherOwesItsOwnFlush) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  const int thread_a = 0, thread_b = 0;
+  std::promise<Status> a_durable, b_durable;
+  EXPECT_TRUE(store->enqueue(state(1, 10), [&](const Status& s) { a_durable.set_value(s); }, &thread_a));
+  EXPECT_TRUE(store->enqueue(state(2, 20), [&](const Status& s) { b_durable.set_value(s); }, &thread_b))
+      << "A's flush is pending, but B must not wait for it";
+  EXPECT_FALSE(store->enqueue(state(3, 30), nullptr, &thread_a)) << "A's flush is still owed and carries this";
+  store->flush(&thread_b);
+  EXPECT_TRUE(b_durable.get_future().get());
+  EXPECT_TRUE(a_durable.get_future().get()) << "B's flush carried A's states too";
+  EXPECT_FALSE(store->enqueue(state(4, 40), nullptr, &thread_a)) << "A has not run its flush: it still owes it";
+  EXPECT_TRUE(store->enqueue(state(5, 50), nullptr, &thread_b));
+  store->flush(&thread_a);
+  EXPECT_TRUE(store->enqueue(state(6, 60), nullptr, &thread_a)) << "A's flush ran: the next state asks again";
+  store->flush(&thread_a);
+  store->flush(&thread_b);
+  store.reset();
+  EXPECT_EQ((*ChannelStore::open(dir.file()))->load_all()->size(), 6u);
 }
 
 // The queue as a state machine, against a model of what each flush covers: random enqueues,
 // flushes and pauses (which give the writer time to act on anything it was wrongly let write) from
 // one thread, with a queue and batches small enough to hit the full-queue path.
-// enqueue() asks for a flush exactly when nothing else waits for one (or when the full queue was
+// enqueue() asks for a flush exactly when the caller owes none (or when the full queue was
 // flushed for it); the writer acknowledges no state that no flush covered yet (checked as it
 // acknowledges); all are acknowledged, in order, at the end; the store holds each channel's last.
 RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
@@ -238,6 +264,7 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
   TempDir dir;
   const StoreOptions small{.durable = false, .max_batch = max_batch, .max_pending = max_pending};
   auto store = *ChannelStore::open(dir.file(), small);
+  const int flusher = 0;  // one caller, as one I/O thread
   std::size_t enqueued = 0;
   std::size_t unflushed = 0;  // enqueued since the last flush
   std::map<std::uint32_t, Uint128> last;
@@ -248,7 +275,7 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
     }
     if (op == Op::flush) {
       covered = enqueued;
-      store->flush();
+      store->flush(&flusher);
       unflushed = 0;
       continue;
     }
@@ -256,19 +283,22 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
     const auto channel = static_cast<std::uint32_t>(n % 3);
     last[channel] = n + 1;
     enqueuing = n;
-    const bool asked = store->enqueue(state(channel, n + 1), [&, n](const Status& s) {
-      // `enqueuing` first: read as 0 after enqueue() returned, `covered` was widened before.
-      if (n >= enqueuing && n >= covered) uncovered_ack = true;
-      std::lock_guard lock(acked_mutex);
-      acked.push_back(s ? n : SIZE_MAX);
-    });
+    const bool asked = store->enqueue(
+        state(channel, n + 1),
+        [&, n](const Status& s) {
+          // `enqueuing` first: read as 0 after enqueue() returned, `covered` was widened before.
+          if (n >= enqueuing && n >= covered) uncovered_ack = true;
+          std::lock_guard lock(acked_mutex);
+          acked.push_back(s ? n : SIZE_MAX);
+        },
+        &flusher);
     if (unflushed == 0 || unflushed >= max_pending) RC_ASSERT(asked);
     if (asked && unflushed != 0) covered = std::max<std::size_t>(covered, n);  // the full queue was flushed
     enqueuing = 0;
     unflushed = asked ? 1 : unflushed + 1;
   }
   covered = enqueued;
-  store->flush();
+  store->flush(&flusher);
   store.reset();  // the writer finishes every flushed state
   RC_ASSERT(!uncovered_ack);
   std::vector<std::size_t> all(enqueued);
@@ -288,9 +318,10 @@ TEST(ChannelStore, AFullQueueIsFlushedRatherThanWaitedOn) {
   std::atomic<int> durable{0};
   auto count = [&](const Status& s) { durable += s ? 1 : 0; };
   std::vector<bool> asks;
-  for (std::uint32_t n = 1; n <= 5; ++n) asks.push_back(store->enqueue(state(n, n), count));
+  const int io_thread = 0;
+  for (std::uint32_t n = 1; n <= 5; ++n) asks.push_back(store->enqueue(state(n, n), count, &io_thread));
   EXPECT_EQ(asks, (std::vector<bool>{true, false, true, false, true}));
-  store->flush();
+  store->flush(&io_thread);
   store.reset();  // finishes every queued commit
   EXPECT_EQ(durable.load(), 5);
   EXPECT_EQ((*ChannelStore::open(dir.file()))->load_all()->size(), 5u);
@@ -316,12 +347,13 @@ TEST(ChannelStore, ThreadsThatFlushWhenToldLoseNoState) {
                                             [&, done](const Status& s) {
                                               if (s) ++acknowledged;
                                               done->set_value();
-                                            });
-          if (!asked) continue;  // another thread's flush, or this thread's next, carries it
+                                            },
+                                            &t);
+          if (!asked) continue;  // this thread's next flush carries it, or another thread's
           // Sometimes the flush comes later, as a posted one does: what other threads enqueue
           // meanwhile rides on it.
           if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
-          store->flush();
+          store->flush(&t);
         }
         for (auto& f : pending) f.wait();
       });
