@@ -43,7 +43,8 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config, RuntimeOptions options) {
   auto p = std::make_unique<Parts>();
   p->config = config;
-  if (config.upstream.empty()) return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
+  if (config.upstream.empty() && options.service == nullptr)
+    return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
   PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
 
   GateOptions gate_options;
@@ -56,18 +57,24 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   persistence::StoreOptions store_options;
   store_options.durable = options.durable;
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
-  if (!config.facilitator.empty()) {
+  Facilitator* facilitator = options.facilitator;
+  if (facilitator == nullptr && !config.facilitator.empty()) {
     PAYCHAN_ASSIGN(p->facilitator, HttpFacilitator::create(HttpFacilitatorOptions{config.facilitator}));
+    facilitator = p->facilitator.get();
   }
   p->offers = OfferTable::build(config);
-  p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, p->facilitator.get(), p->metrics);
+  p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
 
-  // The payment header is the gate's: the upstream never sees it.
-  auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}});
-  if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
-  p->service = std::make_unique<ProxyService>(std::move(*proxy));
-  p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *p->service, p->metrics, config.assetDecimals);
+  Service* service = options.service;
+  if (service == nullptr) {
+    // The payment header is the gate's: the upstream never sees it.
+    auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}});
+    if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
+    p->service = std::make_unique<ProxyService>(std::move(*proxy));
+    service = p->service.get();
+  }
+  p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *service, p->metrics, config.assetDecimals);
   if (options.access_log) {
     p->handler->set_access_log([](const AccessRecord& r) {
       const std::string line = "paychan gate: " + to_logfmt(r) + "\n";

@@ -13,17 +13,23 @@
 
 namespace paychan::engine::gate {
 
+class Facilitator;
+class Service;
+
 struct RuntimeOptions {
   unsigned threads = 0;  // HTTP worker threads; 0: one per core
   bool durable = true;   // false only for benchmarks that measure what durability costs
   bool access_log = false;  // one logfmt line per paid request on stderr
+  // In-process parts instead of what the config names (the demo's); both must outlive the runtime.
+  Facilitator* facilitator = nullptr;  // instead of an HTTP client of config.facilitator
+  Service* service = nullptr;          // instead of the reverse proxy to config.upstream
 };
 
 class GateRuntime {
  public:
   // Opens the store (restoring every channel), loads the receiver authorizer key when configured
-  // (it must match `receiverAuthorizer`), binds `listen`. Errors: invalid_config, the store's,
-  // http_listen_failed.
+  // (it must match `receiverAuthorizer`), binds `listen`. Errors: invalid_config (no upstream
+  // and no options.service, among others), the store's, http_listen_failed.
   [[nodiscard]] static Result<std::unique_ptr<GateRuntime>> start(const GateConfig& config, RuntimeOptions options = {});
   ~GateRuntime();  // stop()
 

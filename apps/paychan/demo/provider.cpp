@@ -2,11 +2,8 @@
 
 #include "demo/local_chain.hpp"
 #include "demo/toy_inference.hpp"
-#include "engine/gate/gate.hpp"
-#include "engine/gate/gate_handler.hpp"
-#include "engine/gate/offers.hpp"
+#include "engine/gate/gate_runtime.hpp"
 #include "engine/gate/service.hpp"
-#include "engine/http/server.hpp"
 #include "persistence/tx_journal.hpp"
 #include "protocol/requirements.hpp"
 
@@ -14,18 +11,14 @@ namespace paychan::cli::demo {
 
 namespace gate = engine::gate;
 
-// Declared in the order they are built; destroyed in reverse, the server first.
+// Declared in the order they are built; destroyed in reverse, the gate first: it stops serving and
+// finishes its commits while the facilitator it calls still exists.
 struct Provider::Parts {
   gate::GateConfig config;
   std::unique_ptr<persistence::TxJournal> journal;
   std::unique_ptr<engine::facilitator::Facilitator> facilitator;
-  std::unique_ptr<persistence::ChannelStore> store;
-  gate::GateMetrics metrics;
-  gate::OfferTable offers;
-  std::unique_ptr<gate::Gate> gate;
   gate::FunctionService service{toy_inference};
-  std::unique_ptr<gate::GateHandler> handler;
-  std::unique_ptr<engine::http::HttpServer> server;
+  std::unique_ptr<gate::GateRuntime> gate;
 };
 
 namespace {
@@ -62,33 +55,22 @@ Result<std::unique_ptr<Provider>> Provider::start(LocalChain& chain, ProviderSet
   p->facilitator = std::make_unique<engine::facilitator::Facilitator>(
       std::vector{network}, setup.facilitatorSigner, setup.receiverAuthorizer, *p->journal, facilitator_options);
 
-  PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(p->config.store));
-  p->offers = gate::OfferTable::build(p->config);
-  gate::GateOptions options;
-  options.chainId = p->config.chainId;
-  options.network = p->config.network;
-  p->gate = std::make_unique<gate::Gate>(options, *p->store, p->facilitator.get(), p->metrics);
-  p->handler = std::make_unique<gate::GateHandler>(*p->gate, p->offers, p->service, p->metrics, p->config.assetDecimals);
-  p->server = std::make_unique<engine::http::HttpServer>(*p->handler);  // 127.0.0.1, a free port
-  PAYCHAN_TRY(p->server->start());
+  gate::RuntimeOptions gate_options;
+  gate_options.facilitator = p->facilitator.get();
+  gate_options.service = &p->service;
+  PAYCHAN_ASSIGN(p->gate, gate::GateRuntime::start(p->config, gate_options));
   return std::unique_ptr<Provider>(new Provider(std::move(p)));
 }
 
 Provider::Provider(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
-Provider::~Provider() {
-  stop_serving();
-  // Before the server's io_contexts go (Parts' reverse order): requests a stop cut short may still
-  // have states queued, and the store's last commits report to those contexts.
-  parts_->store.reset();
-}
+Provider::~Provider() = default;
 
 std::string Provider::url() const {
-  return "http://127.0.0.1:" + std::to_string(parts_->server->port()) + std::string{kInferPath};
+  return "http://127.0.0.1:" + std::to_string(parts_->gate->port()) + std::string{kInferPath};
 }
 const gate::GateConfig& Provider::config() const noexcept { return parts_->config; }
-const gate::GateMetrics& Provider::metrics() const noexcept { return parts_->metrics; }
-persistence::ChannelStore& Provider::store() noexcept { return *parts_->store; }
+const gate::GateMetrics& Provider::metrics() const noexcept { return parts_->gate->metrics(); }
 engine::facilitator::Facilitator& Provider::facilitator() noexcept { return *parts_->facilitator; }
-void Provider::stop_serving() { parts_->server->stop(); }
+void Provider::stop_serving() { parts_->gate->stop(); }
 
 }  // namespace paychan::cli::demo

@@ -1,8 +1,9 @@
 // The demo's provider side, all in this process: paychan's facilitator (its signer an anvil dev
 // account that pays the gas, its receiverAuthorizer a fresh key the gate delegates claims and
 // refunds to) and a gate on loopback in front of the toy inference endpoint, with its SQLite
-// channel store and metrics. After the agents are done the gate stops serving; the store and the
-// facilitator stay for the settle job.
+// channel store and metrics, run as `paychan gate` runs it (GateRuntime). After the agents are
+// done the gate stops serving and closes its store; the facilitator stays for the settle job,
+// which opens the store's file itself, as `paychan settle` does.
 // Thread-safety: start/stop_serving from one controlling thread; the parts are as documented in
 // their own headers.
 #pragma once
@@ -14,7 +15,6 @@
 #include "engine/facilitator/facilitator.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/metrics.hpp"
-#include "persistence/channel_store.hpp"
 
 namespace paychan::cli::demo {
 
@@ -37,9 +37,9 @@ class Provider {
   [[nodiscard]] std::string url() const;
   [[nodiscard]] const engine::gate::GateConfig& config() const noexcept;
   [[nodiscard]] const engine::gate::GateMetrics& metrics() const noexcept;
-  [[nodiscard]] persistence::ChannelStore& store() noexcept;
   [[nodiscard]] engine::facilitator::Facilitator& facilitator() noexcept;
-  // Stops the gate's server (requests in progress finish); every charge is then on disk.
+  // Stops the gate's server (requests in progress finish) and closes its store: every charge is
+  // then on disk, in config().store.
   void stop_serving();
 
   struct Parts;

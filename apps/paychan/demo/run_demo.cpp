@@ -14,6 +14,7 @@
 #include "engine/http/run_blocking.hpp"
 #include "engine/key_source.hpp"
 #include "engine/settlement/settle_job.hpp"
+#include "persistence/channel_store.hpp"
 #include "persistence/claim_journal.hpp"
 #include "protocol/price.hpp"
 
@@ -96,26 +97,27 @@ void add_agents(Figures& f, const std::vector<AgentOutcome>& outcomes) {
   }
 }
 
-Status add_gate(Figures& f, Provider& provider) {
+Status add_gate(Figures& f, const Provider& provider, persistence::ChannelStore& store) {
   const auto& m = provider.metrics();
   f.gatePaid = m.paid_requests.load();
   f.localChecks = m.local_verification.count();
   f.localCheckTime = m.local_verification.sum();
   f.facilitatorChecks = m.facilitator_verifications.load();
-  PAYCHAN_ASSIGN(auto channels, provider.store().load_all());
+  PAYCHAN_ASSIGN(auto channels, store.load_all());
   for (const auto& ch : channels) f.gateCharged += ch.chargedCumulativeAmount;
   return {};
 }
 
 // The settle job as `paychan settle` runs it, with the in-process facilitator signing the claim
 // batches as the delegated receiverAuthorizer.
-Result<engine::settlement::SettleSummary> settle(Provider& provider, const DemoOptions& options,
-                                                 const std::filesystem::path& dir, const Progress& progress) {
+Result<engine::settlement::SettleSummary> settle(Provider& provider, persistence::ChannelStore& store,
+                                                 const DemoOptions& options, const std::filesystem::path& dir,
+                                                 const Progress& progress) {
   const auto& config = provider.config();
   auto job_options = engine::settlement::settle_job_options(config);
   job_options.policy.maxBatchSize = options.batchSize;
   PAYCHAN_ASSIGN(auto journal, persistence::ClaimJournal::open((dir / "settle.journal").string()));
-  engine::settlement::SettleJob job(std::move(job_options), provider.facilitator(), provider.store(), *journal);
+  engine::settlement::SettleJob job(std::move(job_options), provider.facilitator(), store, *journal);
   return engine::http::run_blocking(job.run_once([&](const std::string& line) { progress("settle: " + line); }));
 }
 
@@ -195,13 +197,15 @@ Result<int> run(const DemoOptions& options, const std::atomic<bool>& stop) {
   f.agentsTime = duration_cast<milliseconds>(Clock::now() - agents_started);
   provider->stop_serving();
   add_agents(f, outcomes);
-  PAYCHAN_TRY(add_gate(f, *provider));
+  // The gate's file, opened as `paychan settle` opens it.
+  PAYCHAN_ASSIGN(auto store, persistence::ChannelStore::open(provider->config().store));
+  PAYCHAN_TRY(add_gate(f, *provider, *store));
 
   if (!stop.load()) {
     progress("settle job: claiming every channel in batches of up to " + std::to_string(options.batchSize) +
              " through the facilitator, then sweeping to payTo");
     const auto settle_started = Clock::now();
-    auto summary = settle(*provider, options, dir.path(), progress);
+    auto summary = settle(*provider, *store, options, dir.path(), progress);
     f.settleTime = duration_cast<milliseconds>(Clock::now() - settle_started);
     if (!summary) {
       f.settleErrors.push_back(summary.error().to_string());
