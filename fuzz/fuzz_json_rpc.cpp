@@ -1,4 +1,4 @@
-// A JSON-RPC node's replies: the envelope and every typed reader.
+// A JSON-RPC node's replies: the envelope, a batch's, and every typed reader.
 #include "engine/chain/json_rpc.hpp"
 #include "fuzz.hpp"
 
@@ -12,5 +12,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)read_block(reply->result);
     (void)read_logs(reply->result);
   }
+  (void)parse_rpc_batch_reply(paychan::fuzz::text(data, size), 1, 3);
   return 0;
 }

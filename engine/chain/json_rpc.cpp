@@ -97,6 +97,31 @@ Result<Log> log_of(const rapidjson::Value& v) {
   return log;
 }
 
+// A reply object's id; 0 (never one paychan sends) when it has none or a malformed one.
+std::uint64_t reply_id(const rapidjson::Value& reply) {
+  const auto* id = member(reply, "id");
+  return id != nullptr && id->IsUint64() ? id->GetUint64() : 0;
+}
+
+// A reply object's result, or the node's error object.
+Result<RpcReply> reply_of(const rapidjson::Value& obj) {
+  RpcReply reply;
+  if (const auto* error = member(obj, "error")) {
+    RpcError e;
+    if (const auto* code = member(*error, "code"); code != nullptr && code->IsInt64()) e.code = code->GetInt64();
+    if (const auto* msg = member(*error, "message"); msg != nullptr && msg->IsString())
+      e.message = std::string{string_of(*msg)}.substr(0, 1024);
+    if (const auto* data = member(*error, "data"); data != nullptr && data->IsString())
+      if (auto bytes = bytes_from_hex(string_of(*data), 64 << 10)) e.revertData = std::move(*bytes);
+    reply.error = std::move(e);
+    return reply;
+  }
+  const auto* result = member(obj, "result");
+  if (result == nullptr) return rpc_fail("reply has neither result nor error");
+  reply.result = to_json(*result);
+  return reply;
+}
+
 }  // namespace
 
 std::string quote(std::string_view s) {
@@ -131,23 +156,41 @@ Result<RpcReply> parse_rpc_reply(std::string_view body, std::uint64_t expected_i
   auto doc = parse(body);
   if (!doc) return doc.failure();
   if (!doc->IsObject()) return rpc_fail("reply is not a JSON object");
-  const auto* id = member(*doc, "id");
-  if (id == nullptr || !id->IsUint64() || id->GetUint64() != expected_id) return rpc_fail("reply id does not match");
-  RpcReply reply;
-  if (const auto* error = member(*doc, "error")) {
-    RpcError e;
-    if (const auto* code = member(*error, "code"); code != nullptr && code->IsInt64()) e.code = code->GetInt64();
-    if (const auto* msg = member(*error, "message"); msg != nullptr && msg->IsString())
-      e.message = std::string{string_of(*msg)}.substr(0, 1024);
-    if (const auto* data = member(*error, "data"); data != nullptr && data->IsString())
-      if (auto bytes = bytes_from_hex(string_of(*data), 64 << 10)) e.revertData = std::move(*bytes);
-    reply.error = std::move(e);
-    return reply;
+  if (reply_id(*doc) != expected_id) return rpc_fail("reply id does not match");
+  return reply_of(*doc);
+}
+
+std::string rpc_batch_request(std::uint64_t first_id, std::span<const RpcCall> calls) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (i > 0) out += ',';
+    out += rpc_request(first_id + i, calls[i].method, calls[i].params_json);
   }
-  const auto* result = member(*doc, "result");
-  if (result == nullptr) return rpc_fail("reply has neither result nor error");
-  reply.result = to_json(*result);
-  return reply;
+  out += ']';
+  return out;
+}
+
+Result<std::vector<RpcReply>> parse_rpc_batch_reply(std::string_view body, std::uint64_t first_id, std::size_t count) {
+  auto doc = parse(body);
+  if (!doc) return doc.failure();
+  if (!doc->IsArray()) return rpc_fail("batch reply is not a JSON array");
+  if (doc->Size() != count) return rpc_fail("batch reply has " + std::to_string(doc->Size()) + " replies, not " +
+                                            std::to_string(count));
+  // Nodes may answer a batch in any order: each reply goes to the request its id names.
+  std::vector<std::optional<RpcReply>> slots(count);
+  for (const auto& item : doc->GetArray()) {
+    if (!item.IsObject()) return rpc_fail("batch reply holds a non-object");
+    const std::uint64_t id = reply_id(item);
+    if (id < first_id || id - first_id >= count || slots[id - first_id])
+      return rpc_fail("batch reply ids do not match the requests");
+    auto reply = reply_of(item);
+    if (!reply) return reply.failure();
+    slots[id - first_id] = std::move(*reply);
+  }
+  std::vector<RpcReply> out;
+  out.reserve(count);
+  for (auto& slot : slots) out.push_back(std::move(*slot));
+  return out;
 }
 
 Result<U256> read_quantity(std::string_view result_json) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,19 @@ struct RpcReply {
   std::optional<RpcError> error;
 };
 [[nodiscard]] Result<RpcReply> parse_rpc_reply(std::string_view body, std::uint64_t expected_id);
+
+// A JSON-RPC batch: several requests in one body, answered in one reply (one round trip).
+struct RpcCall {
+  std::string method;
+  std::string params_json;
+};
+// [request, …] with ids first_id, first_id + 1, … in the calls' order.
+[[nodiscard]] std::string rpc_batch_request(std::uint64_t first_id, std::span<const RpcCall> calls);
+// The replies in the requests' order, whichever order the node sent them in; each as
+// parse_rpc_reply gives it. Errors: rpc_read_failed (not an array, not `count` replies, an id
+// missing, repeated or not asked).
+[[nodiscard]] Result<std::vector<RpcReply>> parse_rpc_batch_reply(std::string_view body, std::uint64_t first_id,
+                                                                  std::size_t count);
 
 // Typed readers for results (the `result` JSON text of RpcReply).
 [[nodiscard]] Result<U256> read_quantity(std::string_view result_json);  // "0x1a"

@@ -36,6 +36,18 @@ Result<Uint128> fee(const U256& v, std::string_view what) {
   return *f;
 }
 
+// A reply's result; the node's error object as an Error.
+Result<std::string> result_of(std::string_view method, chain::RpcReply reply) {
+  if (reply.error) return node_error(method, *reply.error);
+  return std::move(reply.result);
+}
+
+// A batch is answered with an array; a node that takes no batches answers with one object.
+bool starts_array(std::string_view body) {
+  const auto first = body.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && body[first] == '[';
+}
+
 // The transaction object of eth_estimateGas: {"from","to"?,"data","value"}.
 std::string tx_object(const Address& from, const std::optional<Address>& to, ByteView data, const U256& value) {
   std::string out = R"({"from":)" + chain::quote(to_hex(from.bytes));
@@ -48,12 +60,18 @@ std::string tx_object(const Address& from, const std::optional<Address>& to, Byt
 
 RpcClient::RpcClient(std::string url, http::ClientOptions options) : url_(std::move(url)), http_(options) {}
 
+http::Awaitable<Result<std::string>> RpcClient::post(std::string_view what, std::string body) {
+  auto response = co_await http_.request(http::ClientRequest::post(url_, std::move(body)));
+  if (!response) co_return read_failed(what, response.error().to_string());
+  if (response->status != 200) co_return read_failed(what, "HTTP status " + std::to_string(response->status));
+  co_return std::move(response->body);
+}
+
 http::Awaitable<Result<chain::RpcReply>> RpcClient::request(std::string_view method, std::string_view params_json) {
   const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-  auto response = co_await http_.request(http::ClientRequest::post(url_, chain::rpc_request(id, method, params_json)));
-  if (!response) co_return read_failed(method, response.error().to_string());
-  if (response->status != 200) co_return read_failed(method, "HTTP status " + std::to_string(response->status));
-  auto reply = chain::parse_rpc_reply(response->body, id);
+  auto body = co_await post(method, chain::rpc_request(id, method, params_json));
+  if (!body) co_return body.failure();
+  auto reply = chain::parse_rpc_reply(*body, id);
   if (!reply) co_return read_failed(method, reply.error().detail);
   co_return std::move(*reply);
 }
@@ -61,8 +79,7 @@ http::Awaitable<Result<chain::RpcReply>> RpcClient::request(std::string_view met
 http::Awaitable<Result<std::string>> RpcClient::raw(std::string_view method, std::string_view params_json) {
   auto reply = co_await request(method, params_json);
   if (!reply) co_return reply.failure();
-  if (reply->error) co_return node_error(method, *reply->error);
-  co_return std::move(reply->result);
+  co_return result_of(method, std::move(*reply));
 }
 
 http::Awaitable<Result<std::uint64_t>> RpcClient::chain_id() {
@@ -87,6 +104,33 @@ http::Awaitable<Result<Bytes>> RpcClient::call(const Address& to, ByteView data,
   auto result = co_await raw("eth_call", chain::call_params(to, data, "latest", from));
   if (!result) co_return result.failure();
   co_return chain::read_data(*result);
+}
+
+http::Awaitable<Result<std::vector<Bytes>>> RpcClient::calls(const Address& to, std::vector<Bytes> data) {
+  std::vector<chain::RpcCall> batch;
+  for (const Bytes& d : data) batch.push_back({"eth_call", chain::call_params(to, d)});
+  const std::uint64_t first = next_id_.fetch_add(batch.size(), std::memory_order_relaxed);
+  auto body = co_await post("eth_call batch", chain::rpc_batch_request(first, batch));
+  if (!body) co_return body.failure();
+  std::vector<Bytes> out;
+  if (!starts_array(*body)) {
+    for (const Bytes& d : data) {
+      auto result = co_await call(to, d);
+      if (!result) co_return result.failure();
+      out.push_back(std::move(*result));
+    }
+    co_return out;
+  }
+  auto replies = chain::parse_rpc_batch_reply(*body, first, batch.size());
+  if (!replies) co_return read_failed("eth_call batch", replies.error().detail);
+  for (auto& reply : *replies) {
+    auto result = result_of("eth_call", std::move(reply));
+    if (!result) co_return result.failure();
+    auto bytes = chain::read_data(*result);
+    if (!bytes) co_return bytes.failure();
+    out.push_back(std::move(*bytes));
+  }
+  co_return out;
 }
 
 http::Awaitable<Result<std::uint64_t>> RpcClient::estimate_gas(const Address& from, const std::optional<Address>& to,

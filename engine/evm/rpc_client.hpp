@@ -57,6 +57,10 @@ class RpcClient {
   // eth_call at "latest". A revert: invalid_batch_settlement_evm_transaction_reverted, detail = reason.
   [[nodiscard]] http::Awaitable<Result<Bytes>> call(const Address& to, ByteView data,
                                                    std::optional<Address> from = std::nullopt);
+  // Several eth_calls at "latest" to `to` in one JSON-RPC batch, so one round trip; the results in
+  // order, each as call() gives it (the first failure is the batch's). A node that answers a batch
+  // with one object (it takes no batches) gets the calls one by one.
+  [[nodiscard]] http::Awaitable<Result<std::vector<Bytes>>> calls(const Address& to, std::vector<Bytes> data);
   // eth_estimateGas; a revert as call().
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> estimate_gas(const Address& from, const std::optional<Address>& to,
                                                                   ByteView data, const U256& value = {});
@@ -74,6 +78,9 @@ class RpcClient {
   [[nodiscard]] http::Awaitable<Result<U256>> balance(const Address& account);
 
  private:
+  // POSTs `body`; the reply's body when the node answered 200. `what` names it in errors.
+  http::Awaitable<Result<std::string>> post(std::string_view what, std::string body);
+
   std::string url_;
   http::HttpClient http_;
   std::atomic<std::uint64_t> next_id_{1};

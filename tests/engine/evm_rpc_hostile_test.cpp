@@ -77,6 +77,38 @@ TEST(EvmRpcHostile, MalformedRepliesAreReadFailures) {
   }
 }
 
+// A node that takes no batches answers one with a single error object: the calls are then made
+// one by one. A batch answered with ids it was not asked for is a read failure.
+TEST(EvmRpcHostile, BatchesFallBackToSingleCallsAndCheckTheirIds) {
+  const auto is_batch = [](const std::string& method, std::uint64_t id) { return method.empty() && id == 0; };
+  {
+    std::atomic<int> batches{0};
+    ScriptedNode node{[&](const std::string& method, std::uint64_t id) {
+      if (is_batch(method, id)) {
+        ++batches;
+        return std::pair{200, error(0, R"({"code":-32600,"message":"batch requests are not supported"})")};
+      }
+      return std::pair{200, result(id, "\"0x" + std::string(64, '0').replace(63, 1, std::to_string(id % 10)) + "\"")};
+    }};
+    RpcClient rpc(node.server.url());
+    auto replies = run_blocking(rpc.calls(Address{}, std::vector<Bytes>{Bytes{1}, Bytes{2}}));
+    ASSERT_TRUE(replies) << replies.error().to_string();
+    EXPECT_EQ(batches.load(), 1);
+    ASSERT_EQ(replies->size(), 2u);
+    EXPECT_EQ(replies->at(0).size(), 32u);
+  }
+  {
+    ScriptedNode node{[&](const std::string&, std::uint64_t) {
+      return std::pair{200, "[" + result(1000, R"("0x")") + "," + result(1001, R"("0x")") + "]"};
+    }};
+    RpcClient rpc(node.server.url());
+    auto replies = run_blocking(rpc.calls(Address{}, std::vector<Bytes>{Bytes{1}, Bytes{2}}));
+    ASSERT_FALSE(replies);
+    EXPECT_EQ(replies.error().code, kReadFailed);
+    EXPECT_NE(replies.error().detail.find("ids do not match"), std::string::npos) << replies.error().detail;
+  }
+}
+
 TEST(EvmRpcHostile, OversizedReplyIsRefused) {
   auto node = answering([](std::uint64_t id) { return result(id, "\"0x" + std::string(10 << 20, '0') + "\""); });
   RpcClient rpc(node.server.url());

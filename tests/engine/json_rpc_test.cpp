@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+#include <numeric>
+#include <random>
+
 #include "channel/hex.hpp"
 
 namespace paychan::engine::chain {
@@ -64,6 +68,42 @@ TEST(JsonRpc, NodeErrorCarriesMessageAndRevertData) {
   EXPECT_EQ(reply->error->code, 3);
   EXPECT_EQ(reply->error->message, "execution reverted");
   EXPECT_EQ(to_hex(reply->error->revertData), "0xdeadbeef");
+}
+
+TEST(JsonRpc, BatchRequestNumbersItsCalls) {
+  const std::vector<RpcCall> calls{{"eth_chainId", "[]"}, {"eth_blockNumber", "[]"}};
+  EXPECT_EQ(rpc_batch_request(7, calls),
+            R"([{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]},)"
+            R"({"jsonrpc":"2.0","id":8,"method":"eth_blockNumber","params":[]}])");
+}
+
+// Nodes may answer a batch in any order; each reply lands where its id says, node errors included.
+TEST(JsonRpc, BatchRepliesComeBackInRequestOrder) {
+  auto replies = parse_rpc_batch_reply(
+      R"([{"jsonrpc":"2.0","id":9,"result":"0x3"},)"
+      R"({"jsonrpc":"2.0","id":7,"result":"0x1"},)"
+      R"({"jsonrpc":"2.0","id":8,"error":{"code":3,"message":"execution reverted"}}])",
+      7, 3);
+  ASSERT_TRUE(replies) << replies.error().to_string();
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[0].result, R"("0x1")");
+  ASSERT_TRUE((*replies)[1].error);
+  EXPECT_EQ((*replies)[1].error->message, "execution reverted");
+  EXPECT_EQ((*replies)[2].result, R"("0x3")");
+}
+
+TEST(JsonRpc, HostileBatchRepliesAreTypedErrors) {
+  const auto code = ErrorCode::invalid_batch_settlement_evm_rpc_read_failed;
+  const auto one = [](int id) { return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"result":"0x1"})"; };
+  EXPECT_EQ(parse_rpc_batch_reply(one(1), 1, 1).error().code, code) << "not an array";
+  EXPECT_EQ(parse_rpc_batch_reply("[" + one(1) + "]", 1, 2).error().code, code) << "a reply missing";
+  EXPECT_EQ(parse_rpc_batch_reply("[" + one(1) + "," + one(1) + "]", 1, 2).error().code, code) << "an id twice";
+  EXPECT_EQ(parse_rpc_batch_reply("[" + one(1) + "," + one(3) + "]", 1, 2).error().code, code) << "an id not asked";
+  EXPECT_EQ(parse_rpc_batch_reply("[" + one(0) + "]", 1, 1).error().code, code) << "below the first id";
+  EXPECT_EQ(parse_rpc_batch_reply(R"([1])", 1, 1).error().code, code);
+  EXPECT_EQ(parse_rpc_batch_reply(R"([{"jsonrpc":"2.0","id":1}])", 1, 1).error().code, code) << "no result";
+  EXPECT_EQ(parse_rpc_batch_reply("[" + one(1) + "," + one(2) + "," + one(3) + "]", 1, 2).error().code, code)
+      << "more replies than requests";
 }
 
 TEST(JsonRpc, HostileRepliesAreTypedErrors) {
@@ -155,6 +195,26 @@ RC_GTEST_PROP(JsonRpc, QuantitiesRoundTrip, (std::uint64_t hi, std::uint64_t lo)
   RC_ASSERT(*q->to_uint128() == v);
 }
 
+// A batch's replies, sent in any order, come back in request order with their own results.
+RC_GTEST_PROP(JsonRpc, BatchRepliesInAnyOrderLandByTheirIds, (std::uint32_t first)) {
+  const auto results = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint64_t>>(rc::gen::arbitrary<std::uint64_t>()));
+  std::vector<std::size_t> order(results.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::shuffle(order.begin(), order.end(), std::mt19937{*rc::gen::arbitrary<std::uint32_t>()});
+  const std::uint64_t first_id = std::uint64_t{first} + 1;
+  std::string body = "[";
+  for (std::size_t i : order) {
+    if (body.size() > 1) body += ',';
+    body += R"({"jsonrpc":"2.0","id":)" + std::to_string(first_id + i) + R"(,"result":)" +
+            quote(to_quantity(U256{results[i]})) + "}";
+  }
+  body += ']';
+  auto replies = parse_rpc_batch_reply(body, first_id, results.size());
+  RC_ASSERT(replies.ok());
+  for (std::size_t i = 0; i < results.size(); ++i)
+    RC_ASSERT(*read_quantity((*replies)[i].result)->to_uint128() == Uint128{results[i]});
+}
+
 RC_GTEST_PROP(JsonRpc, ArbitraryBytesNeverCrash, (const std::string& body)) {
   if (auto reply = parse_rpc_reply(body, 1)) {
     (void)read_receipt(reply->result);
@@ -162,6 +222,7 @@ RC_GTEST_PROP(JsonRpc, ArbitraryBytesNeverCrash, (const std::string& body)) {
     (void)read_quantity(reply->result);
     (void)read_logs(reply->result);
   }
+  (void)parse_rpc_batch_reply(body, 1, 3);
 }
 
 }  // namespace
