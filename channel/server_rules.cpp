@@ -95,6 +95,13 @@ Status check_funding(PayloadType type, const OnchainChannelState& onchain, Uint1
   return {};
 }
 
+bool mirror_covers_withdrawals(const ChannelState& state, std::uint64_t now, std::uint64_t safetyMargin) noexcept {
+  const std::uint64_t delay = state.config.withdrawDelay;
+  if (delay <= safetyMargin) return false;
+  const std::uint64_t age = now > state.onchainSyncedAt ? now - state.onchainSyncedAt : 0;
+  return age < delay - safetyMargin;
+}
+
 Status check_withdrawal_margin(const ChannelState& state, std::uint64_t now, std::uint64_t safetyMargin) {
   const std::uint64_t requested = state.onchain.withdrawRequestedAt;
   if (requested == 0) return {};

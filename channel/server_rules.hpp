@@ -80,6 +80,14 @@ enum class SignatureCheck {
 [[nodiscard]] Status check_funding(PayloadType type, const OnchainChannelState& onchain,
                                    Uint128 depositAmount, Uint128 maxClaimableAmount);
 
+// Whether the channel's mirror, synced at onchainSyncedAt, is young enough at `now` that no
+// withdrawal it does not show can have come within `safetyMargin` of completing: one started after
+// the sync completes no earlier than onchainSyncedAt + withdrawDelay. Only such a mirror may be
+// served on without asking the chain (the sync time is the gate's clock, the withdrawal's the
+// chain's: their skew must stay well inside the margin).
+[[nodiscard]] bool mirror_covers_withdrawals(const ChannelState& state, std::uint64_t now,
+                                             std::uint64_t safetyMargin) noexcept;
+
 // A pending timed withdrawal completes at withdrawRequestedAt + withdrawDelay; the server stops
 // serving once less than `safetyMargin` seconds remain (claims need time to land).
 // Code: channel_withdrawal_pending.

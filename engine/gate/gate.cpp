@@ -151,7 +151,8 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   const std::uint64_t t = now();
   const bool known = lease.state().has_value();
   const bool eoa = !base.config.payerAuthorizer.is_zero();
-  const bool fresh = known && t - base.onchainSyncedAt <= options_.onchainStateTtlSeconds;
+  const bool covered = known && mirror_covers_withdrawals(base, t, options_.withdrawalSafetyMarginSeconds);
+  const bool fresh = covered && t - base.onchainSyncedAt <= options_.onchainStateTtlSeconds;
   std::optional<Refusal> refused;
 
   if (type == PayloadType::voucher && eoa && fresh) {
@@ -167,8 +168,12 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
     if (!verdict) {
       // Known EOA channels keep being served on their last mirror while the facilitator is away:
       // the signature needs no chain, and the balance only grows between refreshes unless the
-      // payer withdraws, which the delay and the safety margin cover.
+      // payer withdraws, which a mirror that covers withdrawals rules out.
       if (type != PayloadType::voucher || !eoa || !known) co_return refusal(503, verdict.error());
+      if (!covered)
+        co_return refusal(503, Error{ErrorCode::facilitator_unavailable,
+                                     "the channel's on-chain state is too old to serve on without the facilitator (" +
+                                         verdict.error().detail + ")"});
       metrics_.stale_state_fallbacks.fetch_add(1, std::memory_order_relaxed);
       refused = verify_locally(type, voucher, base, lease.payer_key());
     } else {
@@ -207,6 +212,15 @@ http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {
   Status durable = co_await commit_durably(store_, next);
   metrics_.store_commit.observe(Clock::now() - started);
   co_return durable;
+}
+
+http::Awaitable<void> Gate::distrust_mirror(Lease& lease) {
+  if (!lease.state()) co_return;
+  ChannelState stale = *lease.state();
+  stale.onchainSyncedAt = 0;
+  // Best effort: if the store fails too, the table alone still refuses local checks until restart.
+  (void)co_await make_durable(stale);
+  lease.commit(stale);
 }
 
 protocol::SettlementResponse Gate::response(const ChannelState& state, std::string transaction, std::string amount,
@@ -271,7 +285,10 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     payload.claimAuthorizerSignature = key.sign(protocol::claim_batch_digest(domain_, payload.claims));
   }
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
-  if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
+  if (auto* refused = std::get_if<Refusal>(&settled)) {
+    co_await distrust_mirror(auth.lease_);  // a lost reply may hide a refund that landed
+    co_return std::move(*refused);
+  }
   auto& onchain = std::get<OnchainSettlement>(settled);
 
   ChannelState next = base;
@@ -280,11 +297,16 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   if (next.onchain.balance <= next.chargedCumulativeAmount) {
     // Fully refunded: everything charged was claimed with the refund, nothing is left to serve.
-    if (Status erased = store_.erase(next.channelId); !erased)
+    if (Status erased = store_.erase(next.channelId); !erased) {
+      co_await distrust_mirror(auth.lease_);
       co_return refusal(503, Error{ErrorCode::store_failed, erased.error().to_string()});
+    }
     auth.lease_.erase();
   } else {
-    if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
+    if (Status durable = co_await make_durable(next); !durable) {
+      co_await distrust_mirror(auth.lease_);
+      co_return refusal(503, durable.error());
+    }
     auth.lease_.commit(next);
   }
   co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);

@@ -65,6 +65,9 @@ Result<GateConfig> read_config(const Fields& f) {
                  uint_or(f, "withdrawalSafetyMarginSeconds", c.withdrawalSafetyMarginSeconds));
   if (c.withdrawalSafetyMarginSeconds >= c.withdrawDelay)
     return f.error("withdrawalSafetyMarginSeconds", "must be below withdrawDelay");
+  // A mirror trusted for longer could miss a withdrawal until it is within the margin.
+  if (c.onchainStateTtlSeconds >= c.withdrawDelay - c.withdrawalSafetyMarginSeconds)
+    return f.error("onchainStateTtlSeconds", "must be below withdrawDelay - withdrawalSafetyMarginSeconds");
   PAYCHAN_ASSIGN(c.facilitator, with_default<std::string>(f, "facilitator", "", &Fields::string));
   PAYCHAN_ASSIGN(c.store, with_default<std::string>(f, "store", c.store, &Fields::string));
   PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));

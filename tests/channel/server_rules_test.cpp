@@ -171,6 +171,38 @@ TEST(WithdrawalMargin, ServesUntilTheMargin) {
   EXPECT_TRUE(check_withdrawal_margin(s, 1000, 300));
 }
 
+// What a mirror that covers withdrawals promises: any withdrawal started after its sync, which it
+// cannot show, is still outside the safety margin. And it covers no longer than needed: once it
+// stops, a withdrawal started at the sync is inside the margin a second later.
+RC_GTEST_PROP(WithdrawalMargin, ACoveringMirrorMissesNoWithdrawalInsideTheMargin, ()) {
+  Fixture f;
+  ChannelState s{f.id, f.config};
+  s.config.withdrawDelay = *rc::gen::inRange<std::uint64_t>(kMinWithdrawDelay, kMaxWithdrawDelay + 1);
+  const auto margin = *rc::gen::inRange<std::uint64_t>(0, s.config.withdrawDelay + 10);
+  s.onchainSyncedAt = *rc::gen::inRange<std::uint64_t>(0, std::uint64_t{1} << 40);
+  const auto now = s.onchainSyncedAt + *rc::gen::inRange<std::uint64_t>(0, 2 * s.config.withdrawDelay);
+  const auto started = s.onchainSyncedAt + *rc::gen::inRange<std::uint64_t>(1, 2 * s.config.withdrawDelay);
+  ChannelState actual = s;  // the chain, with the withdrawal the mirror does not show
+  actual.onchain.withdrawRequestedAt = started;
+  if (mirror_covers_withdrawals(s, now, margin)) RC_ASSERT(check_withdrawal_margin(actual, now, margin).ok());
+  actual.onchain.withdrawRequestedAt = s.onchainSyncedAt;
+  if (!mirror_covers_withdrawals(s, now, margin)) RC_ASSERT(!check_withdrawal_margin(actual, now + 1, margin).ok());
+}
+
+TEST(WithdrawalMargin, AMirrorCoversUntilDelayLessMarginHasPassed) {
+  Fixture f;
+  ChannelState s{f.id, f.config};
+  s.config.withdrawDelay = 3600;
+  s.onchainSyncedAt = 10'000;
+  EXPECT_TRUE(mirror_covers_withdrawals(s, 10'000, 600));
+  EXPECT_TRUE(mirror_covers_withdrawals(s, 12'999, 600));
+  EXPECT_FALSE(mirror_covers_withdrawals(s, 13'000, 600));
+  EXPECT_TRUE(mirror_covers_withdrawals(s, 9'000, 600)) << "a clock that went back: the mirror is new";
+  EXPECT_FALSE(mirror_covers_withdrawals(s, 10'000, 3600)) << "a margin of the whole delay: never";
+  s.onchainSyncedAt = 0;  // never synced (or distrusted)
+  EXPECT_FALSE(mirror_covers_withdrawals(s, 13'000, 600));
+}
+
 TEST(CommitCharge, DynamicPriceWithinTheVoucher) {
   Fixture f;
   ChannelState s{f.id, f.config};

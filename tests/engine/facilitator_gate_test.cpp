@@ -35,14 +35,14 @@ class FacilitatorGateTest : public GateChainTest {
 
   // The gate under test: gate_config()'s one route, a store in the test's folder, the in-process
   // facilitator, the wall clock.
-  void open_gate() {
+  void open_gate(gate::Facilitator* front = nullptr) {
     config_ = gate_config();
     offers_.emplace(gate::OfferTable::build(config_));
     auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
     ASSERT_TRUE(store) << store.error().to_string();
     store_ = std::move(*store);
     gate::GateOptions options{config_.chainId, config_.network, 300, 600, std::nullopt, wall_clock};
-    gate_ = std::make_unique<gate::Gate>(options, *store_, facilitator_.get(), metrics_);
+    gate_ = std::make_unique<gate::Gate>(options, *store_, front != nullptr ? front : facilitator_.get(), metrics_);
   }
 
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
@@ -109,6 +109,62 @@ TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
   EXPECT_EQ(state.totalClaimed, charged);
   EXPECT_EQ(state.balance, charged);
   EXPECT_EQ(*token_balance(payer.address()).to_uint128(), *payer_before.to_uint128() - charged);
+}
+
+// The facilitator executes whatever it is asked to, but the gate may not hear back: a test double
+// for a lost reply or an outage (a fault the real facilitator on anvil cannot be made to show).
+class UnreliableLink final : public gate::Facilitator {
+ public:
+  explicit UnreliableLink(gate::Facilitator& inner) : inner_(inner) {}
+  std::atomic<bool> lose_next_settle_reply{false};
+  std::atomic<bool> down{false};
+  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
+    if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
+    co_return co_await inner_.verify(request);
+  }
+  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
+    if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
+    auto settled = co_await inner_.settle(request);
+    if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
+    co_return settled;
+  }
+
+ private:
+  gate::Facilitator& inner_;
+};
+
+// A refund that lands on chain while its reply is lost leaves the gate with a mirror showing the
+// money still there. The gate must not go on checking vouchers against it: the next one is
+// checked through the facilitator (and refused, the balance being gone), or refused outright
+// while the facilitator is away.
+TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(4), config_, 92);
+
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+
+  link.lose_next_settle_reply = true;
+  auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
+  EXPECT_EQ(std::get<Refusal>(refund).status, 503);
+  ASSERT_EQ(onchain(agent.id).balance, 2 * kPrice) << "the refund landed";
+
+  link.down = true;
+  auto offline = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(offline)) << "served on the pre-refund mirror";
+  EXPECT_EQ(std::get<Refusal>(offline).status, 503);
+
+  link.down = false;
+  auto online = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(online)) << "served on the pre-refund mirror";
+  EXPECT_EQ(std::get<Refusal>(online).error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance);
+  EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+  EXPECT_EQ((*store_->get(agent.id))->onchainSyncedAt, 0u) << "the store forgets the mirror too (restarts)";
 }
 
 // Once a channel's first voucher revealed the payer's key, the gate checks later ones against it,

@@ -54,12 +54,19 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       {"\"facilitator\"", "\"withdrawDelay\": 10, \"facilitator\""},
       {"\"routes\": [", "\"routes\": [], \"x\": ["},
       {"\"name\": \"USDC\", ", ""},
+      // A mirror trusted that long could miss a withdrawal until it is inside the margin.
+      {"\"facilitator\"", "\"withdrawDelay\": 1800, \"withdrawalSafetyMarginSeconds\": 900, "
+                           "\"onchainStateTtlSeconds\": 900, \"facilitator\""},
   };
   for (const auto& [from, to] : bad) {
     auto c = parse_gate_config(with(kGood, from, to));
     ASSERT_FALSE(c) << to;
     EXPECT_EQ(c.error().code, ErrorCode::invalid_config) << to;
   }
+  EXPECT_TRUE(parse_gate_config(with(kGood, "\"facilitator\"",
+                                    "\"withdrawDelay\": 1800, \"withdrawalSafetyMarginSeconds\": 900, "
+                                    "\"onchainStateTtlSeconds\": 899, \"facilitator\"")))
+      << "a mirror trusted for less than withdrawDelay - margin is fine";
   EXPECT_FALSE(parse_gate_config("{"));
   EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
 }

@@ -152,6 +152,51 @@ TEST(GateE2E, PendingWithdrawalStopsServiceWithinTheSafetyMargin) {
   EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
 }
 
+// While the facilitator is away, a known channel is served on its mirror only while that mirror
+// is young enough that a withdrawal it does not show cannot be near completion: a withdrawal
+// started just after the last sync completes at syncedAt + withdrawDelay.
+TEST(GateE2E, AMirrorTooOldToRuleOutAWithdrawalIsNotServedOnWithoutTheFacilitator) {
+  GateStack stack;
+  TestAgent agent(test_key(13), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  const std::uint64_t synced = stack.now.load();
+  // Unseen by the gate, the payer starts a withdrawal right after that sync.
+  stack.facilitator.set_withdrawal(agent.id, synced + 1);
+  stack.facilitator.down = true;
+  const std::uint64_t limit = stack.config.withdrawDelay - stack.config.withdrawalSafetyMarginSeconds;
+  stack.now = synced + limit - 1;
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << "the withdrawal cannot be within the margin yet: " << res.body;
+  stack.now = synced + limit;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_NE(res.body.find("too old"), std::string::npos) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+  stack.facilitator.down = false;
+  stack.now += 10;  // now inside the margin of the withdrawal started at synced + 1
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  EXPECT_EQ(res.status, 402) << "the facilitator shows the withdrawal";
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
+}
+
+// A withdrawal the gate saw (and refused a request for) is not forgotten when the facilitator
+// then goes away: the refusal kept the old mirror, but that mirror is too old to serve on by the
+// time the withdrawal completes.
+TEST(GateE2E, AWithdrawalSeenBeforeTheFacilitatorWentAwayIsNotServedThrough) {
+  GateStack stack;
+  TestAgent agent(test_key(14), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  stack.now += 3500;
+  stack.facilitator.set_withdrawal(agent.id, stack.now.load() - 3300);  // completes in 300 s, inside the margin
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
+  stack.facilitator.down = true;
+  stack.now += 1000;  // the withdrawal can be finalized now
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
+}
+
 TEST(GateE2E, StreamingResponsesPassThroughWithThePaymentResponse) {
   GateStack stack;
   TestAgent agent(test_key(13), stack.config, 1);
