@@ -4,8 +4,9 @@
 // waiting state in one transaction and one fsync (synchronous=FULL), then completes each caller.
 // A caller learns "durable" only after that fsync, so a PAYMENT-RESPONSE sent after it survives a
 // crash; many concurrent requests share one fsync (~240 µs here) instead of paying one each.
-// The writer wakes when a caller flushes (commit() does at once; the gate once per pass of its I/O
-// thread), so a batch is a pass's requests, and its fsync runs while the next pass is verified.
+// The writer wakes when a caller flushes (commit() does at once; the gate once per pass of each I/O
+// thread), so a batch holds at least a pass's requests (and whatever other threads queued
+// meanwhile), and its fsync runs while the next pass is verified.
 // The queue is bounded: past `max_pending`, enqueue() and commit() wait (back-pressure, not
 // unbounded memory).
 //
@@ -50,6 +51,7 @@ class ChannelStore {
   using Flusher = const void*;
   // Group commit paced by the caller: enqueue() queues `state` without waking the writer and
   // returns true when `flusher` owes no flush yet; who gets true must call flush(flusher) soon.
+  // Until that flush runs (or the store closes), the flusher's later states wait for a flush.
   // An I/O thread flushes once it has run what was ready, so every request it verified in that
   // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
   // thread goes on with the next pass.

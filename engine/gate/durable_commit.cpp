@@ -14,8 +14,8 @@ http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const C
         // coroutine's handler is move-only and must run on the coroutine's executor.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         auto executor = asio::get_associated_executor(*shared);
-        // The flusher is the executor's context: each I/O thread paces its own requests, and a
-        // request never waits for another thread's pass to end.
+        // The flusher is the executor's io_context (one per I/O thread in HttpServer): each paces
+        // its own requests, and a request never waits for another context's pass to end.
         const persistence::ChannelStore::Flusher flusher = &asio::query(executor, asio::execution::context);
         const bool owes_flush = store.enqueue(
             state,

@@ -1,5 +1,6 @@
 // A whole gate assembled from its configuration, as `paychan gate` runs it: the channel store,
-// the facilitator client, the priced routes, the reverse proxy to the upstream and the HTTP server.
+// the facilitator client, the priced routes, the reverse proxy to the upstream and the HTTP server
+// (the facilitator and the upstream service may be handed in instead, as the demo does).
 // Providers embedding the gate in their own server assemble the parts themselves instead (see
 // examples/embedded_gate.cpp).
 // Thread-safety: start/stop from one controlling thread.
@@ -36,7 +37,8 @@ class GateRuntime {
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] std::size_t channels() const;
   [[nodiscard]] const GateMetrics& metrics() const noexcept;
-  // Stops accepting, lets requests in progress finish (up to `grace`), then flushes the store.
+  // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
+  // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   struct Parts;
