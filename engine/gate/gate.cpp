@@ -160,6 +160,14 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
     refused = verify_locally(type, voucher, base, lease.payer_key());
     metrics_.local_verification.observe(Clock::now() - started);
   } else {
+    // An EOA payer's signature is checked here first: anyone can name a channel (its config is
+    // public on chain), and a forged payload must not hold the channel's lease, keeping its payer
+    // out with channel_busy, through a facilitator round trip.
+    if (eoa) {
+      if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease.payer_key());
+          !signature)
+        co_return refusal(signature.error());
+    }
     Result<protocol::VerifyResponse> verdict = fail(ErrorCode::facilitator_unavailable, "no facilitator configured");
     if (facilitator_ != nullptr) {
       protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};

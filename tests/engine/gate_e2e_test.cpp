@@ -197,6 +197,27 @@ TEST(GateE2E, AWithdrawalSeenBeforeTheFacilitatorWentAwayIsNotServedThrough) {
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
 }
 
+// A channel's config is public on chain, so anyone can send payloads naming it. One the payer did
+// not sign is refused before the facilitator is asked: it never holds the channel's lease through
+// a round trip, which would turn the payer's own requests away as channel_busy.
+TEST(GateE2E, AForgedPayloadOnSomeonesChannelIsRefusedWithoutTheFacilitator) {
+  GateStack stack;
+  TestAgent payer(test_key(15), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  TestAgent forger(test_key(16), stack.config, 1);
+  forger.config = payer.config;
+  forger.id = payer.id;
+  const int verifies = stack.facilitator.verifies.load();
+  for (const auto& header : {forger.deposit_header(stack.offer(), 2 * kPrice, 1'000'000),
+                             forger.refund_header(stack.offer(), kPrice)}) {
+    auto res = stack.call("POST", "/v1/infer", header);
+    EXPECT_EQ(res.status, 402) << res.body;
+    EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_voucher_signature");
+  }
+  EXPECT_EQ(stack.facilitator.verifies.load(), verifies) << "the facilitator was asked about a forgery";
+  EXPECT_EQ(stack.call("POST", "/v1/infer", payer.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+}
+
 TEST(GateE2E, StreamingResponsesPassThroughWithThePaymentResponse) {
   GateStack stack;
   TestAgent agent(test_key(13), stack.config, 1);
