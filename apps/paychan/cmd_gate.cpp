@@ -48,7 +48,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "upstream": "http://127.0.0.1:8080",
     "maxTimeoutSeconds": 300,
     "onchainStateTtlSeconds": 300,       vouchers are checked locally while the channel's
-                                         on-chain mirror is younger than this
+                                         on-chain mirror is younger than this (below
+                                         withdrawDelay - withdrawalSafetyMarginSeconds)
     "withdrawalSafetyMarginSeconds": 900, stop serving a channel this long before its
                                          withdrawal completes (the settle job claims it)
     "routes": [
