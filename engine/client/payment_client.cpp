@@ -366,6 +366,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
                                         persistence::ClientChannel& ch) {
   const Uint128 price = offer.price;
   bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
+  bool adopted = false;        // a corrective 402 was taken up in this payment
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
     const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
@@ -402,7 +403,17 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (deposit) ch.pendingDeposit = 0;  // refused before the gate settles it: never executed
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
+        // One corrective brings an honest server and us back in step (say after a lost answer). A
+        // second in the same payment means the server keeps raising its total without serving:
+        // each adoption would make us sign one more price for nothing.
+        if (adopted) {
+          const Error why{ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch,
+                          "a second corrective 402 right after the first: the server does not serve the total it set"};
+          PAYCHAN_TRY(suspend(ch, why));
+          return Failure{why};
+        }
         PAYCHAN_TRY(adopt_corrective(ch, offer, required));
+        adopted = true;
         continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <thread>
 
 #include "channel/eip712.hpp"
@@ -367,6 +368,50 @@ TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
   ASSERT_FALSE(paid);
   EXPECT_EQ(paid.error().code, ErrorCode::corrective_state_unsigned);
   EXPECT_EQ((*agent.store->list())[0].charged, 0u);
+}
+
+// A server that never serves answers each voucher with a "corrective" 402 echoing that very
+// voucher as held and charged. Each adoption would make the agent sign one more price for
+// nothing: it adopts one corrective per payment, and a second in a row suspends the channel.
+TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
+  std::mutex mutex;
+  Uint128 highest = 0;
+  auto echoing = [&](http::Exchange& ex) -> http::Handled {
+    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    auto accepted = offer.requirements;
+    std::optional<std::string> error;
+    if (header) {
+      auto payload = *protocol::decode_payment_signature(*header);
+      const auto* batch = protocol::batch_payload(payload);
+      SignedVoucher v;
+      if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = d->voucher;
+      if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
+      {
+        std::lock_guard lock(mutex);
+        highest = std::max(highest, v.voucher.maxClaimableAmount);
+      }
+      auto extra = *protocol::batch_settlement_extra(accepted);
+      extra.channelState =
+          protocol::ChannelSnapshot{v.voucher.channelId, 1'000'000'000, 0, 0, U256{}, v.voucher.maxClaimableAmount};
+      extra.voucherState = protocol::VoucherState{v.voucher.maxClaimableAmount, v.signature};
+      accepted.extra = protocol::make_extra(extra);
+      error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
+    }
+    const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
+    ex.response().set(402, "application/json", "{}");
+    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(echoing)> server{echoing};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  EXPECT_EQ(highest, 2 * kPrice) << "the first voucher, and one more after the one corrective adopted";
+  ASSERT_TRUE(agent.client.flush());
+  const auto channels = *agent.store->list();
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_FALSE(channels[0].suspended.empty());
 }
 
 // Random charge sequences from a scripted server, some above the price: the agent's running total
