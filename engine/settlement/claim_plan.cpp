@@ -33,8 +33,17 @@ ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy&
     // The store keeps the latest voucher, which covers every charge (charged ≤ signed); a row that
     // breaks this would revert the whole batch on chain, so it is never planned.
     if (c.signedMaxClaimable < c.chargedCumulativeAmount) continue;
-    PlannedClaim p{c.channelId, protocol::VoucherClaimRow{c.config, c.signedMaxClaimable, {}, c.chargedCumulativeAmount},
-                   c.chargedCumulativeAmount - c.onchain.totalClaimed, withdrawal_deadline(c)};
+    // The contract claims no more than the channel holds, and one row above that reverts the whole
+    // batch: a channel charged beyond its balance (its payer withdrew what was unclaimed) is
+    // claimed up to it, and the rest is reported lost.
+    const Uint128 claimable = std::min(c.chargedCumulativeAmount, c.onchain.balance);
+    if (claimable < c.chargedCumulativeAmount)
+      plan.warnings.push_back("channel " + to_hex(c.channelId).substr(0, 18) + ": charged " +
+                              to_decimal(c.chargedCumulativeAmount) + " but holds " + to_decimal(c.onchain.balance) +
+                              "; " + to_decimal(c.chargedCumulativeAmount - claimable) + " cannot be claimed");
+    if (claimable <= c.onchain.totalClaimed) continue;
+    PlannedClaim p{c.channelId, protocol::VoucherClaimRow{c.config, c.signedMaxClaimable, {}, claimable},
+                   claimable - c.onchain.totalClaimed, withdrawal_deadline(c)};
     if (p.withdrawalDeadline == 0 && p.amount < policy.minUnclaimed) {
       ++plan.skipped;
       continue;

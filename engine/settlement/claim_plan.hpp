@@ -33,7 +33,7 @@ struct ClaimPolicy {
 struct PlannedClaim {
   Bytes32 channelId{};
   protocol::VoucherClaimRow row;
-  Uint128 amount = 0;                 // newly claimed: charged − totalClaimed
+  Uint128 amount = 0;                 // newly claimed: min(charged, balance) − totalClaimed
   std::uint64_t withdrawalDeadline = 0;  // unix seconds the withdrawal can finalize; 0 if none pending
 };
 

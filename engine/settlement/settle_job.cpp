@@ -117,6 +117,28 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   co_return outcome;
 }
 
+http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, SettleSummary& summary,
+                                         const Progress& progress) {
+  std::string request = claim_request(options_, domain_, batch);
+  auto id = journal_.begin(request, options_.now());
+  if (!id) co_return id.failure();
+  // Named, not a temporary inside co_await (g++ 12, see engine/http/asio.hpp).
+  const persistence::JournaledBatch journaled{*id, std::move(request)};
+  auto outcome = co_await send(journaled);
+  if (!outcome) co_return outcome.failure();
+  progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
+                                  : "  refused: " + outcome->error);
+  const bool split = !outcome->error.empty() && batch.size() > 1;
+  summary.batches.push_back(std::move(*outcome));
+  if (!split) co_return Status{};
+  const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
+  std::vector<PlannedClaim> first(std::make_move_iterator(batch.begin()), std::make_move_iterator(middle));
+  std::vector<PlannedClaim> second(std::make_move_iterator(middle), std::make_move_iterator(batch.end()));
+  progress("  splitting it: " + std::to_string(first.size()) + " + " + std::to_string(second.size()) + " channels");
+  if (Status claimed = co_await claim(std::move(first), summary, progress); !claimed) co_return claimed;
+  co_return co_await claim(std::move(second), summary, progress);
+}
+
 http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
   protocol::FacilitatorRequest request;
   request.paymentRequirements = requirements(options_);
@@ -162,19 +184,10 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   summary.warnings = std::move(plan.warnings);
   for (const std::string& w : summary.warnings) progress("warning: " + w);
   for (std::size_t i = 0; i < plan.batches.size(); ++i) {
-    const auto& batch = plan.batches[i];
     progress("claim batch " + std::to_string(i + 1) + "/" + std::to_string(plan.batches.size()) + ": " +
-             std::to_string(batch.size()) + " channels");
-    std::string request = claim_request(options_, domain_, batch);
-    auto id = journal_.begin(request, options_.now());
-    if (!id) co_return id.failure();
-    // Named, not a temporary inside co_await (g++ 12, see engine/http/asio.hpp).
-    const persistence::JournaledBatch journaled{*id, std::move(request)};
-    auto outcome = co_await send(journaled);
-    if (!outcome) co_return outcome.failure();
-    progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
-                                    : "  refused: " + outcome->error);
-    summary.batches.push_back(std::move(*outcome));
+             std::to_string(plan.batches[i].size()) + " channels");
+    if (Status claimed = co_await claim(std::move(plan.batches[i]), summary, progress); !claimed)
+      co_return claimed.failure();
   }
 
   // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With

@@ -93,6 +93,11 @@ class SettleJob {
  private:
   // Sends a journaled batch and records its outcome in the store and the journal.
   [[nodiscard]] http::Awaitable<Result<BatchOutcome>> send(const persistence::JournaledBatch& batch);
+  // Journals and sends a planned batch. One bad row reverts a whole batch on chain, so a refused
+  // batch is split in halves and each sent again, down to single channels: only the bad ones stay
+  // unclaimed. Every outcome goes to `summary`.
+  [[nodiscard]] http::Awaitable<Status> claim(std::vector<PlannedClaim> batch, SettleSummary& summary,
+                                              const Progress& progress);
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
   [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);

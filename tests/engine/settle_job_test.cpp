@@ -117,26 +117,48 @@ TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
   EXPECT_EQ(s.claimedAmount(), charged + kPrice);
 }
 
-TEST_F(SettleJobTest, ARefusedBatchIsReportedAndLeavesItsChannelsUnclaimed) {
+// A store charging one channel 2,000,000 over a voucher its payer did sign, with `mirrored` as the
+// channel's balance in the store (the double's chain holds the 1,000,000 deposited). The other
+// channel is sound.
+void overcharge_one(const std::string& store_path, Uint128 mirrored, const gate::GateConfig& config) {
+  auto store = *persistence::ChannelStore::open(store_path);
+  ChannelState damaged = (*store->unclaimed())[0];
+  const PrivateKey payer = test_key(damaged.config.payer == test_key(10).address() ? 10 : 11);
+  damaged.chargedCumulativeAmount = damaged.signedMaxClaimable = 2'000'000;
+  damaged.signature = payer.sign(voucher_digest(batch_settlement_domain_separator(config.chainId),
+                                                Voucher{damaged.channelId, damaged.signedMaxClaimable}));
+  damaged.onchain.balance = mirrored;
+  ASSERT_TRUE(store->commit_and_wait(damaged));
+}
+
+// The contract claims no more than a channel holds (its payer may have withdrawn what was
+// unclaimed), and one row beyond it would revert its whole batch: the row is claimed up to the
+// balance and the rest reported lost; the next run has nothing more to claim there.
+TEST_F(SettleJobTest, AChannelChargedBeyondItsBalanceIsClaimedUpToIt) {
   pay(2, 2);
-  {
-    // A store charging more than the channel holds, over a voucher its payer did sign: the
-    // facilitator's range check refuses the whole batch.
-    auto store = *persistence::ChannelStore::open(stack.store_path());
-    ChannelState damaged = (*store->unclaimed())[0];
-    const PrivateKey payer = test_key(damaged.config.payer == test_key(10).address() ? 10 : 11);
-    damaged.chargedCumulativeAmount = damaged.signedMaxClaimable = 2'000'000;
-    damaged.signature = payer.sign(voucher_digest(batch_settlement_domain_separator(stack.config.chainId),
-                                                  Voucher{damaged.channelId, damaged.signedMaxClaimable}));
-    ASSERT_TRUE(store->commit_and_wait(damaged));
-  }
+  overcharge_one(stack.store_path(), 1'000'000, stack.config);
+  SettleSummary s = run(options());
+  ASSERT_EQ(s.batches.size(), 1u);
+  EXPECT_TRUE(s.batches[0].error.empty()) << s.batches[0].error;
+  EXPECT_EQ(s.batches[0].channels, 2u);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("1000000 cannot be claimed"), std::string::npos) << s.warnings[0];
+  SettleSummary again = run(options());
+  EXPECT_TRUE(again.batches.empty());
+}
+
+// A batch the facilitator refuses (here a row beyond the balance the store wrongly mirrors) is
+// split until the bad channel stands alone: every other channel in it is claimed.
+TEST_F(SettleJobTest, ARefusedBatchIsSplitUntilOnlyItsBadChannelIsLeftUnclaimed) {
+  pay(2, 2);
+  overcharge_one(stack.store_path(), 3'000'000, stack.config);
   SettleSummary s = run(options());
   EXPECT_FALSE(s.ok());
-  ASSERT_EQ(s.batches.size(), 1u);
+  ASSERT_EQ(s.batches.size(), 3u) << "the pair, then each alone";
   EXPECT_NE(s.batches[0].error.find("invalid_batch_settlement_evm_claim_payload"), std::string::npos) << s.batches[0].error;
-  EXPECT_TRUE(s.sweepTransaction.empty());
+  EXPECT_EQ(s.batches[1].error.empty() + s.batches[2].error.empty(), 1) << "one channel claimed, one refused";
   auto reread = persistence::ChannelStore::open(stack.store_path());
-  EXPECT_EQ((*reread)->unclaimed()->size(), 2u);
+  EXPECT_EQ((*reread)->unclaimed()->size(), 1u);
 }
 
 TEST_F(SettleJobTest, AVoucherNotSignedByItsPayerIsLeftOutWithAWarning) {
@@ -213,7 +235,8 @@ TEST_F(SettleJobTest, TheWatchtowerClaimsAWithdrawingChannelTheGateHasNotSeenFir
 }
 
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
-// pending withdrawal, is claimed exactly once, up to what it charged; withdrawals come first.
+// pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
+// withdrawals come first.
 RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   const auto n = *rc::gen::inRange<std::size_t>(0, 40);
   std::vector<ChannelState> channels(n);
@@ -223,6 +246,7 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
     c.chargedCumulativeAmount = *rc::gen::inRange<std::uint64_t>(0, 1000);
     c.signedMaxClaimable = c.chargedCumulativeAmount + *rc::gen::inRange<std::uint64_t>(0, 20);
     c.onchain.totalClaimed = *rc::gen::inRange<std::uint64_t>(0, 1000);
+    c.onchain.balance = c.onchain.totalClaimed + *rc::gen::inRange<std::uint64_t>(0, 1100);  // the contract's invariant
     c.config.withdrawDelay = 900;
     if (*rc::gen::inRange(0, 4) == 0) c.onchain.withdrawRequestedAt = *rc::gen::inRange<std::uint64_t>(1, 10'000);
   }
@@ -244,17 +268,17 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   }
   std::size_t skipped = 0;
   for (const ChannelState& c : channels) {
-    const bool claimable = c.chargedCumulativeAmount > c.onchain.totalClaimed;
-    const bool due = claimable && (c.onchain.withdrawRequestedAt != 0 ||
-                                   c.chargedCumulativeAmount - c.onchain.totalClaimed >= policy.minUnclaimed);
+    const Uint128 target = std::min(c.chargedCumulativeAmount, c.onchain.balance);
+    const bool claimable = target > c.onchain.totalClaimed;
+    const bool due = claimable && (c.onchain.withdrawRequestedAt != 0 || target - c.onchain.totalClaimed >= policy.minUnclaimed);
     auto it = planned.find(c.channelId);
     RC_ASSERT((it != planned.end()) == due);
     if (claimable && !due) ++skipped;
     if (!due) continue;
     const PlannedClaim& p = *it->second;
-    RC_ASSERT(p.row.totalClaimed == c.chargedCumulativeAmount);
+    RC_ASSERT(p.row.totalClaimed == target);
     RC_ASSERT(p.row.maxClaimableAmount == c.signedMaxClaimable);
-    RC_ASSERT(p.amount == c.chargedCumulativeAmount - c.onchain.totalClaimed);
+    RC_ASSERT(p.amount == target - c.onchain.totalClaimed);
   }
   RC_ASSERT(plan.skipped == skipped);
 }
@@ -270,6 +294,7 @@ TEST(ClaimPlan, ClaimsWithTheRecoveryIdTheChainNeeds) {
     c.config.withdrawDelay = 900;
     c.channelId[0] = n;
     c.chargedCumulativeAmount = c.signedMaxClaimable = 700;
+    c.onchain.balance = 1'000;
     c.signature = signer.sign(voucher_digest(domain, Voucher{c.channelId, c.signedMaxClaimable}));
     if (flip_v) c.signature[64] = c.signature[64] == 27 ? 28 : 27;
     return c;
