@@ -1,5 +1,7 @@
 #include "engine/client/payloads.hpp"
 
+#include <algorithm>
+
 #include "channel/eip712.hpp"
 
 namespace paychan::engine::client {
@@ -40,7 +42,7 @@ protocol::PaymentPayload deposit_payload(const ChosenOffer& offer, const Channel
                                          const Bytes32& authorizationSalt) {
   protocol::Erc3009DepositAuthorization auth;
   auth.validAfter = U256{0};
-  auth.validBefore = U256{Uint128{now} + offer.requirements.maxTimeoutSeconds};
+  auth.validBefore = U256{Uint128{now} + std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)};
   auth.salt = authorizationSalt;
   const Bytes32 token_domain =
       domain_separator(Eip712Domain{offer.extra.name, offer.extra.version, offer.chainId, offer.asset});

@@ -1,11 +1,12 @@
 // The agent's signed payloads (scheme_batch_settlement_evm.md, "Client: Payment Construction"),
 // built the way the reference client builds them: a deposit authorizes ReceiveWithAuthorization of
-// the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds, a
-// fresh random salt hashed with the channelId into the nonce), signed by the payer; vouchers are
+// the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds, at most
+// kMaxAuthorizationSeconds, a fresh random salt hashed with the channelId into the nonce), signed by the payer; vouchers are
 // signed by the payer authorizer.
 // Thread-safety: pure functions (deposit salts come from the caller).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "channel/ecdsa.hpp"
@@ -14,6 +15,12 @@
 #include "protocol/payment_payload.hpp"
 
 namespace paychan::engine::client {
+
+// The longest a deposit authorization stays executable, whatever the offer's maxTimeoutSeconds:
+// one the server refused can still be executed by it until then, so a server that refuses deposits
+// must not collect authorizations that stay valid for years. A gate settles a deposit within the
+// request.
+inline constexpr std::uint64_t kMaxAuthorizationSeconds = 3600;
 
 // The agent's keys. Keys are never printed; the payer authorizer may be a separate hot key.
 struct ClientKeys {
