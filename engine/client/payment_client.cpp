@@ -374,6 +374,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
 
     PAYCHAN_TRY(reserve(ch, *cumulative, price));
+    // An earlier deposit whose answer was lost: it may have landed, and a new one does not undo it.
+    const Uint128 unconfirmed = ch.pendingDeposit;
     Uint128 amount = 0;
     if (deposit) {
       PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
@@ -400,7 +402,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (res.status == 402) {
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
-      if (deposit) ch.pendingDeposit = 0;  // refused before the gate settles it: never executed
+      if (deposit) ch.pendingDeposit = unconfirmed;  // this one was refused before it was settled: never executed
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
         // One corrective brings an honest server and us back in step (say after a lost answer). A
@@ -449,6 +451,12 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     ClientExpectation expected{ch.channelId, ch.charged, price, std::nullopt};
     if (ch.deposited != 0 && ch.pendingDeposit == amount) expected.balance = ch.balance + amount;
     expected.balanceIsCeiling = force_deposit;
+    if (deposit && unconfirmed != 0) {
+      // Either outcome of the lost one is honest: the balance is at most both deposits on top.
+      const auto both = checked_add(ch.balance, amount);
+      expected.balance = both ? checked_add(*both, unconfirmed) : std::nullopt;
+      expected.balanceIsCeiling = true;
+    }
     const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
                               *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
     auto total = check_charge_report(expected, report);
@@ -460,11 +468,9 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     ch.charged = *total;
     ch.balance = report.balance;
     const bool deposit_settled = deposit || ch.pendingDeposit != 0;
-    if (deposit) {
-      ch.deposited += amount;
-    } else if (ch.pendingDeposit != 0 && report.balance >= ch.deposited + ch.pendingDeposit) {
-      ch.deposited += ch.pendingDeposit;  // a deposit whose answer was lost did land
-    }
+    if (deposit) ch.deposited += amount;
+    const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;
+    if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // a deposit whose answer was lost did land
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
     if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));

@@ -414,6 +414,63 @@ TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
   EXPECT_FALSE(channels[0].suspended.empty());
 }
 
+// An honest server whose answer to one top-up is lost (503, no PAYMENT-RESPONSE) although the
+// deposit landed. When the agent tops up again, the balance it is told holds both deposits: that
+// is one of the two honest outcomes, not a violation, and the agent counts both as deposited.
+TEST(PaymentClient, ADepositWhoseAnswerWasLostIsCountedWhenTheNextOneReportsIt) {
+  std::mutex mutex;
+  Uint128 balance = 0, charged = 0;
+  int deposits = 0;
+  auto honest = [&](http::Exchange& ex) -> http::Handled {
+    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    if (!header) {
+      ex.response().set(402, "application/json", "{}");
+      ex.response().set_header("PAYMENT-REQUIRED",
+                               protocol::encode_payment_required_header(gate::payment_required(offer, "http://test/")));
+      return std::nullopt;
+    }
+    auto payload = *protocol::decode_payment_signature(*header);
+    const auto* batch = protocol::batch_payload(payload);
+    SignedVoucher v;
+    std::lock_guard lock(mutex);
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) {
+      v = d->voucher;
+      balance += d->deposit.amount;  // it lands on chain
+      if (++deposits == 2) {         // but this answer is lost
+        ex.response().set(503, "text/plain", "facilitator timed out");
+        return std::nullopt;
+      }
+    }
+    if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
+    charged += kPrice;
+    protocol::SettlementResponse r;
+    r.success = true;
+    r.network = "eip155:31337";
+    r.amount = "";
+    r.extra = protocol::make_response_extra(
+        {kPrice, protocol::ChannelSnapshot{v.voucher.channelId, balance, 0, 0, U256{}, charged}, std::nullopt});
+    ex.response().set(200, "application/json", "{}");
+    ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(honest)> server{honest};
+  paychan::test::TempDir dir;
+  auto policy = test_policy();
+  policy.depositPrices = 2;  // a top-up every other request
+  Agent agent(dir.file("agent.sqlite"), policy);
+  for (int i = 0; i < 8; ++i) {
+    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    ASSERT_TRUE(paid) << i << ": " << paid.error().to_string();
+  }
+  ASSERT_GE(deposits, 3) << "a top-up after the lost one";
+  ASSERT_TRUE(agent.client.flush());
+  const auto channels = *agent.store->list();
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_TRUE(channels[0].suspended.empty()) << channels[0].suspended;
+  EXPECT_EQ(channels[0].deposited, balance) << "every deposit that landed is counted";
+}
+
 // Random charge sequences from a scripted server, some above the price: the agent's running total
 // always equals the sum of the charges it accepted, and it never signs past its budget.
 RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndBudgetHolds, ()) {
