@@ -143,10 +143,12 @@ Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request) {
   response.status = stream->status();
   response.headers = stream->headers();
   if (length) response.body.reserve(*length);
+  const auto deadline = std::chrono::steady_clock::now() + options_.body_timeout;
   for (;;) {
     auto piece = co_await stream->read_some();
     if (!piece) co_return piece.failure();
     if (piece->empty()) break;
+    if (std::chrono::steady_clock::now() > deadline) co_return fail(ErrorCode::http_timeout, "body not whole within body_timeout");
     if (response.body.size() + piece->size() > options_.max_body_bytes) {
       co_return fail(ErrorCode::http_response_too_large, "body over max_body_bytes");
     }

@@ -41,6 +41,9 @@ struct ClientOptions {
   std::chrono::milliseconds response_timeout{30'000};
   // The longest silence while reading a body.
   std::chrono::milliseconds read_timeout{30'000};
+  // request() only: the whole body, from the end of its head (checked as each piece arrives, so a
+  // trickle is cut off within body_timeout + read_timeout). ClientStreams are not limited.
+  std::chrono::milliseconds body_timeout{120'000};
   std::size_t max_header_bytes = 16 * 1024;
   // request() only: a larger body is refused. ClientStreams are not limited.
   std::uint64_t max_body_bytes = 8 * 1024 * 1024;

@@ -148,6 +148,27 @@ TEST(HttpClient, BodySilenceIsATimeout) {
   EXPECT_EQ(r.error().code, ErrorCode::http_timeout);
 }
 
+// A body that keeps trickling in, each piece well inside read_timeout, is cut off at body_timeout
+// (the server would take 4 s over it).
+TEST(HttpClient, ATricklingBodyIsCutOffAtBodyTimeout) {
+  TestServer server{[&](Exchange& ex) -> Handled {
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      asio::steady_timer timer(co_await asio::this_coro::executor);
+      for (int i = 0; i < 200; ++i) {
+        if (!co_await ex.write("x")) co_return;
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+    }(ex);
+  }};
+  BlockingHttpClient client(
+      {.read_timeout = std::chrono::milliseconds(1'000), .body_timeout = std::chrono::milliseconds(200)});
+  auto r = client.request(ClientRequest::get(server.url()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::http_timeout) << r.error().to_string();
+}
+
 TEST(HttpClient, ConnectTimeout) {
   // A listener whose accept queue is full drops new SYNs, so connecting hangs until the timeout.
   asio::io_context context;
