@@ -338,28 +338,39 @@ TEST(PaymentClient, AHostileServerIsCaughtAndTheChannelSuspended) {
   }
 }
 
+// A scripted server answering every paid request with a corrective 402 whose states `corrective`
+// fills in from the voucher the request carried (an unpaid request gets the plain offer).
+template <typename Corrective>
+http::Handled answer_with_corrective(http::Exchange& ex, Corrective corrective) {
+  const auto offer = gate::OfferTable::build(test_config()).offers()[0];
+  auto accepted = offer.requirements;
+  std::optional<std::string> error;
+  if (const auto header = ex.request().header("PAYMENT-SIGNATURE")) {
+    auto payload = *protocol::decode_payment_signature(*header);
+    const auto* batch = protocol::batch_payload(payload);
+    SignedVoucher v;
+    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = d->voucher;
+    if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
+    auto extra = *protocol::batch_settlement_extra(accepted);
+    corrective(v, extra);
+    accepted.extra = protocol::make_extra(extra);
+    error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
+  }
+  const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
+  ex.response().set(402, "application/json", "{}");
+  ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+  return std::nullopt;
+}
+
 TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
   // A server claims the agent signed far more than it did.
-  auto forging = [](http::Exchange& ex) -> http::Handled {
-    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
-    const auto header = ex.request().header("PAYMENT-SIGNATURE");
-    auto accepted = offer.requirements;
-    std::optional<std::string> error;
-    if (header) {
-      auto payload = *protocol::decode_payment_signature(*header);
-      const auto& v = std::get<protocol::DepositPayload>(std::get<protocol::BatchSettlementPayload>(payload.payload)).voucher;
-      auto extra = *protocol::batch_settlement_extra(accepted);
+  auto forging = [](http::Exchange& ex) {
+    return answer_with_corrective(ex, [](const SignedVoucher& v, protocol::BatchSettlementExtra& extra) {
       extra.channelState = protocol::ChannelSnapshot{v.voucher.channelId, 1'000'000, 0, 0, U256{}, Uint128{900'000}};
       const Voucher claimed{v.voucher.channelId, 900'000};
-      extra.voucherState = protocol::VoucherState{Uint128{900'000},
-                                                  test_key(77).sign(voucher_digest(batch_settlement_domain_separator(31337), claimed))};
-      accepted.extra = protocol::make_extra(extra);
-      error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
-    }
-    const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
-    ex.response().set(402, "application/json", "{}");
-    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
-    return std::nullopt;
+      extra.voucherState = protocol::VoucherState{
+          Uint128{900'000}, test_key(77).sign(voucher_digest(batch_settlement_domain_separator(31337), claimed))};
+    });
   };
   http::test::TestServer<decltype(forging)> server{forging};
   paychan::test::TempDir dir;
@@ -376,32 +387,16 @@ TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
 TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
   std::mutex mutex;
   Uint128 highest = 0;
-  auto echoing = [&](http::Exchange& ex) -> http::Handled {
-    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
-    const auto header = ex.request().header("PAYMENT-SIGNATURE");
-    auto accepted = offer.requirements;
-    std::optional<std::string> error;
-    if (header) {
-      auto payload = *protocol::decode_payment_signature(*header);
-      const auto* batch = protocol::batch_payload(payload);
-      SignedVoucher v;
-      if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = d->voucher;
-      if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
+  auto echoing = [&](http::Exchange& ex) {
+    return answer_with_corrective(ex, [&](const SignedVoucher& v, protocol::BatchSettlementExtra& extra) {
       {
         std::lock_guard lock(mutex);
         highest = std::max(highest, v.voucher.maxClaimableAmount);
       }
-      auto extra = *protocol::batch_settlement_extra(accepted);
       extra.channelState =
           protocol::ChannelSnapshot{v.voucher.channelId, 1'000'000'000, 0, 0, U256{}, v.voucher.maxClaimableAmount};
       extra.voucherState = protocol::VoucherState{v.voucher.maxClaimableAmount, v.signature};
-      accepted.extra = protocol::make_extra(extra);
-      error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
-    }
-    const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
-    ex.response().set(402, "application/json", "{}");
-    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
-    return std::nullopt;
+    });
   };
   http::test::TestServer<decltype(echoing)> server{echoing};
   paychan::test::TempDir dir;
