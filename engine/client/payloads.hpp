@@ -1,8 +1,8 @@
 // The agent's signed payloads (scheme_batch_settlement_evm.md, "Client: Payment Construction"),
 // built the way the reference client builds them: a deposit authorizes ReceiveWithAuthorization of
-// the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds, at most
-// kMaxAuthorizationSeconds, a fresh random salt hashed with the channelId into the nonce), signed by the payer; vouchers are
-// signed by the payer authorizer.
+// the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds but at
+// most kMaxAuthorizationSeconds, a fresh random salt hashed with the channelId into the nonce),
+// signed by the payer; vouchers are signed by the payer authorizer.
 // Thread-safety: pure functions (deposit salts come from the caller).
 #pragma once
 

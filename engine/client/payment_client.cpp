@@ -402,7 +402,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (res.status == 402) {
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
-      if (deposit) ch.pendingDeposit = unconfirmed;  // this one was refused before it was settled: never executed
+      if (deposit) ch.pendingDeposit = unconfirmed;  // this one was refused unsettled: never executed
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
         // One corrective brings an honest server and us back in step (say after a lost answer). A
@@ -469,8 +469,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     ch.balance = report.balance;
     const bool deposit_settled = deposit || ch.pendingDeposit != 0;
     if (deposit) ch.deposited += amount;
-    const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;
-    if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // a deposit whose answer was lost did land
+    const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;  // a deposit whose answer was lost...
+    if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // ...did land
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
     if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));

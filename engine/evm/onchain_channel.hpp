@@ -1,6 +1,6 @@
 // One channel as the batch-settlement contract holds it, read with its three views —
-// channels(id), refundNonce(id), pendingWithdrawals(id) — in one JSON-RPC batch. Shared by the facilitator (its snapshots),
-// the agent (withdrawal, recovery) and the settle job's watchtower.
+// channels(id), refundNonce(id), pendingWithdrawals(id) — in one JSON-RPC batch. Shared by the
+// facilitator (its snapshots), the agent (withdrawal, recovery) and the settle job's watchtower.
 // Thread-safety: as RpcClient.
 #pragma once
 

@@ -18,6 +18,13 @@ using Clock = std::chrono::steady_clock;
 Refusal refusal(int status, Error error) { return Refusal{status, std::move(error), std::nullopt}; }
 Refusal refusal(const Error& error) { return refusal(402, error); }
 
+// The voucher against the channel's mirrored balance, on the gate's own (no facilitator).
+std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
+  if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
+    return refusal(funded.error());
+  return std::nullopt;
+}
+
 // The channel config and voucher every client payload carries, and its type.
 struct ClientPayload {
   const ChannelConfig* config = nullptr;
@@ -140,9 +147,7 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
                                             std::optional<PublicKey>& payerKey) {
   auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, payerKey);
   if (!signature) return refusal(signature.error());
-  if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
-    return refusal(funded.error());
-  return std::nullopt;
+  return funding_refusal(type, voucher, base);
 }
 
 http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const protocol::PaymentPayload& payload,
@@ -183,7 +188,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
                                      "the channel's on-chain state is too old to serve on without the facilitator (" +
                                          verdict.error().detail + ")"});
       metrics_.stale_state_fallbacks.fetch_add(1, std::memory_order_relaxed);
-      refused = verify_locally(type, voucher, base, lease.payer_key());
+      refused = funding_refusal(type, voucher, base);  // its signature was checked above
     } else {
       metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
       if (!verdict->isValid) co_return refusal(facilitator_reason(verdict->invalidReason, verdict->invalidMessage));

@@ -148,7 +148,8 @@ Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request) {
     auto piece = co_await stream->read_some();
     if (!piece) co_return piece.failure();
     if (piece->empty()) break;
-    if (std::chrono::steady_clock::now() > deadline) co_return fail(ErrorCode::http_timeout, "body not whole within body_timeout");
+    if (std::chrono::steady_clock::now() > deadline)
+      co_return fail(ErrorCode::http_timeout, "body not whole within body_timeout");
     if (response.body.size() + piece->size() > options_.max_body_bytes) {
       co_return fail(ErrorCode::http_response_too_large, "body over max_body_bytes");
     }

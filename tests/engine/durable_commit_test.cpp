@@ -49,8 +49,9 @@ TEST(DurableCommit, ACommitDoesNotWaitForAnotherThreadsPass) {
   std::thread a_thread([&] { a.run(); });
   a_enqueued.get_future().wait();
 
-  asio::co_spawn(b, [&]() -> http::Awaitable<void> { b_committed.set_value(co_await commit_durably(*store, state(2))); },
-                 asio::detached);
+  asio::co_spawn(
+      b, [&]() -> http::Awaitable<void> { b_committed.set_value(co_await commit_durably(*store, state(2))); },
+      asio::detached);
   std::thread b_thread([&] { b.run(); });
   b_thread.join();
   a_thread.join();

@@ -197,7 +197,8 @@ RC_GTEST_PROP(JsonRpc, QuantitiesRoundTrip, (std::uint64_t hi, std::uint64_t lo)
 
 // A batch's replies, sent in any order, come back in request order with their own results.
 RC_GTEST_PROP(JsonRpc, BatchRepliesInAnyOrderLandByTheirIds, (std::uint32_t first)) {
-  const auto results = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint64_t>>(rc::gen::arbitrary<std::uint64_t>()));
+  const auto results =
+      *rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint64_t>>(rc::gen::arbitrary<std::uint64_t>()));
   std::vector<std::size_t> order(results.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::shuffle(order.begin(), order.end(), std::mt19937{*rc::gen::arbitrary<std::uint32_t>()});

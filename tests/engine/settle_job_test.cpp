@@ -270,7 +270,8 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   for (const ChannelState& c : channels) {
     const Uint128 target = std::min(c.chargedCumulativeAmount, c.onchain.balance);
     const bool claimable = target > c.onchain.totalClaimed;
-    const bool due = claimable && (c.onchain.withdrawRequestedAt != 0 || target - c.onchain.totalClaimed >= policy.minUnclaimed);
+    const bool due =
+        claimable && (c.onchain.withdrawRequestedAt != 0 || target - c.onchain.totalClaimed >= policy.minUnclaimed);
     auto it = planned.find(c.channelId);
     RC_ASSERT((it != planned.end()) == due);
     if (claimable && !due) ++skipped;
