@@ -32,6 +32,7 @@ constexpr std::array kNames{
     std::string_view{"facilitator_unavailable"},
     std::string_view{"store_failed"},
     std::string_view{"invalid_config"},
+    std::string_view{"facilitator_unauthorized"},
     std::string_view{"policy_no_acceptable_offer"},
     std::string_view{"policy_price_exceeded"},
     std::string_view{"policy_budget_exceeded"},

@@ -40,6 +40,8 @@ enum class ErrorCode {
   facilitator_unavailable,  // the facilitator did not answer (down, timeout, malformed reply)
   store_failed,             // the channel store could not make a state durable
   invalid_config,           // a gate/facilitator/settle configuration file or option is wrong
+  // A facilitator with clients configured answers 401 to a /verify or /settle without one's token.
+  facilitator_unauthorized,
   // The agent's own policy refusing to pay (engine/client); never on the wire.
   policy_no_acceptable_offer,  // no batch-settlement offer on an allowed network and asset
   policy_price_exceeded,       // the offer's per-request amount is above the agent's maximum price

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,11 +13,30 @@ namespace paychan::engine {
 namespace {
 
 constexpr std::size_t kMaxKeyText = 256;
+constexpr std::size_t kMaxTokenText = 1024;
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// The text of a file holding a secret: a regular file no one but its owner may access (as ssh
+// insists), at most `max_size` bytes. `what` names the file in errors; the text never appears in one.
+Result<std::string> read_secret_file(const std::string& path, const std::string& what, std::size_t max_size) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(ErrorCode::invalid_payload, what + " " + path + " not found");
+  if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, what + " " + path + " is not a regular file");
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    return fail(ErrorCode::invalid_payload,
+                what + " " + path + " is accessible by group or others; run: chmod 600 " + path);
+  if (st.st_size > static_cast<off_t>(max_size))
+    return fail(ErrorCode::invalid_payload, what + " " + path + " is too large");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return fail(ErrorCode::invalid_payload, what + " " + path + " cannot be read");
+  return text.str();
 }
 
 // Parses the key text; the detail never contains the text itself.
@@ -29,19 +49,18 @@ Result<PrivateKey> parse_key_text(std::string_view text, const std::string& wher
 }  // namespace
 
 Result<PrivateKey> load_key_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(ErrorCode::invalid_payload, "key file " + path + " not found");
-  if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, "key file " + path + " is not a regular file");
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    return fail(ErrorCode::invalid_payload,
-                "key file " + path + " is accessible by group or others; run: chmod 600 " + path);
-  if (st.st_size > static_cast<off_t>(kMaxKeyText))
-    return fail(ErrorCode::invalid_payload, "key file " + path + " is too large to be a key");
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return fail(ErrorCode::invalid_payload, "key file " + path + " cannot be read");
-  return parse_key_text(text.str(), "key file " + path);
+  PAYCHAN_ASSIGN(std::string text, read_secret_file(path, "key file", kMaxKeyText));
+  return parse_key_text(text, "key file " + path);
+}
+
+Result<std::string> load_token_file(const std::string& path) {
+  PAYCHAN_ASSIGN(std::string text, read_secret_file(path, "token file", kMaxTokenText));
+  const std::string_view token = trim(text);
+  const bool visible = std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (token.size() < kMinTokenLength || !visible)
+    return fail(ErrorCode::invalid_payload, "token file " + path + " does not hold a token of at least " +
+                                                std::to_string(kMinTokenLength) + " visible ASCII characters");
+  return std::string(token);
 }
 
 Result<PrivateKey> load_key_env(const std::string& variable) {

@@ -1,4 +1,4 @@
-// Loading a private key from where an operator keeps it: a file readable by its owner only, or an
+// Loading a private key (or a bearer token) from where an operator keeps it: a file readable by its owner only, or an
 // environment variable. The key is never echoed, logged or put in an error message.
 // Thread-safety: reentrant (reads the file system / environment).
 #pragma once
@@ -17,6 +17,12 @@ namespace paychan::engine {
 
 // The same format from an environment variable. Errors: invalid_payload.
 [[nodiscard]] Result<PrivateKey> load_key_env(const std::string& variable);
+
+// A bearer token (engine/facilitator/client_auth.hpp) from a file with the same permission rule:
+// at least kMinTokenLength visible ASCII characters, surrounding whitespace ignored. Errors:
+// invalid_payload with the reason; the token never appears in one.
+inline constexpr std::size_t kMinTokenLength = 32;
+[[nodiscard]] Result<std::string> load_token_file(const std::string& path);
 
 // A new secret from the system's random source (getrandom), drawn again in the ~2^-128 case that
 // the bytes are not a valid key. Error: invalid_payload when the random source fails.

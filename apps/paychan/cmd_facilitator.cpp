@@ -53,7 +53,12 @@ Configuration:
     "signerKeyFile": "facilitator.key",           sends the transactions and pays their gas
     "receiverAuthorizerKeyFile": "authorizer.key", optional: advertised in /supported; signs
                                                   claims and refunds for servers that use its
-                                                  address as their receiverAuthorizer
+                                                  address as their receiverAuthorizer (needs clients)
+    "clients": [                                  optional: the servers allowed to call /verify and
+      {"name": "gate-eu",                         /settle, each known by a bearer token
+       "tokenFile": "gate-eu.token",              (`paychan key token --out FILE`)
+       "receivers": ["0x…"]}                      the payTo addresses this client may have the
+    ],                                            receiverAuthorizer key sign claims and refunds for
     "journal": "paychan-facilitator.sqlite",
     "listen": "127.0.0.1:4021",
     "receiptTimeoutSeconds": 60                   how long /settle waits for a receipt before
@@ -61,10 +66,17 @@ Configuration:
                                                   picks up the same transaction)
   }
 Key files hold one 0x-prefixed hex key and must not be readable by group or others
-(`paychan key new --out facilitator.key` makes one).
+(`paychan key new --out facilitator.key` makes one); token files likewise, with at least 32
+characters (`paychan key token --out gate-eu.token`).
 
-Security: a receiverAuthorizer key signs refunds for whoever asks /settle. Expose the facilitator
-only to the servers that use it (it listens on 127.0.0.1 by default).
+Clients: with "clients", /verify and /settle answer 401 (facilitator_unauthorized) unless the
+request carries `Authorization: Bearer <token>` with a client's token; /supported and /healthz
+stay open. A paychan gate and its settle job send it from "facilitatorTokenFile" in the gate's
+configuration; a reference x402 server from its HTTPFacilitatorClient's createAuthHeaders.
+Without "clients" the API is open to whoever can connect, so it only relays what servers and
+payers signed themselves: a receiverAuthorizer key is then refused, because it would sign a refund
+for anyone who asks, and a refund hands back what the server charged but has not claimed yet.
+Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
 Stops gracefully on SIGINT or SIGTERM (requests in progress finish).
 Exit status: 0 after a clean stop, 2 for a bad configuration, an unreachable node or a port that
@@ -107,9 +119,11 @@ int run(std::span<char* const> argv) {
   if (!runtime) return report("facilitator", runtime.error());
   const auto& recovered = (*runtime)->recovered();
   std::fprintf(stderr,
-               "paychan facilitator: listening on %s port %u, %zu network(s), signer %s, journal %s "
+               "paychan facilitator: listening on %s port %u, %zu network(s), %s, signer %s, journal %s "
                "(recovered: %zu resolved, %zu dropped, %zu still pending)\n",
                config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
+               config->clients.empty() ? "open to any caller"
+                                       : (std::to_string(config->clients.size()) + " client(s)").c_str(),
                to_checksum_hex((*runtime)->facilitator().signer()).c_str(), config->journal.c_str(),
                recovered.resolved, recovered.dropped, recovered.unresolved);
   announce_port((*runtime)->port());

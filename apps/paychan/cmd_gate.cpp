@@ -43,6 +43,9 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "receiverAuthorizerKeyFile": "authorizer.key",   (optional, mode 0600)
     "withdrawDelay": 86400,              900..2592000
     "facilitator": "http://127.0.0.1:4021",
+    "facilitatorTokenFile": "gate.token", (optional, mode 0600) the bearer token a facilitator with
+                                         clients knows this gate by (see `paychan facilitator
+                                         --help`); the settle job sends it too
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
     "upstream": "http://127.0.0.1:8080",

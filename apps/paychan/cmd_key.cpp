@@ -1,5 +1,6 @@
-// paychan key new / key address — make a key file for an agent, a receiver authorizer or a
-// facilitator signer, and show the address of a key without showing the key.
+// paychan key new / key address / key token — make a key file for an agent, a receiver authorizer
+// or a facilitator signer, show the address of a key without showing the key, and make the bearer
+// token a facilitator knows a server by.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -31,26 +32,57 @@ Prints the EIP-55 address of a key as JSON: {"address": "0x…"}.
   PAYCHAN_KEY=0x… paychan key address --key-env PAYCHAN_KEY
 )";
 
-int run_new(std::span<char* const> argv) {
-  const std::string_view known[] = {"out"};
-  auto args = parse_command(argv, known);
-  if (!args) return report("key new", args.error());
-  const auto out = args->option("out");
-  if (!out) return report("key new", Error{ErrorCode::invalid_payload, "--out FILE is required"});
+constexpr std::string_view kTokenHelp = R"(usage: paychan key token --out FILE
 
-  auto drawn = engine::random_key_secret();
-  if (!drawn) return report("key new", drawn.error());
-  Bytes32 secret = *drawn;
-  const auto key = PrivateKey::from_bytes(secret);
-  const int fd = ::open(out->c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return report("key new", Error{ErrorCode::invalid_payload, "cannot create " + *out + " (exists?)"});
+Creates a new random bearer token (32 random bytes, as 0x-prefixed hex) in FILE (mode 0600, refuses to overwrite).
+A facilitator with "clients" in its configuration knows each server by such a token: name the
+file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the gate's configuration
+(the settle job reads it from there too). Prints nothing: the token is never shown.
+
+  paychan key token --out gate.token
+)";
+
+// Writes `secret` as hex to a new file `out` (0600, never an existing one), synced, and wipes the
+// copies it made. Error: invalid_payload.
+Status write_secret(const std::string& out, Bytes32& secret) {
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return fail(ErrorCode::invalid_payload, "cannot create " + out + " (exists?)");
   std::string text = to_hex(secret) + "\n";
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   std::fill(text.begin(), text.end(), '\0');
   secret.fill(0);
-  if (!written) return report("key new", Error{ErrorCode::invalid_payload, "cannot write " + *out});
+  if (!written) return fail(ErrorCode::invalid_payload, "cannot write " + out);
+  return {};
+}
+
+// The --out FILE of `key new` and `key token`.
+Result<std::string> out_file(std::span<char* const> argv) {
+  const std::string_view known[] = {"out"};
+  PAYCHAN_ASSIGN(auto args, parse_command(argv, known));
+  const auto out = args.option("out");
+  if (!out) return fail(ErrorCode::invalid_payload, "--out FILE is required");
+  return std::string(*out);
+}
+
+int run_new(std::span<char* const> argv) {
+  auto out = out_file(argv);
+  if (!out) return report("key new", out.error());
+  auto drawn = engine::random_key_secret();
+  if (!drawn) return report("key new", drawn.error());
+  Bytes32 secret = *drawn;
+  const auto key = PrivateKey::from_bytes(secret);
+  if (Status s = write_secret(*out, secret); !s) return report("key new", s.error());
   std::cout << R"({"address":")" << to_checksum_hex(key->address()) << "\"}\n";
+  return kExitOk;
+}
+
+int run_token(std::span<char* const> argv) {
+  auto out = out_file(argv);
+  if (!out) return report("key token", out.error());
+  auto drawn = engine::random_key_secret();  // 32 random bytes (that they also make a key is harmless)
+  if (!drawn) return report("key token", drawn.error());
+  if (Status s = write_secret(*out, *drawn); !s) return report("key token", s.error());
   return kExitOk;
 }
 
@@ -68,5 +100,7 @@ int run_address(std::span<char* const> argv) {
 
 extern const Command kKeyNew{"key new", "create a private key file (0600) and print its address", kNewHelp, run_new};
 extern const Command kKeyAddress{"key address", "print the address of a key", kAddressHelp, run_address};
+extern const Command kKeyToken{"key token", "create a bearer token file (0600) for a facilitator's client", kTokenHelp,
+                               run_token};
 
 }  // namespace paychan::cli

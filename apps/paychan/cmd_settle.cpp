@@ -48,8 +48,9 @@ leaves its batch pending, and the next run resends exactly that batch first, so 
 claimed twice and no claim is forgotten.
 
 Options:
-  --config FILE          the gate's configuration (network, asset, payTo, facilitator, store,
-                         receiverAuthorizerKeyFile); see `paychan gate --help`
+  --config FILE          the gate's configuration (network, asset, payTo, facilitator,
+                         facilitatorTokenFile, store, receiverAuthorizerKeyFile); see
+                         `paychan gate --help`
   --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
@@ -158,7 +159,9 @@ int run(std::span<char* const> argv) {
     if (!n || *n == 0 || *n > 1000) return report("settle", Error{ErrorCode::invalid_config, "--batch-size must be 1..1000"});
     options.policy.maxBatchSize = static_cast<std::size_t>(*n);
   }
-  engine::gate::HttpFacilitatorOptions facilitator_options{config->facilitator};
+  auto loaded = engine::gate::http_facilitator_options(*config);
+  if (!loaded) return report("settle", loaded.error());
+  engine::gate::HttpFacilitatorOptions facilitator_options = std::move(*loaded);
   facilitator_options.timeout = std::chrono::seconds(120);
   if (auto text = args->option("timeout")) {
     auto d = parse_duration(*text);

@@ -11,6 +11,7 @@ extern const Command kDevnet;
 extern const Command kFacilitator;
 extern const Command kGate;
 extern const Command kKeyAddress;
+extern const Command kKeyToken;
 extern const Command kKeyNew;
 extern const Command kPay;
 extern const Command kRefund;
@@ -23,7 +24,7 @@ std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
   static const Command table[] = {kDemo,     kDevnet,    kGate,       kSettle,      kFacilitator,   kPay,
                                   kChannels, kRefund,    kWithdraw,   kChannelId,   kVoucherSign,   kVoucherVerify,
-                                  kDecode,   kKeyNew,    kKeyAddress};
+                                  kDecode,   kKeyNew,    kKeyAddress, kKeyToken};
   return table;
 }
 

@@ -134,7 +134,8 @@ http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorReq
   co_return invalid(Error{ErrorCode::invalid_batch_settlement_evm_payload_type, "/verify takes deposit, voucher or refund"});
 }
 
-http::Awaitable<SettlementResponse> Facilitator::settle_request(const FacilitatorRequest& request) {
+http::Awaitable<SettlementResponse> Facilitator::settle_request(const FacilitatorRequest& request,
+                                                                ReceiverScope scope) {
   const std::string& name = request.paymentRequirements.network;
   if (Status s = check_envelope(request); !s) co_return refused(name, s.error());
   ChainView* chain = network(name);
@@ -145,7 +146,7 @@ http::Awaitable<SettlementResponse> Facilitator::settle_request(const Facilitato
                                   "a voucher is settled by a claim, not on its own"});
   auto key = co_await action_key(*chain, payload);
   if (!key) co_return refused(name, key.error());
-  co_return co_await execute(*chain, request, std::move(*key));
+  co_return co_await execute(*chain, request, std::move(*key), scope);
 }
 
 bool Facilitator::claim_in_flight(const std::string& key) {
@@ -159,7 +160,7 @@ void Facilitator::release_in_flight(const std::string& key) {
 }
 
 http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const FacilitatorRequest& request,
-                                                         std::string key) {
+                                                         std::string key, ReceiverScope scope) {
   const std::string& name = chain.network();
   const Error journal_failed{ErrorCode::store_failed, "the transaction journal cannot be read"};
   // A journaled transaction for the key is the action: answer with it. Otherwise become the one
@@ -187,7 +188,7 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
 
   const auto& payload = *protocol::batch_payload(request.paymentPayload);
   const ActionCodes codes = action_codes(payload);
-  const Signers signers{sender_.address(), authorizer_ ? &*authorizer_ : nullptr};
+  const Signers signers{sender_.address(), authorizer_ ? &*authorizer_ : nullptr, scope};
   auto prepared = co_await prepare_action(chain, request, signers);
   if (auto* e = std::get_if<Error>(&prepared)) co_return refused(name, *e);
   Action& action = std::get<Action>(prepared);
@@ -277,7 +278,7 @@ http::Awaitable<Result<VerifyResponse>> Facilitator::verify(const FacilitatorReq
 }
 
 http::Awaitable<Result<SettlementResponse>> Facilitator::settle(const FacilitatorRequest& request) {
-  SettlementResponse r = co_await settle_request(request);
+  SettlementResponse r = co_await settle_request(request, ReceiverScope::everyone());
   // Nothing was sent and the chain could not be read: no answer to act on.
   if (!r.success && r.transaction.empty() && unreadable(r.errorReason))
     co_return fail(ErrorCode::facilitator_unavailable, r.errorMessage.value_or("the chain could not be read"));

@@ -24,6 +24,7 @@
 
 #include "engine/facilitator/chain_view.hpp"
 #include "engine/facilitator/journaled_sender.hpp"
+#include "engine/facilitator/settlement_actions.hpp"
 #include "engine/gate/facilitator.hpp"
 #include "persistence/tx_journal.hpp"
 
@@ -62,12 +63,15 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }
 
   // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
-  // (isValid false / success false with the spec's code), as the reference facilitator does.
+  // (isValid false / success false with the spec's code), as the reference facilitator does. The
+  // receiverAuthorizer key signs only for receivers in the caller's `scope`.
   [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request);
-  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(const protocol::FacilitatorRequest& request);
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(const protocol::FacilitatorRequest& request,
+                                                                            ReceiverScope scope);
 
   // gate::Facilitator: the same answers, except that a failed chain read (no trustworthy answer)
-  // is facilitator_unavailable, which the gate treats as a facilitator that is down.
+  // is facilitator_unavailable, which the gate treats as a facilitator that is down. An in-process
+  // caller is the operator's own: its scope is every receiver.
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override;
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
 
@@ -76,7 +80,7 @@ class Facilitator final : public gate::Facilitator {
   // Runs (or joins) the action `request` asks for under `key`.
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> execute(ChainView& chain,
                                                                       const protocol::FacilitatorRequest& request,
-                                                                      std::string key);
+                                                                      std::string key, ReceiverScope scope);
   // The answer for a journaled transaction: its recorded outcome, or its fate found within `timeout`.
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> finish(ChainView& chain,
                                                                      const protocol::FacilitatorRequest& request,

@@ -39,6 +39,41 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   return n;
 }
 
+// {"name": "gate-eu", "tokenFile": "gate-eu.token", "receivers": ["0x…", …]}
+Result<ClientConfig> read_client(const Fields& f) {
+  PAYCHAN_TRY(f.is_object());
+  ClientConfig c;
+  PAYCHAN_ASSIGN(c.name, f.string("name"));
+  if (c.name.empty()) return f.error("name", "must not be empty");
+  PAYCHAN_ASSIGN(c.tokenFile, f.string("tokenFile"));
+  PAYCHAN_ASSIGN(const rapidjson::Value* receivers, f.value("receivers"));
+  if (!receivers->IsArray() || receivers->Size() > kMaxReceiversPerClient)
+    return f.error("receivers", "must be an array of at most 1024 addresses (the payTo of the client's offers)");
+  for (const auto& r : receivers->GetArray()) {
+    if (!r.IsString()) return f.error("receivers", "must hold only 0x addresses");
+    auto address = parse_address({r.GetString(), r.GetStringLength()});
+    if (!address) return f.error("receivers", "must hold only 0x addresses: " + address.error().detail);
+    c.receivers.push_back(*address);
+  }
+  return c;
+}
+
+Result<std::vector<ClientConfig>> read_clients(const Fields& f) {
+  PAYCHAN_ASSIGN(const rapidjson::Value* clients, f.value("clients"));
+  if (!clients->IsArray() || clients->Empty() || clients->Size() > kMaxClients)
+    return f.error("clients", "must be an array of 1..256 clients");
+  std::vector<ClientConfig> out;
+  for (rapidjson::SizeType i = 0; i < clients->Size(); ++i) {
+    const Fields c((*clients)[i], f.path() + (f.path().empty() ? "" : ".") + "clients[" + std::to_string(i) + "]",
+                   ErrorCode::invalid_config);
+    PAYCHAN_ASSIGN(ClientConfig client, read_client(c));
+    for (const auto& other : out)
+      if (other.name == client.name) return c.error("name", "is used by another client");
+    out.push_back(std::move(client));
+  }
+  return out;
+}
+
 Result<FacilitatorConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.is_object());
   FacilitatorConfig c;
@@ -63,6 +98,12 @@ Result<FacilitatorConfig> read_config(const Fields& f) {
     PAYCHAN_ASSIGN(c.receiptTimeoutSeconds, f.uint64("receiptTimeoutSeconds", 3600));
     if (c.receiptTimeoutSeconds == 0) return f.error("receiptTimeoutSeconds", "must be 1..3600");
   }
+  if (f.has("clients")) {
+    PAYCHAN_ASSIGN(c.clients, read_clients(f));
+  }
+  if (c.receiverAuthorizerKeyFile && c.clients.empty())
+    return f.error("receiverAuthorizerKeyFile",
+                   "needs \"clients\": the key signs claims and refunds only for the receivers a client may act for");
   return c;
 }
 

@@ -1,7 +1,8 @@
 // What an operator configures for `paychan facilitator`: the networks it serves (CAIP-2 id → the
 // node's RPC URL, optionally with non-canonical contract addresses), the key files of its signer
 // (sends transactions, pays gas) and of its receiverAuthorizer (signs claims and refunds for
-// servers that delegate to it), the journal file and the listen address. The format is in
+// servers that delegate to it), the servers allowed to call it, the journal file and the listen
+// address. The format is in
 // `paychan facilitator --help`.
 // Thread-safety: plain values and pure functions.
 #pragma once
@@ -12,12 +13,23 @@
 #include <string_view>
 #include <vector>
 
+#include "channel/address.hpp"
 #include "channel/result.hpp"
 #include "engine/facilitator/network_options.hpp"
 
 namespace paychan::engine::facilitator {
 
 inline constexpr std::size_t kMaxNetworks = 64;
+inline constexpr std::size_t kMaxClients = 256;
+inline constexpr std::size_t kMaxReceiversPerClient = 1024;
+
+// A server allowed to call /verify and /settle: it proves it with the bearer token in `tokenFile`,
+// and may have the facilitator's receiverAuthorizer key sign claims and refunds for `receivers`.
+struct ClientConfig {
+  std::string name;  // for logs
+  std::string tokenFile;
+  std::vector<Address> receivers;
+};
 
 struct FacilitatorConfig {
   std::vector<NetworkOptions> networks;  // at least one
@@ -26,6 +38,9 @@ struct FacilitatorConfig {
   std::string journal = "paychan-facilitator.sqlite";
   std::string listen = "127.0.0.1:4021";
   std::uint64_t receiptTimeoutSeconds = 60;
+  // Empty: /verify and /settle are open to anyone who can connect, and no receiverAuthorizer key
+  // may be configured (it would sign refunds for whoever asks).
+  std::vector<ClientConfig> clients;
 };
 
 // Parses and checks a configuration. Errors: invalid_config naming the member and the reason

@@ -23,6 +23,7 @@ struct FacilitatorRuntime::Parts {
   std::unique_ptr<persistence::TxJournal> journal;
   std::unique_ptr<Facilitator> facilitator;
   RecoveryReport recovered;
+  std::optional<ClientAuth> clients;
   std::unique_ptr<FacilitatorService> service;
   std::unique_ptr<http::HttpServer> server;
 };
@@ -39,6 +40,9 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
     if (!key) return fail(ErrorCode::invalid_config, "receiverAuthorizerKeyFile: " + key.error().detail);
     authorizer = *key;
   }
+  if (!config.clients.empty()) {
+    PAYCHAN_ASSIGN(p->clients, ClientAuth::load(config.clients));
+  }
   PAYCHAN_ASSIGN(p->journal, persistence::TxJournal::open(config.journal));
 
   FacilitatorOptions facilitator_options;
@@ -50,7 +54,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   PAYCHAN_TRY(http::run_blocking(f.check_nodes()));
   PAYCHAN_ASSIGN(p->recovered, http::run_blocking(f.recover()));
 
-  p->service = std::make_unique<FacilitatorService>(f);
+  p->service = std::make_unique<FacilitatorService>(f, p->clients ? &*p->clients : nullptr);
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;

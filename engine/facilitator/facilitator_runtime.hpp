@@ -1,5 +1,5 @@
 // A whole facilitator assembled from its configuration, as `paychan facilitator` runs it: the keys,
-// the transaction journal, the Facilitator (its nodes checked, what a crash left pending
+// the clients' tokens, the transaction journal, the Facilitator (its nodes checked, what a crash left pending
 // recovered) and the HTTP server in front of it.
 // Thread-safety: start/stop from one controlling thread.
 #pragma once
@@ -20,8 +20,8 @@ struct FacilitatorRuntimeOptions {
 
 class FacilitatorRuntime {
  public:
-  // Loads the keys (files readable by their owner only), opens the journal, checks that every
-  // network's node answers with its chain id, resolves pending journal entries, binds `listen`.
+  // Loads the keys and tokens (files readable by their owner only), opens the journal, checks that
+  // every network's node answers with its chain id, resolves pending journal entries, binds `listen`.
   // Errors: invalid_config, the journal's, http_listen_failed.
   [[nodiscard]] static Result<std::unique_ptr<FacilitatorRuntime>> start(const FacilitatorConfig& config,
                                                                          FacilitatorRuntimeOptions options = {});

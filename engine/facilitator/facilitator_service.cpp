@@ -29,15 +29,25 @@ http::Awaitable<void> serve_verify(Facilitator& facilitator, http::Exchange& ex)
   ex.response().set(200, kJson, protocol::encode_verify_response(answer));
 }
 
-http::Awaitable<void> serve_settle(Facilitator& facilitator, http::Exchange& ex) {
+http::Awaitable<void> serve_settle(Facilitator& facilitator, http::Exchange& ex, ReceiverScope scope) {
   auto request = protocol::decode_facilitator_request(ex.request().body());
   if (!request) {
     ex.response().set(400, kJson, settle_refusal(request.error()));
     co_return;
   }
-  const protocol::SettlementResponse answer = co_await facilitator.settle_request(*request);
+  const protocol::SettlementResponse answer = co_await facilitator.settle_request(*request, scope);
   ex.response().set(200, kJson, protocol::encode_settlement_response(answer));
 }
+
+// The 401 for a request without a client's token, in the endpoint's own shape.
+void unauthorized(http::Exchange& ex, bool verify) {
+  const Error e{ErrorCode::facilitator_unauthorized,
+                "send Authorization: Bearer <token> with the token of a client in the facilitator's configuration"};
+  ex.response().set(401, kJson, verify ? verify_refusal(e) : settle_refusal(e));
+  ex.response().set_header("WWW-Authenticate", "Bearer");
+}
+
+const std::vector<Address> kNoReceivers;
 
 void method_not_allowed(http::Exchange& ex, std::string_view allow) {
   ex.response().set(405, kJson, R"({"error":"method_not_allowed"})");
@@ -46,8 +56,8 @@ void method_not_allowed(http::Exchange& ex, std::string_view allow) {
 
 }  // namespace
 
-FacilitatorService::FacilitatorService(Facilitator& facilitator)
-    : facilitator_(facilitator), supported_(protocol::encode_supported_response(facilitator.supported())) {}
+FacilitatorService::FacilitatorService(Facilitator& facilitator, const ClientAuth* clients)
+    : facilitator_(facilitator), clients_(clients), supported_(protocol::encode_supported_response(facilitator.supported())) {}
 
 http::Handled FacilitatorService::handle(http::Exchange& ex) {
   const auto& req = ex.request();
@@ -59,7 +69,16 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
       method_not_allowed(ex, "POST");
       return std::nullopt;
     }
-    return path == "/verify" ? serve_verify(facilitator_, ex) : serve_settle(facilitator_, ex);
+    ReceiverScope scope = ReceiverScope::only(kNoReceivers);
+    if (clients_ != nullptr) {
+      const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
+      if (client == nullptr) {
+        unauthorized(ex, path == "/verify");
+        return std::nullopt;
+      }
+      scope = ReceiverScope::only(client->receivers);
+    }
+    return path == "/verify" ? serve_verify(facilitator_, ex) : serve_settle(facilitator_, ex, scope);
   }
   if (path == "/supported" || path == "/healthz") {
     if (!get) method_not_allowed(ex, "GET");

@@ -8,11 +8,17 @@
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
 // "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the
 // server (ServerLimits) and by protocol::kMaxFacilitatorRequestBytes.
+//
+// With clients (client_auth.hpp), /verify and /settle answer 401 in the endpoint's own shape
+// (reason facilitator_unauthorized, header WWW-Authenticate: Bearer) unless the request carries a
+// client's token, and the receiverAuthorizer key signs only for that client's receivers. Without
+// them the API is open to whoever can connect, and the key signs for no one.
 // Thread-safety: a Handler, called concurrently from every I/O thread.
 #pragma once
 
 #include <string>
 
+#include "engine/facilitator/client_auth.hpp"
 #include "engine/facilitator/facilitator.hpp"
 #include "engine/http/handler.hpp"
 
@@ -20,11 +26,13 @@ namespace paychan::engine::facilitator {
 
 class FacilitatorService final : public http::Handler {
  public:
-  explicit FacilitatorService(Facilitator& facilitator);
+  // `clients` (null: none) must outlive the service.
+  FacilitatorService(Facilitator& facilitator, const ClientAuth* clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
 
  private:
   Facilitator& facilitator_;
+  const ClientAuth* clients_;
   std::string supported_;  // /supported never changes while running: encoded once
 };
 

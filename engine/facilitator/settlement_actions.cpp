@@ -22,30 +22,50 @@ std::vector<chain::VoucherClaim> voucher_claims(const std::vector<protocol::Vouc
   return out;
 }
 
-// The claimWithSignature authorization: the payload's, or ours when every row delegated to us.
-std::optional<Signature> claim_authorization(const ChainView& chain, const std::vector<protocol::VoucherClaimRow>& rows,
-                                             const std::optional<Signature>& given, const PrivateKey* authorizer) {
-  if (given) return given;
-  if (authorizer == nullptr) return std::nullopt;
-  for (const auto& r : rows)
-    if (r.channel.receiverAuthorizer != authorizer->address()) return std::nullopt;
-  return authorizer->sign(protocol::claim_batch_digest(chain.domain(), rows));
+Error refusal(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
+
+// Whether our receiverAuthorizer key may sign for a channel: the channel delegated to it, and the
+// caller may act for the channel's receiver.
+enum class Delegation { none, out_of_scope, granted };
+
+Delegation delegation(const ChannelConfig& channel, Signers signers) {
+  if (signers.authorizer == nullptr || channel.receiverAuthorizer != signers.authorizer->address())
+    return Delegation::none;
+  return signers.scope.covers(channel.receiver) ? Delegation::granted : Delegation::out_of_scope;
 }
 
-Error refusal(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
+Error not_delegated(Delegation d, const ChannelConfig& channel, const char* missing) {
+  if (d == Delegation::out_of_scope)
+    return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                   std::string("no ") + missing + ", and this client may not have the facilitator sign for receiver " +
+                       to_checksum_hex(channel.receiver));
+  return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                 std::string("no ") + missing + ", and the channel's receiverAuthorizer is not this facilitator's");
+}
+
+// The claimWithSignature authorization: the payload's, or ours when every row may be signed for.
+std::variant<Signature, Error> claim_authorization(const ChainView& chain,
+                                                   const std::vector<protocol::VoucherClaimRow>& rows,
+                                                   const std::optional<Signature>& given, Signers signers) {
+  if (given) return *given;
+  for (const auto& r : rows)
+    if (const Delegation d = delegation(r.channel, signers); d != Delegation::granted)
+      return not_delegated(d, r.channel, "claimAuthorizerSignature");
+  return signers.authorizer->sign(protocol::claim_batch_digest(chain.domain(), rows));
+}
 
 std::variant<Action, Error> prepare_claim(const ChainView& chain, const protocol::ClaimPayload& p, Signers signers) {
   if (p.claims.empty()) return refusal(ErrorCode::invalid_batch_settlement_evm_claim_payload, "no claims");
   const auto claims = voucher_claims(p.claims);
-  if (auto sig = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers.authorizer))
+  auto authorization = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers);
+  if (const auto* sig = std::get_if<Signature>(&authorization))
     return Action{chain.contract(), chain::claim_with_signature_call(claims, *sig)};
-  // No authorization to relay: a plain claim works when we are the receiver side of every row.
+  // No authorization to relay: a plain claim works when we are the receiver side of every row. It
+  // needs no client scope: a claim only moves what the payers signed to their receivers.
   const bool receiver_side = std::all_of(p.claims.begin(), p.claims.end(), [&](const auto& r) {
     return r.channel.receiver == signers.relayer || r.channel.receiverAuthorizer == signers.relayer;
   });
-  if (!receiver_side)
-    return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
-                   "no claimAuthorizerSignature, and the rows' receiverAuthorizer is not this facilitator's");
+  if (!receiver_side) return std::get<Error>(authorization);
   return Action{chain.contract(), chain::claim_call(claims)};
 }
 
@@ -83,21 +103,20 @@ http::Awaitable<std::variant<Action, Error>> prepare_refund(ChainView& chain, co
                       "nothing unclaimed remains in the channel");
 
   std::optional<Signature> refund_sig = p.refundAuthorizerSignature;
-  if (!refund_sig && signers.authorizer != nullptr && p.channelConfig.receiverAuthorizer == signers.authorizer->address())
+  if (!refund_sig) {
+    if (const Delegation d = delegation(p.channelConfig, signers); d != Delegation::granted)
+      co_return not_delegated(d, p.channelConfig, "refundAuthorizerSignature");
     refund_sig = signers.authorizer->sign(refund_digest(chain.domain(), id, *p.refundNonce, *p.amount));
-  if (!refund_sig)
-    co_return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
-                      "no refundAuthorizerSignature, and the channel's receiverAuthorizer is not this facilitator's");
+  }
   Bytes refund = chain::refund_with_signature_call(p.channelConfig, *p.amount, *p.refundNonce, *refund_sig);
   if (p.claims.empty()) co_return Action{chain.contract(), std::move(refund)};
 
   // The claim first, in the same transaction: a refund never takes back what was earned.
-  auto claim_sig = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers.authorizer);
-  if (!claim_sig)
-    co_return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
-                      "no claimAuthorizerSignature, and the rows' receiverAuthorizer is not this facilitator's");
+  auto claim_sig = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers);
+  if (auto* e = std::get_if<Error>(&claim_sig)) co_return std::move(*e);
   const auto claims = voucher_claims(p.claims);
-  const std::vector<Bytes> calls{chain::claim_with_signature_call(claims, *claim_sig), std::move(refund)};
+  const std::vector<Bytes> calls{chain::claim_with_signature_call(claims, std::get<Signature>(claim_sig)),
+                                 std::move(refund)};
   co_return Action{chain.contract(), chain::multicall_call(calls)};
 }
 

@@ -11,20 +11,44 @@
 // Thread-safety: coroutines over a ChainView; no state of their own.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "engine/facilitator/chain_view.hpp"
 #include "protocol/facilitator_api.hpp"
 
 namespace paychan::engine::facilitator {
 
+// The receivers a caller may have the facilitator's receiverAuthorizer key sign claims and refunds
+// for: every one (an in-process caller: the operator's own gate), or those an authenticated client
+// lists (engine/facilitator/client_auth.hpp). A refund signed for anyone who asks would let a payer
+// take back what the server charged but has not claimed yet.
+class ReceiverScope {
+ public:
+  [[nodiscard]] static ReceiverScope everyone() noexcept { return ReceiverScope(nullptr); }
+  // `receivers` must outlive the scope.
+  [[nodiscard]] static ReceiverScope only(const std::vector<Address>& receivers) noexcept {
+    return ReceiverScope(&receivers);
+  }
+  [[nodiscard]] bool covers(const Address& receiver) const noexcept {
+    return receivers_ == nullptr || std::find(receivers_->begin(), receivers_->end(), receiver) != receivers_->end();
+  }
+
+ private:
+  explicit ReceiverScope(const std::vector<Address>* receivers) noexcept : receivers_(receivers) {}
+  const std::vector<Address>* receivers_;  // null: every receiver
+};
+
 // Who signs what: `relayer` sends the transactions; `authorizer`, when configured, is the
-// receiverAuthorizer servers may delegate claim and refund signatures to.
+// receiverAuthorizer servers may delegate claim and refund signatures to, used for the receivers
+// in `scope` only.
 struct Signers {
   Address relayer;
   const PrivateKey* authorizer = nullptr;
+  ReceiverScope scope;
 };
 
 // A transaction ready to simulate and send.

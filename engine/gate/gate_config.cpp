@@ -69,6 +69,7 @@ Result<GateConfig> read_config(const Fields& f) {
   if (c.onchainStateTtlSeconds >= c.withdrawDelay - c.withdrawalSafetyMarginSeconds)
     return f.error("onchainStateTtlSeconds", "must be below withdrawDelay - withdrawalSafetyMarginSeconds");
   PAYCHAN_ASSIGN(c.facilitator, with_default<std::string>(f, "facilitator", "", &Fields::string));
+  PAYCHAN_ASSIGN(c.facilitatorTokenFile, f.optional_string("facilitatorTokenFile"));
   PAYCHAN_ASSIGN(c.store, with_default<std::string>(f, "store", c.store, &Fields::string));
   PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));
   PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));

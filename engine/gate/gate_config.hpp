@@ -44,6 +44,8 @@ struct GateConfig {
   // settle job needs that long to land its claim.
   std::uint64_t withdrawalSafetyMarginSeconds = 900;
   std::string facilitator;  // http://host:port of the facilitator ("" for none: deposits refused)
+  // The bearer token the facilitator knows this gate (and its settle job) by, when it asks for one.
+  std::optional<std::string> facilitatorTokenFile;
   std::string store = "paychan-gate.sqlite";
   std::string listen = "127.0.0.1:8402";
   std::string upstream;  // http://host:port[/prefix]; may come from the command line instead

@@ -59,7 +59,8 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
   Facilitator* facilitator = options.facilitator;
   if (facilitator == nullptr && !config.facilitator.empty()) {
-    PAYCHAN_ASSIGN(p->facilitator, HttpFacilitator::create(HttpFacilitatorOptions{config.facilitator}));
+    PAYCHAN_ASSIGN(auto facilitator_options, http_facilitator_options(config));
+    PAYCHAN_ASSIGN(p->facilitator, HttpFacilitator::create(std::move(facilitator_options)));
     facilitator = p->facilitator.get();
   }
   p->offers = OfferTable::build(config);

@@ -1,6 +1,7 @@
 #include "engine/gate/http_facilitator.hpp"
 
 #include "engine/http/beast.hpp"
+#include "engine/key_source.hpp"
 #include "engine/http/url.hpp"
 #include "engine/http/sleep.hpp"
 
@@ -22,6 +23,16 @@ Failure unavailable(const std::string& what, const Error& cause) {
 
 }  // namespace
 
+Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config) {
+  HttpFacilitatorOptions options{config.facilitator};
+  if (config.facilitatorTokenFile) {
+    auto token = load_token_file(*config.facilitatorTokenFile);
+    if (!token) return fail(ErrorCode::invalid_config, "facilitatorTokenFile: " + token.error().detail);
+    options.token = std::move(*token);
+  }
+  return options;
+}
+
 HttpFacilitator::HttpFacilitator(HttpFacilitatorOptions options)
     : options_(std::move(options)), client_(client_options(options_)) {
   while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
@@ -38,7 +49,9 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
   auto delay = options_.backoff;
   Error last{ErrorCode::facilitator_unavailable, "no attempt"};
   for (unsigned attempt = 1; attempt <= options_.attempts; ++attempt) {
-    auto reply = co_await client_.request(http::ClientRequest::post(options_.url + path, body));
+    auto request = http::ClientRequest::post(options_.url + path, body);
+    if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
+    auto reply = co_await client_.request(std::move(request));
     if (reply && reply->status == 200) co_return std::move(reply->body);
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/gate/facilitator.hpp"
+#include "engine/gate/gate_config.hpp"
 #include "engine/http/client.hpp"
 
 namespace paychan::engine::gate {
@@ -21,7 +22,14 @@ struct HttpFacilitatorOptions {
   std::chrono::milliseconds timeout{10'000};  // per attempt, from connect to the whole reply
   unsigned attempts = 3;
   std::chrono::milliseconds backoff{100};  // doubled after each failed attempt
+  // Sent as `Authorization: Bearer <token>` to a facilitator that authenticates its clients
+  // (engine/facilitator/client_auth.hpp); empty: no header. Never logged.
+  std::string token;
 };
+
+// The options for the facilitator a gate configuration names: its URL, and the token of
+// facilitatorTokenFile when there is one. Error: invalid_config (an unreadable or weak token file).
+[[nodiscard]] Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config);
 
 class HttpFacilitator final : public Facilitator {
  public:

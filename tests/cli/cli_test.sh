@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 check "help lists commands" 0 "voucher verify" "$paychan" --help
-for c in demo gate settle facilitator pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address"; do
+for c in demo gate settle facilitator pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address" "key token"; do
   # shellcheck disable=SC2086
   check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
 done
@@ -56,6 +56,9 @@ check "key new refuses overwrite" 2 "exists" "$paychan" key new --out "$work/k"
 check "key file is 0600" 0 "600" stat -c %a "$work/k"
 chmod 644 "$work/k"
 check "loose key file refused" 2 "chmod 600" "$paychan" key address --key-file "$work/k"
+check "key token" 0 "" "$paychan" key token --out "$work/t"
+check "key token is the owner's only, 0x and 64 hex digits" 0 "600 67" sh -c "stat -c %a '$work/t' | tr '\n' ' '; wc -c <'$work/t'"
+check "key token refuses overwrite" 2 "exists" "$paychan" key token --out "$work/t"
 check "key env" 0 "0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a" env PAYCHAN_KEY=$key "$paychan" key address
 check "bad key env" 2 "does not hold" env PAYCHAN_KEY=0x00 "$paychan" key address
 # The key never appears in anything the tool prints, even on errors.
@@ -86,7 +89,12 @@ check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"
 check "facilitator names a bad network" 2 "networks.base" "$paychan" facilitator --config "$work/facilitator.json"
+echo '{"networks": {"eip155:1": "http://127.0.0.1:9"}, "signerKeyFile": "k", "receiverAuthorizerKeyFile": "a"}' > "$work/facilitator.json"
+check "facilitator's authorizer key needs clients" 2 'needs "clients"' "$paychan" facilitator --config "$work/facilitator.json"
 check "settle needs a facilitator" 2 "no facilitator" "$paychan" settle --config "$work/gate.json"
+sed 's|^{|{"facilitatorTokenFile": "'"$work/missing.token"'", |' "$work/gate.json" >"$work/gate-token.json"
+check "settle, unreadable facilitator token" 2 "facilitatorTokenFile: token file" \
+  "$paychan" settle --config "$work/gate-token.json" --facilitator http://127.0.0.1:9
 check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --every soon
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep
 check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s

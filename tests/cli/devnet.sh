@@ -7,7 +7,8 @@
 #   address_of              the address of a {"address":"0x…"} line on stdin
 #   usdc_of ADDRESS         ADDRESS's test token balance, read on chain (eth_call balanceOf)
 #   start_facilitator       `paychan facilitator` on that chain: dev account 1 relays, a new key is the
-#                           receiverAuthorizer; sets facilitator (its URL), authorizer and pay_to (a new address)
+#                           receiverAuthorizer; sets facilitator (its URL), authorizer, pay_to (a new
+#                           address) and server_token (the token file of the one client, acting for pay_to)
 wait_for() {
   for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
@@ -38,9 +39,12 @@ start_facilitator() {
   (umask 077; json "$work/devnet.json" 'j.accounts[1].privateKey' >"$work/signer.key")
   authorizer=$("$paychan" key new --out "$work/authorizer.key" | address_of)
   pay_to=$("$paychan" key new --out "$work/payto.key" | address_of)
+  server_token="$work/server.token"
+  "$paychan" key token --out "$server_token"
   cat >"$work/facilitator.json" <<JSON
 {"networks": {"eip155:31337": "$rpc"}, "signerKeyFile": "$work/signer.key",
- "receiverAuthorizerKeyFile": "$work/authorizer.key", "journal": "$work/facilitator.sqlite", "listen": "127.0.0.1:0"}
+ "receiverAuthorizerKeyFile": "$work/authorizer.key", "journal": "$work/facilitator.sqlite", "listen": "127.0.0.1:0",
+ "clients": [{"name": "server", "tokenFile": "$server_token", "receivers": ["$pay_to"]}]}
 JSON
   "$paychan" facilitator --config "$work/facilitator.json" >"$work/facilitator.out" 2>"$work/facilitator.out.err" &
   pids+=($!)

@@ -23,6 +23,8 @@ start_devnet 3
 start_facilitator
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
+check "facilitator refuses /settle without a client's token" 0 "401 facilitator_unauthorized" \
+  sh -c "curl -s -o '$work/anonymous' -w '%{http_code} ' -X POST -d '{}' '$facilitator/settle'; sed -n 's/.*\"errorReason\":\"\([a-z_]*\)\".*/\1/p' '$work/anonymous'"
 
 # The provider's API: answers every request with a small JSON body.
 node -e 'const s = require("http").createServer((q, r) => r.end("{\"answer\":42}"));
@@ -33,7 +35,8 @@ wait_for "$work/upstream.out" port
 cat >"$work/gate.json" <<JSON
 {"network": "eip155:31337", "asset": {"address": "$token", "name": "USDC", "version": "2"},
  "payTo": "$pay_to", "receiverAuthorizer": "$authorizer", "withdrawDelay": 900, "withdrawalSafetyMarginSeconds": 300,
- "facilitator": "$facilitator", "store": "$work/gate.sqlite", "listen": "127.0.0.1:0",
+ "facilitator": "$facilitator", "facilitatorTokenFile": "$server_token",
+ "store": "$work/gate.sqlite", "listen": "127.0.0.1:0",
  "upstream": "http://127.0.0.1:$(port_of "$work/upstream.out")",
  "routes": [{"method": "POST", "path": "/v1/*", "price": "\$0.01"}]}
 JSON

@@ -19,6 +19,10 @@ const std::string kGood = R"({
   },
   "signerKeyFile": "facilitator.key",
   "receiverAuthorizerKeyFile": "authorizer.key",
+  "clients": [
+    {"name": "gate-eu", "tokenFile": "gate-eu.token", "receivers": ["0x3333333333333333333333333333333333333333"]},
+    {"name": "settle", "tokenFile": "settle.token", "receivers": []}
+  ],
   "receiptTimeoutSeconds": 30
 })";
 
@@ -43,6 +47,25 @@ TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   EXPECT_EQ(c->journal, "paychan-facilitator.sqlite");
   EXPECT_EQ(c->listen, "127.0.0.1:4021");
   EXPECT_EQ(c->receiptTimeoutSeconds, 30u);
+  ASSERT_EQ(c->clients.size(), 2u);
+  EXPECT_EQ(c->clients[0].name, "gate-eu");
+  EXPECT_EQ(c->clients[0].tokenFile, "gate-eu.token");
+  ASSERT_EQ(c->clients[0].receivers.size(), 1u);
+  EXPECT_EQ(to_checksum_hex(c->clients[0].receivers[0]), "0x3333333333333333333333333333333333333333");
+  EXPECT_TRUE(c->clients[1].receivers.empty());
+}
+
+TEST(FacilitatorConfig, WithoutClientsTheApiIsOpenAndNoAuthorizerKeyIsAllowed) {
+  const std::string open = R"({"networks": {"eip155:8453": "http://127.0.0.1:8545"}, "signerKeyFile": "k"})";
+  auto c = parse_facilitator_config(open);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_TRUE(c->clients.empty());
+  // A receiverAuthorizer key with no clients would sign refunds for whoever asks.
+  auto refused = parse_facilitator_config(with(open, R"("signerKeyFile": "k")",
+                                                R"("signerKeyFile": "k", "receiverAuthorizerKeyFile": "a")"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(refused.error().detail.find("needs \"clients\""), std::string::npos) << refused.error().detail;
 }
 
 TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
@@ -62,6 +85,16 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
       {R"({"networks": {}, "signerKeyFile": "k"})", "networks"},
       {R"({"networks": [], "signerKeyFile": "k"})", "networks"},
       {R"({"networks": {"eip155:1": 5}, "signerKeyFile": "k"})", "networks.eip155:1"},
+      {with(kGood, R"("name": "settle")", R"("name": "gate-eu")"), "clients[1].name"},
+      {with(kGood, R"("name": "settle")", R"("name": "")"), "clients[1].name"},
+      {with(kGood, R"("tokenFile": "settle.token", )", ""), "clients[1].tokenFile"},
+      {with(kGood, R"("receivers": [])", R"("receivers": ["0x12"])"), "clients[1].receivers"},
+      {with(kGood, R"("receivers": [])", R"("receivers": [7])"), "clients[1].receivers"},
+      {with(kGood, R"("receivers": [])", R"("receivers": "0x3333333333333333333333333333333333333333")"),
+       "clients[1].receivers"},
+      {with(kGood, R"(, "receivers": [])", ""), "clients[1].receivers"},
+      {R"({"networks": {"eip155:1": "http://n:1"}, "signerKeyFile": "k", "clients": []})", "clients"},
+      {R"({"networks": {"eip155:1": "http://n:1"}, "signerKeyFile": "k", "clients": [5]})", "clients[0]"},
       {R"([1, 2])", "JSON object"},
       {"{", ""},
   };

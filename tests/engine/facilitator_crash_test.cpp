@@ -6,9 +6,6 @@
 // The crash is injected with PAYCHAN_FACILITATOR_FAULT (the binary _exits at that instant, as kill -9
 // would, with status 86): a test cannot otherwise stop a process between two of its own statements.
 #ifdef PAYCHAN_CLI
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <fstream>
 
@@ -21,12 +18,7 @@ namespace {
 
 using gate::test::Child;
 
-void write_key(const std::string& path, const std::string& hex) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, hex.data(), hex.size()), static_cast<ssize_t>(hex.size()));
-  ::close(fd);
-}
+constexpr const char* kServerToken = "crash-test-server-token-0123456789abcdef";
 
 class FacilitatorCrashTest : public FacilitatorChainTest {
  protected:
@@ -34,14 +26,18 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     FacilitatorChainTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     config_ = dir_.file("facilitator.json");
-    write_key(dir_.file("signer.key"), devnet_->anvil().accounts().at(1).keyHex);
-    write_key(dir_.file("authorizer.key"), to_hex(secret_from(kAuthorizerSeed)));
+    receiver_ = fresh_receiver();
+    (void)dir_.secret_file("signer.key", devnet_->anvil().accounts().at(1).keyHex);
+    (void)dir_.secret_file("authorizer.key", to_hex(secret_from(kAuthorizerSeed)));
+    (void)dir_.secret_file("server.token", kServerToken);
     std::ofstream(config_) << R"({"networks": {"eip155:)" << devnet_->chain_id() << R"(": {"rpc": ")"
                            << devnet_->anvil().url() << R"(", "batchSettlement": ")"
                            << to_checksum_hex(deployment_->settlement) << R"(", "erc3009Collector": ")"
                            << to_checksum_hex(deployment_->collector) << R"("}},
       "signerKeyFile": ")" << dir_.file("signer.key") << R"(",
       "receiverAuthorizerKeyFile": ")" << dir_.file("authorizer.key") << R"(",
+      "clients": [{"name": "server", "tokenFile": ")" << dir_.file("server.token") << R"(",
+                   "receivers": [")" << to_checksum_hex(receiver_) << R"("]}],
       "journal": ")" << dir_.file("binary-journal.sqlite") << R"(",
       "listen": "127.0.0.1:0", "receiptTimeoutSeconds": 20})";
   }
@@ -60,13 +56,14 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
   Result<http::ClientResponse> post_settle(std::uint16_t port, const protocol::FacilitatorRequest& r) {
     http::BlockingHttpClient client;
     return client.request(http::ClientRequest::post("http://127.0.0.1:" + std::to_string(port) + "/settle",
-                                                    protocol::encode_facilitator_request(r)));
+                                                    protocol::encode_facilitator_request(r))
+                              .header("Authorization", std::string("Bearer ") + kServerToken));
   }
 
   // Two funded channels (deposited in-process, before the binary uses the same signer) and the
   // claim a server would send for them.
   protocol::FacilitatorRequest funded_claim(std::uint8_t salt) {
-    const Address receiver = fresh_receiver();
+    const Address receiver = receiver_;
     protocol::ClaimPayload claim;
     for (std::uint8_t i = 0; i < 2; ++i) {
       channels_.push_back(channel(i, receiver, salt + i));
@@ -111,6 +108,7 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
   }
 
   std::string config_;
+  Address receiver_;  // the server the binary's one client acts for
   std::vector<TestChannel> channels_;
 };
 

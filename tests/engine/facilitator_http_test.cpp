@@ -1,5 +1,6 @@
 // The facilitator's HTTP API over real loopback sockets: malformed and oversized requests get a
-// typed 400/413 in the endpoint's own shape, wrong methods 405, /supported and /healthz answer,
+// typed 400/413 in the endpoint's own shape, wrong methods 405, /supported and /healthz answer, a
+// facilitator with clients answers 401 to a request without a client's token,
 // and a node that cannot be reached is an answer over HTTP (rpc_read_failed, as the reference
 // does) but "facilitator unavailable" to an in-process gate. No chain is needed: nothing here
 // reaches one (the configured node is a closed port).
@@ -21,7 +22,7 @@ class FacilitatorHttpTest : public ::testing::Test {
   FacilitatorHttpTest()
       : journal_(*persistence::TxJournal::open(dir_.file("journal.sqlite"))),
         facilitator_({NetworkOptions{std::string(kNetwork), "http://127.0.0.1:1"}}, key_from(1), key_from(2), *journal_),
-        service_(facilitator_),
+        service_(facilitator_, nullptr),
         server_(service_, options()) {
     EXPECT_TRUE(server_.start());
   }
@@ -34,10 +35,13 @@ class FacilitatorHttpTest : public ::testing::Test {
     return o;
   }
 
-  http::ClientResponse call(std::string method, std::string path, std::string body = {}) {
+  http::ClientResponse call(std::string method, std::string path, std::string body = {},
+                            std::optional<std::uint16_t> port = std::nullopt, std::string_view authorization = {}) {
     http::BlockingHttpClient client;
-    http::ClientRequest request(std::move(method), "http://127.0.0.1:" + std::to_string(server_.port()) + path);
+    http::ClientRequest request(std::move(method),
+                                "http://127.0.0.1:" + std::to_string(port.value_or(server_.port())) + path);
     if (!body.empty()) request.header("Content-Type", "application/json").body(std::move(body));
+    if (!authorization.empty()) request.header("Authorization", authorization);
     auto r = client.request(std::move(request));
     EXPECT_TRUE(r) << r.error().to_string();
     return r ? *r : http::ClientResponse{};
@@ -131,6 +135,41 @@ TEST_F(FacilitatorHttpTest, UnservedNetworkAndUnreachableNodeAreAnswers) {
   auto in_process = http::run_blocking(facilitator_.verify(request));
   ASSERT_FALSE(in_process);
   EXPECT_EQ(in_process.error().code, ErrorCode::facilitator_unavailable);
+}
+
+TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
+  const std::string token(40, 'k');
+  auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
+  ASSERT_TRUE(clients) << clients.error().to_string();
+  FacilitatorService guarded(facilitator_, &*clients);
+  http::HttpServer server(guarded, options());
+  ASSERT_TRUE(server.start());
+  const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
+
+  const std::vector<std::string> wrong{"", "Bearer wrong-token-of-forty-characters-xxxxxx", "Basic a2s6a2s=", "Bearer",
+                                      "Bearer " + std::string(39, 'k')};
+  for (const std::string& authorization : wrong) {
+    auto verify = call("POST", "/verify", body, server.port(), authorization);
+    EXPECT_EQ(verify.status, 401) << authorization;
+    EXPECT_EQ(reason_of_verify(verify.body), "facilitator_unauthorized");
+    EXPECT_EQ(http::find_header(verify.headers, "WWW-Authenticate"), std::optional<std::string_view>{"Bearer"});
+    auto settle = call("POST", "/settle", body, server.port(), authorization);
+    EXPECT_EQ(settle.status, 401) << authorization;
+    auto refused = protocol::decode_settlement_response(settle.body);
+    ASSERT_TRUE(refused) << settle.body;
+    EXPECT_EQ(refused->errorReason, std::optional<std::string>{"facilitator_unauthorized"});
+  }
+  // With the token (the scheme's case does not matter) the request is served: here, the node is
+  // down, which is an answer.
+  for (const std::string& authorization : std::vector<std::string>{"Bearer " + token, "bearer " + token}) {
+    auto verify = call("POST", "/verify", body, server.port(), authorization);
+    EXPECT_EQ(verify.status, 200) << verify.body;
+    EXPECT_EQ(reason_of_verify(verify.body), "invalid_batch_settlement_evm_rpc_read_failed");
+  }
+  // What the facilitator offers stays public.
+  EXPECT_EQ(call("GET", "/supported", {}, server.port()).status, 200);
+  EXPECT_EQ(call("GET", "/healthz", {}, server.port()).status, 200);
+  server.stop(std::chrono::seconds(1));
 }
 
 }  // namespace

@@ -170,7 +170,7 @@ class FacilitatorChainTest : public ::testing::Test {
     return n ? *n : 0;
   }
   [[nodiscard]] protocol::SettlementResponse settle(const protocol::FacilitatorRequest& r) {
-    return run(facilitator_->settle_request(r));
+    return run(facilitator_->settle_request(r, ReceiverScope::everyone()));
   }
   [[nodiscard]] protocol::VerifyResponse verify(const protocol::FacilitatorRequest& r) {
     return run(facilitator_->verify_request(r));

@@ -21,7 +21,7 @@ class GateChainTest : public FacilitatorChainTest {
   }
   // The facilitator's HTTP API on a loopback port; its base URL.
   std::string serve_facilitator_over_http() {
-    service_ = std::make_unique<FacilitatorService>(*facilitator_);
+    service_ = std::make_unique<FacilitatorService>(*facilitator_, nullptr);  // open: the gate signs its own
     http::ServerOptions options;
     options.threads = 2;
     options.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;

@@ -8,15 +8,16 @@
 // run the reference channel manager's claimAndSettle() and settle() through the facilitator;
 // POST /admin/refund?channel=ID its refund([ID]); GET /admin/channels lists the channels in its storage.
 // Prints {"port": N} once listening.
-// Usage: node stock_server.mjs FACILITATOR_URL TOKEN_ADDRESS PAY_TO
+// Usage: node stock_server.mjs FACILITATOR_URL TOKEN_ADDRESS PAY_TO [BEARER_TOKEN_FILE]
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { HTTPFacilitatorClient, x402HTTPResourceServer, x402ResourceServer } from '@x402/core/server';
 import { convertToTokenAmount } from '@x402/core/utils';
 import { BatchSettlementEvmScheme } from '@x402/evm/batch-settlement/server';
 
-const [facilitatorUrl, token, payTo] = process.argv.slice(2);
+const [facilitatorUrl, token, payTo, bearerFile] = process.argv.slice(2);
 if (!facilitatorUrl || !token || !payTo) {
-  console.error('usage: node stock_server.mjs FACILITATOR_URL TOKEN_ADDRESS PAY_TO');
+  console.error('usage: node stock_server.mjs FACILITATOR_URL TOKEN_ADDRESS PAY_TO [BEARER_TOKEN_FILE]');
   process.exit(2);
 }
 const network = 'eip155:31337';
@@ -27,7 +28,16 @@ const scheme = new BatchSettlementEvmScheme(payTo).registerMoneyParser(async (am
   if (net !== network) return null;
   return { amount: convertToTokenAmount(String(amount), 6), asset: token, extra: { name: 'USDC', version: '2' } };
 });
-const facilitator = new HTTPFacilitatorClient({ url: facilitatorUrl });
+// A facilitator that authenticates its clients gets the bearer token through the reference's own
+// hook, as a hosted facilitator's would.
+const bearer = bearerFile ? readFileSync(bearerFile, 'utf8').trim() : null;
+const authorization = { Authorization: `Bearer ${bearer}` };
+const facilitator = new HTTPFacilitatorClient({
+  url: facilitatorUrl,
+  ...(bearer && {
+    createAuthHeaders: async () => ({ verify: authorization, settle: authorization, supported: authorization }),
+  }),
+});
 const resourceServer = new x402ResourceServer(facilitator).register(network, scheme);
 const routes = {
   'POST /v1/*': {

@@ -29,7 +29,7 @@ agent_address=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
 
 # The stock server reads our /supported at start-up and takes its receiverAuthorizer from there.
-node "$stock_server" "$facilitator" "$token" "$pay_to" >"$work/stock.out" 2>"$work/stock.out.err" &
+node "$stock_server" "$facilitator" "$token" "$pay_to" "$server_token" >"$work/stock.out" 2>"$work/stock.out.err" &
 pids+=($!)
 wait_for "$work/stock.out" port
 server="http://127.0.0.1:$(port_of "$work/stock.out")"

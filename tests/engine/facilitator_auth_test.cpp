@@ -1,0 +1,133 @@
+// The facilitator's receiverAuthorizer key over HTTP, on a real chain: it signs a refund only for
+// an authenticated client whose receivers include the channel's. Without that rule a payer could
+// ask /settle for a refund of his whole deposit, and the contract would hand back what the server
+// had charged but not yet claimed (the attack a reviewer reproduced in session 8).
+#include <gtest/gtest.h>
+
+#include "engine/facilitator/facilitator_service.hpp"
+#include "engine/http/client.hpp"
+#include "engine/http/server.hpp"
+#include "facilitator_support.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+constexpr Uint128 kDeposit = 10'000;
+constexpr Uint128 kCharged = 3'000;  // served and recorded by the server, not claimed yet
+const std::string kServerToken = "the-receivers-own-server-token-0123456789";
+const std::string kOtherToken = "another-receivers-server-token-0123456789";
+
+std::string code(ErrorCode c) { return std::string(to_string(c)); }
+
+class FacilitatorAuthTest : public FacilitatorChainTest {
+ protected:
+  void SetUp() override {
+    FacilitatorChainTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    receiver_ = fresh_receiver();
+    other_receiver_ = fresh_receiver();
+    auto clients = ClientAuth::load({
+        ClientConfig{"server", dir_.secret_file("server.token", kServerToken), {receiver_}},
+        ClientConfig{"other", dir_.secret_file("other.token", kOtherToken), {other_receiver_}},
+    });
+    ASSERT_TRUE(clients) << clients.error().to_string();
+    clients_.emplace(std::move(*clients));
+    service_ = std::make_unique<FacilitatorService>(*facilitator_, &*clients_);
+    http::ServerOptions options;
+    options.threads = 1;
+    options.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;
+    server_ = std::make_unique<http::HttpServer>(*service_, options);
+    ASSERT_TRUE(server_->start());
+  }
+  void TearDown() override {
+    if (server_) server_->stop(std::chrono::seconds(1));
+  }
+
+  // POST /settle over HTTP; the status and the answer.
+  std::pair<unsigned, protocol::SettlementResponse> post_settle(const protocol::FacilitatorRequest& r,
+                                                                const std::string& token) {
+    http::BlockingHttpClient client;
+    auto request = http::ClientRequest::post("http://127.0.0.1:" + std::to_string(server_->port()) + "/settle",
+                                             protocol::encode_facilitator_request(r));
+    if (!token.empty()) request.header("Authorization", "Bearer " + token);
+    auto reply = client.request(std::move(request));
+    EXPECT_TRUE(reply) << reply.error().to_string();
+    if (!reply) return {0, {}};
+    auto answer = protocol::decode_settlement_response(reply->body);
+    EXPECT_TRUE(answer) << reply->body;
+    return {reply->status, answer ? *answer : protocol::SettlementResponse{}};
+  }
+
+  // A refund payload for `c`: its payer's zero-charge voucher at `signed_total`, completed with
+  // amount, the next refundNonce and `claims`; no signatures, so the facilitator's key must sign.
+  static protocol::FacilitatorRequest refund(const TestChannel& c, Uint128 signed_total, Uint128 amount,
+                                             std::vector<protocol::VoucherClaimRow> claims) {
+    auto payload = client::refund_payload(c.offer, c.config, c.id, signed_total, std::nullopt, c.keys);
+    auto& r = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(payload.payload));
+    r.amount = amount;
+    r.refundNonce = U256{0};
+    r.claims = std::move(claims);
+    return c.request(payload);
+  }
+
+  Address receiver_;
+  Address other_receiver_;
+  std::optional<ClientAuth> clients_;
+  std::unique_ptr<FacilitatorService> service_;
+  std::unique_ptr<http::HttpServer> server_;
+};
+
+TEST_F(FacilitatorAuthTest, APayerCannotHaveTheFacilitatorSignAwayWhatTheServerCharged) {
+  TestChannel c = channel(0, receiver_, 1);
+  ASSERT_TRUE(settle(c.deposit(kPrice, kDeposit)).success);
+  const U256 payer_before = token_balance(c.config.payer);
+  const std::uint64_t sent_before = signer_transactions();
+
+  // The payer's own refund of everything: no claim rows (he can sign any voucher he likes anyway).
+  const auto attack = refund(c, 0, kDeposit, {});
+  auto [anonymous, answer] = post_settle(attack, "");
+  EXPECT_EQ(anonymous, 401u);
+  EXPECT_EQ(answer.errorReason, std::optional<std::string>{"facilitator_unauthorized"});
+  // A real client, but of another receiver: the key does not sign for this channel.
+  auto [other, refused] = post_settle(attack, kOtherToken);
+  EXPECT_EQ(other, 200u);
+  EXPECT_FALSE(refused.success);
+  EXPECT_EQ(refused.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  EXPECT_NE(refused.errorMessage.value_or("").find(to_checksum_hex(receiver_)), std::string::npos)
+      << refused.errorMessage.value_or("");
+  EXPECT_EQ(signer_transactions(), sent_before);
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  EXPECT_EQ(token_balance(c.config.payer), payer_before);
+
+  // The receiver's own server completes the refund the way the scheme means it: what was charged
+  // is claimed in the same transaction, the rest goes back.
+  auto [status, done] = post_settle(refund(c, kCharged, kDeposit - kCharged, {c.claim_row(kCharged, kCharged)}),
+                                    kServerToken);
+  EXPECT_EQ(status, 200u);
+  ASSERT_TRUE(done.success) << done.errorReason.value_or("") << ": " << done.errorMessage.value_or("");
+  EXPECT_EQ(onchain(c.id).balance, kCharged);
+  EXPECT_EQ(onchain(c.id).totalClaimed, kCharged);
+  EXPECT_EQ(*token_balance(c.config.payer).to_uint128(), *payer_before.to_uint128() + (kDeposit - kCharged));
+}
+
+TEST_F(FacilitatorAuthTest, TheKeySignsClaimsOnlyForTheClientsReceivers) {
+  TestChannel c = channel(1, receiver_, 2);
+  ASSERT_TRUE(settle(c.deposit(kPrice, kDeposit)).success);
+  protocol::ClaimPayload claim;
+  claim.claims.push_back(c.claim_row(kCharged, kCharged));
+  const auto request = server_request(c.offer, claim);
+
+  auto [other, refused] = post_settle(request, kOtherToken);
+  EXPECT_EQ(other, 200u);
+  EXPECT_FALSE(refused.success);
+  EXPECT_EQ(refused.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  EXPECT_EQ(onchain(c.id).totalClaimed, 0u);
+
+  auto [status, claimed] = post_settle(request, kServerToken);
+  EXPECT_EQ(status, 200u);
+  EXPECT_TRUE(claimed.success) << claimed.errorReason.value_or("") << ": " << claimed.errorMessage.value_or("");
+  EXPECT_EQ(onchain(c.id).totalClaimed, kCharged);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test
