@@ -9,8 +9,9 @@
 //                   from here on leaves the raw transaction to rebroadcast or to find mined;
 //   record_outcome  once its receipt is known: the SettlementResponse (JSON) every later request
 //                   with the same key is answered with;
-//   forget          the transaction can never be mined (its nonce went to another transaction):
-//                   nothing happened on chain under this key, which may be attempted afresh.
+//   forget          the transaction can never be mined (its nonce went to another transaction), or
+//                   it was mined and reverted: nothing happened on chain under this key, which may
+//                   be attempted afresh.
 // An entry without an outcome is pending (pending()): resolved by its receipt at start-up.
 //
 // Thread-safety: every member may be called from any thread (one connection under a mutex).

@@ -235,9 +235,17 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
 
   auto outcome = co_await describe_outcome(chain, request, *fate->receipt);
   if (!outcome) co_return refused(name, outcome.error(), tx);
+  if (!outcome->success) {
+    // Reverted: nothing under this key happened on chain (a revert undoes the whole transaction,
+    // and no deposit, claim or refund nonce was used). The key is forgotten, so a retry is
+    // simulated afresh instead of being answered with a revert whose cause may be gone.
+    if (Status s = journal_.forget(entry.key); !s) log("journal: " + s.error().to_string());
+    log(entry.key + " mined " + tx + " reverted; forgotten");
+    co_return std::move(*outcome);
+  }
   if (Status s = journal_.record_outcome(entry.key, protocol::encode_settlement_response(*outcome)); !s)
     log("journal: " + s.error().to_string());
-  log(entry.key + " mined " + tx + (outcome->success ? " ok" : " reverted"));
+  log(entry.key + " mined " + tx + " ok");
   // The first recorded outcome is the action's: answer with it, so every request agrees.
   auto recorded = journal_.find(entry.key);
   if (recorded && *recorded && (*recorded)->outcome) {

@@ -5,7 +5,8 @@
 // Every on-chain action goes through the TxJournal, keyed by what it settles (settlement_actions):
 // a retried or concurrent /settle for the same action is answered with the first one's outcome,
 // waiting for (or rebroadcasting) its transaction when that is still pending — never a second
-// submission. An action is checked, simulated (eth_estimateGas; a revert is the action's
+// submission. A transaction mined but reverted did nothing: its key is forgotten, and the next
+// request for the action is checked and simulated afresh. An action is checked, simulated (eth_estimateGas; a revert is the action's
 // *_simulation_failed with the decoded reason), signed, journaled, sent and awaited; its answer
 // carries the post-transaction channel snapshot. At start-up recover() resolves what a crash left
 // pending.
@@ -42,7 +43,7 @@ struct FacilitatorOptions {
 
 struct RecoveryReport {
   std::size_t resolved = 0;   // receipt found: outcome recorded
-  std::size_t dropped = 0;    // proven never to be mined: forgotten, the action may be retried
+  std::size_t dropped = 0;    // never to be mined, or mined and reverted: forgotten, the action may be retried
   std::size_t unresolved = 0;  // still pending (node unreachable, not mined yet)
 };
 

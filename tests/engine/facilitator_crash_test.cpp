@@ -8,8 +8,10 @@
 #ifdef PAYCHAN_CLI
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "child_process.hpp"
+#include "engine/chain/abi.hpp"
 #include "engine/http/client.hpp"
 #include "facilitator_support.hpp"
 
@@ -107,6 +109,17 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
   }
 
+  // One transaction from `from`, mined.
+  void send(const PrivateKey& from, const Address& to, Bytes data) {
+    evm::TransactionSender sender(devnet_->rpc(), from, devnet_->chain_id());
+    evm::TxRequest request;
+    request.to = to;
+    request.data = std::move(data);
+    auto sent = run(sender.submit(std::move(request)));
+    ASSERT_TRUE(sent) << sent.error().to_string();
+    ASSERT_TRUE(run(sender.wait(*sent)));
+  }
+
   std::string config_;
   Address receiver_;  // the server the binary's one client acts for
   std::vector<TestChannel> channels_;
@@ -149,6 +162,45 @@ TEST_F(FacilitatorCrashTest, AJournaledTransactionWhoseNonceWasTakenIsDroppedAnd
   ASSERT_TRUE(answer && answer->success) << retried->body;
   EXPECT_EQ(signer_transactions(), before + 1);
   for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
+}
+
+// A transaction mined but reverted did nothing on chain: a later /settle of the same action is
+// simulated and sent afresh, not answered with the old revert. Here a deposit is journaled, its
+// payer's tokens move away before the restarted facilitator rebroadcasts it (mined, reverted: the
+// ERC-3009 transfer finds no balance), and come back before the server asks again.
+TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetried) {
+  TestChannel c = channel(2, receiver_, 130);
+  const auto deposit = c.deposit(kPrice, 50 * kPrice);
+  std::uint16_t port = 0;
+  auto doomed = start("exit-after-journal", port);
+  ASSERT_NE(port, 0);
+  EXPECT_FALSE(post_settle(port, deposit));
+  EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+
+  const Address payer = c.config.payer;
+  const U256 held = token_balance(payer);
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + to_checksum_hex(payer) + "\",\"0xde0b6b3a7640000\"]")));
+  send(c.keys.payer, deployment_->token,
+       chain::encode_call("transfer(address,uint256)",
+                          {chain::AbiValue::address(key_from(0x78).address()), chain::AbiValue::uint(held)}));
+  const std::uint64_t before = signer_transactions();
+
+  auto restarted = start(nullptr, port);
+  ASSERT_NE(port, 0);
+  // Recovery rebroadcast the journaled bytes: mined, and reverted.
+  for (int i = 0; i < 50 && signer_transactions() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(signer_transactions(), before + 1);
+  EXPECT_EQ(onchain(c.id).balance, 0u);
+
+  send(devnet_->key(0), deployment_->token,
+       chain::encode_call("mint(address,uint256)", {chain::AbiValue::address(payer), chain::AbiValue::uint(held)}));
+  auto retried = post_settle(port, deposit);
+  ASSERT_TRUE(retried && retried->status == 200);
+  auto answer = protocol::decode_settlement_response(retried->body);
+  ASSERT_TRUE(answer) << retried->body;
+  EXPECT_TRUE(answer->success) << retried->body;
+  EXPECT_EQ(signer_transactions(), before + 2);
+  EXPECT_EQ(onchain(c.id).balance, 50 * kPrice);
 }
 
 }  // namespace
