@@ -59,6 +59,8 @@ Configuration:
        "tokenFile": "gate-eu.token",              (`paychan key token --out FILE`)
        "receivers": ["0x…"]}                      the payTo addresses this client may have the
     ],                                            receiverAuthorizer key sign claims and refunds for
+                                                  (channels delegating to the key are refused to a
+                                                  client without their receiver)
     "journal": "paychan-facilitator.sqlite",
     "listen": "127.0.0.1:4021",
     "receiptTimeoutSeconds": 60                   how long /settle waits for a receipt before

@@ -65,8 +65,8 @@ Options:
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
-(see the reason), 2 bad usage or configuration, 3 try again later (facilitator unreachable,
-store busy or another run in progress).
+(see the reason), 2 bad usage or configuration (also a facilitator refusing the token: 401),
+3 try again later (facilitator unreachable, store busy or another run in progress).
 
   paychan settle --config gate.json                       # one pass, e.g. from cron
   paychan settle --config gate.json --every 5m --min-unclaimed '$1'
@@ -125,7 +125,11 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
 
   auto result = engine::http::run_blocking(
       job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
-  if (!result) return report("settle", result.error()), kExitRetry;
+  if (!result) {
+    // A facilitator that refuses our token is a configuration to fix, not an outage to wait out.
+    const int status = result.error().code == ErrorCode::facilitator_unauthorized ? kExitUsage : kExitRetry;
+    return report("settle", result.error()), status;
+  }
   print_summary(*result, config.assetDecimals);
   return result->ok() ? kExitOk : kExitNo;
 }

@@ -109,12 +109,13 @@ protocol::SupportedResponse Facilitator::supported() const {
   return r;
 }
 
-http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorRequest& request) {
+http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorRequest& request, ReceiverScope scope) {
   if (Status s = check_envelope(request); !s) co_return invalid(s.error());
   ChainView* chain = network(request.paymentRequirements.network);
   if (chain == nullptr)
     co_return invalid(Error{ErrorCode::invalid_network, request.paymentRequirements.network + " is not served here"});
   const auto& payload = *protocol::batch_payload(request.paymentPayload);
+  if (auto out_of_scope = scope_refusal(payload, signers(scope))) co_return invalid(*out_of_scope);
   const auto& requirements = request.paymentRequirements;
   // Each verdict is named before use: g++ 12 mishandles aggregate temporaries around co_await.
   if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
@@ -141,12 +142,17 @@ http::Awaitable<SettlementResponse> Facilitator::settle_request(const Facilitato
   ChainView* chain = network(name);
   if (chain == nullptr) co_return refused(name, Error{ErrorCode::invalid_network, name + " is not served here"});
   const auto& payload = *protocol::batch_payload(request.paymentPayload);
+  if (auto out_of_scope = scope_refusal(payload, signers(scope))) co_return refused(name, *out_of_scope);
   if (std::holds_alternative<protocol::VoucherPayload>(payload))
     co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_unknown_settle_action,
                                   "a voucher is settled by a claim, not on its own"});
   auto key = co_await action_key(*chain, payload);
   if (!key) co_return refused(name, key.error());
   co_return co_await execute(*chain, request, std::move(*key), scope);
+}
+
+Signers Facilitator::signers(ReceiverScope scope) const noexcept {
+  return Signers{sender_.address(), authorizer_ ? &*authorizer_ : nullptr, scope};
 }
 
 bool Facilitator::claim_in_flight(const std::string& key) {
@@ -188,8 +194,7 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
 
   const auto& payload = *protocol::batch_payload(request.paymentPayload);
   const ActionCodes codes = action_codes(payload);
-  const Signers signers{sender_.address(), authorizer_ ? &*authorizer_ : nullptr, scope};
-  auto prepared = co_await prepare_action(chain, request, signers);
+  auto prepared = co_await prepare_action(chain, request, signers(scope));
   if (auto* e = std::get_if<Error>(&prepared)) co_return refused(name, *e);
   Action& action = std::get<Action>(prepared);
 
@@ -279,7 +284,7 @@ http::Awaitable<Result<RecoveryReport>> Facilitator::recover() {
 }
 
 http::Awaitable<Result<VerifyResponse>> Facilitator::verify(const FacilitatorRequest& request) {
-  VerifyResponse r = co_await verify_request(request);
+  VerifyResponse r = co_await verify_request(request, ReceiverScope::everyone());
   if (!r.isValid && unreadable(r.invalidReason))
     co_return fail(ErrorCode::facilitator_unavailable, r.invalidMessage.value_or("the chain could not be read"));
   co_return r;

@@ -65,8 +65,10 @@ class Facilitator final : public gate::Facilitator {
 
   // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
   // (isValid false / success false with the spec's code), as the reference facilitator does. The
-  // receiverAuthorizer key signs only for receivers in the caller's `scope`.
-  [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request);
+  // receiverAuthorizer key signs only for receivers in the caller's `scope`, and channels that
+  // delegate to it with a receiver outside the scope are refused (scope_refusal).
+  [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request,
+                                                                        ReceiverScope scope);
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(const protocol::FacilitatorRequest& request,
                                                                             ReceiverScope scope);
 
@@ -78,6 +80,7 @@ class Facilitator final : public gate::Facilitator {
 
  private:
   [[nodiscard]] ChainView* network(const std::string& name) noexcept;
+  [[nodiscard]] Signers signers(ReceiverScope scope) const noexcept;
   // Runs (or joins) the action `request` asks for under `key`.
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> execute(ChainView& chain,
                                                                       const protocol::FacilitatorRequest& request,

@@ -19,13 +19,13 @@ std::string settle_refusal(const Error& e) {
   return protocol::encode_settlement_response(r);
 }
 
-http::Awaitable<void> serve_verify(Facilitator& facilitator, http::Exchange& ex) {
+http::Awaitable<void> serve_verify(Facilitator& facilitator, http::Exchange& ex, ReceiverScope scope) {
   auto request = protocol::decode_facilitator_request(ex.request().body());
   if (!request) {
     ex.response().set(400, kJson, verify_refusal(request.error()));
     co_return;
   }
-  const protocol::VerifyResponse answer = co_await facilitator.verify_request(*request);
+  const protocol::VerifyResponse answer = co_await facilitator.verify_request(*request, scope);
   ex.response().set(200, kJson, protocol::encode_verify_response(answer));
 }
 
@@ -78,7 +78,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
       }
       scope = ReceiverScope::only(client->receivers);
     }
-    return path == "/verify" ? serve_verify(facilitator_, ex) : serve_settle(facilitator_, ex, scope);
+    return path == "/verify" ? serve_verify(facilitator_, ex, scope) : serve_settle(facilitator_, ex, scope);
   }
   if (path == "/supported" || path == "/healthz") {
     if (!get) method_not_allowed(ex, "GET");

@@ -106,6 +106,13 @@ http::Awaitable<std::variant<Action, Error>> prepare_refund(ChainView& chain, co
   if (!refund_sig) {
     if (const Delegation d = delegation(p.channelConfig, signers); d != Delegation::granted)
       co_return not_delegated(d, p.channelConfig, "refundAuthorizerSignature");
+    // The signature covers only (channel, nonce, amount): sent on its own, ahead of the claim it
+    // came with, it would refund up to what is unclaimed on chain, charges included. So the key
+    // signs no more than what stays unclaimed once this request's claims are in.
+    if (*p.amount > state->balance - claimed)
+      co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid,
+                        "amount " + to_decimal(*p.amount) + " is more than the " + to_decimal(state->balance - claimed) +
+                            " left unclaimed once the claims are in");
     refund_sig = signers.authorizer->sign(refund_digest(chain.domain(), id, *p.refundNonce, *p.amount));
   }
   Bytes refund = chain::refund_with_signature_call(p.channelConfig, *p.amount, *p.refundNonce, *refund_sig);
@@ -133,6 +140,17 @@ protocol::Json snapshot_extra(const protocol::ChannelSnapshot& s) {
 }
 
 }  // namespace
+
+std::optional<Error> scope_refusal(const BatchSettlementPayload& payload, Signers signers) {
+  const ChannelConfig* channel = nullptr;
+  if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) channel = &d->channelConfig;
+  if (const auto* v = std::get_if<protocol::VoucherPayload>(&payload)) channel = &v->channelConfig;
+  if (const auto* r = std::get_if<protocol::RefundPayload>(&payload)) channel = &r->channelConfig;
+  if (channel == nullptr || delegation(*channel, signers) != Delegation::out_of_scope) return std::nullopt;
+  return refusal(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch,
+                 "the channel's receiverAuthorizer is this facilitator's, and this client may not have it sign "
+                 "claims or refunds for receiver " + to_checksum_hex(channel->receiver));
+}
 
 ActionCodes action_codes(const BatchSettlementPayload& payload) noexcept {
   using E = ErrorCode;

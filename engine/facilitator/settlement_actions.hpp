@@ -51,6 +51,12 @@ struct Signers {
   ReceiverScope scope;
 };
 
+// A deposit, voucher or refund on a channel whose receiverAuthorizer is `signers.authorizer` but
+// whose receiver is outside `signers.scope`: refused up front (authorizer_address_mismatch), since
+// its claims could never be signed for this caller and the server would serve on money it cannot
+// collect. Nothing for other payloads (a claim's rows are checked when signing).
+[[nodiscard]] std::optional<Error> scope_refusal(const protocol::BatchSettlementPayload& payload, Signers signers);
+
 // A transaction ready to simulate and send.
 struct Action {
   Address to;

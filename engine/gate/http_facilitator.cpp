@@ -53,6 +53,10 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
     if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
     auto reply = co_await client_.request(std::move(request));
     if (reply && reply->status == 200) co_return std::move(reply->body);
+    if (reply && reply->status == 401)
+      co_return fail(ErrorCode::facilitator_unauthorized,
+                     path + " answered HTTP 401: the facilitator does not accept this server's token "
+                            "(facilitatorTokenFile)");
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,

@@ -1,5 +1,6 @@
 // A Facilitator reached over HTTP (POST {base}/verify, {base}/settle), with a timeout on every
-// call and bounded retries.
+// call and bounded retries. A reply other than 200 is facilitator_unavailable, except a 401:
+// facilitator_unauthorized (the token is missing or wrong, which waiting will not fix).
 //
 // Retries: /verify changes nothing, so it is retried on any transport failure. /settle may have
 // acted before its answer was lost, so it is retried only when the request provably never left

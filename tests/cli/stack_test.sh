@@ -35,7 +35,8 @@ wait_for "$work/upstream.out" port
 cat >"$work/gate.json" <<JSON
 {"network": "eip155:31337", "asset": {"address": "$token", "name": "USDC", "version": "2"},
  "payTo": "$pay_to", "receiverAuthorizer": "$authorizer", "withdrawDelay": 900, "withdrawalSafetyMarginSeconds": 300,
- "facilitator": "$facilitator", "facilitatorTokenFile": "$server_token",
+ "facilitator": "$facilitator",
+ "facilitatorTokenFile": "$server_token",
  "store": "$work/gate.sqlite", "listen": "127.0.0.1:0",
  "upstream": "http://127.0.0.1:$(port_of "$work/upstream.out")",
  "routes": [{"method": "POST", "path": "/v1/*", "price": "\$0.01"}]}
@@ -56,6 +57,9 @@ check "channels needs no chain" 0 '"charged":"120000"' \
   env PAYCHAN_KEY="$agent_key" PAYCHAN_RPC=http://127.0.0.1:9 "$paychan" channels --state "$work/agent.sqlite"
 
 # The operator's job, beside the running gate.
+grep -v facilitatorTokenFile "$work/gate.json" >"$work/gate-no-token.json"
+check "settle without the token is a configuration error" 2 "facilitator_unauthorized" \
+  "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc"
 check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"

@@ -1,5 +1,6 @@
 // The facilitator's receiverAuthorizer key over HTTP, on a real chain: it signs a refund only for
-// an authenticated client whose receivers include the channel's. Without that rule a payer could
+// an authenticated client whose receivers include the channel's, and never for more than stays
+// unclaimed; a channel delegating to it is refused to a client outside its receiver. Without that rule a payer could
 // ask /settle for a refund of his whole deposit, and the contract would hand back what the server
 // had charged but not yet claimed (the attack a reviewer reproduced in session 8).
 #include <gtest/gtest.h>
@@ -43,19 +44,24 @@ class FacilitatorAuthTest : public FacilitatorChainTest {
     if (server_) server_->stop(std::chrono::seconds(1));
   }
 
-  // POST /settle over HTTP; the status and the answer.
-  std::pair<unsigned, protocol::SettlementResponse> post_settle(const protocol::FacilitatorRequest& r,
-                                                                const std::string& token) {
+  // POSTs `r` to `path` over HTTP with `token` (none when empty); the status and the body.
+  std::pair<unsigned, std::string> post(const char* path, const protocol::FacilitatorRequest& r,
+                                        const std::string& token) {
     http::BlockingHttpClient client;
-    auto request = http::ClientRequest::post("http://127.0.0.1:" + std::to_string(server_->port()) + "/settle",
+    auto request = http::ClientRequest::post("http://127.0.0.1:" + std::to_string(server_->port()) + path,
                                              protocol::encode_facilitator_request(r));
     if (!token.empty()) request.header("Authorization", "Bearer " + token);
     auto reply = client.request(std::move(request));
     EXPECT_TRUE(reply) << reply.error().to_string();
-    if (!reply) return {0, {}};
-    auto answer = protocol::decode_settlement_response(reply->body);
-    EXPECT_TRUE(answer) << reply->body;
-    return {reply->status, answer ? *answer : protocol::SettlementResponse{}};
+    if (!reply) return {0u, std::string{}};
+    return {static_cast<unsigned>(reply->status), reply->body};
+  }
+  std::pair<unsigned, protocol::SettlementResponse> post_settle(const protocol::FacilitatorRequest& r,
+                                                                const std::string& token) {
+    const auto reply = post("/settle", r, token);
+    auto answer = protocol::decode_settlement_response(reply.second);
+    EXPECT_TRUE(answer) << reply.second;
+    return {reply.first, answer ? *answer : protocol::SettlementResponse{}};
   }
 
   // A refund payload for `c`: its payer's zero-charge voucher at `signed_total`, completed with
@@ -99,6 +105,14 @@ TEST_F(FacilitatorAuthTest, APayerCannotHaveTheFacilitatorSignAwayWhatTheServerC
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
   EXPECT_EQ(token_balance(c.config.payer), payer_before);
 
+  // Nor does the receiver's own server get a signature for more than stays unclaimed once its
+  // claim is in: sent alone, ahead of the claim, it would refund the charges too.
+  auto [own, too_much] = post_settle(refund(c, kCharged, kDeposit, {c.claim_row(kCharged, kCharged)}), kServerToken);
+  EXPECT_EQ(own, 200u);
+  EXPECT_FALSE(too_much.success);
+  EXPECT_EQ(too_much.errorReason, code(ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid));
+  EXPECT_EQ(signer_transactions(), sent_before);
+
   // The receiver's own server completes the refund the way the scheme means it: what was charged
   // is claimed in the same transaction, the rest goes back.
   auto [status, done] = post_settle(refund(c, kCharged, kDeposit - kCharged, {c.claim_row(kCharged, kCharged)}),
@@ -127,6 +141,33 @@ TEST_F(FacilitatorAuthTest, TheKeySignsClaimsOnlyForTheClientsReceivers) {
   EXPECT_EQ(status, 200u);
   EXPECT_TRUE(claimed.success) << claimed.errorReason.value_or("") << ": " << claimed.errorMessage.value_or("");
   EXPECT_EQ(onchain(c.id).totalClaimed, kCharged);
+}
+
+TEST_F(FacilitatorAuthTest, AChannelDelegatingToTheKeyIsRefusedToAClientOutsideItsReceiver) {
+  // Its claims could never be signed for this client: taking its deposit would mean serving on
+  // money the server cannot collect.
+  TestChannel c = channel(2, receiver_, 3);
+  const auto deposit = c.deposit(kPrice, kDeposit);
+  const std::uint64_t sent_before = signer_transactions();
+  auto [status, body] = post("/verify", deposit, kOtherToken);
+  EXPECT_EQ(status, 200u);
+  auto verdict = protocol::decode_verify_response(body);
+  ASSERT_TRUE(verdict) << body;
+  EXPECT_FALSE(verdict->isValid);
+  EXPECT_EQ(verdict->invalidReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  auto [settle_status, settled] = post_settle(deposit, kOtherToken);
+  EXPECT_EQ(settle_status, 200u);
+  EXPECT_FALSE(settled.success);
+  EXPECT_EQ(settled.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  EXPECT_EQ(signer_transactions(), sent_before);
+  EXPECT_EQ(onchain(c.id).balance, 0u);
+
+  // The receiver's own server is served.
+  auto [ok_status, ok_body] = post("/verify", deposit, kServerToken);
+  EXPECT_EQ(ok_status, 200u);
+  auto valid = protocol::decode_verify_response(ok_body);
+  ASSERT_TRUE(valid) << ok_body;
+  EXPECT_TRUE(valid->isValid) << ok_body;
 }
 
 }  // namespace

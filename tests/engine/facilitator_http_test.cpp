@@ -53,7 +53,9 @@ class FacilitatorHttpTest : public ::testing::Test {
     offer.chainId = 31337;
     offer.asset = key_from(10).address();
     offer.payTo = key_from(11).address();
-    offer.extra = protocol::BatchSettlementExtra{key_from(2).address(), 900, "USDC", "2"};
+    // The server's own receiverAuthorizer: a channel delegating to the facilitator's key would be
+    // refused to a caller without that receiver in its scope, before any node is asked.
+    offer.extra = protocol::BatchSettlementExtra{key_from(13).address(), 900, "USDC", "2"};
     offer.requirements = protocol::PaymentRequirements{
         "batch-settlement", std::string(network), "1000", to_checksum_hex(offer.asset), to_checksum_hex(offer.payTo),
         300, protocol::make_extra(offer.extra)};

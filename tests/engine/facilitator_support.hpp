@@ -173,7 +173,7 @@ class FacilitatorChainTest : public ::testing::Test {
     return run(facilitator_->settle_request(r, ReceiverScope::everyone()));
   }
   [[nodiscard]] protocol::VerifyResponse verify(const protocol::FacilitatorRequest& r) {
-    return run(facilitator_->verify_request(r));
+    return run(facilitator_->verify_request(r, ReceiverScope::everyone()));
   }
   // A receiver address no other test uses (settle sweeps are per receiver).
   [[nodiscard]] static Address fresh_receiver() {
