@@ -60,6 +60,10 @@ Result<std::string> load_token_file(const std::string& path) {
   if (token.size() < kMinTokenLength || !visible)
     return fail(ErrorCode::invalid_payload, "token file " + path + " does not hold a token of at least " +
                                                 std::to_string(kMinTokenLength) + " visible ASCII characters");
+  // A key named as a token would travel in every request's header.
+  if (PrivateKey::from_hex(token))
+    return fail(ErrorCode::invalid_payload, "token file " + path + " holds a private key, not a token; "
+                                            "make a token with `paychan key token --out FILE`");
   return std::string(token);
 }
 

@@ -19,10 +19,13 @@ namespace paychan::engine {
 [[nodiscard]] Result<PrivateKey> load_key_env(const std::string& variable);
 
 // A bearer token (engine/facilitator/client_auth.hpp) from a file with the same permission rule:
-// at least kMinTokenLength visible ASCII characters, surrounding whitespace ignored. Errors:
-// invalid_payload with the reason; the token never appears in one.
+// at least kMinTokenLength visible ASCII characters, surrounding whitespace ignored, and not a
+// private key (a key file named by mistake would be sent in clear). Errors: invalid_payload with
+// the reason; the token never appears in one.
 inline constexpr std::size_t kMinTokenLength = 32;
 [[nodiscard]] Result<std::string> load_token_file(const std::string& path);
+// What `paychan key token` writes before the token's 64 hex digits (a key file starts with 0x).
+inline constexpr std::string_view kTokenPrefix = "pct_";
 
 // A new secret from the system's random source (getrandom), drawn again in the ~2^-128 case that
 // the bytes are not a valid key. Error: invalid_payload when the random source fails.

@@ -34,7 +34,7 @@ Prints the EIP-55 address of a key as JSON: {"address": "0x…"}.
 
 constexpr std::string_view kTokenHelp = R"(usage: paychan key token --out FILE
 
-Creates a new random bearer token (32 random bytes, as 0x-prefixed hex) in FILE (mode 0600, refuses to overwrite).
+Creates a new random bearer token ("pct_" and 32 random bytes in hex) in FILE (mode 0600, refuses to overwrite).
 A facilitator with "clients" in its configuration knows each server by such a token: name the
 file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the gate's configuration
 (the settle job reads it from there too). Prints nothing: the token is never shown.
@@ -42,16 +42,17 @@ file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the gate'
   paychan key token --out gate.token
 )";
 
-// Writes `secret` as hex to a new file `out` (0600, never an existing one), synced, and wipes the
-// copies it made. Error: invalid_payload.
-Status write_secret(const std::string& out, Bytes32& secret) {
+// Writes `text` and a newline to a new file `out` (0600, never an existing one), synced, then
+// wipes `text` and `secret`, the secret it was made from. Error: invalid_payload.
+Status write_secret(const std::string& out, std::string text, Bytes32& secret) {
+  text += '\n';
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return fail(ErrorCode::invalid_payload, "cannot create " + out + " (exists?)");
-  std::string text = to_hex(secret) + "\n";
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
+  const bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
   std::fill(text.begin(), text.end(), '\0');
   secret.fill(0);
+  if (fd < 0) return fail(ErrorCode::invalid_payload, "cannot create " + out + " (exists?)");
   if (!written) return fail(ErrorCode::invalid_payload, "cannot write " + out);
   return {};
 }
@@ -72,7 +73,7 @@ int run_new(std::span<char* const> argv) {
   if (!drawn) return report("key new", drawn.error());
   Bytes32 secret = *drawn;
   const auto key = PrivateKey::from_bytes(secret);
-  if (Status s = write_secret(*out, secret); !s) return report("key new", s.error());
+  if (Status s = write_secret(*out, to_hex(secret), secret); !s) return report("key new", s.error());
   std::cout << R"({"address":")" << to_checksum_hex(key->address()) << "\"}\n";
   return kExitOk;
 }
@@ -80,9 +81,11 @@ int run_new(std::span<char* const> argv) {
 int run_token(std::span<char* const> argv) {
   auto out = out_file(argv);
   if (!out) return report("key token", out.error());
-  auto drawn = engine::random_key_secret();  // 32 random bytes (that they also make a key is harmless)
+  auto drawn = engine::random_key_secret();  // 32 random bytes
   if (!drawn) return report("key token", drawn.error());
-  if (Status s = write_secret(*out, *drawn); !s) return report("key token", s.error());
+  // The prefix instead of 0x: a token file is never mistaken for a key file, nor a key for a token.
+  std::string text = std::string(engine::kTokenPrefix) + to_hex(*drawn).substr(2);
+  if (Status s = write_secret(*out, std::move(text), *drawn); !s) return report("key token", s.error());
   return kExitOk;
 }
 

@@ -57,7 +57,8 @@ check "key file is 0600" 0 "600" stat -c %a "$work/k"
 chmod 644 "$work/k"
 check "loose key file refused" 2 "chmod 600" "$paychan" key address --key-file "$work/k"
 check "key token" 0 "" "$paychan" key token --out "$work/t"
-check "key token is the owner's only, 0x and 64 hex digits" 0 "600 67" sh -c "stat -c %a '$work/t' | tr '\n' ' '; wc -c <'$work/t'"
+check "key token is the owner's only: pct_ and 64 hex digits" 0 "600 pct_ 69" \
+  sh -c "{ stat -c %a '$work/t'; head -c 4 '$work/t'; echo; wc -c <'$work/t'; } | tr '\n' ' '"
 check "key token refuses overwrite" 2 "exists" "$paychan" key token --out "$work/t"
 check "key env" 0 "0x7e61CfaE98771d63AE3B3258bb9C4353F052C87a" env PAYCHAN_KEY=$key "$paychan" key address
 check "bad key env" 2 "does not hold" env PAYCHAN_KEY=0x00 "$paychan" key address

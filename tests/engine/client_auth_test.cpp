@@ -1,4 +1,4 @@
-// Who may call the facilitator: token files (owner-only, long enough, never echoed) and the
+// Who may call the facilitator: token files (owner-only, long enough, no key, never echoed) and the
 // Authorization header that names a client by its token.
 #include <gtest/gtest.h>
 
@@ -29,7 +29,8 @@ TEST(TokenFile, RefusesLoosePermissionsWeakTokensAndNeverShowsTheToken) {
   const std::string short_token(kMinTokenLength - 1, 'x');
   const std::string cases[] = {loose, dir.file("missing"), dir.secret_file("short", short_token),
                                dir.secret_file("spaces", "a token with spaces in it, 0123456789"),
-                               dir.secret_file("huge", std::string(2000, 'x')), dir.path.string()};
+                               dir.secret_file("huge", std::string(2000, 'x')), dir.path.string(),
+                               dir.secret_file("key", "0x" + std::string(63, '0') + "1")};
   for (const auto& path : cases) {
     auto token = load_token_file(path);
     ASSERT_FALSE(token) << path;
@@ -38,6 +39,7 @@ TEST(TokenFile, RefusesLoosePermissionsWeakTokensAndNeverShowsTheToken) {
     EXPECT_EQ(token.error().detail.find(kTokenA), std::string::npos) << token.error().detail;
   }
   EXPECT_NE(load_token_file(loose).error().detail.find("chmod 600"), std::string::npos);
+  EXPECT_NE(load_token_file(dir.file("key")).error().detail.find("holds a private key"), std::string::npos);
 }
 
 TEST(ClientAuth, NamesTheClientWhoseTokenTheHeaderCarries) {
