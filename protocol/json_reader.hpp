@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include <optional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,9 @@ class Fields {
   Fields(const rapidjson::Value& v, std::string path, ErrorCode code);
 
   [[nodiscard]] Status is_object() const;
+  // Refuses a member not in `known`: for configuration files, where a misspelt optional member
+  // would otherwise be ignored without a word (never for the x402 wire, which may grow).
+  [[nodiscard]] Status only(std::initializer_list<std::string_view> known) const;
   [[nodiscard]] bool has(const char* name) const;
   [[nodiscard]] Result<const rapidjson::Value*> value(const char* name) const;
 

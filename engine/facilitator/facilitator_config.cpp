@@ -28,6 +28,7 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   const Fields f(v, networks.path() + "." + name, ErrorCode::invalid_config);
   if (!v.IsObject()) return networks.error(name, "must be the node's URL or {\"rpc\": URL, ...}");
+  PAYCHAN_TRY(f.only({"rpc", "batchSettlement", "erc3009Collector"}));
   PAYCHAN_ASSIGN(n.rpcUrl, f.string("rpc"));
   PAYCHAN_TRY(check_rpc_url(f, "rpc", n.rpcUrl));
   if (f.has("batchSettlement")) {
@@ -41,7 +42,7 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
 
 // {"name": "gate-eu", "tokenFile": "gate-eu.token", "receivers": ["0x…", …]}
 Result<ClientConfig> read_client(const Fields& f) {
-  PAYCHAN_TRY(f.is_object());
+  PAYCHAN_TRY(f.only({"name", "tokenFile", "receivers"}));
   ClientConfig c;
   PAYCHAN_ASSIGN(c.name, f.string("name"));
   if (c.name.empty()) return f.error("name", "must not be empty");
@@ -75,7 +76,8 @@ Result<std::vector<ClientConfig>> read_clients(const Fields& f) {
 }
 
 Result<FacilitatorConfig> read_config(const Fields& f) {
-  PAYCHAN_TRY(f.is_object());
+  PAYCHAN_TRY(f.only({"networks", "signerKeyFile", "receiverAuthorizerKeyFile", "clients", "journal", "listen",
+                      "receiptTimeoutSeconds"}));
   FacilitatorConfig c;
   PAYCHAN_ASSIGN(const rapidjson::Value* networks, f.value("networks"));
   if (!networks->IsObject() || networks->MemberCount() == 0 || networks->MemberCount() > kMaxNetworks)

@@ -24,6 +24,7 @@ Result<std::uint64_t> uint_or(const Fields& f, const char* name, std::uint64_t f
 }
 
 Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
+  PAYCHAN_TRY(r.only({"method", "path", "price", "description", "mimeType"}));
   RouteConfig route;
   PAYCHAN_ASSIGN(route.path, r.string("path"));
   if (route.path.empty() || route.path.front() != '/')
@@ -39,6 +40,9 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
 }
 
 Result<GateConfig> read_config(const Fields& f) {
+  PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
+                      "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator", "facilitatorTokenFile",
+                      "store", "listen", "upstream", "receiverAuthorizerKeyFile", "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
   auto chain = protocol::evm_chain_id(c.network);
@@ -46,6 +50,7 @@ Result<GateConfig> read_config(const Fields& f) {
   c.chainId = *chain;
 
   const Fields asset = f.object("asset");
+  PAYCHAN_TRY(asset.only({"address", "name", "version", "decimals"}));
   PAYCHAN_ASSIGN(c.asset, asset.address("address"));
   PAYCHAN_ASSIGN(c.assetName, asset.string("name"));
   PAYCHAN_ASSIGN(c.assetVersion, asset.string("version"));

@@ -71,6 +71,25 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
   EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
 }
 
+TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
+  // An optional member spelt wrong would otherwise leave its default in place without a word.
+  const std::pair<std::string, std::string> misspelt[] = {
+      {"\"facilitator\"", "\"facilitatorToken\": \"t\", \"facilitator\""},
+      {"\"name\": \"USDC\"", "\"name\": \"USDC\", \"decimal\": 6"},
+      {"\"description\": \"chat\"", "\"descripton\": \"chat\""},
+  };
+  for (const auto& [from, to] : misspelt) {
+    auto c = parse_gate_config(with(kGood, from, to));
+    ASSERT_FALSE(c) << to;
+    EXPECT_EQ(c.error().code, ErrorCode::invalid_config);
+    EXPECT_NE(c.error().detail.find("is not a member this file takes"), std::string::npos) << c.error().detail;
+  }
+  auto token =
+      parse_gate_config(with(kGood, "\"facilitator\"", "\"facilitatorTokenFile\": \"gate.token\", \"facilitator\""));
+  ASSERT_TRUE(token) << token.error().to_string();
+  EXPECT_EQ(token->facilitatorTokenFile, std::optional<std::string>{"gate.token"});
+}
+
 TEST(GateConfig, ListenAddresses) {
   EXPECT_EQ(parse_listen("127.0.0.1:8402")->second, 8402);
   EXPECT_EQ(parse_listen("[::1]:80")->first, "::1");
