@@ -6,10 +6,10 @@
 // a retried or concurrent /settle for the same action is answered with the first one's outcome,
 // waiting for (or rebroadcasting) its transaction when that is still pending — never a second
 // submission. A transaction mined but reverted did nothing: its key is forgotten, and the next
-// request for the action is checked and simulated afresh. An action is checked, simulated (eth_estimateGas; a revert is the action's
-// *_simulation_failed with the decoded reason), signed, journaled, sent and awaited; its answer
-// carries the post-transaction channel snapshot. At start-up recover() resolves what a crash left
-// pending.
+// request for the action is checked and simulated afresh. An action is checked, simulated
+// (eth_estimateGas; a revert is the action's *_simulation_failed with the decoded reason), signed,
+// journaled, sent and awaited; its answer carries the post-transaction channel snapshot. At
+// start-up recover() resolves what a crash left pending.
 //
 // Thread-safety: verify/settle/recover may run concurrently from coroutines on any executors.
 #pragma once
@@ -69,8 +69,8 @@ class Facilitator final : public gate::Facilitator {
   // delegate to it with a receiver outside the scope are refused (scope_refusal).
   [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request,
                                                                         ReceiverScope scope);
-  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(const protocol::FacilitatorRequest& request,
-                                                                            ReceiverScope scope);
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(
+      const protocol::FacilitatorRequest& request, ReceiverScope scope);
 
   // gate::Facilitator: the same answers, except that a failed chain read (no trustworthy answer)
   // is facilitator_unavailable, which the gate treats as a facilitator that is down. An in-process

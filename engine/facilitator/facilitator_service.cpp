@@ -57,7 +57,9 @@ void method_not_allowed(http::Exchange& ex, std::string_view allow) {
 }  // namespace
 
 FacilitatorService::FacilitatorService(Facilitator& facilitator, const ClientAuth* clients)
-    : facilitator_(facilitator), clients_(clients), supported_(protocol::encode_supported_response(facilitator.supported())) {}
+    : facilitator_(facilitator),
+      clients_(clients),
+      supported_(protocol::encode_supported_response(facilitator.supported())) {}
 
 http::Handled FacilitatorService::handle(http::Exchange& ex) {
   const auto& req = ex.request();

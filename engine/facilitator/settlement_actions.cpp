@@ -109,9 +109,9 @@ http::Awaitable<std::variant<Action, Error>> prepare_refund(ChainView& chain, co
     // The signature covers only (channel, nonce, amount): sent on its own, ahead of the claim it
     // came with, it would refund up to what is unclaimed on chain, charges included. So the key
     // signs no more than what stays unclaimed once this request's claims are in.
-    if (*p.amount > state->balance - claimed)
+    if (const Uint128 unclaimed = state->balance - claimed; *p.amount > unclaimed)
       co_return refusal(ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid,
-                        "amount " + to_decimal(*p.amount) + " is more than the " + to_decimal(state->balance - claimed) +
+                        "amount " + to_decimal(*p.amount) + " is more than the " + to_decimal(unclaimed) +
                             " left unclaimed once the claims are in");
     refund_sig = signers.authorizer->sign(refund_digest(chain.domain(), id, *p.refundNonce, *p.amount));
   }

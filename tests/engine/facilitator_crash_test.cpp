@@ -179,7 +179,8 @@ TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetr
 
   const Address payer = c.config.payer;
   const U256 held = token_balance(payer);
-  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + to_checksum_hex(payer) + "\",\"0xde0b6b3a7640000\"]")));
+  const std::string one_ether = "[\"" + to_checksum_hex(payer) + "\",\"0xde0b6b3a7640000\"]";
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", one_ether)));
   send(c.keys.payer, deployment_->token,
        chain::encode_call("transfer(address,uint256)",
                           {chain::AbiValue::address(key_from(0x78).address()), chain::AbiValue::uint(held)}));
@@ -188,7 +189,8 @@ TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetr
   auto restarted = start(nullptr, port);
   ASSERT_NE(port, 0);
   // Recovery rebroadcast the journaled bytes: mined, and reverted.
-  for (int i = 0; i < 50 && signer_transactions() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 50 && signer_transactions() == before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(signer_transactions(), before + 1);
   EXPECT_EQ(onchain(c.id).balance, 0u);
 
