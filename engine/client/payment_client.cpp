@@ -367,6 +367,9 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
   const Uint128 price = offer.price;
   bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
   bool adopted = false;        // a corrective 402 was taken up in this payment
+  // A deposit the server turned away as busy (never executed): the next attempt sends the same
+  // authorization again rather than sign a second one that could also be executed within its hour.
+  std::optional<std::string> busy_deposit;
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
     const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
@@ -388,15 +391,18 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     ch.signedMax = std::max(ch.signedMax, *cumulative);  // a voucher is covered by the reservation
 
-    std::string signature =
-        deposit ? protocol::encode_payment_signature(deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount,
-                                                                     keys_, options_.now(), random32()))
-                : voucher_header(offer, ch, *cumulative);
+    std::string signature;
+    if (!deposit) signature = voucher_header(offer, ch, *cumulative);
+    else if (busy_deposit) signature = std::move(*busy_deposit);
+    else
+      signature = protocol::encode_payment_signature(
+          deposit_payload(offer, ch.config, ch.channelId, *cumulative, amount, keys_, options_.now(), random32()));
+    busy_deposit.reset();
     if (options_.log)  // every request: the line is only built for a logger
       log(std::string(deposit ? "deposit " + to_decimal(amount) + " + voucher" : "voucher") + " for " +
           to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
-    paid.header(protocol::kPaymentSignatureHeader, std::move(signature));
+    paid.header(protocol::kPaymentSignatureHeader, signature);
     PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
 
     if (res.status == 402) {
@@ -419,7 +425,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
         continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
-        if (deposit) PAYCHAN_TRY(save(ch));
+        if (deposit) {
+          PAYCHAN_TRY(save(ch));
+          busy_deposit = std::move(signature);
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
         continue;
       }

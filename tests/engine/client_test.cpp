@@ -466,6 +466,48 @@ TEST(PaymentClient, ADepositWhoseAnswerWasLostIsCountedWhenTheNextOneReportsIt) 
   EXPECT_EQ(channels[0].deposited, balance) << "every deposit that landed is counted";
 }
 
+// A server that turns the first deposit away as busy (a 402 before anything settles) gets the
+// same authorization again: a second one, with a new nonce, could also be executed within its hour.
+TEST(PaymentClient, ADepositTurnedAwayAsBusyIsSentAgainAsIs) {
+  std::mutex mutex;
+  std::vector<std::string> deposits;
+  auto busy_once = [&](http::Exchange& ex) -> http::Handled {
+    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    std::optional<std::string> error;
+    std::lock_guard lock(mutex);
+    if (header) {
+      auto payload = *protocol::decode_payment_signature(*header);
+      const auto* d = std::get_if<protocol::DepositPayload>(protocol::batch_payload(payload));
+      EXPECT_NE(d, nullptr);
+      deposits.emplace_back(*header);
+      if (deposits.size() > 1) {
+        protocol::SettlementResponse r;
+        r.success = true;
+        r.network = "eip155:31337";
+        r.extra = protocol::make_response_extra(
+            {kPrice, protocol::ChannelSnapshot{d->voucher.voucher.channelId, d->deposit.amount, 0, 0, U256{}, kPrice},
+             std::nullopt});
+        ex.response().set(200, "application/json", "{}");
+        ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+        return std::nullopt;
+      }
+      error = "invalid_batch_settlement_evm_channel_busy";
+    }
+    ex.response().set(402, "application/json", "{}");
+    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(
+                                                     gate::payment_required(offer, "http://test/", error)));
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(busy_once)> server{busy_once};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_EQ(deposits.size(), 2u);
+  EXPECT_EQ(deposits[0], deposits[1]) << "the same authorization, not a second one";
+}
+
 // Random charge sequences from a scripted server, some above the price: the agent's running total
 // always equals the sum of the charges it accepted, and it never signs past its budget.
 RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndBudgetHolds, ()) {
