@@ -67,6 +67,7 @@ class BenchGate {
     return "http://127.0.0.1:" + std::to_string(port()) + target;
   }
   [[nodiscard]] const protocol::PaymentRequirements& offer() const { return offers_.offers()[0].requirements; }
+  [[nodiscard]] const engine::gate::GateMetrics& metrics() const { return metrics_; }
 
  private:
   BenchGate(std::unique_ptr<persistence::ChannelStore> store, unsigned threads)

@@ -75,27 +75,27 @@ Status TxJournal::record_sent(const JournalEntry& e) {
   return {};
 }
 
-Status TxJournal::record_outcome(std::string_view key, std::string_view outcome) {
+Status TxJournal::record_outcome(const JournalEntry& entry, std::string_view outcome) {
   std::lock_guard lock(mutex_);
-  auto s = db_.prepare("UPDATE tx_journal SET outcome = ?2 WHERE key = ?1 AND outcome IS NULL");
+  auto s = db_.prepare("UPDATE tx_journal SET outcome = ?3 WHERE key = ?1 AND tx_hash = ?2 AND outcome IS NULL");
   if (!s) return s.failure();
-  s->bind_text(1, key).bind_text(2, outcome);
+  s->bind_text(1, entry.key).bind(2, entry.transactionHash).bind_text(3, outcome);
   PAYCHAN_TRY(s->run());
   if (db_.changes() != 0) return {};
   // Nothing changed: the outcome was recorded already, or there is no such transaction.
-  auto exists = db_.prepare("SELECT 1 FROM tx_journal WHERE key = ?1");
+  auto exists = db_.prepare("SELECT 1 FROM tx_journal WHERE key = ?1 AND tx_hash = ?2");
   if (!exists) return exists.failure();
-  exists->bind_text(1, key);
+  exists->bind_text(1, entry.key).bind(2, entry.transactionHash);
   PAYCHAN_ASSIGN(const bool found, exists->step());
-  if (!found) return fail(ErrorCode::invalid_payload, "journal has no transaction for " + std::string{key});
+  if (!found) return fail(ErrorCode::invalid_payload, "journal has no such transaction for " + entry.key);
   return {};
 }
 
-Status TxJournal::forget(std::string_view key) {
+Status TxJournal::forget(const JournalEntry& entry) {
   std::lock_guard lock(mutex_);
-  auto s = db_.prepare("DELETE FROM tx_journal WHERE key = ?1");
+  auto s = db_.prepare("DELETE FROM tx_journal WHERE key = ?1 AND tx_hash = ?2");
   if (!s) return s.failure();
-  s->bind_text(1, key);
+  s->bind_text(1, entry.key).bind(2, entry.transactionHash);
   return s->run();
 }
 

@@ -11,7 +11,7 @@
 //                   with the same key is answered with;
 //   forget          the transaction can never be mined (its nonce went to another transaction), or
 //                   it was mined and reverted: nothing happened on chain under this key, which may
-//                   be attempted afresh.
+//                   be attempted afresh (by a new transaction: entries are removed by key and hash).
 // An entry without an outcome is pending (pending()): resolved by its receipt at start-up.
 //
 // Thread-safety: every member may be called from any thread (one connection under a mutex).
@@ -55,11 +55,13 @@ class TxJournal {
   // Records a signed transaction before it is sent; on disk when it returns. An existing entry for
   // the key is never replaced (that would be a second submission): invalid_payload.
   [[nodiscard]] Status record_sent(const JournalEntry& entry);
-  // Records the final outcome of the key's transaction. The first outcome stays: a later call for
-  // the same key changes nothing. Error: invalid_payload when the key has no entry.
-  [[nodiscard]] Status record_outcome(std::string_view key, std::string_view outcome);
-  // Removes the key's entry (its transaction can never be mined).
-  [[nodiscard]] Status forget(std::string_view key);
+  // Records the final outcome of `entry`'s transaction. The first outcome stays: a later call for
+  // it changes nothing. Error: invalid_payload when the journal does not hold that transaction.
+  [[nodiscard]] Status record_outcome(const JournalEntry& entry, std::string_view outcome);
+  // Removes `entry` (its transaction can never be mined, or was mined and reverted). Matched by key
+  // and transaction hash: a request that learns late of an old transaction's fate never removes a
+  // newer transaction sent for the same key since.
+  [[nodiscard]] Status forget(const JournalEntry& entry);
 
   [[nodiscard]] Result<std::optional<JournalEntry>> find(std::string_view key);
   // Entries sent without an outcome yet, in the order they were sent.

@@ -34,8 +34,10 @@ Each action is checked (the scheme's verification rules), simulated (a revert is
 contract's reason), signed, written to the journal, sent, and its receipt awaited. The journal
 keys every transaction by what it settles — a deposit's ERC-3009 nonce, a claim's rows, a
 receiver's claimed total, a refund's nonce — so a /settle retried after a timeout or a crash gets
-the first attempt's outcome, never a second transaction. On start, transactions a crash left
-pending are resolved by their receipts (the same signed bytes are sent again if the node lost them).
+the first attempt's outcome, never a second transaction while the first can still be mined. A
+transaction that reverted did nothing: the next /settle for its action is simulated afresh. On
+start, transactions a crash left pending are resolved by their receipts (the same signed bytes are
+sent again if the node lost them).
 
 Options:
   --config FILE        the facilitator's JSON configuration (below); required
@@ -122,7 +124,7 @@ int run(std::span<char* const> argv) {
   const auto& recovered = (*runtime)->recovered();
   std::fprintf(stderr,
                "paychan facilitator: listening on %s port %u, %zu network(s), %s, signer %s, journal %s "
-               "(recovered: %zu resolved, %zu dropped, %zu still pending)\n",
+               "(recovered: %zu resolved, %zu dropped or reverted, %zu still pending)\n",
                config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
                config->clients.empty() ? "open to any caller"
                                        : (std::to_string(config->clients.size()) + " client(s)").c_str(),

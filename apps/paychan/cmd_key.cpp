@@ -44,11 +44,10 @@ file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the gate'
 
 // Writes `text` and a newline to a new file `out` (0600, never an existing one), synced, then
 // wipes `text` and `secret`, the secret it was made from. Error: invalid_payload.
-Status write_secret(const std::string& out, std::string text, Bytes32& secret) {
-  text += '\n';
+Status write_secret(const std::string& out, std::string& text, Bytes32& secret) {
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   const bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
+                       ::write(fd, "\n", 1) == 1 && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
   std::fill(text.begin(), text.end(), '\0');
   secret.fill(0);
@@ -73,7 +72,8 @@ int run_new(std::span<char* const> argv) {
   if (!drawn) return report("key new", drawn.error());
   Bytes32 secret = *drawn;
   const auto key = PrivateKey::from_bytes(secret);
-  if (Status s = write_secret(*out, to_hex(secret), secret); !s) return report("key new", s.error());
+  std::string text = to_hex(secret);
+  if (Status s = write_secret(*out, text, secret); !s) return report("key new", s.error());
   std::cout << R"({"address":")" << to_checksum_hex(key->address()) << "\"}\n";
   return kExitOk;
 }
@@ -84,8 +84,12 @@ int run_token(std::span<char* const> argv) {
   auto drawn = engine::random_key_secret();  // 32 random bytes
   if (!drawn) return report("key token", drawn.error());
   // The prefix instead of 0x: a token file is never mistaken for a key file, nor a key for a token.
-  std::string text = std::string(engine::kTokenPrefix) + to_hex(*drawn).substr(2);
-  if (Status s = write_secret(*out, std::move(text), *drawn); !s) return report("key token", s.error());
+  std::string hex = to_hex(*drawn);
+  std::string text;
+  text.reserve(engine::kTokenPrefix.size() + hex.size() - 2);  // one allocation: no stray copy to wipe
+  text.append(engine::kTokenPrefix).append(hex, 2);
+  std::fill(hex.begin(), hex.end(), '\0');
+  if (Status s = write_secret(*out, text, *drawn); !s) return report("key token", s.error());
   return kExitOk;
 }
 

@@ -200,7 +200,7 @@ int run(std::span<char* const> argv) {
   sigset_t stop_signals = block_stop_signals();
   for (;;) {
     const int status = run_pass(*config, options, **facilitator);
-    if (!every) return status;
+    if (!every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
     // Waits for the next pass, or a stop signal (never in the middle of a pass).
     const timespec wait{static_cast<time_t>(every->count()), 0};
     if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) {

@@ -231,7 +231,7 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
   if (!fate) co_return refused(name, fate.error(), tx);
   if (fate->dropped) {
     // Nothing happened on chain under this key: a retry may attempt the action afresh.
-    if (Status s = journal_.forget(entry.key); !s) log("journal: " + s.error().to_string());
+    if (Status s = journal_.forget(entry); !s) log("journal: " + s.error().to_string());
     log(entry.key + " dropped: " + fate->detail);
     co_return refused(name, Error{codes.transaction_failed, "the transaction was dropped (" + fate->detail + "); retry"}, tx);
   }
@@ -244,11 +244,11 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
     // Reverted: nothing under this key happened on chain (a revert undoes the whole transaction,
     // and no deposit, claim or refund nonce was used). The key is forgotten, so a retry is
     // simulated afresh instead of being answered with a revert whose cause may be gone.
-    if (Status s = journal_.forget(entry.key); !s) log("journal: " + s.error().to_string());
+    if (Status s = journal_.forget(entry); !s) log("journal: " + s.error().to_string());
     log(entry.key + " mined " + tx + " reverted; forgotten");
     co_return std::move(*outcome);
   }
-  if (Status s = journal_.record_outcome(entry.key, protocol::encode_settlement_response(*outcome)); !s)
+  if (Status s = journal_.record_outcome(entry, protocol::encode_settlement_response(*outcome)); !s)
     log("journal: " + s.error().to_string());
   log(entry.key + " mined " + tx + " ok");
   // The first recorded outcome is the action's: answer with it, so every request agrees.

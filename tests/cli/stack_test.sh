@@ -60,6 +60,8 @@ check "channels needs no chain" 0 '"charged":"120000"' \
 grep -v facilitatorTokenFile "$work/gate.json" >"$work/gate-no-token.json"
 check "settle without the token is a configuration error" 2 "facilitator_unauthorized" \
   "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc"
+check "settle --every stops at once on a refused token" 2 "facilitator_unauthorized" \
+  timeout 30 "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc" --every 1s
 check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"

@@ -52,7 +52,10 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       {"\"/data/*\"", "\"data\""},
       {"\"0x2222222222222222222222222222222222222222\"", "\"0x0000000000000000000000000000000000000000\""},
       {"\"facilitator\"", "\"withdrawDelay\": 10, \"facilitator\""},
-      {"\"routes\": [", "\"routes\": [], \"x\": ["},
+      {R"("routes": [
+    {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat"},
+    {"path": "/data/*", "price": "500"}
+  ])", R"("routes": [])"},
       {"\"name\": \"USDC\", ", ""},
       // A mirror trusted that long could miss a withdrawal until it is inside the margin.
       {"\"facilitator\"", "\"withdrawDelay\": 1800, \"withdrawalSafetyMarginSeconds\": 900, "

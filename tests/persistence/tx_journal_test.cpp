@@ -57,25 +57,43 @@ TEST(TxJournal, FirstOutcomeWinsAndEndsPending) {
   ASSERT_TRUE(journal->record_sent(entry("a", 1)));
   ASSERT_TRUE(journal->record_sent(entry("b", 2)));
   ASSERT_EQ(journal->pending()->size(), 2u);
-  ASSERT_TRUE(journal->record_outcome("a", R"({"success":true})"));
-  ASSERT_TRUE(journal->record_outcome("a", R"({"success":false})"));
+  ASSERT_TRUE(journal->record_outcome(entry("a", 1), R"({"success":true})"));
+  ASSERT_TRUE(journal->record_outcome(entry("a", 1), R"({"success":false})"));
   EXPECT_EQ((*journal->find("a"))->outcome, std::optional<std::string>{R"({"success":true})"});
   auto pending = journal->pending();
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ(pending->front().key, "b");
-  EXPECT_FALSE(journal->record_outcome("nope", "{}"));
+  EXPECT_FALSE(journal->record_outcome(entry("nope", 3), "{}"));
+  EXPECT_FALSE(journal->record_outcome(entry("b", 3), "{}")) << "b's transaction is another";
 }
 
 TEST(TxJournal, ForgottenKeyMayBeAttemptedAgain) {
   TempDir dir;
   auto journal = *TxJournal::open(dir.file("journal.sqlite"));
   ASSERT_TRUE(journal->record_sent(entry("k", 1)));
-  ASSERT_TRUE(journal->forget("k"));
+  ASSERT_TRUE(journal->forget(entry("k", 1)));
   EXPECT_FALSE(*journal->find("k"));
   EXPECT_TRUE(journal->pending()->empty());
   ASSERT_TRUE(journal->record_sent(entry("k", 3)));
   EXPECT_EQ((*journal->find("k"))->nonce, 3u);
+}
+
+// A request that was waiting on the key's first transaction learns its fate (reverted, dropped)
+// after the key was attempted again: what it forgets or records is its own transaction's, never
+// the newer one's.
+TEST(TxJournal, ALateWordOnAnOldTransactionLeavesTheKeysNewOneAlone) {
+  TempDir dir;
+  auto journal = *TxJournal::open(dir.file("journal.sqlite"));
+  ASSERT_TRUE(journal->record_sent(entry("k", 1)));
+  ASSERT_TRUE(journal->forget(entry("k", 1)));
+  ASSERT_TRUE(journal->record_sent(entry("k", 2)));
+  ASSERT_TRUE(journal->forget(entry("k", 1)));
+  EXPECT_FALSE(journal->record_outcome(entry("k", 1), R"({"success":false})"));
+  auto kept = journal->find("k");
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->nonce, 2u);
+  EXPECT_FALSE((*kept)->outcome);
 }
 
 TEST(TxJournal, PendingListsInSendingOrder) {
