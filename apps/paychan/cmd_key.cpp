@@ -34,10 +34,11 @@ Prints the EIP-55 address of a key as JSON: {"address": "0x…"}.
 
 constexpr std::string_view kTokenHelp = R"(usage: paychan key token --out FILE
 
-Creates a new random bearer token ("pct_" and 32 random bytes in hex) in FILE (mode 0600, refuses to overwrite).
-A facilitator with "clients" in its configuration knows each server by such a token: name the
-file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the gate's configuration
-(the settle job reads it from there too). Prints nothing: the token is never shown.
+Creates a new random bearer token ("pct_" and 32 random bytes in hex) in FILE (mode 0600,
+refuses to overwrite). A facilitator with "clients" in its configuration knows each server by
+such a token: name the file as a client's "tokenFile" there, and as "facilitatorTokenFile" in the
+gate's configuration (the settle job reads it from there too). Prints nothing: the token is never
+shown.
 
   paychan key token --out gate.token
 )";

@@ -3,8 +3,9 @@
 // HttpFacilitator; a facilitator running in the same process implements it directly (no hop).
 //
 // Errors of both calls: facilitator_unavailable when no trustworthy answer arrived (down,
-// timeout, malformed reply); facilitator_unauthorized when it refused this server's token. A facilitator's refusal is not an error: it is an answer
-// (VerifyResponse.isValid false, SettlementResponse.success false) carrying its reason.
+// timeout, malformed reply); facilitator_unauthorized when it refused this server's token. A
+// facilitator's refusal is not an error: it is an answer (VerifyResponse.isValid false,
+// SettlementResponse.success false) carrying its reason.
 // Thread-safety: implementations must allow concurrent calls from every I/O thread.
 #pragma once
 
