@@ -480,7 +480,7 @@ Round run_round(const std::string& store, const Load& load, int round) {
   note_row(title);
   // The same signature work inside the loaded server (digest + verify with the payer's known key +
   // funding rules): what the server's caches make of it, beside t_recover measured alone.
-  std::snprintf(title, sizeof title, "  (in the server: local check %.1f us)", volatile_.local_check_seconds * 1e6);
+  std::snprintf(title, sizeof title, "  (in server: local check %.1f us)", volatile_.local_check_seconds * 1e6);
   note_row(title);
   // Moderate load, for latency: a fixed rate well below what the server sustains, open loop, paid
   // and free requests alternating (about 2 s a row).
