@@ -162,6 +162,17 @@ TEST_F(FacilitatorAuthTest, AChannelDelegatingToTheKeyIsRefusedToAClientOutsideI
   EXPECT_EQ(signer_transactions(), sent_before);
   EXPECT_EQ(onchain(c.id).balance, 0u);
 
+  // The same for a voucher and a refund on that channel.
+  for (const auto& request : {c.voucher(kPrice), refund(c, 0, kPrice, {})}) {
+    auto [v_status, v_body] = post("/verify", request, kOtherToken);
+    auto v = protocol::decode_verify_response(v_body);
+    ASSERT_TRUE(v) << v_body;
+    EXPECT_EQ(v->invalidReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch)) << v_body;
+  }
+  auto [refund_status, refunded] = post_settle(refund(c, 0, kPrice, {}), kOtherToken);
+  EXPECT_EQ(refunded.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  EXPECT_EQ(signer_transactions(), sent_before);
+
   // The receiver's own server is served.
   auto [ok_status, ok_body] = post("/verify", deposit, kServerToken);
   EXPECT_EQ(ok_status, 200u);
