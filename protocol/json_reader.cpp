@@ -229,9 +229,8 @@ Status Fields::is_object() const {
 Status Fields::only(std::initializer_list<std::string_view> known) const {
   if (!v_->IsObject()) return error("", "must be a JSON object");
   for (auto it = v_->MemberBegin(); it != v_->MemberEnd(); ++it) {
-    const std::string_view name(it->name.GetString(), it->name.GetStringLength());
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      return error(std::string(name).c_str(), "is not a member this file takes (misspelt?)");
+    if (std::find(known.begin(), known.end(), name_of(it->name)) == known.end())
+      return error(std::string(name_of(it->name)).c_str(), "is not a member this file takes (misspelt?)");
   }
   return {};
 }

@@ -1,9 +1,7 @@
 #include "engine/facilitator/client_auth.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "channel/keccak.hpp"
+#include "engine/http/message.hpp"
 #include "engine/key_source.hpp"
 
 namespace paychan::engine::facilitator {
@@ -27,10 +25,8 @@ Result<ClientAuth> ClientAuth::load(const std::vector<ClientConfig>& clients) {
 }
 
 const AuthenticatedClient* ClientAuth::authenticate(std::string_view authorization) const {
-  if (authorization.size() <= kBearer.size()) return nullptr;
-  const bool bearer = std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-  if (!bearer) return nullptr;
+  if (authorization.size() <= kBearer.size() || !http::iequals(authorization.substr(0, kBearer.size()), kBearer))
+    return nullptr;
   std::string_view token = authorization.substr(kBearer.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   const auto found = byTokenDigest_.find(digest_of(token));

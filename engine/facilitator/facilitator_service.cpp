@@ -47,8 +47,6 @@ void unauthorized(http::Exchange& ex, bool verify) {
   ex.response().set_header("WWW-Authenticate", "Bearer");
 }
 
-const std::vector<Address> kNoReceivers;
-
 void method_not_allowed(http::Exchange& ex, std::string_view allow) {
   ex.response().set(405, kJson, R"({"error":"method_not_allowed"})");
   ex.response().set_header("Allow", allow);
@@ -71,7 +69,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
       method_not_allowed(ex, "POST");
       return std::nullopt;
     }
-    ReceiverScope scope = ReceiverScope::only(kNoReceivers);
+    ReceiverScope scope = ReceiverScope::nobody();
     if (clients_ != nullptr) {
       const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
       if (client == nullptr) {

@@ -29,6 +29,11 @@ namespace paychan::engine::facilitator {
 class ReceiverScope {
  public:
   [[nodiscard]] static ReceiverScope everyone() noexcept { return ReceiverScope(nullptr); }
+  // An unauthenticated caller: the key signs for no one.
+  [[nodiscard]] static ReceiverScope nobody() noexcept {
+    static const std::vector<Address> none;
+    return ReceiverScope(&none);
+  }
   // `receivers` must outlive the scope.
   [[nodiscard]] static ReceiverScope only(const std::vector<Address>& receivers) noexcept {
     return ReceiverScope(&receivers);
