@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -339,6 +340,15 @@ double recover_seconds() {
 // The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
 // the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than
 // the disk flushes its cache, so a durable paid request's added latency cannot fall below this.
+// Its CPU time (the thread's user + system time, in the CPU column) is what every group commit's
+// fdatasync costs the server's core in the kernel, shared by the batch's requests.
+double thread_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
 Stats disk_flush(const std::string& dir) {
   Stats s;
   std::thread([&] {
@@ -353,12 +363,16 @@ Stats disk_flush(const std::string& dir) {
     constexpr int kPages = 64, kN = 200;
     for (int i = 0; i < kPages; ++i) (void)!pwrite(fd, page.data(), page.size(), off_t{4096} * i);
     (void)fdatasync(fd);  // allocated and flushed once: the timed writes overwrite, as a reused WAL does
+    const double cpu_before = thread_cpu_seconds();
+    const auto start = Clock::now();
     for (int i = 0; i < kN; ++i) {
       const auto t0 = Clock::now();
       (void)!pwrite(fd, page.data(), page.size(), off_t{4096} * (i % kPages));
       if (fdatasync(fd) != 0) ++s.failed; else ++s.ok;
       s.latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
     }
+    s.server_cpu_seconds = thread_cpu_seconds() - cpu_before;
+    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     ::close(fd);
     std::filesystem::remove(path);
   }).join();
@@ -423,6 +437,12 @@ void latency_row(const char* name, double p50, double p99) {
   std::printf("| %-36s | %9s | %8.1f | %8.1f | %13s | %10s | %6s |\n", name, "", p50, p99, "", "", "");
 }
 
+// The flush probe: its latencies, and its CPU time per flush (no rate: it is not served traffic).
+void flush_row(const char* name, Stats& s) {
+  std::printf("| %-36s | %9s | %8.1f | %8.1f | %13.1f | %10s | %6zu |\n", name, "", s.percentile(0.5),
+              s.percentile(0.99), s.cpu_us_per_request(), "", s.failed);
+}
+
 // A mixed run: both kinds together (req/s, CPU), then each kind's latency.
 void latency_rows(const char* title, Stats& s) {
   std::printf("| %-36s | %9.0f | %8s | %8s | %13.1f | %9.0f%% | %6zu |\n", title, s.rate(), "", "",
@@ -442,7 +462,7 @@ struct Round {
   double unpaid = 0, durable = 0, volatile_ = 0;  // req/s at saturation
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
   double added_p50 = 0, added_p99 = 0, added_p50_volatile = 0, added_p99_volatile = 0;  // µs at moderate load
-  double flush_p50 = 0, flush_p99 = 0;  // µs, disk_flush
+  double flush_p50 = 0, flush_p99 = 0, flush_cpu = 0;  // µs, disk_flush (its CPU: per flush)
 };
 
 struct Load {
@@ -491,10 +511,10 @@ Round run_round(const std::string& store, const Load& load, int round) {
   latency_rows("moderate load, durability off, ditto", light_volatile);
   Stats flush = disk_flush(std::filesystem::path(store).parent_path());
   if (flush.ok != 0)
-    latency_row("disk flush alone (4 KiB + fdatasync)", flush.percentile(0.5), flush.percentile(0.99));
+    flush_row("disk flush alone (4 KiB + fdatasync)", flush);
   else
     note_row("disk flush alone: probe failed (stderr)");
-  r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99);
+  r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99), r.flush_cpu = flush.cpu_us_per_request();
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
   r.added_p50 = light_durable.percentile(0.5) - light_durable.free_percentile(0.5);
@@ -578,6 +598,8 @@ int main(int argc, char** argv) {
   std::printf("  the disk's flush alone (its floor): p50 %.1f µs, p99 %.1f µs\n",
               median_of(all, [](const Round& r) { return r.flush_p50; }),
               median_of(all, [](const Round& r) { return r.flush_p99; }));
+  std::printf("  each flush costs the server's core %.1f µs of CPU (kernel work; one per group commit)\n",
+              median_of(all, [](const Round& r) { return r.flush_cpu; }));
   std::printf("added latency at moderate load, durability off: p50 %+.1f µs, p99 %+.1f µs\n",
               median_of(all, [](const Round& r) { return r.added_p50_volatile; }),
               median_of(all, [](const Round& r) { return r.added_p99_volatile; }));
