@@ -45,7 +45,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "facilitator": "http://127.0.0.1:4021",
     "facilitatorTokenFile": "gate.token", (optional, mode 0600) the bearer token a facilitator with
                                          clients knows this gate by (see `paychan facilitator
-                                         --help`); the settle job sends it too
+                                         --help`); the settle job sends it too. The gate
+                                         asks at start-up and stops if it is refused
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
     "upstream": "http://127.0.0.1:8080",
@@ -93,6 +94,7 @@ int run(std::span<char* const> argv) {
   std::fprintf(stderr, "paychan gate: listening on %s port %u, upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
                (*gate)->channels(), config->store.c_str());
+  for (const std::string& warning : (*gate)->warnings()) std::fprintf(stderr, "paychan gate: warning: %s\n", warning.c_str());
   announce_port((*gate)->port());
 
   int signal = 0;

@@ -8,6 +8,7 @@
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/gate/offers.hpp"
 #include "engine/gate/service.hpp"
+#include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
 
 namespace paychan::engine::gate {
@@ -24,6 +25,7 @@ struct GateRuntime::Parts {
   std::unique_ptr<ProxyService> service;
   std::unique_ptr<GateHandler> handler;
   std::unique_ptr<http::HttpServer> server;
+  std::vector<std::string> warnings;
 };
 
 Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
@@ -54,15 +56,22 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   gate_options.withdrawalSafetyMarginSeconds = config.withdrawalSafetyMarginSeconds;
   PAYCHAN_ASSIGN(gate_options.receiverAuthorizerKey, load_receiver_authorizer_key(config));
 
-  persistence::StoreOptions store_options;
-  store_options.durable = options.durable;
-  PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
   Facilitator* facilitator = options.facilitator;
   if (facilitator == nullptr && !config.facilitator.empty()) {
     PAYCHAN_ASSIGN(auto facilitator_options, http_facilitator_options(config));
     PAYCHAN_ASSIGN(p->facilitator, HttpFacilitator::create(std::move(facilitator_options)));
     facilitator = p->facilitator.get();
+    // A refused token is a configuration error: stop here. A facilitator that does not answer
+    // may come back; known channels are served meanwhile.
+    if (Status access = http::run_blocking(p->facilitator->check_token()); !access) {
+      if (access.error().code == ErrorCode::facilitator_unauthorized) return access.failure();
+      p->warnings.push_back("facilitator " + config.facilitator + " did not answer at start-up (" +
+                            access.error().to_string() + "); deposits wait for it, known channels are served");
+    }
   }
+  persistence::StoreOptions store_options;
+  store_options.durable = options.durable;
+  PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
   p->offers = OfferTable::build(config);
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
@@ -97,6 +106,7 @@ GateRuntime::~GateRuntime() { stop(); }
 std::uint16_t GateRuntime::port() const noexcept { return parts_->server->port(); }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
+const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
 
 void GateRuntime::stop(std::chrono::milliseconds grace) {
   if (parts_->server) parts_->server->stop(grace);

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/metrics.hpp"
@@ -28,15 +29,19 @@ struct RuntimeOptions {
 
 class GateRuntime {
  public:
-  // Opens the store (restoring every channel), loads the receiver authorizer key when configured
-  // (it must match `receiverAuthorizer`), binds `listen`. Errors: invalid_config (no upstream
-  // and no options.service, among others), the store's, http_listen_failed.
+  // Loads the receiver authorizer key when configured (it must match `receiverAuthorizer`), asks
+  // the configured facilitator whether it takes the server's token (HttpFacilitator::check_token),
+  // opens the store (restoring every channel), binds `listen`. Errors: invalid_config (no upstream
+  // and no options.service, among others), facilitator_unauthorized, the store's,
+  // http_listen_failed. A facilitator that does not answer is a warning (warnings()), not an error.
   [[nodiscard]] static Result<std::unique_ptr<GateRuntime>> start(const GateConfig& config, RuntimeOptions options = {});
   ~GateRuntime();  // stop()
 
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] std::size_t channels() const;
   [[nodiscard]] const GateMetrics& metrics() const noexcept;
+  // What start() found wrong but not fatal, one sentence each, for the operator's log.
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));

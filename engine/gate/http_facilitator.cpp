@@ -21,6 +21,11 @@ Failure unavailable(const std::string& what, const Error& cause) {
   return fail(ErrorCode::facilitator_unavailable, what + ": " + cause.to_string());
 }
 
+Failure unauthorized(const std::string& path) {
+  return fail(ErrorCode::facilitator_unauthorized,
+              path + " answered HTTP 401: the facilitator does not accept this server's token (facilitatorTokenFile)");
+}
+
 }  // namespace
 
 Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config) {
@@ -45,18 +50,26 @@ Result<std::unique_ptr<HttpFacilitator>> HttpFacilitator::create(HttpFacilitator
   return std::unique_ptr<HttpFacilitator>(new HttpFacilitator(std::move(options)));
 }
 
+http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::string body) const {
+  auto request = http::ClientRequest::post(options_.url + path, std::move(body));
+  if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
+  return request;
+}
+
+http::Awaitable<Status> HttpFacilitator::check_token() {
+  auto reply = co_await client_.request(request_to("/verify", "{}"));
+  if (!reply) co_return unavailable("/verify", reply.error());
+  if (reply->status == 401) co_return unauthorized("/verify");
+  co_return Status{};
+}
+
 http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std::string body, bool idempotent) {
   auto delay = options_.backoff;
   Error last{ErrorCode::facilitator_unavailable, "no attempt"};
   for (unsigned attempt = 1; attempt <= options_.attempts; ++attempt) {
-    auto request = http::ClientRequest::post(options_.url + path, body);
-    if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
-    auto reply = co_await client_.request(std::move(request));
+    auto reply = co_await client_.request(request_to(path, body));
     if (reply && reply->status == 200) co_return std::move(reply->body);
-    if (reply && reply->status == 401)
-      co_return fail(ErrorCode::facilitator_unauthorized,
-                     path + " answered HTTP 401: the facilitator does not accept this server's token "
-                            "(facilitatorTokenFile)");
+    if (reply && reply->status == 401) co_return unauthorized(path);
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,

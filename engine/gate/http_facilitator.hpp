@@ -40,8 +40,16 @@ class HttpFacilitator final : public Facilitator {
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override;
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
 
+  // Whether the facilitator takes this server's token, asked once at start-up so that a wrong
+  // token stops the gate there rather than turning its payers away later. One POST /verify of an
+  // empty message: a facilitator answers it 401 before authentication passes and 400 after, so
+  // any answer but 401 is an accepted (or unneeded) token. Changes nothing on the facilitator.
+  // Errors: facilitator_unauthorized (401), facilitator_unavailable (no answer within the timeout).
+  http::Awaitable<Status> check_token();
+
  private:
   explicit HttpFacilitator(HttpFacilitatorOptions options);
+  [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::string body) const;
   // POSTs `body` to base + path and returns the reply body of a 200; retries as described above.
   http::Awaitable<Result<std::string>> post(std::string path, std::string body, bool idempotent);
 

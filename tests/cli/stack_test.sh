@@ -62,6 +62,9 @@ check "settle without the token is a configuration error" 2 "facilitator_unautho
   "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc"
 check "settle --every stops at once on a refused token" 2 "facilitator_unauthorized" \
   timeout 30 "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc" --every 1s
+sed "s|$work/gate.sqlite|$work/gate-no-token.sqlite|" "$work/gate-no-token.json" >"$work/gate-no-token-own-store.json"
+check "a gate whose token is refused stops at start-up" 2 "facilitator_unauthorized" \
+  timeout 30 "$paychan" gate --config "$work/gate-no-token-own-store.json"
 check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"

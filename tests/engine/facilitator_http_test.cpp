@@ -1,12 +1,14 @@
 // The facilitator's HTTP API over real loopback sockets: malformed and oversized requests get a
 // typed 400/413 in the endpoint's own shape, wrong methods 405, /supported and /healthz answer, a
-// facilitator with clients answers 401 to a request without a client's token,
+// facilitator with clients answers 401 to a request without a client's token (which a gate's
+// start-up probe tells apart from a token it takes),
 // and a node that cannot be reached is an answer over HTTP (rpc_read_failed, as the reference
 // does) but "facilitator unavailable" to an in-process gate. No chain is needed: nothing here
 // reaches one (the configured node is a closed port).
 #include <gtest/gtest.h>
 
 #include "engine/facilitator/facilitator_service.hpp"
+#include "engine/gate/http_facilitator.hpp"
 #include "engine/http/client.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
@@ -137,6 +139,34 @@ TEST_F(FacilitatorHttpTest, UnservedNetworkAndUnreachableNodeAreAnswers) {
   auto in_process = http::run_blocking(facilitator_.verify(request));
   ASSERT_FALSE(in_process);
   EXPECT_EQ(in_process.error().code, ErrorCode::facilitator_unavailable);
+}
+
+TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne) {
+  const std::string token = "pct_" + std::string(64, 'a');
+  auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
+  ASSERT_TRUE(clients) << clients.error().to_string();
+  FacilitatorService guarded(facilitator_, &*clients);
+  http::HttpServer server(guarded, options());
+  ASSERT_TRUE(server.start());
+  auto probe = [](std::uint16_t port, std::string token) {
+    gate::HttpFacilitatorOptions o{"http://127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(2'000)};
+    o.token = std::move(token);
+    auto client = gate::HttpFacilitator::create(o);
+    EXPECT_TRUE(client);
+    return http::run_blocking((*client)->check_token());
+  };
+  EXPECT_TRUE(probe(server.port(), token));
+  for (const std::string& refused : {std::string{}, "pct_" + std::string(64, 'b')}) {
+    const Status s = probe(server.port(), refused);
+    ASSERT_FALSE(s) << refused;
+    EXPECT_EQ(s.error().code, ErrorCode::facilitator_unauthorized);
+  }
+  // A facilitator without clients takes any caller; a closed port is no answer at all.
+  EXPECT_TRUE(probe(server_.port(), {}));
+  const Status down = probe(1, token);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, ErrorCode::facilitator_unavailable);
+  server.stop(std::chrono::seconds(1));
 }
 
 TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
