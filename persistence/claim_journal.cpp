@@ -1,5 +1,7 @@
 #include "persistence/claim_journal.hpp"
 
+#include <algorithm>
+
 namespace paychan::persistence {
 namespace {
 
@@ -13,6 +15,13 @@ constexpr std::string_view kMigrations[] = {
         transaction_hash TEXT,
         error TEXT
       );
+    )sql",
+    R"sql(
+      CREATE TABLE held_back (
+        channel_id BLOB PRIMARY KEY,
+        reverts INTEGER NOT NULL,
+        not_before INTEGER NOT NULL
+      ) WITHOUT ROWID;
     )sql",
 };
 
@@ -53,6 +62,54 @@ Status ClaimJournal::finish(std::int64_t id, const std::string& transaction, con
                                   "WHERE id = ?1"));
   update.bind(1, id).bind(2, static_cast<std::int64_t>(now)).bind_text(3, transaction).bind_text(4, error);
   return update.run();
+}
+
+Result<std::map<Bytes32, HeldBack>> ClaimJournal::held_back() {
+  PAYCHAN_ASSIGN(auto query, db_.prepare("SELECT channel_id, reverts, not_before FROM held_back"));
+  std::map<Bytes32, HeldBack> held;
+  for (;;) {
+    PAYCHAN_ASSIGN(bool row, query.step());
+    if (!row) break;
+    const ByteView id = query.blob(0);
+    if (id.size() != 32) return fail(ErrorCode::store_failed, "claim journal: a held-back channel id is not 32 bytes");
+    Bytes32 key{};
+    std::copy(id.begin(), id.end(), key.begin());
+    held[key] = HeldBack{static_cast<std::uint32_t>(query.integer(1)), static_cast<std::uint64_t>(query.integer(2))};
+  }
+  return held;
+}
+
+Status ClaimJournal::hold_back(const std::vector<std::pair<Bytes32, HeldBack>>& channels) {
+  return in_transaction("INSERT INTO held_back VALUES (?1, ?2, ?3) ON CONFLICT (channel_id) DO UPDATE SET "
+                        "reverts = excluded.reverts, not_before = excluded.not_before",
+                        channels.size(), [&](Statement& s, std::size_t i) {
+                          s.bind(1, channels[i].first)
+                              .bind(2, static_cast<std::int64_t>(channels[i].second.reverts))
+                              .bind(3, static_cast<std::int64_t>(channels[i].second.notBefore));
+                        });
+}
+
+Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
+  return in_transaction("DELETE FROM held_back WHERE channel_id = ?1", channels.size(),
+                        [&](Statement& s, std::size_t i) { s.bind(1, channels[i]); });
+}
+
+Status ClaimJournal::in_transaction(std::string_view sql, std::size_t rows,
+                                    const std::function<void(Statement&, std::size_t)>& bind) {
+  PAYCHAN_ASSIGN(auto statement, db_.prepare(sql));
+  PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
+  for (std::size_t i = 0; i < rows; ++i) {
+    bind(statement, i);
+    if (Status s = statement.run(); !s) {
+      (void)db_.exec("ROLLBACK");
+      return s;
+    }
+  }
+  if (Status committed = db_.exec("COMMIT"); !committed) {
+    (void)db_.exec("ROLLBACK");
+    return committed;
+  }
+  return {};
 }
 
 }  // namespace paychan::persistence

@@ -5,21 +5,35 @@
 // a facilitator keys on-chain actions by what they settle (paychan's journal does), and claims are
 // cumulative, so the same rows never move money twice.
 //
+// It also remembers the channels whose claim was mined and reverted (held_back): their next claim
+// waits, so that a claim that passes simulation but reverts on chain does not spend gas every run.
+//
 // One file per gate store (`<store>.settle`), beside it; never shared with the gate's connection.
 // Thread-safety: one ClaimJournal per thread; concurrent runs are excluded by the settle command's
 // lock, not here.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "channel/bytes.hpp"
 #include "channel/result.hpp"
 #include "persistence/sqlite.hpp"
 
 namespace paychan::persistence {
+
+// A channel whose claims reverted on chain `reverts` times in a row: not claimed before `notBefore`
+// (unix seconds).
+struct HeldBack {
+  std::uint32_t reverts = 0;
+  std::uint64_t notBefore = 0;
+  friend bool operator==(const HeldBack&, const HeldBack&) = default;
+};
 
 struct JournaledBatch {
   std::int64_t id = 0;
@@ -38,8 +52,18 @@ class ClaimJournal {
   [[nodiscard]] Status finish(std::int64_t id, const std::string& transaction, const std::string& error,
                               std::uint64_t now);
 
+  // Every held-back channel.
+  [[nodiscard]] Result<std::map<Bytes32, HeldBack>> held_back();
+  // Records (or replaces) each channel's entry, all or none.
+  [[nodiscard]] Status hold_back(const std::vector<std::pair<Bytes32, HeldBack>>& channels);
+  // Forgets the channels' entries (their claim landed), all or none; a channel without one is fine.
+  [[nodiscard]] Status release(const std::vector<Bytes32>& channels);
+
  private:
   explicit ClaimJournal(Database db) : db_(std::move(db)) {}
+  // Runs `sql` once per row, `bind` setting its parameters, in one transaction.
+  [[nodiscard]] Status in_transaction(std::string_view sql, std::size_t rows,
+                                      const std::function<void(Statement&, std::size_t)>& bind);
   Database db_;
 };
 

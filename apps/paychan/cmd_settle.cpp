@@ -45,7 +45,9 @@ always, first, whatever the threshold — every channel whose payer started a ti
 Safe to run from cron: a run holds GATE-STORE.settle.lock (a second run exits 3 at once), and
 journals each batch in GATE-STORE.settle before sending it; a run that crashed or timed out
 leaves its batch pending, and the next run resends exactly that batch first, so nothing is
-claimed twice and no claim is forgotten.
+claimed twice and no claim is forgotten. A claim mined but reverted spent gas and claimed nothing:
+its channels wait 10 minutes, then are tried again one per batch, and wait twice as long after
+each further revert, up to a day (a channel whose payer is withdrawing never waits).
 
 Options:
   --config FILE          the gate's configuration (network, asset, payTo, facilitator,
@@ -105,12 +107,17 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
     if (b.error.empty())
       std::printf("  claim  %-66s %4zu channels %s%s\n", b.transaction.c_str(), b.channels, dollars(b.amount).c_str(),
                   b.resumed ? " (resumed)" : "");
+    else if (b.reverted)
+      std::printf("  claim  reverted on chain: %s (%zu channels; they wait)\n", b.error.c_str(), b.channels);
     else
       std::printf("  claim  refused: %s (%zu channels)\n", b.error.c_str(), b.channels);
   }
   if (!s.sweepTransaction.empty()) std::printf("  settle %-66s swept %s atomic\n", s.sweepTransaction.c_str(), s.sweepAmount.c_str());
   if (!s.sweepError.empty()) std::printf("  settle refused: %s\n", s.sweepError.c_str());
   if (s.skippedChannels > 0) std::printf("  %zu channels below --min-unclaimed left for later\n", s.skippedChannels);
+  if (s.heldBackChannels > 0)
+    std::printf("  %zu channels wait: a claim of theirs reverted on chain (retried alone after a back-off)\n",
+                s.heldBackChannels);
   std::fflush(stdout);
 }
 

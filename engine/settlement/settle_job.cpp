@@ -101,8 +101,15 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   outcome.channels = claim->claims.size();
   if (!response->success) {
     outcome.error = refusal_text(*response);
+    // A refusal naming a transaction with the claim's transaction_failed: it was mined and reverted
+    // (or dropped). A refusal before the chain names none.
+    outcome.reverted = !response->transaction.empty() &&
+                       response->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_claim_transaction_failed);
+    if (outcome.reverted)
+      if (Status held = hold_back(claim->claims); !held) co_return held.failure();
   } else {
     outcome.transaction = response->transaction;
+    std::vector<Bytes32> landed;
     for (const protocol::VoucherClaimRow& row : claim->claims) {
       const Bytes32 id = channel_id(domain_, row.channel);
       auto stored = store_.get(id);
@@ -110,7 +117,9 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
       if (*stored && row.totalClaimed > (*stored)->onchain.totalClaimed)
         outcome.amount += row.totalClaimed - (*stored)->onchain.totalClaimed;
       if (Status recorded = store_.record_claimed(id, row.totalClaimed); !recorded) co_return recorded.failure();
+      landed.push_back(id);
     }
+    if (Status released = journal_.release(landed); !released) co_return released.failure();
   }
   if (Status finished = journal_.finish(batch.id, outcome.transaction, outcome.error, options_.now()); !finished)
     co_return finished.failure();
@@ -127,8 +136,9 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
   auto outcome = co_await send(journaled);
   if (!outcome) co_return outcome.failure();
   progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
+            : outcome->reverted   ? "  reverted on chain: " + outcome->error + "; its channels wait before the next try"
                                   : "  refused: " + outcome->error);
-  const bool split = !outcome->error.empty() && batch.size() > 1;
+  const bool split = !outcome->error.empty() && !outcome->reverted && batch.size() > 1;
   summary.batches.push_back(std::move(*outcome));
   if (!split) co_return Status{};
   const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
@@ -137,6 +147,55 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
   progress("  splitting it: " + std::to_string(first.size()) + " + " + std::to_string(second.size()) + " channels");
   if (Status claimed = co_await claim(std::move(first), summary, progress); !claimed) co_return claimed;
   co_return co_await claim(std::move(second), summary, progress);
+}
+
+Status SettleJob::hold_back(const std::vector<protocol::VoucherClaimRow>& claims) {
+  auto held = journal_.held_back();
+  if (!held) return held.failure();
+  const std::uint64_t now = options_.now();
+  std::vector<std::pair<Bytes32, persistence::HeldBack>> entries;
+  for (const protocol::VoucherClaimRow& row : claims) {
+    const Bytes32 id = channel_id(domain_, row.channel);
+    const auto found = held->find(id);
+    const std::uint32_t reverts = found == held->end() ? 1 : found->second.reverts + 1;
+    // base · 2^(reverts − 1), capped; the shift is bounded so that it cannot overflow.
+    const std::uint64_t wait = std::min(options_.revertBackoffCapSeconds,
+                                        options_.revertBackoffSeconds << std::min<std::uint32_t>(reverts - 1, 20));
+    entries.emplace_back(id, persistence::HeldBack{reverts, now + wait});
+  }
+  return journal_.hold_back(entries);
+}
+
+Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress) {
+  auto held = journal_.held_back();
+  if (!held) return held.failure();
+  const std::uint64_t now = options_.now();
+  std::vector<ChannelState> alone;  // held back, their wait over (or a withdrawal pending): one per batch
+  std::optional<std::uint64_t> next_try;
+  std::erase_if(channels, [&](ChannelState& c) {
+    const auto found = held->find(c.channelId);
+    if (found == held->end()) return false;
+    if (found->second.notBefore <= now || c.onchain.withdrawRequestedAt != 0) {
+      alone.push_back(std::move(c));
+    } else {
+      ++summary.heldBackChannels;
+      next_try = std::min(next_try.value_or(found->second.notBefore), found->second.notBefore);
+    }
+    return true;
+  });
+  if (next_try)
+    progress(std::to_string(summary.heldBackChannels) + " channels wait after a claim of theirs reverted on chain (next try in " +
+             std::to_string(*next_try - now) + " s)");
+  ClaimPlan plan = plan_claims(channels, options_.policy, domain_, now);
+  for (const ChannelState& c : alone) {
+    ClaimPlan single = plan_claims(std::span(&c, 1), options_.policy, domain_, now);
+    // A pending withdrawal keeps its place at the front, as plan_claims orders them.
+    const auto at = c.onchain.withdrawRequestedAt != 0 ? plan.batches.begin() : plan.batches.end();
+    plan.batches.insert(at, std::make_move_iterator(single.batches.begin()), std::make_move_iterator(single.batches.end()));
+    for (auto& warning : single.warnings) plan.warnings.push_back(std::move(warning));
+    plan.skipped += single.skipped;
+  }
+  return plan;
 }
 
 http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
@@ -179,7 +238,9 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
       return c.chargedCumulativeAmount <= c.onchain.totalClaimed;
     }));
   }
-  ClaimPlan plan = plan_claims(*channels, options_.policy, domain_, options_.now());
+  auto planned = plan_run(std::move(*channels), summary, progress);
+  if (!planned) co_return planned.failure();
+  ClaimPlan& plan = *planned;
   summary.skippedChannels = plan.skipped;
   summary.warnings = std::move(plan.warnings);
   for (const std::string& w : summary.warnings) progress("warning: " + w);

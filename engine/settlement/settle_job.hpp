@@ -47,6 +47,12 @@ struct SettleJobOptions {
   bool sweep = true;  // settle(receiver, token) at the end of every run
   ChainReader* chain = nullptr;  // optional; see ChainReader
   std::function<std::uint64_t()> now;  // unix seconds; empty: the wall clock
+  // A claim mined and reverted spent gas and claimed nothing; sent again every run, it would spend
+  // gas every run. Its channels wait revertBackoff, twice as long after each further revert (up to
+  // revertBackoffCap), and are then claimed one per batch so that a bad one holds no other back.
+  // A channel with a pending withdrawal does not wait: the watchtower claims it before the deadline.
+  std::uint64_t revertBackoffSeconds = 600;
+  std::uint64_t revertBackoffCapSeconds = 86'400;
 };
 
 // The facilitator request claiming `batch` as the job journals and sends it (JSON), signed for
@@ -65,12 +71,14 @@ struct BatchOutcome {
   std::string transaction;  // the claim transaction, "" when refused
   std::string error;        // the facilitator's reason when refused
   bool resumed = false;     // a batch journaled by an earlier run
+  bool reverted = false;    // mined and reverted: gas spent, nothing claimed; its channels wait
 };
 
 struct SettleSummary {
   std::vector<BatchOutcome> batches;
   std::size_t alreadyClaimed = 0;  // found claimed on chain (ChainReader) and recorded, not resent
   std::size_t skippedChannels = 0;  // unclaimed but below the threshold
+  std::size_t heldBackChannels = 0;  // waiting after a claim of theirs reverted on chain (revertBackoff)
   std::vector<std::string> warnings;
   std::string sweepTransaction;  // "" when nothing was swept
   std::string sweepAmount;       // as the facilitator reported it
@@ -91,16 +99,23 @@ class SettleJob {
   [[nodiscard]] http::Awaitable<Result<SettleSummary>> run_once(Progress progress);
 
  private:
-  // Sends a journaled batch and records its outcome in the store and the journal.
+  // Sends a journaled batch and records its outcome in the store and the journal; a mined revert
+  // holds its channels back, a claim that lands releases them.
   [[nodiscard]] http::Awaitable<Result<BatchOutcome>> send(const persistence::JournaledBatch& batch);
-  // Journals and sends a planned batch. One bad row reverts a whole batch on chain, so a refused
-  // batch is split in halves and each sent again, down to single channels: only the bad ones stay
-  // unclaimed. Every outcome goes to `summary`.
+  // Journals and sends a planned batch. One bad row fails a whole batch, so a batch refused before
+  // it reached the chain is split in halves and each sent again, down to single channels: only the
+  // bad ones stay unclaimed. A reverted batch is not split: each half would spend gas again. Every
+  // outcome goes to `summary`.
   [[nodiscard]] http::Awaitable<Status> claim(std::vector<PlannedClaim> batch, SettleSummary& summary,
                                               const Progress& progress);
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
   [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);
+  // The batches to claim this run: `channels` planned together, except held-back ones, which are
+  // left out until their wait ends and then planned alone.
+  [[nodiscard]] Result<ClaimPlan> plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress);
+  // After `claims` reverted on chain: each channel's revert count and wait grow.
+  [[nodiscard]] Status hold_back(const std::vector<protocol::VoucherClaimRow>& claims);
 
   SettleJobOptions options_;
   gate::Facilitator& facilitator_;

@@ -236,6 +236,15 @@ class FacilitatorDouble final : public Facilitator {
   int claims_executed = 0;
   // The next claim executes but its answer is lost (a facilitator timing out after submitting).
   std::atomic<bool> lose_next_claim_reply{false};
+  // A claim with one of these channels passes every check, is "mined" and reverts, as a claim
+  // that passes simulation can (an EIP-1271 payer wallet answering differently in a real block):
+  // a transaction and claim_transaction_failed, nothing claimed. A double, because anvil mines what
+  // it simulated: this fault cannot be made real there on demand.
+  void revert_claims_of(const Bytes32& id, bool revert) {
+    std::lock_guard lock(mutex_);
+    if (revert) reverting_.insert(id); else reverting_.erase(id);
+  }
+  int claims_reverted = 0;
   [[nodiscard]] Uint128 settled() {
     std::lock_guard lock(mutex_);
     return settled_;
@@ -260,6 +269,12 @@ class FacilitatorDouble final : public Facilitator {
       const OnchainChannelState& s = chain_[id];
       if (row.totalClaimed > row.maxClaimableAmount || row.totalClaimed > s.balance || row.totalClaimed < s.totalClaimed)
         return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_claim_payload, "row out of range"});
+    }
+    for (const auto& row : c.claims) {
+      if (!reverting_.contains(channel_id(domain_, row.channel))) continue;
+      ++claims_reverted;
+      r.transaction = next_tx();  // mined, reverted: not recorded, so a retry executes afresh
+      return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_claim_transaction_failed, "execution reverted"});
     }
     for (const auto& row : c.claims) {
       OnchainChannelState& s = chain_[channel_id(domain_, row.channel)];
@@ -318,6 +333,7 @@ class FacilitatorDouble final : public Facilitator {
   std::mutex mutex_;
   std::map<Bytes32, OnchainChannelState> chain_;
   std::set<Bytes32> used_nonces_;
+  std::set<Bytes32> reverting_;
   std::map<std::string, protocol::SettlementResponse> executed_;
   Uint128 unsettled_ = 0;
   Uint128 settled_ = 0;

@@ -234,6 +234,54 @@ TEST_F(SettleJobTest, TheWatchtowerClaimsAWithdrawingChannelTheGateHasNotSeenFir
             (*stack.store->get(withdrawing.id))->chargedCumulativeAmount);
 }
 
+// A claim that passes every check but reverts when mined spends gas each time it is sent. Its
+// batch is not split (each half would be sent and revert too); its channels wait, then go one per
+// batch so that the bad one holds no other back, and the bad one's wait doubles with each revert.
+TEST_F(SettleJobTest, AClaimRevertedOnChainIsNotSplitAndItsChannelsWaitThenGoAlone) {
+  pay(3, 2);
+  const TestAgent bad(test_key(10), stack.config, 1);
+  stack.facilitator.revert_claims_of(bad.id, true);
+  const std::uint64_t t0 = stack.now.load();
+  auto at = [&](std::uint64_t t) {
+    stack.now = t;
+    return run(options());
+  };
+  SettleSummary first = at(t0);
+  ASSERT_EQ(first.batches.size(), 1u) << "not split";
+  EXPECT_TRUE(first.batches[0].reverted);
+  EXPECT_EQ(first.batches[0].channels, 3u);
+  EXPECT_EQ(stack.facilitator.claims_reverted, 1);
+
+  SettleSummary waiting = at(t0 + 599);
+  EXPECT_TRUE(waiting.batches.empty());
+  EXPECT_EQ(waiting.heldBackChannels, 3u);
+  EXPECT_EQ(stack.facilitator.claims_reverted, 1) << "no gas spent while they wait";
+
+  SettleSummary alone = at(t0 + 600);
+  ASSERT_EQ(alone.batches.size(), 3u) << "one channel per batch";
+  EXPECT_EQ(alone.claimedChannels(), 2u);
+  EXPECT_EQ(stack.facilitator.claims_reverted, 2);
+
+  EXPECT_TRUE(at(t0 + 600 + 1199).batches.empty()) << "the second revert doubled its wait";
+  SettleSummary third = at(t0 + 600 + 1200);
+  ASSERT_EQ(third.batches.size(), 1u);
+  EXPECT_TRUE(third.batches[0].reverted);
+
+  // A withdrawal on chain overrides the wait: the watchtower must claim before it finalizes.
+  stack.facilitator.revert_claims_of(bad.id, false);
+  stack.facilitator.set_withdrawal(bad.id, t0);
+  DoubleChain chain(stack.facilitator);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  stack.now = t0 + 1801;
+  SettleSummary watched = run(o);
+  ASSERT_EQ(watched.batches.size(), 1u);
+  EXPECT_TRUE(watched.ok());
+  EXPECT_EQ(stack.facilitator.onchain(bad.id).totalClaimed, (*stack.store->get(bad.id))->chargedCumulativeAmount);
+  auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+  EXPECT_TRUE((*journal)->held_back()->empty()) << "a claim that landed releases its channel";
+}
+
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
 // withdrawals come first.

@@ -1,0 +1,84 @@
+// The settle job's journal on real SQLite files: a batch stays pending until finished, across
+// reopening; held-back channels are replaced, released and kept across reopening; a journal written
+// before held-back channels existed (schema version 1) is migrated with its pending batch intact.
+#include "persistence/claim_journal.hpp"
+
+#include <gtest/gtest.h>
+
+#include "persistence/sqlite.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+using paychan::test::TempDir;
+
+Bytes32 id(std::uint8_t n) {
+  Bytes32 b{};
+  b.fill(n);
+  return b;
+}
+
+TEST(ClaimJournal, ABatchIsPendingUntilFinishedAcrossReopening) {
+  TempDir dir;
+  const std::string path = dir.file("gate.sqlite.settle");
+  std::int64_t first = 0;
+  {
+    auto journal = ClaimJournal::open(path);
+    ASSERT_TRUE(journal) << journal.error().to_string();
+    first = *(*journal)->begin(R"({"batch":1})", 100);
+    ASSERT_TRUE((*journal)->begin(R"({"batch":2})", 101));
+  }
+  auto journal = ClaimJournal::open(path);
+  ASSERT_TRUE(journal);
+  auto pending = (*journal)->pending();
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].request, R"({"batch":1})");
+  ASSERT_TRUE((*journal)->finish(first, "0xabc", "", 102));
+  pending = (*journal)->pending();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].request, R"({"batch":2})");
+}
+
+TEST(ClaimJournal, HeldBackChannelsAreReplacedReleasedAndKept) {
+  TempDir dir;
+  const std::string path = dir.file("gate.sqlite.settle");
+  {
+    auto journal = ClaimJournal::open(path);
+    ASSERT_TRUE(journal);
+    EXPECT_TRUE((*journal)->held_back()->empty());
+    ASSERT_TRUE((*journal)->hold_back({{id(1), HeldBack{1, 700}}, {id(2), HeldBack{1, 700}}}));
+    ASSERT_TRUE((*journal)->hold_back({{id(1), HeldBack{2, 1900}}}));
+    ASSERT_TRUE((*journal)->release({id(2), id(3)}));  // id(3) was never held: nothing to do
+  }
+  auto journal = ClaimJournal::open(path);
+  auto held = (*journal)->held_back();
+  ASSERT_TRUE(held) << held.error().to_string();
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ(held->at(id(1)), (HeldBack{2, 1900}));
+}
+
+TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBatch) {
+  TempDir dir;
+  const std::string path = dir.file("gate.sqlite.settle");
+  {
+    // What the first schema version wrote, by hand.
+    auto db = open_wal(path, true);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TABLE claim_batches (id INTEGER PRIMARY KEY, request TEXT NOT NULL, "
+                         "begun_at INTEGER NOT NULL, finished_at INTEGER, transaction_hash TEXT, error TEXT)"));
+    ASSERT_TRUE(db->exec("INSERT INTO claim_batches (request, begun_at) VALUES ('{\"old\":true}', 1)"));
+    ASSERT_TRUE(db->exec("PRAGMA user_version = 1"));
+  }
+  auto journal = ClaimJournal::open(path);
+  ASSERT_TRUE(journal) << journal.error().to_string();
+  auto pending = (*journal)->pending();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].request, R"({"old":true})");
+  ASSERT_TRUE((*journal)->hold_back({{id(4), HeldBack{1, 600}}}));
+  EXPECT_EQ((*journal)->held_back()->size(), 1u);
+}
+
+}  // namespace
+}  // namespace paychan::persistence
