@@ -218,12 +218,18 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   co_return co_await finish(chain, request, *sent, options_.receiptTimeout);
 }
 
-http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const FacilitatorRequest& request,
+http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const FacilitatorRequest& caller,
                                                         const persistence::JournalEntry& entry,
                                                         std::chrono::milliseconds timeout) {
   if (entry.outcome) {
     if (auto recorded = protocol::decode_settlement_response(*entry.outcome)) co_return std::move(*recorded);
   }
+  // The outcome is described from the request that made the transaction, not from the caller's: a
+  // request joining the action shares only its key, and its amount or payer may differ (a deposit
+  // key does not cover the amount). Its answer, recorded first, would be every request's.
+  const auto journaled = protocol::decode_facilitator_request(entry.request);
+  if (!journaled) log(entry.key + ": journaled request unreadable (" + journaled.error().to_string() + "); described from the caller's");
+  const FacilitatorRequest& request = journaled ? *journaled : caller;
   const std::string& name = chain.network();
   const std::string tx = to_hex(entry.transactionHash);
   const ActionCodes codes = action_codes(*protocol::batch_payload(request.paymentPayload));

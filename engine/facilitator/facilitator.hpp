@@ -85,9 +85,10 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> execute(ChainView& chain,
                                                                       const protocol::FacilitatorRequest& request,
                                                                       std::string key, ReceiverScope scope);
-  // The answer for a journaled transaction: its recorded outcome, or its fate found within `timeout`.
+  // The answer for a journaled transaction: its recorded outcome, or its fate found within `timeout`,
+  // described from the journaled request (`caller`'s only if that cannot be read).
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> finish(ChainView& chain,
-                                                                     const protocol::FacilitatorRequest& request,
+                                                                     const protocol::FacilitatorRequest& caller,
                                                                      const persistence::JournalEntry& entry,
                                                                      std::chrono::milliseconds timeout);
   [[nodiscard]] bool claim_in_flight(const std::string& key);

@@ -59,6 +59,34 @@ TEST_F(FacilitatorChainTest, RetriedDepositSettleReturnsTheFirstOutcomeWithoutAS
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
 }
 
+// A request joining a pending action shares only its key, and a deposit's key does not cover its
+// amount: the joiner's answer is described from the journaled deposit, never from its own payload.
+TEST_F(FacilitatorChainTest, AJoinerOfAPendingDepositIsAnsweredWithTheJournaledDeposit) {
+  FacilitatorOptions options;
+  options.receiptTimeout = std::chrono::milliseconds(300);
+  facilitator_ = make_facilitator(options);
+  TestChannel c = channel(4, fresh_receiver(), 9);
+  const auto deposit = c.deposit(kPrice, kDeposit);
+  // Nothing is mined until the joiner comes: the first request gives up waiting, its entry pending.
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  struct Automine {
+    ~Automine() { (void)http::run_blocking(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
+  } restore;
+  const auto waiting = settle(deposit);
+  EXPECT_FALSE(waiting.success);
+  EXPECT_EQ(waiting.errorReason, std::optional<std::string>{code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
+  auto joiner = deposit;
+  std::get<protocol::DepositPayload>(std::get<protocol::BatchSettlementPayload>(joiner.paymentPayload.payload))
+      .deposit.amount = 5 * kDeposit;
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+
+  const auto joined = settle(joiner);
+  ASSERT_TRUE(joined.success) << joined.errorReason.value_or("");
+  EXPECT_EQ(joined.amount, std::optional<std::string>{to_decimal(kDeposit)});
+  EXPECT_EQ(protocol::encode_settlement_response(settle(deposit)), protocol::encode_settlement_response(joined));
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+}
+
 TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettleSweep) {
   const Address receiver = fresh_receiver();
   std::vector<TestChannel> channels;
