@@ -143,6 +143,27 @@ TEST_F(FacilitatorAuthTest, TheKeySignsClaimsOnlyForTheClientsReceivers) {
   EXPECT_EQ(onchain(c.id).totalClaimed, kCharged);
 }
 
+// A refund is sent as one multicall with the claims that come with it: the key signs that claim
+// batch only when every row's receiver is the client's, as it does for a claim alone.
+TEST_F(FacilitatorAuthTest, AClaimRowOfAnotherReceiverInsideARefundIsNotSigned) {
+  TestChannel mine = channel(3, receiver_, 4);
+  TestChannel theirs = channel(4, other_receiver_, 5);
+  ASSERT_TRUE(settle(mine.deposit(kPrice, kDeposit)).success);
+  ASSERT_TRUE(settle(theirs.deposit(kPrice, kDeposit)).success);
+  const std::uint64_t sent_before = signer_transactions();
+  const auto request = refund(mine, kCharged, kDeposit - kCharged,
+                              {mine.claim_row(kCharged, kCharged), theirs.claim_row(kCharged, kCharged)});
+  auto [status, refused] = post_settle(request, kServerToken);
+  EXPECT_EQ(status, 200u);
+  EXPECT_FALSE(refused.success);
+  EXPECT_EQ(refused.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+  EXPECT_NE(refused.errorMessage.value_or("").find(to_checksum_hex(other_receiver_)), std::string::npos)
+      << refused.errorMessage.value_or("");
+  EXPECT_EQ(signer_transactions(), sent_before);
+  EXPECT_EQ(onchain(theirs.id).totalClaimed, 0u);
+  EXPECT_EQ(onchain(mine.id).balance, kDeposit);
+}
+
 TEST_F(FacilitatorAuthTest, AChannelDelegatingToTheKeyIsRefusedToAClientOutsideItsReceiver) {
   // Its claims could never be signed for this client: taking its deposit would mean serving on
   // money the server cannot collect.
