@@ -9,6 +9,9 @@
 //                   from here on leaves the raw transaction to rebroadcast or to find mined;
 //   record_outcome  once its receipt is known: the SettlementResponse (JSON) every later request
 //                   with the same key is answered with;
+//   record_replacement  the transaction waited too long for its fee: the same nonce, to, data and
+//                   gas again with higher fees (on disk before it is sent). Either version may be
+//                   mined, never both (one nonce): the entry remembers every hash it had;
 //   forget          the transaction can never be mined (its nonce went to another transaction), or
 //                   it was mined and reverted: nothing happened on chain under this key, which may
 //                   be attempted afresh (by a new transaction: entries are removed by key and hash).
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "channel/address.hpp"
+#include "channel/amount.hpp"
 #include "channel/bytes.hpp"
 #include "channel/result.hpp"
 #include "persistence/sqlite.hpp"
@@ -38,10 +42,21 @@ struct JournalEntry {
   std::string request;  // the facilitator request (JSON) that asked for it: the outcome is built from it
   Address from;         // the signer
   std::uint64_t nonce = 0;
-  Bytes rawTransaction;  // exactly the bytes sent (and rebroadcast)
+  Bytes rawTransaction;  // exactly the bytes sent (and rebroadcast): the latest version
   Bytes32 transactionHash{};
-  std::uint64_t sentAt = 0;            // unix seconds
+  std::uint64_t sentAt = 0;            // unix seconds, of the latest version
   std::optional<std::string> outcome;  // the SettlementResponse (JSON) once the receipt is known
+  // What a replacement signs again (EIP-1559 fields besides chain id and nonce). gas 0: an entry
+  // journaled by a build that did not keep them, which is never replaced.
+  Address to;
+  Bytes data;
+  std::uint64_t gas = 0;
+  U256 maxFeePerGas;
+  U256 maxPriorityFeePerGas;
+  std::vector<Bytes32> replacedHashes;  // earlier versions: any one of them may be the one mined
+
+  // Whether `hash` is one of this entry's versions.
+  [[nodiscard]] bool holds(const Bytes32& hash) const;
 
   friend bool operator==(const JournalEntry&, const JournalEntry&) = default;
 };
@@ -55,8 +70,14 @@ class TxJournal {
   // Records a signed transaction before it is sent; on disk when it returns. An existing entry for
   // the key is never replaced (that would be a second submission): invalid_payload.
   [[nodiscard]] Status record_sent(const JournalEntry& entry);
+  // Makes `replacement` (same key, nonce and transaction; higher fees) the entry's latest version,
+  // `current`'s hash joining its replaced hashes; on disk when it returns. Error: invalid_payload
+  // when `current` is no longer the latest version (another request replaced it first: read it
+  // again) or has an outcome.
+  [[nodiscard]] Status record_replacement(const JournalEntry& current, const JournalEntry& replacement);
   // Records the final outcome of `entry`'s transaction. The first outcome stays: a later call for
   // it changes nothing. Error: invalid_payload when the journal does not hold that transaction.
+  // Here and in forget() a transaction is matched by key and any of its versions' hashes.
   [[nodiscard]] Status record_outcome(const JournalEntry& entry, std::string_view outcome);
   // Removes `entry` (its transaction can never be mined, or was mined and reverted). Matched by key
   // and transaction hash: a request that learns late of an old transaction's fate never removes a
@@ -70,6 +91,8 @@ class TxJournal {
  private:
   explicit TxJournal(Database db) : db_(std::move(db)) {}
   [[nodiscard]] Result<std::vector<JournalEntry>> select(std::string_view where, std::string_view key);
+  // The key's row whose latest or earlier hash is `hash`: "key = ?1 AND (tx_hash = ?2 OR …)".
+  [[nodiscard]] static std::string_view matching_version();
   std::mutex mutex_;
   Database db_;
 };

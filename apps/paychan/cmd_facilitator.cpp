@@ -65,9 +65,13 @@ Configuration:
                                                   client without their receiver)
     "journal": "paychan-facilitator.sqlite",
     "listen": "127.0.0.1:4021",
-    "receiptTimeoutSeconds": 60                   how long /settle waits for a receipt before
+    "receiptTimeoutSeconds": 60,                  how long /settle waits for a receipt before
                                                   answering *_wait_for_receipt_failed (a retry
                                                   picks up the same transaction)
+    "repriceAfterSeconds": 60                     a transaction unmined this long while the fee
+                                                  quote has risen above what it offers is sent
+                                                  again, same nonce, with the quote's fees (at
+                                                  least 12.5 % more)
   }
 Key files hold one 0x-prefixed hex key and must not be readable by group or others
 (`paychan key new --out facilitator.key` makes one); token files likewise, with at least 32

@@ -36,6 +36,9 @@ struct FacilitatorOptions {
   // *_wait_for_receipt_failed (the transaction stays journaled; a retry keeps waiting for it).
   std::chrono::milliseconds receiptTimeout{60'000};
   std::chrono::milliseconds receiptPoll{200};
+  // A transaction still unmined this long after it was sent, while the fee quote has risen above
+  // what it offers, is replaced with higher fees (JournaledSender).
+  std::chrono::seconds repriceAfter{60};
   Fault fault = Fault::none;  // crash tests only
   // One line per on-chain action and per recovered entry (never keys or signatures); null: silent.
   std::function<void(const std::string&)> log;

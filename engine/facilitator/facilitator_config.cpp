@@ -77,7 +77,7 @@ Result<std::vector<ClientConfig>> read_clients(const Fields& f) {
 
 Result<FacilitatorConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"networks", "signerKeyFile", "receiverAuthorizerKeyFile", "clients", "journal", "listen",
-                      "receiptTimeoutSeconds"}));
+                      "receiptTimeoutSeconds", "repriceAfterSeconds"}));
   FacilitatorConfig c;
   PAYCHAN_ASSIGN(const rapidjson::Value* networks, f.value("networks"));
   if (!networks->IsObject() || networks->MemberCount() == 0 || networks->MemberCount() > kMaxNetworks)
@@ -99,6 +99,10 @@ Result<FacilitatorConfig> read_config(const Fields& f) {
   if (f.has("receiptTimeoutSeconds")) {
     PAYCHAN_ASSIGN(c.receiptTimeoutSeconds, f.uint64("receiptTimeoutSeconds", 3600));
     if (c.receiptTimeoutSeconds == 0) return f.error("receiptTimeoutSeconds", "must be 1..3600");
+  }
+  if (f.has("repriceAfterSeconds")) {
+    PAYCHAN_ASSIGN(c.repriceAfterSeconds, f.uint64("repriceAfterSeconds", 86'400));
+    if (c.repriceAfterSeconds == 0) return f.error("repriceAfterSeconds", "must be 1..86400");
   }
   if (f.has("clients")) {
     PAYCHAN_ASSIGN(c.clients, read_clients(f));

@@ -38,6 +38,7 @@ struct FacilitatorConfig {
   std::string journal = "paychan-facilitator.sqlite";
   std::string listen = "127.0.0.1:4021";
   std::uint64_t receiptTimeoutSeconds = 60;
+  std::uint64_t repriceAfterSeconds = 60;  // see JournaledSender: a transaction left behind by the fees
   // Empty: /verify and /settle are open to anyone who can connect, and no receiverAuthorizer key
   // may be configured (it would sign refunds for whoever asks).
   std::vector<ClientConfig> clients;

@@ -47,6 +47,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
 
   FacilitatorOptions facilitator_options;
   facilitator_options.receiptTimeout = std::chrono::seconds(config.receiptTimeoutSeconds);
+  facilitator_options.repriceAfter = std::chrono::seconds(config.repriceAfterSeconds);
   facilitator_options.fault = options.fault;
   if (options.log) facilitator_options.log = log_line;
   p->facilitator = std::make_unique<Facilitator>(config.networks, *signer, authorizer, *p->journal, facilitator_options);

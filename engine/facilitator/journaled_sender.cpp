@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "channel/hex.hpp"
 #include "channel/unix_time.hpp"
 #include "engine/chain/transaction.hpp"
@@ -9,8 +11,20 @@
 #include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
-JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault)
-    : journal_(journal), signer_(std::move(signer)), fault_(fault) {}
+namespace {
+
+// A replacement's fee: at least 12.5 % (and one wei) above the old one, which is what nodes ask
+// of a replacement (geth: 10 %), and at least the quote.
+Uint128 raised(Uint128 old_fee, Uint128 quoted) {
+  const Uint128 bumped = old_fee + old_fee / 8 + 1;
+  return std::max(bumped, quoted);
+}
+
+}  // namespace
+
+JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault,
+                                 std::chrono::seconds repriceAfter)
+    : journal_(journal), signer_(std::move(signer)), fault_(fault), repriceAfter_(repriceAfter) {}
 
 http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainView& chain, const TxPlan& plan) {
   auto fees = co_await chain.rpc().fee_quote();
@@ -42,6 +56,11 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   entry.rawTransaction = signed_tx.raw;
   entry.transactionHash = signed_tx.hash;
   entry.sentAt = unix_now();
+  entry.to = plan.to;
+  entry.data = plan.data;
+  entry.gas = plan.gas;
+  entry.maxFeePerGas = tx.maxFeePerGas;
+  entry.maxPriorityFeePerGas = tx.maxPriorityFeePerGas;
   if (Status recorded = journal_.record_sent(entry); !recorded) co_return recorded.failure();
   // Test-only crash point (PAYCHAN_FACILITATOR_FAULT): journaled, never broadcast.
   if (fault_ == Fault::exit_after_journal) _exit(kFaultExitStatus);
@@ -59,38 +78,96 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   co_return entry;
 }
 
-http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const persistence::JournalEntry& entry,
+http::Awaitable<Result<std::optional<chain::Receipt>>> JournaledSender::mined_version(
+    evm::RpcClient& rpc, const persistence::JournalEntry& entry) {
+  auto receipt = co_await rpc.receipt(entry.transactionHash);
+  for (std::size_t i = 0; i < entry.replacedHashes.size() && receipt && !*receipt; ++i)
+    receipt = co_await rpc.receipt(entry.replacedHashes[i]);
+  co_return receipt;
+}
+
+http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::JournalEntry& entry) {
+  const auto old_fee = entry.maxFeePerGas.to_uint128();
+  const auto old_tip = entry.maxPriorityFeePerGas.to_uint128();
+  if (entry.gas == 0 || !old_fee || !old_tip || unix_now() < entry.sentAt + static_cast<std::uint64_t>(repriceAfter_.count()))
+    co_return Status{};
+  auto quote = co_await chain.rpc().fee_quote();
+  if (!quote) co_return quote.failure();
+  const Uint128 quoted_fee = *quote->maxFeePerGas.to_uint128();  // a quote fits (fee_quote checks)
+  const Uint128 quoted_tip = *quote->maxPriorityFeePerGas.to_uint128();
+  if (quoted_fee <= *old_fee && quoted_tip <= *old_tip) co_return Status{};  // it offers enough: wait
+
+  chain::Eip1559Transaction tx;
+  tx.chainId = chain.chain_id();
+  tx.nonce = entry.nonce;
+  tx.maxFeePerGas = raised(*old_fee, quoted_fee);
+  tx.maxPriorityFeePerGas = std::min(raised(*old_tip, quoted_tip), *tx.maxFeePerGas.to_uint128());
+  tx.gas = entry.gas;
+  tx.to = entry.to;
+  tx.data = entry.data;
+  const chain::SignedTransaction signed_tx = chain::sign_transaction(tx, signer_);
+  persistence::JournalEntry replacement = entry;
+  replacement.rawTransaction = signed_tx.raw;
+  replacement.transactionHash = signed_tx.hash;
+  replacement.sentAt = unix_now();
+  replacement.maxFeePerGas = tx.maxFeePerGas;
+  replacement.maxPriorityFeePerGas = tx.maxPriorityFeePerGas;
+  replacement.replacedHashes.push_back(entry.transactionHash);
+  if (Status recorded = journal_.record_replacement(entry, replacement); !recorded) {
+    // Another request replaced it (or resolved it) first: carry on with what the journal holds.
+    auto latest = journal_.find(entry.key);
+    if (!latest) co_return latest.failure();
+    if (*latest && (*latest)->nonce == entry.nonce) entry = std::move(**latest);
+    co_return Status{};
+  }
+  entry = std::move(replacement);
+  // Refused (say, a node asking for a larger bump): the earlier versions stay valid, and a node
+  // that does not know the latest is given it again by resolve().
+  (void)co_await chain.rpc().send_raw_transaction(entry.rawTransaction);
+  co_return Status{};
+}
+
+http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const persistence::JournalEntry& journaled,
                                                        std::chrono::milliseconds timeout,
                                                        std::chrono::milliseconds poll) {
   evm::RpcClient& rpc = chain.rpc();
+  persistence::JournalEntry entry = journaled;  // its latest version, once replaced
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string by_hash = "[" + chain::quote(to_hex(entry.transactionHash)) + "]";
   // Whether the node knows the transaction is asked now and then, not on every poll.
   constexpr unsigned kKnownEvery = 20;
   constexpr unsigned kDroppedChecks = 3;
   for (unsigned round = 0;; ++round) {
-    auto receipt = co_await rpc.receipt(entry.transactionHash);
+    auto receipt = co_await mined_version(rpc, entry);
     if (!receipt) co_return receipt.failure();
     if (*receipt) co_return Fate{std::move(*receipt), false, {}};
 
     if (round % kKnownEvery == 0) {
-      auto known = co_await rpc.raw("eth_getTransactionByHash", by_hash);
+      auto known = co_await rpc.raw("eth_getTransactionByHash", "[" + chain::quote(to_hex(entry.transactionHash)) + "]");
       if (!known) co_return known.failure();
-      if (*known == "null") {
+      if (*known != "null") {
+        if (Status repriced = co_await reprice(chain, entry); !repriced) co_return repriced.failure();
+      } else {
         // Never received, or forgotten (a restarted node, an evicted pool entry): the same bytes
         // again, so the action stays exactly this transaction.
         auto rebroadcast = co_await rpc.send_raw_transaction(entry.rawTransaction);
         if (!rebroadcast) {
           auto mined_count = co_await rpc.transaction_count(entry.from, "latest");
           if (!mined_count) co_return mined_count.failure();
-          if (*mined_count <= entry.nonce)
-            co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail};
+          if (*mined_count <= entry.nonce) {
+            // Refused, its nonce still free: often its fee cap fell below the base fee (a node
+            // evicts such transactions). A replacement with the new quote's fees may be taken.
+            const Bytes32 before = entry.transactionHash;
+            if (Status repriced = co_await reprice(chain, entry); !repriced) co_return repriced.failure();
+            if (entry.transactionHash == before)
+              co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail};
+            continue;  // the replacement was sent: poll for it
+          }
           // The nonce is used. Ours, if its receipt shows up: a node may count the nonce a moment
           // before it serves the receipt, so "another transaction" is concluded only after
           // kDroppedChecks polls that all found none.
           for (unsigned check = 0; check < kDroppedChecks; ++check) {
             if (check > 0) co_await http::sleep_for(poll);
-            auto again = co_await rpc.receipt(entry.transactionHash);
+            auto again = co_await mined_version(rpc, entry);
             if (!again) co_return again.failure();
             if (*again) co_return Fate{std::move(*again), false, {}};
           }

@@ -8,6 +8,11 @@
 // next send asks the node again (the journaled transaction then waits for a rebroadcast, or is
 // proven dropped once its nonce is used by another).
 //
+// Fees: a transaction still unmined `repriceAfter` after it was sent, while the node's fee quote
+// has risen above what it offers, is replaced: the same nonce, to, data and gas, signed again with
+// the quote's fees (at least 12.5 % more than before, which nodes require of a replacement),
+// journaled before it is broadcast. Whichever version is mined is the action's transaction.
+//
 // Fault injection for crash tests: Fault makes the process _exit at the two instants a crash
 // matters (entry journaled but not broadcast; broadcast but its receipt unknown).
 // Thread-safety: send/resolve may run concurrently from coroutines on any executors.
@@ -49,7 +54,8 @@ struct Fate {
 
 class JournaledSender {
  public:
-  JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault = Fault::none);
+  JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault = Fault::none,
+                  std::chrono::seconds repriceAfter = std::chrono::seconds(60));
 
   [[nodiscard]] const Address& address() const noexcept { return signer_.address(); }
 
@@ -59,16 +65,25 @@ class JournaledSender {
   // the journal's (e.g. the key already has a transaction).
   [[nodiscard]] http::Awaitable<Result<persistence::JournalEntry>> send(ChainView& chain, const TxPlan& plan);
 
-  // Waits up to `timeout` (polling every `poll`) for the entry's receipt; a transaction the node
-  // does not know is rebroadcast with the same bytes. Errors: failed chain reads.
+  // Waits up to `timeout` (polling every `poll`) for the receipt of any version of the entry's
+  // transaction; a transaction the node does not know is rebroadcast with the same bytes, and one
+  // left behind by the fees is replaced (see above). Errors: failed chain reads.
   [[nodiscard]] http::Awaitable<Result<Fate>> resolve(ChainView& chain, const persistence::JournalEntry& entry,
                                                       std::chrono::milliseconds timeout,
                                                       std::chrono::milliseconds poll);
 
  private:
+  // The receipt of whichever version of `entry` was mined, or nullopt.
+  [[nodiscard]] http::Awaitable<Result<std::optional<chain::Receipt>>> mined_version(evm::RpcClient& rpc,
+                                                                                      const persistence::JournalEntry& entry);
+  // Replaces `entry` when it has waited repriceAfter and the fee quote is above what it offers;
+  // `entry` becomes the latest version (also one another request journaled meanwhile).
+  [[nodiscard]] http::Awaitable<Status> reprice(ChainView& chain, persistence::JournalEntry& entry);
+
   persistence::TxJournal& journal_;
   PrivateKey signer_;
   Fault fault_;
+  std::chrono::seconds repriceAfter_;
 };
 
 }  // namespace paychan::engine::facilitator

@@ -87,6 +87,44 @@ TEST_F(FacilitatorChainTest, AJoinerOfAPendingDepositIsAnsweredWithTheJournaledD
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
 }
 
+// A transaction the fees left behind (the base fee rose past what it offers) is replaced: the same
+// nonce signed again with the node's new quote, journaled, sent. The replacement is mined; the
+// action still has exactly one transaction on chain.
+TEST_F(FacilitatorChainTest, ATransactionLeftBehindByTheFeesIsReplacedWithTheSameNonce) {
+  FacilitatorOptions options;
+  options.receiptTimeout = std::chrono::milliseconds(500);
+  options.repriceAfter = std::chrono::seconds(0);
+  facilitator_ = make_facilitator(options);
+  TestChannel c = channel(5, fresh_receiver(), 11);
+  const auto deposit = c.deposit(kPrice, kDeposit);
+  const std::uint64_t mined_before = signer_transactions();
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  struct Automine {
+    ~Automine() { (void)http::run_blocking(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
+  } restore;
+  const auto waiting = settle(deposit);
+  ASSERT_EQ(waiting.errorReason, std::optional<std::string>{code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
+  const std::string first_hash = waiting.transaction;
+  ASSERT_EQ(first_hash.size(), 66u);
+
+  // The next block's base fee jumps to 1,000 gwei, far above the transaction's fee cap: it stays
+  // in the pool, unmined.
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0xe8d4a51000\"]")));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  EXPECT_EQ(signer_transactions(), mined_before);
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
+
+  // The retried /settle finds the entry, replaces it, and the node mines the replacement.
+  const auto done = settle(deposit);
+  ASSERT_TRUE(done.success) << done.errorReason.value_or("") << ": " << done.errorMessage.value_or("");
+  EXPECT_NE(done.transaction, first_hash);
+  EXPECT_EQ(signer_transactions(), mined_before + 1);
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  auto pending = journal_->pending();
+  ASSERT_TRUE(pending);
+  EXPECT_TRUE(pending->empty());
+}
+
 TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettleSweep) {
   const Address receiver = fresh_receiver();
   std::vector<TestChannel> channels;

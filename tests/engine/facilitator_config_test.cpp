@@ -23,7 +23,8 @@ const std::string kGood = R"({
     {"name": "gate-eu", "tokenFile": "gate-eu.token", "receivers": ["0x3333333333333333333333333333333333333333"]},
     {"name": "settle", "tokenFile": "settle.token", "receivers": []}
   ],
-  "receiptTimeoutSeconds": 30
+  "receiptTimeoutSeconds": 30,
+  "repriceAfterSeconds": 120
 })";
 
 std::string with(std::string text, const std::string& from, const std::string& to) {
@@ -47,6 +48,7 @@ TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   EXPECT_EQ(c->journal, "paychan-facilitator.sqlite");
   EXPECT_EQ(c->listen, "127.0.0.1:4021");
   EXPECT_EQ(c->receiptTimeoutSeconds, 30u);
+  EXPECT_EQ(c->repriceAfterSeconds, 120u);
   ASSERT_EQ(c->clients.size(), 2u);
   EXPECT_EQ(c->clients[0].name, "gate-eu");
   EXPECT_EQ(c->clients[0].tokenFile, "gate-eu.token");
@@ -84,6 +86,7 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
       {with(kGood, R"("name": "settle")", R"("name": "settle", "receiver": [])"), "clients[1].receiver: is not"},
       {with(kGood, R"("rpc": )", R"("url": )"), "networks.eip155:31337.url: is not"},
       {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": 0)"), "receiptTimeoutSeconds"},
+      {with(kGood, R"("repriceAfterSeconds": 120)", R"("repriceAfterSeconds": 0)"), "repriceAfterSeconds"},
       {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": -1)"), "receiptTimeoutSeconds"},
       {R"({"networks": {}, "signerKeyFile": "k"})", "networks"},
       {R"({"networks": [], "signerKeyFile": "k"})", "networks"},

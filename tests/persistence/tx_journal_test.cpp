@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "persistence/sqlite.hpp"
 #include "temp_dir.hpp"
 
 namespace paychan::persistence {
@@ -23,7 +24,23 @@ JournalEntry entry(const std::string& key, std::uint64_t nonce) {
   e.rawTransaction = {0x02, 0xf8, static_cast<std::uint8_t>(nonce), 0x01};
   e.transactionHash.fill(static_cast<std::uint8_t>(nonce));
   e.sentAt = 1'700'000'000 + nonce;
+  e.to.bytes.fill(0xcd);
+  e.data = {0xa9, 0x05, static_cast<std::uint8_t>(nonce)};
+  e.gas = 90'000;
+  e.maxFeePerGas = U256{Uint128{2'000'000'000}};
+  e.maxPriorityFeePerGas = U256{Uint128{1'000'000'000}};
   return e;
+}
+
+// `e` signed again with higher fees: another raw transaction and hash, the same nonce.
+JournalEntry replaced(const JournalEntry& e, std::uint8_t version) {
+  JournalEntry r = e;
+  r.rawTransaction.push_back(version);
+  r.transactionHash[0] = static_cast<std::uint8_t>(0xf0 + version);
+  r.sentAt += 60;
+  r.maxFeePerGas = U256{*e.maxFeePerGas.to_uint128() * 2};
+  r.replacedHashes.push_back(e.transactionHash);
+  return r;
 }
 
 TEST(TxJournal, RecordsAndFindsAnEntry) {
@@ -94,6 +111,66 @@ TEST(TxJournal, ALateWordOnAnOldTransactionLeavesTheKeysNewOneAlone) {
   ASSERT_TRUE(kept && *kept);
   EXPECT_EQ((*kept)->nonce, 2u);
   EXPECT_FALSE((*kept)->outcome);
+}
+
+TEST(TxJournal, AReplacementBecomesTheLatestVersionAndEveryVersionStillMatches) {
+  TempDir dir;
+  const std::string path = dir.file("journal.sqlite");
+  const auto first = entry("k", 5);
+  const auto second = replaced(first, 1);
+  const auto third = replaced(second, 2);
+  {
+    auto journal = *TxJournal::open(path);
+    ASSERT_TRUE(journal->record_sent(first));
+    ASSERT_TRUE(journal->record_replacement(first, second));
+    // A request still holding the first version cannot replace it again: it reads the latest.
+    const Status stale = journal->record_replacement(first, replaced(first, 3));
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().code, ErrorCode::invalid_payload);
+    ASSERT_TRUE(journal->record_replacement(second, third));
+  }
+  auto journal = *TxJournal::open(path);
+  auto found = journal->find("k");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->transactionHash, third.transactionHash);
+  EXPECT_EQ((*found)->rawTransaction, third.rawTransaction);
+  EXPECT_EQ((*found)->maxFeePerGas, third.maxFeePerGas);
+  EXPECT_EQ((*found)->nonce, first.nonce);
+  EXPECT_TRUE((*found)->holds(first.transactionHash) && (*found)->holds(second.transactionHash));
+  EXPECT_EQ((*found)->replacedHashes.size(), 2u);
+  // The first version was the one mined: its outcome is the entry's.
+  ASSERT_TRUE(journal->record_outcome(first, R"({"success":true})"));
+  EXPECT_EQ((*journal->find("k"))->outcome, std::optional<std::string>{R"({"success":true})"});
+  EXPECT_FALSE(journal->record_replacement(third, replaced(third, 4))) << "an entry with an outcome stays";
+  // Forgotten by any version, with its versions.
+  ASSERT_TRUE(journal->forget(second));
+  EXPECT_FALSE(*journal->find("k"));
+  ASSERT_TRUE(journal->record_sent(entry("k", 9)));
+  EXPECT_TRUE((*journal->find("k"))->replacedHashes.empty());
+}
+
+TEST(TxJournal, AJournalFromBeforeReplacementsIsMigratedWithItsEntries) {
+  TempDir dir;
+  const std::string path = dir.file("journal.sqlite");
+  {
+    auto db = open_wal(path, true);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "CREATE TABLE tx_journal (key TEXT PRIMARY KEY, network TEXT NOT NULL, request TEXT NOT NULL, "
+        "signer BLOB NOT NULL, nonce INTEGER NOT NULL, raw_tx BLOB NOT NULL, tx_hash BLOB NOT NULL, "
+        "sent_at INTEGER NOT NULL, outcome TEXT) WITHOUT ROWID"));
+    ASSERT_TRUE(db->exec("INSERT INTO tx_journal VALUES ('old', 'eip155:1', '{}', zeroblob(20), 3, x'02', "
+                         "zeroblob(32), 1700000000, NULL)"));
+    ASSERT_TRUE(db->exec("PRAGMA user_version = 1"));
+  }
+  auto journal = TxJournal::open(path);
+  ASSERT_TRUE(journal) << journal.error().to_string();
+  auto pending = (*journal)->pending();
+  ASSERT_TRUE(pending) << pending.error().to_string();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].nonce, 3u);
+  EXPECT_EQ((*pending)[0].gas, 0u) << "no fields to sign it again: never replaced";
+  EXPECT_TRUE((*pending)[0].replacedHashes.empty());
 }
 
 TEST(TxJournal, PendingListsInSendingOrder) {
