@@ -7,21 +7,11 @@
 #include "channel/hex.hpp"
 #include "channel/unix_time.hpp"
 #include "engine/chain/transaction.hpp"
+#include "engine/evm/tx_sender.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
-namespace {
-
-// A replacement's fee: at least 12.5 % (and one wei) above the old one, which is what nodes ask
-// of a replacement (geth: 10 %), and at least the quote.
-Uint128 raised(Uint128 old_fee, Uint128 quoted) {
-  const Uint128 bumped = old_fee + old_fee / 8 + 1;
-  return std::max(bumped, quoted);
-}
-
-}  // namespace
-
 JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault,
                                  std::chrono::seconds repriceAfter)
     : journal_(journal), signer_(std::move(signer)), fault_(fault), repriceAfter_(repriceAfter) {}
@@ -87,24 +77,25 @@ http::Awaitable<Result<std::optional<chain::Receipt>>> JournaledSender::mined_ve
 }
 
 http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::JournalEntry& entry) {
-  const auto old_fee = entry.maxFeePerGas.to_uint128();
-  const auto old_tip = entry.maxPriorityFeePerGas.to_uint128();
-  if (entry.gas == 0 || !old_fee || !old_tip || unix_now() < entry.sentAt + static_cast<std::uint64_t>(repriceAfter_.count()))
+  if (entry.gas == 0 || unix_now() < entry.sentAt + static_cast<std::uint64_t>(repriceAfter_.count()))
     co_return Status{};
   auto quote = co_await chain.rpc().fee_quote();
   if (!quote) co_return quote.failure();
-  const Uint128 quoted_fee = *quote->maxFeePerGas.to_uint128();  // a quote fits (fee_quote checks)
-  const Uint128 quoted_tip = *quote->maxPriorityFeePerGas.to_uint128();
-  if (quoted_fee <= *old_fee && quoted_tip <= *old_tip) co_return Status{};  // it offers enough: wait
+  if (quote->maxFeePerGas <= entry.maxFeePerGas && quote->maxPriorityFeePerGas <= entry.maxPriorityFeePerGas)
+    co_return Status{};  // it offers what the market asks: wait
 
   chain::Eip1559Transaction tx;
   tx.chainId = chain.chain_id();
   tx.nonce = entry.nonce;
-  tx.maxFeePerGas = raised(*old_fee, quoted_fee);
-  tx.maxPriorityFeePerGas = std::min(raised(*old_tip, quoted_tip), *tx.maxFeePerGas.to_uint128());
+  tx.maxFeePerGas = entry.maxFeePerGas;
+  tx.maxPriorityFeePerGas = entry.maxPriorityFeePerGas;
   tx.gas = entry.gas;
   tx.to = entry.to;
   tx.data = entry.data;
+  // At least the bump nodes ask of a replacement, and at least the quote.
+  tx = evm::with_bumped_fees(tx);
+  tx.maxFeePerGas = std::max(tx.maxFeePerGas, quote->maxFeePerGas);
+  tx.maxPriorityFeePerGas = std::max(tx.maxPriorityFeePerGas, quote->maxPriorityFeePerGas);
   const chain::SignedTransaction signed_tx = chain::sign_transaction(tx, signer_);
   persistence::JournalEntry replacement = entry;
   replacement.rawTransaction = signed_tx.raw;
