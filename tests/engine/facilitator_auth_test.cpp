@@ -64,6 +64,18 @@ class FacilitatorAuthTest : public FacilitatorChainTest {
     return {reply.first, answer ? *answer : protocol::SettlementResponse{}};
   }
 
+  // A refusal because the key may not sign for `receiver` (named in the message); nothing was sent.
+  void expect_not_signed_for(const std::pair<unsigned, protocol::SettlementResponse>& reply, const Address& receiver,
+                             std::uint64_t sent_before) {
+    const auto& [status, answer] = reply;
+    EXPECT_EQ(status, 200u);
+    EXPECT_FALSE(answer.success);
+    EXPECT_EQ(answer.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
+    EXPECT_NE(answer.errorMessage.value_or("").find(to_checksum_hex(receiver)), std::string::npos)
+        << answer.errorMessage.value_or("");
+    EXPECT_EQ(signer_transactions(), sent_before);
+  }
+
   // A refund payload for `c`: its payer's zero-charge voucher at `signed_total`, completed with
   // amount, the next refundNonce and `claims`; no signatures, so the facilitator's key must sign.
   static protocol::FacilitatorRequest refund(const TestChannel& c, Uint128 signed_total, Uint128 amount,
@@ -95,13 +107,7 @@ TEST_F(FacilitatorAuthTest, APayerCannotHaveTheFacilitatorSignAwayWhatTheServerC
   EXPECT_EQ(anonymous, 401u);
   EXPECT_EQ(answer.errorReason, std::optional<std::string>{"facilitator_unauthorized"});
   // A real client, but of another receiver: the key does not sign for this channel.
-  auto [other, refused] = post_settle(attack, kOtherToken);
-  EXPECT_EQ(other, 200u);
-  EXPECT_FALSE(refused.success);
-  EXPECT_EQ(refused.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
-  EXPECT_NE(refused.errorMessage.value_or("").find(to_checksum_hex(receiver_)), std::string::npos)
-      << refused.errorMessage.value_or("");
-  EXPECT_EQ(signer_transactions(), sent_before);
+  expect_not_signed_for(post_settle(attack, kOtherToken), receiver_, sent_before);
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
   EXPECT_EQ(token_balance(c.config.payer), payer_before);
 
@@ -153,13 +159,7 @@ TEST_F(FacilitatorAuthTest, AClaimRowOfAnotherReceiverInsideARefundIsNotSigned) 
   const std::uint64_t sent_before = signer_transactions();
   const auto request = refund(mine, kCharged, kDeposit - kCharged,
                               {mine.claim_row(kCharged, kCharged), theirs.claim_row(kCharged, kCharged)});
-  auto [status, refused] = post_settle(request, kServerToken);
-  EXPECT_EQ(status, 200u);
-  EXPECT_FALSE(refused.success);
-  EXPECT_EQ(refused.errorReason, code(ErrorCode::invalid_batch_settlement_evm_authorizer_address_mismatch));
-  EXPECT_NE(refused.errorMessage.value_or("").find(to_checksum_hex(other_receiver_)), std::string::npos)
-      << refused.errorMessage.value_or("");
-  EXPECT_EQ(signer_transactions(), sent_before);
+  expect_not_signed_for(post_settle(request, kServerToken), other_receiver_, sent_before);
   EXPECT_EQ(onchain(theirs.id).totalClaimed, 0u);
   EXPECT_EQ(onchain(mine.id).balance, kDeposit);
 }
