@@ -32,8 +32,8 @@ constexpr std::string_view kMigrations[] = {
       CREATE TABLE tx_replaced (
         key TEXT NOT NULL,
         tx_hash BLOB NOT NULL,
-        PRIMARY KEY (key, tx_hash)
-      ) WITHOUT ROWID;
+        UNIQUE (key, tx_hash)
+      );
     )sql",
 };
 
@@ -90,10 +90,6 @@ constexpr std::string_view kMatchingVersion =
 
 }  // namespace
 
-bool JournalEntry::holds(const Bytes32& hash) const {
-  return hash == transactionHash || std::find(replacedHashes.begin(), replacedHashes.end(), hash) != replacedHashes.end();
-}
-
 Result<std::unique_ptr<TxJournal>> TxJournal::open(const std::string& path, bool durable) {
   auto db = open_wal(path, durable);
   if (!db) return db.failure();
@@ -118,7 +114,7 @@ Status TxJournal::record_sent(const JournalEntry& e) {
   return {};
 }
 
-Status TxJournal::record_replacement(const JournalEntry& current, const JournalEntry& replacement) {
+Result<bool> TxJournal::record_replacement(const JournalEntry& current, const JournalEntry& replacement) {
   std::lock_guard lock(mutex_);
   auto update = db_.prepare(
       "UPDATE tx_journal SET raw_tx = ?3, tx_hash = ?4, sent_at = ?5, max_fee = ?6, priority_fee = ?7 "
@@ -132,12 +128,14 @@ Status TxJournal::record_replacement(const JournalEntry& current, const JournalE
   remember->bind_text(1, current.key).bind(2, current.transactionHash);
   PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
   Status done = update->run();
-  if (done && db_.changes() == 0)
-    done = fail(ErrorCode::invalid_payload, "journal entry for " + current.key + " was replaced or resolved meanwhile");
-  if (done) done = remember->run();
+  const bool replaced = done && db_.changes() != 0;
+  if (replaced) done = remember->run();
   if (done) done = db_.exec("COMMIT");
-  if (!done) (void)db_.exec("ROLLBACK");
-  return done;
+  if (!done) {
+    (void)db_.exec("ROLLBACK");
+    return done.failure();
+  }
+  return replaced;
 }
 
 Status TxJournal::record_outcome(const JournalEntry& entry, std::string_view outcome) {
@@ -158,7 +156,7 @@ Status TxJournal::record_outcome(const JournalEntry& entry, std::string_view out
 
 Status TxJournal::forget(const JournalEntry& entry) {
   std::lock_guard lock(mutex_);
-  auto row = db_.prepare("DELETE FROM tx_journal WHERE " + std::string{kMatchingVersion});
+  auto row = db_.prepare("DELETE FROM tx_journal WHERE key = ?1 AND tx_hash = ?2");
   if (!row) return row.failure();
   // The key's replaced hashes are this entry's: one row per key.
   auto versions = db_.prepare("DELETE FROM tx_replaced WHERE key = ?1");
@@ -185,7 +183,7 @@ Result<std::vector<JournalEntry>> TxJournal::select(std::string_view where, std:
     out.push_back(std::move(e));
   }
   if (!row) return row.failure();
-  auto versions = db_.prepare("SELECT tx_hash FROM tx_replaced WHERE key = ?1 ORDER BY tx_hash");
+  auto versions = db_.prepare("SELECT tx_hash FROM tx_replaced WHERE key = ?1 ORDER BY rowid");  // oldest first
   if (!versions) return versions.failure();
   for (JournalEntry& e : out) {
     versions->bind_text(1, e.key);

@@ -53,10 +53,7 @@ struct JournalEntry {
   std::uint64_t gas = 0;
   U256 maxFeePerGas;
   U256 maxPriorityFeePerGas;
-  std::vector<Bytes32> replacedHashes;  // earlier versions: any one of them may be the one mined
-
-  // Whether `hash` is one of this entry's versions.
-  [[nodiscard]] bool holds(const Bytes32& hash) const;
+  std::vector<Bytes32> replacedHashes;  // earlier versions, oldest first: any one may be the one mined
 
   friend bool operator==(const JournalEntry&, const JournalEntry&) = default;
 };
@@ -71,17 +68,18 @@ class TxJournal {
   // the key is never replaced (that would be a second submission): invalid_payload.
   [[nodiscard]] Status record_sent(const JournalEntry& entry);
   // Makes `replacement` (same key, nonce and transaction; higher fees) the entry's latest version,
-  // `current`'s hash joining its replaced hashes; on disk when it returns. Error: invalid_payload
+  // `current`'s hash joining its replaced hashes; on disk when it returns. False, changing nothing,
   // when `current` is no longer the latest version (another request replaced it first: read it
-  // again) or has an outcome.
-  [[nodiscard]] Status record_replacement(const JournalEntry& current, const JournalEntry& replacement);
+  // again) or has an outcome. Errors: SQLite's.
+  [[nodiscard]] Result<bool> record_replacement(const JournalEntry& current, const JournalEntry& replacement);
   // Records the final outcome of `entry`'s transaction. The first outcome stays: a later call for
   // it changes nothing. Error: invalid_payload when the journal does not hold that transaction.
-  // Here and in forget() a transaction is matched by key and any of its versions' hashes.
+  // Matched by key and any of its versions' hashes: whichever version was mined.
   [[nodiscard]] Status record_outcome(const JournalEntry& entry, std::string_view outcome);
-  // Removes `entry` (its transaction can never be mined, or was mined and reverted). Matched by key
-  // and transaction hash: a request that learns late of an old transaction's fate never removes a
-  // newer transaction sent for the same key since.
+  // Removes `entry` (its transaction can never be mined, or was mined and reverted), with its
+  // replaced hashes. Matched by key and the latest version's hash: a request that learns late of
+  // an old transaction's fate, or holds an older version of this one, never removes a newer
+  // transaction (or version) sent for the same key since.
   [[nodiscard]] Status forget(const JournalEntry& entry);
 
   [[nodiscard]] Result<std::optional<JournalEntry>> find(std::string_view key);
@@ -91,8 +89,6 @@ class TxJournal {
  private:
   explicit TxJournal(Database db) : db_(std::move(db)) {}
   [[nodiscard]] Result<std::vector<JournalEntry>> select(std::string_view where, std::string_view key);
-  // The key's row whose latest or earlier hash is `hash`: "key = ?1 AND (tx_hash = ?2 OR …)".
-  [[nodiscard]] static std::string_view matching_version();
   std::mutex mutex_;
   Database db_;
 };

@@ -228,33 +228,39 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
   // request joining the action shares only its key, and its amount or payer may differ (a deposit
   // key does not cover the amount). Its answer, recorded first, would be every request's.
   const auto journaled = protocol::decode_facilitator_request(entry.request);
-  if (!journaled) log(entry.key + ": journaled request unreadable (" + journaled.error().to_string() + "); described from the caller's");
-  const FacilitatorRequest& request = journaled ? *journaled : caller;
+  const bool readable = journaled && protocol::batch_payload(journaled->paymentPayload) != nullptr;
+  if (!readable) log(entry.key + ": journaled request unreadable; described from the caller's");
+  const FacilitatorRequest& request = readable ? *journaled : caller;
   const std::string& name = chain.network();
-  const std::string tx = to_hex(entry.transactionHash);
   const ActionCodes codes = action_codes(*protocol::batch_payload(request.paymentPayload));
   auto fate = co_await sender_.resolve(chain, entry, timeout, options_.receiptPoll);
-  if (!fate) co_return refused(name, fate.error(), tx);
+  if (!fate) co_return refused(name, fate.error(), to_hex(entry.transactionHash));
+  // The entry's latest version: another request may have replaced its transaction meanwhile.
+  const persistence::JournalEntry& latest = fate->latest;
   if (fate->dropped) {
-    // Nothing happened on chain under this key: a retry may attempt the action afresh.
-    if (Status s = journal_.forget(entry); !s) log("journal: " + s.error().to_string());
+    // Nothing happened on chain under this key: a retry may attempt the action afresh. No
+    // transaction is named: none was mined, so the caller spent no gas and may split or resend.
+    if (Status s = journal_.forget(latest); !s) log("journal: " + s.error().to_string());
     log(entry.key + " dropped: " + fate->detail);
-    co_return refused(name, Error{codes.transaction_failed, "the transaction was dropped (" + fate->detail + "); retry"}, tx);
+    co_return refused(name, Error{codes.transaction_failed, "transaction " + to_hex(latest.transactionHash) +
+                                                                " was dropped (" + fate->detail + "); retry"});
   }
   if (!fate->receipt)
-    co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed, fate->detail}, tx);
+    co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed, fate->detail},
+                      to_hex(latest.transactionHash));
 
+  const std::string tx = to_hex(fate->receipt->transactionHash);  // the version mined
   auto outcome = co_await describe_outcome(chain, request, *fate->receipt);
   if (!outcome) co_return refused(name, outcome.error(), tx);
   if (!outcome->success) {
     // Reverted: nothing under this key happened on chain (a revert undoes the whole transaction,
     // and no deposit, claim or refund nonce was used). The key is forgotten, so a retry is
     // simulated afresh instead of being answered with a revert whose cause may be gone.
-    if (Status s = journal_.forget(entry); !s) log("journal: " + s.error().to_string());
+    if (Status s = journal_.forget(latest); !s) log("journal: " + s.error().to_string());
     log(entry.key + " mined " + tx + " reverted; forgotten");
     co_return std::move(*outcome);
   }
-  if (Status s = journal_.record_outcome(entry, protocol::encode_settlement_response(*outcome)); !s)
+  if (Status s = journal_.record_outcome(latest, protocol::encode_settlement_response(*outcome)); !s)
     log("journal: " + s.error().to_string());
   log(entry.key + " mined " + tx + " ok");
   // The first recorded outcome is the action's: answer with it, so every request agrees.

@@ -68,6 +68,13 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   co_return entry;
 }
 
+Status JournaledSender::reread(persistence::JournalEntry& entry) {
+  auto latest = journal_.find(entry.key);
+  if (!latest) return latest.failure();
+  if (*latest && (*latest)->nonce == entry.nonce && (*latest)->from == entry.from) entry = std::move(**latest);
+  return {};
+}
+
 http::Awaitable<Result<std::optional<chain::Receipt>>> JournaledSender::mined_version(
     evm::RpcClient& rpc, const persistence::JournalEntry& entry) {
   auto receipt = co_await rpc.receipt(entry.transactionHash);
@@ -104,13 +111,10 @@ http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::
   replacement.maxFeePerGas = tx.maxFeePerGas;
   replacement.maxPriorityFeePerGas = tx.maxPriorityFeePerGas;
   replacement.replacedHashes.push_back(entry.transactionHash);
-  if (Status recorded = journal_.record_replacement(entry, replacement); !recorded) {
-    // Another request replaced it (or resolved it) first: carry on with what the journal holds.
-    auto latest = journal_.find(entry.key);
-    if (!latest) co_return latest.failure();
-    if (*latest && (*latest)->nonce == entry.nonce) entry = std::move(**latest);
-    co_return Status{};
-  }
+  auto recorded = journal_.record_replacement(entry, replacement);
+  if (!recorded) co_return recorded.failure();
+  // Another request replaced it (or resolved it) first: carry on with what the journal holds.
+  if (!*recorded) co_return reread(entry);
   entry = std::move(replacement);
   // Refused (say, a node asking for a larger bump): the earlier versions stay valid, and a node
   // that does not know the latest is given it again by resolve().
@@ -130,9 +134,11 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
   for (unsigned round = 0;; ++round) {
     auto receipt = co_await mined_version(rpc, entry);
     if (!receipt) co_return receipt.failure();
-    if (*receipt) co_return Fate{std::move(*receipt), false, {}};
+    if (*receipt) co_return Fate{std::move(*receipt), false, {}, std::move(entry)};
 
     if (round % kKnownEvery == 0) {
+      // Another request resolving the same entry may have replaced it: follow its latest version.
+      if (Status read = reread(entry); !read) co_return read.failure();
       auto known = co_await rpc.raw("eth_getTransactionByHash", "[" + chain::quote(to_hex(entry.transactionHash)) + "]");
       if (!known) co_return known.failure();
       if (*known != "null") {
@@ -150,24 +156,29 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
             const Bytes32 before = entry.transactionHash;
             if (Status repriced = co_await reprice(chain, entry); !repriced) co_return repriced.failure();
             if (entry.transactionHash == before)
-              co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail};
+              co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail,
+                             std::move(entry)};
             continue;  // the replacement was sent: poll for it
           }
           // The nonce is used. Ours, if its receipt shows up: a node may count the nonce a moment
           // before it serves the receipt, so "another transaction" is concluded only after
           // kDroppedChecks polls that all found none.
+          // "Another" means none of the versions the journal holds now: a version another request
+          // journaled meanwhile may be the one mined.
           for (unsigned check = 0; check < kDroppedChecks; ++check) {
             if (check > 0) co_await http::sleep_for(poll);
+            if (Status read = reread(entry); !read) co_return read.failure();
             auto again = co_await mined_version(rpc, entry);
             if (!again) co_return again.failure();
-            if (*again) co_return Fate{std::move(*again), false, {}};
+            if (*again) co_return Fate{std::move(*again), false, {}, std::move(entry)};
           }
-          co_return Fate{std::nullopt, true, "nonce " + std::to_string(entry.nonce) + " was used by another transaction"};
+          co_return Fate{std::nullopt, true, "nonce " + std::to_string(entry.nonce) + " was used by another transaction",
+                         std::move(entry)};
         }
       }
     }
     if (std::chrono::steady_clock::now() >= deadline)
-      co_return Fate{std::nullopt, false, "no receipt within " + std::to_string(timeout.count()) + " ms"};
+      co_return Fate{std::nullopt, false, "no receipt within " + std::to_string(timeout.count()) + " ms", std::move(entry)};
     co_await http::sleep_for(poll);
   }
 }

@@ -50,6 +50,7 @@ struct Fate {
   std::optional<chain::Receipt> receipt;  // mined (successfully or reverted)
   bool dropped = false;  // can never be mined: its nonce was used by another transaction
   std::string detail;    // why it is neither, for the answer (e.g. the node's refusal)
+  persistence::JournalEntry latest;  // the entry as last read: its latest version (see replacement)
 };
 
 class JournaledSender {
@@ -73,6 +74,9 @@ class JournaledSender {
                                                       std::chrono::milliseconds poll);
 
  private:
+  // `entry` as the journal holds it now: another request may have replaced it. Unchanged when the
+  // key's entry is gone or is another transaction (another nonce).
+  [[nodiscard]] Status reread(persistence::JournalEntry& entry);
   // The receipt of whichever version of `entry` was mined, or nullopt.
   [[nodiscard]] http::Awaitable<Result<std::optional<chain::Receipt>>> mined_version(evm::RpcClient& rpc,
                                                                                       const persistence::JournalEntry& entry);
