@@ -153,6 +153,7 @@ std::unique_ptr<Server> start_server(const ServerSpec& spec) {
 struct Stats {
   double seconds = 0;
   double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
+                                  // (the flush probe's: its own thread's)
   double local_check_seconds = 0;  // mean of the gate's local voucher checks (digest, verify, rules)
   std::size_t ok = 0;
   std::size_t failed = 0;
@@ -337,11 +338,7 @@ double recover_seconds() {
   return seconds;
 }
 
-// The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
-// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than
-// the disk flushes its cache, so a durable paid request's added latency cannot fall below this.
-// Its CPU time (the thread's user + system time, in the CPU column) is what every group commit's
-// fdatasync costs the server's core in the kernel, shared by the batch's requests.
+// The calling thread's user + system time, in seconds.
 double thread_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_THREAD, &u);
@@ -349,6 +346,11 @@ double thread_cpu_seconds() {
   return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
+// The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, timed on
+// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than
+// the disk flushes its cache, so a durable paid request's added latency cannot fall below this.
+// Its CPU time (the thread's user + system time, in the CPU column) is what every group commit's
+// fdatasync costs the server's core in the kernel, shared by the batch's requests.
 Stats disk_flush(const std::string& dir) {
   Stats s;
   std::thread([&] {

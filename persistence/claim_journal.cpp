@@ -96,6 +96,7 @@ Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
 
 Status ClaimJournal::in_transaction(std::string_view sql, std::size_t rows,
                                     const std::function<void(Statement&, std::size_t)>& bind) {
+  if (rows == 0) return {};  // no transaction, no fsync
   PAYCHAN_ASSIGN(auto statement, db_.prepare(sql));
   PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
   for (std::size_t i = 0; i < rows; ++i) {

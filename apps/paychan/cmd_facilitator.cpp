@@ -71,7 +71,8 @@ Configuration:
     "repriceAfterSeconds": 60                     a transaction unmined this long while the fee
                                                   quote has risen above what it offers is sent
                                                   again, same nonce, with the quote's fees (at
-                                                  least 12.5 % more)
+                                                  least 12.5 % more), when a retried /settle or
+                                                  the start-up recovery finds it still pending
   }
 Key files hold one 0x-prefixed hex key and must not be readable by group or others
 (`paychan key new --out facilitator.key` makes one); token files likewise, with at least 32

@@ -45,8 +45,9 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "facilitator": "http://127.0.0.1:4021",
     "facilitatorTokenFile": "gate.token", (optional, mode 0600) the bearer token a facilitator with
                                          clients knows this gate by (see `paychan facilitator
-                                         --help`); the settle job sends it too. The gate
-                                         asks at start-up and stops if it is refused
+                                         --help`); the settle job sends it too. At start-up
+                                         the gate checks that the facilitator takes it (or
+                                         needs none) and stops if not
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
     "upstream": "http://127.0.0.1:8080",

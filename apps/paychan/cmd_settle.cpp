@@ -47,7 +47,8 @@ journals each batch in GATE-STORE.settle before sending it; a run that crashed o
 leaves its batch pending, and the next run resends exactly that batch first, so nothing is
 claimed twice and no claim is forgotten. A claim mined but reverted spent gas and claimed nothing:
 its channels wait 10 minutes, then are tried again one per batch, and wait twice as long after
-each further revert, up to a day (a channel whose payer is withdrawing never waits).
+each further revert, up to a day. A channel whose payer is withdrawing never waits: it is claimed
+again alone in the same run (seen with --rpc, or once the gate has seen the withdrawal).
 
 Options:
   --config FILE          the gate's configuration (network, asset, payTo, facilitator,

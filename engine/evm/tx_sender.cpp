@@ -51,6 +51,13 @@ chain::Eip1559Transaction with_bumped_fees(const chain::Eip1559Transaction& tx) 
   return out;
 }
 
+chain::Eip1559Transaction with_replacement_fees(const chain::Eip1559Transaction& tx, const FeeQuote& quote) {
+  chain::Eip1559Transaction out = with_bumped_fees(tx);
+  out.maxFeePerGas = std::max(out.maxFeePerGas, quote.maxFeePerGas);
+  out.maxPriorityFeePerGas = std::max(out.maxPriorityFeePerGas, quote.maxPriorityFeePerGas);
+  return out;
+}
+
 TransactionSender::TransactionSender(RpcClient& rpc, PrivateKey key, std::uint64_t chainId)
     : rpc_(rpc), key_(std::move(key)), chainId_(chainId) {}
 
@@ -141,12 +148,8 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
 
 http::Awaitable<Result<SentTransaction>> TransactionSender::replace(const SentTransaction& sent) {
   SentTransaction next = sent;
-  next.tx = with_bumped_fees(sent.tx);
-  // A stuck transaction is often one the base fee has outgrown: follow the market if it is higher.
-  if (auto quote = co_await rpc_.fee_quote()) {
-    next.tx.maxFeePerGas = std::max(next.tx.maxFeePerGas, quote->maxFeePerGas);
-    next.tx.maxPriorityFeePerGas = std::max(next.tx.maxPriorityFeePerGas, quote->maxPriorityFeePerGas);
-  }
+  auto quote = co_await rpc_.fee_quote();
+  next.tx = quote ? with_replacement_fees(sent.tx, *quote) : with_bumped_fees(sent.tx);
   const chain::SignedTransaction signed_tx = chain::sign_transaction(next.tx, key_);
   next.hash = signed_tx.hash;
   auto reply = co_await rpc_.request("eth_sendRawTransaction", "[" + chain::quote(to_hex(signed_tx.raw)) + "]");

@@ -46,6 +46,9 @@ struct WaitOptions {
 // The same transaction priced for replacement: both fees raised by 12.5 % (at least 1 wei), above
 // the 10 % that nodes require of a replacement.
 [[nodiscard]] chain::Eip1559Transaction with_bumped_fees(const chain::Eip1559Transaction& tx);
+// with_bumped_fees, raised further to `quote` where the market asks more: a stuck transaction is
+// often one the base fee has outgrown.
+[[nodiscard]] chain::Eip1559Transaction with_replacement_fees(const chain::Eip1559Transaction& tx, const FeeQuote& quote);
 
 class TransactionSender {
  public:

@@ -99,10 +99,7 @@ http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::
   tx.gas = entry.gas;
   tx.to = entry.to;
   tx.data = entry.data;
-  // At least the bump nodes ask of a replacement, and at least the quote.
-  tx = evm::with_bumped_fees(tx);
-  tx.maxFeePerGas = std::max(tx.maxFeePerGas, quote->maxFeePerGas);
-  tx.maxPriorityFeePerGas = std::max(tx.maxPriorityFeePerGas, quote->maxPriorityFeePerGas);
+  tx = evm::with_replacement_fees(tx, *quote);
   const chain::SignedTransaction signed_tx = chain::sign_transaction(tx, signer_);
   persistence::JournalEntry replacement = entry;
   replacement.rawTransaction = signed_tx.raw;

@@ -65,7 +65,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     // may come back; known channels are served meanwhile.
     if (Status access = http::run_blocking(p->facilitator->check_token()); !access) {
       if (access.error().code == ErrorCode::facilitator_unauthorized) return access.failure();
-      p->warnings.push_back("facilitator " + config.facilitator + " did not answer at start-up (" +
+      p->warnings.push_back("facilitator " + config.facilitator + " did not answer as one at start-up (" +
                             access.error().to_string() + "); deposits wait for it, known channels are served");
     }
   }

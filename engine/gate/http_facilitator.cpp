@@ -60,6 +60,11 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
   auto reply = co_await client_.request(request_to("/verify", "{}"));
   if (!reply) co_return unavailable("/verify", reply.error());
   if (reply->status == 401) co_return unauthorized("/verify");
+  // 400 (the empty message refused past authentication) or 200: the token is taken. Anything else
+  // (a 404 from a wrong URL, a 5xx) says nothing about the token, but something is wrong.
+  if (reply->status != 400 && reply->status != 200)
+    co_return fail(ErrorCode::facilitator_unavailable,
+                   "/verify answered HTTP " + std::to_string(reply->status) + " to an empty message (a wrong URL?)");
   co_return Status{};
 }
 

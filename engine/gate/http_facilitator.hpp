@@ -42,9 +42,9 @@ class HttpFacilitator final : public Facilitator {
 
   // Whether the facilitator takes this server's token, asked once at start-up so that a wrong
   // token stops the gate there rather than turning its payers away later. One POST /verify of an
-  // empty message: a facilitator answers it 401 before authentication passes and 400 after, so
-  // any answer but 401 is an accepted (or unneeded) token. Changes nothing on the facilitator.
-  // Errors: facilitator_unauthorized (401), facilitator_unavailable (no answer within the timeout).
+  // empty message: a facilitator answers it 401 before authentication passes and 400 after.
+  // Changes nothing on the facilitator. Errors: facilitator_unauthorized (401),
+  // facilitator_unavailable (no answer within the timeout, or an answer other than 400 or 200).
   http::Awaitable<Status> check_token();
 
  private:

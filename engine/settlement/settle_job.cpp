@@ -1,6 +1,7 @@
 #include "engine/settlement/settle_job.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
@@ -139,7 +140,18 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
             : outcome->reverted   ? "  reverted on chain: " + outcome->error + "; its channels wait before the next try"
                                   : "  refused: " + outcome->error);
   const bool split = !outcome->error.empty() && !outcome->reverted && batch.size() > 1;
+  const bool reverted_batch = outcome->reverted && batch.size() > 1;
   summary.batches.push_back(std::move(*outcome));
+  if (reverted_batch) {
+    // The watchtower's channels cannot wait out the back-off with their deadline near: each of them
+    // goes again alone, now (one bad row elsewhere reverted the batch).
+    for (PlannedClaim& p : batch) {
+      if (p.withdrawalDeadline == 0) continue;
+      progress("  claiming withdrawing channel " + to_hex(p.channelId) + " alone");
+      std::vector<PlannedClaim> alone{std::move(p)};
+      if (Status claimed = co_await claim(std::move(alone), summary, progress); !claimed) co_return claimed;
+    }
+  }
   if (!split) co_return Status{};
   const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
   std::vector<PlannedClaim> first(std::make_move_iterator(batch.begin()), std::make_move_iterator(middle));
@@ -158,9 +170,10 @@ Status SettleJob::hold_back(const std::vector<protocol::VoucherClaimRow>& claims
     const Bytes32 id = channel_id(domain_, row.channel);
     const auto found = held->find(id);
     const std::uint32_t reverts = found == held->end() ? 1 : found->second.reverts + 1;
-    // base · 2^(reverts − 1), capped; the shift is bounded so that it cannot overflow.
-    const std::uint64_t wait = std::min(options_.revertBackoffCapSeconds,
-                                        options_.revertBackoffSeconds << std::min<std::uint32_t>(reverts - 1, 20));
+    // base · 2^(reverts − 1), up to the cap (doubled while below it: no overflow).
+    std::uint64_t wait = std::min(options_.revertBackoffSeconds, options_.revertBackoffCapSeconds);
+    for (std::uint32_t i = 1; i < reverts && wait < options_.revertBackoffCapSeconds; ++i)
+      wait = std::min(wait * 2, options_.revertBackoffCapSeconds);
     entries.emplace_back(id, persistence::HeldBack{reverts, now + wait});
   }
   return journal_.hold_back(entries);
@@ -170,6 +183,12 @@ Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, Settle
   auto held = journal_.held_back();
   if (!held) return held.failure();
   const std::uint64_t now = options_.now();
+  // A channel no longer unclaimed (claimed by a refund, or found claimed on chain) waits no more.
+  std::vector<Bytes32> gone;
+  for (const auto& [id, h] : *held)
+    if (std::none_of(channels.begin(), channels.end(), [&](const ChannelState& c) { return c.channelId == id; }))
+      gone.push_back(id);
+  if (Status released = journal_.release(gone); !released) return released.failure();
   std::vector<ChannelState> alone;  // held back, their wait over (or a withdrawal pending): one per batch
   std::optional<std::uint64_t> next_try;
   std::erase_if(channels, [&](ChannelState& c) {
@@ -189,12 +208,20 @@ Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, Settle
   ClaimPlan plan = plan_claims(channels, options_.policy, domain_, now);
   for (const ChannelState& c : alone) {
     ClaimPlan single = plan_claims(std::span(&c, 1), options_.policy, domain_, now);
-    // A pending withdrawal keeps its place at the front, as plan_claims orders them.
-    const auto at = c.onchain.withdrawRequestedAt != 0 ? plan.batches.begin() : plan.batches.end();
-    plan.batches.insert(at, std::make_move_iterator(single.batches.begin()), std::make_move_iterator(single.batches.end()));
+    for (auto& batch : single.batches) plan.batches.push_back(std::move(batch));
     for (auto& warning : single.warnings) plan.warnings.push_back(std::move(warning));
     plan.skipped += single.skipped;
   }
+  // Withdrawals first, soonest deadline first, as plan_claims orders its own batches (stable: the
+  // rest keep their order).
+  const auto deadline = [](const std::vector<PlannedClaim>& batch) {
+    std::uint64_t soonest = std::numeric_limits<std::uint64_t>::max();
+    for (const PlannedClaim& p : batch)
+      if (p.withdrawalDeadline != 0) soonest = std::min(soonest, p.withdrawalDeadline);
+    return soonest;
+  };
+  std::stable_sort(plan.batches.begin(), plan.batches.end(),
+                   [&](const auto& a, const auto& b) { return deadline(a) < deadline(b); });
   return plan;
 }
 

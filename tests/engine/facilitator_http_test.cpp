@@ -148,8 +148,8 @@ TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne)
   FacilitatorService guarded(facilitator_, &*clients);
   http::HttpServer server(guarded, options());
   ASSERT_TRUE(server.start());
-  auto probe = [](std::uint16_t port, std::string token) {
-    gate::HttpFacilitatorOptions o{"http://127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(2'000)};
+  auto probe = [](std::uint16_t port, std::string token, const std::string& prefix = "") {
+    gate::HttpFacilitatorOptions o{"http://127.0.0.1:" + std::to_string(port) + prefix, std::chrono::milliseconds(2'000)};
     o.token = std::move(token);
     auto client = gate::HttpFacilitator::create(o);
     EXPECT_TRUE(client);
@@ -161,11 +161,13 @@ TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne)
     ASSERT_FALSE(s) << refused;
     EXPECT_EQ(s.error().code, ErrorCode::facilitator_unauthorized);
   }
-  // A facilitator without clients takes any caller; a closed port is no answer at all.
+  // A facilitator without clients takes any caller; a closed port is no answer at all, and a wrong
+  // path (404) no facilitator's answer.
   EXPECT_TRUE(probe(server_.port(), {}));
-  const Status down = probe(1, token);
-  ASSERT_FALSE(down);
-  EXPECT_EQ(down.error().code, ErrorCode::facilitator_unavailable);
+  for (const Status& no_answer : {probe(1, token), probe(server.port(), token, "/not-the-facilitator")}) {
+    ASSERT_FALSE(no_answer);
+    EXPECT_EQ(no_answer.error().code, ErrorCode::facilitator_unavailable);
+  }
   server.stop(std::chrono::seconds(1));
 }
 

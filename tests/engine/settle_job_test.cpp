@@ -282,6 +282,32 @@ TEST_F(SettleJobTest, AClaimRevertedOnChainIsNotSplitAndItsChannelsWaitThenGoAlo
   EXPECT_TRUE((*journal)->held_back()->empty()) << "a claim that landed releases its channel";
 }
 
+// A withdrawing channel batched with a bad one cannot wait out the back-off: when the batch
+// reverts, it is claimed again alone in the same run.
+TEST_F(SettleJobTest, AWithdrawingChannelInARevertedBatchIsClaimedAloneAtOnce) {
+  pay(2, 2);
+  const TestAgent bad(test_key(10), stack.config, 1);
+  const TestAgent withdrawing(test_key(11), stack.config, 1);
+  stack.facilitator.revert_claims_of(bad.id, true);
+  stack.facilitator.set_withdrawal(withdrawing.id, stack.now.load());
+  DoubleChain chain(stack.facilitator);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  SettleSummary s = run(o);
+  ASSERT_EQ(s.batches.size(), 2u) << "the pair, then the withdrawing channel alone";
+  EXPECT_TRUE(s.batches[0].reverted);
+  EXPECT_EQ(s.batches[0].channels, 2u);
+  EXPECT_TRUE(s.batches[1].error.empty()) << s.batches[1].error;
+  EXPECT_EQ(s.batches[1].channels, 1u);
+  EXPECT_EQ(stack.facilitator.onchain(withdrawing.id).totalClaimed,
+            (*stack.store->get(withdrawing.id))->chargedCumulativeAmount);
+  EXPECT_EQ(stack.facilitator.onchain(bad.id).totalClaimed, 0u);
+  auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+  auto held = (*journal)->held_back();
+  ASSERT_EQ(held->size(), 1u) << "the claimed channel is released";
+  EXPECT_TRUE(held->contains(bad.id));
+}
+
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
 // withdrawals come first.
