@@ -68,6 +68,8 @@ Configuration:
     "receiptTimeoutSeconds": 60,                  how long /settle waits for a receipt before
                                                   answering *_wait_for_receipt_failed (a retry
                                                   picks up the same transaction)
+    "maxFeePerGasGwei": 200,                      (optional) no transaction offers more per gas,
+                                                  first or replacement: above it, it waits
     "repriceAfterSeconds": 60                     a transaction unmined this long while the fee
                                                   quote has risen above what it offers is sent
                                                   again, same nonce, with the quote's fees (at

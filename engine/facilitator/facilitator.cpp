@@ -71,7 +71,7 @@ Facilitator::Facilitator(std::vector<NetworkOptions> networks, PrivateKey signer
     : authorizer_(std::move(receiverAuthorizer)),
       journal_(journal),
       options_(std::move(options)),
-      sender_(journal, std::move(signer), options_.fault, options_.repriceAfter) {
+      sender_(journal, std::move(signer), SenderOptions{options_.fault, options_.repriceAfter, options_.maxFeePerGas}) {
   for (auto& n : networks) {
     // The caller checked the network names (facilitator_config); a bad one serves nothing.
     auto id = protocol::evm_chain_id(n.network);

@@ -39,6 +39,7 @@ struct FacilitatorOptions {
   // A transaction still unmined this long after it was sent, while the fee quote has risen above
   // what it offers, is replaced with higher fees (JournaledSender).
   std::chrono::seconds repriceAfter{60};
+  std::optional<U256> maxFeePerGas;  // wei: no transaction offers more (JournaledSender); nullopt: no ceiling
   Fault fault = Fault::none;  // crash tests only
   // One line per on-chain action and per recovered entry (never keys or signatures); null: silent.
   std::function<void(const std::string&)> log;

@@ -77,7 +77,7 @@ Result<std::vector<ClientConfig>> read_clients(const Fields& f) {
 
 Result<FacilitatorConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"networks", "signerKeyFile", "receiverAuthorizerKeyFile", "clients", "journal", "listen",
-                      "receiptTimeoutSeconds", "repriceAfterSeconds"}));
+                      "receiptTimeoutSeconds", "repriceAfterSeconds", "maxFeePerGasGwei"}));
   FacilitatorConfig c;
   PAYCHAN_ASSIGN(const rapidjson::Value* networks, f.value("networks"));
   if (!networks->IsObject() || networks->MemberCount() == 0 || networks->MemberCount() > kMaxNetworks)
@@ -103,6 +103,10 @@ Result<FacilitatorConfig> read_config(const Fields& f) {
   if (f.has("repriceAfterSeconds")) {
     PAYCHAN_ASSIGN(c.repriceAfterSeconds, f.uint64("repriceAfterSeconds", 86'400));
     if (c.repriceAfterSeconds == 0) return f.error("repriceAfterSeconds", "must be 1..86400");
+  }
+  if (f.has("maxFeePerGasGwei")) {
+    PAYCHAN_ASSIGN(c.maxFeePerGasGwei, f.uint64("maxFeePerGasGwei", 1'000'000));
+    if (*c.maxFeePerGasGwei == 0) return f.error("maxFeePerGasGwei", "must be 1..1000000");
   }
   if (f.has("clients")) {
     PAYCHAN_ASSIGN(c.clients, read_clients(f));

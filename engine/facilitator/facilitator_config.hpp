@@ -39,6 +39,7 @@ struct FacilitatorConfig {
   std::string listen = "127.0.0.1:4021";
   std::uint64_t receiptTimeoutSeconds = 60;
   std::uint64_t repriceAfterSeconds = 60;  // see JournaledSender: a transaction left behind by the fees
+  std::optional<std::uint64_t> maxFeePerGasGwei;  // the ceiling on any transaction's fee cap
   // Empty: /verify and /settle are open to anyone who can connect, and no receiverAuthorizer key
   // may be configured (it would sign refunds for whoever asks).
   std::vector<ClientConfig> clients;

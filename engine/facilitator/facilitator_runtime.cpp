@@ -48,6 +48,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   FacilitatorOptions facilitator_options;
   facilitator_options.receiptTimeout = std::chrono::seconds(config.receiptTimeoutSeconds);
   facilitator_options.repriceAfter = std::chrono::seconds(config.repriceAfterSeconds);
+  if (config.maxFeePerGasGwei) facilitator_options.maxFeePerGas = U256{Uint128{*config.maxFeePerGasGwei} * 1'000'000'000};
   facilitator_options.fault = options.fault;
   if (options.log) facilitator_options.log = log_line;
   p->facilitator = std::make_unique<Facilitator>(config.networks, *signer, authorizer, *p->journal, facilitator_options);

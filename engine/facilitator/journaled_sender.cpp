@@ -12,9 +12,14 @@
 #include "engine/http/sleep.hpp"
 
 namespace paychan::engine::facilitator {
-JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault,
-                                 std::chrono::seconds repriceAfter)
-    : journal_(journal), signer_(std::move(signer)), fault_(fault), repriceAfter_(repriceAfter) {}
+JournaledSender::JournaledSender(persistence::TxJournal& journal, PrivateKey signer, SenderOptions options)
+    : journal_(journal), signer_(std::move(signer)), options_(std::move(options)) {}
+
+void JournaledSender::cap(chain::Eip1559Transaction& tx) const {
+  if (!options_.maxFeePerGas) return;
+  tx.maxFeePerGas = std::min(tx.maxFeePerGas, *options_.maxFeePerGas);
+  tx.maxPriorityFeePerGas = std::min(tx.maxPriorityFeePerGas, tx.maxFeePerGas);
+}
 
 http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainView& chain, const TxPlan& plan) {
   auto fees = co_await chain.rpc().fee_quote();
@@ -32,6 +37,7 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   tx.nonce = *nonce.next;
   tx.maxPriorityFeePerGas = fees->maxPriorityFeePerGas;
   tx.maxFeePerGas = fees->maxFeePerGas;
+  cap(tx);
   tx.gas = plan.gas;
   tx.to = plan.to;
   tx.data = plan.data;
@@ -53,13 +59,13 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   entry.maxPriorityFeePerGas = tx.maxPriorityFeePerGas;
   if (Status recorded = journal_.record_sent(entry); !recorded) co_return recorded.failure();
   // Test-only crash point (PAYCHAN_FACILITATOR_FAULT): journaled, never broadcast.
-  if (fault_ == Fault::exit_after_journal) _exit(kFaultExitStatus);
+  if (options_.fault == Fault::exit_after_journal) _exit(kFaultExitStatus);
 
   auto sent = co_await chain.rpc().send_raw_transaction(entry.rawTransaction);
   if (sent) {
     nonce.next = *nonce.next + 1;
     // Test-only crash point: broadcast, receipt unknown.
-    if (fault_ == Fault::exit_after_broadcast) _exit(kFaultExitStatus);
+    if (options_.fault == Fault::exit_after_broadcast) _exit(kFaultExitStatus);
   } else {
     // The node may or may not hold it: ask it for the count again next time. resolve() settles
     // this transaction's fate (rebroadcast, or dropped once its nonce is used by another).
@@ -84,7 +90,7 @@ http::Awaitable<Result<std::optional<chain::Receipt>>> JournaledSender::mined_ve
 }
 
 http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::JournalEntry& entry) {
-  if (entry.gas == 0 || unix_now() < entry.sentAt + static_cast<std::uint64_t>(repriceAfter_.count()))
+  if (entry.gas == 0 || unix_now() < entry.sentAt + static_cast<std::uint64_t>(options_.repriceAfter.count()))
     co_return Status{};
   auto quote = co_await chain.rpc().fee_quote();
   if (!quote) co_return quote.failure();
@@ -100,6 +106,9 @@ http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::
   tx.to = entry.to;
   tx.data = entry.data;
   tx = evm::with_replacement_fees(tx, *quote);
+  cap(tx);
+  // Held at the ceiling, it may no longer outbid itself by what a node asks of a replacement.
+  if (tx.maxFeePerGas <= entry.maxFeePerGas) co_return Status{};
   const chain::SignedTransaction signed_tx = chain::sign_transaction(tx, signer_);
   persistence::JournalEntry replacement = entry;
   replacement.rawTransaction = signed_tx.raw;

@@ -11,7 +11,9 @@
 // Fees: a transaction still unmined `repriceAfter` after it was sent, while the node's fee quote
 // has risen above what it offers, is replaced: the same nonce, to, data and gas, signed again with
 // the quote's fees (at least 12.5 % more than before, which nodes require of a replacement),
-// journaled before it is broadcast. Whichever version is mined is the action's transaction.
+// journaled before it is broadcast. Whichever version is mined is the action's transaction. No
+// fee cap, first or replacement, exceeds the operator's maxFeePerGas: above it a transaction
+// waits for the market to come back rather than paying whatever a node quotes.
 //
 // Fault injection for crash tests: Fault makes the process _exit at the two instants a crash
 // matters (entry journaled but not broadcast; broadcast but its receipt unknown).
@@ -23,6 +25,7 @@
 #include <string>
 
 #include "channel/ecdsa.hpp"
+#include "engine/chain/transaction.hpp"
 #include "engine/facilitator/chain_view.hpp"
 #include "persistence/tx_journal.hpp"
 
@@ -53,10 +56,15 @@ struct Fate {
   persistence::JournalEntry latest;  // the entry as last read: its latest version (see replacement)
 };
 
+struct SenderOptions {
+  Fault fault = Fault::none;
+  std::chrono::seconds repriceAfter{60};
+  std::optional<U256> maxFeePerGas;  // wei; nullopt: no ceiling
+};
+
 class JournaledSender {
  public:
-  JournaledSender(persistence::TxJournal& journal, PrivateKey signer, Fault fault = Fault::none,
-                  std::chrono::seconds repriceAfter = std::chrono::seconds(60));
+  JournaledSender(persistence::TxJournal& journal, PrivateKey signer, SenderOptions options = {});
 
   [[nodiscard]] const Address& address() const noexcept { return signer_.address(); }
 
@@ -84,10 +92,12 @@ class JournaledSender {
   // `entry` becomes the latest version (also one another request journaled meanwhile).
   [[nodiscard]] http::Awaitable<Status> reprice(ChainView& chain, persistence::JournalEntry& entry);
 
+  // `tx`'s fee cap (and tip) held to the ceiling.
+  void cap(chain::Eip1559Transaction& tx) const;
+
   persistence::TxJournal& journal_;
   PrivateKey signer_;
-  Fault fault_;
-  std::chrono::seconds repriceAfter_;
+  SenderOptions options_;
 };
 
 }  // namespace paychan::engine::facilitator

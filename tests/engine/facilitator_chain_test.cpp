@@ -87,42 +87,65 @@ TEST_F(FacilitatorChainTest, AJoinerOfAPendingDepositIsAnsweredWithTheJournaledD
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
 }
 
-// A transaction the fees left behind (the base fee rose past what it offers) is replaced: the same
-// nonce signed again with the node's new quote, journaled, sent. The replacement is mined; the
-// action still has exactly one transaction on chain.
-TEST_F(FacilitatorChainTest, ATransactionLeftBehindByTheFeesIsReplacedWithTheSameNonce) {
-  FacilitatorOptions options;
-  options.receiptTimeout = std::chrono::milliseconds(500);
-  options.repriceAfter = std::chrono::seconds(0);
-  facilitator_ = make_facilitator(options);
+// Fees that leave a transaction behind: with automine off, a deposit is sent and the request gives
+// up waiting; the next block's base fee jumps to 1,000 gwei, far above the transaction's fee cap,
+// so the node evicts it unmined; automine is back on for what follows. The first answer.
+class FeeSpikeTest : public FacilitatorChainTest {
+ protected:
+  protocol::SettlementResponse left_behind(FacilitatorOptions options, const protocol::FacilitatorRequest& deposit) {
+    options.receiptTimeout = std::chrono::milliseconds(500);
+    options.repriceAfter = std::chrono::seconds(0);
+    facilitator_ = make_facilitator(options);
+    mined_before_ = signer_transactions();
+    EXPECT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+    const auto waiting = settle(deposit);
+    EXPECT_TRUE(run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0xe8d4a51000\"]")));
+    EXPECT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+    EXPECT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
+    EXPECT_EQ(signer_transactions(), mined_before_);
+    return waiting;
+  }
+  void TearDown() override { (void)run(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
+  std::uint64_t mined_before_ = 0;
+};
+
+// The retried /settle replaces it (same nonce, the node's new quote) and the node mines the
+// replacement: the action still has exactly one transaction on chain.
+TEST_F(FeeSpikeTest, ATransactionLeftBehindByTheFeesIsReplacedWithTheSameNonce) {
   TestChannel c = channel(5, fresh_receiver(), 11);
   const auto deposit = c.deposit(kPrice, kDeposit);
-  const std::uint64_t mined_before = signer_transactions();
-  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
-  struct Automine {
-    ~Automine() { (void)http::run_blocking(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
-  } restore;
-  const auto waiting = settle(deposit);
+  const auto waiting = left_behind({}, deposit);
   ASSERT_EQ(waiting.errorReason, std::optional<std::string>{code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
-  const std::string first_hash = waiting.transaction;
-  ASSERT_EQ(first_hash.size(), 66u);
+  ASSERT_EQ(waiting.transaction.size(), 66u);
 
-  // The next block's base fee jumps to 1,000 gwei, far above the transaction's fee cap: it stays
-  // in the pool, unmined.
-  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0xe8d4a51000\"]")));
-  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
-  EXPECT_EQ(signer_transactions(), mined_before);
-  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
-
-  // The retried /settle finds the entry, replaces it, and the node mines the replacement.
   const auto done = settle(deposit);
   ASSERT_TRUE(done.success) << done.errorReason.value_or("") << ": " << done.errorMessage.value_or("");
-  EXPECT_NE(done.transaction, first_hash);
-  EXPECT_EQ(signer_transactions(), mined_before + 1);
+  EXPECT_NE(done.transaction, waiting.transaction);
+  EXPECT_EQ(signer_transactions(), mined_before_ + 1);
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
   auto pending = journal_->pending();
   ASSERT_TRUE(pending);
   EXPECT_TRUE(pending->empty());
+}
+
+// Under the operator's ceiling (100 gwei here) a replacement never outbids the 1,000 gwei market:
+// the transaction waits, nothing is mined, and no version offers more than the ceiling.
+TEST_F(FeeSpikeTest, NoReplacementOffersMoreThanTheCeiling) {
+  TestChannel c = channel(5, fresh_receiver(), 12);
+  const auto deposit = c.deposit(kPrice, kDeposit);
+  FacilitatorOptions options;
+  const U256 ceiling{Uint128{100'000'000'000}};
+  options.maxFeePerGas = ceiling;
+  const auto waiting = left_behind(options, deposit);
+  ASSERT_EQ(waiting.errorReason, std::optional<std::string>{code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
+  const auto answer = settle(deposit);
+  EXPECT_FALSE(answer.success);
+  EXPECT_EQ(signer_transactions("pending"), mined_before_);
+  EXPECT_EQ(onchain(c.id).balance, 0u);
+  auto pending = journal_->pending();
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_LE((*pending)[0].maxFeePerGas, ceiling);
 }
 
 TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettleSweep) {

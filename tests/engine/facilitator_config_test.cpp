@@ -24,7 +24,8 @@ const std::string kGood = R"({
     {"name": "settle", "tokenFile": "settle.token", "receivers": []}
   ],
   "receiptTimeoutSeconds": 30,
-  "repriceAfterSeconds": 120
+  "repriceAfterSeconds": 120,
+  "maxFeePerGasGwei": 300
 })";
 
 std::string with(std::string text, const std::string& from, const std::string& to) {
@@ -49,6 +50,7 @@ TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   EXPECT_EQ(c->listen, "127.0.0.1:4021");
   EXPECT_EQ(c->receiptTimeoutSeconds, 30u);
   EXPECT_EQ(c->repriceAfterSeconds, 120u);
+  EXPECT_EQ(c->maxFeePerGasGwei, std::optional<std::uint64_t>{300});
   ASSERT_EQ(c->clients.size(), 2u);
   EXPECT_EQ(c->clients[0].name, "gate-eu");
   EXPECT_EQ(c->clients[0].tokenFile, "gate-eu.token");
@@ -87,6 +89,7 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
       {with(kGood, R"("rpc": )", R"("url": )"), "networks.eip155:31337.url: is not"},
       {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": 0)"), "receiptTimeoutSeconds"},
       {with(kGood, R"("repriceAfterSeconds": 120)", R"("repriceAfterSeconds": 0)"), "repriceAfterSeconds"},
+      {with(kGood, R"("maxFeePerGasGwei": 300)", R"("maxFeePerGasGwei": 0)"), "maxFeePerGasGwei"},
       {with(kGood, R"("receiptTimeoutSeconds": 30)", R"("receiptTimeoutSeconds": -1)"), "receiptTimeoutSeconds"},
       {R"({"networks": {}, "signerKeyFile": "k"})", "networks"},
       {R"({"networks": [], "signerKeyFile": "k"})", "networks"},
