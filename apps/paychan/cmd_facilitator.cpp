@@ -68,13 +68,14 @@ Configuration:
     "receiptTimeoutSeconds": 60,                  how long /settle waits for a receipt before
                                                   answering *_wait_for_receipt_failed (a retry
                                                   picks up the same transaction)
-    "maxFeePerGasGwei": 200,                      (optional) no transaction offers more per gas,
-                                                  first or replacement: above it, it waits
+    "maxFeePerGasGwei": 200,                      (optional) no transaction offers more per gas:
+                                                  while the network asks more, /settle refuses
+                                                  new actions (retry later) and a replacement waits
     "repriceAfterSeconds": 60                     a transaction unmined this long while the fee
                                                   quote has risen above what it offers is sent
                                                   again, same nonce, with the quote's fees (at
-                                                  least 12.5 % more), when a retried /settle or
-                                                  the start-up recovery finds it still pending
+                                                  least 12.5 % more); checked while a /settle waits
+                                                  for the receipt, and by retries and recovery
   }
 Key files hold one 0x-prefixed hex key and must not be readable by group or others
 (`paychan key new --out facilitator.key` makes one); token files likewise, with at least 32

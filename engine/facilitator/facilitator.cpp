@@ -238,8 +238,9 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
   // The entry's latest version: another request may have replaced its transaction meanwhile.
   const persistence::JournalEntry& latest = fate->latest;
   if (fate->dropped) {
-    // Nothing happened on chain under this key: a retry may attempt the action afresh. No
-    // transaction is named: none was mined, so the caller spent no gas and may split or resend.
+    // Nothing happened on chain under this key: a retry may attempt the action afresh. The answer's
+    // transaction field stays empty (the hash is in the message): none was mined, no gas was spent,
+    // and a caller may split or resend.
     if (Status s = journal_.forget(latest); !s) log("journal: " + s.error().to_string());
     log(entry.key + " dropped: " + fate->detail);
     co_return refused(name, Error{codes.transaction_failed, "transaction " + to_hex(latest.transactionHash) +

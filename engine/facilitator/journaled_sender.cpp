@@ -24,6 +24,10 @@ void JournaledSender::cap(chain::Eip1559Transaction& tx) const {
 http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainView& chain, const TxPlan& plan) {
   auto fees = co_await chain.rpc().fee_quote();
   if (!fees) co_return fees.failure();
+  // Above the ceiling a node would not take it, and it would hold a nonce every later send reuses.
+  if (options_.maxFeePerGas && fees->maxFeePerGas > *options_.maxFeePerGas)
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+                   "the network asks " + fees->maxFeePerGas.to_decimal() + " wei per gas, above maxFeePerGasGwei; retry later");
 
   auto& nonce = chain.nonce_state();
   auto held = co_await nonce.lock.lock();
@@ -89,6 +93,16 @@ http::Awaitable<Result<std::optional<chain::Receipt>>> JournaledSender::mined_ve
   co_return receipt;
 }
 
+http::Awaitable<Result<bool>> JournaledSender::pooled_version(evm::RpcClient& rpc,
+                                                             const persistence::JournalEntry& entry) {
+  for (const Bytes32& hash : entry.replacedHashes) {
+    auto known = co_await rpc.raw("eth_getTransactionByHash", "[" + chain::quote(to_hex(hash)) + "]");
+    if (!known) co_return known.failure();
+    if (*known != "null") co_return true;
+  }
+  co_return false;
+}
+
 http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::JournalEntry& entry) {
   if (entry.gas == 0 || unix_now() < entry.sentAt + static_cast<std::uint64_t>(options_.repriceAfter.count()))
     co_return Status{};
@@ -105,10 +119,11 @@ http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::
   tx.gas = entry.gas;
   tx.to = entry.to;
   tx.data = entry.data;
+  const chain::Eip1559Transaction least = evm::with_bumped_fees(tx);  // what a node takes as a replacement
   tx = evm::with_replacement_fees(tx, *quote);
   cap(tx);
   // Held at the ceiling, it may no longer outbid itself by what a node asks of a replacement.
-  if (tx.maxFeePerGas <= entry.maxFeePerGas) co_return Status{};
+  if (tx.maxFeePerGas < least.maxFeePerGas || tx.maxPriorityFeePerGas < least.maxPriorityFeePerGas) co_return Status{};
   const chain::SignedTransaction signed_tx = chain::sign_transaction(tx, signer_);
   persistence::JournalEntry replacement = entry;
   replacement.rawTransaction = signed_tx.raw;
@@ -161,10 +176,13 @@ http::Awaitable<Result<Fate>> JournaledSender::resolve(ChainView& chain, const p
             // evicts such transactions). A replacement with the new quote's fees may be taken.
             const Bytes32 before = entry.transactionHash;
             if (Status repriced = co_await reprice(chain, entry); !repriced) co_return repriced.failure();
-            if (entry.transactionHash == before)
+            if (entry.transactionHash != before) continue;  // the replacement was sent: poll for it
+            // A refused replacement leaves an earlier version in the pool, which may still be mined.
+            auto earlier = co_await pooled_version(rpc, entry);
+            if (!earlier) co_return earlier.failure();
+            if (!*earlier)
               co_return Fate{std::nullopt, false, "the node refuses the transaction: " + rebroadcast.error().detail,
                              std::move(entry)};
-            continue;  // the replacement was sent: poll for it
           }
           // The nonce is used. Ours, if its receipt shows up: a node may count the nonce a moment
           // before it serves the receipt, so "another transaction" is concluded only after

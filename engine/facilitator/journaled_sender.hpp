@@ -12,8 +12,8 @@
 // has risen above what it offers, is replaced: the same nonce, to, data and gas, signed again with
 // the quote's fees (at least 12.5 % more than before, which nodes require of a replacement),
 // journaled before it is broadcast. Whichever version is mined is the action's transaction. No
-// fee cap, first or replacement, exceeds the operator's maxFeePerGas: above it a transaction
-// waits for the market to come back rather than paying whatever a node quotes.
+// fee cap, first or replacement, exceeds the operator's maxFeePerGas: a replacement held there
+// waits for the market to come back, and no new transaction is sent while the market is above it.
 //
 // Fault injection for crash tests: Fault makes the process _exit at the two instants a crash
 // matters (entry journaled but not broadcast; broadcast but its receipt unknown).
@@ -88,6 +88,8 @@ class JournaledSender {
   // The receipt of whichever version of `entry` was mined, or nullopt.
   [[nodiscard]] http::Awaitable<Result<std::optional<chain::Receipt>>> mined_version(evm::RpcClient& rpc,
                                                                                       const persistence::JournalEntry& entry);
+  // Whether the node still holds an earlier version of `entry` in its pool.
+  [[nodiscard]] http::Awaitable<Result<bool>> pooled_version(evm::RpcClient& rpc, const persistence::JournalEntry& entry);
   // Replaces `entry` when it has waited repriceAfter and the fee quote is above what it offers;
   // `entry` becomes the latest version (also one another request journaled meanwhile).
   [[nodiscard]] http::Awaitable<Status> reprice(ChainView& chain, persistence::JournalEntry& entry);

@@ -139,7 +139,9 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
   progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
             : outcome->reverted   ? "  reverted on chain: " + outcome->error + "; its channels wait before the next try"
                                   : "  refused: " + outcome->error);
-  const bool split = !outcome->error.empty() && !outcome->reverted && batch.size() > 1;
+  // Still pending (no receipt in time): its transaction may yet land, so nothing is sent beside it.
+  const bool pending = outcome->error.starts_with(to_string(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed));
+  const bool split = !outcome->error.empty() && !outcome->reverted && !pending && batch.size() > 1;
   const bool reverted_batch = outcome->reverted && batch.size() > 1;
   summary.batches.push_back(std::move(*outcome));
   if (reverted_batch) {

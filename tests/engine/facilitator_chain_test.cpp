@@ -105,7 +105,14 @@ class FeeSpikeTest : public FacilitatorChainTest {
     EXPECT_EQ(signer_transactions(), mined_before_);
     return waiting;
   }
-  void TearDown() override { (void)run(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
+  // The shared chain as the other tests expect it: no transaction stuck at the signer's next nonce,
+  // a base fee back at 1 gwei, automine on.
+  void TearDown() override {
+    (void)run(devnet_->rpc().raw("anvil_dropAllTransactions", "[]"));
+    (void)run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0x3b9aca00\"]"));
+    (void)run(devnet_->rpc().raw("evm_mine", "[]"));
+    (void)run(devnet_->rpc().raw("evm_setAutomine", "[true]"));
+  }
   std::uint64_t mined_before_ = 0;
 };
 
@@ -128,8 +135,9 @@ TEST_F(FeeSpikeTest, ATransactionLeftBehindByTheFeesIsReplacedWithTheSameNonce) 
   EXPECT_TRUE(pending->empty());
 }
 
-// Under the operator's ceiling (100 gwei here) a replacement never outbids the 1,000 gwei market:
-// the transaction waits, nothing is mined, and no version offers more than the ceiling.
+// Under the operator's ceiling (100 gwei here) the replacement offers the ceiling, not the 1,000 gwei
+// market: the node does not take it, nothing is mined, and no further version is made. While the
+// market stays above the ceiling, a new action is refused before any transaction is signed.
 TEST_F(FeeSpikeTest, NoReplacementOffersMoreThanTheCeiling) {
   TestChannel c = channel(5, fresh_receiver(), 12);
   const auto deposit = c.deposit(kPrice, kDeposit);
@@ -145,7 +153,16 @@ TEST_F(FeeSpikeTest, NoReplacementOffersMoreThanTheCeiling) {
   auto pending = journal_->pending();
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->size(), 1u);
-  EXPECT_LE((*pending)[0].maxFeePerGas, ceiling);
+  EXPECT_EQ((*pending)[0].maxFeePerGas, ceiling);
+  EXPECT_EQ((*pending)[0].replacedHashes.size(), 1u);
+
+  TestChannel other = channel(5, fresh_receiver(), 13);
+  const auto refused = settle(other.deposit(kPrice, kDeposit));
+  EXPECT_FALSE(refused.success);
+  EXPECT_NE(refused.errorMessage.value_or("").find("above maxFeePerGasGwei"), std::string::npos)
+      << refused.errorMessage.value_or("");
+  EXPECT_TRUE(refused.transaction.empty());
+  EXPECT_EQ(journal_->pending()->size(), 1u) << "nothing journaled for it";
 }
 
 TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettleSweep) {
