@@ -26,7 +26,7 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   if (!fees) co_return fees.failure();
   // Above the ceiling a node would not take it, and it would hold a nonce every later send reuses.
   if (options_.maxFeePerGas && fees->maxFeePerGas > *options_.maxFeePerGas)
-    co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+    co_return fail(ErrorCode::facilitator_unavailable,
                    "the network asks " + fees->maxFeePerGas.to_decimal() + " wei per gas, above maxFeePerGasGwei; retry later");
 
   auto& nonce = chain.nonce_state();
@@ -40,8 +40,7 @@ http::Awaitable<Result<persistence::JournalEntry>> JournaledSender::send(ChainVi
   tx.chainId = chain.chain_id();
   tx.nonce = *nonce.next;
   tx.maxPriorityFeePerGas = fees->maxPriorityFeePerGas;
-  tx.maxFeePerGas = fees->maxFeePerGas;
-  cap(tx);
+  tx.maxFeePerGas = fees->maxFeePerGas;  // within the ceiling (above)
   tx.gas = plan.gas;
   tx.to = plan.to;
   tx.data = plan.data;

@@ -102,8 +102,8 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   outcome.channels = claim->claims.size();
   if (!response->success) {
     outcome.error = refusal_text(*response);
-    // A refusal naming a transaction with the claim's transaction_failed: it was mined and reverted
-    // (or dropped). A refusal before the chain names none.
+    // A refusal naming a transaction with the claim's transaction_failed: it was mined and reverted,
+    // and its gas spent. A refusal before the chain, or for a dropped transaction, names none.
     outcome.reverted = !response->transaction.empty() &&
                        response->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_claim_transaction_failed);
     if (outcome.reverted)
