@@ -308,6 +308,24 @@ TEST_F(SettleJobTest, AWithdrawingChannelInARevertedBatchIsClaimedAloneAtOnce) {
   EXPECT_TRUE(held->contains(bad.id));
 }
 
+// A held-back channel that leaves the unclaimed list another way (a refund's claim, a claim found
+// on chain) waits no more: a later revert starts its count afresh.
+TEST_F(SettleJobTest, AHeldBackChannelClaimedAnotherWayIsReleased) {
+  pay(1, 2);
+  const TestAgent agent(test_key(10), stack.config, 1);
+  stack.facilitator.revert_claims_of(agent.id, true);
+  ASSERT_TRUE(run(options()).batches.at(0).reverted);
+  {
+    auto store = *persistence::ChannelStore::open(stack.store_path());
+    ASSERT_TRUE(store->record_claimed(agent.id, (*store->get(agent.id))->chargedCumulativeAmount));
+  }
+  SettleSummary s = run(options());
+  EXPECT_TRUE(s.batches.empty());
+  EXPECT_EQ(s.heldBackChannels, 0u);
+  auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+  EXPECT_TRUE((*journal)->held_back()->empty());
+}
+
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
 // withdrawals come first.
