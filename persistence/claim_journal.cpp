@@ -56,12 +56,23 @@ Result<std::vector<JournaledBatch>> ClaimJournal::pending() {
 }
 
 Status ClaimJournal::finish(std::int64_t id, const std::string& transaction, const std::string& error,
-                            std::uint64_t now) {
+                            std::uint64_t now, const std::vector<std::pair<Bytes32, HeldBack>>& hold_back) {
   PAYCHAN_ASSIGN(auto update, db_.prepare(
                                   "UPDATE claim_batches SET finished_at = ?2, transaction_hash = ?3, error = ?4 "
-                                  "WHERE id = ?1"));
-  update.bind(1, id).bind(2, static_cast<std::int64_t>(now)).bind_text(3, transaction).bind_text(4, error);
-  return update.run();
+                                  "WHERE id = ?1 AND finished_at IS NULL"));
+  PAYCHAN_ASSIGN(auto hold, db_.prepare("INSERT INTO held_back VALUES (?1, ?2, ?3) ON CONFLICT (channel_id) DO UPDATE "
+                                        "SET reverts = excluded.reverts, not_before = excluded.not_before"));
+  return in_transaction([&]() -> Status {
+    update.bind(1, id).bind(2, static_cast<std::int64_t>(now)).bind_text(3, transaction).bind_text(4, error);
+    PAYCHAN_TRY(update.run());
+    if (db_.changes() != 1)
+      return fail(ErrorCode::store_failed, "claim journal: batch " + std::to_string(id) + " is not pending");
+    for (const auto& [channel, held] : hold_back) {
+      hold.bind(1, channel).bind(2, static_cast<std::int64_t>(held.reverts)).bind(3, static_cast<std::int64_t>(held.notBefore));
+      PAYCHAN_TRY(hold.run());
+    }
+    return {};
+  });
 }
 
 Result<std::map<Bytes32, HeldBack>> ClaimJournal::held_back() {
@@ -79,32 +90,23 @@ Result<std::map<Bytes32, HeldBack>> ClaimJournal::held_back() {
   return held;
 }
 
-Status ClaimJournal::hold_back(const std::vector<std::pair<Bytes32, HeldBack>>& channels) {
-  return in_transaction("INSERT INTO held_back VALUES (?1, ?2, ?3) ON CONFLICT (channel_id) DO UPDATE SET "
-                        "reverts = excluded.reverts, not_before = excluded.not_before",
-                        channels.size(), [&](Statement& s, std::size_t i) {
-                          s.bind(1, channels[i].first)
-                              .bind(2, static_cast<std::int64_t>(channels[i].second.reverts))
-                              .bind(3, static_cast<std::int64_t>(channels[i].second.notBefore));
-                        });
-}
-
 Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
-  return in_transaction("DELETE FROM held_back WHERE channel_id = ?1", channels.size(),
-                        [&](Statement& s, std::size_t i) { s.bind(1, channels[i]); });
+  if (channels.empty()) return {};  // no transaction, no fsync
+  PAYCHAN_ASSIGN(auto remove, db_.prepare("DELETE FROM held_back WHERE channel_id = ?1"));
+  return in_transaction([&]() -> Status {
+    for (const Bytes32& channel : channels) {
+      remove.bind(1, channel);
+      PAYCHAN_TRY(remove.run());
+    }
+    return {};
+  });
 }
 
-Status ClaimJournal::in_transaction(std::string_view sql, std::size_t rows,
-                                    const std::function<void(Statement&, std::size_t)>& bind) {
-  if (rows == 0) return {};  // no transaction, no fsync
-  PAYCHAN_ASSIGN(auto statement, db_.prepare(sql));
+Status ClaimJournal::in_transaction(const std::function<Status()>& body) {
   PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
-  for (std::size_t i = 0; i < rows; ++i) {
-    bind(statement, i);
-    if (Status s = statement.run(); !s) {
-      (void)db_.exec("ROLLBACK");
-      return s;
-    }
+  if (Status done = body(); !done) {
+    (void)db_.exec("ROLLBACK");
+    return done;
   }
   if (Status committed = db_.exec("COMMIT"); !committed) {
     (void)db_.exec("ROLLBACK");

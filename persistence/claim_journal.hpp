@@ -49,21 +49,22 @@ class ClaimJournal {
   // Batches begun and not finished, oldest first.
   [[nodiscard]] Result<std::vector<JournaledBatch>> pending();
   // The facilitator answered and the store recorded it: `transaction` ("" when refused, with `error`).
+  // `hold_back` records (or replaces) those channels' entries in the same transaction: a batch is
+  // finished with its revert counted, or neither, so a crash in between cannot count it twice (the
+  // batch, still pending, would be resent and its revert counted again). Errors: store_failed,
+  // also for an id that is not a pending batch.
   [[nodiscard]] Status finish(std::int64_t id, const std::string& transaction, const std::string& error,
-                              std::uint64_t now);
+                              std::uint64_t now, const std::vector<std::pair<Bytes32, HeldBack>>& hold_back = {});
 
   // Every held-back channel.
   [[nodiscard]] Result<std::map<Bytes32, HeldBack>> held_back();
-  // Records (or replaces) each channel's entry, all or none.
-  [[nodiscard]] Status hold_back(const std::vector<std::pair<Bytes32, HeldBack>>& channels);
   // Forgets the channels' entries (their claim landed), all or none; a channel without one is fine.
   [[nodiscard]] Status release(const std::vector<Bytes32>& channels);
 
  private:
   explicit ClaimJournal(Database db) : db_(std::move(db)) {}
-  // Runs `sql` once per row, `bind` setting its parameters, in one transaction.
-  [[nodiscard]] Status in_transaction(std::string_view sql, std::size_t rows,
-                                      const std::function<void(Statement&, std::size_t)>& bind);
+  // Runs `body` in one write transaction: committed when it succeeds, rolled back when it fails.
+  [[nodiscard]] Status in_transaction(const std::function<Status()>& body);
   Database db_;
 };
 

@@ -100,14 +100,18 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
 
   BatchOutcome outcome;
   outcome.channels = claim->claims.size();
+  std::vector<std::pair<Bytes32, persistence::HeldBack>> hold_back;
   if (!response->success) {
     outcome.error = refusal_text(*response);
     // A refusal naming a transaction with the claim's transaction_failed: it was mined and reverted,
     // and its gas spent. A refusal before the chain, or for a dropped transaction, names none.
     outcome.reverted = !response->transaction.empty() &&
                        response->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_claim_transaction_failed);
-    if (outcome.reverted)
-      if (Status held = hold_back(claim->claims); !held) co_return held.failure();
+    if (outcome.reverted) {
+      auto waits = backoff(claim->claims);
+      if (!waits) co_return waits.failure();
+      hold_back = std::move(*waits);
+    }
   } else {
     outcome.transaction = response->transaction;
     std::vector<Bytes32> landed;
@@ -122,7 +126,8 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
     }
     if (Status released = journal_.release(landed); !released) co_return released.failure();
   }
-  if (Status finished = journal_.finish(batch.id, outcome.transaction, outcome.error, options_.now()); !finished)
+  if (Status finished = journal_.finish(batch.id, outcome.transaction, outcome.error, options_.now(), hold_back);
+      !finished)
     co_return finished.failure();
   co_return outcome;
 }
@@ -163,7 +168,8 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
   co_return co_await claim(std::move(second), summary, progress);
 }
 
-Status SettleJob::hold_back(const std::vector<protocol::VoucherClaimRow>& claims) {
+Result<std::vector<std::pair<Bytes32, persistence::HeldBack>>> SettleJob::backoff(
+    const std::vector<protocol::VoucherClaimRow>& claims) {
   auto held = journal_.held_back();
   if (!held) return held.failure();
   const std::uint64_t now = options_.now();
@@ -178,7 +184,7 @@ Status SettleJob::hold_back(const std::vector<protocol::VoucherClaimRow>& claims
       wait = std::min(wait * 2, options_.revertBackoffCapSeconds);
     entries.emplace_back(id, persistence::HeldBack{reverts, now + wait});
   }
-  return journal_.hold_back(entries);
+  return entries;
 }
 
 Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress) {

@@ -114,8 +114,10 @@ class SettleJob {
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.
   [[nodiscard]] Result<ClaimPlan> plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress);
-  // After `claims` reverted on chain: each channel's revert count and wait grow.
-  [[nodiscard]] Status hold_back(const std::vector<protocol::VoucherClaimRow>& claims);
+  // After `claims` reverted on chain: each channel's revert count and wait, grown (journaled with
+  // the batch's outcome).
+  [[nodiscard]] Result<std::vector<std::pair<Bytes32, persistence::HeldBack>>> backoff(
+      const std::vector<protocol::VoucherClaimRow>& claims);
 
   SettleJobOptions options_;
   gate::Facilitator& facilitator_;

@@ -326,6 +326,28 @@ TEST_F(SettleJobTest, AHeldBackChannelClaimedAnotherWayIsReleased) {
   EXPECT_TRUE((*journal)->held_back()->empty());
 }
 
+// A channel whose claims keep reverting waits twice as long after each revert, up to the cap (a
+// day), and then a day after every further one: 600 s · 2^8 would be 153,600 s.
+TEST_F(SettleJobTest, ARevertedChannelsWaitDoublesUpToTheCap) {
+  pay(1, 2);
+  const TestAgent bad(test_key(10), stack.config, 1);
+  stack.facilitator.revert_claims_of(bad.id, true);
+  const std::vector<std::uint64_t> waits{600, 1200, 2400, 4800, 9600, 19200, 38400, 76800, 86400, 86400};
+  std::uint64_t t = stack.now.load();
+  for (std::size_t k = 0; k < waits.size(); ++k) {
+    stack.now = t;
+    SettleSummary s = run(options());
+    ASSERT_EQ(s.batches.size(), 1u) << "revert " << k + 1;
+    ASSERT_TRUE(s.batches[0].reverted);
+    auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+    const persistence::HeldBack held = (*journal)->held_back()->at(bad.id);
+    EXPECT_EQ(held.reverts, k + 1);
+    EXPECT_EQ(held.notBefore - t, waits[k]) << "after revert " << k + 1;
+    t = held.notBefore;
+  }
+  EXPECT_EQ(stack.facilitator.claims_reverted, static_cast<int>(waits.size())) << "one try per wait, no more";
+}
+
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
 // withdrawals come first.

@@ -1,5 +1,6 @@
 // The settle job's journal on real SQLite files: a batch stays pending until finished, across
-// reopening; held-back channels are replaced, released and kept across reopening; a journal written
+// reopening; held-back channels are replaced, released and kept across reopening, and written
+// with their batch's outcome or not at all; a journal written
 // before held-back channels existed (schema version 1) is migrated with its pending batch intact.
 #include "persistence/claim_journal.hpp"
 
@@ -48,8 +49,10 @@ TEST(ClaimJournal, HeldBackChannelsAreReplacedReleasedAndKept) {
     auto journal = ClaimJournal::open(path);
     ASSERT_TRUE(journal);
     EXPECT_TRUE((*journal)->held_back()->empty());
-    ASSERT_TRUE((*journal)->hold_back({{id(1), HeldBack{1, 700}}, {id(2), HeldBack{1, 700}}}));
-    ASSERT_TRUE((*journal)->hold_back({{id(1), HeldBack{2, 1900}}}));
+    const std::int64_t first = *(*journal)->begin(R"({"batch":1})", 100);
+    ASSERT_TRUE((*journal)->finish(first, "0x01", "reverted", 100, {{id(1), HeldBack{1, 700}}, {id(2), HeldBack{1, 700}}}));
+    const std::int64_t second = *(*journal)->begin(R"({"batch":2})", 700);
+    ASSERT_TRUE((*journal)->finish(second, "0x02", "reverted", 700, {{id(1), HeldBack{2, 1900}}}));
     ASSERT_TRUE((*journal)->release({id(2), id(3)}));  // id(3) was never held: nothing to do
   }
   auto journal = ClaimJournal::open(path);
@@ -57,6 +60,22 @@ TEST(ClaimJournal, HeldBackChannelsAreReplacedReleasedAndKept) {
   ASSERT_TRUE(held) << held.error().to_string();
   ASSERT_EQ(held->size(), 1u);
   EXPECT_EQ(held->at(id(1)), (HeldBack{2, 1900}));
+}
+
+// Finishing a batch and holding its channels back are one transaction: a batch that cannot be
+// finished (here: finished already, as after a crash the resent batch would be) holds nothing back.
+TEST(ClaimJournal, ABatchIsFinishedWithItsHeldBackChannelsOrNeither) {
+  TempDir dir;
+  auto journal = ClaimJournal::open(dir.file("gate.sqlite.settle"));
+  ASSERT_TRUE(journal);
+  const std::int64_t batch = *(*journal)->begin(R"({"batch":1})", 100);
+  ASSERT_TRUE((*journal)->finish(batch, "0x01", "reverted", 100, {{id(1), HeldBack{1, 700}}}));
+  const Status again = (*journal)->finish(batch, "0x01", "reverted", 100, {{id(1), HeldBack{2, 1300}}});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::store_failed);
+  EXPECT_EQ((*journal)->held_back()->at(id(1)), (HeldBack{1, 700})) << "the revert is counted once";
+  EXPECT_FALSE((*journal)->finish(batch + 1, "", "no such batch", 100, {{id(2), HeldBack{1, 700}}}));
+  EXPECT_FALSE((*journal)->held_back()->contains(id(2)));
 }
 
 TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBatch) {
@@ -76,8 +95,9 @@ TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBat
   auto pending = (*journal)->pending();
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].request, R"({"old":true})");
-  ASSERT_TRUE((*journal)->hold_back({{id(4), HeldBack{1, 600}}}));
+  ASSERT_TRUE((*journal)->finish((*pending)[0].id, "0x04", "reverted", 2, {{id(4), HeldBack{1, 600}}}));
   EXPECT_EQ((*journal)->held_back()->size(), 1u);
+  EXPECT_TRUE((*journal)->pending()->empty());
 }
 
 }  // namespace
