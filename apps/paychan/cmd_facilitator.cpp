@@ -99,13 +99,15 @@ cannot be bound.
 )";
 
 // Test-only fault injection for the crash tests (tests/engine/facilitator_crash_test.cpp): with
-// PAYCHAN_FACILITATOR_FAULT=exit-after-journal or exit-after-broadcast the process _exits at that
-// instant of its first transaction, as kill -9 would, so a test can restart it there.
+// PAYCHAN_FACILITATOR_FAULT=exit-after-journal, exit-after-broadcast or
+// exit-after-replacement-journal the process _exits at that instant of its first transaction (or
+// first replacement), as kill -9 would, so a test can restart it there.
 engine::facilitator::Fault fault_from_environment() {
   const char* v = std::getenv("PAYCHAN_FACILITATOR_FAULT");
   const std::string_view value = v == nullptr ? "" : v;
   if (value == "exit-after-journal") return engine::facilitator::Fault::exit_after_journal;
   if (value == "exit-after-broadcast") return engine::facilitator::Fault::exit_after_broadcast;
+  if (value == "exit-after-replacement-journal") return engine::facilitator::Fault::exit_after_replacement_journal;
   return engine::facilitator::Fault::none;
 }
 

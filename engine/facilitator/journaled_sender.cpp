@@ -136,6 +136,7 @@ http::Awaitable<Status> JournaledSender::reprice(ChainView& chain, persistence::
   // Another request replaced it (or resolved it) first: carry on with what the journal holds.
   if (!*recorded) co_return reread(entry);
   entry = std::move(replacement);
+  if (options_.fault == Fault::exit_after_replacement_journal) _exit(kFaultExitStatus);
   // Refused (say, a node asking for a larger bump): the earlier versions stay valid, and a node
   // that does not know the latest is given it again by resolve().
   (void)co_await chain.rpc().send_raw_transaction(entry.rawTransaction);

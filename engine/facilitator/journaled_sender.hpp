@@ -15,8 +15,9 @@
 // fee cap, first or replacement, exceeds the operator's maxFeePerGas: a replacement held there
 // waits for the market to come back, and no new transaction is sent while the market is above it.
 //
-// Fault injection for crash tests: Fault makes the process _exit at the two instants a crash
-// matters (entry journaled but not broadcast; broadcast but its receipt unknown).
+// Fault injection for crash tests: Fault makes the process _exit at the instants a crash matters
+// (entry journaled but not broadcast; broadcast but its receipt unknown; a replacement journaled
+// but not broadcast).
 // Thread-safety: send/resolve may run concurrently from coroutines on any executors.
 #pragma once
 
@@ -35,6 +36,7 @@ enum class Fault {
   none,
   exit_after_journal,    // _exit right after the journal recorded the signed transaction
   exit_after_broadcast,  // _exit right after the node accepted it
+  exit_after_replacement_journal,  // _exit right after the journal recorded a replacement, unsent
 };
 // The process exit status of an injected fault.
 inline constexpr int kFaultExitStatus = 86;

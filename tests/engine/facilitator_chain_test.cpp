@@ -99,20 +99,12 @@ class FeeSpikeTest : public FacilitatorChainTest {
     mined_before_ = signer_transactions();
     EXPECT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
     const auto waiting = settle(deposit);
-    EXPECT_TRUE(run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0xe8d4a51000\"]")));
-    EXPECT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+    spike_base_fee();
     EXPECT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
     EXPECT_EQ(signer_transactions(), mined_before_);
     return waiting;
   }
-  // The shared chain as the other tests expect it: no transaction stuck at the signer's next nonce,
-  // a base fee back at 1 gwei, automine on.
-  void TearDown() override {
-    (void)run(devnet_->rpc().raw("anvil_dropAllTransactions", "[]"));
-    (void)run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0x3b9aca00\"]"));
-    (void)run(devnet_->rpc().raw("evm_mine", "[]"));
-    (void)run(devnet_->rpc().raw("evm_setAutomine", "[true]"));
-  }
+  void TearDown() override { restore_fee_market(); }
   std::uint64_t mined_before_ = 0;
 };
 

@@ -1,6 +1,6 @@
 // The real `paychan facilitator` binary dying between sending a claim and learning its receipt, at
-// the two instants that matter: right after the journal recorded the signed transaction (never
-// broadcast) and right after the node accepted it. Restarted, it resolves the journal, and the
+// the instants that matter: right after the journal recorded the signed transaction (never
+// broadcast), right after the node accepted it, and right after it journaled a replacement. Restarted, it resolves the journal, and the
 // server's retried /settle gets the one claim transaction — never a second.
 //
 // The crash is injected with PAYCHAN_FACILITATOR_FAULT (the binary _exits at that instant, as kill -9
@@ -32,6 +32,11 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     (void)dir_.secret_file("signer.key", devnet_->anvil().accounts().at(1).keyHex);
     (void)dir_.secret_file("authorizer.key", to_hex(secret_from(kAuthorizerSeed)));
     (void)dir_.secret_file("server.token", kServerToken);
+    write_config(R"("receiptTimeoutSeconds": 20)");
+  }
+
+  // The binary's config: one network, one client acting for receiver_, and `timing` (JSON members).
+  void write_config(const std::string& timing) {
     std::ofstream(config_) << R"({"networks": {"eip155:)" << devnet_->chain_id() << R"(": {"rpc": ")"
                            << devnet_->anvil().url() << R"(", "batchSettlement": ")"
                            << to_checksum_hex(deployment_->settlement) << R"(", "erc3009Collector": ")"
@@ -41,7 +46,7 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
       "clients": [{"name": "server", "tokenFile": ")" << dir_.file("server.token") << R"(",
                    "receivers": [")" << to_checksum_hex(receiver_) << R"("]}],
       "journal": ")" << dir_.file("binary-journal.sqlite") << R"(",
-      "listen": "127.0.0.1:0", "receiptTimeoutSeconds": 20})";
+      "listen": "127.0.0.1:0", )" << timing << "}";
   }
 
   // Starts the binary (with `fault` in its environment, if any); returns its port or 0.
@@ -203,6 +208,58 @@ TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetr
   EXPECT_TRUE(answer->success) << retried->body;
   EXPECT_EQ(signer_transactions(), before + 2);
   EXPECT_EQ(onchain(c.id).balance, 50 * kPrice);
+}
+
+// A fee spike leaves the claim's transaction behind, and the binary dies right after journaling its
+// replacement, before broadcasting it. Restarted, it resolves the journal: the node knows no version
+// of the transaction, so the replacement's bytes are broadcast and mined. One claim transaction on
+// chain, the replacement, and the retried /settle answers with it.
+class ReplacementCrashTest : public FacilitatorCrashTest {
+ protected:
+  void TearDown() override { restore_fee_market(); }
+};
+
+TEST_F(ReplacementCrashTest, CrashAfterJournalingAReplacementThenRestartSendsTheReplacementOnce) {
+  write_config(R"("receiptTimeoutSeconds": 1, "repriceAfterSeconds": 1)");
+  const auto claim = funded_claim(140);
+  const std::uint64_t before = signer_transactions();
+  std::uint16_t port = 0;
+  auto doomed = start("exit-after-replacement-journal", port);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  auto waiting = post_settle(port, claim);
+  ASSERT_TRUE(waiting) << waiting.error().to_string();
+  auto unmined = protocol::decode_settlement_response(waiting->body);
+  ASSERT_TRUE(unmined) << waiting->body;
+  EXPECT_EQ(unmined->errorReason, std::optional<std::string>{to_string(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
+  const std::string first_version = unmined->transaction;
+  ASSERT_EQ(first_version.size(), 66u);
+  spike_base_fee();
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past repriceAfterSeconds
+
+  EXPECT_FALSE(post_settle(port, claim)) << "the answer should have died with the process";
+  EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+  EXPECT_EQ(signer_transactions("pending"), before) << "the replacement was never broadcast";
+  {
+    auto journal = persistence::TxJournal::open(dir_.file("binary-journal.sqlite"));
+    ASSERT_TRUE(journal) << journal.error().to_string();
+    auto pending = (*journal)->pending();
+    ASSERT_TRUE(pending && pending->size() == 1u);
+    ASSERT_EQ((*pending)[0].replacedHashes.size(), 1u) << "the replacement is journaled";
+    EXPECT_EQ(to_hex((*pending)[0].replacedHashes[0]), first_version);
+  }
+
+  auto restarted = start(nullptr, port);
+  ASSERT_NE(port, 0) << "the facilitator did not restart";
+  auto retried = post_settle(port, claim);
+  ASSERT_TRUE(retried) << retried.error().to_string();
+  auto answer = protocol::decode_settlement_response(retried->body);
+  ASSERT_TRUE(answer) << retried->body;
+  EXPECT_TRUE(answer->success) << retried->body;
+  EXPECT_NE(answer->transaction, first_version) << "the replacement was mined";
+  EXPECT_EQ(signer_transactions(), before + 1);
+  for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
 }
 
 }  // namespace

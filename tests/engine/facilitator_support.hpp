@@ -169,6 +169,20 @@ class FacilitatorChainTest : public ::testing::Test {
     EXPECT_TRUE(n) << n.error().to_string();
     return n ? *n : 0;
   }
+  // A fee spike: the next block's base fee jumps to 1,000 gwei and that block is mined, so what the
+  // node's pool holds for less (automine off while it waits) is evicted unmined.
+  void spike_base_fee() {
+    EXPECT_TRUE(run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0xe8d4a51000\"]")));
+    EXPECT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  }
+  // The shared chain as the other tests expect it after a spike: no transaction stuck at the
+  // signer's next nonce, a base fee back at 1 gwei, automine on.
+  void restore_fee_market() {
+    (void)run(devnet_->rpc().raw("anvil_dropAllTransactions", "[]"));
+    (void)run(devnet_->rpc().raw("anvil_setNextBlockBaseFeePerGas", "[\"0x3b9aca00\"]"));
+    (void)run(devnet_->rpc().raw("evm_mine", "[]"));
+    (void)run(devnet_->rpc().raw("evm_setAutomine", "[true]"));
+  }
   [[nodiscard]] protocol::SettlementResponse settle(const protocol::FacilitatorRequest& r) {
     return run(facilitator_->settle_request(r, ReceiverScope::everyone()));
   }
