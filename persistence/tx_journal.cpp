@@ -154,7 +154,7 @@ Status TxJournal::record_outcome(const JournalEntry& entry, std::string_view out
   return {};
 }
 
-Status TxJournal::forget(const JournalEntry& entry) {
+Result<bool> TxJournal::forget(const JournalEntry& entry) {
   std::lock_guard lock(mutex_);
   auto row = db_.prepare("DELETE FROM tx_journal WHERE key = ?1 AND tx_hash = ?2");
   if (!row) return row.failure();
@@ -165,10 +165,14 @@ Status TxJournal::forget(const JournalEntry& entry) {
   versions->bind_text(1, entry.key);
   PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
   Status done = row->run();
-  if (done && db_.changes() != 0) done = versions->run();
+  const bool removed = done && db_.changes() != 0;
+  if (removed) done = versions->run();
   if (done) done = db_.exec("COMMIT");
-  if (!done) (void)db_.exec("ROLLBACK");
-  return done;
+  if (!done) {
+    (void)db_.exec("ROLLBACK");
+    return done.failure();
+  }
+  return removed;
 }
 
 Result<std::vector<JournalEntry>> TxJournal::select(std::string_view where, std::string_view key) {

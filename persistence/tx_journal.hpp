@@ -79,8 +79,9 @@ class TxJournal {
   // Removes `entry` (its transaction can never be mined, or was mined and reverted), with its
   // replaced hashes. Matched by key and the latest version's hash: a request that learns late of
   // an old transaction's fate, or holds an older version of this one, never removes a newer
-  // transaction (or version) sent for the same key since.
-  [[nodiscard]] Status forget(const JournalEntry& entry);
+  // transaction (or version) sent for the same key since. True when it removed the entry, false
+  // when there was nothing of `entry` left to remove.
+  [[nodiscard]] Result<bool> forget(const JournalEntry& entry);
 
   [[nodiscard]] Result<std::optional<JournalEntry>> find(std::string_view key);
   // Entries sent without an outcome yet, in the order they were sent.

@@ -89,6 +89,14 @@ void Facilitator::log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
+std::string Facilitator::forgotten(const persistence::JournalEntry& latest) {
+  auto removed = journal_.forget(latest);
+  if (!removed) return "; journal: " + removed.error().to_string();
+  // Another request replaced the transaction since `latest` was read (it is waiting on the newer
+  // version) or forgot it first.
+  return *removed ? "; forgotten" : "; nothing forgotten: the journal holds another version";
+}
+
 http::Awaitable<Status> Facilitator::check_nodes() {
   for (auto& n : networks_)
     if (Status s = co_await n->check_node(); !s) co_return s;
@@ -241,8 +249,7 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
     // Nothing happened on chain under this key: a retry may attempt the action afresh. The answer's
     // transaction field stays empty (the hash is in the message): none was mined, no gas was spent,
     // and a caller may split or resend.
-    if (Status s = journal_.forget(latest); !s) log("journal: " + s.error().to_string());
-    log(entry.key + " dropped: " + fate->detail);
+    log(entry.key + " dropped: " + fate->detail + forgotten(latest));
     co_return refused(name, Error{codes.transaction_failed, "transaction " + to_hex(latest.transactionHash) +
                                                                 " was dropped (" + fate->detail + "); retry"});
   }
@@ -257,8 +264,7 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
     // Reverted: nothing under this key happened on chain (a revert undoes the whole transaction,
     // and no deposit, claim or refund nonce was used). The key is forgotten, so a retry is
     // simulated afresh instead of being answered with a revert whose cause may be gone.
-    if (Status s = journal_.forget(latest); !s) log("journal: " + s.error().to_string());
-    log(entry.key + " mined " + tx + " reverted; forgotten");
+    log(entry.key + " mined " + tx + " reverted" + forgotten(latest));
     co_return std::move(*outcome);
   }
   if (Status s = journal_.record_outcome(latest, protocol::encode_settlement_response(*outcome)); !s)
