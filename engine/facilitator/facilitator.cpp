@@ -89,12 +89,12 @@ void Facilitator::log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
-std::string Facilitator::forgotten(const persistence::JournalEntry& latest) {
+std::string Facilitator::forget(const persistence::JournalEntry& latest) {
   auto removed = journal_.forget(latest);
   if (!removed) return "; journal: " + removed.error().to_string();
   // Another request replaced the transaction since `latest` was read (it is waiting on the newer
   // version) or forgot it first.
-  return *removed ? "; forgotten" : "; nothing forgotten: the journal holds another version";
+  return *removed ? "; forgotten" : "; nothing forgotten: the journal no longer holds this version";
 }
 
 http::Awaitable<Status> Facilitator::check_nodes() {
@@ -249,7 +249,8 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
     // Nothing happened on chain under this key: a retry may attempt the action afresh. The answer's
     // transaction field stays empty (the hash is in the message): none was mined, no gas was spent,
     // and a caller may split or resend.
-    log(entry.key + " dropped: " + fate->detail + forgotten(latest));
+    const std::string forgotten = forget(latest);
+    log(entry.key + " dropped: " + fate->detail + forgotten);
     co_return refused(name, Error{codes.transaction_failed, "transaction " + to_hex(latest.transactionHash) +
                                                                 " was dropped (" + fate->detail + "); retry"});
   }
@@ -264,7 +265,8 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
     // Reverted: nothing under this key happened on chain (a revert undoes the whole transaction,
     // and no deposit, claim or refund nonce was used). The key is forgotten, so a retry is
     // simulated afresh instead of being answered with a revert whose cause may be gone.
-    log(entry.key + " mined " + tx + " reverted" + forgotten(latest));
+    const std::string forgotten = forget(latest);
+    log(entry.key + " mined " + tx + " reverted" + forgotten);
     co_return std::move(*outcome);
   }
   if (Status s = journal_.record_outcome(latest, protocol::encode_settlement_response(*outcome)); !s)

@@ -98,8 +98,8 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] bool claim_in_flight(const std::string& key);
   void release_in_flight(const std::string& key);
   void log(const std::string& line) const;
-  // Forgets `latest` in the journal; what became of it, for the log line.
-  [[nodiscard]] std::string forgotten(const persistence::JournalEntry& latest);
+  // Forgets `latest` in the journal; says what became of it, for the log line.
+  [[nodiscard]] std::string forget(const persistence::JournalEntry& latest);
 
   std::vector<std::unique_ptr<ChainView>> networks_;
   std::optional<PrivateKey> authorizer_;

@@ -91,8 +91,9 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   if (!claim) {
     // Only this job writes the journal; an unreadable entry means the file was damaged. Finish it
     // so that it does not block every later run, and say so.
-    const std::string why = request ? "not a claim" : request.error().to_string();
-    (void)journal_.finish(batch.id, "", "unreadable journal entry: " + why, options_.now());
+    std::string why = request ? "not a claim" : request.error().to_string();
+    if (Status finished = journal_.finish(batch.id, "", "unreadable journal entry: " + why, options_.now()); !finished)
+      why += " (and it stays pending: " + finished.error().to_string() + ")";
     co_return BatchOutcome{0, 0, "", "unreadable journal entry " + std::to_string(batch.id) + ": " + why};
   }
   auto response = co_await facilitator_.settle(*request);

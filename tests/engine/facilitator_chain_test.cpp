@@ -3,7 +3,9 @@
 // receiverAuthorizer, or by the server), the settle sweep, cooperative refunds, the answers to
 // bad payloads, and the journal's promise: a retried /settle gets the first outcome, never a
 // second transaction.
+#include "engine/http/beast.hpp"
 #include "facilitator_support.hpp"
+#include "persistence/sqlite.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
@@ -155,6 +157,40 @@ TEST_F(FeeSpikeTest, NoReplacementOffersMoreThanTheCeiling) {
       << refused.errorMessage.value_or("");
   EXPECT_TRUE(refused.transaction.empty());
   EXPECT_EQ(journal_->pending()->size(), 1u) << "nothing journaled for it";
+}
+
+// Two requests retry the same left-behind deposit at once (on one context, so they interleave at
+// every chain read): both find it evicted and both decide to replace it. The journal's
+// compare-and-swap lets one replacement through and the other request follows it: one replacement
+// journaled, one transaction on chain, the same answer for both.
+TEST_F(FeeSpikeTest, TwoRequestsRetryingTheSameLeftBehindTransactionMakeOneReplacement) {
+  TestChannel c = channel(5, fresh_receiver(), 14);
+  const auto deposit = c.deposit(kPrice, kDeposit);
+  const auto waiting = left_behind({}, deposit);
+  ASSERT_EQ(waiting.errorReason, std::optional<std::string>{code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)});
+
+  http::asio::io_context context;
+  std::optional<protocol::SettlementResponse> first, second;
+  for (auto* answer : {&first, &second})
+    http::asio::co_spawn(
+        context,
+        [&, answer]() -> http::Awaitable<void> {
+          answer->emplace(co_await facilitator_->settle_request(deposit, ReceiverScope::everyone()));
+        },
+        http::asio::detached);
+  context.run();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->success) << first->errorReason.value_or("") << ": " << first->errorMessage.value_or("");
+  EXPECT_TRUE(second->success) << second->errorReason.value_or("") << ": " << second->errorMessage.value_or("");
+  EXPECT_EQ(first->transaction, second->transaction);
+  EXPECT_NE(first->transaction, waiting.transaction);
+  EXPECT_EQ(signer_transactions(), mined_before_ + 1);
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  auto db = persistence::Database::open(dir_.file("journal.sqlite"), false);
+  ASSERT_TRUE(db);
+  auto versions = db->prepare("SELECT COUNT(*) FROM tx_replaced");
+  ASSERT_TRUE(versions && *versions->step());
+  EXPECT_EQ(versions->integer(0), 1) << "one replacement, not one per request";
 }
 
 TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettleSweep) {

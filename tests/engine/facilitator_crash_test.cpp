@@ -1,7 +1,8 @@
 // The real `paychan facilitator` binary dying between sending a claim and learning its receipt, at
 // the instants that matter: right after the journal recorded the signed transaction (never
-// broadcast), right after the node accepted it, and right after it journaled a replacement. Restarted, it resolves the journal, and the
-// server's retried /settle gets the one claim transaction — never a second.
+// broadcast), right after the node accepted it, and right after it journaled a replacement.
+// Restarted, it resolves the journal, and the server's retried /settle gets the one claim
+// transaction — never a second.
 //
 // The crash is injected with PAYCHAN_FACILITATOR_FAULT (the binary _exits at that instant, as kill -9
 // would, with status 86): a test cannot otherwise stop a process between two of its own statements.
@@ -89,7 +90,8 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     auto doomed = start(fault, port);
     ASSERT_NE(port, 0) << "the facilitator did not start";
     auto lost = post_settle(port, claim);
-    EXPECT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
+    // ASSERT: wait_exit() has no timeout, and a process that answered is still running.
+    ASSERT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
     EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
     // Broadcast (accepted by the node, which mines it a moment later: count its pool too), or only
     // journaled: the node has never seen it.
@@ -147,7 +149,7 @@ TEST_F(FacilitatorCrashTest, AJournaledTransactionWhoseNonceWasTakenIsDroppedAnd
   std::uint16_t port = 0;
   auto doomed = start("exit-after-journal", port);
   ASSERT_NE(port, 0);
-  EXPECT_FALSE(post_settle(port, claim));
+  ASSERT_FALSE(post_settle(port, claim)) << "the answer should have died with the process";
   EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
 
   evm::TransactionSender other(devnet_->rpc(), signer(), devnet_->chain_id());
@@ -179,7 +181,7 @@ TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetr
   std::uint16_t port = 0;
   auto doomed = start("exit-after-journal", port);
   ASSERT_NE(port, 0);
-  EXPECT_FALSE(post_settle(port, deposit));
+  ASSERT_FALSE(post_settle(port, deposit)) << "the answer should have died with the process";
   EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
 
   const Address payer = c.config.payer;
@@ -236,11 +238,14 @@ TEST_F(ReplacementCrashTest, CrashAfterJournalingAReplacementThenRestartSendsThe
   ASSERT_EQ(first_version.size(), 66u);
   spike_base_fee();
   ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past repriceAfterSeconds
+  // The first version was sent over 1 s ago (the receipt wait); the sleep makes sure of a second
+  // whole-second tick, as sentAt is kept in unix seconds.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
 
-  EXPECT_FALSE(post_settle(port, claim)) << "the answer should have died with the process";
+  ASSERT_FALSE(post_settle(port, claim)) << "the answer should have died with the process";
   EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
   EXPECT_EQ(signer_transactions("pending"), before) << "the replacement was never broadcast";
+  std::string replacement;
   {
     auto journal = persistence::TxJournal::open(dir_.file("binary-journal.sqlite"));
     ASSERT_TRUE(journal) << journal.error().to_string();
@@ -248,16 +253,18 @@ TEST_F(ReplacementCrashTest, CrashAfterJournalingAReplacementThenRestartSendsThe
     ASSERT_TRUE(pending && pending->size() == 1u);
     ASSERT_EQ((*pending)[0].replacedHashes.size(), 1u) << "the replacement is journaled";
     EXPECT_EQ(to_hex((*pending)[0].replacedHashes[0]), first_version);
+    replacement = to_hex((*pending)[0].transactionHash);
   }
 
   auto restarted = start(nullptr, port);
   ASSERT_NE(port, 0) << "the facilitator did not restart";
   auto retried = post_settle(port, claim);
   ASSERT_TRUE(retried) << retried.error().to_string();
+  ASSERT_EQ(retried->status, 200) << retried->body;
   auto answer = protocol::decode_settlement_response(retried->body);
   ASSERT_TRUE(answer) << retried->body;
   EXPECT_TRUE(answer->success) << retried->body;
-  EXPECT_NE(answer->transaction, first_version) << "the replacement was mined";
+  EXPECT_EQ(answer->transaction, replacement) << "the journaled replacement was mined";
   EXPECT_EQ(signer_transactions(), before + 1);
   for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
 }

@@ -1,11 +1,12 @@
 // The settle job's journal on real SQLite files: a batch stays pending until finished, across
-// reopening; held-back channels are replaced, released and kept across reopening, and written
-// with their batch's outcome or not at all; a journal written
-// before held-back channels existed (schema version 1) is migrated with its pending batch intact.
+// reopening; held-back channels are replaced, released and kept across reopening, and written with
+// their batch's outcome or not at all; a journal written before held-back channels existed (schema
+// version 1) is migrated with its pending batch intact.
 #include "persistence/claim_journal.hpp"
 
 #include <gtest/gtest.h>
 
+#include "channel/hex.hpp"
 #include "persistence/sqlite.hpp"
 #include "temp_dir.hpp"
 
@@ -62,20 +63,33 @@ TEST(ClaimJournal, HeldBackChannelsAreReplacedReleasedAndKept) {
   EXPECT_EQ(held->at(id(1)), (HeldBack{2, 1900}));
 }
 
-// Finishing a batch and holding its channels back are one transaction: a batch that cannot be
-// finished (here: finished already, as after a crash the resent batch would be) holds nothing back.
+// Finishing a batch and holding its channels back are one transaction: when any part fails, the
+// batch stays pending (the next run resends it) and no channel is held back, so its revert is
+// counted once. A trigger makes the second channel's row fail. A finished batch is refused.
 TEST(ClaimJournal, ABatchIsFinishedWithItsHeldBackChannelsOrNeither) {
   TempDir dir;
-  auto journal = ClaimJournal::open(dir.file("gate.sqlite.settle"));
+  const std::string path = dir.file("gate.sqlite.settle");
+  auto journal = ClaimJournal::open(path);
   ASSERT_TRUE(journal);
   const std::int64_t batch = *(*journal)->begin(R"({"batch":1})", 100);
-  ASSERT_TRUE((*journal)->finish(batch, "0x01", "reverted", 100, {{id(1), HeldBack{1, 700}}}));
+  const std::vector<std::pair<Bytes32, HeldBack>> reverted{{id(1), HeldBack{1, 700}}, {id(2), HeldBack{1, 700}}};
+  auto db = open_wal(path, true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TRIGGER refuse_second BEFORE INSERT ON held_back WHEN NEW.channel_id = x'" +
+                       to_hex(id(2)).substr(2) + "' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+  EXPECT_FALSE((*journal)->finish(batch, "0x01", "reverted", 100, reverted));
+  EXPECT_EQ((*journal)->pending()->size(), 1u) << "still pending";
+  EXPECT_TRUE((*journal)->held_back()->empty()) << "the first channel's row was rolled back";
+
+  ASSERT_TRUE(db->exec("DROP TRIGGER refuse_second"));
+  ASSERT_TRUE((*journal)->finish(batch, "0x01", "reverted", 100, reverted));
+  EXPECT_TRUE((*journal)->pending()->empty());
+  EXPECT_EQ((*journal)->held_back()->size(), 2u);
+
   const Status again = (*journal)->finish(batch, "0x01", "reverted", 100, {{id(1), HeldBack{2, 1300}}});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::store_failed);
-  EXPECT_EQ((*journal)->held_back()->at(id(1)), (HeldBack{1, 700})) << "the revert is counted once";
-  EXPECT_FALSE((*journal)->finish(batch + 1, "", "no such batch", 100, {{id(2), HeldBack{1, 700}}}));
-  EXPECT_FALSE((*journal)->held_back()->contains(id(2)));
+  EXPECT_EQ((*journal)->held_back()->at(id(1)), (HeldBack{1, 700}));
 }
 
 TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBatch) {

@@ -103,7 +103,8 @@ TEST(TxJournal, ALateWordOnAnOldTransactionLeavesTheKeysNewOneAlone) {
   TempDir dir;
   auto journal = *TxJournal::open(dir.file("journal.sqlite"));
   ASSERT_TRUE(journal->record_sent(entry("k", 1)));
-  ASSERT_TRUE(*journal->forget(entry("k", 1)));
+  auto forgotten = journal->forget(entry("k", 1));
+  ASSERT_TRUE(forgotten && *forgotten);
   ASSERT_TRUE(journal->record_sent(entry("k", 2)));
   auto late = journal->forget(entry("k", 1));
   ASSERT_TRUE(late) << late.error().to_string();
@@ -146,9 +147,13 @@ TEST(TxJournal, AReplacementBecomesTheLatestVersionAndEveryVersionStillMatches) 
   EXPECT_FALSE(*journal->record_replacement(third, replaced(third, 4))) << "an entry with an outcome stays";
   // Forgotten only by a request holding the latest version: one holding an older version learnt
   // of that version's fate, not of the transaction's.
-  EXPECT_FALSE(*journal->forget(second));
+  auto older = journal->forget(second);
+  ASSERT_TRUE(older);
+  EXPECT_FALSE(*older);
   EXPECT_TRUE(*journal->find("k"));
-  EXPECT_TRUE(*journal->forget(third));
+  auto latest = journal->forget(third);
+  ASSERT_TRUE(latest);
+  EXPECT_TRUE(*latest);
   EXPECT_FALSE(*journal->find("k"));
   ASSERT_TRUE(journal->record_sent(entry("k", 9)));
   EXPECT_TRUE((*journal->find("k"))->replacedHashes.empty());
