@@ -9,6 +9,7 @@
 #ifdef PAYCHAN_CLI
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "child_process.hpp"
@@ -68,6 +69,25 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
                               .header("Authorization", std::string("Bearer ") + kServerToken));
   }
 
+  // POSTs `r` to /settle and expects 200 with a successful answer: that answer, or nullopt (and a
+  // test failure). `body` gets the answer's bytes.
+  std::optional<protocol::SettlementResponse> settled(std::uint16_t port, const protocol::FacilitatorRequest& r,
+                                                      std::string* body = nullptr) {
+    auto reply = post_settle(port, r);
+    if (!reply) {
+      ADD_FAILURE() << reply.error().to_string();
+      return std::nullopt;
+    }
+    EXPECT_EQ(reply->status, 200) << reply->body;
+    auto answer = protocol::decode_settlement_response(reply->body);
+    if (!answer || !answer->success || reply->status != 200) {
+      ADD_FAILURE() << "not a successful settlement: " << reply->body;
+      return std::nullopt;
+    }
+    if (body != nullptr) *body = reply->body;
+    return std::move(*answer);
+  }
+
   // Two funded channels (deposited in-process, before the binary uses the same signer) and the
   // claim a server would send for them.
   protocol::FacilitatorRequest funded_claim(std::uint8_t salt) {
@@ -102,16 +122,13 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     // Recovery found the receipt or sent the same bytes again (its short look may end before the
     // rebroadcast is mined): exactly one claim transaction.
     EXPECT_EQ(signer_transactions("pending"), before + 1);
-    auto retried = post_settle(port, claim);
-    ASSERT_TRUE(retried) << retried.error().to_string();
-    ASSERT_EQ(retried->status, 200) << retried->body;
-    auto answer = protocol::decode_settlement_response(retried->body);
-    ASSERT_TRUE(answer) << retried->body;
-    EXPECT_TRUE(answer->success) << retried->body;
+    std::string first_body;
+    auto answer = settled(port, claim, &first_body);
+    ASSERT_TRUE(answer);
     EXPECT_EQ(answer->transaction.size(), 66u);
     auto again = post_settle(port, claim);
     ASSERT_TRUE(again);
-    EXPECT_EQ(again->body, retried->body);
+    EXPECT_EQ(again->body, first_body);
     EXPECT_EQ(signer_transactions(), before + 1);
     for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
   }
@@ -163,10 +180,7 @@ TEST_F(FacilitatorCrashTest, AJournaledTransactionWhoseNonceWasTakenIsDroppedAnd
   auto restarted = start(nullptr, port);
   ASSERT_NE(port, 0);
   EXPECT_EQ(signer_transactions(), before);  // recovery sent nothing
-  auto retried = post_settle(port, claim);
-  ASSERT_TRUE(retried && retried->status == 200);
-  auto answer = protocol::decode_settlement_response(retried->body);
-  ASSERT_TRUE(answer && answer->success) << retried->body;
+  ASSERT_TRUE(settled(port, claim));
   EXPECT_EQ(signer_transactions(), before + 1);
   for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
 }
@@ -203,11 +217,7 @@ TEST_F(FacilitatorCrashTest, ARevertedTransactionIsForgottenSoTheActionCanBeRetr
 
   send(devnet_->key(0), deployment_->token,
        chain::encode_call("mint(address,uint256)", {chain::AbiValue::address(payer), chain::AbiValue::uint(held)}));
-  auto retried = post_settle(port, deposit);
-  ASSERT_TRUE(retried && retried->status == 200);
-  auto answer = protocol::decode_settlement_response(retried->body);
-  ASSERT_TRUE(answer) << retried->body;
-  EXPECT_TRUE(answer->success) << retried->body;
+  ASSERT_TRUE(settled(port, deposit));
   EXPECT_EQ(signer_transactions(), before + 2);
   EXPECT_EQ(onchain(c.id).balance, 50 * kPrice);
 }
@@ -258,12 +268,8 @@ TEST_F(ReplacementCrashTest, CrashAfterJournalingAReplacementThenRestartSendsThe
 
   auto restarted = start(nullptr, port);
   ASSERT_NE(port, 0) << "the facilitator did not restart";
-  auto retried = post_settle(port, claim);
-  ASSERT_TRUE(retried) << retried.error().to_string();
-  ASSERT_EQ(retried->status, 200) << retried->body;
-  auto answer = protocol::decode_settlement_response(retried->body);
-  ASSERT_TRUE(answer) << retried->body;
-  EXPECT_TRUE(answer->success) << retried->body;
+  auto answer = settled(port, claim);
+  ASSERT_TRUE(answer);
   EXPECT_EQ(answer->transaction, replacement) << "the journaled replacement was mined";
   EXPECT_EQ(signer_transactions(), before + 1);
   for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
