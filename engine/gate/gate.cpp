@@ -58,9 +58,10 @@ Error facilitator_reason(const std::optional<std::string>& reason, const std::op
   return Error{code, (known ? std::string{} : text + ": ") + message.value_or("refused by the facilitator")};
 }
 
-// An unknown channel's charged total, as the reference server infers it: the client's voucher
-// minus one price (paid payloads) or the voucher itself (refunds). Only the client can lose by it:
-// a higher claim is still bounded by the on-chain balance the facilitator checks.
+// An unknown channel's charged total until the chain is read, as the reference server infers it:
+// the client's voucher minus one price (paid payloads) or the voucher itself (refunds). Once
+// /verify returns the channel, what was claimed on chain is the floor (Gate::verify): a guess
+// below it would serve a voucher that adds nothing claimable.
 Uint128 inferred_charged(PayloadType type, Uint128 signedMax, Uint128 price) {
   if (type == PayloadType::refund) return signedMax;
   return signedMax < price ? 0 : signedMax - price;
@@ -131,6 +132,14 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
                                            voucher.voucher.maxClaimableAmount);
       !cumulative) {
     Refusal r = refusal(cumulative.error());
+    // The corrective state (the running total, the balance, our last voucher) goes only to the
+    // payer: anyone can name a channel, its config being public on chain. An EOA payer proves it
+    // with the voucher's signature; an EIP-1271 payer's cannot be checked without the chain.
+    if (known && !base.config.payerAuthorizer.is_zero()) {
+      if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease->payer_key());
+          !signature)
+        co_return refusal(signature.error());
+    }
     if (known) {
       // The client checks the voucherState it is sent back by recovering its own signer.
       r.corrective = base;
@@ -198,6 +207,17 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
       base.onchain = protocol::onchain_state(*onchain);
       base.onchainSyncedAt = t;
+      if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
+        // Server state loss (or a channel fully refunded, whose record is gone): the running total
+        // starts from what was claimed on chain, not from the client's guess.
+        base.chargedCumulativeAmount = base.onchain.totalClaimed;
+        if (Status cumulative = check_cumulative(type, base.chargedCumulativeAmount, offer.terms.amount,
+                                                 voucher.voucher.maxClaimableAmount);
+            !cumulative)
+          co_return refusal(Error{cumulative.error().code, "the channel's claimed total on chain is " +
+                                                               to_decimal(base.onchain.totalClaimed) + ": " +
+                                                               cumulative.error().detail});
+      }
     }
   }
   if (!refused && type != PayloadType::refund) {

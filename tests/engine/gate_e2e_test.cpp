@@ -6,6 +6,7 @@
 // chain with the real facilitator in gate_chain_e2e_test.cpp.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -216,6 +217,41 @@ TEST(GateE2E, AForgedPayloadOnSomeonesChannelIsRefusedWithoutTheFacilitator) {
   }
   EXPECT_EQ(stack.facilitator.verifies.load(), verifies) << "the facilitator was asked about a forgery";
   EXPECT_EQ(stack.call("POST", "/v1/infer", payer.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+
+  // A forged voucher with a wrong total learns nothing: the corrective state (running total,
+  // balance, the payer's last voucher) goes only to a payload the payer signed.
+  auto res = stack.call("POST", "/v1/infer", forger.voucher_header(stack.offer(), 7 * kPrice));
+  EXPECT_EQ(res.status, 402);
+  auto required = payment_required(res);
+  EXPECT_EQ(required.error, "invalid_batch_settlement_evm_voucher_signature");
+  auto extra = protocol::batch_settlement_extra(required.accepts.at(0));
+  ASSERT_TRUE(extra);
+  EXPECT_FALSE(extra->channelState) << "the channel's state was sent to a forger";
+}
+
+// A channel the gate holds no record of (its store lost here; a channel refunded in full is
+// forgotten too) starts from what was claimed on chain, as the spec says for server state loss.
+// Guessing "the voucher minus one price" instead would serve a deposit whose voucher adds nothing
+// above the claimed total: a request served for free, as often as the payer likes.
+TEST(GateE2E, AChannelTheGateHasNoRecordOfStartsFromItsClaimedTotal) {
+  GateStack stack;
+  TestAgent agent(test_key(17), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+  stack.facilitator.set_claimed(agent.id, 2 * kPrice);
+  stack.stop();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
+  stack.start();
+
+  auto res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), 2 * kPrice, 1'000'000));
+  EXPECT_EQ(res.status, 402) << "served for nothing above the claimed total";
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_cumulative_amount_mismatch");
+  EXPECT_NE(res.body.find("claimed total on chain is 20000"), std::string::npos) << res.body;
+  EXPECT_FALSE(*stack.store->get(agent.id)) << "nothing committed";
+
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 3 * kPrice);
 }
 
 TEST(GateE2E, StreamingResponsesPassThroughWithThePaymentResponse) {

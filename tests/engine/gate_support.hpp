@@ -145,6 +145,11 @@ class FacilitatorDouble final : public Facilitator {
     std::lock_guard lock(mutex_);
     chain_[id].withdrawRequestedAt = at;
   }
+  // A claim landed on chain (by the settle job, or before the gate lost its store).
+  void set_claimed(const Bytes32& id, Uint128 totalClaimed) {
+    std::lock_guard lock(mutex_);
+    chain_[id].totalClaimed = totalClaimed;
+  }
   [[nodiscard]] OnchainChannelState onchain(const Bytes32& id) {
     std::lock_guard lock(mutex_);
     return chain_[id];
