@@ -1,8 +1,9 @@
-// The agent's durable record of its channels: one SQLite file (WAL, synchronous=FULL; every put()
-// is on disk when it returns). What an agent must never forget is written *before* it acts on it:
-// a new channel (its salt, hence its id) and a deposit about to be sent are recorded first, so a
-// crash can at worst leave a deposit whose outcome is unknown on a channel the agent knows — never
-// a second funded channel it does not.
+// The agent's durable record of its channels: one SQLite file (WAL; a durable put() is on disk
+// when it returns, the others survive a crash of the process but not of the machine). What an
+// agent must never forget is written *before* it acts on it: a new channel (its salt, hence its
+// id) and a deposit about to be sent are recorded first, so a crash can at worst leave a deposit
+// whose outcome is unknown on a channel the agent knows — never a second funded channel it does
+// not.
 // Thread-safety: every member may be called from any thread (one connection under a mutex).
 #pragma once
 
@@ -45,6 +46,14 @@ class ClientStore {
  public:
   // Opens or creates the file, migrating its schema. Errors: invalid_payload, SQLite's.
   [[nodiscard]] static Result<std::unique_ptr<ClientStore>> open(const std::string& path);
+  // Marks the store closed: whoever held its channels in memory (PaymentClient, ChannelPool) has
+  // written their progress by now, so every channel's stored state is exact.
+  ~ClientStore();
+
+  // Whether the process that used the store before this one closed it. If not (it crashed), a
+  // channel's stored progress (charged, signedMax) may lag behind what that process signed, up to
+  // its reservation: PaymentClient trusts it less until the provider confirms it.
+  [[nodiscard]] bool previous_session_closed() const noexcept { return previousClosed_; }
 
   // durable: on disk when it returns (one fsync). Otherwise the write survives a crash of the
   // process but not of the machine (WAL, synchronous=NORMAL): for state the agent can recover.
@@ -53,9 +62,10 @@ class ClientStore {
   [[nodiscard]] Result<std::optional<ClientChannel>> get(const Bytes32& channelId);
 
  private:
-  explicit ClientStore(Database db) : db_(std::move(db)) {}
+  ClientStore(Database db, bool previousClosed) : db_(std::move(db)), previousClosed_(previousClosed) {}
   std::mutex mutex_;
   Database db_;
+  bool previousClosed_;
 };
 
 }  // namespace paychan::persistence
