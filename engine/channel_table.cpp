@@ -8,9 +8,15 @@ Lease::Lease(Lease&& other) noexcept
     : table_(std::exchange(other.table_, nullptr)),
       id_(other.id_),
       state_(std::move(other.state_)),
-      payerKey_(other.payerKey_) {}
+      payerKey_(other.payerKey_),
+      staged_(other.staged_) {}
 
-Lease::~Lease() { release(nullptr, false); }
+Lease::~Lease() { release(staged_ ? &*state_ : nullptr, false); }
+
+void Lease::stage(const ChannelState& durable) {
+  state_ = durable;
+  staged_ = true;
+}
 
 void Lease::commit(const ChannelState& next) { release(&next, false); }
 

@@ -51,6 +51,9 @@ class Lease {
   void commit(const ChannelState& next);
   // Forgets the channel (full refund) and releases the lease.
   void erase();
+  // Makes `durable` (already in the store) the channel's state, published when the lease ends
+  // unless commit() or erase() replaces it: a step taken before an outcome that may never come.
+  void stage(const ChannelState& durable);
   // The payerAuthorizer's public key once a voucher on this channel revealed it, for
   // check_voucher_signature; what is set here stays with the channel when the lease ends.
   [[nodiscard]] std::optional<PublicKey>& payer_key() noexcept { return payerKey_; }
@@ -65,6 +68,7 @@ class Lease {
   Bytes32 id_;
   std::optional<ChannelState> state_;
   std::optional<PublicKey> payerKey_;
+  bool staged_ = false;
 };
 
 class ChannelTable {

@@ -247,13 +247,13 @@ http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {
   co_return durable;
 }
 
-http::Awaitable<void> Gate::distrust_mirror(Lease& lease) {
-  if (!lease.state()) co_return;
+http::Awaitable<Status> Gate::distrust_mirror(Lease& lease) {
+  if (!lease.state() || lease.state()->onchainSyncedAt == 0) co_return Status{};
   ChannelState stale = *lease.state();
   stale.onchainSyncedAt = 0;
-  // Best effort: if the store fails too, the table alone still refuses local checks until restart.
-  (void)co_await make_durable(stale);
-  lease.commit(stale);
+  if (Status durable = co_await make_durable(stale); !durable) co_return durable;
+  lease.stage(stale);
+  co_return Status{};
 }
 
 protocol::SettlementResponse Gate::response(const ChannelState& state, std::string transaction, std::string amount,
@@ -275,6 +275,8 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
   std::string transaction;
   std::string deposited;
   if (auth.type_ == PayloadType::deposit) {
+    if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
+      co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
     auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
@@ -317,11 +319,10 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     payload.refundAuthorizerSignature = key.sign(refund_digest(domain_, base.channelId, base.onchain.refundNonce, amount));
     payload.claimAuthorizerSignature = key.sign(protocol::claim_batch_digest(domain_, payload.claims));
   }
+  if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
+    co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
-  if (auto* refused = std::get_if<Refusal>(&settled)) {
-    co_await distrust_mirror(auth.lease_);  // a lost reply may hide a refund that landed
-    co_return std::move(*refused);
-  }
+  if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
   auto& onchain = std::get<OnchainSettlement>(settled);
 
   ChannelState next = base;
@@ -330,16 +331,11 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   if (next.onchain.balance <= next.chargedCumulativeAmount) {
     // Fully refunded: everything charged was claimed with the refund, nothing is left to serve.
-    if (Status erased = store_.erase(next.channelId); !erased) {
-      co_await distrust_mirror(auth.lease_);
+    if (Status erased = store_.erase(next.channelId); !erased)
       co_return refusal(503, Error{ErrorCode::store_failed, erased.error().to_string()});
-    }
     auth.lease_.erase();
   } else {
-    if (Status durable = co_await make_durable(next); !durable) {
-      co_await distrust_mirror(auth.lease_);
-      co_return refusal(503, durable.error());
-    }
+    if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
     auth.lease_.commit(next);
   }
   co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);

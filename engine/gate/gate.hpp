@@ -119,10 +119,11 @@ class Gate {
   http::Awaitable<Decision<OnchainSettlement>> settle_onchain(const protocol::PaymentPayload& payload,
                                                               const Offer& offer, const Bytes32& channelId);
   http::Awaitable<Status> make_durable(const ChannelState& next);
-  // After a refund the facilitator was asked to execute but that did not complete here (its reply
-  // was lost, or the store refused the outcome), the chain may have moved: the channel's mirror is
-  // marked stale, in the table and the store, so no voucher is checked on it locally again.
-  http::Awaitable<void> distrust_mirror(Lease& lease);
+  // Before the facilitator is asked to execute a deposit or a refund on a known channel: the chain
+  // may move under the mirror, and a crash (or a lost reply, or a store that refuses the outcome)
+  // could leave the old balance trusted. The channel's mirror is marked stale, in the store and the
+  // table, so no voucher is checked on it locally until the outcome is recorded. Errors: the store's.
+  http::Awaitable<Status> distrust_mirror(Lease& lease);
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
                                         std::string amount, std::optional<Uint128> chargedAmount) const;
   std::uint64_t now() const { return options_.now(); }

@@ -57,6 +57,31 @@ TEST(ChannelTable, AbandonedLeaseKeepsTheOldState) {
   EXPECT_TRUE(table.acquire(id(1)));
 }
 
+// A staged state (already durable) is published when the lease ends without an outcome; an
+// outcome (commit, erase) replaces it; the lease is held until then.
+TEST(ChannelTable, AStagedStateIsPublishedUnlessAnOutcomeReplacesIt) {
+  ChannelTable table;
+  table.restore(state(1, 700));
+  {
+    auto lease = table.acquire(id(1));
+    lease->stage(state(1, 701));
+    EXPECT_FALSE(table.acquire(id(1))) << "staging keeps the lease";
+  }
+  EXPECT_EQ(table.find(id(1))->chargedCumulativeAmount, Uint128{701});
+  {
+    auto lease = table.acquire(id(1));
+    lease->stage(state(1, 702));
+    lease->commit(state(1, 703));
+  }
+  EXPECT_EQ(table.find(id(1))->chargedCumulativeAmount, Uint128{703});
+  {
+    auto lease = table.acquire(id(1));
+    lease->stage(state(1, 704));
+    lease->erase();
+  }
+  EXPECT_FALSE(table.find(id(1)).has_value());
+}
+
 TEST(ChannelTable, FailedFirstRequestLeavesNoEntry) {
   ChannelTable table;
   { auto lease = table.acquire(id(9)); }

@@ -254,6 +254,33 @@ TEST(GateE2E, AChannelTheGateHasNoRecordOfStartsFromItsClaimedTotal) {
   EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 3 * kPrice);
 }
 
+// A top-up whose reply is lost may have landed: the channel's mirror must not stay trusted with
+// the old balance (in the table, and in the store, so a crash then changes nothing), or a voucher
+// above it would be refused locally and the payer pushed to deposit again. The next voucher is
+// checked through the facilitator, which brings the new balance.
+TEST(GateE2E, ADepositWhoseReplyIsLostLeavesTheMirrorDistrusted) {
+  GateStack stack;
+  TestAgent agent(test_key(18), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 3 * kPrice)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+  stack.facilitator.lose_next_settle_reply = true;
+  auto lost = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), 3 * kPrice, 5 * kPrice));
+  EXPECT_EQ(lost.status, 503) << lost.body;
+  EXPECT_EQ(stack.facilitator.onchain(agent.id).balance, 8 * kPrice) << "the top-up landed";
+  EXPECT_EQ(stack.gate->channels().find(agent.id)->onchainSyncedAt, 0u);
+  EXPECT_EQ((*stack.store->get(agent.id))->onchainSyncedAt, 0u);
+
+  const int verifies = stack.facilitator.verifies.load();
+  // The first voucher after it is checked through the facilitator, which brings the new balance;
+  // the next, above the old balance of 3 prices, is then checked locally against the new one.
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  ASSERT_EQ(res.status, 200) << res.body;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 4 * kPrice));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(stack.facilitator.verifies.load(), verifies + 1) << "checked through the facilitator once";
+  EXPECT_EQ(payment_response(res).channelState->balance, 8 * kPrice);
+}
+
 TEST(GateE2E, StreamingResponsesPassThroughWithThePaymentResponse) {
   GateStack stack;
   TestAgent agent(test_key(13), stack.config, 1);

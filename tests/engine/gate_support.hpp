@@ -206,6 +206,7 @@ class FacilitatorDouble final : public Facilitator {
       used_nonces_.insert(deposit_nonce(id, d->deposit.erc3009Authorization->salt));
       chain_[id].balance += d->deposit.amount;
       r.amount = to_decimal(d->deposit.amount);
+      if (lose_next_settle_reply.exchange(false)) return fail(ErrorCode::facilitator_unavailable, "reply lost");
     } else if (const auto* f = std::get_if<protocol::RefundPayload>(batch)) {
       id = f->voucher.voucher.channelId;
       OnchainChannelState& s = chain_[id];
@@ -241,6 +242,8 @@ class FacilitatorDouble final : public Facilitator {
   int claims_executed = 0;
   // The next claim executes but its answer is lost (a facilitator timing out after submitting).
   std::atomic<bool> lose_next_claim_reply{false};
+  // The same for the next deposit: it lands "on chain", and the gate hears nothing.
+  std::atomic<bool> lose_next_settle_reply{false};
   // A claim with one of these channels passes every check, is "mined" and reverts, as a claim
   // that passes simulation can (an EIP-1271 payer wallet answering differently in a real block):
   // a transaction and claim_transaction_failed, nothing claimed. A double, because anvil mines what
