@@ -14,6 +14,8 @@ namespace paychan::cli {
 namespace {
 
 constexpr unsigned kDollarDecimals = 6;  // "$" amounts are read for a USDC-like token
+// A `paychan pay` started while another is paying waits for it this long, then gives up.
+constexpr int kStoreLockWaitSeconds = 30;
 
 Result<Uint128> amount_option(const Args& args, std::string_view name, std::string_view fallback) {
   const std::string text = args.option(name).value_or(std::string{fallback});
@@ -51,9 +53,15 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
   if (!n || *n == 0) return fail(ErrorCode::invalid_config, "--deposit-requests must be a positive integer");
   policy.depositPrices = *n;
   PAYCHAN_ASSIGN(auto path, state_path(args));
+  // One process per store: two would each see the other's reservations too late and could
+  // together sign past the budget, and overwrite each other's channel rows.
+  auto lock = FileLock::take(path + ".lock", "another paychan process using this agent store",
+                             std::chrono::seconds(kStoreLockWaitSeconds));
+  if (!lock) return lock.failure();
   auto store = persistence::ClientStore::open(path);
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
-  AgentSetup setup{std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path, nullptr};
+  AgentSetup setup{std::move(*lock), std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path,
+                   nullptr};
   if (chain_use == ChainUse::none) return setup;
   if (auto rpc = rpc_url(args).value_or(""); !rpc.empty()) {
     auto chain = engine::client::ChannelChain::connect(rpc, payer);

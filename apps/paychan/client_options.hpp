@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "file_lock.hpp"
 #include "engine/client/payment_client.hpp"
 
 namespace paychan::cli {
@@ -15,7 +16,8 @@ inline constexpr std::string_view kClientOptionNames[] = {
     "state", "key-file", "key-env", "authorizer-key-file", "max-price", "max-deposit", "budget", "network", "deposit-requests", "rpc"};
 
 inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared by pay, channels, refund, withdraw):
-  --state FILE             the agent's channel store (default $PAYCHAN_STATE, else ~/.paychan/agent.sqlite)
+  --state FILE             the agent's channel store (default $PAYCHAN_STATE, else ~/.paychan/agent.sqlite);
+                           one process at a time uses it (another waits up to 30 s)
   --key-file FILE          the payer's key (mode 0600); or --key-env VAR; default $PAYCHAN_KEY
   --authorizer-key-file F  a separate key that signs vouchers (the channel's payerAuthorizer)
   --max-price P            refuse offers above P per request (default $0.10)
@@ -30,6 +32,9 @@ Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such 
 )";
 
 struct AgentSetup {
+  // First, so that it is released last: the store is closed (its progress written) before another
+  // process may open it.
+  FileLock lock;
   std::unique_ptr<persistence::ClientStore> store;
   engine::client::ClientKeys keys;
   engine::client::ClientPolicy policy;

@@ -1,10 +1,6 @@
 // paychan settle — the operator's job: claims what a gate has charged, in batches, through a
 // facilitator, then sweeps the claimed funds to the receiver. Cron-friendly: one pass and exit, or
 // --every; a lock file keeps two runs from overlapping; a journal makes a crashed run resumable.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +13,7 @@
 #include "chain_options.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "file_lock.hpp"
 #include "service_options.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
@@ -86,18 +83,6 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
   auto n = parse_uint128(text);
   if (!n || *n == 0 || *n > 366u * 86400) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m or 1h");
   return std::chrono::seconds(static_cast<std::int64_t>(*n) * static_cast<std::int64_t>(unit));
-}
-
-// Held for the life of the process; the kernel releases it on any exit, crash included.
-Result<int> take_lock(const std::string& store) {
-  const std::string path = store + ".settle.lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(ErrorCode::store_failed, "cannot open " + path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return fail(ErrorCode::store_failed, "another settle run holds " + path);
-  }
-  return fd;
 }
 
 void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals) {
@@ -202,7 +187,7 @@ int run(std::span<char* const> argv) {
     options.chain = &*reader;
   }
 
-  auto lock = take_lock(config->store);
+  auto lock = FileLock::take(config->store + ".settle.lock", "another settle run");
   if (!lock) return report("settle", lock.error()), kExitRetry;
 
   sigset_t stop_signals = block_stop_signals();

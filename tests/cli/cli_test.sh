@@ -101,6 +101,16 @@ check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --confi
 check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s
 check "settle refuses a second run" 3 "another settle run" \
   flock "$work/gate.sqlite.settle.lock" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
+# One process per agent store: a second waits while another holds it (here a lock held for 2 s),
+# then goes on.
+flock "$work/agent.sqlite.lock" sleep 2 &
+sleep 0.3
+started=$(date +%s)
+check "agent store: a second process waits for the first" 0 "signedTotal" \
+  env PAYCHAN_KEY=$key "$paychan" channels --state "$work/agent.sqlite"
+waited=$(($(date +%s) - started))
+check "agent store: it waited" 0 "" test "$waited" -ge 1
+wait
 # The demo itself runs in demo_test.sh (cli.demo); here only its option checks, which need no chain.
 check "demo agents bound" 2 "--agents must be 1..64" "$paychan" demo --agents 0
 check "demo fewer requests than agents" 2 "at least --agents" "$paychan" demo --requests 2 --agents 3
