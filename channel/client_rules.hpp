@@ -45,13 +45,9 @@ struct ChargeReport {
 
 // A corrective 402 carries the server's chargedCumulativeAmount and the last voucher it holds.
 // The client adopts that total only if the voucher is its own signature over
-// Voucher(channelId, signedMaxClaimable), the total does not exceed it, and the voucher is one
-// the client had signed before the request refused: `signedBefore` bounds it. The voucher the
-// refused request carried is its own signature too, but the server did not serve it; adopting it
-// would charge that request twice (once for it, once for the next voucher).
+// Voucher(channelId, signedMaxClaimable) and the total does not exceed it.
 // Returns the total to adopt. Code: corrective_state_unsigned.
 [[nodiscard]] Result<Uint128> adopt_corrective_state(const Bytes32& domainSeparator, const Address& ownSigner,
-                                                     Uint128 signedBefore,
                                                      const Bytes32& channelId, Uint128 chargedCumulativeAmount,
                                                      const SignedVoucher& voucherState);
 

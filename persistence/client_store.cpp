@@ -28,12 +28,6 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE client_channels ADD COLUMN withdraw_amount BLOB NOT NULL DEFAULT x'00000000000000000000000000000000';
       ALTER TABLE client_channels ADD COLUMN withdraw_initiated_at INTEGER NOT NULL DEFAULT 0;
     )sql",
-    // Whether the last process to use the store closed it (every channel's progress written): a
-    // store from before this table, or one a process left open, is taken as not closed.
-    R"sql(
-      CREATE TABLE client_session (id INTEGER PRIMARY KEY CHECK (id = 1), closed INTEGER NOT NULL);
-      INSERT INTO client_session VALUES (1, 0);
-    )sql",
 };
 
 constexpr std::string_view kColumns =
@@ -70,19 +64,7 @@ Result<std::unique_ptr<ClientStore>> ClientStore::open(const std::string& path) 
   auto db = open_wal(path, true);
   if (!db) return db.failure();
   PAYCHAN_TRY(migrate(*db, kMigrations));
-  PAYCHAN_ASSIGN(auto closed, db->prepare("SELECT closed FROM client_session WHERE id = 1"));
-  PAYCHAN_ASSIGN(const bool row, closed.step());
-  const bool previous_closed = row && closed.integer(0) != 0;
-  PAYCHAN_TRY(closed.run());
-  // Open from now until the destructor: a crash before then leaves the mark for the next process.
-  PAYCHAN_TRY(db->exec("UPDATE client_session SET closed = 0 WHERE id = 1"));
-  return std::unique_ptr<ClientStore>(new ClientStore(std::move(*db), previous_closed));
-}
-
-ClientStore::~ClientStore() {
-  std::lock_guard lock(mutex_);
-  // Durable, so that it also makes the last progress written without an fsync durable first.
-  if (db_.exec("PRAGMA synchronous = FULL")) (void)db_.exec("UPDATE client_session SET closed = 1 WHERE id = 1");
+  return std::unique_ptr<ClientStore>(new ClientStore(std::move(*db)));
 }
 
 Status ClientStore::put(const ClientChannel& c, bool durable) {

@@ -46,14 +46,6 @@ class ClientStore {
  public:
   // Opens or creates the file, migrating its schema. Errors: invalid_payload, SQLite's.
   [[nodiscard]] static Result<std::unique_ptr<ClientStore>> open(const std::string& path);
-  // Marks the store closed: whoever held its channels in memory (PaymentClient, ChannelPool) has
-  // written their progress by now, so every channel's stored state is exact.
-  ~ClientStore();
-
-  // Whether the process that used the store before this one closed it. If not (it crashed), a
-  // channel's stored progress (charged, signedMax) may lag behind what that process signed, up to
-  // its reservation: PaymentClient trusts it less until the provider confirms it.
-  [[nodiscard]] bool previous_session_closed() const noexcept { return previousClosed_; }
 
   // durable: on disk when it returns (one fsync). Otherwise the write survives a crash of the
   // process but not of the machine (WAL, synchronous=NORMAL): for state the agent can recover.
@@ -62,10 +54,9 @@ class ClientStore {
   [[nodiscard]] Result<std::optional<ClientChannel>> get(const Bytes32& channelId);
 
  private:
-  ClientStore(Database db, bool previousClosed) : db_(std::move(db)), previousClosed_(previousClosed) {}
+  explicit ClientStore(Database db) : db_(std::move(db)) {}
   std::mutex mutex_;
   Database db_;
-  bool previousClosed_;
 };
 
 }  // namespace paychan::persistence

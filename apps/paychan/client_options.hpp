@@ -32,8 +32,7 @@ Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such 
 )";
 
 struct AgentSetup {
-  // First, so that it is released last: the store is closed (its progress written) before another
-  // process may open it.
+  // First, so that it is released last: the store is closed before another process may open it.
   FileLock lock;
   std::unique_ptr<persistence::ClientStore> store;
   engine::client::ClientKeys keys;

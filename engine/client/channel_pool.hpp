@@ -74,17 +74,6 @@ class ChannelPool {
     leased_.erase(latest.channelId);
     it->second.channel = std::move(latest);
   }
-  // A channel whose progress this process knows exactly: it opened it, or the provider has
-  // confirmed its running total since (an accepted PAYMENT-RESPONSE). See
-  // ClientStore::previous_session_closed for the others.
-  void confirm(const Bytes32& channelId) {
-    std::lock_guard lock(mutex_);
-    confirmed_.insert(channelId);
-  }
-  [[nodiscard]] bool confirmed(const Bytes32& channelId) {
-    std::lock_guard lock(mutex_);
-    return confirmed_.contains(channelId);
-  }
   // Ends a lease on a channel whose state did not change.
   void release(const Bytes32& channelId) {
     std::lock_guard lock(mutex_);
@@ -134,7 +123,6 @@ class ChannelPool {
   };
   std::mutex mutex_;
   std::set<Bytes32> leased_;
-  std::set<Bytes32> confirmed_;
   std::map<Bytes32, Held> held_;
   std::map<Bytes32, Uint128> admitted_;
   std::mutex budget_mutex_;

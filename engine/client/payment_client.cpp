@@ -225,7 +225,6 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
       ch.offer = protocol::encode_payment_requirements(offer.requirements);
       // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
       PAYCHAN_TRY(save(ch));
-      options_.pool->confirm(id);  // nothing signed on it yet, and this process will know all it signs
       log("new channel " + short_id(id) + " to " + offer.requirements.payTo + " on " + ch.network);
       return std::optional{std::move(ch)};
     }();
@@ -300,7 +299,7 @@ std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persis
 }
 
 Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
-                                       const protocol::PaymentRequired& refusal, Uint128 signedBefore) {
+                                       const protocol::PaymentRequired& refusal) {
   // Adopt the server's running total only if the voucher it holds is our own signature.
   std::optional<protocol::BatchSettlementExtra> corrective;
   for (const auto& r : refusal.accepts)
@@ -310,12 +309,8 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
                            *corrective->voucherState->signature};
-  // A channel whose stored progress may lag (the process before this one crashed, and the
-  // provider has not confirmed the total since) may have signed up to its reservation.
-  const bool exact = store_.previous_session_closed() || options_.pool->confirmed(ch.channelId);
-  const Uint128 bound = exact ? signedBefore : std::max(signedBefore, ch.reserved);
   auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId), keys_.voucher_signer().address(),
-                                        bound, ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
+                                        ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
   if (!adopted) {
     PAYCHAN_TRY(suspend(ch, adopted.error()));
     return adopted.failure();
@@ -376,7 +371,6 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
   // authorization again rather than sign a second one that could also be executed within its hour.
   std::optional<std::string> busy_deposit;
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
-    const Uint128 signed_before = ch.signedMax;  // what a corrective may say the provider holds
     const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
     const auto cumulative = checked_add(ch.charged, price);
@@ -426,7 +420,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           PAYCHAN_TRY(suspend(ch, why));
           return Failure{why};
         }
-        PAYCHAN_TRY(adopt_corrective(ch, offer, required, signed_before));
+        PAYCHAN_TRY(adopt_corrective(ch, offer, required));
         adopted = true;
         continue;
       }
@@ -479,7 +473,6 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       PAYCHAN_TRY(suspend(ch, total.error()));
       return total.failure();
     }
-    options_.pool->confirm(ch.channelId);
     const Uint128 charge = *total - ch.charged;
     ch.charged = *total;
     ch.balance = report.balance;
@@ -526,7 +519,7 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
-      PAYCHAN_TRY(adopt_corrective(ch, offer, refused, ch.signedMax));
+      PAYCHAN_TRY(adopt_corrective(ch, offer, refused));
       continue;
     }
     return fail(code_of(reason), "the server refused the refund: " + reason);

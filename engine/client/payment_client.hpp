@@ -114,11 +114,10 @@ class PaymentClient {
   Status save(const persistence::ClientChannel& ch, bool durable = true);
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
   std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
-  // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own, signed
-  // before the refused request (`signedBefore`: ch.signedMax then), else suspends the channel.
-  // Errors: cumulative_amount_mismatch without a corrective state, the checks', the store's.
-  Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal,
-                          Uint128 signedBefore);
+  // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own (else
+  // suspends the channel). Errors: cumulative_amount_mismatch without a corrective state, the
+  // signature check's, the store's.
+  Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.
