@@ -55,7 +55,11 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
   PAYCHAN_ASSIGN(auto path, state_path(args));
   // One process per store: two would each see the other's reservations too late and could
   // together sign past the budget, and overwrite each other's channel rows.
-  auto lock = FileLock::take(path + ".lock", "another paychan process using this agent store",
+  // Beside the file itself, so that a symlink to the store and its real path share one lock.
+  std::error_code resolved_error;
+  const auto resolved = std::filesystem::weakly_canonical(path, resolved_error);
+  const std::string lock_path = (resolved_error ? path : resolved.string()) + ".lock";
+  auto lock = FileLock::take(lock_path, "another paychan process using this agent store",
                              std::chrono::seconds(kStoreLockWaitSeconds));
   if (!lock) return lock.failure();
   auto store = persistence::ClientStore::open(path);
