@@ -265,6 +265,45 @@ TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
   EXPECT_NE(paid->channelId, id);
 }
 
+// A refund answer that says it was not executed, or that describes another channel, closes
+// nothing: believing it, the agent would stop using a channel whose funds are still on chain.
+TEST(PaymentClient, ARefundAnswerThatFailedOrNamesAnotherChannelLeavesTheChannelOpen) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  persistence::ClientChannel ch;
+  {
+    Agent agent(path);
+    ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+    ASSERT_TRUE(agent.client.flush());
+    ch = (*agent.store->list())[0];
+  }
+  for (const bool failed : {true, false}) {
+    SCOPED_TRACE(failed ? "success: false" : "another channel");
+    auto lying = [&](http::Exchange& ex) -> http::Handled {
+      protocol::SettlementResponse r;
+      r.success = !failed;
+      r.network = stack.offer().network;
+      Bytes32 id = ch.channelId;
+      if (!failed) id[0] ^= 1;
+      r.extra = protocol::make_response_extra(protocol::BatchSettlementResponseExtra{
+          std::nullopt, protocol::ChannelSnapshot{id, ch.charged, ch.charged, 0, U256{}, ch.charged}, std::nullopt});
+      ex.response().set(200, "application/json", "{}");
+      ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+      return std::nullopt;
+    };
+    http::test::TestServer<decltype(lying)> server{lying};
+    Agent agent(path);
+    persistence::ClientChannel moved = ch;
+    moved.url = server.url("/v1/infer");  // the refund goes to the route that opened the channel
+    ASSERT_TRUE(agent.store->put(moved));
+    auto refunded = agent.client.refund(ch.channelId, std::nullopt);
+    ASSERT_FALSE(refunded);
+    EXPECT_EQ(refunded.error().code, ErrorCode::invalid_payload);
+    EXPECT_FALSE((*agent.store->get(ch.channelId))->closed);
+  }
+}
+
 TEST(PaymentClient, ParallelRequestsUseAPoolOfChannels) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;
