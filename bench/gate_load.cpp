@@ -181,13 +181,13 @@ struct Stats {
 // A request to the gate's free path (see free_request).
 bool is_free(std::string_view request) { return request.starts_with("POST /v1/free_ "); }
 
-// mixed: the requests to the free route are timed apart (Stats::free_latency_us).
 // When request j of connection c is due in an open-loop run at `rate` requests/s over
 // `connections`, in seconds after the start: the connections take turns, one request each.
 double due_seconds(std::size_t j, std::size_t c, std::size_t connections, double rate) {
   return static_cast<double>(j * connections + c) / rate;
 }
 
+// mixed: the requests to the free route are timed apart (Stats::free_latency_us).
 Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
   pin(1);
   http::asio::io_context ctx;
@@ -481,7 +481,7 @@ struct Round {
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
   double added_p50 = 0, added_p99 = 0, added_p50_volatile = 0, added_p99_volatile = 0;  // µs at moderate load
   double flush_p50 = 0, flush_p99 = 0, flush_cpu = 0;  // µs, disk_flush (its CPU: per flush)
-  double spaced_flush_p50 = 0, spaced_flush_p99 = 0;   // µs, disk_flush spaced as paid requests
+  double timed_flush_p50 = 0, timed_flush_p99 = 0;     // µs, disk_flush timed as paid requests
 };
 
 struct Load {
@@ -534,13 +534,13 @@ Round run_round(const std::string& store, const Load& load, int round) {
     flush_row("disk flush alone (4 KiB + fdatasync)", flush);
   else
     note_row("disk flush alone: probe failed (stderr)");
-  Stats spaced = disk_flush(dir, rate, light);
-  if (spaced.ok != 0)
-    flush_row("  the same, timed as paid requests", spaced);
+  Stats timed = disk_flush(dir, rate, light);
+  if (timed.ok != 0)
+    flush_row("  the same, timed as paid requests", timed);
   else
     note_row("  the same, timed: probe failed (stderr)");
   r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99), r.flush_cpu = flush.cpu_us_per_request();
-  r.spaced_flush_p50 = spaced.percentile(0.5), r.spaced_flush_p99 = spaced.percentile(0.99);
+  r.timed_flush_p50 = timed.percentile(0.5), r.timed_flush_p99 = timed.percentile(0.99);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
   r.added_p50 = light_durable.percentile(0.5) - light_durable.free_percentile(0.5);
@@ -622,8 +622,8 @@ int main(int argc, char** argv) {
               median_of(all, [](const Round& r) { return r.added_p50; }),
               median_of(all, [](const Round& r) { return r.added_p99; }));
   std::printf("  the disk's flush alone, timed as the paid requests come (its floor): p50 %.1f µs, p99 %.1f µs\n",
-              median_of(all, [](const Round& r) { return r.spaced_flush_p50; }),
-              median_of(all, [](const Round& r) { return r.spaced_flush_p99; }));
+              median_of(all, [](const Round& r) { return r.timed_flush_p50; }),
+              median_of(all, [](const Round& r) { return r.timed_flush_p99; }));
   std::printf("  the same back to back: p50 %.1f µs, p99 %.1f µs\n",
               median_of(all, [](const Round& r) { return r.flush_p50; }),
               median_of(all, [](const Round& r) { return r.flush_p99; }));

@@ -132,15 +132,15 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
                                            voucher.voucher.maxClaimableAmount);
       !cumulative) {
     Refusal r = refusal(cumulative.error());
-    // The corrective state (the running total, the balance, our last voucher) goes only to the
-    // payer: anyone can name a channel, its config being public on chain. An EOA payer proves it
-    // with the voucher's signature; an EIP-1271 payer's cannot be checked without the chain.
-    if (known && !base.config.payerAuthorizer.is_zero()) {
-      if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease->payer_key());
-          !signature)
-        co_return refusal(signature.error());
-    }
     if (known) {
+      // The corrective state (the running total, the balance, our last voucher) goes only to the
+      // payer: anyone can name a channel, its config being public on chain. An EOA payer proves it
+      // with the voucher's signature; an EIP-1271 payer's cannot be checked without the chain.
+      if (!base.config.payerAuthorizer.is_zero()) {
+        if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease->payer_key());
+            !signature)
+          co_return refusal(signature.error());
+      }
       // The client checks the voucherState it is sent back by recovering its own signer.
       r.corrective = base;
       if (auto signature = stored_voucher_signature(domain_, base)) r.corrective->signature = *signature;
