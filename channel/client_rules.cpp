@@ -29,7 +29,7 @@ Result<Voucher> next_voucher(const Bytes32& channelId, Uint128 charged, Uint128 
   return Voucher{channelId, *ceiling};
 }
 
-Result<Uint128> adopt_corrective_state(const Bytes32& domainSeparator, const Address& ownSigner,
+Result<Uint128> adopt_corrective_state(const Bytes32& domainSeparator, const Address& ownSigner, Uint128 heldCeiling,
                                        const Bytes32& channelId, Uint128 chargedCumulativeAmount,
                                        const SignedVoucher& voucherState) {
   if (voucherState.voucher.channelId != channelId)
@@ -39,6 +39,10 @@ Result<Uint128> adopt_corrective_state(const Bytes32& domainSeparator, const Add
   if (chargedCumulativeAmount > voucherState.voucher.maxClaimableAmount)
     return fail(ErrorCode::corrective_state_unsigned,
                 "the server's charged total exceeds the voucher it holds");
+  if (voucherState.voucher.maxClaimableAmount > heldCeiling)
+    return fail(ErrorCode::corrective_state_not_held,
+                "voucherState for " + to_decimal(voucherState.voucher.maxClaimableAmount) +
+                    " is above every voucher the server was sent and did not refuse (" + to_decimal(heldCeiling) + ")");
   return chargedCumulativeAmount;
 }
 

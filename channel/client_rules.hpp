@@ -45,10 +45,13 @@ struct ChargeReport {
 
 // A corrective 402 carries the server's chargedCumulativeAmount and the last voucher it holds.
 // The client adopts that total only if the voucher is its own signature over
-// Voucher(channelId, signedMaxClaimable) and the total does not exceed it.
-// Returns the total to adopt. Code: corrective_state_unsigned.
+// Voucher(channelId, signedMaxClaimable), the total does not exceed it, and the voucher is one the
+// server can hold: at most `heldCeiling`, the highest voucher the client sent that was not refused.
+// (A server may otherwise refuse the voucher it was just sent and present that very voucher as held
+// and charged: the client would sign again and pay twice for one request.)
+// Returns the total to adopt. Codes: corrective_state_unsigned, corrective_state_not_held.
 [[nodiscard]] Result<Uint128> adopt_corrective_state(const Bytes32& domainSeparator, const Address& ownSigner,
-                                                     const Bytes32& channelId, Uint128 chargedCumulativeAmount,
-                                                     const SignedVoucher& voucherState);
+                                                     Uint128 heldCeiling, const Bytes32& channelId,
+                                                     Uint128 chargedCumulativeAmount, const SignedVoucher& voucherState);
 
 }  // namespace paychan

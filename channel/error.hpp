@@ -26,6 +26,7 @@ enum class ErrorCode {
   response_channel_mismatch,     // channelState.channelId is not the channel paid into
   response_balance_mismatch,     // channelState.balance is not what the client expects
   corrective_state_unsigned,     // a corrective 402's voucherState is not the client's own signature
+  corrective_state_not_held,     // ...or is one the server cannot hold: it refused it, or was never sent it
   // The gate refuses a channel whose timed withdrawal completes within the safety margin.
   channel_withdrawal_pending,
   // HTTP transport (engine/http); the gate maps them to 502/504, they never appear on the wire.

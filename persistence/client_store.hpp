@@ -32,6 +32,11 @@ struct ClientChannel {
   Uint128 charged = 0;       // chargedCumulativeAmount the client accepted
   Uint128 signedMax = 0;     // the highest voucher ceiling ever signed: what the provider could claim
   Uint128 reserved = 0;      // a durable bound on signedMax: vouchers up to it may be signed without a write
+  // The highest voucher a provider's corrective 402 may present as the one it holds: every voucher
+  // sent that the provider did not refuse is at most this, unless the provider has answered since.
+  // Durable ahead of the vouchers like `reserved`; lowered to what the provider confirmed when the
+  // channel's progress is flushed. kUint128Max: unknown (a channel recovered from chain).
+  Uint128 heldCeiling = 0;
   std::string suspended;     // non-empty: why the client stopped signing on this channel
   bool closed = false;       // refunded or withdrawn in full
   // A timed withdrawal initiated on chain (amount 0: none). Nothing is signed on the channel while

@@ -9,6 +9,9 @@
 // covered by the durable reservation, and the provider's corrective 402 returns the running total
 // with the agent's own signature on it (payment_client.hpp).
 //
+// It also keeps, per channel, the highest voucher its provider may hold (the store's heldCeiling,
+// made exact as the provider answers): a corrective 402 presenting a higher one is refused.
+//
 // Shared by the PaymentClients of one process (one per thread) that use the same store; one
 // process per store file.
 // Thread-safety: all members may be called concurrently.
@@ -21,6 +24,7 @@
 #include <set>
 #include <vector>
 
+#include "channel/amount.hpp"
 #include "channel/bytes.hpp"
 #include "persistence/client_store.hpp"
 
@@ -63,14 +67,14 @@ class ChannelPool {
   void saved(const persistence::ClientChannel& channel) {
     std::lock_guard lock(mutex_);
     const auto [it, first] = held_.try_emplace(channel.channelId);
-    if (first) it->second.found_reserved = channel.reserved;
+    if (first) it->second.first_seen(channel);
     it->second.channel = it->second.saved = channel;
   }
   // Ends a lease, keeping `latest` as the channel's state.
   void release(persistence::ClientChannel latest) {
     std::lock_guard lock(mutex_);
     const auto [it, first] = held_.try_emplace(latest.channelId);
-    if (first) it->second.found_reserved = latest.reserved;  // unknown to the pool: keep its reservation
+    if (first) it->second.first_seen(latest);  // unknown to the pool: keep its reservation
     leased_.erase(latest.channelId);
     it->second.channel = std::move(latest);
   }
@@ -82,19 +86,33 @@ class ChannelPool {
   // Writes every channel no request is using whose latest state the store lags, and returns the
   // unused part of the reservations this process made: reserved falls to signedMax, but never
   // below what the store held when the process found the channel (an earlier run that crashed may
-  // have signed up to that). Not durably: a crash can lose this write, which leaves the larger
+  // have signed up to that). heldCeiling falls to what the provider may hold now. Not durably: a crash can lose this write, which leaves the larger
   // reservation, and progress the provider gives back (see above). The next voucher reserves again.
   [[nodiscard]] Status flush(persistence::ClientStore& store) {
     std::lock_guard lock(mutex_);
     for (auto& [id, held] : held_) {
       if (leased_.contains(id)) continue;
       held.channel.reserved = std::min(held.channel.reserved, std::max(held.channel.signedMax, held.found_reserved));
+      held.channel.heldCeiling = std::min(held.channel.heldCeiling, held.ceiling);
       if (held.channel == held.saved) continue;
       PAYCHAN_TRY(store.put(held.channel, false));
       held.saved = held.channel;
       admitted_.erase(id);
     }
     return {};
+  }
+  // The highest voucher the provider of `channelId` may hold: what a corrective 402 may present.
+  // A channel the pool has not seen: unknown (kUint128Max).
+  [[nodiscard]] Uint128 held_ceiling(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    const auto it = held_.find(channelId);
+    return it == held_.end() ? kUint128Max : it->second.ceiling;
+  }
+  // By the lease holder: a voucher was sent and not refused (raise), or the provider told what it
+  // holds (set). The store's heldCeiling must already be at least `ceiling` (see reserve()).
+  void set_held_ceiling(const Bytes32& channelId, Uint128 ceiling) {
+    std::lock_guard lock(mutex_);
+    if (const auto it = held_.find(channelId); it != held_.end()) it->second.ceiling = ceiling;
   }
   // How far vouchers on `channelId` may go without checking the budget again: the part of its
   // reservation this process checked against its own budget (a reservation an earlier run made,
@@ -120,6 +138,11 @@ class ChannelPool {
     persistence::ClientChannel channel;
     persistence::ClientChannel saved;  // as the store holds it
     Uint128 found_reserved = 0;        // the reservation in the store when this process first saw it
+    Uint128 ceiling = 0;               // heldCeiling, exact since the provider last answered
+    void first_seen(const persistence::ClientChannel& c) {
+      found_reserved = c.reserved;
+      ceiling = c.heldCeiling;
+    }
   };
   std::mutex mutex_;
   std::set<Bytes32> leased_;

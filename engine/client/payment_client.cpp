@@ -310,12 +310,14 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
                            *corrective->voucherState->signature};
   auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId), keys_.voucher_signer().address(),
-                                        ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
+                                        options_.pool->held_ceiling(ch.channelId), ch.channelId,
+                                        *corrective->channelState->chargedCumulativeAmount, held);
   if (!adopted) {
     PAYCHAN_TRY(suspend(ch, adopted.error()));
     return adopted.failure();
   }
   log("adopting the server's running total " + to_decimal(*adopted));
+  options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
   ch.balance = corrective->channelState->balance;
   // The provider holds our voucher up to signedMaxClaimable: the budget counts it, so a ceiling the
@@ -351,14 +353,18 @@ Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative
                                                        to_decimal(taken + cumulative) + " in all, above the budget of " +
                                                        to_decimal(options_.policy.budget));
   const Uint128 free = options_.policy.budget - taken;
-  if (cumulative > ch.reserved) {
+  // The store's heldCeiling must cover every voucher sent too (a crash must not leave the next
+  // run refusing its provider's honest corrective): it moves ahead with the reservation.
+  if (cumulative > ch.reserved || cumulative > ch.heldCeiling) {
     const Uint128 stride = price > kUint128Max / kReservePrices ? kUint128Max : price * kReservePrices;
+    const Uint128 ahead = cumulative + std::min(stride, (free - cumulative) / 2);
     persistence::ClientChannel reserved = ch;
-    reserved.reserved = cumulative + std::min(stride, (free - cumulative) / 2);
+    reserved.reserved = std::max(ch.reserved, ahead);
+    reserved.heldCeiling = std::max(options_.pool->held_ceiling(ch.channelId), ahead);
     PAYCHAN_TRY(save(reserved));  // the channel changes only once the reservation is on disk
     ch = std::move(reserved);
   }
-  options_.pool->admit(ch.channelId, std::min(ch.reserved, free));
+  options_.pool->admit(ch.channelId, std::min({ch.reserved, ch.heldCeiling, free}));
   return {};
 }
 
@@ -403,9 +409,13 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
     paid.header(protocol::kPaymentSignatureHeader, signature);
+    // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
+    const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
+    options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
     PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
 
     if (res.status == 402) {
+      options_.pool->set_held_ceiling(ch.channelId, ceiling);
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
       if (deposit) ch.pendingDeposit = unconfirmed;  // this one was refused unsettled: never executed
@@ -473,6 +483,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       PAYCHAN_TRY(suspend(ch, total.error()));
       return total.failure();
     }
+    options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     const Uint128 charge = *total - ch.charged;
     ch.charged = *total;
     ch.balance = report.balance;

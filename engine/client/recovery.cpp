@@ -20,6 +20,7 @@ persistence::ClientChannel recovered_channel(const ChosenOffer& offer, const Cha
   ch.charged = onchain.totalClaimed;
   ch.signedMax = onchain.totalClaimed;
   ch.reserved = onchain.totalClaimed;
+  ch.heldCeiling = kUint128Max;  // the lost store's vouchers are unknown: the provider's first answer tells
   ch.withdrawAmount = onchain.pendingWithdrawal.amount;
   ch.withdrawInitiatedAt = onchain.pendingWithdrawal.initiatedAt;
   return ch;

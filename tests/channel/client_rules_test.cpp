@@ -81,19 +81,34 @@ struct Corrective {
 
 TEST(CorrectiveState, OwnVoucherIsAdopted) {
   Corrective c;
-  auto total = adopt_corrective_state(c.domain, c.me.address(), channel(1), 3200,
+  auto total = adopt_corrective_state(c.domain, c.me.address(), 3200, channel(1), 3200,
                                       c.signed_by(c.me, 3200, channel(1)));
   ASSERT_TRUE(total);
   EXPECT_EQ(*total, Uint128{3200});
   // Dynamic pricing: the server charged less than the last ceiling.
-  EXPECT_TRUE(adopt_corrective_state(c.domain, c.me.address(), channel(1), 2900, c.signed_by(c.me, 3200, channel(1))));
+  EXPECT_TRUE(adopt_corrective_state(c.domain, c.me.address(), 3200, channel(1), 2900, c.signed_by(c.me, 3200, channel(1))));
+  // An older voucher than the highest sent: the server's state went back (in the client's favour).
+  EXPECT_TRUE(adopt_corrective_state(c.domain, c.me.address(), 5000, channel(1), 3200, c.signed_by(c.me, 3200, channel(1))));
+}
+
+// The server refuses the voucher for 3300 it was just sent (the highest it may hold is 3200) and
+// presents that very voucher as held and charged: the client's own signature, but adopting it
+// would make the client pay 3400 for the request it retries.
+TEST(CorrectiveState, AVoucherAboveWhatTheServerMayHoldIsRefused) {
+  Corrective c;
+  auto adopted = adopt_corrective_state(c.domain, c.me.address(), 3200, channel(1), 3300, c.signed_by(c.me, 3300, channel(1)));
+  ASSERT_FALSE(adopted);
+  EXPECT_EQ(adopted.error().code, ErrorCode::corrective_state_not_held);
+  adopted = adopt_corrective_state(c.domain, c.me.address(), 3200, channel(1), 3200, c.signed_by(c.me, 3300, channel(1)));
+  ASSERT_FALSE(adopted) << "a lower total does not make the voucher one the server may hold";
+  EXPECT_EQ(adopted.error().code, ErrorCode::corrective_state_not_held);
 }
 
 TEST(CorrectiveState, TamperedStateIsRefused) {
   Corrective c;
   const Address me = c.me.address();
   auto code = [&](Uint128 charged, SignedVoucher v) {
-    return adopt_corrective_state(c.domain, me, channel(1), charged, v).error().code;
+    return adopt_corrective_state(c.domain, me, kUint128Max, channel(1), charged, v).error().code;
   };
   EXPECT_EQ(code(3200, c.signed_by(key(0x22), 3200, channel(1))), ErrorCode::corrective_state_unsigned);
   EXPECT_EQ(code(3200, c.signed_by(c.me, 3200, channel(2))), ErrorCode::corrective_state_unsigned);

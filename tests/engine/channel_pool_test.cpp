@@ -71,5 +71,27 @@ TEST_F(ChannelPoolTest, FlushLeavesAChannelInUseToItsRequest) {
   EXPECT_EQ((*store->get(c.channelId))->charged, 40u);
 }
 
+// The highest voucher a provider may hold starts as the store says; the lease holder makes it
+// exact as the provider answers, and flush() lowers the store's to it, never raises it.
+TEST_F(ChannelPoolTest, FlushLowersTheStoresHeldCeilingToWhatTheProviderMayHold) {
+  auto c = channel(1, 300, 900);
+  c.heldCeiling = 900;
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(c));
+  EXPECT_EQ(pool.held_ceiling(c.channelId), 900u);
+  pool.set_held_ceiling(c.channelId, 300);  // the provider answered the voucher for 300
+  pool.release(c);
+  ASSERT_TRUE(pool.flush(*store));
+  EXPECT_EQ((*store->get(c.channelId))->heldCeiling, 300u);
+
+  auto d = channel(2, 300, 900);
+  d.heldCeiling = 300;
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(d));
+  pool.set_held_ceiling(d.channelId, 400);  // by a caller that broke the rule: the store's wins
+  pool.release(d);
+  ASSERT_TRUE(pool.flush(*store));
+  EXPECT_EQ((*store->get(d.channelId))->heldCeiling, 300u);
+  EXPECT_EQ(pool.held_ceiling(Bytes32{0x33}), kUint128Max) << "a channel the pool has not seen";
+}
+
 }  // namespace
 }  // namespace paychan::engine::client

@@ -74,6 +74,7 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   EXPECT_EQ(recovered->at(0).channelId, id);
   EXPECT_EQ(recovered->at(0).charged, 3 * kPrice) << "resumes at totalClaimed";
   EXPECT_EQ(recovered->at(0).balance, 5 * kPrice);
+  EXPECT_EQ(recovered->at(0).heldCeiling, kUint128Max) << "what the lost store signed is unknown";
   EXPECT_EQ(stack.metrics.paid_requests.load(), served) << "recovery pays nothing";
 
   // The next request meets the gate's running total (4 prices), adopts it and pays the fifth.
@@ -87,6 +88,7 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   const auto channels = *store->list();
   ASSERT_EQ(channels.size(), 1u);
   EXPECT_EQ(channels[0].charged, 5 * kPrice);
+  EXPECT_EQ(channels[0].heldCeiling, 5 * kPrice) << "known once the gate answered";
   EXPECT_EQ((*stack.store->get(id))->chargedCumulativeAmount, 5 * kPrice);
   EXPECT_EQ(mirror.deposits.load(), deposits) << "no second deposit";
   EXPECT_EQ(token_balance(chain, deployment->token, payer.address()), tokens);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -148,10 +149,11 @@ TEST(PaymentClient, ARouteWhoseOfferChangedIsAskedAgain) {
 
 // An agent in a child process pays `requests` requests and dies without flushing (no destructor
 // runs): what a crash leaves in its store.
-void crash_after_paying(gate::test::GateStack& stack, const std::string& path, int requests) {
+void crash_after_paying(gate::test::GateStack& stack, const std::string& path, int requests,
+                        const ClientPolicy& policy = test_policy()) {
   const pid_t child = fork();
   if (child == 0) {
-    Agent agent(path);
+    Agent agent(path, policy);
     for (int i = 0; i < requests; ++i)
       if (!agent.client.fetch(infer(stack.url("/v1/infer")))) std::_Exit(1);
     std::_Exit(0);
@@ -180,6 +182,38 @@ TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
   EXPECT_EQ(after.charged, 4 * kPrice);
   EXPECT_EQ((*stack.store->get(before.channelId))->chargedCumulativeAmount, 4 * kPrice);
   EXPECT_EQ(after.deposited, before.deposited);
+}
+
+// Crashed and clean runs in turn. A crashed run leaves its store behind the gate, and the next
+// run adopts the gate's corrective: the store's heldCeiling covers every voucher the crashed run
+// sent, also after a clean run lowered it to what the gate had confirmed.
+TEST(PaymentClient, AfterCrashedAndCleanRunsInTurnTheGatesCorrectiveIsAdopted) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  auto policy = test_policy();
+  policy.depositPrices = 10;  // no top-up, whose durable write would bring the store up to date
+  crash_after_paying(stack, path, 3, policy);
+  Bytes32 id{};
+  {
+    Agent clean(path, policy);
+    auto paid = clean.client.fetch(infer(stack.url("/v1/infer")));
+    ASSERT_TRUE(paid) << paid.error().to_string();
+    id = *paid->channelId;
+  }
+  const auto confirmed = **Agent(path, policy).store->get(id);
+  EXPECT_EQ(confirmed.charged, 4 * kPrice);
+  EXPECT_EQ(confirmed.heldCeiling, 4 * kPrice) << "the clean run lowered it to what the gate holds";
+  EXPECT_GT(confirmed.reserved, 6 * kPrice) << "while the crashed run's reservation stays";
+
+  crash_after_paying(stack, path, 2, policy);  // signs 5 and 6 prices within that reservation, then dies
+  Agent last(path, policy);
+  ASSERT_EQ((*last.store->get(id))->charged, 4 * kPrice) << "the crash left the store behind";
+  auto paid = last.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->charged, kPrice);
+  ASSERT_TRUE(last.client.flush());
+  EXPECT_EQ((*last.store->get(id))->charged, 7 * kPrice);
 }
 
 TEST(PaymentClient, ACrashedRunsReservationIsHeldToTheNextRunsBudget) {
@@ -377,27 +411,60 @@ TEST(PaymentClient, AHostileServerIsCaughtAndTheChannelSuspended) {
   }
 }
 
-// A scripted server answering every paid request with a corrective 402 whose states `corrective`
-// fills in from the voucher the request carried (an unpaid request gets the plain offer).
-template <typename Corrective>
-http::Handled answer_with_corrective(http::Exchange& ex, Corrective corrective) {
+// The voucher a paid request carries (a deposit's or a plain voucher's), with a deposit's amount.
+std::optional<std::pair<SignedVoucher, Uint128>> voucher_of(const http::Exchange& ex) {
+  const auto header = ex.request().header("PAYMENT-SIGNATURE");
+  if (!header) return std::nullopt;
+  auto payload = *protocol::decode_payment_signature(*header);
+  const auto* batch = protocol::batch_payload(payload);
+  if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) return std::pair{d->voucher, d->deposit.amount};
+  return std::pair{std::get<protocol::VoucherPayload>(*batch).voucher, Uint128{0}};
+}
+
+// A 402 with the test route's offer: `error` makes it a refusal, and `corrective` (given the
+// offer's extra) a corrective one.
+void answer_402(http::Exchange& ex, std::optional<std::string> error = std::nullopt,
+                const std::function<void(protocol::BatchSettlementExtra&)>& corrective = {}) {
   const auto offer = gate::OfferTable::build(test_config()).offers()[0];
   auto accepted = offer.requirements;
-  std::optional<std::string> error;
-  if (const auto header = ex.request().header("PAYMENT-SIGNATURE")) {
-    auto payload = *protocol::decode_payment_signature(*header);
-    const auto* batch = protocol::batch_payload(payload);
-    SignedVoucher v;
-    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) v = d->voucher;
-    if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
+  if (corrective) {
     auto extra = *protocol::batch_settlement_extra(accepted);
-    corrective(v, extra);
+    corrective(extra);
     accepted.extra = protocol::make_extra(extra);
-    error = "invalid_batch_settlement_evm_cumulative_amount_mismatch";
   }
   const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
   ex.response().set(402, "application/json", "{}");
   ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+}
+
+// A served request's 200 with its PAYMENT-RESPONSE.
+void answer_paid(http::Exchange& ex, const Bytes32& channelId, Uint128 charge, Uint128 cumulative, Uint128 balance) {
+  protocol::SettlementResponse r;
+  r.success = true;
+  r.network = "eip155:31337";
+  r.extra = protocol::make_response_extra(
+      {charge, protocol::ChannelSnapshot{channelId, balance, 0, 0, U256{}, cumulative}, std::nullopt});
+  ex.response().set(200, "application/json", "{}");
+  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+}
+
+// A corrective state saying the server holds `held` and has charged `charged` of it.
+auto holding(const SignedVoucher& held, Uint128 charged, Uint128 balance) {
+  return [=](protocol::BatchSettlementExtra& extra) {
+    extra.channelState = protocol::ChannelSnapshot{held.voucher.channelId, balance, 0, 0, U256{}, charged};
+    extra.voucherState = protocol::VoucherState{held.voucher.maxClaimableAmount, held.signature};
+  };
+}
+
+// A scripted server answering every paid request with a corrective 402 whose states `corrective`
+// fills in from the voucher the request carried (an unpaid request gets the plain offer).
+template <typename Corrective>
+http::Handled answer_with_corrective(http::Exchange& ex, Corrective corrective) {
+  const auto paid = voucher_of(ex);
+  if (!paid) answer_402(ex);
+  else
+    answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch",
+               [&](protocol::BatchSettlementExtra& extra) { corrective(paid->first, extra); });
   return std::nullopt;
 }
 
@@ -422,7 +489,7 @@ TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
 
 // A server that never serves answers each voucher with a "corrective" 402 echoing that very
 // voucher as held and charged. Each adoption would make the agent sign one more price for
-// nothing: it adopts one corrective per payment, and a second in a row suspends the channel.
+// nothing: the voucher was refused, so the server cannot hold it, and the channel is suspended.
 TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
   std::mutex mutex;
   Uint128 highest = 0;
@@ -432,20 +499,98 @@ TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
         std::lock_guard lock(mutex);
         highest = std::max(highest, v.voucher.maxClaimableAmount);
       }
-      extra.channelState =
-          protocol::ChannelSnapshot{v.voucher.channelId, 1'000'000'000, 0, 0, U256{}, v.voucher.maxClaimableAmount};
-      extra.voucherState = protocol::VoucherState{v.voucher.maxClaimableAmount, v.signature};
+      holding(v, v.voucher.maxClaimableAmount, 1'000'000'000)(extra);
     });
   };
   http::test::TestServer<decltype(echoing)> server{echoing};
   paychan::test::TempDir dir;
   Agent agent(dir.file("agent.sqlite"));
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
-  EXPECT_EQ(highest, 2 * kPrice) << "the first voucher, and one more after the one corrective adopted";
+  auto first = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, ErrorCode::corrective_state_not_held);
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  EXPECT_EQ(highest, kPrice) << "only the first voucher";
   ASSERT_TRUE(agent.client.flush());
   const auto channels = *agent.store->list();
   ASSERT_EQ(channels.size(), 1u);
   EXPECT_FALSE(channels[0].suspended.empty());
+}
+
+// A server honest but for the second request's voucher, whose sends it answers as `script` says.
+// An answer lost after the charge (here a 503 without PAYMENT-RESPONSE) leaves the server holding
+// the voucher: its corrective is adopted and the request after pays one price. A server that
+// refuses the voucher (at once, or after turning it away as busy) and then presents it as held
+// and charged would make that request cost two prices: refused, and the channel suspended.
+TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNotRefuse) {
+  enum class Act { lose_answer, busy, echo };
+  struct Case {
+    const char* name;
+    std::vector<Act> script;
+    bool honest;
+  };
+  const Case cases[] = {
+      {"answer lost", {Act::lose_answer}, true},
+      {"refused and presented as held", {Act::echo}, false},
+      {"turned away as busy, then refused and presented as held", {Act::busy, Act::echo}, false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::mutex mutex;
+    Uint128 balance = 0, charged = 0, highest = 0;
+    SignedVoucher held;
+    std::size_t step = 0;
+    int served = 0;
+    auto server_fn = [&](http::Exchange& ex) -> http::Handled {
+      const auto paid = voucher_of(ex);
+      if (!paid) return answer_402(ex), std::nullopt;
+      const auto& [v, deposit] = *paid;
+      std::lock_guard lock(mutex);
+      const Uint128 amount = v.voucher.maxClaimableAmount;
+      highest = std::max(highest, amount);
+      if (amount != charged + kPrice) {  // the agent is behind (or ahead): the truth
+        answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
+        return std::nullopt;
+      }
+      const bool scripted = amount == 2 * kPrice && step < c.script.size();
+      if (scripted && c.script[step] == Act::busy) {
+        ++step;
+        answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
+        return std::nullopt;
+      }
+      balance += deposit;
+      charged = amount;
+      held = v;
+      if (scripted && c.script[step++] == Act::echo) {
+        answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
+        return std::nullopt;
+      }
+      if (scripted) {  // Act::lose_answer
+        ex.response().set(503, "text/plain", "the answer is lost");
+        return std::nullopt;
+      }
+      ++served;
+      answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+      return std::nullopt;
+    };
+    http::test::TestServer<decltype(server_fn)> server{server_fn};
+    paychan::test::TempDir dir;
+    Agent agent(dir.file("agent.sqlite"));
+    ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
+    auto second = agent.client.fetch(infer(server.url("/v1/infer")));
+    if (c.honest) {
+      ASSERT_TRUE(second && second->response.status == 503);
+      auto third = agent.client.fetch(infer(server.url("/v1/infer")));
+      ASSERT_TRUE(third) << third.error().to_string();
+      EXPECT_EQ(third->charged, kPrice);
+      EXPECT_EQ(highest, 3 * kPrice);
+      EXPECT_EQ(served, 2);
+      continue;
+    }
+    ASSERT_FALSE(second) << "served after paying " << to_decimal(highest);
+    EXPECT_EQ(second.error().code, ErrorCode::corrective_state_not_held);
+    EXPECT_EQ(highest, 2 * kPrice) << "nothing signed beyond the voucher refused";
+    EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
+  }
 }
 
 // An honest server whose answer to one top-up is lost (503, no PAYMENT-RESPONSE) although the
@@ -456,36 +601,19 @@ TEST(PaymentClient, ADepositWhoseAnswerWasLostIsCountedWhenTheNextOneReportsIt) 
   Uint128 balance = 0, charged = 0;
   int deposits = 0;
   auto honest = [&](http::Exchange& ex) -> http::Handled {
-    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
-    const auto header = ex.request().header("PAYMENT-SIGNATURE");
-    if (!header) {
-      ex.response().set(402, "application/json", "{}");
-      ex.response().set_header("PAYMENT-REQUIRED",
-                               protocol::encode_payment_required_header(gate::payment_required(offer, "http://test/")));
-      return std::nullopt;
-    }
-    auto payload = *protocol::decode_payment_signature(*header);
-    const auto* batch = protocol::batch_payload(payload);
-    SignedVoucher v;
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
     std::lock_guard lock(mutex);
-    if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) {
-      v = d->voucher;
-      balance += d->deposit.amount;  // it lands on chain
-      if (++deposits == 2) {         // but this answer is lost
+    if (deposit != 0) {
+      balance += deposit;    // it lands on chain
+      if (++deposits == 2) {  // but this answer is lost
         ex.response().set(503, "text/plain", "facilitator timed out");
         return std::nullopt;
       }
     }
-    if (const auto* p = std::get_if<protocol::VoucherPayload>(batch)) v = p->voucher;
     charged += kPrice;
-    protocol::SettlementResponse r;
-    r.success = true;
-    r.network = "eip155:31337";
-    r.amount = "";
-    r.extra = protocol::make_response_extra(
-        {kPrice, protocol::ChannelSnapshot{v.voucher.channelId, balance, 0, 0, U256{}, charged}, std::nullopt});
-    ex.response().set(200, "application/json", "{}");
-    ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+    answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
     return std::nullopt;
   };
   http::test::TestServer<decltype(honest)> server{honest};
@@ -511,31 +639,14 @@ TEST(PaymentClient, ADepositTurnedAwayAsBusyIsSentAgainAsIs) {
   std::mutex mutex;
   std::vector<std::string> deposits;
   auto busy_once = [&](http::Exchange& ex) -> http::Handled {
-    const auto offer = gate::OfferTable::build(test_config()).offers()[0];
-    const auto header = ex.request().header("PAYMENT-SIGNATURE");
-    std::optional<std::string> error;
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    EXPECT_NE(deposit, 0u);
     std::lock_guard lock(mutex);
-    if (header) {
-      auto payload = *protocol::decode_payment_signature(*header);
-      const auto* d = std::get_if<protocol::DepositPayload>(protocol::batch_payload(payload));
-      EXPECT_NE(d, nullptr);
-      deposits.emplace_back(*header);
-      if (deposits.size() > 1) {
-        protocol::SettlementResponse r;
-        r.success = true;
-        r.network = "eip155:31337";
-        r.extra = protocol::make_response_extra(
-            {kPrice, protocol::ChannelSnapshot{d->voucher.voucher.channelId, d->deposit.amount, 0, 0, U256{}, kPrice},
-             std::nullopt});
-        ex.response().set(200, "application/json", "{}");
-        ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
-        return std::nullopt;
-      }
-      error = "invalid_batch_settlement_evm_channel_busy";
-    }
-    ex.response().set(402, "application/json", "{}");
-    ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(
-                                                     gate::payment_required(offer, "http://test/", error)));
+    deposits.emplace_back(*ex.request().header("PAYMENT-SIGNATURE"));
+    if (deposits.size() > 1) answer_paid(ex, v.voucher.channelId, kPrice, kPrice, deposit);
+    else answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
     return std::nullopt;
   };
   http::test::TestServer<decltype(busy_once)> server{busy_once};
