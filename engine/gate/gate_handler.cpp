@@ -37,6 +37,15 @@ std::string error_body(const Error& e) {
   return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
 }
 
+// An upstream that could not be reached or failed, answered with gateway_status(): its detail
+// (the upstream's address, the socket error) is for the operator's log, not for the client.
+void answer_upstream_failure(http::Response& res, const Error& e) {
+  reset(res);
+  const int status = http::gateway_status(e);
+  res.set(status, "application/json",
+          error_body(Error{e.code, status == 504 ? "the upstream timed out" : "the upstream failed"}));
+}
+
 // The offer with the channel's server-side state added, for a corrective 402.
 protocol::PaymentRequirements corrective_offer(const Offer& offer, const ChannelState& s) {
   protocol::PaymentRequirements r = offer.requirements;
@@ -65,6 +74,7 @@ std::string to_logfmt(const AccessRecord& r) {
   if (!r.reason.empty()) line += " reason=" + std::string(r.reason);
   if (!r.channel.empty()) line += " channel=" + r.channel;
   line += " charged=" + to_decimal(r.charged) + " us=" + std::to_string(r.elapsed.count());
+  if (!r.detail.empty()) line += " detail=\"" + json_escape(r.detail) + "\"";
   return line;
 }
 
@@ -128,8 +138,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
   metrics_.free_requests.fetch_add(1, std::memory_order_relaxed);
   auto served = co_await service_.serve(ex);
   if (!served) {
-    reset(ex.response());
-    ex.response().set(http::gateway_status(served.error()), "application/json", error_body(served.error()));
+    answer_upstream_failure(ex.response(), served.error());
     co_return;
   }
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
@@ -157,9 +166,9 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   http::Response& res = ex.response();
   if (!served) {  // the upstream failed: nothing charged, the lease is released with `auth`
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
-    reset(res);
-    res.set(http::gateway_status(served.error()), "application/json", error_body(served.error()));
+    answer_upstream_failure(res, served.error());
     log.record.reason = to_string(served.error().code);
+    log.record.detail = served.error().detail;
     co_return;
   }
   const auto overrides = res.header(kSettlementOverridesHeader);

@@ -32,11 +32,13 @@ struct AccessRecord {
   int status = 0;
   std::string_view outcome;  // "paid", "refused", "upstream_failed", "refunded"
   std::string_view reason;   // the error code when refused or failed
+  std::string detail;        // why the upstream failed (its address, say): for the operator, not the client
   std::string channel;       // "0x1234abcd…" or ""
   Uint128 charged = 0;
   std::chrono::microseconds elapsed{0};
 };
-// logfmt: `method=POST path=/v1/x status=200 outcome=paid channel=0x1234abcd… charged=10000 us=812`.
+// logfmt: `method=POST path=/v1/x status=200 outcome=paid channel=0x1234abcd… charged=10000 us=812`,
+// and `detail="…"` when the upstream failed.
 [[nodiscard]] std::string to_logfmt(const AccessRecord& r);
 
 class GateHandler final : public http::Handler {

@@ -344,5 +344,41 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
   for (const auto& line : lines) EXPECT_EQ(line.find(signature), std::string::npos) << line;
 }
 
+// The upstream is down: the paid request and a free one get 502 with the error code and nothing
+// about the upstream (its address is the operator's business), nothing is charged, and the access
+// log carries the detail.
+TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
+  GateStack stack;
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  stack.handler().set_access_log([&](const AccessRecord& r) {
+    std::lock_guard lock(mutex);
+    lines.push_back(to_logfmt(r));
+  });
+  TestAgent agent(test_key(16), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  stack.stop_upstream();
+  for (const bool paid : {true, false}) {
+    SCOPED_TRACE(paid ? "paid" : "free");
+    const auto res = paid ? stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice))
+                          : stack.call("GET", "/free");
+    EXPECT_EQ(res.status, 502);
+    EXPECT_EQ(res.body, R"({"error":"http_connect_failed","message":"the upstream failed"})");
+    EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
+  }
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice) << "nothing charged";
+  for (int i = 0; i < 2000; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (lines.size() == 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("status=502 outcome=upstream_failed reason=http_connect_failed"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("detail=\"connecting to"), std::string::npos) << lines[1];
+}
+
 }  // namespace
 }  // namespace paychan::engine::gate::test

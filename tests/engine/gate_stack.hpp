@@ -103,6 +103,8 @@ class GateStack {
   }
 
   [[nodiscard]] GateHandler& handler() { return *handler_; }
+  // The toy upstream goes away: the gate's next forward cannot connect.
+  void stop_upstream() { upstream_.server().stop(std::chrono::seconds(1)); }
   [[nodiscard]] std::string store_path() const { return dir_.file(); }
 
   [[nodiscard]] const protocol::PaymentRequirements& offer(std::size_t i = 0) const {
