@@ -33,13 +33,18 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
   -H 'Name: value'   a request header (repeatable)
   -d BODY            request body; -d @FILE reads it from FILE
   -v                 show each payment step on stderr (never keys or signatures)
+  --accept-provider-state
+                     take up the provider's running total from its corrective 402 even for a
+                     voucher this state file does not know was sent (the file was restored from a
+                     backup, or copied and used elsewhere). Without it such a request fails with
+                     corrective_state_not_held: a server may refuse a voucher, then claim it as paid.
 
 )";
 
 int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
-  known.insert(known.end(), {"request", "header", "data", "verbose"});
-  const std::string_view flags[] = {"verbose"};
+  known.insert(known.end(), {"request", "header", "data", "verbose", "accept-provider-state"});
+  const std::string_view flags[] = {"verbose", "accept-provider-state"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("pay", args.error());
   if (args->positional().size() != 1) return report("pay", Error{ErrorCode::invalid_payload, "one URL expected (see --help)"});
@@ -71,6 +76,7 @@ int run(std::span<char* const> argv) {
   engine::client::ClientOptions options;
   options.policy = setup->policy;
   options.chain = setup->chain;
+  options.acceptProviderState = args->has("accept-provider-state");
   if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
   http::BlockingHttpClient http;
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);

@@ -11,20 +11,22 @@ namespace {
 
 namespace http = engine::http;
 
-constexpr std::string_view kHelp = R"(usage: paychan refund CHANNEL_ID [--amount A] [agent options]
+constexpr std::string_view kHelp = R"(usage: paychan refund CHANNEL_ID [--amount A] [--accept-provider-state] [agent options]
 
 Asks the provider that opened CHANNEL_ID (see `paychan channels`) for a cooperative refund: the
 agent signs a zero-charge voucher at its running total; the provider claims what it earned and
 returns the rest (or A of it) on chain in the same transaction. Prints the settlement as JSON:
 {"transaction", "amount", "network"}. Exit status 1 when the provider refuses (the reason on
 stderr). Without the provider's cooperation, a timed withdrawal is the way out: `paychan withdraw`.
+--accept-provider-state: as for `paychan pay` (a state file restored from a backup).
 
 )";
 
 int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
-  known.push_back("amount");
-  auto args = parse_command(argv, known);
+  known.insert(known.end(), {"amount", "accept-provider-state"});
+  const std::string_view flags[] = {"accept-provider-state"};
+  auto args = parse_command(argv, known, flags);
   if (!args) return report("refund", args.error());
   if (args->positional().size() != 1) return report("refund", Error{ErrorCode::invalid_payload, "CHANNEL_ID expected"});
   auto id = fixed_from_hex<32>(args->positional()[0]);
@@ -39,6 +41,7 @@ int run(std::span<char* const> argv) {
   if (!setup) return report("refund", setup.error());
   engine::client::ClientOptions options;
   options.policy = setup->policy;
+  options.acceptProviderState = args->has("accept-provider-state");
   http::BlockingHttpClient http;
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
   auto refunded = client.refund(*id, amount);

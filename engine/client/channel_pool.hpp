@@ -92,11 +92,14 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     for (auto& [id, held] : held_) {
       if (leased_.contains(id)) continue;
-      held.channel.reserved = std::min(held.channel.reserved, std::max(held.channel.signedMax, held.found_reserved));
-      held.channel.heldCeiling = std::min(held.channel.heldCeiling, held.ceiling);
-      if (held.channel == held.saved) continue;
-      PAYCHAN_TRY(store.put(held.channel, false));
-      held.saved = held.channel;
+      persistence::ClientChannel trimmed = held.channel;
+      trimmed.reserved = std::min(trimmed.reserved, std::max(trimmed.signedMax, held.found_reserved));
+      trimmed.heldCeiling = std::min(trimmed.heldCeiling, held.ceiling);
+      if (trimmed == held.saved) continue;
+      // The bounds fall only once the store has them: a failed write must leave the lease holder's
+      // next voucher reserving (and writing) again.
+      PAYCHAN_TRY(store.put(trimmed, false));
+      held.channel = held.saved = std::move(trimmed);
       admitted_.erase(id);
     }
     return {};

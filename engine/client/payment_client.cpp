@@ -309,9 +309,16 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
                            *corrective->voucherState->signature};
+  const Uint128 ceiling = options_.acceptProviderState ? kUint128Max : options_.pool->held_ceiling(ch.channelId);
   auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId), keys_.voucher_signer().address(),
-                                        options_.pool->held_ceiling(ch.channelId), ch.channelId,
-                                        *corrective->channelState->chargedCumulativeAmount, held);
+                                        ceiling, ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
+  if (!adopted && adopted.error().code == ErrorCode::corrective_state_not_held) {
+    // Not signing above what the server may hold is protection enough. Suspending would start a
+    // withdrawal on chain, also for an honest server whose agent restored an old store.
+    return fail(ErrorCode::corrective_state_not_held,
+                adopted.error().detail + "; if this state file was restored from a backup or copied, pay once "
+                                         "accepting the provider's state (--accept-provider-state)");
+  }
   if (!adopted) {
     PAYCHAN_TRY(suspend(ch, adopted.error()));
     return adopted.failure();
@@ -457,6 +464,9 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (!header) {
       // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
       // A deposit's outcome is then unknown; it stays pending and the next request learns it.
+      // Nothing charged: the server may not present the voucher as charged later (only an answer
+      // lost in transit leaves the ceiling raised).
+      options_.pool->set_held_ceiling(ch.channelId, ceiling);
       log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged");
       if (deposit) PAYCHAN_TRY(save(ch));
       return PaidResponse{std::move(res), ch.channelId, 0, 0};

@@ -8,7 +8,9 @@
 // does not add up) the channel is suspended: nothing more is signed on it, the reason is stored
 // and returned, and — when the client has a chain (ClientOptions::chain) — the timed withdrawal
 // of what is left is initiated on chain (withdrawal.hpp; finalize it after the delay).
-// A corrective 402 is adopted only when its voucherState is the agent's own signature.
+// A corrective 402 is adopted only when its voucherState is the agent's own signature on a voucher
+// the server may hold: one it was sent and did not refuse (else the request fails, code
+// corrective_state_not_held, and nothing more is signed; see ClientOptions::acceptProviderState).
 //
 // Bookkeeping per request is kept small: the store is written when something must be durable — a
 // budget reservation (one per up to 256 vouchers on a channel), a deposit, a suspension — and otherwise the
@@ -59,6 +61,12 @@ struct ClientOptions {
   // The offers of routes paid before; null: this client's own. Share one only between clients with
   // the same policy: a remembered offer is paid without being chosen again.
   std::shared_ptr<KnownOffers> offers;
+  // Adopt a corrective 402 over the agent's own signature even when its voucher is above every one
+  // this store knows was sent and not refused. Normally such a corrective fails the request (code
+  // corrective_state_not_held): a server may refuse a voucher and then present it as charged. A
+  // store restored from a backup, or copied and used elsewhere, lags what was signed: pay once
+  // with this set to take up the provider's state.
+  bool acceptProviderState = false;
 };
 
 struct PaidResponse {
@@ -115,8 +123,8 @@ class PaymentClient {
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
   std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
   // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own (else
-  // suspends the channel). Errors: cumulative_amount_mismatch without a corrective state, the
-  // signature check's, the store's.
+  // suspends the channel) and one the server may hold (else fails). Errors:
+  // cumulative_amount_mismatch without a corrective state, the signature check's, the store's.
   Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);

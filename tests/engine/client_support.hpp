@@ -27,8 +27,11 @@ inline ClientPolicy test_policy() {
 
 struct Agent {
   explicit Agent(const std::string& store_path, ClientPolicy policy = test_policy(), std::uint8_t key = 1)
+      : Agent(store_path, ClientOptions{std::move(policy), {}, {}, 4}, {}, key) {}
+  Agent(const std::string& store_path, ClientOptions options, http::ClientOptions http_options, std::uint8_t key = 1)
       : store(std::move(*persistence::ClientStore::open(store_path))),
-        client(ClientKeys{test_key(key), std::nullopt}, ClientOptions{std::move(policy), {}, {}, 4}, *store, http) {}
+        http(http_options),
+        client(ClientKeys{test_key(key), std::nullopt}, std::move(options), *store, http) {}
   std::unique_ptr<persistence::ClientStore> store;
   http::BlockingHttpClient http;
   PaymentClient client;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -489,8 +490,9 @@ TEST(PaymentClient, AForgedCorrectiveStateIsRefused) {
 
 // A server that never serves answers each voucher with a "corrective" 402 echoing that very
 // voucher as held and charged. Each adoption would make the agent sign one more price for
-// nothing: the voucher was refused, so the server cannot hold it, and the channel is suspended.
-TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
+// nothing: the voucher was refused, so the server cannot hold it. Each request fails, and nothing
+// above the first voucher is ever signed (the channel is not suspended: see below).
+TEST(PaymentClient, AServerPresentingTheVoucherItRefusedAsChargedIsNeverPaidMore) {
   std::mutex mutex;
   Uint128 highest = 0;
   auto echoing = [&](http::Exchange& ex) {
@@ -505,92 +507,179 @@ TEST(PaymentClient, AServerThatRaisesItsTotalWithoutServingIsSuspended) {
   http::test::TestServer<decltype(echoing)> server{echoing};
   paychan::test::TempDir dir;
   Agent agent(dir.file("agent.sqlite"));
-  auto first = agent.client.fetch(infer(server.url("/v1/infer")));
-  ASSERT_FALSE(first);
-  EXPECT_EQ(first.error().code, ErrorCode::corrective_state_not_held);
-  for (int i = 0; i < 4; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  for (int i = 0; i < 5; ++i) {
+    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, ErrorCode::corrective_state_not_held) << i;
+  }
   EXPECT_EQ(highest, kPrice) << "only the first voucher";
-  ASSERT_TRUE(agent.client.flush());
-  const auto channels = *agent.store->list();
-  ASSERT_EQ(channels.size(), 1u);
-  EXPECT_FALSE(channels[0].suspended.empty());
+}
+
+// A server that answers a corrective 402 a second time in the same payment, here presenting the
+// state the agent already has: it keeps the agent signing without serving. The channel is suspended.
+TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
+  std::mutex mutex;
+  SignedVoucher first;
+  Uint128 balance = 0;
+  auto looping = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    std::lock_guard lock(mutex);
+    if (paid->second != 0) {  // the deposit is served
+      first = paid->first;
+      balance = paid->second;
+      answer_paid(ex, first.voucher.channelId, kPrice, kPrice, balance);
+    } else {
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(first, kPrice, balance));
+    }
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(looping)> server{looping};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch);
+  EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
 }
 
 // A server honest but for the second request's voucher, whose sends it answers as `script` says.
-// An answer lost after the charge (here a 503 without PAYMENT-RESPONSE) leaves the server holding
-// the voucher: its corrective is adopted and the request after pays one price. A server that
-// refuses the voucher (at once, or after turning it away as busy) and then presents it as held
-// and charged would make that request cost two prices: refused, and the channel suspended.
+// An answer lost in transit after the charge (the agent times out) leaves the server holding the
+// voucher: its corrective is adopted and the request after pays one price. A server that refuses
+// the voucher (with a 402, at once or after turning it away as busy, or with a 503 that charges
+// nothing) and then presents it as held and charged would make that request cost two prices: each
+// request fails instead, and nothing above the voucher is signed.
 TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNotRefuse) {
-  enum class Act { lose_answer, busy, echo };
+  enum class Act { lose_answer, busy, fail, echo };
   struct Case {
     const char* name;
     std::vector<Act> script;
-    bool honest;
   };
   const Case cases[] = {
-      {"answer lost", {Act::lose_answer}, true},
-      {"refused and presented as held", {Act::echo}, false},
-      {"turned away as busy, then refused and presented as held", {Act::busy, Act::echo}, false},
+      {"answer lost", {Act::lose_answer}},
+      {"refused and presented as held", {Act::echo}},
+      {"turned away as busy, then refused and presented as held", {Act::busy, Act::echo}},
+      {"answered 503, then presented as held", {Act::fail, Act::echo}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
+    const bool honest = c.script[0] == Act::lose_answer;
     std::mutex mutex;
     Uint128 balance = 0, charged = 0, highest = 0;
     SignedVoucher held;
     std::size_t step = 0;
-    int served = 0;
+    std::atomic<bool> late{false};  // the lost answer went out (to nobody)
     auto server_fn = [&](http::Exchange& ex) -> http::Handled {
       const auto paid = voucher_of(ex);
       if (!paid) return answer_402(ex), std::nullopt;
       const auto& [v, deposit] = *paid;
-      std::lock_guard lock(mutex);
+      std::unique_lock lock(mutex);
       const Uint128 amount = v.voucher.maxClaimableAmount;
       highest = std::max(highest, amount);
       if (amount != charged + kPrice) {  // the agent is behind (or ahead): the truth
         answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
         return std::nullopt;
       }
-      const bool scripted = amount == 2 * kPrice && step < c.script.size();
-      if (scripted && c.script[step] == Act::busy) {
-        ++step;
-        answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
-        return std::nullopt;
-      }
+      std::optional<Act> act;  // none: served
+      if (amount == 2 * kPrice && step < c.script.size()) act = c.script[step++];
+      if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
+      if (act == Act::fail) return ex.response().set(503, "text/plain", "unavailable"), std::nullopt;
       balance += deposit;
       charged = amount;
       held = v;
-      if (scripted && c.script[step++] == Act::echo) {
+      if (act == Act::echo) {
         answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
         return std::nullopt;
       }
-      if (scripted) {  // Act::lose_answer
-        ex.response().set(503, "text/plain", "the answer is lost");
-        return std::nullopt;
+      if (act == Act::lose_answer) {  // charged; the answer comes after the agent gave up
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        late = true;
       }
-      ++served;
-      answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+      answer_paid(ex, v.voucher.channelId, kPrice, amount, balance);
       return std::nullopt;
     };
     http::test::TestServer<decltype(server_fn)> server{server_fn};
     paychan::test::TempDir dir;
-    Agent agent(dir.file("agent.sqlite"));
+    http::ClientOptions impatient;
+    impatient.response_timeout = std::chrono::milliseconds(200);
+    Agent agent(dir.file("agent.sqlite"), ClientOptions{test_policy(), {}, {}, 4}, impatient);
     ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
     auto second = agent.client.fetch(infer(server.url("/v1/infer")));
-    if (c.honest) {
-      ASSERT_TRUE(second && second->response.status == 503);
+    if (honest) {
+      ASSERT_FALSE(second);
+      EXPECT_EQ(second.error().code, ErrorCode::http_timeout);
+      for (int i = 0; i < 500 && !late; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       auto third = agent.client.fetch(infer(server.url("/v1/infer")));
       ASSERT_TRUE(third) << third.error().to_string();
       EXPECT_EQ(third->charged, kPrice);
       EXPECT_EQ(highest, 3 * kPrice);
-      EXPECT_EQ(served, 2);
       continue;
     }
-    ASSERT_FALSE(second) << "served after paying " << to_decimal(highest);
-    EXPECT_EQ(second.error().code, ErrorCode::corrective_state_not_held);
+    if (c.script[0] == Act::fail) {
+      ASSERT_TRUE(second && second->response.status == 503);
+      second = agent.client.fetch(infer(server.url("/v1/infer")));
+    }
+    for (int i = 0; i < 2; ++i, second = agent.client.fetch(infer(server.url("/v1/infer")))) {
+      ASSERT_FALSE(second) << "served after paying " << to_decimal(highest);
+      EXPECT_EQ(second.error().code, ErrorCode::corrective_state_not_held);
+    }
     EXPECT_EQ(highest, 2 * kPrice) << "nothing signed beyond the voucher refused";
-    EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
+    EXPECT_TRUE((*agent.store->list())[0].suspended.empty()) << "refused requests, no withdrawal";
   }
+}
+
+// The agent's state file is restored from a backup taken three requests ago. The gate's
+// corrective holds a voucher above everything the restored file knows was sent: the request
+// fails (nothing signed, nothing suspended) until the agent pays once accepting the provider's
+// state, which it then keeps.
+TEST(PaymentClient, AStoreRestoredFromABackupPaysOnOnceTheProvidersStateIsAccepted) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  const std::string backup = dir.file("backup.sqlite");
+  const auto pay = [&](Agent& agent, int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer")))) << i;
+  };
+  // A copy of the store's files (the database and its write-ahead log), made while no agent runs.
+  const auto copy_store = [](const std::string& from, const std::string& to) {
+    for (const char* suffix : {"", "-wal"}) {
+      std::filesystem::remove(to + suffix);
+      if (std::filesystem::exists(from + suffix)) std::filesystem::copy_file(from + suffix, to + suffix);
+    }
+    std::filesystem::remove(to + "-shm");
+  };
+  {
+    Agent agent(path);
+    pay(agent, 2);
+  }
+  copy_store(path, backup);
+  {
+    Agent agent(path);
+    pay(agent, 3);
+  }
+  copy_store(backup, path);
+  {
+    Agent restored(path);
+    auto refused = restored.client.fetch(infer(stack.url("/v1/infer")));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::corrective_state_not_held);
+    EXPECT_NE(refused.error().detail.find("--accept-provider-state"), std::string::npos) << refused.error().detail;
+    EXPECT_TRUE((*restored.store->list())[0].suspended.empty());
+  }
+  ClientOptions accepting{test_policy(), {}, {}, 4};
+  accepting.acceptProviderState = true;
+  {
+    Agent agent(path, accepting, {});
+    auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
+    ASSERT_TRUE(paid) << paid.error().to_string();
+    EXPECT_EQ(paid->charged, kPrice);
+  }
+  Agent after(path);
+  pay(after, 1);
+  ASSERT_TRUE(after.client.flush());
+  EXPECT_EQ((*after.store->list())[0].charged, 7 * kPrice);
 }
 
 // An honest server whose answer to one top-up is lost (503, no PAYMENT-RESPONSE) although the
