@@ -337,6 +337,21 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   return {};
 }
 
+Status PaymentClient::check_lower_balance(persistence::ClientChannel& ch, Uint128 reported) {
+  if (!options_.chain) return {};
+  // The deposit just made was executed before the answer: the chain holds the balance now.
+  auto onchain = options_.chain->read(ch.channelId);
+  if (!onchain) {
+    log("the reported balance could not be checked on chain: " + onchain.error().to_string());
+    return {};
+  }
+  if (onchain->balance == reported) return {};
+  const Error why{ErrorCode::response_balance_mismatch, "balance " + to_decimal(reported) + " after a deposit the server asked for, " +
+                                                            to_decimal(onchain->balance) + " on chain"};
+  PAYCHAN_TRY(suspend(ch, why));
+  return Failure{why};
+}
+
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
   // The budget bounds what providers could claim. Each channel durably reserves a ceiling ahead of
   // its vouchers (up to kReservePrices at a time, within the budget), so most vouchers need no write and
@@ -493,6 +508,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       PAYCHAN_TRY(suspend(ch, total.error()));
       return total.failure();
     }
+    if (expected.balanceIsCeiling && expected.balance && report.balance < *expected.balance)
+      PAYCHAN_TRY(check_lower_balance(ch, report.balance));
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     const Uint128 charge = *total - ch.charged;
     ch.charged = *total;

@@ -126,6 +126,12 @@ class PaymentClient {
   // suspends the channel) and one the server may hold (else fails). Errors:
   // cumulative_amount_mismatch without a corrective state, the signature check's, the store's.
   Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
+  // A deposit the server asked for (short of funds) or one after a lost answer may be answered
+  // with less than the balance expected: honest when the receiver refunded what was unclaimed, or
+  // the lost deposit did not land. It could also be a server that makes the agent deposit on every
+  // request. With a chain the reported balance must be the chain's (else the channel is
+  // suspended); without one it is taken. Errors: response_balance_mismatch, the store's.
+  Status check_lower_balance(persistence::ClientChannel& ch, Uint128 reported);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.

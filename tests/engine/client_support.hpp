@@ -113,4 +113,52 @@ class ScriptedServer {
   http::test::TestServer<std::function<http::Handled(http::Exchange&)>> server_;
 };
 
+// Pieces of hand-written servers, for tests that script each answer.
+
+// The voucher a paid request carries (a deposit's or a plain voucher's), with a deposit's amount.
+inline std::optional<std::pair<SignedVoucher, Uint128>> voucher_of(const http::Exchange& ex) {
+  const auto header = ex.request().header("PAYMENT-SIGNATURE");
+  if (!header) return std::nullopt;
+  auto payload = *protocol::decode_payment_signature(*header);
+  const auto* batch = protocol::batch_payload(payload);
+  if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) return std::pair{d->voucher, d->deposit.amount};
+  return std::pair{std::get<protocol::VoucherPayload>(*batch).voucher, Uint128{0}};
+}
+
+// A 402 with the test route's offer (on `config`'s terms): `error` makes it a refusal, and
+// `corrective` (given the offer's extra) a corrective one.
+inline void answer_402(http::Exchange& ex, std::optional<std::string> error = std::nullopt,
+                       const std::function<void(protocol::BatchSettlementExtra&)>& corrective = {},
+                       const gate::GateConfig& config = test_config()) {
+  const auto offer = gate::OfferTable::build(config).offers()[0];
+  auto accepted = offer.requirements;
+  if (corrective) {
+    auto extra = *protocol::batch_settlement_extra(accepted);
+    corrective(extra);
+    accepted.extra = protocol::make_extra(extra);
+  }
+  const auto required = gate::payment_required(offer, "http://test/", error, &accepted);
+  ex.response().set(402, "application/json", "{}");
+  ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
+}
+
+// A served request's 200 with its PAYMENT-RESPONSE.
+inline void answer_paid(http::Exchange& ex, const Bytes32& channelId, Uint128 charge, Uint128 cumulative, Uint128 balance) {
+  protocol::SettlementResponse r;
+  r.success = true;
+  r.network = "eip155:31337";
+  r.extra = protocol::make_response_extra(
+      {charge, protocol::ChannelSnapshot{channelId, balance, 0, 0, U256{}, cumulative}, std::nullopt});
+  ex.response().set(200, "application/json", "{}");
+  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+}
+
+// A corrective state saying the server holds `held` and has charged `charged` of it.
+inline auto holding(const SignedVoucher& held, Uint128 charged, Uint128 balance) {
+  return [=](protocol::BatchSettlementExtra& extra) {
+    extra.channelState = protocol::ChannelSnapshot{held.voucher.channelId, balance, 0, 0, U256{}, charged};
+    extra.voucherState = protocol::VoucherState{held.voucher.maxClaimableAmount, held.signature};
+  };
+}
+
 }  // namespace paychan::engine::client::test

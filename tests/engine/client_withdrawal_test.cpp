@@ -3,6 +3,8 @@
 // by the provider, then initiateWithdraw / finalizeWithdraw from the agent's library.
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "client_chain_support.hpp"
 #include "client_support.hpp"
 #include "engine/client/withdrawal.hpp"
@@ -188,6 +190,59 @@ TEST(ClientWithdrawal, AServerThatBreaksTheRulesGetsItsChannelWithdrawnOnChain) 
   EXPECT_EQ(onchain.balance, 5 * kPrice);
   EXPECT_EQ(onchain.pendingWithdrawal.amount, 5 * kPrice);
   EXPECT_EQ(onchain.pendingWithdrawal.initiatedAt, ch.withdrawInitiatedAt);
+}
+
+// A server that says a funded channel is short of funds, takes the deposit the agent then makes,
+// and reports a balance below it. Done on every request, that would make the agent deposit each
+// time (a receiver may refund what is unclaimed, so a lower balance alone proves nothing). The
+// chain tells: the channel is suspended and its withdrawal started.
+TEST(ClientWithdrawal, AServerThatAsksForADepositAndUnderreportsItIsCaughtOnChain) {
+  Devnet chain;
+  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
+  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
+  const PrivateKey payer = chain.key(1);
+  const auto* deployment = chain.deploy({payer.address()});
+  ASSERT_NE(deployment, nullptr);
+  const auto terms = test_config_on(*deployment, chain.key(2).address());
+  std::mutex mutex;
+  Uint128 balance = 0;
+  bool asked = false;  // for a deposit the channel did not need
+  auto lying = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex, std::nullopt, {}, terms), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    std::lock_guard lock(mutex);
+    if (deposit == 0 && !asked) {
+      asked = true;
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance", {}, terms);
+      return std::nullopt;
+    }
+    if (deposit != 0) {
+      const auto payload = *protocol::decode_payment_signature(*ex.request().header("PAYMENT-SIGNATURE"));
+      EXPECT_TRUE(deposit_on_chain(chain, std::get<protocol::DepositPayload>(*protocol::batch_payload(payload))));
+      balance += deposit;
+    }
+    const Uint128 cumulative = v.voucher.maxClaimableAmount;
+    answer_paid(ex, v.voucher.channelId, kPrice, cumulative, asked ? cumulative : balance);
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(lying)> server{lying};
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  auto line = ChannelChain::connect(chain.anvil().url(), payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
+  http::BlockingHttpClient http;
+  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
+
+  ASSERT_TRUE(client.fetch(http::ClientRequest::post(server.url(), "{}")));
+  auto paid = client.fetch(http::ClientRequest::post(server.url(), "{}"));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  const auto ch = (*store->list()).at(0);
+  EXPECT_FALSE(ch.suspended.empty());
+  EXPECT_EQ(options.chain->read(ch.channelId)->balance, 10 * kPrice) << "both deposits are on chain";
+  EXPECT_EQ(ch.withdrawAmount, 10 * kPrice) << "everything unclaimed (the provider may still claim during the delay)";
 }
 
 }  // namespace
