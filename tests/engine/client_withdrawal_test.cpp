@@ -159,34 +159,50 @@ TEST(ClientWithdrawal, RefusesClearlyWhenNothingIsPendingOrNothingIsLeft) {
   EXPECT_EQ(unknown.error().code, ErrorCode::invalid_payload);
 }
 
-TEST(ClientWithdrawal, AServerThatBreaksTheRulesGetsItsChannelWithdrawnOnChain) {
+// A chain with the contracts, and an agent (dev account 1) whose client reads and writes it,
+// paying providers on `terms` (dev account 2 is paid).
+struct AgentOnChain {
+  AgentOnChain() {
+    if (!chain.ok() || !Devnet::have_artifacts()) return;
+    deployment = chain.deploy({payer.address()});
+    if (deployment == nullptr) return;
+    terms = test_config_on(*deployment, chain.key(2).address());
+    auto line = ChannelChain::connect(chain.anvil().url(), payer);
+    EXPECT_TRUE(line) << line.error().to_string();
+    if (!line) return;
+    options.chain = std::shared_ptr<ChannelChain>(std::move(*line));
+    client = std::make_unique<PaymentClient>(ClientKeys{payer, std::nullopt}, options, *store, http);
+  }
+  [[nodiscard]] bool ready() const { return client != nullptr; }
+  Result<PaidResponse> fetch(const std::string& url) { return client->fetch(http::ClientRequest::post(url, "{}")); }
+
   Devnet chain;
-  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
-  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
-  const PrivateKey payer = chain.key(1);
-  const auto* deployment = chain.deploy({payer.address()});
-  ASSERT_NE(deployment, nullptr);
-  const auto terms = test_config_on(*deployment, chain.key(2).address());
+  PrivateKey payer = chain.ok() ? chain.key(1) : *PrivateKey::from_bytes(Bytes32{1});
+  const evm::Deployment* deployment = nullptr;
+  gate::GateConfig terms;
+  paychan::test::TempDir dir;
+  std::unique_ptr<persistence::ClientStore> store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  ClientOptions options{test_policy(), {}, {}, 4};
+  http::BlockingHttpClient http;
+  std::unique_ptr<PaymentClient> client;
+};
+
+TEST(ClientWithdrawal, AServerThatBreaksTheRulesGetsItsChannelWithdrawnOnChain) {
+  AgentOnChain a;
+  SKIP_WITHOUT_CHAIN(a);
   // Takes the deposit on chain, then reports one unit more than it offered.
   ScriptedServer server(
-      {kPrice}, [](Report& r) { r.chargedAmount = kPrice + 1, r.cumulative += 1; }, terms,
-      [&](const protocol::DepositPayload& d) { EXPECT_TRUE(deposit_on_chain(chain, d)); });
-  paychan::test::TempDir dir;
-  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
-  auto line = ChannelChain::connect(chain.anvil().url(), payer);
-  ASSERT_TRUE(line) << line.error().to_string();
-  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
-  http::BlockingHttpClient http;
-  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
+      {kPrice}, [](Report& r) { r.chargedAmount = kPrice + 1, r.cumulative += 1; }, a.terms,
+      [&](const protocol::DepositPayload& d) { EXPECT_TRUE(deposit_on_chain(a.chain, d)); });
 
-  auto paid = client.fetch(http::ClientRequest::post(server.url(), "{}"));
+  auto paid = a.fetch(server.url());
   ASSERT_FALSE(paid);
   EXPECT_EQ(paid.error().code, ErrorCode::response_overcharged);
-  const auto ch = (*store->list()).at(0);
+  const auto ch = (*a.store->list()).at(0);
   EXPECT_FALSE(ch.suspended.empty());
   EXPECT_EQ(ch.withdrawAmount, 5 * kPrice) << "the whole deposit: nothing was claimed";
   EXPECT_NE(ch.withdrawInitiatedAt, 0u);
-  const auto onchain = *options.chain->read(ch.channelId);
+  const auto onchain = *a.options.chain->read(ch.channelId);
   EXPECT_EQ(onchain.balance, 5 * kPrice);
   EXPECT_EQ(onchain.pendingWithdrawal.amount, 5 * kPrice);
   EXPECT_EQ(onchain.pendingWithdrawal.initiatedAt, ch.withdrawInitiatedAt);
@@ -197,29 +213,24 @@ TEST(ClientWithdrawal, AServerThatBreaksTheRulesGetsItsChannelWithdrawnOnChain) 
 // time (a receiver may refund what is unclaimed, so a lower balance alone proves nothing). The
 // chain tells: the channel is suspended and its withdrawal started.
 TEST(ClientWithdrawal, AServerThatAsksForADepositAndUnderreportsItIsCaughtOnChain) {
-  Devnet chain;
-  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
-  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
-  const PrivateKey payer = chain.key(1);
-  const auto* deployment = chain.deploy({payer.address()});
-  ASSERT_NE(deployment, nullptr);
-  const auto terms = test_config_on(*deployment, chain.key(2).address());
+  AgentOnChain a;
+  SKIP_WITHOUT_CHAIN(a);
   std::mutex mutex;
   Uint128 balance = 0;
   bool asked = false;  // for a deposit the channel did not need
   auto lying = [&](http::Exchange& ex) -> http::Handled {
     const auto paid = voucher_of(ex);
-    if (!paid) return answer_402(ex, std::nullopt, {}, terms), std::nullopt;
+    if (!paid) return answer_402(ex, std::nullopt, {}, a.terms), std::nullopt;
     const auto& [v, deposit] = *paid;
     std::lock_guard lock(mutex);
     if (deposit == 0 && !asked) {
       asked = true;
-      answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance", {}, terms);
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance", {}, a.terms);
       return std::nullopt;
     }
     if (deposit != 0) {
       const auto payload = *protocol::decode_payment_signature(*ex.request().header("PAYMENT-SIGNATURE"));
-      EXPECT_TRUE(deposit_on_chain(chain, std::get<protocol::DepositPayload>(*protocol::batch_payload(payload))));
+      EXPECT_TRUE(deposit_on_chain(a.chain, std::get<protocol::DepositPayload>(*protocol::batch_payload(payload))));
       balance += deposit;
     }
     const Uint128 cumulative = v.voucher.maxClaimableAmount;
@@ -227,21 +238,14 @@ TEST(ClientWithdrawal, AServerThatAsksForADepositAndUnderreportsItIsCaughtOnChai
     return std::nullopt;
   };
   http::test::TestServer<decltype(lying)> server{lying};
-  paychan::test::TempDir dir;
-  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
-  auto line = ChannelChain::connect(chain.anvil().url(), payer);
-  ASSERT_TRUE(line) << line.error().to_string();
-  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
-  http::BlockingHttpClient http;
-  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
 
-  ASSERT_TRUE(client.fetch(http::ClientRequest::post(server.url(), "{}")));
-  auto paid = client.fetch(http::ClientRequest::post(server.url(), "{}"));
+  ASSERT_TRUE(a.fetch(server.url()));
+  auto paid = a.fetch(server.url());
   ASSERT_FALSE(paid);
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  const auto ch = (*store->list()).at(0);
+  const auto ch = (*a.store->list()).at(0);
   EXPECT_FALSE(ch.suspended.empty());
-  EXPECT_EQ(options.chain->read(ch.channelId)->balance, 10 * kPrice) << "both deposits are on chain";
+  EXPECT_EQ(a.options.chain->read(ch.channelId)->balance, 10 * kPrice) << "both deposits are on chain";
   EXPECT_EQ(ch.withdrawAmount, 10 * kPrice) << "everything unclaimed (the provider may still claim during the delay)";
 }
 

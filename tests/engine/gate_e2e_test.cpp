@@ -311,28 +311,42 @@ TEST(GateE2E, MetricsAndHealth) {
   }
 }
 
+// The gate's access log as logfmt lines. A record is written when its request's coroutine ends,
+// just after the response went out: wait() gives the first `n` once they are there.
+class AccessLines {
+ public:
+  explicit AccessLines(GateStack& stack) {
+    stack.handler().set_access_log([this](const AccessRecord& r) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(to_logfmt(r));
+    });
+  }
+  std::vector<std::string> wait(std::size_t n) {
+    for (int i = 0; i < 2000; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        if (lines_.size() >= n) return lines_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
 TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
   GateStack stack;
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  stack.handler().set_access_log([&](const AccessRecord& r) {
-    std::lock_guard lock(mutex);
-    lines.push_back(to_logfmt(r));
-  });
+  AccessLines log(stack);
   TestAgent agent(test_key(15), stack.config, 1);
   const std::string deposit = agent.deposit_header(stack.offer(), kPrice, 1'000'000);
   ASSERT_EQ(stack.call("POST", "/v1/infer", deposit).status, 200);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice)).status, 402);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "fail").status, 500);
-  // A record is written when its request's coroutine ends, just after the response went out.
-  for (int i = 0; i < 2000; ++i) {
-    {
-      std::lock_guard lock(mutex);
-      if (lines.size() == 3) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  std::lock_guard lock(mutex);
+  const auto lines = log.wait(3);
   ASSERT_EQ(lines.size(), 3u);
   const std::string prefix = to_hex(agent.id).substr(0, 10);
   EXPECT_NE(lines[0].find("method=POST path=/v1/infer status=200 outcome=paid channel=" + prefix), std::string::npos) << lines[0];
@@ -349,12 +363,7 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
 // log carries the detail.
 TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
   GateStack stack;
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  stack.handler().set_access_log([&](const AccessRecord& r) {
-    std::lock_guard lock(mutex);
-    lines.push_back(to_logfmt(r));
-  });
+  AccessLines log(stack);
   TestAgent agent(test_key(16), stack.config, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
   stack.stop_upstream();
@@ -367,14 +376,7 @@ TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
     EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
   }
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice) << "nothing charged";
-  for (int i = 0; i < 2000; ++i) {
-    {
-      std::lock_guard lock(mutex);
-      if (lines.size() == 2) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  std::lock_guard lock(mutex);
+  const auto lines = log.wait(2);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[1].find("status=502 outcome=upstream_failed reason=http_connect_failed"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("detail=\"connecting to"), std::string::npos) << lines[1];
