@@ -307,14 +307,4 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
   return {};
 }
 
-Status ChannelStore::erase(const Bytes32& channelId) {
-  auto done = impl_->query<bool>("DELETE FROM channels WHERE channel_id = ?1", [&](Statement& s) -> Result<bool> {
-    s.bind(1, channelId);
-    PAYCHAN_TRY(s.run());
-    return true;
-  });
-  if (!done) return done.failure();
-  return {};
-}
-
 }  // namespace paychan::persistence

@@ -67,8 +67,6 @@ class ChannelStore {
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
   // After a claim lands: totalClaimed mirrors the chain (never lowered).
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);
-  // A full refund closes the channel.
-  [[nodiscard]] Status erase(const Bytes32& channelId);
 
   struct Impl;
 

@@ -18,6 +18,11 @@ using Clock = std::chrono::steady_clock;
 Refusal refusal(int status, Error error) { return Refusal{status, std::move(error), std::nullopt}; }
 Refusal refusal(const Error& error) { return refusal(402, error); }
 
+// Refunded in full: what was charged is all claimed and nothing is left in the channel.
+bool closed(const ChannelState& s) {
+  return s.onchain.balance <= s.chargedCumulativeAmount && s.chargedCumulativeAmount <= s.onchain.totalClaimed;
+}
+
 // The voucher against the channel's mirrored balance, on the gate's own (no facilitator).
 std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
   if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
@@ -83,7 +88,8 @@ Gate::Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* f
 Status Gate::restore() {
   auto all = store_.load_all();
   if (!all) return all.failure();
-  for (const ChannelState& s : *all) table_.restore(s);
+  for (const ChannelState& s : *all)
+    if (!closed(s)) table_.restore(s);
   return {};
 }
 
@@ -329,15 +335,11 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   next.onchain = onchain.onchain;
   next.onchainSyncedAt = now();
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
-  if (next.onchain.balance <= next.chargedCumulativeAmount) {
-    // Fully refunded: everything charged was claimed with the refund, nothing is left to serve.
-    if (Status erased = store_.erase(next.channelId); !erased)
-      co_return refusal(503, Error{ErrorCode::store_failed, erased.error().to_string()});
-    auth.lease_.erase();
-  } else {
-    if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
-    auth.lease_.commit(next);
-  }
+  // Written like any outcome (group commit, off the I/O thread). A channel refunded in full has
+  // nothing left to serve or claim: it leaves the table, and a restart does not load it again.
+  if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
+  if (closed(next)) auth.lease_.erase();
+  else auth.lease_.commit(next);
   co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);
 }
 
