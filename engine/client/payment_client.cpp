@@ -309,7 +309,10 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
                            *corrective->voucherState->signature};
-  const Uint128 ceiling = options_.acceptProviderState ? kUint128Max : options_.pool->held_ceiling(ch.channelId);
+  // The provider's state is accepted once per channel: left on, the option would let a server
+  // refuse each voucher and present it as charged.
+  const bool accepting = options_.acceptProviderState && !accepted_provider_state_.contains(ch.channelId);
+  const Uint128 ceiling = accepting ? kUint128Max : options_.pool->held_ceiling(ch.channelId);
   auto adopted = adopt_corrective_state(batch_settlement_domain_separator(offer.chainId), keys_.voucher_signer().address(),
                                         ceiling, ch.channelId, *corrective->channelState->chargedCumulativeAmount, held);
   if (!adopted && adopted.error().code == ErrorCode::corrective_state_not_held) {
@@ -324,6 +327,7 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     return adopted.failure();
   }
   log("adopting the server's running total " + to_decimal(*adopted));
+  if (accepting) accepted_provider_state_.insert(ch.channelId);
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
   ch.balance = corrective->channelState->balance;
@@ -479,9 +483,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (!header) {
       // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
       // A deposit's outcome is then unknown; it stays pending and the next request learns it.
-      // Nothing charged: the server may not present the voucher as charged later (only an answer
-      // lost in transit leaves the ceiling raised).
-      options_.pool->set_held_ceiling(ch.channelId, ceiling);
+      // Nothing charged: the server may not present the voucher as charged later. But a gateway's
+      // 502/503/504 may come from a proxy in front of the server, which went on and charged: like
+      // an answer lost in transit, it leaves the ceiling raised.
+      if (res.status < 502 || res.status > 504) options_.pool->set_held_ceiling(ch.channelId, ceiling);
       log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged");
       if (deposit) PAYCHAN_TRY(save(ch));
       return PaidResponse{std::move(res), ch.channelId, 0, 0};

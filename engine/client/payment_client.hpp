@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -62,10 +63,10 @@ struct ClientOptions {
   // the same policy: a remembered offer is paid without being chosen again.
   std::shared_ptr<KnownOffers> offers;
   // Adopt a corrective 402 over the agent's own signature even when its voucher is above every one
-  // this store knows was sent and not refused. Normally such a corrective fails the request (code
-  // corrective_state_not_held): a server may refuse a voucher and then present it as charged. A
-  // store restored from a backup, or copied and used elsewhere, lags what was signed: pay once
-  // with this set to take up the provider's state.
+  // this store knows was sent and not refused — once per channel in this client's life. Normally
+  // such a corrective fails the request (code corrective_state_not_held): a server may refuse a
+  // voucher and then present it as charged. A store restored from a backup, or copied and used
+  // elsewhere, lags what was signed: pay once with this set to take up the provider's state.
   bool acceptProviderState = false;
 };
 
@@ -149,6 +150,7 @@ class PaymentClient {
   http::BlockingHttpClient& http_;
   std::optional<VoucherHeaders> voucher_headers_;
   bool store_offers_read_ = false;  // known_offer() has taken the routes of the store's channels
+  std::set<Bytes32> accepted_provider_state_;  // channels whose provider state acceptProviderState took up
 };
 
 }  // namespace paychan::engine::client

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/client/channel_pool.hpp"
+#include "persistence/sqlite.hpp"
 #include "temp_dir.hpp"
 
 namespace paychan::engine::client {
@@ -91,6 +92,30 @@ TEST_F(ChannelPoolTest, FlushLowersTheStoresHeldCeilingToWhatTheProviderMayHold)
   ASSERT_TRUE(pool.flush(*store));
   EXPECT_EQ((*store->get(d.channelId))->heldCeiling, 300u);
   EXPECT_EQ(pool.held_ceiling(Bytes32{0x33}), kUint128Max) << "a channel the pool has not seen";
+}
+
+// A flush whose write fails leaves the channel's bounds as the store has them: the next voucher
+// must still see the store's heldCeiling (and reserve, writing, before it goes above it).
+TEST_F(ChannelPoolTest, AFailedFlushLowersNothing) {
+  auto c = channel(1, 300, 900);
+  c.heldCeiling = 900;
+  ASSERT_NO_FATAL_FAILURE(lease_from_store(c));
+  pool.set_held_ceiling(c.channelId, 300);
+  pool.release(c);
+  {
+    auto db = persistence::open_wal(dir.file("agent.sqlite"), true);
+    ASSERT_TRUE(db && db->exec("CREATE TRIGGER full BEFORE INSERT ON client_channels BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+  }
+  ASSERT_FALSE(pool.flush(*store));
+  EXPECT_EQ(pool.held(c.channelId)->heldCeiling, 900u);
+  EXPECT_EQ(pool.held(c.channelId)->reserved, 900u);
+  {
+    auto db = persistence::open_wal(dir.file("agent.sqlite"), true);
+    ASSERT_TRUE(db && db->exec("DROP TRIGGER full"));
+  }
+  ASSERT_TRUE(pool.flush(*store));
+  EXPECT_EQ(pool.held(c.channelId)->heldCeiling, 300u);
+  EXPECT_EQ((*store->get(c.channelId))->heldCeiling, 300u);
 }
 
 }  // namespace

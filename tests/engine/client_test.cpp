@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -499,32 +500,36 @@ TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
   EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
 }
 
-// A server honest but for the second request's voucher, whose sends it answers as `script` says.
-// An answer lost in transit after the charge (the agent times out) leaves the server holding the
-// voucher: its corrective is adopted and the request after pays one price. A server that refuses
-// the voucher (with a 402, at once or after turning it away as busy, or with a 503 that charges
-// nothing) and then presents it as held and charged would make that request cost two prices: each
-// request fails instead, and nothing above the voucher is signed.
+// A server honest but for the vouchers of the second and fourth requests, whose sends it answers
+// as `script` says. An answer lost after the charge (the agent times out, or a proxy in front of
+// the server answers 504) leaves the server holding the voucher: its corrective is adopted and the
+// request after pays one price. A server that refuses the voucher (with a 402, at once or after
+// turning it away as busy, or with a 500 that charges nothing) and then presents it as held and
+// charged would make that request cost two prices: each request fails instead, and nothing above
+// the voucher is signed. An agent told to accept the provider's state does so once per channel.
 TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNotRefuse) {
-  enum class Act { lose_answer, busy, fail, echo };
+  enum class Act { lose_answer, gateway_timeout, busy, fail, echo };
   struct Case {
     const char* name;
     std::vector<Act> script;
+    bool acceptProviderState = false;
   };
   const Case cases[] = {
       {"answer lost", {Act::lose_answer}},
+      {"a proxy's 504 after the charge", {Act::gateway_timeout}},
       {"refused and presented as held", {Act::echo}},
       {"turned away as busy, then refused and presented as held", {Act::busy, Act::echo}},
-      {"answered 503, then presented as held", {Act::fail, Act::echo}},
+      {"answered 500, then presented as held", {Act::fail, Act::echo}},
+      {"refused and presented as held, to an agent accepting the provider's state", {Act::echo}, true},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    const bool honest = c.script[0] == Act::lose_answer;
+    const bool honest = c.script[0] == Act::lose_answer || c.script[0] == Act::gateway_timeout;
     std::mutex mutex;
     Uint128 balance = 0, charged = 0, highest = 0;
     SignedVoucher held;
-    std::size_t step = 0;
-    std::atomic<bool> late{false};  // the lost answer went out (to nobody)
+    std::map<Uint128, std::size_t> step;  // per scripted voucher
+    std::atomic<bool> late{false};        // the lost answer went out (to nobody)
     auto server_fn = [&](http::Exchange& ex) -> http::Handled {
       const auto paid = voucher_of(ex);
       if (!paid) return answer_402(ex), std::nullopt;
@@ -537,9 +542,9 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
         return std::nullopt;
       }
       std::optional<Act> act;  // none: served
-      if (amount == 2 * kPrice && step < c.script.size()) act = c.script[step++];
+      if ((amount == 2 * kPrice || amount == 4 * kPrice) && step[amount] < c.script.size()) act = c.script[step[amount]++];
       if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
-      if (act == Act::fail) return ex.response().set(503, "text/plain", "unavailable"), std::nullopt;
+      if (act == Act::fail) return ex.response().set(500, "text/plain", "failed"), std::nullopt;
       balance += deposit;
       charged = amount;
       held = v;
@@ -547,6 +552,7 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
         answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
         return std::nullopt;
       }
+      if (act == Act::gateway_timeout) return ex.response().set(504, "text/plain", "upstream timed out"), std::nullopt;
       if (act == Act::lose_answer) {  // charged; the answer comes after the agent gave up
         lock.unlock();
         std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -559,28 +565,41 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
     paychan::test::TempDir dir;
     http::ClientOptions impatient;
     impatient.response_timeout = std::chrono::milliseconds(200);
-    Agent agent(dir.file("agent.sqlite"), ClientOptions{test_policy(), {}, {}, 4}, impatient);
-    ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
-    auto second = agent.client.fetch(infer(server.url("/v1/infer")));
+    ClientOptions options{test_policy(), {}, {}, 4};
+    options.acceptProviderState = c.acceptProviderState;
+    Agent agent(dir.file("agent.sqlite"), options, impatient);
+    const auto fetch = [&] { return agent.client.fetch(infer(server.url("/v1/infer"))); };
+    ASSERT_TRUE(fetch());
+    auto second = fetch();
     if (honest) {
-      ASSERT_FALSE(second);
-      EXPECT_EQ(second.error().code, ErrorCode::http_timeout);
-      for (int i = 0; i < 500 && !late; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      auto third = agent.client.fetch(infer(server.url("/v1/infer")));
+      if (c.script[0] == Act::lose_answer) {
+        ASSERT_FALSE(second);
+        EXPECT_EQ(second.error().code, ErrorCode::http_timeout);
+        for (int i = 0; i < 500 && !late; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      } else {
+        ASSERT_TRUE(second && second->response.status == 504);
+      }
+      auto third = fetch();
       ASSERT_TRUE(third) << third.error().to_string();
       EXPECT_EQ(third->charged, kPrice);
       EXPECT_EQ(highest, 3 * kPrice);
       continue;
     }
-    if (c.script[0] == Act::fail) {
-      ASSERT_TRUE(second && second->response.status == 503);
-      second = agent.client.fetch(infer(server.url("/v1/infer")));
+    if (c.acceptProviderState) {
+      ASSERT_TRUE(second) << "the provider's state accepted: " << second.error().to_string();
+      EXPECT_EQ(highest, 3 * kPrice);
+      second = fetch();  // voucher 4: refused and presented as held again
     }
-    for (int i = 0; i < 2; ++i, second = agent.client.fetch(infer(server.url("/v1/infer")))) {
+    if (c.script[0] == Act::fail) {
+      ASSERT_TRUE(second && second->response.status == 500);
+      second = fetch();
+    }
+    const Uint128 refused = highest;
+    for (int i = 0; i < 2; ++i, second = fetch()) {
       ASSERT_FALSE(second) << "served after paying " << to_decimal(highest);
       EXPECT_EQ(second.error().code, ErrorCode::corrective_state_not_held);
     }
-    EXPECT_EQ(highest, 2 * kPrice) << "nothing signed beyond the voucher refused";
+    EXPECT_EQ(highest, refused) << "nothing signed beyond the voucher refused";
     EXPECT_TRUE((*agent.store->list())[0].suspended.empty()) << "refused requests, no withdrawal";
   }
 }
