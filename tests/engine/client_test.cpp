@@ -555,7 +555,7 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
       if (act == Act::gateway_timeout) return ex.response().set(504, "text/plain", "upstream timed out"), std::nullopt;
       if (act == Act::lose_answer) {  // charged; the answer comes after the agent gave up
         lock.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         late = true;
       }
       answer_paid(ex, v.voucher.channelId, kPrice, amount, balance);
@@ -564,7 +564,7 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
     http::test::TestServer<decltype(server_fn)> server{server_fn};
     paychan::test::TempDir dir;
     http::ClientOptions impatient;
-    impatient.response_timeout = std::chrono::milliseconds(200);
+    impatient.response_timeout = std::chrono::milliseconds(500);
     ClientOptions options{test_policy(), {}, {}, 4};
     options.acceptProviderState = c.acceptProviderState;
     Agent agent(dir.file("agent.sqlite"), options, impatient);
