@@ -36,6 +36,9 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
     std::string_view name = arg.substr(2);
     const auto eq = name.find('=');
     if (eq != std::string_view::npos) {
+      // `--verbose=no` would otherwise turn the flag on.
+      if (std::find(flags.begin(), flags.end(), name.substr(0, eq)) != flags.end())
+        return fail(ErrorCode::invalid_payload, "option --" + std::string{name.substr(0, eq)} + " takes no value");
       args.options_[std::string{name.substr(0, eq)}].emplace_back(name.substr(eq + 1));
     } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
       args.options_[std::string{name}].emplace_back();

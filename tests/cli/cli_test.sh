@@ -22,6 +22,7 @@ check "unknown command" 2 "unknown command" "$paychan" frobnicate
 check "pay teaches accepting a provider's state" 0 "--accept-provider-state" "$paychan" pay --help
 check "pay takes --accept-provider-state as a flag" 2 "one URL expected" "$paychan" pay --accept-provider-state
 check "refund takes --accept-provider-state as a flag" 2 "CHANNEL_ID expected" "$paychan" refund --accept-provider-state
+check "a flag takes no value" 2 "option --accept-provider-state takes no value" "$paychan" pay --accept-provider-state=no http://x/
 check "channel-id vector" 0 "\"channelId\":\"$id\"" bash -c "echo '$config' | '$paychan' channel-id --chain-id 31337"
 check "channel-id needs a chain" 2 "--chain-id N is required" bash -c "echo '$config' | '$paychan' channel-id"
 check "channel-id bad json" 2 "invalid_payload" bash -c "echo '{\"payer\":1}' | '$paychan' channel-id --chain-id 1"
