@@ -86,8 +86,9 @@ class ChannelPool {
   // Writes every channel no request is using whose latest state the store lags, and returns the
   // unused part of the reservations this process made: reserved falls to signedMax, but never
   // below what the store held when the process found the channel (an earlier run that crashed may
-  // have signed up to that). heldCeiling falls to what the provider may hold now. Not durably: a crash can lose this write, which leaves the larger
-  // reservation, and progress the provider gives back (see above). The next voucher reserves again.
+  // have signed up to that). heldCeiling falls to what the provider may hold now. Not durably: a
+  // crash can lose this write, which leaves the larger reservation and ceiling, and progress the
+  // provider gives back (see above). The next voucher reserves again.
   [[nodiscard]] Status flush(persistence::ClientStore& store) {
     std::lock_guard lock(mutex_);
     for (auto& [id, held] : held_) {

@@ -486,8 +486,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       // Nothing charged: the server may not present the voucher as charged later. But a gateway's
       // 502/503/504 may come from a proxy in front of the server, which went on and charged: like
       // an answer lost in transit, it leaves the ceiling raised.
-      if (res.status < 502 || res.status > 504) options_.pool->set_held_ceiling(ch.channelId, ceiling);
-      log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged");
+      const bool gateway = res.status >= 502 && res.status <= 504;
+      if (!gateway) options_.pool->set_held_ceiling(ch.channelId, ceiling);
+      log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged" +
+          (gateway ? " (unless a proxy answered after the server charged)" : ""));
       if (deposit) PAYCHAN_TRY(save(ch));
       return PaidResponse{std::move(res), ch.channelId, 0, 0};
     }
