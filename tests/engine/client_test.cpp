@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -742,6 +743,64 @@ RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndB
   RC_ASSERT(agent.client.flush());
   const auto channels = *agent.store->list();
   if (!channels.empty()) RC_ASSERT(channels[0].charged == accepted);
+}
+
+// A server answering each fresh voucher after the first as a random script says, honestly (serve;
+// turn away as busy; fail with 500, charging nothing; charge and have a proxy answer 504) or not
+// (refuse it and present it as held and charged). Whatever it does, the agent never signs more
+// than one price beyond what the server served or may have charged unseen (a 504 after the
+// charge), so refusing and echoing gains it at most the voucher it holds; and an honest script
+// never makes a request fail as not held, nor suspends the channel.
+RC_GTEST_PROP(PaymentClientProperties, ARefusedVoucherIsNeverPaidTwice, ()) {
+  enum class Act { serve, busy, fail, gateway_timeout, echo };
+  const auto acts = *rc::gen::container<std::vector<Act>>(
+      rc::gen::element(Act::serve, Act::busy, Act::fail, Act::gateway_timeout, Act::echo));
+  const bool honest = std::find(acts.begin(), acts.end(), Act::echo) == acts.end();
+  std::mutex mutex;
+  Uint128 balance = 0, charged = 0, highest = 0;
+  SignedVoucher held;
+  std::size_t next = 0;
+  int served = 0, unseen = 0;  // answered with a charge; charged behind a 504
+  auto server_fn = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    std::lock_guard lock(mutex);
+    const Uint128 amount = v.voucher.maxClaimableAmount;
+    highest = std::max(highest, amount);
+    if (amount != charged + kPrice) {  // the agent is behind (or ahead): the truth
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
+      return std::nullopt;
+    }
+    const Act act = deposit != 0 || next >= acts.size() ? Act::serve : acts[next++];
+    if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
+    if (act == Act::fail) return ex.response().set(500, "text/plain", "failed"), std::nullopt;
+    balance += deposit;
+    charged = amount;
+    held = v;
+    if (act == Act::echo) {
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
+      return std::nullopt;
+    }
+    if (act == Act::gateway_timeout) return ++unseen, ex.response().set(504, "text/plain", "timed out"), std::nullopt;
+    ++served;
+    answer_paid(ex, v.voucher.channelId, kPrice, amount, balance);
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(server_fn)> server{server_fn};
+  paychan::test::TempDir dir;
+  auto policy = test_policy();
+  policy.depositPrices = 100;  // one deposit covers the run
+  Agent agent(dir.file("agent.sqlite"), policy);
+  for (std::size_t i = 0; i < acts.size() + 2; ++i) {
+    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    // (RC_ASSERT decomposes its expression: no short circuit inside it.)
+    const bool ok = paid || paid.error().code == ErrorCode::invalid_batch_settlement_evm_channel_busy;
+    if (honest) RC_ASSERT(ok);
+  }
+  std::lock_guard lock(mutex);
+  RC_ASSERT(highest <= kPrice * static_cast<unsigned>(served + unseen + 1));
+  if (honest) RC_ASSERT((*agent.store->list())[0].suspended.empty());
 }
 
 }  // namespace
