@@ -501,6 +501,69 @@ TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
   EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
 }
 
+// How a scripted server answers a fresh voucher (one that continues its running total).
+enum class Act {
+  serve,
+  busy,             // 402 channel_busy: nothing done
+  fail,             // 500 without PAYMENT-RESPONSE: nothing charged
+  echo,             // refuses it, and presents it as held and charged (hostile)
+  gateway_timeout,  // charges it, and a proxy in front answers 504
+  lose_answer,      // charges it, and answers after 1.5 s (to an agent that gave up)
+};
+
+// A server that keeps a running total honestly and answers each fresh voucher as `pick` says; a
+// voucher that does not continue the total gets a corrective 402 with the truth.
+class ScriptedAnswers {
+ public:
+  using Pick = std::function<Act(Uint128 voucher, Uint128 deposit)>;
+  explicit ScriptedAnswers(Pick pick) : pick_(std::move(pick)), server_([this](http::Exchange& ex) { return answer(ex); }) {}
+  std::string url() const { return server_.url("/v1/infer"); }
+
+  std::mutex mutex;
+  Uint128 highest = 0;         // the highest voucher received
+  int served = 0, unseen = 0;  // answered with a charge; charged behind a 504
+  std::atomic<bool> late{false};  // a lost answer went out (to nobody)
+
+ private:
+  http::Handled answer(http::Exchange& ex) {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    std::unique_lock lock(mutex);
+    const Uint128 amount = v.voucher.maxClaimableAmount;
+    highest = std::max(highest, amount);
+    if (amount != charged_ + kPrice) {  // the agent is behind (or ahead)
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held_, charged_, balance_));
+      return std::nullopt;
+    }
+    const Act act = pick_(amount, deposit);
+    if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
+    if (act == Act::fail) return ex.response().set(500, "text/plain", "failed"), std::nullopt;
+    balance_ += deposit;
+    charged_ = amount;
+    held_ = v;
+    if (act == Act::echo) {
+      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held_, charged_, balance_));
+      return std::nullopt;
+    }
+    if (act == Act::gateway_timeout) return ++unseen, ex.response().set(504, "text/plain", "timed out"), std::nullopt;
+    if (act == Act::lose_answer) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      late = true;
+    } else {
+      ++served;
+    }
+    answer_paid(ex, v.voucher.channelId, kPrice, amount, balance_);
+    return std::nullopt;
+  }
+
+  Pick pick_;
+  Uint128 balance_ = 0, charged_ = 0;
+  SignedVoucher held_;
+  http::test::TestServer<std::function<http::Handled(http::Exchange&)>> server_;
+};
+
 // A server honest but for the vouchers of the second and fourth requests, whose sends it answers
 // as `script` says. An answer lost after the charge (the agent times out, or a proxy in front of
 // the server answers 504) leaves the server holding the voucher: its corrective is adopted and the
@@ -509,7 +572,6 @@ TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
 // charged would make that request cost two prices: each request fails instead, and nothing above
 // the voucher is signed. An agent told to accept the provider's state does so once per channel.
 TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNotRefuse) {
-  enum class Act { lose_answer, gateway_timeout, busy, fail, echo };
   struct Case {
     const char* name;
     std::vector<Act> script;
@@ -526,81 +588,49 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const bool honest = c.script[0] == Act::lose_answer || c.script[0] == Act::gateway_timeout;
-    std::mutex mutex;
-    Uint128 balance = 0, charged = 0, highest = 0;
-    SignedVoucher held;
     std::map<Uint128, std::size_t> step;  // per scripted voucher
-    std::atomic<bool> late{false};        // the lost answer went out (to nobody)
-    auto server_fn = [&](http::Exchange& ex) -> http::Handled {
-      const auto paid = voucher_of(ex);
-      if (!paid) return answer_402(ex), std::nullopt;
-      const auto& [v, deposit] = *paid;
-      std::unique_lock lock(mutex);
-      const Uint128 amount = v.voucher.maxClaimableAmount;
-      highest = std::max(highest, amount);
-      if (amount != charged + kPrice) {  // the agent is behind (or ahead): the truth
-        answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
-        return std::nullopt;
-      }
-      std::optional<Act> act;  // none: served
-      if ((amount == 2 * kPrice || amount == 4 * kPrice) && step[amount] < c.script.size()) act = c.script[step[amount]++];
-      if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
-      if (act == Act::fail) return ex.response().set(500, "text/plain", "failed"), std::nullopt;
-      balance += deposit;
-      charged = amount;
-      held = v;
-      if (act == Act::echo) {
-        answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
-        return std::nullopt;
-      }
-      if (act == Act::gateway_timeout) return ex.response().set(504, "text/plain", "upstream timed out"), std::nullopt;
-      if (act == Act::lose_answer) {  // charged; the answer comes after the agent gave up
-        lock.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        late = true;
-      }
-      answer_paid(ex, v.voucher.channelId, kPrice, amount, balance);
-      return std::nullopt;
-    };
-    http::test::TestServer<decltype(server_fn)> server{server_fn};
+    ScriptedAnswers server([&](Uint128 voucher, Uint128) {
+      const bool scripted = (voucher == 2 * kPrice || voucher == 4 * kPrice) && step[voucher] < c.script.size();
+      return scripted ? c.script[step[voucher]++] : Act::serve;
+    });
     paychan::test::TempDir dir;
     http::ClientOptions impatient;
     impatient.response_timeout = std::chrono::milliseconds(500);
     ClientOptions options{test_policy(), {}, {}, 4};
     options.acceptProviderState = c.acceptProviderState;
     Agent agent(dir.file("agent.sqlite"), options, impatient);
-    const auto fetch = [&] { return agent.client.fetch(infer(server.url("/v1/infer"))); };
+    const auto fetch = [&] { return agent.client.fetch(infer(server.url())); };
     ASSERT_TRUE(fetch());
     auto second = fetch();
     if (honest) {
       if (c.script[0] == Act::lose_answer) {
         ASSERT_FALSE(second);
         EXPECT_EQ(second.error().code, ErrorCode::http_timeout);
-        for (int i = 0; i < 500 && !late; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        for (int i = 0; i < 500 && !server.late; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       } else {
         ASSERT_TRUE(second && second->response.status == 504);
       }
       auto third = fetch();
       ASSERT_TRUE(third) << third.error().to_string();
       EXPECT_EQ(third->charged, kPrice);
-      EXPECT_EQ(highest, 3 * kPrice);
+      EXPECT_EQ(server.highest, 3 * kPrice);
       continue;
     }
     if (c.acceptProviderState) {
       ASSERT_TRUE(second) << "the provider's state accepted: " << second.error().to_string();
-      EXPECT_EQ(highest, 3 * kPrice);
+      EXPECT_EQ(server.highest, 3 * kPrice);
       second = fetch();  // voucher 4: refused and presented as held again
     }
     if (c.script[0] == Act::fail) {
       ASSERT_TRUE(second && second->response.status == 500);
       second = fetch();
     }
-    const Uint128 refused = highest;
+    const Uint128 refused = server.highest;
     for (int i = 0; i < 2; ++i, second = fetch()) {
-      ASSERT_FALSE(second) << "served after paying " << to_decimal(highest);
+      ASSERT_FALSE(second) << "served after paying " << to_decimal(server.highest);
       EXPECT_EQ(second.error().code, ErrorCode::corrective_state_not_held);
     }
-    EXPECT_EQ(highest, refused) << "nothing signed beyond the voucher refused";
+    EXPECT_EQ(server.highest, refused) << "nothing signed beyond the voucher refused";
     EXPECT_TRUE((*agent.store->list())[0].suspended.empty()) << "refused requests, no withdrawal";
   }
 }
@@ -752,54 +782,25 @@ RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndB
 // charge), so refusing and echoing gains it at most the voucher it holds; and an honest script
 // never makes a request fail as not held, nor suspends the channel.
 RC_GTEST_PROP(PaymentClientProperties, ARefusedVoucherIsNeverPaidTwice, ()) {
-  enum class Act { serve, busy, fail, gateway_timeout, echo };
   const auto acts = *rc::gen::container<std::vector<Act>>(
       rc::gen::element(Act::serve, Act::busy, Act::fail, Act::gateway_timeout, Act::echo));
   const bool honest = std::find(acts.begin(), acts.end(), Act::echo) == acts.end();
-  std::mutex mutex;
-  Uint128 balance = 0, charged = 0, highest = 0;
-  SignedVoucher held;
   std::size_t next = 0;
-  int served = 0, unseen = 0;  // answered with a charge; charged behind a 504
-  auto server_fn = [&](http::Exchange& ex) -> http::Handled {
-    const auto paid = voucher_of(ex);
-    if (!paid) return answer_402(ex), std::nullopt;
-    const auto& [v, deposit] = *paid;
-    std::lock_guard lock(mutex);
-    const Uint128 amount = v.voucher.maxClaimableAmount;
-    highest = std::max(highest, amount);
-    if (amount != charged + kPrice) {  // the agent is behind (or ahead): the truth
-      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
-      return std::nullopt;
-    }
-    const Act act = deposit != 0 || next >= acts.size() ? Act::serve : acts[next++];
-    if (act == Act::busy) return answer_402(ex, "invalid_batch_settlement_evm_channel_busy"), std::nullopt;
-    if (act == Act::fail) return ex.response().set(500, "text/plain", "failed"), std::nullopt;
-    balance += deposit;
-    charged = amount;
-    held = v;
-    if (act == Act::echo) {
-      answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, balance));
-      return std::nullopt;
-    }
-    if (act == Act::gateway_timeout) return ++unseen, ex.response().set(504, "text/plain", "timed out"), std::nullopt;
-    ++served;
-    answer_paid(ex, v.voucher.channelId, kPrice, amount, balance);
-    return std::nullopt;
-  };
-  http::test::TestServer<decltype(server_fn)> server{server_fn};
+  ScriptedAnswers server([&](Uint128, Uint128 deposit) {
+    return deposit != 0 || next >= acts.size() ? Act::serve : acts[next++];
+  });
   paychan::test::TempDir dir;
   auto policy = test_policy();
   policy.depositPrices = 100;  // one deposit covers the run
   Agent agent(dir.file("agent.sqlite"), policy);
   for (std::size_t i = 0; i < acts.size() + 2; ++i) {
-    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    auto paid = agent.client.fetch(infer(server.url()));
     // (RC_ASSERT decomposes its expression: no short circuit inside it.)
     const bool ok = paid || paid.error().code == ErrorCode::invalid_batch_settlement_evm_channel_busy;
     if (honest) RC_ASSERT(ok);
   }
-  std::lock_guard lock(mutex);
-  RC_ASSERT(highest <= kPrice * static_cast<unsigned>(served + unseen + 1));
+  std::lock_guard lock(server.mutex);
+  RC_ASSERT(server.highest <= kPrice * static_cast<unsigned>(server.served + server.unseen + 1));
   if (honest) RC_ASSERT((*agent.store->list())[0].suspended.empty());
 }
 
