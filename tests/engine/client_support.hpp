@@ -115,13 +115,15 @@ class ScriptedServer {
 
 // Pieces of hand-written servers, for tests that script each answer.
 
-// The voucher a paid request carries (a deposit's or a plain voucher's), with a deposit's amount.
+// The voucher a paid request carries (a deposit's, a plain voucher's or a refund's), with a
+// deposit's amount.
 inline std::optional<std::pair<SignedVoucher, Uint128>> voucher_of(const http::Exchange& ex) {
   const auto header = ex.request().header("PAYMENT-SIGNATURE");
   if (!header) return std::nullopt;
   auto payload = *protocol::decode_payment_signature(*header);
   const auto* batch = protocol::batch_payload(payload);
   if (const auto* d = std::get_if<protocol::DepositPayload>(batch)) return std::pair{d->voucher, d->deposit.amount};
+  if (const auto* r = std::get_if<protocol::RefundPayload>(batch)) return std::pair{r->voucher, Uint128{0}};
   return std::pair{std::get<protocol::VoucherPayload>(*batch).voucher, Uint128{0}};
 }
 

@@ -635,6 +635,21 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
   }
 }
 
+// After refusing the second voucher and presenting it as charged, the server meets the agent's
+// refund (a voucher at the agent's running total) with the same corrective: the refund fails as
+// not held, rather than take up a total the server was never paid.
+TEST(PaymentClient, ARefundMeetingACorrectiveForARefusedVoucherFails) {
+  ScriptedAnswers server([](Uint128 voucher, Uint128) { return voucher == 2 * kPrice ? Act::echo : Act::serve; });
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url())));
+  ASSERT_FALSE(agent.client.fetch(infer(server.url())));
+  auto refunded = agent.client.refund((*agent.store->list())[0].channelId, std::nullopt);
+  ASSERT_FALSE(refunded);
+  EXPECT_EQ(refunded.error().code, ErrorCode::corrective_state_not_held) << refunded.error().to_string();
+  EXPECT_EQ(server.highest, 2 * kPrice) << "nothing signed above the refused voucher";
+}
+
 // The agent's state file is restored from a backup taken three requests ago. The gate's
 // corrective holds a voucher above everything the restored file knows was sent: the request
 // fails (nothing signed, nothing suspended) until the agent pays once accepting the provider's
