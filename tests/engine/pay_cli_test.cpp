@@ -63,6 +63,39 @@ TEST(PayCli, PaysListsAndRefunds) {
   EXPECT_EQ(no_key.status, 2);
 }
 
+// A state file restored from a backup lags the gate: `pay` fails as not held (exit 1, nothing
+// suspended) until it is run once with --accept-provider-state, and then pays on without it.
+TEST(PayCli, ARestoredStateFilePaysOnOnceTheProvidersStateIsAccepted) {
+  GateStack stack;
+  paychan::test::TempDir dir;
+  const std::string state = dir.file("agent.sqlite");
+  const std::string backup = dir.file("backup.sqlite");
+  const std::vector<std::string> env{"PAYCHAN_KEY=" + kKey};
+  auto pay = [&](std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{PAYCHAN_CLI, "pay", stack.url("/v1/infer"), "-d", "{}", "--state", state};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_command(args, env);
+  };
+  ASSERT_EQ(pay().status, 0);
+  for (const char* suffix : {"", "-wal"})
+    if (std::filesystem::exists(state + suffix)) std::filesystem::copy_file(state + suffix, backup + suffix);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(pay().status, 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(state + suffix);
+    if (std::filesystem::exists(backup + suffix)) std::filesystem::copy_file(backup + suffix, state + suffix);
+  }
+
+  auto refused = pay();
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("corrective_state_not_held"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--accept-provider-state"), std::string::npos) << refused.err;
+  auto accepted = pay({"--accept-provider-state"});
+  EXPECT_EQ(accepted.status, 0) << accepted.err;
+  EXPECT_EQ(pay().status, 0);
+  auto listed = run_command({PAYCHAN_CLI, "channels", "--state", state}, env);
+  EXPECT_NE(listed.out.find("\"charged\":\"50000\""), std::string::npos) << listed.out;
+}
+
 // On a real anvil: pay, lose the store, pay again with --rpc (recovered, no second deposit), then
 // the timed withdrawal in its two steps, the second asked too early first.
 TEST(PayCli, RecoversFromChainAndWithdraws) {
