@@ -89,6 +89,8 @@ int run(std::span<char* const> argv) {
   std::fwrite(paid->response.body.data(), 1, paid->response.body.size(), stdout);
   if (args->has("verbose"))
     std::cerr << "* HTTP " << paid->response.status << ", charged " << to_decimal(paid->charged)
+              << (paid->takenUp ? " (and " + to_decimal(paid->takenUp) + " charged before, taken up from the provider)"
+                                : std::string{})
               << (paid->deposited ? ", deposited " + to_decimal(paid->deposited) : std::string{}) << '\n';
   if (paid->response.status < 200 || paid->response.status >= 300) {
     std::cerr << "paychan pay: HTTP " << paid->response.status << '\n';

@@ -397,6 +397,7 @@ Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative
 Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
                                         persistence::ClientChannel& ch) {
   const Uint128 price = offer.price;
+  const Uint128 charged_before = ch.charged;
   bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
   bool adopted = false;        // a corrective 402 was taken up in this payment
   // A deposit the server turned away as busy (never executed): the next attempt sends the same
@@ -491,7 +492,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged" +
           (gateway ? " (unless a proxy answered after the server charged)" : ""));
       if (deposit) PAYCHAN_TRY(save(ch));
-      return PaidResponse{std::move(res), ch.channelId, 0, 0};
+      return PaidResponse{std::move(res), ch.channelId, 0, 0, ch.charged > charged_before ? ch.charged - charged_before : 0};
     }
     auto extra = protocol::decode_payment_response_extra(*header);
     if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
@@ -519,6 +520,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       PAYCHAN_TRY(check_lower_balance(ch, report.balance));
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     const Uint128 charge = *total - ch.charged;
+    const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;
     ch.balance = report.balance;
     const bool deposit_settled = deposit || ch.pendingDeposit != 0;
@@ -531,7 +533,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     if (options_.log)
       log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " +
           to_decimal(ch.balance) + ")");
-    return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0};
+    return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0, taken_up};
   }
   return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "gave up after " +
                                                                      std::to_string(options_.attempts) + " attempts");

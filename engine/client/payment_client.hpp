@@ -75,6 +75,9 @@ struct PaidResponse {
   std::optional<Bytes32> channelId;
   Uint128 charged = 0;    // what this request cost
   Uint128 deposited = 0;  // a deposit made with it
+  // What a corrective 402 raised the running total by before this request was charged: earlier
+  // charges the agent had not seen (an answer lost in transit, a store that lagged).
+  Uint128 takenUp = 0;
 };
 
 class PaymentClient {

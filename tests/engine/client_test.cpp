@@ -179,6 +179,7 @@ TEST(PaymentClient, ACrashLosesOnlyProgressTheGateGivesBack) {
   auto paid = restarted.client.fetch(infer(stack.url("/v1/infer")));
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->charged, kPrice);
+  EXPECT_EQ(paid->takenUp, 3 * kPrice - before.charged) << "what the crash did not flush";
   EXPECT_EQ(paid->deposited, 0u) << "the deposit is not made again";
   ASSERT_TRUE(restarted.client.flush());
   const auto after = *(*restarted.store->get(before.channelId));
@@ -613,6 +614,7 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
       auto third = fetch();
       ASSERT_TRUE(third) << third.error().to_string();
       EXPECT_EQ(third->charged, kPrice);
+      EXPECT_EQ(third->takenUp, kPrice) << "the lost request's charge, learnt from the corrective";
       EXPECT_EQ(server.highest, 3 * kPrice);
       continue;
     }
