@@ -341,19 +341,18 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   return {};
 }
 
-Status PaymentClient::check_lower_balance(persistence::ClientChannel& ch, Uint128 reported) {
+Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative) {
   if (!options_.chain) return {};
-  // The deposit just made was executed before the answer: the chain holds the balance now.
   auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
-    log("the reported balance could not be checked on chain: " + onchain.error().to_string());
+    log("the server's word that the channel is short of funds could not be checked on chain: " +
+        onchain.error().to_string());
     return {};
   }
-  if (onchain->balance == reported) return {};
-  const Error why{ErrorCode::response_balance_mismatch, "balance " + to_decimal(reported) + " after a deposit the server asked for, " +
-                                                            to_decimal(onchain->balance) + " on chain"};
-  PAYCHAN_TRY(suspend(ch, why));
-  return Failure{why};
+  if (onchain->balance < cumulative) return {};
+  return fail(ErrorCode::response_balance_mismatch, "the server says the channel is short of funds for " +
+                                                        to_decimal(cumulative) + ", the chain holds " +
+                                                        to_decimal(onchain->balance) + ": no deposit made");
 }
 
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
@@ -471,6 +470,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       }
       if (!deposit && (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_not_found) ||
                        reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance))) {
+        PAYCHAN_TRY(check_short_of_funds(ch, *cumulative));
         force_deposit = true;  // the channel needs (more) funds than we believed
         continue;
       }
@@ -516,8 +516,6 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       PAYCHAN_TRY(suspend(ch, total.error()));
       return total.failure();
     }
-    if (expected.balanceIsCeiling && expected.balance && report.balance < *expected.balance)
-      PAYCHAN_TRY(check_lower_balance(ch, report.balance));
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     const Uint128 charge = *total - ch.charged;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;

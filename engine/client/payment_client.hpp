@@ -130,12 +130,13 @@ class PaymentClient {
   // suspends the channel) and one the server may hold (else fails). Errors:
   // cumulative_amount_mismatch without a corrective state, the signature check's, the store's.
   Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
-  // A deposit the server asked for (short of funds) or one after a lost answer may be answered
-  // with less than the balance expected: honest when the receiver refunded what was unclaimed, or
-  // the lost deposit did not land. It could also be a server that makes the agent deposit on every
-  // request. With a chain the reported balance must be the chain's (else the channel is
-  // suspended); without one it is taken. Errors: response_balance_mismatch, the store's.
-  Status check_lower_balance(persistence::ClientChannel& ch, Uint128 reported);
+  // The server refused a voucher for `cumulative` as short of funds: honest when the receiver
+  // refunded what was unclaimed, but a server could say it on every request to make the agent
+  // deposit each time. With a chain the claim is checked first: a channel the chain shows funded
+  // for the voucher gets no deposit, and the request fails (a node that lags a recent refund errs
+  // this way: a retry, not a deposit). Without a chain, or when it cannot be read, the deposit is
+  // made. Errors: response_balance_mismatch.
+  Status check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.
