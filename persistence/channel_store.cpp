@@ -90,11 +90,14 @@ Result<ChannelState> read_state(const Statement& s) {
   return c;
 }
 
+constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
+
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
 struct WriterStatements {
   Statement update;
   Statement upsert;
+  Statement erase;
   Statement begin;
   Statement commit;
   Statement rollback;
@@ -124,7 +127,12 @@ struct ChannelStore::Impl {
   std::mutex queue_mutex;
   std::condition_variable has_work;
   std::condition_variable has_room;
-  std::deque<std::pair<ChannelState, Done>> queue;
+  struct Queued {
+    ChannelState state;
+    Done done;
+    Write write;
+  };
+  std::deque<Queued> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
   std::vector<Flusher> owing;  // flushers told to flush, whose flush has not run yet
   bool stopping = false;
@@ -134,7 +142,11 @@ struct ChannelStore::Impl {
       : options(o), reader(std::move(r)), writer(std::move(w)), sql(std::move(s)) {}
 
   // The row exists for every channel but a new one: update it, and insert only when nothing was.
-  Status write(const ChannelState& state) {
+  Status write(const ChannelState& state, Write how) {
+    if (how == Write::erase) {
+      sql.erase.bind(1, state.channelId);
+      return sql.erase.run();
+    }
     bind_mutable(sql.update, state);
     PAYCHAN_TRY(sql.update.run());
     if (writer.changes() != 0) return {};
@@ -143,10 +155,10 @@ struct ChannelStore::Impl {
     return sql.upsert.run();
   }
 
-  Status write_batch(const std::vector<std::pair<ChannelState, Done>>& batch) {
+  Status write_batch(const std::vector<Queued>& batch) {
     PAYCHAN_TRY(sql.begin.run());
-    for (const auto& [state, done] : batch) {
-      if (Status s = write(state); !s) {
+    for (const auto& q : batch) {
+      if (Status s = write(q.state, q.write); !s) {
         (void)sql.rollback.run();
         return s;
       }
@@ -159,7 +171,7 @@ struct ChannelStore::Impl {
   }
 
   void run() {
-    std::vector<std::pair<ChannelState, Done>> batch;
+    std::vector<Queued> batch;
     for (;;) {
       {
         std::unique_lock lock(queue_mutex);
@@ -174,8 +186,8 @@ struct ChannelStore::Impl {
       }
       has_room.notify_all();
       const Status status = write_batch(batch);
-      for (auto& [state, done] : batch)
-        if (done) done(status);
+      for (auto& q : batch)
+        if (q.done) q.done(status);
       batch.clear();
     }
   }
@@ -221,18 +233,21 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!update) return update.failure();
   auto upsert = writer->prepare(kUpsert);
   if (!upsert) return upsert.failure();
+  auto erase = writer->prepare(kErase);
+  if (!erase) return erase.failure();
   auto begin = writer->prepare("BEGIN IMMEDIATE");
   if (!begin) return begin.failure();
   auto commit = writer->prepare("COMMIT");
   if (!commit) return commit.failure();
   auto rollback = writer->prepare("ROLLBACK");
   if (!rollback) return rollback.failure();
-  WriterStatements sql{std::move(*update), std::move(*upsert), std::move(*begin), std::move(*commit), std::move(*rollback)};
+  WriterStatements sql{std::move(*update),  std::move(*upsert), std::move(*erase),
+                       std::move(*begin),   std::move(*commit), std::move(*rollback)};
   auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(sql));
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
 
-bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher) {
+bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher, Write write) {
   std::unique_lock lock(impl_->queue_mutex);
   auto& owing = impl_->owing;
   if (impl_->queue.size() >= impl_->options.max_pending) {
@@ -244,7 +259,7 @@ bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher
     impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
   }
-  impl_->queue.emplace_back(state, std::move(done));
+  impl_->queue.push_back(Impl::Queued{state, std::move(done), write});
   if (std::find(owing.begin(), owing.end(), flusher) != owing.end()) return false;
   owing.push_back(flusher);
   return true;

@@ -44,6 +44,9 @@ class ChannelStore {
   ~ChannelStore();  // finishes every queued commit first
 
   using Done = std::function<void(const Status&)>;
+  // What a queued state asks of the writer: keep it, or delete the channel's row (refunded in
+  // full, the channel has nothing left to serve or claim).
+  enum class Write { keep, erase };
   // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
   // Who calls flush() for what it enqueued: the gate passes its I/O context. Each flusher paces
@@ -55,7 +58,7 @@ class ChannelStore {
   // An I/O thread flushes once it has run what was ready, so every request it verified in that
   // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
   // thread goes on with the next pass.
-  [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher);
+  [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher, Write write = Write::keep);
   // Lets the writer take every state queued so far (any flusher's); `flusher` owes no flush now.
   void flush(Flusher flusher);
   // commit() and wait.

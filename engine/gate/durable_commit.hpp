@@ -11,6 +11,9 @@
 namespace paychan::engine::gate {
 
 // Errors: store_failed (the store's own error in the detail).
-[[nodiscard]] http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const ChannelState& state);
+// `write`: erase deletes the channel's row instead (a channel refunded in full).
+[[nodiscard]] http::Awaitable<Status> commit_durably(
+    persistence::ChannelStore& store, const ChannelState& state,
+    persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep);
 
 }  // namespace paychan::engine::gate

@@ -18,11 +18,6 @@ using Clock = std::chrono::steady_clock;
 Refusal refusal(int status, Error error) { return Refusal{status, std::move(error), std::nullopt}; }
 Refusal refusal(const Error& error) { return refusal(402, error); }
 
-// Refunded in full: what was charged is all claimed and nothing is left in the channel.
-bool closed(const ChannelState& s) {
-  return s.onchain.balance <= s.chargedCumulativeAmount && s.chargedCumulativeAmount <= s.onchain.totalClaimed;
-}
-
 // The voucher against the channel's mirrored balance, on the gate's own (no facilitator).
 std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
   if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
@@ -88,8 +83,7 @@ Gate::Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* f
 Status Gate::restore() {
   auto all = store_.load_all();
   if (!all) return all.failure();
-  for (const ChannelState& s : *all)
-    if (!closed(s)) table_.restore(s);
+  for (const ChannelState& s : *all) table_.restore(s);
   return {};
 }
 
@@ -246,9 +240,9 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState)};
 }
 
-http::Awaitable<Status> Gate::make_durable(const ChannelState& next) {
+http::Awaitable<Status> Gate::make_durable(const ChannelState& next, persistence::ChannelStore::Write write) {
   const auto started = Clock::now();
-  Status durable = co_await commit_durably(store_, next);
+  Status durable = co_await commit_durably(store_, next, write);
   metrics_.store_commit.observe(Clock::now() - started);
   co_return durable;
 }
@@ -336,9 +330,12 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   next.onchainSyncedAt = now();
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full has
-  // nothing left to serve or claim: it leaves the table, and a restart does not load it again.
-  if (Status durable = co_await make_durable(next); !durable) co_return refusal(503, durable.error());
-  if (closed(next)) auth.lease_.erase();
+  // nothing left to serve or claim: its row is deleted and it leaves the table.
+  const bool closed = next.onchain.balance <= next.chargedCumulativeAmount;
+  using Write = persistence::ChannelStore::Write;
+  if (Status durable = co_await make_durable(next, closed ? Write::erase : Write::keep); !durable)
+    co_return refusal(503, durable.error());
+  if (closed) auth.lease_.erase();
   else auth.lease_.commit(next);
   co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);
 }

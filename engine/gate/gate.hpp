@@ -118,7 +118,8 @@ class Gate {
   };
   http::Awaitable<Decision<OnchainSettlement>> settle_onchain(const protocol::PaymentPayload& payload,
                                                               const Offer& offer, const Bytes32& channelId);
-  http::Awaitable<Status> make_durable(const ChannelState& next);
+  http::Awaitable<Status> make_durable(const ChannelState& next,
+                                       persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep);
   // Before the facilitator is asked to execute a deposit or a refund on a known channel: the chain
   // may move under the mirror, and a crash (or a lost reply, or a store that refuses the outcome)
   // could leave the old balance trusted. The channel's mirror is marked stale, in the store and the

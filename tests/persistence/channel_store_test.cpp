@@ -140,6 +140,23 @@ TEST(ChannelStore, UnclaimedAndClaimed) {
   EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
 }
 
+// A channel refunded in full is deleted through the writer's queue, in order with the states
+// queued before it (a single transaction here).
+TEST(ChannelStore, AQueuedEraseDeletesTheRowInOrder) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  ASSERT_TRUE(store->commit_and_wait(state(1, 1000)));
+  ASSERT_TRUE(store->commit_and_wait(state(2, 500)));
+  std::promise<Status> done;
+  const ChannelStore::Flusher flusher = &done;
+  (void)store->enqueue(state(1, 2000), {}, flusher);
+  (void)store->enqueue(state(1, 2000), [&](const Status& s) { done.set_value(s); }, flusher, ChannelStore::Write::erase);
+  store->flush(flusher);
+  ASSERT_TRUE(done.get_future().get());
+  EXPECT_FALSE(store->get(state(1, 0).channelId)->has_value());
+  EXPECT_EQ(store->load_all()->size(), 1u);
+}
+
 // The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites
 // it rather than growing it (each growing commit also commits file-system metadata).
 TEST(ChannelStore, TheLogKeepsItsSizeAcrossRestarts) {
