@@ -305,8 +305,11 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   for (const auto& r : refusal.accepts)
     if (auto e = protocol::batch_settlement_extra(r); e && e->channelState && e->voucherState) corrective = *e;
   if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
-      !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature)
+      !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature) {
+    PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));
+    if (taken) return {};
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
+  }
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
                            *corrective->voucherState->signature};
   // The provider's state is accepted once per channel: left on, the option would let a server
@@ -339,6 +342,22 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     PAYCHAN_TRY(save(ch));
   }
   return {};
+}
+
+Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch) {
+  if (!options_.chain) return false;
+  PAYCHAN_ASSIGN(const auto onchain, options_.chain->read(ch.channelId));
+  if (onchain.totalClaimed <= ch.charged) return false;
+  log("taking up the total claimed on chain " + to_decimal(onchain.totalClaimed));
+  ch.charged = onchain.totalClaimed;
+  // Claimed with a voucher of the agent's: the budget counts it, and the server may hold it.
+  ch.signedMax = std::max(ch.signedMax, onchain.totalClaimed);
+  options_.pool->set_held_ceiling(ch.channelId, std::max(options_.pool->held_ceiling(ch.channelId), onchain.totalClaimed));
+  if (ch.signedMax > ch.reserved) {
+    ch.reserved = ch.signedMax;
+    PAYCHAN_TRY(save(ch));
+  }
+  return true;
 }
 
 Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative) {
@@ -459,6 +478,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
         PAYCHAN_TRY(adopt_corrective(ch, offer, required));
         adopted = true;
         continue;
+      }
+      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)) {
+        PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));  // the store lags the chain
+        if (taken) continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
         if (deposit) {

@@ -101,6 +101,57 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   EXPECT_TRUE(said("adopting the server's running total 40000"));
 }
 
+// The gate lost its store after the operator claimed 3 prices, and the agent's store lags (one
+// price): the gate starts from the claimed total and has no voucher to show, so its refusal
+// carries no corrective state. With a chain the agent takes up the claimed total and pays on.
+TEST(ClientRecovery, AGateThatLostItsStoreIsPaidOnFromTheClaimedTotal) {
+  Devnet chain;
+  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
+  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
+  const PrivateKey payer = test_key(1);  // the Agent's key
+  const auto* deployment = chain.deploy({payer.address()});
+  ASSERT_NE(deployment, nullptr);
+  const PrivateKey receiver = chain.key(2);
+  ChainMirror mirror(chain);
+  gate::test::GateStack stack(test_config_on(*deployment, receiver.address()), {}, &mirror);
+  mirror.inner = &stack.facilitator;
+  const auto infer = [&] { return http::ClientRequest::post(stack.url("/v1/infer"), "{}"); };
+
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  Bytes32 id{};
+  {
+    Agent agent(path);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer()));
+    ASSERT_TRUE(agent.client.flush());
+    auto ch = (*agent.store->list()).at(0);
+    id = ch.channelId;
+    ch.charged = kPrice;  // as if two answers had been lost
+    ASSERT_TRUE(agent.store->put(ch));
+  }
+  const auto held = **stack.store->get(id);
+  ASSERT_TRUE(claim_on_chain(chain, receiver, held.config, SignedVoucher{{id, held.signedMaxClaimable}, held.signature},
+                             3 * kPrice));
+  stack.facilitator.set_claimed(id, 3 * kPrice);
+  stack.stop();  // the gate loses its store
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
+  stack.start();
+
+  auto store = std::move(*persistence::ClientStore::open(path));
+  auto line = ChannelChain::connect(chain.anvil().url(), payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
+  http::BlockingHttpClient http;
+  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
+  auto paid = client.fetch(infer());
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->charged, kPrice);
+  EXPECT_EQ(paid->takenUp, 2 * kPrice);
+  ASSERT_TRUE(client.flush());
+  EXPECT_EQ((*store->get(id))->charged, 4 * kPrice);
+  EXPECT_EQ((*stack.store->get(id))->chargedCumulativeAmount, 4 * kPrice);
+}
+
 TEST(ClientRecovery, WithoutAStoreRecordAFundedSaltIsTakenOverNotOpenedAgain) {
   Devnet chain;
   if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
