@@ -12,6 +12,13 @@
 
 namespace paychan::engine::client::test {
 
+// Skips a test on a machine without anvil or the contracts' artifacts; otherwise the fixture `f`
+// (with its Devnet `chain`) must have set itself up.
+#define SKIP_WITHOUT_CHAIN(f)                                                                         \
+  if (!(f).chain.ok()) GTEST_SKIP() << "no anvil: " << (f).chain.error();                             \
+  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)"; \
+  ASSERT_TRUE((f).ready())
+
 using evm::test::Devnet;
 
 // The offer a provider on `chain` makes: price per request in the deployment's TestUSDC.

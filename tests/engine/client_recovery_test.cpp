@@ -20,45 +20,66 @@ void remove_store(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
-TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutASecondDeposit) {
+// A real anvil with the contracts and the real gate on it (its facilitator the double, with
+// deposits also sent on chain), paid by agents with test_key(1).
+struct GateOnChain {
+  GateOnChain() {
+    if (!chain.ok() || !Devnet::have_artifacts()) return;
+    deployment = chain.deploy({payer.address()});
+    if (deployment == nullptr) return;
+    stack = std::make_unique<gate::test::GateStack>(test_config_on(*deployment, receiver.address()),
+                                                    persistence::StoreOptions{}, &mirror);
+    mirror.inner = &stack->facilitator;
+  }
+  [[nodiscard]] bool ready() const { return stack != nullptr; }
+  [[nodiscard]] http::ClientRequest infer() const { return http::ClientRequest::post(stack->url("/v1/infer"), "{}"); }
+  // An agent with its store at `path` pays `n` requests and ends (flushing): its channel's id.
+  Bytes32 pay(const std::string& path, int n) {
+    Agent agent(path);
+    for (int i = 0; i < n; ++i) EXPECT_TRUE(agent.client.fetch(infer())) << i;
+    return (*agent.store->list()).at(0).channelId;
+  }
+  // The receiver claims on chain everything the gate holds on `id`.
+  ::testing::AssertionResult claim_held(const Bytes32& id) {
+    const auto held = **stack->store->get(id);
+    return claim_on_chain(chain, receiver, held.config, SignedVoucher{{id, held.signedMaxClaimable}, held.signature},
+                          held.signedMaxClaimable);
+  }
+
   Devnet chain;
-  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
-  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
-  const PrivateKey payer = test_key(1);  // the Agent's key
-  const auto* deployment = chain.deploy({payer.address()});
-  ASSERT_NE(deployment, nullptr);
-  const PrivateKey receiver = chain.key(2);
-  const auto config = test_config_on(*deployment, receiver.address());
-  ChainMirror mirror(chain);
-  gate::test::GateStack stack(config, {}, &mirror);
-  mirror.inner = &stack.facilitator;
-  const auto infer = [&] { return http::ClientRequest::post(stack.url("/v1/infer"), "{}"); };
+  PrivateKey payer = test_key(1);  // the Agent's key
+  PrivateKey receiver = chain.ok() ? chain.key(2) : test_key(2);
+  const evm::Deployment* deployment = nullptr;
+  ChainMirror mirror{chain};
+  std::unique_ptr<gate::test::GateStack> stack;
+};
+
+TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutASecondDeposit) {
+  GateOnChain f;
+  SKIP_WITHOUT_CHAIN(f);
+  auto& chain = f.chain;
+  auto& stack = *f.stack;
+  const auto& payer = f.payer;
+  const auto infer = [&] { return f.infer(); };
 
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  Bytes32 id{};
-  {
-    Agent agent(path);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer()));
-    id = (*agent.store->list()).at(0).channelId;
-  }
+  const Bytes32 id = f.pay(path, 3);
   auto connected = ChannelChain::connect(chain.anvil().url(), payer);
   ASSERT_TRUE(connected) << connected.error().to_string();
   ChannelChain* const line = connected->get();
   ASSERT_EQ(line->read(id)->balance, 5 * kPrice) << "the deposit is on chain";
 
   // The operator claims what the gate holds so far; then the agent pays once more.
-  const auto held = **stack.store->get(id);
-  ASSERT_EQ(held.signedMaxClaimable, 3 * kPrice);
-  ASSERT_TRUE(claim_on_chain(chain, receiver, held.config, SignedVoucher{{id, held.signedMaxClaimable}, held.signature},
-                             3 * kPrice));
+  ASSERT_EQ((*stack.store->get(id))->signedMaxClaimable, 3 * kPrice);
+  ASSERT_TRUE(f.claim_held(id));
   {
     Agent agent(path);
     ASSERT_TRUE(agent.client.fetch(infer()));
   }
   remove_store(path);
-  const Uint128 tokens = token_balance(chain, deployment->token, payer.address());
-  const int deposits = mirror.deposits.load();
+  const Uint128 tokens = token_balance(chain, f.deployment->token, payer.address());
+  const int deposits = f.mirror.deposits.load();
 
   // A fresh store: the library's recovery call finds the channel from the key and the offer.
   auto store = std::move(*persistence::ClientStore::open(path));
@@ -90,8 +111,8 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   EXPECT_EQ(channels[0].charged, 5 * kPrice);
   EXPECT_EQ(channels[0].heldCeiling, 5 * kPrice) << "known once the gate answered";
   EXPECT_EQ((*stack.store->get(id))->chargedCumulativeAmount, 5 * kPrice);
-  EXPECT_EQ(mirror.deposits.load(), deposits) << "no second deposit";
-  EXPECT_EQ(token_balance(chain, deployment->token, payer.address()), tokens);
+  EXPECT_EQ(f.mirror.deposits.load(), deposits) << "no second deposit";
+  EXPECT_EQ(token_balance(chain, f.deployment->token, payer.address()), tokens);
   const auto onchain = *line->read(id);
   EXPECT_EQ(onchain.balance, 5 * kPrice);
   EXPECT_EQ(onchain.totalClaimed, 3 * kPrice);
@@ -105,44 +126,31 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
 // price): the gate starts from the claimed total and has no voucher to show, so its refusal
 // carries no corrective state. With a chain the agent takes up the claimed total and pays on.
 TEST(ClientRecovery, AGateThatLostItsStoreIsPaidOnFromTheClaimedTotal) {
-  Devnet chain;
-  if (!chain.ok()) GTEST_SKIP() << "no anvil: " << chain.error();
-  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)";
-  const PrivateKey payer = test_key(1);  // the Agent's key
-  const auto* deployment = chain.deploy({payer.address()});
-  ASSERT_NE(deployment, nullptr);
-  const PrivateKey receiver = chain.key(2);
-  ChainMirror mirror(chain);
-  gate::test::GateStack stack(test_config_on(*deployment, receiver.address()), {}, &mirror);
-  mirror.inner = &stack.facilitator;
-  const auto infer = [&] { return http::ClientRequest::post(stack.url("/v1/infer"), "{}"); };
+  GateOnChain f;
+  SKIP_WITHOUT_CHAIN(f);
+  auto& stack = *f.stack;
+  const auto infer = [&] { return f.infer(); };
 
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  Bytes32 id{};
+  const Bytes32 id = f.pay(path, 3);
   {
-    Agent agent(path);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer()));
-    ASSERT_TRUE(agent.client.flush());
-    auto ch = (*agent.store->list()).at(0);
-    id = ch.channelId;
-    ch.charged = kPrice;  // as if two answers had been lost
-    ASSERT_TRUE(agent.store->put(ch));
+    auto lagging = **Agent(path).store->get(id);
+    lagging.charged = kPrice;  // as if two answers had been lost
+    ASSERT_TRUE(Agent(path).store->put(lagging));
   }
-  const auto held = **stack.store->get(id);
-  ASSERT_TRUE(claim_on_chain(chain, receiver, held.config, SignedVoucher{{id, held.signedMaxClaimable}, held.signature},
-                             3 * kPrice));
+  ASSERT_TRUE(f.claim_held(id));
   stack.facilitator.set_claimed(id, 3 * kPrice);
   stack.stop();  // the gate loses its store
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
   stack.start();
 
   auto store = std::move(*persistence::ClientStore::open(path));
-  auto line = ChannelChain::connect(chain.anvil().url(), payer);
+  auto line = ChannelChain::connect(f.chain.anvil().url(), f.payer);
   ASSERT_TRUE(line) << line.error().to_string();
   ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
   http::BlockingHttpClient http;
-  PaymentClient client(ClientKeys{payer, std::nullopt}, options, *store, http);
+  PaymentClient client(ClientKeys{f.payer, std::nullopt}, options, *store, http);
   auto paid = client.fetch(infer());
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->charged, kPrice);

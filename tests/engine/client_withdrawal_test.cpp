@@ -70,11 +70,6 @@ struct FundedChannel {
   std::unique_ptr<ChannelChain> line;
 };
 
-#define SKIP_WITHOUT_CHAIN(f)                                                                         \
-  if (!(f).chain.ok()) GTEST_SKIP() << "no anvil: " << (f).chain.error();                             \
-  if (!Devnet::have_artifacts()) GTEST_SKIP() << "no contracts artifacts (build the contracts target)"; \
-  ASSERT_TRUE((f).ready())
-
 TEST(ClientWithdrawal, InitiatesThenFinalizesAfterTheDelayAndPaysBackExactlyWhatIsUnclaimed) {
   FundedChannel f;
   SKIP_WITHOUT_CHAIN(f);
