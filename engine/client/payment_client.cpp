@@ -346,13 +346,18 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
 
 Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch) {
   if (!options_.chain) return false;
-  PAYCHAN_ASSIGN(const auto onchain, options_.chain->read(ch.channelId));
-  if (onchain.totalClaimed <= ch.charged) return false;
-  log("taking up the total claimed on chain " + to_decimal(onchain.totalClaimed));
-  ch.charged = onchain.totalClaimed;
+  const auto onchain = options_.chain->read(ch.channelId);
+  if (!onchain) {
+    log("the total claimed could not be read on chain: " + onchain.error().to_string());
+    return false;  // the server's refusal stands
+  }
+  if (onchain->totalClaimed <= ch.charged) return false;
+  log("taking up the total claimed on chain " + to_decimal(onchain->totalClaimed));
+  ch.charged = onchain->totalClaimed;
   // Claimed with a voucher of the agent's: the budget counts it, and the server may hold it.
-  ch.signedMax = std::max(ch.signedMax, onchain.totalClaimed);
-  options_.pool->set_held_ceiling(ch.channelId, std::max(options_.pool->held_ceiling(ch.channelId), onchain.totalClaimed));
+  ch.signedMax = std::max(ch.signedMax, onchain->totalClaimed);
+  options_.pool->set_held_ceiling(ch.channelId,
+                                  std::max(options_.pool->held_ceiling(ch.channelId), onchain->totalClaimed));
   if (ch.signedMax > ch.reserved) {
     ch.reserved = ch.signedMax;
     PAYCHAN_TRY(save(ch));
