@@ -334,14 +334,14 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
   ch.balance = corrective->channelState->balance;
-  // The provider holds our voucher up to signedMaxClaimable: the budget counts it, so a ceiling the
-  // store does not cover yet (a store that lost track) is recorded at once.
-  ch.signedMax = std::max(ch.signedMax, held.voucher.maxClaimableAmount);
-  if (ch.signedMax > ch.reserved) {
-    ch.reserved = ch.signedMax;
-    PAYCHAN_TRY(save(ch));
-  }
-  return {};
+  return count_signed(ch, held.voucher.maxClaimableAmount);
+}
+
+Status PaymentClient::count_signed(persistence::ClientChannel& ch, Uint128 amount) {
+  ch.signedMax = std::max(ch.signedMax, amount);
+  if (ch.signedMax <= ch.reserved) return {};
+  ch.reserved = ch.signedMax;
+  return save(ch);
 }
 
 Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch) {
@@ -355,13 +355,9 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
   log("taking up the total claimed on chain " + to_decimal(onchain->totalClaimed));
   ch.charged = onchain->totalClaimed;
   // Claimed with a voucher of the agent's: the budget counts it, and the server may hold it.
-  ch.signedMax = std::max(ch.signedMax, onchain->totalClaimed);
   options_.pool->set_held_ceiling(ch.channelId,
                                   std::max(options_.pool->held_ceiling(ch.channelId), onchain->totalClaimed));
-  if (ch.signedMax > ch.reserved) {
-    ch.reserved = ch.signedMax;
-    PAYCHAN_TRY(save(ch));
-  }
+  PAYCHAN_TRY(count_signed(ch, onchain->totalClaimed));
   return true;
 }
 

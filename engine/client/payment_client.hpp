@@ -143,6 +143,10 @@ class PaymentClient {
   // this way: a retry, not a deposit). Without a chain, or when it cannot be read, the deposit is
   // made. Errors: response_balance_mismatch.
   Status check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative);
+  // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
+  // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost
+  // track) is recorded at once. Errors: the store's.
+  Status count_signed(persistence::ClientChannel& ch, Uint128 amount);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.
