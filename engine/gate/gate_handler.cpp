@@ -162,15 +162,29 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   }
   log.record.outcome = "upstream_failed";
 
+  // A service that streams its own answer (an embedded handler) is charged as its head goes out,
+  // like a relayed stream: PAYMENT-RESPONSE can only travel in that head.
+  std::optional<Authorization> pending{std::move(auth)};
+  ex.before_stream([&](http::Response&) -> http::Awaitable<Status> {
+    if (co_await charge(ex, offer, std::exchange(pending, std::nullopt).value(), log)) co_return Status{};
+    co_return fail(ErrorCode::http_bad_response, "the payment was not settled: the refusal is the answer");
+  });
   auto served = co_await service_.serve(ex);
-  http::Response& res = ex.response();
-  if (!served) {  // the upstream failed: nothing charged, the lease is released with `auth`
+  ex.before_stream(nullptr);
+  if (!pending) co_return;  // charged (or refused) when the stream began
+  if (!served) {  // the upstream failed: nothing charged, the lease is released with `pending`
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
-    answer_upstream_failure(res, served.error());
+    answer_upstream_failure(ex.response(), served.error());
     log.record.reason = to_string(served.error().code);
     log.record.detail = served.error().detail;
     co_return;
   }
+  if (!co_await charge(ex, offer, std::move(*pending), log)) co_return;
+  if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
+}
+
+http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log) {
+  http::Response& res = ex.response();
   const auto overrides = res.header(kSettlementOverridesHeader);
   Result<Uint128> actual = offer.terms.amount;
   if (overrides) actual = protocol::parse_settlement_overrides(*overrides, offer.terms.amount, decimals_);
@@ -180,30 +194,30 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     actual = fail(ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative,
                   "reported " + to_decimal(*actual) + " above the offered " + to_decimal(offer.terms.amount));
   res.erase_header(kSettlementOverridesHeader);
-  if (res.status() >= 400) {
+  if (res.status() >= 400) {  // nothing charged: `auth` frees the channel before the answer goes out
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
-    Authorization released = std::move(auth);  // nothing charged; free the channel before relaying
-  } else if (!actual) {
+    co_return true;
+  }
+  if (!actual) {
     // The upstream's report is unreadable: charging a guess would be wrong either way.
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     reset(res);
     res.set(502, "application/json",
             error_body(Error{actual.error().code, "upstream sent an invalid Settlement-Overrides: " + actual.error().detail}));
-    co_return;
-  } else {
-    auto settled = co_await gate_.settle(std::move(auth), *actual);
-    if (auto* refused = std::get_if<Refusal>(&settled)) {
-      log.record.outcome = "refused";
-      log.record.reason = to_string(refused->error.code);
-      refuse(ex, offer, *refused);
-      co_return;
-    }
-    log.record.outcome = "paid";
-    log.record.charged = *actual;
-    res.set_header(protocol::kPaymentResponseHeader,
-                   protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+    co_return false;
   }
-  if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
+  auto settled = co_await gate_.settle(std::move(auth), *actual);
+  if (auto* refused = std::get_if<Refusal>(&settled)) {
+    log.record.outcome = "refused";
+    log.record.reason = to_string(refused->error.code);
+    refuse(ex, offer, *refused);
+    co_return false;
+  }
+  log.record.outcome = "paid";
+  log.record.charged = *actual;
+  res.set_header(protocol::kPaymentResponseHeader,
+                 protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+  co_return true;
 }
 
 http::Awaitable<void> GateHandler::refund(http::Exchange& ex, Authorization auth) {

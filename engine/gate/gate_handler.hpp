@@ -54,6 +54,10 @@ class GateHandler final : public http::Handler {
   class Recorder;
   // `header` views the request's PAYMENT-SIGNATURE, which lives as long as `ex` (not copied: ~2 KB).
   http::Awaitable<void> paid(http::Exchange& ex, const Offer& offer, std::string_view header);
+  // Charges what the served response reports (Settlement-Overrides, else the offer; nothing for a
+  // status >= 400) and attaches PAYMENT-RESPONSE. False: the response is now the refusal or the
+  // error, to be answered instead.
+  http::Awaitable<bool> charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log);
   http::Awaitable<void> refund(http::Exchange& ex, Authorization auth);
   http::Awaitable<void> free(http::Exchange& ex);
   void refuse(http::Exchange& ex, const Offer& offer, const Refusal& r);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,15 @@ class Exchange {
   [[nodiscard]] Awaitable<Status> end_stream();
   [[nodiscard]] bool streaming() const noexcept;
 
+  // For a handler that runs another inside it (a gate in front of a provider's own handler): `hook`
+  // runs once, when the inner handler calls begin_stream(), before the head is sent. It may change
+  // response() (the gate settles the charge and attaches PAYMENT-RESPONSE, which must travel in the
+  // head), or refuse: begin_stream() then returns its error and sends nothing, and response() (the
+  // refusal the hook put there) is answered as a whole once the handler returns, so an inner
+  // handler must leave response() alone after a failed begin_stream().
+  using StreamHook = std::function<Awaitable<Status>(Response&)>;
+  void before_stream(StreamHook hook) { before_stream_ = std::move(hook); }
+
  private:
   friend class detail::Session;
   Exchange(detail::Session& session, Request request, Response response) noexcept
@@ -63,6 +73,7 @@ class Exchange {
   detail::Session& session_;
   Request request_;
   Response response_;
+  StreamHook before_stream_;
 };
 
 // std::nullopt: ex.response() is the answer. A coroutine: await it, then answer (see above).

@@ -382,5 +382,69 @@ TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
   EXPECT_NE(lines[1].find("detail=\"connecting to"), std::string::npos) << lines[1];
 }
 
+// The toy upstream, embedded in the gate (FunctionService) instead of behind it.
+http::Awaitable<void> embedded_toy(http::Exchange& ex) {
+  if (auto more = toy_upstream(ex)) co_await std::move(*more);
+}
+
+constexpr std::string_view kStreamed = "data: token0\n\ndata: token1\n\ndata: token2\n\n";
+
+TEST(GateE2E, AnEmbeddedHandlersStreamCarriesThePaymentResponseInItsHead) {
+  GateStack stack;
+  stack.embed(embedded_toy);
+  TestAgent agent(test_key(17), stack.config, 1);
+  const auto& stream_offer = stack.offer(1);
+  auto res = stack.call("GET", "/v1/stream", agent.deposit_header(stream_offer, 5'000, 1'000'000));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, kStreamed);
+  ASSERT_TRUE(res.header("PAYMENT-RESPONSE")) << "the agent must learn what it was charged";
+  EXPECT_EQ(*payment_response(res).chargedAmount, 5'000u);
+  // The agent's next voucher builds on the charge it was told of.
+  res = stack.call("GET", "/v1/stream", agent.voucher_header(stream_offer, 10'000));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, kStreamed);
+  EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 10'000u);
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 10'000u);
+}
+
+TEST(GateE2E, AnEmbeddedStreamThatFailsIsChargedNothing) {
+  GateStack stack;
+  stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set(500, "text/event-stream", "");
+    if (!co_await ex.begin_stream()) co_return;
+    (void)co_await ex.write("data: the model crashed\n\n");
+    (void)co_await ex.end_stream();
+  });
+  TestAgent agent(test_key(18), stack.config, 1);
+  auto res = stack.call("GET", "/v1/stream", agent.deposit_header(stack.offer(1), 5'000, 1'000'000));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(res.body, "data: the model crashed\n\n");
+  EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
+  EXPECT_FALSE(*stack.store->get(agent.id)) << "nothing charged, nothing deposited";
+  EXPECT_EQ(stack.facilitator.settles.load(), 0);
+}
+
+TEST(GateE2E, AnEmbeddedStreamWhosePaymentFailsIsAnsweredWithTheRefusalInstead) {
+  GateStack stack;
+  int refused_heads = 0;
+  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
+    stack.facilitator.down = true;  // after its /verify, before its /settle: the deposit cannot go through
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) {
+      ++refused_heads;
+      co_return;
+    }
+    (void)co_await ex.write("data: served without payment\n\n");
+    (void)co_await ex.end_stream();
+  });
+  TestAgent agent(test_key(19), stack.config, 1);
+  auto res = stack.call("GET", "/v1/stream", agent.deposit_header(stack.offer(1), 5'000, 1'000'000));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_NE(res.body.find("facilitator_unavailable"), std::string::npos) << res.body;
+  EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
+  EXPECT_EQ(refused_heads, 1);
+  EXPECT_FALSE(*stack.store->get(agent.id));
+}
+
 }  // namespace
 }  // namespace paychan::engine::gate::test

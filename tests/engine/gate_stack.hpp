@@ -62,9 +62,13 @@ class GateStack {
                         config.withdrawalSafetyMarginSeconds, test_key(202), [this] { return now.load(); }};
     gate = std::make_unique<Gate>(options, *store, front_ ? front_ : &facilitator, metrics);
     ASSERT_TRUE(gate->restore());
-    auto proxy = http::ReverseProxy::create(client_, {upstream_.url(""), {"PAYMENT-SIGNATURE"}});
-    ASSERT_TRUE(proxy);
-    service_ = std::make_unique<ProxyService>(std::move(*proxy));
+    if (embedded_) {
+      service_ = std::make_unique<FunctionService>(embedded_);
+    } else {
+      auto proxy = http::ReverseProxy::create(client_, {upstream_.url(""), {"PAYMENT-SIGNATURE"}});
+      ASSERT_TRUE(proxy);
+      service_ = std::make_unique<ProxyService>(std::move(*proxy));
+    }
     handler_ = std::make_unique<GateHandler>(*gate, offers, *service_, metrics, config.assetDecimals);
     http::ServerOptions server_options;
     server_options.threads = 2;
@@ -84,6 +88,13 @@ class GateStack {
 
   void restart() {
     stop();
+    start();
+  }
+
+  // From now on the gate serves `service` itself, embedded, instead of proxying the toy upstream.
+  void embed(FunctionService::Function service) {
+    stop();
+    embedded_ = std::move(service);
     start();
   }
 
@@ -129,7 +140,8 @@ class GateStack {
  private:
   http::test::TestServer<decltype(&toy_upstream)> upstream_{&toy_upstream};
   http::HttpClient client_;
-  std::unique_ptr<ProxyService> service_;
+  FunctionService::Function embedded_;
+  std::unique_ptr<Service> service_;
   std::unique_ptr<GateHandler> handler_;
   std::unique_ptr<http::HttpServer> server_;
   http::BlockingHttpClient blocking_;

@@ -1,6 +1,7 @@
 #include "engine/http/detail/session.hpp"
 
 #include <array>
+#include <utility>
 
 #include "engine/http/detail/worker.hpp"
 #include "engine/http/handler.hpp"
@@ -208,7 +209,13 @@ namespace paychan::engine::http {
 
 std::string_view Exchange::peer_address() const noexcept { return session_.peer_address(); }
 std::uint16_t Exchange::peer_port() const noexcept { return session_.peer_port(); }
-Awaitable<Status> Exchange::begin_stream() { return session_.begin_stream(); }
+Awaitable<Status> Exchange::begin_stream() {
+  // Moved out first: the hook runs once, and its frame must outlive the member it came from.
+  if (StreamHook hook = std::exchange(before_stream_, nullptr)) {
+    if (Status allowed = co_await hook(response_); !allowed) co_return allowed;
+  }
+  co_return co_await session_.begin_stream();
+}
 Awaitable<Status> Exchange::write(std::string_view piece) { return session_.write(piece); }
 Awaitable<Status> Exchange::end_stream() { return session_.end_stream(); }
 bool Exchange::streaming() const noexcept { return session_.streaming(); }
