@@ -374,6 +374,65 @@ TEST_F(FacilitatorChainTest, ClaimSimulationFailureCarriesTheRevertAndSendsNothi
   EXPECT_TRUE(settle(server_request(c.offer, fixed)).success);
 }
 
+// A claim that simulates fine and reverts when mined, made real: automine off, the facilitator sends
+// the claim and gives up waiting; the payer's finalizeWithdraw (due since the clock moved past the
+// withdrawDelay), re-sent with higher fees so the node orders it first, empties the channel in the
+// same block, and the claim reverts with ClaimExceedsBalance. The retried /settle answers what the
+// settle job reads as "mined and reverted" (claim_transaction_failed with the transaction), and the
+// key is forgotten: the next /settle is simulated afresh, fails there, and sends nothing.
+TEST_F(FacilitatorChainTest, AClaimMinedAndRevertedIsAnsweredWithItsTransactionAndForgotten) {
+  FacilitatorOptions options;
+  options.receiptTimeout = std::chrono::milliseconds(300);
+  facilitator_ = make_facilitator(options);
+  TestChannel c = channel(3, fresh_receiver(), 80);
+  ASSERT_TRUE(settle(c.deposit(kPrice, kDeposit)).success);
+  const std::string payer = to_hex(c.keys.payer.address().bytes);
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + payer + "\",\"0x8ac7230489e80000\"]")));
+  evm::TransactionSender payer_tx(devnet_->rpc(), c.keys.payer, devnet_->chain_id());
+  auto send = [&](Bytes data) {
+    evm::TxRequest tx;
+    tx.to = deployment_->settlement;
+    tx.data = std::move(data);
+    return run(payer_tx.submit(std::move(tx)));
+  };
+  auto initiated = send(chain::initiate_withdraw_call(c.config, kDeposit));
+  ASSERT_TRUE(initiated) << initiated.error().to_string();
+  ASSERT_TRUE(run(payer_tx.wait(*initiated)));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_increaseTime", "[901]")));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  struct Automine {
+    ~Automine() { (void)http::run_blocking(devnet_->rpc().raw("evm_setAutomine", "[true]")); }
+  } restore;
+  protocol::ClaimPayload claim;
+  claim.claims.push_back(c.claim_row(3 * kPrice, 3 * kPrice));
+  const auto request = server_request(c.offer, claim);
+  const std::uint64_t sent_before = signer_transactions("pending");
+  const auto waiting = settle(request);
+  ASSERT_EQ(waiting.errorReason, code(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed))
+      << waiting.errorMessage.value_or("");
+  ASSERT_EQ(signer_transactions("pending"), sent_before + 1) << "the claim is in the node's pool";
+  auto finalize = send(chain::finalize_withdraw_call(c.config));
+  ASSERT_TRUE(finalize) << finalize.error().to_string();
+  ASSERT_TRUE(run(payer_tx.replace(*finalize)));  // a higher tip than the claim's: mined before it
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  EXPECT_EQ(onchain(c.id).balance, 0u) << "the withdrawal went first";
+  EXPECT_EQ(signer_transactions(), sent_before + 1) << "the claim was mined (and reverted)";
+
+  const auto reverted = settle(request);
+  EXPECT_FALSE(reverted.success);
+  EXPECT_EQ(reverted.errorReason, code(ErrorCode::invalid_batch_settlement_evm_claim_transaction_failed));
+  EXPECT_EQ(reverted.errorMessage, std::optional<std::string>{"the transaction was mined and reverted"});
+  EXPECT_EQ(reverted.transaction, waiting.transaction) << "the settle job holds the channel back on this";
+  EXPECT_EQ(onchain(c.id).totalClaimed, 0u);
+
+  const auto again = settle(request);
+  EXPECT_EQ(again.errorReason, code(ErrorCode::invalid_batch_settlement_evm_claim_simulation_failed));
+  EXPECT_EQ(again.transaction, "");
+  EXPECT_EQ(signer_transactions("pending"), sent_before + 1) << "nothing sent after the revert";
+}
+
 // EIP-1271: a payer that is a contract (payerAuthorizer zero). Two one-line wallets are put at the
 // payer's address with anvil_setCode: one answers the magic value to every isValidSignature, one
 // answers zero. (No deposit: the verdict after the signature check is channel_not_found.)

@@ -246,8 +246,10 @@ class FacilitatorDouble final : public Facilitator {
   std::atomic<bool> lose_next_settle_reply{false};
   // A claim with one of these channels passes every check, is "mined" and reverts, as a claim
   // that passes simulation can (an EIP-1271 payer wallet answering differently in a real block):
-  // a transaction and claim_transaction_failed, nothing claimed. A double, because anvil mines what
-  // it simulated: this fault cannot be made real there on demand.
+  // a transaction and claim_transaction_failed, nothing claimed. That is what our facilitator
+  // answers to a real mined revert (FacilitatorChainTest.AClaimMinedAndRevertedIsAnsweredWith…,
+  // staged on anvil with a front-running withdrawal). The settle job's tests keep the double: they
+  // need reverts on demand, run after run, which each take such staging on a chain.
   void revert_claims_of(const Bytes32& id, bool revert) {
     std::lock_guard lock(mutex_);
     if (revert) reverting_.insert(id); else reverting_.erase(id);
