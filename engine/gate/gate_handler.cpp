@@ -165,8 +165,17 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   // A service that streams its own answer (an embedded handler) is charged as its head goes out,
   // like a relayed stream: PAYMENT-RESPONSE can only travel in that head.
   std::optional<Authorization> pending{std::move(auth)};
-  ex.before_stream([&](http::Response&) -> http::Awaitable<Status> {
-    if (co_await charge(ex, offer, std::exchange(pending, std::nullopt).value(), log)) co_return Status{};
+  // The hook captures one pointer, which std::function keeps without allocating.
+  struct AtHead {
+    GateHandler& handler;
+    http::Exchange& ex;
+    const Offer& offer;
+    std::optional<Authorization>& pending;
+    Recorder& log;
+  } at_head{*this, ex, offer, pending, log};
+  ex.before_stream([&at_head](http::Response&) -> http::Awaitable<Status> {
+    auto& [handler, ex, offer, pending, log] = at_head;
+    if (co_await handler.charge(ex, offer, std::exchange(pending, std::nullopt).value(), log)) co_return Status{};
     co_return fail(ErrorCode::http_bad_response, "the payment was not settled: the refusal is the answer");
   });
   auto served = co_await service_.serve(ex);
