@@ -178,8 +178,12 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     if (co_await handler.charge(ex, offer, std::exchange(pending, std::nullopt).value(), log)) co_return Status{};
     co_return fail(ErrorCode::http_bad_response, "the payment was not settled: the refusal is the answer");
   });
+  struct Unhook {  // the hook refers to this frame: it goes with it, even when the service throws
+    http::Exchange& ex;
+    ~Unhook() { ex.before_stream(nullptr); }
+  } unhook{ex};
   auto served = co_await service_.serve(ex);
-  ex.before_stream(nullptr);
+  ex.before_stream(nullptr);  // a relayed stream below is charged before it begins, not by the hook
   if (!pending) co_return;  // charged (or refused) when the stream began
   if (!served) {  // the upstream failed: nothing charged, the lease is released with `pending`
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
