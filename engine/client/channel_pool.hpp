@@ -118,6 +118,12 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     if (const auto it = held_.find(channelId); it != held_.end()) it->second.ceiling = ceiling;
   }
+  // Whether a deposit may be made on a provider's word alone (no chain to check it) that a channel
+  // it last reported funded for the voucher is short of funds: true once per channel per pool.
+  [[nodiscard]] bool take_deposit_on_word(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    return deposited_on_word_.insert(channelId).second;
+  }
   // How far vouchers on `channelId` may go without checking the budget again: the part of its
   // reservation this process checked against its own budget (a reservation an earlier run made,
   // under another budget, is checked before it is used). Nullopt: not checked yet.
@@ -152,6 +158,7 @@ class ChannelPool {
   std::set<Bytes32> leased_;
   std::map<Bytes32, Held> held_;
   std::map<Bytes32, Uint128> admitted_;
+  std::set<Bytes32> deposited_on_word_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };

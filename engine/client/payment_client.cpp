@@ -362,7 +362,19 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
 }
 
 Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative) {
-  if (!options_.chain) return {};
+  if (!options_.chain) {
+    // Only the server's own word can be held against it: the balance it last reported.
+    if (ch.balance < cumulative) return {};
+    if (options_.pool->take_deposit_on_word(ch.channelId)) {
+      log("the server says the channel is short of funds for " + to_decimal(cumulative) + " after reporting a balance of " +
+          to_decimal(ch.balance) + ": depositing on its word, once (--rpc would check the chain)");
+      return {};
+    }
+    return fail(ErrorCode::response_balance_mismatch,
+                "the server says again that the channel is short of funds for " + to_decimal(cumulative) +
+                    " after reporting a balance of " + to_decimal(ch.balance) +
+                    ": no second deposit on its word in this run (with --rpc the agent checks the chain)");
+  }
   auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
     log("the server's word that the channel is short of funds could not be checked on chain: " +

@@ -140,8 +140,10 @@ class PaymentClient {
   // refunded what was unclaimed, but a server could say it on every request to make the agent
   // deposit each time. With a chain the claim is checked first: a channel the chain shows funded
   // for the voucher gets no deposit, and the request fails (a node that lags a recent refund errs
-  // this way: a retry, not a deposit). Without a chain, or when it cannot be read, the deposit is
-  // made. Errors: response_balance_mismatch.
+  // this way: a retry, not a deposit). When the chain cannot be read, the deposit is made. Without
+  // a chain, the claim is held against the balance the server last reported: a channel it said
+  // was funded for the voucher gets one deposit on its word per process (its receiver may have
+  // refunded since), then the request fails. Errors: response_balance_mismatch.
   Status check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative);
   // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost

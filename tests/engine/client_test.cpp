@@ -473,6 +473,40 @@ TEST(PaymentClient, AServerPresentingTheVoucherItRefusedAsChargedIsNeverPaidMore
   EXPECT_EQ(highest, kPrice) << "only the first voucher";
 }
 
+// Without a chain, a server that says a channel it reported funded is short of funds gets one
+// deposit on its word (its receiver may have refunded unclaimed funds since); when it says so
+// again, the request fails and nothing more is deposited. Nothing is suspended: the server's word
+// cannot be proven wrong without the chain.
+TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGetsOneDepositOnItsWord) {
+  std::mutex mutex;
+  Uint128 balance = 0;
+  int deposits = 0;
+  auto short_of_funds = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    std::lock_guard lock(mutex);
+    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance"), std::nullopt;
+    ++deposits;
+    balance += deposit;
+    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(short_of_funds)> server{short_of_funds};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
+  for (int i = 0; i < 3; ++i) {
+    paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  }
+  EXPECT_EQ(deposits, 2);
+  EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
+}
+
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
 // state the agent already has: it keeps the agent signing without serving. The channel is suspended.
 TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
