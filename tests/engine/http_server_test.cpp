@@ -294,6 +294,54 @@ TEST(HttpServer, StreamsChunkedAndWithContentLength) {
   EXPECT_EQ(sized->body(), "hello");
 }
 
+// A handler wrapping another (as a gate wraps a provider's) sets a hook that runs when the inner
+// one begins its stream: once, before the head goes out. Here it adds a header to the first
+// request's head, and refuses the second's: that begin_stream() fails, the inner handler's writes
+// go nowhere, and the refusal the hook left in response() is answered whole, keeping the
+// connection for the next request.
+TEST(HttpServer, AStreamHookSeesTheHeadFirstAndMayRefuseTheStream) {
+  std::atomic<int> hooked{0}, refused{0};
+  TestServer server{[&](Exchange& ex) -> Handled {
+    const bool refuse = ex.request().target() == "/refused";
+    ex.before_stream([&hooked, refuse](Response& res) -> Awaitable<Status> {
+      ++hooked;
+      if (!refuse) {
+        res.set_header("X-Hooked", "yes");
+        co_return Status{};
+      }
+      res.set(402, "text/plain", "pay first\n");
+      co_return fail(ErrorCode::http_bad_response, "refused by the hook");
+    });
+    return [](Exchange& ex, std::atomic<int>& refused) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) {
+        ++refused;
+        EXPECT_FALSE(co_await ex.write("not sent"));
+        co_return;
+      }
+      EXPECT_FALSE(co_await ex.begin_stream()) << "a second begin fails without the hook";
+      (void)co_await ex.write("streamed");
+      (void)co_await ex.end_stream();
+    }(ex, refused);
+  }};
+  RawClient client{server.port()};
+  client.send(get("/streamed") + get("/refused") + get("/streamed"));
+  for (const bool refusal : {false, true, false}) {
+    auto res = client.read_response();
+    ASSERT_TRUE(res);
+    if (refusal) {
+      EXPECT_EQ(res->result_int(), 402u);
+      EXPECT_EQ(res->body(), "pay first\n");
+      EXPECT_FALSE(res->chunked());
+    } else {
+      EXPECT_EQ(res->result_int(), 200u);
+      EXPECT_EQ((*res)["X-Hooked"], "yes");
+      EXPECT_EQ(res->body(), "streamed");
+    }
+  }
+  EXPECT_EQ(hooked, 3);
+  EXPECT_EQ(refused, 1);
+}
+
 TEST(HttpServer, StreamToHttp10ClientEndsWithClose) {
   TestServer server{[](Exchange& ex) -> Handled {
     return [](Exchange& ex) -> Awaitable<void> {
