@@ -38,6 +38,8 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
                      voucher this state file does not know was sent (the file was restored from a
                      backup, or copied and used elsewhere). Without it such a request fails with
                      corrective_state_not_held: a server may refuse a voucher, then claim it as paid.
+                     It also takes up a fourth charge in a row whose answer never came, which
+                     otherwise fails with corrective_charges_unserved.
 
 )";
 

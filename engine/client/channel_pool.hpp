@@ -124,6 +124,20 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     return deposited_on_word_.insert(channelId).second;
   }
+  // Charges a provider's corrective 402 made the agent take up for answers it never got (lost in
+  // transit, or a gateway's 502–504), counted per channel since its last answer with a charge.
+  // True while fewer than `limit` were taken up in a row, and counts this one.
+  [[nodiscard]] bool take_unserved_charge(const Bytes32& channelId, unsigned limit) {
+    std::lock_guard lock(mutex_);
+    unsigned& taken = unserved_[channelId];
+    if (taken >= limit) return false;
+    ++taken;
+    return true;
+  }
+  void served(const Bytes32& channelId) {
+    std::lock_guard lock(mutex_);
+    unserved_.erase(channelId);
+  }
   // How far vouchers on `channelId` may go without checking the budget again: the part of its
   // reservation this process checked against its own budget (a reservation an earlier run made,
   // under another budget, is checked before it is used). Nullopt: not checked yet.
@@ -159,6 +173,7 @@ class ChannelPool {
   std::map<Bytes32, Held> held_;
   std::map<Bytes32, Uint128> admitted_;
   std::set<Bytes32> deposited_on_word_;
+  std::map<Bytes32, unsigned> unserved_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };

@@ -58,6 +58,9 @@ bool offer_changed(const protocol::PaymentRequired& refusal, const ChosenOffer& 
 // budget still free, so parallel channels each keep room, and the last requests before the budget
 // runs out reserve in smaller steps.
 constexpr Uint128 kReservePrices = 256;
+// Charges taken up in a row from correctives, for answers that never came, before the agent stops
+// paying a channel's provider for more (see ClientOptions::acceptProviderState).
+constexpr unsigned kMaxUnservedCharges = 3;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
@@ -329,6 +332,14 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
     PAYCHAN_TRY(suspend(ch, adopted.error()));
     return adopted.failure();
   }
+  // A server may read each voucher, charge it, and cut the answer off (or have its proxy answer
+  // 504): every call then fails, and costs a price its corrective takes up. A caller that retries
+  // would be drained to its budget, so only a few such charges are taken up in a row.
+  if (*adopted > ch.charged && !accepting && !options_.pool->take_unserved_charge(ch.channelId, kMaxUnservedCharges))
+    return fail(ErrorCode::corrective_charges_unserved,
+                "the server claims another charge although its last " + std::to_string(kMaxUnservedCharges) +
+                    " charged answers never arrived (lost, or a gateway's 502-504); if they were served, pay once "
+                    "accepting the provider's state (--accept-provider-state)");
   log("adopting the server's running total " + to_decimal(*adopted));
   if (accepting) accepted_provider_state_.insert(ch.channelId);
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
@@ -553,6 +564,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       return total.failure();
     }
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
+    options_.pool->served(ch.channelId);
     const Uint128 charge = *total - ch.charged;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;
