@@ -27,9 +27,10 @@ inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared 
   --deposit-requests N     a deposit covers N requests at the offered price (default 100)
   --rpc URL                the chain's JSON-RPC endpoint (default $PAYCHAN_RPC): pay then finds its
                            channels on chain after a lost store, checks on chain a server's word
-                           that a channel is short of funds before depositing more, and starts a
-                           withdrawal when a server breaks the rules; withdraw needs it. The
-                           payer's key pays the gas.
+                           that a channel is short of funds before depositing more (without
+                           --rpc, one such deposit per channel per run), and starts a withdrawal
+                           when a server breaks the rules; withdraw needs it. The payer's key pays
+                           the gas.
 Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such as USDC).
 )";
 
