@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
 
   // 3. The provider's own handler: runs only once the payment is accepted; a status >= 400 is
   //    charged nothing, and report_charge() sets a price below the offer. A handler that streams
-  //    (ex.begin_stream(), ex.write(), ex.end_stream()) is charged as its head goes out; when
+  //    (ex.begin_stream(), ex.write(), ex.end_stream()) is charged as its head goes out, so it
+  //    calls report_charge() before begin_stream(); when
   //    begin_stream() fails, the payment was refused: return, and the client gets the refusal.
   gate::FunctionService service([](http::Exchange& ex) -> http::Awaitable<void> {
     const auto prompt = ex.request().body();

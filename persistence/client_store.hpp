@@ -37,6 +37,9 @@ struct ClientChannel {
   // Durable ahead of the vouchers like `reserved`; lowered to what the provider confirmed when the
   // channel's progress is flushed. kUint128Max: unknown (a channel recovered from chain).
   Uint128 heldCeiling = 0;
+  // Charges taken up in a row from the provider's correctives for answers that never came (lost,
+  // or a gateway's 502-504); reset by an answer with a charge (payment_client.hpp).
+  unsigned unservedCharges = 0;
   std::string suspended;     // non-empty: why the client stopped signing on this channel
   bool closed = false;       // refunded or withdrawn in full
   // A timed withdrawal initiated on chain (amount 0: none). Nothing is signed on the channel while

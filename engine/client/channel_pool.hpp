@@ -118,25 +118,16 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     if (const auto it = held_.find(channelId); it != held_.end()) it->second.ceiling = ceiling;
   }
-  // Whether a deposit may be made on a provider's word alone (no chain to check it) that a channel
-  // it last reported funded for the voucher is short of funds: true once per channel per pool.
-  [[nodiscard]] bool take_deposit_on_word(const Bytes32& channelId) {
+  // Whether a deposit made on a provider's word alone (no chain to check it), that a channel it
+  // last reported funded for the voucher is short of funds, was confirmed on `channelId`: one is
+  // allowed per channel per pool.
+  [[nodiscard]] bool deposited_on_word(const Bytes32& channelId) {
     std::lock_guard lock(mutex_);
-    return deposited_on_word_.insert(channelId).second;
+    return deposited_on_word_.contains(channelId);
   }
-  // Charges a provider's corrective 402 made the agent take up for answers it never got (lost in
-  // transit, or a gateway's 502–504), counted per channel since its last answer with a charge.
-  // True while fewer than `limit` were taken up in a row, and counts this one.
-  [[nodiscard]] bool take_unserved_charge(const Bytes32& channelId, unsigned limit) {
+  void note_deposit_on_word(const Bytes32& channelId) {
     std::lock_guard lock(mutex_);
-    unsigned& taken = unserved_[channelId];
-    if (taken >= limit) return false;
-    ++taken;
-    return true;
-  }
-  void served(const Bytes32& channelId) {
-    std::lock_guard lock(mutex_);
-    unserved_.erase(channelId);
+    deposited_on_word_.insert(channelId);
   }
   // How far vouchers on `channelId` may go without checking the budget again: the part of its
   // reservation this process checked against its own budget (a reservation an earlier run made,
@@ -173,7 +164,6 @@ class ChannelPool {
   std::map<Bytes32, Held> held_;
   std::map<Bytes32, Uint128> admitted_;
   std::set<Bytes32> deposited_on_word_;
-  std::map<Bytes32, unsigned> unserved_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };

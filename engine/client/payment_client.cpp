@@ -335,17 +335,31 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   // A server may read each voucher, charge it, and cut the answer off (or have its proxy answer
   // 504): every call then fails, and costs a price its corrective takes up. A caller that retries
   // would be drained to its budget, so only a few such charges are taken up in a row.
-  if (*adopted > ch.charged && !accepting && !options_.pool->take_unserved_charge(ch.channelId, kMaxUnservedCharges))
-    return fail(ErrorCode::corrective_charges_unserved,
-                "the server claims another charge although its last " + std::to_string(kMaxUnservedCharges) +
-                    " charged answers never arrived (lost, or a gateway's 502-504); if they were served, pay once "
-                    "accepting the provider's state (--accept-provider-state)");
+  if (accepting) {
+    ch.unservedCharges = 0;  // the agent vouches for what the provider says it served
+  } else if (*adopted > ch.charged) {
+    PAYCHAN_TRY(take_unserved_charge(ch));
+  }
   log("adopting the server's running total " + to_decimal(*adopted));
   if (accepting) accepted_provider_state_.insert(ch.channelId);
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
-  ch.balance = corrective->channelState->balance;
+  // A lower balance than the server last reported would be its word that the channel is short of
+  // funds, taken without check_short_of_funds: the agent would deposit on it every time. Kept
+  // high, a voucher above the true balance is refused as such, and meets that check.
+  ch.balance = std::max(ch.balance, corrective->channelState->balance);
   return count_signed(ch, held.voucher.maxClaimableAmount);
+}
+
+Status PaymentClient::take_unserved_charge(persistence::ClientChannel& ch) {
+  if (ch.unservedCharges < kMaxUnservedCharges) {
+    ++ch.unservedCharges;  // durable with the channel's progress: counted across runs
+    return {};
+  }
+  return fail(ErrorCode::corrective_charges_unserved,
+              "the server claims another charge although its last " + std::to_string(kMaxUnservedCharges) +
+                  " charged answers never arrived (lost, or a gateway's 502-504); if they were served, pay once "
+                  "accepting the provider's state (--accept-provider-state)");
 }
 
 Status PaymentClient::count_signed(persistence::ClientChannel& ch, Uint128 amount) {
@@ -363,6 +377,7 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
     return false;  // the server's refusal stands
   }
   if (onchain->totalClaimed <= ch.charged) return false;
+  PAYCHAN_TRY(take_unserved_charge(ch));  // a claim made after an answer was cut off counts as one
   log("taking up the total claimed on chain " + to_decimal(onchain->totalClaimed));
   ch.charged = onchain->totalClaimed;
   // Claimed with a voucher of the agent's: the budget counts it, and the server may hold it.
@@ -374,9 +389,9 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
 
 Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative) {
   if (!options_.chain) {
-    // Only the server's own word can be held against it: the balance it last reported.
-    if (ch.balance < cumulative) return {};
-    if (options_.pool->take_deposit_on_word(ch.channelId)) {
+    // Only the server's own word can be held against it: the balance it last reported, which
+    // covers this voucher (else the agent would be depositing already).
+    if (!options_.pool->deposited_on_word(ch.channelId)) {
       log("the server says the channel is short of funds for " + to_decimal(cumulative) + " after reporting a balance of " +
           to_decimal(ch.balance) + ": depositing on its word, once (--rpc would check the chain)");
       return {};
@@ -564,7 +579,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       return total.failure();
     }
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
-    options_.pool->served(ch.channelId);
+    ch.unservedCharges = 0;
+    // A deposit made on the server's word alone counts once it is confirmed (one that was never
+    // executed, the facilitator being down say, leaves the allowance for the next request).
+    if (deposit && force_deposit && !options_.chain) options_.pool->note_deposit_on_word(ch.channelId);
     const Uint128 charge = *total - ch.charged;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;

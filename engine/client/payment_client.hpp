@@ -12,9 +12,10 @@
 // the server may hold: one it was sent and did not refuse (else the request fails, code
 // corrective_state_not_held, and nothing more is signed; see ClientOptions::acceptProviderState).
 // A corrective that takes up a charge whose answer never came (lost, or a gateway's 502–504) is
-// adopted three times in a row per channel; a fourth fails the request, and every one after it in
-// this process (corrective_charges_unserved): a server cutting every answer off would otherwise
-// charge a retrying caller one price per failed call, up to its budget.
+// adopted three times in a row per channel (counted in the store, across runs); a fourth fails the
+// request, and every one after it until the provider's state is accepted
+// (corrective_charges_unserved): a server cutting every answer off would otherwise charge a
+// retrying caller one price per failed call, up to its budget.
 //
 // Bookkeeping per request is kept small: the store is written when something must be durable — a
 // budget reservation (one per up to 256 vouchers on a channel), a deposit, a suspension — and otherwise the
@@ -153,6 +154,9 @@ class PaymentClient {
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost
   // track) is recorded at once. Errors: the store's.
   Status count_signed(persistence::ClientChannel& ch, Uint128 amount);
+  // Counts a charge taken up for an answer that never came. Errors: corrective_charges_unserved
+  // past kMaxUnservedCharges in a row on the channel.
+  Status take_unserved_charge(persistence::ClientChannel& ch);
   // Reserves budget for vouchers up to `cumulative` on `ch` (durably), unless already reserved under this process's budget.
   Status reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price);
   // Records the channels of `offer`'s provider found on chain that the store lacks.

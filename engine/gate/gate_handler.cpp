@@ -184,7 +184,12 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   } unhook{ex};
   auto served = co_await service_.serve(ex);
   ex.before_stream(nullptr);  // a relayed stream below is charged before it begins, not by the hook
-  if (!pending) co_return;  // charged (or refused) when the stream began
+  if (!pending) {  // charged (or refused) when the stream began
+    // A price reported after that came too late to be charged: the operator should know.
+    if (ex.response().header(kSettlementOverridesHeader))
+      log.record.detail = "Settlement-Overrides set after the stream began: ignored, the head's price was charged";
+    co_return;
+  }
   if (!served) {  // the upstream failed: nothing charged, the lease is released with `pending`
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     answer_upstream_failure(ex.response(), served.error());

@@ -49,7 +49,9 @@ class FunctionService final : public Service {
   Function f_;
 };
 
-// For embedded handlers: reports that this request cost `actual` atomic units (≤ the offer).
+// For embedded handlers: reports that this request cost `actual` atomic units (≤ the offer). A
+// handler that streams must report before begin_stream(): the charge is settled as the head goes
+// out (PAYMENT-RESPONSE travels in it), and a later report is ignored (noted in the access log).
 void report_charge(http::Response& response, Uint128 actual);
 
 }  // namespace paychan::engine::gate

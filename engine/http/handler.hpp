@@ -61,7 +61,8 @@ class Exchange {
   // response() (the gate settles the charge and attaches PAYMENT-RESPONSE, which must travel in the
   // head), or refuse: begin_stream() then returns its error and sends nothing, and response() (the
   // refusal the hook put there) is answered as a whole once the handler returns, so an inner
-  // handler must leave response() alone after a failed begin_stream().
+  // handler must leave response() alone after a failed begin_stream(). One hook at a time: setting
+  // one replaces any other.
   using StreamHook = std::function<Awaitable<Status>(Response&)>;
   void before_stream(StreamHook hook) { before_stream_ = std::move(hook); }
 

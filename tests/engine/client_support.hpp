@@ -155,6 +155,19 @@ inline void answer_paid(http::Exchange& ex, const Bytes32& channelId, Uint128 ch
   ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
 }
 
+// A test server's handler: a request without payment gets the plain offer; a paid one goes to
+// `on_paid(ex, voucher, deposit)`, under `mutex`, which answers it.
+template <typename OnPaid>
+auto paid_route(std::mutex& mutex, OnPaid on_paid) {
+  return [&mutex, on_paid](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    std::lock_guard lock(mutex);
+    on_paid(ex, paid->first, paid->second);
+    return std::nullopt;
+  };
+}
+
 // A corrective state saying the server holds `held` and has charged `charged` of it.
 inline auto holding(const SignedVoucher& held, Uint128 charged, Uint128 balance) {
   return [=](protocol::BatchSettlementExtra& extra) {

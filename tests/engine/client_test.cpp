@@ -481,17 +481,12 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
   std::mutex mutex;
   Uint128 balance = 0;
   int deposits = 0;
-  auto short_of_funds = [&](http::Exchange& ex) -> http::Handled {
-    const auto paid = voucher_of(ex);
-    if (!paid) return answer_402(ex), std::nullopt;
-    const auto& [v, deposit] = *paid;
-    std::lock_guard lock(mutex);
-    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance"), std::nullopt;
+  auto short_of_funds = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
     ++deposits;
     balance += deposit;
     answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
-    return std::nullopt;
-  };
+  });
   http::test::TestServer<decltype(short_of_funds)> server{short_of_funds};
   paychan::test::TempDir dir;
   Agent agent(dir.file("agent.sqlite"));
@@ -505,6 +500,63 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
   }
   EXPECT_EQ(deposits, 2);
   EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
+}
+
+// A corrective 402 that keeps the agent's running total but reports a balance of 0 would be the
+// server's word that the channel is short of funds, without check_short_of_funds: taken as is, the
+// agent deposited on every request. The agent keeps the balance it knew, so it deposits nothing,
+// and the server (whose second corrective in one payment serves nothing) gets the channel suspended.
+TEST(PaymentClient, ACorrectiveReportingALowerBalanceMakesTheAgentDepositNothing) {
+  std::mutex mutex;
+  int deposits = 0;
+  Uint128 charged = 0;
+  SignedVoucher held;
+  auto starving = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0)
+      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, 0));
+    ++deposits;
+    charged = v.voucher.maxClaimableAmount;
+    held = v;
+    answer_paid(ex, v.voucher.channelId, kPrice, charged, deposit);
+  });
+  http::test::TestServer<decltype(starving)> server{starving};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's deposit
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  EXPECT_EQ(deposits, 1);
+  EXPECT_FALSE((*agent.store->list()).at(0).suspended.empty());
+}
+
+// Without a chain, the one deposit on the server's word counts once it is confirmed: an honest
+// server whose facilitator was down (503: the deposit never executed) gets it again next time.
+TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
+  std::mutex mutex;
+  int deposits = 0;
+  Uint128 balance = 0;
+  auto honest = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
+      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    if (deposit != 0 && ++deposits == 2)  // the facilitator is down: nothing executed
+      return ex.response().set(503, "application/json", R"({"error":"facilitator_unavailable"})");
+    balance += deposit;
+    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
+  });
+  http::test::TestServer<decltype(honest)> server{honest};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  {
+    std::lock_guard lock(mutex);
+    balance = kPrice;  // the receiver refunded what was unclaimed
+  }
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->response.status, 503);
+  paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->response.status, 200);
+  EXPECT_EQ(deposits, 3);
 }
 
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
@@ -829,27 +881,38 @@ RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndB
 // A server that charges each voucher and never answers with the charge (a proxy in front of it
 // answers 504): each call fails, and the next one's corrective takes up the charge. The agent takes
 // up three in a row, then refuses to pay on for answers it never gets; nothing is suspended (an
-// honest provider behind a proxy that times out looks the same).
+// honest provider behind a proxy that times out looks the same). Each request is its own run, as
+// `paychan pay` makes them: the count is in the store. Accepting the provider's state starts it anew.
 TEST(PaymentClient, AProviderThatChargesWithoutAnsweringIsPaidOnlyThreeTimesInARow) {
   ScriptedAnswers server([](Uint128, Uint128 deposit) { return deposit != 0 ? Act::serve : Act::gateway_timeout; });
   paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
-  ASSERT_TRUE(agent.client.fetch(infer(server.url())));  // the deposit: served
+  const std::string path = dir.file("agent.sqlite");
+  const auto run = [&](bool accept = false) {
+    ClientOptions options{test_policy(), {}, {}, 4};
+    options.acceptProviderState = accept;
+    return Agent(path, options, {}).client.fetch(infer(server.url()));
+  };
+  ASSERT_TRUE(run());  // the deposit: served
   for (int i = 0; i < 4; ++i) {
-    auto paid = agent.client.fetch(infer(server.url()));
+    auto paid = run();
     ASSERT_TRUE(paid) << i << ": " << paid.error().to_string();
     EXPECT_EQ(paid->response.status, 504);
     EXPECT_EQ(paid->takenUp, i == 0 ? 0 : kPrice) << i;
   }
-  for (int i = 0; i < 3; ++i) {
-    auto paid = agent.client.fetch(infer(server.url()));
+  for (int i = 0; i < 2; ++i) {
+    auto paid = run();
     ASSERT_FALSE(paid);
     EXPECT_EQ(paid.error().code, ErrorCode::corrective_charges_unserved) << paid.error().to_string();
   }
-  std::lock_guard lock(server.mutex);
-  EXPECT_EQ(server.highest, 5 * kPrice) << "the served price and four charged behind a 504, three of them taken up";
-  EXPECT_EQ(server.unseen, 4);
-  EXPECT_TRUE((*agent.store->list())[0].suspended.empty());
+  {
+    std::lock_guard lock(server.mutex);
+    EXPECT_EQ(server.highest, 5 * kPrice) << "the served price and four charged behind a 504, three of them taken up";
+    EXPECT_EQ(server.unseen, 4);
+  }
+  EXPECT_TRUE((*Agent(path).store->list())[0].suspended.empty());
+  auto accepted = run(true);
+  ASSERT_TRUE(accepted) << accepted.error().to_string();
+  EXPECT_EQ(accepted->takenUp, kPrice);
 }
 
 // A server answering each fresh voucher after the first as a random script says, honestly (serve;

@@ -446,5 +446,27 @@ TEST(GateE2E, AnEmbeddedStreamWhosePaymentFailsIsAnsweredWithTheRefusalInstead) 
   EXPECT_FALSE(*stack.store->get(agent.id));
 }
 
+// A price an embedded streamer reports after its head went out comes too late: the head's price
+// (here the offer's) was charged and told to the agent. The access log says so.
+TEST(GateE2E, AChargeReportedAfterAnEmbeddedStreamBeganIsIgnoredAndLogged) {
+  GateStack stack;
+  stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) co_return;
+    (void)co_await ex.write("data: x\n\n");
+    report_charge(ex.response(), 1'000);  // priced by what was streamed: too late
+    (void)co_await ex.end_stream();
+  });
+  AccessLines log(stack);
+  TestAgent agent(test_key(20), stack.config, 1);
+  auto res = stack.call("GET", "/v1/stream", agent.deposit_header(stack.offer(1), 5'000, 1'000'000));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(*payment_response(res).chargedAmount, 5'000u);
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 5'000u) << "what the agent was told";
+  const auto lines = log.wait(1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("detail=\"Settlement-Overrides set after the stream began"), std::string::npos) << lines[0];
+}
+
 }  // namespace
 }  // namespace paychan::engine::gate::test
