@@ -301,8 +301,8 @@ std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persis
   return voucher_headers_->encode(sign_voucher(offer.chainId, ch.channelId, cumulative, keys_));
 }
 
-Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
-                                       const protocol::PaymentRequired& refusal) {
+Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
+                                             const protocol::PaymentRequired& refusal) {
   // Adopt the server's running total only if the voucher it holds is our own signature.
   std::optional<protocol::BatchSettlementExtra> corrective;
   for (const auto& r : refusal.accepts)
@@ -310,7 +310,7 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
       !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature) {
     PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));
-    if (taken) return {};
+    if (taken) return false;
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   }
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
@@ -344,11 +344,15 @@ Status PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const Cho
   if (accepting) accepted_provider_state_.insert(ch.channelId);
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
-  // A lower balance than the server last reported would be its word that the channel is short of
-  // funds, taken without check_short_of_funds: the agent would deposit on it every time. Kept
-  // high, a voucher above the true balance is refused as such, and meets that check.
-  ch.balance = std::max(ch.balance, corrective->channelState->balance);
-  return count_signed(ch, held.voucher.maxClaimableAmount);
+  // A balance lower than the server last reported that leaves no room for the next voucher is its
+  // word that the channel is short of funds: the caller checks it (check_short_of_funds) before
+  // depositing, as for a refusal saying so. Until then the known balance stands.
+  const Uint128 reported = corrective->channelState->balance;
+  const auto next = checked_add(*adopted, offer.price);
+  const bool short_of_funds = reported < ch.balance && (!next || reported < *next);
+  if (!short_of_funds) ch.balance = reported;
+  PAYCHAN_TRY(count_signed(ch, held.voucher.maxClaimableAmount));
+  return short_of_funds;
 }
 
 Status PaymentClient::take_unserved_charge(persistence::ClientChannel& ch) {
@@ -514,8 +518,14 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           PAYCHAN_TRY(suspend(ch, why));
           return Failure{why};
         }
-        PAYCHAN_TRY(adopt_corrective(ch, offer, required));
+        PAYCHAN_ASSIGN(const bool short_of_funds, adopt_corrective(ch, offer, required));
         adopted = true;
+        if (short_of_funds) {
+          const auto next = checked_add(ch.charged, price);
+          if (!next) return fail(ErrorCode::amount_overflow, "running total overflows");
+          PAYCHAN_TRY(check_short_of_funds(ch, *next));
+          force_deposit = true;
+        }
         continue;
       }
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)) {
@@ -630,7 +640,7 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
-      PAYCHAN_TRY(adopt_corrective(ch, offer, refused));
+      PAYCHAN_TRY(adopt_corrective(ch, offer, refused));  // a refund deposits nothing: a lower balance is moot
       continue;
     }
     return fail(code_of(reason), "the server refused the refund: " + reason);

@@ -132,9 +132,11 @@ class PaymentClient {
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
   std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
   // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own (else
-  // suspends the channel) and one the server may hold (else fails). Errors:
-  // cumulative_amount_mismatch without a corrective state, the signature check's, the store's.
-  Status adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
+  // suspends the channel) and one the server may hold (else fails). True when it also says the
+  // channel is short of funds for the next voucher (a balance below the one known): the caller
+  // checks that before depositing. Errors: cumulative_amount_mismatch without a corrective state,
+  // corrective_charges_unserved, the signature check's, the store's.
+  Result<bool> adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
   // A refusal as below the claimed total, or a corrective 402 without a corrective state, comes
   // from a server that lost the channel's record: it starts from the total claimed on chain and
   // has no voucher to show. With a chain the agent takes that total up when it is above its own

@@ -502,11 +502,11 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
   EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
 }
 
-// A corrective 402 that keeps the agent's running total but reports a balance of 0 would be the
-// server's word that the channel is short of funds, without check_short_of_funds: taken as is, the
-// agent deposited on every request. The agent keeps the balance it knew, so it deposits nothing,
-// and the server (whose second corrective in one payment serves nothing) gets the channel suspended.
-TEST(PaymentClient, ACorrectiveReportingALowerBalanceMakesTheAgentDepositNothing) {
+// A corrective 402 that keeps the agent's running total but reports a balance of 0 is the server's
+// word that the channel is short of funds. Taken as is, it made the agent deposit on every request;
+// it now meets the same check as a refusal saying so: without a chain, one deposit on the server's
+// word, then response_balance_mismatch (nothing suspended).
+TEST(PaymentClient, ACorrectiveReportingALowerBalanceIsCheckedAsAShortOfFundsClaim) {
   std::mutex mutex;
   int deposits = 0;
   Uint128 charged = 0;
@@ -523,9 +523,15 @@ TEST(PaymentClient, ACorrectiveReportingALowerBalanceMakesTheAgentDepositNothing
   paychan::test::TempDir dir;
   Agent agent(dir.file("agent.sqlite"));
   ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's deposit
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(agent.client.fetch(infer(server.url("/v1/infer"))));
-  EXPECT_EQ(deposits, 1);
-  EXPECT_FALSE((*agent.store->list()).at(0).suspended.empty());
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
+  for (int i = 0; i < 3; ++i) {
+    paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  }
+  EXPECT_EQ(deposits, 2);
+  EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
 }
 
 // Without a chain, the one deposit on the server's word counts once it is confirmed: an honest
