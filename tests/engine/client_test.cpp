@@ -473,65 +473,43 @@ TEST(PaymentClient, AServerPresentingTheVoucherItRefusedAsChargedIsNeverPaidMore
   EXPECT_EQ(highest, kPrice) << "only the first voucher";
 }
 
-// Without a chain, a server that says a channel it reported funded is short of funds gets one
-// deposit on its word (its receiver may have refunded unclaimed funds since); when it says so
-// again, the request fails and nothing more is deposited. Nothing is suspended: the server's word
-// cannot be proven wrong without the chain.
+// Without a chain, a server that says a channel it reported funded is short of funds (refusing the
+// voucher as such, or with a corrective 402 whose balance leaves no room for it) gets one deposit on
+// its word: its receiver may have refunded unclaimed funds since. When it says so again, the
+// request fails and nothing more is deposited. Nothing is suspended: its word cannot be proven
+// wrong without the chain. (A corrective's balance used to be taken as is, and made the agent
+// deposit on every request.)
 TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGetsOneDepositOnItsWord) {
-  std::mutex mutex;
-  Uint128 balance = 0;
-  int deposits = 0;
-  auto short_of_funds = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
-    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
-    ++deposits;
-    balance += deposit;
-    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
-  });
-  http::test::TestServer<decltype(short_of_funds)> server{short_of_funds};
-  paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
-  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
-  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
-  ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
-  for (int i = 0; i < 3; ++i) {
-    paid = agent.client.fetch(infer(server.url("/v1/infer")));
-    ASSERT_FALSE(paid);
-    EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  for (const bool by_corrective : {false, true}) {
+    SCOPED_TRACE(by_corrective ? "a corrective reporting a balance of 0" : "refused as short of funds");
+    std::mutex mutex;
+    int deposits = 0;
+    Uint128 balance = 0, charged = 0;
+    SignedVoucher held;
+    auto short_of_funds = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+      if (deposit == 0 && by_corrective)
+        return answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, 0));
+      if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+      ++deposits;
+      balance += deposit;
+      charged = v.voucher.maxClaimableAmount;
+      held = v;
+      answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+    });
+    http::test::TestServer<decltype(short_of_funds)> server{short_of_funds};
+    paychan::test::TempDir dir;
+    Agent agent(dir.file("agent.sqlite"));
+    ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
+    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
+    for (int i = 0; i < 3; ++i) {
+      paid = agent.client.fetch(infer(server.url("/v1/infer")));
+      ASSERT_FALSE(paid);
+      EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+    }
+    EXPECT_EQ(deposits, 2);
+    EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
   }
-  EXPECT_EQ(deposits, 2);
-  EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
-}
-
-// A corrective 402 that keeps the agent's running total but reports a balance of 0 is the server's
-// word that the channel is short of funds. Taken as is, it made the agent deposit on every request;
-// it now meets the same check as a refusal saying so: without a chain, one deposit on the server's
-// word, then response_balance_mismatch (nothing suspended).
-TEST(PaymentClient, ACorrectiveReportingALowerBalanceIsCheckedAsAShortOfFundsClaim) {
-  std::mutex mutex;
-  int deposits = 0;
-  Uint128 charged = 0;
-  SignedVoucher held;
-  auto starving = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
-    if (deposit == 0)
-      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held, charged, 0));
-    ++deposits;
-    charged = v.voucher.maxClaimableAmount;
-    held = v;
-    answer_paid(ex, v.voucher.channelId, kPrice, charged, deposit);
-  });
-  http::test::TestServer<decltype(starving)> server{starving};
-  paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
-  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's deposit
-  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
-  ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
-  for (int i = 0; i < 3; ++i) {
-    paid = agent.client.fetch(infer(server.url("/v1/infer")));
-    ASSERT_FALSE(paid);
-    EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  }
-  EXPECT_EQ(deposits, 2);
-  EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
 }
 
 // Without a chain, the one deposit on the server's word counts once it is confirmed: an honest
