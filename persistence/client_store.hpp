@@ -38,7 +38,7 @@ struct ClientChannel {
   // channel's progress is flushed. kUint128Max: unknown (a channel recovered from chain).
   Uint128 heldCeiling = 0;
   // Charges taken up in a row from the provider's correctives for answers that never came (lost,
-  // or a gateway's 502-504); reset by an answer with a charge (payment_client.hpp).
+  // or a gateway's 502-504); reset by an accepted PAYMENT-RESPONSE (payment_client.hpp).
   unsigned unservedCharges = 0;
   std::string suspended;     // non-empty: why the client stopped signing on this channel
   bool closed = false;       // refunded or withdrawn in full

@@ -302,7 +302,7 @@ std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persis
 }
 
 Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
-                                             const protocol::PaymentRequired& refusal) {
+                                             const protocol::PaymentRequired& refusal, bool refunding) {
   // Adopt the server's running total only if the voucher it holds is our own signature.
   std::optional<protocol::BatchSettlementExtra> corrective;
   for (const auto& r : refusal.accepts)
@@ -335,30 +335,32 @@ Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, con
   // A server may read each voucher, charge it, and cut the answer off (or have its proxy answer
   // 504): every call then fails, and costs a price its corrective takes up. A caller that retries
   // would be drained to its budget, so only a few such charges are taken up in a row.
+  // A refund signs nothing above what the server holds: it is not counted, and not held back.
   if (accepting) {
     ch.unservedCharges = 0;  // the agent vouches for what the provider says it served
-  } else if (*adopted > ch.charged) {
+  } else if (*adopted > ch.charged && !refunding) {
     PAYCHAN_TRY(take_unserved_charge(ch));
   }
   log("adopting the server's running total " + to_decimal(*adopted));
   if (accepting) accepted_provider_state_.insert(ch.channelId);
   options_.pool->set_held_ceiling(ch.channelId, held.voucher.maxClaimableAmount);
   ch.charged = *adopted;
-  // A balance lower than the server last reported that leaves no room for the next voucher is its
-  // word that the channel is short of funds: the caller checks it (check_short_of_funds) before
-  // depositing, as for a refusal saying so. Until then the known balance stands.
+  // A corrective never lowers the known balance: that would make the agent deposit on the server's
+  // word unchecked. A lower one that leaves no room for the next voucher, where the known balance
+  // did, is a claim that the channel is short of funds: the caller checks it (check_short_of_funds)
+  // before depositing, as for a refusal saying so. (A receiver's refund shows in the next answer.)
   const Uint128 reported = corrective->channelState->balance;
   const auto next = checked_add(*adopted, offer.price);
-  const bool short_of_funds = reported < ch.balance && (!next || reported < *next);
-  if (!short_of_funds) ch.balance = reported;
+  const bool short_of_funds = next && reported < *next && ch.balance >= *next;
+  ch.balance = std::max(ch.balance, reported);
   PAYCHAN_TRY(count_signed(ch, held.voucher.maxClaimableAmount));
   return short_of_funds;
 }
 
 Status PaymentClient::take_unserved_charge(persistence::ClientChannel& ch) {
   if (ch.unservedCharges < kMaxUnservedCharges) {
-    ++ch.unservedCharges;  // durable with the channel's progress: counted across runs
-    return {};
+    ++ch.unservedCharges;
+    return save(ch);  // at once: a run killed while it waits must not forget it
   }
   return fail(ErrorCode::corrective_charges_unserved,
               "the server claims another charge although its last " + std::to_string(kMaxUnservedCharges) +
@@ -640,7 +642,7 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
-      PAYCHAN_TRY(adopt_corrective(ch, offer, refused));  // a refund deposits nothing: a lower balance is moot
+      PAYCHAN_TRY(adopt_corrective(ch, offer, refused, true));  // a refund deposits nothing: a lower balance is moot
       continue;
     }
     return fail(code_of(reason), "the server refused the refund: " + reason);

@@ -136,7 +136,9 @@ class PaymentClient {
   // channel is short of funds for the next voucher (a balance below the one known): the caller
   // checks that before depositing. Errors: cumulative_amount_mismatch without a corrective state,
   // corrective_charges_unserved, the signature check's, the store's.
-  Result<bool> adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer, const protocol::PaymentRequired& refusal);
+  // `refunding`: for a refund, whose charges taken up are not counted as unserved.
+  Result<bool> adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
+                                const protocol::PaymentRequired& refusal, bool refunding = false);
   // A refusal as below the claimed total, or a corrective 402 without a corrective state, comes
   // from a server that lost the channel's record: it starts from the total claimed on chain and
   // has no voucher to show. With a chain the agent takes that total up when it is above its own

@@ -185,9 +185,13 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   auto served = co_await service_.serve(ex);
   ex.before_stream(nullptr);  // a relayed stream below is charged before it begins, not by the hook
   if (!pending) {  // charged (or refused) when the stream began
-    // A price reported after that came too late to be charged: the operator should know.
-    if (ex.response().header(kSettlementOverridesHeader))
-      log.record.detail = "Settlement-Overrides set after the stream began: ignored, the head's price was charged";
+    // A price reported after that came too late to be charged: the operator should know. (After a
+    // refusal the header would go out with the refusal: it is the gate's, never the client's.)
+    if (ex.response().header(kSettlementOverridesHeader)) {
+      ex.response().erase_header(kSettlementOverridesHeader);
+      if (log.record.outcome == "paid")
+        log.record.detail = "Settlement-Overrides set after the stream began: ignored, the head's price was charged";
+    }
     co_return;
   }
   if (!served) {  // the upstream failed: nothing charged, the lease is released with `pending`
