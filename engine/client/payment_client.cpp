@@ -61,6 +61,9 @@ constexpr Uint128 kReservePrices = 256;
 // Charges taken up in a row from correctives, for answers that never came, before the agent stops
 // paying a channel's provider for more (see ClientOptions::acceptProviderState).
 constexpr unsigned kMaxUnservedCharges = 3;
+// Deposits sent on a server's word alone (no chain to check it) per channel and process, while
+// none is confirmed: a second covers one the server never executed (its facilitator was down).
+constexpr unsigned kMaxDepositsOnWord = 2;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
@@ -397,15 +400,15 @@ Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch,
   if (!options_.chain) {
     // Only the server's own word can be held against it: the balance it last reported, which
     // covers this voucher (else the agent would be depositing already).
-    if (!options_.pool->deposited_on_word(ch.channelId)) {
+    if (options_.pool->take_deposit_on_word(ch.channelId, kMaxDepositsOnWord)) {
       log("the server says the channel is short of funds for " + to_decimal(cumulative) + " after reporting a balance of " +
-          to_decimal(ch.balance) + ": depositing on its word, once (--rpc would check the chain)");
+          to_decimal(ch.balance) + ": depositing on its word (--rpc would check the chain)");
       return {};
     }
     return fail(ErrorCode::response_balance_mismatch,
                 "the server says again that the channel is short of funds for " + to_decimal(cumulative) +
                     " after reporting a balance of " + to_decimal(ch.balance) +
-                    ": no second deposit on its word in this run (with --rpc the agent checks the chain)");
+                    ": no more deposits on its word in this run (with --rpc the agent checks the chain)");
   }
   auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
@@ -592,9 +595,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     ch.unservedCharges = 0;
-    // A deposit made on the server's word alone counts once it is confirmed (one that was never
-    // executed, the facilitator being down say, leaves the allowance for the next request).
-    if (deposit && force_deposit && !options_.chain) options_.pool->note_deposit_on_word(ch.channelId);
+    // A confirmed deposit on the server's word ends the allowance (see kMaxDepositsOnWord).
+    if (deposit && force_deposit && !options_.chain) options_.pool->confirm_deposit_on_word(ch.channelId);
     const Uint128 charge = *total - ch.charged;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;

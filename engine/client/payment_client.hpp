@@ -150,9 +150,9 @@ class PaymentClient {
   // deposit each time. With a chain the claim is checked first: a channel the chain shows funded
   // for the voucher gets no deposit, and the request fails (a node that lags a recent refund errs
   // this way: a retry, not a deposit). When the chain cannot be read, the deposit is made. Without
-  // a chain, the claim is held against the balance the server last reported: a channel it said
-  // was funded for the voucher gets one deposit on its word per process (its receiver may have
-  // refunded since), then the request fails. Errors: response_balance_mismatch.
+  // a chain, a channel the server said was funded for the voucher gets deposits on its word (its
+  // receiver may have refunded since) until one is confirmed, at most kMaxDepositsOnWord per
+  // process; then the request fails. Errors: response_balance_mismatch.
   Status check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative);
   // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost

@@ -543,6 +543,30 @@ TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
   EXPECT_EQ(deposits, 3);
 }
 
+// Without a chain, a server that executes each deposit made on its word but never confirms one (a
+// 504 after the charge) gets two of them, not one per request: the second covers an honest server
+// whose facilitator was down.
+TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTwo) {
+  std::mutex mutex;
+  int deposits = 0;
+  Uint128 balance = 0;
+  auto unconfirmed = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    balance += deposit;  // executed either way
+    if (++deposits > 1) return ex.response().set(504, "text/plain", "timed out");
+    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
+  });
+  http::test::TestServer<decltype(unconfirmed)> server{unconfirmed};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
+  for (int i = 0; i < 4; ++i) (void)agent.client.fetch(infer(server.url("/v1/infer")));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  EXPECT_EQ(deposits, 3);
+}
+
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
 // state the agent already has: it keeps the agent signing without serving. The channel is suspended.
 TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
