@@ -921,6 +921,13 @@ TEST(PaymentClient, AProviderThatChargesWithoutAnsweringIsPaidOnlyThreeTimesInAR
   auto accepted = run(true);
   ASSERT_TRUE(accepted) << accepted.error().to_string();
   EXPECT_EQ(accepted->takenUp, kPrice);
+  // (That run's top-up was served.) The count starts anew: the next charge behind a 504 is taken up.
+  auto cut_off = run();
+  ASSERT_TRUE(cut_off) << cut_off.error().to_string();
+  ASSERT_EQ(cut_off->response.status, 504);
+  auto counted_afresh = run();
+  ASSERT_TRUE(counted_afresh) << counted_afresh.error().to_string();
+  EXPECT_EQ(counted_afresh->takenUp, kPrice);
 }
 
 // A server answering each fresh voucher after the first as a random script says, honestly (serve;
