@@ -304,7 +304,7 @@ std::string PaymentClient::voucher_header(const ChosenOffer& offer, const persis
   return voucher_headers_->encode(sign_voucher(offer.chainId, ch.channelId, cumulative, keys_));
 }
 
-Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
+Result<std::optional<Uint128>> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
                                              const protocol::PaymentRequired& refusal, bool refunding) {
   // Adopt the server's running total only if the voucher it holds is our own signature.
   std::optional<protocol::BatchSettlementExtra> corrective;
@@ -313,7 +313,7 @@ Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, con
   if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
       !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature) {
     PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));
-    if (taken) return false;
+    if (taken) return std::optional<Uint128>{};
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   }
   const SignedVoucher held{Voucher{ch.channelId, *corrective->voucherState->signedMaxClaimable},
@@ -357,7 +357,7 @@ Result<bool> PaymentClient::adopt_corrective(persistence::ClientChannel& ch, con
   const bool short_of_funds = next && reported < *next && ch.balance >= *next;
   ch.balance = std::max(ch.balance, reported);
   PAYCHAN_TRY(count_signed(ch, held.voucher.maxClaimableAmount));
-  return short_of_funds;
+  return short_of_funds ? next : std::nullopt;
 }
 
 Status PaymentClient::take_unserved_charge(persistence::ClientChannel& ch) {
@@ -523,12 +523,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           PAYCHAN_TRY(suspend(ch, why));
           return Failure{why};
         }
-        PAYCHAN_ASSIGN(const bool short_of_funds, adopt_corrective(ch, offer, required));
+        PAYCHAN_ASSIGN(const auto short_for, adopt_corrective(ch, offer, required));
         adopted = true;
-        if (short_of_funds) {
-          const auto next = checked_add(ch.charged, price);
-          if (!next) return fail(ErrorCode::amount_overflow, "running total overflows");
-          PAYCHAN_TRY(check_short_of_funds(ch, *next));
+        if (short_for) {
+          PAYCHAN_TRY(check_short_of_funds(ch, *short_for));
           force_deposit = true;
         }
         continue;

@@ -132,13 +132,13 @@ class PaymentClient {
   // The PAYMENT-SIGNATURE of a voucher for `cumulative` on `ch` (headers of the channel last paid on are kept).
   std::string voucher_header(const ChosenOffer& offer, const persistence::ClientChannel& ch, Uint128 cumulative);
   // Adopts a corrective 402's running total on `ch` when its voucher is the agent's own (else
-  // suspends the channel) and one the server may hold (else fails). True when it also says the
-  // channel is short of funds for the next voucher (a balance below the one known): the caller
-  // checks that before depositing. Errors: cumulative_amount_mismatch without a corrective state,
-  // corrective_charges_unserved, the signature check's, the store's.
-  // `refunding`: for a refund, whose charges taken up are not counted as unserved.
-  Result<bool> adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
-                                const protocol::PaymentRequired& refusal, bool refunding = false);
+  // suspends the channel) and one the server may hold (else fails). When it also says the channel
+  // is short of funds for the next voucher (a balance below the one known), that voucher's
+  // cumulative amount: the caller checks the claim before depositing. `refunding`: for a refund,
+  // whose charges taken up are not counted as unserved. Errors: cumulative_amount_mismatch without
+  // a corrective state, corrective_charges_unserved, the signature check's, the store's.
+  Result<std::optional<Uint128>> adopt_corrective(persistence::ClientChannel& ch, const ChosenOffer& offer,
+                                                  const protocol::PaymentRequired& refusal, bool refunding = false);
   // A refusal as below the claimed total, or a corrective 402 without a corrective state, comes
   // from a server that lost the channel's record: it starts from the total claimed on chain and
   // has no voucher to show. With a chain the agent takes that total up when it is above its own
