@@ -26,6 +26,8 @@ inline constexpr Uint128 kUint128Max = ~Uint128{0};
 // Checked arithmetic: nullopt on overflow / underflow.
 [[nodiscard]] std::optional<Uint128> checked_add(Uint128 a, Uint128 b) noexcept;
 [[nodiscard]] std::optional<Uint128> checked_sub(Uint128 a, Uint128 b) noexcept;
+// For bounds: a sum past the range is the range's top.
+[[nodiscard]] inline Uint128 saturating_add(Uint128 a, Uint128 b) noexcept { return checked_add(a, b).value_or(kUint128Max); }
 
 class U256 {
  public:

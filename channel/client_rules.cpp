@@ -15,6 +15,12 @@ Result<Uint128> check_charge_report(const ClientExpectation& expected, const Cha
     return fail(ErrorCode::response_cumulative_mismatch,
                 "running total " + to_decimal(report.chargedCumulativeAmount) + " is not previous " +
                     to_decimal(expected.previousCharged) + " + charge " + to_decimal(report.chargedAmount));
+  // A voucher above the balance is refused (maxClaimableAmount <= balance), so a total charged above
+  // it contradicts itself: a server making the agent believe the channel emptier than it is.
+  if (report.balance < report.chargedCumulativeAmount)
+    return fail(ErrorCode::response_balance_mismatch, "balance " + to_decimal(report.balance) +
+                                                          " is below the running total " +
+                                                          to_decimal(report.chargedCumulativeAmount) + " it charged");
   if (expected.balance && (expected.balanceIsCeiling ? report.balance > *expected.balance
                                                      : report.balance != *expected.balance))
     return fail(ErrorCode::response_balance_mismatch, "balance " + to_decimal(report.balance) + ", expected " +

@@ -35,7 +35,8 @@ struct ChargeReport {
   Uint128 balance = 0;
 };
 
-// Steady-state rules 1–4. Returns the new chargedCumulativeAmount.
+// Steady-state rules 1–4, and a balance at least the running total. Returns the new
+// chargedCumulativeAmount.
 // Codes: response_overcharged, response_cumulative_mismatch, response_channel_mismatch,
 // response_balance_mismatch.
 [[nodiscard]] Result<Uint128> check_charge_report(const ClientExpectation& expected, const ChargeReport& report);

@@ -35,11 +35,23 @@ constexpr std::string_view kMigrations[] = {
     R"sql(
       ALTER TABLE client_channels ADD COLUMN unserved_charges INTEGER NOT NULL DEFAULT 0;
     )sql",
+    R"sql(
+      ALTER TABLE client_channels ADD COLUMN deposits_on_word INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE client_channels ADD COLUMN on_word_renews_at BLOB NOT NULL DEFAULT x'00000000000000000000000000000000';
+    )sql",
 };
 
 constexpr std::string_view kColumns =
     "channel_id, config, network, method, url, offer, deposited, pending_deposit, balance, charged, "
-    "signed_max, reserved, suspended, closed, withdraw_amount, withdraw_initiated_at, held_ceiling, unserved_charges";
+    "signed_max, reserved, suspended, closed, withdraw_amount, withdraw_initiated_at, held_ceiling, unserved_charges, "
+    "deposits_on_word, on_word_renews_at";
+
+// A small count the agent keeps (a corrupt file must not make it wrap).
+Result<unsigned> read_count(const Statement& s, int column, std::string_view what) {
+  const std::int64_t n = s.integer(column);
+  if (n < 0 || n > 1'000'000) return fail(ErrorCode::invalid_payload, "stored count of " + std::string{what} + " is out of range");
+  return static_cast<unsigned>(n);
+}
 
 Result<ClientChannel> read_channel(const Statement& s) {
   ClientChannel c;
@@ -63,9 +75,9 @@ Result<ClientChannel> read_channel(const Statement& s) {
   if (s.integer(15) < 0) return fail(ErrorCode::invalid_payload, "stored withdrawal time is negative");
   c.withdrawInitiatedAt = static_cast<std::uint64_t>(s.integer(15));
   PAYCHAN_ASSIGN(c.heldCeiling, decode_u128(s.blob(16)));
-  if (s.integer(17) < 0 || s.integer(17) > 1'000'000)
-    return fail(ErrorCode::invalid_payload, "stored count of unserved charges is out of range");
-  c.unservedCharges = static_cast<unsigned>(s.integer(17));
+  PAYCHAN_ASSIGN(c.unservedCharges, read_count(s, 17, "unserved charges"));
+  PAYCHAN_ASSIGN(c.depositsOnWord, read_count(s, 18, "deposits on the server's word"));
+  PAYCHAN_ASSIGN(c.onWordRenewsAt, decode_u128(s.blob(19)));
   return c;
 }
 
@@ -82,7 +94,7 @@ Status ClientStore::put(const ClientChannel& c, bool durable) {
   std::lock_guard lock(mutex_);
   PAYCHAN_TRY(db_.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   auto s = db_.prepare("INSERT OR REPLACE INTO client_channels (" + std::string{kColumns} +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
   if (!s) return s.failure();
   s->bind(1, c.channelId).bind(2, encode_config(c.config)).bind_text(3, c.network).bind_text(4, c.method);
   s->bind_text(5, c.url).bind_text(6, c.offer).bind(7, encode_u128(c.deposited));
@@ -90,7 +102,8 @@ Status ClientStore::put(const ClientChannel& c, bool durable) {
   s->bind(11, encode_u128(c.signedMax)).bind(12, encode_u128(c.reserved)).bind_text(13, c.suspended);
   s->bind(14, std::int64_t{c.closed ? 1 : 0}).bind(15, encode_u128(c.withdrawAmount));
   s->bind(16, static_cast<std::int64_t>(c.withdrawInitiatedAt)).bind(17, encode_u128(c.heldCeiling));
-  s->bind(18, static_cast<std::int64_t>(c.unservedCharges));
+  s->bind(18, static_cast<std::int64_t>(c.unservedCharges)).bind(19, static_cast<std::int64_t>(c.depositsOnWord));
+  s->bind(20, encode_u128(c.onWordRenewsAt));
   return s->run();
 }
 

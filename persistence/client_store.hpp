@@ -40,6 +40,11 @@ struct ClientChannel {
   // Charges taken up in a row from the provider's correctives for answers that never came (lost,
   // or a gateway's 502-504); reset by an accepted PAYMENT-RESPONSE (payment_client.hpp).
   unsigned unservedCharges = 0;
+  // Deposits sent on the server's word alone (no chain to check it) since the allowance last came
+  // back, and, once one is confirmed, the running total at which it comes back: when the provider
+  // has served that deposit's worth since (0: none confirmed).
+  unsigned depositsOnWord = 0;
+  Uint128 onWordRenewsAt = 0;
   std::string suspended;     // non-empty: why the client stopped signing on this channel
   bool closed = false;       // refunded or withdrawn in full
   // A timed withdrawal initiated on chain (amount 0: none). Nothing is signed on the channel while

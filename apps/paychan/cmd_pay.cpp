@@ -24,7 +24,10 @@ in the agent's store, so later calls (and `paychan channels`) continue where thi
 With --rpc URL the agent also reads the chain: after losing its store it finds its channels to the
 provider on chain (from its key and the offer) and continues them from what the provider claimed,
 instead of depositing into a new channel; and when a server breaks the rules it starts the timed
-withdrawal of the channel (finish it with `paychan withdraw CHANNEL_ID --finalize`).
+withdrawal of the channel (finish it with `paychan withdraw CHANNEL_ID --finalize`); and a
+server's word that a channel is short of funds is checked on chain before the agent deposits.
+Without it, such a word is taken for one confirmed deposit at a time, and again only once the
+provider has served that deposit's worth (kept in the store, across calls).
 
 Prints the response body on stdout. Exit status: 0 for a 2xx answer, 1 for any other HTTP status
 or a payment that was refused (the reason on stderr), 2 for bad options or an unreachable server.

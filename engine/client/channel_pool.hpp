@@ -118,21 +118,6 @@ class ChannelPool {
     std::lock_guard lock(mutex_);
     if (const auto it = held_.find(channelId); it != held_.end()) it->second.ceiling = ceiling;
   }
-  // Deposits on a provider's word alone (no chain to check it) that a channel it last reported
-  // funded for the voucher is short of funds. True while another may be made on `channelId`: none
-  // was confirmed yet, and fewer than `limit` were sent (one the provider never executed may go
-  // again, one it executed without ever confirming may not go on without end). Counts this one.
-  [[nodiscard]] bool take_deposit_on_word(const Bytes32& channelId, unsigned limit) {
-    std::lock_guard lock(mutex_);
-    OnWord& taken = deposits_on_word_[channelId];
-    if (taken.confirmed || taken.sent >= limit) return false;
-    ++taken.sent;
-    return true;
-  }
-  void confirm_deposit_on_word(const Bytes32& channelId) {
-    std::lock_guard lock(mutex_);
-    deposits_on_word_[channelId].confirmed = true;
-  }
   // How far vouchers on `channelId` may go without checking the budget again: the part of its
   // reservation this process checked against its own budget (a reservation an earlier run made,
   // under another budget, is checked before it is used). Nullopt: not checked yet.
@@ -167,11 +152,6 @@ class ChannelPool {
   std::set<Bytes32> leased_;
   std::map<Bytes32, Held> held_;
   std::map<Bytes32, Uint128> admitted_;
-  struct OnWord {
-    unsigned sent = 0;
-    bool confirmed = false;
-  };
-  std::map<Bytes32, OnWord> deposits_on_word_;
   std::mutex budget_mutex_;
   std::mutex recovery_mutex_;
 };

@@ -61,8 +61,8 @@ constexpr Uint128 kReservePrices = 256;
 // Charges taken up in a row from correctives, for answers that never came, before the agent stops
 // paying a channel's provider for more (see ClientOptions::acceptProviderState).
 constexpr unsigned kMaxUnservedCharges = 3;
-// Deposits sent on a server's word alone (no chain to check it) per channel and process, while
-// none is confirmed: a second covers one the server never executed (its facilitator was down).
+// Deposits sent on a server's word alone (no chain to check it) per channel while none is
+// confirmed: a second covers one the server never executed (its facilitator was down).
 constexpr unsigned kMaxDepositsOnWord = 2;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
@@ -396,20 +396,8 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
   return true;
 }
 
-Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative) {
-  if (!options_.chain) {
-    // Only the server's own word can be held against it: the balance it last reported, which
-    // covers this voucher (else the agent would be depositing already).
-    if (options_.pool->take_deposit_on_word(ch.channelId, kMaxDepositsOnWord)) {
-      log("the server says the channel is short of funds for " + to_decimal(cumulative) + " after reporting a balance of " +
-          to_decimal(ch.balance) + ": depositing on its word (--rpc would check the chain)");
-      return {};
-    }
-    return fail(ErrorCode::response_balance_mismatch,
-                "the server says again that the channel is short of funds for " + to_decimal(cumulative) +
-                    " after reporting a balance of " + to_decimal(ch.balance) +
-                    ": no more deposits on its word in this run (with --rpc the agent checks the chain)");
-  }
+Status PaymentClient::check_short_of_funds(persistence::ClientChannel& ch, Uint128 cumulative) {
+  if (!options_.chain) return take_deposit_on_word(ch, cumulative);
   auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
     log("the server's word that the channel is short of funds could not be checked on chain: " +
@@ -420,6 +408,26 @@ Status PaymentClient::check_short_of_funds(const persistence::ClientChannel& ch,
   return fail(ErrorCode::response_balance_mismatch, "the server says the channel is short of funds for " +
                                                         to_decimal(cumulative) + ", the chain holds " +
                                                         to_decimal(onchain->balance) + ": no deposit made");
+}
+
+Status PaymentClient::take_deposit_on_word(persistence::ClientChannel& ch, Uint128 cumulative) {
+  if (ch.onWordRenewsAt != 0 && ch.charged >= ch.onWordRenewsAt) {
+    ch.depositsOnWord = 0;  // the provider has served the last one's worth since: its word holds again
+    ch.onWordRenewsAt = 0;
+  }
+  const std::string claim = "the server says the channel is short of funds for " + to_decimal(cumulative) +
+                            " after reporting a balance of " + to_decimal(ch.balance);
+  if (ch.onWordRenewsAt == 0 && ch.depositsOnWord < kMaxDepositsOnWord) {
+    ++ch.depositsOnWord;  // written with the deposit, before it leaves
+    log(claim + ": depositing on its word (--rpc would check the chain)");
+    return {};
+  }
+  return fail(ErrorCode::response_balance_mismatch,
+              claim + ": no deposit made on its word, " +
+                  (ch.onWordRenewsAt != 0
+                       ? "until it has served the last one's worth (a running total of " + to_decimal(ch.onWordRenewsAt) + ")"
+                       : std::to_string(kMaxDepositsOnWord) + " were sent and none confirmed") +
+                  "; with --rpc the agent checks the chain");
 }
 
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
@@ -593,12 +601,16 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
     ch.unservedCharges = 0;
-    // A confirmed deposit on the server's word ends the allowance (see kMaxDepositsOnWord).
-    if (deposit && force_deposit && !options_.chain) options_.pool->confirm_deposit_on_word(ch.channelId);
     const Uint128 charge = *total - ch.charged;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;
     ch.balance = report.balance;
+    if (deposit && force_deposit && !options_.chain) {
+      // A deposit on the server's word, confirmed: its word holds again once it has served this
+      // deposit's worth.
+      ch.depositsOnWord = 0;
+      ch.onWordRenewsAt = saturating_add(*total, amount);
+    }
     const bool deposit_settled = deposit || ch.pendingDeposit != 0;
     if (deposit) ch.deposited += amount;
     const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;  // a deposit whose answer was lost...

@@ -145,15 +145,20 @@ class PaymentClient {
   // (the claim was made with its voucher). Returns whether it did (not when the chain cannot be
   // read: the refusal stands). Errors: the store's.
   Result<bool> take_up_claimed_total(persistence::ClientChannel& ch);
-  // The server refused a voucher for `cumulative` as short of funds: honest when the receiver
-  // refunded what was unclaimed, but a server could say it on every request to make the agent
-  // deposit each time. With a chain the claim is checked first: a channel the chain shows funded
-  // for the voucher gets no deposit, and the request fails (a node that lags a recent refund errs
-  // this way: a retry, not a deposit). When the chain cannot be read, the deposit is made. Without
-  // a chain, a channel the server said was funded for the voucher gets deposits on its word (its
-  // receiver may have refunded since) until one is confirmed, at most kMaxDepositsOnWord per
-  // process; then the request fails. Errors: response_balance_mismatch.
-  Status check_short_of_funds(const persistence::ClientChannel& ch, Uint128 cumulative);
+  // The server refused a voucher for `cumulative` as short of funds (or its corrective said so):
+  // honest when the receiver refunded what was unclaimed, but a server could say it on every
+  // request to make the agent deposit each time.
+  // With a chain the claim is checked first: a channel the chain shows funded for the voucher gets
+  // no deposit, and the request fails (a node that lags a recent refund errs this way: a retry, not
+  // a deposit). When the chain cannot be read, the deposit is made. Without a chain, see
+  // take_deposit_on_word. Errors: response_balance_mismatch.
+  Status check_short_of_funds(persistence::ClientChannel& ch, Uint128 cumulative);
+  // Without a chain, the server's word is taken for at most kMaxDepositsOnWord deposits while none
+  // is confirmed; once one is, for none more until the provider has served that deposit's worth.
+  // So deposits made on a server's word grow with what it served, not with how often it asks.
+  // The allowance is kept in the store: paychan pay is one process per request.
+  // Errors: response_balance_mismatch.
+  Status take_deposit_on_word(persistence::ClientChannel& ch, Uint128 cumulative);
   // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost
   // track) is recorded at once. Errors: the store's.

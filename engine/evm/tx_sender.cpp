@@ -34,7 +34,7 @@ SendOutcome classify(const chain::RpcError& e) {
 
 Uint128 bump(Uint128 fee) {
   const Uint128 step = std::max<Uint128>(fee / 8, 1);
-  return checked_add(fee, step).value_or(kUint128Max);
+  return saturating_add(fee, step);
 }
 
 U256 bump(const U256& fee) {

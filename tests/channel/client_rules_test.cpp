@@ -38,9 +38,21 @@ TEST(ChargeReport, EachViolationHasItsCode) {
   EXPECT_EQ(code({channel(1), 700, 3900, 99'999}), ErrorCode::response_balance_mismatch);
 }
 
-TEST(ChargeReport, UnknownBalanceIsNotChecked) {
+TEST(ChargeReport, UnknownBalanceIsNotCheckedAgainstAnExpectation) {
   const ClientExpectation e{channel(1), 0, 1000, std::nullopt};
-  EXPECT_TRUE(check_charge_report(e, ChargeReport{channel(1), 1000, 1000, 5}));
+  EXPECT_TRUE(check_charge_report(e, ChargeReport{channel(1), 1000, 1000, 5'000'000}));
+}
+
+// A balance below what the server says it charged cannot be: it refuses vouchers above the balance.
+// Such a report would have the agent top up a channel that has room, whatever it expected.
+TEST(ChargeReport, ABalanceBelowTheRunningTotalIsAViolation) {
+  for (const std::optional<Uint128> expected : {std::optional<Uint128>{}, std::optional<Uint128>{100'000}}) {
+    ClientExpectation e{channel(1), 3200, 1000, expected};
+    e.balanceIsCeiling = true;
+    EXPECT_TRUE(check_charge_report(e, ChargeReport{channel(1), 700, 3900, 3900}));
+    EXPECT_EQ(check_charge_report(e, ChargeReport{channel(1), 700, 3900, 3899}).error().code,
+              ErrorCode::response_balance_mismatch);
+  }
 }
 
 // After a refusal for want of funds the balance believed is a ceiling: the receiver may have refunded

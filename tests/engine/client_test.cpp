@@ -473,12 +473,18 @@ TEST(PaymentClient, AServerPresentingTheVoucherItRefusedAsChargedIsNeverPaidMore
   EXPECT_EQ(highest, kPrice) << "only the first voucher";
 }
 
+// Each request its own run on one state file, as with `paychan pay`.
+auto runs_on(const std::string& path, const std::string& url) {
+  return [path, url] { return Agent(path).client.fetch(infer(url)); };
+}
+
 // Without a chain, a server that says a channel it reported funded is short of funds (refusing the
 // voucher as such, or with a corrective 402 whose balance leaves no room for it) gets one deposit on
 // its word: its receiver may have refunded unclaimed funds since. When it says so again, the
-// request fails and nothing more is deposited. Nothing is suspended: its word cannot be proven
-// wrong without the chain. (A corrective's balance used to be taken as is, and made the agent
-// deposit on every request.)
+// request fails and nothing more is deposited, also when every request is its own run. Nothing is
+// suspended: its word cannot be proven wrong without the chain. (A corrective's balance used to be
+// taken as is, and made the agent deposit on every request; the allowance used to come back with
+// each run.)
 TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGetsOneDepositOnItsWord) {
   for (const bool by_corrective : {false, true}) {
     SCOPED_TRACE(by_corrective ? "a corrective reporting a balance of 0" : "refused as short of funds");
@@ -498,17 +504,17 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
     });
     http::test::TestServer<decltype(short_of_funds)> server{short_of_funds};
     paychan::test::TempDir dir;
-    Agent agent(dir.file("agent.sqlite"));
-    ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
-    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+    const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+    ASSERT_TRUE(run());  // the channel's first deposit
+    auto paid = run();
     ASSERT_TRUE(paid) << "a top-up on the server's word: " << paid.error().to_string();
     for (int i = 0; i < 3; ++i) {
-      paid = agent.client.fetch(infer(server.url("/v1/infer")));
+      paid = run();
       ASSERT_FALSE(paid);
       EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
     }
     EXPECT_EQ(deposits, 2);
-    EXPECT_TRUE((*agent.store->list()).at(0).suspended.empty());
+    EXPECT_TRUE((*Agent(dir.file("agent.sqlite")).store->list()).at(0).suspended.empty());
   }
 }
 
@@ -528,16 +534,16 @@ TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
   });
   http::test::TestServer<decltype(honest)> server{honest};
   paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
-  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());
   {
     std::lock_guard lock(mutex);
     balance = kPrice;  // the receiver refunded what was unclaimed
   }
-  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  auto paid = run();
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->response.status, 503);
-  paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  paid = run();
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->response.status, 200);
   EXPECT_EQ(deposits, 3);
@@ -558,13 +564,51 @@ TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTw
   });
   http::test::TestServer<decltype(unconfirmed)> server{unconfirmed};
   paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
-  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));  // the channel's first deposit
-  for (int i = 0; i < 4; ++i) (void)agent.client.fetch(infer(server.url("/v1/infer")));
-  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());  // the channel's first deposit
+  for (int i = 0; i < 4; ++i) (void)run();
+  auto paid = run();
   ASSERT_FALSE(paid);
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
   EXPECT_EQ(deposits, 3);
+}
+
+// Without a chain, an honest receiver may refund an idle channel more than once. After a deposit
+// on its word is confirmed, the next one is made once the provider has served that deposit's worth
+// (here five prices); a refund before that leaves the request failing, with nothing deposited.
+TEST(PaymentClient, TheServersWordHoldsAgainOnceItServedTheLastDepositOnItsWord) {
+  std::mutex mutex;
+  int deposits = 0;
+  Uint128 balance = 0, charged = 0;
+  auto honest = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
+      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    deposits += deposit != 0;
+    balance += deposit;
+    charged = v.voucher.maxClaimableAmount;
+    answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+  });
+  const auto refund_unclaimed = [&] {
+    std::lock_guard lock(mutex);
+    balance = charged;
+  };
+  http::test::TestServer<decltype(honest)> server{honest};
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());  // deposit 1: a balance of 5 prices
+  refund_unclaimed();
+  ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(run());  // deposit 3 (the agent's own top-up) at 7 prices
+  EXPECT_EQ(deposits, 3);
+  refund_unclaimed();
+  auto paid = run();
+  ASSERT_TRUE(paid) << "5 prices served since the last deposit on its word: " << paid.error().to_string();
+  EXPECT_EQ(deposits, 4);
+  refund_unclaimed();
+  paid = run();
+  ASSERT_FALSE(paid) << "nothing served since";
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  EXPECT_EQ(deposits, 4);
 }
 
 // A server that answers a corrective 402 a second time in the same payment, here presenting the

@@ -1,6 +1,7 @@
 // The agent's store on a real SQLite file: every field of a channel comes back as written; a store
 // from before heldCeiling existed (schema version 2) is migrated with its channels intact and their
-// providers' holdings unknown, and one from before unservedCharges (version 3) with none counted.
+// providers' holdings unknown, one from before unservedCharges (version 3) with none counted, and
+// one from before the allowance of deposits on the server's word was kept (version 4) with it full.
 #include "persistence/client_store.hpp"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,8 @@ ClientChannel sample() {
   c.withdrawAmount = 20'000;
   c.withdrawInitiatedAt = 1'700'000'000;
   c.unservedCharges = 2;
+  c.depositsOnWord = 1;
+  c.onWordRenewsAt = 80'000;
   return c;
 }
 
@@ -55,26 +58,44 @@ void store_as_version(const std::string& path, int version, std::initializer_lis
   ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(version)));
 }
 
+void migrated_from_before_the_allowance(ClientChannel& c) {
+  c.depositsOnWord = 0;
+  c.onWordRenewsAt = 0;
+}
+
 TEST(ClientStore, AStoreFromBeforeTheHeldCeilingIsMigratedWithItUnknown) {
   paychan::test::TempDir dir;
   const auto path = dir.file("agent.sqlite");
-  store_as_version(path, 2, {"unserved_charges", "held_ceiling"});
+  store_as_version(path, 2, {"on_word_renews_at", "deposits_on_word", "unserved_charges", "held_ceiling"});
   const auto read = (*ClientStore::open(path))->get(sample().channelId);
   ASSERT_TRUE(read && *read);
   auto expected = sample();
   expected.heldCeiling = kUint128Max;
   expected.unservedCharges = 0;
+  migrated_from_before_the_allowance(expected);
   EXPECT_EQ(**read, expected);
 }
 
 TEST(ClientStore, AStoreFromBeforeTheUnservedCountIsMigratedWithNoneCounted) {
   paychan::test::TempDir dir;
   const auto path = dir.file("agent.sqlite");
-  store_as_version(path, 3, {"unserved_charges"});
+  store_as_version(path, 3, {"on_word_renews_at", "deposits_on_word", "unserved_charges"});
   const auto read = (*ClientStore::open(path))->get(sample().channelId);
   ASSERT_TRUE(read && *read);
   auto expected = sample();
   expected.unservedCharges = 0;
+  migrated_from_before_the_allowance(expected);
+  EXPECT_EQ(**read, expected);
+}
+
+TEST(ClientStore, AStoreFromBeforeTheDepositAllowanceWasKeptIsMigratedWithItFull) {
+  paychan::test::TempDir dir;
+  const auto path = dir.file("agent.sqlite");
+  store_as_version(path, 4, {"on_word_renews_at", "deposits_on_word"});
+  const auto read = (*ClientStore::open(path))->get(sample().channelId);
+  ASSERT_TRUE(read && *read);
+  auto expected = sample();
+  migrated_from_before_the_allowance(expected);
   EXPECT_EQ(**read, expected);
 }
 
