@@ -127,6 +127,13 @@ inline std::optional<std::pair<SignedVoucher, Uint128>> voucher_of(const http::E
   return std::pair{std::get<protocol::VoucherPayload>(*batch).voucher, Uint128{0}};
 }
 
+inline bool is_refund(const http::Exchange& ex) {
+  const auto header = ex.request().header("PAYMENT-SIGNATURE");
+  if (!header) return false;
+  const auto payload = protocol::decode_payment_signature(*header);
+  return payload && std::holds_alternative<protocol::RefundPayload>(*protocol::batch_payload(*payload));
+}
+
 // A 402 with the test route's offer (on `config`'s terms): `error` makes it a refusal, and
 // `corrective` (given the offer's extra) a corrective one.
 inline void answer_402(http::Exchange& ex, std::optional<std::string> error = std::nullopt,

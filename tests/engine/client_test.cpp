@@ -651,7 +651,8 @@ enum class Act {
 };
 
 // A server that keeps a running total honestly and answers each fresh voucher as `pick` says; a
-// voucher that does not continue the total gets a corrective 402 with the truth.
+// voucher that does not continue the total gets a corrective 402 with the truth. A refund at its
+// total is made: everything above it goes back.
 class ScriptedAnswers {
  public:
   using Pick = std::function<Act(Uint128 voucher, Uint128 deposit)>;
@@ -671,7 +672,8 @@ class ScriptedAnswers {
     std::unique_lock lock(mutex);
     const Uint128 amount = v.voucher.maxClaimableAmount;
     highest = std::max(highest, amount);
-    if (amount != charged_ + kPrice) {  // the agent is behind (or ahead)
+    if (is_refund(ex) && amount == charged_) return answer_paid(ex, v.voucher.channelId, 0, charged_, balance_ = charged_), std::nullopt;
+    if (amount != charged_ + kPrice || is_refund(ex)) {  // the agent is behind (or ahead)
       answer_402(ex, "invalid_batch_settlement_evm_cumulative_amount_mismatch", holding(held_, charged_, balance_));
       return std::nullopt;
     }
@@ -972,6 +974,73 @@ TEST(PaymentClient, AProviderThatChargesWithoutAnsweringIsPaidOnlyThreeTimesInAR
   auto counted_afresh = run();
   ASSERT_TRUE(counted_afresh) << counted_afresh.error().to_string();
   EXPECT_EQ(counted_afresh->takenUp, kPrice);
+}
+
+// The count of unserved charges is on disk as soon as it rises: a run killed while it waits for
+// the next answer must not forget it. Here the server reads the state file when that answer is due.
+TEST(PaymentClient, AnUnservedChargeTakenUpIsOnDiskBeforeTheNextVoucherIsAnswered) {
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  std::optional<unsigned> on_disk;
+  ScriptedAnswers server([&](Uint128 voucher, Uint128 deposit) {
+    if (deposit != 0) return Act::serve;
+    if (voucher == 2 * kPrice) return Act::gateway_timeout;
+    on_disk = (*(*persistence::ClientStore::open(path))->list()).at(0).unservedCharges;
+    return Act::serve;
+  });
+  Agent agent(path);  // one process: the voucher after the take-up needs no reservation written
+  const auto run = [&] { return agent.client.fetch(infer(server.url())); };
+  ASSERT_TRUE(run());  // the deposit
+  ASSERT_TRUE(run());  // charged behind a 504
+  auto paid = run();   // takes that charge up, then pays its own voucher
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(paid->takenUp, kPrice);
+  EXPECT_EQ(on_disk, 1u);
+}
+
+// Accepting the provider's state starts the count anew by itself: here the accepting run's own
+// answer is cut off too, so no served answer resets it.
+TEST(PaymentClient, AcceptingTheProvidersStateStartsTheUnservedCountAnew) {
+  ScriptedAnswers server([](Uint128, Uint128 deposit) { return deposit != 0 ? Act::serve : Act::gateway_timeout; });
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  const auto run = [&](bool accept = false) {
+    ClientOptions options{test_policy(), {}, {}, 4};
+    options.policy.depositPrices = 50;  // no top-up (served) in this test
+    options.acceptProviderState = accept;
+    return Agent(path, options, {}).client.fetch(infer(server.url()));
+  };
+  ASSERT_TRUE(run());  // the deposit: served
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(run()) << i;
+  auto refused = run();
+  ASSERT_FALSE(refused);
+  ASSERT_EQ(refused.error().code, ErrorCode::corrective_charges_unserved);
+  auto accepted = run(true);
+  ASSERT_TRUE(accepted) << accepted.error().to_string();
+  EXPECT_EQ(accepted->response.status, 504);
+  auto counted_afresh = run();
+  ASSERT_TRUE(counted_afresh) << counted_afresh.error().to_string();
+  EXPECT_EQ(counted_afresh->takenUp, kPrice);
+  std::lock_guard lock(server.mutex);
+  EXPECT_EQ(server.served, 1);
+}
+
+// A refund signs nothing above what the server holds: the charge its corrective takes up is not
+// counted as unserved, so a provider that cut off every answer still gets the refund asked for.
+TEST(PaymentClient, ARefundTakesUpTheServersTotalWithoutCountingItAsUnserved) {
+  ScriptedAnswers server([](Uint128, Uint128 deposit) { return deposit != 0 ? Act::serve : Act::gateway_timeout; });
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  const auto run = runs_on(path, server.url());
+  ASSERT_TRUE(run());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(run()) << i;  // three taken up; the fourth charge is not yet
+  Agent agent(path);
+  const Bytes32 id = (*agent.store->list()).at(0).channelId;
+  auto refunded = agent.client.refund(id, std::nullopt);
+  ASSERT_TRUE(refunded) << refunded.error().to_string();
+  const auto ch = **agent.store->get(id);
+  EXPECT_EQ(ch.charged, 5 * kPrice);
+  EXPECT_TRUE(ch.closed);
 }
 
 // A server answering each fresh voucher after the first as a random script says, honestly (serve;
