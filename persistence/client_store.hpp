@@ -38,7 +38,8 @@ struct ClientChannel {
   // channel's progress is flushed. kUint128Max: unknown (a channel recovered from chain).
   Uint128 heldCeiling = 0;
   // Charges taken up in a row from the provider's correctives for answers that never came (lost,
-  // or a gateway's 502-504); reset by an accepted PAYMENT-RESPONSE (payment_client.hpp).
+  // or a gateway's 502-504); reset by an accepted PAYMENT-RESPONSE that charged something
+  // (payment_client.hpp).
   unsigned unservedCharges = 0;
   // Deposits sent on the server's word alone (no chain to check it) since the allowance last came
   // back, and, once one is confirmed, the running total at which it comes back: when the provider

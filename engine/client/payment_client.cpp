@@ -600,8 +600,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       return total.failure();
     }
     options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
-    ch.unservedCharges = 0;
     const Uint128 charge = *total - ch.charged;
+    // A charged answer ends a run of unserved charges; a free one does not (else a server could
+    // take three up behind 504s, serve one answer free, and go on).
+    if (charge != 0) ch.unservedCharges = 0;
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;
     ch.balance = report.balance;

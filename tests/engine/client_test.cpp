@@ -643,6 +643,7 @@ TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
 // How a scripted server answers a fresh voucher (one that continues its running total).
 enum class Act {
   serve,
+  serve_free,       // serves it, charging nothing
   busy,             // 402 channel_busy: nothing done
   fail,             // 500 without PAYMENT-RESPONSE: nothing charged
   echo,             // refuses it, and presents it as held and charged (hostile)
@@ -688,6 +689,10 @@ class ScriptedAnswers {
       return std::nullopt;
     }
     if (act == Act::gateway_timeout) return ++unseen, ex.response().set(504, "text/plain", "timed out"), std::nullopt;
+    if (act == Act::serve_free) {
+      charged_ -= kPrice;  // the voucher is held, nothing charged on it
+      return ++served, answer_paid(ex, v.voucher.channelId, 0, charged_, balance_), std::nullopt;
+    }
     if (act == Act::lose_answer) {
       lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -1023,6 +1028,28 @@ TEST(PaymentClient, AcceptingTheProvidersStateStartsTheUnservedCountAnew) {
   EXPECT_EQ(counted_afresh->takenUp, kPrice);
   std::lock_guard lock(server.mutex);
   EXPECT_EQ(server.served, 1);
+}
+
+// Only a charged answer ends a run of unserved charges: a server that takes three up behind 504s and
+// then serves one answer free does not get three more.
+TEST(PaymentClient, AFreeAnswerDoesNotStartTheUnservedCountAnew) {
+  int sends = 0;
+  ScriptedAnswers server([&](Uint128, Uint128 deposit) {
+    if (deposit != 0) return Act::serve;
+    return ++sends % 5 == 4 ? Act::serve_free : Act::gateway_timeout;
+  });
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url());
+  ASSERT_TRUE(run());  // the deposit
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(run()) << i;  // 504s: two taken up
+  auto free = run();  // takes the third up; its own voucher is served free
+  ASSERT_TRUE(free) << free.error().to_string();
+  ASSERT_EQ(free->response.status, 200);
+  EXPECT_EQ(free->charged, 0u);
+  ASSERT_TRUE(run());  // charged behind a 504
+  auto refused = run();
+  ASSERT_FALSE(refused) << "a fourth unserved charge";
+  EXPECT_EQ(refused.error().code, ErrorCode::corrective_charges_unserved);
 }
 
 // A refund signs nothing above what the server holds: the charge its corrective takes up is not
