@@ -28,9 +28,10 @@ inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared 
   --rpc URL                the chain's JSON-RPC endpoint (default $PAYCHAN_RPC): pay then finds its
                            channels on chain after a lost store, checks on chain a server's word
                            that a channel is short of funds before depositing more (without
-                           --rpc, every run of pay can make one such deposit), and starts a
-                           withdrawal when a server breaks the rules; withdraw needs it. The
-                           payer's key pays the gas.
+                           --rpc, such deposits are made on the server's word only until one is
+                           confirmed, and again once it has charged that deposit's worth), and
+                           starts a withdrawal when a server breaks the rules; withdraw needs it.
+                           The payer's key pays the gas.
 Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such as USDC).
 )";
 

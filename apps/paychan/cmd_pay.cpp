@@ -42,7 +42,9 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
                      backup, or copied and used elsewhere). Without it such a request fails with
                      corrective_state_not_held: a server may refuse a voucher, then claim it as paid.
                      It also takes up a fourth charge in a row whose answer never came, which
-                     otherwise fails with corrective_charges_unserved.
+                     otherwise fails with corrective_charges_unserved, and (without --rpc) makes
+                     one more deposit on the server's word that the channel is short of funds,
+                     which otherwise fails with response_balance_mismatch.
 
 )";
 

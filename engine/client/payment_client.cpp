@@ -397,7 +397,8 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
 }
 
 Status PaymentClient::check_short_of_funds(persistence::ClientChannel& ch, Uint128 cumulative) {
-  if (!options_.chain) return take_deposit_on_word(ch, cumulative);
+  const std::string claim = "the server says the channel is short of funds for " + to_decimal(cumulative);
+  if (!options_.chain) return take_deposit_on_word(ch, claim + " after reporting a balance of " + to_decimal(ch.balance));
   auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
     log("the server's word that the channel is short of funds could not be checked on chain: " +
@@ -405,29 +406,31 @@ Status PaymentClient::check_short_of_funds(persistence::ClientChannel& ch, Uint1
     return {};
   }
   if (onchain->balance < cumulative) return {};
-  return fail(ErrorCode::response_balance_mismatch, "the server says the channel is short of funds for " +
-                                                        to_decimal(cumulative) + ", the chain holds " +
-                                                        to_decimal(onchain->balance) + ": no deposit made");
+  return fail(ErrorCode::response_balance_mismatch,
+              claim + ", the chain holds " + to_decimal(onchain->balance) + ": no deposit made");
 }
 
-Status PaymentClient::take_deposit_on_word(persistence::ClientChannel& ch, Uint128 cumulative) {
+Status PaymentClient::take_deposit_on_word(persistence::ClientChannel& ch, const std::string& claim) {
   if (ch.onWordRenewsAt != 0 && ch.charged >= ch.onWordRenewsAt) {
     ch.depositsOnWord = 0;  // the provider has served the last one's worth since: its word holds again
     ch.onWordRenewsAt = 0;
   }
-  const std::string claim = "the server says the channel is short of funds for " + to_decimal(cumulative) +
-                            " after reporting a balance of " + to_decimal(ch.balance);
+  // The agent's operator may take the provider's word once more (as for its running total).
+  if (options_.acceptProviderState && accepted_provider_state_.insert(ch.channelId).second) {
+    ch.depositsOnWord = 0;
+    ch.onWordRenewsAt = 0;
+  }
   if (ch.onWordRenewsAt == 0 && ch.depositsOnWord < kMaxDepositsOnWord) {
-    ++ch.depositsOnWord;  // written with the deposit, before it leaves
     log(claim + ": depositing on its word (--rpc would check the chain)");
     return {};
   }
   return fail(ErrorCode::response_balance_mismatch,
               claim + ": no deposit made on its word, " +
                   (ch.onWordRenewsAt != 0
-                       ? "until it has served the last one's worth (a running total of " + to_decimal(ch.onWordRenewsAt) + ")"
+                       ? "until it has charged the last one's worth (a running total of " + to_decimal(ch.onWordRenewsAt) + ")"
                        : std::to_string(kMaxDepositsOnWord) + " were sent and none confirmed") +
-                  "; with --rpc the agent checks the chain");
+                  "; with --rpc the agent checks the chain, or pay once accepting the provider's state "
+                  "(--accept-provider-state) to deposit on its word");
 }
 
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
@@ -480,6 +483,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
     const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
+    const bool on_word = force_deposit && !options_.chain;  // a deposit on the server's word alone
     const auto cumulative = checked_add(ch.charged, price);
     if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
 
@@ -492,6 +496,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       // A deposit in flight is on disk before it leaves (the channel changes only once it is).
       persistence::ClientChannel sending = ch;
       sending.pendingDeposit = amount;
+      sending.depositsOnWord += on_word ? 1 : 0;  // counted as it leaves (see take_deposit_on_word)
       sending.signedMax = std::max(sending.signedMax, *cumulative);
       PAYCHAN_TRY(save(sending));
       ch = std::move(sending);
@@ -519,7 +524,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       options_.pool->set_held_ceiling(ch.channelId, ceiling);
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
-      if (deposit) ch.pendingDeposit = unconfirmed;  // this one was refused unsettled: never executed
+      if (deposit) {  // this one was refused unsettled: never executed, and not counted
+        ch.pendingDeposit = unconfirmed;
+        ch.depositsOnWord -= on_word && ch.depositsOnWord != 0 ? 1 : 0;
+      }
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
         // One corrective brings an honest server and us back in step (say after a lost answer). A

@@ -72,6 +72,8 @@ struct ClientOptions {
   // such a corrective fails the request (code corrective_state_not_held): a server may refuse a
   // voucher and then present it as charged. A store restored from a backup, or copied and used
   // elsewhere, lags what was signed: pay once with this set to take up the provider's state.
+  // Without a chain it also gives back, once, the allowance of deposits on the provider's word that
+  // a channel is short of funds (PaymentClient::take_deposit_on_word).
   bool acceptProviderState = false;
 };
 
@@ -153,12 +155,13 @@ class PaymentClient {
   // a deposit). When the chain cannot be read, the deposit is made. Without a chain, see
   // take_deposit_on_word. Errors: response_balance_mismatch.
   Status check_short_of_funds(persistence::ClientChannel& ch, Uint128 cumulative);
-  // Without a chain, the server's word is taken for at most kMaxDepositsOnWord deposits while none
-  // is confirmed; once one is, for none more until the provider has served that deposit's worth.
-  // So deposits made on a server's word grow with what it served, not with how often it asks.
-  // The allowance is kept in the store: paychan pay is one process per request.
-  // Errors: response_balance_mismatch.
-  Status take_deposit_on_word(persistence::ClientChannel& ch, Uint128 cumulative);
+  // Without a chain, the server's word (`claim`) is taken for deposits while fewer than
+  // kMaxDepositsOnWord of them are out with no confirmation (a 402 gives one back: it was never
+  // executed); once one is confirmed, for none more until the provider has charged that deposit's
+  // worth (served answers, and at most three charges in a row taken up for answers that never
+  // came). With acceptProviderState, the allowance comes back once per channel and client. It is
+  // kept in the store: paychan pay is one process per request. Errors: response_balance_mismatch.
+  Status take_deposit_on_word(persistence::ClientChannel& ch, const std::string& claim);
   // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost
   // track) is recorded at once. Errors: the store's.
@@ -183,7 +186,7 @@ class PaymentClient {
   http::BlockingHttpClient& http_;
   std::optional<VoucherHeaders> voucher_headers_;
   bool store_offers_read_ = false;  // known_offer() has taken the routes of the store's channels
-  std::set<Bytes32> accepted_provider_state_;  // channels whose provider state acceptProviderState took up
+  std::set<Bytes32> accepted_provider_state_;  // channels whose provider state or word acceptProviderState took
 };
 
 }  // namespace paychan::engine::client

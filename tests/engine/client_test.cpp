@@ -518,8 +518,8 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
   }
 }
 
-// Without a chain, the one deposit on the server's word counts once it is confirmed: an honest
-// server whose facilitator was down (503: the deposit never executed) gets it again next time.
+// Without a chain, a deposit on the server's word whose outcome is unknown leaves room for a
+// second: an honest server whose facilitator was down (503: the deposit never executed) gets it.
 TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
   std::mutex mutex;
   int deposits = 0;
@@ -574,9 +574,10 @@ TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTw
 }
 
 // Without a chain, an honest receiver may refund an idle channel more than once. After a deposit
-// on its word is confirmed, the next one is made once the provider has served that deposit's worth
-// (here five prices); a refund before that leaves the request failing, with nothing deposited.
-TEST(PaymentClient, TheServersWordHoldsAgainOnceItServedTheLastDepositOnItsWord) {
+// on its word is confirmed, the next one is made once the provider has charged that deposit's
+// worth (five prices); a refund before that leaves the request failing, with nothing deposited,
+// until the agent accepts the provider's word once more.
+TEST(PaymentClient, TheServersWordHoldsAgainOnceItChargedTheLastDepositOnItsWord) {
   std::mutex mutex;
   int deposits = 0;
   Uint128 balance = 0, charged = 0;
@@ -594,21 +595,66 @@ TEST(PaymentClient, TheServersWordHoldsAgainOnceItServedTheLastDepositOnItsWord)
   };
   http::test::TestServer<decltype(honest)> server{honest};
   paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  const auto run = [&](bool accept = false) {
+    ClientOptions options{test_policy(), {}, {}, 4};
+    options.acceptProviderState = accept;
+    return Agent(dir.file("agent.sqlite"), options, {}).client.fetch(infer(server.url("/v1/infer")));
+  };
   ASSERT_TRUE(run());  // deposit 1: a balance of 5 prices
   refund_unclaimed();
-  ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(run());  // deposit 3 (the agent's own top-up) at 7 prices
-  EXPECT_EQ(deposits, 3);
-  refund_unclaimed();
+  ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6; its worth charged at 7
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(run());
+  refund_unclaimed();  // at 5 prices
   auto paid = run();
-  ASSERT_TRUE(paid) << "5 prices served since the last deposit on its word: " << paid.error().to_string();
+  ASSERT_FALSE(paid) << "charged 5 prices, not yet 7";
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  EXPECT_EQ(deposits, 2);
+  paid = run(true);
+  ASSERT_TRUE(paid) << "deposit 3, on its word accepted once more: " << paid.error().to_string();
+  EXPECT_EQ(deposits, 3);  // charged 6, a balance of 10; its worth charged at 11
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(run());  // deposit 4 (the agent's own top-up) at 11
   EXPECT_EQ(deposits, 4);
   refund_unclaimed();
   paid = run();
-  ASSERT_FALSE(paid) << "nothing served since";
+  ASSERT_TRUE(paid) << "11 prices charged: " << paid.error().to_string();
+  EXPECT_EQ(deposits, 5);
+  refund_unclaimed();
+  paid = run();
+  ASSERT_FALSE(paid) << "nothing charged since";
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  EXPECT_EQ(deposits, 4);
+  EXPECT_EQ(deposits, 5);
+}
+
+// A deposit on the server's word that is refused with a 402 was never executed: it does not count
+// against the allowance. (Counted, two refusals would leave the channel refused for good.)
+TEST(PaymentClient, ARefusedDepositOnTheServersWordIsNotCounted) {
+  std::mutex mutex;
+  int deposits = 0, refused = 0;
+  Uint128 balance = 0;
+  auto flaky = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
+      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    if (deposit != 0 && deposits == 1 && refused < 3) return ++refused, answer_402(ex, "invalid_payload");
+    deposits += deposit != 0;
+    balance += deposit;
+    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
+  });
+  http::test::TestServer<decltype(flaky)> server{flaky};
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());
+  {
+    std::lock_guard lock(mutex);
+    balance = kPrice;  // the receiver refunded what was unclaimed
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto paid = run();
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, ErrorCode::invalid_payload) << paid.error().to_string();
+  }
+  auto paid = run();
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(deposits, 2);
 }
 
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
