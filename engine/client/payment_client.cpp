@@ -412,11 +412,12 @@ Status PaymentClient::check_short_of_funds(persistence::ClientChannel& ch, Uint1
 
 Status PaymentClient::take_deposit_on_word(persistence::ClientChannel& ch, const std::string& claim) {
   if (ch.onWordRenewsAt != 0 && ch.charged >= ch.onWordRenewsAt) {
-    ch.depositsOnWord = 0;  // the provider has served the last one's worth since: its word holds again
+    ch.depositsOnWord = 0;  // the provider has charged the last one's worth since: its word holds again
     ch.onWordRenewsAt = 0;
   }
+  const bool exhausted = ch.onWordRenewsAt != 0 || ch.depositsOnWord >= kMaxDepositsOnWord;
   // The agent's operator may take the provider's word once more (as for its running total).
-  if (options_.acceptProviderState && accepted_provider_state_.insert(ch.channelId).second) {
+  if (exhausted && options_.acceptProviderState && accepted_provider_state_.insert(ch.channelId).second) {
     ch.depositsOnWord = 0;
     ch.onWordRenewsAt = 0;
   }
@@ -616,7 +617,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     ch.charged = *total;
     ch.balance = report.balance;
     if (deposit && force_deposit && !options_.chain) {
-      // A deposit on the server's word, confirmed: its word holds again once it has served this
+      // A deposit on the server's word, confirmed: its word holds again once it has charged this
       // deposit's worth.
       ch.depositsOnWord = 0;
       ch.onWordRenewsAt = saturating_add(*total, amount);
