@@ -482,7 +482,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
   // authorization again rather than sign a second one that could also be executed within its hour.
   std::optional<std::string> busy_deposit;
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
-    const auto headroom = checked_sub(ch.balance, ch.charged);
+    // A deposit whose answer was lost may have landed: it counts as funds until the server says the
+    // channel is short of them (checked as any such word), so a server that executes each deposit
+    // and never answers does not get one per request.
+    const auto headroom = checked_sub(saturating_add(ch.balance, ch.pendingDeposit), ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
     const bool on_word = force_deposit && !options_.chain;  // a deposit on the server's word alone
     const auto cumulative = checked_add(ch.charged, price);

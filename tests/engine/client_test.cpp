@@ -584,6 +584,34 @@ TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTw
   EXPECT_EQ(deposits, 3);
 }
 
+// A server that executes every deposit, never answers one (504), and refuses every voucher as short
+// of funds. A deposit whose answer was lost counts as funds, so the next request sends a voucher,
+// and its refusal is the server's word: two deposits on it, then nothing more. (The agent used to
+// deposit again on each request, believing the balance without the lost deposit.)
+TEST(PaymentClient, AServerThatNeverAnswersADepositGetsNoMoreThanTwoOnItsWord) {
+  std::mutex mutex;
+  int deposits = 0;
+  auto unanswered = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher&, Uint128 deposit) {
+    if (deposit == 0) return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    ++deposits;  // executed
+    ex.response().set(504, "text/plain", "timed out");
+  });
+  http::test::TestServer<decltype(unanswered)> server{unanswered};
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  for (int i = 0; i < 3; ++i) {
+    auto paid = run();
+    ASSERT_TRUE(paid) << i << ": " << paid.error().to_string();
+    EXPECT_EQ(paid->response.status, 504);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto paid = run();
+    ASSERT_FALSE(paid);
+    EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  }
+  EXPECT_EQ(deposits, 3);
+}
+
 // Without a chain, an honest receiver may refund an idle channel more than once. After a deposit
 // on its word is confirmed, the next one is made once the provider has charged that deposit's
 // worth (five prices); a refund before that leaves the request failing, with nothing deposited,
