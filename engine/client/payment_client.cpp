@@ -619,15 +619,16 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
     ch.charged = *total;
     ch.balance = report.balance;
-    if (deposit && force_deposit && !options_.chain) {
-      // A deposit on the server's word, confirmed: its word holds again once it has charged this
-      // deposit's worth.
-      ch.depositsOnWord = 0;
-      ch.onWordRenewsAt = saturating_add(*total, amount);
-    }
     const bool deposit_settled = deposit || ch.pendingDeposit != 0;
-    if (deposit) ch.deposited += amount;
     const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;  // a deposit whose answer was lost...
+    if (!options_.chain && ((deposit && force_deposit) || ch.depositsOnWord != 0)) {
+      // A deposit on the server's word, confirmed: answered, or (its answer lost) the server served
+      // a voucher on the channel it had said was short. Its word holds again once it has charged
+      // that deposit's worth.
+      ch.depositsOnWord = 0;
+      ch.onWordRenewsAt = saturating_add(*total, std::max(amount, lost));
+    }
+    if (deposit) ch.deposited += amount;
     if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // ...did land
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).

@@ -612,6 +612,42 @@ TEST(PaymentClient, AServerThatNeverAnswersADepositGetsNoMoreThanTwoOnItsWord) {
   EXPECT_EQ(deposits, 3);
 }
 
+// A deposit on the server's word whose answer was lost is confirmed once the server serves a voucher
+// on the channel it had said was short: a refund right after that gets no deposit on its word.
+TEST(PaymentClient, ADepositOnTheServersWordThatLandedUnansweredIsConfirmedByTheNextAnswer) {
+  std::mutex mutex;
+  int deposits = 0;
+  Uint128 balance = 0, charged = 0;
+  auto lossy = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
+      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+    balance += deposit;
+    charged = v.voucher.maxClaimableAmount;
+    if (deposit != 0 && ++deposits == 2) return ex.response().set(504, "text/plain", "timed out");
+    answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+  });
+  const auto refund_unclaimed = [&] {
+    std::lock_guard lock(mutex);
+    balance = charged;
+  };
+  http::test::TestServer<decltype(lossy)> server{lossy};
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());
+  refund_unclaimed();
+  auto paid = run();  // deposit 2, on its word: executed, answered 504
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_EQ(paid->response.status, 504);
+  paid = run();  // takes the charge up; the answer shows the deposit landed
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_EQ(paid->response.status, 200);
+  refund_unclaimed();
+  paid = run();
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  EXPECT_EQ(deposits, 2);
+}
+
 // Without a chain, an honest receiver may refund an idle channel more than once. After a deposit
 // on its word is confirmed, the next one is made once the provider has charged that deposit's
 // worth (five prices); a refund before that leaves the request failing, with nothing deposited,
