@@ -415,6 +415,18 @@ TEST(PaymentClient, AHostileServerIsCaughtAndTheChannelSuspended) {
   }
 }
 
+// The answer to a channel's first deposit has no expected balance, but one below the running total
+// it reports contradicts itself (the agent would top up a channel with room): suspended at once.
+TEST(PaymentClient, AFirstDepositAnsweredWithABalanceBelowItsRunningTotalSuspendsTheChannel) {
+  ScriptedServer server({kPrice}, [](Report& r) { r.balance = r.cumulative - 1; });
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  auto paid = agent.client.fetch(infer(server.url()));
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
+  EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
+}
+
 // A scripted server answering every paid request with a corrective 402 whose states `corrective`
 // fills in from the voucher the request carried (an unpaid request gets the plain offer).
 template <typename Corrective>
