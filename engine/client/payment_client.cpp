@@ -312,7 +312,7 @@ Result<std::optional<Uint128>> PaymentClient::adopt_corrective(persistence::Clie
     if (auto e = protocol::batch_settlement_extra(r); e && e->channelState && e->voucherState) corrective = *e;
   if (!corrective || !corrective->channelState->chargedCumulativeAmount ||
       !corrective->voucherState->signedMaxClaimable || !corrective->voucherState->signature) {
-    PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));
+    PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch, refunding));
     if (taken) return std::optional<Uint128>{};
     return fail(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch, "without a corrective state");
   }
@@ -378,7 +378,7 @@ Status PaymentClient::count_signed(persistence::ClientChannel& ch, Uint128 amoun
   return save(ch);
 }
 
-Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch) {
+Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch, bool refunding) {
   if (!options_.chain) return false;
   const auto onchain = options_.chain->read(ch.channelId);
   if (!onchain) {
@@ -386,7 +386,7 @@ Result<bool> PaymentClient::take_up_claimed_total(persistence::ClientChannel& ch
     return false;  // the server's refusal stands
   }
   if (onchain->totalClaimed <= ch.charged) return false;
-  PAYCHAN_TRY(take_unserved_charge(ch));  // a claim made after an answer was cut off counts as one
+  if (!refunding) PAYCHAN_TRY(take_unserved_charge(ch));  // a claim made after an answer was cut off counts as one
   log("taking up the total claimed on chain " + to_decimal(onchain->totalClaimed));
   ch.charged = onchain->totalClaimed;
   // Claimed with a voucher of the agent's: the budget counts it, and the server may hold it.
@@ -671,6 +671,10 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
       PAYCHAN_TRY(adopt_corrective(ch, offer, refused, true));  // a refund deposits nothing: a lower balance is moot
       continue;
+    }
+    if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)) {
+      PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch, true));  // a server that lost its record
+      if (taken) continue;
     }
     return fail(code_of(reason), "the server refused the refund: " + reason);
   }

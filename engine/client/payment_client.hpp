@@ -144,9 +144,10 @@ class PaymentClient {
   // A refusal as below the claimed total, or a corrective 402 without a corrective state, comes
   // from a server that lost the channel's record: it starts from the total claimed on chain and
   // has no voucher to show. With a chain the agent takes that total up when it is above its own
-  // (the claim was made with its voucher). Returns whether it did (not when the chain cannot be
-  // read: the refusal stands). Errors: the store's.
-  Result<bool> take_up_claimed_total(persistence::ClientChannel& ch);
+  // (the claim was made with its voucher), counted as an unserved charge unless `refunding`.
+  // Returns whether it did (not when the chain cannot be read: the refusal stands). Errors:
+  // corrective_charges_unserved, the store's.
+  Result<bool> take_up_claimed_total(persistence::ClientChannel& ch, bool refunding = false);
   // The server refused a voucher for `cumulative` as short of funds (or its corrective said so):
   // honest when the receiver refunded what was unclaimed, but a server could say it on every
   // request to make the agent deposit each time.

@@ -122,6 +122,47 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
   EXPECT_TRUE(said("adopting the server's running total 40000"));
 }
 
+// The same, with the agent asking for a refund, after three charges in a row taken up for answers
+// that never came: a refund signs nothing above what the server holds, so the claimed total it
+// takes up is not counted, and the refund is asked again at that total. (The gate, which lost its
+// record of the channel, then refuses it as missing_channel: it does not take a refund for a
+// channel it does not know. Open.)
+TEST(ClientRecovery, ARefundToAGateThatLostItsStoreTakesUpTheClaimedTotalUncounted) {
+  GateOnChain f;
+  SKIP_WITHOUT_CHAIN(f);
+  auto& stack = *f.stack;
+  paychan::test::TempDir dir;
+  const std::string path = dir.file("agent.sqlite");
+  const Bytes32 id = f.pay(path, 3);
+  {
+    auto lagging = **Agent(path).store->get(id);
+    lagging.charged = kPrice;
+    lagging.unservedCharges = 3;
+    ASSERT_TRUE(Agent(path).store->put(lagging));
+  }
+  ASSERT_TRUE(f.claim_held(id));
+  stack.facilitator.set_claimed(id, 3 * kPrice);
+  stack.stop();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
+  stack.start();
+  {
+    auto moved = **Agent(path).store->get(id);
+    moved.url = stack.url("/v1/infer");  // the refund goes to the route that opened the channel
+    ASSERT_TRUE(Agent(path).store->put(moved));
+  }
+
+  auto store = std::move(*persistence::ClientStore::open(path));
+  auto line = ChannelChain::connect(f.chain.anvil().url(), f.payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
+  http::BlockingHttpClient http;
+  PaymentClient client(ClientKeys{f.payer, std::nullopt}, options, *store, http);
+  auto refunded = client.refund(id, std::nullopt);
+  ASSERT_FALSE(refunded);
+  EXPECT_EQ(refunded.error().code, ErrorCode::invalid_batch_settlement_evm_missing_channel)
+      << "asked again at the claimed total, not refused as unserved: " << refunded.error().to_string();
+}
+
 // The gate lost its store after the operator claimed 3 prices, and the agent's store lags (one
 // price): the gate starts from the claimed total and has no voucher to show, so its refusal
 // carries no corrective state. With a chain the agent takes up the claimed total and pays on.
