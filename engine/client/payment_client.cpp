@@ -482,10 +482,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
   // authorization again rather than sign a second one that could also be executed within its hour.
   std::optional<std::string> busy_deposit;
   for (unsigned attempt = 0; attempt < options_.attempts; ++attempt) {
-    // A deposit whose answer was lost may have landed: it counts as funds until the server says the
-    // channel is short of them (checked as any such word), so a server that executes each deposit
-    // and never answers does not get one per request.
-    const auto headroom = checked_sub(saturating_add(ch.balance, ch.pendingDeposit), ch.charged);
+    const auto headroom = checked_sub(ch.balance, ch.charged);
     const bool deposit = force_deposit || !headroom || *headroom < price;
     const bool on_word = force_deposit && !options_.chain;  // a deposit on the server's word alone
     const auto cumulative = checked_add(ch.charged, price);
@@ -528,10 +525,9 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       options_.pool->set_held_ceiling(ch.channelId, ceiling);
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
-      if (deposit) {  // this one was refused unsettled: never executed, and not counted
-        ch.pendingDeposit = unconfirmed;
-        ch.depositsOnWord -= on_word && ch.depositsOnWord != 0 ? 1 : 0;
-      }
+      // Refused unsettled: not executed by an honest server. (A deposit on the server's word stays
+      // counted: a hostile one could execute the authorization and still answer 402.)
+      if (deposit) ch.pendingDeposit = unconfirmed;
       log("402: " + reason);
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
         // One corrective brings an honest server and us back in step (say after a lost answer). A

@@ -157,11 +157,12 @@ class PaymentClient {
   // take_deposit_on_word. Errors: response_balance_mismatch.
   Status check_short_of_funds(persistence::ClientChannel& ch, Uint128 cumulative);
   // Without a chain, the server's word (`claim`) is taken for deposits while fewer than
-  // kMaxDepositsOnWord of them are out with no confirmation (a 402 gives one back: it was never
-  // executed); once one is confirmed, for none more until the provider has charged that deposit's
-  // worth (served answers, and at most three charges in a row taken up for answers that never
-  // came). With acceptProviderState, the allowance comes back once per channel and client. It is
-  // kept in the store: paychan pay is one process per request. Errors: response_balance_mismatch.
+  // kMaxDepositsOnWord of them were sent with no confirmation (also those it refused: it could
+  // have executed the authorization all the same); once one is confirmed, for none more until
+  // the provider has charged that deposit's worth (served answers, and at most three charges in a
+  // row taken up for answers that never came). With acceptProviderState, a spent allowance comes
+  // back once per channel and client. It is kept in the store: paychan pay is one process per
+  // request. Errors: response_balance_mismatch.
   Status take_deposit_on_word(persistence::ClientChannel& ch, const std::string& claim);
   // A voucher of the agent's for `amount` that the provider holds (a corrective's, or one claimed
   // on chain): the budget counts it, so a ceiling the store does not cover yet (a store that lost
