@@ -39,6 +39,22 @@ struct GateOnChain {
     for (int i = 0; i < n; ++i) EXPECT_TRUE(agent.client.fetch(infer())) << i;
     return (*agent.store->list()).at(0).channelId;
   }
+  // The agent at `path` pays 3 prices; the receiver claims them on chain and the gate loses its
+  // store (it comes back on another port). The agent's store then lags as `lagging` edits it.
+  template <typename Edit>
+  Bytes32 pay_then_gate_loses_store(const std::string& path, Edit lagging) {
+    const Bytes32 id = pay(path, 3);
+    EXPECT_TRUE(claim_held(id));
+    stack->facilitator.set_claimed(id, 3 * kPrice);
+    stack->stop();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack->store_path() + suffix);
+    stack->start();
+    auto ch = **Agent(path).store->get(id);
+    ch.url = stack->url("/v1/infer");  // a refund goes to the route that opened the channel
+    lagging(ch);
+    EXPECT_TRUE(Agent(path).store->put(ch));
+    return id;
+  }
   // The receiver claims on chain everything the gate holds on `id`.
   ::testing::AssertionResult claim_held(const Bytes32& id) {
     const auto held = **stack->store->get(id);
@@ -52,6 +68,21 @@ struct GateOnChain {
   const evm::Deployment* deployment = nullptr;
   ChainMirror mirror{chain};
   std::unique_ptr<gate::test::GateStack> stack;
+};
+
+// An agent on the store at `path` with a line to `f`'s chain.
+struct ChainAgent {
+  ChainAgent(GateOnChain& f, const std::string& path)
+      : store(std::move(*persistence::ClientStore::open(path))),
+        client(ClientKeys{f.payer, std::nullopt}, ClientOptions{test_policy(), {}, {}, 4, nullptr, line(f)}, *store, http) {}
+  static std::shared_ptr<ChannelChain> line(GateOnChain& f) {
+    auto connected = ChannelChain::connect(f.chain.anvil().url(), f.payer);
+    if (!connected) ADD_FAILURE() << connected.error().to_string();
+    return connected ? std::shared_ptr<ChannelChain>(std::move(*connected)) : nullptr;
+  }
+  std::unique_ptr<persistence::ClientStore> store;
+  http::BlockingHttpClient http;
+  PaymentClient client;
 };
 
 TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutASecondDeposit) {
@@ -130,34 +161,14 @@ TEST(ClientRecovery, ALostStoreIsFoundOnChainAndResumesFromTotalClaimedWithoutAS
 TEST(ClientRecovery, ARefundToAGateThatLostItsStoreTakesUpTheClaimedTotalUncounted) {
   GateOnChain f;
   SKIP_WITHOUT_CHAIN(f);
-  auto& stack = *f.stack;
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  const Bytes32 id = f.pay(path, 3);
-  {
-    auto lagging = **Agent(path).store->get(id);
-    lagging.charged = kPrice;
-    lagging.unservedCharges = 3;
-    ASSERT_TRUE(Agent(path).store->put(lagging));
-  }
-  ASSERT_TRUE(f.claim_held(id));
-  stack.facilitator.set_claimed(id, 3 * kPrice);
-  stack.stop();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
-  stack.start();
-  {
-    auto moved = **Agent(path).store->get(id);
-    moved.url = stack.url("/v1/infer");  // the refund goes to the route that opened the channel
-    ASSERT_TRUE(Agent(path).store->put(moved));
-  }
-
-  auto store = std::move(*persistence::ClientStore::open(path));
-  auto line = ChannelChain::connect(f.chain.anvil().url(), f.payer);
-  ASSERT_TRUE(line) << line.error().to_string();
-  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
-  http::BlockingHttpClient http;
-  PaymentClient client(ClientKeys{f.payer, std::nullopt}, options, *store, http);
-  auto refunded = client.refund(id, std::nullopt);
+  const Bytes32 id = f.pay_then_gate_loses_store(path, [](persistence::ClientChannel& ch) {
+    ch.charged = kPrice;
+    ch.unservedCharges = 3;
+  });
+  ChainAgent agent(f, path);
+  auto refunded = agent.client.refund(id, std::nullopt);
   ASSERT_FALSE(refunded);
   EXPECT_EQ(refunded.error().code, ErrorCode::invalid_batch_settlement_evm_missing_channel)
       << "asked again at the claimed total, not refused as unserved: " << refunded.error().to_string();
@@ -169,30 +180,16 @@ TEST(ClientRecovery, ARefundToAGateThatLostItsStoreTakesUpTheClaimedTotalUncount
 TEST(ClientRecovery, AGateThatLostItsStoreIsPaidOnFromTheClaimedTotal) {
   GateOnChain f;
   SKIP_WITHOUT_CHAIN(f);
-  auto& stack = *f.stack;
-  const auto infer = [&] { return f.infer(); };
-
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  const Bytes32 id = f.pay(path, 3);
-  {
-    auto lagging = **Agent(path).store->get(id);
-    lagging.charged = kPrice;  // as if two answers had been lost
-    ASSERT_TRUE(Agent(path).store->put(lagging));
-  }
-  ASSERT_TRUE(f.claim_held(id));
-  stack.facilitator.set_claimed(id, 3 * kPrice);
-  stack.stop();  // the gate loses its store
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
-  stack.start();
-
-  auto store = std::move(*persistence::ClientStore::open(path));
-  auto line = ChannelChain::connect(f.chain.anvil().url(), f.payer);
-  ASSERT_TRUE(line) << line.error().to_string();
-  ClientOptions options{test_policy(), {}, {}, 4, nullptr, std::shared_ptr<ChannelChain>(std::move(*line))};
-  http::BlockingHttpClient http;
-  PaymentClient client(ClientKeys{f.payer, std::nullopt}, options, *store, http);
-  auto paid = client.fetch(infer());
+  const Bytes32 id = f.pay_then_gate_loses_store(path, [](persistence::ClientChannel& ch) {
+    ch.charged = kPrice;  // as if two answers had been lost
+  });
+  ChainAgent agent(f, path);
+  auto& store = agent.store;
+  auto& client = agent.client;
+  auto& stack = *f.stack;
+  auto paid = client.fetch(f.infer());
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->charged, kPrice);
   EXPECT_EQ(paid->takenUp, 2 * kPrice);

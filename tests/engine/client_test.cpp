@@ -486,8 +486,13 @@ TEST(PaymentClient, AServerPresentingTheVoucherItRefusedAsChargedIsNeverPaidMore
 }
 
 // Each request its own run on one state file, as with `paychan pay`.
-auto runs_on(const std::string& path, const std::string& url) {
-  return [path, url] { return Agent(path).client.fetch(infer(url)); };
+// `run(true)`: the run accepts the provider's state (--accept-provider-state).
+auto runs_on(const std::string& path, const std::string& url, ClientPolicy policy = test_policy()) {
+  return [path, url, policy](bool accept = false) {
+    ClientOptions options{policy, {}, {}, 4};
+    options.acceptProviderState = accept;
+    return Agent(path, options, {}).client.fetch(infer(url));
+  };
 }
 
 // Without a chain, a server that says a channel it reported funded is short of funds (refusing the
@@ -654,11 +659,7 @@ TEST(PaymentClient, TheServersWordHoldsAgainOnceItChargedTheLastDepositOnItsWord
   };
   http::test::TestServer<decltype(honest)> server{honest};
   paychan::test::TempDir dir;
-  const auto run = [&](bool accept = false) {
-    ClientOptions options{test_policy(), {}, {}, 4};
-    options.acceptProviderState = accept;
-    return Agent(dir.file("agent.sqlite"), options, {}).client.fetch(infer(server.url("/v1/infer")));
-  };
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());  // deposit 1: a balance of 5 prices
   refund_unclaimed();
   ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6; its worth charged at 7
@@ -699,11 +700,7 @@ TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
   });
   http::test::TestServer<decltype(flaky)> server{flaky};
   paychan::test::TempDir dir;
-  const auto run = [&](bool accept = false) {
-    ClientOptions options{test_policy(), {}, {}, 4};
-    options.acceptProviderState = accept;
-    return Agent(dir.file("agent.sqlite"), options, {}).client.fetch(infer(server.url("/v1/infer")));
-  };
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());
   {
     std::lock_guard lock(mutex);
@@ -1057,11 +1054,7 @@ TEST(PaymentClient, AProviderThatChargesWithoutAnsweringIsPaidOnlyThreeTimesInAR
   ScriptedAnswers server([](Uint128, Uint128 deposit) { return deposit != 0 ? Act::serve : Act::gateway_timeout; });
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  const auto run = [&](bool accept = false) {
-    ClientOptions options{test_policy(), {}, {}, 4};
-    options.acceptProviderState = accept;
-    return Agent(path, options, {}).client.fetch(infer(server.url()));
-  };
+  const auto run = runs_on(path, server.url());
   ASSERT_TRUE(run());  // the deposit: served
   for (int i = 0; i < 4; ++i) {
     auto paid = run();
@@ -1120,12 +1113,9 @@ TEST(PaymentClient, AcceptingTheProvidersStateStartsTheUnservedCountAnew) {
   ScriptedAnswers server([](Uint128, Uint128 deposit) { return deposit != 0 ? Act::serve : Act::gateway_timeout; });
   paychan::test::TempDir dir;
   const std::string path = dir.file("agent.sqlite");
-  const auto run = [&](bool accept = false) {
-    ClientOptions options{test_policy(), {}, {}, 4};
-    options.policy.depositPrices = 50;  // no top-up (served) in this test
-    options.acceptProviderState = accept;
-    return Agent(path, options, {}).client.fetch(infer(server.url()));
-  };
+  ClientPolicy policy = test_policy();
+  policy.depositPrices = 50;  // no top-up (served) in this test
+  const auto run = runs_on(path, server.url(), policy);
   ASSERT_TRUE(run());  // the deposit: served
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(run()) << i;
   auto refused = run();
