@@ -12,10 +12,10 @@
 // the server may hold: one it was sent and did not refuse (else the request fails, code
 // corrective_state_not_held, and nothing more is signed; see ClientOptions::acceptProviderState).
 // A corrective that takes up a charge whose answer never came (lost, or a gateway's 502–504) is
-// adopted three times in a row per channel (counted in the store, across runs); a fourth fails the
-// request, and every one after it until the provider's state is accepted
-// (corrective_charges_unserved): a server cutting every answer off would otherwise charge a
-// retrying caller one price per failed call, up to its budget.
+// adopted three times in a row per channel, that is with no charged answer between (counted in the
+// store, across runs); a fourth fails the request, and every one after it until the provider's
+// state is accepted (corrective_charges_unserved): a server cutting every answer off would
+// otherwise charge a retrying caller one price per failed call, up to its budget.
 //
 // Bookkeeping per request is kept small: the store is written when something must be durable — a
 // budget reservation (one per up to 256 vouchers on a channel), a deposit, a suspension — and otherwise the
