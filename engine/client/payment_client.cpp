@@ -411,27 +411,25 @@ Status PaymentClient::check_short_of_funds(persistence::ClientChannel& ch, Uint1
 }
 
 Status PaymentClient::take_deposit_on_word(persistence::ClientChannel& ch, const std::string& claim) {
-  if (ch.onWordRenewsAt != 0 && ch.charged >= ch.onWordRenewsAt) {
-    ch.depositsOnWord = 0;  // the provider has charged the last one's worth since: its word holds again
-    ch.onWordRenewsAt = 0;
-  }
-  const bool exhausted = ch.onWordRenewsAt != 0 || ch.depositsOnWord >= kMaxDepositsOnWord;
+  // Spent: a confirmed one whose worth the provider has not charged yet, or too many unconfirmed.
+  // (A confirmation zeroes the count, so a renewal threshold stands alone.)
+  const bool spent = ch.onWordRenewsAt != 0 ? ch.charged < ch.onWordRenewsAt : ch.depositsOnWord >= kMaxDepositsOnWord;
   // The agent's operator may take the provider's word once more (as for its running total).
-  if (exhausted && options_.acceptProviderState && accepted_provider_state_.insert(ch.channelId).second) {
+  const bool given_back = spent && options_.acceptProviderState && accepted_provider_state_.insert(ch.channelId).second;
+  if (spent && !given_back)
+    return fail(ErrorCode::response_balance_mismatch,
+                claim + ": no deposit made on its word, " +
+                    (ch.onWordRenewsAt != 0
+                         ? "until it has charged the last one's worth (a running total of " + to_decimal(ch.onWordRenewsAt) + ")"
+                         : std::to_string(kMaxDepositsOnWord) + " were sent and none confirmed") +
+                    "; with --rpc the agent checks the chain, or pay once accepting the provider's state "
+                    "(--accept-provider-state) to deposit on its word");
+  if (ch.onWordRenewsAt != 0 || given_back) {  // its word holds again
     ch.depositsOnWord = 0;
     ch.onWordRenewsAt = 0;
   }
-  if (ch.onWordRenewsAt == 0 && ch.depositsOnWord < kMaxDepositsOnWord) {
-    log(claim + ": depositing on its word (--rpc would check the chain)");
-    return {};
-  }
-  return fail(ErrorCode::response_balance_mismatch,
-              claim + ": no deposit made on its word, " +
-                  (ch.onWordRenewsAt != 0
-                       ? "until it has charged the last one's worth (a running total of " + to_decimal(ch.onWordRenewsAt) + ")"
-                       : std::to_string(kMaxDepositsOnWord) + " were sent and none confirmed") +
-                  "; with --rpc the agent checks the chain, or pay once accepting the provider's state "
-                  "(--accept-provider-state) to deposit on its word");
+  log(claim + ": depositing on its word (--rpc would check the chain)");
+  return {};
 }
 
 Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative, Uint128 price) {
