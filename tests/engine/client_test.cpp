@@ -535,46 +535,56 @@ TEST(PaymentClient, WithoutAChainAServerThatKeepsSayingAFundedChannelIsShortGets
   }
 }
 
-// A server that keeps its balance honestly and refuses a voucher above it; `turn_away(ex)` may
-// answer a deposit itself instead (nothing executed). `deposits` counts those executed.
-template <typename TurnAway>
-auto honest_route(std::mutex& mutex, Uint128& balance, int& deposits, TurnAway turn_away) {
-  return paid_route(mutex, [&balance, &deposits, turn_away](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
-    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
-      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
-    if (deposit != 0 && turn_away(ex)) return;
-    deposits += deposit != 0;
-    balance += deposit;
-    answer_paid(ex, v.voucher.channelId, kPrice, v.voucher.maxClaimableAmount, balance);
-  });
-}
+// An honest scripted route: it keeps its balance and running total, and refuses a voucher above
+// the balance as short of funds. `turn_away(ex)` may answer a deposit itself (nothing executed);
+// `cut_off()`, asked once a deposit executed, has a proxy answer 504 instead. Both run under `mutex`.
+struct HonestLedger {
+  std::mutex mutex;
+  Uint128 balance = 0, charged = 0;
+  int deposits = 0;  // executed
+  std::function<bool(http::Exchange&)> turn_away = [](http::Exchange&) { return false; };
+  std::function<bool()> cut_off = [] { return false; };
+  void refund_unclaimed() {  // the receiver refunds what it has not charged
+    std::lock_guard lock(mutex);
+    balance = charged;
+  }
+  auto route() {
+    return paid_route(mutex, [this](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
+      if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
+        return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+      if (deposit != 0 && turn_away(ex)) return;
+      deposits += deposit != 0;
+      balance += deposit;
+      charged = v.voucher.maxClaimableAmount;
+      if (deposit != 0 && cut_off()) return ex.response().set(504, "text/plain", "timed out");
+      answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
+    });
+  }
+};
 
 // Without a chain, a deposit on the server's word whose outcome is unknown leaves room for a
 // second: an honest server whose facilitator was down (503: the deposit never executed) gets it.
 TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
-  std::mutex mutex;
-  int deposits = 0, sent = 0;
-  Uint128 balance = 0;
-  auto honest = honest_route(mutex, balance, deposits, [&](http::Exchange& ex) {
+  HonestLedger ledger;
+  int sent = 0;
+  ledger.turn_away = [&](http::Exchange& ex) {
     if (++sent != 2) return false;  // the second: the facilitator is down, nothing executed
     ex.response().set(503, "application/json", R"({"error":"facilitator_unavailable"})");
     return true;
-  });
+  };
+  auto honest = ledger.route();
   http::test::TestServer<decltype(honest)> server{honest};
   paychan::test::TempDir dir;
   const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());
-  {
-    std::lock_guard lock(mutex);
-    balance = kPrice;  // the receiver refunded what was unclaimed
-  }
+  ledger.refund_unclaimed();
   auto paid = run();
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->response.status, 503);
   paid = run();
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->response.status, 200);
-  EXPECT_EQ(deposits, 2);
+  EXPECT_EQ(ledger.deposits, 2);
 }
 
 // Without a chain, a server that executes each deposit made on its word but never confirms one (a
@@ -604,37 +614,25 @@ TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTw
 // A deposit on the server's word whose answer was lost is confirmed once the server serves a voucher
 // on the channel it had said was short: a refund right after that gets no deposit on its word.
 TEST(PaymentClient, ADepositOnTheServersWordThatLandedUnansweredIsConfirmedByTheNextAnswer) {
-  std::mutex mutex;
-  int deposits = 0;
-  Uint128 balance = 0, charged = 0;
-  auto lossy = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
-    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
-      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
-    balance += deposit;
-    charged = v.voucher.maxClaimableAmount;
-    if (deposit != 0 && ++deposits == 2) return ex.response().set(504, "text/plain", "timed out");
-    answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
-  });
-  const auto refund_unclaimed = [&] {
-    std::lock_guard lock(mutex);
-    balance = charged;
-  };
+  HonestLedger ledger;
+  ledger.cut_off = [&] { return ledger.deposits == 2; };
+  auto lossy = ledger.route();
   http::test::TestServer<decltype(lossy)> server{lossy};
   paychan::test::TempDir dir;
   const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());
-  refund_unclaimed();
+  ledger.refund_unclaimed();
   auto paid = run();  // deposit 2, on its word: executed, answered 504
   ASSERT_TRUE(paid) << paid.error().to_string();
   ASSERT_EQ(paid->response.status, 504);
   paid = run();  // takes the charge up; the answer shows the deposit landed
   ASSERT_TRUE(paid) << paid.error().to_string();
   ASSERT_EQ(paid->response.status, 200);
-  refund_unclaimed();
+  ledger.refund_unclaimed();
   paid = run();
   ASSERT_FALSE(paid);
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  EXPECT_EQ(deposits, 2);
+  EXPECT_EQ(ledger.deposits, 2);
 }
 
 // Without a chain, an honest receiver may refund an idle channel more than once. After a deposit
@@ -642,70 +640,54 @@ TEST(PaymentClient, ADepositOnTheServersWordThatLandedUnansweredIsConfirmedByThe
 // worth (five prices); a refund before that leaves the request failing, with nothing deposited,
 // until the agent accepts the provider's word once more.
 TEST(PaymentClient, TheServersWordHoldsAgainOnceItChargedTheLastDepositOnItsWord) {
-  std::mutex mutex;
-  int deposits = 0;
-  Uint128 balance = 0, charged = 0;
-  auto honest = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
-    if (deposit == 0 && v.voucher.maxClaimableAmount > balance)
-      return answer_402(ex, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
-    deposits += deposit != 0;
-    balance += deposit;
-    charged = v.voucher.maxClaimableAmount;
-    answer_paid(ex, v.voucher.channelId, kPrice, charged, balance);
-  });
-  const auto refund_unclaimed = [&] {
-    std::lock_guard lock(mutex);
-    balance = charged;
-  };
+  HonestLedger ledger;
+  auto honest = ledger.route();
   http::test::TestServer<decltype(honest)> server{honest};
   paychan::test::TempDir dir;
   const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());  // deposit 1: a balance of 5 prices
-  refund_unclaimed();
+  ledger.refund_unclaimed();
   ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6; its worth charged at 7
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(run());
-  refund_unclaimed();  // at 5 prices
+  ledger.refund_unclaimed();  // at 5 prices
   auto paid = run();
   ASSERT_FALSE(paid) << "charged 5 prices, not yet 7";
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  EXPECT_EQ(deposits, 2);
+  EXPECT_EQ(ledger.deposits, 2);
   paid = run(true);
   ASSERT_TRUE(paid) << "deposit 3, on its word accepted once more: " << paid.error().to_string();
-  EXPECT_EQ(deposits, 3);  // charged 6, a balance of 10; its worth charged at 11
+  EXPECT_EQ(ledger.deposits, 3);  // charged 6, a balance of 10; its worth charged at 11
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(run());  // deposit 4 (the agent's own top-up) at 11
-  EXPECT_EQ(deposits, 4);
-  refund_unclaimed();
+  EXPECT_EQ(ledger.deposits, 4);
+  ledger.refund_unclaimed();
   paid = run();
   ASSERT_TRUE(paid) << "11 prices charged: " << paid.error().to_string();
-  EXPECT_EQ(deposits, 5);
-  refund_unclaimed();
+  EXPECT_EQ(ledger.deposits, 5);
+  ledger.refund_unclaimed();
   paid = run();
   ASSERT_FALSE(paid) << "nothing charged since";
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
-  EXPECT_EQ(deposits, 5);
+  EXPECT_EQ(ledger.deposits, 5);
 }
 
 // A deposit on the server's word that is refused with a 402 still counts: a hostile server could
 // execute the authorization and answer 402 all the same. After two, the agent deposits on its word
 // again only when told to accept the provider's state.
 TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
-  std::mutex mutex;
-  int deposits = 0, refused = 0;
-  Uint128 balance = 0;
-  auto flaky = honest_route(mutex, balance, deposits, [&](http::Exchange& ex) {
-    if (deposits != 1 || refused == 2) return false;
+  HonestLedger ledger;
+  int refused = 0;
+  ledger.turn_away = [&](http::Exchange& ex) {
+    if (ledger.deposits != 1 || refused == 2) return false;
     ++refused;
     answer_402(ex, "invalid_payload");
     return true;
-  });
+  };
+  auto flaky = ledger.route();
   http::test::TestServer<decltype(flaky)> server{flaky};
   paychan::test::TempDir dir;
   const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
   ASSERT_TRUE(run());
-  {
-    std::lock_guard lock(mutex);
-    balance = kPrice;  // the receiver refunded what was unclaimed
-  }
+  ledger.refund_unclaimed();
   for (int i = 0; i < 2; ++i) {
     auto paid = run();
     ASSERT_FALSE(paid);
@@ -716,7 +698,7 @@ TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
   EXPECT_EQ(paid.error().code, ErrorCode::response_balance_mismatch) << paid.error().to_string();
   paid = run(true);
   ASSERT_TRUE(paid) << paid.error().to_string();
-  EXPECT_EQ(deposits, 2);
+  EXPECT_EQ(ledger.deposits, 2);
 }
 
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
