@@ -495,7 +495,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       // A deposit in flight is on disk before it leaves (the channel changes only once it is).
       persistence::ClientChannel sending = ch;
       sending.pendingDeposit = amount;
-      sending.depositsOnWord += on_word ? 1 : 0;  // counted as it leaves (see take_deposit_on_word)
+      // Counted as it leaves (see take_deposit_on_word); one turned away as busy goes again as is.
+      sending.depositsOnWord += on_word && !busy_deposit ? 1 : 0;
       sending.signedMax = std::max(sending.signedMax, *cumulative);
       PAYCHAN_TRY(save(sending));
       ch = std::move(sending);

@@ -701,6 +701,31 @@ TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
   EXPECT_EQ(ledger.deposits, 2);
 }
 
+// A deposit on the server's word turned away as busy is sent again as is: one authorization, counted
+// once however often it is sent, so a request that gives up leaves room for the next.
+TEST(PaymentClient, ADepositOnTheServersWordSentAgainAfterBusyCountsOnce) {
+  HonestLedger ledger;
+  int busy = 0;
+  ledger.turn_away = [&](http::Exchange& ex) {
+    if (ledger.deposits != 1 || busy == 3) return false;
+    ++busy;
+    answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
+    return true;
+  };
+  auto busy_route = ledger.route();
+  http::test::TestServer<decltype(busy_route)> server{busy_route};
+  paychan::test::TempDir dir;
+  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ASSERT_TRUE(run());
+  ledger.refund_unclaimed();
+  auto paid = run();  // the voucher refused as short, then its deposit turned away three times
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::invalid_batch_settlement_evm_channel_busy) << paid.error().to_string();
+  paid = run();
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(ledger.deposits, 2);
+}
+
 // A server that answers a corrective 402 a second time in the same payment, here presenting the
 // state the agent already has: it keeps the agent signing without serving. The channel is suspended.
 TEST(PaymentClient, ASecondCorrectiveInOnePaymentSuspendsTheChannel) {
