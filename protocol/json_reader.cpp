@@ -139,13 +139,15 @@ Status precheck(std::string_view text, ErrorCode code, std::size_t max_bytes, Te
   return {};
 }
 
-Result<rapidjson::Document> checked(rapidjson::Document doc, ErrorCode code, const Text& kind) {
+template <typename Document>
+Result<Document> checked(Document doc, ErrorCode code, const Text& kind) {
   if (doc.HasParseError()) return fail(code, "not valid JSON (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
   if (const char* problem = tree_problem(doc, kind.high_bytes_possible)) return fail(code, problem);
   return doc;
 }
 
 constexpr unsigned kFlags = rapidjson::kParseIterativeFlag;
+constexpr std::size_t kParseStackBytes = 1024;  // RapidJSON's default; it grows in the arena as needed
 constexpr unsigned kValidating = kFlags | rapidjson::kParseValidateEncodingFlag;
 
 }  // namespace
@@ -162,16 +164,21 @@ Result<rapidjson::Document> parse_untrusted(std::string_view text, ErrorCode cod
   return checked(std::move(doc), code, kind);
 }
 
-Result<rapidjson::Document> parse_untrusted_in_place(std::string& text, ErrorCode code, std::size_t max_bytes) {
+Result<ArenaDocument> parse_untrusted_in_place(std::string& text, rapidjson::MemoryPoolAllocator<>& arena,
+                                               ErrorCode code, std::size_t max_bytes) {
   Text kind;
   PAYCHAN_TRY(precheck(text, code, max_bytes, kind));
-  // RapidJSON 1.1.0's UTF-8 validation reads past the end of an in-place buffer on a truncated
-  // multi-byte sequence (found by fuzz_payment_signature_header): non-ASCII text takes the
-  // length-bounded path. In-place parsing also stops at a NUL, which would hide what follows.
-  if (!kind.ascii) return parse_untrusted(text, code, max_bytes);
-  if (text.find('\0') != std::string::npos) return fail(code, "NUL byte in JSON");
-  rapidjson::Document doc;
-  doc.ParseInsitu<kFlags>(text.data());
+  ArenaDocument doc(&arena, kParseStackBytes, &arena);
+  if (!kind.ascii) {
+    // RapidJSON 1.1.0's UTF-8 validation reads past the end of an in-place buffer on a truncated
+    // multi-byte sequence (found by fuzz_payment_signature_header): non-ASCII text takes the
+    // length-bounded path, which copies its strings into the arena.
+    doc.Parse<kValidating>(text.data(), text.size());
+  } else {
+    // In-place parsing stops at a NUL, which would hide what follows.
+    if (text.find('\0') != std::string::npos) return fail(code, "NUL byte in JSON");
+    doc.ParseInsitu<kFlags>(text.data());
+  }
   return checked(std::move(doc), code, kind);
 }
 

@@ -106,8 +106,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   } observe{metrics_.verification};
   auto payload = protocol::decode_payment_signature(paymentSignature);
   if (!payload) co_return refusal(400, payload.error());
-  const std::array offers{offer.requirements};
-  if (auto matched = protocol::match_offer(payload->accepted, offers); !matched) co_return refusal(matched.error());
+  if (auto matched = protocol::match_offer(payload->accepted, std::span(&offer.requirements, 1)); !matched)
+    co_return refusal(matched.error());
   const auto client = client_payload(*payload);
   if (!client)
     co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_payload_type, "expected deposit, voucher or refund"});

@@ -92,7 +92,9 @@ class GateHandler::Recorder {
     record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
     sink_(record);
   }
-  void channel(const Bytes32& id) { record.channel = to_hex(id).substr(0, 10) + "…"; }
+  void channel(const Bytes32& id) {
+    if (sink_) record.channel = to_hex(std::span(id).first(4)) + "…";  // formatted only for a log
+  }
   AccessRecord record;
 
  private:
