@@ -209,6 +209,22 @@ TEST(PaymentPayload, ControlCharactersInStringsAreRefusedAndEscapesSurvive) {
   }
 }
 
+// A header is parsed into an arena of a few KiB on the stack; a bigger tree (here ~3,000 values in
+// `extensions`) goes on in heap chunks, on the in-place path (ASCII) and the copying one (not).
+TEST(PaymentPayload, AHeaderBiggerThanTheParseArenaDecodesWhole) {
+  for (const std::string name : {"e", "\u00e9"}) {
+    std::string extensions = "{";
+    for (int i = 0; i < 1000; ++i)
+      extensions += (i == 0 ? "\"" : ",\"") + name + std::to_string(i) + "\":[" + std::to_string(i) + ",\"x\"]";
+    extensions += "}";
+    const std::string json = replace(voucher_json(), R"("x402Version":2)", R"("x402Version":2,"extensions":)" + extensions);
+    auto p = decode_payment_signature(base64_encode(json));
+    ASSERT_TRUE(p) << p.error().to_string();
+    EXPECT_EQ(p->extensions, *Json::parse(extensions)) << name;
+    ASSERT_NE(batch_payload(*p), nullptr);
+  }
+}
+
 TEST(PaymentPayload, ErrorsNameTheField) {
   const std::string bad = replace(voucher_json(), R"("maxClaimableAmount":"0")", R"("maxClaimableAmount":"-5")");
   auto r = decode_payment_payload(bad);
