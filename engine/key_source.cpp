@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -21,9 +22,22 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+// A key pasted where a file path or a variable's name belongs: the error must not echo it.
+bool looks_like_key(std::string_view s) {
+  s = trim(s);
+  if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+Failure pasted_key(const std::string& what) {
+  return fail(ErrorCode::invalid_payload, "the " + what + " given is a private key itself (not shown): put the key in "
+                                          "a file only you can read and name that, or an environment variable");
+}
+
 // The text of a file holding a secret: a regular file no one but its owner may access (as ssh
 // insists), at most `max_size` bytes. `what` names the file in errors; the text never appears in one.
 Result<std::string> read_secret_file(const std::string& path, const std::string& what, std::size_t max_size) {
+  if (looks_like_key(path)) return pasted_key(what + " path");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return fail(ErrorCode::invalid_payload, what + " " + path + " not found");
   if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, what + " " + path + " is not a regular file");
@@ -68,6 +82,7 @@ Result<std::string> load_token_file(const std::string& path) {
 }
 
 Result<PrivateKey> load_key_env(const std::string& variable) {
+  if (looks_like_key(variable)) return pasted_key("environment variable's name");
   const char* value = std::getenv(variable.c_str());
   if (value == nullptr) return fail(ErrorCode::invalid_payload, "environment variable " + variable + " is not set");
   return parse_key_text(value, "environment variable " + variable);

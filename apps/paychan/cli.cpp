@@ -20,7 +20,14 @@ std::string_view long_name(std::string_view arg) {
 
 }  // namespace
 
-Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> flags) {
+Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> known,
+                         std::span<const std::string_view> flags) {
+  // Checked as each name is read: a misspelt option must not take the next argument as its value.
+  const auto check = [&](std::string_view name) -> Status {
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return fail(ErrorCode::invalid_payload, "unknown option --" + std::string{name} + " (see --help)");
+    return {};
+  };
   Args args;
   bool options_done = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
@@ -35,6 +42,7 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
     }
     std::string_view name = arg.substr(2);
     const auto eq = name.find('=');
+    PAYCHAN_TRY(check(name.substr(0, eq)));
     if (eq != std::string_view::npos) {
       // `--verbose=no` would otherwise turn the flag on.
       if (std::find(flags.begin(), flags.end(), name.substr(0, eq)) != flags.end())
@@ -62,19 +70,9 @@ std::vector<std::string> Args::options(std::string_view name) const {
   return it == options_.end() ? std::vector<std::string>{} : it->second;
 }
 
-Status Args::reject_unknown(std::span<const std::string_view> known) const {
-  for (const auto& [name, value] : options_)
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      return fail(ErrorCode::invalid_payload, "unknown option --" + name + " (see --help)");
-  return {};
-}
-
 Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
                            std::span<const std::string_view> flags) {
-  auto args = Args::parse(argv, flags);
-  if (!args) return args;
-  if (auto s = args->reject_unknown(known); !s) return s.failure();
-  return args;
+  return Args::parse(argv, known, flags);
 }
 
 Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit) {

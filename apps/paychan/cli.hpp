@@ -21,8 +21,10 @@ inline constexpr int kExitUsage = 2;
 
 class Args {
  public:
-  // `flags` are options that take no value (e.g. "help", "verbose").
-  [[nodiscard]] static Result<Args> parse(std::span<char* const> argv, std::span<const std::string_view> flags);
+  // `known`: every option name the command takes (others are usage errors, so typos do not pass
+  // silently); `flags`: those that take no value (e.g. "help", "verbose").
+  [[nodiscard]] static Result<Args> parse(std::span<char* const> argv, std::span<const std::string_view> known,
+                                          std::span<const std::string_view> flags);
 
   [[nodiscard]] bool has(std::string_view name) const { return options_.contains(std::string{name}); }
   // The last value given for --name (an option may be repeated).
@@ -30,15 +32,13 @@ class Args {
   // Every value given for --name, in order (e.g. repeated -H headers).
   [[nodiscard]] std::vector<std::string> options(std::string_view name) const;
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
-  // Names the caller never asked about: reported as usage errors so typos do not pass silently.
-  [[nodiscard]] Status reject_unknown(std::span<const std::string_view> known) const;
 
  private:
   std::map<std::string, std::vector<std::string>, std::less<>> options_;
   std::vector<std::string> positional_;
 };
 
-// Args::parse then reject_unknown: a command's options, with typos reported as usage errors.
+// A command's options (Args::parse), with typos reported as usage errors.
 [[nodiscard]] Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
                                          std::span<const std::string_view> flags = {});
 

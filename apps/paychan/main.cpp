@@ -11,6 +11,7 @@ namespace {
 constexpr std::string_view kUsage = R"(paychan — pay-per-request over HTTP 402 with x402 batch-settlement channels (EVM)
 
 usage: paychan COMMAND [ARGS...]        paychan COMMAND --help   for a command's options and examples
+                                        paychan --version
 
 Commands:
 )";
@@ -48,6 +49,17 @@ const paychan::cli::Command* find(int argc, char** argv, int& consumed) {
   return best;
 }
 
+// "sign, verify" for "voucher": the second words of a two-word command group, or "" if none.
+std::string subcommands_of(std::string_view group) {
+  std::string names;
+  for (const auto& c : paychan::cli::commands()) {
+    const auto space = c.name.find(' ');
+    if (space == std::string_view::npos || c.name.substr(0, space) != group) continue;
+    names += (names.empty() ? "" : ", ") + std::string{c.name.substr(space + 1)};
+  }
+  return names;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,9 +68,18 @@ int main(int argc, char** argv) {
     print_usage(std::cout);
     return argc < 2 ? paychan::cli::kExitUsage : paychan::cli::kExitOk;
   }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "paychan " << PAYCHAN_VERSION << '\n';
+    return paychan::cli::kExitOk;
+  }
   int consumed = 0;
   const auto* command = find(argc, argv, consumed);
   if (command == nullptr) {
+    if (const std::string group = subcommands_of(argv[1]); !group.empty()) {
+      std::cerr << "paychan " << argv[1] << ": one of " << group << " expected (paychan " << argv[1]
+                << " SUBCOMMAND --help)\n";
+      return paychan::cli::kExitUsage;
+    }
     std::cerr << "paychan: unknown command '" << argv[1] << "'\n\n";
     print_usage(std::cerr);
     return paychan::cli::kExitUsage;

@@ -55,6 +55,10 @@ check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
 check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
 check "decode wrong schema" 1 "not a valid PAYMENT-RESPONSE" "$paychan" decode "$(printf '{"success":"yes"}' | base64 -w0)"
 check "unknown option" 2 "unknown option --bogus" "$paychan" channel-id --chain-id 1 --bogus 2
+check "a misspelt option does not take the next as its value" 2 "unknown option --chain" \
+  "$paychan" channel-id --chain 1 --bogus
+check "a command group names its subcommands" 2 "one of sign, verify expected" "$paychan" voucher
+check "version" 0 "paychan 0." "$paychan" --version
 check "key new" 0 '"address":"0x' "$paychan" key new --out "$work/k"
 check "key new refuses overwrite" 2 "exists" "$paychan" key new --out "$work/k"
 check "key file is 0600" 0 "600" stat -c %a "$work/k"
@@ -69,6 +73,15 @@ check "bad key env" 2 "does not hold" env PAYCHAN_KEY=0x00 "$paychan" key addres
 # The key never appears in anything the tool prints, even on errors.
 out=$(PAYCHAN_KEY=$key "$paychan" key address 2>&1; PAYCHAN_KEY=${key}ff "$paychan" key address 2>&1)
 if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key printed"; else pass=$((pass + 1)); fi
+# Nor when it is pasted where a file path or a variable's name belongs.
+for pasted in "--key-env $key" "--key-file $key" "--key-file ${key:2}" "--authorizer-key-file $key"; do
+  # shellcheck disable=SC2086
+  check "a key pasted as ${pasted%% *} is refused" 2 "is a private key itself (not shown)" \
+    env PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" $pasted
+  # shellcheck disable=SC2086
+  out=$(PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" $pasted 2>&1)
+  if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key echoed: $out"; else pass=$((pass + 1)); fi
+done
 check "gate needs a config" 2 "--config FILE is required" "$paychan" gate
 check "gate missing config" 2 "invalid_config" "$paychan" gate --config "$work/none.json"
 echo '{"network":"eip155:1","routes":[]}' >"$work/bad-gate.json"
