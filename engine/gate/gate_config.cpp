@@ -1,5 +1,9 @@
 #include "engine/gate/gate_config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "channel/types.hpp"
 #include "engine/config_file.hpp"
 #include "engine/key_source.hpp"
@@ -30,6 +34,13 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   if (route.path.empty() || route.path.front() != '/')
     return r.error("path", "must start with '/'");
   PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
+  // A method no request carries (a typo, or "post": methods are case-sensitive on the wire) would
+  // leave the route's path free for every request: one of these, in any case, or none at all.
+  std::transform(route.method.begin(), route.method.end(), route.method.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  if (!route.method.empty() && std::find(std::begin(kMethods), std::end(kMethods), route.method) == std::end(kMethods))
+    return r.error("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (or absent: every method)");
   PAYCHAN_ASSIGN(std::string price, r.string("price"));
   auto atomic = protocol::parse_price(price, decimals);
   if (!atomic || *atomic == 0) return r.error("price", "must be \"$D.DD\" or atomic units, above zero");

@@ -74,6 +74,21 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
   EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
 }
 
+// A route whose method no request carries would leave its path free: a method is one of HTTP's,
+// in any case (a config's "post" is POST), or absent for every method.
+TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {
+  auto lower = parse_gate_config(with(kGood, "\"POST\"", "\"post\""));
+  ASSERT_TRUE(lower) << lower.error().to_string();
+  EXPECT_EQ(lower->routes[0].method, "POST");
+  EXPECT_NE(OfferTable::build(*lower).find("POST", "/v1/chat"), nullptr);
+  for (const char* bad : {"\"FETCH\"", "\"PO ST\"", "\"POST \""}) {
+    auto c = parse_gate_config(with(kGood, "\"POST\"", bad));
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().code, ErrorCode::invalid_config);
+    EXPECT_NE(c.error().detail.find("routes[0].method"), std::string::npos) << c.error().detail;
+  }
+}
+
 TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
   // An optional member spelt wrong would otherwise leave its default in place without a word.
   const std::pair<std::string, std::string> misspelt[] = {
