@@ -17,7 +17,10 @@ Puts x402 batch-settlement payments in front of an HTTP API. A request to a pric
 payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
 vouchers locally in microseconds, deposits and refunds through the facilitator — forwarded to the
 upstream, charged, made durable, and answered with PAYMENT-RESPONSE. Unpriced paths are forwarded
-free. Channel state lives in a SQLite file (WAL, group commit) and survives restarts and crashes.
+free. A route matches every spelling of its path an upstream framework may route alike (any case,
+a trailing or repeated slash, percent-escapes, dot segments, ";params", an absolute-form target),
+so none reaches the upstream unpaid; a GET route also prices HEAD. Channel state lives in a SQLite
+file (WAL, group commit) and survives restarts and crashes.
 
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
@@ -59,7 +62,7 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
                                          withdrawal completes (the settle job claims it)
     "routes": [
       {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat completion"},
-      {"path": "/data/*", "price": "500"}
+      {"path": "/data/*", "price": "500"}      no "method": every method; "/data/*": /data and below
     ]
   }
 

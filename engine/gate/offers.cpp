@@ -1,12 +1,14 @@
 #include "engine/gate/offers.hpp"
 
+#include "engine/gate/route_key.hpp"
+
 namespace paychan::engine::gate {
 namespace {
 
-bool matches(const RouteConfig& route, std::string_view method, std::string_view path) noexcept {
-  if (!route.method.empty() && route.method != method) return false;
-  if (route.path.ends_with('*')) return path.starts_with(std::string_view{route.path}.substr(0, route.path.size() - 1));
-  return route.path == path;
+// GET routes take HEAD too: most frameworks answer HEAD with the GET handler (its work done, its
+// body dropped), which must not come free.
+bool method_matches(const RouteConfig& route, std::string_view method) noexcept {
+  return route.method.empty() || route.method == method || (route.method == "GET" && method == "HEAD");
 }
 
 Offer make_offer(const GateConfig& config, const RouteConfig& route) {
@@ -32,15 +34,29 @@ Offer make_offer(const GateConfig& config, const RouteConfig& route) {
 OfferTable OfferTable::build(const GateConfig& config) {
   OfferTable table;
   table.offers_.reserve(config.routes.size());
-  for (const RouteConfig& route : config.routes) table.offers_.push_back(make_offer(config, route));
+  for (const RouteConfig& route : config.routes) {
+    table.offers_.push_back(make_offer(config, route));
+    const bool prefix = route.path.ends_with('*');
+    const std::string_view path = std::string_view{route.path}.substr(0, route.path.size() - (prefix ? 1 : 0));
+    // "/data/*" takes "/data" and what lies under it, not "/database": its key keeps a segment's end.
+    table.keys_.push_back(Key{route_key(path), prefix, prefix && path.ends_with('/')});
+  }
   return table;
 }
 
-const Offer* OfferTable::find(std::string_view method, std::string_view path) const noexcept {
-  for (const Offer& o : offers_)
-    if (!o.route.path.ends_with('*') && matches(o.route, method, path)) return &o;
-  for (const Offer& o : offers_)
-    if (o.route.path.ends_with('*') && matches(o.route, method, path)) return &o;
+bool OfferTable::Key::matches(std::string_view request) const noexcept {
+  if (request == key) return true;
+  if (!prefix) return false;
+  if (key == "/") return true;
+  return request.starts_with(key) && (!whole_segments || request[key.size()] == '/');
+}
+
+const Offer* OfferTable::find(std::string_view method, std::string_view path) const {
+  const std::string key = route_key(path);
+  for (const bool prefixes : {false, true})
+    for (std::size_t i = 0; i < offers_.size(); ++i)
+      if (keys_[i].prefix == prefixes && method_matches(offers_[i].route, method) && keys_[i].matches(key))
+        return &offers_[i];
   return nullptr;
 }
 

@@ -25,13 +25,21 @@ class OfferTable {
  public:
   [[nodiscard]] static OfferTable build(const GateConfig& config);
 
-  // The first route matching `method` and `path` (exact paths, then '*' prefixes, in file order);
-  // nullptr for a path the gate does not price.
-  [[nodiscard]] const Offer* find(std::string_view method, std::string_view path) const noexcept;
+  // The first route matching `method` and `path` (exact paths, then '*' prefixes, in file order),
+  // both compared in route_key() spelling, a GET route taking HEAD too; nullptr for a path the
+  // gate does not price.
+  [[nodiscard]] const Offer* find(std::string_view method, std::string_view path) const;
   [[nodiscard]] const std::vector<Offer>& offers() const noexcept { return offers_; }
 
  private:
+  struct Key {
+    std::string key;      // route_key() of the route's path, without a prefix route's '*'
+    bool prefix = false;  // a '*' route
+    bool whole_segments = false;  // a prefix ending in '/': "/data" matches "/data/x", not "/database"
+    [[nodiscard]] bool matches(std::string_view request) const noexcept;
+  };
   std::vector<Offer> offers_;
+  std::vector<Key> keys_;  // one per offer
 };
 
 // The PAYMENT-REQUIRED body for `offer` at `resourceUrl`, with `error` set when refusing a payment.

@@ -1,0 +1,81 @@
+#include "engine/gate/route_key.hpp"
+
+#include <vector>
+
+namespace paychan::engine::gate {
+namespace {
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool starts_with_lower(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+// "http://host:port/p" → "/p": the router of a server given an absolute-form target routes its path.
+std::string_view without_authority(std::string_view path) noexcept {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_lower(path, scheme)) continue;
+    const auto slash = path.find('/', scheme.size());
+    return slash == std::string_view::npos ? std::string_view{"/"} : path.substr(slash);
+  }
+  return path;
+}
+
+// Invalid escapes stay as they are (a server either refuses them or takes them literally).
+std::string decode_escapes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int high = hex_digit(s[i + 1]), low = hex_digit(s[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string route_key(std::string_view path) {
+  path = without_authority(path);
+  path = path.substr(0, path.find('#'));
+  const std::string decoded = decode_escapes(path);
+  std::vector<std::string_view> segments;
+  const std::string_view text = decoded;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto end = text.find_first_of("/\\", start);
+    std::string_view segment = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    segment = segment.substr(0, segment.find(';'));
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!segment.empty() && segment != ".") {
+      segments.push_back(segment);
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  std::string key;
+  key.reserve(decoded.size() + 1);
+  for (std::string_view segment : segments) {
+    key += '/';
+    for (char c : segment) key += lower(c);
+  }
+  return key.empty() ? "/" : key;
+}
+
+}  // namespace paychan::engine::gate

@@ -1,0 +1,87 @@
+// Route matching under every spelling of a path an upstream may route alike: no spelling of a priced
+// path gets through free, and free paths that are not spellings of a priced one stay free.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "engine/gate/gate_config.hpp"
+#include "engine/gate/offers.hpp"
+#include "engine/gate/route_key.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+OfferTable table() {
+  GateConfig c;
+  c.network = "eip155:84532";
+  c.routes = {RouteConfig{"POST", "/v1/chat", 10'000, std::nullopt, std::nullopt},
+              RouteConfig{"GET", "/data/*", 500, std::nullopt, std::nullopt},
+              RouteConfig{"", "/v2/chat*", 700, std::nullopt, std::nullopt}};
+  return OfferTable::build(c);
+}
+
+TEST(RouteKey, ReducesEachSpellingAnUpstreamMayRouteAlike) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"/v1/chat", "/v1/chat"},          {"/V1/Chat", "/v1/chat"},        {"/v1/chat/", "/v1/chat"},
+      {"/v1//chat", "/v1/chat"},         {"//v1/chat", "/v1/chat"},       {"/v1/./chat", "/v1/chat"},
+      {"/v1/x/../chat", "/v1/chat"},     {"/../v1/chat", "/v1/chat"},     {"/v1/%63hat", "/v1/chat"},
+      {"/v1%2Fchat", "/v1/chat"},        {"/v1/%2e%2e/v1/chat", "/v1/chat"}, {"/v1\\chat", "/v1/chat"},
+      {"/v1/chat;jsessionid=1", "/v1/chat"}, {"/v1;x/chat", "/v1/chat"}, {"/v1/chat#top", "/v1/chat"},
+      {"http://evil.example/v1/chat", "/v1/chat"}, {"HTTPS://h:1/v1/chat", "/v1/chat"},
+      {"http://h", "/"},                 {"", "/"},                       {"/", "/"},
+      {"/%zz/%4", "/%zz/%4"},           {"/%", "/%"},
+  };
+  for (const auto& [path, key] : cases) EXPECT_EQ(route_key(path), key) << path;
+}
+
+TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
+  const OfferTable offers = table();
+  const Offer* chat = &offers.offers()[0];
+  for (std::string_view path : {"/v1/chat", "/V1/CHAT", "/v1/chat/", "/v1/%63hat", "//v1//chat", "/x/../v1/chat",
+                                "/v1/chat;a=b", "http://h/v1/chat", "/v1\\chat"})
+    EXPECT_EQ(offers.find("POST", path), chat) << path;
+  const Offer* data = &offers.offers()[1];
+  for (std::string_view path : {"/data/x", "/DATA/x/y", "/data", "/data/", "/%64ata/x", "/x/../data/y"})
+    EXPECT_EQ(offers.find("GET", path), data) << path;
+  EXPECT_EQ(offers.find("HEAD", "/data/x"), data) << "a GET route takes HEAD: frameworks answer it with GET's handler";
+  EXPECT_EQ(offers.find("GET", "/v2/chat-completions"), &offers.offers()[2]);
+}
+
+TEST(RouteKey, PathsThatAreNoSpellingOfAPricedOneStayFree) {
+  const OfferTable offers = table();
+  for (std::string_view path : {"/v1/chats", "/v1/chat/x", "/v1", "/v1/cha", "/database", "/dat/x", "/free"})
+    EXPECT_EQ(offers.find("POST", path), nullptr) << path;
+  EXPECT_EQ(offers.find("GET", "/v1/chat"), nullptr) << "another method";
+  EXPECT_EQ(offers.find("POST", "/data/x"), nullptr) << "a GET route does not take POST";
+}
+
+// Any path made of plain segments, respelled in any of the ways above, finds the same offer.
+RC_GTEST_PROP(RouteKey, EveryRespellingFindsTheSameOffer, ()) {
+  const OfferTable offers = table();
+  const auto segment = rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::element('a', 'b', 'v', '1', '-', '_')));
+  auto segments = *rc::gen::container<std::vector<std::string>>(segment);
+  if (*rc::gen::arbitrary<bool>()) segments.insert(segments.begin(), {"v1", "chat"});
+  std::string plain;
+  for (const auto& s : segments) plain += "/" + s;
+  if (plain.empty()) plain = "/";
+  std::string respelled;
+  for (const auto& s : segments) {
+    const int how = *rc::gen::inRange(0, 6);
+    std::string seg = s;
+    if (how == 1) seg[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(seg[0])));
+    if (how == 2) {
+      static const char* kHex = "0123456789ABCDEF";
+      const auto c = static_cast<unsigned char>(seg[0]);
+      seg = std::string{'%', kHex[c >> 4], kHex[c & 15]} + seg.substr(1);
+    }
+    if (how == 3) respelled += "/.";
+    if (how == 4) respelled += "/x/..";
+    if (how == 5) seg += ";p=1";
+    respelled += (*rc::gen::arbitrary<bool>() ? "//" : "/") + seg;
+  }
+  if (*rc::gen::arbitrary<bool>()) respelled += "/";
+  if (respelled.empty()) respelled = "/";
+  for (std::string_view method : {"GET", "POST", "HEAD"}) RC_ASSERT(offers.find(method, respelled) == offers.find(method, plain));
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate
