@@ -329,9 +329,12 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   next.onchain = onchain.onchain;
   next.onchainSyncedAt = now();
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
-  // Written like any outcome (group commit, off the I/O thread). A channel refunded in full has
-  // nothing left to serve or claim: its row is deleted and it leaves the table.
-  const bool closed = next.onchain.balance <= next.chargedCumulativeAmount;
+  // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with
+  // everything charged claimed has nothing left to serve or claim: its row is deleted and it leaves
+  // the table. Should the facilitator report the refund without the claim, the row and its voucher
+  // stay for the settle job.
+  const bool closed = next.onchain.balance <= next.chargedCumulativeAmount &&
+                      next.onchain.totalClaimed >= next.chargedCumulativeAmount;
   using Write = persistence::ChannelStore::Write;
   if (Status durable = co_await make_durable(next, closed ? Write::erase : Write::keep); !durable)
     co_return refusal(503, durable.error());

@@ -118,6 +118,8 @@ class UnreliableLink final : public gate::Facilitator {
   explicit UnreliableLink(gate::Facilitator& inner) : inner_(inner) {}
   std::atomic<bool> lose_next_settle_reply{false};
   std::atomic<bool> down{false};
+  // A faulty facilitator's reply: the channel's state as if the refund's claim had not been made.
+  std::atomic<bool> report_no_claim{false};
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     co_return co_await inner_.verify(request);
@@ -126,6 +128,13 @@ class UnreliableLink final : public gate::Facilitator {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     auto settled = co_await inner_.settle(request);
     if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
+    if (settled && report_no_claim.exchange(false)) {
+      auto extra = protocol::batch_response_extra(*settled);
+      if (extra && extra->channelState) {
+        extra->channelState->totalClaimed = 0;
+        settled->extra = protocol::make_response_extra(*extra);
+      }
+    }
     co_return settled;
   }
 
@@ -165,6 +174,33 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
   EXPECT_EQ(std::get<Refusal>(online).error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance);
   EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
   EXPECT_EQ((*store_->get(agent.id))->onchainSyncedAt, 0u) << "the store forgets the mirror too (restarts)";
+}
+
+// A channel refunded in full leaves the store, but only once what it was charged is claimed: a
+// facilitator reporting the refund without the claim (one of another make, or a faulty one) must
+// not make the gate forget the voucher the settle job still needs.
+TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelForTheSettleJob) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  for (const bool claim_reported : {true, false}) {
+    const gate::test::TestAgent agent(key_from(6), config_, claim_reported ? 93 : 94);
+    (void)accepted(run(gate.settle(
+        accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+    (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+    link.report_no_claim = !claim_reported;
+    auto refund = accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
+    EXPECT_TRUE(refund.success);
+    const auto kept = *store_->get(agent.id);
+    if (claim_reported) {
+      EXPECT_FALSE(kept) << "a channel refunded in full and claimed is forgotten";
+    } else {
+      ASSERT_TRUE(kept) << "the unclaimed voucher was forgotten";
+      EXPECT_EQ(kept->chargedCumulativeAmount, 2 * kPrice);
+      EXPECT_EQ(kept->signedMaxClaimable, 2 * kPrice);
+    }
+  }
 }
 
 // Once a channel's deposit revealed the payer's key, the gate checks later vouchers against it,
