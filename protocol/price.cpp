@@ -32,6 +32,15 @@ Result<Uint128> parse_price(std::string_view text, unsigned assetDecimals) {
   return parse_uint128(text);
 }
 
+Result<Uint128> parse_exact_price(std::string_view text, unsigned assetDecimals) {
+  PAYCHAN_ASSIGN(const Uint128 atomic, parse_price(text, assetDecimals));
+  const auto dot = text.find('.');
+  if (text.starts_with('$') && dot != std::string_view::npos &&
+      text.find_first_not_of('0', dot + 1 + assetDecimals) != std::string_view::npos)
+    return fail(ErrorCode::malformed_decimal, "finer than the token's " + std::to_string(assetDecimals) + " decimals");
+  return atomic;
+}
+
 std::string format_price(Uint128 atomic, unsigned assetDecimals) {
   std::string digits = to_decimal(atomic);
   if (digits.size() <= assetDecimals) digits.insert(0, assetDecimals + 1 - digits.size(), '0');

@@ -19,7 +19,7 @@ constexpr int kStoreLockWaitSeconds = 30;
 
 Result<Uint128> amount_option(const Args& args, std::string_view name, std::string_view fallback) {
   const std::string text = args.option(name).value_or(std::string{fallback});
-  auto v = protocol::parse_price(text, kDollarDecimals);
+  auto v = protocol::parse_exact_price(text, kDollarDecimals);
   if (!v) return fail(ErrorCode::invalid_config, "--" + std::string{name} + " " + text + ": " + v.error().detail);
   return v;
 }

@@ -130,7 +130,7 @@ int run(std::span<char* const> argv) {
     anvil_options.accounts = static_cast<std::uint32_t>(*n);
   }
   engine::evm::DeploymentOptions deploy_options;
-  auto mint = protocol::parse_price(args->option("mint").value_or("$1000000"), 6);
+  auto mint = protocol::parse_exact_price(args->option("mint").value_or("$1000000"), 6);
   if (!mint) return report("devnet", Error{mint.error().code, "--mint: " + mint.error().detail});
   deploy_options.mintAmount = *mint;
   if (auto dir = args->option("artifacts")) deploy_options.artifacts = *dir;

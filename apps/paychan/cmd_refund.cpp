@@ -33,8 +33,9 @@ int run(std::span<char* const> argv) {
   if (!id) return report("refund", id.error());
   std::optional<Uint128> amount;
   if (auto a = args->option("amount")) {
-    auto v = protocol::parse_price(*a, 6);
-    if (!v || *v == 0) return report("refund", Error{ErrorCode::invalid_payload, "--amount must be positive"});
+    auto v = protocol::parse_exact_price(*a, 6);
+    if (!v) return report("refund", Error{ErrorCode::invalid_payload, "--amount " + *a + ": " + v.error().detail});
+    if (*v == 0) return report("refund", Error{ErrorCode::invalid_payload, "--amount must be positive"});
     amount = *v;
   }
   auto setup = agent_setup(*args, ChainUse::none);

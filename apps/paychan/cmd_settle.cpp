@@ -147,8 +147,9 @@ int run(std::span<char* const> argv) {
   if (!key) return report("settle", key.error());
   options.receiverAuthorizerKey = *key;
   if (auto text = args->option("min-unclaimed")) {
-    auto v = protocol::parse_price(*text, config->assetDecimals);
-    if (!v || *v == 0) return report("settle", Error{ErrorCode::invalid_config, "--min-unclaimed: a positive amount"});
+    auto v = protocol::parse_exact_price(*text, config->assetDecimals);
+    if (!v) return report("settle", Error{ErrorCode::invalid_config, "--min-unclaimed " + *text + ": " + v.error().detail});
+    if (*v == 0) return report("settle", Error{ErrorCode::invalid_config, "--min-unclaimed: a positive amount"});
     options.policy.minUnclaimed = *v;
   }
   if (auto text = args->option("batch-size")) {

@@ -42,7 +42,7 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   if (!route.method.empty() && std::find(std::begin(kMethods), std::end(kMethods), route.method) == std::end(kMethods))
     return r.error("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (or absent: every method)");
   PAYCHAN_ASSIGN(std::string price, r.string("price"));
-  auto atomic = protocol::parse_price(price, decimals);
+  auto atomic = protocol::parse_exact_price(price, decimals);
   if (!atomic || *atomic == 0) return r.error("price", "must be \"$D.DD\" or atomic units, above zero");
   route.price = *atomic;
   PAYCHAN_ASSIGN(route.description, r.optional_string("description"));

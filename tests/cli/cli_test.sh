@@ -59,6 +59,8 @@ check "a misspelt option does not take the next as its value" 2 "unknown option 
   "$paychan" channel-id --chain 1 --bogus
 check "a command group names its subcommands" 2 "one of sign, verify expected" "$paychan" voucher
 check "version" 0 "paychan 0." "$paychan" --version
+check "an amount finer than the token is refused, not rounded to 0" 2 "finer than the token's 6 decimals" \
+  env PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" --budget '$0.0000009'
 check "key new" 0 '"address":"0x' "$paychan" key new --out "$work/k"
 check "key new refuses overwrite" 2 "exists" "$paychan" key new --out "$work/k"
 check "key file is 0600" 0 "600" stat -c %a "$work/k"

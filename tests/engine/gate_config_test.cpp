@@ -46,7 +46,8 @@ TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
 TEST(GateConfig, RefusesWhatWouldMisbehave) {
   const std::pair<std::string, std::string> bad[] = {
       {"\"eip155:84532\"", "\"base\""},
-      {"\"$0.01\"", "\"$0.0000001\""},  // rounds down to zero
+      {"\"$0.01\"", "\"$0.0000001\""},  // finer than the token's 6 decimals (it would round to zero)
+      {"\"$0.01\"", "\"$0.0100001\""},  // ditto (it would round down to $0.01 without a word)
       {"\"$0.01\"", "\"-5\""},
       {"\"500\"", "500"},
       {"\"/data/*\"", "\"data\""},

@@ -15,6 +15,21 @@ TEST(Price, ParsesDollarsAndAtomicUnits) {
   EXPECT_FALSE(parse_price("1e3", 6));
 }
 
+TEST(Price, AnExactPriceRefusesDigitsFinerThanTheToken) {
+  EXPECT_EQ(*parse_exact_price("$0.01", 6), Uint128{10'000});
+  EXPECT_EQ(*parse_exact_price("$0.000001", 6), Uint128{1});
+  EXPECT_EQ(*parse_exact_price("$0.0000010000", 6), Uint128{1}) << "trailing zeros are exact";
+  EXPECT_EQ(*parse_exact_price("$5", 6), Uint128{5'000'000});
+  EXPECT_EQ(*parse_exact_price("123", 6), Uint128{123});
+  for (const char* finer : {"$0.0000009", "$0.0000019", "$1.1234567"}) {
+    auto r = parse_exact_price(finer, 6);
+    ASSERT_FALSE(r) << finer;
+    EXPECT_EQ(r.error().code, ErrorCode::malformed_decimal);
+  }
+  EXPECT_FALSE(parse_exact_price("$0.5", 0));
+  EXPECT_FALSE(parse_exact_price("$x", 6));
+}
+
 TEST(Price, FormatsEveryDecimal) {
   EXPECT_EQ(format_price(10'000, 6), "$0.010000");
   EXPECT_EQ(format_price(0, 6), "$0.000000");
