@@ -45,7 +45,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
                                          /supported) or your own, with
     "receiverAuthorizerKeyFile": "authorizer.key",   (optional, mode 0600)
     "withdrawDelay": 86400,              900..2592000
-    "facilitator": "http://127.0.0.1:4021",
+    "facilitator": "http://127.0.0.1:4021",   executes deposits and refunds (without one, the gate
+                                         serves only channels already in its store)
     "facilitatorTokenFile": "gate.token", (optional, mode 0600) the bearer token a facilitator with
                                          clients knows this gate by (see `paychan facilitator
                                          --help`); the settle job sends it too. At start-up

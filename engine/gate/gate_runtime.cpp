@@ -69,6 +69,9 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
                             access.error().to_string() + "); deposits wait for it, known channels are served");
     }
   }
+  if (facilitator == nullptr)
+    p->warnings.push_back("no \"facilitator\" configured: every deposit and refund is refused (503), so no new "
+                          "channel can be opened; only channels in the store are served");
   persistence::StoreOptions store_options;
   store_options.durable = options.durable;
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));

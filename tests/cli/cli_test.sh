@@ -101,6 +101,7 @@ gate_pid=$!
 for _ in $(seq 100); do grep -q port "$work/gate.out" 2>/dev/null && break; sleep 0.05; done
 port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/gate.out")
 check "gate answers 402" 0 "402" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/x"
+check "a gate without a facilitator says what that means" 0 "no \"facilitator\" configured" cat "$work/gate.err"
 check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
 kill -TERM "$gate_pid"
 wait "$gate_pid"
