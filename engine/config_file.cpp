@@ -1,10 +1,14 @@
 #include "engine/config_file.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 namespace paychan::engine {
 
 Result<std::string> read_config_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return fail(ErrorCode::invalid_config, path + (std::filesystem::exists(path, ec) ? " is not a file" : " not found"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path);
   // One byte past the limit is enough to know the file is too large.

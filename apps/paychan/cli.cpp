@@ -21,7 +21,7 @@ std::string_view long_name(std::string_view arg) {
 }  // namespace
 
 Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> known,
-                         std::span<const std::string_view> flags) {
+                         std::span<const std::string_view> flags, std::size_t max_positional) {
   // Checked as each name is read: a misspelt option must not take the next argument as its value.
   const auto check = [&](std::string_view name) -> Status {
     if (std::find(known.begin(), known.end(), name) == known.end())
@@ -56,6 +56,8 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
       return fail(ErrorCode::invalid_payload, "option --" + std::string{name} + " needs a value");
     }
   }
+  if (args.positional_.size() > max_positional)
+    return fail(ErrorCode::invalid_payload, "unexpected argument '" + args.positional_[max_positional] + "' (see --help)");
   return args;
 }
 
@@ -71,8 +73,8 @@ std::vector<std::string> Args::options(std::string_view name) const {
 }
 
 Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
-                           std::span<const std::string_view> flags) {
-  return Args::parse(argv, known, flags);
+                           std::span<const std::string_view> flags, std::size_t max_positional) {
+  return Args::parse(argv, known, flags, max_positional);
 }
 
 Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit) {

@@ -22,9 +22,10 @@ inline constexpr int kExitUsage = 2;
 class Args {
  public:
   // `known`: every option name the command takes (others are usage errors, so typos do not pass
-  // silently); `flags`: those that take no value (e.g. "help", "verbose").
+  // silently); `flags`: those that take no value (e.g. "help", "verbose"); `max_positional`: how
+  // many other arguments it takes (more are usage errors, not silently ignored).
   [[nodiscard]] static Result<Args> parse(std::span<char* const> argv, std::span<const std::string_view> known,
-                                          std::span<const std::string_view> flags);
+                                          std::span<const std::string_view> flags, std::size_t max_positional);
 
   [[nodiscard]] bool has(std::string_view name) const { return options_.contains(std::string{name}); }
   // The last value given for --name (an option may be repeated).
@@ -40,7 +41,7 @@ class Args {
 
 // A command's options (Args::parse), with typos reported as usage errors.
 [[nodiscard]] Result<Args> parse_command(std::span<char* const> argv, std::span<const std::string_view> known,
-                                         std::span<const std::string_view> flags = {});
+                                         std::span<const std::string_view> flags = {}, std::size_t max_positional = 0);
 
 // The text of FILE, or of stdin for "-" or no file. Input is capped at `limit` bytes.
 [[nodiscard]] Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit = 1 << 20);

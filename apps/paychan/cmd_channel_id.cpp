@@ -28,7 +28,7 @@ chainId, verifyingContract}. The same config has another id on another chain or 
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"chain-id", "contract"};
-  auto args = parse_command(argv, known);
+  auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("channel-id", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("channel-id", domain.error());

@@ -42,7 +42,7 @@ Status check(std::string_view header, std::string_view json) {
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"as"};
-  auto args = parse_command(argv, known);
+  auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("decode", args.error());
   auto value = args->positional().empty() || args->positional()[0] == "-"
                    ? read_input(std::nullopt)

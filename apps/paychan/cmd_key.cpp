@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -47,12 +49,15 @@ shown.
 // wipes `text` and `secret`, the secret it was made from. Error: invalid_payload.
 Status write_secret(const std::string& out, std::string& text, Bytes32& secret) {
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  const int open_error = errno;
   const bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                        ::write(fd, "\n", 1) == 1 && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
   std::fill(text.begin(), text.end(), '\0');
   secret.fill(0);
-  if (fd < 0) return fail(ErrorCode::invalid_payload, "cannot create " + out + " (exists?)");
+  if (fd < 0)
+    return fail(ErrorCode::invalid_payload, "cannot create " + out + ": " +
+                                                (open_error == EEXIST ? "it exists (never overwritten)" : std::strerror(open_error)));
   if (!written) return fail(ErrorCode::invalid_payload, "cannot write " + out);
   return {};
 }

@@ -55,7 +55,7 @@ int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
   known.insert(known.end(), {"request", "header", "data", "verbose", "accept-provider-state"});
   const std::string_view flags[] = {"verbose", "accept-provider-state"};
-  auto args = parse_command(argv, known, flags);
+  auto args = parse_command(argv, known, flags, 1);
   if (!args) return report("pay", args.error());
   if (args->positional().size() != 1) return report("pay", Error{ErrorCode::invalid_payload, "one URL expected (see --help)"});
   auto setup = agent_setup(*args, ChainUse::when_configured);

@@ -26,7 +26,7 @@ int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
   known.insert(known.end(), {"amount", "accept-provider-state"});
   const std::string_view flags[] = {"accept-provider-state"};
-  auto args = parse_command(argv, known, flags);
+  auto args = parse_command(argv, known, flags, 1);
   if (!args) return report("refund", args.error());
   if (args->positional().size() != 1) return report("refund", Error{ErrorCode::invalid_payload, "CHANNEL_ID expected"});
   auto id = fixed_from_hex<32>(args->positional()[0]);

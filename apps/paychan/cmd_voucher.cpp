@@ -42,7 +42,7 @@ Exit 0 when valid, 1 when not, 2 on bad input.
 
 int run_sign(std::span<char* const> argv) {
   const std::string_view known[] = {"chain-id", "contract", "key-file", "key-env"};
-  auto args = parse_command(argv, known);
+  auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("voucher sign", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("voucher sign", domain.error());
@@ -61,7 +61,7 @@ int run_sign(std::span<char* const> argv) {
 
 int run_verify(std::span<char* const> argv) {
   const std::string_view known[] = {"chain-id", "contract", "signer"};
-  auto args = parse_command(argv, known);
+  auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("voucher verify", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("voucher verify", domain.error());

@@ -75,7 +75,7 @@ int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
   known.push_back("finalize");
   const std::string_view flags[] = {"finalize"};
-  auto args = parse_command(argv, known, flags);
+  auto args = parse_command(argv, known, flags, 1);
   if (!args) return report("withdraw", args.error());
   if (args->positional().size() != 1)
     return report("withdraw", Error{ErrorCode::invalid_payload, "CHANNEL_ID or URL expected (see --help)"});

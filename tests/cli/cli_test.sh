@@ -59,6 +59,10 @@ check "a misspelt option does not take the next as its value" 2 "unknown option 
   "$paychan" channel-id --chain 1 --bogus
 check "a command group names its subcommands" 2 "one of sign, verify expected" "$paychan" voucher
 check "version" 0 "paychan 0." "$paychan" --version
+check "an extra argument is refused, not ignored" 2 "unexpected argument 'extra.json'" \
+  bash -c "echo '$config' | '$paychan' channel-id --chain-id 1 - extra.json"
+check "no key says how to give one" 2 "set PAYCHAN_KEY, or pass --key-file" env -u PAYCHAN_KEY "$paychan" channels
+check "a directory is no config file" 2 "is not a file" "$paychan" gate --config "$work"
 check "an amount finer than the token is refused, not rounded to 0" 2 "finer than the token's 6 decimals" \
   env PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" --budget '$0.0000009'
 check "key new" 0 '"address":"0x' "$paychan" key new --out "$work/k"
