@@ -1,16 +1,19 @@
 #include "engine/config_file.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 namespace paychan::engine {
 
 Result<std::string> read_config_file(const std::string& path) {
+  // A directory opens as a stream that reads nothing ("not valid JSON at byte 0"); a pipe
+  // (--config <(envsubst < gate.json)) is read like a file.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return fail(ErrorCode::invalid_config, path + (std::filesystem::exists(path, ec) ? " is not a file" : " not found"));
+  if (std::filesystem::is_directory(path, ec)) return fail(ErrorCode::invalid_config, path + " is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path);
+  if (!in) return fail(ErrorCode::invalid_config, "cannot read " + path + ": " + std::strerror(errno));
   // One byte past the limit is enough to know the file is too large.
   std::string text(kMaxConfigFileBytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

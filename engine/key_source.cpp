@@ -30,16 +30,18 @@ bool looks_like_key(std::string_view s) {
 }
 
 Failure pasted_key(const std::string& what) {
-  return fail(ErrorCode::invalid_payload, "the " + what + " given is a private key itself (not shown): put the key in "
-                                          "a file only you can read and name that, or an environment variable");
+  return fail(ErrorCode::invalid_payload, "the " + what + " given is a key itself, or looks like one (not shown): put "
+                                          "it in a file only you can read and name that file");
 }
 
 // The text of a file holding a secret: a regular file no one but its owner may access (as ssh
 // insists), at most `max_size` bytes. `what` names the file in errors; the text never appears in one.
 Result<std::string> read_secret_file(const std::string& path, const std::string& what, std::size_t max_size) {
-  if (looks_like_key(path)) return pasted_key(what + " path");
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(ErrorCode::invalid_payload, what + " " + path + " not found");
+  if (::stat(path.c_str(), &st) != 0) {
+    if (looks_like_key(path)) return pasted_key(what + " path");  // (a file may be named so; none is)
+    return fail(ErrorCode::invalid_payload, what + " " + path + " not found");
+  }
   if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, what + " " + path + " is not a regular file");
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
     return fail(ErrorCode::invalid_payload,

@@ -6,6 +6,7 @@
 
 #include "channel/types.hpp"
 #include "engine/config_file.hpp"
+#include "engine/gate/route_key.hpp"
 #include "engine/key_source.hpp"
 #include "protocol/json_reader.hpp"
 #include "protocol/price.hpp"
@@ -43,7 +44,8 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
     return r.error("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (or absent: every method)");
   PAYCHAN_ASSIGN(std::string price, r.string("price"));
   auto atomic = protocol::parse_exact_price(price, decimals);
-  if (!atomic || *atomic == 0) return r.error("price", "must be \"$D.DD\" or atomic units, above zero");
+  if (!atomic) return r.error("price", "must be \"$D.DD\" or atomic units: " + atomic.error().detail);
+  if (*atomic == 0) return r.error("price", "must be above zero");
   route.price = *atomic;
   PAYCHAN_ASSIGN(route.description, r.optional_string("description"));
   PAYCHAN_ASSIGN(route.mimeType, r.optional_string("mimeType"));
@@ -97,6 +99,11 @@ Result<GateConfig> read_config(const Fields& f) {
     const Fields r((*routes)[i], f.path() + ".routes[" + std::to_string(i) + "]", ErrorCode::invalid_config);
     PAYCHAN_TRY(r.is_object());
     PAYCHAN_ASSIGN(RouteConfig route, read_route(r, c.assetDecimals));
+    // Paths match in any spelling (route_key.hpp): a second route matching the same requests would
+    // never be reached, its price ignored without a word.
+    for (std::size_t j = 0; j < c.routes.size(); ++j)
+      if (c.routes[j].method == route.method && route_key(c.routes[j].path) == route_key(route.path))
+        return r.error("path", "matches the same requests as routes[" + std::to_string(j) + "] (paths match in any case and spelling)");
     c.routes.push_back(std::move(route));
   }
   return c;

@@ -52,11 +52,16 @@ bool OfferTable::Key::matches(std::string_view request) const noexcept {
 }
 
 const Offer* OfferTable::find(std::string_view method, std::string_view path) const {
-  const std::string key = route_key(path);
-  for (const bool prefixes : {false, true})
-    for (std::size_t i = 0; i < offers_.size(); ++i)
-      if (keys_[i].prefix == prefixes && method_matches(offers_[i].route, method) && keys_[i].matches(key))
-        return &offers_[i];
+  const auto first = [&](std::string_view key) -> const Offer* {
+    for (const bool prefixes : {false, true})
+      for (std::size_t i = 0; i < offers_.size(); ++i)
+        if (keys_[i].prefix == prefixes && method_matches(offers_[i].route, method) && keys_[i].matches(key))
+          return &offers_[i];
+    return nullptr;
+  };
+  if (is_route_key(path)) return first(path);  // most requests: nothing to build
+  for (const std::string& key : route_keys(path))
+    if (const Offer* offer = first(key)) return offer;
   return nullptr;
 }
 

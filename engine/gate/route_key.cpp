@@ -51,9 +51,9 @@ std::string decode_escapes(std::string_view s) {
 
 }  // namespace
 
-std::string route_key(std::string_view path) {
+std::string route_key(std::string_view path, KeyReading reading) {
   path = without_authority(path);
-  path = path.substr(0, path.find('#'));
+  if (reading.cut_fragment) path = path.substr(0, path.find('#'));
   const std::string decoded = decode_escapes(path);
   std::vector<std::string_view> segments;
   const std::string_view text = decoded;
@@ -61,9 +61,9 @@ std::string route_key(std::string_view path) {
     const auto end = text.find_first_of("/\\", start);
     std::string_view segment = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     segment = segment.substr(0, segment.find(';'));
-    if (segment == "..") {
+    if (reading.resolve_dots && segment == "..") {
       if (!segments.empty()) segments.pop_back();
-    } else if (!segment.empty() && segment != ".") {
+    } else if (!segment.empty() && !(reading.resolve_dots && segment == ".")) {
       segments.push_back(segment);
     }
     if (end == std::string_view::npos) break;
@@ -76,6 +76,27 @@ std::string route_key(std::string_view path) {
     for (char c : segment) key += lower(c);
   }
   return key.empty() ? "/" : key;
+}
+
+bool is_route_key(std::string_view path) noexcept {
+  if (path.empty() || path.front() != '/') return false;
+  if (path == "/") return true;
+  if (path.back() == '/') return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '%' || c == ';' || c == '\\' || c == '#' || (c >= 'A' && c <= 'Z')) return false;
+    // A segment that is empty or starts with '.' (".", "..", or merely ".well-known": the slow
+    // path is exact for those too).
+    if (c == '/' && (i + 1 == path.size() || path[i + 1] == '/' || path[i + 1] == '.')) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> route_keys(std::string_view path) {
+  std::vector<std::string> keys;
+  for (const bool resolve_dots : {true, false})
+    for (const bool cut_fragment : {true, false}) keys.push_back(route_key(path, KeyReading{resolve_dots, cut_fragment}));
+  return keys;
 }
 
 }  // namespace paychan::engine::gate

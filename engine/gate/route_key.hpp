@@ -1,24 +1,39 @@
-// The spelling of a request path that the gate's route matching compares.
+// The spellings of a request path that the gate's route matching compares.
 //
 // Upstream frameworks route one path under many spellings: Express ignores case and a trailing
-// slash; Go and Flask decode percent-escapes; most collapse repeated slashes and resolve dot
-// segments; servlet containers drop ";params"; Node hands an absolute-form target
-// ("http://host/p") to the router, which takes its path. A priced route must be priced under every
-// spelling that may reach it, or that spelling is a way in for free. So a route and each request
-// are both reduced to this key, and a request is priced when its key matches a route's. A free
-// path whose key collides with a priced one is priced too: charging for it is the safe error.
-// Thread-safety: pure function.
+// slash; Go and Flask decode percent-escapes; most collapse repeated slashes, and some resolve dot
+// segments while others (Express) hand ".." to a wildcard route as it is; servlet containers drop
+// ";params"; Node hands an absolute-form target ("http://host/p") to the router, which takes its
+// path. A priced route must be priced under every spelling that may reach it, or that spelling is
+// a way in for free. So a route's path is reduced to a key, a request's path to every key an
+// upstream may route it under, and the request is priced when any of them matches. A free path
+// whose keys collide with a priced one is priced too: charging for it is the safe error.
+// Thread-safety: pure functions.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace paychan::engine::gate {
 
+// How a key treats the two things upstreams disagree on.
+struct KeyReading {
+  bool resolve_dots = true;   // "." and ".." resolved (else kept as segments)
+  bool cut_fragment = true;   // '#' and what follows dropped (else part of the path)
+};
+
 // `path` (a request target up to '?', or a route's path) with: an absolute form's scheme and
-// authority dropped, a fragment dropped, percent-escapes decoded once, '\' read as '/', each
-// segment's ";params" dropped, empty and "." segments dropped, ".." resolved, no trailing slash,
-// ASCII lower case. Always starts with '/'.
-[[nodiscard]] std::string route_key(std::string_view path);
+// authority dropped, percent-escapes decoded once, '\' read as '/', each segment's ";params"
+// dropped, empty segments dropped, no trailing slash, ASCII lower case, and dots and a fragment as
+// `reading` says. Always starts with '/'.
+[[nodiscard]] std::string route_key(std::string_view path, KeyReading reading = {});
+
+// Whether `path` is its own key under every reading: no escape, ';', '\', '#', dot segment, empty
+// segment, trailing slash or upper case. Most requests are; they need no key built.
+[[nodiscard]] bool is_route_key(std::string_view path) noexcept;
+
+// The keys of `path` under every reading (two to four, some perhaps equal).
+[[nodiscard]] std::vector<std::string> route_keys(std::string_view path);
 
 }  // namespace paychan::engine::gate

@@ -62,7 +62,7 @@ check "version" 0 "paychan 0." "$paychan" --version
 check "an extra argument is refused, not ignored" 2 "unexpected argument 'extra.json'" \
   bash -c "echo '$config' | '$paychan' channel-id --chain-id 1 - extra.json"
 check "no key says how to give one" 2 "set PAYCHAN_KEY, or pass --key-file" env -u PAYCHAN_KEY "$paychan" channels
-check "a directory is no config file" 2 "is not a file" "$paychan" gate --config "$work"
+check "a directory is no config file" 2 "is a directory" "$paychan" gate --config "$work"
 check "an amount finer than the token is refused, not rounded to 0" 2 "finer than the token's 6 decimals" \
   env PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" --budget '$0.0000009'
 check "key new" 0 '"address":"0x' "$paychan" key new --out "$work/k"
@@ -82,7 +82,7 @@ if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key printed
 # Nor when it is pasted where a file path or a variable's name belongs.
 for pasted in "--key-env $key" "--key-file $key" "--key-file ${key:2}" "--authorizer-key-file $key"; do
   # shellcheck disable=SC2086
-  check "a key pasted as ${pasted%% *} is refused" 2 "is a private key itself (not shown)" \
+  check "a key pasted as ${pasted%% *} is refused" 2 "is a key itself, or looks like one (not shown)" \
     env PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" $pasted
   # shellcheck disable=SC2086
   out=$(PAYCHAN_KEY=$key "$paychan" channels --state "$work/s.sqlite" $pasted 2>&1)
@@ -98,6 +98,7 @@ cat >"$work/gate.json" <<JSON
  "store":"$work/gate.sqlite","routes":[{"path":"/x","price":"\$0.01"}]}
 JSON
 check "gate needs an upstream" 2 "no upstream" "$paychan" gate --config "$work/gate.json"
+check "a config from a pipe is read" 2 "no upstream" bash -c "'$paychan' gate --config <(cat '$work/gate.json')"
 check "gate bad listen" 2 "listen" "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen nowhere
 # Started for real, it answers 402 with an offer, then stops cleanly on SIGTERM.
 "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 >"$work/gate.out" 2>"$work/gate.err" &

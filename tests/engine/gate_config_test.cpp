@@ -90,6 +90,20 @@ TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {
   }
 }
 
+// Two routes matching the same requests (paths compare in any spelling): the second would never
+// be reached, its price ignored.
+TEST(GateConfig, ARouteMatchingTheSameRequestsAsAnEarlierOneIsRefused) {
+  for (const char* path : {"/V1/Chat", "/v1/chat/", "/v1//chat"}) {
+    auto c = parse_gate_config(with(kGood, R"({"path": "/data/*", "price": "500"})",
+                                    std::string(R"({"method": "POST", "path": ")") + path + R"(", "price": "500"})"));
+    ASSERT_FALSE(c) << path;
+    EXPECT_NE(c.error().detail.find("matches the same requests as routes[0]"), std::string::npos) << c.error().detail;
+  }
+  EXPECT_TRUE(parse_gate_config(with(kGood, R"({"path": "/data/*", "price": "500"})",
+                                     R"({"method": "GET", "path": "/v1/chat", "price": "500"})")))
+      << "another method is another route";
+}
+
 TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
   // An optional member spelt wrong would otherwise leave its default in place without a word.
   const std::pair<std::string, std::string> misspelt[] = {
