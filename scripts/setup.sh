@@ -9,7 +9,7 @@ debs=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   clang libclang-rt-14-dev
   libsecp256k1-dev nettle-dev rapidjson-dev libmsgpack-cxx-dev
-  libboost-dev libboost-system-dev libsqlite3-dev
+  libboost-dev libboost-system-dev libsqlite3-dev libssl-dev openssl
   googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
 )
 # Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's): ask only for

@@ -30,7 +30,7 @@ Endpoints of the gate itself: GET /healthz, GET /metrics (Prometheus text).
 
 Options:
   --config FILE        the gate's JSON configuration (below); required
-  --upstream URL       http://host:port[/prefix] of the API (overrides "upstream")
+  --upstream URL       http[s]://host:port[/prefix] of the API (overrides "upstream")
   --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:8402)
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,

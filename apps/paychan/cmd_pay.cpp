@@ -29,8 +29,8 @@ server's word that a channel is short of funds is checked on chain before the ag
 Without it, such a word is taken for one confirmed deposit at a time, and again only once the
 provider has served that deposit's worth (kept in the store, across calls).
 
-URL is http:// only: paychan has no TLS yet. For an https:// API, run a local TLS-originating proxy
-(stunnel in client mode, say) and pay through its http:// address.
+URL is http:// or https://; an https server's certificate must chain to the system's certificate
+authorities (Debian: ca-certificates) or to those of $SSL_CERT_FILE, and name its host.
 
 Prints the response body on stdout. Exit status: 0 for a 2xx answer, 1 for any other HTTP status
 or a payment that was refused (the reason on stderr), 2 for bad options or an unreachable server.

@@ -11,7 +11,7 @@ namespace {
 using protocol::Fields;
 
 Status check_rpc_url(const Fields& f, const char* member, const std::string& url) {
-  if (!http::parse_url(url)) return f.error(member, "must be an http://host:port[/path] URL of the node");
+  if (!http::parse_url(url)) return f.error(member, "must be an http[s]://host[:port][/path] URL of the node");
   return {};
 }
 

@@ -50,6 +50,36 @@ Result<BeastRequest> build(const std::string& method, const Url& url, const std:
   return m;
 }
 
+// One client context for the process: peers are checked against the system's certificate
+// authorities (Debian: ca-certificates), or those of $SSL_CERT_FILE / $SSL_CERT_DIR, as OpenSSL's
+// default paths are.
+asio::ssl::context& tls_context() {
+  static asio::ssl::context context = [] {
+    asio::ssl::context c(asio::ssl::context::tls_client);
+    error_code ec;
+    c.set_default_verify_paths(ec);  // none found: every peer fails verification, as it should
+    c.set_verify_mode(asio::ssl::verify_peer);
+    return c;
+  }();
+  return context;
+}
+
+// TLS over a connected stream: the server's certificate must chain to a trusted authority and
+// name the host (or its IP address).
+Awaitable<Status> handshake(ClientConnection& connection, const Url& url) {
+  auto& tls = connection.tls.emplace(connection.stream, tls_context());
+  error_code ec;
+  (void)asio::ip::make_address(url.host, ec);
+  // SNI, by which a server hosting many names picks the certificate (never an IP literal).
+  if (ec && SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str()) != 1)
+    co_return fail(ErrorCode::http_connect_failed, "TLS: cannot name " + url.host);
+  tls.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  co_await tls.async_handshake(asio::ssl::stream_base::client, use(ec));
+  if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "TLS handshake with " + url.authority());
+  if (ec) co_return fail(ErrorCode::http_connect_failed, "TLS handshake with " + url.authority() + ": " + ec.message());
+  co_return Status{};
+}
+
 Awaitable<Result<std::unique_ptr<ClientConnection>>> connect(const asio::any_io_executor& executor, const Url& url,
                                                              std::chrono::milliseconds timeout) {
   auto connection = std::make_unique<ClientConnection>(executor);
@@ -68,6 +98,9 @@ Awaitable<Result<std::unique_ptr<ClientConnection>>> connect(const asio::any_io_
   if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "connecting to" + where);
   if (ec) co_return fail(ErrorCode::http_connect_failed, "connecting to" + where + ": " + ec.message());
   connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  if (url.tls) {
+    if (Status secured = co_await handshake(*connection, url); !secured) co_return secured.failure();
+  }
   co_return connection;
 }
 
@@ -92,7 +125,7 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
 
   auto executor = co_await asio::this_coro::executor;
   auto& pool = detail::ConnectionPool::of(executor);
-  detail::PoolKey key{url->host, url->port};
+  detail::PoolKey key{url->host, url->port, url->tls};
   for (bool retried = false;; retried = true) {
     auto connection = pool.take(key, options_.idle_expiry);
     bool reused = connection != nullptr;
@@ -107,14 +140,16 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
     bool head_request = message->method() == bhttp::verb::head;
     state->new_parser(options_, head_request);
 
-    auto& stream = state->connection->stream;
+    auto& link = *state->connection;
     error_code ec;
-    stream.expires_after(options_.response_timeout);  // one deadline for sending and the whole head
-    co_await bhttp::async_write(stream, *message, use(ec));
+    link.stream.expires_after(options_.response_timeout);  // one deadline for sending and the whole head
+    co_await link.over([&](auto& stream) { return bhttp::async_write(stream, *message, use(ec)); });
     bool write_failed = static_cast<bool>(ec);
     // Interim 1xx answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110 §15.2).
     while (!ec) {
-      co_await bhttp::async_read_header(stream, state->connection->buffer, *state->parser, use(ec));
+      co_await link.over([&](auto& stream) {
+        return bhttp::async_read_header(stream, link.buffer, *state->parser, use(ec));
+      });
       if (ec || state->parser->get().result_int() >= 200) break;
       state->new_parser(options_, head_request);
     }

@@ -1,5 +1,6 @@
-// HttpClient: HTTP/1.1 over plain TCP for the facilitator calls, the agent and the reverse proxy,
-// with a small keep-alive pool per host:port and a timeout on every step.
+// HttpClient: HTTP/1.1 over TCP, or TLS for https URLs (the peer's certificate checked against the
+// system's authorities and the host's name), for the facilitator calls, the agent and the reverse
+// proxy, with a small keep-alive pool per scheme, host and port and a timeout on every step.
 //
 // Two ways to read a response: request() buffers the whole body (up to max_body_bytes); open()
 // returns a ClientStream whose body is read piece by piece as it arrives (SSE, chunked streams,
@@ -58,7 +59,7 @@ struct ClientOptions {
 // expression (see engine/http/asio.hpp); a class with constructors is safe there.
 class ClientRequest {
  public:
-  // `url`: http://host[:port]/path?query.
+  // `url`: http[s]://host[:port]/path?query.
   ClientRequest(std::string method, std::string url) : method_(std::move(method)), url_(std::move(url)) {}
   [[nodiscard]] static ClientRequest get(std::string url) { return {"GET", std::move(url)}; }
   [[nodiscard]] static ClientRequest post(std::string url, std::string body,
@@ -130,7 +131,8 @@ class HttpClient {
   explicit HttpClient(ClientOptions options = {});
 
   // Sends `request` and reads the whole response. Errors: http_invalid_request (URL, method or a
-  // header), http_connect_failed, http_timeout, http_bad_response, http_response_too_large.
+  // header), http_connect_failed (also a TLS peer that fails verification), http_timeout,
+  // http_bad_response, http_response_too_large.
   [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request);
   // Sends `request` and returns once the response head has arrived. Errors: as request().
   [[nodiscard]] Awaitable<Result<ClientStream>> open(ClientRequest request);

@@ -49,7 +49,9 @@ Awaitable<Result<std::string_view>> ClientStream::read_some() {
     body.size = s.piece.size();
     error_code ec;
     s.connection->stream.expires_after(s.read_timeout);
-    co_await bhttp::async_read_some(s.connection->stream, s.connection->buffer, *s.parser, use(ec));
+    auto& connection = *s.connection;
+    co_await connection.over(
+        [&](auto& stream) { return bhttp::async_read_some(stream, connection.buffer, *s.parser, use(ec)); });
     if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: hand it out
     if (ec) {
       s.connection.reset();  // never reused after an error

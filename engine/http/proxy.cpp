@@ -35,7 +35,7 @@ Awaitable<Result<ClientStream>> ReverseProxy::open(Exchange& ex) const {
   if (in.target().empty() || in.target().front() != '/') {
     co_return fail(ErrorCode::http_invalid_request, "target is not origin-form");
   }
-  ClientRequest out{std::string(in.method()), "http://" + base_.authority() + base_.target + std::string(in.target())};
+  ClientRequest out{std::string(in.method()), base_.origin() + base_.target + std::string(in.target())};
 
   std::string_view connection = in.header("Connection").value_or("");
   for (auto [name, value] : in.headers()) {

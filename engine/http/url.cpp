@@ -6,8 +6,6 @@
 namespace paychan::engine::http {
 namespace {
 
-constexpr std::string_view kScheme = "http://";
-
 bool printable(char c) noexcept { return c > 0x20 && c < 0x7f; }
 
 bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept {
@@ -24,17 +22,22 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept {
 
 std::string Url::authority() const {
   std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != 80) out += ":" + std::to_string(port);
+  if (port != (tls ? 443 : 80)) out += ":" + std::to_string(port);
   return out;
 }
+
+std::string Url::origin() const { return (tls ? "https://" : "http://") + authority(); }
 
 Result<Url> parse_url(std::string_view text) {
   auto bad = [&](std::string_view why) {
     return fail(ErrorCode::http_invalid_request, std::string(why) + ": " + std::string(text.substr(0, 200)));
   };
   if (!std::all_of(text.begin(), text.end(), printable)) return bad("control character or space");
-  if (!iequals_prefix(text, kScheme)) return bad("not an http:// URL");
-  std::string_view rest = text.substr(kScheme.size());
+  Url url;
+  url.tls = iequals_prefix(text, "https://");
+  if (!url.tls && !iequals_prefix(text, "http://")) return bad("not an http:// or https:// URL");
+  url.port = url.tls ? 443 : 80;
+  std::string_view rest = text.substr(url.tls ? 8 : 7);
   if (rest.find('#') != std::string_view::npos) return bad("fragment");
 
   std::size_t authority_end = rest.find_first_of("/?");
@@ -42,7 +45,6 @@ Result<Url> parse_url(std::string_view text) {
   std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
   if (authority.find('@') != std::string_view::npos) return bad("user info");
 
-  Url url;
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     std::size_t close = authority.find(']');

@@ -80,7 +80,7 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
   const Case cases[] = {
       {with(kGood, R"("eip155:8453")", R"("base")"), "networks.base"},
       {with(kGood, R"("eip155:8453")", R"("eip155:0")"), "networks.eip155:0"},
-      {with(kGood, "http://127.0.0.1:8545", "https://mainnet.example"), "networks.eip155:8453"},
+      {with(kGood, "http://127.0.0.1:8545", "mainnet.example:8545"), "networks.eip155:8453"},
       {with(kGood, "http://127.0.0.1:8546/rpc", "ftp://x"), "networks.eip155:31337.rpc"},
       {with(kGood, "0x1111111111111111111111111111111111111111", "0x11"), "batchSettlement"},
       {with(kGood, R"("signerKeyFile")", R"("signer")"), "signer: is not a member this file takes"},

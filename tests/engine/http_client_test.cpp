@@ -278,7 +278,7 @@ TEST(HttpClient, HeadResponseHasNoBody) {
 
 TEST(HttpClient, RefusesWhatItCannotSend) {
   BlockingHttpClient client;
-  for (std::string url : {"https://example.com/", "http://", "http://h:0/", "http://h:99999/", "http://a b/"}) {
+  for (std::string url : {"ftp://example.com/", "https:/example.com/", "http://", "http://h:0/", "http://h:99999/", "http://a b/"}) {
     auto r = client.request(ClientRequest::get(url));
     ASSERT_FALSE(r) << url;
     EXPECT_EQ(r.error().code, ErrorCode::http_invalid_request) << url;

@@ -1,4 +1,4 @@
-// parse_url: the http:// URLs the client and the proxy accept, and the ones they refuse.
+// parse_url: the http:// and https:// URLs the client and the proxy accept, and the ones they refuse.
 #include "engine/http/url.hpp"
 
 #include <gtest/gtest.h>
@@ -27,6 +27,22 @@ TEST(Url, Defaults) {
   EXPECT_EQ(q->target, "/?x=1");
 }
 
+TEST(Url, Https) {
+  auto u = parse_url("HTTPS://api.example/v1/chat");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->authority(), "api.example");
+  EXPECT_EQ(u->origin(), "https://api.example");
+  auto other = parse_url("https://h:8443");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->origin(), "https://h:8443");
+  auto plain_port = parse_url("https://h:80/");
+  ASSERT_TRUE(plain_port);
+  EXPECT_EQ(plain_port->authority(), "h:80") << "80 is not https's own port";
+  EXPECT_FALSE(parse_url("http://h/")->tls);
+}
+
 TEST(Url, Ipv6Literal) {
   auto u = parse_url("http://[::1]:9000/p");
   ASSERT_TRUE(u);
@@ -37,7 +53,7 @@ TEST(Url, Ipv6Literal) {
 
 TEST(Url, Refused) {
   for (std::string_view bad :
-       {"", "https://h/", "ftp://h/", "http://", "http:///p", "http://h:/", "http://h:0/", "http://h:65536/",
+       {"", "https:/h/", "https://", "ftp://h/", "http://", "http:///p", "http://h:/", "http://h:0/", "http://h:65536/",
         "http://h:-1/", "http://h:+80/", "http://h:8o/", "http://u:p@h/", "http://h/#frag", "http://h/a b",
         "http://h/\x01", "http://[::1/", "http://[::1]x/", "http://::1/", "http://h]/"}) {
     auto u = parse_url(bad);

@@ -13,7 +13,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -23,12 +25,19 @@ namespace paychan::engine::http::detail {
 
 struct ClientConnection {
   explicit ClientConnection(const asio::any_io_executor& executor) : stream(executor) {}
-  beast::tcp_stream stream;
+  beast::tcp_stream stream;  // the TCP layer: its socket, and every step's timeout
+  std::optional<asio::ssl::stream<beast::tcp_stream&>> tls;  // over `stream`, for https
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
+
+  // `op(s)` on the stream requests and responses travel over: TLS when there is one.
+  template <typename Op>
+  auto over(Op&& op) {
+    return tls ? op(*tls) : op(stream);
+  }
 };
 
-using PoolKey = std::pair<std::string, std::uint16_t>;  // host, port
+using PoolKey = std::tuple<std::string, std::uint16_t, bool>;  // host, port, tls
 
 class ConnectionPool : public asio::execution_context::service {
  public:
