@@ -101,9 +101,12 @@ Result<GateConfig> read_config(const Fields& f) {
     PAYCHAN_ASSIGN(RouteConfig route, read_route(r, c.assetDecimals));
     // Paths match in any spelling (route_key.hpp): a second route matching the same requests would
     // never be reached, its price ignored without a word.
-    for (std::size_t j = 0; j < c.routes.size(); ++j)
-      if (c.routes[j].method == route.method && route_key(c.routes[j].path) == route_key(route.path))
+    for (std::size_t j = 0; j < c.routes.size(); ++j) {
+      const RouteConfig& earlier = c.routes[j];
+      const bool shadowed = route.method.empty() ? earlier.method.empty() : earlier.takes(route.method);
+      if (shadowed && route_key(earlier.path) == route_key(route.path))
         return r.error("path", "matches the same requests as routes[" + std::to_string(j) + "] (paths match in any case and spelling)");
+    }
     c.routes.push_back(std::move(route));
   }
   return c;

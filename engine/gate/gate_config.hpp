@@ -24,6 +24,13 @@ struct RouteConfig {
   Uint128 price = 0;   // per-request maximum in atomic units; the upstream may charge less
   std::optional<std::string> description;
   std::optional<std::string> mimeType;
+
+  // Whether the route takes requests of `method`: every method without one; a GET route takes
+  // HEAD too (most frameworks answer HEAD with the GET handler, its work done, its body dropped,
+  // which must not come free).
+  [[nodiscard]] bool takes(std::string_view method) const noexcept {
+    return this->method.empty() || this->method == method || (this->method == "GET" && method == "HEAD");
+  }
 };
 
 struct GateConfig {

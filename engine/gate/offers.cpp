@@ -5,12 +5,6 @@
 namespace paychan::engine::gate {
 namespace {
 
-// GET routes take HEAD too: most frameworks answer HEAD with the GET handler (its work done, its
-// body dropped), which must not come free.
-bool method_matches(const RouteConfig& route, std::string_view method) noexcept {
-  return route.method.empty() || route.method == method || (route.method == "GET" && method == "HEAD");
-}
-
 Offer make_offer(const GateConfig& config, const RouteConfig& route) {
   protocol::PaymentRequirements r;
   r.scheme = std::string{protocol::kBatchSettlementScheme};
@@ -55,14 +49,18 @@ const Offer* OfferTable::find(std::string_view method, std::string_view path) co
   const auto first = [&](std::string_view key) -> const Offer* {
     for (const bool prefixes : {false, true})
       for (std::size_t i = 0; i < offers_.size(); ++i)
-        if (keys_[i].prefix == prefixes && method_matches(offers_[i].route, method) && keys_[i].matches(key))
+        if (keys_[i].prefix == prefixes && offers_[i].route.takes(method) && keys_[i].matches(key))
           return &offers_[i];
     return nullptr;
   };
   if (is_route_key(path)) return first(path);  // most requests: nothing to build
+  // Readings may match different routes ("/data/../cheap/x": a resolving upstream serves /cheap/x,
+  // Express's /data/* wildcard serves data): the dearest is charged, whichever the upstream takes.
+  const Offer* dearest = nullptr;
   for (const std::string& key : route_keys(path))
-    if (const Offer* offer = first(key)) return offer;
-  return nullptr;
+    if (const Offer* offer = first(key); offer && (!dearest || offer->route.price > dearest->route.price))
+      dearest = offer;
+  return dearest;
 }
 
 protocol::PaymentRequired payment_required(const Offer& offer, std::string resourceUrl, std::optional<std::string> error,

@@ -109,7 +109,7 @@ Awaitable<Result<std::unique_ptr<ClientConnection>>> connect(const asio::any_io_
 bool closed_while_idle(const error_code& ec, const detail::ClientStreamState& s) noexcept {
   return !s.parser->got_some() && s.connection->buffer.size() == 0 &&
          (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-          ec == asio::error::broken_pipe);
+          ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated);
 }
 
 }  // namespace

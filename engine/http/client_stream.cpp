@@ -53,6 +53,9 @@ Awaitable<Result<std::string_view>> ClientStream::read_some() {
     co_await connection.over(
         [&](auto& stream) { return bhttp::async_read_some(stream, connection.buffer, *s.parser, use(ec)); });
     if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: hand it out
+    // A TLS peer that closes without close_notify (most do) reads as a truncated stream, not an
+    // end of file: for a body that ends at the close, it is that end. Any other body is cut short.
+    if (ec == asio::ssl::error::stream_truncated && s.parser->need_eof()) s.parser->put_eof(ec);
     if (ec) {
       s.connection.reset();  // never reused after an error
       if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "no body bytes within read_timeout");

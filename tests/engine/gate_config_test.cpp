@@ -102,6 +102,17 @@ TEST(GateConfig, ARouteMatchingTheSameRequestsAsAnEarlierOneIsRefused) {
   EXPECT_TRUE(parse_gate_config(with(kGood, R"({"path": "/data/*", "price": "500"})",
                                      R"({"method": "GET", "path": "/v1/chat", "price": "500"})")))
       << "another method is another route";
+  // A route for every method, then one for GET (or HEAD after GET) on the same path: never reached.
+  const std::string every = with(kGood, R"({"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat"})",
+                                 R"({"path": "/v1/chat", "price": "$0.01"})");
+  EXPECT_FALSE(parse_gate_config(with(every, R"({"path": "/data/*", "price": "500"})",
+                                      R"({"method": "GET", "path": "/v1/chat", "price": "500"})")));
+  const std::string get = with(kGood, R"("method": "POST")", R"("method": "GET")");
+  EXPECT_FALSE(parse_gate_config(with(get, R"({"path": "/data/*", "price": "500"})",
+                                      R"({"method": "HEAD", "path": "/v1/chat", "price": "500"})")));
+  EXPECT_TRUE(parse_gate_config(with(kGood, R"({"path": "/data/*", "price": "500"})",
+                                     R"({"path": "/v1/chat", "price": "500"})")))
+      << "a route for every method after a POST one still takes the other methods";
 }
 
 TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {

@@ -67,6 +67,19 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
   EXPECT_EQ(offers.find("GET", "/v2/chat-completions"), &offers.offers()[2]);
 }
 
+// Readings of one path may match different routes: a resolving upstream serves one, Express's
+// wildcard the other. The dearer is charged.
+TEST(RouteKey, APathReadTwoWaysIsChargedTheDearerRoute) {
+  GateConfig c;
+  c.network = "eip155:84532";
+  c.routes = {RouteConfig{"GET", "/cheap/*", 1, std::nullopt, std::nullopt},
+              RouteConfig{"GET", "/data/*", 1'000, std::nullopt, std::nullopt}};
+  const OfferTable offers = OfferTable::build(c);
+  for (std::string_view path : {"/data/../cheap/x", "/cheap/x#/../../data/y", "/cheap/./../data/z"})
+    EXPECT_EQ(offers.find("GET", path), &offers.offers()[1]) << path;
+  EXPECT_EQ(offers.find("GET", "/cheap/x/../y"), &offers.offers()[0]) << "both readings cheap";
+}
+
 TEST(RouteKey, PathsThatAreNoSpellingOfAPricedOneStayFree) {
   const OfferTable offers = table();
   for (std::string_view path : {"/v1/chats", "/v1/chat/x", "/v1", "/v1/cha", "/database", "/dat/x", "/free"})

@@ -25,6 +25,9 @@ namespace paychan::engine::http::detail {
 
 struct ClientConnection {
   explicit ClientConnection(const asio::any_io_executor& executor) : stream(executor) {}
+  // Never moved: `tls` refers to `stream`.
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
   beast::tcp_stream stream;  // the TCP layer: its socket, and every step's timeout
   std::optional<asio::ssl::stream<beast::tcp_stream&>> tls;  // over `stream`, for https
   beast::flat_buffer buffer;
