@@ -46,12 +46,17 @@ bool OfferTable::Key::matches(std::string_view request) const noexcept {
 }
 
 const Offer* OfferTable::find(std::string_view method, std::string_view path) const {
+  // An exact route first (in file order), else the longest matching prefix: "/data/premium/*"
+  // prices its requests even after "/data/*" (the first such in file order on a tie).
   const auto first = [&](std::string_view key) -> const Offer* {
-    for (const bool prefixes : {false, true})
-      for (std::size_t i = 0; i < offers_.size(); ++i)
-        if (keys_[i].prefix == prefixes && offers_[i].route.takes(method) && keys_[i].matches(key))
-          return &offers_[i];
-    return nullptr;
+    const Offer* longest = nullptr;
+    std::size_t longest_size = 0;
+    for (std::size_t i = 0; i < offers_.size(); ++i) {
+      if (!offers_[i].route.takes(method) || !keys_[i].matches(key)) continue;
+      if (!keys_[i].prefix) return &offers_[i];
+      if (!longest || keys_[i].key.size() > longest_size) longest = &offers_[i], longest_size = keys_[i].key.size();
+    }
+    return longest;
   };
   if (is_route_key(path)) return first(path);  // most requests: nothing to build
   // Readings may match different routes ("/data/../cheap/x": a resolving upstream serves /cheap/x,

@@ -25,9 +25,9 @@ class OfferTable {
  public:
   [[nodiscard]] static OfferTable build(const GateConfig& config);
 
-  // The first route matching `method` and `path` (exact paths, then '*' prefixes, in file order),
-  // both compared in route_key() spelling, a GET route taking HEAD too; nullptr for a path the
-  // gate does not price.
+  // The route matching `method` and `path` (an exact path in file order, else the longest '*'
+  // prefix), both compared in route_key() spelling, a GET route taking HEAD too; nullptr for a path
+  // the gate does not price.
   [[nodiscard]] const Offer* find(std::string_view method, std::string_view path) const;
   [[nodiscard]] const std::vector<Offer>& offers() const noexcept { return offers_; }
 

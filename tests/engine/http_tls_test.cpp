@@ -132,7 +132,7 @@ TEST_F(HttpsTest, ATrustedServerIsAnsweredOverOneKeptAliveConnection) {
   EXPECT_EQ(server.accepted.load(), 1) << "the second request went over the first connection";
 }
 
-TEST_F(HttpsTest, AnUntrustedCertificateIsRefusedBeforeTheRequestIsSent) {
+TEST_F(HttpsTest, AnUntrustedCertificateIsRefused) {
   TlsServer server(file("self.pem"), file("self.key"));
   BlockingHttpClient client;
   auto got = client.request(ClientRequest::post(server.url("localhost", "/pay"), "{}"));

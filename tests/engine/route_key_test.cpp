@@ -80,6 +80,19 @@ TEST(RouteKey, APathReadTwoWaysIsChargedTheDearerRoute) {
   EXPECT_EQ(offers.find("GET", "/cheap/x/../y"), &offers.offers()[0]) << "both readings cheap";
 }
 
+// A narrower prefix after a broader one prices its own requests: the longest prefix wins.
+TEST(RouteKey, TheLongestMatchingPrefixPricesARequest) {
+  GateConfig c;
+  c.network = "eip155:84532";
+  c.routes = {RouteConfig{"", "/data/*", 500, std::nullopt, std::nullopt},
+              RouteConfig{"", "/data/premium/*", 1'000'000, std::nullopt, std::nullopt}};
+  const OfferTable offers = OfferTable::build(c);
+  EXPECT_EQ(offers.find("GET", "/data/premium/x"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", "/Data/Premium/x"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", "/data/x"), &offers.offers()[0]);
+  EXPECT_EQ(offers.find("GET", "/data/premiumx"), &offers.offers()[0]);
+}
+
 TEST(RouteKey, PathsThatAreNoSpellingOfAPricedOneStayFree) {
   const OfferTable offers = table();
   for (std::string_view path : {"/v1/chats", "/v1/chat/x", "/v1", "/v1/cha", "/database", "/dat/x", "/free"})
