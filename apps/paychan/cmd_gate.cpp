@@ -20,8 +20,8 @@ upstream, charged, made durable, and answered with PAYMENT-RESPONSE. Unpriced pa
 free. A route matches every spelling of its path an upstream framework may route alike (any case,
 a trailing or repeated slash, percent-escapes, dot segments, ";params", an absolute-form target),
 so none reaches the upstream unpaid; a GET route also prices HEAD; an exact path comes first, then
-the longest '*' prefix, and a path read two ways pays the dearer route. Channel state lives in a SQLite
-file (WAL, group commit) and survives restarts and crashes.
+the longest '*' prefix, and a path read two ways pays the dearer route. Channel state lives in a
+SQLite file (WAL, group commit) and survives restarts and crashes.
 
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
