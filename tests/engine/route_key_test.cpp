@@ -10,13 +10,17 @@
 namespace paychan::engine::gate {
 namespace {
 
-OfferTable table() {
+OfferTable table_of(std::vector<RouteConfig> routes) {
   GateConfig c;
   c.network = "eip155:84532";
-  c.routes = {RouteConfig{"POST", "/v1/chat", 10'000, std::nullopt, std::nullopt},
-              RouteConfig{"GET", "/data/*", 500, std::nullopt, std::nullopt},
-              RouteConfig{"", "/v2/chat*", 700, std::nullopt, std::nullopt}};
+  c.routes = std::move(routes);
   return OfferTable::build(c);
+}
+
+OfferTable table() {
+  return table_of({RouteConfig{"POST", "/v1/chat", 10'000, std::nullopt, std::nullopt},
+                   RouteConfig{"GET", "/data/*", 500, std::nullopt, std::nullopt},
+                   RouteConfig{"", "/v2/chat*", 700, std::nullopt, std::nullopt}});
 }
 
 TEST(RouteKey, ReducesEachSpellingAnUpstreamMayRouteAlike) {
@@ -70,11 +74,8 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
 // Readings of one path may match different routes: a resolving upstream serves one, Express's
 // wildcard the other. The dearer is charged.
 TEST(RouteKey, APathReadTwoWaysIsChargedTheDearerRoute) {
-  GateConfig c;
-  c.network = "eip155:84532";
-  c.routes = {RouteConfig{"GET", "/cheap/*", 1, std::nullopt, std::nullopt},
-              RouteConfig{"GET", "/data/*", 1'000, std::nullopt, std::nullopt}};
-  const OfferTable offers = OfferTable::build(c);
+  const OfferTable offers = table_of({RouteConfig{"GET", "/cheap/*", 1, std::nullopt, std::nullopt},
+                                      RouteConfig{"GET", "/data/*", 1'000, std::nullopt, std::nullopt}});
   for (std::string_view path : {"/data/../cheap/x", "/cheap/x#/../../data/y", "/cheap/./../data/z"})
     EXPECT_EQ(offers.find("GET", path), &offers.offers()[1]) << path;
   EXPECT_EQ(offers.find("GET", "/cheap/x/../y"), &offers.offers()[0]) << "both readings cheap";
@@ -82,11 +83,8 @@ TEST(RouteKey, APathReadTwoWaysIsChargedTheDearerRoute) {
 
 // A narrower prefix after a broader one prices its own requests: the longest prefix wins.
 TEST(RouteKey, TheLongestMatchingPrefixPricesARequest) {
-  GateConfig c;
-  c.network = "eip155:84532";
-  c.routes = {RouteConfig{"", "/data/*", 500, std::nullopt, std::nullopt},
-              RouteConfig{"", "/data/premium/*", 1'000'000, std::nullopt, std::nullopt}};
-  const OfferTable offers = OfferTable::build(c);
+  const OfferTable offers = table_of({RouteConfig{"", "/data/*", 500, std::nullopt, std::nullopt},
+                                      RouteConfig{"", "/data/premium/*", 1'000'000, std::nullopt, std::nullopt}});
   EXPECT_EQ(offers.find("GET", "/data/premium/x"), &offers.offers()[1]);
   EXPECT_EQ(offers.find("GET", "/Data/Premium/x"), &offers.offers()[1]);
   EXPECT_EQ(offers.find("GET", "/data/x"), &offers.offers()[0]);
