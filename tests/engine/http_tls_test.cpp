@@ -11,6 +11,7 @@
 
 #include "engine/http/beast.hpp"
 #include "engine/http/client.hpp"
+#include "http_test_support.hpp"
 #include "temp_dir.hpp"
 
 namespace paychan::engine::http {
@@ -157,6 +158,35 @@ TEST_F(HttpsTest, ABodyEndedByAClosedConnectionWithoutCloseNotifyIsWhole) {
   auto got = client.request(ClientRequest::get(server.url("localhost", "/stream")));
   ASSERT_TRUE(got) << got.error().to_string();
   EXPECT_EQ(got->body, "secure /stream, to the end");
+}
+
+// A peer that takes the TCP connection but never answers the TLS handshake: the client gives up
+// within its connect timeout.
+TEST_F(HttpsTest, AHandshakeThatNeverCompletesTimesOut) {
+  asio::io_context context;
+  tcp::acceptor silent(context, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});  // never accepts
+  ClientOptions options;
+  options.connect_timeout = std::chrono::milliseconds(300);
+  BlockingHttpClient client(options);
+  auto got = client.request(ClientRequest::get("https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/"));
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ErrorCode::http_timeout) << got.error().to_string();
+}
+
+// A kept-alive plain connection is never taken for https to the same host and port.
+TEST_F(HttpsTest, APlainConnectionIsNotReusedForHttps) {
+  test::TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set(200, "text/plain", "plain");
+    return std::nullopt;
+  }};
+  BlockingHttpClient client;
+  auto plain = client.request(ClientRequest::get(server.url("/")));
+  ASSERT_TRUE(plain) << plain.error().to_string();
+  std::string secure_url = server.url("/");
+  secure_url.replace(0, 4, "https");
+  auto secure = client.request(ClientRequest::get(secure_url));
+  ASSERT_FALSE(secure) << "answered over the pooled plain connection";
+  EXPECT_EQ(secure.error().code, ErrorCode::http_connect_failed);
 }
 
 }  // namespace
