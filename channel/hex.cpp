@@ -38,6 +38,8 @@ Status decode_into(std::string_view digits, std::uint8_t* out) {
 
 }  // namespace
 
+int hex_digit_value(char c) noexcept { return kNibbles[static_cast<unsigned char>(c)]; }
+
 std::string to_hex(ByteView bytes) {
   std::string s(2 + bytes.size() * 2, '0');
   s[1] = 'x';

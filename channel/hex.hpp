@@ -11,6 +11,9 @@
 
 namespace paychan {
 
+// The value of hex digit `c` (either case), or -1 for any other character.
+[[nodiscard]] int hex_digit_value(char c) noexcept;
+
 // "0x" + 2 lower-case hex digits per byte.
 [[nodiscard]] std::string to_hex(ByteView bytes);
 template <std::size_t N>

@@ -9,11 +9,10 @@ namespace paychan::cli {
 Result<PrivateKey> load_key(const Args& args) {
   if (auto file = args.option("key-file")) return engine::load_key_file(*file);
   if (auto variable = args.option("key-env")) return engine::load_key_env(*variable);
-  auto key = engine::load_key_env("PAYCHAN_KEY");
-  if (!key && std::getenv("PAYCHAN_KEY") == nullptr)
+  if (std::getenv("PAYCHAN_KEY") == nullptr)
     return fail(ErrorCode::invalid_payload, "no key: set PAYCHAN_KEY, or pass --key-file FILE (mode 0600) or "
                                             "--key-env NAME (make one with `paychan key new --out FILE`)");
-  return key;
+  return engine::load_key_env("PAYCHAN_KEY");
 }
 
 }  // namespace paychan::cli

@@ -2,29 +2,18 @@
 
 #include <vector>
 
+#include "channel/hex.hpp"
+#include "engine/http/message.hpp"
+
 namespace paychan::engine::gate {
 namespace {
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool starts_with_lower(std::string_view s, std::string_view prefix) noexcept {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != prefix[i]) return false;
-  return true;
-}
 
 // "http://host:port/p" → "/p": the router of a server given an absolute-form target routes its path.
 std::string_view without_authority(std::string_view path) noexcept {
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (!starts_with_lower(path, scheme)) continue;
+    if (!http::istarts_with(path, scheme)) continue;
     const auto slash = path.find('/', scheme.size());
     return slash == std::string_view::npos ? std::string_view{"/"} : path.substr(slash);
   }
@@ -37,7 +26,7 @@ std::string decode_escapes(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      const int high = hex_digit(s[i + 1]), low = hex_digit(s[i + 2]);
+      const int high = hex_digit_value(s[i + 1]), low = hex_digit_value(s[i + 2]);
       if (high >= 0 && low >= 0) {
         out += static_cast<char>(high * 16 + low);
         i += 2;

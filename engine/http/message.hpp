@@ -36,6 +36,15 @@ using HeaderView = std::pair<std::string_view, std::string_view>;  // name, valu
 
 // ASCII case-insensitive equality, as header names compare.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+// Whether `text` starts with `prefix`, ASCII case-insensitively (a URL's scheme). Inline: the
+// pure parsers that use it (URLs, route keys) are built without the Beast-backed sources.
+[[nodiscard]] inline bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(text[i]) != lower(prefix[i])) return false;
+  return true;
+}
 
 // True when `name` is a token and `value` holds no CR, LF or NUL: safe to put on the wire.
 [[nodiscard]] bool valid_header(std::string_view name, std::string_view value) noexcept;

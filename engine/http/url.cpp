@@ -3,20 +3,12 @@
 #include <algorithm>
 #include <charconv>
 
+#include "engine/http/message.hpp"
+
 namespace paychan::engine::http {
 namespace {
 
 bool printable(char c) noexcept { return c > 0x20 && c < 0x7f; }
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -34,8 +26,8 @@ Result<Url> parse_url(std::string_view text) {
   };
   if (!std::all_of(text.begin(), text.end(), printable)) return bad("control character or space");
   Url url;
-  url.tls = iequals_prefix(text, "https://");
-  if (!url.tls && !iequals_prefix(text, "http://")) return bad("not an http:// or https:// URL");
+  url.tls = istarts_with(text, "https://");
+  if (!url.tls && !istarts_with(text, "http://")) return bad("not an http:// or https:// URL");
   url.port = url.tls ? 443 : 80;
   std::string_view rest = text.substr(url.tls ? 8 : 7);
   if (rest.find('#') != std::string_view::npos) return bad("fragment");
