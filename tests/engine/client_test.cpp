@@ -544,6 +544,15 @@ struct HonestLedger {
   int deposits = 0;  // executed
   std::function<bool(http::Exchange&)> turn_away = [](http::Exchange&) { return false; };
   std::function<bool()> cut_off = [] { return false; };
+  // The next `times` deposits after the channel's first are answered 402 `reason` (not executed).
+  void refuse_deposits_after_the_first(int times, std::string reason) {
+    turn_away = [this, times, reason = std::move(reason), refused = 0](http::Exchange& ex) mutable {
+      if (deposits != 1 || refused == times) return false;
+      ++refused;
+      answer_402(ex, reason);
+      return true;
+    };
+  }
   void refund_unclaimed() {  // the receiver refunds what it has not charged
     std::lock_guard lock(mutex);
     balance = charged;
@@ -562,6 +571,14 @@ struct HonestLedger {
   }
 };
 
+// `ledger` served on loopback; `run()` is one agent request to it, from one state file (runs_on).
+struct ServedLedger {
+  explicit ServedLedger(HonestLedger& ledger) : server{ledger.route()} {}
+  http::test::TestServer<decltype(std::declval<HonestLedger&>().route())> server;
+  paychan::test::TempDir dir;
+  decltype(runs_on({}, {})) run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+};
+
 // Without a chain, a deposit on the server's word whose outcome is unknown leaves room for a
 // second: an honest server whose facilitator was down (503: the deposit never executed) gets it.
 TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
@@ -572,10 +589,8 @@ TEST(PaymentClient, ADepositOnTheServersWordThatNeverSettledIsMadeAgain) {
     ex.response().set(503, "application/json", R"({"error":"facilitator_unavailable"})");
     return true;
   };
-  auto honest = ledger.route();
-  http::test::TestServer<decltype(honest)> server{honest};
-  paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ServedLedger served(ledger);
+  const auto& run = served.run;
   ASSERT_TRUE(run());
   ledger.refund_unclaimed();
   auto paid = run();
@@ -616,10 +631,8 @@ TEST(PaymentClient, WithoutAChainAServerThatNeverConfirmsADepositOnItsWordGetsTw
 TEST(PaymentClient, ADepositOnTheServersWordThatLandedUnansweredIsConfirmedByTheNextAnswer) {
   HonestLedger ledger;
   ledger.cut_off = [&] { return ledger.deposits == 2; };
-  auto lossy = ledger.route();
-  http::test::TestServer<decltype(lossy)> server{lossy};
-  paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ServedLedger served(ledger);
+  const auto& run = served.run;
   ASSERT_TRUE(run());
   ledger.refund_unclaimed();
   auto paid = run();  // deposit 2, on its word: executed, answered 504
@@ -641,10 +654,8 @@ TEST(PaymentClient, ADepositOnTheServersWordThatLandedUnansweredIsConfirmedByThe
 // until the agent accepts the provider's word once more.
 TEST(PaymentClient, TheServersWordHoldsAgainOnceItChargedTheLastDepositOnItsWord) {
   HonestLedger ledger;
-  auto honest = ledger.route();
-  http::test::TestServer<decltype(honest)> server{honest};
-  paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ServedLedger served(ledger);
+  const auto& run = served.run;
   ASSERT_TRUE(run());  // deposit 1: a balance of 5 prices
   ledger.refund_unclaimed();
   ASSERT_TRUE(run());  // deposit 2, on its word: charged 2 prices, a balance of 6; its worth charged at 7
@@ -675,17 +686,9 @@ TEST(PaymentClient, TheServersWordHoldsAgainOnceItChargedTheLastDepositOnItsWord
 // again only when told to accept the provider's state.
 TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
   HonestLedger ledger;
-  int refused = 0;
-  ledger.turn_away = [&](http::Exchange& ex) {
-    if (ledger.deposits != 1 || refused == 2) return false;
-    ++refused;
-    answer_402(ex, "invalid_payload");
-    return true;
-  };
-  auto flaky = ledger.route();
-  http::test::TestServer<decltype(flaky)> server{flaky};
-  paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ledger.refuse_deposits_after_the_first(2, "invalid_payload");
+  ServedLedger served(ledger);
+  const auto& run = served.run;
   ASSERT_TRUE(run());
   ledger.refund_unclaimed();
   for (int i = 0; i < 2; ++i) {
@@ -705,17 +708,9 @@ TEST(PaymentClient, ARefusedDepositOnTheServersWordStillCounts) {
 // once however often it is sent, so a request that gives up leaves room for the next.
 TEST(PaymentClient, ADepositOnTheServersWordSentAgainAfterBusyCountsOnce) {
   HonestLedger ledger;
-  int busy = 0;
-  ledger.turn_away = [&](http::Exchange& ex) {
-    if (ledger.deposits != 1 || busy == 3) return false;
-    ++busy;
-    answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
-    return true;
-  };
-  auto busy_route = ledger.route();
-  http::test::TestServer<decltype(busy_route)> server{busy_route};
-  paychan::test::TempDir dir;
-  const auto run = runs_on(dir.file("agent.sqlite"), server.url("/v1/infer"));
+  ledger.refuse_deposits_after_the_first(3, "invalid_batch_settlement_evm_channel_busy");
+  ServedLedger served(ledger);
+  const auto& run = served.run;
   ASSERT_TRUE(run());
   ledger.refund_unclaimed();
   auto paid = run();  // the voucher refused as short, then its deposit turned away three times
