@@ -116,12 +116,28 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
 
   if (Status terms = check_offer_terms(offer.terms, config); !terms) co_return refusal(terms.error());
 
+  // An EIP-1271 payer's signature only the chain can check. The facilitator is asked before the
+  // channel's lease is taken: anyone can name a channel (its config is public on chain), and a
+  // forged payload holding the lease through the round trip would keep the payer out with
+  // channel_busy. What the verdict says of the signature and the chain stays true; the rules on
+  // the running total are applied under the lease, after it.
+  std::optional<FacilitatorVerdict> contract_verdict;
+  if (config.payerAuthorizer.is_zero()) {
+    if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
+    contract_verdict = co_await ask_facilitator(offer, *payload);
+    if (!contract_verdict->response) co_return refusal(503, contract_verdict->response.error());
+    if (!contract_verdict->response->isValid)
+      co_return refusal(facilitator_reason(contract_verdict->response->invalidReason,
+                                           contract_verdict->response->invalidMessage));
+  }
+
   auto lease = table_.acquire(voucher.voucher.channelId);
   if (!lease) co_return refusal(lease.error());
   const bool known = lease->state().has_value();
   // A known channel's id was derived from its stored config when it was first paid: an identical
   // config needs no second keccak (a different one is checked, and fails, as for a new channel).
-  if (!known || !(lease->state()->config == config)) {
+  // An EIP-1271 payer's was checked before the facilitator was asked.
+  if (!contract_verdict && (!known || !(lease->state()->config == config))) {
     if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
   }
   ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
@@ -135,8 +151,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     if (known) {
       // The corrective state (the running total, the balance, our last voucher) goes only to the
       // payer: anyone can name a channel, its config being public on chain. An EOA payer proves it
-      // with the voucher's signature; an EIP-1271 payer's cannot be checked without the chain.
-      if (!base.config.payerAuthorizer.is_zero()) {
+      // with the voucher's signature here; an EIP-1271 payer's was checked through the chain above.
+      if (!contract_verdict) {
         if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease->payer_key());
             !signature)
           co_return refusal(signature.error());
@@ -148,7 +164,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     co_return r;
   }
 
-  if (auto refused = co_await verify(offer, *payload, client->type, voucher, *lease, base)) co_return std::move(*refused);
+  if (auto refused = co_await verify(offer, *payload, client->type, voucher, *lease, base, std::move(contract_verdict)))
+    co_return std::move(*refused);
   co_return Authorization(std::move(*lease), std::move(base), std::move(*payload), offer, client->type);
 }
 
@@ -159,9 +176,19 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
   return funding_refusal(type, voucher, base);
 }
 
+http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& offer,
+                                                                const protocol::PaymentPayload& payload) {
+  FacilitatorVerdict verdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), now()};
+  if (facilitator_ != nullptr) {
+    protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
+    verdict.response = co_await facilitator_->verify(request);
+  }
+  co_return verdict;
+}
+
 http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const protocol::PaymentPayload& payload,
                                                      PayloadType type, const SignedVoucher& voucher, Lease& lease,
-                                                     ChannelState& base) {
+                                                     ChannelState& base, std::optional<FacilitatorVerdict> asked) {
   const std::uint64_t t = now();
   const bool known = lease.state().has_value();
   const bool eoa = !base.config.payerAuthorizer.is_zero();
@@ -182,11 +209,8 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
           !signature)
         co_return refusal(signature.error());
     }
-    Result<protocol::VerifyResponse> verdict = fail(ErrorCode::facilitator_unavailable, "no facilitator configured");
-    if (facilitator_ != nullptr) {
-      protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
-      verdict = co_await facilitator_->verify(request);
-    }
+    if (!asked) asked = co_await ask_facilitator(offer, payload);
+    const Result<protocol::VerifyResponse>& verdict = asked->response;
     if (!verdict) {
       // Known EOA channels keep being served on their last mirror while the facilitator is away:
       // the signature needs no chain, and the balance only grows between refreshes unless the
@@ -206,7 +230,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
       base.onchain = protocol::onchain_state(*onchain);
-      base.onchainSyncedAt = t;
+      base.onchainSyncedAt = asked->asked_at;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
         // Server state loss (or a channel fully refunded, whose record is gone): the running total
         // starts from what was claimed on chain, not from the client's guess.

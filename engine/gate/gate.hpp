@@ -104,11 +104,19 @@ class Gate {
   [[nodiscard]] const GateOptions& options() const noexcept { return options_; }
 
  private:
-  // Signature, funding and withdrawal checks, locally or through the facilitator; refreshes
-  // `base`'s on-chain mirror when the facilitator answered. `lease` is the channel's.
+  // The facilitator's /verify of a client payload, and when it was asked (what its snapshot of
+  // the chain is as fresh as). Without a facilitator: facilitator_unavailable.
+  struct FacilitatorVerdict {
+    Result<protocol::VerifyResponse> response;
+    std::uint64_t asked_at = 0;
+  };
+  http::Awaitable<FacilitatorVerdict> ask_facilitator(const Offer& offer, const protocol::PaymentPayload& payload);
+  // Signature, funding and withdrawal checks, locally or through the facilitator (`asked`: its
+  // verdict, when it was asked before the lease); refreshes `base`'s on-chain mirror when the
+  // facilitator answered. `lease` is the channel's.
   http::Awaitable<std::optional<Refusal>> verify(const Offer& offer, const protocol::PaymentPayload& payload,
                                                  PayloadType type, const SignedVoucher& voucher, Lease& lease,
-                                                 ChannelState& base);
+                                                 ChannelState& base, std::optional<FacilitatorVerdict> asked);
   std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
                                         std::optional<PublicKey>& payerKey);
   // A deposit or refund executed on chain by the facilitator: its transaction and the channel after it.

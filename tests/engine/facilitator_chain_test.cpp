@@ -441,17 +441,10 @@ TEST_F(FacilitatorChainTest, SmartWalletVouchersAreCheckedWithEip1271) {
   c.config.payer = key_from(0xee).address();
   c.config.payerAuthorizer = Address{};
   c.id = channel_id(batch_settlement_domain_separator(c.offer.chainId), c.config);
-  const auto set_code = [&](std::string_view runtime) {
-    const std::string params = "[\"" + to_checksum_hex(c.config.payer) + "\",\"" + std::string(runtime) + "\"]";
-    auto r = run(devnet_->rpc().raw("anvil_setCode", params));
-    ASSERT_TRUE(r) << r.error().to_string();
-  };
-  // PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN
-  set_code("0x631626ba7e60e01b60005260206000f3");
+  ASSERT_NO_FATAL_FAILURE(set_code(c.config.payer, kWalletAcceptingAll));
   const auto accepted = verify(c.voucher(kPrice));  // signed by a key that is not the wallet's
   EXPECT_EQ(accepted.invalidReason, code(ErrorCode::invalid_batch_settlement_evm_channel_not_found));
-  // PUSH1 0 PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN: returns zero, not the magic value.
-  set_code("0x600060005260206000f3");
+  ASSERT_NO_FATAL_FAILURE(set_code(c.config.payer, kWalletRefusingAll));
   EXPECT_EQ(verify(c.voucher(kPrice)).invalidReason, code(ErrorCode::invalid_batch_settlement_evm_voucher_signature));
 }
 

@@ -2,6 +2,9 @@
 // verified and executed on chain, vouchers are served, the operator's settle job claims and sweeps
 // through the same facilitator, and a cooperative refund returns the rest — with the
 // receiverAuthorizer delegated to the facilitator.
+#include <future>
+#include <thread>
+
 #include "engine/gate/gate.hpp"
 #include "engine/gate/offers.hpp"
 #include "engine/settlement/settle_job.hpp"
@@ -141,6 +144,76 @@ class UnreliableLink final : public gate::Facilitator {
  private:
   gate::Facilitator& inner_;
 };
+
+// A /verify the test holds until it lets it go: a facilitator round trip of chosen length, which
+// the real one on anvil cannot be made to take (a test double around it, as UnreliableLink).
+class HeldVerify final : public gate::Facilitator {
+ public:
+  explicit HeldVerify(gate::Facilitator& inner) : inner_(inner) {}
+  std::atomic<bool> hold_next{false};
+  std::promise<void> entered;  // the held /verify has begun
+  std::promise<void> release;
+  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
+    if (hold_next.exchange(false)) {
+      entered.set_value();
+      release.get_future().wait();  // blocks this coroutine's own thread (run_blocking's context)
+    }
+    co_return co_await inner_.verify(request);
+  }
+  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
+    co_return co_await inner_.settle(request);
+  }
+
+ private:
+  gate::Facilitator& inner_;
+};
+
+// A payer that is a contract (EIP-1271, payerAuthorizer zero): a wallet put at a fresh address
+// with anvil_setCode, funded by a mint. Only the chain can check its signatures, so each payload
+// goes to the facilitator, and it goes before the channel's lease is taken: a payload still being
+// checked (held here) keeps no one out, as a forged one would for the whole round trip. It is then
+// judged against the running total that moved meanwhile.
+TEST_F(FacilitatorGateTest, AContractPayersPayloadIsCheckedOnChainWithoutHoldingTheChannel) {
+  HeldVerify link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  gate::test::TestAgent agent(key_from(0x71), config_, 95);  // signs for the wallet; any key does
+  agent.config.payer = key_from(0x72).address();
+  agent.config.payerAuthorizer = Address{};
+  agent.id = channel_id(batch_settlement_domain_separator(config_.chainId), agent.config);
+  ASSERT_NO_FATAL_FAILURE(set_code(agent.config.payer, kWalletAcceptingAll));
+  ASSERT_NO_FATAL_FAILURE(mint(agent.config.payer, 100 * kPrice));
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+
+  link.hold_next = true;
+  std::optional<gate::Decision<gate::Authorization>> held;
+  std::thread holder(
+      [&] { held.emplace(http::run_blocking(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))); });
+  link.entered.get_future().wait();
+  auto next = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)));
+  const bool served = std::holds_alternative<gate::Authorization>(next);
+  if (served) (void)accepted(run(gate.settle(std::get<gate::Authorization>(std::move(next)), kPrice)));
+  link.release.set_value();
+  holder.join();
+  ASSERT_TRUE(served) << "refused while another payload was being checked: "
+                      << std::get<Refusal>(next).error.to_string();
+  ASSERT_TRUE(held && std::holds_alternative<Refusal>(*held)) << "the same voucher served twice";
+  const Refusal& late = std::get<Refusal>(*held);
+  EXPECT_EQ(late.error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch);
+  ASSERT_TRUE(late.corrective.has_value()) << "a payload the chain accepted gets the channel's state";
+  EXPECT_EQ(late.corrective->chargedCumulativeAmount, 2 * kPrice);
+
+  // A signature the wallet refuses gets voucher_signature, and none of the channel's state.
+  ASSERT_NO_FATAL_FAILURE(set_code(agent.config.payer, kWalletRefusingAll));
+  auto forged = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 7 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(forged));
+  EXPECT_EQ(std::get<Refusal>(forged).error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
+  EXPECT_FALSE(std::get<Refusal>(forged).corrective.has_value());
+  EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
 
 // A refund that lands on chain while its reply is lost leaves the gate with a mirror showing the
 // money still there. The gate must not go on checking vouchers against it: the next one is

@@ -189,6 +189,27 @@ class FacilitatorChainTest : public ::testing::Test {
   [[nodiscard]] protocol::VerifyResponse verify(const protocol::FacilitatorRequest& r) {
     return run(facilitator_->verify_request(r, ReceiverScope::everyone()));
   }
+  // EIP-1271 wallets of one line, for anvil_setCode at a payer's address (payerAuthorizer zero).
+  // PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN: every
+  // isValidSignature answers the magic value.
+  static constexpr std::string_view kWalletAcceptingAll = "0x631626ba7e60e01b60005260206000f3";
+  // PUSH1 0 PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN: returns zero, not the magic value.
+  static constexpr std::string_view kWalletRefusingAll = "0x600060005260206000f3";
+  void set_code(const Address& at, std::string_view runtime) {
+    const std::string params = "[\"" + to_checksum_hex(at) + "\",\"" + std::string(runtime) + "\"]";
+    auto r = run(devnet_->rpc().raw("anvil_setCode", params));
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  // Test USDC minted to `to` (the deployer may mint).
+  void mint(const Address& to, Uint128 amount) {
+    evm::TxRequest tx;
+    tx.to = deployment_->token;
+    tx.data = chain::encode_call("mint(address,uint256)", {chain::AbiValue::address(to), chain::AbiValue::uint(U256{amount})});
+    auto sent = run(devnet_->sender().submit(std::move(tx)));
+    ASSERT_TRUE(sent) << sent.error().to_string();
+    auto receipt = run(devnet_->sender().wait(*sent));
+    ASSERT_TRUE(receipt && receipt->success);
+  }
   // A receiver address no other test uses (settle sweeps are per receiver).
   [[nodiscard]] static Address fresh_receiver() {
     static std::uint8_t next = 0x80;
