@@ -92,6 +92,16 @@ Result<ChannelState> read_state(const Statement& s) {
 
 constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
 
+// After a claim lands (the settle job): totalClaimed only grows. A channel then left with nothing
+// to serve (its balance all charged: spent, or refunded) and nothing to claim is deleted, as the
+// gate deletes one it refunds in full with everything claimed; otherwise a refund whose claim the
+// facilitator did not report would keep its row for good. Should the payer deposit again, the gate
+// writes the row anew (a gate that no longer holds the channel starts from the chain's claimed
+// total). Amounts are fixed-width big-endian blobs: they compare as numbers.
+constexpr std::string_view kRecordClaimed = "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1";
+constexpr std::string_view kEraseSettled =
+    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged";
+
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
 struct WriterStatements {
@@ -311,15 +321,24 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
 }
 
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {
-  auto done = impl_->query<bool>(
-      "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1",
-      [&](Statement& s) -> Result<bool> {
-        s.bind(1, channelId).bind(2, encode_u128(totalClaimed));
-        PAYCHAN_TRY(s.run());
-        return true;
-      });
-  if (!done) return done.failure();
-  return {};
+  std::lock_guard lock(impl_->reader_mutex);
+  Database& db = impl_->reader;
+  PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
+  const Status done = [&]() -> Status {
+    for (std::string_view sql : {kRecordClaimed, kEraseSettled}) {
+      auto statement = db.prepare(sql);
+      if (!statement) return statement.failure();
+      statement->bind(1, channelId);
+      if (sql == kRecordClaimed) statement->bind(2, encode_u128(totalClaimed));
+      PAYCHAN_TRY(statement->run());
+    }
+    return {};
+  }();
+  if (!done) {
+    (void)db.exec("ROLLBACK");
+    return done;
+  }
+  return db.exec("COMMIT");
 }
 
 }  // namespace paychan::persistence

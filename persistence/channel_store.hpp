@@ -68,7 +68,8 @@ class ChannelStore {
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
-  // After a claim lands: totalClaimed mirrors the chain (never lowered).
+  // After a claim lands: totalClaimed mirrors the chain (never lowered). A channel left with
+  // nothing to serve or claim (balance <= charged <= totalClaimed) is deleted.
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);
 
   struct Impl;

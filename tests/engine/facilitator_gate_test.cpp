@@ -251,14 +251,17 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
 
 // A channel refunded in full leaves the store, but only once what it was charged is claimed: a
 // facilitator reporting the refund without the claim (one of another make, or a faulty one) must
-// not make the gate forget the voucher the settle job still needs.
+// not make the gate forget the voucher the settle job still needs. The settle job deletes the row
+// once it sees the claim.
 TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelForTheSettleJob) {
   UnreliableLink link(*facilitator_);
   ASSERT_NO_FATAL_FAILURE(open_gate(&link));
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
+  Bytes32 kept_id{};
   for (const bool claim_reported : {true, false}) {
     const gate::test::TestAgent agent(key_from(6), config_, claim_reported ? 93 : 94);
+    kept_id = agent.id;
     (void)accepted(run(gate.settle(
         accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
     (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
@@ -274,6 +277,11 @@ TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelFor
       EXPECT_EQ(kept->signedMaxClaimable, 2 * kPrice);
     }
   }
+  // The settle job finds the claim on chain, and the kept row, with nothing left to serve or
+  // claim, goes.
+  const auto summary = settle(config_, *store_, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_FALSE(*store_->get(kept_id)) << "kept for good";
 }
 
 // Once a channel's deposit revealed the payer's key, the gate checks later vouchers against it,

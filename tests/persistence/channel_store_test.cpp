@@ -140,6 +140,34 @@ TEST(ChannelStore, UnclaimedAndClaimed) {
   EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
 }
 
+// A channel with nothing left to serve (balance all charged: spent, or refunded) is deleted once
+// what it was charged is claimed; one with balance left, or with a charge still unclaimed, stays.
+TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  ChannelState refunded = state(1, 1000);
+  refunded.onchain.balance = 1000;
+  ChannelState partly = state(2, 1000);
+  partly.onchain.balance = 1000;
+  const ChannelState funded = state(3, 1000);  // balance 2100
+  for (const auto& s : {refunded, partly, funded}) ASSERT_TRUE(store->commit_and_wait(s));
+
+  ASSERT_TRUE(store->record_claimed(refunded.channelId, 1000));
+  ASSERT_TRUE(store->record_claimed(partly.channelId, 999));
+  ASSERT_TRUE(store->record_claimed(funded.channelId, 1000));
+  EXPECT_FALSE(*store->get(refunded.channelId));
+  ASSERT_TRUE(*store->get(partly.channelId));
+  EXPECT_EQ((*store->get(partly.channelId))->onchain.totalClaimed, Uint128{999});
+  ASSERT_TRUE(*store->get(funded.channelId));
+  EXPECT_EQ((*store->get(funded.channelId))->onchain.totalClaimed, Uint128{1000});
+
+  // The payer deposits again: the gate's next commit writes the row anew.
+  refunded.onchain.balance = 5000;
+  refunded.chargedCumulativeAmount = 1010;
+  ASSERT_TRUE(store->commit_and_wait(refunded));
+  EXPECT_EQ((*store->get(refunded.channelId))->chargedCumulativeAmount, Uint128{1010});
+}
+
 // A channel refunded in full is deleted through the writer's queue, in order with the states
 // queued before it (a single transaction here).
 TEST(ChannelStore, AQueuedEraseDeletesTheRowInOrder) {
