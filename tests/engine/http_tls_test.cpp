@@ -20,9 +20,9 @@ namespace {
 // A TLS server answering every request with "secure " + its target, on keep-alive connections.
 class TlsServer {
  public:
-  // How a response ends: with a Content-Length on a kept-alive connection, or at a TCP close with
-  // no length and no TLS close_notify.
-  enum class Ending { length, abrupt_close };
+  // How a response ends: with a Content-Length on a kept-alive connection, at a TCP close with no
+  // length and no TLS close_notify, or cut short by such a close before its Content-Length is sent.
+  enum class Ending { length, abrupt_close, cut_short };
   TlsServer(const std::string& certificate, const std::string& key, Ending ending = Ending::length)
       : ending_(ending), ssl_(asio::ssl::context::tls_server) {
     ssl_.use_certificate_chain_file(certificate);
@@ -64,9 +64,9 @@ class TlsServer {
       BeastRequest request;
       co_await bhttp::async_read(tls, buffer, request, use(ec));
       if (ec) break;
-      if (ending_ == Ending::abrupt_close) {
-        const std::string raw = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nsecure " +
-                                std::string(request.target()) + ", to the end";
+      if (ending_ != Ending::length) {
+        const std::string framing = ending_ == Ending::cut_short ? "Content-Length: 100\r\n" : "Connection: close\r\n";
+        const std::string raw = "HTTP/1.1 200 OK\r\n" + framing + "\r\nsecure " + std::string(request.target()) + ", to the end";
         co_await asio::async_write(tls, asio::buffer(raw), use(ec));
         tls.next_layer().close(ec);  // no TLS shutdown
         co_return;
@@ -158,6 +158,16 @@ TEST_F(HttpsTest, ABodyEndedByAClosedConnectionWithoutCloseNotifyIsWhole) {
   auto got = client.request(ClientRequest::get(server.url("localhost", "/stream")));
   ASSERT_TRUE(got) << got.error().to_string();
   EXPECT_EQ(got->body, "secure /stream, to the end");
+}
+
+// The same close before the Content-Length the response announced is a cut, not an end: an
+// error, never a short body taken as whole.
+TEST_F(HttpsTest, ABodyCutShortOfItsLengthByAClosedConnectionIsAnError) {
+  TlsServer server(file("server.pem"), file("server.key"), TlsServer::Ending::cut_short);
+  BlockingHttpClient client;
+  auto got = client.request(ClientRequest::get(server.url("localhost", "/stream")));
+  ASSERT_FALSE(got) << "a short body was taken as whole: " << got->body;
+  EXPECT_EQ(got.error().code, ErrorCode::http_bad_response) << got.error().to_string();
 }
 
 // A peer that takes the TCP connection but never answers the TLS handshake: the client gives up
