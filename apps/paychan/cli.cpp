@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -93,6 +94,18 @@ Result<std::string> read_input(const std::optional<std::string>& file, std::size
   }
   if (text.size() > limit) return fail(ErrorCode::input_too_large, "input exceeds " + std::to_string(limit) + " bytes");
   return text;
+}
+
+Result<std::string> read_value(std::span<const std::string> positional) {
+  if (positional.empty() || positional[0] == "-") return read_input(std::nullopt);
+  const std::string& arg = positional[0];
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(arg, ec)) return read_input(arg);
+  // A '.' is in no base64 text and no header value; outside JSON it is a file name's.
+  const auto first = arg.find_first_not_of(" \t\r\n");
+  if (arg.find('.') != std::string::npos && (first == std::string::npos || arg[first] != '{'))
+    return fail(ErrorCode::invalid_payload, "cannot open " + arg + " (no such file)");
+  return arg;
 }
 
 int report(std::string_view command, const Error& error) {

@@ -21,6 +21,9 @@ channel's withdrawDelay after "withdrawInitiatedAt" (unix seconds; 0 while it is
 "reserved" is the ceiling the agent recorded ahead of its vouchers (so that it writes to disk
 once per up to 256 vouchers, not per voucher); the budget counts it, and a crash never loses it.
 
+  paychan channels --key-file agent.key --state agent.sqlite
+  paychan channels --key-file agent.key | grep '"status":"open"'   # the channels still open
+
 )";
 
 std::string json_string(std::string_view s) {

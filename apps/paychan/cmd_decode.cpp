@@ -9,9 +9,10 @@
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"help(usage: paychan decode [--as HEADER] [VALUE|-]
+constexpr std::string_view kHelp = R"help(usage: paychan decode [--as HEADER] [VALUE|FILE|-]
 
-Decodes an x402 v2 header value (base64 of JSON) and prints its JSON, indented. The header is
+Decodes an x402 v2 header value (base64 of JSON) and prints its JSON, indented. The value is given
+on the command line, in a file, or on stdin (- or nothing). The header is
 recognised by its content (PAYMENT-SIGNATURE: a PaymentPayload; PAYMENT-REQUIRED: a
 PaymentRequired; PAYMENT-RESPONSE: a SettlementResponse) or named with --as. The JSON is checked
 against that message's schema; a violation is reported on stderr with exit 1.
@@ -44,9 +45,7 @@ int run(std::span<char* const> argv) {
   const std::string_view known[] = {"as"};
   auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("decode", args.error());
-  auto value = args->positional().empty() || args->positional()[0] == "-"
-                   ? read_input(std::nullopt)
-                   : Result<std::string>{args->positional()[0]};
+  auto value = read_value(args->positional());
   if (!value) return report("decode", value.error());
   std::string_view text = *value;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);

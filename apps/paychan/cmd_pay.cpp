@@ -49,6 +49,11 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
                      one more deposit on the server's word that the channel is short of funds,
                      which otherwise fails with response_balance_mismatch.
 
+  paychan pay --key-file agent.key --budget '$2' 'https://api.example.com/v1/price?sym=ETH'
+  paychan pay --key-file agent.key -d @prompt.json -H 'Content-Type: application/json' \
+      --max-price '$0.02' https://api.example.com/v1/chat
+  PAYCHAN_KEY=… PAYCHAN_STATE=agent.sqlite paychan pay -v http://127.0.0.1:8402/v1/infer
+
 )";
 
 int run(std::span<char* const> argv) {

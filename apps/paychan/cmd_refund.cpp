@@ -20,6 +20,9 @@ returns the rest (or A of it) on chain in the same transaction. Prints the settl
 stderr). Without the provider's cooperation, a timed withdrawal is the way out: `paychan withdraw`.
 --accept-provider-state: as for `paychan pay` (a state file restored from a backup).
 
+  paychan refund 0x5f3c…e1 --key-file agent.key                  # everything not yet charged
+  paychan refund 0x5f3c…e1 --key-file agent.key --amount '$0.50'
+
 )";
 
 int run(std::span<char* const> argv) {

@@ -28,16 +28,18 @@ cumulative ceiling (charged so far + this request's price), in atomic units.
   → {"channelId":"0x…","maxClaimableAmount":"20000","signature":"0x…"}
 )";
 
-constexpr std::string_view kVerifyHelp = R"(usage: paychan voucher verify --chain-id N [--contract ADDR] [--signer ADDR] [INPUT|-]
+constexpr std::string_view kVerifyHelp = R"(usage: paychan voucher verify --chain-id N [--contract ADDR] [--signer ADDR] [INPUT|FILE|-]
 
 Checks a voucher signature the way a server does (low-s, v ∈ {27,28}, recovered signer). INPUT is
-either JSON {"voucher": {...}, "channelConfig"?: {...}} or a PAYMENT-SIGNATURE header value. With a
+either JSON {"voucher": {...}, "channelConfig"?: {...}} or a PAYMENT-SIGNATURE header value, given
+on the command line, in a file, or on stdin (- or nothing). With a
 channelConfig, it also checks that the config hashes to the voucher's channelId and that the signer
 is the config's payerAuthorizer; otherwise --signer names the expected signer.
 Exit 0 when valid, 1 when not, 2 on bad input.
 
   paychan voucher verify --chain-id 84532 "$PAYMENT_SIGNATURE"
   → {"valid":true,"signer":"0x…","digest":"0x…","channelId":"0x…"}
+  paychan voucher verify --chain-id 84532 --signer 0x… check.json   # {"voucher": {...}} in a file
 )";
 
 int run_sign(std::span<char* const> argv) {
@@ -65,9 +67,7 @@ int run_verify(std::span<char* const> argv) {
   if (!args) return report("voucher verify", args.error());
   auto domain = scheme_domain(*args);
   if (!domain) return report("voucher verify", domain.error());
-  auto text = args->positional().empty() || args->positional()[0] == "-"
-                  ? read_input(std::nullopt)
-                  : Result<std::string>{args->positional()[0]};
+  auto text = read_value(args->positional());
   if (!text) return report("voucher verify", text.error());
   auto input = protocol::decode_voucher_check(*text);
   if (!input) return report("voucher verify", input.error());

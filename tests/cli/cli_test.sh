@@ -53,6 +53,12 @@ check "zero authorizer, other signer" 1 "EIP-1271" "$paychan" voucher verify --c
 check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
   eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IjB4MTIzNDU2Nzg5MGFiY2RlZjEyMzQ1Njc4OTBhYmNkZWYxMjM0NTY3ODkwYWJjZGVmMTIzNDU2Nzg5MGFiY2RlZiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIiLCJwYXllciI6IjB4ODU3YjA2NTE5RTkxZTNBNTQ1Mzg3OTFiRGJiMEUyMjM3M2UzNmI2NiJ9
 check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
+printf '%s\n' eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIifQ== > "$work/response.b64"
+check "decode reads a file" 0 '"network": "eip155:84532"' "$paychan" decode "$work/response.b64"
+check "decode reads stdin" 0 '"network": "eip155:84532"' bash -c "'$paychan' decode < '$work/response.b64'"
+printf '{"channelConfig":%s,"voucher":{"channelId":"%s","maxClaimableAmount":"1","signature":"%s"}}' "$config" "$id" "$sig" > "$work/check.json"
+check "verify reads a file" 0 '"valid":true' "$paychan" voucher verify --chain-id 31337 "$work/check.json"
+check "verify of a missing file says so" 2 "missing.json (no such file)" "$paychan" voucher verify --chain-id 31337 "$work/missing.json"
 check "decode wrong schema" 1 "not a valid PAYMENT-RESPONSE" "$paychan" decode "$(printf '{"success":"yes"}' | base64 -w0)"
 check "unknown option" 2 "unknown option --bogus" "$paychan" channel-id --chain-id 1 --bogus 2
 check "a misspelt option does not take the next as its value" 2 "unknown option --chain" \
