@@ -91,6 +91,7 @@ Result<ChannelState> read_state(const Statement& s) {
 }
 
 constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
+constexpr std::string_view kMarkStale = "UPDATE channels SET onchain_synced_at = 0 WHERE channel_id = ?1";
 
 // After a claim lands (the settle job): totalClaimed only grows. A channel then left with nothing
 // to serve (its balance all charged: spent, or refunded) and nothing to claim is deleted, as the
@@ -108,6 +109,7 @@ struct WriterStatements {
   Statement update;
   Statement upsert;
   Statement erase;
+  Statement mark_stale;
   Statement begin;
   Statement commit;
   Statement rollback;
@@ -153,9 +155,10 @@ struct ChannelStore::Impl {
 
   // The row exists for every channel but a new one: update it, and insert only when nothing was.
   Status write(const ChannelState& state, Write how) {
-    if (how == Write::erase) {
-      sql.erase.bind(1, state.channelId);
-      return sql.erase.run();
+    if (how != Write::keep) {
+      Statement& only = how == Write::erase ? sql.erase : sql.mark_stale;
+      only.bind(1, state.channelId);
+      return only.run();
     }
     bind_mutable(sql.update, state);
     PAYCHAN_TRY(sql.update.run());
@@ -245,14 +248,16 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!upsert) return upsert.failure();
   auto erase = writer->prepare(kErase);
   if (!erase) return erase.failure();
+  auto mark_stale = writer->prepare(kMarkStale);
+  if (!mark_stale) return mark_stale.failure();
   auto begin = writer->prepare("BEGIN IMMEDIATE");
   if (!begin) return begin.failure();
   auto commit = writer->prepare("COMMIT");
   if (!commit) return commit.failure();
   auto rollback = writer->prepare("ROLLBACK");
   if (!rollback) return rollback.failure();
-  WriterStatements sql{std::move(*update),  std::move(*upsert), std::move(*erase),
-                       std::move(*begin),   std::move(*commit), std::move(*rollback)};
+  WriterStatements sql{std::move(*update), std::move(*upsert), std::move(*erase), std::move(*mark_stale),
+                       std::move(*begin),  std::move(*commit), std::move(*rollback)};
   auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(sql));
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
@@ -334,11 +339,9 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
     }
     return {};
   }();
-  if (!done) {
-    (void)db.exec("ROLLBACK");
-    return done;
-  }
-  return db.exec("COMMIT");
+  Status committed = done ? db.exec("COMMIT") : done;
+  if (!committed) (void)db.exec("ROLLBACK");  // leaves no write transaction holding the gate's writer off
+  return committed;
 }
 
 }  // namespace paychan::persistence

@@ -44,9 +44,11 @@ class ChannelStore {
   ~ChannelStore();  // finishes every queued commit first
 
   using Done = std::function<void(const Status&)>;
-  // What a queued state asks of the writer: keep it, or delete the channel's row (refunded in
-  // full, the channel has nothing left to serve or claim).
-  enum class Write { keep, erase };
+  // What a queued state asks of the writer: keep it, delete the channel's row (refunded in full,
+  // the channel has nothing left to serve or claim), or only mark its row's on-chain mirror stale
+  // (onchainSyncedAt 0) without writing a row the settle job may have deleted meanwhile (the
+  // state's other columns, claimed total included, may be older than the row's).
+  enum class Write { keep, erase, mark_stale };
   // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
   // Who calls flush() for what it enqueued: the gate passes its I/O context. Each flusher paces

@@ -100,7 +100,9 @@ Result<std::string> read_value(std::span<const std::string> positional) {
   if (positional.empty() || positional[0] == "-") return read_input(std::nullopt);
   const std::string& arg = positional[0];
   std::error_code ec;
-  if (std::filesystem::is_regular_file(arg, ec)) return read_input(arg);
+  const auto status = std::filesystem::status(arg, ec);
+  if (std::filesystem::is_directory(status)) return fail(ErrorCode::invalid_payload, arg + " is a directory");
+  if (std::filesystem::exists(status)) return read_input(arg);  // a file, or a pipe: <(…), /dev/stdin
   // A '.' is in no base64 text and no header value; outside JSON it is a file name's.
   const auto first = arg.find_first_not_of(" \t\r\n");
   if (arg.find('.') != std::string::npos && (first == std::string::npos || arg[first] != '{'))

@@ -46,8 +46,8 @@ class Args {
 // The text of FILE, or of stdin for "-" or no file. Input is capped at `limit` bytes.
 [[nodiscard]] Result<std::string> read_input(const std::optional<std::string>& file, std::size_t limit = 1 << 20);
 // An argument that is a value itself, or names where it is: stdin for "-" or no argument, the
-// file's text when it names a regular file, else the argument as given (a header value or JSON,
-// which no file is named like).
+// text of the file or pipe it names, else the argument as given (a header value or JSON, which no
+// file is named like).
 [[nodiscard]] Result<std::string> read_value(std::span<const std::string> positional);
 
 // "paychan <command>: <code>: <detail>" on stderr; returns kExitUsage.

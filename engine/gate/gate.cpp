@@ -58,6 +58,21 @@ Error facilitator_reason(const std::optional<std::string>& reason, const std::op
   return Error{code, (known ? std::string{} : text + ": ") + message.value_or("refused by the facilitator")};
 }
 
+// A /verify that found the payload invalid, as the refusal to send.
+std::optional<Refusal> invalid_verdict(const protocol::VerifyResponse& verdict) {
+  if (verdict.isValid) return std::nullopt;
+  return refusal(facilitator_reason(verdict.invalidReason, verdict.invalidMessage));
+}
+
+// Whether a channel's on-chain mirror is as it was: a deposit or refund through the gate changes
+// it (or marks it stale, synced at 0, while the outcome is unknown), so a snapshot of the chain
+// read in between is not older than what the gate holds. A channel absent both times may have
+// been created and forgotten (a deposit, then a full refund) in between: not the same.
+bool same_mirror(const std::optional<ChannelState>& before, const std::optional<ChannelState>& now) {
+  return before && now && before->onchainSyncedAt != 0 && before->onchainSyncedAt == now->onchainSyncedAt &&
+         before->onchain == now->onchain;
+}
+
 // An unknown channel's charged total until the chain is read, as the reference server infers it:
 // the client's voucher minus one price (paid payloads) or the voucher itself (refunds). Once
 // /verify returns the channel, what was claimed on chain is the floor (Gate::verify): a guess
@@ -119,25 +134,31 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   // An EIP-1271 payer's signature only the chain can check. The facilitator is asked before the
   // channel's lease is taken: anyone can name a channel (its config is public on chain), and a
   // forged payload holding the lease through the round trip would keep the payer out with
-  // channel_busy. What the verdict says of the signature and the chain stays true; the rules on
-  // the running total are applied under the lease, after it.
+  // channel_busy. The rules on the running total are applied under the lease, after it. (The
+  // facilitator checks funding too, so such a payer out of step by more than its balance allows
+  // gets a funding refusal where an EOA payer gets the corrective state.)
+  const bool contract_payer = config.payerAuthorizer.is_zero();
   std::optional<FacilitatorVerdict> contract_verdict;
-  if (config.payerAuthorizer.is_zero()) {
+  std::optional<ChannelState> seen;  // the channel as it was when the facilitator was asked
+  if (contract_payer) {
     if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
+    seen = table_.find(voucher.voucher.channelId);
     contract_verdict = co_await ask_facilitator(offer, *payload);
     if (!contract_verdict->response) co_return refusal(503, contract_verdict->response.error());
-    if (!contract_verdict->response->isValid)
-      co_return refusal(facilitator_reason(contract_verdict->response->invalidReason,
-                                           contract_verdict->response->invalidMessage));
+    if (auto invalid = invalid_verdict(*contract_verdict->response)) co_return std::move(*invalid);
   }
 
   auto lease = table_.acquire(voucher.voucher.channelId);
   if (!lease) co_return refusal(lease.error());
   const bool known = lease->state().has_value();
+  // The verdict's snapshot of the chain is older than a deposit or refund the gate made on the
+  // channel meanwhile (or one whose outcome it does not know): the facilitator is asked again,
+  // under the lease, the signature being the payer's.
+  if (contract_verdict && !same_mirror(seen, lease->state())) contract_verdict.reset();
   // A known channel's id was derived from its stored config when it was first paid: an identical
   // config needs no second keccak (a different one is checked, and fails, as for a new channel).
   // An EIP-1271 payer's was checked before the facilitator was asked.
-  if (!contract_verdict && (!known || !(lease->state()->config == config))) {
+  if (!contract_payer && (!known || !(lease->state()->config == config))) {
     if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
   }
   ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
@@ -152,7 +173,7 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
       // The corrective state (the running total, the balance, our last voucher) goes only to the
       // payer: anyone can name a channel, its config being public on chain. An EOA payer proves it
       // with the voucher's signature here; an EIP-1271 payer's was checked through the chain above.
-      if (!contract_verdict) {
+      if (!contract_payer) {
         if (auto signature = check_voucher_signature(domain_, base.config, base.channelId, voucher, lease->payer_key());
             !signature)
           co_return refusal(signature.error());
@@ -182,6 +203,7 @@ http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& off
   if (facilitator_ != nullptr) {
     protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
     verdict.response = co_await facilitator_->verify(request);
+    if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
   }
   co_return verdict;
 }
@@ -223,8 +245,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       metrics_.stale_state_fallbacks.fetch_add(1, std::memory_order_relaxed);
       refused = funding_refusal(type, voucher, base);  // its signature was checked above
     } else {
-      metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
-      if (!verdict->isValid) co_return refusal(facilitator_reason(verdict->invalidReason, verdict->invalidMessage));
+      if (auto invalid = invalid_verdict(*verdict)) co_return std::move(*invalid);
       auto onchain = protocol::verify_snapshot(*verdict);
       if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
       if (onchain->channelId != base.channelId)
@@ -275,7 +296,8 @@ http::Awaitable<Status> Gate::distrust_mirror(Lease& lease) {
   if (!lease.state() || lease.state()->onchainSyncedAt == 0) co_return Status{};
   ChannelState stale = *lease.state();
   stale.onchainSyncedAt = 0;
-  if (Status durable = co_await make_durable(stale); !durable) co_return durable;
+  if (Status durable = co_await make_durable(stale, persistence::ChannelStore::Write::mark_stale); !durable)
+    co_return durable;
   lease.stage(stale);
   co_return Status{};
 }

@@ -6,8 +6,10 @@
 //       per channel at a time; a second one is told `channel_busy` at once), check the cumulative
 //       amount, then the signature and funding: locally for an EOA voucher while the channel's
 //       mirrored on-chain state is fresh, otherwise through the facilitator's /verify (deposits,
-//       refunds, EIP-1271 vouchers, unknown or stale channels). Returns an Authorization holding
-//       the lease, or a Refusal (400 / 402 / 503).
+//       refunds, unknown or stale channels). An EIP-1271 payer's payloads, whose signatures only
+//       the chain can check, go to /verify before the lease is taken (again under it should the
+//       channel's mirror have changed meanwhile). Returns an Authorization holding the lease, or a
+//       Refusal (400 / 402 / 503).
 //   settle(authorization, actual) — after the handler succeeded: for a deposit, the facilitator
 //       executes it on chain first; then charge `actual` (≤ the offer) against the voucher, make
 //       the new state durable (group commit) and publish it; returns the PAYMENT-RESPONSE.

@@ -58,6 +58,8 @@ check "decode reads a file" 0 '"network": "eip155:84532"' "$paychan" decode "$wo
 check "decode reads stdin" 0 '"network": "eip155:84532"' bash -c "'$paychan' decode < '$work/response.b64'"
 printf '{"channelConfig":%s,"voucher":{"channelId":"%s","maxClaimableAmount":"1","signature":"%s"}}' "$config" "$id" "$sig" > "$work/check.json"
 check "verify reads a file" 0 '"valid":true' "$paychan" voucher verify --chain-id 31337 "$work/check.json"
+check "verify reads a pipe" 0 '"valid":true' bash -c "'$paychan' voucher verify --chain-id 31337 <(cat '$work/check.json')"
+check "verify of a directory says so" 2 "is a directory" "$paychan" voucher verify --chain-id 31337 "$work"
 check "verify of a missing file says so" 2 "missing.json (no such file)" "$paychan" voucher verify --chain-id 31337 "$work/missing.json"
 check "decode wrong schema" 1 "not a valid PAYMENT-RESPONSE" "$paychan" decode "$(printf '{"success":"yes"}' | base64 -w0)"
 check "unknown option" 2 "unknown option --bogus" "$paychan" channel-id --chain-id 1 --bogus 2

@@ -59,6 +59,24 @@ class FacilitatorGateTest : public GateChainTest {
     return summary ? *summary : settlement::SettleSummary{};
   }
 
+  // A payer that is a contract (EIP-1271, payerAuthorizer zero): a wallet answering the magic value
+  // to every signature, put with anvil_setCode at key `seed + 1`'s address and funded by a mint.
+  // The agent signs for it with key `seed` (any key does). Its channel `salt` is opened with a
+  // deposit of 50 prices and a first charge.
+  gate::test::TestAgent contract_payer(std::uint8_t seed, std::uint8_t salt) {
+    gate::test::TestAgent agent(key_from(seed), config_, salt);
+    agent.config.payer = key_from(static_cast<std::uint8_t>(seed + 1)).address();
+    agent.config.payerAuthorizer = Address{};
+    agent.id = channel_id(batch_settlement_domain_separator(config_.chainId), agent.config);
+    set_code(agent.config.payer, kWalletAcceptingAll);
+    mint(agent.config.payer, 100 * kPrice);
+    const gate::Offer& offer = offers_->offers().at(0);
+    (void)accepted(run(gate_->settle(
+        accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+    EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+    return agent;
+  }
+
   gate::GateConfig config_;
   std::optional<gate::OfferTable> offers_;
   std::unique_ptr<persistence::ChannelStore> store_;
@@ -145,20 +163,23 @@ class UnreliableLink final : public gate::Facilitator {
   gate::Facilitator& inner_;
 };
 
-// A /verify the test holds until it lets it go: a facilitator round trip of chosen length, which
-// the real one on anvil cannot be made to take (a test double around it, as UnreliableLink).
+// A /verify whose answer the test holds until it lets it go: a facilitator round trip of chosen
+// length, which the real one on anvil cannot be made to take (a test double around it, as
+// UnreliableLink). The chain is read first, so the answer held is a snapshot that can age.
 class HeldVerify final : public gate::Facilitator {
  public:
   explicit HeldVerify(gate::Facilitator& inner) : inner_(inner) {}
   std::atomic<bool> hold_next{false};
-  std::promise<void> entered;  // the held /verify has begun
+  std::promise<void> entered;  // the held /verify has its answer
   std::promise<void> release;
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
-    if (hold_next.exchange(false)) {
+    const bool hold = hold_next.exchange(false);
+    auto verdict = co_await inner_.verify(request);
+    if (hold) {
       entered.set_value();
       release.get_future().wait();  // blocks this coroutine's own thread (run_blocking's context)
     }
-    co_return co_await inner_.verify(request);
+    co_return verdict;
   }
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
     co_return co_await inner_.settle(request);
@@ -166,6 +187,35 @@ class HeldVerify final : public gate::Facilitator {
 
  private:
   gate::Facilitator& inner_;
+};
+
+// authorize() of one payload on a thread of its own, its /verify answer held by `link` until
+// release() (or the end of the scope).
+class HeldAuthorization {
+ public:
+  HeldAuthorization(HeldVerify& link, gate::Gate& gate, const gate::Offer& offer, std::string header) : link_(link) {
+    link.hold_next = true;
+    thread_ = std::thread([this, &gate, &offer, header = std::move(header)] {
+      result_.emplace(http::run_blocking(gate.authorize(offer, header)));
+    });
+    link.entered.get_future().wait();
+  }
+  HeldAuthorization(const HeldAuthorization&) = delete;
+  HeldAuthorization& operator=(const HeldAuthorization&) = delete;
+  ~HeldAuthorization() {
+    if (thread_.joinable()) (void)release();
+  }
+  // Lets the answer go; the payload's outcome.
+  gate::Decision<gate::Authorization>& release() {
+    link_.release.set_value();
+    thread_.join();
+    return *result_;
+  }
+
+ private:
+  HeldVerify& link_;
+  std::thread thread_;
+  std::optional<gate::Decision<gate::Authorization>> result_;
 };
 
 // A payer that is a contract (EIP-1271, payerAuthorizer zero): a wallet put at a fresh address
@@ -178,33 +228,21 @@ TEST_F(FacilitatorGateTest, AContractPayersPayloadIsCheckedOnChainWithoutHolding
   ASSERT_NO_FATAL_FAILURE(open_gate(&link));
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
-  gate::test::TestAgent agent(key_from(0x71), config_, 95);  // signs for the wallet; any key does
-  agent.config.payer = key_from(0x72).address();
-  agent.config.payerAuthorizer = Address{};
-  agent.id = channel_id(batch_settlement_domain_separator(config_.chainId), agent.config);
-  ASSERT_NO_FATAL_FAILURE(set_code(agent.config.payer, kWalletAcceptingAll));
-  ASSERT_NO_FATAL_FAILURE(mint(agent.config.payer, 100 * kPrice));
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+  const gate::test::TestAgent agent = contract_payer(0x71, 95);
+  ASSERT_FALSE(HasFailure());
 
-  link.hold_next = true;
-  std::optional<gate::Decision<gate::Authorization>> held;
-  std::thread holder(
-      [&] { held.emplace(http::run_blocking(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))); });
-  link.entered.get_future().wait();
+  HeldAuthorization held(link, gate, offer, agent.voucher_header(offer.requirements, 2 * kPrice));
   auto next = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)));
   const bool served = std::holds_alternative<gate::Authorization>(next);
   if (served) (void)accepted(run(gate.settle(std::get<gate::Authorization>(std::move(next)), kPrice)));
-  link.release.set_value();
-  holder.join();
+  auto& late = held.release();
   ASSERT_TRUE(served) << "refused while another payload was being checked: "
                       << std::get<Refusal>(next).error.to_string();
-  ASSERT_TRUE(held && std::holds_alternative<Refusal>(*held)) << "the same voucher served twice";
-  const Refusal& late = std::get<Refusal>(*held);
-  EXPECT_EQ(late.error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch);
-  ASSERT_TRUE(late.corrective.has_value()) << "a payload the chain accepted gets the channel's state";
-  EXPECT_EQ(late.corrective->chargedCumulativeAmount, 2 * kPrice);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(late)) << "the same voucher served twice";
+  const Refusal& refused = std::get<Refusal>(late);
+  EXPECT_EQ(refused.error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch);
+  ASSERT_TRUE(refused.corrective.has_value()) << "a payload the chain accepted gets the channel's state";
+  EXPECT_EQ(refused.corrective->chargedCumulativeAmount, 2 * kPrice);
 
   // A signature the wallet refuses gets voucher_signature, and none of the channel's state.
   ASSERT_NO_FATAL_FAILURE(set_code(agent.config.payer, kWalletRefusingAll));
@@ -213,6 +251,31 @@ TEST_F(FacilitatorGateTest, AContractPayersPayloadIsCheckedOnChainWithoutHolding
   EXPECT_EQ(std::get<Refusal>(forged).error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
   EXPECT_FALSE(std::get<Refusal>(forged).corrective.has_value());
   EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
+// The chain can move while a contract payer's payload is being checked: a refund through the gate
+// lands meanwhile here. The payload's snapshot of the chain, read before, is then older than the
+// gate's, and the facilitator is asked again: the voucher, above what is left, is refused, not
+// served against the balance before the refund.
+TEST_F(FacilitatorGateTest, AContractPayersPayloadCheckedWhileARefundLandsIsJudgedOnTheChainAfterIt) {
+  HeldVerify link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent = contract_payer(0x73, 96);
+  ASSERT_FALSE(HasFailure());
+
+  HeldAuthorization held(link, gate, offer, agent.voucher_header(offer.requirements, 2 * kPrice));
+  auto refund = run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 48 * kPrice + kPrice / 2)));
+  const bool refunding = std::holds_alternative<gate::Authorization>(refund);
+  if (refunding) (void)accepted(run(gate.refund(std::get<gate::Authorization>(std::move(refund)))));
+  auto& late = held.release();
+  ASSERT_TRUE(refunding) << std::get<Refusal>(refund).error.to_string();
+  ASSERT_EQ(onchain(agent.id).balance, kPrice + kPrice / 2) << "the refund landed";
+
+  ASSERT_TRUE(std::holds_alternative<Refusal>(late)) << "served against the balance before the refund";
+  EXPECT_EQ(std::get<Refusal>(late).error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance);
+  EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, kPrice);
 }
 
 // A refund that lands on chain while its reply is lost leaves the gate with a mirror showing the

@@ -150,7 +150,16 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   ChannelState partly = state(2, 1000);
   partly.onchain.balance = 1000;
   const ChannelState funded = state(3, 1000);  // balance 2100
-  for (const auto& s : {refunded, partly, funded}) ASSERT_TRUE(store->commit_and_wait(s));
+  // Amounts that differ across a byte boundary: 255 <= 256 as numbers, 0x00ff vs 0x0100 as bytes.
+  ChannelState spent = state(4, 256);
+  spent.onchain.balance = 255;
+  ChannelState one_left = state(5, 255);
+  one_left.onchain.balance = 256;
+  for (const auto& s : {refunded, partly, funded, spent, one_left}) ASSERT_TRUE(store->commit_and_wait(s));
+  ASSERT_TRUE(store->record_claimed(spent.channelId, 256));
+  ASSERT_TRUE(store->record_claimed(one_left.channelId, 255));
+  EXPECT_FALSE(*store->get(spent.channelId));
+  EXPECT_TRUE(*store->get(one_left.channelId)) << "a unit left to serve";
 
   ASSERT_TRUE(store->record_claimed(refunded.channelId, 1000));
   ASSERT_TRUE(store->record_claimed(partly.channelId, 999));
@@ -160,6 +169,14 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   EXPECT_EQ((*store->get(partly.channelId))->onchain.totalClaimed, Uint128{999});
   ASSERT_TRUE(*store->get(funded.channelId));
   EXPECT_EQ((*store->get(funded.channelId))->onchain.totalClaimed, Uint128{1000});
+
+  // The gate, holding the channel still (its claimed total from before), marks its mirror stale
+  // ahead of a deposit: no row comes back with the claim undone.
+  std::promise<Status> marked;
+  (void)store->enqueue(refunded, [&](const Status& s) { marked.set_value(s); }, &marked, ChannelStore::Write::mark_stale);
+  store->flush(&marked);
+  ASSERT_TRUE(marked.get_future().get());
+  EXPECT_FALSE(*store->get(refunded.channelId));
 
   // The payer deposits again: the gate's next commit writes the row anew.
   refunded.onchain.balance = 5000;
