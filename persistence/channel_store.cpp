@@ -153,7 +153,8 @@ struct ChannelStore::Impl {
   Impl(StoreOptions o, Database r, Database w, WriterStatements s)
       : options(o), reader(std::move(r)), writer(std::move(w)), sql(std::move(s)) {}
 
-  // The row exists for every channel but a new one: update it, and insert only when nothing was.
+  // The row exists for most channels (not a new one, nor one the settle job deleted): update
+  // it, and insert only when nothing was.
   Status write(const ChannelState& state, Write how) {
     if (how != Write::keep) {
       Statement& only = how == Write::erase ? sql.erase : sql.mark_stale;

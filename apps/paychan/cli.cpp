@@ -101,6 +101,9 @@ Result<std::string> read_value(std::span<const std::string> positional) {
   const std::string& arg = positional[0];
   std::error_code ec;
   const auto status = std::filesystem::status(arg, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory &&
+      ec != std::errc::filename_too_long)  // too long for a name: a header value
+    return fail(ErrorCode::invalid_payload, "cannot open " + arg + ": " + ec.message());
   if (std::filesystem::is_directory(status)) return fail(ErrorCode::invalid_payload, arg + " is a directory");
   if (std::filesystem::exists(status)) return read_input(arg);  // a file, or a pipe: <(…), /dev/stdin
   // A '.' is in no base64 text and no header value; outside JSON it is a file name's.

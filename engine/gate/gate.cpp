@@ -65,8 +65,8 @@ std::optional<Refusal> invalid_verdict(const protocol::VerifyResponse& verdict) 
 }
 
 // Whether a channel's on-chain mirror is as it was: a deposit or refund through the gate changes
-// it (or marks it stale, synced at 0, while the outcome is unknown), so a snapshot of the chain
-// read in between is not older than what the gate holds. A channel absent both times may have
+// it (or marks it stale, synced at 0, while the outcome is unknown) when its lease ends, so a
+// snapshot of the chain read in between is not older than what the gate holds. A channel absent both times may have
 // been created and forgotten (a deposit, then a full refund) in between: not the same.
 bool same_mirror(const std::optional<ChannelState>& before, const std::optional<ChannelState>& now) {
   return before && now && before->onchainSyncedAt != 0 && before->onchainSyncedAt == now->onchainSyncedAt &&
@@ -135,8 +135,9 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   // channel's lease is taken: anyone can name a channel (its config is public on chain), and a
   // forged payload holding the lease through the round trip would keep the payer out with
   // channel_busy. The rules on the running total are applied under the lease, after it. (The
-  // facilitator checks funding too, so such a payer out of step by more than its balance allows
-  // gets a funding refusal where an EOA payer gets the corrective state.)
+  // facilitator checks funding too: such a payer out of step beyond its balance, or below the
+  // chain's claimed total, gets that refusal where an EOA payer gets the corrective state. A
+  // payload on an unknown or changed channel is asked about twice, the second time under the lease.)
   const bool contract_payer = config.payerAuthorizer.is_zero();
   std::optional<FacilitatorVerdict> contract_verdict;
   std::optional<ChannelState> seen;  // the channel as it was when the facilitator was asked

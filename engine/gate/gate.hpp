@@ -132,8 +132,10 @@ class Gate {
                                        persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep);
   // Before the facilitator is asked to execute a deposit or a refund on a known channel: the chain
   // may move under the mirror, and a crash (or a lost reply, or a store that refuses the outcome)
-  // could leave the old balance trusted. The channel's mirror is marked stale, in the store and the
-  // table, so no voucher is checked on it locally until the outcome is recorded. Errors: the store's.
+  // could leave the old balance trusted. The channel's mirror is marked stale, in the store (its
+  // row, if the settle job has not deleted it) and in the table (when the lease ends, unless an
+  // outcome replaces it), so no voucher is checked on it locally until the outcome is recorded.
+  // Errors: the store's.
   http::Awaitable<Status> distrust_mirror(Lease& lease);
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
                                         std::string amount, std::optional<Uint128> chargedAmount) const;

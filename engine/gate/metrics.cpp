@@ -72,7 +72,7 @@ std::string GateMetrics::render(const ChannelTotals& channels) const {
           handler_failures.load());
   counter(out, "paychan_local_verifications_total", "Vouchers checked locally against the on-chain mirror.",
           local_verification.count());
-  counter(out, "paychan_facilitator_verifications_total", "Payloads checked through the facilitator.",
+  counter(out, "paychan_facilitator_verifications_total", "Answers from the facilitator's /verify (a payload may be asked about twice).",
           facilitator_verifications.load());
   counter(out, "paychan_stale_state_fallbacks_total",
           "Vouchers checked on a stale mirror because the facilitator was unreachable.", stale_state_fallbacks.load());

@@ -2,6 +2,7 @@
 // verified and executed on chain, vouchers are served, the operator's settle job claims and sweeps
 // through the same facilitator, and a cooperative refund returns the rest — with the
 // receiverAuthorizer delegated to the facilitator.
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -190,7 +191,7 @@ class HeldVerify final : public gate::Facilitator {
 };
 
 // authorize() of one payload on a thread of its own, its /verify answer held by `link` until
-// release() (or the end of the scope).
+// release() (or the end of the scope). One per link: its promises serve once.
 class HeldAuthorization {
  public:
   HeldAuthorization(HeldVerify& link, gate::Gate& gate, const gate::Offer& offer, std::string header) : link_(link) {
@@ -198,7 +199,8 @@ class HeldAuthorization {
     thread_ = std::thread([this, &gate, &offer, header = std::move(header)] {
       result_.emplace(http::run_blocking(gate.authorize(offer, header)));
     });
-    link.entered.get_future().wait();
+    if (link.entered.get_future().wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+      ADD_FAILURE() << "the payload never reached /verify";
   }
   HeldAuthorization(const HeldAuthorization&) = delete;
   HeldAuthorization& operator=(const HeldAuthorization&) = delete;
@@ -265,6 +267,7 @@ TEST_F(FacilitatorGateTest, AContractPayersPayloadCheckedWhileARefundLandsIsJudg
   const gate::test::TestAgent agent = contract_payer(0x73, 96);
   ASSERT_FALSE(HasFailure());
 
+  const auto asked_before = metrics_.facilitator_verifications.load();
   HeldAuthorization held(link, gate, offer, agent.voucher_header(offer.requirements, 2 * kPrice));
   auto refund = run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 48 * kPrice + kPrice / 2)));
   const bool refunding = std::holds_alternative<gate::Authorization>(refund);
@@ -276,6 +279,8 @@ TEST_F(FacilitatorGateTest, AContractPayersPayloadCheckedWhileARefundLandsIsJudg
   ASSERT_TRUE(std::holds_alternative<Refusal>(late)) << "served against the balance before the refund";
   EXPECT_EQ(std::get<Refusal>(late).error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance);
   EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, kPrice);
+  EXPECT_EQ(metrics_.facilitator_verifications.load() - asked_before, 3u)
+      << "the refund's answer, read on an unchanged channel, is used; the held voucher's is asked again";
 }
 
 // A refund that lands on chain while its reply is lost leaves the gate with a mirror showing the
@@ -345,6 +350,33 @@ TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelFor
   const auto summary = settle(config_, *store_, 100);
   EXPECT_TRUE(summary.ok()) << summary.sweepError;
   EXPECT_FALSE(*store_->get(kept_id)) << "kept for good";
+}
+
+// The settle job deletes a channel spent to its last unit once it is claimed; the gate still
+// holds it, with the claimed total from before. A top-up whose reply is lost marks the mirror
+// stale without writing the row back: a row with the claim undone would send the settle job to
+// claim again what was claimed.
+TEST_F(FacilitatorGateTest, ATopUpOfAChannelTheSettleJobDeletedDoesNotBringItsRowBack) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(3), config_, 97);
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  const auto summary = settle(config_, *store_, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+
+  link.lose_next_settle_reply = true;
+  auto topped = run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<gate::Authorization>(topped)) << std::get<Refusal>(topped).error.to_string();
+  auto lost = run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(lost));
+  EXPECT_EQ(onchain(agent.id).balance, 12 * kPrice) << "the top-up landed";
+  EXPECT_FALSE(*store_->get(agent.id)) << "the row came back with the claim undone";
+  EXPECT_TRUE(store_->unclaimed()->empty());
 }
 
 // Once a channel's deposit revealed the payer's key, the gate checks later vouchers against it,
