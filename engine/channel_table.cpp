@@ -9,6 +9,7 @@ Lease::Lease(Lease&& other) noexcept
       id_(other.id_),
       state_(std::move(other.state_)),
       payerKey_(other.payerKey_),
+      pendingRefund_(other.pendingRefund_),
       staged_(other.staged_) {}
 
 Lease::~Lease() { release(staged_ ? &*state_ : nullptr, false); }
@@ -23,7 +24,7 @@ void Lease::commit(const ChannelState& next) { release(&next, false); }
 void Lease::erase() { release(nullptr, true); }
 
 void Lease::release(const ChannelState* next, bool erase) {
-  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, next, payerKey_, erase);
+  if (table_ != nullptr) std::exchange(table_, nullptr)->release(id_, next, payerKey_, pendingRefund_, erase);
 }
 
 Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
@@ -33,11 +34,11 @@ Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
   if (entry.leased)
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "another request holds this channel");
   entry.leased = true;
-  return Lease(this, channelId, entry.state, entry.payerKey);
+  return Lease(this, channelId, entry.state, entry.payerKey, entry.pendingRefund);
 }
 
 void ChannelTable::release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey,
-                           bool erase) {
+                           const std::optional<PendingRefund>& pendingRefund, bool erase) {
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
   const auto it = s.entries.find(id);
@@ -50,6 +51,7 @@ void ChannelTable::release(const Bytes32& id, const ChannelState* next, const st
     return;
   }
   if (payerKey) it->second.payerKey = payerKey;
+  it->second.pendingRefund = pendingRefund;
   it->second.leased = false;
 }
 

@@ -36,6 +36,14 @@ struct Bytes32Hash {
 
 class ChannelTable;
 
+// A refund the facilitator was asked to execute whose outcome the gate does not know (no reply,
+// or its transaction still unmined): it may land later, taking `amount` from the balance with the
+// refund nonce `nonce`.
+struct PendingRefund {
+  U256 nonce;
+  Uint128 amount = 0;
+};
+
 // Exclusive right to process one request on one channel. Releases on destruction, leaving the
 // state as it was unless commit() was called.
 class Lease {
@@ -57,17 +65,21 @@ class Lease {
   // The payerAuthorizer's public key once a voucher on this channel revealed it, for
   // check_voucher_signature; what is set here stays with the channel when the lease ends.
   [[nodiscard]] std::optional<PublicKey>& payer_key() noexcept { return payerKey_; }
+  // The channel's refund of unknown outcome, if any; what is set here stays with the channel (in
+  // memory only) when the lease ends.
+  [[nodiscard]] std::optional<PendingRefund>& pending_refund() noexcept { return pendingRefund_; }
 
  private:
   friend class ChannelTable;
-  Lease(ChannelTable* table, const Bytes32& id, std::optional<ChannelState> state,
-        std::optional<PublicKey> payerKey) noexcept
-      : table_(table), id_(id), state_(std::move(state)), payerKey_(payerKey) {}
+  Lease(ChannelTable* table, const Bytes32& id, std::optional<ChannelState> state, std::optional<PublicKey> payerKey,
+        std::optional<PendingRefund> pendingRefund) noexcept
+      : table_(table), id_(id), state_(std::move(state)), payerKey_(payerKey), pendingRefund_(pendingRefund) {}
   void release(const ChannelState* next, bool erase);
   ChannelTable* table_;
   Bytes32 id_;
   std::optional<ChannelState> state_;
   std::optional<PublicKey> payerKey_;
+  std::optional<PendingRefund> pendingRefund_;
   bool staged_ = false;
 };
 
@@ -89,6 +101,7 @@ class ChannelTable {
   struct Entry {
     std::optional<ChannelState> state;  // nullopt while a first request on a new channel runs
     std::optional<PublicKey> payerKey;  // learned from the channel's first locally checked voucher
+    std::optional<PendingRefund> pendingRefund;
     bool leased = false;
   };
   struct Shard {
@@ -99,7 +112,8 @@ class ChannelTable {
 
   Shard& shard(const Bytes32& id) noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
   const Shard& shard(const Bytes32& id) const noexcept { return shards_[Bytes32Hash{}(id) % kShards]; }
-  void release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey, bool erase);
+  void release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey,
+               const std::optional<PendingRefund>& pendingRefund, bool erase);
 
   std::array<Shard, kShards> shards_;
 };

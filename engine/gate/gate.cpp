@@ -73,6 +73,27 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
          before->onchain == now->onchain;
 }
 
+// A snapshot of the chain, adjusted for a refund of unknown outcome on the channel: while the
+// chain's refund nonce is the one that refund carries, it may still land, so the balance it would
+// take is not counted on (else vouchers served on it could not be claimed once it lands). A nonce
+// that moved means it landed, or another refund took its place: it is forgotten. Whether the
+// balance was discounted.
+bool discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChannelState& onchain) {
+  if (!pending) return false;
+  if (onchain.refundNonce != pending->nonce) {
+    pending.reset();
+    return false;
+  }
+  onchain.balance = onchain.balance > pending->amount ? onchain.balance - pending->amount : 0;
+  return true;
+}
+
+// Whether a refund the facilitator refused may still land: no reply, or a transaction sent and not
+// yet mined.
+bool outcome_unknown(const Refusal& r) {
+  return r.status == 503 || r.error.code == ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed;
+}
+
 // An unknown channel's charged total until the chain is read, as the reference server infers it:
 // the client's voucher minus one price (paid payloads) or the voucher itself (refunds). Once
 // /verify returns the channel, what was claimed on chain is the floor (Gate::verify): a guess
@@ -252,6 +273,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
       base.onchain = protocol::onchain_state(*onchain);
+      const bool discounted = discount_pending_refund(lease.pending_refund(), base.onchain);
       base.onchainSyncedAt = asked->asked_at;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
         // Server state loss (or a channel fully refunded, whose record is gone): the running total
@@ -263,6 +285,11 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
           co_return refusal(Error{cumulative.error().code, "the channel's claimed total on chain is " +
                                                                to_decimal(base.onchain.totalClaimed) + ": " +
                                                                cumulative.error().detail});
+      }
+      if (discounted) {  // the facilitator judged funding on the balance the refund may take back
+        const Uint128 deposit = client_payload(payload)->deposit;
+        if (Status funded = check_funding(type, base.onchain, deposit, voucher.voucher.maxClaimableAmount); !funded)
+          refused = refusal(funded.error());
       }
     }
   }
@@ -328,6 +355,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
     base.onchain = onchain.onchain;
+    discount_pending_refund(auth.lease_.pending_refund(), base.onchain);
     base.onchainSyncedAt = now();
     transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
@@ -368,12 +396,17 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   }
   if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
     co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
+  auth.lease_.pending_refund() = PendingRefund{base.onchain.refundNonce, amount};
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
-  if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
+  if (auto* refused = std::get_if<Refusal>(&settled)) {
+    if (!outcome_unknown(*refused)) auth.lease_.pending_refund().reset();
+    co_return std::move(*refused);
+  }
   auto& onchain = std::get<OnchainSettlement>(settled);
 
   ChannelState next = base;
   next.onchain = onchain.onchain;
+  auth.lease_.pending_refund().reset();  // executed: its outcome is in `onchain`
   next.onchainSyncedAt = now();
   metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with

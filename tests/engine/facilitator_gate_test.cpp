@@ -317,6 +317,41 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
   EXPECT_EQ((*store_->get(agent.id))->onchainSyncedAt, 0u) << "the store forgets the mirror too (restarts)";
 }
 
+// A refund sent but not yet mined when the facilitator stops waiting for it (its receipt timeout,
+// shortened here; anvil's automine off keeps the transaction pending): its outcome is unknown, and
+// the chain still shows the balance before it. Vouchers are not served on the money it may take
+// back: until the chain's refund nonce moves, that balance is discounted by the refund.
+TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
+  FacilitatorOptions quick;
+  quick.receiptTimeout = std::chrono::milliseconds(400);
+  quick.receiptPoll = std::chrono::milliseconds(50);
+  auto facilitator = make_facilitator(quick);
+  ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(2), config_, 98);
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
+  EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "not mined yet";
+
+  auto pending = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
+  const bool served = std::holds_alternative<gate::Authorization>(pending);
+  const Error refused = served ? Error{} : std::get<Refusal>(pending).error;
+  if (served) (void)accepted(run(gate.settle(std::get<gate::Authorization>(std::move(pending)), kPrice)));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  restore_fee_market();
+  EXPECT_EQ(onchain(agent.id).balance, 2 * kPrice) << "the refund landed";
+  EXPECT_FALSE(served) << "served on money the refund then took back";
+  EXPECT_EQ(refused.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance) << refused.to_string();
+  EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
 // A channel refunded in full leaves the store, but only once what it was charged is claimed: a
 // facilitator reporting the refund without the claim (one of another make, or a faulty one) must
 // not make the gate forget the voucher the settle job still needs. The settle job deletes the row
