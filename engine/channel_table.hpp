@@ -38,7 +38,8 @@ class ChannelTable;
 
 // A refund the facilitator was asked to execute whose outcome the gate does not know (no reply,
 // or its transaction still unmined): it may land later, taking `amount` from the balance with the
-// refund nonce `nonce`.
+// refund nonce `nonce`. Kept in memory only: a gate restarted meanwhile serves on the chain's
+// balance until the refund lands or is dropped.
 struct PendingRefund {
   U256 nonce;
   Uint128 amount = 0;

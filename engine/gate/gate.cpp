@@ -88,10 +88,22 @@ bool discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChann
   return true;
 }
 
-// Whether a refund the facilitator refused may still land: no reply, or a transaction sent and not
-// yet mined.
-bool outcome_unknown(const Refusal& r) {
-  return r.status == 503 || r.error.code == ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed;
+// Whether a refund the facilitator refused can no longer land: refused before any transaction,
+// or its transaction reverted or dropped. Any other refusal (no reply, a transaction still
+// unmined, a chain read failing while it waits) leaves its outcome unknown.
+bool refund_never_lands(const Refusal& r) {
+  switch (r.error.code) {
+    case ErrorCode::invalid_batch_settlement_evm_channel_id_mismatch:
+    case ErrorCode::invalid_batch_settlement_evm_receiver_authorizer_mismatch:
+    case ErrorCode::invalid_batch_settlement_evm_refund_amount_invalid:
+    case ErrorCode::invalid_batch_settlement_evm_refund_no_balance:
+    case ErrorCode::invalid_batch_settlement_evm_refund_payload:
+    case ErrorCode::invalid_batch_settlement_evm_refund_simulation_failed:
+    case ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // An unknown channel's charged total until the chain is read, as the reference server infers it:
@@ -286,7 +298,9 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
                                                                to_decimal(base.onchain.totalClaimed) + ": " +
                                                                cumulative.error().detail});
       }
-      if (discounted) {  // the facilitator judged funding on the balance the refund may take back
+      // The facilitator judged funding on the balance the refund may take back. (A refund payload
+      // is judged in refund(), on the chain's balance: it may be the same refund asked again.)
+      if (discounted && type != PayloadType::refund) {
         const Uint128 deposit = client_payload(payload)->deposit;
         if (Status funded = check_funding(type, base.onchain, deposit, voucher.voucher.maxClaimableAmount); !funded)
           refused = refusal(funded.error());
@@ -375,7 +389,13 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
   auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
 
-  const auto remainder = checked_sub(base.onchain.balance, base.chargedCumulativeAmount);
+  // A refund of unknown outcome at this nonce is discounted from `base`'s balance; what is left to
+  // refund is reckoned on the chain's, so that the same refund can be asked again (the
+  // facilitator's journal then answers with its transaction's fate) instead of nothing.
+  const std::optional<PendingRefund> previous = auth.lease_.pending_refund();
+  const bool pending = previous && previous->nonce == base.onchain.refundNonce;
+  const Uint128 balance = pending ? saturating_add(base.onchain.balance, previous->amount) : base.onchain.balance;
+  const auto remainder = checked_sub(balance, base.chargedCumulativeAmount);
   if (!remainder || *remainder == 0)
     co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_refund_no_balance, "nothing left to refund"});
   const Uint128 amount = payload.amount.value_or(*remainder);
@@ -396,10 +416,13 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   }
   if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
     co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
-  auth.lease_.pending_refund() = PendingRefund{base.onchain.refundNonce, amount};
+  // Remembered until its outcome is known; one refund per nonce can land, so the larger of two
+  // asked at the same nonce is what may be taken.
+  auth.lease_.pending_refund() =
+      PendingRefund{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
-    if (!outcome_unknown(*refused)) auth.lease_.pending_refund().reset();
+    if (refund_never_lands(*refused)) auth.lease_.pending_refund() = previous;
     co_return std::move(*refused);
   }
   auto& onchain = std::get<OnchainSettlement>(settled);

@@ -320,7 +320,8 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
 // A refund sent but not yet mined when the facilitator stops waiting for it (its receipt timeout,
 // shortened here; anvil's automine off keeps the transaction pending): its outcome is unknown, and
 // the chain still shows the balance before it. Vouchers are not served on the money it may take
-// back: until the chain's refund nonce moves, that balance is discounted by the refund.
+// back: until the chain's refund nonce moves, that balance is discounted by the refund. The same
+// refund can be asked again meanwhile, and once it lands the channel is served as before.
 TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
   FacilitatorOptions quick;
   quick.receiptTimeout = std::chrono::milliseconds(400);
@@ -344,12 +345,23 @@ TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
   const bool served = std::holds_alternative<gate::Authorization>(pending);
   const Error refused = served ? Error{} : std::get<Refusal>(pending).error;
   if (served) (void)accepted(run(gate.settle(std::get<gate::Authorization>(std::move(pending)), kPrice)));
+  // Asked again, the refund is the same one (not "nothing left"), still waiting for its block.
+  auto again = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
   ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
   restore_fee_market();
-  EXPECT_EQ(onchain(agent.id).balance, 2 * kPrice) << "the refund landed";
+  EXPECT_EQ(onchain(agent.id).balance, 2 * kPrice) << "the refund landed, once";
   EXPECT_FALSE(served) << "served on money the refund then took back";
   EXPECT_EQ(refused.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance) << refused.to_string();
+  ASSERT_TRUE(std::holds_alternative<Refusal>(again));
+  EXPECT_EQ(std::get<Refusal>(again).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed)
+      << std::get<Refusal>(again).error.to_string();
   EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+
+  // Landed: a top-up and its voucher are served on the chain's balance again.
+  auto topped = run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<gate::Authorization>(topped)) << std::get<Refusal>(topped).error.to_string();
+  const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
+  EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
 }
 
 // A channel refunded in full leaves the store, but only once what it was charged is claimed: a
