@@ -422,7 +422,13 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
       PendingRefund{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
-    if (refund_never_lands(*refused)) auth.lease_.pending_refund() = previous;
+    if (refund_never_lands(*refused)) {
+      // This refund will not land. An earlier one at the nonce still may, unless it was this same
+      // refund, asked again, whose transaction failed.
+      const bool same_failed = refused->error.code == ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed &&
+                               pending && previous->amount == amount;
+      auth.lease_.pending_refund() = pending && !same_failed ? previous : std::nullopt;
+    }
     co_return std::move(*refused);
   }
   auto& onchain = std::get<OnchainSettlement>(settled);
