@@ -34,7 +34,8 @@ Result<Lease> ChannelTable::acquire(const Bytes32& channelId) {
   if (entry.leased)
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "another request holds this channel");
   entry.leased = true;
-  return Lease(this, channelId, entry.state, entry.payerKey, entry.pendingRefund);
+  const auto pending = entry.pendingRefund ? std::optional<PendingRefund>{*entry.pendingRefund} : std::nullopt;
+  return Lease(this, channelId, entry.state, entry.payerKey, pending);
 }
 
 void ChannelTable::release(const Bytes32& id, const ChannelState* next, const std::optional<PublicKey>& payerKey,
@@ -51,7 +52,7 @@ void ChannelTable::release(const Bytes32& id, const ChannelState* next, const st
     return;
   }
   if (payerKey) it->second.payerKey = payerKey;
-  it->second.pendingRefund = pendingRefund;
+  it->second.pendingRefund = pendingRefund ? std::make_unique<PendingRefund>(*pendingRefund) : nullptr;
   it->second.leased = false;
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -102,7 +103,8 @@ class ChannelTable {
   struct Entry {
     std::optional<ChannelState> state;  // nullopt while a first request on a new channel runs
     std::optional<PublicKey> payerKey;  // learned from the channel's first locally checked voucher
-    std::optional<PendingRefund> pendingRefund;
+    // Rare, so held out of line: an idle channel pays a pointer for it, not the refund's 80 bytes.
+    std::unique_ptr<PendingRefund> pendingRefund;
     bool leased = false;
   };
   struct Shard {

@@ -331,14 +331,14 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
   Database& db = impl_->reader;
   PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
   const Status done = [&]() -> Status {
-    for (std::string_view sql : {kRecordClaimed, kEraseSettled}) {
-      auto statement = db.prepare(sql);
-      if (!statement) return statement.failure();
-      statement->bind(1, channelId);
-      if (sql == kRecordClaimed) statement->bind(2, encode_u128(totalClaimed));
-      PAYCHAN_TRY(statement->run());
-    }
-    return {};
+    auto claimed = db.prepare(kRecordClaimed);
+    if (!claimed) return claimed.failure();
+    claimed->bind(1, channelId).bind(2, encode_u128(totalClaimed));
+    PAYCHAN_TRY(claimed->run());
+    auto settled = db.prepare(kEraseSettled);
+    if (!settled) return settled.failure();
+    settled->bind(1, channelId);
+    return settled->run();
   }();
   Status committed = done ? db.exec("COMMIT") : done;
   if (!committed) (void)db.exec("ROLLBACK");  // leaves no write transaction holding the gate's writer off

@@ -18,9 +18,11 @@ using Clock = std::chrono::steady_clock;
 Refusal refusal(int status, Error error) { return Refusal{status, std::move(error), std::nullopt}; }
 Refusal refusal(const Error& error) { return refusal(402, error); }
 
-// The voucher against the channel's mirrored balance, on the gate's own (no facilitator).
-std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& voucher, const ChannelState& base) {
-  if (Status funded = check_funding(type, base.onchain, 0, voucher.voucher.maxClaimableAmount); !funded)
+// The voucher against the channel's mirrored balance (plus `deposit`, one in flight), on the
+// gate's own (no facilitator).
+std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
+                                       Uint128 deposit = 0) {
+  if (Status funded = check_funding(type, base.onchain, deposit, voucher.voucher.maxClaimableAmount); !funded)
     return refusal(funded.error());
   return std::nullopt;
 }
@@ -66,8 +68,9 @@ std::optional<Refusal> invalid_verdict(const protocol::VerifyResponse& verdict) 
 
 // Whether a channel's on-chain mirror is as it was: a deposit or refund through the gate changes
 // it (or marks it stale, synced at 0, while the outcome is unknown) when its lease ends, so a
-// snapshot of the chain read in between is not older than what the gate holds. A channel absent both times may have
-// been created and forgotten (a deposit, then a full refund) in between: not the same.
+// snapshot of the chain read in between is not older than what the gate holds. A channel absent
+// both times may have been created and forgotten (a deposit, then a full refund) in between: not
+// the same.
 bool same_mirror(const std::optional<ChannelState>& before, const std::optional<ChannelState>& now) {
   return before && now && before->onchainSyncedAt != 0 && before->onchainSyncedAt == now->onchainSyncedAt &&
          before->onchain == now->onchain;
@@ -84,7 +87,7 @@ bool discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChann
     pending.reset();
     return false;
   }
-  onchain.balance = onchain.balance > pending->amount ? onchain.balance - pending->amount : 0;
+  onchain.balance = checked_sub(onchain.balance, pending->amount).value_or(0);
   return true;
 }
 
@@ -233,12 +236,13 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
 
 http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& offer,
                                                                 const protocol::PaymentPayload& payload) {
-  FacilitatorVerdict verdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), now()};
-  if (facilitator_ != nullptr) {
-    protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
-    verdict.response = co_await facilitator_->verify(request);
-    if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
-  }
+  const std::uint64_t asked_at = now();
+  if (facilitator_ == nullptr)
+    co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), asked_at};
+  protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
+  auto response = co_await facilitator_->verify(request);  // named: g++ 12 (engine/http/asio.hpp)
+  FacilitatorVerdict verdict{std::move(response), asked_at};
+  if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
   co_return verdict;
 }
 
@@ -300,11 +304,8 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       }
       // The facilitator judged funding on the balance the refund may take back. (A refund payload
       // is judged in refund(), on the chain's balance: it may be the same refund asked again.)
-      if (discounted && type != PayloadType::refund) {
-        const Uint128 deposit = client_payload(payload)->deposit;
-        if (Status funded = check_funding(type, base.onchain, deposit, voucher.voucher.maxClaimableAmount); !funded)
-          refused = refusal(funded.error());
-      }
+      if (discounted && type != PayloadType::refund)
+        refused = funding_refusal(type, voucher, base, client_payload(payload)->deposit);
     }
   }
   if (!refused && type != PayloadType::refund) {
