@@ -35,4 +35,15 @@ struct ChannelState {
   friend bool operator==(const ChannelState&, const ChannelState&) = default;
 };
 
+// A refund the server asked the facilitator to execute whose outcome it does not know (asked and
+// no answer yet, no reply, or its transaction still unmined): it may land later, taking `amount`
+// from the balance with the refund nonce `nonce`. Until the chain's refund nonce moves, the server
+// must not count on that money (vouchers served on it could not be claimed once it lands).
+struct PendingRefund {
+  U256 nonce;
+  Uint128 amount = 0;
+
+  friend bool operator==(const PendingRefund&, const PendingRefund&) = default;
+};
+
 }  // namespace paychan

@@ -56,10 +56,12 @@ void ChannelTable::release(const Bytes32& id, const ChannelState* next, const st
   it->second.leased = false;
 }
 
-void ChannelTable::restore(const ChannelState& state) {
+void ChannelTable::restore(const ChannelState& state, const std::optional<PendingRefund>& pendingRefund) {
   Shard& s = shard(state.channelId);
   std::lock_guard lock(s.mutex);
-  s.entries[state.channelId].state = state;
+  Entry& entry = s.entries[state.channelId];
+  entry.state = state;
+  entry.pendingRefund = pendingRefund ? std::make_unique<PendingRefund>(*pendingRefund) : nullptr;
 }
 
 std::optional<ChannelState> ChannelTable::find(const Bytes32& channelId) const {

@@ -37,15 +37,6 @@ struct Bytes32Hash {
 
 class ChannelTable;
 
-// A refund the facilitator was asked to execute whose outcome the gate does not know (no reply,
-// or its transaction still unmined): it may land later, taking `amount` from the balance with the
-// refund nonce `nonce`. Kept in memory only: a gate restarted meanwhile serves on the chain's
-// balance until the refund lands or is dropped.
-struct PendingRefund {
-  U256 nonce;
-  Uint128 amount = 0;
-};
-
 // Exclusive right to process one request on one channel. Releases on destruction, leaving the
 // state as it was unless commit() was called.
 class Lease {
@@ -67,8 +58,8 @@ class Lease {
   // The payerAuthorizer's public key once a voucher on this channel revealed it, for
   // check_voucher_signature; what is set here stays with the channel when the lease ends.
   [[nodiscard]] std::optional<PublicKey>& payer_key() noexcept { return payerKey_; }
-  // The channel's refund of unknown outcome, if any; what is set here stays with the channel (in
-  // memory only) when the lease ends.
+  // The channel's refund of unknown outcome, if any; what is set here stays with the channel when
+  // the lease ends (the store keeps it through the gate's mark_stale writes).
   [[nodiscard]] std::optional<PendingRefund>& pending_refund() noexcept { return pendingRefund_; }
 
  private:
@@ -90,8 +81,9 @@ class ChannelTable {
   // Lease `channelId`. Error: invalid_batch_settlement_evm_channel_busy while another lease is held.
   [[nodiscard]] Result<Lease> acquire(const Bytes32& channelId);
 
-  // Restores a channel from the store at start-up (no lease involved).
-  void restore(const ChannelState& state);
+  // Restores a channel from the store at start-up (no lease involved), with its refund of unknown
+  // outcome if it has one.
+  void restore(const ChannelState& state, const std::optional<PendingRefund>& pendingRefund = std::nullopt);
   // A copy of a channel's state, leased or not; for metrics, tools and tests.
   [[nodiscard]] std::optional<ChannelState> find(const Bytes32& channelId) const;
   [[nodiscard]] std::size_t size() const;

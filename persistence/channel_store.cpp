@@ -30,6 +30,11 @@ constexpr std::string_view kMigrations[] = {
         last_request_at INTEGER NOT NULL
       ) WITHOUT ROWID;
     )sql",
+    // A refund of unknown outcome (PendingRefund), both NULL when there is none.
+    R"sql(
+      ALTER TABLE channels ADD COLUMN pending_refund_nonce BLOB;
+      ALTER TABLE channels ADD COLUMN pending_refund_amount BLOB;
+    )sql",
 };
 constexpr std::string_view kColumns =
     "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
@@ -37,23 +42,31 @@ constexpr std::string_view kColumns =
 
 // totalClaimed only grows: a gate's older mirror never undoes what the settle job recorded.
 constexpr std::string_view kUpsert = R"sql(
-  INSERT INTO channels VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+  INSERT INTO channels (channel_id, config, charged, signed_max, signature, balance, total_claimed,
+                        withdraw_requested_at, refund_nonce, onchain_synced_at, last_request_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
   ON CONFLICT (channel_id) DO UPDATE SET
     config = excluded.config, charged = excluded.charged, signed_max = excluded.signed_max,
     signature = excluded.signature, balance = excluded.balance,
     total_claimed = MAX(excluded.total_claimed, channels.total_claimed),
     withdraw_requested_at = excluded.withdraw_requested_at, refund_nonce = excluded.refund_nonce,
-    onchain_synced_at = excluded.onchain_synced_at, last_request_at = excluded.last_request_at
+    onchain_synced_at = excluded.onchain_synced_at, last_request_at = excluded.last_request_at,
+    pending_refund_nonce = CASE WHEN channels.pending_refund_nonce = excluded.refund_nonce THEN channels.pending_refund_nonce END,
+    pending_refund_amount = CASE WHEN channels.pending_refund_nonce = excluded.refund_nonce THEN channels.pending_refund_amount END
 )sql";
 
 // A paid request on a known channel: its row exists, and its config (the channel id's preimage)
 // never changes, so only the columns a charge or a refreshed mirror can move are written. Cheaper
 // than the upsert's insert attempt and conflict (~14k instructions a row in SQLite).
+// A pending refund is kept while the mirrored refund nonce is still its own, and forgotten once
+// the nonce moved (it landed, or another took its place), as the gate forgets it in memory.
 constexpr std::string_view kUpdate = R"sql(
   UPDATE channels SET
     charged = ?3, signed_max = ?4, signature = ?5, balance = ?6,
     total_claimed = MAX(?7, total_claimed), withdraw_requested_at = ?8, refund_nonce = ?9,
-    onchain_synced_at = ?10, last_request_at = ?11
+    onchain_synced_at = ?10, last_request_at = ?11,
+    pending_refund_nonce = CASE WHEN pending_refund_nonce = ?9 THEN pending_refund_nonce END,
+    pending_refund_amount = CASE WHEN pending_refund_nonce = ?9 THEN pending_refund_amount END
   WHERE channel_id = ?1
 )sql";
 
@@ -91,7 +104,16 @@ Result<ChannelState> read_state(const Statement& s) {
 }
 
 constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
-constexpr std::string_view kMarkStale = "UPDATE channels SET onchain_synced_at = 0 WHERE channel_id = ?1";
+// Before an outcome that may never be heard of (a deposit, a refund): the mirror is marked stale
+// and the channel's pending refund recorded (?2, ?3: NULL for none).
+constexpr std::string_view kMarkStale = R"sql(
+  UPDATE channels SET onchain_synced_at = 0, pending_refund_nonce = ?2, pending_refund_amount = ?3
+  WHERE channel_id = ?1
+)sql";
+constexpr std::string_view kPendingRefunds = R"sql(
+  SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
+  WHERE pending_refund_nonce IS NOT NULL
+)sql";
 
 // After a claim lands (the settle job): totalClaimed only grows. A channel then left with nothing
 // to serve (its balance all charged: spent, or refunded) and nothing to claim is deleted, as the
@@ -143,6 +165,7 @@ struct ChannelStore::Impl {
     ChannelState state;
     Done done;
     Write write;
+    std::optional<PendingRefund> pendingRefund;  // what mark_stale records
   };
   std::deque<Queued> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
@@ -155,11 +178,15 @@ struct ChannelStore::Impl {
 
   // The row exists for most channels (not a new one, nor one the settle job deleted): update
   // it, and insert only when nothing was.
-  Status write(const ChannelState& state, Write how) {
-    if (how != Write::keep) {
-      Statement& only = how == Write::erase ? sql.erase : sql.mark_stale;
-      only.bind(1, state.channelId);
-      return only.run();
+  Status write(const ChannelState& state, Write how, const std::optional<PendingRefund>& pendingRefund) {
+    if (how == Write::erase) {
+      sql.erase.bind(1, state.channelId);
+      return sql.erase.run();
+    }
+    if (how == Write::mark_stale) {
+      sql.mark_stale.bind(1, state.channelId);
+      if (pendingRefund) sql.mark_stale.bind(2, pendingRefund->nonce.to_be()).bind(3, encode_u128(pendingRefund->amount));
+      return sql.mark_stale.run();
     }
     bind_mutable(sql.update, state);
     PAYCHAN_TRY(sql.update.run());
@@ -172,7 +199,7 @@ struct ChannelStore::Impl {
   Status write_batch(const std::vector<Queued>& batch) {
     PAYCHAN_TRY(sql.begin.run());
     for (const auto& q : batch) {
-      if (Status s = write(q.state, q.write); !s) {
+      if (Status s = write(q.state, q.write, q.pendingRefund); !s) {
         (void)sql.rollback.run();
         return s;
       }
@@ -263,7 +290,8 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
 
-bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher, Write write) {
+bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher, Write write,
+                           const std::optional<PendingRefund>& pendingRefund) {
   std::unique_lock lock(impl_->queue_mutex);
   auto& owing = impl_->owing;
   if (impl_->queue.size() >= impl_->options.max_pending) {
@@ -275,7 +303,7 @@ bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher
     impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
   }
-  impl_->queue.push_back(Impl::Queued{state, std::move(done), write});
+  impl_->queue.push_back(Impl::Queued{state, std::move(done), write, pendingRefund});
   if (std::find(owing.begin(), owing.end(), flusher) != owing.end()) return false;
   owing.push_back(flusher);
   return true;
@@ -318,6 +346,29 @@ Result<std::optional<ChannelState>> ChannelStore::get(const Bytes32& channelId) 
         PAYCHAN_ASSIGN(auto state, read_state(s));
         return std::optional<ChannelState>{std::move(state)};
       });
+}
+
+Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_refunds() {
+  using Rows = std::vector<std::pair<Bytes32, PendingRefund>>;
+  return impl_->query<Rows>(kPendingRefunds, [](Statement& s) -> Result<Rows> {
+    Rows out;
+    Result<bool> row = true;
+    while ((row = s.step()) && *row) {
+      const ByteView id = s.blob(0);
+      const ByteView nonce = s.blob(1);
+      if (id.size() != 32 || nonce.size() != 32)
+        return fail(ErrorCode::invalid_payload, "stored pending refund has wrong field sizes");
+      std::pair<Bytes32, PendingRefund> r;
+      std::copy(id.begin(), id.end(), r.first.begin());
+      Bytes32 be{};
+      std::copy(nonce.begin(), nonce.end(), be.begin());
+      r.second.nonce = U256::from_be(be);
+      PAYCHAN_ASSIGN(r.second.amount, decode_u128(s.blob(2)));
+      out.push_back(r);
+    }
+    if (!row) return row.failure();
+    return out;
+  });
 }
 
 Result<std::vector<ChannelState>> ChannelStore::unclaimed() {

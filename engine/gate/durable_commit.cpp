@@ -7,10 +7,11 @@
 namespace paychan::engine::gate {
 
 http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const ChannelState& state,
-                                       persistence::ChannelStore::Write write) {
+                                       persistence::ChannelStore::Write write,
+                                       const std::optional<PendingRefund>& pendingRefund) {
   namespace asio = http::asio;
   Status status = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
-      [&store, &state, write](auto handler) {
+      [&store, &state, write, &pendingRefund](auto handler) {
         // The store's callback is a copyable std::function and runs on its writer thread; the
         // coroutine's handler is move-only and must run on the coroutine's executor.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -23,7 +24,7 @@ http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const C
             [shared, executor](const Status& s) {
               asio::post(executor, [shared, s]() mutable { std::move (*shared)(s); });
             },
-            flusher, write);
+            flusher, write, pendingRefund);
         // Posted, the flush runs after the handlers already ready on this thread: the requests
         // verified in this pass share the transaction.
         if (owes_flush) asio::post(executor, [&store, flusher] { store.flush(flusher); });

@@ -1,6 +1,7 @@
 #include "engine/gate/gate.hpp"
 
 #include <chrono>
+#include <unordered_map>
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
@@ -134,7 +135,13 @@ Gate::Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* f
 Status Gate::restore() {
   auto all = store_.load_all();
   if (!all) return all.failure();
-  for (const ChannelState& s : *all) table_.restore(s);
+  auto refunds = store_.pending_refunds();
+  if (!refunds) return refunds.failure();
+  std::unordered_map<Bytes32, PendingRefund, Bytes32Hash> pending(refunds->begin(), refunds->end());
+  for (const ChannelState& s : *all) {
+    const auto it = pending.find(s.channelId);
+    table_.restore(s, it == pending.end() ? std::nullopt : std::optional<PendingRefund>{it->second});
+  }
   return {};
 }
 
@@ -328,18 +335,21 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState)};
 }
 
-http::Awaitable<Status> Gate::make_durable(const ChannelState& next, persistence::ChannelStore::Write write) {
+http::Awaitable<Status> Gate::make_durable(const ChannelState& next, persistence::ChannelStore::Write write,
+                                           const std::optional<PendingRefund>& pendingRefund) {
   const auto started = Clock::now();
-  Status durable = co_await commit_durably(store_, next, write);
+  Status durable = co_await commit_durably(store_, next, write, pendingRefund);
   metrics_.store_commit.observe(Clock::now() - started);
   co_return durable;
 }
 
 http::Awaitable<Status> Gate::distrust_mirror(Lease& lease) {
-  if (!lease.state() || lease.state()->onchainSyncedAt == 0) co_return Status{};
+  if (!lease.state()) co_return Status{};
   ChannelState stale = *lease.state();
   stale.onchainSyncedAt = 0;
-  if (Status durable = co_await make_durable(stale, persistence::ChannelStore::Write::mark_stale); !durable)
+  if (Status durable =
+          co_await make_durable(stale, persistence::ChannelStore::Write::mark_stale, lease.pending_refund());
+      !durable)
     co_return durable;
   lease.stage(stale);
   co_return Status{};
@@ -415,20 +425,25 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     payload.refundAuthorizerSignature = key.sign(refund_digest(domain_, base.channelId, base.onchain.refundNonce, amount));
     payload.claimAuthorizerSignature = key.sign(protocol::claim_batch_digest(domain_, payload.claims));
   }
-  if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
-    co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
-  // Remembered until its outcome is known; one refund per nonce can land, so the larger of two
-  // asked at the same nonce is what may be taken.
+  // Remembered until its outcome is known, and recorded in the store before the facilitator is
+  // asked: a gate restarted while the refund may still land must not count on its money. One
+  // refund per nonce can land, so the larger of two asked at the same nonce is what may be taken.
   auth.lease_.pending_refund() =
       PendingRefund{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
+  if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted) {
+    auth.lease_.pending_refund() = previous;  // the failed write left the row as it was
+    co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
+  }
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
     if (refund_never_lands(*refused)) {
       // This refund will not land. An earlier one at the nonce still may, unless it was this same
-      // refund, asked again, whose transaction failed.
+      // refund, asked again, whose transaction failed. Should recording that fail, the store keeps
+      // the larger amount: a restarted gate then holds back more than it must until the nonce moves.
       const bool same_failed = refused->error.code == ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed &&
                                pending && previous->amount == amount;
       auth.lease_.pending_refund() = pending && !same_failed ? previous : std::nullopt;
+      (void)co_await distrust_mirror(auth.lease_);
     }
     co_return std::move(*refused);
   }

@@ -42,11 +42,48 @@ class FacilitatorGateTest : public GateChainTest {
   void open_gate(gate::Facilitator* front = nullptr) {
     config_ = gate_config();
     offers_.emplace(gate::OfferTable::build(config_));
+    ASSERT_NO_FATAL_FAILURE(start_gate(front));
+  }
+
+  // The gate stopped and started again on its store, with the same provider config.
+  void restart_gate(gate::Facilitator* front) {
+    gate_.reset();
+    store_.reset();
+    ASSERT_NO_FATAL_FAILURE(start_gate(front));
+    ASSERT_TRUE(gate_->restore());
+  }
+
+  void start_gate(gate::Facilitator* front) {
     auto store = persistence::ChannelStore::open(dir_.file("gate.sqlite"), {});
     ASSERT_TRUE(store) << store.error().to_string();
     store_ = std::move(*store);
     gate::GateOptions options{config_.chainId, config_.network, 300, 600, std::nullopt, wall_clock};
     gate_ = std::make_unique<gate::Gate>(options, *store_, front != nullptr ? front : facilitator_.get(), metrics_);
+  }
+
+  // A facilitator that stops waiting for a receipt after 400 ms (anvil's automine off then leaves
+  // a refund's transaction pending, its outcome unknown).
+  std::unique_ptr<Facilitator> impatient_facilitator() {
+    FacilitatorOptions quick;
+    quick.receiptTimeout = std::chrono::milliseconds(400);
+    quick.receiptPoll = std::chrono::milliseconds(50);
+    return make_facilitator(quick);
+  }
+
+  // `agent` deposits 50 prices and pays 2; then, with automine off, its refund of the other 48 is
+  // sent but not mined when the facilitator stops waiting (mine with evm_mine).
+  void leave_refund_pending(const gate::test::TestAgent& agent) {
+    const gate::Offer& offer = offers_->offers().at(0);
+    gate::Gate& gate = *gate_;
+    (void)accepted(run(gate.settle(
+        accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+    (void)accepted(
+        run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+    ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+    auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
+    ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
+    EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
+    EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "not mined yet";
   }
 
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
@@ -323,23 +360,12 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
 // back: until the chain's refund nonce moves, that balance is discounted by the refund. The same
 // refund can be asked again meanwhile, and once it lands the channel is served as before.
 TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
-  FacilitatorOptions quick;
-  quick.receiptTimeout = std::chrono::milliseconds(400);
-  quick.receiptPoll = std::chrono::milliseconds(50);
-  auto facilitator = make_facilitator(quick);
+  auto facilitator = impatient_facilitator();
   ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(2), config_, 98);
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
-
-  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
-  auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
-  ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
-  EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
-  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "not mined yet";
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(agent));
 
   auto pending = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
   const bool served = std::holds_alternative<gate::Authorization>(pending);
@@ -362,6 +388,36 @@ TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
   ASSERT_TRUE(std::holds_alternative<gate::Authorization>(topped)) << std::get<Refusal>(topped).error.to_string();
   const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
   EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
+}
+
+// The same refund, with the gate restarted while its transaction is still unmined: the refund was
+// recorded in the store before the facilitator was asked, so the restarted gate does not count on
+// its money either. Once it lands, the store forgets it with the gate.
+TEST_F(FacilitatorGateTest, ARefundPendingAcrossARestartIsNotServedAgainst) {
+  auto facilitator = impatient_facilitator();
+  ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
+  const gate::test::TestAgent agent(key_from(2), config_, 95);
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(agent));
+  ASSERT_EQ(store_->pending_refunds()->size(), 1u);
+
+  ASSERT_NO_FATAL_FAILURE(restart_gate(facilitator.get()));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  auto after = run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)));
+  const bool served = std::holds_alternative<gate::Authorization>(after);
+  const Error refused = served ? Error{} : std::get<Refusal>(after).error;
+  if (served) (void)accepted(run(gate.settle(std::get<gate::Authorization>(std::move(after)), kPrice)));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  restore_fee_market();
+  EXPECT_EQ(onchain(agent.id).balance, 2 * kPrice) << "the refund landed";
+  EXPECT_FALSE(served) << "the restarted gate served on money the refund then took back";
+  EXPECT_EQ(refused.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance) << refused.to_string();
+
+  auto topped = run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)));
+  ASSERT_TRUE(std::holds_alternative<gate::Authorization>(topped)) << std::get<Refusal>(topped).error.to_string();
+  const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
+  EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
+  EXPECT_TRUE(store_->pending_refunds()->empty()) << "the landed refund is still held back in the store";
 }
 
 // A channel refunded in full leaves the store, but only once what it was charged is claimed: a

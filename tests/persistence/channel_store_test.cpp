@@ -185,6 +185,101 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   EXPECT_EQ((*store->get(refunded.channelId))->chargedCumulativeAmount, Uint128{1010});
 }
 
+Status mark_stale(ChannelStore& store, const ChannelState& s, const std::optional<PendingRefund>& refund) {
+  std::promise<Status> marked;
+  (void)store.enqueue(s, [&](const Status& st) { marked.set_value(st); }, &marked, ChannelStore::Write::mark_stale, refund);
+  store.flush(&marked);
+  return marked.get_future().get();
+}
+
+// How many refunds of unknown outcome the store holds; -1 if it cannot read them.
+long pending_count(ChannelStore& store) {
+  auto pending = store.pending_refunds();
+  return pending ? static_cast<long>(pending->size()) : -1;
+}
+
+// A refund of unknown outcome, recorded with the stale mark before the facilitator is asked,
+// outlives a restart; the gate's later writes keep it until the mirrored refund nonce moves.
+TEST(ChannelStore, APendingRefundIsKeptUntilTheRefundNonceMoves) {
+  TempDir dir;
+  ChannelState s = state(1, 1000);
+  s.onchain.refundNonce = U256{3};
+  const PendingRefund refund{U256{3}, 700};
+  {
+    auto store = *ChannelStore::open(dir.file());
+    ASSERT_TRUE(store->commit_and_wait(s));
+    EXPECT_EQ(pending_count(*store), 0);
+    ASSERT_TRUE(mark_stale(*store, s, refund));
+  }
+  auto store = *ChannelStore::open(dir.file());
+  ASSERT_EQ(pending_count(*store), 1);
+  const auto pending = *store->pending_refunds();
+  EXPECT_EQ(pending[0].first, s.channelId);
+  EXPECT_EQ(pending[0].second, refund);
+  EXPECT_EQ((*store->get(s.channelId))->onchainSyncedAt, 0u);
+
+  s.chargedCumulativeAmount = 1100;  // a voucher served meanwhile, the refund still pending
+  ASSERT_TRUE(store->commit_and_wait(s));
+  ASSERT_EQ(pending_count(*store), 1);
+
+  s.onchain.refundNonce = U256{4};  // it landed
+  ASSERT_TRUE(store->commit_and_wait(s));
+  EXPECT_EQ(pending_count(*store), 0);
+
+  // A refund the facilitator refused for good is cleared by the next stale mark.
+  ASSERT_TRUE(mark_stale(*store, s, PendingRefund{U256{4}, 1}));
+  ASSERT_EQ(pending_count(*store), 1);
+  ASSERT_TRUE(mark_stale(*store, s, std::nullopt));
+  EXPECT_EQ(pending_count(*store), 0);
+}
+
+// A store written by the first schema is migrated in place: its rows are kept, with no refund
+// pending.
+TEST(ChannelStore, AStoreOfTheFirstSchemaIsMigrated) {
+  TempDir dir;
+  const ChannelState s = state(7, 1000);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file().c_str(), &db), SQLITE_OK);
+    const std::string v1 = R"sql(
+      CREATE TABLE channels (
+        channel_id BLOB PRIMARY KEY, config BLOB NOT NULL, charged BLOB NOT NULL, signed_max BLOB NOT NULL,
+        signature BLOB NOT NULL, balance BLOB NOT NULL, total_claimed BLOB NOT NULL,
+        withdraw_requested_at INTEGER NOT NULL, refund_nonce BLOB NOT NULL, onchain_synced_at INTEGER NOT NULL,
+        last_request_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      PRAGMA user_version = 1;
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO channels VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 5, 6)", -1,
+                                 &insert, nullptr),
+              SQLITE_OK);
+    const Bytes config = encode_config(s.config);
+    const auto charged = encode_u128(s.chargedCumulativeAmount);
+    const auto signed_max = encode_u128(s.signedMaxClaimable);
+    const auto balance = encode_u128(s.onchain.balance);
+    const auto claimed = encode_u128(0);
+    const Bytes32 nonce = s.onchain.refundNonce.to_be();
+    const std::pair<int, ByteView> blobs[] = {{1, s.channelId}, {2, config},  {3, charged}, {4, signed_max},
+                                              {5, s.signature}, {6, balance}, {7, claimed}, {8, nonce}};
+    for (const auto& [i, b] : blobs) sqlite3_bind_blob(insert, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+  }
+  auto store = ChannelStore::open(dir.file());
+  ASSERT_TRUE(store) << store.error().to_string();
+  auto row = *(*store)->get(s.channelId);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->chargedCumulativeAmount, s.chargedCumulativeAmount);
+  EXPECT_EQ(row->config, s.config);
+  EXPECT_EQ(row->lastRequestTimestamp, 6u);
+  EXPECT_EQ(pending_count(**store), 0);
+  ASSERT_TRUE(mark_stale(**store, s, PendingRefund{U256{0}, 5}));
+  EXPECT_EQ(pending_count(**store), 1);
+}
+
 // A channel refunded in full is deleted through the writer's queue, in order with the states
 // queued before it (a single transaction here).
 TEST(ChannelStore, AQueuedEraseDeletesTheRowInOrder) {
