@@ -332,7 +332,10 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   auto extra = protocol::batch_response_extra(*settled);
   if (!extra || !extra->channelState || extra->channelState->channelId != channelId)
     co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});
-  co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState)};
+  std::optional<Uint128> amount;
+  if (settled->amount)
+    if (auto parsed = parse_uint128(*settled->amount)) amount = *parsed;
+  co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState), amount};
 }
 
 http::Awaitable<Status> Gate::make_durable(const ChannelState& next, persistence::ChannelStore::Write write,
@@ -465,7 +468,9 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     co_return refusal(503, durable.error());
   if (closed) auth.lease_.erase();
   else auth.lease_.commit(next);
-  co_return response(next, std::move(onchain.transaction), to_decimal(amount), std::nullopt);
+  // What the refund took, as the facilitator read it from the chain (the contract may take less
+  // than was asked if the balance moved meanwhile); what was asked if it does not say.
+  co_return response(next, std::move(onchain.transaction), to_decimal(onchain.amount.value_or(amount)), std::nullopt);
 }
 
 }  // namespace paychan::engine::gate

@@ -121,10 +121,13 @@ class Gate {
                                                  ChannelState& base, std::optional<FacilitatorVerdict> asked);
   std::optional<Refusal> verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
                                         std::optional<PublicKey>& payerKey);
-  // A deposit or refund executed on chain by the facilitator: its transaction and the channel after it.
+  // A deposit or refund executed on chain by the facilitator: its transaction, the channel after
+  // it, and the amount the facilitator reports it moved (nullopt if it reports none it can be
+  // taken at: absent, or not a uint128).
   struct OnchainSettlement {
     std::string transaction;
     OnchainChannelState onchain;
+    std::optional<Uint128> amount;
   };
   http::Awaitable<Decision<OnchainSettlement>> settle_onchain(const protocol::PaymentPayload& payload,
                                                               const Offer& offer, const Bytes32& channelId);

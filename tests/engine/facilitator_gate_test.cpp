@@ -179,6 +179,8 @@ class UnreliableLink final : public gate::Facilitator {
   std::atomic<bool> down{false};
   // A faulty facilitator's reply: the channel's state as if the refund's claim had not been made.
   std::atomic<bool> report_no_claim{false};
+  // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
+  std::optional<std::optional<std::string>> report_amount;
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     co_return co_await inner_.verify(request);
@@ -187,6 +189,7 @@ class UnreliableLink final : public gate::Facilitator {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     auto settled = co_await inner_.settle(request);
     if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
+    if (settled && report_amount) settled->amount = *std::exchange(report_amount, std::nullopt);
     if (settled && report_no_claim.exchange(false)) {
       auto extra = protocol::batch_response_extra(*settled);
       if (extra && extra->channelState) {
@@ -418,6 +421,31 @@ TEST_F(FacilitatorGateTest, ARefundPendingAcrossARestartIsNotServedAgainst) {
   const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
   EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
   EXPECT_TRUE(store_->pending_refunds()->empty()) << "the landed refund is still held back in the store";
+}
+
+// The contract refunds at most what is unclaimed when the transaction runs: less than was asked
+// should the channel move first, a race anvil cannot be made to stage (the link double reports the
+// smaller figure). The gate's answer says what the facilitator saw refunded, or what was asked when
+// it says nothing.
+TEST_F(FacilitatorGateTest, ARefundIsReportedAtTheAmountTheFacilitatorSawRefunded) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(3), config_, 92);
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  link.report_amount = std::optional<std::string>{to_decimal(7 * kPrice)};
+  const auto smaller = accepted(
+      run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 10 * kPrice)))))));
+  EXPECT_EQ(smaller.amount, to_decimal(7 * kPrice));
+  link.report_amount = std::optional<std::string>{};
+  const auto unsaid = accepted(
+      run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 5 * kPrice)))))));
+  EXPECT_EQ(unsaid.amount, to_decimal(5 * kPrice));
+  const auto real = accepted(
+      run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 2 * kPrice)))))));
+  EXPECT_EQ(real.amount, to_decimal(2 * kPrice)) << "the Refunded event's figure";
 }
 
 // A channel refunded in full leaves the store, but only once what it was charged is claimed: a
