@@ -59,7 +59,7 @@ class Lease {
   // check_voucher_signature; what is set here stays with the channel when the lease ends.
   [[nodiscard]] std::optional<PublicKey>& payer_key() noexcept { return payerKey_; }
   // The channel's refund of unknown outcome, if any; what is set here stays with the channel when
-  // the lease ends (the store keeps it through the gate's mark_stale writes).
+  // the lease ends (the gate writes it to the store with the channel).
   [[nodiscard]] std::optional<PendingRefund>& pending_refund() noexcept { return pendingRefund_; }
 
  private:

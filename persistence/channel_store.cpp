@@ -43,34 +43,35 @@ constexpr std::string_view kColumns =
 // totalClaimed only grows: a gate's older mirror never undoes what the settle job recorded.
 constexpr std::string_view kUpsert = R"sql(
   INSERT INTO channels (channel_id, config, charged, signed_max, signature, balance, total_claimed,
-                        withdraw_requested_at, refund_nonce, onchain_synced_at, last_request_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                        withdraw_requested_at, refund_nonce, onchain_synced_at, last_request_at,
+                        pending_refund_nonce, pending_refund_amount)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
   ON CONFLICT (channel_id) DO UPDATE SET
     config = excluded.config, charged = excluded.charged, signed_max = excluded.signed_max,
     signature = excluded.signature, balance = excluded.balance,
     total_claimed = MAX(excluded.total_claimed, channels.total_claimed),
     withdraw_requested_at = excluded.withdraw_requested_at, refund_nonce = excluded.refund_nonce,
     onchain_synced_at = excluded.onchain_synced_at, last_request_at = excluded.last_request_at,
-    pending_refund_nonce = CASE WHEN channels.pending_refund_nonce = excluded.refund_nonce THEN channels.pending_refund_nonce END,
-    pending_refund_amount = CASE WHEN channels.pending_refund_nonce = excluded.refund_nonce THEN channels.pending_refund_amount END
+    pending_refund_nonce = excluded.pending_refund_nonce, pending_refund_amount = excluded.pending_refund_amount
 )sql";
 
 // A paid request on a known channel: its row exists, and its config (the channel id's preimage)
 // never changes, so only the columns a charge or a refreshed mirror can move are written. Cheaper
 // than the upsert's insert attempt and conflict (~14k instructions a row in SQLite).
-// A pending refund is kept while the mirrored refund nonce is still its own, and forgotten once
-// the nonce moved (it landed, or another took its place), as the gate forgets it in memory.
 constexpr std::string_view kUpdate = R"sql(
   UPDATE channels SET
     charged = ?3, signed_max = ?4, signature = ?5, balance = ?6,
     total_claimed = MAX(?7, total_claimed), withdraw_requested_at = ?8, refund_nonce = ?9,
-    onchain_synced_at = ?10, last_request_at = ?11,
-    pending_refund_nonce = CASE WHEN pending_refund_nonce = ?9 THEN pending_refund_nonce END,
-    pending_refund_amount = CASE WHEN pending_refund_nonce = ?9 THEN pending_refund_amount END
+    onchain_synced_at = ?10, last_request_at = ?11, pending_refund_nonce = ?12, pending_refund_amount = ?13
   WHERE channel_id = ?1
 )sql";
 
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+// The channel's refund of unknown outcome (?12, ?13): left unbound (NULL) when there is none.
+void bind_pending(Statement& s, const std::optional<PendingRefund>& p) {
+  if (p) s.bind(12, p->nonce.to_be()).bind(13, encode_u128(p->amount));
+}
 
 // Binds every column but config (?2), which only the upsert needs.
 void bind_mutable(Statement& s, const ChannelState& c) {
@@ -105,9 +106,9 @@ Result<ChannelState> read_state(const Statement& s) {
 
 constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
 // Before an outcome that may never be heard of (a deposit, a refund): the mirror is marked stale
-// and the channel's pending refund recorded (?2, ?3: NULL for none).
+// and the channel's pending refund recorded.
 constexpr std::string_view kMarkStale = R"sql(
-  UPDATE channels SET onchain_synced_at = 0, pending_refund_nonce = ?2, pending_refund_amount = ?3
+  UPDATE channels SET onchain_synced_at = 0, pending_refund_nonce = ?12, pending_refund_amount = ?13
   WHERE channel_id = ?1
 )sql";
 constexpr std::string_view kPendingRefunds = R"sql(
@@ -120,10 +121,13 @@ constexpr std::string_view kPendingRefunds = R"sql(
 // gate deletes one it refunds in full with everything claimed; otherwise a refund whose claim the
 // facilitator did not report would keep its row for good. Should the payer deposit again, the gate
 // writes the row anew (a gate that no longer holds the channel starts from the chain's claimed
-// total). Amounts are fixed-width big-endian blobs: they compare as numbers.
+// total). Amounts are fixed-width big-endian blobs: they compare as numbers. A channel with a
+// refund of unknown outcome is kept: its balance is mirrored with that refund taken off, and the
+// row is what keeps a restarted gate from counting on the money before the refund's fate is known.
 constexpr std::string_view kRecordClaimed = "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1";
 constexpr std::string_view kEraseSettled =
-    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged";
+    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged "
+    "AND pending_refund_nonce IS NULL";
 
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
@@ -177,21 +181,22 @@ struct ChannelStore::Impl {
       : options(o), reader(std::move(r)), writer(std::move(w)), sql(std::move(s)) {}
 
   // The row exists for most channels (not a new one, nor one the settle job deleted): update
-  // it, and insert only when nothing was.
+  // it, and insert only when nothing was. A stale mark writes no row the settle job deleted (a
+  // deposit's outcome writes it), unless it records a refund that may still land: that must be on
+  // disk, and `state` then holds the chain's view read for the refund.
   Status write(const ChannelState& state, Write how, const std::optional<PendingRefund>& pendingRefund) {
     if (how == Write::erase) {
       sql.erase.bind(1, state.channelId);
       return sql.erase.run();
     }
-    if (how == Write::mark_stale) {
-      sql.mark_stale.bind(1, state.channelId);
-      if (pendingRefund) sql.mark_stale.bind(2, pendingRefund->nonce.to_be()).bind(3, encode_u128(pendingRefund->amount));
-      return sql.mark_stale.run();
-    }
-    bind_mutable(sql.update, state);
-    PAYCHAN_TRY(sql.update.run());
-    if (writer.changes() != 0) return {};
+    Statement& update = how == Write::mark_stale ? sql.mark_stale : sql.update;
+    if (how == Write::keep) bind_mutable(update, state);
+    update.bind(1, state.channelId);
+    bind_pending(update, pendingRefund);
+    PAYCHAN_TRY(update.run());
+    if (writer.changes() != 0 || (how == Write::mark_stale && !pendingRefund)) return {};
     bind_mutable(sql.upsert, state);
+    bind_pending(sql.upsert, pendingRefund);
     sql.upsert.bind(2, encode_config(state.config));
     return sql.upsert.run();
   }

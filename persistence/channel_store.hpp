@@ -47,9 +47,9 @@ class ChannelStore {
   using Done = std::function<void(const Status&)>;
   // What a queued state asks of the writer: keep it, delete the channel's row (refunded in full,
   // the channel has nothing left to serve or claim), or only mark its row's on-chain mirror stale
-  // (onchainSyncedAt 0) and record its pending refund, without writing a row the settle job may
-  // have deleted meanwhile (the state's other columns, claimed total included, may be older than
-  // the row's). A kept state forgets the row's pending refund once its refund nonce moved past it.
+  // (onchainSyncedAt 0), without writing a row the settle job may have deleted meanwhile (the
+  // state's other columns, claimed total included, may be older than the row's) unless a pending
+  // refund must be recorded.
   enum class Write { keep, erase, mark_stale };
   // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
@@ -62,7 +62,8 @@ class ChannelStore {
   // An I/O thread flushes once it has run what was ready, so every request it verified in that
   // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
   // thread goes on with the next pass.
-  // `pendingRefund`: what a mark_stale write records (none: the row's is cleared).
+  // `pendingRefund`: the channel's refund of unknown outcome, written with the state (none: the
+  // row's is cleared).
   [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher, Write write = Write::keep,
                              const std::optional<PendingRefund>& pendingRefund = std::nullopt);
   // Lets the writer take every state queued so far (any flusher's); `flusher` owes no flush now.
@@ -72,12 +73,13 @@ class ChannelStore {
 
   [[nodiscard]] Result<std::vector<ChannelState>> load_all();
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
-  // Every channel's refund of unknown outcome, recorded by mark_stale writes.
+  // Every channel's refund of unknown outcome, as last written with its state.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, PendingRefund>>> pending_refunds();
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
   // After a claim lands: totalClaimed mirrors the chain (never lowered). A channel left with
-  // nothing to serve or claim (balance <= charged <= totalClaimed) is deleted.
+  // nothing to serve or claim (balance <= charged <= totalClaimed) and no refund of unknown
+  // outcome is deleted.
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);
 
   struct Impl;

@@ -146,25 +146,39 @@ Result<Database> open_wal(const std::string& path, bool durable) {
   return db;
 }
 
-Status migrate(Database& db, std::span<const std::string_view> migrations) {
-  const auto newest = static_cast<std::int64_t>(migrations.size());
+namespace {
+
+// The store's schema version, checked against the newest this build knows.
+Result<std::int64_t> schema_version(Database& db, std::int64_t newest) {
   auto version = db.pragma_int("user_version");
   if (!version) return version.failure();
   if (*version > newest)
     return fail(ErrorCode::invalid_payload, "the store was written by a newer paychan (schema " +
                                                 std::to_string(*version) + ", this one knows " +
                                                 std::to_string(newest) + ")");
-  for (std::int64_t v = *version; v < newest; ++v) {
+  return *version;
+}
+
+}  // namespace
+
+Status migrate(Database& db, std::span<const std::string_view> migrations) {
+  const auto newest = static_cast<std::int64_t>(migrations.size());
+  auto current = schema_version(db, newest);
+  if (!current || *current == newest) return current ? Status{} : Status{current.failure()};
+  // Each step reads the version again inside its write transaction: the gate and the settle job
+  // may open the same file at once, and the second to get the lock finds the step already taken.
+  for (;;) {
     PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
-    Status step = db.exec(migrations[static_cast<std::size_t>(v)]);
-    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    auto version = schema_version(db, newest);
+    if (version && *version == newest) return db.exec("COMMIT");
+    Status step = version ? db.exec(migrations[static_cast<std::size_t>(*version)]) : Status{version.failure()};
+    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(*version + 1));
     if (!step) {
       (void)db.exec("ROLLBACK");
       return step;
     }
     PAYCHAN_TRY(db.exec("COMMIT"));
   }
-  return {};
 }
 
 }  // namespace paychan::persistence

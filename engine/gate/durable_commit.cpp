@@ -8,7 +8,7 @@ namespace paychan::engine::gate {
 
 http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const ChannelState& state,
                                        persistence::ChannelStore::Write write,
-                                       const std::optional<PendingRefund>& pendingRefund) {
+                                       std::optional<PendingRefund> pendingRefund) {
   namespace asio = http::asio;
   Status status = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
       [&store, &state, write, &pendingRefund](auto handler) {

@@ -12,10 +12,10 @@ namespace paychan::engine::gate {
 
 // Errors: store_failed (the store's own error in the detail).
 // `write`: erase deletes the channel's row instead (a channel refunded in full); mark_stale only
-// marks its mirror stale and records `pendingRefund`, and writes no row that is not there.
+// marks its mirror stale. `pendingRefund`: the channel's refund of unknown outcome, written with it.
 [[nodiscard]] http::Awaitable<Status> commit_durably(
     persistence::ChannelStore& store, const ChannelState& state,
     persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep,
-    const std::optional<PendingRefund>& pendingRefund = std::nullopt);
+    std::optional<PendingRefund> pendingRefund = std::nullopt);
 
 }  // namespace paychan::engine::gate

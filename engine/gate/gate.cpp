@@ -338,21 +338,18 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   co_return OnchainSettlement{std::move(settled->transaction), protocol::onchain_state(*extra->channelState), amount};
 }
 
-http::Awaitable<Status> Gate::make_durable(const ChannelState& next, persistence::ChannelStore::Write write,
-                                           const std::optional<PendingRefund>& pendingRefund) {
+http::Awaitable<Status> Gate::make_durable(Lease& lease, const ChannelState& next, persistence::ChannelStore::Write write) {
   const auto started = Clock::now();
-  Status durable = co_await commit_durably(store_, next, write, pendingRefund);
+  Status durable = co_await commit_durably(store_, next, write, lease.pending_refund());
   metrics_.store_commit.observe(Clock::now() - started);
   co_return durable;
 }
 
-http::Awaitable<Status> Gate::distrust_mirror(Lease& lease) {
-  if (!lease.state()) co_return Status{};
-  ChannelState stale = *lease.state();
+http::Awaitable<Status> Gate::distrust_mirror(Lease& lease, const ChannelState& base, bool for_refund) {
+  if (!lease.state() || (lease.state()->onchainSyncedAt == 0 && !for_refund)) co_return Status{};
+  ChannelState stale = base;
   stale.onchainSyncedAt = 0;
-  if (Status durable =
-          co_await make_durable(stale, persistence::ChannelStore::Write::mark_stale, lease.pending_refund());
-      !durable)
+  if (Status durable = co_await make_durable(lease, stale, persistence::ChannelStore::Write::mark_stale); !durable)
     co_return durable;
   lease.stage(stale);
   co_return Status{};
@@ -377,7 +374,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
   std::string transaction;
   std::string deposited;
   if (auth.type_ == PayloadType::deposit) {
-    if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted)
+    if (Status distrusted = co_await distrust_mirror(auth.lease_, base, false); !distrusted)
       co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
     auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
@@ -391,7 +388,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
   }
   auto next = commit_charge(base, *client->voucher, auth.offer_->terms.amount, actual, now());
   if (!next) co_return refusal(next.error());
-  if (Status durable = co_await make_durable(*next); !durable) co_return refusal(503, durable.error());
+  if (Status durable = co_await make_durable(auth.lease_, *next); !durable) co_return refusal(503, durable.error());
   auth.lease_.commit(*next);
   metrics_.paid_requests.fetch_add(1, std::memory_order_relaxed);
   co_return response(*next, std::move(transaction), std::move(deposited), actual);
@@ -431,10 +428,11 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // Remembered until its outcome is known, and recorded in the store before the facilitator is
   // asked: a gate restarted while the refund may still land must not count on its money. One
   // refund per nonce can land, so the larger of two asked at the same nonce is what may be taken.
-  auth.lease_.pending_refund() =
-      PendingRefund{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
-  if (Status distrusted = co_await distrust_mirror(auth.lease_); !distrusted) {
-    auth.lease_.pending_refund() = previous;  // the failed write left the row as it was
+  const PendingRefund recorded{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
+  auth.lease_.pending_refund() = recorded;
+  if (Status distrusted = co_await distrust_mirror(auth.lease_, base, true); !distrusted) {
+    // A failed write is rolled back (or, its fsync failing, may have landed: the safe side).
+    auth.lease_.pending_refund() = previous;
     co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
   }
   auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
@@ -446,7 +444,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
       const bool same_failed = refused->error.code == ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed &&
                                pending && previous->amount == amount;
       auth.lease_.pending_refund() = pending && !same_failed ? previous : std::nullopt;
-      (void)co_await distrust_mirror(auth.lease_);
+      if (auth.lease_.pending_refund() != recorded) (void)co_await distrust_mirror(auth.lease_, base, true);
     }
     co_return std::move(*refused);
   }
@@ -464,13 +462,15 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   const bool closed = next.onchain.balance <= next.chargedCumulativeAmount &&
                       next.onchain.totalClaimed >= next.chargedCumulativeAmount;
   using Write = persistence::ChannelStore::Write;
-  if (Status durable = co_await make_durable(next, closed ? Write::erase : Write::keep); !durable)
+  if (Status durable = co_await make_durable(auth.lease_, next, closed ? Write::erase : Write::keep); !durable)
     co_return refusal(503, durable.error());
   if (closed) auth.lease_.erase();
   else auth.lease_.commit(next);
-  // What the refund took, as the facilitator read it from the chain (the contract may take less
-  // than was asked if the balance moved meanwhile); what was asked if it does not say.
-  co_return response(next, std::move(onchain.transaction), to_decimal(onchain.amount.value_or(amount)), std::nullopt);
+  // What the refund took, as the facilitator read it from the chain (the contract takes less than
+  // was asked if the balance moved meanwhile, nothing if nothing was left); what was asked if it
+  // does not say, or says more.
+  const Uint128 refunded = std::min(onchain.amount.value_or(amount), amount);
+  co_return response(next, std::move(onchain.transaction), to_decimal(refunded), std::nullopt);
 }
 
 }  // namespace paychan::engine::gate

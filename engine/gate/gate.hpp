@@ -131,18 +131,21 @@ class Gate {
   };
   http::Awaitable<Decision<OnchainSettlement>> settle_onchain(const protocol::PaymentPayload& payload,
                                                               const Offer& offer, const Bytes32& channelId);
-  http::Awaitable<Status> make_durable(const ChannelState& next,
-                                       persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep,
-                                       const std::optional<PendingRefund>& pendingRefund = std::nullopt);
+  // Writes `next` with the lease's pending refund (the store keeps what the table holds).
+  http::Awaitable<Status> make_durable(Lease& lease, const ChannelState& next,
+                                       persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep);
   // Before the facilitator is asked to execute a deposit or a refund on a known channel: the chain
   // may move under the mirror, and a crash (or a lost reply, or a store that refuses the outcome)
   // could leave the old balance trusted. The channel's mirror is marked stale, in the store (its
   // row, if the settle job has not deleted it) and in the table (when the lease ends, unless an
   // outcome replaces it), so no voucher is checked on it locally until the outcome is recorded.
-  // The lease's pending refund (the refund about to be asked included) is recorded with it, so a
-  // gate restarted while a refund may still land does not count on its money.
+  // The lease's pending refund is recorded with it. For a refund about to be asked
+  // (`for_refund`), that record must reach the disk even if the settle job deleted the row: the
+  // row is then written back from `base` (the chain's view read for the refund), so a gate
+  // restarted while the refund may still land does not count on its money. A mirror already
+  // stale is marked again only for a refund.
   // Errors: the store's.
-  http::Awaitable<Status> distrust_mirror(Lease& lease);
+  http::Awaitable<Status> distrust_mirror(Lease& lease, const ChannelState& base, bool for_refund);
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
                                         std::string amount, std::optional<Uint128> chargedAmount) const;
   std::uint64_t now() const { return options_.now(); }

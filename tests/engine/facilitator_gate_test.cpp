@@ -181,12 +181,22 @@ class UnreliableLink final : public gate::Facilitator {
   std::atomic<bool> report_no_claim{false};
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;
+  // The next /settle is refused with this errorReason, without asking.
+  std::optional<std::string> refuse_next_settle;
+  // Runs as each /settle comes in, before it is answered.
+  std::function<void()> on_settle;
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     co_return co_await inner_.verify(request);
   }
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
+    if (on_settle) on_settle();
+    if (refuse_next_settle) {
+      protocol::SettlementResponse refused;
+      refused.errorReason = *std::exchange(refuse_next_settle, std::nullopt);
+      co_return refused;
+    }
     auto settled = co_await inner_.settle(request);
     if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
     if (settled && report_amount) settled->amount = *std::exchange(report_amount, std::nullopt);
@@ -391,6 +401,53 @@ TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
   ASSERT_TRUE(std::holds_alternative<gate::Authorization>(topped)) << std::get<Refusal>(topped).error.to_string();
   const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
   EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
+}
+
+// A refund is recorded in the store before the facilitator is asked (a crash while it is out must
+// not forget it). One the facilitator refuses for good (its simulation failing: the link double
+// answers so without asking, a revert anvil cannot be made to stage on demand) is cleared again;
+// an earlier refund of unknown outcome at the nonce is still held back.
+TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
+  auto facilitator = impatient_facilitator();
+  UnreliableLink link(*facilitator);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  auto pending_for = [&](const Bytes32& id) -> std::optional<PendingRefund> {
+    const auto all = store_->pending_refunds();  // named: a range-for keeps no temporary it dereferences
+    EXPECT_TRUE(all);
+    if (all)
+      for (const auto& [channel, refund] : *all)
+        if (channel == id) return refund;
+    return std::nullopt;
+  };
+  const auto refused_for_good = [&](const gate::test::TestAgent& agent, Uint128 amount) {
+    std::optional<PendingRefund> recorded;
+    link.on_settle = [&] { recorded = pending_for(agent.id); };
+    link.refuse_next_settle = "invalid_batch_settlement_evm_refund_simulation_failed";
+    auto refund = run(gate.refund(
+        accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
+    link.on_settle = nullptr;
+    EXPECT_TRUE(std::holds_alternative<Refusal>(refund));
+    if (auto* r = std::get_if<Refusal>(&refund))
+      EXPECT_EQ(r->error.code, ErrorCode::invalid_batch_settlement_evm_refund_simulation_failed) << r->error.to_string();
+    return recorded;
+  };
+
+  const gate::test::TestAgent fresh(key_from(3), config_, 91);
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, fresh.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, fresh.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  const auto recorded = refused_for_good(fresh, 10 * kPrice);
+  ASSERT_TRUE(recorded) << "asked before it was recorded";
+  EXPECT_EQ(recorded->amount, 10 * kPrice);
+  EXPECT_FALSE(pending_for(fresh.id)) << "a refund that can never land is still held back";
+
+  const gate::test::TestAgent waiting(key_from(2), config_, 90);
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting));  // 48 prices, unmined
+  EXPECT_EQ(refused_for_good(waiting, 10 * kPrice), (PendingRefund{U256{0}, 48 * kPrice}));
+  EXPECT_EQ(pending_for(waiting.id), (PendingRefund{U256{0}, 48 * kPrice})) << "the refund still unmined was forgotten";
+  restore_fee_market();
 }
 
 // The same refund, with the gate restarted while its transaction is still unmined: the refund was

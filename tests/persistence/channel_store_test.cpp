@@ -185,11 +185,16 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   EXPECT_EQ((*store->get(refunded.channelId))->chargedCumulativeAmount, Uint128{1010});
 }
 
+Status store_write(ChannelStore& store, const ChannelState& s, ChannelStore::Write how,
+                   const std::optional<PendingRefund>& refund) {
+  std::promise<Status> written;
+  (void)store.enqueue(s, [&](const Status& st) { written.set_value(st); }, &written, how, refund);
+  store.flush(&written);
+  return written.get_future().get();
+}
+
 Status mark_stale(ChannelStore& store, const ChannelState& s, const std::optional<PendingRefund>& refund) {
-  std::promise<Status> marked;
-  (void)store.enqueue(s, [&](const Status& st) { marked.set_value(st); }, &marked, ChannelStore::Write::mark_stale, refund);
-  store.flush(&marked);
-  return marked.get_future().get();
+  return store_write(store, s, ChannelStore::Write::mark_stale, refund);
 }
 
 // How many refunds of unknown outcome the store holds; -1 if it cannot read them.
@@ -199,8 +204,9 @@ long pending_count(ChannelStore& store) {
 }
 
 // A refund of unknown outcome, recorded with the stale mark before the facilitator is asked,
-// outlives a restart; the gate's later writes keep it until the mirrored refund nonce moves.
-TEST(ChannelStore, APendingRefundIsKeptUntilTheRefundNonceMoves) {
+// outlives a restart, and is written with every later state of the channel until the gate
+// forgets it (its state then written without one).
+TEST(ChannelStore, APendingRefundIsWrittenWithTheChannelAndOutlivesARestart) {
   TempDir dir;
   ChannelState s = state(1, 1000);
   s.onchain.refundNonce = U256{3};
@@ -219,11 +225,10 @@ TEST(ChannelStore, APendingRefundIsKeptUntilTheRefundNonceMoves) {
   EXPECT_EQ((*store->get(s.channelId))->onchainSyncedAt, 0u);
 
   s.chargedCumulativeAmount = 1100;  // a voucher served meanwhile, the refund still pending
-  ASSERT_TRUE(store->commit_and_wait(s));
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::keep, refund));
   ASSERT_EQ(pending_count(*store), 1);
-
-  s.onchain.refundNonce = U256{4};  // it landed
-  ASSERT_TRUE(store->commit_and_wait(s));
+  s.onchain.refundNonce = U256{4};  // it landed: the gate forgot it
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::keep, std::nullopt));
   EXPECT_EQ(pending_count(*store), 0);
 
   // A refund the facilitator refused for good is cleared by the next stale mark.
@@ -233,41 +238,74 @@ TEST(ChannelStore, APendingRefundIsKeptUntilTheRefundNonceMoves) {
   EXPECT_EQ(pending_count(*store), 0);
 }
 
+// The settle job does not delete a channel whose refund's fate is unknown, though its mirror (the
+// refund taken off the balance) shows nothing left; and a refund recorded for a row the settle job
+// did delete writes the row back, where a plain stale mark does not.
+TEST(ChannelStore, APendingRefundKeepsItsRowFromTheSettleJob) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  ChannelState spent = state(1, 1000);
+  spent.onchain.balance = 1000;  // the chain's 1700 less the pending refund's 700
+  ASSERT_TRUE(store_write(*store, spent, ChannelStore::Write::keep, PendingRefund{U256{0}, 700}));
+  ASSERT_TRUE(store->record_claimed(spent.channelId, 1000));
+  ASSERT_TRUE(*store->get(spent.channelId)) << "deleted with its refund pending";
+  EXPECT_EQ(pending_count(*store), 1);
+
+  ChannelState settled = state(2, 500);
+  settled.onchain.balance = 500;
+  ASSERT_TRUE(store->commit_and_wait(settled));
+  ASSERT_TRUE(store->record_claimed(settled.channelId, 500));
+  ASSERT_FALSE(*store->get(settled.channelId));
+  ASSERT_TRUE(mark_stale(*store, settled, std::nullopt));
+  EXPECT_FALSE(*store->get(settled.channelId));
+  settled.onchain.totalClaimed = 500;
+  ASSERT_TRUE(mark_stale(*store, settled, PendingRefund{U256{0}, 1}));
+  const auto back = *store->get(settled.channelId);
+  ASSERT_TRUE(back) << "a refund that may still land was not recorded";
+  EXPECT_EQ(back->onchain.totalClaimed, Uint128{500});
+  EXPECT_EQ(back->onchainSyncedAt, 0u);
+  EXPECT_EQ(pending_count(*store), 2);
+}
+
+// A store file as the first schema wrote it, holding `s`.
+void write_first_schema_store(const std::string& path, const ChannelState& s) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string v1 = R"sql(
+    CREATE TABLE channels (
+      channel_id BLOB PRIMARY KEY, config BLOB NOT NULL, charged BLOB NOT NULL, signed_max BLOB NOT NULL,
+      signature BLOB NOT NULL, balance BLOB NOT NULL, total_claimed BLOB NOT NULL,
+      withdraw_requested_at INTEGER NOT NULL, refund_nonce BLOB NOT NULL, onchain_synced_at INTEGER NOT NULL,
+      last_request_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    PRAGMA journal_mode = WAL;
+    PRAGMA user_version = 1;
+  )sql";
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO channels VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 5, 6)", -1, &insert,
+                               nullptr),
+            SQLITE_OK);
+  const Bytes config = encode_config(s.config);
+  const auto charged = encode_u128(s.chargedCumulativeAmount);
+  const auto signed_max = encode_u128(s.signedMaxClaimable);
+  const auto balance = encode_u128(s.onchain.balance);
+  const auto claimed = encode_u128(0);
+  const Bytes32 nonce = s.onchain.refundNonce.to_be();
+  const std::pair<int, ByteView> blobs[] = {{1, s.channelId}, {2, config},  {3, charged}, {4, signed_max},
+                                            {5, s.signature}, {6, balance}, {7, claimed}, {8, nonce}};
+  for (const auto& [i, b] : blobs) sqlite3_bind_blob(insert, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+  sqlite3_finalize(insert);
+  sqlite3_close(db);
+}
+
 // A store written by the first schema is migrated in place: its rows are kept, with no refund
 // pending.
 TEST(ChannelStore, AStoreOfTheFirstSchemaIsMigrated) {
   TempDir dir;
   const ChannelState s = state(7, 1000);
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir.file().c_str(), &db), SQLITE_OK);
-    const std::string v1 = R"sql(
-      CREATE TABLE channels (
-        channel_id BLOB PRIMARY KEY, config BLOB NOT NULL, charged BLOB NOT NULL, signed_max BLOB NOT NULL,
-        signature BLOB NOT NULL, balance BLOB NOT NULL, total_claimed BLOB NOT NULL,
-        withdraw_requested_at INTEGER NOT NULL, refund_nonce BLOB NOT NULL, onchain_synced_at INTEGER NOT NULL,
-        last_request_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      PRAGMA user_version = 1;
-    )sql";
-    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_stmt* insert = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO channels VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 5, 6)", -1,
-                                 &insert, nullptr),
-              SQLITE_OK);
-    const Bytes config = encode_config(s.config);
-    const auto charged = encode_u128(s.chargedCumulativeAmount);
-    const auto signed_max = encode_u128(s.signedMaxClaimable);
-    const auto balance = encode_u128(s.onchain.balance);
-    const auto claimed = encode_u128(0);
-    const Bytes32 nonce = s.onchain.refundNonce.to_be();
-    const std::pair<int, ByteView> blobs[] = {{1, s.channelId}, {2, config},  {3, charged}, {4, signed_max},
-                                              {5, s.signature}, {6, balance}, {7, claimed}, {8, nonce}};
-    for (const auto& [i, b] : blobs) sqlite3_bind_blob(insert, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
-    sqlite3_finalize(insert);
-    sqlite3_close(db);
-  }
+  ASSERT_NO_FATAL_FAILURE(write_first_schema_store(dir.file(), s));
   auto store = ChannelStore::open(dir.file());
   ASSERT_TRUE(store) << store.error().to_string();
   auto row = *(*store)->get(s.channelId);
@@ -278,6 +316,27 @@ TEST(ChannelStore, AStoreOfTheFirstSchemaIsMigrated) {
   EXPECT_EQ(pending_count(**store), 0);
   ASSERT_TRUE(mark_stale(**store, s, PendingRefund{U256{0}, 5}));
   EXPECT_EQ(pending_count(**store), 1);
+}
+
+// The gate and the settle job may open an old store at the same moment: each migration step is
+// taken once, by whichever gets the lock first, and both open it.
+TEST(ChannelStore, TwoOpeningAnOldStoreAtOnceMigrateItOnce) {
+  for (int round = 0; round < 20; ++round) {
+    TempDir dir;
+    ASSERT_NO_FATAL_FAILURE(write_first_schema_store(dir.file(), state(7, 1000)));
+    std::promise<void> go;
+    std::shared_future<void> started = go.get_future().share();
+    auto open = [&] {
+      started.wait();
+      auto store = ChannelStore::open(dir.file());
+      return store ? std::string{} : store.error().to_string();
+    };
+    auto first = std::async(std::launch::async, open);
+    auto second = std::async(std::launch::async, open);
+    go.set_value();
+    EXPECT_EQ(first.get(), "") << "round " << round;
+    EXPECT_EQ(second.get(), "") << "round " << round;
+  }
 }
 
 // A channel refunded in full is deleted through the writer's queue, in order with the states
