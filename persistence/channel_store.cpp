@@ -122,8 +122,9 @@ constexpr std::string_view kPendingRefunds = R"sql(
 // facilitator did not report would keep its row for good. Should the payer deposit again, the gate
 // writes the row anew (a gate that no longer holds the channel starts from the chain's claimed
 // total). Amounts are fixed-width big-endian blobs: they compare as numbers. A channel with a
-// refund of unknown outcome is kept: its balance is mirrored with that refund taken off, and the
-// row is what keeps a restarted gate from counting on the money before the refund's fate is known.
+// refund of unknown outcome is kept: its balance may be mirrored with that refund taken off (a
+// mirror refreshed meanwhile), and the row is what keeps a restarted gate from counting on the
+// money before the refund's fate is known.
 constexpr std::string_view kRecordClaimed = "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1";
 constexpr std::string_view kEraseSettled =
     "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged "
@@ -169,7 +170,7 @@ struct ChannelStore::Impl {
     ChannelState state;
     Done done;
     Write write;
-    std::optional<PendingRefund> pendingRefund;  // what mark_stale records
+    std::optional<PendingRefund> pendingRefund;  // written with the state, whatever `write` is
   };
   std::deque<Queued> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
@@ -385,8 +386,7 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
-  PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
-  const Status done = [&]() -> Status {
+  return db.in_transaction([&]() -> Status {
     auto claimed = db.prepare(kRecordClaimed);
     if (!claimed) return claimed.failure();
     claimed->bind(1, channelId).bind(2, encode_u128(totalClaimed));
@@ -395,10 +395,7 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
     if (!settled) return settled.failure();
     settled->bind(1, channelId);
     return settled->run();
-  }();
-  Status committed = done ? db.exec("COMMIT") : done;
-  if (!committed) (void)db.exec("ROLLBACK");  // leaves no write transaction holding the gate's writer off
-  return committed;
+  });
 }
 
 }  // namespace paychan::persistence

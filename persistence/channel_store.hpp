@@ -51,7 +51,8 @@ class ChannelStore {
   // state's other columns, claimed total included, may be older than the row's) unless a pending
   // refund must be recorded.
   enum class Write { keep, erase, mark_stale };
-  // Queues `state`; `done` runs on the writer thread once it is durable (or failed).
+  // Queues `state` (kept, with no pending refund: the row's is cleared); `done` runs on the
+  // writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
   // Who calls flush() for what it enqueued: the gate passes its I/O context. Each flusher paces
   // its own states, so none waits for another's flush (another I/O thread's pass).

@@ -62,7 +62,7 @@ Status ClaimJournal::finish(std::int64_t id, const std::string& transaction, con
                                   "WHERE id = ?1 AND finished_at IS NULL"));
   PAYCHAN_ASSIGN(auto hold, db_.prepare("INSERT INTO held_back VALUES (?1, ?2, ?3) ON CONFLICT (channel_id) DO UPDATE "
                                         "SET reverts = excluded.reverts, not_before = excluded.not_before"));
-  return in_transaction([&]() -> Status {
+  return db_.in_transaction([&]() -> Status {
     update.bind(1, id).bind(2, static_cast<std::int64_t>(now)).bind_text(3, transaction).bind_text(4, error);
     PAYCHAN_TRY(update.run());
     if (db_.changes() != 1)
@@ -93,26 +93,13 @@ Result<std::map<Bytes32, HeldBack>> ClaimJournal::held_back() {
 Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
   if (channels.empty()) return {};  // no transaction, no fsync
   PAYCHAN_ASSIGN(auto remove, db_.prepare("DELETE FROM held_back WHERE channel_id = ?1"));
-  return in_transaction([&]() -> Status {
+  return db_.in_transaction([&]() -> Status {
     for (const Bytes32& channel : channels) {
       remove.bind(1, channel);
       PAYCHAN_TRY(remove.run());
     }
     return {};
   });
-}
-
-Status ClaimJournal::in_transaction(const std::function<Status()>& body) {
-  PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
-  if (Status done = body(); !done) {
-    (void)db_.exec("ROLLBACK");
-    return done;
-  }
-  if (Status committed = db_.exec("COMMIT"); !committed) {
-    (void)db_.exec("ROLLBACK");
-    return committed;
-  }
-  return {};
 }
 
 }  // namespace paychan::persistence

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,8 +62,6 @@ class ClaimJournal {
 
  private:
   explicit ClaimJournal(Database db) : db_(std::move(db)) {}
-  // Runs `body` in one write transaction: committed when it succeeds, rolled back when it fails.
-  [[nodiscard]] Status in_transaction(const std::function<Status()>& body);
   Database db_;
 };
 

@@ -50,6 +50,14 @@ Status Database::exec(std::string_view sql) {
   return {};
 }
 
+Status Database::in_transaction(const std::function<Status()>& body) {
+  PAYCHAN_TRY(exec("BEGIN IMMEDIATE"));
+  Status done = body();
+  if (done) done = exec("COMMIT");
+  if (!done) (void)exec("ROLLBACK");
+  return done;
+}
+
 void Database::persist_wal() noexcept {
   int persist = 1;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
@@ -167,18 +175,17 @@ Status migrate(Database& db, std::span<const std::string_view> migrations) {
   if (!current || *current == newest) return current ? Status{} : Status{current.failure()};
   // Each step reads the version again inside its write transaction: the gate and the settle job
   // may open the same file at once, and the second to get the lock finds the step already taken.
-  for (;;) {
-    PAYCHAN_TRY(db.exec("BEGIN IMMEDIATE"));
-    auto version = schema_version(db, newest);
-    if (version && *version == newest) return db.exec("COMMIT");
-    Status step = version ? db.exec(migrations[static_cast<std::size_t>(*version)]) : Status{version.failure()};
-    if (step) step = db.exec("PRAGMA user_version = " + std::to_string(*version + 1));
-    if (!step) {
-      (void)db.exec("ROLLBACK");
-      return step;
-    }
-    PAYCHAN_TRY(db.exec("COMMIT"));
+  for (bool stepped = true; stepped;) {
+    PAYCHAN_TRY(db.in_transaction([&]() -> Status {
+      auto version = schema_version(db, newest);
+      if (!version) return version.failure();
+      stepped = *version < newest;
+      if (!stepped) return {};
+      PAYCHAN_TRY(db.exec(migrations[static_cast<std::size_t>(*version)]));
+      return db.exec("PRAGMA user_version = " + std::to_string(*version + 1));
+    }));
   }
+  return {};
 }
 
 }  // namespace paychan::persistence

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ class Database {
   [[nodiscard]] Status exec(std::string_view sql);
   [[nodiscard]] Result<Statement> prepare(std::string_view sql);
   [[nodiscard]] Result<std::int64_t> pragma_int(std::string_view name);
+  // Runs `body` in a write transaction (BEGIN IMMEDIATE) and commits it. When the body or the
+  // COMMIT fails it rolls back, so no failed write is left holding the lock against the other
+  // processes that share the file (the gate and the settle job).
+  [[nodiscard]] Status in_transaction(const std::function<Status()>& body);
   // Rows changed by the last INSERT, UPDATE or DELETE that ran to completion.
   [[nodiscard]] std::int64_t changes() const noexcept;
   // Keeps the write-ahead log file, at its size, when the last connection closes (SQLite deletes

@@ -126,15 +126,12 @@ Result<bool> TxJournal::record_replacement(const JournalEntry& current, const Jo
   update->bind(4, replacement.transactionHash).bind(5, static_cast<std::int64_t>(replacement.sentAt));
   update->bind(6, replacement.maxFeePerGas.to_be()).bind(7, replacement.maxPriorityFeePerGas.to_be());
   remember->bind_text(1, current.key).bind(2, current.transactionHash);
-  PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
-  Status done = update->run();
-  const bool replaced = done && db_.changes() != 0;
-  if (replaced) done = remember->run();
-  if (done) done = db_.exec("COMMIT");
-  if (!done) {
-    (void)db_.exec("ROLLBACK");
-    return done.failure();
-  }
+  bool replaced = false;
+  PAYCHAN_TRY(db_.in_transaction([&]() -> Status {
+    PAYCHAN_TRY(update->run());
+    replaced = db_.changes() != 0;
+    return replaced ? remember->run() : Status{};
+  }));
   return replaced;
 }
 
@@ -163,15 +160,12 @@ Result<bool> TxJournal::forget(const JournalEntry& entry) {
   if (!versions) return versions.failure();
   row->bind_text(1, entry.key).bind(2, entry.transactionHash);
   versions->bind_text(1, entry.key);
-  PAYCHAN_TRY(db_.exec("BEGIN IMMEDIATE"));
-  Status done = row->run();
-  const bool removed = done && db_.changes() != 0;
-  if (removed) done = versions->run();
-  if (done) done = db_.exec("COMMIT");
-  if (!done) {
-    (void)db_.exec("ROLLBACK");
-    return done.failure();
-  }
+  bool removed = false;
+  PAYCHAN_TRY(db_.in_transaction([&]() -> Status {
+    PAYCHAN_TRY(row->run());
+    removed = db_.changes() != 0;
+    return removed ? versions->run() : Status{};
+  }));
   return removed;
 }
 

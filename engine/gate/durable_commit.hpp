@@ -11,8 +11,9 @@
 namespace paychan::engine::gate {
 
 // Errors: store_failed (the store's own error in the detail).
-// `write`: erase deletes the channel's row instead (a channel refunded in full); mark_stale only
-// marks its mirror stale. `pendingRefund`: the channel's refund of unknown outcome, written with it.
+// `write`: erase deletes the channel's row instead (a channel refunded in full); mark_stale marks
+// its mirror stale, and writes no row the settle job deleted unless `pendingRefund` must be kept.
+// `pendingRefund`: the channel's refund of unknown outcome, written with it (none clears it).
 [[nodiscard]] http::Awaitable<Status> commit_durably(
     persistence::ChannelStore& store, const ChannelState& state,
     persistence::ChannelStore::Write write = persistence::ChannelStore::Write::keep,

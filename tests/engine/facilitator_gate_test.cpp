@@ -70,9 +70,9 @@ class FacilitatorGateTest : public GateChainTest {
     return make_facilitator(quick);
   }
 
-  // `agent` deposits 50 prices and pays 2; then, with automine off, its refund of the other 48 is
-  // sent but not mined when the facilitator stops waiting (mine with evm_mine).
-  void leave_refund_pending(const gate::test::TestAgent& agent) {
+  // `agent` deposits 50 prices and pays 2; then, with automine off, its refund of `amount` (none:
+  // the other 48) is sent but not mined when the facilitator stops waiting (mine with evm_mine).
+  void leave_refund_pending(const gate::test::TestAgent& agent, std::optional<Uint128> amount = std::nullopt) {
     const gate::Offer& offer = offers_->offers().at(0);
     gate::Gate& gate = *gate_;
     (void)accepted(run(gate.settle(
@@ -80,7 +80,8 @@ class FacilitatorGateTest : public GateChainTest {
     (void)accepted(
         run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
     ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
-    auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
+    auto refund =
+        run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
     ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
     EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
     EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "not mined yet";
@@ -406,7 +407,7 @@ TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
 // A refund is recorded in the store before the facilitator is asked (a crash while it is out must
 // not forget it). One the facilitator refuses for good (its simulation failing: the link double
 // answers so without asking, a revert anvil cannot be made to stage on demand) is cleared again;
-// an earlier refund of unknown outcome at the nonce is still held back.
+// an earlier, smaller refund of unknown outcome at the nonce is held back again.
 TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   auto facilitator = impatient_facilitator();
   UnreliableLink link(*facilitator);
@@ -429,8 +430,9 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
         accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
     link.on_settle = nullptr;
     EXPECT_TRUE(std::holds_alternative<Refusal>(refund));
-    if (auto* r = std::get_if<Refusal>(&refund))
+    if (auto* r = std::get_if<Refusal>(&refund)) {
       EXPECT_EQ(r->error.code, ErrorCode::invalid_batch_settlement_evm_refund_simulation_failed) << r->error.to_string();
+    }
     return recorded;
   };
 
@@ -444,9 +446,9 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   EXPECT_FALSE(pending_for(fresh.id)) << "a refund that can never land is still held back";
 
   const gate::test::TestAgent waiting(key_from(2), config_, 90);
-  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting));  // 48 prices, unmined
-  EXPECT_EQ(refused_for_good(waiting, 10 * kPrice), (PendingRefund{U256{0}, 48 * kPrice}));
-  EXPECT_EQ(pending_for(waiting.id), (PendingRefund{U256{0}, 48 * kPrice})) << "the refund still unmined was forgotten";
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting, 10 * kPrice));  // unmined
+  EXPECT_EQ(refused_for_good(waiting, 40 * kPrice), (PendingRefund{U256{0}, 40 * kPrice})) << "the larger may land";
+  EXPECT_EQ(pending_for(waiting.id), (PendingRefund{U256{0}, 10 * kPrice})) << "the refund still unmined was forgotten";
   restore_fee_market();
 }
 
@@ -500,6 +502,10 @@ TEST_F(FacilitatorGateTest, ARefundIsReportedAtTheAmountTheFacilitatorSawRefunde
   const auto unsaid = accepted(
       run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 5 * kPrice)))))));
   EXPECT_EQ(unsaid.amount, to_decimal(5 * kPrice));
+  link.report_amount = std::optional<std::string>{to_decimal(40 * kPrice)};
+  const auto overstated = accepted(
+      run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 3 * kPrice)))))));
+  EXPECT_EQ(overstated.amount, to_decimal(3 * kPrice)) << "a refund takes no more than was asked";
   const auto real = accepted(
       run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, kPrice, 2 * kPrice)))))));
   EXPECT_EQ(real.amount, to_decimal(2 * kPrice)) << "the Refunded event's figure";
