@@ -46,10 +46,11 @@ class ChannelStore {
 
   using Done = std::function<void(const Status&)>;
   // What a queued state asks of the writer: keep it, delete the channel's row (refunded in full,
-  // the channel has nothing left to serve or claim), or only mark its row's on-chain mirror stale
-  // (onchainSyncedAt 0), without writing a row the settle job may have deleted meanwhile (the
-  // state's other columns, claimed total included, may be older than the row's) unless a pending
-  // refund must be recorded.
+  // the channel has nothing left to serve or claim), or mark its row's on-chain mirror stale
+  // (onchainSyncedAt 0) and write its pending refund (none clears it), leaving the row's other
+  // columns as they are, and writing no row the settle job may have deleted meanwhile (the state's
+  // other columns, claimed total included, may be older than the row's) unless a pending refund
+  // must be recorded.
   enum class Write { keep, erase, mark_stale };
   // Queues `state` (kept, with no pending refund: the row's is cleared); `done` runs on the
   // writer thread once it is durable (or failed).

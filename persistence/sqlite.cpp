@@ -176,14 +176,15 @@ Status migrate(Database& db, std::span<const std::string_view> migrations) {
   // Each step reads the version again inside its write transaction: the gate and the settle job
   // may open the same file at once, and the second to get the lock finds the step already taken.
   for (bool stepped = true; stepped;) {
-    PAYCHAN_TRY(db.in_transaction([&]() -> Status {
+    const Status step = db.in_transaction([&]() -> Status {
       auto version = schema_version(db, newest);
       if (!version) return version.failure();
       stepped = *version < newest;
       if (!stepped) return {};
       PAYCHAN_TRY(db.exec(migrations[static_cast<std::size_t>(*version)]));
       return db.exec("PRAGMA user_version = " + std::to_string(*version + 1));
-    }));
+    });
+    if (!step) return step;
   }
   return {};
 }

@@ -127,11 +127,12 @@ Result<bool> TxJournal::record_replacement(const JournalEntry& current, const Jo
   update->bind(6, replacement.maxFeePerGas.to_be()).bind(7, replacement.maxPriorityFeePerGas.to_be());
   remember->bind_text(1, current.key).bind(2, current.transactionHash);
   bool replaced = false;
-  PAYCHAN_TRY(db_.in_transaction([&]() -> Status {
+  const Status done = db_.in_transaction([&]() -> Status {
     PAYCHAN_TRY(update->run());
     replaced = db_.changes() != 0;
     return replaced ? remember->run() : Status{};
-  }));
+  });
+  if (!done) return done.failure();
   return replaced;
 }
 
@@ -161,11 +162,12 @@ Result<bool> TxJournal::forget(const JournalEntry& entry) {
   row->bind_text(1, entry.key).bind(2, entry.transactionHash);
   versions->bind_text(1, entry.key);
   bool removed = false;
-  PAYCHAN_TRY(db_.in_transaction([&]() -> Status {
+  const Status done = db_.in_transaction([&]() -> Status {
     PAYCHAN_TRY(row->run());
     removed = db_.changes() != 0;
     return removed ? versions->run() : Status{};
-  }));
+  });
+  if (!done) return done.failure();
   return removed;
 }
 

@@ -139,11 +139,12 @@ class Gate {
   // could leave the old balance trusted. The channel's mirror is marked stale, in the store (its
   // row, if the settle job has not deleted it) and in the table (when the lease ends, unless an
   // outcome replaces it), so no voucher is checked on it locally until the outcome is recorded.
-  // The lease's pending refund is recorded with it. Whenever the lease holds one (always, for a
-  // refund about to be asked: `for_refund`), that record must reach the disk even if the settle
-  // job deleted the row: the row is then written back from `base` (the chain's view read for
-  // this request), so a gate restarted while the refund may still land does not count on its
-  // money. A mirror already stale is marked again only for a refund.
+  // The lease's pending refund is recorded with it (none clears the row's). Whenever the lease
+  // holds one, that record must reach the disk even if the settle job deleted the row: the row is
+  // then written back from `base` (the chain's view read for this request), so a gate restarted
+  // while the refund may still land does not count on its money. A mirror already stale is
+  // written again only `for_refund` (a refund about to be asked, or one refused for good whose
+  // record changes), since the record it carries changes.
   // Errors: the store's.
   http::Awaitable<Status> distrust_mirror(Lease& lease, const ChannelState& base, bool for_refund);
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,

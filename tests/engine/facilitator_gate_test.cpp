@@ -10,11 +10,13 @@
 #include "engine/gate/offers.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "gate_chain_support.hpp"
+#include "unreliable_link.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
 
 using gate::Refusal;
+using gate::test::UnreliableLink;
 
 template <typename T>
 T accepted(gate::Decision<T> d) {
@@ -170,50 +172,6 @@ TEST_F(FacilitatorGateTest, AGateSettlesThroughTheInProcessFacilitator) {
   EXPECT_EQ(state.balance, charged);
   EXPECT_EQ(*token_balance(payer.address()).to_uint128(), *payer_before.to_uint128() - charged);
 }
-
-// The facilitator executes whatever it is asked to, but the gate may not hear back: a test double
-// for a lost reply or an outage (a fault the real facilitator on anvil cannot be made to show).
-class UnreliableLink final : public gate::Facilitator {
- public:
-  explicit UnreliableLink(gate::Facilitator& inner) : inner_(inner) {}
-  std::atomic<bool> lose_next_settle_reply{false};
-  std::atomic<bool> down{false};
-  // A faulty facilitator's reply: the channel's state as if the refund's claim had not been made.
-  std::atomic<bool> report_no_claim{false};
-  // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
-  std::optional<std::optional<std::string>> report_amount;
-  // The next /settle is refused with this errorReason, without asking.
-  std::optional<std::string> refuse_next_settle;
-  // Runs as each /settle comes in, before it is answered.
-  std::function<void()> on_settle;
-  http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
-    if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
-    co_return co_await inner_.verify(request);
-  }
-  http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
-    if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
-    if (on_settle) on_settle();
-    if (refuse_next_settle) {
-      protocol::SettlementResponse refused;
-      refused.errorReason = *std::exchange(refuse_next_settle, std::nullopt);
-      co_return refused;
-    }
-    auto settled = co_await inner_.settle(request);
-    if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
-    if (settled && report_amount) settled->amount = *std::exchange(report_amount, std::nullopt);
-    if (settled && report_no_claim.exchange(false)) {
-      auto extra = protocol::batch_response_extra(*settled);
-      if (extra && extra->channelState) {
-        extra->channelState->totalClaimed = 0;
-        settled->extra = protocol::make_response_extra(*extra);
-      }
-    }
-    co_return settled;
-  }
-
- private:
-  gate::Facilitator& inner_;
-};
 
 // A /verify whose answer the test holds until it lets it go: a facilitator round trip of chosen
 // length, which the real one on anvil cannot be made to take (a test double around it, as
@@ -449,6 +407,12 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting, 10 * kPrice));  // unmined
   EXPECT_EQ(refused_for_good(waiting, 40 * kPrice), (PendingRefund{U256{0}, 40 * kPrice})) << "the larger may land";
   EXPECT_EQ(pending_for(waiting.id), (PendingRefund{U256{0}, 10 * kPrice})) << "the refund still unmined was forgotten";
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));  // that refund lands
+
+  const gate::test::TestAgent waiting_more(key_from(4), config_, 89);
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting_more));  // 48 prices, unmined
+  EXPECT_EQ(refused_for_good(waiting_more, 10 * kPrice), (PendingRefund{U256{0}, 48 * kPrice})) << "the larger may land";
+  EXPECT_EQ(pending_for(waiting_more.id), (PendingRefund{U256{0}, 48 * kPrice}));
   restore_fee_market();
 }
 

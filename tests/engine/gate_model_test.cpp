@@ -1,9 +1,12 @@
 // Model-based test of the gate's payment logic: random sequences of deposits, vouchers (valid,
 // stale, ahead of the server, forged, beyond the balance), dynamic charges, handler failures,
-// refunds (in part, or of everything left, which closes the channel), clock jumps (stale on-chain
-// mirror → facilitator path) and restarts, run against the real Gate
-// with a SQLite store on disk and paychan's facilitator on anvil (deposits execute on chain, stale
-// mirrors are refreshed from it), and compared after every step with a few lines of bookkeeping.
+// refunds (in part, or of everything left, which closes the channel), refunds whose reply is lost
+// (executed on chain, their outcome unknown to the gate), clock jumps (stale on-chain mirror →
+// facilitator path) and restarts, run against the real Gate with a SQLite store on disk and
+// paychan's facilitator on anvil (deposits execute on chain, stale mirrors are refreshed from it),
+// and compared after every step with a few lines of bookkeeping.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -11,6 +14,7 @@
 #include "gate_chain_support.hpp"
 #include "gate_support.hpp"
 #include "temp_dir.hpp"
+#include "unreliable_link.hpp"
 
 namespace paychan::engine::gate::test {
 namespace {
@@ -21,7 +25,7 @@ constexpr Uint128 kPrice = 10'000;
 constexpr Uint128 kDeposit = 5 * kPrice;
 constexpr int kAgents = 3;
 
-enum Kind { deposit, paid, handler_fails, stale, ahead, forged, refund, restart, time_passes, kKinds };
+enum Kind { deposit, paid, handler_fails, stale, ahead, forged, refund, refund_reply_lost, restart, time_passes, kKinds };
 
 struct Op {
   int kind = 0;
@@ -31,23 +35,26 @@ struct Op {
 
 // How rapidcheck prints a failing sequence.
 void showValue(const Op& op, std::ostream& os) {
-  static constexpr const char* kNames[] = {"deposit", "paid",    "handler_fails", "stale",      "ahead",
-                                           "forged",  "refund", "restart",       "time_passes"};
+  static constexpr const char* kNames[] = {"deposit", "paid",   "handler_fails",     "stale",   "ahead",
+                                           "forged",  "refund", "refund_reply_lost", "restart", "time_passes"};
   static_assert(std::size(kNames) == kKinds);
   os << kNames[op.kind] << "(agent " << op.agent << ", actual " << op.actual << ")";
 }
 
 struct ModelChannel {
-  bool open = false;
-  Uint128 balance = 0;
+  bool open = false;  // the gate holds the channel (in its table and its store)
+  Uint128 balance = 0;  // on chain
   Uint128 charged = 0;
+  // A refund whose reply was lost since the gate last wrote the channel after reading the chain:
+  // the gate may still hold it back (and only then).
+  bool refund_unknown = false;
 };
 
 class World {
  public:
   // Payers 1..kAgents hold tokens on the chain; `series` makes this world's channels new ones.
   World(GateConfig config, Facilitator& facilitator, std::uint32_t series)
-      : config_(std::move(config)), facilitator_(facilitator), offers_(OfferTable::build(config_)) {
+      : config_(std::move(config)), link_(facilitator), offers_(OfferTable::build(config_)) {
     Bytes32 salt{};
     salt[0] = 0x6d;
     for (int b = 0; b < 4; ++b) salt[static_cast<std::size_t>(28 + b)] = static_cast<std::uint8_t>(series >> (24 - 8 * b));
@@ -74,6 +81,7 @@ class World {
         m.open = true;
         m.balance += kDeposit;
         m.charged += op.actual;
+        m.refund_unknown = false;
         return;
       }
       case paid:
@@ -82,7 +90,10 @@ class World {
         const bool ok = pay(offer, agent.voucher_header(offer.requirements, m.charged + kPrice), op.actual,
                             op.kind == paid);
         RC_ASSERT(ok == fundable);
-        if (ok && op.kind == paid) m.charged += op.actual;
+        if (ok && op.kind == paid) {
+          m.charged += op.actual;
+          m.refund_unknown = false;
+        }
         return;
       }
       case stale:
@@ -91,18 +102,24 @@ class World {
         RC_ASSERT(!pay(offer, agent.voucher_header(offer.requirements, cumulative), op.actual, true));
         return;
       }
-      case refund: {
+      case refund:
+      case refund_reply_lost: {
         // Half of what is left, or (the amount omitted) all of it: the facilitator claims what was
         // charged in the same transaction, so a channel refunded in full has nothing left to
-        // serve or claim and is forgotten.
+        // serve or claim and is forgotten. A refund whose reply is lost is executed all the same,
+        // but the gate, not knowing, keeps the channel and holds the refund back.
         const Uint128 left = m.open ? m.balance - m.charged : 0;
         const std::optional<Uint128> amount = op.actual % 2 == 1 ? std::optional<Uint128>{left / 2} : std::nullopt;
         const Uint128 taken = amount.value_or(left);
+        const bool executes = m.open && taken > 0;
+        link_.lose_next_settle_reply = op.kind == refund_reply_lost;
         const bool ok = refund_channel(offer, agent.refund_header(offer.requirements, m.charged, amount));
-        RC_ASSERT(ok == (m.open && taken > 0));
-        if (!ok) return;
+        link_.lose_next_settle_reply = false;
+        RC_ASSERT(ok == (executes && op.kind == refund));
+        if (!executes) return;
         m.balance -= taken;
-        m.open = m.balance > m.charged;
+        m.refund_unknown = op.kind == refund_reply_lost;
+        if (op.kind == refund) m.open = m.balance > m.charged;
         return;
       }
       case forged: {
@@ -117,12 +134,16 @@ class World {
     }
   }
 
-  // The gate's table and its store agree with the model for every channel. Every refund here
-  // has a known outcome (executed, or refused before any transaction), so none is held back.
+  // The gate's table and its store agree with the model for every channel. A refund is held
+  // back in the store only while its reply is the last word the gate had from the chain.
   void check() {
     const auto pending = store_->pending_refunds();
     RC_ASSERT(pending.ok());
-    RC_ASSERT(pending->empty());
+    for (const auto& [channel, refund] : *pending) {
+      const auto agent = std::find_if(agents_.begin(), agents_.end(), [&](const TestAgent& a) { return a.id == channel; });
+      RC_ASSERT(agent != agents_.end());
+      RC_ASSERT(model_[agent - agents_.begin()].refund_unknown);
+    }
     for (int i = 0; i < kAgents; ++i) {
       const auto in_table = gate_->channels().find(agents_[i].id);
       auto in_store = store_->get(agents_[i].id);
@@ -134,8 +155,10 @@ class World {
       RC_ASSERT((*in_store)->chargedCumulativeAmount == model_[i].charged);
       RC_ASSERT((*in_store)->chargedCumulativeAmount <= (*in_store)->signedMaxClaimable);
       // Nothing is charged beyond the money (the voucher kept may be for more than a refund left:
-      // one signed before it, of which only the charged total is claimed).
+      // one signed before it, of which only the charged total is claimed), as the gate saw it last
+      // and as it is on chain (less, after a refund whose reply was lost).
       RC_ASSERT((*in_store)->chargedCumulativeAmount <= (*in_store)->onchain.balance);
+      RC_ASSERT((*in_store)->chargedCumulativeAmount <= model_[i].balance);
     }
   }
 
@@ -146,7 +169,7 @@ class World {
     store_ = std::move(*store);
     GateOptions options{kChainId, config_.network, config_.onchainStateTtlSeconds,
                         config_.withdrawalSafetyMarginSeconds, std::nullopt, [this] { return now_; }};
-    gate_ = std::make_unique<Gate>(options, *store_, &facilitator_, metrics_);
+    gate_ = std::make_unique<Gate>(options, *store_, &link_, metrics_);
     RC_ASSERT(gate_->restore().ok());
   }
 
@@ -169,7 +192,7 @@ class World {
 
   GateConfig config_;
   paychan::test::TempDir dir_;
-  Facilitator& facilitator_;
+  UnreliableLink link_;  // the real facilitator, whose reply to a refund can be lost
   GateMetrics metrics_;
   std::uint64_t now_ = 1'800'000'000;
   OfferTable offers_;
