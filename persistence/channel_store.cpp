@@ -129,6 +129,16 @@ constexpr std::string_view kRecordClaimed = "UPDATE channels SET total_claimed =
 constexpr std::string_view kEraseSettled =
     "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged "
     "AND pending_refund_nonce IS NULL";
+// The pending refund's nonce (?2) is compared, not only its presence: the gate may have recorded
+// another refund since the settle job read the chain. The row's balance is the gate's mirror (it
+// may predate the refund); whether the channel is spent is judged on the chain's.
+constexpr std::string_view kResolveRefund = R"sql(
+  UPDATE channels SET pending_refund_nonce = NULL, pending_refund_amount = NULL, total_claimed = MAX(total_claimed, ?3)
+  WHERE channel_id = ?1 AND pending_refund_nonce = ?2
+)sql";
+constexpr std::string_view kEraseSpent =
+    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND ?2 <= charged "
+    "AND pending_refund_nonce IS NULL";
 
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
@@ -381,6 +391,23 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
   return impl_->query<std::vector<ChannelState>>(
       "SELECT " + std::string{kColumns} + " FROM channels WHERE charged > total_claimed",
       collect_states);
+}
+
+Status ChannelStore::resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
+                                            const OnchainChannelState& chain) {
+  std::lock_guard lock(impl_->reader_mutex);
+  Database& db = impl_->reader;
+  return db.in_transaction([&]() -> Status {
+    auto resolved = db.prepare(kResolveRefund);
+    if (!resolved) return resolved.failure();
+    resolved->bind(1, channelId).bind(2, pending.nonce.to_be()).bind(3, encode_u128(chain.totalClaimed));
+    PAYCHAN_TRY(resolved->run());
+    if (db.changes() == 0) return {};  // another refund is pending now, or the row is gone
+    auto spent = db.prepare(kEraseSpent);
+    if (!spent) return spent.failure();
+    spent->bind(1, channelId).bind(2, encode_u128(chain.balance));
+    return spent->run();
+  });
 }
 
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {

@@ -83,6 +83,12 @@ class ChannelStore {
   // nothing to serve or claim (balance <= charged <= totalClaimed) and no refund of unknown
   // outcome is deleted.
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);
+  // The settle job read the chain (`chain`) past the refund nonce of the channel's refund of
+  // unknown outcome `pending`: that refund landed, or never will. It is held back no more; the
+  // chain's claimed total is recorded, and a channel the chain shows with nothing left to serve
+  // or claim is deleted. A refund the gate recorded since (another nonce) is left as it is.
+  [[nodiscard]] Status resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
+                                              const OnchainChannelState& chain);
 
   struct Impl;
 

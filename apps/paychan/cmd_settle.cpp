@@ -61,7 +61,10 @@ Options:
                          their receipt)
   --rpc URL              a node of the network (or $PAYCHAN_RPC): each channel is read on chain
                          before planning, so withdrawals the gate has not seen are claimed in time
-                         (the watchtower) and a claim that landed unrecorded is recorded, not resent
+                         (the watchtower) and a claim that landed unrecorded is recorded, not resent;
+                         a refund the gate never heard the outcome of is cleared from the store
+                         once the chain settled it (a restarted gate then serves the channel's
+                         rest again, or drops a channel refunded in full)
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
@@ -104,6 +107,9 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
   if (s.heldBackChannels > 0)
     std::printf("  %zu channels wait: a claim of theirs reverted on chain (retried alone after a back-off)\n",
                 s.heldBackChannels);
+  if (s.resolvedRefunds > 0)
+    std::printf("  %zu refunds of unknown outcome found settled on chain: cleared from the store\n",
+                s.resolvedRefunds);
   std::fflush(stdout);
 }
 

@@ -253,6 +253,20 @@ http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) 
   co_return Status{};
 }
 
+http::Awaitable<Result<std::size_t>> SettleJob::resolve_refunds() {
+  auto pending = store_.pending_refunds();
+  if (!pending) co_return pending.failure();
+  std::size_t resolved = 0;
+  for (const auto& [channelId, refund] : *pending) {
+    auto onchain = co_await options_.chain->channel(channelId);
+    if (!onchain) co_return onchain.failure();
+    if (onchain->refundNonce == refund.nonce) continue;  // it may still land
+    if (Status done = store_.resolve_pending_refund(channelId, refund, *onchain); !done) co_return done.failure();
+    ++resolved;
+  }
+  co_return resolved;
+}
+
 http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   SettleSummary summary;
   auto pending = journal_.pending();
@@ -285,6 +299,12 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
              std::to_string(plan.batches[i].size()) + " channels");
     if (Status claimed = co_await claim(std::move(plan.batches[i]), summary, progress); !claimed)
       co_return claimed.failure();
+  }
+
+  if (options_.chain) {
+    auto resolved = co_await resolve_refunds();
+    if (!resolved) co_return resolved.failure();
+    summary.resolvedRefunds = *resolved;
   }
 
   // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With

@@ -79,6 +79,9 @@ struct SettleSummary {
   std::size_t alreadyClaimed = 0;  // found claimed on chain (ChainReader) and recorded, not resent
   std::size_t skippedChannels = 0;  // unclaimed but below the threshold
   std::size_t heldBackChannels = 0;  // waiting after a claim of theirs reverted on chain (revertBackoff)
+  // Refunds of unknown outcome the gate held back, found settled on chain (ChainReader): no
+  // longer held back, their channels deleted if spent.
+  std::size_t resolvedRefunds = 0;
   std::vector<std::string> warnings;
   std::string sweepTransaction;  // "" when nothing was swept
   std::string sweepAmount;       // as the facilitator reported it
@@ -111,6 +114,10 @@ class SettleJob {
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
   [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);
+  // Reads on chain every channel with a refund of unknown outcome in the store; those whose refund
+  // nonce moved are resolved in the store (the gate forgets such a refund only when it next reads
+  // the chain for the channel, which a payer who refunded everything never asks it to). How many.
+  [[nodiscard]] http::Awaitable<Result<std::size_t>> resolve_refunds();
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.
   [[nodiscard]] Result<ClaimPlan> plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress);

@@ -8,6 +8,7 @@
 
 #include "engine/gate/gate.hpp"
 #include "engine/gate/offers.hpp"
+#include "engine/settlement/rpc_chain_reader.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "gate_chain_support.hpp"
 #include "unreliable_link.hpp"
@@ -90,11 +91,14 @@ class FacilitatorGateTest : public GateChainTest {
   }
 
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
-    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
-    EXPECT_TRUE(journal) << journal.error().to_string();
     auto job_options = settlement::settle_job_options(config);
     job_options.policy.maxBatchSize = batch;
-    settlement::SettleJob job(job_options, *facilitator_, store, **journal);
+    return settle(std::move(job_options), store);
+  }
+  settlement::SettleSummary settle(settlement::SettleJobOptions job_options, persistence::ChannelStore& store) {
+    auto journal = persistence::ClaimJournal::open(dir_.file("settle.sqlite"));
+    EXPECT_TRUE(journal) << journal.error().to_string();
+    settlement::SettleJob job(std::move(job_options), *facilitator_, store, **journal);
     auto summary = run(job.run_once([](const std::string&) {}));
     EXPECT_TRUE(summary) << summary.error().to_string();
     return summary ? *summary : settlement::SettleSummary{};
@@ -444,6 +448,37 @@ TEST_F(FacilitatorGateTest, ARefundPendingAcrossARestartIsNotServedAgainst) {
   const auto served_after = accepted(run(gate.settle(std::get<gate::Authorization>(std::move(topped)), kPrice)));
   EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
   EXPECT_TRUE(store_->pending_refunds()->empty()) << "the landed refund is still held back in the store";
+}
+
+// A payer who refunded everything never comes back to make the gate read the chain: the settle job,
+// reading it, clears a refund of unknown outcome once the chain moved past it (not before), and
+// deletes the channel it spent. The restarted gate then no longer holds the channel.
+TEST_F(FacilitatorGateTest, TheSettleJobClearsARefundThatLandedUnheard) {
+  auto facilitator = impatient_facilitator();
+  ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
+  const gate::test::TestAgent gone(key_from(2), config_, 88);
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(gone));  // all 48 prices left, unmined
+  settlement::RpcChainReader chain(devnet_->rpc(), deployment_->settlement);
+  auto job_options = settlement::settle_job_options(config_);
+  job_options.chain = &chain;
+
+  auto unmined = job_options;
+  unmined.policy.minUnclaimed = kUint128Max;  // nothing sent while the chain mines nothing
+  unmined.sweep = false;
+  EXPECT_EQ(settle(unmined, *store_).resolvedRefunds, 0u);
+  EXPECT_EQ(store_->pending_refunds()->size(), 1u) << "cleared while the refund could still land";
+
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));  // the refund lands
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));
+  ASSERT_EQ(onchain(gone.id).balance, 2 * kPrice);
+  const auto summary = settle(job_options, *store_);
+  EXPECT_TRUE(summary.ok());
+  EXPECT_EQ(summary.resolvedRefunds, 1u);
+  EXPECT_TRUE(store_->pending_refunds()->empty());
+  EXPECT_FALSE(*store_->get(gone.id)) << "the spent channel kept its row";
+  ASSERT_NO_FATAL_FAILURE(restart_gate(facilitator.get()));
+  EXPECT_FALSE(gate_->channels().find(gone.id));
+  restore_fee_market();
 }
 
 // The contract refunds at most what is unclaimed when the transaction runs: less than was asked

@@ -267,6 +267,42 @@ TEST(ChannelStore, APendingRefundKeepsItsRowFromTheSettleJob) {
   EXPECT_EQ(pending_count(*store), 2);
 }
 
+// The settle job found the chain past a refund of unknown outcome: the refund is no longer held
+// back; a channel the chain shows spent and claimed leaves the store, one with money left stays;
+// a refund the gate recorded at another nonce since is kept.
+TEST(ChannelStore, APendingRefundTheChainMovedPastIsResolved) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  OnchainChannelState chain;
+  chain.refundNonce = U256{1};
+
+  ChannelState emptied = state(1, 1000);
+  emptied.onchain.balance = 5000;  // the gate's mirror from before the refund
+  ASSERT_TRUE(store_write(*store, emptied, ChannelStore::Write::mark_stale, PendingRefund{U256{0}, 4000}));
+  chain.balance = 1000;
+  chain.totalClaimed = 1000;  // the refund claimed what was charged
+  ASSERT_TRUE(store->resolve_pending_refund(emptied.channelId, PendingRefund{U256{0}, 4000}, chain));
+  EXPECT_FALSE(*store->get(emptied.channelId)) << "a spent, claimed channel kept its row";
+
+  ChannelState partly = state(2, 1000);
+  partly.onchain.balance = 5000;
+  ASSERT_TRUE(store_write(*store, partly, ChannelStore::Write::keep, PendingRefund{U256{0}, 1000}));
+  chain.balance = 4000;
+  ASSERT_TRUE(store->resolve_pending_refund(partly.channelId, PendingRefund{U256{0}, 1000}, chain));
+  const auto kept = *store->get(partly.channelId);
+  ASSERT_TRUE(kept) << "a channel with money left was deleted";
+  EXPECT_EQ(kept->onchain.totalClaimed, Uint128{1000});
+  EXPECT_EQ(pending_count(*store), 0);
+
+  ChannelState again = state(3, 1000);
+  again.onchain.balance = 5000;
+  ASSERT_TRUE(store_write(*store, again, ChannelStore::Write::keep, PendingRefund{U256{1}, 4000}));
+  chain.balance = 1000;
+  ASSERT_TRUE(store->resolve_pending_refund(again.channelId, PendingRefund{U256{0}, 4000}, chain));
+  EXPECT_TRUE(*store->get(again.channelId)) << "deleted with a newer refund pending";
+  EXPECT_EQ(pending_count(*store), 1);
+}
+
 // A store file as the first schema wrote it, holding `s`.
 void write_first_schema_store(const std::string& path, const ChannelState& s) {
   sqlite3* db = nullptr;
