@@ -397,17 +397,15 @@ Status ChannelStore::resolve_pending_refund(const Bytes32& channelId, const Pend
                                             const OnchainChannelState& chain) {
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
-  return db.in_transaction([&]() -> Status {
-    auto resolved = db.prepare(kResolveRefund);
-    if (!resolved) return resolved.failure();
-    resolved->bind(1, channelId).bind(2, pending.nonce.to_be()).bind(3, encode_u128(chain.totalClaimed));
-    PAYCHAN_TRY(resolved->run());
-    if (db.changes() == 0) return {};  // another refund is pending now, or the row is gone
-    auto spent = db.prepare(kEraseSpent);
-    if (!spent) return spent.failure();
-    spent->bind(1, channelId).bind(2, encode_u128(chain.balance));
-    return spent->run();
-  });
+  auto resolved = db.prepare(kResolveRefund);
+  if (!resolved) return resolved.failure();
+  resolved->bind(1, channelId).bind(2, pending.nonce.to_be()).bind(3, encode_u128(chain.totalClaimed));
+  auto spent = db.prepare(kEraseSpent);
+  if (!spent) return spent.failure();
+  spent->bind(1, channelId).bind(2, encode_u128(chain.balance));
+  // Unchanged when another refund is pending now, or the row is gone: nothing to delete either.
+  auto changed = db.run_then_if_changed(*resolved, *spent);
+  return changed ? Status{} : Status{changed.failure()};
 }
 
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {

@@ -58,6 +58,17 @@ Status Database::in_transaction(const std::function<Status()>& body) {
   return done;
 }
 
+Result<bool> Database::run_then_if_changed(Statement& first, Statement& then) {
+  bool changed = false;
+  const Status done = in_transaction([&]() -> Status {
+    PAYCHAN_TRY(first.run());
+    changed = changes() != 0;
+    return changed ? then.run() : Status{};
+  });
+  if (!done) return done.failure();
+  return changed;
+}
+
 void Database::persist_wal() noexcept {
   int persist = 1;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);

@@ -36,6 +36,9 @@ class Database {
   // COMMIT fails it rolls back, so no failed write is left holding the lock against the other
   // processes that share the file (the gate and the settle job).
   [[nodiscard]] Status in_transaction(const std::function<Status()>& body);
+  // Runs `first` and, when it changed a row, `then`, in one such transaction: whether `first`
+  // changed a row.
+  [[nodiscard]] Result<bool> run_then_if_changed(Statement& first, Statement& then);
   // Rows changed by the last INSERT, UPDATE or DELETE that ran to completion.
   [[nodiscard]] std::int64_t changes() const noexcept;
   // Keeps the write-ahead log file, at its size, when the last connection closes (SQLite deletes

@@ -126,14 +126,7 @@ Result<bool> TxJournal::record_replacement(const JournalEntry& current, const Jo
   update->bind(4, replacement.transactionHash).bind(5, static_cast<std::int64_t>(replacement.sentAt));
   update->bind(6, replacement.maxFeePerGas.to_be()).bind(7, replacement.maxPriorityFeePerGas.to_be());
   remember->bind_text(1, current.key).bind(2, current.transactionHash);
-  bool replaced = false;
-  const Status done = db_.in_transaction([&]() -> Status {
-    PAYCHAN_TRY(update->run());
-    replaced = db_.changes() != 0;
-    return replaced ? remember->run() : Status{};
-  });
-  if (!done) return done.failure();
-  return replaced;
+  return db_.run_then_if_changed(*update, *remember);
 }
 
 Status TxJournal::record_outcome(const JournalEntry& entry, std::string_view outcome) {
@@ -161,14 +154,7 @@ Result<bool> TxJournal::forget(const JournalEntry& entry) {
   if (!versions) return versions.failure();
   row->bind_text(1, entry.key).bind(2, entry.transactionHash);
   versions->bind_text(1, entry.key);
-  bool removed = false;
-  const Status done = db_.in_transaction([&]() -> Status {
-    PAYCHAN_TRY(row->run());
-    removed = db_.changes() != 0;
-    return removed ? versions->run() : Status{};
-  });
-  if (!done) return done.failure();
-  return removed;
+  return db_.run_then_if_changed(*row, *versions);
 }
 
 Result<std::vector<JournalEntry>> TxJournal::select(std::string_view where, std::string_view key) {
