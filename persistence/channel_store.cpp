@@ -124,21 +124,19 @@ constexpr std::string_view kPendingRefunds = R"sql(
 // total). Amounts are fixed-width big-endian blobs: they compare as numbers. A channel with a
 // refund of unknown outcome is kept: its balance may be mirrored with that refund taken off (a
 // mirror refreshed meanwhile), and the row is what keeps a restarted gate from counting on the
-// money before the refund's fate is known.
+// money before the refund's fate is known. The balance is the row's mirror, or the chain's when the
+// caller read it (?2; NULL: none read).
 constexpr std::string_view kRecordClaimed = "UPDATE channels SET total_claimed = MAX(total_claimed, ?2) WHERE channel_id = ?1";
 constexpr std::string_view kEraseSettled =
-    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND balance <= charged "
+    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND COALESCE(?2, balance) <= charged "
     "AND pending_refund_nonce IS NULL";
 // The pending refund's nonce (?2) is compared, not only its presence: the gate may have recorded
 // another refund since the settle job read the chain. The row's balance is the gate's mirror (it
-// may predate the refund); whether the channel is spent is judged on the chain's.
+// may predate the refund): whether the channel is spent is then judged on the chain's.
 constexpr std::string_view kResolveRefund = R"sql(
   UPDATE channels SET pending_refund_nonce = NULL, pending_refund_amount = NULL, total_claimed = MAX(total_claimed, ?3)
   WHERE channel_id = ?1 AND pending_refund_nonce = ?2
 )sql";
-constexpr std::string_view kEraseSpent =
-    "DELETE FROM channels WHERE channel_id = ?1 AND total_claimed >= charged AND ?2 <= charged "
-    "AND pending_refund_nonce IS NULL";
 
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
@@ -393,19 +391,18 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
       collect_states);
 }
 
-Status ChannelStore::resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
-                                            const OnchainChannelState& chain) {
+Result<bool> ChannelStore::resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
+                                                  const OnchainChannelState& chain) {
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
   auto resolved = db.prepare(kResolveRefund);
   if (!resolved) return resolved.failure();
   resolved->bind(1, channelId).bind(2, pending.nonce.to_be()).bind(3, encode_u128(chain.totalClaimed));
-  auto spent = db.prepare(kEraseSpent);
+  auto spent = db.prepare(kEraseSettled);
   if (!spent) return spent.failure();
   spent->bind(1, channelId).bind(2, encode_u128(chain.balance));
   // Unchanged when another refund is pending now, or the row is gone: nothing to delete either.
-  auto changed = db.run_then_if_changed(*resolved, *spent);
-  return changed ? Status{} : Status{changed.failure()};
+  return db.run_then_if_changed(*resolved, *spent);
 }
 
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {

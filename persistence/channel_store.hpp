@@ -87,8 +87,9 @@ class ChannelStore {
   // unknown outcome `pending`: that refund landed, or never will. It is held back no more; the
   // chain's claimed total is recorded, and a channel the chain shows with nothing left to serve
   // or claim is deleted. A refund the gate recorded since (another nonce) is left as it is.
-  [[nodiscard]] Status resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
-                                              const OnchainChannelState& chain);
+  // Whether `pending` was still the channel's.
+  [[nodiscard]] Result<bool> resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
+                                                    const OnchainChannelState& chain);
 
   struct Impl;
 

@@ -63,8 +63,8 @@ Options:
                          before planning, so withdrawals the gate has not seen are claimed in time
                          (the watchtower) and a claim that landed unrecorded is recorded, not resent;
                          a refund the gate never heard the outcome of is cleared from the store
-                         once the chain settled it (a restarted gate then serves the channel's
-                         rest again, or drops a channel refunded in full)
+                         once the chain has moved past it, and a channel it refunded in full is
+                         deleted (a payer who never comes back would leave it there for good)
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused

@@ -77,14 +77,15 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
          before->onchain == now->onchain;
 }
 
-// A snapshot of the chain, adjusted for a refund of unknown outcome on the channel: while the
-// chain's refund nonce is the one that refund carries, it may still land, so the balance it would
+// A snapshot of the chain, adjusted for a refund of unknown outcome on the channel: until the
+// chain's refund nonce is past the one that refund carries, it may still land, so the balance it would
 // take is not counted on (else vouchers served on it could not be claimed once it lands). A nonce
-// that moved means it landed, or another refund took its place: it is forgotten. Whether the
-// balance was discounted.
+// past it means it landed, or another refund took its place: it is forgotten. One before it is a
+// node behind the chain the refund was asked on: the refund may still land. Whether the balance
+// was discounted.
 bool discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChannelState& onchain) {
   if (!pending) return false;
-  if (onchain.refundNonce != pending->nonce) {
+  if (onchain.refundNonce > pending->nonce) {
     pending.reset();
     return false;
   }
@@ -404,6 +405,9 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // refund is reckoned on the chain's, so that the same refund can be asked again (the
   // facilitator's journal then answers with its transaction's fate) instead of nothing.
   const std::optional<PendingRefund> previous = auth.lease_.pending_refund();
+  if (previous && previous->nonce > base.onchain.refundNonce)
+    co_return refusal(503, Error{ErrorCode::facilitator_unavailable,
+                                 "the facilitator's chain is behind a refund in flight on this channel; ask again"});
   const bool pending = previous && previous->nonce == base.onchain.refundNonce;
   const Uint128 balance = pending ? saturating_add(base.onchain.balance, previous->amount) : base.onchain.balance;
   const auto remainder = checked_sub(balance, base.chargedCumulativeAmount);

@@ -253,18 +253,26 @@ http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) 
   co_return Status{};
 }
 
-http::Awaitable<Result<std::size_t>> SettleJob::resolve_refunds() {
+http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const Progress& progress) {
   auto pending = store_.pending_refunds();
   if (!pending) co_return pending.failure();
-  std::size_t resolved = 0;
   for (const auto& [channelId, refund] : *pending) {
+    // Not worth failing the run over (the claims are sent): the next run reads it again.
     auto onchain = co_await options_.chain->channel(channelId);
-    if (!onchain) co_return onchain.failure();
-    if (onchain->refundNonce == refund.nonce) continue;  // it may still land
-    if (Status done = store_.resolve_pending_refund(channelId, refund, *onchain); !done) co_return done.failure();
-    ++resolved;
+    if (!onchain) {
+      summary.warnings.push_back("channel " + to_hex(channelId) + " not read on chain, its refund of unknown outcome kept: " +
+                                 onchain.error().to_string());
+      progress("warning: " + summary.warnings.back());
+      continue;
+    }
+    // Only a nonce past the refund's settles it: a node behind (or not yet holding the channel)
+    // reports an older one, and the refund may still land.
+    if (onchain->refundNonce <= refund.nonce) continue;
+    auto resolved = store_.resolve_pending_refund(channelId, refund, *onchain);
+    if (!resolved) co_return resolved.failure();
+    if (*resolved) ++summary.resolvedRefunds;
   }
-  co_return resolved;
+  co_return Status{};
 }
 
 http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
@@ -302,9 +310,7 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   }
 
   if (options_.chain) {
-    auto resolved = co_await resolve_refunds();
-    if (!resolved) co_return resolved.failure();
-    summary.resolvedRefunds = *resolved;
+    if (Status resolved = co_await resolve_refunds(summary, progress); !resolved) co_return resolved.failure();
   }
 
   // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With

@@ -115,9 +115,10 @@ class SettleJob {
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
   [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);
   // Reads on chain every channel with a refund of unknown outcome in the store; those whose refund
-  // nonce moved are resolved in the store (the gate forgets such a refund only when it next reads
-  // the chain for the channel, which a payer who refunded everything never asks it to). How many.
-  [[nodiscard]] http::Awaitable<Result<std::size_t>> resolve_refunds();
+  // nonce moved past it are resolved in the store (the gate forgets such a refund only when it next
+  // reads the chain for the channel, which a payer who refunded everything never asks it to).
+  // Counted in `summary`; a channel not read is a warning there.
+  [[nodiscard]] http::Awaitable<Status> resolve_refunds(SettleSummary& summary, const Progress& progress);
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.
   [[nodiscard]] Result<ClaimPlan> plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress);

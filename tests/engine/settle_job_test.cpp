@@ -4,6 +4,9 @@
 // anvil tests and `paychan demo`.
 #include <gtest/gtest.h>
 #include <filesystem>
+#include <future>
+#include <map>
+#include <set>
 #include <rapidcheck/gtest.h>
 
 #include "channel/ecdsa.hpp"
@@ -188,6 +191,64 @@ class DoubleChain final : public ChainReader {
  private:
   gate::test::FacilitatorDouble& f_;
 };
+
+// A node as the settle job sees it: the channel states it reports, a failed read for any other (a
+// node behind, or one failing on a channel, which one anvil cannot be made to be).
+class ScriptedChain final : public ChainReader {
+ public:
+  std::map<Bytes32, OnchainChannelState> states;
+  http::Awaitable<Result<OnchainChannelState>> channel(const Bytes32& id) override {
+    const auto it = states.find(id);
+    if (it == states.end()) co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "no answer");
+    co_return it->second;
+  }
+};
+
+// A refund the gate asked at refund nonce 1 and never heard of again: the job clears it only from a
+// chain past that nonce (a node reporting 0 is behind, and the refund may still land), deletes the
+// channel when the chain shows it spent, and reports a channel it could not read without failing.
+TEST_F(SettleJobTest, ARefundOfUnknownOutcomeIsClearedOnlyOnceTheChainIsPastIt) {
+  pay(4, 1);
+  ScriptedChain chain;
+  std::vector<Bytes32> ids;
+  for (int a = 0; a < 4; ++a) {
+    const TestAgent agent(test_key(static_cast<std::uint8_t>(10 + a)), stack.config, 1);
+    ids.push_back(agent.id);
+    ChannelState row = **stack.store->get(agent.id);
+    std::promise<Status> written;
+    (void)stack.store->enqueue(row, [&](const Status& st) { written.set_value(st); }, &written,
+                               persistence::ChannelStore::Write::keep, PendingRefund{U256{1}, 1000});
+    stack.store->flush(&written);
+    ASSERT_TRUE(written.get_future().get());
+    // Claimed already: the job has nothing to claim or read for that.
+    ASSERT_TRUE(stack.store->record_claimed(agent.id, row.chargedCumulativeAmount));
+    OnchainChannelState onchain = row.onchain;
+    onchain.totalClaimed = row.chargedCumulativeAmount;
+    chain.states[agent.id] = onchain;
+  }
+  chain.states[ids[0]].refundNonce = U256{0};  // behind
+  chain.states[ids[1]].refundNonce = U256{1};  // the refund may still land
+  chain.states[ids[2]].refundNonce = U256{2};  // past it, money left
+  chain.states[ids[2]].balance -= 1000;
+  chain.states.erase(ids[3]);  // not read
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  const SettleSummary s = run(o);
+  EXPECT_EQ(s.resolvedRefunds, 1u);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find(to_hex(ids[3])), std::string::npos) << s.warnings[0];
+  std::set<Bytes32> held;
+  const auto pending = stack.store->pending_refunds();  // named: a range-for keeps no temporary it dereferences
+  ASSERT_TRUE(pending);
+  for (const auto& [id, refund] : *pending) held.insert(id);
+  EXPECT_EQ(held, (std::set<Bytes32>{ids[0], ids[1], ids[3]}));
+  EXPECT_TRUE(*stack.store->get(ids[2])) << "a channel with money left was deleted";
+
+  chain.states[ids[3]] = chain.states[ids[2]];  // read now: past the refund, and spent
+  chain.states[ids[3]].balance = (**stack.store->get(ids[3])).chargedCumulativeAmount;
+  EXPECT_EQ(run(o).resolvedRefunds, 1u);
+  EXPECT_FALSE(*stack.store->get(ids[3])) << "a spent, claimed channel kept its row";
+}
 
 TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) {
   const Uint128 charged = pay(2, 3);
