@@ -29,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -150,11 +151,16 @@ std::unique_ptr<Server> start_server(const ServerSpec& spec) {
 
 // ---- load generator -------------------------------------------------------------------------
 
+struct ThreadCpu {
+  double user = 0, system = 0;  // seconds
+};
+
 struct Stats {
   double seconds = 0;
   double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
                                   // (the flush probe's: its own thread's)
   double local_check_seconds = 0;  // mean of the gate's local voucher checks (digest, verify, rules)
+  std::map<std::string, ThreadCpu> threads;  // the server's threads' CPU during the run, by name
   std::size_t ok = 0;
   std::size_t failed = 0;
   std::vector<double> latency_us;       // paid requests (every request of an unpaid workload)
@@ -163,6 +169,12 @@ struct Stats {
   [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
   [[nodiscard]] double cpu_us_per_request() const { return server_cpu_seconds * 1e6 / static_cast<double>(ok + failed); }
   [[nodiscard]] double core_busy_percent() const { return 100 * server_cpu_seconds / seconds; }
+  // A thread's (by name) CPU per request in µs, user or system (kernel) time.
+  [[nodiscard]] double thread_us_per_request(const std::string& name, bool system) const {
+    const auto it = threads.find(name);
+    if (it == threads.end()) return 0;
+    return (system ? it->second.system : it->second.user) * 1e6 / static_cast<double>(ok + failed);
+  }
   [[nodiscard]] double percentile(double p) { return percentile_of(latency_us, p); }
   [[nodiscard]] double free_percentile(double p) { return percentile_of(free_latency_us, p); }
 
@@ -293,11 +305,42 @@ double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// User and system CPU seconds of each of a process's threads so far, summed by thread name
+// (/proc/PID/task/TID/stat: the name in parentheses, then fields 14 and 15).
+std::map<std::string, ThreadCpu> thread_cpu(pid_t pid) {
+  std::map<std::string, ThreadCpu> by_name;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto open = text.find('('), close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) fields >> skip;
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    ThreadCpu& t = by_name[text.substr(open + 1, close - open - 1)];
+    t.user += utime / tick;
+    t.system += stime / tick;
+  }
+  return by_name;
+}
+
 Stats run(const std::string& store, bool durable, const Workload& w, double rate = 0) {
   auto server = start_server({store, durable, w.channels});
   const double before = cpu_seconds(server->pid);
+  const auto threads_before = thread_cpu(server->pid);
   Stats stats = drive(server->port, w.requests, w.mixed, rate);
   stats.server_cpu_seconds = cpu_seconds(server->pid) - before;
+  stats.threads = thread_cpu(server->pid);
+  for (auto& [name, t] : stats.threads) {
+    if (const auto it = threads_before.find(name); it != threads_before.end()) {
+      t.user -= it->second.user;
+      t.system -= it->second.system;
+    }
+  }
   stats.local_check_seconds = server->stop();
   return stats;
 }
@@ -474,11 +517,23 @@ void note_row(const char* note) {
   std::printf("| %-36s | %9s | %8s | %8s | %13s | %10s | %6s |\n", note, "", "", "", "", "", "");
 }
 
+// Where a row's server CPU went: the HTTP worker's and the store writer's, user + system (the
+// writer's system time is mostly its fsyncs).
+void thread_row(const Stats& s) {
+  char note[96];
+  std::snprintf(note, sizeof note, "  (µs/req: http %.1f+%.1f, store %.1f+%.1f)", s.thread_us_per_request("paychan-http", false),
+                s.thread_us_per_request("paychan-http", true), s.thread_us_per_request("paychan-store", false),
+                s.thread_us_per_request("paychan-store", true));
+  note_row(note);
+}
+
 // One round's figures, for the medians over rounds.
 struct Round {
   double t_recover = 0;
   double unpaid = 0, durable = 0, volatile_ = 0;  // req/s at saturation
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
+  double durable_cpu_added = 0;  // server CPU µs per paid request, durable less durability off
+  double durable_fsync_added = 0;  // of which the store writer's system time (its fsyncs)
   double added_p50 = 0, added_p99 = 0, added_p50_volatile = 0, added_p99_volatile = 0;  // µs at moderate load
   double flush_p50 = 0, flush_p99 = 0, flush_cpu = 0;  // µs, disk_flush (its CPU: per flush)
   double timed_flush_p50 = 0, timed_flush_p99 = 0;     // µs, disk_flush timed as paid requests
@@ -503,8 +558,10 @@ Round run_round(const std::string& store, const Load& load, int round) {
   row("payment off (same gate, free route)", unpaid);
   Stats durable = run(store, true, paid_workload(connections, per, salt(1)));
   row("paid, durable (group commit)", durable);
+  thread_row(durable);
   Stats volatile_ = run(store, false, paid_workload(connections, per, salt(2)));
   row("paid, durability off", volatile_);
+  thread_row(volatile_);
   const std::size_t per_high = std::max<std::size_t>(1, connections * per / high);
   char name[64];
   std::snprintf(name, sizeof name, "paid, durable, %zu conn.", high);
@@ -542,6 +599,9 @@ Round run_round(const std::string& store, const Load& load, int round) {
   r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99), r.flush_cpu = flush.cpu_us_per_request();
   r.timed_flush_p50 = timed.percentile(0.5), r.timed_flush_p99 = timed.percentile(0.99);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
+  r.durable_cpu_added = durable.cpu_us_per_request() - volatile_.cpu_us_per_request();
+  r.durable_fsync_added =
+      durable.thread_us_per_request("paychan-store", true) - volatile_.thread_us_per_request("paychan-store", true);
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
   r.added_p50 = light_durable.percentile(0.5) - light_durable.free_percentile(0.5);
   r.added_p99 = light_durable.percentile(0.99) - light_durable.free_percentile(0.99);
@@ -617,6 +677,10 @@ int main(int argc, char** argv) {
   print_ratio(all, [](const Round& r) { return r.durable / r.volatile_; });
   std::printf("                                      %zu connections: ", high);
   print_ratio(all, [](const Round& r) { return r.durable_high / r.volatile_high; });
+  std::printf("  server CPU per paid request, durable less durability off (%zu connections): %+.1f µs, of which\n"
+              "  the store writer's system time (its fsyncs): %+.1f µs\n",
+              connections, median_of(all, [](const Round& r) { return r.durable_cpu_added; }),
+              median_of(all, [](const Round& r) { return r.durable_fsync_added; }));
   std::printf("moderate load: %.0f requests/s, open loop over %zu connections\n", rate, light);
   std::printf("added latency at moderate load, durable: p50 %+.1f µs, p99 %+.1f µs (goal p99 <= 100 µs)\n",
               median_of(all, [](const Round& r) { return r.added_p50; }),

@@ -258,6 +258,7 @@ struct ChannelStore::Impl {
 
 ChannelStore::ChannelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "paychan-store");  // as top -H and /proc show it
     // Woken by a flush, a durable writer preempts the I/O thread: it writes the batch and blocks in
     // fsync at once, and that wait overlaps the next pass. Without fsync there is nothing to
     // overlap, and preempting would only add switches: that writer runs when the I/O thread waits.

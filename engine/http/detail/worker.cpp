@@ -1,5 +1,7 @@
 #include "engine/http/detail/worker.hpp"
 
+#include <pthread.h>
+
 #include "engine/http/detail/listener.hpp"
 #include "engine/http/detail/session.hpp"
 
@@ -23,6 +25,7 @@ Result<std::uint16_t> Worker::listen(const tcp::endpoint& endpoint, int backlog)
 void Worker::start(std::function<void()> on_exit) {
   asio::co_spawn(context_, accept_connections(*acceptor_, *this), asio::detached);
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
+    pthread_setname_np(pthread_self(), "paychan-http");  // as top -H and /proc show it
     for (;;) {
       try {
         context_.run();
