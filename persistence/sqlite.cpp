@@ -52,7 +52,13 @@ Status Database::exec(std::string_view sql) {
 
 Status Database::in_transaction(const std::function<Status()>& body) {
   PAYCHAN_TRY(exec("BEGIN IMMEDIATE"));
-  Status done = body();
+  Status done;
+  try {
+    done = body();
+  } catch (...) {  // bad_alloc: the connection outlives it, and must not keep the lock
+    (void)exec("ROLLBACK");
+    throw;
+  }
   if (done) done = exec("COMMIT");
   if (!done) (void)exec("ROLLBACK");
   return done;

@@ -33,8 +33,8 @@ class Database {
   [[nodiscard]] Result<Statement> prepare(std::string_view sql);
   [[nodiscard]] Result<std::int64_t> pragma_int(std::string_view name);
   // Runs `body` in a write transaction (BEGIN IMMEDIATE) and commits it. When the body or the
-  // COMMIT fails it rolls back, so no failed write is left holding the lock against the other
-  // processes that share the file (the gate and the settle job).
+  // COMMIT fails (or the body throws) it rolls back, so no failed write is left holding the lock
+  // against the other processes that share the file (the gate and the settle job).
   [[nodiscard]] Status in_transaction(const std::function<Status()>& body);
   // Runs `first` and, when it changed a row, `then`, in one such transaction: whether `first`
   // changed a row.

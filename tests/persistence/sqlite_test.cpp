@@ -1,0 +1,88 @@
+// Write transactions on a real SQLite file: committed when the body succeeds; rolled back when it
+// fails, when COMMIT fails or when it throws, so the connection never keeps the file's write lock.
+#include "persistence/sqlite.hpp"
+
+#include <gtest/gtest.h>
+
+#include <new>
+
+#include "temp_dir.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+using paychan::test::TempDir;
+
+class InTransaction : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = open_wal(dir_.file(), true);
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    db_.emplace(std::move(*opened));
+    ASSERT_TRUE(db_->exec("CREATE TABLE t (v INTEGER PRIMARY KEY)"));
+  }
+
+  std::int64_t rows() {
+    auto count = db_->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(count);
+    EXPECT_TRUE(count && *count->step());
+    return count ? count->integer(0) : -1;
+  }
+
+  // The file's write lock is free: another connection can take it at once.
+  bool lock_free() {
+    auto other = Database::open(dir_.file(), false);
+    return other && other->exec("PRAGMA busy_timeout = 0") && other->exec("BEGIN IMMEDIATE") && other->exec("ROLLBACK");
+  }
+
+  TempDir dir_;
+  std::optional<Database> db_;
+};
+
+TEST_F(InTransaction, CommitsWhatTheBodyWrote) {
+  ASSERT_TRUE(db_->in_transaction([&] { return db_->exec("INSERT INTO t VALUES (1)"); }));
+  EXPECT_EQ(rows(), 1);
+  EXPECT_TRUE(lock_free());
+}
+
+TEST_F(InTransaction, RollsBackABodyThatFails) {
+  const Status failed = db_->in_transaction([&]() -> Status {
+    PAYCHAN_TRY(db_->exec("INSERT INTO t VALUES (1)"));
+    return db_->exec("INSERT INTO t VALUES (1)");  // the same key again
+  });
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(rows(), 0);
+  EXPECT_TRUE(lock_free());
+}
+
+TEST_F(InTransaction, RollsBackABodyThatThrows) {
+  EXPECT_THROW((void)db_->in_transaction([&]() -> Status {
+    PAYCHAN_TRY(db_->exec("INSERT INTO t VALUES (1)"));
+    throw std::bad_alloc();
+  }),
+               std::bad_alloc);
+  EXPECT_EQ(rows(), 0);
+  EXPECT_TRUE(lock_free()) << "the connection kept its write transaction open";
+  EXPECT_TRUE(db_->in_transaction([&] { return db_->exec("INSERT INTO t VALUES (2)"); }));
+}
+
+TEST_F(InTransaction, RunsTheSecondStatementOnlyWhenTheFirstChangedARow) {
+  ASSERT_TRUE(db_->exec("INSERT INTO t VALUES (1)"));
+  auto bump = db_->prepare("UPDATE t SET v = 10 WHERE v = 1");
+  auto add = db_->prepare("INSERT INTO t VALUES (20)");
+  ASSERT_TRUE(bump && add);
+  const auto changed = db_->run_then_if_changed(*bump, *add);
+  ASSERT_TRUE(changed);
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(rows(), 2);
+  auto again = db_->prepare("UPDATE t SET v = 11 WHERE v = 1");
+  auto more = db_->prepare("INSERT INTO t VALUES (30)");
+  ASSERT_TRUE(again && more);
+  const auto unchanged = db_->run_then_if_changed(*again, *more);
+  ASSERT_TRUE(unchanged);
+  EXPECT_FALSE(*unchanged);
+  EXPECT_EQ(rows(), 2);
+}
+
+}  // namespace
+}  // namespace paychan::persistence
