@@ -19,6 +19,13 @@ namespace {
 using gate::Refusal;
 using gate::test::UnreliableLink;
 
+// The refusal, or nothing when `d` was accepted (its lease, if any, is let go).
+template <typename T>
+std::optional<Refusal> refusal_of(gate::Decision<T> d) {
+  if (auto* r = std::get_if<Refusal>(&d)) return std::move(*r);
+  return std::nullopt;
+}
+
 template <typename T>
 T accepted(gate::Decision<T> d) {
   if (auto* r = std::get_if<Refusal>(&d)) {
@@ -88,6 +95,16 @@ class FacilitatorGateTest : public GateChainTest {
     ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
     EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
     EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "not mined yet";
+  }
+
+  // The refund of unknown outcome the gate's store holds back on channel `id`, if any.
+  std::optional<PendingRefund> held_back(const Bytes32& id) {
+    const auto all = store_->pending_refunds();  // named: a range-for keeps no temporary it dereferences
+    EXPECT_TRUE(all) << all.error().to_string();
+    if (all)
+      for (const auto& [channel, refund] : *all)
+        if (channel == id) return refund;
+    return std::nullopt;
   }
 
   settlement::SettleSummary settle(const gate::GateConfig& config, persistence::ChannelStore& store, std::size_t batch) {
@@ -366,6 +383,52 @@ TEST_F(FacilitatorGateTest, ARefundStillPendingIsNotServedAgainst) {
   EXPECT_EQ(snapshot_of(served_after).balance, 12 * kPrice);
 }
 
+// A chain that goes back (a reorg: anvil's evm_revert makes one) below a refund of unknown outcome.
+// The chain's refund nonce is then before the refund's, which may still land once the block before
+// it comes back: the gate keeps holding it back, and refuses to ask a refund on that view (it would
+// carry the nonce of one already landed, undone for now).
+TEST_F(FacilitatorGateTest, ARefundPendingAboveAChainThatWentBackIsStillHeldBack) {
+  auto facilitator = impatient_facilitator();
+  ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(2), config_, 88);
+  (void)accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
+  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  const auto before_refunds = run(devnet_->rpc().raw("evm_snapshot", "[]"));
+  ASSERT_TRUE(before_refunds) << before_refunds.error().to_string();
+  (void)accepted(run(gate.refund(
+      accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, kPrice)))))));
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  auto unmined = run(gate.refund(
+      accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(unmined));
+  EXPECT_EQ(std::get<Refusal>(unmined).error.code, ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed);
+  const PendingRefund in_flight{U256{1}, 47 * kPrice};  // all that was left
+  ASSERT_EQ(held_back(agent.id), in_flight);
+
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_revert", "[" + *before_refunds + "]")));
+  ASSERT_EQ(onchain(agent.id).balance, 50 * kPrice) << "the first refund is undone";
+  // 50 on chain, less the 47 that may still land: 3 left, and the next voucher is beyond them.
+  const auto served = accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)))), kPrice)));
+  const std::optional<Refusal> beyond =
+      refusal_of(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 4 * kPrice))));
+  auto asked = run(gate.authorize(offer, agent.refund_header(offer.requirements, 3 * kPrice)));
+  const std::optional<Refusal> refund =
+      std::holds_alternative<Refusal>(asked) ? std::get<Refusal>(asked)
+                                             : refusal_of(run(gate.refund(std::get<gate::Authorization>(std::move(asked)))));
+  restore_fee_market();
+  EXPECT_EQ(snapshot_of(served).balance, 3 * kPrice);
+  ASSERT_TRUE(beyond) << "served on money a refund in flight may take";
+  EXPECT_EQ(beyond->error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance) << beyond->error.to_string();
+  EXPECT_EQ(held_back(agent.id), in_flight);
+  ASSERT_TRUE(refund) << "a refund asked at a nonce already used";
+  EXPECT_EQ(refund->status, 503);
+  EXPECT_EQ(refund->error.code, ErrorCode::facilitator_unavailable) << refund->error.to_string();
+}
+
 // A refund is recorded in the store before the facilitator is asked (a crash while it is out must
 // not forget it). One the facilitator refuses for good (its simulation failing: the link double
 // answers so without asking, a revert anvil cannot be made to stage on demand) is cleared again;
@@ -376,17 +439,9 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   ASSERT_NO_FATAL_FAILURE(open_gate(&link));
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
-  auto pending_for = [&](const Bytes32& id) -> std::optional<PendingRefund> {
-    const auto all = store_->pending_refunds();  // named: a range-for keeps no temporary it dereferences
-    EXPECT_TRUE(all);
-    if (all)
-      for (const auto& [channel, refund] : *all)
-        if (channel == id) return refund;
-    return std::nullopt;
-  };
   const auto refused_for_good = [&](const gate::test::TestAgent& agent, Uint128 amount) {
     std::optional<PendingRefund> recorded;
-    link.on_settle = [&] { recorded = pending_for(agent.id); };
+    link.on_settle = [&] { recorded = held_back(agent.id); };
     link.refuse_next_settle = "invalid_batch_settlement_evm_refund_simulation_failed";
     auto refund = run(gate.refund(
         accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
@@ -405,18 +460,18 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   const auto recorded = refused_for_good(fresh, 10 * kPrice);
   ASSERT_TRUE(recorded) << "asked before it was recorded";
   EXPECT_EQ(recorded->amount, 10 * kPrice);
-  EXPECT_FALSE(pending_for(fresh.id)) << "a refund that can never land is still held back";
+  EXPECT_FALSE(held_back(fresh.id)) << "a refund that can never land is still held back";
 
   const gate::test::TestAgent waiting(key_from(2), config_, 90);
   ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting, 10 * kPrice));  // unmined
   EXPECT_EQ(refused_for_good(waiting, 40 * kPrice), (PendingRefund{U256{0}, 40 * kPrice})) << "the larger may land";
-  EXPECT_EQ(pending_for(waiting.id), (PendingRefund{U256{0}, 10 * kPrice})) << "the refund still unmined was forgotten";
+  EXPECT_EQ(held_back(waiting.id), (PendingRefund{U256{0}, 10 * kPrice})) << "the refund still unmined was forgotten";
   ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[true]")));  // that refund lands
 
   const gate::test::TestAgent waiting_more(key_from(4), config_, 89);
   ASSERT_NO_FATAL_FAILURE(leave_refund_pending(waiting_more));  // 48 prices, unmined
   EXPECT_EQ(refused_for_good(waiting_more, 10 * kPrice), (PendingRefund{U256{0}, 48 * kPrice})) << "the larger may land";
-  EXPECT_EQ(pending_for(waiting_more.id), (PendingRefund{U256{0}, 48 * kPrice}));
+  EXPECT_EQ(held_back(waiting_more.id), (PendingRefund{U256{0}, 48 * kPrice}));
   restore_fee_market();
 }
 
