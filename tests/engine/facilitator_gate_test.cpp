@@ -80,15 +80,22 @@ class FacilitatorGateTest : public GateChainTest {
     return make_facilitator(quick);
   }
 
-  // `agent` deposits 50 prices and pays 2; then, with automine off, its refund of `amount` (none:
-  // the other 48) is sent but not mined when the facilitator stops waiting (mine with evm_mine).
-  void leave_refund_pending(const gate::test::TestAgent& agent, std::optional<Uint128> amount = std::nullopt) {
+  // `agent` deposits 50 prices and pays 2.
+  void open_channel(const gate::test::TestAgent& agent) {
     const gate::Offer& offer = offers_->offers().at(0);
     gate::Gate& gate = *gate_;
     (void)accepted(run(gate.settle(
         accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
     (void)accepted(
         run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  }
+
+  // open_channel(agent); then, with automine off, its refund of `amount` (none: the other 48) is
+  // sent but not mined when the facilitator stops waiting (mine with evm_mine).
+  void leave_refund_pending(const gate::test::TestAgent& agent, std::optional<Uint128> amount = std::nullopt) {
+    const gate::Offer& offer = offers_->offers().at(0);
+    gate::Gate& gate = *gate_;
+    open_channel(agent);
     ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
     auto refund =
         run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
@@ -324,9 +331,7 @@ TEST_F(FacilitatorGateTest, ALostRefundReplyLeavesNoMirrorToServeOn) {
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(4), config_, 92);
 
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  open_channel(agent);
 
   link.lose_next_settle_reply = true;
   auto refund = run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice))))));
@@ -393,9 +398,7 @@ TEST_F(FacilitatorGateTest, ARefundPendingAboveAChainThatWentBackIsStillHeldBack
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(2), config_, 88);
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  open_channel(agent);
   const auto before_refunds = run(devnet_->rpc().raw("evm_snapshot", "[]"));
   ASSERT_TRUE(before_refunds) << before_refunds.error().to_string();
   (void)accepted(run(gate.refund(
@@ -454,9 +457,7 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   };
 
   const gate::test::TestAgent fresh(key_from(3), config_, 91);
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, fresh.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, fresh.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  open_channel(fresh);
   const auto recorded = refused_for_good(fresh, 10 * kPrice);
   ASSERT_TRUE(recorded) << "asked before it was recorded";
   EXPECT_EQ(recorded->amount, 10 * kPrice);
@@ -578,9 +579,7 @@ TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelFor
   for (const bool claim_reported : {true, false}) {
     const gate::test::TestAgent agent(key_from(6), config_, claim_reported ? 93 : 94);
     kept_id = agent.id;
-    (void)accepted(run(gate.settle(
-        accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-    (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+    open_channel(agent);
     link.report_no_claim = !claim_reported;
     auto refund = accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
     EXPECT_TRUE(refund.success);
@@ -638,9 +637,7 @@ TEST_F(FacilitatorGateTest, AVoucherWithTheOtherVIsServedAndClaimedWithTheRightO
   persistence::ChannelStore& store = *store_;
   const gate::test::TestAgent agent(key_from(5), config, 91);
 
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 50 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  open_channel(agent);
   (void)accepted(run(gate.settle(
       accepted(run(gate.authorize(offer, agent.voucher_header_with_the_other_v(offer.requirements, 3 * kPrice)))), kPrice)));
   EXPECT_EQ((*store.get(agent.id))->signature[64], agent.voucher(3 * kPrice).signature[64] == 27 ? 28 : 27);
