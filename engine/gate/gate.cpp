@@ -80,15 +80,19 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
 // A snapshot of the chain, adjusted for a refund of unknown outcome on the channel: until the
 // chain's refund nonce is past the one that refund carries, it may still land, so the balance it would
 // take is not counted on (else vouchers served on it could not be claimed once it lands). A nonce
-// past it means it landed, or another refund took its place: it is forgotten. One before it is a
-// node behind the chain the refund was asked on: the refund may still land. Whether the balance
-// was discounted.
-bool discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChannelState& onchain) {
+// past it means it landed, or another refund took its place: it is forgotten. A nonce before it is
+// a view behind the chain the refund was asked on (a node lagging, a reorg): the refunds at the
+// nonces in between may land again before it, taking more than its amount, so nothing is judged on
+// that view (error). Otherwise, whether the balance was discounted.
+Result<bool> discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChannelState& onchain) {
   if (!pending) return false;
   if (onchain.refundNonce > pending->nonce) {
     pending.reset();
     return false;
   }
+  if (onchain.refundNonce < pending->nonce)
+    return fail(ErrorCode::facilitator_unavailable,
+                "the facilitator's chain is behind a refund in flight on this channel; ask again");
   onchain.balance = checked_sub(onchain.balance, pending->amount).value_or(0);
   return true;
 }
@@ -297,7 +301,8 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
       base.onchain = protocol::onchain_state(*onchain);
-      const bool discounted = discount_pending_refund(lease.pending_refund(), base.onchain);
+      const auto discounted = discount_pending_refund(lease.pending_refund(), base.onchain);
+      if (!discounted) co_return refusal(503, discounted.error());
       base.onchainSyncedAt = asked->asked_at;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
         // Server state loss (or a channel fully refunded, whose record is gone): the running total
@@ -312,7 +317,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       }
       // The facilitator judged funding on the balance the refund may take back. (A refund payload
       // is judged in refund(), on the chain's balance: it may be the same refund asked again.)
-      if (discounted && type != PayloadType::refund)
+      if (*discounted && type != PayloadType::refund)
         refused = funding_refusal(type, voucher, base, client_payload(payload)->deposit);
     }
   }
@@ -381,7 +386,9 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
     base.onchain = onchain.onchain;
-    discount_pending_refund(auth.lease_.pending_refund(), base.onchain);
+    if (auto discounted = discount_pending_refund(auth.lease_.pending_refund(), base.onchain); !discounted)
+      co_return refusal(503, Error{discounted.error().code, "the deposit landed (transaction " + onchain.transaction +
+                                                                "), but " + discounted.error().detail});
     base.onchainSyncedAt = now();
     transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
@@ -401,13 +408,11 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
   auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
 
-  // A refund of unknown outcome at this nonce is discounted from `base`'s balance; what is left to
+  // A refund of unknown outcome is at this nonce (verify() forgot one the chain is past and
+  // refused a view behind one) and discounted from `base`'s balance; what is left to
   // refund is reckoned on the chain's, so that the same refund can be asked again (the
   // facilitator's journal then answers with its transaction's fate) instead of nothing.
   const std::optional<PendingRefund> previous = auth.lease_.pending_refund();
-  if (previous && previous->nonce > base.onchain.refundNonce)
-    co_return refusal(503, Error{ErrorCode::facilitator_unavailable,
-                                 "the facilitator's chain is behind a refund in flight on this channel; ask again"});
   const bool pending = previous && previous->nonce == base.onchain.refundNonce;
   const Uint128 balance = pending ? saturating_add(base.onchain.balance, previous->amount) : base.onchain.balance;
   const auto remainder = checked_sub(balance, base.chargedCumulativeAmount);
