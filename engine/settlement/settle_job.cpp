@@ -256,17 +256,25 @@ http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) 
 http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const Progress& progress) {
   auto pending = store_.pending_refunds();
   if (!pending) co_return pending.failure();
+  const auto warn = [&](std::string warning) {
+    summary.warnings.push_back(std::move(warning));
+    progress("warning: " + summary.warnings.back());
+  };
   for (const auto& [channelId, refund] : *pending) {
     // Not worth failing the run over (the claims are sent): the next run reads it again.
     auto onchain = co_await options_.chain->channel(channelId);
     if (!onchain) {
-      summary.warnings.push_back("channel " + to_hex(channelId) + " not read on chain, its refund of unknown outcome kept: " +
-                                 onchain.error().to_string());
-      progress("warning: " + summary.warnings.back());
+      warn("channel " + to_hex(channelId) + " not read on chain, its refund of unknown outcome kept: " +
+           onchain.error().to_string());
       continue;
     }
     // Only a nonce past the refund's settles it: a node behind (or not yet holding the channel)
-    // reports an older one, and the refund may still land.
+    // reports an older one, and the refund may still land. Behind it, the gate refuses the
+    // channel: the operator is told, since a refund undone by a reorg for good keeps it so.
+    if (onchain->refundNonce < refund.nonce)
+      warn("channel " + to_hex(channelId) + ": the chain's refund nonce " + onchain->refundNonce.to_decimal() +
+           " is behind its refund of unknown outcome (nonce " + refund.nonce.to_decimal() +
+           "); the gate refuses the channel until the refunds before it land or the node catches up");
     if (onchain->refundNonce <= refund.nonce) continue;
     auto resolved = store_.resolve_pending_refund(channelId, refund, *onchain);
     if (!resolved) co_return resolved.failure();
