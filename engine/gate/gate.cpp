@@ -77,22 +77,24 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
          before->onchain == now->onchain;
 }
 
-// A snapshot of the chain, adjusted for a refund of unknown outcome on the channel: until the
-// chain's refund nonce is past the one that refund carries, it may still land, so the balance it would
-// take is not counted on (else vouchers served on it could not be claimed once it lands). A nonce
-// past it means it landed, or another refund took its place: it is forgotten. A nonce before it is
-// a view behind the chain the refund was asked on (a node lagging, a reorg): the refunds at the
-// nonces in between may land again before it, taking more than its amount, so nothing is judged on
-// that view (error). Otherwise, whether the balance was discounted.
-Result<bool> discount_pending_refund(std::optional<PendingRefund>& pending, OnchainChannelState& onchain) {
+// A snapshot of the chain, judged against what the gate has seen of the channel: `seen`, the
+// refund nonce of the last view it took, and a refund of unknown outcome. A refund nonce before
+// either is a view behind the chain (a node lagging, a reorg): the refunds at the nonces in between
+// may land again, so nothing is judged on it (error). A nonce past the pending refund's means it
+// landed, or another refund took its place: it is forgotten. Until then it may still land, so the
+// balance it would take is not counted on (else vouchers served on it could not be claimed once it
+// lands). Otherwise, whether the balance was discounted.
+Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256& seen, OnchainChannelState& onchain) {
+  const U256 floor = pending ? std::max(seen, pending->nonce) : seen;
+  if (onchain.refundNonce < floor)
+    return fail(ErrorCode::facilitator_unavailable, "the facilitator's chain is behind this channel as the gate saw it (refund nonce " +
+                                                        onchain.refundNonce.to_decimal() + ", not " + floor.to_decimal() +
+                                                        "); ask again");
   if (!pending) return false;
   if (onchain.refundNonce > pending->nonce) {
     pending.reset();
     return false;
   }
-  if (onchain.refundNonce < pending->nonce)
-    return fail(ErrorCode::facilitator_unavailable,
-                "the facilitator's chain is behind a refund in flight on this channel; ask again");
   onchain.balance = checked_sub(onchain.balance, pending->amount).value_or(0);
   return true;
 }
@@ -300,8 +302,9 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
+      const U256 seen = base.onchain.refundNonce;  // the mirror's (0 for a channel the gate does not hold)
       base.onchain = protocol::onchain_state(*onchain);
-      const auto discounted = discount_pending_refund(lease.pending_refund(), base.onchain);
+      const auto discounted = judge_chain_view(lease.pending_refund(), seen, base.onchain);
       if (!discounted) co_return refusal(503, discounted.error());
       base.onchainSyncedAt = asked->asked_at;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
@@ -385,14 +388,17 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
     auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
+    metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
+    const U256 seen = base.onchain.refundNonce;
     base.onchain = onchain.onchain;
-    if (auto discounted = discount_pending_refund(auth.lease_.pending_refund(), base.onchain); !discounted)
-      co_return refusal(503, Error{discounted.error().code, "the deposit landed (transaction " + onchain.transaction +
-                                                                "), but " + discounted.error().detail});
+    // Nothing is committed on a view behind (the mirror was marked stale above): the next request
+    // reads the chain again, the deposit in it.
+    if (auto judged = judge_chain_view(auth.lease_.pending_refund(), seen, base.onchain); !judged)
+      co_return refusal(503, Error{judged.error().code, "the deposit landed (transaction " + onchain.transaction +
+                                                            "), but " + judged.error().detail});
     base.onchainSyncedAt = now();
     transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
-    metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
   }
   auto next = commit_charge(base, *client->voucher, auth.offer_->terms.amount, actual, now());
   if (!next) co_return refusal(next.error());
@@ -459,11 +465,16 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   }
   auto& onchain = std::get<OnchainSettlement>(settled);
 
+  metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   ChannelState next = base;
   next.onchain = onchain.onchain;
-  auth.lease_.pending_refund().reset();  // executed: its outcome is in `onchain`
+  // Executed: a view of the chain showing it has a nonce past it, and it is forgotten. One that does
+  // not yet (a node lagging) keeps holding it back; on one behind, nothing is written (the mirror
+  // is stale, the refund recorded as pending: the next request reads the chain again).
+  if (auto judged = judge_chain_view(auth.lease_.pending_refund(), base.onchain.refundNonce, next.onchain); !judged)
+    co_return refusal(503, Error{judged.error().code, "the refund was executed (transaction " + onchain.transaction +
+                                                          "), but " + judged.error().detail});
   next.onchainSyncedAt = now();
-  metrics_.refunds.fetch_add(1, std::memory_order_relaxed);
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with
   // everything charged claimed has nothing left to serve or claim: its row is deleted and it leaves
   // the table. Should the facilitator report the refund without the claim, the row and its voucher

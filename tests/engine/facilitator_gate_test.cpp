@@ -425,7 +425,7 @@ TEST_F(FacilitatorGateTest, NothingIsServedOnAChainViewBehindARefundInFlight) {
   // 50 on chain less the 47 is 3, but 2 once the first refund lands again: nothing can be served.
   const auto behind = [](const std::optional<Refusal>& r) {
     return r && r->status == 503 && r->error.code == ErrorCode::facilitator_unavailable &&
-           r->error.detail.find("behind a refund in flight") != std::string::npos;
+           r->error.detail.find("chain is behind this channel as the gate saw it") != std::string::npos;
   };
   const auto voucher = refusal_of(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice))));
   EXPECT_TRUE(behind(voucher)) << (voucher ? voucher->error.to_string() : "served");
@@ -433,6 +433,31 @@ TEST_F(FacilitatorGateTest, NothingIsServedOnAChainViewBehindARefundInFlight) {
   EXPECT_TRUE(behind(refund)) << (refund ? refund->error.to_string() : "asked at a nonce already used");
   EXPECT_EQ(held_back(agent.id), in_flight);
   EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
+// The same without a refund in flight: a view behind a refund the gate saw land is behind the
+// channel's mirror, and its balance has the refund's money again. A deposit (always checked
+// through the facilitator) is not judged on it.
+TEST_F(FacilitatorGateTest, NothingIsJudgedOnAChainViewBehindARefundTheGateSawLand) {
+  ASSERT_NO_FATAL_FAILURE(open_gate());
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(2), config_, 87);
+  open_channel(agent);
+  const auto before_refund = run(devnet_->rpc().raw("evm_snapshot", "[]"));
+  ASSERT_TRUE(before_refund) << before_refund.error().to_string();
+  (void)accepted(run(gate.refund(
+      accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, 10 * kPrice)))))));
+  const auto reverted = run(devnet_->rpc().raw("evm_revert", "[" + *before_refund + "]"));
+  ASSERT_TRUE(reverted && *reverted == "true");
+
+  const auto deposit =
+      refusal_of(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice))));
+  ASSERT_TRUE(deposit) << "judged on the balance before a refund the gate saw land";
+  EXPECT_EQ(deposit->status, 503);
+  EXPECT_EQ(deposit->error.code, ErrorCode::facilitator_unavailable);
+  EXPECT_NE(deposit->error.detail.find("refund nonce 0, not 1"), std::string::npos) << deposit->error.to_string();
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice) << "nothing was deposited";
 }
 
 // A refund is recorded in the store before the facilitator is asked (a crash while it is out must
