@@ -608,7 +608,7 @@ TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelFor
     const gate::test::TestAgent agent(key_from(6), config_, claim_reported ? 93 : 94);
     kept_id = agent.id;
     open_channel(agent);
-    link.report_no_claim = !claim_reported;
+    if (!claim_reported) link.report_state = [](protocol::ChannelSnapshot& s) { s.totalClaimed = 0; };
     auto refund = accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
     EXPECT_TRUE(refund.success);
     const auto kept = *store_->get(agent.id);
@@ -625,6 +625,69 @@ TEST_F(FacilitatorGateTest, AFullRefundReportedWithoutItsClaimKeepsTheChannelFor
   const auto summary = settle(config_, *store_, 100);
   EXPECT_TRUE(summary.ok()) << summary.sweepError;
   EXPECT_FALSE(*store_->get(kept_id)) << "kept for good";
+}
+
+// A full refund reported on a view that does not show it yet (read from a node behind the
+// refund's block), of a channel the settle job had claimed in full: the refund is held back, and
+// the row that holds it is kept (deleting it, the gate would take the node's next view, with the
+// refund's money, as a new channel's).
+TEST_F(FacilitatorGateTest, AFullRefundTheViewDoesNotShowYetKeepsItsChannelHeldBack) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(6), config_, 86);
+  open_channel(agent);
+  ASSERT_EQ(settle(config_, *store_, 100).claimedChannels(), 1u);
+  link.report_state = [](protocol::ChannelSnapshot& s) {  // as before the refund's transaction
+    s.balance = 50 * kPrice;
+    s.refundNonce = U256{0};
+  };
+  auto refund = accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
+  EXPECT_TRUE(refund.success);
+  EXPECT_EQ(snapshot_of(refund).balance, 2 * kPrice) << "the refund is held back";
+  EXPECT_EQ(held_back(agent.id), (PendingRefund{U256{0}, 48 * kPrice}));
+  EXPECT_TRUE(gate.channels().find(agent.id).has_value());
+}
+
+// A deposit or refund executed, then reported on a view behind the channel as the gate saw it (a
+// node behind a refund that landed before): the answer is a 503 naming the transaction, nothing is
+// committed on that view, and the refund stays held back.
+TEST_F(FacilitatorGateTest, AnOutcomeReportedOnAViewBehindIsNotCommitted) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(6), config_, 85);
+  open_channel(agent);
+  (void)accepted(run(gate.refund(
+      accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, kPrice)))))));
+  const auto behind = [](protocol::ChannelSnapshot& s) { s.refundNonce = U256{0}; };
+  const auto executed_but_behind = [](const std::optional<Refusal>& r, std::string_view what) {
+    return r && r->status == 503 && r->error.code == ErrorCode::facilitator_unavailable &&
+           r->error.detail.find(what) != std::string::npos &&
+           r->error.detail.find("refund nonce 0, not 1") != std::string::npos;
+  };
+
+  link.report_state = behind;
+  const auto deposit = refusal_of(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
+  EXPECT_TRUE(executed_but_behind(deposit, "the deposit landed (transaction 0x")) << (deposit ? deposit->error.to_string() : "served");
+  EXPECT_EQ(onchain(agent.id).balance, 59 * kPrice);
+  EXPECT_EQ((*store_->get(agent.id))->chargedCumulativeAmount, 2 * kPrice) << "charged on a view behind";
+
+  link.report_state = behind;
+  const auto refund = refusal_of(run(gate.refund(
+      accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, 5 * kPrice)))))));
+  EXPECT_TRUE(executed_but_behind(refund, "the refund was executed (transaction 0x")) << (refund ? refund->error.to_string() : "answered");
+  EXPECT_EQ(onchain(agent.id).balance, 54 * kPrice);
+  EXPECT_EQ(held_back(agent.id), (PendingRefund{U256{1}, 5 * kPrice}));
+
+  // The chain as it is: the refund has landed, and the next voucher is served on what is left.
+  const auto served =
+      accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice)))), kPrice)));
+  EXPECT_EQ(snapshot_of(served).balance, 54 * kPrice);
+  EXPECT_FALSE(held_back(agent.id));
 }
 
 // The settle job deletes a channel spent to its last unit once it is claimed; the gate still

@@ -19,8 +19,9 @@ class UnreliableLink final : public Facilitator {
   explicit UnreliableLink(Facilitator& inner) : inner_(inner) {}
   std::atomic<bool> lose_next_settle_reply{false};
   std::atomic<bool> down{false};
-  // A faulty facilitator's reply: the channel's state as if the refund's claim had not been made.
-  std::atomic<bool> report_no_claim{false};
+  // Rewrites the next /settle reply's channel state: a faulty facilitator's, or one read from a
+  // node behind the transaction it reports.
+  std::function<void(protocol::ChannelSnapshot&)> report_state;
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;
   // The next /settle is refused with this errorReason, without asking.
@@ -42,10 +43,10 @@ class UnreliableLink final : public Facilitator {
     auto settled = co_await inner_.settle(request);
     if (lose_next_settle_reply.exchange(false)) co_return fail(ErrorCode::facilitator_unavailable, "reply lost");
     if (settled && report_amount) settled->amount = *std::exchange(report_amount, std::nullopt);
-    if (settled && report_no_claim.exchange(false)) {
+    if (settled && report_state) {
       auto extra = protocol::batch_response_extra(*settled);
       if (extra && extra->channelState) {
-        extra->channelState->totalClaimed = 0;
+        std::exchange(report_state, nullptr)(*extra->channelState);
         settled->extra = protocol::make_response_extra(*extra);
       }
     }
