@@ -478,7 +478,8 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with
   // everything charged claimed has nothing left to serve or claim: its row is deleted and it leaves
   // the table. Should the facilitator report the refund without the claim, the row and its voucher
-  // stay for the settle job; so does a refund the view does not show yet (its row holds it back).
+  // stay for the settle job; so does a refund the view does not show yet (its row holds it back
+  // until the gate reads a view past it, or `paychan settle --rpc` does).
   const bool closed = !auth.lease_.pending_refund() && next.onchain.balance <= next.chargedCumulativeAmount &&
                       next.onchain.totalClaimed >= next.chargedCumulativeAmount;
   using Write = persistence::ChannelStore::Write;

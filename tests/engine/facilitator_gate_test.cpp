@@ -682,6 +682,10 @@ TEST_F(FacilitatorGateTest, AnOutcomeReportedOnAViewBehindIsNotCommitted) {
   EXPECT_TRUE(executed_but_behind(refund, "the refund was executed (transaction 0x")) << (refund ? refund->error.to_string() : "answered");
   EXPECT_EQ(onchain(agent.id).balance, 54 * kPrice);
   EXPECT_EQ(held_back(agent.id), (PendingRefund{U256{1}, 5 * kPrice}));
+  const auto kept = *store_->get(agent.id);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->onchainSyncedAt, 0u) << "a view behind was stored as the mirror";
+  EXPECT_EQ(kept->onchain.refundNonce, U256{1});
 
   // The chain as it is: the refund has landed, and the next voucher is served on what is left.
   const auto served =

@@ -19,8 +19,8 @@ class UnreliableLink final : public Facilitator {
   explicit UnreliableLink(Facilitator& inner) : inner_(inner) {}
   std::atomic<bool> lose_next_settle_reply{false};
   std::atomic<bool> down{false};
-  // Rewrites the next /settle reply's channel state: a faulty facilitator's, or one read from a
-  // node behind the transaction it reports.
+  // Rewrites the channel state of the next /settle reply that carries one (then is cleared): a
+  // faulty facilitator's, or one read from a node behind the transaction it reports.
   std::function<void(protocol::ChannelSnapshot&)> report_state;
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;
