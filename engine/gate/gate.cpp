@@ -99,6 +99,12 @@ Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256&
   return true;
 }
 
+// A deposit or refund executed on chain, then reported on a view judge_chain_view() refused:
+// nothing is committed on it, and the answer names the transaction.
+Refusal executed_on_a_view_behind(std::string_view executed, const std::string& transaction, const Error& behind) {
+  return refusal(503, Error{behind.code, std::string(executed) + " (transaction " + transaction + "), but " + behind.detail});
+}
+
 // Whether a refund the facilitator refused can no longer land: refused before any transaction,
 // or its transaction reverted or dropped. Any other refusal (no reply, a transaction still
 // unmined, a chain read failing while it waits) leaves its outcome unknown.
@@ -394,8 +400,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
     // Nothing is committed on a view behind (the mirror was marked stale above): the next request
     // reads the chain again, the deposit in it.
     if (auto judged = judge_chain_view(auth.lease_.pending_refund(), seen, base.onchain); !judged)
-      co_return refusal(503, Error{judged.error().code, "the deposit landed (transaction " + onchain.transaction +
-                                                            "), but " + judged.error().detail});
+      co_return executed_on_a_view_behind("the deposit landed", onchain.transaction, judged.error());
     base.onchainSyncedAt = now();
     transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
@@ -472,8 +477,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // not yet (a node lagging) keeps holding it back; on one behind, nothing is written (the mirror
   // is stale, the refund recorded as pending: the next request reads the chain again).
   if (auto judged = judge_chain_view(auth.lease_.pending_refund(), base.onchain.refundNonce, next.onchain); !judged)
-    co_return refusal(503, Error{judged.error().code, "the refund was executed (transaction " + onchain.transaction +
-                                                          "), but " + judged.error().detail});
+    co_return executed_on_a_view_behind("the refund was executed", onchain.transaction, judged.error());
   next.onchainSyncedAt = now();
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with
   // everything charged claimed has nothing left to serve or claim: its row is deleted and it leaves
