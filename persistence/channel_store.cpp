@@ -35,6 +35,18 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE channels ADD COLUMN pending_refund_nonce BLOB;
       ALTER TABLE channels ADD COLUMN pending_refund_amount BLOB;
     )sql",
+    // The refund nonce of every channel whose row was deleted (closed_refund_nonce()), the highest
+    // when deleted more than once. Nonces are fixed-width big-endian blobs: they compare as numbers.
+    R"sql(
+      CREATE TABLE closed_channels (
+        channel_id BLOB PRIMARY KEY,
+        refund_nonce BLOB NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
+        INSERT INTO closed_channels (channel_id, refund_nonce) VALUES (OLD.channel_id, OLD.refund_nonce)
+        ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce);
+      END;
+    )sql",
 };
 constexpr std::string_view kColumns =
     "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
@@ -111,6 +123,7 @@ constexpr std::string_view kMarkStale = R"sql(
   UPDATE channels SET onchain_synced_at = 0, pending_refund_nonce = ?12, pending_refund_amount = ?13
   WHERE channel_id = ?1
 )sql";
+constexpr std::string_view kClosedRefundNonce = "SELECT refund_nonce FROM closed_channels WHERE channel_id = ?1";
 constexpr std::string_view kPendingRefunds = R"sql(
   SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
   WHERE pending_refund_nonce IS NOT NULL
@@ -132,9 +145,12 @@ constexpr std::string_view kEraseSettled =
     "AND pending_refund_nonce IS NULL";
 // The pending refund's nonce (?2) is compared, not only its presence: the gate may have recorded
 // another refund since the settle job read the chain. The row's balance is the gate's mirror (it
-// may predate the refund): whether the channel is spent is then judged on the chain's.
+// may predate the refund): whether the channel is spent is then judged on the chain's. The chain's
+// refund nonce (?4), past the refund, is the row's from now on: a view behind it would show the
+// refund's money again (a deleted row leaves it in closed_channels).
 constexpr std::string_view kResolveRefund = R"sql(
-  UPDATE channels SET pending_refund_nonce = NULL, pending_refund_amount = NULL, total_claimed = MAX(total_claimed, ?3)
+  UPDATE channels SET pending_refund_nonce = NULL, pending_refund_amount = NULL, total_claimed = MAX(total_claimed, ?3),
+                      refund_nonce = MAX(refund_nonce, ?4)
   WHERE channel_id = ?1 AND pending_refund_nonce = ?2
 )sql";
 
@@ -195,6 +211,11 @@ struct ChannelStore::Impl {
   // disk, and `state` then holds the chain's view read for the refund.
   Status write(const ChannelState& state, Write how, const std::optional<PendingRefund>& pendingRefund) {
     if (how == Write::erase) {
+      // Written first, so that the deletion records the state's refund nonce as closed, even when
+      // the settle job deleted the row meanwhile (at an older nonce).
+      bind_mutable(sql.upsert, state);
+      sql.upsert.bind(2, encode_config(state.config));
+      PAYCHAN_TRY(sql.upsert.run());
       sql.erase.bind(1, state.channelId);
       return sql.erase.run();
     }
@@ -386,6 +407,20 @@ Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_ref
   });
 }
 
+Result<U256> ChannelStore::closed_refund_nonce(const Bytes32& channelId) {
+  return impl_->query<U256>(kClosedRefundNonce, [&](Statement& s) -> Result<U256> {
+    s.bind(1, channelId);
+    auto row = s.step();
+    if (!row) return row.failure();
+    if (!*row) return U256{};
+    const ByteView nonce = s.blob(0);
+    if (nonce.size() != 32) return fail(ErrorCode::invalid_payload, "stored closed channel has a wrong-sized refund nonce");
+    Bytes32 be{};
+    std::copy(nonce.begin(), nonce.end(), be.begin());
+    return U256::from_be(be);
+  });
+}
+
 Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
   return impl_->query<std::vector<ChannelState>>(
       "SELECT " + std::string{kColumns} + " FROM channels WHERE charged > total_claimed",
@@ -399,6 +434,7 @@ Result<bool> ChannelStore::resolve_pending_refund(const Bytes32& channelId, cons
   auto resolved = db.prepare(kResolveRefund);
   if (!resolved) return resolved.failure();
   resolved->bind(1, channelId).bind(2, pending.nonce.to_be()).bind(3, encode_u128(chain.totalClaimed));
+  resolved->bind(4, chain.refundNonce.to_be());
   auto spent = db.prepare(kEraseSettled);
   if (!spent) return spent.failure();
   spent->bind(1, channelId).bind(2, encode_u128(chain.balance));

@@ -46,7 +46,8 @@ class ChannelStore {
 
   using Done = std::function<void(const Status&)>;
   // What a queued state asks of the writer: keep it, delete the channel's row (refunded in full,
-  // the channel has nothing left to serve or claim), or mark its row's on-chain mirror stale
+  // the channel has nothing left to serve or claim; the state's refund nonce is kept as its
+  // closed_refund_nonce()), or mark its row's on-chain mirror stale
   // (onchainSyncedAt 0) and write its pending refund (none clears it), leaving the row's other
   // columns as they are, and writing no row the settle job may have deleted meanwhile (the state's
   // other columns, claimed total included, may be older than the row's) unless a pending refund
@@ -77,6 +78,10 @@ class ChannelStore {
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
   // Every channel's refund of unknown outcome, as last written with its state.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, PendingRefund>>> pending_refunds();
+  // The refund nonce a channel's row had when it was last deleted (the gate's, refunded in full,
+  // or the settle job's, spent and claimed); 0 if it never was. A view of the chain behind it
+  // would have money the channel no longer has.
+  [[nodiscard]] Result<U256> closed_refund_nonce(const Bytes32& channelId);
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
   // After a claim lands: totalClaimed mirrors the chain (never lowered). A channel left with

@@ -219,8 +219,14 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
   }
   ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
-  if (!known)
+  if (!known) {
     base.chargedCumulativeAmount = inferred_charged(client->type, voucher.voucher.maxClaimableAmount, offer.terms.amount);
+    // A channel the gate forgot (refunded in full, or spent and claimed) keeps the refund nonce it
+    // had as the floor of the chain views it takes (verify()): one behind it shows money refunded.
+    auto closed = store_.closed_refund_nonce(base.channelId);
+    if (!closed) co_return refusal(503, Error{ErrorCode::store_failed, closed.error().to_string()});
+    base.onchain.refundNonce = *closed;
+  }
 
   if (Status cumulative = check_cumulative(client->type, base.chargedCumulativeAmount, offer.terms.amount,
                                            voucher.voucher.maxClaimableAmount);
@@ -308,7 +314,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
-      const U256 seen = base.onchain.refundNonce;  // the mirror's (0 for a channel the gate does not hold)
+      const U256 seen = base.onchain.refundNonce;  // the mirror's, or the closed row's (authorize())
       base.onchain = protocol::onchain_state(*onchain);
       const auto discounted = judge_chain_view(lease.pending_refund(), seen, base.onchain);
       if (!discounted) co_return refusal(503, discounted.error());

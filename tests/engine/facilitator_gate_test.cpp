@@ -652,6 +652,35 @@ TEST_F(FacilitatorGateTest, AFullRefundTheViewDoesNotShowYetKeepsItsChannelHeldB
   EXPECT_TRUE(gate.channels().find(agent.id).has_value());
 }
 
+// A channel refunded in full with everything claimed leaves the gate and its store, but its refund
+// nonce stays: a payload on it later, checked on a view behind that refund (a node lagging), would
+// be judged on the money refunded. It is refused as any view behind is, and the top-up is served
+// on the chain as it is.
+TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehindIt) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const gate::test::TestAgent agent(key_from(6), config_, 84);
+  open_channel(agent);
+  (void)accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
+  ASSERT_FALSE(*store_->get(agent.id)) << "refunded in full and claimed: forgotten";
+  ASSERT_FALSE(gate.channels().find(agent.id).has_value());
+  EXPECT_EQ(*store_->closed_refund_nonce(agent.id), U256{1});
+
+  link.report_verify_state = [](protocol::ChannelSnapshot& s) {  // as before the refund's transaction
+    s.balance = 50 * kPrice;
+    s.refundNonce = U256{0};
+  };
+  const auto behind = refusal_of(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice))));
+  EXPECT_TRUE(refused_as_behind(behind, "refund nonce 0, not 1")) << (behind ? behind->error.to_string() : "accepted");
+
+  const auto topped = accepted(run(gate.settle(
+      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
+  EXPECT_EQ(snapshot_of(topped).balance, 12 * kPrice);
+  EXPECT_EQ(snapshot_of(topped).refundNonce, U256{1});
+}
+
 // A deposit or refund executed, then reported on a view behind the channel as the gate saw it (a
 // node behind a refund that landed before): the answer is a 503 naming the transaction, nothing is
 // committed on that view, and the refund stays held back.

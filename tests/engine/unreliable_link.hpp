@@ -22,6 +22,8 @@ class UnreliableLink final : public Facilitator {
   // Rewrites the channel state of the next /settle reply that carries one (then is cleared): a
   // faulty facilitator's, or one read from a node behind the transaction it reports.
   std::function<void(protocol::ChannelSnapshot&)> report_state;
+  // Rewrites the channel state of the next /verify reply that carries one (then is cleared).
+  std::function<void(protocol::ChannelSnapshot&)> report_verify_state;
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;
   // The next /settle is refused with this errorReason, without asking.
@@ -30,7 +32,14 @@ class UnreliableLink final : public Facilitator {
   std::function<void()> on_settle;
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
-    co_return co_await inner_.verify(request);
+    auto verified = co_await inner_.verify(request);
+    if (verified && report_verify_state) {
+      if (auto state = protocol::verify_snapshot(*verified)) {
+        std::exchange(report_verify_state, nullptr)(*state);
+        verified->extra = protocol::make_verify_extra(*state);
+      }
+    }
+    co_return verified;
   }
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");

@@ -159,9 +159,13 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   ASSERT_TRUE(store->record_claimed(spent.channelId, 256));
   ASSERT_TRUE(store->record_claimed(one_left.channelId, 255));
   EXPECT_FALSE(*store->get(spent.channelId));
+  EXPECT_EQ(*store->closed_refund_nonce(spent.channelId), U256{}) << "its row's";
   EXPECT_TRUE(*store->get(one_left.channelId)) << "a unit left to serve";
 
+  refunded.onchain.refundNonce = U256{2};
+  ASSERT_TRUE(store->commit_and_wait(refunded));
   ASSERT_TRUE(store->record_claimed(refunded.channelId, 1000));
+  EXPECT_EQ(*store->closed_refund_nonce(refunded.channelId), U256{2}) << "its row's";
   ASSERT_TRUE(store->record_claimed(partly.channelId, 999));
   ASSERT_TRUE(store->record_claimed(funded.channelId, 1000));
   EXPECT_FALSE(*store->get(refunded.channelId));
@@ -283,6 +287,7 @@ TEST(ChannelStore, APendingRefundTheChainMovedPastIsResolved) {
   chain.totalClaimed = 1000;  // the refund claimed what was charged
   ASSERT_TRUE(store->resolve_pending_refund(emptied.channelId, PendingRefund{U256{0}, 4000}, chain));
   EXPECT_FALSE(*store->get(emptied.channelId)) << "a spent, claimed channel kept its row";
+  EXPECT_EQ(*store->closed_refund_nonce(emptied.channelId), U256{1}) << "the chain's, past the refund";
 
   ChannelState partly = state(2, 1000);
   partly.onchain.balance = 5000;
@@ -292,6 +297,7 @@ TEST(ChannelStore, APendingRefundTheChainMovedPastIsResolved) {
   const auto kept = *store->get(partly.channelId);
   ASSERT_TRUE(kept) << "a channel with money left was deleted";
   EXPECT_EQ(kept->onchain.totalClaimed, Uint128{1000});
+  EXPECT_EQ(kept->onchain.refundNonce, U256{1}) << "a view at the refund's nonce would show its money";
   EXPECT_EQ(pending_count(*store), 0);
 
   ChannelState again = state(3, 1000);
@@ -352,6 +358,10 @@ TEST(ChannelStore, AStoreOfTheFirstSchemaIsMigrated) {
   EXPECT_EQ(pending_count(**store), 0);
   ASSERT_TRUE(mark_stale(**store, s, PendingRefund{U256{0}, 5}));
   EXPECT_EQ(pending_count(**store), 1);
+  ChannelState refunded = s;
+  refunded.onchain.refundNonce = U256{7};
+  ASSERT_TRUE(store_write(**store, refunded, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_EQ(*(*store)->closed_refund_nonce(s.channelId), U256{7});
 }
 
 // The gate and the settle job may open an old store at the same moment: each migration step is
@@ -390,6 +400,32 @@ TEST(ChannelStore, AQueuedEraseDeletesTheRowInOrder) {
   ASSERT_TRUE(done.get_future().get());
   EXPECT_FALSE(store->get(state(1, 0).channelId)->has_value());
   EXPECT_EQ(store->load_all()->size(), 1u);
+}
+
+// A deleted row leaves its channel's refund nonce (the gate judges a forgotten channel's chain views
+// against it): the state's own when the gate deletes it, even if the settle job deleted the row
+// first at an older nonce; never lowered; none for a channel never deleted.
+TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonce) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  ChannelState s = state(1, 1000);
+  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{});
+  s.onchain.refundNonce = U256{3};
+  ASSERT_TRUE(store->commit_and_wait(s));
+  s.onchain.refundNonce = U256{4};  // the refund that emptied it, as the gate read it
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_FALSE(*store->get(s.channelId));
+  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{4});
+
+  s.onchain.refundNonce = U256{300};  // across a byte boundary: compared as numbers
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_FALSE(*store->get(s.channelId)) << "an erase of a row already gone wrote one";
+  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{300});
+  s.onchain.refundNonce = U256{255};
+  ASSERT_TRUE(store->commit_and_wait(s));
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{300}) << "lowered";
+  EXPECT_EQ(*store->closed_refund_nonce(state(2, 0).channelId), U256{});
 }
 
 // The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites
