@@ -35,16 +35,19 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE channels ADD COLUMN pending_refund_nonce BLOB;
       ALTER TABLE channels ADD COLUMN pending_refund_amount BLOB;
     )sql",
-    // The refund nonce of every channel whose row was deleted (closed_refund_nonce()), the highest
-    // when deleted more than once. Nonces are fixed-width big-endian blobs: they compare as numbers.
+    // What a channel's deleted row leaves (closed_channel()): the highest refund nonce and claimed
+    // total of the rows deleted, each its own MAX (kClose for the gate's own erase). Both are
+    // fixed-width big-endian blobs: they compare as numbers.
     R"sql(
       CREATE TABLE closed_channels (
         channel_id BLOB PRIMARY KEY,
-        refund_nonce BLOB NOT NULL
+        refund_nonce BLOB NOT NULL,
+        total_claimed BLOB NOT NULL
       ) WITHOUT ROWID;
       CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
-        INSERT INTO closed_channels (channel_id, refund_nonce) VALUES (OLD.channel_id, OLD.refund_nonce)
-        ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce);
+        INSERT INTO closed_channels VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed)
+        ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
+                                               total_claimed = MAX(total_claimed, excluded.total_claimed);
       END;
     )sql",
 };
@@ -123,7 +126,14 @@ constexpr std::string_view kMarkStale = R"sql(
   UPDATE channels SET onchain_synced_at = 0, pending_refund_nonce = ?12, pending_refund_amount = ?13
   WHERE channel_id = ?1
 )sql";
-constexpr std::string_view kClosedRefundNonce = "SELECT refund_nonce FROM closed_channels WHERE channel_id = ?1";
+// The gate's erase records the state it deleted on, as the trigger records a row (the row may be
+// gone already, or hold older columns); the trigger then merges the row's.
+constexpr std::string_view kClose = R"sql(
+  INSERT INTO closed_channels VALUES (?1, ?2, ?3)
+  ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
+                                         total_claimed = MAX(total_claimed, excluded.total_claimed)
+)sql";
+constexpr std::string_view kClosedChannel = "SELECT refund_nonce, total_claimed FROM closed_channels WHERE channel_id = ?1";
 constexpr std::string_view kPendingRefunds = R"sql(
   SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
   WHERE pending_refund_nonce IS NOT NULL
@@ -160,6 +170,7 @@ struct WriterStatements {
   Statement update;
   Statement upsert;
   Statement erase;
+  Statement close;
   Statement mark_stale;
   Statement begin;
   Statement commit;
@@ -211,11 +222,9 @@ struct ChannelStore::Impl {
   // disk, and `state` then holds the chain's view read for the refund.
   Status write(const ChannelState& state, Write how, const std::optional<PendingRefund>& pendingRefund) {
     if (how == Write::erase) {
-      // Written first, so that the deletion records the state's refund nonce as closed, even when
-      // the settle job deleted the row meanwhile (at an older nonce).
-      bind_mutable(sql.upsert, state);
-      sql.upsert.bind(2, encode_config(state.config));
-      PAYCHAN_TRY(sql.upsert.run());
+      sql.close.bind(1, state.channelId).bind(2, state.onchain.refundNonce.to_be());
+      sql.close.bind(3, encode_u128(state.onchain.totalClaimed));
+      PAYCHAN_TRY(sql.close.run());
       sql.erase.bind(1, state.channelId);
       return sql.erase.run();
     }
@@ -312,6 +321,8 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!upsert) return upsert.failure();
   auto erase = writer->prepare(kErase);
   if (!erase) return erase.failure();
+  auto close = writer->prepare(kClose);
+  if (!close) return close.failure();
   auto mark_stale = writer->prepare(kMarkStale);
   if (!mark_stale) return mark_stale.failure();
   auto begin = writer->prepare("BEGIN IMMEDIATE");
@@ -320,8 +331,8 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!commit) return commit.failure();
   auto rollback = writer->prepare("ROLLBACK");
   if (!rollback) return rollback.failure();
-  WriterStatements sql{std::move(*update), std::move(*upsert), std::move(*erase), std::move(*mark_stale),
-                       std::move(*begin),  std::move(*commit), std::move(*rollback)};
+  WriterStatements sql{std::move(*update), std::move(*upsert), std::move(*erase),    std::move(*close),
+                       std::move(*mark_stale), std::move(*begin), std::move(*commit), std::move(*rollback)};
   auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(sql));
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
@@ -407,17 +418,20 @@ Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_ref
   });
 }
 
-Result<U256> ChannelStore::closed_refund_nonce(const Bytes32& channelId) {
-  return impl_->query<U256>(kClosedRefundNonce, [&](Statement& s) -> Result<U256> {
+Result<std::optional<ClosedChannel>> ChannelStore::closed_channel(const Bytes32& channelId) {
+  using Closed = std::optional<ClosedChannel>;
+  return impl_->query<Closed>(kClosedChannel, [&](Statement& s) -> Result<Closed> {
     s.bind(1, channelId);
     auto row = s.step();
     if (!row) return row.failure();
-    if (!*row) return U256{};
+    if (!*row) return Closed{};
     const ByteView nonce = s.blob(0);
     if (nonce.size() != 32) return fail(ErrorCode::invalid_payload, "stored closed channel has a wrong-sized refund nonce");
     Bytes32 be{};
     std::copy(nonce.begin(), nonce.end(), be.begin());
-    return U256::from_be(be);
+    ClosedChannel closed{U256::from_be(be), 0};
+    PAYCHAN_ASSIGN(closed.totalClaimed, decode_u128(s.blob(1)));
+    return Closed{closed};
   });
 }
 

@@ -32,6 +32,14 @@
 
 namespace paychan::persistence {
 
+// What is kept of a channel whose row was deleted (closed_channel()).
+struct ClosedChannel {
+  U256 refundNonce;
+  Uint128 totalClaimed = 0;
+
+  friend bool operator==(const ClosedChannel&, const ClosedChannel&) = default;
+};
+
 struct StoreOptions {
   bool durable = true;             // false: synchronous=OFF, for benchmarks and tests only
   std::size_t max_batch = 512;     // states per transaction
@@ -46,8 +54,8 @@ class ChannelStore {
 
   using Done = std::function<void(const Status&)>;
   // What a queued state asks of the writer: keep it, delete the channel's row (refunded in full,
-  // the channel has nothing left to serve or claim; the state's refund nonce is kept as its
-  // closed_refund_nonce()), or mark its row's on-chain mirror stale
+  // the channel has nothing left to serve or claim; the state's refund nonce and claimed total
+  // are kept: closed_channel()), or mark its row's on-chain mirror stale
   // (onchainSyncedAt 0) and write its pending refund (none clears it), leaving the row's other
   // columns as they are, and writing no row the settle job may have deleted meanwhile (the state's
   // other columns, claimed total included, may be older than the row's) unless a pending refund
@@ -78,10 +86,11 @@ class ChannelStore {
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
   // Every channel's refund of unknown outcome, as last written with its state.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, PendingRefund>>> pending_refunds();
-  // The refund nonce a channel's row had when it was last deleted (the gate's, refunded in full,
-  // or the settle job's, spent and claimed); 0 if it never was. A view of the chain behind it
-  // would have money the channel no longer has.
-  [[nodiscard]] Result<U256> closed_refund_nonce(const Bytes32& channelId);
+  // What a channel's deleted rows left (refunded in full by the gate, or spent and claimed as the
+  // settle job saw it): the highest refund nonce and claimed total they had; none if no row of
+  // the channel was ever deleted. A view of the chain behind either shows money refunded, or a
+  // claimed total the running total would restart below.
+  [[nodiscard]] Result<std::optional<ClosedChannel>> closed_channel(const Bytes32& channelId);
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
   // After a claim lands: totalClaimed mirrors the chain (never lowered). A channel left with
@@ -90,8 +99,8 @@ class ChannelStore {
   [[nodiscard]] Status record_claimed(const Bytes32& channelId, Uint128 totalClaimed);
   // The settle job read the chain (`chain`) past the refund nonce of the channel's refund of
   // unknown outcome `pending`: that refund landed, or never will. It is held back no more; the
-  // chain's claimed total is recorded, and a channel the chain shows with nothing left to serve
-  // or claim is deleted. A refund the gate recorded since (another nonce) is left as it is.
+  // chain's claimed total and refund nonce are recorded, and a channel the chain shows with
+  // nothing left to serve or claim is deleted. A refund the gate recorded since (another nonce) is left as it is.
   // Whether `pending` was still the channel's.
   [[nodiscard]] Result<bool> resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
                                                     const OnchainChannelState& chain);

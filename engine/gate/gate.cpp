@@ -84,12 +84,14 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
 // landed, or another refund took its place: it is forgotten. Until then it may still land, so the
 // balance it would take is not counted on (else vouchers served on it could not be claimed once it
 // lands). Otherwise, whether the balance was discounted.
+Failure chain_behind(const std::string& what, const std::string& seen, const std::string& floor) {
+  return fail(ErrorCode::facilitator_unavailable, "the facilitator's chain is behind this channel as the gate saw it (" +
+                                                      what + " " + seen + ", not " + floor + "); ask again");
+}
+
 Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256& seen, OnchainChannelState& onchain) {
   const U256 floor = pending ? std::max(seen, pending->nonce) : seen;
-  if (onchain.refundNonce < floor)
-    return fail(ErrorCode::facilitator_unavailable, "the facilitator's chain is behind this channel as the gate saw it (refund nonce " +
-                                                        onchain.refundNonce.to_decimal() + ", not " + floor.to_decimal() +
-                                                        "); ask again");
+  if (onchain.refundNonce < floor) return chain_behind("refund nonce", onchain.refundNonce.to_decimal(), floor.to_decimal());
   if (!pending) return false;
   if (onchain.refundNonce > pending->nonce) {
     pending.reset();
@@ -219,14 +221,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     if (Status id = check_channel_id(domain_, config, voucher.voucher.channelId); !id) co_return refusal(id.error());
   }
   ChannelState base = known ? *lease->state() : ChannelState{voucher.voucher.channelId, config};
-  if (!known) {
+  if (!known)
     base.chargedCumulativeAmount = inferred_charged(client->type, voucher.voucher.maxClaimableAmount, offer.terms.amount);
-    // A channel the gate forgot (refunded in full, or spent and claimed) keeps the refund nonce it
-    // had as the floor of the chain views it takes (verify()): one behind it shows money refunded.
-    auto closed = store_.closed_refund_nonce(base.channelId);
-    if (!closed) co_return refusal(503, Error{ErrorCode::store_failed, closed.error().to_string()});
-    base.onchain.refundNonce = *closed;
-  }
 
   if (Status cumulative = check_cumulative(client->type, base.chargedCumulativeAmount, offer.terms.amount,
                                            voucher.voucher.maxClaimableAmount);
@@ -314,14 +310,27 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       if (!onchain) co_return refusal(503, Error{ErrorCode::facilitator_unavailable, onchain.error().to_string()});
       if (onchain->channelId != base.channelId)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/verify described another channel"});
-      const U256 seen = base.onchain.refundNonce;  // the mirror's, or the closed row's (authorize())
+      // A channel the gate does not hold may have been deleted from its store (refunded in full, or
+      // spent and claimed): a view behind what its row last had shows money refunded, or a claimed
+      // total the running total would restart below. (Read once the payload is authenticated.)
+      std::optional<persistence::ClosedChannel> closed;
+      if (!known) {
+        auto read = store_.closed_channel(base.channelId);
+        if (!read) co_return refusal(503, Error{ErrorCode::store_failed, read.error().to_string()});
+        closed = *read;
+      }
+      const U256 seen = closed ? closed->refundNonce : base.onchain.refundNonce;  // the mirror's (0: none)
       base.onchain = protocol::onchain_state(*onchain);
+      if (closed && base.onchain.totalClaimed < closed->totalClaimed)
+        co_return refusal(503, chain_behind("claimed total", to_decimal(base.onchain.totalClaimed),
+                                            to_decimal(closed->totalClaimed)).error);
       const auto discounted = judge_chain_view(lease.pending_refund(), seen, base.onchain);
       if (!discounted) co_return refusal(503, discounted.error());
       base.onchainSyncedAt = asked->asked_at;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
-        // Server state loss (or a channel fully refunded, whose record is gone): the running total
-        // starts from what was claimed on chain, not from the client's guess.
+        // Server state loss (or a channel deleted from the store, refunded in full or spent and
+        // claimed): the running total starts from what was claimed on chain, not from the client's
+        // guess.
         base.chargedCumulativeAmount = base.onchain.totalClaimed;
         if (Status cumulative = check_cumulative(type, base.chargedCumulativeAmount, offer.terms.amount,
                                                  voucher.voucher.maxClaimableAmount);

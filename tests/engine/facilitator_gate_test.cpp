@@ -119,6 +119,17 @@ class FacilitatorGateTest : public GateChainTest {
            r->error.detail.find(text) != std::string::npos;
   }
 
+  // A /verify reply as a facilitator reading a node behind the chain gives it: the payload valid,
+  // on `view`.
+  static std::function<void(protocol::VerifyResponse&)> verified_on(const protocol::ChannelSnapshot& view) {
+    return [view](protocol::VerifyResponse& r) {
+      r.isValid = true;
+      r.invalidReason.reset();
+      r.invalidMessage.reset();
+      r.extra = protocol::make_verify_extra(view);
+    };
+  }
+
   // The refund of unknown outcome the gate's store holds back on channel `id`, if any.
   std::optional<PendingRefund> held_back(const Bytes32& id) {
     const auto all = store_->pending_refunds();  // named: a range-for keeps no temporary it dereferences
@@ -562,6 +573,8 @@ TEST_F(FacilitatorGateTest, TheSettleJobClearsARefundThatLandedUnheard) {
   EXPECT_EQ(summary.resolvedRefunds, 1u);
   EXPECT_TRUE(store_->pending_refunds()->empty());
   EXPECT_FALSE(*store_->get(gone.id)) << "the spent channel kept its row";
+  EXPECT_EQ(*store_->closed_channel(gone.id), (persistence::ClosedChannel{U256{1}, 2 * kPrice}))
+      << "the chain's refund nonce, past the refund, is what a view must not be behind";
   ASSERT_NO_FATAL_FAILURE(restart_gate(facilitator.get()));
   EXPECT_FALSE(gate_->channels().find(gone.id));
   restore_fee_market();
@@ -666,12 +679,10 @@ TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehind
   (void)accepted(run(gate.refund(accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice)))))));
   ASSERT_FALSE(*store_->get(agent.id)) << "refunded in full and claimed: forgotten";
   ASSERT_FALSE(gate.channels().find(agent.id).has_value());
-  EXPECT_EQ(*store_->closed_refund_nonce(agent.id), U256{1});
+  EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{1}, 2 * kPrice}));
 
-  link.report_verify_state = [](protocol::ChannelSnapshot& s) {  // as before the refund's transaction
-    s.balance = 50 * kPrice;
-    s.refundNonce = U256{0};
-  };
+  // As after the claim, before the refund: the claimed total is not behind, the refund nonce is.
+  link.report_verify = verified_on(protocol::ChannelSnapshot{agent.id, 50 * kPrice, 2 * kPrice, 0, U256{0}, std::nullopt});
   const auto behind = refusal_of(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice))));
   EXPECT_TRUE(refused_as_behind(behind, "refund nonce 0, not 1")) << (behind ? behind->error.to_string() : "accepted");
 
@@ -679,6 +690,42 @@ TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehind
       accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
   EXPECT_EQ(snapshot_of(topped).balance, 12 * kPrice);
   EXPECT_EQ(snapshot_of(topped).refundNonce, U256{1});
+}
+
+// The settle job deletes a channel spent and claimed; the restarted gate no longer holds it. A
+// payload on it checked on a view behind the claim (a node lagging) would restart its running total
+// below what was claimed, and the vouchers served on it could never be claimed: it is refused. On
+// the chain as it is, the same voucher is refused as below the claimed total, and a top-up is served.
+TEST_F(FacilitatorGateTest, AChannelTheSettleJobDeletedIsNotRestartedBelowItsClaim) {
+  UnreliableLink link(*facilitator_);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const gate::Offer& offer = offers_->offers().at(0);
+  const gate::test::TestAgent agent(key_from(3), config_, 83);
+  (void)accepted(run(gate_->settle(
+      accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
+  (void)accepted(
+      run(gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  ASSERT_EQ(settle(config_, *store_, 100).claimedChannels(), 1u);
+  ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+  EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{0}, 2 * kPrice}));
+  ASSERT_NO_FATAL_FAILURE(restart_gate(&link));
+  ASSERT_FALSE(gate_->channels().find(agent.id).has_value());
+
+  // A top-up whose voucher starts the running total over at nothing.
+  const auto restarted = [&] { return agent.deposit_header(offer.requirements, kPrice, 10 * kPrice); };
+  link.report_verify = verified_on(protocol::ChannelSnapshot{agent.id, 2 * kPrice, 0, 0, U256{0}, std::nullopt});
+  const auto behind = refusal_of(run(gate_->authorize(offer, restarted())));
+  EXPECT_TRUE(refused_as_behind(behind, "claimed total 0, not " + to_decimal(2 * kPrice)))
+      << (behind ? behind->error.to_string() : "accepted");
+  const auto below = refusal_of(run(gate_->authorize(offer, restarted())));
+  ASSERT_TRUE(below) << "a voucher below the claimed total was accepted";
+  EXPECT_EQ(below->error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)
+      << below->error.to_string();
+
+  const auto topped = accepted(run(gate_->settle(
+      accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
+  EXPECT_EQ(snapshot_of(topped).balance, 12 * kPrice);
+  EXPECT_EQ(snapshot_of(topped).totalClaimed, 2 * kPrice);
 }
 
 // A deposit or refund executed, then reported on a view behind the channel as the gate saw it (a

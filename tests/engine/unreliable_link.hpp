@@ -22,8 +22,8 @@ class UnreliableLink final : public Facilitator {
   // Rewrites the channel state of the next /settle reply that carries one (then is cleared): a
   // faulty facilitator's, or one read from a node behind the transaction it reports.
   std::function<void(protocol::ChannelSnapshot&)> report_state;
-  // Rewrites the channel state of the next /verify reply that carries one (then is cleared).
-  std::function<void(protocol::ChannelSnapshot&)> report_verify_state;
+  // Rewrites the next /verify reply (then is cleared): one from a node behind the chain.
+  std::function<void(protocol::VerifyResponse&)> report_verify;
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;
   // The next /settle is refused with this errorReason, without asking.
@@ -33,12 +33,7 @@ class UnreliableLink final : public Facilitator {
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override {
     if (down) co_return fail(ErrorCode::facilitator_unavailable, "the link is down");
     auto verified = co_await inner_.verify(request);
-    if (verified && report_verify_state) {
-      if (auto state = protocol::verify_snapshot(*verified)) {
-        std::exchange(report_verify_state, nullptr)(*state);
-        verified->extra = protocol::make_verify_extra(*state);
-      }
-    }
+    if (verified && report_verify) std::exchange(report_verify, nullptr)(*verified);
     co_return verified;
   }
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override {

@@ -153,19 +153,20 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   // Amounts that differ across a byte boundary: 255 <= 256 as numbers, 0x00ff vs 0x0100 as bytes.
   ChannelState spent = state(4, 256);
   spent.onchain.balance = 255;
+  spent.onchain.refundNonce = U256{5};
   ChannelState one_left = state(5, 255);
   one_left.onchain.balance = 256;
   for (const auto& s : {refunded, partly, funded, spent, one_left}) ASSERT_TRUE(store->commit_and_wait(s));
   ASSERT_TRUE(store->record_claimed(spent.channelId, 256));
   ASSERT_TRUE(store->record_claimed(one_left.channelId, 255));
   EXPECT_FALSE(*store->get(spent.channelId));
-  EXPECT_EQ(*store->closed_refund_nonce(spent.channelId), U256{}) << "its row's";
+  EXPECT_EQ(*store->closed_channel(spent.channelId), (ClosedChannel{U256{5}, 256})) << "its row's";
   EXPECT_TRUE(*store->get(one_left.channelId)) << "a unit left to serve";
 
   refunded.onchain.refundNonce = U256{2};
   ASSERT_TRUE(store->commit_and_wait(refunded));
   ASSERT_TRUE(store->record_claimed(refunded.channelId, 1000));
-  EXPECT_EQ(*store->closed_refund_nonce(refunded.channelId), U256{2}) << "its row's";
+  EXPECT_EQ(*store->closed_channel(refunded.channelId), (ClosedChannel{U256{2}, 1000})) << "its row's";
   ASSERT_TRUE(store->record_claimed(partly.channelId, 999));
   ASSERT_TRUE(store->record_claimed(funded.channelId, 1000));
   EXPECT_FALSE(*store->get(refunded.channelId));
@@ -287,7 +288,7 @@ TEST(ChannelStore, APendingRefundTheChainMovedPastIsResolved) {
   chain.totalClaimed = 1000;  // the refund claimed what was charged
   ASSERT_TRUE(store->resolve_pending_refund(emptied.channelId, PendingRefund{U256{0}, 4000}, chain));
   EXPECT_FALSE(*store->get(emptied.channelId)) << "a spent, claimed channel kept its row";
-  EXPECT_EQ(*store->closed_refund_nonce(emptied.channelId), U256{1}) << "the chain's, past the refund";
+  EXPECT_EQ(*store->closed_channel(emptied.channelId), (ClosedChannel{U256{1}, 1000})) << "the chain's, past the refund";
 
   ChannelState partly = state(2, 1000);
   partly.onchain.balance = 5000;
@@ -361,7 +362,7 @@ TEST(ChannelStore, AStoreOfTheFirstSchemaIsMigrated) {
   ChannelState refunded = s;
   refunded.onchain.refundNonce = U256{7};
   ASSERT_TRUE(store_write(**store, refunded, ChannelStore::Write::erase, std::nullopt));
-  EXPECT_EQ(*(*store)->closed_refund_nonce(s.channelId), U256{7});
+  EXPECT_EQ(*(*store)->closed_channel(s.channelId), (ClosedChannel{U256{7}, 0}));
 }
 
 // The gate and the settle job may open an old store at the same moment: each migration step is
@@ -402,30 +403,37 @@ TEST(ChannelStore, AQueuedEraseDeletesTheRowInOrder) {
   EXPECT_EQ(store->load_all()->size(), 1u);
 }
 
-// A deleted row leaves its channel's refund nonce (the gate judges a forgotten channel's chain views
-// against it): the state's own when the gate deletes it, even if the settle job deleted the row
-// first at an older nonce; never lowered; none for a channel never deleted.
-TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonce) {
+// The gate's erase leaves the channel's refund nonce and claimed total as its state has them (the
+// gate judges a forgotten channel's chain views against them), even if the settle job deleted the
+// row first, or the row holds older or newer columns: each is the highest any deletion left. A
+// channel never deleted has none.
+TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonceAndClaimedTotal) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file());
   ChannelState s = state(1, 1000);
-  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{});
+  EXPECT_FALSE(*store->closed_channel(s.channelId));
   s.onchain.refundNonce = U256{3};
   ASSERT_TRUE(store->commit_and_wait(s));
   s.onchain.refundNonce = U256{4};  // the refund that emptied it, as the gate read it
+  s.onchain.totalClaimed = 1000;
   ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
   EXPECT_FALSE(*store->get(s.channelId));
-  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{4});
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{4}, 1000}));
 
   s.onchain.refundNonce = U256{300};  // across a byte boundary: compared as numbers
   ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
   EXPECT_FALSE(*store->get(s.channelId)) << "an erase of a row already gone wrote one";
-  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{300});
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{300}, 1000}));
+
+  ChannelState row = s;  // a row ahead of the state erased on, in either column
+  row.onchain.refundNonce = U256{400};
+  row.onchain.totalClaimed = 256;
+  ASSERT_TRUE(store->commit_and_wait(row));
   s.onchain.refundNonce = U256{255};
-  ASSERT_TRUE(store->commit_and_wait(s));
+  s.onchain.totalClaimed = 1100;
   ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
-  EXPECT_EQ(*store->closed_refund_nonce(s.channelId), U256{300}) << "lowered";
-  EXPECT_EQ(*store->closed_refund_nonce(state(2, 0).channelId), U256{});
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{400}, 1100}));
+  EXPECT_FALSE(*store->closed_channel(state(2, 0).channelId));
 }
 
 // The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites
