@@ -45,7 +45,8 @@ constexpr std::string_view kMigrations[] = {
         total_claimed BLOB NOT NULL
       ) WITHOUT ROWID;
       CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
-        INSERT INTO closed_channels VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed)
+        INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed)
+        VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed)
         ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
                                                total_claimed = MAX(total_claimed, excluded.total_claimed);
       END;
@@ -129,7 +130,7 @@ constexpr std::string_view kMarkStale = R"sql(
 // The gate's erase records the state it deleted on, as the trigger records a row (the row may be
 // gone already, or hold older columns); the trigger then merges the row's.
 constexpr std::string_view kClose = R"sql(
-  INSERT INTO closed_channels VALUES (?1, ?2, ?3)
+  INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed) VALUES (?1, ?2, ?3)
   ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
                                          total_claimed = MAX(total_claimed, excluded.total_claimed)
 )sql";

@@ -77,6 +77,12 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
          before->onchain == now->onchain;
 }
 
+// A view of the chain whose `what` is `seen`, below the `floor` the gate saw: nothing is judged on it.
+Failure chain_behind(const std::string& what, const std::string& seen, const std::string& floor) {
+  return fail(ErrorCode::facilitator_unavailable, "the facilitator's chain is behind this channel as the gate saw it (" +
+                                                      what + " " + seen + ", not " + floor + "); ask again");
+}
+
 // A snapshot of the chain, judged against what the gate has seen of the channel: `seen`, the
 // refund nonce of the last view it took, and a refund of unknown outcome. A refund nonce before
 // either is a view behind the chain (a node lagging, a reorg): the refunds at the nonces in between
@@ -84,11 +90,6 @@ bool same_mirror(const std::optional<ChannelState>& before, const std::optional<
 // landed, or another refund took its place: it is forgotten. Until then it may still land, so the
 // balance it would take is not counted on (else vouchers served on it could not be claimed once it
 // lands). Otherwise, whether the balance was discounted.
-Failure chain_behind(const std::string& what, const std::string& seen, const std::string& floor) {
-  return fail(ErrorCode::facilitator_unavailable, "the facilitator's chain is behind this channel as the gate saw it (" +
-                                                      what + " " + seen + ", not " + floor + "); ask again");
-}
-
 Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256& seen, OnchainChannelState& onchain) {
   const U256 floor = pending ? std::max(seen, pending->nonce) : seen;
   if (onchain.refundNonce < floor) return chain_behind("refund nonce", onchain.refundNonce.to_decimal(), floor.to_decimal());
@@ -105,6 +106,10 @@ Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256&
 // nothing is committed on it, and the answer names the transaction.
 Refusal executed_on_a_view_behind(std::string_view executed, const std::string& transaction, const Error& behind) {
   return refusal(503, Error{behind.code, std::string(executed) + " (transaction " + transaction + "), but " + behind.detail});
+}
+
+Refusal no_channel_to_refund() {
+  return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
 }
 
 // Whether a refund the facilitator refused can no longer land: refused before any transaction,
@@ -210,6 +215,9 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   auto lease = table_.acquire(voucher.voucher.channelId);
   if (!lease) co_return refusal(lease.error());
   const bool known = lease->state().has_value();
+  // A refund is reckoned on the running total only the gate holds: the facilitator is not asked
+  // about a channel it does not.
+  if (!known && client->type == PayloadType::refund) co_return no_channel_to_refund();
   // The verdict's snapshot of the chain is older than a deposit or refund the gate made on the
   // channel meanwhile (or one whose outcome it does not know): the facilitator is asked again,
   // under the lease, the signature being the payer's.
@@ -319,7 +327,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
         if (!read) co_return refusal(503, Error{ErrorCode::store_failed, read.error().to_string()});
         closed = *read;
       }
-      const U256 seen = closed ? closed->refundNonce : base.onchain.refundNonce;  // the mirror's (0: none)
+      const U256 seen = closed ? closed->refundNonce : base.onchain.refundNonce;  // else the mirror's (0: none)
       base.onchain = protocol::onchain_state(*onchain);
       if (closed && base.onchain.totalClaimed < closed->totalClaimed)
         co_return refusal(503, chain_behind("claimed total", to_decimal(base.onchain.totalClaimed),
@@ -430,8 +438,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
 
 http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorization auth) {
   const ChannelState& base = auth.base_;
-  if (!auth.lease_.state())
-    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_missing_channel, "no channel to refund"});
+  if (!auth.lease_.state()) co_return no_channel_to_refund();  // authorize() refused it already
   auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
 
   // A refund of unknown outcome is at this nonce (verify() forgot one the chain is past and

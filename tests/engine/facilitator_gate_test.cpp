@@ -666,9 +666,9 @@ TEST_F(FacilitatorGateTest, AFullRefundTheViewDoesNotShowYetKeepsItsChannelHeldB
 }
 
 // A channel refunded in full with everything claimed leaves the gate and its store, but its refund
-// nonce stays: a payload on it later, checked on a view behind that refund (a node lagging), would
-// be judged on the money refunded. It is refused as any view behind is, and the top-up is served
-// on the chain as it is.
+// nonce stays: a payload on it later (a voucher, a top-up), checked on a view behind that refund (a
+// node lagging), would be judged on the money refunded. It is refused as any view behind is, and the
+// top-up is served on the chain as it is.
 TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehindIt) {
   UnreliableLink link(*facilitator_);
   ASSERT_NO_FATAL_FAILURE(open_gate(&link));
@@ -682,7 +682,11 @@ TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehind
   EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{1}, 2 * kPrice}));
 
   // As after the claim, before the refund: the claimed total is not behind, the refund nonce is.
-  link.report_verify = verified_on(protocol::ChannelSnapshot{agent.id, 50 * kPrice, 2 * kPrice, 0, U256{0}, std::nullopt});
+  const protocol::ChannelSnapshot before_refund{agent.id, 50 * kPrice, 2 * kPrice, 0, U256{0}, std::nullopt};
+  link.report_verify = verified_on(before_refund);
+  const auto voucher = refusal_of(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice))));
+  EXPECT_TRUE(refused_as_behind(voucher, "refund nonce 0, not 1")) << (voucher ? voucher->error.to_string() : "accepted");
+  link.report_verify = verified_on(before_refund);
   const auto behind = refusal_of(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice))));
   EXPECT_TRUE(refused_as_behind(behind, "refund nonce 0, not 1")) << (behind ? behind->error.to_string() : "accepted");
 

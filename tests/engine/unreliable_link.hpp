@@ -22,7 +22,9 @@ class UnreliableLink final : public Facilitator {
   // Rewrites the channel state of the next /settle reply that carries one (then is cleared): a
   // faulty facilitator's, or one read from a node behind the transaction it reports.
   std::function<void(protocol::ChannelSnapshot&)> report_state;
-  // Rewrites the next /verify reply (then is cleared): one from a node behind the chain.
+  // Rewrites the next /verify reply (then is cleared): one from a node behind the chain. (An
+  // EIP-1271 payer's payload on a channel the gate does not hold is verified twice, the first
+  // verdict dropped: the rewrite would not be judged.)
   std::function<void(protocol::VerifyResponse&)> report_verify;
   // The next /settle reply's `amount`, as if the chain had moved another figure (nullopt: none).
   std::optional<std::optional<std::string>> report_amount;

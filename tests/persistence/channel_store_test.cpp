@@ -424,6 +424,11 @@ TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonceAndClaimedTotal) {
   ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
   EXPECT_FALSE(*store->get(s.channelId)) << "an erase of a row already gone wrote one";
   EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{300}, 1000}));
+  ChannelState older = s;  // an erase on an older state, with no row
+  older.onchain.refundNonce = U256{255};
+  older.onchain.totalClaimed = 900;
+  ASSERT_TRUE(store_write(*store, older, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{300}, 1000})) << "lowered";
 
   ChannelState row = s;  // a row ahead of the state erased on, in either column
   row.onchain.refundNonce = U256{400};
