@@ -135,6 +135,10 @@ constexpr std::string_view kClose = R"sql(
                                          total_claimed = MAX(total_claimed, excluded.total_claimed)
 )sql";
 constexpr std::string_view kClosedChannel = "SELECT refund_nonce, total_claimed FROM closed_channels WHERE channel_id = ?1";
+constexpr std::string_view kRefundedChannels = R"sql(
+  SELECT channel_id, refund_nonce FROM channels
+  WHERE refund_nonce != zeroblob(32) AND pending_refund_nonce IS NULL
+)sql";
 constexpr std::string_view kPendingRefunds = R"sql(
   SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
   WHERE pending_refund_nonce IS NOT NULL
@@ -165,6 +169,19 @@ constexpr std::string_view kResolveRefund = R"sql(
   WHERE channel_id = ?1 AND pending_refund_nonce = ?2
 )sql";
 
+// A channel id and a refund nonce, the first two columns of a row.
+Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
+  const ByteView id = s.blob(0);
+  const ByteView nonce = s.blob(1);
+  if (id.size() != 32 || nonce.size() != 32) return fail(ErrorCode::invalid_payload, "stored refund nonce has wrong field sizes");
+  std::pair<Bytes32, U256> r;
+  std::copy(id.begin(), id.end(), r.first.begin());
+  Bytes32 be{};
+  std::copy(nonce.begin(), nonce.end(), be.begin());
+  r.second = U256::from_be(be);
+  return r;
+}
+
 // The writer thread's statements, prepared once: exec() would compile the SQL of every
 // transaction's BEGIN and COMMIT again (~14k instructions each).
 struct WriterStatements {
@@ -178,16 +195,20 @@ struct WriterStatements {
   Statement rollback;
 };
 
-Result<std::vector<ChannelState>> collect_states(Statement& s) {
-  std::vector<ChannelState> out;
+// Every row the statement yields, each read by `read`.
+template <typename T, typename Read>
+Result<std::vector<T>> collect_rows(Statement& s, Read read) {
+  std::vector<T> out;
   Result<bool> row = true;
   while ((row = s.step()) && *row) {
-    PAYCHAN_ASSIGN(auto state, read_state(s));
-    out.push_back(std::move(state));
+    PAYCHAN_ASSIGN(T value, read(s));
+    out.push_back(std::move(value));
   }
   if (!row) return row.failure();
   return out;
 }
+
+Result<std::vector<ChannelState>> collect_states(Statement& s) { return collect_rows<ChannelState>(s, read_state); }
 
 }  // namespace
 
@@ -397,26 +418,21 @@ Result<std::optional<ChannelState>> ChannelStore::get(const Bytes32& channelId) 
 }
 
 Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_refunds() {
-  using Rows = std::vector<std::pair<Bytes32, PendingRefund>>;
-  return impl_->query<Rows>(kPendingRefunds, [](Statement& s) -> Result<Rows> {
-    Rows out;
-    Result<bool> row = true;
-    while ((row = s.step()) && *row) {
-      const ByteView id = s.blob(0);
-      const ByteView nonce = s.blob(1);
-      if (id.size() != 32 || nonce.size() != 32)
-        return fail(ErrorCode::invalid_payload, "stored pending refund has wrong field sizes");
-      std::pair<Bytes32, PendingRefund> r;
-      std::copy(id.begin(), id.end(), r.first.begin());
-      Bytes32 be{};
-      std::copy(nonce.begin(), nonce.end(), be.begin());
-      r.second.nonce = U256::from_be(be);
-      PAYCHAN_ASSIGN(r.second.amount, decode_u128(s.blob(2)));
-      out.push_back(r);
-    }
-    if (!row) return row.failure();
-    return out;
+  using Row = std::pair<Bytes32, PendingRefund>;
+  return impl_->query<std::vector<Row>>(kPendingRefunds, [](Statement& s) {
+    return collect_rows<Row>(s, [](const Statement& row) -> Result<Row> {
+      PAYCHAN_ASSIGN(auto id_nonce, read_id_and_nonce(row));
+      Row r{id_nonce.first, PendingRefund{id_nonce.second, 0}};
+      PAYCHAN_ASSIGN(r.second.amount, decode_u128(row.blob(2)));
+      return r;
+    });
   });
+}
+
+Result<std::vector<std::pair<Bytes32, U256>>> ChannelStore::refunded_channels() {
+  using Row = std::pair<Bytes32, U256>;
+  return impl_->query<std::vector<Row>>(kRefundedChannels,
+                                        [](Statement& s) { return collect_rows<Row>(s, read_id_and_nonce); });
 }
 
 Result<std::optional<ClosedChannel>> ChannelStore::closed_channel(const Bytes32& channelId) {

@@ -86,6 +86,9 @@ class ChannelStore {
   [[nodiscard]] Result<std::optional<ChannelState>> get(const Bytes32& channelId);
   // Every channel's refund of unknown outcome, as last written with its state.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, PendingRefund>>> pending_refunds();
+  // Every channel the gate saw refunded (a refund nonce above 0) with no refund of unknown outcome,
+  // and that nonce.
+  [[nodiscard]] Result<std::vector<std::pair<Bytes32, U256>>> refunded_channels();
   // What a channel's deleted rows left (refunded in full by the gate, or spent and claimed as the
   // settle job saw it): the highest refund nonce and claimed total they had; none if no row of
   // the channel was ever deleted. A view of the chain behind either shows money refunded, or a

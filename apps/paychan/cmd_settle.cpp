@@ -65,8 +65,9 @@ Options:
                          a refund the gate never heard the outcome of is cleared from the store
                          once the chain has moved past it, and a channel it refunded in full is
                          deleted (a payer who never comes back would leave it there for good);
-                         a channel whose chain is behind such a refund is a warning (the gate
-                         refuses it until the refunds before it land or the node catches up)
+                         a channel whose chain is behind such a refund, or behind a refund the
+                         gate saw land, is a warning (the gate refuses it until the refunds before
+                         it land or the node catches up)
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused

@@ -280,6 +280,21 @@ http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const
     if (!resolved) co_return resolved.failure();
     if (*resolved) ++summary.resolvedRefunds;
   }
+  // Behind a refund the gate saw land, the gate refuses the channel too, until the node catches up;
+  // a reorg that undid the refund for good keeps it so.
+  auto refunded = store_.refunded_channels();
+  if (!refunded) co_return refunded.failure();
+  for (const auto& [channelId, seen] : *refunded) {
+    auto onchain = co_await options_.chain->channel(channelId);
+    if (!onchain) {
+      warn("channel " + to_hex(channelId) + " not read on chain: " + onchain.error().to_string());
+      continue;
+    }
+    if (onchain->refundNonce < seen)
+      warn("channel " + to_hex(channelId) + ": the chain's refund nonce " + onchain->refundNonce.to_decimal() +
+           " is behind the " + seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
+           " until the node catches up");
+  }
   co_return Status{};
 }
 

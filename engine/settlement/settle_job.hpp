@@ -117,7 +117,9 @@ class SettleJob {
   // Reads on chain every channel with a refund of unknown outcome in the store; those whose refund
   // nonce moved past it are resolved in the store (the gate forgets such a refund only when it next
   // reads the chain for the channel, which a payer who refunded everything never asks it to).
-  // Counted in `summary`; a channel not read is a warning there.
+  // Counted in `summary`; a channel not read is a warning there, and so is one whose chain is
+  // behind such a refund, or behind the refund nonce the store mirrors for it (a refund the gate
+  // saw land: every channel with one is read too).
   [[nodiscard]] http::Awaitable<Status> resolve_refunds(SettleSummary& summary, const Progress& progress);
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.

@@ -27,10 +27,21 @@ constexpr Uint128 kPrice = 10'000;
 class SettleJobTest : public ::testing::Test {
  protected:
   // n agents, each depositing then paying `requests` times (every third charged 60%).
+  // Payer `a` (0, 1, …) of pay().
+  TestAgent payer(int a) const { return TestAgent(test_key(static_cast<std::uint8_t>(10 + a)), stack.config, 1); }
+
+  // pay(agents, 1); the channels it paid on.
+  std::vector<Bytes32> paid_once(int agents) {
+    pay(agents, 1);
+    std::vector<Bytes32> ids;
+    for (int a = 0; a < agents; ++a) ids.push_back(payer(a).id);
+    return ids;
+  }
+
   Uint128 pay(int agents, int requests) {
     Uint128 charged = 0;
     for (int a = 0; a < agents; ++a) {
-      TestAgent agent(test_key(static_cast<std::uint8_t>(10 + a)), stack.config, 1);
+      TestAgent agent = payer(a);
       Uint128 total = 0;
       for (int i = 0; i < requests; ++i) {
         const bool cheap = i % 3 == 0;
@@ -205,27 +216,29 @@ class ScriptedChain final : public ChainReader {
   }
 };
 
+// The chain as `row` mirrors it, with everything charged claimed.
+OnchainChannelState claimed_view(const ChannelState& row) {
+  OnchainChannelState onchain = row.onchain;
+  onchain.totalClaimed = row.chargedCumulativeAmount;
+  return onchain;
+}
+
 // A refund the gate asked at refund nonce 1 and never heard of again: the job clears it only from a
 // chain past that nonce (a node reporting 0 is behind, and the refund may still land), deletes the
 // channel when the chain shows it spent, and reports a channel it could not read without failing.
 TEST_F(SettleJobTest, ARefundOfUnknownOutcomeIsClearedOnlyOnceTheChainIsPastIt) {
-  pay(4, 1);
+  const std::vector<Bytes32> ids = paid_once(4);
   ScriptedChain chain;
-  std::vector<Bytes32> ids;
-  for (int a = 0; a < 4; ++a) {
-    const TestAgent agent(test_key(static_cast<std::uint8_t>(10 + a)), stack.config, 1);
-    ids.push_back(agent.id);
-    ChannelState row = **stack.store->get(agent.id);
+  for (const Bytes32& id : ids) {
+    ChannelState row = **stack.store->get(id);
     std::promise<Status> written;
     (void)stack.store->enqueue(row, [&](const Status& st) { written.set_value(st); }, &written,
                                persistence::ChannelStore::Write::keep, PendingRefund{U256{1}, 1000});
     stack.store->flush(&written);
     ASSERT_TRUE(written.get_future().get());
     // Claimed already: the job has nothing to claim or read for that.
-    ASSERT_TRUE(stack.store->record_claimed(agent.id, row.chargedCumulativeAmount));
-    OnchainChannelState onchain = row.onchain;
-    onchain.totalClaimed = row.chargedCumulativeAmount;
-    chain.states[agent.id] = onchain;
+    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));
+    chain.states[id] = claimed_view(row);
   }
   chain.states[ids[0]].refundNonce = U256{0};  // behind
   chain.states[ids[1]].refundNonce = U256{1};  // the refund may still land
@@ -253,6 +266,32 @@ TEST_F(SettleJobTest, ARefundOfUnknownOutcomeIsClearedOnlyOnceTheChainIsPastIt) 
   chain.states[ids[3]].balance = (**stack.store->get(ids[3])).chargedCumulativeAmount;
   EXPECT_EQ(run(o).resolvedRefunds, 1u);
   EXPECT_FALSE(*stack.store->get(ids[3])) << "a spent, claimed channel kept its row";
+}
+
+// A refund the gate saw land moved the channel's refund nonce: a node behind it (or a reorg that
+// undid it for good) keeps the gate refusing the channel, which the job reports. Only channels the
+// gate saw refunded are read for it.
+TEST_F(SettleJobTest, AChannelWhoseChainIsBehindARefundTheGateSawLandIsAWarning) {
+  const std::vector<Bytes32> ids = paid_once(3);
+  ScriptedChain chain;
+  for (const Bytes32& id : ids) {
+    ChannelState row = **stack.store->get(id);
+    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));  // nothing to claim
+    if (id != ids[2]) {
+      row.onchain.refundNonce = U256{2};
+      ASSERT_TRUE(stack.store->commit_and_wait(row));
+    }
+    chain.states[id] = claimed_view(row);
+  }
+  chain.states[ids[0]].refundNonce = U256{1};  // behind; ids[1] at it; ids[2] never refunded, and not answered
+  chain.states.erase(ids[2]);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  const SettleSummary s = run(o);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find(to_hex(ids[0]) + ": the chain's refund nonce 1 is behind the 2 the gate saw a refund take it to"),
+            std::string::npos)
+      << s.warnings[0];
 }
 
 TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) {
