@@ -173,7 +173,8 @@ constexpr std::string_view kResolveRefund = R"sql(
 Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
   const ByteView id = s.blob(0);
   const ByteView nonce = s.blob(1);
-  if (id.size() != 32 || nonce.size() != 32) return fail(ErrorCode::invalid_payload, "stored refund nonce has wrong field sizes");
+  if (id.size() != 32 || nonce.size() != 32)
+    return fail(ErrorCode::invalid_payload, "a stored channel id or refund nonce has the wrong size");
   std::pair<Bytes32, U256> r;
   std::copy(id.begin(), id.end(), r.first.begin());
   Bytes32 be{};

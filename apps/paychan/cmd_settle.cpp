@@ -67,7 +67,8 @@ Options:
                          deleted (a payer who never comes back would leave it there for good);
                          a channel whose chain is behind such a refund, or behind a refund the
                          gate saw land, is a warning (the gate refuses it until the refunds before
-                         it land or the node catches up)
+                         it land or the node catches up); every run reads each channel with a
+                         refund on chain for it
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused

@@ -254,12 +254,16 @@ http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) 
 }
 
 http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const Progress& progress) {
-  auto pending = store_.pending_refunds();
-  if (!pending) co_return pending.failure();
   const auto warn = [&](std::string warning) {
     summary.warnings.push_back(std::move(warning));
     progress("warning: " + summary.warnings.back());
   };
+  // Listed before the pending refunds are resolved: a channel resolved below is read once. Only a
+  // warning hangs on them, so a failed store read fails nothing.
+  auto refunded = store_.refunded_channels();
+  if (!refunded) warn("the refunded channels were not read from the store: " + refunded.error().to_string());
+  auto pending = store_.pending_refunds();
+  if (!pending) co_return pending.failure();
   for (const auto& [channelId, refund] : *pending) {
     // Not worth failing the run over (the claims are sent): the next run reads it again.
     auto onchain = co_await options_.chain->channel(channelId);
@@ -280,10 +284,9 @@ http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const
     if (!resolved) co_return resolved.failure();
     if (*resolved) ++summary.resolvedRefunds;
   }
-  // Behind a refund the gate saw land, the gate refuses the channel too, until the node catches up;
-  // a reorg that undid the refund for good keeps it so.
-  auto refunded = store_.refunded_channels();
-  if (!refunded) co_return refunded.failure();
+  // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's
+  // node is as behind as this one; for good if a reorg undid the refund.
+  if (!refunded) co_return Status{};
   for (const auto& [channelId, seen] : *refunded) {
     auto onchain = co_await options_.chain->channel(channelId);
     if (!onchain) {
@@ -291,9 +294,9 @@ http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const
       continue;
     }
     if (onchain->refundNonce < seen)
-      warn("channel " + to_hex(channelId) + ": the chain's refund nonce " + onchain->refundNonce.to_decimal() +
+      warn("channel " + to_hex(channelId) + ": this node's refund nonce " + onchain->refundNonce.to_decimal() +
            " is behind the " + seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
-           " until the node catches up");
+           " on a view as behind (for good, if a reorg undid the refund)");
   }
   co_return Status{};
 }
