@@ -73,4 +73,11 @@ Result<Uint128> decode_u128(ByteView be) {
   return v;
 }
 
+Result<U256> decode_u256(ByteView be) {
+  if (be.size() != 32) return fail(ErrorCode::invalid_payload, "stored uint256 is not 32 bytes");
+  Bytes32 bytes{};
+  std::copy(be.begin(), be.end(), bytes.begin());
+  return U256::from_be(bytes);
+}
+
 }  // namespace paychan::persistence

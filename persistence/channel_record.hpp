@@ -28,5 +28,7 @@ namespace paychan::persistence {
 
 [[nodiscard]] FixedBytes<16> encode_u128(Uint128 v) noexcept;
 [[nodiscard]] Result<Uint128> decode_u128(ByteView be);
+// A U256 stored as its 32 big-endian bytes (U256::to_be()).
+[[nodiscard]] Result<U256> decode_u256(ByteView be);
 
 }  // namespace paychan::persistence

@@ -101,9 +101,7 @@ Result<ChannelState> read_state(const Statement& s) {
   ChannelState c;
   const ByteView id = s.blob(0);
   const ByteView sig = s.blob(4);
-  const ByteView nonce = s.blob(8);
-  if (id.size() != 32 || sig.size() != 65 || nonce.size() != 32)
-    return fail(ErrorCode::invalid_payload, "stored channel row has wrong field sizes");
+  if (id.size() != 32 || sig.size() != 65) return fail(ErrorCode::invalid_payload, "stored channel row has wrong field sizes");
   std::copy(id.begin(), id.end(), c.channelId.begin());
   PAYCHAN_ASSIGN(c.config, decode_config(s.blob(1)));
   PAYCHAN_ASSIGN(c.chargedCumulativeAmount, decode_u128(s.blob(2)));
@@ -112,9 +110,7 @@ Result<ChannelState> read_state(const Statement& s) {
   PAYCHAN_ASSIGN(c.onchain.balance, decode_u128(s.blob(5)));
   PAYCHAN_ASSIGN(c.onchain.totalClaimed, decode_u128(s.blob(6)));
   c.onchain.withdrawRequestedAt = static_cast<std::uint64_t>(s.integer(7));
-  Bytes32 be{};
-  std::copy(nonce.begin(), nonce.end(), be.begin());
-  c.onchain.refundNonce = U256::from_be(be);
+  PAYCHAN_ASSIGN(c.onchain.refundNonce, decode_u256(s.blob(8)));
   c.onchainSyncedAt = static_cast<std::uint64_t>(s.integer(9));
   c.lastRequestTimestamp = static_cast<std::uint64_t>(s.integer(10));
   return c;
@@ -172,14 +168,10 @@ constexpr std::string_view kResolveRefund = R"sql(
 // A channel id and a refund nonce, the first two columns of a row.
 Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
   const ByteView id = s.blob(0);
-  const ByteView nonce = s.blob(1);
-  if (id.size() != 32 || nonce.size() != 32)
-    return fail(ErrorCode::invalid_payload, "a stored channel id or refund nonce has the wrong size");
+  if (id.size() != 32) return fail(ErrorCode::invalid_payload, "a stored channel id has the wrong size");
   std::pair<Bytes32, U256> r;
   std::copy(id.begin(), id.end(), r.first.begin());
-  Bytes32 be{};
-  std::copy(nonce.begin(), nonce.end(), be.begin());
-  r.second = U256::from_be(be);
+  PAYCHAN_ASSIGN(r.second, decode_u256(s.blob(1)));
   return r;
 }
 
@@ -443,11 +435,8 @@ Result<std::optional<ClosedChannel>> ChannelStore::closed_channel(const Bytes32&
     auto row = s.step();
     if (!row) return row.failure();
     if (!*row) return Closed{};
-    const ByteView nonce = s.blob(0);
-    if (nonce.size() != 32) return fail(ErrorCode::invalid_payload, "stored closed channel has a wrong-sized refund nonce");
-    Bytes32 be{};
-    std::copy(nonce.begin(), nonce.end(), be.begin());
-    ClosedChannel closed{U256::from_be(be), 0};
+    ClosedChannel closed;
+    PAYCHAN_ASSIGN(closed.refundNonce, decode_u256(s.blob(0)));
     PAYCHAN_ASSIGN(closed.totalClaimed, decode_u128(s.blob(1)));
     return Closed{closed};
   });

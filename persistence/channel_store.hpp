@@ -103,8 +103,8 @@ class ChannelStore {
   // The settle job read the chain (`chain`) past the refund nonce of the channel's refund of
   // unknown outcome `pending`: that refund landed, or never will. It is held back no more; the
   // chain's claimed total and refund nonce are recorded, and a channel the chain shows with
-  // nothing left to serve or claim is deleted. A refund the gate recorded since (another nonce) is left as it is.
-  // Whether `pending` was still the channel's.
+  // nothing left to serve or claim is deleted. A refund the gate recorded since (another nonce) is
+  // left as it is. Whether `pending` was still the channel's.
   [[nodiscard]] Result<bool> resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
                                                     const OnchainChannelState& chain);
 

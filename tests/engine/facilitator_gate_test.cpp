@@ -111,6 +111,18 @@ class FacilitatorGateTest : public GateChainTest {
     return std::unique_ptr<FacilitatorGateTest, decltype(restore)>(this, restore);
   }
 
+  // anvil's evm_snapshot: the id chain_reverted_to() takes the chain back to ("" if it failed).
+  std::string chain_snapshot() {
+    const auto id = run(devnet_->rpc().raw("evm_snapshot", "[]"));
+    EXPECT_TRUE(id) << id.error().to_string();
+    return id ? *id : std::string{};
+  }
+  // The chain taken back to `snapshot` (a reorg, as a node sees it); whether it went.
+  bool chain_reverted_to(const std::string& snapshot) {
+    const auto reverted = run(devnet_->rpc().raw("evm_revert", "[" + snapshot + "]"));
+    return reverted && *reverted == "true";
+  }
+
   // A 503 facilitator_unavailable refusing a chain view behind the channel as the gate saw it, its
   // detail holding `text` too.
   static bool refused_as_behind(const std::optional<Refusal>& r, std::string_view text) {
@@ -425,8 +437,8 @@ TEST_F(FacilitatorGateTest, NothingIsServedOnAChainViewBehindARefundInFlight) {
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(2), config_, 88);
   open_channel(agent);
-  const auto before_refunds = run(devnet_->rpc().raw("evm_snapshot", "[]"));
-  ASSERT_TRUE(before_refunds) << before_refunds.error().to_string();
+  const std::string before_refunds = chain_snapshot();
+  ASSERT_FALSE(before_refunds.empty());
   (void)accepted(run(gate.refund(
       accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, kPrice)))))));
   const auto restored = chain_restored_at_exit();
@@ -438,8 +450,7 @@ TEST_F(FacilitatorGateTest, NothingIsServedOnAChainViewBehindARefundInFlight) {
   const PendingRefund in_flight{U256{1}, 47 * kPrice};  // all that was left: 50 - 2 charged - 1 refunded
   ASSERT_EQ(held_back(agent.id), in_flight);
 
-  const auto reverted = run(devnet_->rpc().raw("evm_revert", "[" + *before_refunds + "]"));
-  ASSERT_TRUE(reverted && *reverted == "true");
+  ASSERT_TRUE(chain_reverted_to(before_refunds));
   ASSERT_EQ(onchain(agent.id).balance, 50 * kPrice) << "the first refund is undone";
   // 50 on chain less the 47 is 3, but 2 once the first refund lands again: nothing can be served.
   const auto voucher = refusal_of(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 3 * kPrice))));
@@ -459,12 +470,11 @@ TEST_F(FacilitatorGateTest, NothingIsJudgedOnAChainViewBehindARefundTheGateSawLa
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(2), config_, 87);
   open_channel(agent);
-  const auto before_refund = run(devnet_->rpc().raw("evm_snapshot", "[]"));
-  ASSERT_TRUE(before_refund) << before_refund.error().to_string();
+  const std::string before_refund = chain_snapshot();
+  ASSERT_FALSE(before_refund.empty());
   (void)accepted(run(gate.refund(
       accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, 10 * kPrice)))))));
-  const auto reverted = run(devnet_->rpc().raw("evm_revert", "[" + *before_refund + "]"));
-  ASSERT_TRUE(reverted && *reverted == "true");
+  ASSERT_TRUE(chain_reverted_to(before_refund));
 
   const auto deposit =
       refusal_of(run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice))));
