@@ -23,7 +23,23 @@ constexpr std::string_view kMigrations[] = {
         not_before INTEGER NOT NULL
       ) WITHOUT ROWID;
     )sql",
+    // When the job last read each refunded channel on chain (refund_checks()).
+    R"sql(
+      CREATE TABLE refund_checks (
+        channel_id BLOB PRIMARY KEY,
+        checked_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    )sql",
 };
+
+// A channel id stored in the journal's first column of `query`'s row.
+Result<Bytes32> channel_id_at(const Statement& query, std::string_view table) {
+  const ByteView id = query.blob(0);
+  if (id.size() != 32) return fail(ErrorCode::store_failed, "claim journal: a channel id in " + std::string{table} + " is not 32 bytes");
+  Bytes32 key{};
+  std::copy(id.begin(), id.end(), key.begin());
+  return key;
+}
 
 }  // namespace
 
@@ -81,10 +97,7 @@ Result<std::map<Bytes32, HeldBack>> ClaimJournal::held_back() {
   for (;;) {
     PAYCHAN_ASSIGN(bool row, query.step());
     if (!row) break;
-    const ByteView id = query.blob(0);
-    if (id.size() != 32) return fail(ErrorCode::store_failed, "claim journal: a held-back channel id is not 32 bytes");
-    Bytes32 key{};
-    std::copy(id.begin(), id.end(), key.begin());
+    PAYCHAN_ASSIGN(const Bytes32 key, channel_id_at(query, "held_back"));
     held[key] = HeldBack{static_cast<std::uint32_t>(query.integer(1)), static_cast<std::uint64_t>(query.integer(2))};
   }
   return held;
@@ -95,6 +108,37 @@ Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
   PAYCHAN_ASSIGN(auto remove, db_.prepare("DELETE FROM held_back WHERE channel_id = ?1"));
   return db_.in_transaction([&]() -> Status {
     for (const Bytes32& channel : channels) {
+      remove.bind(1, channel);
+      PAYCHAN_TRY(remove.run());
+    }
+    return {};
+  });
+}
+
+Result<std::map<Bytes32, std::uint64_t>> ClaimJournal::refund_checks() {
+  PAYCHAN_ASSIGN(auto query, db_.prepare("SELECT channel_id, checked_at FROM refund_checks"));
+  std::map<Bytes32, std::uint64_t> checked;
+  for (;;) {
+    PAYCHAN_ASSIGN(bool row, query.step());
+    if (!row) break;
+    PAYCHAN_ASSIGN(const Bytes32 key, channel_id_at(query, "refund_checks"));
+    checked[key] = static_cast<std::uint64_t>(query.integer(1));
+  }
+  return checked;
+}
+
+Status ClaimJournal::record_refund_checks(const std::vector<Bytes32>& checked, const std::vector<Bytes32>& gone,
+                                          std::uint64_t now) {
+  if (checked.empty() && gone.empty()) return {};  // no transaction, no fsync
+  PAYCHAN_ASSIGN(auto upsert, db_.prepare("INSERT INTO refund_checks VALUES (?1, ?2) ON CONFLICT (channel_id) DO UPDATE "
+                                          "SET checked_at = excluded.checked_at"));
+  PAYCHAN_ASSIGN(auto remove, db_.prepare("DELETE FROM refund_checks WHERE channel_id = ?1"));
+  return db_.in_transaction([&]() -> Status {
+    for (const Bytes32& channel : checked) {
+      upsert.bind(1, channel).bind(2, static_cast<std::int64_t>(now));
+      PAYCHAN_TRY(upsert.run());
+    }
+    for (const Bytes32& channel : gone) {
       remove.bind(1, channel);
       PAYCHAN_TRY(remove.run());
     }

@@ -6,7 +6,8 @@
 // cumulative, so the same rows never move money twice.
 //
 // It also remembers the channels whose claim was mined and reverted (held_back): their next claim
-// waits, so that a claim that passes simulation but reverts on chain does not spend gas every run.
+// waits, so that a claim that passes simulation but reverts on chain does not spend gas every run;
+// and when each refunded channel was last read on chain (refund_checks), so that runs take turns.
 //
 // One file per gate store (`<store>.settle`), beside it; never shared with the gate's connection.
 // Thread-safety: one ClaimJournal per thread; concurrent runs are excluded by the settle command's
@@ -59,6 +60,13 @@ class ClaimJournal {
   [[nodiscard]] Result<std::map<Bytes32, HeldBack>> held_back();
   // Forgets the channels' entries (their claim landed), all or none; a channel without one is fine.
   [[nodiscard]] Status release(const std::vector<Bytes32>& channels);
+
+  // When each channel was last read on chain for the check of the refunds the gate saw land
+  // (unix seconds): a run reads a bounded number of them, those read longest ago first.
+  [[nodiscard]] Result<std::map<Bytes32, std::uint64_t>> refund_checks();
+  // Records `checked` as read at `now` and forgets `gone` (no longer refunded rows), all or none.
+  [[nodiscard]] Status record_refund_checks(const std::vector<Bytes32>& checked, const std::vector<Bytes32>& gone,
+                                            std::uint64_t now);
 
  private:
   explicit ClaimJournal(Database db) : db_(std::move(db)) {}

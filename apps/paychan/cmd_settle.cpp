@@ -27,7 +27,7 @@ namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan settle --config GATE.json [--every DURATION] [--min-unclaimed AMOUNT]
                       [--batch-size N] [--no-sweep] [--facilitator URL] [--timeout SECONDS]
-                      [--rpc URL]
+                      [--rpc URL [--refund-checks N]]
 
 Turns the vouchers a gate has collected into money. Reads the gate's channel store (safely while
 the gate runs), picks the channels to claim, sends them to the facilitator's /settle as `claim`
@@ -67,8 +67,11 @@ Options:
                          deleted (a payer who never comes back would leave it there for good);
                          a channel whose chain is behind such a refund, or behind a refund the
                          gate saw land, is a warning (the gate refuses it until the refunds before
-                         it land or the node catches up); every run reads each channel with a
-                         refund on chain for it
+                         it land or the node catches up)
+  --refund-checks N      with --rpc: how many channels the gate saw refunded one run reads for
+                         that warning (default 100; 0: none). Such a channel keeps its row until
+                         it is spent, so their number grows with use: the runs take turns, those
+                         read longest ago first, and a channel the run read anyway costs nothing
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
@@ -114,6 +117,9 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
   if (s.resolvedRefunds > 0)
     std::printf("  %zu refunds of unknown outcome found settled on chain: cleared from the store\n",
                 s.resolvedRefunds);
+  if (s.refundChecksLeft > 0)
+    std::printf("  %zu refunded channels left for the next runs to check on chain (--refund-checks)\n",
+                s.refundChecksLeft);
   std::fflush(stdout);
 }
 
@@ -139,7 +145,7 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"config",      "every",   "min-unclaimed", "batch-size", "no-sweep",
-                                    "facilitator", "timeout", "rpc"};
+                                    "facilitator", "timeout", "rpc",           "refund-checks"};
   const std::string_view flags[] = {"no-sweep"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("settle", args.error());
@@ -167,6 +173,11 @@ int run(std::span<char* const> argv) {
     if (!n || *n == 0 || *n > 1000) return report("settle", Error{ErrorCode::invalid_config, "--batch-size must be 1..1000"});
     options.policy.maxBatchSize = static_cast<std::size_t>(*n);
   }
+  if (auto text = args->option("refund-checks")) {
+    auto n = parse_uint128(*text);
+    if (!n || *n > 100'000) return report("settle", Error{ErrorCode::invalid_config, "--refund-checks must be 0..100000"});
+    options.refundChecksPerRun = static_cast<std::size_t>(*n);
+  }
   auto loaded = engine::gate::http_facilitator_options(*config);
   if (!loaded) return report("settle", loaded.error());
   engine::gate::HttpFacilitatorOptions facilitator_options = std::move(*loaded);
@@ -188,6 +199,8 @@ int run(std::span<char* const> argv) {
   std::optional<engine::evm::RpcClient> node;
   std::optional<engine::settlement::RpcChainReader> reader;
   const std::optional<std::string> rpc = rpc_url(*args);
+  if (!rpc && args->option("refund-checks"))
+    return report("settle", Error{ErrorCode::invalid_config, "--refund-checks reads the chain: it needs --rpc URL (or $PAYCHAN_RPC)"});
   if (rpc) {
     node.emplace(*rpc);
     auto id = engine::http::run_blocking(node->chain_id());

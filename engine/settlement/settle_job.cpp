@@ -30,6 +30,12 @@ protocol::PaymentRequirements requirements(const SettleJobOptions& options) {
   return r;
 }
 
+// Adds `warning` to the run's summary and reports it as it comes.
+void warn(SettleSummary& summary, const SettleJob::Progress& progress, std::string warning) {
+  summary.warnings.push_back(std::move(warning));
+  progress("warning: " + summary.warnings.back());
+}
+
 }  // namespace
 
 std::size_t SettleSummary::claimedChannels() const {
@@ -242,63 +248,95 @@ http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
   co_return co_await facilitator_.settle(request);
 }
 
-http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels) {
+http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels, NoncesRead& read) {
   for (ChannelState& c : channels) {
     auto onchain = co_await options_.chain->channel(c.channelId);
     if (!onchain) co_return onchain.failure();
     if (onchain->totalClaimed > c.onchain.totalClaimed)
       if (Status recorded = store_.record_claimed(c.channelId, onchain->totalClaimed); !recorded) co_return recorded;
     c.onchain = *onchain;
+    read[c.channelId] = onchain->refundNonce;
   }
   co_return Status{};
 }
 
-http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const Progress& progress) {
-  const auto warn = [&](std::string warning) {
-    summary.warnings.push_back(std::move(warning));
-    progress("warning: " + summary.warnings.back());
-  };
-  // Listed before the pending refunds are resolved: a channel resolved below is read once. Only a
-  // warning hangs on them, so a failed store read fails nothing.
-  auto refunded = store_.refunded_channels();
-  if (!refunded) warn("the refunded channels were not read from the store: " + refunded.error().to_string());
+http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const Progress& progress, NoncesRead& read) {
   auto pending = store_.pending_refunds();
   if (!pending) co_return pending.failure();
   for (const auto& [channelId, refund] : *pending) {
     // Not worth failing the run over (the claims are sent): the next run reads it again.
     auto onchain = co_await options_.chain->channel(channelId);
     if (!onchain) {
-      warn("channel " + to_hex(channelId) + " not read on chain, its refund of unknown outcome kept: " +
-           onchain.error().to_string());
+      warn(summary, progress, "channel " + to_hex(channelId) + " not read on chain, its refund of unknown outcome kept: " +
+                                  onchain.error().to_string());
       continue;
     }
+    read[channelId] = onchain->refundNonce;
     // Only a nonce past the refund's settles it: a node behind (or not yet holding the channel)
     // reports an older one, and the refund may still land. Behind it, the gate refuses the
     // channel: the operator is told, since a refund undone by a reorg for good keeps it so.
     if (onchain->refundNonce < refund.nonce)
-      warn("channel " + to_hex(channelId) + ": the chain's refund nonce " + onchain->refundNonce.to_decimal() +
-           " is behind its refund of unknown outcome (nonce " + refund.nonce.to_decimal() +
-           "); the gate refuses the channel until the refunds before it land or the node catches up");
+      warn(summary, progress, "channel " + to_hex(channelId) + ": the chain's refund nonce " + onchain->refundNonce.to_decimal() +
+                                  " is behind its refund of unknown outcome (nonce " + refund.nonce.to_decimal() +
+                                  "); the gate refuses the channel until the refunds before it land or the node catches up");
     if (onchain->refundNonce <= refund.nonce) continue;
     auto resolved = store_.resolve_pending_refund(channelId, refund, *onchain);
     if (!resolved) co_return resolved.failure();
     if (*resolved) ++summary.resolvedRefunds;
   }
-  // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's
-  // node is as behind as this one; for good if a reorg undid the refund.
-  if (!refunded) co_return Status{};
+  co_return Status{};
+}
+
+http::Awaitable<void> SettleJob::check_refunded(SettleSummary& summary, const Progress& progress, const NoncesRead& read) {
+  auto refunded = store_.refunded_channels();
+  if (!refunded) {
+    warn(summary, progress, "the refunded channels were not read from the store: " + refunded.error().to_string());
+    co_return;
+  }
+  auto last = journal_.refund_checks();  // what is left of it once the loop below took each: no longer refunded
+  if (!last) {
+    warn(summary, progress, "the refunded channels were not checked: " + last.error().to_string());
+    co_return;
+  }
+  // A channel this run read at or past the nonce needs no read. One read behind it is read again
+  // first (the gate may have refunded it since): it is the likeliest to warn of.
+  std::vector<Bytes32> checked;
+  std::vector<std::pair<std::uint64_t, std::pair<Bytes32, U256>>> due;  // (last read, channel), never read: 0
   for (const auto& [channelId, seen] : *refunded) {
-    auto onchain = co_await options_.chain->channel(channelId);
-    if (!onchain) {
-      warn("channel " + to_hex(channelId) + " not read on chain: " + onchain.error().to_string());
+    const auto now_read = read.find(channelId);
+    if (now_read != read.end() && now_read->second >= seen) {
+      checked.push_back(channelId);
+      last->erase(channelId);
       continue;
     }
-    if (onchain->refundNonce < seen)
-      warn("channel " + to_hex(channelId) + ": this node's refund nonce " + onchain->refundNonce.to_decimal() +
-           " is behind the " + seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
-           " on a view as behind (for good, if a reorg undid the refund)");
+    const auto before = last->find(channelId);
+    const std::uint64_t when = now_read != read.end() || before == last->end() ? 0 : before->second;
+    if (before != last->end()) last->erase(before);
+    due.push_back({when, {channelId, seen}});
   }
-  co_return Status{};
+  std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::size_t reads = std::min(due.size(), options_.refundChecksPerRun);
+  summary.refundChecksLeft = due.size() - reads;
+  if (reads != 0) progress("checking " + std::to_string(reads) + " of " + std::to_string(due.size()) + " refunded channels on chain");
+  for (std::size_t i = 0; i < reads; ++i) {
+    const auto& [channelId, seen] = due[i].second;
+    auto onchain = co_await options_.chain->channel(channelId);
+    if (!onchain) {
+      warn(summary, progress, "channel " + to_hex(channelId) + " not read on chain: " + onchain.error().to_string());
+      continue;
+    }
+    checked.push_back(channelId);
+    // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's
+    // node is as behind as this one; for good if a reorg undid the refund.
+    if (onchain->refundNonce < seen)
+      warn(summary, progress, "channel " + to_hex(channelId) + ": this node's refund nonce " + onchain->refundNonce.to_decimal() +
+                                  " is behind the " + seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
+                                  " on a view as behind (for good, if a reorg undid the refund)");
+  }
+  std::vector<Bytes32> gone;
+  for (const auto& [channelId, when] : *last) gone.push_back(channelId);
+  if (Status kept = journal_.record_refund_checks(checked, gone, options_.now()); !kept)
+    warn(summary, progress, "when the refunded channels were read was not journaled: " + kept.error().to_string());
 }
 
 http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
@@ -315,9 +353,10 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
 
   auto channels = store_.unclaimed();
   if (!channels) co_return channels.failure();
+  NoncesRead read;
   if (options_.chain) {
     progress("reading " + std::to_string(channels->size()) + " channels on chain");
-    if (Status read = co_await refresh(*channels); !read) co_return read.failure();
+    if (Status refreshed = co_await refresh(*channels, read); !refreshed) co_return refreshed.failure();
     summary.alreadyClaimed = static_cast<std::size_t>(std::count_if(channels->begin(), channels->end(), [](const ChannelState& c) {
       return c.chargedCumulativeAmount <= c.onchain.totalClaimed;
     }));
@@ -336,7 +375,7 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   }
 
   if (options_.chain) {
-    if (Status resolved = co_await resolve_refunds(summary, progress); !resolved) co_return resolved.failure();
+    if (Status resolved = co_await resolve_refunds(summary, progress, read); !resolved) co_return resolved.failure();
   }
 
   // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With
@@ -356,6 +395,8 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
       summary.sweepAmount = swept->amount.value_or("");
     }
   }
+  // Last: only warnings hang on it, and it must not hold the money's moves back.
+  if (options_.chain && options_.refundChecksPerRun != 0) co_await check_refunded(summary, progress, read);
   co_return summary;
 }
 

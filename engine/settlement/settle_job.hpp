@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ struct SettleJobOptions {
   // A channel with a pending withdrawal does not wait: the watchtower claims it before the deadline.
   std::uint64_t revertBackoffSeconds = 600;
   std::uint64_t revertBackoffCapSeconds = 86'400;
+  // With a chain: how many channels the gate saw refunded one run reads for the check that their
+  // chain is not behind that refund (check_refunded), those read longest ago first. The set grows
+  // with use (a channel partly refunded keeps its row until spent), so the runs take turns; a
+  // channel this run already read for a claim or a pending refund costs no read. 0: no check.
+  std::size_t refundChecksPerRun = 100;
 };
 
 // The facilitator request claiming `batch` as the job journals and sends it (JSON), signed for
@@ -82,6 +88,7 @@ struct SettleSummary {
   // Refunds of unknown outcome the gate held back, found settled on chain (ChainReader): no
   // longer held back, their channels deleted if spent.
   std::size_t resolvedRefunds = 0;
+  std::size_t refundChecksLeft = 0;  // refunded channels the check leaves to later runs (refundChecksPerRun)
   std::vector<std::string> warnings;
   std::string sweepTransaction;  // "" when nothing was swept
   std::string sweepAmount;       // as the facilitator reported it
@@ -112,15 +119,21 @@ class SettleJob {
   [[nodiscard]] http::Awaitable<Status> claim(std::vector<PlannedClaim> batch, SettleSummary& summary,
                                               const Progress& progress);
   [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
+  // The refund nonce of each channel this run read on chain: a later check reuses it.
+  using NoncesRead = std::map<Bytes32, U256>;
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
-  [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels);
+  [[nodiscard]] http::Awaitable<Status> refresh(std::vector<ChannelState>& channels, NoncesRead& read);
   // Reads on chain every channel with a refund of unknown outcome in the store; those whose refund
   // nonce moved past it are resolved in the store (the gate forgets such a refund only when it next
   // reads the chain for the channel, which a payer who refunded everything never asks it to).
   // Counted in `summary`; a channel not read is a warning there, and so is one whose chain is
-  // behind such a refund, or behind the refund nonce the store mirrors for it (a refund the gate
-  // saw land: every channel with one is read too).
-  [[nodiscard]] http::Awaitable<Status> resolve_refunds(SettleSummary& summary, const Progress& progress);
+  // behind such a refund.
+  [[nodiscard]] http::Awaitable<Status> resolve_refunds(SettleSummary& summary, const Progress& progress, NoncesRead& read);
+  // Warns of a channel whose chain is behind the refund nonce the store mirrors for it (a refund the
+  // gate saw land): the gate refuses it on such a view. Reads at most refundChecksPerRun channels,
+  // those read longest ago first (the journal keeps when), and none that `read` already shows at or
+  // past that nonce. Only warnings hang on it: nothing here fails the run.
+  [[nodiscard]] http::Awaitable<void> check_refunded(SettleSummary& summary, const Progress& progress, const NoncesRead& read);
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.
   [[nodiscard]] Result<ClaimPlan> plan_run(std::vector<ChannelState> channels, SettleSummary& summary, const Progress& progress);

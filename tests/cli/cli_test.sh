@@ -130,6 +130,10 @@ sed 's|^{|{"facilitatorTokenFile": "'"$work/missing.token"'", |' "$work/gate.jso
 check "settle, unreadable facilitator token" 2 "facilitatorTokenFile: token file" \
   "$paychan" settle --config "$work/gate-token.json" --facilitator http://127.0.0.1:9
 check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --every soon
+check "settle --refund-checks needs --rpc" 2 "it needs --rpc" \
+  env -u PAYCHAN_RPC "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --refund-checks 10
+check "settle bad --refund-checks" 2 "--refund-checks must be 0..100000" \
+  "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --refund-checks many --rpc http://127.0.0.1:9
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep
 check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s
 check "settle refuses a second run" 3 "another settle run" \

@@ -302,6 +302,88 @@ TEST_F(SettleJobTest, AChannelWhoseChainIsBehindARefundTheGateSawLandIsAWarning)
   EXPECT_EQ(chain.reads, (std::map<Bytes32, int>{{ids[0], 1}, {ids[1], 1}, {ids[3], 1}}));
 }
 
+// The refunded channels grow with use, and each costs a read: a run reads refundChecksPerRun of
+// them, those read longest ago (or never) first, so that the runs take turns; a channel whose row
+// goes is forgotten by the journal.
+TEST_F(SettleJobTest, TheRefundCheckReadsAtMostItsShareARunThoseReadLongestAgoFirst) {
+  const std::vector<Bytes32> ids = paid_once(5);
+  ScriptedChain chain;
+  for (const Bytes32& id : ids) {
+    ChannelState row = **stack.store->get(id);
+    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));  // nothing to claim or refresh
+    row.onchain.refundNonce = U256{2};
+    ASSERT_TRUE(stack.store->commit_and_wait(row));
+    chain.states[id] = claimed_view(row);
+  }
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  o.refundChecksPerRun = 2;
+  const auto read_since = [&](std::map<Bytes32, int>& before) {
+    std::set<Bytes32> now_read;
+    for (const auto& [id, n] : chain.reads)
+      if (n > before[id]) now_read.insert(id);
+    before = chain.reads;
+    return now_read;
+  };
+  std::map<Bytes32, int> seen;
+  std::vector<std::set<Bytes32>> runs;
+  for (int run_no = 0; run_no < 3; ++run_no) {
+    stack.now += 60;
+    const SettleSummary s = run(o);
+    EXPECT_TRUE(s.warnings.empty()) << s.warnings[0];
+    EXPECT_EQ(s.refundChecksLeft, 3u);
+    runs.push_back(read_since(seen));
+    EXPECT_EQ(runs.back().size(), 2u) << "run " << run_no;
+  }
+  std::set<Bytes32> first_two = runs[0];
+  first_two.insert(runs[1].begin(), runs[1].end());
+  EXPECT_EQ(first_two.size(), 4u) << "the second run read a channel the first had read, not one never read";
+  for (const Bytes32& id : runs[2])
+    EXPECT_TRUE(first_two.count(id) == 0 || runs[0].count(id) == 1) << "the third run read one the second had read";
+  EXPECT_EQ(std::count_if(ids.begin(), ids.end(), [&](const Bytes32& id) { return first_two.count(id) == 0; }), 1);
+  EXPECT_EQ(std::count_if(runs[2].begin(), runs[2].end(), [&](const Bytes32& id) { return first_two.count(id) == 0; }), 1)
+      << "the channel never read waited past the third run";
+
+  // A row deleted (refunded in full) leaves the journal's turns too.
+  std::promise<Status> erased;
+  (void)stack.store->enqueue(**stack.store->get(ids[0]), [&](const Status& st) { erased.set_value(st); }, &erased,
+                             persistence::ChannelStore::Write::erase);
+  stack.store->flush(&erased);
+  ASSERT_TRUE(erased.get_future().get());
+  o.refundChecksPerRun = 100;
+  stack.now += 60;
+  EXPECT_EQ(run(o).refundChecksLeft, 0u);
+  auto journal = persistence::ClaimJournal::open(dir.file("settle"));
+  ASSERT_TRUE(journal);
+  const auto checks = (*journal)->refund_checks();
+  ASSERT_TRUE(checks);
+  EXPECT_EQ(checks->size(), 4u);
+  EXPECT_EQ(checks->count(ids[0]), 0u);
+}
+
+// A channel the run read on chain before claiming it costs the refund check no second read, unless
+// that read was behind the refund the gate saw land (the gate may have refunded it since): then it
+// is read again, and warned of if still behind.
+TEST_F(SettleJobTest, TheRefundCheckReusesTheRunsReadOfAChannelItClaimed) {
+  const std::vector<Bytes32> ids = paid_once(2);
+  ScriptedChain chain;
+  for (const Bytes32& id : ids) {
+    ChannelState row = **stack.store->get(id);
+    row.onchain.refundNonce = U256{2};
+    ASSERT_TRUE(stack.store->commit_and_wait(row));
+    chain.states[id] = stack.facilitator.onchain(id);
+    chain.states[id].refundNonce = U256{2};
+  }
+  chain.states[ids[1]].refundNonce = U256{1};  // behind
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  const SettleSummary s = run(o);
+  EXPECT_EQ(s.claimedChannels(), 2u);
+  EXPECT_EQ(chain.reads, (std::map<Bytes32, int>{{ids[0], 1}, {ids[1], 2}}));
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_TRUE(warned(s, to_hex(ids[1]) + ": this node's refund nonce 1 is behind the 2")) << s.warnings[0];
+}
+
 TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) {
   const Uint128 charged = pay(2, 3);
   stack.facilitator.lose_next_claim_reply = true;

@@ -1,7 +1,8 @@
 // The settle job's journal on real SQLite files: a batch stays pending until finished, across
 // reopening; held-back channels are replaced, released and kept across reopening, and written with
-// their batch's outcome or not at all; a journal written before held-back channels existed (schema
-// version 1) is migrated with its pending batch intact.
+// their batch's outcome or not at all; when each refunded channel was last checked is replaced,
+// forgotten and kept; a journal written before held-back channels existed (schema version 1) is
+// migrated with its pending batch intact.
 #include "persistence/claim_journal.hpp"
 
 #include <gtest/gtest.h>
@@ -63,6 +64,23 @@ TEST(ClaimJournal, HeldBackChannelsAreReplacedReleasedAndKept) {
   EXPECT_EQ(held->at(id(1)), (HeldBack{2, 1900}));
 }
 
+TEST(ClaimJournal, RefundChecksAreReplacedForgottenAndKept) {
+  TempDir dir;
+  const std::string path = dir.file("gate.sqlite.settle");
+  {
+    auto journal = ClaimJournal::open(path);
+    ASSERT_TRUE(journal);
+    EXPECT_TRUE((*journal)->refund_checks()->empty());
+    ASSERT_TRUE((*journal)->record_refund_checks({id(1), id(2), id(3)}, {}, 100));
+    ASSERT_TRUE((*journal)->record_refund_checks({id(2)}, {id(3), id(4)}, 200));  // id(4) was never checked
+    ASSERT_TRUE((*journal)->record_refund_checks({}, {}, 300));                   // nothing: nothing written
+  }
+  auto journal = ClaimJournal::open(path);
+  auto checks = (*journal)->refund_checks();
+  ASSERT_TRUE(checks) << checks.error().to_string();
+  EXPECT_EQ(*checks, (std::map<Bytes32, std::uint64_t>{{id(1), 100}, {id(2), 200}}));
+}
+
 // Finishing a batch and holding its channels back are one transaction: when any part fails, the
 // batch stays pending (the next run resends it) and no channel is held back, so its revert is
 // counted once. A trigger makes the second channel's row fail. A finished batch is refused.
@@ -112,6 +130,7 @@ TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBat
   ASSERT_TRUE((*journal)->finish((*pending)[0].id, "0x04", "reverted", 2, {{id(4), HeldBack{1, 600}}}));
   EXPECT_EQ((*journal)->held_back()->size(), 1u);
   EXPECT_TRUE((*journal)->pending()->empty());
+  EXPECT_TRUE((*journal)->record_refund_checks({id(4)}, {}, 3)) << "the later migrations ran too";
 }
 
 }  // namespace
