@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <limits>
 
 #include "persistence/channel_record.hpp"
 #include "persistence/sqlite.hpp"
@@ -49,6 +50,20 @@ constexpr std::string_view kMigrations[] = {
         VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed)
         ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
                                                total_claimed = MAX(total_claimed, excluded.total_claimed);
+      END;
+    )sql",
+    // When each record was last written, by the database's clock (forget_closed()): records of
+    // earlier deletions count from this migration.
+    R"sql(
+      ALTER TABLE closed_channels ADD COLUMN closed_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE closed_channels SET closed_at = unixepoch();
+      DROP TRIGGER channel_closed;
+      CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
+        INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed, closed_at)
+        VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed, unixepoch())
+        ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
+                                               total_claimed = MAX(total_claimed, excluded.total_claimed),
+                                               closed_at = excluded.closed_at;
       END;
     )sql",
 };
@@ -126,10 +141,12 @@ constexpr std::string_view kMarkStale = R"sql(
 // The gate's erase records the state it deleted on, as the trigger records a row (the row may be
 // gone already, or hold older columns); the trigger then merges the row's.
 constexpr std::string_view kClose = R"sql(
-  INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed) VALUES (?1, ?2, ?3)
+  INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed, closed_at) VALUES (?1, ?2, ?3, unixepoch())
   ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
-                                         total_claimed = MAX(total_claimed, excluded.total_claimed)
+                                         total_claimed = MAX(total_claimed, excluded.total_claimed),
+                                         closed_at = excluded.closed_at
 )sql";
+constexpr std::string_view kForgetClosed = "DELETE FROM closed_channels WHERE closed_at <= unixepoch() - ?1";
 constexpr std::string_view kClosedChannel = "SELECT refund_nonce, total_claimed FROM closed_channels WHERE channel_id = ?1";
 constexpr std::string_view kRefundedChannels = R"sql(
   SELECT channel_id, refund_nonce FROM channels
@@ -475,6 +492,14 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
     if (!settled) return settled.failure();
     settled->bind(1, channelId);
     return settled->run();
+  });
+}
+
+Result<std::size_t> ChannelStore::forget_closed(std::uint64_t ageSeconds) {
+  return impl_->query<std::size_t>(kForgetClosed, [&](Statement& s) -> Result<std::size_t> {
+    s.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(ageSeconds, std::numeric_limits<std::int64_t>::max() / 2)));
+    PAYCHAN_TRY(s.run());
+    return static_cast<std::size_t>(impl_->reader.changes());
   });
 }
 

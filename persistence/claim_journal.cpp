@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "persistence/channel_record.hpp"
+
 namespace paychan::persistence {
 namespace {
 
@@ -23,11 +25,13 @@ constexpr std::string_view kMigrations[] = {
         not_before INTEGER NOT NULL
       ) WITHOUT ROWID;
     )sql",
-    // When the job last read each refunded channel on chain (refund_checks()).
+    // When the job last read each refunded channel on chain, and the gate's refund nonce it was
+    // read for (refund_checks()).
     R"sql(
       CREATE TABLE refund_checks (
         channel_id BLOB PRIMARY KEY,
-        checked_at INTEGER NOT NULL
+        checked_at INTEGER NOT NULL,
+        refund_nonce BLOB NOT NULL
       ) WITHOUT ROWID;
     )sql",
 };
@@ -115,27 +119,28 @@ Status ClaimJournal::release(const std::vector<Bytes32>& channels) {
   });
 }
 
-Result<std::map<Bytes32, std::uint64_t>> ClaimJournal::refund_checks() {
-  PAYCHAN_ASSIGN(auto query, db_.prepare("SELECT channel_id, checked_at FROM refund_checks"));
-  std::map<Bytes32, std::uint64_t> checked;
+Result<std::map<Bytes32, RefundCheck>> ClaimJournal::refund_checks() {
+  PAYCHAN_ASSIGN(auto query, db_.prepare("SELECT channel_id, checked_at, refund_nonce FROM refund_checks"));
+  std::map<Bytes32, RefundCheck> checks;
   for (;;) {
     PAYCHAN_ASSIGN(bool row, query.step());
     if (!row) break;
     PAYCHAN_ASSIGN(const Bytes32 key, channel_id_at(query, "refund_checks"));
-    checked[key] = static_cast<std::uint64_t>(query.integer(1));
+    PAYCHAN_ASSIGN(const U256 nonce, decode_u256(query.blob(2)));
+    checks[key] = RefundCheck{static_cast<std::uint64_t>(query.integer(1)), nonce};
   }
-  return checked;
+  return checks;
 }
 
-Status ClaimJournal::record_refund_checks(const std::vector<Bytes32>& checked, const std::vector<Bytes32>& gone,
-                                          std::uint64_t now) {
+Status ClaimJournal::record_refund_checks(const std::vector<std::pair<Bytes32, U256>>& checked,
+                                          const std::vector<Bytes32>& gone, std::uint64_t now) {
   if (checked.empty() && gone.empty()) return {};  // no transaction, no fsync
-  PAYCHAN_ASSIGN(auto upsert, db_.prepare("INSERT INTO refund_checks VALUES (?1, ?2) ON CONFLICT (channel_id) DO UPDATE "
-                                          "SET checked_at = excluded.checked_at"));
+  PAYCHAN_ASSIGN(auto upsert, db_.prepare("INSERT INTO refund_checks VALUES (?1, ?2, ?3) ON CONFLICT (channel_id) DO UPDATE "
+                                          "SET checked_at = excluded.checked_at, refund_nonce = excluded.refund_nonce"));
   PAYCHAN_ASSIGN(auto remove, db_.prepare("DELETE FROM refund_checks WHERE channel_id = ?1"));
   return db_.in_transaction([&]() -> Status {
-    for (const Bytes32& channel : checked) {
-      upsert.bind(1, channel).bind(2, static_cast<std::int64_t>(now));
+    for (const auto& [channel, nonce] : checked) {
+      upsert.bind(1, channel).bind(2, static_cast<std::int64_t>(now)).bind(3, nonce.to_be());
       PAYCHAN_TRY(upsert.run());
     }
     for (const Bytes32& channel : gone) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "channel/amount.hpp"
 #include "channel/bytes.hpp"
 #include "channel/result.hpp"
 #include "persistence/sqlite.hpp"
@@ -33,6 +34,13 @@ struct HeldBack {
   std::uint32_t reverts = 0;
   std::uint64_t notBefore = 0;
   friend bool operator==(const HeldBack&, const HeldBack&) = default;
+};
+
+// A refunded channel read on chain at `at` (unix seconds) for the gate's refund nonce `refundNonce`.
+struct RefundCheck {
+  std::uint64_t at = 0;
+  U256 refundNonce;
+  friend bool operator==(const RefundCheck&, const RefundCheck&) = default;
 };
 
 struct JournaledBatch {
@@ -61,12 +69,14 @@ class ClaimJournal {
   // Forgets the channels' entries (their claim landed), all or none; a channel without one is fine.
   [[nodiscard]] Status release(const std::vector<Bytes32>& channels);
 
-  // When each channel was last read on chain for the check of the refunds the gate saw land
-  // (unix seconds): a run reads a bounded number of them, those read longest ago first.
-  [[nodiscard]] Result<std::map<Bytes32, std::uint64_t>> refund_checks();
-  // Records `checked` as read at `now` and forgets `gone` (no longer refunded rows), all or none.
-  [[nodiscard]] Status record_refund_checks(const std::vector<Bytes32>& checked, const std::vector<Bytes32>& gone,
-                                            std::uint64_t now);
+  // When each channel was last read on chain (or tried) for the check of the refunds the gate saw
+  // land, and at which of its refund nonces: a run reads a bounded number of them, those read
+  // longest ago first.
+  [[nodiscard]] Result<std::map<Bytes32, RefundCheck>> refund_checks();
+  // Records each of `checked` as read at `now` for its refund nonce and forgets `gone` (channels
+  // no longer refunded), all or none.
+  [[nodiscard]] Status record_refund_checks(const std::vector<std::pair<Bytes32, U256>>& checked,
+                                            const std::vector<Bytes32>& gone, std::uint64_t now);
 
  private:
   explicit ClaimJournal(Database db) : db_(std::move(db)) {}

@@ -27,7 +27,7 @@ namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan settle --config GATE.json [--every DURATION] [--min-unclaimed AMOUNT]
                       [--batch-size N] [--no-sweep] [--facilitator URL] [--timeout SECONDS]
-                      [--rpc URL [--refund-checks N]]
+                      [--rpc URL [--refund-checks N]] [--forget-closed-after DURATION]
 
 Turns the vouchers a gate has collected into money. Reads the gate's channel store (safely while
 the gate runs), picks the channels to claim, sends them to the facilitator's /settle as `claim`
@@ -70,8 +70,14 @@ Options:
                          it land or the node catches up)
   --refund-checks N      with --rpc: how many channels the gate saw refunded one run reads for
                          that warning (default 100; 0: none). Such a channel keeps its row until
-                         it is spent, so their number grows with use: the runs take turns, those
-                         read longest ago first, and a channel the run read anyway costs nothing
+                         it is spent, so their number grows with use: the runs take turns (first
+                         those no read has shown at the gate's nonce, then those read longest
+                         ago; a failed read takes its turn), and one the run read anyway is free
+  --forget-closed-after DURATION
+                         a channel deleted from the store leaves its refund nonce and claimed
+                         total, which the gate judges a view of its chain against should the payer
+                         deposit again (about 100 bytes each); forgotten this long after the
+                         deletion (default 30d; "never" keeps them)
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
@@ -86,12 +92,12 @@ constexpr int kExitRetry = 3;
 
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
   std::uint64_t unit = 1;
-  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h')) {
-    unit = text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
+  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h' || text.back() == 'd')) {
+    unit = text.back() == 'd' ? 86400 : text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
     text.remove_suffix(1);
   }
   auto n = parse_uint128(text);
-  if (!n || *n == 0 || *n > 366u * 86400) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m or 1h");
+  if (!n || *n == 0 || *n > 366u * 86400 / unit) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m, 1h or 30d, at most a year");
   return std::chrono::seconds(static_cast<std::int64_t>(*n) * static_cast<std::int64_t>(unit));
 }
 
@@ -117,6 +123,8 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
   if (s.resolvedRefunds > 0)
     std::printf("  %zu refunds of unknown outcome found settled on chain: cleared from the store\n",
                 s.resolvedRefunds);
+  if (s.forgottenClosed > 0)
+    std::printf("  %zu records of channels deleted long ago forgotten (--forget-closed-after)\n", s.forgottenClosed);
   if (s.refundChecksLeft > 0)
     std::printf("  %zu refunded channels left for the next runs to check on chain (--refund-checks)\n",
                 s.refundChecksLeft);
@@ -145,7 +153,7 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"config",      "every",   "min-unclaimed", "batch-size", "no-sweep",
-                                    "facilitator", "timeout", "rpc",           "refund-checks"};
+                                    "facilitator", "timeout", "rpc",           "refund-checks", "forget-closed-after"};
   const std::string_view flags[] = {"no-sweep"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("settle", args.error());
@@ -177,6 +185,15 @@ int run(std::span<char* const> argv) {
     auto n = parse_uint128(*text);
     if (!n || *n > 100'000) return report("settle", Error{ErrorCode::invalid_config, "--refund-checks must be 0..100000"});
     options.refundChecksPerRun = static_cast<std::size_t>(*n);
+  }
+  if (auto text = args->option("forget-closed-after")) {
+    if (*text == "never") {
+      options.forgetClosedAfterSeconds = 0;
+    } else {
+      auto d = parse_duration(*text);
+      if (!d) return report("settle", Error{ErrorCode::invalid_config, "--forget-closed-after: " + d.error().detail + ", or never"});
+      options.forgetClosedAfterSeconds = static_cast<std::uint64_t>(d->count());
+    }
   }
   auto loaded = engine::gate::http_facilitator_options(*config);
   if (!loaded) return report("settle", loaded.error());

@@ -240,12 +240,26 @@ Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, Settle
   return plan;
 }
 
-http::Awaitable<Result<protocol::SettlementResponse>> SettleJob::sweep() {
+http::Awaitable<Status> SettleJob::sweep(SettleSummary& summary, const Progress& progress) {
+  progress("sweeping claimed funds to " + to_checksum_hex(options_.receiver));
   protocol::FacilitatorRequest request;
   request.paymentRequirements = requirements(options_);
   request.paymentPayload.accepted = request.paymentRequirements;
   request.paymentPayload.payload = protocol::BatchSettlementPayload{protocol::SettlePayload{options_.receiver, options_.token}};
-  co_return co_await facilitator_.settle(request);
+  auto swept = co_await facilitator_.settle(request);
+  if (!swept) co_return swept.failure();
+  // With nothing claimed and unswept the facilitator answers nothing_to_settle (after a
+  // simulation, without a transaction), which is no failure.
+  const bool nothing = !swept->success && swept->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle);
+  if (nothing) {
+    progress("  nothing to sweep");
+  } else if (!swept->success) {
+    summary.sweepError = refusal_text(*swept);
+  } else {
+    summary.sweepTransaction = swept->transaction;
+    summary.sweepAmount = swept->amount.value_or("");
+  }
+  co_return Status{};
 }
 
 http::Awaitable<Status> SettleJob::refresh(std::vector<ChannelState>& channels, NoncesRead& read) {
@@ -287,56 +301,95 @@ http::Awaitable<Status> SettleJob::resolve_refunds(SettleSummary& summary, const
   co_return Status{};
 }
 
+namespace {
+
+// A refunded channel the check may read, in turn: `rank` 0 when this run read it behind the gate's
+// refund nonce (the gate may have refunded it since, else it is the likeliest warning), 1 when no
+// read ever showed the chain at that nonce (never read, behind at the last read, or refunded again
+// since), 2 otherwise, then the longest ago read first.
+struct DueCheck {
+  int rank = 2;
+  std::uint64_t lastRead = 0;
+  Bytes32 channelId{};
+  U256 seen;  // the gate's refund nonce
+  [[nodiscard]] auto turn() const { return std::tie(rank, lastRead, channelId); }
+};
+
+// What the journal records for a channel: the chain's refund nonce as a read showed it.
+using Checked = std::pair<Bytes32, U256>;
+
+struct RefundCheckTurns {
+  std::vector<Checked> checked;  // read by this run at or past the gate's nonce: no read needed
+  std::vector<DueCheck> due;
+  std::vector<Bytes32> gone;  // in the journal, no longer refunded
+};
+
+RefundCheckTurns refund_check_turns(const std::vector<std::pair<Bytes32, U256>>& refunded,
+                                    std::map<Bytes32, persistence::RefundCheck> journaled,
+                                    const std::map<Bytes32, U256>& read) {
+  RefundCheckTurns t;
+  for (const auto& [channelId, seen] : refunded) {
+    std::optional<persistence::RefundCheck> last;
+    if (const auto it = journaled.find(channelId); it != journaled.end()) {
+      last = it->second;
+      journaled.erase(it);  // what is left below is no longer refunded
+    }
+    const auto now_read = read.find(channelId);
+    if (now_read != read.end() && now_read->second >= seen) {
+      t.checked.emplace_back(channelId, now_read->second);
+      continue;
+    }
+    DueCheck d{2, 0, channelId, seen};
+    if (now_read != read.end()) d.rank = 0;
+    else if (!last || last->refundNonce < seen) d.rank = 1;
+    else d.lastRead = last->at;
+    t.due.push_back(d);
+  }
+  for (const auto& [channelId, check] : journaled) t.gone.push_back(channelId);
+  return t;
+}
+
+}  // namespace
+
 http::Awaitable<void> SettleJob::check_refunded(SettleSummary& summary, const Progress& progress, const NoncesRead& read) {
   auto refunded = store_.refunded_channels();
   if (!refunded) {
     warn(summary, progress, "the refunded channels were not read from the store: " + refunded.error().to_string());
     co_return;
   }
-  auto last = journal_.refund_checks();  // what is left of it once the loop below took each: no longer refunded
-  if (!last) {
-    warn(summary, progress, "the refunded channels were not checked: " + last.error().to_string());
+  auto journaled = journal_.refund_checks();
+  if (!journaled) {
+    warn(summary, progress, "the refunded channels were not checked: " + journaled.error().to_string());
     co_return;
   }
-  // A channel this run read at or past the nonce needs no read. One read behind it is read again
-  // first (the gate may have refunded it since): it is the likeliest to warn of.
-  std::vector<Bytes32> checked;
-  std::vector<std::pair<std::uint64_t, std::pair<Bytes32, U256>>> due;  // (last read, channel), never read: 0
-  for (const auto& [channelId, seen] : *refunded) {
-    const auto now_read = read.find(channelId);
-    if (now_read != read.end() && now_read->second >= seen) {
-      checked.push_back(channelId);
-      last->erase(channelId);
-      continue;
-    }
-    const auto before = last->find(channelId);
-    const std::uint64_t when = now_read != read.end() || before == last->end() ? 0 : before->second;
-    if (before != last->end()) last->erase(before);
-    due.push_back({when, {channelId, seen}});
-  }
-  std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  const std::size_t reads = std::min(due.size(), options_.refundChecksPerRun);
-  summary.refundChecksLeft = due.size() - reads;
-  if (reads != 0) progress("checking " + std::to_string(reads) + " of " + std::to_string(due.size()) + " refunded channels on chain");
+  RefundCheckTurns turns = refund_check_turns(*refunded, std::move(*journaled), read);
+  const std::size_t reads = std::min(turns.due.size(), options_.refundChecksPerRun);
+  std::partial_sort(turns.due.begin(), turns.due.begin() + static_cast<std::ptrdiff_t>(reads), turns.due.end(),
+                    [](const DueCheck& a, const DueCheck& b) { return a.turn() < b.turn(); });
+  summary.refundChecksLeft = turns.due.size() - reads;
+  if (reads != 0) progress("checking " + std::to_string(reads) + " of " + std::to_string(turns.due.size()) + " refunded channels on chain");
   for (std::size_t i = 0; i < reads; ++i) {
-    const auto& [channelId, seen] = due[i].second;
-    auto onchain = co_await options_.chain->channel(channelId);
+    const DueCheck& d = turns.due[i];
+    auto onchain = co_await options_.chain->channel(d.channelId);
     if (!onchain) {
-      warn(summary, progress, "channel " + to_hex(channelId) + " not read on chain: " + onchain.error().to_string());
+      // Its turn is taken all the same (journaled at the gate's nonce): channels whose reads keep
+      // failing must not hold the others back.
+      turns.checked.emplace_back(d.channelId, d.seen);
+      warn(summary, progress, "channel " + to_hex(d.channelId) + " not read on chain: " + onchain.error().to_string());
       continue;
     }
-    checked.push_back(channelId);
+    // Journaled behind, it is read again first by the next run, and warned of again.
+    turns.checked.emplace_back(d.channelId, onchain->refundNonce);
     // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's
     // node is as behind as this one; for good if a reorg undid the refund.
-    if (onchain->refundNonce < seen)
-      warn(summary, progress, "channel " + to_hex(channelId) + ": this node's refund nonce " + onchain->refundNonce.to_decimal() +
-                                  " is behind the " + seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
+    if (onchain->refundNonce < d.seen)
+      warn(summary, progress, "channel " + to_hex(d.channelId) + ": this node's refund nonce " + onchain->refundNonce.to_decimal() +
+                                  " is behind the " + d.seen.to_decimal() + " the gate saw a refund take it to; the gate refuses the channel" +
                                   " on a view as behind (for good, if a reorg undid the refund)");
   }
-  std::vector<Bytes32> gone;
-  for (const auto& [channelId, when] : *last) gone.push_back(channelId);
-  if (Status kept = journal_.record_refund_checks(checked, gone, options_.now()); !kept)
-    warn(summary, progress, "when the refunded channels were read was not journaled: " + kept.error().to_string());
+  if (Status kept = journal_.record_refund_checks(turns.checked, turns.gone, options_.now()); !kept)
+    warn(summary, progress, "when the refunded channels were read was not journaled (the next run reads the same ones): " +
+                                kept.error().to_string());
 }
 
 http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
@@ -378,25 +431,17 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
     if (Status resolved = co_await resolve_refunds(summary, progress, read); !resolved) co_return resolved.failure();
   }
 
-  // Swept every run, not only after this run's claims: refunds and earlier runs claim too. With
-  // nothing claimed and unswept the facilitator answers nothing_to_settle (after a simulation,
-  // without a transaction), which is no failure.
-  if (options_.sweep) {
-    progress("sweeping claimed funds to " + to_checksum_hex(options_.receiver));
-    auto swept = co_await sweep();
-    if (!swept) co_return swept.failure();
-    const bool nothing = !swept->success && swept->errorReason == to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle);
-    if (nothing) {
-      progress("  nothing to sweep");
-    } else if (!swept->success) {
-      summary.sweepError = refusal_text(*swept);
-    } else {
-      summary.sweepTransaction = swept->transaction;
-      summary.sweepAmount = swept->amount.value_or("");
-    }
-  }
-  // Last: only warnings hang on it, and it must not hold the money's moves back.
+  // Swept every run, not only after this run's claims: refunds and earlier runs claim too.
+  Status swept;
+  if (options_.sweep) swept = co_await sweep(summary, progress);  // not inside ?: (that crashed under GCC 12)
+  // Last, whatever the sweep did: only warnings hang on these, and the money's moves come first.
   if (options_.chain && options_.refundChecksPerRun != 0) co_await check_refunded(summary, progress, read);
+  if (options_.forgetClosedAfterSeconds != 0) {
+    auto forgotten = store_.forget_closed(options_.forgetClosedAfterSeconds);
+    if (forgotten) summary.forgottenClosed = *forgotten;
+    else warn(summary, progress, "the records of long-deleted channels were not forgotten: " + forgotten.error().to_string());
+  }
+  if (!swept) co_return swept.failure();
   co_return summary;
 }
 

@@ -57,8 +57,13 @@ struct SettleJobOptions {
   // With a chain: how many channels the gate saw refunded one run reads for the check that their
   // chain is not behind that refund (check_refunded), those read longest ago first. The set grows
   // with use (a channel partly refunded keeps its row until spent), so the runs take turns; a
-  // channel this run already read for a claim or a pending refund costs no read. 0: no check.
+  // channel this run already read for a claim or a pending refund costs no read. 0: no check (and
+  // the journal's record of the turns is left as it is).
   std::size_t refundChecksPerRun = 100;
+  // A deleted channel's record (its refund nonce and claimed total, which the gate judges a view of
+  // its chain against) is forgotten this long after its deletion: no node lags, nor reorg reaches,
+  // that far back. 0: kept for good.
+  std::uint64_t forgetClosedAfterSeconds = 30 * 86'400;
 };
 
 // The facilitator request claiming `batch` as the job journals and sends it (JSON), signed for
@@ -89,6 +94,7 @@ struct SettleSummary {
   // longer held back, their channels deleted if spent.
   std::size_t resolvedRefunds = 0;
   std::size_t refundChecksLeft = 0;  // refunded channels the check leaves to later runs (refundChecksPerRun)
+  std::size_t forgottenClosed = 0;   // deleted channels' records forgotten (forgetClosedAfterSeconds)
   std::vector<std::string> warnings;
   std::string sweepTransaction;  // "" when nothing was swept
   std::string sweepAmount;       // as the facilitator reported it
@@ -118,7 +124,9 @@ class SettleJob {
   // outcome goes to `summary`.
   [[nodiscard]] http::Awaitable<Status> claim(std::vector<PlannedClaim> batch, SettleSummary& summary,
                                               const Progress& progress);
-  [[nodiscard]] http::Awaitable<Result<protocol::SettlementResponse>> sweep();
+  // settle(receiver, token): its transaction or refusal into `summary`. Errors: the facilitator
+  // unreachable.
+  [[nodiscard]] http::Awaitable<Status> sweep(SettleSummary& summary, const Progress& progress);
   // The refund nonce of each channel this run read on chain: a later check reuses it.
   using NoncesRead = std::map<Bytes32, U256>;
   // Overwrites each channel's on-chain mirror with the chain's, recording newer claims in the store.
@@ -131,8 +139,8 @@ class SettleJob {
   [[nodiscard]] http::Awaitable<Status> resolve_refunds(SettleSummary& summary, const Progress& progress, NoncesRead& read);
   // Warns of a channel whose chain is behind the refund nonce the store mirrors for it (a refund the
   // gate saw land): the gate refuses it on such a view. Reads at most refundChecksPerRun channels,
-  // those read longest ago first (the journal keeps when), and none that `read` already shows at or
-  // past that nonce. Only warnings hang on it: nothing here fails the run.
+  // in turns the journal keeps (refund_check_turns), and none that `read` already shows at or past
+  // that nonce. Only warnings hang on it: nothing here fails the run.
   [[nodiscard]] http::Awaitable<void> check_refunded(SettleSummary& summary, const Progress& progress, const NoncesRead& read);
   // The batches to claim this run: `channels` planned together, except held-back ones, which are
   // left out until their wait ends and then planned alone.

@@ -13,6 +13,7 @@
 #include "channel/ecdsa.hpp"
 #include "channel/eip712.hpp"
 #include "engine/settlement/settle_job.hpp"
+#include "persistence/sqlite.hpp"
 #include "gate_stack.hpp"
 
 namespace paychan::engine::settlement {
@@ -218,6 +219,28 @@ class ScriptedChain final : public ChainReader {
   }
 };
 
+// For each of `ids`: everything charged claimed (nothing to claim or read for that), and a refund
+// the gate saw land at refund nonce `nonce`, as `chain` shows it too.
+void mirror_refund(GateStack& stack, const std::vector<Bytes32>& ids, U256 nonce, ScriptedChain& chain) {
+  for (const Bytes32& id : ids) {
+    ChannelState row = **stack.store->get(id);
+    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));
+    row.onchain.refundNonce = nonce;
+    row.onchain.totalClaimed = row.chargedCumulativeAmount;
+    ASSERT_TRUE(stack.store->commit_and_wait(row));
+    chain.states[id] = row.onchain;
+  }
+}
+
+// The channels read since `before` (chain.reads then), which it becomes.
+std::set<Bytes32> read_since(const ScriptedChain& chain, std::map<Bytes32, int>& before) {
+  std::set<Bytes32> now_read;
+  for (const auto& [id, n] : chain.reads)
+    if (n > before[id]) now_read.insert(id);
+  before = chain.reads;
+  return now_read;
+}
+
 // Whether one of the run's warnings holds `text`.
 bool warned(const SettleSummary& s, const std::string& text) {
   return std::any_of(s.warnings.begin(), s.warnings.end(), [&](const std::string& w) { return w.find(text) != w.npos; });
@@ -308,23 +331,10 @@ TEST_F(SettleJobTest, AChannelWhoseChainIsBehindARefundTheGateSawLandIsAWarning)
 TEST_F(SettleJobTest, TheRefundCheckReadsAtMostItsShareARunThoseReadLongestAgoFirst) {
   const std::vector<Bytes32> ids = paid_once(5);
   ScriptedChain chain;
-  for (const Bytes32& id : ids) {
-    ChannelState row = **stack.store->get(id);
-    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));  // nothing to claim or refresh
-    row.onchain.refundNonce = U256{2};
-    ASSERT_TRUE(stack.store->commit_and_wait(row));
-    chain.states[id] = claimed_view(row);
-  }
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, ids, U256{2}, chain));
   SettleJobOptions o = options();
   o.chain = &chain;
   o.refundChecksPerRun = 2;
-  const auto read_since = [&](std::map<Bytes32, int>& before) {
-    std::set<Bytes32> now_read;
-    for (const auto& [id, n] : chain.reads)
-      if (n > before[id]) now_read.insert(id);
-    before = chain.reads;
-    return now_read;
-  };
   std::map<Bytes32, int> seen;
   std::vector<std::set<Bytes32>> runs;
   for (int run_no = 0; run_no < 3; ++run_no) {
@@ -332,7 +342,7 @@ TEST_F(SettleJobTest, TheRefundCheckReadsAtMostItsShareARunThoseReadLongestAgoFi
     const SettleSummary s = run(o);
     EXPECT_TRUE(s.warnings.empty()) << s.warnings[0];
     EXPECT_EQ(s.refundChecksLeft, 3u);
-    runs.push_back(read_since(seen));
+    runs.push_back(read_since(chain, seen));
     EXPECT_EQ(runs.back().size(), 2u) << "run " << run_no;
   }
   std::set<Bytes32> first_two = runs[0];
@@ -359,6 +369,98 @@ TEST_F(SettleJobTest, TheRefundCheckReadsAtMostItsShareARunThoseReadLongestAgoFi
   ASSERT_TRUE(checks);
   EXPECT_EQ(checks->size(), 4u);
   EXPECT_EQ(checks->count(ids[0]), 0u);
+}
+
+// First in turn: a channel this run read behind the gate's refund nonce, then one no read has shown
+// at that nonce (read behind last time, so warned of again; refunded again since), then the rest.
+TEST_F(SettleJobTest, TheRefundCheckReadsFirstWhatNoReadShowedAtTheGatesNonce) {
+  std::vector<Bytes32> ids = paid_once(4);
+  std::sort(ids.begin(), ids.end());  // ids[3], read behind, is last in the order that breaks ties
+  ScriptedChain chain;
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, {ids[0], ids[1], ids[2]}, U256{2}, chain));
+  chain.states[ids[0]].refundNonce = U256{1};  // behind
+  ChannelState unclaimed = **stack.store->get(ids[3]);  // read before its claim, behind
+  unclaimed.onchain.refundNonce = U256{2};
+  ASSERT_TRUE(stack.store->commit_and_wait(unclaimed));
+  chain.states[ids[3]] = stack.facilitator.onchain(ids[3]);
+  chain.states[ids[3]].refundNonce = U256{1};
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  o.refundChecksPerRun = 1;
+  SettleSummary s = run(o);
+  EXPECT_EQ(chain.reads, (std::map<Bytes32, int>{{ids[3], 2}})) << "the channel read behind was not read again first";
+  EXPECT_TRUE(warned(s, to_hex(ids[3]) + ": this node's refund nonce 1 is behind the 2"));
+  chain.states[ids[3]].refundNonce = U256{2};
+
+  o.refundChecksPerRun = 4;
+  stack.now += 60;
+  s = run(o);
+  EXPECT_TRUE(warned(s, to_hex(ids[0]) + ": this node's refund nonce 1 is behind the 2"));
+  std::map<Bytes32, int> seen = chain.reads;
+  ChannelState again = **stack.store->get(ids[1]);  // the gate refunded it again
+  again.onchain.refundNonce = U256{3};
+  ASSERT_TRUE(stack.store->commit_and_wait(again));
+  chain.states[ids[1]].refundNonce = U256{3};
+  o.refundChecksPerRun = 2;
+  stack.now += 60;
+  s = run(o);
+  EXPECT_EQ(read_since(chain, seen), (std::set<Bytes32>{ids[0], ids[1]}));
+  EXPECT_TRUE(warned(s, to_hex(ids[0]) + ": this node's refund nonce 1 is behind the 2")) << "not warned of again";
+  EXPECT_EQ(s.refundChecksLeft, 2u);
+}
+
+// A channel whose read fails takes its turn all the same (with a warning): channels a node keeps
+// failing on hold no other back. refundChecksPerRun 0 reads none.
+TEST_F(SettleJobTest, AChannelWhoseReadFailsTakesItsTurn) {
+  const std::vector<Bytes32> ids = paid_once(3);
+  ScriptedChain chain;
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, ids, U256{2}, chain));
+  chain.states.clear();  // no answer
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  o.refundChecksPerRun = 1;
+  std::map<Bytes32, int> seen;
+  std::set<Bytes32> all;
+  for (int run_no = 0; run_no < 3; ++run_no) {
+    stack.now += 60;
+    const SettleSummary s = run(o);
+    EXPECT_TRUE(s.ok());
+    const std::set<Bytes32> now_read = read_since(chain, seen);
+    ASSERT_EQ(now_read.size(), 1u);
+    EXPECT_TRUE(warned(s, to_hex(*now_read.begin()) + " not read on chain"));
+    all.insert(now_read.begin(), now_read.end());
+  }
+  EXPECT_EQ(all.size(), 3u) << "a channel whose read failed was read again before the others had their turn";
+  o.refundChecksPerRun = 0;
+  EXPECT_TRUE(run(o).warnings.empty());
+  EXPECT_TRUE(read_since(chain, seen).empty());
+}
+
+// A deleted channel's record is forgotten once older than forgetClosedAfterSeconds (30 days by
+// default; 0 keeps it), and only then.
+TEST_F(SettleJobTest, TheRecordOfAChannelDeletedLongAgoIsForgotten) {
+  const std::vector<Bytes32> ids = paid_once(2);
+  for (const Bytes32& id : ids) {  // refunded in full by the gate
+    std::promise<Status> erased;
+    (void)stack.store->enqueue(**stack.store->get(id), [&](const Status& st) { erased.set_value(st); }, &erased,
+                               persistence::ChannelStore::Write::erase);
+    stack.store->flush(&erased);
+    ASSERT_TRUE(erased.get_future().get());
+  }
+  {
+    auto db = persistence::open_wal(stack.store_path(), true);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE closed_channels SET closed_at = closed_at - 31 * 86400 WHERE channel_id = x'" +
+                         to_hex(ids[0]).substr(2) + "'"));
+    ASSERT_EQ(db->changes(), 1);
+  }
+  SettleJobOptions o = options();
+  o.forgetClosedAfterSeconds = 0;
+  EXPECT_EQ(run(o).forgottenClosed, 0u);
+  EXPECT_TRUE(*stack.store->closed_channel(ids[0]));
+  EXPECT_EQ(run(options()).forgottenClosed, 1u);
+  EXPECT_FALSE(*stack.store->closed_channel(ids[0]));
+  EXPECT_TRUE(*stack.store->closed_channel(ids[1]));
 }
 
 // A channel the run read on chain before claiming it costs the refund check no second read, unless

@@ -22,6 +22,7 @@
 
 #include "generators.hpp"
 #include "temp_dir.hpp"
+#include "channel/hex.hpp"
 #include "persistence/channel_record.hpp"
 
 namespace paychan::persistence {
@@ -439,6 +440,33 @@ TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonceAndClaimedTotal) {
   ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
   EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{400}, 1100}));
   EXPECT_FALSE(*store->closed_channel(state(2, 0).channelId));
+}
+
+// A deleted channel's record is dated (by the database's clock) at every deletion, the gate's and
+// the trigger's, and forgotten once as old as asked; a younger one is kept.
+TEST(ChannelStore, ADeletedChannelsRecordIsForgottenOnceOldEnough) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  ChannelState old_one = state(1, 1000), young = state(2, 1000);
+  young.onchain.balance = 1000;  // spent
+  ASSERT_TRUE(store->commit_and_wait(young));
+  ASSERT_TRUE(store_write(*store, old_one, ChannelStore::Write::erase, std::nullopt));  // no row: the gate's record
+  ASSERT_TRUE(store->record_claimed(young.channelId, 1000));  // spent and claimed: the trigger's
+  ASSERT_TRUE(*store->closed_channel(young.channelId));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE closed_channels SET closed_at = closed_at - 1000 WHERE closed_at >= unixepoch() - 5",
+                         nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_changes(db), 2) << "a record not dated now";
+  const std::string younger = "UPDATE closed_channels SET closed_at = closed_at + 800 WHERE channel_id = x'" +
+                              to_hex(young.channelId).substr(2) + "'";
+  ASSERT_EQ(sqlite3_exec(db, younger.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  EXPECT_EQ(*store->forget_closed(1500), 0u);
+  EXPECT_EQ(*store->forget_closed(500), 1u);
+  EXPECT_FALSE(*store->closed_channel(old_one.channelId));
+  EXPECT_TRUE(*store->closed_channel(young.channelId)) << "a record younger than asked was forgotten";
 }
 
 // The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites

@@ -71,14 +71,15 @@ TEST(ClaimJournal, RefundChecksAreReplacedForgottenAndKept) {
     auto journal = ClaimJournal::open(path);
     ASSERT_TRUE(journal);
     EXPECT_TRUE((*journal)->refund_checks()->empty());
-    ASSERT_TRUE((*journal)->record_refund_checks({id(1), id(2), id(3)}, {}, 100));
-    ASSERT_TRUE((*journal)->record_refund_checks({id(2)}, {id(3), id(4)}, 200));  // id(4) was never checked
-    ASSERT_TRUE((*journal)->record_refund_checks({}, {}, 300));                   // nothing: nothing written
+    ASSERT_TRUE((*journal)->record_refund_checks({{id(1), U256{1}}, {id(2), U256{2}}, {id(3), U256{3}}}, {}, 100));
+    // id(4) was never checked; 300 crosses a byte boundary.
+    ASSERT_TRUE((*journal)->record_refund_checks({{id(2), U256{300}}}, {id(3), id(4)}, 200));
+    ASSERT_TRUE((*journal)->record_refund_checks({}, {}, 300));  // nothing: nothing written
   }
   auto journal = ClaimJournal::open(path);
   auto checks = (*journal)->refund_checks();
   ASSERT_TRUE(checks) << checks.error().to_string();
-  EXPECT_EQ(*checks, (std::map<Bytes32, std::uint64_t>{{id(1), 100}, {id(2), 200}}));
+  EXPECT_EQ(*checks, (std::map<Bytes32, RefundCheck>{{id(1), {100, U256{1}}}, {id(2), {200, U256{300}}}}));
 }
 
 // Finishing a batch and holding its channels back are one transaction: when any part fails, the
@@ -130,7 +131,7 @@ TEST(ClaimJournal, AJournalFromBeforeHeldBackChannelsIsMigratedWithItsPendingBat
   ASSERT_TRUE((*journal)->finish((*pending)[0].id, "0x04", "reverted", 2, {{id(4), HeldBack{1, 600}}}));
   EXPECT_EQ((*journal)->held_back()->size(), 1u);
   EXPECT_TRUE((*journal)->pending()->empty());
-  EXPECT_TRUE((*journal)->record_refund_checks({id(4)}, {}, 3)) << "the later migrations ran too";
+  EXPECT_TRUE((*journal)->record_refund_checks({{id(4), U256{1}}}, {}, 3)) << "the later migrations ran too";
 }
 
 }  // namespace
