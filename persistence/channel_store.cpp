@@ -52,15 +52,16 @@ constexpr std::string_view kMigrations[] = {
                                                total_claimed = MAX(total_claimed, excluded.total_claimed);
       END;
     )sql",
-    // When each record was last written, by the database's clock (forget_closed()): records of
-    // earlier deletions count from this migration.
+    // When each record was last written, by the writing host's clock (forget_closed()): records
+    // of earlier deletions count from this migration. (strftime, not unixepoch(): SQLite 3.38.)
     R"sql(
       ALTER TABLE closed_channels ADD COLUMN closed_at INTEGER NOT NULL DEFAULT 0;
-      UPDATE closed_channels SET closed_at = unixepoch();
+      UPDATE closed_channels SET closed_at = CAST(strftime('%s', 'now') AS INTEGER);
+      CREATE INDEX closed_channels_by_age ON closed_channels (closed_at);
       DROP TRIGGER channel_closed;
       CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
         INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed, closed_at)
-        VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed, unixepoch())
+        VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed, CAST(strftime('%s', 'now') AS INTEGER))
         ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
                                                total_claimed = MAX(total_claimed, excluded.total_claimed),
                                                closed_at = excluded.closed_at;
@@ -141,12 +142,18 @@ constexpr std::string_view kMarkStale = R"sql(
 // The gate's erase records the state it deleted on, as the trigger records a row (the row may be
 // gone already, or hold older columns); the trigger then merges the row's.
 constexpr std::string_view kClose = R"sql(
-  INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed, closed_at) VALUES (?1, ?2, ?3, unixepoch())
+  INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed, closed_at)
+  VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER))
   ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
                                          total_claimed = MAX(total_claimed, excluded.total_claimed),
                                          closed_at = excluded.closed_at
 )sql";
-constexpr std::string_view kForgetClosed = "DELETE FROM closed_channels WHERE closed_at <= unixepoch() - ?1";
+// A record dated 0 was written by a gate older than the date (running while the store was
+// migrated): it counts from now, like those the migration found.
+constexpr std::string_view kDateClosed =
+    "UPDATE closed_channels SET closed_at = CAST(strftime('%s', 'now') AS INTEGER) WHERE closed_at = 0";
+constexpr std::string_view kForgetClosed =
+    "DELETE FROM closed_channels WHERE closed_at <= CAST(strftime('%s', 'now') AS INTEGER) - ?1";
 constexpr std::string_view kClosedChannel = "SELECT refund_nonce, total_claimed FROM closed_channels WHERE channel_id = ?1";
 constexpr std::string_view kRefundedChannels = R"sql(
   SELECT channel_id, refund_nonce FROM channels
@@ -496,11 +503,19 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
 }
 
 Result<std::size_t> ChannelStore::forget_closed(std::uint64_t ageSeconds) {
-  return impl_->query<std::size_t>(kForgetClosed, [&](Statement& s) -> Result<std::size_t> {
-    s.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(ageSeconds, std::numeric_limits<std::int64_t>::max() / 2)));
-    PAYCHAN_TRY(s.run());
-    return static_cast<std::size_t>(impl_->reader.changes());
-  });
+  std::lock_guard lock(impl_->reader_mutex);
+  Database& db = impl_->reader;
+  std::size_t forgotten = 0;
+  PAYCHAN_TRY(db.in_transaction([&]() -> Status {
+    PAYCHAN_TRY(db.exec(kDateClosed));
+    auto forget = db.prepare(kForgetClosed);
+    if (!forget) return forget.failure();
+    forget->bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(ageSeconds, std::numeric_limits<std::int64_t>::max() / 2)));
+    PAYCHAN_TRY(forget->run());
+    forgotten = static_cast<std::size_t>(db.changes());
+    return {};
+  }));
+  return forgotten;
 }
 
 }  // namespace paychan::persistence

@@ -95,9 +95,9 @@ class ChannelStore {
   // claimed total the running total would restart below.
   [[nodiscard]] Result<std::optional<ClosedChannel>> closed_channel(const Bytes32& channelId);
   // Forgets the records of channels whose last row was deleted `ageSeconds` or more ago (by the
-  // database's clock, which wrote them); how many. A view of a chain that far behind is not met
-  // (a node lagging that long, a reorg that deep past finality), and the records would otherwise
-  // grow by one per channel ever closed.
+  // host's clock, which dated them: a clock jumping ahead forgets early); how many. A view of a
+  // chain that far behind is not met (a node lagging that long, a reorg that deep past finality),
+  // and the records would otherwise grow by one per channel ever closed.
   [[nodiscard]] Result<std::size_t> forget_closed(std::uint64_t ageSeconds);
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();

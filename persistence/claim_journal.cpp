@@ -25,8 +25,8 @@ constexpr std::string_view kMigrations[] = {
         not_before INTEGER NOT NULL
       ) WITHOUT ROWID;
     )sql",
-    // When the job last read each refunded channel on chain, and the gate's refund nonce it was
-    // read for (refund_checks()).
+    // When the job last read each refunded channel on chain, and the refund nonce that read showed
+    // (refund_checks()).
     R"sql(
       CREATE TABLE refund_checks (
         channel_id BLOB PRIMARY KEY,

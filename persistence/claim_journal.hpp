@@ -36,7 +36,8 @@ struct HeldBack {
   friend bool operator==(const HeldBack&, const HeldBack&) = default;
 };
 
-// A refunded channel read on chain at `at` (unix seconds) for the gate's refund nonce `refundNonce`.
+// A refunded channel read on chain at `at` (unix seconds), the chain then at `refundNonce` (the
+// previous read's when this one failed).
 struct RefundCheck {
   std::uint64_t at = 0;
   U256 refundNonce;
@@ -70,10 +71,9 @@ class ClaimJournal {
   [[nodiscard]] Status release(const std::vector<Bytes32>& channels);
 
   // When each channel was last read on chain (or tried) for the check of the refunds the gate saw
-  // land, and at which of its refund nonces: a run reads a bounded number of them, those read
-  // longest ago first.
+  // land, and the refund nonce the read showed: a run reads a bounded number of them, in turns.
   [[nodiscard]] Result<std::map<Bytes32, RefundCheck>> refund_checks();
-  // Records each of `checked` as read at `now` for its refund nonce and forgets `gone` (channels
+  // Records each of `checked` as read at `now`, showing its refund nonce, and forgets `gone` (channels
   // no longer refunded), all or none.
   [[nodiscard]] Status record_refund_checks(const std::vector<std::pair<Bytes32, U256>>& checked,
                                             const std::vector<Bytes32>& gone, std::uint64_t now);

@@ -77,7 +77,7 @@ Options:
                          a channel deleted from the store leaves its refund nonce and claimed
                          total, which the gate judges a view of its chain against should the payer
                          deposit again (about 100 bytes each); forgotten this long after the
-                         deletion (default 30d; "never" keeps them)
+                         deletion, 1d to 366d (default 30d; "never" keeps them)
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
@@ -190,8 +190,10 @@ int run(std::span<char* const> argv) {
     if (*text == "never") {
       options.forgetClosedAfterSeconds = 0;
     } else {
+      // Shorter, a node lagging or a reorg could undo a refund or a claim the record still guards.
       auto d = parse_duration(*text);
-      if (!d) return report("settle", Error{ErrorCode::invalid_config, "--forget-closed-after: " + d.error().detail + ", or never"});
+      if (!d || d->count() < 86400)
+        return report("settle", Error{ErrorCode::invalid_config, "--forget-closed-after: 1d to 366d (e.g. 30d), or never"});
       options.forgetClosedAfterSeconds = static_cast<std::uint64_t>(d->count());
     }
   }

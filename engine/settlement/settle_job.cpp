@@ -305,17 +305,18 @@ namespace {
 
 // A refunded channel the check may read, in turn: `rank` 0 when this run read it behind the gate's
 // refund nonce (the gate may have refunded it since, else it is the likeliest warning), 1 when no
-// read ever showed the chain at that nonce (never read, behind at the last read, or refunded again
-// since), 2 otherwise, then the longest ago read first.
+// read has shown the chain at that nonce (never read, behind or failed at the last read, refunded
+// again since), 2 otherwise; within a rank, the longest ago read (never: 0) first.
 struct DueCheck {
   int rank = 2;
   std::uint64_t lastRead = 0;
   Bytes32 channelId{};
-  U256 seen;  // the gate's refund nonce
+  U256 seen;       // the gate's refund nonce
+  U256 lastShown;  // the refund nonce the latest read showed (none: 0)
   [[nodiscard]] auto turn() const { return std::tie(rank, lastRead, channelId); }
 };
 
-// What the journal records for a channel: the chain's refund nonce as a read showed it.
+// A channel and the refund nonce a read of it showed, as the journal records it.
 using Checked = std::pair<Bytes32, U256>;
 
 struct RefundCheckTurns {
@@ -323,6 +324,15 @@ struct RefundCheckTurns {
   std::vector<DueCheck> due;
   std::vector<Bytes32> gone;  // in the journal, no longer refunded
 };
+
+// `read_now`: what this run read, behind `seen`; `last`: the journal's latest check.
+DueCheck due_check(const Bytes32& channelId, const U256& seen, const std::optional<U256>& read_now,
+                   const std::optional<persistence::RefundCheck>& last) {
+  DueCheck d{2, last ? last->at : 0, channelId, seen, read_now ? *read_now : last ? last->refundNonce : U256{}};
+  if (read_now) d.rank = 0;
+  else if (d.lastShown < seen) d.rank = 1;
+  return d;
+}
 
 RefundCheckTurns refund_check_turns(const std::vector<std::pair<Bytes32, U256>>& refunded,
                                     std::map<Bytes32, persistence::RefundCheck> journaled,
@@ -339,11 +349,7 @@ RefundCheckTurns refund_check_turns(const std::vector<std::pair<Bytes32, U256>>&
       t.checked.emplace_back(channelId, now_read->second);
       continue;
     }
-    DueCheck d{2, 0, channelId, seen};
-    if (now_read != read.end()) d.rank = 0;
-    else if (!last || last->refundNonce < seen) d.rank = 1;
-    else d.lastRead = last->at;
-    t.due.push_back(d);
+    t.due.push_back(due_check(channelId, seen, now_read != read.end() ? std::optional(now_read->second) : std::nullopt, last));
   }
   for (const auto& [channelId, check] : journaled) t.gone.push_back(channelId);
   return t;
@@ -372,9 +378,9 @@ http::Awaitable<void> SettleJob::check_refunded(SettleSummary& summary, const Pr
     const DueCheck& d = turns.due[i];
     auto onchain = co_await options_.chain->channel(d.channelId);
     if (!onchain) {
-      // Its turn is taken all the same (journaled at the gate's nonce): channels whose reads keep
-      // failing must not hold the others back.
-      turns.checked.emplace_back(d.channelId, d.seen);
+      // Its turn is taken all the same, journaled with what the last read showed (none: 0, behind),
+      // so that channels whose reads keep failing go to the back of their rank.
+      turns.checked.emplace_back(d.channelId, d.lastShown);
       warn(summary, progress, "channel " + to_hex(d.channelId) + " not read on chain: " + onchain.error().to_string());
       continue;
     }
@@ -434,7 +440,8 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   // Swept every run, not only after this run's claims: refunds and earlier runs claim too.
   Status swept;
   if (options_.sweep) swept = co_await sweep(summary, progress);  // not inside ?: (that crashed under GCC 12)
-  // Last, whatever the sweep did: only warnings hang on these, and the money's moves come first.
+  // Last, whatever the sweep did (a run that failed earlier skips them): only warnings hang on
+  // these, and the money's moves come first.
   if (options_.chain && options_.refundChecksPerRun != 0) co_await check_refunded(summary, progress, read);
   if (options_.forgetClosedAfterSeconds != 0) {
     auto forgotten = store_.forget_closed(options_.forgetClosedAfterSeconds);

@@ -55,14 +55,14 @@ struct SettleJobOptions {
   std::uint64_t revertBackoffSeconds = 600;
   std::uint64_t revertBackoffCapSeconds = 86'400;
   // With a chain: how many channels the gate saw refunded one run reads for the check that their
-  // chain is not behind that refund (check_refunded), those read longest ago first. The set grows
-  // with use (a channel partly refunded keeps its row until spent), so the runs take turns; a
-  // channel this run already read for a claim or a pending refund costs no read. 0: no check (and
-  // the journal's record of the turns is left as it is).
+  // chain is not behind that refund (check_refunded): the set grows with use (a channel partly
+  // refunded keeps its row until spent), so the runs take turns. A channel this run already read
+  // for a claim or a pending refund costs no read. 0: no check (the journal's turns left as they are).
   std::size_t refundChecksPerRun = 100;
   // A deleted channel's record (its refund nonce and claimed total, which the gate judges a view of
   // its chain against) is forgotten this long after its deletion: no node lags, nor reorg reaches,
-  // that far back. 0: kept for good.
+  // that far back. 0: kept for good. (A run that fails before its sweep forgets nothing, nor
+  // checks refunds.)
   std::uint64_t forgetClosedAfterSeconds = 30 * 86'400;
 };
 

@@ -134,8 +134,10 @@ check "settle --refund-checks needs --rpc" 2 "it needs --rpc" \
   env -u PAYCHAN_RPC "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --refund-checks 10
 check "settle bad --refund-checks" 2 "--refund-checks must be 0..100000" \
   "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --refund-checks many --rpc http://127.0.0.1:9
-check "settle bad --forget-closed-after" 2 "--forget-closed-after: a duration like 60s, 5m, 1h or 30d, at most a year, or never" \
+check "settle bad --forget-closed-after" 2 "--forget-closed-after: 1d to 366d" \
   "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --forget-closed-after 400d
+check "settle too short --forget-closed-after" 2 "--forget-closed-after: 1d to 366d" \
+  "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --forget-closed-after 30
 check "settle --forget-closed-after never" 0 "0 channels claimed" \
   "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep --forget-closed-after never
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep

@@ -232,6 +232,24 @@ void mirror_refund(GateStack& stack, const std::vector<Bytes32>& ids, U256 nonce
   }
 }
 
+// Deletes the channel's row as the gate does when it refunds the channel in full.
+void erase(GateStack& stack, const Bytes32& id) {
+  std::promise<Status> erased;
+  (void)stack.store->enqueue(**stack.store->get(id), [&](const Status& st) { erased.set_value(st); }, &erased,
+                             persistence::ChannelStore::Write::erase);
+  stack.store->flush(&erased);
+  ASSERT_TRUE(erased.get_future().get());
+}
+
+// Dates the closed record of `id` `seconds` earlier than it is.
+void age_closed_record(GateStack& stack, const Bytes32& id, std::uint64_t seconds) {
+  auto db = persistence::open_wal(stack.store_path(), true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("UPDATE closed_channels SET closed_at = closed_at - " + std::to_string(seconds) +
+                       " WHERE channel_id = x'" + to_hex(id).substr(2) + "'"));
+  ASSERT_EQ(db->changes(), 1);
+}
+
 // The channels read since `before` (chain.reads then), which it becomes.
 std::set<Bytes32> read_since(const ScriptedChain& chain, std::map<Bytes32, int>& before) {
   std::set<Bytes32> now_read;
@@ -355,11 +373,7 @@ TEST_F(SettleJobTest, TheRefundCheckReadsAtMostItsShareARunThoseReadLongestAgoFi
       << "the channel never read waited past the third run";
 
   // A row deleted (refunded in full) leaves the journal's turns too.
-  std::promise<Status> erased;
-  (void)stack.store->enqueue(**stack.store->get(ids[0]), [&](const Status& st) { erased.set_value(st); }, &erased,
-                             persistence::ChannelStore::Write::erase);
-  stack.store->flush(&erased);
-  ASSERT_TRUE(erased.get_future().get());
+  ASSERT_NO_FATAL_FAILURE(erase(stack, ids[0]));
   o.refundChecksPerRun = 100;
   stack.now += 60;
   EXPECT_EQ(run(o).refundChecksLeft, 0u);
@@ -440,20 +454,8 @@ TEST_F(SettleJobTest, AChannelWhoseReadFailsTakesItsTurn) {
 // default; 0 keeps it), and only then.
 TEST_F(SettleJobTest, TheRecordOfAChannelDeletedLongAgoIsForgotten) {
   const std::vector<Bytes32> ids = paid_once(2);
-  for (const Bytes32& id : ids) {  // refunded in full by the gate
-    std::promise<Status> erased;
-    (void)stack.store->enqueue(**stack.store->get(id), [&](const Status& st) { erased.set_value(st); }, &erased,
-                               persistence::ChannelStore::Write::erase);
-    stack.store->flush(&erased);
-    ASSERT_TRUE(erased.get_future().get());
-  }
-  {
-    auto db = persistence::open_wal(stack.store_path(), true);
-    ASSERT_TRUE(db);
-    ASSERT_TRUE(db->exec("UPDATE closed_channels SET closed_at = closed_at - 31 * 86400 WHERE channel_id = x'" +
-                         to_hex(ids[0]).substr(2) + "'"));
-    ASSERT_EQ(db->changes(), 1);
-  }
+  for (const Bytes32& id : ids) ASSERT_NO_FATAL_FAILURE(erase(stack, id));
+  ASSERT_NO_FATAL_FAILURE(age_closed_record(stack, ids[0], 31 * 86400));
   SettleJobOptions o = options();
   o.forgetClosedAfterSeconds = 0;
   EXPECT_EQ(run(o).forgottenClosed, 0u);
@@ -461,6 +463,30 @@ TEST_F(SettleJobTest, TheRecordOfAChannelDeletedLongAgoIsForgotten) {
   EXPECT_EQ(run(options()).forgottenClosed, 1u);
   EXPECT_FALSE(*stack.store->closed_channel(ids[0]));
   EXPECT_TRUE(*stack.store->closed_channel(ids[1]));
+}
+
+// The refund check and the forgetting come after the sweep, and still run when the facilitator is
+// unreachable there: the run fails all the same.
+TEST_F(SettleJobTest, AnUnreachableFacilitatorAtTheSweepStillLeavesTheChecksDone) {
+  const std::vector<Bytes32> ids = paid_once(2);
+  ScriptedChain chain;
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, {ids[0]}, U256{2}, chain));  // nothing to claim
+  chain.states[ids[0]].refundNonce = U256{1};                               // behind
+  ASSERT_NO_FATAL_FAILURE(erase(stack, ids[1]));
+  ASSERT_NO_FATAL_FAILURE(age_closed_record(stack, ids[1], 31 * 86400));
+  stack.facilitator.down = true;
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
+  auto store = *persistence::ChannelStore::open(stack.store_path());
+  SettleJob job(std::move(o), stack.facilitator, *store, *journal);
+  std::string log;
+  auto result = http::run_blocking(job.run_once([&](const std::string& line) { log += line + "\n"; }));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::facilitator_unavailable);
+  EXPECT_NE(log.find("warning: channel " + to_hex(ids[0]) + ": this node's refund nonce 1 is behind the 2"), std::string::npos) << log;
+  EXPECT_EQ(journal->refund_checks()->count(ids[0]), 1u);
+  EXPECT_FALSE(*stack.store->closed_channel(ids[1])) << "the old record was kept";
 }
 
 // A channel the run read on chain before claiming it costs the refund check no second read, unless

@@ -444,29 +444,84 @@ TEST(ChannelStore, ADeletedChannelLeavesItsRefundNonceAndClaimedTotal) {
 
 // A deleted channel's record is dated (by the database's clock) at every deletion, the gate's and
 // the trigger's, and forgotten once as old as asked; a younger one is kept.
+// The host's clock as SQLite reads it, in unix seconds.
+std::int64_t sqlite_now(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT CAST(strftime('%s', 'now') AS INTEGER)", -1, &stmt, nullptr);
+  sqlite3_step(stmt);
+  const std::int64_t now = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return now;
+}
+
+// Runs `sql` on the store's file through a connection of its own; how many rows it changed.
+int exec_on(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  const int changed = rc == SQLITE_OK ? sqlite3_changes(db) : -1;
+  sqlite3_close(db);
+  return changed;
+}
+
+// A deleted channel's record is dated (by the host's clock) at every deletion, the gate's and the
+// trigger's, and forgotten once as old as asked; a younger one is kept, and one dated 0 (written
+// by an older gate during the upgrade) counts from now.
 TEST(ChannelStore, ADeletedChannelsRecordIsForgottenOnceOldEnough) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file());
-  ChannelState old_one = state(1, 1000), young = state(2, 1000);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file().c_str(), &db), SQLITE_OK);
+  const std::int64_t before = sqlite_now(db);
+  sqlite3_close(db);
+  ChannelState old_one = state(1, 1000), young = state(2, 1000), undated = state(3, 1000);
   young.onchain.balance = 1000;  // spent
   ASSERT_TRUE(store->commit_and_wait(young));
   ASSERT_TRUE(store_write(*store, old_one, ChannelStore::Write::erase, std::nullopt));  // no row: the gate's record
   ASSERT_TRUE(store->record_claimed(young.channelId, 1000));  // spent and claimed: the trigger's
+  ASSERT_TRUE(store_write(*store, undated, ChannelStore::Write::erase, std::nullopt));
   ASSERT_TRUE(*store->closed_channel(young.channelId));
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.file().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE closed_channels SET closed_at = closed_at - 1000 WHERE closed_at >= unixepoch() - 5",
-                         nullptr, nullptr, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_changes(db), 2) << "a record not dated now";
-  const std::string younger = "UPDATE closed_channels SET closed_at = closed_at + 800 WHERE channel_id = x'" +
-                              to_hex(young.channelId).substr(2) + "'";
-  ASSERT_EQ(sqlite3_exec(db, younger.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_changes(db), 1);
-  sqlite3_close(db);
+  const auto where = [](const ChannelState& s) { return " WHERE channel_id = x'" + to_hex(s.channelId).substr(2) + "'"; };
+  EXPECT_EQ(exec_on(dir.file(), "UPDATE closed_channels SET closed_at = closed_at - 1000 WHERE closed_at >= " +
+                                    std::to_string(before)),
+            3)
+      << "a record not dated at its deletion";
+  ASSERT_EQ(exec_on(dir.file(), "UPDATE closed_channels SET closed_at = closed_at + 800" + where(young)), 1);
+  ASSERT_EQ(exec_on(dir.file(), "UPDATE closed_channels SET closed_at = 0" + where(undated)), 1);
   EXPECT_EQ(*store->forget_closed(1500), 0u);
   EXPECT_EQ(*store->forget_closed(500), 1u);
   EXPECT_FALSE(*store->closed_channel(old_one.channelId));
   EXPECT_TRUE(*store->closed_channel(young.channelId)) << "a record younger than asked was forgotten";
+  EXPECT_TRUE(*store->closed_channel(undated.channelId)) << "a record dated 0 was forgotten";
+}
+
+// A store of schema 3 (closed records without a date) is migrated: its records count from then.
+TEST(ChannelStore, ClosedRecordsOfASchema3StoreAreDatedByTheMigration) {
+  TempDir dir;
+  const ChannelState s = state(1, 1000);
+  {
+    auto store = *ChannelStore::open(dir.file());
+    ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  }
+  // Back to schema 3, by hand: the record as it had it, and the trigger without the date.
+  ASSERT_EQ(exec_on(dir.file(), R"sql(
+    DROP INDEX closed_channels_by_age;
+    DROP TRIGGER channel_closed;
+    ALTER TABLE closed_channels DROP COLUMN closed_at;
+    CREATE TRIGGER channel_closed AFTER DELETE ON channels BEGIN
+      INSERT INTO closed_channels (channel_id, refund_nonce, total_claimed)
+      VALUES (OLD.channel_id, OLD.refund_nonce, OLD.total_claimed)
+      ON CONFLICT (channel_id) DO UPDATE SET refund_nonce = MAX(refund_nonce, excluded.refund_nonce),
+                                             total_claimed = MAX(total_claimed, excluded.total_claimed);
+    END;
+    PRAGMA user_version = 3;
+  )sql"), 0);
+  auto store = ChannelStore::open(dir.file());
+  ASSERT_TRUE(store) << store.error().to_string();
+  EXPECT_EQ(exec_on(dir.file(), "UPDATE closed_channels SET closed_at = closed_at WHERE closed_at > 0"), 1)
+      << "the migration left the record undated";
+  EXPECT_EQ(*(*store)->forget_closed(30 * 86400), 0u);
+  EXPECT_TRUE(*(*store)->closed_channel(s.channelId));
 }
 
 // The write-ahead log outlives a clean close at its working size, so a restarted gate overwrites
