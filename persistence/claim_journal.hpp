@@ -73,8 +73,8 @@ class ClaimJournal {
   // When each channel was last read on chain (or tried) for the check of the refunds the gate saw
   // land, and the refund nonce the read showed: a run reads a bounded number of them, in turns.
   [[nodiscard]] Result<std::map<Bytes32, RefundCheck>> refund_checks();
-  // Records each of `checked` as read at `now`, showing its refund nonce, and forgets `gone` (channels
-  // no longer refunded), all or none.
+  // Records each of `checked` as read at `now`, showing its refund nonce, and forgets `gone`
+  // (channels no longer refunded), all or none.
   [[nodiscard]] Status record_refund_checks(const std::vector<std::pair<Bytes32, U256>>& checked,
                                             const std::vector<Bytes32>& gone, std::uint64_t now);
 

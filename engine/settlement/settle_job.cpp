@@ -384,7 +384,7 @@ http::Awaitable<void> SettleJob::check_refunded(SettleSummary& summary, const Pr
       warn(summary, progress, "channel " + to_hex(d.channelId) + " not read on chain: " + onchain.error().to_string());
       continue;
     }
-    // Journaled behind, it is read again first by the next run, and warned of again.
+    // Journaled behind, it keeps its place among the first turns (rank 1), and is warned of again.
     turns.checked.emplace_back(d.channelId, onchain->refundNonce);
     // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's
     // node is as behind as this one; for good if a reorg undid the refund.
