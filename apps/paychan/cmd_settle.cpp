@@ -72,7 +72,8 @@ Options:
                          that warning (default 100; 0: none). Such a channel keeps its row until
                          it is spent, so their number grows with use: the runs take turns (first
                          those no read has shown at the gate's nonce, then those read longest
-                         ago; a failed read takes its turn), and one the run read anyway is free
+                         ago; a failed read takes its turn, and three in a row end the run's
+                         check), and one the run read anyway is free
   --forget-closed-after DURATION
                          a channel deleted from the store leaves its refund nonce and claimed
                          total, which the gate judges a view of its chain against should the payer

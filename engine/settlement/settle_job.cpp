@@ -316,6 +316,8 @@ struct DueCheck {
   [[nodiscard]] auto turn() const { return std::tie(rank, lastRead, channelId); }
 };
 
+constexpr std::size_t kFailedReadsBeforeStopping = 3;
+
 // A channel and the refund nonce a read of it showed, as the journal records it.
 using Checked = std::pair<Bytes32, U256>;
 
@@ -374,16 +376,26 @@ http::Awaitable<void> SettleJob::check_refunded(SettleSummary& summary, const Pr
                     [](const DueCheck& a, const DueCheck& b) { return a.turn() < b.turn(); });
   summary.refundChecksLeft = turns.due.size() - reads;
   if (reads != 0) progress("checking " + std::to_string(reads) + " of " + std::to_string(turns.due.size()) + " refunded channels on chain");
+  std::size_t failed_in_a_row = 0;
   for (std::size_t i = 0; i < reads; ++i) {
     const DueCheck& d = turns.due[i];
+    // A node that is down would cost every read left its timeout: those keep their turns.
+    if (failed_in_a_row == kFailedReadsBeforeStopping) {
+      summary.refundChecksLeft += reads - i;
+      warn(summary, progress, "the refund check stopped after " + std::to_string(failed_in_a_row) +
+                                  " failed reads in a row (is the node down?); the next run goes on");
+      break;
+    }
     auto onchain = co_await options_.chain->channel(d.channelId);
     if (!onchain) {
       // Its turn is taken all the same, journaled with what the last read showed (none: 0, behind),
       // so that channels whose reads keep failing go to the back of their rank.
       turns.checked.emplace_back(d.channelId, d.lastShown);
+      ++failed_in_a_row;
       warn(summary, progress, "channel " + to_hex(d.channelId) + " not read on chain: " + onchain.error().to_string());
       continue;
     }
+    failed_in_a_row = 0;
     // Journaled behind, it keeps its place among the first turns (rank 1), and is warned of again.
     turns.checked.emplace_back(d.channelId, onchain->refundNonce);
     // Behind a refund the gate saw land, the gate refuses the channel too, while its facilitator's

@@ -424,9 +424,10 @@ TEST_F(SettleJobTest, TheRefundCheckReadsFirstWhatNoReadShowedAtTheGatesNonce) {
 }
 
 // A channel whose read fails takes its turn all the same (with a warning): channels a node keeps
-// failing on hold no other back. refundChecksPerRun 0 reads none.
+// failing on hold no other back. Three failures in a row stop the check (a node down would cost
+// every read its timeout); the channels not read keep their turns. refundChecksPerRun 0 reads none.
 TEST_F(SettleJobTest, AChannelWhoseReadFailsTakesItsTurn) {
-  const std::vector<Bytes32> ids = paid_once(3);
+  const std::vector<Bytes32> ids = paid_once(6);
   ScriptedChain chain;
   ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, ids, U256{2}, chain));
   chain.states.clear();  // no answer
@@ -445,6 +446,19 @@ TEST_F(SettleJobTest, AChannelWhoseReadFailsTakesItsTurn) {
     all.insert(now_read.begin(), now_read.end());
   }
   EXPECT_EQ(all.size(), 3u) << "a channel whose read failed was read again before the others had their turn";
+
+  o.refundChecksPerRun = 6;
+  stack.now += 60;
+  const SettleSummary stopped = run(o);
+  const std::set<Bytes32> never_read_before = read_since(chain, seen);
+  EXPECT_EQ(never_read_before.size(), 3u);
+  for (const Bytes32& id : never_read_before) EXPECT_EQ(all.count(id), 0u);
+  EXPECT_TRUE(warned(stopped, "the refund check stopped after 3 failed reads in a row"));
+  EXPECT_EQ(stopped.refundChecksLeft, 3u);
+  stack.now += 60;
+  (void)run(o);
+  EXPECT_EQ(read_since(chain, seen), all) << "the channels the stopped check left did not come next";
+
   o.refundChecksPerRun = 0;
   EXPECT_TRUE(run(o).warnings.empty());
   EXPECT_TRUE(read_since(chain, seen).empty());
