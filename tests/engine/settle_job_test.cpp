@@ -464,6 +464,22 @@ TEST_F(SettleJobTest, AChannelWhoseReadFailsTakesItsTurn) {
   EXPECT_TRUE(read_since(chain, seen).empty());
 }
 
+// Only failures in a row end the check: a read that succeeds between them starts the count again.
+TEST_F(SettleJobTest, FailedReadsEndTheRefundCheckOnlyInARow) {
+  std::vector<Bytes32> ids = paid_once(5);
+  std::sort(ids.begin(), ids.end());  // all never read: read in this order
+  ScriptedChain chain;
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, ids, U256{2}, chain));
+  for (const std::size_t failing : {0, 1, 3, 4}) chain.states.erase(ids[failing]);
+  SettleJobOptions o = options();
+  o.chain = &chain;
+  o.refundChecksPerRun = 5;
+  const SettleSummary s = run(o);
+  EXPECT_EQ(chain.reads.size(), 5u);
+  EXPECT_FALSE(warned(s, "the refund check stopped"));
+  EXPECT_EQ(s.refundChecksLeft, 0u);
+}
+
 // A deleted channel's record is forgotten once older than forgetClosedAfterSeconds (30 days by
 // default; 0 keeps it), and only then.
 TEST_F(SettleJobTest, TheRecordOfAChannelDeletedLongAgoIsForgotten) {
