@@ -527,6 +527,33 @@ TEST_F(FacilitatorGateTest, ARefundRefusedForGoodIsNoLongerHeldBack) {
   restore_fee_market();
 }
 
+// A refund of unknown outcome asked again, and its transaction reported failed (the facilitator's
+// journal answers so for the same refund; the link double answers for it, a failure anvil cannot
+// be made to stage on demand, and the transaction is dropped to match): it will never land, and is
+// no longer held back. Another amount asked at the nonce and failing leaves the first held back.
+TEST_F(FacilitatorGateTest, TheSameRefundAskedAgainWhoseTransactionFailedIsNoLongerHeldBack) {
+  auto facilitator = impatient_facilitator();
+  UnreliableLink link(*facilitator);
+  ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  const auto restored = chain_restored_at_exit();
+  const gate::Offer& offer = offers_->offers().at(0);
+  gate::Gate& gate = *gate_;
+  const auto failed_again = [&](const gate::test::TestAgent& agent, Uint128 amount) {
+    link.refuse_next_settle = "invalid_batch_settlement_evm_refund_transaction_failed";
+    auto refund = run(gate.refund(
+        accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, amount))))));
+    ASSERT_TRUE(std::holds_alternative<Refusal>(refund));
+    EXPECT_EQ(std::get<Refusal>(refund).error.code, ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed);
+  };
+  const gate::test::TestAgent agent(key_from(2), config_, 88);
+  ASSERT_NO_FATAL_FAILURE(leave_refund_pending(agent, 10 * kPrice));  // unmined
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_dropAllTransactions", "[]")));  // and never to be
+  ASSERT_NO_FATAL_FAILURE(failed_again(agent, 40 * kPrice));
+  EXPECT_EQ(held_back(agent.id), (PendingRefund{U256{0}, 10 * kPrice})) << "another refund's failure forgot the first";
+  ASSERT_NO_FATAL_FAILURE(failed_again(agent, 10 * kPrice));
+  EXPECT_FALSE(held_back(agent.id)) << "the same refund, its transaction failed, is still held back";
+}
+
 // The same refund, with the gate restarted while its transaction is still unmined: the refund was
 // recorded in the store before the facilitator was asked, so the restarted gate does not count on
 // its money either. Once it lands, the store forgets it with the gate.
