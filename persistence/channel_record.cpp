@@ -73,10 +73,15 @@ Result<Uint128> decode_u128(ByteView be) {
   return v;
 }
 
+Result<Bytes32> decode_bytes32(ByteView bytes) {
+  if (bytes.size() != 32) return fail(ErrorCode::invalid_payload, "a stored 32-byte field has " + std::to_string(bytes.size()));
+  Bytes32 out{};
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return out;
+}
+
 Result<U256> decode_u256(ByteView be) {
-  if (be.size() != 32) return fail(ErrorCode::invalid_payload, "stored uint256 is not 32 bytes");
-  Bytes32 bytes{};
-  std::copy(be.begin(), be.end(), bytes.begin());
+  PAYCHAN_ASSIGN(const Bytes32 bytes, decode_bytes32(be));
   return U256::from_be(bytes);
 }
 

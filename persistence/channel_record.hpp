@@ -28,6 +28,8 @@ namespace paychan::persistence {
 
 [[nodiscard]] FixedBytes<16> encode_u128(Uint128 v) noexcept;
 [[nodiscard]] Result<Uint128> decode_u128(ByteView be);
+// 32 stored bytes (a channel id, a U256's big-endian form). Errors: invalid_payload (another size).
+[[nodiscard]] Result<Bytes32> decode_bytes32(ByteView bytes);
 // A U256 stored as its 32 big-endian bytes (U256::to_be()).
 [[nodiscard]] Result<U256> decode_u256(ByteView be);
 

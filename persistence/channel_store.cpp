@@ -191,10 +191,8 @@ constexpr std::string_view kResolveRefund = R"sql(
 
 // A channel id and a refund nonce, the first two columns of a row.
 Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
-  const ByteView id = s.blob(0);
-  if (id.size() != 32) return fail(ErrorCode::invalid_payload, "a stored channel id has the wrong size");
   std::pair<Bytes32, U256> r;
-  std::copy(id.begin(), id.end(), r.first.begin());
+  PAYCHAN_ASSIGN(r.first, decode_bytes32(s.blob(0)));
   PAYCHAN_ASSIGN(r.second, decode_u256(s.blob(1)));
   return r;
 }

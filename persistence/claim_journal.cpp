@@ -1,7 +1,5 @@
 #include "persistence/claim_journal.hpp"
 
-#include <algorithm>
-
 #include "persistence/channel_record.hpp"
 
 namespace paychan::persistence {
@@ -38,11 +36,9 @@ constexpr std::string_view kMigrations[] = {
 
 // A channel id stored in the journal's first column of `query`'s row.
 Result<Bytes32> channel_id_at(const Statement& query, std::string_view table) {
-  const ByteView id = query.blob(0);
-  if (id.size() != 32) return fail(ErrorCode::store_failed, "claim journal: a channel id in " + std::string{table} + " is not 32 bytes");
-  Bytes32 key{};
-  std::copy(id.begin(), id.end(), key.begin());
-  return key;
+  auto id = decode_bytes32(query.blob(0));
+  if (!id) return fail(ErrorCode::store_failed, "claim journal: a channel id in " + std::string{table} + " is not 32 bytes");
+  return *id;
 }
 
 }  // namespace

@@ -232,13 +232,18 @@ void mirror_refund(GateStack& stack, const std::vector<Bytes32>& ids, U256 nonce
   }
 }
 
+// Writes `row` as the gate's I/O thread does (`how`, with its refund of unknown outcome), and waits.
+void write_now(GateStack& stack, const ChannelState& row, persistence::ChannelStore::Write how,
+               const std::optional<PendingRefund>& pending = std::nullopt) {
+  std::promise<Status> written;
+  (void)stack.store->enqueue(row, [&](const Status& st) { written.set_value(st); }, &written, how, pending);
+  stack.store->flush(&written);
+  ASSERT_TRUE(written.get_future().get());
+}
+
 // Deletes the channel's row as the gate does when it refunds the channel in full.
 void erase(GateStack& stack, const Bytes32& id) {
-  std::promise<Status> erased;
-  (void)stack.store->enqueue(**stack.store->get(id), [&](const Status& st) { erased.set_value(st); }, &erased,
-                             persistence::ChannelStore::Write::erase);
-  stack.store->flush(&erased);
-  ASSERT_TRUE(erased.get_future().get());
+  write_now(stack, **stack.store->get(id), persistence::ChannelStore::Write::erase);
 }
 
 // Dates the closed record of `id` `seconds` earlier than it is.
@@ -279,11 +284,7 @@ TEST_F(SettleJobTest, ARefundOfUnknownOutcomeIsClearedOnlyOnceTheChainIsPastIt) 
   ScriptedChain chain;
   for (const Bytes32& id : ids) {
     ChannelState row = **stack.store->get(id);
-    std::promise<Status> written;
-    (void)stack.store->enqueue(row, [&](const Status& st) { written.set_value(st); }, &written,
-                               persistence::ChannelStore::Write::keep, PendingRefund{U256{1}, 1000});
-    stack.store->flush(&written);
-    ASSERT_TRUE(written.get_future().get());
+    ASSERT_NO_FATAL_FAILURE(write_now(stack, row, persistence::ChannelStore::Write::keep, PendingRefund{U256{1}, 1000}));
     // Claimed already: the job has nothing to claim or read for that.
     ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));
     chain.states[id] = claimed_view(row);
@@ -321,17 +322,9 @@ TEST_F(SettleJobTest, ARefundOfUnknownOutcomeIsClearedOnlyOnceTheChainIsPastIt) 
 TEST_F(SettleJobTest, AChannelWhoseChainIsBehindARefundTheGateSawLandIsAWarning) {
   const std::vector<Bytes32> ids = paid_once(4);
   ScriptedChain chain;
-  for (const Bytes32& id : ids) {
-    ChannelState row = **stack.store->get(id);
-    ASSERT_TRUE(stack.store->record_claimed(id, row.chargedCumulativeAmount));  // nothing to claim
-    if (id != ids[2]) {
-      row.onchain.refundNonce = U256{2};
-      ASSERT_TRUE(stack.store->commit_and_wait(row));
-    }
-    chain.states[id] = claimed_view(row);
-  }
+  ASSERT_NO_FATAL_FAILURE(mirror_refund(stack, {ids[0], ids[1], ids[3]}, U256{2}, chain));
+  ASSERT_TRUE(stack.store->record_claimed(ids[2], (**stack.store->get(ids[2])).chargedCumulativeAmount));  // nothing to claim
   chain.states[ids[0]].refundNonce = U256{1};  // behind; ids[1] at it; ids[2] never refunded
-  chain.states.erase(ids[2]);
   chain.states.erase(ids[3]);  // not answered
   SettleJobOptions o = options();
   o.chain = &chain;
