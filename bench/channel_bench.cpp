@@ -18,6 +18,7 @@
 #include "channel/server_rules.hpp"
 #include "protocol/headers.hpp"
 #include "protocol/offer_match.hpp"
+#include "protocol/payment_signature_decoder.hpp"
 
 namespace paychan {
 namespace {
@@ -36,7 +37,8 @@ struct Fixture {
   Bytes32 domain = batch_settlement_domain_separator(84532);
   protocol::PaymentRequirements offer;
   OfferTerms terms{address(0xcc), address(0xaa), address(0xbb), 900, kPrice};
-  std::vector<std::string> headers;               // PAYMENT-SIGNATURE values
+  std::vector<std::string> headers;               // PAYMENT-SIGNATURE values, one per channel
+  std::vector<std::string> successive;            // the first channel's next vouchers, in order
   std::vector<Bytes32> digests;                   // the voucher digests, for the crypto-only rows
   std::vector<Signature> signatures;
   std::unordered_map<Bytes32, ChannelState, decltype([](const Bytes32& b) {
@@ -72,6 +74,14 @@ struct Fixture {
       p.accepted = offer;
       p.payload = protocol::BatchSettlementPayload{protocol::VoucherPayload{config, sv}};
       headers.push_back(protocol::encode_payment_signature(p));
+      if (i == 0) {
+        for (std::size_t k = 0; k < kRing; ++k) {
+          const Voucher next{state.channelId, v.maxClaimableAmount + k * kPrice};
+          p.payload = protocol::BatchSettlementPayload{
+              protocol::VoucherPayload{config, SignedVoucher{next, agent.sign(voucher_digest(domain, next))}}};
+          successive.push_back(protocol::encode_payment_signature(p));
+        }
+      }
       digests.push_back(voucher_digest(domain, v));
       signatures.push_back(sv.signature);
     }
@@ -186,6 +196,16 @@ void BM_DecodePaymentSignature(benchmark::State& s) {
   for (auto _ : s) benchmark::DoNotOptimize(protocol::decode_payment_signature(f.headers[i++ % kRing]));
 }
 
+// An agent's vouchers in turn on one connection, through the gate's decoder for it: each is read
+// from the one before (PaymentSignatureDecoder), against BM_DecodePaymentSignature's full decode.
+void BM_DecodeNextVoucherOnAConnection(benchmark::State& s) {
+  const Fixture& f = fixture();
+  protocol::PaymentSignatureDecoder decoder;
+  std::size_t i = 0;
+  for (auto _ : s) benchmark::DoNotOptimize(decoder.decode(f.successive[i++ % kRing]));
+  if (decoder.repeats() + 1 < i) s.SkipWithError("a voucher was not read from the one before");
+}
+
 void BM_PaidVoucherPath(benchmark::State& s) {
   const Fixture& f = fixture();
   for (const auto& h : f.headers)
@@ -216,6 +236,7 @@ BENCHMARK(BM_RecoverSigner);
 BENCHMARK(BM_VerifySignatureKnownKey);
 BENCHMARK(BM_Sign);
 BENCHMARK(BM_DecodePaymentSignature);
+BENCHMARK(BM_DecodeNextVoucherOnAConnection);
 BENCHMARK(BM_PaidVoucherPath);
 BENCHMARK(BM_EncodePaymentResponse);
 

@@ -36,8 +36,17 @@ void write_voucher_state(JsonWriter& w, std::string_view key, const VoucherState
 namespace paychan::protocol {
 struct PaymentPayload;
 [[nodiscard]] Result<PaymentPayload> read_payment_payload(const Fields& f);
+// Where a voucher payload's maxClaimableAmount and signature strings lie in the text it was decoded
+// from: each content's offset and size (PaymentSignatureDecoder).
+struct VoucherValueSpans {
+  std::size_t amount_at = 0, amount_size = 0;
+  std::size_t signature_at = 0, signature_size = 0;
+};
 // decode_payment_payload over a buffer of our own, parsed in place (see parse_untrusted_in_place).
-[[nodiscard]] Result<PaymentPayload> decode_payment_payload_in_place(std::string& json);
+// `spans`, if given, is set for a voucher payload parsed in place (ASCII text), else reset. A string
+// parsed in place starts where its text did; an escaped one is shorter than its text.
+[[nodiscard]] Result<PaymentPayload> decode_payment_payload_in_place(std::string& json,
+                                                                     std::optional<VoucherValueSpans>* spans = nullptr);
 void write_payment_payload(JsonWriter& w, const PaymentPayload& p);  // as a value
 }  // namespace paychan::protocol
 

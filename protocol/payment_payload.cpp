@@ -1,6 +1,7 @@
 #include "protocol/payment_payload.hpp"
 
 #include <cstddef>
+#include <functional>
 
 #include "protocol/codec_parts.hpp"
 
@@ -191,6 +192,32 @@ struct BatchWriter {
   }
 };
 
+// The spans of a voucher payload's two per-request strings in the text parsed in place (`text`);
+// nullopt for another payload, or strings parsed into the arena (non-ASCII text is not parsed in
+// place). The members exist: the payload was read from this tree.
+std::optional<VoucherValueSpans> voucher_value_spans(const rapidjson::Value& root, const PaymentPayload& p,
+                                                     const std::string& text) {
+  const auto* batch = batch_payload(p);
+  if (batch == nullptr || !std::holds_alternative<VoucherPayload>(*batch)) return std::nullopt;
+  const auto member = [](const rapidjson::Value& v, const char* name) -> const rapidjson::Value* {
+    if (!v.IsObject()) return nullptr;
+    const auto it = v.FindMember(name);
+    return it == v.MemberEnd() ? nullptr : &it->value;
+  };
+  const rapidjson::Value* payload = member(root, "payload");
+  const rapidjson::Value* voucher = payload ? member(*payload, "voucher") : nullptr;
+  const rapidjson::Value* amount = voucher ? member(*voucher, "maxClaimableAmount") : nullptr;
+  const rapidjson::Value* signature = voucher ? member(*voucher, "signature") : nullptr;
+  if (!amount || !signature || !amount->IsString() || !signature->IsString()) return std::nullopt;
+  const std::less<const char*> before;
+  const auto in_text = [&](const rapidjson::Value& s) {
+    return !before(s.GetString(), text.data()) && !before(text.data() + text.size(), s.GetString() + s.GetStringLength());
+  };
+  if (!in_text(*amount) || !in_text(*signature)) return std::nullopt;
+  return VoucherValueSpans{static_cast<std::size_t>(amount->GetString() - text.data()), amount->GetStringLength(),
+                           static_cast<std::size_t>(signature->GetString() - text.data()), signature->GetStringLength()};
+}
+
 }  // namespace
 
 Result<PaymentPayload> read_payment_payload(const Fields& f) {
@@ -235,7 +262,8 @@ Result<PaymentPayload> decode_payment_payload(std::string_view json) {
   return decode_with(json, ErrorCode::invalid_payload, "", read_payment_payload);
 }
 
-Result<PaymentPayload> decode_payment_payload_in_place(std::string& json) {
+Result<PaymentPayload> decode_payment_payload_in_place(std::string& json, std::optional<VoucherValueSpans>* spans) {
+  if (spans != nullptr) spans->reset();
   // A PAYMENT-SIGNATURE's tree and parse stacks take about 2.5 KiB (a deposit's): they fit here,
   // so decoding one takes nothing from the heap for them (a bigger payload goes on in heap chunks).
   constexpr std::size_t kArenaBytes = 8 * 1024;
@@ -243,7 +271,9 @@ Result<PaymentPayload> decode_payment_payload_in_place(std::string& json) {
   rapidjson::MemoryPoolAllocator<> arena(buffer, sizeof buffer);
   auto doc = parse_untrusted_in_place(json, arena, ErrorCode::invalid_payload);
   if (!doc) return doc.failure();
-  return read_payment_payload(Fields(*doc, "", ErrorCode::invalid_payload));
+  auto payload = read_payment_payload(Fields(*doc, "", ErrorCode::invalid_payload));
+  if (payload && spans != nullptr) *spans = voucher_value_spans(*doc, *payload, json);
+  return payload;
 }
 
 std::string encode_payment_payload(const PaymentPayload& p) {

@@ -175,14 +175,15 @@ ChannelTotals Gate::totals() const {
   return t;
 }
 
-http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std::string_view paymentSignature) {
+http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std::string_view paymentSignature,
+                                                        protocol::PaymentSignatureDecoder* decoder) {
   // Every outcome counts, refusals included: the histogram is what a paying client waits for.
   struct Observe {
     LatencyHistogram& histogram;
     Clock::time_point started = Clock::now();
     ~Observe() { histogram.observe(Clock::now() - started); }
   } observe{metrics_.verification};
-  auto payload = protocol::decode_payment_signature(paymentSignature);
+  auto payload = decoder ? decoder->decode(paymentSignature) : protocol::decode_payment_signature(paymentSignature);
   if (!payload) co_return refusal(400, payload.error());
   if (auto matched = protocol::match_offer(payload->accepted, std::span(&offer.requirements, 1)); !matched)
     co_return refusal(matched.error());

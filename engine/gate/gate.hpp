@@ -39,6 +39,7 @@
 #include "engine/http/asio.hpp"
 #include "persistence/channel_store.hpp"
 #include "protocol/payment_payload.hpp"
+#include "protocol/payment_signature_decoder.hpp"
 #include "protocol/settlement_response.hpp"
 
 namespace paychan::engine::gate {
@@ -96,7 +97,10 @@ class Gate {
   // Loads every channel from the store (start-up). Errors: the store's.
   [[nodiscard]] Status restore();
 
-  [[nodiscard]] http::Awaitable<Decision<Authorization>> authorize(const Offer& offer, std::string_view paymentSignature);
+  // `decoder`, if given, decodes the header: the connection's, which remembers its last voucher
+  // (protocol/payment_signature_decoder.hpp).
+  [[nodiscard]] http::Awaitable<Decision<Authorization>> authorize(const Offer& offer, std::string_view paymentSignature,
+                                                                   protocol::PaymentSignatureDecoder* decoder = nullptr);
   [[nodiscard]] http::Awaitable<Decision<protocol::SettlementResponse>> settle(Authorization authorization,
                                                                                Uint128 actual);
   [[nodiscard]] http::Awaitable<Decision<protocol::SettlementResponse>> refund(Authorization authorization);

@@ -6,6 +6,7 @@
 #include "channel/hex.hpp"
 #include "engine/http/proxy.hpp"
 #include "protocol/headers.hpp"
+#include "protocol/payment_signature_decoder.hpp"
 #include "protocol/settlement_overrides.hpp"
 
 namespace paychan::engine::gate {
@@ -149,7 +150,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
 http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string_view header) {
   Recorder log(*this, ex);
   log.record.outcome = "refused";
-  auto decision = co_await gate_.authorize(offer, header);
+  auto decision = co_await gate_.authorize(offer, header, &ex.connection_locals().get<protocol::PaymentSignatureDecoder>());
   if (auto* refused = std::get_if<Refusal>(&decision)) {
     log.record.reason = to_string(refused->error.code);
     refuse(ex, offer, *refused);

@@ -23,6 +23,7 @@
 
 #include "channel/result.hpp"
 #include "engine/http/asio.hpp"
+#include "engine/http/connection_locals.hpp"
 #include "engine/http/message.hpp"
 
 namespace paychan::engine::http {
@@ -40,6 +41,8 @@ class Exchange {
   [[nodiscard]] Response& response() noexcept { return response_; }
   [[nodiscard]] std::string_view peer_address() const noexcept;  // the client's IP, e.g. "127.0.0.1"
   [[nodiscard]] std::uint16_t peer_port() const noexcept;
+  // The connection's own values, kept across its requests (connection_locals.hpp).
+  [[nodiscard]] ConnectionLocals& connection_locals() noexcept;
 
   // Sends response()'s status and headers now; the body follows through write(). The framing is
   // chosen here: response()'s Content-Length if it has one (write() then refuses more bytes than

@@ -208,6 +208,7 @@ Awaitable<Status> Session::end_stream() {
 namespace paychan::engine::http {
 
 std::string_view Exchange::peer_address() const noexcept { return session_.peer_address(); }
+ConnectionLocals& Exchange::connection_locals() noexcept { return session_.locals(); }
 std::uint16_t Exchange::peer_port() const noexcept { return session_.peer_port(); }
 Awaitable<Status> Exchange::begin_stream() {
   // Moved out first: the hook runs once, and its frame must outlive the member it came from.

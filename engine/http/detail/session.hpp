@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "engine/http/beast.hpp"
+#include "engine/http/connection_locals.hpp"
 #include "engine/http/detail/connection_budget.hpp"
 #include "engine/http/detail/messages.hpp"
 #include "engine/http/detail/request_reader.hpp"
@@ -43,6 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] bool streaming() const noexcept { return streamed_ != StreamState::none; }
   [[nodiscard]] std::string_view peer_address() const noexcept { return peer_address_; }
   [[nodiscard]] std::uint16_t peer_port() const noexcept { return peer_port_; }
+  [[nodiscard]] ConnectionLocals& locals() noexcept { return locals_; }
 
  private:
   enum class Next { read_next, close, drop };  // close: flush, then a lingering close
@@ -66,6 +68,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ResponseMessage response_;
   std::string peer_address_;
   std::uint16_t peer_port_ = 0;
+  ConnectionLocals locals_;
   std::uint32_t answered_ = 0;
   StreamState streamed_ = StreamState::none;
   bool stream_keep_alive_ = false;
