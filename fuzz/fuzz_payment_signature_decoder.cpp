@@ -1,7 +1,8 @@
-// The connection's PAYMENT-SIGNATURE decoder against the stateless one: with a voucher payload
-// remembered, it decodes any next header to what decode_payment_signature makes of it. The input
-// is the next header's JSON; the corpus starts from the remembered voucher's successor, so most
-// mutations stay close to the text the decoder compares with.
+// The connection's PAYMENT-SIGNATURE decoder against the stateless one: whatever it remembers, it
+// decodes any next header to what decode_payment_signature makes of it. The input is the next
+// header's JSON, after a fixed voucher payload; or, split at the first "\n--\n", a first JSON
+// (remembered if it is a voucher payload) and the next. The corpus starts from the fixed one's
+// successor, so that most mutations stay close to the text the decoder compares with.
 #include "fuzz.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/headers.hpp"
@@ -26,13 +27,33 @@ std::string outcome(const paychan::Result<paychan::protocol::PaymentPayload>& r)
   return r ? "payload " + paychan::protocol::encode_payment_payload(*r) : "error " + r.error().to_string();
 }
 
+// Decodes `json` with `decoder` and requires the stateless decode's outcome.
+void decode_as_full(paychan::protocol::PaymentSignatureDecoder& decoder, std::string_view json) {
+  const std::string header = paychan::protocol::base64_encode(json);
+  paychan::fuzz::require(outcome(decoder.decode(header)) == outcome(paychan::protocol::decode_payment_signature(header)));
+}
+
+// The fixed payload is remembered, and its successor read from it: else this target would only
+// compare full decodes.
+const bool kRemembers = [] {
+  std::string next(kRemembered);
+  next.replace(next.find(R"("maxClaimableAmount":"1")"), 24, R"("maxClaimableAmount":"2")");
+  paychan::protocol::PaymentSignatureDecoder decoder;
+  decode_as_full(decoder, kRemembered);
+  decode_as_full(decoder, next);
+  paychan::fuzz::require(decoder.repeats() == 1);
+  return true;
+}();
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace paychan;
+  const std::string_view input = fuzz::text(data, size);
+  constexpr std::string_view kSplit = "\n--\n";
+  const std::size_t split = input.find(kSplit);
   protocol::PaymentSignatureDecoder decoder;
-  fuzz::require(decoder.decode(protocol::base64_encode(kRemembered)).ok());
-  const std::string next = protocol::base64_encode(fuzz::text(data, size));
-  fuzz::require(outcome(decoder.decode(next)) == outcome(protocol::decode_payment_signature(next)));
+  decode_as_full(decoder, split == std::string_view::npos ? kRemembered : input.substr(0, split));
+  decode_as_full(decoder, split == std::string_view::npos ? input : input.substr(split + kSplit.size()));
   return 0;
 }

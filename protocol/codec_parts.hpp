@@ -36,11 +36,14 @@ void write_voucher_state(JsonWriter& w, std::string_view key, const VoucherState
 namespace paychan::protocol {
 struct PaymentPayload;
 [[nodiscard]] Result<PaymentPayload> read_payment_payload(const Fields& f);
+// Where a string's content lies in a text: its offset and size.
+struct TextSpan {
+  std::size_t at = 0, size = 0;
+};
 // Where a voucher payload's maxClaimableAmount and signature strings lie in the text it was decoded
-// from: each content's offset and size (PaymentSignatureDecoder).
+// from (PaymentSignatureDecoder).
 struct VoucherValueSpans {
-  std::size_t amount_at = 0, amount_size = 0;
-  std::size_t signature_at = 0, signature_size = 0;
+  TextSpan amount, signature;
 };
 // decode_payment_payload over a buffer of our own, parsed in place (see parse_untrusted_in_place).
 // `spans`, if given, is set for a voucher payload parsed in place (ASCII text), else reset. A string

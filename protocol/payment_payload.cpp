@@ -214,8 +214,10 @@ std::optional<VoucherValueSpans> voucher_value_spans(const rapidjson::Value& roo
     return !before(s.GetString(), text.data()) && !before(text.data() + text.size(), s.GetString() + s.GetStringLength());
   };
   if (!in_text(*amount) || !in_text(*signature)) return std::nullopt;
-  return VoucherValueSpans{static_cast<std::size_t>(amount->GetString() - text.data()), amount->GetStringLength(),
-                           static_cast<std::size_t>(signature->GetString() - text.data()), signature->GetStringLength()};
+  const auto span = [&](const rapidjson::Value& s) {
+    return TextSpan{static_cast<std::size_t>(s.GetString() - text.data()), s.GetStringLength()};
+  };
+  return VoucherValueSpans{span(*amount), span(*signature)};
 }
 
 }  // namespace

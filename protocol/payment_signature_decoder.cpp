@@ -5,25 +5,33 @@
 #include <cstring>
 
 #include "channel/amount.hpp"
-#include "protocol/codec_parts.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::protocol {
 namespace {
 
 // Characters of decimal amounts and 0x-hex signatures: none needs a JSON escape, none ends a string.
-bool plain(std::string_view s) noexcept {
+bool escape_free(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == 'x' || c == 'X';
   });
 }
 
-bool same(std::string_view a, std::size_t a_at, std::string_view b, std::size_t b_at, std::size_t n) noexcept {
-  return a.size() - a_at >= n && b.size() - b_at >= n && std::memcmp(a.data() + a_at, b.data() + b_at, n) == 0;
+// Whether `n` bytes of `a` from `a_at` equal those of `b` from `b_at` (false if either is shorter).
+bool equal_at(std::string_view a, std::size_t a_at, std::string_view b, std::size_t b_at, std::size_t n) noexcept {
+  return a_at <= a.size() && b_at <= b.size() && a.size() - a_at >= n && b.size() - b_at >= n &&
+         std::memcmp(a.data() + a_at, b.data() + b_at, n) == 0;
 }
 
-VoucherPayload& voucher_payload(PaymentPayload& p) {
-  return std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p.payload));
+// Whether the spans are whole, escape-free strings of `text`, the first ending before the second
+// begins. Checked in the text as it came: a string with escapes was shorter once parsed, so its
+// span would take in a backslash, or end short of its closing quote.
+bool lines_up(std::string_view text, const TextSpan& first, const TextSpan& second) noexcept {
+  const auto whole = [&](const TextSpan& s) {
+    return s.at >= 1 && s.at + s.size < text.size() && text[s.at - 1] == '"' && text[s.at + s.size] == '"' &&
+           escape_free(text.substr(s.at, s.size));
+  };
+  return whole(first) && whole(second) && first.at + first.size < second.at;
 }
 
 }  // namespace
@@ -31,8 +39,8 @@ VoucherPayload& voucher_payload(PaymentPayload& p) {
 Result<PaymentPayload> PaymentSignatureDecoder::decode(std::string_view header) {
   auto json = header_json(header);
   if (!json) return json.failure();
-  if (!text_.empty()) {
-    if (auto repeated = repeat(*json)) {
+  if (remembered_) {
+    if (auto repeated = from_remembered(*json)) {
       ++repeats_;
       return std::move(*repeated);
     }
@@ -41,52 +49,46 @@ Result<PaymentPayload> PaymentSignatureDecoder::decode(std::string_view header) 
   std::string text = *json;  // parsing in place rewrites `json`
   std::optional<VoucherValueSpans> spans;
   auto payload = decode_payment_payload_in_place(*json, &spans);
-  if (payload && spans) {
-    remember(std::move(text), *payload, Value{spans->amount_at, spans->amount_size},
-             Value{spans->signature_at, spans->signature_size});
+  if (!payload || !spans) return payload;
+  const auto [first, second] = std::minmax(spans->amount, spans->signature,
+                                           [](const TextSpan& a, const TextSpan& b) { return a.at < b.at; });
+  if (lines_up(text, first, second)) {
+    // Built whole, then moved in (which cannot throw): never a text with another's payload.
+    Remembered next{std::move(text), *payload, *spans};
+    remembered_ = std::move(next);
   }
   return payload;
 }
 
-void PaymentSignatureDecoder::remember(std::string text, const PaymentPayload& payload, Value amount, Value signature) {
-  // Checked in the text as it came: strings with escapes were shorter once parsed, and would not
-  // line up with it.
-  for (const Value& v : {amount, signature}) {
-    const bool quoted = v.at >= 1 && v.at + v.size < text.size() && text[v.at - 1] == '"' && text[v.at + v.size] == '"';
-    if (!quoted || !plain(std::string_view(text).substr(v.at, v.size))) return;
-  }
-  text_ = std::move(text);
-  payload_ = payload;
-  amount_ = amount;
-  signature_ = signature;
-}
-
-std::optional<PaymentPayload> PaymentSignatureDecoder::repeat(std::string_view json) const {
+std::optional<PaymentPayload> PaymentSignatureDecoder::from_remembered(std::string_view json) const {
   // The remembered text in five pieces: before the first value, the first value, between the two,
   // the second value, after it. The new text must have the same three pieces around values of
   // its own (which may differ in size: an amount gains digits).
-  const bool amount_first = amount_.at < signature_.at;
-  const std::array<Value, 2> values = amount_first ? std::array{amount_, signature_} : std::array{signature_, amount_};
-  std::array<std::string_view, 2> read;
+  const std::string_view text = remembered_->text;
+  const VoucherValueSpans& spans = remembered_->spans;
+  const bool amount_first = spans.amount.at < spans.signature.at;
+  const std::array<TextSpan, 2> old_values =
+      amount_first ? std::array{spans.amount, spans.signature} : std::array{spans.signature, spans.amount};
+  std::array<std::string_view, 2> new_values;
   std::size_t old_at = 0, new_at = 0;
   for (std::size_t k = 0; k < 2; ++k) {
-    const std::size_t piece = values[k].at - old_at;
-    if (!same(json, new_at, text_, old_at, piece)) return std::nullopt;
+    const std::size_t piece = old_values[k].at - old_at;
+    if (!equal_at(json, new_at, text, old_at, piece)) return std::nullopt;
     new_at += piece;
-    old_at = values[k].at + values[k].size;
+    old_at = old_values[k].at + old_values[k].size;
     const std::size_t end = json.find('"', new_at);
     if (end == std::string_view::npos) return std::nullopt;
-    read[k] = json.substr(new_at, end - new_at);
-    if (!plain(read[k])) return std::nullopt;
+    new_values[k] = json.substr(new_at, end - new_at);
+    if (!escape_free(new_values[k])) return std::nullopt;
     new_at = end;  // the closing quote, compared with the rest
   }
-  if (json.size() - new_at != text_.size() - old_at || !same(json, new_at, text_, old_at, json.size() - new_at))
+  if (json.size() - new_at != text.size() - old_at || !equal_at(json, new_at, text, old_at, json.size() - new_at))
     return std::nullopt;
-  auto amount = parse_uint128(read[amount_first ? 0 : 1]);
-  auto signature = parse_signature(read[amount_first ? 1 : 0]);
+  auto amount = parse_uint128(new_values[amount_first ? 0 : 1]);
+  auto signature = parse_signature(new_values[amount_first ? 1 : 0]);
   if (!amount || !signature) return std::nullopt;
-  PaymentPayload p = payload_;
-  SignedVoucher& voucher = voucher_payload(p).voucher;
+  PaymentPayload p = remembered_->payload;
+  SignedVoucher& voucher = std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p.payload)).voucher;
   voucher.voucher.maxClaimableAmount = *amount;
   voucher.signature = *signature;
   return p;

@@ -98,7 +98,7 @@ class Gate {
   [[nodiscard]] Status restore();
 
   // `decoder`, if given, decodes the header: the connection's, which remembers its last voucher
-  // (protocol/payment_signature_decoder.hpp).
+  // (protocol/payment_signature_decoder.hpp). It is used before the first suspension only.
   [[nodiscard]] http::Awaitable<Decision<Authorization>> authorize(const Offer& offer, std::string_view paymentSignature,
                                                                    protocol::PaymentSignatureDecoder* decoder = nullptr);
   [[nodiscard]] http::Awaitable<Decision<protocol::SettlementResponse>> settle(Authorization authorization,

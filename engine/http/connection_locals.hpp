@@ -1,11 +1,11 @@
 // What handlers keep for one connection across its requests, e.g. what the last request left that
 // the next one can reuse: one value of each type, made (default-constructed) on first use and
-// destroyed with the connection. A Handler serves every connection; state of one goes here.
+// destroyed with the connection, the last made first. A Handler serves every connection; state of
+// one goes here.
 // Thread-safety: none; the connection's (its Exchange's) I/O thread only.
 #pragma once
 
 #include <memory>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -13,18 +13,26 @@ namespace paychan::engine::http {
 
 class ConnectionLocals {
  public:
+  ConnectionLocals() = default;
+  ConnectionLocals(const ConnectionLocals&) = delete;
+  ConnectionLocals& operator=(const ConnectionLocals&) = delete;
+  ~ConnectionLocals() {
+    while (!values_.empty()) values_.pop_back();
+  }
+
   template <typename T>
   T& get() {
     for (auto& [type, value] : values_)
-      if (*type == typeid(T)) return *static_cast<T*>(value.get());
-    auto value = std::make_shared<T>();  // shared_ptr<void> keeps T's destructor
-    T& made = *value;
-    values_.emplace_back(&typeid(T), std::move(value));
-    return made;
+      if (type == &tag<T>) return *static_cast<T*>(value.get());
+    values_.emplace_back(&tag<T>, Value(new T(), [](void* p) { delete static_cast<T*>(p); }));
+    return *static_cast<T*>(values_.back().second.get());
   }
 
  private:
-  std::vector<std::pair<const std::type_info*, std::shared_ptr<void>>> values_;  // a handful at most
+  template <typename T>
+  static constexpr char tag = 0;  // one address per type: compared, never read
+  using Value = std::unique_ptr<void, void (*)(void*)>;
+  std::vector<std::pair<const char*, Value>> values_;  // a handful at most
 };
 
 }  // namespace paychan::engine::http

@@ -1,5 +1,5 @@
-// HttpServer over real loopback sockets: keep-alive, pipelining order, the 431/413/400 answers,
-// the idle, request and connection limits, streaming, and graceful stop.
+// HttpServer over real loopback sockets: keep-alive, a connection's own values, pipelining order,
+// the 431/413/400 answers, the idle, request and connection limits, streaming, and graceful stop.
 #include "engine/http/server.hpp"
 
 #include <gtest/gtest.h>
@@ -47,6 +47,35 @@ TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_TRUE(second->keep_alive());
   EXPECT_EQ((*first)["X-Peer-Port"], (*second)["X-Peer-Port"]);
   EXPECT_EQ(server.server().open_connections(), 1u);
+}
+
+// Counts the requests of its connection: a value of the connection's own, kept between requests.
+struct RequestCount {
+  int n = 0;
+};
+struct Unrelated {  // another handler's value on the same connection
+  std::string text = "untouched";
+};
+
+TEST(HttpServer, AConnectionKeepsItsOwnValuesAcrossItsRequests) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    const int n = ++ex.connection_locals().get<RequestCount>().n;
+    ex.response().set(200, "text/plain", std::to_string(n) + " " + ex.connection_locals().get<Unrelated>().text);
+    return std::nullopt;
+  }};
+  RawClient one{server.port()};
+  RawClient two{server.port()};
+  ASSERT_TRUE(one.connected() && two.connected());
+  for (const char* expected : {"1 untouched", "2 untouched"}) {
+    one.send(get("/"));
+    auto r = one.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body(), expected);
+  }
+  two.send(get("/"));
+  auto r = two.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "1 untouched") << "another connection starts afresh";
 }
 
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
