@@ -26,12 +26,12 @@ bool equal_at(std::string_view a, std::size_t a_at, std::string_view b, std::siz
 // Whether the spans are whole, escape-free strings of `text`, the first ending before the second
 // begins. Checked in the text as it came: a string with escapes was shorter once parsed, so its
 // span would take in a backslash, or end short of its closing quote.
-bool lines_up(std::string_view text, const TextSpan& first, const TextSpan& second) noexcept {
+bool lines_up(std::string_view text, const std::array<TextSpan, 2>& spans) noexcept {
   const auto whole = [&](const TextSpan& s) {
     return s.at >= 1 && s.at + s.size < text.size() && text[s.at - 1] == '"' && text[s.at + s.size] == '"' &&
            escape_free(text.substr(s.at, s.size));
   };
-  return whole(first) && whole(second) && first.at + first.size < second.at;
+  return whole(spans[0]) && whole(spans[1]) && spans[0].at + spans[0].size < spans[1].at;
 }
 
 }  // namespace
@@ -50,11 +50,12 @@ Result<PaymentPayload> PaymentSignatureDecoder::decode(std::string_view header) 
   std::optional<VoucherValueSpans> spans;
   auto payload = decode_payment_payload_in_place(*json, &spans);
   if (!payload || !spans) return payload;
-  const auto [first, second] = std::minmax(spans->amount, spans->signature,
-                                           [](const TextSpan& a, const TextSpan& b) { return a.at < b.at; });
-  if (lines_up(text, first, second)) {
+  const bool amount_first = spans->amount.at < spans->signature.at;
+  const std::array<TextSpan, 2> values = amount_first ? std::array{spans->amount, spans->signature}
+                                                      : std::array{spans->signature, spans->amount};
+  if (lines_up(text, values)) {
     // Built whole, then moved in (which cannot throw): never a text with another's payload.
-    Remembered next{std::move(text), *payload, *spans};
+    Remembered next{std::move(text), *payload, values, amount_first};
     remembered_ = std::move(next);
   }
   return payload;
@@ -65,10 +66,8 @@ std::optional<PaymentPayload> PaymentSignatureDecoder::from_remembered(std::stri
   // the second value, after it. The new text must have the same three pieces around values of
   // its own (which may differ in size: an amount gains digits).
   const std::string_view text = remembered_->text;
-  const VoucherValueSpans& spans = remembered_->spans;
-  const bool amount_first = spans.amount.at < spans.signature.at;
-  const std::array<TextSpan, 2> old_values =
-      amount_first ? std::array{spans.amount, spans.signature} : std::array{spans.signature, spans.amount};
+  const std::array<TextSpan, 2>& old_values = remembered_->values;
+  const bool amount_first = remembered_->amount_first;
   std::array<std::string_view, 2> new_values;
   std::size_t old_at = 0, new_at = 0;
   for (std::size_t k = 0; k < 2; ++k) {

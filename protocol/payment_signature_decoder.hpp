@@ -20,6 +20,7 @@
 // Thread-safety: none; one per connection (or per caller).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,7 +46,8 @@ class PaymentSignatureDecoder {
   struct Remembered {
     std::string text;  // the voucher payload's JSON, as it came
     PaymentPayload payload;
-    VoucherValueSpans spans;
+    std::array<TextSpan, 2> values;  // the amount's and the signature's, in the text's order
+    bool amount_first = true;
   };
   // The remembered payload with the two values read from `json`, or nullopt if `json` differs
   // from the remembered text in any other way (or holds values a full decode refuses).
