@@ -13,6 +13,7 @@
 #include "engine/gate/gate_handler.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/gate/service.hpp"
+#include "engine/http/heap_retention.hpp"
 #include "engine/http/server.hpp"
 
 namespace gate = paychan::engine::gate;
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  http::retain_freed_heap();  // a server's heap kept between bursts of requests (see its header)
   http::ServerOptions server_options;
   server_options.port = argc > 3 ? static_cast<std::uint16_t>(std::atoi(argv[3])) : 8402;
   http::HttpServer server(handler, server_options);

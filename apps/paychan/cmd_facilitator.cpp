@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "service_options.hpp"
 #include "engine/facilitator/facilitator_runtime.hpp"
+#include "engine/http/heap_retention.hpp"
 
 namespace paychan::cli {
 namespace {
@@ -128,6 +129,7 @@ int run(std::span<char* const> argv) {
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
+  engine::http::retain_freed_heap();
 
   auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
   if (!runtime) return report("facilitator", runtime.error());

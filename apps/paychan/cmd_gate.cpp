@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "engine/gate/gate_runtime.hpp"
+#include "engine/http/heap_retention.hpp"
 #include "service_options.hpp"
 
 namespace paychan::cli {
@@ -94,6 +95,7 @@ int run(std::span<char* const> argv) {
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
   // the workers start so that every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
+  engine::http::retain_freed_heap();
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
   if (!gate) return report("gate", gate.error());
