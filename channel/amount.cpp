@@ -22,24 +22,34 @@ Status check_canonical(std::string_view s, std::size_t max_digits) {
 
 Result<Uint128> parse_uint128(std::string_view s) {
   PAYCHAN_TRY(check_canonical(s, kMaxDigits128));
+  // The bound is checked against constants: a 128-bit division is a library call (~60
+  // instructions), and the voucher's amount is parsed on every paid request.
+  constexpr Uint128 kMaxTens = kUint128Max / 10;
+  constexpr unsigned kMaxLastDigit = static_cast<unsigned>(kUint128Max % 10);
   Uint128 v = 0;
   for (char c : s) {
-    const Uint128 digit = static_cast<Uint128>(c - '0');
-    if (v > (kUint128Max - digit) / 10) return fail(ErrorCode::amount_overflow, "exceeds uint128");
+    const auto digit = static_cast<unsigned>(c - '0');
+    if (v > kMaxTens || (v == kMaxTens && digit > kMaxLastDigit)) return fail(ErrorCode::amount_overflow, "exceeds uint128");
     v = v * 10 + digit;
   }
   return v;
 }
 
 std::string to_decimal(Uint128 v) {
+  // Written from the end. 64-bit divisions wherever the value fits in 64 bits (a 128-bit one is a
+  // library call): above that, one 128-bit division by 10^19 yields 19 digits at a time.
+  constexpr std::uint64_t kTen19 = 10'000'000'000'000'000'000ULL;
   char buf[kMaxDigits128];
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
-  std::reverse(buf, buf + n);
-  return {buf, n};
+  char* p = buf + sizeof buf;
+  auto write = [&p](std::uint64_t x, std::size_t min_digits) {
+    for (std::size_t n = 0; x != 0 || n < min_digits; ++n, x /= 10) *--p = static_cast<char>('0' + x % 10);
+  };
+  while (v >> 64 != 0) {
+    write(static_cast<std::uint64_t>(v % kTen19), 19);
+    v /= kTen19;
+  }
+  write(static_cast<std::uint64_t>(v), p == buf + sizeof buf ? 1 : 0);
+  return {p, static_cast<std::size_t>(buf + sizeof buf - p)};
 }
 
 std::optional<Uint128> checked_add(Uint128 a, Uint128 b) noexcept {
