@@ -40,13 +40,18 @@ Status decode_into(std::string_view digits, std::uint8_t* out) {
 
 int hex_digit_value(char c) noexcept { return kNibbles[static_cast<unsigned char>(c)]; }
 
-std::string to_hex(ByteView bytes) {
-  std::string s(2 + bytes.size() * 2, '0');
-  s[1] = 'x';
+void write_hex(ByteView bytes, char* out) noexcept {
+  out[0] = '0';
+  out[1] = 'x';
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    s[2 + 2 * i] = kDigits[bytes[i] >> 4];
-    s[3 + 2 * i] = kDigits[bytes[i] & 0xf];
+    out[2 + 2 * i] = kDigits[bytes[i] >> 4];
+    out[3 + 2 * i] = kDigits[bytes[i] & 0xf];
   }
+}
+
+std::string to_hex(ByteView bytes) {
+  std::string s(2 + bytes.size() * 2, '\0');
+  write_hex(bytes, s.data());
   return s;
 }
 

@@ -16,6 +16,8 @@ namespace paychan {
 
 // "0x" + 2 lower-case hex digits per byte.
 [[nodiscard]] std::string to_hex(ByteView bytes);
+// The same written at `out`, which has room for its 2 + 2 * bytes.size() characters.
+void write_hex(ByteView bytes, char* out) noexcept;
 template <std::size_t N>
 [[nodiscard]] std::string to_hex(const FixedBytes<N>& bytes) {
   return to_hex(ByteView{bytes});

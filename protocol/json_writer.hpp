@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -37,7 +38,11 @@ class JsonWriter {
   JsonWriter& amount(std::string_view k, Uint128 v) { return str(k, to_decimal(v)); }
   JsonWriter& amount(std::string_view k, const U256& v) { return str(k, v.to_decimal()); }
   template <std::size_t N>
-  JsonWriter& hex(std::string_view k, const FixedBytes<N>& b) { return str(k, to_hex(b)); }
+  JsonWriter& hex(std::string_view k, const FixedBytes<N>& b) {
+    std::array<char, 2 + 2 * N> text;  // a channel id's 66 characters: no heap string each time
+    write_hex(b, text.data());
+    return str(k, {text.data(), text.size()});
+  }
   // A value kept opaque (Json), written back exactly as it arrived.
   JsonWriter& raw(std::string_view k, const Json& j) { key(k); return raw(j); }
   JsonWriter& raw(const Json& j) {
@@ -48,7 +53,9 @@ class JsonWriter {
   [[nodiscard]] std::string take() { return {buf_.GetString(), buf_.GetSize()}; }
 
  private:
-  rapidjson::StringBuffer buf_;
+  // Room for a PAYMENT-RESPONSE (~450 bytes) from the start: the default 256 bytes grow by half
+  // each time, a reallocation and a copy every time they do.
+  rapidjson::StringBuffer buf_{nullptr, 1024};
   rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};
 };
 
