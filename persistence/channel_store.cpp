@@ -100,18 +100,37 @@ constexpr std::string_view kUpdate = R"sql(
 
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-// The channel's refund of unknown outcome (?12, ?13): left unbound (NULL) when there is none.
-void bind_pending(Statement& s, const std::optional<PendingRefund>& p) {
-  if (p) s.bind(12, p->nonce.to_be()).bind(13, encode_u128(p->amount));
-}
+// A queued state's columns as the writer binds them, encoded once and bound without SQLite's copy
+// of each (a third of a row's update was binding copies and freeing them): `state` and this must
+// outlive the statements' runs.
+struct BoundColumns {
+  BoundColumns(const ChannelState& state, const std::optional<PendingRefund>& pendingRefund)
+      : state(state),
+        charged(encode_u128(state.chargedCumulativeAmount)),
+        signedMax(encode_u128(state.signedMaxClaimable)),
+        balance(encode_u128(state.onchain.balance)),
+        totalClaimed(encode_u128(state.onchain.totalClaimed)),
+        refundNonce(state.onchain.refundNonce.to_be()) {
+    if (pendingRefund) pending.emplace(pendingRefund->nonce.to_be(), encode_u128(pendingRefund->amount));
+  }
 
-// Binds every column but config (?2), which only the upsert needs.
-void bind_mutable(Statement& s, const ChannelState& c) {
-  s.bind(1, c.channelId).bind(3, encode_u128(c.chargedCumulativeAmount));
-  s.bind(4, encode_u128(c.signedMaxClaimable)).bind(5, c.signature).bind(6, encode_u128(c.onchain.balance));
-  s.bind(7, encode_u128(c.onchain.totalClaimed)).bind(8, as_int(c.onchain.withdrawRequestedAt));
-  s.bind(9, c.onchain.refundNonce.to_be()).bind(10, as_int(c.onchainSyncedAt)).bind(11, as_int(c.lastRequestTimestamp));
-}
+  // The channel's refund of unknown outcome (?12, ?13): left unbound (NULL) when there is none.
+  void bind_pending(Statement& s) const {
+    if (pending) s.bind_unowned(12, pending->first).bind_unowned(13, pending->second);
+  }
+  // Every column but config (?2), which only the upsert needs.
+  void bind_mutable(Statement& s) const {
+    s.bind_unowned(1, state.channelId).bind_unowned(3, charged).bind_unowned(4, signedMax);
+    s.bind_unowned(5, state.signature).bind_unowned(6, balance).bind_unowned(7, totalClaimed);
+    s.bind(8, as_int(state.onchain.withdrawRequestedAt)).bind_unowned(9, refundNonce);
+    s.bind(10, as_int(state.onchainSyncedAt)).bind(11, as_int(state.lastRequestTimestamp));
+  }
+
+  const ChannelState& state;
+  FixedBytes<16> charged, signedMax, balance, totalClaimed;
+  Bytes32 refundNonce;
+  std::optional<std::pair<Bytes32, FixedBytes<16>>> pending;
+};
 
 Result<ChannelState> read_state(const Statement& s) {
   ChannelState c;
@@ -265,14 +284,15 @@ struct ChannelStore::Impl {
       sql.erase.bind(1, state.channelId);
       return sql.erase.run();
     }
+    const BoundColumns columns(state, pendingRefund);
     Statement& update = how == Write::mark_stale ? sql.mark_stale : sql.update;
-    if (how == Write::keep) bind_mutable(update, state);
-    update.bind(1, state.channelId);
-    bind_pending(update, pendingRefund);
+    if (how == Write::keep) columns.bind_mutable(update);
+    update.bind_unowned(1, state.channelId);
+    columns.bind_pending(update);
     PAYCHAN_TRY(update.run());
     if (writer.changes() != 0 || (how == Write::mark_stale && !pendingRefund)) return {};
-    bind_mutable(sql.upsert, state);
-    bind_pending(sql.upsert, pendingRefund);
+    columns.bind_mutable(sql.upsert);
+    columns.bind_pending(sql.upsert);
     sql.upsert.bind(2, encode_config(state.config));
     return sql.upsert.run();
   }

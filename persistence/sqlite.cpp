@@ -119,6 +119,11 @@ Statement& Statement::bind(int index, ByteView blob) {
   return *this;
 }
 
+Statement& Statement::bind_unowned(int index, ByteView blob) {
+  sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;

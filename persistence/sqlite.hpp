@@ -60,6 +60,8 @@ class Statement {
 
   // Parameters are 1-based, as in SQLite.
   Statement& bind(int index, ByteView blob);
+  // Without SQLite's copy: `blob` must stay valid until the statement is reset (run() resets it).
+  Statement& bind_unowned(int index, ByteView blob);
   Statement& bind(int index, std::int64_t value);
   Statement& bind_text(int index, std::string_view text);
   // Runs one step: true when a row is ready, false when done. Errors carry SQLite's message.
