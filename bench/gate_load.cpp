@@ -29,8 +29,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <iterator>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -62,6 +63,10 @@ constexpr const char* kUsage = R"(usage: gate_load [options]
   --rounds N                   every row N times (default 3, at most 15), in turn; the summary gives
                                medians of ratios taken within a round, so that a machine slowing
                                down between rows does not skew them
+  --idle-channels N            N more channels in the store and the gate's table, never paid on
+                               (default none). With a few channels their rows share a few pages;
+                               with many, each paid request's row is a page of its own in the
+                               write-ahead log, as in a gate that serves many agents.
 )";
 
 using bench::kChainId;
@@ -266,6 +271,25 @@ struct Workload {
   std::vector<std::vector<std::string>> requests;
   bool mixed = false;  // paid and free requests alternate
 };
+
+// `w` with `n` channels no request pays on, seeded with its own: ids spread over the store's key
+// space as real ones are (the ids are random, not derived from their config, which nothing checks
+// for a channel that is never paid on).
+Workload with_idle_channels(Workload w, std::size_t n) {
+  ChannelState idle;
+  idle.config = channel_config(bench::gate_config(), key(1'000'000), 0);
+  idle.onchain.balance = kPrice;
+  idle.onchainSyncedAt = kNow;
+  std::mt19937_64 ids(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t b = 0; b < idle.channelId.size(); b += 8) {
+      const std::uint64_t r = ids();
+      std::memcpy(idle.channelId.data() + b, &r, 8);
+    }
+    w.channels.push_back(idle);
+  }
+  return w;
+}
 
 // `connections` channels, `per` vouchers each, signed now (on both cores, before any clock runs).
 Workload paid_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
@@ -550,10 +574,14 @@ struct Round {
 struct Load {
   std::size_t connections, per, high, light;
   double rate;
+  std::size_t idle;  // --idle-channels
 };
 
 Round run_round(const std::string& store, const Load& load, int round) {
-  const auto [connections, per, high, light, rate] = load;
+  const auto [connections, per, high, light, rate, idle] = load;
+  const auto run = [&store, idle](bool durable, Workload w, double rate_per_second = 0) {
+    return ::run(store, durable, with_idle_channels(std::move(w), idle), rate_per_second);
+  };
   Round r;
   // The goal's t_recover, measured before and after the saturation rows: the mean is the round's.
   const double recover_before = recover_seconds();
@@ -562,21 +590,21 @@ Round run_round(const std::string& store, const Load& load, int round) {
   note_row(title);
   const auto salt = [&](int k) { return static_cast<std::uint8_t>(16 * round + k); };
   // Saturation: many connections.
-  Stats unpaid = run(store, true, Workload{{}, unpaid_requests(connections, per)});
+  Stats unpaid = run(true, Workload{{}, unpaid_requests(connections, per)});
   row("payment off (same gate, free route)", unpaid);
-  Stats durable = run(store, true, paid_workload(connections, per, salt(1)));
+  Stats durable = run(true, paid_workload(connections, per, salt(1)));
   row("paid, durable (group commit)", durable);
   thread_row(durable);
-  Stats volatile_ = run(store, false, paid_workload(connections, per, salt(2)));
+  Stats volatile_ = run(false, paid_workload(connections, per, salt(2)));
   row("paid, durability off", volatile_);
   thread_row(volatile_);
   const std::size_t per_high = std::max<std::size_t>(1, connections * per / high);
   char name[64];
   std::snprintf(name, sizeof name, "paid, durable, %zu conn.", high);
-  Stats durable_high = run(store, true, paid_workload(high, per_high, salt(5)));
+  Stats durable_high = run(true, paid_workload(high, per_high, salt(5)));
   row(name, durable_high);
   std::snprintf(name, sizeof name, "paid, durability off, %zu conn.", high);
-  Stats volatile_high = run(store, false, paid_workload(high, per_high, salt(6)));
+  Stats volatile_high = run(false, paid_workload(high, per_high, salt(6)));
   row(name, volatile_high);
   const double recover_after = recover_seconds();
   r.t_recover = (recover_before + recover_after) / 2;
@@ -591,9 +619,9 @@ Round run_round(const std::string& store, const Load& load, int round) {
   // Moderate load, for latency: a fixed rate well below what the server sustains, open loop, paid
   // and free requests alternating (about 2 s a row).
   const std::size_t paced = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / light);
-  Stats light_durable = run(store, true, mixed_workload(light, paced, salt(3)), rate);
+  Stats light_durable = run(true, mixed_workload(light, paced, salt(3)), rate);
   latency_rows("moderate load, durable, free + paid", light_durable);
-  Stats light_volatile = run(store, false, mixed_workload(light, paced, salt(4)), rate);
+  Stats light_volatile = run(false, mixed_workload(light, paced, salt(4)), rate);
   latency_rows("moderate load, durability off, ditto", light_volatile);
   const std::string dir = std::filesystem::path(store).parent_path();
   Stats flush = disk_flush(dir);
@@ -643,18 +671,19 @@ int main(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
-  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3;
-  const std::array<std::pair<const char*, std::size_t*>, 6> options{{{"--connections", &connections},
+  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3, idle = 0;
+  const std::array<std::pair<const char*, std::size_t*>, 7> options{{{"--connections", &connections},
                                                                       {"--requests-per-connection", &per},
                                                                       {"--high-connections", &high},
                                                                       {"--latency-connections", &light},
                                                                       {"--rate", &rate_per_second},
-                                                                      {"--rounds", &round_count}}};
+                                                                      {"--rounds", &round_count},
+                                                                      {"--idle-channels", &idle}}};
   if (!parse_options(argc, argv, options)) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
-  const Load load{connections, per, high, light, static_cast<double>(rate_per_second)};
+  const Load load{connections, per, high, light, static_cast<double>(rate_per_second), idle};
   const double rate = load.rate;
   const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));
   const std::string dir = std::filesystem::temp_directory_path() / ("paychan-gate-load-" + std::to_string(getpid()));
@@ -662,8 +691,8 @@ int main(int argc, char** argv) {
   const std::string store = dir + "/gate.sqlite";
 
   std::printf("gate_load: server on core 0 (1 HTTP worker + store writer), load on core 1; %zu connections x %zu requests;"
-              " %d rounds\n\n",
-              connections, per, rounds);
+              " %zu idle channels; %d rounds\n\n",
+              connections, per, idle, rounds);
   // "core busy": the server's CPU time over the row's wall time. Below 100% at saturation, the
   // server's core sat idle (waiting for an fsync with no request left to verify).
   std::printf("| %-36s | %9s | %8s | %8s | %13s | %10s | %6s |\n", "run", "req/s", "p50 µs", "p99 µs", "server CPU µs",
