@@ -14,7 +14,6 @@
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
 #include "engine/gate/service.hpp"
-#include "engine/http/heap_retention.hpp"
 #include "engine/http/server.hpp"
 #include "gate_bench_setup.hpp"
 #include "persistence/channel_store.hpp"
@@ -31,7 +30,6 @@ class BenchGate {
   // port. Errors: the store's, the server's.
   [[nodiscard]] static Result<std::unique_ptr<BenchGate>> start(const std::string& path, bool durable, unsigned threads,
                                                                 const std::vector<ChannelState>& channels = {}) {
-    http::retain_freed_heap();  // as `paychan gate` does
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     {
       PAYCHAN_ASSIGN(auto seeding, persistence::ChannelStore::open(path, {false}));

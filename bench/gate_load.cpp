@@ -41,6 +41,7 @@
 #include "channel/hex.hpp"
 #include "bench_gate_server.hpp"
 #include "engine/http/beast.hpp"
+#include "engine/http/heap_retention.hpp"
 #include "protocol/headers.hpp"
 
 namespace gate = paychan::engine::gate;
@@ -115,6 +116,7 @@ double mean_seconds(const gate::LatencyHistogram& h) {
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);  // before any thread starts: they inherit the mask
+  (void)http::retain_freed_heap();  // as `paychan gate` does
   auto gate = bench::BenchGate::start(spec.store, spec.durable, 1, spec.channels);
   if (!gate) std::_Exit(3);
   const std::uint16_t port = (*gate)->port();
@@ -579,8 +581,9 @@ struct Load {
 
 Round run_round(const std::string& store, const Load& load, int round) {
   const auto [connections, per, high, light, rate, idle] = load;
-  const auto run = [&store, idle](bool durable, Workload w, double rate_per_second = 0) {
-    return ::run(store, durable, with_idle_channels(std::move(w), idle), rate_per_second);
+  // (An init-capture: clang before 16 cannot capture a structured binding itself.)
+  const auto run = [&store, idle_channels = idle](bool durable, Workload w, double rate_per_second = 0) {
+    return ::run(store, durable, with_idle_channels(std::move(w), idle_channels), rate_per_second);
   };
   Round r;
   // The goal's t_recover, measured before and after the saturation rows: the mean is the round's.

@@ -45,8 +45,9 @@ std::string to_decimal(Uint128 v) {
     for (std::size_t n = 0; x != 0 || n < min_digits; ++n, x /= 10) *--p = static_cast<char>('0' + x % 10);
   };
   while (v >> 64 != 0) {
-    write(static_cast<std::uint64_t>(v % kTen19), 19);
-    v /= kTen19;
+    const Uint128 rest = v / kTen19;
+    write(static_cast<std::uint64_t>(v - rest * kTen19), 19);
+    v = rest;
   }
   write(static_cast<std::uint64_t>(v), p == buf + sizeof buf ? 1 : 0);
   return {p, static_cast<std::size_t>(buf + sizeof buf - p)};

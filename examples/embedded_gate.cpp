@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  http::retain_freed_heap();  // a server's heap kept between bursts of requests (see its header)
+  (void)http::retain_freed_heap();  // a server's heap kept between bursts of requests (see its header)
   http::ServerOptions server_options;
   server_options.port = argc > 3 ? static_cast<std::uint16_t>(std::atoi(argv[3])) : 8402;
   http::HttpServer server(handler, server_options);

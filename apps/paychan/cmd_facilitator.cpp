@@ -129,7 +129,9 @@ int run(std::span<char* const> argv) {
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
-  engine::http::retain_freed_heap();
+  if (!engine::http::retain_freed_heap())
+    std::fprintf(stderr, "paychan facilitator: warning: glibc refused to keep freed memory between bursts of "
+                         "requests; serving on, with more allocator work under load\n");
 
   auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
   if (!runtime) return report("facilitator", runtime.error());

@@ -95,7 +95,9 @@ int run(std::span<char* const> argv) {
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
   // the workers start so that every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
-  engine::http::retain_freed_heap();
+  if (!engine::http::retain_freed_heap())
+    std::fprintf(stderr, "paychan gate: warning: glibc refused to keep freed memory between bursts of requests; "
+                         "serving on, with more allocator work under load\n");
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
   if (!gate) return report("gate", gate.error());

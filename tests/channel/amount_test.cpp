@@ -77,7 +77,8 @@ TEST(Uint128, DecimalsAcrossTheSixtyFourBitAndNineteenDigitSteps) {
 }
 
 RC_GTEST_PROP(Uint128, DecimalsAreTheDigitsByDefinition, ()) {
-  // Any width: 1 to 128 significant bits, so the 64-bit, 19-digit and 128-bit paths all run.
+  // Any width, up to 1 to 128 significant bits: values below 2^64 (64-bit steps only) and above
+  // (19-digit steps first), each path as often.
   const int bits = *rc::gen::inRange(1, 129);
   const Uint128 v = *test::gen_uint128() >> (128 - bits);
   const std::string expected = digits_by_definition(v);
