@@ -286,8 +286,10 @@ struct ChannelStore::Impl {
     }
     const BoundColumns columns(state, pendingRefund);
     Statement& update = how == Write::mark_stale ? sql.mark_stale : sql.update;
-    if (how == Write::keep) columns.bind_mutable(update);
-    update.bind_unowned(1, state.channelId);
+    if (how == Write::keep)
+      columns.bind_mutable(update);
+    else
+      update.bind_unowned(1, state.channelId);  // mark_stale binds only the key and the pending refund
     columns.bind_pending(update);
     PAYCHAN_TRY(update.run());
     if (writer.changes() != 0 || (how == Write::mark_stale && !pendingRefund)) return {};

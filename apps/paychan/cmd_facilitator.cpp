@@ -10,7 +10,6 @@
 #include "commands.hpp"
 #include "service_options.hpp"
 #include "engine/facilitator/facilitator_runtime.hpp"
-#include "engine/http/heap_retention.hpp"
 
 namespace paychan::cli {
 namespace {
@@ -129,9 +128,7 @@ int run(std::span<char* const> argv) {
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
-  if (!engine::http::retain_freed_heap())
-    std::fprintf(stderr, "paychan facilitator: warning: glibc refused to keep freed memory between bursts of "
-                         "requests; serving on, with more allocator work under load\n");
+  keep_freed_heap("facilitator");
 
   auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
   if (!runtime) return report("facilitator", runtime.error());

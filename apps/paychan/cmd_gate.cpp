@@ -6,7 +6,6 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "engine/gate/gate_runtime.hpp"
-#include "engine/http/heap_retention.hpp"
 #include "service_options.hpp"
 
 namespace paychan::cli {
@@ -95,9 +94,7 @@ int run(std::span<char* const> argv) {
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
   // the workers start so that every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();
-  if (!engine::http::retain_freed_heap())
-    std::fprintf(stderr, "paychan gate: warning: glibc refused to keep freed memory between bursts of requests; "
-                         "serving on, with more allocator work under load\n");
+  keep_freed_heap("gate");
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
   if (!gate) return report("gate", gate.error());

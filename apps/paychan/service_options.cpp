@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "channel/amount.hpp"
+#include "engine/http/heap_retention.hpp"
 
 namespace paychan::cli {
 
@@ -21,6 +22,12 @@ sigset_t block_stop_signals() {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   return stop_signals;
+}
+
+void keep_freed_heap(const char* command) {
+  if (!engine::http::retain_freed_heap())
+    std::fprintf(stderr, "paychan %s: warning: glibc refused to keep freed memory between bursts of requests; "
+                         "serving on, with more allocator work under load\n", command);
 }
 
 void announce_port(unsigned port) {

@@ -1,5 +1,6 @@
 // What the long-running commands (gate, facilitator, devnet, settle --every) share: the --threads
-// option, stopping on SIGINT/SIGTERM, and announcing the port they bound for scripts.
+// option, stopping on SIGINT/SIGTERM, the servers' heap setting, and announcing the port they bound
+// for scripts.
 #pragma once
 
 #include <csignal>
@@ -16,6 +17,10 @@ namespace paychan::cli {
 // that every thread inherits the mask and the signals reach only sigwait/sigtimedwait on the set
 // returned here.
 [[nodiscard]] sigset_t block_stop_signals();
+
+// engine::http::retain_freed_heap() for a serving command (`command`: "gate", …), with a warning on
+// stderr, and serving on, when glibc refuses it.
+void keep_freed_heap(const char* command);
 
 // {"port":N} alone on its line on stdout, flushed: how scripts that asked for port 0 learn it.
 void announce_port(unsigned port);
