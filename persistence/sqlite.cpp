@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "persistence/wal_write_buffer.hpp"
+
 namespace paychan::persistence {
 namespace {
 
@@ -16,7 +18,7 @@ Failure sqlite_fail(sqlite3* db, std::string_view what) {
 Result<Database> Database::open(const std::string& path, bool create) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, flags, wal_write_buffer_vfs()) != SQLITE_OK) {
     Failure f = sqlite_fail(db, "cannot open " + path);
     sqlite3_close(db);
     return f;
