@@ -24,6 +24,13 @@ Result<Database> Database::open(const std::string& path, bool create) {
     return f;
   }
   sqlite3_extended_result_codes(db, 1);
+  // No page of a transaction reaches the log before its commit: the write buffer's precondition
+  // (wal_write_buffer.hpp). The page cache grows past cache_size for a transaction that large.
+  if (sqlite3_exec(db, "PRAGMA cache_spill = OFF", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Failure f = sqlite_fail(db, "cannot configure " + path);
+    sqlite3_close(db);
+    return f;
+  }
   // Another connection (the settle job) may hold the write lock briefly: wait, do not fail.
   sqlite3_busy_timeout(db, 5000);
   return Database(db);

@@ -22,7 +22,8 @@ class Statement;
 
 class Database {
  public:
-  // Opens (creating if asked) the file at `path`. Errors: invalid_payload with SQLite's message.
+  // Opens (creating if asked) the file at `path` through wal_write_buffer_vfs(), with cache spills
+  // off (its precondition). Errors: invalid_payload with SQLite's message.
   [[nodiscard]] static Result<Database> open(const std::string& path, bool create);
   Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;

@@ -13,9 +13,9 @@ namespace {
 // bytes 4..7 the database's size in pages after a commit, zero in every other frame.
 constexpr int kFrameHeaderBytes = 24;
 constexpr std::size_t kMaxRun = std::size_t{1} << 20;  // past this, the run is written and a new one begun
-// The default VFS writes at most 128 KiB - 1 bytes a call (its seekAndWrite masks the length to 17
-// bits: a longer write is cut short, and one of exactly 128 KiB writes nothing and fails as
-// SQLITE_FULL), so a run goes to it in pieces of this size.
+// The default VFS writes at most 128 KiB - 1 bytes a call: its seekAndWrite masks the length to 17
+// bits, and a write of 128 KiB or more ends in SQLITE_FULL after at most part of it. So a run goes
+// to it in pieces of this size.
 constexpr std::size_t kMaxWrite = 124 * 1024;
 
 sqlite3_vfs* g_default = nullptr;  // the VFS wrapped, set once at registration
@@ -30,6 +30,7 @@ struct WalFile {
   std::size_t run_capacity;
   sqlite3_int64 run_offset;       // where run[0] goes in the file
   sqlite3_int64 commit_page_offset;  // where the page of the commit frame last written goes (else -1)
+  bool write_through;                // the log is padded to sectors: every write goes at once
 };
 
 constexpr int aligned(int bytes) { return (bytes + 15) & ~15; }
@@ -71,6 +72,7 @@ bool is_commit_frame_header(const void* data, int amount) {
 
 int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile* f = as_wal(file);
+  if (f->write_through) return real_methods(f).xWrite(f->real, data, amount, offset);
   if (f->run_size != 0 && offset != f->run_offset + static_cast<sqlite3_int64>(f->run_size)) {
     if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   }
@@ -163,6 +165,13 @@ int open_file(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int
   f->run_size = f->run_capacity = 0;
   f->run_offset = 0;
   f->commit_page_offset = -1;
+  // Without powersafe overwrite, SQLite pads a commit to the sector with copies of its frame, and
+  // writes the copy that crosses the boundary in two parts with a sync between: the second part is
+  // neither a commit header nor its page. It decides by the database file, whose URI parameter
+  // psow=0 the log's own file does not see: that parameter is read here from the log's name.
+  const bool powersafe = (real->pMethods->xDeviceCharacteristics(real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0 &&
+                         sqlite3_uri_boolean(name, "psow", 1) != 0;
+  f->write_through = !powersafe;
   f->base.pMethods = &kWalMethods;
   return SQLITE_OK;
 }
@@ -189,24 +198,30 @@ const char* wal_write_buffer_vfs() noexcept {
   static const char* const name = []() -> const char* {
     g_default = sqlite3_vfs_find(nullptr);
     if (g_default == nullptr || g_default->iVersion < 2) return nullptr;
-    static sqlite3_vfs vfs{};
-    vfs.iVersion = 2;  // no system-call overrides: they are the default VFS's business
-    vfs.szOsFile = aligned(sizeof(WalFile)) + g_default->szOsFile;
-    vfs.mxPathname = g_default->mxPathname;
-    vfs.zName = "paychan-wal-write-buffer";
-    vfs.xOpen = open_file;
-    vfs.xDelete = del;
-    vfs.xAccess = access_file;
-    vfs.xFullPathname = full_pathname;
-    vfs.xDlOpen = dl_open;
-    vfs.xDlError = dl_error;
-    vfs.xDlSym = dl_sym;
-    vfs.xDlClose = dl_close;
-    vfs.xRandomness = randomness;
-    vfs.xSleep = sleep_for;
-    vfs.xCurrentTime = current_time;
-    vfs.xGetLastError = last_error;
-    vfs.xCurrentTimeInt64 = current_time_ms;
+    static sqlite3_vfs vfs{
+        .iVersion = 2,  // no system-call overrides: they are the default VFS's business
+        .szOsFile = aligned(sizeof(WalFile)) + g_default->szOsFile,
+        .mxPathname = g_default->mxPathname,
+        .pNext = nullptr,
+        .zName = "paychan-wal-write-buffer",
+        .pAppData = nullptr,
+        .xOpen = open_file,
+        .xDelete = del,
+        .xAccess = access_file,
+        .xFullPathname = full_pathname,
+        .xDlOpen = dl_open,
+        .xDlError = dl_error,
+        .xDlSym = dl_sym,
+        .xDlClose = dl_close,
+        .xRandomness = randomness,
+        .xSleep = sleep_for,
+        .xCurrentTime = current_time,
+        .xGetLastError = last_error,
+        .xCurrentTimeInt64 = current_time_ms,
+        .xSetSystemCall = nullptr,
+        .xGetSystemCall = nullptr,
+        .xNextSystemCall = nullptr,
+    };
     if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
     return vfs.zName;
   }();

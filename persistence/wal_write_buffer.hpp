@@ -11,13 +11,21 @@
 // that could need them there:
 // - a write that does not continue the run (another offset), a read, a sync, a truncate, a size
 //   query, a file control, a close;
-// - the page of a commit frame (a frame header whose "database size after commit" is not zero):
-//   SQLite publishes a commit to other connections (the wal-index header) after its frames are
-//   written, and syncs first only with synchronous=FULL. Flushing at the commit frame keeps every
-//   published frame in the file whatever the connection's synchronous setting.
-// So the file's bytes, and their order with respect to syncs and to what other connections can
-// see, are what the default VFS would give; only the number of calls changes. A failed flush fails
-// the SQLite call that caused it (a commit's write or sync), as a failed write would.
+// - a commit frame's header (24 bytes whose "database size after commit" is not zero), and then
+//   its page: SQLite publishes a commit to other connections (the wal-index header) right after
+//   writing its frames, and syncs before only with synchronous=FULL. Flushing at the commit frame
+//   keeps every published frame in the file whatever the connection's synchronous setting.
+// Precondition: a connection through this VFS never spills (PRAGMA cache_spill = OFF, which
+// Database::open sets). A spill writes frames of a transaction not yet committed; if it then
+// rolled back, nothing would touch the log before the write lock is released, and its frames,
+// still held here, would reach the file later, over another writer's commit. Without spills a run
+// lives only within SQLite's one call that writes a commit's frames, and every flush is caused by
+// one of its writes or by its sync: a failed flush fails that write or sync, which SQLite treats
+// as a failed commit (the default VFS would have failed the same write).
+// With powersafe overwrite off (the URI parameter psow=0), SQLite pads commits to the sector in a
+// pattern this does not follow, and the log's writes go straight through.
+// So the file's bytes, and their order with respect to syncs and to what other connections see,
+// are what the default VFS would give; only the number of calls changes.
 //
 // Thread-safety: SQLite serializes calls on one file; registration is once per process.
 #pragma once

@@ -1,9 +1,11 @@
 // The write-ahead log's write buffer (wal_write_buffer_vfs, which every paychan Database opens
-// through): whatever a connection writes through it, another connection reading the same file
-// through SQLite's default VFS sees every committed transaction and nothing else, under every
-// synchronous setting (with OFF and NORMAL no sync flushes the buffer: the commit frame must),
-// with transactions that spill pages before their commit, rollbacks, and checkpoints that restart
-// the log from its start; and the files as a kill -9 would leave them hold every commit.
+// through). Whatever a paychan connection and another writer through SQLite's default VFS (another
+// process, say the settle job) commit and roll back in turn, a connection through the default VFS
+// sees every committed transaction and nothing else, and the files as a kill -9 would leave them
+// recover every commit. Under every synchronous setting (with OFF no sync ever flushes the buffer:
+// the commit frame must), with a page cache far smaller than the transactions (paychan's
+// connections do not spill; the other writer does), rollbacks, checkpoints that restart the log,
+// and powersafe overwrite off (SQLite pads commits to the sector).
 #include "persistence/wal_write_buffer.hpp"
 
 #include <gtest/gtest.h>
@@ -27,13 +29,27 @@ using paychan::test::TempDir;
 using Rows = std::map<int, std::string>;
 
 // A connection through SQLite's default VFS: the file as any other process sees it.
-struct DefaultVfsReader {
-  explicit DefaultVfsReader(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
+struct DefaultVfsConnection {
+  explicit DefaultVfsConnection(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) db = nullptr;
+    sqlite3_busy_timeout(db, 5000);
   }
-  ~DefaultVfsReader() { sqlite3_close(db); }
-  DefaultVfsReader(const DefaultVfsReader&) = delete;
-  DefaultVfsReader& operator=(const DefaultVfsReader&) = delete;
+  ~DefaultVfsConnection() { sqlite3_close(db); }
+  DefaultVfsConnection(const DefaultVfsConnection&) = delete;
+  DefaultVfsConnection& operator=(const DefaultVfsConnection&) = delete;
+
+  bool exec(const std::string& sql) const { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+  bool put(int key, const std::string& value) const {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)", -1, &stmt, nullptr) != SQLITE_OK)
+      return false;
+    sqlite3_bind_int(stmt, 1, key);
+    sqlite3_bind_blob(stmt, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    const bool done = sqlite3_step(stmt) == SQLITE_DONE;
+    sqlite3_finalize(stmt);
+    return done;
+  }
 
   // Every row, or nullopt when the read fails.
   std::optional<Rows> rows() const {
@@ -69,7 +85,7 @@ std::optional<Rows> after_a_crash(TempDir& dir, const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
   std::filesystem::copy_file(path, copy);
   if (std::filesystem::exists(path + "-wal")) std::filesystem::copy_file(path + "-wal", copy + "-wal");
-  return DefaultVfsReader(copy, SQLITE_OPEN_READWRITE).rows();
+  return DefaultVfsConnection(copy, SQLITE_OPEN_READWRITE).rows();
 }
 
 Database open_table(const std::string& path) {
@@ -86,47 +102,84 @@ TEST(WalWriteBuffer, IsRegistered) {
   EXPECT_NE(sqlite3_vfs_find(nullptr), sqlite3_vfs_find(name)) << "it must not replace the default";
 }
 
-RC_GTEST_PROP(WalWriteBuffer, AnotherConnectionSeesEveryCommitAndNoMore, ()) {
-  TempDir dir;
-  const std::string path = dir.file("wal.sqlite");
+// `path` is a plain file name, or a URI with parameters for both writers.
+void every_commit_seen(const std::string& path, const std::string& file) {
   std::optional<Database> opened{open_table(path)};
-  Database& db = *opened;
+  Database& ours = *opened;
+  const DefaultVfsConnection theirs(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI);
   const auto synchronous = *rc::gen::element<std::string>("OFF", "NORMAL", "FULL");
-  RC_ASSERT(db.exec("PRAGMA synchronous = " + synchronous));
-  // A small page cache makes SQLite write a transaction's pages to the log before its commit
-  // frame, and rewrite frames it already wrote.
   const auto cache_pages = *rc::gen::element(2, 10, 2000);
-  RC_ASSERT(db.exec("PRAGMA cache_size = " + std::to_string(cache_pages)));
-  const DefaultVfsReader reader(path);
+  for (const std::string& pragma : {"PRAGMA synchronous = " + synchronous, "PRAGMA cache_size = " + std::to_string(cache_pages)}) {
+    RC_ASSERT(ours.exec(pragma));
+    RC_ASSERT(theirs.exec(pragma));
+  }
+  const DefaultVfsConnection reader(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+  TempDir crash;
   Rows model;
   const auto steps = *rc::gen::inRange(1, 25);
   for (int step = 0; step < steps; ++step) {
+    const bool by_us = *rc::gen::arbitrary<bool>();
+    const auto exec = [&](const std::string& sql) { return by_us ? static_cast<bool>(ours.exec(sql)) : theirs.exec(sql); };
     const auto kind = *rc::gen::inRange(0, 10);  // 0: checkpoint, 1: rolled back, else committed
     if (kind == 0) {
-      const auto mode = *rc::gen::element<std::string>("PASSIVE", "FULL", "RESTART", "TRUNCATE");
-      RC_ASSERT(db.exec("PRAGMA wal_checkpoint(" + mode + ")"));
+      RC_ASSERT(exec("PRAGMA wal_checkpoint(" + *rc::gen::element<std::string>("PASSIVE", "FULL", "RESTART", "TRUNCATE") + ")"));
     } else {
       Rows written = model;
-      RC_ASSERT(db.exec("BEGIN IMMEDIATE"));
+      RC_ASSERT(exec("BEGIN IMMEDIATE"));
       const auto writes = *rc::gen::inRange(1, 30);
       for (int i = 0; i < writes; ++i) {
         const auto key = *rc::gen::inRange(0, 60);
         const auto size = *rc::gen::inRange(0, 9000);  // up to a few pages of overflow
         const std::string value(static_cast<std::size_t>(size), static_cast<char>('a' + (step + i) % 26));
-        RC_ASSERT(put(db, key, value));
+        const bool written_ok = by_us ? static_cast<bool>(put(ours, key, value)) : theirs.put(key, value);
+        RC_ASSERT(written_ok);
         written[key] = value;
       }
-      RC_ASSERT(db.exec(kind == 1 ? "ROLLBACK" : "COMMIT"));
+      RC_ASSERT(exec(kind == 1 ? "ROLLBACK" : "COMMIT"));
       if (kind != 1) model = std::move(written);
     }
-    const auto seen = reader.rows();
-    RC_ASSERT(seen.has_value());
-    RC_ASSERT(*seen == model);
-    RC_ASSERT(after_a_crash(dir, path) == std::optional<Rows>{model});
+    RC_ASSERT(reader.rows() == std::optional<Rows>{model});
+    RC_ASSERT(after_a_crash(crash, file) == std::optional<Rows>{model});
   }
-  // And a connection opened after the writer closed (which checkpoints the log into the file).
+  // And a connection opened after ours closed (which may checkpoint the log into the file).
   opened.reset();
-  RC_ASSERT(DefaultVfsReader(path).rows() == std::optional<Rows>{model});
+  RC_ASSERT(DefaultVfsConnection(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI).rows() == std::optional<Rows>{model});
+}
+
+RC_GTEST_PROP(WalWriteBuffer, AnotherConnectionSeesEveryCommitAndNoMore, ()) {
+  TempDir dir;
+  every_commit_seen(dir.file("wal.sqlite"), dir.file("wal.sqlite"));
+}
+
+RC_GTEST_PROP(WalWriteBuffer, AnotherConnectionSeesEveryCommitWithoutPowersafeOverwrite, ()) {
+  TempDir dir;
+  every_commit_seen("file:" + dir.file("wal.sqlite") + "?psow=0", dir.file("wal.sqlite"));
+}
+
+// A transaction far larger than the page cache, rolled back, then another writer's commit: had
+// ours spilled its pages to the log, they would still be buffered, and written over that commit.
+TEST(WalWriteBuffer, ARolledBackTransactionLeavesTheNextWritersCommitWhole) {
+  TempDir dir;
+  const std::string path = dir.file("rollback.sqlite");
+  auto ours = open_wal(path, true);
+  ASSERT_TRUE(ours);
+  ASSERT_TRUE(ours->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
+  Rows model;
+  ASSERT_TRUE(ours->exec("BEGIN IMMEDIATE"));
+  for (int k = 0; k < 400; ++k) ASSERT_TRUE(put(*ours, k, model[k] = std::string(3000, 'a')));
+  ASSERT_TRUE(ours->exec("COMMIT"));
+  ASSERT_TRUE(ours->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  ASSERT_TRUE(ours->exec("PRAGMA cache_size = 10"));
+  ASSERT_TRUE(ours->exec("BEGIN IMMEDIATE"));
+  for (int k = 400; k < 700; ++k) ASSERT_TRUE(put(*ours, k, std::string(3000, 'b')));
+  ASSERT_TRUE(ours->exec("ROLLBACK"));
+  const DefaultVfsConnection theirs(path, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(theirs.exec("UPDATE t SET v = zeroblob(3000)"));
+  for (auto& [k, v] : model) v = std::string(3000, '\0');
+  ASSERT_TRUE(ours->exec("SELECT count(*) FROM t"));  // any read of the log
+  EXPECT_EQ(DefaultVfsConnection(path).rows(), std::optional<Rows>{model});
+  TempDir crash;
+  EXPECT_EQ(after_a_crash(crash, path), std::optional<Rows>{model});
 }
 
 // One transaction larger than the buffer's longest run (1 MiB): the run is written when full and
@@ -145,7 +198,7 @@ TEST(WalWriteBuffer, ATransactionLongerThanTheBuffer) {
     ASSERT_TRUE(s) << s.error().to_string();
   }
   ASSERT_TRUE(db->exec("COMMIT"));
-  EXPECT_EQ(DefaultVfsReader(path).rows(), std::optional<Rows>{model});
+  EXPECT_EQ(DefaultVfsConnection(path).rows(), std::optional<Rows>{model});
 }
 
 }  // namespace
