@@ -24,16 +24,16 @@ Result<Database> Database::open(const std::string& path, bool create) {
     return f;
   }
   sqlite3_extended_result_codes(db, 1);
+  Database opened(db);
   // No page of a transaction reaches the log before its commit: the write buffer's precondition
   // (wal_write_buffer.hpp). The page cache grows past cache_size for a transaction that large.
-  if (sqlite3_exec(db, "PRAGMA cache_spill = OFF", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Failure f = sqlite_fail(db, "cannot configure " + path);
-    sqlite3_close(db);
-    return f;
-  }
+  PAYCHAN_TRY(opened.exec("PRAGMA cache_spill = OFF"));
+  const auto spill = opened.pragma_int("cache_spill");
+  if (!spill) return spill.failure();
+  if (*spill != 0) return fail(ErrorCode::invalid_payload, "SQLite kept cache spills on for " + path);
   // Another connection (the settle job) may hold the write lock briefly: wait, do not fail.
   sqlite3_busy_timeout(db, 5000);
-  return Database(db);
+  return opened;
 }
 
 Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}

@@ -81,15 +81,11 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
     if (const int rc = flush(f); rc != SQLITE_OK) return rc;
     if (const int rc = real_methods(f).xWrite(f->real, data, amount, offset); rc != SQLITE_OK) return rc;
   }
-  // A commit frame: its header, and then its page, go to the file at once. SQLite writes the page
-  // right after the header; it also rewrites a header alone (the checksums of a transaction that
-  // overwrote its own frames), last of all the commit frame's, and then publishes the commit.
+  // SQLite writes a commit frame's page right after its header, and then publishes the commit:
+  // the page's write ends the run. (It also rewrites frame headers alone, the checksums of a
+  // transaction that overwrote frames it had spilled; this VFS's connections do not spill.)
   const bool commit_page = offset == f->commit_page_offset;
-  f->commit_page_offset = -1;
-  if (is_commit_frame_header(data, amount)) {
-    f->commit_page_offset = offset + kFrameHeaderBytes;
-    return flush(f);
-  }
+  f->commit_page_offset = is_commit_frame_header(data, amount) ? offset + kFrameHeaderBytes : -1;
   return commit_page ? flush(f) : SQLITE_OK;
 }
 

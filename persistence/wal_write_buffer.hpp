@@ -11,12 +11,12 @@
 // that could need them there:
 // - a write that does not continue the run (another offset), a read, a sync, a truncate, a size
 //   query, a file control, a close;
-// - a commit frame's header (24 bytes whose "database size after commit" is not zero), and then
-//   its page: SQLite publishes a commit to other connections (the wal-index header) right after
+// - the page of a commit frame (after a frame header whose "database size after commit" is not
+//   zero): SQLite publishes a commit to other connections (the wal-index header) right after
 //   writing its frames, and syncs before only with synchronous=FULL. Flushing at the commit frame
 //   keeps every published frame in the file whatever the connection's synchronous setting.
 // Precondition: a connection through this VFS never spills (PRAGMA cache_spill = OFF, which
-// Database::open sets). A spill writes frames of a transaction not yet committed; if it then
+// Database::open sets and checks; nothing in paychan turns it on again). A spill writes frames of a transaction not yet committed; if it then
 // rolled back, nothing would touch the log before the write lock is released, and its frames,
 // still held here, would reach the file later, over another writer's commit. Without spills a run
 // lives only within SQLite's one call that writes a commit's frames, and every flush is caused by

@@ -31,8 +31,12 @@ using Rows = std::map<int, std::string>;
 // A connection through SQLite's default VFS: the file as any other process sees it.
 struct DefaultVfsConnection {
   explicit DefaultVfsConnection(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
-    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) db = nullptr;
-    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+    } else {
+      sqlite3_close(db);
+      db = nullptr;
+    }
   }
   ~DefaultVfsConnection() { sqlite3_close(db); }
   DefaultVfsConnection(const DefaultVfsConnection&) = delete;
@@ -93,6 +97,16 @@ Database open_table(const std::string& path) {
   RC_ASSERT(static_cast<bool>(db));
   RC_ASSERT(db->exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
   return std::move(*db);
+}
+
+// The precondition: Database::open turns cache spills off.
+TEST(WalWriteBuffer, PaychanConnectionsDoNotSpill) {
+  TempDir dir;
+  auto db = open_wal(dir.file("spill.sqlite"), true);
+  ASSERT_TRUE(db);
+  const auto spill = db->pragma_int("cache_spill");
+  ASSERT_TRUE(spill);
+  EXPECT_EQ(*spill, 0);
 }
 
 TEST(WalWriteBuffer, IsRegistered) {
