@@ -92,11 +92,25 @@ std::optional<Rows> after_a_crash(TempDir& dir, const std::string& path) {
   return DefaultVfsConnection(copy, SQLITE_OPEN_READWRITE).rows();
 }
 
-Database open_table(const std::string& path) {
+// A paychan connection to `path`, with the table t.
+Result<Database> open_table(const std::string& path) {
   auto db = open_wal(path, true);
-  RC_ASSERT(static_cast<bool>(db));
-  RC_ASSERT(db->exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
-  return std::move(*db);
+  if (!db) return db;
+  PAYCHAN_TRY(db->exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
+  return db;
+}
+
+// Rows 0..n-1 of `size` bytes each, committed in one transaction.
+Rows commit_rows(Database& db, int n, std::size_t size) {
+  Rows rows;
+  EXPECT_TRUE(db.exec("BEGIN IMMEDIATE"));
+  for (int k = 0; k < n; ++k) {
+    rows[k] = std::string(size, static_cast<char>('A' + k % 26));
+    const Status s = put(db, k, rows[k]);
+    EXPECT_TRUE(s) << s.error().to_string();
+  }
+  EXPECT_TRUE(db.exec("COMMIT"));
+  return rows;
 }
 
 // The precondition: Database::open turns cache spills off.
@@ -118,7 +132,9 @@ TEST(WalWriteBuffer, IsRegistered) {
 
 // `path` is a plain file name, or a URI with parameters for both writers.
 void every_commit_seen(const std::string& path, const std::string& file) {
-  std::optional<Database> opened{open_table(path)};
+  auto table = open_table(path);
+  RC_ASSERT(static_cast<bool>(table));
+  std::optional<Database> opened{std::move(*table)};
   Database& ours = *opened;
   const DefaultVfsConnection theirs(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI);
   const auto synchronous = *rc::gen::element<std::string>("OFF", "NORMAL", "FULL");
@@ -175,13 +191,9 @@ RC_GTEST_PROP(WalWriteBuffer, AnotherConnectionSeesEveryCommitWithoutPowersafeOv
 TEST(WalWriteBuffer, ARolledBackTransactionLeavesTheNextWritersCommitWhole) {
   TempDir dir;
   const std::string path = dir.file("rollback.sqlite");
-  auto ours = open_wal(path, true);
+  auto ours = open_table(path);
   ASSERT_TRUE(ours);
-  ASSERT_TRUE(ours->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
-  Rows model;
-  ASSERT_TRUE(ours->exec("BEGIN IMMEDIATE"));
-  for (int k = 0; k < 400; ++k) ASSERT_TRUE(put(*ours, k, model[k] = std::string(3000, 'a')));
-  ASSERT_TRUE(ours->exec("COMMIT"));
+  Rows model = commit_rows(*ours, 400, 3000);
   ASSERT_TRUE(ours->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   ASSERT_TRUE(ours->exec("PRAGMA cache_size = 10"));
   ASSERT_TRUE(ours->exec("BEGIN IMMEDIATE"));
@@ -201,17 +213,9 @@ TEST(WalWriteBuffer, ARolledBackTransactionLeavesTheNextWritersCommitWhole) {
 TEST(WalWriteBuffer, ATransactionLongerThanTheBuffer) {
   TempDir dir;
   const std::string path = dir.file("big.sqlite");
-  auto db = open_wal(path, true);
+  auto db = open_table(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(db->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)"));
-  Rows model;
-  ASSERT_TRUE(db->exec("BEGIN IMMEDIATE"));
-  for (int k = 0; k < 2600; ++k) {  // ~10.6 MB of pages
-    model[k] = std::string(4000, static_cast<char>('A' + k % 26));
-    const Status s = put(*db, k, model[k]);
-    ASSERT_TRUE(s) << s.error().to_string();
-  }
-  ASSERT_TRUE(db->exec("COMMIT"));
+  const Rows model = commit_rows(*db, 2600, 4000);  // ~10.6 MB of pages
   EXPECT_EQ(DefaultVfsConnection(path).rows(), std::optional<Rows>{model});
 }
 
