@@ -28,7 +28,7 @@ struct WalFile {
   unsigned char* run;
   std::size_t run_size;
   std::size_t run_capacity;
-  sqlite3_int64 run_offset;       // where run[0] goes in the file
+  sqlite3_int64 run_offset;          // where run[0] goes in the file
   sqlite3_int64 commit_page_offset;  // where the page of the commit frame last written goes (else -1)
   bool write_through;                // the log is padded to sectors: every write goes at once
 };
@@ -141,9 +141,19 @@ int wal_device_characteristics(sqlite3_file* file) {
 
 // Version 1: SQLite maps shared memory and fetches pages through the database file, never the log.
 const sqlite3_io_methods kWalMethods = {
-    1,           wal_close,        wal_read,  wal_write,       wal_truncate,       wal_sync,
-    wal_file_size, wal_lock,       wal_unlock, wal_check_reserved, wal_file_control, wal_sector_size,
-    wal_device_characteristics,
+    .iVersion = 1,
+    .xClose = wal_close,
+    .xRead = wal_read,
+    .xWrite = wal_write,
+    .xTruncate = wal_truncate,
+    .xSync = wal_sync,
+    .xFileSize = wal_file_size,
+    .xLock = wal_lock,
+    .xUnlock = wal_unlock,
+    .xCheckReservedLock = wal_check_reserved,
+    .xFileControl = wal_file_control,
+    .xSectorSize = wal_sector_size,
+    .xDeviceCharacteristics = wal_device_characteristics,
 };
 
 int open_file(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
