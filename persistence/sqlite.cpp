@@ -31,6 +31,14 @@ Result<Database> Database::open(const std::string& path, bool create) {
   const auto spill = opened.pragma_int("cache_spill");
   if (!spill) return spill.failure();
   if (*spill != 0) return fail(ErrorCode::invalid_payload, "SQLite kept cache spills on for " + path);
+  // And no statement run on this connection later turns them on again (SQLite asks at prepare).
+  sqlite3_set_authorizer(
+      db,
+      [](void*, int action, const char* pragma, const char* value, const char*, const char*) {
+        const bool sets_cache_spill = action == SQLITE_PRAGMA && value != nullptr && sqlite3_stricmp(pragma, "cache_spill") == 0;
+        return sets_cache_spill ? SQLITE_DENY : SQLITE_OK;
+      },
+      nullptr);
   // Another connection (the settle job) may hold the write lock briefly: wait, do not fail.
   sqlite3_busy_timeout(db, 5000);
   return opened;

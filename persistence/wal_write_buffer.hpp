@@ -16,7 +16,8 @@
 //   writing its frames, and syncs before only with synchronous=FULL. Flushing at the commit frame
 //   keeps every published frame in the file whatever the connection's synchronous setting.
 // Precondition: a connection through this VFS never spills (PRAGMA cache_spill = OFF, which
-// Database::open sets and checks; nothing in paychan turns it on again). A spill writes frames of a transaction not yet committed; if it then
+// Database::open sets, checks, and keeps: its connections refuse to prepare a statement that
+// sets cache_spill). A spill writes frames of a transaction not yet committed; if it then
 // rolled back, nothing would touch the log before the write lock is released, and its frames,
 // still held here, would reach the file later, over another writer's commit. Without spills a run
 // lives only within SQLite's one call that writes a commit's frames, and every flush is caused by

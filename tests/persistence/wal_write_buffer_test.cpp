@@ -113,14 +113,17 @@ Rows commit_rows(Database& db, int n, std::size_t size) {
   return rows;
 }
 
-// The precondition: Database::open turns cache spills off.
+// The precondition: Database::open turns cache spills off, and they stay off.
 TEST(WalWriteBuffer, PaychanConnectionsDoNotSpill) {
   TempDir dir;
   auto db = open_wal(dir.file("spill.sqlite"), true);
   ASSERT_TRUE(db);
+  for (const char* set : {"PRAGMA cache_spill = ON", "PRAGMA main.cache_spill = 100", "pragma CACHE_SPILL=1"})
+    EXPECT_FALSE(db->exec(set)) << set;
   const auto spill = db->pragma_int("cache_spill");
   ASSERT_TRUE(spill);
   EXPECT_EQ(*spill, 0);
+  EXPECT_TRUE(db->exec("PRAGMA cache_size = 10")) << "other pragmas still run";
 }
 
 TEST(WalWriteBuffer, IsRegistered) {
