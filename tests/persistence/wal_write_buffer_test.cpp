@@ -13,7 +13,6 @@
 #include <rapidcheck/gtest.h>
 #include <sqlite3.h>
 
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -42,11 +41,13 @@ struct DefaultVfsConnection {
   DefaultVfsConnection(const DefaultVfsConnection&) = delete;
   DefaultVfsConnection& operator=(const DefaultVfsConnection&) = delete;
 
-  bool exec(const std::string& sql) const { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
+  bool exec(const std::string& sql) const {
+    return db != nullptr && sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
 
   bool put(int key, const std::string& value) const {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)", -1, &stmt, nullptr) != SQLITE_OK)
+    if (db == nullptr || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)", -1, &stmt, nullptr) != SQLITE_OK)
       return false;
     sqlite3_bind_int(stmt, 1, key);
     sqlite3_bind_blob(stmt, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
