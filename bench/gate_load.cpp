@@ -566,6 +566,8 @@ struct Round {
   double t_recover = 0;
   double unpaid = 0, durable = 0, volatile_ = 0;  // req/s at saturation
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
+  double durable_cpu = 0, volatile_cpu = 0;  // server CPU µs per paid request at saturation
+  double durable_busy = 0;                      // the server core's busy share in the durable row (%)
   double durable_cpu_added = 0;  // server CPU µs per paid request, durable less durability off
   double durable_fsync_added = 0;  // of which the store writer's system time (its fsyncs)
   double added_p50 = 0, added_p99 = 0, added_p50_volatile = 0, added_p99_volatile = 0;  // µs at moderate load
@@ -642,7 +644,9 @@ Round run_round(const std::string& store, const Load& load, int round) {
   r.flush_p50 = flush.percentile(0.5), r.flush_p99 = flush.percentile(0.99), r.flush_cpu = flush.cpu_us_per_request();
   r.timed_flush_p50 = timed.percentile(0.5), r.timed_flush_p99 = timed.percentile(0.99);
   r.unpaid = unpaid.rate(), r.durable = durable.rate(), r.volatile_ = volatile_.rate();
-  r.durable_cpu_added = durable.cpu_us_per_request() - volatile_.cpu_us_per_request();
+  r.durable_cpu = durable.cpu_us_per_request(), r.volatile_cpu = volatile_.cpu_us_per_request();
+  r.durable_busy = durable.core_busy_percent();
+  r.durable_cpu_added = r.durable_cpu - r.volatile_cpu;
   r.durable_fsync_added =
       durable.thread_us_per_request("paychan-store", true) - volatile_.thread_us_per_request("paychan-store", true);
   r.durable_high = durable_high.rate(), r.volatile_high = volatile_high.rate();
@@ -721,6 +725,14 @@ int main(int argc, char** argv) {
   print_ratio(all, [](const Round& r) { return r.durable / r.volatile_; });
   std::printf("                                      %zu connections: ", high);
   print_ratio(all, [](const Round& r) { return r.durable_high / r.volatile_high; });
+  // Where a paid request's time goes against the goal: the CPU it costs, and the time the core
+  // sat idle on its account (waiting for a flush with nothing left to verify).
+  std::printf("  the goal's time per paid request, (t_recover + t_unpaid) / 0.8: %.1f µs; spent, durable: %.1f µs of\n"
+              "  server CPU and %.1f µs of the core idle; durability off: %.1f µs of CPU\n",
+              median_of(all, [&](const Round& r) { return 1e6 / (0.8 * base(r)); }),
+              median_of(all, [](const Round& r) { return r.durable_cpu; }),
+              median_of(all, [](const Round& r) { return std::max(0.0, r.durable_cpu * (100.0 / r.durable_busy - 1.0)); }),
+              median_of(all, [](const Round& r) { return r.volatile_cpu; }));
   std::printf("  server CPU per paid request, durable less durability off (%zu connections): %+.1f µs, of which\n"
               "  the store writer's system time (its fsyncs): %+.1f µs\n",
               connections, median_of(all, [](const Round& r) { return r.durable_cpu_added; }),
