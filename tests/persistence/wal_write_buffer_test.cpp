@@ -27,6 +27,9 @@ namespace {
 using paychan::test::TempDir;
 using Rows = std::map<int, std::string>;
 
+// Both writers' one write: a row of t, new or replaced.
+constexpr const char* kPut = "INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)";
+
 // A connection through SQLite's default VFS: the file as any other process sees it.
 struct DefaultVfsConnection {
   explicit DefaultVfsConnection(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
@@ -47,7 +50,7 @@ struct DefaultVfsConnection {
 
   bool put(int key, const std::string& value) const {
     sqlite3_stmt* stmt = nullptr;
-    if (db == nullptr || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)", -1, &stmt, nullptr) != SQLITE_OK)
+    if (db == nullptr || sqlite3_prepare_v2(db, kPut, -1, &stmt, nullptr) != SQLITE_OK)
       return false;
     sqlite3_bind_int(stmt, 1, key);
     sqlite3_bind_blob(stmt, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
@@ -76,7 +79,7 @@ struct DefaultVfsConnection {
 };
 
 Status put(Database& db, int key, const std::string& value) {
-  auto stmt = db.prepare("INSERT OR REPLACE INTO t (k, v) VALUES (?1, ?2)");
+  auto stmt = db.prepare(kPut);
   if (!stmt) return stmt.failure();
   stmt->bind(1, std::int64_t{key}).bind(2, ByteView{reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
   return stmt->run();
