@@ -32,7 +32,7 @@ class BenchGate {
   // port. Errors: the store's, the server's.
   [[nodiscard]] static Result<std::unique_ptr<BenchGate>> start(const std::string& path, bool durable, unsigned threads,
                                                                 const std::vector<ChannelState>& channels = {}) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    for (const char* suffix : {"", "-wal", "-shm", "-vlog"}) std::filesystem::remove(path + suffix);
     {
       PAYCHAN_ASSIGN(auto seeding, persistence::ChannelStore::open(path, {false}));
       // First commits that change every row (its last-request time) until the write-ahead log has
@@ -59,6 +59,7 @@ class BenchGate {
     }
     persistence::StoreOptions options;
     options.durable = durable;
+    options.voucher_log = true;  // as the gate's own store
     PAYCHAN_ASSIGN(auto store, persistence::ChannelStore::open(path, options));
     std::unique_ptr<BenchGate> g(new BenchGate(std::move(store), threads));
     PAYCHAN_TRY(g->gate_.restore());

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <array>
-#include <cstring>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -24,16 +23,6 @@
 #include "channel/result.hpp"
 
 namespace paychan::engine {
-
-struct Bytes32Hash {
-  std::size_t operator()(const Bytes32& b) const noexcept {
-    // channelIds are keccak outputs: any 8 bytes are uniformly distributed.
-    std::size_t h;
-    static_assert(sizeof(h) <= 32);
-    std::memcpy(&h, b.data(), sizeof(h));
-    return h;
-  }
-};
 
 class ChannelTable;
 

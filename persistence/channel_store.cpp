@@ -4,11 +4,14 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
+#include <unordered_map>
 #include <limits>
 
 #include "persistence/channel_record.hpp"
 #include "persistence/sqlite.hpp"
+#include "persistence/voucher_log.hpp"
 
 namespace paychan::persistence {
 namespace {
@@ -67,6 +70,12 @@ constexpr std::string_view kMigrations[] = {
                                                closed_at = excluded.closed_at;
       END;
     )sql",
+    // How far the voucher log is folded in (voucher_log.hpp): its frames of `generation` ending at
+    // or before `folded_through` are in the tables, written in the transaction that wrote them.
+    R"sql(
+      CREATE TABLE voucher_log (generation INTEGER NOT NULL, folded_through INTEGER NOT NULL);
+      INSERT INTO voucher_log (generation, folded_through) VALUES (0, 0);
+    )sql",
 };
 constexpr std::string_view kColumns =
     "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
@@ -99,6 +108,13 @@ constexpr std::string_view kUpdate = R"sql(
 )sql";
 
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+// A log this long is folded whatever the time: it bounds the log's size and a replay's work
+// (~160k states).
+constexpr std::uint64_t kFoldBytes = 64u << 20;
+// A writer that has had no commit for this long folds at once: an idle gate's store holds every
+// commit in SQLite, where another process (the settle job) reads it, within milliseconds.
+constexpr std::chrono::milliseconds kIdleFold{20};
 
 // A queued state's columns as the writer binds them, encoded once and bound without SQLite's copy
 // of each (a third of a row's update was binding copies and freeing them): `state` and this must
@@ -152,6 +168,8 @@ Result<ChannelState> read_state(const Statement& s) {
 }
 
 constexpr std::string_view kErase = "DELETE FROM channels WHERE channel_id = ?1";
+constexpr std::string_view kFoldedThrough = "UPDATE voucher_log SET generation = ?1, folded_through = ?2";
+constexpr std::string_view kFoldPosition = "SELECT generation, folded_through FROM voucher_log";
 // Before an outcome that may never be heard of (a deposit, a refund): the mirror is marked stale
 // and the channel's pending refund recorded.
 constexpr std::string_view kMarkStale = R"sql(
@@ -224,6 +242,7 @@ struct WriterStatements {
   Statement erase;
   Statement close;
   Statement mark_stale;
+  Statement folded_through;
   Statement begin;
   Statement commit;
   Statement rollback;
@@ -258,16 +277,28 @@ struct ChannelStore::Impl {
   std::condition_variable has_work;
   std::condition_variable has_room;
   struct Queued {
-    ChannelState state;
+    LoggedState entry;
     Done done;
-    Write write;
-    std::optional<PendingRefund> pendingRefund;  // written with the state, whatever `write` is
   };
   std::deque<Queued> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
   std::vector<Flusher> owing;  // flushers told to flush, whose flush has not run yet
   bool stopping = false;
   std::thread thread;
+
+  // The voucher log, when this store owns it; the rest is the writer thread's, but for the fold
+  // requests (under queue_mutex) and has_unfolded.
+  std::optional<VoucherLog> log;
+  std::string frame;  // the batch being appended, its buffer reused
+  // What the log holds that SQLite does not, by channel: a channel's writes in order, runs of
+  // `keep` merged into their last (each sets every column the one before did).
+  std::unordered_map<Bytes32, std::vector<LoggedState>, Bytes32Hash> unfolded;
+  std::atomic<bool> has_unfolded{false};
+  std::chrono::steady_clock::time_point fold_due;
+  std::uint64_t folds_asked = 0;  // fold_now() calls so far
+  std::uint64_t folds_done = 0;   // of which the writer has answered this many
+  Status fold_status;             // its last answer
+  std::condition_variable folded;
 
   Impl(StoreOptions o, Database r, Database w, WriterStatements s)
       : options(o), reader(std::move(r)), writer(std::move(w)), sql(std::move(s)) {}
@@ -299,13 +330,13 @@ struct ChannelStore::Impl {
     return sql.upsert.run();
   }
 
-  Status write_batch(const std::vector<Queued>& batch) {
+  // Runs `body` in one transaction of the writer's connection: committed, or rolled back.
+  template <typename Body>
+  Status in_transaction(Body body) {
     PAYCHAN_TRY(sql.begin.run());
-    for (const auto& q : batch) {
-      if (Status s = write(q.state, q.write, q.pendingRefund); !s) {
-        (void)sql.rollback.run();
-        return s;
-      }
+    if (Status s = body(); !s) {
+      (void)sql.rollback.run();
+      return s;
     }
     if (Status committed = sql.commit.run(); !committed) {
       (void)sql.rollback.run();  // leaves no transaction open for the next batch
@@ -314,30 +345,142 @@ struct ChannelStore::Impl {
     return {};
   }
 
+  Status write(const LoggedState& e) { return write(e.state, e.write, e.pendingRefund); }
+
+  Status write_batch(const std::vector<Queued>& batch) {
+    return in_transaction([&]() -> Status {
+      for (const auto& q : batch) PAYCHAN_TRY(write(q.entry));
+      return {};
+    });
+  }
+
+  void remember_unfolded(const LoggedState& e) {
+    auto& writes = unfolded[e.state.channelId];
+    if (!writes.empty() && writes.back().write == Write::keep && e.write == Write::keep) {
+      // totalClaimed is written as a MAX: the merged write keeps the larger of the two.
+      const Uint128 claimed = std::max(writes.back().state.onchain.totalClaimed, e.state.onchain.totalClaimed);
+      writes.back() = e;
+      writes.back().state.onchain.totalClaimed = claimed;
+    } else {
+      writes.push_back(e);
+    }
+  }
+
+  // The batch made durable in the log; SQLite gets it at the next fold.
+  Status append_batch(const std::vector<Queued>& batch) {
+    std::vector<const LoggedState*> entries;
+    entries.reserve(batch.size());
+    for (const auto& q : batch) entries.push_back(&q.entry);
+    frame.clear();
+    append_frame(frame, log->generation(), entries);
+    PAYCHAN_TRY(log->append(frame, options.durable));
+    if (unfolded.empty()) fold_due = std::chrono::steady_clock::now() + options.fold_interval;
+    for (const auto& q : batch) remember_unfolded(q.entry);
+    has_unfolded = true;  // before the callers learn their states are durable
+    return {};
+  }
+
+  // Writes what `into` holds (this store's log, or one it replays) into SQLite, with how far that
+  // reaches, in one transaction; then empties the log into a new generation, the one after
+  // `newest_generation`.
+  Status fold(VoucherLog& into, std::uint64_t newest_generation) {
+    const Status written = in_transaction([&]() -> Status {
+      for (const auto& [id, writes] : unfolded)
+        for (const LoggedState& e : writes) PAYCHAN_TRY(write(e));
+      sql.folded_through.bind(1, as_int(into.generation())).bind(2, as_int(into.size()));
+      return sql.folded_through.run();
+    });
+    if (!written) {
+      fold_due = std::chrono::steady_clock::now() + options.fold_interval;  // retried then, not at once
+      return written;
+    }
+    unfolded.clear();
+    has_unfolded = false;
+    // Should this fail, the next frames go on after the folded ones, which a replay skips.
+    return into.reset(newest_generation + 1, options.durable);
+  }
+
+  // At open, before the writer starts: what a crash left in `found` (this store's log, or another
+  // process's it may replay) goes into SQLite, and the log starts a new generation.
+  Status replay(VoucherLog& found) {
+    PAYCHAN_ASSIGN(const ScannedLog scanned, found.read());
+    std::uint64_t generation = 0, folded_through = 0;
+    {
+      auto position = writer.prepare(kFoldPosition);
+      if (!position) return position.failure();
+      PAYCHAN_ASSIGN(const bool row, position->step());
+      if (!row) return fail(ErrorCode::invalid_payload, "the store has no voucher_log row");
+      generation = static_cast<std::uint64_t>(position->integer(0));
+      folded_through = static_cast<std::uint64_t>(position->integer(1));
+    }
+    for (const LogFrame& f : scanned.frames)
+      if (scanned.generation != generation || f.end > folded_through)
+        for (const LoggedState& e : f.states) remember_unfolded(e);
+    return fold(found, std::max(generation, scanned.generation));
+  }
+
+  // Whether the log should be folded now, after a batch: it is due, asked for (or the writer is
+  // idle), or the store closes.
+  bool fold_wanted(bool asked, bool closing) const {
+    if (unfolded.empty()) return false;
+    return asked || closing || std::chrono::steady_clock::now() >= fold_due || log->size() >= kFoldBytes;
+  }
+
+  // From a reader's thread: every completed commit reaches SQLite before the read.
+  Status fold_now() {
+    if (!log || !has_unfolded) return {};
+    std::unique_lock lock(queue_mutex);
+    const std::uint64_t ticket = ++folds_asked;
+    has_work.notify_one();
+    folded.wait(lock, [&] { return folds_done >= ticket; });
+    return fold_status;
+  }
+
   void run() {
     std::vector<Queued> batch;
     for (;;) {
+      std::uint64_t asked = 0;
+      bool closing = false;
+      bool idle = false;  // no commit came for kIdleFold
       {
         std::unique_lock lock(queue_mutex);
-        has_work.wait(lock, [&] { return stopping || flushed != 0; });
+        const auto ready = [&] { return stopping || flushed != 0 || folds_asked != folds_done; };
+        if (unfolded.empty())
+          has_work.wait(lock, ready);
+        else
+          idle = !has_work.wait_until(lock, std::min(fold_due, std::chrono::steady_clock::now() + kIdleFold), ready);
         if (stopping) flushed = queue.size();
-        if (flushed == 0) return;  // stopping, and nothing left to write
         while (flushed != 0 && batch.size() < options.max_batch) {
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
           --flushed;
         }
+        asked = folds_asked;
+        closing = stopping && flushed == 0;  // this batch is the last
       }
       has_room.notify_all();
-      const Status status = write_batch(batch);
-      for (auto& q : batch)
-        if (q.done) q.done(status);
-      batch.clear();
+      if (!batch.empty()) {
+        const Status status = log ? append_batch(batch) : write_batch(batch);
+        for (auto& q : batch)
+          if (q.done) q.done(status);
+        batch.clear();
+      }
+      if (log) {
+        const Status folded_now = fold_wanted(asked != folds_done || idle, closing) ? fold(*log, log->generation()) : Status{};
+        if (asked != folds_done) {
+          std::lock_guard lock(queue_mutex);
+          folds_done = asked;
+          fold_status = folded_now;
+          folded.notify_all();
+        }
+      }
+      if (closing) return;
     }
   }
 
   template <typename T, typename Query>
   Result<T> query(std::string_view sql, Query bind_and_collect) {
+    PAYCHAN_TRY(fold_now());
     std::lock_guard lock(reader_mutex);
     auto stmt = reader.prepare(sql);
     if (!stmt) return stmt.failure();
@@ -384,15 +527,28 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!close) return close.failure();
   auto mark_stale = writer->prepare(kMarkStale);
   if (!mark_stale) return mark_stale.failure();
+  auto folded_through = writer->prepare(kFoldedThrough);
+  if (!folded_through) return folded_through.failure();
   auto begin = writer->prepare("BEGIN IMMEDIATE");
   if (!begin) return begin.failure();
   auto commit = writer->prepare("COMMIT");
   if (!commit) return commit.failure();
   auto rollback = writer->prepare("ROLLBACK");
   if (!rollback) return rollback.failure();
-  WriterStatements sql{std::move(*update), std::move(*upsert), std::move(*erase),    std::move(*close),
-                       std::move(*mark_stale), std::move(*begin), std::move(*commit), std::move(*rollback)};
+  WriterStatements sql{std::move(*update),         std::move(*upsert), std::move(*erase),
+                       std::move(*close),          std::move(*mark_stale), std::move(*folded_through),
+                       std::move(*begin),          std::move(*commit), std::move(*rollback)};
   auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(sql));
+  // A crash's leftovers in the log reach SQLite before anything reads it: the gate's own, or,
+  // when no gate holds the log, whatever store opens the file next (the settle job's).
+  if (options.voucher_log) {
+    PAYCHAN_ASSIGN(VoucherLog owned, VoucherLog::own(path));
+    PAYCHAN_TRY(impl->replay(owned));
+    impl->log = std::move(owned);
+  } else {
+    PAYCHAN_ASSIGN(auto idle, VoucherLog::open_if_idle(path));
+    if (idle) PAYCHAN_TRY(impl->replay(*idle));
+  }
   return std::unique_ptr<ChannelStore>(new ChannelStore(std::move(impl)));
 }
 
@@ -409,7 +565,7 @@ bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher
     impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
   }
-  impl_->queue.push_back(Impl::Queued{state, std::move(done), write, pendingRefund});
+  impl_->queue.push_back(Impl::Queued{LoggedState{state, write, pendingRefund}, std::move(done)});
   if (std::find(owing.begin(), owing.end(), flusher) != owing.end()) return false;
   owing.push_back(flusher);
   return true;
@@ -494,6 +650,7 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
 
 Result<bool> ChannelStore::resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
                                                   const OnchainChannelState& chain) {
+  PAYCHAN_TRY(impl_->fold_now());
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
   auto resolved = db.prepare(kResolveRefund);
@@ -508,6 +665,7 @@ Result<bool> ChannelStore::resolve_pending_refund(const Bytes32& channelId, cons
 }
 
 Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaimed) {
+  PAYCHAN_TRY(impl_->fold_now());
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
   return db.in_transaction([&]() -> Status {
@@ -523,6 +681,7 @@ Status ChannelStore::record_claimed(const Bytes32& channelId, Uint128 totalClaim
 }
 
 Result<std::size_t> ChannelStore::forget_closed(std::uint64_t ageSeconds) {
+  PAYCHAN_TRY(impl_->fold_now());
   std::lock_guard lock(impl_->reader_mutex);
   Database& db = impl_->reader;
   std::size_t forgotten = 0;

@@ -13,9 +13,20 @@
 // The settle job opens the same file through its own ChannelStore (or any SQLite reader): WAL lets
 // it read a consistent snapshot while the gate writes.
 //
-// Thread-safety: every member may be called from any thread.
+// The gate's store (StoreOptions::voucher_log) commits to the voucher log instead (voucher_log.hpp):
+// one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
+// writer folds the log into SQLite at least every fold_interval, after 20 ms without a commit, when
+// a read or a settle-job write on this store asks (they see every completed commit), and when the
+// store closes; a channel's many vouchers since the last fold are one row update. Opening a store
+// replays what a crash left in the log, before anything reads it. Another process reading the file
+// while the gate runs sees SQLite only: under load, states up to fold_interval old, which for the
+// settle job means claiming a little less now and the rest at its next run.
+//
+// Thread-safety: every member may be called from any thread, but not from a `done` callback (the
+// writer thread): a read may wait for the writer to fold the voucher log.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -29,6 +40,7 @@
 
 #include "channel/channel_state.hpp"
 #include "channel/result.hpp"
+#include "persistence/logged_state.hpp"
 
 namespace paychan::persistence {
 
@@ -44,6 +56,9 @@ struct StoreOptions {
   bool durable = true;             // false: synchronous=OFF, for benchmarks and tests only
   std::size_t max_batch = 512;     // states per transaction
   std::size_t max_pending = 8192;  // commit() waits beyond this many queued states
+  // The gate's store: owns the voucher log (open fails while another process owns it).
+  bool voucher_log = false;
+  std::chrono::milliseconds fold_interval{1000};  // the longest a commit stays in the log alone
 };
 
 class ChannelStore {
@@ -60,7 +75,7 @@ class ChannelStore {
   // columns as they are, and writing no row the settle job may have deleted meanwhile (the state's
   // other columns, claimed total included, may be older than the row's) unless a pending refund
   // must be recorded.
-  enum class Write { keep, erase, mark_stale };
+  using Write = StateWrite;
   // Queues `state` (kept, with no pending refund: the row's is cleared); `done` runs on the
   // writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);

@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 
 #include "channel/amount.hpp"
+#include "channel/channel_state.hpp"
 #include "channel/ecdsa.hpp"
 #include "channel/types.hpp"
 
@@ -50,6 +51,27 @@ inline rc::Gen<ChannelConfig> gen_channel_config() {
 inline rc::Gen<SignedVoucher> gen_signed_voucher() {
   return rc::gen::apply([](Bytes32 id, Uint128 max, FixedBytes<65> sig) { return SignedVoucher{Voucher{id, max}, sig}; },
                         gen_bytes<32>(), gen_uint128(), gen_bytes<65>());
+}
+
+// A channel's stored state, every field arbitrary.
+inline rc::Gen<ChannelState> gen_channel_state() {
+  return rc::gen::apply(
+      [](Bytes32 id, ChannelConfig config, Uint128 charged, Uint128 signed_max, FixedBytes<65> sig, Uint128 balance,
+         Uint128 claimed, std::uint32_t withdraw_at, U256 nonce, std::uint32_t synced, std::uint32_t last) {
+        ChannelState s;
+        s.channelId = id;
+        s.config = config;
+        s.chargedCumulativeAmount = charged;
+        s.signedMaxClaimable = signed_max;
+        s.signature = sig;
+        s.onchain = {balance, claimed, withdraw_at, nonce};
+        s.onchainSyncedAt = synced;
+        s.lastRequestTimestamp = last;
+        return s;
+      },
+      gen_bytes<32>(), gen_channel_config(), gen_uint128(), gen_uint128(), gen_bytes<65>(), gen_uint128(),
+      gen_uint128(), rc::gen::arbitrary<std::uint32_t>(), gen_u256(), rc::gen::arbitrary<std::uint32_t>(),
+      rc::gen::arbitrary<std::uint32_t>());
 }
 
 }  // namespace paychan::test

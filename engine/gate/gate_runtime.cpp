@@ -74,6 +74,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
                           "channel can be opened; only channels in the store are served");
   persistence::StoreOptions store_options;
   store_options.durable = options.durable;
+  store_options.voucher_log = true;  // the gate owns its store: commits go to the log
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
   p->offers = OfferTable::build(config);
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);

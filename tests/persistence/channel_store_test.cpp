@@ -22,6 +22,7 @@
 
 #include "generators.hpp"
 #include "temp_dir.hpp"
+#include "persistence/store_test_support.hpp"
 #include "channel/hex.hpp"
 #include "persistence/channel_record.hpp"
 
@@ -41,26 +42,6 @@ ChannelState state(std::uint32_t n, Uint128 charged) {
   s.signature.fill(0x1b);
   s.onchain.balance = charged * 2 + 100;
   return s;
-}
-
-rc::Gen<ChannelState> gen_state() {
-  return rc::gen::apply(
-      [](Bytes32 id, ChannelConfig config, Uint128 charged, Uint128 signed_max, FixedBytes<65> sig, Uint128 balance,
-         Uint128 claimed, std::uint32_t withdraw_at, U256 nonce, std::uint32_t synced, std::uint32_t last) {
-        ChannelState s;
-        s.channelId = id;
-        s.config = config;
-        s.chargedCumulativeAmount = charged;
-        s.signedMaxClaimable = signed_max;
-        s.signature = sig;
-        s.onchain = {balance, claimed, withdraw_at, nonce};
-        s.onchainSyncedAt = synced;
-        s.lastRequestTimestamp = last;
-        return s;
-      },
-      test::gen_bytes<32>(), test::gen_channel_config(), test::gen_uint128(), test::gen_uint128(), test::gen_bytes<65>(),
-      test::gen_uint128(), test::gen_uint128(), rc::gen::arbitrary<std::uint32_t>(), test::gen_u256(),
-      rc::gen::arbitrary<std::uint32_t>(), rc::gen::arbitrary<std::uint32_t>());
 }
 
 TEST(ChannelRecord, ConfigRoundTripAndHostileBytes) {
@@ -87,7 +68,7 @@ RC_GTEST_PROP(ChannelRecord, ArbitraryBytesNeverCrash, (const std::vector<std::u
 
 RC_GTEST_PROP(ChannelStore, RandomStatesRoundTrip, ()) {
   TempDir dir;
-  const auto states = *rc::gen::container<std::vector<ChannelState>>(gen_state());
+  const auto states = *rc::gen::container<std::vector<ChannelState>>(test::gen_channel_state());
   {
     // Encoding is under test here, not durability: skip the fsyncs.
     auto store = ChannelStore::open(dir.file(), StoreOptions{false});
@@ -189,14 +170,6 @@ TEST(ChannelStore, AClaimThatSettlesAnExhaustedChannelDeletesIt) {
   refunded.chargedCumulativeAmount = 1010;
   ASSERT_TRUE(store->commit_and_wait(refunded));
   EXPECT_EQ((*store->get(refunded.channelId))->chargedCumulativeAmount, Uint128{1010});
-}
-
-Status store_write(ChannelStore& store, const ChannelState& s, ChannelStore::Write how,
-                   const std::optional<PendingRefund>& refund) {
-  std::promise<Status> written;
-  (void)store.enqueue(s, [&](const Status& st) { written.set_value(st); }, &written, how, refund);
-  store.flush(&written);
-  return written.get_future().get();
 }
 
 Status mark_stale(ChannelStore& store, const ChannelState& s, const std::optional<PendingRefund>& refund) {
@@ -455,14 +428,6 @@ std::int64_t sqlite_now(sqlite3* db) {
 }
 
 // Runs `sql` on the store's file through a connection of its own; how many rows it changed.
-int exec_on(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  const int changed = rc == SQLITE_OK ? sqlite3_changes(db) : -1;
-  sqlite3_close(db);
-  return changed;
-}
 
 // A deleted channel's record is dated (by the host's clock) at every deletion, the gate's and the
 // trigger's, and forgotten once as old as asked; a younger one is kept, and one dated 0 (written
@@ -503,8 +468,10 @@ TEST(ChannelStore, ClosedRecordsOfASchema3StoreAreDatedByTheMigration) {
     auto store = *ChannelStore::open(dir.file());
     ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
   }
-  // Back to schema 3, by hand: the record as it had it, and the trigger without the date.
+  // Back to schema 3, by hand: the record as it had it, the trigger without the date, no voucher
+  // log's position.
   ASSERT_EQ(exec_on(dir.file(), R"sql(
+    DROP TABLE voucher_log;
     DROP INDEX closed_channels_by_age;
     DROP TRIGGER channel_closed;
     ALTER TABLE closed_channels DROP COLUMN closed_at;

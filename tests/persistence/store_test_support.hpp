@@ -1,0 +1,50 @@
+// Helpers shared by the channel store's tests.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <future>
+#include <optional>
+#include <string>
+
+#include "persistence/channel_store.hpp"
+
+namespace paychan::persistence {
+
+// One state written as `how`, waited for.
+inline Status store_write(ChannelStore& store, const ChannelState& s, ChannelStore::Write how,
+                          const std::optional<PendingRefund>& refund) {
+  std::promise<Status> written;
+  (void)store.enqueue(s, [&](const Status& st) { written.set_value(st); }, &written, how, refund);
+  store.flush(&written);
+  return written.get_future().get();
+}
+
+// Runs `sql` on the file through a connection of its own (as another process would): the rows it
+// changed, or -1 if it failed.
+inline int exec_on(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  const int changed = rc == SQLITE_OK ? sqlite3_changes(db) : -1;
+  sqlite3_close(db);
+  return changed;
+}
+
+// The one integer `sql` selects from the file, read through a connection of its own; -1 if it
+// failed.
+inline std::int64_t query_int(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_busy_timeout(db, 10'000);
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+}  // namespace paychan::persistence

@@ -1,0 +1,264 @@
+// The voucher log: its format (round trips, torn tails, hostile bytes, generations) and the store
+// that owns it (what a crash leaves is replayed once, reads see every commit, one owner at a time,
+// and the same writes leave the same tables as a store without the log).
+#include "persistence/voucher_log.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "generators.hpp"
+#include "temp_dir.hpp"
+#include "persistence/channel_store.hpp"
+#include "persistence/crc32c.hpp"
+#include "persistence/store_test_support.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+using paychan::test::TempDir;
+
+rc::Gen<std::optional<PendingRefund>> gen_pending() {
+  return rc::gen::oneOf(rc::gen::just(std::optional<PendingRefund>{}),
+                        rc::gen::apply([](U256 nonce, Uint128 amount) { return std::optional{PendingRefund{nonce, amount}}; },
+                                       test::gen_u256(), test::gen_uint128()));
+}
+
+rc::Gen<LoggedState> gen_logged() {
+  return rc::gen::apply(
+      [](ChannelState s, int write, std::optional<PendingRefund> p) { return LoggedState{s, static_cast<StateWrite>(write), p}; },
+      test::gen_channel_state(), rc::gen::inRange(0, 3), gen_pending());
+}
+
+std::string log_of(std::uint64_t generation, const std::vector<std::vector<LoggedState>>& frames) {
+  std::string file = encode_log_header(generation);
+  for (const auto& f : frames) {
+    std::vector<const LoggedState*> p;
+    for (const auto& s : f) p.push_back(&s);
+    append_frame(file, generation, p);
+  }
+  return file;
+}
+
+RC_GTEST_PROP(VoucherLogFormat, FramesRoundTrip, ()) {
+  const auto generation = *rc::gen::arbitrary<std::uint64_t>();
+  const auto frames = *rc::gen::container<std::vector<std::vector<LoggedState>>>(
+      rc::gen::resize(8, rc::gen::nonEmpty(rc::gen::container<std::vector<LoggedState>>(gen_logged()))));
+  const std::string file = log_of(generation, frames);
+  const auto scanned = scan_log(as_bytes(file));
+  RC_ASSERT(scanned.ok());
+  RC_ASSERT(scanned->generation == generation);
+  RC_ASSERT(scanned->end == file.size());
+  RC_ASSERT(scanned->frames.size() == frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) RC_ASSERT(scanned->frames[i].states == frames[i]);
+}
+
+// What a crash can leave: the file cut anywhere reads as the frames wholly before the cut.
+RC_GTEST_PROP(VoucherLogFormat, ACutFileReadsAsItsWholeFrames, ()) {
+  const auto frames = *rc::gen::container<std::vector<std::vector<LoggedState>>>(
+      rc::gen::resize(6, rc::gen::nonEmpty(rc::gen::container<std::vector<LoggedState>>(gen_logged()))));
+  const std::string file = log_of(7, frames);
+  const auto cut = *rc::gen::inRange<std::size_t>(0, file.size() + 1);
+  const auto scanned = scan_log(as_bytes(std::string_view(file).substr(0, cut)));
+  RC_ASSERT(scanned.ok());
+  const auto whole = scan_log(as_bytes(file));
+  std::size_t expected = 0;
+  while (expected < whole->frames.size() && whole->frames[expected].end <= cut) ++expected;
+  RC_ASSERT(scanned->frames.size() == expected);
+  if (cut < kLogHeaderBytes) RC_ASSERT(scanned->end == 0u);
+}
+
+// A byte changed inside a frame ends the log before that frame (its checksum fails).
+RC_GTEST_PROP(VoucherLogFormat, ACorruptFrameEndsTheLog, ()) {
+  const auto frames = *rc::gen::container<std::vector<std::vector<LoggedState>>>(
+      rc::gen::resize(4, rc::gen::nonEmpty(rc::gen::container<std::vector<LoggedState>>(gen_logged()))));
+  RC_PRE(!frames.empty());
+  std::string file = log_of(3, frames);
+  const auto at = *rc::gen::inRange<std::size_t>(kLogHeaderBytes, file.size());
+  file[at] = static_cast<char>(file[at] ^ (1 + *rc::gen::inRange(0, 255)));
+  const auto scanned = scan_log(as_bytes(file));
+  RC_ASSERT(scanned.ok());
+  for (const LogFrame& f : scanned->frames) RC_ASSERT(f.end <= at);
+}
+
+RC_GTEST_PROP(VoucherLogFormat, ArbitraryBytesNeverCrash, (const std::vector<std::uint8_t>& tail)) {
+  std::string file = encode_log_header(1) + std::string(tail.begin(), tail.end());
+  (void)scan_log(as_bytes(file));
+}
+
+TEST(VoucherLogFormat, FramesOfAnOlderGenerationAreNotRead) {
+  ChannelState s;
+  s.chargedCumulativeAmount = 5;
+  const std::vector<std::vector<LoggedState>> one{{LoggedState{s}}};
+  // A reset rewrote the header only: generation 4's frame still follows it.
+  std::string file = log_of(4, one);
+  file.replace(0, kLogHeaderBytes, encode_log_header(5));
+  EXPECT_TRUE(scan_log(as_bytes(file))->frames.empty());
+  EXPECT_EQ(scan_log(as_bytes(file))->end, kLogHeaderBytes);
+  // The zeros the file grows by are no frame.
+  EXPECT_TRUE(scan_log(as_bytes(encode_log_header(5) + std::string(64, '\0')))->frames.empty());
+  EXPECT_FALSE(decode_log_header(as_bytes(std::string("paychanX") + std::string(8, '\0'))));
+}
+
+TEST(VoucherLogFormat, Crc32cKnownAnswer) {
+  EXPECT_EQ(crc32c(as_bytes("123456789")), 0xE3069283u);  // RFC 3720's check value
+  EXPECT_EQ(crc32c(as_bytes(std::string(32, '\0'))), 0x8A9136AAu);
+}
+
+ChannelState channel(std::uint8_t n, Uint128 charged) {
+  ChannelState s;
+  s.channelId.fill(n);
+  s.config.withdrawDelay = 900;
+  s.config.payer.bytes.fill(n);
+  s.chargedCumulativeAmount = charged;
+  s.signedMaxClaimable = charged;
+  s.onchain.balance = 1'000'000;
+  return s;
+}
+
+StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{1}) {
+  StoreOptions o;
+  o.voucher_log = true;
+  o.fold_interval = fold_interval;
+  return o;
+}
+
+// The rows SQLite holds, read past the store (as another process reads the file).
+std::int64_t stored_rows(const std::string& path) { return query_int(path, "SELECT count(*) FROM channels"); }
+
+// A gate killed with commits only in the log: the next store to open the file replays them.
+TEST(VoucherLogStore, WhatACrashLeftIsReplayedAtOpen) {
+  TempDir dir;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = ChannelStore::open(dir.file(), owner());
+    for (std::uint8_t n = 1; n <= 20; ++n)
+      for (Uint128 c = 1; c <= 5; ++c)
+        if (!store || !(*store)->commit_and_wait(channel(n, c))) _exit(1);
+    _exit(0);  // no destructor: nothing folded, as after kill -9
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(stored_rows(dir.file()), 0) << "the commits were in the log only";
+  auto store = ChannelStore::open(dir.file());  // the settle job's kind: not the log's owner
+  ASSERT_TRUE(store) << store.error().to_string();
+  for (std::uint8_t n = 1; n <= 20; ++n) EXPECT_EQ((*(*store)->get(channel(n, 0).channelId))->chargedCumulativeAmount, Uint128{5});
+  EXPECT_EQ(stored_rows(dir.file()), 20);
+}
+
+// Replayed once: frames a fold wrote to SQLite before a crash kept it from resetting the log are
+// skipped, so an older state never overwrites what the settle job or a later frame wrote since.
+TEST(VoucherLogStore, FramesAlreadyFoldedAreNotReplayed) {
+  TempDir dir;
+  { ASSERT_TRUE(ChannelStore::open(dir.file(), owner())); }
+  const LoggedState old_state{channel(1, 10)}, new_state{channel(2, 30)};
+  std::string file = encode_log_header(9);
+  append_frame(file, 9, std::vector<const LoggedState*>{&old_state});
+  const std::size_t folded_through = file.size();
+  append_frame(file, 9, std::vector<const LoggedState*>{&new_state});
+  {
+    auto store = ChannelStore::open(dir.file(), StoreOptions{false});
+    ASSERT_TRUE((*store)->commit_and_wait(channel(1, 50)));  // newer than the folded frame
+  }
+  ASSERT_EQ(exec_on(dir.file(), "UPDATE voucher_log SET generation = 9, folded_through = " + std::to_string(folded_through)), 1);
+  {
+    std::FILE* f = std::fopen((dir.file() + "-vlog").c_str(), "wb");
+    std::fwrite(file.data(), 1, file.size(), f);
+    std::fclose(f);
+  }
+  auto store = *ChannelStore::open(dir.file(), owner());
+  EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{50});
+  EXPECT_EQ((*store->get(channel(2, 0).channelId))->chargedCumulativeAmount, Uint128{30});
+}
+
+TEST(VoucherLogStore, ReadsSeeEveryCompletedCommit) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), owner());
+  ASSERT_TRUE(store->commit_and_wait(channel(1, 7)));
+  EXPECT_EQ(stored_rows(dir.file()), 0) << "not folded yet (an hour's interval)";
+  EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{7});
+  EXPECT_EQ(stored_rows(dir.file()), 1) << "the read folded it";
+  ASSERT_TRUE(store->commit_and_wait(channel(1, 8)));
+  ASSERT_TRUE(store->record_claimed(channel(1, 0).channelId, 8));
+  EXPECT_EQ((*store->unclaimed()).size(), 0u) << "the claim was recorded on the folded charge";
+}
+
+TEST(VoucherLogStore, TheLogIsFoldedWithinItsInterval) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), owner(std::chrono::milliseconds{20}));
+  ASSERT_TRUE(store->commit_and_wait(channel(1, 7)));
+  // Polled, not timed: the writer folds once the interval has passed, whenever that is seen here.
+  for (int i = 0; i < 1000 && stored_rows(dir.file()) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  EXPECT_EQ(stored_rows(dir.file()), 1);
+}
+
+TEST(VoucherLogStore, OneOwnerAtATime) {
+  TempDir dir;
+  auto gate = *ChannelStore::open(dir.file(), owner());
+  ASSERT_TRUE(gate->commit_and_wait(channel(1, 7)));
+  const auto second = ChannelStore::open(dir.file(), owner());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::store_failed);
+  EXPECT_NE(second.error().detail.find("running paychan gate"), std::string::npos) << second.error().detail;
+  // The settle job's store opens beside it, and reads SQLite as the gate last folded it.
+  auto settle = ChannelStore::open(dir.file());
+  ASSERT_TRUE(settle);
+  EXPECT_TRUE((*(*settle)->load_all()).empty());
+  gate.reset();  // closing folds
+  EXPECT_EQ((*(*settle)->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{7});
+}
+
+// The log changes where and when states are written, not what the tables end up holding: random
+// writes of every kind, on a few channels, leave the same rows and closed-channel records with it
+// as without it, across folds (reads fold), reopenings and merged runs of keeps.
+RC_GTEST_PROP(VoucherLogStore, SameTablesAsWithoutTheLog, ()) {
+  const auto ids = *rc::gen::container<std::vector<std::uint8_t>>(3, rc::gen::inRange<std::uint8_t>(1, 255));
+  const auto writes = *rc::gen::resize(30, rc::gen::container<std::vector<LoggedState>>(rc::gen::apply(
+      [ids](LoggedState e, std::size_t which) {
+        e.state.channelId.fill(ids[which]);
+        e.state.config = ChannelConfig{};  // one config per channel id, as on chain
+        e.state.config.payer.bytes.fill(ids[which]);
+        return e;
+      },
+      gen_logged(), rc::gen::inRange<std::size_t>(0, ids.size()))));
+  const auto folds = *rc::gen::container<std::vector<bool>>(writes.size(), rc::gen::weightedElement<bool>({{1, true}, {4, false}}));
+  TempDir dir;
+  const std::string plain = dir.file("plain.sqlite"), logged = dir.file("logged.sqlite");
+  {
+    auto a = *ChannelStore::open(plain, StoreOptions{false});
+    StoreOptions o = owner();
+    o.durable = false;
+    auto b = ChannelStore::open(logged, o);
+    RC_ASSERT(b.ok());
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const LoggedState& w = writes[i];
+      RC_ASSERT(store_write(*a, w.state, w.write, w.pendingRefund).ok());
+      RC_ASSERT(store_write(**b, w.state, w.write, w.pendingRefund).ok());
+      if (folds[i]) RC_ASSERT((*b)->pending_refunds().ok());
+    }
+  }
+  auto a = *ChannelStore::open(plain), b = *ChannelStore::open(logged);
+  auto by_id = [](std::vector<ChannelState> v) {
+    std::map<Bytes32, ChannelState> m;
+    for (auto& s : v) m[s.channelId] = s;
+    return m;
+  };
+  RC_ASSERT(by_id(*a->load_all()) == by_id(*b->load_all()));
+  RC_ASSERT(*a->pending_refunds() == *b->pending_refunds());
+  for (std::uint8_t id : ids) {
+    Bytes32 key;
+    key.fill(id);
+    RC_ASSERT(*a->closed_channel(key) == *b->closed_channel(key));
+  }
+}
+
+}  // namespace
+}  // namespace paychan::persistence
