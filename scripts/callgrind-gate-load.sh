@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server instructions per request under bench/gate_load, counted by callgrind (repeatable on a
 # loaded machine, unlike wall clock). Only the gate server's HTTP worker thread and the store's
-# batch writes are counted (--toggle-collect), so neither the load generator nor the forked
+# batch writes and voucher-log folds are counted (--toggle-collect), so neither the load generator nor the forked
 # server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted, so the
 # stores are not warmed first (PAYCHAN_BENCH_COLD_LOG): their warm-up commits would count as the
 # server's.
@@ -27,7 +27,8 @@ else
 fi
 PAYCHAN_BENCH_COLD_LOG=1 valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='std::thread::_State_impl<*Worker::start*>::_M_run()' \
-  --toggle-collect='*ChannelStore::Impl::write_batch*' \
+  --toggle-collect='*ChannelStore::Impl::write_batch*' --toggle-collect='*ChannelStore::Impl::append_batch*' \
+  --toggle-collect='*ChannelStore::Impl::fold*' \
   --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
   --connections "$connections" --requests-per-connection "$per" --high-connections "$high" --latency-connections "$light" --rate "$rate" \
   --rounds 1 >"$out/log" 2>&1

@@ -194,7 +194,9 @@ class World {
 
  private:
   void open() {
-    auto store = persistence::ChannelStore::open(dir_.file());
+    persistence::StoreOptions store_options;
+    store_options.voucher_log = true;  // as the gate runtime's: restarts replay the log
+    auto store = persistence::ChannelStore::open(dir_.file(), store_options);
     RC_ASSERT(store.ok());
     store_ = std::move(*store);
     GateOptions options{kChainId, config_.network, config_.onchainStateTtlSeconds,
