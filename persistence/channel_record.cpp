@@ -40,7 +40,10 @@ Result<ChannelConfig> decode_config(ByteView bytes) {
   msgpack::object_handle handle;
   std::size_t offset = 0;
   try {
-    handle = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset);
+    // Bounds on what msgpack-c allocates for the sizes the bytes claim (a voucher-log frame's
+    // checksum holds for whatever its writer put there).
+    const msgpack::unpack_limit limits(kConfigFields, 0, 0, 32, 0, 2);
+    handle = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset, nullptr, nullptr, limits);
   } catch (const std::exception& e) {  // msgpack-c reports malformed input by throwing
     return bad(e.what());
   }

@@ -298,6 +298,8 @@ struct ChannelStore::Impl {
   std::uint64_t folds_asked = 0;  // fold_now() calls so far
   std::uint64_t folds_done = 0;   // of which the writer has answered this many
   Status fold_status;             // its last answer
+  bool fold_failing = false;      // the last fold failed: the next waits for fold_due
+  bool writer_done = false;       // the writer thread has returned (under queue_mutex)
   std::condition_variable folded;
 
   Impl(StoreOptions o, Database r, Database w, WriterStatements s)
@@ -390,14 +392,17 @@ struct ChannelStore::Impl {
       sql.folded_through.bind(1, as_int(into.generation())).bind(2, as_int(into.size()));
       return sql.folded_through.run();
     });
+    fold_failing = !written;
     if (!written) {
       fold_due = std::chrono::steady_clock::now() + options.fold_interval;  // retried then, not at once
       return written;
     }
     unfolded.clear();
     has_unfolded = false;
-    // Should this fail, the next frames go on after the folded ones, which a replay skips.
-    return into.reset(newest_generation + 1, options.durable);
+    // Everything is in SQLite now, whatever becomes of the reset: should it fail, the next append
+    // tries again (and fails if that does).
+    (void)into.reset(newest_generation + 1, options.durable);
+    return {};
   }
 
   // At open, before the writer starts: what a crash left in `found` (this store's log, or another
@@ -419,11 +424,12 @@ struct ChannelStore::Impl {
     return fold(found, std::max(generation, scanned.generation));
   }
 
-  // Whether the log should be folded now, after a batch: it is due, asked for (or the writer is
-  // idle), or the store closes.
-  bool fold_wanted(bool asked, bool closing) const {
+  // Whether the log should be folded now, after a batch: asked for, the store closes, it is due,
+  // or the writer is idle or the log long (unless the last fold failed: then at fold_due).
+  bool fold_wanted(bool asked, bool idle, bool closing) const {
     if (unfolded.empty()) return false;
-    return asked || closing || std::chrono::steady_clock::now() >= fold_due || log->size() >= kFoldBytes;
+    if (asked || closing) return true;
+    return std::chrono::steady_clock::now() >= fold_due || (!fold_failing && (idle || log->size() >= kFoldBytes));
   }
 
   // From a reader's thread: every completed commit reaches SQLite before the read.
@@ -432,7 +438,8 @@ struct ChannelStore::Impl {
     std::unique_lock lock(queue_mutex);
     const std::uint64_t ticket = ++folds_asked;
     has_work.notify_one();
-    folded.wait(lock, [&] { return folds_done >= ticket; });
+    folded.wait(lock, [&] { return folds_done >= ticket || writer_done; });
+    if (folds_done < ticket) return fail(ErrorCode::store_failed, "the store is closing");
     return fold_status;
   }
 
@@ -466,7 +473,7 @@ struct ChannelStore::Impl {
         batch.clear();
       }
       if (log) {
-        const Status folded_now = fold_wanted(asked != folds_done || idle, closing) ? fold(*log, log->generation()) : Status{};
+        const Status folded_now = fold_wanted(asked != folds_done, idle, closing) ? fold(*log, log->generation()) : Status{};
         if (asked != folds_done) {
           std::lock_guard lock(queue_mutex);
           folds_done = asked;
@@ -474,7 +481,12 @@ struct ChannelStore::Impl {
           folded.notify_all();
         }
       }
-      if (closing) return;
+      if (closing) {
+        std::lock_guard lock(queue_mutex);
+        writer_done = true;
+        folded.notify_all();
+        return;
+      }
     }
   }
 

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -28,6 +30,18 @@ Status write_all(int fd, std::string_view bytes, std::uint64_t offset, const std
   return {};
 }
 
+Status sync_directory(const std::string& file) {
+  const auto slash = file.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return failed(dir, "cannot open the directory", errno);
+  const int synced = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) return failed(dir, "cannot sync the directory", error);
+  return {};
+}
+
 }  // namespace
 
 Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::string& store_path, bool create) {
@@ -46,10 +60,19 @@ Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::stri
 }
 
 Result<VoucherLog> VoucherLog::own(const std::string& store_path) {
-  PAYCHAN_ASSIGN(auto opened, open(store_path, true));
-  if (opened.first == Held::busy)
-    return fail(ErrorCode::store_failed, "another process (a running paychan gate) holds the voucher log " + opened.second.path_);
-  return std::move(opened.second);
+  // A settle job replaying a crashed gate's log holds it for a moment: wait that out, not a gate.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{2};
+  for (;;) {
+    PAYCHAN_ASSIGN(auto opened, open(store_path, true));
+    if (opened.first == Held::opened) {
+      // The file's name must survive a crash as its frames do.
+      PAYCHAN_TRY(sync_directory(opened.second.path_));
+      return std::move(opened.second);
+    }
+    if (std::chrono::steady_clock::now() >= give_up)
+      return fail(ErrorCode::store_failed, "another process (a running paychan gate) holds the voucher log " + opened.second.path_);
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
 }
 
 Result<std::optional<VoucherLog>> VoucherLog::open_if_idle(const std::string& store_path) {
@@ -63,7 +86,8 @@ VoucherLog::VoucherLog(VoucherLog&& other) noexcept
       path_(std::move(other.path_)),
       generation_(other.generation_),
       size_(other.size_),
-      allocated_(other.allocated_) {}
+      allocated_(other.allocated_),
+      header_synced_(other.header_synced_) {}
 
 VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
   if (this != &other) {
@@ -73,6 +97,7 @@ VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
     generation_ = other.generation_;
     size_ = other.size_;
     allocated_ = other.allocated_;
+    header_synced_ = other.header_synced_;
   }
   return *this;
 }
@@ -96,6 +121,12 @@ Result<ScannedLog> VoucherLog::read() {
   bytes.resize(done);
   allocated_ = done;
   PAYCHAN_ASSIGN(ScannedLog scanned, scan_log(as_bytes(bytes)));
+  if (scanned.end == 0 && done != 0) {
+    // No header, so no records; but frames of some generation may follow where it was. Emptied,
+    // they can never be read as the frames of a generation numbered anew.
+    if (::ftruncate(fd_, 0) != 0) return failed(path_, "cannot truncate", errno);
+    allocated_ = 0;
+  }
   generation_ = scanned.generation;
   size_ = scanned.end;
   return scanned;
@@ -104,11 +135,20 @@ Result<ScannedLog> VoucherLog::read() {
 Status VoucherLog::reset(std::uint64_t generation, bool sync) {
   // Only the header is rewritten: the old generation's frames after it are never read again (each
   // frame names its generation), and the file keeps its blocks for the next frames to overwrite.
-  PAYCHAN_TRY(write_all(fd_, encode_log_header(generation), 0, path_));
-  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  // From here the header on disk may be the old one or the new: no frame goes after it until the
+  // new one is known synced (a frame of the new generation behind the old header would be lost).
   generation_ = generation;
   size_ = kLogHeaderBytes;
   allocated_ = std::max<std::uint64_t>(allocated_, kLogHeaderBytes);
+  header_synced_ = false;
+  return write_header(sync);
+}
+
+Status VoucherLog::write_header(bool sync) {
+  // Written again on every try: after a failed sync the kernel may count the page as clean.
+  PAYCHAN_TRY(write_all(fd_, encode_log_header(generation_), 0, path_));
+  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  header_synced_ = true;
   return {};
 }
 
@@ -125,6 +165,7 @@ Status VoucherLog::grow(std::uint64_t needed) {
 
 Status VoucherLog::append(std::string_view frames, bool sync) {
   // A frame that failed is overwritten by the next, at the same place.
+  if (!header_synced_) PAYCHAN_TRY(write_header(sync));
   PAYCHAN_TRY(grow(size_ + frames.size()));
   PAYCHAN_TRY(write_all(fd_, frames, size_, path_));
   if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);

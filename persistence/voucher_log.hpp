@@ -28,8 +28,9 @@ namespace paychan::persistence {
 class VoucherLog {
  public:
   // The log of the store at `store_path` (its name with "-vlog" appended), created if missing and
-  // locked for the caller's lifetime: the gate's store. Errors: store_failed (another process holds
-  // the lock: a gate is running on the store; or the file system refused).
+  // locked for the caller's lifetime (waiting up to 2 s for another process's replay), with its
+  // directory synced: the gate's store. Errors: store_failed (another process holds the lock: a
+  // gate is running on the store; or the file system refused).
   [[nodiscard]] static Result<VoucherLog> own(const std::string& store_path);
   // The same log, locked, when it exists and no other process holds it: what a store that does not
   // own it replays. nullopt when there is none, or a gate holds it. Errors: store_failed.
@@ -39,10 +40,12 @@ class VoucherLog {
   VoucherLog(const VoucherLog&) = delete;
   ~VoucherLog();  // closes the file, releasing the lock
 
-  // The whole file read and scanned (scan_log). Before the first append or reset.
+  // The whole file read and scanned (scan_log). Before the first append or reset. A file with no
+  // header is emptied.
   [[nodiscard]] Result<ScannedLog> read();
   // Empties the log into a new generation by rewriting its header, synced (if `sync`). Call it
-  // only once everything the log held is in SQLite.
+  // only once everything the log held is in SQLite. On failure the log is empty all the same, and
+  // the next append writes the header again first (and fails if that does).
   [[nodiscard]] Status reset(std::uint64_t generation, bool sync);
   // Appends `frames` (whole frames of the current generation) after the last and, if `sync`, makes
   // them durable. On failure the log ends where it did: the next append overwrites what part of
@@ -62,6 +65,8 @@ class VoucherLog {
   std::uint64_t generation_ = 0;
   std::uint64_t size_ = 0;       // where the next frame goes
   std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() made it
+  bool header_synced_ = true;    // false after a reset whose header may not be on disk yet
+  [[nodiscard]] Status write_header(bool sync);
 
   // The file grows in steps of zeros written ahead of the frames: an fdatasync after a write that
   // extends a file also commits the file system's journal (its size), and costs about twice one
