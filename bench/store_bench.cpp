@@ -1,10 +1,14 @@
 // Channel store commit throughput: group commit (durable: one fsync per batch) against the same
-// store with durability off, with N committer threads (a gate's concurrent paid requests). Each
-// thread commits its own channel's next state and waits until the store acknowledges it.
+// store with durability off, through SQLite or the voucher log (the gate's store), with N committer
+// threads (a gate's concurrent paid requests). Each thread commits its own channel's next state and
+// waits until the store acknowledges it.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
+#include <future>
 #include <memory>
 
 #include "persistence/channel_store.hpp"
@@ -19,7 +23,10 @@ void BM_StoreCommit(benchmark::State& st) {
   if (st.thread_index() == 0) {
     char tmpl[] = "/tmp/paychan-bench-XXXXXX";
     g_dir = mkdtemp(tmpl);
-    g_store = std::move(*ChannelStore::open((g_dir / "gate.sqlite").string(), StoreOptions{st.range(0) != 0}));
+    StoreOptions options;
+    options.durable = st.range(0) != 0;
+    options.voucher_log = st.range(1) != 0;
+    g_store = std::move(*ChannelStore::open((g_dir / "gate.sqlite").string(), options));
   }
   ChannelState s;
   s.channelId[0] = static_cast<std::uint8_t>(st.thread_index());
@@ -36,8 +43,50 @@ void BM_StoreCommit(benchmark::State& st) {
   }
 }
 
-// Arg: durable (1) or not (0). Threads: concurrent committers.
-BENCHMARK(BM_StoreCommit)->Arg(1)->Arg(0)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->Unit(benchmark::kMicrosecond);
+// Args: durable (1) or not (0); through the voucher log (1) or SQLite (0). Threads: concurrent
+// committers.
+BENCHMARK(BM_StoreCommit)
+    ->ArgsProduct({{1, 0}, {0, 1}})
+    ->Threads(1)
+    ->Threads(8)
+    ->Threads(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The voucher log's fold: how long the writer spends writing N channels' states into SQLite (a read
+// asks for it, so the read's time is the fold's, plus one row read). Commits wait behind a fold;
+// the gate folds once a second, so this is the stall N active channels put on them.
+void BM_FoldChannels(benchmark::State& st) {
+  char tmpl[] = "/tmp/paychan-bench-XXXXXX";
+  const std::filesystem::path dir = mkdtemp(tmpl);
+  StoreOptions options;
+  options.voucher_log = true;
+  options.fold_interval = std::chrono::hours{1};
+  auto store = std::move(*ChannelStore::open((dir / "gate.sqlite").string(), options));
+  const auto channels = static_cast<std::uint32_t>(st.range(0));
+  std::uint64_t round = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    ++round;
+    std::atomic<std::uint32_t> pending{channels};
+    std::promise<void> all;
+    for (std::uint32_t i = 0; i < channels; ++i) {
+      ChannelState s;
+      std::memcpy(s.channelId.data(), &i, sizeof i);
+      s.config.withdrawDelay = 900;
+      s.chargedCumulativeAmount = round;
+      (void)store->enqueue(s, [&](const Status&) { if (--pending == 0) all.set_value(); }, &pending);
+    }
+    store->flush(&pending);
+    all.get_future().wait();
+    st.ResumeTiming();
+    if (!store->get(ChannelState{}.channelId)) st.SkipWithError("read failed");
+  }
+  st.counters["channels"] = static_cast<double>(channels);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_FoldChannels)->Arg(64)->Arg(1000)->Arg(20000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace paychan::persistence
