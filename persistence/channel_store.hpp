@@ -15,9 +15,10 @@
 //
 // The gate's store (StoreOptions::voucher_log) commits to the voucher log instead (voucher_log.hpp):
 // one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
-// writer folds the log into SQLite at least every fold_interval, after 20 ms without a commit, when
-// a read or a settle-job write on this store asks (they see every completed commit), and when the
-// store closes; a channel's many vouchers since the last fold are one row update. Opening a store
+// writer folds the log into SQLite at least every fold_interval, once it holds 2,048 channels
+// (commits wait behind a fold, ~5 µs a channel), after 20 ms without a commit, when a read or a
+// settle-job write on this store asks (they see every completed commit), and when the store
+// closes; a channel's many vouchers since the last fold are one row update. Opening a store
 // replays what a crash left in the log, before anything reads it. Another process reading the file
 // while the gate runs sees SQLite only: under load, states up to fold_interval old, which for the
 // settle job means claiming a little less now and the rest at its next run.

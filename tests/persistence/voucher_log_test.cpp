@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -198,6 +200,35 @@ TEST(VoucherLogStore, TheLogIsFoldedWithinItsInterval) {
   // Polled, not timed: the writer folds once the interval has passed, whenever that is seen here.
   for (int i = 0; i < 1000 && stored_rows(dir.file()) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
   EXPECT_EQ(stored_rows(dir.file()), 1);
+}
+
+// A fold stalls the commits behind it: past 2,048 channels the log is folded without waiting for
+// its interval (or an idle moment), which bounds the stall.
+TEST(VoucherLogStore, ManyChannelsAreFoldedBeforeTheInterval) {
+  TempDir dir;
+  StoreOptions o = owner();
+  o.durable = false;
+  auto store = *ChannelStore::open(dir.file(), o);
+  // Commits of new channels, 256 at a time, until SQLite holds some: no read asks for a fold, the
+  // interval is an hour, and the writer is kept busy (a pause of 20 ms would fold too, so this
+  // cannot fail for want of the bound; it shows it while the commits keep coming).
+  std::uint32_t committed = 0;
+  while (committed < 8192 && stored_rows(dir.file()) == 0) {
+    std::atomic<int> pending{256};
+    std::promise<void> all;
+    for (int k = 0; k < 256; ++k, ++committed) {
+      ChannelState s = channel(1, 1);
+      std::memcpy(s.channelId.data(), &committed, sizeof committed);
+      (void)store->enqueue(s, [&](const Status& st) {
+        EXPECT_TRUE(st.ok());
+        if (--pending == 0) all.set_value();
+      }, &pending);
+    }
+    store->flush(&pending);
+    all.get_future().wait();
+  }
+  EXPECT_GE(stored_rows(dir.file()), 2048);
+  EXPECT_LT(committed, 8192u) << "never folded while the commits came";
 }
 
 TEST(VoucherLogStore, OneOwnerAtATime) {
