@@ -237,8 +237,7 @@ Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
   return r;
 }
 
-// The writer thread's statements, prepared once: exec() would compile the SQL of every
-// transaction's BEGIN and COMMIT again (~14k instructions each).
+// The writer thread's statements, prepared once.
 struct WriterStatements {
   Statement update;
   Statement upsert;
@@ -246,9 +245,6 @@ struct WriterStatements {
   Statement close;
   Statement mark_stale;
   Statement folded_through;
-  Statement begin;
-  Statement commit;
-  Statement rollback;
 };
 
 // Every row the statement yields, each read by `read`.
@@ -312,7 +308,10 @@ struct ChannelStore::Impl {
   // it, and insert only when nothing was. A stale mark writes no row the settle job deleted (a
   // deposit's outcome writes it), unless it records a refund that may still land: that must be on
   // disk, and `state` then holds the chain's view read for the refund.
-  Status write(const ChannelState& state, Write how, const std::optional<PendingRefund>& pendingRefund) {
+  Status write(const LoggedState& e) {
+    const ChannelState& state = e.state;
+    const Write how = e.write;
+    const std::optional<PendingRefund>& pendingRefund = e.pendingRefund;
     if (how == Write::erase) {
       sql.close.bind(1, state.channelId).bind(2, state.onchain.refundNonce.to_be());
       sql.close.bind(3, encode_u128(state.onchain.totalClaimed));
@@ -335,25 +334,8 @@ struct ChannelStore::Impl {
     return sql.upsert.run();
   }
 
-  // Runs `body` in one transaction of the writer's connection: committed, or rolled back.
-  template <typename Body>
-  Status in_transaction(Body body) {
-    PAYCHAN_TRY(sql.begin.run());
-    if (Status s = body(); !s) {
-      (void)sql.rollback.run();
-      return s;
-    }
-    if (Status committed = sql.commit.run(); !committed) {
-      (void)sql.rollback.run();  // leaves no transaction open for the next batch
-      return committed;
-    }
-    return {};
-  }
-
-  Status write(const LoggedState& e) { return write(e.state, e.write, e.pendingRefund); }
-
   Status write_batch(const std::vector<Queued>& batch) {
-    return in_transaction([&]() -> Status {
+    return writer.in_transaction([&]() -> Status {
       for (const auto& q : batch) PAYCHAN_TRY(write(q.entry));
       return {};
     });
@@ -389,7 +371,7 @@ struct ChannelStore::Impl {
   // reaches, in one transaction; then empties the log into a new generation, the one after
   // `newest_generation`.
   Status fold(VoucherLog& into, std::uint64_t newest_generation) {
-    const Status written = in_transaction([&]() -> Status {
+    const Status written = writer.in_transaction([&]() -> Status {
       for (const auto& [id, writes] : unfolded)
         for (const LoggedState& e : writes) PAYCHAN_TRY(write(e));
       sql.folded_through.bind(1, as_int(into.generation())).bind(2, as_int(into.size()));
@@ -546,15 +528,8 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (!mark_stale) return mark_stale.failure();
   auto folded_through = writer->prepare(kFoldedThrough);
   if (!folded_through) return folded_through.failure();
-  auto begin = writer->prepare("BEGIN IMMEDIATE");
-  if (!begin) return begin.failure();
-  auto commit = writer->prepare("COMMIT");
-  if (!commit) return commit.failure();
-  auto rollback = writer->prepare("ROLLBACK");
-  if (!rollback) return rollback.failure();
-  WriterStatements sql{std::move(*update),         std::move(*upsert), std::move(*erase),
-                       std::move(*close),          std::move(*mark_stale), std::move(*folded_through),
-                       std::move(*begin),          std::move(*commit), std::move(*rollback)};
+  WriterStatements sql{std::move(*update), std::move(*upsert),     std::move(*erase),
+                       std::move(*close),  std::move(*mark_stale), std::move(*folded_through)};
   auto impl = std::make_unique<Impl>(options, std::move(*reader), std::move(*writer), std::move(sql));
   // A crash's leftovers in the log reach SQLite before anything reads it: the gate's own, or,
   // when no gate holds the log, whatever store opens the file next (the settle job's).

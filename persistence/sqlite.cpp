@@ -44,17 +44,31 @@ Result<Database> Database::open(const std::string& path, bool create) {
   return opened;
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+struct Database::Transactions {
+  Statement begin;
+  Statement commit;
+  Statement rollback;
+};
 
+Database::Database(sqlite3* db) noexcept : db_(db) {}
+
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)), tx_(std::move(other.tx_)) {}
+
+// The statements go first: a connection with statements left unfinalized does not close.
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    tx_.reset();
     sqlite3_close(db_);
     db_ = std::exchange(other.db_, nullptr);
+    tx_ = std::move(other.tx_);
   }
   return *this;
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  tx_.reset();
+  sqlite3_close(db_);
+}
 
 Status Database::exec(std::string_view sql) {
   char* message = nullptr;
@@ -68,16 +82,22 @@ Status Database::exec(std::string_view sql) {
 }
 
 Status Database::in_transaction(const std::function<Status()>& body) {
-  PAYCHAN_TRY(exec("BEGIN IMMEDIATE"));
+  if (!tx_) {
+    PAYCHAN_ASSIGN(Statement begin, prepare("BEGIN IMMEDIATE"));
+    PAYCHAN_ASSIGN(Statement commit, prepare("COMMIT"));
+    PAYCHAN_ASSIGN(Statement rollback, prepare("ROLLBACK"));
+    tx_ = std::make_unique<Transactions>(Transactions{std::move(begin), std::move(commit), std::move(rollback)});
+  }
+  PAYCHAN_TRY(tx_->begin.run());
   Status done;
   try {
     done = body();
   } catch (...) {  // bad_alloc: the connection outlives it, and must not keep the lock
-    (void)exec("ROLLBACK");
+    (void)tx_->rollback.run();
     throw;
   }
-  if (done) done = exec("COMMIT");
-  if (!done) (void)exec("ROLLBACK");
+  if (done) done = tx_->commit.run();
+  if (!done) (void)tx_->rollback.run();  // leaves no transaction open for the next one
   return done;
 }
 
