@@ -1,16 +1,15 @@
 #include "persistence/voucher_log.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <thread>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
+
+#include "persistence/file_lock.hpp"
 
 namespace paychan::persistence {
 namespace {
@@ -44,7 +43,8 @@ Status sync_directory(const std::string& file) {
 
 }  // namespace
 
-Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::string& store_path, bool create) {
+Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::string& store_path, bool create,
+                                                                 std::chrono::milliseconds wait) {
   std::string path = store_path + "-vlog";
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0) {
@@ -52,31 +52,22 @@ Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::stri
     return failed(path, "cannot open the voucher log", errno);
   }
   VoucherLog log(fd, std::move(path));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return failed(log.path_, "cannot lock", errno);
-    return std::pair{Held::busy, std::move(log)};
-  }
-  return std::pair{Held::opened, std::move(log)};
+  PAYCHAN_ASSIGN(const bool locked, lock_exclusive(fd, log.path_, wait));
+  return std::pair{locked ? Held::opened : Held::busy, std::move(log)};
 }
 
 Result<VoucherLog> VoucherLog::own(const std::string& store_path) {
   // A settle job replaying a crashed gate's log holds it for a moment: wait that out, not a gate.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{2};
-  for (;;) {
-    PAYCHAN_ASSIGN(auto opened, open(store_path, true));
-    if (opened.first == Held::opened) {
-      // The file's name must survive a crash as its frames do.
-      PAYCHAN_TRY(sync_directory(opened.second.path_));
-      return std::move(opened.second);
-    }
-    if (std::chrono::steady_clock::now() >= give_up)
-      return fail(ErrorCode::store_failed, "another process (a running paychan gate) holds the voucher log " + opened.second.path_);
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
+  PAYCHAN_ASSIGN(auto opened, open(store_path, true, std::chrono::seconds{2}));
+  if (opened.first != Held::opened)
+    return fail(ErrorCode::store_failed, "another process (a running paychan gate) holds the voucher log " + opened.second.path_);
+  // The file's name must survive a crash as its frames do.
+  PAYCHAN_TRY(sync_directory(opened.second.path_));
+  return std::move(opened.second);
 }
 
 Result<std::optional<VoucherLog>> VoucherLog::open_if_idle(const std::string& store_path) {
-  PAYCHAN_ASSIGN(auto opened, open(store_path, false));
+  PAYCHAN_ASSIGN(auto opened, open(store_path, false, std::chrono::milliseconds{0}));
   if (opened.first != Held::opened) return std::optional<VoucherLog>{};
   return std::optional<VoucherLog>{std::move(opened.second)};
 }

@@ -7,13 +7,14 @@
 // then (ChannelStore, StoreOptions::fold_interval), where a channel's many vouchers since the last
 // fold become one row update.
 //
-// One process owns a store's log at a time: open() takes an exclusive flock on it. The gate's store
+// One process owns a store's log at a time: own() takes an exclusive flock on it. The gate's store
 // owns it for its lifetime; any other ChannelStore opening the file (the settle job) replays what
 // a crashed owner left, under the lock, and lets it go.
 //
 // Thread-safety: none; the store's writer thread (or open(), before it starts) uses it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,7 +60,8 @@ class VoucherLog {
   VoucherLog(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
   // open_if_idle's answers, and own's error when the lock is held.
   enum class Held { opened, missing, busy };
-  [[nodiscard]] static Result<std::pair<Held, VoucherLog>> open(const std::string& store_path, bool create);
+  [[nodiscard]] static Result<std::pair<Held, VoucherLog>> open(const std::string& store_path, bool create,
+                                                                std::chrono::milliseconds wait);
   int fd_ = -1;
   std::string path_;
   std::uint64_t generation_ = 0;
