@@ -1,24 +1,14 @@
 #include "persistence/channel_record.hpp"
 
-#include <msgpack.hpp>
-
-#include <algorithm>
+#include "persistence/msgpack_fields.hpp"
 
 namespace paychan::persistence {
 namespace {
 
 constexpr std::uint32_t kConfigFields = 7;
+constexpr std::string_view kWhat = "stored channel config";
 
-Failure bad(std::string_view what) { return fail(ErrorCode::invalid_payload, "stored channel config: " + std::string{what}); }
-
-// msgpack-c converts bin into std::array without checking its length (BUILD-NOTES): check the
-// type and the exact size ourselves before copying.
-template <std::size_t N>
-Status take_bin(const msgpack::object& o, FixedBytes<N>& out) {
-  if (o.type != msgpack::type::BIN || o.via.bin.size != N) return bad("expected " + std::to_string(N) + " bytes");
-  std::copy_n(reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr), N, out.begin());
-  return {};
-}
+Failure bad(std::string_view what) { return fail(ErrorCode::invalid_payload, std::string{kWhat} + ": " + std::string{what}); }
 
 }  // namespace
 
@@ -26,40 +16,29 @@ Bytes encode_config(const ChannelConfig& c) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(kConfigFields);
-  for (const Address* a : {&c.payer, &c.payerAuthorizer, &c.receiver, &c.receiverAuthorizer, &c.token}) {
-    pk.pack_bin(20);
-    pk.pack_bin_body(reinterpret_cast<const char*>(a->bytes.data()), 20);
-  }
+  for (const Address* a : {&c.payer, &c.payerAuthorizer, &c.receiver, &c.receiverAuthorizer, &c.token})
+    pack_bin(pk, a->bytes);
   pk.pack_uint64(c.withdrawDelay);
-  pk.pack_bin(32);
-  pk.pack_bin_body(reinterpret_cast<const char*>(c.salt.data()), 32);
+  pack_bin(pk, c.salt);
   return Bytes(buf.data(), buf.data() + buf.size());
 }
 
 Result<ChannelConfig> decode_config(ByteView bytes) {
-  msgpack::object_handle handle;
-  std::size_t offset = 0;
-  try {
-    // Bounds on what msgpack-c allocates for the sizes the bytes claim (a voucher-log frame's
-    // checksum holds for whatever its writer put there).
-    const msgpack::unpack_limit limits(kConfigFields, 0, 0, 32, 0, 2);
-    handle = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset, nullptr, nullptr, limits);
-  } catch (const std::exception& e) {  // msgpack-c reports malformed input by throwing
-    return bad(e.what());
-  }
-  if (offset != bytes.size()) return bad("trailing bytes");
+  // Bounded: a voucher-log frame's checksum holds for whatever its writer put there.
+  PAYCHAN_ASSIGN(const msgpack::object_handle handle,
+                 unpack_exactly(bytes, msgpack::unpack_limit(kConfigFields, 0, 0, 32, 0, 2), kWhat));
   const msgpack::object& o = handle.get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size != kConfigFields) return bad("not a 7-field array");
   const msgpack::object* f = o.via.array.ptr;
   ChannelConfig c;
-  PAYCHAN_TRY(take_bin(f[0], c.payer.bytes));
-  PAYCHAN_TRY(take_bin(f[1], c.payerAuthorizer.bytes));
-  PAYCHAN_TRY(take_bin(f[2], c.receiver.bytes));
-  PAYCHAN_TRY(take_bin(f[3], c.receiverAuthorizer.bytes));
-  PAYCHAN_TRY(take_bin(f[4], c.token.bytes));
+  PAYCHAN_TRY(take_bin(f[0], c.payer.bytes, kWhat));
+  PAYCHAN_TRY(take_bin(f[1], c.payerAuthorizer.bytes, kWhat));
+  PAYCHAN_TRY(take_bin(f[2], c.receiver.bytes, kWhat));
+  PAYCHAN_TRY(take_bin(f[3], c.receiverAuthorizer.bytes, kWhat));
+  PAYCHAN_TRY(take_bin(f[4], c.token.bytes, kWhat));
   if (f[5].type != msgpack::type::POSITIVE_INTEGER) return bad("withdrawDelay is not an unsigned integer");
   c.withdrawDelay = f[5].via.u64;
-  PAYCHAN_TRY(take_bin(f[6], c.salt));
+  PAYCHAN_TRY(take_bin(f[6], c.salt, kWhat));
   return c;
 }
 

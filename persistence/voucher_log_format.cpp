@@ -1,11 +1,10 @@
 #include "persistence/voucher_log_format.hpp"
 
-#include <msgpack.hpp>
-
 #include <cstring>
 
 #include "persistence/channel_record.hpp"
 #include "persistence/crc32c.hpp"
+#include "persistence/msgpack_fields.hpp"
 
 namespace paychan::persistence {
 namespace {
@@ -28,12 +27,6 @@ std::uint64_t get_le(ByteView in, std::size_t at, int bytes) {
   std::uint64_t v = 0;
   for (int i = bytes - 1; i >= 0; --i) v = v << 8 | in[at + static_cast<std::size_t>(i)];
   return v;
-}
-
-template <std::size_t N>
-void pack_bin(Packer& pk, const FixedBytes<N>& b) {
-  pk.pack_bin(N);
-  pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), N);
 }
 
 void pack_record(Packer& pk, const LoggedState& r) {
@@ -62,7 +55,9 @@ void pack_record(Packer& pk, const LoggedState& r) {
   }
 }
 
-Failure bad(std::string_view what) { return fail(ErrorCode::invalid_payload, "voucher log: " + std::string{what}); }
+constexpr std::string_view kWhat = "voucher log";
+
+Failure bad(std::string_view what) { return fail(ErrorCode::invalid_payload, std::string{kWhat} + ": " + std::string{what}); }
 
 Result<ByteView> bin(const msgpack::object& o) {
   if (o.type != msgpack::type::BIN) return bad("expected bytes");
@@ -89,15 +84,12 @@ Result<LoggedState> read_record(const msgpack::object& o) {
   PAYCHAN_ASSIGN(const std::uint64_t write, uint(f[0]));
   if (write > static_cast<std::uint64_t>(StateWrite::mark_stale)) return bad("unknown write");
   r.write = static_cast<StateWrite>(write);
-  PAYCHAN_ASSIGN(const ByteView id, bin(f[1]));
-  PAYCHAN_ASSIGN(s.channelId, decode_bytes32(id));
+  PAYCHAN_TRY(take_bin(f[1], s.channelId, kWhat));
   PAYCHAN_ASSIGN(const ByteView config, bin(f[2]));
   PAYCHAN_ASSIGN(s.config, decode_config(config));
   PAYCHAN_ASSIGN(s.chargedCumulativeAmount, u128(f[3]));
   PAYCHAN_ASSIGN(s.signedMaxClaimable, u128(f[4]));
-  PAYCHAN_ASSIGN(const ByteView signature, bin(f[5]));
-  if (signature.size() != s.signature.size()) return bad("a signature is not 65 bytes");
-  std::memcpy(s.signature.data(), signature.data(), signature.size());
+  PAYCHAN_TRY(take_bin(f[5], s.signature, kWhat));
   PAYCHAN_ASSIGN(s.onchain.balance, u128(f[6]));
   PAYCHAN_ASSIGN(s.onchain.totalClaimed, u128(f[7]));
   PAYCHAN_ASSIGN(s.onchain.withdrawRequestedAt, uint(f[8]));
@@ -116,16 +108,8 @@ Result<LoggedState> read_record(const msgpack::object& o) {
 
 // A body whose checksum holds: [generation, records].
 Result<std::vector<LoggedState>> read_body(ByteView body, std::uint64_t generation, bool& same_generation) {
-  msgpack::object_handle handle;
-  std::size_t offset = 0;
-  // Bounds on what msgpack-c allocates for the counts a body claims.
-  const msgpack::unpack_limit limits(kMaxRecords, 0, 0, 256, 0, 8);
-  try {
-    handle = msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), offset, nullptr, nullptr, limits);
-  } catch (const std::exception& e) {  // msgpack-c reports malformed input by throwing
-    return bad(e.what());
-  }
-  if (offset != body.size()) return bad("trailing bytes in a frame");
+  PAYCHAN_ASSIGN(const msgpack::object_handle handle,
+                 unpack_exactly(body, msgpack::unpack_limit(kMaxRecords, 0, 0, 256, 0, 8), kWhat));
   const msgpack::object& o = handle.get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) return bad("a frame is not [generation, records]");
   PAYCHAN_ASSIGN(const std::uint64_t g, uint(o.via.array.ptr[0]));
