@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <future>
 #include <unordered_map>
@@ -109,11 +110,12 @@ constexpr std::string_view kUpdate = R"sql(
 
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-// A log this long is folded whatever the time: it bounds the log's size and a replay's work
+// A segment this long is folded whatever the time: it bounds the log's size and a replay's work
 // (~160k states).
 constexpr std::uint64_t kFoldBytes = 64u << 20;
-// So many channels written since the last fold are folded at once: commits wait behind a fold,
-// ~9 ms for 2,000 channels here (bench_store's BM_FoldChannels), ~200 ms for 20,000.
+// So many channels written since the last fold are folded at once: it bounds a fold's transaction
+// (~6 ms for 2,000 channels here, bench_store's BM_FoldChannels; ~200 ms for 20,000) and the time a
+// read asking for a fold waits.
 constexpr std::size_t kFoldChannels = 2048;
 // A writer that has had no commit for this long folds at once: an idle gate's store holds every
 // commit in SQLite, where another process (the settle job) reads it, within milliseconds.
@@ -262,6 +264,30 @@ Result<std::vector<T>> collect_rows(Statement& s, Read read) {
 
 Result<std::vector<ChannelState>> collect_states(Statement& s) { return collect_rows<ChannelState>(s, read_state); }
 
+// How far the voucher log is folded into SQLite: every frame of an older generation, and of this
+// one those ending at or before `end`.
+struct LogPosition {
+  std::uint64_t generation = 0;
+  std::uint64_t end = 0;
+  auto operator<=>(const LogPosition&) const = default;
+};
+
+// What the log holds that SQLite does not, by channel: a channel's writes in order, runs of `keep`
+// merged into their last (each sets every column the one before did).
+using UnfoldedWrites = std::unordered_map<Bytes32, std::vector<LoggedState>, Bytes32Hash>;
+
+void remember(UnfoldedWrites& unfolded, const LoggedState& e) {
+  auto& writes = unfolded[e.state.channelId];
+  if (!writes.empty() && writes.back().write == StateWrite::keep && e.write == StateWrite::keep) {
+    // totalClaimed is written as a MAX: the merged write keeps the larger of the two.
+    const Uint128 claimed = std::max(writes.back().state.onchain.totalClaimed, e.state.onchain.totalClaimed);
+    writes.back() = e;
+    writes.back().state.onchain.totalClaimed = claimed;
+  } else {
+    writes.push_back(e);
+  }
+}
+
 }  // namespace
 
 struct ChannelStore::Impl {
@@ -285,20 +311,38 @@ struct ChannelStore::Impl {
   bool stopping = false;
   std::thread thread;
 
-  // The voucher log, when this store owns it; the rest is the writer thread's, but for the fold
-  // requests (under queue_mutex) and has_unfolded.
-  std::optional<VoucherLog> log;
-  std::string frame;  // the batch being appended, its buffer reused
-  // What the log holds that SQLite does not, by channel: a channel's writes in order, runs of
-  // `keep` merged into their last (each sets every column the one before did).
-  std::unordered_map<Bytes32, std::vector<LoggedState>, Bytes32Hash> unfolded;
-  std::atomic<bool> has_unfolded{false};
-  std::chrono::steady_clock::time_point fold_due;
+  // The voucher log, when this store owns it. The writer thread appends each batch to the `active`
+  // segment and keeps what it holds in `unfolded`. When a fold is due it freezes that segment and
+  // hands it to the fold thread (fold_job), which writes it into SQLite through `writer`, empties
+  // it, and lets the writer take it back: commits go on in the other segment meanwhile.
+  std::optional<VoucherLog::Segments> segments;
+  VoucherLog* active = nullptr;  // the writer's
+  std::string frame;             // the batch being appended, its buffer reused
+  UnfoldedWrites unfolded;       // the writer's
+  UnfoldedWrites folding;        // the frozen segment's writes: the fold thread's while fold_job is set
+  struct FoldJob {
+    VoucherLog* segment;           // frozen: takes no more appends until emptied
+    std::uint64_t next_generation;  // the segment's once emptied: above the active segment's
+    std::uint64_t answers;          // the fold_now() tickets asked before it was frozen
+    std::uint64_t batches;          // logged_batches when it was frozen
+  };
+  std::optional<FoldJob> fold_job;  // under queue_mutex: a fold is running (or failing)
+  std::thread fold_thread;
+  std::condition_variable fold_work;
+  // Batches appended to the log, and how many of those SQLite holds: equal, a read folds nothing.
+  std::atomic<std::uint64_t> logged_batches{0};
+  std::atomic<std::uint64_t> folded_batches{0};
+  std::chrono::steady_clock::time_point fold_due;  // the writer's
+  bool fold_blocked = false;  // the writer's: a fold is wanted, but the last one still runs
+  std::uint64_t handed = 0;   // the writer's: fold_now() tickets frozen with a segment or answered
+  // Under queue_mutex:
   std::uint64_t folds_asked = 0;  // fold_now() calls so far
-  std::uint64_t folds_done = 0;   // of which the writer has answered this many
-  Status fold_status;             // its last answer
-  bool fold_failing = false;      // the last fold failed: the next waits for fold_due
-  bool writer_done = false;       // the writer thread has returned (under queue_mutex)
+  std::uint64_t folds_done = 0;   // of which this many have been answered
+  Status fold_status;             // the last answer
+  bool fold_failing = false;      // the running fold failed; it is tried again at fold_retry
+  std::chrono::steady_clock::time_point fold_retry;
+  bool fold_stop = false;    // the writer has finished: the fold thread returns
+  bool writer_done = false;  // the writer thread has returned
   std::condition_variable folded;
 
   Impl(StoreOptions o, Database r, Database w, WriterStatements s)
@@ -341,90 +385,166 @@ struct ChannelStore::Impl {
     });
   }
 
-  void remember_unfolded(const LoggedState& e) {
-    auto& writes = unfolded[e.state.channelId];
-    if (!writes.empty() && writes.back().write == Write::keep && e.write == Write::keep) {
-      // totalClaimed is written as a MAX: the merged write keeps the larger of the two.
-      const Uint128 claimed = std::max(writes.back().state.onchain.totalClaimed, e.state.onchain.totalClaimed);
-      writes.back() = e;
-      writes.back().state.onchain.totalClaimed = claimed;
-    } else {
-      writes.push_back(e);
-    }
-  }
-
-  // The batch made durable in the log; SQLite gets it at the next fold.
+  // The batch made durable in the log; SQLite gets it at a fold.
   Status append_batch(const std::vector<Queued>& batch) {
     std::vector<const LoggedState*> entries;
     entries.reserve(batch.size());
     for (const auto& q : batch) entries.push_back(&q.entry);
     frame.clear();
-    append_frame(frame, log->generation(), entries);
-    PAYCHAN_TRY(log->append(frame, options.durable));
+    append_frame(frame, active->generation(), entries);
+    PAYCHAN_TRY(active->append(frame, options.durable));
     if (unfolded.empty()) fold_due = std::chrono::steady_clock::now() + options.fold_interval;
-    for (const auto& q : batch) remember_unfolded(q.entry);
-    has_unfolded = true;  // before the callers learn their states are durable
+    for (const auto& q : batch) remember(unfolded, q.entry);
+    ++logged_batches;  // before the callers learn their states are durable
     return {};
   }
 
-  // Writes what `into` holds (this store's log, or one it replays) into SQLite, with how far that
-  // reaches, in one transaction; then empties the log into a new generation, the one after
-  // `newest_generation`.
-  Status fold(VoucherLog& into, std::uint64_t newest_generation) {
-    const Status written = writer.in_transaction([&]() -> Status {
-      for (const auto& [id, writes] : unfolded)
-        for (const LoggedState& e : writes) PAYCHAN_TRY(write(e));
-      sql.folded_through.bind(1, as_int(into.generation())).bind(2, as_int(into.size()));
+  // Writes `writes` into SQLite, with how far into the log they reach, in one transaction.
+  Status write_folded(const UnfoldedWrites& writes, LogPosition reached) {
+    return writer.in_transaction([&]() -> Status {
+      for (const auto& [id, channel_writes] : writes)
+        for (const LoggedState& e : channel_writes) PAYCHAN_TRY(write(e));
+      sql.folded_through.bind(1, as_int(reached.generation)).bind(2, as_int(reached.end));
       return sql.folded_through.run();
     });
-    fold_failing = !written;
-    if (!written) {
-      fold_due = std::chrono::steady_clock::now() + options.fold_interval;  // retried then, not at once
-      return written;
+  }
+
+  Result<LogPosition> folded_position() {
+    auto position = writer.prepare(kFoldPosition);
+    if (!position) return position.failure();
+    PAYCHAN_ASSIGN(const bool row, position->step());
+    if (!row) return fail(ErrorCode::invalid_payload, "the store has no voucher_log row");
+    return LogPosition{static_cast<std::uint64_t>(position->integer(0)), static_cast<std::uint64_t>(position->integer(1))};
+  }
+
+  // At open, before the threads start: what a crash left in `found` (this store's log, or another
+  // process's it may replay) goes into SQLite, oldest generation first, and the segments start
+  // new generations: the first takes the appends, the second's is above it.
+  Status replay(VoucherLog::Segments& found) {
+    std::array<ScannedLog, 2> scanned;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      PAYCHAN_ASSIGN(scanned[i], found[i].read());
     }
-    unfolded.clear();
-    has_unfolded = false;
-    // Everything is in SQLite now, whatever becomes of the reset: should it fail, the next append
-    // tries again (and fails if that does).
-    (void)into.reset(newest_generation + 1, options.durable);
+    PAYCHAN_ASSIGN(const LogPosition folded, folded_position());
+    const std::size_t older = scanned[0].generation <= scanned[1].generation ? 0 : 1;
+    UnfoldedWrites writes;
+    LogPosition reached = folded;
+    for (const std::size_t i : {older, 1 - older}) {
+      const ScannedLog& segment = scanned[i];
+      for (const LogFrame& f : segment.frames)
+        if (LogPosition{segment.generation, f.end} > folded)
+          for (const LoggedState& e : f.states) remember(writes, e);
+      reached = std::max(reached, LogPosition{segment.generation, segment.end});
+    }
+    PAYCHAN_TRY(write_folded(writes, reached));
+    // Everything is in SQLite now, whatever becomes of the resets: should one fail, the segment's
+    // next append writes its header again first (and fails if that does).
+    (void)found[0].reset(reached.generation + 1, options.durable);
+    (void)found[1].reset(reached.generation + 2, options.durable);
     return {};
   }
 
-  // At open, before the writer starts: what a crash left in `found` (this store's log, or another
-  // process's it may replay) goes into SQLite, and the log starts a new generation.
-  Status replay(VoucherLog& found) {
-    PAYCHAN_ASSIGN(const ScannedLog scanned, found.read());
-    std::uint64_t generation = 0, folded_through = 0;
-    {
-      auto position = writer.prepare(kFoldPosition);
-      if (!position) return position.failure();
-      PAYCHAN_ASSIGN(const bool row, position->step());
-      if (!row) return fail(ErrorCode::invalid_payload, "the store has no voucher_log row");
-      generation = static_cast<std::uint64_t>(position->integer(0));
-      folded_through = static_cast<std::uint64_t>(position->integer(1));
-    }
-    for (const LogFrame& f : scanned.frames)
-      if (scanned.generation != generation || f.end > folded_through)
-        for (const LoggedState& e : f.states) remember_unfolded(e);
-    return fold(found, std::max(generation, scanned.generation));
+  // Whether the active segment should be folded, after a batch: a read asked, it is due, the
+  // writer is idle, or it holds many bytes or channels.
+  bool fold_wanted(bool asked, bool idle) const {
+    if (unfolded.empty()) return false;
+    if (asked || idle || std::chrono::steady_clock::now() >= fold_due) return true;
+    return active->size() >= kFoldBytes || unfolded.size() >= kFoldChannels;
   }
 
-  // Whether the log should be folded now, after a batch: asked for, the store closes, it is due,
-  // or the writer is idle or the log holds many bytes or channels (unless the last fold failed:
-  // then at fold_due).
-  bool fold_wanted(bool asked, bool idle, bool closing) const {
-    if (unfolded.empty()) return false;
-    if (asked || closing) return true;
-    const bool long_enough = log->size() >= kFoldBytes || unfolded.size() >= kFoldChannels;
-    return std::chrono::steady_clock::now() >= fold_due || (!fold_failing && (idle || long_enough));
+  // The writer thread, while no fold runs: the active segment is frozen and handed to the fold
+  // thread with what it holds, answering the fold_now() tickets asked so far once folded; the other
+  // segment, emptied by the last fold, takes the appends from here.
+  void freeze(std::uint64_t asked) {
+    VoucherLog* frozen = active;
+    active = &(*segments)[active == &(*segments)[0] ? 1 : 0];
+    std::swap(unfolded, folding);  // the last fold left `folding` empty
+    handed = asked;
+    std::lock_guard lock(queue_mutex);
+    fold_job = FoldJob{frozen, active->generation() + 1, asked, logged_batches};
+    fold_work.notify_one();
+  }
+
+  // The writer thread, after a batch: freezes the active segment when a fold is wanted and the
+  // last one is done, or answers the fold_now() tickets at once when the log holds nothing.
+  void fold_if_wanted(std::uint64_t asked, bool idle, bool fold_running) {
+    const bool wanted = fold_wanted(asked != handed, idle);
+    fold_blocked = wanted && fold_running;
+    if (fold_running) return;
+    if (wanted) return freeze(asked);
+    if (asked == handed || !unfolded.empty()) return;
+    handed = asked;
+    std::lock_guard lock(queue_mutex);
+    folds_done = std::max(folds_done, asked);  // a failed fold may have answered later tickets
+    fold_status = {};
+    folded.notify_all();
+  }
+
+  // At close, after the last batch: whatever the log holds goes into SQLite, unless a fold fails
+  // (the log keeps it then, for the next open to replay).
+  void finish_log() {
+    std::unique_lock lock(queue_mutex);
+    for (;;) {
+      has_work.wait(lock, [&] { return !fold_job || fold_failing; });
+      if (fold_job || unfolded.empty()) break;
+      const std::uint64_t asked = folds_asked;
+      lock.unlock();
+      freeze(asked);
+      lock.lock();
+    }
+    fold_stop = true;
+    fold_work.notify_one();
+  }
+
+  // The fold thread: each frozen segment goes into SQLite and is emptied into a generation above
+  // the active one's, for the writer to take next. A fold that fails answers the reads waiting with
+  // its error and is tried again after fold_interval, or at once when a read asks; the writer goes
+  // on appending to the active segment meanwhile.
+  void fold_loop() {
+    std::unique_lock lock(queue_mutex);
+    for (;;) {
+      const auto ready = [&] { return fold_stop || (fold_job && (!fold_failing || folds_asked != folds_done)); };
+      if (fold_failing)
+        fold_work.wait_until(lock, fold_retry, ready);
+      else
+        fold_work.wait(lock, ready);
+      if (fold_stop) return;
+      if (!fold_job) continue;
+      const FoldJob job = *fold_job;
+      lock.unlock();
+      const Status status = write_folded(folding, {job.segment->generation(), job.segment->size()});
+      if (status) {
+        folding.clear();
+        // Everything it held is in SQLite now, whatever becomes of the reset (see replay()).
+        (void)job.segment->reset(job.next_generation, options.durable);
+      }
+      lock.lock();
+      fold_status = status;
+      fold_failing = !status;
+      if (status) {
+        fold_job.reset();
+        folded_batches = job.batches;
+        folds_done = std::max(folds_done, job.answers);
+      } else {
+        fold_retry = std::chrono::steady_clock::now() + options.fold_interval;
+        folds_done = folds_asked;  // none can be answered before this fold is done
+      }
+      has_work.notify_one();  // the writer may freeze the next segment, or finish closing
+      folded.notify_all();
+    }
   }
 
   // From a reader's thread: every completed commit reaches SQLite before the read.
   Status fold_now() {
-    if (!log || !has_unfolded) return {};
+    if (!segments) return {};
+    // In this order: a batch counted as logged after the first load is not one the caller saw
+    // complete, and folded_batches never passes logged_batches.
+    const std::uint64_t logged = logged_batches;
+    if (folded_batches == logged) return {};
     std::unique_lock lock(queue_mutex);
     const std::uint64_t ticket = ++folds_asked;
     has_work.notify_one();
+    fold_work.notify_one();  // a failing fold is tried again at once
     folded.wait(lock, [&] { return folds_done >= ticket || writer_done; });
     if (folds_done < ticket) return fail(ErrorCode::store_failed, "the store is closing");
     return fold_status;
@@ -436,10 +556,13 @@ struct ChannelStore::Impl {
       std::uint64_t asked = 0;
       bool closing = false;
       bool idle = false;  // no commit came for kIdleFold
+      bool fold_running = false;
       {
         std::unique_lock lock(queue_mutex);
-        const auto ready = [&] { return stopping || flushed != 0 || folds_asked != folds_done; };
-        if (unfolded.empty())
+        const auto ready = [&] {
+          return stopping || flushed != 0 || (!fold_job && (folds_asked != handed || fold_blocked));
+        };
+        if (!segments || unfolded.empty() || fold_blocked)
           has_work.wait(lock, ready);
         else
           idle = !has_work.wait_until(lock, std::min(fold_due, std::chrono::steady_clock::now() + kIdleFold), ready);
@@ -451,24 +574,18 @@ struct ChannelStore::Impl {
         }
         asked = folds_asked;
         closing = stopping && flushed == 0;  // this batch is the last
+        fold_running = fold_job.has_value();
       }
       has_room.notify_all();
       if (!batch.empty()) {
-        const Status status = log ? append_batch(batch) : write_batch(batch);
+        const Status status = segments ? append_batch(batch) : write_batch(batch);
         for (auto& q : batch)
           if (q.done) q.done(status);
         batch.clear();
       }
-      if (log) {
-        const Status folded_now = fold_wanted(asked != folds_done, idle, closing) ? fold(*log, log->generation()) : Status{};
-        if (asked != folds_done) {
-          std::lock_guard lock(queue_mutex);
-          folds_done = asked;
-          fold_status = folded_now;
-          folded.notify_all();
-        }
-      }
+      if (segments) fold_if_wanted(asked, idle, fold_running);
       if (closing) {
+        if (segments) finish_log();
         std::lock_guard lock(queue_mutex);
         writer_done = true;
         folded.notify_all();
@@ -499,6 +616,14 @@ ChannelStore::ChannelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
     }
     impl_->run();
   });
+  if (impl_->segments)
+    impl_->fold_thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "paychan-fold");
+      // Background work: it never preempts the I/O and writer threads on waking.
+      const sched_param batch{0};
+      pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+      impl_->fold_loop();
+    });
 }
 
 ChannelStore::~ChannelStore() {
@@ -508,6 +633,7 @@ ChannelStore::~ChannelStore() {
   }
   impl_->has_work.notify_all();
   impl_->thread.join();
+  if (impl_->fold_thread.joinable()) impl_->fold_thread.join();
 }
 
 Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path, StoreOptions options) {
@@ -534,9 +660,10 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   // A crash's leftovers in the log reach SQLite before anything reads it: the gate's own, or,
   // when no gate holds the log, whatever store opens the file next (the settle job's).
   if (options.voucher_log) {
-    PAYCHAN_ASSIGN(VoucherLog owned, VoucherLog::own(path));
+    PAYCHAN_ASSIGN(VoucherLog::Segments owned, VoucherLog::own(path));
     PAYCHAN_TRY(impl->replay(owned));
-    impl->log = std::move(owned);
+    impl->segments = std::move(owned);
+    impl->active = &(*impl->segments)[0];
   } else {
     PAYCHAN_ASSIGN(auto idle, VoucherLog::open_if_idle(path));
     if (idle) PAYCHAN_TRY(impl->replay(*idle));

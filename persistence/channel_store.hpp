@@ -15,13 +15,14 @@
 //
 // The gate's store (StoreOptions::voucher_log) commits to the voucher log instead (voucher_log.hpp):
 // one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
-// writer folds the log into SQLite at least every fold_interval, once it holds 2,048 channels
-// (commits wait behind a fold, ~5 µs a channel), after 20 ms without a commit, when a read or a
-// settle-job write on this store asks (they see every completed commit), and when the store
-// closes; a channel's many vouchers since the last fold are one row update. Opening a store
-// replays what a crash left in the log, before anything reads it. Another process reading the file
-// while the gate runs sees SQLite only: under load, states up to fold_interval old, which for the
-// settle job means claiming a little less now and the rest at its next run.
+// log's active segment is folded into SQLite at least every fold_interval, once it holds 2,048
+// channels, after 20 ms without a commit, when a read or a settle-job write on this store asks
+// (they see every completed commit), and when the store closes; a channel's many vouchers since
+// the last fold are one row update. A fold runs on a thread of its own while commits go on in the
+// other segment: a commit never waits for one. Opening a store replays what a crash left in the
+// log, before anything reads it. Another process reading the file while the gate runs sees SQLite
+// only: under load, states up to fold_interval old (more while a fold fails), which for the settle
+// job means claiming a little less now and the rest at its next run.
 //
 // Thread-safety: every member may be called from any thread, but not from a `done` callback (the
 // writer thread): a read may wait for the writer to fold the voucher log.

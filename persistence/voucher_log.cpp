@@ -41,35 +41,44 @@ Status sync_directory(const std::string& file) {
   return {};
 }
 
-}  // namespace
-
-Result<std::pair<VoucherLog::Held, VoucherLog>> VoucherLog::open(const std::string& store_path, bool create,
-                                                                 std::chrono::milliseconds wait) {
-  std::string path = store_path + "-vlog";
+// The file's descriptor; -1 when it is missing and not to be created.
+Result<int> open_file(const std::string& path, bool create) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) {
-    if (errno == ENOENT && !create) return std::pair{Held::missing, VoucherLog(-1, std::move(path))};
-    return failed(path, "cannot open the voucher log", errno);
-  }
-  VoucherLog log(fd, std::move(path));
-  PAYCHAN_ASSIGN(const bool locked, lock_exclusive(fd, log.path_, wait));
-  return std::pair{locked ? Held::opened : Held::busy, std::move(log)};
+  if (fd < 0 && errno == ENOENT && !create) return -1;
+  if (fd < 0) return failed(path, "cannot open the voucher log", errno);
+  return fd;
 }
 
-Result<VoucherLog> VoucherLog::own(const std::string& store_path) {
+}  // namespace
+
+Result<std::pair<VoucherLog::Held, VoucherLog::Segments>> VoucherLog::open(const std::string& store_path, bool create,
+                                                                           std::chrono::milliseconds wait) {
+  std::string first = store_path + "-vlog", second = store_path + "-vlog1";
+  PAYCHAN_ASSIGN(const int fd, open_file(first, create));
+  if (fd < 0) return std::pair{Held::missing, Segments{VoucherLog(-1, std::move(first)), VoucherLog(-1, std::move(second))}};
+  VoucherLog locked(fd, std::move(first));
+  PAYCHAN_ASSIGN(const bool held, lock_exclusive(fd, locked.path_, wait));
+  if (!held) return std::pair{Held::busy, Segments{std::move(locked), VoucherLog(-1, std::move(second))}};
+  // The second segment exists once the first does (a log from before segments has none yet).
+  PAYCHAN_ASSIGN(const int fd2, open_file(second, true));
+  return std::pair{Held::opened, Segments{std::move(locked), VoucherLog(fd2, std::move(second))}};
+}
+
+Result<VoucherLog::Segments> VoucherLog::own(const std::string& store_path) {
   // A settle job replaying a crashed gate's log holds it for a moment: wait that out, not a gate.
   PAYCHAN_ASSIGN(auto opened, open(store_path, true, std::chrono::seconds{2}));
   if (opened.first != Held::opened)
-    return fail(ErrorCode::store_failed, "another process (a running paychan gate) holds the voucher log " + opened.second.path_);
-  // The file's name must survive a crash as its frames do.
-  PAYCHAN_TRY(sync_directory(opened.second.path_));
+    return fail(ErrorCode::store_failed,
+                "another process (a running paychan gate) holds the voucher log " + opened.second[0].path_);
+  // The files' names must survive a crash as their frames do.
+  PAYCHAN_TRY(sync_directory(opened.second[0].path_));
   return std::move(opened.second);
 }
 
-Result<std::optional<VoucherLog>> VoucherLog::open_if_idle(const std::string& store_path) {
+Result<std::optional<VoucherLog::Segments>> VoucherLog::open_if_idle(const std::string& store_path) {
   PAYCHAN_ASSIGN(auto opened, open(store_path, false, std::chrono::milliseconds{0}));
-  if (opened.first != Held::opened) return std::optional<VoucherLog>{};
-  return std::optional<VoucherLog>{std::move(opened.second)};
+  if (opened.first != Held::opened) return std::optional<Segments>{};
+  return std::optional<Segments>{std::move(opened.second)};
 }
 
 VoucherLog::VoucherLog(VoucherLog&& other) noexcept

@@ -7,13 +7,19 @@
 // then (ChannelStore, StoreOptions::fold_interval), where a channel's many vouchers since the last
 // fold become one row update.
 //
-// One process owns a store's log at a time: own() takes an exclusive flock on it. The gate's store
-// owns it for its lifetime; any other ChannelStore opening the file (the settle job) replays what
-// a crashed owner left, under the lock, and lets it go.
+// The log is two files, segments: one takes the appends while the other, frozen, is folded into
+// SQLite on a thread of its own and then emptied, so commits never wait for a fold. Each segment's
+// header names its generation, and generations rise from one segment to the next: a replay applies
+// them oldest first.
+//
+// One process owns a store's log at a time: it holds an exclusive flock on the first segment. The
+// gate's store owns it for its lifetime; any other ChannelStore opening the file (the settle job)
+// replays what a crashed owner left, under the lock, and lets it go.
 //
 // Thread-safety: none; the store's writer thread (or open(), before it starts) uses it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -28,14 +34,16 @@ namespace paychan::persistence {
 
 class VoucherLog {
  public:
-  // The log of the store at `store_path` (its name with "-vlog" appended), created if missing and
-  // locked for the caller's lifetime (waiting up to 2 s for another process's replay), with its
-  // directory synced: the gate's store. Errors: store_failed (another process holds the lock: a
-  // gate is running on the store; or the file system refused).
-  [[nodiscard]] static Result<VoucherLog> own(const std::string& store_path);
-  // The same log, locked, when it exists and no other process holds it: what a store that does not
-  // own it replays. nullopt when there is none, or a gate holds it. Errors: store_failed.
-  [[nodiscard]] static Result<std::optional<VoucherLog>> open_if_idle(const std::string& store_path);
+  // The two segments of the store at `store_path` (its name with "-vlog" and "-vlog1" appended),
+  // created if missing and locked for the caller's lifetime (waiting up to 2 s for another
+  // process's replay), with their directory synced: the gate's store. Errors: store_failed (another
+  // process holds the lock: a gate is running on the store; or the file system refused).
+  using Segments = std::array<VoucherLog, 2>;
+  [[nodiscard]] static Result<Segments> own(const std::string& store_path);
+  // The same segments, locked, when the first exists and no other process holds it: what a store
+  // that does not own the log replays. nullopt when there is none, or a gate holds it. Errors:
+  // store_failed.
+  [[nodiscard]] static Result<std::optional<Segments>> open_if_idle(const std::string& store_path);
   VoucherLog(VoucherLog&& other) noexcept;
   VoucherLog& operator=(VoucherLog&& other) noexcept;
   VoucherLog(const VoucherLog&) = delete;
@@ -60,8 +68,8 @@ class VoucherLog {
   VoucherLog(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
   // open_if_idle's answers, and own's error when the lock is held.
   enum class Held { opened, missing, busy };
-  [[nodiscard]] static Result<std::pair<Held, VoucherLog>> open(const std::string& store_path, bool create,
-                                                                std::chrono::milliseconds wait);
+  [[nodiscard]] static Result<std::pair<Held, Segments>> open(const std::string& store_path, bool create,
+                                                              std::chrono::milliseconds wait);
   int fd_ = -1;
   std::string path_;
   std::uint64_t generation_ = 0;

@@ -1,10 +1,12 @@
 // The voucher log: its format (round trips, torn tails, hostile bytes, generations) and the store
-// that owns it (what a crash leaves is replayed once, reads see every commit, one owner at a time,
-// and the same writes leave the same tables as a store without the log).
+// that owns it (what a crash leaves is replayed once, oldest segment first; reads see every commit;
+// commits never wait for a fold; one owner at a time; and the same writes leave the same tables as a
+// store without the log).
 #include "persistence/voucher_log.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -134,6 +136,13 @@ StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{
 // The rows SQLite holds, read past the store (as another process reads the file).
 std::int64_t stored_rows(const std::string& path) { return query_int(path, "SELECT count(*) FROM channels"); }
 
+void write_file(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+}
+
 // A gate killed with commits only in the log: the next store to open the file replays them.
 TEST(VoucherLogStore, WhatACrashLeftIsReplayedAtOpen) {
   TempDir dir;
@@ -171,14 +180,55 @@ TEST(VoucherLogStore, FramesAlreadyFoldedAreNotReplayed) {
     ASSERT_TRUE((*store)->commit_and_wait(channel(1, 50)));  // newer than the folded frame
   }
   ASSERT_EQ(exec_on(dir.file(), "UPDATE voucher_log SET generation = 9, folded_through = " + std::to_string(folded_through)), 1);
-  {
-    std::FILE* f = std::fopen((dir.file() + "-vlog").c_str(), "wb");
-    std::fwrite(file.data(), 1, file.size(), f);
-    std::fclose(f);
-  }
+  write_file(dir.file() + "-vlog", file);
   auto store = *ChannelStore::open(dir.file(), owner());
   EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{50});
   EXPECT_EQ((*store->get(channel(2, 0).channelId))->chargedCumulativeAmount, Uint128{30});
+}
+
+// A crash while a fold runs leaves writes in both segments: the older generation's are applied
+// first, whichever file holds it, so the newer state is what the channel keeps.
+TEST(VoucherLogStore, SegmentsAreReplayedOldestGenerationFirst) {
+  for (const bool newer_in_first : {false, true}) {
+    TempDir dir;
+    { ASSERT_TRUE(ChannelStore::open(dir.file(), owner())); }
+    ASSERT_EQ(exec_on(dir.file(), "UPDATE voucher_log SET generation = 4, folded_through = 0"), 1);
+    const std::string older = log_of(5, {{LoggedState{channel(1, 10)}}, {LoggedState{channel(2, 3)}}});
+    const std::string newer = log_of(6, {{LoggedState{channel(1, 20)}}});
+    write_file(dir.file() + "-vlog", newer_in_first ? newer : older);
+    write_file(dir.file() + "-vlog1", newer_in_first ? older : newer);
+    auto store = *ChannelStore::open(dir.file(), owner());
+    EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{20}) << newer_in_first;
+    EXPECT_EQ((*store->get(channel(2, 0).channelId))->chargedCumulativeAmount, Uint128{3}) << newer_in_first;
+  }
+}
+
+// The fold runs on a thread of its own: while another process holds SQLite's write lock (a settle
+// job's transaction), commits still become durable, and a read asking for the fold gets its error
+// once SQLite gives up waiting (5 s), not a hang. Nothing is lost: the fold is tried again, and
+// the reads after the lock is released see every commit.
+TEST(VoucherLogStore, CommitsGoOnWhileAFoldWaitsOrFails) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), owner());
+  ASSERT_TRUE(store->commit_and_wait(channel(1, 7)));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto read = std::async(std::launch::async, [&] { return store->get(channel(1, 0).channelId); });
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});  // lets the fold start (and block) first
+  for (std::uint8_t n = 2; n <= 50; ++n) ASSERT_TRUE(store->commit_and_wait(channel(n, n)));
+  EXPECT_EQ(read.wait_for(std::chrono::seconds{0}), std::future_status::timeout)
+      << "the commits did not wait for the fold";
+  const auto failed = read.get();
+  EXPECT_FALSE(failed) << "the fold could not take the write lock";
+  ASSERT_TRUE(store->commit_and_wait(channel(1, 8)));
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{8});
+  EXPECT_EQ(stored_rows(dir.file()), 50);
+  store.reset();
+  auto reopened = *ChannelStore::open(dir.file());
+  EXPECT_EQ((*reopened->load_all()).size(), 50u);
 }
 
 TEST(VoucherLogStore, ReadsSeeEveryCompletedCommit) {
