@@ -77,6 +77,10 @@ constexpr std::string_view kMigrations[] = {
       CREATE TABLE voucher_log (generation INTEGER NOT NULL, folded_through INTEGER NOT NULL);
       INSERT INTO voucher_log (generation, folded_through) VALUES (0, 0);
     )sql",
+    // The voucher log is two segments (-vlog and -vlog1) from here. Nothing in the tables changes;
+    // the step is there so that a paychan that replays only -vlog refuses the file instead of
+    // recording a generation past the frames -vlog1 holds, which the next replay would then skip.
+    "",
 };
 constexpr std::string_view kColumns =
     "channel_id, config, charged, signed_max, signature, balance, total_claimed, withdraw_requested_at, "
@@ -115,7 +119,8 @@ std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 constexpr std::uint64_t kFoldBytes = 64u << 20;
 // So many channels written since the last fold are folded at once: it bounds a fold's transaction
 // (~6 ms for 2,000 channels here, bench_store's BM_FoldChannels; ~200 ms for 20,000) and the time a
-// read asking for a fold waits.
+// read asking for a fold waits. Loosely: while one fold runs the active segment may gather more,
+// and while folds fail it grows without bound (its writes are durable all the same).
 constexpr std::size_t kFoldChannels = 2048;
 // A writer that has had no commit for this long folds at once: an idle gate's store holds every
 // commit in SQLite, where another process (the settle job) reads it, within milliseconds.
@@ -323,24 +328,24 @@ struct ChannelStore::Impl {
   struct FoldJob {
     VoucherLog* segment;           // frozen: takes no more appends until emptied
     std::uint64_t next_generation;  // the segment's once emptied: above the active segment's
-    std::uint64_t answers;          // the fold_now() tickets asked before it was frozen
     std::uint64_t batches;          // logged_batches when it was frozen
   };
   std::optional<FoldJob> fold_job;  // under queue_mutex: a fold is running (or failing)
   std::thread fold_thread;
   std::condition_variable fold_work;
-  // Batches appended to the log, and how many of those SQLite holds: equal, a read folds nothing.
+  // Batches appended to the log, and how many of the first of them SQLite holds (written under
+  // queue_mutex): a read waits until the second reaches what the first was when it asked.
   std::atomic<std::uint64_t> logged_batches{0};
   std::atomic<std::uint64_t> folded_batches{0};
   std::chrono::steady_clock::time_point fold_due;  // the writer's
   bool fold_blocked = false;  // the writer's: a fold is wanted, but the last one still runs
-  std::uint64_t handed = 0;   // the writer's: fold_now() tickets frozen with a segment or answered
+  std::uint64_t handed = 0;   // the writer's: the reads' asks it has frozen a segment for
   // Under queue_mutex:
-  std::uint64_t folds_asked = 0;  // fold_now() calls so far
-  std::uint64_t folds_done = 0;   // of which this many have been answered
-  Status fold_status;             // the last answer
-  bool fold_failing = false;      // the running fold failed; it is tried again at fold_retry
+  std::uint64_t folds_asked = 0;    // fold_now() calls that found something unfolded, so far
+  bool fold_failing = false;        // the running fold failed; it is tried again at fold_retry
   std::chrono::steady_clock::time_point fold_retry;
+  std::uint64_t fold_failures = 0;  // failed tries so far, the last one's error:
+  Status fold_error;
   bool fold_stop = false;    // the writer has finished: the fold thread returns
   bool writer_done = false;  // the writer thread has returned
   std::condition_variable folded;
@@ -453,39 +458,37 @@ struct ChannelStore::Impl {
   }
 
   // The writer thread, while no fold runs: the active segment is frozen and handed to the fold
-  // thread with what it holds, answering the fold_now() tickets asked so far once folded; the other
-  // segment, emptied by the last fold, takes the appends from here.
+  // thread with what it holds (for the reads' asks up to `asked`); the other segment, emptied by
+  // the last fold, takes the appends from here.
   void freeze(std::uint64_t asked) {
     VoucherLog* frozen = active;
     active = &(*segments)[active == &(*segments)[0] ? 1 : 0];
     std::swap(unfolded, folding);  // the last fold left `folding` empty
     handed = asked;
     std::lock_guard lock(queue_mutex);
-    fold_job = FoldJob{frozen, active->generation() + 1, asked, logged_batches};
+    fold_job = FoldJob{frozen, active->generation() + 1, logged_batches};
     fold_work.notify_one();
   }
 
   // The writer thread, after a batch: freezes the active segment when a fold is wanted and the
-  // last one is done, or answers the fold_now() tickets at once when the log holds nothing.
+  // last one is done.
   void fold_if_wanted(std::uint64_t asked, bool idle, bool fold_running) {
     const bool wanted = fold_wanted(asked != handed, idle);
     fold_blocked = wanted && fold_running;
     if (fold_running) return;
     if (wanted) return freeze(asked);
-    if (asked == handed || !unfolded.empty()) return;
-    handed = asked;
-    std::lock_guard lock(queue_mutex);
-    folds_done = std::max(folds_done, asked);  // a failed fold may have answered later tickets
-    fold_status = {};
-    folded.notify_all();
+    handed = asked;  // the log holds nothing unfolded: the reads asking have what they wait for
   }
 
   // At close, after the last batch: whatever the log holds goes into SQLite, unless a fold fails
-  // (the log keeps it then, for the next open to replay).
+  // (a failing one is tried once more; the log keeps it then, for the next open to replay).
   void finish_log() {
     std::unique_lock lock(queue_mutex);
+    const std::uint64_t failures = fold_failures;
+    ++folds_asked;
+    fold_work.notify_one();
     for (;;) {
-      has_work.wait(lock, [&] { return !fold_job || fold_failing; });
+      has_work.wait(lock, [&] { return !fold_job || fold_failures != failures; });
       if (fold_job || unfolded.empty()) break;
       const std::uint64_t asked = folds_asked;
       lock.unlock();
@@ -497,19 +500,21 @@ struct ChannelStore::Impl {
   }
 
   // The fold thread: each frozen segment goes into SQLite and is emptied into a generation above
-  // the active one's, for the writer to take next. A fold that fails answers the reads waiting with
-  // its error and is tried again after fold_interval, or at once when a read asks; the writer goes
-  // on appending to the active segment meanwhile.
+  // the active one's, for the writer to take next. A fold that fails gives the reads waiting its
+  // error and is tried again after fold_interval, or at once when a read asks; the writer goes on
+  // appending to the active segment meanwhile.
   void fold_loop() {
     std::unique_lock lock(queue_mutex);
+    std::uint64_t tried_for = folds_asked;  // the reads' asks when a fold was last tried
     for (;;) {
-      const auto ready = [&] { return fold_stop || (fold_job && (!fold_failing || folds_asked != folds_done)); };
+      const auto ready = [&] { return fold_stop || (fold_job && (!fold_failing || folds_asked != tried_for)); };
       if (fold_failing)
         fold_work.wait_until(lock, fold_retry, ready);
       else
         fold_work.wait(lock, ready);
       if (fold_stop) return;
       if (!fold_job) continue;
+      tried_for = folds_asked;
       const FoldJob job = *fold_job;
       lock.unlock();
       const Status status = write_folded(folding, {job.segment->generation(), job.segment->size()});
@@ -519,35 +524,38 @@ struct ChannelStore::Impl {
         (void)job.segment->reset(job.next_generation, options.durable);
       }
       lock.lock();
-      fold_status = status;
       fold_failing = !status;
       if (status) {
         fold_job.reset();
         folded_batches = job.batches;
-        folds_done = std::max(folds_done, job.answers);
       } else {
-        fold_retry = std::chrono::steady_clock::now() + options.fold_interval;
-        folds_done = folds_asked;  // none can be answered before this fold is done
+        ++fold_failures;
+        fold_error = status;
+        // Not sooner than an idle fold would come: a failure that comes at once must not spin.
+        fold_retry = std::chrono::steady_clock::now() + std::max<std::chrono::milliseconds>(options.fold_interval, kIdleFold);
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
     }
   }
 
-  // From a reader's thread: every completed commit reaches SQLite before the read.
+  // From a reader's thread: every completed commit reaches SQLite before the read. Its error is the
+  // error of a fold tried while it waits.
   Status fold_now() {
     if (!segments) return {};
-    // In this order: a batch counted as logged after the first load is not one the caller saw
-    // complete, and folded_batches never passes logged_batches.
+    // In this order: a batch logged after the first load is not one the caller saw complete, and
+    // folded_batches never passes logged_batches.
     const std::uint64_t logged = logged_batches;
-    if (folded_batches == logged) return {};
+    if (folded_batches >= logged) return {};
     std::unique_lock lock(queue_mutex);
-    const std::uint64_t ticket = ++folds_asked;
+    const std::uint64_t failures = fold_failures;
+    ++folds_asked;
     has_work.notify_one();
     fold_work.notify_one();  // a failing fold is tried again at once
-    folded.wait(lock, [&] { return folds_done >= ticket || writer_done; });
-    if (folds_done < ticket) return fail(ErrorCode::store_failed, "the store is closing");
-    return fold_status;
+    folded.wait(lock, [&] { return folded_batches >= logged || fold_failures != failures || writer_done; });
+    if (folded_batches >= logged) return {};
+    if (fold_failures != failures) return fold_error;
+    return fail(ErrorCode::store_failed, "the store is closing");
   }
 
   void run() {

@@ -25,7 +25,7 @@
 // job means claiming a little less now and the rest at its next run.
 //
 // Thread-safety: every member may be called from any thread, but not from a `done` callback (the
-// writer thread): a read may wait for the writer to fold the voucher log.
+// writer thread): a read may wait for the voucher log to be folded, which needs the writer.
 #pragma once
 
 #include <chrono>

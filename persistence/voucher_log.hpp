@@ -16,7 +16,8 @@
 // gate's store owns it for its lifetime; any other ChannelStore opening the file (the settle job)
 // replays what a crashed owner left, under the lock, and lets it go.
 //
-// Thread-safety: none; the store's writer thread (or open(), before it starts) uses it.
+// Thread-safety: none; one thread at a time uses a segment: open(), then the store's writer thread
+// while it takes appends, the fold thread while it is frozen.
 #pragma once
 
 #include <array>

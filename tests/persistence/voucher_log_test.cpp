@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <future>
 #include <cstring>
@@ -231,6 +233,64 @@ TEST(VoucherLogStore, CommitsGoOnWhileAFoldWaitsOrFails) {
   EXPECT_EQ((*reopened->load_all()).size(), 50u);
 }
 
+// A real write failure: the file size limit (RLIMIT_FSIZE) stops the log growing past its first
+// 4 MiB. The batch that needed the room fails to its callers; the batches before and after it are
+// durable, and the failed one is not replayed. In a child process: the limit is the process's.
+TEST(VoucherLogStore, AFailedAppendFailsItsCallersAndLosesNothingAcknowledged) {
+  TempDir dir;
+  constexpr std::uint32_t kChannels = 512;  // ~200 KB a batch: the log's first 4 MiB fill in ~20
+  const auto state = [](std::uint32_t id, Uint128 charged) {
+    ChannelState s = channel(1, charged);
+    std::memcpy(s.channelId.data(), &id, sizeof id);
+    return s;
+  };
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+    auto store = ChannelStore::open(dir.file(), owner());
+    if (!store || !(*store)->commit_and_wait(state(0, 1))) _exit(2);  // the log now has 4 MiB
+    const rlimit limit{4u << 20, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
+    // Round r charges r on channels [0, n): every channel, until a round fails; then the round
+    // after it, without the limit, on half of them.
+    const auto round = [&](Uint128 r, std::uint32_t n) {
+      std::atomic<std::uint32_t> pending{n};
+      std::atomic<bool> failed{false};
+      std::promise<void> all;
+      for (std::uint32_t id = 0; id < n; ++id)
+        (void)(*store)->enqueue(state(id, r), [&](const Status& st) {
+          if (!st) failed = true;
+          if (--pending == 0) all.set_value();
+        }, &pending);
+      (*store)->flush(&pending);
+      all.get_future().wait();
+      return !failed;
+    };
+    std::uint64_t r = 2;
+    while (r < 200 && round(r, kChannels)) ++r;
+    const rlimit none{RLIM_INFINITY, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_FSIZE, &none) != 0 || !round(r + 1, kChannels / 2)) _exit(4);
+    if (write(report[1], &r, sizeof r) != sizeof r) _exit(5);
+    _exit(0);  // no destructor: the log is replayed, as after kill -9
+  }
+  close(report[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  std::uint64_t failed_round = 0;
+  ASSERT_EQ(read(report[0], &failed_round, sizeof failed_round), static_cast<ssize_t>(sizeof failed_round));
+  close(report[0]);
+  ASSERT_LT(failed_round, 200u) << "the limit never stopped an append";
+  auto store = *ChannelStore::open(dir.file());
+  for (std::uint32_t id = 0; id < kChannels; ++id) {
+    const Uint128 expected = id < kChannels / 2 ? failed_round + 1 : failed_round - 1;
+    ASSERT_EQ((*store->get(state(id, 0).channelId))->chargedCumulativeAmount, expected) << "channel " << id;
+  }
+}
+
 TEST(VoucherLogStore, ReadsSeeEveryCompletedCommit) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file(), owner());
@@ -252,8 +312,8 @@ TEST(VoucherLogStore, TheLogIsFoldedWithinItsInterval) {
   EXPECT_EQ(stored_rows(dir.file()), 1);
 }
 
-// A fold stalls the commits behind it: past 2,048 channels the log is folded without waiting for
-// its interval (or an idle moment), which bounds the stall.
+// Past 2,048 channels the log is folded without waiting for its interval (or an idle moment), which
+// bounds a fold's transaction and the time a read asking for one waits.
 TEST(VoucherLogStore, ManyChannelsAreFoldedBeforeTheInterval) {
   TempDir dir;
   StoreOptions o = owner();
