@@ -122,9 +122,9 @@ constexpr std::uint64_t kFoldBytes = 64u << 20;
 // read asking for a fold waits. Loosely: while one fold runs the active segment may gather more,
 // and while folds fail it grows without bound (its writes are durable all the same).
 constexpr std::size_t kFoldChannels = 2048;
-// A writer that has had no commit for this long folds at once: an idle gate's store holds every
-// commit in SQLite, where another process (the settle job) reads it, within milliseconds.
-constexpr std::chrono::milliseconds kIdleFold{20};
+// A fold that failed is tried again no sooner than this, whatever fold_interval: one that fails
+// at once must not spin.
+constexpr std::chrono::milliseconds kFoldRetryFloor{20};
 
 // A queued state's columns as the writer binds them, encoded once and bound without SQLite's copy
 // of each (a third of a row's update was binding copies and freeing them): `state` and this must
@@ -531,8 +531,7 @@ struct ChannelStore::Impl {
       } else {
         ++fold_failures;
         fold_error = status;
-        // Not sooner than an idle fold would come: a failure that comes at once must not spin.
-        fold_retry = std::chrono::steady_clock::now() + std::max<std::chrono::milliseconds>(options.fold_interval, kIdleFold);
+        fold_retry = std::chrono::steady_clock::now() + std::max<std::chrono::milliseconds>(options.fold_interval, kFoldRetryFloor);
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
@@ -563,7 +562,7 @@ struct ChannelStore::Impl {
     for (;;) {
       std::uint64_t asked = 0;
       bool closing = false;
-      bool idle = false;  // no commit came for kIdleFold
+      bool idle = false;  // no commit came for idle_fold
       bool fold_running = false;
       {
         std::unique_lock lock(queue_mutex);
@@ -573,7 +572,7 @@ struct ChannelStore::Impl {
         if (!segments || unfolded.empty() || fold_blocked)
           has_work.wait(lock, ready);
         else
-          idle = !has_work.wait_until(lock, std::min(fold_due, std::chrono::steady_clock::now() + kIdleFold), ready);
+          idle = !has_work.wait_until(lock, std::min(fold_due, std::chrono::steady_clock::now() + options.idle_fold), ready);
         if (stopping) flushed = queue.size();
         while (flushed != 0 && batch.size() < options.max_batch) {
           batch.push_back(std::move(queue.front()));

@@ -16,7 +16,7 @@
 // The gate's store (StoreOptions::voucher_log) commits to the voucher log instead (voucher_log.hpp):
 // one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
 // log's active segment is folded into SQLite at least every fold_interval, once it holds 2,048
-// channels, after 20 ms without a commit, when a read or a settle-job write on this store asks
+// channels, after idle_fold without a commit, when a read or a settle-job write on this store asks
 // (they see every completed commit), and when the store closes; a channel's many vouchers since
 // the last fold are one row update. A fold runs on a thread of its own while commits go on in the
 // other segment: a commit never waits for one. Opening a store replays what a crash left in the
@@ -61,6 +61,9 @@ struct StoreOptions {
   // The gate's store: owns the voucher log (open fails while another process owns it).
   bool voucher_log = false;
   std::chrono::milliseconds fold_interval{1000};  // the longest a commit stays in the log alone
+  // A writer that has had no commit for this long folds at once: an idle gate's store holds every
+  // commit in SQLite, where another process (the settle job) reads it, within milliseconds.
+  std::chrono::milliseconds idle_fold{20};
 };
 
 class ChannelStore {

@@ -132,6 +132,7 @@ StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{
   StoreOptions o;
   o.voucher_log = true;
   o.fold_interval = fold_interval;
+  o.idle_fold = std::chrono::hours{1};  // folds come when a test asks, however slowly it runs
   return o;
 }
 
@@ -251,11 +252,10 @@ TEST(VoucherLogStore, AFailedAppendFailsItsCallersAndLosesNothingAcknowledged) {
   if (child == 0) {
     std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
     auto store = ChannelStore::open(dir.file(), owner());
-    if (!store || !(*store)->commit_and_wait(state(0, 1))) _exit(2);  // the log now has 4 MiB
-    const rlimit limit{4u << 20, RLIM_INFINITY};
-    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
-    // Round r charges r on channels [0, n): every channel, until a round fails; then the round
-    // after it, without the limit, on half of them.
+    if (!store) _exit(2);
+    // Round r charges r on channels [0, n): every channel, until a round fails (the first before
+    // the limit: the log then has 4 MiB); then the round after it, without the limit, on half of
+    // them.
     const auto round = [&](Uint128 r, std::uint32_t n) {
       std::atomic<std::uint32_t> pending{n};
       std::atomic<bool> failed{false};
@@ -269,6 +269,8 @@ TEST(VoucherLogStore, AFailedAppendFailsItsCallersAndLosesNothingAcknowledged) {
       all.get_future().wait();
       return !failed;
     };
+    const rlimit limit{4u << 20, RLIM_INFINITY};
+    if (!round(1, kChannels) || setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
     std::uint64_t r = 2;
     while (r < 200 && round(r, kChannels)) ++r;
     const rlimit none{RLIM_INFINITY, RLIM_INFINITY};
@@ -287,7 +289,9 @@ TEST(VoucherLogStore, AFailedAppendFailsItsCallersAndLosesNothingAcknowledged) {
   auto store = *ChannelStore::open(dir.file());
   for (std::uint32_t id = 0; id < kChannels; ++id) {
     const Uint128 expected = id < kChannels / 2 ? failed_round + 1 : failed_round - 1;
-    ASSERT_EQ((*store->get(state(id, 0).channelId))->chargedCumulativeAmount, expected) << "channel " << id;
+    const auto stored = *store->get(state(id, 0).channelId);
+    ASSERT_TRUE(stored) << "channel " << id;
+    ASSERT_EQ(stored->chargedCumulativeAmount, expected) << "channel " << id;
   }
 }
 
@@ -319,9 +323,8 @@ TEST(VoucherLogStore, ManyChannelsAreFoldedBeforeTheInterval) {
   StoreOptions o = owner();
   o.durable = false;
   auto store = *ChannelStore::open(dir.file(), o);
-  // Commits of new channels, 256 at a time, until SQLite holds some: no read asks for a fold, the
-  // interval is an hour, and the writer is kept busy (a pause of 20 ms would fold too, so this
-  // cannot fail for want of the bound; it shows it while the commits keep coming).
+  // Commits of new channels, 256 at a time, until SQLite holds some: no read asks for a fold, and
+  // the interval and the idle time before a fold are an hour; only the bound can fold.
   std::uint32_t committed = 0;
   while (committed < 8192 && stored_rows(dir.file()) == 0) {
     std::atomic<int> pending{256};
@@ -350,7 +353,7 @@ TEST(VoucherLogStore, OneOwnerAtATime) {
   EXPECT_EQ(second.error().code, ErrorCode::store_failed);
   EXPECT_NE(second.error().detail.find("running paychan gate"), std::string::npos) << second.error().detail;
   // The settle job's store opens beside it, and reads SQLite as the gate last folded it (here
-  // after 20 ms idle, or at the latest when it closes).
+  // when it closes).
   auto settle = ChannelStore::open(dir.file());
   ASSERT_TRUE(settle);
   EXPECT_TRUE((*settle)->load_all());
