@@ -68,6 +68,10 @@ constexpr const char* kUsage = R"(usage: gate_load [options]
                                (default none). With a few channels their rows share a few pages;
                                with many, each paid request's row is a page of its own in the
                                write-ahead log, as in a gate that serves many agents.
+  --active-channels N          the channels paid on in each row (default: one a connection); each
+                               connection pays on N / connections of them in turn. With many,
+                               nearly every request writes a channel of its own, and the store's
+                               folds of its voucher log into SQLite write a row for each.
 )";
 
 using bench::kChainId;
@@ -293,31 +297,38 @@ Workload with_idle_channels(Workload w, std::size_t n) {
   return w;
 }
 
-// `connections` channels, `per` vouchers each, signed now (on both cores, before any clock runs).
-Workload paid_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
+// `connections` connections paying `per` vouchers each, signed now (on both cores, before any
+// clock runs), on `channels` channels (at least one a connection): connection c pays on channels
+// c, c + connections, ... in turn, each voucher its channel's next.
+Workload paid_workload(std::size_t connections, std::size_t per, std::uint8_t salt, std::size_t channels) {
   const auto config = bench::gate_config();
   const auto offer = gate::OfferTable::build(config).offers()[0].requirements;
   const Bytes32 domain = batch_settlement_domain_separator(kChainId);
+  const std::size_t each = std::max<std::size_t>(1, channels / connections);
   Workload w;
-  w.channels.resize(connections);
+  w.channels.resize(connections * each);
   w.requests.resize(connections);
   std::vector<std::thread> signers;
   for (unsigned t = 0; t < 2; ++t) {
     signers.emplace_back([&, t] {
       for (std::size_t c = t; c < connections; c += 2) {
-        const PrivateKey payer = key(static_cast<std::uint32_t>(c + 1));
-        ChannelState s;
-        s.config = channel_config(config, payer, salt);
-        s.channelId = channel_id(domain, s.config);
-        s.onchain.balance = kPrice * (per + 1);
-        s.onchainSyncedAt = kNow;
-        w.channels[c] = s;
-        for (std::size_t i = 1; i <= per; ++i) {
-          const Voucher v{s.channelId, kPrice * i};
+        std::vector<PrivateKey> payers;
+        for (std::size_t m = 0; m < each; ++m) {
+          const std::size_t n = c + connections * m;
+          payers.push_back(key(static_cast<std::uint32_t>(n + 1)));
+          ChannelState& s = w.channels[n];
+          s.config = channel_config(config, payers.back(), salt);
+          s.channelId = channel_id(domain, s.config);
+          s.onchain.balance = kPrice * (per / each + 2);
+          s.onchainSyncedAt = kNow;
+        }
+        for (std::size_t j = 0; j < per; ++j) {
+          const ChannelState& s = w.channels[c + connections * (j % each)];
+          const Voucher v{s.channelId, kPrice * (j / each + 1)};
           protocol::PaymentPayload p;
           p.accepted = offer;
           p.payload = protocol::BatchSettlementPayload{
-              protocol::VoucherPayload{s.config, SignedVoucher{v, payer.sign(voucher_digest(domain, v))}}};
+              protocol::VoucherPayload{s.config, SignedVoucher{v, payers[j % each].sign(voucher_digest(domain, v))}}};
           w.requests[c].push_back(http_request(protocol::encode_payment_signature(p)));
         }
       }
@@ -386,8 +397,8 @@ std::vector<std::vector<std::string>> unpaid_requests(std::size_t connections, s
 // Every paid request followed by a free one on the same connection: both kinds meet the same
 // server in the same milliseconds, so what the machine does meanwhile (steal, other processes)
 // shifts both alike, and their difference is what payment adds.
-Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t salt) {
-  Workload w = paid_workload(connections, per, salt);
+Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t salt, std::size_t channels) {
+  Workload w = paid_workload(connections, per, salt, channels);
   for (auto& requests : w.requests) {
     std::vector<std::string> mixed;
     for (auto& paid : requests) {
@@ -578,11 +589,12 @@ struct Round {
 struct Load {
   std::size_t connections, per, high, light;
   double rate;
-  std::size_t idle;  // --idle-channels
+  std::size_t idle;    // --idle-channels
+  std::size_t active;  // --active-channels (0: one a connection)
 };
 
 Round run_round(const std::string& store, const Load& load, int round) {
-  const auto [connections, per, high, light, rate, idle] = load;
+  const auto [connections, per, high, light, rate, idle, active] = load;
   // (An init-capture: clang before 16 cannot capture a structured binding itself.)
   const auto run = [&store, idle_channels = idle](bool durable, Workload w, double rate_per_second = 0) {
     return ::run(store, durable, with_idle_channels(std::move(w), idle_channels), rate_per_second);
@@ -599,19 +611,19 @@ Round run_round(const std::string& store, const Load& load, int round) {
   // Saturation: many connections.
   Stats unpaid = run(true, Workload{{}, unpaid_requests(connections, per)});
   row("payment off (same gate, free route)", unpaid);
-  Stats durable = run(true, paid_workload(connections, per, salt(1)));
+  Stats durable = run(true, paid_workload(connections, per, salt(1), active));
   row("paid, durable (group commit)", durable);
   thread_row(durable);
-  Stats volatile_ = run(false, paid_workload(connections, per, salt(2)));
+  Stats volatile_ = run(false, paid_workload(connections, per, salt(2), active));
   row("paid, durability off", volatile_);
   thread_row(volatile_);
   const std::size_t per_high = std::max<std::size_t>(1, connections * per / high);
   char name[64];
   std::snprintf(name, sizeof name, "paid, durable, %zu conn.", high);
-  Stats durable_high = run(true, paid_workload(high, per_high, salt(5)));
+  Stats durable_high = run(true, paid_workload(high, per_high, salt(5), active));
   row(name, durable_high);
   std::snprintf(name, sizeof name, "paid, durability off, %zu conn.", high);
-  Stats volatile_high = run(false, paid_workload(high, per_high, salt(6)));
+  Stats volatile_high = run(false, paid_workload(high, per_high, salt(6), active));
   row(name, volatile_high);
   const double recover_after = recover_seconds();
   r.t_recover = std::min(recover_before, recover_after);
@@ -626,9 +638,9 @@ Round run_round(const std::string& store, const Load& load, int round) {
   // Moderate load, for latency: a fixed rate well below what the server sustains, open loop, paid
   // and free requests alternating (about 2 s a row).
   const std::size_t paced = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / light);
-  Stats light_durable = run(true, mixed_workload(light, paced, salt(3)), rate);
+  Stats light_durable = run(true, mixed_workload(light, paced, salt(3), active), rate);
   latency_rows("moderate load, durable, free + paid", light_durable);
-  Stats light_volatile = run(false, mixed_workload(light, paced, salt(4)), rate);
+  Stats light_volatile = run(false, mixed_workload(light, paced, salt(4), active), rate);
   latency_rows("moderate load, durability off, ditto", light_volatile);
   const std::string dir = std::filesystem::path(store).parent_path();
   Stats flush = disk_flush(dir);
@@ -680,19 +692,21 @@ int main(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
-  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3, idle = 0;
-  const std::array<std::pair<const char*, std::size_t*>, 7> options{{{"--connections", &connections},
+  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3, idle = 0,
+              active = 0;
+  const std::array<std::pair<const char*, std::size_t*>, 8> options{{{"--connections", &connections},
                                                                       {"--requests-per-connection", &per},
                                                                       {"--high-connections", &high},
                                                                       {"--latency-connections", &light},
                                                                       {"--rate", &rate_per_second},
                                                                       {"--rounds", &round_count},
-                                                                      {"--idle-channels", &idle}}};
+                                                                      {"--idle-channels", &idle},
+                                                                      {"--active-channels", &active}}};
   if (!parse_options(argc, argv, options)) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
-  const Load load{connections, per, high, light, static_cast<double>(rate_per_second), idle};
+  const Load load{connections, per, high, light, static_cast<double>(rate_per_second), idle, active};
   const double rate = load.rate;
   const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));
   const std::string dir = std::filesystem::temp_directory_path() / ("paychan-gate-load-" + std::to_string(getpid()));
@@ -700,8 +714,8 @@ int main(int argc, char** argv) {
   const std::string store = dir + "/gate.sqlite";
 
   std::printf("gate_load: server on core 0 (1 HTTP worker + store writer), load on core 1; %zu connections x %zu requests;"
-              " %zu idle channels; %d rounds\n\n",
-              connections, per, idle, rounds);
+              " %zu active channels (0: one a connection), %zu idle; %d rounds\n\n",
+              connections, per, active, idle, rounds);
   // "core busy": the server's CPU time over the row's wall time. Below 100% at saturation, the
   // server's core sat idle (waiting for an fsync with no request left to verify).
   std::printf("| %-36s | %9s | %8s | %8s | %13s | %10s | %6s |\n", "run", "req/s", "p50 µs", "p99 µs", "server CPU µs",
