@@ -562,13 +562,14 @@ void note_row(const char* note) {
   std::printf("| %-36s | %9s | %8s | %8s | %13s | %10s | %6s |\n", note, "", "", "", "", "", "");
 }
 
-// Where a row's server CPU went: the HTTP worker's and the store writer's, user + system (the
-// writer's system time is mostly its fsyncs).
+// Where a row's server CPU went: the HTTP worker's, the store writer's and the voucher log's fold
+// thread's, user + system (the writer's system time is mostly its fsyncs).
 void thread_row(const Stats& s) {
-  char note[96];
-  std::snprintf(note, sizeof note, "  (µs/req: http %.1f+%.1f, store %.1f+%.1f)", s.thread_us_per_request("paychan-http", false),
-                s.thread_us_per_request("paychan-http", true), s.thread_us_per_request("paychan-store", false),
-                s.thread_us_per_request("paychan-store", true));
+  const auto us = [&](const char* thread, bool system) { return s.thread_us_per_request(thread, system); };
+  char note[128];
+  std::snprintf(note, sizeof note, "  (µs/req: http %.1f+%.1f, store %.1f+%.1f, fold %.1f+%.1f)", us("paychan-http", false),
+                us("paychan-http", true), us("paychan-store", false), us("paychan-store", true),
+                us("paychan-fold", false), us("paychan-fold", true));
   note_row(note);
 }
 

@@ -15,7 +15,7 @@
 //
 // The gate's store (StoreOptions::voucher_log) commits to the voucher log instead (voucher_log.hpp):
 // one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
-// log's active segment is folded into SQLite at least every fold_interval, once it holds 2,048
+// log's active segment is folded into SQLite at least every fold_interval, once it holds 65,536
 // channels, after idle_fold without a commit, when a read or a settle-job write on this store asks
 // (they see every completed commit), and when the store closes; a channel's many vouchers since
 // the last fold are one row update. A fold runs on a thread of its own while commits go on in the
