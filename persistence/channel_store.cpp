@@ -125,6 +125,12 @@ constexpr std::uint64_t kFoldBytes = 64u << 20;
 // fewer folds, the fewer pages a channel's write costs (gate_load with 20,000 channels paying: the
 // fold thread's CPU per request halved from 2,048 to 65,536).
 constexpr std::size_t kFoldChannels = 65536;
+// The page cache of the connection that writes (the folds): a fold updates rows all over the table,
+// and with SQLite's default 2 MiB a table of more channels than that holds (~5,000) is read again
+// from the file at each fold. 16 MiB holds ~40,000 channels' rows; a cache grows only as pages are
+// read. bench_store's BM_FoldChannels/20000: 105 ms with the default, 79 ms with this, 67 ms with
+// this and the key's order (write_folded).
+constexpr int kWriterCacheKiB = 16 << 10;
 // A fold that failed is tried again no sooner than this, whatever fold_interval: one that fails
 // at once must not spin.
 constexpr std::chrono::milliseconds kFoldRetryFloor{20};
@@ -407,11 +413,17 @@ struct ChannelStore::Impl {
     return {};
   }
 
-  // Writes `writes` into SQLite, with how far into the log they reach, in one transaction.
+  // Writes `writes` into SQLite, with how far into the log they reach, in one transaction. In the
+  // key's order: consecutive rows share the table's pages (a fold of 20,000 channels took a third
+  // less time than in the map's order, with kWriterCacheKiB).
   Status write_folded(const UnfoldedWrites& writes, LogPosition reached) {
+    std::vector<const UnfoldedWrites::value_type*> in_order;
+    in_order.reserve(writes.size());
+    for (const auto& channel : writes) in_order.push_back(&channel);
+    std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
     return writer.in_transaction([&]() -> Status {
-      for (const auto& [id, channel_writes] : writes)
-        for (const LoggedState& e : channel_writes) PAYCHAN_TRY(write(e));
+      for (const auto* channel : in_order)
+        for (const LoggedState& e : channel->second) PAYCHAN_TRY(write(e));
       sql.folded_through.bind(1, as_int(reached.generation)).bind(2, as_int(reached.end));
       return sql.folded_through.run();
     });
@@ -650,6 +662,7 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   auto writer = open_wal(path, options.durable);
   if (!writer) return writer.failure();
   PAYCHAN_TRY(migrate(*writer, kMigrations));
+  PAYCHAN_TRY(writer->exec("PRAGMA cache_size = -" + std::to_string(kWriterCacheKiB)));
   auto reader = open_wal(path, options.durable);
   if (!reader) return reader.failure();
   auto update = writer->prepare(kUpdate);
