@@ -550,6 +550,11 @@ struct ChannelStore::Impl {
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
+      if (!status && options.on_fold_failure) {
+        lock.unlock();
+        options.on_fold_failure(status);
+        lock.lock();
+      }
     }
   }
 
@@ -788,6 +793,14 @@ Result<std::vector<ChannelState>> ChannelStore::unclaimed() {
   return impl_->query<std::vector<ChannelState>>(
       "SELECT " + std::string{kColumns} + " FROM channels WHERE charged > total_claimed",
       collect_states);
+}
+
+LogBacklog ChannelStore::log_backlog() const {
+  const std::uint64_t folded = impl_->folded_batches;  // first: it never passes logged_batches
+  LogBacklog backlog{impl_->logged_batches - folded, 0};
+  std::lock_guard lock(impl_->queue_mutex);
+  backlog.fold_failures = impl_->fold_failures;
+  return backlog;
 }
 
 Result<bool> ChannelStore::resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,

@@ -64,6 +64,16 @@ struct StoreOptions {
   // A writer that has had no commit for this long folds at once: an idle gate's store holds every
   // commit in SQLite, where another process (the settle job) reads it, within milliseconds.
   std::chrono::milliseconds idle_fold{20};
+  // Called on the fold thread with each failed fold's error (the gate logs it). The fold is tried
+  // again; the commits it holds stay durable in the log meanwhile.
+  std::function<void(const Status&)> on_fold_failure;
+};
+
+// The voucher log's backlog (StoreOptions::voucher_log), for monitoring: what another process
+// reading SQLite (the settle job) does not see yet, and whether folding it fails.
+struct LogBacklog {
+  std::uint64_t unfolded_commits = 0;  // group commits durable in the log, not yet in SQLite
+  std::uint64_t fold_failures = 0;     // failed folds since the store opened
 };
 
 class ChannelStore {
@@ -130,6 +140,8 @@ class ChannelStore {
   // chain's claimed total and refund nonce are recorded, and a channel the chain shows with
   // nothing left to serve or claim is deleted. A refund the gate recorded since (another nonce) is
   // left as it is. Whether `pending` was still the channel's.
+  // Without waiting for the writer or a fold; all zero for a store without the log.
+  [[nodiscard]] LogBacklog log_backlog() const;
   [[nodiscard]] Result<bool> resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
                                                     const OnchainChannelState& chain);
 

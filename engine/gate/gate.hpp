@@ -107,6 +107,7 @@ class Gate {
 
   [[nodiscard]] const ChannelTable& channels() const noexcept { return table_; }
   [[nodiscard]] ChannelTotals totals() const;
+  [[nodiscard]] persistence::LogBacklog log_backlog() const { return store_.log_backlog(); }
   [[nodiscard]] const GateOptions& options() const noexcept { return options_; }
 
  private:

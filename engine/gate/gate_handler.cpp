@@ -111,7 +111,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
     return std::nullopt;
   }
   if (req.path() == "/metrics") {
-    ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals()));
+    ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals(), gate_.log_backlog()));
     return std::nullopt;
   }
   const Offer* offer = offers_.find(req.method(), req.path());

@@ -75,6 +75,12 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   persistence::StoreOptions store_options;
   store_options.durable = options.durable;
   store_options.voucher_log = true;  // the gate owns its store: commits go to the log
+  store_options.on_fold_failure = [store = config.store](const Status& failed) {
+    const std::string line = "paychan gate: cannot fold the voucher log into " + store + " (" + failed.error().to_string() +
+                             "); the commits stay durable in the log, a settle job does not see them until a fold succeeds; "
+                             "retrying\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
+  };
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
   p->offers = OfferTable::build(config);
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);

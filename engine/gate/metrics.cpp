@@ -61,7 +61,7 @@ void GateMetrics::count_refusal(ErrorCode code) noexcept {
 
 void GateMetrics::count_payment_required() noexcept { payment_required_.fetch_add(1, std::memory_order_relaxed); }
 
-std::string GateMetrics::render(const ChannelTotals& channels) const {
+std::string GateMetrics::render(const ChannelTotals& channels, const persistence::LogBacklog& store) const {
   std::string out;
   out.reserve(4096);
   counter(out, "paychan_paid_requests_total", "Requests served and charged.", paid_requests.load());
@@ -97,6 +97,11 @@ std::string GateMetrics::render(const ChannelTotals& channels) const {
         std::to_string(channels.withdrawal_pending));
   gauge(out, "paychan_unclaimed_amount", "Charged but not yet claimed on chain, atomic units.",
         to_decimal(channels.unclaimed));
+  gauge(out, "paychan_store_unfolded_commits",
+        "Group commits durable in the voucher log but not yet in the SQLite file (what the settle job does not see yet).",
+        std::to_string(store.unfolded_commits));
+  counter(out, "paychan_store_fold_failures_total", "Failed folds of the voucher log into the SQLite file (retried).",
+          store.fold_failures);
   return out;
 }
 

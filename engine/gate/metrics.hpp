@@ -13,6 +13,7 @@
 
 #include "channel/amount.hpp"
 #include "channel/error.hpp"
+#include "persistence/channel_store.hpp"
 
 namespace paychan::engine::gate {
 
@@ -56,7 +57,7 @@ class GateMetrics {
   void count_refusal(ErrorCode code) noexcept;
   void count_payment_required() noexcept;
 
-  [[nodiscard]] std::string render(const ChannelTotals& channels) const;
+  [[nodiscard]] std::string render(const ChannelTotals& channels, const persistence::LogBacklog& store) const;
 
  private:
   std::array<std::atomic<std::uint64_t>, kErrorCodeCount> refusals_{};

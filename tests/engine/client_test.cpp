@@ -118,7 +118,7 @@ TEST(PaymentClient, AdoptsTheGatesCorrectiveStateAfterLosingTrack) {
 
 // The gate's count of 402s for `reason`, read from its /metrics text.
 std::uint64_t refusals(gate::test::GateStack& stack, std::string_view reason) {
-  const std::string text = stack.metrics.render({});
+  const std::string text = stack.metrics.render({}, {});
   const std::string key = "paychan_refusals_total{reason=\"" + std::string(reason) + "\"} ";
   const auto at = text.find(key);
   return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));

@@ -33,7 +33,7 @@ TEST(PayCli, PaysListsAndRefunds) {
   EXPECT_NE(first.err.find("* deposit 50000 + voucher for 10000"), std::string::npos) << first.err;
   EXPECT_EQ(first.err.find(kKey.substr(2)), std::string::npos) << "the key is never printed";
   for (int i = 0; i < 3; ++i) EXPECT_EQ(pay({}).status, 0);
-  EXPECT_NE(stack.metrics.render({}).find("paychan_refusals_total{reason=\"payment_required\"} 1\n"), std::string::npos)
+  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_refusals_total{reason=\"payment_required\"} 1\n"), std::string::npos)
       << "only the first run asked for the offer; the next ones paid under the offer their channel was opened on";
 
   auto listed = run_command({PAYCHAN_CLI, "channels", "--state", state}, env);

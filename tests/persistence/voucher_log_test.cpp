@@ -212,7 +212,13 @@ TEST(VoucherLogStore, SegmentsAreReplayedOldestGenerationFirst) {
 // the reads after the lock is released see every commit.
 TEST(VoucherLogStore, CommitsGoOnWhileAFoldWaitsOrFails) {
   TempDir dir;
-  auto store = *ChannelStore::open(dir.file(), owner());
+  StoreOptions o = owner();
+  std::atomic<int> reported{0};
+  o.on_fold_failure = [&](const Status& failed) {
+    EXPECT_FALSE(failed);
+    ++reported;
+  };
+  auto store = *ChannelStore::open(dir.file(), o);
   ASSERT_TRUE(store->commit_and_wait(channel(1, 7)));
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(dir.file().c_str(), &other), SQLITE_OK);
@@ -224,11 +230,15 @@ TEST(VoucherLogStore, CommitsGoOnWhileAFoldWaitsOrFails) {
       << "the commits did not wait for the fold";
   const auto failed = read.get();
   EXPECT_FALSE(failed) << "the fold could not take the write lock";
+  EXPECT_GE(reported.load(), 1);
+  EXPECT_GE(store->log_backlog().fold_failures, 1u);
+  EXPECT_GE(store->log_backlog().unfolded_commits, 50u) << "the first and the 49 since";
   ASSERT_TRUE(store->commit_and_wait(channel(1, 8)));
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
   EXPECT_EQ((*store->get(channel(1, 0).channelId))->chargedCumulativeAmount, Uint128{8});
   EXPECT_EQ(stored_rows(dir.file()), 50);
+  EXPECT_EQ(store->log_backlog().unfolded_commits, 0u);
   store.reset();
   auto reopened = *ChannelStore::open(dir.file());
   EXPECT_EQ((*reopened->load_all()).size(), 50u);
