@@ -537,6 +537,8 @@ struct ChannelStore::Impl {
         folding.clear();
         // Everything it held is in SQLite now, whatever becomes of the reset (see replay()).
         (void)job.segment->reset(job.next_generation, options.durable);
+      } else if (options.on_fold_failure) {
+        options.on_fold_failure(status);  // before a read waiting can learn of the failure
       }
       lock.lock();
       fold_failing = !status;
@@ -550,11 +552,6 @@ struct ChannelStore::Impl {
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
-      if (!status && options.on_fold_failure) {
-        lock.unlock();
-        options.on_fold_failure(status);
-        lock.lock();
-      }
     }
   }
 
