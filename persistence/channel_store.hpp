@@ -131,6 +131,8 @@ class ChannelStore {
   [[nodiscard]] Result<std::size_t> forget_closed(std::uint64_t ageSeconds);
   // Channels that charged more than was claimed on chain: what the settle job claims.
   [[nodiscard]] Result<std::vector<ChannelState>> unclaimed();
+  // Without waiting for the writer or a fold; all zero for a store without the log.
+  [[nodiscard]] LogBacklog log_backlog() const;
   // After a claim lands: totalClaimed mirrors the chain (never lowered). A channel left with
   // nothing to serve or claim (balance <= charged <= totalClaimed) and no refund of unknown
   // outcome is deleted.
@@ -140,8 +142,6 @@ class ChannelStore {
   // chain's claimed total and refund nonce are recorded, and a channel the chain shows with
   // nothing left to serve or claim is deleted. A refund the gate recorded since (another nonce) is
   // left as it is. Whether `pending` was still the channel's.
-  // Without waiting for the writer or a fold; all zero for a store without the log.
-  [[nodiscard]] LogBacklog log_backlog() const;
   [[nodiscard]] Result<bool> resolve_pending_refund(const Bytes32& channelId, const PendingRefund& pending,
                                                     const OnchainChannelState& chain);
 

@@ -23,7 +23,8 @@ so none reaches the upstream unpaid; a GET route also prices HEAD; an exact path
 the longest '*' prefix, and a path read two ways pays the dearer route. Channel state lives in a
 SQLite file and survives restarts and crashes: each batch of charges is made durable in the log
 beside it (STORE-vlog and STORE-vlog1, one fdatasync a batch), which the gate folds into the file
-every second and when idle; "paychan settle" beside a busy gate sees vouchers up to a second old. One gate per store.
+every second and when idle; "paychan settle" beside a busy gate sees vouchers up to a second old.
+One gate per store.
 
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")

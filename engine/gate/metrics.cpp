@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "persistence/channel_store.hpp"
+
 namespace paychan::engine::gate {
 namespace {
 

@@ -13,7 +13,10 @@
 
 #include "channel/amount.hpp"
 #include "channel/error.hpp"
-#include "persistence/channel_store.hpp"
+
+namespace paychan::persistence {
+struct LogBacklog;
+}  // namespace paychan::persistence
 
 namespace paychan::engine::gate {
 
