@@ -687,6 +687,7 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   if (options.voucher_log) {
     PAYCHAN_ASSIGN(VoucherLog::Segments owned, VoucherLog::own(path));
     PAYCHAN_TRY(impl->replay(owned));
+    for (VoucherLog& segment : owned) PAYCHAN_TRY(segment.preallocate(options.durable));
     impl->segments = std::move(owned);
     impl->active = &(*impl->segments)[0];
   } else {

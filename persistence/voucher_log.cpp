@@ -163,6 +163,13 @@ Status VoucherLog::grow(std::uint64_t needed) {
   return {};
 }
 
+Status VoucherLog::preallocate(bool sync) {
+  if (allocated_ >= kGrowth) return {};
+  PAYCHAN_TRY(grow(kGrowth));
+  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  return {};
+}
+
 Status VoucherLog::append(std::string_view frames, bool sync) {
   // A frame that failed is overwritten by the next, at the same place.
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <csignal>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <cstring>
 #include <map>
@@ -303,6 +304,26 @@ TEST(VoucherLogStore, AFailedAppendFailsItsCallersAndLosesNothingAcknowledged) {
     ASSERT_TRUE(stored) << "channel " << id;
     ASSERT_EQ(stored->chargedCumulativeAmount, expected) << "channel " << id;
   }
+}
+
+// The gate's open writes both segments' first step of zeros, so its first commits overwrite
+// blocks already written rather than extend the file (a 4 MiB write and its sync, ~10 ms, that the
+// first paid requests after a start would wait for). The settle job's open adds nothing.
+TEST(VoucherLogStore, TheOwnersOpenPreallocatesBothSegments) {
+  TempDir dir;
+  const auto sizes = [&] {
+    return std::pair{std::filesystem::file_size(dir.file() + "-vlog"), std::filesystem::file_size(dir.file() + "-vlog1")};
+  };
+  auto store = *ChannelStore::open(dir.file(), owner());
+  const auto opened = sizes();
+  EXPECT_GE(opened.first, VoucherLog::kGrowth);
+  EXPECT_GE(opened.second, VoucherLog::kGrowth);
+  for (Uint128 c = 1; c <= 100; ++c) ASSERT_TRUE(store->commit_and_wait(channel(1, c)));
+  EXPECT_EQ(sizes(), opened) << "the commits grew a segment";
+  store.reset();
+  std::filesystem::resize_file(dir.file() + "-vlog1", 0);
+  ASSERT_TRUE(ChannelStore::open(dir.file()));
+  EXPECT_LT(std::filesystem::file_size(dir.file() + "-vlog1"), VoucherLog::kGrowth) << "a store not owning the log grew it";
 }
 
 TEST(VoucherLogStore, ReadsSeeEveryCompletedCommit) {
