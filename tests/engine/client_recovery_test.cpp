@@ -46,9 +46,7 @@ struct GateOnChain {
     const Bytes32 id = pay(path, 3);
     EXPECT_TRUE(claim_held(id));
     stack->facilitator.set_claimed(id, 3 * kPrice);
-    stack->stop();
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack->store_path() + suffix);
-    stack->start();
+    stack->lose_store();
     auto ch = **Agent(path).store->get(id);
     ch.url = stack->url("/v1/infer");  // a refund goes to the route that opened the channel
     lagging(ch);

@@ -6,7 +6,6 @@
 // chain with the real facilitator in gate_chain_e2e_test.cpp.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -239,9 +238,7 @@ TEST(GateE2E, AChannelTheGateHasNoRecordOfStartsFromItsClaimedTotal) {
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
   stack.facilitator.set_claimed(agent.id, 2 * kPrice);
-  stack.stop();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(stack.store_path() + suffix);
-  stack.start();
+  stack.lose_store();
 
   auto res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), 2 * kPrice, 1'000'000));
   EXPECT_EQ(res.status, 402) << "served for nothing above the claimed total";
@@ -299,6 +296,7 @@ TEST(GateE2E, MetricsAndHealth) {
   ASSERT_EQ(stack.call("POST", "/v1/infer").status, 402);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice)).status, 402);
   EXPECT_EQ(stack.call("GET", "/healthz").body, "ok\n");
+  stack.await_fold();
   const std::string text = stack.call("GET", "/metrics").body;
   for (const char* line : {"paychan_paid_requests_total 2\n", "paychan_deposits_total 1\n",
                            "paychan_refusals_total{reason=\"payment_required\"} 1\n",
@@ -307,7 +305,7 @@ TEST(GateE2E, MetricsAndHealth) {
                            "paychan_verification_seconds_count 3\n", "paychan_store_commit_seconds_count 2\n",
                            // only the voucher was checked locally (the mismatch is refused before)
                            "paychan_local_verifications_total 1\n", "paychan_local_verification_seconds_count 1\n",
-                           // this stack's store has no voucher log
+                           // the two commits are in SQLite now
                            "paychan_store_unfolded_commits 0\n", "paychan_store_fold_failures_total 0\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }

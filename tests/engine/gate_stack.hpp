@@ -1,5 +1,7 @@
 // A whole gate over loopback for end-to-end tests: a toy upstream API, the gate (real SQLite store
-// on disk, the facilitator double) as a reverse proxy in front of it, and a client.
+// on disk with its voucher log, as `paychan gate` opens it; the facilitator double) as a reverse
+// proxy in front of it, and a client. Another connection to the store's file (a settle job's) sees
+// the gate's charges once its store has folded them: open_as_settle_job().
 //
 // The upstream: POST /v1/infer answers {"ok":true}; a body containing "cheap" reports 60% of the
 // price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override,
@@ -7,7 +9,10 @@
 // GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
 #pragma once
 
+#include <chrono>
+#include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
@@ -50,6 +55,7 @@ class GateStack {
   explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {},
                      Facilitator* front = nullptr)
       : config(std::move(config)), store_options_(store_options), front_(front), offers(OfferTable::build(this->config)) {
+    store_options_.voucher_log = true;  // as `paychan gate` opens its store
     start();
   }
   ~GateStack() { stop(); }
@@ -91,6 +97,14 @@ class GateStack {
     start();
   }
 
+  // The gate loses its store (a disk replaced, say): stopped, every file of it deleted, started
+  // again on an empty one.
+  void lose_store() {
+    stop();
+    for (const char* suffix : {"", "-wal", "-shm", "-vlog", "-vlog1"}) std::filesystem::remove(store_path() + suffix);
+    start();
+  }
+
   // From now on the gate serves `service` itself, embedded, instead of proxying the toy upstream.
   void embed(FunctionService::Function service) {
     stop();
@@ -111,6 +125,22 @@ class GateStack {
     auto res = blocking_.request(std::move(req));
     EXPECT_TRUE(res) << res.error().to_string();
     return res ? std::move(*res) : http::ClientResponse{};
+  }
+
+  // Waits until the gate's store has folded its voucher log into SQLite, as it does once no commit
+  // has come for StoreOptions::idle_fold (20 ms): from then on another connection to the file (the
+  // settle job's, as `paychan settle` opens it) sees every charge the gate has answered.
+  void await_fold() {
+    for (int i = 0; i < 1000 && store->log_backlog().unfolded_commits != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(store->log_backlog().unfolded_commits, 0u) << "the gate's store did not fold in 10 s";
+  }
+
+  // The gate's file opened as another process opens it (the settle job, `paychan channels`), once
+  // the gate's store has folded what it charged.
+  [[nodiscard]] Result<std::unique_ptr<persistence::ChannelStore>> open_as_settle_job() {
+    await_fold();
+    return persistence::ChannelStore::open(store_path());
   }
 
   [[nodiscard]] GateHandler& handler() { return *handler_; }

@@ -73,7 +73,7 @@ class SettleJobTest : public ::testing::Test {
     auto journal = persistence::ClaimJournal::open(dir.file("settle"));
     EXPECT_TRUE(journal);
     // The job reads the gate's file through its own connection, as `paychan settle` does.
-    auto store = persistence::ChannelStore::open(stack.store_path());
+    auto store = stack.open_as_settle_job();
     EXPECT_TRUE(store);
     SettleJob job(std::move(o), stack.facilitator, **store, **journal);
     auto summary = http::run_blocking(job.run_once([](const std::string&) {}));
@@ -94,7 +94,7 @@ TEST_F(SettleJobTest, ClaimsEverythingChargedInBatchesThenSweeps) {
   EXPECT_EQ(s.claimedAmount(), charged);
   EXPECT_EQ(stack.facilitator.settled(), charged);
   EXPECT_EQ(s.sweepAmount, to_decimal(charged));
-  auto reread = persistence::ChannelStore::open(stack.store_path());
+  auto reread = stack.open_as_settle_job();
   EXPECT_TRUE((*reread)->unclaimed()->empty());
 
   // Nothing new charged: a second run claims and sweeps nothing.
@@ -110,7 +110,7 @@ TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
   stack.facilitator.lose_next_claim_reply = true;
   {
     auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
-    auto store = *persistence::ChannelStore::open(stack.store_path());
+    auto store = *stack.open_as_settle_job();
     SettleJob job(options(), stack.facilitator, *store, *journal);
     auto failed = http::run_blocking(job.run_once([](const std::string&) {}));
     ASSERT_FALSE(failed);
@@ -136,8 +136,8 @@ TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
 // A store charging one channel 2,000,000 over a voucher its payer did sign, with `mirrored` as the
 // channel's balance in the store (the double's chain holds the 1,000,000 deposited). The other
 // channel is sound.
-void overcharge_one(const std::string& store_path, Uint128 mirrored, const gate::GateConfig& config) {
-  auto store = *persistence::ChannelStore::open(store_path);
+void overcharge_one(GateStack& stack, Uint128 mirrored, const gate::GateConfig& config) {
+  auto store = *stack.open_as_settle_job();
   ChannelState damaged = (*store->unclaimed())[0];
   const PrivateKey payer = test_key(damaged.config.payer == test_key(10).address() ? 10 : 11);
   damaged.chargedCumulativeAmount = damaged.signedMaxClaimable = 2'000'000;
@@ -152,7 +152,7 @@ void overcharge_one(const std::string& store_path, Uint128 mirrored, const gate:
 // balance and the rest reported lost; the next run has nothing more to claim there.
 TEST_F(SettleJobTest, AChannelChargedBeyondItsBalanceIsClaimedUpToIt) {
   pay(2, 2);
-  overcharge_one(stack.store_path(), 1'000'000, stack.config);
+  overcharge_one(stack, 1'000'000, stack.config);
   SettleSummary s = run(options());
   ASSERT_EQ(s.batches.size(), 1u);
   EXPECT_TRUE(s.batches[0].error.empty()) << s.batches[0].error;
@@ -167,20 +167,20 @@ TEST_F(SettleJobTest, AChannelChargedBeyondItsBalanceIsClaimedUpToIt) {
 // split until the bad channel stands alone: every other channel in it is claimed.
 TEST_F(SettleJobTest, ARefusedBatchIsSplitUntilOnlyItsBadChannelIsLeftUnclaimed) {
   pay(2, 2);
-  overcharge_one(stack.store_path(), 3'000'000, stack.config);
+  overcharge_one(stack, 3'000'000, stack.config);
   SettleSummary s = run(options());
   EXPECT_FALSE(s.ok());
   ASSERT_EQ(s.batches.size(), 3u) << "the pair, then each alone";
   EXPECT_NE(s.batches[0].error.find("invalid_batch_settlement_evm_claim_payload"), std::string::npos) << s.batches[0].error;
   EXPECT_EQ(s.batches[1].error.empty() + s.batches[2].error.empty(), 1) << "one channel claimed, one refused";
-  auto reread = persistence::ChannelStore::open(stack.store_path());
+  auto reread = stack.open_as_settle_job();
   EXPECT_EQ((*reread)->unclaimed()->size(), 1u);
 }
 
 TEST_F(SettleJobTest, AVoucherNotSignedByItsPayerIsLeftOutWithAWarning) {
   pay(2, 2);
   {
-    auto store = *persistence::ChannelStore::open(stack.store_path());
+    auto store = *stack.open_as_settle_job();
     ChannelState damaged = (*store->unclaimed())[0];
     damaged.signature[5] ^= 1;
     ASSERT_TRUE(store->commit_and_wait(damaged));
@@ -191,7 +191,7 @@ TEST_F(SettleJobTest, AVoucherNotSignedByItsPayerIsLeftOutWithAWarning) {
   EXPECT_EQ(s.batches[0].channels, 1u);
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_NE(s.warnings[0].find("not signed by the payerAuthorizer"), std::string::npos) << s.warnings[0];
-  auto reread = persistence::ChannelStore::open(stack.store_path());
+  auto reread = stack.open_as_settle_job();
   EXPECT_EQ((*reread)->unclaimed()->size(), 1u);
 }
 
@@ -248,6 +248,7 @@ void erase(GateStack& stack, const Bytes32& id) {
 
 // Dates the closed record of `id` `seconds` earlier than it is.
 void age_closed_record(GateStack& stack, const Bytes32& id, std::uint64_t seconds) {
+  stack.await_fold();
   auto db = persistence::open_wal(stack.store_path(), true);
   ASSERT_TRUE(db);
   ASSERT_TRUE(db->exec("UPDATE closed_channels SET closed_at = closed_at - " + std::to_string(seconds) +
@@ -501,7 +502,7 @@ TEST_F(SettleJobTest, AnUnreachableFacilitatorAtTheSweepStillLeavesTheChecksDone
   SettleJobOptions o = options();
   o.chain = &chain;
   auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
-  auto store = *persistence::ChannelStore::open(stack.store_path());
+  auto store = *stack.open_as_settle_job();
   SettleJob job(std::move(o), stack.facilitator, *store, *journal);
   std::string log;
   auto result = http::run_blocking(job.run_once([&](const std::string& line) { log += line + "\n"; }));
@@ -540,7 +541,7 @@ TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) 
   stack.facilitator.lose_next_claim_reply = true;
   {
     auto journal = *persistence::ClaimJournal::open(dir.file("settle"));
-    auto store = *persistence::ChannelStore::open(stack.store_path());
+    auto store = *stack.open_as_settle_job();
     SettleJob job(options(), stack.facilitator, *store, *journal);
     ASSERT_FALSE(http::run_blocking(job.run_once([](const std::string&) {})));
   }
@@ -555,7 +556,7 @@ TEST_F(SettleJobTest, WithTheChainAClaimLandedButUnrecordedIsRecordedNotResent) 
   EXPECT_EQ(stack.facilitator.claims_executed, 1);
   EXPECT_EQ(stack.facilitator.settled(), charged) << "what the lost run claimed is swept by this one";
   EXPECT_EQ(s.sweepAmount, to_decimal(charged));
-  auto reread = persistence::ChannelStore::open(stack.store_path());
+  auto reread = stack.open_as_settle_job();
   EXPECT_TRUE((*reread)->unclaimed()->empty());
 }
 
@@ -662,7 +663,7 @@ TEST_F(SettleJobTest, AHeldBackChannelClaimedAnotherWayIsReleased) {
   stack.facilitator.revert_claims_of(agent.id, true);
   ASSERT_TRUE(run(options()).batches.at(0).reverted);
   {
-    auto store = *persistence::ChannelStore::open(stack.store_path());
+    auto store = *stack.open_as_settle_job();
     ASSERT_TRUE(store->record_claimed(agent.id, (*store->get(agent.id))->chargedCumulativeAmount));
   }
   SettleSummary s = run(options());
