@@ -174,8 +174,16 @@ Status VoucherLog::append(std::string_view frames, bool sync) {
   // A frame that failed is overwritten by the next, at the same place.
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));
   PAYCHAN_TRY(grow(size_ + frames.size()));
-  PAYCHAN_TRY(write_all(fd_, frames, size_, path_));
-  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  Status appended = write_all(fd_, frames, size_, path_);
+  if (appended && sync && ::fdatasync(fd_) != 0) appended = failed(path_, "cannot sync", errno);
+  if (!appended) {
+    // The frames may be in the file all the same, or reach it later: zeros over the first one's
+    // length end the log before them, so a replay after a crash does not apply what the callers
+    // were told failed. Best effort: a disk that fails this write too may keep them.
+    static constexpr char kEmptyFrame[kFrameHeaderBytes] = {};
+    (void)write_all(fd_, std::string_view(kEmptyFrame, sizeof kEmptyFrame), size_, path_);
+    return appended;
+  }
   size_ += frames.size();
   return {};
 }

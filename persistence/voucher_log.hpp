@@ -58,8 +58,8 @@ class VoucherLog {
   // the next append writes the header again first (and fails if that does).
   [[nodiscard]] Status reset(std::uint64_t generation, bool sync);
   // Appends `frames` (whole frames of the current generation) after the last and, if `sync`, makes
-  // them durable. On failure the log ends where it did: the next append overwrites what part of
-  // the frames reached the file.
+  // them durable. On failure the log ends where it did, for a replay too (the first frame's length
+  // is zeroed), and the next append overwrites what part of the frames reached the file.
   [[nodiscard]] Status append(std::string_view frames, bool sync);
   // Grows the file to kGrowth now, if it is shorter, synced if `sync`: the owner's open pays for
   // the first step of zeros and its sync (~10 ms here), not the first commit after a gate starts.

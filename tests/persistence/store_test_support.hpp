@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <optional>
@@ -19,6 +20,28 @@ inline Status store_write(ChannelStore& store, const ChannelState& s, ChannelSto
   (void)store.enqueue(s, [&](const Status& st) { written.set_value(st); }, &written, how, refund);
   store.flush(&written);
   return written.get_future().get();
+}
+
+// Channel `n` (its id and payer filled with n), charged `charged` under a voucher for as much.
+inline ChannelState channel(std::uint8_t n, Uint128 charged) {
+  ChannelState s;
+  s.channelId.fill(n);
+  s.config.withdrawDelay = 900;
+  s.config.payer.bytes.fill(n);
+  s.chargedCumulativeAmount = charged;
+  s.signedMaxClaimable = charged;
+  s.onchain.balance = 1'000'000;
+  return s;
+}
+
+// The options of a store that owns its voucher log, as the gate's does, but folds only when a test
+// asks (a read, or `fold_interval`), however slowly the test runs.
+inline StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{1}) {
+  StoreOptions o;
+  o.voucher_log = true;
+  o.fold_interval = fold_interval;
+  o.idle_fold = std::chrono::hours{1};
+  return o;
 }
 
 // Runs `sql` on the file through a connection of its own (as another process would): the rows it

@@ -118,25 +118,6 @@ TEST(VoucherLogFormat, Crc32cKnownAnswer) {
   EXPECT_EQ(crc32c(as_bytes(std::string(32, '\0'))), 0x8A9136AAu);
 }
 
-ChannelState channel(std::uint8_t n, Uint128 charged) {
-  ChannelState s;
-  s.channelId.fill(n);
-  s.config.withdrawDelay = 900;
-  s.config.payer.bytes.fill(n);
-  s.chargedCumulativeAmount = charged;
-  s.signedMaxClaimable = charged;
-  s.onchain.balance = 1'000'000;
-  return s;
-}
-
-StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{1}) {
-  StoreOptions o;
-  o.voucher_log = true;
-  o.fold_interval = fold_interval;
-  o.idle_fold = std::chrono::hours{1};  // folds come when a test asks, however slowly it runs
-  return o;
-}
-
 // The rows SQLite holds, read past the store (as another process reads the file).
 std::int64_t stored_rows(const std::string& path) { return query_int(path, "SELECT count(*) FROM channels"); }
 
