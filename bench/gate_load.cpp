@@ -213,9 +213,10 @@ struct Stats {
 // all connections, request k due at start + k/R; its latency runs from when it was due, so a
 // server that falls behind is charged for the wait (no coordinated omission). An open-loop run's
 // first request of each kind on each connection leaves at once and is timed apart
-// (Stats::first_us): the server's first requests run cold code and data (2-4 ms of CPU here, for
-// page faults and first allocations), a cost of its start, not of a gate at moderate load, and in a
-// row of ~1,000 paid requests eight of them would be most of its p99.
+// (Stats::first_us), and the clock starts once they are all answered: the first requests a server
+// serves after its start take 3-5 ms here (cold code and memory; a CPU profile accounts for little
+// of it), a cost of its start, not of a gate at moderate load, and in a row of ~1,000 paid
+// requests eight of them would be most of its p99.
 // A request to the gate's free path (see free_request).
 bool is_free(std::string_view request) { return request.starts_with("POST /v1/free_ "); }
 
@@ -231,8 +232,10 @@ Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& req
   http::asio::io_context ctx;
   Stats stats;
   const auto endpoint = http::tcp::endpoint(http::asio::ip::make_address("127.0.0.1"), port);
-  // After every connection is open and has had its first requests answered.
-  const auto due_start = Clock::now() + std::chrono::milliseconds(50);
+  // Open loop: the clock starts once every connection has had its first requests answered.
+  std::size_t warming = requests.size();
+  http::asio::steady_timer all_warm(ctx, Clock::time_point::max());
+  Clock::time_point due_start;
   for (std::size_t c = 0; c < requests.size(); ++c) {
     http::asio::co_spawn(
         ctx,
@@ -241,26 +244,38 @@ Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& req
           co_await stream.async_connect(endpoint, http::asio::use_awaitable);
           stream.socket().set_option(http::tcp::no_delay(true));
           http::beast::flat_buffer buffer;
+          // One request and its answer: its latency from t0, in µs.
+          const auto exchange = [&](const std::string& request, Clock::time_point t0) -> http::Awaitable<double> {
+            co_await http::asio::async_write(stream, http::asio::buffer(request), http::asio::use_awaitable);
+            http::bhttp::response<http::bhttp::string_body> response;
+            co_await http::bhttp::async_read(stream, buffer, response, http::asio::use_awaitable);
+            if (response.result_int() == 200) ++stats.ok; else ++stats.failed;
+            co_return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+          };
+          std::size_t j = 0;
+          if (rate > 0) {
+            for (const std::size_t untimed = mixed ? 2 : 1; j < std::min(untimed, requests[c].size()); ++j)
+              stats.first_us = std::max(stats.first_us, co_await exchange(requests[c][j], Clock::now()));
+            if (--warming == 0) {
+              due_start = Clock::now() + std::chrono::milliseconds(10);
+              all_warm.cancel();
+            } else {
+              http::error_code cancelled;
+              co_await all_warm.async_wait(http::use(cancelled));
+            }
+          }
           http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
-          const std::size_t untimed = rate > 0 ? (mixed ? 2 : 1) : 0;
-          for (std::size_t j = 0; j < requests[c].size(); ++j) {
+          for (const std::size_t untimed = j; j < requests[c].size(); ++j) {
             const std::string& request = requests[c][j];
             auto t0 = Clock::now();
-            if (j >= untimed && rate > 0) {
+            if (rate > 0) {
               t0 = due_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                                    due_seconds(j - untimed, c, requests.size(), rate)));
               timer.expires_at(t0);
               co_await timer.async_wait(http::asio::use_awaitable);
             }
-            co_await http::asio::async_write(stream, http::asio::buffer(request), http::asio::use_awaitable);
-            http::bhttp::response<http::bhttp::string_body> response;
-            co_await http::bhttp::async_read(stream, buffer, response, http::asio::use_awaitable);
-            const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-            if (j < untimed)
-              stats.first_us = std::max(stats.first_us, us);
-            else
-              (mixed && is_free(request) ? stats.free_latency_us : stats.latency_us).push_back(us);
-            if (response.result_int() == 200) ++stats.ok; else ++stats.failed;
+            const double us = co_await exchange(request, t0);
+            (mixed && is_free(request) ? stats.free_latency_us : stats.latency_us).push_back(us);
           }
         },
         http::asio::detached);

@@ -147,27 +147,36 @@ Status VoucherLog::reset(std::uint64_t generation, bool sync) {
 Status VoucherLog::write_header(bool sync) {
   // Written again on every try: after a failed sync the kernel may count the page as clean.
   PAYCHAN_TRY(write_all(fd_, encode_log_header(generation_), 0, path_));
-  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  if (sync) PAYCHAN_TRY(sync_data());
   header_synced_ = true;
+  return {};
+}
+
+Status VoucherLog::sync_data() {
+  if (::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  return {};
+}
+
+Status VoucherLog::write_zeros(std::uint64_t from, std::uint64_t to) {
+  static const std::string zeros(1u << 20, '\0');
+  for (std::uint64_t at = from; at < to; at += zeros.size())
+    PAYCHAN_TRY(write_all(fd_, std::string_view(zeros).substr(0, std::min<std::uint64_t>(zeros.size(), to - at)), at, path_));
   return {};
 }
 
 Status VoucherLog::grow(std::uint64_t needed) {
   if (allocated_ >= needed) return {};
   const std::uint64_t to = std::max(needed, allocated_ + kGrowth);
-  static const std::string zeros(1u << 20, '\0');
-  for (std::uint64_t at = allocated_; at < to; at += zeros.size()) {
-    PAYCHAN_TRY(write_all(fd_, std::string_view(zeros).substr(0, std::min<std::uint64_t>(zeros.size(), to - at)), at, path_));
-    allocated_ = std::min(at + zeros.size(), to);
-  }
+  PAYCHAN_TRY(write_zeros(allocated_, to));
+  allocated_ = to;
   return {};
 }
 
 Status VoucherLog::preallocate(bool sync) {
   if (allocated_ >= kGrowth) return {};
-  PAYCHAN_TRY(grow(kGrowth));
-  if (sync && ::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
-  return {};
+  PAYCHAN_TRY(write_zeros(allocated_, kGrowth));
+  allocated_ = kGrowth;
+  return sync ? sync_data() : Status{};
 }
 
 Status VoucherLog::append(std::string_view frames, bool sync) {
@@ -175,13 +184,12 @@ Status VoucherLog::append(std::string_view frames, bool sync) {
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));
   PAYCHAN_TRY(grow(size_ + frames.size()));
   Status appended = write_all(fd_, frames, size_, path_);
-  if (appended && sync && ::fdatasync(fd_) != 0) appended = failed(path_, "cannot sync", errno);
+  if (appended && sync) appended = sync_data();
   if (!appended) {
-    // The frames may be in the file all the same, or reach it later: zeros over the first one's
-    // length end the log before them, so a replay after a crash does not apply what the callers
-    // were told failed. Best effort: a disk that fails this write too may keep them.
-    static constexpr char kEmptyFrame[kFrameHeaderBytes] = {};
-    (void)write_all(fd_, std::string_view(kEmptyFrame, sizeof kEmptyFrame), size_, path_);
+    // The frames may be in the file all the same, or reach it later: zeros over them end the log
+    // where it was, so a replay after a crash does not apply what the callers were told failed.
+    // Best effort: a disk that fails to take the zeros too may keep the frames.
+    if (write_zeros(size_, size_ + frames.size()) && sync) (void)sync_data();
     return appended;
   }
   size_ += frames.size();

@@ -58,8 +58,9 @@ class VoucherLog {
   // the next append writes the header again first (and fails if that does).
   [[nodiscard]] Status reset(std::uint64_t generation, bool sync);
   // Appends `frames` (whole frames of the current generation) after the last and, if `sync`, makes
-  // them durable. On failure the log ends where it did, for a replay too (the first frame's length
-  // is zeroed), and the next append overwrites what part of the frames reached the file.
+  // them durable. On failure the log ends where it did, for a replay too (zeros are written over
+  // the frames, and synced, as far as the disk still takes them), and the next append overwrites
+  // the place.
   [[nodiscard]] Status append(std::string_view frames, bool sync);
   // Grows the file to kGrowth now, if it is shorter, synced if `sync`: the owner's open pays for
   // the first step of zeros and its sync (~10 ms here), not the first commit after a gate starts.
@@ -86,6 +87,8 @@ class VoucherLog {
   std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() made it
   bool header_synced_ = true;    // false after a reset whose header may not be on disk yet
   [[nodiscard]] Status write_header(bool sync);
+  [[nodiscard]] Status sync_data();
+  [[nodiscard]] Status write_zeros(std::uint64_t from, std::uint64_t to);
 
   [[nodiscard]] Status grow(std::uint64_t needed);
 };

@@ -9,10 +9,8 @@
 // GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
 #pragma once
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
@@ -52,6 +50,8 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
 class GateStack {
  public:
   // `front`: a facilitator the gate calls instead of the double (which it may wrap).
+  // `store_options`: the gate's store's, except that it always owns its voucher log, as in `paychan
+  // gate`.
   explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {},
                      Facilitator* front = nullptr)
       : config(std::move(config)), store_options_(store_options), front_(front), offers(OfferTable::build(this->config)) {
@@ -127,13 +127,12 @@ class GateStack {
     return res ? std::move(*res) : http::ClientResponse{};
   }
 
-  // Waits until the gate's store has folded its voucher log into SQLite, as it does once no commit
-  // has come for StoreOptions::idle_fold (20 ms): from then on another connection to the file (the
-  // settle job's, as `paychan settle` opens it) sees every charge the gate has answered.
+  // The gate's store folds its voucher log into SQLite now, as it does within 20 ms of its last
+  // commit (StoreOptions::idle_fold) and at a read on it: from then on another connection to the
+  // file (the settle job's, as `paychan settle` opens it) sees every charge the gate has answered.
   void await_fold() {
-    for (int i = 0; i < 1000 && store->log_backlog().unfolded_commits != 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ASSERT_EQ(store->log_backlog().unfolded_commits, 0u) << "the gate's store did not fold in 10 s";
+    ASSERT_TRUE(store->load_all());  // a read on the gate's store folds first
+    ASSERT_EQ(store->log_backlog().unfolded_commits, 0u);
   }
 
   // The gate's file opened as another process opens it (the settle job, `paychan channels`), once

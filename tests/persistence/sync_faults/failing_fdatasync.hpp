@@ -1,6 +1,7 @@
-// A test double for a disk whose flush fails: this test binary's own fdatasync(), which the
-// persistence library (linked in statically) and SQLite call instead of libc's. It fails the next
-// calls on a voucher log file when told to, and passes every other call to the kernel.
+// A test double for a disk whose flush fails: this test binary's own fdatasync(), to which the
+// persistence library's calls and SQLite's resolve instead of libc's (a program's own definition
+// comes first). It fails the next calls on a voucher log file when told to, and passes every other
+// call to the kernel.
 //
 // A double, because the fault cannot be made real here: a failing flush needs a failing device
 // (device-mapper's dm-error or dm-flakey), which needs root and loop devices the test machines do

@@ -25,6 +25,7 @@ using test::log_syncs_failed;
 int crash_after(const std::string& path, const std::function<int(ChannelStore&)>& gate) {
   const pid_t child = fork();
   if (child == 0) {
+    alarm(60);  // a hung child ends, and fails the test, rather than hold up the suite
     auto store = ChannelStore::open(path, owner());
     _exit(store ? gate(**store) : 100);
   }
@@ -80,7 +81,7 @@ TEST(VoucherLogSyncFailure, AFailedResetAfterAFoldLosesNothing) {
               fail_next_log_syncs(1);
               if (charged(store, 1) != 10 || log_syncs_failed() != 1) return 2;  // the read folds
               if (!store.commit_and_wait(channel(2, 20)) || charged(store, 2) != 20) return 3;
-              // The segment whose reset failed takes these appends again.
+              // After the second fold the writer appends to the segment whose reset failed.
               return store.commit_and_wait(channel(1, 30)) ? 0 : 4;
             }),
             0);
