@@ -84,7 +84,7 @@ class VoucherLog {
   std::string path_;
   std::uint64_t generation_ = 0;
   std::uint64_t size_ = 0;       // where the next frame goes
-  std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() made it
+  std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() or preallocate() made it
   bool header_synced_ = true;    // false after a reset whose header may not be on disk yet
   [[nodiscard]] Status write_header(bool sync);
   [[nodiscard]] Status sync_data();
