@@ -32,7 +32,7 @@ class BenchGate {
   // port. Errors: the store's, the server's.
   [[nodiscard]] static Result<std::unique_ptr<BenchGate>> start(const std::string& path, bool durable, unsigned threads,
                                                                 const std::vector<ChannelState>& channels = {}) {
-    for (const char* suffix : {"", "-wal", "-shm", "-vlog", "-vlog1"}) std::filesystem::remove(path + suffix);
+    for (const auto& file : persistence::store_files(path)) std::filesystem::remove(file);
     {
       PAYCHAN_ASSIGN(auto seeding, persistence::ChannelStore::open(path, {false}));
       // First commits that change every row (its last-request time) until the write-ahead log has

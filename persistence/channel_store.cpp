@@ -660,6 +660,10 @@ ChannelStore::~ChannelStore() {
   if (impl_->fold_thread.joinable()) impl_->fold_thread.join();
 }
 
+std::vector<std::string> store_files(const std::string& path) {
+  return {path, path + "-wal", path + "-shm", path + "-vlog", path + "-vlog1"};
+}
+
 Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path, StoreOptions options) {
   auto writer = open_wal(path, options.durable);
   if (!writer) return writer.failure();

@@ -76,6 +76,10 @@ struct LogBacklog {
   std::uint64_t fold_failures = 0;     // failed folds since the store opened
 };
 
+// Every file of the store at `path`: SQLite's (the file itself, -wal, -shm) and the voucher log's
+// segments (-vlog, -vlog1). A store is gone once they all are.
+[[nodiscard]] std::vector<std::string> store_files(const std::string& path);
+
 class ChannelStore {
  public:
   // Opens or creates the store, migrating its schema; refuses a file from a newer paychan.

@@ -27,8 +27,7 @@ struct GateOnChain {
     if (!chain.ok() || !Devnet::have_artifacts()) return;
     deployment = chain.deploy({payer.address()});
     if (deployment == nullptr) return;
-    stack = std::make_unique<gate::test::GateStack>(test_config_on(*deployment, receiver.address()),
-                                                    persistence::StoreOptions{}, &mirror);
+    stack = std::make_unique<gate::test::GateStack>(test_config_on(*deployment, receiver.address()), &mirror);
     mirror.inner = &stack->facilitator;
   }
   [[nodiscard]] bool ready() const { return stack != nullptr; }

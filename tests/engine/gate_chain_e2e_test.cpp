@@ -21,7 +21,7 @@ constexpr Uint128 kRoutePrice = 10'000;  // POST /v1/infer in gate::test::test_c
 using GateChainE2E = GateChainTest;
 
 TEST_F(GateChainE2E, DepositThenAThousandPaidRequestsWithDynamicPrices) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   TestAgent payer = agent(stack.config, 1, 1);
   const U256 tokens_before = token_balance(key_from(1).address());
   auto res = stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kRoutePrice, 20'000'000), "{}");
@@ -52,7 +52,7 @@ TEST_F(GateChainE2E, DepositThenAThousandPaidRequestsWithDynamicPrices) {
 }
 
 TEST_F(GateChainE2E, RefundClaimsWhatWasEarnedAndReturnsTheRest) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   TestAgent payer = agent(stack.config, 2, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kRoutePrice, 1'000'000)).status, 200);
   ASSERT_EQ(stack.call("POST", "/v1/infer", payer.voucher_header(stack.offer(), 2 * kRoutePrice), "cheap").status, 200);
@@ -75,7 +75,7 @@ TEST_F(GateChainE2E, RefundClaimsWhatWasEarnedAndReturnsTheRest) {
 }
 
 TEST_F(GateChainE2E, PartialRefundKeepsTheChannelOpen) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   TestAgent payer = agent(stack.config, 3, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kRoutePrice, 1'000'000)).status, 200);
   auto res = stack.call("POST", "/v1/infer", payer.refund_header(stack.offer(), kRoutePrice, Uint128{500'000}));
@@ -90,7 +90,7 @@ TEST_F(GateChainE2E, PartialRefundKeepsTheChannelOpen) {
 }
 
 TEST_F(GateChainE2E, ManyChannelsInParallel) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   constexpr int kSalts = 2, kRequests = 40;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -122,7 +122,7 @@ TEST_F(GateChainE2E, ManyChannelsInParallel) {
 }
 
 TEST_F(GateChainE2E, SameChannelContentionNeverDoubleCharges) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   TestAgent payer = agent(stack.config, 4, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kRoutePrice, 1'000'000)).status, 200);
   // Eight clients race with the same next voucher: exactly one is charged, the others are told the
@@ -148,7 +148,7 @@ TEST_F(GateChainE2E, SameChannelContentionNeverDoubleCharges) {
 }
 
 TEST_F(GateChainE2E, RestartInTheMiddleRestoresEveryChannel) {
-  GateStack stack(chain_config(), {}, facilitator_.get());
+  GateStack stack(chain_config(), facilitator_.get());
   TestAgent a = agent(stack.config, 5, 1), b = agent(stack.config, 6, 1);
   for (auto* payer : {&a, &b}) {
     ASSERT_EQ(stack.call("POST", "/v1/infer", payer->deposit_header(stack.offer(), kRoutePrice, 1'000'000)).status, 200);

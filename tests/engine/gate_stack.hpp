@@ -50,18 +50,16 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
 class GateStack {
  public:
   // `front`: a facilitator the gate calls instead of the double (which it may wrap).
-  // `store_options`: the gate's store's, except that it always owns its voucher log, as in `paychan
-  // gate`.
-  explicit GateStack(GateConfig config = test_config(), persistence::StoreOptions store_options = {},
-                     Facilitator* front = nullptr)
-      : config(std::move(config)), store_options_(store_options), front_(front), offers(OfferTable::build(this->config)) {
-    store_options_.voucher_log = true;  // as `paychan gate` opens its store
+  explicit GateStack(GateConfig config = test_config(), Facilitator* front = nullptr)
+      : config(std::move(config)), front_(front), offers(OfferTable::build(this->config)) {
     start();
   }
   ~GateStack() { stop(); }
 
   void start() {
-    auto opened = persistence::ChannelStore::open(dir_.file(), store_options_);
+    persistence::StoreOptions store_options;
+    store_options.voucher_log = true;  // as `paychan gate` opens its store
+    auto opened = persistence::ChannelStore::open(dir_.file(), store_options);
     ASSERT_TRUE(opened) << opened.error().to_string();
     store = std::move(*opened);
     GateOptions options{config.chainId, config.network, config.onchainStateTtlSeconds,
@@ -101,7 +99,7 @@ class GateStack {
   // again on an empty one.
   void lose_store() {
     stop();
-    for (const char* suffix : {"", "-wal", "-shm", "-vlog", "-vlog1"}) std::filesystem::remove(store_path() + suffix);
+    for (const auto& file : persistence::store_files(store_path())) std::filesystem::remove(file);
     start();
   }
 
@@ -160,7 +158,6 @@ class GateStack {
 
  private:
   paychan::test::TempDir dir_;
-  persistence::StoreOptions store_options_;
   Facilitator* front_ = nullptr;
 
  public:

@@ -107,7 +107,7 @@ TEST(PayCli, RecoversFromChainAndWithdraws) {
   ASSERT_NE(deployment, nullptr);
   const auto terms = client::test::test_config_on(*deployment, chain.key(2).address());
   client::test::ChainMirror mirror(chain);
-  GateStack stack(terms, {}, &mirror);
+  GateStack stack(terms, &mirror);
   mirror.inner = &stack.facilitator;
   paychan::test::TempDir dir;
   const std::string state = dir.file("agent.sqlite");

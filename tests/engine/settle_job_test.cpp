@@ -136,12 +136,12 @@ TEST_F(SettleJobTest, ALostReplyIsResentByTheNextRunAndClaimedOnce) {
 // A store charging one channel 2,000,000 over a voucher its payer did sign, with `mirrored` as the
 // channel's balance in the store (the double's chain holds the 1,000,000 deposited). The other
 // channel is sound.
-void overcharge_one(GateStack& stack, Uint128 mirrored, const gate::GateConfig& config) {
+void overcharge_one(GateStack& stack, Uint128 mirrored) {
   auto store = *stack.open_as_settle_job();
   ChannelState damaged = (*store->unclaimed())[0];
   const PrivateKey payer = test_key(damaged.config.payer == test_key(10).address() ? 10 : 11);
   damaged.chargedCumulativeAmount = damaged.signedMaxClaimable = 2'000'000;
-  damaged.signature = payer.sign(voucher_digest(batch_settlement_domain_separator(config.chainId),
+  damaged.signature = payer.sign(voucher_digest(batch_settlement_domain_separator(stack.config.chainId),
                                                 Voucher{damaged.channelId, damaged.signedMaxClaimable}));
   damaged.onchain.balance = mirrored;
   ASSERT_TRUE(store->commit_and_wait(damaged));
@@ -152,7 +152,7 @@ void overcharge_one(GateStack& stack, Uint128 mirrored, const gate::GateConfig& 
 // balance and the rest reported lost; the next run has nothing more to claim there.
 TEST_F(SettleJobTest, AChannelChargedBeyondItsBalanceIsClaimedUpToIt) {
   pay(2, 2);
-  overcharge_one(stack, 1'000'000, stack.config);
+  overcharge_one(stack, 1'000'000);
   SettleSummary s = run(options());
   ASSERT_EQ(s.batches.size(), 1u);
   EXPECT_TRUE(s.batches[0].error.empty()) << s.batches[0].error;
@@ -167,7 +167,7 @@ TEST_F(SettleJobTest, AChannelChargedBeyondItsBalanceIsClaimedUpToIt) {
 // split until the bad channel stands alone: every other channel in it is claimed.
 TEST_F(SettleJobTest, ARefusedBatchIsSplitUntilOnlyItsBadChannelIsLeftUnclaimed) {
   pay(2, 2);
-  overcharge_one(stack, 3'000'000, stack.config);
+  overcharge_one(stack, 3'000'000);
   SettleSummary s = run(options());
   EXPECT_FALSE(s.ok());
   ASSERT_EQ(s.batches.size(), 3u) << "the pair, then each alone";

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <optional>
 #include <string>
@@ -42,6 +45,21 @@ inline StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono:
   o.fold_interval = fold_interval;
   o.idle_fold = std::chrono::hours{1};
   return o;
+}
+
+// Runs `gate` in a child process as the gate's store would, then ends it without closing the store,
+// as kill -9 would: what it committed is in the log only. The child's exit status: 0, or the
+// number of the step that went wrong.
+inline int crash_after(const std::string& path, const std::function<int(ChannelStore&)>& gate) {
+  const pid_t child = fork();
+  if (child == 0) {
+    alarm(60);  // a hung child ends, and fails the test, rather than hold up the suite
+    auto store = ChannelStore::open(path, owner());
+    _exit(store ? gate(**store) : 100);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
 }
 
 // Runs `sql` on the file through a connection of its own (as another process would): the rows it

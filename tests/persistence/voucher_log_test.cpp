@@ -131,18 +131,13 @@ void write_file(const std::string& path, const std::string& bytes) {
 // A gate killed with commits only in the log: the next store to open the file replays them.
 TEST(VoucherLogStore, WhatACrashLeftIsReplayedAtOpen) {
   TempDir dir;
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto store = ChannelStore::open(dir.file(), owner());
-    for (std::uint8_t n = 1; n <= 20; ++n)
-      for (Uint128 c = 1; c <= 5; ++c)
-        if (!store || !(*store)->commit_and_wait(channel(n, c))) _exit(1);
-    _exit(0);  // no destructor: nothing folded, as after kill -9
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
+              for (std::uint8_t n = 1; n <= 20; ++n)
+                for (Uint128 c = 1; c <= 5; ++c)
+                  if (!store.commit_and_wait(channel(n, c))) return 1;
+              return 0;  // the child then ends without closing the store: nothing folded
+            }),
+            0);
   EXPECT_EQ(stored_rows(dir.file()), 0) << "the commits were in the log only";
   auto store = ChannelStore::open(dir.file());  // the settle job's kind: not the log's owner
   ASSERT_TRUE(store) << store.error().to_string();

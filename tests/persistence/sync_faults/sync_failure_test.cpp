@@ -2,10 +2,6 @@
 // failed commit's callers are told so; a crash after it must not bring its charge back, and the
 // store must go on taking commits without losing one it acknowledged.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <functional>
 
 #include "failing_fdatasync.hpp"
 #include "persistence/channel_store.hpp"
@@ -18,21 +14,6 @@ namespace {
 using paychan::test::TempDir;
 using test::fail_next_log_syncs;
 using test::log_syncs_failed;
-
-// Runs `gate` in a child process as the gate's store would, then ends it without closing the store,
-// as kill -9 would: what it committed is in the log only. The child's exit status: 0, or the
-// number of the step that went wrong.
-int crash_after(const std::string& path, const std::function<int(ChannelStore&)>& gate) {
-  const pid_t child = fork();
-  if (child == 0) {
-    alarm(60);  // a hung child ends, and fails the test, rather than hold up the suite
-    auto store = ChannelStore::open(path, owner());
-    _exit(store ? gate(**store) : 100);
-  }
-  int status = 0;
-  if (waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
 
 Uint128 charged(ChannelStore& store, std::uint8_t n) {
   const auto row = store.get(channel(n, 0).channelId);
