@@ -689,7 +689,7 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
   // A crash's leftovers in the log reach SQLite before anything reads it: the gate's own, or,
   // when no gate holds the log, whatever store opens the file next (the settle job's).
   if (options.voucher_log) {
-    PAYCHAN_ASSIGN(VoucherLog::Segments owned, VoucherLog::own(path));
+    PAYCHAN_ASSIGN(VoucherLog::Segments owned, VoucherLog::own(path, options.durable));
     PAYCHAN_TRY(impl->replay(owned));
     for (VoucherLog& segment : owned) PAYCHAN_TRY(segment.preallocate(options.durable));
     impl->segments = std::move(owned);

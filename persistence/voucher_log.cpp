@@ -9,35 +9,21 @@
 #include <cstring>
 #include <utility>
 
+#include "persistence/file_io.hpp"
 #include "persistence/file_lock.hpp"
 
 namespace paychan::persistence {
 namespace {
 
-Failure failed(const std::string& path, std::string_view what, int error) {
-  return fail(ErrorCode::store_failed, std::string{what} + " " + path + ": " + std::strerror(error));
-}
-
-Status write_all(int fd, std::string_view bytes, std::uint64_t offset, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return failed(path, "cannot write", n < 0 ? errno : EIO);
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return {};
-}
-
 Status sync_directory(const std::string& file) {
   const auto slash = file.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash);
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return failed(dir, "cannot open the directory", errno);
+  if (fd < 0) return io_failure(dir, "cannot open the directory", errno);
   const int synced = ::fsync(fd);
   const int error = errno;
   ::close(fd);
-  if (synced != 0) return failed(dir, "cannot sync the directory", error);
+  if (synced != 0) return io_failure(dir, "cannot sync the directory", error);
   return {};
 }
 
@@ -45,7 +31,7 @@ Status sync_directory(const std::string& file) {
 Result<int> open_file(const std::string& path, bool create) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0 && errno == ENOENT && !create) return -1;
-  if (fd < 0) return failed(path, "cannot open the voucher log", errno);
+  if (fd < 0) return io_failure(path, "cannot open the voucher log", errno);
   return fd;
 }
 
@@ -64,7 +50,7 @@ Result<std::pair<VoucherLog::Held, VoucherLog::Segments>> VoucherLog::open(const
   return std::pair{Held::opened, Segments{std::move(locked), VoucherLog(fd2, std::move(second))}};
 }
 
-Result<VoucherLog::Segments> VoucherLog::own(const std::string& store_path) {
+Result<VoucherLog::Segments> VoucherLog::own(const std::string& store_path, bool durable) {
   // A settle job replaying a crashed gate's log holds it for a moment: wait that out, not a gate.
   PAYCHAN_ASSIGN(auto opened, open(store_path, true, std::chrono::seconds{2}));
   if (opened.first != Held::opened)
@@ -72,6 +58,11 @@ Result<VoucherLog::Segments> VoucherLog::own(const std::string& store_path) {
                 "another process (a running paychan gate) holds the voucher log " + opened.second[0].path_);
   // The files' names must survive a crash as their frames do.
   PAYCHAN_TRY(sync_directory(opened.second[0].path_));
+  if (durable) {
+    for (VoucherLog& segment : opened.second) {
+      PAYCHAN_ASSIGN(segment.direct_, BlockAppender::open(segment.path_));
+    }
+  }
   return std::move(opened.second);
 }
 
@@ -87,7 +78,8 @@ VoucherLog::VoucherLog(VoucherLog&& other) noexcept
       generation_(other.generation_),
       size_(other.size_),
       allocated_(other.allocated_),
-      header_synced_(other.header_synced_) {}
+      header_synced_(other.header_synced_),
+      direct_(std::move(other.direct_)) {}
 
 VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
   if (this != &other) {
@@ -98,6 +90,7 @@ VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
     size_ = other.size_;
     allocated_ = other.allocated_;
     header_synced_ = other.header_synced_;
+    direct_ = std::move(other.direct_);
   }
   return *this;
 }
@@ -108,13 +101,13 @@ VoucherLog::~VoucherLog() {
 
 Result<ScannedLog> VoucherLog::read() {
   struct stat st{};
-  if (::fstat(fd_, &st) != 0) return failed(path_, "cannot stat", errno);
+  if (::fstat(fd_, &st) != 0) return io_failure(path_, "cannot stat", errno);
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::pread(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failed(path_, "cannot read", errno);
+    if (n < 0) return io_failure(path_, "cannot read", errno);
     if (n == 0) break;  // shorter than stat said: read what is there
     done += static_cast<std::size_t>(n);
   }
@@ -124,11 +117,12 @@ Result<ScannedLog> VoucherLog::read() {
   if (scanned.end == 0 && done != 0) {
     // No header, so no records; but frames of some generation may follow where it was. Emptied,
     // they can never be read as the frames of a generation numbered anew.
-    if (::ftruncate(fd_, 0) != 0) return failed(path_, "cannot truncate", errno);
+    if (::ftruncate(fd_, 0) != 0) return io_failure(path_, "cannot truncate", errno);
     allocated_ = 0;
   }
   generation_ = scanned.generation;
   size_ = scanned.end;
+  if (direct_) direct_->restart(std::string_view(bytes).substr(0, size_));
   return scanned;
 }
 
@@ -141,6 +135,7 @@ Status VoucherLog::reset(std::uint64_t generation, bool sync) {
   size_ = kLogHeaderBytes;
   allocated_ = std::max<std::uint64_t>(allocated_, kLogHeaderBytes);
   header_synced_ = false;
+  if (direct_) direct_->restart(encode_log_header(generation_));
   return write_header(sync);
 }
 
@@ -153,7 +148,7 @@ Status VoucherLog::write_header(bool sync) {
 }
 
 Status VoucherLog::sync_data() {
-  if (::fdatasync(fd_) != 0) return failed(path_, "cannot sync", errno);
+  if (::fdatasync(fd_) != 0) return io_failure(path_, "cannot sync", errno);
   return {};
 }
 
@@ -182,8 +177,8 @@ Status VoucherLog::preallocate(bool sync) {
 Status VoucherLog::append(std::string_view frames, bool sync) {
   // A frame that failed is overwritten by the next, at the same place.
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));
-  PAYCHAN_TRY(grow(size_ + frames.size()));
-  Status appended = write_all(fd_, frames, size_, path_);
+  PAYCHAN_TRY(grow(direct_ ? direct_->end_of_blocks(frames.size()) : size_ + frames.size()));
+  Status appended = direct_ ? direct_->write(frames) : write_all(fd_, frames, size_, path_);
   if (appended && sync) appended = sync_data();
   if (!appended) {
     // The frames may be in the file all the same, or reach it later: zeros over them end the log
@@ -192,6 +187,7 @@ Status VoucherLog::append(std::string_view frames, bool sync) {
     if (write_zeros(size_, size_ + frames.size()) && sync) (void)sync_data();
     return appended;
   }
+  if (direct_) direct_->advance();
   size_ += frames.size();
   return {};
 }

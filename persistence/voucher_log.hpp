@@ -3,9 +3,9 @@
 // Why: a group commit through SQLite rewrites a 4 KiB page of its write-ahead log for every channel
 // it touches, plus SQLite's locks and checkpoints. With 20,000 channels that was 10 µs of the
 // store thread's time per paid request (gate_load). Appending a batch's states to this file costs
-// one write of ~400 bytes a state and one fdatasync; the store folds the log into SQLite now and
-// then (ChannelStore, StoreOptions::fold_interval), where a channel's many vouchers since the last
-// fold become one row update.
+// one write of ~400 bytes a state (direct, in a durable store: BlockAppender) and one fdatasync;
+// the store folds the log into SQLite now and then (ChannelStore, StoreOptions::fold_interval),
+// where a channel's many vouchers since the last fold become one row update.
 //
 // The log is two files, segments: one takes the appends while the other, frozen, is folded into
 // SQLite on a thread of its own and then emptied, so commits never wait for a fold. Each segment's
@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "channel/result.hpp"
+#include "persistence/block_appender.hpp"
 #include "persistence/voucher_log_format.hpp"
 
 namespace paychan::persistence {
@@ -37,10 +38,12 @@ class VoucherLog {
  public:
   // The two segments of the store at `store_path` (its name with "-vlog" and "-vlog1" appended),
   // created if missing and locked for the caller's lifetime (waiting up to 2 s for another
-  // process's replay), with their directory synced: the gate's store. Errors: store_failed (another
-  // process holds the lock: a gate is running on the store; or the file system refused).
+  // process's replay), with their directory synced: the gate's store. With `durable`, the appends
+  // are written around the page cache (BlockAppender) where the file system allows, all of them:
+  // a durable store syncs every append. Errors: store_failed (another process holds the lock: a
+  // gate is running on the store; or the file system refused).
   using Segments = std::array<VoucherLog, 2>;
-  [[nodiscard]] static Result<Segments> own(const std::string& store_path);
+  [[nodiscard]] static Result<Segments> own(const std::string& store_path, bool durable);
   // The same segments, locked, when the first exists and no other process holds it: what a store
   // that does not own the log replays. nullopt when there is none, or a gate holds it. Errors:
   // store_failed.
@@ -86,6 +89,7 @@ class VoucherLog {
   std::uint64_t size_ = 0;       // where the next frame goes
   std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() or preallocate() made it
   bool header_synced_ = true;    // false after a reset whose header may not be on disk yet
+  std::optional<BlockAppender> direct_;  // set in a durable owner's segments: appends go through it
   [[nodiscard]] Status write_header(bool sync);
   [[nodiscard]] Status sync_data();
   [[nodiscard]] Status write_zeros(std::uint64_t from, std::uint64_t to);

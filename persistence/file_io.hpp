@@ -1,0 +1,19 @@
+// Writes to the store's own files (the voucher log's segments), and the errors they report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "channel/result.hpp"
+
+namespace paychan::persistence {
+
+// store_failed, saying "<what> <path>: <the error's text>".
+[[nodiscard]] Failure io_failure(const std::string& path, std::string_view what, int error);
+
+// Writes all of `bytes` at `offset` of `fd` (the file at `path`), retrying interrupted and short
+// writes. Errors: store_failed.
+[[nodiscard]] Status write_all(int fd, std::string_view bytes, std::uint64_t offset, const std::string& path);
+
+}  // namespace paychan::persistence
