@@ -7,6 +7,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <iterator>
 
 #include "temp_dir.hpp"
@@ -21,17 +23,20 @@ std::string contents(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// An empty file at `path` and its appender.
-BlockAppender appender_of(const std::string& path) {
+// An empty file at `path` and its appender; nullopt where the file system refuses O_DIRECT (tmpfs
+// before Linux 6.6), as the voucher log then writes through the page cache.
+std::optional<BlockAppender> appender_of(const std::string& path) {
   std::ofstream{path};
   auto opened = BlockAppender::open(path);
-  if (!opened || !*opened) throw std::runtime_error("this file system refuses O_DIRECT: " + path);
-  return std::move(**opened);
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  return std::move(*opened);
 }
 
 TEST(BlockAppender, AnAppendRewritesItsTailBlockWholeWithZerosAfter) {
   TempDir dir;
-  BlockAppender appender = appender_of(dir.file("log"));
+  auto direct = appender_of(dir.file("log"));
+  if (!direct) GTEST_SKIP() << "the file system under " << dir.path << " refuses O_DIRECT";
+  BlockAppender& appender = *direct;
   appender.restart("head");
   EXPECT_EQ(appender.end_of_blocks(3), BlockAppender::kBlock);
   ASSERT_TRUE(appender.write("abc"));
@@ -52,7 +57,9 @@ TEST(BlockAppender, AnAppendRewritesItsTailBlockWholeWithZerosAfter) {
 RC_GTEST_PROP(BlockAppender, TheFileBeginsWithWhatWasKept, ()) {
   TempDir dir;
   const std::string path = dir.file("log");
-  BlockAppender appender = appender_of(path);
+  auto direct = appender_of(path);
+  if (!direct) RC_SUCCEED("the file system refuses O_DIRECT");
+  BlockAppender& appender = *direct;
   std::string kept;
   const int steps = *rc::gen::inRange(1, 20);
   for (int step = 0; step < steps; ++step) {
