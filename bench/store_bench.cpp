@@ -150,14 +150,16 @@ BENCHMARK(BM_FoldChannels)->Arg(64)->Arg(1000)->Arg(2000)->Arg(20000)->UseRealTi
 // One synced append to the voucher log, as a durable gate's store makes once per group commit: a
 // frame of N states (~400 bytes each), written around the page cache (BlockAppender, as the gate
 // does) or through it (the log before it), then fdatasync. The CPU column is the calling thread's,
-// kernel work included: what a flush costs the core that serves the requests.
+// its system calls included; interrupt handlers and kernel threads are not counted.
 void BM_LogAppend(benchmark::State& st) {
   char tmpl[] = "/tmp/paychan-bench-XXXXXX";
-  const std::filesystem::path dir = mkdtemp(tmpl);
+  if (mkdtemp(tmpl) == nullptr) return st.SkipWithError("cannot make a directory in /tmp");
+  const std::filesystem::path dir = tmpl;
   auto segments = VoucherLog::own((dir / "gate.sqlite").string(), st.range(0) != 0);
+  if (!segments) return st.SkipWithError(segments.error().to_string().c_str());
   VoucherLog& log = (*segments)[0];
   std::uint64_t generation = 1;
-  if (!log.read() || !log.preallocate(true) || !log.reset(generation, true)) st.SkipWithError("cannot open the log");
+  if (!log.read() || !log.preallocate(true) || !log.reset(generation, true)) return st.SkipWithError("cannot open the log");
   std::vector<LoggedState> states(static_cast<std::size_t>(st.range(1)));
   std::vector<const LoggedState*> pointers;
   for (std::size_t i = 0; i < states.size(); ++i) {
@@ -171,10 +173,16 @@ void BM_LogAppend(benchmark::State& st) {
     if (log.size() + frame.size() > VoucherLog::kGrowth) {  // stay within the preallocated blocks
       st.PauseTiming();
       append_frame(frame = {}, ++generation, pointers);
-      if (!log.reset(generation, true)) st.SkipWithError("cannot reset the log");
+      if (!log.reset(generation, true)) {
+        st.SkipWithError("cannot reset the log");
+        break;
+      }
       st.ResumeTiming();
     }
-    if (!log.append(frame, true)) st.SkipWithError("append failed");
+    if (!log.append(frame, true)) {
+      st.SkipWithError("append failed");
+      break;
+    }
   }
   st.counters["frame_bytes"] = static_cast<double>(frame.size());
   std::filesystem::remove_all(dir);

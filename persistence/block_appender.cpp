@@ -13,22 +13,19 @@
 namespace paychan::persistence {
 namespace {
 
-constexpr std::size_t round_up(std::size_t n) noexcept {
-  return (n + BlockAppender::kBlock - 1) / BlockAppender::kBlock * BlockAppender::kBlock;
-}
+constexpr std::size_t round_down(std::size_t n) noexcept { return n / BlockAppender::kBlock * BlockAppender::kBlock; }
+constexpr std::size_t round_up(std::size_t n) noexcept { return round_down(n + BlockAppender::kBlock - 1); }
 
 }  // namespace
 
 Result<std::optional<BlockAppender>> BlockAppender::open(const std::string& path) {
+  std::unique_ptr<char, Free> buffer(static_cast<char*>(std::aligned_alloc(kBlock, kBlock)));
+  if (!buffer) return io_failure(path, "no memory for the direct writes of", ENOMEM);
+  std::string name = path;
   const int fd = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0 && errno == EINVAL) return std::optional<BlockAppender>{};
   if (fd < 0) return io_failure(path, "cannot open for direct writes", errno);
-  std::unique_ptr<char, Free> buffer(static_cast<char*>(std::aligned_alloc(kBlock, kBlock)));
-  if (!buffer) {
-    ::close(fd);
-    return io_failure(path, "no memory for the direct writes of", ENOMEM);
-  }
-  return std::optional<BlockAppender>{BlockAppender(fd, path, std::move(buffer))};
+  return std::optional<BlockAppender>{BlockAppender(fd, std::move(name), std::move(buffer))};
 }
 
 BlockAppender::BlockAppender(int fd, std::string path, std::unique_ptr<char, Free> buffer) noexcept
@@ -62,7 +59,7 @@ BlockAppender::~BlockAppender() {
 }
 
 void BlockAppender::restart(std::string_view prefix) {
-  const std::size_t whole = prefix.size() / kBlock * kBlock;
+  const std::size_t whole = round_down(prefix.size());
   start_ = whole;
   tail_ = written_ = prefix.size() - whole;
   std::memcpy(buffer_.get(), prefix.data() + whole, tail_);
@@ -81,19 +78,26 @@ Status BlockAppender::reserve(std::size_t bytes) {
   return {};
 }
 
-Status BlockAppender::write(std::string_view bytes) {
+Result<bool> BlockAppender::write(std::string_view bytes) {
   const std::size_t used = tail_ + bytes.size();
   const std::size_t whole = round_up(used);
   PAYCHAN_TRY(reserve(whole));
   std::memcpy(buffer_.get() + tail_, bytes.data(), bytes.size());
   std::memset(buffer_.get() + used, 0, whole - used);
-  PAYCHAN_TRY(write_all(fd_, std::string_view(buffer_.get(), whole), start_, path_));
+  // Not write_all(): a refusal is told apart from a failure by its first call.
+  for (std::size_t done = 0; done < whole;) {
+    const ssize_t n = ::pwrite(fd_, buffer_.get() + done, whole - done, static_cast<off_t>(start_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && done == 0) return false;
+    if (n <= 0) return io_failure(path_, "cannot write", n < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(n);
+  }
   written_ = used;
-  return {};
+  return true;
 }
 
 void BlockAppender::advance() noexcept {
-  const std::size_t whole = written_ / kBlock * kBlock;
+  const std::size_t whole = round_down(written_);
   start_ += whole;
   tail_ = written_ = written_ - whole;
   std::memmove(buffer_.get(), buffer_.get() + whole, tail_);

@@ -51,8 +51,10 @@ class BlockAppender {
   [[nodiscard]] std::uint64_t end_of_blocks(std::size_t n) const noexcept;
   // Writes `bytes` after the end, in whole blocks, not synced. The end stays where it was until
   // advance(), so that a write the caller could not make durable is overwritten by the next.
-  // Errors: store_failed.
-  [[nodiscard]] Status write(std::string_view bytes);
+  // false, having written nothing, when the file system refuses direct writes of 4 KiB blocks
+  // (EINVAL: one that takes O_DIRECT at open but needs larger blocks, or none): the caller then
+  // writes through the page cache. Errors: store_failed.
+  [[nodiscard]] Result<bool> write(std::string_view bytes);
   // The last write() is in the file to stay: the next append goes after its bytes.
   void advance() noexcept;
 

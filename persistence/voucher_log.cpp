@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "persistence/file_io.hpp"
@@ -79,7 +78,7 @@ VoucherLog::VoucherLog(VoucherLog&& other) noexcept
       size_(other.size_),
       allocated_(other.allocated_),
       header_synced_(other.header_synced_),
-      direct_(std::move(other.direct_)) {}
+      direct_(std::exchange(other.direct_, std::nullopt)) {}
 
 VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
   if (this != &other) {
@@ -90,7 +89,7 @@ VoucherLog& VoucherLog::operator=(VoucherLog&& other) noexcept {
     size_ = other.size_;
     allocated_ = other.allocated_;
     header_synced_ = other.header_synced_;
-    direct_ = std::move(other.direct_);
+    direct_ = std::exchange(other.direct_, std::nullopt);
   }
   return *this;
 }
@@ -174,11 +173,18 @@ Status VoucherLog::preallocate(bool sync) {
   return sync ? sync_data() : Status{};
 }
 
+Status VoucherLog::write_direct(std::string_view frames) {
+  PAYCHAN_ASSIGN(const bool written, direct_->write(frames));
+  if (written) return {};
+  direct_.reset();  // the file system refuses direct writes of 4 KiB blocks: the page cache from now on
+  return write_all(fd_, frames, size_, path_);
+}
+
 Status VoucherLog::append(std::string_view frames, bool sync) {
   // A frame that failed is overwritten by the next, at the same place.
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));
   PAYCHAN_TRY(grow(direct_ ? direct_->end_of_blocks(frames.size()) : size_ + frames.size()));
-  Status appended = direct_ ? direct_->write(frames) : write_all(fd_, frames, size_, path_);
+  Status appended = direct_ ? write_direct(frames) : write_all(fd_, frames, size_, path_);
   if (appended && sync) appended = sync_data();
   if (!appended) {
     // The frames may be in the file all the same, or reach it later: zeros over them end the log

@@ -39,8 +39,8 @@ class VoucherLog {
   // The two segments of the store at `store_path` (its name with "-vlog" and "-vlog1" appended),
   // created if missing and locked for the caller's lifetime (waiting up to 2 s for another
   // process's replay), with their directory synced: the gate's store. With `durable`, the appends
-  // are written around the page cache (BlockAppender) where the file system allows, all of them:
-  // a durable store syncs every append. Errors: store_failed (another process holds the lock: a
+  // are written around the page cache (BlockAppender), all of them (a durable store syncs every
+  // append), where the file system takes direct writes of 4 KiB blocks; through it elsewhere. Errors: store_failed (another process holds the lock: a
   // gate is running on the store; or the file system refused).
   using Segments = std::array<VoucherLog, 2>;
   [[nodiscard]] static Result<Segments> own(const std::string& store_path, bool durable);
@@ -93,6 +93,8 @@ class VoucherLog {
   [[nodiscard]] Status write_header(bool sync);
   [[nodiscard]] Status sync_data();
   [[nodiscard]] Status write_zeros(std::uint64_t from, std::uint64_t to);
+  // Writes `frames` at size_ through direct_, or through the page cache once direct_ is refused.
+  [[nodiscard]] Status write_direct(std::string_view frames);
 
   [[nodiscard]] Status grow(std::uint64_t needed);
 };

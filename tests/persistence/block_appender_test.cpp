@@ -39,7 +39,7 @@ TEST(BlockAppender, AnAppendRewritesItsTailBlockWholeWithZerosAfter) {
   BlockAppender& appender = *direct;
   appender.restart("head");
   EXPECT_EQ(appender.end_of_blocks(3), BlockAppender::kBlock);
-  ASSERT_TRUE(appender.write("abc"));
+  ASSERT_TRUE(*appender.write("abc"));
   appender.advance();
   std::string expected = "headabc";
   expected.resize(BlockAppender::kBlock, '\0');
@@ -47,7 +47,7 @@ TEST(BlockAppender, AnAppendRewritesItsTailBlockWholeWithZerosAfter) {
   // The next append starts in the same block: its bytes so far are written again, unchanged.
   const std::string spanning(BlockAppender::kBlock, 'x');
   EXPECT_EQ(appender.end_of_blocks(spanning.size()), 2 * BlockAppender::kBlock);
-  ASSERT_TRUE(appender.write(spanning));
+  ASSERT_TRUE(*appender.write(spanning));
   appender.advance();
   expected = "headabc" + spanning;
   expected.resize(2 * BlockAppender::kBlock, '\0');
@@ -74,8 +74,13 @@ RC_GTEST_PROP(BlockAppender, TheFileBeginsWithWhatWasKept, ()) {
       const std::size_t size_before = contents(path).size();
       const std::uint64_t end = appender.end_of_blocks(bytes.size());
       RC_ASSERT(end % BlockAppender::kBlock == 0);
-      RC_ASSERT(appender.write(bytes));
-      RC_ASSERT(contents(path).size() == std::max<std::uint64_t>(size_before, end));
+      const auto written = appender.write(bytes);
+      RC_ASSERT(written && *written);
+      const std::string file = contents(path);
+      RC_ASSERT(file.size() == std::max<std::uint64_t>(size_before, end));
+      RC_ASSERT(file.compare(kept.size(), bytes.size(), bytes) == 0);
+      const std::size_t padding = end - kept.size() - bytes.size();  // zeros to the end of the block
+      RC_ASSERT(file.compare(kept.size() + bytes.size(), padding, std::string(padding, '\0')) == 0);
       if (what != 2) {  // 2: the flush failed, and the caller does not keep the write
         appender.advance();
         kept += bytes;
