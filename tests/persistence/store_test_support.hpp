@@ -37,6 +37,12 @@ inline ChannelState channel(std::uint8_t n, Uint128 charged) {
   return s;
 }
 
+// What the store holds as channel `n`'s charged total (0: no row, or the read failed).
+inline Uint128 charged(ChannelStore& store, std::uint8_t n) {
+  const auto row = store.get(channel(n, 0).channelId);
+  return row && *row ? (*row)->chargedCumulativeAmount : 0;
+}
+
 // The options of a store that owns its voucher log, as the gate's does, but folds only when a test
 // asks (a read, or `fold_interval`), however slowly the test runs.
 inline StoreOptions owner(std::chrono::milliseconds fold_interval = std::chrono::hours{1}) {

@@ -15,11 +15,6 @@ using paychan::test::TempDir;
 using test::fail_next_log_syncs;
 using test::log_syncs_failed;
 
-Uint128 charged(ChannelStore& store, std::uint8_t n) {
-  const auto row = store.get(channel(n, 0).channelId);
-  return row && *row ? (*row)->chargedCumulativeAmount : 0;
-}
-
 // The failed frame was written; only its flush failed. It stays in the file (and the page cache),
 // so a replay would apply it unless the log ends before it.
 TEST(VoucherLogSyncFailure, ACommitWhoseFlushFailedIsNotReplayedAfterACrash) {

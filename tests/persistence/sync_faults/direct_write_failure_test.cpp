@@ -1,0 +1,84 @@
+// The voucher log when its direct writes fail (failing_direct_write.hpp: a double). A file system
+// that refuses them after open gets the log's writes through the page cache, losing nothing; a
+// write that failed after reaching the disk must not come back after a crash.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "failing_direct_write.hpp"
+#include "persistence/channel_store.hpp"
+#include "persistence/store_test_support.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::persistence {
+namespace {
+
+using paychan::test::TempDir;
+using test::direct_log_writes;
+using test::DirectWriteFault;
+using test::fail_next_direct_log_writes;
+
+// Whether the file system under `dir` opens files O_DIRECT (tmpfs before Linux 6.6 does not: there
+// the log never writes directly, and these tests have nothing to fail).
+bool takes_direct_io(const TempDir& dir) {
+  const int fd = ::open(dir.file("probe").c_str(), O_CREAT | O_WRONLY | O_DIRECT, 0600);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
+}
+
+TEST(VoucherLogDirectWrite, AFileSystemRefusingThemGetsThePageCacheAndLosesNothing) {
+  TempDir dir;
+  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
+  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
+              if (!store.commit_and_wait(channel(1, 10))) return 1;
+              if (direct_log_writes() == 0) return 2;  // the file system here takes O_DIRECT
+              fail_next_direct_log_writes(1, DirectWriteFault::refused);
+              if (!store.commit_and_wait(channel(2, 20))) return 3;
+              const int tried = direct_log_writes();
+              if (!store.commit_and_wait(channel(3, 30)) || !store.commit_and_wait(channel(1, 15))) return 4;
+              return direct_log_writes() == tried ? 0 : 5;  // no direct write tried since the refusal
+            }),
+            0);
+  auto store = *ChannelStore::open(dir.file());
+  EXPECT_EQ(charged(*store, 1), 15u);
+  EXPECT_EQ(charged(*store, 2), 20u);
+  EXPECT_EQ(charged(*store, 3), 30u);
+}
+
+// The failed write's bytes are in the file, and a replay would apply them unless the log ends
+// before them.
+TEST(VoucherLogDirectWrite, AWriteThatFailedAfterReachingTheDiskIsNotReplayedAfterACrash) {
+  TempDir dir;
+  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
+  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
+              if (!store.commit_and_wait(channel(1, 10))) return 1;
+              fail_next_direct_log_writes(1, DirectWriteFault::failed_after);
+              const Status failed = store.commit_and_wait(channel(2, 20));
+              return !failed && failed.error().code == ErrorCode::store_failed ? 0 : 2;
+            }),
+            0);
+  auto store = *ChannelStore::open(dir.file());
+  EXPECT_EQ(charged(*store, 1), 10u);
+  EXPECT_EQ(charged(*store, 2), 0u) << "a charge its callers were told failed came back";
+}
+
+TEST(VoucherLogDirectWrite, CommitsAfterAFailedWriteGoOnDirectAndAreDurable) {
+  TempDir dir;
+  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
+  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
+              if (!store.commit_and_wait(channel(1, 10))) return 1;
+              fail_next_direct_log_writes(1, DirectWriteFault::failed_after);
+              if (store.commit_and_wait(channel(2, 20))) return 2;
+              const int tried = direct_log_writes();
+              if (!store.commit_and_wait(channel(3, 30)) || !store.commit_and_wait(channel(2, 25))) return 3;
+              return direct_log_writes() > tried ? 0 : 4;
+            }),
+            0);
+  auto store = *ChannelStore::open(dir.file());
+  EXPECT_EQ(charged(*store, 1), 10u);
+  EXPECT_EQ(charged(*store, 2), 25u);
+  EXPECT_EQ(charged(*store, 3), 30u);
+}
+
+}  // namespace
+}  // namespace paychan::persistence
