@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "failed_commit.hpp"
 #include "failing_direct_write.hpp"
 #include "persistence/channel_store.hpp"
 #include "persistence/store_test_support.hpp"
@@ -50,34 +51,19 @@ TEST(VoucherLogDirectWrite, AFileSystemRefusingThemGetsThePageCacheAndLosesNothi
 TEST(VoucherLogDirectWrite, AWriteThatFailedAfterReachingTheDiskIsNotReplayedAfterACrash) {
   TempDir dir;
   if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
-  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
-              if (!store.commit_and_wait(channel(1, 10))) return 1;
-              fail_next_direct_log_writes(1, DirectWriteFault::failed_after);
-              const Status failed = store.commit_and_wait(channel(2, 20));
-              return !failed && failed.error().code == ErrorCode::store_failed ? 0 : 2;
-            }),
-            0);
-  auto store = *ChannelStore::open(dir.file());
-  EXPECT_EQ(charged(*store, 1), 10u);
-  EXPECT_EQ(charged(*store, 2), 0u) << "a charge its callers were told failed came back";
+  test::expect_failed_commit_not_replayed([] { fail_next_direct_log_writes(1, DirectWriteFault::failed_after); });
 }
 
 TEST(VoucherLogDirectWrite, CommitsAfterAFailedWriteGoOnDirectAndAreDurable) {
   TempDir dir;
   if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
-  ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
-              if (!store.commit_and_wait(channel(1, 10))) return 1;
-              fail_next_direct_log_writes(1, DirectWriteFault::failed_after);
-              if (store.commit_and_wait(channel(2, 20))) return 2;
-              const int tried = direct_log_writes();
-              if (!store.commit_and_wait(channel(3, 30)) || !store.commit_and_wait(channel(2, 25))) return 3;
-              return direct_log_writes() > tried ? 0 : 4;
-            }),
-            0);
-  auto store = *ChannelStore::open(dir.file());
-  EXPECT_EQ(charged(*store, 1), 10u);
-  EXPECT_EQ(charged(*store, 2), 25u);
-  EXPECT_EQ(charged(*store, 3), 30u);
+  int tried = 0;
+  test::expect_commits_after_a_failure_durable(
+      [&] {
+        fail_next_direct_log_writes(1, DirectWriteFault::failed_after);
+        tried = direct_log_writes();
+      },
+      [&] { return direct_log_writes() > tried + 1; });  // the failed write, then more
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <string>
-#include <string_view>
+
+#include "voucher_log_descriptor.hpp"
 
 namespace paychan::persistence::test {
 namespace {
@@ -18,13 +18,7 @@ std::atomic<int> tried{0};
 
 bool is_direct_voucher_log(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || (flags & O_DIRECT) == 0) return false;
-  char target[4096];
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
-  if (n <= 0) return false;
-  const std::string_view path(target, static_cast<std::size_t>(n));
-  return path.ends_with("-vlog") || path.ends_with("-vlog1");
+  return flags >= 0 && (flags & O_DIRECT) != 0 && is_voucher_log(fd);
 }
 
 }  // namespace

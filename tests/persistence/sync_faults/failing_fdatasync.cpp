@@ -5,23 +5,14 @@
 
 #include <atomic>
 #include <cerrno>
-#include <string>
-#include <string_view>
+
+#include "voucher_log_descriptor.hpp"
 
 namespace paychan::persistence::test {
 namespace {
 
 std::atomic<int> to_fail{0};
 std::atomic<int> failed{0};
-
-bool is_voucher_log(int fd) {
-  char target[4096];
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
-  if (n <= 0) return false;
-  const std::string_view path(target, static_cast<std::size_t>(n));
-  return path.ends_with("-vlog") || path.ends_with("-vlog1");
-}
 
 }  // namespace
 
