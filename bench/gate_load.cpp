@@ -682,7 +682,7 @@ Round run_round(const std::string& store, const Load& load, int round) {
   const std::string dir = std::filesystem::path(store).parent_path();
   Stats flush = disk_flush(dir);
   if (flush.ok != 0)
-    flush_row("disk flush alone (4 KiB direct + fdatasync)", flush);
+    flush_row("disk flush, 4 KiB direct + fdatasync", flush);
   else
     note_row("disk flush alone: probe failed (stderr)");
   Stats timed = disk_flush(dir, rate, light);
