@@ -19,17 +19,18 @@ using test::direct_log_writes;
 using test::DirectWriteFault;
 using test::fail_next_direct_log_writes;
 
-// Whether the file system under `dir` opens files O_DIRECT (tmpfs before Linux 6.6 does not: there
-// the log never writes directly, and these tests have nothing to fail).
-bool takes_direct_io(const TempDir& dir) {
+// Whether the file system of the tests' stores (TempDir's) opens files O_DIRECT (tmpfs before
+// Linux 6.6 does not: there the log never writes directly, and these tests have nothing to fail).
+bool takes_direct_io() {
+  const TempDir dir;
   const int fd = ::open(dir.file("probe").c_str(), O_CREAT | O_WRONLY | O_DIRECT, 0600);
   if (fd >= 0) ::close(fd);
   return fd >= 0;
 }
 
 TEST(VoucherLogDirectWrite, AFileSystemRefusingThemGetsThePageCacheAndLosesNothing) {
+  if (!takes_direct_io()) GTEST_SKIP() << "the file system under /tmp does not take O_DIRECT";
   TempDir dir;
-  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
   ASSERT_EQ(crash_after(dir.file(), [](ChannelStore& store) {
               if (!store.commit_and_wait(channel(1, 10))) return 1;
               if (direct_log_writes() == 0) return 2;  // the file system here takes O_DIRECT
@@ -49,14 +50,12 @@ TEST(VoucherLogDirectWrite, AFileSystemRefusingThemGetsThePageCacheAndLosesNothi
 // The failed write's bytes are in the file, and a replay would apply them unless the log ends
 // before them.
 TEST(VoucherLogDirectWrite, AWriteThatFailedAfterReachingTheDiskIsNotReplayedAfterACrash) {
-  TempDir dir;
-  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
+  if (!takes_direct_io()) GTEST_SKIP() << "the file system under /tmp does not take O_DIRECT";
   test::expect_failed_commit_not_replayed([] { fail_next_direct_log_writes(1, DirectWriteFault::failed_after); });
 }
 
 TEST(VoucherLogDirectWrite, CommitsAfterAFailedWriteGoOnDirectAndAreDurable) {
-  TempDir dir;
-  if (!takes_direct_io(dir)) GTEST_SKIP() << dir.path << " does not take O_DIRECT";
+  if (!takes_direct_io()) GTEST_SKIP() << "the file system under /tmp does not take O_DIRECT";
   int tried = 0;
   test::expect_commits_after_a_failure_durable(
       [&] {
