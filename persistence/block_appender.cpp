@@ -84,14 +84,10 @@ Result<bool> BlockAppender::write(std::string_view bytes) {
   PAYCHAN_TRY(reserve(whole));
   std::memcpy(buffer_.get() + tail_, bytes.data(), bytes.size());
   std::memset(buffer_.get() + used, 0, whole - used);
-  // Not write_all(): a refusal is told apart from a failure by its first call.
-  for (std::size_t done = 0; done < whole;) {
-    const ssize_t n = ::pwrite(fd_, buffer_.get() + done, whole - done, static_cast<off_t>(start_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EINVAL && done == 0) return false;
-    if (n <= 0) return io_failure(path_, "cannot write", n < 0 ? errno : EIO);
-    done += static_cast<std::size_t>(n);
-  }
+  std::size_t done = 0;
+  const int error = pwrite_all(fd_, std::string_view(buffer_.get(), whole), start_, done);
+  if (error == EINVAL && done == 0) return false;  // refused, not failed: nothing was written
+  if (error != 0) return io_failure(path_, "cannot write", error);
   written_ = used;
   return true;
 }

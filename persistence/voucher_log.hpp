@@ -40,8 +40,9 @@ class VoucherLog {
   // created if missing and locked for the caller's lifetime (waiting up to 2 s for another
   // process's replay), with their directory synced: the gate's store. With `durable`, the appends
   // are written around the page cache (BlockAppender), all of them (a durable store syncs every
-  // append), where the file system takes direct writes of 4 KiB blocks; through it elsewhere. Errors: store_failed (another process holds the lock: a
-  // gate is running on the store; or the file system refused).
+  // append), where the file system takes direct writes of 4 KiB blocks; through it elsewhere.
+  // Errors: store_failed (another process holds the lock: a gate is running on the store; or the
+  // file system refused).
   using Segments = std::array<VoucherLog, 2>;
   [[nodiscard]] static Result<Segments> own(const std::string& store_path, bool durable);
   // The same segments, locked, when the first exists and no other process holds it: what a store
