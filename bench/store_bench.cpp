@@ -111,33 +111,43 @@ BENCHMARK(BM_StoreCommitManyChannels)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// A store that owns its voucher log, as the gate's does, folding only when a read asks.
+std::unique_ptr<ChannelStore> open_owner(const std::filesystem::path& dir) {
+  StoreOptions options;
+  options.voucher_log = true;
+  options.fold_interval = std::chrono::hours{1};
+  options.idle_fold = std::chrono::hours{1};
+  return std::move(*ChannelStore::open((dir / "gate.sqlite").string(), options));
+}
+
+// Commits the next state of channels 0..n-1 (charged `round`) and waits until they are durable:
+// in the log, not yet folded.
+void commit_channels(ChannelStore& store, std::uint32_t n, std::uint64_t round) {
+  std::atomic<std::uint32_t> pending{n};
+  std::promise<void> all;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    ChannelState s;
+    std::memcpy(s.channelId.data(), &i, sizeof i);
+    s.config.withdrawDelay = 900;
+    s.chargedCumulativeAmount = round;
+    (void)store.enqueue(s, [&](const Status&) { if (--pending == 0) all.set_value(); }, &pending);
+  }
+  store.flush(&pending);
+  all.get_future().wait();
+}
+
 // The voucher log's fold: how long the fold thread spends writing N channels' states into SQLite (a
 // read asks for it, so the read's time is the fold's, plus one row read): the longest a read
 // waits for a fold of N channels (the gate folds once a second, or at 65,536 channels).
 void BM_FoldChannels(benchmark::State& st) {
   char tmpl[] = "/tmp/paychan-bench-XXXXXX";
   const std::filesystem::path dir = mkdtemp(tmpl);
-  StoreOptions options;
-  options.voucher_log = true;
-  options.fold_interval = std::chrono::hours{1};  // a fold comes only when the timed read asks
-  options.idle_fold = std::chrono::hours{1};
-  auto store = std::move(*ChannelStore::open((dir / "gate.sqlite").string(), options));
+  auto store = open_owner(dir);
   const auto channels = static_cast<std::uint32_t>(st.range(0));
   std::uint64_t round = 0;
   for (auto _ : st) {
     st.PauseTiming();
-    ++round;
-    std::atomic<std::uint32_t> pending{channels};
-    std::promise<void> all;
-    for (std::uint32_t i = 0; i < channels; ++i) {
-      ChannelState s;
-      std::memcpy(s.channelId.data(), &i, sizeof i);
-      s.config.withdrawDelay = 900;
-      s.chargedCumulativeAmount = round;
-      (void)store->enqueue(s, [&](const Status&) { if (--pending == 0) all.set_value(); }, &pending);
-    }
-    store->flush(&pending);
-    all.get_future().wait();
+    commit_channels(*store, channels, ++round);
     st.ResumeTiming();
     if (!store->get(ChannelState{}.channelId)) st.SkipWithError("read failed");
   }
@@ -146,6 +156,28 @@ void BM_FoldChannels(benchmark::State& st) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_FoldChannels)->Arg(64)->Arg(1000)->Arg(2000)->Arg(20000)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The gate's read of a closed-channel record, on its I/O thread, for the first request on a channel
+// it does not hold, with N channels' commits in the log (none of them an erase).
+void BM_ClosedChannelRead(benchmark::State& st) {
+  char tmpl[] = "/tmp/paychan-bench-XXXXXX";
+  const std::filesystem::path dir = mkdtemp(tmpl);
+  auto store = open_owner(dir);
+  const auto channels = static_cast<std::uint32_t>(st.range(0));
+  Bytes32 unknown{};
+  unknown.fill(0xEE);
+  std::uint64_t round = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    if (store->log_backlog().unfolded_commits == 0) commit_channels(*store, channels, ++round);
+    st.ResumeTiming();
+    if (!store->closed_channel(unknown)) st.SkipWithError("read failed");
+  }
+  st.counters["channels"] = static_cast<double>(channels);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ClosedChannelRead)->Arg(20000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // One synced append to the voucher log, as a durable gate's store makes once per group commit: a
 // frame of N states (~400 bytes each), written around the page cache (BlockAppender, as the gate

@@ -17,9 +17,9 @@
 // one append and one fdatasync a batch, not a SQLite transaction touching a page per channel. The
 // log's active segment is folded into SQLite at least every fold_interval, once it holds 65,536
 // channels, after idle_fold without a commit, when a read or a settle-job write on this store asks
-// (they see every completed commit), and when the store closes; a channel's many vouchers since
-// the last fold are one row update. A fold runs on a thread of its own while commits go on in the
-// other segment: a commit never waits for one. Opening a store replays what a crash left in the
+// (they see every completed commit; closed_channel() every erase), and when the store closes; a
+// channel's many vouchers since the last fold are one row update. A fold runs on a thread of its
+// own while commits go on in the other segment: a commit never waits for one. Opening a store replays what a crash left in the
 // log, before anything reads it. Another process reading the file while the gate runs sees SQLite
 // only: under load, states up to fold_interval old (more while a fold fails), which for the settle
 // job means claiming a little less now and the rest at its next run.
@@ -126,7 +126,8 @@ class ChannelStore {
   // What a channel's deleted rows left (refunded in full by the gate, or spent and claimed as the
   // settle job saw it): the highest refund nonce and claimed total they had; none if no row of
   // the channel was ever deleted. A view of the chain behind either shows money refunded, or a
-  // claimed total the running total would restart below.
+  // claimed total the running total would restart below. Waits for a fold only while the log holds
+  // an erase (the gate asks on its I/O thread, for each channel it does not hold).
   [[nodiscard]] Result<std::optional<ClosedChannel>> closed_channel(const Bytes32& channelId);
   // Forgets the records of channels whose last row was deleted `ageSeconds` or more ago (by the
   // host's clock, which dated them: a clock jumping ahead forgets early); how many. A view of a

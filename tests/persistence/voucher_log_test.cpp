@@ -356,6 +356,29 @@ TEST(VoucherLogStore, ReadsSeeEveryCompletedCommit) {
   EXPECT_EQ((*store->unclaimed()).size(), 0u) << "the claim was recorded on the folded charge";
 }
 
+// The gate reads a closed-channel record on its I/O thread for every channel it does not hold, and
+// a fold of many channels takes tens of milliseconds: the read waits for one only while an erase,
+// whose record is in the log, is not folded yet.
+TEST(VoucherLogStore, AClosedChannelReadWaitsForAFoldOnlyWhileAnEraseIsInTheLog) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), owner());
+  ChannelState s = channel(1, 1000);
+  ASSERT_TRUE(store->commit_and_wait(s));
+  EXPECT_FALSE(*store->closed_channel(channel(2, 0).channelId));
+  EXPECT_EQ(store->log_backlog().unfolded_commits, 1u) << "a read with no erase in the log folded it";
+  EXPECT_EQ(stored_rows(dir.file()), 0);
+
+  s.onchain.refundNonce = U256{4};
+  s.onchain.totalClaimed = 1000;
+  ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{4}, 1000})) << "the erase, from the log";
+  EXPECT_EQ(store->log_backlog().unfolded_commits, 0u);
+
+  ASSERT_TRUE(store->commit_and_wait(channel(3, 10)));
+  EXPECT_EQ(*store->closed_channel(s.channelId), (ClosedChannel{U256{4}, 1000}));
+  EXPECT_EQ(store->log_backlog().unfolded_commits, 1u) << "folded again for an erase already folded";
+}
+
 TEST(VoucherLogStore, TheLogIsFoldedWithinItsInterval) {
   TempDir dir;
   auto store = *ChannelStore::open(dir.file(), owner(std::chrono::milliseconds{20}));
