@@ -463,6 +463,10 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   payload.refundNonce = base.onchain.refundNonce;
   payload.claims = {protocol::VoucherClaimRow{base.config, payload.voucher.voucher.maxClaimableAmount,
                                               payload.voucher.signature, base.chargedCumulativeAmount}};
+  // The receiverAuthorizer's signatures are the server's to give, never the client's (as the
+  // reference server strips them): without the key, the facilitator signs as the authorizer.
+  payload.refundAuthorizerSignature.reset();
+  payload.claimAuthorizerSignature.reset();
   if (options_.receiverAuthorizerKey) {
     const PrivateKey& key = *options_.receiverAuthorizerKey;
     payload.refundAuthorizerSignature = key.sign(refund_digest(domain_, base.channelId, base.onchain.refundNonce, amount));

@@ -358,6 +358,23 @@ TEST_F(FacilitatorGateTest, AContractPayersPayloadCheckedWhileARefundLandsIsJudg
       << "the refund's answer, read on an unchanged channel, is used; the held voucher's is asked again";
 }
 
+// The receiverAuthorizer's signatures in a refund are the server's to give: a payer's own, sent
+// along, are dropped, and the facilitator (the delegated authorizer) signs instead. Forwarded, they
+// would be used as they are, and the refund would fail on chain.
+TEST_F(FacilitatorGateTest, ARefundIsSignedByTheAuthorizerNotWithThePayersSignatures) {
+  ASSERT_NO_FATAL_FAILURE(open_gate());
+  const gate::Offer& offer = offers_->offers().at(0);
+  const PrivateKey payer = key_from(5);
+  const gate::test::TestAgent agent(payer, config_, 93);
+  open_channel(agent);
+  const Signature payers_own = payer.sign(Bytes32{});
+
+  auto refund = accepted(run(gate_->refund(
+      accepted(run(gate_->authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, std::nullopt, payers_own)))))));
+  EXPECT_TRUE(refund.success) << refund.errorReason.value_or("");
+  EXPECT_EQ(onchain(agent.id).balance, 2 * kPrice) << "refunded down to the charged total";
+}
+
 // A refund that lands on chain while its reply is lost leaves the gate with a mirror showing the
 // money still there. The gate must not go on checking vouchers against it: the next one is
 // checked through the facilitator (and refused, the balance being gone), or refused outright

@@ -109,12 +109,17 @@ class TestAgent {
     return encode(accepted, protocol::DepositPayload{config, voucher(cumulative), deposit});
   }
 
+  // With `authorizer_signatures`, the payload also carries both receiverAuthorizer signatures, as
+  // the payer made them (a server must not forward them).
   [[nodiscard]] std::string refund_header(const protocol::PaymentRequirements& accepted, Uint128 charged,
-                                          std::optional<Uint128> amount = std::nullopt) const {
+                                          std::optional<Uint128> amount = std::nullopt,
+                                          std::optional<Signature> authorizer_signatures = std::nullopt) const {
     protocol::RefundPayload r;
     r.channelConfig = config;
     r.voucher = voucher(charged);
     r.amount = amount;
+    r.refundAuthorizerSignature = authorizer_signatures;
+    r.claimAuthorizerSignature = authorizer_signatures;
     return encode(accepted, r);
   }
 
