@@ -15,6 +15,7 @@
 #include "channel/amount.hpp"
 #include "channel/ecdsa.hpp"
 #include "channel/result.hpp"
+#include "engine/http/message.hpp"
 
 namespace paychan::engine::gate {
 
@@ -27,9 +28,11 @@ struct RouteConfig {
 
   // Whether the route takes requests of `method`: every method without one; a GET route takes
   // HEAD too (most frameworks answer HEAD with the GET handler, its work done, its body dropped,
-  // which must not come free).
+  // which must not come free). In any case: methods are case-sensitive on the wire, but some
+  // frameworks (Werkzeug) upper-case a request's before routing it, so "get" must not come free.
   [[nodiscard]] bool takes(std::string_view method) const noexcept {
-    return this->method.empty() || this->method == method || (this->method == "GET" && method == "HEAD");
+    return this->method.empty() || http::iequals(this->method, method) ||
+           (this->method == "GET" && http::iequals(method, "HEAD"));
   }
 };
 

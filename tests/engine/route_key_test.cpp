@@ -68,6 +68,9 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
     EXPECT_EQ(offers.find("GET", path), data) << path;
   EXPECT_EQ(offers.find("GET", "/v2/chat/.."), &offers.offers()[2]);
   EXPECT_EQ(offers.find("HEAD", "/data/x"), data) << "a GET route takes HEAD: frameworks answer it with GET's handler";
+  for (std::string_view method : {"get", "gEt", "head"})
+    EXPECT_EQ(offers.find(method, "/data/x"), data) << method << ": Werkzeug upper-cases a method before routing";
+  EXPECT_EQ(offers.find("post", "/v1/chat"), chat);
   EXPECT_EQ(offers.find("GET", "/v2/chat-completions"), &offers.offers()[2]);
 }
 
