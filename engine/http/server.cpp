@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/http/detail/connection_budget.hpp"
+#include "engine/http/detail/listener.hpp"
 #include "engine/http/detail/worker.hpp"
 
 namespace paychan::engine::http {
@@ -43,12 +44,17 @@ Status HttpServer::start() {
   unsigned threads = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   tcp::endpoint endpoint{address, s.options.port};
+  {
+    asio::io_context probing;
+    auto port = detail::claim_port(probing, endpoint);
+    if (!port) return port.failure();
+    endpoint.port(*port);
+  }
   std::vector<std::unique_ptr<detail::Worker>> workers;
   for (unsigned i = 0; i < threads; ++i) {
     auto worker = std::make_unique<detail::Worker>(s.handler, s.options.limits, s.budget);
     auto port = worker->listen(endpoint, s.options.backlog);
     if (!port) return port.failure();
-    endpoint.port(*port);  // port 0: the others join the port the first one got
     workers.push_back(std::move(worker));
   }
   s.port = endpoint.port();

@@ -548,6 +548,16 @@ TEST(HttpServer, StartFailsOnABadAddressOrABusyPort) {
   Status t = busy.start();
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().code, ErrorCode::http_listen_failed);
+
+  // Nor a port another server listens on with SO_REUSEPORT, as its workers do: a second gate
+  // started on it would take a share of the first one's connections.
+  HttpServer first{h, ServerOptions{.port = 0, .threads = 2}};
+  ASSERT_TRUE(first.start());
+  HttpServer second{h, ServerOptions{.port = first.port()}};
+  Status u = second.start();
+  ASSERT_FALSE(u) << "joined a port another server listens on";
+  EXPECT_EQ(u.error().code, ErrorCode::http_listen_failed);
+  first.stop(std::chrono::milliseconds{0});
 }
 
 // Whatever bytes a client sends, the server answers 400/413/431 or closes, and keeps serving.

@@ -61,6 +61,23 @@ Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoi
   return acceptor;
 }
 
+Result<std::uint16_t> claim_port(asio::io_context& context, const tcp::endpoint& endpoint) {
+  tcp::acceptor probe(context);
+  error_code ec;
+  auto failed = [&](const char* step) {
+    return fail(ErrorCode::http_listen_failed, std::string(step) + " " + endpoint.address().to_string() + ":" +
+                                                   std::to_string(endpoint.port()) + ": " + ec.message());
+  };
+  if (probe.open(endpoint.protocol(), ec); ec) return failed("open");
+  // SO_REUSEADDR (a previous server's connections in TIME_WAIT do not hold the port), without
+  // SO_REUSEPORT: the bind fails where anything listens.
+  if (probe.set_option(asio::socket_base::reuse_address(true), ec); ec) return failed("SO_REUSEADDR");
+  if (probe.bind(endpoint, ec); ec) return failed("bind");
+  const tcp::endpoint bound = probe.local_endpoint(ec);
+  if (ec) return failed("bind");
+  return bound.port();
+}
+
 Awaitable<void> accept_connections(tcp::acceptor& acceptor, Worker& worker) {
   error_code ec;
   acceptor.non_blocking(true, ec);  // for the drain below; if refused, connections come one a pass
