@@ -1,5 +1,8 @@
 #include "engine/gate/gate_handler.hpp"
 
+#include <algorithm>
+#include <array>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -114,7 +117,11 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
     ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals(), gate_.log_backlog()));
     return std::nullopt;
   }
-  const Offer* offer = offers_.find(req.method(), req.path());
+  std::array<std::string_view, kMethodOverrideHeaders.size()> overrides;
+  std::size_t named = 0;
+  for (std::string_view name : kMethodOverrideHeaders)
+    if (auto method = req.header(name)) overrides[named++] = *method;
+  const Offer* offer = offers_.find(req.method(), std::span(overrides.data(), named), req.path());
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {

@@ -68,6 +68,15 @@ const Offer* OfferTable::find(std::string_view method, std::string_view path) co
   return dearest;
 }
 
+const Offer* OfferTable::find(std::string_view method, std::span<const std::string_view> overrides,
+                              std::string_view path) const {
+  const Offer* dearest = find(method, path);
+  for (std::string_view other : overrides)
+    if (const Offer* offer = find(other, path); offer && (!dearest || offer->route.price > dearest->route.price))
+      dearest = offer;
+  return dearest;
+}
+
 protocol::PaymentRequired payment_required(const Offer& offer, std::string resourceUrl, std::optional<std::string> error,
                                            const protocol::PaymentRequirements* accepted) {
   protocol::PaymentRequired p;

@@ -74,6 +74,21 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
   EXPECT_EQ(offers.find("GET", "/v2/chat-completions"), &offers.offers()[2]);
 }
 
+// A method-override header makes frameworks serve a request as the method it names (Rails, by
+// default): the request is priced as either, the dearer.
+TEST(RouteKey, AMethodOverrideHeaderIsPricedAsTheMethodItNames) {
+  const OfferTable offers = table_of({RouteConfig{"PUT", "/v1/x", 1'000, std::nullopt, std::nullopt},
+                                      RouteConfig{"POST", "/v1/x", 10, std::nullopt, std::nullopt}});
+  const std::string_view put[] = {"put"};
+  EXPECT_EQ(offers.find("POST", put, "/v1/x"), &offers.offers()[0]);
+  EXPECT_EQ(offers.find("GET", put, "/v1/x"), &offers.offers()[0]);
+  const std::string_view post[] = {"POST"};
+  EXPECT_EQ(offers.find("PUT", post, "/v1/x"), &offers.offers()[0]) << "the dearer of the two";
+  const std::string_view other[] = {"DELETE"};
+  EXPECT_EQ(offers.find("POST", other, "/v1/x"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", other, "/v1/x"), nullptr);
+}
+
 // Readings of one path may match different routes: a resolving upstream serves one, Express's
 // wildcard the other. The dearer is charged.
 TEST(RouteKey, APathReadTwoWaysIsChargedTheDearerRoute) {
