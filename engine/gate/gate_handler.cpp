@@ -151,6 +151,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
     answer_upstream_failure(ex.response(), served.error());
     co_return;
   }
+  ex.response().erase_header(kSettlementOverridesHeader);  // the gate's, never the client's
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
 }
 
@@ -219,13 +220,21 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
   http::Response& res = ex.response();
   const auto overrides = res.header(kSettlementOverridesHeader);
   Result<Uint128> actual = offer.terms.amount;
-  if (overrides) actual = protocol::parse_settlement_overrides(*overrides, offer.terms.amount, decimals_);
+  if (overrides) {
+    const auto headers = res.headers();
+    const auto sent = std::count_if(headers.begin(), headers.end(),
+                                    [](const auto& h) { return http::iequals(h.first, kSettlementOverridesHeader); });
+    actual = sent > 1 ? fail(ErrorCode::http_bad_response, "Settlement-Overrides came more than once")
+                      : protocol::parse_settlement_overrides(*overrides, offer.terms.amount, decimals_);
+  }
   // A report above the offer is the upstream's bug; refusing it here (before a deposit is executed)
   // keeps settle from failing after money moved.
   if (actual && *actual > offer.terms.amount)
     actual = fail(ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative,
                   "reported " + to_decimal(*actual) + " above the offered " + to_decimal(offer.terms.amount));
   res.erase_header(kSettlementOverridesHeader);
+  // The gate's own x402 headers: a paid answer carries its PAYMENT-RESPONSE, and never an offer.
+  res.erase_header(protocol::kPaymentRequiredHeader);
   if (res.status() >= 400) {  // nothing charged: `auth` frees the channel before the answer goes out
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     co_return true;

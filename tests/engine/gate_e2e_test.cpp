@@ -108,6 +108,29 @@ TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
 }
 
+// Settlement-Overrides is the gate's, from the upstream: sent twice it is ambiguous (502, nothing
+// charged), and it never reaches a client, on a free route either. Nor does an upstream's own offer
+// go out with a paid answer.
+TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
+  GateStack stack;
+  TestAgent agent(test_key(3), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "twice");
+  EXPECT_EQ(res.status, 502);
+  EXPECT_NE(res.body.find("more than once"), std::string::npos) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
+
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "offers");
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_TRUE(res.header("PAYMENT-RESPONSE").has_value());
+  EXPECT_FALSE(res.header("PAYMENT-REQUIRED").has_value()) << "the upstream's offer went out with a paid answer";
+
+  res = stack.call("POST", "/free/x", "", "cheap");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_FALSE(res.header(kSettlementOverridesHeader).has_value()) << "a free route's answer showed the upstream's price";
+}
+
 TEST(GateE2E, OversizedPaymentHeaderIsRefused) {
   GateStack stack;
   auto res = stack.call("POST", "/v1/infer", std::string(40'000, 'A'));

@@ -43,6 +43,11 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
     if (body.find("cheap") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":\"60%\"}");
     if (body.find("bogus") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":-1}");
     if (body.find("greedy") != std::string_view::npos) res.set_header(kSettlementOverridesHeader, "{\"amount\":\"150%\"}");
+    if (body.find("twice") != std::string_view::npos) {  // which one would the gate take?
+      res.add_header(kSettlementOverridesHeader, "{\"amount\":\"1\"}");
+      res.add_header(kSettlementOverridesHeader, "{\"amount\":\"400\"}");
+    }
+    if (body.find("offers") != std::string_view::npos) res.set_header("PAYMENT-REQUIRED", "an upstream's own");
   }
   return std::nullopt;
 }
