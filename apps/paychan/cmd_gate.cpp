@@ -12,6 +12,7 @@ namespace paychan::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N] [--access-log]
+                   [--grace-seconds N]
 
 Puts x402 batch-settlement payments in front of an HTTP API. A request to a priced route without
 payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
@@ -28,9 +29,14 @@ One gate per store.
 
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
-which the gate reads and strips. An upstream status >= 400 charges nothing.
+which the gate reads and strips (sent twice: 502, nothing charged). An upstream status >= 400, or
+no response head within upstreamTimeoutSeconds (504), charges nothing. A streamed answer is charged
+as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
+X-Method-Override is priced as the dearer of the two; methods match in any case.
 
-Endpoints of the gate itself: GET /healthz, GET /metrics (Prometheus text).
+Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text).
+Limits: request head 16 KiB (431), body 1 MiB (413), a request sent within 10 s; a kept-alive
+connection idle for 30 s, or a client not reading its answer for 30 s, is disconnected.
 
 Options:
   --config FILE        the gate's JSON configuration (below); required
@@ -39,6 +45,8 @@ Options:
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures
+  --grace-seconds N    on SIGINT or SIGTERM, how long requests in progress may take to finish
+                       (default 10; 0..3600); connections still open then are closed unanswered
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   {
@@ -59,7 +67,9 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
     "upstream": "http://127.0.0.1:8080",
-    "maxTimeoutSeconds": 300,
+    "maxTimeoutSeconds": 300,            the offer's: how long a paid request may take
+    "upstreamTimeoutSeconds": 300,       the longest wait for the upstream's response head, and the
+                                         longest silence in a streamed body (1..86400)
     "onchainStateTtlSeconds": 300,       vouchers are checked locally while the channel's
                                          on-chain mirror is younger than this (below
                                          withdrawDelay - withdrawalSafetyMarginSeconds)
@@ -71,14 +81,17 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     ]
   }
 
-Stops gracefully on SIGINT or SIGTERM (requests in progress finish; every charge is on disk).
-Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound.
+Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
+to finish, and the connections still open then are closed unanswered (their requests not charged)
+and counted in the last log line. Every charge taken is on disk.
+Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound (also
+one another process listens on).
 
   paychan gate --config gate.json --upstream http://127.0.0.1:8080
 )";
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log"};
+  const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log", "grace-seconds"};
   const std::string_view flags[] = {"access-log"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("gate", args.error());
@@ -93,6 +106,12 @@ int run(std::span<char* const> argv) {
   auto threads = threads_option(*args);
   if (!threads) return report("gate", threads.error());
   if (*threads) options.threads = **threads;
+  std::chrono::seconds grace{10};
+  if (auto text = args->option("grace-seconds")) {
+    const auto n = parse_uint128(*text);
+    if (!n || *n > 3600) return report("gate", Error{ErrorCode::invalid_config, "--grace-seconds must be 0..3600"});
+    grace = std::chrono::seconds(static_cast<long>(*n));
+  }
 
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
   // the workers start so that every thread inherits the mask.
@@ -101,7 +120,7 @@ int run(std::span<char* const> argv) {
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
   if (!gate) return report("gate", gate.error());
-  std::fprintf(stderr, "paychan gate: listening on %s port %u, upstream %s, %zu channels restored, store %s\n",
+  std::fprintf(stderr, "paychan gate: listening on %s (port %u), upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
                (*gate)->channels(), config->store.c_str());
   for (const std::string& warning : (*gate)->warnings()) std::fprintf(stderr, "paychan gate: warning: %s\n", warning.c_str());
@@ -110,9 +129,9 @@ int run(std::span<char* const> argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "paychan gate: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  (*gate)->stop();
-  std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served\n",
-               static_cast<unsigned long long>((*gate)->metrics().paid_requests.load()));
+  const std::size_t cut = (*gate)->stop(grace);
+  std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served; %zu connections cut unanswered at the end of the grace\n",
+               static_cast<unsigned long long>((*gate)->metrics().paid_requests.load()), cut);
   return kExitOk;
 }
 

@@ -28,12 +28,18 @@ Result<std::uint64_t> uint_or(const Fields& f, const char* name, std::uint64_t f
   return f.uint64(name);
 }
 
+// A day: an upstream silent for longer has failed.
+constexpr std::uint64_t kMaxUpstreamTimeout = 86'400;
+
 Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   PAYCHAN_TRY(r.only({"method", "path", "price", "description", "mimeType"}));
   RouteConfig route;
   PAYCHAN_ASSIGN(route.path, r.string("path"));
   if (route.path.empty() || route.path.front() != '/')
     return r.error("path", "must start with '/'");
+  // The gate answers these itself (GateHandler), free: a price on them would never be asked.
+  if (const std::string key = route_key(route.path); key == "/healthz" || key == "/metrics")
+    return r.error("path", "is the gate's own endpoint (/healthz and /metrics are served by the gate, free)");
   PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
   // A method no request carries (a typo, or "post": methods are case-sensitive on the wire) would
   // leave the route's path free for every request: one of these, in any case, or none at all.
@@ -54,8 +60,8 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
 
 Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
-                      "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator", "facilitatorTokenFile",
-                      "store", "listen", "upstream", "receiverAuthorizerKeyFile", "routes"}));
+                      "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
+                      "facilitatorTokenFile", "store", "listen", "upstream", "receiverAuthorizerKeyFile", "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
   auto chain = protocol::evm_chain_id(c.network);
@@ -72,12 +78,17 @@ Result<GateConfig> read_config(const Fields& f) {
   c.assetDecimals = static_cast<unsigned>(decimals);
 
   PAYCHAN_ASSIGN(c.payTo, f.address("payTo"));
+  if (c.payTo == Address{}) return f.error("payTo", "must not be the zero address (channels to it cannot be claimed)");
   PAYCHAN_ASSIGN(c.receiverAuthorizer, f.address("receiverAuthorizer"));
   if (c.receiverAuthorizer == Address{}) return f.error("receiverAuthorizer", "must not be the zero address");
   PAYCHAN_ASSIGN(c.withdrawDelay, uint_or(f, "withdrawDelay", c.withdrawDelay));
   if (c.withdrawDelay < kMinWithdrawDelay || c.withdrawDelay > kMaxWithdrawDelay)
     return f.error("withdrawDelay", "must be 900..2592000 seconds (the contract's bounds)");
   PAYCHAN_ASSIGN(c.maxTimeoutSeconds, uint_or(f, "maxTimeoutSeconds", c.maxTimeoutSeconds));
+  if (c.maxTimeoutSeconds == 0) return f.error("maxTimeoutSeconds", "must be at least 1");
+  PAYCHAN_ASSIGN(c.upstreamTimeoutSeconds, uint_or(f, "upstreamTimeoutSeconds", c.upstreamTimeoutSeconds));
+  if (c.upstreamTimeoutSeconds == 0 || c.upstreamTimeoutSeconds > kMaxUpstreamTimeout)
+    return f.error("upstreamTimeoutSeconds", "must be 1.." + std::to_string(kMaxUpstreamTimeout));
   PAYCHAN_ASSIGN(c.onchainStateTtlSeconds, uint_or(f, "onchainStateTtlSeconds", c.onchainStateTtlSeconds));
   PAYCHAN_ASSIGN(c.withdrawalSafetyMarginSeconds,
                  uint_or(f, "withdrawalSafetyMarginSeconds", c.withdrawalSafetyMarginSeconds));

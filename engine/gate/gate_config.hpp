@@ -47,6 +47,9 @@ struct GateConfig {
   Address receiverAuthorizer;
   std::uint64_t withdrawDelay = 86'400;
   std::uint64_t maxTimeoutSeconds = 300;
+  // The longest the gate waits for the upstream's response head, and the longest silence within a
+  // streamed body; nothing is charged when the head does not come in time.
+  std::uint64_t upstreamTimeoutSeconds = 300;
   // A voucher is checked locally (no facilitator call) while the channel's mirrored on-chain state
   // is younger than this; older state is refreshed through the facilitator's /verify.
   std::uint64_t onchainStateTtlSeconds = 300;

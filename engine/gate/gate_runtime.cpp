@@ -13,8 +13,20 @@
 
 namespace paychan::engine::gate {
 
+namespace {
+
+http::ClientOptions upstream_options(const GateConfig& config) {
+  http::ClientOptions o;
+  o.response_timeout = std::chrono::seconds(config.upstreamTimeoutSeconds);
+  o.read_timeout = std::chrono::seconds(config.upstreamTimeoutSeconds);
+  return o;
+}
+
+}  // namespace
+
 // Declared in the order they are built; destroyed in reverse, the server first.
 struct GateRuntime::Parts {
+  explicit Parts(const GateConfig& c) : config(c), upstream_client(upstream_options(c)) {}
   GateConfig config;
   GateMetrics metrics;
   std::unique_ptr<persistence::ChannelStore> store;
@@ -43,8 +55,7 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 }
 
 Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config, RuntimeOptions options) {
-  auto p = std::make_unique<Parts>();
-  p->config = config;
+  auto p = std::make_unique<Parts>(config);
   if (config.upstream.empty() && options.service == nullptr)
     return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
   PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
@@ -111,16 +122,17 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
 }
 
 GateRuntime::GateRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
-GateRuntime::~GateRuntime() { stop(); }
+GateRuntime::~GateRuntime() { (void)stop(); }
 
 std::uint16_t GateRuntime::port() const noexcept { return parts_->server->port(); }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
 
-void GateRuntime::stop(std::chrono::milliseconds grace) {
-  if (parts_->server) parts_->server->stop(grace);
+std::size_t GateRuntime::stop(std::chrono::milliseconds grace) {
+  const std::size_t cut = parts_->server ? parts_->server->stop(grace) : 0;
   parts_->store.reset();  // finishes every queued commit
+  return cut;
 }
 
 }  // namespace paychan::engine::gate

@@ -33,7 +33,7 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(Handler& handler, ServerOptions options)
     : impl_(std::make_unique<Impl>(handler, std::move(options))) {}
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds{0}); }
+HttpServer::~HttpServer() { (void)stop(std::chrono::milliseconds{0}); }
 
 Status HttpServer::start() {
   Impl& s = *impl_;
@@ -83,9 +83,9 @@ Status HttpServer::start() {
 
 std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
 
-void HttpServer::stop(std::chrono::milliseconds grace) {
+std::size_t HttpServer::stop(std::chrono::milliseconds grace) {
   Impl& s = *impl_;
-  if (!s.started || s.stopped) return;
+  if (!s.started || s.stopped) return 0;
   s.stopped = true;
   for (auto& worker : s.workers) worker->stop();
   bool drained;
@@ -93,10 +93,12 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(s.mutex);
     drained = s.exited.wait_for(lock, grace, [&s] { return s.running == 0; });
   }
+  const std::size_t cut = drained ? 0 : s.budget.open();
   if (!drained) {
     for (auto& worker : s.workers) worker->abort();
   }
   for (auto& worker : s.workers) worker->join();
+  return cut;
 }
 
 std::size_t HttpServer::open_connections() const noexcept { return impl_->budget.open(); }

@@ -38,8 +38,10 @@ class HttpServer {
   [[nodiscard]] std::uint16_t port() const noexcept;
   // Graceful stop: stop accepting, close idle connections, let requests in progress be answered
   // (with Connection: close) and streams finish; after `grace`, close whatever is left and abandon
-  // handlers still waiting on I/O. Returns when every worker thread has exited. Idempotent.
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // handlers still waiting on I/O. Returns when every worker thread has exited, with how many
+  // connections were still open when the grace ran out (closed then, their answers unsent).
+  // Idempotent (0 after the first).
+  std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Connections open now, over all workers.
   [[nodiscard]] std::size_t open_connections() const noexcept;
 

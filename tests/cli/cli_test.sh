@@ -108,6 +108,8 @@ JSON
 check "gate needs an upstream" 2 "no upstream" "$paychan" gate --config "$work/gate.json"
 check "a config from a pipe is read" 2 "no upstream" bash -c "'$paychan' gate --config <(cat '$work/gate.json')"
 check "gate bad listen" 2 "listen" "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen nowhere
+check "gate bad --grace-seconds" 2 "--grace-seconds must be 0..3600" \
+  "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --grace-seconds forever
 # Started for real, it answers 402 with an offer, then stops cleanly on SIGTERM.
 "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 >"$work/gate.out" 2>"$work/gate.err" &
 gate_pid=$!
@@ -118,7 +120,7 @@ check "a gate without a facilitator says what that means" 0 "no \"facilitator\" 
 check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
 kill -TERM "$gate_pid"
 wait "$gate_pid"
-check "gate stopped cleanly" 0 "stopped" cat "$work/gate.err"
+check "gate stopped cleanly" 0 "0 connections cut" cat "$work/gate.err"
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"

@@ -34,6 +34,10 @@ TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
   EXPECT_EQ(c->routes[1].method, "");
   EXPECT_EQ(c->withdrawDelay, 86'400u);
   EXPECT_EQ(c->listen, "127.0.0.1:8402");
+  EXPECT_EQ(c->upstreamTimeoutSeconds, 300u);
+  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"upstreamTimeoutSeconds\": 900, \"facilitator\""))
+                ->upstreamTimeoutSeconds,
+            900u);
 
   const auto offers = OfferTable::build(*c);
   EXPECT_EQ(offers.find("POST", "/v1/chat"), &offers.offers()[0]);
@@ -58,6 +62,13 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
     {"path": "/data/*", "price": "500"}
   ])", R"("routes": [])"},
       {"\"name\": \"USDC\", ", ""},
+      {"\"0x1111111111111111111111111111111111111111\"", "\"0x0000000000000000000000000000000000000000\""},
+      {"\"facilitator\"", "\"maxTimeoutSeconds\": 0, \"facilitator\""},
+      {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 0, \"facilitator\""},
+      {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 86401, \"facilitator\""},
+      // The gate's own endpoints, in any spelling: a price there would never be asked.
+      {"\"/data/*\"", "\"/metrics\""},
+      {"\"/data/*\"", "\"/Healthz/\""},
       // A mirror trusted that long could miss a withdrawal until it is inside the margin.
       {"\"facilitator\"", "\"withdrawDelay\": 1800, \"withdrawalSafetyMarginSeconds\": 900, "
                            "\"onchainStateTtlSeconds\": 900, \"facilitator\""},

@@ -1,0 +1,78 @@
+// `paychan gate` as its configuration builds it (GateRuntime): the upstream's timeout, and what a
+// stop leaves unanswered.
+#include "engine/gate/gate_runtime.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/gate/gate_config.hpp"
+#include "http_test_support.hpp"
+#include "temp_dir.hpp"
+
+namespace paychan::engine::gate {
+namespace {
+
+using http::test::Event;
+using http::test::get;
+using http::test::RawClient;
+using http::test::TestServer;
+
+// A gate with one priced route in front of `upstream`, its store in `dir`, no facilitator.
+GateConfig gate_config(const std::string& upstream, const paychan::test::TempDir& dir, std::uint64_t upstream_timeout) {
+  auto c = parse_gate_config(R"({
+    "network": "eip155:84532",
+    "asset": {"address": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "name": "USDC", "version": "2"},
+    "payTo": "0x1111111111111111111111111111111111111111",
+    "receiverAuthorizer": "0x2222222222222222222222222222222222222222",
+    "listen": "127.0.0.1:0",
+    "routes": [{"path": "/priced", "price": "500"}]
+  })");
+  EXPECT_TRUE(c) << c.error().to_string();
+  c->upstream = upstream;
+  c->store = dir.file();
+  c->upstreamTimeoutSeconds = upstream_timeout;
+  return *c;
+}
+
+// An upstream that answers nothing until `release` is set.
+auto silent_until(Event& release) {
+  return [&release](http::Exchange&) -> http::Handled {
+    return [](Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
+  };
+}
+
+// upstreamTimeoutSeconds bounds the wait for the upstream's head (its default, 300 s, would
+// outlast the client's read here).
+TEST(GateRuntime, AnUpstreamSilentForUpstreamTimeoutSecondsIsAnswered504) {
+  Event release;
+  TestServer upstream{silent_until(release)};
+  paychan::test::TempDir dir;
+  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 1));
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  RawClient client{(*gate)->port()};
+  client.send(get("/free"));
+  const auto answer = client.read_response();
+  release.set();
+  ASSERT_TRUE(answer) << "no answer before the client gave up";
+  EXPECT_EQ(answer->result_int(), 504u);
+}
+
+// A stop waits out its grace for the requests in progress, then cuts them, and says how many.
+TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) {
+  Event release;
+  TestServer upstream{silent_until(release)};
+  paychan::test::TempDir dir;
+  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 60));
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  RawClient client{(*gate)->port()};
+  client.send(get("/free"));
+  while (upstream.server().open_connections() == 0) std::this_thread::yield();  // the request is upstream
+  EXPECT_EQ((*gate)->stop(std::chrono::milliseconds{100}), 1u);
+  EXPECT_FALSE(client.read_response()) << "a cut request was answered";
+  release.set();
+}
+
+}  // namespace
+}  // namespace paychan::engine::gate
