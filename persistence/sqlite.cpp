@@ -9,8 +9,12 @@
 namespace paychan::persistence {
 namespace {
 
+// A constraint the data broke is the data's fault (invalid_payload); anything else (a full disk,
+// an unopenable file, I/O, a lock) is the store's (store_failed).
 Failure sqlite_fail(sqlite3* db, std::string_view what) {
-  return fail(ErrorCode::invalid_payload, std::string{what} + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  const bool constraint = db != nullptr && (sqlite3_errcode(db) & 0xff) == SQLITE_CONSTRAINT;
+  return fail(constraint ? ErrorCode::invalid_payload : ErrorCode::store_failed,
+              std::string{what} + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 }  // namespace
@@ -30,7 +34,7 @@ Result<Database> Database::open(const std::string& path, bool create) {
   PAYCHAN_TRY(opened.exec("PRAGMA cache_spill = OFF"));
   const auto spill = opened.pragma_int("cache_spill");
   if (!spill) return spill.failure();
-  if (*spill != 0) return fail(ErrorCode::invalid_payload, "SQLite kept cache spills on for " + path);
+  if (*spill != 0) return fail(ErrorCode::store_failed, "SQLite kept cache spills on for " + path);
   // And no statement run on this connection later turns them on again (SQLite asks at prepare).
   sqlite3_set_authorizer(
       db,
@@ -76,7 +80,7 @@ Status Database::exec(std::string_view sql) {
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string detail = message ? message : "unknown error";
     sqlite3_free(message);
-    return fail(ErrorCode::invalid_payload, "SQLite: " + detail);
+    return fail(ErrorCode::store_failed, "SQLite: " + detail);
   }
   return {};
 }
@@ -130,7 +134,7 @@ Result<std::int64_t> Database::pragma_int(std::string_view name) {
   if (!stmt) return stmt.failure();
   auto row = stmt->step();
   if (!row) return row.failure();
-  if (!*row) return fail(ErrorCode::invalid_payload, "PRAGMA " + std::string{name} + " returned nothing");
+  if (!*row) return fail(ErrorCode::store_failed, "PRAGMA " + std::string{name} + " returned nothing");
   return stmt->integer(0);
 }
 

@@ -86,3 +86,29 @@ TEST_F(InTransaction, RunsTheSecondStatementOnlyWhenTheFirstChangedARow) {
 
 }  // namespace
 }  // namespace paychan::persistence
+
+namespace paychan::persistence {
+namespace {
+
+// The store's own failures (a file it cannot open, a full disk) are store_failed, which the gate
+// answers 503; data that breaks a constraint is invalid_payload.
+TEST(SqliteErrors, AFailingStoreIsStoreFailedAndABrokenConstraintInvalidPayload) {
+  auto unopenable = open_wal("/nonexistent-paychan-dir/gate.sqlite", true);
+  ASSERT_FALSE(unopenable);
+  EXPECT_EQ(unopenable.error().code, ErrorCode::store_failed) << unopenable.error().to_string();
+
+  paychan::test::TempDir dir;
+  auto db = open_wal(dir.file(), true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TABLE t (v INTEGER PRIMARY KEY)"));
+  auto insert = db->prepare("INSERT INTO t (v) VALUES (1)");
+  ASSERT_TRUE(insert);
+  ASSERT_TRUE(insert->run());
+  const Status again = insert->run();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::invalid_payload) << again.error().to_string();
+  EXPECT_EQ(db->exec("SELECT nonsense FROM nowhere").error().code, ErrorCode::store_failed);
+}
+
+}  // namespace
+}  // namespace paychan::persistence
