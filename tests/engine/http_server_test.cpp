@@ -157,6 +157,34 @@ TEST(HttpServer, MalformedRequestsAre400) {
   }
 }
 
+// What RFC 9112 has a server refuse though Beast parses it: an HTTP/1.1 request without exactly
+// one Host (§3.2), a Host that is not host[:port], a Transfer-Encoding not ending in chunked
+// (§6.3: its body's length cannot be told, and a front proxy may frame it otherwise).
+TEST(HttpServer, AMissingDoubledOrBadHostAndAnUnframedTransferEncodingAre400) {
+  TestServer server{echo_target};
+  for (std::string bad : {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                          "GET / HTTP/1.1\r\nHost: evil.example/phish?\r\n\r\n",
+                          "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxyz",
+                          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nxyz"}) {
+    RawClient client{server.port()};
+    client.send(bad);
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->result_int(), 400u) << bad;
+    EXPECT_TRUE(client.closed_by_peer()) << bad;
+  }
+  for (std::string good : {"GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.1\r\nHost: [::1]:8402\r\n\r\n",
+                           "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n", "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+                           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"}) {
+    RawClient client{server.port()};
+    client.send(good);
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << good;
+    EXPECT_EQ(r->result_int(), 200u) << good;
+  }
+}
+
 TEST(HttpServer, IdleConnectionIsClosedAtIdleTimeout) {
   TestServer server{echo_target, with_limits({.idle_timeout = std::chrono::milliseconds(100)})};
   RawClient client{server.port()};
@@ -438,6 +466,7 @@ TEST(HttpServer, ManyConcurrentConnectionsAreServedAtOnce) {
       co_await s.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), server.port()},
                                asio::use_awaitable);
       BeastRequest req{bhttp::verb::get, "/" + std::to_string(i), 11};
+      req.set(bhttp::field::host, "test");
       co_await bhttp::async_write(s, req, asio::use_awaitable);
       beast::flat_buffer buffer;
       BeastResponse res;

@@ -15,6 +15,26 @@ RequestReader::Outcome classify(const error_code& ec) noexcept {
   return RequestReader::Outcome::malformed;
 }
 
+// A Host value is host[:port]: a reg-name, an IPv4 address or a bracketed IP literal, and digits
+// (RFC 9110 §7.2, RFC 3986 §3.2.2). Empty is allowed (a target without authority).
+bool valid_host(std::string_view host) noexcept {
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+  });
+}
+
+// What RFC 9112 has a server refuse and Beast's parser lets through: an HTTP/1.1 request without
+// exactly one Host, or with one that is not host[:port] (§3.2); a Transfer-Encoding whose last
+// coding is not chunked, whose length cannot be told (§6.3).
+bool acceptable_head(const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& head = parser.get();
+  const std::size_t hosts = head.count(bhttp::field::host);
+  if (hosts > 1 || (hosts == 0 && head.version() >= 11)) return false;
+  if (hosts == 1 && !valid_host(head[bhttp::field::host])) return false;
+  return head.find(bhttp::field::transfer_encoding) == head.end() || parser.chunked();
+}
+
 }  // namespace
 
 // The buffer holds at most one header plus one read: body bytes leave it as they are parsed.
@@ -28,6 +48,7 @@ void RequestReader::begin() {
   parser_->body_limit(limits_.max_body_bytes);
   parser_->eager(true);  // header and the body bytes already here in one pass
   continue_answered_ = false;
+  head_checked_ = false;
   deadline_.reset();
 }
 
@@ -37,6 +58,10 @@ RequestReader::Outcome RequestReader::parse_buffered() {
     error_code ec;
     std::size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
+    if (!head_checked_ && parser_->is_header_done()) {  // before a 100 Continue invites the body
+      if (!acceptable_head(*parser_)) return Outcome::malformed;
+      head_checked_ = true;
+    }
     if (ec == bhttp::error::need_more) {
       // A header that fills the whole buffer can never complete.
       if (buffer_.size() == buffer_.max_size()) return Outcome::header_too_large;

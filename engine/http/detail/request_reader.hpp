@@ -51,6 +51,7 @@ class RequestReader {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   bool continue_answered_ = false;
+  bool head_checked_ = false;  // the header is complete and passed acceptable_head()
 };
 
 }  // namespace paychan::engine::http::detail
