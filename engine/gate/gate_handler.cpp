@@ -15,8 +15,12 @@
 namespace paychan::engine::gate {
 namespace {
 
+// The URL the client asked for: an absolute-form target is one already; an origin-form one is
+// joined to its Host (which the server checked is host[:port]).
 std::string resource_url(const http::Request& req) {
-  return "http://" + std::string(req.header("Host").value_or("localhost")) + std::string(req.target());
+  const std::string_view target = req.target();
+  if (target.starts_with("http://") || target.starts_with("https://")) return std::string(target);
+  return "http://" + std::string(req.header("Host").value_or("localhost")) + std::string(target);
 }
 
 // Forgets whatever the service put in the response (its head is not sent when the payment fails).
@@ -46,8 +50,12 @@ std::string error_body(const Error& e) {
 void answer_upstream_failure(http::Response& res, const Error& e) {
   reset(res);
   const int status = http::gateway_status(e);
-  res.set(status, "application/json",
-          error_body(Error{e.code, status == 504 ? "the upstream timed out" : "the upstream failed"}));
+  // A request the proxy cannot forward (400) is the client's; the upstream's own failures say
+  // nothing of its address.
+  const std::string message = status == 400   ? "the request cannot be forwarded: " + e.detail
+                              : status == 504 ? "the upstream timed out"
+                                              : "the upstream failed";
+  res.set(status, "application/json", error_body(Error{e.code, message}));
 }
 
 // The offer with the channel's server-side state added, for a corrective 402.

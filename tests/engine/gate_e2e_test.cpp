@@ -131,6 +131,27 @@ TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
   EXPECT_FALSE(res.header(kSettlementOverridesHeader).has_value()) << "a free route's answer showed the upstream's price";
 }
 
+// An absolute-form target: its offer names the URL as asked (not Host glued to it); forwarded
+// free, it is refused as the client's error (the upstream is asked in origin form only).
+TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
+  GateStack stack;
+  http::test::RawClient priced{stack.port()};
+  priced.send("POST http://api.example/v1/infer HTTP/1.1\r\nHost: api.example\r\nContent-Length: 0\r\n\r\n");
+  auto offer = priced.read_response();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->result_int(), 402u);
+  const auto required = protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"]);
+  ASSERT_TRUE(required) << required.error().to_string();
+  EXPECT_EQ(required->resource.url, "http://api.example/v1/infer");
+
+  http::test::RawClient free{stack.port()};
+  free.send(http::test::get("http://api.example/free/x"));
+  auto refused = free.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+  EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
+}
+
 TEST(GateE2E, OversizedPaymentHeaderIsRefused) {
   GateStack stack;
   auto res = stack.call("POST", "/v1/infer", std::string(40'000, 'A'));

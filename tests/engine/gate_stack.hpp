@@ -115,6 +115,7 @@ class GateStack {
     start();
   }
 
+  [[nodiscard]] std::uint16_t port() const { return server_->port(); }
   [[nodiscard]] std::string url(std::string_view target) const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(target);
   }
