@@ -45,6 +45,9 @@ Result<BeastRequest> build(const std::string& method, const Url& url, const std:
     }
     m.insert(h.name, h.value);
   }
+  // Beast refuses a body where HTTP forbids one (TRACE) by throwing: a typed error instead.
+  if (verb == bhttp::verb::trace && !body.empty())
+    return fail(ErrorCode::http_invalid_request, "a TRACE request has no body");
   m.body() = std::move(body);
   m.prepare_payload();
   return m;

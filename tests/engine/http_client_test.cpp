@@ -289,6 +289,10 @@ TEST(HttpClient, RefusesWhatItCannotSend) {
   auto method = client.request(ClientRequest{"GE T", "http://127.0.0.1:1/"});
   ASSERT_FALSE(method);
   EXPECT_EQ(method.error().code, ErrorCode::http_invalid_request);
+  // Beast throws for a TRACE with a body (as a proxy may be asked to forward one).
+  auto trace = client.request(ClientRequest{"TRACE", "http://127.0.0.1:1/"}.body("x"));
+  ASSERT_FALSE(trace);
+  EXPECT_EQ(trace.error().code, ErrorCode::http_invalid_request);
 }
 
 TEST(HttpClient, MalformedResponseIsBadResponse) {
