@@ -67,6 +67,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
     "upstream": "http://127.0.0.1:8080",
+    "publicScheme": "http",              "https" behind a TLS terminator: the scheme of the offers'
+                                         resource URLs and of the X-Forwarded-Proto sent upstream
     "maxTimeoutSeconds": 300,            the offer's: how long a paid request may take
     "upstreamTimeoutSeconds": 300,       the longest wait for the upstream's response head, and the
                                          longest silence in a streamed body (1..86400)

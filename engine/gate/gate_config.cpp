@@ -61,7 +61,8 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
 Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
                       "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
-                      "facilitatorTokenFile", "store", "listen", "upstream", "receiverAuthorizerKeyFile", "routes"}));
+                      "facilitatorTokenFile", "store", "listen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
+                      "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
   auto chain = protocol::evm_chain_id(c.network);
@@ -102,6 +103,8 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.store, with_default<std::string>(f, "store", c.store, &Fields::string));
   PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));
   PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));
+  PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
+  if (c.publicScheme != "http" && c.publicScheme != "https") return f.error("publicScheme", "must be \"http\" or \"https\"");
   PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
 
   PAYCHAN_ASSIGN(const rapidjson::Value* routes, f.value("routes"));

@@ -62,6 +62,9 @@ struct GateConfig {
   std::string store = "paychan-gate.sqlite";
   std::string listen = "127.0.0.1:8402";
   std::string upstream;  // http://host:port[/prefix]; may come from the command line instead
+  // How clients reach the gate: "https" behind a TLS terminator. The offer's resource URL and the
+  // X-Forwarded-Proto the upstream sees say so.
+  std::string publicScheme = "http";
   std::optional<std::string> receiverAuthorizerKeyFile;  // signs refunds; else the facilitator does
   std::vector<RouteConfig> routes;
 };

@@ -16,11 +16,11 @@ namespace paychan::engine::gate {
 namespace {
 
 // The URL the client asked for: an absolute-form target is one already; an origin-form one is
-// joined to its Host (which the server checked is host[:port]).
-std::string resource_url(const http::Request& req) {
+// joined to its Host (which the server checked is host[:port]) under the scheme clients use.
+std::string resource_url(const http::Request& req, std::string_view scheme) {
   const std::string_view target = req.target();
   if (target.starts_with("http://") || target.starts_with("https://")) return std::string(target);
-  return "http://" + std::string(req.header("Host").value_or("localhost")) + std::string(target);
+  return std::string(scheme) + "://" + std::string(req.header("Host").value_or("localhost")) + std::string(target);
 }
 
 // Forgets whatever the service put in the response (its head is not sent when the payment fails).
@@ -71,9 +71,9 @@ protocol::PaymentRequirements corrective_offer(const Offer& offer, const Channel
   return r;
 }
 
-void answer_402(http::Exchange& ex, const Offer& offer, std::optional<std::string> error, std::string body,
-                const protocol::PaymentRequirements* accepted = nullptr) {
-  const auto required = payment_required(offer, resource_url(ex.request()), std::move(error), accepted);
+void answer_402(http::Exchange& ex, const Offer& offer, std::string_view scheme, std::optional<std::string> error,
+                std::string body, const protocol::PaymentRequirements* accepted = nullptr) {
+  const auto required = payment_required(offer, resource_url(ex.request(), scheme), std::move(error), accepted);
   ex.response().set(402, "application/json", std::move(body));
   ex.response().set_header(protocol::kPaymentRequiredHeader, protocol::encode_payment_required_header(required));
 }
@@ -134,7 +134,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {
     metrics_.count_payment_required();
-    answer_402(ex, *offer, std::nullopt, "{}");
+    answer_402(ex, *offer, public_scheme_, std::nullopt, "{}");
     return std::nullopt;
   }
   return paid(ex, *offer, *header);
@@ -145,7 +145,7 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
   reset(ex.response());
   if (r.status == 402) {
     const auto accepted = r.corrective ? corrective_offer(offer, *r.corrective) : offer.requirements;
-    answer_402(ex, offer, std::string(to_string(r.error.code)), error_body(r.error), &accepted);
+    answer_402(ex, offer, public_scheme_, std::string(to_string(r.error.code)), error_body(r.error), &accepted);
     return;
   }
   ex.response().set(r.status, "application/json", error_body(r.error));

@@ -49,6 +49,9 @@ class GateHandler final : public http::Handler {
   http::Handled handle(http::Exchange& ex) override;
   // Called once per paid request (not for 402 offers or free routes), on the I/O thread: keep it cheap.
   void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
+  // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
+  // scheme of the resource URL in its offers. Before serving.
+  void set_public_scheme(std::string scheme) { public_scheme_ = std::move(scheme); }
 
  private:
   class Recorder;
@@ -68,6 +71,7 @@ class GateHandler final : public http::Handler {
   GateMetrics& metrics_;
   unsigned decimals_;
   std::function<void(const AccessRecord&)> access_log_;
+  std::string public_scheme_ = "http";
 };
 
 }  // namespace paychan::engine::gate

@@ -100,12 +100,13 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   Service* service = options.service;
   if (service == nullptr) {
     // The payment header is the gate's: the upstream never sees it.
-    auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}});
+    auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}, config.publicScheme});
     if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
     p->service = std::make_unique<ProxyService>(std::move(*proxy));
     service = p->service.get();
   }
   p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *service, p->metrics, config.assetDecimals);
+  p->handler->set_public_scheme(config.publicScheme);
   if (options.access_log) {
     p->handler->set_access_log([](const AccessRecord& r) {
       const std::string line = "paychan gate: " + to_logfmt(r) + "\n";

@@ -50,7 +50,7 @@ Awaitable<Result<ClientStream>> ReverseProxy::open(Exchange& ex) const {
   forwarded_for += ex.peer_address();
   out.header("X-Forwarded-For", forwarded_for);
   if (auto host = in.header("Host")) out.header("X-Forwarded-Host", *host);
-  out.header("X-Forwarded-Proto", "http");
+  out.header("X-Forwarded-Proto", options_.scheme);
   out.body(std::string(in.body()));
 
   auto upstream = co_await client_->open(std::move(out));

@@ -31,6 +31,9 @@ struct ProxyOptions {
   std::string upstream;
   // Fields never forwarded upstream (e.g. the payment header the gate consumes).
   std::vector<std::string> strip_request_headers;
+  // How clients reach the proxy, for X-Forwarded-Proto: "https" behind a TLS terminator, so that
+  // an upstream enforcing https does not answer every request with a redirect.
+  std::string scheme = "http";
 };
 
 class ReverseProxy {

@@ -69,6 +69,7 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       // The gate's own endpoints, in any spelling: a price there would never be asked.
       {"\"/data/*\"", "\"/metrics\""},
       {"\"/data/*\"", "\"/Healthz/\""},
+      {"\"facilitator\"", "\"publicScheme\": \"ftp\", \"facilitator\""},
       // A mirror trusted that long could miss a withdrawal until it is inside the margin.
       {"\"facilitator\"", "\"withdrawDelay\": 1800, \"withdrawalSafetyMarginSeconds\": 900, "
                            "\"onchainStateTtlSeconds\": 900, \"facilitator\""},

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/gate/gate_config.hpp"
+#include "protocol/headers.hpp"
 #include "http_test_support.hpp"
 #include "temp_dir.hpp"
 
@@ -72,6 +73,33 @@ TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) 
   EXPECT_EQ((*gate)->stop(std::chrono::milliseconds{100}), 1u);
   EXPECT_FALSE(client.read_response()) << "a cut request was answered";
   release.set();
+}
+
+// Behind a TLS terminator (publicScheme "https"): the offer's resource URL is https, and so is the
+// X-Forwarded-Proto the upstream sees (an upstream enforcing https would otherwise answer every
+// request with a redirect, and be paid for it).
+TEST(GateRuntime, APublicSchemeOfHttpsIsWhatTheOfferAndTheUpstreamSee) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "text/plain", std::string(ex.request().header("X-Forwarded-Proto").value_or("none")));
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  GateConfig config = gate_config(upstream.url(""), dir, 5);
+  config.publicScheme = "https";
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  RawClient client{(*gate)->port()};
+  client.send(get("/priced"));
+  const auto offer = client.read_response();
+  ASSERT_TRUE(offer);
+  ASSERT_EQ(offer->result_int(), 402u);
+  const auto required = protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"]);
+  ASSERT_TRUE(required);
+  EXPECT_EQ(required->resource.url, "https://test/priced");
+  client.send(get("/free"));
+  const auto free = client.read_response();
+  ASSERT_TRUE(free);
+  EXPECT_EQ(free->body(), "https");
 }
 
 }  // namespace
