@@ -143,28 +143,16 @@ TEST(HttpServer, BodyWithinLimitReachesHandler) {
   EXPECT_EQ(r->body(), "abcde");
 }
 
+// Malformed, or what RFC 9112 has a server refuse though Beast parses it: an HTTP/1.1 request without
+// exactly one Host, or with one that is not host[:port] (§3.2); a Transfer-Encoding not ending in
+// chunked (§6.3: its body's length cannot be told, and a front proxy may frame it otherwise).
 TEST(HttpServer, MalformedRequestsAre400) {
   TestServer server{echo_target};
   for (std::string bad : {"NONSENSE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
                           "GET / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
-                          "GET / HTTP/9.1\r\n\r\n"}) {
-    RawClient client{server.port()};
-    client.send(bad);
-    auto r = client.read_response();
-    ASSERT_TRUE(r) << bad;
-    EXPECT_EQ(r->result_int(), 400u) << bad;
-    EXPECT_TRUE(client.closed_by_peer()) << bad;
-  }
-}
-
-// What RFC 9112 has a server refuse though Beast parses it: an HTTP/1.1 request without exactly
-// one Host (§3.2), a Host that is not host[:port], a Transfer-Encoding not ending in chunked
-// (§6.3: its body's length cannot be told, and a front proxy may frame it otherwise).
-TEST(HttpServer, AMissingDoubledOrBadHostAndAnUnframedTransferEncodingAre400) {
-  TestServer server{echo_target};
-  for (std::string bad : {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-                          "GET / HTTP/1.1\r\nHost: evil.example/phish?\r\n\r\n",
-                          "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                          "GET / HTTP/9.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n",
+                          "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                          "GET / HTTP/1.1\r\nHost: evil.example/phish?\r\n\r\n", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
                           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxyz",
                           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nxyz"}) {
     RawClient client{server.port()};
@@ -174,6 +162,12 @@ TEST(HttpServer, AMissingDoubledOrBadHostAndAnUnframedTransferEncodingAre400) {
     EXPECT_EQ(r->result_int(), 400u) << bad;
     EXPECT_TRUE(client.closed_by_peer()) << bad;
   }
+}
+
+// What RFC 9112 still lets through (the refusals are in MalformedRequestsAre400): HTTP/1.0 without
+// a Host, an IP literal, an empty Host (a target without authority), chunked after another coding.
+TEST(HttpServer, AHostAndATransferEncodingWithinTheRulesAreServed) {
+  TestServer server{echo_target};
   for (std::string good : {"GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.1\r\nHost: [::1]:8402\r\n\r\n",
                            "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n", "GET / HTTP/1.1\r\nHost:\r\n\r\n",
                            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"}) {

@@ -33,6 +33,11 @@ constexpr std::chrono::milliseconds kAcceptPause{50};
 // from the requests of those already in.
 constexpr int kAcceptBurst = 256;
 
+Failure listen_failure(const char* step, const tcp::endpoint& endpoint, const error_code& ec) {
+  return fail(ErrorCode::http_listen_failed, std::string(step) + " " + endpoint.address().to_string() + ":" +
+                                                 std::to_string(endpoint.port()) + ": " + ec.message());
+}
+
 // Starts a session for an accepted connection, within the worker's connection budget.
 void admit(tcp::socket socket, Worker& worker) {
   auto slot = worker.budget().try_acquire();
@@ -49,10 +54,7 @@ void admit(tcp::socket socket, Worker& worker) {
 Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoint& endpoint, int backlog) {
   tcp::acceptor acceptor(context);
   error_code ec;
-  auto failed = [&](const char* step) {
-    return fail(ErrorCode::http_listen_failed, std::string(step) + " " + endpoint.address().to_string() + ":" +
-                                                   std::to_string(endpoint.port()) + ": " + ec.message());
-  };
+  auto failed = [&](const char* step) { return listen_failure(step, endpoint, ec); };
   if (acceptor.open(endpoint.protocol(), ec); ec) return failed("open");
   if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec) return failed("SO_REUSEADDR");
   if (acceptor.set_option(ReusePort{}, ec); ec) return failed("SO_REUSEPORT");
@@ -64,10 +66,7 @@ Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoi
 Result<std::uint16_t> claim_port(asio::io_context& context, const tcp::endpoint& endpoint) {
   tcp::acceptor probe(context);
   error_code ec;
-  auto failed = [&](const char* step) {
-    return fail(ErrorCode::http_listen_failed, std::string(step) + " " + endpoint.address().to_string() + ":" +
-                                                   std::to_string(endpoint.port()) + ": " + ec.message());
-  };
+  auto failed = [&](const char* step) { return listen_failure(step, endpoint, ec); };
   if (probe.open(endpoint.protocol(), ec); ec) return failed("open");
   // SO_REUSEADDR (a previous server's connections in TIME_WAIT do not hold the port), without
   // SO_REUSEPORT: the bind fails where anything listens.
