@@ -109,9 +109,12 @@ Status TxJournal::record_sent(const JournalEntry& e) {
   s->bind(9, e.to.bytes).bind(10, e.data).bind(11, static_cast<std::int64_t>(e.gas));
   s->bind(12, e.maxFeePerGas.to_be()).bind(13, e.maxPriorityFeePerGas.to_be());
   Status done = s->run();
-  if (!done) return fail(ErrorCode::invalid_payload, "journal already holds a transaction for " + e.key + " (" +
-                                                         done.error().detail + ")");
-  return {};
+  // A broken constraint is the primary key's: the action has one already. Anything else (a full
+  // disk, a lock) is the store's failure, as it came.
+  if (!done && done.error().code == ErrorCode::invalid_payload)
+    return fail(ErrorCode::invalid_payload, "journal already holds a transaction for " + e.key + " (" +
+                                                done.error().detail + ")");
+  return done;
 }
 
 Result<bool> TxJournal::record_replacement(const JournalEntry& current, const JournalEntry& replacement) {

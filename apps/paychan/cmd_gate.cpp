@@ -46,7 +46,7 @@ Options:
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures
   --grace-seconds N    on SIGINT or SIGTERM, how long requests in progress may take to finish
-                       (default 10; 0..3600); connections still open then are closed unanswered
+                       (default 10; 0..3600); connections still open then are closed
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   {
@@ -71,7 +71,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
                                          resource URLs and of the X-Forwarded-Proto sent upstream
     "maxTimeoutSeconds": 300,            the offer's: how long a paid request may take
     "upstreamTimeoutSeconds": 300,       the longest wait for the upstream's response head, and the
-                                         longest silence in a streamed body (1..86400)
+                                         longest silence in a streamed body: below the margin
+                                         (default 300, or half the margin if less)
     "onchainStateTtlSeconds": 300,       vouchers are checked locally while the channel's
                                          on-chain mirror is younger than this (below
                                          withdrawDelay - withdrawalSafetyMarginSeconds)
@@ -84,8 +85,9 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   }
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
-to finish, and the connections still open then are closed unanswered (their requests not charged)
-and counted in the last log line. Every charge taken is on disk.
+to finish; the connections still open then are closed, and counted in the last log line (a request
+among them not yet answered is not charged; a stream already begun was charged at its head). Every
+charge taken is on disk. HTTP/1.1 requests need exactly one Host header (RFC 9112), health probes too.
 Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound (also
 one another process listens on).
 
@@ -132,7 +134,7 @@ int run(std::span<char* const> argv) {
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "paychan gate: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   const std::size_t cut = (*gate)->stop(grace);
-  std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served; %zu connections cut unanswered at the end of the grace\n",
+  std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served; %zu connections still open at the end of the grace, closed\n",
                static_cast<unsigned long long>((*gate)->metrics().paid_requests.load()), cut);
   return kExitOk;
 }

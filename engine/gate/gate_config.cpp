@@ -28,9 +28,6 @@ Result<std::uint64_t> uint_or(const Fields& f, const char* name, std::uint64_t f
   return f.uint64(name);
 }
 
-// A day: an upstream silent for longer has failed.
-constexpr std::uint64_t kMaxUpstreamTimeout = 86'400;
-
 Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   PAYCHAN_TRY(r.only({"method", "path", "price", "description", "mimeType"}));
   RouteConfig route;
@@ -87,14 +84,19 @@ Result<GateConfig> read_config(const Fields& f) {
     return f.error("withdrawDelay", "must be 900..2592000 seconds (the contract's bounds)");
   PAYCHAN_ASSIGN(c.maxTimeoutSeconds, uint_or(f, "maxTimeoutSeconds", c.maxTimeoutSeconds));
   if (c.maxTimeoutSeconds == 0) return f.error("maxTimeoutSeconds", "must be at least 1");
-  PAYCHAN_ASSIGN(c.upstreamTimeoutSeconds, uint_or(f, "upstreamTimeoutSeconds", c.upstreamTimeoutSeconds));
-  if (c.upstreamTimeoutSeconds == 0 || c.upstreamTimeoutSeconds > kMaxUpstreamTimeout)
-    return f.error("upstreamTimeoutSeconds", "must be 1.." + std::to_string(kMaxUpstreamTimeout));
   PAYCHAN_ASSIGN(c.onchainStateTtlSeconds, uint_or(f, "onchainStateTtlSeconds", c.onchainStateTtlSeconds));
   PAYCHAN_ASSIGN(c.withdrawalSafetyMarginSeconds,
                  uint_or(f, "withdrawalSafetyMarginSeconds", c.withdrawalSafetyMarginSeconds));
   if (c.withdrawalSafetyMarginSeconds >= c.withdrawDelay)
     return f.error("withdrawalSafetyMarginSeconds", "must be below withdrawDelay");
+  // A request is checked against the margin before the upstream answers, and charged after: one
+  // still waiting when the payer's withdrawal completes would be charged on a voucher no longer
+  // claimable. So the wait stays inside the margin (by default within half of it).
+  PAYCHAN_ASSIGN(c.upstreamTimeoutSeconds,
+                 uint_or(f, "upstreamTimeoutSeconds", std::min(c.upstreamTimeoutSeconds, c.withdrawalSafetyMarginSeconds / 2)));
+  if (c.upstreamTimeoutSeconds == 0 || c.upstreamTimeoutSeconds >= c.withdrawalSafetyMarginSeconds)
+    return f.error("upstreamTimeoutSeconds", "must be 1 or more and below withdrawalSafetyMarginSeconds (a request "
+                                             "still waiting on the upstream as a withdrawal completes could not be claimed)");
   // A mirror trusted for longer could miss a withdrawal until it is within the margin.
   if (c.onchainStateTtlSeconds >= c.withdrawDelay - c.withdrawalSafetyMarginSeconds)
     return f.error("onchainStateTtlSeconds", "must be below withdrawDelay - withdrawalSafetyMarginSeconds");
@@ -127,6 +129,15 @@ Result<GateConfig> read_config(const Fields& f) {
 }
 
 }  // namespace
+
+bool RouteConfig::takes(std::string_view request_method) const noexcept {
+  const auto same = [](std::string_view a, std::string_view b) {  // ASCII, in any case
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+           });
+  };
+  return method.empty() || same(method, request_method) || (method == "GET" && same(request_method, "HEAD"));
+}
 
 Result<GateConfig> parse_gate_config(std::string_view json) {
   return protocol::decode_with(json, ErrorCode::invalid_config, "config", read_config);

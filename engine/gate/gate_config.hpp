@@ -15,7 +15,6 @@
 #include "channel/amount.hpp"
 #include "channel/ecdsa.hpp"
 #include "channel/result.hpp"
-#include "engine/http/message.hpp"
 
 namespace paychan::engine::gate {
 
@@ -30,10 +29,7 @@ struct RouteConfig {
   // HEAD too (most frameworks answer HEAD with the GET handler, its work done, its body dropped,
   // which must not come free). In any case: methods are case-sensitive on the wire, but some
   // frameworks (Werkzeug) upper-case a request's before routing it, so "get" must not come free.
-  [[nodiscard]] bool takes(std::string_view method) const noexcept {
-    return this->method.empty() || http::iequals(this->method, method) ||
-           (this->method == "GET" && http::iequals(method, "HEAD"));
-  }
+  [[nodiscard]] bool takes(std::string_view method) const noexcept;
 };
 
 struct GateConfig {
@@ -48,7 +44,8 @@ struct GateConfig {
   std::uint64_t withdrawDelay = 86'400;
   std::uint64_t maxTimeoutSeconds = 300;
   // The longest the gate waits for the upstream's response head, and the longest silence within a
-  // streamed body; nothing is charged when the head does not come in time.
+  // streamed body; nothing is charged when the head does not come in time. Below
+  // withdrawalSafetyMarginSeconds (default: 300, or half the margin if that is less).
   std::uint64_t upstreamTimeoutSeconds = 300;
   // A voucher is checked locally (no facilitator call) while the channel's mirrored on-chain state
   // is younger than this; older state is refreshed through the facilitator's /verify.

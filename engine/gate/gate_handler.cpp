@@ -1,8 +1,6 @@
 #include "engine/gate/gate_handler.hpp"
 
 #include <algorithm>
-#include <array>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -15,12 +13,16 @@
 namespace paychan::engine::gate {
 namespace {
 
-// The URL the client asked for: an absolute-form target is one already; an origin-form one is
-// joined to its Host (which the server checked is host[:port]) under the scheme clients use.
+// The URL the client asked for: an absolute-form target is one already (route_key() reads its
+// scheme in any case); an origin-form one is joined to its Host (host[:port] characters only, the
+// server checked) under the scheme clients use.
 std::string resource_url(const http::Request& req, std::string_view scheme) {
   const std::string_view target = req.target();
-  if (target.starts_with("http://") || target.starts_with("https://")) return std::string(target);
-  return std::string(scheme) + "://" + std::string(req.header("Host").value_or("localhost")) + std::string(target);
+  const auto scheme_of = [&](std::string_view s) { return target.size() >= s.size() && http::iequals(target.substr(0, s.size()), s); };
+  if (scheme_of("http://") || scheme_of("https://")) return std::string(target);
+  std::string_view host = req.header("Host").value_or("");
+  if (host.empty()) host = "localhost";
+  return std::string(scheme) + "://" + std::string(host) + std::string(target);
 }
 
 // Forgets whatever the service put in the response (its head is not sent when the payment fails).
@@ -41,6 +43,43 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+// The headers only the gate may send, as the upstream's answer came: Settlement-Overrides is the
+// upstream's word to the gate; an x402 offer or charge report is the gate's alone (an agent takes
+// any PAYMENT-RESPONSE for a charge).
+void strip_gate_headers(http::Response& res) {
+  res.erase_header(kSettlementOverridesHeader);
+  res.erase_header(protocol::kPaymentRequiredHeader);
+  res.erase_header(protocol::kPaymentResponseHeader);
+}
+
+// The methods a request's override headers name: each comma-separated token of each line of each
+// (Express's method-override takes a list's first token, frameworks join repeated lines), so that
+// "DELETE, x" is priced as DELETE. Allocates only when one is there.
+std::vector<std::string_view> override_methods(const http::Request& req) {
+  std::vector<std::string_view> methods;
+  const auto is_override = [](std::string_view name) {
+    return std::any_of(kMethodOverrideHeaders.begin(), kMethodOverrideHeaders.end(),
+                       [&](std::string_view o) { return http::iequals(name, o); });
+  };
+  if (std::none_of(kMethodOverrideHeaders.begin(), kMethodOverrideHeaders.end(),
+                   [&](std::string_view o) { return req.header(o).has_value(); }))
+    return methods;
+  for (const auto& [name, value] : req.headers()) {
+    if (!is_override(name)) continue;
+    std::string_view rest = value;
+    for (;;) {
+      const std::size_t comma = rest.find(',');
+      std::string_view token = rest.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) methods.push_back(token);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return methods;
+}
+
 std::string error_body(const Error& e) {
   return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
 }
@@ -50,11 +89,11 @@ std::string error_body(const Error& e) {
 void answer_upstream_failure(http::Response& res, const Error& e) {
   reset(res);
   const int status = http::gateway_status(e);
-  // A request the proxy cannot forward (400) is the client's; the upstream's own failures say
-  // nothing of its address.
-  const std::string message = status == 400   ? "the request cannot be forwarded: " + e.detail
-                              : status == 504 ? "the upstream timed out"
-                                              : "the upstream failed";
+  // A request the proxy cannot forward (400) is the client's. No detail either way: the URL a target
+  // makes upstream names the upstream's address.
+  const char* message = status == 400   ? "the request cannot be forwarded: it needs an origin-form target (\"/path\")"
+                        : status == 504 ? "the upstream timed out"
+                                        : "the upstream failed";
   res.set(status, "application/json", error_body(Error{e.code, message}));
 }
 
@@ -125,11 +164,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
     ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals(), gate_.log_backlog()));
     return std::nullopt;
   }
-  std::array<std::string_view, kMethodOverrideHeaders.size()> overrides;
-  std::size_t named = 0;
-  for (std::string_view name : kMethodOverrideHeaders)
-    if (auto method = req.header(name)) overrides[named++] = *method;
-  const Offer* offer = offers_.find(req.method(), std::span(overrides.data(), named), req.path());
+  const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {
@@ -159,7 +194,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
     answer_upstream_failure(ex.response(), served.error());
     co_return;
   }
-  ex.response().erase_header(kSettlementOverridesHeader);  // the gate's, never the client's
+  strip_gate_headers(ex.response());
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
 }
 
@@ -240,9 +275,7 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
   if (actual && *actual > offer.terms.amount)
     actual = fail(ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative,
                   "reported " + to_decimal(*actual) + " above the offered " + to_decimal(offer.terms.amount));
-  res.erase_header(kSettlementOverridesHeader);
-  // The gate's own x402 headers: a paid answer carries its PAYMENT-RESPONSE, and never an offer.
-  res.erase_header(protocol::kPaymentRequiredHeader);
+  strip_gate_headers(res);
   if (res.status() >= 400) {  // nothing charged: `auth` frees the channel before the answer goes out
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     co_return true;

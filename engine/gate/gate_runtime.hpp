@@ -44,7 +44,7 @@ class GateRuntime {
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
-  // Returns how many connections were cut when the grace ran out (HttpServer::stop).
+  // Returns how many connections were still open when the grace ran out (HttpServer::stop).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   struct Parts;

@@ -44,17 +44,18 @@ Status HttpServer::start() {
   unsigned threads = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   tcp::endpoint endpoint{address, s.options.port};
-  {
+  // A port asked for is checked free of another process's listeners first. Port 0 needs no check:
+  // the kernel never hands out a port a SO_REUSEPORT group holds, and the first worker's is joined.
+  if (endpoint.port() != 0) {
     asio::io_context probing;
-    auto port = detail::claim_port(probing, endpoint);
-    if (!port) return port.failure();
-    endpoint.port(*port);
+    if (auto free = detail::claim_port(probing, endpoint); !free) return free.failure();
   }
   std::vector<std::unique_ptr<detail::Worker>> workers;
   for (unsigned i = 0; i < threads; ++i) {
     auto worker = std::make_unique<detail::Worker>(s.handler, s.options.limits, s.budget);
     auto port = worker->listen(endpoint, s.options.backlog);
     if (!port) return port.failure();
+    endpoint.port(*port);  // port 0: the others join the port the first one got
     workers.push_back(std::move(worker));
   }
   s.port = endpoint.port();

@@ -39,8 +39,8 @@ class HttpServer {
   // Graceful stop: stop accepting, close idle connections, let requests in progress be answered
   // (with Connection: close) and streams finish; after `grace`, close whatever is left and abandon
   // handlers still waiting on I/O. Returns when every worker thread has exited, with how many
-  // connections were still open when the grace ran out (closed then, their answers unsent).
-  // Idempotent (0 after the first).
+  // connections were still open when the grace ran out (closed then: a request in progress among
+  // them went unanswered; others were only closing). Idempotent (0 after the first).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Connections open now, over all workers.
   [[nodiscard]] std::size_t open_connections() const noexcept;

@@ -120,7 +120,7 @@ check "a gate without a facilitator says what that means" 0 "no \"facilitator\" 
 check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
 kill -TERM "$gate_pid"
 wait "$gate_pid"
-check "gate stopped cleanly" 0 "0 connections cut" cat "$work/gate.err"
+check "gate stopped cleanly" 0 "0 connections still open" cat "$work/gate.err"
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"

@@ -35,9 +35,13 @@ TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
   EXPECT_EQ(c->withdrawDelay, 86'400u);
   EXPECT_EQ(c->listen, "127.0.0.1:8402");
   EXPECT_EQ(c->upstreamTimeoutSeconds, 300u);
-  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"upstreamTimeoutSeconds\": 900, \"facilitator\""))
+  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"upstreamTimeoutSeconds\": 899, \"facilitator\""))
                 ->upstreamTimeoutSeconds,
-            900u);
+            899u);
+  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"withdrawalSafetyMarginSeconds\": 200, \"facilitator\""))
+                ->upstreamTimeoutSeconds,
+            100u)
+      << "the default stays within half the margin";
 
   const auto offers = OfferTable::build(*c);
   EXPECT_EQ(offers.find("POST", "/v1/chat"), &offers.offers()[0]);
@@ -65,7 +69,7 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       {"\"0x1111111111111111111111111111111111111111\"", "\"0x0000000000000000000000000000000000000000\""},
       {"\"facilitator\"", "\"maxTimeoutSeconds\": 0, \"facilitator\""},
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 0, \"facilitator\""},
-      {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 86401, \"facilitator\""},
+      {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 900, \"facilitator\""},  // not below the margin
       // The gate's own endpoints, in any spelling: a price there would never be asked.
       {"\"/data/*\"", "\"/metrics\""},
       {"\"/data/*\"", "\"/Healthz/\""},

@@ -129,6 +129,25 @@ TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
   res = stack.call("POST", "/free/x", "", "cheap");
   EXPECT_EQ(res.status, 200);
   EXPECT_FALSE(res.header(kSettlementOverridesHeader).has_value()) << "a free route's answer showed the upstream's price";
+  res = stack.call("POST", "/free/x", "", "receipt");  // an agent would take it for a charge
+  EXPECT_EQ(res.status, 200);
+  EXPECT_FALSE(res.header("PAYMENT-RESPONSE").has_value()) << "an upstream's charge report reached the client";
+}
+
+// A method named in an override header prices the request, in any case, as a list's token or on a
+// line of its own; without one, POST on a GET route is free.
+TEST(GateE2E, AMethodOverrideHeaderPricesTheRequest) {
+  GateStack stack;
+  const auto status = [&](std::string_view headers) {
+    http::test::RawClient client{stack.port()};
+    client.send("POST /v1/stream HTTP/1.1\r\nHost: t\r\n" + std::string(headers) + "Content-Length: 0\r\n\r\n");
+    const auto r = client.read_response();
+    return r ? r->result_int() : 0u;
+  };
+  EXPECT_EQ(status(""), 200u) << "POST is not the GET route's method";
+  EXPECT_EQ(status("X-HTTP-Method-Override: get, x\r\n"), 402u);
+  EXPECT_EQ(status("X-Method-Override: PATCH\r\nX-Method-Override: GET\r\n"), 402u);
+  EXPECT_EQ(status("X-HTTP-Method: PATCH\r\n"), 200u);
 }
 
 // An absolute-form target: its offer names the URL as asked (not Host glued to it); forwarded
@@ -144,12 +163,30 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
   ASSERT_TRUE(required) << required.error().to_string();
   EXPECT_EQ(required->resource.url, "http://api.example/v1/infer");
 
-  http::test::RawClient free{stack.port()};
-  free.send(http::test::get("http://api.example/free/x"));
-  auto refused = free.read_response();
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->result_int(), 400u);
-  EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
+  http::test::RawClient upper{stack.port()};  // the scheme in any case, as route_key() reads it
+  upper.send("GET HTTP://api.example/data/x HTTP/1.1\r\nHost: api.example\r\n\r\n");
+  offer = upper.read_response();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"])->resource.url,
+            "HTTP://api.example/data/x");
+  http::test::RawClient hostless{stack.port()};
+  hostless.send("GET /data/x HTTP/1.1\r\nHost:\r\n\r\n");
+  offer = hostless.read_response();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"])->resource.url,
+            "http://localhost/data/x");
+
+  // Refused as the client's error, naming nothing of the upstream (whose address the URL a target
+  // makes upstream holds).
+  for (std::string target : {"http://api.example/free/x", "/free/x#"}) {
+    http::test::RawClient free{stack.port()};
+    free.send(http::test::get(target));
+    auto refused = free.read_response();
+    ASSERT_TRUE(refused) << target;
+    EXPECT_EQ(refused->result_int(), 400u) << target;
+    EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
+    EXPECT_EQ(refused->body().find("127.0.0.1"), std::string::npos) << refused->body();
+  }
 }
 
 TEST(GateE2E, OversizedPaymentHeaderIsRefused) {

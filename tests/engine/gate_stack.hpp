@@ -48,6 +48,7 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
       res.add_header(kSettlementOverridesHeader, "{\"amount\":\"400\"}");
     }
     if (body.find("offers") != std::string_view::npos) res.set_header("PAYMENT-REQUIRED", "an upstream's own");
+    if (body.find("receipt") != std::string_view::npos) res.set_header("PAYMENT-RESPONSE", "an upstream's own");
   }
   return std::nullopt;
 }

@@ -154,7 +154,9 @@ TEST(HttpServer, MalformedRequestsAre400) {
                           "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
                           "GET / HTTP/1.1\r\nHost: evil.example/phish?\r\n\r\n", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
                           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxyz",
-                          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nxyz"}) {
+                          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nxyz",
+                          // refused before a 100 Continue invites the body
+                          "POST / HTTP/1.1\r\nHost: a\r\nHost: b\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"}) {
     RawClient client{server.port()};
     client.send(bad);
     auto r = client.read_response();

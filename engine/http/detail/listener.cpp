@@ -63,7 +63,7 @@ Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoi
   return acceptor;
 }
 
-Result<std::uint16_t> claim_port(asio::io_context& context, const tcp::endpoint& endpoint) {
+Status claim_port(asio::io_context& context, const tcp::endpoint& endpoint) {
   tcp::acceptor probe(context);
   error_code ec;
   auto failed = [&](const char* step) { return listen_failure(step, endpoint, ec); };
@@ -72,9 +72,7 @@ Result<std::uint16_t> claim_port(asio::io_context& context, const tcp::endpoint&
   // SO_REUSEPORT: the bind fails where anything listens.
   if (probe.set_option(asio::socket_base::reuse_address(true), ec); ec) return failed("SO_REUSEADDR");
   if (probe.bind(endpoint, ec); ec) return failed("bind");
-  const tcp::endpoint bound = probe.local_endpoint(ec);
-  if (ec) return failed("bind");
-  return bound.port();
+  return {};
 }
 
 Awaitable<void> accept_connections(tcp::acceptor& acceptor, Worker& worker) {

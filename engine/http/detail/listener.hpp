@@ -15,11 +15,11 @@ class Worker;
 [[nodiscard]] Result<tcp::acceptor> open_listener(asio::io_context& context, const tcp::endpoint& endpoint,
                                                   int backlog);
 
-// The port to listen on (`endpoint`'s, or a free one for port 0), checked free of listeners: the
-// workers' SO_REUSEPORT sockets would join another process's on the same port (another gate, run
-// by the same user) and share its connections with it. Error: http_listen_failed (address in use,
-// permission, …).
-[[nodiscard]] Result<std::uint16_t> claim_port(asio::io_context& context, const tcp::endpoint& endpoint);
+// Whether `endpoint`'s port is free of listeners: the workers' SO_REUSEPORT sockets would join
+// another process's on the same port (another gate, run by the same user) and share its connections
+// with it. Two servers starting at the same instant can both pass. Error: http_listen_failed
+// (address in use, permission, …).
+[[nodiscard]] Status claim_port(asio::io_context& context, const tcp::endpoint& endpoint);
 
 // Accepts until the acceptor is closed, starting a Session for each connection the budget admits
 // and closing the others at once.
