@@ -66,16 +66,10 @@ std::vector<std::string_view> override_methods(const http::Request& req) {
     return methods;
   for (const auto& [name, value] : req.headers()) {
     if (!is_override(name)) continue;
-    std::string_view rest = value;
-    for (;;) {
-      const std::size_t comma = rest.find(',');
-      std::string_view token = rest.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (!token.empty()) methods.push_back(token);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+    (void)http::any_list_item(value, [&](std::string_view method) {
+      methods.push_back(method);
+      return false;  // every one
+    });
   }
   return methods;
 }

@@ -36,6 +36,21 @@ using HeaderView = std::pair<std::string_view, std::string_view>;  // name, valu
 
 // ASCII case-insensitive equality, as header names compare.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// Calls `f` with each item of a comma-separated field value (RFC 9110 §5.6.1), its spaces and tabs
+// trimmed and empty ones skipped, until `f` returns true; whether it did.
+template <typename F>
+bool any_list_item(std::string_view list, F f) {
+  for (;;) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty() && f(item)) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 1);
+  }
+}
 // Whether `text` starts with `prefix`, ASCII case-insensitively (a URL's scheme). Inline: the
 // pure parsers that use it (URLs, route keys) are built without the Beast-backed sources.
 [[nodiscard]] inline bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
