@@ -162,11 +162,24 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {
-    metrics_.count_payment_required();
-    answer_402(ex, *offer, public_scheme_, std::nullopt, "{}");
+    offer_payment(ex, *offer);
     return std::nullopt;
   }
   return paid(ex, *offer, *header);
+}
+
+bool GateHandler::answer_before_body(http::Exchange& ex) {
+  const http::Request& req = ex.request();
+  if (req.header(protocol::kPaymentSignatureHeader)) return false;  // checked with the whole request
+  const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
+  if (offer == nullptr) return false;  // free: the upstream gets the body
+  offer_payment(ex, *offer);
+  return true;
+}
+
+void GateHandler::offer_payment(http::Exchange& ex, const Offer& offer) {
+  metrics_.count_payment_required();
+  answer_402(ex, offer, public_scheme_, std::nullopt, "{}");
 }
 
 void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& r) {

@@ -3,7 +3,8 @@
 //
 //   GET /healthz  → 200 "ok" (the store and the workers are up)
 //   GET /metrics  → Prometheus text (engine/gate/metrics.hpp)
-//   a priced route without PAYMENT-SIGNATURE → 402 with PAYMENT-REQUIRED (the route's offer)
+//   a priced route without PAYMENT-SIGNATURE → 402 with PAYMENT-REQUIRED (the route's offer); one
+//       that expects 100 Continue gets it before its body is sent, and the connection closes
 //   a priced route with one → authorize; refused: 400 (malformed header), 402 (with the reason in
 //       PAYMENT-REQUIRED's `error`, and channelState/voucherState on a cumulative mismatch), 503
 //       (facilitator or store unavailable, Retry-After); accepted: serve, then settle and answer
@@ -47,6 +48,8 @@ class GateHandler final : public http::Handler {
       : gate_(gate), offers_(offers), service_(service), metrics_(metrics), decimals_(assetDecimals) {}
 
   http::Handled handle(http::Exchange& ex) override;
+  // A priced route's request without payment that expects 100 Continue gets its 402 at once.
+  bool answer_before_body(http::Exchange& ex) override;
   // Called once per paid request (not for 402 offers or free routes), on the I/O thread: keep it cheap.
   void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
   // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
@@ -64,6 +67,8 @@ class GateHandler final : public http::Handler {
   http::Awaitable<void> refund(http::Exchange& ex, Authorization auth);
   http::Awaitable<void> free(http::Exchange& ex);
   void refuse(http::Exchange& ex, const Offer& offer, const Refusal& r);
+  // The 402 with the route's offer, for a request without payment.
+  void offer_payment(http::Exchange& ex, const Offer& offer);
 
   Gate& gate_;
   const OfferTable& offers_;

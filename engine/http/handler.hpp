@@ -88,6 +88,16 @@ class Handler {
   virtual ~Handler() = default;
   // Serves one request. An exception becomes a 500 (or, mid-stream, a closed connection).
   [[nodiscard]] virtual Handled handle(Exchange& ex) = 0;
+  // Asked instead of sending `100 Continue` when a request's header expects one: a handler that can
+  // answer from the header alone (a 402 for a request without payment) fills ex.response() and
+  // returns true. The server sends that answer and closes the connection, discarding the body, so
+  // the client does not upload a body only to be refused (RFC 9110 §10.1.1). ex.request().body()
+  // is empty here. False (the default, and after an exception): 100 Continue, then handle() with
+  // the whole request. Called on the I/O thread and cannot wait: decide from what is at hand.
+  [[nodiscard]] virtual bool answer_before_body(Exchange& ex) {
+    (void)ex;
+    return false;
+  }
 };
 
 // A Handler from a callable `Handled(Exchange&)`, e.g. a lambda; one virtual call per request.

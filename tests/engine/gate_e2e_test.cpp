@@ -150,6 +150,39 @@ TEST(GateE2E, AMethodOverrideHeaderPricesTheRequest) {
   EXPECT_EQ(status("X-HTTP-Method: PATCH\r\n"), 200u);
 }
 
+// A client that waits for 100 Continue before uploading learns the price first; one that pays is
+// invited to send its body.
+TEST(GateE2E, AnUnpaidRequestExpectingContinueGetsItsOfferBeforeSendingTheBody) {
+  GateStack stack;
+  const std::string head = "POST /v1/infer HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n";
+  http::test::RawClient unpaid{stack.port()};
+  unpaid.send(head + "\r\n");
+  auto offer = unpaid.read_response();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->result_int(), 402u);
+  EXPECT_EQ(unpaid.received().find("100 Continue"), std::string::npos);
+  const auto required = protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"]);
+  ASSERT_TRUE(required) << required.error().to_string();
+  EXPECT_EQ(required->accepts.at(0).amount, "10000");
+  EXPECT_EQ(required->resource.url, "http://t/v1/infer");
+
+  http::test::RawClient paying{stack.port()};  // the header is checked once the body is here
+  paying.send(head + "PAYMENT-SIGNATURE: e30=\r\n\r\n");
+  EXPECT_NE(paying.read_until("\r\n\r\n").find("100 Continue"), std::string::npos);
+  paying.send("hello");
+  auto refused = paying.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+
+  http::test::RawClient free{stack.port()};  // a free route's body goes to the upstream
+  free.send("POST /free/x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_NE(free.read_until("\r\n\r\n").find("100 Continue"), std::string::npos);
+  free.send("hello");
+  auto served = free.read_response();
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->result_int(), 200u);
+}
+
 // An absolute-form target: its offer names the URL as asked (not Host glued to it); forwarded
 // free, it is refused as the client's error (the upstream is asked in origin form only).
 TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {

@@ -6,6 +6,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "http_test_support.hpp"
@@ -322,6 +323,49 @@ TEST(HttpServer, ExpectContinueIsAnswered) {
   EXPECT_NE(client.read_until("\r\n\r\n").find("100 Continue"), std::string::npos);
   client.send("hello");
   EXPECT_NE(client.read_until("hello").find("200 OK"), std::string::npos);
+}
+
+// A handler that answers "/refused" from the header alone, and throws deciding "/throws".
+class AnswersFromTheHead final : public Handler {
+ public:
+  Handled handle(Exchange& ex) override {
+    ex.response().set(200, "text/plain", std::string(ex.request().body()));
+    return std::nullopt;
+  }
+  bool answer_before_body(Exchange& ex) override {
+    if (ex.request().target() == "/throws") throw std::runtime_error("deciding failed");
+    if (ex.request().target() != "/refused") return false;
+    EXPECT_TRUE(ex.request().body().empty());
+    EXPECT_EQ(ex.request().header("Content-Length"), "5");
+    ex.response().set(402, "text/plain", "pay first\n");
+    return true;
+  }
+};
+
+TEST(HttpServer, AHandlerMayAnswerAnExpectContinueRequestFromItsHeaderAlone) {
+  AnswersFromTheHead handler;
+  HttpServer server{handler, {}};
+  ASSERT_TRUE(server.start());
+  {
+    RawClient client{server.port()};
+    client.send("POST /refused HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    auto refused = client.read_response();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->result_int(), 402u);
+    EXPECT_EQ(refused->body(), "pay first\n");
+    EXPECT_FALSE(refused->keep_alive()) << "the unread body cannot frame a next request";
+    EXPECT_EQ(client.received().find("100 Continue"), std::string::npos) << client.received();
+    client.send("hello");  // a client that sends its body anyway: discarded, then the close
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  for (std::string_view target : {"/accepted", "/throws"}) {  // declined, or failed deciding: 100 Continue
+    RawClient client{server.port()};
+    client.send("POST " + std::string(target) + " HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    EXPECT_NE(client.read_until("\r\n\r\n").find("100 Continue"), std::string::npos) << target;
+    client.send("hello");
+    EXPECT_NE(client.read_until("hello").find("200 OK"), std::string::npos) << target;
+  }
+  server.stop(std::chrono::seconds(1));
 }
 
 TEST(HttpServer, StreamsChunkedAndWithContentLength) {

@@ -99,5 +99,7 @@ bool RequestReader::wants_continue() noexcept {
 
 BeastRequest RequestReader::take() { return parser_->release(); }
 
+BeastRequest RequestReader::head() const { return BeastRequest(parser_->get().base()); }
+
 }  // namespace paychan::engine::http::detail
 

@@ -44,6 +44,8 @@ class RequestReader {
   [[nodiscard]] bool wants_continue() noexcept;
   // The complete request; begin() before parsing the next one.
   [[nodiscard]] BeastRequest take();
+  // A copy of the request's header, without its body: once the header is complete.
+  [[nodiscard]] BeastRequest head() const;
 
  private:
   const ServerLimits& limits_;

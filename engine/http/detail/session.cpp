@@ -77,7 +77,10 @@ Awaitable<void> Session::serve() {
       // Everything answered so far goes out before waiting on the client again.
       if (!co_await writer_.flush()) co_return;
       if (stopping_ && reader_.idle()) co_return;
-      if (reader_.wants_continue() && !co_await writer_.send_continue()) co_return;
+      if (reader_.wants_continue()) {
+        if (co_await answered_from_head()) co_return;
+        if (!co_await writer_.send_continue()) co_return;
+      }
       waiting_idle_ = reader_.idle();
       error_code ec = co_await reader_.receive(stream_);
       waiting_idle_ = false;
@@ -126,6 +129,24 @@ Awaitable<Session::Next> Session::answer() {
   finalize(keep_alive);
   if (!co_await writer_.send(response_.m)) co_return Next::drop;
   co_return keep_alive ? Next::read_next : Next::close;
+}
+
+Awaitable<bool> Session::answered_from_head() {
+  request_.m = reader_.head();
+  response_.m = {};
+  response_.m.version(request_.m.version());
+  Exchange ex{*this, Request{request_}, Response{response_}};
+  bool answered = false;
+  try {
+    answered = worker_.handler().answer_before_body(ex);
+  } catch (...) {
+    answered = false;  // handle() gets the whole request, and its own chance to fail
+  }
+  if (!answered) co_return false;
+  ++answered_;
+  finalize(false);  // the unread body cannot be told from a next request
+  if (co_await writer_.send(response_.m)) co_await linger_close();
+  co_return true;
 }
 
 bool Session::keep_alive_after_answer() noexcept {

@@ -53,6 +53,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Awaitable<void> run();
   Awaitable<void> serve();
   Awaitable<Next> answer();
+  // Handler::answer_before_body() for a request that expects 100 Continue; true: answered and
+  // closed, the session ends.
+  Awaitable<bool> answered_from_head();
   Awaitable<void> reject(RequestReader::Outcome outcome);
   Awaitable<void> linger_close();
   [[nodiscard]] bool keep_alive_after_answer() noexcept;
