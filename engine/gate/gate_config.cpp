@@ -7,6 +7,7 @@
 #include "channel/types.hpp"
 #include "engine/config_file.hpp"
 #include "engine/gate/route_key.hpp"
+#include "engine/http/text.hpp"
 #include "engine/key_source.hpp"
 #include "protocol/json_reader.hpp"
 #include "protocol/price.hpp"
@@ -131,12 +132,8 @@ Result<GateConfig> read_config(const Fields& f) {
 }  // namespace
 
 bool RouteConfig::takes(std::string_view request_method) const noexcept {
-  const auto same = [](std::string_view a, std::string_view b) {  // ASCII, in any case
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-           });
-  };
-  return method.empty() || same(method, request_method) || (method == "GET" && same(request_method, "HEAD"));
+  return method.empty() || http::iequals(method, request_method) ||
+         (method == "GET" && http::iequals(request_method, "HEAD"));
 }
 
 Result<GateConfig> parse_gate_config(std::string_view json) {

@@ -52,28 +52,6 @@ void strip_gate_headers(http::Response& res) {
   res.erase_header(protocol::kPaymentResponseHeader);
 }
 
-// The methods a request's override headers name: each comma-separated token of each line of each
-// (Express's method-override takes a list's first token, frameworks join repeated lines), so that
-// "DELETE, x" is priced as DELETE. Allocates only when one is there.
-std::vector<std::string_view> override_methods(const http::Request& req) {
-  std::vector<std::string_view> methods;
-  const auto is_override = [](std::string_view name) {
-    return std::any_of(kMethodOverrideHeaders.begin(), kMethodOverrideHeaders.end(),
-                       [&](std::string_view o) { return http::iequals(name, o); });
-  };
-  if (std::none_of(kMethodOverrideHeaders.begin(), kMethodOverrideHeaders.end(),
-                   [&](std::string_view o) { return req.header(o).has_value(); }))
-    return methods;
-  for (const auto& [name, value] : req.headers()) {
-    if (!is_override(name)) continue;
-    (void)http::any_list_item(value, [&](std::string_view method) {
-      methods.push_back(method);
-      return false;  // every one
-    });
-  }
-  return methods;
-}
-
 std::string error_body(const Error& e) {
   return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
 }

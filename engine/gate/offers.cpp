@@ -68,12 +68,14 @@ const Offer* OfferTable::find(std::string_view method, std::string_view path) co
   return dearest;
 }
 
-const Offer* OfferTable::find(std::string_view method, std::span<const std::string_view> overrides,
-                              std::string_view path) const {
+const Offer* OfferTable::find(std::string_view method, const OverrideMethods& overrides, std::string_view path) const {
   const Offer* dearest = find(method, path);
-  for (std::string_view other : overrides)
-    if (const Offer* offer = find(other, path); offer && (!dearest || offer->route.price > dearest->route.price))
-      dearest = offer;
+  const auto dearer = [&](const Offer* offer) {
+    if (offer && (!dearest || offer->route.price > dearest->route.price)) dearest = offer;
+  };
+  for (const std::string& other : overrides.methods) dearer(find(other, path));
+  if (overrides.any)
+    for (const Offer& offer : offers_) dearer(find(offer.route.method, path));  // "" (any method) included
   return dearest;
 }
 

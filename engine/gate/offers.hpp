@@ -4,15 +4,14 @@
 // Thread-safety: immutable after build(); find() is safe from every thread.
 #pragma once
 
-#include <array>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "channel/server_rules.hpp"
 #include "engine/gate/gate_config.hpp"
+#include "engine/gate/method_override.hpp"
 #include "protocol/requirements.hpp"
 
 namespace paychan::engine::gate {
@@ -23,10 +22,6 @@ struct Offer {
   OfferTerms terms;                            // what it fixes about the channel, typed
 };
 
-// The request headers through which upstream frameworks let a client name another method.
-inline constexpr std::array<std::string_view, 3> kMethodOverrideHeaders = {"X-HTTP-Method-Override", "X-HTTP-Method",
-                                                                           "X-Method-Override"};
-
 class OfferTable {
  public:
   [[nodiscard]] static OfferTable build(const GateConfig& config);
@@ -35,11 +30,9 @@ class OfferTable {
   // prefix), both compared in route_key() spelling, a GET route taking HEAD too; nullptr for a path
   // the gate does not price.
   [[nodiscard]] const Offer* find(std::string_view method, std::string_view path) const;
-  // The same for a request of `method` that names `overrides` in method-override headers
-  // (kMethodOverrideHeaders): frameworks serve it as any of them (Rails' Rack::MethodOverride
-  // serves POST with X-HTTP-Method-Override: PUT as PUT), so the dearest route is charged.
-  [[nodiscard]] const Offer* find(std::string_view method, std::span<const std::string_view> overrides,
-                                  std::string_view path) const;
+  // The same for a request of `method` that names `overrides` (method_override.hpp): frameworks
+  // serve it as any of them, so the dearest route is charged.
+  [[nodiscard]] const Offer* find(std::string_view method, const OverrideMethods& overrides, std::string_view path) const;
   [[nodiscard]] const std::vector<Offer>& offers() const noexcept { return offers_; }
 
  private:

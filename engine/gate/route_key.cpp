@@ -2,13 +2,10 @@
 
 #include <vector>
 
-#include "channel/hex.hpp"
-#include "engine/http/message.hpp"
+#include "engine/http/text.hpp"
 
 namespace paychan::engine::gate {
 namespace {
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // "http://host:port/p" → "/p": the router of a server given an absolute-form target routes its path.
 std::string_view without_authority(std::string_view path) noexcept {
@@ -20,30 +17,12 @@ std::string_view without_authority(std::string_view path) noexcept {
   return path;
 }
 
-// Invalid escapes stay as they are (a server either refuses them or takes them literally).
-std::string decode_escapes(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int high = hex_digit_value(s[i + 1]), low = hex_digit_value(s[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string route_key(std::string_view path, KeyReading reading) {
   path = without_authority(path);
   if (reading.cut_fragment) path = path.substr(0, path.find('#'));
-  const std::string decoded = decode_escapes(path);
+  const std::string decoded = http::percent_decode(path);
   std::vector<std::string_view> segments;
   const std::string_view text = decoded;
   for (std::size_t start = 0; start <= text.size();) {
@@ -62,7 +41,7 @@ std::string route_key(std::string_view path, KeyReading reading) {
   key.reserve(decoded.size() + 1);
   for (std::string_view segment : segments) {
     key += '/';
-    for (char c : segment) key += lower(c);
+    for (char c : segment) key += http::ascii_lower(c);
   }
   return key.empty() ? "/" : key;
 }

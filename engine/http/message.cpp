@@ -28,8 +28,6 @@ std::vector<HeaderView> list(const bhttp::fields& fields) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept { return beast::iequals(a, b); }
-
 bool valid_header(std::string_view name, std::string_view value) noexcept {
   if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return false;
   // Three memchr scans, not find_first_of: values such as PAYMENT-RESPONSE are ~1 KB, and

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/http/text.hpp"  // iequals, istarts_with: header names compare in any case
+
 namespace paychan::engine::http {
 
 namespace detail {
@@ -34,9 +36,6 @@ using HeaderView = std::pair<std::string_view, std::string_view>;  // name, valu
 [[nodiscard]] std::optional<std::string_view> find_header(const std::vector<Header>& headers,
                                                           std::string_view name) noexcept;
 
-// ASCII case-insensitive equality, as header names compare.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
-
 // Calls `f` with each item of a comma-separated field value (RFC 9110 §5.6.1), its spaces and tabs
 // trimmed and empty ones skipped, until `f` returns true; whether it did.
 template <typename F>
@@ -50,15 +49,6 @@ bool any_list_item(std::string_view list, F f) {
     if (comma == std::string_view::npos) return false;
     list.remove_prefix(comma + 1);
   }
-}
-// Whether `text` starts with `prefix`, ASCII case-insensitively (a URL's scheme). Inline: the
-// pure parsers that use it (URLs, route keys) are built without the Beast-backed sources.
-[[nodiscard]] inline bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(text[i]) != lower(prefix[i])) return false;
-  return true;
 }
 
 // True when `name` is a token and `value` holds no CR, LF or NUL: safe to put on the wire.

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "engine/http/message.hpp"
+#include "engine/http/text.hpp"
 
 namespace paychan::engine::http {
 namespace {

@@ -136,18 +136,29 @@ TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
 
 // A method named in an override header prices the request, in any case, as a list's token or on a
 // line of its own; without one, POST on a GET route is free.
-TEST(GateE2E, AMethodOverrideHeaderPricesTheRequest) {
+TEST(GateE2E, AMethodOverrideHeaderOrFieldPricesTheRequest) {
   GateStack stack;
-  const auto status = [&](std::string_view headers) {
+  const auto status = [&](std::string_view target, std::string_view headers, std::string_view body = "") {
     http::test::RawClient client{stack.port()};
-    client.send("POST /v1/stream HTTP/1.1\r\nHost: t\r\n" + std::string(headers) + "Content-Length: 0\r\n\r\n");
+    client.send("POST " + std::string(target) + " HTTP/1.1\r\nHost: t\r\n" + std::string(headers) +
+                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body));
     const auto r = client.read_response();
     return r ? r->result_int() : 0u;
   };
-  EXPECT_EQ(status(""), 200u) << "POST is not the GET route's method";
-  EXPECT_EQ(status("X-HTTP-Method-Override: get, x\r\n"), 402u);
-  EXPECT_EQ(status("X-Method-Override: PATCH\r\nX-Method-Override: GET\r\n"), 402u);
-  EXPECT_EQ(status("X-HTTP-Method: PATCH\r\n"), 200u);
+  EXPECT_EQ(status("/v1/stream", ""), 200u) << "POST is not the GET route's method";
+  EXPECT_EQ(status("/v1/stream", "X-HTTP-Method-Override: get, x\r\n"), 402u);
+  EXPECT_EQ(status("/v1/stream", "X-Method-Override: PATCH\r\nX-Method-Override: GET\r\n"), 402u);
+  EXPECT_EQ(status("/v1/stream", "X-HTTP-Method: PATCH\r\n"), 200u);
+  // Laravel and Symfony read `_method` in the query, Rails and Laravel in a form body.
+  EXPECT_EQ(status("/v1/stream?a=1&_method=GET", ""), 402u);
+  EXPECT_EQ(status("/v1/stream?_method=PATCH", ""), 200u);
+  const std::string form = "Content-Type: application/x-www-form-urlencoded\r\n";
+  EXPECT_EQ(status("/v1/stream", form, "q=1&%5Fmethod=get"), 402u);
+  EXPECT_EQ(status("/v1/stream", form, "q=1"), 200u);
+  EXPECT_EQ(status("/v1/stream", "Content-Type: text/plain\r\n", "_method=GET"), 200u) << "not a form";
+  EXPECT_EQ(status("/v1/stream", "Content-Type: multipart/form-data; boundary=b\r\n",
+                   "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nGET\r\n--b--\r\n"),
+            402u);
 }
 
 // A client that waits for 100 Continue before uploading learns the price first; one that pays is

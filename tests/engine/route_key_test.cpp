@@ -79,14 +79,15 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
 TEST(RouteKey, AMethodOverrideHeaderIsPricedAsTheMethodItNames) {
   const OfferTable offers = table_of({RouteConfig{"PUT", "/v1/x", 1'000, std::nullopt, std::nullopt},
                                       RouteConfig{"POST", "/v1/x", 10, std::nullopt, std::nullopt}});
-  const std::string_view put[] = {"put"};
+  const OverrideMethods put{{"put"}};
   EXPECT_EQ(offers.find("POST", put, "/v1/x"), &offers.offers()[0]);
   EXPECT_EQ(offers.find("GET", put, "/v1/x"), &offers.offers()[0]);
-  const std::string_view post[] = {"POST"};
-  EXPECT_EQ(offers.find("PUT", post, "/v1/x"), &offers.offers()[0]) << "the dearer of the two";
-  const std::string_view other[] = {"DELETE"};
+  EXPECT_EQ(offers.find("PUT", OverrideMethods{{"POST"}}, "/v1/x"), &offers.offers()[0]) << "the dearer of the two";
+  const OverrideMethods other{{"DELETE"}};
   EXPECT_EQ(offers.find("POST", other, "/v1/x"), &offers.offers()[1]);
   EXPECT_EQ(offers.find("GET", other, "/v1/x"), nullptr);
+  EXPECT_EQ(offers.find("GET", OverrideMethods{{}, true}, "/v1/x"), &offers.offers()[0])
+      << "naming too many methods to list is naming every one";
 }
 
 // Readings of one path may match different routes: a resolving upstream serves one, Express's

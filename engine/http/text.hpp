@@ -1,0 +1,34 @@
+// Text as HTTP reads it: ASCII case folding (methods, field names, tokens) and percent-escapes
+// (paths, query strings, form bodies). No Beast: the pure layers and the fuzz targets use them.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+namespace paychan::engine::http {
+
+[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Equal in any ASCII case, as header names and methods compare (bytes above 0x7F exactly).
+[[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+// Whether `text` starts with `prefix` in any ASCII case (a URL's scheme).
+[[nodiscard]] constexpr bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// The first place `needle` occurs in `text` in any ASCII case, or npos.
+[[nodiscard]] std::size_t ifind(std::string_view text, std::string_view needle, std::size_t from = 0) noexcept;
+
+// "%41" → "A" for every escape of two hex digits; '+' → ' ' too when `plus_is_space` (a form's
+// encoding). Invalid escapes stay as they are, as most servers take them literally.
+[[nodiscard]] std::string percent_decode(std::string_view s, bool plus_is_space = false);
+
+}  // namespace paychan::engine::http
