@@ -7,8 +7,9 @@
 #include <array>
 #include <atomic>
 #include <future>
-#include <unordered_map>
 #include <limits>
+#include <new>
+#include <unordered_map>
 
 #include "persistence/channel_record.hpp"
 #include "persistence/sqlite.hpp"
@@ -541,7 +542,7 @@ struct ChannelStore::Impl {
       tried_for = folds_asked;
       const FoldJob job = *fold_job;
       lock.unlock();
-      const Status status = write_folded(folding, {job.segment->generation(), job.segment->size()});
+      const Status status = fold_once(job);
       if (status) {
         folding.clear();
         // Everything it held is in SQLite now, whatever becomes of the reset (see replay()).
@@ -561,6 +562,17 @@ struct ChannelStore::Impl {
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
+    }
+  }
+
+  // One try at folding the frozen segment. Out of memory is a failed fold like any other: its
+  // transaction was rolled back (Database::in_transaction) and `folding` is intact, so it is tried
+  // again, where an escaped exception would end the process.
+  Status fold_once(const FoldJob& job) {
+    try {
+      return write_folded(folding, {job.segment->generation(), job.segment->size()});
+    } catch (const std::bad_alloc&) {
+      return fail(ErrorCode::store_failed, "out of memory folding the voucher log into SQLite");
     }
   }
 
