@@ -1,5 +1,6 @@
 #include "engine/channel_table.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace paychan::engine {
@@ -44,7 +45,13 @@ void ChannelTable::release(const Bytes32& id, const ChannelState* next, const st
   std::lock_guard lock(s.mutex);
   const auto it = s.entries.find(id);
   if (it == s.entries.end()) return;
-  if (next != nullptr) it->second.state = *next;
+  if (next != nullptr) {
+    // totalClaimed only grows: a raise_claimed() while the lease was out is not undone by the
+    // older mirror the lease started from.
+    const Uint128 claimed = it->second.state ? it->second.state->onchain.totalClaimed : 0;
+    it->second.state = *next;
+    it->second.state->onchain.totalClaimed = std::max(claimed, next->onchain.totalClaimed);
+  }
   // A channel that was never committed (its first request failed) leaves no entry behind, so
   // hostile requests naming random channel ids cannot grow the table.
   if (erase || !it->second.state) {
@@ -62,6 +69,15 @@ void ChannelTable::restore(const ChannelState& state, const std::optional<Pendin
   Entry& entry = s.entries[state.channelId];
   entry.state = state;
   entry.pendingRefund = pendingRefund ? std::make_unique<PendingRefund>(*pendingRefund) : nullptr;
+}
+
+void ChannelTable::raise_claimed(const Bytes32& channelId, Uint128 totalClaimed) {
+  Shard& s = shard(channelId);
+  std::lock_guard lock(s.mutex);
+  const auto it = s.entries.find(channelId);
+  if (it == s.entries.end() || !it->second.state) return;
+  Uint128& claimed = it->second.state->onchain.totalClaimed;
+  claimed = std::max(claimed, totalClaimed);
 }
 
 std::optional<ChannelState> ChannelTable::find(const Bytes32& channelId) const {

@@ -73,6 +73,9 @@ class ChannelTable {
   // Restores a channel from the store at start-up (no lease involved), with its refund of unknown
   // outcome if it has one.
   void restore(const ChannelState& state, const std::optional<PendingRefund>& pendingRefund = std::nullopt);
+  // Raises a held channel's mirrored totalClaimed to `totalClaimed` (a claim the settle job
+  // recorded); a lease out on it keeps the raise when it commits. Unknown channels are left alone.
+  void raise_claimed(const Bytes32& channelId, Uint128 totalClaimed);
   // A copy of a channel's state, leased or not; for metrics, tools and tests.
   [[nodiscard]] std::optional<ChannelState> find(const Bytes32& channelId) const;
   [[nodiscard]] std::size_t size() const;

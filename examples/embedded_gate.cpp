@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
+#include "engine/gate/claimed_refresh.hpp"
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
 #include "engine/gate/http_facilitator.hpp"
@@ -47,6 +49,9 @@ int main(int argc, char** argv) {
   gate::Gate g(options, **store, facilitator->get(), metrics);
   if (auto restored = g.restore(); !restored) return std::fprintf(stderr, "%s\n", restored.error().to_string().c_str()), 2;
   const auto offers = gate::OfferTable::build(config);
+  // The settle job's claims (`paychan settle`, same store) read back every 10 s, for /metrics.
+  std::optional<gate::ClaimedRefresh> claimed_refresh;
+  claimed_refresh.emplace(g, std::chrono::seconds(10));
 
   // 3. The provider's own handler: runs only once the payment is accepted; a status >= 400 is
   //    charged nothing, and report_charge() sets a price below the offer. A handler that streams
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
   server.stop();
   // The store goes before the server: requests a stop cut short may still have states queued, and
   // the store's last commits report to the server's io_contexts.
+  claimed_refresh.reset();
   store->reset();
   return 0;
 }

@@ -216,6 +216,7 @@ constexpr std::string_view kRefundedChannels = R"sql(
   SELECT channel_id, refund_nonce FROM channels
   WHERE refund_nonce != zeroblob(32) AND pending_refund_nonce IS NULL
 )sql";
+constexpr std::string_view kClaimedTotals = "SELECT channel_id, total_claimed FROM channels WHERE total_claimed != zeroblob(16)";
 constexpr std::string_view kPendingRefunds = R"sql(
   SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
   WHERE pending_refund_nonce IS NOT NULL
@@ -795,6 +796,20 @@ Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_ref
       PAYCHAN_ASSIGN(auto id_nonce, read_id_and_nonce(row));
       Row r{id_nonce.first, PendingRefund{id_nonce.second, 0}};
       PAYCHAN_ASSIGN(r.second.amount, decode_u128(row.blob(2)));
+      return r;
+    });
+  });
+}
+
+Result<std::vector<std::pair<Bytes32, Uint128>>> ChannelStore::claimed_totals() {
+  using Row = std::pair<Bytes32, Uint128>;
+  // No fold waited for: the settle job's records are written to SQLite at once, and the log holds
+  // only the gate's own writes, whose totals are the gate's already.
+  return impl_->query_after<std::vector<Row>>(0, kClaimedTotals, [](Statement& s) {
+    return collect_rows<Row>(s, [](const Statement& row) -> Result<Row> {
+      Row r;
+      PAYCHAN_ASSIGN(r.first, decode_bytes32(row.blob(0)));
+      PAYCHAN_ASSIGN(r.second, decode_u128(row.blob(1)));
       return r;
     });
   });

@@ -123,6 +123,9 @@ class ChannelStore {
   // Every channel the gate saw refunded (a refund nonce above 0) with no refund of unknown outcome,
   // and that nonce.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, U256>>> refunded_channels();
+  // Each channel's totalClaimed where it is above zero: what the settle job recorded
+  // (record_claimed), for a running gate to raise its mirror with (its metrics).
+  [[nodiscard]] Result<std::vector<std::pair<Bytes32, Uint128>>> claimed_totals();
   // What a channel's deleted rows left (refunded in full by the gate, or spent and claimed as the
   // settle job saw it): the highest refund nonce and claimed total they had; none if no row of
   // the channel was ever deleted. A view of the chain behind either shows money refunded, or a

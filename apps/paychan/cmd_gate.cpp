@@ -36,7 +36,8 @@ X-Method-Override, or in a _method field of its query or form body (as Rails and
 is priced as the dearest of them; methods match in any case. A request without payment that sends
 Expect: 100-continue gets its 402 at once, before its body.
 
-Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text).
+Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text; its unclaimed
+amount follows the claims `paychan settle` records in the same store within 10 s).
 Limits: request head 16 KiB (431), body 1 MiB (413), a request sent within 10 s; a kept-alive
 connection idle for 30 s, or a client not reading its answer for 30 s, is disconnected.
 

@@ -165,6 +165,13 @@ Status Gate::restore() {
   return {};
 }
 
+Status Gate::refresh_claimed() {
+  auto claimed = store_.claimed_totals();
+  if (!claimed) return claimed.failure();
+  for (const auto& [id, total] : *claimed) table_.raise_claimed(id, total);
+  return {};
+}
+
 ChannelTotals Gate::totals() const {
   ChannelTotals t;
   table_.for_each([&](const ChannelState& s) {

@@ -96,6 +96,11 @@ class Gate {
 
   // Loads every channel from the store (start-up). Errors: the store's.
   [[nodiscard]] Status restore();
+  // Raises every held channel's mirrored totalClaimed to what the settle job has recorded in the
+  // store since (ChannelStore::claimed_totals): the unclaimed amount in the metrics, and the floor
+  // under which a voucher is refused, then follow its claims without a request on each channel.
+  // Reads SQLite: call it off the I/O threads (GateRuntime does, every few seconds).
+  [[nodiscard]] Status refresh_claimed();
 
   // `decoder`, if given, decodes the header: the connection's, which remembers its last voucher
   // (protocol/payment_signature_decoder.hpp). It is used before the first suspension only.

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "engine/gate/claimed_refresh.hpp"
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
 #include "engine/gate/http_facilitator.hpp"
@@ -33,6 +34,7 @@ struct GateRuntime::Parts {
   std::unique_ptr<HttpFacilitator> facilitator;
   OfferTable offers;
   std::unique_ptr<Gate> gate;
+  std::unique_ptr<ClaimedRefresh> claimed_refresh;
   http::HttpClient upstream_client;
   std::unique_ptr<ProxyService> service;
   std::unique_ptr<GateHandler> handler;
@@ -96,6 +98,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   p->offers = OfferTable::build(config);
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
+  p->claimed_refresh = std::make_unique<ClaimedRefresh>(*p->gate, options.claimed_refresh);
 
   Service* service = options.service;
   if (service == nullptr) {
@@ -132,7 +135,8 @@ const std::vector<std::string>& GateRuntime::warnings() const noexcept { return 
 
 std::size_t GateRuntime::stop(std::chrono::milliseconds grace) {
   const std::size_t cut = parts_->server ? parts_->server->stop(grace) : 0;
-  parts_->store.reset();  // finishes every queued commit
+  parts_->claimed_refresh.reset();  // it reads the store
+  parts_->store.reset();            // finishes every queued commit
   return cut;
 }
 

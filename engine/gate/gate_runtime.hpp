@@ -6,6 +6,7 @@
 // Thread-safety: start/stop from one controlling thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct RuntimeOptions {
   unsigned threads = 0;  // HTTP worker threads; 0: one per core
   bool durable = true;   // false only for benchmarks that measure what durability costs
   bool access_log = false;  // one logfmt line per paid request on stderr
+  // How often the channels' claimed totals are read back from the store (the settle job records
+  // its claims there): how long /metrics may show a claimed charge as unclaimed.
+  std::chrono::milliseconds claimed_refresh = std::chrono::seconds(10);
   // In-process parts instead of what the config names (the demo's); both must outlive the runtime.
   Facilitator* facilitator = nullptr;  // instead of an HTTP client of config.facilitator
   Service* service = nullptr;          // instead of the reverse proxy to config.upstream

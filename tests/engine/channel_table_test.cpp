@@ -57,6 +57,29 @@ TEST(ChannelTable, AbandonedLeaseKeepsTheOldState) {
   EXPECT_TRUE(table.acquire(id(1)));
 }
 
+// The settle job's claims raise a channel's mirrored totalClaimed, and a lease that started from
+// the older mirror does not lower it again; totalClaimed never falls, and unknown channels stay so.
+TEST(ChannelTable, ARaisedClaimedTotalOutlivesALeaseFromBeforeIt) {
+  ChannelTable table;
+  table.restore(state(1, 700));
+  table.raise_claimed(id(1), 500);
+  EXPECT_EQ(table.find(id(1))->onchain.totalClaimed, Uint128{500});
+  table.raise_claimed(id(1), 400);
+  EXPECT_EQ(table.find(id(1))->onchain.totalClaimed, Uint128{500}) << "never lowered";
+  {
+    auto lease = table.acquire(id(1));
+    ASSERT_TRUE(lease);
+    ChannelState next = *lease->state();
+    table.raise_claimed(id(1), 700);  // while the lease is out
+    next.chargedCumulativeAmount = 800;
+    lease->commit(next);
+  }
+  EXPECT_EQ(table.find(id(1))->chargedCumulativeAmount, Uint128{800});
+  EXPECT_EQ(table.find(id(1))->onchain.totalClaimed, Uint128{700});
+  table.raise_claimed(id(2), 100);
+  EXPECT_FALSE(table.find(id(2)).has_value());
+}
+
 // A staged state (already durable) is published when the lease ends without an outcome; an
 // outcome (commit, erase) replaces it; the lease is held until then.
 TEST(ChannelTable, AStagedStateIsPublishedUnlessAnOutcomeReplacesIt) {

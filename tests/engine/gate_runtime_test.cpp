@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/gate/gate_config.hpp"
+#include "persistence/channel_store.hpp"
 #include "protocol/headers.hpp"
 #include "http_test_support.hpp"
 #include "temp_dir.hpp"
@@ -100,6 +101,51 @@ TEST(GateRuntime, APublicSchemeOfHttpsIsWhatTheOfferAndTheUpstreamSee) {
   const auto free = client.read_response();
   ASSERT_TRUE(free);
   EXPECT_EQ(free->body(), "https");
+}
+
+// The settle job (another handle on the same store) records a claim while the gate runs: /metrics
+// stops counting it as unclaimed within the refresh interval, with no request on the channel.
+TEST(GateRuntime, AClaimTheSettleJobRecordsLeavesTheUnclaimedAmount) {
+  paychan::test::TempDir dir;
+  ChannelState charged;
+  charged.channelId.fill(7);
+  charged.chargedCumulativeAmount = 900;
+  charged.signedMaxClaimable = 900;
+  charged.onchain.balance = 1'000;
+  {
+    auto store = persistence::ChannelStore::open(dir.file());
+    ASSERT_TRUE(store) << store.error().to_string();
+    ASSERT_TRUE((*store)->commit_and_wait(charged));
+  }
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "text/plain", "ok");
+    return std::nullopt;
+  }};
+  RuntimeOptions options;
+  options.claimed_refresh = std::chrono::milliseconds(20);
+  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 5), options);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  const auto unclaimed = [&]() -> std::string {
+    RawClient client{(*gate)->port()};
+    client.send(get("/metrics"));
+    const auto metrics = client.read_response();
+    if (!metrics) return "no answer";
+    const std::string_view text = metrics->body();
+    const std::string_view name = "\npaychan_unclaimed_amount ";
+    const auto at = text.find(name);
+    if (at == std::string_view::npos) return "no metric";
+    const auto value = text.substr(at + name.size());
+    return std::string(value.substr(0, value.find('\n')));
+  };
+  EXPECT_EQ(unclaimed(), "900");
+
+  auto settle_job = persistence::ChannelStore::open(dir.file());
+  ASSERT_TRUE(settle_job) << settle_job.error().to_string();
+  ASSERT_TRUE((*settle_job)->record_claimed(charged.channelId, 900));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (unclaimed() != "0" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(unclaimed(), "0");
 }
 
 }  // namespace
