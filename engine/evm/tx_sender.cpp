@@ -1,13 +1,13 @@
 #include "engine/evm/tx_sender.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
 #include "channel/hex.hpp"
 #include "engine/http/asio.hpp"
 #include "engine/http/sleep.hpp"
+#include "engine/http/text.hpp"
 
 namespace paychan::engine::evm {
 namespace {
@@ -19,11 +19,7 @@ constexpr std::chrono::milliseconds kNonceTakenGrace{1'000};
 // What a node answered to eth_sendRawTransaction, in the words of geth, reth and anvil.
 enum class SendOutcome { accepted, nonce_taken, refused };
 
-bool says(std::string message, std::string_view phrase) {
-  std::transform(message.begin(), message.end(), message.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return message.find(phrase) != std::string::npos;
-}
+bool says(std::string_view message, std::string_view phrase) { return http::ifind(message, phrase) != std::string_view::npos; }
 
 SendOutcome classify(const chain::RpcError& e) {
   // The node already holds these exact bytes (a resend): accepted earlier.

@@ -25,7 +25,7 @@ Result<ClientAuth> ClientAuth::load(const std::vector<ClientConfig>& clients) {
 }
 
 const AuthenticatedClient* ClientAuth::authenticate(std::string_view authorization) const {
-  if (authorization.size() <= kBearer.size() || !http::iequals(authorization.substr(0, kBearer.size()), kBearer))
+  if (authorization.size() <= kBearer.size() || !http::istarts_with(authorization, kBearer))
     return nullptr;
   std::string_view token = authorization.substr(kBearer.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);

@@ -1,7 +1,6 @@
 #include "engine/gate/gate_config.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string_view>
 
 #include "channel/types.hpp"
@@ -41,8 +40,7 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
   // A method no request carries (a typo, or "post": methods are case-sensitive on the wire) would
   // leave the route's path free for every request: one of these, in any case, or none at all.
-  std::transform(route.method.begin(), route.method.end(), route.method.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(route.method.begin(), route.method.end(), route.method.begin(), http::ascii_upper);
   constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
   if (!route.method.empty() && std::find(std::begin(kMethods), std::end(kMethods), route.method) == std::end(kMethods))
     return r.error("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (or absent: every method)");

@@ -18,12 +18,14 @@ namespace {
 // server checked) under the scheme clients use.
 std::string resource_url(const http::Request& req, std::string_view scheme) {
   const std::string_view target = req.target();
-  const auto scheme_of = [&](std::string_view s) { return target.size() >= s.size() && http::iequals(target.substr(0, s.size()), s); };
-  if (scheme_of("http://") || scheme_of("https://")) return std::string(target);
+  if (http::istarts_with(target, "http://") || http::istarts_with(target, "https://")) return std::string(target);
   std::string_view host = req.header("Host").value_or("");
   if (host.empty()) host = "localhost";
   return std::string(scheme) + "://" + std::string(host) + std::string(target);
 }
+
+// The gate's own endpoints: never priced, never forwarded.
+bool own_endpoint(std::string_view path) noexcept { return path == "/healthz" || path == "/metrics"; }
 
 // Forgets whatever the service put in the response (its head is not sent when the payment fails).
 void reset(http::Response& res) {
@@ -148,7 +150,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
 
 bool GateHandler::answer_before_body(http::Exchange& ex) {
   const http::Request& req = ex.request();
-  if (req.header(protocol::kPaymentSignatureHeader)) return false;  // checked with the whole request
+  if (own_endpoint(req.path()) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
   const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return false;  // free: the upstream gets the body
   offer_payment(ex, *offer);

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
-#include "engine/gate/form_fields.hpp"
+#include "engine/gate/method_fields.hpp"
+#include "engine/http/text.hpp"
 
 namespace paychan::engine::gate {
 namespace {
-
-constexpr std::string_view kMethodField = "_method";
 
 // Adds a name unless listed already; true once the list is full (`any`): reading may stop.
 bool add(OverrideMethods& found, std::string_view method) {
@@ -22,7 +21,7 @@ bool add(OverrideMethods& found, std::string_view method) {
   return false;
 }
 
-bool from_headers(const http::Request& req, OverrideMethods& found) {
+bool from_headers(const http::Request& req, const MethodFieldSink& sink) {
   if (std::none_of(kMethodOverrideHeaders.begin(), kMethodOverrideHeaders.end(),
                    [&](std::string_view o) { return req.header(o).has_value(); }))
     return false;
@@ -31,32 +30,43 @@ bool from_headers(const http::Request& req, OverrideMethods& found) {
                        [&](std::string_view o) { return http::iequals(name, o); });
   };
   for (const auto& [name, value] : req.headers())
-    if (is_override(name) && http::any_list_item(value, [&](std::string_view method) { return add(found, method); }))
-      return true;
+    if (is_override(name) && http::any_list_item(value, [&](std::string_view m) { return sink(m); })) return true;
   return false;
 }
 
-bool from_body(const http::Request& req, OverrideMethods& found) {
-  const auto type = req.header("Content-Type");
-  if (!type || req.body().empty()) return false;
-  const auto take = [&](std::string value) { return add(found, value); };
-  if (http::istarts_with(*type, "application/x-www-form-urlencoded"))
-    return any_urlencoded_value(req.body(), kMethodField, take);
-  if (http::istarts_with(*type, "multipart/form-data"))
-    return any_multipart_value(req.body(), *type, kMethodField, take);
-  return false;
+// The query as sent, and without a fragment (Express's parser drops one; PHP's keeps it).
+bool from_query(std::string_view target, const MethodFieldSink& sink) {
+  const std::size_t query = target.find('?');
+  if (query == std::string_view::npos) return false;
+  const std::string_view whole = target.substr(query + 1);
+  const std::string_view cut = whole.substr(0, whole.find('#'));
+  return urlencoded_method_fields(whole, sink) == FieldScan::stopped ||
+         (cut.size() != whole.size() && urlencoded_method_fields(cut, sink) == FieldScan::stopped);
+}
+
+// A form body: urlencoded, or without a Content-Type (Rack reads a POST's as a form); multipart; JSON.
+FieldScan from_body(const http::Request& req, const MethodFieldSink& sink) {
+  const std::string_view body = req.body();
+  if (body.empty()) return FieldScan::read;
+  // A compressed body cannot be read here; Express inflates one before reading its fields.
+  if (const auto coding = req.header("Content-Encoding"); coding && !http::iequals(*coding, "identity"))
+    return FieldScan::unreadable;
+  const std::string_view type = req.header("Content-Type").value_or("");
+  if (type.empty() || http::istarts_with(type, "application/x-www-form-urlencoded"))
+    return urlencoded_method_fields(body, sink);
+  if (http::istarts_with(type, "multipart/")) return multipart_method_fields(body, type, sink);
+  if (http::ifind(type, "/json") != std::string_view::npos || http::ifind(type, "+json") != std::string_view::npos)
+    return json_method_fields(body, sink);
+  return FieldScan::read;
 }
 
 }  // namespace
 
 OverrideMethods override_methods(const http::Request& req) {
   OverrideMethods found;
-  if (from_headers(req, found)) return found;
-  const std::string_view target = req.target();
-  if (const std::size_t query = target.find('?'); query != std::string_view::npos &&
-      any_urlencoded_value(target.substr(query + 1), kMethodField, [&](std::string value) { return add(found, value); }))
-    return found;
-  (void)from_body(req, found);
+  const MethodFieldSink sink = [&found](std::string_view method) { return add(found, method); };
+  if (from_headers(req, sink) || from_query(req.target(), sink)) return found;
+  if (from_body(req, sink) == FieldScan::unreadable) found.any = true;
   return found;
 }
 

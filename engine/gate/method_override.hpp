@@ -4,8 +4,10 @@
 //  - the override headers (kMethodOverrideHeaders): Rails' Rack::MethodOverride and Express's
 //    method-override serve POST with `X-HTTP-Method-Override: PUT` as PUT. Each comma-separated
 //    token of each line counts (Express takes a list's first token, frameworks join repeated lines);
-//  - a `_method` field in the query: Laravel and Symfony serve `POST /x?_method=DELETE` as DELETE;
-//  - a `_method` field of a form body (Rails, Laravel), urlencoded or multipart (form_fields.hpp).
+//  - a `_method` field in the query (Laravel and Symfony serve `POST /x?_method=DELETE` as DELETE)
+//    or in the body: a form, urlencoded or multipart (Rails, Laravel), or JSON (Laravel); as
+//    method_fields.hpp reads them. A body it cannot read (compressed, or an over-long multipart
+//    boundary) may name any method.
 // Read whatever the request's own method (most frameworks read them on POST only): charging for a
 // method the upstream would not take is the safe error.
 // Thread-safety: pure functions of the request.
@@ -28,13 +30,12 @@ inline constexpr std::size_t kMaxOverrideMethods = 8;
 
 struct OverrideMethods {
   std::vector<std::string> methods;  // distinct in any case, as sent
-  bool any = false;                  // more than kMaxOverrideMethods: every route on the path applies
+  bool any = false;  // more than kMaxOverrideMethods, or a body not readable: every route on the path applies
 
   [[nodiscard]] bool empty() const noexcept { return methods.empty() && !any; }
 };
 
-// What `req` names: its headers, its query and, if the body is here, a form body. Allocates only
-// when it names one.
+// What `req` names: its headers, its query and, once the body is here, its body.
 [[nodiscard]] OverrideMethods override_methods(const http::Request& req);
 
 }  // namespace paychan::engine::gate

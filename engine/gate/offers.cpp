@@ -1,5 +1,7 @@
 #include "engine/gate/offers.hpp"
 
+#include <algorithm>
+
 #include "engine/gate/route_key.hpp"
 
 namespace paychan::engine::gate {
@@ -74,8 +76,12 @@ const Offer* OfferTable::find(std::string_view method, const OverrideMethods& ov
     if (offer && (!dearest || offer->route.price > dearest->route.price)) dearest = offer;
   };
   for (const std::string& other : overrides.methods) dearer(find(other, path));
-  if (overrides.any)
-    for (const Offer& offer : offers_) dearer(find(offer.route.method, path));  // "" (any method) included
+  if (!overrides.any) return dearest;
+  // Any method: every route whose path matches, under each reading of the path (built once).
+  const std::vector<std::string> keys = is_route_key(path) ? std::vector<std::string>{std::string(path)} : route_keys(path);
+  for (std::size_t i = 0; i < offers_.size(); ++i)
+    if (std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return keys_[i].matches(key); }))
+      dearer(&offers_[i]);
   return dearest;
 }
 

@@ -39,8 +39,7 @@ Result<BeastRequest> build(const std::string& method, const Url& url, const std:
   m.set(bhttp::field::host, url.authority());
   for (const auto& h : headers) {
     if (!valid_header(h.name, h.value)) return fail(ErrorCode::http_invalid_request, "bad header " + h.name);
-    if (beast::iequals(h.name, "host") || beast::iequals(h.name, "content-length") ||
-        beast::iequals(h.name, "transfer-encoding")) {
+    if (iequals(h.name, "host") || iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding")) {
       continue;  // framing and routing are the client's
     }
     m.insert(h.name, h.value);

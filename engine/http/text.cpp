@@ -6,8 +6,9 @@ namespace paychan::engine::http {
 
 std::size_t ifind(std::string_view text, std::string_view needle, std::size_t from) noexcept {
   if (needle.empty()) return from <= text.size() ? from : std::string_view::npos;
+  const char first = ascii_lower(needle.front());
   for (std::size_t i = from; i + needle.size() <= text.size(); ++i)
-    if (iequals(text.substr(i, needle.size()), needle)) return i;
+    if (ascii_lower(text[i]) == first && iequals(text.substr(i, needle.size()), needle)) return i;
   return std::string_view::npos;
 }
 

@@ -12,6 +12,9 @@ namespace paychan::engine::http {
 [[nodiscard]] constexpr char ascii_lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
+[[nodiscard]] constexpr char ascii_upper(char c) noexcept {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // Equal in any ASCII case, as header names and methods compare (bytes above 0x7F exactly).
 [[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {

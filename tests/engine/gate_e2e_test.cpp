@@ -156,9 +156,15 @@ TEST(GateE2E, AMethodOverrideHeaderOrFieldPricesTheRequest) {
   EXPECT_EQ(status("/v1/stream", form, "q=1&%5Fmethod=get"), 402u);
   EXPECT_EQ(status("/v1/stream", form, "q=1"), 200u);
   EXPECT_EQ(status("/v1/stream", "Content-Type: text/plain\r\n", "_method=GET"), 200u) << "not a form";
+  EXPECT_EQ(status("/v1/stream", "", "_method=GET"), 402u) << "Rack reads a POST body without a type as a form";
+  EXPECT_EQ(status("/v1/stream?_method=GET#x", ""), 402u) << "Express drops the fragment";
   EXPECT_EQ(status("/v1/stream", "Content-Type: multipart/form-data; boundary=b\r\n",
                    "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nGET\r\n--b--\r\n"),
             402u);
+  EXPECT_EQ(status("/v1/stream", "Content-Type: application/json\r\n", R"({"_method":"get"})"), 402u);
+  EXPECT_EQ(status("/v1/stream", "Content-Type: application/json\r\n", R"({"method":"get"})"), 200u);
+  EXPECT_EQ(status("/v1/stream", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", "\x1f\x8b"), 402u)
+      << "a compressed body may name any method";
 }
 
 // A client that waits for 100 Continue before uploading learns the price first; one that pays is
@@ -171,7 +177,9 @@ TEST(GateE2E, AnUnpaidRequestExpectingContinueGetsItsOfferBeforeSendingTheBody) 
   auto offer = unpaid.read_response();
   ASSERT_TRUE(offer);
   EXPECT_EQ(offer->result_int(), 402u);
+  EXPECT_FALSE(offer->keep_alive());
   EXPECT_EQ(unpaid.received().find("100 Continue"), std::string::npos);
+  EXPECT_TRUE(unpaid.closed_by_peer()) << "the body it did not read cannot frame a next request";
   const auto required = protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"]);
   ASSERT_TRUE(required) << required.error().to_string();
   EXPECT_EQ(required->accepts.at(0).amount, "10000");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "engine/http/text.hpp"
+
 namespace paychan::engine::http::detail {
 namespace {
 
@@ -92,7 +94,7 @@ bool RequestReader::wants_continue() noexcept {
   if (continue_answered_ || !parser_->is_header_done() || parser_->is_done()) return false;
   if (parser_->get().version() < 11) return false;  // HTTP/1.0 clients do not know 100 (RFC 9110 §15.2)
   auto expect = parser_->get().find(bhttp::field::expect);
-  if (expect == parser_->get().end() || !beast::iequals(expect->value(), "100-continue")) return false;
+  if (expect == parser_->get().end() || !iequals(expect->value(), "100-continue")) return false;
   continue_answered_ = true;
   return true;
 }
