@@ -94,10 +94,7 @@ class Handler {
   // the client does not upload a body only to be refused (RFC 9110 §10.1.1). ex.request().body()
   // is empty here. False (the default, and after an exception): 100 Continue, then handle() with
   // the whole request. Called on the I/O thread and cannot wait: decide from what is at hand.
-  [[nodiscard]] virtual bool answer_before_body(Exchange& ex) {
-    (void)ex;
-    return false;
-  }
+  [[nodiscard]] virtual bool answer_before_body(Exchange& /*ex*/) { return false; }
 };
 
 // A Handler from a callable `Handled(Exchange&)`, e.g. a lambda; one virtual call per request.

@@ -143,7 +143,6 @@ Awaitable<bool> Session::answered_from_head() {
     answered = false;  // handle() gets the whole request, and its own chance to fail
   }
   if (!answered) co_return false;
-  ++answered_;
   finalize(false);  // the unread body cannot be told from a next request
   if (co_await writer_.send(response_.m)) co_await linger_close();
   co_return true;
