@@ -7,9 +7,8 @@
 #include <array>
 #include <atomic>
 #include <future>
-#include <limits>
-#include <new>
 #include <unordered_map>
+#include <limits>
 
 #include "persistence/channel_record.hpp"
 #include "persistence/sqlite.hpp"
@@ -528,7 +527,9 @@ struct ChannelStore::Impl {
   // The fold thread: each frozen segment goes into SQLite and is emptied into a generation above
   // the active one's, for the writer to take next. A fold that fails gives the reads waiting its
   // error and is tried again after fold_interval, or at once when a read asks; the writer goes on
-  // appending to the active segment meanwhile.
+  // appending to the active segment meanwhile. An exception (out of memory) ends the process, on
+  // purpose: it can leave a statement unreset and bound to freed columns, which a retry would
+  // write, while a restart replays the whole log into SQLite and loses nothing.
   void fold_loop() {
     std::unique_lock lock(queue_mutex);
     std::uint64_t tried_for = folds_asked;  // the reads' asks when a fold was last tried
@@ -543,7 +544,7 @@ struct ChannelStore::Impl {
       tried_for = folds_asked;
       const FoldJob job = *fold_job;
       lock.unlock();
-      const Status status = fold_once(job);
+      const Status status = write_folded(folding, {job.segment->generation(), job.segment->size()});
       if (status) {
         folding.clear();
         // Everything it held is in SQLite now, whatever becomes of the reset (see replay()).
@@ -563,17 +564,6 @@ struct ChannelStore::Impl {
       }
       has_work.notify_one();  // the writer may freeze the next segment, or finish closing
       folded.notify_all();
-    }
-  }
-
-  // One try at folding the frozen segment. Out of memory is a failed fold like any other: its
-  // transaction was rolled back (Database::in_transaction) and `folding` is intact, so it is tried
-  // again, where an escaped exception would end the process.
-  Status fold_once(const FoldJob& job) {
-    try {
-      return write_folded(folding, {job.segment->generation(), job.segment->size()});
-    } catch (const std::bad_alloc&) {
-      return fail(ErrorCode::store_failed, "out of memory folding the voucher log into SQLite");
     }
   }
 
