@@ -26,6 +26,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: embedded_gate STORE.sqlite FACILITATOR_URL [PORT]\n");
     return 2;
   }
+  // Ctrl-C and SIGTERM are taken by sigwait() below: blocked before any thread starts (threads
+  // inherit the mask), so that none of them is killed by one instead.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
   // 1. What the provider sells, and to whom payments go (here: a local chain and its test USDC).
   gate::GateConfig config;
   config.network = "eip155:31337";
@@ -67,11 +75,6 @@ int main(int argc, char** argv) {
   gate::GateHandler handler(g, offers, service, metrics, config.assetDecimals);
 
   // 4. Serve it (or mount `handler` in an existing engine/http server).
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   (void)http::retain_freed_heap();  // a server's heap kept between bursts of requests (see its header)
   http::ServerOptions server_options;
   server_options.port = argc > 3 ? static_cast<std::uint16_t>(std::atoi(argv[3])) : 8402;

@@ -33,9 +33,10 @@ which the gate reads and strips (sent twice: 502, nothing charged). An upstream 
 no response head within upstreamTimeoutSeconds (504), charges nothing. A streamed answer is charged
 as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
 X-Method-Override, or in a _method field of its query or of a form or JSON body (as Rails,
-Laravel and Symfony read it), is priced as the dearest of them; methods match in any case. A
-compressed request body (Content-Encoding) is priced as the dearest route on its path. A request
-without payment that sends Expect: 100-continue gets its 402 at once, before its body.
+Laravel and Symfony read it), is priced as the dearest of them; methods match in any case. A body
+that may name one in a way the gate does not read (compressed; multipart holding "method", a
+backslash or an encoded name; JSON it cannot parse) is priced as the dearest route on its path. A
+request without payment that sends Expect: 100-continue gets its 402 at once, before its body.
 
 Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text; its unclaimed
 amount follows the claims `paychan settle` records in the same store within 10 s).

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <string>
-#include <vector>
 
 #include "engine/http/text.hpp"
 
@@ -13,92 +12,8 @@ namespace paychan::engine::gate {
 namespace {
 
 constexpr std::string_view kName = "_method";
-constexpr std::size_t kMaxBoundary = 70;    // RFC 2046 §5.1.1
-constexpr std::size_t kMaxBoundaries = 4;   // distinct boundary parameters read; more is unreadable
-
-std::string_view skip_blanks(std::string_view s) noexcept {
-  s.remove_prefix(std::min(s.find_first_not_of(" \t"), s.size()));
-  return s;
-}
-
-// A quoted parameter value (from its opening quote), its backslash escapes undone.
-std::string unquote(std::string_view quoted) {
-  std::string out;
-  for (std::size_t i = 1; i < quoted.size() && quoted[i] != quoted.front(); ++i) {
-    if (quoted[i] == '\\' && i + 1 < quoted.size()) ++i;
-    out += quoted[i];
-  }
-  return out;
-}
-
-// Calls f with each value `param` may have in a header value, as decoders differ: at every place
-// "param" occurs followed by '=' (PHP finds a substring, not a parameter), blanks around '='
-// allowed; a value quoted with " or ' unescaped; an unquoted one ended at ';', ',' or a blank (PHP
-// and Rack stop at ','), and at ';' or a blank alone.
-template <typename F>
-void each_parameter(std::string_view text, std::string_view param, F f) {
-  for (std::size_t at = http::ifind(text, param); at != std::string_view::npos; at = http::ifind(text, param, at + 1)) {
-    std::string_view rest = skip_blanks(text.substr(at + param.size()));
-    if (!rest.starts_with('=')) continue;
-    rest = skip_blanks(rest.substr(1));
-    if (rest.starts_with('"') || rest.starts_with('\'')) {
-      f(std::string_view(unquote(rest)));
-      continue;
-    }
-    const std::string_view to_comma = rest.substr(0, rest.find_first_of(";, \t\r\n"));
-    const std::string_view to_semicolon = rest.substr(0, rest.find_first_of("; \t\r\n"));
-    f(to_comma);
-    if (to_semicolon != to_comma) f(to_semicolon);
-  }
-}
-
-// A part's header line that names the part `_method`: a name parameter, or Rack 2's Content-ID.
-bool names_method_field(std::string_view header_line) {
-  bool named = false;
-  each_parameter(header_line, "name", [&](std::string_view v) { named = named || is_method_field(v); });
-  if (http::istarts_with(header_line, "content-id:")) {
-    std::string_view id = skip_blanks(header_line.substr(11));
-    id = id.substr(0, id.find_last_not_of(" \t") + 1);
-    named = named || is_method_field(id);
-  }
-  return named;
-}
-
-// The parts of `body` under one boundary, read line by line (each line is compared with the
-// delimiter once: linear in the body's size).
-FieldScan parts_under(std::string_view body, std::string_view boundary, const MethodFieldSink& sink) {
-  const std::string delimiter = "--" + std::string(boundary);
-  enum class In { preamble, headers, content } in = In::preamble;
-  bool named = false;
-  std::size_t content_start = 0;
-  for (std::size_t pos = 0;;) {
-    const std::size_t newline = body.find('\n', pos);
-    std::string_view line = body.substr(pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.starts_with(delimiter)) {
-      if (in == In::content && named) {
-        // The line break before a delimiter is the delimiter's.
-        std::size_t end = std::max(content_start, pos == 0 ? 0 : pos - 1);
-        if (end > content_start && body[end - 1] == '\r') --end;
-        if (sink(body.substr(content_start, end - content_start))) return FieldScan::stopped;
-      }
-      in = In::headers;
-      named = false;
-    } else if (in == In::headers) {
-      if (line.empty()) {
-        in = In::content;
-        content_start = newline == std::string_view::npos ? body.size() : newline + 1;
-      } else {
-        named = named || names_method_field(line);
-      }
-    }
-    if (newline == std::string_view::npos) break;
-    pos = newline + 1;
-  }
-  // A last part without its closing delimiter still reaches some decoders.
-  if (in == In::content && named && sink(body.substr(content_start))) return FieldScan::stopped;
-  return FieldScan::read;
-}
+// Nesting read in a JSON body: real ones are shallow, and a deep one costs a stack entry a level.
+constexpr int kMaxDepth = 64;
 
 // SAX: the top-level object's members named `_method` with a string value.
 class TopLevelMethod : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelMethod> {
@@ -129,9 +44,8 @@ class TopLevelMethod : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, To
 
  private:
   bool enter() {
-    ++depth_;
     named_ = false;
-    return true;
+    return ++depth_ <= kMaxDepth;  // deeper: a parse error, so the body counts as unreadable
   }
   bool leave() {
     --depth_;
@@ -178,21 +92,10 @@ FieldScan urlencoded_method_fields(std::string_view form, const MethodFieldSink&
   }
 }
 
-FieldScan multipart_method_fields(std::string_view body, std::string_view content_type, const MethodFieldSink& sink) {
-  std::vector<std::string> boundaries;
-  bool unreadable = false;
-  each_parameter(content_type, "boundary", [&](std::string_view b) {
-    if (b.empty() || std::find(boundaries.begin(), boundaries.end(), b) != boundaries.end()) return;
-    if (b.size() > kMaxBoundary || boundaries.size() == kMaxBoundaries)
-      unreadable = true;
-    else
-      boundaries.emplace_back(b);
-  });
-  if (unreadable) return FieldScan::unreadable;
-  if (boundaries.empty()) return urlencoded_method_fields(body, sink);  // Rack's reading without one
-  for (const std::string& boundary : boundaries)
-    if (const FieldScan scan = parts_under(body, boundary, sink); scan != FieldScan::read) return scan;
-  return FieldScan::read;
+FieldScan multipart_method_fields(std::string_view body) noexcept {
+  const bool may_name = http::ifind(body, "method") != std::string_view::npos ||
+                        body.find('\\') != std::string_view::npos || http::ifind(body, "name*") != std::string_view::npos;
+  return may_name ? FieldScan::unreadable : FieldScan::read;
 }
 
 FieldScan json_method_fields(std::string_view body, const MethodFieldSink& sink) {
@@ -202,7 +105,8 @@ FieldScan json_method_fields(std::string_view body, const MethodFieldSink& sink)
   rapidjson::MemoryStream stream(body.data(), body.size());
   rapidjson::Reader reader;
   (void)reader.Parse<rapidjson::kParseIterativeFlag>(stream, handler);  // iterative: no recursion on deep nesting
-  return handler.stopped ? FieldScan::stopped : FieldScan::read;
+  if (handler.stopped) return FieldScan::stopped;
+  return reader.HasParseError() ? FieldScan::unreadable : FieldScan::read;
 }
 
 }  // namespace paychan::engine::gate

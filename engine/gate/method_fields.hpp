@@ -17,7 +17,7 @@ using MethodFieldSink = std::function<bool(std::string_view)>;
 enum class FieldScan {
   read,        // to the end
   stopped,     // the sink returned true
-  unreadable,  // not readable as an upstream may read it (an over-long boundary): may name anything
+  unreadable,  // not readable as every upstream may read it: may name anything
 };
 
 // Whether a decoded field name is `_method` to some decoder: as it is; as PHP stores it (cut at a
@@ -29,15 +29,17 @@ enum class FieldScan {
 // (Rack 2 splits at both), names and values percent-decoded with '+' as a space.
 FieldScan urlencoded_method_fields(std::string_view form, const MethodFieldSink& sink);
 
-// A multipart body under Content-Type `content_type` (any multipart/ type): under every boundary
-// parameter the type holds (decoders take the first or the last), parts split at lines starting
-// "--boundary" ending in CRLF or a bare LF, and a part named by a `name` parameter (quoted either
-// way, backslash escapes undone) or a Content-ID header. Without a boundary, read as urlencoded
-// (Rack does). A boundary over 70 bytes (RFC 2046's limit) is unreadable.
-FieldScan multipart_method_fields(std::string_view body, std::string_view content_type, const MethodFieldSink& sink);
+// A multipart body (any multipart/ type) is not parsed: decoders find its boundary and its parts'
+// names too differently for one reading to cover them (PHP takes the first "boundary" substring,
+// Rack 2 the last; Rack ends a part at a delimiter mid-line; names come quoted, with quoted-pair
+// escapes, RFC 2231-encoded, or from a Content-ID). Every spelling of a part named `_method` holds
+// "method" in some case, a backslash (an escape) or "name*" (an encoded name): a body with none of
+// them is read to the end, naming nothing; one with any is unreadable (it may name anything).
+FieldScan multipart_method_fields(std::string_view body) noexcept;
 
 // A JSON body's top-level `_method` member (Laravel reads a JSON body's members as form fields),
-// escapes undone. Members before a syntax error count.
+// escapes undone. A body rapidjson cannot parse to its end is unreadable: PHP's decoder takes some
+// that rapidjson refuses (a number beyond a double's range, say), and reads the members after it.
 FieldScan json_method_fields(std::string_view body, const MethodFieldSink& sink);
 
 }  // namespace paychan::engine::gate

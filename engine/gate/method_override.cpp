@@ -54,7 +54,7 @@ FieldScan from_body(const http::Request& req, const MethodFieldSink& sink) {
   const std::string_view type = req.header("Content-Type").value_or("");
   if (type.empty() || http::istarts_with(type, "application/x-www-form-urlencoded"))
     return urlencoded_method_fields(body, sink);
-  if (http::istarts_with(type, "multipart/")) return multipart_method_fields(body, type, sink);
+  if (http::istarts_with(type, "multipart/")) return multipart_method_fields(body);
   if (http::ifind(type, "/json") != std::string_view::npos || http::ifind(type, "+json") != std::string_view::npos)
     return json_method_fields(body, sink);
   return FieldScan::read;

@@ -6,8 +6,8 @@
 //    token of each line counts (Express takes a list's first token, frameworks join repeated lines);
 //  - a `_method` field in the query (Laravel and Symfony serve `POST /x?_method=DELETE` as DELETE)
 //    or in the body: a form, urlencoded or multipart (Rails, Laravel), or JSON (Laravel); as
-//    method_fields.hpp reads them. A body it cannot read (compressed, or an over-long multipart
-//    boundary) may name any method.
+//    method_fields.hpp reads them. A body it cannot read (compressed, a multipart body that may
+//    name one, JSON it cannot parse) may name any method.
 // Read whatever the request's own method (most frameworks read them on POST only): charging for a
 // method the upstream would not take is the safe error.
 // Thread-safety: pure functions of the request.

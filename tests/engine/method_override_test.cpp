@@ -44,7 +44,9 @@ TEST(MethodOverride, TooManyNamesOrAnUnreadableBodyNameAnyMethod) {
 
   EXPECT_TRUE(named_by("/x", {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}, "\x1f\x8b").any);
   EXPECT_FALSE(named_by("/x", {{"Content-Encoding", "identity"}}, "a=1").any);
-  EXPECT_TRUE(named_by("/x", {{"Content-Type", "multipart/form-data; boundary=" + std::string(71, 'b')}}, "x").any);
+  EXPECT_TRUE(named_by("/x", {{"Content-Type", "multipart/form-data; boundary=b"}}, "--b\r\nContent-ID: _method").any);
+  EXPECT_FALSE(named_by("/x", {{"Content-Type", "multipart/form-data; boundary=b"}}, "--b\r\n\r\nhello").any);
+  EXPECT_TRUE(named_by("/x", {{"Content-Type", "application/json"}}, R"({"a":1e400,"_method":"PUT"})").any);
   EXPECT_FALSE(named_by("/x", {{"Content-Encoding", "gzip"}}).any) << "no body, nothing to read";
 }
 
