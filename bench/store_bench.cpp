@@ -120,9 +120,9 @@ std::unique_ptr<ChannelStore> open_owner(const std::filesystem::path& dir) {
   return std::move(*ChannelStore::open((dir / "gate.sqlite").string(), options));
 }
 
-// Commits the next state of channels 0..n-1 (charged `round`) and waits until they are durable:
-// in the log, not yet folded.
-void commit_channels(ChannelStore& store, std::uint32_t n, std::uint64_t round) {
+// Commits the next state of channels 0..n-1 (charged `round`, `claimed` on chain) and waits until
+// they are durable: in the log, not yet folded.
+void commit_channels(ChannelStore& store, std::uint32_t n, std::uint64_t round, Uint128 claimed = 0) {
   std::atomic<std::uint32_t> pending{n};
   std::promise<void> all;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -130,6 +130,7 @@ void commit_channels(ChannelStore& store, std::uint32_t n, std::uint64_t round) 
     std::memcpy(s.channelId.data(), &i, sizeof i);
     s.config.withdrawDelay = 900;
     s.chargedCumulativeAmount = round;
+    s.onchain.totalClaimed = claimed;
     (void)store.enqueue(s, [&](const Status&) { if (--pending == 0) all.set_value(); }, &pending);
   }
   store.flush(&pending);
@@ -178,6 +179,28 @@ void BM_ClosedChannelRead(benchmark::State& st) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ClosedChannelRead)->Arg(20000)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The gate's read-back of the settle job's claims (ClaimedRefresh, every 10 s, off the I/O threads):
+// N channels' totals in one page (/20000), or one page of 512 (/512: what Gate::refresh_claimed
+// reads at a time). Each page holds the store's reader lock, which closed_channel() (an I/O
+// thread's read) waits for.
+void BM_ClaimedTotals(benchmark::State& st) {
+  char tmpl[] = "/tmp/paychan-bench-XXXXXX";
+  const std::filesystem::path dir = mkdtemp(tmpl);
+  auto store = open_owner(dir);
+  const auto channels = static_cast<std::uint32_t>(st.range(0));
+  commit_channels(*store, channels, 2, 1);
+  if (!store->unclaimed()) st.SkipWithError("fold failed");  // everything in SQLite first
+  const auto page = static_cast<std::size_t>(st.range(1));
+  for (auto _ : st) {
+    const auto claimed = store->claimed_totals({}, page);
+    if (!claimed || claimed->size() != std::min<std::size_t>(page, channels)) st.SkipWithError("read failed");
+  }
+  st.counters["channels"] = static_cast<double>(channels);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ClaimedTotals)->Args({20000, 20000})->Args({20000, 512})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // One synced append to the voucher log, as a durable gate's store makes once per group commit: a
 // frame of N states (~400 bytes each), written around the page cache (BlockAppender, as the gate

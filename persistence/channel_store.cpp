@@ -215,7 +215,10 @@ constexpr std::string_view kRefundedChannels = R"sql(
   SELECT channel_id, refund_nonce FROM channels
   WHERE refund_nonce != zeroblob(32) AND pending_refund_nonce IS NULL
 )sql";
-constexpr std::string_view kClaimedTotals = "SELECT channel_id, total_claimed FROM channels WHERE total_claimed != zeroblob(16)";
+// A page in key order after ?1 (NULL, or an empty blob: from the first), unfiltered so that a page
+// reads at most ?2 rows whatever their totals.
+constexpr std::string_view kClaimedTotals =
+    "SELECT channel_id, total_claimed FROM channels WHERE channel_id > coalesce(?1, X'') ORDER BY channel_id LIMIT ?2";
 constexpr std::string_view kPendingRefunds = R"sql(
   SELECT channel_id, pending_refund_nonce, pending_refund_amount FROM channels
   WHERE pending_refund_nonce IS NOT NULL
@@ -791,11 +794,12 @@ Result<std::vector<std::pair<Bytes32, PendingRefund>>> ChannelStore::pending_ref
   });
 }
 
-Result<std::vector<std::pair<Bytes32, Uint128>>> ChannelStore::claimed_totals() {
+Result<std::vector<std::pair<Bytes32, Uint128>>> ChannelStore::claimed_totals(ByteView after, std::size_t limit) {
   using Row = std::pair<Bytes32, Uint128>;
   // No fold waited for: the settle job's records are written to SQLite at once, and the log holds
   // only the gate's own writes, whose totals are the gate's already.
-  return impl_->query_after<std::vector<Row>>(0, kClaimedTotals, [](Statement& s) {
+  return impl_->query_after<std::vector<Row>>(0, kClaimedTotals, [&](Statement& s) {
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
     return collect_rows<Row>(s, [](const Statement& row) -> Result<Row> {
       Row r;
       PAYCHAN_ASSIGN(r.first, decode_bytes32(row.blob(0)));

@@ -123,9 +123,11 @@ class ChannelStore {
   // Every channel the gate saw refunded (a refund nonce above 0) with no refund of unknown outcome,
   // and that nonce.
   [[nodiscard]] Result<std::vector<std::pair<Bytes32, U256>>> refunded_channels();
-  // Each channel's totalClaimed where it is above zero: what the settle job recorded
-  // (record_claimed), for a running gate to raise its mirror with (its metrics).
-  [[nodiscard]] Result<std::vector<std::pair<Bytes32, Uint128>>> claimed_totals();
+  // Channels' totalClaimed, as the settle job records it (record_claimed), for a running gate to
+  // raise its mirror with: at most `limit` channels, in id order, those after `after` (empty: from
+  // the first). Fewer than `limit`: the last page. Paged because the read holds the lock that
+  // closed_channel(), a read on the gate's I/O threads, waits for.
+  [[nodiscard]] Result<std::vector<std::pair<Bytes32, Uint128>>> claimed_totals(ByteView after, std::size_t limit);
   // What a channel's deleted rows left (refunded in full by the gate, or spent and claimed as the
   // settle job saw it): the highest refund nonce and claimed total they had; none if no row of
   // the channel was ever deleted. A view of the chain behind either shows money refunded, or a

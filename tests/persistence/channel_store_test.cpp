@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <numeric>
 #include <random>
@@ -120,6 +122,29 @@ TEST(ChannelStore, UnclaimedAndClaimed) {
   EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
   ASSERT_TRUE(store->record_claimed(state(1, 0).channelId, 5)) << "never lowered";
   EXPECT_EQ((*store->get(state(1, 0).channelId))->onchain.totalClaimed, Uint128{1000});
+}
+
+// The gate reads the claimed totals back in pages, in id order: every channel once, whatever the
+// page size, with what the settle job recorded.
+TEST(ChannelStore, ClaimedTotalsArePagedInIdOrder) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  for (std::uint32_t n = 1; n <= 5; ++n) ASSERT_TRUE(store->commit_and_wait(state(n, 100 * n)));
+  ASSERT_TRUE(store->record_claimed(state(3, 0).channelId, 300));
+  for (std::size_t page : {1u, 2u, 5u, 6u}) {
+    std::vector<std::pair<Bytes32, Uint128>> all;
+    std::optional<Bytes32> after;
+    for (;;) {
+      auto rows = store->claimed_totals(after ? ByteView(*after) : ByteView{}, page);
+      ASSERT_TRUE(rows) << rows.error().to_string();
+      all.insert(all.end(), rows->begin(), rows->end());
+      if (rows->size() < page) break;
+      after = rows->back().first;
+    }
+    ASSERT_EQ(all.size(), 5u) << "page " << page;
+    EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; }));
+    for (const auto& [id, total] : all) EXPECT_EQ(total, id == state(3, 0).channelId ? Uint128{300} : Uint128{0});
+  }
 }
 
 // A channel with nothing left to serve (balance all charged: spent, or refunded) is deleted once
