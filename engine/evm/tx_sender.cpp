@@ -19,7 +19,9 @@ constexpr std::chrono::milliseconds kNonceTakenGrace{1'000};
 // What a node answered to eth_sendRawTransaction, in the words of geth, reth and anvil.
 enum class SendOutcome { accepted, nonce_taken, refused };
 
-bool says(std::string_view message, std::string_view phrase) { return http::ifind(message, phrase) != std::string_view::npos; }
+bool says(std::string_view message, std::string_view phrase) {
+  return http::ifind(message, phrase) != std::string_view::npos;
+}
 
 SendOutcome classify(const chain::RpcError& e) {
   // The node already holds these exact bytes (a resend): accepted earlier.

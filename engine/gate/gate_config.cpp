@@ -35,7 +35,7 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   if (route.path.empty() || route.path.front() != '/')
     return r.error("path", "must start with '/'");
   // The gate answers these itself (GateHandler), free: a price on them would never be asked.
-  if (const std::string key = route_key(route.path); key == "/healthz" || key == "/metrics")
+  if (is_gate_endpoint(route_key(route.path)))
     return r.error("path", "is the gate's own endpoint (/healthz and /metrics are served by the gate, free)");
   PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
   // A method no request carries (a typo, or "post": methods are case-sensitive on the wire) would
@@ -128,6 +128,8 @@ Result<GateConfig> read_config(const Fields& f) {
 }
 
 }  // namespace
+
+bool is_gate_endpoint(std::string_view path) noexcept { return path == "/healthz" || path == "/metrics"; }
 
 bool RouteConfig::takes(std::string_view request_method) const noexcept {
   return method.empty() || http::iequals(method, request_method) ||

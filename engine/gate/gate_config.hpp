@@ -18,6 +18,10 @@
 
 namespace paychan::engine::gate {
 
+// The gate's own endpoints, /healthz and /metrics: served by the gate itself, free, so never a
+// priced route's path.
+[[nodiscard]] bool is_gate_endpoint(std::string_view path) noexcept;
+
 struct RouteConfig {
   std::string method;  // "" matches every method
   std::string path;    // an exact path, or a prefix ending in '*' ("/v1/*")

@@ -24,9 +24,6 @@ std::string resource_url(const http::Request& req, std::string_view scheme) {
   return std::string(scheme) + "://" + std::string(host) + std::string(target);
 }
 
-// The gate's own endpoints: never priced, never forwarded.
-bool own_endpoint(std::string_view path) noexcept { return path == "/healthz" || path == "/metrics"; }
-
 // Forgets whatever the service put in the response (its head is not sent when the payment fails).
 void reset(http::Response& res) {
   std::vector<std::string> names;
@@ -150,7 +147,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
 
 bool GateHandler::answer_before_body(http::Exchange& ex) {
   const http::Request& req = ex.request();
-  if (own_endpoint(req.path()) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
+  if (is_gate_endpoint(req.path()) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
   const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return false;  // free: the upstream gets the body
   offer_payment(ex, *offer);

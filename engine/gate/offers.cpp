@@ -78,7 +78,7 @@ const Offer* OfferTable::find(std::string_view method, const OverrideMethods& ov
   for (const std::string& other : overrides.methods) dearer(find(other, path));
   if (!overrides.any) return dearest;
   // Any method: every route whose path matches, under each reading of the path (built once).
-  const std::vector<std::string> keys = is_route_key(path) ? std::vector<std::string>{std::string(path)} : route_keys(path);
+  const std::vector<std::string> keys = route_keys(path);
   for (std::size_t i = 0; i < offers_.size(); ++i)
     if (std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return keys_[i].matches(key); }))
       dearer(&offers_[i]);
