@@ -28,6 +28,9 @@ inline constexpr Uint128 kUint128Max = ~Uint128{0};
 [[nodiscard]] std::optional<Uint128> checked_sub(Uint128 a, Uint128 b) noexcept;
 // For bounds: a sum past the range is the range's top.
 [[nodiscard]] inline Uint128 saturating_add(Uint128 a, Uint128 b) noexcept { return checked_add(a, b).value_or(kUint128Max); }
+[[nodiscard]] inline Uint128 saturating_mul(Uint128 a, Uint128 b) noexcept {
+  return b != 0 && a > kUint128Max / b ? kUint128Max : a * b;
+}
 
 class U256 {
  public:

@@ -60,6 +60,7 @@ constexpr std::array kNames{
     std::string_view{"invalid_batch_settlement_evm_cumulative_amount_mismatch"},
     std::string_view{"invalid_batch_settlement_evm_cumulative_below_claimed"},
     std::string_view{"invalid_batch_settlement_evm_cumulative_exceeds_balance"},
+    std::string_view{"invalid_batch_settlement_evm_deposit_below_min_deposit"},
     std::string_view{"invalid_batch_settlement_evm_deposit_payload"},
     std::string_view{"invalid_batch_settlement_evm_deposit_simulation_failed"},
     std::string_view{"invalid_batch_settlement_evm_deposit_transaction_failed"},

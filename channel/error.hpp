@@ -73,6 +73,7 @@ enum class ErrorCode {
   invalid_batch_settlement_evm_cumulative_amount_mismatch,
   invalid_batch_settlement_evm_cumulative_below_claimed,
   invalid_batch_settlement_evm_cumulative_exceeds_balance,
+  invalid_batch_settlement_evm_deposit_below_min_deposit,
   invalid_batch_settlement_evm_deposit_payload,
   invalid_batch_settlement_evm_deposit_simulation_failed,
   invalid_batch_settlement_evm_deposit_transaction_failed,

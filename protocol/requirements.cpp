@@ -68,6 +68,8 @@ Result<BatchSettlementExtra> batch_settlement_extra(const PaymentRequirements& r
     PAYCHAN_ASSIGN(e.name, f.string("name"));
     PAYCHAN_ASSIGN(e.version, f.string("version"));
     PAYCHAN_ASSIGN(e.assetTransferMethod, f.optional_string("assetTransferMethod"));
+    if (f.has("minDeposit"))
+      if (auto hint = f.uint128("minDeposit"); hint && *hint != 0) e.minDeposit = *hint;
     if (f.has("channelState")) {
       PAYCHAN_ASSIGN(e.channelState, read_channel_snapshot(f.object("channelState")));
     }
@@ -83,6 +85,7 @@ Json make_extra(const BatchSettlementExtra& e) {
   w.begin().address("receiverAuthorizer", e.receiverAuthorizer).number("withdrawDelay", e.withdrawDelay);
   w.str("name", e.name).str("version", e.version);
   if (e.assetTransferMethod) w.str("assetTransferMethod", *e.assetTransferMethod);
+  if (e.minDeposit) w.amount("minDeposit", *e.minDeposit);
   if (e.channelState) write_channel_snapshot(w, "channelState", *e.channelState);
   if (e.voucherState) write_voucher_state(w, "voucherState", *e.voucherState);
   // Our own output: it parses.

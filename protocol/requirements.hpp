@@ -77,6 +77,10 @@ struct BatchSettlementExtra {
   std::string name;     // the token's EIP-712 domain name
   std::string version;  // the token's EIP-712 domain version
   std::optional<std::string> assetTransferMethod;  // "eip3009" (default) or "permit2"
+  // The smallest deposit the server wants (the reference's hint since @x402/evm 2.27): a client
+  // deposits at least this much. Read leniently, as the reference client reads it: a value that is
+  // not a positive decimal string is no hint, and leaves the offer usable.
+  std::optional<Uint128> minDeposit;
   std::optional<ChannelSnapshot> channelState;
   std::optional<VoucherState> voucherState;
   friend bool operator==(const BatchSettlementExtra&, const BatchSettlementExtra&) = default;

@@ -24,7 +24,8 @@ inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared 
   --max-deposit D          deposit at most D at a time (default $1.00)
   --budget B               never sign more than B in all, over every channel (default $5.00)
   --network N              only pay on network N, e.g. eip155:8453 (repeatable; default: any)
-  --deposit-requests N     a deposit covers N requests at the offered price (default 100)
+  --deposit-requests N     a deposit covers N requests at the offered price (default 100), or the
+                           offer's minDeposit if that is more; either is capped at --max-deposit
   --rpc URL                the chain's JSON-RPC endpoint (default $PAYCHAN_RPC): pay then finds its
                            channels on chain after a lost store, checks on chain a server's word
                            that a channel is short of funds before depositing more (without

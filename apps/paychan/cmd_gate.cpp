@@ -39,7 +39,8 @@ backslash or an encoded name; JSON it cannot parse) is priced as the dearest rou
 request without payment that sends Expect: 100-continue gets its 402 at once, before its body.
 
 Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text; its unclaimed
-amount follows the claims `paychan settle` records in the same store within 10 s).
+amount follows the claims `paychan settle` records in the same store within 10 s; the log says
+when those cannot be read, and when they can again).
 Limits: request head 16 KiB (431), body 1 MiB (413), a request sent within 10 s; a kept-alive
 connection idle for 30 s, or a client not reading its answer for 30 s, is disconnected.
 
@@ -83,8 +84,13 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
                                          withdrawDelay - withdrawalSafetyMarginSeconds)
     "withdrawalSafetyMarginSeconds": 900, stop serving a channel this long before its
                                          withdrawal completes (the settle job claims it)
+    "enforceMinDeposit": false,          true: refuse a deposit below its route's minDeposit
+                                         (402 invalid_batch_settlement_evm_deposit_below_min_deposit)
     "routes": [
-      {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat completion"},
+      {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat completion",
+       "minDeposit": "$1.00"},           the smallest deposit the offer asks for (extra.minDeposit,
+                                         at least the price; default ten prices): clients deposit
+                                         at least this much, so a channel costs fewer deposits
       {"path": "/data/*", "price": "500"}      no "method": every method; "/data/*": /data and below
     ]
   }

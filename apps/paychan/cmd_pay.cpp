@@ -16,10 +16,11 @@ constexpr std::string_view kHelp = R"(usage: paychan pay URL [-X METHOD] [-H 'Na
 
 Sends one HTTP request. When the server answers 402 with an x402 batch-settlement offer the agent
 accepts, pays it: the first time a deposit into a new channel (an ERC-3009 authorization for
---deposit-requests times the price) with a voucher, then one signed voucher per request, topping
-up before the balance runs out. Every PAYMENT-RESPONSE is checked before the next signature; a
-server that overcharges or misreports is refused and its channel suspended. Channel state is kept
-in the agent's store, so later calls (and `paychan channels`) continue where this one left off.
+--deposit-requests times the price, or the offer's minDeposit if more) with a voucher, then one
+signed voucher per request, topping up before the balance runs out. Every PAYMENT-RESPONSE is
+checked before the next signature; a server that overcharges or misreports is refused and its
+channel suspended. Channel state is kept in the agent's store, so later calls (and `paychan
+channels`) continue where this one left off.
 
 With --rpc URL the agent also reads the chain: after losing its store it finds its channels to the
 provider on chain (from its key and the offer) and continues them from what the provider claimed,

@@ -491,7 +491,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const Uint128 unconfirmed = ch.pendingDeposit;
     Uint128 amount = 0;
     if (deposit) {
-      PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price));
+      PAYCHAN_ASSIGN(amount, deposit_amount(options_.policy, price, offer.extra.minDeposit));
       // A deposit in flight is on disk before it leaves (the channel changes only once it is).
       persistence::ClientChannel sending = ch;
       sending.pendingDeposit = amount;

@@ -40,11 +40,11 @@ Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, cons
               "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()));
 }
 
-Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price) {
+Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price, std::optional<Uint128> minDeposit) {
   if (price > policy.maxDeposit)
     return fail(ErrorCode::policy_price_exceeded, "one request costs more than --max-deposit");
-  const Uint128 wanted = policy.depositPrices != 0 && price > kUint128Max / policy.depositPrices ? kUint128Max
-                                                                                                : price * policy.depositPrices;
+  Uint128 wanted = saturating_mul(price, policy.depositPrices);
+  if (minDeposit && *minDeposit >= price) wanted = std::max(wanted, *minDeposit);
   return std::max(price, std::min(wanted, policy.maxDeposit));
 }
 

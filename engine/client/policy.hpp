@@ -36,8 +36,12 @@ struct ChosenOffer {
 // asset, or malformed), policy_price_exceeded (acceptable but too expensive).
 [[nodiscard]] Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy);
 
-// The deposit for a channel at `price`: depositPrices × price, capped at maxDeposit, never below one price.
+// The deposit for a channel at `price`: depositPrices × price, or the offer's `minDeposit` if that
+// is more, capped at maxDeposit, never below one price. A minDeposit below one price is no hint (as
+// the reference client reads it). Capped below it, the deposit may be refused by a server that
+// enforces its minimum (invalid_batch_settlement_evm_deposit_below_min_deposit).
 // Error: policy_price_exceeded when even one price is above maxDeposit.
-[[nodiscard]] Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price);
+[[nodiscard]] Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price,
+                                             std::optional<Uint128> minDeposit = std::nullopt);
 
 }  // namespace paychan::engine::client

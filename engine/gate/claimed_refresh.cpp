@@ -2,12 +2,14 @@
 
 #include <pthread.h>
 
+#include <utility>
+
 #include "engine/gate/gate.hpp"
 
 namespace paychan::engine::gate {
 
-ClaimedRefresh::ClaimedRefresh(Gate& gate, std::chrono::milliseconds interval)
-    : gate_(gate), interval_(interval), thread_([this] { run(); }) {}
+ClaimedRefresh::ClaimedRefresh(Gate& gate, std::chrono::milliseconds interval, Report report)
+    : gate_(gate), interval_(interval), report_(std::move(report)), thread_([this] { run(); }) {}
 
 ClaimedRefresh::~ClaimedRefresh() {
   {
@@ -24,7 +26,11 @@ void ClaimedRefresh::run() {
   while (!stopped_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
     // A failed read (the store busy or failing) leaves the mirror as it was: the next one catches up.
-    (void)gate_.refresh_claimed();
+    const Status refreshed = gate_.refresh_claimed();
+    if (refreshed.ok() == failing_) {
+      failing_ = !refreshed.ok();
+      if (report_) report_(refreshed);
+    }
     lock.lock();
   }
 }

@@ -6,8 +6,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
+
+#include "channel/result.hpp"
 
 namespace paychan::engine::gate {
 
@@ -15,7 +18,11 @@ class Gate;
 
 class ClaimedRefresh {
  public:
-  ClaimedRefresh(Gate& gate, std::chrono::milliseconds interval);
+  // Told, on the refresh thread, when reading the totals starts failing (with the error: the
+  // unclaimed amount in /metrics then lags the settle job's claims) and when it works again (with
+  // an ok Status): once for each change, not at every interval.
+  using Report = std::function<void(const Status&)>;
+  ClaimedRefresh(Gate& gate, std::chrono::milliseconds interval, Report report = {});
   ~ClaimedRefresh();
   ClaimedRefresh(const ClaimedRefresh&) = delete;
   ClaimedRefresh& operator=(const ClaimedRefresh&) = delete;
@@ -25,6 +32,8 @@ class ClaimedRefresh {
 
   Gate& gate_;
   const std::chrono::milliseconds interval_;
+  const Report report_;
+  bool failing_ = false;  // the refresh thread's: the last read failed
   std::mutex mutex_;
   std::condition_variable stopped_;
   bool stopping_ = false;

@@ -208,6 +208,10 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   const SignedVoucher& voucher = *client->voucher;
 
   if (Status terms = check_offer_terms(offer.terms, config); !terms) co_return refusal(terms.error());
+  if (client->type == PayloadType::deposit && offer.enforceMinDeposit && client->deposit < offer.minDeposit)
+    co_return refusal(Error{ErrorCode::invalid_batch_settlement_evm_deposit_below_min_deposit,
+                            "a deposit of " + to_decimal(client->deposit) + " is below the offer's minDeposit " +
+                                to_decimal(offer.minDeposit)});
 
   // An EIP-1271 payer's signature only the chain can check. The facilitator is asked before the
   // channel's lease is taken: anyone can name a channel (its config is public on chain), and a

@@ -28,8 +28,17 @@ Result<std::uint64_t> uint_or(const Fields& f, const char* name, std::uint64_t f
   return f.uint64(name);
 }
 
+// A positive amount of the asset, as "$D.DD" or in atomic units.
+Result<Uint128> read_amount(const Fields& r, const char* name, unsigned decimals) {
+  PAYCHAN_ASSIGN(std::string text, r.string(name));
+  auto atomic = protocol::parse_exact_price(text, decimals);
+  if (!atomic) return r.error(name, "must be \"$D.DD\" or atomic units: " + atomic.error().detail);
+  if (*atomic == 0) return r.error(name, "must be above zero");
+  return *atomic;
+}
+
 Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
-  PAYCHAN_TRY(r.only({"method", "path", "price", "description", "mimeType"}));
+  PAYCHAN_TRY(r.only({"method", "path", "price", "minDeposit", "description", "mimeType"}));
   RouteConfig route;
   PAYCHAN_ASSIGN(route.path, r.string("path"));
   if (route.path.empty() || route.path.front() != '/')
@@ -44,11 +53,11 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
   if (!route.method.empty() && std::find(std::begin(kMethods), std::end(kMethods), route.method) == std::end(kMethods))
     return r.error("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (or absent: every method)");
-  PAYCHAN_ASSIGN(std::string price, r.string("price"));
-  auto atomic = protocol::parse_exact_price(price, decimals);
-  if (!atomic) return r.error("price", "must be \"$D.DD\" or atomic units: " + atomic.error().detail);
-  if (*atomic == 0) return r.error("price", "must be above zero");
-  route.price = *atomic;
+  PAYCHAN_ASSIGN(route.price, read_amount(r, "price", decimals));
+  if (r.has("minDeposit")) {
+    PAYCHAN_ASSIGN(route.minDeposit, read_amount(r, "minDeposit", decimals));
+    if (*route.minDeposit < route.price) return r.error("minDeposit", "must be at least the price");
+  }
   PAYCHAN_ASSIGN(route.description, r.optional_string("description"));
   PAYCHAN_ASSIGN(route.mimeType, r.optional_string("mimeType"));
   return route;
@@ -58,7 +67,7 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
                       "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
                       "facilitatorTokenFile", "store", "listen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
-                      "routes"}));
+                      "enforceMinDeposit", "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
   auto chain = protocol::evm_chain_id(c.network);
@@ -107,6 +116,7 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
   if (c.publicScheme != "http" && c.publicScheme != "https") return f.error("publicScheme", "must be \"http\" or \"https\"");
   PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
+  PAYCHAN_ASSIGN(c.enforceMinDeposit, with_default<bool>(f, "enforceMinDeposit", false, &Fields::boolean));
 
   PAYCHAN_ASSIGN(const rapidjson::Value* routes, f.value("routes"));
   if (!routes->IsArray() || routes->Empty()) return f.error("routes", "must be a non-empty array");

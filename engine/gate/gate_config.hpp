@@ -28,6 +28,9 @@ struct RouteConfig {
   Uint128 price = 0;   // per-request maximum in atomic units; the upstream may charge less
   std::optional<std::string> description;
   std::optional<std::string> mimeType;
+  // The smallest deposit the offer asks for (extra.minDeposit), atomic units; at least the price.
+  // Without one the offer asks for ten prices, as the reference server does.
+  std::optional<Uint128> minDeposit;
 
   // Whether the route takes requests of `method`: every method without one; a GET route takes
   // HEAD too (most frameworks answer HEAD with the GET handler, its work done, its body dropped,
@@ -67,6 +70,9 @@ struct GateConfig {
   // X-Forwarded-Proto the upstream sees say so.
   std::string publicScheme = "http";
   std::optional<std::string> receiverAuthorizerKeyFile;  // signs refunds; else the facilitator does
+  // Refuse a deposit below its offer's minDeposit (invalid_batch_settlement_evm_deposit_below_min_deposit).
+  // Off by default, as in the reference server: the minimum is then a hint clients may follow.
+  bool enforceMinDeposit = false;
   std::vector<RouteConfig> routes;
 };
 

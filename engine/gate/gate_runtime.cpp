@@ -98,7 +98,14 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   p->offers = OfferTable::build(config);
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
-  p->claimed_refresh = std::make_unique<ClaimedRefresh>(*p->gate, options.claimed_refresh);
+  p->claimed_refresh = std::make_unique<ClaimedRefresh>(
+      *p->gate, options.claimed_refresh, [store = config.store](const Status& refreshed) {
+        const std::string line =
+            refreshed ? "paychan gate: the claimed totals in " + store + " are read again\n"
+                      : "paychan gate: cannot read the claimed totals in " + store + " (" + refreshed.error().to_string() +
+                            "); /metrics' unclaimed amount lags the settle job's claims until it can; retrying\n";
+        std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
+      });
 
   Service* service = options.service;
   if (service == nullptr) {

@@ -20,9 +20,11 @@ Offer make_offer(const GateConfig& config, const RouteConfig& route) {
   extra.withdrawDelay = config.withdrawDelay;
   extra.name = config.assetName;
   extra.version = config.assetVersion;
+  extra.minDeposit = route.minDeposit.value_or(saturating_mul(route.price, kDefaultMinDepositPrices));
   r.extra = protocol::make_extra(extra);
   return Offer{route, std::move(r),
-               OfferTerms{config.asset, config.payTo, config.receiverAuthorizer, config.withdrawDelay, route.price}};
+               OfferTerms{config.asset, config.payTo, config.receiverAuthorizer, config.withdrawDelay, route.price},
+               *extra.minDeposit, config.enforceMinDeposit};
 }
 
 }  // namespace

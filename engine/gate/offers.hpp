@@ -20,7 +20,12 @@ struct Offer {
   RouteConfig route;
   protocol::PaymentRequirements requirements;  // the accepts[] entry, byte-stable
   OfferTerms terms;                            // what it fixes about the channel, typed
+  Uint128 minDeposit = 0;                      // extra.minDeposit: the route's, or ten prices
+  bool enforceMinDeposit = false;              // a smaller deposit is refused
 };
+
+// A minDeposit of so many prices when the route sets none: the reference server's default.
+inline constexpr Uint128 kDefaultMinDepositPrices = 10;
 
 class OfferTable {
  public:

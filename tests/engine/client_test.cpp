@@ -49,6 +49,33 @@ TEST(PaymentClient, PaysTheGateWithTopUpsAndItsTotalsMatchTheGates) {
   EXPECT_EQ(ch.pendingDeposit, 0u);
 }
 
+// An offer's minDeposit above what the agent's policy would deposit sizes the deposit, up to
+// --max-deposit; a smaller one leaves the policy's. A gate that enforces its minimum is paid.
+TEST(PaymentClient, DepositsAtLeastTheOffersMinimumWithinItsCap) {
+  gate::GateConfig config = test_config();
+  config.routes[0].minDeposit = 20 * kPrice;
+  config.enforceMinDeposit = true;
+  gate::test::GateStack stack(config);
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("a.sqlite"));  // 5 prices a deposit
+  ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
+  EXPECT_EQ((*agent.store->list())[0].deposited, 20 * kPrice);
+
+  auto capped = test_policy();
+  capped.maxDeposit = 12 * kPrice;
+  Agent frugal(dir.file("b.sqlite"), capped, 2);
+  auto refused = frugal.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_FALSE(refused) << "capped below the enforced minimum";
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_batch_settlement_evm_deposit_below_min_deposit)
+      << refused.error().to_string();
+
+  auto generous = test_policy();
+  generous.depositPrices = 40;
+  Agent rich(dir.file("c.sqlite"), generous, 3);
+  ASSERT_TRUE(rich.client.fetch(infer(stack.url("/v1/infer"))));
+  EXPECT_EQ((*rich.store->list())[0].deposited, 40 * kPrice);
+}
+
 TEST(PaymentClient, RefusesWhatItsPolicyForbids) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;

@@ -91,6 +91,34 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
   EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
 }
 
+// An offer asks for a smallest deposit (extra.minDeposit): the route's, else ten prices, as the
+// reference server's default. Enforcing it is the gate's choice, off unless asked for.
+TEST(GateConfig, AnOfferAnnouncesItsMinimumDeposit) {
+  auto c = parse_gate_config(with(kGood, R"("price": "500"})", R"("price": "500", "minDeposit": "$0.25"})"));
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_FALSE(c->enforceMinDeposit);
+  EXPECT_EQ(c->routes[1].minDeposit, Uint128{250'000});
+  const auto offers = OfferTable::build(*c);
+  EXPECT_EQ(offers.offers()[0].minDeposit, 100'000u) << "ten prices of $0.01";
+  EXPECT_EQ(offers.offers()[1].minDeposit, 250'000u);
+  EXPECT_FALSE(offers.offers()[1].enforceMinDeposit);
+  EXPECT_NE(offers.offers()[0].requirements.extra.text().find(R"("minDeposit":"100000")"), std::string::npos)
+      << offers.offers()[0].requirements.extra.text();
+  EXPECT_EQ(protocol::batch_settlement_extra(offers.offers()[1].requirements)->minDeposit, Uint128{250'000});
+
+  auto enforced = parse_gate_config(with(kGood, "\"facilitator\"", "\"enforceMinDeposit\": true, \"facilitator\""));
+  ASSERT_TRUE(enforced) << enforced.error().to_string();
+  EXPECT_TRUE(OfferTable::build(*enforced).offers()[0].enforceMinDeposit);
+
+  for (const char* bad : {R"("minDeposit": "499")", R"("minDeposit": "0")", R"("minDeposit": 1000)",
+                          R"("minDeposit": "$0.0000001")"}) {
+    auto refused = parse_gate_config(with(kGood, R"("price": "500"})", std::string(R"("price": "500", )") + bad + "}"));
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().detail.find("minDeposit"), std::string::npos) << refused.error().detail;
+  }
+  EXPECT_FALSE(parse_gate_config(with(kGood, "\"facilitator\"", "\"enforceMinDeposit\": 1, \"facilitator\"")));
+}
+
 // A route whose method no request carries would leave its path free: a method is one of HTTP's,
 // in any case (a config's "post" is POST), or absent for every method.
 TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {

@@ -9,7 +9,9 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/gate/claimed_refresh.hpp"
 #include "gate_stack.hpp"
+#include "persistence/sqlite.hpp"
 
 namespace paychan::engine::gate::test {
 namespace {
@@ -239,6 +241,69 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
     EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
     EXPECT_EQ(refused->body().find("127.0.0.1"), std::string::npos) << refused->body();
   }
+}
+
+// A gate that enforces its offers' minDeposit refuses a smaller deposit before the facilitator
+// is asked, with the reference's code; one at the minimum goes through. Without enforcing, the
+// minimum is only announced.
+TEST(GateE2E, ADepositBelowAnEnforcedMinimumIsRefused) {
+  GateConfig config = test_config();
+  config.routes[0].minDeposit = 30 * kPrice;
+  config.enforceMinDeposit = true;
+  GateStack stack(config);
+  EXPECT_EQ(protocol::batch_settlement_extra(stack.offer())->minDeposit, 30 * kPrice);
+  TestAgent agent(test_key(2), stack.config, 1);
+  auto res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 30 * kPrice - 1));
+  ASSERT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_deposit_below_min_deposit");
+  EXPECT_EQ(stack.metrics.deposits.load(), 0u);
+  EXPECT_EQ(stack.gate->totals().open, 0u);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 30 * kPrice)).status, 200);
+  EXPECT_EQ(stack.metrics.deposits.load(), 1u);
+
+  GateConfig hint_only = test_config();
+  hint_only.routes[0].minDeposit.reset();  // ten prices announced, not enforced
+  GateStack hinting(hint_only);
+  EXPECT_EQ(protocol::batch_settlement_extra(hinting.offer())->minDeposit, 10 * kPrice);
+  TestAgent small(test_key(3), hinting.config, 1);
+  EXPECT_EQ(hinting.call("POST", "/v1/infer", small.deposit_header(hinting.offer(), kPrice, 2 * kPrice)).status, 200);
+}
+
+// The claimed totals cannot be read (another process renamed the table under the gate: a real
+// SQLite error, not a double): the refresh says so once, and once more when they can be read again.
+TEST(GateE2E, TheClaimedRefreshReportsWhenItFailsAndWhenItRecovers) {
+  GateStack stack;
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  const auto seen = [&] {
+    std::lock_guard lock(mutex);
+    return reports;
+  };
+  const auto wait_for = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (seen().size() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  auto other = persistence::Database::open(stack.store_path(), false);
+  ASSERT_TRUE(other) << other.error().to_string();
+  {
+    ClaimedRefresh refresh(*stack.gate, std::chrono::milliseconds(5), [&](const Status& s) {
+      std::lock_guard lock(mutex);
+      reports.push_back(s ? "ok" : s.error().to_string());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(seen().empty()) << "nothing to report while reads work";
+    ASSERT_TRUE(other->exec("ALTER TABLE channels RENAME TO channels_away"));
+    wait_for(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // several failed reads
+    ASSERT_EQ(seen().size(), 1u);
+    EXPECT_NE(seen()[0].find("channels"), std::string::npos) << seen()[0];
+    ASSERT_TRUE(other->exec("ALTER TABLE channels_away RENAME TO channels"));
+    wait_for(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(seen().size(), 2u);
+  EXPECT_EQ(seen()[1], "ok");
 }
 
 TEST(GateE2E, OversizedPaymentHeaderIsRefused) {

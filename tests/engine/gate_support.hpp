@@ -38,7 +38,8 @@ inline PrivateKey test_key(std::uint8_t seed) {
 inline Address test_address(std::uint8_t seed) { return test_key(seed).address(); }
 
 // Routes: POST /v1/infer at $0.01 (the upstream may charge less), GET /v1/stream at 5000,
-// anything under /data/ at 1000.
+// anything under /data/ at 1000. Each asks for deposits of one price at least (extra.minDeposit),
+// so that an agent's own policy sizes its deposits in these tests.
 inline GateConfig test_config() {
   GateConfig c;
   c.network = "eip155:31337";
@@ -50,9 +51,9 @@ inline GateConfig test_config() {
   c.receiverAuthorizer = test_key(202).address();
   c.withdrawDelay = 3600;
   c.withdrawalSafetyMarginSeconds = 600;
-  c.routes = {RouteConfig{"POST", "/v1/infer", 10'000, "inference", "application/json"},
-              RouteConfig{"GET", "/v1/stream", 5'000, std::nullopt, std::nullopt},
-              RouteConfig{"", "/data/*", 1'000, std::nullopt, std::nullopt}};
+  c.routes = {RouteConfig{"POST", "/v1/infer", 10'000, "inference", "application/json", 10'000},
+              RouteConfig{"GET", "/v1/stream", 5'000, std::nullopt, std::nullopt, 5'000},
+              RouteConfig{"", "/data/*", 1'000, std::nullopt, std::nullopt, 1'000}};
   return c;
 }
 

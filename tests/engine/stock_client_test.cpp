@@ -11,7 +11,10 @@ namespace paychan::engine::gate::test {
 namespace {
 
 TEST(StockClient, PaysThePaychanGate) {
-  GateStack stack;
+  GateConfig config = test_config();
+  config.routes[0].minDeposit = 30'000;  // three prices, below the client's own five
+  config.enforceMinDeposit = true;
+  GateStack stack(config);
   const std::string key = "0x1100000000000000000000000000000000000000000000000000000000000005";  // test_key(5)
   auto run = run_command({PAYCHAN_NODE, std::string(PAYCHAN_SOURCE_DIR) + "/tests/interop/stock_client_pays.mjs",
                           stack.url("/v1/infer"), "12", key});
@@ -32,8 +35,9 @@ TEST(StockClient, PaysThePaychanGate) {
   Uint128 charged = 0;
   stack.gate->channels().for_each([&](const ChannelState& s) { charged += s.chargedCumulativeAmount; });
   EXPECT_EQ(charged, Uint128{120'000});
-  // depositMultiplier 5: a deposit of five prices, topped up as it runs out (requests 1, 6, 11).
-  EXPECT_EQ(stack.metrics.deposits.load(), 3u);
+  // The reference client deposits the offer's minDeposit rather than its own five prices (which
+  // would take requests 1, 6 and 11): three prices, topped up as it runs out (1, 4, 7, 10).
+  EXPECT_EQ(stack.metrics.deposits.load(), 4u);
 }
 
 }  // namespace

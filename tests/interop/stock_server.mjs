@@ -1,7 +1,7 @@
 // A stock x402 v2 resource server: @x402/core's x402HTTPResourceServer with @x402/evm's batch-settlement
 // server scheme, behind a plain node:http server (what @x402/express does, without express), its
 // facilitator client pointed at a facilitator over HTTP. It sells POST /v1/* at $0.01 in the devnet's
-// TestUSDC; the receiverAuthorizer is whatever the facilitator advertises in /supported (the scheme
+// TestUSDC, refusing deposits below $0.07; the receiverAuthorizer is whatever the facilitator advertises in /supported (the scheme
 // has no authorizer key of its own). Channel state lives in the reference's in-memory storage.
 //
 // Operator endpoints (unpriced, for the test driver): POST /admin/claim-and-settle and POST /admin/settle
@@ -24,7 +24,8 @@ const network = 'eip155:31337';
 const maxBodyBytes = 64 * 1024;
 
 // The devnet's token is no default asset of the reference, so dollars become its 6-decimal units here.
-const scheme = new BatchSettlementEvmScheme(payTo).registerMoneyParser(async (amount, net) => {
+// It enforces its offer's minimum deposit (extra.minDeposit), which a paychan agent must follow.
+const scheme = new BatchSettlementEvmScheme(payTo, { enforceMinDeposit: true }).registerMoneyParser(async (amount, net) => {
   if (net !== network) return null;
   return { amount: convertToTokenAmount(String(amount), 6), asset: token, extra: { name: 'USDC', version: '2' } };
 });
@@ -41,7 +42,8 @@ const facilitator = new HTTPFacilitatorClient({
 const resourceServer = new x402ResourceServer(facilitator).register(network, scheme);
 const routes = {
   'POST /v1/*': {
-    accepts: { scheme: 'batch-settlement', network, payTo, price: '$0.01' },
+    // Seven calls' worth at least (atomic: the devnet's token is no default asset).
+    accepts: { scheme: 'batch-settlement', network, payTo, price: '$0.01', extra: { minDeposit: '70000' } },
     description: 'stock server test API',
     mimeType: 'application/json',
   },

@@ -22,7 +22,7 @@ command -v node >/dev/null || { echo "SKIP: no node"; exit 77; }
 . "$(dirname "$0")/../cli/check.sh"
 # shellcheck source=../cli/devnet.sh
 . "$(dirname "$0")/../cli/devnet.sh"
-start_devnet 3
+start_devnet 4
 start_facilitator
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 agent_address=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
@@ -39,16 +39,16 @@ check "the stock server's offer names our authorizer" 0 "$authorizer" \
 
 agent=(--state "$work/agent.sqlite" --rpc "$rpc" --deposit-requests 5)
 before=$(usdc_of "$agent_address")
-requests=12  # a deposit for 5, vouchers, then top-ups when the balance runs out
+requests=12  # a deposit of the server's minimum (7 calls, above our 5), vouchers, then a top-up
 for i in $(seq "$requests"); do
   check "paid request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
 done
 total=$((requests * 10000))
-check "the agent's channel: a deposit and two top-ups of 5 calls" 0 \
-  "\"deposited\":\"150000\",\"balance\":\"150000\",\"charged\":\"$total\"" env PAYCHAN_KEY="$agent_key" "$paychan" channels "${agent[@]}"
+check "the agent's channel: a deposit and a top-up of the server's minimum, 7 calls" 0 \
+  "\"deposited\":\"140000\",\"balance\":\"140000\",\"charged\":\"$total\"" env PAYCHAN_KEY="$agent_key" "$paychan" channels "${agent[@]}"
 check "the stock server's books agree" 0 "\"chargedCumulativeAmount\":\"$total\",\"signedMaxClaimable\":\"$total\"" \
   curl -s "$server/admin/channels"
-check "the stock server saw every deposit" 0 '"balance":"150000","totalClaimed":"0"' curl -s "$server/admin/channels"
+check "the stock server saw every deposit" 0 '"balance":"140000","totalClaimed":"0"' curl -s "$server/admin/channels"
 
 # The reference channel manager claims and settles through OUR facilitator.
 check "reference claimAndSettle through our facilitator" 0 '"settle":{"transaction":"0x' \
@@ -94,9 +94,18 @@ check "payTo received every call of both agents" 0 "$total" usdc_of "$pay_to"
 check "the second agent pays on after the provider's refund" 0 '{"answer":42}' \
   env PAYCHAN_KEY="$agent2_key" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
 check "second agent: topped up the refunded channel" 0 \
-  '"balance":"90000","charged":"50000","signedMax":"50000"' env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
+  '"balance":"110000","charged":"50000","signedMax":"50000"' env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
 check "second agent: the channel is not suspended" 0 '"withdrawInitiatedAt":0,"status":"open"' \
   env PAYCHAN_KEY="$agent2_key" "$paychan" channels "${agent2[@]}"
+
+# An agent whose --max-deposit is below the stock server's enforced minimum is refused with the
+# reference's code, and nothing of its money moves.
+agent3_key=$(json "$work/devnet.json" 'j.accounts[3].privateKey')
+agent3_address=$(PAYCHAN_KEY=$agent3_key "$paychan" key address | address_of)
+before3=$(usdc_of "$agent3_address")
+check "a deposit capped below the server's minimum is refused" 1 "invalid_batch_settlement_evm_deposit_below_min_deposit" \
+  env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$api" -d '{}' --state "$work/agent3.sqlite" --rpc "$rpc" --max-deposit '$0.05'
+check "the refused agent kept its money" 0 "$before3" usdc_of "$agent3_address"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

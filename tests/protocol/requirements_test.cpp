@@ -65,6 +65,31 @@ TEST(Requirements, RefundNonceMayArriveAsANumber) {
   EXPECT_EQ(e->channelState->refundNonce, U256{Uint128{7}});
 }
 
+TEST(Requirements, MinDepositHintRoundTrips) {
+  BatchSettlementExtra e = extra();
+  e.minDeposit = Uint128{100'000};
+  PaymentRequirements r = offer();
+  r.extra = make_extra(e);
+  EXPECT_NE(r.extra.text().find(R"("minDeposit":"100000")"), std::string::npos) << r.extra.text();
+  auto back = batch_settlement_extra(r);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(*back, e);
+}
+
+// The reference client takes a hint only when it is a positive decimal string; anything else is
+// no hint at all, and the offer stays usable.
+TEST(Requirements, AMalformedMinDepositIsNoHint) {
+  for (const char* hint : {R"(100000)", R"("1e5")", R"("0")", R"("-5")", R"("$1.00")", R"(null)", R"({"a":1})",
+                           R"("340282366920938463463374607431768211456")"}) {
+    PaymentRequirements r = offer();
+    r.extra = *Json::parse(std::string(R"({"receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8",)") +
+                           R"("withdrawDelay":900,"name":"USD Coin","version":"2","minDeposit":)" + hint + "}");
+    auto e = batch_settlement_extra(r);
+    ASSERT_TRUE(e) << hint << ": " << e.error().to_string();
+    EXPECT_EQ(*e, extra()) << hint;
+  }
+}
+
 TEST(Requirements, MissingTokenDomainHasItsCode) {
   PaymentRequirements r = offer();
   r.extra = *Json::parse(R"({"receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8","withdrawDelay":900})");
