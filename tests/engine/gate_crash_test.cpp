@@ -30,7 +30,8 @@ std::string config_json(const GateConfig& c, const std::string& store, const std
          to_checksum_hex(c.payTo) + "\",\"receiverAuthorizer\":\"" + to_checksum_hex(c.receiverAuthorizer) +
          "\",\"withdrawDelay\":" + std::to_string(c.withdrawDelay) + ",\"withdrawalSafetyMarginSeconds\":600," +
          "\"facilitator\":\"" + facilitator + "\",\"store\":\"" + store + "\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"" +
-         upstream + "\",\"routes\":[{\"method\":\"POST\",\"path\":\"/v1/infer\",\"price\":\"10000\"}]}";
+         upstream + "\",\"routes\":[{\"method\":\"POST\",\"path\":\"/v1/infer\",\"price\":\"10000\"" +
+         (c.routes[0].minDeposit ? ",\"minDeposit\":\"" + to_decimal(*c.routes[0].minDeposit) + "\"" : "") + "}]}";
 }
 
 // What one client knows: the highest total a PAYMENT-RESPONSE confirmed and the highest voucher it signed.
