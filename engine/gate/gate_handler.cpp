@@ -51,6 +51,21 @@ void strip_gate_headers(http::Response& res) {
   res.erase_header(protocol::kPaymentResponseHeader);
 }
 
+// A paid answer belongs to its payer: PAYMENT-RESPONSE is its settlement, and a shared cache that
+// kept the answer would hand the paid content to requests that pay nothing. `private` joins the
+// Cache-Control the upstream sent (as the reference server marks its settlement answers).
+void set_payment_response(http::Response& res, const protocol::SettlementResponse& settled) {
+  res.set_header(protocol::kPaymentResponseHeader, protocol::encode_payment_response(settled));
+  std::string cache_control;
+  bool is_private = false;
+  for (const auto& [name, value] : res.headers()) {
+    if (!http::iequals(name, "Cache-Control")) continue;
+    is_private = is_private || http::any_list_item(value, [](std::string_view item) { return http::iequals(item, "private"); });
+    cache_control += (cache_control.empty() ? "" : ", ") + std::string(value);
+  }
+  if (!is_private) res.set_header("Cache-Control", cache_control.empty() ? "private" : cache_control + ", private");
+}
+
 std::string error_body(const Error& e) {
   return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
 }
@@ -86,6 +101,7 @@ void answer_402(http::Exchange& ex, const Offer& offer, std::string_view scheme,
   const auto required = payment_required(offer, resource_url(ex.request(), scheme), std::move(error), accepted);
   ex.response().set(402, "application/json", std::move(body));
   ex.response().set_header(protocol::kPaymentRequiredHeader, protocol::encode_payment_required_header(required));
+  ex.response().set_header("Cache-Control", "no-store");  // an offer, or a refusal, is for this request only
 }
 
 }  // namespace
@@ -168,6 +184,7 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
     return;
   }
   ex.response().set(r.status, "application/json", error_body(r.error));
+  ex.response().set_header("Cache-Control", "no-store");
   if (r.status == 503) ex.response().set_header("Retry-After", "1");
 }
 
@@ -281,8 +298,7 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
   }
   log.record.outcome = "paid";
   log.record.charged = *actual;
-  res.set_header(protocol::kPaymentResponseHeader,
-                 protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+  set_payment_response(res, std::get<protocol::SettlementResponse>(settled));
   co_return true;
 }
 
@@ -296,8 +312,7 @@ http::Awaitable<void> GateHandler::refund(http::Exchange& ex, Authorization auth
   }
   ex.response().set(200, "application/json",
                     "{\"message\":\"Refund acknowledged\",\"channelId\":\"" + channel + "\"}");
-  ex.response().set_header(protocol::kPaymentResponseHeader,
-                           protocol::encode_payment_response(std::get<protocol::SettlementResponse>(settled)));
+  set_payment_response(ex.response(), std::get<protocol::SettlementResponse>(settled));
 }
 
 }  // namespace paychan::engine::gate

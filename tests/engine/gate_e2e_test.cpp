@@ -306,6 +306,29 @@ TEST(GateE2E, TheClaimedRefreshReportsWhenItFailsAndWhenItRecovers) {
   EXPECT_EQ(seen()[1], "ok");
 }
 
+// An offer or refusal is never cached; a paid answer is the payer's alone (its PAYMENT-RESPONSE,
+// and content a shared cache would otherwise serve to requests that pay nothing): `private` joins
+// whatever Cache-Control the upstream sent.
+TEST(GateE2E, OffersAreNotCachedAndPaidAnswersArePrivate) {
+  GateStack stack;
+  EXPECT_EQ(stack.call("POST", "/v1/infer").header("Cache-Control"), "no-store");
+  TestAgent agent(test_key(2), stack.config, 1);
+  auto paid = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000));
+  ASSERT_EQ(paid.status, 200);
+  EXPECT_EQ(paid.header("Cache-Control"), "private");
+  paid = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "{\"public\":1}");
+  ASSERT_EQ(paid.status, 200);
+  EXPECT_EQ(paid.header("Cache-Control"), "public, max-age=60, private");
+  paid = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice), "{\"private\":1}");
+  ASSERT_EQ(paid.status, 200);
+  EXPECT_EQ(paid.header("Cache-Control"), "max-age=5, Private");
+  auto refused = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice));
+  ASSERT_EQ(refused.status, 402);
+  EXPECT_EQ(refused.header("Cache-Control"), "no-store");
+  // A free route's answer is the upstream's own.
+  EXPECT_FALSE(stack.call("GET", "/free").header("Cache-Control"));
+}
+
 TEST(GateE2E, OversizedPaymentHeaderIsRefused) {
   GateStack stack;
   auto res = stack.call("POST", "/v1/infer", std::string(40'000, 'A'));

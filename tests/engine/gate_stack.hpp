@@ -5,7 +5,7 @@
 //
 // The upstream: POST /v1/infer answers {"ok":true}; a body containing "cheap" reports 60% of the
 // price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override,
-// "greedy" reports 150% of the price.
+// "greedy" reports 150% of the price, "public" and "private" send those Cache-Control directives.
 // GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
 #pragma once
 
@@ -49,6 +49,11 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
     }
     if (body.find("offers") != std::string_view::npos) res.set_header("PAYMENT-REQUIRED", "an upstream's own");
     if (body.find("receipt") != std::string_view::npos) res.set_header("PAYMENT-RESPONSE", "an upstream's own");
+    if (body.find("public") != std::string_view::npos) {
+      res.add_header("Cache-Control", "public");
+      res.add_header("Cache-Control", "max-age=60");
+    }
+    if (body.find("private") != std::string_view::npos) res.set_header("Cache-Control", "max-age=5, Private");
   }
   return std::nullopt;
 }
