@@ -20,12 +20,19 @@ Result<ChosenOffer> typed(const protocol::PaymentRequirements& r) {
 
 Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy) {
   std::optional<Error> too_expensive;
+  bool other_transfer = false;  // an offer asks for a deposit by a method paychan does not sign
   for (const auto& r : required.accepts) {
     if (r.scheme != protocol::kBatchSettlementScheme) continue;
     if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(), r.network) == policy.networks.end())
       continue;
     auto offer = typed(r);
     if (!offer) continue;
+    // A deposit is an ERC-3009 authorization; the facilitator of an offer that names another
+    // method (the reference's "permit2") refuses one.
+    if (offer->extra.assetTransferMethod && *offer->extra.assetTransferMethod != "eip3009") {
+      other_transfer = true;
+      continue;
+    }
     if (!policy.assets.empty() && std::find(policy.assets.begin(), policy.assets.end(), offer->asset) == policy.assets.end())
       continue;
     if (offer->price > policy.maxPrice) {
@@ -37,7 +44,10 @@ Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, cons
   }
   if (too_expensive) return Failure{*too_expensive};
   return fail(ErrorCode::policy_no_acceptable_offer,
-              "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()));
+              "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()) +
+                  (other_transfer ? " (one asks for deposits by a transfer method other than eip3009, which paychan "
+                                    "does not sign)"
+                                  : ""));
 }
 
 Result<Uint128> deposit_amount(const ClientPolicy& policy, Uint128 price, std::optional<Uint128> minDeposit) {

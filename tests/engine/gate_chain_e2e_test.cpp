@@ -74,7 +74,7 @@ TEST_F(GateChainE2E, RefundClaimsWhatWasEarnedAndReturnsTheRest) {
   EXPECT_FALSE(stack.gate->channels().find(payer.id)) << "and is not loaded again";
 }
 
-TEST_F(GateChainE2E, PartialRefundKeepsTheChannelOpen) {
+TEST_F(GateChainE2E, PartialRefundKeepsTheChannelOpenAndTooLargeARefundTakesWhatIsLeft) {
   GateStack stack(chain_config(), facilitator_.get());
   TestAgent payer = agent(stack.config, 3, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", payer.deposit_header(stack.offer(), kRoutePrice, 1'000'000)).status, 200);
@@ -84,9 +84,15 @@ TEST_F(GateChainE2E, PartialRefundKeepsTheChannelOpen) {
   EXPECT_EQ((*stack.store->get(payer.id))->onchain.refundNonce, U256{1});
   res = stack.call("POST", "/v1/infer", payer.voucher_header(stack.offer(), 2 * kRoutePrice));
   EXPECT_EQ(res.status, 200) << res.body;
-  res = stack.call("POST", "/v1/infer", payer.refund_header(stack.offer(), 2 * kRoutePrice, Uint128{900'000}));
-  EXPECT_EQ(res.status, 402) << "more than is left";
+  res = stack.call("POST", "/v1/infer", payer.refund_header(stack.offer(), 2 * kRoutePrice, Uint128{0}));
+  EXPECT_EQ(res.status, 402) << "a refund of nothing";
   EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_refund_amount_invalid");
+  // More than is left refunds what is left (480,000), as the reference facilitator has it.
+  res = stack.call("POST", "/v1/infer", payer.refund_header(stack.offer(), 2 * kRoutePrice, Uint128{900'000}));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(protocol::decode_payment_response(*res.header("PAYMENT-RESPONSE"))->amount, "480000");
+  EXPECT_EQ(onchain(payer.id).balance, 2 * kRoutePrice);
+  EXPECT_FALSE(*stack.store->get(payer.id)) << "refunded in full";
 }
 
 TEST_F(GateChainE2E, ManyChannelsInParallel) {

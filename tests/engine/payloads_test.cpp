@@ -22,6 +22,33 @@ ChosenOffer offer_with_timeout(std::uint64_t maxTimeoutSeconds) {
   return *choose_offer(required, any);
 }
 
+// An offer whose deposits go by another transfer method (the reference's "permit2") is passed
+// over: its facilitator would refuse the ERC-3009 authorization the agent signs. Another offer in
+// the same 402 is taken; with none, the error says why.
+TEST(ChooseOffer, AnOfferForPermit2DepositsIsPassedOverAndTheReasonGiven) {
+  const auto plain = gate::OfferTable::build(gate::test::test_config()).offers().at(0).requirements;
+  auto permit2 = plain;
+  auto extra = *protocol::batch_settlement_extra(permit2);
+  extra.assetTransferMethod = "permit2";
+  permit2.extra = protocol::make_extra(extra);
+  ClientPolicy any;
+  any.maxPrice = kUint128Max;
+  protocol::PaymentRequired required;
+  required.accepts = {permit2};
+  auto none = choose_offer(required, any);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::policy_no_acceptable_offer);
+  EXPECT_NE(none.error().detail.find("eip3009"), std::string::npos) << none.error().detail;
+  required.accepts = {permit2, plain};
+  auto chosen = choose_offer(required, any);
+  ASSERT_TRUE(chosen) << chosen.error().to_string();
+  EXPECT_EQ(chosen->requirements, plain);
+  extra.assetTransferMethod = "eip3009";
+  permit2.extra = protocol::make_extra(extra);
+  required.accepts = {permit2};
+  EXPECT_TRUE(choose_offer(required, any)) << "eip3009 named is the default";
+}
+
 U256 valid_before(std::uint64_t maxTimeoutSeconds, std::uint64_t now) {
   const ClientKeys keys{gate::test::test_key(3), std::nullopt};
   const ChosenOffer offer = offer_with_timeout(maxTimeoutSeconds);
