@@ -33,6 +33,18 @@ Result<protocol::PaymentRequired> payment_required(const http::ClientResponse& r
   return protocol::decode_payment_required_header(*header);
 }
 
+// Why a 402 that carries no offer says its settlement failed: the reference server's answer when
+// settling fails after its handler ran (a PAYMENT-RESPONSE with success false, its errorReason).
+// nullopt for any other 402.
+std::optional<std::string> settlement_failure(const http::ClientResponse& res) {
+  if (res.header(protocol::kPaymentRequiredHeader)) return std::nullopt;
+  const auto header = res.header(protocol::kPaymentResponseHeader);
+  if (!header) return std::nullopt;
+  auto settled = protocol::decode_payment_response(*header);
+  if (!settled || settled->success) return std::nullopt;
+  return settled->errorReason.value_or("settlement_failed");
+}
+
 // The channel terms an offer fixes, compared with a stored channel's config.
 bool same_terms(const persistence::ClientChannel& ch, const ChosenOffer& offer, const ClientKeys& keys) {
   const ChannelConfig& c = ch.config;
@@ -522,6 +534,20 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
 
     if (res.status == 402) {
       options_.pool->set_held_ceiling(ch.channelId, ceiling);
+      if (auto failed = settlement_failure(res)) {
+        // Refused at settlement, after the server's handler ran: nothing was charged, but a
+        // deposit may have reached the chain (a transaction that failed to confirm). It stays
+        // pending, its outcome learned from the next answer; a busy channel gets the same
+        // authorization again, which cannot be executed twice.
+        log("402 at settlement: " + *failed);
+        if (deposit) PAYCHAN_TRY(save(ch));
+        if (*failed == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
+          if (deposit) busy_deposit = std::move(signature);
+          std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+          continue;
+        }
+        return fail(code_of(*failed), "the server failed to settle the payment: " + *failed);
+      }
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
       // Refused unsettled: not executed by an honest server. (A deposit on the server's word stays
@@ -661,6 +687,7 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
         short_id(channelId));
     PAYCHAN_ASSIGN(res, http_.request(std::move(request)));
     if (res.status != 402) break;
+    if (auto failed = settlement_failure(res)) return fail(code_of(*failed), "the refund was not executed: " + *failed);
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {

@@ -151,6 +151,17 @@ inline void answer_402(http::Exchange& ex, std::optional<std::string> error = st
   ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
 }
 
+// The reference server's answer when settling fails after its handler ran: a 402 with body {}, a
+// PAYMENT-RESPONSE of success false with `reason`, and no PAYMENT-REQUIRED.
+inline void answer_settle_failure(http::Exchange& ex, std::string reason) {
+  protocol::SettlementResponse r;
+  r.success = false;
+  r.errorReason = std::move(reason);
+  r.network = "eip155:31337";
+  ex.response().set(402, "application/json", "{}");
+  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+}
+
 // A served request's 200 with its PAYMENT-RESPONSE.
 inline void answer_paid(http::Exchange& ex, const Bytes32& channelId, Uint128 charge, Uint128 cumulative, Uint128 balance) {
   protocol::SettlementResponse r;

@@ -1051,6 +1051,52 @@ TEST(PaymentClient, ADepositTurnedAwayAsBusyIsSentAgainAsIs) {
   EXPECT_EQ(deposits[0], deposits[1]) << "the same authorization, not a second one";
 }
 
+// A reference server whose settlement fails after its handler ran answers 402 with only a failed
+// PAYMENT-RESPONSE. A busy channel there is tried again (a deposit with the same authorization);
+// another reason is the payment's error, its code the server's, and is not taken for an offer
+// that changed (which would pay again). A deposit refused so stays pending: it may have landed.
+TEST(PaymentClient, ASettlementFailureWithoutAnOfferIsTheServersReason) {
+  std::mutex mutex;
+  std::vector<std::string> payments;
+  auto server_fn = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    std::lock_guard lock(mutex);
+    payments.emplace_back(*ex.request().header("PAYMENT-SIGNATURE"));
+    const std::size_t n = payments.size();
+    if (n == 1) answer_settle_failure(ex, "invalid_batch_settlement_evm_channel_busy");  // the deposit
+    else if (n == 2) answer_paid(ex, v.voucher.channelId, kPrice, kPrice, deposit);    // sent again
+    else if (n == 3) answer_settle_failure(ex, "invalid_batch_settlement_evm_charge_exceeds_signed_cumulative");
+    else answer_settle_failure(ex, "invalid_batch_settlement_evm_deposit_transaction_failed");
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(server_fn)> server{server_fn};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_EQ(payments.size(), 2u);
+  EXPECT_EQ(payments[0], payments[1]) << "the busy deposit's own authorization again";
+
+  auto refused = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative)
+      << refused.error().to_string();
+  EXPECT_EQ(payments.size(), 3u) << "not paid again as if the offer had changed";
+  ASSERT_TRUE(agent.client.flush());
+  EXPECT_EQ((*agent.store->list())[0].charged, kPrice) << "nothing charged at a failed settlement";
+
+  Agent other(dir.file("other.sqlite"), test_policy(), 2);
+  auto failed = other.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::invalid_batch_settlement_evm_deposit_transaction_failed);
+  ASSERT_TRUE(other.client.flush());
+  const auto pending = (*other.store->list())[0];
+  EXPECT_EQ(pending.pendingDeposit, 5 * kPrice) << "a deposit whose transaction failed may still land";
+  EXPECT_EQ(pending.deposited, 0u);
+}
+
 // Random charge sequences from a scripted server, some above the price: the agent's running total
 // always equals the sum of the charges it accepted, and it never signs past its budget.
 RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndBudgetHolds, ()) {
