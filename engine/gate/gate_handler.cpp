@@ -58,10 +58,12 @@ void set_payment_response(http::Response& res, const protocol::SettlementRespons
   res.set_header(protocol::kPaymentResponseHeader, protocol::encode_payment_response(settled));
   std::string cache_control;
   bool is_private = false;
-  for (const auto& [name, value] : res.headers()) {
-    if (!http::iequals(name, "Cache-Control")) continue;
-    is_private = is_private || http::any_list_item(value, [](std::string_view item) { return http::iequals(item, "private"); });
-    cache_control += (cache_control.empty() ? "" : ", ") + std::string(value);
+  if (res.header("Cache-Control")) {  // most upstreams send none: no need to list the fields
+    for (const auto& [name, value] : res.headers()) {
+      if (!http::iequals(name, "Cache-Control")) continue;
+      is_private = is_private || http::any_list_item(value, [](std::string_view item) { return http::iequals(item, "private"); });
+      cache_control += (cache_control.empty() ? "" : ", ") + std::string(value);
+    }
   }
   if (!is_private) res.set_header("Cache-Control", cache_control.empty() ? "private" : cache_control + ", private");
 }
