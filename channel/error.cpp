@@ -23,6 +23,7 @@ constexpr std::array kNames{
     std::string_view{"corrective_state_unsigned"},
     std::string_view{"corrective_state_not_held"},
     std::string_view{"corrective_charges_unserved"},
+    std::string_view{"response_settlement_failed"},
     std::string_view{"channel_withdrawal_pending"},
     std::string_view{"http_invalid_request"},
     std::string_view{"http_listen_failed"},

@@ -28,6 +28,7 @@ enum class ErrorCode {
   corrective_state_unsigned,     // a corrective 402's voucherState is not the client's own signature
   corrective_state_not_held,     // ...or is one the server cannot hold: it refused it, or was never sent it
   corrective_charges_unserved,   // ...or takes up yet another charge whose answer never came (see payment_client.hpp)
+  response_settlement_failed,    // a 402 with only a failed PAYMENT-RESPONSE: the server's settlement failed after serving
   // The gate refuses a channel whose timed withdrawal completes within the safety margin.
   channel_withdrawal_pending,
   // HTTP transport (engine/http); the gate maps them to 502/504, they never appear on the wire.

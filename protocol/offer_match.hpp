@@ -1,6 +1,8 @@
 // Which offer a payment answers. Like the reference server, `accepted` must deep-equal (key order
 // ignored) one of the PaymentRequirements the server offers, so an offer must be byte-stable
-// between the 402 and the paid retry (the gate builds each once).
+// between the 402 and the paid retry (the gate builds each once). Unlike it, extra.minDeposit is
+// left out of the comparison: a hint to the payer, which an agent's stored copy of the offer may
+// predate.
 // Thread-safety: pure function.
 #pragma once
 

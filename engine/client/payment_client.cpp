@@ -536,17 +536,14 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       options_.pool->set_held_ceiling(ch.channelId, ceiling);
       if (auto failed = settlement_failure(res)) {
         // Refused at settlement, after the server's handler ran: nothing was charged, but a
-        // deposit may have reached the chain (a transaction that failed to confirm). It stays
-        // pending, its outcome learned from the next answer; a busy channel gets the same
-        // authorization again, which cannot be executed twice.
+        // deposit may have reached the chain (the reference server reports channel_busy after its
+        // deposit landed, and a transaction may fail to confirm yet land). It stays pending, its
+        // outcome learned from the next answer, as for an answer lost; nothing is tried again
+        // here. The reason is the server's word, so its code is not ours to act on (an
+        // invalid_payment_requirements would have fetch() pay once more).
         log("402 at settlement: " + *failed);
         if (deposit) PAYCHAN_TRY(save(ch));
-        if (*failed == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
-          if (deposit) busy_deposit = std::move(signature);
-          std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
-          continue;
-        }
-        return fail(code_of(*failed), "the server failed to settle the payment: " + *failed);
+        return fail(ErrorCode::response_settlement_failed, "the server failed to settle the payment: " + *failed);
       }
       PAYCHAN_ASSIGN(auto required, payment_required(res));
       const std::string reason = required.error.value_or("payment_required");
@@ -687,7 +684,8 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
         short_id(channelId));
     PAYCHAN_ASSIGN(res, http_.request(std::move(request)));
     if (res.status != 402) break;
-    if (auto failed = settlement_failure(res)) return fail(code_of(*failed), "the refund was not executed: " + *failed);
+    if (auto failed = settlement_failure(res))  // the reference reports a refund it executed as busy, too
+      return fail(ErrorCode::response_settlement_failed, "the refund's outcome is unknown, its settlement failed: " + *failed);
     PAYCHAN_ASSIGN(auto refused, payment_required(res));
     const std::string reason = refused.error.value_or("payment_required");
     if (attempt == 0 && reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {

@@ -1026,67 +1026,64 @@ TEST(PaymentClient, ADepositWhoseAnswerWasLostIsCountedWhenTheNextOneReportsIt) 
   EXPECT_EQ(channels[0].deposited, balance) << "every deposit that landed is counted";
 }
 
-// A server that turns the first deposit away as busy gets the same authorization again: a second
-// one, with a new nonce, could also be executed within its hour. Busy either before anything
-// settles (a 402 with PAYMENT-REQUIRED) or at settlement after its handler ran (the reference's 402
-// with only a failed PAYMENT-RESPONSE).
+// A server that turns the first deposit away as busy (a 402 before anything settles) gets the
+// same authorization again: a second one, with a new nonce, could also be executed within its hour.
 TEST(PaymentClient, ADepositTurnedAwayAsBusyIsSentAgainAsIs) {
-  for (const bool at_settlement : {false, true}) {
-    std::mutex mutex;
-    std::vector<std::string> deposits;
-    auto busy_once = [&](http::Exchange& ex) -> http::Handled {
-      const auto paid = voucher_of(ex);
-      if (!paid) return answer_402(ex), std::nullopt;
-      const auto& [v, deposit] = *paid;
-      EXPECT_NE(deposit, 0u);
-      std::lock_guard lock(mutex);
-      deposits.emplace_back(*ex.request().header("PAYMENT-SIGNATURE"));
-      if (deposits.size() > 1) answer_paid(ex, v.voucher.channelId, kPrice, kPrice, deposit);
-      else if (at_settlement) answer_settle_failure(ex, "invalid_batch_settlement_evm_channel_busy");
-      else answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
-      return std::nullopt;
-    };
-    http::test::TestServer<decltype(busy_once)> server{busy_once};
-    paychan::test::TempDir dir;
-    Agent agent(dir.file("agent.sqlite"));
-    auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
-    ASSERT_TRUE(paid) << at_settlement << ": " << paid.error().to_string();
-    ASSERT_EQ(deposits.size(), 2u);
-    EXPECT_EQ(deposits[0], deposits[1]) << "the same authorization, not a second one";
-  }
+  std::mutex mutex;
+  std::vector<std::string> deposits;
+  auto busy_once = [&](http::Exchange& ex) -> http::Handled {
+    const auto paid = voucher_of(ex);
+    if (!paid) return answer_402(ex), std::nullopt;
+    const auto& [v, deposit] = *paid;
+    EXPECT_NE(deposit, 0u);
+    std::lock_guard lock(mutex);
+    deposits.emplace_back(*ex.request().header("PAYMENT-SIGNATURE"));
+    if (deposits.size() > 1) answer_paid(ex, v.voucher.channelId, kPrice, kPrice, deposit);
+    else answer_402(ex, "invalid_batch_settlement_evm_channel_busy");
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(busy_once)> server{busy_once};
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  ASSERT_EQ(deposits.size(), 2u);
+  EXPECT_EQ(deposits[0], deposits[1]) << "the same authorization, not a second one";
 }
 
 // A reference server whose settlement fails after its handler ran answers 402 with only a failed
-// PAYMENT-RESPONSE: the payment's error, its code the server's, not taken for an offer that
-// changed (which would pay again). A deposit refused so stays pending: it may have landed.
+// PAYMENT-RESPONSE: the request fails with response_settlement_failed and the server's reason, is
+// not taken for an offer that changed (which would pay again), and is not tried again. A deposit
+// refused so stays pending: the reference reports channel_busy after its deposit landed.
 TEST(PaymentClient, ASettlementFailureWithoutAnOfferIsTheServersReason) {
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
   std::mutex mutex;
   std::size_t payments = 0;
   auto server_fn = paid_route(mutex, [&](http::Exchange& ex, const SignedVoucher& v, Uint128 deposit) {
     ++payments;
     if (payments == 1) answer_paid(ex, v.voucher.channelId, kPrice, kPrice, deposit);
-    else if (payments == 2) answer_settle_failure(ex, "invalid_batch_settlement_evm_charge_exceeds_signed_cumulative");
-    else answer_settle_failure(ex, "invalid_batch_settlement_evm_deposit_transaction_failed");
+    else if (payments == 2) answer_settle_failure(ex, "invalid_payment_requirements");
+    else answer_settle_failure(ex, "invalid_batch_settlement_evm_channel_busy");
   });
   http::test::TestServer<decltype(server_fn)> server{server_fn};
-  paychan::test::TempDir dir;
-  Agent agent(dir.file("agent.sqlite"));
   ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
   auto refused = agent.client.fetch(infer(server.url("/v1/infer")));
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::invalid_batch_settlement_evm_charge_exceeds_signed_cumulative)
-      << refused.error().to_string();
+  EXPECT_EQ(refused.error().code, ErrorCode::response_settlement_failed) << refused.error().to_string();
+  EXPECT_NE(refused.error().detail.find("invalid_payment_requirements"), std::string::npos) << refused.error().detail;
   EXPECT_EQ(payments, 2u) << "not paid again as if the offer had changed";
   ASSERT_TRUE(agent.client.flush());
   EXPECT_EQ((*agent.store->list())[0].charged, kPrice) << "nothing charged at a failed settlement";
 
   Agent other(dir.file("other.sqlite"), test_policy(), 2);
-  auto failed = other.client.fetch(infer(server.url("/v1/infer")));
-  ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().code, ErrorCode::invalid_batch_settlement_evm_deposit_transaction_failed);
+  auto busy = other.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::response_settlement_failed);
+  EXPECT_EQ(payments, 3u) << "a deposit busy at settlement is not sent again";
   ASSERT_TRUE(other.client.flush());
   const auto pending = (*other.store->list())[0];
-  EXPECT_EQ(pending.pendingDeposit, 5 * kPrice) << "a deposit whose transaction failed may still land";
+  EXPECT_EQ(pending.pendingDeposit, 5 * kPrice) << "it may have landed";
   EXPECT_EQ(pending.deposited, 0u);
 }
 

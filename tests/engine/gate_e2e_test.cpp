@@ -267,6 +267,13 @@ TEST(GateE2E, ADepositBelowAnEnforcedMinimumIsRefused) {
   EXPECT_EQ(protocol::batch_settlement_extra(hinting.offer())->minDeposit, 10 * kPrice);
   TestAgent small(test_key(3), hinting.config, 1);
   EXPECT_EQ(hinting.call("POST", "/v1/infer", small.deposit_header(hinting.offer(), kPrice, 2 * kPrice)).status, 200);
+
+  // An agent's offer stored before the gate announced a minimum (an upgrade) still pays.
+  auto stored = hinting.offer();
+  auto extra = *protocol::batch_settlement_extra(stored);
+  extra.minDeposit.reset();
+  stored.extra = protocol::make_extra(extra);
+  EXPECT_EQ(hinting.call("POST", "/v1/infer", small.voucher_header(stored, 2 * kPrice)).status, 200);
 }
 
 // The claimed totals cannot be read (another process renamed the table under the gate: a real

@@ -160,6 +160,34 @@ TEST(OfferMatch, AnyChangedFieldIsRefused) {
   EXPECT_EQ(changed([](auto& a) { a.scheme = "exact"; }), ErrorCode::unsupported_scheme);
 }
 
+// The deposit hint is no term of the offer: an `accepted` stored before a gate announced it (or
+// another value) still answers it, and nothing else about the offer may differ.
+TEST(OfferMatch, TheMinDepositHintIsLeftOut) {
+  BatchSettlementExtra hinted = extra();
+  hinted.minDeposit = Uint128{100'000};
+  PaymentRequirements offered = offer();
+  offered.extra = make_extra(hinted);
+  const PaymentRequirements offers[] = {offer("5000"), offered};
+  auto stored = match_offer(offer(), offers);
+  ASSERT_TRUE(stored) << "stored before the hint";
+  EXPECT_EQ(*stored, 1u);
+  hinted.minDeposit = Uint128{7};
+  PaymentRequirements other = offer();
+  other.extra = make_extra(hinted);
+  auto another = match_offer(other, offers);
+  ASSERT_TRUE(another) << "another hint";
+  EXPECT_EQ(*another, 1u);
+  hinted.withdrawDelay = 901;
+  other.extra = make_extra(hinted);
+  EXPECT_EQ(match_offer(other, offers).error().code, ErrorCode::invalid_payment_requirements);
+  const PaymentRequirements plain_offers[] = {offer()};
+  other = offer();
+  other.extra = offered.extra;
+  auto unasked = match_offer(other, plain_offers);
+  ASSERT_TRUE(unasked) << "a hint the gate does not make";
+  EXPECT_EQ(*unasked, 0u);
+}
+
 RC_GTEST_PROP(OfferMatch, MatchesExactlyTheEqualOffer, ()) {
   std::vector<PaymentRequirements> offers;
   const int n = *rc::gen::inRange(1, 6);
