@@ -1087,6 +1087,55 @@ TEST(PaymentClient, ASettlementFailureWithoutAnOfferIsTheServersReason) {
   EXPECT_EQ(pending.deposited, 0u);
 }
 
+// A provider that changes its offer (here: a new minDeposit), served by a server that compares
+// `accepted` whole as the reference does: the agent's next payment is refused, it asks for the
+// offer again and pays under it, and the channel keeps the new offer for its refund and later runs.
+TEST(PaymentClient, AChannelKeepsTheOfferItLastPaidUnder) {
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  std::mutex mutex;
+  gate::GateConfig current = test_config();
+  const auto offered = [&] { return gate::OfferTable::build(current).offers()[0].requirements; };
+  std::size_t stale = 0;
+  auto server_fn = [&](http::Exchange& ex) -> http::Handled {
+    std::lock_guard lock(mutex);
+    const auto header = ex.request().header("PAYMENT-SIGNATURE");
+    if (!header) return answer_402(ex, std::nullopt, {}, current), std::nullopt;
+    const auto payload = *protocol::decode_payment_signature(*header);
+    if (!(payload.accepted == offered())) {
+      ++stale;
+      return answer_402(ex, "invalid_payment_requirements", {}, current), std::nullopt;
+    }
+    const SignedVoucher v = voucher_of(ex)->first;
+    if (is_refund(ex)) {
+      protocol::SettlementResponse r;
+      r.success = true;
+      r.network = "eip155:31337";
+      ex.response().set(200, "application/json", "{}");
+      ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+      return std::nullopt;
+    }
+    const Uint128 cumulative = v.voucher.maxClaimableAmount;
+    answer_paid(ex, v.voucher.channelId, kPrice, cumulative, 5 * kPrice);
+    return std::nullopt;
+  };
+  http::test::TestServer<decltype(server_fn)> server{server_fn};
+  ASSERT_TRUE(agent.client.fetch(infer(server.url("/v1/infer"))));
+  {
+    std::lock_guard lock(mutex);
+    current.routes[0].minDeposit = 3 * kPrice;
+  }
+  auto paid = agent.client.fetch(infer(server.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_EQ(stale, 1u) << "refused once under the old offer";
+  ASSERT_TRUE(agent.client.flush());
+  const auto ch = (*agent.store->list())[0];
+  EXPECT_EQ(ch.offer, protocol::encode_payment_requirements(offered()));
+  auto refunded = agent.client.refund(ch.channelId, std::nullopt);
+  EXPECT_TRUE(refunded) << refunded.error().to_string();
+  EXPECT_EQ(stale, 1u) << "the refund asked under the offer made now";
+}
+
 // Random charge sequences from a scripted server, some above the price: the agent's running total
 // always equals the sum of the charges it accepted, and it never signs past its budget.
 RC_GTEST_PROP(PaymentClientProperties, RunningTotalIsTheSumOfAcceptedChargesAndBudgetHolds, ()) {
