@@ -648,11 +648,13 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     }
     if (deposit) ch.deposited += amount;
     if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // ...did land
-    // The offer as the provider makes it now, should it have changed since the channel was recorded
-    // (a minDeposit announced after an upgrade, say): refunds and later runs ask under it, and a
-    // server that compares `accepted` whole refuses the old one.
-    if (std::string offered = protocol::encode_payment_requirements(offer.requirements); offered != ch.offer)
-      ch.offer = std::move(offered);
+    // The offer of the channel's own route as the provider makes it now, should it have changed since
+    // the channel was recorded (a minDeposit announced after an upgrade, say): refunds and later runs
+    // ask under it, and a server that compares `accepted` whole refuses the old one. (The provider's
+    // other routes pay on the same channel under offers of their own, which are not the route's.)
+    if (request.method() == ch.method && request.url() == ch.url)
+      if (std::string offered = protocol::encode_payment_requirements(offer.requirements); offered != ch.offer)
+        ch.offer = std::move(offered);
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
     if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));
