@@ -240,7 +240,7 @@ Result<persistence::ClientChannel> PaymentClient::new_channel(const ChosenOffer&
       ch.network = offer.requirements.network;
       ch.method = request.method();
       ch.url = request.url();
-      ch.offer = protocol::encode_payment_requirements(offer.requirements);
+      ch.offer = offer.encoded;
       // Recorded before anything is signed for it: a crash cannot leave a channel the agent forgot.
       PAYCHAN_TRY(save(ch));
       log("new channel " + short_id(id) + " to " + offer.requirements.payTo + " on " + ch.network);
@@ -652,9 +652,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // the channel was recorded (a minDeposit announced after an upgrade, say): refunds and later runs
     // ask under it, and a server that compares `accepted` whole refuses the old one. (The provider's
     // other routes pay on the same channel under offers of their own, which are not the route's.)
-    if (request.method() == ch.method && request.url() == ch.url)
-      if (std::string offered = protocol::encode_payment_requirements(offer.requirements); offered != ch.offer)
-        ch.offer = std::move(offered);
+    if (request.method() == ch.method && request.url() == ch.url && offer.encoded != ch.offer) ch.offer = offer.encoded;
     ch.pendingDeposit = 0;
     // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
     if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));

@@ -8,6 +8,7 @@ namespace {
 Result<ChosenOffer> typed(const protocol::PaymentRequirements& r) {
   ChosenOffer o;
   o.requirements = r;
+  o.encoded = protocol::encode_payment_requirements(r);
   PAYCHAN_ASSIGN(o.extra, protocol::batch_settlement_extra(r));
   PAYCHAN_ASSIGN(o.chainId, protocol::evm_chain_id(r.network));
   PAYCHAN_ASSIGN(o.asset, parse_address(r.asset));

@@ -25,6 +25,7 @@ struct ClientPolicy {
 // A batch-settlement offer the policy accepts, with its typed parts.
 struct ChosenOffer {
   protocol::PaymentRequirements requirements;  // echoed as `accepted`, unchanged
+  std::string encoded;  // `requirements` as a channel stores them (encode_payment_requirements), once
   protocol::BatchSettlementExtra extra;
   std::uint64_t chainId = 0;
   Address asset;

@@ -1,7 +1,6 @@
 #include "engine/client/recovery.hpp"
 
 #include "channel/eip712.hpp"
-#include "protocol/requirements.hpp"
 
 namespace paychan::engine::client {
 
@@ -14,7 +13,7 @@ persistence::ClientChannel recovered_channel(const ChosenOffer& offer, const Cha
   ch.network = offer.requirements.network;
   ch.method = method;
   ch.url = url;
-  ch.offer = protocol::encode_payment_requirements(offer.requirements);
+  ch.offer = offer.encoded;
   ch.deposited = onchain.balance;
   ch.balance = onchain.balance;
   ch.charged = onchain.totalClaimed;

@@ -151,26 +151,35 @@ inline void answer_402(http::Exchange& ex, std::optional<std::string> error = st
   ex.response().set_header("PAYMENT-REQUIRED", protocol::encode_payment_required_header(required));
 }
 
-// The reference server's answer when settling fails after its handler ran: a 402 with body {}, a
+// A test server's answer with a PAYMENT-RESPONSE of `r` (on the test network) and body {}.
+inline void answer_settled(http::Exchange& ex, int status, protocol::SettlementResponse r) {
+  r.network = "eip155:31337";
+  ex.response().set(status, "application/json", "{}");
+  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+}
+
+// The reference server's answer when settling fails after its handler ran: a 402 with a
 // PAYMENT-RESPONSE of success false with `reason`, and no PAYMENT-REQUIRED.
 inline void answer_settle_failure(http::Exchange& ex, std::string reason) {
   protocol::SettlementResponse r;
-  r.success = false;
   r.errorReason = std::move(reason);
-  r.network = "eip155:31337";
-  ex.response().set(402, "application/json", "{}");
-  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+  answer_settled(ex, 402, std::move(r));
+}
+
+// A refund executed, as a server that reports no channel state answers it.
+inline void answer_refunded(http::Exchange& ex) {
+  protocol::SettlementResponse r;
+  r.success = true;
+  answer_settled(ex, 200, std::move(r));
 }
 
 // A served request's 200 with its PAYMENT-RESPONSE.
 inline void answer_paid(http::Exchange& ex, const Bytes32& channelId, Uint128 charge, Uint128 cumulative, Uint128 balance) {
   protocol::SettlementResponse r;
   r.success = true;
-  r.network = "eip155:31337";
   r.extra = protocol::make_response_extra(
       {charge, protocol::ChannelSnapshot{channelId, balance, 0, 0, U256{}, cumulative}, std::nullopt});
-  ex.response().set(200, "application/json", "{}");
-  ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
+  answer_settled(ex, 200, std::move(r));
 }
 
 // A test server's handler: a request without payment gets the plain offer; a paid one goes to

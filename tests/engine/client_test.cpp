@@ -1107,14 +1107,7 @@ TEST(PaymentClient, AChannelKeepsTheOfferItLastPaidUnder) {
       return answer_402(ex, "invalid_payment_requirements", {}, current), std::nullopt;
     }
     const SignedVoucher v = voucher_of(ex)->first;
-    if (is_refund(ex)) {
-      protocol::SettlementResponse r;
-      r.success = true;
-      r.network = "eip155:31337";
-      ex.response().set(200, "application/json", "{}");
-      ex.response().set_header("PAYMENT-RESPONSE", protocol::encode_payment_response(r));
-      return std::nullopt;
-    }
+    if (is_refund(ex)) return answer_refunded(ex), std::nullopt;
     const Uint128 cumulative = v.voucher.maxClaimableAmount;
     answer_paid(ex, v.voucher.channelId, kPrice, cumulative, 5 * kPrice);
     return std::nullopt;
