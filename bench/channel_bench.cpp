@@ -83,7 +83,7 @@ struct Fixture {
         }
       }
       digests.push_back(voucher_digest(domain, v));
-      signatures.push_back(sv.signature);
+      signatures.push_back(*sv.signature.ecdsa());
     }
   }
 };

@@ -7,7 +7,6 @@
 
 #include "channel/amount.hpp"
 #include "channel/bytes.hpp"
-#include "channel/ecdsa.hpp"
 #include "channel/types.hpp"
 
 namespace paychan {
@@ -27,7 +26,7 @@ struct ChannelState {
   ChannelConfig config;
   Uint128 chargedCumulativeAmount = 0;
   Uint128 signedMaxClaimable = 0;  // maxClaimableAmount of the latest client-signed voucher
-  Signature signature{};           // the client's signature of that voucher
+  WalletSignature signature;       // the client's signature of that voucher
   OnchainChannelState onchain;
   std::uint64_t onchainSyncedAt = 0;       // local unix seconds of the last mirror refresh
   std::uint64_t lastRequestTimestamp = 0;  // unix seconds of the last paid request

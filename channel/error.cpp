@@ -65,6 +65,7 @@ constexpr std::array kNames{
     std::string_view{"invalid_batch_settlement_evm_deposit_payload"},
     std::string_view{"invalid_batch_settlement_evm_deposit_simulation_failed"},
     std::string_view{"invalid_batch_settlement_evm_deposit_transaction_failed"},
+    std::string_view{"invalid_batch_settlement_evm_eip6492_factory_not_allowed"},
     std::string_view{"invalid_batch_settlement_evm_erc3009_authorization_required"},
     std::string_view{"invalid_batch_settlement_evm_insufficient_balance"},
     std::string_view{"invalid_batch_settlement_evm_missing_channel"},

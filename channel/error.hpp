@@ -78,6 +78,7 @@ enum class ErrorCode {
   invalid_batch_settlement_evm_deposit_payload,
   invalid_batch_settlement_evm_deposit_simulation_failed,
   invalid_batch_settlement_evm_deposit_transaction_failed,
+  invalid_batch_settlement_evm_eip6492_factory_not_allowed,
   invalid_batch_settlement_evm_erc3009_authorization_required,
   invalid_batch_settlement_evm_insufficient_balance,
   invalid_batch_settlement_evm_missing_channel,

@@ -41,11 +41,15 @@ Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator, c
   if (signed_voucher.voucher.channelId != channelId)
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_id_mismatch, "voucher names another channel");
   if (config.payerAuthorizer.is_zero()) return SignatureCheck::requires_facilitator;
+  const Signature* ecdsa = signed_voucher.signature.ecdsa();
+  if (ecdsa == nullptr)
+    return fail(ErrorCode::invalid_batch_settlement_evm_voucher_signature,
+                "the payerAuthorizer's voucher signature must be 65 bytes (ECDSA)");
   const Bytes32 digest = voucher_digest(domainSeparator, signed_voucher.voucher);
   bool valid = false;
   if (payerKey) {
-    valid = verify_signature(digest, signed_voucher.signature, *payerKey);
-  } else if (auto signer = recover_signer_key(digest, signed_voucher.signature);
+    valid = verify_signature(digest, *ecdsa, *payerKey);
+  } else if (auto signer = recover_signer_key(digest, *ecdsa);
              signer && signer->address == config.payerAuthorizer) {
     payerKey = signer->key;
     valid = true;
@@ -56,10 +60,14 @@ Result<SignatureCheck> check_voucher_signature(const Bytes32& domainSeparator, c
   return SignatureCheck::verified;
 }
 
-std::optional<Signature> stored_voucher_signature(const Bytes32& domainSeparator, const ChannelState& state) {
+std::optional<WalletSignature> stored_voucher_signature(const Bytes32& domainSeparator, const ChannelState& state) {
   if (state.config.payerAuthorizer.is_zero()) return state.signature;
-  return with_recovery_id(voucher_digest(domainSeparator, Voucher{state.channelId, state.signedMaxClaimable}),
-                          state.signature, state.config.payerAuthorizer);
+  const Signature* ecdsa = state.signature.ecdsa();
+  if (ecdsa == nullptr) return std::nullopt;
+  auto fixed = with_recovery_id(voucher_digest(domainSeparator, Voucher{state.channelId, state.signedMaxClaimable}),
+                                *ecdsa, state.config.payerAuthorizer);
+  if (!fixed) return std::nullopt;
+  return WalletSignature{*fixed};
 }
 
 Status check_cumulative(PayloadType type, Uint128 charged, Uint128 offeredAmount, Uint128 maxClaimable) {

@@ -65,8 +65,8 @@ enum class SignatureCheck {
 // The channel's stored voucher signature as the chain and clients check it: with the v under which
 // it recovers to the payerAuthorizer (a voucher checked against the payer's known key may carry the
 // other one); as it is for an EIP-1271 payer. nullopt when it recovers to the payerAuthorizer under
-// neither v. One or two recoveries: for claims and corrective 402s, not for every voucher.
-[[nodiscard]] std::optional<Signature> stored_voucher_signature(const Bytes32& domainSeparator,
+// neither v (or is not 65 bytes long). One or two recoveries: for claims and corrective 402s, not for every voucher.
+[[nodiscard]] std::optional<WalletSignature> stored_voucher_signature(const Bytes32& domainSeparator,
                                                                 const ChannelState& state);
 
 // deposit/voucher: maxClaimableAmount == charged + amount; refund: maxClaimableAmount == charged.

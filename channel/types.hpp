@@ -8,6 +8,7 @@
 #include "channel/address.hpp"
 #include "channel/amount.hpp"
 #include "channel/bytes.hpp"
+#include "channel/wallet_signature.hpp"
 
 namespace paychan {
 
@@ -36,10 +37,11 @@ struct Voucher {
   friend bool operator==(const Voucher&, const Voucher&) = default;
 };
 
-// A voucher with the payer authorizer's 65-byte signature, as carried in payloads.
+// A voucher with its signature, as carried in payloads: the payerAuthorizer's 65-byte ECDSA one, or
+// (payerAuthorizer zero) whatever the payer's wallet signs.
 struct SignedVoucher {
   Voucher voucher;
-  FixedBytes<65> signature{};  // r‖s‖v (channel/ecdsa.hpp: Signature)
+  WalletSignature signature;
 
   friend bool operator==(const SignedVoucher&, const SignedVoucher&) = default;
 };

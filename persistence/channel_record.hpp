@@ -6,7 +6,7 @@
 //                                   token (bin 20 each), withdrawDelay (uint), salt (bin 32)]
 //   charged, signed_max,   BLOB     16-byte big-endian uint128 — equal lengths make SQLite's BLOB
 //   balance, total_claimed          comparison numeric, so `signed_max > total_claimed` works in SQL
-//   signature              BLOB     65 bytes
+//   signature              BLOB     1 to 4096 bytes (65: ECDSA; other lengths: a smart wallet's)
 //   withdraw_requested_at, INTEGER
 //   onchain_synced_at, last_request_at
 //   refund_nonce           BLOB     32-byte big-endian uint256

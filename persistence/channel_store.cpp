@@ -156,7 +156,7 @@ struct BoundColumns {
   // Every column but config (?2), which only the upsert needs.
   void bind_mutable(Statement& s) const {
     s.bind_unowned(1, state.channelId).bind_unowned(3, charged).bind_unowned(4, signedMax);
-    s.bind_unowned(5, state.signature).bind_unowned(6, balance).bind_unowned(7, totalClaimed);
+    s.bind_unowned(5, state.signature.bytes()).bind_unowned(6, balance).bind_unowned(7, totalClaimed);
     s.bind(8, as_int(state.onchain.withdrawRequestedAt)).bind_unowned(9, refundNonce);
     s.bind(10, as_int(state.onchainSyncedAt)).bind(11, as_int(state.lastRequestTimestamp));
   }
@@ -170,13 +170,14 @@ struct BoundColumns {
 Result<ChannelState> read_state(const Statement& s) {
   ChannelState c;
   const ByteView id = s.blob(0);
-  const ByteView sig = s.blob(4);
-  if (id.size() != 32 || sig.size() != 65) return fail(ErrorCode::invalid_payload, "stored channel row has wrong field sizes");
+  if (id.size() != 32) return fail(ErrorCode::invalid_payload, "stored channel row has a channel id of the wrong size");
   std::copy(id.begin(), id.end(), c.channelId.begin());
   PAYCHAN_ASSIGN(c.config, decode_config(s.blob(1)));
   PAYCHAN_ASSIGN(c.chargedCumulativeAmount, decode_u128(s.blob(2)));
   PAYCHAN_ASSIGN(c.signedMaxClaimable, decode_u128(s.blob(3)));
-  std::copy(sig.begin(), sig.end(), c.signature.begin());
+  auto signature = WalletSignature::from_bytes(s.blob(4));
+  if (!signature) return fail(ErrorCode::invalid_payload, "stored channel row: " + signature.error().detail);
+  c.signature = std::move(*signature);
   PAYCHAN_ASSIGN(c.onchain.balance, decode_u128(s.blob(5)));
   PAYCHAN_ASSIGN(c.onchain.totalClaimed, decode_u128(s.blob(6)));
   c.onchain.withdrawRequestedAt = static_cast<std::uint64_t>(s.integer(7));

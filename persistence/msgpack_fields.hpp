@@ -21,6 +21,12 @@ void pack_bin(Packer& pk, const FixedBytes<N>& bytes) {
   pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()), N);
 }
 
+template <typename Packer>
+void pack_bin(Packer& pk, ByteView bytes) {
+  pk.pack_bin(static_cast<std::uint32_t>(bytes.size()));
+  pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
 // `bytes` as exactly one msgpack object, within `limits` (bounds on what msgpack-c allocates for
 // the sizes the bytes claim). Errors: invalid_payload, "<what>: " and msgpack-c's reason.
 inline Result<msgpack::object_handle> unpack_exactly(ByteView bytes, const msgpack::unpack_limit& limits,

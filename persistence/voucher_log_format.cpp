@@ -34,12 +34,10 @@ void pack_record(Packer& pk, const LoggedState& r) {
   pk.pack_array(kRecordFields);
   pk.pack_uint8(static_cast<std::uint8_t>(r.write));
   pack_bin(pk, s.channelId);
-  const Bytes config = encode_config(s.config);
-  pk.pack_bin(static_cast<std::uint32_t>(config.size()));
-  pk.pack_bin_body(reinterpret_cast<const char*>(config.data()), config.size());
+  pack_bin(pk, ByteView{encode_config(s.config)});
   pack_bin(pk, encode_u128(s.chargedCumulativeAmount));
   pack_bin(pk, encode_u128(s.signedMaxClaimable));
-  pack_bin(pk, s.signature);
+  pack_bin(pk, s.signature.bytes());
   pack_bin(pk, encode_u128(s.onchain.balance));
   pack_bin(pk, encode_u128(s.onchain.totalClaimed));
   pk.pack_uint64(s.onchain.withdrawRequestedAt);
@@ -89,7 +87,10 @@ Result<LoggedState> read_record(const msgpack::object& o) {
   PAYCHAN_ASSIGN(s.config, decode_config(config));
   PAYCHAN_ASSIGN(s.chargedCumulativeAmount, u128(f[3]));
   PAYCHAN_ASSIGN(s.signedMaxClaimable, u128(f[4]));
-  PAYCHAN_TRY(take_bin(f[5], s.signature, kWhat));
+  PAYCHAN_ASSIGN(const ByteView signature, bin(f[5]));
+  auto wallet_signature = WalletSignature::from_bytes(signature);
+  if (!wallet_signature) return bad(wallet_signature.error().detail);
+  s.signature = std::move(*wallet_signature);
   PAYCHAN_ASSIGN(s.onchain.balance, u128(f[6]));
   PAYCHAN_ASSIGN(s.onchain.totalClaimed, u128(f[7]));
   PAYCHAN_ASSIGN(s.onchain.withdrawRequestedAt, uint(f[8]));

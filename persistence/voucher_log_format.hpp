@@ -8,7 +8,7 @@
 //            so a frame left from before a reset is never read as a new one.
 //   record   msgpack array of 13: [write (0 keep, 1 erase, 2 mark_stale), channelId (bin 32),
 //            config (bin: channel_record.hpp's msgpack), charged, signedMaxClaimable (bin 16 each,
-//            big-endian), signature (bin 65), balance, totalClaimed (bin 16), withdrawRequestedAt
+//            big-endian), signature (bin, 1 to 4096 bytes), balance, totalClaimed (bin 16), withdrawRequestedAt
 //            (uint), refundNonce (bin 32, big-endian), onchainSyncedAt, lastRequestTimestamp (uint),
 //            pending refund (nil, or [nonce (bin 32), amount (bin 16)])]
 //

@@ -66,7 +66,7 @@ Result<SignedVoucher> read_voucher(const Fields& f) {
   SignedVoucher v;
   PAYCHAN_ASSIGN(v.voucher.channelId, f.bytes32("channelId"));
   PAYCHAN_ASSIGN(v.voucher.maxClaimableAmount, f.uint128("maxClaimableAmount"));
-  PAYCHAN_ASSIGN(v.signature, f.signature("signature"));
+  PAYCHAN_ASSIGN(v.signature, f.wallet_signature("signature"));
   return v;
 }
 
@@ -109,7 +109,7 @@ Result<VoucherState> read_voucher_state(const Fields& f) {
     PAYCHAN_ASSIGN(s.signedMaxClaimable, f.uint128("signedMaxClaimable"));
   }
   if (f.has("signature")) {
-    PAYCHAN_ASSIGN(s.signature, f.signature("signature"));
+    PAYCHAN_ASSIGN(s.signature, f.wallet_signature("signature"));
   }
   return s;
 }

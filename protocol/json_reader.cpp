@@ -311,6 +311,15 @@ Result<Signature> Fields::signature(const char* name) const {
   return sig;
 }
 
+Result<WalletSignature> Fields::wallet_signature(const char* name) const {
+  auto s = text(name);
+  if (!s) return s.failure();
+  auto sig = parse_wallet_signature(*s);
+  if (!sig) return error(name, "must be 0x followed by 1 to " + std::to_string(WalletSignature::kMaxBytes) +
+                                   " bytes of hex");
+  return sig;
+}
+
 Result<Uint128> Fields::uint128(const char* name) const {
   auto s = text(name);
   if (!s) return s.failure();

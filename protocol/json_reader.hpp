@@ -17,6 +17,7 @@
 #include "channel/address.hpp"
 #include "channel/amount.hpp"
 #include "channel/ecdsa.hpp"
+#include "channel/wallet_signature.hpp"
 #include "channel/result.hpp"
 #include "protocol/json.hpp"
 
@@ -75,6 +76,7 @@ class Fields {
   [[nodiscard]] Result<Address> address(const char* name) const;
   [[nodiscard]] Result<Bytes32> bytes32(const char* name) const;
   [[nodiscard]] Result<Signature> signature(const char* name) const;
+  [[nodiscard]] Result<WalletSignature> wallet_signature(const char* name) const;
   [[nodiscard]] Result<Uint128> uint128(const char* name) const;  // canonical decimal string
   [[nodiscard]] Result<U256> u256(const char* name) const;        // canonical decimal string
   // A decimal string or (as some reference fields are read) a JSON integer.

@@ -12,6 +12,7 @@
 #include "channel/address.hpp"
 #include "channel/amount.hpp"
 #include "channel/hex.hpp"
+#include "channel/wallet_signature.hpp"
 #include "protocol/json.hpp"
 
 namespace paychan::protocol {
@@ -42,6 +43,10 @@ class JsonWriter {
     std::array<char, 2 + 2 * N> text;  // a channel id's 66 characters: no heap string each time
     write_hex(b, text.data());
     return str(k, {text.data(), text.size()});
+  }
+  JsonWriter& hex(std::string_view k, const WalletSignature& s) {
+    if (const Signature* ecdsa = s.ecdsa()) return hex(k, *ecdsa);
+    return str(k, to_hex(s.bytes()));
   }
   // A value kept opaque (Json), written back exactly as it arrived.
   JsonWriter& raw(std::string_view k, const Json& j) { key(k); return raw(j); }

@@ -26,7 +26,7 @@ Result<Deposit> read_deposit(const Fields& f) {
     PAYCHAN_ASSIGN(a.validAfter, e.u256("validAfter"));
     PAYCHAN_ASSIGN(a.validBefore, e.u256("validBefore"));
     PAYCHAN_ASSIGN(a.salt, e.bytes32("salt"));
-    PAYCHAN_ASSIGN(a.signature, e.signature("signature"));
+    PAYCHAN_ASSIGN(a.signature, e.wallet_signature("signature"));
     d.erc3009Authorization = a;
   } else {
     const Fields p = auth.object("permit2Authorization");
@@ -41,7 +41,7 @@ Result<Deposit> read_deposit(const Fields& f) {
     PAYCHAN_ASSIGN(a.nonce, p.u256("nonce"));
     PAYCHAN_ASSIGN(a.deadline, p.u256("deadline"));
     PAYCHAN_ASSIGN(a.channelId, witness.bytes32("channelId"));
-    PAYCHAN_ASSIGN(a.signature, p.signature("signature"));
+    PAYCHAN_ASSIGN(a.signature, p.wallet_signature("signature"));
     d.permit2Authorization = a;
   }
   return d;
@@ -77,7 +77,7 @@ Result<std::vector<VoucherClaimRow>> read_claims(const Fields& f) {
     VoucherClaimRow r;
     PAYCHAN_ASSIGN(r.channel, read_channel_config(voucher.object("channel")));
     PAYCHAN_ASSIGN(r.maxClaimableAmount, voucher.uint128("maxClaimableAmount"));
-    PAYCHAN_ASSIGN(r.signature, row.signature("signature"));
+    PAYCHAN_ASSIGN(r.signature, row.wallet_signature("signature"));
     PAYCHAN_ASSIGN(r.totalClaimed, row.uint128("totalClaimed"));
     rows.push_back(r);
   }

@@ -18,7 +18,7 @@ struct Erc3009DepositAuthorization {
   U256 validAfter;
   U256 validBefore;
   Bytes32 salt{};  // hashed with the channelId into the ERC-3009 nonce
-  Signature signature{};
+  WalletSignature signature;  // the payer's; a wallet not yet deployed wraps it (ERC-6492)
   friend bool operator==(const Erc3009DepositAuthorization&, const Erc3009DepositAuthorization&) = default;
 };
 
@@ -32,7 +32,7 @@ struct Permit2DepositAuthorization {
   U256 nonce;
   U256 deadline;
   Bytes32 channelId{};  // witness.channelId
-  Signature signature{};
+  WalletSignature signature;
   friend bool operator==(const Permit2DepositAuthorization&, const Permit2DepositAuthorization&) = default;
 };
 
@@ -61,7 +61,7 @@ struct VoucherPayload {
 struct VoucherClaimRow {
   ChannelConfig channel;
   Uint128 maxClaimableAmount = 0;
-  Signature signature{};
+  WalletSignature signature;
   Uint128 totalClaimed = 0;
   friend bool operator==(const VoucherClaimRow&, const VoucherClaimRow&) = default;
 };

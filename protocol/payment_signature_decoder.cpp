@@ -84,7 +84,7 @@ std::optional<PaymentPayload> PaymentSignatureDecoder::from_remembered(std::stri
   if (json.size() - new_at != text.size() - old_at || !equal_at(json, new_at, text, old_at, json.size() - new_at))
     return std::nullopt;
   auto amount = parse_uint128(new_values[amount_first ? 0 : 1]);
-  auto signature = parse_signature(new_values[amount_first ? 1 : 0]);
+  auto signature = parse_wallet_signature(new_values[amount_first ? 1 : 0]);
   if (!amount || !signature) return std::nullopt;
   PaymentPayload p = remembered_->payload;
   SignedVoucher& voucher = std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p.payload)).voucher;

@@ -67,7 +67,7 @@ struct ChannelSnapshot {
 // extra.voucherState: the last voucher the server holds (corrective 402s).
 struct VoucherState {
   std::optional<Uint128> signedMaxClaimable;
-  std::optional<Signature> signature;
+  std::optional<WalletSignature> signature;
   friend bool operator==(const VoucherState&, const VoucherState&) = default;
 };
 

@@ -61,6 +61,13 @@ int run_sign(std::span<char* const> argv) {
   return kExitOk;
 }
 
+// The voucher's ECDSA signer; a signature of another length is a smart wallet's (EIP-1271).
+Result<Address> ecdsa_signer(const Bytes32& digest, const WalletSignature& signature) {
+  if (const Signature* ecdsa = signature.ecdsa()) return recover_signer(digest, *ecdsa);
+  return fail(ErrorCode::malformed_signature, "a signature of " + std::to_string(signature.bytes().size()) +
+                                                  " bytes is a smart wallet's (EIP-1271): only the chain can check it");
+}
+
 int run_verify(std::span<char* const> argv) {
   const std::string_view known[] = {"chain-id", "contract", "signer"};
   auto args = parse_command(argv, known, {}, 1);
@@ -73,7 +80,7 @@ int run_verify(std::span<char* const> argv) {
   if (!input) return report("voucher verify", input.error());
 
   const Bytes32 digest = voucher_digest(*domain, input->voucher.voucher);
-  auto signer = recover_signer(digest, input->voucher.signature);
+  auto signer = ecdsa_signer(digest, input->voucher.signature);
   std::optional<Error> problem;
   if (!signer) {
     problem = signer.error();

@@ -164,18 +164,25 @@ Result<Address> AbiReader::address(std::size_t index) const {
   return a;
 }
 
+Result<ByteView> AbiReader::bytes(std::size_t index) const {
+  auto offset = uint64(index);
+  if (!offset) return offset.failure();
+  if (*offset > data_.size())
+    return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a bytes value's offset is past the data");
+  const ByteView tail = data_.subspan(static_cast<std::size_t>(*offset));
+  auto length = AbiReader{tail}.uint64(0);
+  if (!length) return length.failure();
+  if (*length > tail.size() - 32)
+    return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a bytes value runs past the data");
+  return tail.subspan(32, static_cast<std::size_t>(*length));
+}
+
 std::string describe_revert(ByteView data) {
   if (data.size() < 4) return data.empty() ? "reverted without data" : "malformed revert data";
   if (std::equal(data.begin(), data.begin() + 4, kErrorStringSelector)) {
-    const AbiReader r{data.subspan(4)};
-    auto offset = r.uint64(0);
-    if (offset && *offset % 32 == 0) {
-      auto length = r.uint64(*offset / 32);
-      const std::size_t start = 4 + static_cast<std::size_t>(*offset) + 32;
-      if (length && start <= data.size() && *length <= data.size() - start)
-        return std::string(reinterpret_cast<const char*>(data.data() + start), static_cast<std::size_t>(*length));
-    }
-    return "malformed Error(string)";
+    auto message = AbiReader{data.subspan(4)}.bytes(0);
+    if (!message) return "malformed Error(string)";
+    return std::string(reinterpret_cast<const char*>(message->data()), message->size());
   }
   return "custom error " + to_hex(data.subspan(0, 4));
 }

@@ -42,7 +42,7 @@ class AbiValue {
 // selector ‖ encoding of the arguments as one tuple.
 [[nodiscard]] Bytes encode_call(std::string_view signature, std::vector<AbiValue> args);
 
-// Reads the static words of untrusted return data. Every accessor checks bounds and ranges, so a
+// Reads untrusted ABI data (return data, a wrapped signature). Every accessor checks bounds and ranges, so a
 // hostile node's reply becomes an error, never a crash.
 class AbiReader {
  public:
@@ -52,6 +52,8 @@ class AbiReader {
   [[nodiscard]] Result<Uint128> uint128(std::size_t index) const;  // errors if the word exceeds 128 bits
   [[nodiscard]] Result<std::uint64_t> uint64(std::size_t index) const;
   [[nodiscard]] Result<Address> address(std::size_t index) const;
+  // A dynamic `bytes` whose offset (from the start of the data) is word `index`: a view into the data.
+  [[nodiscard]] Result<ByteView> bytes(std::size_t index) const;
 
  private:
   ByteView data_;

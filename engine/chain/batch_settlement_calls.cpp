@@ -35,14 +35,14 @@ AbiValue claims_value(std::span<const VoucherClaim> claims) {
   rows.reserve(claims.size());
   for (const auto& c : claims)
     rows.push_back(AbiValue::tuple({AbiValue::tuple({config_value(c.channel), AbiValue::uint(c.maxClaimableAmount)}),
-                                    AbiValue::bytes(c.signature), AbiValue::uint(c.totalClaimed)}));
+                                    AbiValue::bytes(c.signature.bytes()), AbiValue::uint(c.totalClaimed)}));
   return AbiValue::array(std::move(rows));
 }
 
 }  // namespace
 
 Bytes erc3009_collector_data(const U256& validAfter, const U256& validBefore, const Bytes32& salt,
-                             const Signature& signature) {
+                             ByteView signature) {
   Bytes out;
   AbiValue::tuple({AbiValue::uint(validAfter), AbiValue::uint(validBefore), AbiValue::word(salt),
                    AbiValue::bytes(signature)})

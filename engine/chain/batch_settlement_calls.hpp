@@ -18,13 +18,13 @@ namespace paychan::engine::chain {
 struct VoucherClaim {
   ChannelConfig channel;
   Uint128 maxClaimableAmount = 0;
-  Signature signature{};
+  WalletSignature signature;
   Uint128 totalClaimed = 0;  // the cumulative amount to claim up to (≤ maxClaimableAmount)
 };
 
 // ERC-3009 collectorData: abi.encode(uint256 validAfter, uint256 validBefore, uint256 salt, bytes signature).
 [[nodiscard]] Bytes erc3009_collector_data(const U256& validAfter, const U256& validBefore, const Bytes32& salt,
-                                           const Signature& signature);
+                                           ByteView signature);
 
 [[nodiscard]] Bytes deposit_call(const ChannelConfig& config, Uint128 amount, const Address& collector,
                                  ByteView collectorData);

@@ -16,15 +16,16 @@ constexpr std::uint8_t kSignatureMarkerByte = 0xab;
 
 VoucherHeaders::VoucherHeaders(const ChosenOffer& offer, const ChannelConfig& config, const Bytes32& channelId)
     : requirements_(offer.requirements), channelId_(channelId) {
-  SignedVoucher marked{Voucher{channelId, kAmountMarker}, {}};
-  marked.signature.fill(kSignatureMarkerByte);
+  Signature marker;
+  marker.fill(kSignatureMarkerByte);
+  const SignedVoucher marked{Voucher{channelId, kAmountMarker}, marker};
   protocol::PaymentPayload p;
   p.accepted = offer.requirements;
   p.payload = protocol::BatchSettlementPayload{protocol::VoucherPayload{config, marked}};
   json_ = protocol::encode_payment_payload(p);
   // The voucher is written after `accepted` (the only other place a long number could appear).
   const std::string amount = to_decimal(kAmountMarker);
-  const std::string signature = to_hex(marked.signature).substr(2);
+  const std::string signature = to_hex(marker).substr(2);
   slots_ = {Slot{json_.rfind(amount), amount.size(), true}, Slot{json_.rfind(signature), signature.size(), false}};
   if (slots_[1].at < slots_[0].at) std::swap(slots_[0], slots_[1]);
 }
@@ -42,7 +43,7 @@ std::string VoucherHeaders::encode(const SignedVoucher& voucher) const {
     if (slot.amount) {
       json.append(to_decimal(voucher.voucher.maxClaimableAmount));
     } else {
-      json.append(to_hex(voucher.signature), 2);  // the digits, after "0x"
+      json.append(to_hex(voucher.signature.bytes()), 2);  // the digits, after "0x"
     }
     from = slot.at + slot.length;
   }

@@ -52,12 +52,12 @@ http::Awaitable<Result<std::uint64_t>> ChainView::now() {
 }
 
 http::Awaitable<Result<bool>> ChainView::signature_valid(const Address& signer, const Bytes32& digest,
-                                                         const Signature& signature) {
+                                                         const WalletSignature& signature) {
   if (signed_by(digest, signature, signer)) co_return true;
   // Not an ECDSA signature of `signer`: a smart-contract wallet may still accept it (EIP-1271).
   // No eth_getCode first: a call to an account without code succeeds with no data, which is not
   // the magic value (as in OpenZeppelin's SignatureChecker, which the contract uses).
-  auto reply = co_await rpc_.call(signer, chain::erc1271_is_valid_signature_call(digest, signature));
+  auto reply = co_await rpc_.call(signer, chain::erc1271_is_valid_signature_call(digest, signature.bytes()));
   if (!reply) {
     // A wallet that reverts rejects the signature; only a failed read is an error.
     if (reply.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return false;

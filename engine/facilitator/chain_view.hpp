@@ -54,7 +54,7 @@ class ChainView {
   // SignatureChecker.isValidSignatureNow: `signature` recovers to `signer`, or a call of
   // isValidSignature(digest, signature) on `signer` returns the EIP-1271 magic value.
   [[nodiscard]] http::Awaitable<Result<bool>> signature_valid(const Address& signer, const Bytes32& digest,
-                                                              const Signature& signature);
+                                                              const WalletSignature& signature);
 
  private:
   NetworkOptions options_;

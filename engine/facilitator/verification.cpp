@@ -1,6 +1,7 @@
 #include "engine/facilitator/verification.hpp"
 
 #include "channel/eip712.hpp"
+#include "engine/chain/erc6492.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -35,6 +36,22 @@ http::Awaitable<Status> check_voucher_signer(ChainView& chain, const ChannelConf
     co_return fail(ErrorCode::invalid_batch_settlement_evm_voucher_signature,
                    "voucher is neither the payer's ECDSA signature nor accepted by its EIP-1271 wallet");
   co_return Status{};
+}
+
+// The payer's ERC-3009 signature as the token's SignatureChecker takes it: an ERC-6492 envelope
+// unwrapped, its wallet being deployed.
+http::Awaitable<Result<WalletSignature>> deployed_wallet_signature(ChainView& chain, const Address& payer,
+                                                                  const WalletSignature& signature) {
+  auto wrapped = chain::unwrap_erc6492(signature);
+  if (!wrapped) co_return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, wrapped.error().detail);
+  if (!*wrapped) co_return signature;
+  auto code = co_await chain.rpc().code(payer);
+  if (!code) co_return code.failure();
+  if (code->empty())
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed,
+                   "the payer's wallet is not deployed yet, and this facilitator deploys no wallets (ERC-6492 factory " +
+                       to_checksum_hex((*wrapped)->factory) + ")");
+  co_return std::move((*wrapped)->signature);
 }
 
 }  // namespace
@@ -103,7 +120,9 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   const Erc3009Authorization message{config.payer, chain.erc3009_collector(), U256{d.deposit.amount},
                                      auth.validAfter, auth.validBefore, deposit_nonce(channelId, auth.salt)};
   const Bytes32 digest = receive_with_authorization_digest(token_domain, message);
-  auto authorized = co_await chain.signature_valid(config.payer, digest, auth.signature);
+  auto signature = co_await deployed_wallet_signature(chain, config.payer, auth.signature);
+  if (!signature) co_return refused(std::move(v), signature.error());
+  auto authorized = co_await chain.signature_valid(config.payer, digest, *signature);
   if (!authorized) co_return refused(std::move(v), authorized.error());
   if (!*authorized)
     co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
@@ -122,9 +141,9 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   if (Status s = check_funding(PayloadType::deposit, protocol::onchain_state(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
 
-  const Bytes data = chain::deposit_call(
+  Bytes data = chain::deposit_call(
       config, d.deposit.amount, chain.erc3009_collector(),
-      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature));
+      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->bytes()));
   auto simulated = co_await chain.rpc().call(chain.contract(), data, relayer);
   if (!simulated) {
     Error e = simulated.error();
@@ -132,6 +151,7 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
       e.code = ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed;
     co_return refused(std::move(v), std::move(e));
   }
+  v.depositCall = std::move(data);
   co_return v;
 }
 

@@ -21,6 +21,7 @@ struct Verdict {
   std::optional<Error> refusal;
   std::optional<protocol::ChannelSnapshot> snapshot;
   Address payer;
+  Bytes depositCall;  // a deposit that passed: the contract call that makes it, as simulated
 };
 
 // What an offer fixes about a channel, from the requirements the server sent along.
@@ -38,6 +39,10 @@ struct Verdict {
 // ReceiveWithAuthorization under the token's domain (extra.name/version) to the collector with
 // nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time < validBefore (with a few
 // seconds' margin for inclusion), the payer's token balance, and a simulated deposit from `relayer`.
+// A smart wallet's authorization may come wrapped for a wallet not yet deployed (ERC-6492): it is
+// unwrapped for a deployed wallet, and refused (eip6492_factory_not_allowed) for an undeployed one,
+// as this facilitator deploys no wallets (nor does the reference's by default: its factory
+// allowlist is empty).
 [[nodiscard]] http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::PaymentRequirements& requirements,
                                                       const protocol::DepositPayload& deposit, const Address& relayer);
 

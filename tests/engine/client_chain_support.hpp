@@ -70,7 +70,7 @@ inline ::testing::AssertionResult send_from_dev0(Devnet& chain, const Address& t
 // dev account 0 (anyone may: the authorization is what moves the payer's tokens).
 inline ::testing::AssertionResult deposit_on_chain(Devnet& chain, const protocol::DepositPayload& d) {
   const auto& auth = *d.deposit.erc3009Authorization;
-  const Bytes data = chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature);
+  const Bytes data = chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature.bytes());
   return send_from_dev0(chain, kBatchSettlementAddress,
                         chain::deposit_call(d.channelConfig, d.deposit.amount, kErc3009CollectorAddress, data));
 }
@@ -132,7 +132,7 @@ class ChainMirror final : public gate::Facilitator {
       evm::TxRequest tx;
       tx.to = kBatchSettlementAddress;
       tx.data = chain::deposit_call(d->channelConfig, d->deposit.amount, kErc3009CollectorAddress,
-                                    chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature));
+                                    chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, auth.signature.bytes()));
       auto sent = co_await chain_.sender().submit(std::move(tx));
       if (!sent) co_return sent.failure();
       auto receipt = co_await chain_.sender().wait(*sent);

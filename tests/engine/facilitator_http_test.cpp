@@ -92,10 +92,10 @@ TEST_F(FacilitatorHttpTest, MalformedBodiesAreTyped400s) {
   EXPECT_EQ(bad_version.status, 400);
   EXPECT_EQ(reason_of_verify(bad_version.body), "invalid_x402_version");
 
-  // A voucher whose signature is not 65 bytes: the scheme's own payload code, with the path.
+  // A voucher whose signature is not hex of whole bytes: the scheme's own payload code, with the path.
   std::string text = protocol::encode_facilitator_request(voucher_request(kNetwork));
   const auto sig = text.find("\"signature\":\"0x") + 15;
-  text.erase(sig, 4);
+  text.erase(sig, 3);
   auto short_sig = call("POST", "/settle", text);
   EXPECT_EQ(short_sig.status, 400);
   auto settle = protocol::decode_settlement_response(short_sig.body);

@@ -582,7 +582,7 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
   EXPECT_NE(lines[1].find("status=402 outcome=refused reason=invalid_batch_settlement_evm_cumulative_amount_mismatch"),
             std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("status=500 outcome=upstream_failed"), std::string::npos) << lines[2];
-  const std::string signature = to_hex(agent.voucher(kPrice).signature).substr(2, 40);
+  const std::string signature = to_hex(agent.voucher(kPrice).signature.bytes()).substr(2, 40);
   for (const auto& line : lines) EXPECT_EQ(line.find(signature), std::string::npos) << line;
 }
 

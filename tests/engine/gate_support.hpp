@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -57,6 +58,14 @@ inline GateConfig test_config() {
   return c;
 }
 
+// A PAYMENT-SIGNATURE header carrying `payload` under `accepted`.
+inline std::string encode_payment(const protocol::PaymentRequirements& accepted, protocol::BatchSettlementPayload payload) {
+  protocol::PaymentPayload p;
+  p.accepted = accepted;
+  p.payload = std::move(payload);
+  return protocol::encode_payment_signature(p);
+}
+
 // An agent paying into one channel, building its headers with the core library only.
 class TestAgent {
  public:
@@ -78,13 +87,28 @@ class TestAgent {
     id = channel_id(domain_, config);
   }
 
+  // Makes a smart-contract wallet's signature of a digest.
+  using WalletSigner = std::function<WalletSignature(const Bytes32& digest)>;
+
+  // From now on the payer is the smart-contract wallet at `wallet`, whose signatures `sign` makes.
+  // It signs the deposit authorizations, and the vouchers when `payerAuthorizer` is zero (EIP-1271);
+  // otherwise the agent's key signs them, and must be `payerAuthorizer` (a session key).
+  void pay_from_wallet(const Address& wallet, WalletSigner sign, const Address& payerAuthorizer) {
+    config.payer = wallet;
+    config.payerAuthorizer = payerAuthorizer;
+    id = channel_id(domain_, config);
+    wallet_ = std::move(sign);
+  }
+
   [[nodiscard]] SignedVoucher voucher(Uint128 cumulative) const {
     const Voucher v{id, cumulative};
-    return SignedVoucher{v, key_.sign(voucher_digest(domain_, v))};
+    const Bytes32 digest = voucher_digest(domain_, v);
+    if (wallet_ && config.payerAuthorizer.is_zero()) return SignedVoucher{v, wallet_(digest)};
+    return SignedVoucher{v, key_.sign(digest)};
   }
 
   [[nodiscard]] std::string voucher_header(const protocol::PaymentRequirements& accepted, Uint128 cumulative) const {
-    return encode(accepted, protocol::VoucherPayload{config, voucher(cumulative)});
+    return encode_payment(accepted, protocol::VoucherPayload{config, voucher(cumulative)});
   }
 
   // The same voucher with the other of v = 27/28: r‖s still verify against the payer's key, but
@@ -92,8 +116,10 @@ class TestAgent {
   [[nodiscard]] std::string voucher_header_with_the_other_v(const protocol::PaymentRequirements& accepted,
                                                             Uint128 cumulative) const {
     SignedVoucher v = voucher(cumulative);
-    v.signature[64] = v.signature[64] == 27 ? 28 : 27;
-    return encode(accepted, protocol::VoucherPayload{config, v});
+    Signature flipped = *v.signature.ecdsa();
+    flipped[64] = flipped[64] == 27 ? 28 : 27;
+    v.signature = flipped;
+    return encode_payment(accepted, protocol::VoucherPayload{config, v});
   }
 
   [[nodiscard]] std::string deposit_header(const protocol::PaymentRequirements& accepted, Uint128 cumulative,
@@ -105,9 +131,10 @@ class TestAgent {
     auth.salt[31] = static_cast<std::uint8_t>(deposits_++);
     const Erc3009Authorization message{config.payer, kErc3009CollectorAddress, U256{amount}, auth.validAfter,
                                        auth.validBefore, deposit_nonce(id, auth.salt)};
-    auth.signature = key_.sign(receive_with_authorization_digest(token_domain_, message));
+    const Bytes32 digest = receive_with_authorization_digest(token_domain_, message);
+    auth.signature = wallet_ ? wallet_(digest) : WalletSignature{key_.sign(digest)};
     protocol::Deposit deposit{amount, auth, std::nullopt};
-    return encode(accepted, protocol::DepositPayload{config, voucher(cumulative), deposit});
+    return encode_payment(accepted, protocol::DepositPayload{config, voucher(cumulative), deposit});
   }
 
   // With `authorizer_signatures`, the payload also carries both receiverAuthorizer signatures, as
@@ -121,24 +148,18 @@ class TestAgent {
     r.amount = amount;
     r.refundAuthorizerSignature = authorizer_signatures;
     r.claimAuthorizerSignature = authorizer_signatures;
-    return encode(accepted, r);
+    return encode_payment(accepted, r);
   }
 
   ChannelConfig config;
   Bytes32 id{};
 
  private:
-  static std::string encode(const protocol::PaymentRequirements& accepted, protocol::BatchSettlementPayload payload) {
-    protocol::PaymentPayload p;
-    p.accepted = accepted;
-    p.payload = std::move(payload);
-    return protocol::encode_payment_signature(p);
-  }
-
   PrivateKey key_;
   Bytes32 domain_ = batch_settlement_domain_separator(kChainId);
   Bytes32 token_domain_;
   mutable unsigned deposits_ = 0;
+  WalletSigner wallet_;  // set when the payer is a smart-contract wallet
 };
 
 class FacilitatorDouble final : public Facilitator {

@@ -182,7 +182,9 @@ TEST_F(SettleJobTest, AVoucherNotSignedByItsPayerIsLeftOutWithAWarning) {
   {
     auto store = *stack.open_as_settle_job();
     ChannelState damaged = (*store->unclaimed())[0];
-    damaged.signature[5] ^= 1;
+    Signature changed = *damaged.signature.ecdsa();
+    changed[5] ^= 1;
+    damaged.signature = changed;
     ASSERT_TRUE(store->commit_and_wait(damaged));
   }
   SettleSummary s = run(options());
@@ -761,8 +763,9 @@ TEST(ClaimPlan, ClaimsWithTheRecoveryIdTheChainNeeds) {
     c.channelId[0] = n;
     c.chargedCumulativeAmount = c.signedMaxClaimable = 700;
     c.onchain.balance = 1'000;
-    c.signature = signer.sign(voucher_digest(domain, Voucher{c.channelId, c.signedMaxClaimable}));
-    if (flip_v) c.signature[64] = c.signature[64] == 27 ? 28 : 27;
+    Signature signature = signer.sign(voucher_digest(domain, Voucher{c.channelId, c.signedMaxClaimable}));
+    if (flip_v) signature[64] = signature[64] == 27 ? 28 : 27;
+    c.signature = signature;
     return c;
   };
   const std::vector<ChannelState> channels{channel(1, payer, false), channel(2, payer, true),
@@ -775,7 +778,7 @@ TEST(ClaimPlan, ClaimsWithTheRecoveryIdTheChainNeeds) {
     const Bytes32 digest = voucher_digest(domain, Voucher{p.channelId, p.row.maxClaimableAmount});
     EXPECT_TRUE(signed_by(digest, p.row.signature, payer.address())) << "channel " << int{p.channelId[0]};
   }
-  EXPECT_EQ(plan.batches[0][1].row.signature[64], channels[1].signature[64] == 27 ? 28 : 27);
+  EXPECT_EQ(plan.batches[0][1].row.signature.bytes()[64], channels[1].signature.bytes()[64] == 27 ? 28 : 27);
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_NE(plan.warnings[0].find("not signed by the payerAuthorizer"), std::string::npos) << plan.warnings[0];
 }

@@ -41,7 +41,9 @@ ChannelState state(std::uint32_t n, Uint128 charged) {
   s.config.payer.bytes.fill(static_cast<std::uint8_t>(n));
   s.chargedCumulativeAmount = charged;
   s.signedMaxClaimable = charged + 10;
-  s.signature.fill(0x1b);
+  Signature signature;
+  signature.fill(0x1b);
+  s.signature = signature;
   s.onchain.balance = charged * 2 + 100;
   return s;
 }
@@ -335,7 +337,7 @@ void write_first_schema_store(const std::string& path, const ChannelState& s) {
   const auto claimed = encode_u128(0);
   const Bytes32 nonce = s.onchain.refundNonce.to_be();
   const std::pair<int, ByteView> blobs[] = {{1, s.channelId}, {2, config},  {3, charged}, {4, signed_max},
-                                            {5, s.signature}, {6, balance}, {7, claimed}, {8, nonce}};
+                                            {5, s.signature.bytes()}, {6, balance}, {7, claimed}, {8, nonce}};
   for (const auto& [i, b] : blobs) sqlite3_bind_blob(insert, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
   ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
   sqlite3_finalize(insert);

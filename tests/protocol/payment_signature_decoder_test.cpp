@@ -153,7 +153,7 @@ TEST(PaymentSignatureDecoder, AValueAFullDecodeRefusesGetsItsError) {
   for (const std::string& bad : {amount("05"), amount(""), amount("340282366920938463463374607431768211456")}) {
     EXPECT_FALSE(decode_as_full(decoder, voucher_json(kChannelId + "," + bad + "," + signature('2')))) << bad;
   }
-  const std::string short_signature = R"("signature":"0x1b")";
+  const std::string short_signature = R"("signature":"0x")";  // no bytes
   EXPECT_FALSE(decode_as_full(decoder, voucher_json(kChannelId + "," + amount("6") + "," + short_signature)));
   EXPECT_EQ(decoder.repeats(), 0u);
   // The remembered payload is still the first: the next good voucher is read from it.

@@ -1,0 +1,146 @@
+// Payers that are smart-contract wallets, on a real chain: contracts/src/TestSmartWallet.sol's
+// wallets sign with 265 bytes (the owner's ECDSA signature over the digest and a context, as a
+// passkey wallet does), which only the wallet's isValidSignature (EIP-1271) accepts. The gate,
+// its store, paychan's facilitator, the settle job and the contract must carry those bytes
+// unchanged from the payload to the claim.
+#include "facilitator_gate_fixture.hpp"
+#include "smart_wallet_support.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+using evm::test::SmartWallets;
+using evm::test::erc6492_wrapped;
+using evm::test::smart_wallet_signature;
+
+class SmartWalletGateTest : public FacilitatorGateTest {
+ protected:
+  void SetUp() override {
+    FacilitatorGateTest::SetUp();
+    if (IsSkipped()) return;
+    wallets_.emplace(*devnet_);
+    ASSERT_NO_FATAL_FAILURE(open_gate());
+  }
+
+  [[nodiscard]] const gate::Offer& offer() const { return offers_->offers().at(0); }
+
+  // An agent whose payer is `owner`'s wallet under `salt`: deployed, and funded with 100 prices.
+  gate::test::TestAgent wallet_agent(const PrivateKey& owner, std::uint8_t salt, const Address& payerAuthorizer) {
+    gate::test::TestAgent agent(owner, config_, salt);
+    const Address wallet = wallets_->deploy(owner.address(), agent.config.salt);
+    mint(wallet, 100 * kPrice);
+    agent.pay_from_wallet(wallet, [owner](const Bytes32& digest) { return smart_wallet_signature(owner, digest); },
+                          payerAuthorizer);
+    return agent;
+  }
+
+  // The payload served and charged `kPrice`; the answer.
+  protocol::SettlementResponse pay(const std::string& header) {
+    return accepted(run(gate_->settle(accepted(run(gate_->authorize(offer(), header))), kPrice)));
+  }
+
+  std::optional<SmartWallets> wallets_;
+};
+
+// payerAuthorizer zero: the wallet signs the deposit's authorization and every voucher. The
+// facilitator checks each through the wallet, the token takes the deposit's on chain, the store
+// keeps the last voucher's 265 bytes across a restart, a corrective 402 hands them back, and the
+// settle job's claim passes the contract's own check of them.
+TEST_F(SmartWalletGateTest, AWalletsLongSignaturesAreCheckedOnChainKeptAndClaimed) {
+  const gate::test::TestAgent agent = wallet_agent(key_from(0x61), 97, Address{});
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(agent.voucher(kPrice).signature.bytes().size(), 265u);
+
+  const auto deposit = pay(agent.deposit_header(offer().requirements, kPrice, 50 * kPrice));
+  EXPECT_TRUE(deposit.success);
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+  const auto asked_before = metrics_.facilitator_verifications.load();
+  (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
+  (void)pay(agent.voucher_header(offer().requirements, 3 * kPrice));
+  EXPECT_EQ(metrics_.facilitator_verifications.load(), asked_before + 2) << "each voucher checked through the chain";
+  EXPECT_EQ((*store_->get(agent.id))->signature, agent.voucher(3 * kPrice).signature);
+
+  // One byte of the context changed: the wallet refuses it, nothing is charged.
+  SignedVoucher altered = agent.voucher(4 * kPrice);
+  Bytes bytes(altered.signature.bytes().begin(), altered.signature.bytes().end());
+  bytes.back() ^= 1;
+  altered.signature = *WalletSignature::from_bytes(bytes);
+  const auto forged = refusal_of(run(gate_->authorize(offer(), gate::test::encode_payment(offer().requirements,
+                                                                       protocol::VoucherPayload{agent.config, altered}))));
+  ASSERT_TRUE(forged.has_value());
+  EXPECT_EQ(forged->error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
+
+  ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
+  EXPECT_EQ((*store_->get(agent.id))->signature, agent.voucher(3 * kPrice).signature);
+  const auto stale = refusal_of(run(gate_->authorize(offer(), agent.voucher_header(offer().requirements, 2 * kPrice))));
+  ASSERT_TRUE(stale && stale->corrective) << "a replayed voucher gets the channel's state";
+  EXPECT_EQ(stale->error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch);
+  EXPECT_EQ(stale->corrective->signature, agent.voucher(3 * kPrice).signature);
+
+  const auto summary = settle(config_, *store_, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
+}
+
+// The reference client's way with a smart wallet: the wallet signs the deposit, a session key
+// (the payerAuthorizer, an EOA) the vouchers, which the gate then checks itself.
+TEST_F(SmartWalletGateTest, AWalletsDepositWithASessionKeysVouchersIsServedLocally) {
+  const PrivateKey owner = key_from(0x62);
+  const gate::test::TestAgent agent = wallet_agent(owner, 98, owner.address());
+  ASSERT_FALSE(HasFailure());
+
+  (void)pay(agent.deposit_header(offer().requirements, kPrice, 50 * kPrice));
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+  const auto asked_before = metrics_.facilitator_verifications.load();
+  (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
+  EXPECT_EQ(metrics_.facilitator_verifications.load(), asked_before) << "an EOA's voucher is checked locally";
+
+  // A wallet's signature where the payerAuthorizer's is due: the contract would not take it.
+  SignedVoucher misplaced = agent.voucher(3 * kPrice);
+  misplaced.signature = smart_wallet_signature(owner, voucher_digest(batch_settlement_domain_separator(config_.chainId),
+                                                                     misplaced.voucher));
+  const auto refused = refusal_of(run(gate_->authorize(
+      offer(), gate::test::encode_payment(offer().requirements, protocol::VoucherPayload{agent.config, misplaced}))));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 402);
+  EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
+
+  const auto summary = settle(config_, *store_, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_EQ(onchain(agent.id).totalClaimed, 2 * kPrice);
+}
+
+// ERC-6492: a wallet's SDK wraps its signatures with its factory's deployment call until the wallet
+// is deployed. For a deployed wallet the facilitator unwraps the deposit's authorization (the token
+// takes the inner signature); for one not deployed it refuses, deploying no wallets, as the
+// reference's facilitator does by default.
+TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefusedForAnUndeployedOne) {
+  const PrivateKey owner = key_from(0x63);
+  gate::test::TestAgent deployed = wallet_agent(owner, 99, owner.address());
+  ASSERT_FALSE(HasFailure());
+  const Address factory = wallets_->factory();
+  const auto wrapping = [owner, factory](const Bytes32& salt) {
+    return [owner, factory, salt](const Bytes32& digest) {
+      return erc6492_wrapped(factory, SmartWallets::create_call(owner.address(), salt),
+                             smart_wallet_signature(owner, digest));
+    };
+  };
+  deployed.pay_from_wallet(deployed.config.payer, wrapping(deployed.config.salt), owner.address());
+  const auto deposit = pay(deployed.deposit_header(offer().requirements, kPrice, 50 * kPrice));
+  EXPECT_TRUE(deposit.success);
+  EXPECT_EQ(onchain(deployed.id).balance, 50 * kPrice);
+
+  gate::test::TestAgent undeployed(owner, config_, 100);
+  const Address future_wallet = wallets_->address_of(owner.address(), undeployed.config.salt);
+  mint(future_wallet, 100 * kPrice);
+  undeployed.pay_from_wallet(future_wallet, wrapping(undeployed.config.salt), owner.address());
+  const auto refused = refusal_of(
+      run(gate_->authorize(offer(), undeployed.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed);
+  EXPECT_NE(refused->error.detail.find(to_checksum_hex(factory)), std::string::npos) << refused->error.detail;
+  EXPECT_EQ(onchain(undeployed.id).balance, 0u);
+}
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test
