@@ -3,7 +3,9 @@
 // passkey wallet does), which only the wallet's isValidSignature (EIP-1271) accepts. The gate,
 // its store, paychan's facilitator, the settle job and the contract must carry those bytes
 // unchanged from the payload to the claim.
+#include "child_process.hpp"
 #include "facilitator_gate_fixture.hpp"
+#include "gate_stack.hpp"
 #include "smart_wallet_support.hpp"
 
 namespace paychan::engine::facilitator::test {
@@ -141,6 +143,51 @@ TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefu
   EXPECT_NE(refused->error.detail.find(to_checksum_hex(factory)), std::string::npos) << refused->error.detail;
   EXPECT_EQ(onchain(undeployed.id).balance, 0u);
 }
+
+#if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
+// Wire compatibility with a smart wallet: the reference client (@x402/fetch, @x402/evm), its signer
+// a TestSmartWallet (tests/interop/stock_wallet_pays.mjs), pays a paychan gate over HTTP whose
+// facilitator is paychan's on the chain; the settle job then claims what it paid. Once with the
+// wallet signing the vouchers too (payerAuthorizer zero), once with a session key signing them.
+TEST_F(SmartWalletGateTest, AStockClientPaysFromAWallet) {
+  struct Mode {
+    const char* name;
+    std::uint8_t seed;
+    std::size_t voucherSignatureBytes;
+  };
+  for (const Mode mode : {Mode{"wallet", 0x64, 265}, Mode{"session", 0x65, 65}}) {
+    SCOPED_TRACE(mode.name);
+    const PrivateKey owner = key_from(mode.seed);
+    Bytes32 salt{};
+    salt[31] = mode.seed;
+    const Address wallet = wallets_->deploy(owner.address(), salt);
+    mint(wallet, 1'000 * kPrice);
+    gate::test::GateStack stack(config_, facilitator_.get());
+    auto paid = gate::test::run_command({PAYCHAN_NODE, std::string(PAYCHAN_SOURCE_DIR) + "/tests/interop/stock_wallet_pays.mjs",
+                             stack.url("/v1/infer"), "4", to_hex(secret_from(mode.seed)), to_checksum_hex(wallet),
+                             mode.name});
+    ASSERT_EQ(paid.status, 0) << paid.err << paid.out;
+    ASSERT_NE(paid.out.find("{\"done\":4}"), std::string::npos) << paid.out << paid.err;
+    for (Uint128 k = 1; k <= 4; ++k)
+      EXPECT_NE(paid.out.find("\"status\":200,\"body\":\"{\\\"ok\\\":true}\",\"chargedAmount\":\"1000\","
+                              "\"chargedCumulativeAmount\":\"" + to_decimal(k * kPrice) + "\""),
+                std::string::npos)
+          << paid.out;
+
+    std::vector<ChannelState> channels;
+    stack.gate->channels().for_each([&](const ChannelState& s) { channels.push_back(s); });
+    ASSERT_EQ(channels.size(), 1u);
+    EXPECT_EQ(channels[0].config.payer, wallet);
+    EXPECT_EQ(channels[0].signature.bytes().size(), mode.voucherSignatureBytes);
+    EXPECT_GE(onchain(channels[0].channelId).balance, 4 * kPrice);
+
+    ASSERT_NO_FATAL_FAILURE(stack.await_fold());
+    const auto summary = settle(config_, *stack.store, 100);
+    EXPECT_TRUE(summary.ok()) << summary.sweepError;
+    EXPECT_EQ(onchain(channels[0].channelId).totalClaimed, 4 * kPrice);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace paychan::engine::facilitator::test
