@@ -22,8 +22,9 @@ namespace paychan {
 class WalletSignature {
  public:
   // The most a payload's signature may hold. A WebAuthn smart-wallet signature wrapped with its
-  // factory's deployment call (ERC-6492) is 1–2 KB; twice that still fits a PAYMENT-SIGNATURE
-  // header within the gate's 16 KiB header limit.
+  // factory's deployment call (ERC-6492) is 1–2 KB. A voucher's of 4 KB still fits a
+  // PAYMENT-SIGNATURE header in the gate's 16 KiB limit (and a corrective 402's voucherState in a
+  // client's); a deposit carries two, and two of 4 KB do not (431, not a crash).
   static constexpr std::size_t kMaxBytes = 4096;
 
   WalletSignature() = default;  // 65 zero bytes, as a default Signature

@@ -12,6 +12,8 @@ namespace {
 constexpr char kMagic[8] = {'p', 'a', 'y', 'c', 'h', 'a', 'n', 'L'};
 constexpr std::uint32_t kRecordFields = 13;
 constexpr std::uint32_t kMaxRecords = 1u << 20;
+// The longest bin a record holds: a smart wallet's signature.
+constexpr std::size_t kMaxBin = WalletSignature::kMaxBytes;
 
 // msgpack-c writes to any type with write(); the frame is built in the caller's string.
 struct StringSink {
@@ -110,7 +112,7 @@ Result<LoggedState> read_record(const msgpack::object& o) {
 // A body whose checksum holds: [generation, records].
 Result<std::vector<LoggedState>> read_body(ByteView body, std::uint64_t generation, bool& same_generation) {
   PAYCHAN_ASSIGN(const msgpack::object_handle handle,
-                 unpack_exactly(body, msgpack::unpack_limit(kMaxRecords, 0, 0, 256, 0, 8), kWhat));
+                 unpack_exactly(body, msgpack::unpack_limit(kMaxRecords, 0, 0, kMaxBin, 0, 8), kWhat));
   const msgpack::object& o = handle.get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) return bad("a frame is not [generation, records]");
   PAYCHAN_ASSIGN(const std::uint64_t g, uint(o.via.array.ptr[0]));

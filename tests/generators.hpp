@@ -7,6 +7,7 @@
 #include "channel/channel_state.hpp"
 #include "channel/ecdsa.hpp"
 #include "channel/types.hpp"
+#include "channel/wallet_signature.hpp"
 
 namespace paychan::test {
 
@@ -21,6 +22,21 @@ inline rc::Gen<FixedBytes<N>> gen_bytes() {
                         std::copy(v.begin(), v.end(), out.begin());
                         return out;
                       });
+}
+
+// A payer's signature: half the time an EOA's 65 bytes, else a smart wallet's of 1 to 4096 bytes
+// (lengths near 65 and the limits well represented).
+inline rc::Gen<WalletSignature> gen_wallet_signature() {
+  const auto byte = rc::gen::map(rc::gen::inRange(0, 256), [](int b) { return static_cast<std::uint8_t>(b); });
+  const auto length = rc::gen::oneOf(rc::gen::element<std::size_t>(1, 64, 66, 97, WalletSignature::kMaxBytes),
+                                     rc::gen::inRange<std::size_t>(1, WalletSignature::kMaxBytes + 1));
+  // The bytes do not shrink (4,096 of them one by one would take minutes); the length does.
+  const auto any_length = rc::gen::mapcat(length, [byte](std::size_t n) {
+    return rc::gen::noShrink(rc::gen::map(rc::gen::container<std::vector<std::uint8_t>>(n, byte),
+                                          [](const std::vector<std::uint8_t>& v) { return *WalletSignature::from_bytes(v); }));
+  });
+  const auto ecdsa = rc::gen::map(gen_bytes<65>(), [](const Signature& s) { return WalletSignature{s}; });
+  return rc::gen::oneOf(ecdsa, any_length);
 }
 
 inline rc::Gen<Address> gen_address() {
@@ -49,14 +65,14 @@ inline rc::Gen<ChannelConfig> gen_channel_config() {
 }
 
 inline rc::Gen<SignedVoucher> gen_signed_voucher() {
-  return rc::gen::apply([](Bytes32 id, Uint128 max, FixedBytes<65> sig) { return SignedVoucher{Voucher{id, max}, sig}; },
-                        gen_bytes<32>(), gen_uint128(), gen_bytes<65>());
+  return rc::gen::apply([](Bytes32 id, Uint128 max, WalletSignature sig) { return SignedVoucher{Voucher{id, max}, sig}; },
+                        gen_bytes<32>(), gen_uint128(), gen_wallet_signature());
 }
 
 // A channel's stored state, every field arbitrary.
 inline rc::Gen<ChannelState> gen_channel_state() {
   return rc::gen::apply(
-      [](Bytes32 id, ChannelConfig config, Uint128 charged, Uint128 signed_max, FixedBytes<65> sig, Uint128 balance,
+      [](Bytes32 id, ChannelConfig config, Uint128 charged, Uint128 signed_max, WalletSignature sig, Uint128 balance,
          Uint128 claimed, std::uint32_t withdraw_at, U256 nonce, std::uint32_t synced, std::uint32_t last) {
         ChannelState s;
         s.channelId = id;
@@ -69,7 +85,7 @@ inline rc::Gen<ChannelState> gen_channel_state() {
         s.lastRequestTimestamp = last;
         return s;
       },
-      gen_bytes<32>(), gen_channel_config(), gen_uint128(), gen_uint128(), gen_bytes<65>(), gen_uint128(),
+      gen_bytes<32>(), gen_channel_config(), gen_uint128(), gen_uint128(), gen_wallet_signature(), gen_uint128(),
       gen_uint128(), rc::gen::arbitrary<std::uint32_t>(), gen_u256(), rc::gen::arbitrary<std::uint32_t>(),
       rc::gen::arbitrary<std::uint32_t>());
 }

@@ -53,10 +53,12 @@ http::Awaitable<Result<std::uint64_t>> ChainView::now() {
 
 http::Awaitable<Result<bool>> ChainView::signature_valid(const Address& signer, const Bytes32& digest,
                                                          const WalletSignature& signature) {
-  if (signed_by(digest, signature, signer)) co_return true;
-  // Not an ECDSA signature of `signer`: a smart-contract wallet may still accept it (EIP-1271).
-  // No eth_getCode first: a call to an account without code succeeds with no data, which is not
-  // the magic value (as in OpenZeppelin's SignatureChecker, which the contract uses).
+  // As the contract (and OpenZeppelin's SignatureChecker) decide: ECDSA for an account without
+  // code, EIP-1271 alone for one with code, even when its key signed (an EIP-7702 account whose
+  // delegate refuses raw ECDSA signatures would have every claim revert).
+  auto code = co_await rpc_.code(signer);
+  if (!code) co_return code.failure();
+  if (code->empty()) co_return signed_by(digest, signature, signer);
   auto reply = co_await rpc_.call(signer, chain::erc1271_is_valid_signature_call(digest, signature.bytes()));
   if (!reply) {
     // A wallet that reverts rejects the signature; only a failed read is an error.

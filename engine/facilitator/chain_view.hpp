@@ -51,8 +51,8 @@ class ChainView {
                                                                                const Address& token);
   // The latest block's timestamp: what validAfter/validBefore are judged against.
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> now();
-  // SignatureChecker.isValidSignatureNow: `signature` recovers to `signer`, or a call of
-  // isValidSignature(digest, signature) on `signer` returns the EIP-1271 magic value.
+  // SignatureChecker.isValidSignatureNow: `signer` has no code and `signature` recovers to it, or
+  // it has code and its isValidSignature(digest, signature) returns the EIP-1271 magic value.
   [[nodiscard]] http::Awaitable<Result<bool>> signature_valid(const Address& signer, const Bytes32& digest,
                                                               const WalletSignature& signature);
 

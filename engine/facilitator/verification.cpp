@@ -45,6 +45,8 @@ http::Awaitable<Result<WalletSignature>> deployed_wallet_signature(ChainView& ch
   auto wrapped = chain::unwrap_erc6492(signature);
   if (!wrapped) co_return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, wrapped.error().detail);
   if (!*wrapped) co_return signature;
+  // No factory is no deployment to make (as the reference reads it): the inner signature stands.
+  if ((*wrapped)->factory.is_zero()) co_return std::move((*wrapped)->signature);
   auto code = co_await chain.rpc().code(payer);
   if (!code) co_return code.failure();
   if (code->empty())

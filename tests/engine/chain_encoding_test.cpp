@@ -104,6 +104,34 @@ TEST(AbiReader, HostileReturnDataIsAnError) {
   EXPECT_FALSE(AbiReader{ByteView{data}.subspan(0, 31)}.word(0)) << "short data";
 }
 
+// A dynamic `bytes` behind an offset: found where the offset says, refused when the offset or the
+// length points past the data (even by values that overflow a naive sum).
+TEST(AbiReader, BytesBehindAnOffset) {
+  Bytes data(32 * 4, 0);
+  data[31] = 0x40;  // word 0: the offset of the value, word 2
+  data[95] = 3;     // word 2: its length
+  data[96] = 0xaa;
+  data[97] = 0xbb;
+  data[98] = 0xcc;
+  const auto value = AbiReader{data}.bytes(0);
+  ASSERT_TRUE(value) << value.error().to_string();
+  EXPECT_EQ(Bytes(value->begin(), value->end()), (Bytes{0xaa, 0xbb, 0xcc}));
+
+  Bytes hostile = data;
+  hostile[95] = 33;  // one byte more than the data holds after the length
+  EXPECT_FALSE(AbiReader{hostile}.bytes(0));
+  hostile = data;
+  hostile[31] = 0x70;  // the length word would run past the end
+  EXPECT_FALSE(AbiReader{hostile}.bytes(0));
+  hostile = data;
+  std::fill(hostile.begin() + 64, hostile.begin() + 96, 0xff);  // a length near 2^256
+  EXPECT_FALSE(AbiReader{hostile}.bytes(0));
+  hostile = data;
+  std::fill(hostile.begin() + 24, hostile.begin() + 32, 0xff);  // an offset near 2^64
+  EXPECT_FALSE(AbiReader{hostile}.bytes(0));
+  EXPECT_FALSE(AbiReader{data}.bytes(4)) << "no such word";
+}
+
 TEST(AbiReader, RevertReasons) {
   // Error("nope"): selector, offset 0x20, length 4, "nope" padded.
   Bytes revert = hex("0x08c379a0");

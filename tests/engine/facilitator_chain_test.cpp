@@ -446,6 +446,16 @@ TEST_F(FacilitatorChainTest, SmartWalletVouchersAreCheckedWithEip1271) {
   EXPECT_EQ(accepted.invalidReason, code(ErrorCode::invalid_batch_settlement_evm_channel_not_found));
   ASSERT_NO_FATAL_FAILURE(set_code(c.config.payer, kWalletRefusingAll));
   EXPECT_EQ(verify(c.voucher(kPrice)).invalidReason, code(ErrorCode::invalid_batch_settlement_evm_voucher_signature));
+
+  // An account with code is asked alone even when its own key signed (an EIP-7702 account): the
+  // contract's SignatureChecker would not take the ECDSA signature, and every claim would revert.
+  TestChannel own = channel(0xf0, fresh_receiver(), 71);
+  own.config.payerAuthorizer = Address{};
+  own.id = channel_id(batch_settlement_domain_separator(own.offer.chainId), own.config);
+  EXPECT_EQ(verify(own.voucher(kPrice)).invalidReason, code(ErrorCode::invalid_batch_settlement_evm_channel_not_found))
+      << "without code, the payer's own ECDSA signature";
+  ASSERT_NO_FATAL_FAILURE(set_code(own.config.payer, kWalletRefusingAll));
+  EXPECT_EQ(verify(own.voucher(kPrice)).invalidReason, code(ErrorCode::invalid_batch_settlement_evm_voucher_signature));
 }
 
 TEST_F(FacilitatorChainTest, SupportedAdvertisesTheAuthorizerAndTheSigner) {

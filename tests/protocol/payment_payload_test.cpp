@@ -54,7 +54,7 @@ RC_GTEST_PROP(PaymentPayload, VoucherRoundTrips, ()) {
 
 RC_GTEST_PROP(PaymentPayload, DepositRoundTrips, ()) {
   Deposit d{*test::gen_uint128(), Erc3009DepositAuthorization{*test::gen_u256(), *test::gen_u256(),
-                                                               *test::gen_bytes<32>(), *test::gen_bytes<65>()},
+                                                               *test::gen_bytes<32>(), *test::gen_wallet_signature()},
             std::nullopt};
   expect_round_trip(wrap(DepositPayload{*test::gen_channel_config(), *test::gen_signed_voucher(), d}));
 }
@@ -62,7 +62,7 @@ RC_GTEST_PROP(PaymentPayload, DepositRoundTrips, ()) {
 RC_GTEST_PROP(PaymentPayload, Permit2DepositRoundTrips, ()) {
   Deposit d{*test::gen_uint128(), {},
             Permit2DepositAuthorization{*test::gen_address(), *test::gen_address(), *test::gen_u256(), *test::gen_address(),
-                                        *test::gen_u256(), *test::gen_u256(), *test::gen_bytes<32>(), *test::gen_bytes<65>()}};
+                                        *test::gen_u256(), *test::gen_u256(), *test::gen_bytes<32>(), *test::gen_wallet_signature()}};
   expect_round_trip(wrap(DepositPayload{*test::gen_channel_config(), *test::gen_signed_voucher(), d}));
 }
 
@@ -71,7 +71,7 @@ RC_GTEST_PROP(PaymentPayload, RefundRoundTrips, ()) {
   if (*rc::gen::arbitrary<bool>()) r.amount = *test::gen_uint128();
   if (*rc::gen::arbitrary<bool>()) {
     r.refundNonce = *test::gen_u256();
-    r.claims.push_back(VoucherClaimRow{r.channelConfig, *test::gen_uint128(), *test::gen_bytes<65>(), *test::gen_uint128()});
+    r.claims.push_back(VoucherClaimRow{r.channelConfig, *test::gen_uint128(), *test::gen_wallet_signature(), *test::gen_uint128()});
     r.claimAuthorizerSignature = *test::gen_bytes<65>();
     r.refundAuthorizerSignature = *test::gen_bytes<65>();
   }
@@ -82,7 +82,7 @@ RC_GTEST_PROP(PaymentPayload, ClaimAndSettleRoundTrip, ()) {
   ClaimPayload c;
   const int rows = *rc::gen::inRange(0, 4);
   for (int i = 0; i < rows; ++i)
-    c.claims.push_back(VoucherClaimRow{*test::gen_channel_config(), *test::gen_uint128(), *test::gen_bytes<65>(),
+    c.claims.push_back(VoucherClaimRow{*test::gen_channel_config(), *test::gen_uint128(), *test::gen_wallet_signature(),
                                        *test::gen_uint128()});
   expect_round_trip(wrap(c));
   expect_round_trip(wrap(SettlePayload{*test::gen_address(), *test::gen_address()}));

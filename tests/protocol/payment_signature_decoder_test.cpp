@@ -82,7 +82,10 @@ RC_GTEST_PROP(PaymentSignatureDecoder, DecodesEveryHeaderAsAFullDecodeDoes, ()) 
   RC_ASSERT(outcome(decoder.decode(header)) == outcome(expected));
   RC_CLASSIFY(decoder.repeats() == 1, "read from the remembered payload");
   RC_CLASSIFY(!expected, "refused");
-  if (!edit) RC_ASSERT(decoder.repeats() == 1u);  // the agent's next voucher never needs a parse
+  // The agent's next voucher never needs a parse (when the first was short enough to remember:
+  // a smart wallet's longest signatures make texts past the limit).
+  if (!edit && encode_payment_payload(first).size() <= PaymentSignatureDecoder::kMaxRemembered)
+    RC_ASSERT(decoder.repeats() == 1u);
 }
 
 // A voucher payload's JSON with the voucher's members in the order given (the reference client's

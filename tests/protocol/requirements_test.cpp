@@ -54,6 +54,23 @@ TEST(Requirements, CorrectiveExtraRoundTrips) {
       << r.extra.text();
 }
 
+// A corrective 402 hands back the channel's last voucher signature as the payer made it, a smart
+// wallet's of any length too, through the PAYMENT-REQUIRED header.
+RC_GTEST_PROP(Requirements, AVoucherStateOfAnyLengthRoundTripsInA402, ()) {
+  BatchSettlementExtra e = extra();
+  e.voucherState = VoucherState{*test::gen_uint128(), *test::gen_wallet_signature()};
+  PaymentRequired required;
+  required.resource = ResourceInfo{"http://127.0.0.1/v1/infer", std::nullopt, std::nullopt};
+  required.accepts.push_back(offer());
+  required.accepts[0].extra = make_extra(e);
+  auto back = decode_payment_required_header(encode_payment_required_header(required));
+  RC_ASSERT(back.ok());
+  RC_ASSERT(back->accepts.size() == 1u);
+  auto extra_back = batch_settlement_extra(back->accepts[0]);
+  RC_ASSERT(extra_back.ok());
+  RC_ASSERT(extra_back->voucherState == e.voucherState);
+}
+
 TEST(Requirements, RefundNonceMayArriveAsANumber) {
   PaymentRequirements r = offer();
   r.extra = *Json::parse(
