@@ -50,6 +50,9 @@ check "zero authorizer, payer signs" 0 '"valid":true' "$paychan" voucher verify 
   "$(printf '{"channelConfig":%s,"voucher":%s}' "$zero_auth" "$(cat "$work/v-${key:2:4}.json")")"
 check "zero authorizer, other signer" 1 "EIP-1271" "$paychan" voucher verify --chain-id 31337 \
   "$(printf '{"channelConfig":%s,"voucher":%s}' "$zero_auth" "$(cat "$work/v-${other_key:2:4}.json")")"
+# A smart wallet's longer signature (its 65 bytes then more): only the chain can check it.
+check "zero authorizer, smart wallet" 1 "only the chain can check it" "$paychan" voucher verify --chain-id 31337 \
+  "$(printf '{"channelConfig":%s,"voucher":{"channelId":"%s","maxClaimableAmount":"1","signature":"%s"}}' "$zero_auth" "$id" "${sig}00ff")"
 check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
   eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IjB4MTIzNDU2Nzg5MGFiY2RlZjEyMzQ1Njc4OTBhYmNkZWYxMjM0NTY3ODkwYWJjZGVmMTIzNDU2Nzg5MGFiY2RlZiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIiLCJwYXllciI6IjB4ODU3YjA2NTE5RTkxZTNBNTQ1Mzg3OTFiRGJiMEUyMjM3M2UzNmI2NiJ9
 check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
