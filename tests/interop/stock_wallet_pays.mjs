@@ -3,14 +3,13 @@
 // signatures are the wallet's (the owner's ECDSA signature of keccak256(digest ‖ context), then the
 // 200-byte context: 265 bytes, as long as a passkey wallet's). The wallet signs the deposit; the
 // vouchers too with MODE "wallet" (payerAuthorizer zero), or the owner's key as a session key with
-// MODE "session" (payerAuthorizer = the owner). Prints one JSON line per request, as
-// stock_client_pays.mjs, then {"done": N}.
+// MODE "session" (payerAuthorizer = the owner). Prints one JSON line per request
+// (pay_and_report.mjs), then {"done": N}.
 // Usage: node stock_wallet_pays.mjs URL N OWNER_KEY WALLET_ADDRESS MODE
-import { x402Client } from '@x402/core/client';
-import { decodePaymentResponseHeader, wrapFetchWithPayment } from '@x402/fetch';
 import { BatchSettlementEvmScheme } from '@x402/evm/batch-settlement/client';
 import { concat, getAddress, hashTypedData, keccak256, toHex, zeroAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { payAndReport } from './pay_and_report.mjs';
 
 const [url, countArg, ownerKey, walletAddress, mode] = process.argv.slice(2);
 if (mode !== 'wallet' && mode !== 'session') throw new Error(`MODE must be wallet or session, not ${mode}`);
@@ -28,20 +27,4 @@ const options = mode === 'wallet'
   ? { payerAuthorizer: zeroAddress, depositPolicy: { depositMultiplier: 5 } }
   : { voucherSigner: owner, depositPolicy: { depositMultiplier: 5 } };
 const scheme = new BatchSettlementEvmScheme(wallet, options);
-const client = x402Client.fromConfig({ schemes: [{ network: 'eip155:31337', client: scheme }], spendControls: false });
-const pay = wrapFetchWithPayment(fetch, client);
-
-for (let i = 0; i < Number(countArg); i++) {
-  const res = await pay(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  const header = res.headers.get('PAYMENT-RESPONSE');
-  const settle = header ? decodePaymentResponseHeader(header) : undefined;
-  console.log(JSON.stringify({
-    status: res.status,
-    body: await res.text(),
-    chargedAmount: settle?.extra?.chargedAmount,
-    chargedCumulativeAmount: settle?.extra?.channelState?.chargedCumulativeAmount,
-    channelId: settle?.extra?.channelState?.channelId,
-    transaction: settle?.transaction,
-  }));
-}
-console.log(JSON.stringify({ done: Number(countArg) }));
+await payAndReport(url, Number(countArg), scheme);
