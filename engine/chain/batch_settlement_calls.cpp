@@ -113,9 +113,10 @@ Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature)
 }
 
 bool is_erc1271_magic(ByteView reply) noexcept {
-  // bytes4 return value: left-aligned in its word, the rest zero.
+  // bytes4 return value: left-aligned in its first word, the rest of it zero. Words after it are
+  // ignored, as the contract's check and OpenZeppelin's do.
   static constexpr std::uint8_t kMagic[4] = {0x16, 0x26, 0xba, 0x7e};
-  if (reply.size() != 32) return false;
+  if (reply.size() < 32) return false;
   for (std::size_t i = 0; i < 32; ++i)
     if (reply[i] != (i < 4 ? kMagic[i] : 0)) return false;
   return true;

@@ -46,7 +46,8 @@ struct VoucherClaim {
 [[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
 // EIP-1271 isValidSignature(bytes32,bytes) on a smart-contract wallet; is_erc1271_magic is true for
-// a reply carrying its magic value 0x1626ba7e (anything else, short replies included, is false).
+// a reply whose first word is its magic value 0x1626ba7e (anything else, short replies included,
+// is false; words after the first are ignored, as by the contract).
 [[nodiscard]] Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature);
 [[nodiscard]] bool is_erc1271_magic(ByteView reply) noexcept;
 

@@ -68,11 +68,19 @@ ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy&
     return a.amount > b.amount;
   });
   const std::size_t size = std::max<std::size_t>(policy.maxBatchSize, 1);
-  for (std::size_t i = 0; i < chosen.size(); i += size) {
-    const auto end = chosen.begin() + static_cast<std::ptrdiff_t>(std::min(chosen.size(), i + size));
-    plan.batches.emplace_back(std::make_move_iterator(chosen.begin() + static_cast<std::ptrdiff_t>(i)),
-                              std::make_move_iterator(end));
+  std::vector<PlannedClaim> batch;
+  std::size_t signature_bytes = 0;
+  for (PlannedClaim& p : chosen) {
+    const std::size_t bytes = p.row.signature.bytes().size();
+    if (!batch.empty() && (batch.size() == size || signature_bytes + bytes > policy.maxBatchSignatureBytes)) {
+      plan.batches.push_back(std::move(batch));
+      batch.clear();
+      signature_bytes = 0;
+    }
+    signature_bytes += bytes;
+    batch.push_back(std::move(p));
   }
+  if (!batch.empty()) plan.batches.push_back(std::move(batch));
   return plan;
 }
 

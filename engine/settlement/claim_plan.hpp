@@ -26,6 +26,10 @@ namespace paychan::engine::settlement {
 struct ClaimPolicy {
   Uint128 minUnclaimed = 1;        // claim a channel once this much (atomic units) is unclaimed
   std::size_t maxBatchSize = 100;  // claim rows per transaction
+  // Signature bytes per transaction: smart wallets' signatures run to kilobytes, and a node refuses
+  // a transaction over 128 KiB (geth's pool). A hundred EOA rows carry 6.5 KB; a row over the
+  // budget goes alone.
+  std::size_t maxBatchSignatureBytes = 64 * 1024;
   // A pending withdrawal finalizing within this many seconds gets a warning: the claim may not land.
   std::uint64_t withdrawalWarningSeconds = 900;
 };

@@ -90,13 +90,18 @@ TEST(BatchSettlementCalls, MulticallWrapsEachCallAsBytes) {
             "abcd000000000000000000000000000000000000000000000000000000000000");
 }
 
-TEST(BatchSettlementCalls, Erc1271MagicIsExact) {
+// The first word as the contract reads it: the magic value left-aligned, the rest zero; what a
+// wallet returns after it does not matter (the contract would accept it too).
+TEST(BatchSettlementCalls, Erc1271MagicIsTheFirstWordExactly) {
   Bytes magic(32, 0);
   magic[0] = 0x16, magic[1] = 0x26, magic[2] = 0xba, magic[3] = 0x7e;
   EXPECT_TRUE(is_erc1271_magic(magic));
   Bytes dirty = magic;
   dirty[31] = 1;
   EXPECT_FALSE(is_erc1271_magic(dirty));
+  Bytes longer = magic;
+  longer.resize(64, 0xee);
+  EXPECT_TRUE(is_erc1271_magic(longer));
   EXPECT_FALSE(is_erc1271_magic(Bytes(magic.begin(), magic.begin() + 4)));
   EXPECT_FALSE(is_erc1271_magic(Bytes(32, 0)));
   Bytes32 digest{};

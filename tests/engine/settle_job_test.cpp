@@ -15,6 +15,7 @@
 #include "engine/settlement/settle_job.hpp"
 #include "persistence/sqlite.hpp"
 #include "gate_stack.hpp"
+#include "generators.hpp"
 
 namespace paychan::engine::settlement {
 namespace {
@@ -703,7 +704,8 @@ TEST_F(SettleJobTest, ARevertedChannelsWaitDoublesUpToTheCap) {
 
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
-// withdrawals come first.
+// withdrawals come first; no batch holds more rows, or more signature bytes, than the policy
+// allows (a row over the byte budget goes alone).
 RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   const auto n = *rc::gen::inRange<std::size_t>(0, 40);
   std::vector<ChannelState> channels(n);
@@ -715,11 +717,13 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
     c.onchain.totalClaimed = *rc::gen::inRange<std::uint64_t>(0, 1000);
     c.onchain.balance = c.onchain.totalClaimed + *rc::gen::inRange<std::uint64_t>(0, 1100);  // the contract's invariant
     c.config.withdrawDelay = 900;
+    c.signature = *paychan::test::gen_wallet_signature();  // payerAuthorizer zero: a wallet's, claimed as stored
     if (*rc::gen::inRange(0, 4) == 0) c.onchain.withdrawRequestedAt = *rc::gen::inRange<std::uint64_t>(1, 10'000);
   }
   ClaimPolicy policy;
   policy.minUnclaimed = *rc::gen::inRange<std::uint64_t>(1, 300);
   policy.maxBatchSize = *rc::gen::inRange<std::size_t>(1, 12);
+  policy.maxBatchSignatureBytes = *rc::gen::inRange<std::size_t>(65, 3 * WalletSignature::kMaxBytes);
   const ClaimPlan plan = plan_claims(channels, policy, Bytes32{}, 5'000);
 
   std::map<Bytes32, const PlannedClaim*> planned;
@@ -727,6 +731,9 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   for (const auto& batch : plan.batches) {
     RC_ASSERT(!batch.empty());
     RC_ASSERT(batch.size() <= policy.maxBatchSize);
+    std::size_t signature_bytes = 0;
+    for (const PlannedClaim& p : batch) signature_bytes += p.row.signature.bytes().size();
+    RC_ASSERT(batch.size() == 1 || signature_bytes <= policy.maxBatchSignatureBytes);
     for (const PlannedClaim& p : batch) {
       RC_ASSERT(planned.emplace(p.channelId, &p).second);
       if (p.withdrawalDeadline == 0) seen_ordinary = true;
