@@ -54,7 +54,9 @@ Options:
   --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
-  --batch-size N         claims per transaction (default 100)
+  --batch-size N         claims per transaction (default 100; fewer when their calldata would pass
+                         96 KiB, as smart wallets' long signatures can make it: nodes refuse
+                         transactions over 128 KiB)
   --no-sweep             claim only; leave settle(receiver, token) for later
   --facilitator URL      overrides the config's facilitator
   --timeout SECONDS      how long one facilitator call may take (default 120: claims wait for

@@ -34,7 +34,10 @@ Checks a voucher signature the way a server does (low-s, v ∈ {27,28}, recovere
 either JSON {"voucher": {...}, "channelConfig"?: {...}} or a PAYMENT-SIGNATURE header value, given
 on the command line, in a file, or on stdin (- or nothing). With a
 channelConfig, it also checks that the config hashes to the voucher's channelId and that the signer
-is the config's payerAuthorizer; otherwise --signer names the expected signer.
+is the config's payerAuthorizer; otherwise --signer names the expected signer. It works offline:
+with a payerAuthorizer of zero it takes the payer's own ECDSA signature, which the chain refuses
+if the payer has code (a smart wallet, an EIP-7702 account), and it cannot check a smart wallet's
+signature (any length but 65 bytes) at all; the facilitator asks the chain.
 Exit 0 when valid, 1 when not, 2 on bad input.
 
   paychan voucher verify --chain-id 84532 "$PAYMENT_SIGNATURE"

@@ -24,6 +24,12 @@ std::string thin_margin_warning(const PlannedClaim& p, std::uint64_t now) {
 
 }  // namespace
 
+std::size_t claim_row_calldata_bytes(const protocol::VoucherClaimRow& row) noexcept {
+  constexpr std::size_t kWord = 32;
+  const std::size_t signature = row.signature.bytes().size();
+  return kWord * (1 + 8 + 1 + 1 + 1) + (signature + kWord - 1) / kWord * kWord;
+}
+
 ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy& policy, const Bytes32& domainSeparator,
                       std::uint64_t now) {
   ClaimPlan plan;
@@ -69,15 +75,15 @@ ClaimPlan plan_claims(std::span<const ChannelState> channels, const ClaimPolicy&
   });
   const std::size_t size = std::max<std::size_t>(policy.maxBatchSize, 1);
   std::vector<PlannedClaim> batch;
-  std::size_t signature_bytes = 0;
+  std::size_t calldata = 0;
   for (PlannedClaim& p : chosen) {
-    const std::size_t bytes = p.row.signature.bytes().size();
-    if (!batch.empty() && (batch.size() == size || signature_bytes + bytes > policy.maxBatchSignatureBytes)) {
+    const std::size_t bytes = claim_row_calldata_bytes(p.row);
+    if (!batch.empty() && (batch.size() == size || calldata + bytes > policy.maxBatchCalldataBytes)) {
       plan.batches.push_back(std::move(batch));
       batch.clear();
-      signature_bytes = 0;
+      calldata = 0;
     }
-    signature_bytes += bytes;
+    calldata += bytes;
     batch.push_back(std::move(p));
   }
   if (!batch.empty()) plan.batches.push_back(std::move(batch));

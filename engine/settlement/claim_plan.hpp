@@ -26,13 +26,18 @@ namespace paychan::engine::settlement {
 struct ClaimPolicy {
   Uint128 minUnclaimed = 1;        // claim a channel once this much (atomic units) is unclaimed
   std::size_t maxBatchSize = 100;  // claim rows per transaction
-  // Signature bytes per transaction: smart wallets' signatures run to kilobytes, and a node refuses
-  // a transaction over 128 KiB (geth's pool). A hundred EOA rows carry 6.5 KB; a row over the
-  // budget goes alone.
-  std::size_t maxBatchSignatureBytes = 64 * 1024;
+  // Calldata per transaction (claim_row_calldata_bytes summed): a node refuses a transaction over
+  // 128 KiB (geth's pool), and smart wallets' signatures run to kilobytes. A hundred EOA rows take
+  // 48 KB; a row over the budget goes alone.
+  std::size_t maxBatchCalldataBytes = 96 * 1024;
   // A pending withdrawal finalizing within this many seconds gets a warning: the claim may not land.
   std::uint64_t withdrawalWarningSeconds = 900;
 };
+
+// A row's share of a claim / claimWithSignature call's calldata: its offset in the array, the
+// VoucherClaim's head (the voucher's 8 words, the signature's offset, totalClaimed), the signature's
+// length word and its bytes padded to words. 480 bytes for an EOA's 65-byte signature.
+[[nodiscard]] std::size_t claim_row_calldata_bytes(const protocol::VoucherClaimRow& row) noexcept;
 
 struct PlannedClaim {
   Bytes32 channelId{};

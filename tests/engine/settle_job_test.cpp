@@ -12,6 +12,7 @@
 
 #include "channel/ecdsa.hpp"
 #include "channel/eip712.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "persistence/sqlite.hpp"
 #include "gate_stack.hpp"
@@ -704,8 +705,8 @@ TEST_F(SettleJobTest, ARevertedChannelsWaitDoublesUpToTheCap) {
 
 // The planner, over random stores: every claimable channel at or above the threshold, or with a
 // pending withdrawal, is claimed exactly once, up to what it charged or holds, whichever is less;
-// withdrawals come first; no batch holds more rows, or more signature bytes, than the policy
-// allows (a row over the byte budget goes alone).
+// withdrawals come first; no batch holds more rows, or more calldata, than the policy allows (a
+// row over the budget goes alone).
 RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   const auto n = *rc::gen::inRange<std::size_t>(0, 40);
   std::vector<ChannelState> channels(n);
@@ -723,7 +724,7 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   ClaimPolicy policy;
   policy.minUnclaimed = *rc::gen::inRange<std::uint64_t>(1, 300);
   policy.maxBatchSize = *rc::gen::inRange<std::size_t>(1, 12);
-  policy.maxBatchSignatureBytes = *rc::gen::inRange<std::size_t>(65, 3 * WalletSignature::kMaxBytes);
+  policy.maxBatchCalldataBytes = *rc::gen::inRange<std::size_t>(480, 3 * WalletSignature::kMaxBytes);
   const ClaimPlan plan = plan_claims(channels, policy, Bytes32{}, 5'000);
 
   std::map<Bytes32, const PlannedClaim*> planned;
@@ -731,9 +732,9 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
   for (const auto& batch : plan.batches) {
     RC_ASSERT(!batch.empty());
     RC_ASSERT(batch.size() <= policy.maxBatchSize);
-    std::size_t signature_bytes = 0;
-    for (const PlannedClaim& p : batch) signature_bytes += p.row.signature.bytes().size();
-    RC_ASSERT(batch.size() == 1 || signature_bytes <= policy.maxBatchSignatureBytes);
+    std::size_t calldata = 0;
+    for (const PlannedClaim& p : batch) calldata += claim_row_calldata_bytes(p.row);
+    RC_ASSERT(batch.size() == 1 || calldata <= policy.maxBatchCalldataBytes);
     for (const PlannedClaim& p : batch) {
       RC_ASSERT(planned.emplace(p.channelId, &p).second);
       if (p.withdrawalDeadline == 0) seen_ordinary = true;
@@ -756,6 +757,21 @@ RC_GTEST_PROP(ClaimPlan, ClaimsExactlyWhatIsDueWithWithdrawalsFirst, ()) {
     RC_ASSERT(p.amount == target - c.onchain.totalClaimed);
   }
   RC_ASSERT(plan.skipped == skipped);
+}
+
+// A row's calldata estimate is exact: a claim call is its selector, the array's offset and length,
+// and the rows' shares.
+RC_GTEST_PROP(ClaimPlan, ARowsCalldataEstimateIsExact, ()) {
+  const auto n = *rc::gen::inRange<std::size_t>(1, 6);
+  std::vector<chain::VoucherClaim> claims;
+  std::size_t estimate = 4 + 2 * 32;
+  for (std::size_t i = 0; i < n; ++i) {
+    const protocol::VoucherClaimRow row{*paychan::test::gen_channel_config(), *paychan::test::gen_uint128(),
+                                        *paychan::test::gen_wallet_signature(), *paychan::test::gen_uint128()};
+    estimate += claim_row_calldata_bytes(row);
+    claims.push_back(chain::VoucherClaim{row.channel, row.maxClaimableAmount, row.signature, row.totalClaimed});
+  }
+  RC_ASSERT(chain::claim_call(claims).size() == estimate);
 }
 
 // The gate checks later vouchers against the payer's known key, which leaves v unchecked: the plan

@@ -115,7 +115,7 @@ TEST_F(SmartWalletGateTest, AWalletsDepositWithASessionKeysVouchersIsServedLocal
 // ERC-6492: a wallet's SDK wraps its signatures with its factory's deployment call until the wallet
 // is deployed. For a deployed wallet the facilitator unwraps the deposit's authorization (the token
 // takes the inner signature); for one not deployed it refuses, deploying no wallets, as the
-// reference's facilitator does by default.
+// reference's facilitator does by default; an envelope with no factory is its inner signature.
 TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefusedForAnUndeployedOne) {
   const PrivateKey owner = key_from(0x63);
   gate::test::TestAgent deployed = wallet_agent(owner, 99, owner.address());
@@ -142,6 +142,17 @@ TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefu
   EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed);
   EXPECT_NE(refused->error.detail.find(to_checksum_hex(factory)), std::string::npos) << refused->error.detail;
   EXPECT_EQ(onchain(undeployed.id).balance, 0u);
+
+  // An envelope naming no factory carries no deployment (as the reference reads it): the inner
+  // signature stands, here a funded EOA payer's own.
+  const PrivateKey eoa = key_from(3);
+  gate::test::TestAgent plain = agent(config_, 3, 101);
+  plain.pay_from_wallet(
+      plain.config.payer,
+      [eoa](const Bytes32& digest) { return erc6492_wrapped(Address{}, Bytes{}, WalletSignature{eoa.sign(digest)}); },
+      eoa.address());
+  EXPECT_TRUE(pay(plain.deposit_header(offer().requirements, kPrice, 50 * kPrice)).success);
+  EXPECT_EQ(onchain(plain.id).balance, 50 * kPrice);
 }
 
 #if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
