@@ -35,12 +35,13 @@ std::string outcome(const Result<PaymentPayload>& r) {
 
 std::string header_of(std::string_view json) { return base64_encode(json); }
 
-// The next voucher's JSON text: the same channel and offer, another amount and signature.
+// The next voucher's JSON text: the same channel and offer, another amount and signature (of any
+// length: a smart wallet's too).
 std::string next_voucher_json(const PaymentPayload& first) {
   PaymentPayload next = first;
   auto& voucher = std::get<VoucherPayload>(std::get<BatchSettlementPayload>(next.payload)).voucher;
   voucher.voucher.maxClaimableAmount = *test::gen_uint128();
-  voucher.signature = *test::gen_bytes<65>();
+  voucher.signature = *test::gen_wallet_signature();
   return encode_payment_payload(next);
 }
 
