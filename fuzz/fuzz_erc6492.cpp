@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Half the inputs get the suffix appended, so the envelope's decoder is reached at all.
   Bytes bytes(data, data + size);
   if (size > 0 && data[0] % 2 == 0)
-    for (std::size_t i = 0; i < engine::chain::kErc6492SuffixBytes; ++i) bytes.push_back(i % 2 == 0 ? 0x64 : 0x92);
+    bytes.insert(bytes.end(), engine::chain::kErc6492Suffix.begin(), engine::chain::kErc6492Suffix.end());
   auto signature = WalletSignature::from_bytes(bytes);
   if (!signature) return 0;
   auto unwrapped = engine::chain::unwrap_erc6492(*signature);

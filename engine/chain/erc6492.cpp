@@ -8,10 +8,7 @@ namespace paychan::engine::chain {
 namespace {
 
 bool has_magic_suffix(ByteView s) noexcept {
-  if (s.size() < kErc6492SuffixBytes) return false;
-  for (std::size_t i = 0; i < kErc6492SuffixBytes; ++i)
-    if (s[s.size() - kErc6492SuffixBytes + i] != (i % 2 == 0 ? 0x64 : 0x92)) return false;
-  return true;
+  return s.size() >= kErc6492Suffix.size() && std::ranges::equal(s.last(kErc6492Suffix.size()), kErc6492Suffix);
 }
 
 Failure malformed(const Error& e) {
@@ -23,7 +20,7 @@ Failure malformed(const Error& e) {
 Result<std::optional<Erc6492Signature>> unwrap_erc6492(const WalletSignature& signature) {
   const ByteView all = signature.bytes();
   if (!has_magic_suffix(all)) return std::optional<Erc6492Signature>{};
-  const AbiReader envelope{all.first(all.size() - kErc6492SuffixBytes)};
+  const AbiReader envelope{all.first(all.size() - kErc6492Suffix.size())};
   Erc6492Signature out;
   auto factory = envelope.address(0);
   if (!factory) return malformed(factory.error());

@@ -7,7 +7,9 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "channel/address.hpp"
@@ -16,7 +18,12 @@
 
 namespace paychan::engine::chain {
 
-inline constexpr std::size_t kErc6492SuffixBytes = 32;  // 0x64, 0x92, 0x64, 0x92, …
+// The magic suffix that marks a wrapped signature: 0x6492 repeated, 32 bytes.
+inline constexpr std::array<std::uint8_t, 32> kErc6492Suffix = [] {
+  std::array<std::uint8_t, 32> suffix{};
+  for (std::size_t i = 0; i < suffix.size(); ++i) suffix[i] = i % 2 == 0 ? 0x64 : 0x92;
+  return suffix;
+}();
 
 struct Erc6492Signature {
   Address factory;

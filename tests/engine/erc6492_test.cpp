@@ -37,7 +37,7 @@ RC_GTEST_PROP(Erc6492, APlainSignatureIsNotWrapped, ()) {
   const WalletSignature plain = *paychan::test::gen_wallet_signature();
   const ByteView b = plain.bytes();
   // Only a signature ending in the 32-byte magic suffix is taken for an envelope.
-  RC_PRE(b.size() < kErc6492SuffixBytes || b[b.size() - 1] != 0x92);
+  RC_PRE(b.size() < kErc6492Suffix.size() || b.back() != kErc6492Suffix.back());
   const auto unwrapped = unwrap_erc6492(plain);
   RC_ASSERT(static_cast<bool>(unwrapped));
   RC_ASSERT(!unwrapped->has_value());
@@ -49,7 +49,7 @@ TEST(Erc6492, AnEnvelopeThatDoesNotDecodeIsAMalformedSignature) {
   const Bytes bytes(good.bytes().begin(), good.bytes().end());
 
   // The suffix alone: no envelope before it.
-  const Bytes suffix(bytes.end() - static_cast<std::ptrdiff_t>(kErc6492SuffixBytes), bytes.end());
+  const Bytes suffix(kErc6492Suffix.begin(), kErc6492Suffix.end());
   auto refused = unwrap_erc6492(*WalletSignature::from_bytes(suffix));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::malformed_signature);

@@ -40,7 +40,7 @@ inline WalletSignature erc6492_wrapped(const Address& factory, const Bytes& fact
   chain::AbiValue::tuple({chain::AbiValue::address(factory), chain::AbiValue::bytes(factoryCalldata),
                           chain::AbiValue::bytes(inner.bytes())})
       .encode_to(out);
-  for (std::size_t i = 0; i < chain::kErc6492SuffixBytes; ++i) out.push_back(i % 2 == 0 ? 0x64 : 0x92);
+  out.insert(out.end(), chain::kErc6492Suffix.begin(), chain::kErc6492Suffix.end());
   return *WalletSignature::from_bytes(out);
 }
 
