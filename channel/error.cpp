@@ -89,6 +89,7 @@ constexpr std::array kNames{
     std::string_view{"invalid_batch_settlement_evm_nothing_to_settle"},
     std::string_view{"invalid_batch_settlement_evm_settle_simulation_failed"},
     std::string_view{"invalid_batch_settlement_evm_settle_transaction_failed"},
+    std::string_view{"invalid_batch_settlement_evm_smart_wallet_deployment_failed"},
     std::string_view{"invalid_batch_settlement_evm_token_mismatch"},
     std::string_view{"invalid_batch_settlement_evm_transaction_reverted"},
     std::string_view{"invalid_batch_settlement_evm_unknown_settle_action"},

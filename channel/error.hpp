@@ -102,6 +102,7 @@ enum class ErrorCode {
   invalid_batch_settlement_evm_nothing_to_settle,
   invalid_batch_settlement_evm_settle_simulation_failed,
   invalid_batch_settlement_evm_settle_transaction_failed,
+  invalid_batch_settlement_evm_smart_wallet_deployment_failed,
   invalid_batch_settlement_evm_token_mismatch,
   invalid_batch_settlement_evm_transaction_reverted,
   invalid_batch_settlement_evm_unknown_settle_action,

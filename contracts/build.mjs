@@ -12,7 +12,7 @@ const SOLC_VERSION = '0.8.37';
 const EVM_VERSION = 'cancun';
 // The claim loop is the hot path: optimise for runtime gas over deployment size.
 const OPTIMIZER_RUNS = 1_000_000;
-const ARTIFACTS = ['X402BatchSettlement', 'ERC3009DepositCollector', 'TestUSDC', 'TestSmartWalletFactory'];
+const ARTIFACTS = ['X402BatchSettlement', 'ERC3009DepositCollector', 'TestUSDC', 'TestSmartWalletFactory', 'TestMulticall3'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);

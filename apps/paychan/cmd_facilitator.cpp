@@ -49,8 +49,13 @@ Configuration:
     "networks": {
       "eip155:8453": "http://127.0.0.1:8545",     CAIP-2 network → its node's JSON-RPC URL
       "eip155:31337": {"rpc": "http://127.0.0.1:8546",
-                       "batchSettlement": "0x…", "erc3009Collector": "0x…"}
-                                                  (contracts at non-canonical addresses)
+                       "batchSettlement": "0x…", "erc3009Collector": "0x…",
+                       "multicall3": "0x…"}      (contracts at non-canonical addresses)
+      "eip155:84532": {"rpc": "http://…",
+                       "eip6492AllowedFactories": ["0x…"]}
+                                                  smart-wallet factories this facilitator may
+                                                  call, at its own gas, for a deposit from a
+                                                  wallet not deployed yet (ERC-6492)
     },
     "signerKeyFile": "facilitator.key",           sends the transactions and pays their gas
     "receiverAuthorizerKeyFile": "authorizer.key", optional: advertised in /supported; signs
@@ -80,6 +85,15 @@ Configuration:
 Key files hold one 0x-prefixed hex key and must not be readable by group or others
 (`paychan key new --out facilitator.key` makes one); token files likewise, with at least 32
 characters (`paychan key token --out gate-eu.token`).
+
+Wallets not deployed yet: a smart wallet may sign its deposit before it exists, wrapping the
+signature with its factory's call (ERC-6492). Such a deposit is refused
+(eip6492_factory_not_allowed) unless the network lists the factory in "eip6492AllowedFactories"
+(none by default, as the reference facilitator). Listed, the factory call and the deposit are
+simulated, then sent together in one transaction through Multicall3's tryAggregate (at its
+canonical address on nearly every chain; "multicall3" names another), so the wallet is deployed
+only with its deposit. The factory then runs at the facilitator's gas: list only factories whose
+wallets you trust to be what they claim.
 
 Clients: with "clients", /verify and /settle answer 401 (facilitator_unauthorized) unless the
 request carries `Authorization: Bearer <token>` with a client's token; /supported and /healthz

@@ -164,17 +164,36 @@ Result<Address> AbiReader::address(std::size_t index) const {
   return a;
 }
 
-Result<ByteView> AbiReader::bytes(std::size_t index) const {
+Result<bool> AbiReader::boolean(std::size_t index) const {
+  auto v = uint64(index);
+  if (!v) return v.failure();
+  if (*v > 1) return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a bool word is neither 0 nor 1");
+  return *v == 1;
+}
+
+Result<AbiReader> AbiReader::tail(std::size_t index) const {
   auto offset = uint64(index);
   if (!offset) return offset.failure();
   if (*offset > data_.size())
-    return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a bytes value's offset is past the data");
-  const ByteView tail = data_.subspan(static_cast<std::size_t>(*offset));
-  auto length = AbiReader{tail}.uint64(0);
+    return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a dynamic value's offset is past the data");
+  return AbiReader{data_.subspan(static_cast<std::size_t>(*offset))};
+}
+
+Result<AbiReader> AbiReader::from_word(std::size_t index) const {
+  if (index > data_.size() / 32)
+    return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+                "return data has " + std::to_string(data_.size()) + " bytes, word " + std::to_string(index) + " missing");
+  return AbiReader{data_.subspan(32 * index)};
+}
+
+Result<ByteView> AbiReader::bytes(std::size_t index) const {
+  auto value = tail(index);
+  if (!value) return value.failure();
+  auto length = value->uint64(0);
   if (!length) return length.failure();
-  if (*length > tail.size() - 32)
+  if (*length > value->data_.size() - 32)
     return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "a bytes value runs past the data");
-  return tail.subspan(32, static_cast<std::size_t>(*length));
+  return value->data_.subspan(32, static_cast<std::size_t>(*length));
 }
 
 std::string describe_revert(ByteView data) {

@@ -52,8 +52,14 @@ class AbiReader {
   [[nodiscard]] Result<Uint128> uint128(std::size_t index) const;  // errors if the word exceeds 128 bits
   [[nodiscard]] Result<std::uint64_t> uint64(std::size_t index) const;
   [[nodiscard]] Result<Address> address(std::size_t index) const;
+  [[nodiscard]] Result<bool> boolean(std::size_t index) const;  // errors unless the word is 0 or 1
   // A dynamic `bytes` whose offset (from the start of the data) is word `index`: a view into the data.
   [[nodiscard]] Result<ByteView> bytes(std::size_t index) const;
+  // The encoding of a dynamic value (a tuple, an array) whose offset is word `index`: a reader whose
+  // words, and the offsets within it, count from that value's start.
+  [[nodiscard]] Result<AbiReader> tail(std::size_t index) const;
+  // The words from `index` on: an array's elements, which their offsets count from (after its length).
+  [[nodiscard]] Result<AbiReader> from_word(std::size_t index) const;
 
  private:
   ByteView data_;

@@ -8,6 +8,7 @@
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
 #include "engine/chain/abi.hpp"
+#include "engine/chain/multicall3.hpp"
 #include "engine/chain/transaction.hpp"
 
 namespace paychan::engine::evm {
@@ -92,6 +93,8 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   if (!collector) co_return collector.failure();
   auto token = load_artifact(options.artifacts / "TestUSDC.json");
   if (!token) co_return token.failure();
+  auto multicall = load_artifact(options.artifacts / "TestMulticall3.json");
+  if (!multicall) co_return multicall.failure();
   auto chain_id = co_await rpc.chain_id();
   if (!chain_id) co_return chain_id.failure();
 
@@ -110,6 +113,17 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   auto fresh_collector = co_await deploy_contract(deployer, collector_code);
   if (!fresh_collector) co_return fresh_collector.failure();
   if (auto copied = co_await copy_code(rpc, *fresh_collector, out.collector); !copied) co_return copied.failure();
+
+  // A wallet not deployed yet deposits through Multicall3 (engine/chain/multicall3.hpp), which
+  // real chains have and anvil lacks.
+  auto existing = co_await rpc.code(chain::kMulticall3Address);
+  if (!existing) co_return existing.failure();
+  if (existing->empty()) {
+    auto fresh_multicall = co_await deploy_contract(deployer, multicall->bytecode);
+    if (!fresh_multicall) co_return fresh_multicall.failure();
+    if (auto copied = co_await copy_code(rpc, *fresh_multicall, chain::kMulticall3Address); !copied)
+      co_return copied.failure();
+  }
 
   // string and bytes share one ABI encoding.
   const Bytes token_code = with_arguments(

@@ -1,6 +1,8 @@
 // Deploying paychan's contracts on a local chain (anvil): the batch-settlement contract and the
 // ERC-3009 deposit collector at their canonical addresses — the ones the reference SDK signs
-// against — and a USDC-like test token at a fresh address, minted to the given accounts.
+// against — a stand-in for Multicall3 at its canonical address (contracts/src/TestMulticall3.sol,
+// unless the chain has one), and a USDC-like test token at a fresh address, minted to the given
+// accounts.
 //
 // Canonical placement: each contract is deployed normally, then its runtime code (as deployed, so
 // with immutables filled in) is copied to the canonical address with anvil_setCode. Only code is

@@ -6,6 +6,8 @@
 // Thread-safety: reads may run concurrently from coroutines on any executors.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +32,12 @@ class ChainView {
   [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
   [[nodiscard]] const Address& contract() const noexcept { return options_.batchSettlement; }
   [[nodiscard]] const Address& erc3009_collector() const noexcept { return options_.erc3009Collector; }
+  [[nodiscard]] const Address& multicall3() const noexcept { return options_.multicall3; }
+  // The operator lets this facilitator deploy wallets through `factory` (ERC-6492).
+  [[nodiscard]] bool factory_allowed(const Address& factory) const noexcept {
+    return std::find(options_.eip6492AllowedFactories.begin(), options_.eip6492AllowedFactories.end(), factory) !=
+           options_.eip6492AllowedFactories.end();
+  }
   // The scheme's EIP-712 domain on this network: channel ids, vouchers, refunds, claim batches.
   [[nodiscard]] const Bytes32& domain() const noexcept { return domain_; }
   [[nodiscard]] evm::RpcClient& rpc() noexcept { return rpc_; }

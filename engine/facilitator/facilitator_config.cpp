@@ -15,7 +15,21 @@ Status check_rpc_url(const Fields& f, const char* member, const std::string& url
   return {};
 }
 
-// "eip155:8453": "http://…"  or  "eip155:31337": {"rpc": "http://…", "batchSettlement": "0x…", "erc3009Collector": "0x…"}
+Result<std::vector<Address>> read_addresses(const Fields& f, const char* member, std::size_t max, const std::string& what) {
+  PAYCHAN_ASSIGN(const rapidjson::Value* list, f.value(member));
+  if (!list->IsArray() || list->Size() > max) return f.error(member, "must be an array of at most " + what);
+  std::vector<Address> out;
+  for (const auto& item : list->GetArray()) {
+    if (!item.IsString()) return f.error(member, "must hold only 0x addresses");
+    auto address = parse_address({item.GetString(), item.GetStringLength()});
+    if (!address) return f.error(member, "must hold only 0x addresses: " + address.error().detail);
+    out.push_back(*address);
+  }
+  return out;
+}
+
+// "eip155:8453": "http://…"  or  "eip155:31337": {"rpc": "http://…", "batchSettlement": "0x…",
+// "erc3009Collector": "0x…", "multicall3": "0x…", "eip6492AllowedFactories": ["0x…", …]}
 Result<NetworkOptions> read_network(const Fields& networks, const char* name, const rapidjson::Value& v) {
   NetworkOptions n;
   n.network = name;
@@ -28,7 +42,7 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   const Fields f(v, networks.path() + "." + name, ErrorCode::invalid_config);
   if (!v.IsObject()) return networks.error(name, "must be the node's URL or {\"rpc\": URL, ...}");
-  PAYCHAN_TRY(f.only({"rpc", "batchSettlement", "erc3009Collector"}));
+  PAYCHAN_TRY(f.only({"rpc", "batchSettlement", "erc3009Collector", "multicall3", "eip6492AllowedFactories"}));
   PAYCHAN_ASSIGN(n.rpcUrl, f.string("rpc"));
   PAYCHAN_TRY(check_rpc_url(f, "rpc", n.rpcUrl));
   if (f.has("batchSettlement")) {
@@ -36,6 +50,13 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   if (f.has("erc3009Collector")) {
     PAYCHAN_ASSIGN(n.erc3009Collector, f.address("erc3009Collector"));
+  }
+  if (f.has("multicall3")) {
+    PAYCHAN_ASSIGN(n.multicall3, f.address("multicall3"));
+  }
+  if (f.has("eip6492AllowedFactories")) {
+    PAYCHAN_ASSIGN(n.eip6492AllowedFactories,
+                   read_addresses(f, "eip6492AllowedFactories", kMaxFactories, "64 wallet factory addresses"));
   }
   return n;
 }
@@ -47,15 +68,8 @@ Result<ClientConfig> read_client(const Fields& f) {
   PAYCHAN_ASSIGN(c.name, f.string("name"));
   if (c.name.empty()) return f.error("name", "must not be empty");
   PAYCHAN_ASSIGN(c.tokenFile, f.string("tokenFile"));
-  PAYCHAN_ASSIGN(const rapidjson::Value* receivers, f.value("receivers"));
-  if (!receivers->IsArray() || receivers->Size() > kMaxReceiversPerClient)
-    return f.error("receivers", "must be an array of at most 1024 addresses (the payTo of the client's offers)");
-  for (const auto& r : receivers->GetArray()) {
-    if (!r.IsString()) return f.error("receivers", "must hold only 0x addresses");
-    auto address = parse_address({r.GetString(), r.GetStringLength()});
-    if (!address) return f.error("receivers", "must hold only 0x addresses: " + address.error().detail);
-    c.receivers.push_back(*address);
-  }
+  PAYCHAN_ASSIGN(c.receivers, read_addresses(f, "receivers", kMaxReceiversPerClient,
+                                             "1024 addresses (the payTo of the client's offers)"));
   return c;
 }
 

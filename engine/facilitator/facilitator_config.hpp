@@ -22,6 +22,7 @@ namespace paychan::engine::facilitator {
 inline constexpr std::size_t kMaxNetworks = 64;
 inline constexpr std::size_t kMaxClients = 256;
 inline constexpr std::size_t kMaxReceiversPerClient = 1024;
+inline constexpr std::size_t kMaxFactories = 64;  // eip6492AllowedFactories of one network
 
 // A server allowed to call /verify and /settle: it proves it with the bearer token in `tokenFile`,
 // and may have the facilitator's receiverAuthorizer key sign claims and refunds for `receivers`.

@@ -1,13 +1,17 @@
 // One network the facilitator serves, as configured. The contract addresses default to the
 // canonical CREATE2 ones (the reference SDK signs against those); a local chain may carry them
-// elsewhere.
+// elsewhere. `eip6492AllowedFactories`: the wallet factories whose ERC-6492 deployments the
+// facilitator makes (and pays the gas of) for a deposit from a wallet not deployed yet; empty, as
+// the reference's default, refuses such deposits (eip6492_factory_not_allowed).
 // Thread-safety: plain value.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "channel/address.hpp"
 #include "channel/eip712.hpp"
+#include "engine/chain/multicall3.hpp"
 
 namespace paychan::engine::facilitator {
 
@@ -16,6 +20,8 @@ struct NetworkOptions {
   std::string rpcUrl;   // http://host:port[/path] of the node
   Address batchSettlement = kBatchSettlementAddress;
   Address erc3009Collector = kErc3009CollectorAddress;
+  Address multicall3 = chain::kMulticall3Address;  // runs a wallet's deployment and its deposit together
+  std::vector<Address> eip6492AllowedFactories;
 };
 
 }  // namespace paychan::engine::facilitator

@@ -1,6 +1,7 @@
 #include "engine/facilitator/verification.hpp"
 
 #include "channel/eip712.hpp"
+#include "engine/chain/abi.hpp"
 #include "engine/chain/erc6492.hpp"
 
 namespace paychan::engine::facilitator {
@@ -38,22 +39,64 @@ http::Awaitable<Status> check_voucher_signer(ChainView& chain, const ChannelConf
   co_return Status{};
 }
 
-// The payer's ERC-3009 signature as the token's SignatureChecker takes it: an ERC-6492 envelope
-// unwrapped, its wallet being deployed.
-http::Awaitable<Result<WalletSignature>> deployed_wallet_signature(ChainView& chain, const Address& payer,
-                                                                  const WalletSignature& signature) {
+// The payer's ERC-3009 signature as the token's SignatureChecker takes it, and, for a wallet not
+// deployed yet (ERC-6492), the factory call that must come first.
+struct DepositSignature {
+  WalletSignature signature;
+  std::optional<chain::MulticallCall> deployment;
+};
+
+http::Awaitable<Result<DepositSignature>> deposit_signature(ChainView& chain, const Address& payer,
+                                                            const WalletSignature& signature) {
   auto wrapped = chain::unwrap_erc6492(signature);
   if (!wrapped) co_return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, wrapped.error().detail);
-  if (!*wrapped) co_return signature;
+  if (!*wrapped) co_return DepositSignature{signature, std::nullopt};
+  chain::Erc6492Signature& parts = **wrapped;
   // No factory is no deployment to make (as the reference reads it): the inner signature stands.
-  if ((*wrapped)->factory.is_zero()) co_return std::move((*wrapped)->signature);
+  if (parts.factory.is_zero()) co_return DepositSignature{std::move(parts.signature), std::nullopt};
   auto code = co_await chain.rpc().code(payer);
   if (!code) co_return code.failure();
-  if (code->empty())
+  if (!code->empty()) co_return DepositSignature{std::move(parts.signature), std::nullopt};
+  if (!chain.factory_allowed(parts.factory))
     co_return fail(ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed,
-                   "the payer's wallet is not deployed yet, and this facilitator deploys no wallets (ERC-6492 factory " +
-                       to_checksum_hex((*wrapped)->factory) + ")");
-  co_return std::move((*wrapped)->signature);
+                   "the payer's wallet is not deployed yet, and its factory " + to_checksum_hex(parts.factory) +
+                       " is not in this facilitator's eip6492AllowedFactories for " + chain.network());
+  co_return DepositSignature{std::move(parts.signature),
+                             chain::MulticallCall{parts.factory, std::move(parts.factoryCalldata)}};
+}
+
+// The deposit's simulation from `relayer`: the call itself, or, for a wallet not deployed yet,
+// its factory call and then the deposit within one Multicall3 tryAggregate. Returns the
+// transaction that makes it: {to, data}.
+http::Awaitable<Result<chain::MulticallCall>> simulate_deposit(ChainView& chain, const DepositSignature& signature,
+                                                               Bytes deposit, const Address& relayer) {
+  using E = ErrorCode;
+  if (!signature.deployment) {
+    auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
+    if (!simulated) {
+      if (simulated.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return simulated.failure();
+      co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, simulated.error().detail);
+    }
+    co_return chain::MulticallCall{chain.contract(), std::move(deposit)};
+  }
+  const chain::MulticallCall calls[] = {*signature.deployment, {chain.contract(), std::move(deposit)}};
+  auto reply = co_await chain.rpc().call(chain.multicall3(), chain::try_aggregate_call(false, calls), relayer);
+  if (!reply) co_return reply.failure();
+  if (reply->empty())
+    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
+                   "no Multicall3 at " + to_checksum_hex(chain.multicall3()) + " on " + chain.network() +
+                       " to deploy the payer's wallet with its deposit (configure \"multicall3\")");
+  auto outcomes = chain::decode_try_aggregate(*reply, 2);
+  if (!outcomes) co_return outcomes.failure();
+  if (!(*outcomes)[0].success)
+    co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
+                   "the factory's call reverted: " + chain::describe_revert((*outcomes)[0].returnData));
+  if (!(*outcomes)[1].success)
+    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
+                   "after the wallet's deployment, the deposit reverted: " +
+                       chain::describe_revert((*outcomes)[1].returnData));
+  // Sent, one failed call reverts both: never a wallet deployed at our gas without its deposit.
+  co_return chain::MulticallCall{chain.multicall3(), chain::try_aggregate_call(true, calls)};
 }
 
 }  // namespace
@@ -122,14 +165,18 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   const Erc3009Authorization message{config.payer, chain.erc3009_collector(), U256{d.deposit.amount},
                                      auth.validAfter, auth.validBefore, deposit_nonce(channelId, auth.salt)};
   const Bytes32 digest = receive_with_authorization_digest(token_domain, message);
-  auto signature = co_await deployed_wallet_signature(chain, config.payer, auth.signature);
+  auto signature = co_await deposit_signature(chain, config.payer, auth.signature);
   if (!signature) co_return refused(std::move(v), signature.error());
-  auto authorized = co_await chain.signature_valid(config.payer, digest, *signature);
-  if (!authorized) co_return refused(std::move(v), authorized.error());
-  if (!*authorized)
-    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
-                                          "not the payer's ReceiveWithAuthorization to the collector under the "
-                                          "token's domain (" + extra->name + ", " + extra->version + ")"});
+  // A wallet not deployed yet cannot be asked: the simulation below has the token ask it, after
+  // its factory call.
+  if (!signature->deployment) {
+    auto authorized = co_await chain.signature_valid(config.payer, digest, signature->signature);
+    if (!authorized) co_return refused(std::move(v), authorized.error());
+    if (!*authorized)
+      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
+                                            "not the payer's ReceiveWithAuthorization to the collector under the "
+                                            "token's domain (" + extra->name + ", " + extra->version + ")"});
+  }
   if (Status s = co_await check_voucher_signer(chain, config, d.voucher); !s) co_return refused(std::move(v), s.error());
 
   auto snapshot = co_await chain.snapshot(channelId);
@@ -143,17 +190,12 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   if (Status s = check_funding(PayloadType::deposit, protocol::onchain_state(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
 
-  Bytes data = chain::deposit_call(
+  Bytes deposit = chain::deposit_call(
       config, d.deposit.amount, chain.erc3009_collector(),
-      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->bytes()));
-  auto simulated = co_await chain.rpc().call(chain.contract(), data, relayer);
-  if (!simulated) {
-    Error e = simulated.error();
-    if (e.code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted)
-      e.code = ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed;
-    co_return refused(std::move(v), std::move(e));
-  }
-  v.depositCall = std::move(data);
+      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->signature.bytes()));
+  auto transaction = co_await simulate_deposit(chain, *signature, std::move(deposit), relayer);
+  if (!transaction) co_return refused(std::move(v), transaction.error());
+  v.depositTransaction = std::move(*transaction);
   co_return v;
 }
 

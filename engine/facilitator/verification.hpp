@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "channel/server_rules.hpp"
+#include "engine/chain/multicall3.hpp"
 #include "engine/facilitator/chain_view.hpp"
 #include "protocol/payment_payload.hpp"
 
@@ -21,7 +22,9 @@ struct Verdict {
   std::optional<Error> refusal;
   std::optional<protocol::ChannelSnapshot> snapshot;
   Address payer;
-  Bytes depositCall;  // a deposit that passed: the contract call that makes it, as simulated
+  // A deposit that passed: the transaction that makes it, as simulated (to the contract, or to
+  // Multicall3 when the payer's wallet is deployed with it).
+  chain::MulticallCall depositTransaction;
 };
 
 // What an offer fixes about a channel, from the requirements the server sent along.
@@ -40,9 +43,10 @@ struct Verdict {
 // nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time < validBefore (with a few
 // seconds' margin for inclusion), the payer's token balance, and a simulated deposit from `relayer`.
 // A smart wallet's authorization may come wrapped for a wallet not yet deployed (ERC-6492): it is
-// unwrapped for a deployed wallet, and refused (eip6492_factory_not_allowed) for an undeployed one,
-// as this facilitator deploys no wallets (nor does the reference's by default: its factory
-// allowlist is empty).
+// unwrapped for a deployed wallet. For an undeployed one it is refused
+// (eip6492_factory_not_allowed) unless the network allows its factory; then the factory call and
+// the deposit are simulated together through Multicall3 (the token checks the signature once the
+// wallet exists), and the deposit's transaction makes both.
 [[nodiscard]] http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::PaymentRequirements& requirements,
                                                       const protocol::DepositPayload& deposit, const Address& relayer);
 

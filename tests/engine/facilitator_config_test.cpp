@@ -15,7 +15,9 @@ const std::string kGood = R"({
     "eip155:8453": "http://127.0.0.1:8545",
     "eip155:31337": {"rpc": "http://127.0.0.1:8546/rpc",
                      "batchSettlement": "0x1111111111111111111111111111111111111111",
-                     "erc3009Collector": "0x2222222222222222222222222222222222222222"}
+                     "erc3009Collector": "0x2222222222222222222222222222222222222222",
+                     "multicall3": "0x4444444444444444444444444444444444444444",
+                     "eip6492AllowedFactories": ["0x5555555555555555555555555555555555555555"]}
   },
   "signerKeyFile": "facilitator.key",
   "receiverAuthorizerKeyFile": "authorizer.key",
@@ -44,6 +46,11 @@ TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   EXPECT_EQ(c->networks[1].rpcUrl, "http://127.0.0.1:8546/rpc");
   EXPECT_EQ(to_checksum_hex(c->networks[1].batchSettlement), "0x1111111111111111111111111111111111111111");
   EXPECT_EQ(to_checksum_hex(c->networks[1].erc3009Collector), "0x2222222222222222222222222222222222222222");
+  EXPECT_EQ(c->networks[0].multicall3, chain::kMulticall3Address);
+  EXPECT_TRUE(c->networks[0].eip6492AllowedFactories.empty()) << "no wallet is deployed unless told";
+  EXPECT_EQ(to_checksum_hex(c->networks[1].multicall3), "0x4444444444444444444444444444444444444444");
+  ASSERT_EQ(c->networks[1].eip6492AllowedFactories.size(), 1u);
+  EXPECT_EQ(to_checksum_hex(c->networks[1].eip6492AllowedFactories[0]), "0x5555555555555555555555555555555555555555");
   EXPECT_EQ(c->signerKeyFile, "facilitator.key");
   EXPECT_EQ(c->receiverAuthorizerKeyFile, std::optional<std::string>{"authorizer.key"});
   EXPECT_EQ(c->journal, "paychan-facilitator.sqlite");
@@ -83,6 +90,11 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
       {with(kGood, "http://127.0.0.1:8545", "mainnet.example:8545"), "networks.eip155:8453"},
       {with(kGood, "http://127.0.0.1:8546/rpc", "ftp://x"), "networks.eip155:31337.rpc"},
       {with(kGood, "0x1111111111111111111111111111111111111111", "0x11"), "batchSettlement"},
+      {with(kGood, "0x4444444444444444444444444444444444444444", "0x44"), "networks.eip155:31337.multicall3"},
+      {with(kGood, R"(["0x5555555555555555555555555555555555555555"])", R"(["0x55"])"),
+       "networks.eip155:31337.eip6492AllowedFactories"},
+      {with(kGood, R"(["0x5555555555555555555555555555555555555555"])", R"("0x5555555555555555555555555555555555555555")"),
+       "networks.eip155:31337.eip6492AllowedFactories: must be an array"},
       {with(kGood, R"("signerKeyFile")", R"("signer")"), "signer: is not a member this file takes"},
       {with(kGood, R"("clients")", R"("client")"), "client: is not a member this file takes"},
       {with(kGood, R"("name": "settle")", R"("name": "settle", "receiver": [])"), "clients[1].receiver: is not"},

@@ -100,8 +100,11 @@ class FacilitatorChainTest : public ::testing::Test {
     facilitator_ = make_facilitator();
   }
 
-  [[nodiscard]] std::unique_ptr<Facilitator> make_facilitator(FacilitatorOptions options = {}) {
+  // `allowedFactories`: the network's eip6492AllowedFactories.
+  [[nodiscard]] std::unique_ptr<Facilitator> make_facilitator(FacilitatorOptions options = {},
+                                                              std::vector<Address> allowedFactories = {}) {
     NetworkOptions network;
+    network.eip6492AllowedFactories = std::move(allowedFactories);
     network.network = "eip155:" + std::to_string(devnet_->chain_id());
     network.rpcUrl = devnet_->anvil().url();
     network.batchSettlement = deployment_->settlement;

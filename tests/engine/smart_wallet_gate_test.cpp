@@ -21,6 +21,8 @@ class SmartWalletGateTest : public FacilitatorGateTest {
     FacilitatorGateTest::SetUp();
     if (IsSkipped()) return;
     wallets_.emplace(*devnet_);
+    // The facilitator may deploy wallets through this factory (ERC-6492).
+    facilitator_ = make_facilitator({}, {wallets_->factory()});
     ASSERT_NO_FATAL_FAILURE(open_gate());
   }
 
@@ -39,6 +41,30 @@ class SmartWalletGateTest : public FacilitatorGateTest {
   // The payload served and charged `kPrice`; the answer.
   protocol::SettlementResponse pay(const std::string& header) {
     return accepted(run(gate_->settle(accepted(run(gate_->authorize(offer(), header))), kPrice)));
+  }
+
+  // `owner`'s signatures, wrapped with `wallets`' deployment of its wallet under `salt` (ERC-6492).
+  static std::function<WalletSignature(const Bytes32&)> wrapped_by(const SmartWallets& wallets, const PrivateKey& owner,
+                                                                   const Bytes32& salt) {
+    return [owner, factory = wallets.factory(), call = SmartWallets::create_call(owner.address(), salt)](
+               const Bytes32& digest) { return erc6492_wrapped(factory, call, smart_wallet_signature(owner, digest)); };
+  }
+
+  // An agent whose payer is `owner`'s wallet under `salt` from `wallets`, not deployed yet but
+  // funded with 100 prices, its signatures wrapped with the wallet's deployment; its session key
+  // (the payerAuthorizer) is `owner`.
+  gate::test::TestAgent counterfactual_agent(SmartWallets& wallets, const PrivateKey& owner, std::uint8_t salt) {
+    gate::test::TestAgent agent(owner, config_, salt);
+    const Address wallet = wallets.address_of(owner.address(), agent.config.salt);
+    mint(wallet, 100 * kPrice);
+    agent.pay_from_wallet(wallet, wrapped_by(wallets, owner, agent.config.salt), owner.address());
+    return agent;
+  }
+
+  [[nodiscard]] bool has_code(const Address& account) {
+    auto code = devnet_->run(devnet_->rpc().code(account));
+    EXPECT_TRUE(code) << code.error().to_string();
+    return code && !code->empty();
   }
 
   std::optional<SmartWallets> wallets_;
@@ -114,34 +140,27 @@ TEST_F(SmartWalletGateTest, AWalletsDepositWithASessionKeysVouchersIsServedLocal
 
 // ERC-6492: a wallet's SDK wraps its signatures with its factory's deployment call until the wallet
 // is deployed. For a deployed wallet the facilitator unwraps the deposit's authorization (the token
-// takes the inner signature); for one not deployed it refuses, deploying no wallets, as the
-// reference's facilitator does by default; an envelope with no factory is its inner signature.
-TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefusedForAnUndeployedOne) {
+// takes the inner signature); for one not deployed whose factory the network does not list, it
+// refuses, deploying nothing (the reference's default); an envelope with no factory is its inner
+// signature.
+TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefusedForAnUnlistedFactory) {
   const PrivateKey owner = key_from(0x63);
   gate::test::TestAgent deployed = wallet_agent(owner, 99, owner.address());
   ASSERT_FALSE(HasFailure());
-  const Address factory = wallets_->factory();
-  const auto wrapping = [owner, factory](const Bytes32& salt) {
-    return [owner, factory, salt](const Bytes32& digest) {
-      return erc6492_wrapped(factory, SmartWallets::create_call(owner.address(), salt),
-                             smart_wallet_signature(owner, digest));
-    };
-  };
-  deployed.pay_from_wallet(deployed.config.payer, wrapping(deployed.config.salt), owner.address());
+  deployed.pay_from_wallet(deployed.config.payer, wrapped_by(*wallets_, owner, deployed.config.salt), owner.address());
   const auto deposit = pay(deployed.deposit_header(offer().requirements, kPrice, 50 * kPrice));
   EXPECT_TRUE(deposit.success);
   EXPECT_EQ(onchain(deployed.id).balance, 50 * kPrice);
 
-  gate::test::TestAgent undeployed(owner, config_, 100);
-  const Address future_wallet = wallets_->address_of(owner.address(), undeployed.config.salt);
-  mint(future_wallet, 100 * kPrice);
-  undeployed.pay_from_wallet(future_wallet, wrapping(undeployed.config.salt), owner.address());
+  SmartWallets unlisted(*devnet_);
+  const gate::test::TestAgent undeployed = counterfactual_agent(unlisted, owner, 100);
   const auto refused = refusal_of(
       run(gate_->authorize(offer(), undeployed.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed);
-  EXPECT_NE(refused->error.detail.find(to_checksum_hex(factory)), std::string::npos) << refused->error.detail;
+  EXPECT_NE(refused->error.detail.find(to_checksum_hex(unlisted.factory())), std::string::npos) << refused->error.detail;
   EXPECT_EQ(onchain(undeployed.id).balance, 0u);
+  EXPECT_FALSE(has_code(undeployed.config.payer));
 
   // An envelope naming no factory carries no deployment (as the reference reads it): the inner
   // signature stands, here a funded EOA payer's own.
@@ -153,6 +172,65 @@ TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefu
       eoa.address());
   EXPECT_TRUE(pay(plain.deposit_header(offer().requirements, kPrice, 50 * kPrice)).success);
   EXPECT_EQ(onchain(plain.id).balance, 50 * kPrice);
+}
+
+// A wallet not deployed yet whose factory the network lists: the facilitator simulates the
+// factory call and the deposit together, then makes both in one transaction (Multicall3), so the
+// wallet exists from its first deposit on. Its session key's vouchers are then served locally and
+// claimed, and its next deposit, still wrapped, is unwrapped for the deployed wallet.
+TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThroughAListedFactory) {
+  const PrivateKey owner = key_from(0x64);
+  const gate::test::TestAgent agent = counterfactual_agent(*wallets_, owner, 102);
+  ASSERT_FALSE(has_code(agent.config.payer));
+
+  const auto deposit = pay(agent.deposit_header(offer().requirements, kPrice, 50 * kPrice));
+  EXPECT_TRUE(deposit.success) << deposit.errorReason.value_or("");
+  EXPECT_TRUE(has_code(agent.config.payer));
+  EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
+  const auto asked_before = metrics_.facilitator_verifications.load();
+  (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
+  EXPECT_EQ(metrics_.facilitator_verifications.load(), asked_before) << "the session key's voucher is checked locally";
+  (void)pay(agent.deposit_header(offer().requirements, 3 * kPrice, 20 * kPrice));
+  EXPECT_EQ(onchain(agent.id).balance, 70 * kPrice);
+
+  const auto summary = settle(config_, *store_, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
+}
+
+// What fails in the simulation deploys nothing: a factory call that reverts
+// (smart_wallet_deployment_failed), and a deposit the new wallet would not authorize
+// (deposit_simulation_failed: the signature is another owner's).
+TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
+  const PrivateKey owner = key_from(0x65);
+  gate::test::TestAgent broken = counterfactual_agent(*wallets_, owner, 103);
+  const Bytes garbage = {0xde, 0xad, 0xbe, 0xef};  // no such function: the factory reverts
+  broken.pay_from_wallet(
+      broken.config.payer,
+      [owner, factory = wallets_->factory(), garbage](const Bytes32& digest) {
+        return erc6492_wrapped(factory, garbage, smart_wallet_signature(owner, digest));
+      },
+      owner.address());
+  const auto no_wallet = refusal_of(
+      run(gate_->authorize(offer(), broken.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  ASSERT_TRUE(no_wallet.has_value());
+  EXPECT_EQ(no_wallet->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed)
+      << no_wallet->error.to_string();
+
+  gate::test::TestAgent impostor = counterfactual_agent(*wallets_, owner, 104);
+  const PrivateKey other = key_from(0x66);
+  impostor.pay_from_wallet(
+      impostor.config.payer,
+      [other, factory = wallets_->factory(), call = SmartWallets::create_call(owner.address(), impostor.config.salt)](
+          const Bytes32& digest) { return erc6492_wrapped(factory, call, smart_wallet_signature(other, digest)); },
+      owner.address());
+  const auto unauthorized = refusal_of(
+      run(gate_->authorize(offer(), impostor.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  ASSERT_TRUE(unauthorized.has_value());
+  EXPECT_EQ(unauthorized->error.code, ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed)
+      << unauthorized->error.to_string();
+  EXPECT_FALSE(has_code(impostor.config.payer));
+  EXPECT_EQ(onchain(impostor.id).balance, 0u);
 }
 
 #if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
