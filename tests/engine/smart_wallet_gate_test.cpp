@@ -237,24 +237,32 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
 // Wire compatibility with a smart wallet: the reference client (@x402/fetch, @x402/evm), its signer
 // a TestSmartWallet (tests/interop/stock_wallet_pays.mjs), pays a paychan gate over HTTP whose
 // facilitator is paychan's on the chain; the settle job then claims what it paid. Once with the
-// wallet signing the vouchers too (payerAuthorizer zero), once with a session key signing them.
+// wallet signing the vouchers too (payerAuthorizer zero), once with a session key signing them,
+// and once so from a wallet not deployed yet, whose first deposit deploys it (ERC-6492).
 TEST_F(SmartWalletGateTest, AStockClientPaysFromAWallet) {
   struct Mode {
     const char* name;
     std::uint8_t seed;
     std::size_t voucherSignatureBytes;
   };
-  for (const Mode mode : {Mode{"wallet", 0x64, 265}, Mode{"session", 0x65, 65}}) {
+  for (const Mode mode : {Mode{"wallet", 0x64, 265}, Mode{"session", 0x65, 65}, Mode{"counterfactual", 0x66, 65}}) {
     SCOPED_TRACE(mode.name);
     const PrivateKey owner = key_from(mode.seed);
     Bytes32 salt{};
     salt[31] = mode.seed;
-    const Address wallet = wallets_->deploy(owner.address(), salt);
+    // Counterfactual: the wallet is deployed by the facilitator, with the client's first deposit.
+    const bool counterfactual = std::string_view(mode.name) == "counterfactual";
+    const Address wallet = counterfactual ? wallets_->address_of(owner.address(), salt) : wallets_->deploy(owner.address(), salt);
     mint(wallet, 1'000 * kPrice);
     gate::test::GateStack stack(config_, facilitator_.get());
-    auto paid = gate::test::run_command({PAYCHAN_NODE, std::string(PAYCHAN_SOURCE_DIR) + "/tests/interop/stock_wallet_pays.mjs",
-                             stack.url("/v1/infer"), "4", to_hex(secret_from(mode.seed)), to_checksum_hex(wallet),
-                             mode.name});
+    std::vector<std::string> command{PAYCHAN_NODE, std::string(PAYCHAN_SOURCE_DIR) + "/tests/interop/stock_wallet_pays.mjs",
+                                     stack.url("/v1/infer"), "4", to_hex(secret_from(mode.seed)), to_checksum_hex(wallet),
+                                     mode.name};
+    if (counterfactual) {
+      command.push_back(to_checksum_hex(wallets_->factory()));
+      command.push_back(to_hex(SmartWallets::create_call(owner.address(), salt)));
+    }
+    auto paid = gate::test::run_command(command);
     ASSERT_EQ(paid.status, 0) << paid.err << paid.out;
     ASSERT_NE(paid.out.find("{\"done\":4}"), std::string::npos) << paid.out << paid.err;
     for (Uint128 k = 1; k <= 4; ++k)
@@ -269,6 +277,7 @@ TEST_F(SmartWalletGateTest, AStockClientPaysFromAWallet) {
     EXPECT_EQ(channels[0].config.payer, wallet);
     EXPECT_EQ(channels[0].signature.bytes().size(), mode.voucherSignatureBytes);
     EXPECT_GE(onchain(channels[0].channelId).balance, 4 * kPrice);
+    EXPECT_TRUE(has_code(wallet));
 
     ASSERT_NO_FATAL_FAILURE(stack.await_fold());
     const auto summary = settle(config_, *stack.store, 100);
