@@ -1,4 +1,4 @@
-// Multicall3 tryAggregate replies: the facilitator reads one from a node (untrusted) when it
+// Multicall3 aggregate3 replies: the facilitator reads one from a node (untrusted) when it
 // simulates a wallet's deployment with its deposit. Any bytes give the outcomes or a typed error,
 // and the outcomes' data lies within the reply.
 #include "engine/chain/multicall3.hpp"
@@ -7,10 +7,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace paychan;
   if (size == 0) return 0;
-  // The first byte picks how many calls the reply must answer (the facilitator asks for 2).
+  // The first byte picks how many calls the reply must answer (the facilitator asks for 3).
   const std::size_t calls = data[0] % 4;
   const ByteView reply{data + 1, size - 1};
-  auto outcomes = engine::chain::decode_try_aggregate(reply, calls);
+  auto outcomes = engine::chain::decode_aggregate3(reply, calls);
   if (outcomes) {
     fuzz::require(outcomes->size() == calls);
     for (const auto& o : *outcomes) fuzz::require(o.returnData.size() <= reply.size());

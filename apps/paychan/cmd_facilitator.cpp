@@ -89,11 +89,13 @@ characters (`paychan key token --out gate-eu.token`).
 Wallets not deployed yet: a smart wallet may sign its deposit before it exists, wrapping the
 signature with its factory's call (ERC-6492). Such a deposit is refused
 (eip6492_factory_not_allowed) unless the network lists the factory in "eip6492AllowedFactories"
-(none by default, as the reference facilitator). Listed, the factory call and the deposit are
-simulated, then sent together in one transaction through Multicall3's tryAggregate (at its
-canonical address on nearly every chain; "multicall3" names another), so the wallet is deployed
-only with its deposit. The factory then runs at the facilitator's gas: list only factories whose
-wallets you trust to be what they claim.
+(none by default, as the reference facilitator). Listed, the factory call, the new wallet's check
+of the signature (EIP-1271) and the deposit are simulated together, then the factory call and the
+deposit are sent in one transaction through Multicall3's aggregate3 (at its canonical address on
+nearly every chain; "multicall3" names another): the wallet is deployed only with its deposit, and
+only when it is the payer's. The facilitator pays the gas, at most 1,000,000 for the two
+(smart_wallet_deployment_failed above it). Such a channel needs a payerAuthorizer (a session key):
+a wallet cannot sign vouchers before it exists.
 
 Clients: with "clients", /verify and /settle answer 401 (facilitator_unauthorized) unless the
 request carries `Authorization: Bearer <token>` with a client's token; /supported and /healthz

@@ -14,25 +14,25 @@ const Address kMulticall3Address = [] {
   return a;
 }();
 
-Bytes try_aggregate_call(bool requireSuccess, std::span<const MulticallCall> calls) {
+Bytes aggregate3_call(std::span<const Call3> calls) {
   std::vector<AbiValue> encoded;
   encoded.reserve(calls.size());
   for (const auto& call : calls)
-    encoded.push_back(AbiValue::tuple({AbiValue::address(call.target), AbiValue::bytes(call.callData)}));
-  return encode_call("tryAggregate(bool,(address,bytes)[])",
-                     {AbiValue::boolean(requireSuccess), AbiValue::array(std::move(encoded))});
+    encoded.push_back(AbiValue::tuple(
+        {AbiValue::address(call.target), AbiValue::boolean(call.allowFailure), AbiValue::bytes(call.callData)}));
+  return encode_call("aggregate3((address,bool,bytes)[])", {AbiValue::array(std::move(encoded))});
 }
 
-Result<std::vector<MulticallOutcome>> decode_try_aggregate(ByteView returned, std::size_t calls) {
+Result<std::vector<Call3Outcome>> decode_aggregate3(ByteView returned, std::size_t calls) {
   // abi.encode(Result[]): the array's offset; at it, the length, then one offset per element
   // (counted from the first of them), each to a (bool, offset of bytes) tuple.
   PAYCHAN_ASSIGN(const AbiReader array, AbiReader{returned}.tail(0));
   PAYCHAN_ASSIGN(const std::uint64_t length, array.uint64(0));
   if (length != calls)
     return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
-                "tryAggregate answered " + std::to_string(length) + " outcomes for " + std::to_string(calls) + " calls");
+                "aggregate3 answered " + std::to_string(length) + " outcomes for " + std::to_string(calls) + " calls");
   PAYCHAN_ASSIGN(const AbiReader elements, array.from_word(1));
-  std::vector<MulticallOutcome> out(calls);
+  std::vector<Call3Outcome> out(calls);
   for (std::size_t i = 0; i < calls; ++i) {
     PAYCHAN_ASSIGN(const AbiReader result, elements.tail(i));
     PAYCHAN_ASSIGN(out[i].success, result.boolean(0));

@@ -17,7 +17,8 @@ Status check_rpc_url(const Fields& f, const char* member, const std::string& url
 
 Result<std::vector<Address>> read_addresses(const Fields& f, const char* member, std::size_t max, const std::string& what) {
   PAYCHAN_ASSIGN(const rapidjson::Value* list, f.value(member));
-  if (!list->IsArray() || list->Size() > max) return f.error(member, "must be an array of at most " + what);
+  if (!list->IsArray() || list->Size() > max)
+    return f.error(member, "must be an array of at most " + std::to_string(max) + " " + what);
   std::vector<Address> out;
   for (const auto& item : list->GetArray()) {
     if (!item.IsString()) return f.error(member, "must hold only 0x addresses");
@@ -56,7 +57,7 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   if (f.has("eip6492AllowedFactories")) {
     PAYCHAN_ASSIGN(n.eip6492AllowedFactories,
-                   read_addresses(f, "eip6492AllowedFactories", kMaxFactories, "64 wallet factory addresses"));
+                   read_addresses(f, "eip6492AllowedFactories", kMaxFactories, "wallet factory addresses"));
   }
   return n;
 }
@@ -69,7 +70,7 @@ Result<ClientConfig> read_client(const Fields& f) {
   if (c.name.empty()) return f.error("name", "must not be empty");
   PAYCHAN_ASSIGN(c.tokenFile, f.string("tokenFile"));
   PAYCHAN_ASSIGN(c.receivers, read_addresses(f, "receivers", kMaxReceiversPerClient,
-                                             "1024 addresses (the payTo of the client's offers)"));
+                                             "addresses (the payTo of the client's offers)"));
   return c;
 }
 

@@ -194,7 +194,7 @@ http::Awaitable<std::variant<Action, Error>> prepare_action(ChainView& chain, co
   if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
     Verdict verdict = co_await verify_deposit(chain, request.paymentRequirements, *d, signers.relayer);
     if (verdict.refusal) co_return std::move(*verdict.refusal);
-    co_return Action{verdict.depositTransaction.target, std::move(verdict.depositTransaction.callData)};
+    co_return std::move(verdict.depositTransaction);
   }
   if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload)) co_return prepare_claim(chain, *c, signers);
   if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) co_return co_await prepare_settle(chain, *s);

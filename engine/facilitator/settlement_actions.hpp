@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/facilitator/chain_view.hpp"
+#include "engine/facilitator/verification.hpp"
 #include "protocol/facilitator_api.hpp"
 
 namespace paychan::engine::facilitator {
@@ -61,12 +62,6 @@ struct Signers {
 // its claims could never be signed for this caller and the server would serve on money it cannot
 // collect. Nothing for other payloads (a claim's rows are checked when signing).
 [[nodiscard]] std::optional<Error> scope_refusal(const protocol::BatchSettlementPayload& payload, Signers signers);
-
-// A transaction ready to simulate and send.
-struct Action {
-  Address to;
-  Bytes data;
-};
 
 // The codes an action's failures are reported with (its simulation; its mined revert).
 struct ActionCodes {

@@ -2,7 +2,9 @@
 
 #include "channel/eip712.hpp"
 #include "engine/chain/abi.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/chain/erc6492.hpp"
+#include "engine/chain/multicall3.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -10,6 +12,10 @@ namespace {
 // An ERC-3009 authorization must stay valid long enough for the deposit to be mined: the
 // reference facilitator asks for the same few seconds.
 constexpr std::uint64_t kValidBeforeMarginSeconds = 6;
+// The most gas a wallet's deployment with its deposit may take: the factory's calldata is the
+// payer's to choose, its gas the facilitator's to pay. Wallets deploy for 0.2–0.4 M gas, a deposit
+// takes about 0.1 M.
+constexpr std::uint64_t kMaxDeploymentGas = 1'000'000;
 
 Verdict refused(Verdict v, Error e) {
   v.refusal = std::move(e);
@@ -43,7 +49,7 @@ http::Awaitable<Status> check_voucher_signer(ChainView& chain, const ChannelConf
 // deployed yet (ERC-6492), the factory call that must come first.
 struct DepositSignature {
   WalletSignature signature;
-  std::optional<chain::MulticallCall> deployment;
+  std::optional<Action> deployment;
 };
 
 http::Awaitable<Result<DepositSignature>> deposit_signature(ChainView& chain, const Address& payer,
@@ -61,42 +67,69 @@ http::Awaitable<Result<DepositSignature>> deposit_signature(ChainView& chain, co
     co_return fail(ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed,
                    "the payer's wallet is not deployed yet, and its factory " + to_checksum_hex(parts.factory) +
                        " is not in this facilitator's eip6492AllowedFactories for " + chain.network());
-  co_return DepositSignature{std::move(parts.signature),
-                             chain::MulticallCall{parts.factory, std::move(parts.factoryCalldata)}};
+  co_return DepositSignature{std::move(parts.signature), Action{parts.factory, std::move(parts.factoryCalldata)}};
 }
 
-// The deposit's simulation from `relayer`: the call itself, or, for a wallet not deployed yet,
-// its factory call and then the deposit within one Multicall3 tryAggregate. Returns the
-// transaction that makes it: {to, data}.
-http::Awaitable<Result<chain::MulticallCall>> simulate_deposit(ChainView& chain, const DepositSignature& signature,
-                                                               Bytes deposit, const Address& relayer) {
-  using E = ErrorCode;
-  if (!signature.deployment) {
-    auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
-    if (!simulated) {
-      if (simulated.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return simulated.failure();
-      co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, simulated.error().detail);
-    }
-    co_return chain::MulticallCall{chain.contract(), std::move(deposit)};
+// The deposit's simulation from `relayer`; the transaction that makes it.
+http::Awaitable<Result<Action>> simulate_deposit(ChainView& chain, Bytes deposit, const Address& relayer) {
+  auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
+  if (!simulated) {
+    if (simulated.error().code != ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return simulated.failure();
+    co_return fail(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed, simulated.error().detail);
   }
-  const chain::MulticallCall calls[] = {*signature.deployment, {chain.contract(), std::move(deposit)}};
-  auto reply = co_await chain.rpc().call(chain.multicall3(), chain::try_aggregate_call(false, calls), relayer);
-  if (!reply) co_return reply.failure();
+  co_return Action{chain.contract(), std::move(deposit)};
+}
+
+// The same for a wallet not deployed yet: its factory call, then the deposit, in one Multicall3
+// aggregate3. The simulation also asks the new wallet about the payer's signature between the two,
+// as the token will: a factory call that deploys anything but the payer's wallet is refused, so
+// the facilitator pays for no deployment a deposit does not need.
+http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain, const Address& payer,
+                                                                const Bytes32& digest, const DepositSignature& signature,
+                                                                Bytes deposit, const Address& relayer) {
+  using E = ErrorCode;
+  const Action& deployment = *signature.deployment;
+  const std::string multicall = "Multicall3 at " + to_checksum_hex(chain.multicall3()) + " on " + chain.network();
+  const chain::Call3 simulated[] = {
+      {deployment.to, true, deployment.data},
+      {payer, true, chain::erc1271_is_valid_signature_call(digest, signature.signature.bytes())},
+      {chain.contract(), true, deposit}};
+  auto reply = co_await chain.rpc().call(chain.multicall3(), chain::aggregate3_call(simulated), relayer);
+  if (!reply) {
+    if (reply.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return reply.failure();
+    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, multicall + " reverted: " + reply.error().detail);
+  }
   if (reply->empty())
     co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
-                   "no Multicall3 at " + to_checksum_hex(chain.multicall3()) + " on " + chain.network() +
-                       " to deploy the payer's wallet with its deposit (configure \"multicall3\")");
-  auto outcomes = chain::decode_try_aggregate(*reply, 2);
+                   "no " + multicall + " to deploy the payer's wallet with its deposit (configure \"multicall3\")");
+  auto outcomes = chain::decode_aggregate3(*reply, 3);
   if (!outcomes) co_return outcomes.failure();
-  if (!(*outcomes)[0].success)
+  const auto& [deployed, authorized, deposited] = std::tie((*outcomes)[0], (*outcomes)[1], (*outcomes)[2]);
+  if (!deployed.success)
     co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
-                   "the factory's call reverted: " + chain::describe_revert((*outcomes)[0].returnData));
-  if (!(*outcomes)[1].success)
+                   "the factory's call reverted: " + chain::describe_revert(deployed.returnData));
+  if (!authorized.success || !chain::is_erc1271_magic(authorized.returnData))
+    co_return fail(E::invalid_batch_settlement_evm_receive_authorization_signature,
+                   "after the factory's call, the payer " + to_checksum_hex(payer) +
+                       " does not accept the ReceiveWithAuthorization signature (EIP-1271): the factory does not "
+                       "deploy the payer's wallet, or the signature is not the wallet's");
+  if (!deposited.success)
     co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
-                   "after the wallet's deployment, the deposit reverted: " +
-                       chain::describe_revert((*outcomes)[1].returnData));
-  // Sent, one failed call reverts both: never a wallet deployed at our gas without its deposit.
-  co_return chain::MulticallCall{chain.multicall3(), chain::try_aggregate_call(true, calls)};
+                   "after the wallet's deployment, the deposit reverted: " + chain::describe_revert(deposited.returnData));
+  // Sent, the factory call may fail (some factories revert for a wallet that exists, deployed
+  // meanwhile by another transaction); the deposit may not, and it needs the wallet.
+  const chain::Call3 sent[] = {{deployment.to, true, deployment.data}, {chain.contract(), false, std::move(deposit)}};
+  Action transaction{chain.multicall3(), chain::aggregate3_call(sent)};
+  auto gas = co_await chain.rpc().estimate_gas(relayer, transaction.to, transaction.data);
+  if (!gas) {
+    if (gas.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return gas.failure();
+    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, multicall + " reverted: " + gas.error().detail);
+  }
+  if (*gas > kMaxDeploymentGas)
+    co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
+                   "the wallet's deployment with its deposit takes " + std::to_string(*gas) +
+                       " gas, more than this facilitator pays for (" + std::to_string(kMaxDeploymentGas) + ")");
+  co_return transaction;
 }
 
 }  // namespace
@@ -167,9 +200,14 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   const Bytes32 digest = receive_with_authorization_digest(token_domain, message);
   auto signature = co_await deposit_signature(chain, config.payer, auth.signature);
   if (!signature) co_return refused(std::move(v), signature.error());
-  // A wallet not deployed yet cannot be asked: the simulation below has the token ask it, after
-  // its factory call.
-  if (!signature->deployment) {
+  if (signature->deployment) {
+    // A wallet not deployed yet cannot be asked now: the simulation below asks it once its
+    // factory has run. Nor could a voucher of its own be checked before the deposit deploys it.
+    if (config.payerAuthorizer.is_zero())
+      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_voucher_signature,
+                                            "a wallet not deployed yet cannot sign its vouchers (EIP-1271 needs the "
+                                            "wallet): its channel needs a payerAuthorizer (a session key)"});
+  } else {
     auto authorized = co_await chain.signature_valid(config.payer, digest, signature->signature);
     if (!authorized) co_return refused(std::move(v), authorized.error());
     if (!*authorized)
@@ -193,7 +231,12 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   Bytes deposit = chain::deposit_call(
       config, d.deposit.amount, chain.erc3009_collector(),
       chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->signature.bytes()));
-  auto transaction = co_await simulate_deposit(chain, *signature, std::move(deposit), relayer);
+  // Not a conditional expression: g++ 12 destroys a co_await's temporaries twice in one.
+  Result<Action> transaction = fail(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed, "");
+  if (signature->deployment)
+    transaction = co_await simulate_deployment_and_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
+  else
+    transaction = co_await simulate_deposit(chain, std::move(deposit), relayer);
   if (!transaction) co_return refused(std::move(v), transaction.error());
   v.depositTransaction = std::move(*transaction);
   co_return v;

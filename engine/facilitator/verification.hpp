@@ -9,7 +9,6 @@
 #include <optional>
 
 #include "channel/server_rules.hpp"
-#include "engine/chain/multicall3.hpp"
 #include "engine/facilitator/chain_view.hpp"
 #include "protocol/payment_payload.hpp"
 
@@ -18,13 +17,19 @@ namespace paychan::engine::facilitator {
 // The outcome of verifying one payload. A refusal is an answer (its code and detail), not an
 // error; a failed chain read is a refusal with invalid_batch_settlement_evm_rpc_read_failed.
 // The snapshot is present whenever it was read, valid or not.
+// A transaction ready to simulate and send.
+struct Action {
+  Address to;
+  Bytes data;
+};
+
 struct Verdict {
   std::optional<Error> refusal;
   std::optional<protocol::ChannelSnapshot> snapshot;
   Address payer;
   // A deposit that passed: the transaction that makes it, as simulated (to the contract, or to
   // Multicall3 when the payer's wallet is deployed with it).
-  chain::MulticallCall depositTransaction;
+  Action depositTransaction;
 };
 
 // What an offer fixes about a channel, from the requirements the server sent along.
@@ -44,9 +49,10 @@ struct Verdict {
 // seconds' margin for inclusion), the payer's token balance, and a simulated deposit from `relayer`.
 // A smart wallet's authorization may come wrapped for a wallet not yet deployed (ERC-6492): it is
 // unwrapped for a deployed wallet. For an undeployed one it is refused
-// (eip6492_factory_not_allowed) unless the network allows its factory; then the factory call and
-// the deposit are simulated together through Multicall3 (the token checks the signature once the
-// wallet exists), and the deposit's transaction makes both.
+// (eip6492_factory_not_allowed) unless the network allows its factory; then the factory call, the
+// new wallet's EIP-1271 check of the signature and the deposit are simulated together through
+// Multicall3, and the deposit's transaction makes the factory call and the deposit in one
+// aggregate3 (at most kMaxDeploymentGas). Such a channel needs a payerAuthorizer.
 [[nodiscard]] http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::PaymentRequirements& requirements,
                                                       const protocol::DepositPayload& deposit, const Address& relayer);
 

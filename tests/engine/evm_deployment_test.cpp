@@ -12,6 +12,7 @@
 #include "devnet_fixture.hpp"
 #include "engine/chain/abi.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
+#include "engine/chain/multicall3.hpp"
 #include "temp_dir.hpp"
 
 namespace paychan::engine::evm {
@@ -62,6 +63,18 @@ TEST(Deployment, ContractsAnswerAtTheCanonicalAddresses) {
   }
   auto unfunded = chain.run(chain.rpc().call(d->token, chain::erc20_balance_of_call(chain.key(3).address())));
   EXPECT_EQ(*chain::AbiReader(*unfunded).uint128(0), 0u);
+
+  // Multicall3's stand-in answers aggregate3 at the canonical address: here, one call that fails
+  // (allowed to) and one that reads the token's decimals.
+  const chain::Call3 calls[] = {{d->token, true, chain::encode_call("nosuch()", {})},
+                                {d->token, false, chain::encode_call("decimals()", {})}};
+  auto aggregated = chain.run(chain.rpc().call(chain::kMulticall3Address, chain::aggregate3_call(calls)));
+  ASSERT_TRUE(aggregated) << aggregated.error().to_string();
+  auto outcomes = chain::decode_aggregate3(*aggregated, 2);
+  ASSERT_TRUE(outcomes) << outcomes.error().to_string();
+  EXPECT_FALSE((*outcomes)[0].success);
+  EXPECT_TRUE((*outcomes)[1].success);
+  EXPECT_EQ(*chain::AbiReader((*outcomes)[1].returnData).uint64(0), 6u);
 }
 
 TEST(Deployment, ArtifactsAreCheckedBeforeUse) {

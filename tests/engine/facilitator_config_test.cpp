@@ -35,6 +35,13 @@ std::string with(std::string text, const std::string& from, const std::string& t
   return text;
 }
 
+// 65 factories, one more than a network may list.
+std::string too_many_factories() {
+  std::string list = "[";
+  for (int i = 0; i < 65; ++i) list += std::string(i == 0 ? "" : ",") + "\"0x5555555555555555555555555555555555555555\"";
+  return list + "]";
+}
+
 TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   auto c = parse_facilitator_config(kGood);
   ASSERT_TRUE(c) << c.error().to_string();
@@ -95,6 +102,10 @@ TEST(FacilitatorConfig, EachMistakeNamesItsMember) {
        "networks.eip155:31337.eip6492AllowedFactories"},
       {with(kGood, R"(["0x5555555555555555555555555555555555555555"])", R"("0x5555555555555555555555555555555555555555")"),
        "networks.eip155:31337.eip6492AllowedFactories: must be an array"},
+      {with(kGood, R"(["0x5555555555555555555555555555555555555555"])", R"([5])"),
+       "networks.eip155:31337.eip6492AllowedFactories: must hold only 0x addresses"},
+      {with(kGood, R"(["0x5555555555555555555555555555555555555555"])", too_many_factories()),
+       "eip6492AllowedFactories: must be an array of at most 64 wallet factory addresses"},
       {with(kGood, R"("signerKeyFile")", R"("signer")"), "signer: is not a member this file takes"},
       {with(kGood, R"("clients")", R"("client")"), "client: is not a member this file takes"},
       {with(kGood, R"("name": "settle")", R"("name": "settle", "receiver": [])"), "clients[1].receiver: is not"},

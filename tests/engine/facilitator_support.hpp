@@ -100,16 +100,21 @@ class FacilitatorChainTest : public ::testing::Test {
     facilitator_ = make_facilitator();
   }
 
-  // `allowedFactories`: the network's eip6492AllowedFactories.
-  [[nodiscard]] std::unique_ptr<Facilitator> make_facilitator(FacilitatorOptions options = {},
-                                                              std::vector<Address> allowedFactories = {}) {
+  // The devnet's network as the facilitator is configured with it.
+  [[nodiscard]] static NetworkOptions network_options() {
     NetworkOptions network;
-    network.eip6492AllowedFactories = std::move(allowedFactories);
     network.network = "eip155:" + std::to_string(devnet_->chain_id());
     network.rpcUrl = devnet_->anvil().url();
     network.batchSettlement = deployment_->settlement;
     network.erc3009Collector = deployment_->collector;
-    return std::make_unique<Facilitator>(std::vector<NetworkOptions>{network}, signer(), authorizer(), *journal_,
+    return network;
+  }
+
+  [[nodiscard]] std::unique_ptr<Facilitator> make_facilitator(FacilitatorOptions options = {}) {
+    return make_facilitator(network_options(), std::move(options));
+  }
+  [[nodiscard]] std::unique_ptr<Facilitator> make_facilitator(NetworkOptions network, FacilitatorOptions options = {}) {
+    return std::make_unique<Facilitator>(std::vector<NetworkOptions>{std::move(network)}, signer(), authorizer(), *journal_,
                                          std::move(options));
   }
 

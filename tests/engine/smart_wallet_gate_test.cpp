@@ -22,7 +22,7 @@ class SmartWalletGateTest : public FacilitatorGateTest {
     if (IsSkipped()) return;
     wallets_.emplace(*devnet_);
     // The facilitator may deploy wallets through this factory (ERC-6492).
-    facilitator_ = make_facilitator({}, {wallets_->factory()});
+    facilitator_ = make_facilitator(with_factory_allowed());
     ASSERT_NO_FATAL_FAILURE(open_gate());
   }
 
@@ -59,6 +59,17 @@ class SmartWalletGateTest : public FacilitatorGateTest {
     mint(wallet, 100 * kPrice);
     agent.pay_from_wallet(wallet, wrapped_by(wallets, owner, agent.config.salt), owner.address());
     return agent;
+  }
+
+  [[nodiscard]] NetworkOptions with_factory_allowed() const {
+    NetworkOptions network = network_options();
+    network.eip6492AllowedFactories = {wallets_->factory()};
+    return network;
+  }
+
+  // The refusal of `agent`'s first deposit.
+  std::optional<Refusal> deposit_refusal(const gate::test::TestAgent& agent) {
+    return refusal_of(run(gate_->authorize(offer(), agent.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
   }
 
   [[nodiscard]] bool has_code(const Address& account) {
@@ -154,8 +165,7 @@ TEST_F(SmartWalletGateTest, AnErc6492DepositIsUnwrappedForADeployedWalletAndRefu
 
   SmartWallets unlisted(*devnet_);
   const gate::test::TestAgent undeployed = counterfactual_agent(unlisted, owner, 100);
-  const auto refused = refusal_of(
-      run(gate_->authorize(offer(), undeployed.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  const auto refused = deposit_refusal(undeployed);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_eip6492_factory_not_allowed);
   EXPECT_NE(refused->error.detail.find(to_checksum_hex(unlisted.factory())), std::string::npos) << refused->error.detail;
@@ -186,6 +196,10 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
   const auto deposit = pay(agent.deposit_header(offer().requirements, kPrice, 50 * kPrice));
   EXPECT_TRUE(deposit.success) << deposit.errorReason.value_or("");
   EXPECT_TRUE(has_code(agent.config.payer));
+  // One transaction made both: the facilitator's, to Multicall3.
+  auto sent = devnet_->run(devnet_->rpc().raw("eth_getTransactionByHash", "[\"" + deposit.transaction + "\"]"));
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  EXPECT_NE(sent->find("\"to\":\"" + to_hex(chain::kMulticall3Address.bytes) + "\""), std::string::npos) << *sent;
   EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
   const auto asked_before = metrics_.facilitator_verifications.load();
   (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
@@ -199,8 +213,10 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
 }
 
 // What fails in the simulation deploys nothing: a factory call that reverts
-// (smart_wallet_deployment_failed), and a deposit the new wallet would not authorize
-// (deposit_simulation_failed: the signature is another owner's).
+// (smart_wallet_deployment_failed); a wallet that would not accept the deposit's signature
+// (another owner's); an EOA payer naming an allowed factory, which would have the facilitator pay
+// for deploying someone else's wallet (receive_authorization_signature, both); a chain without
+// Multicall3 (deposit_simulation_failed).
 TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
   const PrivateKey owner = key_from(0x65);
   gate::test::TestAgent broken = counterfactual_agent(*wallets_, owner, 103);
@@ -211,8 +227,7 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
         return erc6492_wrapped(factory, garbage, smart_wallet_signature(owner, digest));
       },
       owner.address());
-  const auto no_wallet = refusal_of(
-      run(gate_->authorize(offer(), broken.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  const auto no_wallet = deposit_refusal(broken);
   ASSERT_TRUE(no_wallet.has_value());
   EXPECT_EQ(no_wallet->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed)
       << no_wallet->error.to_string();
@@ -224,13 +239,58 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
       [other, factory = wallets_->factory(), call = SmartWallets::create_call(owner.address(), impostor.config.salt)](
           const Bytes32& digest) { return erc6492_wrapped(factory, call, smart_wallet_signature(other, digest)); },
       owner.address());
-  const auto unauthorized = refusal_of(
-      run(gate_->authorize(offer(), impostor.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
+  const auto unauthorized = deposit_refusal(impostor);
   ASSERT_TRUE(unauthorized.has_value());
-  EXPECT_EQ(unauthorized->error.code, ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed)
+  EXPECT_EQ(unauthorized->error.code, ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature)
       << unauthorized->error.to_string();
   EXPECT_FALSE(has_code(impostor.config.payer));
   EXPECT_EQ(onchain(impostor.id).balance, 0u);
+
+  // An EOA's valid signature, wrapped with the deployment of another's wallet: the token would
+  // take the signature, but the wallet deployed is not the payer.
+  const PrivateKey eoa = key_from(3);
+  gate::test::TestAgent freeloader = agent(config_, 3, 105);
+  Bytes32 salt{};
+  salt[31] = 0x67;
+  const Bytes someone_elses = SmartWallets::create_call(other.address(), salt);
+  freeloader.pay_from_wallet(
+      freeloader.config.payer,
+      [eoa, factory = wallets_->factory(), someone_elses](const Bytes32& digest) {
+        return erc6492_wrapped(factory, someone_elses, WalletSignature{eoa.sign(digest)});
+      },
+      eoa.address());
+  const auto freeloading = deposit_refusal(freeloader);
+  ASSERT_TRUE(freeloading.has_value());
+  EXPECT_EQ(freeloading->error.code, ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature)
+      << freeloading->error.to_string();
+  EXPECT_FALSE(has_code(wallets_->address_of(other.address(), salt)));
+
+  // A chain without Multicall3 where the facilitator looks for it.
+  NetworkOptions no_multicall = with_factory_allowed();
+  no_multicall.multicall3 = key_from(0x68).address();
+  gate_.reset();  // it holds the facilitator replaced here
+  facilitator_ = make_facilitator(no_multicall);
+  ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
+  const gate::test::TestAgent stranded = counterfactual_agent(*wallets_, owner, 106);
+  const auto nowhere = deposit_refusal(stranded);
+  ASSERT_TRUE(nowhere.has_value());
+  EXPECT_EQ(nowhere->error.code, ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed);
+  EXPECT_NE(nowhere->error.detail.find("no Multicall3"), std::string::npos) << nowhere->error.detail;
+  EXPECT_FALSE(has_code(stranded.config.payer));
+}
+
+// A wallet not deployed yet cannot sign its own vouchers (EIP-1271 needs the wallet): a channel
+// whose payerAuthorizer is zero is refused, saying it needs a session key, as the reference
+// refuses it too.
+TEST_F(SmartWalletGateTest, AnUndeployedWalletNeedsASessionKeyForItsVouchers) {
+  const PrivateKey owner = key_from(0x69);
+  gate::test::TestAgent agent = counterfactual_agent(*wallets_, owner, 107);
+  agent.pay_from_wallet(agent.config.payer, wrapped_by(*wallets_, owner, agent.config.salt), Address{});
+  const auto refused = deposit_refusal(agent);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_voucher_signature);
+  EXPECT_NE(refused->error.detail.find("session key"), std::string::npos) << refused->error.detail;
+  EXPECT_FALSE(has_code(agent.config.payer));
 }
 
 #if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
