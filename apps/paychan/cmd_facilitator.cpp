@@ -93,9 +93,11 @@ signature with its factory's call (ERC-6492). Such a deposit is refused
 of the signature (EIP-1271) and the deposit are simulated together, then the factory call and the
 deposit are sent in one transaction through Multicall3's aggregate3 (at its canonical address on
 nearly every chain; "multicall3" names another): the wallet is deployed only with its deposit, and
-only when it is the payer's. The facilitator pays the gas, at most 1,000,000 for the two
-(smart_wallet_deployment_failed above it). Such a channel needs a payerAuthorizer (a session key):
-a wallet cannot sign vouchers before it exists.
+only when it is the payer's. The facilitator pays the gas, up to an estimate of 1,000,000 for the
+two (smart_wallet_deployment_failed above it). Any payer can so have it deploy a wallet of an
+allowed factory with a deposit, which costs a few times a plain deposit's gas and which the payer
+can later withdraw: list factories only where that cost is acceptable. Such a channel needs a
+payerAuthorizer (a session key): a wallet cannot sign vouchers before it exists.
 
 Clients: with "clients", /verify and /settle answer 401 (facilitator_unauthorized) unless the
 request carries `Authorization: Bearer <token>` with a client's token; /supported and /healthz

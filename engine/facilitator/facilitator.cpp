@@ -206,8 +206,10 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   if (auto* e = std::get_if<Error>(&prepared)) co_return refused(name, *e);
   Action& action = std::get<Action>(prepared);
 
-  // The simulation: estimating the gas executes the transaction against the latest state.
-  auto gas = co_await chain.rpc().estimate_gas(sender_.address(), action.to, action.data);
+  // The simulation: estimating the gas executes the transaction against the latest state (done
+  // already for a deposit that deploys its wallet, whose estimate is held to a limit).
+  Result<std::uint64_t> gas = action.gas.value_or(0);
+  if (!action.gas) gas = co_await chain.rpc().estimate_gas(sender_.address(), action.to, action.data);
   if (!gas) {
     Error e = gas.error();
     if (e.code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted) e.code = codes.simulation_failed;

@@ -12,9 +12,10 @@ namespace {
 // An ERC-3009 authorization must stay valid long enough for the deposit to be mined: the
 // reference facilitator asks for the same few seconds.
 constexpr std::uint64_t kValidBeforeMarginSeconds = 6;
-// The most gas a wallet's deployment with its deposit may take: the factory's calldata is the
-// payer's to choose, its gas the facilitator's to pay. Wallets deploy for 0.2–0.4 M gas, a deposit
-// takes about 0.1 M.
+// The most gas a wallet's deployment with its deposit may take, as estimated: the factory's
+// calldata is the payer's to choose, its gas the facilitator's to pay. Wallets deploy for
+// 0.2–0.4 M gas; a deposit takes about 0.1 M, more when the token's check of a passkey signature
+// runs without a P-256 precompile.
 constexpr std::uint64_t kMaxDeploymentGas = 1'000'000;
 
 Verdict refused(Verdict v, Error e) {
@@ -104,7 +105,9 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
                    "no " + multicall + " to deploy the payer's wallet with its deposit (configure \"multicall3\")");
   auto outcomes = chain::decode_aggregate3(*reply, 3);
   if (!outcomes) co_return outcomes.failure();
-  const auto& [deployed, authorized, deposited] = std::tie((*outcomes)[0], (*outcomes)[1], (*outcomes)[2]);
+  const chain::Call3Outcome& deployed = (*outcomes)[0];
+  const chain::Call3Outcome& authorized = (*outcomes)[1];
+  const chain::Call3Outcome& deposited = (*outcomes)[2];
   if (!deployed.success)
     co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
                    "the factory's call reverted: " + chain::describe_revert(deployed.returnData));
@@ -129,6 +132,7 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
     co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
                    "the wallet's deployment with its deposit takes " + std::to_string(*gas) +
                        " gas, more than this facilitator pays for (" + std::to_string(kMaxDeploymentGas) + ")");
+  transaction.gas = *gas;  // sent with it: a second estimate could pass the limit
   co_return transaction;
 }
 
@@ -232,13 +236,16 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
       config, d.deposit.amount, chain.erc3009_collector(),
       chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->signature.bytes()));
   // Not a conditional expression: g++ 12 destroys a co_await's temporaries twice in one.
-  Result<Action> transaction = fail(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed, "");
-  if (signature->deployment)
-    transaction = co_await simulate_deployment_and_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
-  else
-    transaction = co_await simulate_deposit(chain, std::move(deposit), relayer);
-  if (!transaction) co_return refused(std::move(v), transaction.error());
-  v.depositTransaction = std::move(*transaction);
+  if (signature->deployment) {
+    auto transaction =
+        co_await simulate_deployment_and_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
+    if (!transaction) co_return refused(std::move(v), transaction.error());
+    v.depositTransaction = std::move(*transaction);
+  } else {
+    auto transaction = co_await simulate_deposit(chain, std::move(deposit), relayer);
+    if (!transaction) co_return refused(std::move(v), transaction.error());
+    v.depositTransaction = std::move(*transaction);
+  }
   co_return v;
 }
 

@@ -6,6 +6,7 @@
 // Thread-safety: coroutines over a ChainView; no state of their own.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "channel/server_rules.hpp"
@@ -14,15 +15,16 @@
 
 namespace paychan::engine::facilitator {
 
-// The outcome of verifying one payload. A refusal is an answer (its code and detail), not an
-// error; a failed chain read is a refusal with invalid_batch_settlement_evm_rpc_read_failed.
-// The snapshot is present whenever it was read, valid or not.
 // A transaction ready to simulate and send.
 struct Action {
   Address to;
   Bytes data;
+  std::optional<std::uint64_t> gas;  // its gas, when estimated already (a deposit that deploys its wallet)
 };
 
+// The outcome of verifying one payload. A refusal is an answer (its code and detail), not an
+// error; a failed chain read is a refusal with invalid_batch_settlement_evm_rpc_read_failed.
+// The snapshot is present whenever it was read, valid or not.
 struct Verdict {
   std::optional<Error> refusal;
   std::optional<protocol::ChannelSnapshot> snapshot;

@@ -212,7 +212,8 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
   EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
 }
 
-// What fails in the simulation deploys nothing: a factory call that reverts
+// What fails in the simulation is refused at verification, before any transaction (/settle
+// verifies the same way before it sends): a factory call that reverts
 // (smart_wallet_deployment_failed); a wallet that would not accept the deposit's signature
 // (another owner's); an EOA payer naming an allowed factory, which would have the facilitator pay
 // for deploying someone else's wallet (receive_authorization_signature, both); a chain without
@@ -263,6 +264,7 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
   ASSERT_TRUE(freeloading.has_value());
   EXPECT_EQ(freeloading->error.code, ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature)
       << freeloading->error.to_string();
+  EXPECT_NE(freeloading->error.detail.find("after the factory's call"), std::string::npos) << freeloading->error.detail;
   EXPECT_FALSE(has_code(wallets_->address_of(other.address(), salt)));
 
   // A chain without Multicall3 where the facilitator looks for it.
