@@ -145,9 +145,11 @@ std::string rpc_request(std::uint64_t id, std::string_view method, std::string_v
   return out;
 }
 
-std::string call_params(const Address& to, ByteView data, std::string_view block, const std::optional<Address>& from) {
+std::string call_params(const Address& to, ByteView data, std::string_view block, const std::optional<Address>& from,
+                        std::optional<std::uint64_t> gas) {
   std::string out = "[{";
   if (from) out += R"("from":)" + quote(to_hex(from->bytes)) + ",";
+  if (gas) out += R"("gas":)" + quote(to_quantity(U256{Uint128{*gas}})) + ",";
   out += R"("to":)" + quote(to_hex(to.bytes)) + R"(,"data":)" + quote(to_hex(data)) + "}," + quote(block) + "]";
   return out;
 }

@@ -22,8 +22,10 @@ namespace paychan::engine::chain {
 [[nodiscard]] std::string rpc_request(std::uint64_t id, std::string_view method, std::string_view params_json);
 
 // JSON for the params of common calls.
+// `gas`: the most the call may use (else the node's own cap, often tens of millions).
 [[nodiscard]] std::string call_params(const Address& to, ByteView data, std::string_view block = "latest",
-                                      const std::optional<Address>& from = std::nullopt);
+                                      const std::optional<Address>& from = std::nullopt,
+                                      std::optional<std::uint64_t> gas = std::nullopt);
 [[nodiscard]] std::string quote(std::string_view s);  // a JSON string literal of a hex/ASCII value
 // A quantity as nodes spell it: "0x" + hex digits without leading zeros ("0x0" for zero).
 [[nodiscard]] std::string to_quantity(const U256& v);

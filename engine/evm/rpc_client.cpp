@@ -100,8 +100,9 @@ http::Awaitable<Result<chain::Block>> RpcClient::latest_block() {
   co_return chain::read_block(*result);
 }
 
-http::Awaitable<Result<Bytes>> RpcClient::call(const Address& to, ByteView data, std::optional<Address> from) {
-  auto result = co_await raw("eth_call", chain::call_params(to, data, "latest", from));
+http::Awaitable<Result<Bytes>> RpcClient::call(const Address& to, ByteView data, std::optional<Address> from,
+                                               std::optional<std::uint64_t> gas) {
+  auto result = co_await raw("eth_call", chain::call_params(to, data, "latest", from, gas));
   if (!result) co_return result.failure();
   co_return chain::read_data(*result);
 }

@@ -54,9 +54,11 @@ class RpcClient {
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> chain_id();
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> block_number();
   [[nodiscard]] http::Awaitable<Result<chain::Block>> latest_block();
-  // eth_call at "latest". A revert: invalid_batch_settlement_evm_transaction_reverted, detail = reason.
+  // eth_call at "latest", with at most `gas` if given. A revert:
+  // invalid_batch_settlement_evm_transaction_reverted, detail = reason.
   [[nodiscard]] http::Awaitable<Result<Bytes>> call(const Address& to, ByteView data,
-                                                   std::optional<Address> from = std::nullopt);
+                                                   std::optional<Address> from = std::nullopt,
+                                                   std::optional<std::uint64_t> gas = std::nullopt);
   // Several eth_calls at "latest" to `to` in one JSON-RPC batch, so one round trip; the results in
   // order, each as call() gives it (the first failure is the batch's). A node that answers a batch
   // with one object (it takes no batches) gets the calls one by one.

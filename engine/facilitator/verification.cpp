@@ -17,6 +17,8 @@ constexpr std::uint64_t kValidBeforeMarginSeconds = 6;
 // 0.2–0.4 M gas; a deposit takes about 0.1 M, more when the token's check of a passkey signature
 // runs without a P-256 precompile.
 constexpr std::uint64_t kMaxDeploymentGas = 1'000'000;
+// The simulation's gas: the deployment and the deposit, and the new wallet's check of the signature.
+constexpr std::uint64_t kSimulationGas = 2 * kMaxDeploymentGas;
 
 Verdict refused(Verdict v, Error e) {
   v.refusal = std::move(e);
@@ -95,7 +97,10 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
       {deployment.to, true, deployment.data},
       {payer, true, chain::erc1271_is_valid_signature_call(digest, signature.signature.bytes())},
       {chain.contract(), true, deposit}};
-  auto reply = co_await chain.rpc().call(chain.multicall3(), chain::aggregate3_call(simulated), relayer);
+  // Bounded, so a /verify never has the node run a payer's calldata for tens of millions of gas:
+  // whatever fits the limit below runs in this.
+  auto reply = co_await chain.rpc().call(chain.multicall3(), chain::aggregate3_call(simulated), relayer,
+                                         kSimulationGas);
   if (!reply) {
     if (reply.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return reply.failure();
     co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, multicall + " reverted: " + reply.error().detail);

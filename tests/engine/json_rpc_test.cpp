@@ -29,6 +29,11 @@ TEST(JsonRpc, RequestShape) {
   const std::uint8_t data[] = {0xde, 0xad};
   EXPECT_EQ(call_params(to, data),
             R"([{"to":"0x1111111111111111111111111111111111111111","data":"0xdead"},"latest"])");
+  Address from;
+  from.bytes.fill(0x22);
+  EXPECT_EQ(call_params(to, data, "latest", from, 2'000'000),
+            R"([{"from":"0x2222222222222222222222222222222222222222","gas":"0x1e8480",)"
+            R"("to":"0x1111111111111111111111111111111111111111","data":"0xdead"},"latest"])");
 }
 
 TEST(JsonRpc, ChainIdReply) {

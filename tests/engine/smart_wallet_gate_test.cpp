@@ -282,35 +282,52 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
 }
 
 // The factory's calldata is the payer's to choose and its gas the facilitator's to pay: a
-// deployment whose estimate with its deposit passes 1 M gas is refused. Here the "factory" is
-// Multicall3, also allowed, running a gas burner before the real factory.
+// deployment whose estimate with its deposit passes 1 M gas is refused, and the simulation itself
+// stops at 2 M (the factory's call fails there). Here the "factory" is Multicall3, also allowed,
+// running a gas burner before the real factory.
 TEST_F(SmartWalletGateTest, ADeploymentOverTheGasLimitIsRefused) {
-  // Runtime code that counts 100,000 down (26 gas a turn: 2.6 M), behind init code returning it.
-  const Bytes burner_code = {0x60, 0x0e, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x0e, 0x60, 0x00, 0xf3,  // init
-                             0x62, 0x01, 0x86, 0xa0, 0x5b, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x04, 0x57, 0x00};
-  auto burner = devnet_->run(evm::deploy_contract(devnet_->sender(), burner_code));
-  ASSERT_TRUE(burner) << burner.error().to_string();
   NetworkOptions network = with_factory_allowed();
   network.eip6492AllowedFactories.push_back(chain::kMulticall3Address);
   gate_.reset();  // it holds the facilitator replaced here
   facilitator_ = make_facilitator(network);
   ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
 
+  // Runtime code that counts `turns` down (26 gas a turn), behind init code returning it.
+  const auto burner = [&](std::uint32_t turns) {
+    const Bytes code = {0x60, 0x0e, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x0e, 0x60, 0x00, 0xf3,  // init
+                        0x62, static_cast<std::uint8_t>(turns >> 16), static_cast<std::uint8_t>(turns >> 8),
+                        static_cast<std::uint8_t>(turns), 0x5b, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x04, 0x57, 0x00};
+    auto deployed = devnet_->run(evm::deploy_contract(devnet_->sender(), code));
+    EXPECT_TRUE(deployed) << deployed.error().to_string();
+    return deployed ? *deployed : Address{};
+  };
   const PrivateKey owner = key_from(0x6a);
-  gate::test::TestAgent agent = counterfactual_agent(*wallets_, owner, 108);
-  const chain::Call3 heavy[] = {{*burner, false, Bytes{}},
-                                {wallets_->factory(), false, SmartWallets::create_call(owner.address(), agent.config.salt)}};
-  agent.pay_from_wallet(
-      agent.config.payer,
-      [owner, call = chain::aggregate3_call(heavy)](const Bytes32& digest) {
-        return erc6492_wrapped(chain::kMulticall3Address, call, smart_wallet_signature(owner, digest));
-      },
-      owner.address());
-  const auto refused = deposit_refusal(agent);
-  ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ(refused->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed);
-  EXPECT_NE(refused->error.detail.find("more than this facilitator pays for (1000000)"), std::string::npos)
-      << refused->error.detail;
+  const auto refusal_with_burner = [&](const Address& burn, std::uint8_t salt) {
+    gate::test::TestAgent agent = counterfactual_agent(*wallets_, owner, salt);
+    const chain::Call3 heavy[] = {
+        {burn, false, Bytes{}},
+        {wallets_->factory(), false, SmartWallets::create_call(owner.address(), agent.config.salt)}};
+    agent.pay_from_wallet(
+        agent.config.payer,
+        [owner, call = chain::aggregate3_call(heavy)](const Bytes32& digest) {
+          return erc6492_wrapped(chain::kMulticall3Address, call, smart_wallet_signature(owner, digest));
+        },
+        owner.address());
+    auto refused = deposit_refusal(agent);
+    EXPECT_FALSE(has_code(agent.config.payer));
+    return refused;
+  };
+
+  const auto heavy = refusal_with_burner(burner(45'000), 108);  // 1.2 M gas: simulated, then over the limit
+  ASSERT_TRUE(heavy.has_value());
+  EXPECT_EQ(heavy->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed);
+  EXPECT_NE(heavy->error.detail.find("more than this facilitator pays for (1000000)"), std::string::npos)
+      << heavy->error.detail;
+
+  const auto heavier = refusal_with_burner(burner(100'000), 109);  // 2.6 M gas: past the simulation's bound
+  ASSERT_TRUE(heavier.has_value());
+  EXPECT_EQ(heavier->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed);
+  EXPECT_NE(heavier->error.detail.find("the factory's call reverted"), std::string::npos) << heavier->error.detail;
 }
 
 // A wallet not deployed yet cannot sign its own vouchers (EIP-1271 needs the wallet): a channel
