@@ -396,11 +396,13 @@ TEST(VoucherLogStore, ManyChannelsAreFoldedBeforeTheInterval) {
   StoreOptions o = owner();
   o.durable = false;
   auto store = *ChannelStore::open(dir.file(), o);
-  // Commits of new channels, 256 at a time, until SQLite holds some: no read asks for a fold, and
-  // the interval and the idle time before a fold are an hour; only the bound can fold.
+  // Commits of new channels, 256 at a time, past the bound: no read asks for a fold, and the
+  // interval and the idle time before a fold are an hour; only the bound can fold. Then SQLite
+  // must come to hold them, whenever the fold thread gets to run (polled: a loaded machine may
+  // starve it for a while, and committing on meanwhile would only prove the commits faster).
+  constexpr std::uint32_t kBound = 65536;
   std::uint32_t committed = 0;
-  constexpr std::uint32_t kBound = 65536, kGiveUp = 4 * kBound;  // the fold runs while commits go on
-  while (committed < kGiveUp && stored_rows(dir.file()) == 0) {
+  while (committed < kBound + 256) {
     std::atomic<int> pending{256};
     std::promise<void> all;
     for (int k = 0; k < 256; ++k, ++committed) {
@@ -414,8 +416,9 @@ TEST(VoucherLogStore, ManyChannelsAreFoldedBeforeTheInterval) {
     store->flush(&pending);
     all.get_future().wait();
   }
-  EXPECT_GE(stored_rows(dir.file()), kBound);
-  EXPECT_LT(committed, kGiveUp) << "never folded while the commits came";
+  for (int i = 0; i < 6000 && stored_rows(dir.file()) < kBound; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  EXPECT_GE(stored_rows(dir.file()), kBound) << "not folded within a minute of passing the bound";
 }
 
 TEST(VoucherLogStore, OneOwnerAtATime) {
