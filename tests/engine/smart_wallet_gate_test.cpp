@@ -200,6 +200,21 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
   auto sent = devnet_->run(devnet_->rpc().raw("eth_getTransactionByHash", "[\"" + deposit.transaction + "\"]"));
   ASSERT_TRUE(sent) << sent.error().to_string();
   EXPECT_NE(sent->find("\"to\":\"" + to_hex(chain::kMulticall3Address.bytes) + "\""), std::string::npos) << *sent;
+  // aggregate3([factory call, allowed to fail], [deposit, not allowed to fail]).
+  const auto input_at = sent->find("\"input\":\"");
+  ASSERT_NE(input_at, std::string::npos) << *sent;
+  const auto input_end = sent->find('"', input_at + 9);
+  const auto input = bytes_from_hex(std::string_view(*sent).substr(input_at + 9, input_end - input_at - 9));
+  ASSERT_TRUE(input && input->size() > 4) << *sent;
+  const auto calls = chain::AbiReader{ByteView{*input}.subspan(4)}.tail(0);
+  ASSERT_TRUE(calls && *calls->uint64(0) == 2u);
+  const auto factory_call = calls->from_word(1)->tail(0);
+  const auto deposit_call = calls->from_word(1)->tail(1);
+  ASSERT_TRUE(factory_call && deposit_call);
+  EXPECT_EQ(*factory_call->address(0), wallets_->factory());
+  EXPECT_TRUE(*factory_call->boolean(1));
+  EXPECT_EQ(*deposit_call->address(0), deployment_->settlement);
+  EXPECT_FALSE(*deposit_call->boolean(1));
   EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
   const auto asked_before = metrics_.facilitator_verifications.load();
   (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
