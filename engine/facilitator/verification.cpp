@@ -73,20 +73,17 @@ http::Awaitable<Result<DepositSignature>> deposit_signature(ChainView& chain, co
   co_return DepositSignature{std::move(parts.signature), Action{parts.factory, std::move(parts.factoryCalldata)}};
 }
 
-// The deposit's simulation from `relayer`; the transaction that makes it.
-http::Awaitable<Result<Action>> simulate_deposit(ChainView& chain, Bytes deposit, const Address& relayer) {
-  auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
-  if (!simulated) {
-    if (simulated.error().code != ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return simulated.failure();
-    co_return fail(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed, simulated.error().detail);
-  }
-  co_return Action{chain.contract(), std::move(deposit)};
+// A simulation's error as /verify answers it: a revert is the deposit's (deposit_simulation_failed,
+// after `context`); any other error is the chain read's, as it came.
+Failure simulation_failure(const Error& e, const std::string& context = "") {
+  if (e.code != ErrorCode::invalid_batch_settlement_evm_transaction_reverted) return Failure{e};
+  return fail(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed, context + e.detail);
 }
 
-// The same for a wallet not deployed yet: its factory call, then the deposit, in one Multicall3
-// aggregate3. The simulation also asks the new wallet about the payer's signature between the two,
-// as the token will: a factory call that deploys anything but the payer's wallet is refused, so
-// the facilitator pays for no deployment a deposit does not need.
+// A wallet not deployed yet: its factory call, then the deposit, in one Multicall3 aggregate3. The
+// simulation also asks the new wallet about the payer's signature between the two, as the token
+// will: a factory call that deploys anything but the payer's wallet is refused, so the facilitator
+// pays for no deployment a deposit does not need.
 http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain, const Address& payer,
                                                                 const Bytes32& digest, const DepositSignature& signature,
                                                                 Bytes deposit, const Address& relayer) {
@@ -101,10 +98,7 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
   // whatever fits the limit below runs in this.
   auto reply = co_await chain.rpc().call(chain.multicall3(), chain::aggregate3_call(simulated), relayer,
                                          kSimulationGas);
-  if (!reply) {
-    if (reply.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return reply.failure();
-    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, multicall + " reverted: " + reply.error().detail);
-  }
+  if (!reply) co_return simulation_failure(reply.error(), multicall + " reverted: ");
   if (reply->empty())
     co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
                    "no " + multicall + " to deploy the payer's wallet with its deposit (configure \"multicall3\")");
@@ -129,16 +123,25 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
   const chain::Call3 sent[] = {{deployment.to, true, deployment.data}, {chain.contract(), false, std::move(deposit)}};
   Action transaction{chain.multicall3(), chain::aggregate3_call(sent)};
   auto gas = co_await chain.rpc().estimate_gas(relayer, transaction.to, transaction.data);
-  if (!gas) {
-    if (gas.error().code != E::invalid_batch_settlement_evm_transaction_reverted) co_return gas.failure();
-    co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed, multicall + " reverted: " + gas.error().detail);
-  }
+  if (!gas) co_return simulation_failure(gas.error(), multicall + " reverted: ");
   if (*gas > kMaxDeploymentGas)
     co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
                    "the wallet's deployment with its deposit takes " + std::to_string(*gas) +
                        " gas, more than this facilitator pays for (" + std::to_string(kMaxDeploymentGas) + ")");
   transaction.gas = *gas;  // sent with it: a second estimate could pass the limit
   co_return transaction;
+}
+
+// The deposit's simulation from `relayer`, after its wallet's deployment if it has one; the
+// transaction that makes it.
+http::Awaitable<Result<Action>> simulate_deposit(ChainView& chain, const Address& payer, const Bytes32& digest,
+                                                 const DepositSignature& signature, Bytes deposit,
+                                                 const Address& relayer) {
+  if (signature.deployment)
+    co_return co_await simulate_deployment_and_deposit(chain, payer, digest, signature, std::move(deposit), relayer);
+  auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
+  if (!simulated) co_return simulation_failure(simulated.error());
+  co_return Action{chain.contract(), std::move(deposit)};
 }
 
 }  // namespace
@@ -240,17 +243,9 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   Bytes deposit = chain::deposit_call(
       config, d.deposit.amount, chain.erc3009_collector(),
       chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->signature.bytes()));
-  // Not a conditional expression: g++ 12 destroys a co_await's temporaries twice in one.
-  if (signature->deployment) {
-    auto transaction =
-        co_await simulate_deployment_and_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
-    if (!transaction) co_return refused(std::move(v), transaction.error());
-    v.depositTransaction = std::move(*transaction);
-  } else {
-    auto transaction = co_await simulate_deposit(chain, std::move(deposit), relayer);
-    if (!transaction) co_return refused(std::move(v), transaction.error());
-    v.depositTransaction = std::move(*transaction);
-  }
+  auto transaction = co_await simulate_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
+  if (!transaction) co_return refused(std::move(v), transaction.error());
+  v.depositTransaction = std::move(*transaction);
   co_return v;
 }
 

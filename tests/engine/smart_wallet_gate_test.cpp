@@ -43,11 +43,25 @@ class SmartWalletGateTest : public FacilitatorGateTest {
     return accepted(run(gate_->settle(accepted(run(gate_->authorize(offer(), header))), kPrice)));
   }
 
-  // `owner`'s signatures, wrapped with `wallets`' deployment of its wallet under `salt` (ERC-6492).
+  // `signer`'s wallet signatures, wrapped with `factory`'s call `factoryCalldata` (ERC-6492).
+  static std::function<WalletSignature(const Bytes32&)> wrapped(const Address& factory, Bytes factoryCalldata,
+                                                                const PrivateKey& signer) {
+    return [factory, call = std::move(factoryCalldata), signer](const Bytes32& digest) {
+      return erc6492_wrapped(factory, call, smart_wallet_signature(signer, digest));
+    };
+  }
+
+  // `owner`'s signatures, wrapped with `wallets`' deployment of its wallet under `salt`.
   static std::function<WalletSignature(const Bytes32&)> wrapped_by(const SmartWallets& wallets, const PrivateKey& owner,
                                                                    const Bytes32& salt) {
-    return [owner, factory = wallets.factory(), call = SmartWallets::create_call(owner.address(), salt)](
-               const Bytes32& digest) { return erc6492_wrapped(factory, call, smart_wallet_signature(owner, digest)); };
+    return wrapped(wallets.factory(), SmartWallets::create_call(owner.address(), salt), owner);
+  }
+
+  // The gate again, in front of a facilitator configured with `network`.
+  void use_facilitator(const NetworkOptions& network) {
+    gate_.reset();  // it holds the facilitator replaced here
+    facilitator_ = make_facilitator(network);
+    ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
   }
 
   // An agent whose payer is `owner`'s wallet under `salt` from `wallets`, not deployed yet but
@@ -237,12 +251,7 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
   const PrivateKey owner = key_from(0x65);
   gate::test::TestAgent broken = counterfactual_agent(*wallets_, owner, 103);
   const Bytes garbage = {0xde, 0xad, 0xbe, 0xef};  // no such function: the factory reverts
-  broken.pay_from_wallet(
-      broken.config.payer,
-      [owner, factory = wallets_->factory(), garbage](const Bytes32& digest) {
-        return erc6492_wrapped(factory, garbage, smart_wallet_signature(owner, digest));
-      },
-      owner.address());
+  broken.pay_from_wallet(broken.config.payer, wrapped(wallets_->factory(), garbage, owner), owner.address());
   const auto no_wallet = deposit_refusal(broken);
   ASSERT_TRUE(no_wallet.has_value());
   EXPECT_EQ(no_wallet->error.code, ErrorCode::invalid_batch_settlement_evm_smart_wallet_deployment_failed)
@@ -250,11 +259,10 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
 
   gate::test::TestAgent impostor = counterfactual_agent(*wallets_, owner, 104);
   const PrivateKey other = key_from(0x66);
-  impostor.pay_from_wallet(
-      impostor.config.payer,
-      [other, factory = wallets_->factory(), call = SmartWallets::create_call(owner.address(), impostor.config.salt)](
-          const Bytes32& digest) { return erc6492_wrapped(factory, call, smart_wallet_signature(other, digest)); },
-      owner.address());
+  impostor.pay_from_wallet(impostor.config.payer,
+                           wrapped(wallets_->factory(), SmartWallets::create_call(owner.address(), impostor.config.salt),
+                                   other),
+                           owner.address());
   const auto unauthorized = deposit_refusal(impostor);
   ASSERT_TRUE(unauthorized.has_value());
   EXPECT_EQ(unauthorized->error.code, ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature)
@@ -285,9 +293,7 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
   // A chain without Multicall3 where the facilitator looks for it.
   NetworkOptions no_multicall = with_factory_allowed();
   no_multicall.multicall3 = key_from(0x68).address();
-  gate_.reset();  // it holds the facilitator replaced here
-  facilitator_ = make_facilitator(no_multicall);
-  ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
+  ASSERT_NO_FATAL_FAILURE(use_facilitator(no_multicall));
   const gate::test::TestAgent stranded = counterfactual_agent(*wallets_, owner, 106);
   const auto nowhere = deposit_refusal(stranded);
   ASSERT_TRUE(nowhere.has_value());
@@ -303,9 +309,7 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletsFailedSimulationDeploysNothing) {
 TEST_F(SmartWalletGateTest, ADeploymentOverTheGasLimitIsRefused) {
   NetworkOptions network = with_factory_allowed();
   network.eip6492AllowedFactories.push_back(chain::kMulticall3Address);
-  gate_.reset();  // it holds the facilitator replaced here
-  facilitator_ = make_facilitator(network);
-  ASSERT_NO_FATAL_FAILURE(restart_gate(nullptr));
+  ASSERT_NO_FATAL_FAILURE(use_facilitator(network));
 
   // Runtime code that counts `turns` down (26 gas a turn), behind init code returning it.
   const auto burner = [&](std::uint32_t turns) {
@@ -322,12 +326,8 @@ TEST_F(SmartWalletGateTest, ADeploymentOverTheGasLimitIsRefused) {
     const chain::Call3 heavy[] = {
         {burn, false, Bytes{}},
         {wallets_->factory(), false, SmartWallets::create_call(owner.address(), agent.config.salt)}};
-    agent.pay_from_wallet(
-        agent.config.payer,
-        [owner, call = chain::aggregate3_call(heavy)](const Bytes32& digest) {
-          return erc6492_wrapped(chain::kMulticall3Address, call, smart_wallet_signature(owner, digest));
-        },
-        owner.address());
+    agent.pay_from_wallet(agent.config.payer, wrapped(chain::kMulticall3Address, chain::aggregate3_call(heavy), owner),
+                          owner.address());
     auto refused = deposit_refusal(agent);
     EXPECT_FALSE(has_code(agent.config.payer));
     return refused;
