@@ -212,6 +212,10 @@ constexpr std::string_view kDateClosed =
 constexpr std::string_view kForgetClosed =
     "DELETE FROM closed_channels WHERE closed_at <= CAST(strftime('%s', 'now') AS INTEGER) - ?1";
 constexpr std::string_view kClosedChannel = "SELECT refund_nonce, total_claimed FROM closed_channels WHERE channel_id = ?1";
+constexpr std::string_view kClosedSince = R"sql(
+  SELECT channel_id, refund_nonce, total_claimed, closed_at FROM closed_channels
+  WHERE (closed_at, channel_id) > (?1, coalesce(?2, X'')) ORDER BY closed_at, channel_id LIMIT ?3
+)sql";
 constexpr std::string_view kRefundedChannels = R"sql(
   SELECT channel_id, refund_nonce FROM channels
   WHERE refund_nonce != zeroblob(32) AND pending_refund_nonce IS NULL
@@ -249,6 +253,11 @@ constexpr std::string_view kResolveRefund = R"sql(
                       refund_nonce = MAX(refund_nonce, ?4)
   WHERE channel_id = ?1 AND pending_refund_nonce = ?2
 )sql";
+
+// A page's size as a LIMIT binds it.
+std::int64_t sql_limit(std::size_t limit) noexcept {
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
 
 // A channel id and a refund nonce, the first two columns of a row.
 Result<std::pair<Bytes32, U256>> read_id_and_nonce(const Statement& s) {
@@ -800,7 +809,7 @@ Result<std::vector<std::pair<Bytes32, Uint128>>> ChannelStore::claimed_totals(By
   // No fold waited for: the settle job's records are written to SQLite at once, and the log holds
   // only the gate's own writes, whose totals are the gate's already.
   return impl_->query_after<std::vector<Row>>(0, kClaimedTotals, [&](Statement& s) {
-    s.bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    s.bind(1, after).bind(2, sql_limit(limit));
     return collect_rows<Row>(s, [](const Statement& row) -> Result<Row> {
       Row r;
       PAYCHAN_ASSIGN(r.first, decode_bytes32(row.blob(0)));
@@ -831,6 +840,21 @@ Result<std::optional<ClosedChannel>> ChannelStore::closed_channel(const Bytes32&
     PAYCHAN_ASSIGN(closed.refundNonce, decode_u256(s.blob(0)));
     PAYCHAN_ASSIGN(closed.totalClaimed, decode_u128(s.blob(1)));
     return Closed{closed};
+  });
+}
+
+Result<std::vector<ClosedRecord>> ChannelStore::closed_since(std::int64_t since, ByteView after, std::size_t limit) {
+  return impl_->query_after<std::vector<ClosedRecord>>(0, kClosedSince, [&](Statement& s) {
+    s.bind(1, since).bind(2, after);
+    s.bind(3, sql_limit(limit));
+    return collect_rows<ClosedRecord>(s, [](const Statement& row) -> Result<ClosedRecord> {
+      ClosedRecord r;
+      PAYCHAN_ASSIGN(r.channelId, decode_bytes32(row.blob(0)));
+      PAYCHAN_ASSIGN(r.closed.refundNonce, decode_u256(row.blob(1)));
+      PAYCHAN_ASSIGN(r.closed.totalClaimed, decode_u128(row.blob(2)));
+      r.closedAt = row.integer(3);
+      return r;
+    });
   });
 }
 

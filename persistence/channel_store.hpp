@@ -54,6 +54,16 @@ struct ClosedChannel {
   friend bool operator==(const ClosedChannel&, const ClosedChannel&) = default;
 };
 
+// One record of closed_since(): the channel, what its deleted rows left, and when the last of
+// them was deleted (Unix seconds, by the deleting host's clock).
+struct ClosedRecord {
+  Bytes32 channelId{};
+  ClosedChannel closed;
+  std::int64_t closedAt = 0;
+
+  friend bool operator==(const ClosedRecord&, const ClosedRecord&) = default;
+};
+
 struct StoreOptions {
   bool durable = true;             // false: synchronous=OFF, for benchmarks and tests only
   std::size_t max_batch = 512;     // states per transaction
@@ -134,6 +144,11 @@ class ChannelStore {
   // claimed total the running total would restart below. Waits for a fold only while the log holds
   // an erase (the gate asks on its I/O thread, for each channel it does not hold).
   [[nodiscard]] Result<std::optional<ClosedChannel>> closed_channel(const Bytes32& channelId);
+  // The records of deleted channels dated `since` or later, in (date, id) order: at most `limit`,
+  // those after (`since`, `after`) (`after` empty: every one dated `since`). Fewer than `limit`:
+  // the last page. For a running gate to forget the channels the settle job deleted; no fold is
+  // waited for (the log holds only the gate's own erases, whose channels it has forgotten).
+  [[nodiscard]] Result<std::vector<ClosedRecord>> closed_since(std::int64_t since, ByteView after, std::size_t limit);
   // Forgets the records of channels whose last row was deleted `ageSeconds` or more ago (by the
   // host's clock, which dated them: a clock jumping ahead forgets early); how many. A view of a
   // chain that far behind is not met (a node lagging that long, a reorg that deep past finality),

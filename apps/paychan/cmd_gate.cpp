@@ -39,8 +39,9 @@ backslash or an encoded name; JSON it cannot parse) is priced as the dearest rou
 request without payment that sends Expect: 100-continue gets its 402 at once, before its body.
 
 Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text; its unclaimed
-amount follows the claims `paychan settle` records in the same store within 10 s; the log says
-when those cannot be read, and when they can again).
+amount follows the claims `paychan settle` records in the same store within 10 s, when the gate also
+stops holding the channels settle deleted, spent and claimed; the log says when those cannot be
+read, and when they can again).
 Limits: request head 16 KiB (431), body 1 MiB (413), a request sent within 10 s; a kept-alive
 connection idle for 30 s, or a client not reading its answer for 30 s, is disconnected.
 

@@ -174,9 +174,35 @@ Status Gate::refresh_claimed() {
     auto page = store_.claimed_totals(after ? ByteView(*after) : ByteView{}, kPage);
     if (!page) return page.failure();
     for (const auto& [id, total] : *page) table_.raise_claimed(id, total);
-    if (page->size() < kPage) return {};
+    if (page->size() < kPage) return forget_closed();
     after = page->back().first;
   }
+}
+
+Status Gate::forget_closed() {
+  // Each pass reads again the records of the last minute before the newest it read: the records
+  // are dated in whole seconds, by the deleting process when its statement ran, not when its
+  // transaction committed. A record read twice is harmless (its channel is gone, or newer); one
+  // dated back by a clock stepped back further is not read, and its channel is held until a
+  // restart, as before.
+  constexpr std::int64_t kOverlapSeconds = 60;
+  constexpr std::size_t kPage = 512;
+  std::int64_t newest = closedSince_;
+  std::optional<persistence::ClosedRecord> last;
+  for (;;) {
+    auto page = last ? store_.closed_since(last->closedAt, last->channelId, kPage)
+                     : store_.closed_since(closedSince_, ByteView{}, kPage);
+    if (!page) return page.failure();
+    for (const persistence::ClosedRecord& r : *page) {
+      if (table_.forget_closed(r.channelId, r.closed.totalClaimed, r.closed.refundNonce))
+        metrics_.forgotten_channels.fetch_add(1, std::memory_order_relaxed);
+      newest = std::max(newest, r.closedAt);
+    }
+    if (page->size() < kPage) break;
+    last = page->back();
+  }
+  closedSince_ = std::max(closedSince_, newest - kOverlapSeconds);
+  return {};
 }
 
 ChannelTotals Gate::totals() const {

@@ -99,7 +99,11 @@ class Gate {
   // Raises every held channel's mirrored totalClaimed to what the settle job has recorded in the
   // store since (ChannelStore::claimed_totals): the unclaimed amount in the metrics, and the floor
   // under which a voucher is refused, then follow its claims without a request on each channel.
-  // Reads SQLite: call it off the I/O threads (GateRuntime does, every few seconds).
+  // Then forgets the held channels whose rows the settle job has deleted since (spent and
+  // claimed: ChannelTable::forget_closed), as a restart would, so a long-running gate does not
+  // hold every channel it ever served.
+  // Reads SQLite: call it off the I/O threads (GateRuntime does, every few seconds), from one
+  // thread at a time.
   [[nodiscard]] Status refresh_claimed();
 
   // `decoder`, if given, decodes the header: the connection's, which remembers its last voucher
@@ -160,6 +164,8 @@ class Gate {
   protocol::SettlementResponse response(const ChannelState& state, std::string transaction,
                                         std::string amount, std::optional<Uint128> chargedAmount) const;
   std::uint64_t now() const { return options_.now(); }
+  // refresh_claimed()'s second half.
+  Status forget_closed();
 
   GateOptions options_;
   Bytes32 domain_;
@@ -167,6 +173,8 @@ class Gate {
   Facilitator* facilitator_;
   GateMetrics& metrics_;
   ChannelTable table_;
+  // forget_closed()'s: the store's closed-channel records dated this or later are read next.
+  std::int64_t closedSince_ = 0;
 };
 
 }  // namespace paychan::engine::gate

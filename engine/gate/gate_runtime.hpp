@@ -24,7 +24,8 @@ struct RuntimeOptions {
   bool durable = true;   // false only for benchmarks that measure what durability costs
   bool access_log = false;  // one logfmt line per paid request on stderr
   // How often the channels' claimed totals are read back from the store (the settle job records
-  // its claims there): how long /metrics may show a claimed charge as unclaimed.
+  // its claims there): how long /metrics may show a claimed charge as unclaimed, and the gate hold
+  // a channel the settle job deleted.
   std::chrono::milliseconds claimed_refresh = std::chrono::seconds(10);
   // In-process parts instead of what the config names (the demo's); both must outlive the runtime.
   Facilitator* facilitator = nullptr;  // instead of an HTTP client of config.facilitator

@@ -78,6 +78,9 @@ std::string GateMetrics::render(const ChannelTotals& channels, const persistence
           facilitator_verifications.load());
   counter(out, "paychan_stale_state_fallbacks_total",
           "Vouchers checked on a stale mirror because the facilitator was unreachable.", stale_state_fallbacks.load());
+  counter(out, "paychan_forgotten_channels_total",
+          "Channels spent and claimed that the gate stopped holding once the settle job deleted them.",
+          forgotten_channels.load());
 
   out += "# HELP paychan_refusals_total Payments refused, by reason (402, 400 or 503).\n"
          "# TYPE paychan_refusals_total counter\n";

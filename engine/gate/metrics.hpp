@@ -52,6 +52,7 @@ class GateMetrics {
   std::atomic<std::uint64_t> handler_failures{0};   // upstream answered ≥ 400: nothing charged
   std::atomic<std::uint64_t> facilitator_verifications{0};
   std::atomic<std::uint64_t> stale_state_fallbacks{0};  // facilitator down, served on the mirror
+  std::atomic<std::uint64_t> forgotten_channels{0};  // the settle job deleted their rows (Gate::refresh_claimed)
   LatencyHistogram verification;  // decode → checks done (local or through the facilitator)
   LatencyHistogram local_verification;  // a voucher checked locally: digest, recover, funding rules
   LatencyHistogram store_commit;  // queued → durable

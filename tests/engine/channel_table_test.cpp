@@ -80,6 +80,43 @@ TEST(ChannelTable, ARaisedClaimedTotalOutlivesALeaseFromBeforeIt) {
   EXPECT_FALSE(table.find(id(2)).has_value());
 }
 
+// A channel whose row the settle job deleted (spent: its balance all charged; claimed: all it was
+// charged) is forgotten, as a restart would, unless the gate holds something newer than that row or
+// is working on it: a lease out, a refund of unknown outcome, a charge beyond the claim, balance
+// left to serve, a later refund.
+TEST(ChannelTable, AChannelIsForgottenOnlyWhenItsClosedRowIsAllItHas) {
+  const auto spent = [](std::uint8_t tag) {
+    ChannelState s = state(tag, 700);
+    s.onchain.balance = 700;
+    s.onchain.refundNonce = U256{2};
+    return s;
+  };
+  ChannelTable table;
+  for (std::uint8_t tag = 1; tag <= 7; ++tag) table.restore(spent(tag));
+  ChannelState topped = spent(4);
+  topped.onchain.balance = 900;
+  table.restore(topped);
+  ChannelState refunded = spent(5);
+  refunded.onchain.refundNonce = U256{3};
+  table.restore(refunded);
+  table.restore(spent(6), PendingRefund{U256{3}, 100});
+  auto lease = table.acquire(id(7));
+  ASSERT_TRUE(lease);
+
+  EXPECT_TRUE(table.forget_closed(id(1), 700, U256{2}));
+  EXPECT_FALSE(table.find(id(1)).has_value());
+  EXPECT_TRUE(table.forget_closed(id(2), 800, U256{5})) << "claimed and refunded past it";
+  EXPECT_FALSE(table.forget_closed(id(3), 699, U256{2})) << "a charge the closed row's claim does not cover";
+  EXPECT_FALSE(table.forget_closed(id(4), 700, U256{2})) << "balance to serve: a top-up since";
+  EXPECT_FALSE(table.forget_closed(id(5), 700, U256{2})) << "a refund after the row's";
+  EXPECT_FALSE(table.forget_closed(id(6), 700, U256{2})) << "a refund of unknown outcome";
+  EXPECT_FALSE(table.forget_closed(id(7), 700, U256{2})) << "leased";
+  EXPECT_FALSE(table.forget_closed(id(8), 700, U256{2})) << "never held";
+  EXPECT_EQ(table.size(), 5u);
+  lease->erase();
+  EXPECT_FALSE(table.forget_closed(id(7), 700, U256{2})) << "already gone";
+}
+
 // A staged state (already durable) is published when the lease ends without an outcome; an
 // outcome (commit, erase) replaces it; the lease is held until then.
 TEST(ChannelTable, AStagedStateIsPublishedUnlessAnOutcomeReplacesIt) {

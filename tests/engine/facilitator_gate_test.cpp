@@ -574,40 +574,79 @@ TEST_F(FacilitatorGateTest, AForgottenChannelsRefundNonceStillRefusesAViewBehind
   EXPECT_EQ(snapshot_of(topped).refundNonce, U256{1});
 }
 
-// The settle job deletes a channel spent and claimed; the restarted gate no longer holds it. A
-// payload on it checked on a view behind the claim (a node lagging) would restart its running total
-// below what was claimed, and the vouchers served on it could never be claimed: it is refused. On
-// the chain as it is, the same voucher is refused as below the claimed total, and a top-up is served.
+// The settle job deletes a channel spent and claimed; the gate no longer holds it once restarted,
+// or once its refresh reads the settle job's records (so a gate running for months does not hold
+// every channel it ever served). A payload on it checked on a view behind the claim (a node
+// lagging) would restart its running total below what was claimed, and the vouchers served on it
+// could never be claimed: it is refused. On the chain as it is, the same voucher is refused as
+// below the claimed total, and a top-up is served.
 TEST_F(FacilitatorGateTest, AChannelTheSettleJobDeletedIsNotRestartedBelowItsClaim) {
   UnreliableLink link(*facilitator_);
   ASSERT_NO_FATAL_FAILURE(open_gate(&link));
+  for (const bool by_restart : {true, false}) {
+    SCOPED_TRACE(by_restart ? "forgotten by a restart" : "forgotten by the claimed refresh");
+    const gate::Offer& offer = offers_->offers().at(0);
+    const gate::test::TestAgent agent(key_from(3), config_, by_restart ? 83 : 84);
+    (void)accepted(run(gate_->settle(
+        accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
+    (void)accepted(run(
+        gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+    EXPECT_GE(settle(config_, *store_, 100).claimedChannels(), 1u);
+    ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+    EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{0}, 2 * kPrice}));
+    ASSERT_TRUE(gate_->channels().find(agent.id).has_value()) << "held until then";
+    if (by_restart) {
+      ASSERT_NO_FATAL_FAILURE(restart_gate(&link));
+    } else {
+      const auto forgotten = metrics_.forgotten_channels.load();
+      ASSERT_TRUE(gate_->refresh_claimed());
+      EXPECT_EQ(metrics_.forgotten_channels.load(), forgotten + 1);
+    }
+    ASSERT_FALSE(gate_->channels().find(agent.id).has_value());
+
+    // A top-up whose voucher starts the running total over at nothing.
+    const auto restarted = [&] { return agent.deposit_header(offer.requirements, kPrice, 10 * kPrice); };
+    link.report_verify = verified_on(protocol::ChannelSnapshot{agent.id, 2 * kPrice, 0, 0, U256{0}, std::nullopt});
+    const auto behind = refusal_of(run(gate_->authorize(offer, restarted())));
+    EXPECT_TRUE(refused_as_behind(behind, "claimed total 0, not " + to_decimal(2 * kPrice)))
+        << (behind ? behind->error.to_string() : "accepted");
+    const auto below = refusal_of(run(gate_->authorize(offer, restarted())));
+    ASSERT_TRUE(below) << "a voucher below the claimed total was accepted";
+    EXPECT_EQ(below->error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)
+        << below->error.to_string();
+
+    const auto topped = accepted(run(gate_->settle(
+        accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
+    EXPECT_EQ(snapshot_of(topped).balance, 12 * kPrice);
+    EXPECT_EQ(snapshot_of(topped).totalClaimed, 2 * kPrice);
+  }
+}
+
+// A channel the settle job deleted, then topped up through the gate before its refresh reads the
+// deletion: the gate's state is newer than the deleted row, and the refresh keeps it, as the row
+// the top-up wrote back.
+TEST_F(FacilitatorGateTest, TheClaimedRefreshKeepsADeletedChannelToppedUpSince) {
+  ASSERT_NO_FATAL_FAILURE(open_gate());
   const gate::Offer& offer = offers_->offers().at(0);
-  const gate::test::TestAgent agent(key_from(3), config_, 83);
+  const gate::test::TestAgent agent(key_from(3), config_, 85);
   (void)accepted(run(gate_->settle(
       accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
-  (void)accepted(
-      run(gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
-  ASSERT_EQ(settle(config_, *store_, 100).claimedChannels(), 1u);
+  (void)accepted(run(
+      gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+  EXPECT_GE(settle(config_, *store_, 100).claimedChannels(), 1u);
   ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
-  EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{0}, 2 * kPrice}));
-  ASSERT_NO_FATAL_FAILURE(restart_gate(&link));
-  ASSERT_FALSE(gate_->channels().find(agent.id).has_value());
-
-  // A top-up whose voucher starts the running total over at nothing.
-  const auto restarted = [&] { return agent.deposit_header(offer.requirements, kPrice, 10 * kPrice); };
-  link.report_verify = verified_on(protocol::ChannelSnapshot{agent.id, 2 * kPrice, 0, 0, U256{0}, std::nullopt});
-  const auto behind = refusal_of(run(gate_->authorize(offer, restarted())));
-  EXPECT_TRUE(refused_as_behind(behind, "claimed total 0, not " + to_decimal(2 * kPrice)))
-      << (behind ? behind->error.to_string() : "accepted");
-  const auto below = refusal_of(run(gate_->authorize(offer, restarted())));
-  ASSERT_TRUE(below) << "a voucher below the claimed total was accepted";
-  EXPECT_EQ(below->error.code, ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)
-      << below->error.to_string();
-
-  const auto topped = accepted(run(gate_->settle(
-      accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), kPrice)));
-  EXPECT_EQ(snapshot_of(topped).balance, 12 * kPrice);
-  EXPECT_EQ(snapshot_of(topped).totalClaimed, 2 * kPrice);
+  // Its request charged nothing (a dynamic price): only the balance tells the state newer.
+  (void)accepted(run(gate_->settle(
+      accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), 0)));
+  const auto forgotten = metrics_.forgotten_channels.load();
+  ASSERT_TRUE(gate_->refresh_claimed());
+  ASSERT_TRUE(gate_->refresh_claimed());
+  EXPECT_EQ(metrics_.forgotten_channels.load(), forgotten);
+  const auto held = gate_->channels().find(agent.id);
+  ASSERT_TRUE(held.has_value()) << "a channel topped up since its row was deleted was forgotten";
+  EXPECT_EQ(held->onchain.balance, 12 * kPrice);
+  EXPECT_EQ(held->chargedCumulativeAmount, 2 * kPrice);
+  ASSERT_TRUE(*store_->get(agent.id)) << "the top-up wrote the row back";
 }
 
 // A deposit or refund executed, then reported on a view behind the channel as the gate saw it (a

@@ -534,7 +534,8 @@ TEST(GateE2E, MetricsAndHealth) {
                            // only the voucher was checked locally (the mismatch is refused before)
                            "paychan_local_verifications_total 1\n", "paychan_local_verification_seconds_count 1\n",
                            // the two commits are in SQLite now
-                           "paychan_store_unfolded_commits 0\n", "paychan_store_fold_failures_total 0\n"}) {
+                           "paychan_store_unfolded_commits 0\n", "paychan_store_fold_failures_total 0\n",
+                           "paychan_forgotten_channels_total 0\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
 }

@@ -103,49 +103,76 @@ TEST(GateRuntime, APublicSchemeOfHttpsIsWhatTheOfferAndTheUpstreamSee) {
   EXPECT_EQ(free->body(), "https");
 }
 
-// The settle job (another handle on the same store) records a claim while the gate runs: /metrics
-// stops counting it as unclaimed within the refresh interval, with no request on the channel.
-TEST(GateRuntime, AClaimTheSettleJobRecordsLeavesTheUnclaimedAmount) {
-  paychan::test::TempDir dir;
-  ChannelState charged;
-  charged.channelId.fill(7);
-  charged.chargedCumulativeAmount = 900;
-  charged.signedMaxClaimable = 900;
-  charged.onchain.balance = 1'000;
+// A metric's value as the gate's /metrics shows it ("no answer", "no metric" otherwise).
+std::string metric(std::uint16_t port, std::string_view name) {
+  RawClient client{port};
+  client.send(get("/metrics"));
+  const auto metrics = client.read_response();
+  if (!metrics) return "no answer";
+  const std::string_view text = metrics->body();
+  const std::string line_start = "\n" + std::string(name) + " ";
+  const auto at = text.find(line_start);
+  if (at == std::string_view::npos) return "no metric";
+  const auto value = text.substr(at + line_start.size());
+  return std::string(value.substr(0, value.find('\n')));
+}
+
+// Polls `name` for up to 10 s until it shows `value`; what it showed last.
+std::string await_metric(std::uint16_t port, std::string_view name, std::string_view value) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string shown = metric(port, name);
+  while (shown != value && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    shown = metric(port, name);
+  }
+  return shown;
+}
+
+// A gate over `dir`'s store holding `state`, refreshing what the settle job records every 20 ms.
+Result<std::unique_ptr<GateRuntime>> gate_holding(const paychan::test::TempDir& dir, const ChannelState& state,
+                                                  const std::string& upstream) {
   {
     auto store = persistence::ChannelStore::open(dir.file());
-    ASSERT_TRUE(store) << store.error().to_string();
-    ASSERT_TRUE((*store)->commit_and_wait(charged));
+    if (!store) return store.failure();
+    PAYCHAN_TRY((*store)->commit_and_wait(state));
   }
+  RuntimeOptions options;
+  options.claimed_refresh = std::chrono::milliseconds(20);
+  return GateRuntime::start(gate_config(upstream, dir, 5), options);
+}
+
+// The settle job (another handle on the same store) records a claim while the gate runs: /metrics
+// stops counting it as unclaimed within the refresh interval, with no request on the channel.
+// A channel the claim leaves spent and claimed is deleted by the settle job, and the running gate
+// stops holding it too.
+TEST(GateRuntime, AClaimTheSettleJobRecordsLeavesTheUnclaimedAmount) {
   TestServer upstream{[](http::Exchange& ex) -> http::Handled {
     ex.response().set(200, "text/plain", "ok");
     return std::nullopt;
   }};
-  RuntimeOptions options;
-  options.claimed_refresh = std::chrono::milliseconds(20);
-  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 5), options);
-  ASSERT_TRUE(gate) << gate.error().to_string();
-  const auto unclaimed = [&]() -> std::string {
-    RawClient client{(*gate)->port()};
-    client.send(get("/metrics"));
-    const auto metrics = client.read_response();
-    if (!metrics) return "no answer";
-    const std::string_view text = metrics->body();
-    const std::string_view name = "\npaychan_unclaimed_amount ";
-    const auto at = text.find(name);
-    if (at == std::string_view::npos) return "no metric";
-    const auto value = text.substr(at + name.size());
-    return std::string(value.substr(0, value.find('\n')));
-  };
-  EXPECT_EQ(unclaimed(), "900");
+  for (const Uint128 balance : {Uint128{1'000}, Uint128{900}}) {
+    SCOPED_TRACE(balance == 900 ? "spent" : "with balance left");
+    paychan::test::TempDir dir;
+    ChannelState charged;
+    charged.channelId.fill(7);
+    charged.chargedCumulativeAmount = 900;
+    charged.signedMaxClaimable = 900;
+    charged.onchain.balance = balance;
+    auto gate = gate_holding(dir, charged, upstream.url(""));
+    ASSERT_TRUE(gate) << gate.error().to_string();
+    const std::uint16_t port = (*gate)->port();
+    EXPECT_EQ(metric(port, "paychan_unclaimed_amount"), "900");
+    EXPECT_EQ(metric(port, "paychan_open_channels"), "1");
 
-  auto settle_job = persistence::ChannelStore::open(dir.file());
-  ASSERT_TRUE(settle_job) << settle_job.error().to_string();
-  ASSERT_TRUE((*settle_job)->record_claimed(charged.channelId, 900));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (unclaimed() != "0" && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(unclaimed(), "0");
+    auto settle_job = persistence::ChannelStore::open(dir.file());
+    ASSERT_TRUE(settle_job) << settle_job.error().to_string();
+    ASSERT_TRUE((*settle_job)->record_claimed(charged.channelId, 900));
+    EXPECT_EQ(await_metric(port, "paychan_unclaimed_amount", "0"), "0");
+    const bool deleted = balance == 900;
+    ASSERT_EQ((*settle_job)->get(charged.channelId)->has_value(), !deleted);
+    EXPECT_EQ(await_metric(port, "paychan_forgotten_channels_total", deleted ? "1" : "0"), deleted ? "1" : "0");
+    EXPECT_EQ(metric(port, "paychan_open_channels"), deleted ? "0" : "1");
+  }
 }
 
 }  // namespace

@@ -487,6 +487,45 @@ TEST(ChannelStore, ADeletedChannelsRecordIsForgottenOnceOldEnough) {
   EXPECT_TRUE(*store->closed_channel(undated.channelId)) << "a record dated 0 was forgotten";
 }
 
+// A running gate reads the closed-channel records dated since its last pass (Gate::refresh_claimed),
+// paged by (date, id): each once, in order, with what the deleted row left, whatever the page size.
+TEST(ChannelStore, ClosedRecordsAreReadSinceADateInPages) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  const std::int64_t dates[] = {100, 100, 200, 300, 300, 300};
+  for (std::uint32_t n = 1; n <= 6; ++n) {
+    ChannelState s = state(n, 1000);
+    s.onchain.totalClaimed = 10 * n;
+    s.onchain.refundNonce = U256{n};
+    ASSERT_TRUE(store_write(*store, s, ChannelStore::Write::erase, std::nullopt));
+  }
+  ASSERT_TRUE(*store->closed_channel(state(6, 0).channelId)) << "the erases are folded";
+  for (std::uint32_t n = 1; n <= 6; ++n) {
+    ASSERT_EQ(exec_on(dir.file(), "UPDATE closed_channels SET closed_at = " + std::to_string(dates[n - 1]) +
+                                      " WHERE channel_id = x'" + to_hex(state(n, 0).channelId).substr(2) + "'"),
+              1);
+  }
+  for (std::size_t page : {1u, 2u, 3u, 4u, 10u}) {
+    std::vector<ClosedRecord> all;
+    std::optional<ClosedRecord> last;
+    for (;;) {
+      auto rows = last ? store->closed_since(last->closedAt, last->channelId, page) : store->closed_since(150, {}, page);
+      ASSERT_TRUE(rows) << rows.error().to_string();
+      all.insert(all.end(), rows->begin(), rows->end());
+      if (rows->size() < page) break;
+      last = rows->back();
+    }
+    ASSERT_EQ(all.size(), 4u) << "page " << page;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+      const std::uint32_t n = 3 + k;
+      EXPECT_EQ(all[k], (ClosedRecord{state(n, 0).channelId, ClosedChannel{U256{n}, 10 * n}, dates[n - 1]}))
+          << "page " << page << ", record " << k;
+    }
+  }
+  EXPECT_EQ(store->closed_since(300, state(4, 0).channelId, 10)->size(), 2u) << "those after (300, the 4th)";
+  EXPECT_EQ(store->closed_since(301, {}, 10)->size(), 0u);
+}
+
 // A store of schema 3 (closed records without a date) is migrated: its records count from then.
 TEST(ChannelStore, ClosedRecordsOfASchema3StoreAreDatedByTheMigration) {
   TempDir dir;
