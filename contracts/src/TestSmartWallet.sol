@@ -32,6 +32,12 @@ contract TestSmartWalletFactory {
         return address(new TestSmartWallet{salt: salt}(owner));
     }
 
+    /// @notice As createWallet, but reverts for a wallet that exists, as some factories do.
+    function createWalletOnce(address owner, bytes32 salt) external returns (address) {
+        require(walletAddress(owner, salt).code.length == 0, "wallet exists");
+        return address(new TestSmartWallet{salt: salt}(owner));
+    }
+
     function walletAddress(address owner, bytes32 salt) public view returns (address) {
         bytes32 initCode = keccak256(abi.encodePacked(type(TestSmartWallet).creationCode, abi.encode(owner)));
         return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, initCode)))));

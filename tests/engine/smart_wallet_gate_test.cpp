@@ -86,6 +86,33 @@ class SmartWalletGateTest : public FacilitatorGateTest {
     return refusal_of(run(gate_->authorize(offer(), agent.deposit_header(offer().requirements, kPrice, 50 * kPrice))));
   }
 
+  // The calls of `transaction`, an aggregate3 the facilitator sent to Multicall3: each call's
+  // target and whether it was allowed to fail (empty, with a test failure, if it is no such call).
+  std::vector<std::pair<Address, bool>> aggregate3_calls(const std::string& transaction) {
+    auto sent = devnet_->run(devnet_->rpc().raw("eth_getTransactionByHash", "[\"" + transaction + "\"]"));
+    EXPECT_TRUE(sent) << sent.error().to_string();
+    if (!sent) return {};
+    EXPECT_NE(sent->find("\"to\":\"" + to_hex(chain::kMulticall3Address.bytes) + "\""), std::string::npos) << *sent;
+    const auto input_at = sent->find("\"input\":\"");
+    const auto input_end = input_at == std::string::npos ? input_at : sent->find('"', input_at + 9);
+    EXPECT_NE(input_end, std::string::npos) << *sent;
+    if (input_end == std::string::npos) return {};
+    const auto input = bytes_from_hex(std::string_view(*sent).substr(input_at + 9, input_end - input_at - 9));
+    EXPECT_TRUE(input && input->size() > 4) << *sent;
+    if (!input || input->size() <= 4) return {};
+    const auto list = chain::AbiReader{ByteView(*input).subspan(4)}.tail(0);
+    EXPECT_TRUE(list && list->uint64(0)) << *sent;
+    if (!list || !list->uint64(0)) return {};
+    std::vector<std::pair<Address, bool>> calls;
+    for (std::uint64_t i = 0; i < *list->uint64(0); ++i) {
+      const auto call = list->from_word(1)->tail(i);
+      EXPECT_TRUE(call) << *sent;
+      if (!call) return {};
+      calls.emplace_back(*call->address(0), *call->boolean(1));
+    }
+    return calls;
+  }
+
   [[nodiscard]] bool has_code(const Address& account) {
     auto code = devnet_->run(devnet_->rpc().code(account));
     EXPECT_TRUE(code) << code.error().to_string();
@@ -210,25 +237,10 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
   const auto deposit = pay(agent.deposit_header(offer().requirements, kPrice, 50 * kPrice));
   EXPECT_TRUE(deposit.success) << deposit.errorReason.value_or("");
   EXPECT_TRUE(has_code(agent.config.payer));
-  // One transaction made both: the facilitator's, to Multicall3.
-  auto sent = devnet_->run(devnet_->rpc().raw("eth_getTransactionByHash", "[\"" + deposit.transaction + "\"]"));
-  ASSERT_TRUE(sent) << sent.error().to_string();
-  EXPECT_NE(sent->find("\"to\":\"" + to_hex(chain::kMulticall3Address.bytes) + "\""), std::string::npos) << *sent;
+  // One transaction made both: the facilitator's, to Multicall3,
   // aggregate3([factory call, allowed to fail], [deposit, not allowed to fail]).
-  const auto input_at = sent->find("\"input\":\"");
-  ASSERT_NE(input_at, std::string::npos) << *sent;
-  const auto input_end = sent->find('"', input_at + 9);
-  const auto input = bytes_from_hex(std::string_view(*sent).substr(input_at + 9, input_end - input_at - 9));
-  ASSERT_TRUE(input && input->size() > 4) << *sent;
-  const auto calls = chain::AbiReader{ByteView{*input}.subspan(4)}.tail(0);
-  ASSERT_TRUE(calls && *calls->uint64(0) == 2u);
-  const auto factory_call = calls->from_word(1)->tail(0);
-  const auto deposit_call = calls->from_word(1)->tail(1);
-  ASSERT_TRUE(factory_call && deposit_call);
-  EXPECT_EQ(*factory_call->address(0), wallets_->factory());
-  EXPECT_TRUE(*factory_call->boolean(1));
-  EXPECT_EQ(*deposit_call->address(0), deployment_->settlement);
-  EXPECT_FALSE(*deposit_call->boolean(1));
+  EXPECT_EQ(aggregate3_calls(deposit.transaction),
+            (std::vector<std::pair<Address, bool>>{{wallets_->factory(), true}, {deployment_->settlement, false}}));
   EXPECT_EQ(onchain(agent.id).balance, 50 * kPrice);
   const auto asked_before = metrics_.facilitator_verifications.load();
   (void)pay(agent.voucher_header(offer().requirements, 2 * kPrice));
@@ -239,6 +251,71 @@ TEST_F(SmartWalletGateTest, AnUndeployedWalletIsDeployedWithItsFirstDepositThrou
   const auto summary = settle(config_, *store_, 100);
   EXPECT_TRUE(summary.ok()) << summary.sweepError;
   EXPECT_EQ(onchain(agent.id).totalClaimed, 3 * kPrice);
+}
+
+// Two first deposits from one wallet not deployed yet, into two channels, verified before either
+// is mined: each transaction deploys the wallet with its deposit. Mined in one block, the second's
+// factory call fails (this factory reverts for a wallet that exists), which aggregate3 allows, and
+// its deposit lands on the wallet the first deployed.
+TEST_F(SmartWalletGateTest, TwoFirstDepositsFromOneUndeployedWalletInOneBlockBothLand) {
+  const PrivateKey owner = key_from(0x67);
+  gate::test::TestAgent first(owner, config_, 105), second(owner, config_, 106);
+  const Bytes32 wallet_salt = first.config.salt;
+  const Address wallet = wallets_->address_of(owner.address(), wallet_salt);
+  mint(wallet, 100 * kPrice);
+  for (gate::test::TestAgent* agent : {&first, &second})
+    agent->pay_from_wallet(wallet, wrapped(wallets_->factory(), SmartWallets::create_once_call(owner.address(), wallet_salt), owner),
+                           owner.address());
+  ASSERT_FALSE(has_code(wallet));
+
+  const auto restored = chain_restored_at_exit();
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_setAutomine", "[false]")));
+  http::asio::io_context context;
+  std::optional<gate::Decision<protocol::SettlementResponse>> answers[2];
+  const gate::test::TestAgent* agents[2] = {&first, &second};
+  for (int i = 0; i < 2; ++i)
+    http::asio::co_spawn(
+        context,
+        [&, i]() -> http::Awaitable<void> {
+          auto decision = co_await gate_->authorize(offer(), agents[i]->deposit_header(offer().requirements, kPrice, 20 * kPrice));
+          if (auto* refused = std::get_if<Refusal>(&decision)) {
+            answers[i].emplace(std::move(*refused));
+            co_return;
+          }
+          answers[i].emplace(co_await gate_->settle(std::get<gate::Authorization>(std::move(decision)), kPrice));
+        },
+        http::asio::detached);
+  std::thread deposits([&] { context.run(); });
+  // Both sent (each verified on a chain without the wallet), then mined together.
+  std::string pool;
+  for (int tries = 0; tries < 600 && pool.find("\"pending\":\"0x2\"") == std::string::npos; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto status = run(devnet_->rpc().raw("txpool_status", "[]"));
+    pool = status ? *status : status.error().to_string();
+  }
+  EXPECT_NE(pool.find("\"pending\":\"0x2\""), std::string::npos) << pool;
+  ASSERT_TRUE(run(devnet_->rpc().raw("evm_mine", "[]")));
+  deposits.join();
+
+  std::uint64_t blocks[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i == 0 ? "first" : "second");
+    ASSERT_TRUE(answers[i].has_value());
+    auto* served = std::get_if<protocol::SettlementResponse>(&*answers[i]);
+    ASSERT_TRUE(served) << std::get<Refusal>(*answers[i]).error.to_string();
+    EXPECT_EQ(aggregate3_calls(served->transaction),
+              (std::vector<std::pair<Address, bool>>{{wallets_->factory(), true}, {deployment_->settlement, false}}))
+        << "verified before the wallet existed, the deposit deploys it";
+    auto receipt = run(devnet_->rpc().receipt(*fixed_from_hex<32>(served->transaction)));
+    ASSERT_TRUE(receipt && *receipt) << "mined";
+    EXPECT_TRUE((*receipt)->success);
+    blocks[i] = (*receipt)->blockNumber;
+    EXPECT_EQ(onchain(agents[i]->id).balance, 20 * kPrice);
+  }
+  EXPECT_EQ(blocks[0], blocks[1]) << "one block: the second's factory call ran on the wallet the first deployed";
+  EXPECT_TRUE(has_code(wallet));
+  const auto again = run(devnet_->rpc().call(wallets_->factory(), SmartWallets::create_once_call(owner.address(), wallet_salt)));
+  EXPECT_FALSE(again) << "the factory deploys a wallet once; its second call failed and was allowed to";
 }
 
 // What fails in the simulation is refused at verification, before any transaction (/settle

@@ -63,6 +63,13 @@ class SmartWallets {
     return chain::encode_call("createWallet(address,bytes32)", {chain::AbiValue::address(owner), chain::AbiValue::word(salt)});
   }
 
+  // The calldata of createWalletOnce(owner, salt): as create_call's, but the factory reverts for a
+  // wallet that exists.
+  [[nodiscard]] static Bytes create_once_call(const Address& owner, const Bytes32& salt) {
+    return chain::encode_call("createWalletOnce(address,bytes32)",
+                              {chain::AbiValue::address(owner), chain::AbiValue::word(salt)});
+  }
+
   // The address of `owner`'s wallet under `salt`, deployed or not.
   [[nodiscard]] Address address_of(const Address& owner, const Bytes32& salt) {
     auto reply = chain_.run(chain_.rpc().call(
