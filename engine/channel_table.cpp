@@ -80,15 +80,16 @@ void ChannelTable::raise_claimed(const Bytes32& channelId, Uint128 totalClaimed)
   claimed = std::max(claimed, totalClaimed);
 }
 
-bool ChannelTable::forget_closed(const Bytes32& channelId, Uint128 claimedAtClose, const U256& refundNonceAtClose) {
+bool ChannelTable::forget_deleted(const Bytes32& channelId, Uint128 claimedAtClose, const U256& refundNonceAtClose) {
   Shard& s = shard(channelId);
   std::lock_guard lock(s.mutex);
   const auto it = s.entries.find(channelId);
-  if (it == s.entries.end() || it->second.leased || it->second.pendingRefund || !it->second.state) return false;
+  if (it == s.entries.end() || it->second.leased || !it->second.state) return false;
   const ChannelState& state = *it->second.state;
-  if (state.chargedCumulativeAmount > claimedAtClose || state.onchain.balance > state.chargedCumulativeAmount ||
-      refundNonceAtClose < state.onchain.refundNonce)
-    return false;
+  const PendingRefund* pending = it->second.pendingRefund.get();
+  if (pending != nullptr && !(refundNonceAtClose > pending->nonce)) return false;
+  if (state.chargedCumulativeAmount > claimedAtClose || refundNonceAtClose < state.onchain.refundNonce) return false;
+  if (pending == nullptr && state.onchain.balance > state.chargedCumulativeAmount) return false;
   s.entries.erase(it);
   return true;
 }

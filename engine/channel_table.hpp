@@ -77,11 +77,13 @@ class ChannelTable {
   // recorded); a lease out on it keeps the raise when it commits. Unknown channels are left alone.
   void raise_claimed(const Bytes32& channelId, Uint128 totalClaimed);
   // Forgets a channel whose store row was deleted (by the settle job: spent and claimed) with
-  // `claimedAtClose` claimed and `refundNonceAtClose` seen, as a restart would: unless a lease is
-  // out on it, it has a refund of unknown outcome, or its state is newer than that row (charged
-  // beyond that claim, a balance left to serve, or a later refund): a top-up since, say. The next
-  // request on it is judged as on a channel the gate does not hold. Whether it was forgotten.
-  bool forget_closed(const Bytes32& channelId, Uint128 claimedAtClose, const U256& refundNonceAtClose);
+  // `claimedAtClose` claimed and `refundNonceAtClose` seen, as a restart would, unless its state is
+  // newer than that row (charged beyond that claim, a later refund, or a balance left to serve: a
+  // top-up since, say) or a lease is out on it. A refund of unknown outcome keeps it unless the
+  // row's nonce is past the refund's (the deleter read a chain past it); the mirror's balance is
+  // then not the chain's, and the deleter read the chain's. The next request on it is judged as on
+  // a channel the gate does not hold. Whether it was forgotten.
+  bool forget_deleted(const Bytes32& channelId, Uint128 claimedAtClose, const U256& refundNonceAtClose);
   // A copy of a channel's state, leased or not; for metrics, tools and tests.
   [[nodiscard]] std::optional<ChannelState> find(const Bytes32& channelId) const;
   [[nodiscard]] std::size_t size() const;

@@ -1,6 +1,7 @@
 #include "engine/gate/gate.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <unordered_map>
 
 #include "channel/eip712.hpp"
@@ -174,17 +175,18 @@ Status Gate::refresh_claimed() {
     auto page = store_.claimed_totals(after ? ByteView(*after) : ByteView{}, kPage);
     if (!page) return page.failure();
     for (const auto& [id, total] : *page) table_.raise_claimed(id, total);
-    if (page->size() < kPage) return forget_closed();
+    if (page->size() < kPage) return forget_deleted_channels();
     after = page->back().first;
   }
 }
 
-Status Gate::forget_closed() {
+Status Gate::forget_deleted_channels() {
   // Each pass reads again the records of the last minute before the newest it read: the records
   // are dated in whole seconds, by the deleting process when its statement ran, not when its
-  // transaction committed. A record read twice is harmless (its channel is gone, or newer); one
-  // dated back by a clock stepped back further is not read, and its channel is held until a
-  // restart, as before.
+  // transaction committed. A record read twice is harmless (its channel is gone, or newer). The
+  // dates are the host's clock (SQLite's), so the cursor never passes the clock's now: a record
+  // dated ahead does not hide those dated after it. One dated back by a clock stepped back further
+  // than the overlap is not read, and its channel is held until a restart.
   constexpr std::int64_t kOverlapSeconds = 60;
   constexpr std::size_t kPage = 512;
   std::int64_t newest = closedSince_;
@@ -194,14 +196,15 @@ Status Gate::forget_closed() {
                      : store_.closed_since(closedSince_, ByteView{}, kPage);
     if (!page) return page.failure();
     for (const persistence::ClosedRecord& r : *page) {
-      if (table_.forget_closed(r.channelId, r.closed.totalClaimed, r.closed.refundNonce))
+      if (table_.forget_deleted(r.channelId, r.closed.totalClaimed, r.closed.refundNonce))
         metrics_.forgotten_channels.fetch_add(1, std::memory_order_relaxed);
       newest = std::max(newest, r.closedAt);
     }
     if (page->size() < kPage) break;
     last = page->back();
   }
-  closedSince_ = std::max(closedSince_, newest - kOverlapSeconds);
+  const auto clock = static_cast<std::int64_t>(std::time(nullptr));
+  closedSince_ = std::max(closedSince_, std::min(newest, clock) - kOverlapSeconds);
   return {};
 }
 

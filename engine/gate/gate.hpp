@@ -100,7 +100,7 @@ class Gate {
   // store since (ChannelStore::claimed_totals): the unclaimed amount in the metrics, and the floor
   // under which a voucher is refused, then follow its claims without a request on each channel.
   // Then forgets the held channels whose rows the settle job has deleted since (spent and
-  // claimed: ChannelTable::forget_closed), as a restart would, so a long-running gate does not
+  // claimed: ChannelTable::forget_deleted), as a restart would, so a long-running gate does not
   // hold every channel it ever served.
   // Reads SQLite: call it off the I/O threads (GateRuntime does, every few seconds), from one
   // thread at a time.
@@ -165,7 +165,7 @@ class Gate {
                                         std::string amount, std::optional<Uint128> chargedAmount) const;
   std::uint64_t now() const { return options_.now(); }
   // refresh_claimed()'s second half.
-  Status forget_closed();
+  Status forget_deleted_channels();
 
   GateOptions options_;
   Bytes32 domain_;
@@ -173,7 +173,7 @@ class Gate {
   Facilitator* facilitator_;
   GateMetrics& metrics_;
   ChannelTable table_;
-  // forget_closed()'s: the store's closed-channel records dated this or later are read next.
+  // forget_deleted_channels()': the store's closed-channel records dated this or later are read next.
   std::int64_t closedSince_ = 0;
 };
 

@@ -101,9 +101,11 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   p->claimed_refresh = std::make_unique<ClaimedRefresh>(
       *p->gate, options.claimed_refresh, [store = config.store](const Status& refreshed) {
         const std::string line =
-            refreshed ? "paychan gate: the claimed totals in " + store + " are read again\n"
-                      : "paychan gate: cannot read the claimed totals in " + store + " (" + refreshed.error().to_string() +
-                            "); /metrics' unclaimed amount lags the settle job's claims until it can; retrying\n";
+            refreshed ? "paychan gate: the settle job's claims and deletions in " + store + " are read again\n"
+                      : "paychan gate: cannot read the settle job's claims and deletions in " + store + " (" +
+                            refreshed.error().to_string() +
+                            "); until it can, /metrics' unclaimed amount lags them and the channels it deleted stay "
+                            "in memory; retrying\n";
         std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
       });
 

@@ -427,7 +427,8 @@ TEST_F(FacilitatorGateTest, ARefundPendingAcrossARestartIsNotServedAgainst) {
 
 // A payer who refunded everything never comes back to make the gate read the chain: the settle job,
 // reading it, clears a refund of unknown outcome once the chain moved past it (not before), and
-// deletes the channel it spent. The restarted gate then no longer holds the channel.
+// deletes the channel it spent. The running gate's refresh then forgets the channel (its mirror
+// from before the refund, which the chain is past); the restarted gate does not hold it either.
 TEST_F(FacilitatorGateTest, TheSettleJobClearsARefundThatLandedUnheard) {
   auto facilitator = impatient_facilitator();
   ASSERT_NO_FATAL_FAILURE(open_gate(facilitator.get()));
@@ -453,6 +454,9 @@ TEST_F(FacilitatorGateTest, TheSettleJobClearsARefundThatLandedUnheard) {
   EXPECT_FALSE(*store_->get(gone.id)) << "the spent channel kept its row";
   EXPECT_EQ(*store_->closed_channel(gone.id), (persistence::ClosedChannel{U256{1}, 2 * kPrice}))
       << "the chain's refund nonce, past the refund, is what a view must not be behind";
+  ASSERT_TRUE(gate_->channels().find(gone.id));
+  ASSERT_TRUE(gate_->refresh_claimed());
+  EXPECT_FALSE(gate_->channels().find(gone.id)) << "held with its refund of unknown outcome";
   ASSERT_NO_FATAL_FAILURE(restart_gate(facilitator.get()));
   EXPECT_FALSE(gate_->channels().find(gone.id));
   restore_fee_market();

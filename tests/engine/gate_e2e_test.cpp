@@ -313,6 +313,50 @@ TEST(GateE2E, TheClaimedRefreshReportsWhenItFailsAndWhenItRecovers) {
   EXPECT_EQ(seen()[1], "ok");
 }
 
+// The refresh reads the settle job's deletions since its last pass, in pages: 600 channels deleted
+// at once are all forgotten. A record whose transaction committed late (dated up to a minute before
+// the newest read) is still read; one dated ahead by a clock does not hide those dated after it.
+TEST(GateE2E, TheClaimedRefreshForgetsEveryChannelTheSettleJobDeletes) {
+  constexpr std::uint32_t kDeleted = 600, kLate = kDeleted, kAhead = kDeleted + 1, kAfter = kDeleted + 2;
+  const auto spent = [](std::uint32_t n) {
+    ChannelState s;
+    std::memcpy(s.channelId.data(), &n, sizeof n);
+    s.channelId[31] = 0x5e;
+    s.chargedCumulativeAmount = s.signedMaxClaimable = s.onchain.balance = 100;
+    return s;
+  };
+  GateStack stack;
+  for (std::uint32_t n = 0; n <= kAfter; ++n) ASSERT_TRUE(stack.store->commit_and_wait(spent(n)));
+  stack.restart();
+  ASSERT_EQ(stack.gate->channels().size(), kAfter + 1);
+  auto settle_job = stack.open_as_settle_job();
+  ASSERT_TRUE(settle_job) << settle_job.error().to_string();
+  auto db = persistence::Database::open(stack.store_path(), false);
+  ASSERT_TRUE(db) << db.error().to_string();
+  const auto delete_dated = [&](std::uint32_t n, const std::string& date) {
+    ASSERT_TRUE((*settle_job)->record_claimed(spent(n).channelId, 100));
+    ASSERT_TRUE(db->exec("UPDATE closed_channels SET closed_at = " + date + " WHERE channel_id = x'" +
+                         to_hex(spent(n).channelId).substr(2) + "'"));
+  };
+  const std::string now = "CAST(strftime('%s', 'now') AS INTEGER)";
+
+  for (std::uint32_t n = 0; n < kDeleted; ++n) ASSERT_TRUE((*settle_job)->record_claimed(spent(n).channelId, 100));
+  ASSERT_TRUE(stack.gate->refresh_claimed());
+  EXPECT_EQ(stack.gate->channels().size(), 3u);
+  EXPECT_EQ(stack.metrics.forgotten_channels.load(), kDeleted);
+
+  ASSERT_NO_FATAL_FAILURE(delete_dated(kLate, now + " - 30"));
+  ASSERT_NO_FATAL_FAILURE(delete_dated(kAhead, now + " + 1000"));
+  ASSERT_TRUE(stack.gate->refresh_claimed());
+  EXPECT_FALSE(stack.gate->channels().find(spent(kLate).channelId)) << "a record committed late was missed";
+  EXPECT_FALSE(stack.gate->channels().find(spent(kAhead).channelId));
+  ASSERT_NO_FATAL_FAILURE(delete_dated(kAfter, now));
+  ASSERT_TRUE(stack.gate->refresh_claimed());
+  EXPECT_FALSE(stack.gate->channels().find(spent(kAfter).channelId)) << "hidden by the record dated ahead";
+  EXPECT_EQ(stack.gate->channels().size(), 0u);
+  EXPECT_EQ(stack.metrics.forgotten_channels.load(), kAfter + 1);
+}
+
 // An offer or refusal is never cached; a paid answer is the payer's alone (its PAYMENT-RESPONSE,
 // and content a shared cache would otherwise serve to requests that pay nothing): `private` joins
 // whatever Cache-Control the upstream sent.

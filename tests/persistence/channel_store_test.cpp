@@ -509,7 +509,7 @@ TEST(ChannelStore, ClosedRecordsAreReadSinceADateInPages) {
     std::vector<ClosedRecord> all;
     std::optional<ClosedRecord> last;
     for (;;) {
-      auto rows = last ? store->closed_since(last->closedAt, last->channelId, page) : store->closed_since(150, {}, page);
+      auto rows = last ? store->closed_since(last->closedAt, last->channelId, page) : store->closed_since(200, {}, page);
       ASSERT_TRUE(rows) << rows.error().to_string();
       all.insert(all.end(), rows->begin(), rows->end());
       if (rows->size() < page) break;
@@ -523,6 +523,7 @@ TEST(ChannelStore, ClosedRecordsAreReadSinceADateInPages) {
     }
   }
   EXPECT_EQ(store->closed_since(300, state(4, 0).channelId, 10)->size(), 2u) << "those after (300, the 4th)";
+  EXPECT_EQ(store->closed_since(201, {}, 10)->size(), 3u) << "dated 201 or later";
   EXPECT_EQ(store->closed_since(301, {}, 10)->size(), 0u);
 }
 
