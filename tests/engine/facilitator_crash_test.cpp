@@ -2,7 +2,8 @@
 // the instants that matter: right after the journal recorded the signed transaction (never
 // broadcast), right after the node accepted it, and right after it journaled a replacement.
 // Restarted, it resolves the journal, and the server's retried /settle gets the one claim
-// transaction — never a second.
+// transaction — never a second. The same for a deposit that deploys the payer's wallet with it
+// (one Multicall3 transaction).
 //
 // The crash is injected with PAYCHAN_FACILITATOR_FAULT (the binary _exits at that instant, as kill -9
 // would, with status 86): a test cannot otherwise stop a process between two of its own statements.
@@ -16,6 +17,7 @@
 #include "engine/chain/abi.hpp"
 #include "engine/http/client.hpp"
 #include "facilitator_support.hpp"
+#include "smart_wallet_support.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
@@ -37,10 +39,11 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     write_config(R"("receiptTimeoutSeconds": 20)");
   }
 
-  // The binary's config: one network, one client acting for receiver_, and `timing` (JSON members).
-  void write_config(const std::string& timing) {
-    std::ofstream(config_) << R"({"networks": {"eip155:)" << devnet_->chain_id() << R"(": {"rpc": ")"
-                           << devnet_->anvil().url() << R"(", "batchSettlement": ")"
+  // The binary's config: one network (with `network`'s members too), one client acting for
+  // receiver_, and `timing` (JSON members).
+  void write_config(const std::string& timing, const std::string& network = "") {
+    std::ofstream(config_) << R"({"networks": {"eip155:)" << devnet_->chain_id() << R"(": {)" << network
+                           << R"("rpc": ")" << devnet_->anvil().url() << R"(", "batchSettlement": ")"
                            << to_checksum_hex(deployment_->settlement) << R"(", "erc3009Collector": ")"
                            << to_checksum_hex(deployment_->collector) << R"("}},
       "signerKeyFile": ")" << dir_.file("signer.key") << R"(",
@@ -155,6 +158,65 @@ TEST_F(FacilitatorCrashTest, CrashAfterBroadcastThenRestartClaimsOnce) {
 
 TEST_F(FacilitatorCrashTest, CrashAfterJournalBeforeBroadcastThenRestartSendsTheSameTransactionOnce) {
   crash_then_recover("exit-after-journal", false);
+}
+
+// A wallet not deployed yet deposits through an allowed factory: the facilitator dies after
+// journaling, or after broadcasting, the one transaction that deploys the wallet with the deposit.
+// Restarted, it resolves the journal like any deposit's: one transaction on chain, the deposit
+// made, the wallet deployed, and the server's retried /settle answered with that transaction.
+TEST_F(FacilitatorCrashTest, CrashDuringADepositThatDeploysTheWalletThenRestartDepositsOnce) {
+  evm::test::SmartWallets wallets(*devnet_);
+  write_config(R"("receiptTimeoutSeconds": 20)",
+               R"("eip6492AllowedFactories": [")" + to_checksum_hex(wallets.factory()) + R"("], )");
+  const PrivateKey owner = key_from(0x6b);
+  const Eip712Domain token{deployment_->tokenName, deployment_->tokenVersion, devnet_->chain_id(), deployment_->token};
+  for (const bool broadcast_before_crash : {false, true}) {
+    SCOPED_TRACE(broadcast_before_crash ? "exit-after-broadcast" : "exit-after-journal");
+    // The owner's wallet under the channel's salt, its session key the owner.
+    TestChannel c{client::ClientKeys{owner, std::nullopt}, offer_to(receiver_)};
+    Bytes32 salt{};
+    salt[31] = broadcast_before_crash ? 151 : 150;
+    c.config = client::channel_config_for(c.offer, c.keys, salt);
+    const Address wallet = wallets.address_of(owner.address(), salt);
+    c.config.payer = wallet;
+    c.id = channel_id(batch_settlement_domain_separator(c.offer.chainId), c.config);
+    mint(wallet, 100 * kPrice);
+    auto deposit = c.deposit(kPrice, 50 * kPrice);
+    auto& payload = std::get<protocol::DepositPayload>(std::get<protocol::BatchSettlementPayload>(deposit.paymentPayload.payload));
+    protocol::Erc3009DepositAuthorization& auth = *payload.deposit.erc3009Authorization;
+    const Erc3009Authorization message{wallet, kErc3009CollectorAddress, U256{50 * kPrice}, auth.validAfter,
+                                       auth.validBefore, deposit_nonce(c.id, auth.salt)};
+    auth.signature = evm::test::erc6492_wrapped(
+        wallets.factory(), evm::test::SmartWallets::create_call(owner.address(), salt),
+        evm::test::smart_wallet_signature(owner, receive_with_authorization_digest(domain_separator(token), message)));
+    const std::uint64_t before = signer_transactions();
+
+    std::uint16_t port = 0;
+    auto doomed = start(broadcast_before_crash ? "exit-after-broadcast" : "exit-after-journal", port);
+    ASSERT_NE(port, 0) << "the facilitator did not start";
+    auto lost = post_settle(port, deposit);
+    ASSERT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
+    EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
+    EXPECT_EQ(signer_transactions("pending"), before + (broadcast_before_crash ? 1 : 0));
+
+    auto restarted = start(nullptr, port);
+    ASSERT_NE(port, 0) << "the facilitator did not restart";
+    EXPECT_EQ(signer_transactions("pending"), before + 1);
+    std::string first_body;
+    auto answer = settled(port, deposit, &first_body);
+    ASSERT_TRUE(answer);
+    auto again = post_settle(port, deposit);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->body, first_body);
+    EXPECT_EQ(signer_transactions(), before + 1);
+    EXPECT_EQ(onchain(c.id).balance, 50 * kPrice);
+    auto code = run(devnet_->rpc().code(wallet));
+    ASSERT_TRUE(code) << code.error().to_string();
+    EXPECT_FALSE(code->empty()) << "the wallet was not deployed";
+    auto sent = run(devnet_->rpc().raw("eth_getTransactionByHash", "[\"" + answer->transaction + "\"]"));
+    ASSERT_TRUE(sent) << sent.error().to_string();
+    EXPECT_NE(sent->find("\"to\":\"" + to_hex(chain::kMulticall3Address.bytes) + "\""), std::string::npos) << *sent;
+  }
 }
 
 // The journaled transaction was never broadcast, and before the restart another transaction of the
