@@ -105,14 +105,16 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     return server_request(channels_.front().offer, claim);
   }
 
-  void crash_then_recover(const char* fault, bool broadcast_before_crash) {
-    const auto claim = funded_claim(broadcast_before_crash ? 100 : 110);
+  // Posts `request` to the binary dying at `fault` (after journaling its transaction, or after
+  // broadcasting it), then to the binary restarted: `answer` is the restarted one's successful
+  // answer, the same byte for byte when asked again, with one transaction of the signer's on chain.
+  void crash_then_settle(const char* fault, bool broadcast_before_crash, const protocol::FacilitatorRequest& request,
+                         std::optional<protocol::SettlementResponse>& answer) {
     const std::uint64_t before = signer_transactions();
-
     std::uint16_t port = 0;
     auto doomed = start(fault, port);
     ASSERT_NE(port, 0) << "the facilitator did not start";
-    auto lost = post_settle(port, claim);
+    auto lost = post_settle(port, request);
     // ASSERT: wait_exit() has no timeout, and a process that answered is still running.
     ASSERT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
     EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
@@ -123,16 +125,22 @@ class FacilitatorCrashTest : public FacilitatorChainTest {
     auto restarted = start(nullptr, port);
     ASSERT_NE(port, 0) << "the facilitator did not restart";
     // Recovery found the receipt or sent the same bytes again (its short look may end before the
-    // rebroadcast is mined): exactly one claim transaction.
+    // rebroadcast is mined): exactly one transaction.
     EXPECT_EQ(signer_transactions("pending"), before + 1);
     std::string first_body;
-    auto answer = settled(port, claim, &first_body);
+    answer = settled(port, request, &first_body);
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->transaction.size(), 66u);
-    auto again = post_settle(port, claim);
+    auto again = post_settle(port, request);
     ASSERT_TRUE(again);
     EXPECT_EQ(again->body, first_body);
     EXPECT_EQ(signer_transactions(), before + 1);
+  }
+
+  void crash_then_recover(const char* fault, bool broadcast_before_crash) {
+    const auto claim = funded_claim(broadcast_before_crash ? 100 : 110);
+    std::optional<protocol::SettlementResponse> answer;
+    ASSERT_NO_FATAL_FAILURE(crash_then_settle(fault, broadcast_before_crash, claim, answer));
     for (const auto& c : channels_) EXPECT_EQ(onchain(c.id).totalClaimed, 5 * kPrice);
   }
 
@@ -189,26 +197,9 @@ TEST_F(FacilitatorCrashTest, CrashDuringADepositThatDeploysTheWalletThenRestartD
     auth.signature = evm::test::erc6492_wrapped(
         wallets.factory(), evm::test::SmartWallets::create_call(owner.address(), salt),
         evm::test::smart_wallet_signature(owner, receive_with_authorization_digest(domain_separator(token), message)));
-    const std::uint64_t before = signer_transactions();
-
-    std::uint16_t port = 0;
-    auto doomed = start(broadcast_before_crash ? "exit-after-broadcast" : "exit-after-journal", port);
-    ASSERT_NE(port, 0) << "the facilitator did not start";
-    auto lost = post_settle(port, deposit);
-    ASSERT_FALSE(lost && lost->status == 200) << "the answer should have died with the process";
-    EXPECT_EQ(doomed->wait_exit(), kFaultExitStatus);
-    EXPECT_EQ(signer_transactions("pending"), before + (broadcast_before_crash ? 1 : 0));
-
-    auto restarted = start(nullptr, port);
-    ASSERT_NE(port, 0) << "the facilitator did not restart";
-    EXPECT_EQ(signer_transactions("pending"), before + 1);
-    std::string first_body;
-    auto answer = settled(port, deposit, &first_body);
-    ASSERT_TRUE(answer);
-    auto again = post_settle(port, deposit);
-    ASSERT_TRUE(again);
-    EXPECT_EQ(again->body, first_body);
-    EXPECT_EQ(signer_transactions(), before + 1);
+    std::optional<protocol::SettlementResponse> answer;
+    ASSERT_NO_FATAL_FAILURE(crash_then_settle(broadcast_before_crash ? "exit-after-broadcast" : "exit-after-journal",
+                                              broadcast_before_crash, deposit, answer));
     EXPECT_EQ(onchain(c.id).balance, 50 * kPrice);
     auto code = run(devnet_->rpc().code(wallet));
     ASSERT_TRUE(code) << code.error().to_string();

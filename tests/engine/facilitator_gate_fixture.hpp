@@ -89,6 +89,20 @@ class FacilitatorGateTest : public GateChainTest {
         run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
   }
 
+  // `agent` deposits 2 prices and is charged both; the settle job claims them and deletes the spent
+  // channel's row, which the gate still holds.
+  void spend_until_deleted(const gate::test::TestAgent& agent) {
+    const gate::Offer& offer = offers_->offers().at(0);
+    (void)accepted(run(gate_->settle(
+        accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
+    (void)accepted(run(
+        gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
+    const auto summary = settle(config_, *store_, 100);
+    EXPECT_TRUE(summary.ok()) << summary.sweepError;
+    EXPECT_GE(summary.claimedChannels(), 1u);
+    ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+  }
+
   // open_channel(agent); then, with automine off, its refund of `amount` (none: the other 48) is
   // sent but not mined when the facilitator stops waiting (mine with evm_mine).
   void leave_refund_pending(const gate::test::TestAgent& agent, std::optional<Uint128> amount = std::nullopt) {

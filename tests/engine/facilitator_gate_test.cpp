@@ -591,12 +591,7 @@ TEST_F(FacilitatorGateTest, AChannelTheSettleJobDeletedIsNotRestartedBelowItsCla
     SCOPED_TRACE(by_restart ? "forgotten by a restart" : "forgotten by the claimed refresh");
     const gate::Offer& offer = offers_->offers().at(0);
     const gate::test::TestAgent agent(key_from(3), config_, by_restart ? 83 : 84);
-    (void)accepted(run(gate_->settle(
-        accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
-    (void)accepted(run(
-        gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
-    EXPECT_GE(settle(config_, *store_, 100).claimedChannels(), 1u);
-    ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+    ASSERT_NO_FATAL_FAILURE(spend_until_deleted(agent));
     EXPECT_EQ(*store_->closed_channel(agent.id), (persistence::ClosedChannel{U256{0}, 2 * kPrice}));
     ASSERT_TRUE(gate_->channels().find(agent.id).has_value()) << "held until then";
     if (by_restart) {
@@ -633,12 +628,7 @@ TEST_F(FacilitatorGateTest, TheClaimedRefreshKeepsADeletedChannelToppedUpSince) 
   ASSERT_NO_FATAL_FAILURE(open_gate());
   const gate::Offer& offer = offers_->offers().at(0);
   const gate::test::TestAgent agent(key_from(3), config_, 85);
-  (void)accepted(run(gate_->settle(
-      accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
-  (void)accepted(run(
-      gate_->settle(accepted(run(gate_->authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
-  EXPECT_GE(settle(config_, *store_, 100).claimedChannels(), 1u);
-  ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+  ASSERT_NO_FATAL_FAILURE(spend_until_deleted(agent));
   // Its request charged nothing (a dynamic price): only the balance tells the state newer.
   (void)accepted(run(gate_->settle(
       accepted(run(gate_->authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)))), 0)));
@@ -705,12 +695,7 @@ TEST_F(FacilitatorGateTest, ATopUpOfAChannelTheSettleJobDeletedDoesNotBringItsRo
   const gate::Offer& offer = offers_->offers().at(0);
   gate::Gate& gate = *gate_;
   const gate::test::TestAgent agent(key_from(3), config_, 97);
-  (void)accepted(run(gate.settle(
-      accepted(run(gate.authorize(offer, agent.deposit_header(offer.requirements, kPrice, 2 * kPrice)))), kPrice)));
-  (void)accepted(run(gate.settle(accepted(run(gate.authorize(offer, agent.voucher_header(offer.requirements, 2 * kPrice)))), kPrice)));
-  const auto summary = settle(config_, *store_, 100);
-  EXPECT_TRUE(summary.ok()) << summary.sweepError;
-  ASSERT_FALSE(*store_->get(agent.id)) << "spent and claimed: deleted";
+  ASSERT_NO_FATAL_FAILURE(spend_until_deleted(agent));
 
   link.lose_next_settle_reply = true;
   auto topped = run(gate.authorize(offer, agent.deposit_header(offer.requirements, 3 * kPrice, 10 * kPrice)));
