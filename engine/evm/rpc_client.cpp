@@ -42,6 +42,18 @@ Result<std::string> result_of(std::string_view method, chain::RpcReply reply) {
   return std::move(reply.result);
 }
 
+// A reply's result as bytes (eth_call, eth_getCode); the node's error object as an Error.
+Result<Bytes> data_of(std::string_view method, chain::RpcReply reply) {
+  auto result = result_of(method, std::move(reply));
+  if (!result) return result.failure();
+  return chain::read_data(*result);
+}
+
+// The params of a read of `account` at "latest" (eth_getCode, eth_getBalance).
+std::string account_params(const Address& account) {
+  return "[" + chain::quote(to_hex(account.bytes)) + R"(,"latest"])";
+}
+
 // A batch is answered with an array; a node that takes no batches answers with one object.
 bool starts_array(std::string_view body) {
   const auto first = body.find_first_not_of(" \t\r\n");
@@ -107,31 +119,48 @@ http::Awaitable<Result<Bytes>> RpcClient::call(const Address& to, ByteView data,
   co_return chain::read_data(*result);
 }
 
-http::Awaitable<Result<std::vector<Bytes>>> RpcClient::calls(const Address& to, std::vector<Bytes> data) {
-  std::vector<chain::RpcCall> batch;
-  for (const Bytes& d : data) batch.push_back({"eth_call", chain::call_params(to, d)});
-  const std::uint64_t first = next_id_.fetch_add(batch.size(), std::memory_order_relaxed);
-  auto body = co_await post("eth_call batch", chain::rpc_batch_request(first, batch));
+http::Awaitable<Result<std::vector<chain::RpcReply>>> RpcClient::batch(std::string_view what,
+                                                                       std::vector<chain::RpcCall> calls) {
+  const std::uint64_t first = next_id_.fetch_add(calls.size(), std::memory_order_relaxed);
+  auto body = co_await post(what, chain::rpc_batch_request(first, calls));
   if (!body) co_return body.failure();
-  std::vector<Bytes> out;
-  if (!starts_array(*body)) {
-    for (const Bytes& d : data) {
-      auto result = co_await call(to, d);
-      if (!result) co_return result.failure();
-      out.push_back(std::move(*result));
-    }
-    co_return out;
+  if (starts_array(*body)) {
+    auto replies = chain::parse_rpc_batch_reply(*body, first, calls.size());
+    if (!replies) co_return read_failed(what, replies.error().detail);
+    co_return std::move(*replies);
   }
-  auto replies = chain::parse_rpc_batch_reply(*body, first, batch.size());
-  if (!replies) co_return read_failed("eth_call batch", replies.error().detail);
+  std::vector<chain::RpcReply> replies;
+  for (const chain::RpcCall& c : calls) {
+    auto reply = co_await request(c.method, c.params_json);
+    if (!reply) co_return reply.failure();
+    replies.push_back(std::move(*reply));
+  }
+  co_return replies;
+}
+
+http::Awaitable<Result<std::vector<Bytes>>> RpcClient::calls(const Address& to, std::vector<Bytes> data) {
+  std::vector<chain::RpcCall> requests;
+  for (const Bytes& d : data) requests.push_back({"eth_call", chain::call_params(to, d)});
+  auto replies = co_await batch("eth_call batch", std::move(requests));
+  if (!replies) co_return replies.failure();
+  std::vector<Bytes> out;
   for (auto& reply : *replies) {
-    auto result = result_of("eth_call", std::move(reply));
-    if (!result) co_return result.failure();
-    auto bytes = chain::read_data(*result);
+    auto bytes = data_of("eth_call", std::move(reply));
     if (!bytes) co_return bytes.failure();
     out.push_back(std::move(*bytes));
   }
   co_return out;
+}
+
+http::Awaitable<Result<RpcClient::CodeAndCall>> RpcClient::code_and_call(const Address& account, ByteView data) {
+  std::vector<chain::RpcCall> requests;
+  requests.push_back({"eth_getCode", account_params(account)});
+  requests.push_back({"eth_call", chain::call_params(account, data)});
+  auto replies = co_await batch("eth_getCode and eth_call batch", std::move(requests));
+  if (!replies) co_return replies.failure();
+  auto code = data_of("eth_getCode", std::move((*replies)[0]));
+  if (!code) co_return code.failure();
+  co_return CodeAndCall{std::move(*code), data_of("eth_call", std::move((*replies)[1]))};
 }
 
 http::Awaitable<Result<std::uint64_t>> RpcClient::estimate_gas(const Address& from, const std::optional<Address>& to,
@@ -199,13 +228,13 @@ http::Awaitable<Result<std::vector<chain::Log>>> RpcClient::logs(const LogFilter
 }
 
 http::Awaitable<Result<Bytes>> RpcClient::code(const Address& account) {
-  auto result = co_await raw("eth_getCode", "[" + chain::quote(to_hex(account.bytes)) + R"(,"latest"])");
+  auto result = co_await raw("eth_getCode", account_params(account));
   if (!result) co_return result.failure();
   co_return chain::read_data(*result);
 }
 
 http::Awaitable<Result<U256>> RpcClient::balance(const Address& account) {
-  auto result = co_await raw("eth_getBalance", "[" + chain::quote(to_hex(account.bytes)) + R"(,"latest"])");
+  auto result = co_await raw("eth_getBalance", account_params(account));
   if (!result) co_return result.failure();
   co_return chain::read_quantity(*result);
 }

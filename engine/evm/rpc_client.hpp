@@ -63,6 +63,14 @@ class RpcClient {
   // order, each as call() gives it (the first failure is the batch's). A node that answers a batch
   // with one object (it takes no batches) gets the calls one by one.
   [[nodiscard]] http::Awaitable<Result<std::vector<Bytes>>> calls(const Address& to, std::vector<Bytes> data);
+  // `account`'s code and an eth_call to it at "latest" in one JSON-RPC batch (one round trip; one
+  // by one for a node that takes no batches). The call's own outcome, a revert say, is kept apart:
+  // whether it matters depends on the code.
+  struct CodeAndCall {
+    Bytes code;
+    Result<Bytes> call;
+  };
+  [[nodiscard]] http::Awaitable<Result<CodeAndCall>> code_and_call(const Address& account, ByteView data);
   // eth_estimateGas; a revert as call().
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> estimate_gas(const Address& from, const std::optional<Address>& to,
                                                                   ByteView data, const U256& value = {});
@@ -82,6 +90,9 @@ class RpcClient {
  private:
   // POSTs `body`; the reply's body when the node answered 200. `what` names it in errors.
   http::Awaitable<Result<std::string>> post(std::string_view what, std::string body);
+  // The replies to `calls`, in their order, from one JSON-RPC batch; one request each for a node
+  // that takes no batches (it answers a batch with one object). `what` names it in errors.
+  http::Awaitable<Result<std::vector<chain::RpcReply>>> batch(std::string_view what, std::vector<chain::RpcCall> calls);
 
   std::string url_;
   http::HttpClient http_;

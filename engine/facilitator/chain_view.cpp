@@ -56,16 +56,16 @@ http::Awaitable<Result<bool>> ChainView::signature_valid(const Address& signer, 
   // As the contract (and OpenZeppelin's SignatureChecker) decide: ECDSA for an account without
   // code, EIP-1271 alone for one with code, even when its key signed (an EIP-7702 account whose
   // delegate refuses raw ECDSA signatures would have every claim revert).
-  auto code = co_await rpc_.code(signer);
-  if (!code) co_return code.failure();
-  if (code->empty()) co_return signed_by(digest, signature, signer);
-  auto reply = co_await rpc_.call(signer, chain::erc1271_is_valid_signature_call(digest, signature.bytes()));
-  if (!reply) {
+  // Both read in one round trip: the call is asked of an EOA too, and its answer then ignored.
+  auto read = co_await rpc_.code_and_call(signer, chain::erc1271_is_valid_signature_call(digest, signature.bytes()));
+  if (!read) co_return read.failure();
+  if (read->code.empty()) co_return signed_by(digest, signature, signer);
+  if (!read->call) {
     // A wallet that reverts rejects the signature; only a failed read is an error.
-    if (reply.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return false;
-    co_return reply.failure();
+    if (read->call.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return false;
+    co_return read->call.failure();
   }
-  co_return chain::is_erc1271_magic(*reply);
+  co_return chain::is_erc1271_magic(*read->call);
 }
 
 }  // namespace paychan::engine::facilitator

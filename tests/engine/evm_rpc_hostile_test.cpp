@@ -78,7 +78,8 @@ TEST(EvmRpcHostile, MalformedRepliesAreReadFailures) {
 }
 
 // A node that takes no batches answers one with a single error object: the calls are then made
-// one by one. A batch answered with ids it was not asked for is a read failure.
+// one by one (an account's code and a call to it too). A batch answered with ids it was not asked
+// for is a read failure.
 TEST(EvmRpcHostile, BatchesFallBackToSingleCallsAndCheckTheirIds) {
   const auto is_batch = [](const std::string& method, std::uint64_t id) { return method.empty() && id == 0; };
   {
@@ -96,6 +97,32 @@ TEST(EvmRpcHostile, BatchesFallBackToSingleCallsAndCheckTheirIds) {
     EXPECT_EQ(batches.load(), 1);
     ASSERT_EQ(replies->size(), 2u);
     EXPECT_EQ(replies->at(0).size(), 32u);
+  }
+  {
+    // One by one, an account's code and a call to it that reverts: the revert stays the call's.
+    ScriptedNode node{[&](const std::string& method, std::uint64_t id) {
+      if (is_batch(method, id)) return std::pair{200, error(0, R"({"code":-32600,"message":"no batches"})")};
+      if (method == "eth_getCode") return std::pair{200, result(id, R"("0x6001")")};
+      return std::pair{200, error(id, R"({"code":3,"message":"execution reverted"})")};
+    }};
+    RpcClient rpc(node.server.url());
+    auto read = run_blocking(rpc.code_and_call(Address{}, Bytes{1}));
+    ASSERT_TRUE(read) << read.error().to_string();
+    EXPECT_EQ(read->code, (Bytes{0x60, 0x01}));
+    ASSERT_FALSE(read->call);
+    EXPECT_EQ(read->call.error().code, ErrorCode::invalid_batch_settlement_evm_transaction_reverted);
+  }
+  {
+    // The code's read failing fails both.
+    ScriptedNode node{[&](const std::string& method, std::uint64_t id) {
+      if (is_batch(method, id)) return std::pair{200, error(0, R"({"code":-32600,"message":"no batches"})")};
+      if (method == "eth_getCode") return std::pair{200, error(id, R"({"code":-32000,"message":"header not found"})")};
+      return std::pair{200, result(id, R"("0x")")};
+    }};
+    RpcClient rpc(node.server.url());
+    auto read = run_blocking(rpc.code_and_call(Address{}, Bytes{1}));
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, kReadFailed);
   }
   {
     ScriptedNode node{[&](const std::string&, std::uint64_t) {

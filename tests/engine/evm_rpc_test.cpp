@@ -290,6 +290,34 @@ TEST(EvmRpc, RevertReasonsAndLogs) {
   EXPECT_TRUE(chain.run(chain.rpc().logs(filter))->empty()) << "the block range is honoured";
 }
 
+// An account's code and a call to it in one batch: the call's revert is the call's, not the read's;
+// an account without code has empty code and an empty answer.
+TEST(EvmRpc, CodeAndCallAreReadTogether) {
+  Devnet chain;
+  ASSERT_TRUE(chain.ok()) << chain.error();
+  auto probe = chain.run(deploy_contract(chain.sender(), probe_creation(7)));
+  ASSERT_TRUE(probe) << probe.error().to_string();
+  auto stored = chain.run(chain.rpc().code_and_call(*probe, chain::encode_call("stored()", {})));
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  EXPECT_EQ(stored->code, *chain.run(chain.rpc().code(*probe)));
+  EXPECT_FALSE(stored->code.empty());
+  ASSERT_TRUE(stored->call) << stored->call.error().to_string();
+  EXPECT_EQ(*chain::AbiReader(*stored->call).uint64(0), 7u);
+
+  auto refused = chain.run(chain.rpc().code_and_call(*probe, chain::encode_call("refuse()", {})));
+  ASSERT_TRUE(refused) << refused.error().to_string();
+  EXPECT_FALSE(refused->code.empty());
+  ASSERT_FALSE(refused->call);
+  EXPECT_EQ(refused->call.error().code, ErrorCode::invalid_batch_settlement_evm_transaction_reverted);
+  EXPECT_EQ(refused->call.error().detail, "probe refuses");
+
+  auto account = chain.run(chain.rpc().code_and_call(chain.key(1).address(), chain::encode_call("stored()", {})));
+  ASSERT_TRUE(account) << account.error().to_string();
+  EXPECT_TRUE(account->code.empty());
+  ASSERT_TRUE(account->call);
+  EXPECT_TRUE(account->call->empty());
+}
+
 // Runtime code copied to the canonical settlement address runs there (its own address in logs);
 // storage is not copied, so the constructor's value is absent.
 TEST(EvmRpc, CodeCopiedToACanonicalAddressRuns) {
