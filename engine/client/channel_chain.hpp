@@ -8,7 +8,7 @@
 // thread). Every reply is untrusted (engine/evm/rpc_client.hpp). Errors:
 // invalid_batch_settlement_evm_rpc_read_failed (node down, malformed reply),
 // *_transaction_reverted (with the contract's reason), *_wait_for_receipt_failed.
-// Thread-safety: calls may run concurrently (the sender's nonce counter is under its mutex).
+// Thread-safety: calls may run concurrently (the sender takes nonces and sends one at a time).
 #pragma once
 
 #include <memory>

@@ -60,33 +60,20 @@ TransactionSender::TransactionSender(RpcClient& rpc, PrivateKey key, std::uint64
     : rpc_(rpc), key_(std::move(key)), chainId_(chainId) {}
 
 http::Awaitable<Result<std::uint64_t>> TransactionSender::take_nonce() {
-  {
-    std::lock_guard lock(mutex_);
-    if (nextNonce_) co_return (*nextNonce_)++;
+  if (!nextNonce_) {
+    auto count = co_await rpc_.transaction_count(address(), "pending");
+    if (!count) co_return count.failure();
+    nextNonce_ = *count;
   }
-  auto count = co_await rpc_.transaction_count(address(), "pending");
-  if (!count) co_return count.failure();
-  std::lock_guard lock(mutex_);
-  // Another submit may have initialised the counter while this one was reading.
-  if (!nextNonce_) nextNonce_ = *count;
   co_return (*nextNonce_)++;
 }
 
-http::Awaitable<Status> TransactionSender::resync() {
+http::Awaitable<Result<bool>> TransactionSender::resync_past(std::uint64_t nonce) {
   auto count = co_await rpc_.transaction_count(address(), "pending");
   if (!count) co_return count.failure();
-  std::lock_guard lock(mutex_);
-  nextNonce_ = std::max(nextNonce_.value_or(0), *count);
-  co_return Status{};
-}
-
-void TransactionSender::release(std::uint64_t nonce) {
-  std::lock_guard lock(mutex_);
-  if (nextNonce_ && *nextNonce_ == nonce + 1) {
-    nextNonce_ = nonce;
-  } else {
-    nextNonce_.reset();  // later nonces are out: the node's pending count is the truth
-  }
+  if (*count <= nonce) co_return false;
+  nextNonce_ = *count;
+  co_return true;
 }
 
 http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest request) {
@@ -109,6 +96,7 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
   sent.tx.to = request.to;
   sent.tx.value = request.value;
   sent.tx.data = std::move(request.data);
+  auto sending = co_await sending_.lock();
   for (int attempt = 0;; ++attempt) {
     auto nonce = co_await take_nonce();
     if (!nonce) co_return nonce.failure();
@@ -117,8 +105,9 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
     sent.hash = signed_tx.hash;
     auto reply = co_await rpc_.request("eth_sendRawTransaction", "[" + chain::quote(to_hex(signed_tx.raw)) + "]");
     if (!reply) {
-      // The node may or may not hold the transaction; a later nonce conflict will tell.
-      release(sent.nonce);
+      // The node may or may not hold the transaction; a later nonce conflict will tell. (No
+      // other nonce was taken meanwhile: the counter steps back.)
+      nextNonce_ = sent.nonce;
       co_return reply.failure();
     }
     const SendOutcome outcome = reply->error ? classify(*reply->error) : SendOutcome::accepted;
@@ -133,11 +122,16 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
       co_return sent;
     }
     if (outcome == SendOutcome::nonce_taken && attempt < kNonceRetries) {
-      auto synced = co_await resync();
-      if (!synced) co_return synced.failure();
-      continue;
+      auto taken = co_await resync_past(sent.nonce);
+      if (!taken) {
+        nextNonce_ = sent.nonce;
+        co_return taken.failure();
+      }
+      if (*taken) continue;
+      // The node does not count the nonce as used: "underpriced" was the fee (below the pool's
+      // floor), not a transaction holding the nonce. The refusal is the node's, as below.
     }
-    release(sent.nonce);
+    nextNonce_ = sent.nonce;
     co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
                    "eth_sendRawTransaction: node error " + std::to_string(reply->error->code) + ": " +
                        reply->error->message);

@@ -3,22 +3,26 @@
 // of a transaction that stays unmined.
 //
 // Nonces: taken from a local counter initialised from eth_getTransactionCount("pending"). A
-// reply saying the nonce is taken ("nonce too low", "replacement transaction underpriced")
-// moves the counter up to the node's pending count and the transaction is signed again with the
-// next nonce (at most kNonceRetries times). A nonce is consumed only when the node accepted the
-// transaction: after any other refusal the counter steps back, or, when later nonces were handed
-// out meanwhile, is re-read from the node at the next submit.
-// Thread-safety: submit/wait may run concurrently from coroutines; the counter is under a mutex.
+// reply that may mean the nonce is taken ("nonce too low", "replacement transaction underpriced")
+// is checked against the node's pending count: past the nonce, the counter moves up to it and the
+// transaction is signed again with the next nonce (at most kNonceRetries times); not past it (a
+// fee below the node's floor is "underpriced" too), the refusal is returned. A nonce is consumed
+// only when the node accepted the transaction: after any refusal the counter steps back.
+// Transactions are sent in nonce order: from taking a nonce until the node answered its send, no
+// other submit takes one. Sent concurrently, a later nonce could reach the node first: a node
+// holds such a transaction as "queued", and some refuse it ("nonce too high"). Estimates and fee
+// quotes still run concurrently.
+// Thread-safety: submit/wait may run concurrently from coroutines; the counter is under `sending_`.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 
 #include "channel/ecdsa.hpp"
 #include "engine/chain/json_rpc.hpp"
 #include "engine/chain/transaction.hpp"
+#include "engine/async_mutex.hpp"
 #include "engine/evm/rpc_client.hpp"
 
 namespace paychan::engine::evm {
@@ -72,15 +76,16 @@ class TransactionSender {
   [[nodiscard]] http::Awaitable<Result<chain::Receipt>> wait(SentTransaction sent, WaitOptions options = {});
 
  private:
+  // These two only under `sending_`.
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> take_nonce();
-  // Raises the counter to the node's pending count after the node said a nonce was taken.
-  [[nodiscard]] http::Awaitable<Status> resync();
-  void release(std::uint64_t nonce);
+  // After a reply that may mean `nonce` is taken: whether the node's pending count is past it,
+  // and if so the counter moves up to that count.
+  [[nodiscard]] http::Awaitable<Result<bool>> resync_past(std::uint64_t nonce);
 
   RpcClient& rpc_;
   PrivateKey key_;
   std::uint64_t chainId_;
-  std::mutex mutex_;
+  AsyncMutex sending_;  // held from taking a nonce until the node answered the send
   std::optional<std::uint64_t> nextNonce_;
 };
 

@@ -6,8 +6,12 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "channel/hex.hpp"
+#include "channel/keccak.hpp"
 #include "engine/evm/rpc_client.hpp"
 #include "engine/evm/tx_sender.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -233,11 +237,14 @@ TEST(EvmRpcHostile, SenderRefusesAForeignTransactionHash) {
   EXPECT_EQ(sent.error().code, kReadFailed);
 }
 
-// A node that keeps saying "nonce too low" gets a bounded number of retries, then an error.
+// A node that keeps saying "nonce too low", its pending count past each nonce tried, gets a
+// bounded number of retries, then an error.
 TEST(EvmRpcHostile, EndlessNonceConflictsEndInAnError) {
   std::atomic<int> sends = 0;  // the server answers on its own threads
-  ScriptedNode node{[&sends](const std::string& method, std::uint64_t id) {
-    if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x5")")};
+  std::atomic<int> counts = 0;
+  ScriptedNode node{[&sends, &counts](const std::string& method, std::uint64_t id) {
+    if (method == "eth_getTransactionCount")
+      return std::pair{200, result(id, "\"0x" + std::to_string(5 + counts++) + "\"")};
     if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
     if (method == "eth_getBlockByNumber")
       return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
@@ -255,6 +262,99 @@ TEST(EvmRpcHostile, EndlessNonceConflictsEndInAnError) {
   EXPECT_EQ(sent.error().code, kReadFailed);
   EXPECT_NE(sent.error().detail.find("nonce too low"), std::string::npos);
   EXPECT_EQ(sends, TransactionSender::kNonceRetries + 1);
+}
+
+// "transaction underpriced" for a fee below the node's floor, the nonce still free (the node's
+// pending count not past it): the refusal is returned at once and the nonce is not consumed, so
+// the next submit uses it; so is a send the node's transport failed.
+TEST(EvmRpcHostile, ARefusedSendLeavesItsNonceForTheNext) {
+  std::atomic<int> sends = 0;
+  ScriptedNode node{[&sends](const std::string& method, std::uint64_t id) {
+    if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x5")")};
+    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
+    if (method == "eth_getBlockByNumber")
+      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    const int n = sends++;
+    if (n == 0) return std::pair{200, error(id, R"({"code":-32000,"message":"transaction underpriced"})")};
+    if (n == 1) return std::pair{502, std::string("bad gateway")};
+    return std::pair{200, error(id, R"({"code":-32000,"message":"already known"})")};
+  }};
+  RpcClient rpc(node.server.url());
+  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
+  TransactionSender sender(rpc, key, 31337);
+  const auto submit = [&] {
+    TxRequest request;
+    request.to = key.address();
+    request.gas = 21'000;
+    return run_blocking(sender.submit(std::move(request)));
+  };
+  auto underpriced = submit();
+  ASSERT_FALSE(underpriced);
+  EXPECT_NE(underpriced.error().detail.find("transaction underpriced"), std::string::npos) << underpriced.error().detail;
+  EXPECT_EQ(sends, 1) << "no retry with another nonce";
+  EXPECT_FALSE(submit()) << "the transport failed";
+  auto sent = submit();
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  EXPECT_EQ(sent->nonce, 5u) << "a refused or failed send consumed its nonce";
+}
+
+// Submits made at once, from coroutines on two threads, reach the node in nonce order: a node holds
+// a transaction arriving after a gap as "queued" (anvil, under load, never mined such ones).
+TEST(EvmRpcHostile, ConcurrentSubmitsReachTheNodeInNonceOrder) {
+  std::mutex mutex;
+  std::vector<std::string> arrivals;  // the hashes of the raw transactions, as they came
+  http::test::TestServer<std::function<Handled(Exchange&)>> node{[&](Exchange& ex) -> Handled {
+    const std::string body(ex.request().body());
+    const std::uint64_t id = id_of(body);
+    const std::string method = method_of(body);
+    std::string reply;
+    if (method == "eth_getTransactionCount") {
+      reply = result(id, R"("0x0")");
+    } else if (method == "eth_maxPriorityFeePerGas") {
+      reply = result(id, R"("0x1")");
+    } else if (method == "eth_getBlockByNumber") {
+      reply = result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})");
+    } else {
+      rapidjson::Document doc;
+      doc.Parse(body.data(), body.size());
+      const auto raw = bytes_from_hex(doc["params"][0].GetString());
+      const std::string hash = raw ? to_hex(keccak256(*raw)) : "";
+      {
+        std::lock_guard lock(mutex);
+        arrivals.push_back(hash);
+      }
+      reply = result(id, "\"" + hash + "\"");
+    }
+    ex.response().set(200, "application/json", reply);
+    return std::nullopt;
+  }};
+  RpcClient rpc(node.url());
+  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
+  TransactionSender sender(rpc, key, 31337);
+  constexpr int kCount = 20;
+  http::asio::io_context context;
+  std::map<std::string, std::uint64_t> nonce_of;  // by hash
+  std::vector<std::string> errors;
+  for (int i = 0; i < kCount; ++i) {
+    http::asio::co_spawn(
+        context,
+        [&]() -> http::Awaitable<void> {
+          TxRequest request;
+          request.to = key.address();
+          request.gas = 21'000;
+          auto sent = co_await sender.submit(std::move(request));
+          std::lock_guard lock(mutex);
+          if (sent) nonce_of[to_hex(sent->hash)] = sent->nonce;
+          else errors.push_back(sent.error().to_string());
+        },
+        http::asio::detached);
+  }
+  std::thread second([&] { context.run(); });
+  context.run();
+  second.join();
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  ASSERT_EQ(arrivals.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(nonce_of.at(arrivals[static_cast<std::size_t>(i)]), static_cast<std::uint64_t>(i));
 }
 
 }  // namespace
