@@ -121,13 +121,16 @@ http::Awaitable<Result<Bytes>> RpcClient::call(const Address& to, ByteView data,
 
 http::Awaitable<Result<std::vector<chain::RpcReply>>> RpcClient::batch(std::string_view what,
                                                                        std::vector<chain::RpcCall> calls) {
-  const std::uint64_t first = next_id_.fetch_add(calls.size(), std::memory_order_relaxed);
-  auto body = co_await post(what, chain::rpc_batch_request(first, calls));
-  if (!body) co_return body.failure();
-  if (starts_array(*body)) {
-    auto replies = chain::parse_rpc_batch_reply(*body, first, calls.size());
-    if (!replies) co_return read_failed(what, replies.error().detail);
-    co_return std::move(*replies);
+  if (!batches_refused_.load(std::memory_order_relaxed)) {
+    const std::uint64_t first = next_id_.fetch_add(calls.size(), std::memory_order_relaxed);
+    auto body = co_await post(what, chain::rpc_batch_request(first, calls));
+    if (!body) co_return body.failure();
+    if (starts_array(*body)) {
+      auto replies = chain::parse_rpc_batch_reply(*body, first, calls.size());
+      if (!replies) co_return read_failed(what, replies.error().detail);
+      co_return std::move(*replies);
+    }
+    batches_refused_.store(true, std::memory_order_relaxed);
   }
   std::vector<chain::RpcReply> replies;
   for (const chain::RpcCall& c : calls) {

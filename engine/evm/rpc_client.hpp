@@ -91,12 +91,14 @@ class RpcClient {
   // POSTs `body`; the reply's body when the node answered 200. `what` names it in errors.
   http::Awaitable<Result<std::string>> post(std::string_view what, std::string body);
   // The replies to `calls`, in their order, from one JSON-RPC batch; one request each for a node
-  // that takes no batches (it answers a batch with one object). `what` names it in errors.
+  // that takes no batches (it answers a batch with one object), and from then on without asking it
+  // again. `what` names it in errors.
   http::Awaitable<Result<std::vector<chain::RpcReply>>> batch(std::string_view what, std::vector<chain::RpcCall> calls);
 
   std::string url_;
   http::HttpClient http_;
   std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<bool> batches_refused_{false};  // the node answered a batch with one object
 };
 
 }  // namespace paychan::engine::evm

@@ -82,8 +82,8 @@ TEST(EvmRpcHostile, MalformedRepliesAreReadFailures) {
 }
 
 // A node that takes no batches answers one with a single error object: the calls are then made
-// one by one (an account's code and a call to it too). A batch answered with ids it was not asked
-// for is a read failure.
+// one by one (an account's code and a call to it too), and later ones without a batch first. A
+// batch answered with ids it was not asked for is a read failure.
 TEST(EvmRpcHostile, BatchesFallBackToSingleCallsAndCheckTheirIds) {
   const auto is_batch = [](const std::string& method, std::uint64_t id) { return method.empty() && id == 0; };
   {
@@ -101,6 +101,8 @@ TEST(EvmRpcHostile, BatchesFallBackToSingleCallsAndCheckTheirIds) {
     EXPECT_EQ(batches.load(), 1);
     ASSERT_EQ(replies->size(), 2u);
     EXPECT_EQ(replies->at(0).size(), 32u);
+    ASSERT_TRUE(run_blocking(rpc.calls(Address{}, std::vector<Bytes>{Bytes{3}})));
+    EXPECT_EQ(batches.load(), 1) << "a node that refused a batch was asked for another";
   }
   {
     // One by one, an account's code and a call to it that reverts: the revert stays the call's.
