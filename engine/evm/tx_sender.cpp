@@ -68,14 +68,6 @@ http::Awaitable<Result<std::uint64_t>> TransactionSender::take_nonce() {
   co_return (*nextNonce_)++;
 }
 
-http::Awaitable<Result<bool>> TransactionSender::resync_past(std::uint64_t nonce) {
-  auto count = co_await rpc_.transaction_count(address(), "pending");
-  if (!count) co_return count.failure();
-  if (*count <= nonce) co_return false;
-  nextNonce_ = *count;
-  co_return true;
-}
-
 http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest request) {
   std::uint64_t gas = 0;
   if (request.gas) {
@@ -104,13 +96,9 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
     const chain::SignedTransaction signed_tx = chain::sign_transaction(sent.tx, key_);
     sent.hash = signed_tx.hash;
     auto reply = co_await rpc_.request("eth_sendRawTransaction", "[" + chain::quote(to_hex(signed_tx.raw)) + "]");
-    if (!reply) {
-      // The node may or may not hold the transaction; a later nonce conflict will tell. (No
-      // other nonce was taken meanwhile: the counter steps back.)
-      nextNonce_ = sent.nonce;
-      co_return reply.failure();
-    }
-    const SendOutcome outcome = reply->error ? classify(*reply->error) : SendOutcome::accepted;
+    const SendOutcome outcome = !reply ? SendOutcome::refused
+                                : reply->error ? classify(*reply->error)
+                                               : SendOutcome::accepted;
     if (outcome == SendOutcome::accepted) {
       if (!reply->error) {
         auto hash = chain::read_hash(reply->result);
@@ -121,17 +109,21 @@ http::Awaitable<Result<SentTransaction>> TransactionSender::submit(TxRequest req
       }
       co_return sent;
     }
-    if (outcome == SendOutcome::nonce_taken && attempt < kNonceRetries) {
-      auto taken = co_await resync_past(sent.nonce);
-      if (!taken) {
-        nextNonce_ = sent.nonce;
-        co_return taken.failure();
-      }
-      if (*taken) continue;
-      // The node does not count the nonce as used: "underpriced" was the fee (below the pool's
-      // floor), not a transaction holding the nonce. The refusal is the node's, as below.
-    }
+    // Not accepted: the nonce is not consumed (no other was taken meanwhile), and the counter steps
+    // back. A failed send: the node may or may not hold the transaction; a later nonce conflict
+    // will tell.
     nextNonce_ = sent.nonce;
+    if (!reply) co_return reply.failure();
+    if (outcome == SendOutcome::nonce_taken && attempt < kNonceRetries) {
+      // Taken only if the node's pending count is past it: "underpriced" is also a fee below the
+      // pool's floor, the nonce free; the refusal is then the node's, as below.
+      auto count = co_await rpc_.transaction_count(address(), "pending");
+      if (!count) co_return count.failure();
+      if (*count > sent.nonce) {
+        nextNonce_ = *count;
+        continue;
+      }
+    }
     co_return fail(ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
                    "eth_sendRawTransaction: node error " + std::to_string(reply->error->code) + ": " +
                        reply->error->message);

@@ -76,11 +76,8 @@ class TransactionSender {
   [[nodiscard]] http::Awaitable<Result<chain::Receipt>> wait(SentTransaction sent, WaitOptions options = {});
 
  private:
-  // These two only under `sending_`.
+  // Only under `sending_`.
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> take_nonce();
-  // After a reply that may mean `nonce` is taken: whether the node's pending count is past it,
-  // and if so the counter moves up to that count.
-  [[nodiscard]] http::Awaitable<Result<bool>> resync_past(std::uint64_t nonce);
 
   RpcClient& rpc_;
   PrivateKey key_;

@@ -175,9 +175,10 @@ Status Gate::refresh_claimed() {
     auto page = store_.claimed_totals(after ? ByteView(*after) : ByteView{}, kPage);
     if (!page) return page.failure();
     for (const auto& [id, total] : *page) table_.raise_claimed(id, total);
-    if (page->size() < kPage) return forget_deleted_channels();
+    if (page->size() < kPage) break;
     after = page->back().first;
   }
+  return forget_deleted_channels();
 }
 
 Status Gate::forget_deleted_channels() {

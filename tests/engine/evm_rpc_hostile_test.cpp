@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "channel/hex.hpp"
@@ -56,6 +57,26 @@ struct ScriptedNode {
         }) {}
   http::test::TestServer<std::function<Handled(Exchange&)>> server;
 };
+
+// A node's answer to a sender's fee quote (eth_maxPriorityFeePerGas, the latest block's base fee);
+// none for any other method.
+std::optional<std::string> fee_quote_reply(const std::string& method, std::uint64_t id) {
+  if (method == "eth_maxPriorityFeePerGas") return result(id, R"("0x1")");
+  if (method == "eth_getBlockByNumber") return result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})");
+  return std::nullopt;
+}
+
+// The sender's test key, and a transfer to itself with its gas given (no estimate asked).
+const PrivateKey& sender_key() {
+  static const PrivateKey key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
+  return key;
+}
+TxRequest to_self() {
+  TxRequest request;
+  request.to = sender_key().address();
+  request.gas = 21'000;
+  return request;
+}
 
 ScriptedNode answering(std::function<std::string(std::uint64_t id)> reply) {
   return ScriptedNode{[reply](const std::string&, std::uint64_t id) { return std::pair{200, reply(id)}; }};
@@ -223,18 +244,12 @@ TEST(EvmRpcHostile, FeesBeyondAnyMarketAreRefused) {
 TEST(EvmRpcHostile, SenderRefusesAForeignTransactionHash) {
   ScriptedNode node{[](const std::string& method, std::uint64_t id) {
     if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x0")")};
-    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
-    if (method == "eth_getBlockByNumber")
-      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    if (auto fees = fee_quote_reply(method, id)) return std::pair{200, *fees};
     return std::pair{200, result(id, "\"0x" + std::string(64, 'a') + "\"")};
   }};
   RpcClient rpc(node.server.url());
-  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
-  TransactionSender sender(rpc, key, 31337);
-  TxRequest request;
-  request.to = key.address();
-  request.gas = 21'000;
-  auto sent = run_blocking(sender.submit(std::move(request)));
+  TransactionSender sender(rpc, sender_key(), 31337);
+  auto sent = run_blocking(sender.submit(to_self()));
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, kReadFailed);
 }
@@ -247,19 +262,13 @@ TEST(EvmRpcHostile, EndlessNonceConflictsEndInAnError) {
   ScriptedNode node{[&sends, &counts](const std::string& method, std::uint64_t id) {
     if (method == "eth_getTransactionCount")
       return std::pair{200, result(id, "\"0x" + std::to_string(5 + counts++) + "\"")};
-    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
-    if (method == "eth_getBlockByNumber")
-      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    if (auto fees = fee_quote_reply(method, id)) return std::pair{200, *fees};
     ++sends;
     return std::pair{200, error(id, R"({"code":-32003,"message":"nonce too low"})")};
   }};
   RpcClient rpc(node.server.url());
-  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
-  TransactionSender sender(rpc, key, 31337);
-  TxRequest request;
-  request.to = key.address();
-  request.gas = 21'000;
-  auto sent = run_blocking(sender.submit(std::move(request)));
+  TransactionSender sender(rpc, sender_key(), 31337);
+  auto sent = run_blocking(sender.submit(to_self()));
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, kReadFailed);
   EXPECT_NE(sent.error().detail.find("nonce too low"), std::string::npos);
@@ -273,23 +282,15 @@ TEST(EvmRpcHostile, ARefusedSendLeavesItsNonceForTheNext) {
   std::atomic<int> sends = 0;
   ScriptedNode node{[&sends](const std::string& method, std::uint64_t id) {
     if (method == "eth_getTransactionCount") return std::pair{200, result(id, R"("0x5")")};
-    if (method == "eth_maxPriorityFeePerGas") return std::pair{200, result(id, R"("0x1")")};
-    if (method == "eth_getBlockByNumber")
-      return std::pair{200, result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})")};
+    if (auto fees = fee_quote_reply(method, id)) return std::pair{200, *fees};
     const int n = sends++;
     if (n == 0) return std::pair{200, error(id, R"({"code":-32000,"message":"transaction underpriced"})")};
     if (n == 1) return std::pair{502, std::string("bad gateway")};
     return std::pair{200, error(id, R"({"code":-32000,"message":"already known"})")};
   }};
   RpcClient rpc(node.server.url());
-  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
-  TransactionSender sender(rpc, key, 31337);
-  const auto submit = [&] {
-    TxRequest request;
-    request.to = key.address();
-    request.gas = 21'000;
-    return run_blocking(sender.submit(std::move(request)));
-  };
+  TransactionSender sender(rpc, sender_key(), 31337);
+  const auto submit = [&] { return run_blocking(sender.submit(to_self())); };
   auto underpriced = submit();
   ASSERT_FALSE(underpriced);
   EXPECT_NE(underpriced.error().detail.find("transaction underpriced"), std::string::npos) << underpriced.error().detail;
@@ -312,10 +313,8 @@ TEST(EvmRpcHostile, ConcurrentSubmitsReachTheNodeInNonceOrder) {
     std::string reply;
     if (method == "eth_getTransactionCount") {
       reply = result(id, R"("0x0")");
-    } else if (method == "eth_maxPriorityFeePerGas") {
-      reply = result(id, R"("0x1")");
-    } else if (method == "eth_getBlockByNumber") {
-      reply = result(id, R"({"number":"0x1","timestamp":"0x1","baseFeePerGas":"0x7"})");
+    } else if (auto fees = fee_quote_reply(method, id)) {
+      reply = *fees;
     } else {
       rapidjson::Document doc;
       doc.Parse(body.data(), body.size());
@@ -331,8 +330,7 @@ TEST(EvmRpcHostile, ConcurrentSubmitsReachTheNodeInNonceOrder) {
     return std::nullopt;
   }};
   RpcClient rpc(node.url());
-  const auto key = *PrivateKey::from_hex("0x" + std::string(63, '0') + "1");
-  TransactionSender sender(rpc, key, 31337);
+  TransactionSender sender(rpc, sender_key(), 31337);
   constexpr int kCount = 20;
   http::asio::io_context context;
   std::map<std::string, std::uint64_t> nonce_of;  // by hash
@@ -341,9 +339,7 @@ TEST(EvmRpcHostile, ConcurrentSubmitsReachTheNodeInNonceOrder) {
     http::asio::co_spawn(
         context,
         [&]() -> http::Awaitable<void> {
-          TxRequest request;
-          request.to = key.address();
-          request.gas = 21'000;
+          TxRequest request = to_self();  // named: g++ 12 (engine/http/asio.hpp)
           auto sent = co_await sender.submit(std::move(request));
           std::lock_guard lock(mutex);
           if (sent) nonce_of[to_hex(sent->hash)] = sent->nonce;
