@@ -108,6 +108,7 @@ struct ServerSpec {
 struct ServerTimings {
   double local_check = 0;  // its local voucher checks: digest, verify, funding rules
   double authorize = 0;    // authorize() as a whole: the header's decode, the offer, the lease, the check
+  double store_commit = 0;  // a paid request's state queued → durable (or written, durability off)
 };
 
 double mean_seconds(const gate::LatencyHistogram& h) {
@@ -131,7 +132,8 @@ double mean_seconds(const gate::LatencyHistogram& h) {
   int signal = 0;
   sigwait(&term, &signal);  // until the load generator is done
   const ServerTimings timings{mean_seconds((*gate)->metrics().local_verification),
-                              mean_seconds((*gate)->metrics().verification)};
+                              mean_seconds((*gate)->metrics().verification),
+                              mean_seconds((*gate)->metrics().store_commit)};
   (void)!write(fd, &timings, sizeof timings);
   std::_Exit(0);
 }
@@ -596,6 +598,11 @@ void latency_rows(const char* title, Stats& s) {
   char note[64];
   std::snprintf(note, sizeof note, "  (its first requests: max %.0f µs)", s.first_us);
   note_row(note);
+  // Where a paid request's time went inside the server, at this load (means).
+  char timings[128];
+  std::snprintf(timings, sizeof timings, "  (in server: local check %.1f us, authorize %.1f, store commit %.1f)",
+                s.server_timings.local_check * 1e6, s.server_timings.authorize * 1e6, s.server_timings.store_commit * 1e6);
+  note_row(timings);
 }
 
 // Where a row's server CPU went: the HTTP worker's, the store writer's and the voucher log's fold

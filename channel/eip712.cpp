@@ -77,6 +77,13 @@ constexpr TypeString kClaimEntryType{"ClaimEntry(bytes32 channelId,uint128 maxCl
 constexpr TypeString kReceiveType{
     "ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,"
     "bytes32 nonce)"};
+constexpr TypeString kPermit2DomainType{"EIP712Domain(string name,uint256 chainId,address verifyingContract)"};
+// Permit2 builds this type string from its own prefix and the witness part the collector passes.
+constexpr TypeString kPermitWitnessTransferFromType{
+    "PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,"
+    "DepositWitness witness)DepositWitness(bytes32 channelId)TokenPermissions(address token,uint256 amount)"};
+constexpr TypeString kTokenPermissionsType{"TokenPermissions(address token,uint256 amount)"};
+constexpr TypeString kDepositWitnessType{"DepositWitness(bytes32 channelId)"};
 constexpr TypeString kTransferType{
     "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,"
     "bytes32 nonce)"};
@@ -97,6 +104,8 @@ const Address kErc3009CollectorAddress = make_address({0x40, 0x20, 0x80, 0x60, 0
                                                        0xB9, 0xfB, 0x1f, 0x40, 0x59, 0x15, 0x0b, 0x55, 0x00, 0x04});
 const Address kPermit2CollectorAddress = make_address({0x40, 0x20, 0x42, 0x5F, 0xAf, 0x3B, 0x74, 0x6C, 0x08, 0x2C,
                                                        0x2f, 0x94, 0x2b, 0x4E, 0x51, 0x59, 0x88, 0x7B, 0x00, 0x05});
+const Address kPermit2Address = make_address({0x00, 0x00, 0x00, 0x00, 0x00, 0x22, 0xD4, 0x73, 0x03, 0x0F,
+                                              0x11, 0x6d, 0xDE, 0xE9, 0xF6, 0xB4, 0x3a, 0xC7, 0x8B, 0xA3});
 
 Bytes32 domain_separator(const Eip712Domain& d) noexcept {
   return hash_words<5>([&](Words& w) {
@@ -172,6 +181,24 @@ Bytes32 receive_with_authorization_digest(const Bytes32& tokenDomainSeparator, c
 Bytes32 transfer_with_authorization_digest(const Bytes32& tokenDomainSeparator,
                                            const Erc3009Authorization& a) noexcept {
   return erc3009_digest(tokenDomainSeparator, type_hash<kTransferType>(), a);
+}
+
+Bytes32 permit2_domain_separator(std::uint64_t chainId, const Address& verifyingContract) noexcept {
+  return hash_words<4>([&](Words& w) {
+    w.bytes32(type_hash<kPermit2DomainType>()).bytes32(keccak256(as_bytes(std::string_view{"Permit2"})));
+    w.u64(chainId).address(verifyingContract);
+  });
+}
+
+Bytes32 permit2_deposit_digest(const Bytes32& permit2DomainSeparator, const Permit2DepositPermit& p) noexcept {
+  const Bytes32 permitted =
+      hash_words<3>([&](Words& w) { w.bytes32(type_hash<kTokenPermissionsType>()).address(p.token).u256(p.amount); });
+  const Bytes32 witness =
+      hash_words<2>([&](Words& w) { w.bytes32(type_hash<kDepositWitnessType>()).bytes32(p.channelId); });
+  return typed_data_digest(permit2DomainSeparator, hash_words<6>([&](Words& w) {
+                             w.bytes32(type_hash<kPermitWitnessTransferFromType>()).bytes32(permitted);
+                             w.address(p.spender).u256(p.nonce).u256(p.deadline).bytes32(witness);
+                           }));
 }
 
 Bytes32 deposit_nonce(const Bytes32& channelId, const Bytes32& salt) noexcept {

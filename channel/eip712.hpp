@@ -19,6 +19,8 @@ namespace paychan {
 extern const Address kBatchSettlementAddress;   // 0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003
 extern const Address kErc3009CollectorAddress;  // 0x4020806089470a89826cB9fB1f4059150b550004
 extern const Address kPermit2CollectorAddress;  // 0x4020425FAf3B746C082C2f942b4E5159887B0005
+// Uniswap's Permit2, which the Permit2 collector pulls deposits through.
+extern const Address kPermit2Address;  // 0x000000000022D473030F116dDEE9F6B43aC78BA3
 
 // EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)
 struct Eip712Domain {
@@ -51,6 +53,14 @@ struct Eip712Domain {
                                                         const Erc3009Authorization& auth) noexcept;
 [[nodiscard]] Bytes32 transfer_with_authorization_digest(const Bytes32& tokenDomainSeparator,
                                                          const Erc3009Authorization& auth) noexcept;
+// Permit2's domain, EIP712Domain(string name,uint256 chainId,address verifyingContract) with name
+// "Permit2" (it has no version).
+[[nodiscard]] Bytes32 permit2_domain_separator(std::uint64_t chainId,
+                                               const Address& verifyingContract = kPermit2Address) noexcept;
+// PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,
+// DepositWitness witness)DepositWitness(bytes32 channelId)TokenPermissions(address token,uint256 amount)
+[[nodiscard]] Bytes32 permit2_deposit_digest(const Bytes32& permit2DomainSeparator,
+                                             const Permit2DepositPermit& permit) noexcept;
 // The ERC-3009 nonce of a deposit: keccak256(abi.encode(channelId, salt)).
 [[nodiscard]] Bytes32 deposit_nonce(const Bytes32& channelId, const Bytes32& salt) noexcept;
 

@@ -67,4 +67,18 @@ struct Erc3009Authorization {
   friend bool operator==(const Erc3009Authorization&, const Erc3009Authorization&) = default;
 };
 
+// What a payer signs for a deposit through Permit2: Permit2's PermitWitnessTransferFrom of
+// `amount` of `token` to `spender` (the Permit2 deposit collector), with the witness
+// DepositWitness(bytes32 channelId) binding it to one channel.
+struct Permit2DepositPermit {
+  Address token;
+  U256 amount;
+  Address spender;
+  U256 nonce;  // Permit2's unordered nonce: any unused one
+  U256 deadline;
+  Bytes32 channelId{};
+
+  friend bool operator==(const Permit2DepositPermit&, const Permit2DepositPermit&) = default;
+};
+
 }  // namespace paychan

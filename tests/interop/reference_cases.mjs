@@ -1,13 +1,18 @@
 // Generates cross-implementation cases with the x402 reference SDK (@x402/evm, @x402/core) and viem:
 // channel ids, voucher / refund / claim-batch digests and signatures, and complete
-// PAYMENT-SIGNATURE headers for deposits, as a stock x402 client makes them. paychan must agree on
+// PAYMENT-SIGNATURE headers for deposits (ERC-3009 and Permit2), as a stock x402 client makes them. paychan must agree on
 // every value (tests/interop/reference_xcheck_test.cpp).
 // Usage: node reference_cases.mjs OUT.json [COUNT] [SEED]
 import { writeFileSync } from 'node:fs';
 import { hashTypedData, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { encodePaymentSignatureHeader } from '@x402/core/http';
-import { computeChannelId, signVoucher, createBatchSettlementEIP3009DepositPayload } from '@x402/evm/batch-settlement/client';
+import {
+  BatchSettlementEvmScheme,
+  computeChannelId,
+  createBatchSettlementEIP3009DepositPayload,
+  signVoucher,
+} from '@x402/evm/batch-settlement/client';
 
 const [out, countArg = '300', seedArg = '20261124'] = process.argv.slice(2);
 const count = Number(countArg);
@@ -79,12 +84,19 @@ for (let i = 0; i < count; i++) {
   const depositAmount = (1n + randomUint(64)).toString();
   const partial = await createBatchSettlementEIP3009DepositPayload(account, 2, requirements, config, depositAmount, requirements.amount);
   const header = encodePaymentSignatureHeader({ x402Version: 2, payload: partial.payload, resource: { url: `http://127.0.0.1/${i}` }, accepted: requirements });
+  // The same offer for a token without ERC-3009: the stock client scheme's first payment, a Permit2 deposit (the SDK
+  // does not export its Permit2 payload builder on its own).
+  const permit2Requirements = { ...requirements, extra: { ...requirements.extra, assetTransferMethod: 'permit2' } };
+  const scheme = new BatchSettlementEvmScheme(account, { depositPolicy: { depositMultiplier: 3 + (random32() % 8) } });
+  const permit2Partial = await scheme.createPaymentPayload(2, permit2Requirements);
+  const permit2Header = encodePaymentSignatureHeader({ x402Version: 2, payload: permit2Partial.payload, resource: { url: `http://127.0.0.1/${i}` }, accepted: permit2Requirements });
 
   cases.push({
     chainId, privateKey: key, address: account.address, config, channelId, voucher,
     refund: { nonce: refundNonce.toString(), amount: refundAmount.toString(), digest: refundDigest },
     claimBatch: { claims: claims.map((c) => ({ channelId: c.channelId, maxClaimableAmount: c.maxClaimableAmount.toString(), totalClaimed: c.totalClaimed.toString() })), digest: claimDigest, signature: claimSignature },
     deposit: { header, collector: '0x4020806089470a89826cB9fB1f4059150b550004', tokenName: requirements.extra.name, tokenVersion: requirements.extra.version },
+    permit2Deposit: { header: permit2Header, collector: '0x4020425FAf3B746C082C2f942b4E5159887B0005' },
   });
 }
 writeFileSync(out, JSON.stringify({ generator: 'viem 2.57.20 + @x402/evm 2.27.0 + @x402/core 2.27.0', seed: Number(seedArg), cases }));

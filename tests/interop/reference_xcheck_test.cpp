@@ -105,6 +105,26 @@ TEST(ReferenceXcheck, EveryCaseAgrees) {
     const Erc3009Authorization message{config->payer, *parse_address(str(dep, "collector")), U256{d->deposit.amount},
                                        auth.validAfter, auth.validBefore, deposit_nonce(id, auth.salt)};
     EXPECT_TRUE(signed_by(receive_with_authorization_digest(token_domain, message), auth.signature, config->payer));
+
+    // The same offer asking for Permit2 deposits: the stock client's PermitWitnessTransferFrom, to
+    // the Permit2 collector, under Permit2's domain, its witness the channel.
+    const auto& p2 = c["permit2Deposit"];
+    auto permit2_payment = protocol::decode_payment_signature(str(p2, "header"));
+    ASSERT_TRUE(permit2_payment) << permit2_payment.error().to_string();
+    const auto* pd = std::get_if<protocol::DepositPayload>(protocol::batch_payload(*permit2_payment));
+    ASSERT_NE(pd, nullptr);
+    ASSERT_TRUE(pd->deposit.permit2Authorization);
+    const auto& permit = *pd->deposit.permit2Authorization;
+    EXPECT_EQ(permit.from, config->payer);
+    EXPECT_EQ(permit.spender, *parse_address(str(p2, "collector")));
+    EXPECT_EQ(permit.token, config->token);
+    EXPECT_EQ(permit.amount, U256{pd->deposit.amount});
+    EXPECT_EQ(permit.channelId, pd->voucher.voucher.channelId);
+    EXPECT_TRUE(check_channel_id(domain, pd->channelConfig, permit.channelId));
+    const Bytes32 permit2_digest = permit2_deposit_digest(
+        permit2_domain_separator(chain),
+        Permit2DepositPermit{permit.token, permit.amount, permit.spender, permit.nonce, permit.deadline, permit.channelId});
+    EXPECT_TRUE(signed_by(permit2_digest, permit.signature, config->payer));
     ++checked;
   }
   EXPECT_GT(checked, 0);
