@@ -10,7 +10,7 @@ import { createTestClient, defineChain, getAddress, http, publicActions, walletA
 
 export const CANONICAL_SETTLEMENT = '0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003';
 export const CANONICAL_ERC3009_COLLECTOR = '0x4020806089470a89826cB9fB1f4059150b550004';
-export const ARTIFACT_NAMES = ['X402BatchSettlement', 'ERC3009DepositCollector', 'TestUSDC'];
+export const ARTIFACT_NAMES = ['X402BatchSettlement', 'ERC3009DepositCollector', 'Permit2DepositCollector', 'TestUSDC'];
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ANVIL = join(repoRoot, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
@@ -94,7 +94,7 @@ export async function startAnvil({ chainId = 31337, hardfork = 'prague', extraAr
   return { url, chainId, chain, client, stop };
 }
 
-/// Reads {X402BatchSettlement, ERC3009DepositCollector, TestUSDC} artifacts from `dir`
+/// Reads {X402BatchSettlement, ERC3009DepositCollector, Permit2DepositCollector, TestUSDC} artifacts from `dir`
 /// (default: $PAYCHAN_CONTRACTS_DIR, which CTest sets to ${CMAKE_BINARY_DIR}/contracts).
 export function loadArtifacts(dir = process.env.PAYCHAN_CONTRACTS_DIR) {
   if (!dir) throw new Error('PAYCHAN_CONTRACTS_DIR is not set (the directory contracts/build.mjs wrote)');

@@ -75,6 +75,8 @@ std::string to_json(const engine::evm::Anvil& anvil, const engine::evm::Deployme
   w.StartObject();
   str("batchSettlement", to_checksum_hex(d.settlement));
   str("erc3009DepositCollector", to_checksum_hex(d.collector));
+  str("permit2DepositCollector", to_checksum_hex(d.permit2Collector));
+  str("permit2", to_checksum_hex(kPermit2Address));
   w.EndObject();
   w.Key("asset");
   w.StartObject();

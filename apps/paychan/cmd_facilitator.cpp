@@ -50,6 +50,7 @@ Configuration:
       "eip155:8453": "http://127.0.0.1:8545",     CAIP-2 network → its node's JSON-RPC URL
       "eip155:31337": {"rpc": "http://127.0.0.1:8546",
                        "batchSettlement": "0x…", "erc3009Collector": "0x…",
+                       "permit2Collector": "0x…", "permit2": "0x…",
                        "multicall3": "0x…"}      (contracts at non-canonical addresses)
       "eip155:84532": {"rpc": "http://…",
                        "eip6492AllowedFactories": ["0x…"]}

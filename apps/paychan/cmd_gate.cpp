@@ -58,7 +58,10 @@ Options:
 Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   {
     "network": "eip155:8453",
-    "asset": {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "name": "USD Coin", "version": "2", "decimals": 6},
+    "asset": {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "name": "USD Coin", "version": "2", "decimals": 6,
+              "transferMethod": "eip3009"},   how deposits pull the token: "eip3009" (default; USDC
+                                         and tokens like it), or "permit2" for a token without
+                                         ERC-3009 (each payer approves Permit2 for it once)
     "payTo": "0x…",                      receiver of the channels
     "receiverAuthorizer": "0x…",         signs claims and refunds: the facilitator's (see its
                                          /supported) or your own, with

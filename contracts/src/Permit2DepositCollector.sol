@@ -16,22 +16,31 @@ import {IPermit2SignatureTransfer} from "./interfaces/IPermit2SignatureTransfer.
 contract Permit2DepositCollector is IDepositCollector {
     /// @notice The only caller of `collect`: otherwise anyone could spend a payer's pending permit.
     address public immutable x402BatchSettlement;
-    IPermit2SignatureTransfer public immutable permit2;
+    /// @notice Uniswap's Permit2, which moves the tokens.
+    IPermit2SignatureTransfer public immutable PERMIT2;
 
-    /// @dev The witness part of Permit2's type string: the witness field, then every type it references, sorted.
-    string private constant WITNESS_TYPE_STRING =
+    /// @notice The witness part of Permit2's type string: the witness field, then every type it references in
+    ///         EIP-712 `encodeType` order (by name: DepositWitness before TokenPermissions), as wallets rebuild it.
+    string public constant DEPOSIT_WITNESS_TYPE_STRING =
         "DepositWitness witness)DepositWitness(bytes32 channelId)TokenPermissions(address token,uint256 amount)";
-    bytes32 private constant DEPOSIT_WITNESS_TYPEHASH = keccak256("DepositWitness(bytes32 channelId)");
+    bytes32 public constant DEPOSIT_WITNESS_TYPEHASH = keccak256("DepositWitness(bytes32 channelId)");
 
     error OnlyX402BatchSettlement();
     error InvalidX402BatchSettlementAddress();
     error InvalidPermit2Address();
+    /// @notice An EIP-2612 permit for another value than the deposit.
+    error Permit2612AmountMismatch();
 
-    constructor(address settlement, address permit2Address) {
+    /// @notice A failed EIP-2612 permit is reported, not fatal: see `_tryPermit`.
+    event EIP2612PermitFailedWithReason(address indexed token, address indexed owner, string reason);
+    event EIP2612PermitFailedWithPanic(address indexed token, address indexed owner, uint256 errorCode);
+    event EIP2612PermitFailedWithData(address indexed token, address indexed owner, bytes data);
+
+    constructor(address settlement, address permit2) {
         if (settlement == address(0)) revert InvalidX402BatchSettlementAddress();
-        if (permit2Address == address(0)) revert InvalidPermit2Address();
+        if (permit2 == address(0)) revert InvalidPermit2Address();
         x402BatchSettlement = settlement;
-        permit2 = IPermit2SignatureTransfer(permit2Address);
+        PERMIT2 = IPermit2SignatureTransfer(permit2);
     }
 
     /// @param collectorData abi.encode(uint256 nonce, uint256 deadline, bytes signature, bytes eip2612PermitData);
@@ -43,8 +52,8 @@ contract Permit2DepositCollector is IDepositCollector {
         if (msg.sender != x402BatchSettlement) revert OnlyX402BatchSettlement();
         (uint256 nonce, uint256 deadline, bytes memory signature, bytes memory eip2612PermitData) =
             abi.decode(collectorData, (uint256, uint256, bytes, bytes));
-        if (eip2612PermitData.length != 0) _permitPermit2(payer, token, eip2612PermitData);
-        permit2.permitWitnessTransferFrom(
+        if (eip2612PermitData.length != 0) _tryPermit(payer, token, amount, eip2612PermitData);
+        PERMIT2.permitWitnessTransferFrom(
             IPermit2SignatureTransfer.PermitTransferFrom({
                 permitted: IPermit2SignatureTransfer.TokenPermissions({token: token, amount: amount}),
                 nonce: nonce,
@@ -53,16 +62,24 @@ contract Permit2DepositCollector is IDepositCollector {
             IPermit2SignatureTransfer.SignatureTransferDetails({to: msg.sender, requestedAmount: amount}),
             payer,
             keccak256(abi.encode(DEPOSIT_WITNESS_TYPEHASH, channelId)),
-            WITNESS_TYPE_STRING,
+            DEPOSIT_WITNESS_TYPE_STRING,
             signature
         );
     }
 
-    /// @dev A permit already used (someone submitted it first) reverts; the allowance it gave is there all the same,
-    ///      and if it is not, Permit2's transfer reverts the deposit.
-    function _permitPermit2(address payer, address token, bytes memory data) private {
+    /// @dev A permit that reverts (used already: anyone may submit a signed permit first) leaves the deposit to
+    ///      Permit2's transfer, which reverts it only if the allowance is not there after all.
+    function _tryPermit(address payer, address token, uint256 amount, bytes memory data) private {
         (uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) =
             abi.decode(data, (uint256, uint256, uint8, bytes32, bytes32));
-        try IERC20Permit(token).permit(payer, address(permit2), value, deadline, v, r, s) {} catch {}
+        if (value != amount) revert Permit2612AmountMismatch();
+        try IERC20Permit(token).permit(payer, address(PERMIT2), value, deadline, v, r, s) {}
+        catch Error(string memory reason) {
+            emit EIP2612PermitFailedWithReason(token, payer, reason);
+        } catch Panic(uint256 code) {
+            emit EIP2612PermitFailedWithPanic(token, payer, code);
+        } catch (bytes memory data_) {
+            emit EIP2612PermitFailedWithData(token, payer, data_);
+        }
     }
 }

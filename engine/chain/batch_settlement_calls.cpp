@@ -50,6 +50,13 @@ Bytes erc3009_collector_data(const U256& validAfter, const U256& validBefore, co
   return out;
 }
 
+Bytes permit2_collector_data(const U256& nonce, const U256& deadline, ByteView signature) {
+  Bytes out;
+  AbiValue::tuple({AbiValue::uint(nonce), AbiValue::uint(deadline), AbiValue::bytes(signature), AbiValue::bytes({})})
+      .encode_to(out);
+  return out;
+}
+
 Bytes deposit_call(const ChannelConfig& config, Uint128 amount, const Address& collector, ByteView collectorData) {
   return encode_call(with_config("deposit", ",uint128,address,bytes"),
                      {config_value(config), AbiValue::uint(amount), AbiValue::address(collector),
@@ -106,6 +113,10 @@ Bytes receivers_call(const Address& receiver, const Address& token) {
 
 Bytes erc20_balance_of_call(const Address& owner) {
   return encode_call("balanceOf(address)", {AbiValue::address(owner)});
+}
+
+Bytes erc20_allowance_call(const Address& owner, const Address& spender) {
+  return encode_call("allowance(address,address)", {AbiValue::address(owner), AbiValue::address(spender)});
 }
 
 Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature) {

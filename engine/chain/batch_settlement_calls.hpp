@@ -26,6 +26,10 @@ struct VoucherClaim {
 [[nodiscard]] Bytes erc3009_collector_data(const U256& validAfter, const U256& validBefore, const Bytes32& salt,
                                            ByteView signature);
 
+// Permit2 collectorData: abi.encode(uint256 nonce, uint256 deadline, bytes signature,
+// bytes eip2612PermitData), the last empty (the payer approved Permit2 already).
+[[nodiscard]] Bytes permit2_collector_data(const U256& nonce, const U256& deadline, ByteView signature);
+
 [[nodiscard]] Bytes deposit_call(const ChannelConfig& config, Uint128 amount, const Address& collector,
                                  ByteView collectorData);
 [[nodiscard]] Bytes claim_call(std::span<const VoucherClaim> claims);
@@ -45,6 +49,7 @@ struct VoucherClaim {
 [[nodiscard]] Bytes pending_withdrawals_call(const Bytes32& channelId);
 [[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
+[[nodiscard]] Bytes erc20_allowance_call(const Address& owner, const Address& spender);
 // EIP-1271 isValidSignature(bytes32,bytes) on a smart-contract wallet; is_erc1271_magic is true for
 // a reply whose first word is its magic value 0x1626ba7e (anything else, short replies included,
 // is false; words after the first are ignored, as by the contract).

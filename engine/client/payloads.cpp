@@ -40,17 +40,33 @@ protocol::PaymentPayload voucher_payload(const ChosenOffer& offer, const Channel
 protocol::PaymentPayload deposit_payload(const ChosenOffer& offer, const ChannelConfig& config, const Bytes32& channelId,
                                          Uint128 cumulative, Uint128 amount, const ClientKeys& keys, std::uint64_t now,
                                          const Bytes32& authorizationSalt) {
+  const U256 expiry{Uint128{now} + std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)};
+  const SignedVoucher voucher = sign_voucher(offer.chainId, channelId, cumulative, keys);
+  if (offer.extra.assetTransferMethod == "permit2") {
+    protocol::Permit2DepositAuthorization permit;
+    permit.from = config.payer;
+    permit.token = offer.asset;
+    permit.amount = U256{amount};
+    permit.spender = kPermit2CollectorAddress;
+    permit.nonce = U256::from_be(authorizationSalt);  // Permit2's nonces are unordered: any unused one
+    permit.deadline = expiry;
+    permit.channelId = channelId;
+    permit.signature = keys.payer.sign(
+        permit2_deposit_digest(permit2_domain_separator(offer.chainId),
+                               Permit2DepositPermit{permit.token, permit.amount, permit.spender, permit.nonce,
+                                                    permit.deadline, permit.channelId}));
+    return wrap(offer, protocol::DepositPayload{config, voucher, protocol::Deposit{amount, std::nullopt, permit}});
+  }
   protocol::Erc3009DepositAuthorization auth;
   auth.validAfter = U256{0};
-  auth.validBefore = U256{Uint128{now} + std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)};
+  auth.validBefore = expiry;
   auth.salt = authorizationSalt;
   const Bytes32 token_domain =
       domain_separator(Eip712Domain{offer.extra.name, offer.extra.version, offer.chainId, offer.asset});
   const Erc3009Authorization message{config.payer,    kErc3009CollectorAddress, U256{amount}, auth.validAfter,
                                      auth.validBefore, deposit_nonce(channelId, authorizationSalt)};
   auth.signature = keys.payer.sign(receive_with_authorization_digest(token_domain, message));
-  protocol::Deposit deposit{amount, auth, std::nullopt};
-  return wrap(offer, protocol::DepositPayload{config, sign_voucher(offer.chainId, channelId, cumulative, keys), deposit});
+  return wrap(offer, protocol::DepositPayload{config, voucher, protocol::Deposit{amount, auth, std::nullopt}});
 }
 
 protocol::PaymentPayload refund_payload(const ChosenOffer& offer, const ChannelConfig& config, const Bytes32& channelId,

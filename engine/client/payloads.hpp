@@ -2,7 +2,10 @@
 // built the way the reference client builds them: a deposit authorizes ReceiveWithAuthorization of
 // the deposit to the ERC-3009 collector (validAfter 0, validBefore now + maxTimeoutSeconds but at
 // most kMaxAuthorizationSeconds, a fresh random salt hashed with the channelId into the nonce),
-// signed by the payer; vouchers are signed by the payer authorizer.
+// signed by the payer; for an offer whose extra.assetTransferMethod is "permit2", Permit2's
+// PermitWitnessTransferFrom of the deposit to the Permit2 collector instead (the random salt its
+// nonce, the same deadline, the channel its witness), which Permit2 executes only for a payer that
+// approved it for the token. Vouchers are signed by the payer authorizer.
 // Thread-safety: pure functions (deposit salts come from the caller).
 #pragma once
 

@@ -21,16 +21,17 @@ Result<ChosenOffer> typed(const protocol::PaymentRequirements& r) {
 
 Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy) {
   std::optional<Error> too_expensive;
-  bool other_transfer = false;  // an offer asks for a deposit by a method paychan does not sign
+  bool other_transfer = false;  // an offer asks for deposits by a method paychan does not sign
   for (const auto& r : required.accepts) {
     if (r.scheme != protocol::kBatchSettlementScheme) continue;
     if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(), r.network) == policy.networks.end())
       continue;
     auto offer = typed(r);
     if (!offer) continue;
-    // A deposit is an ERC-3009 authorization; the facilitator of an offer that names another
-    // method (the reference's "permit2") refuses one.
-    if (offer->extra.assetTransferMethod && *offer->extra.assetTransferMethod != "eip3009") {
+    // Deposits are ERC-3009 or Permit2 authorizations (payloads.hpp); an offer naming any other
+    // method would refuse both.
+    if (offer->extra.assetTransferMethod && *offer->extra.assetTransferMethod != "eip3009" &&
+        *offer->extra.assetTransferMethod != "permit2") {
       other_transfer = true;
       continue;
     }
@@ -46,8 +47,8 @@ Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, cons
   if (too_expensive) return Failure{*too_expensive};
   return fail(ErrorCode::policy_no_acceptable_offer,
               "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()) +
-                  (other_transfer ? " (one asks for deposits by a transfer method other than eip3009, which paychan "
-                                    "does not sign)"
+                  (other_transfer ? " (one asks for deposits by a transfer method other than eip3009 and permit2, "
+                                    "which paychan does not sign)"
                                   : ""));
 }
 

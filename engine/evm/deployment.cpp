@@ -72,17 +72,21 @@ http::Awaitable<Result<Address>> deploy_contract(TransactionSender& deployer, By
   co_return chain::create_address(deployer.address(), sent->nonce);
 }
 
+http::Awaitable<Status> place_code(RpcClient& rpc, const Address& to, const Bytes& code) {
+  auto set = co_await rpc.raw("anvil_setCode",
+                              "[" + chain::quote(to_hex(to.bytes)) + "," + chain::quote(to_hex(code)) + "]");
+  if (!set) co_return set.failure();
+  auto placed = co_await rpc.code(to);
+  if (!placed) co_return placed.failure();
+  if (*placed != code) co_return config_fail("anvil_setCode did not place the code at " + to_checksum_hex(to));
+  co_return Status{};
+}
+
 http::Awaitable<Status> copy_code(RpcClient& rpc, const Address& from, const Address& to) {
   auto code = co_await rpc.code(from);
   if (!code) co_return code.failure();
   if (code->empty()) co_return config_fail("no code at " + to_checksum_hex(from));
-  auto set = co_await rpc.raw("anvil_setCode",
-                              "[" + chain::quote(to_hex(to.bytes)) + "," + chain::quote(to_hex(*code)) + "]");
-  if (!set) co_return set.failure();
-  auto copied = co_await rpc.code(to);
-  if (!copied) co_return copied.failure();
-  if (*copied != *code) co_return config_fail("anvil_setCode did not place the code at " + to_checksum_hex(to));
-  co_return Status{};
+  co_return co_await place_code(rpc, to, *code);
 }
 
 http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSender& deployer,
@@ -91,6 +95,10 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   if (!settlement) co_return settlement.failure();
   auto collector = load_artifact(options.artifacts / "ERC3009DepositCollector.json");
   if (!collector) co_return collector.failure();
+  auto permit2_collector = load_artifact(options.artifacts / "Permit2DepositCollector.json");
+  if (!permit2_collector) co_return permit2_collector.failure();
+  auto permit2 = load_artifact(options.artifacts / "Permit2.json");
+  if (!permit2) co_return permit2.failure();
   auto token = load_artifact(options.artifacts / "TestUSDC.json");
   if (!token) co_return token.failure();
   auto multicall = load_artifact(options.artifacts / "TestMulticall3.json");
@@ -102,6 +110,7 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   out.chainId = *chain_id;
   out.settlement = kBatchSettlementAddress;
   out.collector = kErc3009CollectorAddress;
+  out.permit2Collector = kPermit2CollectorAddress;
   out.tokenName = options.tokenName;
   out.tokenVersion = options.tokenVersion;
 
@@ -113,6 +122,17 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   auto fresh_collector = co_await deploy_contract(deployer, collector_code);
   if (!fresh_collector) co_return fresh_collector.failure();
   if (auto copied = co_await copy_code(rpc, *fresh_collector, out.collector); !copied) co_return copied.failure();
+
+  // Permit2's runtime code as compiled, its immutables zero: contracts/build_permit2.mjs says why
+  // that is its canonical address's Permit2 on any chain.
+  if (auto placed = co_await place_code(rpc, kPermit2Address, permit2->deployedBytecode); !placed)
+    co_return placed.failure();
+  const Bytes permit2_collector_code = with_arguments(
+      permit2_collector->bytecode, {chain::AbiValue::address(out.settlement), chain::AbiValue::address(kPermit2Address)});
+  auto fresh_permit2_collector = co_await deploy_contract(deployer, permit2_collector_code);
+  if (!fresh_permit2_collector) co_return fresh_permit2_collector.failure();
+  if (auto copied = co_await copy_code(rpc, *fresh_permit2_collector, out.permit2Collector); !copied)
+    co_return copied.failure();
 
   // A wallet not deployed yet deposits through Multicall3 (engine/chain/multicall3.hpp), which
   // real chains have and anvil lacks.

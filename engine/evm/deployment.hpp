@@ -1,13 +1,14 @@
-// Deploying paychan's contracts on a local chain (anvil): the batch-settlement contract and the
-// ERC-3009 deposit collector at their canonical addresses — the ones the reference SDK signs
-// against — a stand-in for Multicall3 at its canonical address (contracts/src/TestMulticall3.sol,
+// Deploying paychan's contracts on a local chain (anvil): the batch-settlement contract, the
+// ERC-3009 and Permit2 deposit collectors and Uniswap's Permit2 at their canonical addresses — the
+// ones the reference SDK signs against — a stand-in for Multicall3 at its canonical address (contracts/src/TestMulticall3.sol,
 // unless the chain has one), and a USDC-like test token at a fresh address, minted to the given
 // accounts.
 //
 // Canonical placement: each contract is deployed normally, then its runtime code (as deployed, so
 // with immutables filled in) is copied to the canonical address with anvil_setCode. Only code is
 // copied, never storage: the contracts must not rely on constructor-written storage there. The
-// collector is constructed with the canonical settlement address, which it keeps as an immutable.
+// collectors are constructed with the canonical settlement (and Permit2) addresses, which they
+// keep as immutables. Permit2's compiled runtime code is placed as it is (contracts/build_permit2.mjs).
 //
 // Artifacts are the `contracts` CMake target's output, ${CMAKE_BINARY_DIR}/contracts/NAME.json,
 // each {"contractName", "abi", "bytecode", "deployedBytecode"} with 0x-hex code.
@@ -43,6 +44,8 @@ struct ContractArtifact {
 // invalid_batch_settlement_evm_transaction_reverted when the constructor reverted.
 [[nodiscard]] http::Awaitable<Result<Address>> deploy_contract(TransactionSender& deployer, Bytes creationCode,
                                                              WaitOptions wait = {});
+// Places `code` at `to` (anvil_setCode) and checks it arrived.
+[[nodiscard]] http::Awaitable<Status> place_code(RpcClient& rpc, const Address& to, const Bytes& code);
 // Copies the runtime code found at `from` to `to` (anvil_setCode) and checks it arrived.
 [[nodiscard]] http::Awaitable<Status> copy_code(RpcClient& rpc, const Address& from, const Address& to);
 
@@ -58,6 +61,7 @@ struct Deployment {
   std::uint64_t chainId = 0;
   Address settlement;  // kBatchSettlementAddress
   Address collector;   // kErc3009CollectorAddress
+  Address permit2Collector;  // kPermit2CollectorAddress (Permit2 itself at kPermit2Address)
   Address token;       // TestUSDC, 6 decimals
   std::string tokenName;
   std::string tokenVersion;

@@ -38,6 +38,13 @@ http::Awaitable<Result<U256>> ChainView::token_balance(const Address& token, con
   co_return chain::decode_uint256(*reply);
 }
 
+http::Awaitable<Result<U256>> ChainView::token_allowance(const Address& token, const Address& owner,
+                                                         const Address& spender) {
+  auto reply = co_await rpc_.call(token, chain::erc20_allowance_call(owner, spender));
+  if (!reply) co_return reply.failure();
+  co_return chain::decode_uint256(*reply);
+}
+
 http::Awaitable<Result<chain::ReceiverTotals>> ChainView::receiver_totals(const Address& receiver,
                                                                           const Address& token) {
   auto reply = co_await rpc_.call(options_.batchSettlement, chain::receivers_call(receiver, token));

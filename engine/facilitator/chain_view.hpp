@@ -31,6 +31,8 @@ class ChainView {
   [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
   [[nodiscard]] const Address& contract() const noexcept { return options_.batchSettlement; }
   [[nodiscard]] const Address& erc3009_collector() const noexcept { return options_.erc3009Collector; }
+  [[nodiscard]] const Address& permit2_collector() const noexcept { return options_.permit2Collector; }
+  [[nodiscard]] const Address& permit2() const noexcept { return options_.permit2; }
   [[nodiscard]] const Address& multicall3() const noexcept { return options_.multicall3; }
   // The operator lets this facilitator deploy wallets through `factory` (ERC-6492).
   [[nodiscard]] bool factory_allowed(const Address& factory) const noexcept {
@@ -54,6 +56,8 @@ class ChainView {
   // channels(id), pendingWithdrawals(id).initiatedAt and refundNonce(id), as the spec's snapshot.
   [[nodiscard]] http::Awaitable<Result<protocol::ChannelSnapshot>> snapshot(const Bytes32& channelId);
   [[nodiscard]] http::Awaitable<Result<U256>> token_balance(const Address& token, const Address& owner);
+  [[nodiscard]] http::Awaitable<Result<U256>> token_allowance(const Address& token, const Address& owner,
+                                                              const Address& spender);
   [[nodiscard]] http::Awaitable<Result<chain::ReceiverTotals>> receiver_totals(const Address& receiver,
                                                                                const Address& token);
   // The latest block's timestamp: what validAfter/validBefore are judged against.

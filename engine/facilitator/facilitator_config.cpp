@@ -30,7 +30,8 @@ Result<std::vector<Address>> read_addresses(const Fields& f, const char* member,
 }
 
 // "eip155:8453": "http://…"  or  "eip155:31337": {"rpc": "http://…", "batchSettlement": "0x…",
-// "erc3009Collector": "0x…", "multicall3": "0x…", "eip6492AllowedFactories": ["0x…", …]}
+// "erc3009Collector": "0x…", "permit2Collector": "0x…", "permit2": "0x…", "multicall3": "0x…",
+// "eip6492AllowedFactories": ["0x…", …]}
 Result<NetworkOptions> read_network(const Fields& networks, const char* name, const rapidjson::Value& v) {
   NetworkOptions n;
   n.network = name;
@@ -43,7 +44,8 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   const Fields f(v, networks.path() + "." + name, ErrorCode::invalid_config);
   if (!v.IsObject()) return networks.error(name, "must be the node's URL or {\"rpc\": URL, ...}");
-  PAYCHAN_TRY(f.only({"rpc", "batchSettlement", "erc3009Collector", "multicall3", "eip6492AllowedFactories"}));
+  PAYCHAN_TRY(f.only({"rpc", "batchSettlement", "erc3009Collector", "permit2Collector", "permit2", "multicall3",
+                      "eip6492AllowedFactories"}));
   PAYCHAN_ASSIGN(n.rpcUrl, f.string("rpc"));
   PAYCHAN_TRY(check_rpc_url(f, "rpc", n.rpcUrl));
   if (f.has("batchSettlement")) {
@@ -51,6 +53,12 @@ Result<NetworkOptions> read_network(const Fields& networks, const char* name, co
   }
   if (f.has("erc3009Collector")) {
     PAYCHAN_ASSIGN(n.erc3009Collector, f.address("erc3009Collector"));
+  }
+  if (f.has("permit2Collector")) {
+    PAYCHAN_ASSIGN(n.permit2Collector, f.address("permit2Collector"));
+  }
+  if (f.has("permit2")) {
+    PAYCHAN_ASSIGN(n.permit2, f.address("permit2"));
   }
   if (f.has("multicall3")) {
     PAYCHAN_ASSIGN(n.multicall3, f.address("multicall3"));

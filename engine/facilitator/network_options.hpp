@@ -20,6 +20,8 @@ struct NetworkOptions {
   std::string rpcUrl;   // http://host:port[/path] of the node
   Address batchSettlement = kBatchSettlementAddress;
   Address erc3009Collector = kErc3009CollectorAddress;
+  Address permit2Collector = kPermit2CollectorAddress;
+  Address permit2 = kPermit2Address;  // Uniswap's Permit2, whose domain Permit2 deposits are signed under
   Address multicall3 = chain::kMulticall3Address;  // runs a wallet's deployment and its deposit together
   std::vector<Address> eip6492AllowedFactories;
 };

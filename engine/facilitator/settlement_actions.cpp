@@ -166,9 +166,13 @@ ActionCodes action_codes(const BatchSettlementPayload& payload) noexcept {
 http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSettlementPayload& payload) {
   const std::string prefix = chain.network() + "/";
   if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
+    const Bytes32& id = d->voucher.voucher.channelId;
+    // What the payer's authorization can move once: its ERC-3009 nonce, or its Permit2 nonce
+    // (Permit2's are the owner's, and the channel names the owner).
+    if (const auto& permit = d->deposit.permit2Authorization)
+      co_return prefix + "deposit/" + to_hex(id) + "/permit2/" + to_hex(permit->nonce.to_be());
     if (!d->deposit.erc3009Authorization)
       co_return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required, "no erc3009Authorization");
-    const Bytes32& id = d->voucher.voucher.channelId;
     co_return prefix + "deposit/" + to_hex(id) + "/" + to_hex(deposit_nonce(id, d->deposit.erc3009Authorization->salt));
   }
   if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload))

@@ -1,5 +1,8 @@
 #include "engine/facilitator/verification.hpp"
 
+#include <functional>
+#include <string>
+
 #include "channel/eip712.hpp"
 #include "engine/chain/abi.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
@@ -48,17 +51,30 @@ http::Awaitable<Status> check_voucher_signer(ChainView& chain, const ChannelConf
   co_return Status{};
 }
 
-// The payer's ERC-3009 signature as the token's SignatureChecker takes it, and, for a wallet not
-// deployed yet (ERC-6492), the factory call that must come first.
+// The payer's deposit signature as the token's (or Permit2's) signature check takes it, and, for a
+// wallet not deployed yet (ERC-6492), the factory call that must come first.
 struct DepositSignature {
   WalletSignature signature;
   std::optional<Action> deployment;
 };
 
+// What a deposit's authorization method (ERC-3009, Permit2) makes of it: the digest the payer
+// signed, what that signature is called in refusals and the code that refuses it, and the collector
+// that pulls the deposit with the data it takes (built once the signature is unwrapped).
+struct DepositAuthorization {
+  Bytes32 digest{};
+  WalletSignature signature;  // as it came, possibly wrapped (ERC-6492)
+  ErrorCode refusal = ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature;
+  std::string what;
+  Address collector;
+  std::function<Bytes(ByteView signature)> collectorData;
+};
+
 http::Awaitable<Result<DepositSignature>> deposit_signature(ChainView& chain, const Address& payer,
-                                                            const WalletSignature& signature) {
+                                                            const DepositAuthorization& authorization) {
+  const WalletSignature& signature = authorization.signature;
   auto wrapped = chain::unwrap_erc6492(signature);
-  if (!wrapped) co_return fail(ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature, wrapped.error().detail);
+  if (!wrapped) co_return fail(authorization.refusal, wrapped.error().detail);
   if (!*wrapped) co_return DepositSignature{signature, std::nullopt};
   chain::Erc6492Signature& parts = **wrapped;
   // No factory is no deployment to make (as the reference reads it): the inner signature stands.
@@ -85,8 +101,10 @@ Failure simulation_failure(const Error& e, const std::string& context = "") {
 // will: a factory call that deploys anything but the payer's wallet is refused, so the facilitator
 // pays for no deployment a deposit does not need.
 http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain, const Address& payer,
-                                                                const Bytes32& digest, const DepositSignature& signature,
-                                                                Bytes deposit, const Address& relayer) {
+                                                                const DepositAuthorization& authorization,
+                                                                const DepositSignature& signature, Bytes deposit,
+                                                                const Address& relayer) {
+  const Bytes32& digest = authorization.digest;
   using E = ErrorCode;
   const Action& deployment = *signature.deployment;
   const std::string multicall = "Multicall3 at " + to_checksum_hex(chain.multicall3()) + " on " + chain.network();
@@ -111,10 +129,10 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
     co_return fail(E::invalid_batch_settlement_evm_smart_wallet_deployment_failed,
                    "the factory's call reverted: " + chain::describe_revert(deployed.returnData));
   if (!authorized.success || !chain::is_erc1271_magic(authorized.returnData))
-    co_return fail(E::invalid_batch_settlement_evm_receive_authorization_signature,
-                   "after the factory's call, the payer " + to_checksum_hex(payer) +
-                       " does not accept the ReceiveWithAuthorization signature (EIP-1271): the factory does not "
-                       "deploy the payer's wallet, or the signature is not the wallet's");
+    co_return fail(authorization.refusal,
+                   "after the factory's call, the payer " + to_checksum_hex(payer) + " does not accept its " +
+                       authorization.what + " (EIP-1271): the factory does not deploy the payer's wallet, or the "
+                       "signature is not the wallet's");
   if (!deposited.success)
     co_return fail(E::invalid_batch_settlement_evm_deposit_simulation_failed,
                    "after the wallet's deployment, the deposit reverted: " + chain::describe_revert(deposited.returnData));
@@ -134,14 +152,83 @@ http::Awaitable<Result<Action>> simulate_deployment_and_deposit(ChainView& chain
 
 // The deposit's simulation from `relayer`, after its wallet's deployment if it has one; the
 // transaction that makes it.
-http::Awaitable<Result<Action>> simulate_deposit(ChainView& chain, const Address& payer, const Bytes32& digest,
+http::Awaitable<Result<Action>> simulate_deposit(ChainView& chain, const Address& payer,
+                                                 const DepositAuthorization& authorization,
                                                  const DepositSignature& signature, Bytes deposit,
                                                  const Address& relayer) {
   if (signature.deployment)
-    co_return co_await simulate_deployment_and_deposit(chain, payer, digest, signature, std::move(deposit), relayer);
+    co_return co_await simulate_deployment_and_deposit(chain, payer, authorization, signature, std::move(deposit),
+                                                       relayer);
   auto simulated = co_await chain.rpc().call(chain.contract(), deposit, relayer);
   if (!simulated) co_return simulation_failure(simulated.error());
   co_return Action{chain.contract(), std::move(deposit)};
+}
+
+// ERC-3009: ReceiveWithAuthorization under the token's domain (extra.name/version) to the
+// collector, nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time < validBefore
+// (with a few seconds' margin for inclusion).
+Result<DepositAuthorization> erc3009_authorization(const ChainView& chain, const protocol::BatchSettlementExtra& extra,
+                                                   const protocol::DepositPayload& d, std::uint64_t now) {
+  if (!d.deposit.erc3009Authorization)
+    return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
+                "the offer's deposits go by ERC-3009 (assetTransferMethod eip3009)");
+  const auto& auth = *d.deposit.erc3009Authorization;
+  if (auth.validBefore < U256{Uint128{now} + kValidBeforeMarginSeconds})
+    return fail(ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_before,
+                "validBefore " + auth.validBefore.to_decimal() + " has passed (chain time " + std::to_string(now) + ")");
+  if (auth.validAfter > U256{Uint128{now}})
+    return fail(ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_after,
+                "validAfter " + auth.validAfter.to_decimal() + " is after chain time " + std::to_string(now));
+  const ChannelConfig& config = d.channelConfig;
+  const Bytes32 token_domain = domain_separator(Eip712Domain{extra.name, extra.version, chain.chain_id(), config.token});
+  const Erc3009Authorization message{config.payer,    chain.erc3009_collector(), U256{d.deposit.amount},
+                                     auth.validAfter, auth.validBefore,          deposit_nonce(d.voucher.voucher.channelId, auth.salt)};
+  return DepositAuthorization{
+      receive_with_authorization_digest(token_domain, message),
+      auth.signature,
+      ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
+      "ReceiveWithAuthorization to the collector under the token's domain (" + extra.name + ", " + extra.version + ")",
+      chain.erc3009_collector(),
+      [validAfter = auth.validAfter, validBefore = auth.validBefore, salt = auth.salt](ByteView signature) {
+        return chain::erc3009_collector_data(validAfter, validBefore, salt, signature);
+      }};
+}
+
+// Permit2: PermitWitnessTransferFrom under Permit2's domain from the payer, of exactly the
+// deposit in the offer's asset, to the Permit2 collector, witnessing the channel, its deadline
+// a few seconds past chain time (the reference's checks, in its order).
+Result<DepositAuthorization> permit2_authorization(const ChainView& chain, const protocol::PaymentRequirements& requirements,
+                                                   const protocol::DepositPayload& d, std::uint64_t now) {
+  using E = ErrorCode;
+  if (!d.deposit.permit2Authorization)
+    return fail(E::invalid_batch_settlement_evm_permit2_authorization_required,
+                "the offer's deposits go by Permit2 (assetTransferMethod permit2)");
+  const auto& p = *d.deposit.permit2Authorization;
+  if (p.from != d.channelConfig.payer)
+    return fail(E::invalid_batch_settlement_evm_permit2_invalid_signature, "the permit's owner is not the payer");
+  if (p.spender != chain.permit2_collector())
+    return fail(E::invalid_batch_settlement_evm_permit2_invalid_spender,
+                "the permit's spender must be the Permit2 collector " + to_checksum_hex(chain.permit2_collector()));
+  auto asset = parse_address(requirements.asset);
+  if (!asset || p.token != *asset) return fail(E::invalid_batch_settlement_evm_token_mismatch, "the permit is for another token");
+  if (p.amount != U256{d.deposit.amount})
+    return fail(E::invalid_batch_settlement_evm_permit2_amount_mismatch,
+                "the permit is for " + p.amount.to_decimal() + ", the deposit " + to_decimal(d.deposit.amount));
+  if (p.channelId != d.voucher.voucher.channelId)
+    return fail(E::invalid_batch_settlement_evm_channel_id_mismatch, "the permit witnesses another channel");
+  if (p.deadline < U256{Uint128{now} + kValidBeforeMarginSeconds})
+    return fail(E::invalid_batch_settlement_evm_permit2_deadline_expired,
+                "deadline " + p.deadline.to_decimal() + " has passed (chain time " + std::to_string(now) + ")");
+  return DepositAuthorization{
+      permit2_deposit_digest(permit2_domain_separator(chain.chain_id(), chain.permit2()),
+                             Permit2DepositPermit{p.token, p.amount, p.spender, p.nonce, p.deadline, p.channelId}),
+      p.signature,
+      E::invalid_batch_settlement_evm_permit2_invalid_signature,
+      "PermitWitnessTransferFrom to the Permit2 collector under Permit2's domain",
+      chain.permit2_collector(),
+      [nonce = p.nonce, deadline = p.deadline](ByteView signature) {
+        return chain::permit2_collector_data(nonce, deadline, signature);
+      }};
 }
 
 }  // namespace
@@ -182,35 +269,22 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   const ChannelConfig& config = d.channelConfig;
   const Bytes32& channelId = d.voucher.voucher.channelId;
   v.payer = config.payer;
-  if (!d.deposit.erc3009Authorization)
-    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
-                                          "this facilitator executes ERC-3009 deposits only (no Permit2)"});
-  const auto& auth = *d.deposit.erc3009Authorization;
   auto extra = protocol::batch_settlement_extra(requirements);
   if (!extra) co_return refused(std::move(v), extra.error());
-  if (extra->assetTransferMethod && *extra->assetTransferMethod != "eip3009")
-    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
-                                          "assetTransferMethod " + *extra->assetTransferMethod + " is not supported"});
   if (d.deposit.amount == 0)
     co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_deposit_payload, "deposit amount is zero"});
   if (Status s = check_config(chain, requirements, config, channelId); !s) co_return refused(std::move(v), s.error());
 
   auto now = co_await chain.now();
   if (!now) co_return refused(std::move(v), now.error());
-  if (auth.validBefore < U256{Uint128{*now} + kValidBeforeMarginSeconds})
-    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_before,
-                                          "validBefore " + auth.validBefore.to_decimal() + " has passed (chain time " +
-                                              std::to_string(*now) + ")"});
-  if (auth.validAfter > U256{Uint128{*now}})
-    co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_payload_authorization_valid_after,
-                                          "validAfter " + auth.validAfter.to_decimal() + " is after chain time " +
-                                              std::to_string(*now)});
+  const std::string method = extra->assetTransferMethod.value_or("eip3009");
+  Result<DepositAuthorization> authorization = fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
+                                                    "assetTransferMethod " + method + " is not supported");
+  if (method == "eip3009") authorization = erc3009_authorization(chain, *extra, d, *now);
+  if (method == "permit2") authorization = permit2_authorization(chain, requirements, d, *now);
+  if (!authorization) co_return refused(std::move(v), authorization.error());
 
-  const Bytes32 token_domain = domain_separator(Eip712Domain{extra->name, extra->version, chain.chain_id(), config.token});
-  const Erc3009Authorization message{config.payer, chain.erc3009_collector(), U256{d.deposit.amount},
-                                     auth.validAfter, auth.validBefore, deposit_nonce(channelId, auth.salt)};
-  const Bytes32 digest = receive_with_authorization_digest(token_domain, message);
-  auto signature = co_await deposit_signature(chain, config.payer, auth.signature);
+  auto signature = co_await deposit_signature(chain, config.payer, *authorization);
   if (!signature) co_return refused(std::move(v), signature.error());
   if (signature->deployment) {
     // A wallet not deployed yet cannot be asked now: the simulation below asks it once its
@@ -220,12 +294,10 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
                                             "a wallet not deployed yet cannot sign its vouchers (EIP-1271 needs the "
                                             "wallet): its channel needs a payerAuthorizer (a session key)"});
   } else {
-    auto authorized = co_await chain.signature_valid(config.payer, digest, signature->signature);
+    auto authorized = co_await chain.signature_valid(config.payer, authorization->digest, signature->signature);
     if (!authorized) co_return refused(std::move(v), authorized.error());
     if (!*authorized)
-      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
-                                            "not the payer's ReceiveWithAuthorization to the collector under the "
-                                            "token's domain (" + extra->name + ", " + extra->version + ")"});
+      co_return refused(std::move(v), Error{authorization->refusal, "not the payer's " + authorization->what});
   }
   if (Status s = co_await check_voucher_signer(chain, config, d.voucher); !s) co_return refused(std::move(v), s.error());
 
@@ -237,13 +309,23 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   if (*balance < U256{d.deposit.amount})
     co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_insufficient_balance,
                                           "payer holds " + balance->to_decimal() + " of the token"});
+  if (method == "permit2") {
+    // Permit2 pulls only what the payer approved it for: without the approval the deposit would
+    // revert, and this says why.
+    auto allowance = co_await chain.token_allowance(config.token, config.payer, chain.permit2());
+    if (!allowance) co_return refused(std::move(v), allowance.error());
+    if (*allowance < U256{d.deposit.amount})
+      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
+                                            "the payer has approved Permit2 (" + to_checksum_hex(chain.permit2()) +
+                                                ") for " + allowance->to_decimal() + " of the token, below the deposit"});
+  }
   if (Status s = check_funding(PayloadType::deposit, protocol::onchain_state(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
 
-  Bytes deposit = chain::deposit_call(
-      config, d.deposit.amount, chain.erc3009_collector(),
-      chain::erc3009_collector_data(auth.validAfter, auth.validBefore, auth.salt, signature->signature.bytes()));
-  auto transaction = co_await simulate_deposit(chain, config.payer, digest, *signature, std::move(deposit), relayer);
+  Bytes deposit = chain::deposit_call(config, d.deposit.amount, authorization->collector,
+                                      authorization->collectorData(signature->signature.bytes()));
+  auto transaction =
+      co_await simulate_deposit(chain, config.payer, *authorization, *signature, std::move(deposit), relayer);
   if (!transaction) co_return refused(std::move(v), transaction.error());
   v.depositTransaction = std::move(*transaction);
   co_return v;

@@ -2,7 +2,7 @@
 // /verify and before a deposit is settled. The pure rules are channel/server_rules' (offer terms,
 // channel id, voucher signature, funding); this adds what needs the chain: EIP-1271 signatures,
 // the ERC-3009 authorization against the chain's clock, the payer's token balance, the on-chain
-// snapshot, and a simulation of the deposit.
+// snapshot, the payer's allowance to Permit2, and a simulation of the deposit.
 // Thread-safety: coroutines over a ChainView; no state of their own.
 #pragma once
 
@@ -45,10 +45,17 @@ struct Verdict {
                                                       const ChannelConfig& config, const SignedVoucher& voucher,
                                                       PayloadType type);
 
-// A deposit payload: as a voucher (funding counts the deposit), plus the ERC-3009
-// ReceiveWithAuthorization under the token's domain (extra.name/version) to the collector with
-// nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time < validBefore (with a few
-// seconds' margin for inclusion), the payer's token balance, and a simulated deposit from `relayer`.
+// A deposit payload: as a voucher (funding counts the deposit), plus its authorization by the
+// offer's extra.assetTransferMethod (eip3009 when absent):
+// - eip3009: the ERC-3009 ReceiveWithAuthorization under the token's domain (extra.name/version)
+//   to the collector with nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time <
+//   validBefore (with a few seconds' margin for inclusion);
+// - permit2: Permit2's PermitWitnessTransferFrom under Permit2's domain from the payer, of exactly
+//   the deposit in the offer's asset, to the Permit2 collector, witnessing the channel, its
+//   deadline a few seconds past chain time, and the payer's allowance to Permit2 covering it
+//   (permit2_allowance_required: the payer approves Permit2 once; the reference's gas-sponsoring
+//   extensions that would do it for them are not taken);
+// and the payer's token balance, and a simulated deposit from `relayer`.
 // A smart wallet's authorization may come wrapped for a wallet not yet deployed (ERC-6492): it is
 // unwrapped for a deployed wallet. For an undeployed one it is refused
 // (eip6492_factory_not_allowed) unless the network allows its factory; then the factory call, the

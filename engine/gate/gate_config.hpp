@@ -46,6 +46,9 @@ struct GateConfig {
   std::string assetName;     // the token's EIP-712 domain name, e.g. "USDC"
   std::string assetVersion;  // … and version, e.g. "2"
   unsigned assetDecimals = 6;
+  // How deposits pull the asset (the offer's extra.assetTransferMethod): ERC-3009 by default, or
+  // "permit2" for a token without it (each payer approves Permit2 for the token once).
+  bool assetPermit2 = false;
   Address payTo;
   Address receiverAuthorizer;
   std::uint64_t withdrawDelay = 86'400;

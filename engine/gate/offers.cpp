@@ -20,6 +20,8 @@ Offer make_offer(const GateConfig& config, const RouteConfig& route) {
   extra.withdrawDelay = config.withdrawDelay;
   extra.name = config.assetName;
   extra.version = config.assetVersion;
+  // Absent for ERC-3009, the default, as the reference server's offers leave it.
+  if (config.assetPermit2) extra.assetTransferMethod = "permit2";
   extra.minDeposit = route.minDeposit.value_or(saturating_mul(route.price, kDefaultMinDepositPrices));
   r.extra = protocol::make_extra(extra);
   return Offer{route, std::move(r),

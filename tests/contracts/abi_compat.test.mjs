@@ -87,6 +87,22 @@ const canonicalCollector = parseAbi([
   'error InvalidX402BatchSettlementAddress()',
 ]);
 
+// The canonical Permit2 collector (x402-foundation/x402 contracts/evm/src/periphery/Permit2DepositCollector.sol).
+const canonicalPermit2Collector = parseAbi([
+  'function collect(address payer, address token, uint256 amount, bytes32 channelId, bytes collectorData)',
+  'function x402BatchSettlement() view returns (address)',
+  'function PERMIT2() view returns (address)',
+  'function DEPOSIT_WITNESS_TYPE_STRING() view returns (string)',
+  'function DEPOSIT_WITNESS_TYPEHASH() view returns (bytes32)',
+  'event EIP2612PermitFailedWithReason(address indexed token, address indexed owner, string reason)',
+  'event EIP2612PermitFailedWithPanic(address indexed token, address indexed owner, uint256 errorCode)',
+  'event EIP2612PermitFailedWithData(address indexed token, address indexed owner, bytes data)',
+  'error OnlyX402BatchSettlement()',
+  'error InvalidX402BatchSettlementAddress()',
+  'error InvalidPermit2Address()',
+  'error Permit2612AmountMismatch()',
+]);
+
 const key = (item) => `${item.type} ${formatAbiItem(item)}`;
 const outputs = (item) => formatAbiParams(item.outputs ?? []);
 const indexed = (item) => (item.inputs ?? []).map((i) => Boolean(i.indexed));
@@ -123,6 +139,12 @@ test('the collector exposes exactly the canonical collector\'s surface', () => {
   const collector = artifacts.ERC3009DepositCollector.abi;
   assert.deepEqual(surface(collector, ['function', 'event']), surface(canonicalCollector, ['function', 'event']));
   for (const item of canonicalCollector) assertMatches(collector, item);
+});
+
+test('the Permit2 collector exposes exactly the canonical Permit2 collector\'s surface', () => {
+  const collector = artifacts.Permit2DepositCollector.abi;
+  assert.deepEqual(surface(collector, ['function', 'event']), surface(canonicalPermit2Collector, ['function', 'event']));
+  for (const item of canonicalPermit2Collector) assertMatches(collector, item);
 });
 
 test('TestUSDC has every EIP-3009 function the reference SDK calls on a token', () => {

@@ -119,6 +119,27 @@ TEST(GateConfig, AnOfferAnnouncesItsMinimumDeposit) {
   EXPECT_FALSE(parse_gate_config(with(kGood, "\"facilitator\"", "\"enforceMinDeposit\": 1, \"facilitator\"")));
 }
 
+// A token without ERC-3009 takes deposits through Permit2: asset.transferMethod "permit2" puts
+// extra.assetTransferMethod in every offer. "eip3009" is the default, left out of the offer as the
+// reference server leaves it; anything else is refused by name.
+TEST(GateConfig, AnAssetWithoutErc3009OffersPermit2Deposits) {
+  const auto method_of = [](const GateConfig& c) {
+    return protocol::batch_settlement_extra(OfferTable::build(c).offers()[0].requirements)->assetTransferMethod;
+  };
+  auto plain = parse_gate_config(kGood);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(method_of(*plain), std::nullopt);
+  auto named = parse_gate_config(with(kGood, R"("version": "2")", R"("version": "2", "transferMethod": "eip3009")"));
+  ASSERT_TRUE(named) << named.error().to_string();
+  EXPECT_EQ(method_of(*named), std::nullopt);
+  auto permit2 = parse_gate_config(with(kGood, R"("version": "2")", R"("version": "2", "transferMethod": "permit2")"));
+  ASSERT_TRUE(permit2) << permit2.error().to_string();
+  EXPECT_EQ(method_of(*permit2), std::optional<std::string>{"permit2"});
+  auto other = parse_gate_config(with(kGood, R"("version": "2")", R"("version": "2", "transferMethod": "permit3")"));
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().detail.find("transferMethod"), std::string::npos) << other.error().detail;
+}
+
 // A route whose method no request carries would leave its path free: a method is one of HTTP's,
 // in any case (a config's "post" is POST), or absent for every method.
 TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {

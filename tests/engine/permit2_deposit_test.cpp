@@ -1,0 +1,159 @@
+// Deposits through Permit2 (an offer whose extra.assetTransferMethod is "permit2", for tokens
+// without ERC-3009), against a real chain: Uniswap's Permit2 compiled from its published source and
+// paychan's Permit2DepositCollector at their canonical addresses, the agent's payload built by the
+// client library. The facilitator checks the permit as the reference does, each refusal with the
+// reference's code, and the deposit lands through the collector once the payer approved Permit2.
+#include "child_process.hpp"
+#include "facilitator_gate_fixture.hpp"
+#include "gate_stack.hpp"
+
+namespace paychan::engine::facilitator::test {
+namespace {
+
+constexpr Uint128 kDeposit = 50'000;
+
+std::string code(ErrorCode c) { return std::string(to_string(c)); }
+
+protocol::Permit2DepositAuthorization& permit_of(protocol::FacilitatorRequest& r) {
+  auto& payload = std::get<protocol::BatchSettlementPayload>(r.paymentPayload.payload);
+  return *std::get<protocol::DepositPayload>(payload).deposit.permit2Authorization;
+}
+
+// The payer's one-time approval of Permit2 for `token` (given the ether for its gas).
+void approve_permit2(Devnet& devnet, const PrivateKey& payer, const Address& token, const U256& amount) {
+  const std::string address = to_hex(payer.address().bytes);
+  ASSERT_TRUE(devnet.run(devnet.rpc().raw("anvil_setBalance", "[\"" + address + "\",\"0x8ac7230489e80000\"]")));
+  evm::TransactionSender sender(devnet.rpc(), payer, devnet.chain_id());
+  evm::TxRequest tx;
+  tx.to = token;
+  tx.data = chain::encode_call("approve(address,uint256)",
+                               {chain::AbiValue::address(kPermit2Address), chain::AbiValue::uint(amount)});
+  auto sent = devnet.run(sender.submit(std::move(tx)));
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  auto receipt = devnet.run(sender.wait(*sent));
+  ASSERT_TRUE(receipt && receipt->success);
+}
+
+class Permit2DepositTest : public FacilitatorChainTest {
+ protected:
+  // Payer `payer`'s channel under the same offer with deposits by Permit2.
+  [[nodiscard]] static TestChannel permit2_channel(std::size_t payer, std::uint8_t salt) {
+    TestChannel c = channel(payer, fresh_receiver(), salt);
+    c.offer.extra.assetTransferMethod = "permit2";
+    c.offer.requirements.extra = protocol::make_extra(c.offer.extra);
+    return c;
+  }
+  void approve_permit2(const TestChannel& c, const U256& amount) {
+    test::approve_permit2(*devnet_, c.keys.payer, deployment_->token, amount);
+  }
+};
+
+TEST_F(Permit2DepositTest, TheAgentSignsAPermitAndTheDepositLandsThroughTheCollector) {
+  TestChannel c = permit2_channel(0, 120);
+  auto request = c.deposit(kPrice, kDeposit);
+  const auto& permit = permit_of(request);
+  EXPECT_EQ(permit.spender, kPermit2CollectorAddress);
+  EXPECT_EQ(permit.channelId, c.id);
+  EXPECT_EQ(permit.amount, U256{kDeposit});
+
+  // Until the payer approves Permit2, the deposit cannot be pulled: said before any simulation.
+  const auto unapproved = verify(request);
+  EXPECT_EQ(unapproved.invalidReason, code(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required))
+      << unapproved.invalidMessage.value_or("");
+
+  approve_permit2(c, U256{kDeposit});
+  const U256 before = token_balance(c.config.payer);
+  const auto verdict = verify(request);
+  ASSERT_TRUE(verdict.isValid) << verdict.invalidReason.value_or("") << ": " << verdict.invalidMessage.value_or("");
+  const auto settled = settle(request);
+  ASSERT_TRUE(settled.success) << settled.errorReason.value_or("") << ": " << settled.errorMessage.value_or("");
+  EXPECT_EQ(settled.amount, std::optional<std::string>{to_decimal(kDeposit)});
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  EXPECT_EQ(*token_balance(c.config.payer).to_uint128(), *before.to_uint128() - kDeposit);
+  EXPECT_EQ(token_balance(deployment_->permit2Collector), U256{0}) << "the tokens go straight to the contract";
+
+  // The permit's nonce is spent: the same payload again fails its simulation and sends nothing.
+  const std::uint64_t sent = signer_transactions();
+  approve_permit2(c, U256{kDeposit});
+  const auto replay = verify(request);
+  EXPECT_EQ(replay.invalidReason, code(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed));
+  EXPECT_EQ(signer_transactions(), sent);
+}
+
+TEST_F(Permit2DepositTest, EachFlawOfThePermitIsRefusedWithTheReferencesCode) {
+  TestChannel c = permit2_channel(1, 121);
+  approve_permit2(c, U256{10 * kDeposit});
+  const auto refused = [&](auto&& change) {
+    auto r = c.deposit(kPrice, kDeposit);
+    change(permit_of(r), r);
+    return verify(r).invalidReason.value_or("valid");
+  };
+  using E = ErrorCode;
+  EXPECT_EQ(refused([](auto& p, auto&) { p.spender = kErc3009CollectorAddress; }),
+            code(E::invalid_batch_settlement_evm_permit2_invalid_spender));
+  EXPECT_EQ(refused([](auto& p, auto&) { p.amount = *p.amount.next(); }),
+            code(E::invalid_batch_settlement_evm_permit2_amount_mismatch));
+  EXPECT_EQ(refused([](auto& p, auto&) { p.deadline = U256{1}; }),
+            code(E::invalid_batch_settlement_evm_permit2_deadline_expired));
+  EXPECT_EQ(refused([](auto& p, auto&) { p.token = kPermit2Address; }),
+            code(E::invalid_batch_settlement_evm_token_mismatch));
+  EXPECT_EQ(refused([](auto& p, auto&) { p.channelId[0] ^= 1; }),
+            code(E::invalid_batch_settlement_evm_channel_id_mismatch));
+  EXPECT_EQ(refused([](auto& p, auto&) { p.from = kPermit2Address; }),
+            code(E::invalid_batch_settlement_evm_permit2_invalid_signature));
+  // Signed over another nonce than the one it carries: not the payer's permit.
+  EXPECT_EQ(refused([](auto& p, auto&) { p.nonce = *p.nonce.next(); }),
+            code(E::invalid_batch_settlement_evm_permit2_invalid_signature));
+  // A permit for an offer that asks for ERC-3009, and the other way round.
+  EXPECT_EQ(refused([&](auto&, protocol::FacilitatorRequest& r) {
+              r.paymentRequirements = r.paymentPayload.accepted = channel(1, c.offer.payTo, 121).offer.requirements;
+            }),
+            code(E::invalid_batch_settlement_evm_erc3009_authorization_required));
+  TestChannel erc3009 = channel(1, c.offer.payTo, 121);
+  auto wrong_method = erc3009.deposit(kPrice, kDeposit);
+  wrong_method.paymentRequirements = wrong_method.paymentPayload.accepted = c.offer.requirements;
+  EXPECT_EQ(verify(wrong_method).invalidReason, code(E::invalid_batch_settlement_evm_permit2_authorization_required));
+  // And the permit untouched passes.
+  EXPECT_EQ(refused([](auto&, auto&) {}), "valid");
+}
+
+#if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
+// Wire compatibility: the reference client (@x402/fetch, @x402/evm) pays a paychan gate whose
+// asset takes Permit2 deposits, paychan's facilitator executing them on the chain; the settle job
+// then claims what it paid.
+class Permit2GateTest : public FacilitatorGateTest {};
+
+TEST_F(Permit2GateTest, AStockClientDepositsThroughPermit2) {
+  gate::GateConfig config = gate_config();
+  config.assetPermit2 = true;
+  constexpr std::uint8_t kSeed = 0x72;
+  const PrivateKey payer = key_from(kSeed);
+  mint(payer.address(), 1'000 * kPrice);
+  ASSERT_NO_FATAL_FAILURE(approve_permit2(*devnet_, payer, deployment_->token, U256{1'000 * kPrice}));
+  gate::test::GateStack stack(config, facilitator_.get());
+  auto paid = gate::test::run_command({PAYCHAN_NODE, std::string(PAYCHAN_SOURCE_DIR) + "/tests/interop/stock_client_pays.mjs",
+                                       stack.url("/v1/infer"), "7", to_hex(secret_from(kSeed))});
+  ASSERT_EQ(paid.status, 0) << paid.err << paid.out;
+  ASSERT_NE(paid.out.find("{\"done\":7}"), std::string::npos) << paid.out << paid.err;
+  for (Uint128 k = 1; k <= 7; ++k)
+    EXPECT_NE(paid.out.find("\"chargedCumulativeAmount\":\"" + to_decimal(k * kPrice) + "\""), std::string::npos)
+        << paid.out;
+
+  std::vector<ChannelState> channels;
+  stack.gate->channels().for_each([&](const ChannelState& s) { channels.push_back(s); });
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_EQ(channels[0].config.payer, payer.address());
+  // One deposit, of the offer's minDeposit (ten prices), covers the seven requests.
+  EXPECT_EQ(stack.metrics.deposits.load(), 1u);
+  EXPECT_EQ(onchain(channels[0].channelId).balance, 10 * kPrice);
+  EXPECT_EQ(token_balance(payer.address()), U256{990 * kPrice});
+
+  ASSERT_NO_FATAL_FAILURE(stack.await_fold());
+  const auto summary = settle(config, *stack.store, 100);
+  EXPECT_TRUE(summary.ok()) << summary.sweepError;
+  EXPECT_EQ(onchain(channels[0].channelId).totalClaimed, 7 * kPrice);
+}
+#endif
+
+}  // namespace
+}  // namespace paychan::engine::facilitator::test
