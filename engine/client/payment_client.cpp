@@ -590,6 +590,12 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (deposit) PAYCHAN_TRY(save(ch));
       if (offer_changed(required, offer, options_.policy))
         return fail(ErrorCode::invalid_payment_requirements, "the server no longer makes the offer paid under (" + reason + ")");
+      // A Permit2 deposit needs the payer's one-time approval of Permit2, which the agent does not send.
+      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required))
+        return fail(code_of(reason), "the server refused the payment: " + reason + ": the payer " +
+                                         to_checksum_hex(ch.config.payer) + " must first approve Permit2 (" +
+                                         to_checksum_hex(kPermit2Address) + ") for the token " +
+                                         to_checksum_hex(offer.asset) + " (ERC-20 approve, once)");
       return fail(code_of(reason), "the server refused the payment: " + reason);
     }
 

@@ -1,7 +1,8 @@
 // A stock x402 v2 resource server: @x402/core's x402HTTPResourceServer with @x402/evm's batch-settlement
 // server scheme, behind a plain node:http server (what @x402/express does, without express), its
 // facilitator client pointed at a facilitator over HTTP. It sells POST /v1/* at $0.01 in the devnet's
-// TestUSDC, refusing deposits below $0.07; the receiverAuthorizer is whatever the facilitator advertises in /supported (the scheme
+// TestUSDC, refusing deposits below $0.07 (and POST /permit2/* the same, its deposits by Permit2, as for a
+// token without ERC-3009); the receiverAuthorizer is whatever the facilitator advertises in /supported (the scheme
 // has no authorizer key of its own). Channel state lives in the reference's in-memory storage.
 //
 // Operator endpoints (unpriced, for the test driver): POST /admin/claim-and-settle and POST /admin/settle
@@ -45,6 +46,14 @@ const routes = {
     // Seven calls' worth at least (atomic: the devnet's token is no default asset).
     accepts: { scheme: 'batch-settlement', network, payTo, price: '$0.01', extra: { minDeposit: '70000' } },
     description: 'stock server test API',
+    mimeType: 'application/json',
+  },
+  'POST /permit2/*': {
+    accepts: {
+      scheme: 'batch-settlement', network, payTo, price: '$0.01',
+      extra: { minDeposit: '70000', assetTransferMethod: 'permit2' },
+    },
+    description: 'stock server test API, deposits by Permit2',
     mimeType: 'application/json',
   },
 };

@@ -107,5 +107,19 @@ check "a deposit capped below the server's minimum is refused" 1 "invalid_batch_
   env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$api" -d '{}' --state "$work/agent3.sqlite" --rpc "$rpc" --max-deposit '$0.05'
 check "the refused agent kept its money" 0 "$before3" usdc_of "$agent3_address"
 
+# The same agent pays the stock server's Permit2 route: refused until it approves Permit2 for the token
+# (the reference's code, before anything is sent), then its Permit2 deposit lands through our facilitator.
+permit2_api="$server/permit2/infer"
+agent3=(--state "$work/agent3-permit2.sqlite" --rpc "$rpc")
+check "a Permit2 deposit before approving Permit2 is refused" 1 "permit2_allowance_required: the payer $agent3_address must first approve Permit2" \
+  env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' "${agent3[@]}"
+check "the payer approves Permit2 once" 0 success approve_permit2 "$agent3_key"
+for i in 1 2; do
+  check "paid by Permit2, request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' "${agent3[@]}"
+done
+check "the Permit2 deposit: the agent's default 100 calls" 0 '"deposited":"1000000","balance":"1000000","charged":"20000"' \
+  env PAYCHAN_KEY="$agent3_key" "$paychan" channels "${agent3[@]}"
+check "the deposit left the payer's account" 0 "$((before3 - 1000000))" usdc_of "$agent3_address"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
