@@ -23,7 +23,7 @@ struct Erc3009DepositAuthorization {
 };
 
 // A Permit2 PermitWitnessTransferFrom whose witness binds the channel (the fallback for tokens
-// without EIP-3009). paychan decodes and carries it; its facilitator does not execute it yet.
+// without EIP-3009), with its owner and signature.
 struct Permit2DepositAuthorization {
   Address from;
   Address token;   // permitted.token
@@ -33,6 +33,8 @@ struct Permit2DepositAuthorization {
   U256 deadline;
   Bytes32 channelId{};  // witness.channelId
   WalletSignature signature;
+  // What the owner signed (channel/eip712.hpp's permit2_deposit_digest).
+  [[nodiscard]] Permit2DepositPermit permit() const { return {token, amount, spender, nonce, deadline, channelId}; }
   friend bool operator==(const Permit2DepositAuthorization&, const Permit2DepositAuthorization&) = default;
 };
 

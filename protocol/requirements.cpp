@@ -60,14 +60,20 @@ Result<BatchSettlementExtra> batch_settlement_extra(const PaymentRequirements& r
   if (!r.extra.present()) return fail(kCode, "a batch-settlement offer needs extra");
   return decode_with(r.extra.text(), kCode, "extra", [&](const Fields& f) -> Result<BatchSettlementExtra> {
     PAYCHAN_TRY(f.is_object());
-    if (!f.has("name") || !f.has("version"))
-      return fail(ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain, "extra needs the token's name and version");
     BatchSettlementExtra e;
+    PAYCHAN_ASSIGN(e.assetTransferMethod, f.optional_string("assetTransferMethod"));
+    // The token's domain signs ERC-3009 deposits only: a Permit2 offer for a token without one
+    // (the reference server's, for a token without EIP-2612 either) leaves it out.
+    if (e.assetTransferMethod != "permit2" && (!f.has("name") || !f.has("version")))
+      return fail(ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain, "extra needs the token's name and version");
     PAYCHAN_ASSIGN(e.receiverAuthorizer, f.address("receiverAuthorizer"));
     PAYCHAN_ASSIGN(e.withdrawDelay, f.uint64("withdrawDelay"));
-    PAYCHAN_ASSIGN(e.name, f.string("name"));
-    PAYCHAN_ASSIGN(e.version, f.string("version"));
-    PAYCHAN_ASSIGN(e.assetTransferMethod, f.optional_string("assetTransferMethod"));
+    if (f.has("name")) {
+      PAYCHAN_ASSIGN(e.name, f.string("name"));
+    }
+    if (f.has("version")) {
+      PAYCHAN_ASSIGN(e.version, f.string("version"));
+    }
     if (f.has("minDeposit"))
       if (auto hint = f.uint128("minDeposit"); hint && *hint != 0) e.minDeposit = *hint;
     if (f.has("channelState")) {
@@ -83,7 +89,7 @@ Result<BatchSettlementExtra> batch_settlement_extra(const PaymentRequirements& r
 Json make_extra(const BatchSettlementExtra& e) {
   JsonWriter w;
   w.begin().address("receiverAuthorizer", e.receiverAuthorizer).number("withdrawDelay", e.withdrawDelay);
-  w.str("name", e.name).str("version", e.version);
+  if (!e.name.empty() || !e.version.empty() || e.assetTransferMethod != "permit2") w.str("name", e.name).str("version", e.version);
   if (e.assetTransferMethod) w.str("assetTransferMethod", *e.assetTransferMethod);
   if (e.minDeposit) w.amount("minDeposit", *e.minDeposit);
   if (e.channelState) write_channel_snapshot(w, "channelState", *e.channelState);

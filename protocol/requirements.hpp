@@ -74,8 +74,10 @@ struct VoucherState {
 struct BatchSettlementExtra {
   Address receiverAuthorizer;
   std::uint64_t withdrawDelay = 0;
-  std::string name;     // the token's EIP-712 domain name
-  std::string version;  // the token's EIP-712 domain version
+  // The token's EIP-712 domain: required, but for a Permit2 offer (assetTransferMethod "permit2"),
+  // where it may be absent (empty here), as ERC-3009 deposits alone are signed under it.
+  std::string name;
+  std::string version;
   std::optional<std::string> assetTransferMethod;  // "eip3009" (default) or "permit2"
   // The smallest deposit the server wants (the reference's hint since @x402/evm 2.27): a client
   // deposits at least this much. Read leniently, as the reference client reads it: a value that is

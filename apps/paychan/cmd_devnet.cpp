@@ -31,7 +31,9 @@ the chain. Nothing persists: the next start is a fresh chain.
 
   - the batch-settlement contract and its ERC-3009 deposit collector at their canonical addresses
     (0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003, 0x4020806089470a89826cB9fB1f4059150b550004),
-    the addresses the x402 reference SDK signs against;
+    the addresses the x402 reference SDK signs against, and for tokens without ERC-3009 the
+    Permit2 deposit collector (0x4020425FAf3B746C082C2f942b4E5159887B0005) and Uniswap's Permit2
+    (0x000000000022D473030F116dDEE9F6B43aC78BA3);
   - TestUSDC, a 6-decimal token with EIP-3009 (transferWithAuthorization), EIP-712 domain name
     "USDC" version "2", at a fresh address;
   - anvil's dev accounts, each with 10,000 ETH for gas and test USDC. Their private keys are

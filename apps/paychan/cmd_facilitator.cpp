@@ -22,7 +22,7 @@ or any x402 server) send it the payments they cannot finish alone, and the on-ch
   POST /verify     deposit, voucher or refund payload → {isValid, invalidReason?, payer, extra}
                    where extra is the channel's on-chain snapshot (balance, totalClaimed,
                    withdrawRequestedAt, refundNonce)
-  POST /settle     deposit  → deposit(config, amount, ERC-3009 collector, authorization)
+  POST /settle     deposit  → deposit(config, amount, ERC-3009 or Permit2 collector, authorization)
                    claim    → claimWithSignature(claims, sig) (or claim() as the receiver side)
                    settle   → settle(receiver, token): sweeps claimed funds to the receiver
                    refund   → [claim +] refundWithSignature, one transaction
@@ -32,8 +32,8 @@ or any x402 server) send it the payments they cannot finish alone, and the on-ch
 
 Each action is checked (the scheme's verification rules), simulated (a revert is answered with the
 contract's reason), signed, written to the journal, sent, and its receipt awaited. The journal
-keys every transaction by what it settles — a deposit's ERC-3009 nonce, a claim's rows, a
-receiver's claimed total, a refund's nonce — so a /settle retried after a timeout or a crash gets
+keys every transaction by what it settles — a deposit's ERC-3009 nonce (or its payer's Permit2
+nonce), a claim's rows, a receiver's claimed total, a refund's nonce — so a /settle retried after a timeout or a crash gets
 the first attempt's outcome, never a second transaction while the first can still be mined. A
 transaction that reverted did nothing: the next /settle for its action is simulated afresh. On
 start, transactions a crash left pending are resolved by their receipts (the same signed bytes are

@@ -26,6 +26,11 @@ Result<evm::OnchainChannel> ChannelChain::read(const Bytes32& channelId) {
   return run_blocking(evm::read_channel(*rpc_, kBatchSettlementAddress, channelId));
 }
 
+Result<U256> ChannelChain::permit2_allowance(const Address& token, const Address& owner) {
+  PAYCHAN_ASSIGN(const Bytes reply, run_blocking(rpc_->call(token, chain::erc20_allowance_call(owner, kPermit2Address))));
+  return chain::decode_uint256(reply);
+}
+
 Result<std::uint64_t> ChannelChain::time() {
   PAYCHAN_ASSIGN(const auto block, run_blocking(rpc_->latest_block()));
   return block.timestamp;

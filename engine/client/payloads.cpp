@@ -51,10 +51,7 @@ protocol::PaymentPayload deposit_payload(const ChosenOffer& offer, const Channel
     permit.nonce = U256::from_be(authorizationSalt);  // Permit2's nonces are unordered: any unused one
     permit.deadline = expiry;
     permit.channelId = channelId;
-    permit.signature = keys.payer.sign(
-        permit2_deposit_digest(permit2_domain_separator(offer.chainId),
-                               Permit2DepositPermit{permit.token, permit.amount, permit.spender, permit.nonce,
-                                                    permit.deadline, permit.channelId}));
+    permit.signature = keys.payer.sign(permit2_deposit_digest(permit2_domain_separator(offer.chainId), permit.permit()));
     return wrap(offer, protocol::DepositPayload{config, voucher, protocol::Deposit{amount, std::nullopt, permit}});
   }
   protocol::Erc3009DepositAuthorization auth;

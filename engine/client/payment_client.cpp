@@ -17,6 +17,14 @@
 namespace paychan::engine::client {
 namespace {
 
+// A Permit2 deposit the payer's allowance to Permit2 does not cover: what to do about it.
+Error permit2_approval_missing(const Address& payer, const ChosenOffer& offer, const std::string& what) {
+  return Error{ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
+               what + ": the payer " + to_checksum_hex(payer) + " must first approve Permit2 (" +
+                   to_checksum_hex(kPermit2Address) + ") for the token " + to_checksum_hex(offer.asset) +
+                   ", for at least the deposits (ERC-20 approve; the maximum covers every later one)"};
+}
+
 Bytes32 random32() {
   Bytes32 b{};
   std::size_t got = 0;
@@ -498,6 +506,17 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     const auto cumulative = checked_add(ch.charged, price);
     if (!cumulative) return fail(ErrorCode::amount_overflow, "running total overflows");
 
+    // A permit signed before the payer approved Permit2 could be executed after the approval,
+    // beside the one signed then: with the chain at hand, none is signed until it would land.
+    if (deposit && !busy_deposit && offer.extra.assetTransferMethod == "permit2" && options_.chain &&
+        options_.chain->network() == offer.requirements.network) {
+      PAYCHAN_ASSIGN(const Uint128 wanted, deposit_amount(options_.policy, price, offer.extra.minDeposit));
+      PAYCHAN_ASSIGN(const U256 allowed, options_.chain->permit2_allowance(offer.asset, ch.config.payer));
+      if (allowed < U256{wanted})
+        return Failure{permit2_approval_missing(ch.config.payer, offer,
+                                                "a Permit2 deposit of " + to_decimal(wanted) + " needs an allowance the payer has not given (" +
+                                                    allowed.to_decimal() + "), nothing signed")};
+    }
     PAYCHAN_TRY(reserve(ch, *cumulative, price));
     // An earlier deposit whose answer was lost: it may have landed, and a new one does not undo it.
     const Uint128 unconfirmed = ch.pendingDeposit;
@@ -590,12 +609,8 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (deposit) PAYCHAN_TRY(save(ch));
       if (offer_changed(required, offer, options_.policy))
         return fail(ErrorCode::invalid_payment_requirements, "the server no longer makes the offer paid under (" + reason + ")");
-      // A Permit2 deposit needs the payer's one-time approval of Permit2, which the agent does not send.
       if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required))
-        return fail(code_of(reason), "the server refused the payment: " + reason + ": the payer " +
-                                         to_checksum_hex(ch.config.payer) + " must first approve Permit2 (" +
-                                         to_checksum_hex(kPermit2Address) + ") for the token " +
-                                         to_checksum_hex(offer.asset) + " (ERC-20 approve, once)");
+        return Failure{permit2_approval_missing(ch.config.payer, offer, "the server refused the payment: " + reason)};
       return fail(code_of(reason), "the server refused the payment: " + reason);
     }
 

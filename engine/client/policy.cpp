@@ -22,6 +22,9 @@ Result<ChosenOffer> typed(const protocol::PaymentRequirements& r) {
 Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy) {
   std::optional<Error> too_expensive;
   bool other_transfer = false;  // an offer asks for deposits by a method paychan does not sign
+  // A Permit2 offer is taken when no ERC-3009 one is acceptable: its deposits need the payer's
+  // approval of Permit2 first.
+  std::optional<ChosenOffer> permit2;
   for (const auto& r : required.accepts) {
     if (r.scheme != protocol::kBatchSettlementScheme) continue;
     if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(), r.network) == policy.networks.end())
@@ -42,8 +45,13 @@ Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, cons
                                                                    to_decimal(policy.maxPrice)};
       continue;
     }
+    if (offer->extra.assetTransferMethod == "permit2") {
+      if (!permit2) permit2 = std::move(*offer);
+      continue;
+    }
     return offer;
   }
+  if (permit2) return std::move(*permit2);
   if (too_expensive) return Failure{*too_expensive};
   return fail(ErrorCode::policy_no_acceptable_offer,
               "no batch-settlement offer on an allowed network and asset among " + std::to_string(required.accepts.size()) +

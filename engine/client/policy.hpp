@@ -33,7 +33,8 @@ struct ChosenOffer {
   Uint128 price = 0;
 };
 
-// The first acceptable offer. Errors: policy_no_acceptable_offer (none on an allowed network and
+// The first acceptable offer whose deposits go by ERC-3009, else the first by Permit2 (which needs
+// the payer's approval of Permit2 beforehand). Errors: policy_no_acceptable_offer (none on an allowed network and
 // asset, or malformed), policy_price_exceeded (acceptable but too expensive).
 [[nodiscard]] Result<ChosenOffer> choose_offer(const protocol::PaymentRequired& required, const ClientPolicy& policy);
 

@@ -124,9 +124,13 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   if (auto copied = co_await copy_code(rpc, *fresh_collector, out.collector); !copied) co_return copied.failure();
 
   // Permit2's runtime code as compiled, its immutables zero: contracts/build_permit2.mjs says why
-  // that is its canonical address's Permit2 on any chain.
-  if (auto placed = co_await place_code(rpc, kPermit2Address, permit2->deployedBytecode); !placed)
-    co_return placed.failure();
+  // that is its canonical address's Permit2 on any chain. A chain that has one (a fork) keeps it.
+  auto permit2_code = co_await rpc.code(kPermit2Address);
+  if (!permit2_code) co_return permit2_code.failure();
+  if (permit2_code->empty()) {
+    if (auto placed = co_await place_code(rpc, kPermit2Address, permit2->deployedBytecode); !placed)
+      co_return placed.failure();
+  }
   const Bytes permit2_collector_code = with_arguments(
       permit2_collector->bytecode, {chain::AbiValue::address(out.settlement), chain::AbiValue::address(kPermit2Address)});
   auto fresh_permit2_collector = co_await deploy_contract(deployer, permit2_collector_code);

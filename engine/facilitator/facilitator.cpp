@@ -180,11 +180,15 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   // A journaled transaction for the key is the action: answer with it. Otherwise become the one
   // request preparing it, or wait while another is.
   const auto give_up = std::chrono::steady_clock::now() + options_.receiptTimeout;
+  const auto& payload = *protocol::batch_payload(request.paymentPayload);
   for (;;) {
     if (claim_in_flight(key)) break;
     auto found = journal_.find(key);
     if (!found) co_return refused(name, journal_failed);
-    if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
+    if (*found) {
+      if (auto other = deposit_of_another_channel((*found)->request, payload)) co_return refused(name, *other);
+      co_return co_await finish(chain, request, **found, options_.receiptTimeout);
+    }
     if (std::chrono::steady_clock::now() >= give_up)
       co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_channel_busy,
                                     "another request is settling the same action"});
@@ -198,9 +202,11 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   // Ours to prepare, unless it was journaled already (by a request before ours, or an earlier run).
   auto found = journal_.find(key);
   if (!found) co_return refused(name, journal_failed);
-  if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
+  if (*found) {
+    if (auto other = deposit_of_another_channel((*found)->request, payload)) co_return refused(name, *other);
+    co_return co_await finish(chain, request, **found, options_.receiptTimeout);
+  }
 
-  const auto& payload = *protocol::batch_payload(request.paymentPayload);
   const ActionCodes codes = action_codes(payload);
   auto prepared = co_await prepare_action(chain, request, signers(scope));
   if (auto* e = std::get_if<Error>(&prepared)) co_return refused(name, *e);

@@ -163,14 +163,30 @@ ActionCodes action_codes(const BatchSettlementPayload& payload) noexcept {
   return {E::invalid_batch_settlement_evm_refund_simulation_failed, E::invalid_batch_settlement_evm_refund_transaction_failed};
 }
 
+std::optional<Error> deposit_of_another_channel(const std::string& journaledRequest,
+                                                const BatchSettlementPayload& payload) {
+  const auto* ours = std::get_if<protocol::DepositPayload>(&payload);
+  if (ours == nullptr) return std::nullopt;
+  // An unreadable entry is described from the caller's request, as before.
+  const auto journaled = protocol::decode_facilitator_request(journaledRequest);
+  if (!journaled) return std::nullopt;
+  const auto* first = protocol::batch_payload(journaled->paymentPayload);
+  const auto* theirs = first == nullptr ? nullptr : std::get_if<protocol::DepositPayload>(first);
+  if (theirs == nullptr || theirs->voucher.voucher.channelId == ours->voucher.voucher.channelId) return std::nullopt;
+  return Error{ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed,
+               "the payer's authorization (its Permit2 nonce) is spent by a deposit to channel " +
+                   to_hex(theirs->voucher.voucher.channelId)};
+}
+
 http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSettlementPayload& payload) {
   const std::string prefix = chain.network() + "/";
   if (const auto* d = std::get_if<protocol::DepositPayload>(&payload)) {
     const Bytes32& id = d->voucher.voucher.channelId;
-    // What the payer's authorization can move once: its ERC-3009 nonce, or its Permit2 nonce
-    // (Permit2's are the owner's, and the channel names the owner).
+    // What the payer's authorization can move once: its ERC-3009 nonce (which hashes the
+    // channel in), or its Permit2 nonce, which is the owner's across all its channels: a second
+    // channel's deposit under the same nonce meets the first's entry (deposit_of_another_channel).
     if (const auto& permit = d->deposit.permit2Authorization)
-      co_return prefix + "deposit/" + to_hex(id) + "/permit2/" + to_hex(permit->nonce.to_be());
+      co_return prefix + "deposit/permit2/" + to_hex(permit->from.bytes) + "/" + to_hex(permit->nonce.to_be());
     if (!d->deposit.erc3009Authorization)
       co_return fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required, "no erc3009Authorization");
     co_return prefix + "deposit/" + to_hex(id) + "/" + to_hex(deposit_nonce(id, d->deposit.erc3009Authorization->salt));

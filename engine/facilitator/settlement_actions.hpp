@@ -1,7 +1,8 @@
 // The four on-chain actions of /settle (scheme_batch_settlement_evm.md, "POST /settle"), each as
 // three pieces the Facilitator strings together with its journal:
 //   action_key       what the action settles — the journal key that makes a retry find the first
-//                    attempt: deposit → channelId + ERC-3009 nonce; claim → keccak of the claim rows;
+//                    attempt: deposit → channelId + ERC-3009 nonce, or payer + Permit2 nonce;
+//                    claim → keccak of the claim rows;
 //                    settle → receiver + token + claimed total; refund → channelId + refund nonce;
 //   prepare_action   the payload's checks and the transaction's calldata (claim/refund
 //                    authorizations signed with the facilitator's receiverAuthorizer key when the
@@ -73,6 +74,12 @@ struct ActionCodes {
 // Error: rpc_read_failed (a settle's key includes the receiver's claimed total, read from chain);
 // *_refund_payload for a refund not completed with refundNonce.
 [[nodiscard]] http::Awaitable<Result<std::string>> action_key(ChainView& chain,
+                                                              const protocol::BatchSettlementPayload& payload);
+
+// The journaled request behind `entry` is a deposit to another channel than `payload`'s (a Permit2
+// nonce the payer signed twice): `payload`'s deposit cannot land, and the first's outcome is not its
+// answer. The refusal (deposit_simulation_failed), or nothing.
+[[nodiscard]] std::optional<Error> deposit_of_another_channel(const std::string& journaledRequest,
                                                               const protocol::BatchSettlementPayload& payload);
 
 // The action, or the refusal (an Error carrying the spec's code; rpc_read_failed for failed reads).

@@ -12,8 +12,8 @@
 namespace paychan::engine::facilitator {
 namespace {
 
-// An ERC-3009 authorization must stay valid long enough for the deposit to be mined: the
-// reference facilitator asks for the same few seconds.
+// An ERC-3009 authorization (or a Permit2 permit's deadline) must stay valid long enough for the
+// deposit to be mined: the reference facilitator asks for the same few seconds.
 constexpr std::uint64_t kValidBeforeMarginSeconds = 6;
 // The most gas a wallet's deployment with its deposit may take, as estimated: the factory's
 // calldata is the payer's to choose, its gas the facilitator's to pay. Wallets deploy for
@@ -64,7 +64,7 @@ struct DepositSignature {
 struct DepositAuthorization {
   Bytes32 digest{};
   WalletSignature signature;  // as it came, possibly wrapped (ERC-6492)
-  ErrorCode refusal = ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature;
+  ErrorCode refusal;
   std::string what;
   Address collector;
   std::function<Bytes(ByteView signature)> collectorData;
@@ -197,20 +197,20 @@ Result<DepositAuthorization> erc3009_authorization(const ChainView& chain, const
 // Permit2: PermitWitnessTransferFrom under Permit2's domain from the payer, of exactly the
 // deposit in the offer's asset, to the Permit2 collector, witnessing the channel, its deadline
 // a few seconds past chain time (the reference's checks, in its order).
-Result<DepositAuthorization> permit2_authorization(const ChainView& chain, const protocol::PaymentRequirements& requirements,
-                                                   const protocol::DepositPayload& d, std::uint64_t now) {
+// (The offer's asset is the config's token: check_config saw to it.)
+Result<DepositAuthorization> permit2_authorization(const ChainView& chain, const protocol::DepositPayload& d,
+                                                   std::uint64_t now) {
   using E = ErrorCode;
   if (!d.deposit.permit2Authorization)
-    return fail(E::invalid_batch_settlement_evm_permit2_authorization_required,
-                "the offer's deposits go by Permit2 (assetTransferMethod permit2)");
+    return fail(E::invalid_batch_settlement_evm_payload_type,
+                "the offer's deposits go by Permit2 (assetTransferMethod permit2): a permit2Authorization is needed");
   const auto& p = *d.deposit.permit2Authorization;
   if (p.from != d.channelConfig.payer)
     return fail(E::invalid_batch_settlement_evm_permit2_invalid_signature, "the permit's owner is not the payer");
   if (p.spender != chain.permit2_collector())
     return fail(E::invalid_batch_settlement_evm_permit2_invalid_spender,
                 "the permit's spender must be the Permit2 collector " + to_checksum_hex(chain.permit2_collector()));
-  auto asset = parse_address(requirements.asset);
-  if (!asset || p.token != *asset) return fail(E::invalid_batch_settlement_evm_token_mismatch, "the permit is for another token");
+  if (p.token != d.channelConfig.token) return fail(E::invalid_batch_settlement_evm_token_mismatch, "the permit is for another token");
   if (p.amount != U256{d.deposit.amount})
     return fail(E::invalid_batch_settlement_evm_permit2_amount_mismatch,
                 "the permit is for " + p.amount.to_decimal() + ", the deposit " + to_decimal(d.deposit.amount));
@@ -220,8 +220,7 @@ Result<DepositAuthorization> permit2_authorization(const ChainView& chain, const
     return fail(E::invalid_batch_settlement_evm_permit2_deadline_expired,
                 "deadline " + p.deadline.to_decimal() + " has passed (chain time " + std::to_string(now) + ")");
   return DepositAuthorization{
-      permit2_deposit_digest(permit2_domain_separator(chain.chain_id(), chain.permit2()),
-                             Permit2DepositPermit{p.token, p.amount, p.spender, p.nonce, p.deadline, p.channelId}),
+      permit2_deposit_digest(permit2_domain_separator(chain.chain_id(), chain.permit2()), p.permit()),
       p.signature,
       E::invalid_batch_settlement_evm_permit2_invalid_signature,
       "PermitWitnessTransferFrom to the Permit2 collector under Permit2's domain",
@@ -277,11 +276,10 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
 
   auto now = co_await chain.now();
   if (!now) co_return refused(std::move(v), now.error());
-  const std::string method = extra->assetTransferMethod.value_or("eip3009");
-  Result<DepositAuthorization> authorization = fail(ErrorCode::invalid_batch_settlement_evm_erc3009_authorization_required,
-                                                    "assetTransferMethod " + method + " is not supported");
-  if (method == "eip3009") authorization = erc3009_authorization(chain, *extra, d, *now);
-  if (method == "permit2") authorization = permit2_authorization(chain, requirements, d, *now);
+  // As the reference resolves it: the offer's hint, else the payload's kind; Permit2 or ERC-3009.
+  const bool permit2 = extra->assetTransferMethod ? *extra->assetTransferMethod == "permit2"
+                                                  : d.deposit.permit2Authorization.has_value();
+  auto authorization = permit2 ? permit2_authorization(chain, d, *now) : erc3009_authorization(chain, *extra, d, *now);
   if (!authorization) co_return refused(std::move(v), authorization.error());
 
   auto signature = co_await deposit_signature(chain, config.payer, *authorization);
@@ -299,6 +297,19 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
     if (!*authorized)
       co_return refused(std::move(v), Error{authorization->refusal, "not the payer's " + authorization->what});
   }
+  if (permit2) {
+    // Permit2 pulls only what the payer approved it for: without the approval the deposit would
+    // revert, and this says why (checked where the reference checks it, a token that cannot say
+    // included).
+    auto allowance = co_await chain.token_allowance(config.token, config.payer, chain.permit2());
+    if (!allowance && allowance.error().code != ErrorCode::invalid_batch_settlement_evm_transaction_reverted)
+      co_return refused(std::move(v), allowance.error());
+    if (!allowance || *allowance < U256{d.deposit.amount})
+      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
+                                            "the payer has approved Permit2 (" + to_checksum_hex(chain.permit2()) +
+                                                ") for " + (allowance ? allowance->to_decimal() : std::string{"none"}) +
+                                                " of the token, below the deposit " + to_decimal(d.deposit.amount)});
+  }
   if (Status s = co_await check_voucher_signer(chain, config, d.voucher); !s) co_return refused(std::move(v), s.error());
 
   auto snapshot = co_await chain.snapshot(channelId);
@@ -309,16 +320,6 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
   if (*balance < U256{d.deposit.amount})
     co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_insufficient_balance,
                                           "payer holds " + balance->to_decimal() + " of the token"});
-  if (method == "permit2") {
-    // Permit2 pulls only what the payer approved it for: without the approval the deposit would
-    // revert, and this says why.
-    auto allowance = co_await chain.token_allowance(config.token, config.payer, chain.permit2());
-    if (!allowance) co_return refused(std::move(v), allowance.error());
-    if (*allowance < U256{d.deposit.amount})
-      co_return refused(std::move(v), Error{ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
-                                            "the payer has approved Permit2 (" + to_checksum_hex(chain.permit2()) +
-                                                ") for " + allowance->to_decimal() + " of the token, below the deposit"});
-  }
   if (Status s = check_funding(PayloadType::deposit, protocol::onchain_state(*snapshot), d.deposit.amount, d.voucher.voucher.maxClaimableAmount); !s)
     co_return refused(std::move(v), s.error());
 

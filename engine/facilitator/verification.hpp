@@ -46,15 +46,17 @@ struct Verdict {
                                                       PayloadType type);
 
 // A deposit payload: as a voucher (funding counts the deposit), plus its authorization by the
-// offer's extra.assetTransferMethod (eip3009 when absent):
+// offer's extra.assetTransferMethod — without one, by the payload's kind; "permit2" Permit2, any
+// other ERC-3009, as the reference resolves it:
 // - eip3009: the ERC-3009 ReceiveWithAuthorization under the token's domain (extra.name/version)
 //   to the collector with nonce keccak256(abi.encode(channelId, salt)), validAfter ≤ chain time <
 //   validBefore (with a few seconds' margin for inclusion);
 // - permit2: Permit2's PermitWitnessTransferFrom under Permit2's domain from the payer, of exactly
 //   the deposit in the offer's asset, to the Permit2 collector, witnessing the channel, its
 //   deadline a few seconds past chain time, and the payer's allowance to Permit2 covering it
-//   (permit2_allowance_required: the payer approves Permit2 once; the reference's gas-sponsoring
-//   extensions that would do it for them are not taken);
+//   (permit2_allowance_required: the payer approves Permit2 beforehand; the reference's
+//   gas-sponsoring extensions that would do it for them are not taken); a Permit2 offer with an
+//   ERC-3009 payload is payload_type;
 // and the payer's token balance, and a simulated deposit from `relayer`.
 // A smart wallet's authorization may come wrapped for a wallet not yet deployed (ERC-6492): it is
 // unwrapped for a deployed wallet. For an undeployed one it is refused

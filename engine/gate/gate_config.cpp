@@ -77,15 +77,18 @@ Result<GateConfig> read_config(const Fields& f) {
   const Fields asset = f.object("asset");
   PAYCHAN_TRY(asset.only({"address", "name", "version", "decimals", "transferMethod"}));
   PAYCHAN_ASSIGN(c.asset, asset.address("address"));
-  PAYCHAN_ASSIGN(c.assetName, asset.string("name"));
-  PAYCHAN_ASSIGN(c.assetVersion, asset.string("version"));
-  PAYCHAN_ASSIGN(std::uint64_t decimals, uint_or(asset, "decimals", 6));
-  if (decimals > 38) return asset.error("decimals", "at most 38");
-  c.assetDecimals = static_cast<unsigned>(decimals);
   PAYCHAN_ASSIGN(auto method, asset.optional_string("transferMethod"));
   if (method && *method != "eip3009" && *method != "permit2")
     return asset.error("transferMethod", "must be \"eip3009\" (the default) or \"permit2\"");
   c.assetPermit2 = method == "permit2";
+  // ERC-3009 deposits are signed under the token's EIP-712 domain; Permit2 ones under Permit2's.
+  if (!c.assetPermit2 || asset.has("name") || asset.has("version")) {
+    PAYCHAN_ASSIGN(c.assetName, asset.string("name"));
+    PAYCHAN_ASSIGN(c.assetVersion, asset.string("version"));
+  }
+  PAYCHAN_ASSIGN(std::uint64_t decimals, uint_or(asset, "decimals", 6));
+  if (decimals > 38) return asset.error("decimals", "at most 38");
+  c.assetDecimals = static_cast<unsigned>(decimals);
 
   PAYCHAN_ASSIGN(c.payTo, f.address("payTo"));
   if (c.payTo == Address{}) return f.error("payTo", "must not be the zero address (channels to it cannot be claimed)");

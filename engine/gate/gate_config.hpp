@@ -43,7 +43,7 @@ struct GateConfig {
   std::string network;  // CAIP-2, "eip155:<chainId>"
   std::uint64_t chainId = 0;
   Address asset;
-  std::string assetName;     // the token's EIP-712 domain name, e.g. "USDC"
+  std::string assetName;     // the token's EIP-712 domain name, e.g. "USDC" (may be empty for Permit2)
   std::string assetVersion;  // … and version, e.g. "2"
   unsigned assetDecimals = 6;
   // How deposits pull the asset (the offer's extra.assetTransferMethod): ERC-3009 by default, or

@@ -135,6 +135,11 @@ TEST(GateConfig, AnAssetWithoutErc3009OffersPermit2Deposits) {
   auto permit2 = parse_gate_config(with(kGood, R"("version": "2")", R"("version": "2", "transferMethod": "permit2")"));
   ASSERT_TRUE(permit2) << permit2.error().to_string();
   EXPECT_EQ(method_of(*permit2), std::optional<std::string>{"permit2"});
+  // A Permit2 token needs no EIP-712 domain of its own; an ERC-3009 one does.
+  auto bare = parse_gate_config(with(kGood, R"("name": "USDC", "version": "2")", R"("transferMethod": "permit2")"));
+  ASSERT_TRUE(bare) << bare.error().to_string();
+  EXPECT_EQ(OfferTable::build(*bare).offers()[0].requirements.extra.text().find("\"name\""), std::string::npos);
+  EXPECT_FALSE(parse_gate_config(with(kGood, R"("name": "USDC", "version": "2")", R"("transferMethod": "eip3009")")));
   auto other = parse_gate_config(with(kGood, R"("version": "2")", R"("version": "2", "transferMethod": "permit3")"));
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().detail.find("transferMethod"), std::string::npos) << other.error().detail;

@@ -52,6 +52,11 @@ TEST(ChooseOffer, AnOfferForAnUnknownTransferMethodIsPassedOverAndTheReasonGiven
     ASSERT_TRUE(taken) << method;
     EXPECT_EQ(taken->extra.assetTransferMethod, std::optional<std::string>{method});
   }
+  // An ERC-3009 offer needs no approval of Permit2: it is taken first, wherever it stands.
+  required.accepts = {with_method("permit2"), plain};
+  auto preferred = choose_offer(required, any);
+  ASSERT_TRUE(preferred);
+  EXPECT_EQ(preferred->requirements, plain);
 }
 
 // For a Permit2 offer the deposit is Permit2's PermitWitnessTransferFrom, signed by the payer: to
@@ -77,8 +82,7 @@ TEST(DepositPayload, APermit2OfferGetsThePayersPermitWitnessingTheChannel) {
   EXPECT_EQ(p.nonce, U256{7});
   EXPECT_EQ(p.deadline, U256{1'600});
   EXPECT_EQ(p.channelId, id);
-  const Bytes32 digest = permit2_deposit_digest(permit2_domain_separator(offer.chainId),
-                                                Permit2DepositPermit{p.token, p.amount, p.spender, p.nonce, p.deadline, id});
+  const Bytes32 digest = permit2_deposit_digest(permit2_domain_separator(offer.chainId), p.permit());
   EXPECT_TRUE(signed_by(digest, p.signature, keys.payer.address())) << "the payer signs it, not the voucher key";
   EXPECT_TRUE(signed_by(voucher_digest(batch_settlement_domain_separator(offer.chainId), d.voucher.voucher),
                         d.voucher.signature, keys.payerAuthorizer->address()));

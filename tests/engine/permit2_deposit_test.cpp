@@ -104,15 +104,16 @@ TEST_F(Permit2DepositTest, EachFlawOfThePermitIsRefusedWithTheReferencesCode) {
   // Signed over another nonce than the one it carries: not the payer's permit.
   EXPECT_EQ(refused([](auto& p, auto&) { p.nonce = *p.nonce.next(); }),
             code(E::invalid_batch_settlement_evm_permit2_invalid_signature));
-  // A permit for an offer that asks for ERC-3009, and the other way round.
-  EXPECT_EQ(refused([&](auto&, protocol::FacilitatorRequest& r) {
-              r.paymentRequirements = r.paymentPayload.accepted = channel(1, c.offer.payTo, 121).offer.requirements;
-            }),
-            code(E::invalid_batch_settlement_evm_erc3009_authorization_required));
+  // An ERC-3009 authorization for a Permit2 offer is the wrong kind of payload, as the reference says.
   TestChannel erc3009 = channel(1, c.offer.payTo, 121);
-  auto wrong_method = erc3009.deposit(kPrice, kDeposit);
-  wrong_method.paymentRequirements = wrong_method.paymentPayload.accepted = c.offer.requirements;
-  EXPECT_EQ(verify(wrong_method).invalidReason, code(E::invalid_batch_settlement_evm_permit2_authorization_required));
+  auto wrong_kind = erc3009.deposit(kPrice, kDeposit);
+  wrong_kind.paymentRequirements = wrong_kind.paymentPayload.accepted = c.offer.requirements;
+  EXPECT_EQ(verify(wrong_kind).invalidReason, code(E::invalid_batch_settlement_evm_payload_type));
+  // An offer that names no method takes the payload's kind (the reference's resolution): a permit.
+  EXPECT_EQ(refused([&](auto&, protocol::FacilitatorRequest& r) {
+              r.paymentRequirements = r.paymentPayload.accepted = erc3009.offer.requirements;
+            }),
+            "valid");
   // And the permit untouched passes.
   EXPECT_EQ(refused([](auto&, auto&) {}), "valid");
 }
@@ -154,6 +155,49 @@ TEST_F(Permit2GateTest, AStockClientDepositsThroughPermit2) {
   EXPECT_EQ(onchain(channels[0].channelId).totalClaimed, 7 * kPrice);
 }
 #endif
+
+// Permit2 nonces are the payer's, not the channel's: the journal knows a deposit by the payer and
+// nonce. A /settle retried gets the first answer and sends nothing; a second channel's deposit
+// signed with the same nonce (it could never land) is refused before its simulation — the journal
+// holds the first from its sending, mined or not — rather than answered with the first's outcome.
+TEST_F(Permit2DepositTest, ThePermitsNonceIsSettledOnceWhateverTheChannel) {
+  TestChannel a = permit2_channel(2, 122);
+  TestChannel b = permit2_channel(2, 123);
+  approve_permit2(a, U256{10 * kDeposit});
+  auto first = a.deposit(kPrice, kDeposit);
+  auto same_nonce = b.deposit(kPrice, kDeposit);
+  auto& permit = permit_of(same_nonce);
+  permit.nonce = permit_of(first).nonce;
+  permit.signature = b.keys.payer.sign(permit2_deposit_digest(permit2_domain_separator(devnet_->chain_id()), permit.permit()));
+  ASSERT_TRUE(verify(same_nonce).isValid) << "alone, each permit is valid";
+
+  const std::uint64_t sent = signer_transactions();
+  const auto settled = settle(first);
+  ASSERT_TRUE(settled.success) << settled.errorReason.value_or("");
+  EXPECT_EQ(protocol::encode_settlement_response(settle(first)), protocol::encode_settlement_response(settled));
+  const auto other = settle(same_nonce);
+  EXPECT_FALSE(other.success);
+  EXPECT_EQ(other.errorReason, code(ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed));
+  EXPECT_NE(other.errorMessage.value_or("").find(to_hex(a.id)), std::string::npos) << other.errorMessage.value_or("");
+  EXPECT_EQ(signer_transactions(), sent + 1);
+  EXPECT_EQ(onchain(a.id).balance, kDeposit);
+  EXPECT_EQ(onchain(b.id).balance, 0u);
+}
+
+// A token without ERC-3009 may have no EIP-712 domain either: the reference server's Permit2 offers
+// for such a token carry no name and version, and its deposits need none.
+TEST_F(Permit2DepositTest, APermit2OfferWithoutTheTokensDomainIsPaid) {
+  TestChannel c = permit2_channel(3, 124);
+  c.offer.extra.name.clear();
+  c.offer.extra.version.clear();
+  c.offer.requirements.extra = protocol::make_extra(c.offer.extra);
+  ASSERT_EQ(c.offer.requirements.extra.text().find("\"name\""), std::string::npos) << c.offer.requirements.extra.text();
+  approve_permit2(c, U256{kDeposit});
+  const auto settled = settle(c.deposit(kPrice, kDeposit));
+  ASSERT_TRUE(settled.success) << settled.errorReason.value_or("") << ": " << settled.errorMessage.value_or("");
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  EXPECT_TRUE(verify(c.voucher(2 * kPrice)).isValid);
+}
 
 }  // namespace
 }  // namespace paychan::engine::facilitator::test

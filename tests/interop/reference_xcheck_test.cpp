@@ -121,9 +121,7 @@ TEST(ReferenceXcheck, EveryCaseAgrees) {
     EXPECT_EQ(permit.amount, U256{pd->deposit.amount});
     EXPECT_EQ(permit.channelId, pd->voucher.voucher.channelId);
     EXPECT_TRUE(check_channel_id(domain, pd->channelConfig, permit.channelId));
-    const Bytes32 permit2_digest = permit2_deposit_digest(
-        permit2_domain_separator(chain),
-        Permit2DepositPermit{permit.token, permit.amount, permit.spender, permit.nonce, permit.deadline, permit.channelId});
+    const Bytes32 permit2_digest = permit2_deposit_digest(permit2_domain_separator(chain), permit.permit());
     EXPECT_TRUE(signed_by(permit2_digest, permit.signature, config->payer));
     ++checked;
   }

@@ -108,10 +108,14 @@ check "a deposit capped below the server's minimum is refused" 1 "invalid_batch_
 check "the refused agent kept its money" 0 "$before3" usdc_of "$agent3_address"
 
 # The same agent pays the stock server's Permit2 route: refused until it approves Permit2 for the token
-# (the reference's code, before anything is sent), then its Permit2 deposit lands through our facilitator.
+# (by our facilitator with the reference's code; with --rpc, by the agent itself before it signs any permit),
+# then its Permit2 deposit lands through our facilitator.
 permit2_api="$server/permit2/infer"
+check "a Permit2 deposit before approving Permit2 is refused by the facilitator" 1 \
+  "refused the payment: invalid_batch_settlement_evm_permit2_allowance_required: the payer $agent3_address must first approve Permit2" \
+  env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' --state "$work/agent3-norpc.sqlite"
 agent3=(--state "$work/agent3-permit2.sqlite" --rpc "$rpc")
-check "a Permit2 deposit before approving Permit2 is refused" 1 "permit2_allowance_required: the payer $agent3_address must first approve Permit2" \
+check "with --rpc the agent signs no permit before the approval" 1 "nothing signed: the payer $agent3_address must first approve Permit2" \
   env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' "${agent3[@]}"
 check "the payer approves Permit2 once" 0 success approve_permit2 "$agent3_key"
 for i in 1 2; do

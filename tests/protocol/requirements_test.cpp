@@ -107,10 +107,20 @@ TEST(Requirements, AMalformedMinDepositIsNoHint) {
   }
 }
 
-TEST(Requirements, MissingTokenDomainHasItsCode) {
+// The token's domain signs ERC-3009 deposits: an offer needs it unless its deposits go by Permit2,
+// whose offers for a token without one leave it out (and make_extra then writes none).
+TEST(Requirements, MissingTokenDomainHasItsCodeUnlessDepositsGoByPermit2) {
   PaymentRequirements r = offer();
-  r.extra = *Json::parse(R"({"receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8","withdrawDelay":900})");
+  const std::string terms = R"({"receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D8","withdrawDelay":900)";
+  r.extra = *Json::parse(terms + "}");
   EXPECT_EQ(batch_settlement_extra(r).error().code, ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain);
+  r.extra = *Json::parse(terms + R"(,"assetTransferMethod":"eip3009"})");
+  EXPECT_EQ(batch_settlement_extra(r).error().code, ErrorCode::invalid_batch_settlement_evm_missing_eip712_domain);
+  r.extra = *Json::parse(terms + R"(,"assetTransferMethod":"permit2"})");
+  auto permit2 = batch_settlement_extra(r);
+  ASSERT_TRUE(permit2) << permit2.error().to_string();
+  EXPECT_TRUE(permit2->name.empty() && permit2->version.empty());
+  EXPECT_EQ(make_extra(*permit2).text(), r.extra.text());
   r.scheme = "exact";
   EXPECT_EQ(batch_settlement_extra(r).error().code, ErrorCode::invalid_batch_settlement_evm_scheme);
 }
