@@ -71,6 +71,20 @@ Address address_of(const secp256k1_pubkey& pubkey) noexcept {
 
 }  // namespace
 
+Signature with_low_s(Signature sig) noexcept {
+  std::uint8_t* s = sig.data() + 32;
+  if (compare(s, kHalfOrder) <= 0 || compare(s, kOrder) >= 0 || (sig[64] != 27 && sig[64] != 28)) return sig;
+  // n − s, big-endian, byte by byte with a borrow.
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    const int d = kOrder[static_cast<std::size_t>(i)] - s[i] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    s[i] = static_cast<std::uint8_t>(d + 256 * borrow);
+  }
+  sig[64] = sig[64] == 27 ? 28 : 27;
+  return sig;
+}
+
 Result<Signature> parse_signature(std::string_view hex) {
   Signature sig{};
   if (!fixed_from_hex(hex, sig.data(), sig.size()))

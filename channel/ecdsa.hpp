@@ -50,6 +50,11 @@ struct RecoveredSigner {
 // sends such a signature on chain must first pass it through with_recovery_id.
 [[nodiscard]] bool verify_signature(const Bytes32& digest, const Signature& sig, const PublicKey& key) noexcept;
 
+// The low-s form of a signature whose s is in the upper half (and below the order): n − s, with
+// the other v, which recovers to the same signer; `sig` itself otherwise. For a verifier that takes
+// both forms, as bare ecrecover does (Permit2), checked by the low-s rules above.
+[[nodiscard]] Signature with_low_s(Signature sig) noexcept;
+
 // `sig` with the v (27 or 28) under which it recovers to `signer`; nullopt if neither does.
 [[nodiscard]] std::optional<Signature> with_recovery_id(const Bytes32& digest, Signature sig,
                                                         const Address& signer) noexcept;

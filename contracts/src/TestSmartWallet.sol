@@ -11,8 +11,22 @@ contract TestSmartWallet {
     bytes4 private constant ERC1271_MAGIC = 0x1626ba7e;
     address public immutable owner;
 
+    error OnlyOwner();
+
     constructor(address owner_) {
         owner = owner_;
+    }
+
+    /// @notice The owner's call from the wallet (an ERC-20 approval, say); a revert is passed on.
+    function execute(address target, bytes calldata data) external returns (bytes memory result) {
+        if (msg.sender != owner) revert OnlyOwner();
+        bool ok;
+        (ok, result) = target.call(data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 32), mload(result))
+            }
+        }
     }
 
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {

@@ -59,14 +59,17 @@ http::Awaitable<Result<std::uint64_t>> ChainView::now() {
 }
 
 http::Awaitable<Result<bool>> ChainView::signature_valid(const Address& signer, const Bytes32& digest,
-                                                         const WalletSignature& signature) {
+                                                         const WalletSignature& signature, EcdsaRule rule) {
   // As the contract (and OpenZeppelin's SignatureChecker) decide: ECDSA for an account without
   // code, EIP-1271 alone for one with code, even when its key signed (an EIP-7702 account whose
   // delegate refuses raw ECDSA signatures would have every claim revert).
   // Both read in one round trip: the call is asked of an EOA too, and its answer then ignored.
   auto read = co_await rpc_.code_and_call(signer, chain::erc1271_is_valid_signature_call(digest, signature.bytes()));
   if (!read) co_return read.failure();
-  if (read->code.empty()) co_return signed_by(digest, signature, signer);
+  if (read->code.empty()) {
+    const Signature* ecdsa = signature.ecdsa();
+    co_return ecdsa != nullptr && signed_by(digest, rule == EcdsaRule::either_s ? with_low_s(*ecdsa) : *ecdsa, signer);
+  }
   if (!read->call) {
     // A wallet that reverts rejects the signature; only a failed read is an error.
     if (read->call.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted) co_return false;

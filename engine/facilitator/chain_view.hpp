@@ -62,10 +62,14 @@ class ChainView {
                                                                                const Address& token);
   // The latest block's timestamp: what validAfter/validBefore are judged against.
   [[nodiscard]] http::Awaitable<Result<std::uint64_t>> now();
+  // How an account without code signs: by the contract's (and OpenZeppelin's) ECDSA rules, low s
+  // only, or as bare ecrecover takes it (Permit2), either s.
+  enum class EcdsaRule { low_s, either_s };
   // SignatureChecker.isValidSignatureNow: `signer` has no code and `signature` recovers to it, or
   // it has code and its isValidSignature(digest, signature) returns the EIP-1271 magic value.
   [[nodiscard]] http::Awaitable<Result<bool>> signature_valid(const Address& signer, const Bytes32& digest,
-                                                              const WalletSignature& signature);
+                                                              const WalletSignature& signature,
+                                                              EcdsaRule rule = EcdsaRule::low_s);
 
  private:
   NetworkOptions options_;

@@ -66,6 +66,7 @@ struct DepositAuthorization {
   WalletSignature signature;  // as it came, possibly wrapped (ERC-6492)
   ErrorCode refusal;
   std::string what;
+  ChainView::EcdsaRule rule;  // how the pulling contract takes an account's ECDSA signature
   Address collector;
   std::function<Bytes(ByteView signature)> collectorData;
 };
@@ -188,6 +189,7 @@ Result<DepositAuthorization> erc3009_authorization(const ChainView& chain, const
       auth.signature,
       ErrorCode::invalid_batch_settlement_evm_receive_authorization_signature,
       "ReceiveWithAuthorization to the collector under the token's domain (" + extra.name + ", " + extra.version + ")",
+      ChainView::EcdsaRule::low_s,
       chain.erc3009_collector(),
       [validAfter = auth.validAfter, validBefore = auth.validBefore, salt = auth.salt](ByteView signature) {
         return chain::erc3009_collector_data(validAfter, validBefore, salt, signature);
@@ -224,6 +226,7 @@ Result<DepositAuthorization> permit2_authorization(const ChainView& chain, const
       p.signature,
       E::invalid_batch_settlement_evm_permit2_invalid_signature,
       "PermitWitnessTransferFrom to the Permit2 collector under Permit2's domain",
+      ChainView::EcdsaRule::either_s,  // Permit2 calls bare ecrecover
       chain.permit2_collector(),
       [nonce = p.nonce, deadline = p.deadline](ByteView signature) {
         return chain::permit2_collector_data(nonce, deadline, signature);
@@ -292,7 +295,8 @@ http::Awaitable<Verdict> verify_deposit(ChainView& chain, const protocol::Paymen
                                             "a wallet not deployed yet cannot sign its vouchers (EIP-1271 needs the "
                                             "wallet): its channel needs a payerAuthorizer (a session key)"});
   } else {
-    auto authorized = co_await chain.signature_valid(config.payer, authorization->digest, signature->signature);
+    auto authorized =
+        co_await chain.signature_valid(config.payer, authorization->digest, signature->signature, authorization->rule);
     if (!authorized) co_return refused(std::move(v), authorized.error());
     if (!*authorized)
       co_return refused(std::move(v), Error{authorization->refusal, "not the payer's " + authorization->what});

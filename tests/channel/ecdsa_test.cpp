@@ -8,6 +8,7 @@
 #include "channel/hex.hpp"
 #include "channel/keccak.hpp"
 #include "generators.hpp"
+#include "signature_twin.hpp"
 #include "vectors.hpp"
 
 namespace paychan {
@@ -122,22 +123,26 @@ TEST(Signatures, RBoundaryTable) {
 }
 
 TEST(Signatures, HighSTwinIsRefused) {
-  // (r, n - s, v ^ 1) is the malleable twin of a valid signature: the contract refuses it, so do we.
+  // The contract refuses the twin, so do we.
   Signed s;
-  Bytes32 low;
-  std::copy(s.sig.begin() + 32, s.sig.begin() + 64, low.begin());
-  Bytes32 high = scalar(kOrder);
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    const int d = high[static_cast<std::size_t>(i)] - low[static_cast<std::size_t>(i)] - borrow;
-    borrow = d < 0;
-    high[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
-  }
-  const Signature twin = with(s.sig, nullptr, &high, static_cast<std::uint8_t>(s.sig[64] == 27 ? 28 : 27));
+  const Signature twin = test::high_s_twin(s.sig);
   auto r = recover_signer(s.digest, twin);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail, "s out of range (high s)");
   EXPECT_FALSE(verify_signature(s.digest, twin, recover_signer_key(s.digest, s.sig)->key));
+}
+
+// For a verifier that takes both forms (Permit2's bare ecrecover): with_low_s turns the twin back
+// into the signature it came from, and leaves a low-s signature, or a malformed one, as it is.
+RC_GTEST_PROP(Signatures, WithLowSUndoesTheTwin, ()) {
+  auto key = PrivateKey::from_bytes(*test::gen_bytes<32>());
+  RC_PRE(key.ok());
+  const Signature sig = key->sign(*test::gen_bytes<32>());
+  RC_ASSERT(with_low_s(test::high_s_twin(sig)) == sig);
+  RC_ASSERT(with_low_s(sig) == sig);
+  Signature bad_v = test::high_s_twin(sig);
+  bad_v[64] = 29;
+  RC_ASSERT(with_low_s(bad_v) == bad_v);
 }
 
 TEST(Signatures, ParseChecksLengthAndHex) {

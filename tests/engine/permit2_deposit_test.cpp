@@ -6,6 +6,8 @@
 #include "child_process.hpp"
 #include "facilitator_gate_fixture.hpp"
 #include "gate_stack.hpp"
+#include "signature_twin.hpp"
+#include "smart_wallet_support.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
@@ -116,6 +118,13 @@ TEST_F(Permit2DepositTest, EachFlawOfThePermitIsRefusedWithTheReferencesCode) {
             "valid");
   // And the permit untouched passes.
   EXPECT_EQ(refused([](auto&, auto&) {}), "valid");
+  // Permit2 takes an EOA's signature with either s, as bare ecrecover does: so does the check, and
+  // the deposit lands with the signature as it came.
+  auto high_s = c.deposit(kPrice, kDeposit);
+  permit_of(high_s).signature = WalletSignature(paychan::test::high_s_twin(*permit_of(high_s).signature.ecdsa()));
+  const auto settled = settle(high_s);
+  EXPECT_TRUE(settled.success) << settled.errorReason.value_or("") << ": " << settled.errorMessage.value_or("");
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
 }
 
 #if defined(PAYCHAN_NODE) && defined(PAYCHAN_SOURCE_DIR)
@@ -182,6 +191,49 @@ TEST_F(Permit2DepositTest, ThePermitsNonceIsSettledOnceWhateverTheChannel) {
   EXPECT_EQ(signer_transactions(), sent + 1);
   EXPECT_EQ(onchain(a.id).balance, kDeposit);
   EXPECT_EQ(onchain(b.id).balance, 0u);
+}
+
+// A smart wallet's permit: Permit2 asks the wallet (EIP-1271), and so does the facilitator first.
+// The wallet approved Permit2 through a call of its owner's; its vouchers are signed by a session
+// key (the owner's, as payerAuthorizer).
+TEST_F(Permit2DepositTest, AWalletsPermitIsCheckedWithEip1271AndLands) {
+  evm::test::SmartWallets wallets(*devnet_);
+  const PrivateKey owner = key_from(0x74);
+  Bytes32 salt{};
+  salt[31] = 0x74;
+  const Address wallet = wallets.deploy(owner.address(), salt);
+  mint(wallet, 10 * kDeposit);
+  const std::string owner_hex = to_hex(owner.address().bytes);
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + owner_hex + "\",\"0x8ac7230489e80000\"]")));
+  evm::TransactionSender owner_tx(devnet_->rpc(), owner, devnet_->chain_id());
+  evm::TxRequest approval;
+  approval.to = wallet;
+  approval.data = chain::encode_call(
+      "execute(address,bytes)",
+      {chain::AbiValue::address(deployment_->token),
+       chain::AbiValue::bytes(chain::encode_call("approve(address,uint256)", {chain::AbiValue::address(kPermit2Address),
+                                                                               chain::AbiValue::uint(U256{kDeposit})}))});
+  auto sent = run(owner_tx.submit(std::move(approval)));
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  auto approved = run(owner_tx.wait(*sent));
+  ASSERT_TRUE(approved && approved->success);
+
+  TestChannel c = permit2_channel(4, 125);
+  c.keys = client::ClientKeys{owner, owner};
+  c.config.payer = wallet;
+  c.config.payerAuthorizer = owner.address();
+  c.id = channel_id(batch_settlement_domain_separator(c.offer.chainId), c.config);
+  auto request = c.deposit(kPrice, kDeposit);
+  auto& permit = permit_of(request);
+  ASSERT_EQ(permit.from, wallet);
+  // The owner's bare ECDSA signature is not the wallet's.
+  EXPECT_EQ(verify(request).invalidReason, code(ErrorCode::invalid_batch_settlement_evm_permit2_invalid_signature));
+  permit.signature =
+      evm::test::smart_wallet_signature(owner, permit2_deposit_digest(permit2_domain_separator(devnet_->chain_id()), permit.permit()));
+  const auto settled = settle(request);
+  ASSERT_TRUE(settled.success) << settled.errorReason.value_or("") << ": " << settled.errorMessage.value_or("");
+  EXPECT_EQ(onchain(c.id).balance, kDeposit);
+  EXPECT_EQ(token_balance(wallet), U256{9 * kDeposit});
 }
 
 // A token without ERC-3009 may have no EIP-712 domain either: the reference server's Permit2 offers
