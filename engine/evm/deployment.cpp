@@ -82,6 +82,12 @@ http::Awaitable<Status> place_code(RpcClient& rpc, const Address& to, const Byte
   co_return Status{};
 }
 
+http::Awaitable<Status> deploy_to(RpcClient& rpc, TransactionSender& deployer, Bytes creationCode, const Address& at) {
+  auto fresh = co_await deploy_contract(deployer, std::move(creationCode));
+  if (!fresh) co_return fresh.failure();
+  co_return co_await copy_code(rpc, *fresh, at);
+}
+
 http::Awaitable<Status> copy_code(RpcClient& rpc, const Address& from, const Address& to) {
   auto code = co_await rpc.code(from);
   if (!code) co_return code.failure();
@@ -114,14 +120,12 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
   out.tokenName = options.tokenName;
   out.tokenVersion = options.tokenVersion;
 
-  auto fresh_settlement = co_await deploy_contract(deployer, settlement->bytecode);
-  if (!fresh_settlement) co_return fresh_settlement.failure();
-  if (auto copied = co_await copy_code(rpc, *fresh_settlement, out.settlement); !copied) co_return copied.failure();
-
-  const Bytes collector_code = with_arguments(collector->bytecode, {chain::AbiValue::address(out.settlement)});
-  auto fresh_collector = co_await deploy_contract(deployer, collector_code);
-  if (!fresh_collector) co_return fresh_collector.failure();
-  if (auto copied = co_await copy_code(rpc, *fresh_collector, out.collector); !copied) co_return copied.failure();
+  if (auto placed = co_await deploy_to(rpc, deployer, settlement->bytecode, out.settlement); !placed)
+    co_return placed.failure();
+  // (Creation codes are named: g++ 12 cannot keep a braced list's temporaries across co_await.)
+  Bytes collector_code = with_arguments(collector->bytecode, {chain::AbiValue::address(out.settlement)});
+  if (auto placed = co_await deploy_to(rpc, deployer, std::move(collector_code), out.collector); !placed)
+    co_return placed.failure();
 
   // Permit2's runtime code as compiled, its immutables zero: contracts/build_permit2.mjs says why
   // that is its canonical address's Permit2 on any chain. A chain that has one (a fork) keeps it.
@@ -131,22 +135,18 @@ http::Awaitable<Result<Deployment>> deploy_paychan(RpcClient& rpc, TransactionSe
     if (auto placed = co_await place_code(rpc, kPermit2Address, permit2->deployedBytecode); !placed)
       co_return placed.failure();
   }
-  const Bytes permit2_collector_code = with_arguments(
+  Bytes permit2_collector_code = with_arguments(
       permit2_collector->bytecode, {chain::AbiValue::address(out.settlement), chain::AbiValue::address(kPermit2Address)});
-  auto fresh_permit2_collector = co_await deploy_contract(deployer, permit2_collector_code);
-  if (!fresh_permit2_collector) co_return fresh_permit2_collector.failure();
-  if (auto copied = co_await copy_code(rpc, *fresh_permit2_collector, out.permit2Collector); !copied)
-    co_return copied.failure();
+  if (auto placed = co_await deploy_to(rpc, deployer, std::move(permit2_collector_code), out.permit2Collector); !placed)
+    co_return placed.failure();
 
   // A wallet not deployed yet deposits through Multicall3 (engine/chain/multicall3.hpp), which
   // real chains have and anvil lacks.
   auto existing = co_await rpc.code(chain::kMulticall3Address);
   if (!existing) co_return existing.failure();
   if (existing->empty()) {
-    auto fresh_multicall = co_await deploy_contract(deployer, multicall->bytecode);
-    if (!fresh_multicall) co_return fresh_multicall.failure();
-    if (auto copied = co_await copy_code(rpc, *fresh_multicall, chain::kMulticall3Address); !copied)
-      co_return copied.failure();
+    if (auto placed = co_await deploy_to(rpc, deployer, multicall->bytecode, chain::kMulticall3Address); !placed)
+      co_return placed.failure();
   }
 
   // string and bytes share one ABI encoding.

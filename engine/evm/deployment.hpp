@@ -46,6 +46,9 @@ struct ContractArtifact {
                                                              WaitOptions wait = {});
 // Places `code` at `to` (anvil_setCode) and checks it arrived.
 [[nodiscard]] http::Awaitable<Status> place_code(RpcClient& rpc, const Address& to, const Bytes& code);
+// Deploys `creationCode`, then copies the runtime code it left (immutables filled in) to `at`.
+[[nodiscard]] http::Awaitable<Status> deploy_to(RpcClient& rpc, TransactionSender& deployer, Bytes creationCode,
+                                                const Address& at);
 // Copies the runtime code found at `from` to `to` (anvil_setCode) and checks it arrived.
 [[nodiscard]] http::Awaitable<Status> copy_code(RpcClient& rpc, const Address& from, const Address& to);
 

@@ -180,15 +180,11 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   // A journaled transaction for the key is the action: answer with it. Otherwise become the one
   // request preparing it, or wait while another is.
   const auto give_up = std::chrono::steady_clock::now() + options_.receiptTimeout;
-  const auto& payload = *protocol::batch_payload(request.paymentPayload);
   for (;;) {
     if (claim_in_flight(key)) break;
     auto found = journal_.find(key);
     if (!found) co_return refused(name, journal_failed);
-    if (*found) {
-      if (auto other = deposit_of_another_channel((*found)->request, payload)) co_return refused(name, *other);
-      co_return co_await finish(chain, request, **found, options_.receiptTimeout);
-    }
+    if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
     if (std::chrono::steady_clock::now() >= give_up)
       co_return refused(name, Error{ErrorCode::invalid_batch_settlement_evm_channel_busy,
                                     "another request is settling the same action"});
@@ -202,11 +198,9 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
   // Ours to prepare, unless it was journaled already (by a request before ours, or an earlier run).
   auto found = journal_.find(key);
   if (!found) co_return refused(name, journal_failed);
-  if (*found) {
-    if (auto other = deposit_of_another_channel((*found)->request, payload)) co_return refused(name, *other);
-    co_return co_await finish(chain, request, **found, options_.receiptTimeout);
-  }
+  if (*found) co_return co_await finish(chain, request, **found, options_.receiptTimeout);
 
+  const auto& payload = *protocol::batch_payload(request.paymentPayload);
   const ActionCodes codes = action_codes(payload);
   auto prepared = co_await prepare_action(chain, request, signers(scope));
   if (auto* e = std::get_if<Error>(&prepared)) co_return refused(name, *e);
@@ -237,17 +231,21 @@ http::Awaitable<SettlementResponse> Facilitator::execute(ChainView& chain, const
 http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const FacilitatorRequest& caller,
                                                         const persistence::JournalEntry& entry,
                                                         std::chrono::milliseconds timeout) {
+  const std::string& name = chain.network();
+  // The outcome is described from the request that made the transaction, not from the caller's: a
+  // request joining the action shares only its key, and its amount or payer may differ (a deposit
+  // key does not cover the amount). Its answer, recorded first, would be every request's; but not
+  // the answer of another channel's deposit under the same key (a Permit2 nonce signed twice).
+  const auto journaled = protocol::decode_facilitator_request(entry.request);
+  const auto* made = journaled ? protocol::batch_payload(journaled->paymentPayload) : nullptr;
+  if (made != nullptr)
+    if (auto other = deposit_of_another_channel(*made, *protocol::batch_payload(caller.paymentPayload)))
+      co_return refused(name, *other);
   if (entry.outcome) {
     if (auto recorded = protocol::decode_settlement_response(*entry.outcome)) co_return std::move(*recorded);
   }
-  // The outcome is described from the request that made the transaction, not from the caller's: a
-  // request joining the action shares only its key, and its amount or payer may differ (a deposit
-  // key does not cover the amount). Its answer, recorded first, would be every request's.
-  const auto journaled = protocol::decode_facilitator_request(entry.request);
-  const bool readable = journaled && protocol::batch_payload(journaled->paymentPayload) != nullptr;
-  if (!readable) log(entry.key + ": journaled request unreadable; described from the caller's");
-  const FacilitatorRequest& request = readable ? *journaled : caller;
-  const std::string& name = chain.network();
+  if (made == nullptr) log(entry.key + ": journaled request unreadable; described from the caller's");
+  const FacilitatorRequest& request = made != nullptr ? *journaled : caller;
   const ActionCodes codes = action_codes(*protocol::batch_payload(request.paymentPayload));
   auto fate = co_await sender_.resolve(chain, entry, timeout, options_.receiptPoll);
   if (!fate) co_return refused(name, fate.error(), to_hex(entry.transactionHash));

@@ -90,7 +90,8 @@ class Facilitator final : public gate::Facilitator {
                                                                       const protocol::FacilitatorRequest& request,
                                                                       std::string key, ReceiverScope scope);
   // The answer for a journaled transaction: its recorded outcome, or its fate found within `timeout`,
-  // described from the journaled request (`caller`'s only if that cannot be read).
+  // described from the journaled request (`caller`'s only if that cannot be read); a refusal for a
+  // `caller` that is another channel's deposit under the same key (deposit_of_another_channel).
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> finish(ChainView& chain,
                                                                      const protocol::FacilitatorRequest& caller,
                                                                      const persistence::JournalEntry& entry,

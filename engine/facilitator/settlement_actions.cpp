@@ -163,16 +163,12 @@ ActionCodes action_codes(const BatchSettlementPayload& payload) noexcept {
   return {E::invalid_batch_settlement_evm_refund_simulation_failed, E::invalid_batch_settlement_evm_refund_transaction_failed};
 }
 
-std::optional<Error> deposit_of_another_channel(const std::string& journaledRequest,
+std::optional<Error> deposit_of_another_channel(const BatchSettlementPayload& journaled,
                                                 const BatchSettlementPayload& payload) {
   const auto* ours = std::get_if<protocol::DepositPayload>(&payload);
-  if (ours == nullptr) return std::nullopt;
-  // An unreadable entry is described from the caller's request, as before.
-  const auto journaled = protocol::decode_facilitator_request(journaledRequest);
-  if (!journaled) return std::nullopt;
-  const auto* first = protocol::batch_payload(journaled->paymentPayload);
-  const auto* theirs = first == nullptr ? nullptr : std::get_if<protocol::DepositPayload>(first);
-  if (theirs == nullptr || theirs->voucher.voucher.channelId == ours->voucher.voucher.channelId) return std::nullopt;
+  const auto* theirs = std::get_if<protocol::DepositPayload>(&journaled);
+  if (ours == nullptr || theirs == nullptr || theirs->voucher.voucher.channelId == ours->voucher.voucher.channelId)
+    return std::nullopt;
   return Error{ErrorCode::invalid_batch_settlement_evm_deposit_simulation_failed,
                "the payer's authorization (its Permit2 nonce) is spent by a deposit to channel " +
                    to_hex(theirs->voucher.voucher.channelId)};

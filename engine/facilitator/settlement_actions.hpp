@@ -76,10 +76,11 @@ struct ActionCodes {
 [[nodiscard]] http::Awaitable<Result<std::string>> action_key(ChainView& chain,
                                                               const protocol::BatchSettlementPayload& payload);
 
-// The journaled request behind `entry` is a deposit to another channel than `payload`'s (a Permit2
-// nonce the payer signed twice): `payload`'s deposit cannot land, and the first's outcome is not its
-// answer. The refusal (deposit_simulation_failed), or nothing.
-[[nodiscard]] std::optional<Error> deposit_of_another_channel(const std::string& journaledRequest,
+// `journaled`, the payload of the request that made an action's transaction, is a deposit to
+// another channel than `payload`'s under the same key (a Permit2 nonce the payer signed twice):
+// `payload`'s deposit cannot land, and the first's outcome is not its answer. The refusal
+// (deposit_simulation_failed), or nothing.
+[[nodiscard]] std::optional<Error> deposit_of_another_channel(const protocol::BatchSettlementPayload& journaled,
                                                               const protocol::BatchSettlementPayload& payload);
 
 // The action, or the refusal (an Error carrying the spec's code; rpc_read_failed for failed reads).

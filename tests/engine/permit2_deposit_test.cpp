@@ -21,19 +21,29 @@ protocol::Permit2DepositAuthorization& permit_of(protocol::FacilitatorRequest& r
   return *std::get<protocol::DepositPayload>(payload).deposit.permit2Authorization;
 }
 
-// The payer's one-time approval of Permit2 for `token` (given the ether for its gas).
-void approve_permit2(Devnet& devnet, const PrivateKey& payer, const Address& token, const U256& amount) {
-  const std::string address = to_hex(payer.address().bytes);
+// Sends `data` to `to` from `key`'s account (given the ether for its gas) and waits: it must succeed.
+void send_from(Devnet& devnet, const PrivateKey& key, const Address& to, Bytes data) {
+  const std::string address = to_hex(key.address().bytes);
   ASSERT_TRUE(devnet.run(devnet.rpc().raw("anvil_setBalance", "[\"" + address + "\",\"0x8ac7230489e80000\"]")));
-  evm::TransactionSender sender(devnet.rpc(), payer, devnet.chain_id());
+  evm::TransactionSender sender(devnet.rpc(), key, devnet.chain_id());
   evm::TxRequest tx;
-  tx.to = token;
-  tx.data = chain::encode_call("approve(address,uint256)",
-                               {chain::AbiValue::address(kPermit2Address), chain::AbiValue::uint(amount)});
+  tx.to = to;
+  tx.data = std::move(data);
   auto sent = devnet.run(sender.submit(std::move(tx)));
   ASSERT_TRUE(sent) << sent.error().to_string();
   auto receipt = devnet.run(sender.wait(*sent));
   ASSERT_TRUE(receipt && receipt->success);
+}
+
+// An ERC-20's approve(Permit2, amount).
+Bytes approve_permit2_call(const U256& amount) {
+  return chain::encode_call("approve(address,uint256)",
+                            {chain::AbiValue::address(kPermit2Address), chain::AbiValue::uint(amount)});
+}
+
+// The payer's one-time approval of Permit2 for `token`.
+void approve_permit2(Devnet& devnet, const PrivateKey& payer, const Address& token, const U256& amount) {
+  send_from(devnet, payer, token, approve_permit2_call(amount));
 }
 
 class Permit2DepositTest : public FacilitatorChainTest {
@@ -203,20 +213,10 @@ TEST_F(Permit2DepositTest, AWalletsPermitIsCheckedWithEip1271AndLands) {
   salt[31] = 0x74;
   const Address wallet = wallets.deploy(owner.address(), salt);
   mint(wallet, 10 * kDeposit);
-  const std::string owner_hex = to_hex(owner.address().bytes);
-  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + owner_hex + "\",\"0x8ac7230489e80000\"]")));
-  evm::TransactionSender owner_tx(devnet_->rpc(), owner, devnet_->chain_id());
-  evm::TxRequest approval;
-  approval.to = wallet;
-  approval.data = chain::encode_call(
-      "execute(address,bytes)",
-      {chain::AbiValue::address(deployment_->token),
-       chain::AbiValue::bytes(chain::encode_call("approve(address,uint256)", {chain::AbiValue::address(kPermit2Address),
-                                                                               chain::AbiValue::uint(U256{kDeposit})}))});
-  auto sent = run(owner_tx.submit(std::move(approval)));
-  ASSERT_TRUE(sent) << sent.error().to_string();
-  auto approved = run(owner_tx.wait(*sent));
-  ASSERT_TRUE(approved && approved->success);
+  ASSERT_NO_FATAL_FAILURE(send_from(*devnet_, owner, wallet,
+                                    chain::encode_call("execute(address,bytes)",
+                                                       {chain::AbiValue::address(deployment_->token),
+                                                        chain::AbiValue::bytes(approve_permit2_call(U256{kDeposit}))})));
 
   TestChannel c = permit2_channel(4, 125);
   c.keys = client::ClientKeys{owner, owner};
