@@ -64,6 +64,10 @@ constexpr const char* kUsage = R"(usage: gate_load [options]
                                and free requests alternating, about 2 s each; each connection's
                                first two leave before the clock starts and are reported apart
                                (the server's first requests run cold: a cost of its start)
+  --slices N                   the saturation rows of a round (and the goal's t_recover) taken in
+                               turns of N slices each (default 8), so that a host whose speed drifts
+                               within a minute shifts them alike; 1 runs each row whole, as under
+                               a profiler, where time does not drift
   --rounds N                   every row N times (default 3, at most 15), in turn; the summary gives
                                medians of ratios taken within a round, so that a machine slowing
                                down between rows does not skew them
@@ -403,22 +407,72 @@ std::map<std::string, ThreadCpu> thread_cpu(pid_t pid) {
   return by_name;
 }
 
-Stats run(const std::string& store, bool durable, const Workload& w, double rate = 0) {
-  auto server = start_server({store, durable, w.channels});
-  const double before = cpu_seconds(server->pid);
-  const auto threads_before = thread_cpu(server->pid);
-  Stats stats = drive(server->port, w.requests, w.mixed, rate);
-  stats.server_cpu_seconds = cpu_seconds(server->pid) - before;
-  stats.threads = thread_cpu(server->pid);
+// Drives `requests` at `server` (drive()), with the CPU its process and each of its threads used
+// meanwhile.
+Stats measure(const Server& server, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
+  const double before = cpu_seconds(server.pid);
+  const auto threads_before = thread_cpu(server.pid);
+  Stats stats = drive(server.port, requests, mixed, rate);
+  stats.server_cpu_seconds = cpu_seconds(server.pid) - before;
+  stats.threads = thread_cpu(server.pid);
   for (auto& [name, t] : stats.threads) {
     if (const auto it = threads_before.find(name); it != threads_before.end()) {
       t.user -= it->second.user;
       t.system -= it->second.system;
     }
   }
+  return stats;
+}
+
+Stats run(const std::string& store, bool durable, const Workload& w, double rate = 0) {
+  auto server = start_server({store, durable, w.channels});
+  Stats stats = measure(*server, w.requests, w.mixed, rate);
   stats.server_timings = server->stop();
   return stats;
 }
+
+// Adds a slice's figures to its row's (Sliced).
+void add(Stats& row, Stats slice) {
+  row.seconds += slice.seconds;
+  row.server_cpu_seconds += slice.server_cpu_seconds;
+  row.ok += slice.ok;
+  row.failed += slice.failed;
+  for (const auto& [name, t] : slice.threads) {
+    row.threads[name].user += t.user;
+    row.threads[name].system += t.system;
+  }
+  row.latency_us.insert(row.latency_us.end(), slice.latency_us.begin(), slice.latency_us.end());
+}
+
+// A saturation row measured in slices: its server stays up while the rows of its round take turns,
+// a slice each (run_round), so that a host whose speed drifts within a minute (by a third here)
+// shifts every row of the round alike. Slice k sends requests [per·k/n, per·(k+1)/n) of each
+// connection over new connections: the channels' vouchers stay in order.
+class Sliced {
+ public:
+  Sliced(const std::string& store, bool durable, Workload w)
+      : server_(start_server({store, durable, w.channels})), requests_(std::move(w.requests)) {}
+
+  // Measures slice k of n.
+  void run_slice(std::size_t k, std::size_t n) {
+    std::vector<std::vector<std::string>> slice;
+    for (const auto& all : requests_) {
+      const auto from = all.size() * k / n, to = all.size() * (k + 1) / n;
+      if (from < to) slice.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(from), all.begin() + static_cast<std::ptrdiff_t>(to));
+    }
+    if (!slice.empty()) add(stats_, measure(*server_, slice, false));
+  }
+  // The row's figures, the server stopped.
+  Stats finish() {
+    stats_.server_timings = server_->stop();
+    return std::move(stats_);
+  }
+
+ private:
+  std::unique_ptr<Server> server_;
+  std::vector<std::vector<std::string>> requests_;
+  Stats stats_;
+};
 
 std::vector<std::vector<std::string>> unpaid_requests(std::size_t connections, std::size_t per) {
   return std::vector<std::vector<std::string>>(connections, std::vector<std::string>(per, free_request()));
@@ -444,20 +498,19 @@ Workload mixed_workload(std::size_t connections, std::size_t per, std::uint8_t s
 // One secp256k1 recover, timed on the server's core (unless GATE_LOAD_NO_PIN): the two cores of a
 // shared VM can run at different speeds for minutes at a time, and the goal compares against the
 // server's own.
-double recover_seconds() {
+double recover_seconds(int n) {
   double seconds = 0;
   std::thread([&] {
     pin_to_server_core();
     const PrivateKey k = key(7);
     Bytes32 digest{};
     const Signature sig = k.sign(digest);
-    constexpr int kN = 4000;
     const auto t0 = Clock::now();
-    for (int i = 0; i < kN; ++i) {
+    for (int i = 0; i < n; ++i) {
       digest[0] = static_cast<std::uint8_t>(i);
       (void)recover_signer(digest, sig);
     }
-    seconds = std::chrono::duration<double>(Clock::now() - t0).count() / kN;
+    seconds = std::chrono::duration<double>(Clock::now() - t0).count() / n;
   }).join();
   return seconds;
 }
@@ -633,46 +686,62 @@ struct Round {
 struct Load {
   std::size_t connections, per, high, light;
   double rate;
+  std::size_t slices;  // --slices
   std::size_t idle;    // --idle-channels
   std::size_t active;  // --active-channels (0: one a connection)
 };
 
 Round run_round(const std::string& store, const Load& load, int round) {
-  const auto [connections, per, high, light, rate, idle, active] = load;
+  const auto [connections, per, high, light, rate, slices, idle, active] = load;
   // (An init-capture: clang before 16 cannot capture a structured binding itself.)
   const auto run = [&store, idle_channels = idle](bool durable, Workload w, double rate_per_second = 0) {
     return ::run(store, durable, with_idle_channels(std::move(w), idle_channels), rate_per_second);
   };
   Round r;
-  // The goal's t_recover, measured before and after the saturation rows: the round's is the
-  // faster of the two. A slow spell during one measurement (66 µs against 38 seen here) would
-  // otherwise raise the base's time and flatter every ratio of the round.
-  const double recover_before = recover_seconds();
-  char title[64];
-  std::snprintf(title, sizeof title, "round %d (secp256k1 recover %.1f us)", round, recover_before * 1e6);
-  note_row(title);
   const auto salt = [&](int k) { return static_cast<std::uint8_t>(16 * round + k); };
-  // Saturation: many connections.
-  Stats unpaid = run(true, Workload{{}, unpaid_requests(connections, per)});
+  // Saturation, many connections: the rows' servers all start first (in this order, which
+  // scripts/callgrind-gate-load.sh counts on), then take turns a slice at a time, and so does the
+  // goal's t_recover, timed on the server's core between them.
+  const std::size_t per_high = std::max<std::size_t>(1, connections * per / high);
+  constexpr std::size_t kFreePerPaid = 4;
+  const auto sliced = [&store, idle_channels = idle](const char* name, bool durable, Workload w) {
+    return Sliced(store + name, durable, with_idle_channels(std::move(w), idle_channels));
+  };
+  // Free requests are ~8x faster than paid ones: four times as many keep their slices long beside
+  // the new connections each slice opens (the row's core stays busy as in one long run).
+  Sliced unpaid_row = sliced("-free", true, Workload{{}, unpaid_requests(connections, kFreePerPaid * per)});
+  Sliced durable_row = sliced("-durable", true, paid_workload(connections, per, salt(1), active));
+  Sliced volatile_row = sliced("-off", false, paid_workload(connections, per, salt(2), active));
+  Sliced durable_high_row = sliced("-durable-high", true, paid_workload(high, per_high, salt(5), active));
+  Sliced volatile_high_row = sliced("-off-high", false, paid_workload(high, per_high, salt(6), active));
+  const int recovers_per_slice = static_cast<int>(std::max<std::size_t>(1, 4000 / slices));
+  double recover_sum = 0, recover_min = 1, recover_max = 0;
+  for (std::size_t k = 0; k < slices; ++k) {
+    const double recover = recover_seconds(recovers_per_slice);
+    recover_sum += recover, recover_min = std::min(recover_min, recover), recover_max = std::max(recover_max, recover);
+    for (Sliced* row : {&unpaid_row, &durable_row, &volatile_row, &durable_high_row, &volatile_high_row})
+      row->run_slice(k, slices);
+  }
+  r.t_recover = recover_sum / static_cast<double>(slices);
+  char title[96];
+  std::snprintf(title, sizeof title, "round %d (secp256k1 recover %.1f us: %.1f-%.1f)", round, r.t_recover * 1e6,
+                recover_min * 1e6, recover_max * 1e6);
+  note_row(title);
+  Stats unpaid = unpaid_row.finish();
   row("payment off (same gate, free route)", unpaid);
-  Stats durable = run(true, paid_workload(connections, per, salt(1), active));
+  Stats durable = durable_row.finish();
   row("paid, durable (group commit)", durable);
   thread_row(durable);
-  Stats volatile_ = run(false, paid_workload(connections, per, salt(2), active));
+  Stats volatile_ = volatile_row.finish();
   row("paid, durability off", volatile_);
   thread_row(volatile_);
-  const std::size_t per_high = std::max<std::size_t>(1, connections * per / high);
   char name[64];
   std::snprintf(name, sizeof name, "paid, durable, %zu conn.", high);
-  Stats durable_high = run(true, paid_workload(high, per_high, salt(5), active));
+  Stats durable_high = durable_high_row.finish();
   row(name, durable_high);
   std::snprintf(name, sizeof name, "paid, durability off, %zu conn.", high);
-  Stats volatile_high = run(false, paid_workload(high, per_high, salt(6), active));
+  Stats volatile_high = volatile_high_row.finish();
   row(name, volatile_high);
-  const double recover_after = recover_seconds();
-  r.t_recover = std::min(recover_before, recover_after);
-  std::snprintf(title, sizeof title, "  (recover after %.1f us, the round's %.1f)", recover_after * 1e6, r.t_recover * 1e6);
-  note_row(title);
   // The same signature work inside the loaded server (digest + verify with the payer's known key +
   // funding rules): what the server's caches make of it, beside t_recover measured alone. And the
   // whole of authorize() around it, mainly the header's decode: what payment adds before serving.
@@ -736,13 +805,14 @@ int main(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
-  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, round_count = 3, idle = 0,
-              active = 0;
-  const std::array<std::pair<const char*, std::size_t*>, 8> options{{{"--connections", &connections},
+  std::size_t connections = 64, per = 400, high = 256, light = 8, rate_per_second = 1000, slices = 8, round_count = 3,
+              idle = 0, active = 0;
+  const std::array<std::pair<const char*, std::size_t*>, 9> options{{{"--connections", &connections},
                                                                       {"--requests-per-connection", &per},
                                                                       {"--high-connections", &high},
                                                                       {"--latency-connections", &light},
                                                                       {"--rate", &rate_per_second},
+                                                                      {"--slices", &slices},
                                                                       {"--rounds", &round_count},
                                                                       {"--idle-channels", &idle},
                                                                       {"--active-channels", &active}}};
@@ -750,7 +820,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
-  const Load load{connections, per, high, light, static_cast<double>(rate_per_second), idle, active};
+  const Load load{connections, per, high, light, static_cast<double>(rate_per_second), slices, idle, active};
   const double rate = load.rate;
   const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));
   const std::string dir = std::filesystem::temp_directory_path() / ("paychan-gate-load-" + std::to_string(getpid()));

@@ -31,11 +31,12 @@ PAYCHAN_BENCH_COLD_LOG=1 valgrind --tool=callgrind --collect-atstart=no \
   --toggle-collect='*ChannelStore::Impl::fold*' \
   --callgrind-out-file="$out/cg.%p" "$build/bench/gate_load" \
   --connections "$connections" --requests-per-connection "$per" --high-connections "$high" --latency-connections "$light" --rate "$rate" \
-  --rounds 1 >"$out/log" 2>&1
+  --slices 1 --rounds 1 >"$out/log" 2>&1
 # gate_load starts one server per row, in order; the lowest pid is gate_load itself.
 rows=("payment off" "paid, durable" "paid, durability off" "paid, durable, $high conn." "paid, off, $high conn." "moderate, durable: paid + free" "moderate, off: paid + free")
-# The moderate-load rows alternate paid and free requests: counted per pair.
-requests=($((connections * per)) $((connections * per)) $((connections * per)) $((high * per_high)) $((high * per_high)) $((light * paced)) $((light * paced)))
+# The payment-off row sends four free requests for each paid one of the next (gate_load's
+# kFreePerPaid); the moderate-load rows alternate paid and free requests: counted per pair.
+requests=($((4 * connections * per)) $((connections * per)) $((connections * per)) $((high * per_high)) $((high * per_high)) $((light * paced)) $((light * paced)))
 units=(request request request request request pair pair)
 i=0
 for f in $(ls "$out"/cg.* | sort -t. -k2 -n | tail -n +2); do
