@@ -671,7 +671,8 @@ void thread_row(const Stats& s) {
 
 // One round's figures, for the medians over rounds.
 struct Round {
-  double t_recover = 0;
+  double t_recover = 0;      // the mean of the round's slices'
+  double t_recover_min = 0;  // its fastest slice's
   double unpaid = 0, durable = 0, volatile_ = 0;  // req/s at saturation
   double durable_high = 0, volatile_high = 0;      // the same at --high-connections
   double durable_cpu = 0, volatile_cpu = 0;  // server CPU µs per paid request at saturation
@@ -723,6 +724,7 @@ Round run_round(const std::string& store, const Load& load, int round) {
       row->run_slice(k, slices);
   }
   r.t_recover = recover_sum / static_cast<double>(slices);
+  r.t_recover_min = recover_min;
   char title[96];
   std::snprintf(title, sizeof title, "round %d (secp256k1 recover %.1f us: %.1f-%.1f)", round, r.t_recover * 1e6,
                 recover_min * 1e6, recover_max * 1e6);
@@ -849,6 +851,11 @@ int main(int argc, char** argv) {
   std::printf("paid throughput, durability off: %.0f req/s; x of the same base: ",
               median_of(all, [](const Round& r) { return r.volatile_; }));
   print_ratio(all, [&](const Round& r) { return r.volatile_ / base(r); });
+  // The strictest reading: every paid request against the host at its fastest moment of the round.
+  std::printf("  the same two against the round's fastest slice's recover: ");
+  print_ratio(all, [](const Round& r) { return r.durable * (r.t_recover_min + 1.0 / r.unpaid); });
+  std::printf("                                                            ");
+  print_ratio(all, [](const Round& r) { return r.volatile_ * (r.t_recover_min + 1.0 / r.unpaid); });
   std::printf("durable / non-durable throughput, goal >= 0.9: %zu connections: ", connections);
   print_ratio(all, [](const Round& r) { return r.durable / r.volatile_; });
   std::printf("                                      %zu connections: ", high);

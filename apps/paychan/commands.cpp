@@ -3,6 +3,7 @@
 namespace paychan::cli {
 
 // Each command is defined in its cmd_*.cpp.
+extern const Command kApprove;
 extern const Command kChannelId;
 extern const Command kChannels;
 extern const Command kDecode;
@@ -22,9 +23,9 @@ extern const Command kWithdraw;
 
 std::span<const Command> commands() {
   // A function-local static: filled on first use, after every command's constant initialization.
-  static const Command table[] = {kDemo,     kDevnet,    kGate,       kSettle,      kFacilitator,   kPay,
-                                  kChannels, kRefund,    kWithdraw,   kChannelId,   kVoucherSign,   kVoucherVerify,
-                                  kDecode,   kKeyNew,    kKeyAddress, kKeyToken};
+  static const Command table[] = {kDemo,     kDevnet,   kGate,      kSettle,     kFacilitator, kPay,
+                                  kChannels, kRefund,   kWithdraw,  kApprove,    kChannelId,   kVoucherSign,
+                                  kVoucherVerify, kDecode, kKeyNew, kKeyAddress, kKeyToken};
   return table;
 }
 

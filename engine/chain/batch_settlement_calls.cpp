@@ -119,6 +119,10 @@ Bytes erc20_allowance_call(const Address& owner, const Address& spender) {
   return encode_call("allowance(address,address)", {AbiValue::address(owner), AbiValue::address(spender)});
 }
 
+Bytes erc20_approve_call(const Address& spender, const U256& amount) {
+  return encode_call("approve(address,uint256)", {AbiValue::address(spender), AbiValue::uint(amount)});
+}
+
 Bytes erc1271_is_valid_signature_call(const Bytes32& digest, ByteView signature) {
   return encode_call("isValidSignature(bytes32,bytes)", {AbiValue::word(digest), AbiValue::bytes(signature)});
 }

@@ -50,6 +50,8 @@ struct VoucherClaim {
 [[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
 [[nodiscard]] Bytes erc20_allowance_call(const Address& owner, const Address& spender);
+// ERC-20 approve(spender, amount): what the sender lets `spender` move of its tokens from now on.
+[[nodiscard]] Bytes erc20_approve_call(const Address& spender, const U256& amount);
 // EIP-1271 isValidSignature(bytes32,bytes) on a smart-contract wallet; is_erc1271_magic is true for
 // a reply whose first word is its magic value 0x1626ba7e (anything else, short replies included,
 // is false; words after the first are ignored, as by the contract).

@@ -36,9 +36,9 @@ Result<std::uint64_t> ChannelChain::time() {
   return block.timestamp;
 }
 
-Result<chain::Receipt> ChannelChain::send(Bytes calldata) {
+Result<chain::Receipt> ChannelChain::send_to(const Address& to, Bytes calldata) {
   evm::TxRequest request;
-  request.to = kBatchSettlementAddress;
+  request.to = to;
   request.data = std::move(calldata);
   PAYCHAN_ASSIGN(auto sent, run_blocking(sender_.submit(std::move(request))));
   PAYCHAN_ASSIGN(auto receipt, run_blocking(sender_.wait(std::move(sent), wait_)));

@@ -1,8 +1,9 @@
 // The agent's own line to the chain: what the batch-settlement contract holds for one of its
 // channels (channels, refundNonce, pendingWithdrawals), and the transactions the payer side may
 // send itself — initiateWithdraw and finalizeWithdraw, which the contract accepts from the
-// channel's payer or payerAuthorizer only. Used for the timed withdrawal and for recovery after a
-// lost store (engine/client/withdrawal.hpp, recovery.hpp).
+// channel's payer or payerAuthorizer only, and the payer's approval of Permit2 for a token. Used
+// for the timed withdrawal, for recovery after a lost store and for Permit2 deposits
+// (engine/client/withdrawal.hpp, recovery.hpp, permit2_approval.hpp).
 //
 // Calls block: each runs the RPC coroutine on a private io_context (never call from an I/O
 // thread). Every reply is untrusted (engine/evm/rpc_client.hpp). Errors:
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "channel/ecdsa.hpp"
+#include "channel/eip712.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/chain/json_rpc.hpp"
 #include "engine/evm/onchain_channel.hpp"
@@ -34,6 +36,8 @@ class ChannelChain {
                                                                      evm::WaitOptions wait = {});
 
   [[nodiscard]] std::uint64_t chain_id() const noexcept { return chainId_; }
+  // The account that sends the transactions (and pays their gas).
+  [[nodiscard]] const Address& sender() const noexcept { return sender_.address(); }
   // "eip155:<chain id>", to compare with a channel's network.
   [[nodiscard]] std::string network() const { return protocol::evm_network(chainId_); }
 
@@ -44,7 +48,9 @@ class ChannelChain {
   [[nodiscard]] Result<std::uint64_t> time();
   // Sends `calldata` to the batch-settlement contract and waits for it to be mined. A transaction
   // mined but reverted is an error too (transaction_reverted, naming the hash).
-  [[nodiscard]] Result<chain::Receipt> send(Bytes calldata);
+  [[nodiscard]] Result<chain::Receipt> send(Bytes calldata) { return send_to(kBatchSettlementAddress, std::move(calldata)); }
+  // The same, to the contract at `to`.
+  [[nodiscard]] Result<chain::Receipt> send_to(const Address& to, Bytes calldata);
 
  private:
   ChannelChain(const std::string& rpcUrl, PrivateKey sender, std::uint64_t chainId, evm::WaitOptions wait);

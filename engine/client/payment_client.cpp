@@ -22,7 +22,8 @@ Error permit2_approval_missing(const Address& payer, const ChosenOffer& offer, c
   return Error{ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
                what + ": the payer " + to_checksum_hex(payer) + " must first approve Permit2 (" +
                    to_checksum_hex(kPermit2Address) + ") for the token " + to_checksum_hex(offer.asset) +
-                   ", for at least the deposits (ERC-20 approve; the maximum covers every later one)"};
+                   ", for at least the deposits (ERC-20 approve; the maximum covers every later one:"
+                   " paychan approve TOKEN --rpc URL)"};
 }
 
 Bytes32 random32() {

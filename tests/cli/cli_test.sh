@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 check "help lists commands" 0 "voucher verify" "$paychan" --help
-for c in demo gate settle facilitator pay channels refund withdraw devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address" "key token"; do
+for c in demo gate settle facilitator pay channels refund withdraw approve devnet channel-id "voucher sign" "voucher verify" decode "key new" "key address" "key token"; do
   # shellcheck disable=SC2086
   check "help of $c" 0 "usage: paychan $c" "$paychan" $c --help
 done
@@ -22,6 +22,14 @@ check "unknown command" 2 "unknown command" "$paychan" frobnicate
 check "pay teaches accepting a provider's state" 0 "--accept-provider-state" "$paychan" pay --help
 check "pay takes --accept-provider-state as a flag" 2 "one URL expected" "$paychan" pay --accept-provider-state
 check "refund takes --accept-provider-state as a flag" 2 "CHANNEL_ID expected" "$paychan" refund --accept-provider-state
+check "approve needs a token" 2 "TOKEN expected" "$paychan" approve
+check "approve checks the token's address" 2 "TOKEN: " "$paychan" approve 0x1234
+check "approve takes base units or max" 2 "--amount \$1: a positive whole number of base units, or max" \
+  "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe --amount '$1'
+check "approve needs --rpc" 2 "--rpc URL is required" \
+  env -u PAYCHAN_RPC PAYCHAN_KEY=$key "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe
+check "approve says an unreachable node" 2 "--rpc http://127.0.0.1:9: " \
+  env PAYCHAN_KEY=$key "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe --rpc http://127.0.0.1:9
 check "a flag takes no value" 2 "option --accept-provider-state takes no value" "$paychan" pay --accept-provider-state=no http://x/
 check "channel-id vector" 0 "\"channelId\":\"$id\"" bash -c "echo '$config' | '$paychan' channel-id --chain-id 31337"
 check "channel-id needs a chain" 2 "--chain-id N is required" bash -c "echo '$config' | '$paychan' channel-id"

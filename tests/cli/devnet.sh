@@ -6,7 +6,6 @@
 #   port_of FILE            the N of a {"port":N} line
 #   address_of              the address of a {"address":"0x…"} line on stdin
 #   usdc_of ADDRESS         ADDRESS's test token balance, read on chain (eth_call balanceOf)
-#   approve_permit2 KEY     the one-time approval of Permit2 for the test token, sent by KEY's account (viem)
 #   start_facilitator       `paychan facilitator` on that chain: dev account 1 relays, a new key is the
 #                           receiverAuthorizer; sets facilitator (its URL), authorizer, pay_to (a new
 #                           address) and server_token (the token file of the one client, acting for pay_to)
@@ -24,18 +23,6 @@ usdc_of() {
     fetch(rpc, {method: "POST", headers: {"content-type": "application/json"},
       body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_call", params: [{to: token, data}, "latest"]})})
       .then(r => r.json()).then(j => console.log(BigInt(j.result).toString()));' "$rpc" "$token" "$1"
-}
-approve_permit2() {
-  node --input-type=module -e '
-    import { createWalletClient, createPublicClient, http, parseAbi } from "viem";
-    import { privateKeyToAccount } from "viem/accounts";
-    const [rpc, token, key] = process.argv.slice(1);
-    const chain = { id: 31337, name: "devnet", nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpc] } } };
-    const wallet = createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(rpc) });
-    const hash = await wallet.writeContract({ address: token, abi: parseAbi(["function approve(address,uint256) returns (bool)"]),
-      functionName: "approve", args: ["0x000000000022D473030F116dDEE9F6B43aC78BA3", 2n ** 256n - 1n] });
-    const receipt = await createPublicClient({ chain, transport: http(rpc) }).waitForTransactionReceipt({ hash });
-    console.log(receipt.status);' "$rpc" "$token" "$1"
 }
 start_devnet() {
   "$paychan" devnet --port 0 --accounts "$1" --out "$work/devnet.json" >"$work/devnet.out" 2>"$work/devnet.err" &

@@ -4,6 +4,7 @@
 // client library. The facilitator checks the permit as the reference does, each refusal with the
 // reference's code, and the deposit lands through the collector once the payer approved Permit2.
 #include "child_process.hpp"
+#include "engine/client/permit2_approval.hpp"
 #include "facilitator_gate_fixture.hpp"
 #include "gate_stack.hpp"
 #include "signature_twin.hpp"
@@ -35,15 +36,9 @@ void send_from(Devnet& devnet, const PrivateKey& key, const Address& to, Bytes d
   ASSERT_TRUE(receipt && receipt->success);
 }
 
-// An ERC-20's approve(Permit2, amount).
-Bytes approve_permit2_call(const U256& amount) {
-  return chain::encode_call("approve(address,uint256)",
-                            {chain::AbiValue::address(kPermit2Address), chain::AbiValue::uint(amount)});
-}
-
 // The payer's one-time approval of Permit2 for `token`.
 void approve_permit2(Devnet& devnet, const PrivateKey& payer, const Address& token, const U256& amount) {
-  send_from(devnet, payer, token, approve_permit2_call(amount));
+  send_from(devnet, payer, token, chain::erc20_approve_call(kPermit2Address, amount));
 }
 
 class Permit2DepositTest : public FacilitatorChainTest {
@@ -216,7 +211,7 @@ TEST_F(Permit2DepositTest, AWalletsPermitIsCheckedWithEip1271AndLands) {
   ASSERT_NO_FATAL_FAILURE(send_from(*devnet_, owner, wallet,
                                     chain::encode_call("execute(address,bytes)",
                                                        {chain::AbiValue::address(deployment_->token),
-                                                        chain::AbiValue::bytes(approve_permit2_call(U256{kDeposit}))})));
+                                                        chain::AbiValue::bytes(chain::erc20_approve_call(kPermit2Address, U256{kDeposit}))})));
 
   TestChannel c = permit2_channel(4, 125);
   c.keys = client::ClientKeys{owner, owner};
@@ -249,6 +244,49 @@ TEST_F(Permit2DepositTest, APermit2OfferWithoutTheTokensDomainIsPaid) {
   ASSERT_TRUE(settled.success) << settled.errorReason.value_or("") << ": " << settled.errorMessage.value_or("");
   EXPECT_EQ(onchain(c.id).balance, kDeposit);
   EXPECT_TRUE(verify(c.voucher(2 * kPrice)).isValid);
+}
+
+// The agent's own approval (`paychan approve`): one transaction when there is none, nothing when
+// the allowance covers the amount, and a short allowance zeroed before it is raised.
+TEST_F(Permit2DepositTest, ThePayersApprovalIsSentOnlyWhenShortAndZeroedBeforeARaise) {
+  const PrivateKey payer = key_from(0x77);
+  const Address token = deployment_->token;
+  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + to_hex(payer.address().bytes) + "\",\"0x8ac7230489e80000\"]")));
+  auto line = client::ChannelChain::connect(devnet_->anvil().url(), payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  client::ChannelChain& chain = **line;
+  const auto allowance = [&] {
+    auto read = chain.permit2_allowance(token, payer.address());
+    EXPECT_TRUE(read) << read.error().to_string();
+    return read ? *read : U256{};
+  };
+  std::vector<std::string> steps;
+  const client::StepLog log = [&](std::string_view line) { steps.emplace_back(line); };
+
+  auto first = client::approve_permit2(chain, token, client::max_allowance(), log);
+  ASSERT_TRUE(first) << first.error().to_string();
+  EXPECT_EQ(first->before, U256{});
+  EXPECT_EQ(first->after, client::max_allowance());
+  EXPECT_EQ(first->transactions.size(), 1u);
+  EXPECT_EQ(allowance(), client::max_allowance());
+  EXPECT_EQ(steps.size(), 1u);
+
+  auto again = client::approve_permit2(chain, token, U256{kDeposit}, log);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_TRUE(again->transactions.empty());
+  EXPECT_EQ(again->after, client::max_allowance());
+  EXPECT_EQ(steps.size(), 1u) << "nothing sent, nothing said";
+
+  send_from(*devnet_, payer, token, chain::erc20_approve_call(kPermit2Address, U256{5}));
+  auto raised = client::approve_permit2(chain, token, U256{kDeposit}, log);
+  ASSERT_TRUE(raised) << raised.error().to_string();
+  EXPECT_EQ(raised->before, U256{5});
+  EXPECT_EQ(raised->after, U256{kDeposit});
+  ASSERT_EQ(raised->transactions.size(), 2u);
+  EXPECT_NE(raised->transactions[0], raised->transactions[1]);
+  EXPECT_EQ(allowance(), U256{kDeposit});
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_NE(steps[1].find("approve(Permit2, 0)"), std::string::npos) << steps[1];
 }
 
 }  // namespace

@@ -117,7 +117,9 @@ check "a Permit2 deposit before approving Permit2 is refused by the facilitator"
 agent3=(--state "$work/agent3-permit2.sqlite" --rpc "$rpc")
 check "with --rpc the agent signs no permit before the approval" 1 "nothing signed: the payer $agent3_address must first approve Permit2" \
   env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' "${agent3[@]}"
-check "the payer approves Permit2 once" 0 success approve_permit2 "$agent3_key"
+check "the payer approves Permit2 (paychan approve)" 0 '"before":"0","allowance":"115792089237316195423570985008687907853269984665640564039457584007913129639935","transactions":["0x' \
+  env PAYCHAN_KEY="$agent3_key" "$paychan" approve "$token" --rpc "$rpc"
+check "approving again sends nothing" 0 '"transactions":[]}' env PAYCHAN_KEY="$agent3_key" "$paychan" approve "$token" --rpc "$rpc"
 for i in 1 2; do
   check "paid by Permit2, request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$agent3_key" "$paychan" pay "$permit2_api" -d '{}' "${agent3[@]}"
 done
