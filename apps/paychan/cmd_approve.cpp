@@ -22,12 +22,16 @@ offer with invalid_batch_settlement_evm_permit2_allowance_required until the pay
 One ERC-20 approve transaction from the payer's account, which pays its gas. Permit2 still moves
 nothing without a permit the agent signs for each deposit, so the usual approval is the maximum,
 once per token and chain. The allowance is read first: when it already covers N, nothing is sent,
-so running the command again is safe. An allowance left short of N is first set to zero (tokens
-such as USDT refuse to change one non-zero allowance into another): two transactions.
+so running the command again is safe (a token that caps allowances, as UNI does at 2^96 - 1,
+counts as approved for the maximum). An allowance left short of N is first set to zero (tokens
+such as USDT refuse to change one non-zero allowance into another): two transactions, and
+Permit2 deposits in flight between them fail. The allowance is read again at the end.
 
 Prints {"token", "owner", "spender", "before", "allowance", "transactions": [hashes]} on stdout,
-progress on stderr. Exit status: 0 done (or nothing to do), 1 a transaction reverted, 2 bad
-options or an unreachable node.
+progress and each transaction's hash once mined on stderr. Exit status: 0 done (or nothing to
+do); 1 a transaction reverted, or the token holds less than N after its approve; 2 bad options, an
+unreachable node, no gas money, or a receipt that did not come in time (the transaction may still
+be mined: run the command again to see).
 
   --rpc URL        the chain's JSON-RPC endpoint (default $PAYCHAN_RPC)
   --amount N       the allowance, in the token's base units (default max: 2^256 - 1)
@@ -65,7 +69,9 @@ int run(std::span<char* const> argv) {
   auto done = client::approve_permit2(**chain, *token, amount, progress);
   if (!done) {
     std::cerr << "paychan approve: " << done.error().to_string() << '\n';
-    return done.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted ? kExitNo : kExitUsage;
+    const bool refused = done.error().code == ErrorCode::invalid_batch_settlement_evm_transaction_reverted ||
+                         done.error().code == ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required;
+    return refused ? kExitNo : kExitUsage;
   }
   std::cout << "{\"token\":\"" << to_checksum_hex(*token) << "\",\"owner\":\"" << to_checksum_hex((*chain)->sender())
             << "\",\"spender\":\"" << to_checksum_hex(kPermit2Address) << "\",\"before\":\"" << done->before.to_decimal()

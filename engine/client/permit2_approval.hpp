@@ -20,16 +20,19 @@ namespace paychan::engine::client {
 
 struct Permit2Approval {
   U256 before;                        // Permit2's allowance of the token found on chain
-  U256 after;                         // and once done: `before` when it covered the amount
-  std::vector<Bytes32> transactions;  // sent, in order (none when `before` covered the amount)
+  U256 after;                         // read back once done (`before` when it covered the amount)
+  std::vector<Bytes32> transactions;  // sent and mined, in order (none when `before` covered the amount)
 };
 
 // Makes what Permit2 may move of `token` from the chain's sender (the payer) cover `amount`: sends
 // nothing when it already does; otherwise approve(Permit2, amount), after approve(Permit2, 0)
 // when an allowance short of it is left (tokens such as USDT refuse to change one non-zero
-// allowance into another). The sender pays the gas. Errors: ChannelChain's (rpc_read_failed,
-// transaction_reverted, wait_for_receipt_failed); after a partial failure the chain holds the
-// last transaction that went through, and running it again picks up from there.
+// allowance into another). The sender pays the gas. Asked for max_allowance(), an allowance of at
+// least 2^96 - 1 covers it (tokens such as UNI hold no more). `log` hears each call before it is
+// sent and its hash once mined. Errors: ChannelChain's (rpc_read_failed, transaction_reverted,
+// wait_for_receipt_failed: the transaction may still be mined), the zeroing's hash named when the
+// raise after it failed (running it again picks up from there); permit2_allowance_required when
+// the token holds less than `amount` after its approve (a token that answers false).
 [[nodiscard]] Result<Permit2Approval> approve_permit2(ChannelChain& chain, const Address& token, const U256& amount,
                                                       const StepLog& log = {});
 

@@ -1,5 +1,7 @@
 #include "engine/facilitator/chain_view.hpp"
 
+#include "channel/address.hpp"
+#include "engine/chain/abi.hpp"
 #include "engine/evm/onchain_channel.hpp"
 
 namespace paychan::engine::facilitator {
@@ -17,6 +19,33 @@ http::Awaitable<Status> ChainView::check_node() {
   if (*id != chainId_)
     co_return fail(ErrorCode::invalid_config, options_.network + ": the node at " + options_.rpcUrl + " is chain " +
                                                   std::to_string(*id));
+  // Each collector deployed on this chain was built for the configured contracts: deposits through a
+  // collector of another settlement contract revert, and permits signed under another Permit2's
+  // domain never verify, each request refused with a code that hides the misconfiguration.
+  const Status erc3009 =
+      co_await check_reference(options_.erc3009Collector, "erc3009Collector", "x402BatchSettlement()", options_.batchSettlement, "batchSettlement");
+  if (!erc3009) co_return erc3009;
+  const Status permit2Settlement =
+      co_await check_reference(options_.permit2Collector, "permit2Collector", "x402BatchSettlement()", options_.batchSettlement, "batchSettlement");
+  if (!permit2Settlement) co_return permit2Settlement;
+  co_return co_await check_reference(options_.permit2Collector, "permit2Collector", "PERMIT2()", options_.permit2, "permit2");
+}
+
+http::Awaitable<Status> ChainView::check_reference(const Address& contract, std::string_view role, std::string_view getter,
+                                                   const Address& expected, std::string_view expectedRole) {
+  const std::string where = options_.network + ": the " + std::string(role) + " at " + to_checksum_hex(contract);
+  auto code = co_await rpc_.code(contract);
+  if (!code) co_return fail(ErrorCode::invalid_config, where + ": eth_getCode failed: " + code.error().detail);
+  if (code->empty()) co_return Status{};  // not deployed here: its deposits fail on their own, with their codes
+  auto reply = co_await rpc_.call(contract, chain::encode_call(getter, {}));
+  if (!reply)
+    co_return fail(ErrorCode::invalid_config, where + " did not answer " + std::string(getter) + ": " + reply.error().detail);
+  auto named = chain::AbiReader{*reply}.address(0);
+  if (!named) co_return fail(ErrorCode::invalid_config, where + ": " + std::string(getter) + ": " + named.error().detail);
+  if (*named != expected)
+    co_return fail(ErrorCode::invalid_config, where + " works with " + to_checksum_hex(*named) + " (" +
+                                                  std::string(getter) + "), but " + std::string(expectedRole) +
+                                                  " is configured as " + to_checksum_hex(expected));
   co_return Status{};
 }
 

@@ -50,7 +50,10 @@ class ChainView {
   };
   [[nodiscard]] NonceState& nonce_state() noexcept { return nonce_; }
 
-  // The node answers with this network's chain id. Error: invalid_config naming both ids.
+  // The node answers with this network's chain id, and each deposit collector that has code on the
+  // chain names the configured batch-settlement contract (x402BatchSettlement()) and, for the
+  // Permit2 collector, the configured Permit2 (PERMIT2()). Error: invalid_config naming both
+  // sides of the mismatch (or the call that failed).
   [[nodiscard]] http::Awaitable<Status> check_node();
 
   // channels(id), pendingWithdrawals(id).initiatedAt and refundNonce(id), as the spec's snapshot.
@@ -72,6 +75,11 @@ class ChainView {
                                                               EcdsaRule rule = EcdsaRule::low_s);
 
  private:
+  // `contract`'s `getter` (a view returning an address) names `expected`; nothing to check where
+  // `contract` has no code.
+  [[nodiscard]] http::Awaitable<Status> check_reference(const Address& contract, std::string_view role,
+                                                        std::string_view getter, const Address& expected,
+                                                        std::string_view expectedRole);
   NetworkOptions options_;
   std::uint64_t chainId_;
   Bytes32 domain_;
