@@ -27,8 +27,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -65,9 +67,10 @@ constexpr const char* kUsage = R"(usage: gate_load [options]
                                first two leave before the clock starts and are reported apart
                                (the server's first requests run cold: a cost of its start)
   --slices N                   the saturation rows of a round (and the goal's t_recover) taken in
-                               turns of N slices each (default 8), so that a host whose speed drifts
-                               within a minute shifts them alike; 1 runs each row whole, as under
-                               a profiler, where time does not drift
+                               turns of N slices each (default 8; at most a request of each
+                               connection a slice), so that a host whose speed drifts within a
+                               minute shifts them alike; 1 runs each row whole, as under a
+                               profiler, where time does not drift
   --rounds N                   every row N times (default 3, at most 15), in turn; the summary gives
                                medians of ratios taken within a round, so that a machine slowing
                                down between rows does not skew them
@@ -215,6 +218,32 @@ struct Stats {
   }
 };
 
+// Keep-alive connections to one server, opened before any clock starts and reused by every
+// drive() over them: a row taken in slices pays for its connections once, as a row run whole does.
+class Connections {
+ public:
+  Connections(std::uint16_t port, std::size_t n) {
+    pin(1);
+    const auto endpoint = http::tcp::endpoint(http::asio::ip::make_address("127.0.0.1"), port);
+    for (std::size_t c = 0; c < n; ++c) {
+      auto& stream = streams_.emplace_back(ctx_);
+      http::error_code ec;
+      stream.socket().connect(endpoint, ec);
+      if (!ec) stream.socket().set_option(http::tcp::no_delay(true), ec);
+    }
+    buffers_.resize(n);
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return streams_.size(); }
+  [[nodiscard]] http::asio::io_context& context() noexcept { return ctx_; }
+  [[nodiscard]] http::beast::tcp_stream& stream(std::size_t c) { return streams_[c]; }
+  [[nodiscard]] http::beast::flat_buffer& buffer(std::size_t c) { return buffers_[c]; }
+
+ private:
+  http::asio::io_context ctx_;
+  std::deque<http::beast::tcp_stream> streams_;  // a deque: streams neither move nor copy
+  std::vector<http::beast::flat_buffer> buffers_;
+};
+
 // Sends each connection's requests in order over keep-alive and times every one. rate 0: closed
 // loop (each request leaves when the previous answer is in). rate R: open loop at R requests/s over
 // all connections, request k due at start + k/R; its latency runs from when it was due, so a
@@ -234,11 +263,12 @@ double due_seconds(std::size_t j, std::size_t c, std::size_t connections, double
 }
 
 // mixed: the requests to the free route are timed apart (Stats::free_latency_us).
-Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
+// Connection c of `connections` sends requests[c]; there are at most as many request lists as
+// connections.
+Stats drive(Connections& connections, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
   pin(1);
-  http::asio::io_context ctx;
+  http::asio::io_context& ctx = connections.context();
   Stats stats;
-  const auto endpoint = http::tcp::endpoint(http::asio::ip::make_address("127.0.0.1"), port);
   // Open loop: the clock starts once every connection has had its first requests answered.
   std::size_t warming = requests.size();
   http::asio::steady_timer all_warm(ctx, Clock::time_point::max());
@@ -246,11 +276,9 @@ Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& req
   for (std::size_t c = 0; c < requests.size(); ++c) {
     http::asio::co_spawn(
         ctx,
-        [&, endpoint, c]() -> http::Awaitable<void> {
-          http::beast::tcp_stream stream(co_await http::asio::this_coro::executor);
-          co_await stream.async_connect(endpoint, http::asio::use_awaitable);
-          stream.socket().set_option(http::tcp::no_delay(true));
-          http::beast::flat_buffer buffer;
+        [&, c]() -> http::Awaitable<void> {
+          http::beast::tcp_stream& stream = connections.stream(c);
+          http::beast::flat_buffer& buffer = connections.buffer(c);
           // One request and its answer: its latency from t0, in µs.
           const auto exchange = [&](const std::string& request, Clock::time_point t0) -> http::Awaitable<double> {
             co_await http::asio::async_write(stream, http::asio::buffer(request), http::asio::use_awaitable);
@@ -290,6 +318,7 @@ Stats drive(std::uint16_t port, const std::vector<std::vector<std::string>>& req
   const auto start = Clock::now();
   ctx.run();
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  ctx.restart();
   return stats;
 }
 
@@ -407,12 +436,27 @@ std::map<std::string, ThreadCpu> thread_cpu(pid_t pid) {
   return by_name;
 }
 
-// Drives `requests` at `server` (drive()), with the CPU its process and each of its threads used
-// meanwhile.
-Stats measure(const Server& server, const std::vector<std::vector<std::string>>& requests, bool mixed, double rate = 0) {
+// Waits until the server at `pid` has used no CPU for 50 ms (at most a second): what a row's
+// requests left it to do (closing connections; its store's fold of the voucher log, due 20 ms after
+// the last commit) is done before the next row, and counted in this one.
+void wait_quiet(pid_t pid) {
+  double last = cpu_seconds(pid);
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const double now = cpu_seconds(pid);
+    if (now == last) return;
+    last = now;
+  }
+}
+
+// Drives `requests` over `connections` to `server` (drive()), with the CPU its process and each of
+// its threads used meanwhile and until it went quiet after.
+Stats measure(const Server& server, Connections& connections, const std::vector<std::vector<std::string>>& requests,
+              bool mixed, double rate = 0) {
   const double before = cpu_seconds(server.pid);
   const auto threads_before = thread_cpu(server.pid);
-  Stats stats = drive(server.port, requests, mixed, rate);
+  Stats stats = drive(connections, requests, mixed, rate);
+  wait_quiet(server.pid);
   stats.server_cpu_seconds = cpu_seconds(server.pid) - before;
   stats.threads = thread_cpu(server.pid);
   for (auto& [name, t] : stats.threads) {
@@ -426,7 +470,8 @@ Stats measure(const Server& server, const std::vector<std::vector<std::string>>&
 
 Stats run(const std::string& store, bool durable, const Workload& w, double rate = 0) {
   auto server = start_server({store, durable, w.channels});
-  Stats stats = measure(*server, w.requests, w.mixed, rate);
+  Connections connections(server->port, w.requests.size());
+  Stats stats = measure(*server, connections, w.requests, w.mixed, rate);
   stats.server_timings = server->stop();
   return stats;
 }
@@ -444,23 +489,25 @@ void add(Stats& row, Stats slice) {
   row.latency_us.insert(row.latency_us.end(), slice.latency_us.begin(), slice.latency_us.end());
 }
 
-// A saturation row measured in slices: its server stays up while the rows of its round take turns,
-// a slice each (run_round), so that a host whose speed drifts within a minute (by a third here)
-// shifts every row of the round alike. Slice k sends requests [per·k/n, per·(k+1)/n) of each
-// connection over new connections: the channels' vouchers stay in order.
+// A saturation row measured in slices: its server stays up, with its connections open, while the
+// rows of its round take turns, a slice each (run_round), so that a host whose speed drifts within
+// a minute (by a third here) shifts every row of the round alike. Slice k sends requests
+// [per·k/n, per·(k+1)/n) of each connection: the channels' vouchers stay in order.
 class Sliced {
  public:
   Sliced(const std::string& store, bool durable, Workload w)
-      : server_(start_server({store, durable, w.channels})), requests_(std::move(w.requests)) {}
+      : server_(start_server({store, durable, w.channels})),
+        connections_(server_->port, w.requests.size()),
+        requests_(std::move(w.requests)) {}
 
   // Measures slice k of n.
   void run_slice(std::size_t k, std::size_t n) {
     std::vector<std::vector<std::string>> slice;
     for (const auto& all : requests_) {
-      const auto from = all.size() * k / n, to = all.size() * (k + 1) / n;
-      if (from < to) slice.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(from), all.begin() + static_cast<std::ptrdiff_t>(to));
+      const auto from = static_cast<std::ptrdiff_t>(all.size() * k / n), to = static_cast<std::ptrdiff_t>(all.size() * (k + 1) / n);
+      slice.emplace_back(all.begin() + from, all.begin() + to);
     }
-    if (!slice.empty()) add(stats_, measure(*server_, slice, false));
+    add(stats_, measure(*server_, connections_, slice, false));
   }
   // The row's figures, the server stopped.
   Stats finish() {
@@ -470,6 +517,7 @@ class Sliced {
 
  private:
   std::unique_ptr<Server> server_;
+  Connections connections_;
   std::vector<std::vector<std::string>> requests_;
   Stats stats_;
 };
@@ -717,12 +765,15 @@ Round run_round(const std::string& store, const Load& load, int round) {
   Sliced volatile_high_row = sliced("-off-high", false, paid_workload(high, per_high, salt(6), active));
   const int recovers_per_slice = static_cast<int>(std::max<std::size_t>(1, 4000 / slices));
   double recover_sum = 0, recover_min = 1, recover_max = 0;
-  for (std::size_t k = 0; k < slices; ++k) {
+  std::vector<std::function<void(std::size_t)>> turns{[&](std::size_t) {
     const double recover = recover_seconds(recovers_per_slice);
     recover_sum += recover, recover_min = std::min(recover_min, recover), recover_max = std::max(recover_max, recover);
-    for (Sliced* row : {&unpaid_row, &durable_row, &volatile_row, &durable_high_row, &volatile_high_row})
-      row->run_slice(k, slices);
-  }
+  }};
+  for (Sliced* row : {&unpaid_row, &durable_row, &volatile_row, &durable_high_row, &volatile_high_row})
+    turns.emplace_back([row, slices](std::size_t k) { row->run_slice(k, slices); });
+  // Each slice starts one turn later than the last: no row always follows the same neighbour.
+  for (std::size_t k = 0; k < slices; ++k)
+    for (std::size_t t = 0; t < turns.size(); ++t) turns[(k + t) % turns.size()](k);
   r.t_recover = recover_sum / static_cast<double>(slices);
   r.t_recover_min = recover_min;
   char title[96];
@@ -822,6 +873,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
+  // A slice holds at least one request of each connection.
+  slices = std::min({slices, per, std::max<std::size_t>(1, connections * per / high)});
   const Load load{connections, per, high, light, static_cast<double>(rate_per_second), slices, idle, active};
   const double rate = load.rate;
   const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));
