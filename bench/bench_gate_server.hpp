@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,10 @@ class BenchGate {
   static http::ServerOptions server_options(unsigned threads) {
     http::ServerOptions o;
     o.threads = threads;
+    // A load generator keeps its connections across rows and slices (gate_load): none may be
+    // closed for idling while other rows run, or for having served its share of requests.
+    o.limits.idle_timeout = std::chrono::hours(1);
+    o.limits.max_requests_per_connection = std::numeric_limits<std::uint32_t>::max();
     return o;
   }
 

@@ -33,6 +33,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -188,6 +189,7 @@ struct ThreadCpu {
 
 struct Stats {
   double seconds = 0;
+  double quiet_seconds = 0;  // after the requests, until the server went quiet (wait_quiet)
   double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
                                   // (the flush probe's: its own thread's)
   ServerTimings server_timings;
@@ -200,7 +202,8 @@ struct Stats {
 
   [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
   [[nodiscard]] double cpu_us_per_request() const { return server_cpu_seconds * 1e6 / static_cast<double>(ok + failed); }
-  [[nodiscard]] double core_busy_percent() const { return 100 * server_cpu_seconds / seconds; }
+  // The server's CPU time over the wall time it had (the requests' and the wait for it to go quiet).
+  [[nodiscard]] double core_busy_percent() const { return 100 * server_cpu_seconds / (seconds + quiet_seconds); }
   // A thread's (by name) CPU per request in µs, user or system (kernel) time.
   [[nodiscard]] double thread_us_per_request(const std::string& name, bool system) const {
     const auto it = threads.find(name);
@@ -230,6 +233,10 @@ class Connections {
       http::error_code ec;
       stream.socket().connect(endpoint, ec);
       if (!ec) stream.socket().set_option(http::tcp::no_delay(true), ec);
+      if (ec) {  // every later figure would be wrong
+        std::fprintf(stderr, "gate_load: connection %zu of %zu to port %u: %s\n", c + 1, n, port, ec.message().c_str());
+        std::exit(1);
+      }
     }
     buffers_.resize(n);
   }
@@ -237,6 +244,10 @@ class Connections {
   [[nodiscard]] http::asio::io_context& context() noexcept { return ctx_; }
   [[nodiscard]] http::beast::tcp_stream& stream(std::size_t c) { return streams_[c]; }
   [[nodiscard]] http::beast::flat_buffer& buffer(std::size_t c) { return buffers_[c]; }
+  void close() {
+    streams_.clear();
+    buffers_.clear();
+  }
 
  private:
   http::asio::io_context ctx_;
@@ -313,7 +324,16 @@ Stats drive(Connections& connections, const std::vector<std::vector<std::string>
             (mixed && is_free(request) ? stats.free_latency_us : stats.latency_us).push_back(us);
           }
         },
-        http::asio::detached);
+        [c](const std::exception_ptr& failure) {
+          if (!failure) return;
+          // A connection the server dropped: the row's figures would count its requests nowhere.
+          try {
+            std::rethrow_exception(failure);
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "gate_load: connection %zu failed: %s\n", c + 1, e.what());
+          }
+          std::exit(1);
+        });
   }
   const auto start = Clock::now();
   ctx.run();
@@ -439,14 +459,18 @@ std::map<std::string, ThreadCpu> thread_cpu(pid_t pid) {
 // Waits until the server at `pid` has used no CPU for 50 ms (at most a second): what a row's
 // requests left it to do (closing connections; its store's fold of the voucher log, due 20 ms after
 // the last commit) is done before the next row, and counted in this one.
-void wait_quiet(pid_t pid) {
+// Returns the seconds it waited.
+double wait_quiet(pid_t pid) {
+  const auto start = Clock::now();
   double last = cpu_seconds(pid);
   for (int i = 0; i < 20; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const double now = cpu_seconds(pid);
-    if (now == last) return;
+    if (now == last) break;
     last = now;
   }
+  // The last 50 ms were idle by definition: the server's time is what came before them.
+  return std::max(0.0, std::chrono::duration<double>(Clock::now() - start).count() - 0.05);
 }
 
 // Drives `requests` over `connections` to `server` (drive()), with the CPU its process and each of
@@ -456,7 +480,7 @@ Stats measure(const Server& server, Connections& connections, const std::vector<
   const double before = cpu_seconds(server.pid);
   const auto threads_before = thread_cpu(server.pid);
   Stats stats = drive(connections, requests, mixed, rate);
-  wait_quiet(server.pid);
+  stats.quiet_seconds = wait_quiet(server.pid);
   stats.server_cpu_seconds = cpu_seconds(server.pid) - before;
   stats.threads = thread_cpu(server.pid);
   for (auto& [name, t] : stats.threads) {
@@ -479,6 +503,7 @@ Stats run(const std::string& store, bool durable, const Workload& w, double rate
 // Adds a slice's figures to its row's (Sliced).
 void add(Stats& row, Stats slice) {
   row.seconds += slice.seconds;
+  row.quiet_seconds += slice.quiet_seconds;
   row.server_cpu_seconds += slice.server_cpu_seconds;
   row.ok += slice.ok;
   row.failed += slice.failed;
@@ -511,6 +536,7 @@ class Sliced {
   }
   // The row's figures, the server stopped.
   Stats finish() {
+    connections_.close();
     stats_.server_timings = server_->stop();
     return std::move(stats_);
   }
@@ -771,9 +797,15 @@ Round run_round(const std::string& store, const Load& load, int round) {
   }};
   for (Sliced* row : {&unpaid_row, &durable_row, &volatile_row, &durable_high_row, &volatile_high_row})
     turns.emplace_back([row, slices](std::size_t k) { row->run_slice(k, slices); });
-  // Each slice starts one turn later than the last: no row always follows the same neighbour.
-  for (std::size_t k = 0; k < slices; ++k)
-    for (std::size_t t = 0; t < turns.size(); ++t) turns[(k + t) % turns.size()](k);
+  // Each slice takes the turns in an order of its own (the same in every run): no row always
+  // follows the same neighbour.
+  std::vector<std::size_t> order(turns.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937 shuffled(static_cast<std::mt19937::result_type>(round));
+  for (std::size_t k = 0; k < slices; ++k) {
+    std::shuffle(order.begin(), order.end(), shuffled);
+    for (const std::size_t t : order) turns[t](k);
+  }
   r.t_recover = recover_sum / static_cast<double>(slices);
   r.t_recover_min = recover_min;
   char title[96];
@@ -875,6 +907,12 @@ int main(int argc, char** argv) {
   }
   // A slice holds at least one request of each connection.
   slices = std::min({slices, per, std::max<std::size_t>(1, connections * per / high)});
+  // Every row's connections stay open through the round's slices, both ends in this process tree.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
   const Load load{connections, per, high, light, static_cast<double>(rate_per_second), slices, idle, active};
   const double rate = load.rate;
   const int rounds = static_cast<int>(std::min<std::size_t>(round_count, 15));

@@ -1,5 +1,8 @@
 #include "engine/client/permit2_approval.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "channel/hex.hpp"
 
 namespace paychan::engine::client {
@@ -52,8 +55,13 @@ Result<Permit2Approval> approve_permit2(ChannelChain& chain, const Address& toke
   if (done.before != U256{}) PAYCHAN_TRY(approve(U256{}));
   PAYCHAN_TRY(approve(amount));
   // What the token holds now, not what was asked: a token may cap it, or answer approve() with
-  // false instead of reverting.
-  PAYCHAN_ASSIGN(done.after, chain.permit2_allowance(token, chain.sender()));
+  // false instead of reverting. Read again after a pause when short: a load-balanced endpoint may
+  // answer from a node a block behind the one that gave the receipt.
+  for (int read = 1;; ++read) {
+    PAYCHAN_ASSIGN(done.after, chain.permit2_allowance(token, chain.sender()));
+    if (covers(done.after, amount) || read == 3) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   if (!covers(done.after, amount))
     return fail(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required,
                 "after approve(Permit2, " + amount.to_decimal() + ") in " + to_hex(done.transactions.back()) +

@@ -19,34 +19,38 @@ http::Awaitable<Status> ChainView::check_node() {
   if (*id != chainId_)
     co_return fail(ErrorCode::invalid_config, options_.network + ": the node at " + options_.rpcUrl + " is chain " +
                                                   std::to_string(*id));
-  // Each collector deployed on this chain was built for the configured contracts: deposits through a
-  // collector of another settlement contract revert, and permits signed under another Permit2's
-  // domain never verify, each request refused with a code that hides the misconfiguration.
-  const Status erc3009 =
-      co_await check_reference(options_.erc3009Collector, "erc3009Collector", "x402BatchSettlement()", options_.batchSettlement, "batchSettlement");
-  if (!erc3009) co_return erc3009;
-  const Status permit2Settlement =
-      co_await check_reference(options_.permit2Collector, "permit2Collector", "x402BatchSettlement()", options_.batchSettlement, "batchSettlement");
-  if (!permit2Settlement) co_return permit2Settlement;
-  co_return co_await check_reference(options_.permit2Collector, "permit2Collector", "PERMIT2()", options_.permit2, "permit2");
+  co_return Status{};
 }
 
-http::Awaitable<Status> ChainView::check_reference(const Address& contract, std::string_view role, std::string_view getter,
-                                                   const Address& expected, std::string_view expectedRole) {
-  const std::string where = options_.network + ": the " + std::string(role) + " at " + to_checksum_hex(contract);
-  auto code = co_await rpc_.code(contract);
-  if (!code) co_return fail(ErrorCode::invalid_config, where + ": eth_getCode failed: " + code.error().detail);
-  if (code->empty()) co_return Status{};  // not deployed here: its deposits fail on their own, with their codes
-  auto reply = co_await rpc_.call(contract, chain::encode_call(getter, {}));
-  if (!reply)
-    co_return fail(ErrorCode::invalid_config, where + " did not answer " + std::string(getter) + ": " + reply.error().detail);
-  auto named = chain::AbiReader{*reply}.address(0);
-  if (!named) co_return fail(ErrorCode::invalid_config, where + ": " + std::string(getter) + ": " + named.error().detail);
-  if (*named != expected)
-    co_return fail(ErrorCode::invalid_config, where + " works with " + to_checksum_hex(*named) + " (" +
-                                                  std::string(getter) + "), but " + std::string(expectedRole) +
-                                                  " is configured as " + to_checksum_hex(expected));
-  co_return Status{};
+http::Awaitable<std::vector<std::string>> ChainView::check_collectors() {
+  std::vector<std::string> warnings;
+  const auto check = [&](const Address& contract, std::string_view role, std::string_view getter,
+                         const Address& expected, std::string_view expectedRole,
+                         std::string_view fails) -> http::Awaitable<void> {
+    const std::string where = options_.network + ": the " + std::string(role) + " at " + to_checksum_hex(contract);
+    auto code = co_await rpc_.code(contract);
+    if (!code) {
+      warnings.push_back(where + " could not be checked (eth_getCode: " + code.error().detail + ")");
+      co_return;
+    }
+    if (code->empty()) co_return;  // not deployed here: its deposits fail on their own, with their codes
+    auto reply = co_await rpc_.call(contract, chain::encode_call(getter, {}));
+    auto named = reply ? chain::AbiReader{*reply}.address(0) : Result<Address>{reply.failure()};
+    if (!named) {
+      warnings.push_back(where + " could not be checked (" + std::string(getter) + ": " + named.error().detail + ")");
+    } else if (*named != expected) {
+      warnings.push_back(where + " works with " + to_checksum_hex(*named) + " (" + std::string(getter) + "), but " +
+                         std::string(expectedRole) + " is configured as " + to_checksum_hex(expected) + ": " +
+                         std::string(fails) + " (configure \"" + std::string(role) + "\" for this network)");
+    }
+  };
+  co_await check(options_.erc3009Collector, "erc3009Collector", "x402BatchSettlement()", options_.batchSettlement,
+                 "batchSettlement", "every ERC-3009 deposit will revert");
+  co_await check(options_.permit2Collector, "permit2Collector", "x402BatchSettlement()", options_.batchSettlement,
+                 "batchSettlement", "every Permit2 deposit will revert");
+  co_await check(options_.permit2Collector, "permit2Collector", "PERMIT2()", options_.permit2, "permit2",
+                 "every Permit2 deposit will be refused (permit2_invalid_signature)");
+  co_return warnings;
 }
 
 http::Awaitable<Result<protocol::ChannelSnapshot>> ChainView::snapshot(const Bytes32& channelId) {

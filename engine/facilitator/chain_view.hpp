@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "channel/address.hpp"
 #include "channel/ecdsa.hpp"
@@ -50,11 +51,14 @@ class ChainView {
   };
   [[nodiscard]] NonceState& nonce_state() noexcept { return nonce_; }
 
-  // The node answers with this network's chain id, and each deposit collector that has code on the
-  // chain names the configured batch-settlement contract (x402BatchSettlement()) and, for the
-  // Permit2 collector, the configured Permit2 (PERMIT2()). Error: invalid_config naming both
-  // sides of the mismatch (or the call that failed).
+  // The node answers with this network's chain id. Error: invalid_config naming both ids.
   [[nodiscard]] http::Awaitable<Status> check_node();
+  // Whether each deposit collector that has code on the chain names the configured
+  // batch-settlement contract (x402BatchSettlement()) and, for the Permit2 collector, the
+  // configured Permit2 (PERMIT2()): a sentence for each mismatch, saying what it breaks, or check
+  // that could not be made. Not errors: a facilitator that overrides some addresses and not the
+  // others still serves what they leave working.
+  [[nodiscard]] http::Awaitable<std::vector<std::string>> check_collectors();
 
   // channels(id), pendingWithdrawals(id).initiatedAt and refundNonce(id), as the spec's snapshot.
   [[nodiscard]] http::Awaitable<Result<protocol::ChannelSnapshot>> snapshot(const Bytes32& channelId);
@@ -75,11 +79,6 @@ class ChainView {
                                                               EcdsaRule rule = EcdsaRule::low_s);
 
  private:
-  // `contract`'s `getter` (a view returning an address) names `expected`; nothing to check where
-  // `contract` has no code.
-  [[nodiscard]] http::Awaitable<Status> check_reference(const Address& contract, std::string_view role,
-                                                        std::string_view getter, const Address& expected,
-                                                        std::string_view expectedRole);
   NetworkOptions options_;
   std::uint64_t chainId_;
   Bytes32 domain_;
