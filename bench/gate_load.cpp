@@ -189,9 +189,9 @@ struct ThreadCpu {
 
 struct Stats {
   double seconds = 0;
-  double quiet_seconds = 0;  // after the requests, until the server went quiet (wait_quiet)
   double server_cpu_seconds = 0;  // user + system time of the whole server process during the run
                                   // (the flush probe's: its own thread's)
+  double busy_cpu_seconds = 0;  // the same while the requests ran (not the wait for it to go quiet)
   ServerTimings server_timings;
   std::map<std::string, ThreadCpu> threads;  // the server's threads' CPU during the run, by name
   std::size_t ok = 0;
@@ -202,8 +202,8 @@ struct Stats {
 
   [[nodiscard]] double rate() const { return static_cast<double>(ok) / seconds; }
   [[nodiscard]] double cpu_us_per_request() const { return server_cpu_seconds * 1e6 / static_cast<double>(ok + failed); }
-  // The server's CPU time over the wall time it had (the requests' and the wait for it to go quiet).
-  [[nodiscard]] double core_busy_percent() const { return 100 * server_cpu_seconds / (seconds + quiet_seconds); }
+  // The server's CPU time while the requests ran, over their wall time.
+  [[nodiscard]] double core_busy_percent() const { return 100 * busy_cpu_seconds / seconds; }
   // A thread's (by name) CPU per request in µs, user or system (kernel) time.
   [[nodiscard]] double thread_us_per_request(const std::string& name, bool system) const {
     const auto it = threads.find(name);
@@ -459,18 +459,14 @@ std::map<std::string, ThreadCpu> thread_cpu(pid_t pid) {
 // Waits until the server at `pid` has used no CPU for 50 ms (at most a second): what a row's
 // requests left it to do (closing connections; its store's fold of the voucher log, due 20 ms after
 // the last commit) is done before the next row, and counted in this one.
-// Returns the seconds it waited.
-double wait_quiet(pid_t pid) {
-  const auto start = Clock::now();
+void wait_quiet(pid_t pid) {
   double last = cpu_seconds(pid);
   for (int i = 0; i < 20; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const double now = cpu_seconds(pid);
-    if (now == last) break;
+    if (now == last) return;
     last = now;
   }
-  // The last 50 ms were idle by definition: the server's time is what came before them.
-  return std::max(0.0, std::chrono::duration<double>(Clock::now() - start).count() - 0.05);
 }
 
 // Drives `requests` over `connections` to `server` (drive()), with the CPU its process and each of
@@ -480,7 +476,8 @@ Stats measure(const Server& server, Connections& connections, const std::vector<
   const double before = cpu_seconds(server.pid);
   const auto threads_before = thread_cpu(server.pid);
   Stats stats = drive(connections, requests, mixed, rate);
-  stats.quiet_seconds = wait_quiet(server.pid);
+  stats.busy_cpu_seconds = cpu_seconds(server.pid) - before;
+  wait_quiet(server.pid);
   stats.server_cpu_seconds = cpu_seconds(server.pid) - before;
   stats.threads = thread_cpu(server.pid);
   for (auto& [name, t] : stats.threads) {
@@ -503,7 +500,7 @@ Stats run(const std::string& store, bool durable, const Workload& w, double rate
 // Adds a slice's figures to its row's (Sliced).
 void add(Stats& row, Stats slice) {
   row.seconds += slice.seconds;
-  row.quiet_seconds += slice.quiet_seconds;
+  row.busy_cpu_seconds += slice.busy_cpu_seconds;
   row.server_cpu_seconds += slice.server_cpu_seconds;
   row.ok += slice.ok;
   row.failed += slice.failed;
