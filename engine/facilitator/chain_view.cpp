@@ -41,7 +41,8 @@ http::Awaitable<std::vector<std::string>> ChainView::check_collectors() {
     } else if (*named != expected) {
       warnings.push_back(where + " works with " + to_checksum_hex(*named) + " (" + std::string(getter) + "), but " +
                          std::string(expectedRole) + " is configured as " + to_checksum_hex(expected) + ": " +
-                         std::string(fails) + " (configure \"" + std::string(role) + "\" for this network)");
+                         std::string(fails) + " (check \"" + std::string(role) + "\" and \"" + std::string(expectedRole) +
+                         "\" for this network)");
     }
   };
   co_await check(options_.erc3009Collector, "erc3009Collector", "x402BatchSettlement()", options_.batchSettlement,
