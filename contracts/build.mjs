@@ -20,6 +20,7 @@ const ARTIFACTS = [
   'ERC3009DepositCollector',
   'Permit2DepositCollector',
   'TestUSDC',
+  'TestUSDT',
   'TestSmartWalletFactory',
   'TestMulticall3',
 ];

@@ -79,7 +79,9 @@ check "settle --every stops at once on a refused token" 2 "facilitator_unauthori
 sed "s|$work/gate.sqlite|$work/gate-no-token.sqlite|" "$work/gate-no-token.json" >"$work/gate-no-token-own-store.json"
 check "a gate whose token is refused stops at start-up" 2 "facilitator_unauthorized" \
   timeout 30 "$paychan" gate --config "$work/gate-no-token-own-store.json"
-check "settle claims the channel" 0 "1 channels claimed in 1 batches, \$0.120000" \
+# All of it, in one batch or, when a refused run above had journaled a batch first, in that batch
+# resumed and one for the rest (seen on a loaded machine: the resumed batch held $0.10).
+check "settle claims the channel" 0 " batches, \$0.120000 (120000 atomic)" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"
 check "a second settle finds nothing" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"

@@ -291,5 +291,32 @@ TEST_F(Permit2DepositTest, ThePayersApprovalIsSentOnlyWhenShortAndZeroedBeforeAR
   EXPECT_NE(steps[4].find("approve(Permit2, " + to_decimal(kDeposit) + ")"), std::string::npos) << steps[4];
 }
 
+// Against a token with Tether's approve rule (contracts/src/TestUSDT.sol): raising a short allowance
+// in one approve reverts there, so the approval lowers it to zero first.
+TEST_F(Permit2DepositTest, AUsdtLikeTokensShortAllowanceIsZeroedBeforeItIsRaised) {
+  auto artifact = evm::load_artifact(evm::default_artifacts_dir() / "TestUSDT.json");
+  ASSERT_TRUE(artifact) << artifact.error().to_string();
+  auto deployed = run(evm::deploy_contract(devnet_->sender(), artifact->bytecode));
+  ASSERT_TRUE(deployed) << deployed.error().to_string();
+  const Address usdt = *deployed;
+  const PrivateKey payer = key_from(0x78);
+  ASSERT_NO_FATAL_FAILURE(send_from(*devnet_, payer, usdt, chain::erc20_approve_call(kPermit2Address, U256{5})));
+  auto line = client::ChannelChain::connect(devnet_->anvil().url(), payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  client::ChannelChain& chain = **line;
+
+  // The rule is real: one approve from 5 to another non-zero amount reverts.
+  EXPECT_FALSE(chain.send_to(usdt, chain::erc20_approve_call(kPermit2Address, U256{kDeposit})));
+
+  auto raised = client::approve_permit2(chain, usdt, U256{kDeposit});
+  ASSERT_TRUE(raised) << raised.error().to_string();
+  EXPECT_EQ(raised->before, U256{5});
+  EXPECT_EQ(raised->transactions.size(), 2u);
+  EXPECT_EQ(raised->after, U256{kDeposit});
+  auto read = chain.permit2_allowance(usdt, payer.address());
+  ASSERT_TRUE(read) << read.error().to_string();
+  EXPECT_EQ(*read, U256{kDeposit});
+}
+
 }  // namespace
 }  // namespace paychan::engine::facilitator::test
