@@ -240,7 +240,6 @@ class Connections {
     }
     buffers_.resize(n);
   }
-  [[nodiscard]] std::size_t size() const noexcept { return streams_.size(); }
   [[nodiscard]] http::asio::io_context& context() noexcept { return ctx_; }
   [[nodiscard]] http::beast::tcp_stream& stream(std::size_t c) { return streams_[c]; }
   [[nodiscard]] http::beast::flat_buffer& buffer(std::size_t c) { return buffers_[c]; }
@@ -780,7 +779,7 @@ Round run_round(const std::string& store, const Load& load, int round) {
     return Sliced(store + name, durable, with_idle_channels(std::move(w), idle_channels));
   };
   // Free requests are ~8x faster than paid ones: four times as many keep their slices long beside
-  // the new connections each slice opens (the row's core stays busy as in one long run).
+  // what each slice costs at its edges (the ramp up and down, the wait for the server to go quiet).
   Sliced unpaid_row = sliced("-free", true, Workload{{}, unpaid_requests(connections, kFreePerPaid * per)});
   Sliced durable_row = sliced("-durable", true, paid_workload(connections, per, salt(1), active));
   Sliced volatile_row = sliced("-off", false, paid_workload(connections, per, salt(2), active));

@@ -18,8 +18,9 @@ Sends one HTTP request. When the server answers 402 with an x402 batch-settlemen
 accepts, pays it: the first time a deposit into a new channel (an ERC-3009 authorization for
 --deposit-requests times the price, or the offer's minDeposit if more; for an offer whose
 extra.assetTransferMethod is permit2, a Permit2 permit instead, which needs the payer's approval
-of Permit2 0x000000000022D473030F116dDEE9F6B43aC78BA3 for the token beforehand — paychan does not
-send it, and with --rpc signs no permit until it is given) with a voucher, then one
+of Permit2 0x000000000022D473030F116dDEE9F6B43aC78BA3 for the token beforehand — `paychan approve
+TOKEN --rpc URL` sends it once; pay does not, and with --rpc signs no permit until it is given)
+with a voucher, then one
 signed voucher per request, topping up before the balance runs out. Every PAYMENT-RESPONSE is
 checked before the next signature; a server that overcharges or misreports is refused and its
 channel suspended. Channel state is kept in the agent's store, so later calls (and `paychan

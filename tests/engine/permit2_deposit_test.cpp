@@ -22,10 +22,15 @@ protocol::Permit2DepositAuthorization& permit_of(protocol::FacilitatorRequest& r
   return *std::get<protocol::DepositPayload>(payload).deposit.permit2Authorization;
 }
 
-// Sends `data` to `to` from `key`'s account (given the ether for its gas) and waits: it must succeed.
-void send_from(Devnet& devnet, const PrivateKey& key, const Address& to, Bytes data) {
+// Gives `key`'s account 10 ether for its gas.
+void fund_gas(Devnet& devnet, const PrivateKey& key) {
   const std::string address = to_hex(key.address().bytes);
   ASSERT_TRUE(devnet.run(devnet.rpc().raw("anvil_setBalance", "[\"" + address + "\",\"0x8ac7230489e80000\"]")));
+}
+
+// Sends `data` to `to` from `key`'s account (given the ether for its gas) and waits: it must succeed.
+void send_from(Devnet& devnet, const PrivateKey& key, const Address& to, Bytes data) {
+  ASSERT_NO_FATAL_FAILURE(fund_gas(devnet, key));
   evm::TransactionSender sender(devnet.rpc(), key, devnet.chain_id());
   evm::TxRequest tx;
   tx.to = to;
@@ -251,7 +256,7 @@ TEST_F(Permit2DepositTest, APermit2OfferWithoutTheTokensDomainIsPaid) {
 TEST_F(Permit2DepositTest, ThePayersApprovalIsSentOnlyWhenShortAndZeroedBeforeARaise) {
   const PrivateKey payer = key_from(0x77);
   const Address token = deployment_->token;
-  ASSERT_TRUE(run(devnet_->rpc().raw("anvil_setBalance", "[\"" + to_hex(payer.address().bytes) + "\",\"0x8ac7230489e80000\"]")));
+  ASSERT_NO_FATAL_FAILURE(fund_gas(*devnet_, payer));
   auto line = client::ChannelChain::connect(devnet_->anvil().url(), payer);
   ASSERT_TRUE(line) << line.error().to_string();
   client::ChannelChain& chain = **line;
