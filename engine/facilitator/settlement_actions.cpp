@@ -193,8 +193,12 @@ http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSet
   if (const auto* s = std::get_if<protocol::SettlePayload>(&payload)) {
     auto totals = co_await chain.receiver_totals(s->receiver, s->token);
     if (!totals) co_return totals.failure();
+    // Both totals: a retry while the sweep is pending meets it, but once it is mined the next
+    // sweep is another action, answered nothing_to_settle when nothing new was claimed (the
+    // claimed total alone made every later sweep answer with the last one's transfer, which a
+    // settle job then reported as swept again).
     co_return prefix + "settle/" + to_hex(s->receiver.bytes) + "/" + to_hex(s->token.bytes) + "/" +
-        to_decimal(totals->totalClaimed);
+        to_decimal(totals->totalClaimed) + "/" + to_decimal(totals->totalSettled);
   }
   if (const auto* r = std::get_if<protocol::RefundPayload>(&payload)) {
     if (!r->refundNonce)

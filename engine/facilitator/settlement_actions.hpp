@@ -3,7 +3,8 @@
 //   action_key       what the action settles — the journal key that makes a retry find the first
 //                    attempt: deposit → channelId + ERC-3009 nonce, or payer + Permit2 nonce;
 //                    claim → keccak of the claim rows;
-//                    settle → receiver + token + claimed total; refund → channelId + refund nonce;
+//                    settle → receiver + token + claimed and settled totals; refund → channelId +
+//                    refund nonce;
 //   prepare_action   the payload's checks and the transaction's calldata (claim/refund
 //                    authorizations signed with the facilitator's receiverAuthorizer key when the
 //                    server left them out and delegated to it);
@@ -71,7 +72,7 @@ struct ActionCodes {
 };
 [[nodiscard]] ActionCodes action_codes(const protocol::BatchSettlementPayload& payload) noexcept;
 
-// Error: rpc_read_failed (a settle's key includes the receiver's claimed total, read from chain);
+// Error: rpc_read_failed (a settle's key includes the receiver's totals, read from chain);
 // *_refund_payload for a refund not completed with refundNonce.
 [[nodiscard]] http::Awaitable<Result<std::string>> action_key(ChainView& chain,
                                                               const protocol::BatchSettlementPayload& payload);

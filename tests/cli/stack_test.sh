@@ -59,7 +59,22 @@ JSON
 gate_pid=$!
 pids+=($gate_pid)
 wait_for "$work/gate.out" port
-api="http://127.0.0.1:$(port_of "$work/gate.out")/v1/infer"
+gate="http://127.0.0.1:$(port_of "$work/gate.out")"
+api="$gate/v1/infer"
+# The settle job reads the gate's SQLite file, which the gate's voucher log reaches once the gate
+# has been idle for 20 ms (and a fold has run), not at once: a settle started sooner misses the
+# latest charges until its next run (seen in CI: the watchtower started 27 ms after the last paid
+# request and read no channel). The checks that want every charge wait for the gate's metrics to
+# show no unfolded commit first.
+folded() {
+  for _ in $(seq 100); do
+    curl -s "$gate/metrics" | grep -qx 'paychan_store_unfolded_commits 0' && return 0
+    sleep 0.1
+  done
+  echo "the gate's voucher log was not folded within 10 s:"
+  curl -s "$gate/metrics" | grep '^paychan_store'
+  return 1
+}
 
 agent=(--state "$work/agent.sqlite" --rpc "$rpc" --deposit-requests 10)
 before=$(usdc_of "$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)")
@@ -71,6 +86,7 @@ check "channels needs no chain" 0 '"charged":"120000"' \
   env PAYCHAN_KEY="$agent_key" PAYCHAN_RPC=http://127.0.0.1:9 "$paychan" channels --state "$work/agent.sqlite"
 
 # The operator's job, beside the running gate.
+check "the gate's store holds every charge" 0 "" folded
 grep -v facilitatorTokenFile "$work/gate.json" >"$work/gate-no-token.json"
 check "settle without the token is a configuration error" 2 "facilitator_unauthorized" \
   "$paychan" settle --config "$work/gate-no-token.json" --rpc "$rpc"
@@ -84,7 +100,7 @@ check "a gate whose token is refused stops at start-up" 2 "facilitator_unauthori
 check "settle claims the channel" 0 " batches, \$0.120000 (120000 atomic)" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"
-check "a second settle finds nothing" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
+check "a second settle finds nothing" 0 "nothing to sweep" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 
 # Paying goes on after the claim; a cooperative refund returns the rest to the agent.
 check "paid after the claim" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"
@@ -109,6 +125,7 @@ channel2=$(PAYCHAN_KEY=$key2 "$paychan" channels "${agent2[@]}" | sed -n 's/.*"c
 check "withdrawal initiated" 0 '"amount":"100000"' env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" "${agent2[@]}"
 check "finalize too early is refused" 1 "finalizable at" \
   env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" --finalize "${agent2[@]}"
+check "the gate's store holds the second agent's charges" 0 "" folded
 check "the watchtower claims the withdrawing channel" 0 "1 channels claimed in 1 batches, \$0.030000" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc" --min-unclaimed '$100'
 check "payTo received the withdrawing channel's charges" 0 "160000" usdc_of "$pay_to"
@@ -122,5 +139,9 @@ check "the second agent paid exactly its 3 calls" 0 "$((before2 - 30000))" usdc_
 kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "stopped" cat "$work/gate.out.err"
+if [ "$fail" != 0 ]; then
+  echo "--- the gate's log:"; cat "$work/gate.out.err"
+  echo "--- the facilitator's log:"; cat "$work/facilitator.out.err"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

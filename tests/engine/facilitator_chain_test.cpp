@@ -231,15 +231,21 @@ TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettl
   EXPECT_EQ(snapshot_of(second).totalClaimed, 20 * kPrice);
   total += 20 * kPrice - 7 * kPrice;
 
-  // The sweep moves every claimed token to the receiver in one transfer; repeating it is the
-  // same action (same claimed total) and answers the same.
+  // The sweep moves every claimed token to the receiver in one transfer. Once it is mined, a
+  // second sweep finds nothing claimed and unsettled: it sends nothing and says so, rather than
+  // answering with the first one's transfer as if it had moved the tokens again.
   const U256 receiver_before = token_balance(receiver);
   const auto sweep_request = server_request(channels[0].offer, protocol::SettlePayload{receiver, deployment_->token});
   const auto sweep = settle(sweep_request);
   ASSERT_TRUE(sweep.success) << sweep.errorReason.value_or("") << ": " << sweep.errorMessage.value_or("");
   EXPECT_EQ(sweep.amount, std::optional<std::string>{to_decimal(total)});
   EXPECT_EQ(*token_balance(receiver).to_uint128(), *receiver_before.to_uint128() + total);
-  EXPECT_EQ(protocol::encode_settlement_response(settle(sweep_request)), protocol::encode_settlement_response(sweep));
+  const std::uint64_t sent_after_sweep = signer_transactions();
+  const auto again = settle(sweep_request);
+  EXPECT_FALSE(again.success);
+  EXPECT_EQ(again.errorReason, code(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle));
+  EXPECT_EQ(signer_transactions(), sent_after_sweep);
+  EXPECT_EQ(*token_balance(receiver).to_uint128(), *receiver_before.to_uint128() + total);
 }
 
 TEST_F(FacilitatorChainTest, NothingToSettleForAReceiverWithoutClaims) {
