@@ -296,6 +296,37 @@ TEST_F(Permit2DepositTest, ThePayersApprovalIsSentOnlyWhenShortAndZeroedBeforeAR
   EXPECT_NE(steps[4].find("approve(Permit2, " + to_decimal(kDeposit) + ")"), std::string::npos) << steps[4];
 }
 
+// The payer's gas runs out between the zeroing and the raise (a real node refusing the second
+// transaction): the error names the zeroing, the allowance is left at zero, and a run with gas again
+// raises it in one transaction.
+TEST_F(Permit2DepositTest, AnApprovalThatFailsAfterZeroingSaysSoAndTheNextRunRaisesIt) {
+  const PrivateKey payer = key_from(0x79);
+  const Address token = deployment_->token;
+  ASSERT_NO_FATAL_FAILURE(send_from(*devnet_, payer, token, chain::erc20_approve_call(kPermit2Address, U256{5})));
+  auto line = client::ChannelChain::connect(devnet_->anvil().url(), payer);
+  ASSERT_TRUE(line) << line.error().to_string();
+  client::ChannelChain& chain = **line;
+  const std::string address = to_hex(payer.address().bytes);
+  const client::StepLog drain = [&](std::string_view step) {
+    if (step.starts_with("approve(Permit2, 0)") && step.find("mined in") != std::string_view::npos)
+      EXPECT_TRUE(devnet_->run(devnet_->rpc().raw("anvil_setBalance", "[\"" + address + "\",\"0x0\"]")));
+  };
+
+  auto failed = client::approve_permit2(chain, token, U256{kDeposit}, drain);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().detail.find("the allowance was zeroed first by 0x"), std::string::npos) << failed.error().to_string();
+  auto read = chain.permit2_allowance(token, payer.address());
+  ASSERT_TRUE(read) << read.error().to_string();
+  EXPECT_EQ(*read, U256{});
+
+  ASSERT_NO_FATAL_FAILURE(fund_gas(*devnet_, payer));
+  auto raised = client::approve_permit2(chain, token, U256{kDeposit});
+  ASSERT_TRUE(raised) << raised.error().to_string();
+  EXPECT_EQ(raised->before, U256{});
+  EXPECT_EQ(raised->transactions.size(), 1u) << "nothing to zero";
+  EXPECT_EQ(raised->after, U256{kDeposit});
+}
+
 // Against a token with Tether's approve rule (contracts/src/TestUSDT.sol): raising a short allowance
 // in one approve reverts there, so the approval lowers it to zero first.
 TEST_F(Permit2DepositTest, AUsdtLikeTokensShortAllowanceIsZeroedBeforeItIsRaised) {
