@@ -35,6 +35,10 @@ batches — signed with the receiver authorizer's key when the config names a
 receiverAuthorizerKeyFile (claimWithSignature), else left to the facilitator that holds it —
 records each claim back into the store, and finally sweeps the claimed funds to payTo (`settle`).
 
+A running gate's store holds its charges as of its last fold of the voucher log: 20 ms after the
+gate goes idle, and at least every second under load. The newest charges may wait for the next
+run; the gate's /metrics shows how many commits are not folded yet.
+
 Which channels: every channel with at least --min-unclaimed charged but not yet claimed, and —
 always, first, whatever the threshold — every channel whose payer started a timed withdrawal
 (a voucher not claimed before the withdrawal finalizes is lost; a thin margin is warned about).
