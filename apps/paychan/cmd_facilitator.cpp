@@ -35,8 +35,8 @@ contract's reason), signed, written to the journal, sent, and its receipt awaite
 keys every transaction by what it settles — a deposit's ERC-3009 nonce (or its payer's Permit2
 nonce), a claim's rows, a receiver's claimed and settled totals, a refund's nonce — so a /settle
 retried after a timeout or a crash gets the first attempt's outcome, never a second transaction
-while the first can still be mined (a sweep retried once its transfer is mined finds nothing to
-settle). A transaction that reverted did nothing: the next /settle for its action is simulated
+while the first can still be mined (a sweep retried once its transfer is mined is a new sweep:
+nothing to settle, unless more was claimed meanwhile). A transaction that reverted did nothing: the next /settle for its action is simulated
 afresh. On start, each node must answer with its network's chain id, or the facilitator does not
 start; a deposit collector deployed there for another batch-settlement contract (or, the Permit2
 collector, another Permit2) than the configured one is a warning on stderr, naming the deposits it

@@ -24,6 +24,13 @@ std::vector<chain::VoucherClaim> voucher_claims(const std::vector<protocol::Vouc
 
 Error refusal(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
 
+// A sweep is refused without a transaction when the receiver's totals show nothing to move.
+std::optional<Error> nothing_to_settle(const chain::ReceiverTotals& totals) {
+  if (totals.totalClaimed > totals.totalSettled) return std::nullopt;
+  return refusal(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle,
+                 "nothing claimed and unsettled for this receiver and token");
+}
+
 // Whether our receiverAuthorizer key may sign for a channel: the channel delegated to it, and the
 // caller may act for the channel's receiver.
 enum class Delegation { none, out_of_scope, granted };
@@ -72,9 +79,7 @@ std::variant<Action, Error> prepare_claim(const ChainView& chain, const protocol
 http::Awaitable<std::variant<Action, Error>> prepare_settle(ChainView& chain, const protocol::SettlePayload& p) {
   auto totals = co_await chain.receiver_totals(p.receiver, p.token);
   if (!totals) co_return totals.error();
-  if (totals->totalClaimed <= totals->totalSettled)
-    co_return refusal(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle,
-                      "nothing claimed and unsettled for this receiver and token");
+  if (auto nothing = nothing_to_settle(*totals)) co_return std::move(*nothing);
   co_return Action{chain.contract(), chain::settle_call(p.receiver, p.token)};
 }
 
@@ -196,7 +201,9 @@ http::Awaitable<Result<std::string>> action_key(ChainView& chain, const BatchSet
     // Both totals: a retry while the sweep is pending meets it, but once it is mined the next
     // sweep is another action, answered nothing_to_settle when nothing new was claimed (the
     // claimed total alone made every later sweep answer with the last one's transfer, which a
-    // settle job then reported as swept again).
+    // settle job then reported as swept again). Refused on this read: prepare_settle's own read
+    // could come from a node behind this one (a load-balanced endpoint) and send a sweep of nothing.
+    if (auto nothing = nothing_to_settle(*totals)) co_return Failure{std::move(*nothing)};
     co_return prefix + "settle/" + to_hex(s->receiver.bytes) + "/" + to_hex(s->token.bytes) + "/" +
         to_decimal(totals->totalClaimed) + "/" + to_decimal(totals->totalSettled);
   }

@@ -73,6 +73,7 @@ struct ActionCodes {
 [[nodiscard]] ActionCodes action_codes(const protocol::BatchSettlementPayload& payload) noexcept;
 
 // Error: rpc_read_failed (a settle's key includes the receiver's totals, read from chain);
+// nothing_to_settle for a settle when those totals show nothing claimed and unsettled;
 // *_refund_payload for a refund not completed with refundNonce.
 [[nodiscard]] http::Awaitable<Result<std::string>> action_key(ChainView& chain,
                                                               const protocol::BatchSettlementPayload& payload);

@@ -68,11 +68,11 @@ api="$gate/v1/infer"
 # show no unfolded commit first.
 folded() {
   for _ in $(seq 100); do
-    curl -s "$gate/metrics" | grep -qx 'paychan_store_unfolded_commits 0' && return 0
+    grep -qx 'paychan_store_unfolded_commits 0' <<<"$(curl -s --max-time 2 "$gate/metrics")" && return 0
     sleep 0.1
   done
   echo "the gate's voucher log was not folded within 10 s:"
-  curl -s "$gate/metrics" | grep '^paychan_store'
+  grep '^paychan_store' <<<"$(curl -s --max-time 2 "$gate/metrics")"
   return 1
 }
 
