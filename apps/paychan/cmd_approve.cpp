@@ -6,13 +6,14 @@
 #include "commands.hpp"
 #include "engine/client/permit2_approval.hpp"
 #include "key_options.hpp"
+#include "protocol/price.hpp"
 
 namespace paychan::cli {
 namespace {
 
 namespace client = engine::client;
 
-constexpr std::string_view kHelp = R"(usage: paychan approve TOKEN --rpc URL [--amount N|max] [--key-file FILE | --key-env VAR]
+constexpr std::string_view kHelp = R"(usage: paychan approve TOKEN --rpc URL [--amount N|$D|max] [--key-file FILE | --key-env VAR]
 
 Lets Permit2 (0x000000000022D473030F116dDEE9F6B43aC78BA3) move the payer's TOKEN: what a
 provider's Permit2 offers need before the agent can deposit. A provider offers deposits by Permit2
@@ -34,7 +35,9 @@ unreachable node, no gas money, or a receipt that did not come in time (the tran
 be mined: run the command again to see).
 
   --rpc URL        the chain's JSON-RPC endpoint (default $PAYCHAN_RPC)
-  --amount N       the allowance, in the token's base units (default max: 2^256 - 1)
+  --amount N       the allowance, in the token's base units (default max: 2^256 - 1), or in
+                   whole tokens written as dollars ("$50": 50 USDC), scaled by the token's
+                   decimals() as read on chain
   --key-file FILE  the payer's key (mode 0600); or --key-env VAR; default $PAYCHAN_KEY
 
   paychan approve 0xdAC17F958D2ee523a2206206994597C13D831ec7 --rpc https://eth.example --key-file agent.key
@@ -49,12 +52,16 @@ int run(std::span<char* const> argv) {
     return report("approve", Error{ErrorCode::invalid_payload, "TOKEN expected: the token's contract address"});
   auto token = parse_address(args->positional()[0]);
   if (!token) return report("approve", Error{ErrorCode::invalid_payload, "TOKEN: " + token.error().detail});
+  const std::string text = args->option("amount").value_or("max");
+  const bool dollars = text.starts_with('$');
+  const Error bad_amount{ErrorCode::invalid_payload,
+                         "--amount " + text + ": a positive whole number of base units, $D (whole tokens, e.g. $50), or max"};
   U256 amount = client::max_allowance();
-  if (const auto text = args->option("amount").value_or("max"); text != "max") {
+  if (dollars) {
+    if (!protocol::parse_price(text, 0)) return report("approve", bad_amount);  // its value needs the token's decimals
+  } else if (text != "max") {
     auto parsed = U256::parse(text);
-    if (!parsed || *parsed == U256{})
-      return report("approve", Error{ErrorCode::invalid_payload,
-                                     "--amount " + text + ": a positive whole number of base units, or max"});
+    if (!parsed || *parsed == U256{}) return report("approve", bad_amount);
     amount = *parsed;
   }
   const auto rpc = rpc_url(*args);
@@ -65,6 +72,16 @@ int run(std::span<char* const> argv) {
   auto chain = client::ChannelChain::connect(*rpc, std::move(*key));
   if (!chain) return report("approve", Error{ErrorCode::invalid_config, "--rpc " + *rpc + ": " + chain.error().detail});
 
+  if (dollars) {
+    auto decimals = (*chain)->token_decimals(*token);
+    if (!decimals)
+      return report("approve", Error{ErrorCode::invalid_payload, "--amount " + text + ": the token's decimals() cannot be read (" +
+                                                                     decimals.error().detail + "); give base units"});
+    auto parsed = protocol::parse_exact_price(text, *decimals);
+    if (!parsed) return report("approve", Error{ErrorCode::invalid_payload, "--amount " + text + ": " + parsed.error().detail});
+    if (*parsed == 0) return report("approve", bad_amount);
+    amount = U256{*parsed};
+  }
   const auto progress = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
   auto done = client::approve_permit2(**chain, *token, amount, progress);
   if (!done) {

@@ -119,6 +119,8 @@ Bytes erc20_allowance_call(const Address& owner, const Address& spender) {
   return encode_call("allowance(address,address)", {AbiValue::address(owner), AbiValue::address(spender)});
 }
 
+Bytes erc20_decimals_call() { return encode_call("decimals()", {}); }
+
 Bytes erc20_approve_call(const Address& spender, const U256& amount) {
   return encode_call("approve(address,uint256)", {AbiValue::address(spender), AbiValue::uint(amount)});
 }
@@ -147,6 +149,12 @@ Result<ChannelBalances> decode_channels(ByteView reply) {
 }
 
 Result<U256> decode_uint256(ByteView reply) { return AbiReader{reply}.uint256(0); }
+
+Result<unsigned> decode_decimals(ByteView reply) {
+  PAYCHAN_ASSIGN(const U256 value, decode_uint256(reply));
+  if (value > U256{255}) return fail(ErrorCode::invalid_payload, "decimals() answered " + value.to_decimal() + ", not a uint8");
+  return static_cast<unsigned>(*value.to_uint128());
+}
 
 Result<PendingWithdrawal> decode_pending_withdrawals(ByteView reply) {
   const AbiReader r{reply};

@@ -50,6 +50,8 @@ struct VoucherClaim {
 [[nodiscard]] Bytes receivers_call(const Address& receiver, const Address& token);
 [[nodiscard]] Bytes erc20_balance_of_call(const Address& owner);
 [[nodiscard]] Bytes erc20_allowance_call(const Address& owner, const Address& spender);
+// ERC-20 decimals(): how many decimal places the token's base unit is below its whole unit.
+[[nodiscard]] Bytes erc20_decimals_call();
 // ERC-20 approve(spender, amount): what the sender lets `spender` move of its tokens from now on.
 [[nodiscard]] Bytes erc20_approve_call(const Address& spender, const U256& amount);
 // EIP-1271 isValidSignature(bytes32,bytes) on a smart-contract wallet; is_erc1271_magic is true for
@@ -72,6 +74,8 @@ struct ReceiverTotals {
 };
 [[nodiscard]] Result<ChannelBalances> decode_channels(ByteView reply);
 [[nodiscard]] Result<U256> decode_uint256(ByteView reply);
+// decimals()'s uint8. Error: invalid_payload for a reply that is not a uint8.
+[[nodiscard]] Result<unsigned> decode_decimals(ByteView reply);
 [[nodiscard]] Result<PendingWithdrawal> decode_pending_withdrawals(ByteView reply);
 [[nodiscard]] Result<ReceiverTotals> decode_receivers(ByteView reply);
 

@@ -31,6 +31,11 @@ Result<U256> ChannelChain::permit2_allowance(const Address& token, const Address
   return chain::decode_uint256(reply);
 }
 
+Result<unsigned> ChannelChain::token_decimals(const Address& token) {
+  PAYCHAN_ASSIGN(const Bytes reply, run_blocking(rpc_->call(token, chain::erc20_decimals_call())));
+  return chain::decode_decimals(reply);
+}
+
 Result<std::uint64_t> ChannelChain::time() {
   PAYCHAN_ASSIGN(const auto block, run_blocking(rpc_->latest_block()));
   return block.timestamp;

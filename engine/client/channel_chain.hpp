@@ -44,6 +44,8 @@ class ChannelChain {
   [[nodiscard]] Result<evm::OnchainChannel> read(const Bytes32& channelId);
   // What `owner` lets Permit2 (kPermit2Address) move of `token`: what Permit2 deposits may take.
   [[nodiscard]] Result<U256> permit2_allowance(const Address& token, const Address& owner);
+  // The token's decimals().
+  [[nodiscard]] Result<unsigned> token_decimals(const Address& token);
   // The latest block's timestamp: the clock the contract's withdrawDelay runs on.
   [[nodiscard]] Result<std::uint64_t> time();
   // Sends `calldata` to the batch-settlement contract and waits for it to be mined. A transaction

@@ -24,8 +24,10 @@ check "pay takes --accept-provider-state as a flag" 2 "one URL expected" "$paych
 check "refund takes --accept-provider-state as a flag" 2 "CHANNEL_ID expected" "$paychan" refund --accept-provider-state
 check "approve needs a token" 2 "TOKEN expected" "$paychan" approve
 check "approve checks the token's address" 2 "TOKEN: " "$paychan" approve 0x1234
-check "approve takes base units or max" 2 "--amount \$1: a positive whole number of base units, or max" \
-  "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe --amount '$1'
+check "approve takes base units, dollars or max" 2 "--amount 1.5: a positive whole number of base units, \$D (whole tokens, e.g. \$50), or max" \
+  "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe --amount 1.5
+check "approve checks a dollar amount before the chain" 2 "--amount \$1x: a positive whole number" \
+  "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe --amount '$1x'
 check "approve needs --rpc" 2 "--rpc URL is required" \
   env -u PAYCHAN_RPC PAYCHAN_KEY=$key "$paychan" approve 0xA331d0E957513E3882845CC0af837d838f9d3BBe
 check "approve says an unreachable node" 2 "--rpc http://127.0.0.1:9: " \

@@ -136,6 +136,12 @@ check "finalized after the delay" 0 '"withdrawn":"70000"' \
   env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" --finalize "${agent2[@]}"
 check "the second agent paid exactly its 3 calls" 0 "$((before2 - 30000))" usdc_of "$address2"
 
+# An allowance in whole tokens: the token's decimals are read on chain (the test USDC has 6).
+check "approve in whole tokens" 0 '"allowance":"5000000"' \
+  env PAYCHAN_KEY="$key2" "$paychan" approve "$token" --rpc "$rpc" --amount '$5'
+check "approve refuses an amount finer than the token's decimals" 2 "finer than the token's 6 decimals" \
+  env PAYCHAN_KEY="$key2" "$paychan" approve "$token" --rpc "$rpc" --amount '$0.0000001'
+
 kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "stopped" cat "$work/gate.out.err"

@@ -104,6 +104,19 @@ TEST(AbiReader, HostileReturnDataIsAnError) {
   EXPECT_FALSE(AbiReader{ByteView{data}.subspan(0, 31)}.word(0)) << "short data";
 }
 
+// decimals() answers a uint8: a larger word or a short reply is an error, not a truncated number.
+TEST(AbiReader, DecimalsAreAUint8) {
+  EXPECT_EQ(to_hex(erc20_decimals_call()), "0x313ce567");
+  Bytes word(32, 0);
+  word[31] = 6;
+  const auto six = decode_decimals(word);
+  ASSERT_TRUE(six) << six.error().to_string();
+  EXPECT_EQ(*six, 6u);
+  word[30] = 1;  // 262
+  EXPECT_FALSE(decode_decimals(word));
+  EXPECT_FALSE(decode_decimals(ByteView{word}.subspan(0, 31)));
+}
+
 // A dynamic `bytes` behind an offset: found where the offset says, refused when the offset or the
 // length points past the data (even by values that overflow a naive sum).
 TEST(AbiReader, BytesBehindAnOffset) {
