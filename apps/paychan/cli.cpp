@@ -6,6 +6,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "channel/amount.hpp"
+
 namespace paychan::cli {
 
 namespace {
@@ -111,6 +113,17 @@ Result<std::string> read_value(std::span<const std::string> positional) {
   if (arg.find('.') != std::string::npos && (first == std::string::npos || arg[first] != '{'))
     return fail(ErrorCode::invalid_payload, "cannot open " + arg + " (no such file)");
   return arg;
+}
+
+Result<std::chrono::seconds> parse_duration(std::string_view text) {
+  std::uint64_t unit = 1;
+  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h' || text.back() == 'd')) {
+    unit = text.back() == 'd' ? 86400 : text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
+    text.remove_suffix(1);
+  }
+  auto n = parse_uint128(text);
+  if (!n || *n == 0 || *n > 366u * 86400 / unit) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m, 1h or 30d, at most a year");
+  return std::chrono::seconds(static_cast<std::int64_t>(*n) * static_cast<std::int64_t>(unit));
 }
 
 int report(std::string_view command, const Error& error) {

@@ -4,6 +4,7 @@
 //   0 success, 1 a negative answer (e.g. a signature that does not verify), 2 bad usage or input.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <span>
@@ -49,6 +50,10 @@ class Args {
 // text of the file or pipe it names, else the argument as given (a header value or JSON, which no
 // file is named like).
 [[nodiscard]] Result<std::string> read_value(std::span<const std::string> positional);
+
+// "60s", "5m", "1h", "30d" (a bare number is seconds): more than zero, at most a year.
+// Errors: invalid_config.
+[[nodiscard]] Result<std::chrono::seconds> parse_duration(std::string_view text);
 
 // "paychan <command>: <code>: <detail>" on stderr; returns kExitUsage.
 int report(std::string_view command, const Error& error);

@@ -26,8 +26,8 @@ constexpr std::string_view kHelp = R"(usage: paychan devnet [--port N] [--fund A
 
 Starts a local Ethereum chain (anvil, from the project's npm packages or $PAYCHAN_ANVIL; chain id
 31337, Prague rules), deploys paychan's contracts and mints test USDC, then prints what a client,
-a gate or a facilitator needs to use it, and runs until Ctrl-C (SIGINT or SIGTERM), which stops
-the chain. Nothing persists: the next start is a fresh chain.
+a gate or a facilitator needs to use it, and runs until Ctrl-C (SIGINT, SIGTERM or SIGHUP), which
+stops the chain. Nothing persists: the next start is a fresh chain.
 
   - the batch-settlement contract and its ERC-3009 deposit collector at their canonical addresses
     (0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003, 0x4020806089470a89826cB9fB1f4059150b550004),
@@ -149,7 +149,10 @@ int run(std::span<char* const> argv) {
     return report("devnet", artifact.error());
 
   // SIGINT/SIGTERM are taken by sigwait below; blocked before any thread starts so all inherit it.
+  // So is SIGHUP (its terminal closed): it would otherwise end the process and leave anvil running.
   sigset_t stop_signals = block_stop_signals();
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto anvil = engine::evm::Anvil::start(anvil_options);
   if (!anvil) return report("devnet", anvil.error());
@@ -194,7 +197,7 @@ int run(std::span<char* const> argv) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::fprintf(stderr, "paychan devnet: %s received, stopping the chain\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(stderr, "paychan devnet: %s received, stopping the chain\n", signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM");
   if (auto out = args->option("out")) ::unlink(out->c_str());  // a stale file would point at a dead chain
   return kExitOk;
 }

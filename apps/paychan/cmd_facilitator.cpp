@@ -8,6 +8,7 @@
 #include "channel/address.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "file_lock.hpp"
 #include "service_options.hpp"
 #include "engine/facilitator/facilitator_runtime.hpp"
 
@@ -114,8 +115,8 @@ for anyone who asks, and a refund hands back what the server charged but has not
 Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
 Stops gracefully on SIGINT or SIGTERM (requests in progress finish).
-Exit status: 0 after a clean stop, 2 for a bad configuration, an unreachable node or a port that
-cannot be bound.
+Exit status: 0 after a clean stop, 2 for a bad configuration, an unreachable node, a port that
+cannot be bound, or another facilitator running on the same journal (JOURNAL.lock).
 
   paychan key new --out facilitator.key
   paychan facilitator --config facilitator.json
@@ -148,6 +149,11 @@ int run(std::span<char* const> argv) {
   auto threads = threads_option(*args);
   if (!threads) return report("facilitator", threads.error());
   if (*threads) options.threads = **threads;
+
+  // One facilitator a journal: a second would resend the first's pending transactions as its own,
+  // and two processes sending from one signer race for its nonces.
+  auto lock = FileLock::take(config->journal + ".lock", "another paychan facilitator on this journal");
+  if (!lock) return report("facilitator", lock.error());
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
   sigset_t stop_signals = block_stop_signals();

@@ -1,5 +1,6 @@
 // paychan pay — curl for paid APIs: one HTTP request, paid through batch-settlement when the
 // server asks, within the agent's policy.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -11,6 +12,9 @@ namespace paychan::cli {
 namespace {
 
 namespace http = engine::http;
+
+// The largest answer pay takes (it holds one in memory before printing it).
+constexpr std::uint64_t kMaxBodyBytes = 256ull << 20;
 
 constexpr std::string_view kHelp = R"(usage: paychan pay URL [-X METHOD] [-H 'Name: value']... [-d BODY|@FILE] [-v] [agent options]
 
@@ -44,6 +48,9 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
   -H 'Name: value'   a request header (repeatable)
   -d BODY            request body; -d @FILE reads it from FILE
   -v                 show each payment step on stderr (never keys or signatures)
+  --max-time T       the longest wait for the answer's head, and again for its body (default
+                     330s: a provider charges an answer that comes within its offer's
+                     maxTimeoutSeconds, 300 by default); answers over 256 MiB are refused
   --accept-provider-state
                      take up the provider's running total from its corrective 402 even for a
                      voucher this state file does not know was sent (the file was restored from a
@@ -63,7 +70,7 @@ or a payment that was refused (the reason on stderr), 2 for bad options or an un
 
 int run(std::span<char* const> argv) {
   std::vector<std::string_view> known{std::begin(kClientOptionNames), std::end(kClientOptionNames)};
-  known.insert(known.end(), {"request", "header", "data", "verbose", "accept-provider-state"});
+  known.insert(known.end(), {"request", "header", "data", "verbose", "accept-provider-state", "max-time"});
   const std::string_view flags[] = {"verbose", "accept-provider-state"};
   auto args = parse_command(argv, known, flags, 1);
   if (!args) return report("pay", args.error());
@@ -98,7 +105,20 @@ int run(std::span<char* const> argv) {
   options.chain = setup->chain;
   options.acceptProviderState = args->has("accept-provider-state");
   if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
-  http::BlockingHttpClient http;
+  // The provider charges an answer its upstream gives within the offer's maxTimeoutSeconds (300
+  // by default), so the agent waits as long, and then some: giving up sooner loses an answer it
+  // pays for all the same.
+  http::ClientOptions transport;
+  transport.response_timeout = std::chrono::seconds(330);
+  transport.body_timeout = transport.response_timeout;
+  transport.max_body_bytes = kMaxBodyBytes;
+  if (auto text = args->option("max-time")) {
+    auto d = parse_duration(*text);
+    if (!d) return report("pay", Error{ErrorCode::invalid_config, "--max-time " + *text + ": " + d.error().detail});
+    transport.response_timeout = *d;
+    transport.body_timeout = *d;
+  }
+  http::BlockingHttpClient http(transport);
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
   auto paid = client.fetch(request);
   if (!paid) {

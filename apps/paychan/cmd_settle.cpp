@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "channel/eip712.hpp"
@@ -18,6 +20,7 @@
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/run_blocking.hpp"
+#include "engine/http/url.hpp"
 #include "engine/settlement/rpc_chain_reader.hpp"
 #include "engine/settlement/settle_job.hpp"
 #include "protocol/price.hpp"
@@ -89,24 +92,13 @@ Options:
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
 (see the reason), 2 bad usage or configuration (also a facilitator refusing the token: 401),
-3 try again later (facilitator unreachable, store busy or another run in progress).
+3 try again later (facilitator or --rpc node unreachable, store busy or another run in progress).
 
   paychan settle --config gate.json                       # one pass, e.g. from cron
   paychan settle --config gate.json --every 5m --min-unclaimed '$1'
 )";
 
 constexpr int kExitRetry = 3;
-
-Result<std::chrono::seconds> parse_duration(std::string_view text) {
-  std::uint64_t unit = 1;
-  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h' || text.back() == 'd')) {
-    unit = text.back() == 'd' ? 86400 : text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
-    text.remove_suffix(1);
-  }
-  auto n = parse_uint128(text);
-  if (!n || *n == 0 || *n > 366u * 86400 / unit) return fail(ErrorCode::invalid_config, "a duration like 60s, 5m, 1h or 30d, at most a year");
-  return std::chrono::seconds(static_cast<std::int64_t>(*n) * static_cast<std::int64_t>(unit));
-}
 
 void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals) {
   const auto dollars = [decimals](Uint128 v) { return protocol::format_price(v, decimals); };
@@ -228,15 +220,23 @@ int run(std::span<char* const> argv) {
   if (!rpc && args->option("refund-checks"))
     return report("settle", Error{ErrorCode::invalid_config, "--refund-checks reads the chain: it needs --rpc URL (or $PAYCHAN_RPC)"});
   if (rpc) {
+    // A URL that cannot be sent is a usage error; a node that does not answer, a reason to try again later.
+    if (auto url = engine::http::parse_url(*rpc); !url)
+      return report("settle", Error{ErrorCode::invalid_config, "--rpc: " + url.error().detail});
     node.emplace(*rpc);
     auto id = engine::http::run_blocking(node->chain_id());
-    if (!id) return report("settle", id.error());
+    if (!id) return report("settle", id.error()), kExitRetry;
     if (*id != config->chainId)
       return report("settle", Error{ErrorCode::invalid_config, "--rpc serves chain " + std::to_string(*id) + ", the gate's network is " + config->network});
     reader.emplace(*node, kBatchSettlementAddress);
     options.chain = &*reader;
   }
 
+  // Opening a store creates it: a mistyped "store" would otherwise claim nothing, run after run.
+  if (std::error_code missing; !std::filesystem::exists(config->store, missing))
+    return report("settle", Error{ErrorCode::invalid_config, "no gate store at " + config->store +
+                                                                 " (the gate creates it when it first starts; check \"store\" in " +
+                                                                 std::string(*file) + ")"});
   auto lock = FileLock::take(config->store + ".settle.lock", "another settle run");
   if (!lock) return report("settle", lock.error()), kExitRetry;
 

@@ -10,6 +10,16 @@ namespace {
 
 bool printable(char c) noexcept { return c > 0x20 && c < 0x7f; }
 
+// `text` for an error message, without the user info of its authority, which may hold a password.
+std::string without_user_info(std::string_view text) {
+  const std::size_t scheme = text.find("://");
+  const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t end = std::min(text.find_first_of("/?#", start), text.size());
+  const std::size_t at = text.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(text);
+  return std::string(text.substr(0, start)) + "…" + std::string(text.substr(at));
+}
+
 }  // namespace
 
 std::string Url::authority() const {
@@ -22,7 +32,7 @@ std::string Url::origin() const { return (tls ? "https://" : "http://") + author
 
 Result<Url> parse_url(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return fail(ErrorCode::http_invalid_request, std::string(why) + ": " + std::string(text.substr(0, 200)));
+    return fail(ErrorCode::http_invalid_request, std::string(why) + ": " + without_user_info(text.substr(0, 200)));
   };
   if (!std::all_of(text.begin(), text.end(), printable)) return bad("control character or space");
   Url url;

@@ -21,6 +21,8 @@ done
 check "unknown command" 2 "unknown command" "$paychan" frobnicate
 check "pay teaches accepting a provider's state" 0 "--accept-provider-state" "$paychan" pay --help
 check "pay takes --accept-provider-state as a flag" 2 "one URL expected" "$paychan" pay --accept-provider-state
+check "pay --max-time wants a duration" 2 "--max-time soon: a duration like 60s" \
+  env PAYCHAN_KEY=$key "$paychan" pay http://127.0.0.1:9/ --max-time soon --state "$work/pay-max-time.sqlite"
 check "refund takes --accept-provider-state as a flag" 2 "CHANNEL_ID expected" "$paychan" refund --accept-provider-state
 check "approve needs a token" 2 "TOKEN expected" "$paychan" approve
 check "approve checks the token's address" 2 "TOKEN: " "$paychan" approve 0x1234
@@ -156,6 +158,12 @@ check "settle too short --forget-closed-after" 2 "--forget-closed-after: 1d to 3
 check "settle --forget-closed-after never" 0 "0 channels claimed" \
   "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep --forget-closed-after never
 check "settle nothing to claim" 0 "0 channels claimed" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --no-sweep
+sed "s|$work/gate.sqlite|$work/typo.sqlite|" "$work/gate.json" >"$work/gate-typo.json"
+check "settle refuses a store that does not exist" 2 "no gate store at $work/typo.sqlite" \
+  "$paychan" settle --config "$work/gate-typo.json" --facilitator http://127.0.0.1:9 --no-sweep
+check "settle creates no store" 1 "" test -e "$work/typo.sqlite"
+check "settle, node down, is to be tried again" 3 "http_connect_failed" \
+  "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --rpc http://127.0.0.1:9
 check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s
 check "settle refuses a second run" 3 "another settle run" \
   flock "$work/gate.sqlite.settle.lock" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9

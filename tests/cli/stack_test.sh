@@ -39,6 +39,8 @@ check "facilitator checks its collectors' contracts at start" 0 \
   "warning: eip155:31337: the permit2Collector at 0x4020425FAf3B746C082C2f942b4E5159887B0005 works with 0x000000000022D473030F116dDEE9F6B43aC78BA3 (PERMIT2()), but permit2 is configured as 0x000000000000000000000000000000000000dEaD: every Permit2 deposit will be refused" \
   cat "$work/facilitator-permit2.out.err"
 check "a facilitator whose contracts agree warns of nothing" 1 "" grep -q warning "$work/facilitator.out.err"
+check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
+  timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 
 # The provider's API: answers every request with a small JSON body.
 node -e 'const s = require("http").createServer((q, r) => r.end("{\"answer\":42}"));

@@ -62,6 +62,16 @@ TEST(Url, Refused) {
   }
 }
 
+// A refusal names the URL, but never the user info's password, whatever else is wrong with it.
+TEST(Url, ARefusalDoesNotEchoAPassword) {
+  for (std::string_view bad : {"http://user:s3cret@127.0.0.1:80/", "https://user:s3cret@h/x#frag", "http://a:s3cret@b@h?q"}) {
+    auto u = parse_url(bad);
+    ASSERT_FALSE(u) << bad;
+    EXPECT_EQ(u.error().detail.find("s3cret"), std::string::npos) << u.error().detail;
+    EXPECT_NE(u.error().detail.find("…@"), std::string::npos) << u.error().detail;
+  }
+}
+
 // Any host, port and path put together parse back to themselves.
 RC_GTEST_PROP(UrlProperty, ComposedUrlsParseBack, ()) {
   const auto label = rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::elementOf(std::string("abcxyz019-"))));
