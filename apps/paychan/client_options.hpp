@@ -22,7 +22,10 @@ inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared 
   --authorizer-key-file F  a separate key that signs vouchers (the channel's payerAuthorizer)
   --max-price P            refuse offers above P per request (default $0.10)
   --max-deposit D          deposit at most D at a time (default $1.00)
-  --budget B               never sign more than B in all, over every channel (default $5.00)
+  --budget B               never sign vouchers for more than B in all, over every channel: what
+                           providers can claim (default $5.00). Deposits are not spent: they stay
+                           the payer's until charged, come back by refund or withdrawal, and are
+                           bounded by --max-deposit instead
   --network N              only pay on network N, e.g. eip155:8453 (repeatable; default: any)
   --deposit-requests N     a deposit covers N requests at the offered price (default 100), or the
                            offer's minDeposit if that is more; either is capped at --max-deposit

@@ -68,7 +68,9 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "receiverAuthorizerKeyFile": "authorizer.key",   (optional, mode 0600)
     "withdrawDelay": 86400,              900..2592000
     "facilitator": "http://127.0.0.1:4021",   executes deposits and refunds (without one, the gate
-                                         serves only channels already in its store)
+                                         serves only channels already in its store); a warning
+                                         at start-up when its /supported does not list
+                                         batch-settlement on the gate's network
     "facilitatorTokenFile": "gate.token", (optional, mode 0600) the bearer token a facilitator with
                                          clients knows this gate by (see `paychan facilitator
                                          --help`); the settle job sends it too. At start-up

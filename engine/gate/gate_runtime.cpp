@@ -1,5 +1,6 @@
 #include "engine/gate/gate_runtime.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -11,6 +12,7 @@
 #include "engine/gate/service.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
+#include "protocol/requirements.hpp"
 
 namespace paychan::engine::gate {
 
@@ -80,6 +82,15 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
       if (access.error().code == ErrorCode::facilitator_unauthorized) return access.failure();
       p->warnings.push_back("facilitator " + config.facilitator + " did not answer as one at start-up (" +
                             access.error().to_string() + "); deposits wait for it, known channels are served");
+    } else if (auto served = http::run_blocking(p->facilitator->supported()); served) {
+      const bool ours = std::any_of(served->kinds.begin(), served->kinds.end(), [&](const protocol::SupportedKind& k) {
+        const bool wildcard = k.network.ends_with(":*") && config.network.starts_with(k.network.substr(0, k.network.size() - 1));
+        return k.scheme == protocol::kBatchSettlementScheme && (k.network == config.network || wildcard);
+      });
+      if (!ours)
+        p->warnings.push_back("facilitator " + config.facilitator + " does not list " + std::string(protocol::kBatchSettlementScheme) +
+                              " on " + config.network + " in /supported: it will refuse every deposit and refund "
+                              "(invalid_network), so no channel can be opened");
     }
   }
   if (facilitator == nullptr)

@@ -68,6 +68,17 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
   co_return Status{};
 }
 
+http::Awaitable<Result<protocol::SupportedResponse>> HttpFacilitator::supported() {
+  auto request = http::ClientRequest::get(options_.url + "/supported");
+  if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
+  auto reply = co_await client_.request(std::move(request));
+  if (!reply) co_return unavailable("/supported", reply.error());
+  if (reply->status != 200) co_return fail(ErrorCode::facilitator_unavailable, "/supported answered HTTP " + std::to_string(reply->status));
+  auto decoded = protocol::decode_supported_response(reply->body);
+  if (!decoded) co_return fail(ErrorCode::facilitator_unavailable, "/supported: " + decoded.error().detail);
+  co_return std::move(*decoded);
+}
+
 http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std::string body, bool idempotent) {
   auto delay = options_.backoff;
   Error last{ErrorCode::facilitator_unavailable, "no attempt"};

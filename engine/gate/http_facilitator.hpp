@@ -46,6 +46,9 @@ class HttpFacilitator final : public Facilitator {
   // Changes nothing on the facilitator. Errors: facilitator_unauthorized (401),
   // facilitator_unavailable (no answer within the timeout, or an answer other than 400 or 200).
   http::Awaitable<Status> check_token();
+  // GET /supported: the schemes and networks the facilitator serves, asked at start-up so that a
+  // gate on a network its facilitator does not serve says so. Errors: facilitator_unavailable.
+  http::Awaitable<Result<protocol::SupportedResponse>> supported();
 
  private:
   explicit HttpFacilitator(HttpFacilitatorOptions options);

@@ -97,6 +97,16 @@ check "settle --every stops at once on a refused token" 2 "facilitator_unauthori
 sed "s|$work/gate.sqlite|$work/gate-no-token.sqlite|" "$work/gate-no-token.json" >"$work/gate-no-token-own-store.json"
 check "a gate whose token is refused stops at start-up" 2 "facilitator_unauthorized" \
   timeout 30 "$paychan" gate --config "$work/gate-no-token-own-store.json"
+# A gate on a network its facilitator does not serve starts, and says that no channel can open.
+sed -e 's|"eip155:31337"|"eip155:1"|' -e "s|$work/gate.sqlite|$work/gate-mainnet.sqlite|" "$work/gate.json" >"$work/gate-mainnet.json"
+"$paychan" gate --config "$work/gate-mainnet.json" >"$work/gate-mainnet.out" 2>"$work/gate-mainnet.out.err" &
+mainnet_pid=$!
+wait_for "$work/gate-mainnet.out" port
+kill -TERM "$mainnet_pid"
+wait "$mainnet_pid"
+check "a gate warns of a facilitator that does not serve its network" 0 \
+  "does not list batch-settlement on eip155:1 in /supported" cat "$work/gate-mainnet.out.err"
+check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
 # All of it, in one batch or, when a refused run above had journaled a batch first, in that batch
 # resumed and one for the rest (seen on a loaded machine: the resumed batch held $0.10).
 check "settle claims the channel" 0 " batches, \$0.120000 (120000 atomic)" \
