@@ -7,6 +7,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
@@ -143,6 +145,12 @@ int run(std::span<char* const> argv) {
     auto a = parse_address(text);
     if (!a) return report("devnet", Error{a.error().code, "--fund " + text + ": " + a.error().detail});
     extra.push_back(*a);
+  }
+  // Checked before anvil starts, rather than found after the deployment: where --out goes.
+  if (auto out = args->option("out")) {
+    const std::filesystem::path dir = std::filesystem::path(*out).parent_path();
+    if (std::error_code ec; !dir.empty() && !std::filesystem::is_directory(dir, ec))
+      return report("devnet", Error{ErrorCode::invalid_config, "--out " + *out + ": no directory " + dir.string()});
   }
   // Checked before anvil starts: a missing build step is the likeliest failure.
   if (auto artifact = engine::evm::load_artifact(deploy_options.artifacts / "X402BatchSettlement.json"); !artifact)

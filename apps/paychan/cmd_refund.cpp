@@ -16,8 +16,9 @@ constexpr std::string_view kHelp = R"(usage: paychan refund CHANNEL_ID [--amount
 Asks the provider that opened CHANNEL_ID (see `paychan channels`) for a cooperative refund: the
 agent signs a zero-charge voucher at its running total; the provider claims what it earned and
 returns the rest (or A of it) on chain in the same transaction. Prints the settlement as JSON:
-{"transaction", "amount", "network"}. Exit status 1 when the provider refuses (the reason on
-stderr). Without the provider's cooperation, a timed withdrawal is the way out: `paychan withdraw`.
+{"transaction", "amount", "network"}. Exit status 1 when the provider refuses or cannot carry the
+refund out now (the reason on stderr). Without the provider's cooperation, a timed withdrawal is
+the way out: `paychan withdraw`.
 --accept-provider-state: as for `paychan pay` (a state file restored from a backup).
 
   paychan refund 0x5f3c…e1 --key-file agent.key                  # everything not yet charged

@@ -7,6 +7,8 @@
 namespace paychan::cli {
 
 Result<PrivateKey> load_key(const Args& args) {
+  if (args.has("key-file") && args.has("key-env"))
+    return fail(ErrorCode::invalid_payload, "--key-file and --key-env name two keys: give one");
   if (auto file = args.option("key-file")) return engine::load_key_file(*file);
   if (auto variable = args.option("key-env")) return engine::load_key_env(*variable);
   if (std::getenv("PAYCHAN_KEY") == nullptr)

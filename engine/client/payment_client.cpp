@@ -726,11 +726,14 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     return fail(code_of(reason), "the server refused the refund: " + reason);
   }
   const auto header = res.header(protocol::kPaymentResponseHeader);
+  // The provider could not carry the refund out (its facilitator down, say): nothing is wrong with
+  // what the agent sent, and asking again later may do.
   if (res.status != 200 || !header)
-    return fail(ErrorCode::invalid_payload, "refund answered HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
+    return fail(ErrorCode::response_settlement_failed,
+                "refund answered HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
   PAYCHAN_ASSIGN(auto settlement, protocol::decode_payment_response(*header));
   if (!settlement.success)
-    return fail(ErrorCode::invalid_payload, "the refund was not executed: " + settlement.errorReason.value_or("no reason"));
+    return fail(ErrorCode::response_settlement_failed, "the refund was not executed: " + settlement.errorReason.value_or("no reason"));
   PAYCHAN_ASSIGN(auto extra, protocol::batch_response_extra(settlement));
   if (extra.channelState && extra.channelState->channelId != channelId)
     return fail(ErrorCode::invalid_payload, "the refund's answer describes another channel");

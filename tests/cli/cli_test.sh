@@ -136,6 +136,10 @@ check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
 kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "0 connections still open" cat "$work/gate.err"
+check "devnet checks where --out goes before it starts a chain" 2 "--out $work/missing/devnet.json: no directory" \
+  timeout 30 "$paychan" devnet --port 0 --out "$work/missing/devnet.json"
+check "one key, not two" 2 "--key-file and --key-env name two keys" \
+  "$paychan" key address --key-file "$work/none.key" --key-env PAYCHAN_KEY
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"

@@ -332,6 +332,7 @@ TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
 
 // A refund answer that says it was not executed, or that describes another channel, closes
 // nothing: believing it, the agent would stop using a channel whose funds are still on chain.
+// Neither does an answer without a PAYMENT-RESPONSE (a gate whose facilitator is down: 503).
 TEST(PaymentClient, ARefundAnswerThatFailedOrNamesAnotherChannelLeavesTheChannelOpen) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;
@@ -342,6 +343,21 @@ TEST(PaymentClient, ARefundAnswerThatFailedOrNamesAnotherChannelLeavesTheChannel
     ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
     ASSERT_TRUE(agent.client.flush());
     ch = (*agent.store->list())[0];
+  }
+  {
+    auto unavailable = [](http::Exchange& ex) -> http::Handled {
+      ex.response().set(503, "application/json", "{\"error\":\"facilitator_unavailable\"}");
+      return std::nullopt;
+    };
+    http::test::TestServer<decltype(unavailable)> server{unavailable};
+    Agent agent(path);
+    persistence::ClientChannel moved = ch;
+    moved.url = server.url("/v1/infer");
+    ASSERT_TRUE(agent.store->put(moved));
+    auto refunded = agent.client.refund(ch.channelId, std::nullopt);
+    ASSERT_FALSE(refunded);
+    EXPECT_EQ(refunded.error().code, ErrorCode::response_settlement_failed) << refunded.error().to_string();
+    EXPECT_FALSE((*agent.store->get(ch.channelId))->closed);
   }
   for (const bool failed : {true, false}) {
     SCOPED_TRACE(failed ? "success: false" : "another channel");
@@ -364,7 +380,9 @@ TEST(PaymentClient, ARefundAnswerThatFailedOrNamesAnotherChannelLeavesTheChannel
     ASSERT_TRUE(agent.store->put(moved));
     auto refunded = agent.client.refund(ch.channelId, std::nullopt);
     ASSERT_FALSE(refunded);
-    EXPECT_EQ(refunded.error().code, ErrorCode::invalid_payload);
+    // Not carried out is the provider's failure (exit 1 in `paychan refund`); another channel's
+    // snapshot is an answer that makes no sense.
+    EXPECT_EQ(refunded.error().code, failed ? ErrorCode::response_settlement_failed : ErrorCode::invalid_payload);
     EXPECT_FALSE((*agent.store->get(ch.channelId))->closed);
   }
 }
