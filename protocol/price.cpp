@@ -29,7 +29,10 @@ Result<Uint128> parse_scaled_decimal(std::string_view text, unsigned scale, std:
 
 Result<Uint128> parse_price(std::string_view text, unsigned assetDecimals) {
   if (text.starts_with('$')) return parse_scaled_decimal(text.substr(1), assetDecimals);
-  return parse_uint128(text);
+  auto atomic = parse_uint128(text);
+  if (!atomic && atomic.error().code == ErrorCode::malformed_decimal)
+    return fail(ErrorCode::malformed_decimal, "not an amount: atomic units (10000) or dollars ($0.01)");
+  return atomic;
 }
 
 Result<Uint128> parse_exact_price(std::string_view text, unsigned assetDecimals) {

@@ -35,16 +35,21 @@ Status check(std::string_view header, std::string_view json) {
     if (auto p = protocol::decode_payment_required(json); !p) return p.failure();
   } else if (header == protocol::kPaymentResponseHeader) {
     if (auto p = protocol::decode_settlement_response(json); !p) return p.failure();
-  } else {
-    return fail(ErrorCode::invalid_payload, "--as takes PAYMENT-SIGNATURE, PAYMENT-REQUIRED or PAYMENT-RESPONSE");
   }
   return {};
+}
+
+bool known_header(std::string_view header) {
+  return header == protocol::kPaymentSignatureHeader || header == protocol::kPaymentRequiredHeader ||
+         header == protocol::kPaymentResponseHeader;
 }
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"as"};
   auto args = parse_command(argv, known, {}, 1);
   if (!args) return report("decode", args.error());
+  if (auto as = args->option("as"); as && !known_header(*as))
+    return report("decode", Error{ErrorCode::invalid_payload, "--as " + *as + ": PAYMENT-SIGNATURE, PAYMENT-REQUIRED or PAYMENT-RESPONSE"});
   auto value = read_value(args->positional());
   if (!value) return report("decode", value.error());
   std::string_view text = *value;

@@ -140,6 +140,10 @@ check "devnet checks where --out goes before it starts a chain" 2 "--out $work/m
   timeout 30 "$paychan" devnet --port 0 --out "$work/missing/devnet.json"
 check "one key, not two" 2 "--key-file and --key-env name two keys" \
   "$paychan" key address --key-file "$work/none.key" --key-env PAYCHAN_KEY
+check "decode --as names a header it knows, before decoding" 2 "--as FOO: PAYMENT-SIGNATURE, PAYMENT-REQUIRED or PAYMENT-RESPONSE" \
+  "$paychan" decode --as FOO eyJzdWNjZXNzIjp0cnVlfQ==
+check "an amount option says what it takes" 2 "--budget abc: not an amount: atomic units (10000) or dollars (\$0.01)" \
+  env PAYCHAN_KEY=$key "$paychan" channels --budget abc --state "$work/budget-abc.sqlite"
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"
