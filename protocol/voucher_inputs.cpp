@@ -13,7 +13,8 @@ Result<VoucherRequest> decode_voucher_request(std::string_view json) {
     VoucherRequest r;
     if (f.has("channelConfig")) {
       PAYCHAN_ASSIGN(r.channelConfig, read_channel_config(f.object("channelConfig")));
-    } else {
+    }
+    if (f.has("channelId") || !r.channelConfig) {
       PAYCHAN_ASSIGN(r.channelId, f.bytes32("channelId"));
     }
     PAYCHAN_ASSIGN(r.maxClaimableAmount, f.uint128("maxClaimableAmount"));

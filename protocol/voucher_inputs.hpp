@@ -14,7 +14,7 @@ namespace paychan::protocol {
 
 struct VoucherRequest {
   std::optional<ChannelConfig> channelConfig;  // when given, the channelId is derived from it
-  Bytes32 channelId{};
+  std::optional<Bytes32> channelId;            // at least one of the two is given
   Uint128 maxClaimableAmount = 0;
 };
 [[nodiscard]] Result<VoucherRequest> decode_voucher_request(std::string_view json);

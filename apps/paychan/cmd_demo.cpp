@@ -40,7 +40,8 @@ Options:
   --batch-size N   claims per claim transaction (default 100)
 
 Exit status: 0 reconciled, 1 a figure did not reconcile or a payment, claim or sweep failed,
-2 the demo could not start (e.g. no anvil or no compiled contracts: build the `paychan` target).
+2 the demo could not start (e.g. no anvil or no compiled contracts: build the `paychan` target),
+130 interrupted by Ctrl-C (the report covers what was paid until then; nothing is claimed).
 
   paychan demo
   paychan demo --requests 5000 --agents 16 --batch-size 5

@@ -57,8 +57,23 @@ int run_sign(std::span<char* const> argv) {
   if (!text) return report("voucher sign", text.error());
   auto request = protocol::decode_voucher_request(*text);
   if (!request) return report("voucher sign", request.error());
-  Voucher v{request->channelId, request->maxClaimableAmount};
-  if (request->channelConfig) v.channelId = channel_id(*domain, *request->channelConfig);
+  Voucher v{request->channelId.value_or(Bytes32{}), request->maxClaimableAmount};
+  if (const auto& config = request->channelConfig) {
+    v.channelId = channel_id(*domain, *config);
+    if (request->channelId && *request->channelId != v.channelId)
+      return report("voucher sign", Error{ErrorCode::invalid_batch_settlement_evm_channel_id_mismatch,
+                                          "channelId " + to_hex(*request->channelId) + " is not the channelConfig's " +
+                                              to_hex(v.channelId) + " (under the --chain-id and --contract given)"});
+    // The key must be the one the channel checks vouchers against, or a voucher nobody accepts is signed.
+    if (config->payerAuthorizer != Address{} && config->payerAuthorizer != key->address())
+      return report("voucher sign", Error{ErrorCode::invalid_batch_settlement_evm_voucher_signature,
+                                          "this key is " + to_checksum_hex(key->address()) + ", the channel's payerAuthorizer " +
+                                              to_checksum_hex(config->payerAuthorizer) + ": its vouchers would not verify"});
+    if (config->payerAuthorizer == Address{} && config->payer != key->address())
+      std::cerr << "paychan voucher sign: warning: this key is " << to_checksum_hex(key->address()) << ", not the payer "
+                << to_checksum_hex(config->payer) << " (payerAuthorizer zero): the voucher verifies only if the payer is a "
+                << "wallet that accepts this key's signatures (EIP-1271)\n";
+  }
   const SignedVoucher signed_voucher{v, key->sign(voucher_digest(*domain, v))};
   std::cout << protocol::encode_signed_voucher(signed_voucher) << '\n';
   return kExitOk;

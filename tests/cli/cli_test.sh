@@ -42,6 +42,12 @@ check "sign vector" 0 "\"signature\":\"$sig\"" bash -c \
   "echo '{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
 check "sign from config" 0 "\"channelId\":\"$id\"" bash -c \
   "echo '{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
+check "sign from config and its own channelId" 0 "\"channelId\":\"$id\"" bash -c \
+  "echo '{\"channelConfig\":$config,\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
+check "sign refuses a channelId that is not the config's" 2 "is not the channelConfig's $id" bash -c \
+  "echo '{\"channelConfig\":$config,\"channelId\":\"0x${id:3}1\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
+check "sign refuses a key that is not the payerAuthorizer" 2 "its vouchers would not verify" bash -c \
+  "echo '{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2 '$paychan' voucher sign --chain-id 31337"
 check "verify valid" 0 '"valid":true' bash -c \
   "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337"
 check "verify other amount" 1 "invalid_batch_settlement_evm_voucher_signature" bash -c \
@@ -56,8 +62,10 @@ zero_auth=${config/\"payerAuthorizer\":\"0x7e61CfaE98771d63AE3B3258bb9C4353F052C
 other_key=0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2  # tests/vectors key 1
 for signer in "$key" "$other_key"; do
   echo "{\"channelConfig\":$zero_auth,\"maxClaimableAmount\":\"5\"}" |
-    PAYCHAN_KEY=$signer "$paychan" voucher sign --chain-id 31337 > "$work/v-${signer:2:4}.json"
+    PAYCHAN_KEY=$signer "$paychan" voucher sign --chain-id 31337 > "$work/v-${signer:2:4}.json" 2>>"$work/v-other.err"
 done
+check "zero authorizer, another key signs with a warning" 0 "verifies only if the payer is a wallet" \
+  cat "$work/v-other.err"
 check "zero authorizer, payer signs" 0 '"valid":true' "$paychan" voucher verify --chain-id 31337 \
   "$(printf '{"channelConfig":%s,"voucher":%s}' "$zero_auth" "$(cat "$work/v-${key:2:4}.json")")"
 check "zero authorizer, other signer" 1 "EIP-1271" "$paychan" voucher verify --chain-id 31337 \

@@ -102,7 +102,7 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
   action_row(out, "all of paychan's transactions", all, f.channels, f.paid);
   const OnchainAction transfers{f.paid, f.transferGas * f.paid};
   action_row(out, "vs one ERC-20 transfer per request", transfers, 0, f.paid);
-  if (all.gas > 0)
+  if (all.gas > 0 && f.claims.transactions > 0)  // without its claims, the comparison flatters
     std::fprintf(out, "  → %.0f× less gas than a transfer per request\n",
                  static_cast<double>(transfers.gas) / static_cast<double>(all.gas));
 
@@ -128,7 +128,9 @@ void print_report(std::FILE* out, const Figures& f, const std::vector<Check>& ch
   for (const auto& e : f.agentErrors) std::fprintf(out, "  agent stopped: %s\n", e.c_str());
   for (const auto& e : f.settleErrors) std::fprintf(out, "  settle: %s\n", e.c_str());
   std::fprintf(out, "\n  %s (%.1f s in all)\n",
-               all_reconciled(f, checks) ? "RECONCILED: every figure agrees" : "NOT RECONCILED: see above",
+               f.interrupted                ? "INTERRUPTED: the figures cover what was paid before Ctrl-C; nothing was claimed"
+               : all_reconciled(f, checks) ? "RECONCILED: every figure agrees"
+                                           : "NOT RECONCILED: see above",
                static_cast<double>(f.totalTime.count()) / 1000.0);
   std::fflush(out);
 }

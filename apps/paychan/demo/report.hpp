@@ -58,6 +58,7 @@ struct Figures {
   std::size_t claimedChannels = 0;
   OnchainAction sweep;
   std::vector<std::string> settleErrors;
+  bool interrupted = false;  // Ctrl-C: the agents stopped early and nothing was claimed
   std::uint64_t transferGas = 0;  // one plain ERC-20 transfer
   Uint128 claimedOnchain = 0;     // Σ channels(id).totalClaimed
   Uint128 channelBalances = 0;    // Σ channels(id).balance: deposited, including what was claimed

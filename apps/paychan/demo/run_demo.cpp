@@ -1,6 +1,7 @@
 #include "demo/run_demo.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 
 #include "channel/hex.hpp"
@@ -213,7 +214,7 @@ Result<int> run(const DemoOptions& options, const std::atomic<bool>& stop) {
       PAYCHAN_TRY(add_settlement(f, *chain, *summary));
     }
   } else {
-    f.settleErrors.push_back("interrupted: nothing claimed");
+    f.interrupted = true;
   }
 
   progress("reading balances and receipts");
@@ -222,6 +223,7 @@ Result<int> run(const DemoOptions& options, const std::atomic<bool>& stop) {
   f.totalTime = progress.elapsed();
   const auto checks = reconcile(f);
   print_report(stdout, f, checks);
+  if (f.interrupted) return 128 + SIGINT;  // as a shell reports a command Ctrl-C ended
   return all_reconciled(f, checks) ? kExitOk : kExitNo;
 }
 
