@@ -38,16 +38,16 @@ check "a flag takes no value" 2 "option --accept-provider-state takes no value" 
 check "channel-id vector" 0 "\"channelId\":\"$id\"" bash -c "echo '$config' | '$paychan' channel-id --chain-id 31337"
 check "channel-id needs a chain" 2 "--chain-id N is required" bash -c "echo '$config' | '$paychan' channel-id"
 check "channel-id bad json" 2 "invalid_payload" bash -c "echo '{\"payer\":1}' | '$paychan' channel-id --chain-id 1"
-check "sign vector" 0 "\"signature\":\"$sig\"" bash -c \
-  "echo '{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
-check "sign from config" 0 "\"channelId\":\"$id\"" bash -c \
-  "echo '{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
-check "sign from config and its own channelId" 0 "\"channelId\":\"$id\"" bash -c \
-  "echo '{\"channelConfig\":$config,\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
-check "sign refuses a channelId that is not the config's" 2 "is not the channelConfig's $id" bash -c \
-  "echo '{\"channelConfig\":$config,\"channelId\":\"0x${id:3}1\",\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=$key '$paychan' voucher sign --chain-id 31337"
-check "sign refuses a key that is not the payerAuthorizer" 2 "its vouchers would not verify" bash -c \
-  "echo '{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}' | PAYCHAN_KEY=0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2 '$paychan' voucher sign --chain-id 31337"
+# voucher sign of the JSON $1, with key $2 (default: the vectors' key 0).
+sign() { echo "$1" | PAYCHAN_KEY=${2:-$key} "$paychan" voucher sign --chain-id 31337; }
+check "sign vector" 0 "\"signature\":\"$sig\"" sign "{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}"
+check "sign from config" 0 "\"channelId\":\"$id\"" sign "{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}"
+check "sign from config and its own channelId" 0 "\"channelId\":\"$id\"" \
+  sign "{\"channelConfig\":$config,\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}"
+check "sign refuses a channelId that is not the config's" 2 "is not the channelConfig's $id" \
+  sign "{\"channelConfig\":$config,\"channelId\":\"0x${id:3}1\",\"maxClaimableAmount\":\"1\"}"
+check "sign refuses a key that is not the payerAuthorizer" 2 "its vouchers would not verify" \
+  sign "{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}" 0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2
 check "verify valid" 0 '"valid":true' bash -c \
   "echo '{\"channelConfig\":$config,\"voucher\":{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"signature\":\"$sig\"}}' | '$paychan' voucher verify --chain-id 31337"
 check "verify other amount" 1 "invalid_batch_settlement_evm_voucher_signature" bash -c \
