@@ -38,7 +38,7 @@ Result<std::string> state_path(const Args& args) {
 
 }  // namespace
 
-Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
+Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse store_use) {
   PAYCHAN_ASSIGN(auto payer, load_key(args));
   std::optional<PrivateKey> authorizer;
   if (auto file = args.option("authorizer-key-file")) {
@@ -53,6 +53,9 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use) {
   if (!n || *n == 0) return fail(ErrorCode::invalid_config, "--deposit-requests must be a positive integer");
   policy.depositPrices = *n;
   PAYCHAN_ASSIGN(auto path, state_path(args));
+  if (std::error_code missing; store_use == StoreUse::existing && !std::filesystem::exists(path, missing))
+    return fail(ErrorCode::invalid_config, "no agent store at " + path +
+                                               ": nothing was paid from it (--state FILE or $PAYCHAN_STATE names another)");
   // One process per store: two would each see the other's reservations too late and could
   // together sign past the budget, and overwrite each other's channel rows.
   // Beside the file itself, so that a symlink to the store and its real path share one lock.

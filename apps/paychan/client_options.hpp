@@ -53,7 +53,11 @@ struct AgentSetup {
 // slow must not stop them), `pay` does when --rpc is given, `withdraw` always.
 enum class ChainUse { none, when_configured };
 
+// Whether the command may create the agent's store: `pay` does; `channels` only reads one, and a
+// store it created at a mistyped path would answer "no channels" as if that were so.
+enum class StoreUse { create, existing };
+
 // Errors: invalid_payload / invalid_config naming the option.
-[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args, ChainUse chain);
+[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args, ChainUse chain, StoreUse store = StoreUse::create);
 
 }  // namespace paychan::cli

@@ -38,7 +38,7 @@ std::string json_string(std::string_view s) {
 int run(std::span<char* const> argv) {
   auto args = parse_command(argv, kClientOptionNames);
   if (!args) return report("channels", args.error());
-  auto setup = agent_setup(*args, ChainUse::none);
+  auto setup = agent_setup(*args, ChainUse::none, StoreUse::existing);
   if (!setup) return report("channels", setup.error());
   auto channels = setup->store->list();
   if (!channels) return report("channels", channels.error());

@@ -151,7 +151,10 @@ check "one key, not two" 2 "--key-file and --key-env name two keys" \
 check "decode --as names a header it knows, before decoding" 2 "--as FOO: PAYMENT-SIGNATURE, PAYMENT-REQUIRED or PAYMENT-RESPONSE" \
   "$paychan" decode --as FOO eyJzdWNjZXNzIjp0cnVlfQ==
 check "an amount option says what it takes" 2 "--budget abc: not an amount: atomic units (10000) or dollars (\$0.01)" \
-  env PAYCHAN_KEY=$key "$paychan" channels --budget abc --state "$work/budget-abc.sqlite"
+  env PAYCHAN_KEY=$key "$paychan" pay http://127.0.0.1:9/ --budget abc --state "$work/budget-abc.sqlite"
+check "channels reads a store, never makes one" 2 "no agent store at $work/typo-agent.sqlite" \
+  env PAYCHAN_KEY=$key "$paychan" channels --state "$work/typo-agent.sqlite"
+check "channels created no store" 1 "" test -e "$work/typo-agent.sqlite"
 check "settle needs a config" 2 "--config FILE is required" "$paychan" settle
 check "facilitator needs a config" 2 "--config FILE is required" "$paychan" facilitator
 echo '{"networks": {"base": "http://127.0.0.1:8545"}, "signerKeyFile": "k"}' > "$work/facilitator.json"
@@ -185,6 +188,7 @@ check "settle refuses a second run" 3 "another settle run" \
   flock "$work/gate.sqlite.settle.lock" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9
 # One process per agent store: a second waits while another holds it (here a lock held for 2 s),
 # then goes on.
+: >"$work/agent.sqlite"  # an empty file is an empty SQLite store (channels makes none)
 flock "$work/agent.sqlite.lock" sleep 2 &
 sleep 0.3
 started=$(date +%s%N)
