@@ -1,8 +1,8 @@
 // The facilitator's transaction journal: one SQLite file (WAL, synchronous=FULL) holding every
 // transaction the facilitator has signed, keyed by WHAT it settles (a deposit's channel and
 // ERC-3009 nonce, a claim's rows, a settle's receiver/token/claimed and settled totals, a refund's
-// channel and refund nonce) rather than by request, so a retried or concurrent request for the same action
-// finds the first one's transaction instead of submitting a second.
+// channel and refund nonce) rather than by request, so a retried or concurrent request for the
+// same action finds the first one's transaction instead of submitting a second.
 //
 // Life of an entry:
 //   record_sent     before the signed bytes leave for the node (on disk when it returns): a crash

@@ -37,12 +37,12 @@ keys every transaction by what it settles — a deposit's ERC-3009 nonce (or its
 nonce), a claim's rows, a receiver's claimed and settled totals, a refund's nonce — so a /settle
 retried after a timeout or a crash gets the first attempt's outcome, never a second transaction
 while the first can still be mined (a sweep retried once its transfer is mined is a new sweep:
-nothing to settle, unless more was claimed meanwhile). A transaction that reverted did nothing: the next /settle for its action is simulated
-afresh. On start, each node must answer with its network's chain id, or the facilitator does not
-start; a deposit collector deployed there for another batch-settlement contract (or, the Permit2
-collector, another Permit2) than the configured one is a warning on stderr, naming the deposits it
-breaks. Then transactions a crash left pending are resolved by their receipts (the same signed
-bytes are sent again if the node lost them).
+nothing to settle, unless more was claimed meanwhile). A transaction that reverted did nothing:
+the next /settle for its action is simulated afresh. On start, each node must answer with its
+network's chain id, or the facilitator does not start; a deposit collector deployed there for
+another batch-settlement contract (or, the Permit2 collector, another Permit2) than the configured
+one is a warning on stderr, naming the deposits it breaks. Then transactions a crash left pending
+are resolved by their receipts (the same signed bytes are sent again if the node lost them).
 
 Options:
   --config FILE        the facilitator's JSON configuration (below); required

@@ -108,16 +108,16 @@ int run(std::span<char* const> argv) {
   // The provider charges an answer its upstream gives within the offer's maxTimeoutSeconds (300
   // by default), so the agent waits as long, and then some: giving up sooner loses an answer it
   // pays for all the same.
-  http::ClientOptions transport;
-  transport.response_timeout = std::chrono::seconds(330);
-  transport.body_timeout = transport.response_timeout;
-  transport.max_body_bytes = kMaxBodyBytes;
+  std::chrono::seconds max_time{330};
   if (auto text = args->option("max-time")) {
     auto d = parse_duration(*text);
     if (!d) return report("pay", Error{ErrorCode::invalid_config, "--max-time " + *text + ": " + d.error().detail});
-    transport.response_timeout = *d;
-    transport.body_timeout = *d;
+    max_time = *d;
   }
+  http::ClientOptions transport;
+  transport.response_timeout = max_time;
+  transport.body_timeout = max_time;
+  transport.max_body_bytes = kMaxBodyBytes;
   http::BlockingHttpClient http(transport);
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
   auto paid = client.fetch(request);

@@ -50,8 +50,9 @@ Result<std::unique_ptr<HttpFacilitator>> HttpFacilitator::create(HttpFacilitator
   return std::unique_ptr<HttpFacilitator>(new HttpFacilitator(std::move(options)));
 }
 
-http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::string body) const {
-  auto request = http::ClientRequest::post(options_.url + path, std::move(body));
+http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::optional<std::string> body) const {
+  auto request = body ? http::ClientRequest::post(options_.url + path, std::move(*body))
+                      : http::ClientRequest::get(options_.url + path);
   if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
   return request;
 }
@@ -69,9 +70,7 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
 }
 
 http::Awaitable<Result<protocol::SupportedResponse>> HttpFacilitator::supported() {
-  auto request = http::ClientRequest::get(options_.url + "/supported");
-  if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
-  auto reply = co_await client_.request(std::move(request));
+  auto reply = co_await client_.request(request_to("/supported", std::nullopt));
   if (!reply) co_return unavailable("/supported", reply.error());
   if (reply->status != 200) co_return fail(ErrorCode::facilitator_unavailable, "/supported answered HTTP " + std::to_string(reply->status));
   auto decoded = protocol::decode_supported_response(reply->body);

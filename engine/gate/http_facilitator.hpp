@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "engine/gate/facilitator.hpp"
@@ -52,7 +53,8 @@ class HttpFacilitator final : public Facilitator {
 
  private:
   explicit HttpFacilitator(HttpFacilitatorOptions options);
-  [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::string body) const;
+  // To base + path with the bearer token, when there is one: a POST of `body`, or a GET without.
+  [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::optional<std::string> body) const;
   // POSTs `body` to base + path and returns the reply body of a 200; retries as described above.
   http::Awaitable<Result<std::string>> post(std::string path, std::string body, bool idempotent);
 
