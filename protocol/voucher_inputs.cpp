@@ -10,6 +10,8 @@ namespace paychan::protocol {
 Result<VoucherRequest> decode_voucher_request(std::string_view json) {
   return decode_with(json, ErrorCode::invalid_payload, "", [&](const Fields& f) -> Result<VoucherRequest> {
     PAYCHAN_TRY(f.is_object());
+    // A person's input, not the wire: a stray member (a misspelt one, a "price") is refused, not ignored.
+    PAYCHAN_TRY(f.only({"channelConfig", "channelId", "maxClaimableAmount"}));
     VoucherRequest r;
     if (f.has("channelConfig")) {
       PAYCHAN_ASSIGN(r.channelConfig, read_channel_config(f.object("channelConfig")));

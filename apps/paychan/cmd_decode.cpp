@@ -55,7 +55,14 @@ int run(std::span<char* const> argv) {
   std::string_view text = *value;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
   auto json = protocol::header_json(text);
-  if (!json) return report("decode", json.error());
+  if (!json) {
+    // A mistyped file name reads as a value: say so, or the error would be only about base64.
+    const auto& given = args->positional();
+    if (!given.empty() && given[0] != "-" && *value == given[0] && given[0].size() < 256)
+      return report("decode", Error{json.error().code, json.error().detail + " (read as a header value: no file " +
+                                                           given[0] + " exists)"});
+    return report("decode", json.error());
+  }
   auto pretty = protocol::pretty_json(*json);
   if (!pretty) return report("decode", pretty.error());
   std::cout << *pretty << '\n';

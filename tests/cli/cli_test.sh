@@ -46,6 +46,8 @@ check "sign from config and its own channelId" 0 "\"channelId\":\"$id\"" \
   sign "{\"channelConfig\":$config,\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\"}"
 check "sign refuses a channelId that is not the config's" 2 "is not the channelConfig's $id" \
   sign "{\"channelConfig\":$config,\"channelId\":\"0x${id:3}1\",\"maxClaimableAmount\":\"1\"}"
+check "sign refuses a member it does not know" 2 "price" \
+  sign "{\"channelId\":\"$id\",\"maxClaimableAmount\":\"1\",\"price\":\"1\"}"
 check "sign refuses a key that is not the payerAuthorizer" 2 "its vouchers would not verify" \
   sign "{\"channelConfig\":$config,\"maxClaimableAmount\":\"1\"}" 0x30d35d7acd56db858942e2bd990d278a27fe0c54947045fc75a7a3804f20f5a2
 check "verify valid" 0 '"valid":true' bash -c \
@@ -78,6 +80,7 @@ check "decode spec response" 0 '"network": "eip155:84532"' "$paychan" decode \
 check "decode garbage" 2 "malformed_base64" "$paychan" decode 'not base64!'
 printf '%s\n' eyJzdWNjZXNzIjp0cnVlLCJ0cmFuc2FjdGlvbiI6IiIsIm5ldHdvcmsiOiJlaXAxNTU6ODQ1MzIifQ== > "$work/response.b64"
 check "decode reads a file" 0 '"network": "eip155:84532"' "$paychan" decode "$work/response.b64"
+check "decode of a missing file says it is no file" 2 "no file missing exists" bash -c "cd '$work' && '$(realpath "$paychan")' decode missing"
 check "decode reads stdin" 0 '"network": "eip155:84532"' bash -c "'$paychan' decode < '$work/response.b64'"
 printf '{"channelConfig":%s,"voucher":{"channelId":"%s","maxClaimableAmount":"1","signature":"%s"}}' "$config" "$id" "$sig" > "$work/check.json"
 check "verify reads a file" 0 '"valid":true' "$paychan" voucher verify --chain-id 31337 "$work/check.json"
