@@ -129,6 +129,9 @@ class GateHandler::Recorder {
     record.method = ex_.request().method();
     record.path = ex_.request().path();
     record.status = ex_.response().status();
+    // The status went out, the body did not all: the charge stands (it was committed before the head).
+    if (ex_.stream_unfinished())
+      record.detail += (record.detail.empty() ? "" : "; ") + std::string("the response stream was cut before its end");
     record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
     sink_(record);
   }

@@ -33,13 +33,15 @@ struct AccessRecord {
   int status = 0;
   std::string_view outcome;  // "paid", "refused", "upstream_failed", "refunded"
   std::string_view reason;   // the error code when refused or failed
-  std::string detail;        // why the upstream failed (its address, say): for the operator, not the client
+  // Why the upstream failed (its address, say), or that a streamed answer was cut: for the
+  // operator, not the client.
+  std::string detail;
   std::string channel;       // "0x1234abcd…" or ""
   Uint128 charged = 0;
   std::chrono::microseconds elapsed{0};
 };
 // logfmt: `method=POST path=/v1/x status=200 outcome=paid channel=0x1234abcd… charged=10000 us=812`,
-// and `detail="…"` when the upstream failed.
+// and `detail="…"` when the upstream failed or a stream was cut.
 [[nodiscard]] std::string to_logfmt(const AccessRecord& r);
 
 class GateHandler final : public http::Handler {

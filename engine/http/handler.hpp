@@ -58,6 +58,9 @@ class Exchange {
   // http_bad_response when fewer bytes than the announced Content-Length were written.
   [[nodiscard]] Awaitable<Status> end_stream();
   [[nodiscard]] bool streaming() const noexcept;
+  // A stream begun and not ended (yet): once the handler has returned, the client got a truncated
+  // body (the upstream's stream broke, the client left, the server's shutdown grace ran out).
+  [[nodiscard]] bool stream_unfinished() const noexcept;
 
   // For a handler that runs another inside it (a gate in front of a provider's own handler): `hook`
   // runs once, when the inner handler calls begin_stream(), before the head is sent. It may change

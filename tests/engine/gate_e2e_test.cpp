@@ -741,5 +741,27 @@ TEST(GateE2E, AChargeReportedAfterAnEmbeddedStreamBeganIsIgnoredAndLogged) {
   EXPECT_NE(lines[0].find("detail=\"Settlement-Overrides set after the stream began"), std::string::npos) << lines[0];
 }
 
+// A stream that breaks after its head (the upstream died, the client left, the shutdown grace ran
+// out): the agent was charged, as its PAYMENT-RESPONSE said, and the access log says the body was cut.
+TEST(GateE2E, AStreamCutBeforeItsEndIsLoggedAsCut) {
+  GateStack stack;
+  stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) co_return;
+    (void)co_await ex.write("data: x\n\n");
+  });
+  AccessLines log(stack);
+  TestAgent agent(test_key(21), stack.config, 1);
+  http::BlockingHttpClient client;
+  auto res = client.request(http::ClientRequest{"GET", stack.url("/v1/stream")}.header(
+      "PAYMENT-SIGNATURE", agent.deposit_header(stack.offer(1), 5'000, 1'000'000)));
+  EXPECT_FALSE(res) << "the client got a truncated body, not an answer";
+  const auto lines = log.wait(1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("status=200 outcome=paid"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("detail=\"the response stream was cut before its end\""), std::string::npos) << lines[0];
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 5'000u);
+}
+
 }  // namespace
 }  // namespace paychan::engine::gate::test

@@ -308,8 +308,9 @@ TEST_F(Permit2DepositTest, AnApprovalThatFailsAfterZeroingSaysSoAndTheNextRunRai
   client::ChannelChain& chain = **line;
   const std::string address = to_hex(payer.address().bytes);
   const client::StepLog drain = [&](std::string_view step) {
-    if (step.starts_with("approve(Permit2, 0)") && step.find("mined in") != std::string_view::npos)
+    if (step.starts_with("approve(Permit2, 0)") && step.find("mined in") != std::string_view::npos) {
       EXPECT_TRUE(devnet_->run(devnet_->rpc().raw("anvil_setBalance", "[\"" + address + "\",\"0x0\"]")));
+    }
   };
 
   auto failed = client::approve_permit2(chain, token, U256{kDeposit}, drain);

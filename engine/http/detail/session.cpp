@@ -240,5 +240,6 @@ Awaitable<Status> Exchange::begin_stream() {
 Awaitable<Status> Exchange::write(std::string_view piece) { return session_.write(piece); }
 Awaitable<Status> Exchange::end_stream() { return session_.end_stream(); }
 bool Exchange::streaming() const noexcept { return session_.streaming(); }
+bool Exchange::stream_unfinished() const noexcept { return session_.stream_unfinished(); }
 
 }  // namespace paychan::engine::http

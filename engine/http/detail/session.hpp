@@ -42,6 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] Awaitable<Status> write(std::string_view piece);
   [[nodiscard]] Awaitable<Status> end_stream();
   [[nodiscard]] bool streaming() const noexcept { return streamed_ != StreamState::none; }
+  [[nodiscard]] bool stream_unfinished() const noexcept { return streamed_ == StreamState::open; }
   [[nodiscard]] std::string_view peer_address() const noexcept { return peer_address_; }
   [[nodiscard]] std::uint16_t peer_port() const noexcept { return peer_port_; }
   [[nodiscard]] ConnectionLocals& locals() noexcept { return locals_; }
