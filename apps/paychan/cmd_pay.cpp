@@ -1,6 +1,7 @@
 // paychan pay — curl for paid APIs: one HTTP request, paid through batch-settlement when the
 // server asks, within the agent's policy.
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -12,9 +13,6 @@ namespace paychan::cli {
 namespace {
 
 namespace http = engine::http;
-
-// The largest answer pay takes (it holds one in memory before printing it).
-constexpr std::uint64_t kMaxBodyBytes = 256ull << 20;
 
 constexpr std::string_view kHelp = R"(usage: paychan pay URL [-X METHOD] [-H 'Name: value']... [-d BODY|@FILE] [-v] [agent options]
 
@@ -41,16 +39,19 @@ provider has served that deposit's worth (kept in the store, across calls).
 URL is http:// or https://; an https server's certificate must chain to the system's certificate
 authorities (Debian: ca-certificates) or to those of $SSL_CERT_FILE, and name its host.
 
-Prints the response body on stdout. Exit status: 0 for a 2xx answer, 1 for any other HTTP status
-or a payment that was refused (the reason on stderr), 2 for bad options or an unreachable server.
+Prints the response body on stdout as it arrives (an SSE stream token by token, a download of any
+size), then checks its PAYMENT-RESPONSE. Exit status: 0 for a 2xx answer, 1 for any other HTTP
+status, a payment that was refused (the reason on stderr; an answer whose PAYMENT-RESPONSE is
+refused has been printed all the same) or a stdout that closed early (the rest is dropped; the
+payment is recorded as made), 2 for bad options or an unreachable server.
 
   -X METHOD          request method (default GET, or POST with -d)
   -H 'Name: value'   a request header (repeatable)
   -d BODY            request body; -d @FILE reads it from FILE
   -v                 show each payment step on stderr (never keys or signatures)
-  --max-time T       the longest wait for the answer's head, and again for its body (default
-                     330s: a provider charges an answer that comes within its offer's
-                     maxTimeoutSeconds, 300 by default); answers over 256 MiB are refused
+  --max-time T       the longest wait for the answer's head, and the longest silence within its
+                     body (default 330s: a provider charges an answer that comes within its
+                     offer's maxTimeoutSeconds, 300 by default)
   --accept-provider-state
                      take up the provider's running total from its corrective 402 even for a
                      voucher this state file does not know was sent (the file was restored from a
@@ -116,22 +117,30 @@ int run(std::span<char* const> argv) {
   }
   http::ClientOptions transport;
   transport.response_timeout = max_time;
-  transport.body_timeout = max_time;
-  transport.max_body_bytes = kMaxBodyBytes;
+  transport.read_timeout = max_time;
   http::BlockingHttpClient http(transport);
   engine::client::PaymentClient client(setup->keys, options, *setup->store, http);
-  auto paid = client.fetch(request);
+  // A reader that went away (`| head`) must not kill pay before it records what it paid.
+  std::signal(SIGPIPE, SIG_IGN);
+  bool stdout_closed = false;
+  auto paid = client.fetch(request, [&stdout_closed](std::string_view piece) {
+    stdout_closed = std::fwrite(piece.data(), 1, piece.size(), stdout) != piece.size() || std::fflush(stdout) != 0;
+    return !stdout_closed;
+  });
   if (!paid) {
     std::cerr << "paychan pay: " << paid.error().to_string() << '\n';
     const bool transport = paid.error().code >= ErrorCode::http_invalid_request && paid.error().code <= ErrorCode::http_peer_closed;
     return transport ? kExitUsage : kExitNo;
   }
-  std::fwrite(paid->response.body.data(), 1, paid->response.body.size(), stdout);
   if (args->has("verbose"))
     std::cerr << "* HTTP " << paid->response.status << ", charged " << to_decimal(paid->charged)
               << (paid->takenUp ? " (and " + to_decimal(paid->takenUp) + " charged before, taken up from the provider)"
                                 : std::string{})
               << (paid->deposited ? ", deposited " + to_decimal(paid->deposited) : std::string{}) << '\n';
+  if (stdout_closed) {
+    std::cerr << "paychan pay: stdout closed before the answer's end: the rest was dropped\n";
+    return kExitNo;
+  }
   if (paid->response.status < 200 || paid->response.status >= 300) {
     std::cerr << "paychan pay: HTTP " << paid->response.status << '\n';
     return kExitNo;

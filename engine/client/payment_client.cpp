@@ -284,7 +284,17 @@ std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::Client
   return options_.offers->find(request);
 }
 
-Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
+http::SinkFor PaymentClient::answer_sink() const {
+  if (!body_) return {};
+  return [this](const http::ClientResponse& head) { return head.status == 402 ? http::BodySink{} : body_; };
+}
+
+Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, http::BodySink body) {
+  body_ = std::move(body);
+  struct Reset {
+    http::BodySink& sink;
+    ~Reset() { sink = nullptr; }
+  } reset{body_};
   const auto known = known_offer(request);
   if (!known) return fetch_unknown(request);
   auto paid = pay_under(request, *known);
@@ -299,7 +309,7 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request) {
 }
 
 Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request) {
-  PAYCHAN_ASSIGN(auto first, http_.request(request));
+  PAYCHAN_ASSIGN(auto first, http_.request(request, answer_sink()));
   if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
   PAYCHAN_ASSIGN(auto required, payment_required(first));
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
@@ -550,7 +560,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
-    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid)));
+    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), answer_sink()));
 
     if (res.status == 402) {
       options_.pool->set_held_ceiling(ch.channelId, ceiling);

@@ -97,7 +97,10 @@ class PaymentClient {
   // Errors: policy_* (refused by the policy), channel_suspended, response_* (the server broke the
   // rules; the channel is now suspended), the server's refusal code (a 402's `error`),
   // invalid_payment_requirements (an unreadable 402), http_* (transport), the store's.
-  [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request);
+  // `body`: the final answer's body goes there as it arrives (an SSE stream, a large download)
+  // instead of into PaidResponse::response.body; that answer's head is checked once the body is
+  // over, so an answer whose PAYMENT-RESPONSE is then refused has been passed on all the same.
+  [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request, http::BodySink body = {});
 
   // Cooperative refund of what is left in `channelId` (or `amount` of it), through the provider
   // route that opened it. Errors: as fetch, and invalid_payload for an unknown or closed channel.
@@ -181,6 +184,8 @@ class PaymentClient {
   Result<persistence::ClientChannel> new_channel(const ChosenOffer& offer, const http::ClientRequest& request);
   Status suspend(persistence::ClientChannel& ch, const Error& why);
   void log(const std::string& line) const;
+  // Where an answer's body goes: the caller's sink (fetch's `body`), unless it is a 402 (parsed here).
+  [[nodiscard]] http::SinkFor answer_sink() const;
 
   ClientKeys keys_;
   ClientOptions options_;
@@ -188,6 +193,7 @@ class PaymentClient {
   http::BlockingHttpClient& http_;
   std::optional<VoucherHeaders> voucher_headers_;
   bool store_offers_read_ = false;  // known_offer() has taken the routes of the store's channels
+  http::BodySink body_;              // fetch()'s, while it runs
   std::set<Bytes32> accepted_provider_state_;  // channels whose provider state or word acceptProviderState took
 };
 

@@ -14,11 +14,11 @@ struct BlockingHttpClient::Impl {
 BlockingHttpClient::BlockingHttpClient(ClientOptions options) : impl_(std::make_unique<Impl>(options)) {}
 BlockingHttpClient::~BlockingHttpClient() = default;
 
-Result<ClientResponse> BlockingHttpClient::request(ClientRequest request) {
+Result<ClientResponse> BlockingHttpClient::request(ClientRequest request, SinkFor sink_for) {
   std::optional<Result<ClientResponse>> out;
   asio::co_spawn(
       impl_->context,
-      [&]() -> Awaitable<void> { out.emplace(co_await impl_->client.request(std::move(request))); },
+      [&]() -> Awaitable<void> { out.emplace(co_await impl_->client.request(std::move(request), std::move(sink_for))); },
       asio::detached);
   impl_->context.restart();
   impl_->context.run();

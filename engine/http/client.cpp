@@ -169,16 +169,23 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   }
 }
 
-Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request) {
+Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request, SinkFor sink_for) {
   auto stream = co_await open(std::move(request));
   if (!stream) co_return stream.failure();
+  ClientResponse response;
+  response.status = stream->status();
+  response.headers = stream->headers();
+  if (const BodySink sink = sink_for ? sink_for(response) : nullptr) {
+    for (;;) {
+      auto piece = co_await stream->read_some();
+      if (!piece) co_return piece.failure();
+      if (piece->empty() || !sink(*piece)) co_return response;  // a stream left early closes its connection
+    }
+  }
   auto length = stream->content_length();
   if (length && *length > options_.max_body_bytes) {
     co_return fail(ErrorCode::http_response_too_large, "Content-Length " + std::to_string(*length));
   }
-  ClientResponse response;
-  response.status = stream->status();
-  response.headers = stream->headers();
   if (length) response.body.reserve(*length);
   const auto deadline = std::chrono::steady_clock::now() + options_.body_timeout;
   for (;;) {

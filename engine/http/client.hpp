@@ -2,9 +2,10 @@
 // system's authorities and the host's name), for the facilitator calls, the agent and the reverse
 // proxy, with a small keep-alive pool per scheme, host and port and a timeout on every step.
 //
-// Two ways to read a response: request() buffers the whole body (up to max_body_bytes); open()
+// Two ways to read a response: request() buffers the whole body (up to max_body_bytes), or hands
+// it to a BodySink piece by piece if the caller asks for that once it has seen the head; open()
 // returns a ClientStream whose body is read piece by piece as it arrives (SSE, chunked streams,
-// large downloads), with no size limit but a limit on silence.
+// large downloads). Streamed bodies have no size limit, only a limit on silence.
 //
 // Idle connections are pooled per io_context (shared by the clients used on it, closed when it
 // shuts down) and reused only on that context, while younger than idle_expiry and still open. When a reused connection turns out to have been
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +103,13 @@ struct ClientResponse {
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
 };
 
+// Takes a response's body piece by piece as it arrives; false: take no more (the connection is
+// closed, and the response is returned as if its body had ended there).
+using BodySink = std::function<bool(std::string_view piece)>;
+// Asked once a response's head is in (its body still empty): a BodySink to stream the body to, or
+// none to buffer it.
+using SinkFor = std::function<BodySink(const ClientResponse& head)>;
+
 // A response whose head has arrived and whose body is read as it comes. Destroying it before the
 // end of the body closes the connection (an upstream sees the client leave). Use it on the
 // context it was opened on.
@@ -130,10 +139,11 @@ class HttpClient {
  public:
   explicit HttpClient(ClientOptions options = {});
 
-  // Sends `request` and reads the whole response. Errors: http_invalid_request (URL, method or a
-  // header), http_connect_failed (also a TLS peer that fails verification), http_timeout,
-  // http_bad_response, http_response_too_large.
-  [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request);
+  // Sends `request` and reads the whole response: into its body, or, where `sink_for` names a sink
+  // for it, into that (the body then stays empty; max_body_bytes and body_timeout do not apply).
+  // Errors: http_invalid_request (URL, method or a header), http_connect_failed (also a TLS peer
+  // that fails verification), http_timeout, http_bad_response, http_response_too_large.
+  [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request, SinkFor sink_for = {});
   // Sends `request` and returns once the response head has arrived. Errors: as request().
   [[nodiscard]] Awaitable<Result<ClientStream>> open(ClientRequest request);
 
@@ -154,7 +164,7 @@ class BlockingHttpClient {
   ~BlockingHttpClient();
 
   // As HttpClient::request.
-  [[nodiscard]] Result<ClientResponse> request(ClientRequest request);
+  [[nodiscard]] Result<ClientResponse> request(ClientRequest request, SinkFor sink_for = {});
 
  private:
   struct Impl;

@@ -41,7 +41,7 @@ class Child {
   }
   ~Child() {
     if (pid_ > 0) kill9();
-    close(stdout_);
+    if (stdout_ >= 0) close(stdout_);
   }
   // The first line the child prints, or "" after `timeout`.
   std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
@@ -69,6 +69,11 @@ class Child {
     waitpid(pid_, &status, 0);
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // As a reader that leaves early does (`| head -1`): the child's next write to stdout fails.
+  void close_stdout() {
+    close(stdout_);
+    stdout_ = -1;
   }
   void kill9() {
     kill(pid_, SIGKILL);

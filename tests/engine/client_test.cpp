@@ -313,6 +313,36 @@ TEST(PaymentClient, UpstreamFailureChargesNothing) {
   EXPECT_EQ((*agent.store->list())[0].charged, 2 * kPrice);
 }
 
+// A caller's sink takes the final answers' bodies as they arrive (the SSE route's three events),
+// paid or free; the 402s before them are read and answered here, and every charge is counted.
+TEST(PaymentClient, AnswersGoToTheCallersSinkAndTheirChargesAreCounted) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  std::string streamed;
+  const http::BodySink sink = [&](std::string_view piece) {
+    streamed += piece;
+    return true;
+  };
+  const std::string events = "data: token0\n\ndata: token1\n\ndata: token2\n\n";
+  for (int i = 0; i < 2; ++i) {  // the first pays after a 402, the second at once
+    streamed.clear();
+    auto paid = agent.client.fetch(http::ClientRequest::get(stack.url("/v1/stream")), sink);
+    ASSERT_TRUE(paid) << i << ": " << paid.error().to_string();
+    EXPECT_EQ(paid->response.status, 200);
+    EXPECT_TRUE(paid->response.body.empty());
+    EXPECT_EQ(streamed, events) << i;
+    EXPECT_EQ(paid->charged, 5'000u) << i;
+  }
+  streamed.clear();
+  auto free = agent.client.fetch(http::ClientRequest::get(stack.url("/free")), sink);
+  ASSERT_TRUE(free);
+  EXPECT_FALSE(streamed.empty());
+  EXPECT_TRUE(free->response.body.empty());
+  ASSERT_TRUE(agent.client.flush());
+  EXPECT_EQ((*agent.store->list())[0].charged, 10'000u);
+}
+
 TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;

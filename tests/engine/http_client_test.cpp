@@ -264,6 +264,67 @@ TEST(HttpClient, StreamDeliversPiecesBeforeTheServerHasFinished) {
   EXPECT_EQ(after_release, "second");
 }
 
+// request() with a sink for the answers the caller streams: their bodies go to it piece by piece
+// (the server here holds its second piece until the client has the first), with no size limit;
+// the others are buffered, within it.
+TEST(HttpClient, ASinkTakesTheBodyAsItArrivesWhereTheCallerAsksForIt) {
+  Event release;
+  TestServer server{[&](Exchange& ex) -> Handled {
+    if (ex.request().target() == "/offer") {
+      ex.response().set(402, "application/json", "{}");
+      return std::nullopt;
+    }
+    return [](Exchange& ex, Event& release) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write(std::string(5000, 'a'));
+      co_await release.wait();
+      (void)co_await ex.write("second");
+      (void)co_await ex.end_stream();
+    }(ex, release);
+  }};
+  BlockingHttpClient client({.max_body_bytes = 4096});
+  std::string streamed;
+  const SinkFor unless_402 = [&](const ClientResponse& head) -> BodySink {
+    if (head.status == 402) return nullptr;
+    return [&](std::string_view piece) {
+      streamed += piece;
+      if (streamed.size() >= 5000) release.set();
+      return true;
+    };
+  };
+  auto r = client.request(ClientRequest::get(server.url("/stream")), unless_402);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_EQ(streamed, std::string(5000, 'a') + "second") << "past max_body_bytes";
+  auto offer = client.request(ClientRequest::get(server.url("/offer")), unless_402);
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->body, "{}") << "buffered";
+}
+
+// A sink that takes no more: the answer's head is returned, and its connection is not reused.
+TEST(HttpClient, ASinkMayStopTakingAnEndlessBody) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    if (ex.request().target() == "/small") return echo(ex);
+    return [](Exchange& ex) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      while (co_await ex.write("data: tick\n\n")) {
+      }
+    }(ex);
+  }};
+  BlockingHttpClient client;
+  int pieces = 0;
+  auto r = client.request(ClientRequest::get(server.url("/endless")), [&](const ClientResponse&) -> BodySink {
+    return [&](std::string_view) { return ++pieces < 3; };
+  });
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(pieces, 3);
+  auto next = client.request(ClientRequest::get(server.url("/small")));
+  ASSERT_TRUE(next) << next.error().to_string();
+  EXPECT_EQ(next->body, "GET ");
+}
+
 TEST(HttpClient, HeadResponseHasNoBody) {
   TestServer server{echo};
   BlockingHttpClient client;

@@ -63,6 +63,51 @@ TEST(PayCli, PaysListsAndRefunds) {
   EXPECT_EQ(no_key.status, 2);
 }
 
+// pay prints an answer as it arrives: the streamer holds its second event until the first has
+// reached pay's stdout. A reader that leaves early (`| head -1`) has pay stop, exit 1, and record
+// the request as paid all the same (the next one is paid without a corrective).
+TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
+  GateStack stack;
+  http::test::Event release;
+  stack.embed([&release](http::Exchange& ex) -> http::Awaitable<void> {
+    const bool endless = ex.request().target().ends_with("?endless");
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) co_return;
+    (void)co_await ex.write("data: first\n\n");
+    if (endless) {
+      for (int i = 0; i < 100'000 && co_await ex.write(std::string(1024, '.') + "\n"); ++i) {
+      }
+      co_return;
+    }
+    co_await release.wait();
+    (void)co_await ex.write("data: second\n\n");
+    (void)co_await ex.end_stream();
+  });
+  paychan::test::TempDir dir;
+  const std::string key_file = dir.file("agent.key");
+  std::ofstream(key_file) << kKey << "\n";
+  std::filesystem::permissions(key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string state = dir.file("agent.sqlite");
+  auto pay = [&](std::string_view target) {
+    return Child({PAYCHAN_CLI, "pay", stack.url(target), "--key-file", key_file, "--state", state});
+  };
+
+  Child streaming = pay("/v1/stream");
+  EXPECT_EQ(streaming.read_line(), "data: first\n\n") << "printed while the server holds the rest";
+  release.set();
+  EXPECT_EQ(streaming.read_line(), "data: second\n\n");
+  EXPECT_EQ(streaming.wait_exit(), 0);
+
+  Child left = pay("/v1/stream?endless");
+  EXPECT_EQ(left.read_line().substr(0, 12), "data: first\n");
+  left.close_stdout();
+  EXPECT_EQ(left.wait_exit(), 1);
+  EXPECT_EQ(pay("/v1/stream").wait_exit(), 0);
+  auto listed = run_command({PAYCHAN_CLI, "channels", "--state", state, "--key-file", key_file});
+  EXPECT_NE(listed.out.find("\"charged\":\"15000\""), std::string::npos) << listed.out << listed.err;
+  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_paid_requests_total 3\n"), std::string::npos);
+}
+
 // A state file restored from a backup lags the gate: `pay` fails as not held (exit 1, nothing
 // suspended) until it is run once with --accept-provider-state, and then pays on without it.
 TEST(PayCli, ARestoredStateFilePaysOnOnceTheProvidersStateIsAccepted) {
