@@ -65,12 +65,15 @@ TEST(PayCli, PaysListsAndRefunds) {
 
 // pay prints an answer as it arrives: the streamer holds its second event until the first has
 // reached pay's stdout. A reader that leaves early (`| head -1`) has pay stop, exit 1, and record
-// the request as paid all the same (the next one is paid without a corrective).
+// the request as paid all the same (the next one is paid without a corrective). A body silent for
+// --max-time is cut (exit 2): the charge its head reported is recorded on the next run, from the
+// provider's corrective, as that of an answer that never came.
 TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
   GateStack stack;
   http::test::Event release;
   stack.embed([&release](http::Exchange& ex) -> http::Awaitable<void> {
     const bool endless = ex.request().target().ends_with("?endless");
+    const bool silent = ex.request().target().ends_with("?silent");
     ex.response().set_header("Content-Type", "text/event-stream");
     if (!co_await ex.begin_stream()) co_return;
     (void)co_await ex.write("data: first\n\n");
@@ -78,6 +81,11 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
       for (int i = 0; i < 100'000 && co_await ex.write(std::string(1024, '.') + "\n"); ++i) {
       }
       co_return;
+    }
+    if (silent) {
+      http::asio::steady_timer pause(co_await http::asio::this_coro::executor, std::chrono::seconds(3));
+      http::error_code stopped;
+      co_await pause.async_wait(http::use(stopped));
     }
     co_await release.wait();
     (void)co_await ex.write("data: second\n\n");
@@ -103,9 +111,16 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
   left.close_stdout();
   EXPECT_EQ(left.wait_exit(), 1);
   EXPECT_EQ(pay("/v1/stream").wait_exit(), 0);
+
+  auto cut = run_command(
+      {PAYCHAN_CLI, "pay", stack.url("/v1/stream?silent"), "--key-file", key_file, "--state", state, "--max-time", "1s"});
+  EXPECT_EQ(cut.status, 2) << cut.err;
+  EXPECT_EQ(cut.out, "data: first\n\n");
+  EXPECT_NE(cut.err.find("http_timeout"), std::string::npos) << cut.err;
+  EXPECT_EQ(pay("/v1/stream").wait_exit(), 0);
   auto listed = run_command({PAYCHAN_CLI, "channels", "--state", state, "--key-file", key_file});
-  EXPECT_NE(listed.out.find("\"charged\":\"15000\""), std::string::npos) << listed.out << listed.err;
-  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_paid_requests_total 3\n"), std::string::npos);
+  EXPECT_NE(listed.out.find("\"charged\":\"25000\""), std::string::npos) << listed.out << listed.err;
+  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_paid_requests_total 5\n"), std::string::npos);
 }
 
 // A state file restored from a backup lags the gate: `pay` fails as not held (exit 1, nothing
