@@ -83,7 +83,7 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
       co_return;
     }
     if (silent) {
-      http::asio::steady_timer pause(co_await http::asio::this_coro::executor, std::chrono::seconds(3));
+      http::asio::steady_timer pause(co_await http::asio::this_coro::executor, std::chrono::seconds(2));
       http::error_code stopped;
       co_await pause.async_wait(http::use(stopped));
     }
