@@ -237,7 +237,7 @@ Status Fields::only(std::initializer_list<std::string_view> known) const {
   if (!v_->IsObject()) return error("", "must be a JSON object");
   for (auto it = v_->MemberBegin(); it != v_->MemberEnd(); ++it) {
     if (std::find(known.begin(), known.end(), name_of(it->name)) == known.end())
-      return error(std::string(name_of(it->name)).c_str(), "is not a member this file takes (misspelt?)");
+      return error(std::string(name_of(it->name)).c_str(), "is not a member this input takes (misspelt?)");
   }
   return {};
 }

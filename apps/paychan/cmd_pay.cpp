@@ -50,8 +50,8 @@ payment is recorded as made), 2 for bad options or an unreachable server.
   -d BODY            request body; -d @FILE reads it from FILE
   -v                 show each payment step on stderr (never keys or signatures)
   --max-time T       the longest wait for the answer's head, and the longest silence within its
-                     body (default 330s: a provider charges an answer that comes within its
-                     offer's maxTimeoutSeconds, 300 by default)
+                     body (default: for a paid answer's head its offer's maxTimeoutSeconds and 30s
+                     more, since the provider charges an answer that comes within it; else 330s)
   --accept-provider-state
                      take up the provider's running total from its corrective 402 even for a
                      voucher this state file does not know was sent (the file was restored from a
@@ -106,14 +106,14 @@ int run(std::span<char* const> argv) {
   options.chain = setup->chain;
   options.acceptProviderState = args->has("accept-provider-state");
   if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
-  // The provider charges an answer its upstream gives within the offer's maxTimeoutSeconds (300
-  // by default), so the agent waits as long, and then some: giving up sooner loses an answer it
-  // pays for all the same.
+  // A paid answer is waited for as its offer says (ClientOptions::maxWait); anything else as long
+  // as a default offer's (300 s), and then some.
   std::chrono::seconds max_time{330};
   if (auto text = args->option("max-time")) {
     auto d = parse_duration(*text);
     if (!d) return report("pay", Error{ErrorCode::invalid_config, "--max-time " + *text + ": " + d.error().detail});
     max_time = *d;
+    options.maxWait = max_time;
   }
   http::ClientOptions transport;
   transport.response_timeout = max_time;

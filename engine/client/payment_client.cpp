@@ -284,6 +284,13 @@ std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::Client
   return options_.offers->find(request);
 }
 
+std::chrono::seconds PaymentClient::answer_wait(const ChosenOffer& offer) const {
+  if (options_.maxWait) return *options_.maxWait;
+  constexpr std::chrono::seconds kAfterTheOffersTimeout{30};
+  return std::chrono::seconds(std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)) +
+         kAfterTheOffersTimeout;
+}
+
 http::SinkFor PaymentClient::answer_sink() const {
   if (!body_) return {};
   return [this](const http::ClientResponse& head) { return head.status == 402 ? http::BodySink{} : body_; };
@@ -557,6 +564,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
     paid.header(protocol::kPaymentSignatureHeader, signature);
+    paid.response_timeout(answer_wait(offer));
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));

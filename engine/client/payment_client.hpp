@@ -33,6 +33,7 @@
 // channels to a provider as needed (each bounded by the same budget).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,6 +76,11 @@ struct ClientOptions {
   // Without a chain it also gives back, once, the allowance of deposits on the provider's word that
   // a channel is short of funds (PaymentClient::take_deposit_on_word).
   bool acceptProviderState = false;
+  // The longest wait for a paid answer's head. Unset: the offer's maxTimeoutSeconds (at most an
+  // hour) and half a minute more, since the provider charges an answer that comes within it, and
+  // one given up on early is paid all the same (taken up later as unserved). Other requests keep
+  // the HTTP client's response_timeout.
+  std::optional<std::chrono::seconds> maxWait;
 };
 
 struct PaidResponse {
@@ -184,6 +190,8 @@ class PaymentClient {
   Result<persistence::ClientChannel> new_channel(const ChosenOffer& offer, const http::ClientRequest& request);
   Status suspend(persistence::ClientChannel& ch, const Error& why);
   void log(const std::string& line) const;
+  // How long a paid request waits for its answer's head (ClientOptions::maxWait).
+  [[nodiscard]] std::chrono::seconds answer_wait(const ChosenOffer& offer) const;
   // Where an answer's body goes: the caller's sink (fetch's `body`), unless it is a 402 (parsed here).
   [[nodiscard]] http::SinkFor answer_sink() const;
 

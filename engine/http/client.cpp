@@ -124,6 +124,7 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   auto message = build(request.method_, *url, request.headers_, std::move(request.body_));
   if (!message) co_return message.failure();
   bool replayable = idempotent(message->method());
+  const auto response_timeout = request.response_timeout_.value_or(options_.response_timeout);
 
   auto executor = co_await asio::this_coro::executor;
   auto& pool = detail::ConnectionPool::of(executor);
@@ -144,7 +145,7 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
 
     auto& link = *state->connection;
     error_code ec;
-    link.stream.expires_after(options_.response_timeout);  // one deadline for sending and the whole head
+    link.stream.expires_after(response_timeout);  // one deadline for sending and the whole head
     co_await link.over([&](auto& stream) { return bhttp::async_write(stream, *message, use(ec)); });
     bool write_failed = static_cast<bool>(ec);
     // Interim 1xx answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110 §15.2).

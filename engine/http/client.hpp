@@ -80,6 +80,11 @@ class ClientRequest {
     return *this;
   }
   ClientRequest&& body(std::string body) && { return std::move(this->body(std::move(body))); }
+  // This request's ClientOptions::response_timeout (a server known to take long to answer).
+  ClientRequest& response_timeout(std::chrono::milliseconds t) & {
+    response_timeout_ = t;
+    return *this;
+  }
 
   [[nodiscard]] const std::string& method() const noexcept { return method_; }
   [[nodiscard]] const std::string& url() const noexcept { return url_; }
@@ -92,6 +97,7 @@ class ClientRequest {
   std::string url_;
   std::vector<Header> headers_;
   std::string body_;
+  std::optional<std::chrono::milliseconds> response_timeout_;
 };
 
 struct ClientResponse {

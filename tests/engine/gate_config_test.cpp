@@ -196,7 +196,7 @@ TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
     auto c = parse_gate_config(with(kGood, from, to));
     ASSERT_FALSE(c) << to;
     EXPECT_EQ(c.error().code, ErrorCode::invalid_config);
-    EXPECT_NE(c.error().detail.find("is not a member this file takes"), std::string::npos) << c.error().detail;
+    EXPECT_NE(c.error().detail.find("is not a member this input takes"), std::string::npos) << c.error().detail;
   }
   auto token =
       parse_gate_config(with(kGood, "\"facilitator\"", "\"facilitatorTokenFile\": \"gate.token\", \"facilitator\""));
