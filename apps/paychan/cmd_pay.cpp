@@ -1,8 +1,10 @@
 // paychan pay — curl for paid APIs: one HTTP request, paid through batch-settlement when the
 // server asks, within the agent's policy.
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "channel/hex.hpp"
@@ -42,8 +44,9 @@ authorities (Debian: ca-certificates) or to those of $SSL_CERT_FILE, and name it
 Prints the response body on stdout as it arrives (an SSE stream token by token, a download of any
 size), then checks its PAYMENT-RESPONSE. Exit status: 0 for a 2xx answer, 1 for any other HTTP
 status, a payment that was refused (the reason on stderr; an answer whose PAYMENT-RESPONSE is
-refused has been printed all the same) or a stdout that closed early (the rest is dropped; the
-payment is recorded as made), 2 for bad options or an unreachable server.
+refused has been printed all the same), an answer that broke off after it began, or a stdout that
+closed early (in these two the payment is recorded as made), 2 for bad options or an unreachable
+server.
 
   -X METHOD          request method (default GET, or POST with -d)
   -H 'Name: value'   a request header (repeatable)
@@ -123,8 +126,10 @@ int run(std::span<char* const> argv) {
   // A reader that went away (`| head`) must not kill pay before it records what it paid.
   std::signal(SIGPIPE, SIG_IGN);
   bool stdout_closed = false;
-  auto paid = client.fetch(request, [&stdout_closed](std::string_view piece) {
+  int write_errno = 0;
+  auto paid = client.fetch(request, [&](std::string_view piece) {
     stdout_closed = std::fwrite(piece.data(), 1, piece.size(), stdout) != piece.size() || std::fflush(stdout) != 0;
+    if (stdout_closed) write_errno = errno;
     return !stdout_closed;
   });
   if (!paid) {
@@ -138,7 +143,12 @@ int run(std::span<char* const> argv) {
                                 : std::string{})
               << (paid->deposited ? ", deposited " + to_decimal(paid->deposited) : std::string{}) << '\n';
   if (stdout_closed) {
-    std::cerr << "paychan pay: stdout closed before the answer's end: the rest was dropped\n";
+    std::cerr << "paychan pay: stdout closed before the answer's end (" << std::strerror(write_errno)
+              << "): the rest was dropped\n";
+    return kExitNo;
+  }
+  if (const auto& cut = paid->response.cut) {
+    std::cerr << "paychan pay: the answer broke off (" << cut->to_string() << "); it was charged as its head said\n";
     return kExitNo;
   }
   if (paid->response.status < 200 || paid->response.status >= 300) {

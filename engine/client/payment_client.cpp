@@ -284,7 +284,7 @@ std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::Client
   return options_.offers->find(request);
 }
 
-std::chrono::seconds PaymentClient::answer_wait(const ChosenOffer& offer) const {
+std::chrono::milliseconds PaymentClient::answer_wait(const ChosenOffer& offer) const {
   if (options_.maxWait) return *options_.maxWait;
   constexpr std::chrono::seconds kAfterTheOffersTimeout{30};
   return std::chrono::seconds(std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)) +

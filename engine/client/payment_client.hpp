@@ -80,7 +80,7 @@ struct ClientOptions {
   // hour) and half a minute more, since the provider charges an answer that comes within it, and
   // one given up on early is paid all the same (taken up later as unserved). Other requests keep
   // the HTTP client's response_timeout.
-  std::optional<std::chrono::seconds> maxWait;
+  std::optional<std::chrono::milliseconds> maxWait;
 };
 
 struct PaidResponse {
@@ -105,7 +105,8 @@ class PaymentClient {
   // invalid_payment_requirements (an unreadable 402), http_* (transport), the store's.
   // `body`: the final answer's body goes there as it arrives (an SSE stream, a large download)
   // instead of into PaidResponse::response.body; that answer's head is checked once the body is
-  // over, so an answer whose PAYMENT-RESPONSE is then refused has been passed on all the same.
+  // over, so an answer whose PAYMENT-RESPONSE is then refused has been passed on all the same. A
+  // body that breaks off (response.cut) is charged as its head says: part of it was served.
   [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request, http::BodySink body = {});
 
   // Cooperative refund of what is left in `channelId` (or `amount` of it), through the provider
@@ -191,7 +192,7 @@ class PaymentClient {
   Status suspend(persistence::ClientChannel& ch, const Error& why);
   void log(const std::string& line) const;
   // How long a paid request waits for its answer's head (ClientOptions::maxWait).
-  [[nodiscard]] std::chrono::seconds answer_wait(const ChosenOffer& offer) const;
+  [[nodiscard]] std::chrono::milliseconds answer_wait(const ChosenOffer& offer) const;
   // Where an answer's body goes: the caller's sink (fetch's `body`), unless it is a 402 (parsed here).
   [[nodiscard]] http::SinkFor answer_sink() const;
 

@@ -179,7 +179,10 @@ Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request, Sin
   if (const BodySink sink = sink_for ? sink_for(response) : nullptr) {
     for (;;) {
       auto piece = co_await stream->read_some();
-      if (!piece) co_return piece.failure();
+      if (!piece) {
+        response.cut = piece.error();  // what came is the caller's already: the head stays its answer
+        co_return response;
+      }
       if (piece->empty() || !sink(*piece)) co_return response;  // a stream left early closes its connection
     }
   }

@@ -104,6 +104,9 @@ struct ClientResponse {
   int status = 0;
   std::vector<Header> headers;
   std::string body;
+  // A body streamed to a BodySink that broke off after the head (http_timeout, http_bad_response):
+  // the head is still the server's answer; the sink got only the body's start.
+  std::optional<Error> cut;
 
   // The first field named `name` (case-insensitive), or nullopt.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -146,7 +149,8 @@ class HttpClient {
   explicit HttpClient(ClientOptions options = {});
 
   // Sends `request` and reads the whole response: into its body, or, where `sink_for` names a sink
-  // for it, into that (the body then stays empty; max_body_bytes and body_timeout do not apply).
+  // for it, into that (the body then stays empty; max_body_bytes and body_timeout do not apply; a
+  // body that breaks off is ClientResponse::cut, not an error). A sink must not throw.
   // Errors: http_invalid_request (URL, method or a header), http_connect_failed (also a TLS peer
   // that fails verification), http_timeout, http_bad_response, http_response_too_large.
   [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request, SinkFor sink_for = {});

@@ -951,11 +951,10 @@ TEST(PaymentClient, ACorrectiveIsAdoptedOnlyForAVoucherTheServerWasSentAndDidNot
       return scripted ? c.script[step[voucher]++] : Act::serve;
     });
     paychan::test::TempDir dir;
-    http::ClientOptions impatient;
-    impatient.response_timeout = std::chrono::milliseconds(500);
     ClientOptions options{test_policy(), {}, {}, 4};
     options.acceptProviderState = c.acceptProviderState;
-    Agent agent(dir.file("agent.sqlite"), options, impatient);
+    options.maxWait = std::chrono::milliseconds(500);
+    Agent agent(dir.file("agent.sqlite"), options, {});
     const auto fetch = [&] { return agent.client.fetch(infer(server.url())); };
     ASSERT_TRUE(fetch());
     auto second = fetch();
