@@ -21,7 +21,8 @@ upstream, charged, made durable, and answered with PAYMENT-RESPONSE. Unpriced pa
 free. A route matches every spelling of its path an upstream framework may route alike (any case,
 a trailing or repeated slash, percent-escapes, dot segments, ";params", an absolute-form target),
 so none reaches the upstream unpaid; a GET route also prices HEAD; an exact path comes first, then
-the longest '*' prefix, and a path read two ways pays the dearer route. Channel state lives in a
+the longest '*' prefix ('*' only at a path's end; no query), and a path read two ways pays the
+dearer route. Channel state lives in a
 SQLite file and survives restarts and crashes: each batch of charges is made durable in the log
 beside it (STORE-vlog and STORE-vlog1, one fdatasync a batch), which the gate folds into the file
 every second and when idle; "paychan settle" beside a busy gate sees vouchers up to a second old.

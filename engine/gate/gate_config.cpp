@@ -43,10 +43,17 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
   PAYCHAN_ASSIGN(route.path, r.string("path"));
   if (route.path.empty() || route.path.front() != '/')
     return r.error("path", "must start with '/'");
+  // Matched literally, either would leave the paths it was meant for free.
+  if (const auto star = route.path.find('*'); star != std::string::npos && star + 1 != route.path.size())
+    return r.error("path", "takes '*' only at its end, as a prefix (\"/v1/*\"); a '*' inside matches nothing but itself");
+  if (route.path.find_first_of("?#") != std::string::npos)
+    return r.error("path", "is a path alone: routes match whatever the query, so drop the '?' or '#' part");
   // The gate answers these itself (GateHandler), free: a price on them would never be asked.
   if (is_gate_endpoint(route_key(route.path)))
     return r.error("path", "is the gate's own endpoint (/healthz and /metrics are served by the gate, free)");
   PAYCHAN_ASSIGN(route.method, with_default<std::string>(r, "method", "", &Fields::string));
+  if (r.has("method") && route.method.empty())
+    return r.error("method", "must be a method; leave it out to price every method");
   // A method no request carries (a typo, or "post": methods are case-sensitive on the wire) would
   // leave the route's path free for every request: one of these, in any case, or none at all.
   std::transform(route.method.begin(), route.method.end(), route.method.begin(), http::ascii_upper);

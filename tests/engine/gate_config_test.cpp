@@ -152,12 +152,22 @@ TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {
   ASSERT_TRUE(lower) << lower.error().to_string();
   EXPECT_EQ(lower->routes[0].method, "POST");
   EXPECT_NE(OfferTable::build(*lower).find("POST", "/v1/chat"), nullptr);
-  for (const char* bad : {"\"FETCH\"", "\"PO ST\"", "\"POST \""}) {
+  for (const char* bad : {"\"FETCH\"", "\"PO ST\"", "\"POST \"", "\"\""}) {
     auto c = parse_gate_config(with(kGood, "\"POST\"", bad));
     ASSERT_FALSE(c) << bad;
     EXPECT_EQ(c.error().code, ErrorCode::invalid_config);
     EXPECT_NE(c.error().detail.find("routes[0].method"), std::string::npos) << c.error().detail;
   }
+}
+
+// A '*' inside a path, or a query, would be matched literally: the paths meant would go free.
+TEST(GateConfig, ARoutePathTakesAStarOnlyAtItsEndAndNoQuery) {
+  for (const char* path : {"/v1/*/generate", "/v1/*x", "/data/*?x=1", "/data?x=1", "/data#top"}) {
+    auto c = parse_gate_config(with(kGood, "/data/*", path));
+    ASSERT_FALSE(c) << path;
+    EXPECT_NE(c.error().detail.find("routes[1].path"), std::string::npos) << c.error().detail;
+  }
+  EXPECT_TRUE(parse_gate_config(with(kGood, "/data/*", "/data*")));
 }
 
 // Two routes matching the same requests (paths compare in any spelling): the second would never
