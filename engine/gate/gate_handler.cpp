@@ -79,7 +79,8 @@ void answer_upstream_failure(http::Response& res, const Error& e) {
   const int status = http::gateway_status(e);
   // A request the proxy cannot forward (400) is the client's. No detail either way: the URL a target
   // makes upstream names the upstream's address.
-  const char* message = status == 400   ? "the request cannot be forwarded: it needs an origin-form target (\"/path\")"
+  const char* message = status == 400   ? "the request cannot be forwarded: its target must be a path (\"/v1/x\") "
+                                          "without \"..\" segments"
                         : status == 504 ? "the upstream timed out"
                                         : "the upstream failed";
   res.set(status, "application/json", error_body(Error{e.code, message}));

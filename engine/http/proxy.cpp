@@ -18,6 +18,23 @@ bool replaced_by_proxy(std::string_view name) noexcept {
          iequals(name, "X-Forwarded-Proto");
 }
 
+// Whether the target's path climbs with a ".." segment (also percent-encoded, or between
+// backslashes, as some servers read them): joined to the upstream's base path it could leave it
+// ("/api" + "/../admin"), to a route the gate never priced.
+bool climbs(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path.find_first_of(".%") == std::string_view::npos) return false;
+  const std::string decoded = percent_decode(path);
+  for (std::size_t start = 0; start <= decoded.size();) {
+    const auto end = decoded.find_first_of("/\\", start);
+    if (std::string_view(decoded).substr(start, end == std::string::npos ? std::string::npos : end - start) == "..")
+      return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<ReverseProxy> ReverseProxy::create(HttpClient& client, ProxyOptions options) {
@@ -35,6 +52,7 @@ Awaitable<Result<ClientStream>> ReverseProxy::open(Exchange& ex) const {
   if (in.target().empty() || in.target().front() != '/') {
     co_return fail(ErrorCode::http_invalid_request, "target is not origin-form");
   }
+  if (climbs(in.target())) co_return fail(ErrorCode::http_invalid_request, "target has a \"..\" segment");
   ClientRequest out{std::string(in.method()), base_.origin() + base_.target + std::string(in.target())};
 
   std::string_view connection = in.header("Connection").value_or("");

@@ -208,6 +208,25 @@ TEST(ReverseProxy, NonOriginFormTargetIs400) {
   EXPECT_EQ(r->result_int(), 400u);
 }
 
+// A ".." segment, in any spelling, could take a target out of the upstream's base path.
+TEST(ReverseProxy, ATargetClimbingWithDotDotIs400) {
+  TestServer upstream{mirror};
+  ForwardingProxy gate{upstream.url("/api")};
+  for (const char* target : {"/../admin", "/x/%2e%2E/../admin", "/x/..%5cadmin", "/x/..\\..\\admin", "/.."}) {
+    RawClient client{gate.server.port()};
+    client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->result_int(), 400u) << target;
+  }
+  RawClient client{gate.server.port()};
+  client.send("GET /x/..a/b.c/.../?q=../.. HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+  EXPECT_TRUE(r->body().starts_with("GET /api/x/..a/b.c/.../?q=../..\n")) << r->body();
+}
+
 TEST(ReverseProxy, CreateRefusesABadUpstream) {
   HttpClient client;
   for (std::string bad : {"ftp://h/", "http://h/x?query", "not a url"}) {
