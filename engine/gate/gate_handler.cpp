@@ -181,15 +181,22 @@ void GateHandler::offer_payment(http::Exchange& ex, const Offer& offer) {
   answer_402(ex, offer, public_scheme_, std::nullopt, "{}");
 }
 
-void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& r) {
+void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& r, Recorder& log) {
   metrics_.count_refusal(r.error.code);
+  log.record.outcome = "refused";
+  log.record.reason = to_string(r.error.code);
   reset(ex.response());
   if (r.status == 402) {
     const auto accepted = r.corrective ? corrective_offer(offer, *r.corrective) : offer.requirements;
     answer_402(ex, offer, public_scheme_, std::string(to_string(r.error.code)), error_body(r.error), &accepted);
     return;
   }
-  ex.response().set(r.status, "application/json", error_body(r.error));
+  Error shown = r.error;
+  if (r.status == 503) {
+    log.record.detail = std::move(shown.detail);
+    shown.detail = "the payment cannot be handled now: try again shortly";
+  }
+  ex.response().set(r.status, "application/json", error_body(shown));
   ex.response().set_header("Cache-Control", "no-store");
   if (r.status == 503) ex.response().set_header("Retry-After", "1");
 }
@@ -207,18 +214,16 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
 
 http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string_view header) {
   Recorder log(*this, ex);
-  log.record.outcome = "refused";
   auto decision = co_await gate_.authorize(offer, header, &ex.connection_locals().get<protocol::PaymentSignatureDecoder>());
   if (auto* refused = std::get_if<Refusal>(&decision)) {
-    log.record.reason = to_string(refused->error.code);
-    refuse(ex, offer, *refused);
+    refuse(ex, offer, *refused, log);
     co_return;
   }
   Authorization auth = std::move(std::get<Authorization>(decision));
   log.channel(auth.channelId());
   if (auth.type() == PayloadType::refund) {
     log.record.outcome = "refunded";
-    co_await refund(ex, std::move(auth));
+    co_await refund(ex, std::move(auth), log);
     co_return;
   }
   log.record.outcome = "upstream_failed";
@@ -293,13 +298,13 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
     reset(res);
     res.set(502, "application/json",
             error_body(Error{actual.error().code, "upstream sent an invalid Settlement-Overrides: " + actual.error().detail}));
+    log.record.reason = to_string(actual.error().code);
+    log.record.detail = "invalid Settlement-Overrides: " + actual.error().detail;
     co_return false;
   }
   auto settled = co_await gate_.settle(std::move(auth), *actual);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
-    log.record.outcome = "refused";
-    log.record.reason = to_string(refused->error.code);
-    refuse(ex, offer, *refused);
+    refuse(ex, offer, *refused, log);
     co_return false;
   }
   log.record.outcome = "paid";
@@ -308,12 +313,12 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
   co_return true;
 }
 
-http::Awaitable<void> GateHandler::refund(http::Exchange& ex, Authorization auth) {
+http::Awaitable<void> GateHandler::refund(http::Exchange& ex, Authorization auth, Recorder& log) {
   const Offer& offer = auth.offer();
   const std::string channel = to_hex(auth.channelId());
   auto settled = co_await gate_.refund(std::move(auth));
   if (auto* refused = std::get_if<Refusal>(&settled)) {
-    refuse(ex, offer, *refused);
+    refuse(ex, offer, *refused, log);
     co_return;
   }
   ex.response().set(200, "application/json",

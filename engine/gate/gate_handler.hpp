@@ -66,9 +66,11 @@ class GateHandler final : public http::Handler {
   // status >= 400) and attaches PAYMENT-RESPONSE. False: the response is now the refusal or the
   // error, to be answered instead.
   http::Awaitable<bool> charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log);
-  http::Awaitable<void> refund(http::Exchange& ex, Authorization auth);
+  http::Awaitable<void> refund(http::Exchange& ex, Authorization auth, Recorder& log);
   http::Awaitable<void> free(http::Exchange& ex);
-  void refuse(http::Exchange& ex, const Offer& offer, const Refusal& r);
+  // The refusal as the answer, and in the access log. A 503's detail (what failed inside: the
+  // facilitator's address, the store's error) goes to the log only.
+  void refuse(http::Exchange& ex, const Offer& offer, const Refusal& r, Recorder& log);
   // The 402 with the route's offer, for a request without payment.
   void offer_payment(http::Exchange& ex, const Offer& offer);
 
