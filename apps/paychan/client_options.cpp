@@ -36,19 +36,6 @@ Result<std::string> state_path(const Args& args) {
   return (dir / "agent.sqlite").string();
 }
 
-// One agent store per payer key: the budget counts every channel in the file, so another key's
-// channels would spend this key's budget, and `channels` would list them as this key's.
-Status check_store_payer(persistence::ClientStore& store, const Address& payer, const std::string& path) {
-  PAYCHAN_ASSIGN(const auto channels, store.list());
-  for (const auto& ch : channels)
-    if (ch.config.payer != payer)
-      return fail(ErrorCode::invalid_config, "the agent store " + path + " holds channels of payer " +
-                                                 to_checksum_hex(ch.config.payer) + ", not of this key (" +
-                                                 to_checksum_hex(payer) +
-                                                 "): one store per key, name another with --state FILE or $PAYCHAN_STATE");
-  return {};
-}
-
 }  // namespace
 
 Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse store_use) {
@@ -80,7 +67,6 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse st
   if (!lock) return lock.failure();
   auto store = persistence::ClientStore::open(path);
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);
-  PAYCHAN_TRY(check_store_payer(**store, payer.address(), path));
   AgentSetup setup{std::move(*lock), std::move(*store), engine::client::ClientKeys{payer, authorizer}, policy, path,
                    nullptr};
   if (chain_use == ChainUse::none) return setup;

@@ -17,8 +17,8 @@ inline constexpr std::string_view kClientOptionNames[] = {
 
 inline constexpr std::string_view kClientOptionsHelp = R"(Agent options (shared by pay, channels, refund, withdraw):
   --state FILE             the agent's channel store (default $PAYCHAN_STATE, else ~/.paychan/agent.sqlite);
-                           one process at a time uses it (another waits up to 30 s), and one
-                           payer key (another key's store is refused: its budget is the file's)
+                           one process at a time uses it (another waits up to 30 s); several
+                           payer keys may share it, each seeing and budgeting its own channels
   --key-file FILE          the payer's key (mode 0600); or --key-env VAR; default $PAYCHAN_KEY
   --authorizer-key-file F  a separate key that signs vouchers (the channel's payerAuthorizer)
   --max-price P            refuse offers above P per request (default $0.10)

@@ -42,8 +42,14 @@ int run(std::span<char* const> argv) {
   if (!setup) return report("channels", setup.error());
   auto channels = setup->store->list();
   if (!channels) return report("channels", channels.error());
+  const Address payer = setup->keys.payer.address();
   Uint128 signed_total = 0, reserved_total = 0;
+  std::size_t others = 0;
   for (const auto& c : *channels) {
+    if (c.config.payer != payer) {
+      ++others;
+      continue;
+    }
     signed_total += c.signedMax;
     reserved_total += std::max(c.signedMax, c.reserved);
     const std::string status = c.closed                 ? "closed"
@@ -63,6 +69,8 @@ int run(std::span<char* const> argv) {
   std::cout << "{\"signedTotal\":\"" << to_decimal(signed_total) << "\",\"reservedTotal\":\"" << to_decimal(reserved_total)
             << "\",\"budget\":\"" << to_decimal(budget) << "\",\"remainingBudget\":\""
             << to_decimal(budget > reserved_total ? budget - reserved_total : 0) << "\"}\n";
+  if (others != 0)
+    std::cerr << "paychan channels: " << others << " channel(s) of other payer keys in this store are not listed\n";
   return kExitOk;
 }
 

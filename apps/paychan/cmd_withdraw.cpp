@@ -56,16 +56,21 @@ int exit_code(const Error& e) {
   }
 }
 
-// The channels CHANNEL_ID|URL names. Errors: invalid_payload.
-Result<std::vector<Bytes32>> select_channels(persistence::ClientStore& store, const std::string& target) {
+// The payer's channels CHANNEL_ID|URL names. Errors: invalid_payload.
+Result<std::vector<Bytes32>> select_channels(persistence::ClientStore& store, const std::string& target,
+                                             const Address& payer) {
   if (!target.starts_with("http://") && !target.starts_with("https://")) {
     PAYCHAN_ASSIGN(const auto id, fixed_from_hex<32>(target));
+    PAYCHAN_ASSIGN(const auto stored, store.get(id));
+    if (stored && stored->config.payer != payer)  // the chain would refuse its transactions
+      return fail(ErrorCode::invalid_payload, "channel " + target + " is payer " + to_checksum_hex(stored->config.payer) +
+                                                  "'s, not this key's");
     return std::vector<Bytes32>{id};
   }
   PAYCHAN_ASSIGN(const auto channels, store.list());
   std::vector<Bytes32> ids;
   for (const auto& ch : channels)
-    if (!ch.closed && ch.url == target) ids.push_back(ch.channelId);
+    if (!ch.closed && ch.url == target && ch.config.payer == payer) ids.push_back(ch.channelId);
   if (ids.empty())
     return fail(ErrorCode::invalid_payload, "no open channel was opened from " + target + " (see paychan channels)");
   return ids;
@@ -83,7 +88,7 @@ int run(std::span<char* const> argv) {
   if (!setup) return report("withdraw", setup.error());
   if (!setup->chain)
     return report("withdraw", Error{ErrorCode::invalid_config, "--rpc URL is required: a withdrawal is a transaction on chain"});
-  auto ids = select_channels(*setup->store, args->positional()[0]);
+  auto ids = select_channels(*setup->store, args->positional()[0], setup->keys.payer.address());
   if (!ids) return report("withdraw", ids.error());
 
   const client::StepLog progress = [](std::string_view line) { std::cerr << "* " << line << '\n'; };

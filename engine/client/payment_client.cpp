@@ -126,8 +126,10 @@ void PaymentClient::log(const std::string& line) const {
 
 Result<Uint128> PaymentClient::signed_total() {
   PAYCHAN_ASSIGN(auto channels, store_.list());
+  const Address payer = keys_.payer.address();
   Uint128 total = 0;
-  for (const auto& c : channels) total += std::max(c.signedMax, c.reserved);
+  for (const auto& c : channels)
+    if (c.config.payer == payer) total += std::max(c.signedMax, c.reserved);
   return total;
 }
 
@@ -710,6 +712,9 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "channel " + to_hex(channelId) + " is paying a request");
   PoolLease lease(*options_.pool, channelId);
   PAYCHAN_ASSIGN(auto found, latest(channelId));
+  if (found && found->config.payer != keys_.payer.address())
+    return fail(ErrorCode::invalid_payload, "channel " + to_hex(channelId) + " is payer " +
+                                                to_checksum_hex(found->config.payer) + "'s, not this key's");
   if (!found || found->closed) return fail(ErrorCode::invalid_payload, "no open channel " + to_hex(channelId));
   persistence::ClientChannel ch = std::move(*found);
   ClientPolicy any = options_.policy;

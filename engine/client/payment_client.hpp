@@ -122,8 +122,8 @@ class PaymentClient {
   // Writes the progress of channels no request is using to the store (channel_pool.hpp). Errors: the store's.
   [[nodiscard]] Status flush();
 
-  // Σ over channels of the ceiling reserved for vouchers (at least the highest signed): what the
-  // budget bounds.
+  // Σ over the payer's channels of the ceiling reserved for vouchers (at least the highest signed):
+  // what the budget bounds. (Another payer's channels in the same store are its own.)
   [[nodiscard]] Result<Uint128> signed_total();
 
  private:

@@ -133,8 +133,9 @@ before2=$(usdc_of "$address2")
 for i in 1 2 3; do
   check "second agent, request $i" 0 '{"answer":42}' env PAYCHAN_KEY="$key2" "$paychan" pay "$api" -d '{}' "${agent2[@]}"
 done
-check "another key's store is refused" 2 "holds channels of payer" \
-  env PAYCHAN_KEY="$key2" "$paychan" pay "$api" -d '{}' "${agent[@]}"
+check "another key sees none of the first agent's channels" 0 '"signedTotal":"0"' \
+  env PAYCHAN_KEY="$key2" "$paychan" channels "${agent[@]}"
+check "nor refunds one" 2 "not this key's" env PAYCHAN_KEY="$key2" "$paychan" refund "$channel" "${agent[@]}"
 channel2=$(PAYCHAN_KEY=$key2 "$paychan" channels "${agent2[@]}" | sed -n 's/.*"channelId":"\(0x[0-9a-f]*\)".*/\1/p' | head -1)
 check "withdrawal initiated" 0 '"amount":"100000"' env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" "${agent2[@]}"
 check "finalize too early is refused" 1 "finalizable at" \

@@ -369,6 +369,28 @@ TEST(PaymentClient, APaidAnswerIsWaitedForAsItsOfferSays) {
   EXPECT_EQ(cut.error().code, ErrorCode::http_timeout);
 }
 
+// Two payer keys sharing one store: each budgets, pays on and refunds only its own channels.
+TEST(PaymentClient, PayersSharingAStoreKeepTheirOwnBudgets) {
+  gate::test::GateStack stack;
+  paychan::test::TempDir dir;
+  ClientPolicy two_prices = test_policy();
+  two_prices.budget = 2 * kPrice;
+  Bytes32 first_channel{};
+  {
+    Agent first(dir.file("shared.sqlite"), two_prices, 1);
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(first.client.fetch(infer(stack.url("/v1/infer"))));
+    first_channel = (*first.store->list())[0].channelId;
+  }
+  Agent second(dir.file("shared.sqlite"), two_prices, 2);
+  auto paid = second.client.fetch(infer(stack.url("/v1/infer")));
+  ASSERT_TRUE(paid) << paid.error().to_string();
+  EXPECT_NE(paid->channelId, first_channel);
+  EXPECT_LE(*second.client.signed_total(), 2 * kPrice) << "the first payer's vouchers are not the second's";
+  auto refund = second.client.refund(first_channel, std::nullopt);
+  ASSERT_FALSE(refund);
+  EXPECT_NE(refund.error().detail.find("not this key's"), std::string::npos) << refund.error().detail;
+}
+
 TEST(PaymentClient, CooperativeRefundClosesTheChannel) {
   gate::test::GateStack stack;
   paychan::test::TempDir dir;
