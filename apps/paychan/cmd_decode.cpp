@@ -58,7 +58,11 @@ int run(std::span<char* const> argv) {
   if (!json) {
     // A mistyped file name reads as a value: say so, or the error would be only about base64.
     const auto& given = args->positional();
-    if (!given.empty() && given[0] != "-" && *value == given[0] && given[0].size() < 256)
+    const auto path_like = [](std::string_view s) {
+      return s.size() < 256 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./~") ==
+                                   std::string_view::npos;
+    };
+    if (!given.empty() && given[0] != "-" && *value == given[0] && path_like(given[0]))
       return report("decode", Error{json.error().code, json.error().detail + " (read as a header value: no file " +
                                                            given[0] + " exists)"});
     return report("decode", json.error());
