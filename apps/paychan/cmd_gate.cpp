@@ -1,11 +1,16 @@
 // paychan gate — the provider's reverse proxy: charges per request in front of any HTTP API.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <thread>
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "channel/amount.hpp"
 #include "engine/gate/gate_runtime.hpp"
+#include "protocol/price.hpp"
 #include "service_options.hpp"
 
 namespace paychan::cli {
@@ -85,7 +90,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "maxTimeoutSeconds": 300,            the offer's: how long a paid request may take
     "upstreamTimeoutSeconds": 300,       the longest wait for the upstream's response head, and the
                                          longest silence in a streamed body: below the margin
-                                         (default 300, or half the margin if less)
+                                         and at most maxTimeoutSeconds (default 300, or half
+                                         the margin or maxTimeoutSeconds if less)
     "onchainStateTtlSeconds": 300,       vouchers are checked locally while the channel's
                                          on-chain mirror is younger than this (below
                                          withdrawDelay - withdrawalSafetyMarginSeconds)
@@ -103,7 +109,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
   }
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
-to finish; the connections still open then are closed, and counted in the last log line (a request
+to finish (a second signal ends the grace at once); the connections still open then are closed, and
+counted in the last log line (a request
 among them not yet answered is not charged; a stream already begun was charged at its head). Every
 charge taken is on disk. HTTP/1.1 requests need exactly one Host header (RFC 9112), health probes too.
 Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound (also
@@ -145,15 +152,37 @@ int run(std::span<char* const> argv) {
   std::fprintf(stderr, "paychan gate: listening on %s (port %u), upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
                (*gate)->channels(), config->store.c_str());
+  // Each price as its offer carries it: a wrong asset "decimals" shows here, not in the first bills.
+  for (const auto& route : config->routes)
+    std::fprintf(stderr, "paychan gate: route %s %s: %s atomic units a request (%s at the asset's %u decimals)\n",
+                 route.method.empty() ? "(any method)" : route.method.c_str(), route.path.c_str(),
+                 to_decimal(route.price).c_str(), protocol::format_price(route.price, config->assetDecimals).c_str(),
+                 config->assetDecimals);
   for (const std::string& warning : (*gate)->warnings()) std::fprintf(stderr, "paychan gate: warning: %s\n", warning.c_str());
   announce_port((*gate)->port());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::fprintf(stderr, "paychan gate: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(stderr, "paychan gate: %s received, stopping (again to close what is still open at once)\n",
+               signal == SIGINT ? "SIGINT" : "SIGTERM");
+  std::atomic<bool> stopped{false};
+  std::thread second_signal([&] {
+    const timespec tick{0, 100'000'000};
+    while (!stopped.load()) {
+      if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+        std::fprintf(stderr, "paychan gate: second signal: closing what is still open\n");
+        (*gate)->end_grace();
+        return;
+      }
+    }
+  });
   const std::size_t cut = (*gate)->stop(grace);
+  stopped = true;
+  second_signal.join();
+  const auto paid = (*gate)->metrics().paid_requests.load();
+  gate->reset();  // the handlers the grace cut short end here, each with its access-log line
   std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served; %zu connections still open at the end of the grace, closed\n",
-               static_cast<unsigned long long>((*gate)->metrics().paid_requests.load()), cut);
+               static_cast<unsigned long long>(paid), cut);
   return kExitOk;
 }
 

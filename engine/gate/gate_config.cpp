@@ -114,11 +114,17 @@ Result<GateConfig> read_config(const Fields& f) {
   // A request is checked against the margin before the upstream answers, and charged after: one
   // still waiting when the payer's withdrawal completes would be charged on a voucher no longer
   // claimable. So the wait stays inside the margin (by default within half of it).
+  // And within the offer's maxTimeoutSeconds: clients wait no longer than it says (paychan's own a
+  // little more), and one that gives up first loses an answer it is charged for.
   PAYCHAN_ASSIGN(c.upstreamTimeoutSeconds,
-                 uint_or(f, "upstreamTimeoutSeconds", std::min(c.upstreamTimeoutSeconds, c.withdrawalSafetyMarginSeconds / 2)));
+                 uint_or(f, "upstreamTimeoutSeconds",
+                         std::min({c.upstreamTimeoutSeconds, c.withdrawalSafetyMarginSeconds / 2, c.maxTimeoutSeconds})));
   if (c.upstreamTimeoutSeconds == 0 || c.upstreamTimeoutSeconds >= c.withdrawalSafetyMarginSeconds)
     return f.error("upstreamTimeoutSeconds", "must be 1 or more and below withdrawalSafetyMarginSeconds (a request "
                                              "still waiting on the upstream as a withdrawal completes could not be claimed)");
+  if (c.upstreamTimeoutSeconds > c.maxTimeoutSeconds)
+    return f.error("upstreamTimeoutSeconds", "must not exceed maxTimeoutSeconds: clients wait for a paid answer no "
+                                             "longer than the offer says, and one charged after they gave up is lost to them");
   // A mirror trusted for longer could miss a withdrawal until it is within the margin.
   if (c.onchainStateTtlSeconds >= c.withdrawDelay - c.withdrawalSafetyMarginSeconds)
     return f.error("onchainStateTtlSeconds", "must be below withdrawDelay - withdrawalSafetyMarginSeconds");

@@ -55,7 +55,8 @@ struct GateConfig {
   std::uint64_t maxTimeoutSeconds = 300;
   // The longest the gate waits for the upstream's response head, and the longest silence within a
   // streamed body; nothing is charged when the head does not come in time. Below
-  // withdrawalSafetyMarginSeconds (default: 300, or half the margin if that is less).
+  // withdrawalSafetyMarginSeconds and at most maxTimeoutSeconds (default: 300, or half the margin or
+  // maxTimeoutSeconds if less).
   std::uint64_t upstreamTimeoutSeconds = 300;
   // A voucher is checked locally (no facilitator call) while the channel's mirrored on-chain state
   // is younger than this; older state is refreshed through the facilitator's /verify.

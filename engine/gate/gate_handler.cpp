@@ -130,8 +130,9 @@ class GateHandler::Recorder {
     record.method = ex_.request().method();
     record.path = ex_.request().path();
     record.status = ex_.response().status();
-    // The status went out, the body did not all: the charge stands (it was committed before the head).
-    if (ex_.stream_unfinished())
+    // The status went out, the body did not all: the charge stands (it was committed before the
+    // head). Unexplained: an embedded handler left it unfinished, or the gate stopped mid-stream.
+    if (ex_.stream_unfinished() && !broke_off_)
       record.detail += (record.detail.empty() ? "" : "; ") + std::string("the response stream was cut before its end");
     record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
     sink_(record);
@@ -139,12 +140,18 @@ class GateHandler::Recorder {
   void channel(const Bytes32& id) {
     if (sink_) record.channel = to_hex(std::span(id).first(4)) + "…";  // formatted only for a log
   }
+  // A relayed stream that failed: the upstream's read or the client's write, as `why` says.
+  void broke_off(const Error& why) {
+    broke_off_ = true;
+    if (sink_) record.detail = "the response stream broke off: " + why.to_string();
+  }
   AccessRecord record;
 
  private:
   const std::function<void(const AccessRecord&)>& sink_;
   http::Exchange& ex_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool broke_off_ = false;
 };
 
 http::Handled GateHandler::handle(http::Exchange& ex) {
@@ -268,7 +275,9 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     co_return;
   }
   if (!co_await charge(ex, offer, std::move(*pending), log)) co_return;
-  if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
+  if (*served) {
+    if (Status relayed = co_await http::ReverseProxy::relay(**served, ex); !relayed) log.broke_off(relayed.error());
+  }
 }
 
 http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log) {

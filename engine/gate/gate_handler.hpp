@@ -41,7 +41,7 @@ struct AccessRecord {
   std::chrono::microseconds elapsed{0};
 };
 // logfmt: `method=POST path=/v1/x status=200 outcome=paid channel=0x1234abcd… charged=10000 us=812`,
-// and `detail="…"` when the upstream failed or a stream was cut.
+// and `detail="…"` when the upstream failed or a stream was cut (and why, when known).
 [[nodiscard]] std::string to_logfmt(const AccessRecord& r);
 
 class GateHandler final : public http::Handler {

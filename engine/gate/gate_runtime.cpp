@@ -153,6 +153,10 @@ std::size_t GateRuntime::channels() const { return parts_->gate->channels().size
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
 
+void GateRuntime::end_grace() {
+  if (parts_->server) parts_->server->end_grace();
+}
+
 std::size_t GateRuntime::stop(std::chrono::milliseconds grace) {
   const std::size_t cut = parts_->server ? parts_->server->stop(grace) : 0;
   parts_->claimed_refresh.reset();  // it reads the store

@@ -51,6 +51,8 @@ class GateRuntime {
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   // Returns how many connections were still open when the grace ran out (HttpServer::stop).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Ends a stop()'s grace now, from another thread (HttpServer::end_grace).
+  void end_grace();
 
   struct Parts;
 

@@ -28,6 +28,7 @@ struct HttpServer::Impl {
   std::mutex mutex;
   std::condition_variable exited;
   std::size_t running = 0;  // worker threads not yet out of work
+  bool grace_over = false;  // end_grace(): stop() waits no longer
 };
 
 HttpServer::HttpServer(Handler& handler, ServerOptions options)
@@ -92,7 +93,8 @@ std::size_t HttpServer::stop(std::chrono::milliseconds grace) {
   bool drained;
   {
     std::unique_lock lock(s.mutex);
-    drained = s.exited.wait_for(lock, grace, [&s] { return s.running == 0; });
+    s.exited.wait_for(lock, grace, [&s] { return s.running == 0 || s.grace_over; });
+    drained = s.running == 0;
   }
   const std::size_t cut = drained ? 0 : s.budget.open();
   if (!drained) {
@@ -100,6 +102,14 @@ std::size_t HttpServer::stop(std::chrono::milliseconds grace) {
   }
   for (auto& worker : s.workers) worker->join();
   return cut;
+}
+
+void HttpServer::end_grace() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->grace_over = true;
+  }
+  impl_->exited.notify_all();
 }
 
 std::size_t HttpServer::open_connections() const noexcept { return impl_->budget.open(); }

@@ -42,6 +42,8 @@ class HttpServer {
   // connections were still open when the grace ran out (closed then: a request in progress among
   // them went unanswered; others were only closing). Idempotent (0 after the first).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Ends a stop()'s grace now (an operator's second Ctrl-C), from any thread.
+  void end_grace();
   // Connections open now, over all workers.
   [[nodiscard]] std::size_t open_connections() const noexcept;
 

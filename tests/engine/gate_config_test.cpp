@@ -35,9 +35,14 @@ TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
   EXPECT_EQ(c->withdrawDelay, 86'400u);
   EXPECT_EQ(c->listen, "127.0.0.1:8402");
   EXPECT_EQ(c->upstreamTimeoutSeconds, 300u);
-  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"upstreamTimeoutSeconds\": 899, \"facilitator\""))
+  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"",
+                                   "\"maxTimeoutSeconds\": 900, \"upstreamTimeoutSeconds\": 899, \"facilitator\""))
                 ->upstreamTimeoutSeconds,
             899u);
+  EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"maxTimeoutSeconds\": 10, \"facilitator\""))
+                ->upstreamTimeoutSeconds,
+            10u)
+      << "the default stays within the offer's timeout";
   EXPECT_EQ(parse_gate_config(with(kGood, "\"facilitator\"", "\"withdrawalSafetyMarginSeconds\": 200, \"facilitator\""))
                 ->upstreamTimeoutSeconds,
             100u)
@@ -70,6 +75,7 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       {"\"facilitator\"", "\"maxTimeoutSeconds\": 0, \"facilitator\""},
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 0, \"facilitator\""},
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 900, \"facilitator\""},  // not below the margin
+      {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 301, \"facilitator\""},  // above maxTimeoutSeconds
       // The gate's own endpoints, in any spelling: a price there would never be asked.
       {"\"/data/*\"", "\"/metrics\""},
       {"\"/data/*\"", "\"/Healthz/\""},

@@ -76,6 +76,27 @@ TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) 
   release.set();
 }
 
+// A second signal during the grace (end_grace) cuts what is still in progress at once.
+TEST(GateRuntime, EndingTheGraceCutsWhatIsStillInProgressAtOnce) {
+  Event release;
+  TestServer upstream{silent_until(release)};
+  paychan::test::TempDir dir;
+  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 60));
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  RawClient client{(*gate)->port()};
+  client.send(get("/free"));
+  while (upstream.server().open_connections() == 0) std::this_thread::yield();
+  std::thread second([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*gate)->end_grace();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ((*gate)->stop(std::chrono::minutes{5}), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes{1}) << "the grace ran its course";
+  second.join();
+  release.set();
+}
+
 // Behind a TLS terminator (publicScheme "https"): the offer's resource URL is https, and so is the
 // X-Forwarded-Proto the upstream sees (an upstream enforcing https would otherwise answer every
 // request with a redirect, and be paid for it).
