@@ -53,8 +53,8 @@ server.
   -d BODY            request body; -d @FILE reads it from FILE
   -v                 show each payment step on stderr (never keys or signatures)
   --max-time T       the longest wait for the answer's head, and the longest silence within its
-                     body (default: for a paid answer's head its offer's maxTimeoutSeconds and 30s
-                     more, since the provider charges an answer that comes within it; else 330s)
+                     body (default: for a paid answer its offer's maxTimeoutSeconds and 90s more,
+                     since the provider charges an answer that comes within it; else 330s)
   --accept-provider-state
                      take up the provider's running total from its corrective 402 even for a
                      voucher this state file does not know was sent (the file was restored from a
@@ -148,7 +148,9 @@ int run(std::span<char* const> argv) {
     return kExitNo;
   }
   if (const auto& cut = paid->response.cut) {
-    std::cerr << "paychan pay: the answer broke off (" << cut->to_string() << "); it was charged as its head said\n";
+    std::cerr << "paychan pay: the answer broke off (" << cut->to_string() << ")"
+              << (paid->charged != 0 ? "; it was charged as its head said, " + to_decimal(paid->charged) : std::string{})
+              << '\n';
     return kExitNo;
   }
   if (paid->response.status < 200 || paid->response.status >= 300) {

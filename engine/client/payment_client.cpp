@@ -278,9 +278,10 @@ std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::Client
   store_offers_read_ = true;
   auto channels = store_.list();
   if (!channels) return nullptr;  // the 402 path reads the store again and reports it
+  const Address payer = keys_.payer.address();
   for (const auto& ch : *channels) {
     const http::ClientRequest route{ch.method, ch.url};
-    if (ch.closed || !ch.suspended.empty() || options_.offers->find(route)) continue;
+    if (ch.config.payer != payer || ch.closed || !ch.suspended.empty() || options_.offers->find(route)) continue;
     if (auto chosen = stored_offer(ch, options_.policy)) options_.offers->remember(route, *chosen);
   }
   return options_.offers->find(request);
@@ -288,7 +289,9 @@ std::shared_ptr<const ChosenOffer> PaymentClient::known_offer(const http::Client
 
 std::chrono::milliseconds PaymentClient::answer_wait(const ChosenOffer& offer) const {
   if (options_.maxWait) return *options_.maxWait;
-  constexpr std::chrono::seconds kAfterTheOffersTimeout{30};
+  // The gate may settle a deposit on chain after its upstream answered (a receipt waited for up to
+  // a minute), and the answer must still find the agent waiting.
+  constexpr std::chrono::seconds kAfterTheOffersTimeout{90};
   return std::chrono::seconds(std::min(offer.requirements.maxTimeoutSeconds, kMaxAuthorizationSeconds)) +
          kAfterTheOffersTimeout;
 }
@@ -566,7 +569,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
           to_decimal(*cumulative) + " on channel " + short_id(ch.channelId));
     http::ClientRequest paid = request;
     paid.header(protocol::kPaymentSignatureHeader, signature);
-    paid.response_timeout(answer_wait(offer));
+    paid.wait(answer_wait(offer));
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));

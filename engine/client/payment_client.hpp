@@ -76,10 +76,11 @@ struct ClientOptions {
   // Without a chain it also gives back, once, the allowance of deposits on the provider's word that
   // a channel is short of funds (PaymentClient::take_deposit_on_word).
   bool acceptProviderState = false;
-  // The longest wait for a paid answer's head. Unset: the offer's maxTimeoutSeconds (at most an
-  // hour) and half a minute more, since the provider charges an answer that comes within it, and
-  // one given up on early is paid all the same (taken up later as unserved). Other requests keep
-  // the HTTP client's response_timeout.
+  // The longest wait for a paid answer's head and each silence within its body
+  // (http::ClientRequest::wait). Unset: the offer's maxTimeoutSeconds (at most an hour) and 90 s
+  // more (a deposit's settlement on chain may follow the upstream's answer), since the provider
+  // charges an answer that comes within it, and one given up on early is paid all the same (taken
+  // up later as unserved). Other requests keep the HTTP client's timeouts.
   std::optional<std::chrono::milliseconds> maxWait;
 };
 

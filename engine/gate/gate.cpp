@@ -106,7 +106,9 @@ Result<bool> judge_chain_view(std::optional<PendingRefund>& pending, const U256&
 // A deposit or refund executed on chain, then reported on a view judge_chain_view() refused:
 // nothing is committed on it, and the answer names the transaction.
 Refusal executed_on_a_view_behind(std::string_view executed, const std::string& transaction, const Error& behind) {
-  return refusal(503, Error{behind.code, std::string(executed) + " (transaction " + transaction + "), but " + behind.detail});
+  Refusal r = refusal(503, Error{behind.code, std::string(executed) + " (transaction " + transaction + "), but " + behind.detail});
+  r.detailForClient = true;
+  return r;
 }
 
 Refusal no_channel_to_refund() {

@@ -62,6 +62,9 @@ struct Refusal {
   Error error;
   // A cumulative mismatch: the state the client should adopt (extra.channelState / voucherState).
   std::optional<ChannelState> corrective;
+  // A 503's detail is the operator's (it names what failed inside), unless the client must know it:
+  // a transaction executed for it on chain.
+  bool detailForClient = false;
 };
 
 template <typename T>

@@ -199,7 +199,7 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
     return;
   }
   Error shown = r.error;
-  if (r.status == 503) {
+  if (r.status == 503 && !r.detailForClient) {
     log.record.detail = std::move(shown.detail);
     shown.detail = "the payment cannot be handled now: try again shortly";
   }
@@ -221,6 +221,7 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
 
 http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string_view header) {
   Recorder log(*this, ex);
+  log.record.outcome = "unanswered";  // until decided: a stop may cut the request before
   auto decision = co_await gate_.authorize(offer, header, &ex.connection_locals().get<protocol::PaymentSignatureDecoder>());
   if (auto* refused = std::get_if<Refusal>(&decision)) {
     refuse(ex, offer, *refused, log);

@@ -125,6 +125,10 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     // The payment header is the gate's: the upstream never sees it.
     auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}, config.publicScheme});
     if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
+    // An upstream that is not there yet may come; until it does every request gets 502.
+    if (Status there = http::run_blocking(p->upstream_client.connect_only(config.upstream)); !there)
+      p->warnings.push_back("upstream " + config.upstream + " does not accept connections (" + there.error().to_string() +
+                            "): every request gets 502 until it does");
     p->service = std::make_unique<ProxyService>(std::move(*proxy));
     service = p->service.get();
   }

@@ -1,5 +1,6 @@
 #include "engine/http/client.hpp"
 
+#include <algorithm>
 
 #include "engine/http/detail/client_stream_state.hpp"
 #include "engine/http/detail/connection_pool.hpp"
@@ -124,7 +125,7 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   auto message = build(request.method_, *url, request.headers_, std::move(request.body_));
   if (!message) co_return message.failure();
   bool replayable = idempotent(message->method());
-  const auto response_timeout = request.response_timeout_.value_or(options_.response_timeout);
+  const auto response_timeout = request.wait_.value_or(options_.response_timeout);
 
   auto executor = co_await asio::this_coro::executor;
   auto& pool = detail::ConnectionPool::of(executor);
@@ -139,7 +140,7 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
     }
     auto state = std::make_unique<detail::ClientStreamState>(pool, key, std::move(connection),
                                                              options_.max_idle_per_host);
-    state->read_timeout = options_.read_timeout;
+    state->read_timeout = request.wait_.value_or(options_.read_timeout);
     bool head_request = message->method() == bhttp::verb::head;
     state->new_parser(options_, head_request);
 
@@ -170,7 +171,16 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
   }
 }
 
+Awaitable<Status> HttpClient::connect_only(std::string url) {
+  auto parsed = parse_url(url);
+  if (!parsed) co_return parsed.failure();
+  auto connection = co_await connect(co_await asio::this_coro::executor, *parsed, options_.connect_timeout);
+  if (!connection) co_return connection.failure();
+  co_return Status{};
+}
+
 Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request, SinkFor sink_for) {
+  const auto body_timeout = std::max(options_.body_timeout, request.wait_.value_or(options_.body_timeout));
   auto stream = co_await open(std::move(request));
   if (!stream) co_return stream.failure();
   ClientResponse response;
@@ -191,7 +201,7 @@ Awaitable<Result<ClientResponse>> HttpClient::request(ClientRequest request, Sin
     co_return fail(ErrorCode::http_response_too_large, "Content-Length " + std::to_string(*length));
   }
   if (length) response.body.reserve(*length);
-  const auto deadline = std::chrono::steady_clock::now() + options_.body_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + body_timeout;
   for (;;) {
     auto piece = co_await stream->read_some();
     if (!piece) co_return piece.failure();

@@ -80,9 +80,11 @@ class ClientRequest {
     return *this;
   }
   ClientRequest&& body(std::string body) && { return std::move(this->body(std::move(body))); }
-  // This request's ClientOptions::response_timeout (a server known to take long to answer).
-  ClientRequest& response_timeout(std::chrono::milliseconds t) & {
-    response_timeout_ = t;
+  // How long this request waits for a server known to take long: for the head, for each silence
+  // within the body, and at least for a buffered body in all (ClientOptions' response_timeout,
+  // read_timeout and body_timeout).
+  ClientRequest& wait(std::chrono::milliseconds t) & {
+    wait_ = t;
     return *this;
   }
 
@@ -97,7 +99,7 @@ class ClientRequest {
   std::string url_;
   std::vector<Header> headers_;
   std::string body_;
-  std::optional<std::chrono::milliseconds> response_timeout_;
+  std::optional<std::chrono::milliseconds> wait_;
 };
 
 struct ClientResponse {
@@ -156,6 +158,9 @@ class HttpClient {
   [[nodiscard]] Awaitable<Result<ClientResponse>> request(ClientRequest request, SinkFor sink_for = {});
   // Sends `request` and returns once the response head has arrived. Errors: as request().
   [[nodiscard]] Awaitable<Result<ClientStream>> open(ClientRequest request);
+  // Connects to `url`'s server (TCP, and TLS for https) and closes again, sending no request:
+  // whether it is there at all. Errors: http_invalid_request (the URL), http_connect_failed, http_timeout.
+  [[nodiscard]] Awaitable<Status> connect_only(std::string url);
 
   [[nodiscard]] const ClientOptions& options() const noexcept { return options_; }
 

@@ -18,17 +18,19 @@ bool replaced_by_proxy(std::string_view name) noexcept {
          iequals(name, "X-Forwarded-Proto");
 }
 
-// Whether the target's path climbs with a ".." segment (also percent-encoded, or between
-// backslashes, as some servers read them): joined to the upstream's base path it could leave it
-// ("/api" + "/../admin"), to a route the gate never priced.
+// Whether the target's path climbs with a ".." segment in a spelling some server reads so
+// (percent-encoded, once or twice; between backslashes; with ";params", as servlet containers
+// drop them): joined to the upstream's base path it could leave it ("/api" + "/..;/admin"), for a
+// route the gate never priced.
 bool climbs(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path.find_first_of(".%") == std::string_view::npos) return false;
-  const std::string decoded = percent_decode(path);
+  const std::string decoded = percent_decode(percent_decode(path));
   for (std::size_t start = 0; start <= decoded.size();) {
     const auto end = decoded.find_first_of("/\\", start);
-    if (std::string_view(decoded).substr(start, end == std::string::npos ? std::string::npos : end - start) == "..")
-      return true;
+    const std::string_view segment =
+        std::string_view(decoded).substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (segment.substr(0, segment.find(';')) == "..") return true;
     if (end == std::string::npos) break;
     start = end + 1;
   }

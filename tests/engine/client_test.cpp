@@ -344,25 +344,35 @@ TEST(PaymentClient, AnswersGoToTheCallersSinkAndTheirChargesAreCounted) {
 }
 
 // A paid answer is waited for as long as its offer says the provider may take (and charge), not
-// the HTTP client's shorter response_timeout; ClientOptions::maxWait caps it.
+// the HTTP client's shorter timeouts (for its head, and for a silence within its body);
+// ClientOptions::maxWait caps it.
 TEST(PaymentClient, APaidAnswerIsWaitedForAsItsOfferSays) {
   gate::test::GateStack stack;
   stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
-    http::asio::steady_timer slow(co_await http::asio::this_coro::executor, std::chrono::milliseconds(1500));
-    http::error_code stopped;
-    co_await slow.async_wait(http::use(stopped));
-    ex.response().set(200, "application/json", "{\"ok\":true}");
+    const auto pause = [&]() -> http::Awaitable<void> {
+      http::asio::steady_timer slow(co_await http::asio::this_coro::executor, std::chrono::milliseconds(1200));
+      http::error_code stopped;
+      co_await slow.async_wait(http::use(stopped));
+    };
+    co_await pause();
+    ex.response().set_header("Content-Type", "application/json");
+    if (!co_await ex.begin_stream()) co_return;
+    co_await pause();
+    (void)co_await ex.write("{\"ok\":true}");
+    (void)co_await ex.end_stream();
   });
   paychan::test::TempDir dir;
   http::ClientOptions impatient;
   impatient.response_timeout = std::chrono::milliseconds(500);
+  impatient.read_timeout = std::chrono::milliseconds(500);
   Agent agent(dir.file("a.sqlite"), ClientOptions{test_policy(), {}, {}, 4}, impatient);
   auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));  // its 402 comes at once
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->charged, kPrice);
+  EXPECT_EQ(paid->response.body, "{\"ok\":true}");
 
   ClientOptions capped{test_policy(), {}, {}, 4};
-  capped.maxWait = std::chrono::seconds(1);
+  capped.maxWait = std::chrono::milliseconds(500);
   Agent hurried(dir.file("b.sqlite"), capped, {}, 2);
   auto cut = hurried.client.fetch(infer(stack.url("/v1/infer")));
   ASSERT_FALSE(cut);

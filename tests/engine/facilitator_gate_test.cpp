@@ -657,7 +657,9 @@ TEST_F(FacilitatorGateTest, AnOutcomeReportedOnAViewBehindIsNotCommitted) {
       accepted(run(gate.authorize(offer, agent.refund_header(offer.requirements, 2 * kPrice, kPrice)))))));
   const auto behind = [](protocol::ChannelSnapshot& s) { s.refundNonce = U256{0}; };
   const auto executed_but_behind = [](const std::optional<Refusal>& r, std::string_view what) {
-    return refused_as_behind(r, what) && r->error.detail.find("refund nonce 0, not 1") != std::string::npos;
+    // The client is told the transaction (a 503's detail is otherwise the operator's alone).
+    return refused_as_behind(r, what) && r->error.detail.find("refund nonce 0, not 1") != std::string::npos &&
+           r->detailForClient;
   };
 
   link.report_state = behind;

@@ -302,6 +302,33 @@ TEST(HttpClient, ASinkTakesTheBodyAsItArrivesWhereTheCallerAsksForIt) {
   EXPECT_EQ(offer->body, "{}") << "buffered";
 }
 
+// A streamed body that breaks off is the response's `cut`, not an error: the head was the server's
+// answer, and the sink has what came. A whole one leaves it unset.
+TEST(HttpClient, AStreamedBodyThatBreaksOffIsCut) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    const bool whole = ex.request().target() == "/whole";
+    return [](Exchange& ex, bool whole) -> Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      (void)co_await ex.write("part");
+      if (whole) (void)co_await ex.end_stream();  // else the server closes mid-body
+    }(ex, whole);
+  }};
+  BlockingHttpClient client;
+  for (const char* target : {"/whole", "/cut"}) {
+    std::string streamed;
+    auto r = client.request(ClientRequest::get(server.url(target)), [&](const ClientResponse&) -> BodySink {
+      return [&](std::string_view piece) {
+        streamed += piece;
+        return true;
+      };
+    });
+    ASSERT_TRUE(r) << target << ": " << r.error().to_string();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(streamed, "part") << target;
+    EXPECT_EQ(r->cut.has_value(), std::string_view(target) == "/cut") << target;
+  }
+}
+
 // A sink that takes no more: the answer's head is returned, and its connection is not reused.
 TEST(HttpClient, ASinkMayStopTakingAnEndlessBody) {
   TestServer server{[](Exchange& ex) -> Handled {

@@ -212,7 +212,8 @@ TEST(ReverseProxy, NonOriginFormTargetIs400) {
 TEST(ReverseProxy, ATargetClimbingWithDotDotIs400) {
   TestServer upstream{mirror};
   ForwardingProxy gate{upstream.url("/api")};
-  for (const char* target : {"/../admin", "/x/%2e%2E/../admin", "/x/..%5cadmin", "/x/..\\..\\admin", "/.."}) {
+  for (const char* target : {"/../admin", "/x/%2e%2E/../admin", "/x/..%5cadmin", "/x/..\\..\\admin", "/..",
+                             "/..;/admin", "/x/..%3Bx/y", "/%252e%252e/admin"}) {
     RawClient client{gate.server.port()};
     client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     auto r = client.read_response();
