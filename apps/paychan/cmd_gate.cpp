@@ -48,8 +48,9 @@ Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text;
 amount follows the claims `paychan settle` records in the same store within 10 s, when the gate also
 stops holding the channels settle deleted, spent and claimed; the log says when those cannot be
 read, and when they can again).
-Limits: request head 16 KiB (431), body 1 MiB (413), a request sent within 10 s; a kept-alive
-connection idle for 30 s, or a client not reading its answer for 30 s, is disconnected.
+Limits: request head 16 KiB (431), body maxRequestBodyBytes (413; 1 MiB by default), a request sent
+within 10 s; a kept-alive connection idle for 30 s, or a client not reading its answer for 30 s, is
+disconnected.
 
 Options:
   --config FILE        the gate's JSON configuration (below); required
@@ -87,6 +88,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     "upstream": "http://127.0.0.1:8080",
     "publicScheme": "http",              "https" behind a TLS terminator: the scheme of the offers'
                                          resource URLs and of the X-Forwarded-Proto sent upstream
+    "maxRequestBodyBytes": 1048576,      the largest request body taken, free routes too (413
+                                         beyond it; at most 1 GiB, each held in memory whole)
     "maxTimeoutSeconds": 300,            the offer's: how long a paid request may take
     "upstreamTimeoutSeconds": 300,       the longest wait for the upstream's response head, and the
                                          longest silence in a streamed body: below the margin

@@ -74,7 +74,7 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
                       "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
                       "facilitatorTokenFile", "store", "listen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
-                      "enforceMinDeposit", "routes"}));
+                      "enforceMinDeposit", "maxRequestBodyBytes", "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
   auto chain = protocol::evm_chain_id(c.network);
@@ -135,6 +135,10 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));
   PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
   if (c.publicScheme != "http" && c.publicScheme != "https") return f.error("publicScheme", "must be \"http\" or \"https\"");
+  constexpr std::uint64_t kMostBodyBytes = 1ull << 30;  // each request's body is held in memory whole
+  PAYCHAN_ASSIGN(c.maxRequestBodyBytes, uint_or(f, "maxRequestBodyBytes", c.maxRequestBodyBytes));
+  if (c.maxRequestBodyBytes == 0 || c.maxRequestBodyBytes > kMostBodyBytes)
+    return f.error("maxRequestBodyBytes", "must be 1..1073741824 (each body is held in memory whole)");
   PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
   PAYCHAN_ASSIGN(c.enforceMinDeposit, with_default<bool>(f, "enforceMinDeposit", false, &Fields::boolean));
 

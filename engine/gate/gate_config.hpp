@@ -73,6 +73,9 @@ struct GateConfig {
   // How clients reach the gate: "https" behind a TLS terminator. The offer's resource URL and the
   // X-Forwarded-Proto the upstream sees say so.
   std::string publicScheme = "http";
+  // The largest request body the gate takes (413 beyond it), free routes too: it holds one in
+  // memory before forwarding it.
+  std::uint64_t maxRequestBodyBytes = 1 << 20;
   std::optional<std::string> receiverAuthorizerKeyFile;  // signs refunds; else the facilitator does
   // Refuse a deposit below its offer's minDeposit (invalid_batch_settlement_evm_deposit_below_min_deposit).
   // Off by default, as in the reference server: the minimum is then a hint clients may follow.

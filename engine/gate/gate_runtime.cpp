@@ -144,6 +144,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   server_options.address = listen.first;
   server_options.port = listen.second;
   server_options.threads = options.threads;
+  server_options.limits.max_body_bytes = config.maxRequestBodyBytes;
   p->server = std::make_unique<http::HttpServer>(*p->handler, server_options);
   PAYCHAN_TRY(p->server->start());
   return std::unique_ptr<GateRuntime>(new GateRuntime(std::move(p)));

@@ -76,6 +76,8 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 0, \"facilitator\""},
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 900, \"facilitator\""},  // not below the margin
       {"\"facilitator\"", "\"upstreamTimeoutSeconds\": 301, \"facilitator\""},  // above maxTimeoutSeconds
+      {"\"facilitator\"", "\"maxRequestBodyBytes\": 0, \"facilitator\""},
+      {"\"facilitator\"", "\"maxRequestBodyBytes\": 1073741825, \"facilitator\""},
       // The gate's own endpoints, in any spelling: a price there would never be asked.
       {"\"/data/*\"", "\"/metrics\""},
       {"\"/data/*\"", "\"/Healthz/\""},

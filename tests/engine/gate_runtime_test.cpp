@@ -76,6 +76,27 @@ TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) 
   release.set();
 }
 
+// maxRequestBodyBytes bounds the bodies the gate takes, free routes too.
+TEST(GateRuntime, ARequestBodyAboveMaxRequestBodyBytesIsRefused413) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "text/plain", std::to_string(ex.request().body().size()));
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  auto config = gate_config(upstream.url(""), dir, 60);
+  config.maxRequestBodyBytes = 1000;  // (the test upstream's own limit is 1 MiB)
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  for (const std::size_t size : {std::size_t{1000}, std::size_t{1001}}) {
+    RawClient client{(*gate)->port()};
+    client.send("POST /free HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n" +
+                std::string(size, 'b'));
+    const auto answer = client.read_response();
+    ASSERT_TRUE(answer) << size;
+    EXPECT_EQ(answer->result_int(), size <= config.maxRequestBodyBytes ? 200u : 413u) << size;
+  }
+}
+
 // A second signal during the grace (end_grace) cuts what is still in progress at once.
 TEST(GateRuntime, EndingTheGraceCutsWhatIsStillInProgressAtOnce) {
   Event release;
