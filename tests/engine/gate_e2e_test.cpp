@@ -656,8 +656,7 @@ TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
 }
 
 // The facilitator is down: a deposit gets 503 with the error code and nothing about the
-// facilitator (its address is the operator's business); the access log carries the detail. So does
-// a known channel whose mirror is too old to serve on without it.
+// facilitator (its address is the operator's business); the access log carries the detail.
 TEST(GateE2E, AFacilitatorThatIsDownIsAnswered503WithoutItsDetail) {
   GateStack stack;
   AccessLines log(stack);

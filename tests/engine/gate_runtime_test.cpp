@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "engine/gate/gate_config.hpp"
@@ -61,8 +62,9 @@ TEST(GateRuntime, AnUpstreamSilentForUpstreamTimeoutSecondsIsAnswered504) {
   EXPECT_EQ(answer->result_int(), 504u);
 }
 
-// A stop waits out its grace for the requests in progress, then cuts them, and says how many.
-TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) {
+// `stop` stops a gate while a request is held upstream: it must cut the request (unanswered) and
+// count it.
+void cut_in_progress(const std::function<std::size_t(GateRuntime&)>& stop) {
   Event release;
   TestServer upstream{silent_until(release)};
   paychan::test::TempDir dir;
@@ -71,9 +73,29 @@ TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) 
   RawClient client{(*gate)->port()};
   client.send(get("/free"));
   while (upstream.server().open_connections() == 0) std::this_thread::yield();  // the request is upstream
-  EXPECT_EQ((*gate)->stop(std::chrono::milliseconds{100}), 1u);
+  EXPECT_EQ(stop(**gate), 1u);
   EXPECT_FALSE(client.read_response()) << "a cut request was answered";
   release.set();
+}
+
+// A stop waits out its grace for the requests in progress, then cuts them, and says how many.
+TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) {
+  cut_in_progress([](GateRuntime& gate) { return gate.stop(std::chrono::milliseconds{100}); });
+}
+
+// A second signal during the grace (end_grace) cuts what is still in progress at once.
+TEST(GateRuntime, EndingTheGraceCutsWhatIsStillInProgressAtOnce) {
+  cut_in_progress([](GateRuntime& gate) {
+    std::thread second([&gate] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      gate.end_grace();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    const std::size_t cut = gate.stop(std::chrono::minutes{5});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes{1}) << "the grace ran its course";
+    second.join();
+    return cut;
+  });
 }
 
 // maxRequestBodyBytes bounds the bodies the gate takes, free routes too.
@@ -95,27 +117,6 @@ TEST(GateRuntime, ARequestBodyAboveMaxRequestBodyBytesIsRefused413) {
     ASSERT_TRUE(answer) << size;
     EXPECT_EQ(answer->result_int(), size <= config.maxRequestBodyBytes ? 200u : 413u) << size;
   }
-}
-
-// A second signal during the grace (end_grace) cuts what is still in progress at once.
-TEST(GateRuntime, EndingTheGraceCutsWhatIsStillInProgressAtOnce) {
-  Event release;
-  TestServer upstream{silent_until(release)};
-  paychan::test::TempDir dir;
-  auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 60));
-  ASSERT_TRUE(gate) << gate.error().to_string();
-  RawClient client{(*gate)->port()};
-  client.send(get("/free"));
-  while (upstream.server().open_connections() == 0) std::this_thread::yield();
-  std::thread second([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*gate)->end_grace();
-  });
-  const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ((*gate)->stop(std::chrono::minutes{5}), 1u);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes{1}) << "the grace ran its course";
-  second.join();
-  release.set();
 }
 
 // Behind a TLS terminator (publicScheme "https"): the offer's resource URL is https, and so is the
