@@ -58,7 +58,8 @@ Options:
   --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:8402)
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
-                       channel (id prefix), charge, µs — never keys or signatures
+                       channel (id prefix), charge, µs — never keys or signatures; and one per
+                       free request whose upstream failed
   --grace-seconds N    on SIGINT or SIGTERM, how long requests in progress may take to finish
                        (default 10; 0..3600); connections still open then are closed
 

@@ -126,7 +126,7 @@ class GateHandler::Recorder {
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
   ~Recorder() {
-    if (!sink_) return;
+    if (!sink_ || dropped_) return;
     record.method = ex_.request().method();
     record.path = ex_.request().path();
     record.status = ex_.response().status();
@@ -140,6 +140,8 @@ class GateHandler::Recorder {
   void channel(const Bytes32& id) {
     if (sink_) record.channel = to_hex(std::span(id).first(4)) + "…";  // formatted only for a log
   }
+  // Nothing is logged (a free route's answer).
+  void drop() noexcept { dropped_ = true; }
   // A relayed stream that failed: the upstream's read or the client's write, as `why` says.
   void broke_off(const Error& why) {
     broke_off_ = true;
@@ -152,6 +154,7 @@ class GateHandler::Recorder {
   http::Exchange& ex_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool broke_off_ = false;
+  bool dropped_ = false;
 };
 
 http::Handled GateHandler::handle(http::Exchange& ex) {
@@ -210,11 +213,17 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
 
 http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
   metrics_.free_requests.fetch_add(1, std::memory_order_relaxed);
+  Recorder log(*this, ex);
   auto served = co_await service_.serve(ex);
   if (!served) {
     answer_upstream_failure(ex.response(), served.error());
+    // Logged, unlike a free route's answers: the operator learns of an upstream that is down.
+    log.record.outcome = "upstream_failed";
+    log.record.reason = to_string(served.error().code);
+    log.record.detail = served.error().detail;
     co_return;
   }
+  log.drop();
   strip_gate_headers(ex.response());
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
 }

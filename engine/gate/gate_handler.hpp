@@ -52,7 +52,8 @@ class GateHandler final : public http::Handler {
   http::Handled handle(http::Exchange& ex) override;
   // A priced route's request without payment that expects 100 Continue gets its 402 at once.
   bool answer_before_body(http::Exchange& ex) override;
-  // Called once per paid request (not for 402 offers or free routes), on the I/O thread: keep it cheap.
+  // Called once per paid request, and per free one whose upstream failed (not for 402 offers), on
+  // the I/O thread: keep it cheap.
   void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
   // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
   // scheme of the resource URL in its offers. Before serving.

@@ -633,7 +633,7 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
 
 // The upstream is down: the paid request and a free one get 502 with the error code and nothing
 // about the upstream (its address is the operator's business), nothing is charged, and the access
-// log carries the detail.
+// log carries the detail, for the free request too (whose answers are otherwise not logged).
 TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
   GateStack stack;
   AccessLines log(stack);
@@ -649,10 +649,13 @@ TEST(GateE2E, AnUpstreamThatIsDownIsAnswered502WithoutItsAddress) {
     EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
   }
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice) << "nothing charged";
-  const auto lines = log.wait(2);
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_NE(lines[1].find("status=502 outcome=upstream_failed reason=http_connect_failed"), std::string::npos) << lines[1];
-  EXPECT_NE(lines[1].find("detail=\"connecting to"), std::string::npos) << lines[1];
+  const auto lines = log.wait(3);
+  ASSERT_EQ(lines.size(), 3u) << "the free request's failure is logged too";
+  for (const std::size_t i : {1u, 2u}) {
+    EXPECT_NE(lines[i].find("status=502 outcome=upstream_failed reason=http_connect_failed"), std::string::npos) << lines[i];
+    EXPECT_NE(lines[i].find("detail=\"connecting to"), std::string::npos) << lines[i];
+  }
+  EXPECT_NE(lines[2].find("method=GET path=/free "), std::string::npos) << lines[2];
 }
 
 // The facilitator is down: a deposit gets 503 with the error code and nothing about the
