@@ -88,6 +88,13 @@ constexpr unsigned kMaxDepositsOnWord = 2;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
+// Where an answer's body goes: the caller's sink, unless it is a 402 (parsed here). `body` must
+// outlive the request.
+http::SinkFor answer_sink(const http::BodySink& body) {
+  if (!body) return {};
+  return [&body](const http::ClientResponse& head) { return head.status == 402 ? http::BodySink{} : body; };
+}
+
 }  // namespace
 
 PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence::ClientStore& store,
@@ -296,20 +303,10 @@ std::chrono::milliseconds PaymentClient::answer_wait(const ChosenOffer& offer) c
          kAfterTheOffersTimeout;
 }
 
-http::SinkFor PaymentClient::answer_sink() const {
-  if (!body_) return {};
-  return [this](const http::ClientResponse& head) { return head.status == 402 ? http::BodySink{} : body_; };
-}
-
 Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, http::BodySink body) {
-  body_ = std::move(body);
-  struct Reset {
-    http::BodySink& sink;
-    ~Reset() { sink = nullptr; }
-  } reset{body_};
   const auto known = known_offer(request);
-  if (!known) return fetch_unknown(request);
-  auto paid = pay_under(request, *known);
+  if (!known) return fetch_unknown(request, body);
+  auto paid = pay_under(request, *known, body);
   if (paid && paid->response.header(protocol::kPaymentResponseHeader)) return paid;
   if (!paid && paid.error().code != ErrorCode::invalid_payment_requirements) return paid;
   // Refused as an offer the route no longer makes, or answered without a settlement (the route
@@ -317,25 +314,26 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, ht
   options_.offers->forget(request);
   if (paid) return paid;
   log("the route's offer changed: asking for it again");
-  return fetch_unknown(request);
+  return fetch_unknown(request, body);
 }
 
-Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request) {
-  PAYCHAN_ASSIGN(auto first, http_.request(request, answer_sink()));
+Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request, const http::BodySink& body) {
+  PAYCHAN_ASSIGN(auto first, http_.request(request, answer_sink(body)));
   if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
   PAYCHAN_ASSIGN(auto required, payment_required(first));
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
   log("402: " + offer.requirements.amount + " per request on " + offer.requirements.network + ", asset " +
       offer.requirements.asset);
-  auto paid = pay_under(request, offer);
+  auto paid = pay_under(request, offer, body);
   if (paid && paid->response.header(protocol::kPaymentResponseHeader)) options_.offers->remember(request, offer);
   return paid;
 }
 
-Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request, const ChosenOffer& offer) {
+Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request, const ChosenOffer& offer,
+                                             const http::BodySink& body) {
   PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
   PoolLease lease(*options_.pool, channel.channelId);
-  auto paid = pay(request, offer, channel);
+  auto paid = pay(request, offer, channel, body);
   lease.release(std::move(channel));
   return paid;
 }
@@ -514,7 +512,7 @@ Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative
 }
 
 Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
-                                        persistence::ClientChannel& ch) {
+                                        persistence::ClientChannel& ch, const http::BodySink& body) {
   const Uint128 price = offer.price;
   const Uint128 charged_before = ch.charged;
   bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
@@ -573,7 +571,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
-    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), answer_sink()));
+    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), answer_sink(body)));
 
     if (res.status == 402) {
       options_.pool->set_held_ceiling(ch.channelId, ceiling);

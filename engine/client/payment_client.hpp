@@ -130,12 +130,14 @@ class PaymentClient {
  private:
   // An open channel to the offer's provider that no other request uses, or a new one; leased in the pool.
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
-  Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch);
+  // `body`: fetch()'s, for every request below.
+  Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch,
+                           const http::BodySink& body);
   // The offer `request`'s route was last paid under, in this process or (from its channel) an earlier one.
   std::shared_ptr<const ChosenOffer> known_offer(const http::ClientRequest& request);
   // The first request of a route: unpaid, answered 402 with the offer (or not priced at all).
-  Result<PaidResponse> fetch_unknown(const http::ClientRequest& request);
-  Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer);
+  Result<PaidResponse> fetch_unknown(const http::ClientRequest& request, const http::BodySink& body);
+  Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer, const http::BodySink& body);
   // The latest state of a channel the caller has leased: the pool's, else the store's (then recorded in the pool).
   Result<std::optional<persistence::ClientChannel>> latest(const Bytes32& channelId);
   // The offer `ch` was opened under, chosen again under `policy`.
@@ -192,10 +194,8 @@ class PaymentClient {
   Result<persistence::ClientChannel> new_channel(const ChosenOffer& offer, const http::ClientRequest& request);
   Status suspend(persistence::ClientChannel& ch, const Error& why);
   void log(const std::string& line) const;
-  // How long a paid request waits for its answer's head (ClientOptions::maxWait).
+  // How long a paid request waits for its answer (ClientOptions::maxWait).
   [[nodiscard]] std::chrono::milliseconds answer_wait(const ChosenOffer& offer) const;
-  // Where an answer's body goes: the caller's sink (fetch's `body`), unless it is a 402 (parsed here).
-  [[nodiscard]] http::SinkFor answer_sink() const;
 
   ClientKeys keys_;
   ClientOptions options_;
@@ -203,7 +203,6 @@ class PaymentClient {
   http::BlockingHttpClient& http_;
   std::optional<VoucherHeaders> voucher_headers_;
   bool store_offers_read_ = false;  // known_offer() has taken the routes of the store's channels
-  http::BodySink body_;              // fetch()'s, while it runs
   std::set<Bytes32> accepted_provider_state_;  // channels whose provider state or word acceptProviderState took
 };
 

@@ -24,19 +24,14 @@ std::string route_key(std::string_view path, KeyReading reading) {
   if (reading.cut_fragment) path = path.substr(0, path.find('#'));
   const std::string decoded = http::percent_decode(path);
   std::vector<std::string_view> segments;
-  const std::string_view text = decoded;
-  for (std::size_t start = 0; start <= text.size();) {
-    const auto end = text.find_first_of("/\\", start);
-    std::string_view segment = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    segment = segment.substr(0, segment.find(';'));
+  http::for_each_path_segment(decoded, [&](std::string_view segment) {
     if (reading.resolve_dots && segment == "..") {
       if (!segments.empty()) segments.pop_back();
     } else if (!segment.empty() && !(reading.resolve_dots && segment == ".")) {
       segments.push_back(segment);
     }
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
+    return true;
+  });
   std::string key;
   key.reserve(decoded.size() + 1);
   for (std::string_view segment : segments) {

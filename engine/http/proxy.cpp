@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/http/hop_by_hop.hpp"
+#include "engine/http/text.hpp"
 
 namespace paychan::engine::http {
 namespace {
@@ -25,16 +26,12 @@ bool replaced_by_proxy(std::string_view name) noexcept {
 bool climbs(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path.find_first_of(".%") == std::string_view::npos) return false;
-  const std::string decoded = percent_decode(percent_decode(path));
-  for (std::size_t start = 0; start <= decoded.size();) {
-    const auto end = decoded.find_first_of("/\\", start);
-    const std::string_view segment =
-        std::string_view(decoded).substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (segment.substr(0, segment.find(';')) == "..") return true;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return false;
+  bool dot_dot = false;
+  for_each_path_segment(percent_decode(percent_decode(path)), [&](std::string_view segment) {
+    dot_dot = segment == "..";
+    return !dot_dot;
+  });
+  return dot_dot;
 }
 
 }  // namespace

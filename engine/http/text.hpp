@@ -34,4 +34,18 @@ namespace paychan::engine::http {
 // encoding). Invalid escapes stay as they are, as most servers take them literally.
 [[nodiscard]] std::string percent_decode(std::string_view s, bool plus_is_space = false);
 
+// Calls `f` with each segment of `path` (decoded already), split at '/' and at '\' (as some
+// servers read one), with its ";params" dropped (as servlet containers do); empty ones too. `f`
+// returns false to stop the walk.
+template <typename F>
+void for_each_path_segment(std::string_view path, F f) {
+  for (std::size_t start = 0; start <= path.size();) {
+    const auto end = path.find_first_of("/\\", start);
+    const std::string_view segment = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!f(segment.substr(0, segment.find(';')))) return;
+    if (end == std::string_view::npos) return;
+    start = end + 1;
+  }
+}
+
 }  // namespace paychan::engine::http
