@@ -14,7 +14,8 @@ namespace paychan::cli {
 namespace {
 
 constexpr unsigned kDollarDecimals = 6;  // "$" amounts are read for a USDC-like token
-// A `paychan pay` started while another is paying waits for it this long, then gives up.
+// A `paychan pay` started while another has a request out on the same store waits this long for
+// that request's answer (its head: a streamed body does not hold the store), then gives up.
 constexpr int kStoreLockWaitSeconds = 30;
 
 Result<Uint128> amount_option(const Args& args, std::string_view name, std::string_view fallback) {

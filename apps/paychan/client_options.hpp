@@ -41,7 +41,8 @@ Amounts: atomic units ("10000") or dollars ("$0.01", for a 6-decimal token such 
 )";
 
 struct AgentSetup {
-  // First, so that it is released last: the store is closed before another process may open it.
+  // First, so that it is released last: the store is closed before another process may open it
+  // (unless the command lets it go early: pay, once it has recorded its answer's charge).
   FileLock lock;
   std::unique_ptr<persistence::ClientStore> store;
   engine::client::ClientKeys keys;

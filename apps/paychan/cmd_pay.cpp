@@ -28,7 +28,9 @@ with a voucher, then one
 signed voucher per request, topping up before the balance runs out. Every PAYMENT-RESPONSE is
 checked before the next signature; a server that overcharges or misreports is refused and its
 channel suspended. Channel state is kept in the agent's store, so later calls (and `paychan
-channels`) continue where this one left off.
+channels`) continue where this one left off. Pay processes sharing a store take turns: one started
+while another waits for its answer waits up to 30s for that answer's head (a streamed body does
+not hold the store up).
 
 With --rpc URL the agent also reads the chain: after losing its store it finds its channels to the
 provider on chain (from its key and the offer) and continues them from what the provider claimed,
@@ -127,10 +129,15 @@ int run(std::span<char* const> argv) {
   std::signal(SIGPIPE, SIG_IGN);
   bool stdout_closed = false;
   int write_errno = 0;
-  auto paid = client.fetch(request, [&](std::string_view piece) {
+  const auto print = [&](std::string_view piece) {
     stdout_closed = std::fwrite(piece.data(), 1, piece.size(), stdout) != piece.size() || std::fflush(stdout) != 0;
     if (stdout_closed) write_errno = errno;
     return !stdout_closed;
+  };
+  // The charge is recorded once the answer's head is in: other pay processes on this store need
+  // not wait for its body (a stream may last minutes). A store that cannot be written keeps it.
+  auto paid = client.fetch(request, print, [&] {
+    if (client.flush()) setup->lock.release();
   });
   if (!paid) {
     std::cerr << "paychan pay: " << paid.error().to_string() << '\n';

@@ -26,8 +26,10 @@ Result<FileLock> FileLock::take(const std::string& path, std::string_view holder
 
 FileLock::FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);
+void FileLock::release() noexcept {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
 }
+
+FileLock::~FileLock() { release(); }
 
 }  // namespace paychan::cli

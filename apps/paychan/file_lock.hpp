@@ -16,6 +16,8 @@ class FileLock {
   // Errors: store_failed naming `holder` (what the other process is) when it is still held.
   [[nodiscard]] static Result<FileLock> take(const std::string& path, std::string_view holder,
                                              std::chrono::milliseconds wait = std::chrono::milliseconds{0});
+  // Lets another process take the lock now, before this object ends; nothing may write the store after.
+  void release() noexcept;
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&&) = delete;
   FileLock(const FileLock&) = delete;

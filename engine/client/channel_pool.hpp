@@ -162,8 +162,9 @@ class PoolLease {
   PoolLease(ChannelPool& pool, const Bytes32& id) : pool_(&pool), id_(id) {}
   PoolLease(const PoolLease&) = delete;
   PoolLease& operator=(const PoolLease&) = delete;
-  // The request is over with the channel in state `latest`.
+  // The request is done with the channel, leaving it in state `latest`. Once only: later calls do nothing.
   void release(persistence::ClientChannel latest) {
+    if (!pool_) return;
     pool_->release(std::move(latest));
     pool_ = nullptr;
   }

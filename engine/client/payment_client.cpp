@@ -88,12 +88,6 @@ constexpr unsigned kMaxDepositsOnWord = 2;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
-// Where an answer's body goes: the caller's sink, unless it is a 402 (parsed here). `body` must
-// outlive the request.
-http::SinkFor answer_sink(const http::BodySink& body) {
-  if (!body) return {};
-  return [&body](const http::ClientResponse& head) { return head.status == 402 ? http::BodySink{} : body; };
-}
 
 }  // namespace
 
@@ -303,10 +297,29 @@ std::chrono::milliseconds PaymentClient::answer_wait(const ChosenOffer& offer) c
          kAfterTheOffersTimeout;
 }
 
-Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, http::BodySink body) {
+// Where fetch()'s final answer goes.
+struct PaymentClient::Delivery {
+  http::BodySink body;
+  Answered answered;
+
+  // For a request whose answer may be the final one: a 402 is read whole (and parsed here); any
+  // other head is first given to `take_up` (a payment's answer: its charge), then announced, and
+  // its body goes to the caller's sink. Both must outlive the request.
+  [[nodiscard]] http::SinkFor sink(const std::function<void(const http::ClientResponse&)>& take_up) const {
+    return [this, &take_up](const http::ClientResponse& head) -> http::BodySink {
+      if (head.status == 402) return {};
+      if (take_up) take_up(head);
+      if (answered) answered();
+      return body;
+    };
+  }
+};
+
+Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, http::BodySink body, Answered answered) {
+  const Delivery delivery{std::move(body), std::move(answered)};
   const auto known = known_offer(request);
-  if (!known) return fetch_unknown(request, body);
-  auto paid = pay_under(request, *known, body);
+  if (!known) return fetch_unknown(request, delivery);
+  auto paid = pay_under(request, *known, delivery);
   if (paid && paid->response.header(protocol::kPaymentResponseHeader)) return paid;
   if (!paid && paid.error().code != ErrorCode::invalid_payment_requirements) return paid;
   // Refused as an offer the route no longer makes, or answered without a settlement (the route
@@ -314,27 +327,27 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, ht
   options_.offers->forget(request);
   if (paid) return paid;
   log("the route's offer changed: asking for it again");
-  return fetch_unknown(request, body);
+  return fetch_unknown(request, delivery);
 }
 
-Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request, const http::BodySink& body) {
-  PAYCHAN_ASSIGN(auto first, http_.request(request, answer_sink(body)));
+Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request, const Delivery& delivery) {
+  PAYCHAN_ASSIGN(auto first, http_.request(request, delivery.sink({})));
   if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
   PAYCHAN_ASSIGN(auto required, payment_required(first));
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
   log("402: " + offer.requirements.amount + " per request on " + offer.requirements.network + ", asset " +
       offer.requirements.asset);
-  auto paid = pay_under(request, offer, body);
+  auto paid = pay_under(request, offer, delivery);
   if (paid && paid->response.header(protocol::kPaymentResponseHeader)) options_.offers->remember(request, offer);
   return paid;
 }
 
 Result<PaidResponse> PaymentClient::pay_under(const http::ClientRequest& request, const ChosenOffer& offer,
-                                             const http::BodySink& body) {
+                                             const Delivery& delivery) {
   PAYCHAN_ASSIGN(auto channel, channel_for(offer, request));
   PoolLease lease(*options_.pool, channel.channelId);
-  auto paid = pay(request, offer, channel, body);
-  lease.release(std::move(channel));
+  auto paid = pay(request, offer, channel, lease, delivery);
+  lease.release(std::move(channel));  // unless the answer's head released it
   return paid;
 }
 
@@ -511,8 +524,80 @@ Status PaymentClient::reserve(persistence::ClientChannel& ch, Uint128 cumulative
   return {};
 }
 
+Result<PaidResponse> PaymentClient::take_up_answer(const http::ClientResponse& head, const http::ClientRequest& request,
+                                                   const ChosenOffer& offer, persistence::ClientChannel& ch,
+                                                   const Sent& sent) {
+  const auto header = head.header(protocol::kPaymentResponseHeader);
+  if (!header) {
+    // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
+    // A deposit's outcome is then unknown; it stays pending and the next request learns it.
+    // Nothing charged: the server may not present the voucher as charged later. But a gateway's
+    // 502/503/504 may come from a proxy in front of the server, which went on and charged: like
+    // an answer lost in transit, it leaves the ceiling raised.
+    const bool gateway = head.status >= 502 && head.status <= 504;
+    if (!gateway) options_.pool->set_held_ceiling(ch.channelId, sent.ceiling);
+    log("HTTP " + std::to_string(head.status) + " without PAYMENT-RESPONSE: nothing charged" +
+        (gateway ? " (unless a proxy answered after the server charged)" : ""));
+    if (sent.deposit) PAYCHAN_TRY(save(ch));
+    return PaidResponse{{}, ch.channelId, 0, 0, ch.charged > sent.chargedBefore ? ch.charged - sent.chargedBefore : 0};
+  }
+  auto extra = protocol::decode_payment_response_extra(*header);
+  if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
+    const Error why{ErrorCode::response_cumulative_mismatch, "PAYMENT-RESPONSE lacks chargedAmount/channelState"};
+    PAYCHAN_TRY(suspend(ch, why));
+    return Failure{why};
+  }
+  ClientExpectation expected{ch.channelId, ch.charged, sent.price, std::nullopt};
+  if (ch.deposited != 0 && ch.pendingDeposit == sent.amount) expected.balance = ch.balance + sent.amount;
+  expected.balanceIsCeiling = sent.forceDeposit;
+  if (sent.deposit && sent.unconfirmed != 0) {
+    // Either outcome of the lost one is honest: the balance is at most both deposits on top.
+    const auto both = checked_add(ch.balance, sent.amount);
+    expected.balance = both ? checked_add(*both, sent.unconfirmed) : std::nullopt;
+    expected.balanceIsCeiling = true;
+  }
+  const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
+                            *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
+  auto total = check_charge_report(expected, report);
+  if (!total) {
+    PAYCHAN_TRY(suspend(ch, total.error()));
+    return total.failure();
+  }
+  options_.pool->set_held_ceiling(ch.channelId, sent.cumulative);  // the provider holds this voucher, none above
+  const Uint128 charge = *total - ch.charged;
+  // A charged answer ends a run of unserved charges; a free one does not (else a server could
+  // take three up behind 504s, serve one answer free, and go on).
+  if (charge != 0) ch.unservedCharges = 0;
+  const Uint128 taken_up = ch.charged > sent.chargedBefore ? ch.charged - sent.chargedBefore : 0;
+  ch.charged = *total;
+  ch.balance = report.balance;
+  const bool deposit_settled = sent.deposit || ch.pendingDeposit != 0;
+  const Uint128 lost = sent.deposit ? sent.unconfirmed : ch.pendingDeposit;  // a deposit whose answer was lost...
+  if (!options_.chain && ((sent.deposit && sent.forceDeposit) || ch.depositsOnWord != 0)) {
+    // A deposit on the server's word, confirmed: answered, or (its answer lost) the server served
+    // a voucher on the channel it had said was short. Its word holds again once it has charged
+    // that deposit's worth.
+    ch.depositsOnWord = 0;
+    ch.onWordRenewsAt = saturating_add(*total, std::max(sent.amount, lost));
+  }
+  if (sent.deposit) ch.deposited += sent.amount;
+  if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // ...did land
+  // The offer of the channel's own route as the provider makes it now, should it have changed since
+  // the channel was recorded (a minDeposit announced after an upgrade, say): refunds and later runs
+  // ask under it, and a server that compares `accepted` whole refuses the old one. (The provider's
+  // other routes pay on the same channel under offers of their own, which are not the route's.)
+  if (request.method() == ch.method && request.url() == ch.url && offer.encoded != ch.offer) ch.offer = offer.encoded;
+  ch.pendingDeposit = 0;
+  // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
+  if (deposit_settled) PAYCHAN_TRY(save(ch, sent.deposit));
+  if (options_.log)
+    log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " +
+        to_decimal(ch.balance) + ")");
+  return PaidResponse{{}, ch.channelId, charge, sent.deposit ? sent.amount : 0, taken_up};
+}
+
 Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, const ChosenOffer& offer,
-                                        persistence::ClientChannel& ch, const http::BodySink& body) {
+                                        persistence::ClientChannel& ch, PoolLease& lease, const Delivery& delivery) {
   const Uint128 price = offer.price;
   const Uint128 charged_before = ch.charged;
   bool force_deposit = false;  // the server found the channel short of funds: what we believed is stale
@@ -571,138 +656,80 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
-    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), answer_sink(body)));
-
-    if (res.status == 402) {
-      options_.pool->set_held_ceiling(ch.channelId, ceiling);
-      if (auto failed = settlement_failure(res)) {
-        // Refused at settlement, after the server's handler ran: nothing was charged, but a
-        // deposit may have reached the chain (the reference server reports channel_busy after its
-        // deposit landed, and a transaction may fail to confirm yet land). It stays pending, its
-        // outcome learned from the next answer, as for an answer lost; nothing is tried again
-        // here. The reason is the server's word, so its code is not ours to act on (an
-        // invalid_payment_requirements would have fetch() pay once more).
-        log("402 at settlement: " + *failed);
-        if (deposit) PAYCHAN_TRY(save(ch));
-        return fail(ErrorCode::response_settlement_failed, "the server failed to settle the payment: " + *failed);
-      }
-      PAYCHAN_ASSIGN(auto required, payment_required(res));
-      const std::string reason = required.error.value_or("payment_required");
-      // Refused unsettled: not executed by an honest server. (A deposit on the server's word stays
-      // counted: a hostile one could execute the authorization and still answer 402.)
-      if (deposit) ch.pendingDeposit = unconfirmed;
-      log("402: " + reason);
-      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
-        // One corrective brings an honest server and us back in step (say after a lost answer). A
-        // second in the same payment means the server keeps raising its total without serving:
-        // each adoption would make us sign one more price for nothing.
-        if (adopted) {
-          const Error why{ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch,
-                          "a second corrective 402 right after the first: the server does not serve the total it set"};
-          PAYCHAN_TRY(suspend(ch, why));
-          return Failure{why};
-        }
-        PAYCHAN_ASSIGN(const auto short_for, adopt_corrective(ch, offer, required));
-        adopted = true;
-        if (short_for) {
-          PAYCHAN_TRY(check_short_of_funds(ch, *short_for));
-          force_deposit = true;
-        }
-        continue;
-      }
-      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)) {
-        PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));  // the store lags the chain
-        if (taken) continue;
-      }
-      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
-        if (deposit) {
-          PAYCHAN_TRY(save(ch));
-          busy_deposit = std::move(signature);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
-        continue;
-      }
-      if (!deposit && (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_not_found) ||
-                       reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance))) {
-        PAYCHAN_TRY(check_short_of_funds(ch, *cumulative));
-        force_deposit = true;  // the channel needs (more) funds than we believed
-        continue;
-      }
-      if (deposit) PAYCHAN_TRY(save(ch));
-      if (offer_changed(required, offer, options_.policy))
-        return fail(ErrorCode::invalid_payment_requirements, "the server no longer makes the offer paid under (" + reason + ")");
-      if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required))
-        return Failure{permit2_approval_missing(ch.config.payer, offer, "the server refused the payment: " + reason)};
-      return fail(code_of(reason), "the server refused the payment: " + reason);
+    const Sent sent{price, *cumulative, charged_before, ceiling, deposit, amount, unconfirmed, force_deposit};
+    // Taken up from the answer's head, before its body: the channel then serves other requests
+    // while a long body (a stream) comes.
+    std::optional<Result<PaidResponse>> answer;
+    const auto take_up = [&](const http::ClientResponse& head) {
+      answer.emplace(take_up_answer(head, request, offer, ch, sent));
+      lease.release(ch);
+    };
+    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), delivery.sink(take_up)));
+    if (res.status != 402) {  // its head went through take_up
+      if (*answer) (*answer)->response = std::move(res);
+      return std::move(*answer);
     }
 
-    const auto header = res.header(protocol::kPaymentResponseHeader);
-    if (!header) {
-      // No settlement: the upstream failed (nothing charged) or the gate could not finish (503).
-      // A deposit's outcome is then unknown; it stays pending and the next request learns it.
-      // Nothing charged: the server may not present the voucher as charged later. But a gateway's
-      // 502/503/504 may come from a proxy in front of the server, which went on and charged: like
-      // an answer lost in transit, it leaves the ceiling raised.
-      const bool gateway = res.status >= 502 && res.status <= 504;
-      if (!gateway) options_.pool->set_held_ceiling(ch.channelId, ceiling);
-      log("HTTP " + std::to_string(res.status) + " without PAYMENT-RESPONSE: nothing charged" +
-          (gateway ? " (unless a proxy answered after the server charged)" : ""));
+    options_.pool->set_held_ceiling(ch.channelId, ceiling);
+    if (auto failed = settlement_failure(res)) {
+      // Refused at settlement, after the server's handler ran: nothing was charged, but a
+      // deposit may have reached the chain (the reference server reports channel_busy after its
+      // deposit landed, and a transaction may fail to confirm yet land). It stays pending, its
+      // outcome learned from the next answer, as for an answer lost; nothing is tried again
+      // here. The reason is the server's word, so its code is not ours to act on (an
+      // invalid_payment_requirements would have fetch() pay once more).
+      log("402 at settlement: " + *failed);
       if (deposit) PAYCHAN_TRY(save(ch));
-      return PaidResponse{std::move(res), ch.channelId, 0, 0, ch.charged > charged_before ? ch.charged - charged_before : 0};
+      return fail(ErrorCode::response_settlement_failed, "the server failed to settle the payment: " + *failed);
     }
-    auto extra = protocol::decode_payment_response_extra(*header);
-    if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
-      const Error why{ErrorCode::response_cumulative_mismatch, "PAYMENT-RESPONSE lacks chargedAmount/channelState"};
-      PAYCHAN_TRY(suspend(ch, why));
-      return Failure{why};
+    PAYCHAN_ASSIGN(auto required, payment_required(res));
+    const std::string reason = required.error.value_or("payment_required");
+    // Refused unsettled: not executed by an honest server. (A deposit on the server's word stays
+    // counted: a hostile one could execute the authorization and still answer 402.)
+    if (deposit) ch.pendingDeposit = unconfirmed;
+    log("402: " + reason);
+    if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch)) {
+      // One corrective brings an honest server and us back in step (say after a lost answer). A
+      // second in the same payment means the server keeps raising its total without serving:
+      // each adoption would make us sign one more price for nothing.
+      if (adopted) {
+        const Error why{ErrorCode::invalid_batch_settlement_evm_cumulative_amount_mismatch,
+                        "a second corrective 402 right after the first: the server does not serve the total it set"};
+        PAYCHAN_TRY(suspend(ch, why));
+        return Failure{why};
+      }
+      PAYCHAN_ASSIGN(const auto short_for, adopt_corrective(ch, offer, required));
+      adopted = true;
+      if (short_for) {
+        PAYCHAN_TRY(check_short_of_funds(ch, *short_for));
+        force_deposit = true;
+      }
+      continue;
     }
-    ClientExpectation expected{ch.channelId, ch.charged, price, std::nullopt};
-    if (ch.deposited != 0 && ch.pendingDeposit == amount) expected.balance = ch.balance + amount;
-    expected.balanceIsCeiling = force_deposit;
-    if (deposit && unconfirmed != 0) {
-      // Either outcome of the lost one is honest: the balance is at most both deposits on top.
-      const auto both = checked_add(ch.balance, amount);
-      expected.balance = both ? checked_add(*both, unconfirmed) : std::nullopt;
-      expected.balanceIsCeiling = true;
+    if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_below_claimed)) {
+      PAYCHAN_ASSIGN(const bool taken, take_up_claimed_total(ch));  // the store lags the chain
+      if (taken) continue;
     }
-    const ChargeReport report{extra->channelState->channelId, *extra->chargedAmount,
-                              *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
-    auto total = check_charge_report(expected, report);
-    if (!total) {
-      PAYCHAN_TRY(suspend(ch, total.error()));
-      return total.failure();
+    if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_busy)) {
+      if (deposit) {
+        PAYCHAN_TRY(save(ch));
+        busy_deposit = std::move(signature);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+      continue;
     }
-    options_.pool->set_held_ceiling(ch.channelId, *cumulative);  // the provider holds this voucher, none above
-    const Uint128 charge = *total - ch.charged;
-    // A charged answer ends a run of unserved charges; a free one does not (else a server could
-    // take three up behind 504s, serve one answer free, and go on).
-    if (charge != 0) ch.unservedCharges = 0;
-    const Uint128 taken_up = ch.charged > charged_before ? ch.charged - charged_before : 0;
-    ch.charged = *total;
-    ch.balance = report.balance;
-    const bool deposit_settled = deposit || ch.pendingDeposit != 0;
-    const Uint128 lost = deposit ? unconfirmed : ch.pendingDeposit;  // a deposit whose answer was lost...
-    if (!options_.chain && ((deposit && force_deposit) || ch.depositsOnWord != 0)) {
-      // A deposit on the server's word, confirmed: answered, or (its answer lost) the server served
-      // a voucher on the channel it had said was short. Its word holds again once it has charged
-      // that deposit's worth.
-      ch.depositsOnWord = 0;
-      ch.onWordRenewsAt = saturating_add(*total, std::max(amount, lost));
+    if (!deposit && (reason == to_string(ErrorCode::invalid_batch_settlement_evm_channel_not_found) ||
+                     reason == to_string(ErrorCode::invalid_batch_settlement_evm_cumulative_exceeds_balance))) {
+      PAYCHAN_TRY(check_short_of_funds(ch, *cumulative));
+      force_deposit = true;  // the channel needs (more) funds than we believed
+      continue;
     }
-    if (deposit) ch.deposited += amount;
-    if (lost != 0 && report.balance >= ch.deposited + lost) ch.deposited += lost;  // ...did land
-    // The offer of the channel's own route as the provider makes it now, should it have changed since
-    // the channel was recorded (a minDeposit announced after an upgrade, say): refunds and later runs
-    // ask under it, and a server that compares `accepted` whole refuses the old one. (The provider's
-    // other routes pay on the same channel under offers of their own, which are not the route's.)
-    if (request.method() == ch.method && request.url() == ch.url && offer.encoded != ch.offer) ch.offer = offer.encoded;
-    ch.pendingDeposit = 0;
-    // A deposit's outcome is written at once; a voucher's progress waits in the pool (flush()).
-    if (deposit_settled) PAYCHAN_TRY(save(ch, deposit));
-    if (options_.log)
-      log("paid " + to_decimal(charge) + " (running total " + to_decimal(ch.charged) + ", balance " +
-          to_decimal(ch.balance) + ")");
-    return PaidResponse{std::move(res), ch.channelId, charge, deposit ? amount : 0, taken_up};
+    if (deposit) PAYCHAN_TRY(save(ch));
+    if (offer_changed(required, offer, options_.policy))
+      return fail(ErrorCode::invalid_payment_requirements, "the server no longer makes the offer paid under (" + reason + ")");
+    if (reason == to_string(ErrorCode::invalid_batch_settlement_evm_permit2_allowance_required))
+      return Failure{permit2_approval_missing(ch.config.payer, offer, "the server refused the payment: " + reason)};
+    return fail(code_of(reason), "the server refused the payment: " + reason);
   }
   return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "gave up after " +
                                                                      std::to_string(options_.attempts) + " attempts");

@@ -101,14 +101,23 @@ class PaymentClient {
   PaymentClient& operator=(const PaymentClient&) = delete;
   ~PaymentClient();  // flushes; an error is logged (what is lost is recoverable, see channel_pool.hpp)
 
+  // Called once the final answer's head is in and taken up, before its body is read.
+  using Answered = std::function<void()>;
   // Errors: policy_* (refused by the policy), channel_suspended, response_* (the server broke the
   // rules; the channel is now suspended), the server's refusal code (a 402's `error`),
   // invalid_payment_requirements (an unreadable 402), http_* (transport), the store's.
+  // The final answer's head is taken up as soon as it arrives: its PAYMENT-RESPONSE checked, its
+  // charge recorded, and its channel free for other requests while the body comes. So a body that
+  // breaks off (response.cut, or an http_* error for a body read whole) is charged as its head
+  // says (part of it may have been served), and an answer whose PAYMENT-RESPONSE is refused is
+  // passed on all the same.
   // `body`: the final answer's body goes there as it arrives (an SSE stream, a large download)
-  // instead of into PaidResponse::response.body; that answer's head is checked once the body is
-  // over, so an answer whose PAYMENT-RESPONSE is then refused has been passed on all the same. A
-  // body that breaks off (response.cut) is charged as its head says: part of it was served.
-  [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request, http::BodySink body = {});
+  // instead of into PaidResponse::response.body.
+  // `answered`: called then (at most once), before the body; it may call flush(). A process that
+  // holds the agent's store for one request (paychan pay) lets the store go there, so that other
+  // requests need not wait for a long body: nothing is written for this request after it.
+  [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request, http::BodySink body = {},
+                                           Answered answered = {});
 
   // Cooperative refund of what is left in `channelId` (or `amount` of it), through the provider
   // route that opened it. Errors: as fetch, and invalid_payload for an unknown or closed channel.
@@ -130,14 +139,32 @@ class PaymentClient {
  private:
   // An open channel to the offer's provider that no other request uses, or a new one; leased in the pool.
   Result<persistence::ClientChannel> channel_for(const ChosenOffer& offer, const http::ClientRequest& request);
-  // `body`: fetch()'s, for every request below.
+  // fetch()'s `body` and `answered`, for every request below.
+  struct Delivery;
+  // What pay() sent on a channel, for taking up its answer.
+  struct Sent {
+    Uint128 price = 0;
+    Uint128 cumulative = 0;     // the voucher's
+    Uint128 chargedBefore = 0;  // the channel's running total as the payment began
+    Uint128 ceiling = 0;        // the highest voucher the provider could hold before this one
+    bool deposit = false;
+    Uint128 amount = 0;         // the deposit's
+    Uint128 unconfirmed = 0;    // an earlier deposit whose answer was lost
+    bool forceDeposit = false;  // sent because the server said the channel was short of funds
+  };
+  // Pays on `ch`, leased by `lease`, which the answer's head releases.
   Result<PaidResponse> pay(const http::ClientRequest& request, const ChosenOffer& offer, persistence::ClientChannel& ch,
-                           const http::BodySink& body);
+                           PoolLease& lease, const Delivery& delivery);
+  // Takes up the head of a paid request's answer (not a 402): checks its PAYMENT-RESPONSE (none:
+  // nothing charged) and records the charge on `ch`; suspends the channel when the server broke
+  // the rules. The response itself is left empty.
+  Result<PaidResponse> take_up_answer(const http::ClientResponse& head, const http::ClientRequest& request,
+                                      const ChosenOffer& offer, persistence::ClientChannel& ch, const Sent& sent);
   // The offer `request`'s route was last paid under, in this process or (from its channel) an earlier one.
   std::shared_ptr<const ChosenOffer> known_offer(const http::ClientRequest& request);
   // The first request of a route: unpaid, answered 402 with the offer (or not priced at all).
-  Result<PaidResponse> fetch_unknown(const http::ClientRequest& request, const http::BodySink& body);
-  Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer, const http::BodySink& body);
+  Result<PaidResponse> fetch_unknown(const http::ClientRequest& request, const Delivery& delivery);
+  Result<PaidResponse> pay_under(const http::ClientRequest& request, const ChosenOffer& offer, const Delivery& delivery);
   // The latest state of a channel the caller has leased: the pool's, else the store's (then recorded in the pool).
   Result<std::optional<persistence::ClientChannel>> latest(const Bytes32& channelId);
   // The offer `ch` was opened under, chosen again under `policy`.

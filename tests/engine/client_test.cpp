@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -341,6 +342,69 @@ TEST(PaymentClient, AnswersGoToTheCallersSinkAndTheirChargesAreCounted) {
   EXPECT_TRUE(free->response.body.empty());
   ASSERT_TRUE(agent.client.flush());
   EXPECT_EQ((*agent.store->list())[0].charged, 10'000u);
+}
+
+// A paid answer's channel serves other requests once the answer's head is taken up: a request made
+// while another's body still streams pays on the same channel, instead of opening (and funding) a
+// second one, and the streaming answer's charge is recorded before its body ends.
+TEST(PaymentClient, AStreamedAnswerFreesItsChannelAtItsHead) {
+  gate::test::GateStack stack;
+  std::atomic<bool> let_go{false};
+  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) co_return;
+    (void)co_await ex.write("data: first\n\n");
+    // The stream's last event waits for the test (at most 10 s: a client that never frees the
+    // channel fails the test, not hangs it).
+    for (int i = 0; ex.request().target() == "/v1/stream" && !let_go && i < 1000; ++i) {
+      http::asio::steady_timer tick(co_await http::asio::this_coro::executor, std::chrono::milliseconds(10));
+      http::error_code stopped;
+      co_await tick.async_wait(http::use(stopped));
+    }
+    (void)co_await ex.write("data: last\n\n");
+    (void)co_await ex.end_stream();
+  });
+  paychan::test::TempDir dir;
+  auto store = std::move(*persistence::ClientStore::open(dir.file("agent.sqlite")));
+  auto pool = std::make_shared<ChannelPool>();
+  const auto make_client = [&](http::BlockingHttpClient& http) {
+    return std::make_unique<PaymentClient>(ClientKeys{test_key(1), std::nullopt},
+                                           ClientOptions{test_policy(), {}, {}, 4, pool}, *store, http);
+  };
+  http::BlockingHttpClient streaming_http, other_http;
+  auto streaming = make_client(streaming_http);
+  auto other = make_client(other_http);
+  ASSERT_TRUE(other->fetch(infer(stack.url("/v1/infer"))));  // the channel, with its deposit
+
+  std::promise<void> first_event;
+  std::atomic<bool> announced{false};
+  Result<PaidResponse> streamed = fail(ErrorCode::invalid_payload);
+  std::thread stream_thread([&] {
+    bool first = true;
+    streamed = streaming->fetch(
+        http::ClientRequest::get(stack.url("/v1/stream")),
+        [&](std::string_view) {
+          if (std::exchange(first, false)) first_event.set_value();
+          return true;
+        },
+        [&] { announced = true; });
+  });
+  const bool got_first = first_event.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  EXPECT_TRUE(got_first);
+  EXPECT_TRUE(announced) << "the head is announced before the body is read";
+  auto meanwhile = other->fetch(infer(stack.url("/v1/infer")));
+  const bool still_streaming = !let_go;
+  let_go = true;
+  stream_thread.join();
+  EXPECT_TRUE(still_streaming);
+  ASSERT_TRUE(meanwhile) << meanwhile.error().to_string();
+  ASSERT_TRUE(streamed) << streamed.error().to_string();
+  EXPECT_EQ(streamed->charged, 5'000u);
+  ASSERT_TRUE(other->flush());
+  const auto channels = *store->list();
+  ASSERT_EQ(channels.size(), 1u) << "the request made during the stream paid on the stream's channel";
+  EXPECT_EQ(channels[0].charged, 2 * kPrice + 5'000u);
+  EXPECT_EQ(channels[0].deposited, 5 * kPrice) << "one deposit";
 }
 
 // A paid answer is waited for as long as its offer says the provider may take (and charge), not

@@ -64,7 +64,8 @@ TEST(PayCli, PaysListsAndRefunds) {
 }
 
 // pay prints an answer as it arrives: the streamer holds its second event until the first has
-// reached pay's stdout. A reader that leaves early (`| head -1`) has pay stop, exit 1, and record
+// reached pay's stdout, and meanwhile another pay on the same store is served (the store is held
+// until an answer's head is in, not through its body). A reader that leaves early (`| head -1`) has pay stop, exit 1, and record
 // the request as paid all the same. So does a body that falls silent for --max-time: pay prints
 // what came, exits 1, and records the charge its head reported (part of the answer was served).
 TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
@@ -76,6 +77,10 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
     ex.response().set_header("Content-Type", "text/event-stream");
     if (!co_await ex.begin_stream()) co_return;
     (void)co_await ex.write("data: first\n\n");
+    if (ex.request().target().ends_with("?quick")) {
+      (void)co_await ex.end_stream();
+      co_return;
+    }
     if (endless) {
       for (int i = 0; i < 100'000 && co_await ex.write(std::string(1024, '.') + "\n"); ++i) {
       }
@@ -97,6 +102,10 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
 
   Child streaming = pay("/v1/stream");
   EXPECT_EQ(streaming.read_line(), "data: first\n\n") << "printed while the server holds the rest";
+  auto meanwhile =
+      run_command({PAYCHAN_CLI, "pay", stack.url("/v1/stream?quick"), "--key-file", key_file, "--state", state});
+  EXPECT_EQ(meanwhile.status, 0) << meanwhile.err;
+  EXPECT_EQ(meanwhile.out, "data: first\n\n");
   release.set();
   EXPECT_EQ(streaming.read_line(), "data: second\n\n");
   EXPECT_EQ(streaming.wait_exit(), 0);
@@ -110,7 +119,7 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
     const auto at = listed.out.find("\"charged\":\"");
     return at == std::string::npos ? listed.err : listed.out.substr(at + 11, listed.out.find('"', at + 11) - at - 11);
   };
-  EXPECT_EQ(charged(), "10000") << "the run whose reader left recorded its charge";
+  EXPECT_EQ(charged(), "15000") << "the run whose reader left recorded its charge";
 
   auto cut = run_command(
       {PAYCHAN_CLI, "pay", stack.url("/v1/stream?silent"), "--key-file", key_file, "--state", state, "--max-time", "2s"});
@@ -118,10 +127,10 @@ TEST(PayCli, PrintsAStreamedAnswerAsItArrives) {
   EXPECT_EQ(cut.status, 1) << cut.err;
   EXPECT_EQ(cut.out, "data: first\n\n");
   EXPECT_NE(cut.err.find("the answer broke off (http_timeout"), std::string::npos) << cut.err;
-  EXPECT_EQ(charged(), "15000") << "the run whose answer broke off recorded its charge";
+  EXPECT_EQ(charged(), "20000") << "the run whose answer broke off recorded its charge";
   EXPECT_EQ(pay("/v1/stream").wait_exit(), 0);
-  EXPECT_EQ(charged(), "20000");
-  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_paid_requests_total 4\n"), std::string::npos);
+  EXPECT_EQ(charged(), "25000");
+  EXPECT_NE(stack.metrics.render({}, {}).find("paychan_paid_requests_total 5\n"), std::string::npos);
 }
 
 // A state file restored from a backup lags the gate: `pay` fails as not held (exit 1, nothing
