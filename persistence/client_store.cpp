@@ -1,5 +1,6 @@
 #include "persistence/client_store.hpp"
 
+#include "channel/hex.hpp"
 #include "persistence/channel_record.hpp"
 
 namespace paychan::persistence {
@@ -82,6 +83,12 @@ Result<ClientChannel> read_channel(const Statement& s) {
 }
 
 }  // namespace
+
+Status check_payer(const ClientChannel& channel, const Address& payer) {
+  if (channel.config.payer == payer) return {};
+  return fail(ErrorCode::invalid_payload, "channel " + to_hex(channel.channelId) + " is payer " +
+                                              to_checksum_hex(channel.config.payer) + "'s, not this key's");
+}
 
 Result<std::unique_ptr<ClientStore>> ClientStore::open(const std::string& path) {
   auto db = open_wal(path, true);

@@ -56,6 +56,10 @@ struct ClientChannel {
   friend bool operator==(const ClientChannel&, const ClientChannel&) = default;
 };
 
+// Succeeds when `channel` is `payer`'s; otherwise invalid_payload naming its payer (several payer
+// keys may share a store, and the chain refuses a channel's transactions from another key).
+[[nodiscard]] Status check_payer(const ClientChannel& channel, const Address& payer);
+
 class ClientStore {
  public:
   // Opens or creates the file, migrating its schema. Errors: invalid_payload, SQLite's.

@@ -62,9 +62,7 @@ Result<std::vector<Bytes32>> select_channels(persistence::ClientStore& store, co
   if (!target.starts_with("http://") && !target.starts_with("https://")) {
     PAYCHAN_ASSIGN(const auto id, fixed_from_hex<32>(target));
     PAYCHAN_ASSIGN(const auto stored, store.get(id));
-    if (stored && stored->config.payer != payer)  // the chain would refuse its transactions
-      return fail(ErrorCode::invalid_payload, "channel " + target + " is payer " + to_checksum_hex(stored->config.payer) +
-                                                  "'s, not this key's");
+    if (stored) PAYCHAN_TRY(persistence::check_payer(*stored, payer));
     return std::vector<Bytes32>{id};
   }
   PAYCHAN_ASSIGN(const auto channels, store.list());

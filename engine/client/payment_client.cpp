@@ -740,9 +740,7 @@ Result<protocol::SettlementResponse> PaymentClient::refund(const Bytes32& channe
     return fail(ErrorCode::invalid_batch_settlement_evm_channel_busy, "channel " + to_hex(channelId) + " is paying a request");
   PoolLease lease(*options_.pool, channelId);
   PAYCHAN_ASSIGN(auto found, latest(channelId));
-  if (found && found->config.payer != keys_.payer.address())
-    return fail(ErrorCode::invalid_payload, "channel " + to_hex(channelId) + " is payer " +
-                                                to_checksum_hex(found->config.payer) + "'s, not this key's");
+  if (found) PAYCHAN_TRY(persistence::check_payer(*found, keys_.payer.address()));
   if (!found || found->closed) return fail(ErrorCode::invalid_payload, "no open channel " + to_hex(channelId));
   persistence::ClientChannel ch = std::move(*found);
   ClientPolicy any = options_.policy;
