@@ -698,11 +698,11 @@ std::vector<std::string> store_files(const std::string& path) {
 }
 
 Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path, StoreOptions options) {
-  auto writer = open_wal(path, options.durable);
+  auto writer = open_wal(path, options.durable, &kGateStoreFile);
   if (!writer) return writer.failure();
   PAYCHAN_TRY(migrate(*writer, kMigrations));
   PAYCHAN_TRY(writer->exec("PRAGMA cache_size = -" + std::to_string(kWriterCacheKiB)));
-  auto reader = open_wal(path, options.durable);
+  auto reader = open_wal(path, options.durable, &kGateStoreFile);
   if (!reader) return reader.failure();
   auto update = writer->prepare(kUpdate);
   if (!update) return update.failure();

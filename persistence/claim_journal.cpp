@@ -44,7 +44,7 @@ Result<Bytes32> channel_id_at(const Statement& query, std::string_view table) {
 }  // namespace
 
 Result<std::unique_ptr<ClaimJournal>> ClaimJournal::open(const std::string& path) {
-  auto db = open_wal(path, true);
+  auto db = open_wal(path, true, &kSettleJournalFile);
   if (!db) return db.failure();
   PAYCHAN_TRY(migrate(*db, kMigrations));
   return std::unique_ptr<ClaimJournal>(new ClaimJournal(std::move(*db)));

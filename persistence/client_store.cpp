@@ -91,7 +91,7 @@ Status check_payer(const ClientChannel& channel, const Address& payer) {
 }
 
 Result<std::unique_ptr<ClientStore>> ClientStore::open(const std::string& path) {
-  auto db = open_wal(path, true);
+  auto db = open_wal(path, true, &kAgentStoreFile);
   if (!db) return db.failure();
   PAYCHAN_TRY(migrate(*db, kMigrations));
   return std::unique_ptr<ClientStore>(new ClientStore(std::move(*db)));

@@ -9,15 +9,47 @@
 namespace paychan::persistence {
 namespace {
 
-// A constraint the data broke is the data's fault (invalid_payload); anything else (a full disk,
-// an unopenable file, I/O, a lock) is the store's (store_failed).
+// A constraint the data broke is the data's fault (invalid_payload); a path that names no database
+// it can open is the configuration's (invalid_config: waiting will not help); anything else (a
+// full disk, I/O, a lock) is the store's (store_failed).
 Failure sqlite_fail(sqlite3* db, std::string_view what) {
-  const bool constraint = db != nullptr && (sqlite3_errcode(db) & 0xff) == SQLITE_CONSTRAINT;
-  return fail(constraint ? ErrorCode::invalid_payload : ErrorCode::store_failed,
-              std::string{what} + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  const int code = db != nullptr ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
+  const ErrorCode ours = code == SQLITE_CONSTRAINT                          ? ErrorCode::invalid_payload
+                         : code == SQLITE_NOTADB || code == SQLITE_CANTOPEN ? ErrorCode::invalid_config
+                                                                            : ErrorCode::store_failed;
+  return fail(ours, std::string{what} + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+const FileKind* const kKinds[] = {&kGateStoreFile, &kSettleJournalFile, &kAgentStoreFile, &kFacilitatorJournalFile};
+
+// Refuses a file that is not `kind` (see FileKind); marks one that is not marked yet.
+Status check_kind(Database& db, const std::string& path, const FileKind& kind) {
+  PAYCHAN_ASSIGN(const std::int64_t id, db.pragma_int("application_id"));
+  if (id == kind.applicationId) return {};
+  if (id != 0) {
+    std::string is = "not a file of paychan's (application_id " + std::to_string(id) + ")";
+    for (const FileKind* other : kKinds)
+      if (other->applicationId == id) is = std::string{other->what};
+    return fail(ErrorCode::invalid_config, path + " is " + is + ", not " + std::string{kind.what});
+  }
+  // Unmarked: a new file, or one written before the mark, known by its first table.
+  PAYCHAN_ASSIGN(auto tables, db.prepare("SELECT count(*), count(CASE WHEN name = ?1 THEN 1 END) FROM sqlite_master WHERE type = 'table'"));
+  tables.bind_text(1, kind.firstTable);
+  PAYCHAN_ASSIGN(const bool row, tables.step());
+  if (row && tables.integer(0) != 0 && tables.integer(1) == 0)
+    return fail(ErrorCode::invalid_config,
+                path + " is not " + std::string{kind.what} + ": a SQLite file of something else (it has no " +
+                    std::string{kind.firstTable} + " table)");
+  tables.reset();
+  return db.exec("PRAGMA application_id = " + std::to_string(kind.applicationId));
 }
 
 }  // namespace
+
+const FileKind kGateStoreFile{0x50434753, "a gate's channel store", "channels"};
+const FileKind kSettleJournalFile{0x5043534A, "a settle job's journal", "claim_batches"};
+const FileKind kAgentStoreFile{0x50434153, "an agent's store", "client_channels"};
+const FileKind kFacilitatorJournalFile{0x5043464A, "a facilitator's transaction journal", "tx_journal"};
 
 Result<Database> Database::open(const std::string& path, bool create) {
   sqlite3* db = nullptr;
@@ -208,9 +240,10 @@ std::string Statement::text(int column) const {
   return data == nullptr ? std::string{} : std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-Result<Database> open_wal(const std::string& path, bool durable) {
+Result<Database> open_wal(const std::string& path, bool durable, const FileKind* kind) {
   auto db = Database::open(path, true);
   if (!db) return db.failure();
+  if (kind != nullptr) PAYCHAN_TRY(check_kind(*db, path, *kind));
   PAYCHAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
   db->persist_wal();
   PAYCHAN_TRY(db->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));

@@ -24,7 +24,8 @@ class Statement;
 class Database {
  public:
   // Opens (creating if asked) the file at `path` through wal_write_buffer_vfs(), with cache spills
-  // off (its precondition). Errors: invalid_payload with SQLite's message.
+  // off (its precondition). Errors: store_failed with SQLite's message; invalid_config for a path
+  // that is not a database or cannot be opened at all (a directory, a missing directory).
   [[nodiscard]] static Result<Database> open(const std::string& path, bool create);
   Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;
@@ -87,6 +88,19 @@ class Statement {
   sqlite3* db_ = nullptr;
 };
 
+// Which of paychan's files a database is, marked in its header (SQLite's application_id): a store
+// opened on another kind of file (the facilitator's journal named as a gate's store, say) refuses
+// it rather than write its own tables and journal mode into it.
+struct FileKind {
+  std::int64_t applicationId;   // 32 bits, as SQLite keeps it
+  std::string_view what;        // for messages: "a gate's channel store"
+  std::string_view firstTable;  // made by the kind's first migration: marks a file from before the mark
+};
+extern const FileKind kGateStoreFile;
+extern const FileKind kSettleJournalFile;
+extern const FileKind kAgentStoreFile;
+extern const FileKind kFacilitatorJournalFile;
+
 // A store's connection: WAL journal; synchronous=FULL when `durable` (in WAL mode the commit
 // fsyncs the log, so a committed transaction survives power loss), OFF for benchmarks and tests.
 // The log file persists across restarts at its working size (SQLite never shrinks it while open,
@@ -96,7 +110,10 @@ class Statement {
 // 186-196 µs). So a store's file and its `-wal` file go together: back up with
 // `sqlite3 FILE '.backup COPY'` (safe while paychan runs), and restore a copy only with paychan
 // stopped and the old `-wal` and `-shm` files deleted, or SQLite replays the old log onto it.
-[[nodiscard]] Result<Database> open_wal(const std::string& path, bool durable);
+// `kind`: the file must be one (a new, empty file becomes one; one written before the mark is
+// recognized by its first table, and marked); errors: invalid_config naming what it is instead.
+// Null only for tests and tools that open a file whatever it holds.
+[[nodiscard]] Result<Database> open_wal(const std::string& path, bool durable, const FileKind* kind = nullptr);
 
 // Brings the schema to the newest version: entry i of `migrations` takes it from version i
 // (PRAGMA user_version) to i+1, each in its own transaction. Refuses a file from a newer paychan.

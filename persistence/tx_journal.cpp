@@ -91,7 +91,7 @@ constexpr std::string_view kMatchingVersion =
 }  // namespace
 
 Result<std::unique_ptr<TxJournal>> TxJournal::open(const std::string& path, bool durable) {
-  auto db = open_wal(path, durable);
+  auto db = open_wal(path, durable, &kFacilitatorJournalFile);
   if (!db) return db.failure();
   PAYCHAN_TRY(migrate(*db, kMigrations));
   return std::unique_ptr<TxJournal>(new TxJournal(std::move(*db)));

@@ -91,8 +91,10 @@ Options:
 
 Output: progress on stderr; a summary on stdout (channels, amount, transactions).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
-(see the reason), 2 bad usage or configuration (also a facilitator refusing the token: 401),
-3 try again later (facilitator or --rpc node unreachable, store busy or another run in progress).
+for a reason to look into (a signature, an amount, a reverted claim: see the reason), 2 bad usage
+or configuration (also a facilitator URL that is not one's, a token it refuses, a store path that
+names no gate store), 3 try again later (the facilitator or its node or the --rpc node unreachable
+or busy, fees above the facilitator's cap, the store busy, another run in progress).
 
   paychan settle --config gate.json                       # one pass, e.g. from cron
   paychan settle --config gate.json --every 5m --min-unclaimed '$1'
@@ -132,22 +134,32 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
 
 // One pass; returns the exit status.
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
-             engine::gate::Facilitator& facilitator) {
+             engine::gate::HttpFacilitator& facilitator) {
+  // A path that names no store (or another kind of file) is to fix; a busy or failing one may pass.
+  const auto unopened = [](const Error& why) {
+    return report("settle", why), why.code == ErrorCode::invalid_config ? kExitUsage : kExitRetry;
+  };
   auto store = persistence::ChannelStore::open(config.store);
-  if (!store) return report("settle", store.error()), kExitRetry;
+  if (!store) return unopened(store.error());
   auto journal = persistence::ClaimJournal::open(config.store + ".settle");
-  if (!journal) return report("settle", journal.error()), kExitRetry;
+  if (!journal) return unopened(journal.error());
   engine::settlement::SettleJob job(std::move(options), facilitator, **store, **journal);
 
   auto result = engine::http::run_blocking(
       job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
   if (!result) {
-    // A facilitator that refuses our token is a configuration to fix, not an outage to wait out.
-    const int status = result.error().code == ErrorCode::facilitator_unauthorized ? kExitUsage : kExitRetry;
-    return report("settle", result.error()), status;
+    // A facilitator that refuses our token, or a URL that is no facilitator's, is a configuration
+    // to fix, not an outage to wait out: an answer that was not a facilitator's is probed to tell.
+    Error why = result.error();
+    if (why.code == ErrorCode::facilitator_unavailable)
+      if (Status probe = engine::http::run_blocking(facilitator.check_token());
+          !probe && probe.error().code != ErrorCode::facilitator_unavailable)
+        why = probe.error();
+    const bool to_fix = why.code == ErrorCode::facilitator_unauthorized || why.code == ErrorCode::invalid_config;
+    return report("settle", why), to_fix ? kExitUsage : kExitRetry;
   }
   print_summary(*result, config.assetDecimals);
-  return result->ok() ? kExitOk : kExitNo;
+  return result->ok() ? kExitOk : result->retry_later() ? kExitRetry : kExitNo;
 }
 
 int run(std::span<char* const> argv) {

@@ -22,8 +22,20 @@ http::Awaitable<Status> ChainView::check_node() {
   co_return Status{};
 }
 
-http::Awaitable<std::vector<std::string>> ChainView::check_collectors() {
+http::Awaitable<std::vector<std::string>> ChainView::check_setup(const Address& signer) {
   std::vector<std::string> warnings;
+  const std::string network = options_.network + ": ";
+  if (auto code = co_await rpc_.code(options_.batchSettlement); !code)
+    warnings.push_back(network + "whether the batchSettlement contract is deployed could not be checked (eth_getCode: " +
+                       code.error().detail + ")");
+  else if (code->empty())
+    warnings.push_back(network + "no contract at batchSettlement " + to_checksum_hex(options_.batchSettlement) +
+                       ": every deposit, claim, refund and sweep will fail until it is deployed (check \"batchSettlement\")");
+  if (auto funds = co_await rpc_.balance(signer); !funds)
+    warnings.push_back(network + "the signer's balance could not be read (eth_getBalance: " + funds.error().detail + ")");
+  else if (*funds == U256{})
+    warnings.push_back(network + "the signer " + to_checksum_hex(signer) +
+                       " holds nothing to pay gas with: every transaction will fail until it is funded");
   const auto check = [&](const Address& contract, std::string_view role, std::string_view getter,
                          const Address& expected, std::string_view expectedRole,
                          std::string_view fails) -> http::Awaitable<void> {

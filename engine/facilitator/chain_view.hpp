@@ -53,12 +53,14 @@ class ChainView {
 
   // The node answers with this network's chain id. Error: invalid_config naming both ids.
   [[nodiscard]] http::Awaitable<Status> check_node();
-  // Whether each deposit collector that has code on the chain names the configured
-  // batch-settlement contract (x402BatchSettlement()) and, for the Permit2 collector, the
-  // configured Permit2 (PERMIT2()): a sentence for each mismatch, saying what it breaks, or check
-  // that could not be made. Not errors: a facilitator that overrides some addresses and not the
-  // others still serves what they leave working.
-  [[nodiscard]] http::Awaitable<std::vector<std::string>> check_collectors();
+  // What would make this network's transactions fail, checked at start-up: no batch-settlement
+  // contract at its address, a `signer` with nothing to pay gas with, and a deposit collector that
+  // has code on the chain but names another batch-settlement contract (x402BatchSettlement()) or,
+  // for the Permit2 collector, another Permit2 (PERMIT2()). A sentence for each, saying what it
+  // breaks, or for a check that could not be made. Not errors: the contract may be deployed and the
+  // signer funded later, and a facilitator that overrides some addresses and not the others still
+  // serves what they leave working.
+  [[nodiscard]] http::Awaitable<std::vector<std::string>> check_setup(const Address& signer);
 
   // channels(id), pendingWithdrawals(id).initiatedAt and refundNonce(id), as the spec's snapshot.
   [[nodiscard]] http::Awaitable<Result<protocol::ChannelSnapshot>> snapshot(const Bytes32& channelId);

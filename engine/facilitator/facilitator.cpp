@@ -100,7 +100,7 @@ std::string Facilitator::forget(const persistence::JournalEntry& latest) {
 http::Awaitable<Status> Facilitator::check_nodes() {
   for (auto& n : networks_) {
     if (Status s = co_await n->check_node(); !s) co_return s;
-    const std::vector<std::string> warnings = co_await n->check_collectors();
+    const std::vector<std::string> warnings = co_await n->check_setup(signer());
     for (const std::string& warning : warnings) log("warning: " + warning);
   }
   co_return Status{};

@@ -58,9 +58,9 @@ class Facilitator final : public gate::Facilitator {
   Facilitator(std::vector<NetworkOptions> networks, PrivateKey signer, std::optional<PrivateKey> receiverAuthorizer,
               persistence::TxJournal& journal, FacilitatorOptions options = {});
 
-  // Every network's node answers with its chain id (Error: invalid_config); a deposit collector
-  // deployed for other contracts than the configured ones is logged as a warning
-  // (ChainView::check_collectors).
+  // Every network's node answers with its chain id (Error: invalid_config); what would make its
+  // transactions fail (no contract, an unfunded signer, a collector deployed for other contracts)
+  // is logged as a warning (ChainView::check_setup).
   [[nodiscard]] http::Awaitable<Status> check_nodes();
   // Resolves every pending journal entry by its receipt, rebroadcasting the same raw transaction
   // when the node does not know it. Error: the journal's.

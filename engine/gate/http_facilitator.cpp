@@ -26,6 +26,18 @@ Failure unauthorized(const std::string& path) {
               path + " answered HTTP 401: the facilitator does not accept this server's token (facilitatorTokenFile)");
 }
 
+// The start of a reply's body for a message on one line: an HTML error page (a URL that is not a
+// facilitator's) would otherwise spread over a terminal or a log.
+std::string excerpt(std::string_view body) {
+  std::string line;
+  for (const char c : body.substr(0, 200)) {
+    const bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!blank) line += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    else if (!line.empty() && line.back() != ' ') line += ' ';
+  }
+  return line;
+}
+
 }  // namespace
 
 Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config) {
@@ -61,11 +73,16 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
   auto reply = co_await client_.request(request_to("/verify", "{}"));
   if (!reply) co_return unavailable("/verify", reply.error());
   if (reply->status == 401) co_return unauthorized("/verify");
-  // 400 (the empty message refused past authentication) or 200: the token is taken. Anything else
-  // (a 404 from a wrong URL, a 5xx) says nothing about the token, but something is wrong.
-  if (reply->status != 400 && reply->status != 200)
+  // 400 (the empty message refused past authentication) or 200: the token is taken. A server
+  // without a POST /verify at all (404, 405, 501) is not a facilitator: the URL is wrong. Anything
+  // else (a 5xx) says nothing about the token, but something is wrong that may pass.
+  const int status = reply->status;
+  if (status == 404 || status == 405 || status == 501)
+    co_return fail(ErrorCode::invalid_config, options_.url + " is not a facilitator's URL: POST /verify answered HTTP " +
+                                                  std::to_string(status) + " (" + excerpt(reply->body) + ")");
+  if (status != 400 && status != 200)
     co_return fail(ErrorCode::facilitator_unavailable,
-                   "/verify answered HTTP " + std::to_string(reply->status) + " to an empty message (a wrong URL?)");
+                   "/verify answered HTTP " + std::to_string(status) + " to an empty message: " + excerpt(reply->body));
   co_return Status{};
 }
 
@@ -88,7 +105,7 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,
-                     path + " answered HTTP " + std::to_string(reply->status) + ": " + reply->body.substr(0, 200));
+                     path + " answered HTTP " + std::to_string(reply->status) + ": " + excerpt(reply->body));
     }
     last = reply.error();
     const bool never_sent = last.code == ErrorCode::http_connect_failed;

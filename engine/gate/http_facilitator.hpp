@@ -44,8 +44,9 @@ class HttpFacilitator final : public Facilitator {
   // Whether the facilitator takes this server's token, asked once at start-up so that a wrong
   // token stops the gate there rather than turning its payers away later. One POST /verify of an
   // empty message: a facilitator answers it 401 before authentication passes and 400 after.
-  // Changes nothing on the facilitator. Errors: facilitator_unauthorized (401),
-  // facilitator_unavailable (no answer within the timeout, or an answer other than 400 or 200).
+  // Changes nothing on the facilitator. Errors: facilitator_unauthorized (401), invalid_config (a
+  // server with no POST /verify: 404, 405, 501), facilitator_unavailable (no answer within the
+  // timeout, or another answer than 400 or 200).
   http::Awaitable<Status> check_token();
   // GET /supported: the schemes and networks the facilitator serves, asked at start-up so that a
   // gate on a network its facilitator does not serve says so. Errors: facilitator_unavailable.

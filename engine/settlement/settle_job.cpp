@@ -56,6 +56,22 @@ bool SettleSummary::ok() const {
          std::all_of(batches.begin(), batches.end(), [](const BatchOutcome& b) { return b.error.empty(); });
 }
 
+bool SettleSummary::retry_later() const {
+  return !ok() && (sweepError.empty() || sweepTransient) &&
+         std::all_of(batches.begin(), batches.end(), [](const BatchOutcome& b) { return b.error.empty() || b.transient; });
+}
+
+bool passes(std::string_view errorReason) noexcept {
+  constexpr ErrorCode kPassing[] = {
+      ErrorCode::facilitator_unavailable,  // also fees above the facilitator's cap
+      ErrorCode::invalid_batch_settlement_evm_rpc_read_failed,
+      ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed,
+      ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed,
+      ErrorCode::invalid_batch_settlement_evm_channel_busy,
+  };
+  return std::any_of(std::begin(kPassing), std::end(kPassing), [&](ErrorCode c) { return to_string(c) == errorReason; });
+}
+
 SettleJob::SettleJob(SettleJobOptions options, gate::Facilitator& facilitator, persistence::ChannelStore& store,
                      persistence::ClaimJournal& journal)
     : options_(std::move(options)),
@@ -110,6 +126,7 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
   std::vector<std::pair<Bytes32, persistence::HeldBack>> hold_back;
   if (!response->success) {
     outcome.error = refusal_text(*response);
+    outcome.transient = passes(response->errorReason.value_or(""));
     // A refusal naming a transaction with the claim's transaction_failed: it was mined and reverted,
     // and its gas spent. A refusal before the chain, or for a dropped transaction, names none.
     outcome.reverted = !response->transaction.empty() &&
@@ -151,9 +168,10 @@ http::Awaitable<Status> SettleJob::claim(std::vector<PlannedClaim> batch, Settle
   progress(outcome->error.empty() ? "  claimed " + to_decimal(outcome->amount) + " in " + outcome->transaction
             : outcome->reverted   ? "  reverted on chain: " + outcome->error + "; its channels wait before the next try"
                                   : "  refused: " + outcome->error);
-  // Still pending (no receipt in time): its transaction may yet land, so nothing is sent beside it.
-  const bool pending = outcome->error.starts_with(to_string(ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed));
-  const bool split = !outcome->error.empty() && !outcome->reverted && !pending && batch.size() > 1;
+  // Split to find the bad row, unless nothing is wrong with the rows: a refusal for a condition
+  // that passes (a node down; no receipt in time, whose transaction may yet land) goes again whole
+  // next run.
+  const bool split = !outcome->error.empty() && !outcome->reverted && !outcome->transient && batch.size() > 1;
   const bool reverted_batch = outcome->reverted && batch.size() > 1;
   summary.batches.push_back(std::move(*outcome));
   if (reverted_batch) {
@@ -255,6 +273,7 @@ http::Awaitable<Status> SettleJob::sweep(SettleSummary& summary, const Progress&
     progress("  nothing to sweep");
   } else if (!swept->success) {
     summary.sweepError = refusal_text(*swept);
+    summary.sweepTransient = passes(swept->errorReason.value_or(""));
   } else {
     summary.sweepTransaction = swept->transaction;
     summary.sweepAmount = swept->amount.value_or("");
@@ -439,6 +458,12 @@ http::Awaitable<Result<SettleSummary>> SettleJob::run_once(Progress progress) {
   summary.warnings = std::move(plan.warnings);
   for (const std::string& w : summary.warnings) progress("warning: " + w);
   for (std::size_t i = 0; i < plan.batches.size(); ++i) {
+    // After a refusal for a condition that passes, the next batches would meet it too: they wait
+    // for the next run.
+    if (!summary.batches.empty() && summary.batches.back().transient) {
+      progress(std::to_string(plan.batches.size() - i) + " more batches wait for the next run");
+      break;
+    }
     progress("claim batch " + std::to_string(i + 1) + "/" + std::to_string(plan.batches.size()) + ": " +
              std::to_string(plan.batches[i].size()) + " channels");
     if (Status claimed = co_await claim(std::move(plan.batches[i]), summary, progress); !claimed)

@@ -83,7 +83,13 @@ struct BatchOutcome {
   std::string error;        // the facilitator's reason when refused
   bool resumed = false;     // a batch journaled by an earlier run
   bool reverted = false;    // mined and reverted: gas spent, nothing claimed; its channels wait
+  // Refused for a condition that passes (see passes()): the next run sends it again.
+  bool transient = false;
 };
+
+// Whether a facilitator's refusal (its errorReason) is for a condition that passes: it or its node
+// busy or unreachable, fees above its cap, a receipt not seen in time. Other refusals need a look.
+[[nodiscard]] bool passes(std::string_view errorReason) noexcept;
 
 struct SettleSummary {
   std::vector<BatchOutcome> batches;
@@ -99,9 +105,12 @@ struct SettleSummary {
   std::string sweepTransaction;  // "" when nothing was swept
   std::string sweepAmount;       // as the facilitator reported it
   std::string sweepError;        // the facilitator's reason when it refused the sweep
+  bool sweepTransient = false;   // ...for a condition that passes
   [[nodiscard]] std::size_t claimedChannels() const;
   [[nodiscard]] Uint128 claimedAmount() const;
   [[nodiscard]] bool ok() const;  // every batch and the sweep succeeded
+  // Not ok(), but only for conditions that pass: a later run may do without anyone's help.
+  [[nodiscard]] bool retry_later() const;
 };
 
 class SettleJob {

@@ -184,6 +184,15 @@ sed "s|$work/gate.sqlite|$work/typo.sqlite|" "$work/gate.json" >"$work/gate-typo
 check "settle refuses a store that does not exist" 2 "no gate store at $work/typo.sqlite" \
   "$paychan" settle --config "$work/gate-typo.json" --facilitator http://127.0.0.1:9 --no-sweep
 check "settle creates no store" 1 "" test -e "$work/typo.sqlite"
+# A "store" that names another kind of file is refused (and left as it was), not migrated into.
+check "pay makes an agent store" 2 "http_connect_failed" env PAYCHAN_KEY=$key "$paychan" pay http://127.0.0.1:9/ --state "$work/kind-agent.sqlite"
+sed "s|$work/gate.sqlite|$work/kind-agent.sqlite|" "$work/gate.json" >"$work/gate-kind.json"
+check "settle refuses an agent's store as a gate's" 2 "kind-agent.sqlite is an agent's store, not a gate's channel store" \
+  "$paychan" settle --config "$work/gate-kind.json" --facilitator http://127.0.0.1:9 --no-sweep
+printf 'not a database\n%.0s' $(seq 300) >"$work/notes.sqlite"
+sed "s|$work/gate.sqlite|$work/notes.sqlite|" "$work/gate.json" >"$work/gate-notes.json"
+check "settle refuses a file that is no database" 2 "file is not a database" \
+  "$paychan" settle --config "$work/gate-notes.json" --facilitator http://127.0.0.1:9 --no-sweep
 check "settle, node down, is to be tried again" 3 "http_connect_failed" \
   "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --rpc http://127.0.0.1:9
 check "settle, facilitator down" 3 "facilitator_unavailable" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --timeout 2s

@@ -39,6 +39,21 @@ check "facilitator checks its collectors' contracts at start" 0 \
   "warning: eip155:31337: the permit2Collector at 0x4020425FAf3B746C082C2f942b4E5159887B0005 works with 0x000000000022D473030F116dDEE9F6B43aC78BA3 (PERMIT2()), but permit2 is configured as 0x000000000000000000000000000000000000dEaD: every Permit2 deposit will be refused" \
   cat "$work/facilitator-permit2.out.err"
 check "a facilitator whose contracts agree warns of nothing" 1 "" grep -q warning "$work/facilitator.out.err"
+# One whose batch-settlement contract is not on the chain, with a signer holding no gas money: it
+# starts (both may be put right later) and says what will fail.
+"$paychan" key new --out "$work/unfunded.key" >/dev/null
+cat >"$work/facilitator-bare.json" <<JSON
+{"networks": {"eip155:31337": {"rpc": "$rpc", "batchSettlement": "0x000000000000000000000000000000000000dEaD"}},
+ "signerKeyFile": "$work/unfunded.key", "journal": "$work/facilitator-bare.sqlite", "listen": "127.0.0.1:0"}
+JSON
+"$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-bare.out" 2>"$work/facilitator-bare.out.err" &
+pids+=($!)
+wait_for "$work/facilitator-bare.out" port
+check "facilitator warns of a contract not deployed" 0 \
+  "warning: eip155:31337: no contract at batchSettlement 0x000000000000000000000000000000000000dEaD: every deposit, claim, refund and sweep will fail" \
+  cat "$work/facilitator-bare.out.err"
+check "facilitator warns of a signer without gas money" 0 "holds nothing to pay gas with: every transaction will fail until it is funded" \
+  cat "$work/facilitator-bare.out.err"
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
   timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 
@@ -113,6 +128,8 @@ check "settle claims the channel" 0 " batches, \$0.120000 (120000 atomic)" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"
 check "a second settle finds nothing" 0 "nothing to sweep" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
+check "settle: a URL that is not the facilitator's is a configuration error" 2 \
+  "is not a facilitator's URL: POST /verify answered HTTP 404" "$paychan" settle --config "$work/gate.json" --facilitator "$facilitator/api"
 
 # Paying goes on after the claim; a cooperative refund returns the rest to the agent.
 check "paid after the claim" 0 '{"answer":42}' env PAYCHAN_KEY="$agent_key" "$paychan" pay "$api" -d '{}' "${agent[@]}"

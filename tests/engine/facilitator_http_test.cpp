@@ -161,13 +161,18 @@ TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne)
     ASSERT_FALSE(s) << refused;
     EXPECT_EQ(s.error().code, ErrorCode::facilitator_unauthorized);
   }
-  // A facilitator without clients takes any caller; a closed port is no answer at all, and a wrong
-  // path (404) no facilitator's answer.
+  // A facilitator without clients takes any caller; a closed port is no answer at all (it may come
+  // up), and a wrong path (404) no facilitator's URL (to fix).
   EXPECT_TRUE(probe(server_.port(), {}));
-  for (const Status& no_answer : {probe(1, token), probe(server.port(), token, "/not-the-facilitator")}) {
-    ASSERT_FALSE(no_answer);
-    EXPECT_EQ(no_answer.error().code, ErrorCode::facilitator_unavailable);
-  }
+  const Status closed = probe(1, token);
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(closed.error().code, ErrorCode::facilitator_unavailable);
+  const Status wrong_path = probe(server.port(), token, "/not-the-facilitator");
+  ASSERT_FALSE(wrong_path);
+  EXPECT_EQ(wrong_path.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(wrong_path.error().detail.find("/not-the-facilitator is not a facilitator's URL: POST /verify answered HTTP 404"),
+            std::string::npos)
+      << wrong_path.error().detail;
   server.stop(std::chrono::seconds(1));
 }
 

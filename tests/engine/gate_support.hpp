@@ -282,6 +282,9 @@ class FacilitatorDouble final : public Facilitator {
     if (revert) reverting_.insert(id); else reverting_.erase(id);
   }
   int claims_reverted = 0;
+  // Refuses every claim before the chain, as our facilitator does while its node is down.
+  std::atomic<bool> node_down{false};
+  int claims_refused_node_down = 0;
   [[nodiscard]] Uint128 settled() {
     std::lock_guard lock(mutex_);
     return settled_;
@@ -298,6 +301,10 @@ class FacilitatorDouble final : public Facilitator {
   Result<protocol::SettlementResponse> claim(protocol::SettlementResponse& r, const protocol::ClaimPayload& c,
                                              const std::string& key) {
     if (auto done = executed_.find(key); done != executed_.end()) return done->second;
+    if (node_down) {
+      ++claims_refused_node_down;
+      return refused(r, Error{ErrorCode::invalid_batch_settlement_evm_rpc_read_failed, "eth_estimateGas: connection refused"});
+    }
     for (const auto& row : c.claims) {
       const Bytes32 id = channel_id(domain_, row.channel);
       const SignedVoucher voucher{Voucher{id, row.maxClaimableAmount}, row.signature};

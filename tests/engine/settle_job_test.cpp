@@ -172,11 +172,33 @@ TEST_F(SettleJobTest, ARefusedBatchIsSplitUntilOnlyItsBadChannelIsLeftUnclaimed)
   overcharge_one(stack, 3'000'000);
   SettleSummary s = run(options());
   EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(s.retry_later()) << "a row the facilitator refuses is to look into (exit 1)";
   ASSERT_EQ(s.batches.size(), 3u) << "the pair, then each alone";
   EXPECT_NE(s.batches[0].error.find("invalid_batch_settlement_evm_claim_payload"), std::string::npos) << s.batches[0].error;
   EXPECT_EQ(s.batches[1].error.empty() + s.batches[2].error.empty(), 1) << "one channel claimed, one refused";
   auto reread = stack.open_as_settle_job();
   EXPECT_EQ((*reread)->unclaimed()->size(), 1u);
+}
+
+// A refusal for a condition that passes (the facilitator's node down) is not split to find a bad
+// row, and the batches after it are not sent: the run asks to be retried (retry_later, exit 3 in
+// `paychan settle`), and the next one claims everything.
+TEST_F(SettleJobTest, ARefusalThatPassesIsNotSplitAndTheNextRunClaimsEverything) {
+  const Uint128 charged = pay(4, 2);
+  stack.facilitator.node_down = true;
+  SettleSummary down = run(options(2));
+  EXPECT_FALSE(down.ok());
+  EXPECT_TRUE(down.retry_later());
+  ASSERT_EQ(down.batches.size(), 1u) << "one batch sent, not split, the other left for the next run";
+  EXPECT_TRUE(down.batches[0].transient);
+  EXPECT_TRUE(down.sweepTransaction.empty());
+  EXPECT_EQ(stack.facilitator.claims_refused_node_down, 1);
+
+  stack.facilitator.node_down = false;
+  SettleSummary up = run(options(2));
+  EXPECT_TRUE(up.ok());
+  EXPECT_EQ(up.claimedAmount(), charged);
+  EXPECT_EQ(stack.facilitator.settled(), charged);
 }
 
 TEST_F(SettleJobTest, AVoucherNotSignedByItsPayerIsLeftOutWithAWarning) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <new>
 
 #include "temp_dir.hpp"
@@ -90,12 +92,12 @@ TEST_F(InTransaction, RunsTheSecondStatementOnlyWhenTheFirstChangedARow) {
 namespace paychan::persistence {
 namespace {
 
-// The store's own failures (a file it cannot open, a full disk) are store_failed, which the gate
-// answers 503; data that breaks a constraint is invalid_payload.
-TEST(SqliteErrors, AFailingStoreIsStoreFailedAndABrokenConstraintInvalidPayload) {
+// A path that names no database is the configuration's fault (waiting will not help); a failing
+// statement is the store's; a broken constraint the data's.
+TEST(SqliteErrors, ABadPathIsInvalidConfigAFailingStoreStoreFailedAndABrokenConstraintInvalidPayload) {
   auto unopenable = open_wal("/nonexistent-paychan-dir/gate.sqlite", true);
   ASSERT_FALSE(unopenable);
-  EXPECT_EQ(unopenable.error().code, ErrorCode::store_failed) << unopenable.error().to_string();
+  EXPECT_EQ(unopenable.error().code, ErrorCode::invalid_config) << unopenable.error().to_string();
 
   paychan::test::TempDir dir;
   auto db = open_wal(dir.file(), true);
@@ -108,6 +110,60 @@ TEST(SqliteErrors, AFailingStoreIsStoreFailedAndABrokenConstraintInvalidPayload)
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::invalid_payload) << again.error().to_string();
   EXPECT_EQ(db->exec("SELECT nonsense FROM nowhere").error().code, ErrorCode::store_failed);
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Each store refuses another kind of file, and leaves it as it was: a gate's store named in place
+// of the facilitator's journal must not migrate its tables (and WAL mode) into it.
+TEST(FileKinds, AStoreRefusesAnotherKindOfFileAndLeavesItAsItWas) {
+  TempDir dir;
+  const std::string journal = dir.file("facilitator.sqlite");
+  ASSERT_TRUE(open_wal(journal, true, &kFacilitatorJournalFile));
+  const std::string before = read_all(journal);
+  for (const FileKind* kind : {&kGateStoreFile, &kSettleJournalFile, &kAgentStoreFile}) {
+    auto refused = open_wal(journal, true, kind);
+    ASSERT_FALSE(refused) << kind->what;
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_config);
+    EXPECT_EQ(refused.error().detail, journal + " is a facilitator's transaction journal, not " + std::string{kind->what});
+  }
+  EXPECT_EQ(read_all(journal), before);
+  EXPECT_TRUE(open_wal(journal, true, &kFacilitatorJournalFile)) << "its own kind opens it";
+
+  const std::string other = dir.file("other.sqlite");
+  {
+    auto db = open_wal(other, true);
+    ASSERT_TRUE(db && db->exec("CREATE TABLE notes (v TEXT)"));
+  }
+  auto foreign = open_wal(other, true, &kGateStoreFile);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(foreign.error().detail.find("a SQLite file of something else"), std::string::npos) << foreign.error().detail;
+
+  const std::string text = dir.file("notes.txt");
+  std::ofstream(text) << std::string(4096, 'x');
+  auto not_a_database = open_wal(text, true, &kGateStoreFile);
+  ASSERT_FALSE(not_a_database);
+  EXPECT_EQ(not_a_database.error().code, ErrorCode::invalid_config) << not_a_database.error().to_string();
+  EXPECT_EQ(read_all(text), std::string(4096, 'x'));
+}
+
+// A file written before paychan marked its files is recognized by its first table, and marked.
+TEST(FileKinds, AnUnmarkedFileOfTheKindIsTakenAndMarked) {
+  TempDir dir;
+  const std::string path = dir.file("old-gate.sqlite");
+  {
+    auto db = open_wal(path, true);
+    ASSERT_TRUE(db && db->exec("CREATE TABLE channels (id BLOB)") && db->exec("PRAGMA user_version = 1"));
+  }
+  ASSERT_TRUE(open_wal(path, true, &kGateStoreFile));
+  auto db = open_wal(path, true);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->pragma_int("application_id"), kGateStoreFile.applicationId);
+  EXPECT_FALSE(open_wal(path, true, &kAgentStoreFile)) << "marked now: another kind refuses it";
 }
 
 }  // namespace
