@@ -156,11 +156,9 @@ int run(std::span<char* const> argv) {
   if (auto artifact = engine::evm::load_artifact(deploy_options.artifacts / "X402BatchSettlement.json"); !artifact)
     return report("devnet", artifact.error());
 
-  // SIGINT/SIGTERM are taken by sigwait below; blocked before any thread starts so all inherit it.
-  // So is SIGHUP (its terminal closed): it would otherwise end the process and leave anvil running.
+  // SIGINT/SIGTERM/SIGHUP are taken by sigwait below; blocked before any thread starts so all
+  // inherit it (a SIGHUP would otherwise end the process and leave anvil running).
   sigset_t stop_signals = block_stop_signals();
-  sigaddset(&stop_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto anvil = engine::evm::Anvil::start(anvil_options);
   if (!anvil) return report("devnet", anvil.error());
@@ -205,7 +203,7 @@ int run(std::span<char* const> argv) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::fprintf(stderr, "paychan devnet: %s received, stopping the chain\n", signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM");
+  std::fprintf(stderr, "paychan devnet: %s received, stopping the chain\n", stop_signal_name(signal));
   if (auto out = args->option("out")) ::unlink(out->c_str());  // a stale file would point at a dead chain
   return kExitOk;
 }

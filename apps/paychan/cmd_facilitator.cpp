@@ -114,7 +114,10 @@ payers signed themselves: a receiverAuthorizer key is then refused, because it w
 for anyone who asks, and a refund hands back what the server charged but has not claimed yet.
 Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
-Stops gracefully on SIGINT or SIGTERM (requests in progress finish).
+Stops gracefully on SIGINT, SIGTERM or SIGHUP: no new connections; requests in progress get up to
+receiptTimeoutSeconds and 5s more to finish (a claim waits that long for its receipt); a second
+signal closes them at once. A request cut short loses nothing: its transaction is journaled, and
+asking again (the settle job's next run resends its batch) or the next start finds its outcome.
 Exit status: 0 after a clean stop, 2 for a bad configuration, an unreachable node, a port that
 cannot be bound, or another facilitator running on the same journal (JOURNAL.lock).
 
@@ -174,8 +177,15 @@ int run(std::span<char* const> argv) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::fprintf(stderr, "paychan facilitator: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  (*runtime)->stop();
+  // A request in progress may be a claim waiting up to receiptTimeoutSeconds for its receipt: the
+  // grace lets it have its answer.
+  const std::chrono::seconds grace(config->receiptTimeoutSeconds + 5);
+  std::fprintf(stderr, "paychan facilitator: %s received, stopping (requests in progress get up to %llds; again to close them at once)\n",
+               stop_signal_name(signal), static_cast<long long>(grace.count()));
+  const std::size_t cut = stop_unless_signalled_again(
+      stop_signals, "facilitator", [&] { return (*runtime)->stop(grace); }, [&] { (*runtime)->end_grace(); });
+  std::fprintf(stderr, "paychan facilitator: stopped; %zu connections still open at the end of the grace, closed "
+                       "(a transaction they asked for is journaled: asking again, or the next start, finds its outcome)\n", cut);
   return kExitOk;
 }
 

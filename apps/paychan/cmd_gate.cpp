@@ -1,10 +1,7 @@
 // paychan gate — the provider's reverse proxy: charges per request in front of any HTTP API.
-#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <thread>
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -60,7 +57,7 @@ Options:
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per
                        free request whose upstream failed
-  --grace-seconds N    on SIGINT or SIGTERM, how long requests in progress may take to finish
+  --grace-seconds N    on SIGINT, SIGTERM or SIGHUP, how long requests in progress may take to finish
                        (default 10; 0..3600); connections still open then are closed
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds):
@@ -112,7 +109,7 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
     ]
   }
 
-Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
+Stops gracefully on SIGINT, SIGTERM or SIGHUP: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and
 counted in the last log line (a request
 among them not yet answered is not charged; a stream already begun was charged at its head). Every
@@ -168,21 +165,9 @@ int run(std::span<char* const> argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "paychan gate: %s received, stopping (again to close what is still open at once)\n",
-               signal == SIGINT ? "SIGINT" : "SIGTERM");
-  std::atomic<bool> stopped{false};
-  std::thread second_signal([&] {
-    const timespec tick{0, 100'000'000};
-    while (!stopped.load()) {
-      if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-        std::fprintf(stderr, "paychan gate: second signal: closing what is still open\n");
-        (*gate)->end_grace();
-        return;
-      }
-    }
-  });
-  const std::size_t cut = (*gate)->stop(grace);
-  stopped = true;
-  second_signal.join();
+               stop_signal_name(signal));
+  const std::size_t cut = stop_unless_signalled_again(
+      stop_signals, "gate", [&] { return (*gate)->stop(grace); }, [&] { (*gate)->end_grace(); });
   const auto paid = (*gate)->metrics().paid_requests.load();
   gate->reset();  // the handlers the grace cut short end here, each with its access-log line
   std::fprintf(stderr, "paychan gate: stopped; %llu paid requests served; %zu connections still open at the end of the grace, closed\n",

@@ -1,12 +1,15 @@
 // paychan settle — the operator's job: claims what a gate has charged, in batches, through a
 // facilitator, then sweeps the claimed funds to the receiver. Cron-friendly: one pass and exit, or
 // --every; a lock file keeps two runs from overlapping; a journal makes a crashed run resumable.
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -29,7 +32,7 @@ namespace paychan::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan settle --config GATE.json [--every DURATION] [--min-unclaimed AMOUNT]
-                      [--batch-size N] [--no-sweep] [--facilitator URL] [--timeout SECONDS]
+                      [--batch-size N] [--no-sweep] [--quiet] [--facilitator URL] [--timeout SECONDS]
                       [--rpc URL [--refund-checks N]] [--forget-closed-after DURATION]
 
 Turns the vouchers a gate has collected into money. Reads the gate's channel store (safely while
@@ -58,13 +61,16 @@ Options:
   --config FILE          the gate's configuration (network, asset, payTo, facilitator,
                          facilitatorTokenFile, store, receiverAuthorizerKeyFile); see
                          `paychan gate --help`
-  --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM
+  --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM/SIGHUP
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
   --batch-size N         claims per transaction (default 100; fewer when their calldata would pass
                          96 KiB, as smart wallets' long signatures can make it: nodes refuse
                          transactions over 128 KiB)
   --no-sweep             claim only; leave settle(receiver, token) for later
+  --quiet                no progress; the summary only when something was claimed, swept or
+                         refused, or a warning given (cron mails nothing for a run with nothing
+                         to do); errors as always
   --facilitator URL      overrides the config's facilitator
   --timeout SECONDS      how long one facilitator call may take (default 120: claims wait for
                          their receipt)
@@ -89,7 +95,10 @@ Options:
                          deposit again (about 100 bytes each); forgotten this long after the
                          deletion, 1d to 366d (default 30d; "never" keeps them)
 
-Output: progress on stderr; a summary on stdout (channels, amount, transactions).
+Output: progress on stderr (with --every, each pass begins with its UTC time); a summary on
+stdout (channels, amount, transactions). A stop signal during a pass is answered at once: the run
+stops after the pass, or at once on a second signal (a batch in flight is journaled, and the next
+run resends it).
 Exit status: 0 done (also when there was nothing to claim), 1 a batch or the sweep was refused
 for a reason to look into (a signature, an amount, a reverted claim: see the reason), 2 bad usage
 or configuration (also a facilitator URL that is not one's, a token it refuses, a store path that
@@ -102,39 +111,91 @@ or busy, fees above the facilitator's cap, the store busy, another run in progre
 
 constexpr int kExitRetry = 3;
 
-void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals) {
+// The time as cron's mail and a journal read it: 2026-12-07T01:02:03Z.
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Runs `pass`, answering a stop signal at once rather than after it (a claim may wait --timeout
+// for its receipt): the first says the run stops after the pass (`stop_asked`); a second ends the
+// process now, which loses nothing (a batch in flight is journaled, and the next run resends it).
+int watched(const sigset_t& stop_signals, bool& stop_asked, const std::function<int()>& pass) {
+  std::atomic<bool> over{false}, asked{false};
+  std::thread watch([&] {
+    const timespec tick{0, 100'000'000};
+    while (!over.load()) {
+      const int signal = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (signal <= 0) continue;
+      if (asked.exchange(true)) {
+        std::fprintf(stderr, "settle: second signal: stopping now (a batch in flight is journaled: the next run resends it)\n");
+        std::_Exit(kExitRetry);
+      }
+      std::fprintf(stderr, "settle: %s received: stopping after this pass (a claim may wait up to --timeout for its "
+                           "receipt; again to stop now)\n", stop_signal_name(signal));
+    }
+  });
+  const int status = pass();
+  over = true;
+  watch.join();
+  stop_asked = asked.load();
+  return status;
+}
+
+// "1 channel", "2 channels"; "1 batch", "2 batches".
+std::string count(std::size_t n, std::string_view noun) {
+  const std::string_view plural_ending = noun.ends_with("ch") ? "es" : "s";
+  return std::to_string(n) + " " + std::string(noun) + std::string(n == 1 ? "" : plural_ending);
+}
+
+// Whether a --quiet run has anything to say: money moved, something refused, or a warning.
+bool worth_telling(const engine::settlement::SettleSummary& s) {
+  return !s.batches.empty() || !s.sweepTransaction.empty() || !s.ok() || !s.warnings.empty();
+}
+
+void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals, bool quiet) {
   const auto dollars = [decimals](Uint128 v) { return protocol::format_price(v, decimals); };
-  std::printf("settle: %zu channels claimed in %zu batches, %s (%s atomic)\n", s.claimedChannels(), s.batches.size(),
-              dollars(s.claimedAmount()).c_str(), to_decimal(s.claimedAmount()).c_str());
+  std::printf("settle: %s claimed in %s, %s (%s atomic)\n", count(s.claimedChannels(), "channel").c_str(),
+              count(s.batches.size(), "batch").c_str(), dollars(s.claimedAmount()).c_str(),
+              to_decimal(s.claimedAmount()).c_str());
   for (const auto& b : s.batches) {
     if (b.error.empty())
-      std::printf("  claim  %-66s %4zu channels %s%s\n", b.transaction.c_str(), b.channels, dollars(b.amount).c_str(),
-                  b.resumed ? " (resumed)" : "");
+      std::printf("  claim  %-66s %11s %s%s\n", b.transaction.c_str(), count(b.channels, "channel").c_str(),
+                  dollars(b.amount).c_str(), b.resumed ? " (resumed)" : "");
     else if (b.reverted)
-      std::printf("  claim  reverted on chain: %s (%zu channels; they wait)\n", b.error.c_str(), b.channels);
+      std::printf("  claim  reverted on chain: %s (%s; they wait)\n", b.error.c_str(), count(b.channels, "channel").c_str());
     else
-      std::printf("  claim  refused: %s (%zu channels)\n", b.error.c_str(), b.channels);
+      std::printf("  claim  refused: %s (%s%s)\n", b.error.c_str(), count(b.channels, "channel").c_str(),
+                  b.transient ? "; the next run tries again" : "");
   }
   if (!s.sweepTransaction.empty()) std::printf("  settle %-66s swept %s atomic\n", s.sweepTransaction.c_str(), s.sweepAmount.c_str());
   if (!s.sweepError.empty()) std::printf("  settle refused: %s\n", s.sweepError.c_str());
-  if (s.skippedChannels > 0) std::printf("  %zu channels below --min-unclaimed left for later\n", s.skippedChannels);
+  if (s.skippedChannels > 0)
+    std::printf("  %s below --min-unclaimed left for later\n", count(s.skippedChannels, "channel").c_str());
   if (s.heldBackChannels > 0)
-    std::printf("  %zu channels wait: a claim of theirs reverted on chain (retried alone after a back-off)\n",
-                s.heldBackChannels);
+    std::printf("  %s wait: a claim of theirs reverted on chain (retried alone after a back-off)\n",
+                count(s.heldBackChannels, "channel").c_str());
   if (s.resolvedRefunds > 0)
-    std::printf("  %zu refunds of unknown outcome found settled on chain: cleared from the store\n",
-                s.resolvedRefunds);
+    std::printf("  %s of unknown outcome found settled on chain: cleared from the store\n",
+                count(s.resolvedRefunds, "refund").c_str());
   if (s.forgottenClosed > 0)
-    std::printf("  %zu records of channels deleted long ago forgotten (--forget-closed-after)\n", s.forgottenClosed);
+    std::printf("  %s of channels deleted long ago forgotten (--forget-closed-after)\n",
+                count(s.forgottenClosed, "record").c_str());
   if (s.refundChecksLeft > 0)
-    std::printf("  %zu refunded channels left for the next runs to check on chain (--refund-checks)\n",
-                s.refundChecksLeft);
+    std::printf("  %s left for the next runs to check on chain (--refund-checks)\n",
+                count(s.refundChecksLeft, "refunded channel").c_str());
+  if (quiet)  // shown as they came otherwise
+    for (const std::string& w : s.warnings) std::printf("  warning: %s\n", w.c_str());
   std::fflush(stdout);
 }
 
-// One pass; returns the exit status.
+// One pass; returns the exit status. `quiet`: no progress, and a summary only when worth_telling.
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
-             engine::gate::HttpFacilitator& facilitator) {
+             engine::gate::HttpFacilitator& facilitator, bool quiet) {
   // A path that names no store (or another kind of file) is to fix; a busy or failing one may pass.
   const auto unopened = [](const Error& why) {
     return report("settle", why), why.code == ErrorCode::invalid_config ? kExitUsage : kExitRetry;
@@ -145,8 +206,9 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
   if (!journal) return unopened(journal.error());
   engine::settlement::SettleJob job(std::move(options), facilitator, **store, **journal);
 
-  auto result = engine::http::run_blocking(
-      job.run_once([](const std::string& line) { std::fprintf(stderr, "settle: %s\n", line.c_str()); }));
+  auto result = engine::http::run_blocking(job.run_once([quiet](const std::string& line) {
+    if (!quiet) std::fprintf(stderr, "settle: %s\n", line.c_str());
+  }));
   if (!result) {
     // A facilitator that refuses our token, or a URL that is no facilitator's, is a configuration
     // to fix, not an outage to wait out: an answer that was not a facilitator's is probed to tell.
@@ -158,14 +220,14 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
     const bool to_fix = why.code == ErrorCode::facilitator_unauthorized || why.code == ErrorCode::invalid_config;
     return report("settle", why), to_fix ? kExitUsage : kExitRetry;
   }
-  print_summary(*result, config.assetDecimals);
+  if (!quiet || worth_telling(*result)) print_summary(*result, config.assetDecimals, quiet);
   return result->ok() ? kExitOk : result->retry_later() ? kExitRetry : kExitNo;
 }
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config",      "every",   "min-unclaimed", "batch-size", "no-sweep",
+  const std::string_view known[] = {"config",      "every",   "min-unclaimed", "batch-size",    "no-sweep",           "quiet",
                                     "facilitator", "timeout", "rpc",           "refund-checks", "forget-closed-after"};
-  const std::string_view flags[] = {"no-sweep"};
+  const std::string_view flags[] = {"no-sweep", "quiet"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("settle", args.error());
   const auto file = args->option("config");
@@ -252,14 +314,17 @@ int run(std::span<char* const> argv) {
   auto lock = FileLock::take(config->store + ".settle.lock", "another settle run");
   if (!lock) return report("settle", lock.error()), kExitRetry;
 
+  const bool quiet = args->has("quiet");
   sigset_t stop_signals = block_stop_signals();
   for (;;) {
-    const int status = run_pass(*config, options, **facilitator);
-    if (!every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
-    // Waits for the next pass, or a stop signal (never in the middle of a pass).
+    if (every && !quiet) std::fprintf(stderr, "settle: pass at %s\n", utc_now().c_str());
+    bool stop_asked = false;
+    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, **facilitator, quiet); });
+    if (stop_asked || !every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
+    // Waits for the next pass, or a stop signal.
     const timespec wait{static_cast<time_t>(every->count()), 0};
-    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) {
-      std::fprintf(stderr, "settle: stopping\n");
+    if (const int signal = sigtimedwait(&stop_signals, nullptr, &wait); signal > 0) {
+      std::fprintf(stderr, "settle: %s received, stopping\n", stop_signal_name(signal));
       return status;
     }
   }

@@ -1,9 +1,10 @@
 // What the long-running commands (gate, facilitator, devnet, settle --every) share: the --threads
-// option, stopping on SIGINT/SIGTERM, the servers' heap setting, and announcing the port they bound
+// option, stopping on SIGINT/SIGTERM/SIGHUP, the servers' heap setting, and announcing the port they bound
 // for scripts.
 #pragma once
 
 #include <csignal>
+#include <functional>
 #include <optional>
 
 #include "cli.hpp"
@@ -13,10 +14,17 @@ namespace paychan::cli {
 // --threads N (0..256; 0 or absent: one per core). Errors: invalid_config.
 [[nodiscard]] Result<std::optional<unsigned>> threads_option(const Args& args);
 
-// Blocks SIGINT and SIGTERM in the calling thread — call it before starting any worker thread, so
-// that every thread inherits the mask and the signals reach only sigwait/sigtimedwait on the set
-// returned here.
+// Blocks SIGINT, SIGTERM and SIGHUP (a closed terminal: a stop like the others, not an abrupt end)
+// in the calling thread — call it before starting any worker thread, so that every thread inherits
+// the mask and the signals reach only sigwait/sigtimedwait on the set returned here.
 [[nodiscard]] sigset_t block_stop_signals();
+// "SIGINT", "SIGTERM" or "SIGHUP", for the line saying why a service stops.
+[[nodiscard]] const char* stop_signal_name(int signal) noexcept;
+// Runs `stop` (a graceful stop, returning how many connections its grace cut) while a second
+// signal of `stop_signals` calls `end_grace` (an operator who will not wait), saying so on stderr
+// for `command`. Returns what `stop` did.
+std::size_t stop_unless_signalled_again(const sigset_t& stop_signals, const char* command,
+                                        const std::function<std::size_t()>& stop, const std::function<void()>& end_grace);
 
 // engine::http::retain_freed_heap() for a serving command (`command`: "gate", …), with a warning on
 // stderr, and serving on, when glibc refuses it.

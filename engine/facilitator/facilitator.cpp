@@ -63,6 +63,12 @@ std::string payload_name(const protocol::BatchSettlementPayload& p) {
   return kNames[p.index()];
 }
 
+// What a request asked, for a log line: "claim on eip155:8453".
+std::string asked(const FacilitatorRequest& request) {
+  const auto* payload = protocol::batch_payload(request.paymentPayload);
+  return (payload ? payload_name(*payload) : std::string{"request"}) + " on " + request.paymentRequirements.network;
+}
+
 }  // namespace
 
 Facilitator::Facilitator(std::vector<NetworkOptions> networks, PrivateKey signer,
@@ -121,6 +127,23 @@ protocol::SupportedResponse Facilitator::supported() const {
 }
 
 http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorRequest& request, ReceiverScope scope) {
+  VerifyResponse answer = co_await verdict(request, scope);
+  if (!answer.isValid)
+    log("verify of a " + asked(request) + " refused: " + answer.invalidReason.value_or("") +
+        (answer.invalidMessage ? ": " + *answer.invalidMessage : ""));
+  co_return answer;
+}
+
+http::Awaitable<SettlementResponse> Facilitator::settle_request(const FacilitatorRequest& request, ReceiverScope scope) {
+  SettlementResponse answer = co_await settlement(request, scope);
+  const std::string reason = answer.errorReason.value_or("");
+  if (!answer.success && reason != to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle))
+    log("settle of a " + asked(request) + " refused: " + reason + (answer.errorMessage ? ": " + *answer.errorMessage : "") +
+        (answer.transaction.empty() ? "" : " (transaction " + answer.transaction + ")"));
+  co_return answer;
+}
+
+http::Awaitable<VerifyResponse> Facilitator::verdict(const FacilitatorRequest& request, ReceiverScope scope) {
   if (Status s = check_envelope(request); !s) co_return invalid(s.error());
   ChainView* chain = network(request.paymentRequirements.network);
   if (chain == nullptr)
@@ -146,8 +169,7 @@ http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorReq
   co_return invalid(Error{ErrorCode::invalid_batch_settlement_evm_payload_type, "/verify takes deposit, voucher or refund"});
 }
 
-http::Awaitable<SettlementResponse> Facilitator::settle_request(const FacilitatorRequest& request,
-                                                                ReceiverScope scope) {
+http::Awaitable<SettlementResponse> Facilitator::settlement(const FacilitatorRequest& request, ReceiverScope scope) {
   const std::string& name = request.paymentRequirements.network;
   if (Status s = check_envelope(request); !s) co_return refused(name, s.error());
   ChainView* chain = network(name);

@@ -68,11 +68,14 @@ class Facilitator final : public gate::Facilitator {
 
   [[nodiscard]] protocol::SupportedResponse supported() const;
   [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }
+  // A line for the operator's log (FacilitatorOptions::log): never a key, token or signature.
+  void log(const std::string& line) const;
 
   // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
   // (isValid false / success false with the spec's code), as the reference facilitator does. The
   // receiverAuthorizer key signs only for receivers in the caller's `scope`, and channels that
-  // delegate to it with a receiver outside the scope are refused (scope_refusal).
+  // delegate to it with a receiver outside the scope are refused (scope_refusal). Each refusal is
+  // logged (but a sweep's nothing_to_settle, which is no failure).
   [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request,
                                                                         ReceiverScope scope);
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(
@@ -85,6 +88,11 @@ class Facilitator final : public gate::Facilitator {
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
 
  private:
+  // verify_request's and settle_request's answers, unlogged.
+  [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verdict(const protocol::FacilitatorRequest& request,
+                                                                 ReceiverScope scope);
+  [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settlement(const protocol::FacilitatorRequest& request,
+                                                                        ReceiverScope scope);
   [[nodiscard]] ChainView* network(const std::string& name) noexcept;
   [[nodiscard]] Signers signers(ReceiverScope scope) const noexcept;
   // Runs (or joins) the action `request` asks for under `key`.
@@ -100,7 +108,6 @@ class Facilitator final : public gate::Facilitator {
                                                                      std::chrono::milliseconds timeout);
   [[nodiscard]] bool claim_in_flight(const std::string& key);
   void release_in_flight(const std::string& key);
-  void log(const std::string& line) const;
   // Forgets `latest` in the journal; says what became of it, for the log line.
   [[nodiscard]] std::string forget(const persistence::JournalEntry& latest);
 

@@ -74,8 +74,12 @@ std::uint16_t FacilitatorRuntime::port() const noexcept { return parts_->server-
 Facilitator& FacilitatorRuntime::facilitator() noexcept { return *parts_->facilitator; }
 const RecoveryReport& FacilitatorRuntime::recovered() const noexcept { return parts_->recovered; }
 
-void FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
-  if (parts_->server) parts_->server->stop(grace);
+std::size_t FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
+  return parts_->server ? parts_->server->stop(grace) : 0;
+}
+
+void FacilitatorRuntime::end_grace() {
+  if (parts_->server) parts_->server->end_grace();
 }
 
 }  // namespace paychan::engine::facilitator

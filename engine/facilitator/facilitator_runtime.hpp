@@ -30,8 +30,11 @@ class FacilitatorRuntime {
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] Facilitator& facilitator() noexcept;
   [[nodiscard]] const RecoveryReport& recovered() const noexcept;
-  // Stops accepting and lets requests in progress finish (up to `grace`).
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Stops accepting and lets requests in progress finish (up to `grace`); how many connections
+  // were still open then (closed).
+  std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Ends a stop()'s grace now, from another thread (HttpServer::end_grace).
+  void end_grace();
 
   struct Parts;
 

@@ -73,6 +73,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     if (clients_ != nullptr) {
       const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
       if (client == nullptr) {
+        facilitator_.log("refused POST " + std::string(path) + ": no client's token (401)");
         unauthorized(ex, path == "/verify");
         return std::nullopt;
       }

@@ -25,6 +25,7 @@ agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
 check "facilitator refuses /settle without a client's token" 0 "401 facilitator_unauthorized" \
   sh -c "curl -s -o '$work/anonymous' -w '%{http_code} ' -X POST -d '{}' '$facilitator/settle'; sed -n 's/.*\"errorReason\":\"\([a-z_]*\)\".*/\1/p' '$work/anonymous'"
+check "facilitator logs the refusal" 0 "refused POST /settle: no client's token (401)" cat "$work/facilitator.out.err"
 # A facilitator configured with another Permit2 than the deployed collector's says so at start: its
 # permits could never verify, each refused with a code that hides why. It still starts (its
 # ERC-3009 deposits and vouchers work).
@@ -54,6 +55,10 @@ check "facilitator warns of a contract not deployed" 0 \
   cat "$work/facilitator-bare.out.err"
 check "facilitator warns of a signer without gas money" 0 "holds nothing to pay gas with: every transaction will fail until it is funded" \
   cat "$work/facilitator-bare.out.err"
+bare_pid=${pids[-1]}
+kill -HUP "$bare_pid"
+wait "$bare_pid"
+check "facilitator stops cleanly on SIGHUP" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
   timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 
@@ -124,7 +129,7 @@ check "a gate warns of a facilitator that does not serve its network" 0 \
 check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
 # All of it, in one batch or, when a refused run above had journaled a batch first, in that batch
 # resumed and one for the rest (seen on a loaded machine: the resumed batch held $0.10).
-check "settle claims the channel" 0 " batches, \$0.120000 (120000 atomic)" \
+check "settle claims the channel" 0 ", \$0.120000 (120000 atomic)" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received every charge" 0 "120000" usdc_of "$pay_to"
 check "a second settle finds nothing" 0 "nothing to sweep" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
@@ -158,7 +163,7 @@ check "withdrawal initiated" 0 '"amount":"100000"' env PAYCHAN_KEY="$key2" "$pay
 check "finalize too early is refused" 1 "finalizable at" \
   env PAYCHAN_KEY="$key2" "$paychan" withdraw "$channel2" --finalize "${agent2[@]}"
 check "the gate's store holds the second agent's charges" 0 "" folded
-check "the watchtower claims the withdrawing channel" 0 "1 channels claimed in 1 batches, \$0.030000" \
+check "the watchtower claims the withdrawing channel" 0 "1 channel claimed in 1 batch, \$0.030000" \
   "$paychan" settle --config "$work/gate.json" --rpc "$rpc" --min-unclaimed '$100'
 check "payTo received the withdrawing channel's charges" 0 "160000" usdc_of "$pay_to"
 rpc_call() { curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$rpc"; }
@@ -174,9 +179,28 @@ check "approve in whole tokens" 0 '"allowance":"5000000"' \
 check "approve refuses an amount finer than the token's decimals" 2 "finer than the token's 6 decimals" \
   env PAYCHAN_KEY="$key2" "$paychan" approve "$token" --rpc "$rpc" --amount '$0.0000001'
 
-kill -TERM "$gate_pid"
+# A stop signal during a pass is answered at once (the pass may wait --timeout on its facilitator);
+# a second ends the run now, exit 3 (to be run again: a batch in flight is journaled).
+node -e 'const s = require("net").createServer(() => {});
+  s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({port: s.address().port})));' >"$work/silent.out" &
+pids+=($!)
+wait_for "$work/silent.out" port
+"$paychan" settle --config "$work/gate.json" --facilitator "http://127.0.0.1:$(port_of "$work/silent.out")" --timeout 60s \
+  >"$work/stopped.out" 2>&1 &
+settle_pid=$!
+wait_for "$work/stopped.out" "sweeping"
+kill -TERM "$settle_pid"
+wait_for "$work/stopped.out" "SIGTERM received: stopping after this pass"
+kill -TERM "$settle_pid"
+wait "$settle_pid"
+check "a second signal stops settle at once, to be run again" 0 "exit 3" echo "exit $?"
+check "settle said so" 0 "second signal: stopping now" cat "$work/stopped.out"
+
+# A closed terminal (SIGHUP) stops the services as gracefully as SIGTERM.
+kill -HUP "$gate_pid"
 wait "$gate_pid"
-check "gate stopped cleanly" 0 "stopped" cat "$work/gate.out.err"
+check "gate stopped cleanly on SIGHUP" 0 "SIGHUP received, stopping" cat "$work/gate.out.err"
+check "gate said it stopped" 0 "paychan gate: stopped;" cat "$work/gate.out.err"
 if [ "$fail" != 0 ]; then
   echo "--- the gate's log:"; cat "$work/gate.out.err"
   echo "--- the facilitator's log:"; cat "$work/facilitator.out.err"

@@ -77,6 +77,31 @@ class FacilitatorHttpTest : public ::testing::Test {
   http::HttpServer server_;
 };
 
+// Each refusal is a line in the operator's log, saying what was asked and why it was refused,
+// without the request's signature.
+TEST_F(FacilitatorHttpTest, EachRefusalIsLoggedWithoutItsSignature) {
+  std::vector<std::string> lines;
+  FacilitatorOptions options;
+  options.log = [&](const std::string& line) { lines.push_back(line); };
+  auto journal = *persistence::TxJournal::open(dir_.file("logged.sqlite"));
+  Facilitator logged({NetworkOptions{std::string(kNetwork), "http://127.0.0.1:1"}}, key_from(1), key_from(2), *journal,
+                     options);
+  const protocol::FacilitatorRequest request = voucher_request(kNetwork);
+  const protocol::VerifyResponse verdict = http::run_blocking(logged.verify_request(request, ReceiverScope::nobody()));
+  EXPECT_FALSE(verdict.isValid);
+  const protocol::SettlementResponse settled = http::run_blocking(logged.settle_request(request, ReceiverScope::nobody()));
+  EXPECT_FALSE(settled.success);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "verify of a voucher on eip155:31337 refused: " + verdict.invalidReason.value_or("?") + ": " +
+                          verdict.invalidMessage.value_or("?"));
+  EXPECT_EQ(lines[1], "settle of a voucher on eip155:31337 refused: invalid_batch_settlement_evm_unknown_settle_action: "
+                      "a voucher is settled by a claim, not on its own");
+  const auto* voucher = std::get_if<protocol::VoucherPayload>(protocol::batch_payload(request.paymentPayload));
+  ASSERT_NE(voucher, nullptr);
+  const std::string signature = to_hex(voucher->voucher.signature.bytes()).substr(2);
+  for (const auto& line : lines) EXPECT_EQ(line.find(signature.substr(0, 40)), std::string::npos) << line;
+}
+
 std::string reason_of_verify(const std::string& body) {
   auto r = protocol::decode_verify_response(body);
   EXPECT_TRUE(r) << body;
