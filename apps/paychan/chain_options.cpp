@@ -26,4 +26,8 @@ std::optional<std::string> rpc_url(const Args& args) {
   return std::nullopt;
 }
 
+std::string rpc_named(const Args& args, const std::string& url) {
+  return (args.option("rpc") ? "--rpc " : "$PAYCHAN_RPC ") + url;
+}
+
 }  // namespace paychan::cli

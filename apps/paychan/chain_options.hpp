@@ -14,5 +14,8 @@ namespace paychan::cli {
 
 // The chain's JSON-RPC endpoint: --rpc, else $PAYCHAN_RPC when it is set.
 [[nodiscard]] std::optional<std::string> rpc_url(const Args& args);
+// How a message names the node `url` came from: "--rpc URL", or "$PAYCHAN_RPC URL" when it came
+// from the environment (a user who gave no --rpc would look for one in vain).
+[[nodiscard]] std::string rpc_named(const Args& args, const std::string& url);
 
 }  // namespace paychan::cli

@@ -26,9 +26,9 @@ std::string_view long_name(std::string_view arg) {
 Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::string_view> known,
                          std::span<const std::string_view> flags, std::size_t max_positional) {
   // Checked as each name is read: a misspelt option must not take the next argument as its value.
+  const auto is_known = [&](std::string_view name) { return std::find(known.begin(), known.end(), name) != known.end(); };
   const auto check = [&](std::string_view name) -> Status {
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      return fail(ErrorCode::invalid_payload, "unknown option --" + std::string{name} + " (see --help)");
+    if (!is_known(name)) return fail(ErrorCode::invalid_config, "unknown option --" + std::string{name} + " (see --help)");
     return {};
   };
   Args args;
@@ -49,18 +49,21 @@ Result<Args> Args::parse(std::span<char* const> argv, std::span<const std::strin
     if (eq != std::string_view::npos) {
       // `--verbose=no` would otherwise turn the flag on.
       if (std::find(flags.begin(), flags.end(), name.substr(0, eq)) != flags.end())
-        return fail(ErrorCode::invalid_payload, "option --" + std::string{name.substr(0, eq)} + " takes no value");
+        return fail(ErrorCode::invalid_config, "option --" + std::string{name.substr(0, eq)} + " takes no value");
       args.options_[std::string{name.substr(0, eq)}].emplace_back(name.substr(eq + 1));
     } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
       args.options_[std::string{name}].emplace_back();
-    } else if (i + 1 < argv.size()) {
+    } else if (const std::string_view next = i + 1 < argv.size() ? argv[i + 1] : "";
+               i + 1 < argv.size() && !(next.starts_with("--") && is_known(next.substr(2, next.find('=') - 2)))) {
       args.options_[std::string{name}].emplace_back(argv[++i]);
     } else {
-      return fail(ErrorCode::invalid_payload, "option --" + std::string{name} + " needs a value");
+      // `--config --every 5m` lacks the file: --every is not taken as its name.
+      return fail(ErrorCode::invalid_config, "option --" + std::string{name} + " needs a value" +
+                                                 (next.empty() ? "" : " (" + std::string{next} + " is an option)"));
     }
   }
   if (args.positional_.size() > max_positional)
-    return fail(ErrorCode::invalid_payload, "unexpected argument '" + args.positional_[max_positional] + "' (see --help)");
+    return fail(ErrorCode::invalid_config, "unexpected argument '" + args.positional_[max_positional] + "' (see --help)");
   return args;
 }
 

@@ -73,7 +73,7 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse st
   if (chain_use == ChainUse::none) return setup;
   if (auto rpc = rpc_url(args).value_or(""); !rpc.empty()) {
     auto chain = engine::client::ChannelChain::connect(rpc, payer);
-    if (!chain) return fail(ErrorCode::invalid_config, "--rpc " + rpc + ": " + chain.error().detail);
+    if (!chain) return fail(ErrorCode::invalid_config, rpc_named(args, rpc) + ": " + chain.error().detail);
     setup.chain = std::move(*chain);
   }
   return setup;

@@ -70,7 +70,7 @@ int run(std::span<char* const> argv) {
   auto key = load_key(*args);
   if (!key) return report("approve", key.error());
   auto chain = client::ChannelChain::connect(*rpc, std::move(*key));
-  if (!chain) return report("approve", Error{ErrorCode::invalid_config, "--rpc " + *rpc + ": " + chain.error().detail});
+  if (!chain) return report("approve", Error{ErrorCode::invalid_config, rpc_named(*args, *rpc) + ": " + chain.error().detail});
 
   if (dollars) {
     auto decimals = (*chain)->token_decimals(*token);

@@ -24,7 +24,8 @@
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: paychan devnet [--port N] [--fund ADDRESS]... [--mint AMOUNT] [--out FILE]
+constexpr std::string_view kHelp = R"(usage: paychan devnet [--port N] [--accounts N] [--fund ADDRESS]... [--mint AMOUNT] [--out FILE]
+                      [--artifacts DIR]
 
 Starts a local Ethereum chain (anvil, from the project's npm packages or $PAYCHAN_ANVIL; chain id
 31337, Prague rules), deploys paychan's contracts and mints test USDC, then prints what a client,

@@ -166,7 +166,7 @@ int run(std::span<char* const> argv) {
   if (!runtime) return report("facilitator", runtime.error());
   const auto& recovered = (*runtime)->recovered();
   std::fprintf(stderr,
-               "paychan facilitator: listening on %s port %u, %zu network(s), %s, signer %s, journal %s "
+               "paychan facilitator: listening on %s (port %u), %zu network(s), %s, signer %s, journal %s "
                "(recovered: %zu resolved, %zu dropped or reverted, %zu still pending)\n",
                config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
                config->clients.empty() ? "open to any caller"

@@ -97,7 +97,8 @@ Configuration (amounts in atomic units or "$D.DD"; times in seconds):
                                          on-chain mirror is younger than this (below
                                          withdrawDelay - withdrawalSafetyMarginSeconds)
     "withdrawalSafetyMarginSeconds": 900, stop serving a channel this long before its
-                                         withdrawal completes (the settle job claims it)
+                                         withdrawal completes (the settle job claims it);
+                                         below withdrawDelay (default: half of it if less)
     "enforceMinDeposit": false,          true: refuse a deposit below its route's minDeposit
                                          (402 invalid_batch_settlement_evm_deposit_below_min_deposit)
     "routes": [

@@ -296,12 +296,12 @@ int run(std::span<char* const> argv) {
   if (rpc) {
     // A URL that cannot be sent is a usage error; a node that does not answer, a reason to try again later.
     if (auto url = engine::http::parse_url(*rpc); !url)
-      return report("settle", Error{ErrorCode::invalid_config, "--rpc: " + url.error().detail});
+      return report("settle", Error{ErrorCode::invalid_config, rpc_named(*args, *rpc) + ": " + url.error().detail});
     node.emplace(*rpc);
     auto id = engine::http::run_blocking(node->chain_id());
     if (!id) return report("settle", id.error()), kExitRetry;
     if (*id != config->chainId)
-      return report("settle", Error{ErrorCode::invalid_config, "--rpc serves chain " + std::to_string(*id) + ", the gate's network is " + config->network});
+      return report("settle", Error{ErrorCode::invalid_config, rpc_named(*args, *rpc) + " serves chain " + std::to_string(*id) + ", the gate's network is " + config->network});
     reader.emplace(*node, kBatchSettlementAddress);
     options.chain = &*reader;
   }

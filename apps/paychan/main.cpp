@@ -1,4 +1,6 @@
 // paychan: x402 batch-settlement payments for machines. `paychan --help` lists the commands.
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -49,15 +51,18 @@ const paychan::cli::Command* find(int argc, char** argv, int& consumed) {
   return best;
 }
 
-// "sign, verify" for "voucher": the second words of a two-word command group, or "" if none.
+// For "voucher": a line per command of the group ("  paychan voucher sign   sign a …"); "" if
+// there is no such group.
 std::string subcommands_of(std::string_view group) {
-  std::string names;
+  std::string lines;
   for (const auto& c : paychan::cli::commands()) {
     const auto space = c.name.find(' ');
     if (space == std::string_view::npos || c.name.substr(0, space) != group) continue;
-    names += (names.empty() ? "" : ", ") + std::string{c.name.substr(space + 1)};
+    std::string name = "paychan " + std::string{c.name};
+    name.resize(std::max<std::size_t>(name.size() + 2, 26), ' ');
+    lines += "  " + name + std::string{c.summary} + '\n';
   }
-  return names;
+  return lines;
 }
 
 }  // namespace
@@ -76,9 +81,10 @@ int main(int argc, char** argv) {
   const auto* command = find(argc, argv, consumed);
   if (command == nullptr) {
     if (const std::string group = subcommands_of(argv[1]); !group.empty()) {
-      std::cerr << "paychan " << argv[1] << ": one of " << group << " expected (paychan " << argv[1]
-                << " SUBCOMMAND --help)\n";
-      return paychan::cli::kExitUsage;
+      const bool asked = argc >= 3 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0);
+      (asked ? std::cout : std::cerr) << "usage: paychan " << argv[1] << " SUBCOMMAND [ARGS...]   (paychan " << argv[1]
+                                      << " SUBCOMMAND --help for its options)\n\n" << group;
+      return asked ? paychan::cli::kExitOk : paychan::cli::kExitUsage;
     }
     std::cerr << "paychan: unknown command '" << argv[1] << "'\n\n";
     print_usage(std::cerr);
@@ -86,12 +92,20 @@ int main(int argc, char** argv) {
   }
   for (int i = consumed; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::cout << command->help << command->shared_help;
-      return paychan::cli::kExitOk;
+      std::cout << command->help << command->shared_help << std::flush;
+      return std::cout ? paychan::cli::kExitOk : paychan::cli::kExitNo;
     }
   }
   try {
-    return command->run({argv + consumed, static_cast<std::size_t>(argc - consumed)});
+    const int status = command->run({argv + consumed, static_cast<std::size_t>(argc - consumed)});
+    // Output that never arrived (a full disk, a closed pipe) is no success, whatever the command did
+    // (a command that failed has said why already).
+    const bool written = (std::cout.flush(), std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout);
+    if (status == paychan::cli::kExitOk && !written) {
+      std::cerr << "paychan " << command->name << ": could not write its output to stdout\n";
+      return paychan::cli::kExitNo;
+    }
+    return status;
   } catch (const std::exception& e) {
     // The pure layers do not throw; this catches what the I/O layers may (allocation, Asio).
     std::cerr << "paychan " << command->name << ": internal error: " << e.what() << '\n';

@@ -248,7 +248,7 @@ http::Awaitable<Result<protocol::SettlementResponse>> describe_outcome(ChainView
     r.amount = to_decimal(d->deposit.amount);
     r.extra = snapshot_extra(*state);
   } else if (const auto* c = std::get_if<protocol::ClaimPayload>(&payload)) {
-    r.amount = "";  // a claim moves no tokens, it only updates accounting
+    // No amount, as the reference's answer has none: a claim moves no tokens, it only updates accounting.
     std::set<Bytes32> ids;
     for (const auto& row : c->claims) ids.insert(channel_id(chain.domain(), row.channel));
     if (ids.size() == 1) {  // one channel: its snapshot; a batch has no single channel to report

@@ -107,8 +107,9 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.maxTimeoutSeconds, uint_or(f, "maxTimeoutSeconds", c.maxTimeoutSeconds));
   if (c.maxTimeoutSeconds == 0) return f.error("maxTimeoutSeconds", "must be at least 1");
   PAYCHAN_ASSIGN(c.onchainStateTtlSeconds, uint_or(f, "onchainStateTtlSeconds", c.onchainStateTtlSeconds));
+  // By default half the delay when that is less: the contract's shortest delay (900 s) works as is.
   PAYCHAN_ASSIGN(c.withdrawalSafetyMarginSeconds,
-                 uint_or(f, "withdrawalSafetyMarginSeconds", c.withdrawalSafetyMarginSeconds));
+                 uint_or(f, "withdrawalSafetyMarginSeconds", std::min(c.withdrawalSafetyMarginSeconds, c.withdrawDelay / 2)));
   if (c.withdrawalSafetyMarginSeconds >= c.withdrawDelay)
     return f.error("withdrawalSafetyMarginSeconds", "must be below withdrawDelay");
   // A request is checked against the margin before the upstream answers, and charged after: one

@@ -62,7 +62,8 @@ struct GateConfig {
   // is younger than this; older state is refreshed through the facilitator's /verify.
   std::uint64_t onchainStateTtlSeconds = 300;
   // A channel whose timed withdrawal completes within this many seconds is no longer served: the
-  // settle job needs that long to land its claim.
+  // settle job needs that long to land its claim. Below withdrawDelay (default: 900, or half the
+  // delay if less).
   std::uint64_t withdrawalSafetyMarginSeconds = 900;
   std::string facilitator;  // http://host:port of the facilitator ("" for none: deposits refused)
   // The bearer token the facilitator knows this gate (and its settle job) by, when it asks for one.

@@ -21,9 +21,12 @@ Failure unavailable(const std::string& what, const Error& cause) {
   return fail(ErrorCode::facilitator_unavailable, what + ": " + cause.to_string());
 }
 
-Failure unauthorized(const std::string& path) {
+Failure unauthorized(const std::string& path, bool sent_token) {
   return fail(ErrorCode::facilitator_unauthorized,
-              path + " answered HTTP 401: the facilitator does not accept this server's token (facilitatorTokenFile)");
+              path + " answered HTTP 401: " +
+                  (sent_token ? "the facilitator does not accept this server's token (facilitatorTokenFile)"
+                              : "the facilitator takes only its clients' requests: set facilitatorTokenFile to a token "
+                                "it lists in its \"clients\" (paychan key token makes one)"));
 }
 
 // The start of a reply's body for a message on one line: an HTML error page (a URL that is not a
@@ -72,7 +75,7 @@ http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::op
 http::Awaitable<Status> HttpFacilitator::check_token() {
   auto reply = co_await client_.request(request_to("/verify", "{}"));
   if (!reply) co_return unavailable("/verify", reply.error());
-  if (reply->status == 401) co_return unauthorized("/verify");
+  if (reply->status == 401) co_return unauthorized("/verify", !options_.token.empty());
   // 400 (the empty message refused past authentication) or 200: the token is taken. A server
   // without a POST /verify at all (404, 405, 501) is not a facilitator: the URL is wrong. Anything
   // else (a 5xx) says nothing about the token, but something is wrong that may pass.
@@ -101,7 +104,7 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
   for (unsigned attempt = 1; attempt <= options_.attempts; ++attempt) {
     auto reply = co_await client_.request(request_to(path, body));
     if (reply && reply->status == 200) co_return std::move(reply->body);
-    if (reply && reply->status == 401) co_return unauthorized(path);
+    if (reply && reply->status == 401) co_return unauthorized(path, !options_.token.empty());
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,

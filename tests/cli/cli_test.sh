@@ -89,9 +89,14 @@ check "verify of a directory says so" 2 "is a directory" "$paychan" voucher veri
 check "verify of a missing file says so" 2 "missing.json (no such file)" "$paychan" voucher verify --chain-id 31337 "$work/missing.json"
 check "decode wrong schema" 1 "not a valid PAYMENT-RESPONSE" "$paychan" decode "$(printf '{"success":"yes"}' | base64 -w0)"
 check "unknown option" 2 "unknown option --bogus" "$paychan" channel-id --chain-id 1 --bogus 2
+check "an option without its value does not take the next option" 2 "option --config needs a value (--every is an option)" \
+  "$paychan" settle --config --every 5m
+check "a command group's help lists its commands" 0 "paychan key token" "$paychan" key --help
+check "a command group without a command is a usage error" 2 "usage: paychan voucher SUBCOMMAND" "$paychan" voucher
+check "output that cannot be written is no success" 1 "could not write its output to stdout" \
+  sh -c "PAYCHAN_KEY=$key '$paychan' key address --key-env PAYCHAN_KEY >/dev/full"
 check "a misspelt option does not take the next as its value" 2 "unknown option --chain" \
   "$paychan" channel-id --chain 1 --bogus
-check "a command group names its subcommands" 2 "one of sign, verify expected" "$paychan" voucher
 check "version" 0 "paychan 0." "$paychan" --version
 check "an extra argument is refused, not ignored" 2 "unexpected argument 'extra.json'" \
   bash -c "echo '$config' | '$paychan' channel-id --chain-id 1 - extra.json"

@@ -214,7 +214,7 @@ TEST_F(FacilitatorChainTest, ClaimBatchSignedByTheDelegatedAuthorizerThenBySettl
   const std::uint64_t sent_before = signer_transactions();
   const auto r = settle(request);
   ASSERT_TRUE(r.success) << r.errorReason.value_or("") << ": " << r.errorMessage.value_or("");
-  EXPECT_EQ(r.amount, std::optional<std::string>{""});  // a claim moves no tokens
+  EXPECT_EQ(r.amount, std::nullopt) << "a claim moves no tokens: no amount, as in the reference's answer";
   for (std::size_t i = 0; i < channels.size(); ++i) EXPECT_EQ(onchain(channels[i].id).totalClaimed, (i + 1) * 7 * kPrice);
   EXPECT_EQ(protocol::encode_settlement_response(settle(request)), protocol::encode_settlement_response(r));
   EXPECT_EQ(signer_transactions(), sent_before + 1);

@@ -47,6 +47,10 @@ TEST(GateConfig, ReadsPricesDefaultsAndRoutes) {
                 ->upstreamTimeoutSeconds,
             100u)
       << "the default stays within half the margin";
+  const auto shortest = parse_gate_config(with(kGood, "\"facilitator\"", "\"withdrawDelay\": 900, \"facilitator\""));
+  ASSERT_TRUE(shortest) << "the contract's shortest delay works with the defaults: " << shortest.error().to_string();
+  EXPECT_EQ(shortest->withdrawalSafetyMarginSeconds, 450u) << "by default half the delay when that is less than 900";
+  EXPECT_EQ(c->withdrawalSafetyMarginSeconds, 900u);
 
   const auto offers = OfferTable::build(*c);
   EXPECT_EQ(offers.find("POST", "/v1/chat"), &offers.offers()[0]);
