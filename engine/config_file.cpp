@@ -22,4 +22,11 @@ Result<std::string> read_config_file(const std::string& path) {
   return text;
 }
 
+std::string beside_config(const std::string& config_file, const std::string& path) {
+  const std::filesystem::path written(path);
+  std::error_code ec;
+  if (path.empty() || written.is_absolute() || !std::filesystem::is_regular_file(config_file, ec)) return path;
+  return (std::filesystem::path(config_file).parent_path() / written).lexically_normal().string();
+}
+
 }  // namespace paychan::engine

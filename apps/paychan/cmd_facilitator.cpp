@@ -49,7 +49,8 @@ Options:
   --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:4021)
   --threads N          HTTP worker threads (default: one per core)
 
-Configuration:
+Configuration (relative file paths, the default journal's too, are taken from the config file's
+directory):
   {
     "networks": {
       "eip155:8453": "http://127.0.0.1:8545",     CAIP-2 network → its node's JSON-RPC URL

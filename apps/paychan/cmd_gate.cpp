@@ -60,7 +60,8 @@ Options:
   --grace-seconds N    on SIGINT, SIGTERM or SIGHUP, how long requests in progress may take to finish
                        (default 10; 0..3600); connections still open then are closed
 
-Configuration (amounts in atomic units or "$D.DD"; times in seconds):
+Configuration (amounts in atomic units or "$D.DD"; times in seconds; relative file paths, the
+default store's too, are taken from the config file's directory, as settle does):
   {
     "network": "eip155:8453",
     "asset": {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "name": "USD Coin", "version": "2", "decimals": 6,

@@ -180,6 +180,9 @@ Result<GateConfig> load_gate_config(const std::string& path) {
   if (!text) return text.failure();
   auto config = parse_gate_config(*text);
   if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
+  config->store = beside_config(path, config->store);
+  for (auto* file : {&config->facilitatorTokenFile, &config->receiverAuthorizerKeyFile})
+    if (*file) **file = beside_config(path, **file);
   return config;
 }
 

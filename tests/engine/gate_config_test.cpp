@@ -1,9 +1,13 @@
 // The gate's configuration file: what it accepts, and a clear invalid_config for what it does not.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/gate_runtime.hpp"
 #include "engine/gate/offers.hpp"
+#include "temp_dir.hpp"
 
 namespace paychan::engine::gate {
 namespace {
@@ -232,6 +236,22 @@ TEST(GateConfig, ListenAddresses) {
   EXPECT_FALSE(parse_listen("8402"));
   EXPECT_FALSE(parse_listen("host:99999"));
   EXPECT_FALSE(parse_listen("host:80x"));
+}
+
+// A config file's relative paths are its own, whatever the working directory (cron's is $HOME);
+// absolute ones are kept.
+TEST(GateConfig, RelativePathsAreTakenFromTheConfigsDirectory) {
+  paychan::test::TempDir dir;
+  std::filesystem::create_directories(dir.file("etc"));
+  const std::string path = dir.file("etc/gate.json");
+  std::ofstream(path) << with(kGood, "\"facilitator\"",
+                              "\"facilitatorTokenFile\": \"secrets/gate.token\", \"receiverAuthorizerKeyFile\": \"/keys/a.key\", "
+                              "\"facilitator\"");
+  const auto loaded = load_gate_config(path);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->facilitatorTokenFile, dir.file("etc/secrets/gate.token"));
+  EXPECT_EQ(loaded->receiverAuthorizerKeyFile, "/keys/a.key");
+  EXPECT_EQ(loaded->store, dir.file("etc/paychan-gate.sqlite")) << "the default store too";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -39,9 +40,10 @@ GateConfig gate_config(const std::string& upstream, const paychan::test::TempDir
   return *c;
 }
 
-// An upstream that answers nothing until `release` is set.
-auto silent_until(Event& release) {
-  return [&release](http::Exchange&) -> http::Handled {
+// An upstream that answers nothing until `release` is set; `requests` counts what reached it.
+auto silent_until(Event& release, std::atomic<int>* requests = nullptr) {
+  return [&release, requests](http::Exchange&) -> http::Handled {
+    if (requests != nullptr) ++*requests;
     return [](Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
   };
 }
@@ -66,13 +68,15 @@ TEST(GateRuntime, AnUpstreamSilentForUpstreamTimeoutSecondsIsAnswered504) {
 // count it.
 void cut_in_progress(const std::function<std::size_t(GateRuntime&)>& stop) {
   Event release;
-  TestServer upstream{silent_until(release)};
+  std::atomic<int> upstream_requests{0};
+  TestServer upstream{silent_until(release, &upstream_requests)};
   paychan::test::TempDir dir;
   auto gate = GateRuntime::start(gate_config(upstream.url(""), dir, 60));
   ASSERT_TRUE(gate) << gate.error().to_string();
   RawClient client{(*gate)->port()};
   client.send(get("/free"));
-  while (upstream.server().open_connections() == 0) std::this_thread::yield();  // the request is upstream
+  // The request is upstream (not merely a connection: the gate's start-up probe connects too).
+  while (upstream_requests.load() == 0) std::this_thread::yield();
   EXPECT_EQ(stop(**gate), 1u);
   EXPECT_FALSE(client.read_response()) << "a cut request was answered";
   release.set();
