@@ -22,8 +22,8 @@ Failure sqlite_fail(sqlite3* db, std::string_view what) {
 
 const FileKind* const kKinds[] = {&kGateStoreFile, &kSettleJournalFile, &kAgentStoreFile, &kFacilitatorJournalFile};
 
-// Refuses a file that is not `kind` (see FileKind); marks one that is not marked yet.
-Status check_kind(Database& db, const std::string& path, const FileKind& kind) {
+// check_kind's look and mark, inside its transaction.
+Status check_and_mark(Database& db, const std::string& path, const FileKind& kind) {
   PAYCHAN_ASSIGN(const std::int64_t id, db.pragma_int("application_id"));
   if (id == kind.applicationId) return {};
   if (id != 0) {
@@ -42,6 +42,15 @@ Status check_kind(Database& db, const std::string& path, const FileKind& kind) {
                     std::string{kind.firstTable} + " table)");
   tables.reset();
   return db.exec("PRAGMA application_id = " + std::to_string(kind.applicationId));
+}
+
+// Refuses a file that is not `kind` (see FileKind); marks one that is not marked yet.
+Status check_kind(Database& db, const std::string& path, const FileKind& kind) {
+  PAYCHAN_ASSIGN(const std::int64_t marked, db.pragma_int("application_id"));
+  if (marked == kind.applicationId) return {};
+  // Looked at again and marked in one write transaction: two processes opening a new file as
+  // different kinds must not both take it.
+  return db.in_transaction([&]() -> Status { return check_and_mark(db, path, kind); });
 }
 
 }  // namespace

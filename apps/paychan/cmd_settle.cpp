@@ -1,7 +1,7 @@
 // paychan settle — the operator's job: claims what a gate has charged, in batches, through a
 // facilitator, then sweeps the claimed funds to the receiver. Cron-friendly: one pass and exit, or
 // --every; a lock file keeps two runs from overlapping; a journal makes a crashed run resumable.
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 #include <functional>
 #include <string>
 #include <system_error>
-#include <thread>
+#include <utility>
 
 #include "channel/eip712.hpp"
 #include "channel/hex.hpp"
@@ -125,24 +125,19 @@ std::string utc_now() {
 // for its receipt): the first says the run stops after the pass (`stop_asked`); a second ends the
 // process now, which loses nothing (a batch in flight is journaled, and the next run resends it).
 int watched(const sigset_t& stop_signals, bool& stop_asked, const std::function<int()>& pass) {
-  std::atomic<bool> over{false}, asked{false};
-  std::thread watch([&] {
-    const timespec tick{0, 100'000'000};
-    while (!over.load()) {
-      const int signal = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (signal <= 0) continue;
-      if (asked.exchange(true)) {
-        std::fprintf(stderr, "settle: second signal: stopping now (a batch in flight is journaled: the next run resends it)\n");
-        std::_Exit(kExitRetry);
-      }
-      std::fprintf(stderr, "settle: %s received: stopping after this pass (a claim may wait up to --timeout for its "
-                           "receipt; again to stop now)\n", stop_signal_name(signal));
-    }
-  });
-  const int status = pass();
-  over = true;
-  watch.join();
-  stop_asked = asked.load();
+  int status = kExitOk;
+  stop_asked = false;  // set on the watching thread, read after it has ended
+  while_watching(
+      stop_signals,
+      [&](int signal) {
+        if (std::exchange(stop_asked, true)) {
+          std::fprintf(stderr, "settle: second signal: stopping now (a batch in flight is journaled: the next run resends it)\n");
+          std::_Exit(kExitRetry);
+        }
+        std::fprintf(stderr, "settle: %s received: stopping after this pass (a claim may wait up to --timeout for its "
+                             "receipt; again to stop now)\n", stop_signal_name(signal));
+      },
+      [&] { status = pass(); });
   return status;
 }
 
@@ -193,9 +188,16 @@ void print_summary(const engine::settlement::SettleSummary& s, unsigned decimals
   std::fflush(stdout);
 }
 
+// The facilitators a pass talks to: `settle` for its calls, `probe` (a short timeout) to tell a
+// URL that is no facilitator's from one that is down.
+struct Facilitators {
+  engine::gate::HttpFacilitator& settle;
+  engine::gate::HttpFacilitator& probe;
+};
+
 // One pass; returns the exit status. `quiet`: no progress, and a summary only when worth_telling.
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
-             engine::gate::HttpFacilitator& facilitator, bool quiet) {
+             const Facilitators& facilitators, bool quiet) {
   // A path that names no store (or another kind of file) is to fix; a busy or failing one may pass.
   const auto unopened = [](const Error& why) {
     return report("settle", why), why.code == ErrorCode::invalid_config ? kExitUsage : kExitRetry;
@@ -204,7 +206,7 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
   if (!store) return unopened(store.error());
   auto journal = persistence::ClaimJournal::open(config.store + ".settle");
   if (!journal) return unopened(journal.error());
-  engine::settlement::SettleJob job(std::move(options), facilitator, **store, **journal);
+  engine::settlement::SettleJob job(std::move(options), facilitators.settle, **store, **journal);
 
   auto result = engine::http::run_blocking(job.run_once([quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "settle: %s\n", line.c_str());
@@ -214,7 +216,7 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
     // to fix, not an outage to wait out: an answer that was not a facilitator's is probed to tell.
     Error why = result.error();
     if (why.code == ErrorCode::facilitator_unavailable)
-      if (Status probe = engine::http::run_blocking(facilitator.check_token());
+      if (Status probe = engine::http::run_blocking(facilitators.probe.check_token());
           !probe && probe.error().code != ErrorCode::facilitator_unavailable)
         why = probe.error();
     const bool to_fix = why.code == ErrorCode::facilitator_unauthorized || why.code == ErrorCode::invalid_config;
@@ -287,6 +289,11 @@ int run(std::span<char* const> argv) {
   }
   auto facilitator = engine::gate::HttpFacilitator::create(facilitator_options);
   if (!facilitator) return report("settle", facilitator.error());
+  engine::gate::HttpFacilitatorOptions probe_options = facilitator_options;
+  probe_options.timeout = std::min<std::chrono::milliseconds>(facilitator_options.timeout, std::chrono::seconds(10));
+  probe_options.attempts = 1;
+  auto probe = engine::gate::HttpFacilitator::create(std::move(probe_options));
+  if (!probe) return report("settle", probe.error());
 
   std::optional<engine::evm::RpcClient> node;
   std::optional<engine::settlement::RpcChainReader> reader;
@@ -319,7 +326,7 @@ int run(std::span<char* const> argv) {
   for (;;) {
     if (every && !quiet) std::fprintf(stderr, "settle: pass at %s\n", utc_now().c_str());
     bool stop_asked = false;
-    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, **facilitator, quiet); });
+    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, Facilitators{**facilitator, **probe}, quiet); });
     if (stop_asked || !every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
     // Waits for the next pass, or a stop signal.
     const timespec wait{static_cast<time_t>(every->count()), 0};

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include "channel/amount.hpp"
 #include "engine/http/heap_retention.hpp"
@@ -22,7 +23,10 @@ sigset_t block_stop_signals() {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
+  // A blocked signal is kept pending even while ignored, and sigwait would take it: one started
+  // under nohup must go on when its terminal closes.
+  struct sigaction hangup {};
+  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN) sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   return stop_signals;
 }
@@ -31,22 +35,38 @@ const char* stop_signal_name(int signal) noexcept {
   return signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM";
 }
 
-std::size_t stop_unless_signalled_again(const sigset_t& stop_signals, const char* command,
-                                        const std::function<std::size_t()>& stop, const std::function<void()>& end_grace) {
-  std::atomic<bool> stopped{false};
-  std::thread second_signal([&] {
+void while_watching(const sigset_t& stop_signals, const std::function<void(int signal)>& on_signal,
+                    const std::function<void()>& body) {
+  std::atomic<bool> over{false};
+  std::thread watch([&] {
     const timespec tick{0, 100'000'000};
-    while (!stopped.load()) {
-      if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-        std::fprintf(stderr, "paychan %s: second signal: closing what is still open\n", command);
-        end_grace();
-        return;
-      }
+    while (!over.load()) {
+      if (const int signal = sigtimedwait(&stop_signals, nullptr, &tick); signal > 0) on_signal(signal);
     }
   });
-  const std::size_t cut = stop();
-  stopped = true;
-  second_signal.join();
+  struct Join {
+    std::atomic<bool>& over;
+    std::thread& watch;
+    ~Join() {
+      over = true;
+      watch.join();
+    }
+  } join{over, watch};
+  body();
+}
+
+std::size_t stop_unless_signalled_again(const sigset_t& stop_signals, const char* command,
+                                        const std::function<std::size_t()>& stop, const std::function<void()>& end_grace) {
+  std::size_t cut = 0;
+  bool ended = false;
+  while_watching(
+      stop_signals,
+      [&](int) {
+        if (std::exchange(ended, true)) return;
+        std::fprintf(stderr, "paychan %s: second signal: closing what is still open\n", command);
+        end_grace();
+      },
+      [&] { cut = stop(); });
   return cut;
 }
 

@@ -14,12 +14,16 @@ namespace paychan::cli {
 // --threads N (0..256; 0 or absent: one per core). Errors: invalid_config.
 [[nodiscard]] Result<std::optional<unsigned>> threads_option(const Args& args);
 
-// Blocks SIGINT, SIGTERM and SIGHUP (a closed terminal: a stop like the others, not an abrupt end)
-// in the calling thread — call it before starting any worker thread, so that every thread inherits
+// Blocks SIGINT, SIGTERM and SIGHUP (a closed terminal: a stop like the others, not an abrupt end;
+// left out when ignored, as under nohup) in the calling thread — call it before starting any worker thread, so that every thread inherits
 // the mask and the signals reach only sigwait/sigtimedwait on the set returned here.
 [[nodiscard]] sigset_t block_stop_signals();
 // "SIGINT", "SIGTERM" or "SIGHUP", for the line saying why a service stops.
 [[nodiscard]] const char* stop_signal_name(int signal) noexcept;
+// Runs `body` while another thread takes the signals of `stop_signals` as they come, passing each
+// to `on_signal` (on that thread). That thread ends with `body`, even one that throws.
+void while_watching(const sigset_t& stop_signals, const std::function<void(int signal)>& on_signal,
+                    const std::function<void()>& body);
 // Runs `stop` (a graceful stop, returning how many connections its grace cut) while a second
 // signal of `stop_signals` calls `end_grace` (an operator who will not wait), saying so on stderr
 // for `command`. Returns what `stop` did.

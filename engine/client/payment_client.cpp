@@ -135,9 +135,17 @@ Result<Uint128> PaymentClient::signed_total() {
 }
 
 Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) {
+  PAYCHAN_TRY(mark_suspended(ch, why));
+  return withdraw_suspended(ch);
+}
+
+Status PaymentClient::mark_suspended(persistence::ClientChannel& ch, const Error& why) {
   ch.suspended = why.to_string();
   log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended);
-  PAYCHAN_TRY(save(ch));
+  return save(ch);
+}
+
+Status PaymentClient::withdraw_suspended(persistence::ClientChannel& ch) {
   if (!options_.chain) {
     log("no chain configured: withdraw its deposit with `paychan withdraw`");
     return {};
@@ -301,15 +309,19 @@ std::chrono::milliseconds PaymentClient::answer_wait(const ChosenOffer& offer) c
 struct PaymentClient::Delivery {
   http::BodySink body;
   Answered answered;
+  mutable bool announced = false;  // `answered` is called at most once
 
+  // Takes a payment's answer from its head; false when the request still has work after its body
+  // (a channel suspended at the head: its withdrawal follows), which `answered` must not precede.
+  using TakeUp = std::function<bool(const http::ClientResponse& head)>;
   // For a request whose answer may be the final one: a 402 is read whole (and parsed here); any
-  // other head is first given to `take_up` (a payment's answer: its charge), then announced, and
-  // its body goes to the caller's sink. Both must outlive the request.
-  [[nodiscard]] http::SinkFor sink(const std::function<void(const http::ClientResponse&)>& take_up) const {
-    return [this, &take_up](const http::ClientResponse& head) -> http::BodySink {
+  // other head is first given to `take_up`, then announced, and its body goes to the caller's sink.
+  // This Delivery must outlive the request.
+  [[nodiscard]] http::SinkFor sink(TakeUp take_up) const {
+    return [this, take_up = std::move(take_up)](const http::ClientResponse& head) -> http::BodySink {
       if (head.status == 402) return {};
-      if (take_up) take_up(head);
-      if (answered) answered();
+      const bool done = !take_up || take_up(head);
+      if (done && answered && !std::exchange(announced, true)) answered();
       return body;
     };
   }
@@ -331,7 +343,7 @@ Result<PaidResponse> PaymentClient::fetch(const http::ClientRequest& request, ht
 }
 
 Result<PaidResponse> PaymentClient::fetch_unknown(const http::ClientRequest& request, const Delivery& delivery) {
-  PAYCHAN_ASSIGN(auto first, http_.request(request, delivery.sink({})));
+  PAYCHAN_ASSIGN(auto first, http_.request(request, delivery.sink(nullptr)));
   if (first.status != 402) return PaidResponse{std::move(first), std::nullopt, 0, 0};
   PAYCHAN_ASSIGN(auto required, payment_required(first));
   PAYCHAN_ASSIGN(auto offer, choose_offer(required, options_.policy));
@@ -544,7 +556,7 @@ Result<PaidResponse> PaymentClient::take_up_answer(const http::ClientResponse& h
   auto extra = protocol::decode_payment_response_extra(*header);
   if (!extra || !extra->chargedAmount || !extra->channelState || !extra->channelState->chargedCumulativeAmount) {
     const Error why{ErrorCode::response_cumulative_mismatch, "PAYMENT-RESPONSE lacks chargedAmount/channelState"};
-    PAYCHAN_TRY(suspend(ch, why));
+    PAYCHAN_TRY(mark_suspended(ch, why));  // its withdrawal follows the request (pay())
     return Failure{why};
   }
   ClientExpectation expected{ch.channelId, ch.charged, sent.price, std::nullopt};
@@ -560,7 +572,7 @@ Result<PaidResponse> PaymentClient::take_up_answer(const http::ClientResponse& h
                             *extra->channelState->chargedCumulativeAmount, extra->channelState->balance};
   auto total = check_charge_report(expected, report);
   if (!total) {
-    PAYCHAN_TRY(suspend(ch, total.error()));
+    PAYCHAN_TRY(mark_suspended(ch, total.error()));  // its withdrawal follows the request (pay())
     return total.failure();
   }
   options_.pool->set_held_ceiling(ch.channelId, sent.cumulative);  // the provider holds this voucher, none above
@@ -658,13 +670,19 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
     const Sent sent{price, *cumulative, charged_before, ceiling, deposit, amount, unconfirmed, force_deposit};
     // Taken up from the answer's head, before its body: the channel then serves other requests
-    // while a long body (a stream) comes.
+    // while a long body (a stream) comes. A channel the answer suspends stays leased: its
+    // withdrawal (chain I/O, which has no place inside the HTTP read) follows the request.
     std::optional<Result<PaidResponse>> answer;
-    const auto take_up = [&](const http::ClientResponse& head) {
+    bool suspended_by_answer = false;
+    auto sent_response = http_.request(std::move(paid), delivery.sink([&](const http::ClientResponse& head) {
       answer.emplace(take_up_answer(head, request, offer, ch, sent));
-      lease.release(ch);
-    };
-    PAYCHAN_ASSIGN(auto res, http_.request(std::move(paid), delivery.sink(take_up)));
+      suspended_by_answer = !ch.suspended.empty();
+      if (!suspended_by_answer) lease.release(ch);
+      return !suspended_by_answer;
+    }));
+    if (suspended_by_answer) PAYCHAN_TRY(withdraw_suspended(ch));
+    if (!sent_response) return sent_response.failure();
+    http::ClientResponse& res = *sent_response;
     if (res.status != 402) {  // its head went through take_up
       if (*answer) (*answer)->response = std::move(res);
       return std::move(*answer);

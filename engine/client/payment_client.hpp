@@ -109,13 +109,14 @@ class PaymentClient {
   // The final answer's head is taken up as soon as it arrives: its PAYMENT-RESPONSE checked, its
   // charge recorded, and its channel free for other requests while the body comes. So a body that
   // breaks off (response.cut, or an http_* error for a body read whole) is charged as its head
-  // says (part of it may have been served), and an answer whose PAYMENT-RESPONSE is refused is
-  // passed on all the same.
+  // says (part of it may have been served).
   // `body`: the final answer's body goes there as it arrives (an SSE stream, a large download)
-  // instead of into PaidResponse::response.body.
-  // `answered`: called then (at most once), before the body; it may call flush(). A process that
-  // holds the agent's store for one request (paychan pay) lets the store go there, so that other
-  // requests need not wait for a long body: nothing is written for this request after it.
+  // instead of into PaidResponse::response.body; also the body of an answer whose PAYMENT-RESPONSE
+  // is refused (without a sink that body is dropped, and the refusal returned).
+  // `answered`: called then (at most once), before the body, unless the answer suspends its
+  // channel (whose withdrawal follows the body); it may call flush(). A process that holds the
+  // agent's store for one request (paychan pay) lets the store go there, so that other requests
+  // need not wait for a long body: nothing is written for this request after it.
   [[nodiscard]] Result<PaidResponse> fetch(const http::ClientRequest& request, http::BodySink body = {},
                                            Answered answered = {});
 
@@ -219,7 +220,14 @@ class PaymentClient {
   // A channel with the first salt the store does not use, leased; with a chain, one that turns out
   // funded on chain is taken over (recovered) rather than opened again.
   Result<persistence::ClientChannel> new_channel(const ChosenOffer& offer, const http::ClientRequest& request);
+  // Suspends `ch` for `why` (mark_suspended), then, with a chain, starts the timed withdrawal of
+  // what is left (withdraw_suspended).
   Status suspend(persistence::ClientChannel& ch, const Error& why);
+  // Records `ch` as suspended for `why`: nothing more is signed on it.
+  Status mark_suspended(persistence::ClientChannel& ch, const Error& why);
+  // With a chain, starts the timed withdrawal of a suspended `ch` (a withdrawal that cannot start is
+  // logged: `paychan withdraw` can start it later); without one, says how to.
+  Status withdraw_suspended(persistence::ClientChannel& ch);
   void log(const std::string& line) const;
   // How long a paid request waits for its answer (ClientOptions::maxWait).
   [[nodiscard]] std::chrono::milliseconds answer_wait(const ChosenOffer& offer) const;

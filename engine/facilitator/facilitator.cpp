@@ -5,6 +5,7 @@
 #include "engine/facilitator/verification.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/sleep.hpp"
+#include "engine/log_text.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -92,7 +93,8 @@ ChainView* Facilitator::network(const std::string& name) noexcept {
 }
 
 void Facilitator::log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+  // Lines carry callers' fields (a network, a reason): one line each, of bounded length.
+  if (options_.log) options_.log(one_line(line, 2000));
 }
 
 std::string Facilitator::forget(const persistence::JournalEntry& latest) {

@@ -93,6 +93,12 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
                               "(invalid_network), so no channel can be opened");
     }
   }
+  // A margin below the defaults' 900 s (half a short withdrawDelay) leaves the settle job little
+  // time to claim a withdrawing channel: its runs must come often, and with --rpc (the watchtower).
+  if (config.withdrawalSafetyMarginSeconds < 900)
+    p->warnings.push_back("withdrawalSafetyMarginSeconds is " + std::to_string(config.withdrawalSafetyMarginSeconds) +
+                          " s: a channel whose payer starts a withdrawal must be claimed within it, so run `paychan "
+                          "settle --rpc` well within that (every few minutes)");
   if (facilitator == nullptr)
     p->warnings.push_back("no \"facilitator\" configured: every deposit and refund is refused (503), so no new "
                           "channel can be opened; only channels in the store are served");

@@ -2,6 +2,7 @@
 
 #include "engine/http/beast.hpp"
 #include "engine/key_source.hpp"
+#include "engine/log_text.hpp"
 #include "engine/http/url.hpp"
 #include "engine/http/sleep.hpp"
 
@@ -27,18 +28,6 @@ Failure unauthorized(const std::string& path, bool sent_token) {
                   (sent_token ? "the facilitator does not accept this server's token (facilitatorTokenFile)"
                               : "the facilitator takes only its clients' requests: set facilitatorTokenFile to a token "
                                 "it lists in its \"clients\" (paychan key token makes one)"));
-}
-
-// The start of a reply's body for a message on one line: an HTML error page (a URL that is not a
-// facilitator's) would otherwise spread over a terminal or a log.
-std::string excerpt(std::string_view body) {
-  std::string line;
-  for (const char c : body.substr(0, 200)) {
-    const bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (!blank) line += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    else if (!line.empty() && line.back() != ' ') line += ' ';
-  }
-  return line;
 }
 
 }  // namespace
@@ -82,10 +71,10 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
   const int status = reply->status;
   if (status == 404 || status == 405 || status == 501)
     co_return fail(ErrorCode::invalid_config, options_.url + " is not a facilitator's URL: POST /verify answered HTTP " +
-                                                  std::to_string(status) + " (" + excerpt(reply->body) + ")");
+                                                  std::to_string(status) + " (" + one_line(reply->body) + ")");
   if (status != 400 && status != 200)
     co_return fail(ErrorCode::facilitator_unavailable,
-                   "/verify answered HTTP " + std::to_string(status) + " to an empty message: " + excerpt(reply->body));
+                   "/verify answered HTTP " + std::to_string(status) + " to an empty message: " + one_line(reply->body));
   co_return Status{};
 }
 
@@ -108,7 +97,7 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,
-                     path + " answered HTTP " + std::to_string(reply->status) + ": " + excerpt(reply->body));
+                     path + " answered HTTP " + std::to_string(reply->status) + ": " + one_line(reply->body));
     }
     last = reply.error();
     const bool never_sent = last.code == ErrorCode::http_connect_failed;

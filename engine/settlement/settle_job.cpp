@@ -138,17 +138,23 @@ http::Awaitable<Result<BatchOutcome>> SettleJob::send(const persistence::Journal
     }
   } else {
     outcome.transaction = response->transaction;
+    // The claim is on chain: a failure to record it says so (the batch stays journaled, and the next
+    // run, resending it, is answered with this transaction and records it).
+    const auto unrecorded = [&](const Error& e) {
+      return fail(e.code, "the claim landed in " + outcome.transaction + ", but recording it failed (" + e.detail +
+                              "): the next run records it");
+    };
     std::vector<Bytes32> landed;
     for (const protocol::VoucherClaimRow& row : claim->claims) {
       const Bytes32 id = channel_id(domain_, row.channel);
       auto stored = store_.get(id);
-      if (!stored) co_return stored.failure();
+      if (!stored) co_return unrecorded(stored.error());
       if (*stored && row.totalClaimed > (*stored)->onchain.totalClaimed)
         outcome.amount += row.totalClaimed - (*stored)->onchain.totalClaimed;
-      if (Status recorded = store_.record_claimed(id, row.totalClaimed); !recorded) co_return recorded.failure();
+      if (Status recorded = store_.record_claimed(id, row.totalClaimed); !recorded) co_return unrecorded(recorded.error());
       landed.push_back(id);
     }
-    if (Status released = journal_.release(landed); !released) co_return released.failure();
+    if (Status released = journal_.release(landed); !released) co_return unrecorded(released.error());
   }
   if (Status finished = journal_.finish(batch.id, outcome.transaction, outcome.error, options_.now(), hold_back);
       !finished)

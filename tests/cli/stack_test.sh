@@ -59,6 +59,16 @@ bare_pid=${pids[-1]}
 kill -HUP "$bare_pid"
 wait "$bare_pid"
 check "facilitator stops cleanly on SIGHUP" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
+# Under nohup a closed terminal stops nothing.
+nohup "$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-nohup.out" 2>"$work/facilitator-nohup.out.err" &
+nohup_pid=$!
+pids+=("$nohup_pid")
+wait_for "$work/facilitator-nohup.out" port
+kill -HUP "$nohup_pid"
+sleep 0.5
+check "a facilitator started under nohup goes on after SIGHUP" 0 "" kill -0 "$nohup_pid"
+kill -TERM "$nohup_pid"
+wait "$nohup_pid"
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
   timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 

@@ -100,6 +100,29 @@ TEST_F(FacilitatorHttpTest, EachRefusalIsLoggedWithoutItsSignature) {
   ASSERT_NE(voucher, nullptr);
   const std::string signature = to_hex(voucher->voucher.signature.bytes()).substr(2);
   for (const auto& line : lines) EXPECT_EQ(line.find(signature.substr(0, 40)), std::string::npos) << line;
+
+  // A caller's field cannot forge a line of its own.
+  protocol::FacilitatorRequest forged = request;
+  forged.paymentRequirements.network = "eip155:1\nsettle of a claim on eip155:1 sent 0xforged";
+  (void)http::run_blocking(logged.verify_request(forged, ReceiverScope::nobody()));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2].find('\n'), std::string::npos) << lines[2];
+}
+
+// A channel twice in one claim batch is refused before the chain: the contract would take it, and
+// spend gas on a row that claims nothing.
+TEST_F(FacilitatorHttpTest, AClaimNamingAChannelTwiceIsRefused) {
+  protocol::FacilitatorRequest request = voucher_request(kNetwork);
+  const auto& voucher = std::get<protocol::VoucherPayload>(*protocol::batch_payload(request.paymentPayload));
+  const protocol::VoucherClaimRow row{voucher.channelConfig, voucher.voucher.voucher.maxClaimableAmount,
+                                      voucher.voucher.signature, 500};
+  request.paymentPayload.payload = protocol::BatchSettlementPayload{protocol::ClaimPayload{{row, row}, std::nullopt}};
+  const protocol::SettlementResponse answer =
+      http::run_blocking(facilitator_.settle_request(request, ReceiverScope::nobody()));
+  EXPECT_FALSE(answer.success);
+  EXPECT_EQ(answer.errorReason, "invalid_batch_settlement_evm_claim_payload");
+  EXPECT_NE(answer.errorMessage.value_or("").find("has more than one row"), std::string::npos)
+      << answer.errorMessage.value_or("");
 }
 
 std::string reason_of_verify(const std::string& body) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -83,6 +84,28 @@ void cut_in_progress(const std::function<std::size_t(GateRuntime&)>& stop) {
 }
 
 // A stop waits out its grace for the requests in progress, then cuts them, and says how many.
+// A safety margin below 900 s (the default's half of the contract's shortest withdrawDelay) is
+// warned of at start: the settle job must claim a withdrawing channel within it.
+TEST(GateRuntime, AThinWithdrawalMarginIsWarnedOf) {
+  Event release;
+  TestServer upstream{silent_until(release)};
+  paychan::test::TempDir dir;
+  GateConfig config = gate_config(upstream.url(""), dir, 60);
+  auto wide = GateRuntime::start(config);
+  ASSERT_TRUE(wide) << wide.error().to_string();
+  for (const std::string& w : (*wide)->warnings()) EXPECT_EQ(w.find("withdrawalSafetyMarginSeconds"), std::string::npos) << w;
+  wide->reset();
+  config.withdrawDelay = 900;
+  config.withdrawalSafetyMarginSeconds = 450;
+  auto thin = GateRuntime::start(config);
+  ASSERT_TRUE(thin) << thin.error().to_string();
+  const auto& warnings = (*thin)->warnings();
+  EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+    return w.starts_with("withdrawalSafetyMarginSeconds is 450 s");
+  }));
+  release.set();
+}
+
 TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) {
   cut_in_progress([](GateRuntime& gate) { return gate.stop(std::chrono::milliseconds{100}); });
 }
