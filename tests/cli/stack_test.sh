@@ -29,13 +29,19 @@ check "facilitator logs the refusal" 0 "refused POST /settle: no client's token 
 # A facilitator configured with another Permit2 than the deployed collector's says so at start: its
 # permits could never verify, each refused with a code that hides why. It still starts (its
 # ERC-3009 deposits and vouchers work).
-cat >"$work/facilitator-permit2.json" <<JSON
-{"networks": {"eip155:31337": {"rpc": "$rpc", "permit2": "0x000000000000000000000000000000000000dEaD"}},
- "signerKeyFile": "$work/signer.key", "journal": "$work/facilitator-permit2.sqlite", "listen": "127.0.0.1:0"}
+# A facilitator beside the main one: start_side_facilitator NAME NETWORKS_JSON SIGNER_KEY_FILE; its
+# files are $work/facilitator-NAME.*, its pid $side_pid.
+start_side_facilitator() {
+  cat >"$work/facilitator-$1.json" <<JSON
+{"networks": $2, "signerKeyFile": "$3", "journal": "$work/facilitator-$1.sqlite", "listen": "127.0.0.1:0"}
 JSON
-"$paychan" facilitator --config "$work/facilitator-permit2.json" >"$work/facilitator-permit2.out" 2>"$work/facilitator-permit2.out.err" &
-pids+=($!)
-wait_for "$work/facilitator-permit2.out" port
+  "$paychan" facilitator --config "$work/facilitator-$1.json" >"$work/facilitator-$1.out" 2>"$work/facilitator-$1.out.err" &
+  side_pid=$!
+  pids+=("$side_pid")
+  wait_for "$work/facilitator-$1.out" port
+}
+start_side_facilitator permit2 '{"eip155:31337": {"rpc": "'"$rpc"'", "permit2": "0x000000000000000000000000000000000000dEaD"}}' \
+  "$work/signer.key"
 check "facilitator checks its collectors' contracts at start" 0 \
   "warning: eip155:31337: the permit2Collector at 0x4020425FAf3B746C082C2f942b4E5159887B0005 works with 0x000000000022D473030F116dDEE9F6B43aC78BA3 (PERMIT2()), but permit2 is configured as 0x000000000000000000000000000000000000dEaD: every Permit2 deposit will be refused" \
   cat "$work/facilitator-permit2.out.err"
@@ -43,21 +49,15 @@ check "a facilitator whose contracts agree warns of nothing" 1 "" grep -q warnin
 # One whose batch-settlement contract is not on the chain, with a signer holding no gas money: it
 # starts (both may be put right later) and says what will fail.
 "$paychan" key new --out "$work/unfunded.key" >/dev/null
-cat >"$work/facilitator-bare.json" <<JSON
-{"networks": {"eip155:31337": {"rpc": "$rpc", "batchSettlement": "0x000000000000000000000000000000000000dEaD"}},
- "signerKeyFile": "$work/unfunded.key", "journal": "$work/facilitator-bare.sqlite", "listen": "127.0.0.1:0"}
-JSON
-"$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-bare.out" 2>"$work/facilitator-bare.out.err" &
-pids+=($!)
-wait_for "$work/facilitator-bare.out" port
+start_side_facilitator bare '{"eip155:31337": {"rpc": "'"$rpc"'", "batchSettlement": "0x000000000000000000000000000000000000dEaD"}}' \
+  "$work/unfunded.key"
 check "facilitator warns of a contract not deployed" 0 \
   "warning: eip155:31337: no contract at batchSettlement 0x000000000000000000000000000000000000dEaD: every deposit, claim, refund and sweep will fail" \
   cat "$work/facilitator-bare.out.err"
 check "facilitator warns of a signer without gas money" 0 "holds nothing to pay gas with: every transaction will fail until it is funded" \
   cat "$work/facilitator-bare.out.err"
-bare_pid=${pids[-1]}
-kill -HUP "$bare_pid"
-wait "$bare_pid"
+kill -HUP "$side_pid"
+wait "$side_pid"
 check "facilitator stops cleanly on SIGHUP" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
 # Under nohup a closed terminal stops nothing.
 nohup "$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-nohup.out" 2>"$work/facilitator-nohup.out.err" &
