@@ -22,22 +22,11 @@ Result<std::string> read_config_file(const std::string& path) {
   return text;
 }
 
-Result<std::string> beside_config(const std::string& config_file, std::string_view field, const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path written(path);
+std::string relative_to_working_directory(const std::string& path) {
   std::error_code ec;
-  if (path.empty() || path.starts_with(':') || written.is_absolute()) return path;
-  const fs::path config = fs::canonical(config_file, ec);
-  if (ec || !fs::is_regular_file(config, ec)) return path;
-  const std::string beside = (config.parent_path() / written).lexically_normal().string();
-  std::error_code missing;
-  if (!fs::exists(beside, missing) && fs::exists(written, missing) && !fs::equivalent(fs::absolute(written), beside, missing))
-    return fail(ErrorCode::invalid_config,
-                config_file + ": \"" + std::string(field) + "\": " + path + " is taken from the config's directory, as " +
-                    beside + " (which does not exist), not from the working directory, where " +
-                    fs::absolute(written).lexically_normal().string() +
-                    " exists: move it beside the config, or write its absolute path");
-  return beside;
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return "";
+  const auto here = std::filesystem::current_path(ec);
+  return ec ? "" : " (looked for in the working directory " + here.string() + ")";
 }
 
 }  // namespace paychan::engine

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "engine/config_file.hpp"
+
 namespace paychan::engine {
 namespace {
 
@@ -40,7 +42,7 @@ Result<std::string> read_secret_file(const std::string& path, const std::string&
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (looks_like_key(path)) return pasted_key(what + " path");  // (a file may be named so; none is)
-    return fail(ErrorCode::invalid_payload, what + " " + path + " not found");
+    return fail(ErrorCode::invalid_payload, what + " " + path + " not found" + relative_to_working_directory(path));
   }
   if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_payload, what + " " + path + " is not a regular file");
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)

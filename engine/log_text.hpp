@@ -10,7 +10,7 @@
 namespace paychan::engine {
 
 // `text` on one line: runs of blanks (newlines, tabs) become one space, other control characters
-// '?', and at most `max` bytes are kept (then "…").
+// '?', and at most `max` bytes are kept (then "…"), cut where a UTF-8 character begins.
 [[nodiscard]] std::string one_line(std::string_view text, std::size_t max = 200);
 
 }  // namespace paychan::engine

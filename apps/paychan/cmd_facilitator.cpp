@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string_view>
 
 #include "channel/address.hpp"
@@ -29,7 +30,9 @@ or any x402 server) send it the payments they cannot finish alone, and the on-ch
                    refund   → [claim +] refundWithSignature, one transaction
                    → {success, transaction, network, amount, extra.channelState}
   GET  /supported  networks, the receiverAuthorizer servers may delegate to, signer addresses
-  GET  /healthz    "ok"
+  GET  /healthz    "ok": the process serves (a liveness probe)
+  GET  /readyz     "ready", or 503 naming each network whose node does not answer eth_chainId as
+                   it should within 2s (a readiness probe; the nodes are asked at most once a second)
 
 Each action is checked (the scheme's verification rules), simulated (a revert is answered with the
 contract's reason), signed, written to the journal, sent, and its receipt awaited. The journal
@@ -49,8 +52,8 @@ Options:
   --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:4021)
   --threads N          HTTP worker threads (default: one per core)
 
-Configuration (relative file paths, the default journal's too, are taken from the config file's
-directory):
+Configuration (relative file paths, the default journal's too, are taken from the working
+directory; a service manager's may not be yours, so give absolute ones there):
   {
     "networks": {
       "eip155:8453": "http://127.0.0.1:8545",     CAIP-2 network → its node's JSON-RPC URL
@@ -107,8 +110,8 @@ can later withdraw: list factories only where that cost is acceptable. Such a ch
 payerAuthorizer (a session key): a wallet cannot sign vouchers before it exists.
 
 Clients: with "clients", /verify and /settle answer 401 (facilitator_unauthorized) unless the
-request carries `Authorization: Bearer <token>` with a client's token; /supported and /healthz
-stay open. A paychan gate and its settle job send it from "facilitatorTokenFile" in the gate's
+request carries `Authorization: Bearer <token>` with a client's token; /supported, /healthz and
+/readyz stay open. A paychan gate and its settle job send it from "facilitatorTokenFile" in the gate's
 configuration; a reference x402 server from its HTTPFacilitatorClient's createAuthHeaders.
 Without "clients" the API is open to whoever can connect, so it only relays what servers and
 payers signed themselves: a receiverAuthorizer key is then refused, because it would sign a refund
@@ -172,7 +175,8 @@ int run(std::span<char* const> argv) {
                config->listen.c_str(), static_cast<unsigned>((*runtime)->port()), config->networks.size(),
                config->clients.empty() ? "open to any caller"
                                        : (std::to_string(config->clients.size()) + " client(s)").c_str(),
-               to_checksum_hex((*runtime)->facilitator().signer()).c_str(), config->journal.c_str(),
+               to_checksum_hex((*runtime)->facilitator().signer()).c_str(),
+               std::filesystem::absolute(config->journal).c_str(),
                recovered.resolved, recovered.dropped, recovered.unresolved);
   announce_port((*runtime)->port());
 

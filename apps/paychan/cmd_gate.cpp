@@ -1,6 +1,7 @@
 // paychan gate — the provider's reverse proxy: charges per request in front of any HTTP API.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
@@ -61,7 +62,8 @@ Options:
                        (default 10; 0..3600); connections still open then are closed
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds; relative file paths, the
-default store's too, are taken from the config file's directory, as settle does):
+default store's too, are taken from the working directory, as for settle: cron's is $HOME, so give
+absolute ones there):
   {
     "network": "eip155:8453",
     "asset": {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "name": "USD Coin", "version": "2", "decimals": 6,
@@ -154,7 +156,7 @@ int run(std::span<char* const> argv) {
   if (!gate) return report("gate", gate.error());
   std::fprintf(stderr, "paychan gate: listening on %s (port %u), upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
-               (*gate)->channels(), config->store.c_str());
+               (*gate)->channels(), std::filesystem::absolute(config->store).c_str());
   // Each price as its offer carries it: a wrong asset "decimals" shows here, not in the first bills.
   for (const auto& route : config->routes)
     std::fprintf(stderr, "paychan gate: route %s %s: %s atomic units a request (%s at the asset's %u decimals)\n",

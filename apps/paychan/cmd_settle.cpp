@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "file_lock.hpp"
 #include "service_options.hpp"
+#include "engine/config_file.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -315,9 +316,9 @@ int run(std::span<char* const> argv) {
 
   // Opening a store creates it: a mistyped "store" would otherwise claim nothing, run after run.
   if (std::error_code missing; !std::filesystem::exists(config->store, missing))
-    return report("settle", Error{ErrorCode::invalid_config, "no gate store at " + config->store +
-                                                                 " (the gate creates it when it first starts; check \"store\" in " +
-                                                                 std::string(*file) + ")"});
+    return report("settle", Error{ErrorCode::invalid_config,
+                                  "no gate store at " + config->store + engine::relative_to_working_directory(config->store) +
+                                      " (the gate creates it when it first starts; check \"store\" in " + std::string(*file) + ")"});
   auto lock = FileLock::take(config->store + ".settle.lock", "another settle run");
   if (!lock) return report("settle", lock.error()), kExitRetry;
 

@@ -21,12 +21,14 @@ Result<std::optional<unsigned>> threads_option(const Args& args) {
 sigset_t block_stop_signals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  // A blocked signal is kept pending even while ignored, and sigwait would take it: one started
-  // under nohup must go on when its terminal closes.
-  struct sigaction hangup {};
-  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN) sigaddset(&stop_signals, SIGHUP);
+  // A blocked signal is kept pending even while ignored, and sigwait would take it: a process
+  // started with SIGHUP ignored (nohup) must go on when its terminal closes, and one started with
+  // SIGINT ignored (a script's background job) when its script is interrupted.
+  for (const int signal : {SIGINT, SIGHUP}) {
+    struct sigaction current {};
+    if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) sigaddset(&stop_signals, signal);
+  }
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   return stop_signals;
 }

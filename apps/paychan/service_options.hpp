@@ -14,8 +14,8 @@ namespace paychan::cli {
 // --threads N (0..256; 0 or absent: one per core). Errors: invalid_config.
 [[nodiscard]] Result<std::optional<unsigned>> threads_option(const Args& args);
 
-// Blocks SIGINT, SIGTERM and SIGHUP (a closed terminal: a stop like the others, not an abrupt end;
-// left out when ignored, as under nohup) in the calling thread — call it before starting any worker thread, so that every thread inherits
+// Blocks SIGINT, SIGTERM and SIGHUP (a closed terminal: a stop like the others, not an abrupt end)
+// in the calling thread, SIGINT and SIGHUP only when not ignored (nohup, a script's background job) — call it before starting any worker thread, so that every thread inherits
 // the mask and the signals reach only sigwait/sigtimedwait on the set returned here.
 [[nodiscard]] sigset_t block_stop_signals();
 // "SIGINT", "SIGTERM" or "SIGHUP", for the line saying why a service stops.

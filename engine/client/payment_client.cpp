@@ -140,9 +140,12 @@ Status PaymentClient::suspend(persistence::ClientChannel& ch, const Error& why) 
 }
 
 Status PaymentClient::mark_suspended(persistence::ClientChannel& ch, const Error& why) {
-  ch.suspended = why.to_string();
+  persistence::ClientChannel marked = ch;
+  marked.suspended = why.to_string();
+  PAYCHAN_TRY(save(marked));  // `ch` shows the suspension only once the store does
+  ch = std::move(marked);
   log("channel " + short_id(ch.channelId) + " suspended: " + ch.suspended);
-  return save(ch);
+  return {};
 }
 
 Status PaymentClient::withdraw_suspended(persistence::ClientChannel& ch) {
@@ -680,7 +683,10 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
       if (!suspended_by_answer) lease.release(ch);
       return !suspended_by_answer;
     }));
-    if (suspended_by_answer) PAYCHAN_TRY(withdraw_suspended(ch));
+    // The violation is what the caller hears of; a withdrawal that fails to start is only logged.
+    if (suspended_by_answer)
+      if (Status withdrawn = withdraw_suspended(ch); !withdrawn)
+        log("the withdrawal did not start: " + withdrawn.error().to_string());
     if (!sent_response) return sent_response.failure();
     http::ClientResponse& res = *sent_response;
     if (res.status != 402) {  // its head went through take_up

@@ -12,8 +12,14 @@ ChainView::ChainView(NetworkOptions options, std::uint64_t chainId)
       domain_(batch_settlement_domain_separator(chainId, options_.batchSettlement)),
       rpc_(options_.rpcUrl) {}
 
-http::Awaitable<Status> ChainView::check_node() {
-  auto id = co_await rpc_.chain_id();
+http::Awaitable<Status> ChainView::check_node(std::optional<std::chrono::milliseconds> timeout) {
+  std::optional<evm::RpcClient> quick;
+  if (timeout) {
+    http::ClientOptions bounded;
+    bounded.connect_timeout = bounded.response_timeout = bounded.read_timeout = *timeout;
+    quick.emplace(options_.rpcUrl, bounded);
+  }
+  auto id = co_await (quick ? *quick : rpc_).chain_id();
   if (!id) co_return fail(ErrorCode::invalid_config, options_.network + ": the node at " + options_.rpcUrl +
                                                          " did not answer eth_chainId: " + id.error().detail);
   if (*id != chainId_)

@@ -51,8 +51,10 @@ class ChainView {
   };
   [[nodiscard]] NonceState& nonce_state() noexcept { return nonce_; }
 
-  // The node answers with this network's chain id. Error: invalid_config naming both ids.
-  [[nodiscard]] http::Awaitable<Status> check_node();
+  // The node answers with this network's chain id. Error: invalid_config naming both ids, or why
+  // it did not answer. `timeout`: a bound of its own for this one call (a readiness probe);
+  // unset, the node's client's.
+  [[nodiscard]] http::Awaitable<Status> check_node(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // What would make this network's transactions fail, checked at start-up: no batch-settlement
   // contract at its address, a `signer` with nothing to pay gas with, and a deposit collector that
   // has code on the chain but names another batch-settlement contract (x402BatchSettlement()) or,

@@ -114,6 +114,22 @@ http::Awaitable<Status> Facilitator::check_nodes() {
   co_return Status{};
 }
 
+http::Awaitable<std::vector<std::string>> Facilitator::unready() {
+  constexpr std::chrono::seconds kReadinessReuse{1};
+  constexpr std::chrono::seconds kReadinessTimeout{2};
+  {
+    std::lock_guard lock(readiness_mutex_);
+    if (std::chrono::steady_clock::now() - readiness_at_ < kReadinessReuse) co_return readiness_;
+  }
+  std::vector<std::string> unready;
+  for (auto& n : networks_)
+    if (Status s = co_await n->check_node(kReadinessTimeout); !s) unready.push_back(s.error().detail);
+  std::lock_guard lock(readiness_mutex_);
+  readiness_at_ = std::chrono::steady_clock::now();
+  readiness_ = unready;
+  co_return unready;
+}
+
 protocol::SupportedResponse Facilitator::supported() const {
   protocol::SupportedResponse r;
   for (const auto& n : networks_) {

@@ -62,6 +62,10 @@ class Facilitator final : public gate::Facilitator {
   // transactions fail (no contract, an unfunded signer, a collector deployed for other contracts)
   // is logged as a warning (ChainView::check_setup).
   [[nodiscard]] http::Awaitable<Status> check_nodes();
+  // For /readyz: why each network whose node does not answer as it should now (eth_chainId within
+  // 2 s) cannot be served; empty when all can. Asked of the nodes at most once a second (the
+  // endpoint is open to anyone): askers within it get the last answer.
+  [[nodiscard]] http::Awaitable<std::vector<std::string>> unready();
   // Resolves every pending journal entry by its receipt, rebroadcasting the same raw transaction
   // when the node does not know it. Error: the journal's.
   [[nodiscard]] http::Awaitable<Result<RecoveryReport>> recover();
@@ -112,6 +116,9 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] std::string forget(const persistence::JournalEntry& latest);
 
   std::vector<std::unique_ptr<ChainView>> networks_;
+  std::mutex readiness_mutex_;
+  std::chrono::steady_clock::time_point readiness_at_{};  // when unready() last asked the nodes
+  std::vector<std::string> readiness_;                    // what they said then
   std::optional<PrivateKey> authorizer_;
   persistence::TxJournal& journal_;
   FacilitatorOptions options_;

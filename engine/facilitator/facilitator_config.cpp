@@ -151,15 +151,6 @@ Result<FacilitatorConfig> load_facilitator_config(const std::string& path) {
   if (!text) return text.failure();
   auto config = parse_facilitator_config(*text);
   if (!config) return fail(config.error().code, path + ": " + config.error().detail);
-  PAYCHAN_ASSIGN(config->signerKeyFile, beside_config(path, "signerKeyFile", config->signerKeyFile));
-  PAYCHAN_ASSIGN(config->journal, beside_config(path, "journal", config->journal));
-  if (config->receiverAuthorizerKeyFile) {
-    PAYCHAN_ASSIGN(*config->receiverAuthorizerKeyFile,
-                   beside_config(path, "receiverAuthorizerKeyFile", *config->receiverAuthorizerKeyFile));
-  }
-  for (ClientConfig& client : config->clients) {
-    PAYCHAN_ASSIGN(client.tokenFile, beside_config(path, "clients[].tokenFile", client.tokenFile));
-  }
   return config;
 }
 

@@ -1,5 +1,7 @@
 #include "engine/facilitator/facilitator_service.hpp"
 
+#include "engine/log_text.hpp"
+
 namespace paychan::engine::facilitator {
 namespace {
 
@@ -37,6 +39,15 @@ http::Awaitable<void> serve_settle(Facilitator& facilitator, http::Exchange& ex,
   }
   const protocol::SettlementResponse answer = co_await facilitator.settle_request(*request, scope);
   ex.response().set(200, kJson, protocol::encode_settlement_response(answer));
+}
+
+// 200 "ready" while every network's node answers; 503 with the reasons (one line each) when one
+// does not: a load balancer sends its payers elsewhere meanwhile.
+http::Awaitable<void> serve_readyz(Facilitator& facilitator, http::Exchange& ex) {
+  const std::vector<std::string> unready = co_await facilitator.unready();
+  std::string text = unready.empty() ? "ready\n" : "";
+  for (const std::string& why : unready) text += "not ready: " + one_line(why) + "\n";
+  ex.response().set(unready.empty() ? 200 : 503, "text/plain", std::move(text));
 }
 
 // The 401 for a request without a client's token, in the endpoint's own shape.
@@ -80,6 +91,11 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
       scope = ReceiverScope::only(client->receivers);
     }
     return path == "/verify" ? serve_verify(facilitator_, ex, scope) : serve_settle(facilitator_, ex, scope);
+  }
+  if (path == "/readyz") {
+    if (get) return serve_readyz(facilitator_, ex);
+    method_not_allowed(ex, "GET");
+    return std::nullopt;
   }
   if (path == "/supported" || path == "/healthz") {
     if (!get) method_not_allowed(ex, "GET");

@@ -3,7 +3,8 @@
 //                   when invalid: a refusal is an answer)
 //   POST /settle    the same body → SettlementResponse (200, success true or false)
 //   GET  /supported kinds (with extra.receiverAuthorizer), extensions, signers
-//   GET  /healthz   "ok"
+//   GET  /healthz   "ok": the process serves (liveness)
+//   GET  /readyz    "ready", or 503 naming each network whose node does not answer (readiness)
 // A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
 // "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the

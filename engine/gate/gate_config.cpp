@@ -180,14 +180,6 @@ Result<GateConfig> load_gate_config(const std::string& path) {
   if (!text) return text.failure();
   auto config = parse_gate_config(*text);
   if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
-  PAYCHAN_ASSIGN(config->store, beside_config(path, "store", config->store));
-  if (config->facilitatorTokenFile) {
-    PAYCHAN_ASSIGN(*config->facilitatorTokenFile, beside_config(path, "facilitatorTokenFile", *config->facilitatorTokenFile));
-  }
-  if (config->receiverAuthorizerKeyFile) {
-    PAYCHAN_ASSIGN(*config->receiverAuthorizerKeyFile,
-                   beside_config(path, "receiverAuthorizerKeyFile", *config->receiverAuthorizerKeyFile));
-  }
   return config;
 }
 

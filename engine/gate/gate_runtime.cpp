@@ -98,7 +98,8 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   if (config.withdrawalSafetyMarginSeconds < 900)
     p->warnings.push_back("withdrawalSafetyMarginSeconds is " + std::to_string(config.withdrawalSafetyMarginSeconds) +
                           " s: a channel whose payer starts a withdrawal must be claimed within it, so run `paychan "
-                          "settle --rpc` well within that (every few minutes)");
+                          "settle --rpc` well within that (every few minutes), or give the channels a longer "
+                          "withdrawDelay");
   if (facilitator == nullptr)
     p->warnings.push_back("no \"facilitator\" configured: every deposit and refund is refused (503), so no new "
                           "channel can be opened; only channels in the store are served");

@@ -173,6 +173,9 @@ check "settle needs a facilitator" 2 "no facilitator" "$paychan" settle --config
 sed 's|^{|{"facilitatorTokenFile": "'"$work/missing.token"'", |' "$work/gate.json" >"$work/gate-token.json"
 check "settle, unreadable facilitator token" 2 "facilitatorTokenFile: token file" \
   "$paychan" settle --config "$work/gate-token.json" --facilitator http://127.0.0.1:9
+sed 's|^{|{"facilitatorTokenFile": "missing.token", |' "$work/gate.json" >"$work/gate-relative-token.json"
+check "a relative file not found says where it was looked for" 2 "missing.token not found (looked for in the working directory $work)" \
+  sh -c "p=\$(realpath '$paychan') && cd '$work' && \"\$p\" settle --config gate-relative-token.json --facilitator http://127.0.0.1:9"
 check "settle bad --every" 2 "--every" "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --every soon
 check "settle --refund-checks needs --rpc" 2 "it needs --rpc" \
   env -u PAYCHAN_RPC "$paychan" settle --config "$work/gate.json" --facilitator http://127.0.0.1:9 --refund-checks 10

@@ -23,6 +23,7 @@ start_devnet 3
 start_facilitator
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
+check "facilitator is ready: its node answers" 0 "ready" curl -sf "$facilitator/readyz"
 check "facilitator refuses /settle without a client's token" 0 "401 facilitator_unauthorized" \
   sh -c "curl -s -o '$work/anonymous' -w '%{http_code} ' -X POST -d '{}' '$facilitator/settle'; sed -n 's/.*\"errorReason\":\"\([a-z_]*\)\".*/\1/p' '$work/anonymous'"
 check "facilitator logs the refusal" 0 "refused POST /settle: no client's token (401)" cat "$work/facilitator.out.err"

@@ -612,6 +612,35 @@ TEST(PaymentClient, AHostileServerIsCaughtAndTheChannelSuspended) {
   }
 }
 
+// An answer whose PAYMENT-RESPONSE breaks the rules suspends its channel at the head; it is not
+// announced (`answered`: a process holding the store for the request keeps it, since the channel's
+// withdrawal follows the body), and its body still reaches the caller's sink.
+TEST(PaymentClient, AnAnswerThatSuspendsItsChannelIsNotAnnounced) {
+  ScriptedServer server({kPrice}, [](Report& r) { r.chargedAmount = kPrice + 1, r.cumulative += 1; });
+  paychan::test::TempDir dir;
+  Agent agent(dir.file("agent.sqlite"));
+  int announced = 0;
+  std::string body;
+  auto paid = agent.client.fetch(
+      infer(server.url()),
+      [&](std::string_view piece) {
+        body += piece;
+        return true;
+      },
+      [&] { ++announced; });
+  ASSERT_FALSE(paid);
+  EXPECT_EQ(paid.error().code, ErrorCode::response_overcharged);
+  EXPECT_EQ(announced, 0);
+  EXPECT_FALSE(body.empty()) << "the answer that was paid for is passed on all the same";
+  EXPECT_FALSE((*agent.store->list())[0].suspended.empty());
+
+  ScriptedServer honest({kPrice});
+  Agent other(dir.file("other.sqlite"));
+  auto served = other.client.fetch(infer(honest.url()), [](std::string_view) { return true; }, [&] { ++announced; });
+  ASSERT_TRUE(served) << served.error().to_string();
+  EXPECT_EQ(announced, 1) << "an answer taken up is announced once";
+}
+
 // The answer to a channel's first deposit has no expected balance, but one below the running total
 // it reports contradicts itself (the agent would top up a channel with room): suspended at once.
 TEST(PaymentClient, AFirstDepositAnsweredWithABalanceBelowItsRunningTotalSuspendsTheChannel) {

@@ -1,5 +1,5 @@
 // The facilitator's HTTP API over real loopback sockets: malformed and oversized requests get a
-// typed 400/413 in the endpoint's own shape, wrong methods 405, /supported and /healthz answer, a
+// typed 400/413 in the endpoint's own shape, wrong methods 405, /supported, /healthz and /readyz answer, a
 // facilitator with clients answers 401 to a request without a client's token (which a gate's
 // start-up probe tells apart from a token it takes),
 // and a node that cannot be reached is an answer over HTTP (rpc_read_failed, as the reference
@@ -164,6 +164,13 @@ TEST_F(FacilitatorHttpTest, RoutesAndMethods) {
   EXPECT_EQ(call("GET", "/nope").status, 404);
   auto health = call("GET", "/healthz");
   EXPECT_EQ(health.status, 200);
+  // The process serves (/healthz), but its network's node is a closed port: not ready.
+  auto ready = call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("not ready: eip155:31337: the node at http://127.0.0.1:1 did not answer eth_chainId"),
+            std::string::npos)
+      << ready.body;
+  EXPECT_EQ(call("POST", "/readyz", "{}").status, 405);
   auto supported = call("GET", "/supported");
   ASSERT_EQ(supported.status, 200);
   auto s = protocol::decode_supported_response(supported.body);

@@ -1,13 +1,9 @@
 // The gate's configuration file: what it accepts, and a clear invalid_config for what it does not.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/gate_runtime.hpp"
 #include "engine/gate/offers.hpp"
-#include "temp_dir.hpp"
 
 namespace paychan::engine::gate {
 namespace {
@@ -236,51 +232,6 @@ TEST(GateConfig, ListenAddresses) {
   EXPECT_FALSE(parse_listen("8402"));
   EXPECT_FALSE(parse_listen("host:99999"));
   EXPECT_FALSE(parse_listen("host:80x"));
-}
-
-// A config file's relative paths are its own, whatever the working directory (cron's is $HOME);
-// absolute ones are kept.
-TEST(GateConfig, RelativePathsAreTakenFromTheConfigsDirectory) {
-  paychan::test::TempDir dir;
-  std::filesystem::create_directories(dir.file("etc"));
-  const std::string path = dir.file("etc/gate.json");
-  std::ofstream(path) << with(kGood, "\"facilitator\"",
-                              "\"facilitatorTokenFile\": \"secrets/gate.token\", \"receiverAuthorizerKeyFile\": \"/keys/a.key\", "
-                              "\"facilitator\"");
-  const auto loaded = load_gate_config(path);
-  ASSERT_TRUE(loaded) << loaded.error().to_string();
-  EXPECT_EQ(loaded->facilitatorTokenFile, dir.file("etc/secrets/gate.token"));
-  EXPECT_EQ(loaded->receiverAuthorizerKeyFile, "/keys/a.key");
-  EXPECT_EQ(loaded->store, dir.file("etc/paychan-gate.sqlite")) << "the default store too";
-
-  // Through a symlink: the file's own directory. SQLite's special names stay as written.
-  std::filesystem::create_directories(dir.file("elsewhere"));
-  std::filesystem::create_symlink(path, dir.file("elsewhere/gate.json"));
-  EXPECT_EQ(load_gate_config(dir.file("elsewhere/gate.json"))->store, dir.file("etc/paychan-gate.sqlite"));
-  std::ofstream(dir.file("etc/memory.json")) << with(kGood, "\"facilitator\"", "\"store\": \":memory:\", \"facilitator\"");
-  EXPECT_EQ(load_gate_config(dir.file("etc/memory.json"))->store, ":memory:");
-}
-
-// A deployment from before that rule (a relative store found from the working directory, none
-// beside the config) is refused rather than started afresh on an empty store beside the config.
-TEST(GateConfig, AStoreThatWouldMoveIsRefusedNotStartedAfresh) {
-  paychan::test::TempDir dir;
-  std::filesystem::create_directories(dir.file("etc"));
-  std::filesystem::create_directories(dir.file("var"));
-  const std::string path = dir.file("etc/gate.json");
-  std::ofstream(path) << kGood;
-  std::ofstream(dir.file("var/paychan-gate.sqlite")) << "";
-  const auto before = std::filesystem::current_path();
-  std::filesystem::current_path(dir.file("var"));
-  const auto refused = load_gate_config(path);
-  std::filesystem::current_path(before);
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::invalid_config);
-  EXPECT_NE(refused.error().detail.find("\"store\": paychan-gate.sqlite is taken from the config's directory"),
-            std::string::npos)
-      << refused.error().detail;
-  EXPECT_NE(refused.error().detail.find(dir.file("var/paychan-gate.sqlite") + " exists"), std::string::npos)
-      << refused.error().detail;
 }
 
 }  // namespace

@@ -83,7 +83,6 @@ void cut_in_progress(const std::function<std::size_t(GateRuntime&)>& stop) {
   release.set();
 }
 
-// A stop waits out its grace for the requests in progress, then cuts them, and says how many.
 // A safety margin below 900 s (the default's half of the contract's shortest withdrawDelay) is
 // warned of at start: the settle job must claim a withdrawing channel within it.
 TEST(GateRuntime, AThinWithdrawalMarginIsWarnedOf) {
@@ -106,6 +105,7 @@ TEST(GateRuntime, AThinWithdrawalMarginIsWarnedOf) {
   release.set();
 }
 
+// A stop waits out its grace for the requests in progress, then cuts them, and says how many.
 TEST(GateRuntime, AStopCutsWhatIsStillInProgressWhenItsGraceRunsOutAndCountsIt) {
   cut_in_progress([](GateRuntime& gate) { return gate.stop(std::chrono::milliseconds{100}); });
 }
