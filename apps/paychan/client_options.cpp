@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -14,9 +15,6 @@ namespace paychan::cli {
 namespace {
 
 constexpr unsigned kDollarDecimals = 6;  // "$" amounts are read for a USDC-like token
-// A `paychan pay` started while another has a request out on the same store waits this long for
-// that request's answer (its head: a streamed body does not hold the store), then gives up.
-constexpr int kStoreLockWaitSeconds = 30;
 
 Result<Uint128> amount_option(const Args& args, std::string_view name, std::string_view fallback) {
   const std::string text = args.option(name).value_or(std::string{fallback});
@@ -39,7 +37,7 @@ Result<std::string> state_path(const Args& args) {
 
 }  // namespace
 
-Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse store_use) {
+Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse store_use, std::chrono::seconds store_wait) {
   PAYCHAN_ASSIGN(auto payer, load_key(args));
   std::optional<PrivateKey> authorizer;
   if (auto file = args.option("authorizer-key-file")) {
@@ -63,8 +61,10 @@ Result<AgentSetup> agent_setup(const Args& args, ChainUse chain_use, StoreUse st
   std::error_code resolved_error;
   const auto resolved = std::filesystem::weakly_canonical(path, resolved_error);
   const std::string lock_path = (resolved_error ? path : resolved.string()) + ".lock";
-  auto lock = FileLock::take(lock_path, "another paychan process using this agent store",
-                             std::chrono::seconds(kStoreLockWaitSeconds));
+  auto lock = FileLock::take(lock_path, "another paychan process using this agent store", store_wait, [&] {
+    std::fprintf(stderr, "paychan: waiting up to %llds for another paychan process using the agent store %s\n",
+                 static_cast<long long>(store_wait.count()), path.c_str());
+  });
   if (!lock) return lock.failure();
   auto store = persistence::ClientStore::open(path);
   if (!store) return fail(ErrorCode::invalid_config, path + ": " + store.error().detail);

@@ -2,6 +2,8 @@
 // the agent's state lives, its keys, its spending policy, and the chain it may read and write.
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 
@@ -59,7 +61,10 @@ enum class ChainUse { none, when_configured };
 // store it created at a mistyped path would answer "no channels" as if that were so.
 enum class StoreUse { create, existing };
 
-// Errors: invalid_payload / invalid_config naming the option.
-[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args, ChainUse chain, StoreUse store = StoreUse::create);
+// `store_wait`: how long to wait, saying so on stderr, while another process holds the agent's
+// store (another `pay` until its answer's head is in; its body does not hold the store).
+// Errors: invalid_payload / invalid_config naming the option; store_failed when the store stays held.
+[[nodiscard]] Result<AgentSetup> agent_setup(const Args& args, ChainUse chain, StoreUse store = StoreUse::create,
+                                             std::chrono::seconds store_wait = std::chrono::seconds(30));
 
 }  // namespace paychan::cli

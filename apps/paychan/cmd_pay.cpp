@@ -29,8 +29,8 @@ signed voucher per request, topping up before the balance runs out. Every PAYMEN
 checked before the next signature; a server that overcharges or misreports is refused and its
 channel suspended. Channel state is kept in the agent's store, so later calls (and `paychan
 channels`) continue where this one left off. Pay processes sharing a store take turns: one started
-while another waits for its answer waits up to 30s for that answer's head (a streamed body does
-not hold the store up).
+while another waits for its answer waits (saying so, for up to its --max-time) for that answer's
+head; a streamed body does not hold the store up.
 
 With --rpc URL the agent also reads the chain: after losing its store it finds its channels to the
 provider on chain (from its key and the offer) and continues them from what the provider claimed,
@@ -56,7 +56,8 @@ server.
   -v                 show each payment step on stderr (never keys or signatures)
   --max-time T       the longest wait for the answer's head, and the longest silence within its
                      body (default: for a paid answer its offer's maxTimeoutSeconds and 90s more,
-                     since the provider charges an answer that comes within it; else 330s)
+                     since the provider charges an answer that comes within it; else 330s); also
+                     the longest wait for another pay using the store (default 330s)
   --accept-provider-state
                      take up the provider's running total from its corrective 402 even for a
                      voucher this state file does not know was sent (the file was restored from a
@@ -81,7 +82,16 @@ int run(std::span<char* const> argv) {
   auto args = parse_command(argv, known, flags, 1);
   if (!args) return report("pay", args.error());
   if (args->positional().size() != 1) return report("pay", Error{ErrorCode::invalid_payload, "one URL expected (see --help)"});
-  auto setup = agent_setup(*args, ChainUse::when_configured);
+  // A paid answer is waited for as its offer says (ClientOptions::maxWait); anything else as long
+  // as a default offer's (300 s), and then some. Another pay holding the store is waited for as long.
+  std::chrono::seconds max_time{330};
+  const auto max_time_text = args->option("max-time");
+  if (max_time_text) {
+    auto d = parse_duration(*max_time_text);
+    if (!d) return report("pay", Error{ErrorCode::invalid_config, "--max-time " + *max_time_text + ": " + d.error().detail});
+    max_time = *d;
+  }
+  auto setup = agent_setup(*args, ChainUse::when_configured, StoreUse::create, max_time);
   if (!setup) return report("pay", setup.error());
 
   std::string body;
@@ -111,15 +121,7 @@ int run(std::span<char* const> argv) {
   options.chain = setup->chain;
   options.acceptProviderState = args->has("accept-provider-state");
   if (args->has("verbose")) options.log = [](std::string_view line) { std::cerr << "* " << line << '\n'; };
-  // A paid answer is waited for as its offer says (ClientOptions::maxWait); anything else as long
-  // as a default offer's (300 s), and then some.
-  std::chrono::seconds max_time{330};
-  if (auto text = args->option("max-time")) {
-    auto d = parse_duration(*text);
-    if (!d) return report("pay", Error{ErrorCode::invalid_config, "--max-time " + *text + ": " + d.error().detail});
-    max_time = *d;
-    options.maxWait = max_time;
-  }
+  if (max_time_text) options.maxWait = max_time;
   http::ClientOptions transport;
   transport.response_timeout = max_time;
   transport.read_timeout = max_time;

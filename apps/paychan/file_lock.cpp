@@ -11,11 +11,16 @@
 
 namespace paychan::cli {
 
-Result<FileLock> FileLock::take(const std::string& path, std::string_view holder, std::chrono::milliseconds wait) {
+Result<FileLock> FileLock::take(const std::string& path, std::string_view holder, std::chrono::milliseconds wait,
+                                const std::function<void()>& waiting) {
   // Not through a symlink or into a FIFO someone left at the path.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0) return fail(ErrorCode::store_failed, "cannot open the lock file " + path + ": " + std::strerror(errno));
-  const auto locked = persistence::lock_exclusive(fd, path, wait);
+  auto locked = persistence::lock_exclusive(fd, path, std::chrono::milliseconds{0});
+  if (locked && !*locked && wait.count() > 0) {
+    if (waiting) waiting();
+    locked = persistence::lock_exclusive(fd, path, wait);
+  }
   if (!locked || !*locked) {
     ::close(fd);
     if (!locked) return locked.failure();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "channel/result.hpp"
@@ -12,10 +13,12 @@ namespace paychan::cli {
 
 class FileLock {
  public:
-  // Locks `path` (created if missing), waiting up to `wait` while another process holds it.
-  // Errors: store_failed naming `holder` (what the other process is) when it is still held.
+  // Locks `path` (created if missing), waiting up to `wait` while another process holds it;
+  // `waiting` is called first when it must wait (to say so). Errors: store_failed naming `holder`
+  // (what the other process is) when it is still held.
   [[nodiscard]] static Result<FileLock> take(const std::string& path, std::string_view holder,
-                                             std::chrono::milliseconds wait = std::chrono::milliseconds{0});
+                                             std::chrono::milliseconds wait = std::chrono::milliseconds{0},
+                                             const std::function<void()>& waiting = {});
   // Lets another process take the lock now, before this object ends; nothing may write the store after.
   void release() noexcept;
   FileLock(FileLock&& other) noexcept;

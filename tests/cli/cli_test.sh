@@ -215,9 +215,11 @@ flock "$work/agent.sqlite.lock" sleep 2 &
 sleep 0.3
 started=$(date +%s%N)
 check "agent store: a second process waits for the first" 0 "signedTotal" \
-  env PAYCHAN_KEY=$key "$paychan" channels --state "$work/agent.sqlite"
+  sh -c "env PAYCHAN_KEY=$key '$paychan' channels --state '$work/agent.sqlite' 2>'$work/waited.err'"
 waited_ms=$((($(date +%s%N) - started) / 1000000))
 check "agent store: it waited (${waited_ms} ms)" 0 "" test "$waited_ms" -ge 1500
+check "agent store: it said it waits" 0 "paychan: waiting up to 30s for another paychan process using the agent store" \
+  cat "$work/waited.err"
 wait
 # The demo itself runs in demo_test.sh (cli.demo); here only its option checks, which need no chain.
 check "demo agents bound" 2 "--agents must be 1..64" "$paychan" demo --agents 0
