@@ -88,7 +88,6 @@ constexpr unsigned kMaxDepositsOnWord = 2;
 
 std::string short_id(const Bytes32& id) { return to_hex(id).substr(0, 10) + "…"; }
 
-
 }  // namespace
 
 PaymentClient::PaymentClient(ClientKeys keys, ClientOptions options, persistence::ClientStore& store,
@@ -562,7 +561,7 @@ Result<PaidResponse> PaymentClient::take_up_answer(const http::ClientResponse& h
     PAYCHAN_TRY(mark_suspended(ch, why));  // its withdrawal follows the request (pay())
     return Failure{why};
   }
-  ClientExpectation expected{ch.channelId, ch.charged, sent.price, std::nullopt};
+  ClientExpectation expected{ch.channelId, ch.charged, offer.price, std::nullopt};
   if (ch.deposited != 0 && ch.pendingDeposit == sent.amount) expected.balance = ch.balance + sent.amount;
   expected.balanceIsCeiling = sent.forceDeposit;
   if (sent.deposit && sent.unconfirmed != 0) {
@@ -671,7 +670,7 @@ Result<PaidResponse> PaymentClient::pay(const http::ClientRequest& request, cons
     // Unless it refuses the voucher, the provider may hold it from now on (even if no answer comes).
     const Uint128 ceiling = options_.pool->held_ceiling(ch.channelId);
     options_.pool->set_held_ceiling(ch.channelId, std::max(ceiling, *cumulative));
-    const Sent sent{price, *cumulative, charged_before, ceiling, deposit, amount, unconfirmed, force_deposit};
+    const Sent sent{*cumulative, charged_before, ceiling, deposit, amount, unconfirmed, force_deposit};
     // Taken up from the answer's head, before its body: the channel then serves other requests
     // while a long body (a stream) comes. A channel the answer suspends stays leased: its
     // withdrawal (chain I/O, which has no place inside the HTTP read) follows the request.

@@ -144,7 +144,6 @@ class PaymentClient {
   struct Delivery;
   // What pay() sent on a channel, for taking up its answer.
   struct Sent {
-    Uint128 price = 0;
     Uint128 cumulative = 0;     // the voucher's
     Uint128 chargedBefore = 0;  // the channel's running total as the payment began
     Uint128 ceiling = 0;        // the highest voucher the provider could hold before this one

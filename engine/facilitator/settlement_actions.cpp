@@ -66,9 +66,8 @@ std::variant<Action, Error> prepare_claim(const ChainView& chain, const protocol
   // A channel twice in one batch: the contract takes it, and its second row claims nothing for gas.
   std::set<Bytes32> channels;
   for (const auto& row : p.claims)
-    if (!channels.insert(channel_id(chain.domain(), row.channel)).second)
-      return refusal(ErrorCode::invalid_batch_settlement_evm_claim_payload,
-                     "channel " + to_hex(channel_id(chain.domain(), row.channel)) + " has more than one row");
+    if (const Bytes32 id = channel_id(chain.domain(), row.channel); !channels.insert(id).second)
+      return refusal(ErrorCode::invalid_batch_settlement_evm_claim_payload, "channel " + to_hex(id) + " has more than one row");
   const auto claims = voucher_claims(p.claims);
   auto authorization = claim_authorization(chain, p.claims, p.claimAuthorizerSignature, signers);
   if (const auto* sig = std::get_if<Signature>(&authorization))

@@ -39,6 +39,10 @@ struct RouteConfig {
   [[nodiscard]] bool takes(std::string_view method) const noexcept;
 };
 
+// The settle job's time to claim a withdrawing channel, unless the config says otherwise (or its
+// withdrawDelay is short: then half of that).
+inline constexpr std::uint64_t kDefaultWithdrawalSafetyMarginSeconds = 900;
+
 struct GateConfig {
   std::string network;  // CAIP-2, "eip155:<chainId>"
   std::uint64_t chainId = 0;
@@ -64,7 +68,7 @@ struct GateConfig {
   // A channel whose timed withdrawal completes within this many seconds is no longer served: the
   // settle job needs that long to land its claim. Below withdrawDelay (default: 900, or half the
   // delay if less).
-  std::uint64_t withdrawalSafetyMarginSeconds = 900;
+  std::uint64_t withdrawalSafetyMarginSeconds = kDefaultWithdrawalSafetyMarginSeconds;
   std::string facilitator;  // http://host:port of the facilitator ("" for none: deposits refused)
   // The bearer token the facilitator knows this gate (and its settle job) by, when it asks for one.
   std::optional<std::string> facilitatorTokenFile;

@@ -93,9 +93,9 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
                               "(invalid_network), so no channel can be opened");
     }
   }
-  // A margin below the defaults' 900 s (half a short withdrawDelay) leaves the settle job little
-  // time to claim a withdrawing channel: its runs must come often, and with --rpc (the watchtower).
-  if (config.withdrawalSafetyMarginSeconds < 900)
+  // A margin below the default (half a short withdrawDelay) leaves the settle job little time to
+  // claim a withdrawing channel: its runs must come often, and with --rpc (the watchtower).
+  if (config.withdrawalSafetyMarginSeconds < kDefaultWithdrawalSafetyMarginSeconds)
     p->warnings.push_back("withdrawalSafetyMarginSeconds is " + std::to_string(config.withdrawalSafetyMarginSeconds) +
                           " s: a channel whose payer starts a withdrawal must be claimed within it, so run `paychan "
                           "settle --rpc` well within that (every few minutes), or give the channels a longer "

@@ -69,7 +69,8 @@ bool passes(std::string_view errorReason) noexcept {
       ErrorCode::invalid_batch_settlement_evm_wait_for_receipt_failed,
       ErrorCode::invalid_batch_settlement_evm_channel_busy,
   };
-  return std::any_of(std::begin(kPassing), std::end(kPassing), [&](ErrorCode c) { return to_string(c) == errorReason; });
+  ErrorCode code{};
+  return error_code_from_string(errorReason, code) && std::find(std::begin(kPassing), std::end(kPassing), code) != std::end(kPassing);
 }
 
 SettleJob::SettleJob(SettleJobOptions options, gate::Facilitator& facilitator, persistence::ChannelStore& store,
