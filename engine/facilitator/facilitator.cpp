@@ -97,6 +97,11 @@ void Facilitator::log(const std::string& line) const {
   if (options_.log) options_.log(one_line(line, 2000));
 }
 
+void Facilitator::log_caused_by_caller(LogThrottle& throttle, std::string line) const {
+  // The count LogThrottle appends is ours: only the caller's part is cut to the line's bound.
+  if (auto admitted = throttle.admit(one_line(line, 2000)); admitted && options_.log) options_.log(*admitted);
+}
+
 std::string Facilitator::forget(const persistence::JournalEntry& latest) {
   auto removed = journal_.forget(latest);
   if (!removed) return "; journal: " + removed.error().to_string();
@@ -147,8 +152,8 @@ protocol::SupportedResponse Facilitator::supported() const {
 http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorRequest& request, ReceiverScope scope) {
   VerifyResponse answer = co_await verdict(request, scope);
   if (!answer.isValid)
-    log("verify of a " + asked(request) + " refused: " + answer.invalidReason.value_or("") +
-        (answer.invalidMessage ? ": " + *answer.invalidMessage : ""));
+    log_caused_by_caller(refusals_, "verify of a " + asked(request) + " refused: " + answer.invalidReason.value_or("") +
+                                        (answer.invalidMessage ? ": " + *answer.invalidMessage : ""));
   co_return answer;
 }
 
@@ -156,8 +161,9 @@ http::Awaitable<SettlementResponse> Facilitator::settle_request(const Facilitato
   SettlementResponse answer = co_await settlement(request, scope);
   const std::string reason = answer.errorReason.value_or("");
   if (!answer.success && reason != to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle))
-    log("settle of a " + asked(request) + " refused: " + reason + (answer.errorMessage ? ": " + *answer.errorMessage : "") +
-        (answer.transaction.empty() ? "" : " (transaction " + answer.transaction + ")"));
+    log_caused_by_caller(refusals_, "settle of a " + asked(request) + " refused: " + reason +
+                                        (answer.errorMessage ? ": " + *answer.errorMessage : "") +
+                                        (answer.transaction.empty() ? "" : " (transaction " + answer.transaction + ")"));
   co_return answer;
 }
 

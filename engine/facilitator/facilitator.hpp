@@ -27,6 +27,7 @@
 #include "engine/facilitator/journaled_sender.hpp"
 #include "engine/facilitator/settlement_actions.hpp"
 #include "engine/gate/facilitator.hpp"
+#include "engine/log_throttle.hpp"
 #include "persistence/tx_journal.hpp"
 
 namespace paychan::engine::facilitator {
@@ -74,12 +75,17 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }
   // A line for the operator's log (FacilitatorOptions::log): never a key, token or signature.
   void log(const std::string& line) const;
+  // The same for a line any caller can cause, e.g. by a flood of forged payloads: at most
+  // kCallerLinesPerWindow per kCallerLineWindow of each `throttle`, the rest counted (LogThrottle).
+  void log_caused_by_caller(LogThrottle& throttle, std::string line) const;
+  static constexpr std::size_t kCallerLinesPerWindow = 50;
+  static constexpr std::chrono::seconds kCallerLineWindow{10};
 
   // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
   // (isValid false / success false with the spec's code), as the reference facilitator does. The
   // receiverAuthorizer key signs only for receivers in the caller's `scope`, and channels that
   // delegate to it with a receiver outside the scope are refused (scope_refusal). Each refusal is
-  // logged (but a sweep's nothing_to_settle, which is no failure).
+  // logged (but a sweep's nothing_to_settle, which is no failure), throttled (log_caused_by_caller).
   [[nodiscard]] http::Awaitable<protocol::VerifyResponse> verify_request(const protocol::FacilitatorRequest& request,
                                                                         ReceiverScope scope);
   [[nodiscard]] http::Awaitable<protocol::SettlementResponse> settle_request(
@@ -116,6 +122,7 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] std::string forget(const persistence::JournalEntry& latest);
 
   std::vector<std::unique_ptr<ChainView>> networks_;
+  LogThrottle refusals_{kCallerLinesPerWindow, kCallerLineWindow};  // verify_request's and settle_request's
   std::mutex readiness_mutex_;
   std::chrono::steady_clock::time_point readiness_at_{};  // when unready() last asked the nodes
   std::vector<std::string> readiness_;                    // what they said then

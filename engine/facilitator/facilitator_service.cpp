@@ -84,7 +84,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     if (clients_ != nullptr) {
       const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
       if (client == nullptr) {
-        facilitator_.log("refused POST " + std::string(path) + ": no client's token (401)");
+        facilitator_.log_caused_by_caller(unauthorized_, "refused POST " + std::string(path) + ": no client's token (401)");
         unauthorized(ex, path == "/verify");
         return std::nullopt;
       }

@@ -12,7 +12,8 @@
 //
 // With clients (client_auth.hpp), /verify and /settle answer 401 in the endpoint's own shape
 // (reason facilitator_unauthorized, header WWW-Authenticate: Bearer) unless the request carries a
-// client's token, and the receiverAuthorizer key signs only for that client's receivers. Without
+// client's token, and the receiverAuthorizer key signs only for that client's receivers. Each 401
+// is logged, at most Facilitator::kCallerLinesPerWindow lines per window (the rest counted). Without
 // them the API is open to whoever can connect, and the key signs for no one.
 // Thread-safety: a Handler, called concurrently from every I/O thread.
 #pragma once
@@ -22,6 +23,7 @@
 #include "engine/facilitator/client_auth.hpp"
 #include "engine/facilitator/facilitator.hpp"
 #include "engine/http/handler.hpp"
+#include "engine/log_throttle.hpp"
 
 namespace paychan::engine::facilitator {
 
@@ -35,6 +37,7 @@ class FacilitatorService final : public http::Handler {
   Facilitator& facilitator_;
   const ClientAuth* clients_;
   std::string supported_;  // /supported never changes while running: encoded once
+  LogThrottle unauthorized_{Facilitator::kCallerLinesPerWindow, Facilitator::kCallerLineWindow};  // the 401s' lines
 };
 
 }  // namespace paychan::engine::facilitator
