@@ -336,6 +336,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   const bool covered = known && mirror_covers_withdrawals(base, t, options_.withdrawalSafetyMarginSeconds);
   const bool fresh = covered && t - base.onchainSyncedAt <= options_.onchainStateTtlSeconds;
   std::optional<Refusal> refused;
+  bool refreshed = false;  // base.onchain is the facilitator's view of the chain
 
   if (type == PayloadType::voucher && eoa && fresh) {
     const auto started = Clock::now();
@@ -386,6 +387,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
       const auto discounted = judge_chain_view(lease.pending_refund(), seen, base.onchain);
       if (!discounted) co_return refusal(503, discounted.error());
       base.onchainSyncedAt = asked->asked_at;
+      refreshed = true;
       if (!known && base.chargedCumulativeAmount < base.onchain.totalClaimed) {
         // Server state loss (or a channel deleted from the store, refunded in full or spent and
         // claimed): the running total starts from what was claimed on chain, not from the client's
@@ -407,6 +409,12 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   if (!refused && type != PayloadType::refund) {
     if (Status margin = check_withdrawal_margin(base, t, options_.withdrawalSafetyMarginSeconds); !margin)
       refused = refusal(margin.error());
+  }
+  // A known channel refused on a new view of the chain keeps that view (its charges are unchanged):
+  // a withdrawal it shows flags the channel for claim in the store the settle job reads, and its next
+  // requests are judged on it without asking again. Were it lost, the flag would be too.
+  if (refused && refreshed && known && base.onchain != lease.state()->onchain) {
+    if (Status durable = co_await make_durable(lease, base); durable) lease.stage(base);
   }
   co_return refused;
 }

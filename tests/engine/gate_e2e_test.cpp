@@ -451,9 +451,29 @@ TEST(GateE2E, AMirrorTooOldToRuleOutAWithdrawalIsNotServedOnWithoutTheFacilitato
   EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
 }
 
+// A withdrawal first seen on a request it gets refused is kept: the channel is flagged for claim
+// in the store the settle job reads, and its next requests are refused without asking again.
+TEST(GateE2E, AWithdrawalSeenOnARefusedRequestIsKept) {
+  GateStack stack;
+  TestAgent agent(test_key(15), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  stack.now += 3500;
+  stack.facilitator.set_withdrawal(agent.id, stack.now.load() - 3300);  // completes in 300 s, inside the margin
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  ASSERT_EQ(payment_required(res).error, "channel_withdrawal_pending");
+  EXPECT_EQ(stack.gate->totals().withdrawal_pending, 1u);
+  const auto stored = *stack.store->get(agent.id);
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->onchain.withdrawRequestedAt, 0u) << "the settle job would not put it first";
+  EXPECT_EQ(stored->chargedCumulativeAmount, kPrice) << "nothing charged";
+  const int verifies = stack.facilitator.verifies.load();
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
+  EXPECT_EQ(stack.facilitator.verifies.load(), verifies) << "judged on the kept view";
+}
+
 // A withdrawal the gate saw (and refused a request for) is not forgotten when the facilitator
-// then goes away: the refusal kept the old mirror, but that mirror is too old to serve on by the
-// time the withdrawal completes.
+// then goes away: the refusal kept the view that shows it.
 TEST(GateE2E, AWithdrawalSeenBeforeTheFacilitatorWentAwayIsNotServedThrough) {
   GateStack stack;
   TestAgent agent(test_key(14), stack.config, 1);
@@ -465,7 +485,8 @@ TEST(GateE2E, AWithdrawalSeenBeforeTheFacilitatorWentAwayIsNotServedThrough) {
   stack.facilitator.down = true;
   stack.now += 1000;  // the withdrawal can be finalized now
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
-  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_EQ(res.status, 402) << res.body;
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending");
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
 }
 
