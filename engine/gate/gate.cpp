@@ -316,12 +316,24 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
 }
 
 http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& offer,
-                                                                const protocol::PaymentPayload& payload) {
+                                                                const protocol::PaymentPayload& payload, bool briefly) {
   const std::uint64_t asked_at = now();
   if (facilitator_ == nullptr)
     co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), asked_at};
+  if (const std::uint64_t silent = facilitatorSilentAt_.load(std::memory_order_relaxed);
+      briefly && silent != 0 && asked_at < silent + kFacilitatorRestSeconds)
+    co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable,
+                                      "it did not answer " + std::to_string(asked_at - silent) +
+                                          " s ago, and is not asked again for a payload the gate can serve "
+                                          "without it until " + std::to_string(kFacilitatorRestSeconds) + " s have passed"),
+                                 asked_at};
   protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
-  auto response = co_await facilitator_->verify(request);  // named: g++ 12 (engine/http/asio.hpp)
+  Result<protocol::VerifyResponse> response = fail(ErrorCode::facilitator_unavailable, "not asked");
+  if (briefly) response = co_await facilitator_->verify_briefly(request);  // g++ 12: no co_await in ?:
+  else response = co_await facilitator_->verify(request);
+  if (response) facilitatorSilentAt_.store(0, std::memory_order_relaxed);
+  else if (briefly && response.error().code == ErrorCode::facilitator_unavailable)
+    facilitatorSilentAt_.store(std::max<std::uint64_t>(asked_at, 1), std::memory_order_relaxed);
   FacilitatorVerdict verdict{std::move(response), asked_at};
   if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
   co_return verdict;
@@ -351,12 +363,13 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
           !signature)
         co_return refusal(signature.error());
     }
-    if (!asked) asked = co_await ask_facilitator(offer, payload);
+    // Known EOA channels keep being served on their last mirror while the facilitator is away:
+    // the signature needs no chain, and the balance only grows between refreshes unless the payer
+    // withdraws, which a mirror that covers withdrawals rules out.
+    const bool served_without = type == PayloadType::voucher && eoa && known && covered;
+    if (!asked) asked = co_await ask_facilitator(offer, payload, served_without);
     const Result<protocol::VerifyResponse>& verdict = asked->response;
     if (!verdict) {
-      // Known EOA channels keep being served on their last mirror while the facilitator is away:
-      // the signature needs no chain, and the balance only grows between refreshes unless the
-      // payer withdraws, which a mirror that covers withdrawals rules out.
       if (type != PayloadType::voucher || !eoa || !known) co_return refusal(503, verdict.error());
       if (!covered)
         co_return refusal(503, Error{ErrorCode::facilitator_unavailable,

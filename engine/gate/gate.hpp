@@ -22,6 +22,7 @@
 // Thread-safety: every member may be called concurrently from any I/O thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -121,15 +122,21 @@ class Gate {
   [[nodiscard]] ChannelTotals totals() const;
   [[nodiscard]] persistence::LogBacklog log_backlog() const { return store_.log_backlog(); }
   [[nodiscard]] const GateOptions& options() const noexcept { return options_; }
+  // How long known channels are served on their mirrors without asking a facilitator that gave a
+  // brief /verify no answer: while it rests, each request it would hold pays no timeout.
+  static constexpr std::uint64_t kFacilitatorRestSeconds = 10;
 
  private:
   // The facilitator's /verify of a client payload, and when it was asked (what its snapshot of
-  // the chain is as fresh as). Without a facilitator: facilitator_unavailable.
+  // the chain is as fresh as). Without a facilitator: facilitator_unavailable. `briefly`: for a
+  // payload the gate can serve without the answer (Facilitator::verify_briefly), and not asked at
+  // all within kFacilitatorRestSeconds of such a call that got no answer (nor a call since that did).
   struct FacilitatorVerdict {
     Result<protocol::VerifyResponse> response;
     std::uint64_t asked_at = 0;
   };
-  http::Awaitable<FacilitatorVerdict> ask_facilitator(const Offer& offer, const protocol::PaymentPayload& payload);
+  http::Awaitable<FacilitatorVerdict> ask_facilitator(const Offer& offer, const protocol::PaymentPayload& payload,
+                                                      bool briefly = false);
   // Signature, funding and withdrawal checks, locally or through the facilitator (`asked`: its
   // verdict, when it was asked before the lease); refreshes `base`'s on-chain mirror when the
   // facilitator answered. `lease` is the channel's.
@@ -178,6 +185,8 @@ class Gate {
   ChannelTable table_;
   // forget_deleted_channels()': the store's closed-channel records dated this or later are read next.
   std::int64_t closedSince_ = 0;
+  // When a brief /verify last got no answer (now()'s seconds), until an answer came; 0: none.
+  std::atomic<std::uint64_t> facilitatorSilentAt_{0};
 };
 
 }  // namespace paychan::engine::gate

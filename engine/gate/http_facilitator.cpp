@@ -9,11 +9,11 @@
 namespace paychan::engine::gate {
 namespace {
 
-http::ClientOptions client_options(const HttpFacilitatorOptions& o) {
+http::ClientOptions client_options(std::chrono::milliseconds timeout) {
   http::ClientOptions c;
-  c.connect_timeout = o.timeout;
-  c.response_timeout = o.timeout;
-  c.read_timeout = o.timeout;
+  c.connect_timeout = timeout;
+  c.response_timeout = timeout;
+  c.read_timeout = timeout;
   c.max_body_bytes = 256 * 1024;  // a facilitator reply is a few hundred bytes
   return c;
 }
@@ -43,7 +43,9 @@ Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config
 }
 
 HttpFacilitator::HttpFacilitator(HttpFacilitatorOptions options)
-    : options_(std::move(options)), client_(client_options(options_)) {
+    : options_(std::move(options)),
+      client_(client_options(options_.timeout)),
+      brief_client_(client_options(options_.brief_timeout)) {
   while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
 }
 
@@ -87,11 +89,12 @@ http::Awaitable<Result<protocol::SupportedResponse>> HttpFacilitator::supported(
   co_return std::move(*decoded);
 }
 
-http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std::string body, bool idempotent) {
+http::Awaitable<Result<std::string>> HttpFacilitator::post(http::HttpClient& client, std::string path,
+                                                          std::string body, bool idempotent, unsigned attempts) {
   auto delay = options_.backoff;
   Error last{ErrorCode::facilitator_unavailable, "no attempt"};
-  for (unsigned attempt = 1; attempt <= options_.attempts; ++attempt) {
-    auto reply = co_await client_.request(request_to(path, body));
+  for (unsigned attempt = 1; attempt <= attempts; ++attempt) {
+    auto reply = co_await client.request(request_to(path, body));
     if (reply && reply->status == 200) co_return std::move(reply->body);
     if (reply && reply->status == 401) co_return unauthorized(path, !options_.token.empty());
     if (reply) {
@@ -102,7 +105,7 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
     last = reply.error();
     const bool never_sent = last.code == ErrorCode::http_connect_failed;
     if (!idempotent && !never_sent) break;
-    if (attempt < options_.attempts) {
+    if (attempt < attempts) {
       co_await http::sleep_for(delay);
       delay *= 2;
     }
@@ -110,17 +113,27 @@ http::Awaitable<Result<std::string>> HttpFacilitator::post(std::string path, std
   co_return unavailable(path, last);
 }
 
-http::Awaitable<Result<protocol::VerifyResponse>> HttpFacilitator::verify(const protocol::FacilitatorRequest& request) {
-  auto body = co_await post("/verify", protocol::encode_facilitator_request(request), true);
-  if (!body) co_return body.failure();
+Result<protocol::VerifyResponse> HttpFacilitator::verify_reply(Result<std::string> body) {
+  if (!body) return body.failure();
   auto decoded = protocol::decode_verify_response(*body);
-  if (!decoded) co_return unavailable("/verify reply", decoded.error());
-  co_return decoded;
+  if (!decoded) return unavailable("/verify reply", decoded.error());
+  return decoded;
+}
+
+http::Awaitable<Result<protocol::VerifyResponse>> HttpFacilitator::verify(const protocol::FacilitatorRequest& request) {
+  auto body = co_await post(client_, "/verify", protocol::encode_facilitator_request(request), true, options_.attempts);
+  co_return verify_reply(std::move(body));
+}
+
+http::Awaitable<Result<protocol::VerifyResponse>> HttpFacilitator::verify_briefly(
+    const protocol::FacilitatorRequest& request) {
+  auto body = co_await post(brief_client_, "/verify", protocol::encode_facilitator_request(request), true, 1);
+  co_return verify_reply(std::move(body));
 }
 
 http::Awaitable<Result<protocol::SettlementResponse>> HttpFacilitator::settle(
     const protocol::FacilitatorRequest& request) {
-  auto body = co_await post("/settle", protocol::encode_facilitator_request(request), false);
+  auto body = co_await post(client_, "/settle", protocol::encode_facilitator_request(request), false, options_.attempts);
   if (!body) co_return body.failure();
   auto decoded = protocol::decode_settlement_response(*body);
   if (!decoded) co_return unavailable("/settle reply", decoded.error());

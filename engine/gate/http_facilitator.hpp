@@ -24,6 +24,8 @@ struct HttpFacilitatorOptions {
   std::chrono::milliseconds timeout{10'000};  // per attempt, from connect to the whole reply
   unsigned attempts = 3;
   std::chrono::milliseconds backoff{100};  // doubled after each failed attempt
+  // verify_briefly(): one attempt, given up after this long (from connect to the whole reply).
+  std::chrono::milliseconds brief_timeout{2'000};
   // Sent as `Authorization: Bearer <token>` to a facilitator that authenticates its clients
   // (engine/facilitator/client_auth.hpp); empty: no header. Never logged.
   std::string token;
@@ -39,6 +41,9 @@ class HttpFacilitator final : public Facilitator {
   [[nodiscard]] static Result<std::unique_ptr<HttpFacilitator>> create(HttpFacilitatorOptions options);
 
   http::Awaitable<Result<protocol::VerifyResponse>> verify(const protocol::FacilitatorRequest& request) override;
+  // One attempt within brief_timeout: a facilitator that hangs must not hold a channel the gate
+  // can serve without it for attempts × timeout.
+  http::Awaitable<Result<protocol::VerifyResponse>> verify_briefly(const protocol::FacilitatorRequest& request) override;
   http::Awaitable<Result<protocol::SettlementResponse>> settle(const protocol::FacilitatorRequest& request) override;
 
   // Whether the facilitator takes this server's token, asked once at start-up so that a wrong
@@ -56,11 +61,16 @@ class HttpFacilitator final : public Facilitator {
   explicit HttpFacilitator(HttpFacilitatorOptions options);
   // To base + path with the bearer token, when there is one: a POST of `body`, or a GET without.
   [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::optional<std::string> body) const;
-  // POSTs `body` to base + path and returns the reply body of a 200; retries as described above.
-  http::Awaitable<Result<std::string>> post(std::string path, std::string body, bool idempotent);
+  // POSTs `body` to base + path with `client` and returns the reply body of a 200; retries as
+  // described above, at most `attempts` times.
+  http::Awaitable<Result<std::string>> post(http::HttpClient& client, std::string path, std::string body,
+                                            bool idempotent, unsigned attempts);
+  // A verify() reply body as a VerifyResponse.
+  static Result<protocol::VerifyResponse> verify_reply(Result<std::string> body);
 
   HttpFacilitatorOptions options_;
   http::HttpClient client_;
+  http::HttpClient brief_client_;  // verify_briefly's: every timeout brief_timeout
 };
 
 }  // namespace paychan::engine::gate

@@ -5,6 +5,7 @@
 
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/gate/offers.hpp"
+#include "gate_stack.hpp"
 #include "gate_support.hpp"
 #include "http_test_support.hpp"
 
@@ -88,6 +89,69 @@ TEST(HttpFacilitator, SettleIsNotRetriedOnceSent) {
   auto verified = http::run_blocking((*client)->verify(request));
   EXPECT_FALSE(verified);
   EXPECT_EQ(seen.load(), 4);
+  release.set();
+}
+
+// verify_briefly gives a facilitator that hangs one attempt of brief_timeout, not attempts × timeout.
+TEST(HttpFacilitator, ABriefVerifyIsOneAttempt) {
+  const GateConfig config = test_config();
+  const auto request = deposit_request(config, TestAgent(test_key(4), config, 1));
+  http::test::Event release;
+  std::atomic<int> seen{0};
+  auto stall = [&](http::Exchange&) -> http::Handled {
+    ++seen;
+    return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
+  };
+  http::test::TestServer<decltype(stall)> server{stall};
+  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
+  options.brief_timeout = std::chrono::milliseconds(100);
+  auto client = HttpFacilitator::create(options);
+  auto verified = http::run_blocking((*client)->verify_briefly(request));
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
+  EXPECT_EQ(seen.load(), 1);
+  release.set();
+}
+
+// A gate whose facilitator hangs goes on serving its known channels on their mirrors: each asks
+// briefly, and for kFacilitatorRestSeconds after one got no answer the others do not ask at all.
+TEST(HttpFacilitator, AGateWhoseFacilitatorHangsServesKnownChannelsWithoutWaitingOnIt) {
+  constexpr Uint128 kPrice = 10'000;  // test_config()'s
+  FacilitatorDouble* facilitator = nullptr;  // the stack's, set once it exists
+  std::atomic<bool> hang{false};
+  std::atomic<int> hung{0};
+  http::test::Event release;
+  auto handler = [&](http::Exchange& ex) -> http::Handled {
+    if (!hang) return serve_facilitator(*facilitator, ex);
+    ++hung;
+    return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
+  };
+  http::test::TestServer<decltype(handler)> server{handler};
+  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(30'000), 3, std::chrono::milliseconds(1)};
+  options.brief_timeout = std::chrono::milliseconds(100);
+  auto front = HttpFacilitator::create(options);
+  ASSERT_TRUE(front);
+  GateStack stack(test_config(), front->get());
+  facilitator = &stack.facilitator;
+  TestAgent agent(test_key(5), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  hang = true;
+  stack.now += stack.config.onchainStateTtlSeconds + 1;  // the mirror is stale: the gate asks
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(hung.load(), 1) << "one brief attempt, not three of 30 s";
+  stack.now += Gate::kFacilitatorRestSeconds - 1;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(hung.load(), 1) << "asked again within the rest";
+  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 2u);
+  stack.now += 1;
+  hang = false;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 4 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 2u) << "after the rest the facilitator is asked again";
+  EXPECT_EQ((*stack.store->get(agent.id))->onchainSyncedAt, stack.now.load()) << "and its answer refreshes the mirror";
   release.set();
 }
 
