@@ -14,7 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)protocol::verify_snapshot(*v);
     fuzz::require(protocol::decode_verify_response(protocol::encode_verify_response(*v)).ok());
   }
-  if (auto s = protocol::decode_supported_response(in))
+  if (auto s = protocol::decode_supported_response(in)) {
     fuzz::require(protocol::decode_supported_response(protocol::encode_supported_response(*s)).ok());
+    for (const auto& kind : s->kinds) (void)protocol::supported_receiver_authorizer(kind);
+  }
   return 0;
 }

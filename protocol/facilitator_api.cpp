@@ -121,6 +121,16 @@ std::string encode_supported_response(const SupportedResponse& r) {
   return w.end().end().take();
 }
 
+Result<std::optional<Address>> supported_receiver_authorizer(const SupportedKind& kind) {
+  if (!kind.extra.present()) return std::optional<Address>{};
+  return decode_with(kind.extra.text(), ErrorCode::malformed_json, "extra",
+                     [](const Fields& f) -> Result<std::optional<Address>> {
+                       if (!f.has("receiverAuthorizer")) return std::optional<Address>{};
+                       PAYCHAN_ASSIGN(Address a, f.address("receiverAuthorizer"));
+                       return std::optional<Address>{a};
+                     });
+}
+
 Result<ChannelSnapshot> verify_snapshot(const VerifyResponse& r) {
   constexpr auto kCode = ErrorCode::invalid_batch_settlement_evm_channel_state_read_failed;
   if (!r.extra.present()) return fail(kCode, "no extra");

@@ -54,6 +54,11 @@ inline constexpr std::size_t kMaxFacilitatorRequestBytes = 1024 * 1024;
 [[nodiscard]] Result<SupportedResponse> decode_supported_response(std::string_view json);
 [[nodiscard]] std::string encode_supported_response(const SupportedResponse& r);
 
+// The receiverAuthorizer a batch-settlement kind of /supported advertises (extra.receiverAuthorizer),
+// which servers may name to have the facilitator sign their claims and refunds; nullopt when it
+// advertises none. Errors: malformed_json (an extra, or its address, that does not read).
+[[nodiscard]] Result<std::optional<Address>> supported_receiver_authorizer(const SupportedKind& kind);
+
 // The snapshot a batch-settlement /verify returns in extra (no chargedCumulativeAmount).
 [[nodiscard]] Result<ChannelSnapshot> verify_snapshot(const VerifyResponse& r);
 [[nodiscard]] Json make_verify_extra(const ChannelSnapshot& s);

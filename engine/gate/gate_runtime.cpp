@@ -25,6 +25,22 @@ http::ClientOptions upstream_options(const GateConfig& config) {
   return o;
 }
 
+// What makes the channels opened to this gate unclaimable, if anything: their receiverAuthorizer
+// must sign every claim and refund, and neither the facilitator (the authorizer its /supported
+// `kind` advertises) nor this configuration's receiverAuthorizerKeyFile holds its key.
+std::optional<std::string> unclaimable_channels(const GateConfig& config, const protocol::SupportedKind& kind) {
+  if (config.receiverAuthorizerKeyFile) return std::nullopt;  // its key was checked to be receiverAuthorizer's
+  auto advertised = protocol::supported_receiver_authorizer(kind);
+  if (advertised && *advertised && **advertised == config.receiverAuthorizer) return std::nullopt;
+  const std::string theirs = !advertised ? "an unreadable one (" + advertised.error().detail + ")"
+                             : *advertised ? to_checksum_hex(**advertised)
+                                           : "none";
+  return "receiverAuthorizer " + to_checksum_hex(config.receiverAuthorizer) + " is not the facilitator's (" + theirs +
+         " in its /supported), and no receiverAuthorizerKeyFile holds its key: the channels paid to this gate could "
+         "not be claimed (settle is refused with authorizer_address_mismatch) nor refunded. Set receiverAuthorizer "
+         "to the facilitator's, or receiverAuthorizerKeyFile to its key";
+}
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse, the server first.
@@ -83,14 +99,15 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
       p->warnings.push_back("facilitator " + config.facilitator + " did not answer as one at start-up (" +
                             access.error().to_string() + "); deposits wait for it, known channels are served");
     } else if (auto served = http::run_blocking(p->facilitator->supported()); served) {
-      const bool ours = std::any_of(served->kinds.begin(), served->kinds.end(), [&](const protocol::SupportedKind& k) {
+      const auto ours = std::find_if(served->kinds.begin(), served->kinds.end(), [&](const protocol::SupportedKind& k) {
         const bool wildcard = k.network.ends_with(":*") && config.network.starts_with(k.network.substr(0, k.network.size() - 1));
         return k.scheme == protocol::kBatchSettlementScheme && (k.network == config.network || wildcard);
       });
-      if (!ours)
+      if (ours == served->kinds.end())
         p->warnings.push_back("facilitator " + config.facilitator + " does not list " + std::string(protocol::kBatchSettlementScheme) +
                               " on " + config.network + " in /supported: it will refuse every deposit and refund "
                               "(invalid_network), so no channel can be opened");
+      else if (auto warning = unclaimable_channels(config, *ours)) p->warnings.push_back(std::move(*warning));
     }
   }
   // A margin below the default (half a short withdrawDelay) leaves the settle job little time to

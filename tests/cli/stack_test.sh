@@ -145,6 +145,19 @@ wait "$mainnet_pid"
 check "a gate warns of a facilitator that does not serve its network" 0 \
   "does not list batch-settlement on eip155:1 in /supported" cat "$work/gate-mainnet.out.err"
 check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
+# A gate naming a receiverAuthorizer that neither its facilitator nor a key file of its own signs
+# for starts, and says that its channels could not be claimed.
+sed -e "s|\"$authorizer\"|\"0x000000000000000000000000000000000000dEaD\"|" -e "s|$work/gate.sqlite|$work/gate-authorizer.sqlite|" \
+  "$work/gate.json" >"$work/gate-authorizer.json"
+"$paychan" gate --config "$work/gate-authorizer.json" >"$work/gate-authorizer.out" 2>"$work/gate-authorizer.out.err" &
+authorizer_pid=$!
+wait_for "$work/gate-authorizer.out" port
+kill -TERM "$authorizer_pid"
+wait "$authorizer_pid"
+check "a gate warns of a receiverAuthorizer nobody signs for" 0 \
+  "receiverAuthorizer 0x000000000000000000000000000000000000dEaD is not the facilitator's ($authorizer in its /supported)" \
+  cat "$work/gate-authorizer.out.err"
+check "a gate naming the facilitator's authorizer is not warned" 1 "" grep -q "receiverAuthorizer" "$work/gate.out.err"
 # All of it, in one batch or, when a refused run above had journaled a batch first, in that batch
 # resumed and one for the rest (seen on a loaded machine: the resumed batch held $0.10).
 check "settle claims the channel" 0 ", \$0.120000 (120000 atomic)" \

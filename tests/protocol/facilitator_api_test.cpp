@@ -77,7 +77,22 @@ TEST(Supported, RoundTripsTheSpecShape) {
   auto back = decode_supported_response(json);
   ASSERT_TRUE(back) << back.error().to_string();
   EXPECT_EQ(back->signers, s.signers);
-  EXPECT_EQ(back->kinds.size(), 1u);
+  ASSERT_EQ(back->kinds.size(), 1u);
+  EXPECT_EQ(*supported_receiver_authorizer(back->kinds[0]),
+            std::optional<Address>(*parse_address("0x8e73d351DA173229f35Ef3FBd20B512594DE23D8")));
+}
+
+TEST(Supported, AKindMayAdvertiseNoReceiverAuthorizerButNotAnUnreadableOne) {
+  SupportedKind kind{2, "batch-settlement", "eip155:8453", {}};
+  EXPECT_EQ(*supported_receiver_authorizer(kind), std::optional<Address>{});
+  kind.extra = *Json::parse(R"({"other":1})");
+  EXPECT_EQ(*supported_receiver_authorizer(kind), std::optional<Address>{});
+  kind.extra = *Json::parse(R"({"receiverAuthorizer":"0x8e73d351DA173229f35Ef3FBd20B512594DE23D9"})");
+  auto read = supported_receiver_authorizer(kind);
+  ASSERT_FALSE(read) << "a wrong checksum";
+  EXPECT_EQ(read.error().code, ErrorCode::malformed_json);
+  kind.extra = *Json::parse(R"({"receiverAuthorizer":7})");
+  EXPECT_FALSE(supported_receiver_authorizer(kind));
 }
 
 TEST(FacilitatorRequest, SettleClaimRoundTrips) {
