@@ -146,8 +146,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
 
   Service* service = options.service;
   if (service == nullptr) {
-    // The payment header is the gate's: the upstream never sees it.
-    auto proxy = http::ReverseProxy::create(p->upstream_client, {config.upstream, {"PAYMENT-SIGNATURE"}, config.publicScheme});
+    auto proxy = gate_proxy(p->upstream_client, config.upstream, config.publicScheme);
     if (!proxy) return fail(ErrorCode::invalid_config, "upstream: " + proxy.error().detail);
     // An upstream that is not there yet may come; until it does every request gets 502.
     if (Status there = http::run_blocking(p->upstream_client.connect_only(config.upstream)); !there)

@@ -2,6 +2,11 @@
 
 namespace paychan::engine::gate {
 
+Result<http::ReverseProxy> gate_proxy(http::HttpClient& client, std::string upstream, std::string scheme) {
+  return http::ReverseProxy::create(
+      client, {std::move(upstream), {"PAYMENT-SIGNATURE", std::string(kSettlementOverridesHeader)}, std::move(scheme)});
+}
+
 http::Awaitable<Result<std::optional<http::ClientStream>>> ProxyService::serve(http::Exchange& ex) {
   auto stream = co_await proxy_.open(ex);
   if (!stream) co_return stream.failure();

@@ -21,6 +21,12 @@ namespace paychan::engine::gate {
 
 inline constexpr std::string_view kSettlementOverridesHeader = "Settlement-Overrides";
 
+// A reverse proxy to `upstream` for a gate: the request fields that are the gate's are not
+// forwarded. PAYMENT-SIGNATURE is consumed here; a Settlement-Overrides a client sends could come
+// back in the answer (an upstream or middleware that reflects request fields) and set its price.
+[[nodiscard]] Result<http::ReverseProxy> gate_proxy(http::HttpClient& client, std::string upstream,
+                                                    std::string scheme = "http");
+
 class Service {
  public:
   virtual ~Service() = default;

@@ -128,6 +128,12 @@ TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
   EXPECT_TRUE(res.header("PAYMENT-RESPONSE").has_value());
   EXPECT_FALSE(res.header("PAYMENT-REQUIRED").has_value()) << "the upstream's offer went out with a paid answer";
 
+  // A client's own Settlement-Overrides never reaches the upstream, which would send it back here.
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 3 * kPrice), "{}",
+                   {{std::string(kSettlementOverridesHeader), R"({"amount":"1"})"}});
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 3 * kPrice) << "the client set its own price";
+
   res = stack.call("POST", "/free/x", "", "cheap");
   EXPECT_EQ(res.status, 200);
   EXPECT_FALSE(res.header(kSettlementOverridesHeader).has_value()) << "a free route's answer showed the upstream's price";

@@ -5,7 +5,8 @@
 //
 // The upstream: POST /v1/infer answers {"ok":true}; a body containing "cheap" reports 60% of the
 // price in Settlement-Overrides, "fail" answers 500, "bogus" sends an unreadable override,
-// "greedy" reports 150% of the price, "public" and "private" send those Cache-Control directives.
+// "greedy" reports 150% of the price, "public" and "private" send those Cache-Control directives; a
+// request's Settlement-Overrides comes back in the answer (an upstream reflecting request fields).
 // GET /v1/stream answers an SSE stream of three events; /data/* and /free answer small bodies.
 #pragma once
 
@@ -54,6 +55,8 @@ inline http::Handled toy_upstream(http::Exchange& ex) {
       res.add_header("Cache-Control", "max-age=60");
     }
     if (body.find("private") != std::string_view::npos) res.set_header("Cache-Control", "max-age=5, Private");
+    // As a careless middleware might: the request's field back in the answer.
+    if (auto reflected = req.header(kSettlementOverridesHeader)) res.set_header(kSettlementOverridesHeader, *reflected);
   }
   return std::nullopt;
 }
@@ -80,7 +83,7 @@ class GateStack {
     if (embedded_) {
       service_ = std::make_unique<FunctionService>(embedded_);
     } else {
-      auto proxy = http::ReverseProxy::create(client_, {upstream_.url(""), {"PAYMENT-SIGNATURE"}});
+      auto proxy = gate_proxy(client_, upstream_.url(""));
       ASSERT_TRUE(proxy);
       service_ = std::make_unique<ProxyService>(std::move(*proxy));
     }
@@ -128,8 +131,9 @@ class GateStack {
 
   // One request through the gate; `payment` is a PAYMENT-SIGNATURE value ("" for none).
   http::ClientResponse call(std::string_view method, std::string_view target, const std::string& payment = "",
-                            std::string body = "") {
+                            std::string body = "", const std::vector<std::pair<std::string, std::string>>& fields = {}) {
     http::ClientRequest req{std::string(method), url(target)};
+    for (const auto& [name, value] : fields) req.header(name, value);
     if (!payment.empty()) req.header("PAYMENT-SIGNATURE", payment);
     if (!body.empty()) req.header("Content-Type", "application/json").body(std::move(body));
     auto res = blocking_.request(std::move(req));
