@@ -62,10 +62,17 @@ Error facilitator_reason(const std::optional<std::string>& reason, const std::op
   return Error{code, (known ? std::string{} : text + ": ") + message.value_or("refused by the facilitator")};
 }
 
+// A facilitator's refusal (a /verify isValid false, a /settle success false) as the gate's.
+Refusal facilitator_refusal(const std::optional<std::string>& reason, const std::optional<std::string>& message) {
+  Refusal r = refusal(facilitator_reason(reason, message));
+  r.byFacilitator = true;
+  return r;
+}
+
 // A /verify that found the payload invalid, as the refusal to send.
 std::optional<Refusal> invalid_verdict(const protocol::VerifyResponse& verdict) {
   if (verdict.isValid) return std::nullopt;
-  return refusal(facilitator_reason(verdict.invalidReason, verdict.invalidMessage));
+  return facilitator_refusal(verdict.invalidReason, verdict.invalidMessage);
 }
 
 // Whether a channel's on-chain mirror is as it was: a deposit or refund through the gate changes
@@ -438,7 +445,7 @@ http::Awaitable<Decision<Gate::OnchainSettlement>> Gate::settle_onchain(const pr
   protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
   auto settled = co_await facilitator_->settle(request);
   if (!settled) co_return refusal(503, settled.error());
-  if (!settled->success) co_return refusal(facilitator_reason(settled->errorReason, settled->errorMessage));
+  if (!settled->success) co_return facilitator_refusal(settled->errorReason, settled->errorMessage);
   auto extra = protocol::batch_response_extra(*settled);
   if (!extra || !extra->channelState || extra->channelState->channelId != channelId)
     co_return refusal(503, Error{ErrorCode::facilitator_unavailable, "/settle reply lacks the channel's state"});

@@ -66,6 +66,9 @@ struct Refusal {
   // A 503's detail is the operator's (it names what failed inside), unless the client must know it:
   // a transaction executed for it on chain.
   bool detailForClient = false;
+  // The facilitator's answer (isValid or success false): where a provider's misconfiguration (a
+  // payTo its facilitator will not sign for, a wrong asset name) first shows.
+  bool byFacilitator = false;
 };
 
 template <typename T>

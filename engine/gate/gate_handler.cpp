@@ -119,27 +119,32 @@ std::string to_logfmt(const AccessRecord& r) {
   return line;
 }
 
-// Fills an AccessRecord as a paid request goes, and hands it to the sink when the request is done.
+// Fills an AccessRecord as a paid request goes, and hands it to the access log when the request is
+// done, or, without one, to the operator's log when it needs the operator (set_operator_log).
 class GateHandler::Recorder {
  public:
-  Recorder(const GateHandler& h, http::Exchange& ex) : sink_(h.access_log_), ex_(ex) {}
+  Recorder(GateHandler& h, http::Exchange& ex) : handler_(h), sink_(h.access_log_), ex_(ex) {}
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
   ~Recorder() {
-    if (!sink_ || dropped_) return;
+    if (dropped_) return;
+    // Cut before an answer was decided (the gate stopped): no status went out.
+    record.status = record.outcome == "unanswered" ? 0 : ex_.response().status();
+    const bool failed = record.status == 502 || record.status == 503 || record.status == 504;
+    const bool for_operator = !sink_ && handler_.operator_log_ && (failed || record.byFacilitator);
+    if (!sink_ && !for_operator) return;
     record.method = ex_.request().method();
     record.path = ex_.request().path();
-    record.status = ex_.response().status();
+    if (channel_) record.channel = to_hex(std::span(*channel_).first(4)) + "…";
     // The status went out, the body did not all: the charge stands (it was committed before the
     // head). Unexplained: an embedded handler left it unfinished, or the gate stopped mid-stream.
     if (ex_.stream_unfinished() && !broke_off_)
       record.detail += (record.detail.empty() ? "" : "; ") + std::string("the response stream was cut before its end");
     record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
-    sink_(record);
+    if (sink_) sink_(record);
+    else if (auto line = handler_.operator_lines_.admit(to_logfmt(record))) handler_.operator_log_(*line);
   }
-  void channel(const Bytes32& id) {
-    if (sink_) record.channel = to_hex(std::span(id).first(4)) + "…";  // formatted only for a log
-  }
+  void channel(const Bytes32& id) { channel_ = id; }  // formatted only for a log
   // Nothing is logged (a free route's answer).
   void drop() noexcept { dropped_ = true; }
   // A relayed stream that failed: the upstream's read or the client's write, as `why` says.
@@ -150,11 +155,15 @@ class GateHandler::Recorder {
   AccessRecord record;
 
  private:
+  GateHandler& handler_;
   const std::function<void(const AccessRecord&)>& sink_;
   http::Exchange& ex_;
-  // Read only for a log: a free request (which has a Recorder for its failures) pays nothing for it.
-  std::chrono::steady_clock::time_point started_ = sink_ ? std::chrono::steady_clock::now()
-                                                         : std::chrono::steady_clock::time_point{};
+  std::optional<Bytes32> channel_;
+  // Read only for a log: without one, a free request (which has a Recorder for its failures) pays
+  // nothing for it.
+  std::chrono::steady_clock::time_point started_ = sink_ || handler_.operator_log_
+                                                       ? std::chrono::steady_clock::now()
+                                                       : std::chrono::steady_clock::time_point{};
   bool broke_off_ = false;
   bool dropped_ = false;
 };
@@ -197,6 +206,10 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
   metrics_.count_refusal(r.error.code);
   log.record.outcome = "refused";
   log.record.reason = to_string(r.error.code);
+  if (r.byFacilitator) {
+    log.record.byFacilitator = true;
+    log.record.detail = r.error.detail;  // the facilitator's message: what to fix, when it is the setup
+  }
   reset(ex.response());
   if (r.status == 402) {
     const auto accepted = r.corrective ? corrective_offer(offer, *r.corrective) : offer.requirements;
@@ -216,6 +229,7 @@ void GateHandler::refuse(http::Exchange& ex, const Offer& offer, const Refusal& 
 http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
   metrics_.free_requests.fetch_add(1, std::memory_order_relaxed);
   Recorder log(*this, ex);
+  log.record.outcome = "unanswered";  // until the upstream answers: a stop may cut the request before
   auto served = co_await service_.serve(ex);
   if (!served) {
     answer_upstream_failure(ex.response(), served.error());
@@ -245,7 +259,6 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     co_await refund(ex, std::move(auth), log);
     co_return;
   }
-  log.record.outcome = "upstream_failed";
 
   // A service that streams its own answer (an embedded handler) is charged as its head goes out,
   // like a relayed stream: PAYMENT-RESPONSE can only travel in that head.
@@ -282,6 +295,7 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   if (!served) {  // the upstream failed: nothing charged, the lease is released with `pending`
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     answer_upstream_failure(ex.response(), served.error());
+    log.record.outcome = "upstream_failed";
     log.record.reason = to_string(served.error().code);
     log.record.detail = served.error().detail;
     co_return;
@@ -293,6 +307,7 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
 }
 
 http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log) {
+  log.record.outcome = "upstream_failed";  // until paid or refused
   http::Response& res = ex.response();
   const auto overrides = res.header(kSettlementOverridesHeader);
   Result<Uint128> actual = offer.terms.amount;

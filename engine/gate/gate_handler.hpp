@@ -22,6 +22,7 @@
 #include "engine/gate/offers.hpp"
 #include "engine/gate/service.hpp"
 #include "engine/http/handler.hpp"
+#include "engine/log_throttle.hpp"
 
 namespace paychan::engine::gate {
 
@@ -31,8 +32,11 @@ struct AccessRecord {
   std::string_view method;
   std::string_view path;
   int status = 0;
-  std::string_view outcome;  // "paid", "refused", "upstream_failed", "refunded"
+  // "paid", "refused", "upstream_failed", "refunded", or "unanswered" (status 0): the gate stopped
+  // before the request's answer was decided.
+  std::string_view outcome;
   std::string_view reason;   // the error code when refused or failed
+  bool byFacilitator = false;  // refused by the facilitator
   // Why the upstream failed (its address, say), or that a streamed answer was cut: for the
   // operator, not the client.
   std::string detail;
@@ -55,6 +59,10 @@ class GateHandler final : public http::Handler {
   // Called once per paid request, and per free one whose upstream failed (not for 402 offers), on
   // the I/O thread: keep it cheap.
   void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
+  // Without an access log, what needs the operator still gets a line (logfmt, as the access log's):
+  // an answer 502, 503 or 504 (the upstream, the facilitator or the store failing) and a payment
+  // the facilitator refused. At most 50 lines per 10 s, the rest counted (LogThrottle).
+  void set_operator_log(std::function<void(const std::string&)> sink) { operator_log_ = std::move(sink); }
   // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
   // scheme of the resource URL in its offers. Before serving.
   void set_public_scheme(std::string scheme) { public_scheme_ = std::move(scheme); }
@@ -81,6 +89,8 @@ class GateHandler final : public http::Handler {
   GateMetrics& metrics_;
   unsigned decimals_;
   std::function<void(const AccessRecord&)> access_log_;
+  std::function<void(const std::string&)> operator_log_;
+  LogThrottle operator_lines_{50, std::chrono::seconds(10)};
   std::string public_scheme_ = "http";
 };
 

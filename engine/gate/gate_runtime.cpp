@@ -157,12 +157,13 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   }
   p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *service, p->metrics, config.assetDecimals);
   p->handler->set_public_scheme(config.publicScheme);
-  if (options.access_log) {
-    p->handler->set_access_log([](const AccessRecord& r) {
-      const std::string line = "paychan gate: " + to_logfmt(r) + "\n";
-      std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line: lines never interleave
-    });
-  }
+  // One write per line: lines never interleave.
+  const auto write_line = [](const std::string& text) {
+    const std::string line = "paychan gate: " + text + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+  if (options.access_log) p->handler->set_access_log([write_line](const AccessRecord& r) { write_line(to_logfmt(r)); });
+  else p->handler->set_operator_log(write_line);
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;

@@ -702,6 +702,35 @@ TEST(GateE2E, AFacilitatorThatIsDownIsAnswered503WithoutItsDetail) {
   EXPECT_NE(lines[0].find("detail=\""), std::string::npos) << lines[0];
 }
 
+// Without an access log, the operator still hears of what needs them: a payment the facilitator
+// refused (with its message) and a 503; not a payer's own mistake, nor a paid request.
+TEST(GateE2E, WithoutAnAccessLogTheOperatorHearsOfFacilitatorRefusalsAndFailures) {
+  GateStack stack;
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  stack.handler().set_operator_log([&](const std::string& line) {
+    std::lock_guard lock(mutex);
+    lines.push_back(line);
+  });
+  TestAgent agent(test_key(24), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 9 * kPrice)).status, 402);
+  // A deposit too small for its voucher: the facilitator refuses it.
+  TestAgent scant(test_key(26), stack.config, 1);
+  const auto refused_deposit = stack.call("POST", "/v1/infer", scant.deposit_header(stack.offer(), kPrice, 1));
+  ASSERT_EQ(refused_deposit.status, 402) << refused_deposit.body;
+  stack.facilitator.down = true;
+  TestAgent newcomer(test_key(25), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", newcomer.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 503);
+  std::lock_guard lock(mutex);  // each line is written before its answer goes out
+  ASSERT_EQ(lines.size(), 2u);
+  const std::string reason = payment_required(refused_deposit).error.value_or("?");
+  EXPECT_NE(lines[0].find("status=402 outcome=refused reason=" + reason), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("detail=\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("status=503 outcome=refused reason=facilitator_unavailable"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("double is down"), std::string::npos) << lines[1];
+}
+
 // An upstream's unreadable Settlement-Overrides: 502, nothing charged, and the log says why.
 TEST(GateE2E, AnUnreadableSettlementOverrideIsLoggedWithItsReason) {
   GateStack stack;
