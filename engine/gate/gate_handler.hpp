@@ -1,7 +1,8 @@
 // The gate as an HTTP handler: what `paychan gate` serves and what a provider mounts in its own
 // engine/http server.
 //
-//   GET /healthz  → 200 "ok" (the store and the workers are up)
+//   GET /healthz  → 200 "ok": liveness, an I/O thread answered. The store's and the facilitator's
+//                   troubles show in /metrics (refusals by reason, the fold backlog) and the log.
 //   GET /metrics  → Prometheus text (engine/gate/metrics.hpp)
 //   a priced route without PAYMENT-SIGNATURE → 402 with PAYMENT-REQUIRED (the route's offer); one
 //       that expects 100 Continue gets it before its body is sent, and the connection closes
