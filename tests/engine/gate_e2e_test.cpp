@@ -63,8 +63,14 @@ TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
   TestAgent agent(test_key(3), stack.config, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
 
-  EXPECT_EQ(stack.call("POST", "/v1/infer", "not base64!").status, 400);
-  EXPECT_EQ(stack.call("POST", "/v1/infer", "e30=").status, 400);  // "{}"
+  // Malformed headers: 400 with the decoder's reason.
+  for (const std::string header : {"not base64!", "e30=" /* "{}" */}) {
+    const auto malformed = stack.call("POST", "/v1/infer", header);
+    EXPECT_EQ(malformed.status, 400) << header;
+    EXPECT_TRUE(malformed.body.starts_with(R"({"error":")")) << malformed.body;
+    EXPECT_NE(malformed.body.find(R"(","message":")"), std::string::npos) << malformed.body;
+    EXPECT_EQ(malformed.body.find(R"("message":"")"), std::string::npos) << "no reason: " << malformed.body;
+  }
 
   // A voucher signed by someone else.
   TestAgent thief(test_key(4), stack.config, 1);
@@ -85,10 +91,20 @@ TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
   cheaper.amount = "1";
   res = stack.call("POST", "/v1/infer", agent.voucher_header(cheaper, 2 * kPrice));
   EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_payment_requirements");
 
-  // Beyond the channel's balance.
+  // Out of step with the running total.
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2'000'000));
   EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_cumulative_amount_mismatch");
+
+  // In step, but beyond the channel's balance: a channel funded for one request asks for a second.
+  TestAgent scant(test_key(5), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", scant.deposit_header(stack.offer(), kPrice, kPrice)).status, 200);
+  res = stack.call("POST", "/v1/infer", scant.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_cumulative_exceeds_balance");
+  EXPECT_EQ((*stack.store->get(scant.id))->chargedCumulativeAmount, kPrice);
 
   // The upstream fails: nothing charged, the same voucher base works afterwards.
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "fail");
