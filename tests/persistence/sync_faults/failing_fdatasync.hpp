@@ -14,5 +14,7 @@ namespace paychan::persistence::test {
 void fail_next_log_syncs(int n);
 // How many have failed so far.
 int log_syncs_failed();
+// How many fdatasync() calls on a voucher log file were made so far, failed or not.
+int log_syncs();
 
 }  // namespace paychan::persistence::test

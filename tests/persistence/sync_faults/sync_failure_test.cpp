@@ -3,6 +3,9 @@
 // store must go on taking commits without losing one it acknowledged.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+
 #include "failed_commit.hpp"
 #include "failing_fdatasync.hpp"
 #include "persistence/channel_store.hpp"
@@ -20,6 +23,30 @@ using test::log_syncs_failed;
 // so a replay would apply it unless the log ends before it.
 TEST(VoucherLogSyncFailure, ACommitWhoseFlushFailedIsNotReplayedAfterACrash) {
   test::expect_failed_commit_not_replayed([] { fail_next_log_syncs(1); });
+}
+
+// Group commit: the states many requests queued before a flush become durable with one flush of
+// the log, not one each (the gate's I/O thread flushes once per pass over what was ready).
+TEST(VoucherLogSyncs, ManyQueuedStatesShareOneFlush) {
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file(), owner());
+  const int io_thread = 0;  // the flusher: any address
+  constexpr int kStates = 100;
+  std::atomic<int> durable{0};
+  std::promise<void> all;
+  const int before = test::log_syncs();
+  for (int i = 1; i <= kStates; ++i) {
+    (void)store->enqueue(
+        channel(static_cast<std::uint8_t>(i), 10),
+        [&](const Status& s) {
+          if (s && ++durable == kStates) all.set_value();
+        },
+        &io_thread);
+  }
+  store->flush(&io_thread);
+  all.get_future().wait();
+  EXPECT_EQ(test::log_syncs() - before, 1) << "one flush for " << kStates << " states";
+  for (int i = 1; i <= kStates; ++i) EXPECT_EQ(charged(*store, static_cast<std::uint8_t>(i)), 10u);
 }
 
 TEST(VoucherLogSyncFailure, CommitsAfterAFailedFlushAreDurable) {
