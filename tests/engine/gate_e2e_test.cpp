@@ -785,6 +785,45 @@ TEST(GateE2E, AnEmbeddedHandlersStreamCarriesThePaymentResponseInItsHead) {
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 10'000u);
 }
 
+// Channels do not wait on each other: while a request on one channel is held in its handler, a
+// request on another is served, and only the held channel's own second request is told it is busy.
+TEST(GateE2E, ARequestHeldOnOneChannelHoldsNoOther) {
+  GateStack stack;
+  http::test::Event release;
+  std::atomic<bool> holding{false};
+  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
+    if (ex.request().body() == "hold") {
+      holding = true;
+      co_await release.wait();
+    }
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+  });
+  TestAgent held(test_key(27), stack.config, 1);
+  TestAgent other(test_key(28), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", held.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", other.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  std::optional<http::ClientResponse> held_answer;
+  std::thread holder([&] {
+    http::BlockingHttpClient client;
+    auto req = http::ClientRequest::post(stack.url("/v1/infer"), "hold");
+    req.header("PAYMENT-SIGNATURE", held.voucher_header(stack.offer(), 2 * kPrice));
+    if (auto res = client.request(std::move(req))) held_answer = std::move(*res);
+  });
+  while (!holding) std::this_thread::yield();
+  auto res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice), "go");
+  EXPECT_EQ(res.status, 200) << res.body;
+  res = stack.call("POST", "/v1/infer", held.voucher_header(stack.offer(), 2 * kPrice), "go");
+  EXPECT_EQ(res.status, 402);
+  EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_channel_busy");
+  release.set();
+  holder.join();
+  ASSERT_TRUE(held_answer);
+  EXPECT_EQ(held_answer->status, 200) << held_answer->body;
+  EXPECT_EQ((*stack.store->get(held.id))->chargedCumulativeAmount, 2 * kPrice);
+  EXPECT_EQ((*stack.store->get(other.id))->chargedCumulativeAmount, 2 * kPrice);
+}
+
 TEST(GateE2E, AnEmbeddedStreamThatFailsIsChargedNothing) {
   GateStack stack;
   stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
