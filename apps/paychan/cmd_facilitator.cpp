@@ -49,7 +49,8 @@ are resolved by their receipts (the same signed bytes are sent again if the node
 
 Options:
   --config FILE        the facilitator's JSON configuration (below); required
-  --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:4021)
+  --listen HOST:PORT   where to listen: an IP address or localhost (overrides "listen"; default
+                       127.0.0.1:4021)
   --threads N          HTTP worker threads (default: one per core)
 
 Configuration (relative file paths, the default journal's too, are taken from the working

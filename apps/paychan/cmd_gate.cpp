@@ -54,7 +54,8 @@ disconnected.
 Options:
   --config FILE        the gate's JSON configuration (below); required
   --upstream URL       http[s]://host:port[/prefix] of the API (overrides "upstream")
-  --listen HOST:PORT   where to listen (overrides "listen"; default 127.0.0.1:8402)
+  --listen HOST:PORT   where to listen: an IP address or localhost (overrides "listen"; default
+                       127.0.0.1:8402)
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per

@@ -66,6 +66,9 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
     return fail(ErrorCode::invalid_config, "listen must be HOST:PORT, e.g. 127.0.0.1:8402");
   std::string host{text.substr(0, colon)};
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  // The one name taken: it means loopback everywhere, and a listener binds an address, not a name
+  // that could resolve to several.
+  if (host == "localhost") host = "127.0.0.1";
   unsigned port = 0;
   const auto digits = text.substr(colon + 1);
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);

@@ -61,7 +61,8 @@ class GateRuntime {
   std::unique_ptr<Parts> parts_;
 };
 
-// "host:port" → (host, port). Error: invalid_config.
+// "host:port" → (host, port): an IP address (IPv6 in brackets) or "localhost" (127.0.0.1). Error:
+// invalid_config.
 [[nodiscard]] Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
 
 }  // namespace paychan::engine::gate

@@ -229,6 +229,7 @@ TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
 TEST(GateConfig, ListenAddresses) {
   EXPECT_EQ(parse_listen("127.0.0.1:8402")->second, 8402);
   EXPECT_EQ(parse_listen("[::1]:80")->first, "::1");
+  EXPECT_EQ(parse_listen("localhost:8402")->first, "127.0.0.1");
   EXPECT_FALSE(parse_listen("8402"));
   EXPECT_FALSE(parse_listen("host:99999"));
   EXPECT_FALSE(parse_listen("host:80x"));
