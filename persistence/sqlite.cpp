@@ -1,6 +1,8 @@
 #include "persistence/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -61,6 +63,13 @@ const FileKind kAgentStoreFile{0x50434153, "an agent's store", "client_channels"
 const FileKind kFacilitatorJournalFile{0x5043464A, "a facilitator's transaction journal", "tx_journal"};
 
 Result<Database> Database::open(const std::string& path, bool create) {
+  // A new file is the owner's alone (0600, whatever the umask): the stores hold signed vouchers,
+  // channel salts and signed transactions. SQLite gives its -wal and -shm files the database's
+  // mode. An existing file keeps the mode its owner gave it.
+  if (create) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) ::close(fd);  // empty: SQLite makes it a database; EEXIST and the rest: SQLite says
+  }
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, wal_write_buffer_vfs()) != SQLITE_OK) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iterator>
 #include <new>
@@ -94,6 +96,28 @@ namespace {
 
 // A path that names no database is the configuration's fault (waiting will not help); a failing
 // statement is the store's; a broken constraint the data's.
+// A new store is its owner's alone, its log too, whatever the umask; an existing one keeps its mode.
+TEST(SqliteFiles, ANewDatabaseAndItsLogAreTheOwnersAlone) {
+  TempDir dir;
+  const mode_t old_umask = ::umask(022);
+  auto db = Database::open(dir.file(), true);
+  ASSERT_TRUE(db) << db.error().to_string();
+  ASSERT_TRUE(db->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1)"));
+  for (const std::string& file : {dir.file(), dir.file() + "-wal"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
+  TempDir other;
+  { std::ofstream(other.file()) << ""; }
+  ::chmod(other.file().c_str(), 0640);
+  ASSERT_TRUE(Database::open(other.file(), true));
+  struct stat st {};
+  ASSERT_EQ(::stat(other.file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ::umask(old_umask);
+}
+
 TEST(SqliteErrors, ABadPathIsInvalidConfigAFailingStoreStoreFailedAndABrokenConstraintInvalidPayload) {
   auto unopenable = open_wal("/nonexistent-paychan-dir/gate.sqlite", true);
   ASSERT_FALSE(unopenable);
