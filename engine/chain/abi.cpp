@@ -1,6 +1,9 @@
 #include "engine/chain/abi.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
+#include <vector>
 #include <cstring>
 
 #include "channel/hex.hpp"
@@ -196,6 +199,48 @@ Result<ByteView> AbiReader::bytes(std::size_t index) const {
   return value->data_.subspan(32, static_cast<std::size_t>(*length));
 }
 
+namespace {
+
+// The custom errors of the contracts paychan deploys and calls (contracts/src, and OpenZeppelin's
+// they use), so that a revert an operator reads in a log has a name to look up.
+constexpr std::string_view kKnownErrors[] = {
+    // X402BatchSettlement
+    "InvalidChannel()", "ZeroDeposit()", "DepositOverflow()", "InvalidSignature()", "NotReceiverAuthorizer()",
+    "NotAuthorizedToClaim()", "NotAuthorizedToRefund()", "ClaimExceedsCeiling()", "ClaimExceedsBalance()",
+    "WithdrawalAlreadyPending()", "WithdrawalNotPending()", "NotAuthorizedToFinalizeWithdraw()",
+    "WithdrawDelayNotElapsed()", "NothingToWithdraw()", "WithdrawAmountExceedsAvailable()",
+    "WithdrawDelayOutOfRange()", "EmptyBatch()", "DepositCollectionFailed()", "InvalidCollector()",
+    "InvalidRefundNonce()", "ZeroRefund()",
+    // the deposit collectors
+    "OnlyX402BatchSettlement()", "InvalidX402BatchSettlementAddress()", "InvalidPermit2Address()",
+    "Permit2612AmountMismatch()",
+    // OpenZeppelin: ECDSA, SafeERC20, ERC20; the test tokens' ERC-3009
+    "ECDSAInvalidSignature()", "ECDSAInvalidSignatureLength(uint256)", "ECDSAInvalidSignatureS(bytes32)",
+    "SafeERC20FailedOperation(address)", "ERC20InsufficientBalance(address,uint256,uint256)",
+    "ERC20InsufficientAllowance(address,uint256,uint256)", "ERC20InvalidReceiver(address)",
+    "ERC3009InvalidSignature()"};
+
+// The known error whose selector `data` starts with, if any.
+std::optional<std::string_view> known_error(ByteView data) {
+  struct Entry {
+    std::array<std::uint8_t, 4> selector;
+    std::string_view signature;
+  };
+  static const auto table = [] {
+    std::vector<Entry> entries;
+    for (const std::string_view s : kKnownErrors) {
+      const Bytes32 hash = keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+      entries.push_back({{hash[0], hash[1], hash[2], hash[3]}, s});
+    }
+    return entries;
+  }();
+  for (const Entry& e : table)
+    if (std::equal(e.selector.begin(), e.selector.end(), data.begin())) return e.signature;
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string describe_revert(ByteView data) {
   if (data.size() < 4) return data.empty() ? "reverted without data" : "malformed revert data";
   if (std::equal(data.begin(), data.begin() + 4, kErrorStringSelector)) {
@@ -203,7 +248,9 @@ std::string describe_revert(ByteView data) {
     if (!message) return "malformed Error(string)";
     return std::string(reinterpret_cast<const char*>(message->data()), message->size());
   }
-  return "custom error " + to_hex(data.subspan(0, 4));
+  const std::string selector = to_hex(data.subspan(0, 4));
+  if (auto name = known_error(data)) return "custom error " + std::string(*name) + " (" + selector + ")";
+  return "custom error " + selector;
 }
 
 }  // namespace paychan::engine::chain

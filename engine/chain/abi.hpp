@@ -65,7 +65,8 @@ class AbiReader {
   ByteView data_;
 };
 
-// A human reading of revert data: Error(string)'s message, or the custom error's selector in hex.
+// A human reading of revert data: Error(string)'s message, or the custom error's selector in hex,
+// with its signature when it is one of the errors of the contracts paychan uses.
 [[nodiscard]] std::string describe_revert(ByteView data);
 
 }  // namespace paychan::engine::chain

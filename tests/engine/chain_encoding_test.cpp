@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "channel/hex.hpp"
+#include "channel/keccak.hpp"
 #include "engine/chain/abi.hpp"
 #include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/chain/rlp.hpp"
@@ -157,6 +158,13 @@ TEST(AbiReader, RevertReasons) {
   revert[4 + 63] = 200;  // length beyond the data
   EXPECT_EQ(describe_revert(revert), "malformed Error(string)");
   EXPECT_EQ(describe_revert(hex("0xdeadbeef")), "custom error 0xdeadbeef");
+  // The contracts' own errors are named: the test token's refused authorization (its selector as
+  // viem computes it), and one of the settlement contract's, arguments and all.
+  EXPECT_EQ(describe_revert(hex("0x77c207f4")), "custom error ERC3009InvalidSignature() (0x77c207f4)");
+  const Bytes32 claim = keccak256(ByteView(reinterpret_cast<const std::uint8_t*>("ClaimExceedsBalance()"), 21));
+  Bytes with_args(claim.begin(), claim.begin() + 4);
+  with_args.resize(4 + 32);
+  EXPECT_EQ(describe_revert(with_args), "custom error ClaimExceedsBalance() (" + to_hex(ByteView(with_args).first(4)) + ")");
   EXPECT_EQ(describe_revert({}), "reverted without data");
 }
 
