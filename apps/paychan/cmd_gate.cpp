@@ -34,7 +34,9 @@ One gate per store.
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
 which the gate reads and strips (sent twice: 502, nothing charged); the upstream never sees a client's
-own Settlement-Overrides, nor its PAYMENT-SIGNATURE. An upstream status >= 400, or
+own Settlement-Overrides, nor its PAYMENT-SIGNATURE. A 3xx is charged, as the reference's middleware
+does (a client that follows the redirect pays for its target too): redirect before the gate, or
+leave such paths unpriced. An upstream status >= 400, or
 no response head within upstreamTimeoutSeconds (504), charges nothing. A streamed answer is charged
 as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
 X-Method-Override, or in a _method field of its query or of a form or JSON body (as Rails,
