@@ -62,9 +62,9 @@ Options:
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per
                        free request whose upstream failed. Without it, only the requests that need
-                       you get that line (at most 50 per 10 s): answers 502, 503 or 504 (the
-                       upstream, facilitator or store failing) and payments the facilitator refused
-                       (a payTo or asset it will not take shows there first)
+                       you get that line: answers 502, 503 or 504 (the upstream, facilitator or
+                       store failing) and payments the facilitator refused (a payTo or asset it
+                       will not take shows there first); at most 50 of each kind per 10 s
   --grace-seconds N    on SIGINT, SIGTERM or SIGHUP, how long requests in progress may take to finish
                        (default 10; 0..3600); connections still open then are closed
 

@@ -152,8 +152,9 @@ protocol::SupportedResponse Facilitator::supported() const {
 http::Awaitable<VerifyResponse> Facilitator::verify_request(const FacilitatorRequest& request, ReceiverScope scope) {
   VerifyResponse answer = co_await verdict(request, scope);
   if (!answer.isValid)
-    log_caused_by_caller(refusals_, "verify of a " + asked(request) + " refused: " + answer.invalidReason.value_or("") +
-                                        (answer.invalidMessage ? ": " + *answer.invalidMessage : ""));
+    log_caused_by_caller(verify_refusals_, "verify of a " + asked(request) + " refused: " +
+                                               answer.invalidReason.value_or("") +
+                                               (answer.invalidMessage ? ": " + *answer.invalidMessage : ""));
   co_return answer;
 }
 
@@ -161,9 +162,9 @@ http::Awaitable<SettlementResponse> Facilitator::settle_request(const Facilitato
   SettlementResponse answer = co_await settlement(request, scope);
   const std::string reason = answer.errorReason.value_or("");
   if (!answer.success && reason != to_string(ErrorCode::invalid_batch_settlement_evm_nothing_to_settle))
-    log_caused_by_caller(refusals_, "settle of a " + asked(request) + " refused: " + reason +
-                                        (answer.errorMessage ? ": " + *answer.errorMessage : "") +
-                                        (answer.transaction.empty() ? "" : " (transaction " + answer.transaction + ")"));
+    log_caused_by_caller(settle_refusals_, "settle of a " + asked(request) + " refused: " + reason +
+                                               (answer.errorMessage ? ": " + *answer.errorMessage : "") +
+                                               (answer.transaction.empty() ? "" : " (transaction " + answer.transaction + ")"));
   co_return answer;
 }
 

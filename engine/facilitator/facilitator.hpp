@@ -122,7 +122,10 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] std::string forget(const persistence::JournalEntry& latest);
 
   std::vector<std::unique_ptr<ChainView>> networks_;
-  LogThrottle refusals_{kCallerLinesPerWindow, kCallerLineWindow};  // verify_request's and settle_request's
+  // verify_request's and settle_request's refusals, apart: a flood of forged payloads to /verify
+  // must not hide the refusals of a gate's own claims.
+  LogThrottle verify_refusals_{kCallerLinesPerWindow, kCallerLineWindow};
+  LogThrottle settle_refusals_{kCallerLinesPerWindow, kCallerLineWindow};
   std::mutex readiness_mutex_;
   std::chrono::steady_clock::time_point readiness_at_{};  // when unready() last asked the nodes
   std::vector<std::string> readiness_;                    // what they said then

@@ -327,19 +327,20 @@ http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& off
   const std::uint64_t asked_at = now();
   if (facilitator_ == nullptr)
     co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), asked_at};
-  if (const std::uint64_t silent = facilitatorSilentAt_.load(std::memory_order_relaxed);
-      briefly && silent != 0 && asked_at < silent + kFacilitatorRestSeconds)
-    co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable,
-                                      "it did not answer " + std::to_string(asked_at - silent) +
-                                          " s ago, and is not asked again for a payload the gate can serve "
-                                          "without it until " + std::to_string(kFacilitatorRestSeconds) + " s have passed"),
-                                 asked_at};
+  // A facilitator that went silent is probed by one request at a time: the first after a rest
+  // claims the probe, which starts the next rest should it fail too; the others meanwhile are
+  // served on their mirrors without asking.
+  if (std::uint64_t silent = facilitatorSilentAt_.load(std::memory_order_relaxed); briefly && silent != 0) {
+    if (asked_at < silent + kFacilitatorRestSeconds ||
+        !facilitatorSilentAt_.compare_exchange_strong(silent, std::max<std::uint64_t>(asked_at, 1)))
+      co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "resting after it gave no answer"), asked_at};
+  }
   protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
   Result<protocol::VerifyResponse> response = fail(ErrorCode::facilitator_unavailable, "not asked");
   if (briefly) response = co_await facilitator_->verify_briefly(request);  // g++ 12: no co_await in ?:
   else response = co_await facilitator_->verify(request);
   if (response) facilitatorSilentAt_.store(0, std::memory_order_relaxed);
-  else if (briefly && response.error().code == ErrorCode::facilitator_unavailable)
+  else if (briefly && response.error().code == ErrorCode::facilitator_unavailable)  // no usable answer
     facilitatorSilentAt_.store(std::max<std::uint64_t>(asked_at, 1), std::memory_order_relaxed);
   FacilitatorVerdict verdict{std::move(response), asked_at};
   if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
@@ -433,6 +434,7 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   // A known channel refused on a new view of the chain keeps that view (its charges are unchanged):
   // a withdrawal it shows flags the channel for claim in the store the settle job reads, and its next
   // requests are judged on it without asking again. Were it lost, the flag would be too.
+  // (A write that fails leaves the old view; the store's failure shows at the next commit, a 503.)
   if (refused && refreshed && known && base.onchain != lease.state()->onchain) {
     if (Status durable = co_await make_durable(lease, base); durable) lease.stage(base);
   }

@@ -133,7 +133,8 @@ class Gate {
   // The facilitator's /verify of a client payload, and when it was asked (what its snapshot of
   // the chain is as fresh as). Without a facilitator: facilitator_unavailable. `briefly`: for a
   // payload the gate can serve without the answer (Facilitator::verify_briefly), and not asked at
-  // all within kFacilitatorRestSeconds of such a call that got no answer (nor a call since that did).
+  // all within kFacilitatorRestSeconds of such a call that got no usable answer (none in time, or
+  // an error), unless a call since got one; after the rest, one such request at a time asks.
   struct FacilitatorVerdict {
     Result<protocol::VerifyResponse> response;
     std::uint64_t asked_at = 0;
@@ -188,7 +189,8 @@ class Gate {
   ChannelTable table_;
   // forget_deleted_channels()': the store's closed-channel records dated this or later are read next.
   std::int64_t closedSince_ = 0;
-  // When a brief /verify last got no answer (now()'s seconds), until an answer came; 0: none.
+  // When a brief /verify last got no usable answer, or a probe after a rest was claimed (now()'s
+  // seconds), until an answer came; 0: none.
   std::atomic<std::uint64_t> facilitatorSilentAt_{0};
 };
 

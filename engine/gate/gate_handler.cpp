@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "channel/hex.hpp"
+#include "engine/log_text.hpp"
 #include "engine/http/proxy.hpp"
 #include "protocol/headers.hpp"
 #include "protocol/payment_signature_decoder.hpp"
@@ -110,12 +111,14 @@ void answer_402(http::Exchange& ex, const Offer& offer, std::string_view scheme,
 }  // namespace
 
 std::string to_logfmt(const AccessRecord& r) {
-  std::string line = "method=" + std::string(r.method) + " path=" + std::string(r.path) + " status=" +
+  // The path is the client's and the detail may be a peer's: one_line keeps either from forging or
+  // reordering a line.
+  std::string line = "method=" + std::string(r.method) + " path=" + one_line(r.path, 2000) + " status=" +
                      std::to_string(r.status) + " outcome=" + std::string(r.outcome);
   if (!r.reason.empty()) line += " reason=" + std::string(r.reason);
   if (!r.channel.empty()) line += " channel=" + r.channel;
   line += " charged=" + to_decimal(r.charged) + " us=" + std::to_string(r.elapsed.count());
-  if (!r.detail.empty()) line += " detail=\"" + json_escape(r.detail) + "\"";
+  if (!r.detail.empty()) line += " detail=\"" + json_escape(one_line(r.detail, 2000)) + "\"";
   return line;
 }
 
@@ -142,7 +145,8 @@ class GateHandler::Recorder {
       record.detail += (record.detail.empty() ? "" : "; ") + std::string("the response stream was cut before its end");
     record.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
     if (sink_) sink_(record);
-    else if (auto line = handler_.operator_lines_.admit(to_logfmt(record))) handler_.operator_log_(*line);
+    else if (auto line = (failed ? handler_.failure_lines_ : handler_.refusal_lines_).admit(to_logfmt(record)))
+      handler_.operator_log_(*line);
   }
   void channel(const Bytes32& id) { channel_ = id; }  // formatted only for a log
   // Nothing is logged (a free route's answer).
@@ -307,7 +311,6 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
 }
 
 http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer, Authorization auth, Recorder& log) {
-  log.record.outcome = "upstream_failed";  // until paid or refused
   http::Response& res = ex.response();
   const auto overrides = res.header(kSettlementOverridesHeader);
   Result<Uint128> actual = offer.terms.amount;
@@ -326,11 +329,13 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
   strip_gate_headers(res);
   if (res.status() >= 400) {  // nothing charged: `auth` frees the channel before the answer goes out
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
+    log.record.outcome = "upstream_failed";
     co_return true;
   }
   if (!actual) {
     // The upstream's report is unreadable: charging a guess would be wrong either way.
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
+    log.record.outcome = "upstream_failed";
     reset(res);
     res.set(502, "application/json",
             error_body(Error{actual.error().code, "upstream sent an invalid Settlement-Overrides: " + actual.error().detail}));

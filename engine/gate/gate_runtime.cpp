@@ -36,9 +36,9 @@ std::optional<std::string> unclaimable_channels(const GateConfig& config, const 
                              : *advertised ? to_checksum_hex(**advertised)
                                            : "none";
   return "receiverAuthorizer " + to_checksum_hex(config.receiverAuthorizer) + " is not the facilitator's (" + theirs +
-         " in its /supported), and no receiverAuthorizerKeyFile holds its key: the channels paid to this gate could "
-         "not be claimed (settle is refused with authorizer_address_mismatch) nor refunded. Set receiverAuthorizer "
-         "to the facilitator's, or receiverAuthorizerKeyFile to its key";
+         " in its /supported), and no receiverAuthorizerKeyFile holds its key: `paychan settle` cannot claim the "
+         "channels paid to this gate (refused with authorizer_address_mismatch), nor the facilitator refund them. Set "
+         "receiverAuthorizer to the facilitator's, or receiverAuthorizerKeyFile to its key";
 }
 
 }  // namespace
@@ -102,10 +102,15 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
       p->warnings.push_back("facilitator " + config.facilitator + " did not answer as one at start-up (" +
                             access.error().to_string() + "); deposits wait for it, known channels are served");
     } else if (auto served = http::run_blocking(p->facilitator->supported()); served) {
-      const auto ours = std::find_if(served->kinds.begin(), served->kinds.end(), [&](const protocol::SupportedKind& k) {
-        const bool wildcard = k.network.ends_with(":*") && config.network.starts_with(k.network.substr(0, k.network.size() - 1));
-        return k.scheme == protocol::kBatchSettlementScheme && (k.network == config.network || wildcard);
-      });
+      // The kind for the gate's own network, else one for its family ("eip155:*").
+      const auto serves = [&](bool exactly) {
+        return std::find_if(served->kinds.begin(), served->kinds.end(), [&](const protocol::SupportedKind& k) {
+          const bool wildcard = k.network.ends_with(":*") && config.network.starts_with(k.network.substr(0, k.network.size() - 1));
+          return k.scheme == protocol::kBatchSettlementScheme && (k.network == config.network || (!exactly && wildcard));
+        });
+      };
+      auto ours = serves(true);
+      if (ours == served->kinds.end()) ours = serves(false);
       if (ours == served->kinds.end())
         p->warnings.push_back("facilitator " + config.facilitator + " does not list " + std::string(protocol::kBatchSettlementScheme) +
                               " on " + config.network + " in /supported: it will refuse every deposit and refund "

@@ -14,6 +14,7 @@ http::ClientOptions client_options(std::chrono::milliseconds timeout) {
   c.connect_timeout = timeout;
   c.response_timeout = timeout;
   c.read_timeout = timeout;
+  c.body_timeout = timeout;  // a reply of a few hundred bytes: no trickle holds a brief check longer
   c.max_body_bytes = 256 * 1024;  // a facilitator reply is a few hundred bytes
   return c;
 }

@@ -3,6 +3,9 @@
 // facilitator_unavailable, and only requests that provably never left are retried for /settle.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <thread>
+
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/gate/offers.hpp"
 #include "gate_stack.hpp"
@@ -103,10 +106,14 @@ TEST(HttpFacilitator, ABriefVerifyIsOneAttempt) {
     return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
   };
   http::test::TestServer<decltype(stall)> server{stall};
-  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
+  // verify()'s timeout is long enough to tell the two apart: a brief verify that used it would
+  // take a minute.
+  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(60'000), 3, std::chrono::milliseconds(1)};
   options.brief_timeout = std::chrono::milliseconds(100);
   auto client = HttpFacilitator::create(options);
+  const auto started = std::chrono::steady_clock::now();
   auto verified = http::run_blocking((*client)->verify_briefly(request));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30)) << "verify()'s timeout was used";
   ASSERT_FALSE(verified);
   EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
   EXPECT_EQ(seen.load(), 1);
@@ -128,13 +135,15 @@ TEST(HttpFacilitator, AGateWhoseFacilitatorHangsServesKnownChannelsWithoutWaitin
   };
   http::test::TestServer<decltype(handler)> server{handler};
   HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(30'000), 3, std::chrono::milliseconds(1)};
-  options.brief_timeout = std::chrono::milliseconds(100);
+  options.brief_timeout = std::chrono::milliseconds(1'000);  // the double answers well within it once back
   auto front = HttpFacilitator::create(options);
   ASSERT_TRUE(front);
   GateStack stack(test_config(), front->get());
   facilitator = &stack.facilitator;
   TestAgent agent(test_key(5), stack.config, 1);
+  TestAgent other(test_key(6), stack.config, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", other.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
 
   hang = true;
   stack.now += stack.config.onchainStateTtlSeconds + 1;  // the mirror is stale: the gate asks
@@ -146,11 +155,32 @@ TEST(HttpFacilitator, AGateWhoseFacilitatorHangsServesKnownChannelsWithoutWaitin
   EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(hung.load(), 1) << "asked again within the rest";
   EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 2u);
+
+  // After the rest one request probes; another, meanwhile, is served without asking.
   stack.now += 1;
-  hang = false;
-  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 4 * kPrice));
+  std::optional<http::ClientResponse> probe;
+  std::thread prober([&] {
+    http::BlockingHttpClient client;
+    auto req = http::ClientRequest::post(stack.url("/v1/infer"), "{}");
+    req.header("PAYMENT-SIGNATURE", agent.voucher_header(stack.offer(), 4 * kPrice));
+    if (auto answer = client.request(std::move(req))) probe = std::move(*answer);
+  });
+  for (int i = 0; i < 10'000 && hung.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(hung.load(), 2) << "the first request after the rest did not ask";
+  res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice));
   EXPECT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 2u) << "after the rest the facilitator is asked again";
+  prober.join();
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->status, 200) << probe->body;
+  EXPECT_EQ(hung.load(), 2) << "a second request asked while the first probed";
+  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 4u);
+
+  // Once it answers again, it is asked, and its answer refreshes the mirror.
+  stack.now += Gate::kFacilitatorRestSeconds;
+  hang = false;
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 5 * kPrice));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(stack.metrics.stale_state_fallbacks.load(), 4u) << "after the rest the facilitator is asked again";
   EXPECT_EQ((*stack.store->get(agent.id))->onchainSyncedAt, stack.now.load()) << "and its answer refreshes the mirror";
   release.set();
 }
