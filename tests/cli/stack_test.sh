@@ -135,13 +135,18 @@ check "settle --every stops at once on a refused token" 2 "facilitator_unauthori
 sed "s|$work/gate.sqlite|$work/gate-no-token.sqlite|" "$work/gate-no-token.json" >"$work/gate-no-token-own-store.json"
 check "a gate whose token is refused stops at start-up" 2 "facilitator_unauthorized" \
   timeout 30 "$paychan" gate --config "$work/gate-no-token-own-store.json"
+# Runs the gate of $work/gate-NAME.json until it listens, then stops it: what it said at start-up
+# is in $work/gate-NAME.out.err.
+start_and_stop_gate() {
+  "$paychan" gate --config "$work/gate-$1.json" >"$work/gate-$1.out" 2>"$work/gate-$1.out.err" &
+  local pid=$!
+  wait_for "$work/gate-$1.out" port
+  kill -TERM "$pid"
+  wait "$pid"
+}
 # A gate on a network its facilitator does not serve starts, and says that no channel can open.
 sed -e 's|"eip155:31337"|"eip155:1"|' -e "s|$work/gate.sqlite|$work/gate-mainnet.sqlite|" "$work/gate.json" >"$work/gate-mainnet.json"
-"$paychan" gate --config "$work/gate-mainnet.json" >"$work/gate-mainnet.out" 2>"$work/gate-mainnet.out.err" &
-mainnet_pid=$!
-wait_for "$work/gate-mainnet.out" port
-kill -TERM "$mainnet_pid"
-wait "$mainnet_pid"
+start_and_stop_gate mainnet
 check "a gate warns of a facilitator that does not serve its network" 0 \
   "does not list batch-settlement on eip155:1 in /supported" cat "$work/gate-mainnet.out.err"
 check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
@@ -149,11 +154,7 @@ check "a gate warns of nothing when its facilitator serves its network" 1 "" gre
 # for starts, and says that its channels could not be claimed.
 sed -e "s|\"$authorizer\"|\"0x000000000000000000000000000000000000dEaD\"|" -e "s|$work/gate.sqlite|$work/gate-authorizer.sqlite|" \
   "$work/gate.json" >"$work/gate-authorizer.json"
-"$paychan" gate --config "$work/gate-authorizer.json" >"$work/gate-authorizer.out" 2>"$work/gate-authorizer.out.err" &
-authorizer_pid=$!
-wait_for "$work/gate-authorizer.out" port
-kill -TERM "$authorizer_pid"
-wait "$authorizer_pid"
+start_and_stop_gate authorizer
 check "a gate warns of a receiverAuthorizer nobody signs for" 0 \
   "receiverAuthorizer 0x000000000000000000000000000000000000dEaD is not the facilitator's ($authorizer in its /supported)" \
   cat "$work/gate-authorizer.out.err"

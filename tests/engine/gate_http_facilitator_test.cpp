@@ -3,6 +3,7 @@
 // facilitator_unavailable, and only requests that provably never left are retried for /settle.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -73,42 +74,41 @@ TEST(HttpFacilitator, UnreachableOrBrokenIsUnavailable) {
   EXPECT_FALSE(HttpFacilitator::create({"ftp://x"}));
 }
 
-TEST(HttpFacilitator, SettleIsNotRetriedOnceSent) {
-  const GateConfig config = test_config();
-  const auto request = deposit_request(config, TestAgent(test_key(3), config, 1));
-  // A server that accepts and never answers in time: verify retries, settle does not.
-  http::test::Event release;
+// A server that takes requests and answers none until it is destroyed; `seen` counts them.
+struct StallingServer {
+  ~StallingServer() { release.set(); }
   std::atomic<int> seen{0};
-  auto stall = [&](http::Exchange&) -> http::Handled {
+  http::test::Event release;
+  std::function<http::Handled(http::Exchange&)> stall = [this](http::Exchange&) -> http::Handled {
     ++seen;
     return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
   };
   http::test::TestServer<decltype(stall)> server{stall};
-  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
+};
+
+TEST(HttpFacilitator, SettleIsNotRetriedOnceSent) {
+  const GateConfig config = test_config();
+  const auto request = deposit_request(config, TestAgent(test_key(3), config, 1));
+  // A server that accepts and never answers in time: verify retries, settle does not.
+  StallingServer stalling;
+  HttpFacilitatorOptions options{stalling.server.url(""), std::chrono::milliseconds(200), 3, std::chrono::milliseconds(1)};
   auto client = HttpFacilitator::create(options);
   auto settled = http::run_blocking((*client)->settle(request));
   EXPECT_FALSE(settled);
-  EXPECT_EQ(seen.load(), 1);
+  EXPECT_EQ(stalling.seen.load(), 1);
   auto verified = http::run_blocking((*client)->verify(request));
   EXPECT_FALSE(verified);
-  EXPECT_EQ(seen.load(), 4);
-  release.set();
+  EXPECT_EQ(stalling.seen.load(), 4);
 }
 
 // verify_briefly gives a facilitator that hangs one attempt of brief_timeout, not attempts × timeout.
 TEST(HttpFacilitator, ABriefVerifyIsOneAttempt) {
   const GateConfig config = test_config();
   const auto request = deposit_request(config, TestAgent(test_key(4), config, 1));
-  http::test::Event release;
-  std::atomic<int> seen{0};
-  auto stall = [&](http::Exchange&) -> http::Handled {
-    ++seen;
-    return [](http::test::Event& e) -> http::Awaitable<void> { co_await e.wait(); }(release);
-  };
-  http::test::TestServer<decltype(stall)> server{stall};
+  StallingServer stalling;
   // verify()'s timeout is long enough to tell the two apart: a brief verify that used it would
   // take a minute.
-  HttpFacilitatorOptions options{server.url(""), std::chrono::milliseconds(60'000), 3, std::chrono::milliseconds(1)};
+  HttpFacilitatorOptions options{stalling.server.url(""), std::chrono::milliseconds(60'000), 3, std::chrono::milliseconds(1)};
   options.brief_timeout = std::chrono::milliseconds(100);
   auto client = HttpFacilitator::create(options);
   const auto started = std::chrono::steady_clock::now();
@@ -116,8 +116,7 @@ TEST(HttpFacilitator, ABriefVerifyIsOneAttempt) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30)) << "verify()'s timeout was used";
   ASSERT_FALSE(verified);
   EXPECT_EQ(verified.error().code, ErrorCode::facilitator_unavailable);
-  EXPECT_EQ(seen.load(), 1);
-  release.set();
+  EXPECT_EQ(stalling.seen.load(), 1);
 }
 
 // A gate whose facilitator hangs goes on serving its known channels on their mirrors: each asks
@@ -159,12 +158,7 @@ TEST(HttpFacilitator, AGateWhoseFacilitatorHangsServesKnownChannelsWithoutWaitin
   // After the rest one request probes; another, meanwhile, is served without asking.
   stack.now += 1;
   std::optional<http::ClientResponse> probe;
-  std::thread prober([&] {
-    http::BlockingHttpClient client;
-    auto req = http::ClientRequest::post(stack.url("/v1/infer"), "{}");
-    req.header("PAYMENT-SIGNATURE", agent.voucher_header(stack.offer(), 4 * kPrice));
-    if (auto answer = client.request(std::move(req))) probe = std::move(*answer);
-  });
+  std::thread prober([&] { probe = stack.call_apart("/v1/infer", agent.voucher_header(stack.offer(), 4 * kPrice), "{}"); });
   for (int i = 0; i < 10'000 && hung.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(hung.load(), 2) << "the first request after the rest did not ask";
   res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice));

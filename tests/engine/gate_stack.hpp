@@ -141,6 +141,15 @@ class GateStack {
     return res ? std::move(*res) : http::ClientResponse{};
   }
 
+  // The same on a client of its own, for a thread beside the test's: its answer, if one came.
+  std::optional<http::ClientResponse> call_apart(std::string_view target, const std::string& payment, std::string body) {
+    http::BlockingHttpClient client;
+    auto req = http::ClientRequest::post(url(target), std::move(body));
+    req.header("PAYMENT-SIGNATURE", payment);
+    auto res = client.request(std::move(req));
+    return res ? std::optional<http::ClientResponse>(std::move(*res)) : std::nullopt;
+  }
+
   // The gate's store folds its voucher log into SQLite now, as it does within 20 ms of its last
   // commit (StoreOptions::idle_fold) and at a read on it: from then on another connection to the
   // file (the settle job's, as `paychan settle` opens it) sees every charge the gate has answered.
