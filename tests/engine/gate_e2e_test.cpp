@@ -677,6 +677,34 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
   for (const auto& line : lines) EXPECT_EQ(line.find(signature), std::string::npos) << line;
 }
 
+// A paid request the gate's stop cuts before its answer is decided is logged as unanswered, with
+// no status (none went out), and is not charged.
+TEST(GateE2E, ARequestCutByAStopIsLoggedUnanswered) {
+  GateStack stack;
+  http::test::Event release;
+  std::atomic<bool> holding{false};
+  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
+    holding = true;
+    co_await release.wait();
+    ex.response().set(200, "application/json", "{}");
+  });
+  AccessLines log(stack);
+  TestAgent agent(test_key(29), stack.config, 1);
+  std::optional<http::ClientResponse> answer;
+  const std::string deposit = agent.deposit_header(stack.offer(), kPrice, 1'000'000);
+  std::thread client([&] { answer = stack.call_apart("/v1/infer", deposit, "{}"); });
+  for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(holding);
+  stack.stop();  // its grace runs out with the request still held
+  client.join();
+  release.set();
+  EXPECT_FALSE(answer) << "a cut request was answered";
+  const auto lines = log.wait(1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("status=0 outcome=unanswered"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("charged=0"), std::string::npos) << lines[0];
+}
+
 // The upstream is down: the paid request and a free one get 502 with the error code and nothing
 // about the upstream (its address is the operator's business), nothing is charged, and the access
 // log carries the detail, for the free request too (whose answers are otherwise not logged).
@@ -807,7 +835,8 @@ TEST(GateE2E, ARequestHeldOnOneChannelHoldsNoOther) {
   ASSERT_EQ(stack.call("POST", "/v1/infer", other.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
 
   std::optional<http::ClientResponse> held_answer;
-  std::thread holder([&] { held_answer = stack.call_apart("/v1/infer", held.voucher_header(stack.offer(), 2 * kPrice), "hold"); });
+  const std::string held_voucher = held.voucher_header(stack.offer(), 2 * kPrice);
+  std::thread holder([&] { held_answer = stack.call_apart("/v1/infer", held_voucher, "hold"); });
   for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_TRUE(holding) << "the held request never reached its handler";
   auto res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice), "go");

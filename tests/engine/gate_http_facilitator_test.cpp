@@ -158,7 +158,8 @@ TEST(HttpFacilitator, AGateWhoseFacilitatorHangsServesKnownChannelsWithoutWaitin
   // After the rest one request probes; another, meanwhile, is served without asking.
   stack.now += 1;
   std::optional<http::ClientResponse> probe;
-  std::thread prober([&] { probe = stack.call_apart("/v1/infer", agent.voucher_header(stack.offer(), 4 * kPrice), "{}"); });
+  const std::string probe_voucher = agent.voucher_header(stack.offer(), 4 * kPrice);
+  std::thread prober([&] { probe = stack.call_apart("/v1/infer", probe_voucher, "{}"); });
   for (int i = 0; i < 10'000 && hung.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(hung.load(), 2) << "the first request after the rest did not ask";
   res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice));
