@@ -262,6 +262,23 @@ Result<ClaimPlan> SettleJob::plan_run(std::vector<ChannelState> channels, Settle
   };
   std::stable_sort(plan.batches.begin(), plan.batches.end(),
                    [&](const auto& a, const auto& b) { return deadline(a) < deadline(b); });
+  // A channel opened to another receiver (the gate's payTo changed since) is claimed into that
+  // receiver's balance in the contract, which this run's sweep, to its own payTo, leaves there.
+  std::vector<std::pair<Address, std::size_t>> others;
+  for (const auto& batch : plan.batches) {
+    for (const PlannedClaim& p : batch) {
+      const Address& receiver = p.row.channel.receiver;
+      if (receiver == options_.receiver) continue;
+      auto it = std::find_if(others.begin(), others.end(), [&](const auto& o) { return o.first == receiver; });
+      if (it == others.end()) others.emplace_back(receiver, 1);
+      else ++it->second;
+    }
+  }
+  for (const auto& [receiver, n] : others)
+    plan.warnings.push_back(std::to_string(n) + (n == 1 ? " channel" : " channels") + " to receiver " +
+                            to_checksum_hex(receiver) + " claimed here, but this run sweeps only to payTo " +
+                            to_checksum_hex(options_.receiver) + ": run settle with a config whose payTo is " +
+                            to_checksum_hex(receiver) + " to sweep them");
   return plan;
 }
 

@@ -96,6 +96,7 @@ TEST_F(SettleJobTest, ClaimsEverythingChargedInBatchesThenSweeps) {
   EXPECT_EQ(s.claimedAmount(), charged);
   EXPECT_EQ(stack.facilitator.settled(), charged);
   EXPECT_EQ(s.sweepAmount, to_decimal(charged));
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings[0];
   auto reread = stack.open_as_settle_job();
   EXPECT_TRUE((*reread)->unclaimed()->empty());
 
@@ -517,6 +518,21 @@ TEST_F(SettleJobTest, TheRecordOfAChannelDeletedLongAgoIsForgotten) {
 
 // The refund check and the forgetting come after the sweep, and still run when the facilitator is
 // unreachable there: the run fails all the same.
+// Channels paid to another receiver (the gate's payTo changed since they opened) are claimed, but
+// the sweep goes to this run's payTo only: the run says so, and names the config that sweeps them.
+TEST_F(SettleJobTest, ClaimsForAnotherReceiverAreNamedAsLeftUnswept) {
+  pay(2, 1);
+  SettleJobOptions o = options();
+  const std::string old_pay_to = to_checksum_hex(o.receiver);
+  o.receiver = *parse_address("0x000000000000000000000000000000000000dEaD");
+  SettleSummary s = run(o);
+  EXPECT_EQ(s.claimedChannels(), 2u);
+  EXPECT_TRUE(warned(s, "2 channels to receiver " + old_pay_to + " claimed here, but this run sweeps only to payTo "
+                            "0x000000000000000000000000000000000000dEaD: run settle with a config whose payTo is " +
+                            old_pay_to))
+      << (s.warnings.empty() ? "no warning" : s.warnings[0]);
+}
+
 TEST_F(SettleJobTest, AnUnreachableFacilitatorAtTheSweepStillLeavesTheChecksDone) {
   const std::vector<Bytes32> ids = paid_once(2);
   ScriptedChain chain;
