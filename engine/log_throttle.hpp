@@ -17,8 +17,13 @@ class LogThrottle {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // paychan's cap for lines anyone can cause: about one a fifth of a second, in bursts.
+  static constexpr std::size_t kLines = 50;
+  static constexpr std::chrono::seconds kWindow{10};
+
   // At most `lines` lines in any `window` that starts with a line let through.
-  LogThrottle(std::size_t lines, Clock::duration window) noexcept : lines_(lines), window_(window) {}
+  explicit LogThrottle(std::size_t lines = kLines, Clock::duration window = kWindow) noexcept
+      : lines_(lines), window_(window) {}
 
   // The line to write for one more event at `now`: `line`, followed by how many were held back
   // since the last one written; nothing when this one is held back.

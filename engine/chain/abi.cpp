@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <optional>
 #include <vector>
-#include <cstring>
 
 #include "channel/hex.hpp"
 #include "channel/keccak.hpp"

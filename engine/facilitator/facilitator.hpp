@@ -75,11 +75,9 @@ class Facilitator final : public gate::Facilitator {
   [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }
   // A line for the operator's log (FacilitatorOptions::log): never a key, token or signature.
   void log(const std::string& line) const;
-  // The same for a line any caller can cause, e.g. by a flood of forged payloads: at most
-  // kCallerLinesPerWindow per kCallerLineWindow of each `throttle`, the rest counted (LogThrottle).
+  // The same for a line any caller can cause, e.g. by a flood of forged payloads: as many as
+  // `throttle` lets through (LogThrottle's default: 50 per 10 s), the rest counted.
   void log_caused_by_caller(LogThrottle& throttle, std::string line) const;
-  static constexpr std::size_t kCallerLinesPerWindow = 50;
-  static constexpr std::chrono::seconds kCallerLineWindow{10};
 
   // The answers as the HTTP API gives them: refusals and failed chain reads alike are answers
   // (isValid false / success false with the spec's code), as the reference facilitator does. The
@@ -124,8 +122,8 @@ class Facilitator final : public gate::Facilitator {
   std::vector<std::unique_ptr<ChainView>> networks_;
   // verify_request's and settle_request's refusals, apart: a flood of forged payloads to /verify
   // must not hide the refusals of a gate's own claims.
-  LogThrottle verify_refusals_{kCallerLinesPerWindow, kCallerLineWindow};
-  LogThrottle settle_refusals_{kCallerLinesPerWindow, kCallerLineWindow};
+  LogThrottle verify_refusals_;
+  LogThrottle settle_refusals_;
   std::mutex readiness_mutex_;
   std::chrono::steady_clock::time_point readiness_at_{};  // when unready() last asked the nodes
   std::vector<std::string> readiness_;                    // what they said then

@@ -13,7 +13,7 @@
 // With clients (client_auth.hpp), /verify and /settle answer 401 in the endpoint's own shape
 // (reason facilitator_unauthorized, header WWW-Authenticate: Bearer) unless the request carries a
 // client's token, and the receiverAuthorizer key signs only for that client's receivers. Each 401
-// is logged, at most Facilitator::kCallerLinesPerWindow lines per window (the rest counted). Without
+// is logged, at most LogThrottle's default lines per window (the rest counted). Without
 // them the API is open to whoever can connect, and the key signs for no one.
 // Thread-safety: a Handler, called concurrently from every I/O thread.
 #pragma once
@@ -37,7 +37,7 @@ class FacilitatorService final : public http::Handler {
   Facilitator& facilitator_;
   const ClientAuth* clients_;
   std::string supported_;  // /supported never changes while running: encoded once
-  LogThrottle unauthorized_{Facilitator::kCallerLinesPerWindow, Facilitator::kCallerLineWindow};  // the 401s' lines
+  LogThrottle unauthorized_;  // the 401s' lines
 };
 
 }  // namespace paychan::engine::facilitator

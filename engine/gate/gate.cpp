@@ -325,6 +325,7 @@ std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVouche
 http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& offer,
                                                                 const protocol::PaymentPayload& payload, bool briefly) {
   const std::uint64_t asked_at = now();
+  const std::uint64_t silent_from = std::max<std::uint64_t>(asked_at, 1);  // 0 means "answering"
   if (facilitator_ == nullptr)
     co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "no facilitator configured"), asked_at};
   // A facilitator that went silent is probed by one request at a time: the first after a rest
@@ -332,7 +333,7 @@ http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& off
   // served on their mirrors without asking.
   if (std::uint64_t silent = facilitatorSilentAt_.load(std::memory_order_relaxed); briefly && silent != 0) {
     if (asked_at < silent + kFacilitatorRestSeconds ||
-        !facilitatorSilentAt_.compare_exchange_strong(silent, std::max<std::uint64_t>(asked_at, 1)))
+        !facilitatorSilentAt_.compare_exchange_strong(silent, silent_from))
       co_return FacilitatorVerdict{fail(ErrorCode::facilitator_unavailable, "resting after it gave no answer"), asked_at};
   }
   protocol::FacilitatorRequest request{protocol::kX402Version, payload, offer.requirements};
@@ -341,7 +342,7 @@ http::Awaitable<Gate::FacilitatorVerdict> Gate::ask_facilitator(const Offer& off
   else response = co_await facilitator_->verify(request);
   if (response) facilitatorSilentAt_.store(0, std::memory_order_relaxed);
   else if (briefly && response.error().code == ErrorCode::facilitator_unavailable)  // no usable answer
-    facilitatorSilentAt_.store(std::max<std::uint64_t>(asked_at, 1), std::memory_order_relaxed);
+    facilitatorSilentAt_.store(silent_from, std::memory_order_relaxed);
   FacilitatorVerdict verdict{std::move(response), asked_at};
   if (verdict.response) metrics_.facilitator_verifications.fetch_add(1, std::memory_order_relaxed);
   co_return verdict;

@@ -62,7 +62,7 @@ class GateHandler final : public http::Handler {
   void set_access_log(std::function<void(const AccessRecord&)> sink) { access_log_ = std::move(sink); }
   // Without an access log, what needs the operator still gets a line (logfmt, as the access log's):
   // an answer 502, 503 or 504 (the upstream, the facilitator or the store failing) and a payment
-  // the facilitator refused. At most 50 lines per 10 s of each kind, the rest counted (LogThrottle).
+  // the facilitator refused. At most LogThrottle's default of each kind (50 per 10 s), the rest counted.
   void set_operator_log(std::function<void(const std::string&)> sink) { operator_log_ = std::move(sink); }
   // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
   // scheme of the resource URL in its offers. Before serving.
@@ -93,8 +93,8 @@ class GateHandler final : public http::Handler {
   std::function<void(const std::string&)> operator_log_;
   // Apart, so that refusals anyone can cause (a deposit of their own the facilitator refuses) do not
   // crowd out the lines of the gate's own failures.
-  LogThrottle failure_lines_{50, std::chrono::seconds(10)};
-  LogThrottle refusal_lines_{50, std::chrono::seconds(10)};
+  LogThrottle failure_lines_;
+  LogThrottle refusal_lines_;
   std::string public_scheme_ = "http";
 };
 
