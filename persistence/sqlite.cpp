@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "persistence/wal_write_buffer.hpp"
@@ -66,8 +68,13 @@ Result<Database> Database::open(const std::string& path, bool create) {
   // A new file is the owner's alone (0600, whatever the umask): the stores hold signed vouchers,
   // channel salts and signed transactions. SQLite gives its -wal and -shm files the database's
   // mode. An existing file keeps the mode its owner gave it.
-  if (create) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // (":memory:" and the empty name are no file: SQLite keeps those databases in memory.)
+  if (create && path != ":memory:" && !path.empty()) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    // A symbolic link to no file yet: SQLite would create its target with the umask's mode.
+    struct stat target {};
+    if (fd < 0 && errno == EEXIST && ::stat(path.c_str(), &target) != 0 && errno == ENOENT)
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) ::close(fd);  // empty: SQLite makes it a database; EEXIST and the rest: SQLite says
   }
   sqlite3* db = nullptr;

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <new>
@@ -115,7 +116,25 @@ TEST(SqliteFiles, ANewDatabaseAndItsLogAreTheOwnersAlone) {
   struct stat st {};
   ASSERT_EQ(::stat(other.file().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
+  // A path that is a symbolic link to no file yet: the file made at its target is the owner's too.
+  TempDir linked;
+  const std::string target = linked.file() + "-target";
+  ASSERT_EQ(::symlink(target.c_str(), linked.file().c_str()), 0);
+  ASSERT_TRUE(Database::open(linked.file(), true));
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   ::umask(old_umask);
+}
+
+TEST(SqliteFiles, AnInMemoryDatabaseLeavesNoFile) {
+  TempDir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path);
+  auto db = Database::open(":memory:", true);
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(db) << db.error().to_string();
+  ASSERT_TRUE(db->exec("CREATE TABLE t (x)"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path / ":memory:"));
 }
 
 TEST(SqliteErrors, ABadPathIsInvalidConfigAFailingStoreStoreFailedAndABrokenConstraintInvalidPayload) {
