@@ -33,8 +33,9 @@ One gate per store.
 
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
-which the gate reads and strips (sent twice: 502, nothing charged); the upstream never sees a client's
-own Settlement-Overrides, nor its PAYMENT-SIGNATURE. A 3xx is charged, as the reference's middleware
+which the gate reads and strips (unreadable, above the price or sent twice: 502 and nothing charged,
+the reason in the gate's log); the upstream never sees a client's own Settlement-Overrides, nor its
+PAYMENT-SIGNATURE. A 3xx is charged, as the reference's middleware
 does (a client that follows the redirect pays for its target too): redirect before the gate, or
 leave such paths unpriced. An upstream status >= 400, or
 no response head within upstreamTimeoutSeconds (504), charges nothing. A streamed answer is charged

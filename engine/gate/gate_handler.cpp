@@ -333,12 +333,13 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
     co_return true;
   }
   if (!actual) {
-    // The upstream's report is unreadable: charging a guess would be wrong either way.
+    // The upstream's report is unreadable: charging a guess would be wrong either way. The fault
+    // is the upstream's, not the payment's: the client gets a bad gateway like any other (a payment
+    // error code would send it looking at its voucher), the operator's log the reason.
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     log.record.outcome = "upstream_failed";
     reset(res);
-    res.set(502, "application/json",
-            error_body(Error{actual.error().code, "upstream sent an invalid Settlement-Overrides: " + actual.error().detail}));
+    res.set(502, "text/plain", "bad gateway: the upstream's charge report is invalid; nothing was charged\n");
     log.record.reason = to_string(actual.error().code);
     log.record.detail = "invalid Settlement-Overrides: " + actual.error().detail;
     co_return false;

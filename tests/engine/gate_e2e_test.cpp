@@ -114,6 +114,7 @@ TEST(GateE2E, BadPaymentsAreRefusedAndCommitNothing) {
   EXPECT_EQ(res.status, 502);
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "greedy");
   EXPECT_EQ(res.status, 502) << "an upstream may not charge above the offer";
+  EXPECT_EQ(res.body.find("invalid_"), std::string::npos) << "the upstream's fault named as the payment's: " << res.body;
   // Nor on a deposit: the top-up is not executed when the upstream's report is refused.
   res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), 2 * kPrice, 5'000), "greedy");
   EXPECT_EQ(res.status, 502);
@@ -136,7 +137,7 @@ TEST(GateE2E, TheUpstreamsSettlementHeadersNeverReachTheClient) {
 
   auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "twice");
   EXPECT_EQ(res.status, 502);
-  EXPECT_NE(res.body.find("more than once"), std::string::npos) << res.body;
+  EXPECT_EQ(res.body, "bad gateway: the upstream's charge report is invalid; nothing was charged\n");
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
 
   res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "offers");
@@ -789,6 +790,11 @@ TEST(GateE2E, AnUnreadableSettlementOverrideIsLoggedWithItsReason) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[1].find("status=502 outcome=upstream_failed reason="), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("detail=\"invalid Settlement-Overrides: "), std::string::npos) << lines[1];
+  // Sent twice, the log names that too.
+  EXPECT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "twice").status, 502);
+  const auto more = log.wait(3);
+  ASSERT_EQ(more.size(), 3u);
+  EXPECT_NE(more[2].find("more than once"), std::string::npos) << more[2];
 }
 
 // The toy upstream, embedded in the gate (FunctionService) instead of behind it.
