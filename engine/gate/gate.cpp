@@ -434,10 +434,11 @@ http::Awaitable<std::optional<Refusal>> Gate::verify(const Offer& offer, const p
   }
   // A known channel refused on a new view of the chain keeps that view (its charges are unchanged):
   // a withdrawal it shows flags the channel for claim in the store the settle job reads, and its next
-  // requests are judged on it without asking again. Were it lost, the flag would be too.
-  // (A write that fails leaves the old view; the store's failure shows at the next commit, a 503.)
+  // requests are judged on it without asking again. Were it lost, the flag would be too; a store
+  // that cannot keep it is the answer (503, which the operator's log shows), not the refusal.
   if (refused && refreshed && known && base.onchain != lease.state()->onchain) {
-    if (Status durable = co_await make_durable(lease, base); durable) lease.stage(base);
+    if (Status durable = co_await make_durable(lease, base); !durable) co_return refusal(503, durable.error());
+    lease.stage(base);
   }
   co_return refused;
 }

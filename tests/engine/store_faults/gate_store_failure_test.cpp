@@ -35,5 +35,29 @@ TEST(GateStoreFailure, AChargeThatCannotBeMadeDurableIsAnswered503AndCommitsNoth
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
 }
 
+// A withdrawal seen on a request the gate refuses is kept durably (GateE2E.AWithdrawalSeenOnA-
+// RefusedRequestIsKept). A store that cannot keep it answers 503 store_failed, which the operator's
+// log shows, and the next request asks the chain again.
+TEST(GateStoreFailure, AWithdrawalTheStoreCannotKeepIsAnswered503) {
+  GateStack stack;
+  TestAgent agent(test_key(2), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  stack.now += 3500;
+  stack.facilitator.set_withdrawal(agent.id, stack.now.load() - 3300);  // completes in 300 s, inside the margin
+
+  ASSERT_TRUE(stack.store->get(agent.id));  // folded now: no idle fold takes the failure
+  persistence::test::fail_next_log_syncs(1);
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_NE(res.body.find("store_failed"), std::string::npos) << res.body;
+  EXPECT_EQ((*stack.store->get(agent.id))->onchain.withdrawRequestedAt, 0u);
+
+  const int verifies = stack.facilitator.verifies.load();
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  EXPECT_EQ(payment_required(res).error, "channel_withdrawal_pending") << res.body;
+  EXPECT_EQ(stack.facilitator.verifies.load(), verifies + 1) << "the lost view was not asked for again";
+  EXPECT_NE((*stack.store->get(agent.id))->onchain.withdrawRequestedAt, 0u);
+}
+
 }  // namespace
 }  // namespace paychan::engine::gate::test
