@@ -29,8 +29,10 @@
 namespace paychan::engine::http {
 
 namespace detail {
+class Conduit;
 class Session;
-}
+class WholeAnswer;
+}  // namespace detail
 
 class Exchange {
  public:
@@ -74,10 +76,11 @@ class Exchange {
 
  private:
   friend class detail::Session;
-  Exchange(detail::Session& session, Request request, Response response) noexcept
-      : session_(session), request_(request), response_(response) {}
+  friend class detail::WholeAnswer;
+  Exchange(detail::Conduit& conduit, Request request, Response response) noexcept
+      : conduit_(conduit), request_(request), response_(response) {}
 
-  detail::Session& session_;
+  detail::Conduit& conduit_;
   Request request_;
   Response response_;
   StreamHook before_stream_;

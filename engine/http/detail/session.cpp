@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "engine/http/detail/framing.hpp"
 #include "engine/http/detail/worker.hpp"
 #include "engine/http/handler.hpp"
 
@@ -157,23 +158,7 @@ bool Session::keep_alive_after_answer() noexcept {
          answered_ < worker_.limits().max_requests_per_connection;
 }
 
-void Session::finalize(bool keep_alive) {
-  auto& r = response_.m;
-  r.keep_alive(keep_alive);
-  unsigned status = r.result_int();
-  if (status == 204 || status == 304) {
-    // No body and no Content-Length for these (RFC 9110 §8.6).
-    r.body().clear();
-    r.erase(bhttp::field::content_length);
-    r.erase(bhttp::field::transfer_encoding);
-    return;
-  }
-  r.prepare_payload();
-  if (request_.m.method() == bhttp::verb::head) {
-    // The Content-Length a GET would have, without the body.
-    r.body().clear();
-  }
-}
+void Session::finalize(bool keep_alive) { frame_whole_answer(request_.m, response_.m, keep_alive); }
 
 Awaitable<void> Session::reject(RequestReader::Outcome outcome) {
   auto [status, reason] = rejection(outcome);
@@ -224,22 +209,3 @@ Awaitable<Status> Session::end_stream() {
 }
 
 }  // namespace paychan::engine::http::detail
-
-namespace paychan::engine::http {
-
-std::string_view Exchange::peer_address() const noexcept { return session_.peer_address(); }
-ConnectionLocals& Exchange::connection_locals() noexcept { return session_.locals(); }
-std::uint16_t Exchange::peer_port() const noexcept { return session_.peer_port(); }
-Awaitable<Status> Exchange::begin_stream() {
-  // Moved out first: the hook runs once, and its frame must outlive the member it came from.
-  if (StreamHook hook = std::exchange(before_stream_, nullptr)) {
-    if (Status allowed = co_await hook(response_); !allowed) co_return allowed;
-  }
-  co_return co_await session_.begin_stream();
-}
-Awaitable<Status> Exchange::write(std::string_view piece) { return session_.write(piece); }
-Awaitable<Status> Exchange::end_stream() { return session_.end_stream(); }
-bool Exchange::streaming() const noexcept { return session_.streaming(); }
-bool Exchange::stream_unfinished() const noexcept { return session_.stream_unfinished(); }
-
-}  // namespace paychan::engine::http

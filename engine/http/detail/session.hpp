@@ -15,6 +15,7 @@
 
 #include "engine/http/beast.hpp"
 #include "engine/http/connection_locals.hpp"
+#include "engine/http/detail/conduit.hpp"
 #include "engine/http/detail/connection_budget.hpp"
 #include "engine/http/detail/messages.hpp"
 #include "engine/http/detail/request_reader.hpp"
@@ -24,7 +25,7 @@ namespace paychan::engine::http::detail {
 
 class Worker;
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public Conduit, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ConnectionSlot slot, Worker& worker);
   Session(const Session&) = delete;
@@ -38,14 +39,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void abort();
 
   // The operations behind Exchange (engine/http/handler.hpp).
-  [[nodiscard]] Awaitable<Status> begin_stream();
-  [[nodiscard]] Awaitable<Status> write(std::string_view piece);
-  [[nodiscard]] Awaitable<Status> end_stream();
-  [[nodiscard]] bool streaming() const noexcept { return streamed_ != StreamState::none; }
-  [[nodiscard]] bool stream_unfinished() const noexcept { return streamed_ == StreamState::open; }
-  [[nodiscard]] std::string_view peer_address() const noexcept { return peer_address_; }
-  [[nodiscard]] std::uint16_t peer_port() const noexcept { return peer_port_; }
-  [[nodiscard]] ConnectionLocals& locals() noexcept { return locals_; }
+  [[nodiscard]] Awaitable<Status> begin_stream() override;
+  [[nodiscard]] Awaitable<Status> write(std::string_view piece) override;
+  [[nodiscard]] Awaitable<Status> end_stream() override;
+  [[nodiscard]] bool streaming() const noexcept override { return streamed_ != StreamState::none; }
+  [[nodiscard]] bool stream_unfinished() const noexcept override { return streamed_ == StreamState::open; }
+  [[nodiscard]] std::string_view peer_address() const noexcept override { return peer_address_; }
+  [[nodiscard]] std::uint16_t peer_port() const noexcept override { return peer_port_; }
+  [[nodiscard]] ConnectionLocals& locals() noexcept override { return locals_; }
 
  private:
   enum class Next { read_next, close, drop };  // close: flush, then a lingering close

@@ -1,0 +1,18 @@
+#include "engine/http/detail/framing.hpp"
+
+namespace paychan::engine::http::detail {
+
+void frame_whole_answer(const BeastRequest& request, BeastResponse& response, bool keep_alive) {
+  response.keep_alive(keep_alive);
+  const unsigned status = response.result_int();
+  if (status == 204 || status == 304) {
+    response.body().clear();
+    response.erase(bhttp::field::content_length);
+    response.erase(bhttp::field::transfer_encoding);
+    return;
+  }
+  response.prepare_payload();
+  if (request.method() == bhttp::verb::head) response.body().clear();
+}
+
+}  // namespace paychan::engine::http::detail
