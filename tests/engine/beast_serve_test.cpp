@@ -107,14 +107,20 @@ TEST(BeastServe, AStreamIsAnsweredWholeWithItsReceipt) {
   EXPECT_TRUE(field(a.response, "Content-Length"));
 }
 
-// The provider's bugs: a handler that throws is answered 500; a stream never ended is not whole.
+// The provider's bugs: its function throwing is a failed upstream (502, GateE2E checks the log);
+// a Handler that throws is answered 500; a stream never ended is not whole.
 TEST(BeastServe, AThrowingHandlerIs500AndAStreamLeftOpenIsNotWhole) {
   GateStack stack;
   stack.embed(providers_handler);
-  Answer a = serve(stack, http::bhttp::verb::get, "/boom");
-  EXPECT_TRUE(a.whole);
-  EXPECT_EQ(a.response.result_int(), 500u);
+  EXPECT_EQ(serve(stack, http::bhttp::verb::get, "/boom").response.result_int(), 502u);
   EXPECT_FALSE(serve(stack, http::bhttp::verb::get, "/broken").whole);
+
+  http::FunctionHandler throwing([](http::Exchange&) -> http::Handled { throw std::runtime_error("bug"); });
+  http::BeastRequest req{http::bhttp::verb::get, "/", 11};
+  http::BeastResponse res;
+  http::ConnectionLocals locals;
+  EXPECT_TRUE(http::run_blocking(http::serve_whole(throwing, req, res, {}, locals)));
+  EXPECT_EQ(res.result_int(), 500u);
 }
 
 }  // namespace

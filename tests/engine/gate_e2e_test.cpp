@@ -802,6 +802,27 @@ http::Awaitable<void> embedded_toy(http::Exchange& ex) {
   if (auto more = toy_upstream(ex)) co_await std::move(*more);
 }
 
+// An embedded handler that throws: nothing charged, 502, and the exception's text in the log line.
+TEST(GateE2E, AnEmbeddedHandlersExceptionIsLoggedAndChargesNothing) {
+  GateStack stack;
+  stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
+    if (ex.request().body().find("throw") != std::string_view::npos) throw std::runtime_error("model weights missing");
+    co_await embedded_toy(ex);
+  });
+  AccessLines log(stack);
+  TestAgent agent(test_key(26), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "throw");
+  EXPECT_EQ(res.status, 502) << res.body;
+  EXPECT_FALSE(res.header("PAYMENT-RESPONSE"));
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
+  const auto lines = log.wait(2);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("status=502 outcome=upstream_failed"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("model weights missing"), std::string::npos) << lines[1];
+  EXPECT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice)).status, 200);
+}
+
 constexpr std::string_view kStreamed = "data: token0\n\ndata: token1\n\ndata: token2\n\n";
 
 TEST(GateE2E, AnEmbeddedHandlersStreamCarriesThePaymentResponseInItsHead) {
