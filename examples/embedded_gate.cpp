@@ -1,93 +1,158 @@
-// A provider's own C++ server with the paychan gate embedded: no reverse proxy, the priced handler
-// is a coroutine of the provider's, and it reports a dynamic price with report_charge().
+// A provider's own Boost.Beast server with the paychan gate inside: no reverse proxy, no second
+// port. The provider reads and writes its HTTP messages as it always does; each request goes
+// through the gate (serve_whole), which answers 402 with the offer, checks the payment, runs the
+// provider's handler and charges what it reports.
 //
-//   embedded_gate STORE.sqlite FACILITATOR_URL [PORT]
+//   embedded_gate GATE.json
 //
-// POST /v1/infer costs at most $0.01; prompts shorter than 100 bytes are charged half. Everything
-// else is free. Stop with Ctrl-C.
-#include <csignal>
+// GATE.json is `paychan gate`'s configuration (`paychan gate --help`; "upstream" is not used), with
+// a route for POST /v1/infer: a prompt shorter than 100 bytes is charged half its price. Prints
+// {"port":N} once it listens. Ctrl-C: stops accepting, requests in progress get 10 s; again: at once.
 #include <cstdio>
-#include <cstdlib>
+#include <functional>
 #include <optional>
+#include <string>
 
-#include "engine/gate/claimed_refresh.hpp"
-#include "engine/gate/gate.hpp"
-#include "engine/gate/gate_handler.hpp"
-#include "engine/gate/http_facilitator.hpp"
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "engine/gate/gate_runtime.hpp"
 #include "engine/gate/service.hpp"
+#include "engine/http/beast_serve.hpp"
 #include "engine/http/heap_retention.hpp"
-#include "engine/http/server.hpp"
 
 namespace gate = paychan::engine::gate;
 namespace http = paychan::engine::http;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using http::Awaitable;
+
+namespace {
+
+// 1. The provider's API: every request the gate lets through, paid or free, comes here. It runs on
+//    the I/O thread, so the slow part (the "model") is posted to a pool of its own and awaited.
+Awaitable<void> infer(http::Exchange& ex, paychan::Uint128 price, asio::thread_pool& model) {
+  const http::Request& req = ex.request();
+  if (req.path() != "/v1/infer") {
+    ex.response().set(404, "text/plain", "not found\n");
+    co_return;
+  }
+  if (req.method() != "POST") {  // the gate prices POST only: any other method must not be served
+    ex.response().set(405, "text/plain", "POST only\n");
+    ex.response().set_header("Allow", "POST");
+    co_return;
+  }
+  const std::size_t prompt_bytes = req.body().size();  // read now: the views are the I/O thread's
+  auto io = co_await asio::this_coro::executor;
+  co_await asio::post(model, asio::use_awaitable);
+  const std::string completion = "{\"completion\":\"hello\",\"promptBytes\":" + std::to_string(prompt_bytes) + "}";
+  co_await asio::post(io, asio::use_awaitable);
+  ex.response().set(200, "application/json", completion);
+  // What this request cost, at most the route's price; before any ex.begin_stream().
+  if (prompt_bytes < 100) gate::report_charge(ex.response(), price / 2);
+}
+
+// 2. The provider's server: one coroutine per connection, keep-alive, limits of its own.
+Awaitable<void> serve_connection(beast::tcp_stream stream, http::Handler& handler, int& open) {
+  ++open;
+  beast::error_code ec;
+  const auto peer = stream.socket().remote_endpoint(ec);
+  const std::string peer_address = ec ? "" : peer.address().to_string();
+  http::ConnectionLocals locals;  // what the gate keeps per connection
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(1024 * 1024);
+    stream.expires_after(std::chrono::seconds(30));
+    co_await bhttp::async_read(stream, buffer, parser, http::use(ec));  // errors into ec, not thrown
+    if (ec) break;  // closed, idle too long, too large or malformed
+    http::BeastRequest request = parser.release();
+    http::BeastResponse response;
+    if (!co_await http::serve_whole(handler, request, response, {peer_address, peer.port()}, locals)) break;
+    co_await bhttp::async_write(stream, response, http::use(ec));
+    if (ec || !response.keep_alive()) break;
+  }
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  --open;
+}
+
+Awaitable<void> accept(asio::ip::tcp::acceptor& acceptor, http::Handler& handler, int& open) {
+  for (;;) {
+    beast::error_code error;
+    auto socket = co_await acceptor.async_accept(http::use(error));
+    if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;  // stopping
+    if (!error)
+      asio::co_spawn(acceptor.get_executor(), serve_connection(beast::tcp_stream(std::move(socket)), handler, open),
+                     asio::detached);
+  }
+}
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "embedded_gate: %s\n", what.c_str());
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: embedded_gate STORE.sqlite FACILITATOR_URL [PORT]\n");
-    return 2;
-  }
-  // Ctrl-C and SIGTERM are taken by sigwait() below: blocked before any thread starts (threads
-  // inherit the mask), so that none of them is killed by one instead.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  if (argc != 2) return fail("usage: embedded_gate GATE.json");
+  auto config = gate::load_gate_config(argv[1]);  // checked as `paychan gate` checks it
+  if (!config) return fail(config.error().to_string());
+  std::optional<paychan::Uint128> price;
+  for (const auto& route : config->routes)
+    if (route.path == "/v1/infer" && route.takes("POST")) price = route.price;
+  if (!price) return fail("the configuration prices no POST /v1/infer");
 
-  // 1. What the provider sells, and to whom payments go (here: a local chain and its test USDC).
-  gate::GateConfig config;
-  config.network = "eip155:31337";
-  config.chainId = 31337;
-  config.asset = *paychan::parse_address("0x5FbDB2315678afecb367f032d93F642f64180aa3");
-  config.assetName = "USDC";
-  config.assetVersion = "2";
-  config.payTo = *paychan::parse_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-  config.receiverAuthorizer = *paychan::parse_address("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
-  config.routes = {gate::RouteConfig{"POST", "/v1/infer", 10'000, "a toy completion", "application/json"}};
-
-  // 2. The parts: durable channel store, facilitator, offers, the gate itself.
-  auto store = paychan::persistence::ChannelStore::open(argv[1]);
-  if (!store) return std::fprintf(stderr, "%s\n", store.error().to_string().c_str()), 2;
-  auto facilitator = gate::HttpFacilitator::create({argv[2]});
-  if (!facilitator) return std::fprintf(stderr, "%s\n", facilitator.error().to_string().c_str()), 2;
-  gate::GateMetrics metrics;
-  gate::GateOptions options;
-  options.chainId = config.chainId;
-  options.network = config.network;
-  gate::Gate g(options, **store, facilitator->get(), metrics);
-  if (auto restored = g.restore(); !restored) return std::fprintf(stderr, "%s\n", restored.error().to_string().c_str()), 2;
-  const auto offers = gate::OfferTable::build(config);
-  // The settle job's claims (`paychan settle`, same store) read back every 10 s, for /metrics.
-  std::optional<gate::ClaimedRefresh> claimed_refresh;
-  claimed_refresh.emplace(g, std::chrono::seconds(10));
-
-  // 3. The provider's own handler: runs only once the payment is accepted; a status >= 400 is
-  //    charged nothing, and report_charge() sets a price below the offer. A handler that streams
-  //    (ex.begin_stream(), ex.write(), ex.end_stream()) is charged as its head goes out, so it
-  //    calls report_charge() before begin_stream(); when
-  //    begin_stream() fails, the payment was refused: return, and the client gets the refusal.
-  gate::FunctionService service([](http::Exchange& ex) -> http::Awaitable<void> {
-    const auto prompt = ex.request().body();
-    ex.response().set(200, "application/json", "{\"completion\":\"hello from an embedded gate\"}");
-    if (prompt.size() < 100) gate::report_charge(ex.response(), 5'000);
-    co_return;
-  });
-  gate::GateHandler handler(g, offers, service, metrics, config.assetDecimals);
-
-  // 4. Serve it (or mount `handler` in an existing engine/http server).
+  // 3. The gate: the store, the facilitator and the offers from the configuration, and every
+  //    start-up check `paychan gate` makes; no server of its own (listen = false).
+  asio::thread_pool model(2);
+  gate::FunctionService api([&](http::Exchange& ex) { return infer(ex, *price, model); });
+  gate::RuntimeOptions options;
+  options.service = &api;
+  options.listen = false;
+  options.access_log = true;  // one logfmt line per paid request on stderr
   (void)http::retain_freed_heap();  // a server's heap kept between bursts of requests (see its header)
-  http::ServerOptions server_options;
-  server_options.port = argc > 3 ? static_cast<std::uint16_t>(std::atoi(argv[3])) : 8402;
-  http::HttpServer server(handler, server_options);
-  if (auto started = server.start(); !started) return std::fprintf(stderr, "%s\n", started.error().to_string().c_str()), 2;
-  std::printf("embedded gate on port %u: POST /v1/infer, GET /metrics\n", server.port());
+  auto runtime = gate::GateRuntime::start(*config, options);
+  if (!runtime) return fail(runtime.error().to_string());
+  for (const std::string& warning : (*runtime)->warnings()) std::fprintf(stderr, "embedded_gate: warning: %s\n", warning.c_str());
+
+  // Declared after the runtime, destroyed before it: requests a stop cut short end with the
+  // io_context, and they hold the gate's channels until then.
+  asio::io_context io{1};
+  auto listen = gate::parse_listen(config->listen);
+  if (!listen) return fail(listen.error().to_string());
+  asio::ip::tcp::acceptor acceptor(io);
+  beast::error_code ec;
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(listen->first, ec), listen->second);
+  if (!ec) acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("cannot listen on " + config->listen + ": " + ec.message());
+  int open = 0;
+  asio::co_spawn(io, accept(acceptor, (*runtime)->handler(), open), asio::detached);
+  std::printf("{\"port\":%u}\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
   std::fflush(stdout);
-  int signal = 0;
-  sigwait(&stop, &signal);
-  server.stop();
-  // The store goes before the server: requests a stop cut short may still have states queued, and
-  // the store's last commits report to the server's io_contexts.
-  claimed_refresh.reset();
-  store->reset();
+
+  // 4. Stopping: no new connections; the open ones get 10 s (polled: a connection ends on its own).
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer grace(io);
+  std::chrono::steady_clock::time_point deadline;
+  std::function<void()> wait_for_connections = [&] {
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline) return io.stop();
+    grace.expires_after(std::chrono::milliseconds(50));
+    grace.async_wait([&](beast::error_code) { wait_for_connections(); });
+  };
+  signals.async_wait([&](beast::error_code, int) {
+    acceptor.close();
+    signals.async_wait([&](beast::error_code, int) { io.stop(); });
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    wait_for_connections();
+  });
+  io.run();
+  (*runtime)->stop();  // every charge taken is on disk
+  std::fprintf(stderr, "embedded_gate: stopped\n");
   return 0;
 }

@@ -172,6 +172,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   };
   if (options.access_log) p->handler->set_access_log([write_line](const AccessRecord& r) { write_line(to_logfmt(r)); });
   else p->handler->set_operator_log(write_line);
+  if (!options.listen) return std::unique_ptr<GateRuntime>(new GateRuntime(std::move(p)));
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;
@@ -185,7 +186,8 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
 GateRuntime::GateRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 GateRuntime::~GateRuntime() { (void)stop(); }
 
-std::uint16_t GateRuntime::port() const noexcept { return parts_->server->port(); }
+std::uint16_t GateRuntime::port() const noexcept { return parts_->server ? parts_->server->port() : 0; }
+http::Handler& GateRuntime::handler() noexcept { return *parts_->handler; }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }

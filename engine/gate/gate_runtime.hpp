@@ -1,8 +1,10 @@
 // A whole gate assembled from its configuration, as `paychan gate` runs it: the channel store,
 // the facilitator client, the priced routes, the reverse proxy to the upstream and the HTTP server
 // (the facilitator and the upstream service may be handed in instead, as the demo does).
-// Providers embedding the gate in their own server assemble the parts themselves instead (see
-// examples/embedded_gate.cpp).
+// A provider embedding the gate in a C++ server hands in its own service (FunctionService), and
+// either lets the runtime's server listen, or runs its own Beast server (options.listen false) and
+// answers each request through handler() with serve_whole() (engine/http/beast_serve.hpp):
+// examples/embedded_gate.cpp. Either way every start-up check below is made.
 // Thread-safety: start/stop from one controlling thread.
 #pragma once
 
@@ -13,6 +15,7 @@
 
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/metrics.hpp"
+#include "engine/http/handler.hpp"
 
 namespace paychan::engine::gate {
 
@@ -30,19 +33,25 @@ struct RuntimeOptions {
   // In-process parts instead of what the config names (the demo's); both must outlive the runtime.
   Facilitator* facilitator = nullptr;  // instead of an HTTP client of config.facilitator
   Service* service = nullptr;          // instead of the reverse proxy to config.upstream
+  // false: no server of the runtime's; the provider's own answers through handler(), and stops
+  // taking requests before stop() (their states are queued to the store, which stop() closes).
+  bool listen = true;
 };
 
 class GateRuntime {
  public:
   // Loads the receiver authorizer key when configured (it must match `receiverAuthorizer`), asks
   // the configured facilitator whether it takes the server's token (HttpFacilitator::check_token),
-  // opens the store (restoring every channel), binds `listen`. Errors: invalid_config (no upstream
-  // and no options.service, among others), facilitator_unauthorized, the store's,
-  // http_listen_failed. A facilitator that does not answer is a warning (warnings()), not an error.
+  // opens the store (restoring every channel), binds `listen` (with options.listen). `config` as
+  // load_gate_config() checked it. Errors: invalid_config (no upstream and no options.service,
+  // among others), facilitator_unauthorized, the store's, http_listen_failed. A facilitator that
+  // does not answer is a warning (warnings()), not an error.
   [[nodiscard]] static Result<std::unique_ptr<GateRuntime>> start(const GateConfig& config, RuntimeOptions options = {});
   ~GateRuntime();  // stop()
 
-  [[nodiscard]] std::uint16_t port() const noexcept;
+  [[nodiscard]] std::uint16_t port() const noexcept;  // 0 without options.listen
+  // The gate's handler, for a provider's own server (serve_whole()); until stop().
+  [[nodiscard]] http::Handler& handler() noexcept;
   [[nodiscard]] std::size_t channels() const;
   [[nodiscard]] const GateMetrics& metrics() const noexcept;
   // What start() found wrong but not fatal, one sentence each, for the operator's log.

@@ -4,9 +4,11 @@
 # with `paychan pay`, then `paychan settle` reading the gate's store while the gate runs, a refund, and a
 # timed withdrawal that the settle job (the watchtower) claims in time before it finalizes. Checks the
 # money on chain: what the agent paid is what the provider's payTo received.
-# Usage: stack_test.sh PATH_TO_PAYCHAN
+# Also pays examples/embedded_gate, a provider's own Beast server with the gate inside.
+# Usage: stack_test.sh PATH_TO_PAYCHAN PATH_TO_EMBEDDED_GATE
 set -uo pipefail
 paychan=$1
+embedded_gate=$2
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -19,7 +21,7 @@ trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
 # shellcheck source=devnet.sh
 . "$(dirname "$0")/devnet.sh"
-start_devnet 3
+start_devnet 4
 start_facilitator
 agent_key=$(json "$work/devnet.json" 'j.accounts[2].privateKey')
 check "facilitator advertises its authorizer" 0 "$authorizer" curl -s "$facilitator/supported"
@@ -176,6 +178,38 @@ after=$(PAYCHAN_KEY=$agent_key "$paychan" key address | address_of)
 check "the agent paid exactly 13 calls" 0 "$((before - 130000))" usdc_of "$after"
 check "settle sweeps what the refund claimed" 0 "swept 10000 atomic" "$paychan" settle --config "$work/gate.json" --rpc "$rpc"
 check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
+
+# A provider's own server with the gate embedded (examples/embedded_gate), on a store of its own,
+# paid by an agent of its own: the offer, a dynamic charge, the charge kept across a restart.
+sed -e "s|$work/gate.sqlite|$work/embedded.sqlite|" -e 's|"/v1/\*"|"/v1/infer"|' "$work/gate.json" >"$work/embedded.json"
+key3=$(json "$work/devnet.json" 'j.accounts[3].privateKey')
+"$embedded_gate" "$work/embedded.json" >"$work/embedded.out" 2>"$work/embedded.out.err" &
+embedded_pid=$!
+pids+=("$embedded_pid")
+wait_for "$work/embedded.out" port
+embedded="http://127.0.0.1:$(port_of "$work/embedded.out")"
+check "the embedded gate offers its route" 0 "402" curl -s -o /dev/null -w '%{http_code}' -X POST "$embedded/v1/infer"
+check "nor serves it free to another method" 0 "405" curl -s -o /dev/null -w '%{http_code}' "$embedded/v1/infer"
+embedded_agent=(--state "$work/agent-embedded.sqlite" --rpc "$rpc" --deposit-requests 10)
+check "paid through the embedded gate" 0 '"promptBytes":2' \
+  env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
+check "a short prompt is charged half" 0 '"charged":"5000"' \
+  env PAYCHAN_KEY="$key3" "$paychan" channels "${embedded_agent[@]}"
+kill -TERM "$embedded_pid"
+wait "$embedded_pid"
+check "the embedded gate stops cleanly" 0 "embedded_gate: stopped" cat "$work/embedded.out.err"
+# Started again, it knows the channel's charge from its store: the next voucher builds on it.
+"$embedded_gate" "$work/embedded.json" >"$work/embedded2.out" 2>"$work/embedded2.out.err" &
+embedded_pid=$!
+pids+=("$embedded_pid")
+wait_for "$work/embedded2.out" port
+embedded="http://127.0.0.1:$(port_of "$work/embedded2.out")"
+check "paid again after a restart" 0 '"promptBytes":2' \
+  env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
+check "on the charge its store kept" 0 '"charged":"10000"' \
+  env PAYCHAN_KEY="$key3" "$paychan" channels "${embedded_agent[@]}"
+kill -TERM "$embedded_pid"
+wait "$embedded_pid"
 
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although
