@@ -97,6 +97,9 @@ class Authorization {
 class Gate {
  public:
   // `facilitator` may be null: deposits and refunds are then refused with facilitator_unavailable.
+  // `store`: opened with StoreOptions::voucher_log, as GateRuntime opens it; only that mode holds
+  // the store for one process, and two gates on one store would each serve the same vouchers from
+  // a table of their own.
   // Shutdown order: stop the server, then destroy `store`, then the server's io_contexts. A stop
   // cut short can leave commits queued, and the store's destructor reports them to those contexts.
   Gate(GateOptions options, persistence::ChannelStore& store, Facilitator* facilitator, GateMetrics& metrics);
