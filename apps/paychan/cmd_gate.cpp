@@ -15,7 +15,7 @@ namespace paychan::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N] [--access-log]
-                   [--grace-seconds N]
+                   [--grace-seconds N] [--metrics-listen HOST:PORT]
 
 Puts x402 batch-settlement payments in front of an HTTP API. A request to a priced route without
 payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
@@ -46,7 +46,8 @@ that may name one in a way the gate does not read (compressed; multipart holding
 backslash or an encoded name; JSON it cannot parse) is priced as the dearest route on its path. A
 request without payment that sends Expect: 100-continue gets its 402 at once, before its body.
 
-Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text; its unclaimed
+Endpoints of the gate itself, free: GET /healthz, GET /metrics (Prometheus text: paid requests and
+what they charged, for anyone who can reach the port unless --metrics-listen moves it; its unclaimed
 amount follows the claims `paychan settle` records in the same store within 10 s, when the gate also
 stops holding the channels settle deleted, spent and claimed; the log says when those cannot be
 read, and when they can again).
@@ -59,6 +60,10 @@ Options:
   --upstream URL       http[s]://host:port[/prefix] of the API (overrides "upstream")
   --listen HOST:PORT   where to listen: an IP address or localhost (overrides "listen"; default
                        127.0.0.1:8402)
+  --metrics-listen HOST:PORT
+                       serve /metrics (and /healthz) there instead, e.g. 127.0.0.1:9402 for a
+                       Prometheus on the same host (overrides "metricsListen"); on the API's port
+                       /metrics is then an ordinary free path, passed to the upstream
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per
@@ -94,6 +99,7 @@ absolute ones there):
                                          needs none) and stops if not
     "store": "paychan-gate.sqlite",
     "listen": "127.0.0.1:8402",
+    "metricsListen": "127.0.0.1:9402",   (optional) /metrics on a port of its own
     "upstream": "http://127.0.0.1:8080",
     "publicScheme": "http",              "https" behind a TLS terminator: the scheme of the offers'
                                          resource URLs and of the X-Forwarded-Proto sent upstream
@@ -133,7 +139,8 @@ one another process listens on).
 )";
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log", "grace-seconds"};
+  const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log", "grace-seconds",
+                                    "metrics-listen"};
   const std::string_view flags[] = {"access-log"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("gate", args.error());
@@ -143,6 +150,7 @@ int run(std::span<char* const> argv) {
   if (!config) return report("gate", config.error());
   if (auto upstream = args->option("upstream")) config->upstream = *upstream;
   if (auto listen = args->option("listen")) config->listen = *listen;
+  if (auto metrics = args->option("metrics-listen")) config->metricsListen = *metrics;
   engine::gate::RuntimeOptions options;
   options.access_log = args->has("access-log");
   auto threads = threads_option(*args);
@@ -171,6 +179,9 @@ int run(std::span<char* const> argv) {
                  route.method.empty() ? "(any method)" : route.method.c_str(), route.path.c_str(),
                  to_decimal(route.price).c_str(), protocol::format_price(route.price, config->assetDecimals).c_str(),
                  config->assetDecimals);
+  if ((*gate)->metrics_port() != 0)
+    std::fprintf(stderr, "paychan gate: /metrics on %s (port %u), not on the API's port\n", config->metricsListen.c_str(),
+                 static_cast<unsigned>((*gate)->metrics_port()));
   for (const std::string& warning : (*gate)->warnings()) std::fprintf(stderr, "paychan gate: warning: %s\n", warning.c_str());
   announce_port((*gate)->port());
 

@@ -73,7 +73,7 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals) {
 Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
                       "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
-                      "facilitatorTokenFile", "store", "listen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
+                      "facilitatorTokenFile", "store", "listen", "metricsListen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
                       "enforceMinDeposit", "maxRequestBodyBytes", "routes"}));
   GateConfig c;
   PAYCHAN_ASSIGN(c.network, f.string("network"));
@@ -133,6 +133,7 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.facilitatorTokenFile, f.optional_string("facilitatorTokenFile"));
   PAYCHAN_ASSIGN(c.store, with_default<std::string>(f, "store", c.store, &Fields::string));
   PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));
+  PAYCHAN_ASSIGN(c.metricsListen, with_default<std::string>(f, "metricsListen", "", &Fields::string));
   PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));
   PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
   if (c.publicScheme != "http" && c.publicScheme != "https") return f.error("publicScheme", "must be \"http\" or \"https\"");

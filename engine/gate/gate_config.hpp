@@ -74,6 +74,9 @@ struct GateConfig {
   std::optional<std::string> facilitatorTokenFile;
   std::string store = "paychan-gate.sqlite";
   std::string listen = "127.0.0.1:8402";
+  // Where /metrics is served instead of `listen` ("" : on `listen`, beside the API): its totals
+  // are the provider's business, and its path then reaches the upstream like any other.
+  std::string metricsListen;
   std::string upstream;  // http://host:port[/prefix]; may come from the command line instead
   // How clients reach the gate: "https" behind a TLS terminator. The offer's resource URL and the
   // X-Forwarded-Proto the upstream sees say so.

@@ -172,16 +172,22 @@ class GateHandler::Recorder {
   bool dropped_ = false;
 };
 
+bool GateHandler::answer_own_endpoint(http::Exchange& ex, bool with_metrics) const {
+  const std::string_view path = ex.request().path();
+  if (path == "/healthz") {
+    ex.response().set(200, "text/plain", "ok\n");
+    return true;
+  }
+  if (path == "/metrics" && with_metrics) {
+    ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals(), gate_.log_backlog()));
+    return true;
+  }
+  return false;
+}
+
 http::Handled GateHandler::handle(http::Exchange& ex) {
   const http::Request& req = ex.request();
-  if (req.path() == "/healthz") {
-    ex.response().set(200, "text/plain", "ok\n");
-    return std::nullopt;
-  }
-  if (req.path() == "/metrics") {
-    ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(gate_.totals(), gate_.log_backlog()));
-    return std::nullopt;
-  }
+  if (answer_own_endpoint(ex, metrics_here_)) return std::nullopt;
   const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);

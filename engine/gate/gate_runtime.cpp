@@ -57,6 +57,8 @@ struct GateRuntime::Parts {
   std::unique_ptr<ProxyService> service;
   std::unique_ptr<GateHandler> handler;
   std::unique_ptr<http::HttpServer> server;
+  std::unique_ptr<http::Handler> metrics_handler;
+  std::unique_ptr<http::HttpServer> metrics_server;  // config.metricsListen's
   std::vector<std::string> warnings;
 };
 
@@ -82,6 +84,12 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   if (config.upstream.empty() && options.service == nullptr)
     return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
   PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
+  std::optional<std::pair<std::string, std::uint16_t>> metrics_listen;
+  if (!config.metricsListen.empty()) {
+    auto parsed = parse_listen(config.metricsListen);
+    if (!parsed) return fail(ErrorCode::invalid_config, "metricsListen: " + parsed.error().detail);
+    metrics_listen = std::move(*parsed);
+  }
 
   GateOptions gate_options;
   gate_options.chainId = config.chainId;
@@ -172,14 +180,30 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   };
   if (options.access_log) p->handler->set_access_log([write_line](const AccessRecord& r) { write_line(to_logfmt(r)); });
   else p->handler->set_operator_log(write_line);
-  if (!options.listen) return std::unique_ptr<GateRuntime>(new GateRuntime(std::move(p)));
-  http::ServerOptions server_options;
-  server_options.address = listen.first;
-  server_options.port = listen.second;
-  server_options.threads = options.threads;
-  server_options.limits.max_body_bytes = config.maxRequestBodyBytes;
-  p->server = std::make_unique<http::HttpServer>(*p->handler, server_options);
-  PAYCHAN_TRY(p->server->start());
+  if (metrics_listen) {
+    p->handler->serve_metrics_elsewhere();
+    auto own = [&handler = *p->handler](http::Exchange& ex) -> http::Handled {
+      if (!handler.answer_own_endpoint(ex, true))
+        ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
+      return std::nullopt;
+    };
+    p->metrics_handler = std::make_unique<http::FunctionHandler<decltype(own)>>(own);
+    http::ServerOptions metrics_options;
+    metrics_options.address = metrics_listen->first;
+    metrics_options.port = metrics_listen->second;
+    metrics_options.threads = 1;
+    p->metrics_server = std::make_unique<http::HttpServer>(*p->metrics_handler, metrics_options);
+    PAYCHAN_TRY(p->metrics_server->start());
+  }
+  if (options.listen) {
+    http::ServerOptions server_options;
+    server_options.address = listen.first;
+    server_options.port = listen.second;
+    server_options.threads = options.threads;
+    server_options.limits.max_body_bytes = config.maxRequestBodyBytes;
+    p->server = std::make_unique<http::HttpServer>(*p->handler, server_options);
+    PAYCHAN_TRY(p->server->start());
+  }
   return std::unique_ptr<GateRuntime>(new GateRuntime(std::move(p)));
 }
 
@@ -187,6 +211,9 @@ GateRuntime::GateRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)
 GateRuntime::~GateRuntime() { (void)stop(); }
 
 std::uint16_t GateRuntime::port() const noexcept { return parts_->server ? parts_->server->port() : 0; }
+std::uint16_t GateRuntime::metrics_port() const noexcept {
+  return parts_->metrics_server ? parts_->metrics_server->port() : 0;
+}
 http::Handler& GateRuntime::handler() noexcept { return *parts_->handler; }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
@@ -197,6 +224,7 @@ void GateRuntime::end_grace() {
 }
 
 std::size_t GateRuntime::stop(std::chrono::milliseconds grace) {
+  if (parts_->metrics_server) parts_->metrics_server->stop(std::chrono::milliseconds(0));
   const std::size_t cut = parts_->server ? parts_->server->stop(grace) : 0;
   parts_->claimed_refresh.reset();  // it reads the store
   parts_->store.reset();            // finishes every queued commit

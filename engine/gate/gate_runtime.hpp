@@ -33,8 +33,9 @@ struct RuntimeOptions {
   // In-process parts instead of what the config names (the demo's); both must outlive the runtime.
   Facilitator* facilitator = nullptr;  // instead of an HTTP client of config.facilitator
   Service* service = nullptr;          // instead of the reverse proxy to config.upstream
-  // false: no server of the runtime's; the provider's own answers through handler(), and stops
-  // taking requests before stop() (their states are queued to the store, which stop() closes).
+  // false: the runtime serves no API (config.metricsListen still gets its server); the provider's
+  // own server answers through handler(), and stops taking requests before stop() (their states
+  // are queued to the store, which stop() closes).
   bool listen = true;
 };
 
@@ -50,6 +51,7 @@ class GateRuntime {
   ~GateRuntime();  // stop()
 
   [[nodiscard]] std::uint16_t port() const noexcept;  // 0 without options.listen
+  [[nodiscard]] std::uint16_t metrics_port() const noexcept;  // config.metricsListen's; 0 without
   // The gate's handler, for a provider's own server (serve_whole()); until stop().
   [[nodiscard]] http::Handler& handler() noexcept;
   [[nodiscard]] std::size_t channels() const;

@@ -146,6 +146,47 @@ TEST(GateRuntime, ARequestBodyAboveMaxRequestBodyBytesIsRefused413) {
   }
 }
 
+// metricsListen: /metrics on a port of its own (with /healthz); on the API's port its path is the
+// upstream's, like any free path. Without it, the API's port answers /metrics itself.
+TEST(GateRuntime, MetricsListenServesMetricsApartAndLeavesThePathToTheUpstream) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "text/plain", "the upstream's " + std::string(ex.request().path()));
+    return std::nullopt;
+  }};
+  const auto answer = [](std::uint16_t port, std::string_view target) {
+    RawClient client{port};
+    client.send("GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto res = client.read_response();
+    EXPECT_TRUE(res) << target;
+    return res ? std::pair{res->result_int(), res->body()} : std::pair{0u, std::string()};
+  };
+  paychan::test::TempDir dir;
+  auto config = gate_config(upstream.url(""), dir, 60);
+  {
+    auto gate = GateRuntime::start(config);
+    ASSERT_TRUE(gate) << gate.error().to_string();
+    EXPECT_EQ((*gate)->metrics_port(), 0u);
+    EXPECT_NE(answer((*gate)->port(), "/metrics").second.find("paychan_paid_requests"), std::string::npos);
+  }
+  config.metricsListen = "127.0.0.1:0";
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  const std::uint16_t metrics = (*gate)->metrics_port();
+  ASSERT_NE(metrics, 0u);
+  EXPECT_EQ(answer((*gate)->port(), "/metrics"), (std::pair{200u, std::string("the upstream's /metrics")}));
+  const auto [status, body] = answer(metrics, "/metrics");
+  EXPECT_EQ(status, 200u);
+  EXPECT_NE(body.find("paychan_paid_requests"), std::string::npos) << body;
+  EXPECT_EQ(answer(metrics, "/healthz"), (std::pair{200u, std::string("ok\n")}));
+  EXPECT_EQ(answer((*gate)->port(), "/healthz"), (std::pair{200u, std::string("ok\n")})) << "probes of the API's port";
+  EXPECT_EQ(answer(metrics, "/priced").first, 404u) << "the API on the metrics port";
+
+  config.metricsListen = "nowhere";
+  auto refused = GateRuntime::start(config);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("metricsListen"), std::string::npos) << refused.error().to_string();
+}
+
 // Behind a TLS terminator (publicScheme "https"): the offer's resource URL is https, and so is the
 // X-Forwarded-Proto the upstream sees (an upstream enforcing https would otherwise answer every
 // request with a redirect, and be paid for it).
