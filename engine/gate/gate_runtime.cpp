@@ -201,6 +201,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     server_options.port = listen.second;
     server_options.threads = options.threads;
     server_options.limits.max_body_bytes = config.maxRequestBodyBytes;
+    server_options.on_turned_away = write_line;
     p->server = std::make_unique<http::HttpServer>(*p->handler, server_options);
     PAYCHAN_TRY(p->server->start());
   }

@@ -15,11 +15,13 @@
 namespace paychan::engine::http {
 
 struct HttpServer::Impl {
-  Impl(Handler& h, ServerOptions o) : handler(h), options(std::move(o)), budget(options.limits.max_connections) {}
+  Impl(Handler& h, ServerOptions o)
+      : handler(h), options(std::move(o)), budget(options.limits.max_connections), turned_away(options.on_turned_away) {}
 
   Handler& handler;
   const ServerOptions options;
   detail::ConnectionBudget budget;  // before workers: their sessions hold slots of it
+  detail::TurnedAway turned_away;
   std::vector<std::unique_ptr<detail::Worker>> workers;
   std::uint16_t port = 0;
   bool started = false;
@@ -53,7 +55,7 @@ Status HttpServer::start() {
   }
   std::vector<std::unique_ptr<detail::Worker>> workers;
   for (unsigned i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<detail::Worker>(s.handler, s.options.limits, s.budget);
+    auto worker = std::make_unique<detail::Worker>(s.handler, s.options.limits, s.budget, s.turned_away);
     auto port = worker->listen(endpoint, s.options.backlog);
     if (!port) return port.failure();
     endpoint.port(*port);  // port 0: the others join the port the first one got

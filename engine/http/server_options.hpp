@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace paychan::engine::http {
@@ -40,6 +41,11 @@ struct ServerOptions {
   unsigned threads = 0;                // worker threads; 0: one per core
   int backlog = 1024;                  // per worker's listening socket
   ServerLimits limits;
+  // Told, on a worker thread, when connections are turned away before any request: accept()
+  // failing (out of file descriptors or memory: the worker pauses 50 ms and tries again) or a
+  // connection over max_connections (closed at once). At most LogThrottle's default lines
+  // (50 per 10 s), the rest counted. None: nothing is told.
+  std::function<void(const std::string&)> on_turned_away;
 };
 
 }  // namespace paychan::engine::http

@@ -5,9 +5,19 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "http_test_support.hpp"
 
@@ -518,8 +528,33 @@ TEST(HttpServer, ManyConcurrentConnectionsAreServedAtOnce) {
   EXPECT_EQ(answered, kClients);
 }
 
-TEST(HttpServer, ConnectionsBeyondTheLimitAreClosed) {
-  TestServer server{echo_target, with_limits({.max_connections = 2})};
+// The lines ServerOptions::on_turned_away is told, gathered from the worker threads.
+struct TurnedAwayLines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  ServerOptions into(ServerOptions o) {
+    o.on_turned_away = [this](const std::string& line) {
+      std::lock_guard lock(mutex);
+      lines.push_back(line);
+    };
+    return o;
+  }
+  // The first line told within 2 s, if any.
+  std::optional<std::string> first() {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mutex);
+        if (!lines.empty()) return lines.front();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::nullopt;
+  }
+};
+
+TEST(HttpServer, ConnectionsBeyondTheLimitAreClosedAndTheOperatorTold) {
+  TurnedAwayLines told;
+  TestServer server{echo_target, told.into(with_limits({.max_connections = 2}))};
   RawClient a{server.port()}, b{server.port()};
   a.send(get("/a"));
   b.send(get("/b"));
@@ -527,6 +562,39 @@ TEST(HttpServer, ConnectionsBeyondTheLimitAreClosed) {
   RawClient c{server.port()};
   EXPECT_TRUE(c.closed_by_peer());
   EXPECT_EQ(server.server().open_connections(), 2u);
+  EXPECT_EQ(told.first(), "a connection closed at once: max_connections (2) are open");
+}
+
+// Out of file descriptors (this process's limit lowered to those open), accept() fails: the
+// operator is told why and what to raise; once descriptors are free again, connections are served.
+TEST(HttpServer, AcceptingWithoutFileDescriptorsIsToldAndRecovers) {
+  TurnedAwayLines told;
+  TestServer server{echo_target, told.into(with_limits({}, 1))};
+  const int waiting = ::socket(AF_INET, SOCK_STREAM, 0);  // made while descriptors are to be had
+  ASSERT_GE(waiting, 0);
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit none_left = old;
+  none_left.rlim_cur = static_cast<rlim_t>(lowest_free);  // every number below is taken
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none_left), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server.port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int connected = ::connect(waiting, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  const auto line = told.first();
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  ASSERT_EQ(connected, 0);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("cannot accept connections (Too many open files)"), std::string::npos) << *line;
+  EXPECT_NE(line->find("ulimit -n"), std::string::npos) << *line;
+  RawClient later{server.port()};
+  later.send(get("/later"));
+  EXPECT_TRUE(later.read_response());
+  ::close(waiting);
 }
 
 // The limit holds for connections that arrive together, which the listener lets in together (it

@@ -41,7 +41,11 @@ Failure listen_failure(const char* step, const tcp::endpoint& endpoint, const er
 // Starts a session for an accepted connection, within the worker's connection budget.
 void admit(tcp::socket socket, Worker& worker) {
   auto slot = worker.budget().try_acquire();
-  if (!slot) return;  // over max_connections: the socket closes as it goes out of scope
+  if (!slot) {  // the socket closes as it goes out of scope
+    worker.turned_away().tell("a connection closed at once: max_connections (" +
+                              std::to_string(worker.limits().max_connections) + ") are open");
+    return;
+  }
   try {
     std::make_shared<Session>(std::move(socket), std::move(*slot), worker)->start();
   } catch (...) {
@@ -82,6 +86,9 @@ Awaitable<void> accept_connections(tcp::acceptor& acceptor, Worker& worker) {
     tcp::socket socket = co_await acceptor.async_accept(use(ec));
     if (!acceptor.is_open()) co_return;  // the worker is stopping
     if (ec) {
+      worker.turned_away().tell("cannot accept connections (" + ec.message() +
+                                "): pausing 50 ms; they wait in the backlog meanwhile. Out of file descriptors? "
+                                "Raise the limit (ulimit -n, systemd's LimitNOFILE)");
       asio::steady_timer pause(acceptor.get_executor(), kAcceptPause);
       co_await pause.async_wait(use(ec));
       continue;

@@ -7,8 +7,8 @@
 
 namespace paychan::engine::http::detail {
 
-Worker::Worker(Handler& handler, const ServerLimits& limits, ConnectionBudget& budget)
-    : handler_(handler), limits_(limits), budget_(budget) {}
+Worker::Worker(Handler& handler, const ServerLimits& limits, ConnectionBudget& budget, TurnedAway& turned_away)
+    : handler_(handler), limits_(limits), budget_(budget), turned_away_(turned_away) {}
 
 Worker::~Worker() { join(); }
 

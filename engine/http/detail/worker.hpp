@@ -14,6 +14,7 @@
 #include "channel/result.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/detail/connection_budget.hpp"
+#include "engine/http/detail/turned_away.hpp"
 #include "engine/http/handler.hpp"
 #include "engine/http/server_options.hpp"
 
@@ -23,7 +24,7 @@ class Session;
 
 class Worker {
  public:
-  Worker(Handler& handler, const ServerLimits& limits, ConnectionBudget& budget);
+  Worker(Handler& handler, const ServerLimits& limits, ConnectionBudget& budget, TurnedAway& turned_away);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();  // joins the thread
@@ -41,6 +42,7 @@ class Worker {
   [[nodiscard]] Handler& handler() noexcept { return handler_; }
   [[nodiscard]] const ServerLimits& limits() const noexcept { return limits_; }
   [[nodiscard]] ConnectionBudget& budget() noexcept { return budget_; }
+  [[nodiscard]] TurnedAway& turned_away() noexcept { return turned_away_; }
 
   // The sessions alive on this worker (for stop/abort). Called on the worker's thread.
   std::list<Session*>::iterator attach(Session* session);
@@ -50,6 +52,7 @@ class Worker {
   Handler& handler_;
   const ServerLimits& limits_;
   ConnectionBudget& budget_;
+  TurnedAway& turned_away_;
   std::list<Session*> sessions_;  // declared before context_: sessions still alive detach on its destruction
   asio::io_context context_{1};
   std::optional<tcp::acceptor> acceptor_;
