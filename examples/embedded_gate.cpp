@@ -30,8 +30,14 @@ using http::Awaitable;
 
 namespace {
 
+// The "model": slow work, run on a pool of its own.
+Awaitable<std::string> complete(std::size_t prompt_bytes) {
+  co_return "{\"completion\":\"hello\",\"promptBytes\":" + std::to_string(prompt_bytes) + "}";
+}
+
 // 1. The provider's API: every request the gate lets through, paid or free, comes here. It runs on
-//    the I/O thread, so the slow part (the "model") is posted to a pool of its own and awaited.
+//    the I/O thread, so the slow part runs on the model's pool, awaited: the I/O thread serves
+//    other connections meanwhile, and this coroutine resumes on it.
 Awaitable<void> infer(http::Exchange& ex, paychan::Uint128 price, asio::thread_pool& model) {
   const http::Request& req = ex.request();
   if (req.path() != "/v1/infer") {
@@ -43,11 +49,8 @@ Awaitable<void> infer(http::Exchange& ex, paychan::Uint128 price, asio::thread_p
     ex.response().set_header("Allow", "POST");
     co_return;
   }
-  const std::size_t prompt_bytes = req.body().size();  // read now: the views are the I/O thread's
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(model, asio::use_awaitable);
-  const std::string completion = "{\"completion\":\"hello\",\"promptBytes\":" + std::to_string(prompt_bytes) + "}";
-  co_await asio::post(io, asio::use_awaitable);
+  const std::size_t prompt_bytes = req.body().size();  // read here: the views are the I/O thread's
+  const std::string completion = co_await asio::co_spawn(model, complete(prompt_bytes), asio::use_awaitable);
   ex.response().set(200, "application/json", completion);
   // What this request cost, at most the route's price; before any ex.begin_stream().
   if (prompt_bytes < 100) gate::report_charge(ex.response(), price / 2);
@@ -65,12 +68,14 @@ Awaitable<void> serve_connection(beast::tcp_stream stream, http::Handler& handle
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(16 * 1024);
     parser.body_limit(1024 * 1024);
-    stream.expires_after(std::chrono::seconds(30));
+    stream.expires_after(std::chrono::seconds(30));  // for the whole request
     co_await bhttp::async_read(stream, buffer, parser, http::use(ec));  // errors into ec, not thrown
     if (ec) break;  // closed, idle too long, too large or malformed
+    stream.expires_never();  // the handler takes what it takes (the gate's offer says how long at most)
     http::BeastRequest request = parser.release();
     http::BeastResponse response;
     if (!co_await http::serve_whole(handler, request, response, {peer_address, peer.port()}, locals)) break;
+    stream.expires_after(std::chrono::seconds(30));  // a client not reading its answer
     co_await bhttp::async_write(stream, response, http::use(ec));
     if (ec || !response.keep_alive()) break;
   }
@@ -83,9 +88,13 @@ Awaitable<void> accept(asio::ip::tcp::acceptor& acceptor, http::Handler& handler
     beast::error_code error;
     auto socket = co_await acceptor.async_accept(http::use(error));
     if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;  // stopping
-    if (!error)
-      asio::co_spawn(acceptor.get_executor(), serve_connection(beast::tcp_stream(std::move(socket)), handler, open),
-                     asio::detached);
+    if (error) {  // out of file descriptors, say: pause rather than spin
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(http::use(error));
+      continue;
+    }
+    asio::co_spawn(acceptor.get_executor(), serve_connection(beast::tcp_stream(std::move(socket)), handler, open),
+                   asio::detached);
   }
 }
 
@@ -133,10 +142,9 @@ int main(int argc, char** argv) {
   if (ec) return fail("cannot listen on " + config->listen + ": " + ec.message());
   int open = 0;
   asio::co_spawn(io, accept(acceptor, (*runtime)->handler(), open), asio::detached);
-  std::printf("{\"port\":%u}\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
-  std::fflush(stdout);
 
-  // 4. Stopping: no new connections; the open ones get 10 s (polled: a connection ends on its own).
+  // 4. Stopping: no new connections; the open ones get 10 s (polled: a connection ends on its own;
+  //    one kept alive idle holds its read until then).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer grace(io);
   std::chrono::steady_clock::time_point deadline;
@@ -151,7 +159,11 @@ int main(int argc, char** argv) {
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     wait_for_connections();
   });
+  // Ready only now: a stop signal from here on is a clean stop.
+  std::printf("{\"port\":%u}\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
+  std::fflush(stdout);
   io.run();
+  model.join();         // its last work done before the io_context goes
   (*runtime)->stop();  // every charge taken is on disk
   std::fprintf(stderr, "embedded_gate: stopped\n");
   return 0;

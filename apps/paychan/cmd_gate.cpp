@@ -63,7 +63,7 @@ Options:
   --metrics-listen HOST:PORT
                        serve /metrics (and /healthz) there instead, e.g. 127.0.0.1:9402 for a
                        Prometheus on the same host (overrides "metricsListen"); on the API's port
-                       /metrics is then an ordinary free path, passed to the upstream
+                       /metrics is then an ordinary path of the API (priced if a route covers it)
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per

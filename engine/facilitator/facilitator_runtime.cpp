@@ -62,6 +62,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   server_options.port = listen.second;
   server_options.threads = options.threads;
   server_options.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;
+  server_options.on_turned_away = log_line;
   p->server = std::make_unique<http::HttpServer>(*p->service, server_options);
   PAYCHAN_TRY(p->server->start());
   return std::unique_ptr<FacilitatorRuntime>(new FacilitatorRuntime(std::move(p)));

@@ -75,7 +75,7 @@ struct GateConfig {
   std::string store = "paychan-gate.sqlite";
   std::string listen = "127.0.0.1:8402";
   // Where /metrics is served instead of `listen` ("" : on `listen`, beside the API): its totals
-  // are the provider's business, and its path then reaches the upstream like any other.
+  // are the provider's business, and its path then is the API's like any other.
   std::string metricsListen;
   std::string upstream;  // http://host:port[/prefix]; may come from the command line instead
   // How clients reach the gate: "https" behind a TLS terminator. The offer's resource URL and the

@@ -293,6 +293,7 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   auto served = co_await service_.serve(ex);
   ex.before_stream(nullptr);  // a relayed stream below is charged before it begins, not by the hook
   if (!pending) {  // charged (or refused) when the stream began
+    if (!served) log.broke_off(served.error());  // an embedded handler that threw mid-stream, say
     // A price reported after that came too late to be charged: the operator should know. (After a
     // refusal the header would go out with the refusal: it is the gate's, never the client's.)
     if (ex.response().header(kSettlementOverridesHeader)) {

@@ -67,12 +67,12 @@ class GateHandler final : public http::Handler {
   // How clients reach the gate ("http", the default, or "https" behind a TLS terminator): the
   // scheme of the resource URL in its offers. Before serving.
   void set_public_scheme(std::string scheme) { public_scheme_ = std::move(scheme); }
-  // /metrics is served on another listener (GateConfig::metricsListen): here its path is free and
-  // goes to the service like any other. Before serving.
+  // /metrics is served on another listener (GateConfig::metricsListen): here its path is the API's
+  // like any other (priced if a route covers it). Before serving.
   void serve_metrics_elsewhere() noexcept { metrics_here_ = false; }
   // Answers the gate's own endpoints: GET /healthz (liveness), and /metrics when `with_metrics`;
   // whether `ex` asked for one of them.
-  bool answer_own_endpoint(http::Exchange& ex, bool with_metrics) const;
+  [[nodiscard]] bool answer_own_endpoint(http::Exchange& ex, bool with_metrics) const;
 
  private:
   class Recorder;

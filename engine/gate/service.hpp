@@ -46,8 +46,9 @@ class ProxyService final : public Service {
 };
 
 // Serves every request the gate passes on, priced or free: the function dispatches on method and
-// path itself (a priced path's other methods reach it too, free). An exception it throws is a
-// failed upstream: 502, nothing charged, its what() in the gate's log. It runs on the I/O thread:
+// path itself (a priced path's other methods reach it too, free). An exception it throws before
+// any ex.begin_stream() is a failed upstream: 502, nothing charged, its what() in the gate's log;
+// after it, the stream breaks off and the charge taken at its head stands. It runs on the I/O thread:
 // long work is posted elsewhere and awaited. The gate does not time it out: while it runs, its
 // channel's other requests get channel_busy, so it should end within the route's maxTimeoutSeconds.
 class FunctionService final : public Service {

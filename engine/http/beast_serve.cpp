@@ -13,8 +13,9 @@ namespace paychan::engine::http::detail {
 // the response's body.
 class WholeAnswer final : public Conduit {
  public:
-  WholeAnswer(RequestMessage& request, ResponseMessage& response, Peer peer, ConnectionLocals& locals) noexcept
-      : request_(request), response_(response), peer_(peer), locals_(locals) {}
+  WholeAnswer(RequestMessage& request, ResponseMessage& response, Peer peer, ConnectionLocals& locals,
+              std::size_t max_stream_bytes) noexcept
+      : request_(request), response_(response), peer_(peer), locals_(locals), max_stream_bytes_(max_stream_bytes) {}
 
   Awaitable<bool> serve(Handler& handler) {
     response_.m = {};
@@ -32,7 +33,19 @@ class WholeAnswer final : public Conduit {
       response_.m.version(request_.m.version());
       Response{response_}.set(500, "text/plain", "internal error\n");
     }
-    frame_whole_answer(request_.m, response_.m, request_.m.keep_alive());
+    const bool keep_alive = request_.m.keep_alive() && !asks_to_close(response_.m);
+    // A stream that announced its length (a relayed upstream's) keeps it: for HEAD it is the length
+    // a GET would have; otherwise the pieces must have made it up, or the answer is not whole.
+    if (state_ == State::ended) {
+      if (auto announced = response_.m.find(bhttp::field::content_length); announced != response_.m.end()) {
+        if (request_.m.method() == bhttp::verb::head) {
+          response_.m.keep_alive(keep_alive);
+          co_return true;
+        }
+        if (announced->value() != std::to_string(response_.m.body().size())) co_return false;
+      }
+    }
+    frame_whole_answer(request_.m, response_.m, keep_alive);
     co_return true;
   }
 
@@ -43,6 +56,9 @@ class WholeAnswer final : public Conduit {
   }
   Awaitable<Status> write(std::string_view piece) override {
     if (state_ != State::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
+    if (piece.size() > max_stream_bytes_ - response_.m.body().size())
+      co_return fail(ErrorCode::http_response_too_large, "a stream gathered whole may hold " +
+                                                             std::to_string(max_stream_bytes_) + " bytes");
     response_.m.body().append(piece);
     co_return Status{};
   }
@@ -63,6 +79,7 @@ class WholeAnswer final : public Conduit {
   ResponseMessage& response_;
   Peer peer_;
   ConnectionLocals& locals_;
+  const std::size_t max_stream_bytes_;
   State state_ = State::none;
 };
 
@@ -71,12 +88,12 @@ class WholeAnswer final : public Conduit {
 namespace paychan::engine::http {
 
 Awaitable<bool> serve_whole(Handler& handler, BeastRequest& request, BeastResponse& response, Peer peer,
-                            ConnectionLocals& locals) {
+                            ConnectionLocals& locals, std::size_t max_stream_bytes) {
   // The views (Request, Response) read the server's own message types: the provider's messages
   // are moved in and back out, which moves their bodies' buffers, never copies them.
   detail::RequestMessage in{std::move(request)};
   detail::ResponseMessage out;
-  detail::WholeAnswer answer(in, out, peer, locals);
+  detail::WholeAnswer answer(in, out, peer, locals, max_stream_bytes);
   const bool whole = co_await answer.serve(handler);  // throws only when out of memory
   request = std::move(in.m);
   response = std::move(out.m);

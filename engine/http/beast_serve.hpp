@@ -7,8 +7,11 @@
 // (work that takes long is posted elsewhere and awaited); the server's own limits (head and body
 // size, timeouts) are the provider's to set on its reads and writes.
 // Includes Beast: for sources that compile it anyway.
+// Thread-safety: serve_whole() runs on the connection's I/O thread, concurrently for many
+// connections (the Handler allows it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -29,13 +32,16 @@ struct Peer {
 // head goes out runs then (the gate charges a stream at its head); to pass pieces on as they come,
 // serve through HttpServer instead. The response is framed for `request` (Content-Length; for HEAD
 // without the body; none for 204 and 304) and kept alive as the request asks. A handler that throws
-// is answered 500. `locals`: the connection's, one per connection, kept across its requests.
-// False: a stream the handler began never ended (its upstream broke off). Close the connection
-// without sending `response`: whole, it would pass for the complete answer (the charge taken at its
-// head stands, as it does for a stream HttpServer breaks off).
+// is answered 500. Kept alive unless the request or the handler (Connection: close) says otherwise:
+// response.keep_alive() tells. `locals`: the connection's, one per connection, kept across its
+// requests. A stream gathers at most `max_stream_bytes` (its next write fails beyond them).
+// False: a stream the handler began never ended (its upstream broke off, it grew too large, or its
+// pieces fell short of or beyond the Content-Length it announced). Close the connection without
+// sending `response`: whole, it would pass for the complete answer (the charge taken at its head
+// stands, as it does for a stream HttpServer breaks off).
 // `request` is handed to the handler and back: unchanged when this returns (an exception leaves
 // it moved from; only running out of memory throws).
 [[nodiscard]] Awaitable<bool> serve_whole(Handler& handler, BeastRequest& request, BeastResponse& response, Peer peer,
-                                          ConnectionLocals& locals);
+                                          ConnectionLocals& locals, std::size_t max_stream_bytes = 64 << 20);
 
 }  // namespace paychan::engine::http

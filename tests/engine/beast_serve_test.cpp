@@ -17,10 +17,19 @@ namespace {
 constexpr Uint128 kPrice = 10'000;  // test_config()'s POST /v1/infer
 
 // The provider's handler: /v1/infer answers whole, /v1/stream in three pieces, /boom throws,
-// /broken begins a stream it never ends.
+// /broken begins a stream it never ends, /announced and /short stream after announcing a length
+// of 5 (/short writes 4), /close asks to close the connection.
 http::Awaitable<void> providers_handler(http::Exchange& ex) {
   const auto path = ex.request().path();
   if (path == "/boom") throw std::runtime_error("the provider's bug");
+  if (path == "/announced" || path == "/short") {
+    ex.response().set_header("Content-Length", "5");
+    if (!co_await ex.begin_stream()) co_return;
+    if (!co_await ex.write(path == "/short" ? "hell" : "hello")) co_return;
+    (void)co_await ex.end_stream();
+    co_return;
+  }
+  if (path == "/close") ex.response().close_connection();
   if (path == "/v1/stream" || path == "/broken") {
     ex.response().set_header("Content-Type", "text/event-stream");
     if (!co_await ex.begin_stream()) co_return;
@@ -39,7 +48,7 @@ struct Answer {
 };
 
 Answer serve(GateStack& stack, http::bhttp::verb method, std::string target, const std::string& payment = "",
-             std::string body = "") {
+             std::string body = "", std::size_t max_stream_bytes = 64 << 20) {
   Answer a;
   a.request.method(method);
   a.request.target(target);
@@ -50,7 +59,7 @@ Answer serve(GateStack& stack, http::bhttp::verb method, std::string target, con
   a.request.prepare_payload();
   http::ConnectionLocals locals;
   a.whole = http::run_blocking(
-      http::serve_whole(stack.handler(), a.request, a.response, {"192.0.2.7", 40000}, locals));
+      http::serve_whole(stack.handler(), a.request, a.response, {"192.0.2.7", 40000}, locals, max_stream_bytes));
   return a;
 }
 
@@ -100,11 +109,30 @@ TEST(BeastServe, AStreamIsAnsweredWholeWithItsReceipt) {
   EXPECT_EQ(field(a.response, "Content-Length"), "27");
   EXPECT_TRUE(field(a.response, "PAYMENT-RESPONSE"));
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 5'000u);
+  EXPECT_FALSE(serve(stack, http::bhttp::verb::get, "/v1/stream", agent.voucher_header(stack.offer(1), 10'000), "", 20).whole)
+      << "a stream past max_stream_bytes";
 
-  // HEAD: the length a GET would have, no body.
+  // HEAD: the length a GET would have, no body; also when a stream announced it.
   a = serve(stack, http::bhttp::verb::head, "/free");
+  EXPECT_EQ(a.response.result_int(), 200u);
   EXPECT_TRUE(a.response.body().empty());
-  EXPECT_TRUE(field(a.response, "Content-Length"));
+  EXPECT_EQ(field(a.response, "Content-Length"), "11");  // {"ok":true}
+  a = serve(stack, http::bhttp::verb::head, "/announced");
+  EXPECT_TRUE(a.whole);
+  EXPECT_EQ(field(a.response, "Content-Length"), "5");
+  // A stream's pieces must make up the length it announced.
+  a = serve(stack, http::bhttp::verb::get, "/announced");
+  EXPECT_TRUE(a.whole);
+  EXPECT_EQ(a.response.body(), "hello");
+  EXPECT_FALSE(serve(stack, http::bhttp::verb::get, "/short").whole);
+}
+
+// Kept alive as the request asks, unless the handler closes the connection.
+TEST(BeastServe, TheHandlerMayCloseTheConnection) {
+  GateStack stack;
+  stack.embed(providers_handler);
+  EXPECT_TRUE(serve(stack, http::bhttp::verb::get, "/free").response.keep_alive());
+  EXPECT_FALSE(serve(stack, http::bhttp::verb::get, "/close").response.keep_alive());
 }
 
 // The provider's bugs: its function throwing is a failed upstream (502, GateE2E checks the log);

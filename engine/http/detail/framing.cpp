@@ -15,4 +15,9 @@ void frame_whole_answer(const BeastRequest& request, BeastResponse& response, bo
   if (request.method() == bhttp::verb::head) response.body().clear();
 }
 
+bool asks_to_close(const BeastResponse& response) noexcept {
+  const auto connection = response.find(bhttp::field::connection);
+  return connection != response.end() && bhttp::token_list{connection->value()}.exists("close");
+}
+
 }  // namespace paychan::engine::http::detail

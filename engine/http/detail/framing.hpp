@@ -9,4 +9,7 @@ namespace paychan::engine::http::detail {
 // otherwise Content-Length, and for HEAD the length a GET would have, without the body.
 void frame_whole_answer(const BeastRequest& request, BeastResponse& response, bool keep_alive);
 
+// Whether the handler asked to close the connection after this answer (Connection: close).
+[[nodiscard]] bool asks_to_close(const BeastResponse& response) noexcept;
+
 }  // namespace paychan::engine::http::detail

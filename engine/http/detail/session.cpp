@@ -152,9 +152,7 @@ Awaitable<bool> Session::answered_from_head() {
 bool Session::keep_alive_after_answer() noexcept {
   ++answered_;
   // Not response.keep_alive(): for HTTP/1.0 that is false until the header says otherwise.
-  auto connection = response_.m.find(bhttp::field::connection);
-  bool handler_closes = connection != response_.m.end() && bhttp::token_list{connection->value()}.exists("close");
-  return request_.m.keep_alive() && !handler_closes && !stopping_ &&
+  return request_.m.keep_alive() && !asks_to_close(response_.m) && !stopping_ &&
          answered_ < worker_.limits().max_requests_per_connection;
 }
 
