@@ -183,33 +183,30 @@ check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
 # paid by an agent of its own: the offer, a dynamic charge, the charge kept across a restart.
 sed -e "s|$work/gate.sqlite|$work/embedded.sqlite|" -e 's|"/v1/\*"|"/v1/infer"|' "$work/gate.json" >"$work/embedded.json"
 key3=$(json "$work/devnet.json" 'j.accounts[3].privateKey')
-"$embedded_gate" "$work/embedded.json" >"$work/embedded.out" 2>"$work/embedded.out.err" &
-embedded_pid=$!
-pids+=("$embedded_pid")
-wait_for "$work/embedded.out" port
-embedded="http://127.0.0.1:$(port_of "$work/embedded.out")"
-check "the embedded gate offers its route" 0 "402" curl -s -o /dev/null -w '%{http_code}' -X POST "$embedded/v1/infer"
-check "nor serves it free to another method" 0 "405" curl -s -o /dev/null -w '%{http_code}' "$embedded/v1/infer"
 embedded_agent=(--state "$work/agent-embedded.sqlite" --rpc "$rpc" --deposit-requests 10)
-check "paid through the embedded gate" 0 '"promptBytes":2' \
-  env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
-check "a short prompt is charged half" 0 '"charged":"5000"' \
-  env PAYCHAN_KEY="$key3" "$paychan" channels "${embedded_agent[@]}"
-kill -TERM "$embedded_pid"
-wait "$embedded_pid"
-check "the embedded gate stops cleanly" 0 "embedded_gate: stopped" cat "$work/embedded.out.err"
+# start_and_pay_embedded RUN CHARGED: starts the embedded gate (its output in $work/embedded-RUN.out*),
+# pays it once, checks that the agent's channel then shows CHARGED, and stops it.
+start_and_pay_embedded() {
+  "$embedded_gate" "$work/embedded.json" >"$work/embedded-$1.out" 2>"$work/embedded-$1.out.err" &
+  embedded_pid=$!
+  pids+=("$embedded_pid")
+  wait_for "$work/embedded-$1.out" port
+  embedded="http://127.0.0.1:$(port_of "$work/embedded-$1.out")"
+  if [ "$1" = first ]; then
+    check "the embedded gate offers its route" 0 "402" curl -s -o /dev/null -w '%{http_code}' -X POST "$embedded/v1/infer"
+    check "nor serves it free to another method" 0 "405" curl -s -o /dev/null -w '%{http_code}' "$embedded/v1/infer"
+  fi
+  check "paid through the embedded gate ($1 run)" 0 '"promptBytes":2' \
+    env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
+  check "charged half for a short prompt, $2 in all" 0 "\"charged\":\"$2\"" \
+    env PAYCHAN_KEY="$key3" "$paychan" channels "${embedded_agent[@]}"
+  kill -TERM "$embedded_pid"
+  wait "$embedded_pid"
+  check "the embedded gate stops cleanly" 0 "embedded_gate: stopped" cat "$work/embedded-$1.out.err"
+}
+start_and_pay_embedded first 5000
 # Started again, it knows the channel's charge from its store: the next voucher builds on it.
-"$embedded_gate" "$work/embedded.json" >"$work/embedded2.out" 2>"$work/embedded2.out.err" &
-embedded_pid=$!
-pids+=("$embedded_pid")
-wait_for "$work/embedded2.out" port
-embedded="http://127.0.0.1:$(port_of "$work/embedded2.out")"
-check "paid again after a restart" 0 '"promptBytes":2' \
-  env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
-check "on the charge its store kept" 0 '"charged":"10000"' \
-  env PAYCHAN_KEY="$key3" "$paychan" channels "${embedded_agent[@]}"
-kill -TERM "$embedded_pid"
-wait "$embedded_pid"
+start_and_pay_embedded second 10000
 
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although

@@ -480,9 +480,7 @@ TEST(GateE2E, AMirrorTooOldToRuleOutAWithdrawalIsNotServedOnWithoutTheFacilitato
 TEST(GateE2E, AWithdrawalSeenOnARefusedRequestIsKept) {
   GateStack stack;
   TestAgent agent(test_key(15), stack.config, 1);
-  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
-  stack.now += 3500;
-  stack.facilitator.set_withdrawal(agent.id, stack.now.load() - 3300);  // completes in 300 s, inside the margin
+  stack.open_then_withdraw(agent, kPrice);
   auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
   ASSERT_EQ(payment_required(res).error, "channel_withdrawal_pending");
   EXPECT_EQ(stack.gate->totals().withdrawal_pending, 1u);

@@ -165,6 +165,14 @@ class GateStack {
     return persistence::ChannelStore::open(store_path());
   }
 
+  // `agent` opens its channel with a deposit; later (now + 3500 s) its payer's timed withdrawal is
+  // found pending on chain, completing in 300 s: inside the gate's safety margin.
+  void open_then_withdraw(const TestAgent& agent, Uint128 price) {
+    ASSERT_EQ(call("POST", "/v1/infer", agent.deposit_header(offer(), price, 1'000'000)).status, 200);
+    now += 3500;
+    facilitator.set_withdrawal(agent.id, now.load() - 3300);
+  }
+
   [[nodiscard]] GateHandler& handler() { return *handler_; }
   // The toy upstream goes away: the gate's next forward cannot connect.
   void stop_upstream() { upstream_.server().stop(std::chrono::seconds(1)); }

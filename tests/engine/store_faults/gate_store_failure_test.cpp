@@ -41,9 +41,7 @@ TEST(GateStoreFailure, AChargeThatCannotBeMadeDurableIsAnswered503AndCommitsNoth
 TEST(GateStoreFailure, AWithdrawalTheStoreCannotKeepIsAnswered503) {
   GateStack stack;
   TestAgent agent(test_key(2), stack.config, 1);
-  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
-  stack.now += 3500;
-  stack.facilitator.set_withdrawal(agent.id, stack.now.load() - 3300);  // completes in 300 s, inside the margin
+  stack.open_then_withdraw(agent, kPrice);
 
   ASSERT_TRUE(stack.store->get(agent.id));  // folded now: no idle fold takes the failure
   persistence::test::fail_next_log_syncs(1);
