@@ -34,12 +34,13 @@ One gate per store.
 The upstream may charge less than the route's price by answering with the header
   Settlement-Overrides: {"amount": "1234"}        (atomic units; also "50%" or "$0.004")
 which the gate reads and strips (unreadable, above the price or sent twice: 502 and nothing charged,
-the reason in the gate's log); the upstream never sees a client's own Settlement-Overrides, nor its
-PAYMENT-SIGNATURE. A 3xx is charged, as the reference's middleware
-does (a client that follows the redirect pays for its target too): redirect before the gate, or
-leave such paths unpriced. An upstream status >= 400, or
-no response head within upstreamTimeoutSeconds (504), charges nothing. A streamed answer is charged
-as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
+the reason in the gate's log; in a trailer it is not read: a response's trailers are not passed
+on); the upstream never sees a client's own Settlement-Overrides, nor its PAYMENT-SIGNATURE. A 3xx
+is charged, as the reference's middleware does (a client that follows the redirect pays for its
+target too): redirect before the gate, or leave such paths unpriced. An upstream status >= 400, or
+no response head within upstreamTimeoutSeconds (504), charges nothing; nor does a client that
+closed its connection before its answer (logged 499 client_gone; it gets no answer). A streamed
+answer is charged as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
 X-Method-Override, or in a _method field of its query or of a form or JSON body (as Rails,
 Laravel and Symfony read it), is priced as the dearest of them; methods match in any case. A body
 that may name one in a way the gate does not read (compressed; multipart holding "method", a
@@ -63,7 +64,7 @@ Options:
   --metrics-listen HOST:PORT
                        serve /metrics (and /healthz) there instead, e.g. 127.0.0.1:9402 for a
                        Prometheus on the same host (overrides "metricsListen"); on the API's port
-                       /metrics is then an ordinary path of the API (priced if a route covers it)
+                       /metrics is then an ordinary path of the API (a route may price it)
   --threads N          HTTP worker threads (default: one per core)
   --access-log         one logfmt line per paid request on stderr: status, outcome, refusal reason,
                        channel (id prefix), charge, µs — never keys or signatures; and one per

@@ -18,9 +18,9 @@
 
 namespace paychan::engine::gate {
 
-// The gate's own endpoints, /healthz and /metrics: served by the gate itself, free, so never a
-// priced route's path.
-[[nodiscard]] bool is_gate_endpoint(std::string_view path) noexcept;
+// The gate's own endpoints on the API's port, /healthz and /metrics (unless `metrics_here` is false:
+// metricsListen moved it): served by the gate itself, free, so never a priced route's path.
+[[nodiscard]] bool is_gate_endpoint(std::string_view path, bool metrics_here = true) noexcept;
 
 struct RouteConfig {
   std::string method;  // "" matches every method
@@ -93,6 +93,11 @@ struct GateConfig {
 
 // Parses and checks a configuration. Errors: invalid_config naming the member and the reason.
 [[nodiscard]] Result<GateConfig> parse_gate_config(std::string_view json);
+// Checks a configuration built in code (a provider embedding the gate) by the rules a file's is
+// checked by: a route priced 0, on a gate endpoint, with a method no request carries (its path
+// would go free), timeouts outside the withdrawal margin... GateRuntime::start checks what it is
+// given. Error: invalid_config naming the member ("routes[1].method: ...") and the reason.
+[[nodiscard]] Status check_gate_config(const GateConfig& config);
 // The same from a file (at most 1 MiB).
 [[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path);
 

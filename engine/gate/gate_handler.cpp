@@ -80,8 +80,8 @@ void answer_upstream_failure(http::Response& res, const Error& e) {
   const int status = http::gateway_status(e);
   // A request the proxy cannot forward (400) is the client's. No detail either way: the URL a target
   // makes upstream names the upstream's address.
-  const char* message = status == 400   ? "the request cannot be forwarded: its target must be a path (\"/v1/x\") "
-                                          "without \"..\" segments"
+  const char* message = status == 400   ? "the request cannot be forwarded: its target must be a plain path such as "
+                                          "\"/v1/x\" (no \"..\" segment, no fragment)"
                         : status == 504 ? "the upstream timed out"
                                         : "the upstream failed";
   res.set(status, "application/json", error_body(Error{e.code, message}));
@@ -200,7 +200,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
 
 bool GateHandler::answer_before_body(http::Exchange& ex) {
   const http::Request& req = ex.request();
-  if (is_gate_endpoint(req.path()) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
+  if (is_gate_endpoint(req.path(), metrics_here_) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
   const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return false;  // free: the upstream gets the body
   offer_payment(ex, *offer);
@@ -338,6 +338,16 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
     metrics_.handler_failures.fetch_add(1, std::memory_order_relaxed);
     log.record.outcome = "upstream_failed";
     co_return true;
+  }
+  // A client that left before its answer is charged nothing: nothing would reach it. (The answer is
+  // not sent either: a client that only half-closed would otherwise read it free.) A client leaving
+  // after this look, before the head is written, is still charged.
+  if (ex.peer_gone()) {
+    log.record.outcome = "client_gone";
+    reset(res);
+    res.set(499, "text/plain", "the client closed the connection before its answer; nothing was charged\n");
+    res.close_connection();
+    co_return false;
   }
   if (!actual) {
     // The upstream's report is unreadable: charging a guess would be wrong either way. The fault

@@ -80,6 +80,7 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 }
 
 Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config, RuntimeOptions options) {
+  PAYCHAN_TRY(check_gate_config(config));
   auto p = std::make_unique<Parts>(config);
   if (config.upstream.empty() && options.service == nullptr)
     return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
@@ -89,6 +90,8 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     auto parsed = parse_listen(config.metricsListen);
     if (!parsed) return fail(ErrorCode::invalid_config, "metricsListen: " + parsed.error().detail);
     metrics_listen = std::move(*parsed);
+    if (*metrics_listen == listen && listen.second != 0)
+      return fail(ErrorCode::invalid_config, "metricsListen is listen's own address: give /metrics a port of its own");
   }
 
   GateOptions gate_options;

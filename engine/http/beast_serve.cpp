@@ -72,6 +72,7 @@ class WholeAnswer final : public Conduit {
   std::string_view peer_address() const noexcept override { return peer_.address; }
   std::uint16_t peer_port() const noexcept override { return peer_.port; }
   ConnectionLocals& locals() noexcept override { return locals_; }
+  bool peer_gone() noexcept override { return false; }  // the provider's server holds the socket
 
  private:
   enum class State { none, open, ended };

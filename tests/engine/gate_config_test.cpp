@@ -1,6 +1,8 @@
 // The gate's configuration file: what it accepts, and a clear invalid_config for what it does not.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/gate_runtime.hpp"
 #include "engine/gate/offers.hpp"
@@ -170,6 +172,43 @@ TEST(GateConfig, ARouteMethodIsAnHttpMethodInAnyCaseOrAbsent) {
     EXPECT_EQ(c.error().code, ErrorCode::invalid_config);
     EXPECT_NE(c.error().detail.find("routes[0].method"), std::string::npos) << c.error().detail;
   }
+}
+
+// A configuration built in code (a provider embedding the gate) is held to the file's rules:
+// check_gate_config, which GateRuntime::start runs before it opens anything.
+TEST(GateConfig, OneBuiltInCodeIsCheckedAsAFileIs) {
+  const GateConfig good = *parse_gate_config(kGood);
+  EXPECT_TRUE(check_gate_config(good));
+  const auto refused = [&](const std::function<void(GateConfig&)>& change, const std::string& member) {
+    GateConfig c = good;
+    change(c);
+    const Status checked = check_gate_config(c);
+    ASSERT_FALSE(checked) << member;
+    EXPECT_EQ(checked.error().code, ErrorCode::invalid_config);
+    EXPECT_EQ(checked.error().detail.rfind(member + ": ", 0), 0u) << checked.error().detail;
+    auto started = GateRuntime::start(c);
+    ASSERT_FALSE(started) << member;
+    EXPECT_EQ(started.error().detail, checked.error().detail);
+  };
+  refused([](GateConfig& c) { c.routes[0].method = "PSOT"; }, "routes[0].method");
+  refused([](GateConfig& c) { c.routes[1].price = 0; }, "routes[1].price");
+  refused([](GateConfig& c) { c.routes[1].path = "/metrics"; }, "routes[1].path");
+  refused([](GateConfig& c) {
+    c.routes[1].path = "/healthz";
+    c.metricsListen = "127.0.0.1:9402";
+  }, "routes[1].path");
+  GateConfig metrics_apart = good;
+  metrics_apart.metricsListen = "127.0.0.1:9402";
+  metrics_apart.routes[1].path = "/metrics";
+  EXPECT_TRUE(check_gate_config(metrics_apart)) << "/metrics is the API's once metricsListen moves it";
+  refused([](GateConfig& c) {
+    c.routes[1] = c.routes[0];
+    c.routes[1].path = "/v1/Chat";
+  }, "routes[1].path");
+  refused([](GateConfig& c) { c.routes.clear(); }, "routes");
+  refused([](GateConfig& c) { c.chainId = 1; }, "network");
+  refused([](GateConfig& c) { c.payTo = Address{}; }, "payTo");
+  refused([](GateConfig& c) { c.upstreamTimeoutSeconds = c.withdrawalSafetyMarginSeconds; }, "upstreamTimeoutSeconds");
 }
 
 // A '*' inside a path, or a query, would be matched literally: the paths meant would go free.

@@ -227,12 +227,13 @@ TEST(GateE2E, AnUnpaidRequestExpectingContinueGetsItsOfferBeforeSendingTheBody) 
   EXPECT_EQ(served->result_int(), 200u);
 }
 
-// An absolute-form target: its offer names the URL as asked (not Host glued to it); forwarded
-// free, it is refused as the client's error (the upstream is asked in origin form only).
-TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
+// An absolute-form target is served as its path (the server makes it origin-form, its authority the
+// Host): its offer names that host, the scheme in any case; forwarded free. A target the upstream
+// cannot be asked for is refused as the client's error.
+TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAndForwardedAsItsPath) {
   GateStack stack;
   http::test::RawClient priced{stack.port()};
-  priced.send("POST http://api.example/v1/infer HTTP/1.1\r\nHost: api.example\r\nContent-Length: 0\r\n\r\n");
+  priced.send("POST http://api.example/v1/infer HTTP/1.1\r\nHost: elsewhere\r\nContent-Length: 0\r\n\r\n");
   auto offer = priced.read_response();
   ASSERT_TRUE(offer);
   EXPECT_EQ(offer->result_int(), 402u);
@@ -240,12 +241,12 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
   ASSERT_TRUE(required) << required.error().to_string();
   EXPECT_EQ(required->resource.url, "http://api.example/v1/infer");
 
-  http::test::RawClient upper{stack.port()};  // the scheme in any case, as route_key() reads it
+  http::test::RawClient upper{stack.port()};
   upper.send("GET HTTP://api.example/data/x HTTP/1.1\r\nHost: api.example\r\n\r\n");
   offer = upper.read_response();
   ASSERT_TRUE(offer);
   EXPECT_EQ(protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"])->resource.url,
-            "HTTP://api.example/data/x");
+            "http://api.example/data/x");
   http::test::RawClient hostless{stack.port()};
   hostless.send("GET /data/x HTTP/1.1\r\nHost:\r\n\r\n");
   offer = hostless.read_response();
@@ -253,17 +254,20 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAsItsOwnUrlAndNotForwarded) {
   EXPECT_EQ(protocol::decode_payment_required_header((*offer)["PAYMENT-REQUIRED"])->resource.url,
             "http://localhost/data/x");
 
+  http::test::RawClient free{stack.port()};
+  free.send(http::test::get("http://api.example/free/x"));
+  auto forwarded = free.read_response();
+  ASSERT_TRUE(forwarded);
+  EXPECT_EQ(forwarded->result_int(), 200u) << forwarded->body();
   // Refused as the client's error, naming nothing of the upstream (whose address the URL a target
   // makes upstream holds).
-  for (std::string target : {"http://api.example/free/x", "/free/x#"}) {
-    http::test::RawClient free{stack.port()};
-    free.send(http::test::get(target));
-    auto refused = free.read_response();
-    ASSERT_TRUE(refused) << target;
-    EXPECT_EQ(refused->result_int(), 400u) << target;
-    EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
-    EXPECT_EQ(refused->body().find("127.0.0.1"), std::string::npos) << refused->body();
-  }
+  http::test::RawClient fragment{stack.port()};
+  fragment.send(http::test::get("/free/x#"));
+  auto refused = fragment.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+  EXPECT_NE(refused->body().find("cannot be forwarded"), std::string::npos) << refused->body();
+  EXPECT_EQ(refused->body().find("127.0.0.1"), std::string::npos) << refused->body();
 }
 
 // A gate that enforces its offers' minDeposit refuses a smaller deposit before the facilitator
@@ -839,6 +843,70 @@ TEST(GateE2E, AnEmbeddedHandlersStreamCarriesThePaymentResponseInItsHead) {
   EXPECT_EQ(res.body, kStreamed);
   EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 10'000u);
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 10'000u);
+}
+
+// An absolute-form target (as a proxy in front may send) is priced, served and logged as its path;
+// userinfo in it is refused before anything reads it.
+TEST(GateE2E, AnAbsoluteFormTargetIsPaidForAndServed) {
+  GateStack stack;
+  AccessLines log(stack);
+  TestAgent agent(test_key(30), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  http::test::RawClient client{stack.port()};
+  client.send("POST http://api.example/v1/infer HTTP/1.1\r\nHost: api.example\r\nContent-Length: 2\r\n\r\n{}");
+  auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 402u) << "unpaid";
+  client.send("POST http://api.example/v1/infer HTTP/1.1\r\nHost: api.example\r\nContent-Length: 2\r\nPAYMENT-SIGNATURE: " +
+              agent.voucher_header(stack.offer(), 2 * kPrice) + "\r\n\r\n{}");
+  res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u) << res->body();
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
+  const auto lines = log.wait(2);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("path=/v1/infer status=200"), std::string::npos) << lines[1];
+  http::test::RawClient credentials{stack.port()};
+  credentials.send("GET http://user:s3cret@api.example/free HTTP/1.1\r\nHost: api.example\r\n\r\n");
+  res = credentials.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 400u);
+}
+
+// A client gone before its answer is charged nothing and gets no answer: one that only half-closed
+// (and could still read) gets 499, not the content. Its channel is served again at once.
+TEST(GateE2E, AClientGoneBeforeItsAnswerIsChargedNothing) {
+  GateStack stack;
+  http::test::Event release;
+  std::atomic<bool> holding{false};
+  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
+    if (ex.request().body() == "hold") {
+      holding = true;
+      co_await release.wait();
+    }
+    ex.response().set(200, "application/json", "{\"secret\":\"content\"}");
+  });
+  AccessLines log(stack);
+  TestAgent agent(test_key(29), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  http::test::RawClient leaving{stack.port()};
+  leaving.send("POST /v1/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nPAYMENT-SIGNATURE: " +
+               agent.voucher_header(stack.offer(), 2 * kPrice) + "\r\n\r\nhold");
+  for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(holding) << "the request never reached its handler";
+  leaving.shutdown_send();  // on loopback its end of input is at the gate when this returns
+  release.set();
+  const auto answer = leaving.read_response();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->result_int(), 499u);
+  EXPECT_EQ(answer->body().find("secret"), std::string::npos) << answer->body();
+  const auto lines = log.wait(2);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("status=499 outcome=client_gone"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("charged=0"), std::string::npos) << lines[1];
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, kPrice);
+  EXPECT_EQ(stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice), "go").status, 200);
 }
 
 // Channels do not wait on each other: while a request on one channel is held in its handler, a

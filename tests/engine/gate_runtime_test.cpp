@@ -181,10 +181,13 @@ TEST(GateRuntime, MetricsListenServesMetricsApartAndLeavesThePathToTheUpstream) 
   EXPECT_EQ(answer((*gate)->port(), "/healthz"), (std::pair{200u, std::string("ok\n")})) << "probes of the API's port";
   EXPECT_EQ(answer(metrics, "/priced").first, 404u) << "the API on the metrics port";
 
-  config.metricsListen = "nowhere";
-  auto refused = GateRuntime::start(config);
-  ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().detail.find("metricsListen"), std::string::npos) << refused.error().to_string();
+  for (const char* clash : {"nowhere", "127.0.0.1:18556"}) {
+    config.listen = "127.0.0.1:18556";
+    config.metricsListen = clash;
+    auto refused = GateRuntime::start(config);
+    ASSERT_FALSE(refused) << clash;
+    EXPECT_NE(refused.error().detail.find("metricsListen"), std::string::npos) << refused.error().to_string();
+  }
 }
 
 // Behind a TLS terminator (publicScheme "https"): the offer's resource URL is https, and so is the

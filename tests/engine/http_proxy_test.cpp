@@ -198,14 +198,18 @@ TEST(ReverseProxy, UpstreamDyingMidBodyTruncatesTheClientStream) {
   EXPECT_FALSE(client.received().ends_with("\r\n0\r\n\r\n")) << "the client sees the body was cut";
 }
 
-TEST(ReverseProxy, NonOriginFormTargetIs400) {
+// A target that is no path (asterisk-form, another scheme's URL) cannot be asked of the upstream.
+// (An http(s) absolute-form one reaches the proxy as its path: HttpServer makes it origin-form.)
+TEST(ReverseProxy, ATargetThatIsNoPathIs400) {
   TestServer upstream{mirror};
   ForwardingProxy gate{upstream.url()};
-  RawClient client{gate.server.port()};
-  client.send("GET http://elsewhere/ HTTP/1.1\r\nHost: x\r\n\r\n");
-  auto r = client.read_response();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->result_int(), 400u);
+  for (const char* request : {"OPTIONS * HTTP/1.1", "GET ftp://elsewhere/ HTTP/1.1"}) {
+    RawClient client{gate.server.port()};
+    client.send(std::string(request) + "\r\nHost: x\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << request;
+    EXPECT_EQ(r->result_int(), 400u) << request;
+  }
 }
 
 // A ".." segment, in any spelling, could take a target out of the upstream's base path.

@@ -43,6 +43,36 @@ ServerOptions with_limits(ServerLimits limits, unsigned threads = 2) {
   return o;
 }
 
+// An absolute-form target (RFC 9112 §3.2.2) reaches the handler as origin-form, its authority as
+// Host; one with userinfo is refused (RFC 9110 §4.2.4), and never reaches a handler or a log.
+TEST(HttpServer, AnAbsoluteFormTargetIsServedAsOriginFormAndUserinfoRefused) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set(200, "text/plain",
+                      std::string(ex.request().target()) + " on " + std::string(ex.request().header("Host").value_or("")));
+    return std::nullopt;
+  }};
+  const std::pair<const char*, const char*> cases[] = {
+      {"http://api.example:8080/v1/x?q=1", "/v1/x?q=1 on api.example:8080"},
+      {"HTTPS://api.example", "/ on api.example"},
+      {"http://api.example?q", "/?q on api.example"},
+      {"/plain", "/plain on test"},
+  };
+  for (const auto& [target, seen] : cases) {
+    RawClient client{server.port()};
+    client.send(get(target));
+    auto res = client.read_response();
+    ASSERT_TRUE(res) << target;
+    EXPECT_EQ(res->body(), seen) << target;
+  }
+  for (const char* refused : {"http://user:pw@api.example/v1/x", "http:///v1/x"}) {
+    RawClient client{server.port()};
+    client.send(get(refused));
+    auto res = client.read_response();
+    ASSERT_TRUE(res) << refused;
+    EXPECT_EQ(res->result_int(), 400u) << refused;
+  }
+}
+
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   TestServer server{echo_target};
   RawClient client{server.port()};

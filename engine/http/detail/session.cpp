@@ -1,14 +1,30 @@
 #include "engine/http/detail/session.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <utility>
 
 #include "engine/http/detail/framing.hpp"
 #include "engine/http/detail/worker.hpp"
 #include "engine/http/handler.hpp"
+#include "engine/http/target_form.hpp"
 
 namespace paychan::engine::http::detail {
 namespace {
+
+// An absolute-form target made origin-form, its authority the Host (target_form.hpp); false: the
+// request is refused.
+bool as_origin_form(BeastRequest& request) {
+  auto form = origin_form(request.target());
+  if (!form) return false;
+  if (*form) {
+    request.target((*form)->target);
+    request.set(bhttp::field::host, (*form)->host);
+  }
+  return true;
+}
 
 // A lingering close reads at most this much before giving up on the client.
 constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
@@ -93,6 +109,10 @@ Awaitable<void> Session::serve() {
       co_return;
     }
     request_.m = reader_.take();
+    if (!as_origin_form(request_.m)) {
+      co_await reject(RequestReader::Outcome::malformed);
+      co_return;
+    }
     switch (co_await answer()) {
       case Next::read_next:
         continue;
@@ -134,6 +154,8 @@ Awaitable<Session::Next> Session::answer() {
 
 Awaitable<bool> Session::answered_from_head() {
   request_.m = reader_.head();
+  // Refused when its whole request comes (above); the handler is not asked about it now.
+  if (!as_origin_form(request_.m)) co_return false;
   response_.m = {};
   response_.m.version(request_.m.version());
   Exchange ex{*this, Request{request_}, Response{response_}};
@@ -182,6 +204,13 @@ Awaitable<void> Session::linger_close() {
   while (!ec && drained < kMaxLingerBytes) {
     drained += co_await stream_.async_read_some(asio::buffer(sink), use(ec));
   }
+}
+
+bool Session::peer_gone() noexcept {
+  // A peek: a pipelined request's bytes stay for the reader. 0: the client's end of input.
+  char next = 0;
+  const ssize_t n = ::recv(stream_.socket().native_handle(), &next, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 Awaitable<Status> Session::begin_stream() {
