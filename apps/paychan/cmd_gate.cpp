@@ -38,9 +38,10 @@ the reason in the gate's log; in a trailer it is not read: a response's trailers
 on); the upstream never sees a client's own Settlement-Overrides, nor its PAYMENT-SIGNATURE. A 3xx
 is charged, as the reference's middleware does (a client that follows the redirect pays for its
 target too): redirect before the gate, or leave such paths unpriced. An upstream status >= 400, or
-no response head within upstreamTimeoutSeconds (504), charges nothing; nor does a client that
-closed its connection before its answer (logged 499 client_gone; it gets no answer). A streamed
-answer is charged as its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
+no response head within upstreamTimeoutSeconds (504), charges nothing. A client that hangs up
+before its answer is charged all the same: its voucher paid for the work, which was done (else
+anyone could have it free, and replay the voucher, by hanging up). A streamed answer is charged as
+its head goes out. A request naming another method in X-HTTP-Method-Override, X-HTTP-Method or
 X-Method-Override, or in a _method field of its query or of a form or JSON body (as Rails,
 Laravel and Symfony read it), is priced as the dearest of them; methods match in any case. A body
 that may name one in a way the gate does not read (compressed; multipart holding "method", a

@@ -209,7 +209,7 @@ bool is_gate_endpoint(std::string_view path, bool metrics_here) noexcept {
 
 bool RouteConfig::takes(std::string_view request_method) const noexcept {
   return method.empty() || http::iequals(method, request_method) ||
-         (method == "GET" && http::iequals(request_method, "HEAD"));
+         (http::iequals(method, "GET") && http::iequals(request_method, "HEAD"));
 }
 
 Result<GateConfig> parse_gate_config(std::string_view json) {

@@ -59,15 +59,15 @@ struct GateConfig {
   std::uint64_t maxTimeoutSeconds = 300;
   // The longest the gate waits for the upstream's response head, and the longest silence within a
   // streamed body; nothing is charged when the head does not come in time. Below
-  // withdrawalSafetyMarginSeconds and at most maxTimeoutSeconds (default: 300, or half the margin or
-  // maxTimeoutSeconds if less).
+  // withdrawalSafetyMarginSeconds and at most maxTimeoutSeconds (a file's default: 300, or half the
+  // margin or maxTimeoutSeconds if less; a config built in code keeps what it sets).
   std::uint64_t upstreamTimeoutSeconds = 300;
   // A voucher is checked locally (no facilitator call) while the channel's mirrored on-chain state
   // is younger than this; older state is refreshed through the facilitator's /verify.
   std::uint64_t onchainStateTtlSeconds = 300;
   // A channel whose timed withdrawal completes within this many seconds is no longer served: the
-  // settle job needs that long to land its claim. Below withdrawDelay (default: 900, or half the
-  // delay if less).
+  // settle job needs that long to land its claim. Below withdrawDelay (a file's default: 900, or
+  // half the delay if less; a config built in code keeps what it sets).
   std::uint64_t withdrawalSafetyMarginSeconds = kDefaultWithdrawalSafetyMarginSeconds;
   std::string facilitator;  // http://host:port of the facilitator ("" for none: deposits refused)
   // The bearer token the facilitator knows this gate (and its settle job) by, when it asks for one.

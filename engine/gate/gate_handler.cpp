@@ -339,16 +339,6 @@ http::Awaitable<bool> GateHandler::charge(http::Exchange& ex, const Offer& offer
     log.record.outcome = "upstream_failed";
     co_return true;
   }
-  // A client that left before its answer is charged nothing: nothing would reach it. (The answer is
-  // not sent either: a client that only half-closed would otherwise read it free.) A client leaving
-  // after this look, before the head is written, is still charged.
-  if (ex.peer_gone()) {
-    log.record.outcome = "client_gone";
-    reset(res);
-    res.set(499, "text/plain", "the client closed the connection before its answer; nothing was charged\n");
-    res.close_connection();
-    co_return false;
-  }
   if (!actual) {
     // The upstream's report is unreadable: charging a guess would be wrong either way. The fault
     // is the upstream's, not the payment's: the client gets a bad gateway like any other (a payment

@@ -39,6 +39,7 @@ class WholeAnswer final : public Conduit {
     if (state_ == State::ended) {
       if (auto announced = response_.m.find(bhttp::field::content_length); announced != response_.m.end()) {
         if (request_.m.method() == bhttp::verb::head) {
+          response_.m.body().clear();  // pieces a handler wrote anyway
           response_.m.keep_alive(keep_alive);
           co_return true;
         }
@@ -72,7 +73,6 @@ class WholeAnswer final : public Conduit {
   std::string_view peer_address() const noexcept override { return peer_.address; }
   std::uint16_t peer_port() const noexcept override { return peer_.port; }
   ConnectionLocals& locals() noexcept override { return locals_; }
-  bool peer_gone() noexcept override { return false; }  // the provider's server holds the socket
 
  private:
   enum class State { none, open, ended };

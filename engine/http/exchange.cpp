@@ -8,7 +8,6 @@ namespace paychan::engine::http {
 std::string_view Exchange::peer_address() const noexcept { return conduit_.peer_address(); }
 ConnectionLocals& Exchange::connection_locals() noexcept { return conduit_.locals(); }
 std::uint16_t Exchange::peer_port() const noexcept { return conduit_.peer_port(); }
-bool Exchange::peer_gone() noexcept { return conduit_.peer_gone(); }
 Awaitable<Status> Exchange::begin_stream() {
   // Moved out first: the hook runs once, and its frame must outlive the member it came from.
   if (StreamHook hook = std::exchange(before_stream_, nullptr)) {

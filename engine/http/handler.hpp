@@ -45,11 +45,6 @@ class Exchange {
   [[nodiscard]] std::uint16_t peer_port() const noexcept;
   // The connection's own values, kept across its requests (connection_locals.hpp).
   [[nodiscard]] ConnectionLocals& connection_locals() noexcept;
-  // Whether the client has ended its side of the connection (closed, or reset it) since its
-  // request: nothing sent now would reach a client that left. One non-blocking look at the socket;
-  // false when unknown (serve_whole: the provider's server holds the socket). A client that only
-  // half-closes looks gone too, as nginx takes it.
-  [[nodiscard]] bool peer_gone() noexcept;
 
   // Sends response()'s status and headers now; the body follows through write(). The framing is
   // chosen here: response()'s Content-Length if it has one (write() then refuses more bytes than

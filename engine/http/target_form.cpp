@@ -15,6 +15,8 @@ Result<std::optional<OriginForm>> origin_form(std::string_view target) {
   if (authority.empty()) return fail(ErrorCode::http_invalid_request, "an absolute-form target without a host");
   if (authority.find('@') != std::string_view::npos)
     return fail(ErrorCode::http_invalid_request, "an absolute-form target with userinfo");
+  // The Host a request may carry (the server refuses any other): it goes upstream and into offers.
+  if (!valid_host(authority)) return fail(ErrorCode::http_invalid_request, "an absolute-form target's host is not host[:port]");
   const std::string_view path = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
   OriginForm form{"", std::string(authority)};
   if (!path.starts_with('/')) form.target.push_back('/');  // "http://host" and "http://host?q"

@@ -20,7 +20,7 @@ struct OriginForm {
 
 // An http(s) absolute-form `target` as origin-form and host; nullopt for any other target (left as
 // it is). Error http_invalid_request: userinfo ("http://user:pass@host/", to be treated as an error,
-// RFC 9110 §4.2.4) or no host.
+// RFC 9110 §4.2.4), no host, or one a Host header could not be (valid_host).
 [[nodiscard]] Result<std::optional<OriginForm>> origin_form(std::string_view target);
 
 }  // namespace paychan::engine::http

@@ -27,6 +27,15 @@ namespace paychan::engine::http {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
+// A Host value's characters: host[:port], a reg-name, an IPv4 address or a bracketed IP literal,
+// and digits (RFC 9110 §7.2, RFC 3986 §3.2.2). Empty is allowed (a target without authority).
+[[nodiscard]] constexpr bool valid_host(std::string_view host) noexcept {
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+  });
+}
+
 // The first place `needle` occurs in `text` in any ASCII case, or npos.
 [[nodiscard]] std::size_t ifind(std::string_view text, std::string_view needle, std::size_t from = 0) noexcept;
 

@@ -191,6 +191,9 @@ TEST(GateConfig, OneBuiltInCodeIsCheckedAsAFileIs) {
     EXPECT_EQ(started.error().detail, checked.error().detail);
   };
   refused([](GateConfig& c) { c.routes[0].method = "PSOT"; }, "routes[0].method");
+  RouteConfig lower_get = good.routes[0];
+  lower_get.method = "get";  // code-built: a file's is upper-cased as it is read
+  EXPECT_TRUE(lower_get.takes("HEAD")) << "HEAD on a GET route would go free";
   refused([](GateConfig& c) { c.routes[1].price = 0; }, "routes[1].price");
   refused([](GateConfig& c) { c.routes[1].path = "/metrics"; }, "routes[1].path");
   refused([](GateConfig& c) {

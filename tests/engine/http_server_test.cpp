@@ -64,7 +64,7 @@ TEST(HttpServer, AnAbsoluteFormTargetIsServedAsOriginFormAndUserinfoRefused) {
     ASSERT_TRUE(res) << target;
     EXPECT_EQ(res->body(), seen) << target;
   }
-  for (const char* refused : {"http://user:pw@api.example/v1/x", "http:///v1/x"}) {
+  for (const char* refused : {"http://user:pw@api.example/v1/x", "http:///v1/x", "http://api{x}.example/v1"}) {
     RawClient client{server.port()};
     client.send(get(refused));
     auto res = client.read_response();

@@ -24,7 +24,6 @@ class Conduit {
   [[nodiscard]] virtual std::string_view peer_address() const noexcept = 0;
   [[nodiscard]] virtual std::uint16_t peer_port() const noexcept = 0;
   [[nodiscard]] virtual ConnectionLocals& locals() noexcept = 0;
-  [[nodiscard]] virtual bool peer_gone() noexcept = 0;
 
  protected:
   ~Conduit() = default;  // not owned through this interface

@@ -17,15 +17,6 @@ RequestReader::Outcome classify(const error_code& ec) noexcept {
   return RequestReader::Outcome::malformed;
 }
 
-// A Host value is host[:port]: a reg-name, an IPv4 address or a bracketed IP literal, and digits
-// (RFC 9110 §7.2, RFC 3986 §3.2.2). Empty is allowed (a target without authority).
-bool valid_host(std::string_view host) noexcept {
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
-  });
-}
-
 // What RFC 9112 has a server refuse and Beast's parser lets through: an HTTP/1.1 request without
 // exactly one Host, or with one that is not host[:port] (§3.2); a Transfer-Encoding whose last
 // coding is not chunked, whose length cannot be told (§6.3).

@@ -1,9 +1,6 @@
 #include "engine/http/detail/session.hpp"
 
-#include <sys/socket.h>
-
 #include <array>
-#include <cerrno>
 #include <utility>
 
 #include "engine/http/detail/framing.hpp"
@@ -204,13 +201,6 @@ Awaitable<void> Session::linger_close() {
   while (!ec && drained < kMaxLingerBytes) {
     drained += co_await stream_.async_read_some(asio::buffer(sink), use(ec));
   }
-}
-
-bool Session::peer_gone() noexcept {
-  // A peek: a pipelined request's bytes stay for the reader. 0: the client's end of input.
-  char next = 0;
-  const ssize_t n = ::recv(stream_.socket().native_handle(), &next, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 Awaitable<Status> Session::begin_stream() {

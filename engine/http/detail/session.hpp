@@ -47,7 +47,6 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   [[nodiscard]] std::string_view peer_address() const noexcept override { return peer_address_; }
   [[nodiscard]] std::uint16_t peer_port() const noexcept override { return peer_port_; }
   [[nodiscard]] ConnectionLocals& locals() noexcept override { return locals_; }
-  [[nodiscard]] bool peer_gone() noexcept override;
 
  private:
   enum class Next { read_next, close, drop };  // close: flush, then a lingering close
