@@ -680,27 +680,44 @@ TEST(GateE2E, AccessLogNamesOutcomesWithoutSecrets) {
   for (const auto& line : lines) EXPECT_EQ(line.find(signature), std::string::npos) << line;
 }
 
+// The gate's embedded handler answers {"ok":true}, a request whose body is "hold" once `release`
+// is set.
+class HoldingHandler {
+ public:
+  explicit HoldingHandler(GateStack& stack) {
+    stack.embed([this](http::Exchange& ex) -> http::Awaitable<void> {
+      if (ex.request().body() == "hold") {
+        holding_ = true;
+        co_await release.wait();
+      }
+      ex.response().set(200, "application/json", "{\"ok\":true}");
+    });
+  }
+  // Whether a request is held, waiting up to 10 s for one.
+  bool holding() {
+    for (int i = 0; i < 10'000 && !holding_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return holding_;
+  }
+  http::test::Event release;
+
+ private:
+  std::atomic<bool> holding_{false};
+};
+
 // A paid request the gate's stop cuts before its answer is decided is logged as unanswered, with
 // no status (none went out), and is not charged.
 TEST(GateE2E, ARequestCutByAStopIsLoggedUnanswered) {
   GateStack stack;
-  http::test::Event release;
-  std::atomic<bool> holding{false};
-  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
-    holding = true;
-    co_await release.wait();
-    ex.response().set(200, "application/json", "{}");
-  });
+  HoldingHandler handler(stack);
   AccessLines log(stack);
   TestAgent agent(test_key(29), stack.config, 1);
   std::optional<http::ClientResponse> answer;
   const std::string deposit = agent.deposit_header(stack.offer(), kPrice, 1'000'000);
-  std::thread client([&] { answer = stack.call_apart("/v1/infer", deposit, "{}"); });
-  for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_TRUE(holding);
+  std::thread client([&] { answer = stack.call_apart("/v1/infer", deposit, "hold"); });
+  ASSERT_TRUE(handler.holding());
   stack.stop();  // its grace runs out with the request still held
   client.join();
-  release.set();
+  handler.release.set();
   EXPECT_FALSE(answer) << "a cut request was answered";
   const auto lines = log.wait(1);
   ASSERT_EQ(lines.size(), 1u);
@@ -879,15 +896,7 @@ TEST(GateE2E, AnAbsoluteFormTargetIsPaidForAndServed) {
 // reads its answer.
 TEST(GateE2E, AClientThatLeavesBeforeItsAnswerIsChargedForTheWorkDone) {
   GateStack stack;
-  http::test::Event release;
-  std::atomic<bool> holding{false};
-  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
-    if (ex.request().body() == "hold") {
-      holding = true;
-      co_await release.wait();
-    }
-    ex.response().set(200, "application/json", "{\"ok\":true}");
-  });
+  HoldingHandler handler(stack);
   AccessLines log(stack);
   TestAgent agent(test_key(29), stack.config, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
@@ -895,10 +904,9 @@ TEST(GateE2E, AClientThatLeavesBeforeItsAnswerIsChargedForTheWorkDone) {
   http::test::RawClient leaving{stack.port()};
   leaving.send("POST /v1/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nPAYMENT-SIGNATURE: " +
                agent.voucher_header(stack.offer(), 2 * kPrice) + "\r\n\r\nhold");
-  for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_TRUE(holding) << "the request never reached its handler";
+  ASSERT_TRUE(handler.holding()) << "the request never reached its handler";
   leaving.shutdown_send();
-  release.set();
+  handler.release.set();
   const auto answer = leaving.read_response();
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->result_int(), 200u);
@@ -912,15 +920,7 @@ TEST(GateE2E, AClientThatLeavesBeforeItsAnswerIsChargedForTheWorkDone) {
 // request on another is served, and only the held channel's own second request is told it is busy.
 TEST(GateE2E, ARequestHeldOnOneChannelHoldsNoOther) {
   GateStack stack;
-  http::test::Event release;
-  std::atomic<bool> holding{false};
-  stack.embed([&](http::Exchange& ex) -> http::Awaitable<void> {
-    if (ex.request().body() == "hold") {
-      holding = true;
-      co_await release.wait();
-    }
-    ex.response().set(200, "application/json", "{\"ok\":true}");
-  });
+  HoldingHandler handler(stack);
   TestAgent held(test_key(27), stack.config, 1);
   TestAgent other(test_key(28), stack.config, 1);
   ASSERT_EQ(stack.call("POST", "/v1/infer", held.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
@@ -929,14 +929,13 @@ TEST(GateE2E, ARequestHeldOnOneChannelHoldsNoOther) {
   std::optional<http::ClientResponse> held_answer;
   const std::string held_voucher = held.voucher_header(stack.offer(), 2 * kPrice);
   std::thread holder([&] { held_answer = stack.call_apart("/v1/infer", held_voucher, "hold"); });
-  for (int i = 0; i < 10'000 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_TRUE(holding) << "the held request never reached its handler";
+  ASSERT_TRUE(handler.holding()) << "the held request never reached its handler";
   auto res = stack.call("POST", "/v1/infer", other.voucher_header(stack.offer(), 2 * kPrice), "go");
   EXPECT_EQ(res.status, 200) << res.body;
   res = stack.call("POST", "/v1/infer", held.voucher_header(stack.offer(), 2 * kPrice), "go");
   EXPECT_EQ(res.status, 402);
   EXPECT_EQ(payment_required(res).error, "invalid_batch_settlement_evm_channel_busy");
-  release.set();
+  handler.release.set();
   holder.join();
   ASSERT_TRUE(held_answer);
   EXPECT_EQ(held_answer->status, 200) << held_answer->body;
