@@ -71,6 +71,13 @@ TEST(HttpServer, AnAbsoluteFormTargetIsServedAsOriginFormAndUserinfoRefused) {
     ASSERT_TRUE(res) << refused;
     EXPECT_EQ(res->result_int(), 400u) << refused;
   }
+  // Expecting 100 Continue, it is refused before its body.
+  RawClient expecting{server.port()};
+  expecting.send("POST http://user:pw@api.example/v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                 "Expect: 100-continue\r\n\r\n");
+  auto res = expecting.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 400u) << "100 Continue came first";
 }
 
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {

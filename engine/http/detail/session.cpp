@@ -151,8 +151,10 @@ Awaitable<Session::Next> Session::answer() {
 
 Awaitable<bool> Session::answered_from_head() {
   request_.m = reader_.head();
-  // Refused when its whole request comes (above); the handler is not asked about it now.
-  if (!as_origin_form(request_.m)) co_return false;
+  if (!as_origin_form(request_.m)) {  // refused before the client sends its body, as it would be after
+    co_await reject(RequestReader::Outcome::malformed);
+    co_return true;
+  }
   response_.m = {};
   response_.m.version(request_.m.version());
   Exchange ex{*this, Request{request_}, Response{response_}};
