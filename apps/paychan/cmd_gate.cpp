@@ -14,8 +14,29 @@
 namespace paychan::cli {
 namespace {
 
+// What --example-config prints: valid JSON to start from. The two addresses only the provider can
+// give are placeholders that the gate refuses, by name, until they are filled in.
+constexpr std::string_view kExampleConfig = R"({
+  "network": "eip155:84532",
+  "asset": {"address": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "name": "USDC", "version": "2", "decimals": 6},
+  "payTo": "0x<the address your payments go to>",
+  "receiverAuthorizer": "0x<the facilitator's: see its /supported>",
+  "withdrawDelay": 86400,
+  "facilitator": "http://127.0.0.1:4021",
+  "store": "paychan-gate.sqlite",
+  "listen": "127.0.0.1:8402",
+  "metricsListen": "127.0.0.1:9402",
+  "upstream": "http://127.0.0.1:8080",
+  "routes": [
+    {"method": "POST", "path": "/v1/chat", "price": "$0.01", "description": "chat completion"},
+    {"path": "/data/*", "price": "$0.001"}
+  ]
+}
+)";
+
 constexpr std::string_view kHelp = R"(usage: paychan gate --config FILE [--upstream URL] [--listen HOST:PORT] [--threads N] [--access-log]
                    [--grace-seconds N] [--metrics-listen HOST:PORT]
+       paychan gate --example-config > gate.json
 
 Puts x402 batch-settlement payments in front of an HTTP API. A request to a priced route without
 payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) is checked —
@@ -59,6 +80,8 @@ disconnected.
 
 Options:
   --config FILE        the gate's JSON configuration (below); required
+  --example-config     print a configuration to start from (USDC on Base Sepolia; fill in payTo and
+                       receiverAuthorizer, which it leaves as placeholders the gate refuses)
   --upstream URL       http[s]://host:port[/prefix] of the API (overrides "upstream")
   --listen HOST:PORT   where to listen: an IP address or localhost (overrides "listen"; default
                        127.0.0.1:8402)
@@ -142,10 +165,14 @@ one another process listens on).
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log", "grace-seconds",
-                                    "metrics-listen"};
-  const std::string_view flags[] = {"access-log"};
+                                    "metrics-listen", "example-config"};
+  const std::string_view flags[] = {"access-log", "example-config"};
   auto args = parse_command(argv, known, flags);
   if (!args) return report("gate", args.error());
+  if (args->has("example-config")) {
+    std::fwrite(kExampleConfig.data(), 1, kExampleConfig.size(), stdout);
+    return kExitOk;
+  }
   const auto file = args->option("config");
   if (!file) return report("gate", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
   auto config = engine::gate::load_gate_config(*file);

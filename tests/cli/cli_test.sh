@@ -128,6 +128,19 @@ for pasted in "--key-env $key" "--key-file $key" "--key-file ${key:2}" "--author
   if [[ "$out" == *"${key:2}"* ]]; then fail=$((fail + 1)); echo "FAIL key echoed: $out"; else pass=$((pass + 1)); fi
 done
 check "gate needs a config" 2 "--config FILE is required" "$paychan" gate
+# The example configuration: refused by name until its two placeholders are filled in, then a gate.
+"$paychan" gate --example-config >"$work/example.json"
+check "gate's example config names what to fill in" 2 "payTo" "$paychan" gate --config "$work/example.json"
+sed -e 's|"0x<[^"]*>"|"0x1111111111111111111111111111111111111111"|g' -e "s|paychan-gate.sqlite|$work/example.sqlite|" \
+  -e 's|:8402"|:0"|' -e 's|:9402"|:0"|' -e 's|:4021"|:9"|' "$work/example.json" >"$work/example-filled.json"
+"$paychan" gate --config "$work/example-filled.json" >"$work/example.out" 2>"$work/example.err" &
+example_pid=$!
+for _ in $(seq 100); do grep -q port "$work/example.out" 2>/dev/null && break; sleep 0.05; done
+example_port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/example.out")
+check "gate's example config, filled in, starts a gate that offers its routes" 0 "402" \
+  curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$example_port/v1/chat"
+kill -TERM "$example_pid"
+wait "$example_pid"
 check "gate missing config" 2 "invalid_config" "$paychan" gate --config "$work/none.json"
 echo '{"network":"eip155:1","routes":[]}' >"$work/bad-gate.json"
 check "gate bad config" 2 "invalid_config" "$paychan" gate --config "$work/bad-gate.json"
