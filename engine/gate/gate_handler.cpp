@@ -33,6 +33,26 @@ void reset(http::Response& res) {
   res.body().clear();
 }
 
+// A whole answer set aside: the refusal a stream's head got, put back over whatever an embedded
+// handler wrote after its begin_stream() failed (a fallback answer of its own would go out free).
+struct KeptAnswer {
+  int status = 0;
+  std::vector<http::Header> headers;
+  std::string body;
+
+  static KeptAnswer of(http::Response& res) {
+    KeptAnswer kept{res.status(), {}, res.body()};
+    for (const auto& [name, value] : res.headers()) kept.headers.push_back({std::string(name), std::string(value)});
+    return kept;
+  }
+  void restore(http::Response& res) const {
+    reset(res);
+    res.set_status(status);
+    for (const auto& h : headers) res.add_header(h.name, h.value);
+    res.body() = body;
+  }
+};
+
 std::string json_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -273,6 +293,7 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   // A service that streams its own answer (an embedded handler) is charged as its head goes out,
   // like a relayed stream: PAYMENT-RESPONSE can only travel in that head.
   std::optional<Authorization> pending{std::move(auth)};
+  std::optional<KeptAnswer> refusal;  // the stream's head was refused: this is the answer
   // The hook captures one pointer, which std::function keeps without allocating.
   struct AtHead {
     GateHandler& handler;
@@ -280,10 +301,12 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
     const Offer& offer;
     std::optional<Authorization>& pending;
     Recorder& log;
-  } at_head{*this, ex, offer, pending, log};
+    std::optional<KeptAnswer>& refusal;
+  } at_head{*this, ex, offer, pending, log, refusal};
   ex.before_stream([&at_head](http::Response&) -> http::Awaitable<Status> {
-    auto& [handler, ex, offer, pending, log] = at_head;
+    auto& [handler, ex, offer, pending, log, refusal] = at_head;
     if (co_await handler.charge(ex, offer, std::exchange(pending, std::nullopt).value(), log)) co_return Status{};
+    refusal = KeptAnswer::of(ex.response());
     co_return fail(ErrorCode::http_bad_response, "the payment was not settled: the refusal is the answer");
   });
   struct Unhook {  // the hook refers to this frame: it goes with it, even when the service throws
@@ -293,6 +316,10 @@ http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, 
   auto served = co_await service_.serve(ex);
   ex.before_stream(nullptr);  // a relayed stream below is charged before it begins, not by the hook
   if (!pending) {  // charged (or refused) when the stream began
+    if (refusal) {
+      refusal->restore(ex.response());
+      co_return;
+    }
     if (!served) log.broke_off(served.error());  // an embedded handler that threw mid-stream, say
     // A price reported after that came too late to be charged: the operator should know. (After a
     // refusal the header would go out with the refusal: it is the gate's, never the client's.)

@@ -9,9 +9,14 @@ std::string_view Exchange::peer_address() const noexcept { return conduit_.peer_
 ConnectionLocals& Exchange::connection_locals() noexcept { return conduit_.locals(); }
 std::uint16_t Exchange::peer_port() const noexcept { return conduit_.peer_port(); }
 Awaitable<Status> Exchange::begin_stream() {
+  // A handler that tries again after a refusal must not stream what the refusal stopped.
+  if (stream_refused_) co_return fail(ErrorCode::http_bad_response, "the stream was refused before its head");
   // Moved out first: the hook runs once, and its frame must outlive the member it came from.
   if (StreamHook hook = std::exchange(before_stream_, nullptr)) {
-    if (Status allowed = co_await hook(response_); !allowed) co_return allowed;
+    if (Status allowed = co_await hook(response_); !allowed) {
+      stream_refused_ = true;
+      co_return allowed;
+    }
   }
   co_return co_await conduit_.begin_stream();
 }

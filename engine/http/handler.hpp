@@ -67,10 +67,11 @@ class Exchange {
   // For a handler that runs another inside it (a gate in front of a provider's own handler): `hook`
   // runs once, when the inner handler calls begin_stream(), before the head is sent. It may change
   // response() (the gate settles the charge and attaches PAYMENT-RESPONSE, which must travel in the
-  // head), or refuse: begin_stream() then returns its error and sends nothing, and response() (the
-  // refusal the hook put there) is answered as a whole once the handler returns, so an inner
-  // handler must leave response() alone after a failed begin_stream(). One hook at a time: setting
-  // one replaces any other.
+  // head), or refuse: begin_stream() then returns its error and sends nothing, as does every later
+  // call, and response() (the refusal the hook put there) is answered as a whole once the handler
+  // returns, so an inner handler should leave response() alone after a failed begin_stream() (the
+  // gate puts its refusal back over whatever it wrote). One hook at a time: setting one replaces
+  // any other.
   using StreamHook = std::function<Awaitable<Status>(Response&)>;
   void before_stream(StreamHook hook) { before_stream_ = std::move(hook); }
 
@@ -84,6 +85,7 @@ class Exchange {
   Request request_;
   Response response_;
   StreamHook before_stream_;
+  bool stream_refused_ = false;  // the hook refused: every later begin_stream() fails too
 };
 
 // std::nullopt: ex.response() is the answer. A coroutine: await it, then answer (see above).

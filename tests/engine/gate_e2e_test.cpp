@@ -916,6 +916,30 @@ TEST(GateE2E, AClientThatLeavesBeforeItsAnswerIsChargedForTheWorkDone) {
   EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 2 * kPrice);
 }
 
+// An embedded handler whose stream is refused at its head (here: it reports a charge above the
+// offer) gets nothing out by misbehaving: an answer of its own in the refusal's place is replaced by
+// the refusal, and a second begin_stream() fails too. Nothing is charged.
+TEST(GateE2E, AnEmbeddedHandlerCannotAnswerPastARefusedStream) {
+  GateStack stack;
+  stack.embed([](http::Exchange& ex) -> http::Awaitable<void> {
+    report_charge(ex.response(), 2 * kPrice);  // above the offer: the head's charge is refused
+    if (co_await ex.begin_stream()) co_return;
+    if (ex.request().body() == "again") {
+      if (co_await ex.begin_stream()) (void)co_await ex.write("streamed free");
+      co_return;
+    }
+    ex.response().set(200, "text/plain", "answered free");
+  });
+  TestAgent agent(test_key(31), stack.config, 1);
+  for (const char* body : {"fallback", "again"}) {
+    auto res = stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000), body);
+    EXPECT_EQ(res.status, 502) << body << ": " << res.body;
+    EXPECT_EQ(res.body.find("free"), std::string::npos) << body << ": " << res.body;
+    EXPECT_FALSE(res.header("PAYMENT-RESPONSE")) << body;
+  }
+  EXPECT_FALSE(*stack.store->get(agent.id)) << "a channel was opened or charged";
+}
+
 // Channels do not wait on each other: while a request on one channel is held in its handler, a
 // request on another is served, and only the held channel's own second request is told it is busy.
 TEST(GateE2E, ARequestHeldOnOneChannelHoldsNoOther) {
