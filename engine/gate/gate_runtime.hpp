@@ -44,9 +44,9 @@ class GateRuntime {
   // Loads the receiver authorizer key when configured (it must match `receiverAuthorizer`), asks
   // the configured facilitator whether it takes the server's token (HttpFacilitator::check_token),
   // opens the store (restoring every channel), binds `listen` (with options.listen). `config` is
-  // checked first (check_gate_config: one built in code too). Errors: invalid_config (no upstream and no options.service,
-  // among others), facilitator_unauthorized, the store's, http_listen_failed. A facilitator that
-  // does not answer is a warning (warnings()), not an error.
+  // checked first (check_gate_config: one built in code too). Errors: invalid_config (no upstream
+  // and no options.service, among others), facilitator_unauthorized, the store's,
+  // http_listen_failed. A facilitator that does not answer is a warning (warnings()), not an error.
   [[nodiscard]] static Result<std::unique_ptr<GateRuntime>> start(const GateConfig& config, RuntimeOptions options = {});
   ~GateRuntime();  // stop()
 

@@ -18,21 +18,11 @@ class WholeAnswer final : public Conduit {
       : request_(request), response_(response), peer_(peer), locals_(locals), max_stream_bytes_(max_stream_bytes) {}
 
   Awaitable<bool> serve(Handler& handler) {
-    response_.m = {};
-    response_.m.version(request_.m.version());
+    fresh_response(request_.m, response_.m);
     Exchange ex{*this, Request{request_}, Response{response_}};
-    bool threw = false;
-    try {
-      if (Handled more = handler.handle(ex)) co_await std::move(*more);
-    } catch (...) {
-      threw = true;
-    }
+    const bool threw = co_await handler_threw(handler, ex);
     if (state_ != State::none && (threw || state_ != State::ended)) co_return false;
-    if (threw) {
-      response_.m = {};
-      response_.m.version(request_.m.version());
-      Response{response_}.set(500, "text/plain", "internal error\n");
-    }
+    if (threw) answer_internal_error(request_.m, response_.m);
     const bool keep_alive = request_.m.keep_alive() && !asks_to_close(response_.m);
     // A stream that announced its length (a relayed upstream's) keeps it: for HEAD it is the length
     // a GET would have; otherwise the pieces must have made it up, or the answer is not whole.

@@ -2,6 +2,27 @@
 
 namespace paychan::engine::http::detail {
 
+void fresh_response(const BeastRequest& request, BeastResponse& response) {
+  response = {};
+  response.version(request.version());
+}
+
+Awaitable<bool> handler_threw(Handler& handler, Exchange& ex) {
+  try {
+    if (Handled more = handler.handle(ex)) co_await std::move(*more);
+  } catch (...) {
+    co_return true;
+  }
+  co_return false;
+}
+
+void answer_internal_error(const BeastRequest& request, BeastResponse& response) {
+  fresh_response(request, response);
+  response.result(bhttp::status::internal_server_error);
+  response.set(bhttp::field::content_type, "text/plain");
+  response.body() = "internal error\n";
+}
+
 void frame_whole_answer(const BeastRequest& request, BeastResponse& response, bool keep_alive) {
   response.keep_alive(keep_alive);
   const unsigned status = response.result_int();

@@ -1,9 +1,21 @@
-// How an answer given whole is framed for its request: the server's sessions and serve_whole().
+// One request's answer as the server's sessions and serve_whole() both make it: begun fresh, the
+// handler run to its end, a 500 in place of what a handler that threw wrote, framed whole.
 #pragma once
 
 #include "engine/http/beast.hpp"
+#include "engine/http/handler.hpp"
 
 namespace paychan::engine::http::detail {
+
+// A fresh answer to `request`: empty, in its HTTP version.
+void fresh_response(const BeastRequest& request, BeastResponse& response);
+
+// Runs `handler` on `ex` to its end; whether it threw. No exception leaves a connection: unless a
+// stream began, the caller answers answer_internal_error() instead.
+[[nodiscard]] Awaitable<bool> handler_threw(Handler& handler, Exchange& ex);
+
+// What a handler that threw is answered, in place of whatever it wrote.
+void answer_internal_error(const BeastRequest& request, BeastResponse& response);
 
 // Sets keep-alive and the framing: no body nor Content-Length for 204 and 304 (RFC 9110 §8.6);
 // otherwise Content-Length, and for HEAD the length a GET would have, without the body.

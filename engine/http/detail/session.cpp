@@ -123,26 +123,16 @@ Awaitable<void> Session::serve() {
 }
 
 Awaitable<Session::Next> Session::answer() {
-  response_.m = {};
-  response_.m.version(request_.m.version());
+  fresh_response(request_.m, response_.m);
   streamed_ = StreamState::none;
   Exchange ex{*this, Request{request_}, Response{response_}};
-  bool threw = false;
-  try {
-    if (Handled more = worker_.handler().handle(ex)) co_await std::move(*more);
-  } catch (...) {
-    threw = true;
-  }
+  const bool threw = co_await handler_threw(worker_.handler(), ex);
   if (streamed_ != StreamState::none) {
     // The head is on the wire already: only a stream that ended leaves the connection usable.
     if (threw || streamed_ != StreamState::ended) co_return Next::drop;
     co_return stream_keep_alive_ ? Next::read_next : Next::close;
   }
-  if (threw) {
-    response_.m = {};
-    response_.m.version(request_.m.version());
-    Response{response_}.set(500, "text/plain", "internal error\n");
-  }
+  if (threw) answer_internal_error(request_.m, response_.m);
   bool keep_alive = keep_alive_after_answer();
   finalize(keep_alive);
   if (!co_await writer_.send(response_.m)) co_return Next::drop;
@@ -155,8 +145,7 @@ Awaitable<bool> Session::answered_from_head() {
     co_await reject(RequestReader::Outcome::malformed);
     co_return true;
   }
-  response_.m = {};
-  response_.m.version(request_.m.version());
+  fresh_response(request_.m, response_.m);
   Exchange ex{*this, Request{request_}, Response{response_}};
   bool answered = false;
   try {
