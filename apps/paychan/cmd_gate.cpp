@@ -175,11 +175,9 @@ int run(std::span<char* const> argv) {
   }
   const auto file = args->option("config");
   if (!file) return report("gate", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
-  auto config = engine::gate::load_gate_config(*file);
+  auto config = engine::gate::load_gate_config(
+      *file, {args->option("upstream"), args->option("listen"), args->option("metrics-listen")});
   if (!config) return report("gate", config.error());
-  if (auto upstream = args->option("upstream")) config->upstream = *upstream;
-  if (auto listen = args->option("listen")) config->listen = *listen;
-  if (auto metrics = args->option("metrics-listen")) config->metricsListen = *metrics;
   engine::gate::RuntimeOptions options;
   options.access_log = args->has("access-log");
   auto threads = threads_option(*args);

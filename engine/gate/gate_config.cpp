@@ -134,7 +134,7 @@ Result<RouteConfig> read_route(const Fields& r, unsigned decimals, bool metrics_
   return route;
 }
 
-Result<GateConfig> read_config(const Fields& f) {
+Result<GateConfig> read_config(const Fields& f, const GateConfigOverrides& overrides) {
   PAYCHAN_TRY(f.only({"network", "asset", "payTo", "receiverAuthorizer", "withdrawDelay", "maxTimeoutSeconds",
                       "upstreamTimeoutSeconds", "onchainStateTtlSeconds", "withdrawalSafetyMarginSeconds", "facilitator",
                       "facilitatorTokenFile", "store", "listen", "metricsListen", "upstream", "publicScheme", "receiverAuthorizerKeyFile",
@@ -179,6 +179,9 @@ Result<GateConfig> read_config(const Fields& f) {
   PAYCHAN_ASSIGN(c.listen, with_default<std::string>(f, "listen", c.listen, &Fields::string));
   PAYCHAN_ASSIGN(c.metricsListen, with_default<std::string>(f, "metricsListen", "", &Fields::string));
   PAYCHAN_ASSIGN(c.upstream, with_default<std::string>(f, "upstream", "", &Fields::string));
+  c.upstream = overrides.upstream.value_or(c.upstream);
+  c.listen = overrides.listen.value_or(c.listen);
+  c.metricsListen = overrides.metricsListen.value_or(c.metricsListen);
   PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
   PAYCHAN_ASSIGN(c.maxRequestBodyBytes, uint_or(f, "maxRequestBodyBytes", c.maxRequestBodyBytes));
   PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
@@ -212,14 +215,15 @@ bool RouteConfig::takes(std::string_view request_method) const noexcept {
          (http::iequals(method, "GET") && http::iequals(request_method, "HEAD"));
 }
 
-Result<GateConfig> parse_gate_config(std::string_view json) {
-  return protocol::decode_with(json, ErrorCode::invalid_config, "config", read_config);
+Result<GateConfig> parse_gate_config(std::string_view json, const GateConfigOverrides& overrides) {
+  return protocol::decode_with(json, ErrorCode::invalid_config, "config",
+                               [&overrides](const Fields& f) { return read_config(f, overrides); });
 }
 
-Result<GateConfig> load_gate_config(const std::string& path) {
+Result<GateConfig> load_gate_config(const std::string& path, const GateConfigOverrides& overrides) {
   auto text = read_config_file(path);
   if (!text) return text.failure();
-  auto config = parse_gate_config(*text);
+  auto config = parse_gate_config(*text, overrides);
   if (!config) return fail(ErrorCode::invalid_config, path + ": " + config.error().detail);
   return config;
 }

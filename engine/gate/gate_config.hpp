@@ -91,15 +91,24 @@ struct GateConfig {
   std::vector<RouteConfig> routes;
 };
 
+// What `paychan gate`'s flags set over the file's members. Applied before the file is checked, so
+// that the rules see the configuration the gate runs: a route priced on /metrics is the API's when
+// --metrics-listen moves /metrics to a port of its own, as when "metricsListen" does.
+struct GateConfigOverrides {
+  std::optional<std::string> upstream;
+  std::optional<std::string> listen;
+  std::optional<std::string> metricsListen;
+};
+
 // Parses and checks a configuration. Errors: invalid_config naming the member and the reason.
-[[nodiscard]] Result<GateConfig> parse_gate_config(std::string_view json);
+[[nodiscard]] Result<GateConfig> parse_gate_config(std::string_view json, const GateConfigOverrides& overrides = {});
 // Checks a configuration built in code (a provider embedding the gate) by the rules a file's is
 // checked by: a route priced 0, on a gate endpoint, with a method no request carries (its path
 // would go free), timeouts outside the withdrawal margin... GateRuntime::start checks what it is
 // given. Error: invalid_config naming the member ("routes[1].method: ...") and the reason.
 [[nodiscard]] Status check_gate_config(const GateConfig& config);
 // The same from a file (at most 1 MiB).
-[[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path);
+[[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path, const GateConfigOverrides& overrides = {});
 
 // The key of receiverAuthorizerKeyFile (nullopt without one), checked to be receiverAuthorizer's.
 // Errors: invalid_config (unreadable, loose permissions, another address).

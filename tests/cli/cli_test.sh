@@ -151,6 +151,10 @@ cat >"$work/gate.json" <<JSON
 JSON
 check "gate needs an upstream" 2 "no upstream" "$paychan" gate --config "$work/gate.json"
 check "a config from a pipe is read" 2 "no upstream" bash -c "'$paychan' gate --config <(cat '$work/gate.json')"
+sed 's|"path":"/x"|"path":"/metrics"|' "$work/gate.json" >"$work/gate-metrics-route.json"
+check "a route on /metrics needs /metrics moved" 2 "routes[0].path" "$paychan" gate --config "$work/gate-metrics-route.json"
+check "--metrics-listen moves /metrics before the routes are checked" 2 "no upstream" \
+  "$paychan" gate --config "$work/gate-metrics-route.json" --metrics-listen 127.0.0.1:0
 check "gate bad listen" 2 "listen" "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen nowhere
 check "gate bad --grace-seconds" 2 "--grace-seconds must be 0..3600" \
   "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --grace-seconds forever

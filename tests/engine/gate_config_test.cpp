@@ -105,6 +105,25 @@ TEST(GateConfig, RefusesWhatWouldMisbehave) {
   EXPECT_FALSE(load_gate_config("/nonexistent/gate.json"));
 }
 
+// paychan gate's --upstream, --listen and --metrics-listen set their members before the file's rules
+// are applied: --metrics-listen frees /metrics for a route as "metricsListen" does.
+TEST(GateConfig, TheCommandLinesMembersAreSetBeforeTheFileIsChecked) {
+  const std::string metrics_route = with(kGood, "\"/data/*\"", "\"/metrics\"");
+  auto refused = parse_gate_config(metrics_route);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("routes[1].path"), std::string::npos) << refused.error().detail;
+
+  auto moved = parse_gate_config(metrics_route, {"http://127.0.0.1:9", "127.0.0.1:8402", "127.0.0.1:9402"});
+  ASSERT_TRUE(moved) << moved.error().detail;
+  EXPECT_EQ(moved->routes[1].path, "/metrics");
+  EXPECT_EQ(moved->upstream, "http://127.0.0.1:9");
+  EXPECT_EQ(moved->listen, "127.0.0.1:8402");
+  EXPECT_EQ(moved->metricsListen, "127.0.0.1:9402");
+
+  EXPECT_FALSE(parse_gate_config(metrics_route, {std::nullopt, "127.0.0.1:8402", std::nullopt}))
+      << "only a /metrics port of its own frees the path";
+}
+
 // An offer asks for a smallest deposit (extra.minDeposit): the route's, else ten prices, as the
 // reference server's default. Enforcing it is the gate's choice, off unless asked for.
 TEST(GateConfig, AnOfferAnnouncesItsMinimumDeposit) {
