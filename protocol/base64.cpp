@@ -32,8 +32,6 @@ constexpr std::array<std::array<std::uint32_t, 256>, 4> kShifted = [] {
   return t;
 }();
 
-}  // namespace
-
 // Two characters for each 12 bits: a group of three bytes is two lookups and two stores. A
 // PAYMENT-RESPONSE (~600 characters) is encoded on every paid request.
 constexpr std::array<std::array<char, 2>, 4096> kPairs = [] {
@@ -41,6 +39,8 @@ constexpr std::array<std::array<char, 2>, 4096> kPairs = [] {
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = {kAlphabet[i >> 6], kAlphabet[i & 63]};
   return t;
 }();
+
+}  // namespace
 
 std::string base64_encode(std::string_view in) {
   std::string out((in.size() + 2) / 3 * 4, '\0');

@@ -78,6 +78,7 @@ class JsonWriter {
     return *this;
   }
 
+  // The text written, moved out: the writer's last call.
   [[nodiscard]] std::string take() { return std::move(out_); }
 
  private:
@@ -95,7 +96,8 @@ class JsonWriter {
     if ((started_ & bit) != 0) out_ += ',';
     started_ |= bit;
   }
-  // What paychan writes nests 4 deep at most (a payment payload); started_ has room for 64.
+  // What paychan writes nests 7 deep at most (a facilitator request's Permit2 deposit), fixed by
+  // the code: a Json value is copied as text. started_ has room for 64.
   JsonWriter& open(char bracket) {
     assert(depth_ < 64);
     separate();

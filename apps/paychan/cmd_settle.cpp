@@ -235,7 +235,9 @@ int run(std::span<char* const> argv) {
   if (!args) return report("settle", args.error());
   const auto file = args->option("config");
   if (!file) return report("settle", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
-  auto config = engine::gate::load_gate_config(*file);
+  engine::gate::GateConfigOverrides reading;
+  reading.serving = false;  // the gate's file, as its gate may run it with --metrics-listen
+  auto config = engine::gate::load_gate_config(*file, reading);
   if (!config) return report("settle", config.error());
   if (auto url = args->option("facilitator")) config->facilitator = *url;
   if (config->facilitator.empty())

@@ -66,7 +66,8 @@ std::optional<Fault> route_fault(const RouteConfig& route, bool metrics_here) {
   return std::nullopt;
 }
 
-std::optional<Fault> config_fault(const GateConfig& c) {
+// metrics_here: /metrics is served on the API's port, so no route may price it.
+std::optional<Fault> config_fault(const GateConfig& c, bool metrics_here) {
   const auto at = [](std::string member, std::string reason) { return Fault{std::move(member), std::move(reason)}; };
   if (auto chain = protocol::evm_chain_id(c.network); !chain || *chain != c.chainId)
     return at("network", "must be \"eip155:<chainId>\", the chainId's");
@@ -99,7 +100,7 @@ std::optional<Fault> config_fault(const GateConfig& c) {
   if (c.routes.empty()) return at("routes", "must be a non-empty array");
   for (std::size_t i = 0; i < c.routes.size(); ++i) {
     const std::string route = "routes[" + std::to_string(i) + "].";
-    if (auto fault = route_fault(c.routes[i], c.metricsListen.empty())) return at(route + fault->member, fault->reason);
+    if (auto fault = route_fault(c.routes[i], metrics_here)) return at(route + fault->member, fault->reason);
     // Paths match in any spelling (route_key.hpp): a second route matching the same requests would
     // never be reached, its price ignored without a word.
     for (std::size_t j = 0; j < i; ++j) {
@@ -182,6 +183,7 @@ Result<GateConfig> read_config(const Fields& f, const GateConfigOverrides& overr
   c.upstream = overrides.upstream.value_or(c.upstream);
   c.listen = overrides.listen.value_or(c.listen);
   c.metricsListen = overrides.metricsListen.value_or(c.metricsListen);
+  const bool metrics_here = c.metricsListen.empty() && overrides.serving;
   PAYCHAN_ASSIGN(c.publicScheme, with_default<std::string>(f, "publicScheme", c.publicScheme, &Fields::string));
   PAYCHAN_ASSIGN(c.maxRequestBodyBytes, uint_or(f, "maxRequestBodyBytes", c.maxRequestBodyBytes));
   PAYCHAN_ASSIGN(c.receiverAuthorizerKeyFile, f.optional_string("receiverAuthorizerKeyFile"));
@@ -192,17 +194,18 @@ Result<GateConfig> read_config(const Fields& f, const GateConfigOverrides& overr
   for (rapidjson::SizeType i = 0; i < routes->Size(); ++i) {
     const Fields r((*routes)[i], f.path() + ".routes[" + std::to_string(i) + "]", ErrorCode::invalid_config);
     PAYCHAN_TRY(r.is_object());
-    PAYCHAN_ASSIGN(RouteConfig route, read_route(r, c.assetDecimals, c.metricsListen.empty()));
+    PAYCHAN_ASSIGN(RouteConfig route, read_route(r, c.assetDecimals, metrics_here));
     c.routes.push_back(std::move(route));
   }
-  if (auto fault = config_fault(c)) return f.error(fault->member.c_str(), fault->reason);
+  if (auto fault = config_fault(c, metrics_here)) return f.error(fault->member.c_str(), fault->reason);
   return c;
 }
 
 }  // namespace
 
 Status check_gate_config(const GateConfig& config) {
-  if (auto fault = config_fault(config)) return fail(ErrorCode::invalid_config, fault->member + ": " + fault->reason);
+  if (auto fault = config_fault(config, config.metricsListen.empty()))
+    return fail(ErrorCode::invalid_config, fault->member + ": " + fault->reason);
   return {};
 }
 

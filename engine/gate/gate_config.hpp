@@ -98,6 +98,10 @@ struct GateConfigOverrides {
   std::optional<std::string> upstream;
   std::optional<std::string> listen;
   std::optional<std::string> metricsListen;
+  // false: the file is read by what does not serve it (paychan settle), without the gate's command
+  // line. A route on /metrics, the API's only where /metrics is moved, is then not refused: the
+  // gate that serves the file with --metrics-listen takes it.
+  bool serving = true;
 };
 
 // Parses and checks a configuration. Errors: invalid_config naming the member and the reason.

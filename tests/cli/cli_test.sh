@@ -155,6 +155,8 @@ sed 's|"path":"/x"|"path":"/metrics"|' "$work/gate.json" >"$work/gate-metrics-ro
 check "a route on /metrics needs /metrics moved" 2 "routes[0].path" "$paychan" gate --config "$work/gate-metrics-route.json"
 check "--metrics-listen moves /metrics before the routes are checked" 2 "no upstream" \
   "$paychan" gate --config "$work/gate-metrics-route.json" --metrics-listen 127.0.0.1:0
+check "settle reads a file whose /metrics route its gate's --metrics-listen allows" 2 "no facilitator" \
+  "$paychan" settle --config "$work/gate-metrics-route.json"
 check "gate bad listen" 2 "listen" "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --listen nowhere
 check "gate bad --grace-seconds" 2 "--grace-seconds must be 0..3600" \
   "$paychan" gate --config "$work/gate.json" --upstream http://127.0.0.1:9 --grace-seconds forever

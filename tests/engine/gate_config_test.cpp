@@ -122,6 +122,12 @@ TEST(GateConfig, TheCommandLinesMembersAreSetBeforeTheFileIsChecked) {
 
   EXPECT_FALSE(parse_gate_config(metrics_route, {std::nullopt, "127.0.0.1:8402", std::nullopt}))
       << "only a /metrics port of its own frees the path";
+
+  // paychan settle reads the file its gate runs, without the gate's flags.
+  GateConfigOverrides settle;
+  settle.serving = false;
+  EXPECT_TRUE(parse_gate_config(metrics_route, settle));
+  EXPECT_FALSE(parse_gate_config(with(kGood, "\"/data/*\"", "\"/healthz\""), settle)) << "/healthz is every gate's";
 }
 
 // An offer asks for a smallest deposit (extra.minDeposit): the route's, else ten prices, as the

@@ -21,11 +21,17 @@ struct Node {
   std::vector<std::pair<std::string, Node>> children;  // keys are ignored in an array
 };
 
+// The bytes next to the escaped ones: \0, 0x1f, '"', '\\' and '\n' need one, ' ', 0x7f, 0x80 and
+// 0xff do not.
+const std::string kEdges("\"\\/\b\f\n\r\t\x01\x1f\x7f \x80\xff\0u", 16);
+
 rc::Gen<std::string> any_string() {
-  // Half of them the characters that need an escape or sit next to them; short, so that a tree of
-  // them stays small.
-  return rc::gen::resize(40, rc::gen::container<std::string>(rc::gen::oneOf(
-      rc::gen::elementOf(std::string("\"\\/\b\f\n\r\t\x01\x1f\x7f \x80\xff\0u", 16)), rc::gen::arbitrary<char>())));
+  // Dense: half of them edge bytes. Sparse: plain text up to 70 bytes with an edge byte now and
+  // then, so that words of 8 are skipped whole and an escape falls at any offset of a word.
+  auto dense = rc::gen::container<std::string>(rc::gen::oneOf(rc::gen::elementOf(kEdges), rc::gen::arbitrary<char>()));
+  auto sparse = rc::gen::container<std::string>(rc::gen::weightedOneOf<char>(
+      {{12, rc::gen::inRange<char>(0x21, 0x7f)}, {1, rc::gen::elementOf(kEdges)}}));
+  return rc::gen::oneOf(rc::gen::resize(40, dense), rc::gen::resize(70, sparse));
 }
 
 // Up to four members or elements.
@@ -112,6 +118,29 @@ RC_GTEST_PROP(JsonWriter, WritesWhatRapidjsonWrites, ()) {
   rapidjson::Writer<rapidjson::StringBuffer> theirs(buf);
   write_rapidjson(theirs, nullptr, root);
   RC_ASSERT(ours.take() == std::string(buf.GetString(), buf.GetSize()));
+}
+
+std::string rapidjson_string(std::string_view text) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  return {buf.GetString(), buf.GetSize()};
+}
+
+// Each edge byte at each offset of a plain string of 8 to 24 bytes: inside the words checked 8 at
+// a time, and in the tail checked one by one.
+TEST(JsonWriter, AnEdgeByteAtAnyOffsetIsWrittenAsRapidjsonWritesIt) {
+  for (std::size_t size = 8; size <= 24; ++size) {
+    for (std::size_t at = 0; at < size; ++at) {
+      for (const char edge : kEdges) {
+        std::string text(size, 'a');
+        text[at] = edge;
+        JsonWriter w;
+        w.value(text);
+        EXPECT_EQ(w.take(), rapidjson_string(text)) << "byte " << int(static_cast<unsigned char>(edge)) << " at " << at << " of " << size;
+      }
+    }
+  }
 }
 
 TEST(JsonWriter, EscapesAsTheReferenceParsesThem) {
