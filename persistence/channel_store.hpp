@@ -5,8 +5,8 @@
 // A caller learns "durable" only after that fsync, so a PAYMENT-RESPONSE sent after it survives a
 // crash; many concurrent requests share one fsync (~240 µs here) instead of paying one each.
 // The writer wakes when a caller flushes (commit() does at once; the gate once per pass of each I/O
-// thread), so a batch holds at least a pass's requests (and whatever other threads queued
-// meanwhile), and its fsync runs while the next pass is verified.
+// thread, and mid-pass once in a long one), so a batch holds a pass's requests, or half of them
+// (and whatever other threads queued meanwhile), and its fsync runs while the next are verified.
 // The queue is bounded: past `max_pending`, enqueue() and commit() wait (back-pressure, not
 // unbounded memory).
 //
@@ -116,7 +116,9 @@ class ChannelStore {
   // Until that flush runs (or the store closes), the flusher's later states wait for a flush.
   // An I/O thread flushes once it has run what was ready, so every request it verified in that
   // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
-  // thread goes on with the next pass.
+  // thread goes on with the next pass. A pass of 32 states or more (or half its flusher's last
+  // pass, if more) is let go to the writer at that point too, without a flush: its first half is
+  // durable while the I/O thread verifies the second.
   // `pendingRefund`: the channel's refund of unknown outcome, written with the state (none: the
   // row's is cleared).
   [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher, Write write = Write::keep,

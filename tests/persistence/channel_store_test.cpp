@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -632,6 +633,48 @@ TEST(ChannelStore, EnqueuedStatesWaitForTheFlush) {
   EXPECT_TRUE(third_durable.get_future().get());
 }
 
+// A long pass goes to the writer in two halves (enqueue): its first half is durable before the
+// pass's flush, at 32 states, then at half the flusher's last pass.
+TEST(ChannelStore, ALongPassIsWrittenInTwoHalves) {
+  std::deque<std::promise<Status>> promises;  // declared first: they outlive the store's callbacks
+  TempDir dir;
+  auto store = *ChannelStore::open(dir.file());
+  const int io_thread = 0;
+  const auto pass = [&](std::uint32_t channels) {
+    std::vector<std::future<Status>> durable;
+    for (std::uint32_t i = 0; i < channels; ++i) {
+      std::promise<Status>& p = promises.emplace_back();
+      durable.push_back(p.get_future());
+      (void)store->enqueue(state(i, 10), [&p](const Status& s) { p.set_value(s); }, &io_thread);
+    }
+    return durable;
+  };
+  // A writer let write the rest would have committed it within this wait (a commit takes ~0.3 ms).
+  const auto waits = [](std::future<Status>& f) {
+    return f.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout;
+  };
+  // Released, a state is durable within milliseconds; one that never is must not hang the test.
+  const auto durable_unflushed = [](std::future<Status>& f) {
+    return f.wait_for(std::chrono::seconds(10)) == std::future_status::ready && f.get().ok();
+  };
+  auto first = pass(100);
+  EXPECT_TRUE(durable_unflushed(first[31])) << "the 32nd state of a first pass released the 32 so far";
+  EXPECT_TRUE(waits(first[32]));
+  store->flush(&io_thread);
+  for (std::uint32_t i = 32; i < 100; ++i) EXPECT_TRUE(first[i].get());
+
+  auto second = pass(60);  // half of the last pass: 50
+  EXPECT_TRUE(durable_unflushed(second[49]));
+  EXPECT_TRUE(waits(second[50]));
+  store->flush(&io_thread);
+  for (std::uint32_t i = 50; i < 60; ++i) EXPECT_TRUE(second[i].get());
+
+  auto short_pass = pass(31);  // below 32: whole, at its flush
+  EXPECT_TRUE(waits(short_pass[30]));
+  store->flush(&io_thread);
+  for (auto& durable : short_pass) EXPECT_TRUE(durable.get());
+}
+
 // Each flusher (each of the gate's I/O threads) owes its own flush: a state enqueued while another
 // flusher's flush is pending asks its own, so it does not wait for the other thread's pass. The
 // first flush that runs carries everything queued.
@@ -667,8 +710,10 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
   const auto max_pending = *rc::gen::inRange<std::size_t>(1, 6);
   const auto max_batch = *rc::gen::inRange<std::size_t>(1, 4);
   enum class Op { enqueue, flush, pause };
+  // Without flushes, passes grow long enough to be split (enqueue).
+  const auto flush_weight = *rc::gen::element(0u, 2u);
   const auto ops = *rc::gen::container<std::vector<Op>>(
-      rc::gen::weightedElement<Op>({{6, Op::enqueue}, {2, Op::flush}, {1, Op::pause}}));
+      rc::gen::weightedElement<Op>({{6, Op::enqueue}, {flush_weight, Op::flush}, {1, Op::pause}}));
   // What the writer may acknowledge: states below `covered`, or, while enqueue(m) runs, below m
   // (a full queue is flushed inside it). Each is widened before the call that allows it. Declared
   // before the store, whose destructor (also on a failed assertion) still acknowledges states.
@@ -681,7 +726,9 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
   auto store = *ChannelStore::open(dir.file(), small);
   const int flusher = 0;  // one caller, as one I/O thread
   std::size_t enqueued = 0;
-  std::size_t unflushed = 0;  // enqueued since the last flush
+  bool owes = false;           // the flusher owes a flush (enqueue asked, no flush() since)
+  std::size_t unreleased = 0;  // states the writer may not take yet: they alone fill the queue
+  std::size_t pass = 0, last_pass = 0;  // enqueued since the last flush(); the pass before
   std::map<std::uint32_t, Uint128> last;
   for (const Op op : ops) {
     if (op == Op::pause) {
@@ -691,10 +738,14 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
     if (op == Op::flush) {
       covered = enqueued;
       store->flush(&flusher);
-      unflushed = 0;
+      owes = false;
+      unreleased = 0;
+      last_pass = std::exchange(pass, 0);
       continue;
     }
     const std::size_t n = enqueued++;
+    const bool half = ++pass == std::max<std::size_t>(32, last_pass / 2);  // the pass's first half
+    if (half) covered = n + 1;
     const auto channel = static_cast<std::uint32_t>(n % 3);
     last[channel] = n + 1;
     enqueuing = n;
@@ -707,10 +758,15 @@ RC_GTEST_PROP(ChannelStore, EnqueueAndFlushAcknowledgeWhatAFlushCovered, ()) {
           acked.push_back(s ? n : SIZE_MAX);
         },
         &flusher);
-    if (unflushed == 0 || unflushed >= max_pending) RC_ASSERT(asked);
-    if (asked && unflushed != 0) covered = std::max<std::size_t>(covered, n);  // the full queue was flushed
+    // A queue that unreleased states fill is flushed inside enqueue, which then asks afresh. A
+    // queue full of released states the writer has not taken yet may be too (its timing).
+    const bool full = unreleased >= max_pending;
+    if (!owes || full) RC_ASSERT(asked);
+    const bool flushed_inside = full || (owes && asked);
+    if (flushed_inside) covered = std::max<std::size_t>(covered, n);
     enqueuing = 0;
-    unflushed = asked ? 1 : unflushed + 1;
+    owes = owes || asked;
+    unreleased = half ? 0 : flushed_inside ? 1 : unreleased + 1;
   }
   covered = enqueued;
   store->flush(&flusher);
