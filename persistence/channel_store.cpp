@@ -131,8 +131,8 @@ constexpr std::size_t kFoldChannels = 65536;
 // read. bench_store's BM_FoldChannels/20000: 105 ms with the default, 79 ms with this, 67 ms with
 // this and the key's order (write_folded).
 constexpr int kWriterCacheKiB = 16 << 10;
-// A pass of at least this many states is split (enqueue), and a pass of more at half its
-// flusher's last pass: twice 32 for gate_load's 64 connections, twice 128 for its 256.
+// A pass is split at its state number max(this, half its flusher's last pass) (enqueue): at 32
+// for gate_load's 64 connections, at 128 for its 256; a pass shorter than this never.
 constexpr std::size_t kSplitPassFrom = 32;
 // A fold that failed is tried again no sooner than this, whatever fold_interval: one that fails
 // at once must not spin.
@@ -782,8 +782,10 @@ void ChannelStore::flush(Flusher flusher) {
   {
     std::lock_guard lock(impl_->queue_mutex);
     std::erase(impl_->owing, flusher);
+    // A flush with nothing of this flusher's since its last (a second one posted after the full
+    // queue was flushed) ends no pass: the last one's length stands.
     Impl::Pass& pass = impl_->pass_of(flusher);
-    pass.last = std::exchange(pass.queued, 0);
+    if (pass.queued != 0) pass.last = std::exchange(pass.queued, 0);
     impl_->flushed = impl_->queue.size();
   }
   impl_->has_work.notify_one();

@@ -109,16 +109,17 @@ class ChannelStore {
   // writer thread once it is durable (or failed).
   void commit(const ChannelState& state, Done done);
   // Who calls flush() for what it enqueued: the gate passes its I/O context. Each flusher paces
-  // its own states, so none waits for another's flush (another I/O thread's pass).
+  // its own states, so none waits for another's flush (another I/O thread's pass). A flusher is
+  // long-lived (an I/O thread's context): the store keeps the length of each one's passes.
   using Flusher = const void*;
   // Group commit paced by the caller: enqueue() queues `state` without waking the writer and
   // returns true when `flusher` owes no flush yet; who gets true must call flush(flusher) soon.
   // Until that flush runs (or the store closes), the flusher's later states wait for a flush.
-  // An I/O thread flushes once it has run what was ready, so every request it verified in that
-  // pass shares one transaction and one fsync, and the writer starts that fsync while the I/O
-  // thread goes on with the next pass. A pass of 32 states or more (or half its flusher's last
-  // pass, if more) is let go to the writer at that point too, without a flush: its first half is
-  // durable while the I/O thread verifies the second.
+  // An I/O thread flushes once it has run what was ready, so the requests it verified in that
+  // pass share at most two transactions and fsyncs, and the writer starts the last while the I/O
+  // thread goes on with the next pass. The first: a pass is let go to the writer without a flush
+  // at its 32nd state (or at half its flusher's last pass, when that is more), so that its first
+  // half is durable while the I/O thread verifies the second.
   // `pendingRefund`: the channel's refund of unknown outcome, written with the state (none: the
   // row's is cleared).
   [[nodiscard]] bool enqueue(const ChannelState& state, Done done, Flusher flusher, Write write = Write::keep,

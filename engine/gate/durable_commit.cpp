@@ -26,7 +26,7 @@ http::Awaitable<Status> commit_durably(persistence::ChannelStore& store, const C
             },
             flusher, write, pendingRefund);
         // Posted, the flush runs after the handlers already ready on this thread: the requests
-        // verified in this pass share the transaction.
+        // verified in this pass share its transaction (a long pass's first half has one of its own).
         if (owes_flush) asio::post(executor, [&store, flusher] { store.flush(flusher); });
       },
       asio::use_awaitable);
