@@ -338,10 +338,11 @@ struct ChannelStore::Impl {
   };
   std::deque<Queued> queue;
   std::size_t flushed = 0;  // the queue's first `flushed` states may be written now
-  std::vector<Flusher> owing;  // flushers told to flush, whose flush has not run yet
-  // A flusher's pass: the states it queued since its last flush(), and how many its last pass did.
+  // A flusher's pass: whether it was told to flush and its flush has not run yet, the states it
+  // queued since its last flush(), and how many its last pass did.
   struct Pass {
     Flusher flusher;
+    bool owes = false;
     std::size_t queued = 0;
     std::size_t last = 0;
   };
@@ -752,13 +753,12 @@ Result<std::unique_ptr<ChannelStore>> ChannelStore::open(const std::string& path
 bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher, Write write,
                            const std::optional<PendingRefund>& pendingRefund) {
   std::unique_lock lock(impl_->queue_mutex);
-  auto& owing = impl_->owing;
   if (impl_->queue.size() >= impl_->options.max_pending) {
     // Full: whatever waits for a flush is flushed now, since the caller that would flush it may
     // be the thread about to wait here. No flusher owes one then; a flush still on its way does
     // no harm.
     impl_->flushed = impl_->queue.size();
-    owing.clear();
+    for (Impl::Pass& p : impl_->passes) p.owes = false;
     impl_->has_work.notify_one();
     impl_->has_room.wait(lock, [&] { return impl_->queue.size() < impl_->options.max_pending; });
   }
@@ -771,20 +771,19 @@ bool ChannelStore::enqueue(const ChannelState& state, Done done, Flusher flusher
   Impl::Pass& pass = impl_->pass_of(flusher);
   const bool half = ++pass.queued == std::max(kSplitPassFrom, pass.last / 2);
   if (half) impl_->flushed = impl_->queue.size();
-  const bool owes = std::find(owing.begin(), owing.end(), flusher) == owing.end();
-  if (owes) owing.push_back(flusher);
+  const bool asks = !std::exchange(pass.owes, true);
   lock.unlock();
   if (half) impl_->has_work.notify_one();
-  return owes;
+  return asks;
 }
 
 void ChannelStore::flush(Flusher flusher) {
   {
     std::lock_guard lock(impl_->queue_mutex);
-    std::erase(impl_->owing, flusher);
     // A flush with nothing of this flusher's since its last (a second one posted after the full
     // queue was flushed) ends no pass: the last one's length stands.
     Impl::Pass& pass = impl_->pass_of(flusher);
+    pass.owes = false;
     if (pass.queued != 0) pass.last = std::exchange(pass.queued, 0);
     impl_->flushed = impl_->queue.size();
   }
