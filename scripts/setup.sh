@@ -10,7 +10,7 @@ debs=(
   clang libclang-rt-14-dev
   libsecp256k1-dev nettle-dev rapidjson-dev libmsgpack-cxx-dev
   libboost-dev libboost-system-dev libsqlite3-dev libssl-dev openssl
-  googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libgoogle-perftools-dev
 )
 # Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's): ask only for
 # what is missing.

@@ -8,7 +8,10 @@
 // request's ~95 in the allocator's growth, madvise and the page faults that follow (perf).
 //
 // Process-wide, so it is the program's choice, not the server's: `paychan gate` and
-// `paychan facilitator` call it, as do the embedding example and gate_load's server.
+// `paychan facilitator` call it, as do the embedding example and gate_load's server. It tunes
+// glibc's malloc only: under tcmalloc, which paychan's programs link unless configured with
+// PAYCHAN_TCMALLOC=OFF, mallopt is a no-op that reports success (tcmalloc keeps freed memory in
+// caches of its own).
 // Thread-safety: any thread; meant to be called once, at start-up.
 #pragma once
 
