@@ -646,14 +646,20 @@ Stats disk_flush(const std::string& dir, double rate = 0, std::size_t connection
   return s;
 }
 
-// The bytes the program holds from its allocator: in use, with the allocator's rounding of each.
+// The bytes the program holds from its allocator. tcmalloc's: its objects at their size classes'
+// sizes. glibc's: its chunks with their headers, those from the heap (uordblks) and those mapped on
+// their own (hblkhd: a table's bucket array can be large enough).
 std::size_t heap_in_use() {
 #ifdef PAYCHAN_TCMALLOC
   std::size_t bytes = 0;
-  (void)MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &bytes);
+  if (!MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &bytes)) {
+    std::fprintf(stderr, "gate_load: tcmalloc does not report the bytes it has allocated\n");
+    std::exit(2);
+  }
   return bytes;
 #else
-  return mallinfo2().uordblks;
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
 #endif
 }
 
@@ -678,6 +684,13 @@ double bytes_per_channel(std::size_t n) {
     table->restore(s);
   }
   const std::size_t after = heap_in_use();
+  if (after <= before) {
+    // Another allocator than the one asked took the table (one preloaded): no figure rather than 0.
+    std::fflush(stdout);  // the rows so far, before the reason
+    std::fprintf(stderr, "gate_load: the allocator's figures did not grow with %zu channels: not this program's "
+                         "allocator (another one preloaded?)\n", n);
+    std::exit(2);
+  }
   return static_cast<double>(after - before) / static_cast<double>(n);
 }
 

@@ -2,7 +2,8 @@
 # Server instructions per request under bench/gate_load, counted by callgrind (repeatable on a
 # loaded machine, unlike wall clock). Only the gate server's HTTP worker thread and the store's
 # batch writes and voucher-log folds are counted (--toggle-collect), so neither the load generator nor the forked
-# server's start-up pollutes the figures. Kernel time (syscalls, fsync) is not counted, so the
+# server's start-up pollutes the figures. The allocator's instructions count too: tcmalloc's
+# since the programs link it (PAYCHAN_TCMALLOC), glibc's in figures before. Kernel time (syscalls, fsync) is not counted, so the
 # stores are not warmed first (PAYCHAN_BENCH_COLD_LOG): their warm-up commits would count as the
 # server's.
 # Usage: scripts/callgrind-gate-load.sh [BUILD_DIR] [CONNECTIONS] [REQUESTS_PER_CONNECTION]

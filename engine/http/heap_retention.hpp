@@ -11,7 +11,7 @@
 // `paychan facilitator` call it, as do the embedding example and gate_load's server. It tunes
 // glibc's malloc only: under tcmalloc, which paychan's programs link unless configured with
 // PAYCHAN_TCMALLOC=OFF, mallopt is a no-op that reports success (tcmalloc keeps freed memory in
-// caches of its own).
+// caches of its own, and hands it back to the kernel at a pace of its own).
 // Thread-safety: any thread; meant to be called once, at start-up.
 #pragma once
 
