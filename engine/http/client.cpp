@@ -161,7 +161,8 @@ Awaitable<Result<ClientStream>> HttpClient::open(ClientRequest request) {
       if (reused && !retried && closed_while_idle(ec, *state) && (replayable || write_failed)) continue;
       state->connection.reset();
       if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "no response within response_timeout");
-      if (ec == bhttp::error::header_limit) co_return fail(ErrorCode::http_response_too_large, "response header");
+      if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+        co_return fail(ErrorCode::http_response_too_large, "response header");
       co_return fail(ErrorCode::http_bad_response, ec.message());
     }
     const auto& head = state->parser->get();

@@ -13,6 +13,11 @@ ClientStreamState::~ClientStreamState() {
 }
 
 void ClientStreamState::new_parser(const ClientOptions& options, bool head_request) {
+  // The connection's buffer holds a head, or a chunk's size line with its extensions, or the
+  // trailer, until the parser can take it whole. Beast 1.74 bounds only the head (header_limit):
+  // without a bound here, a peer sending one endless chunk extension or trailer would grow it
+  // without end. Past it, a read fails with buffer_overflow (http_response_too_large).
+  connection->buffer.max_size(options.max_header_bytes + kReadAhead);
   parser.emplace();
   parser->header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   // Streams are unlimited; request() applies max_body_bytes. (Not boost::none: Beast 1.74 compares
@@ -59,6 +64,8 @@ Awaitable<Result<std::string_view>> ClientStream::read_some() {
     if (ec) {
       s.connection.reset();  // never reused after an error
       if (ec == beast::error::timeout) co_return fail(ErrorCode::http_timeout, "no body bytes within read_timeout");
+      if (ec == bhttp::error::buffer_overflow)
+        co_return fail(ErrorCode::http_response_too_large, "a chunk's size line or the trailer");
       co_return fail(ErrorCode::http_bad_response, "reading the body: " + ec.message());
     }
     std::size_t n = s.piece.size() - body.size;

@@ -228,6 +228,20 @@ TEST(HttpClient, OversizedResponseHeaderIsRefused) {
   EXPECT_EQ(r.error().code, ErrorCode::http_response_too_large);
 }
 
+// Beast bounds a response's head, but not a chunk's extensions or the trailer: the connection's
+// buffer does, or a peer sending either without end would grow the client's memory without end.
+TEST(HttpClient, AnEndlessChunkExtensionOrTrailerIsRefused) {
+  const std::string endless(2 << 20, 'b');  // far past any bound; the peer then closes
+  for (const std::string& reply : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;a=" + endless,
+                                   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " + endless}) {
+    test::CannedServer peer{reply};
+    BlockingHttpClient client;
+    auto r = client.request(ClientRequest::get(peer.url()));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::http_response_too_large) << r.error().to_string();
+  }
+}
+
 TEST(HttpClient, StreamDeliversPiecesBeforeTheServerHasFinished) {
   Event release;
   TestServer server{[&](Exchange& ex) -> Handled {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "http_test_support.hpp"
@@ -138,6 +140,23 @@ TEST(ReverseProxy, SizedBodyKeepsItsContentLength) {
   EXPECT_FALSE(r->chunked());
   EXPECT_EQ((*r)[bhttp::field::content_length], "200000");
   EXPECT_EQ(r->body(), big);
+}
+
+// An upstream that repeats its Content-Length (Beast takes equal copies) is answered with one:
+// a stricter client than Beast refuses a head with two (RFC 9110 §8.6).
+TEST(ReverseProxy, ARepeatedContentLengthIsRelayedOnce) {
+  test::CannedServer upstream{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"};
+  ForwardingProxy gate{upstream.url()};
+  RawClient client{gate.server.port()};
+  client.send(get("/file"));
+  const std::string raw = client.read_until("hello");
+  std::string lower = raw;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::size_t copies = 0;
+  for (auto at = lower.find("content-length:"); at != std::string::npos; at = lower.find("content-length:", at + 1))
+    ++copies;
+  EXPECT_EQ(copies, 1u) << raw;
+  EXPECT_NE(raw.find("\r\n\r\nhello"), std::string::npos) << raw;
 }
 
 TEST(ReverseProxy, UpstreamConnectionsAreReused) {

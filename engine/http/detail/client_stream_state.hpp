@@ -20,8 +20,10 @@ struct ClientStreamState {
   // Returns the connection to the pool when the body was read to its end and the server keeps it.
   ~ClientStreamState();
 
-  // A fresh parser for the next response head on this connection.
+  // A fresh parser for the next response head on this connection, whose buffer it bounds.
   void new_parser(const ClientOptions& options, bool head_request);
+  // What the connection's buffer holds beyond ClientOptions::max_header_bytes: one read of Beast's.
+  static constexpr std::size_t kReadAhead = 64 * 1024;
 
   ConnectionPool& pool;
   PoolKey key;

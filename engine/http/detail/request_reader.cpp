@@ -19,13 +19,16 @@ RequestReader::Outcome classify(const error_code& ec) noexcept {
 
 // What RFC 9112 has a server refuse and Beast's parser lets through: an HTTP/1.1 request without
 // exactly one Host, or with one that is not host[:port] (§3.2); a Transfer-Encoding whose last
-// coding is not chunked, whose length cannot be told (§6.3).
+// coding is not chunked, whose length cannot be told (§6.3); any Transfer-Encoding in an HTTP/1.0
+// request, whose framing is to be taken as faulty (§6.1: a proxy before us may frame it otherwise).
 bool acceptable_head(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto& head = parser.get();
   const std::size_t hosts = head.count(bhttp::field::host);
   if (hosts > 1 || (hosts == 0 && head.version() >= 11)) return false;
   if (hosts == 1 && !valid_host(head[bhttp::field::host])) return false;
-  return head.find(bhttp::field::transfer_encoding) == head.end() || parser.chunked();
+  const bool transfer_encoded = head.find(bhttp::field::transfer_encoding) != head.end();
+  if (transfer_encoded && head.version() < 11) return false;
+  return !transfer_encoded || parser.chunked();
 }
 
 }  // namespace
@@ -39,7 +42,11 @@ void RequestReader::begin() {
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(limits_.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(limits_.max_body_bytes);
-  parser_->eager(true);  // header and the body bytes already here in one pass
+  // The header alone first, so that its size is what the put that completes it used: Beast 1.74
+  // applies header_limit only while the header's end is not in the bytes it is given, so a
+  // header sent in one piece could be up to a whole buffer long. The body is then parsed eagerly.
+  parser_->eager(false);
+  head_bytes_ = 0;
   continue_answered_ = false;
   head_checked_ = false;
   deadline_.reset();
@@ -51,9 +58,12 @@ RequestReader::Outcome RequestReader::parse_buffered() {
     error_code ec;
     std::size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
+    if (!head_checked_) head_bytes_ += used;
     if (!head_checked_ && parser_->is_header_done()) {  // before a 100 Continue invites the body
+      if (head_bytes_ > limits_.max_header_bytes) return Outcome::header_too_large;
       if (!acceptable_head(*parser_)) return Outcome::malformed;
       head_checked_ = true;
+      parser_->eager(true);  // the body bytes already here in one pass
     }
     if (ec == bhttp::error::need_more) {
       // A header that fills the whole buffer can never complete.

@@ -54,6 +54,7 @@ class RequestReader {
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   bool continue_answered_ = false;
   bool head_checked_ = false;  // the header is complete and passed acceptable_head()
+  std::size_t head_bytes_ = 0;  // of the current message's header, as parsed so far
 };
 
 }  // namespace paychan::engine::http::detail
