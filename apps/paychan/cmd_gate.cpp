@@ -43,8 +43,9 @@ payment gets 402 with a PAYMENT-REQUIRED offer; a paid one (PAYMENT-SIGNATURE) i
 vouchers locally in microseconds, deposits and refunds through the facilitator — forwarded to the
 upstream, charged, made durable, and answered with PAYMENT-RESPONSE. Unpriced paths are forwarded
 free. A route matches every spelling of its path an upstream framework may route alike (any case,
-a trailing or repeated slash, percent-escapes, dot segments, ";params", an absolute-form target),
-so none reaches the upstream unpaid; a GET route also prices HEAD; an exact path comes first, then
+a trailing or repeated slash, percent-escapes decoded once or twice, dot segments, ";params", a
+".json"-like format suffix, trailing blanks, an absolute-form target), so none reaches the
+upstream unpaid; a GET route also prices HEAD; an exact path comes first, then
 the longest '*' prefix ('*' only at a path's end; no query), and a path read two ways pays the
 dearer route. Channel state lives in a
 SQLite file and survives restarts and crashes: each batch of charges is made durable in the log

@@ -39,37 +39,42 @@ OfferTable OfferTable::build(const GateConfig& config) {
     const bool prefix = route.path.ends_with('*');
     const std::string_view path = std::string_view{route.path}.substr(0, route.path.size() - (prefix ? 1 : 0));
     // "/data/*" takes "/data" and what lies under it, not "/database": its key keeps a segment's end.
-    table.keys_.push_back(Key{route_key(path), prefix, prefix && path.ends_with('/')});
+    // A prefix's last segment is not the last of the requests it takes: no ".format" is dropped from
+    // it ("/files/v1.2/*" is not "/files/v1/*").
+    std::string loose = prefix ? route_key(path) : route_key(path, KeyReading{.loose = true});
+    table.keys_.push_back(Key{route_key(path), std::move(loose), prefix, prefix && path.ends_with('/')});
   }
   return table;
 }
 
-bool OfferTable::Key::matches(std::string_view request) const noexcept {
-  if (request == key) return true;
+bool OfferTable::Key::matches(std::string_view request, bool loose) const noexcept {
+  const std::string& own = loose ? loose_key : key;
+  if (request == own) return true;
   if (!prefix) return false;
-  if (key == "/") return true;
-  return request.starts_with(key) && (!whole_segments || request[key.size()] == '/');
+  if (own == "/") return true;
+  return request.starts_with(own) && (!whole_segments || request[own.size()] == '/');
 }
 
 const Offer* OfferTable::find(std::string_view method, std::string_view path) const {
   // An exact route first (in file order), else the longest matching prefix: "/data/premium/*"
   // prices its requests even after "/data/*" (the first such in file order on a tie).
-  const auto first = [&](std::string_view key) -> const Offer* {
+  const auto first = [&](std::string_view key, bool loose) -> const Offer* {
     const Offer* longest = nullptr;
     std::size_t longest_size = 0;
     for (std::size_t i = 0; i < offers_.size(); ++i) {
-      if (!offers_[i].route.takes(method) || !keys_[i].matches(key)) continue;
+      if (!offers_[i].route.takes(method) || !keys_[i].matches(key, loose)) continue;
       if (!keys_[i].prefix) return &offers_[i];
-      if (!longest || keys_[i].key.size() > longest_size) longest = &offers_[i], longest_size = keys_[i].key.size();
+      const std::size_t size = (loose ? keys_[i].loose_key : keys_[i].key).size();
+      if (!longest || size > longest_size) longest = &offers_[i], longest_size = size;
     }
     return longest;
   };
-  if (is_route_key(path)) return first(path);  // most requests: nothing to build
+  if (is_route_key(path)) return first(path, false);  // most requests: nothing to build
   // Readings may match different routes ("/data/../cheap/x": a resolving upstream serves /cheap/x,
   // Express's /data/* wildcard serves data): the dearest is charged, whichever the upstream takes.
   const Offer* dearest = nullptr;
-  for (const std::string& key : route_keys(path))
-    if (const Offer* offer = first(key); offer && (!dearest || offer->route.price > dearest->route.price))
+  for (const ReadKey& read : route_keys(path))
+    if (const Offer* offer = first(read.key, read.loose); offer && (!dearest || offer->route.price > dearest->route.price))
       dearest = offer;
   return dearest;
 }
@@ -82,9 +87,9 @@ const Offer* OfferTable::find(std::string_view method, const OverrideMethods& ov
   for (const std::string& other : overrides.methods) dearer(find(other, path));
   if (!overrides.any) return dearest;
   // Any method: every route whose path matches, under each reading of the path (built once).
-  const std::vector<std::string> keys = route_keys(path);
+  const std::vector<ReadKey> keys = route_keys(path);
   for (std::size_t i = 0; i < offers_.size(); ++i)
-    if (std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return keys_[i].matches(key); }))
+    if (std::any_of(keys.begin(), keys.end(), [&](const ReadKey& read) { return keys_[i].matches(read.key, read.loose); }))
       dearer(&offers_[i]);
   return dearest;
 }

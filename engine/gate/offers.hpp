@@ -42,10 +42,12 @@ class OfferTable {
 
  private:
   struct Key {
-    std::string key;      // route_key() of the route's path, without a prefix route's '*'
-    bool prefix = false;  // a '*' route
+    std::string key;        // route_key() of the route's path, without a prefix route's '*'
+    std::string loose_key;  // the same in the loose reading (KeyReading::loose)
+    bool prefix = false;    // a '*' route
     bool whole_segments = false;  // a prefix ending in '/': "/data" matches "/data/x", not "/database"
-    [[nodiscard]] bool matches(std::string_view request) const noexcept;
+    // Whether a request's key in the strict readings (or, with `loose`, the loose one) matches.
+    [[nodiscard]] bool matches(std::string_view request, bool loose = false) const noexcept;
   };
   std::vector<Offer> offers_;
   std::vector<Key> keys_;  // one per offer

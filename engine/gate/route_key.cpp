@@ -17,14 +17,23 @@ std::string_view without_authority(std::string_view path) noexcept {
   return path;
 }
 
+// `s` without the spaces and control characters at either end, as Java's String.trim() leaves it.
+std::string_view trimmed(std::string_view s) noexcept {
+  const auto blank = [](char c) { return static_cast<unsigned char>(c) <= 0x20; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
 
 std::string route_key(std::string_view path, KeyReading reading) {
   path = without_authority(path);
   if (reading.cut_fragment) path = path.substr(0, path.find('#'));
-  const std::string decoded = http::percent_decode(path);
+  const std::string decoded = reading.loose ? http::percent_decode(http::percent_decode(path)) : http::percent_decode(path);
   std::vector<std::string_view> segments;
   http::for_each_path_segment(decoded, [&](std::string_view segment) {
+    if (reading.loose) segment = trimmed(segment);
     if (reading.resolve_dots && segment == "..") {
       if (!segments.empty()) segments.pop_back();
     } else if (!segment.empty() && !(reading.resolve_dots && segment == ".")) {
@@ -32,6 +41,8 @@ std::string route_key(std::string_view path, KeyReading reading) {
     }
     return true;
   });
+  // "chat.json" is "chat" in the format's reading; ".well-known" keeps its name.
+  if (reading.loose && !segments.empty()) segments.back() = segments.back().substr(0, segments.back().find('.', 1));
   std::string key;
   key.reserve(decoded.size() + 1);
   for (std::string_view segment : segments) {
@@ -52,13 +63,15 @@ bool is_route_key(std::string_view path) noexcept {
     // path is exact for those too).
     if (c == '/' && (i + 1 == path.size() || path[i + 1] == '/' || path[i + 1] == '.')) return false;
   }
-  return true;
+  return path.find('.', path.rfind('/')) == std::string_view::npos;  // no ".format" to drop
 }
 
-std::vector<std::string> route_keys(std::string_view path) {
-  std::vector<std::string> keys;
-  for (const bool resolve_dots : {true, false})
-    for (const bool cut_fragment : {true, false}) keys.push_back(route_key(path, KeyReading{resolve_dots, cut_fragment}));
+std::vector<ReadKey> route_keys(std::string_view path) {
+  std::vector<ReadKey> keys;
+  for (const bool loose : {false, true})
+    for (const bool resolve_dots : {true, false})
+      for (const bool cut_fragment : {true, false})
+        keys.push_back(ReadKey{route_key(path, KeyReading{resolve_dots, cut_fragment, loose}), loose});
   return keys;
 }
 

@@ -17,23 +17,35 @@
 
 namespace paychan::engine::gate {
 
-// How a key treats the two things upstreams disagree on.
+// How a key treats the things upstreams disagree on.
 struct KeyReading {
   bool resolve_dots = true;   // "." and ".." resolved (else kept as segments)
   bool cut_fragment = true;   // '#' and what follows dropped (else part of the path)
+  // The loosest routers' reading: escapes decoded twice (an upstream behind another decoding
+  // layer), each segment trimmed of spaces and control characters (Spring's tokenizer before
+  // 5.3), and the last segment's ".format" dropped (Rails' "(.:format)" on every route, Spring's
+  // suffix match). A route's path is compared under it with a request's read the same way.
+  bool loose = false;
 };
 
 // `path` (a request target up to '?', or a route's path) with: an absolute form's scheme and
 // authority dropped, percent-escapes decoded once, '\' read as '/', each segment's ";params"
-// dropped, empty segments dropped, no trailing slash, ASCII lower case, and dots and a fragment as
-// `reading` says. Always starts with '/'.
+// dropped, empty segments dropped, no trailing slash, ASCII lower case, and dots, a fragment and
+// the loose reading as `reading` says. Always starts with '/'.
 [[nodiscard]] std::string route_key(std::string_view path, KeyReading reading = {});
 
 // Whether `path` is its own key under every reading: no escape, ';', '\', '#', dot segment, empty
-// segment, trailing slash or upper case. Most requests are; they need no key built.
+// segment, trailing slash, upper case or '.' in its last segment. Most requests are; they need no
+// key built.
 [[nodiscard]] bool is_route_key(std::string_view path) noexcept;
 
-// The keys of `path` under every reading (two to four, some perhaps equal).
-[[nodiscard]] std::vector<std::string> route_keys(std::string_view path);
+// A request path's key under one reading, and whether that reading is the loose one.
+struct ReadKey {
+  std::string key;
+  bool loose = false;
+};
+
+// The keys of `path` under every reading (eight, some perhaps equal).
+[[nodiscard]] std::vector<ReadKey> route_keys(std::string_view path);
 
 }  // namespace paychan::engine::gate

@@ -44,12 +44,12 @@ TEST(RouteKey, ReducesEachSpellingAnUpstreamMayRouteAlike) {
 }
 
 TEST(RouteKey, AKeyAlreadyNeedsNothingBuilt) {
-  for (std::string_view path : {"/", "/v1/chat", "/data/x.json", "/a-b_c/1~2"}) {
+  for (std::string_view path : {"/", "/v1/chat", "/data.d/x", "/a-b_c/1~2"}) {
     EXPECT_TRUE(is_route_key(path)) << path;
-    for (const auto& key : route_keys(path)) EXPECT_EQ(key, path);
+    for (const auto& read : route_keys(path)) EXPECT_EQ(read.key, path);
   }
   for (std::string_view path : {"", "v1", "/V1", "/v1/", "//v1", "/v1/./x", "/v1/..", "/%76", "/v1;x", "/v1\\x",
-                                "/v1#x", "http://h/v1", "/.well-known"})
+                                "/v1#x", "http://h/v1", "/.well-known", "/data/x.json"})
     EXPECT_FALSE(is_route_key(path)) << path;
 }
 
@@ -72,6 +72,34 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
     EXPECT_EQ(offers.find(method, "/data/x"), data) << method << ": Werkzeug upper-cases a method before routing";
   EXPECT_EQ(offers.find("post", "/v1/chat"), chat);
   EXPECT_EQ(offers.find("GET", "/v2/chat-completions"), &offers.offers()[2]);
+}
+
+// The loosest routers' spellings: Rails routes "/v1/chat.json" (and "/v1/chat.") to "/v1/chat"
+// through its default "(.:format)", Spring's suffix match did the same and its tokenizer trimmed
+// blanks and control characters, and an upstream behind another decoding layer decodes twice.
+TEST(RouteKey, AFormatSuffixABlankOrAnEscapeDecodedTwiceIsPricedToo) {
+  EXPECT_EQ(route_key("/v1/Chat.JSON%20", KeyReading{.loose = true}), "/v1/chat");
+  EXPECT_EQ(route_key("/%2576%2531/.well-known", KeyReading{.loose = true}), "/v1/.well-known");
+  EXPECT_EQ(route_key("/v1/chat.json"), "/v1/chat.json") << "not in the strict readings";
+  const OfferTable offers = table();
+  const Offer* chat = &offers.offers()[0];
+  for (std::string_view path : {"/v1/chat.json", "/v1/chat.", "/v1/chat.tar.gz", "/v1/chat%20", "/v1/chat%09",
+                                "/v1/chat%0a", "/v1/%20chat", "/V1/Chat.JSON", "/%2576%2531/chat", "/v1/%2563hat",
+                                "/v1/chat.json/", "/v1/chat%2520"})
+    EXPECT_EQ(offers.find("POST", path), chat) << path;
+  EXPECT_EQ(offers.find("GET", "/%2564ata/x"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", "/data/x.csv"), &offers.offers()[1]);
+  EXPECT_EQ(offers.find("GET", OverrideMethods{{}, true}, "/v1/chat.json"), chat) << "any method, loosely read";
+
+  // A route whose path has a format is priced in its loose spelling too; a prefix's last segment
+  // keeps its dot, being no request's last.
+  const OfferTable dotted = table_of({RouteConfig{"GET", "/report.pdf", 5, std::nullopt, std::nullopt},
+                                      RouteConfig{"GET", "/files/v1.2/*", 7, std::nullopt, std::nullopt}});
+  for (std::string_view path : {"/report.pdf", "/report.pdf%20", "/Report.PDF"})
+    EXPECT_EQ(dotted.find("GET", path), &dotted.offers()[0]) << path;
+  EXPECT_EQ(dotted.find("GET", "/files/v1.2/x.bin"), &dotted.offers()[1]);
+  for (std::string_view path : {"/files/v1/x", "/files/v1", "/reports.pdf", "/report"})
+    EXPECT_EQ(dotted.find("GET", path), nullptr) << path;
 }
 
 // A method-override header makes frameworks serve a request as the method it names (Rails, by
@@ -112,7 +140,8 @@ TEST(RouteKey, TheLongestMatchingPrefixPricesARequest) {
 
 TEST(RouteKey, PathsThatAreNoSpellingOfAPricedOneStayFree) {
   const OfferTable offers = table();
-  for (std::string_view path : {"/v1/chats", "/v1/chat/x", "/v1", "/v1/cha", "/database", "/dat/x", "/free"})
+  for (std::string_view path : {"/v1/chats", "/v1/chat/x", "/v1", "/v1/cha", "/database", "/dat/x", "/free",
+                                "/v1/chatty.json", "/v1.json", "/v1/chat/x.json", "/v1/c.hat"})
     EXPECT_EQ(offers.find("POST", path), nullptr) << path;
   EXPECT_EQ(offers.find("GET", "/v1/chat"), nullptr) << "another method";
   EXPECT_EQ(offers.find("POST", "/data/x"), nullptr) << "a GET route does not take POST";
