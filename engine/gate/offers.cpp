@@ -39,15 +39,14 @@ OfferTable OfferTable::build(const GateConfig& config) {
     const bool prefix = route.path.ends_with('*');
     const std::string_view path = std::string_view{route.path}.substr(0, route.path.size() - (prefix ? 1 : 0));
     // "/data/*" takes "/data" and what lies under it, not "/database": its key keeps a segment's end.
-    // A prefix's last segment is not the last of the requests it takes: no ".format" is dropped from
-    // it ("/files/v1.2/*" is not "/files/v1/*").
-    std::string loose = prefix ? route_key(path) : route_key(path, KeyReading{.loose = true});
-    table.keys_.push_back(Key{route_key(path), std::move(loose), prefix, prefix && path.ends_with('/')});
+    table.keys_.push_back(
+        Key{route_key(path), route_key(path, KeyReading{.loose = true}), prefix, prefix && path.ends_with('/')});
   }
   return table;
 }
 
-bool OfferTable::Key::matches(std::string_view request, bool loose) const noexcept {
+bool OfferTable::Key::matches(std::string_view request, bool loose, bool format_dropped) const noexcept {
+  if (format_dropped && prefix) return false;
   const std::string& own = loose ? loose_key : key;
   if (request == own) return true;
   if (!prefix) return false;
@@ -58,23 +57,24 @@ bool OfferTable::Key::matches(std::string_view request, bool loose) const noexce
 const Offer* OfferTable::find(std::string_view method, std::string_view path) const {
   // An exact route first (in file order), else the longest matching prefix: "/data/premium/*"
   // prices its requests even after "/data/*" (the first such in file order on a tie).
-  const auto first = [&](std::string_view key, bool loose) -> const Offer* {
+  const auto first = [&](std::string_view key, bool loose = false, bool format_dropped = false) -> const Offer* {
     const Offer* longest = nullptr;
     std::size_t longest_size = 0;
     for (std::size_t i = 0; i < offers_.size(); ++i) {
-      if (!offers_[i].route.takes(method) || !keys_[i].matches(key, loose)) continue;
+      if (!offers_[i].route.takes(method) || !keys_[i].matches(key, loose, format_dropped)) continue;
       if (!keys_[i].prefix) return &offers_[i];
       const std::size_t size = (loose ? keys_[i].loose_key : keys_[i].key).size();
       if (!longest || size > longest_size) longest = &offers_[i], longest_size = size;
     }
     return longest;
   };
-  if (is_route_key(path)) return first(path, false);  // most requests: nothing to build
+  if (is_route_key(path)) return first(path);  // most requests: nothing to build
   // Readings may match different routes ("/data/../cheap/x": a resolving upstream serves /cheap/x,
   // Express's /data/* wildcard serves data): the dearest is charged, whichever the upstream takes.
   const Offer* dearest = nullptr;
   for (const ReadKey& read : route_keys(path))
-    if (const Offer* offer = first(read.key, read.loose); offer && (!dearest || offer->route.price > dearest->route.price))
+    if (const Offer* offer = first(read.key, read.loose, read.format_dropped);
+        offer && (!dearest || offer->route.price > dearest->route.price))
       dearest = offer;
   return dearest;
 }
@@ -89,7 +89,8 @@ const Offer* OfferTable::find(std::string_view method, const OverrideMethods& ov
   // Any method: every route whose path matches, under each reading of the path (built once).
   const std::vector<ReadKey> keys = route_keys(path);
   for (std::size_t i = 0; i < offers_.size(); ++i)
-    if (std::any_of(keys.begin(), keys.end(), [&](const ReadKey& read) { return keys_[i].matches(read.key, read.loose); }))
+    if (std::any_of(keys.begin(), keys.end(),
+                    [&](const ReadKey& read) { return keys_[i].matches(read.key, read.loose, read.format_dropped); }))
       dearer(&offers_[i]);
   return dearest;
 }

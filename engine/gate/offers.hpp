@@ -43,11 +43,11 @@ class OfferTable {
  private:
   struct Key {
     std::string key;        // route_key() of the route's path, without a prefix route's '*'
-    std::string loose_key;  // the same in the loose reading (KeyReading::loose)
+    std::string loose_key;  // the same in the loose reading (KeyReading::loose), its format kept
     bool prefix = false;    // a '*' route
     bool whole_segments = false;  // a prefix ending in '/': "/data" matches "/data/x", not "/database"
-    // Whether a request's key in the strict readings (or, with `loose`, the loose one) matches.
-    [[nodiscard]] bool matches(std::string_view request, bool loose = false) const noexcept;
+    // Whether a request's key, as read, names this route (a key without its format: only an exact one).
+    [[nodiscard]] bool matches(std::string_view request, bool loose, bool format_dropped) const noexcept;
   };
   std::vector<Offer> offers_;
   std::vector<Key> keys_;  // one per offer

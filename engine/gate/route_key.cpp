@@ -41,8 +41,12 @@ std::string route_key(std::string_view path, KeyReading reading) {
     }
     return true;
   });
-  // "chat.json" is "chat" in the format's reading; ".well-known" keeps its name.
-  if (reading.loose && !segments.empty()) segments.back() = segments.back().substr(0, segments.back().find('.', 1));
+  // "chat.tar.gz" is "chat" or "chat.tar" without its format; ".well-known" keeps its name.
+  if (reading.loose && reading.format != KeyReading::Format::kept && !segments.empty()) {
+    std::string_view& last = segments.back();
+    const auto dot = reading.format == KeyReading::Format::from_first_dot ? last.find('.', 1) : last.rfind('.');
+    if (dot != std::string_view::npos && dot != 0) last = last.substr(0, dot);
+  }
   std::string key;
   key.reserve(decoded.size() + 1);
   for (std::string_view segment : segments) {
@@ -67,11 +71,15 @@ bool is_route_key(std::string_view path) noexcept {
 }
 
 std::vector<ReadKey> route_keys(std::string_view path) {
+  using Format = KeyReading::Format;
   std::vector<ReadKey> keys;
-  for (const bool loose : {false, true})
-    for (const bool resolve_dots : {true, false})
-      for (const bool cut_fragment : {true, false})
-        keys.push_back(ReadKey{route_key(path, KeyReading{resolve_dots, cut_fragment, loose}), loose});
+  for (const bool resolve_dots : {true, false}) {
+    for (const bool cut_fragment : {true, false})
+      keys.push_back(ReadKey{route_key(path, KeyReading{resolve_dots, cut_fragment}), false, false});
+    // The loose routers cut a fragment (none of them routes '#').
+    for (const Format format : {Format::kept, Format::from_first_dot, Format::from_last_dot})
+      keys.push_back(ReadKey{route_key(path, KeyReading{resolve_dots, true, true, format}), true, format != Format::kept});
+  }
   return keys;
 }
 

@@ -23,9 +23,12 @@ struct KeyReading {
   bool cut_fragment = true;   // '#' and what follows dropped (else part of the path)
   // The loosest routers' reading: escapes decoded twice (an upstream behind another decoding
   // layer), each segment trimmed of spaces and control characters (Spring's tokenizer before
-  // 5.3), and the last segment's ".format" dropped (Rails' "(.:format)" on every route, Spring's
-  // suffix match). A route's path is compared under it with a request's read the same way.
+  // 5.3). An exact route's path is compared in it with a request's read the same way.
   bool loose = false;
+  // In the loose reading, the last segment's ".format" dropped: from its first dot (Spring's
+  // suffix match takes "/chat.*") or its last (Rails' "(.:format)" on every route). A request's
+  // key so read names an exact route only: a prefix route's own segment is no request's last.
+  enum class Format { kept, from_first_dot, from_last_dot } format = Format::kept;
 };
 
 // `path` (a request target up to '?', or a route's path) with: an absolute form's scheme and
@@ -39,13 +42,14 @@ struct KeyReading {
 // key built.
 [[nodiscard]] bool is_route_key(std::string_view path) noexcept;
 
-// A request path's key under one reading, and whether that reading is the loose one.
+// A request path's key under one reading, and how it was read.
 struct ReadKey {
   std::string key;
   bool loose = false;
+  bool format_dropped = false;
 };
 
-// The keys of `path` under every reading (eight, some perhaps equal).
+// The keys of `path` under every reading (ten, some perhaps equal).
 [[nodiscard]] std::vector<ReadKey> route_keys(std::string_view path);
 
 }  // namespace paychan::engine::gate

@@ -78,27 +78,32 @@ TEST(RouteKey, NoSpellingOfAPricedPathIsFree) {
 // through its default "(.:format)", Spring's suffix match did the same and its tokenizer trimmed
 // blanks and control characters, and an upstream behind another decoding layer decodes twice.
 TEST(RouteKey, AFormatSuffixABlankOrAnEscapeDecodedTwiceIsPricedToo) {
-  EXPECT_EQ(route_key("/v1/Chat.JSON%20", KeyReading{.loose = true}), "/v1/chat");
-  EXPECT_EQ(route_key("/%2576%2531/.well-known", KeyReading{.loose = true}), "/v1/.well-known");
+  using Format = KeyReading::Format;
+  EXPECT_EQ(route_key("/v1/Chat.JSON%20", KeyReading{.loose = true}), "/v1/chat.json");
+  EXPECT_EQ(route_key("/v1/Chat.tar.gz%20", KeyReading{.loose = true, .format = Format::from_first_dot}), "/v1/chat");
+  EXPECT_EQ(route_key("/v1/Chat.tar.gz%20", KeyReading{.loose = true, .format = Format::from_last_dot}), "/v1/chat.tar");
+  EXPECT_EQ(route_key("/%2576%2531/.well-known", KeyReading{.loose = true, .format = Format::from_first_dot}),
+            "/v1/.well-known");
   EXPECT_EQ(route_key("/v1/chat.json"), "/v1/chat.json") << "not in the strict readings";
   const OfferTable offers = table();
   const Offer* chat = &offers.offers()[0];
   for (std::string_view path : {"/v1/chat.json", "/v1/chat.", "/v1/chat.tar.gz", "/v1/chat%20", "/v1/chat%09",
                                 "/v1/chat%0a", "/v1/%20chat", "/V1/Chat.JSON", "/%2576%2531/chat", "/v1/%2563hat",
-                                "/v1/chat.json/", "/v1/chat%2520"})
+                                "/v1/chat.json/", "/v1/chat%2520", "/v1/chat.json%20"})
     EXPECT_EQ(offers.find("POST", path), chat) << path;
   EXPECT_EQ(offers.find("GET", "/%2564ata/x"), &offers.offers()[1]);
   EXPECT_EQ(offers.find("GET", "/data/x.csv"), &offers.offers()[1]);
   EXPECT_EQ(offers.find("GET", OverrideMethods{{}, true}, "/v1/chat.json"), chat) << "any method, loosely read";
 
-  // A route whose path has a format is priced in its loose spelling too; a prefix's last segment
-  // keeps its dot, being no request's last.
+  // A route whose path has a format: its own spellings are priced, its siblings and its stem are
+  // not (no router takes "/report.txt" or "/report" for "/report.pdf"); a request's format is
+  // dropped for exact routes only ("/files/v1.json" is no request under "/files/v1/*").
   const OfferTable dotted = table_of({RouteConfig{"GET", "/report.pdf", 5, std::nullopt, std::nullopt},
-                                      RouteConfig{"GET", "/files/v1.2/*", 7, std::nullopt, std::nullopt}});
-  for (std::string_view path : {"/report.pdf", "/report.pdf%20", "/Report.PDF"})
+                                      RouteConfig{"GET", "/files/v1/*", 7, std::nullopt, std::nullopt}});
+  for (std::string_view path : {"/report.pdf", "/report.pdf%20", "/Report.PDF", "/report.pdf.json"})
     EXPECT_EQ(dotted.find("GET", path), &dotted.offers()[0]) << path;
-  EXPECT_EQ(dotted.find("GET", "/files/v1.2/x.bin"), &dotted.offers()[1]);
-  for (std::string_view path : {"/files/v1/x", "/files/v1", "/reports.pdf", "/report"})
+  EXPECT_EQ(dotted.find("GET", "/files/v1/x.bin"), &dotted.offers()[1]);
+  for (std::string_view path : {"/report", "/report.txt", "/reports.pdf", "/files/v1.json", "/files/v1.2"})
     EXPECT_EQ(dotted.find("GET", path), nullptr) << path;
 }
 
