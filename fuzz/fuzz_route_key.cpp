@@ -8,7 +8,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace paychan::engine::gate;
   using paychan::fuzz::require;
   const std::string_view path = paychan::fuzz::text(data, size);
-  for (const std::string& key : route_keys(path)) {
+  for (const ReadKey& read : route_keys(path)) {
+    const std::string& key = read.key;
     require(key.starts_with('/'));
     require(key == "/" || !key.ends_with('/'));
     require(key.find("//") == std::string::npos);

@@ -63,6 +63,7 @@ bool is_route_key(std::string_view path) noexcept {
   for (std::size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
     if (c == '%' || c == ';' || c == '\\' || c == '#' || (c >= 'A' && c <= 'Z')) return false;
+    if (static_cast<unsigned char>(c) <= 0x20) return false;  // a blank the loose reading trims
     // A segment that is empty or starts with '.' (".", "..", or merely ".well-known": the slow
     // path is exact for those too).
     if (c == '/' && (i + 1 == path.size() || path[i + 1] == '/' || path[i + 1] == '.')) return false;

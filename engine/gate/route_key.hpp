@@ -38,8 +38,8 @@ struct KeyReading {
 [[nodiscard]] std::string route_key(std::string_view path, KeyReading reading = {});
 
 // Whether `path` is its own key under every reading: no escape, ';', '\', '#', dot segment, empty
-// segment, trailing slash, upper case or '.' in its last segment. Most requests are; they need no
-// key built.
+// segment, trailing slash, upper case, blank or control character, or '.' in its last segment.
+// Most requests are; they need no key built.
 [[nodiscard]] bool is_route_key(std::string_view path) noexcept;
 
 // A request path's key under one reading, and how it was read.
