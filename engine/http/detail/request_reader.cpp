@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
 
 #include "engine/http/text.hpp"
 
@@ -47,6 +48,7 @@ void RequestReader::begin() {
   // header sent in one piece could be up to a whole buffer long. The body is then parsed eagerly.
   parser_->eager(false);
   head_bytes_ = 0;
+  skipped_empty_line_ = false;
   continue_answered_ = false;
   head_checked_ = false;
   deadline_.reset();
@@ -55,6 +57,18 @@ void RequestReader::begin() {
 RequestReader::Outcome RequestReader::parse_buffered() {
   while (!parser_->is_done()) {
     if (buffer_.size() == 0) return Outcome::need_more;
+    // One empty line before a request line is ignored (RFC 9112 §2.2: some clients end a POST
+    // body with an extra CRLF); Beast 1.74 takes it for a malformed start line. One only, so that
+    // a stream of empty lines is still refused.
+    if (!parser_->got_some() && !skipped_empty_line_) {
+      const std::string_view start(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      if (start == "\r") return Outcome::need_more;
+      if (start.starts_with("\r\n")) {
+        buffer_.consume(2);
+        skipped_empty_line_ = true;
+        continue;
+      }
+    }
     error_code ec;
     std::size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);

@@ -55,6 +55,7 @@ class RequestReader {
   bool continue_answered_ = false;
   bool head_checked_ = false;  // the header is complete and passed acceptable_head()
   std::size_t head_bytes_ = 0;  // of the current message's header, as parsed so far
+  bool skipped_empty_line_ = false;  // the CRLF before this message's request line
 };
 
 }  // namespace paychan::engine::http::detail
