@@ -3,6 +3,8 @@
 //   BM_GateAuthorize       decode + match + lease + rules + local signature check, then release
 //   BM_GateAuthorizeSettle the same, then charge and commit through the store (durability off:
 //                          the row measures CPU; the fsync's cost is gate_load's business)
+//   BM_FindOffer/k         the route a request's path pays for: a plain path (0), one with a
+//                          format suffix (1), one with an escape (2), as route_key.hpp reads them
 // Each iteration pays the next voucher of one of 256 funded channels, in turn.
 #include <benchmark/benchmark.h>
 
@@ -133,9 +135,21 @@ void BM_GateAuthorizeSettle(benchmark::State& state) {
   }
 }
 
+void BM_FindOffer(benchmark::State& state) {
+  static const OfferTable offers = OfferTable::build(bench::gate_config());
+  static constexpr std::string_view kPaths[] = {"/v1/infer", "/v1/infer.json", "/v1/%69nfer"};
+  const std::string_view path = kPaths[static_cast<std::size_t>(state.range(0))];
+  for (auto _ : state) {
+    const Offer* offer = offers.find("POST", path);
+    if (offer == nullptr) state.SkipWithError("unpriced");
+    benchmark::DoNotOptimize(offer);
+  }
+}
+
 BENCHMARK(BM_Secp256k1Recover);
 BENCHMARK(BM_GateAuthorize);
 BENCHMARK(BM_GateAuthorizeSettle)->Iterations(kChannels * kPerChannel);
+BENCHMARK(BM_FindOffer)->DenseRange(0, 2);
 
 }  // namespace
 }  // namespace paychan::engine::gate
