@@ -49,7 +49,7 @@ struct ReadKey {
   bool format_dropped = false;
 };
 
-// The keys of `path` under every reading (ten, some perhaps equal).
+// The keys of `path` under every reading (up to ten, some perhaps equal).
 [[nodiscard]] std::vector<ReadKey> route_keys(std::string_view path);
 
 }  // namespace paychan::engine::gate
