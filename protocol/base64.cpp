@@ -55,9 +55,9 @@ constexpr std::array<std::array<char, 2>, 4096> kPairs = [] {
 //
 // A character is told by its two nibbles. Its high nibble names a row of the ASCII table (2: "+/",
 // 3: digits, 4-5: upper case, 6-7: lower case, any other: none of the alphabet), one bit each in
-// kRow; kInvalidIn[low nibble] has the bits of the rows where that low nibble is no alphabet
+// `row`; `invalid_in[low nibble]` has the bits of the rows where that low nibble is no alphabet
 // character. The value is the character plus an offset that depends on its row alone, but for
-// '/', which shares row 2 with '+': kOffset is indexed by the high nibble, less one for '/'.
+// '/', which shares row 2 with '+': `offset` is indexed by the high nibble, less one for '/'.
 __attribute__((target("avx2"))) std::size_t decode_blocks_avx2(const unsigned char* in, std::size_t n, char* out,
                                                                std::size_t room) noexcept {
   constexpr char kNone = 0x40, k2 = 0x01, k3 = 0x02, k4 = 0x04, k5 = 0x08, k6 = 0x10, k7 = 0x20;

@@ -56,7 +56,8 @@ bool plain(std::string_view path) noexcept {
 std::string route_key(std::string_view path, KeyReading reading) {
   path = without_authority(path);
   if (reading.cut_fragment) path = path.substr(0, path.find('#'));
-  const std::string decoded = reading.loose ? http::percent_decode(http::percent_decode(path)) : http::percent_decode(path);
+  const std::string decoded =
+      reading.loose ? http::percent_decode(http::percent_decode(path)) : http::percent_decode(path);
   std::vector<std::string_view> segments;
   http::for_each_path_segment(decoded, [&](std::string_view segment) {
     if (reading.loose) segment = trimmed(segment);

@@ -85,7 +85,8 @@ Awaitable<Status> ResponseWriter::begin_stream(BeastResponse& head, bool head_on
     if (!has_length) head.erase(bhttp::field::content_length);
     // One Content-Length, the one the body is framed by: a proxied head may repeat it (RFC 9110
     // §8.6 lets a recipient collapse equal copies; a stricter client refuses the answer).
-    else head.set(bhttp::field::content_length, std::to_string(announced));
+    else if (head.count(bhttp::field::content_length) > 1)
+      head.set(bhttp::field::content_length, std::to_string(announced));
   }
   if (has_no_body(head)) {
     head.erase(bhttp::field::content_length);
