@@ -312,7 +312,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
 
   if (auto refused = co_await verify(offer, *payload, client->type, voucher, *lease, base, std::move(contract_verdict)))
     co_return std::move(*refused);
-  co_return Authorization(std::move(*lease), std::move(base), std::move(*payload), offer, client->type);
+  co_return Authorization(std::make_unique<Authorization::Held>(
+      Authorization::Held{std::move(*lease), std::move(base), std::move(*payload), &offer, client->type}));
 }
 
 std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
@@ -489,15 +490,16 @@ protocol::SettlementResponse Gate::response(const ChannelState& state, std::stri
   return r;
 }
 
-http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorization auth, Uint128 actual) {
-  const auto client = client_payload(auth.payload_);
-  ChannelState base = std::move(auth.base_);
+http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorization authorization, Uint128 actual) {
+  Authorization::Held& auth = *authorization.held_;
+  const auto client = client_payload(auth.payload);
+  ChannelState base = std::move(auth.base);
   std::string transaction;
   std::string deposited;
-  if (auth.type_ == PayloadType::deposit) {
-    if (Status distrusted = co_await distrust_mirror(auth.lease_, base, false); !distrusted)
+  if (auth.type == PayloadType::deposit) {
+    if (Status distrusted = co_await distrust_mirror(auth.lease, base, false); !distrusted)
       co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
-    auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
+    auto settled = co_await settle_onchain(auth.payload, *auth.offer, base.channelId);
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
     metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
@@ -505,30 +507,31 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorizati
     base.onchain = onchain.onchain;
     // Nothing is committed on a view behind (the mirror was marked stale above): the next request
     // reads the chain again, the deposit in it.
-    if (auto judged = judge_chain_view(auth.lease_.pending_refund(), seen, base.onchain); !judged)
+    if (auto judged = judge_chain_view(auth.lease.pending_refund(), seen, base.onchain); !judged)
       co_return executed_on_a_view_behind("the deposit landed", onchain.transaction, judged.error());
     base.onchainSyncedAt = now();
     transaction = std::move(onchain.transaction);
     deposited = to_decimal(client->deposit);
   }
-  auto next = commit_charge(base, *client->voucher, auth.offer_->terms.amount, actual, now());
+  auto next = commit_charge(base, *client->voucher, auth.offer->terms.amount, actual, now());
   if (!next) co_return refusal(next.error());
-  if (Status durable = co_await make_durable(auth.lease_, *next); !durable) co_return refusal(503, durable.error());
-  auth.lease_.commit(*next);
+  if (Status durable = co_await make_durable(auth.lease, *next); !durable) co_return refusal(503, durable.error());
+  auth.lease.commit(*next);
   metrics_.paid_requests.fetch_add(1, std::memory_order_relaxed);
   co_return response(*next, std::move(transaction), std::move(deposited), actual);
 }
 
-http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorization auth) {
-  const ChannelState& base = auth.base_;
-  if (!auth.lease_.state()) co_return no_channel_to_refund();  // authorize() refused it already
-  auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload_.payload));
+http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorization authorization) {
+  Authorization::Held& auth = *authorization.held_;
+  const ChannelState& base = auth.base;
+  if (!auth.lease.state()) co_return no_channel_to_refund();  // authorize() refused it already
+  auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload.payload));
 
   // A refund of unknown outcome is at this nonce (verify() forgot one the chain is past and
   // refused a view behind one) and discounted from `base`'s balance; what is left to
   // refund is reckoned on the chain's, so that the same refund can be asked again (the
   // facilitator's journal then answers with its transaction's fate) instead of nothing.
-  const std::optional<PendingRefund> previous = auth.lease_.pending_refund();
+  const std::optional<PendingRefund> previous = auth.lease.pending_refund();
   const bool pending = previous && previous->nonce == base.onchain.refundNonce;
   const Uint128 balance = pending ? saturating_add(base.onchain.balance, previous->amount) : base.onchain.balance;
   const auto remainder = checked_sub(balance, base.chargedCumulativeAmount);
@@ -559,13 +562,13 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // asked: a gate restarted while the refund may still land must not count on its money. One
   // refund per nonce can land, so the larger of two asked at the same nonce is what may be taken.
   const PendingRefund recorded{base.onchain.refundNonce, pending ? std::max(previous->amount, amount) : amount};
-  auth.lease_.pending_refund() = recorded;
-  if (Status distrusted = co_await distrust_mirror(auth.lease_, base, true); !distrusted) {
+  auth.lease.pending_refund() = recorded;
+  if (Status distrusted = co_await distrust_mirror(auth.lease, base, true); !distrusted) {
     // A failed write is rolled back (or, its fsync failing, may have landed: the safe side).
-    auth.lease_.pending_refund() = previous;
+    auth.lease.pending_refund() = previous;
     co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
   }
-  auto settled = co_await settle_onchain(auth.payload_, *auth.offer_, base.channelId);
+  auto settled = co_await settle_onchain(auth.payload, *auth.offer, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
     if (refund_never_lands(*refused)) {
       // This refund will not land. An earlier one at the nonce still may, unless it was this same
@@ -573,8 +576,8 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
       // the larger amount: a restarted gate then holds back more than it must until the nonce moves.
       const bool same_failed = refused->error.code == ErrorCode::invalid_batch_settlement_evm_refund_transaction_failed &&
                                pending && previous->amount == amount;
-      auth.lease_.pending_refund() = pending && !same_failed ? previous : std::nullopt;
-      if (auth.lease_.pending_refund() != recorded) (void)co_await distrust_mirror(auth.lease_, base, true);
+      auth.lease.pending_refund() = pending && !same_failed ? previous : std::nullopt;
+      if (auth.lease.pending_refund() != recorded) (void)co_await distrust_mirror(auth.lease, base, true);
     }
     co_return std::move(*refused);
   }
@@ -586,7 +589,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // Executed: a view of the chain showing it has a nonce past it, and it is forgotten. One that does
   // not yet (a node lagging) keeps holding it back; on one behind, nothing is written (the mirror
   // is stale, the refund recorded as pending: the next request reads the chain again).
-  if (auto judged = judge_chain_view(auth.lease_.pending_refund(), base.onchain.refundNonce, next.onchain); !judged)
+  if (auto judged = judge_chain_view(auth.lease.pending_refund(), base.onchain.refundNonce, next.onchain); !judged)
     co_return executed_on_a_view_behind("the refund was executed", onchain.transaction, judged.error());
   next.onchainSyncedAt = now();
   // Written like any outcome (group commit, off the I/O thread). A channel refunded in full with
@@ -594,13 +597,13 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   // the table. Should the facilitator report the refund without the claim, the row and its voucher
   // stay for the settle job; so does a refund the view does not show yet (its row holds it back
   // until the gate reads a view past it, or `paychan settle --rpc` does).
-  const bool closed = !auth.lease_.pending_refund() && next.onchain.balance <= next.chargedCumulativeAmount &&
+  const bool closed = !auth.lease.pending_refund() && next.onchain.balance <= next.chargedCumulativeAmount &&
                       next.onchain.totalClaimed >= next.chargedCumulativeAmount;
   using Write = persistence::ChannelStore::Write;
-  if (Status durable = co_await make_durable(auth.lease_, next, closed ? Write::erase : Write::keep); !durable)
+  if (Status durable = co_await make_durable(auth.lease, next, closed ? Write::erase : Write::keep); !durable)
     co_return refusal(503, durable.error());
-  if (closed) auth.lease_.erase();
-  else auth.lease_.commit(next);
+  if (closed) auth.lease.erase();
+  else auth.lease.commit(next);
   // What the refund took, as the facilitator read it from the chain (the contract takes less than
   // was asked if the balance moved meanwhile, nothing if nothing was left); what was asked if it
   // does not say, or says more.
