@@ -26,6 +26,9 @@ constexpr std::string_view kRemembered =
 std::string outcome(const paychan::Result<paychan::protocol::PaymentPayload>& r) {
   return r ? "payload " + paychan::protocol::encode_payment_payload(*r) : "error " + r.error().to_string();
 }
+std::string outcome(const paychan::Result<paychan::protocol::SharedPayload>& r) {
+  return r ? "payload " + paychan::protocol::encode_payment_payload(**r) : "error " + r.error().to_string();
+}
 
 // Decodes `json` with `decoder` and requires the stateless decode's outcome.
 void decode_as_full(paychan::protocol::PaymentSignatureDecoder& decoder, std::string_view json) {

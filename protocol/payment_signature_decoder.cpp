@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include "channel/amount.hpp"
@@ -36,7 +37,7 @@ bool lines_up(std::string_view text, const std::array<TextSpan, 2>& spans) noexc
 
 }  // namespace
 
-Result<PaymentPayload> PaymentSignatureDecoder::decode(std::string_view header) {
+Result<SharedPayload> PaymentSignatureDecoder::decode(std::string_view header) {
   auto json = header_json(header);
   if (!json) return json.failure();
   if (remembered_) {
@@ -45,23 +46,29 @@ Result<PaymentPayload> PaymentSignatureDecoder::decode(std::string_view header) 
       return std::move(*repeated);
     }
   }
-  if (json->size() > kMaxRemembered) return decode_payment_payload_in_place(*json);
+  if (json->size() > kMaxRemembered) {
+    auto payload = decode_payment_payload_in_place(*json);
+    if (!payload) return payload.failure();
+    return std::make_shared<const PaymentPayload>(std::move(*payload));
+  }
   std::string text = *json;  // parsing in place rewrites `json`
   std::optional<VoucherValueSpans> spans;
-  auto payload = decode_payment_payload_in_place(*json, &spans);
-  if (!payload || !spans) return payload;
+  auto decoded = decode_payment_payload_in_place(*json, &spans);
+  if (!decoded) return decoded.failure();
+  auto payload = std::make_shared<PaymentPayload>(std::move(*decoded));
+  if (!spans) return SharedPayload{payload};
   const bool amount_first = spans->amount.at < spans->signature.at;
   const std::array<TextSpan, 2> values = amount_first ? std::array{spans->amount, spans->signature}
                                                       : std::array{spans->signature, spans->amount};
   if (lines_up(text, values)) {
     // Built whole, then moved in (which cannot throw): never a text with another's payload.
-    Remembered next{std::move(text), *payload, values, amount_first};
+    Remembered next{std::move(text), payload, values, amount_first};
     remembered_ = std::move(next);
   }
-  return payload;
+  return SharedPayload{payload};
 }
 
-std::optional<PaymentPayload> PaymentSignatureDecoder::from_remembered(std::string_view json) const {
+std::optional<SharedPayload> PaymentSignatureDecoder::from_remembered(std::string_view json) {
   // The remembered text in five pieces: before the first value, the first value, between the two,
   // the second value, after it. The new text must have the same three pieces around values of
   // its own (which may differ in size: an amount gains digits).
@@ -86,8 +93,14 @@ std::optional<PaymentPayload> PaymentSignatureDecoder::from_remembered(std::stri
   auto amount = parse_uint128(new_values[amount_first ? 0 : 1]);
   auto signature = parse_wallet_signature(new_values[amount_first ? 1 : 0]);
   if (!amount || !signature) return std::nullopt;
-  PaymentPayload p = remembered_->payload;
-  SignedVoucher& voucher = std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p.payload)).voucher;
+  std::shared_ptr<PaymentPayload>& p = remembered_->payload;
+  if (p.use_count() != 1) {
+    p = std::make_shared<PaymentPayload>(*p);  // the holder keeps the voucher it was given
+  } else {
+    // The last holder let go, maybe on another thread: its reads happen before these writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  SignedVoucher& voucher = std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p->payload)).voucher;
   voucher.voucher.maxClaimableAmount = *amount;
   voucher.signature = *signature;
   return p;

@@ -13,6 +13,10 @@
 // added) takes the full decode, as does a value those functions refuse, so that its error is the
 // full decode's.
 //
+// The payload is shared, not copied: the decoder hands out the payload it remembers and changes
+// it in place for the next voucher, unless the payload handed out is still held (a request in
+// flight), which keeps it as it was and gets a copy.
+//
 // One decoder serves one connection, normally one agent's. Behind a proxy that pools connections,
 // one may carry several agents': each then mostly takes the full decode, and how long a decode
 // takes tells whether a header matched the previous one's offer, resource and (public) channel.
@@ -22,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,10 +36,12 @@
 
 namespace paychan::protocol {
 
+using SharedPayload = std::shared_ptr<const PaymentPayload>;
+
 class PaymentSignatureDecoder {
  public:
   // As decode_payment_signature(header).
-  [[nodiscard]] Result<PaymentPayload> decode(std::string_view header);
+  [[nodiscard]] Result<SharedPayload> decode(std::string_view header);
   // How many decodes were read from the remembered payload.
   [[nodiscard]] std::uint64_t repeats() const noexcept { return repeats_; }
 
@@ -45,13 +52,13 @@ class PaymentSignatureDecoder {
  private:
   struct Remembered {
     std::string text;  // the voucher payload's JSON, as it came
-    PaymentPayload payload;
+    std::shared_ptr<PaymentPayload> payload;  // its voucher the last one read
     std::array<TextSpan, 2> values;  // the amount's and the signature's, in the text's order
     bool amount_first = true;
   };
   // The remembered payload with the two values read from `json`, or nullopt if `json` differs
   // from the remembered text in any other way (or holds values a full decode refuses).
-  [[nodiscard]] std::optional<PaymentPayload> from_remembered(std::string_view json) const;
+  [[nodiscard]] std::optional<SharedPayload> from_remembered(std::string_view json);
 
   std::optional<Remembered> remembered_;
   std::uint64_t repeats_ = 0;

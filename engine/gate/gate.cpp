@@ -29,6 +29,11 @@ std::optional<Refusal> funding_refusal(PayloadType type, const SignedVoucher& vo
   return std::nullopt;
 }
 
+Result<protocol::SharedPayload> shared(Result<protocol::PaymentPayload> decoded) {
+  if (!decoded) return decoded.failure();
+  return protocol::SharedPayload{std::make_shared<const protocol::PaymentPayload>(std::move(*decoded))};
+}
+
 // The channel config and voucher every client payload carries, and its type.
 struct ClientPayload {
   const ChannelConfig* config = nullptr;
@@ -236,8 +241,9 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     Clock::time_point started = Clock::now();
     ~Observe() { histogram.observe(Clock::now() - started); }
   } observe{metrics_.verification};
-  auto payload = decoder ? decoder->decode(paymentSignature) : protocol::decode_payment_signature(paymentSignature);
-  if (!payload) co_return refusal(400, payload.error());
+  auto decoded = decoder ? decoder->decode(paymentSignature) : shared(protocol::decode_payment_signature(paymentSignature));
+  if (!decoded) co_return refusal(400, decoded.error());
+  const protocol::SharedPayload payload = std::move(*decoded);
   if (auto matched = protocol::match_offer(payload->accepted, std::span(&offer.requirements, 1)); !matched)
     co_return refusal(matched.error());
   const auto client = client_payload(*payload);
@@ -313,7 +319,7 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
   if (auto refused = co_await verify(offer, *payload, client->type, voucher, *lease, base, std::move(contract_verdict)))
     co_return std::move(*refused);
   co_return Authorization(std::make_unique<Authorization::Held>(
-      Authorization::Held{std::move(*lease), std::move(base), std::move(*payload), &offer, client->type}));
+      Authorization::Held{std::move(*lease), std::move(base), payload, &offer, client->type}));
 }
 
 std::optional<Refusal> Gate::verify_locally(PayloadType type, const SignedVoucher& voucher, const ChannelState& base,
@@ -492,14 +498,14 @@ protocol::SettlementResponse Gate::response(const ChannelState& state, std::stri
 
 http::Awaitable<Decision<protocol::SettlementResponse>> Gate::settle(Authorization authorization, Uint128 actual) {
   Authorization::Held& auth = *authorization.held_;
-  const auto client = client_payload(auth.payload);
+  const auto client = client_payload(*auth.payload);
   ChannelState base = std::move(auth.base);
   std::string transaction;
   std::string deposited;
   if (auth.type == PayloadType::deposit) {
     if (Status distrusted = co_await distrust_mirror(auth.lease, base, false); !distrusted)
       co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
-    auto settled = co_await settle_onchain(auth.payload, *auth.offer, base.channelId);
+    auto settled = co_await settle_onchain(*auth.payload, *auth.offer, base.channelId);
     if (auto* refused = std::get_if<Refusal>(&settled)) co_return std::move(*refused);
     auto& onchain = std::get<OnchainSettlement>(settled);
     metrics_.deposits.fetch_add(1, std::memory_order_relaxed);
@@ -525,7 +531,9 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
   Authorization::Held& auth = *authorization.held_;
   const ChannelState& base = auth.base;
   if (!auth.lease.state()) co_return no_channel_to_refund();  // authorize() refused it already
-  auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(auth.payload.payload));
+  // The client's payload, completed below for the facilitator: a copy, the decoder may share it.
+  protocol::PaymentPayload completed = *auth.payload;
+  auto& payload = std::get<protocol::RefundPayload>(std::get<protocol::BatchSettlementPayload>(completed.payload));
 
   // A refund of unknown outcome is at this nonce (verify() forgot one the chain is past and
   // refused a view behind one) and discounted from `base`'s balance; what is left to
@@ -568,7 +576,7 @@ http::Awaitable<Decision<protocol::SettlementResponse>> Gate::refund(Authorizati
     auth.lease.pending_refund() = previous;
     co_return refusal(503, Error{ErrorCode::store_failed, distrusted.error().to_string()});
   }
-  auto settled = co_await settle_onchain(auth.payload, *auth.offer, base.channelId);
+  auto settled = co_await settle_onchain(completed, *auth.offer, base.channelId);
   if (auto* refused = std::get_if<Refusal>(&settled)) {
     if (refund_never_lands(*refused)) {
       // This refund will not land. An earlier one at the nonce still may, unless it was this same

@@ -88,7 +88,7 @@ class Authorization {
   struct Held {
     Lease lease;
     ChannelState base;  // the channel as the charge will apply to it (mirror refreshed if verified)
-    protocol::PaymentPayload payload;
+    protocol::SharedPayload payload;  // never null
     const Offer* offer;
     PayloadType type;
   };

@@ -32,6 +32,9 @@ PaymentPayload voucher_payload(const ChannelConfig& config, const SignedVoucher&
 std::string outcome(const Result<PaymentPayload>& r) {
   return r ? "payload " + encode_payment_payload(*r) : "error " + r.error().to_string();
 }
+std::string outcome(const Result<SharedPayload>& r) {
+  return r ? outcome(Result<PaymentPayload>(**r)) : outcome(Result<PaymentPayload>(r.failure()));
+}
 
 std::string header_of(std::string_view json) { return base64_encode(json); }
 
@@ -107,15 +110,16 @@ std::string signature(char digit) { return R"("signature":"0x)" + std::string(12
 std::string amount(std::string_view decimal) { return R"("maxClaimableAmount":")" + std::string(decimal) + "\""; }
 
 // Decodes `json` with `decoder` and expects what a full decode makes of it.
-Result<PaymentPayload> decode_as_full(PaymentSignatureDecoder& decoder, const std::string& json) {
+Result<SharedPayload> decode_as_full(PaymentSignatureDecoder& decoder, const std::string& json) {
   auto got = decoder.decode(header_of(json));
   EXPECT_EQ(outcome(got), outcome(decode_payment_signature(header_of(json))));
   return got;
 }
 
-Uint128 amount_of(const Result<PaymentPayload>& p) {
-  return std::get<VoucherPayload>(std::get<BatchSettlementPayload>(p->payload)).voucher.voucher.maxClaimableAmount;
+const SignedVoucher& voucher_of(const Result<SharedPayload>& p) {
+  return std::get<VoucherPayload>(std::get<BatchSettlementPayload>((*p)->payload)).voucher;
 }
+Uint128 amount_of(const Result<SharedPayload>& p) { return voucher_of(p).voucher.maxClaimableAmount; }
 
 TEST(PaymentSignatureDecoder, ReadsTheNextVoucherWhateverTheOrderOfItsMembersAndTheAmountsLength) {
   for (const bool signature_first : {false, true}) {
@@ -144,11 +148,38 @@ TEST(PaymentSignatureDecoder, EscapesAndWhitespaceBeforeTheVoucherDoNotMoveItsVa
   PaymentSignatureDecoder decoder;
   auto first = decode_as_full(decoder, json("5", '1'));
   ASSERT_TRUE(first) << first.error().to_string();
-  EXPECT_EQ(first->resource->url, "http://hA/x");
+  EXPECT_EQ((*first)->resource->url, "http://hA/x");
   auto next = decode_as_full(decoder, json("12345", '2'));
   ASSERT_TRUE(next);
   EXPECT_EQ(amount_of(next), 12345u);
   EXPECT_EQ(decoder.repeats(), 1u);
+}
+
+// The payload handed out is the remembered one: a request still holding it (in flight on the
+// connection) keeps its voucher when the next is read, and once let go it is changed in place.
+TEST(PaymentSignatureDecoder, APayloadStillHeldKeepsItsVoucherWhenTheNextIsRead) {
+  const auto json = [](std::string_view decimal, char digit) {
+    return voucher_json(kChannelId + "," + amount(decimal) + "," + signature(digit));
+  };
+  PaymentSignatureDecoder decoder;
+  auto held = decode_as_full(decoder, json("5", '1'));
+  ASSERT_TRUE(held);
+  const WalletSignature held_signature = voucher_of(held).signature;
+  auto next = decode_as_full(decoder, json("6", '2'));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(amount_of(held), 5u);
+  EXPECT_EQ(voucher_of(held).signature, held_signature);
+  EXPECT_EQ(amount_of(next), 6u);
+  EXPECT_NE(voucher_of(next).signature, held_signature);
+
+  const PaymentPayload* released = next->get();
+  next = Result<SharedPayload>(SharedPayload{});
+  auto third = decode_as_full(decoder, json("7", '3'));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->get(), released) << "read into the payload let go, not a copy";
+  EXPECT_EQ(amount_of(third), 7u);
+  EXPECT_EQ(amount_of(held), 5u);
+  EXPECT_EQ(decoder.repeats(), 2u);
 }
 
 TEST(PaymentSignatureDecoder, AValueAFullDecodeRefusesGetsItsError) {
