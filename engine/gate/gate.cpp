@@ -241,7 +241,8 @@ http::Awaitable<Decision<Authorization>> Gate::authorize(const Offer& offer, std
     Clock::time_point started = Clock::now();
     ~Observe() { histogram.observe(Clock::now() - started); }
   } observe{metrics_.verification};
-  auto decoded = decoder ? decoder->decode(paymentSignature) : shared(protocol::decode_payment_signature(paymentSignature));
+  auto decoded =
+      decoder ? decoder->decode(paymentSignature) : shared(protocol::decode_payment_signature(paymentSignature));
   if (!decoded) co_return refusal(400, decoded.error());
   const protocol::SharedPayload payload = std::move(*decoded);
   if (auto matched = protocol::match_offer(payload->accepted, std::span(&offer.requirements, 1)); !matched)

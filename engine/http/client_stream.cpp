@@ -7,7 +7,10 @@ namespace detail {
 
 ClientStreamState::~ClientStreamState() {
   // Leftover bytes would be the start of a response nobody asked for: such a connection is not reused.
-  if (connection && parser && parser->is_done() && parser->keep_alive() && connection->buffer.size() == 0) {
+  // Nor is one that answered a HEAD: a server that wrongly sends the body anyway may send it after
+  // the pool's check for bytes waiting, into the next response.
+  if (connection && parser && parser->is_done() && parser->keep_alive() && connection->buffer.size() == 0 &&
+      !head_request) {
     pool.give_back(key, std::move(connection), max_idle);
   }
 }
@@ -24,6 +27,7 @@ void ClientStreamState::new_parser(const ClientOptions& options, bool head_reque
   // a Content-Length against an empty limit as if the limit were smaller.)
   parser->body_limit(std::numeric_limits<std::uint64_t>::max());
   parser->skip(head_request);
+  this->head_request = head_request;
 }
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 #include "engine/http/client.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <rapidcheck/gtest.h>
 
 #include "http_test_support.hpp"
@@ -376,6 +377,75 @@ TEST(HttpClient, HeadResponseHasNoBody) {
   auto next = client.request(ClientRequest::get(server.url()));  // the pooled connection is still in step
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "GET ");
+}
+
+// Answers a HEAD with a Content-Length and then, wrongly, sends that body once the next request
+// has come on the same connection, where it would begin that request's response ("stale"). A
+// request on another connection is answered "fresh".
+class LateHeadBodyServer {
+ public:
+  LateHeadBodyServer()
+      : acceptor_(context_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}), thread_([this] { serve(); }) {}
+  ~LateHeadBodyServer() {
+    tcp::socket wake(context_);  // releases an accept() the test never reached
+    error_code ec;
+    wake.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/";
+  }
+
+ private:
+  static bool read_head(tcp::socket& s) {
+    std::string request;
+    std::array<char, 4096> in;
+    error_code ec;
+    while (!ec && request.find("\r\n\r\n") == std::string::npos)
+      request.append(in.data(), s.read_some(asio::buffer(in), ec));
+    return !ec;
+  }
+  void serve() {
+    error_code ec;
+    tcp::socket first(context_);
+    acceptor_.accept(first, ec);
+    if (ec || !read_head(first)) return;
+    asio::write(first, asio::buffer(std::string_view{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"}), ec);
+    // The next request comes on the first connection, or on a new one.
+    bool first_open = true;
+    for (;;) {
+      pollfd fds[2] = {{first.native_handle(), POLLIN, 0}, {acceptor_.native_handle(), POLLIN, 0}};
+      if (::poll(fds, first_open ? 2 : 1, 5000) <= 0) return;
+      if (first_open && fds[0].revents != 0) {
+        if (!read_head(first)) {
+          first_open = false;  // the client closed it: the next request comes on a new one
+          continue;
+        }
+        const std::string_view late_body_then_answer = "helloHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale";
+        asio::write(first, asio::buffer(late_body_then_answer), ec);
+        return;
+      }
+      tcp::socket next(context_);
+      acceptor_.accept(next, ec);
+      if (!ec && read_head(next))
+        asio::write(next, asio::buffer(std::string_view{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"}), ec);
+      return;
+    }
+  }
+  asio::io_context context_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST(HttpClient, AConnectionThatAnsweredAHeadIsNotReused) {
+  LateHeadBodyServer server;
+  BlockingHttpClient client;
+  auto head = client.request(ClientRequest{"HEAD", server.url()});
+  ASSERT_TRUE(head) << head.error().to_string();
+  EXPECT_TRUE(head->body.empty());
+  auto next = client.request(ClientRequest::get(server.url()));
+  ASSERT_TRUE(next) << next.error().to_string();
+  EXPECT_EQ(next->body, "fresh");
 }
 
 TEST(HttpClient, RefusesWhatItCannotSend) {

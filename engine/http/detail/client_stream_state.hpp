@@ -17,7 +17,8 @@ namespace paychan::engine::http::detail {
 struct ClientStreamState {
   ClientStreamState(ConnectionPool& p, PoolKey k, std::unique_ptr<ClientConnection> c, std::size_t idle) noexcept
       : pool(p), key(std::move(k)), connection(std::move(c)), max_idle(idle) {}
-  // Returns the connection to the pool when the body was read to its end and the server keeps it.
+  // Returns the connection to the pool when the body was read to its end and the server keeps it
+  // (not after a HEAD).
   ~ClientStreamState();
 
   // A fresh parser for the next response head on this connection, whose buffer it bounds.
@@ -30,6 +31,7 @@ struct ClientStreamState {
   std::unique_ptr<ClientConnection> connection;
   std::size_t max_idle;  // ClientOptions::max_idle_per_host
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;  // one per response head read
+  bool head_request = false;  // the connection then goes back to no pool
   std::chrono::milliseconds read_timeout{};
   int status = 0;
   std::vector<Header> headers;
