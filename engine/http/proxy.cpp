@@ -20,14 +20,20 @@ bool replaced_by_proxy(std::string_view name) noexcept {
 }
 
 // Whether the target's path climbs with a ".." segment in a spelling some server reads so
-// (percent-encoded, once or twice; between backslashes; with ";params", as servlet containers
-// drop them): joined to the upstream's base path it could leave it ("/api" + "/..;/admin"), for a
-// route the gate never priced.
+// (percent-encoded, however many times; between backslashes; with ";params", as servlet
+// containers drop them): joined to the upstream's base path it could leave it ("/api" +
+// "/..;/admin"), for a route the gate never priced.
 bool climbs(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path.find_first_of(".%") == std::string_view::npos) return false;
+  // An escape is '%' and two hex digits: decoding neither makes nor breaks a '.' or a separator,
+  // so a ".." segment that any number of decodings reveals is in the last. No server decodes a
+  // path more than twice; eight decodings are ample, and bound the work on "%252525...".
+  constexpr int kDecodings = 8;
+  std::string decoded(path);
+  for (int i = 0; i < kDecodings && decoded.find('%') != std::string::npos; ++i) decoded = percent_decode(decoded);
   bool dot_dot = false;
-  for_each_path_segment(percent_decode(percent_decode(path)), [&](std::string_view segment) {
+  for_each_path_segment(decoded, [&](std::string_view segment) {
     dot_dot = segment == "..";
     return !dot_dot;
   });

@@ -236,7 +236,7 @@ TEST(ReverseProxy, ATargetClimbingWithDotDotIs400) {
   TestServer upstream{mirror};
   ForwardingProxy gate{upstream.url("/api")};
   for (const char* target : {"/../admin", "/x/%2e%2E/../admin", "/x/..%5cadmin", "/x/..\\..\\admin", "/..",
-                             "/..;/admin", "/x/..%3Bx/y", "/%252e%252e/admin"}) {
+                             "/..;/admin", "/x/..%3Bx/y", "/%252e%252e/admin", "/%25252e%2525252E/admin"}) {
     RawClient client{gate.server.port()};
     client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     auto r = client.read_response();
