@@ -14,8 +14,8 @@
 // full decode's.
 //
 // The payload is shared, not copied: the decoder hands out the payload it remembers and changes
-// it in place for the next voucher, unless the payload handed out is still held (a request in
-// flight), which keeps it as it was and gets a copy.
+// it in place for the next voucher, unless the payload handed out is still held (by a caller that
+// kept it), which then keeps it as it was while the decoder reads the next into a copy.
 //
 // One decoder serves one connection, normally one agent's. Behind a proxy that pools connections,
 // one may carry several agents': each then mostly takes the full decode, and how long a decode

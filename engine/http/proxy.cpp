@@ -26,12 +26,18 @@ bool replaced_by_proxy(std::string_view name) noexcept {
 bool climbs(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path.find_first_of(".%") == std::string_view::npos) return false;
-  // An escape is '%' and two hex digits: decoding neither makes nor breaks a '.' or a separator,
-  // so a ".." segment that any number of decodings reveals is in the last. No server decodes a
-  // path more than twice; eight decodings are ample, and bound the work on "%252525...".
+  // An escape is '%' and two hex digits: decoding never takes away a '.' or a separator, so a ".."
+  // segment that any decoding reveals stays in every later one. Decoded until nothing changes; no
+  // server decodes a path more than twice, and a path still changing after eight decodings (each
+  // linear in the path) is refused as climbing: what it hides is unknown.
   constexpr int kDecodings = 8;
   std::string decoded(path);
-  for (int i = 0; i < kDecodings && decoded.find('%') != std::string::npos; ++i) decoded = percent_decode(decoded);
+  for (int i = 0;; ++i) {
+    std::string next = percent_decode(decoded);
+    if (next == decoded) break;
+    if (i == kDecodings) return true;
+    decoded = std::move(next);
+  }
   bool dot_dot = false;
   for_each_path_segment(decoded, [&](std::string_view segment) {
     dot_dot = segment == "..";

@@ -52,6 +52,7 @@ int log_syncs_for_one_pass(int states) {
 // Group commit: the states many requests queued before a flush become durable with one flush of
 // the log, not one each (the gate's I/O thread flushes once per pass over what was ready).
 TEST(VoucherLogSyncs, ManyQueuedStatesShareOneFlush) {
+  // 31: below the state at which a pass is split (kSplitPassFrom, channel_store.cpp).
   EXPECT_EQ(log_syncs_for_one_pass(31), 1) << "a pass shorter than the split point is one flush";
 }
 
