@@ -31,9 +31,12 @@ std::string outcome(const paychan::Result<paychan::protocol::SharedPayload>& r) 
 }
 
 // Decodes `json` with `decoder` and requires the stateless decode's outcome.
-void decode_as_full(paychan::protocol::PaymentSignatureDecoder& decoder, std::string_view json) {
+paychan::Result<paychan::protocol::SharedPayload> decode_as_full(paychan::protocol::PaymentSignatureDecoder& decoder,
+                                                                 std::string_view json) {
   const std::string header = paychan::protocol::base64_encode(json);
-  paychan::fuzz::require(outcome(decoder.decode(header)) == outcome(paychan::protocol::decode_payment_signature(header)));
+  auto decoded = decoder.decode(header);
+  paychan::fuzz::require(outcome(decoded) == outcome(paychan::protocol::decode_payment_signature(header)));
+  return decoded;
 }
 
 // The fixed payload is remembered, and its successor read from it: else this target would only
@@ -56,7 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::string_view kSplit = "\n--\n";
   const std::size_t split = input.find(kSplit);
   protocol::PaymentSignatureDecoder decoder;
-  decode_as_full(decoder, split == std::string_view::npos ? kRemembered : input.substr(0, split));
+  // The first payload is still held while the second is read (from it, when it is the remembered
+  // voucher's successor): it must not change.
+  const auto first = decode_as_full(decoder, split == std::string_view::npos ? kRemembered : input.substr(0, split));
+  const std::string first_outcome = outcome(first);
   decode_as_full(decoder, split == std::string_view::npos ? input : input.substr(split + kSplit.size()));
+  fuzz::require(outcome(first) == first_outcome);
   return 0;
 }
