@@ -1,6 +1,10 @@
 // The gate's payment logic without HTTP, in one run with the secp256k1 floor it is compared to:
 //   BM_Secp256k1Recover    recover_signer of a voucher digest (the unavoidable cost)
-//   BM_GateAuthorize       decode + match + lease + rules + local signature check, then release
+//   BM_GateAuthorize       decode + match + lease + rules + local signature check, then release;
+//                          on one thread and on two at once (threads:2), each on channels and an
+//                          io_context of its own, as the gate's I/O threads run: its items/s over
+//                          wall time shows how far the paid path scales across cores (the channel
+//                          table's shards are all the threads share)
 //   BM_GateAuthorizeSettle the same, then charge and commit through the store (durability off:
 //                          the row measures CPU; the fsync's cost is gate_load's business)
 //   BM_FindOffer/k         the route a request's path pays for: a plain path (0), one with a
@@ -103,13 +107,17 @@ void BM_GateAuthorize(benchmark::State& state) {
   auto& f = fixture();
   http::asio::io_context ctx;
   const Offer& offer = f.offers.offers()[0];
-  std::size_t c = 0;
+  // Thread t pays on channels t, t + threads, ... in turn: no channel is shared between threads.
+  const auto threads = static_cast<std::size_t>(state.threads());
+  const auto t = static_cast<std::size_t>(state.thread_index());
+  std::size_t n = 0;
   for (auto _ : state) {
     // The first voucher of each channel: authorized, then released uncharged (handler failure).
-    auto d = finish(ctx, f.gate->authorize(offer, f.headers[c % kChannels][0]));
+    auto d = finish(ctx, f.gate->authorize(offer, f.headers[t + n % (kChannels / threads) * threads][0]));
     if (!std::holds_alternative<Authorization>(d)) state.SkipWithError("refused");
-    ++c;
+    ++n;
   }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
 }
 
 void BM_GateAuthorizeSettle(benchmark::State& state) {
@@ -147,7 +155,7 @@ void BM_FindOffer(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Secp256k1Recover);
-BENCHMARK(BM_GateAuthorize);
+BENCHMARK(BM_GateAuthorize)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_GateAuthorizeSettle)->Iterations(kChannels * kPerChannel);
 BENCHMARK(BM_FindOffer)->DenseRange(0, 2);
 
