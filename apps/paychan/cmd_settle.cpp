@@ -20,7 +20,9 @@
 #include "commands.hpp"
 #include "file_lock.hpp"
 #include "service_options.hpp"
+#include "engine/chain/batch_settlement_calls.hpp"
 #include "engine/config_file.hpp"
+#include "engine/evm/rpc_client.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -83,7 +85,8 @@ Options:
                          deleted (a payer who never comes back would leave it there for good);
                          a channel whose chain is behind such a refund, or behind a refund the
                          gate saw land, is a warning (the gate refuses it until the refunds before
-                         it land or the node catches up)
+                         it land or the node catches up); so is an asset.decimals that is not the
+                         token's decimals() (every "$" price is then off by powers of ten)
   --refund-checks N      with --rpc: how many channels the gate saw refunded one run reads for
                          that warning (default 100; 0: none). Such a channel keeps its row until
                          it is spent, so their number grows with use: the runs take turns (first
@@ -195,6 +198,26 @@ struct Facilitators {
   engine::gate::HttpFacilitator& settle;
   engine::gate::HttpFacilitator& probe;
 };
+
+// The gate turns the config's "$" prices into the token's base units with asset.decimals (6 unless
+// given): one that is not the token's prices every request off by powers of ten, which only the
+// chain can tell. Said on stderr even with --quiet (cron mails it); the claims go on regardless.
+// A token without decimals() (it is optional in ERC-20), or a node that does not answer, is not
+// checked.
+void warn_of_wrong_decimals(engine::evm::RpcClient& node, const engine::gate::GateConfig& config,
+                            std::string_view file) {
+  auto reply = engine::http::run_blocking(node.call(config.asset, engine::chain::erc20_decimals_call()));
+  if (!reply) return;
+  auto decimals = engine::chain::decode_decimals(*reply);
+  if (!decimals || *decimals == config.assetDecimals) return;
+  const bool token_finer = *decimals > config.assetDecimals;
+  const unsigned power = token_finer ? *decimals - config.assetDecimals : config.assetDecimals - *decimals;
+  std::fprintf(stderr,
+               "settle: warning: the token has %u decimals, but %s's asset.decimals is %u: its \"$\" prices are "
+               "10^%u times too %s (set \"decimals\": %u in \"asset\")\n",
+               *decimals, std::string(file).c_str(), config.assetDecimals, power,
+               token_finer ? "low" : "high", *decimals);
+}
 
 // One pass; returns the exit status. `quiet`: no progress, and a summary only when worth_telling.
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
@@ -314,6 +337,7 @@ int run(std::span<char* const> argv) {
       return report("settle", Error{ErrorCode::invalid_config, rpc_named(*args, *rpc) + " serves chain " + std::to_string(*id) + ", the gate's network is " + config->network});
     reader.emplace(*node, kBatchSettlementAddress);
     options.chain = &*reader;
+    warn_of_wrong_decimals(*node, *config, *file);
   }
 
   // Opening a store creates it: a mistyped "store" would otherwise claim nothing, run after run.
