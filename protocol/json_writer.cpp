@@ -1,5 +1,7 @@
 #include "protocol/json_writer.hpp"
 
+#include "protocol/json_string.hpp"
+
 #include <charconv>
 #include <cstring>
 
@@ -63,6 +65,12 @@ JsonWriter& JsonWriter::number(std::string_view k, std::uint64_t v) {
   const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
   out_.append(digits, static_cast<std::size_t>(end - digits));
   return *this;
+}
+
+std::string json_string(std::string_view text) {
+  JsonWriter w;
+  w.value(text);  // a value outside any object: its quoted text alone
+  return w.take();
 }
 
 }  // namespace paychan::protocol

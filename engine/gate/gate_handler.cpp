@@ -8,6 +8,7 @@
 #include "engine/log_text.hpp"
 #include "engine/http/proxy.hpp"
 #include "protocol/headers.hpp"
+#include "protocol/json_string.hpp"
 #include "protocol/payment_signature_decoder.hpp"
 #include "protocol/settlement_overrides.hpp"
 
@@ -53,16 +54,6 @@ struct KeptAnswer {
   }
 };
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
-}
-
 // The headers only the gate may send, as the upstream's answer came: Settlement-Overrides is the
 // upstream's word to the gate; an x402 offer or charge report is the gate's alone (an agent takes
 // any PAYMENT-RESPONSE for a charge).
@@ -90,7 +81,7 @@ void set_payment_response(http::Response& res, const protocol::SettlementRespons
 }
 
 std::string error_body(const Error& e) {
-  return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":\"" + json_escape(e.detail) + "\"}";
+  return "{\"error\":\"" + std::string(to_string(e.code)) + "\",\"message\":" + protocol::json_string(e.detail) + "}";
 }
 
 // An upstream that could not be reached or failed, answered with gateway_status(): its detail
@@ -138,7 +129,7 @@ std::string to_logfmt(const AccessRecord& r) {
   if (!r.reason.empty()) line += " reason=" + std::string(r.reason);
   if (!r.channel.empty()) line += " channel=" + r.channel;
   line += " charged=" + to_decimal(r.charged) + " us=" + std::to_string(r.elapsed.count());
-  if (!r.detail.empty()) line += " detail=\"" + json_escape(one_line(r.detail, 2000)) + "\"";
+  if (!r.detail.empty()) line += " detail=" + protocol::json_string(one_line(r.detail, 2000));
   return line;
 }
 

@@ -10,6 +10,8 @@
 
 #include <vector>
 
+#include "protocol/json_string.hpp"
+
 namespace paychan::protocol {
 namespace {
 
@@ -147,6 +149,12 @@ TEST(JsonWriter, EscapesAsTheReferenceParsesThem) {
   JsonWriter w;
   w.begin().str("k\"", std::string("a\"b\\c\n\x01\x7f\xc3\xa9\0", 11)).number("n", 18446744073709551615u).end();
   EXPECT_EQ(w.take(), std::string("{\"k\\\"\":\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\\u0000\",\"n\":18446744073709551615}"));
+}
+
+// json_string, for the bodies and log fields the engine builds by hand, is the writer's string.
+RC_GTEST_PROP(JsonWriter, JsonStringIsTheWritersString, ()) {
+  const std::string text = *any_string();
+  RC_ASSERT(json_string(text) == rapidjson_string(text));
 }
 
 }  // namespace
