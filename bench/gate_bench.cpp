@@ -3,8 +3,9 @@
 //   BM_GateAuthorize       decode + match + lease + rules + local signature check, then release;
 //                          on one thread and on two at once (threads:2), each on channels and an
 //                          io_context of its own, as the gate's I/O threads run: its items/s over
-//                          wall time shows how far the paid path scales across cores (the channel
-//                          table's shards are all the threads share)
+//                          wall time shows how far the paid path scales across cores (the threads
+//                          share the channel table, locked by shard, the metrics' atomics and the
+//                          allocator)
 //   BM_GateAuthorizeSettle the same, then charge and commit through the store (durability off:
 //                          the row measures CPU; the fsync's cost is gate_load's business)
 //   BM_FindOffer/k         the route a request's path pays for: a plain path (0), one with a

@@ -9,6 +9,7 @@
 namespace paychan::protocol {
 
 // `text` between double quotes, with \" \\ \b \f \n \r \t and \u00XX for the other control characters.
+// Other bytes pass as they are: text that is not UTF-8 stays so (JSON wants UTF-8).
 [[nodiscard]] std::string json_string(std::string_view text);
 
 }  // namespace paychan::protocol
