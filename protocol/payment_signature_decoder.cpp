@@ -46,14 +46,11 @@ Result<SharedPayload> PaymentSignatureDecoder::decode(std::string_view header) {
       return std::move(*repeated);
     }
   }
-  if (json->size() > kMaxRemembered) {
-    auto payload = decode_payment_payload_in_place(*json);
-    if (!payload) return payload.failure();
-    return std::make_shared<const PaymentPayload>(std::move(*payload));
-  }
-  std::string text = *json;  // parsing in place rewrites `json`
+  // A text past kMaxRemembered is decoded, not kept (no spans asked).
+  const bool rememberable = json->size() <= kMaxRemembered;
+  std::string text = rememberable ? *json : std::string();  // parsing in place rewrites `json`
   std::optional<VoucherValueSpans> spans;
-  auto decoded = decode_payment_payload_in_place(*json, &spans);
+  auto decoded = decode_payment_payload_in_place(*json, rememberable ? &spans : nullptr);
   if (!decoded) return decoded.failure();
   auto payload = std::make_shared<PaymentPayload>(std::move(*decoded));
   if (!spans) return SharedPayload{payload};

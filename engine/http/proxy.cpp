@@ -32,7 +32,7 @@ bool climbs(std::string_view target) {
   // linear in the path) is refused as climbing: what it hides is unknown.
   constexpr int kDecodings = 8;
   std::string decoded(path);
-  for (int i = 0;; ++i) {
+  for (int i = 0; decoded.find('%') != std::string::npos; ++i) {
     std::string next = percent_decode(decoded);
     if (next == decoded) break;
     if (i == kDecodings) return true;

@@ -400,19 +400,11 @@ class LateHeadBodyServer {
   }
 
  private:
-  static bool read_head(tcp::socket& s) {
-    std::string request;
-    std::array<char, 4096> in;
-    error_code ec;
-    while (!ec && request.find("\r\n\r\n") == std::string::npos)
-      request.append(in.data(), s.read_some(asio::buffer(in), ec));
-    return !ec;
-  }
   void serve() {
     error_code ec;
     tcp::socket first(context_);
     acceptor_.accept(first, ec);
-    if (ec || !read_head(first)) return;
+    if (ec || !test::read_request_head(first)) return;
     asio::write(first, asio::buffer(std::string_view{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"}), ec);
     // The next request comes on the first connection, or on a new one.
     bool first_open = true;
@@ -421,7 +413,7 @@ class LateHeadBodyServer {
       pollfd fds[2] = {{first_open ? first.native_handle() : -1, POLLIN, 0}, {acceptor_.native_handle(), POLLIN, 0}};
       if (::poll(fds, 2, 5000) <= 0) return;
       if (fds[0].revents != 0) {
-        if (!read_head(first)) {
+        if (!test::read_request_head(first)) {
           first_open = false;  // the client closed it: the next request comes on a new one
           continue;
         }
@@ -431,7 +423,7 @@ class LateHeadBodyServer {
       }
       tcp::socket next(context_);
       acceptor_.accept(next, ec);
-      if (!ec && read_head(next))
+      if (!ec && test::read_request_head(next))
         asio::write(next, asio::buffer(std::string_view{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"}), ec);
       return;
     }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -178,6 +179,19 @@ class TestServer {
   HttpServer server_;
 };
 
+// Reads from `s` until a request head's end ("\r\n\r\n") has come; false if the peer closed (or
+// the read failed) first.
+inline bool read_request_head(tcp::socket& s) {
+  std::string request;
+  std::array<char, 4096> in;
+  error_code ec;
+  while (!ec && request.find("\r\n\r\n") == std::string::npos) {
+    std::size_t n = s.read_some(asio::buffer(in), ec);
+    request.append(in.data(), n);
+  }
+  return !ec;
+}
+
 // A one-shot peer that answers the first request of its first connection with canned bytes, then
 // closes: for responses no HttpServer would send.
 class CannedServer {
@@ -188,12 +202,7 @@ class CannedServer {
           tcp::socket s(context_);
           error_code ec;
           acceptor_.accept(s, ec);
-          std::string request;
-          std::array<char, 4096> in;
-          while (!ec && request.find("\r\n\r\n") == std::string::npos) {
-            std::size_t n = s.read_some(asio::buffer(in), ec);
-            request.append(in.data(), n);
-          }
+          if (!ec) (void)read_request_head(s);
           asio::write(s, asio::buffer(reply), ec);
           s.shutdown(tcp::socket::shutdown_both, ec);
         }) {}
