@@ -1,12 +1,13 @@
 // A provider's own Boost.Beast server with the paychan gate inside: no reverse proxy, no second
-// port. The provider reads and writes its HTTP messages as it always does; each request goes
-// through the gate (serve_whole), which answers 402 with the offer, checks the payment, runs the
-// provider's handler and charges what it reports.
+// port. The provider reads its HTTP messages as it always does; each request goes through the gate
+// (serve_streaming), which answers 402 with the offer, checks the payment, runs the provider's
+// handler, charges what it reports and writes the answer, a stream's pieces as they are made.
 //
 //   embedded_gate GATE.json
 //
 // GATE.json is `paychan gate`'s configuration (`paychan gate --help`; "upstream" is not used), with
-// a route for POST /v1/infer: a prompt shorter than 100 bytes is charged half its price. Prints
+// a route for POST /v1/infer: a prompt shorter than 100 bytes is charged half its price, and one
+// with "stream":true is answered token by token as server-sent events. Prints
 // {"port":N} once it listens. Ctrl-C: stops accepting, requests in progress get 10 s; again: at once.
 #include <cstdio>
 #include <functional>
@@ -34,6 +35,18 @@ namespace {
 Awaitable<std::string> complete(std::size_t prompt_bytes) {
   co_return "{\"completion\":\"hello\",\"promptBytes\":" + std::to_string(prompt_bytes) + "}";
 }
+Awaitable<std::string> next_token(std::size_t i) { co_return i == 0 ? "hel" : "lo"; }
+
+// A completion as server-sent events, each token sent as soon as the model makes it.
+Awaitable<void> stream_completion(http::Exchange& ex, asio::thread_pool& model) {
+  ex.response().set_header("Content-Type", "text/event-stream");
+  if (!co_await ex.begin_stream()) co_return;  // the charge is taken here, with the head
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string token = co_await asio::co_spawn(model, next_token(i), asio::use_awaitable);
+    if (!co_await ex.write("data: " + token + "\n\n")) co_return;  // the client left: stop the model
+  }
+  (void)co_await ex.end_stream();
+}
 
 // 1. The provider's API: every request the gate lets through, paid or free, comes here. It runs on
 //    the I/O thread, so the slow part runs on the model's pool, awaited: the I/O thread serves
@@ -50,10 +63,11 @@ Awaitable<void> infer(http::Exchange& ex, paychan::Uint128 price, asio::thread_p
     co_return;
   }
   const std::size_t prompt_bytes = req.body().size();  // read here: the views are the I/O thread's
-  const std::string completion = co_await asio::co_spawn(model, complete(prompt_bytes), asio::use_awaitable);
-  ex.response().set(200, "application/json", completion);
   // What this request cost, at most the route's price; before any ex.begin_stream().
   if (prompt_bytes < 100) gate::report_charge(ex.response(), price / 2);
+  if (req.body().find("\"stream\":true") != std::string_view::npos) co_return co_await stream_completion(ex, model);
+  const std::string completion = co_await asio::co_spawn(model, complete(prompt_bytes), asio::use_awaitable);
+  ex.response().set(200, "application/json", completion);
 }
 
 // 2. The provider's server: one coroutine per connection, keep-alive, limits of its own.
@@ -73,11 +87,8 @@ Awaitable<void> serve_connection(beast::tcp_stream stream, http::Handler& handle
     if (ec) break;  // closed, idle too long, too large or malformed
     stream.expires_never();  // the handler takes what it takes (the gate's offer says how long at most)
     http::BeastRequest request = parser.release();
-    http::BeastResponse response;
-    if (!co_await http::serve_whole(handler, request, response, {peer_address, peer.port()}, locals)) break;
-    stream.expires_after(std::chrono::seconds(30));  // a client not reading its answer
-    co_await bhttp::async_write(stream, response, http::use(ec));
-    if (ec || !response.keep_alive()) break;
+    // Each write of the answer within 30 s (a client not reading it); false: close the connection.
+    if (!co_await http::serve_streaming(handler, request, stream, {peer_address, peer.port()}, locals)) break;
   }
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   --open;

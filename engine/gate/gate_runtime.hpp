@@ -3,8 +3,9 @@
 // (the facilitator and the upstream service may be handed in instead, as the demo does).
 // A provider embedding the gate in a C++ server hands in its own service (FunctionService), and
 // either lets the runtime's server listen, or runs its own Beast server (options.listen false) and
-// answers each request through handler() with serve_whole() (engine/http/beast_serve.hpp):
-// examples/embedded_gate.cpp. Either way every start-up check below is made.
+// answers each request through handler() with serve_streaming() or serve_whole()
+// (engine/http/beast_serve.hpp): examples/embedded_gate.cpp. Either way every start-up check below
+// is made.
 // Thread-safety: start/stop from one controlling thread.
 #pragma once
 
@@ -52,7 +53,7 @@ class GateRuntime {
 
   [[nodiscard]] std::uint16_t port() const noexcept;  // 0 without options.listen
   [[nodiscard]] std::uint16_t metrics_port() const noexcept;  // config.metricsListen's; 0 without
-  // The gate's handler, for a provider's own server (serve_whole()); until stop().
+  // The gate's handler, for a provider's own server (serve_streaming(), serve_whole()); until stop().
   [[nodiscard]] http::Handler& handler() noexcept;
   [[nodiscard]] std::size_t channels() const;
   [[nodiscard]] const GateMetrics& metrics() const noexcept;

@@ -6,29 +6,63 @@
 #include "engine/http/detail/conduit.hpp"
 #include "engine/http/detail/framing.hpp"
 #include "engine/http/detail/messages.hpp"
+#include "engine/http/detail/response_writer.hpp"
+#include "engine/http/server_options.hpp"
 
 namespace paychan::engine::http::detail {
 
+// What both kinds of answer share: the provider's request, its peer and the connection's locals.
+class ProvidersConnection : public Conduit {
+ public:
+  std::string_view peer_address() const noexcept override { return peer_.address; }
+  std::uint16_t peer_port() const noexcept override { return peer_.port; }
+  ConnectionLocals& locals() noexcept override { return locals_; }
+  bool streaming() const noexcept override { return state_ != State::none; }
+  bool stream_unfinished() const noexcept override { return state_ == State::open; }
+
+ protected:
+  enum class State { none, open, ended };
+  ProvidersConnection(RequestMessage& request, ResponseMessage& response, Peer peer, ConnectionLocals& locals) noexcept
+      : request_(request), response_(response), peer_(peer), locals_(locals) {}
+  ~ProvidersConnection() = default;
+
+  // Runs `handler` on a fresh answer; whether it threw.
+  Awaitable<bool> run(Handler& handler) {
+    fresh_response(request_.m, response_.m);
+    Exchange ex{*this, Request{request_}, Response{response_}};
+    co_return co_await handler_threw(handler, ex);
+  }
+  // Whether the request and the handler's answer leave the connection open.
+  bool keep_alive_asked() const noexcept { return request_.m.keep_alive() && !asks_to_close(response_.m); }
+  bool is_head() const noexcept { return request_.m.method() == bhttp::verb::head; }
+
+  RequestMessage& request_;
+  ResponseMessage& response_;
+  State state_ = State::none;
+
+ private:
+  Peer peer_;
+  ConnectionLocals& locals_;
+};
+
 // An Exchange's connection whose answer is sent whole by someone else: streamed pieces gather in
 // the response's body.
-class WholeAnswer final : public Conduit {
+class WholeAnswer final : public ProvidersConnection {
  public:
   WholeAnswer(RequestMessage& request, ResponseMessage& response, Peer peer, ConnectionLocals& locals,
               std::size_t max_stream_bytes) noexcept
-      : request_(request), response_(response), peer_(peer), locals_(locals), max_stream_bytes_(max_stream_bytes) {}
+      : ProvidersConnection(request, response, peer, locals), max_stream_bytes_(max_stream_bytes) {}
 
   Awaitable<bool> serve(Handler& handler) {
-    fresh_response(request_.m, response_.m);
-    Exchange ex{*this, Request{request_}, Response{response_}};
-    const bool threw = co_await handler_threw(handler, ex);
+    const bool threw = co_await run(handler);
     if (state_ != State::none && (threw || state_ != State::ended)) co_return false;
     if (threw) answer_internal_error(request_.m, response_.m);
-    const bool keep_alive = request_.m.keep_alive() && !asks_to_close(response_.m);
+    const bool keep_alive = keep_alive_asked();
     // A stream that announced its length (a relayed upstream's) keeps it: for HEAD it is the length
     // a GET would have; otherwise the pieces must have made it up, or the answer is not whole.
     if (state_ == State::ended) {
       if (auto announced = response_.m.find(bhttp::field::content_length); announced != response_.m.end()) {
-        if (request_.m.method() == bhttp::verb::head) {
+        if (is_head()) {
           response_.m.body().clear();  // pieces a handler wrote anyway
           response_.m.keep_alive(keep_alive);
           co_return true;
@@ -58,20 +92,57 @@ class WholeAnswer final : public Conduit {
     state_ = State::ended;
     co_return Status{};
   }
-  bool streaming() const noexcept override { return state_ != State::none; }
-  bool stream_unfinished() const noexcept override { return state_ == State::open; }
-  std::string_view peer_address() const noexcept override { return peer_.address; }
-  std::uint16_t peer_port() const noexcept override { return peer_.port; }
-  ConnectionLocals& locals() noexcept override { return locals_; }
 
  private:
-  enum class State { none, open, ended };
-  RequestMessage& request_;
-  ResponseMessage& response_;
-  Peer peer_;
-  ConnectionLocals& locals_;
   const std::size_t max_stream_bytes_;
-  State state_ = State::none;
+};
+
+// An Exchange's connection that writes its answer itself, onto the provider's stream: a whole
+// answer at once, a stream piece by piece, framed as HttpServer's sessions frame them.
+class StreamedAnswer final : public ProvidersConnection {
+ public:
+  StreamedAnswer(RequestMessage& request, ResponseMessage& response, beast::tcp_stream& stream, Peer peer,
+                 ConnectionLocals& locals, std::chrono::milliseconds write_timeout)
+      : ProvidersConnection(request, response, peer, locals), limits_{.write_timeout = write_timeout},
+        writer_(stream, limits_) {}
+
+  // Whether the connection may take another request.
+  Awaitable<bool> serve(Handler& handler) {
+    const bool threw = co_await run(handler);
+    if (state_ != State::none) co_return !threw && state_ == State::ended && keep_alive_;
+    if (threw) answer_internal_error(request_.m, response_.m);
+    keep_alive_ = keep_alive_asked();
+    frame_whole_answer(request_.m, response_.m, keep_alive_);
+    const Status queued = co_await writer_.send(response_.m);
+    if (!queued) co_return false;
+    const Status written = co_await writer_.flush();
+    co_return written && keep_alive_;
+  }
+
+  Awaitable<Status> begin_stream() override {
+    if (state_ != State::none) co_return fail(ErrorCode::http_bad_response, "stream already begun");
+    state_ = State::open;
+    keep_alive_ = keep_alive_asked();
+    response_.m.keep_alive(keep_alive_);
+    Status sent = co_await writer_.begin_stream(response_.m, is_head());
+    keep_alive_ = keep_alive_ && response_.m.keep_alive();  // false when the close delimits the body
+    co_return sent;
+  }
+  Awaitable<Status> write(std::string_view piece) override {
+    if (state_ != State::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
+    co_return co_await writer_.write_piece(piece);
+  }
+  Awaitable<Status> end_stream() override {
+    if (state_ != State::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
+    Status ended = co_await writer_.end_stream();
+    if (ended) state_ = State::ended;
+    co_return ended;
+  }
+
+ private:
+  const ServerLimits limits_;  // the writer's: only write_timeout and pipeline_depth are read
+  ResponseWriter writer_;
+  bool keep_alive_ = false;
 };
 
 }  // namespace paychan::engine::http::detail
@@ -89,6 +160,16 @@ Awaitable<bool> serve_whole(Handler& handler, BeastRequest& request, BeastRespon
   request = std::move(in.m);
   response = std::move(out.m);
   co_return whole;
+}
+
+Awaitable<bool> serve_streaming(Handler& handler, BeastRequest& request, beast::tcp_stream& stream, Peer peer,
+                                ConnectionLocals& locals, std::chrono::milliseconds write_timeout) {
+  detail::RequestMessage in{std::move(request)};
+  detail::ResponseMessage out;
+  detail::StreamedAnswer answer(in, out, stream, peer, locals, write_timeout);
+  const bool keep = co_await answer.serve(handler);  // throws only when out of memory
+  request = std::move(in.m);
+  co_return keep;
 }
 
 }  // namespace paychan::engine::http

@@ -1,16 +1,19 @@
 // A paychan Handler (the gate: engine/gate/gate_handler.hpp) inside a provider's own Boost.Beast
-// server. The provider's server reads each request into a BeastRequest as it always does, calls
-// serve_whole() from a coroutine running on the connection's executor, and writes the
-// BeastResponse it filled. examples/embedded_gate.cpp is such a server.
+// server. The provider's server reads each request into a BeastRequest as it always does, then,
+// from a coroutine running on the connection's executor, either calls serve_streaming(), which
+// writes the answer onto the connection itself (a stream's pieces as they come: an SSE answer
+// reaches the client token by token), or serve_whole(), which fills a BeastResponse for the
+// provider to write (a stream gathered whole). examples/embedded_gate.cpp is such a server.
 //
 // The handler's rules hold as in HttpServer: handlers run on the I/O thread and must not block it
 // (work that takes long is posted elsewhere and awaited); the server's own limits (head and body
 // size, timeouts) are the provider's to set on its reads and writes.
 // Includes Beast: for sources that compile it anyway.
-// Thread-safety: serve_whole() runs on the connection's I/O thread, concurrently for many
-// connections (the Handler allows it).
+// Thread-safety: both run on the connection's I/O thread, concurrently for many connections (the
+// Handler allows it).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -26,6 +29,19 @@ struct Peer {
   std::string_view address;  // e.g. "127.0.0.1"
   std::uint16_t port = 0;
 };
+
+// Answers `request` through `handler` onto `stream`, the connection it came on. A whole answer is
+// written at once; a handler's stream (Exchange::begin_stream and the rest) goes out as it comes,
+// framed as paychan's HttpServer frames it: by the Content-Length the head announced, else chunked,
+// else (HTTP/1.0) by the close. Each write has `write_timeout` (the stream's timer is set before
+// each: set your own before your next read). A handler that throws before its stream begins is
+// answered 500. True: the connection may take another request (the answer went out whole and
+// neither the request nor the handler, with Connection: close, ends it). False: close it (a write
+// failed or timed out, a stream broke off or ended by the close; the charge the gate took at a
+// stream's head stands). `request` and `locals` as for serve_whole().
+[[nodiscard]] Awaitable<bool> serve_streaming(Handler& handler, BeastRequest& request, beast::tcp_stream& stream,
+                                              Peer peer, ConnectionLocals& locals,
+                                              std::chrono::milliseconds write_timeout = std::chrono::seconds(30));
 
 // Answers `request` through `handler` into `response`, given whole: a handler that streams
 // (Exchange::begin_stream and the rest) has its pieces gathered into the body, and what runs as its

@@ -31,7 +31,7 @@ namespace paychan::engine::http {
 namespace detail {
 class Conduit;
 class Session;
-class WholeAnswer;
+class ProvidersConnection;
 }  // namespace detail
 
 class Exchange {
@@ -77,7 +77,7 @@ class Exchange {
 
  private:
   friend class detail::Session;
-  friend class detail::WholeAnswer;
+  friend class detail::ProvidersConnection;
   Exchange(detail::Conduit& conduit, Request request, Response response) noexcept
       : conduit_(conduit), request_(request), response_(response) {}
 

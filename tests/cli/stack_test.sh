@@ -189,12 +189,14 @@ check "settle sweeps what the refund claimed" 0 "swept 10000 atomic" "$paychan" 
 check "payTo received all 13 calls" 0 "130000" usdc_of "$pay_to"
 
 # A provider's own server with the gate embedded (examples/embedded_gate), on a store of its own,
-# paid by an agent of its own: the offer, a dynamic charge, the charge kept across a restart.
+# paid by an agent of its own: the offer, a dynamic charge, a streamed answer, the charge kept
+# across a restart.
 sed -e "s|$work/gate.sqlite|$work/embedded.sqlite|" -e 's|"/v1/\*"|"/v1/infer"|' "$work/gate.json" >"$work/embedded.json"
 key3=$(json "$work/devnet.json" 'j.accounts[3].privateKey')
 embedded_agent=(--state "$work/agent-embedded.sqlite" --rpc "$rpc" --deposit-requests 10)
 # start_and_pay_embedded RUN CHARGED: starts the embedded gate (its output in $work/embedded-RUN.out*),
-# pays it once, checks that the agent's channel then shows CHARGED, and stops it.
+# pays it (the first run a streamed answer too), checks that the agent's channel then shows CHARGED,
+# and stops it.
 start_and_pay_embedded() {
   "$embedded_gate" "$work/embedded.json" >"$work/embedded-$1.out" 2>"$work/embedded-$1.out.err" &
   embedded_pid=$!
@@ -204,6 +206,8 @@ start_and_pay_embedded() {
   if [ "$1" = first ]; then
     check "the embedded gate offers its route" 0 "402" curl -s -o /dev/null -w '%{http_code}' -X POST "$embedded/v1/infer"
     check "nor serves it free to another method" 0 "405" curl -s -o /dev/null -w '%{http_code}' "$embedded/v1/infer"
+    check "a paid answer streamed through the embedded gate" 0 $'data: hel\n\ndata: lo' \
+      env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{"stream":true}' "${embedded_agent[@]}"
   fi
   check "paid through the embedded gate ($1 run)" 0 '"promptBytes":2' \
     env PAYCHAN_KEY="$key3" "$paychan" pay "$embedded/v1/infer" -d '{}' "${embedded_agent[@]}"
@@ -213,9 +217,9 @@ start_and_pay_embedded() {
   wait "$embedded_pid"
   check "the embedded gate stops cleanly" 0 "embedded_gate: stopped" cat "$work/embedded-$1.out.err"
 }
-start_and_pay_embedded first 5000
+start_and_pay_embedded first 10000
 # Started again, it knows the channel's charge from its store: the next voucher builds on it.
-start_and_pay_embedded second 10000
+start_and_pay_embedded second 15000
 
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although

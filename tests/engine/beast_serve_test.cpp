@@ -1,14 +1,17 @@
-// The gate inside a provider's own Beast server (engine/http/beast_serve.hpp): serve_whole() on
-// Beast messages the provider's server read, with the real gate behind it (GateStack's store,
-// offers and facilitator double) and no paychan HttpServer in the path.
+// The gate inside a provider's own Beast server (engine/http/beast_serve.hpp), with the real gate
+// behind it (GateStack's store, offers and facilitator double) and no paychan HttpServer in the
+// path: serve_whole() on Beast messages the provider's server read, and serve_streaming() in a
+// provider's server loop on loopback sockets.
 #include "engine/http/beast_serve.hpp"
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "engine/http/run_blocking.hpp"
 #include "gate_stack.hpp"
+#include "http_test_support.hpp"
 #include "protocol/headers.hpp"
 
 namespace paychan::engine::gate::test {
@@ -16,9 +19,9 @@ namespace {
 
 constexpr Uint128 kPrice = 10'000;  // test_config()'s POST /v1/infer
 
-// The provider's handler: /v1/infer answers whole, /v1/stream in three pieces, /boom throws,
-// /broken begins a stream it never ends, /announced and /short stream after announcing a length
-// of 5 (/short writes 4), /close asks to close the connection.
+// The provider's handler: /v1/infer answers whole, /v1/stream (priced) and /free-stream in three
+// pieces, /boom throws, /broken begins a stream it never ends, /announced and /short stream after
+// announcing a length of 5 (/short writes 4), /close asks to close the connection.
 http::Awaitable<void> providers_handler(http::Exchange& ex) {
   const auto path = ex.request().path();
   if (path == "/boom") throw std::runtime_error("the provider's bug");
@@ -30,7 +33,7 @@ http::Awaitable<void> providers_handler(http::Exchange& ex) {
     co_return;
   }
   if (path == "/close") ex.response().close_connection();
-  if (path == "/v1/stream" || path == "/broken") {
+  if (path == "/v1/stream" || path == "/free-stream" || path == "/broken") {
     ex.response().set_header("Content-Type", "text/event-stream");
     if (!co_await ex.begin_stream()) co_return;
     for (int i = 0; i < 3; ++i)
@@ -150,6 +153,154 @@ TEST(BeastServe, AThrowingHandlerIs500AndAStreamLeftOpenIsNotWhole) {
   http::ConnectionLocals locals;
   EXPECT_TRUE(http::run_blocking(http::serve_whole(throwing, req, res, {}, locals)));
   EXPECT_EQ(res.result_int(), 500u);
+}
+
+// ---- serve_streaming(): the answer written by the gate onto the provider's connection ----------
+
+// A provider's own Beast server as examples/embedded_gate.cpp has one, on loopback: each
+// connection reads a request and answers it with serve_streaming() until that says to close.
+class ProvidersServer {
+ public:
+  explicit ProvidersServer(http::Handler& handler) {
+    http::asio::co_spawn(io_, accept(handler), http::asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~ProvidersServer() {
+    io_.stop();  // the connections' coroutines end with the io_context
+    thread_.join();
+  }
+  [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  http::Awaitable<void> accept(http::Handler& handler) {
+    for (;;) {
+      http::error_code ec;
+      auto socket = co_await acceptor_.async_accept(http::use(ec));
+      if (ec) co_return;
+      http::asio::co_spawn(io_, connection(http::beast::tcp_stream(std::move(socket)), handler), http::asio::detached);
+    }
+  }
+  static http::Awaitable<void> connection(http::beast::tcp_stream stream, http::Handler& handler) {
+    http::beast::flat_buffer buffer;
+    http::ConnectionLocals locals;
+    http::error_code ec;
+    for (;;) {
+      http::BeastRequest request;
+      stream.expires_after(http::test::kSafety);
+      co_await http::bhttp::async_read(stream, buffer, request, http::use(ec));
+      if (ec) break;
+      if (!co_await http::serve_streaming(handler, request, stream, {"192.0.2.7", 40000}, locals)) break;
+    }
+    stream.socket().shutdown(http::tcp::socket::shutdown_send, ec);
+  }
+
+  http::asio::io_context io_{1};
+  http::tcp::acceptor acceptor_{io_, {http::asio::ip::make_address("127.0.0.1"), 0}};
+  std::thread thread_;
+};
+
+std::string paid_get(std::string_view target, const std::string& payment) {
+  return http::test::get(target, std::string(protocol::kPaymentSignatureHeader) + ": " + payment + "\r\n");
+}
+
+// A paid stream's head, with its receipt, and its first piece reach the client while the
+// provider's handler still holds the rest: nothing is gathered. The charge is taken at the head.
+TEST(BeastServe, AStreamReachesTheClientPieceByPiece) {
+  GateStack stack;
+  http::test::Event rest;
+  stack.embed([&rest](http::Exchange& ex) -> http::Awaitable<void> {
+    if (ex.request().path() != "/v1/stream") co_return co_await providers_handler(ex);
+    ex.response().set_header("Content-Type", "text/event-stream");
+    if (!co_await ex.begin_stream()) co_return;
+    if (!co_await ex.write("data: 0\n\n")) co_return;
+    co_await rest.wait();
+    if (!co_await ex.write("data: 1\n\n")) co_return;
+    (void)co_await ex.end_stream();
+  });
+  ProvidersServer server(stack.handler());
+  TestAgent agent(test_key(33), stack.config, 1);
+  http::test::RawClient client(server.port());
+  ASSERT_TRUE(client.connected());
+
+  client.send(paid_get("/v1/stream", agent.deposit_header(stack.offer(1), 5'000, 1'000'000)));
+  const std::string first = client.read_until("data: 0\n\n");
+  rest.set();  // from here on the server may end the stream
+  ASSERT_NE(first.find("data: 0\n\n"), std::string::npos) << first;
+  EXPECT_EQ(first.find("data: 1"), std::string::npos) << "the handler had not written it yet";
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 200 ")) << first;
+  EXPECT_NE(first.find("PAYMENT-RESPONSE: "), std::string::npos) << "the receipt travels in the stream's head";
+  EXPECT_NE(first.find("Transfer-Encoding: chunked"), std::string::npos) << first;
+  EXPECT_EQ((*stack.store->get(agent.id))->chargedCumulativeAmount, 5'000u) << "charged at the head";
+
+  EXPECT_NE(client.read_until("\r\n0\r\n\r\n").find("data: 1\n\n"), std::string::npos) << client.received();
+  // The stream ended: the connection takes the next request.
+  client.send(http::test::get("/free"));
+  auto next = client.read_response();
+  ASSERT_TRUE(next) << client.last_error().message();
+  EXPECT_EQ(next->body(), "{\"ok\":true}");
+}
+
+// Whole answers are written at once and keep the connection as the request and the handler ask;
+// every answer that cannot be known complete ends it.
+TEST(BeastServe, AnAnswerThatCannotBeKnownCompleteClosesTheConnection) {
+  GateStack stack;
+  stack.embed(providers_handler);
+  ProvidersServer server(stack.handler());
+
+  {  // A whole answer, then a HEAD for a stream that announced its length: both on one connection.
+    http::test::RawClient client(server.port());
+    client.send(http::test::get("/free"));
+    auto whole = client.read_response();
+    ASSERT_TRUE(whole) << client.last_error().message();
+    EXPECT_EQ(whole->body(), "{\"ok\":true}");
+    EXPECT_TRUE(whole->keep_alive());
+    client.send("HEAD /announced HTTP/1.1\r\nHost: test\r\n\r\n");
+    auto head = client.read_response(true);
+    ASSERT_TRUE(head) << client.last_error().message();
+    EXPECT_EQ(head->base()[http::bhttp::field::content_length], "5");
+    client.send(http::test::get("/announced"));
+    auto announced = client.read_response();
+    ASSERT_TRUE(announced) << client.last_error().message();
+    EXPECT_EQ(announced->body(), "hello") << "the HEAD answer carried no body to mistake for this one's";
+  }
+  {  // The handler asks to close.
+    http::test::RawClient client(server.port());
+    client.send(http::test::get("/close"));
+    auto closing = client.read_response();
+    ASSERT_TRUE(closing);
+    EXPECT_FALSE(closing->keep_alive());
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  {  // A stream never ended: its pieces, then the close, and no last chunk.
+    http::test::RawClient client(server.port());
+    client.send(http::test::get("/broken"));
+    EXPECT_TRUE(client.closed_by_peer());
+    EXPECT_NE(client.received().find("data: 2\n\n"), std::string::npos) << client.received();
+    EXPECT_EQ(client.received().find("\r\n0\r\n\r\n"), std::string::npos) << "ended as if whole";
+  }
+  {  // Fewer bytes than the announced Content-Length: the close tells the client.
+    http::test::RawClient client(server.port());
+    client.send(http::test::get("/short"));
+    EXPECT_TRUE(client.closed_by_peer());
+    EXPECT_NE(client.received().find("Content-Length: 5\r\n"), std::string::npos) << client.received();
+  }
+  {  // HTTP/1.0 without a length: the close delimits the body.
+    http::test::RawClient client(server.port());
+    client.send("GET /free-stream HTTP/1.0\r\n\r\n");
+    EXPECT_TRUE(client.closed_by_peer());
+    EXPECT_TRUE(client.received().ends_with("\r\n\r\ndata: 0\n\ndata: 1\n\ndata: 2\n\n")) << client.received();
+  }
+}
+
+TEST(BeastServe, AHandlerThatThrowsIsAnswered500OnTheConnection) {
+  http::FunctionHandler throwing([](http::Exchange&) -> http::Handled { throw std::runtime_error("bug"); });
+  ProvidersServer server(throwing);
+  http::test::RawClient client(server.port());
+  client.send(http::test::get("/"));
+  auto answer = client.read_response();
+  ASSERT_TRUE(answer) << client.last_error().message();
+  EXPECT_EQ(answer->result_int(), 500u);
+  EXPECT_TRUE(answer->keep_alive()) << "a whole 500: the connection is still sound";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // What an Exchange (engine/http/handler.hpp) asks of the connection its request came on: the
-// server's Session, or a provider's own Beast server through serve_whole() (beast_serve.hpp).
+// server's Session, or a provider's own Beast server through beast_serve.hpp.
 // Thread-safety: the connection's I/O thread only.
 #pragma once
 

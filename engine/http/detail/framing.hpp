@@ -1,4 +1,4 @@
-// One request's answer as the server's sessions and serve_whole() both make it: begun fresh, the
+// One request's answer as the server's sessions and beast_serve.hpp's both make it: begun fresh, the
 // handler run to its end, a 500 in place of what a handler that threw wrote, framed whole.
 #pragma once
 
