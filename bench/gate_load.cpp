@@ -49,7 +49,6 @@
 #include "bench_gate_server.hpp"
 #include "engine/http/beast.hpp"
 #include "engine/http/heap_retention.hpp"
-#include "persistence/durable_write.hpp"
 #include "protocol/headers.hpp"
 
 namespace gate = paychan::engine::gate;
@@ -597,13 +596,12 @@ double thread_cpu_seconds() {
   return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
-// The floor under a durable answer: a durable 4 KiB write in the store's directory, made as the
-// voucher log's (BlockAppender): around the page cache where the file system allows, with RWF_DSYNC
-// through AIO where the kernel gives it (else pwrite and fdatasync), timed on the server's core
-// (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than the disk flushes its
-// cache, so a durable paid request's added latency cannot fall below this. Its CPU time (the
-// thread's user + system time, in the CPU column) is what every group commit's write costs the
-// server's core in the kernel, shared by the batch's requests.
+// The floor under a durable answer: a 4 KiB write and fdatasync in the store's directory, the write
+// around the page cache as the voucher log's (BlockAppender) where the file system allows, timed on
+// the server's core (unless GATE_LOAD_NO_PIN). No write-ahead log or journal answers sooner than
+// the disk flushes its cache, so a durable paid request's added latency cannot fall below this.
+// Its CPU time (the thread's user + system time, in the CPU column) is what every group commit's
+// fdatasync costs the server's core in the kernel, shared by the batch's requests.
 // With `rate` zero the flushes run back to back. Otherwise the i-th starts when the moderate-load
 // rows' i-th paid request is due (paid and free requests alternate on each of `connections`), or
 // at once if the previous flush ran past that, as the store's one writer would: on a virtual disk
@@ -626,7 +624,6 @@ Stats disk_flush(const std::string& dir, double rate = 0, std::size_t connection
     (void)fdatasync(fd);  // allocated and flushed once: the timed writes overwrite, as the log's do
     const int direct = ::open(path.c_str(), O_WRONLY | O_DIRECT);
     const int writer = direct >= 0 ? direct : fd;
-    auto aio = direct >= 0 ? persistence::DurableWriter::open() : std::nullopt;
     const double cpu_before = thread_cpu_seconds();
     const auto start = Clock::now();
     for (int i = 0; i < kN; ++i) {
@@ -636,10 +633,8 @@ Stats disk_flush(const std::string& dir, double rate = 0, std::size_t connection
         std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due)));
       }
       const auto t0 = Clock::now();
-      const off_t at = off_t{4096} * (i % kPages);
-      const bool durable = aio ? aio->write(writer, std::string_view(page.get(), 4096), at) == 0
-                               : pwrite(writer, page.get(), 4096, at) == 4096 && fdatasync(fd) == 0;
-      ++(durable ? s.ok : s.failed);
+      (void)!pwrite(writer, page.get(), 4096, off_t{4096} * (i % kPages));
+      if (fdatasync(fd) != 0) ++s.failed; else ++s.ok;
       s.latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
     }
     s.server_cpu_seconds = thread_cpu_seconds() - cpu_before;
@@ -871,7 +866,7 @@ Round run_round(const std::string& store, const Load& load, int round) {
   const std::string dir = std::filesystem::path(store).parent_path();
   Stats flush = disk_flush(dir);
   if (flush.ok != 0)
-    flush_row("disk flush, 4 KiB as the log writes", flush);
+    flush_row("disk flush, 4 KiB direct + fdatasync", flush);
   else
     note_row("disk flush alone: probe failed (stderr)");
   Stats timed = disk_flush(dir, rate, light);

@@ -35,7 +35,6 @@ BlockAppender::BlockAppender(BlockAppender&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       buffer_(std::move(other.buffer_)),
-      durable_(std::move(other.durable_)),
       capacity_(other.capacity_),
       start_(other.start_),
       tail_(other.tail_),
@@ -47,7 +46,6 @@ BlockAppender& BlockAppender::operator=(BlockAppender&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     buffer_ = std::move(other.buffer_);
-    durable_ = std::move(other.durable_);
     capacity_ = other.capacity_;
     start_ = other.start_;
     tail_ = other.tail_;
@@ -86,18 +84,12 @@ Result<bool> BlockAppender::write(std::string_view bytes) {
   PAYCHAN_TRY(reserve(whole));
   std::memcpy(buffer_.get() + tail_, bytes.data(), bytes.size());
   std::memset(buffer_.get() + used, 0, whole - used);
-  const int error = write_durably(std::string_view(buffer_.get(), whole));
-  if (error == EINVAL) return false;  // refused, not failed: nothing was written
-  if (error != 0) return io_failure(path_, "cannot write durably", error);
+  std::size_t done = 0;
+  const int error = pwrite_all(fd_, std::string_view(buffer_.get(), whole), start_, done);
+  if (error == EINVAL && done == 0) return false;  // refused, not failed: nothing was written
+  if (error != 0) return io_failure(path_, "cannot write", error);
   written_ = used;
   return true;
-}
-
-int BlockAppender::write_durably(std::string_view blocks) noexcept {
-  if (durable_) return durable_->write(fd_, blocks, start_);
-  std::size_t done = 0;
-  if (const int error = pwrite_all(fd_, blocks, start_, done); error != 0) return error == EINVAL && done != 0 ? EIO : error;
-  return ::fdatasync(fd_) == 0 ? 0 : errno;
 }
 
 void BlockAppender::advance() noexcept {

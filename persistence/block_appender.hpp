@@ -1,5 +1,5 @@
 // The voucher log's appends in a durable store, written around the page cache (O_DIRECT) in whole
-// blocks, each durable before it returns.
+// blocks.
 //
 // Why: fdatasync after a buffered write has the kernel find the file's dirty pages and write them
 // back through the file system, on the calling core: 36-37 µs of CPU per 4 KiB append and flush on
@@ -13,10 +13,6 @@
 // (zeros never read as a frame). Rewriting bytes on disk with the same bytes assumes what SQLite's
 // "powersafe overwrite" does: a torn write leaves each sector old or new, never garbage.
 //
-// Each write is made durable as an asynchronous write with RWF_DSYNC (DurableWriter), which costs
-// the calling core about half of a direct write and fdatasync(); where the kernel gives no AIO
-// context, with those two.
-//
 // Thread-safety: none; the owning VoucherLog's.
 #pragma once
 
@@ -29,7 +25,6 @@
 #include <string_view>
 
 #include "channel/result.hpp"
-#include "persistence/durable_write.hpp"
 
 namespace paychan::persistence {
 
@@ -54,11 +49,11 @@ class BlockAppender {
   // Where the blocks that an append of `n` bytes writes end: how far the file must reach first, so
   // that the write does not change its size.
   [[nodiscard]] std::uint64_t end_of_blocks(std::size_t n) const noexcept;
-  // Writes `bytes` after the end, in whole blocks, durable when it returns. The end stays where it
-  // was until advance(), so that a write that failed is overwritten by the next. false, having
-  // written nothing, when the file system refuses direct writes of 4 KiB blocks (EINVAL: one that
-  // takes O_DIRECT at open but needs larger blocks, or none): the caller then writes through the
-  // page cache. Errors: store_failed (the write or its sync failed: its bytes may be in the file).
+  // Writes `bytes` after the end, in whole blocks, not synced. The end stays where it was until
+  // advance(), so that a write the caller could not make durable is overwritten by the next.
+  // false, having written nothing, when the file system refuses direct writes of 4 KiB blocks
+  // (EINVAL: one that takes O_DIRECT at open but needs larger blocks, or none): the caller then
+  // writes through the page cache. Errors: store_failed.
   [[nodiscard]] Result<bool> write(std::string_view bytes);
   // The last write() is in the file to stay: the next append goes after its bytes.
   void advance() noexcept;
@@ -68,14 +63,11 @@ class BlockAppender {
     void operator()(char* p) const noexcept { std::free(p); }
   };
   BlockAppender(int fd, std::string path, std::unique_ptr<char, Free> buffer) noexcept;
-  // 0 or the errno of the write or its sync, as DurableWriter::write.
-  [[nodiscard]] int write_durably(std::string_view blocks) noexcept;
   [[nodiscard]] Status reserve(std::size_t bytes);
 
   int fd_ = -1;
   std::string path_;
   std::unique_ptr<char, Free> buffer_;  // the tail, then the last write's bytes and zeros
-  std::optional<DurableWriter> durable_ = DurableWriter::open();  // none: pwrite and fdatasync
   std::size_t capacity_ = kBlock;
   std::uint64_t start_ = 0;  // the tail block's offset in the file
   std::size_t tail_ = 0;     // the tail's length: bytes of the file in its block before the end

@@ -185,7 +185,7 @@ Status VoucherLog::append(std::string_view frames, bool sync) {
   if (!header_synced_) PAYCHAN_TRY(write_header(sync));
   PAYCHAN_TRY(grow(direct_ ? direct_->end_of_blocks(frames.size()) : size_ + frames.size()));
   Status appended = direct_ ? write_direct(frames) : write_all(fd_, frames, size_, path_);
-  if (appended && sync && !direct_) appended = sync_data();  // the appender's writes are durable
+  if (appended && sync) appended = sync_data();
   if (!appended) {
     // The frames may be in the file all the same, or reach it later: zeros over them end the log
     // where it was, so a replay after a crash does not apply what the callers were told failed.

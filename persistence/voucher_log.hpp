@@ -3,8 +3,7 @@
 // Why: a group commit through SQLite rewrites a 4 KiB page of its write-ahead log for every channel
 // it touches, plus SQLite's locks and checkpoints. With 20,000 channels that was 10 µs of the
 // store thread's time per paid request (gate_load). Appending a batch's states to this file costs
-// one write of ~400 bytes a state, made durable (in a durable store: BlockAppender, whose direct
-// writes sync themselves; elsewhere an fdatasync after it, when asked);
+// one write of ~400 bytes a state (direct, in a durable store: BlockAppender) and one fdatasync;
 // the store folds the log into SQLite now and then (ChannelStore, StoreOptions::fold_interval),
 // where a channel's many vouchers since the last fold become one row update.
 //
@@ -91,7 +90,7 @@ class VoucherLog {
   std::uint64_t size_ = 0;       // where the next frame goes
   std::uint64_t allocated_ = 0;  // the file's size, as read() found it and grow() or preallocate() made it
   bool header_synced_ = true;    // false after a reset whose header may not be on disk yet
-  std::optional<BlockAppender> direct_;  // set in a durable owner's segments: appends go through it, durable
+  std::optional<BlockAppender> direct_;  // set in a durable owner's segments: appends go through it
   [[nodiscard]] Status write_header(bool sync);
   [[nodiscard]] Status sync_data();
   [[nodiscard]] Status write_zeros(std::uint64_t from, std::uint64_t to);
