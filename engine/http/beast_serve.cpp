@@ -7,6 +7,7 @@
 #include "engine/http/detail/framing.hpp"
 #include "engine/http/detail/messages.hpp"
 #include "engine/http/detail/response_writer.hpp"
+#include "engine/http/detail/streamed_response.hpp"
 #include "engine/http/server_options.hpp"
 
 namespace paychan::engine::http::detail {
@@ -17,11 +18,8 @@ class ProvidersConnection : public Conduit {
   std::string_view peer_address() const noexcept override { return peer_.address; }
   std::uint16_t peer_port() const noexcept override { return peer_.port; }
   ConnectionLocals& locals() noexcept override { return locals_; }
-  bool streaming() const noexcept override { return state_ != State::none; }
-  bool stream_unfinished() const noexcept override { return state_ == State::open; }
 
  protected:
-  enum class State { none, open, ended };
   ProvidersConnection(RequestMessage& request, ResponseMessage& response, Peer peer, ConnectionLocals& locals) noexcept
       : request_(request), response_(response), peer_(peer), locals_(locals) {}
   ~ProvidersConnection() = default;
@@ -32,13 +30,11 @@ class ProvidersConnection : public Conduit {
     Exchange ex{*this, Request{request_}, Response{response_}};
     co_return co_await handler_threw(handler, ex);
   }
-  // Whether the request and the handler's answer leave the connection open.
-  bool keep_alive_asked() const noexcept { return request_.m.keep_alive() && !asks_to_close(response_.m); }
+  bool keeps_alive() const noexcept { return detail::keeps_alive(request_.m, response_.m); }
   bool is_head() const noexcept { return request_.m.method() == bhttp::verb::head; }
 
   RequestMessage& request_;
   ResponseMessage& response_;
-  State state_ = State::none;
 
  private:
   Peer peer_;
@@ -57,7 +53,7 @@ class WholeAnswer final : public ProvidersConnection {
     const bool threw = co_await run(handler);
     if (state_ != State::none && (threw || state_ != State::ended)) co_return false;
     if (threw) answer_internal_error(request_.m, response_.m);
-    const bool keep_alive = keep_alive_asked();
+    const bool keep_alive = keeps_alive();
     // A stream that announced its length (a relayed upstream's) keeps it: for HEAD it is the length
     // a GET would have; otherwise the pieces must have made it up, or the answer is not whole.
     if (state_ == State::ended) {
@@ -92,9 +88,13 @@ class WholeAnswer final : public ProvidersConnection {
     state_ = State::ended;
     co_return Status{};
   }
+  bool streaming() const noexcept override { return state_ != State::none; }
+  bool stream_unfinished() const noexcept override { return state_ == State::open; }
 
  private:
+  enum class State { none, open, ended };
   const std::size_t max_stream_bytes_;
+  State state_ = State::none;
 };
 
 // An Exchange's connection that writes its answer itself, onto the provider's stream: a whole
@@ -103,46 +103,44 @@ class StreamedAnswer final : public ProvidersConnection {
  public:
   StreamedAnswer(RequestMessage& request, ResponseMessage& response, beast::tcp_stream& stream, Peer peer,
                  ConnectionLocals& locals, std::chrono::milliseconds write_timeout)
-      : ProvidersConnection(request, response, peer, locals), limits_{.write_timeout = write_timeout},
-        writer_(stream, limits_) {}
+      : ProvidersConnection(request, response, peer, locals), stream_(stream),
+        limits_{.write_timeout = write_timeout}, writer_(stream, limits_) {}
 
-  // Whether the connection may take another request.
+  // Whether the connection may take another request; when not, it has been closed as it must be.
   Awaitable<bool> serve(Handler& handler) {
     const bool threw = co_await run(handler);
-    if (state_ != State::none) co_return !threw && state_ == State::ended && keep_alive_;
-    if (threw) answer_internal_error(request_.m, response_.m);
-    keep_alive_ = keep_alive_asked();
-    frame_whole_answer(request_.m, response_.m, keep_alive_);
-    const Status queued = co_await writer_.send(response_.m);
-    if (!queued) co_return false;
-    const Status written = co_await writer_.flush();
-    co_return written && keep_alive_;
+    AfterAnswer next = AfterAnswer::drop;
+    if (streamed_.begun()) {
+      next = streamed_.after(threw);
+    } else {
+      if (threw) answer_internal_error(request_.m, response_.m);
+      const bool keep_alive = keeps_alive();
+      frame_whole_answer(request_.m, response_.m, keep_alive);
+      Status sent = co_await writer_.send(response_.m);
+      if (sent) sent = co_await writer_.flush();
+      if (sent) next = keep_alive ? AfterAnswer::read_next : AfterAnswer::close;
+    }
+    if (next == AfterAnswer::close) co_await writer_.linger_close();
+    if (next != AfterAnswer::read_next) co_return false;
+    stream_.expires_never();  // the writes' timer must not cut the provider's next read
+    co_return true;
   }
 
   Awaitable<Status> begin_stream() override {
-    if (state_ != State::none) co_return fail(ErrorCode::http_bad_response, "stream already begun");
-    state_ = State::open;
-    keep_alive_ = keep_alive_asked();
-    response_.m.keep_alive(keep_alive_);
-    Status sent = co_await writer_.begin_stream(response_.m, is_head());
-    keep_alive_ = keep_alive_ && response_.m.keep_alive();  // false when the close delimits the body
-    co_return sent;
+    error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);  // pieces must not wait for the client's ACKs
+    return streamed_.begin(response_.m, is_head(), keeps_alive());
   }
-  Awaitable<Status> write(std::string_view piece) override {
-    if (state_ != State::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
-    co_return co_await writer_.write_piece(piece);
-  }
-  Awaitable<Status> end_stream() override {
-    if (state_ != State::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
-    Status ended = co_await writer_.end_stream();
-    if (ended) state_ = State::ended;
-    co_return ended;
-  }
+  Awaitable<Status> write(std::string_view piece) override { return streamed_.write(piece); }
+  Awaitable<Status> end_stream() override { return streamed_.end(); }
+  bool streaming() const noexcept override { return streamed_.begun(); }
+  bool stream_unfinished() const noexcept override { return streamed_.unfinished(); }
 
  private:
-  const ServerLimits limits_;  // the writer's: only write_timeout and pipeline_depth are read
+  beast::tcp_stream& stream_;
+  const ServerLimits limits_;  // the writer's: write_timeout, linger_timeout and pipeline_depth
   ResponseWriter writer_;
-  bool keep_alive_ = false;
+  StreamedResponse streamed_{writer_};
 };
 
 }  // namespace paychan::engine::http::detail

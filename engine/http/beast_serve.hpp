@@ -7,7 +7,8 @@
 //
 // The handler's rules hold as in HttpServer: handlers run on the I/O thread and must not block it
 // (work that takes long is posted elsewhere and awaited); the server's own limits (head and body
-// size, timeouts) are the provider's to set on its reads and writes.
+// size, timeouts) are the provider's to set on its reads, and on its writes of serve_whole()'s
+// answers (serve_streaming() times its own).
 // Includes Beast: for sources that compile it anyway.
 // Thread-safety: both run on the connection's I/O thread, concurrently for many connections (the
 // Handler allows it).
@@ -33,12 +34,17 @@ struct Peer {
 // Answers `request` through `handler` onto `stream`, the connection it came on. A whole answer is
 // written at once; a handler's stream (Exchange::begin_stream and the rest) goes out as it comes,
 // framed as paychan's HttpServer frames it: by the Content-Length the head announced, else chunked,
-// else (HTTP/1.0) by the close. Each write has `write_timeout` (the stream's timer is set before
-// each: set your own before your next read). A handler that throws before its stream begins is
-// answered 500. True: the connection may take another request (the answer went out whole and
-// neither the request nor the handler, with Connection: close, ends it). False: close it (a write
-// failed or timed out, a stream broke off or ended by the close; the charge the gate took at a
-// stream's head stands). `request` and `locals` as for serve_whole().
+// else (HTTP/1.0) by the close; a stream sets TCP_NODELAY on the socket, so that its pieces do not
+// wait for the client's ACKs. Each write has `write_timeout` (the stream's timer). A handler that
+// throws before its stream begins is answered 500.
+// True: the connection may take another request: the answer went out whole, and neither the
+// request nor the handler (Connection: close) ends it. The stream's timer is off then: set yours
+// before your next read.
+// False: the connection is done; close the socket. An answer that ends it (Connection: close, a
+// stream whose end is the close) has been written whole, the sending side shut and what the client
+// still sent read and discarded for up to a second, as HttpServer does, so that a reset does not
+// take the answer's end from the client. Otherwise a write failed or timed out, or a stream broke
+// off (the charge the gate took at its head stands). `request` and `locals` as for serve_whole().
 [[nodiscard]] Awaitable<bool> serve_streaming(Handler& handler, BeastRequest& request, beast::tcp_stream& stream,
                                               Peer peer, ConnectionLocals& locals,
                                               std::chrono::milliseconds write_timeout = std::chrono::seconds(30));
@@ -46,7 +52,7 @@ struct Peer {
 // Answers `request` through `handler` into `response`, given whole: a handler that streams
 // (Exchange::begin_stream and the rest) has its pieces gathered into the body, and what runs as its
 // head goes out runs then (the gate charges a stream at its head); to pass pieces on as they come,
-// serve through HttpServer instead. The response is framed for `request` (Content-Length; for HEAD
+// use serve_streaming(). The response is framed for `request` (Content-Length; for HEAD
 // without the body; none for 204 and 304) and kept alive as the request asks. A handler that throws
 // is answered 500. Kept alive unless the request or the handler (Connection: close) says otherwise:
 // response.keep_alive() tells. `locals`: the connection's, one per connection, kept across its

@@ -81,6 +81,8 @@ void Response::set(int status, std::string_view content_type, std::string body) 
   set_header("Content-Type", content_type);
   m_->m.body() = std::move(body);
 }
-void Response::close_connection() { m_->m.keep_alive(false); }
+// Connection: close, said outright: keep_alive(false) on an HTTP/1.0 answer only drops a
+// "keep-alive" token, which a 1.0 client asking for keep-alive would then be answered with again.
+void Response::close_connection() { m_->m.set(bhttp::field::connection, "close"); }
 
 }  // namespace paychan::engine::http

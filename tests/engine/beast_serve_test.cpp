@@ -21,7 +21,8 @@ constexpr Uint128 kPrice = 10'000;  // test_config()'s POST /v1/infer
 
 // The provider's handler: /v1/infer answers whole, /v1/stream (priced) and /free-stream in three
 // pieces, /boom throws, /broken begins a stream it never ends, /announced and /short stream after
-// announcing a length of 5 (/short writes 4), /close asks to close the connection.
+// announcing a length of 5 (/short writes 4), /close asks to close the connection, /close-stream
+// too and streams.
 http::Awaitable<void> providers_handler(http::Exchange& ex) {
   const auto path = ex.request().path();
   if (path == "/boom") throw std::runtime_error("the provider's bug");
@@ -32,13 +33,13 @@ http::Awaitable<void> providers_handler(http::Exchange& ex) {
     (void)co_await ex.end_stream();
     co_return;
   }
-  if (path == "/close") ex.response().close_connection();
-  if (path == "/v1/stream" || path == "/free-stream" || path == "/broken") {
+  if (path == "/close" || path == "/close-stream") ex.response().close_connection();
+  if (path == "/v1/stream" || path == "/free-stream" || path == "/broken" || path == "/close-stream") {
     ex.response().set_header("Content-Type", "text/event-stream");
     if (!co_await ex.begin_stream()) co_return;
     for (int i = 0; i < 3; ++i)
       if (!co_await ex.write("data: " + std::to_string(i) + "\n\n")) co_return;
-    if (path == "/v1/stream") (void)co_await ex.end_stream();
+    if (path != "/broken") (void)co_await ex.end_stream();
     co_return;
   }
   ex.response().set(200, "application/json", "{\"ok\":true}");
@@ -284,16 +285,45 @@ TEST(BeastServe, AnAnswerThatCannotBeKnownCompleteClosesTheConnection) {
     EXPECT_TRUE(client.closed_by_peer());
     EXPECT_NE(client.received().find("Content-Length: 5\r\n"), std::string::npos) << client.received();
   }
-  {  // HTTP/1.0 without a length: the close delimits the body.
+  // HTTP/1.0 without a length: the close delimits the body, a client asking for keep-alive too.
+  for (const std::string_view asks : {"", "Connection: keep-alive\r\n"}) {
     http::test::RawClient client(server.port());
-    client.send("GET /free-stream HTTP/1.0\r\n\r\n");
-    EXPECT_TRUE(client.closed_by_peer());
+    client.send("GET /free-stream HTTP/1.0\r\n" + std::string(asks) + "\r\n");
+    EXPECT_TRUE(client.closed_by_peer()) << asks;
     EXPECT_TRUE(client.received().ends_with("\r\n\r\ndata: 0\n\ndata: 1\n\ndata: 2\n\n")) << client.received();
+  }
+  // A whole stream, then the close that the request or the handler asked for.
+  for (const std::string& request : {http::test::get("/free-stream", "Connection: close\r\n"),
+                                     http::test::get("/close-stream"),
+                                     std::string("GET /close HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")}) {
+    http::test::RawClient client(server.port());
+    client.send(request);
+    EXPECT_TRUE(client.closed_by_peer()) << request;
+    if (request.find("HTTP/1.0") != std::string::npos) continue;  // 1.0 closes unless told otherwise
+    EXPECT_NE(client.received().find("Connection: close\r\n"), std::string::npos) << client.received();
+    EXPECT_TRUE(client.received().ends_with("data: 2\n\n\r\n0\r\n\r\n")) << client.received();
+  }
+  {  // Whereas an HTTP/1.0 client asking for keep-alive keeps a whole answer's connection.
+    http::test::RawClient client(server.port());
+    client.send("GET /free HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    auto first = client.read_response();
+    ASSERT_TRUE(first) << client.last_error().message();
+    client.send("GET /free HTTP/1.0\r\n\r\n");
+    auto second = client.read_response();
+    ASSERT_TRUE(second) << client.last_error().message();
+    EXPECT_EQ(second->body(), "{\"ok\":true}");
   }
 }
 
-TEST(BeastServe, AHandlerThatThrowsIsAnswered500OnTheConnection) {
-  http::FunctionHandler throwing([](http::Exchange&) -> http::Handled { throw std::runtime_error("bug"); });
+// A Handler that throws (the gate's own bug: the gate answers a provider's exceptions itself).
+TEST(BeastServe, AHandlerThatThrowsIsAnswered500OrItsStreamClosed) {
+  http::FunctionHandler throwing([](http::Exchange& ex) -> http::Handled {
+    if (ex.request().path() != "/after-its-stream") throw std::runtime_error("bug");
+    return [](http::Exchange& ex) -> http::Awaitable<void> {
+      if (co_await ex.begin_stream() && co_await ex.write("whole") && co_await ex.end_stream())
+        throw std::runtime_error("bug, after the stream");
+    }(ex);
+  });
   ProvidersServer server(throwing);
   http::test::RawClient client(server.port());
   client.send(http::test::get("/"));
@@ -301,6 +331,10 @@ TEST(BeastServe, AHandlerThatThrowsIsAnswered500OnTheConnection) {
   ASSERT_TRUE(answer) << client.last_error().message();
   EXPECT_EQ(answer->result_int(), 500u);
   EXPECT_TRUE(answer->keep_alive()) << "a whole 500: the connection is still sound";
+  // Thrown after its stream ended: the connection is not trusted with another request.
+  client.send(http::test::get("/after-its-stream"));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(client.received().ends_with("whole\r\n0\r\n\r\n")) << client.received();
 }
 
 }  // namespace

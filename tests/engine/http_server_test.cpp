@@ -336,6 +336,22 @@ TEST(HttpServer, Http10ClosesUnlessKeepAliveAsked) {
   EXPECT_EQ(c->body(), "/c");
 }
 
+// A handler's close_connection() holds for an HTTP/1.0 client that asked for keep-alive too.
+TEST(HttpServer, AHandlerClosesAnHttp10KeptAliveConnection) {
+  TestServer server{[](Exchange& ex) -> Handled {
+    ex.response().set(200, "text/plain", "bye");
+    ex.response().close_connection();
+    return std::nullopt;
+  }};
+  RawClient client{server.port()};
+  client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "bye");
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
 TEST(HttpServer, HandlerExceptionIs500AndConnectionSurvives) {
   TestServer server{[](Exchange& ex) -> Handled {
     if (ex.request().target() == "/throw") throw std::runtime_error("boom");

@@ -41,4 +41,8 @@ bool asks_to_close(const BeastResponse& response) noexcept {
   return connection != response.end() && bhttp::token_list{connection->value()}.exists("close");
 }
 
+bool keeps_alive(const BeastRequest& request, const BeastResponse& response) noexcept {
+  return request.keep_alive() && !asks_to_close(response);
+}
+
 }  // namespace paychan::engine::http::detail

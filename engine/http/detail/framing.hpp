@@ -24,4 +24,8 @@ void frame_whole_answer(const BeastRequest& request, BeastResponse& response, bo
 // Whether the handler asked to close the connection after this answer (Connection: close).
 [[nodiscard]] bool asks_to_close(const BeastResponse& response) noexcept;
 
+// Whether the request and the handler's answer to it let the connection take another request.
+// Not response.keep_alive(): for HTTP/1.0 that is false until the header says otherwise.
+[[nodiscard]] bool keeps_alive(const BeastRequest& request, const BeastResponse& response) noexcept;
+
 }  // namespace paychan::engine::http::detail

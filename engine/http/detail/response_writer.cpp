@@ -1,5 +1,6 @@
 #include "engine/http/detail/response_writer.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace paychan::engine::http::detail {
@@ -7,6 +8,9 @@ namespace {
 
 // Bodies up to this size are copied into the batch; larger ones are written from the message itself.
 constexpr std::size_t kCopyLimit = 64 * 1024;
+
+// A lingering close reads at most this much before giving up on the client.
+constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
 
 Failure write_failure(const error_code& ec) {
   if (ec == beast::error::timeout) return fail(ErrorCode::http_timeout, "client stopped reading");
@@ -126,6 +130,18 @@ Awaitable<Status> ResponseWriter::end_stream() {
     co_return fail(ErrorCode::http_bad_response, "body shorter than Content-Length");
   }
   co_return Status{};
+}
+
+Awaitable<void> ResponseWriter::linger_close() {
+  if (!co_await flush()) co_return;
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(limits_.linger_timeout);
+  std::array<char, 4096> sink;
+  std::size_t drained = 0;
+  while (!ec && drained < kMaxLingerBytes) {
+    drained += co_await stream_.async_read_some(asio::buffer(sink), use(ec));
+  }
 }
 
 }  // namespace paychan::engine::http::detail

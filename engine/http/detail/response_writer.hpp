@@ -34,6 +34,11 @@ class ResponseWriter {
   [[nodiscard]] Awaitable<Status> write_piece(std::string_view piece);
   [[nodiscard]] Awaitable<Status> end_stream();
 
+  // The last answer given: writes the batch, shuts the sending side and reads and discards what the
+  // client still sends, until it closes too or the linger limits end it. Closing with unread input
+  // would reset the connection, and the client could lose the answer it has not read yet.
+  [[nodiscard]] Awaitable<void> linger_close();
+
  private:
   enum class Framing { none, length, chunked, close };
 

@@ -1,6 +1,5 @@
 #include "engine/http/detail/session.hpp"
 
-#include <array>
 #include <utility>
 
 #include "engine/http/detail/framing.hpp"
@@ -22,9 +21,6 @@ bool as_origin_form(BeastRequest& request) {
   }
   return true;
 }
-
-// A lingering close reads at most this much before giving up on the client.
-constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
 
 struct Rejection {
   bhttp::status status;
@@ -111,32 +107,28 @@ Awaitable<void> Session::serve() {
       co_return;
     }
     switch (co_await answer()) {
-      case Next::read_next:
+      case AfterAnswer::read_next:
         continue;
-      case Next::close:
-        co_await linger_close();
+      case AfterAnswer::close:
+        co_await writer_.linger_close();
         co_return;
-      case Next::drop:
+      case AfterAnswer::drop:
         co_return;
     }
   }
 }
 
-Awaitable<Session::Next> Session::answer() {
+Awaitable<AfterAnswer> Session::answer() {
   fresh_response(request_.m, response_.m);
-  streamed_ = StreamState::none;
+  streamed_.reset();
   Exchange ex{*this, Request{request_}, Response{response_}};
   const bool threw = co_await handler_threw(worker_.handler(), ex);
-  if (streamed_ != StreamState::none) {
-    // The head is on the wire already: only a stream that ended leaves the connection usable.
-    if (threw || streamed_ != StreamState::ended) co_return Next::drop;
-    co_return stream_keep_alive_ ? Next::read_next : Next::close;
-  }
+  if (streamed_.begun()) co_return streamed_.after(threw);
   if (threw) answer_internal_error(request_.m, response_.m);
   bool keep_alive = keep_alive_after_answer();
   finalize(keep_alive);
-  if (!co_await writer_.send(response_.m)) co_return Next::drop;
-  co_return keep_alive ? Next::read_next : Next::close;
+  if (!co_await writer_.send(response_.m)) co_return AfterAnswer::drop;
+  co_return keep_alive ? AfterAnswer::read_next : AfterAnswer::close;
 }
 
 Awaitable<bool> Session::answered_from_head() {
@@ -155,15 +147,13 @@ Awaitable<bool> Session::answered_from_head() {
   }
   if (!answered) co_return false;
   finalize(false);  // the unread body cannot be told from a next request
-  if (co_await writer_.send(response_.m)) co_await linger_close();
+  if (co_await writer_.send(response_.m)) co_await writer_.linger_close();
   co_return true;
 }
 
 bool Session::keep_alive_after_answer() noexcept {
   ++answered_;
-  // Not response.keep_alive(): for HTTP/1.0 that is false until the header says otherwise.
-  return request_.m.keep_alive() && !asks_to_close(response_.m) && !stopping_ &&
-         answered_ < worker_.limits().max_requests_per_connection;
+  return keeps_alive(request_.m, response_.m) && !stopping_ && answered_ < worker_.limits().max_requests_per_connection;
 }
 
 void Session::finalize(bool keep_alive) { frame_whole_answer(request_.m, response_.m, keep_alive); }
@@ -177,43 +167,16 @@ Awaitable<void> Session::reject(RequestReader::Outcome outcome) {
   response_.m.body() = reason;
   response_.m.keep_alive(false);  // the rest of the input cannot be trusted to frame a next request
   response_.m.prepare_payload();
-  if (co_await writer_.send(response_.m)) co_await linger_close();
-}
-
-Awaitable<void> Session::linger_close() {
-  if (!co_await writer_.flush()) co_return;
-  error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  // Closing with unread input would reset the connection, and the client could lose the response
-  // it has not read yet: read and discard until it closes too, within the linger limits.
-  stream_.expires_after(worker_.limits().linger_timeout);
-  std::array<char, 4096> sink;
-  std::size_t drained = 0;
-  while (!ec && drained < kMaxLingerBytes) {
-    drained += co_await stream_.async_read_some(asio::buffer(sink), use(ec));
-  }
+  if (co_await writer_.send(response_.m)) co_await writer_.linger_close();
 }
 
 Awaitable<Status> Session::begin_stream() {
-  if (streamed_ != StreamState::none) co_return fail(ErrorCode::http_bad_response, "stream already begun");
-  streamed_ = StreamState::open;
-  stream_keep_alive_ = keep_alive_after_answer();
-  response_.m.keep_alive(stream_keep_alive_);
-  Status sent = co_await writer_.begin_stream(response_.m, request_.m.method() == bhttp::verb::head);
-  stream_keep_alive_ = stream_keep_alive_ && response_.m.keep_alive();  // close-delimited framing
-  co_return sent;
+  const bool keep_alive = !streamed_.begun() && keep_alive_after_answer();  // an answer counted once
+  return streamed_.begin(response_.m, request_.m.method() == bhttp::verb::head, keep_alive);
 }
 
-Awaitable<Status> Session::write(std::string_view piece) {
-  if (streamed_ != StreamState::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
-  co_return co_await writer_.write_piece(piece);
-}
+Awaitable<Status> Session::write(std::string_view piece) { return streamed_.write(piece); }
 
-Awaitable<Status> Session::end_stream() {
-  if (streamed_ != StreamState::open) co_return fail(ErrorCode::http_bad_response, "no stream open");
-  Status ended = co_await writer_.end_stream();
-  if (ended) streamed_ = StreamState::ended;
-  co_return ended;
-}
+Awaitable<Status> Session::end_stream() { return streamed_.end(); }
 
 }  // namespace paychan::engine::http::detail

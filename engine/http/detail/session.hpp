@@ -20,6 +20,7 @@
 #include "engine/http/detail/messages.hpp"
 #include "engine/http/detail/request_reader.hpp"
 #include "engine/http/detail/response_writer.hpp"
+#include "engine/http/detail/streamed_response.hpp"
 
 namespace paychan::engine::http::detail {
 
@@ -42,24 +43,20 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   [[nodiscard]] Awaitable<Status> begin_stream() override;
   [[nodiscard]] Awaitable<Status> write(std::string_view piece) override;
   [[nodiscard]] Awaitable<Status> end_stream() override;
-  [[nodiscard]] bool streaming() const noexcept override { return streamed_ != StreamState::none; }
-  [[nodiscard]] bool stream_unfinished() const noexcept override { return streamed_ == StreamState::open; }
+  [[nodiscard]] bool streaming() const noexcept override { return streamed_.begun(); }
+  [[nodiscard]] bool stream_unfinished() const noexcept override { return streamed_.unfinished(); }
   [[nodiscard]] std::string_view peer_address() const noexcept override { return peer_address_; }
   [[nodiscard]] std::uint16_t peer_port() const noexcept override { return peer_port_; }
   [[nodiscard]] ConnectionLocals& locals() noexcept override { return locals_; }
 
  private:
-  enum class Next { read_next, close, drop };  // close: flush, then a lingering close
-  enum class StreamState { none, open, ended };
-
   Awaitable<void> run();
   Awaitable<void> serve();
-  Awaitable<Next> answer();
+  Awaitable<AfterAnswer> answer();
   // Handler::answer_before_body() for a request that expects 100 Continue; true: answered and
   // closed, the session ends.
   Awaitable<bool> answered_from_head();
   Awaitable<void> reject(RequestReader::Outcome outcome);
-  Awaitable<void> linger_close();
   [[nodiscard]] bool keep_alive_after_answer() noexcept;
   void finalize(bool keep_alive);
 
@@ -75,8 +72,7 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   std::uint16_t peer_port_ = 0;
   ConnectionLocals locals_;
   std::uint32_t answered_ = 0;
-  StreamState streamed_ = StreamState::none;
-  bool stream_keep_alive_ = false;
+  StreamedResponse streamed_{writer_};
   bool waiting_idle_ = false;  // blocked reading while no request is in progress
   bool stopping_ = false;
 };
