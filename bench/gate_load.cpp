@@ -122,7 +122,7 @@ struct ServerTimings {
   double store_commit = 0;  // a paid request's state queued → durable (or written, durability off)
 };
 
-double mean_seconds(const gate::LatencyHistogram& h) {
+double mean_seconds(const engine::LatencyHistogram& h) {
   return h.count() == 0 ? 0 : std::chrono::duration<double>(h.sum()).count() / static_cast<double>(h.count());
 }
 

@@ -336,6 +336,11 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
   co_return std::move(*outcome);
 }
 
+Result<std::size_t> Facilitator::pending_transactions() {
+  PAYCHAN_ASSIGN(const auto pending, journal_.pending());
+  return pending.size();
+}
+
 http::Awaitable<Result<RecoveryReport>> Facilitator::recover() {
   auto pending = journal_.pending();
   if (!pending) co_return pending.failure();

@@ -70,6 +70,9 @@ class Facilitator final : public gate::Facilitator {
   // Resolves every pending journal entry by its receipt, rebroadcasting the same raw transaction
   // when the node does not know it. Error: the journal's.
   [[nodiscard]] http::Awaitable<Result<RecoveryReport>> recover();
+  // How many journaled transactions are sent and not yet resolved (for /metrics). Error: the
+  // journal's.
+  [[nodiscard]] Result<std::size_t> pending_transactions();
 
   [[nodiscard]] protocol::SupportedResponse supported() const;
   [[nodiscard]] const Address& signer() const noexcept { return sender_.address(); }

@@ -21,23 +21,33 @@ std::string settle_refusal(const Error& e) {
   return protocol::encode_settlement_response(r);
 }
 
-http::Awaitable<void> serve_verify(Facilitator& facilitator, http::Exchange& ex, ReceiverScope scope) {
+using Clock = std::chrono::steady_clock;
+
+http::Awaitable<void> serve_verify(Facilitator& facilitator, FacilitatorMetrics& metrics, http::Exchange& ex,
+                                   ReceiverScope scope) {
+  const auto start = Clock::now();
   auto request = protocol::decode_facilitator_request(ex.request().body());
   if (!request) {
+    metrics.count_answer(true, false, to_string(request.error().code), Clock::now() - start);
     ex.response().set(400, kJson, verify_refusal(request.error()));
     co_return;
   }
   const protocol::VerifyResponse answer = co_await facilitator.verify_request(*request, scope);
+  metrics.count_answer(true, answer.isValid, answer.invalidReason.value_or(""), Clock::now() - start);
   ex.response().set(200, kJson, protocol::encode_verify_response(answer));
 }
 
-http::Awaitable<void> serve_settle(Facilitator& facilitator, http::Exchange& ex, ReceiverScope scope) {
+http::Awaitable<void> serve_settle(Facilitator& facilitator, FacilitatorMetrics& metrics, http::Exchange& ex,
+                                   ReceiverScope scope) {
+  const auto start = Clock::now();
   auto request = protocol::decode_facilitator_request(ex.request().body());
   if (!request) {
+    metrics.count_answer(false, false, to_string(request.error().code), Clock::now() - start);
     ex.response().set(400, kJson, settle_refusal(request.error()));
     co_return;
   }
   const protocol::SettlementResponse answer = co_await facilitator.settle_request(*request, scope);
+  metrics.count_answer(false, answer.success, answer.errorReason.value_or(""), Clock::now() - start);
   ex.response().set(200, kJson, protocol::encode_settlement_response(answer));
 }
 
@@ -84,27 +94,37 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     if (clients_ != nullptr) {
       const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
       if (client == nullptr) {
-        facilitator_.log_caused_by_caller(unauthorized_, "refused POST " + std::string(path) + ": no client's token (401)");
+        facilitator_.log_caused_by_caller(unauthorized_,
+                                          "refused POST " + std::string(path) + ": no client's token (401)");
+        metrics_.count_unauthorized();
         unauthorized(ex, path == "/verify");
         return std::nullopt;
       }
       scope = ReceiverScope::only(client->receivers);
     }
-    return path == "/verify" ? serve_verify(facilitator_, ex, scope) : serve_settle(facilitator_, ex, scope);
+    return path == "/verify" ? serve_verify(facilitator_, metrics_, ex, scope)
+                             : serve_settle(facilitator_, metrics_, ex, scope);
   }
   if (path == "/readyz") {
     if (get) return serve_readyz(facilitator_, ex);
     method_not_allowed(ex, "GET");
     return std::nullopt;
   }
-  if (path == "/supported" || path == "/healthz") {
+  if (path == "/supported" || path == "/healthz" || path == "/metrics") {
     if (!get) method_not_allowed(ex, "GET");
     else if (path == "/supported") ex.response().set(200, kJson, supported_);
-    else ex.response().set(200, "text/plain", "ok\n");
+    else if (path == "/healthz") ex.response().set(200, "text/plain", "ok\n");
+    else serve_metrics(ex);
     return std::nullopt;
   }
   ex.response().set(404, kJson, R"({"error":"not_found"})");
   return std::nullopt;
+}
+
+void FacilitatorService::serve_metrics(http::Exchange& ex) {
+  const Result<std::size_t> pending = facilitator_.pending_transactions();  // none rendered if unread
+  ex.response().set(200, "text/plain; version=0.0.4",
+                    metrics_.render(pending ? std::optional<std::size_t>(*pending) : std::nullopt));
 }
 
 }  // namespace paychan::engine::facilitator

@@ -5,6 +5,8 @@
 //   GET  /supported kinds (with extra.receiverAuthorizer), extensions, signers
 //   GET  /healthz   "ok": the process serves (liveness)
 //   GET  /readyz    "ready", or 503 naming each network whose node does not answer (readiness)
+//   GET  /metrics   Prometheus text (facilitator_metrics.hpp): answers by outcome, their latency,
+//                   401s, transactions pending
 // A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
 // "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the
@@ -22,6 +24,7 @@
 
 #include "engine/facilitator/client_auth.hpp"
 #include "engine/facilitator/facilitator.hpp"
+#include "engine/facilitator/facilitator_metrics.hpp"
 #include "engine/http/handler.hpp"
 #include "engine/log_throttle.hpp"
 
@@ -34,10 +37,13 @@ class FacilitatorService final : public http::Handler {
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
 
  private:
+  void serve_metrics(http::Exchange& ex);
+
   Facilitator& facilitator_;
   const ClientAuth* clients_;
   std::string supported_;  // /supported never changes while running: encoded once
   LogThrottle unauthorized_;  // the 401s' lines
+  FacilitatorMetrics metrics_;
 };
 
 }  // namespace paychan::engine::facilitator

@@ -1,6 +1,6 @@
-// The gate's counters and latency histograms, rendered as Prometheus text for GET /metrics.
-// Counters are relaxed atomics: a paid request bumps two or three of them, far below the cost of
-// its signature check, and no lock is taken on the hot path.
+// The gate's counters and latency histograms, rendered as Prometheus text for GET /metrics
+// (engine/metrics_text.hpp). A paid request bumps two or three relaxed atomics, far below the cost
+// of its signature check, and no lock is taken on the hot path.
 // Thread-safety: every member may be used concurrently.
 #pragma once
 
@@ -13,28 +13,13 @@
 
 #include "channel/amount.hpp"
 #include "channel/error.hpp"
+#include "engine/metrics_text.hpp"
 
 namespace paychan::persistence {
 struct LogBacklog;
 }  // namespace paychan::persistence
 
 namespace paychan::engine::gate {
-
-// Cumulative buckets in seconds, fixed at compile time (Prometheus `le` labels).
-class LatencyHistogram {
- public:
-  static constexpr std::array<double, 12> kBounds{20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3,
-                                                  2e-3,  5e-3,  10e-3,  50e-3,  200e-3, 1.0};
-  void observe(std::chrono::nanoseconds elapsed) noexcept;
-  void render(std::string& out, std::string_view name, std::string_view help) const;
-  // Observations so far, and their total time (for a mean; the buckets are for percentiles).
-  [[nodiscard]] std::uint64_t count() const noexcept;
-  [[nodiscard]] std::chrono::nanoseconds sum() const noexcept;
-
- private:
-  std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> buckets_{};  // last: +Inf
-  std::atomic<std::uint64_t> sum_ns_{0};
-};
 
 // What /metrics computes from the channel table at scrape time.
 struct ChannelTotals {
@@ -64,7 +49,7 @@ class GateMetrics {
   [[nodiscard]] std::string render(const ChannelTotals& channels, const persistence::LogBacklog& store) const;
 
  private:
-  std::array<std::atomic<std::uint64_t>, kErrorCodeCount> refusals_{};
+  ReasonCounts refusals_;
   std::atomic<std::uint64_t> payment_required_{0};
 };
 

@@ -70,6 +70,23 @@ class FacilitatorHttpTest : public ::testing::Test {
     return r;
   }
 
+  // The same facilitator behind a second server whose service wants the token of its one client.
+  struct Guarded {
+    Guarded(Facilitator& facilitator, ClientAuth clients)
+        : clients(std::move(clients)), service(facilitator, &this->clients), server(service, options()) {
+      EXPECT_TRUE(server.start());
+    }
+    ~Guarded() { server.stop(std::chrono::seconds(1)); }
+    ClientAuth clients;
+    FacilitatorService service;
+    http::HttpServer server;
+  };
+  std::unique_ptr<Guarded> guarded(const std::string& token) {
+    auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
+    EXPECT_TRUE(clients) << clients.error().to_string();
+    return clients ? std::make_unique<Guarded>(facilitator_, std::move(*clients)) : nullptr;
+  }
+
   paychan::test::TempDir dir_;
   std::unique_ptr<persistence::TxJournal> journal_;
   Facilitator facilitator_;
@@ -196,6 +213,45 @@ TEST_F(FacilitatorHttpTest, UnservedNetworkAndUnreachableNodeAreAnswers) {
   EXPECT_EQ(in_process.error().code, ErrorCode::facilitator_unavailable);
 }
 
+// GET /metrics: each answer counted by endpoint and outcome (a 400's reason too), timed; the 401s;
+// the journal's pending transactions.
+TEST_F(FacilitatorHttpTest, MetricsCountTheAnswersByOutcome) {
+  const auto has = [](const std::string& text, std::string_view row) {
+    return text.find("\n" + std::string(row) + "\n") != std::string::npos;
+  };
+  auto first = call("GET", "/metrics");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_TRUE(has(first.body, R"(paychan_facilitator_verify_total{result="valid"} 0)")) << first.body;
+  EXPECT_TRUE(has(first.body, "paychan_facilitator_pending_transactions 0")) << first.body;
+
+  (void)call("POST", "/verify", protocol::encode_facilitator_request(voucher_request("eip155:8453")));
+  (void)call("POST", "/verify", protocol::encode_facilitator_request(voucher_request(kNetwork)));  // the node is down
+  EXPECT_EQ(call("POST", "/verify", "{").status, 400);
+  EXPECT_EQ(call("POST", "/settle", "{").status, 400);
+  const std::string malformed(to_string(protocol::decode_facilitator_request("{").error().code));
+  const std::string text = call("GET", "/metrics").body;
+  for (const std::string& row :
+       {std::string(R"(paychan_facilitator_verify_total{result="valid"} 0)"),
+        std::string(R"(paychan_facilitator_verify_total{result="invalid_network"} 1)"),
+        std::string(R"(paychan_facilitator_verify_total{result="invalid_batch_settlement_evm_rpc_read_failed"} 1)"),
+        R"(paychan_facilitator_verify_total{result=")" + malformed + R"("} 1)",
+        std::string("paychan_facilitator_verify_seconds_count 3"),
+        std::string(R"(paychan_facilitator_settle_total{result="success"} 0)"),
+        R"(paychan_facilitator_settle_total{result=")" + malformed + R"("} 1)",
+        std::string("paychan_facilitator_settle_seconds_count 1"),
+        std::string("paychan_facilitator_unauthorized_total 0")})
+    EXPECT_TRUE(has(text, row)) << row << "\n" << text;
+  EXPECT_EQ(call("POST", "/metrics", "{}").status, 405);
+
+  const auto with_clients = guarded(std::string(40, 'k'));
+  ASSERT_TRUE(with_clients);
+  const std::uint16_t port = with_clients->server.port();
+  EXPECT_EQ(call("POST", "/settle", "{}", port).status, 401);
+  const std::string guarded_text = call("GET", "/metrics", {}, port).body;
+  EXPECT_TRUE(has(guarded_text, "paychan_facilitator_unauthorized_total 1")) << guarded_text;
+  EXPECT_TRUE(has(guarded_text, "paychan_facilitator_settle_seconds_count 0")) << "a 401 is no answer of /settle's";
+}
+
 TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne) {
   const std::string token = "pct_" + std::string(64, 'a');
   auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
@@ -233,11 +289,9 @@ TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne)
 
 TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
   const std::string token(40, 'k');
-  auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
-  ASSERT_TRUE(clients) << clients.error().to_string();
-  FacilitatorService guarded(facilitator_, &*clients);
-  http::HttpServer server(guarded, options());
-  ASSERT_TRUE(server.start());
+  const auto with_clients = guarded(token);
+  ASSERT_TRUE(with_clients);
+  http::HttpServer& server = with_clients->server;
   const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
 
   const std::vector<std::string> wrong{"", "Bearer wrong-token-of-forty-characters-xxxxxx", "Basic a2s6a2s=", "Bearer",
@@ -263,7 +317,6 @@ TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
   // What the facilitator offers stays public.
   EXPECT_EQ(call("GET", "/supported", {}, server.port()).status, 200);
   EXPECT_EQ(call("GET", "/healthz", {}, server.port()).status, 200);
-  server.stop(std::chrono::seconds(1));
 }
 
 }  // namespace
