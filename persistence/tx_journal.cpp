@@ -197,4 +197,13 @@ Result<std::vector<JournalEntry>> TxJournal::pending() {
   return select("WHERE outcome IS NULL ORDER BY sent_at, nonce", {});
 }
 
+Result<std::size_t> TxJournal::pending_count() {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare("SELECT count(*) FROM tx_journal WHERE outcome IS NULL");
+  if (!s) return s.failure();
+  auto row = s->step();
+  if (!row) return row.failure();
+  return static_cast<std::size_t>(s->integer(0));
+}
+
 }  // namespace paychan::persistence

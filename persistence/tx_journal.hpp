@@ -86,6 +86,8 @@ class TxJournal {
   [[nodiscard]] Result<std::optional<JournalEntry>> find(std::string_view key);
   // Entries sent without an outcome yet, in the order they were sent.
   [[nodiscard]] Result<std::vector<JournalEntry>> pending();
+  // How many there are (one count from the index of pending entries).
+  [[nodiscard]] Result<std::size_t> pending_count();
 
  private:
   explicit TxJournal(Database db) : db_(std::move(db)) {}

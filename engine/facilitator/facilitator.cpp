@@ -337,8 +337,7 @@ http::Awaitable<SettlementResponse> Facilitator::finish(ChainView& chain, const 
 }
 
 Result<std::size_t> Facilitator::pending_transactions() {
-  PAYCHAN_ASSIGN(const auto pending, journal_.pending());
-  return pending.size();
+  return journal_.pending_count();
 }
 
 http::Awaitable<Result<RecoveryReport>> Facilitator::recover() {

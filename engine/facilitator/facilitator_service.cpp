@@ -110,11 +110,21 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     method_not_allowed(ex, "GET");
     return std::nullopt;
   }
-  if (path == "/supported" || path == "/healthz" || path == "/metrics") {
+  if (path == "/metrics") {
+    if (!get) {
+      method_not_allowed(ex, "GET");
+    } else if (clients_ != nullptr && clients_->authenticate(req.header("Authorization").value_or("")) == nullptr) {
+      ex.response().set(401, "text/plain", "send Authorization: Bearer <token> with the token of a client\n");
+      ex.response().set_header("WWW-Authenticate", "Bearer");
+    } else {
+      serve_metrics(ex);
+    }
+    return std::nullopt;
+  }
+  if (path == "/supported" || path == "/healthz") {
     if (!get) method_not_allowed(ex, "GET");
     else if (path == "/supported") ex.response().set(200, kJson, supported_);
-    else if (path == "/healthz") ex.response().set(200, "text/plain", "ok\n");
-    else serve_metrics(ex);
+    else ex.response().set(200, "text/plain", "ok\n");
     return std::nullopt;
   }
   ex.response().set(404, kJson, R"({"error":"not_found"})");
@@ -122,9 +132,20 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
 }
 
 void FacilitatorService::serve_metrics(http::Exchange& ex) {
-  const Result<std::size_t> pending = facilitator_.pending_transactions();  // none rendered if unread
-  ex.response().set(200, "text/plain; version=0.0.4",
-                    metrics_.render(pending ? std::optional<std::size_t>(*pending) : std::nullopt));
+  std::optional<std::size_t> pending;
+  {
+    // Read at most once a second: the read waits on the journal's lock, which a settle holds
+    // through its fsync, and scrapes must not hold settles up however often they come.
+    std::lock_guard lock(pending_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!pending_read_at_ || now - *pending_read_at_ >= std::chrono::seconds(1)) {
+      const Result<std::size_t> read = facilitator_.pending_transactions();
+      pending_ = read ? std::optional<std::size_t>(*read) : std::nullopt;  // none rendered if unread
+      pending_read_at_ = now;
+    }
+    pending = pending_;
+  }
+  ex.response().set(200, "text/plain; version=0.0.4", metrics_.render(pending));
 }
 
 }  // namespace paychan::engine::facilitator

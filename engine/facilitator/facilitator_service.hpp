@@ -6,7 +6,7 @@
 //   GET  /healthz   "ok": the process serves (liveness)
 //   GET  /readyz    "ready", or 503 naming each network whose node does not answer (readiness)
 //   GET  /metrics   Prometheus text (facilitator_metrics.hpp): answers by outcome, their latency,
-//                   401s, transactions pending
+//                   401s, transactions pending (read at most once a second)
 // A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
 // "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the
@@ -15,11 +15,15 @@
 // With clients (client_auth.hpp), /verify and /settle answer 401 in the endpoint's own shape
 // (reason facilitator_unauthorized, header WWW-Authenticate: Bearer) unless the request carries a
 // client's token, and the receiverAuthorizer key signs only for that client's receivers. Each 401
-// is logged, at most LogThrottle's default lines per window (the rest counted). Without
-// them the API is open to whoever can connect, and the key signs for no one.
+// is logged, at most LogThrottle's default lines per window (the rest counted). /metrics then wants
+// a client's token too (a scraper gets a client entry of its own): its totals span every client.
+// Without clients the API is open to whoever can connect, and the key signs for no one.
 // Thread-safety: a Handler, called concurrently from every I/O thread.
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "engine/facilitator/client_auth.hpp"
@@ -44,6 +48,9 @@ class FacilitatorService final : public http::Handler {
   std::string supported_;  // /supported never changes while running: encoded once
   LogThrottle unauthorized_;  // the 401s' lines
   FacilitatorMetrics metrics_;
+  std::mutex pending_mutex_;  // guards the two below
+  std::optional<std::chrono::steady_clock::time_point> pending_read_at_;
+  std::optional<std::size_t> pending_;  // the journal's pending transactions as last read
 };
 
 }  // namespace paychan::engine::facilitator

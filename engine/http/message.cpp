@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/http/detail/framing.hpp"
 #include "engine/http/detail/messages.hpp"
 
 namespace paychan::engine::http {
@@ -81,8 +82,15 @@ void Response::set(int status, std::string_view content_type, std::string body) 
   set_header("Content-Type", content_type);
   m_->m.body() = std::move(body);
 }
-// Connection: close, said outright: keep_alive(false) on an HTTP/1.0 answer only drops a
-// "keep-alive" token, which a 1.0 client asking for keep-alive would then be answered with again.
-void Response::close_connection() { m_->m.set(bhttp::field::connection, "close"); }
+// A "close" token, said outright and after the handler's own: keep_alive(false) on an HTTP/1.0
+// answer only drops a "keep-alive" token, which a 1.0 client asking for keep-alive would then be
+// answered with again.
+void Response::close_connection() {
+  auto& m = m_->m;
+  m.keep_alive(false);
+  if (detail::asks_to_close(m)) return;
+  const std::string tokens(m[bhttp::field::connection]);
+  m.set(bhttp::field::connection, tokens.empty() ? "close" : tokens + ", close");
+}
 
 }  // namespace paychan::engine::http

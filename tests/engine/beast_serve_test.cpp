@@ -162,7 +162,9 @@ TEST(BeastServe, AThrowingHandlerIs500AndAStreamLeftOpenIsNotWhole) {
 // connection reads a request and answers it with serve_streaming() until that says to close.
 class ProvidersServer {
  public:
-  explicit ProvidersServer(http::Handler& handler) {
+  // `write_timeout`: serve_streaming's.
+  explicit ProvidersServer(http::Handler& handler, std::chrono::milliseconds write_timeout = std::chrono::seconds(30))
+      : write_timeout_(write_timeout) {
     http::asio::co_spawn(io_, accept(handler), http::asio::detached);
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -178,10 +180,12 @@ class ProvidersServer {
       http::error_code ec;
       auto socket = co_await acceptor_.async_accept(http::use(ec));
       if (ec) co_return;
-      http::asio::co_spawn(io_, connection(http::beast::tcp_stream(std::move(socket)), handler), http::asio::detached);
+      http::asio::co_spawn(io_, connection(http::beast::tcp_stream(std::move(socket)), handler, write_timeout_),
+                           http::asio::detached);
     }
   }
-  static http::Awaitable<void> connection(http::beast::tcp_stream stream, http::Handler& handler) {
+  static http::Awaitable<void> connection(http::beast::tcp_stream stream, http::Handler& handler,
+                                          std::chrono::milliseconds write_timeout) {
     http::beast::flat_buffer buffer;
     http::ConnectionLocals locals;
     http::error_code ec;
@@ -190,11 +194,12 @@ class ProvidersServer {
       stream.expires_after(http::test::kSafety);
       co_await http::bhttp::async_read(stream, buffer, request, http::use(ec));
       if (ec) break;
-      if (!co_await http::serve_streaming(handler, request, stream, {"192.0.2.7", 40000}, locals)) break;
+      if (!co_await http::serve_streaming(handler, request, stream, {"192.0.2.7", 40000}, locals, write_timeout)) break;
     }
     stream.socket().shutdown(http::tcp::socket::shutdown_send, ec);
   }
 
+  const std::chrono::milliseconds write_timeout_;
   http::asio::io_context io_{1};
   http::tcp::acceptor acceptor_{io_, {http::asio::ip::make_address("127.0.0.1"), 0}};
   std::thread thread_;
@@ -335,6 +340,32 @@ TEST(BeastServe, AHandlerThatThrowsIsAnswered500OrItsStreamClosed) {
   client.send(http::test::get("/after-its-stream"));
   EXPECT_TRUE(client.closed_by_peer());
   EXPECT_TRUE(client.received().ends_with("whole\r\n0\r\n\r\n")) << client.received();
+}
+
+// A client that stops reading: the stream's next write fails once write_timeout has passed, and
+// the handler learns it (a model would stop generating for it).
+TEST(BeastServe, AStreamToAClientThatStopsReadingFailsAfterTheWriteTimeout) {
+  http::test::Event failed;
+  http::FunctionHandler flood([&failed](http::Exchange& ex) -> http::Handled {
+    return [](http::Exchange& ex, http::test::Event& failed) -> http::Awaitable<void> {
+      if (!co_await ex.begin_stream()) co_return;
+      const std::string piece(64 * 1024, 'x');
+      for (int i = 0; i < 16 * 1024; ++i)  // 1 GiB at most: far more than the sockets' buffers
+        if (!co_await ex.write(piece)) break;
+      failed.set();
+    }(ex, failed);
+  });
+  ProvidersServer server(flood, std::chrono::milliseconds(200));
+  http::test::RawClient client(server.port());
+  client.send(http::test::get("/"));  // and never reads
+  http::asio::io_context waiting;
+  bool done = false;
+  http::asio::co_spawn(waiting, [&]() -> http::Awaitable<void> {
+    co_await failed.wait();
+    done = true;
+  }, http::asio::detached);
+  waiting.run_for(http::test::kSafety);
+  EXPECT_TRUE(done) << "the write to a client not reading never failed";
 }
 
 }  // namespace

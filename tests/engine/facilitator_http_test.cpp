@@ -243,11 +243,16 @@ TEST_F(FacilitatorHttpTest, MetricsCountTheAnswersByOutcome) {
     EXPECT_TRUE(has(text, row)) << row << "\n" << text;
   EXPECT_EQ(call("POST", "/metrics", "{}").status, 405);
 
-  const auto with_clients = guarded(std::string(40, 'k'));
+  // With clients, the totals (which span them all) want a client's token too.
+  const std::string token(40, 'k');
+  const auto with_clients = guarded(token);
   ASSERT_TRUE(with_clients);
   const std::uint16_t port = with_clients->server.port();
   EXPECT_EQ(call("POST", "/settle", "{}", port).status, 401);
-  const std::string guarded_text = call("GET", "/metrics", {}, port).body;
+  EXPECT_EQ(call("GET", "/metrics", {}, port).status, 401);
+  auto scraped = call("GET", "/metrics", {}, port, "Bearer " + token);
+  EXPECT_EQ(scraped.status, 200);
+  const std::string& guarded_text = scraped.body;
   EXPECT_TRUE(has(guarded_text, "paychan_facilitator_unauthorized_total 1")) << guarded_text;
   EXPECT_TRUE(has(guarded_text, "paychan_facilitator_settle_seconds_count 0")) << "a 401 is no answer of /settle's";
 }

@@ -336,10 +336,12 @@ TEST(HttpServer, Http10ClosesUnlessKeepAliveAsked) {
   EXPECT_EQ(c->body(), "/c");
 }
 
-// A handler's close_connection() holds for an HTTP/1.0 client that asked for keep-alive too.
+// A handler's close_connection() holds for an HTTP/1.0 client that asked for keep-alive too, and
+// keeps the hop-by-hop fields the handler named in Connection.
 TEST(HttpServer, AHandlerClosesAnHttp10KeptAliveConnection) {
   TestServer server{[](Exchange& ex) -> Handled {
     ex.response().set(200, "text/plain", "bye");
+    ex.response().set_header("Connection", "X-Trace-Hop");
     ex.response().close_connection();
     return std::nullopt;
   }};
@@ -350,6 +352,13 @@ TEST(HttpServer, AHandlerClosesAnHttp10KeptAliveConnection) {
   EXPECT_EQ(r->body(), "bye");
   EXPECT_FALSE(r->keep_alive());
   EXPECT_TRUE(client.closed_by_peer());
+
+  RawClient client11{server.port()};
+  client11.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto r11 = client11.read_response();
+  ASSERT_TRUE(r11);
+  EXPECT_EQ((*r11)[bhttp::field::connection], "X-Trace-Hop, close");
+  EXPECT_TRUE(client11.closed_by_peer());
 }
 
 TEST(HttpServer, HandlerExceptionIs500AndConnectionSurvives) {

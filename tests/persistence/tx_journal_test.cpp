@@ -74,6 +74,7 @@ TEST(TxJournal, FirstOutcomeWinsAndEndsPending) {
   ASSERT_TRUE(journal->record_sent(entry("a", 1)));
   ASSERT_TRUE(journal->record_sent(entry("b", 2)));
   ASSERT_EQ(journal->pending()->size(), 2u);
+  EXPECT_EQ(*journal->pending_count(), 2u);
   ASSERT_TRUE(journal->record_outcome(entry("a", 1), R"({"success":true})"));
   ASSERT_TRUE(journal->record_outcome(entry("a", 1), R"({"success":false})"));
   EXPECT_EQ((*journal->find("a"))->outcome, std::optional<std::string>{R"({"success":true})"});
@@ -81,6 +82,7 @@ TEST(TxJournal, FirstOutcomeWinsAndEndsPending) {
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ(pending->front().key, "b");
+  EXPECT_EQ(*journal->pending_count(), 1u);
   EXPECT_FALSE(journal->record_outcome(entry("nope", 3), "{}"));
   EXPECT_FALSE(journal->record_outcome(entry("b", 3), "{}")) << "b's transaction is another";
 }
