@@ -26,7 +26,6 @@ class LatencyHistogram {
   static constexpr Bounds kSlow{500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1.0, 5.0, 30.0};
 
   explicit LatencyHistogram(const Bounds& bounds = kFast) noexcept : bounds_(bounds) {}
-  explicit LatencyHistogram(const Bounds&& bounds) = delete;  // held by reference: kFast, kSlow or another static
   void observe(std::chrono::nanoseconds elapsed) noexcept;
   void render(std::string& out, std::string_view name, std::string_view help) const;
   // Observations so far, and their total time (for a mean; the buckets are for percentiles).
@@ -34,7 +33,7 @@ class LatencyHistogram {
   [[nodiscard]] std::chrono::nanoseconds sum() const noexcept;
 
  private:
-  const Bounds& bounds_;
+  const Bounds bounds_;
   std::array<std::atomic<std::uint64_t>, std::tuple_size_v<Bounds> + 1> buckets_{};  // last: +Inf
   std::atomic<std::uint64_t> sum_ns_{0};
 };

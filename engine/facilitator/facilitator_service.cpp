@@ -60,11 +60,12 @@ http::Awaitable<void> serve_readyz(Facilitator& facilitator, http::Exchange& ex)
   ex.response().set(unready.empty() ? 200 : 503, "text/plain", std::move(text));
 }
 
-// The 401 for a request without a client's token, in the endpoint's own shape.
-void unauthorized(http::Exchange& ex, bool verify) {
-  const Error e{ErrorCode::facilitator_unauthorized,
-                "send Authorization: Bearer <token> with the token of a client in the facilitator's configuration"};
-  ex.response().set(401, kJson, verify ? verify_refusal(e) : settle_refusal(e));
+constexpr std::string_view kNoToken =
+    "send Authorization: Bearer <token> with the token of a client in the facilitator's configuration";
+
+// The 401 for a request without a client's token, `body` in the endpoint's own shape.
+void unauthorized(http::Exchange& ex, std::string_view content_type, std::string body) {
+  ex.response().set(401, content_type, std::move(body));
   ex.response().set_header("WWW-Authenticate", "Bearer");
 }
 
@@ -92,12 +93,13 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     }
     ReceiverScope scope = ReceiverScope::nobody();
     if (clients_ != nullptr) {
-      const AuthenticatedClient* client = clients_->authenticate(req.header("Authorization").value_or(""));
+      const AuthenticatedClient* client = client_of(req);
       if (client == nullptr) {
         facilitator_.log_caused_by_caller(unauthorized_,
                                           "refused POST " + std::string(path) + ": no client's token (401)");
         metrics_.count_unauthorized();
-        unauthorized(ex, path == "/verify");
+        const Error e{ErrorCode::facilitator_unauthorized, std::string(kNoToken)};
+        unauthorized(ex, kJson, path == "/verify" ? verify_refusal(e) : settle_refusal(e));
         return std::nullopt;
       }
       scope = ReceiverScope::only(client->receivers);
@@ -113,9 +115,8 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   if (path == "/metrics") {
     if (!get) {
       method_not_allowed(ex, "GET");
-    } else if (clients_ != nullptr && clients_->authenticate(req.header("Authorization").value_or("")) == nullptr) {
-      ex.response().set(401, "text/plain", "send Authorization: Bearer <token> with the token of a client\n");
-      ex.response().set_header("WWW-Authenticate", "Bearer");
+    } else if (clients_ != nullptr && client_of(req) == nullptr) {
+      unauthorized(ex, "text/plain", std::string(kNoToken) + "\n");
     } else {
       serve_metrics(ex);
     }
@@ -129,6 +130,10 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   }
   ex.response().set(404, kJson, R"({"error":"not_found"})");
   return std::nullopt;
+}
+
+const AuthenticatedClient* FacilitatorService::client_of(const http::Request& req) const {
+  return clients_->authenticate(req.header("Authorization").value_or(""));
 }
 
 void FacilitatorService::serve_metrics(http::Exchange& ex) {

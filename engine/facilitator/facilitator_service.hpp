@@ -41,6 +41,8 @@ class FacilitatorService final : public http::Handler {
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
 
  private:
+  // The client whose token `req` carries; nullptr for none. Only with clients.
+  [[nodiscard]] const AuthenticatedClient* client_of(const http::Request& req) const;
   void serve_metrics(http::Exchange& ex);
 
   Facilitator& facilitator_;

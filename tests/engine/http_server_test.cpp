@@ -741,9 +741,7 @@ TEST(HttpServer, GracefulStopClosesIdleFinishesInFlightRefusesNew) {
   busy.send(get("/slow"));
 
   // Wait (without sleeping) until the slow request is inside its handler.
-  asio::io_context context;
-  asio::co_spawn(context, slow_started.wait(), asio::detached);
-  context.run();
+  (void)slow_started.wait_here();
 
   std::thread stopper([&] { server.stop(test::kSafety); });
   EXPECT_TRUE(idle.closed_by_peer()) << "idle connection closed at stop";
@@ -772,9 +770,7 @@ TEST(HttpServer, StopAfterGraceAbandonsStuckHandlers) {
   ASSERT_TRUE(server.start());
   RawClient client{server.port()};
   client.send(get("/"));
-  asio::io_context context;
-  asio::co_spawn(context, started.wait(), asio::detached);
-  context.run();
+  (void)started.wait_here();
   server.stop(std::chrono::milliseconds(50));  // returns although the handler never finishes
   EXPECT_TRUE(client.closed_by_peer());
 }

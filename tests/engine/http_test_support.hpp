@@ -41,6 +41,14 @@ class Event {
     return set_;
   }
 
+  // Blocks the test's thread (no I/O thread) until the event is set, at most `limit`; whether it was.
+  bool wait_here(std::chrono::steady_clock::duration limit = kSafety) {
+    asio::io_context context;
+    asio::co_spawn(context, wait(), asio::detached);
+    context.run_for(limit);
+    return is_set();
+  }
+
   Awaitable<void> wait() {
     asio::steady_timer timer(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
     {
