@@ -97,7 +97,7 @@ Options:
                        you get that line: answers 502, 503 or 504 (the upstream, facilitator or
                        store failing) and payments the facilitator refused (a payTo or asset it
                        will not take shows there first); at most 50 of each kind per 10 s
-  --grace-seconds N    on SIGINT, SIGTERM or SIGHUP, how long requests in progress may take to finish
+  --grace-seconds N    on SIGINT or SIGTERM, how long requests in progress may take to finish
                        (default 10; 0..3600); connections still open then are closed
 
 Configuration (amounts in atomic units or "$D.DD"; times in seconds; relative file paths, the
@@ -153,16 +153,47 @@ absolute ones there):
     ]
   }
 
-Stops gracefully on SIGINT, SIGTERM or SIGHUP: no new connections; requests in progress get --grace-seconds
+SIGHUP reloads the configuration file (with the same options): its routes (paths, prices,
+descriptions, minDeposit) and enforceMinDeposit change at once, without dropping a connection;
+requests already matched finish on their old offer, and a client paying an offer that changed gets
+402 with the new one. A file that fails its checks, or that changes anything else (payTo, asset,
+store, listen...: named in the log), is refused whole and the gate serves on as before; key and token
+files are read at start only. The log says what it did, and lists the routes it now serves.
+Under nohup, a closed terminal reloads an unchanged file: the gate goes on.
+
+Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and
-counted in the last log line (a request
-among them not yet answered is not charged; a stream already begun was charged at its head). Every
-charge taken is on disk. HTTP/1.1 requests need exactly one Host header (RFC 9112), health probes too.
+counted in the last log line (a request among them not yet answered is not charged; a stream
+already begun was charged at its head). Every charge taken is on disk. HTTP/1.1 requests need exactly one Host header (RFC 9112), health probes too.
 Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound (also
 one another process listens on).
 
   paychan gate --config gate.json --upstream http://127.0.0.1:8080
+  kill -HUP <its pid>                      # after editing gate.json's prices
 )";
+
+// Each price as its offer carries it: a wrong asset "decimals" shows here, not in the first bills.
+void print_routes(const engine::gate::GateConfig& config) {
+  for (const auto& route : config.routes)
+    std::fprintf(stderr, "paychan gate: route %s %s: %s atomic units a request (%s at the asset's %u decimals)\n",
+                 route.method.empty() ? "(any method)" : route.method.c_str(), route.path.c_str(),
+                 to_decimal(route.price).c_str(), protocol::format_price(route.price, config.assetDecimals).c_str(),
+                 config.assetDecimals);
+}
+
+// SIGHUP: the file read again with the command line's options, and what may change applied.
+void reload(const std::string& file, const engine::gate::GateConfigOverrides& overrides,
+            engine::gate::GateRuntime& gate) {
+  auto next = engine::gate::load_gate_config(file, overrides);
+  const Status applied = next ? gate.reload(*next) : Status(next.failure());
+  if (!applied) {
+    std::fprintf(stderr, "paychan gate: SIGHUP: reload refused, serving on as before: %s\n",
+                 applied.error().to_string().c_str());
+    return;
+  }
+  std::fprintf(stderr, "paychan gate: SIGHUP: reloaded %s\n", file.c_str());
+  print_routes(*next);
+}
 
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"config", "upstream", "listen", "threads", "access-log", "grace-seconds",
@@ -176,8 +207,9 @@ int run(std::span<char* const> argv) {
   }
   const auto file = args->option("config");
   if (!file) return report("gate", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
-  auto config = engine::gate::load_gate_config(
-      *file, {args->option("upstream"), args->option("listen"), args->option("metrics-listen")});
+  const engine::gate::GateConfigOverrides overrides{args->option("upstream"), args->option("listen"),
+                                                    args->option("metrics-listen")};
+  auto config = engine::gate::load_gate_config(*file, overrides);
   if (!config) return report("gate", config.error());
   engine::gate::RuntimeOptions options;
   options.access_log = args->has("access-log");
@@ -192,8 +224,13 @@ int run(std::span<char* const> argv) {
   }
 
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
-  // the workers start so that every thread inherits the mask.
+  // the workers start so that every thread inherits the mask. SIGHUP reloads, as servers take it,
+  // under nohup too (where a closed terminal then reloads an unchanged file).
   sigset_t stop_signals = block_stop_signals();
+  sigdelset(&stop_signals, SIGHUP);
+  sigset_t waited = stop_signals;
+  sigaddset(&waited, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
   keep_freed_heap("gate");
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
@@ -201,12 +238,7 @@ int run(std::span<char* const> argv) {
   std::fprintf(stderr, "paychan gate: listening on %s (port %u), upstream %s, %zu channels restored, store %s\n",
                config->listen.c_str(), static_cast<unsigned>((*gate)->port()), config->upstream.c_str(),
                (*gate)->channels(), std::filesystem::absolute(config->store).c_str());
-  // Each price as its offer carries it: a wrong asset "decimals" shows here, not in the first bills.
-  for (const auto& route : config->routes)
-    std::fprintf(stderr, "paychan gate: route %s %s: %s atomic units a request (%s at the asset's %u decimals)\n",
-                 route.method.empty() ? "(any method)" : route.method.c_str(), route.path.c_str(),
-                 to_decimal(route.price).c_str(), protocol::format_price(route.price, config->assetDecimals).c_str(),
-                 config->assetDecimals);
+  print_routes(*config);
   if ((*gate)->metrics_port() != 0)
     std::fprintf(stderr, "paychan gate: /metrics on %s (port %u), not on the API's port\n", config->metricsListen.c_str(),
                  static_cast<unsigned>((*gate)->metrics_port()));
@@ -214,7 +246,7 @@ int run(std::span<char* const> argv) {
   announce_port((*gate)->port());
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (sigwait(&waited, &signal); signal == SIGHUP; sigwait(&waited, &signal)) reload(*file, overrides, **gate);
   std::fprintf(stderr, "paychan gate: %s received, stopping (again to close what is still open at once)\n",
                stop_signal_name(signal));
   const std::size_t cut = stop_unless_signalled_again(

@@ -209,6 +209,36 @@ Status check_gate_config(const GateConfig& config) {
   return {};
 }
 
+std::vector<std::string_view> members_needing_restart(const GateConfig& running, const GateConfig& next) {
+  std::vector<std::string_view> changed;
+  const auto compare = [&changed](std::string_view member, bool same) {
+    if (!same) changed.push_back(member);
+  };
+  // The channel's terms and the asset's domain: what channels already open were made under.
+  compare("network", running.network == next.network && running.chainId == next.chainId);
+  compare("asset", running.asset == next.asset && running.assetName == next.assetName &&
+                       running.assetVersion == next.assetVersion && running.assetDecimals == next.assetDecimals &&
+                       running.assetPermit2 == next.assetPermit2);
+  compare("payTo", running.payTo == next.payTo);
+  compare("receiverAuthorizer", running.receiverAuthorizer == next.receiverAuthorizer);
+  compare("receiverAuthorizerKeyFile", running.receiverAuthorizerKeyFile == next.receiverAuthorizerKeyFile);
+  compare("withdrawDelay", running.withdrawDelay == next.withdrawDelay);
+  // What the running parts were built with: the checks, the clients, the store and the listeners.
+  compare("maxTimeoutSeconds", running.maxTimeoutSeconds == next.maxTimeoutSeconds);
+  compare("upstreamTimeoutSeconds", running.upstreamTimeoutSeconds == next.upstreamTimeoutSeconds);
+  compare("onchainStateTtlSeconds", running.onchainStateTtlSeconds == next.onchainStateTtlSeconds);
+  compare("withdrawalSafetyMarginSeconds", running.withdrawalSafetyMarginSeconds == next.withdrawalSafetyMarginSeconds);
+  compare("facilitator", running.facilitator == next.facilitator);
+  compare("facilitatorTokenFile", running.facilitatorTokenFile == next.facilitatorTokenFile);
+  compare("store", running.store == next.store);
+  compare("listen", running.listen == next.listen);
+  compare("metricsListen", running.metricsListen == next.metricsListen);
+  compare("upstream", running.upstream == next.upstream);
+  compare("publicScheme", running.publicScheme == next.publicScheme);
+  compare("maxRequestBodyBytes", running.maxRequestBodyBytes == next.maxRequestBodyBytes);
+  return changed;
+}
+
 bool is_gate_endpoint(std::string_view path, bool metrics_here) noexcept {
   return path == "/healthz" || (metrics_here && path == "/metrics");
 }

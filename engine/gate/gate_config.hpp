@@ -43,6 +43,7 @@ struct RouteConfig {
 // withdrawDelay is short: then half of that).
 inline constexpr std::uint64_t kDefaultWithdrawalSafetyMarginSeconds = 900;
 
+// A member added here is named in members_needing_restart() unless GateRuntime::reload applies it.
 struct GateConfig {
   std::string network;  // CAIP-2, "eip155:<chainId>"
   std::uint64_t chainId = 0;
@@ -113,6 +114,12 @@ struct GateConfigOverrides {
 [[nodiscard]] Status check_gate_config(const GateConfig& config);
 // The same from a file (at most 1 MiB).
 [[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path, const GateConfigOverrides& overrides = {});
+
+// The members of `next` that differ from the `running` gate's and that only a restart changes: all
+// but "routes" and "enforceMinDeposit", which GateRuntime::reload applies while the gate serves. By
+// their names in the file ("asset" for any of its fields), in the file's order; empty when none.
+// Files are compared by name: a key or token file rewritten in place is read at the next start.
+[[nodiscard]] std::vector<std::string_view> members_needing_restart(const GateConfig& running, const GateConfig& next);
 
 // The key of receiverAuthorizerKeyFile (nullopt without one), checked to be receiverAuthorizer's.
 // Errors: invalid_config (unreadable, loose permissions, another address).

@@ -196,10 +196,14 @@ bool GateHandler::answer_own_endpoint(http::Exchange& ex, bool with_metrics) con
   return false;
 }
 
+const Offer* GateHandler::offer_for(const http::Request& req) const {
+  return offers_.load(std::memory_order_acquire)->find(req.method(), override_methods(req), req.path());
+}
+
 http::Handled GateHandler::handle(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (answer_own_endpoint(ex, metrics_here_)) return std::nullopt;
-  const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
+  const Offer* offer = offer_for(req);
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {
@@ -212,7 +216,7 @@ http::Handled GateHandler::handle(http::Exchange& ex) {
 bool GateHandler::answer_before_body(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (is_gate_endpoint(req.path(), metrics_here_) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
-  const Offer* offer = offers_.find(req.method(), override_methods(req), req.path());
+  const Offer* offer = offer_for(req);
   if (offer == nullptr) return false;  // free: the upstream gets the body
   offer_payment(ex, *offer);
   return true;

@@ -50,7 +50,9 @@ struct GateRuntime::Parts {
   GateMetrics metrics;
   std::unique_ptr<persistence::ChannelStore> store;
   std::unique_ptr<HttpFacilitator> facilitator;
-  OfferTable offers;
+  // Every table served, the one in use last: a request in progress holds its offer, even past a
+  // reload (reloads are rare and a table small).
+  std::vector<std::unique_ptr<const OfferTable>> offers;
   std::unique_ptr<Gate> gate;
   std::unique_ptr<ClaimedRefresh> claimed_refresh;
   http::HttpClient upstream_client;
@@ -149,7 +151,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
   };
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
-  p->offers = OfferTable::build(config);
+  p->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(config)));
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
   p->claimed_refresh = std::make_unique<ClaimedRefresh>(
@@ -174,7 +176,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     p->service = std::make_unique<ProxyService>(std::move(*proxy));
     service = p->service.get();
   }
-  p->handler = std::make_unique<GateHandler>(*p->gate, p->offers, *service, p->metrics, config.assetDecimals);
+  p->handler = std::make_unique<GateHandler>(*p->gate, *p->offers.back(), *service, p->metrics, config.assetDecimals);
   p->handler->set_public_scheme(config.publicScheme);
   // One write per line: lines never interleave.
   const auto write_line = [](const std::string& text) {
@@ -222,6 +224,21 @@ http::Handler& GateRuntime::handler() noexcept { return *parts_->handler; }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
+
+Status GateRuntime::reload(const GateConfig& next) {
+  PAYCHAN_TRY(check_gate_config(next));
+  if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
+    std::string names;
+    for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
+    return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
+                                                   "applies routes and enforceMinDeposit)");
+  }
+  parts_->config.routes = next.routes;
+  parts_->config.enforceMinDeposit = next.enforceMinDeposit;
+  parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));
+  parts_->handler->use_offers(*parts_->offers.back());
+  return {};
+}
 
 void GateRuntime::end_grace() {
   if (parts_->server) parts_->server->end_grace();

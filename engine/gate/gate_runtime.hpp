@@ -6,7 +6,7 @@
 // answers each request through handler() with serve_streaming() or serve_whole()
 // (engine/http/beast_serve.hpp): examples/embedded_gate.cpp. Either way every start-up check below
 // is made.
-// Thread-safety: start/stop from one controlling thread.
+// Thread-safety: start, reload and stop from one controlling thread.
 #pragma once
 
 #include <chrono>
@@ -59,6 +59,12 @@ class GateRuntime {
   [[nodiscard]] const GateMetrics& metrics() const noexcept;
   // What start() found wrong but not fatal, one sentence each, for the operator's log.
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
+  // Applies a changed configuration's routes (paths, prices, descriptions, minimum deposits) and
+  // enforceMinDeposit while the gate serves: requests matched before finish on their offers, later
+  // ones get the new (a client paying an offer that changed gets 402 with the new one). `next` is
+  // checked as start() checks it. Errors: invalid_config from the checks, or naming the members
+  // that differ and need a restart (members_needing_restart); either way nothing changes.
+  [[nodiscard]] Status reload(const GateConfig& next);
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   // Returns how many connections were still open when the grace ran out (HttpServer::stop).

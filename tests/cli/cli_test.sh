@@ -168,6 +168,28 @@ port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/gate.out")
 check "gate answers 402" 0 "402" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/x"
 check "a gate without a facilitator says what that means" 0 "no \"facilitator\" configured" cat "$work/gate.err"
 check "gate healthz" 0 "ok" curl -s "http://127.0.0.1:$port/healthz"
+# The price /x offers now, from its 402's PAYMENT-REQUIRED.
+offered() {
+  curl -s -D - -o /dev/null "http://127.0.0.1:$port/x" | tr -d '\r' | sed -n 's/^payment-required: //Ip' |
+    "$paychan" decode - | sed -n 's/.*"amount": *"\([0-9]*\)".*/\1/p'
+}
+# Sends SIGHUP, and waits for the gate to say it took it (the Nth time).
+hangup() {
+  kill -HUP "$gate_pid"
+  for _ in $(seq 100); do [ "$(grep -c "SIGHUP: " "$work/gate.err")" -ge "$1" ] && break; sleep 0.05; done
+}
+check "gate offers its price" 0 "10000" offered
+sed -i 's|"price":"\$0.01"|"price":"\$0.02"|' "$work/gate.json"
+hangup 1
+check "SIGHUP reloads the gate's routes" 0 "SIGHUP: reloaded $work/gate.json" cat "$work/gate.err"
+check "the reload lists the routes" 0 "route (any method) /x: 20000 atomic units" cat "$work/gate.err"
+check "the reloaded price is offered at once" 0 "20000" offered
+sed -i -e 's|0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902|0x0000000000000000000000000000000000000001|' \
+  -e 's|"price":"\$0.02"|"price":"\$0.03"|' "$work/gate.json"
+hangup 2
+check "a reload changing payTo is refused" 0 "SIGHUP: reload refused, serving on as before: " cat "$work/gate.err"
+check "the refusal names payTo" 0 "payTo changed, which only a restart applies" cat "$work/gate.err"
+check "a refused reload changes no price" 0 "20000" offered
 kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "0 connections still open" cat "$work/gate.err"

@@ -272,10 +272,14 @@ wait "$settle_pid"
 check "a second signal stops settle at once, to be run again" 0 "exit 3" echo "exit $?"
 check "settle said so" 0 "second signal: stopping now" cat "$work/stopped.out"
 
-# A closed terminal (SIGHUP) stops the services as gracefully as SIGTERM.
+# SIGHUP reloads the gate's file (unchanged here, with its token file: the gate goes on serving);
+# SIGTERM stops it gracefully.
 kill -HUP "$gate_pid"
+wait_for "$work/gate.out.err" "SIGHUP: reloaded"
+check "a gate reloaded serves on" 0 "ok" curl -s "$gate/healthz"
+kill -TERM "$gate_pid"
 wait "$gate_pid"
-check "gate stopped cleanly on SIGHUP" 0 "SIGHUP received, stopping" cat "$work/gate.out.err"
+check "gate stopped cleanly on SIGTERM" 0 "SIGTERM received, stopping" cat "$work/gate.out.err"
 check "gate said it stopped" 0 "paychan gate: stopped;" cat "$work/gate.out.err"
 if [ "$fail" != 0 ]; then
   echo "--- the gate's log:"; cat "$work/gate.out.err"

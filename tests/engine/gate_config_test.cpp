@@ -293,6 +293,30 @@ TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
   EXPECT_EQ(token->facilitatorTokenFile, std::optional<std::string>{"gate.token"});
 }
 
+// What a reload may change (routes, enforceMinDeposit) is not named; every other change is, by
+// its member's name in the file, so that the operator knows what waits for a restart.
+TEST(GateConfig, AReloadNamesTheMembersOnlyARestartChanges) {
+  const auto running = parse_gate_config(kGood);
+  ASSERT_TRUE(running) << running.error().to_string();
+  const auto members = [&](const std::string& from, const std::string& to) {
+    auto next = parse_gate_config(with(kGood, from, to));
+    EXPECT_TRUE(next) << to << ": " << next.error().to_string();
+    return next ? members_needing_restart(*running, *next) : std::vector<std::string_view>{};
+  };
+  using Names = std::vector<std::string_view>;
+  EXPECT_EQ(members("\"price\": \"$0.01\"", "\"price\": \"$0.02\""), Names{});
+  EXPECT_EQ(members("{\"path\": \"/data/*\", \"price\": \"500\"}", "{\"path\": \"/new\", \"price\": \"1\"}"), Names{});
+  EXPECT_EQ(members("\"routes\"", "\"enforceMinDeposit\": true, \"routes\""), Names{});
+  EXPECT_EQ(members("0x1111111111111111111111111111111111111111", "0x3333333333333333333333333333333333333333"),
+            Names{"payTo"});
+  EXPECT_EQ(members("\"version\": \"2\"", "\"version\": \"3\""), Names{"asset"});
+  EXPECT_EQ(members("\"routes\"", "\"listen\": \"127.0.0.1:9\", \"store\": \"other.sqlite\", \"routes\""),
+            (Names{"store", "listen"}));
+  EXPECT_EQ(members("\"routes\"", "\"withdrawDelay\": 3600, \"facilitatorTokenFile\": \"t\", \"routes\""),
+            (Names{"withdrawDelay", "facilitatorTokenFile"}));
+  EXPECT_EQ(members("eip155:84532", "eip155:8453"), Names{"network"});
+}
+
 TEST(GateConfig, ListenAddresses) {
   EXPECT_EQ(parse_listen("127.0.0.1:8402")->second, 8402);
   EXPECT_EQ(parse_listen("[::1]:80")->first, "::1");

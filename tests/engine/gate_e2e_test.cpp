@@ -273,6 +273,31 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAndForwardedAsItsPath) {
 // A gate that enforces its offers' minDeposit refuses a smaller deposit before the facilitator
 // is asked, with the reference's code; one at the minimum goes through. Without enforcing, the
 // minimum is only announced.
+// A reload (GateRuntime::reload hands the handler a new table) reprices a channel already open: a
+// voucher for the old offer is refused with the new one, which the client then pays.
+TEST(GateE2E, ARepricedRouteIsOfferedToAPaymentForTheOldPriceAndThenCharged) {
+  GateConfig repriced_config = test_config();
+  repriced_config.routes[0].price = 3 * kPrice;
+  const OfferTable repriced = OfferTable::build(repriced_config);  // outlives the stack's handler
+  GateStack stack;
+  TestAgent agent(test_key(2), stack.config, 1);
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+
+  stack.handler().use_offers(repriced);
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  ASSERT_EQ(res.status, 402);
+  const auto required = payment_required(res);
+  EXPECT_EQ(required.error, "invalid_payment_requirements");
+  ASSERT_EQ(required.accepts.size(), 1u);
+  EXPECT_EQ(required.accepts[0].amount, "30000");
+  EXPECT_EQ(stack.gate->totals().unclaimed, kPrice);  // nothing charged
+
+  res = stack.call("POST", "/v1/infer", agent.voucher_header(required.accepts[0], 4 * kPrice));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(*payment_response(res).channelState->chargedCumulativeAmount, 4 * kPrice);
+  EXPECT_EQ(payment_response(res).chargedAmount, 3 * kPrice);
+}
+
 TEST(GateE2E, ADepositBelowAnEnforcedMinimumIsRefused) {
   GateConfig config = test_config();
   config.routes[0].minDeposit = 30 * kPrice;

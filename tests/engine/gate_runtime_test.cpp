@@ -1,5 +1,5 @@
-// `paychan gate` as its configuration builds it (GateRuntime): the upstream's timeout, and what a
-// stop leaves unanswered.
+// `paychan gate` as its configuration builds it (GateRuntime): the upstream's timeout, what a
+// stop leaves unanswered, and what a reload changes.
 #include "engine/gate/gate_runtime.hpp"
 
 #include <gtest/gtest.h>
@@ -215,6 +215,63 @@ TEST(GateRuntime, APublicSchemeOfHttpsIsWhatTheOfferAndTheUpstreamSee) {
   const auto free = client.read_response();
   ASSERT_TRUE(free);
   EXPECT_EQ(free->body(), "https");
+}
+
+// The price `path`'s 402 offers on `client`'s connection, or its status when it is not a 402.
+std::string offered(RawClient& client, std::string_view path) {
+  client.send(get(path));
+  const auto res = client.read_response();
+  if (!res) return "no answer";
+  if (res->result_int() != 402) return "status " + std::to_string(res->result_int());
+  const auto required = protocol::decode_payment_required_header((*res)["PAYMENT-REQUIRED"]);
+  return required ? required->accepts.at(0).amount : "no offer";
+}
+
+// A reload applies the new routes to the next request on a connection already open; a file that
+// changes what only a restart applies, or that fails the checks, changes nothing.
+TEST(GateRuntime, AReloadChangesTheRoutesAndRefusesWhatNeedsARestart) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "text/plain", "ok");
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  const GateConfig config = gate_config(upstream.url(""), dir, 5);
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  RawClient client{(*gate)->port()};
+  EXPECT_EQ(offered(client, "/priced"), "500");
+  EXPECT_EQ(offered(client, "/new"), "status 200");
+
+  GateConfig next = config;
+  next.routes[0].price = 700;
+  RouteConfig added;
+  added.path = "/new";
+  added.price = 9;
+  next.routes.push_back(added);
+  ASSERT_TRUE((*gate)->reload(next));
+  EXPECT_EQ(offered(client, "/priced"), "700");
+  EXPECT_EQ(offered(client, "/new"), "9");
+
+  GateConfig moved = next;
+  moved.routes[0].price = 800;
+  moved.payTo = Address{};
+  moved.payTo.bytes[19] = 3;
+  const Status refused = (*gate)->reload(moved);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(refused.error().detail.find("payTo changed"), std::string::npos) << refused.error().detail;
+  EXPECT_EQ(offered(client, "/priced"), "700");
+
+  GateConfig unpriced = next;
+  unpriced.routes[0].price = 0;
+  const Status unchecked = (*gate)->reload(unpriced);
+  ASSERT_FALSE(unchecked);
+  EXPECT_NE(unchecked.error().detail.find("routes[0]"), std::string::npos) << unchecked.error().detail;
+  EXPECT_EQ(offered(client, "/priced"), "700");
+
+  ASSERT_TRUE((*gate)->reload(config));  // back as it started: /new is free again
+  EXPECT_EQ(offered(client, "/priced"), "500");
+  EXPECT_EQ(offered(client, "/new"), "status 200");
 }
 
 // A metric's value as the gate's /metrics shows it ("no answer", "no metric" otherwise).
