@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -173,6 +174,8 @@ class ProvidersServer {
     thread_.join();
   }
   [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  // Whether the last request read found TCP_NODELAY on its connection (set by an answer before it).
+  [[nodiscard]] bool no_delay() const { return no_delay_.load(); }
 
  private:
   http::Awaitable<void> accept(http::Handler& handler) {
@@ -180,12 +183,13 @@ class ProvidersServer {
       http::error_code ec;
       auto socket = co_await acceptor_.async_accept(http::use(ec));
       if (ec) co_return;
-      http::asio::co_spawn(io_, connection(http::beast::tcp_stream(std::move(socket)), handler, write_timeout_),
-                           http::asio::detached);
+      http::asio::co_spawn(
+          io_, connection(http::beast::tcp_stream(std::move(socket)), handler, write_timeout_, no_delay_),
+          http::asio::detached);
     }
   }
   static http::Awaitable<void> connection(http::beast::tcp_stream stream, http::Handler& handler,
-                                          std::chrono::milliseconds write_timeout) {
+                                          std::chrono::milliseconds write_timeout, std::atomic<bool>& no_delay) {
     http::beast::flat_buffer buffer;
     http::ConnectionLocals locals;
     http::error_code ec;
@@ -194,12 +198,16 @@ class ProvidersServer {
       stream.expires_after(http::test::kSafety);
       co_await http::bhttp::async_read(stream, buffer, request, http::use(ec));
       if (ec) break;
+      http::tcp::no_delay option;
+      stream.socket().get_option(option, ec);
+      no_delay = !ec && option.value();
       if (!co_await http::serve_streaming(handler, request, stream, {"192.0.2.7", 40000}, locals, write_timeout)) break;
     }
     stream.socket().shutdown(http::tcp::socket::shutdown_send, ec);
   }
 
   const std::chrono::milliseconds write_timeout_;
+  std::atomic<bool> no_delay_{false};
   http::asio::io_context io_{1};
   http::tcp::acceptor acceptor_{io_, {http::asio::ip::make_address("127.0.0.1"), 0}};
   std::thread thread_;
@@ -244,6 +252,9 @@ TEST(BeastServe, AStreamReachesTheClientPieceByPiece) {
   auto next = client.read_response();
   ASSERT_TRUE(next) << client.last_error().message();
   EXPECT_EQ(next->body(), "{\"ok\":true}");
+  // Seen as the next request came: the stream's small pieces did not wait for the client's ACKs
+  // (Nagle's delay does not show on loopback, the option does).
+  EXPECT_TRUE(server.no_delay()) << "the stream set TCP_NODELAY";
 }
 
 // Whole answers are written at once and keep the connection as the request and the handler ask;
