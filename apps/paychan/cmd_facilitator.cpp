@@ -119,7 +119,15 @@ payers signed themselves: a receiverAuthorizer key is then refused, because it w
 for anyone who asks, and a refund hands back what the server charged but has not claimed yet.
 Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
-Stops gracefully on SIGINT, SIGTERM or SIGHUP: no new connections; requests in progress get up to
+SIGHUP reloads the configuration file (with the same --listen): its clients change at once —
+added, removed, token files read again (a leaked token is revoked without a restart), receivers
+changed; requests already authenticated finish as they began. A file that fails its checks, a
+client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
+listen..., or clients where there were none or none where there were some: the API would open or
+close; the log names them) is refused whole, and the facilitator serves on as before. Under nohup,
+a closed terminal reloads an unchanged file.
+
+Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get up to
 receiptTimeoutSeconds and 5s more to finish (a claim waits that long for its receipt); a second
 signal closes them at once. A request cut short loses nothing: its transaction is journaled, and
 asking again (the settle job's next run resends its batch) or the next start finds its outcome.
@@ -143,15 +151,38 @@ engine::facilitator::Fault fault_from_environment() {
   return engine::facilitator::Fault::none;
 }
 
+// The file with --listen over its member, if given.
+Result<engine::facilitator::FacilitatorConfig> load_config(const std::string& file,
+                                                           const std::optional<std::string>& listen) {
+  auto config = engine::facilitator::load_facilitator_config(file);
+  if (config && listen) config->listen = *listen;
+  return config;
+}
+
+// SIGHUP: the file read again with --listen, and its clients applied.
+void reload(const std::string& file, const std::optional<std::string>& listen,
+            engine::facilitator::FacilitatorRuntime& runtime) {
+  auto next = load_config(file, listen);
+  const Status applied = next ? runtime.reload(*next) : Status(next.failure());
+  if (!applied) {
+    std::fprintf(stderr, "paychan facilitator: SIGHUP: reload refused, serving on as before: %s\n",
+                 applied.error().to_string().c_str());
+    return;
+  }
+  std::fprintf(stderr, "paychan facilitator: SIGHUP: reloaded %s: %s\n", file.c_str(),
+               next->clients.empty() ? "open to any caller, as before"
+                                     : (std::to_string(next->clients.size()) + " client(s)").c_str());
+}
+
 int run(std::span<char* const> argv) {
   const std::string_view known[] = {"config", "listen", "threads"};
   auto args = parse_command(argv, known);
   if (!args) return report("facilitator", args.error());
   const auto file = args->option("config");
   if (!file) return report("facilitator", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
-  auto config = engine::facilitator::load_facilitator_config(*file);
+  const auto listen = args->option("listen");
+  auto config = load_config(*file, listen);
   if (!config) return report("facilitator", config.error());
-  if (auto listen = args->option("listen")) config->listen = *listen;
   engine::facilitator::FacilitatorRuntimeOptions options;
   options.fault = fault_from_environment();
   auto threads = threads_option(*args);
@@ -164,7 +195,7 @@ int run(std::span<char* const> argv) {
   if (!lock) return report("facilitator", lock.error());
 
   // Signals are taken by sigwait below: blocked before the workers start, so every thread inherits the mask.
-  sigset_t stop_signals = block_stop_signals();
+  const sigset_t stop_signals = block_stop_and_reload_signals();
   keep_freed_heap("facilitator");
 
   auto runtime = engine::facilitator::FacilitatorRuntime::start(*config, options);
@@ -181,8 +212,7 @@ int run(std::span<char* const> argv) {
                recovered.resolved, recovered.dropped, recovered.unresolved);
   announce_port((*runtime)->port());
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  const int signal = wait_for_stop(stop_signals, [&] { reload(*file, listen, **runtime); });
   // A request in progress may be a claim waiting up to receiptTimeoutSeconds for its receipt: the
   // grace lets it have its answer.
   const std::chrono::seconds grace(config->receiptTimeoutSeconds + 5);

@@ -224,13 +224,8 @@ int run(std::span<char* const> argv) {
   }
 
   // Signals are taken by sigwait below, never by a handler on a worker thread: block them before
-  // the workers start so that every thread inherits the mask. SIGHUP reloads, as servers take it,
-  // under nohup too (where a closed terminal then reloads an unchanged file).
-  sigset_t stop_signals = block_stop_signals();
-  sigdelset(&stop_signals, SIGHUP);
-  sigset_t waited = stop_signals;
-  sigaddset(&waited, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
+  // the workers start so that every thread inherits the mask.
+  const sigset_t stop_signals = block_stop_and_reload_signals();
   keep_freed_heap("gate");
 
   auto gate = engine::gate::GateRuntime::start(*config, options);
@@ -245,8 +240,7 @@ int run(std::span<char* const> argv) {
   for (const std::string& warning : (*gate)->warnings()) std::fprintf(stderr, "paychan gate: warning: %s\n", warning.c_str());
   announce_port((*gate)->port());
 
-  int signal = 0;
-  for (sigwait(&waited, &signal); signal == SIGHUP; sigwait(&waited, &signal)) reload(*file, overrides, **gate);
+  const int signal = wait_for_stop(stop_signals, [&] { reload(*file, overrides, **gate); });
   std::fprintf(stderr, "paychan gate: %s received, stopping (again to close what is still open at once)\n",
                stop_signal_name(signal));
   const std::size_t cut = stop_unless_signalled_again(

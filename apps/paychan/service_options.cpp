@@ -33,6 +33,24 @@ sigset_t block_stop_signals() {
   return stop_signals;
 }
 
+sigset_t block_stop_and_reload_signals() {
+  sigset_t stop_signals = block_stop_signals();
+  sigdelset(&stop_signals, SIGHUP);
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
+  return stop_signals;
+}
+
+int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& reload) {
+  sigset_t waited = stop_signals;
+  sigaddset(&waited, SIGHUP);
+  int signal = 0;
+  for (sigwait(&waited, &signal); signal == SIGHUP; sigwait(&waited, &signal)) reload();
+  return signal;
+}
+
 const char* stop_signal_name(int signal) noexcept {
   return signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM";
 }

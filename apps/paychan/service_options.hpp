@@ -1,6 +1,6 @@
 // What the long-running commands (gate, facilitator, devnet, settle --every) share: the --threads
-// option, stopping on SIGINT/SIGTERM/SIGHUP, the servers' heap setting, and announcing the port they bound
-// for scripts.
+// option, stopping on SIGINT/SIGTERM (and SIGHUP, or reloading on it), the servers' heap setting,
+// and announcing the port they bound for scripts.
 #pragma once
 
 #include <csignal>
@@ -18,6 +18,13 @@ namespace paychan::cli {
 // in the calling thread, SIGINT and SIGHUP only when not ignored (nohup, a script's background job) — call it before starting any worker thread, so that every thread inherits
 // the mask and the signals reach only sigwait/sigtimedwait on the set returned here.
 [[nodiscard]] sigset_t block_stop_signals();
+// For a service that reloads its configuration on SIGHUP, as servers do (gate, facilitator): as
+// block_stop_signals(), but SIGHUP, blocked under nohup too (a closed terminal then reloads an
+// unchanged file), is left out of the stop signals returned.
+[[nodiscard]] sigset_t block_stop_and_reload_signals();
+// Waits for a stop signal of `stop_signals`, calling `reload` (on this thread) at each SIGHUP
+// meanwhile; returns the stop signal.
+int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& reload);
 // "SIGINT", "SIGTERM" or "SIGHUP", for the line saying why a service stops.
 [[nodiscard]] const char* stop_signal_name(int signal) noexcept;
 // Runs `body` while another thread takes the signals of `stop_signals` as they come, passing each

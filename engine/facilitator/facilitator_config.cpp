@@ -154,4 +154,22 @@ Result<FacilitatorConfig> load_facilitator_config(const std::string& path) {
   return config;
 }
 
+std::vector<std::string_view> members_needing_restart(const FacilitatorConfig& running, const FacilitatorConfig& next) {
+  std::vector<std::string_view> changed;
+  const auto compare = [&changed](std::string_view member, bool same) {
+    if (!same) changed.push_back(member);
+  };
+  compare("networks", running.networks == next.networks);
+  compare("signerKeyFile", running.signerKeyFile == next.signerKeyFile);
+  compare("receiverAuthorizerKeyFile", running.receiverAuthorizerKeyFile == next.receiverAuthorizerKeyFile);
+  compare("journal", running.journal == next.journal);
+  compare("listen", running.listen == next.listen);
+  compare("receiptTimeoutSeconds", running.receiptTimeoutSeconds == next.receiptTimeoutSeconds);
+  compare("repriceAfterSeconds", running.repriceAfterSeconds == next.repriceAfterSeconds);
+  compare("maxFeePerGasGwei", running.maxFeePerGasGwei == next.maxFeePerGasGwei);
+  // Without clients the API is open to anyone: opening or closing it is a restart's to do.
+  compare("clients", running.clients.empty() == next.clients.empty());
+  return changed;
+}
+
 }  // namespace paychan::engine::facilitator

@@ -32,6 +32,7 @@ struct ClientConfig {
   std::vector<Address> receivers;
 };
 
+// A member added here is named in members_needing_restart() unless FacilitatorRuntime::reload applies it.
 struct FacilitatorConfig {
   std::vector<NetworkOptions> networks;  // at least one
   std::string signerKeyFile;
@@ -51,5 +52,12 @@ struct FacilitatorConfig {
 [[nodiscard]] Result<FacilitatorConfig> parse_facilitator_config(std::string_view json);
 // The same from a file (at most 1 MiB).
 [[nodiscard]] Result<FacilitatorConfig> load_facilitator_config(const std::string& path);
+// The members of `next` that differ from the `running` facilitator's and that only a restart
+// changes: all but the clients (names, token files re-read, receivers), which
+// FacilitatorRuntime::reload applies while it serves — unless `next` has none where `running` has
+// some, or some where it has none ("clients": the API would open or close). By their names in the
+// file; empty when none. Key files are compared by name: one rewritten in place is read at the next start.
+[[nodiscard]] std::vector<std::string_view> members_needing_restart(const FacilitatorConfig& running,
+                                                                    const FacilitatorConfig& next);
 
 }  // namespace paychan::engine::facilitator

@@ -23,7 +23,10 @@ struct FacilitatorRuntime::Parts {
   std::unique_ptr<persistence::TxJournal> journal;
   std::unique_ptr<Facilitator> facilitator;
   RecoveryReport recovered;
-  std::optional<ClientAuth> clients;
+  // Every client table served, the one in use last: a request in progress holds its client, even
+  // past a reload (reloads are rare and a table small). Empty: no clients, the API open.
+  std::vector<std::unique_ptr<const ClientAuth>> clients;
+  FacilitatorConfig config;  // as started, its clients as last reloaded
   std::unique_ptr<FacilitatorService> service;
   std::unique_ptr<http::HttpServer> server;
 };
@@ -41,8 +44,10 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
     authorizer = *key;
   }
   if (!config.clients.empty()) {
-    PAYCHAN_ASSIGN(p->clients, ClientAuth::load(config.clients));
+    PAYCHAN_ASSIGN(auto clients, ClientAuth::load(config.clients));
+    p->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
   }
+  p->config = config;
   PAYCHAN_ASSIGN(p->journal, persistence::TxJournal::open(config.journal));
 
   FacilitatorOptions facilitator_options;
@@ -56,7 +61,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   PAYCHAN_TRY(http::run_blocking(f.check_nodes()));
   PAYCHAN_ASSIGN(p->recovered, http::run_blocking(f.recover()));
 
-  p->service = std::make_unique<FacilitatorService>(f, p->clients ? &*p->clients : nullptr);
+  p->service = std::make_unique<FacilitatorService>(f, p->clients.empty() ? nullptr : p->clients.back().get());
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;
@@ -77,6 +82,21 @@ const RecoveryReport& FacilitatorRuntime::recovered() const noexcept { return pa
 
 std::size_t FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
   return parts_->server ? parts_->server->stop(grace) : 0;
+}
+
+Status FacilitatorRuntime::reload(const FacilitatorConfig& next) {
+  if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
+    std::string names;
+    for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
+    return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
+                                                   "applies the clients, their token files read again)");
+  }
+  if (next.clients.empty()) return {};
+  PAYCHAN_ASSIGN(auto clients, ClientAuth::load(next.clients));
+  parts_->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
+  parts_->service->use_clients(*parts_->clients.back());
+  parts_->config.clients = next.clients;
+  return {};
 }
 
 void FacilitatorRuntime::end_grace() {

@@ -1,7 +1,7 @@
 // A whole facilitator assembled from its configuration, as `paychan facilitator` runs it: the keys,
 // the clients' tokens, the transaction journal, the Facilitator (its nodes checked, what a crash left pending
 // recovered) and the HTTP server in front of it.
-// Thread-safety: start/stop from one controlling thread.
+// Thread-safety: start, reload and stop from one controlling thread.
 #pragma once
 
 #include <chrono>
@@ -30,6 +30,13 @@ class FacilitatorRuntime {
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] Facilitator& facilitator() noexcept;
   [[nodiscard]] const RecoveryReport& recovered() const noexcept;
+  // Applies a changed configuration's clients while the facilitator serves: clients added or
+  // removed, token files read again (a leaked token revoked), receivers changed. Requests already
+  // authenticated finish as their client; later ones need a token of the new table. `next` comes
+  // checked (load_facilitator_config). Errors: invalid_config naming the members that differ and
+  // need a restart (members_needing_restart), or a client's unreadable or weak token (ClientAuth::load);
+  // either way nothing changes.
+  [[nodiscard]] Status reload(const FacilitatorConfig& next);
   // Stops accepting and lets requests in progress finish (up to `grace`); how many connections
   // were still open then (closed).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));

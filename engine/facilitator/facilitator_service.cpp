@@ -81,8 +81,13 @@ FacilitatorService::FacilitatorService(Facilitator& facilitator, const ClientAut
       clients_(clients),
       supported_(protocol::encode_supported_response(facilitator.supported())) {}
 
+void FacilitatorService::use_clients(const ClientAuth& clients) noexcept {
+  if (clients_.load() != nullptr) clients_.store(&clients, std::memory_order_release);
+}
+
 http::Handled FacilitatorService::handle(http::Exchange& ex) {
   const auto& req = ex.request();
+  const ClientAuth* clients = clients_.load(std::memory_order_acquire);
   const std::string_view path = req.path();
   const bool post = req.method() == "POST";
   const bool get = req.method() == "GET" || req.method() == "HEAD";
@@ -92,8 +97,8 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
       return std::nullopt;
     }
     ReceiverScope scope = ReceiverScope::nobody();
-    if (clients_ != nullptr) {
-      const AuthenticatedClient* client = client_of(req);
+    if (clients != nullptr) {
+      const AuthenticatedClient* client = client_of(*clients, req);
       if (client == nullptr) {
         facilitator_.log_caused_by_caller(unauthorized_,
                                           "refused POST " + std::string(path) + ": no client's token (401)");
@@ -115,7 +120,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   if (path == "/metrics") {
     if (!get) {
       method_not_allowed(ex, "GET");
-    } else if (clients_ != nullptr && client_of(req) == nullptr) {
+    } else if (clients != nullptr && client_of(*clients, req) == nullptr) {
       unauthorized(ex, "text/plain", std::string(kNoToken) + "\n");
     } else {
       serve_metrics(ex);
@@ -132,8 +137,8 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   return std::nullopt;
 }
 
-const AuthenticatedClient* FacilitatorService::client_of(const http::Request& req) const {
-  return clients_->authenticate(req.header("Authorization").value_or(""));
+const AuthenticatedClient* FacilitatorService::client_of(const ClientAuth& clients, const http::Request& req) {
+  return clients.authenticate(req.header("Authorization").value_or(""));
 }
 
 void FacilitatorService::serve_metrics(http::Exchange& ex) {

@@ -21,6 +21,7 @@
 // Thread-safety: a Handler, called concurrently from every I/O thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -39,14 +40,18 @@ class FacilitatorService final : public http::Handler {
   // `clients` (null: none) must outlive the service.
   FacilitatorService(Facilitator& facilitator, const ClientAuth* clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
+  // From now on callers are known by `clients` (a reloaded configuration's), from any thread; a
+  // service started without clients takes none. Requests already authenticated finish as their
+  // client: every table handed in must outlive the service.
+  void use_clients(const ClientAuth& clients) noexcept;
 
  private:
-  // The client whose token `req` carries; nullptr for none. Only with clients.
-  [[nodiscard]] const AuthenticatedClient* client_of(const http::Request& req) const;
+  // The client of `clients` whose token `req` carries; nullptr for none.
+  [[nodiscard]] static const AuthenticatedClient* client_of(const ClientAuth& clients, const http::Request& req);
   void serve_metrics(http::Exchange& ex);
 
   Facilitator& facilitator_;
-  const ClientAuth* clients_;
+  std::atomic<const ClientAuth*> clients_;
   std::string supported_;  // /supported never changes while running: encoded once
   LogThrottle unauthorized_;  // the 401s' lines
   FacilitatorMetrics metrics_;

@@ -24,6 +24,7 @@ struct NetworkOptions {
   Address permit2 = kPermit2Address;  // Uniswap's Permit2, whose domain Permit2 deposits are signed under
   Address multicall3 = chain::kMulticall3Address;  // runs a wallet's deployment and its deposit together
   std::vector<Address> eip6492AllowedFactories;
+  friend bool operator==(const NetworkOptions&, const NetworkOptions&) = default;
 };
 
 }  // namespace paychan::engine::facilitator

@@ -8,7 +8,8 @@
 #   usdc_of ADDRESS         ADDRESS's test token balance, read on chain (eth_call balanceOf)
 #   start_facilitator       `paychan facilitator` on that chain: dev account 1 relays, a new key is the
 #                           receiverAuthorizer; sets facilitator (its URL), authorizer, pay_to (a new
-#                           address) and server_token (the token file of the one client, acting for pay_to)
+#                           address), server_token (the token file of the one client, acting for pay_to)
+#                           and facilitator_pid
 wait_for() {
   for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "FAIL: $1 never showed $2"; cat "$1" "$1.err" 2>/dev/null; exit 1
@@ -47,7 +48,8 @@ start_facilitator() {
  "clients": [{"name": "server", "tokenFile": "$server_token", "receivers": ["$pay_to"]}]}
 JSON
   "$paychan" facilitator --config "$work/facilitator.json" >"$work/facilitator.out" 2>"$work/facilitator.out.err" &
-  pids+=($!)
+  facilitator_pid=$!
+  pids+=("$facilitator_pid")
   wait_for "$work/facilitator.out" port
   facilitator="http://127.0.0.1:$(port_of "$work/facilitator.out")"
 }

@@ -36,6 +36,28 @@ for _ in $(seq 300); do flood+=("$facilitator/verify"); done
 curl -s -X POST -d '{}' "${flood[@]}" >/dev/null
 check "facilitator throttles the 401s' lines" 0 "yes" \
   sh -c "n=\$(grep -c 'no client.s token (401)' '$work/facilitator.out.err'); [ \$n -ge 50 ] && [ \$n -le 101 ] && echo yes || echo \$n"
+# SIGHUP reloads the facilitator's clients without a restart: a client added to its file is known
+# at once (/metrics wants a client's token); a file that moves the journal is refused whole.
+"$paychan" key token --out "$work/scraper.token" >/dev/null
+scrape() {
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$work/scraper.token")" "$facilitator/metrics"
+}
+check "an unknown token is refused /metrics" 0 "401" scrape
+cp "$work/facilitator.json" "$work/facilitator.json.started"
+scraper="{\"name\": \"scraper\", \"tokenFile\": \"$work/scraper.token\", \"receivers\": []}"
+sed -i "s|\"clients\": \[|\"clients\": [$scraper, |" "$work/facilitator.json"
+kill -HUP "$facilitator_pid"
+wait_for "$work/facilitator.out.err" "SIGHUP: reloaded"
+check "the facilitator's reload counts its clients" 0 "SIGHUP: reloaded $work/facilitator.json: 2 client(s)" \
+  cat "$work/facilitator.out.err"
+check "a client added by a reload is served" 0 "200" scrape
+sed -i "s|$work/facilitator.sqlite|$work/facilitator-moved.sqlite|" "$work/facilitator.json"
+kill -HUP "$facilitator_pid"
+wait_for "$work/facilitator.out.err" "SIGHUP: reload refused"
+check "a reload moving the journal is refused, naming it" 0 "journal changed, which only a restart applies" \
+  cat "$work/facilitator.out.err"
+check "a refused reload keeps the clients" 0 "200" scrape
+cp "$work/facilitator.json.started" "$work/facilitator.json"
 # A facilitator configured with another Permit2 than the deployed collector's says so at start: its
 # permits could never verify, each refused with a code that hides why. It still starts (its
 # ERC-3009 deposits and vouchers work).
@@ -67,8 +89,12 @@ check "facilitator warns of a contract not deployed" 0 \
 check "facilitator warns of a signer without gas money" 0 "holds nothing to pay gas with: every transaction will fail until it is funded" \
   cat "$work/facilitator-bare.out.err"
 kill -HUP "$side_pid"
+wait_for "$work/facilitator-bare.out.err" "SIGHUP: reloaded"
+check "an open facilitator's reload keeps it open" 0 "open to any caller, as before" \
+  cat "$work/facilitator-bare.out.err"
+kill -TERM "$side_pid"
 wait "$side_pid"
-check "facilitator stops cleanly on SIGHUP" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
+check "facilitator stops cleanly on SIGTERM" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
 # Under nohup a closed terminal stops nothing.
 nohup "$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-nohup.out" 2>"$work/facilitator-nohup.out.err" &
 nohup_pid=$!

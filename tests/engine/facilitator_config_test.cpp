@@ -151,5 +151,35 @@ TEST(FacilitatorConfig, LoadsAFileAndRefusesAMissingOne) {
   EXPECT_NE(missing.error().detail.find("nope.json"), std::string::npos);
 }
 
+// What a reload may change (the clients) is not named; every other change is, by its member's name
+// in the file, and so is a change between clients and none (the API would open or close).
+TEST(FacilitatorConfig, AReloadNamesTheMembersOnlyARestartChanges) {
+  const auto running = parse_facilitator_config(kGood);
+  ASSERT_TRUE(running) << running.error().to_string();
+  const auto members = [&](const std::string& text) {
+    auto next = parse_facilitator_config(text);
+    EXPECT_TRUE(next) << text << ": " << next.error().to_string();
+    return next ? members_needing_restart(*running, *next) : std::vector<std::string_view>{};
+  };
+  using Names = std::vector<std::string_view>;
+  EXPECT_EQ(members(with(kGood, "\"settle.token\"", "\"rotated.token\"")), Names{});
+  EXPECT_EQ(members(with(kGood, R"({"name": "settle", "tokenFile": "settle.token", "receivers": []})",
+                         R"({"name": "new", "tokenFile": "new.token",
+                             "receivers": ["0x6666666666666666666666666666666666666666"]})")),
+            Names{});
+  EXPECT_EQ(members(with(kGood, "http://127.0.0.1:8545", "http://127.0.0.1:9545")), Names{"networks"});
+  const std::string factory = "0x5555555555555555555555555555555555555555";
+  EXPECT_EQ(members(with(kGood, factory, "0x7777777777777777777777777777777777777777")), Names{"networks"});
+  EXPECT_EQ(members(with(kGood, "\"maxFeePerGasGwei\": 300", "\"maxFeePerGasGwei\": 301, \"journal\": \"j.sqlite\"")),
+            (Names{"journal", "maxFeePerGasGwei"}));
+  const std::string open =
+      R"({"networks": {"eip155:8453": "http://127.0.0.1:8545"}, "signerKeyFile": "facilitator.key"})";
+  const auto without_clients = parse_facilitator_config(open);
+  ASSERT_TRUE(without_clients) << without_clients.error().to_string();
+  EXPECT_EQ(members_needing_restart(*running, *without_clients),
+            (Names{"networks", "receiverAuthorizerKeyFile", "receiptTimeoutSeconds", "repriceAfterSeconds",
+                   "maxFeePerGasGwei", "clients"}));
+}
+
 }  // namespace
 }  // namespace paychan::engine::facilitator
