@@ -124,8 +124,9 @@ added, removed, token files read again (a leaked token is revoked without a rest
 changed; requests already authenticated finish as they began. A file that fails its checks, a
 client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
 listen..., or clients where there were none or none where there were some: the API would open or
-close; the log names them) is refused whole, and the facilitator serves on as before. Under nohup,
-a closed terminal reloads an unchanged file.
+close; the log names them) is refused whole, and the facilitator serves on as before. A --config
+that is not a regular file (a pipe) is read once, at start. Under nohup, a closed terminal reloads
+the file, as a SIGHUP does.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get up to
 receiptTimeoutSeconds and 5s more to finish (a claim waits that long for its receipt); a second
@@ -162,16 +163,18 @@ Result<engine::facilitator::FacilitatorConfig> load_config(const std::string& fi
 // SIGHUP: the file read again with --listen, and its clients applied.
 void reload(const std::string& file, const std::optional<std::string>& listen,
             engine::facilitator::FacilitatorRuntime& runtime) {
+  if (!can_reload("facilitator", file)) return;
   auto next = load_config(file, listen);
-  const Status applied = next ? runtime.reload(*next) : Status(next.failure());
+  const Result<bool> applied = next ? runtime.reload(*next) : Result<bool>(next.failure());
   if (!applied) {
     std::fprintf(stderr, "paychan facilitator: SIGHUP: reload refused, serving on as before: %s\n",
                  applied.error().to_string().c_str());
     return;
   }
-  std::fprintf(stderr, "paychan facilitator: SIGHUP: reloaded %s: %s\n", file.c_str(),
+  std::fprintf(stderr, "paychan facilitator: SIGHUP: reloaded %s: %s%s\n", file.c_str(),
                next->clients.empty() ? "open to any caller, as before"
-                                     : (std::to_string(next->clients.size()) + " client(s)").c_str());
+                                     : (std::to_string(next->clients.size()) + " client(s)").c_str(),
+               next->clients.empty() || *applied ? "" : ", their tokens unchanged");
 }
 
 int run(std::span<char* const> argv) {

@@ -158,13 +158,15 @@ descriptions, minDeposit) and enforceMinDeposit change at once, without dropping
 requests already matched finish on their old offer, and a client paying an offer that changed gets
 402 with the new one. A file that fails its checks, or that changes anything else (payTo, asset,
 store, listen...: named in the log), is refused whole and the gate serves on as before; key and token
-files are read at start only. The log says what it did, and lists the routes it now serves.
-Under nohup, a closed terminal reloads an unchanged file: the gate goes on.
+files are read at start only, and a --config that is not a regular file (a pipe) once. The log says
+what it did, and lists the routes it now serves. Under nohup, a closed terminal reloads the file, as
+a SIGHUP does: the gate goes on.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and
 counted in the last log line (a request among them not yet answered is not charged; a stream
-already begun was charged at its head). Every charge taken is on disk. HTTP/1.1 requests need exactly one Host header (RFC 9112), health probes too.
+already begun was charged at its head). Every charge taken is on disk. HTTP/1.1 requests need
+exactly one Host header (RFC 9112), health probes too.
 Exit status: 0 after a clean stop, 2 for a bad configuration or a port that cannot be bound (also
 one another process listens on).
 
@@ -184,14 +186,16 @@ void print_routes(const engine::gate::GateConfig& config) {
 // SIGHUP: the file read again with the command line's options, and what may change applied.
 void reload(const std::string& file, const engine::gate::GateConfigOverrides& overrides,
             engine::gate::GateRuntime& gate) {
+  if (!can_reload("gate", file)) return;
   auto next = engine::gate::load_gate_config(file, overrides);
-  const Status applied = next ? gate.reload(*next) : Status(next.failure());
+  const Result<bool> applied = next ? gate.reload(*next) : Result<bool>(next.failure());
   if (!applied) {
     std::fprintf(stderr, "paychan gate: SIGHUP: reload refused, serving on as before: %s\n",
                  applied.error().to_string().c_str());
     return;
   }
-  std::fprintf(stderr, "paychan gate: SIGHUP: reloaded %s\n", file.c_str());
+  std::fprintf(stderr, "paychan gate: SIGHUP: reloaded %s%s\n", file.c_str(),
+               *applied ? "" : ": routes unchanged");
   print_routes(*next);
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -46,9 +47,20 @@ sigset_t block_stop_and_reload_signals() {
 int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& reload) {
   sigset_t waited = stop_signals;
   sigaddset(&waited, SIGHUP);
-  int signal = 0;
-  for (sigwait(&waited, &signal); signal == SIGHUP; sigwait(&waited, &signal)) reload();
-  return signal;
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&waited, &signal) != 0) continue;  // EINVAL only, for a set built here: not seen
+    if (signal != SIGHUP) return signal;
+    reload();
+  }
+}
+
+bool can_reload(const char* command, const std::string& config_file) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(config_file, ec)) return true;
+  std::fprintf(stderr, "paychan %s: SIGHUP: --config %s is not a regular file (a pipe is read once, at start): "
+                       "nothing reloaded; restart to apply a change\n", command, config_file.c_str());
+  return false;
 }
 
 const char* stop_signal_name(int signal) noexcept {

@@ -24,6 +24,7 @@ namespace paychan::engine::facilitator {
 struct AuthenticatedClient {
   std::string name;
   std::vector<Address> receivers;
+  friend bool operator==(const AuthenticatedClient&, const AuthenticatedClient&) = default;
 };
 
 class ClientAuth {
@@ -35,6 +36,8 @@ class ClientAuth {
   // The client whose token the Authorization header `authorization` carries ("Bearer <token>",
   // the scheme's case ignored); nullptr for a missing, malformed or unknown one.
   [[nodiscard]] const AuthenticatedClient* authenticate(std::string_view authorization) const;
+  // The same clients with the same tokens.
+  friend bool operator==(const ClientAuth&, const ClientAuth&) = default;
 
  private:
   std::map<Bytes32, AuthenticatedClient> byTokenDigest_;

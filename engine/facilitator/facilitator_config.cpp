@@ -169,6 +169,9 @@ std::vector<std::string_view> members_needing_restart(const FacilitatorConfig& r
   compare("maxFeePerGasGwei", running.maxFeePerGasGwei == next.maxFeePerGasGwei);
   // Without clients the API is open to anyone: opening or closing it is a restart's to do.
   compare("clients", running.clients.empty() == next.clients.empty());
+  FacilitatorConfig reloaded = running;  // what a reload makes of the running configuration
+  reloaded.clients = next.clients;
+  if (changed.empty() && reloaded != next) changed.push_back("another member");  // one added and not named above
   return changed;
 }
 

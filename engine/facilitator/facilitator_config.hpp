@@ -30,9 +30,11 @@ struct ClientConfig {
   std::string name;  // for logs
   std::string tokenFile;
   std::vector<Address> receivers;
+  friend bool operator==(const ClientConfig&, const ClientConfig&) = default;
 };
 
-// A member added here is named in members_needing_restart() unless FacilitatorRuntime::reload applies it.
+// A member added here is named in members_needing_restart() unless FacilitatorRuntime::reload
+// applies it (else that function names it "another member").
 struct FacilitatorConfig {
   std::vector<NetworkOptions> networks;  // at least one
   std::string signerKeyFile;
@@ -45,6 +47,7 @@ struct FacilitatorConfig {
   // Empty: /verify and /settle are open to anyone who can connect, and no receiverAuthorizer key
   // may be configured (it would sign refunds for whoever asks).
   std::vector<ClientConfig> clients;
+  friend bool operator==(const FacilitatorConfig&, const FacilitatorConfig&) = default;
 };
 
 // Parses and checks a configuration. Errors: invalid_config naming the member and the reason

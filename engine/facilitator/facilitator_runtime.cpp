@@ -84,19 +84,20 @@ std::size_t FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
   return parts_->server ? parts_->server->stop(grace) : 0;
 }
 
-Status FacilitatorRuntime::reload(const FacilitatorConfig& next) {
+Result<bool> FacilitatorRuntime::reload(const FacilitatorConfig& next) {
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
     std::string names;
     for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
     return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
                                                    "applies the clients, their token files read again)");
   }
-  if (next.clients.empty()) return {};
+  if (next.clients.empty()) return false;
   PAYCHAN_ASSIGN(auto clients, ClientAuth::load(next.clients));
+  if (clients == *parts_->clients.back()) return false;  // every table is kept: an unchanged one is not added
   parts_->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
   parts_->service->use_clients(*parts_->clients.back());
   parts_->config.clients = next.clients;
-  return {};
+  return true;
 }
 
 void FacilitatorRuntime::end_grace() {

@@ -33,10 +33,11 @@ class FacilitatorRuntime {
   // Applies a changed configuration's clients while the facilitator serves: clients added or
   // removed, token files read again (a leaked token revoked), receivers changed. Requests already
   // authenticated finish as their client; later ones need a token of the new table. `next` comes
-  // checked (load_facilitator_config). Errors: invalid_config naming the members that differ and
-  // need a restart (members_needing_restart), or a client's unreadable or weak token (ClientAuth::load);
-  // either way nothing changes.
-  [[nodiscard]] Status reload(const FacilitatorConfig& next);
+  // checked (load_facilitator_config). False: the clients and their tokens are the same as before
+  // (or there are none), and nothing changes. Errors: invalid_config naming the members that differ
+  // and need a restart (members_needing_restart), or a client's unreadable or weak token
+  // (ClientAuth::load); either way nothing changes.
+  [[nodiscard]] Result<bool> reload(const FacilitatorConfig& next);
   // Stops accepting and lets requests in progress finish (up to `grace`); how many connections
   // were still open then (closed).
   std::size_t stop(std::chrono::milliseconds grace = std::chrono::seconds(10));

@@ -236,6 +236,10 @@ std::vector<std::string_view> members_needing_restart(const GateConfig& running,
   compare("upstream", running.upstream == next.upstream);
   compare("publicScheme", running.publicScheme == next.publicScheme);
   compare("maxRequestBodyBytes", running.maxRequestBodyBytes == next.maxRequestBodyBytes);
+  GateConfig reloaded = running;  // what a reload makes of the running configuration
+  reloaded.routes = next.routes;
+  reloaded.enforceMinDeposit = next.enforceMinDeposit;
+  if (changed.empty() && reloaded != next) changed.push_back("another member");  // one added and not named above
   return changed;
 }
 

@@ -37,13 +37,15 @@ struct RouteConfig {
   // which must not come free). In any case: methods are case-sensitive on the wire, but some
   // frameworks (Werkzeug) upper-case a request's before routing it, so "get" must not come free.
   [[nodiscard]] bool takes(std::string_view method) const noexcept;
+  friend bool operator==(const RouteConfig&, const RouteConfig&) = default;
 };
 
 // The settle job's time to claim a withdrawing channel, unless the config says otherwise (or its
 // withdrawDelay is short: then half of that).
 inline constexpr std::uint64_t kDefaultWithdrawalSafetyMarginSeconds = 900;
 
-// A member added here is named in members_needing_restart() unless GateRuntime::reload applies it.
+// A member added here is named in members_needing_restart() unless GateRuntime::reload applies it
+// (else that function names it "another member").
 struct GateConfig {
   std::string network;  // CAIP-2, "eip155:<chainId>"
   std::uint64_t chainId = 0;
@@ -90,6 +92,7 @@ struct GateConfig {
   // Off by default, as in the reference server: the minimum is then a hint clients may follow.
   bool enforceMinDeposit = false;
   std::vector<RouteConfig> routes;
+  friend bool operator==(const GateConfig&, const GateConfig&) = default;
 };
 
 // What `paychan gate`'s flags set over the file's members. Applied before the file is checked, so
@@ -117,7 +120,7 @@ struct GateConfigOverrides {
 
 // The members of `next` that differ from the `running` gate's and that only a restart changes: all
 // but "routes" and "enforceMinDeposit", which GateRuntime::reload applies while the gate serves. By
-// their names in the file ("asset" for any of its fields), in the file's order; empty when none.
+// their names in the file ("asset" for any of its fields), in a fixed order; empty when none.
 // Files are compared by name: a key or token file rewritten in place is read at the next start.
 [[nodiscard]] std::vector<std::string_view> members_needing_restart(const GateConfig& running, const GateConfig& next);
 

@@ -225,7 +225,7 @@ std::size_t GateRuntime::channels() const { return parts_->gate->channels().size
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
 
-Status GateRuntime::reload(const GateConfig& next) {
+Result<bool> GateRuntime::reload(const GateConfig& next) {
   PAYCHAN_TRY(check_gate_config(next));
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
     std::string names;
@@ -233,11 +233,11 @@ Status GateRuntime::reload(const GateConfig& next) {
     return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
                                                    "applies routes and enforceMinDeposit)");
   }
-  parts_->config.routes = next.routes;
-  parts_->config.enforceMinDeposit = next.enforceMinDeposit;
+  if (next == parts_->config) return false;  // every table is kept: an unchanged one is not added
+  parts_->config = next;
   parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));
   parts_->handler->use_offers(*parts_->offers.back());
-  return {};
+  return true;
 }
 
 void GateRuntime::end_grace() {

@@ -62,9 +62,10 @@ class GateRuntime {
   // Applies a changed configuration's routes (paths, prices, descriptions, minimum deposits) and
   // enforceMinDeposit while the gate serves: requests matched before finish on their offers, later
   // ones get the new (a client paying an offer that changed gets 402 with the new one). `next` is
-  // checked as start() checks it. Errors: invalid_config from the checks, or naming the members
-  // that differ and need a restart (members_needing_restart); either way nothing changes.
-  [[nodiscard]] Status reload(const GateConfig& next);
+  // checked as start() checks it. False: they are the same as before, and nothing changes (a SIGHUP
+  // with the file unchanged). Errors: invalid_config from the checks, or naming the members that
+  // differ and need a restart (members_needing_restart); either way nothing changes.
+  [[nodiscard]] Result<bool> reload(const GateConfig& next);
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   // Returns how many connections were still open when the grace ran out (HttpServer::stop).

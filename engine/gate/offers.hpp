@@ -1,6 +1,7 @@
 // The gate's priced routes and the offer each one makes. Every offer's PaymentRequirements is built
-// once at start-up and never rebuilt, so the bytes a client echoes in `accepted` deep-equal what
-// the gate compares them with (the reference server's test).
+// once with its table and never rebuilt, so the bytes a client echoes in `accepted` deep-equal what
+// the gate compares them with (the reference server's test); a reload builds a new table, its
+// offers for unchanged routes byte-identical.
 // Thread-safety: immutable after build(); find() is safe from every thread.
 #pragma once
 

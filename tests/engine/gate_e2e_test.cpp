@@ -270,9 +270,6 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAndForwardedAsItsPath) {
   EXPECT_EQ(refused->body().find("127.0.0.1"), std::string::npos) << refused->body();
 }
 
-// A gate that enforces its offers' minDeposit refuses a smaller deposit before the facilitator
-// is asked, with the reference's code; one at the minimum goes through. Without enforcing, the
-// minimum is only announced.
 // A reload (GateRuntime::reload hands the handler a new table) reprices a channel already open: a
 // voucher for the old offer is refused with the new one, which the client then pays.
 TEST(GateE2E, ARepricedRouteIsOfferedToAPaymentForTheOldPriceAndThenCharged) {
@@ -298,6 +295,9 @@ TEST(GateE2E, ARepricedRouteIsOfferedToAPaymentForTheOldPriceAndThenCharged) {
   EXPECT_EQ(payment_response(res).chargedAmount, 3 * kPrice);
 }
 
+// A gate that enforces its offers' minDeposit refuses a smaller deposit before the facilitator
+// is asked, with the reference's code; one at the minimum goes through. Without enforcing, the
+// minimum is only announced.
 TEST(GateE2E, ADepositBelowAnEnforcedMinimumIsRefused) {
   GateConfig config = test_config();
   config.routes[0].minDeposit = 30 * kPrice;

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "engine/gate/gate_config.hpp"
+#include "engine/gate/offers.hpp"
+#include "gate_stack.hpp"
 #include "persistence/channel_store.hpp"
 #include "protocol/headers.hpp"
 #include "http_test_support.hpp"
@@ -248,15 +250,20 @@ TEST(GateRuntime, AReloadChangesTheRoutesAndRefusesWhatNeedsARestart) {
   added.path = "/new";
   added.price = 9;
   next.routes.push_back(added);
-  ASSERT_TRUE((*gate)->reload(next));
+  const auto applied = (*gate)->reload(next);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  EXPECT_TRUE(*applied);
   EXPECT_EQ(offered(client, "/priced"), "700");
   EXPECT_EQ(offered(client, "/new"), "9");
+  const auto again = (*gate)->reload(next);  // a SIGHUP with the file unchanged
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
 
   GateConfig moved = next;
   moved.routes[0].price = 800;
   moved.payTo = Address{};
   moved.payTo.bytes[19] = 3;
-  const Status refused = (*gate)->reload(moved);
+  const auto refused = (*gate)->reload(moved);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::invalid_config);
   EXPECT_NE(refused.error().detail.find("payTo changed"), std::string::npos) << refused.error().detail;
@@ -264,7 +271,7 @@ TEST(GateRuntime, AReloadChangesTheRoutesAndRefusesWhatNeedsARestart) {
 
   GateConfig unpriced = next;
   unpriced.routes[0].price = 0;
-  const Status unchecked = (*gate)->reload(unpriced);
+  const auto unchecked = (*gate)->reload(unpriced);
   ASSERT_FALSE(unchecked);
   EXPECT_NE(unchecked.error().detail.find("routes[0]"), std::string::npos) << unchecked.error().detail;
   EXPECT_EQ(offered(client, "/priced"), "700");
@@ -272,6 +279,98 @@ TEST(GateRuntime, AReloadChangesTheRoutesAndRefusesWhatNeedsARestart) {
   ASSERT_TRUE((*gate)->reload(config));  // back as it started: /new is free again
   EXPECT_EQ(offered(client, "/priced"), "500");
   EXPECT_EQ(offered(client, "/new"), "status 200");
+}
+
+// gate_support.hpp's routes (and so its agents' offers), in front of `upstream`, the store in `dir`.
+GateConfig paid_config(const std::string& upstream, const paychan::test::TempDir& dir) {
+  GateConfig config = test::test_config();
+  config.upstream = upstream;
+  config.store = dir.file();
+  config.listen = "127.0.0.1:0";
+  return config;
+}
+
+// A gate of `config` paying its deposits and vouchers through `facilitator`.
+Result<std::unique_ptr<GateRuntime>> paid_gate(const GateConfig& config, test::FacilitatorDouble& facilitator) {
+  RuntimeOptions options;
+  options.facilitator = &facilitator;
+  return GateRuntime::start(config, options);
+}
+
+// A paid request already matched to its offer when a reload reprices the route is charged that
+// offer's price: its table outlives the reload.
+TEST(GateRuntime, ARequestInProgressAtAReloadIsChargedTheOfferItMatched) {
+  Event arrived;
+  Event release;
+  TestServer upstream{[&](http::Exchange& ex) -> http::Handled {
+    arrived.set();
+    return [](Event& release, http::Exchange& ex) -> http::Awaitable<void> {
+      co_await release.wait();
+      ex.response().set(200, "application/json", "{\"ok\":true}");
+    }(release, ex);
+  }};
+  paychan::test::TempDir dir;
+  test::FacilitatorDouble facilitator;
+  const GateConfig config = paid_config(upstream.url(""), dir);
+  auto gate = paid_gate(config, facilitator);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  const OfferTable offers = OfferTable::build(config);  // byte-identical to the gate's
+  const test::TestAgent agent(test::test_key(2), config, 1);
+  std::optional<http::ClientResponse> answer;
+  std::thread paying([&] {
+    http::BlockingHttpClient client;
+    auto req = http::ClientRequest::post("http://127.0.0.1:" + std::to_string((*gate)->port()) + "/v1/infer", "{}");
+    req.header("PAYMENT-SIGNATURE", agent.deposit_header(offers.offers()[0].requirements, 10'000, 1'000'000));
+    if (auto res = client.request(std::move(req))) answer = std::move(*res);
+  });
+  const bool reached = arrived.wait_here();
+  GateConfig repriced = config;
+  repriced.routes[0].price = 30'000;
+  repriced.routes[0].minDeposit = 30'000;  // at least the price
+  const auto applied = (*gate)->reload(repriced);
+  release.set();
+  paying.join();
+  ASSERT_TRUE(reached) << "the paid request never reached the upstream";
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  ASSERT_TRUE(*applied);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(test::payment_response(*answer).chargedAmount, 10'000u);
+}
+
+// enforceMinDeposit is reloaded with the routes: a deposit below the announced minimum, taken
+// before, is refused after.
+TEST(GateRuntime, AReloadCanEnforceTheMinimumDeposit) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  test::FacilitatorDouble facilitator;
+  GateConfig config = paid_config(upstream.url(""), dir);
+  config.routes[0].minDeposit = 50'000;
+  auto gate = paid_gate(config, facilitator);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  const OfferTable offers = OfferTable::build(config);
+  const auto& offer = offers.offers()[0].requirements;
+  const auto deposit = [&](std::uint8_t payer) {
+    http::BlockingHttpClient client;
+    auto req = http::ClientRequest::post("http://127.0.0.1:" + std::to_string((*gate)->port()) + "/v1/infer", "{}");
+    const test::TestAgent agent(test::test_key(payer), config, 1);
+    req.header("PAYMENT-SIGNATURE", agent.deposit_header(offer, 10'000, 20'000));
+    auto res = client.request(std::move(req));
+    return res ? std::optional<http::ClientResponse>(std::move(*res)) : std::nullopt;
+  };
+  const auto announced = deposit(2);
+  ASSERT_TRUE(announced);
+  EXPECT_EQ(announced->status, 200) << announced->body;
+  GateConfig enforcing = config;
+  enforcing.enforceMinDeposit = true;
+  ASSERT_TRUE((*gate)->reload(enforcing));
+  const auto enforced = deposit(3);
+  ASSERT_TRUE(enforced);
+  ASSERT_EQ(enforced->status, 402);
+  EXPECT_EQ(test::payment_required(*enforced).error, "invalid_batch_settlement_evm_deposit_below_min_deposit");
 }
 
 // A metric's value as the gate's /metrics shows it ("no answer", "no metric" otherwise).
