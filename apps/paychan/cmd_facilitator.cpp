@@ -163,18 +163,12 @@ Result<engine::facilitator::FacilitatorConfig> load_config(const std::string& fi
 // SIGHUP: the file read again with --listen, and its clients applied.
 void reload(const std::string& file, const std::optional<std::string>& listen,
             engine::facilitator::FacilitatorRuntime& runtime) {
-  if (!can_reload("facilitator", file)) return;
-  auto next = load_config(file, listen);
-  const Result<bool> applied = next ? runtime.reload(*next) : Result<bool>(next.failure());
-  if (!applied) {
-    std::fprintf(stderr, "paychan facilitator: SIGHUP: reload refused, serving on as before: %s\n",
-                 applied.error().to_string().c_str());
-    return;
-  }
-  std::fprintf(stderr, "paychan facilitator: SIGHUP: reloaded %s: %s%s\n", file.c_str(),
-               next->clients.empty() ? "open to any caller, as before"
-                                     : (std::to_string(next->clients.size()) + " client(s)").c_str(),
-               next->clients.empty() || *applied ? "" : ", their tokens unchanged");
+  reload_config("facilitator", file, [&]() -> Result<std::string> {
+    PAYCHAN_ASSIGN(const auto next, load_config(file, listen));
+    PAYCHAN_ASSIGN(const bool changed, runtime.reload(next));
+    if (next.clients.empty()) return std::string(": open to any caller, as before");
+    return ": " + std::to_string(next.clients.size()) + " client(s)" + (changed ? "" : ", their tokens unchanged");
+  });
 }
 
 int run(std::span<char* const> argv) {

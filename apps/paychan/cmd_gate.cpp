@@ -186,17 +186,13 @@ void print_routes(const engine::gate::GateConfig& config) {
 // SIGHUP: the file read again with the command line's options, and what may change applied.
 void reload(const std::string& file, const engine::gate::GateConfigOverrides& overrides,
             engine::gate::GateRuntime& gate) {
-  if (!can_reload("gate", file)) return;
-  auto next = engine::gate::load_gate_config(file, overrides);
-  const Result<bool> applied = next ? gate.reload(*next) : Result<bool>(next.failure());
-  if (!applied) {
-    std::fprintf(stderr, "paychan gate: SIGHUP: reload refused, serving on as before: %s\n",
-                 applied.error().to_string().c_str());
-    return;
-  }
-  std::fprintf(stderr, "paychan gate: SIGHUP: reloaded %s%s\n", file.c_str(),
-               *applied ? "" : ": routes unchanged");
-  print_routes(*next);
+  engine::gate::GateConfig next;
+  const bool reloaded = reload_config("gate", file, [&]() -> Result<std::string> {
+    PAYCHAN_ASSIGN(next, engine::gate::load_gate_config(file, overrides));
+    PAYCHAN_ASSIGN(const bool changed, gate.reload(next));
+    return std::string(changed ? "" : ": routes unchanged");
+  });
+  if (reloaded) print_routes(next);
 }
 
 int run(std::span<char* const> argv) {

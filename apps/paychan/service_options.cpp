@@ -55,12 +55,22 @@ int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& rel
   }
 }
 
-bool can_reload(const char* command, const std::string& config_file) {
+bool reload_config(const char* command, const std::string& config_file,
+                   const std::function<Result<std::string>()>& reload) {
   std::error_code ec;
-  if (std::filesystem::is_regular_file(config_file, ec)) return true;
-  std::fprintf(stderr, "paychan %s: SIGHUP: --config %s is not a regular file (a pipe is read once, at start): "
-                       "nothing reloaded; restart to apply a change\n", command, config_file.c_str());
-  return false;
+  if (!std::filesystem::is_regular_file(config_file, ec)) {
+    std::fprintf(stderr, "paychan %s: SIGHUP: --config %s is not a regular file (a pipe is read once, at start): "
+                         "nothing reloaded; restart to apply a change\n", command, config_file.c_str());
+    return false;
+  }
+  const Result<std::string> reloaded = reload();
+  if (!reloaded) {
+    std::fprintf(stderr, "paychan %s: SIGHUP: reload refused, serving on as before: %s\n", command,
+                 reloaded.error().to_string().c_str());
+    return false;
+  }
+  std::fprintf(stderr, "paychan %s: SIGHUP: reloaded %s%s\n", command, config_file.c_str(), reloaded->c_str());
+  return true;
 }
 
 const char* stop_signal_name(int signal) noexcept {

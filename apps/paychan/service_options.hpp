@@ -25,10 +25,13 @@ namespace paychan::cli {
 // Waits for a stop signal of `stop_signals`, calling `reload` (on this thread) at each SIGHUP
 // meanwhile; returns the stop signal.
 int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& reload);
-// Whether a SIGHUP may read `config_file` again: a regular file. A pipe (--config <(...)) was read
-// at start, and opening a named one would wait for a writer, with the stop signals unheard: said
-// on stderr for `command`, and false.
-[[nodiscard]] bool can_reload(const char* command, const std::string& config_file);
+// A SIGHUP's work for `command` ("gate", ...): `reload` reads `config_file` again and applies what
+// may change, returning what to add to the "reloaded FILE" line; its error is said instead (the
+// service serves on as before). Only a regular file is read again: a pipe (--config <(...)) was
+// read at start, and opening a named one would wait for a writer, the stop signals unheard.
+// Whether it reloaded.
+bool reload_config(const char* command, const std::string& config_file,
+                   const std::function<Result<std::string>()>& reload);
 // "SIGINT", "SIGTERM" or "SIGHUP", for the line saying why a service stops.
 [[nodiscard]] const char* stop_signal_name(int signal) noexcept;
 // Runs `body` while another thread takes the signals of `stop_signals` as they come, passing each
