@@ -124,8 +124,10 @@ added, removed, token files read again (a leaked token is revoked without a rest
 changed; requests already authenticated finish as they began. A file that fails its checks, a
 client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
 listen..., or clients where there were none or none where there were some: the API would open or
-close; the log names them) is refused whole, and the facilitator serves on as before. A --config
-that is not a regular file (a pipe) is read once, at start. Under nohup, a closed terminal reloads
+close; the log names them) is refused whole, and the facilitator serves on as before. Key files
+are read at start only (a key rewritten in place needs a restart), and so is a gate's
+facilitatorTokenFile (restart the gate with a new token). A --config that is a pipe is read once,
+at start. Under nohup, a closed terminal reloads
 the file, as a SIGHUP does.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get up to

@@ -158,7 +158,7 @@ descriptions, minDeposit) and enforceMinDeposit change at once, without dropping
 requests already matched finish on their old offer, and a client paying an offer that changed gets
 402 with the new one. A file that fails its checks, or that changes anything else (payTo, asset,
 store, listen...: named in the log), is refused whole and the gate serves on as before; key and token
-files are read at start only, and a --config that is not a regular file (a pipe) once. The log says
+files are read at start only, and a --config that is a pipe once. The log says
 what it did, and lists the routes it now serves. Under nohup, a closed terminal reloads the file, as
 a SIGHUP does: the gate goes on.
 

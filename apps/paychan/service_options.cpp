@@ -57,8 +57,11 @@ int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& rel
 
 bool reload_config(const char* command, const std::string& config_file,
                    const std::function<Result<std::string>()>& reload) {
+  // A missing file or a directory goes on to the loader, which says so.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(config_file, ec)) {
+  const auto type = std::filesystem::status(config_file, ec).type();
+  if (type == std::filesystem::file_type::fifo || type == std::filesystem::file_type::socket ||
+      type == std::filesystem::file_type::character || type == std::filesystem::file_type::block) {
     std::fprintf(stderr, "paychan %s: SIGHUP: --config %s is not a regular file (a pipe is read once, at start): "
                          "nothing reloaded; restart to apply a change\n", command, config_file.c_str());
     return false;

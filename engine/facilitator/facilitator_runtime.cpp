@@ -1,5 +1,6 @@
 #include "engine/facilitator/facilitator_runtime.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/facilitator/facilitator_service.hpp"
@@ -88,14 +89,19 @@ Result<bool> FacilitatorRuntime::reload(const FacilitatorConfig& next) {
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
     std::string names;
     for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
-    return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
-                                                   "applies the clients, their token files read again)");
+    const bool opens_or_closes = std::ranges::find(members, "clients") != members.end();
+    return fail(ErrorCode::invalid_config,
+                names + " changed, which only a restart applies" +
+                    (opens_or_closes ? " (clients where there were none, or none left: the API would open or close)"
+                                     : "") +
+                    "; a reload applies the clients' changes: added, removed, token files read again");
   }
-  if (next.clients.empty()) return false;
+  // Open (no clients) as it started: members_needing_restart let no client in.
+  if (parts_->clients.empty()) return false;
   PAYCHAN_ASSIGN(auto clients, ClientAuth::load(next.clients));
   if (clients == *parts_->clients.back()) return false;  // every table is kept: an unchanged one is not added
   parts_->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
-  parts_->service->use_clients(*parts_->clients.back());
+  (void)parts_->service->use_clients(*parts_->clients.back());  // started with clients: taken
   parts_->config.clients = next.clients;
   return true;
 }

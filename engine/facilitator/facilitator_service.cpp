@@ -81,8 +81,10 @@ FacilitatorService::FacilitatorService(Facilitator& facilitator, const ClientAut
       clients_(clients),
       supported_(protocol::encode_supported_response(facilitator.supported())) {}
 
-void FacilitatorService::use_clients(const ClientAuth& clients) noexcept {
-  if (clients_.load() != nullptr) clients_.store(&clients, std::memory_order_release);
+bool FacilitatorService::use_clients(const ClientAuth& clients) noexcept {
+  if (clients_.load() == nullptr) return false;
+  clients_.store(&clients, std::memory_order_release);
+  return true;
 }
 
 http::Handled FacilitatorService::handle(http::Exchange& ex) {

@@ -40,10 +40,11 @@ class FacilitatorService final : public http::Handler {
   // `clients` (null: none) must outlive the service.
   FacilitatorService(Facilitator& facilitator, const ClientAuth* clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
-  // From now on callers are known by `clients` (a reloaded configuration's), from any thread; a
-  // service started without clients takes none. Requests already authenticated finish as their
-  // client: every table handed in must outlive the service.
-  void use_clients(const ClientAuth& clients) noexcept;
+  // From now on callers are known by `clients` (a reloaded configuration's), from any thread.
+  // Requests already authenticated finish as their client: every table handed in must outlive the
+  // service. False, and nothing changes, for a service started without clients: its API stays open
+  // (closing it is a restart's to do).
+  [[nodiscard]] bool use_clients(const ClientAuth& clients) noexcept;
 
  private:
   // The client of `clients` whose token `req` carries; nullptr for none.

@@ -194,18 +194,24 @@ kill -TERM "$gate_pid"
 wait "$gate_pid"
 check "gate stopped cleanly" 0 "0 connections still open" cat "$work/gate.err"
 # A configuration from a pipe is read once: a SIGHUP says so, and does not wait on the pipe (a
-# SIGTERM after it still stops the gate).
-"$paychan" gate --config <(cat "$work/gate.json") --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 \
-  >"$work/gate-pipe.out" 2>"$work/gate-pipe.err" &
-gate_pid=$!
-for _ in $(seq 100); do grep -q port "$work/gate-pipe.out" 2>/dev/null && break; sleep 0.05; done
-kill -HUP "$gate_pid"
-for _ in $(seq 100); do grep -q "SIGHUP: " "$work/gate-pipe.err" && break; sleep 0.05; done
-check "a SIGHUP does not read a piped configuration again" 0 "is not a regular file (a pipe is read once, at start)" \
-  cat "$work/gate-pipe.err"
-kill -TERM "$gate_pid"
-wait "$gate_pid"
-check "a gate given a pipe stopped cleanly" 0 "0 connections still open" cat "$work/gate-pipe.err"
+# named one's open would wait for a writer); a SIGTERM after it still stops the gate, within 10 s.
+mkfifo "$work/gate.fifo"
+for config in <(cat "$work/gate.json") "$work/gate.fifo"; do
+  [ -p "$config" ] && [ "$config" = "$work/gate.fifo" ] && { cat "$work/gate.json" >"$config" & }
+  "$paychan" gate --config "$config" --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 \
+    >"$work/gate-pipe.out" 2>"$work/gate-pipe.err" &
+  gate_pid=$!
+  for _ in $(seq 100); do grep -q port "$work/gate-pipe.out" 2>/dev/null && break; sleep 0.05; done
+  kill -HUP "$gate_pid"
+  for _ in $(seq 100); do grep -q "SIGHUP: " "$work/gate-pipe.err" && break; sleep 0.05; done
+  check "a SIGHUP does not read a pipe again ($config)" 0 "is not a regular file (a pipe is read once, at start)" \
+    cat "$work/gate-pipe.err"
+  kill -TERM "$gate_pid"
+  for _ in $(seq 200); do kill -0 "$gate_pid" 2>/dev/null || break; sleep 0.05; done
+  check "a gate given a pipe stops on SIGTERM after a SIGHUP ($config)" 1 "" kill -0 "$gate_pid"
+  kill -KILL "$gate_pid" 2>/dev/null
+  wait "$gate_pid" 2>/dev/null
+done
 check "devnet checks where --out goes before it starts a chain" 2 "--out $work/missing/devnet.json: no directory" \
   timeout 30 "$paychan" devnet --port 0 --out "$work/missing/devnet.json"
 check "one key, not two" 2 "--key-file and --key-env name two keys" \

@@ -36,28 +36,43 @@ for _ in $(seq 300); do flood+=("$facilitator/verify"); done
 curl -s -X POST -d '{}' "${flood[@]}" >/dev/null
 check "facilitator throttles the 401s' lines" 0 "yes" \
   sh -c "n=\$(grep -c 'no client.s token (401)' '$work/facilitator.out.err'); [ \$n -ge 50 ] && [ \$n -le 101 ] && echo yes || echo \$n"
-# SIGHUP reloads the facilitator's clients without a restart: a client added to its file is known
-# at once (/metrics wants a client's token); a file that moves the journal is refused whole.
+# SIGHUP reloads the facilitator's clients without a restart (/metrics wants a client's token):
+# a client added to its file is known at once, its token file rewritten revokes the old token, a
+# file that moves the journal is refused whole, and the client removed is refused again.
+# hangup PID LOG N: sends SIGHUP and waits (up to 30 s) for the Nth SIGHUP outcome in LOG.
+hangup() {
+  kill -HUP "$1"
+  for _ in $(seq 300); do [ "$(grep -c "SIGHUP: " "$2")" -ge "$3" ] && return; sleep 0.1; done
+  echo "FAIL: $2 never showed SIGHUP outcome $3"; fail=$((fail + 1))
+}
 "$paychan" key token --out "$work/scraper.token" >/dev/null
-scrape() {
-  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$work/scraper.token")" "$facilitator/metrics"
+scrape() {  # with the token $1, else the scraper's
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${1:-$(cat "$work/scraper.token")}" "$facilitator/metrics"
 }
 check "an unknown token is refused /metrics" 0 "401" scrape
 cp "$work/facilitator.json" "$work/facilitator.json.started"
 scraper="{\"name\": \"scraper\", \"tokenFile\": \"$work/scraper.token\", \"receivers\": []}"
 sed -i "s|\"clients\": \[|\"clients\": [$scraper, |" "$work/facilitator.json"
-kill -HUP "$facilitator_pid"
-wait_for "$work/facilitator.out.err" "SIGHUP: reloaded"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 1
 check "the facilitator's reload counts its clients" 0 "SIGHUP: reloaded $work/facilitator.json: 2 client(s)" \
   cat "$work/facilitator.out.err"
 check "a client added by a reload is served" 0 "200" scrape
+hangup "$facilitator_pid" "$work/facilitator.out.err" 2
+check "a reload of the same clients says so" 0 "2 client(s), their tokens unchanged" cat "$work/facilitator.out.err"
+leaked=$(cat "$work/scraper.token")
+rm "$work/scraper.token"
+"$paychan" key token --out "$work/scraper.token" >/dev/null
+hangup "$facilitator_pid" "$work/facilitator.out.err" 3
+check "a token file rewritten revokes the old token" 0 "401" scrape "$leaked"
+check "and serves the new one" 0 "200" scrape
 sed -i "s|$work/facilitator.sqlite|$work/facilitator-moved.sqlite|" "$work/facilitator.json"
-kill -HUP "$facilitator_pid"
-wait_for "$work/facilitator.out.err" "SIGHUP: reload refused"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 4
 check "a reload moving the journal is refused, naming it" 0 "journal changed, which only a restart applies" \
   cat "$work/facilitator.out.err"
 check "a refused reload keeps the clients" 0 "200" scrape
 cp "$work/facilitator.json.started" "$work/facilitator.json"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 5
+check "a client removed by a reload is refused" 0 "401" scrape
 # A facilitator configured with another Permit2 than the deployed collector's says so at start: its
 # permits could never verify, each refused with a code that hides why. It still starts (its
 # ERC-3009 deposits and vouchers work).
@@ -88,10 +103,16 @@ check "facilitator warns of a contract not deployed" 0 \
   cat "$work/facilitator-bare.out.err"
 check "facilitator warns of a signer without gas money" 0 "holds nothing to pay gas with: every transaction will fail until it is funded" \
   cat "$work/facilitator-bare.out.err"
-kill -HUP "$side_pid"
-wait_for "$work/facilitator-bare.out.err" "SIGHUP: reloaded"
+hangup "$side_pid" "$work/facilitator-bare.out.err" 1
 check "an open facilitator's reload keeps it open" 0 "open to any caller, as before" \
   cat "$work/facilitator-bare.out.err"
+sed -i "s|\"listen\": \"127.0.0.1:0\"}|\"listen\": \"127.0.0.1:0\", \"clients\": [$scraper]}|" "$work/facilitator-bare.json"
+hangup "$side_pid" "$work/facilitator-bare.out.err" 2
+check "a reload that would close an open facilitator is refused" 0 \
+  "clients changed, which only a restart applies (clients where there were none" cat "$work/facilitator-bare.out.err"
+check "and its API stays open" 0 "200" \
+  curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(port_of "$work/facilitator-bare.out")/metrics"
+sed -i "s|, \"clients\": \[$scraper\]}|}|" "$work/facilitator-bare.json"
 kill -TERM "$side_pid"
 wait "$side_pid"
 check "facilitator stops cleanly on SIGTERM" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
@@ -100,9 +121,10 @@ nohup "$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/faci
 nohup_pid=$!
 pids+=("$nohup_pid")
 wait_for "$work/facilitator-nohup.out" port
-kill -HUP "$nohup_pid"
-sleep 0.5
-check "a facilitator started under nohup goes on after SIGHUP" 0 "" kill -0 "$nohup_pid"
+hangup "$nohup_pid" "$work/facilitator-nohup.out.err" 1
+check "a facilitator started under nohup takes a SIGHUP (a closed terminal) as a reload" 0 "SIGHUP: reloaded" \
+  cat "$work/facilitator-nohup.out.err"
+check "and goes on" 0 "" kill -0 "$nohup_pid"
 kill -TERM "$nohup_pid"
 wait "$nohup_pid"
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \

@@ -179,6 +179,12 @@ TEST(FacilitatorConfig, AReloadNamesTheMembersOnlyARestartChanges) {
   EXPECT_EQ(members_needing_restart(*running, *without_clients),
             (Names{"networks", "receiverAuthorizerKeyFile", "receiptTimeoutSeconds", "repriceAfterSeconds",
                    "maxFeePerGasGwei", "clients"}));
+  const auto closed = parse_facilitator_config(
+      with(open, R"("facilitator.key"})",
+           R"("facilitator.key", "clients": [{"name": "g", "tokenFile": "g.token", "receivers": []}]})"));
+  ASSERT_TRUE(closed) << closed.error().to_string();
+  EXPECT_EQ(members_needing_restart(*without_clients, *closed), Names{"clients"});
+  EXPECT_EQ(members_needing_restart(*closed, *without_clients), Names{"clients"});
 }
 
 }  // namespace

@@ -329,20 +329,20 @@ TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
 TEST_F(FacilitatorHttpTest, AReloadedClientTableServesItsTokensAndNoOthers) {
   const std::string old_token(40, 'o');
   const std::string new_token(40, 'n');
+  auto rotated = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("rotated.token", new_token), {}}});
+  ASSERT_TRUE(rotated) << rotated.error().to_string();  // outlives the service that takes it
   const auto with_clients = guarded(old_token);
   ASSERT_TRUE(with_clients);
   const std::uint16_t port = with_clients->server.port();
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + old_token).status, 200);
-  auto rotated = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("rotated.token", new_token), {}}});
-  ASSERT_TRUE(rotated) << rotated.error().to_string();
-  with_clients->service.use_clients(*rotated);
+  ASSERT_TRUE(with_clients->service.use_clients(*rotated));
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + old_token).status, 401);
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + new_token).status, 200);
   const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
   EXPECT_EQ(call("POST", "/verify", body, port, "Bearer " + old_token).status, 401);
   EXPECT_EQ(call("POST", "/verify", body, port, "Bearer " + new_token).status, 200);
 
-  service_.use_clients(*rotated);  // started without clients
+  EXPECT_FALSE(service_.use_clients(*rotated));  // started without clients
   EXPECT_EQ(call("GET", "/metrics").status, 200);
 }
 

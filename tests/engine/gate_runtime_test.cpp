@@ -366,7 +366,9 @@ TEST(GateRuntime, AReloadCanEnforceTheMinimumDeposit) {
   EXPECT_EQ(announced->status, 200) << announced->body;
   GateConfig enforcing = config;
   enforcing.enforceMinDeposit = true;
-  ASSERT_TRUE((*gate)->reload(enforcing));
+  const auto applied = (*gate)->reload(enforcing);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  EXPECT_TRUE(*applied);
   const auto enforced = deposit(3);
   ASSERT_TRUE(enforced);
   ASSERT_EQ(enforced->status, 402);
