@@ -127,8 +127,7 @@ listen..., or clients where there were none or none where there were some: the A
 close; the log names them) is refused whole, and the facilitator serves on as before. Key files
 are read at start only (a key rewritten in place needs a restart), and so is a gate's
 facilitatorTokenFile (restart the gate with a new token). A --config that is a pipe is read once,
-at start. Under nohup, a closed terminal reloads
-the file, as a SIGHUP does.
+at start. Under nohup, a closed terminal reloads the file, as a SIGHUP does.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get up to
 receiptTimeoutSeconds and 5s more to finish (a claim waits that long for its receipt); a second

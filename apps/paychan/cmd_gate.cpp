@@ -158,9 +158,9 @@ descriptions, minDeposit) and enforceMinDeposit change at once, without dropping
 requests already matched finish on their old offer, and a client paying an offer that changed gets
 402 with the new one. A file that fails its checks, or that changes anything else (payTo, asset,
 store, listen...: named in the log), is refused whole and the gate serves on as before; key and token
-files are read at start only, and a --config that is a pipe once. The log says
-what it did, and lists the routes it now serves. Under nohup, a closed terminal reloads the file, as
-a SIGHUP does: the gate goes on.
+files are read at start only, and a --config that is a pipe once. The log says what it did, and lists
+the routes it now serves. Under nohup, a closed terminal reloads the file, as a SIGHUP does: the gate
+goes on.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and

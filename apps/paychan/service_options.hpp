@@ -19,8 +19,8 @@ namespace paychan::cli {
 // the mask and the signals reach only sigwait/sigtimedwait on the set returned here.
 [[nodiscard]] sigset_t block_stop_signals();
 // For a service that reloads its configuration on SIGHUP, as servers do (gate, facilitator): as
-// block_stop_signals(), but SIGHUP, blocked under nohup too (a closed terminal then reloads an
-// unchanged file), is left out of the stop signals returned.
+// block_stop_signals(), but SIGHUP, blocked under nohup too (a closed terminal then reloads the
+// file), is left out of the stop signals returned.
 [[nodiscard]] sigset_t block_stop_and_reload_signals();
 // Waits for a stop signal of `stop_signals`, calling `reload` (on this thread) at each SIGHUP
 // meanwhile; returns the stop signal.
