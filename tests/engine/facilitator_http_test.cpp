@@ -7,12 +7,16 @@
 // reaches one (the configured node is a closed port).
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <thread>
+
 #include "engine/facilitator/facilitator_service.hpp"
 #include "engine/gate/http_facilitator.hpp"
 #include "engine/http/client.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
 #include "facilitator_support.hpp"
+#include "http_test_support.hpp"
 
 namespace paychan::engine::facilitator::test {
 namespace {
@@ -344,6 +348,42 @@ TEST_F(FacilitatorHttpTest, AReloadedClientTableServesItsTokensAndNoOthers) {
 
   EXPECT_FALSE(service_.use_clients(*rotated));  // started without clients
   EXPECT_EQ(call("GET", "/metrics").status, 200);
+}
+
+// A request authenticated before a reload revokes its client's token finishes as that client: here
+// a /verify waiting on a node that answers only when released is answered (the node's failure),
+// not refused; the token is refused from the next request on.
+TEST_F(FacilitatorHttpTest, ARequestInProgressWhenItsTokenIsRevokedFinishesAsItsClient) {
+  http::test::Event reached;
+  http::test::Event release;
+  http::test::TestServer node{[&](http::Exchange& ex) -> http::Handled {
+    reached.set();
+    return [](http::test::Event& release, http::Exchange& ex) -> http::Awaitable<void> {
+      co_await release.wait();
+      ex.response().set(500, "text/plain", "node down");
+    }(release, ex);
+  }};
+  Facilitator slow({NetworkOptions{std::string(kNetwork), node.url("")}}, key_from(1), key_from(2), *journal_);
+  const std::string token(40, 'r');
+  const std::string other_token(40, 'x');
+  auto revoked = ClientAuth::load({ClientConfig{"other", dir_.secret_file("other.token", other_token), {}}});
+  ASSERT_TRUE(revoked) << revoked.error().to_string();  // outlives the service that takes it
+  auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
+  ASSERT_TRUE(clients) << clients.error().to_string();
+  Guarded guarded(slow, std::move(*clients));
+  const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
+  std::optional<http::ClientResponse> answer;
+  std::thread in_progress(
+      [&] { answer = call("POST", "/verify", body, guarded.server.port(), "Bearer " + token); });
+  const bool asked_the_node = reached.wait_here();
+  ASSERT_TRUE(guarded.service.use_clients(*revoked));
+  release.set();
+  in_progress.join();
+  ASSERT_TRUE(asked_the_node) << "the /verify never reached the node";
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(reason_of_verify(answer->body), "invalid_batch_settlement_evm_rpc_read_failed");
+  EXPECT_EQ(call("POST", "/verify", body, guarded.server.port(), "Bearer " + token).status, 401);
 }
 
 }  // namespace
