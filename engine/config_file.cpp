@@ -29,4 +29,12 @@ std::string relative_to_working_directory(const std::string& path) {
   return ec ? "" : " (looked for in the working directory " + here.string() + ")";
 }
 
+Failure restart_needed(std::span<const std::string_view> members, std::string_view why, std::string_view reloadable) {
+  std::string names;
+  for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
+  return fail(ErrorCode::invalid_config,
+              names + " changed, which only a restart applies" + std::string(why) + "; a reload applies " +
+                  std::string(reloadable));
+}
+
 }  // namespace paychan::engine

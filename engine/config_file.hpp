@@ -3,7 +3,9 @@
 // Thread-safety: reentrant (reads the file system).
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "channel/result.hpp"
 
@@ -18,5 +20,11 @@ inline constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
 // D)" when `path` is relative (a service or cron job runs in another directory than the shell its
 // operator tried it from), else "".
 [[nodiscard]] std::string relative_to_working_directory(const std::string& path);
+
+// A reload's refusal (invalid_config) of a configuration whose `members` (none empty) changed and
+// only a restart applies: "payTo, store changed, which only a restart applies<why>; a reload
+// applies <reloadable>".
+[[nodiscard]] Failure restart_needed(std::span<const std::string_view> members, std::string_view why,
+                                   std::string_view reloadable);
 
 }  // namespace paychan::engine

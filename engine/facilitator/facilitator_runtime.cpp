@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/config_file.hpp"
 #include "engine/facilitator/facilitator_service.hpp"
 #include "engine/gate/gate_runtime.hpp"
 #include "engine/http/run_blocking.hpp"
@@ -87,14 +88,11 @@ std::size_t FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
 
 Result<bool> FacilitatorRuntime::reload(const FacilitatorConfig& next) {
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
-    std::string names;
-    for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
     const bool opens_or_closes = std::ranges::find(members, "clients") != members.end();
-    return fail(ErrorCode::invalid_config,
-                names + " changed, which only a restart applies" +
-                    (opens_or_closes ? " (clients where there were none, or none left: the API would open or close)"
-                                     : "") +
-                    "; a reload applies the clients' changes: added, removed, token files read again");
+    return restart_needed(members,
+                          opens_or_closes ? " (clients where there were none, or none left: the API would open or close)"
+                                          : "",
+                          "the clients' changes: added, removed, token files read again");
   }
   // Open (no clients) as it started: members_needing_restart let no client in.
   if (parts_->clients.empty()) return false;

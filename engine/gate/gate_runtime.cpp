@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "engine/config_file.hpp"
 #include "engine/gate/claimed_refresh.hpp"
 #include "engine/gate/gate.hpp"
 #include "engine/gate/gate_handler.hpp"
@@ -227,12 +228,8 @@ const std::vector<std::string>& GateRuntime::warnings() const noexcept { return 
 
 Result<bool> GateRuntime::reload(const GateConfig& next) {
   PAYCHAN_TRY(check_gate_config(next));
-  if (const auto members = members_needing_restart(parts_->config, next); !members.empty()) {
-    std::string names;
-    for (const std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
-    return fail(ErrorCode::invalid_config, names + " changed, which only a restart applies: nothing reloaded (a reload "
-                                                   "applies routes and enforceMinDeposit)");
-  }
+  if (const auto members = members_needing_restart(parts_->config, next); !members.empty())
+    return restart_needed(members, "", "routes and enforceMinDeposit");
   if (next == parts_->config) return false;  // every table is kept: an unchanged one is not added
   parts_->config = next;
   parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));

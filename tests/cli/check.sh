@@ -16,3 +16,10 @@ check() {
     printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$code" "$want_exit" "$out"
   fi
 }
+# hangup PID LOG N — sends SIGHUP to PID and waits (up to 30 s) for the Nth SIGHUP outcome
+# ("SIGHUP: ...", a reload or its refusal) in the service's LOG; a failure when it never comes.
+hangup() {
+  kill -HUP "$1"
+  for _ in $(seq 300); do [ "$(grep -c "SIGHUP: " "$2")" -ge "$3" ] && return; sleep 0.1; done
+  echo "FAIL: $2 never showed SIGHUP outcome $3"; fail=$((fail + 1))
+}

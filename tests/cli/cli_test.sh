@@ -173,20 +173,15 @@ offered() {
   curl -s -D - -o /dev/null "http://127.0.0.1:$port/x" | tr -d '\r' | sed -n 's/^payment-required: //Ip' |
     "$paychan" decode - | sed -n 's/.*"amount": *"\([0-9]*\)".*/\1/p'
 }
-# Sends SIGHUP, and waits for the gate to say it took it (the Nth time).
-hangup() {
-  kill -HUP "$gate_pid"
-  for _ in $(seq 100); do [ "$(grep -c "SIGHUP: " "$work/gate.err")" -ge "$1" ] && break; sleep 0.05; done
-}
 check "gate offers its price" 0 "10000" offered
 sed -i 's|"price":"\$0.01"|"price":"\$0.02"|' "$work/gate.json"
-hangup 1
+hangup "$gate_pid" "$work/gate.err" 1
 check "SIGHUP reloads the gate's routes" 0 "SIGHUP: reloaded $work/gate.json" cat "$work/gate.err"
 check "the reload lists the routes" 0 "route (any method) /x: 20000 atomic units" cat "$work/gate.err"
 check "the reloaded price is offered at once" 0 "20000" offered
 sed -i -e 's|0x0Be336624D73454d5CF8fCd68ebA03AEd7EA4902|0x0000000000000000000000000000000000000001|' \
   -e 's|"price":"\$0.02"|"price":"\$0.03"|' "$work/gate.json"
-hangup 2
+hangup "$gate_pid" "$work/gate.err" 2
 check "a reload changing payTo is refused" 0 "SIGHUP: reload refused, serving on as before: " cat "$work/gate.err"
 check "the refusal names payTo" 0 "payTo changed, which only a restart applies" cat "$work/gate.err"
 check "a refused reload changes no price" 0 "20000" offered
@@ -197,13 +192,12 @@ check "gate stopped cleanly" 0 "0 connections still open" cat "$work/gate.err"
 # named one's open would wait for a writer); a SIGTERM after it still stops the gate, within 10 s.
 mkfifo "$work/gate.fifo"
 for config in <(cat "$work/gate.json") "$work/gate.fifo"; do
-  [ -p "$config" ] && [ "$config" = "$work/gate.fifo" ] && { cat "$work/gate.json" >"$config" & }
+  [ "$config" = "$work/gate.fifo" ] && { cat "$work/gate.json" >"$config" & }
   "$paychan" gate --config "$config" --upstream http://127.0.0.1:9 --listen 127.0.0.1:0 \
     >"$work/gate-pipe.out" 2>"$work/gate-pipe.err" &
   gate_pid=$!
   for _ in $(seq 100); do grep -q port "$work/gate-pipe.out" 2>/dev/null && break; sleep 0.05; done
-  kill -HUP "$gate_pid"
-  for _ in $(seq 100); do grep -q "SIGHUP: " "$work/gate-pipe.err" && break; sleep 0.05; done
+  hangup "$gate_pid" "$work/gate-pipe.err" 1
   check "a SIGHUP does not read a pipe again ($config)" 0 "is not a regular file (a pipe is read once, at start)" \
     cat "$work/gate-pipe.err"
   kill -TERM "$gate_pid"

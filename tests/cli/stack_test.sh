@@ -39,12 +39,6 @@ check "facilitator throttles the 401s' lines" 0 "yes" \
 # SIGHUP reloads the facilitator's clients without a restart (/metrics wants a client's token):
 # a client added to its file is known at once, its token file rewritten revokes the old token, a
 # file that moves the journal is refused whole, and the client removed is refused again.
-# hangup PID LOG N: sends SIGHUP and waits (up to 30 s) for the Nth SIGHUP outcome in LOG.
-hangup() {
-  kill -HUP "$1"
-  for _ in $(seq 300); do [ "$(grep -c "SIGHUP: " "$2")" -ge "$3" ] && return; sleep 0.1; done
-  echo "FAIL: $2 never showed SIGHUP outcome $3"; fail=$((fail + 1))
-}
 "$paychan" key token --out "$work/scraper.token" >/dev/null
 scrape() {  # with the token $1, else the scraper's
   curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${1:-$(cat "$work/scraper.token")}" "$facilitator/metrics"

@@ -297,6 +297,15 @@ Result<std::unique_ptr<GateRuntime>> paid_gate(const GateConfig& config, test::F
   return GateRuntime::start(config, options);
 }
 
+// POST /v1/infer to `gate` with `payment` as its PAYMENT-SIGNATURE; the answer, if one came.
+std::optional<http::ClientResponse> pay(const GateRuntime& gate, const std::string& payment) {
+  http::BlockingHttpClient client;
+  auto req = http::ClientRequest::post("http://127.0.0.1:" + std::to_string(gate.port()) + "/v1/infer", "{}");
+  req.header("PAYMENT-SIGNATURE", payment);
+  auto res = client.request(std::move(req));
+  return res ? std::optional<http::ClientResponse>(std::move(*res)) : std::nullopt;
+}
+
 // A paid request already matched to its offer when a reload reprices the route is charged that
 // offer's price: its table outlives the reload.
 TEST(GateRuntime, ARequestInProgressAtAReloadIsChargedTheOfferItMatched) {
@@ -317,12 +326,8 @@ TEST(GateRuntime, ARequestInProgressAtAReloadIsChargedTheOfferItMatched) {
   const OfferTable offers = OfferTable::build(config);  // byte-identical to the gate's
   const test::TestAgent agent(test::test_key(2), config, 1);
   std::optional<http::ClientResponse> answer;
-  std::thread paying([&] {
-    http::BlockingHttpClient client;
-    auto req = http::ClientRequest::post("http://127.0.0.1:" + std::to_string((*gate)->port()) + "/v1/infer", "{}");
-    req.header("PAYMENT-SIGNATURE", agent.deposit_header(offers.offers()[0].requirements, 10'000, 1'000'000));
-    if (auto res = client.request(std::move(req))) answer = std::move(*res);
-  });
+  const std::string payment = agent.deposit_header(offers.offers()[0].requirements, 10'000, 1'000'000);
+  std::thread paying([&] { answer = pay(**gate, payment); });
   const bool reached = arrived.wait_here();
   GateConfig repriced = config;
   repriced.routes[0].price = 30'000;
@@ -354,12 +359,7 @@ TEST(GateRuntime, AReloadCanEnforceTheMinimumDeposit) {
   const OfferTable offers = OfferTable::build(config);
   const auto& offer = offers.offers()[0].requirements;
   const auto deposit = [&](std::uint8_t payer) {
-    http::BlockingHttpClient client;
-    auto req = http::ClientRequest::post("http://127.0.0.1:" + std::to_string((*gate)->port()) + "/v1/infer", "{}");
-    const test::TestAgent agent(test::test_key(payer), config, 1);
-    req.header("PAYMENT-SIGNATURE", agent.deposit_header(offer, 10'000, 20'000));
-    auto res = client.request(std::move(req));
-    return res ? std::optional<http::ClientResponse>(std::move(*res)) : std::nullopt;
+    return pay(**gate, test::TestAgent(test::test_key(payer), config, 1).deposit_header(offer, 10'000, 20'000));
   };
   const auto announced = deposit(2);
   ASSERT_TRUE(announced);
