@@ -125,9 +125,10 @@ changed; requests already authenticated finish as they began. A file that fails 
 client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
 listen..., or clients where there were none or none where there were some: the API would open or
 close; the log names them) is refused whole, and the facilitator serves on as before. Key files
-are read at start only (a key rewritten in place needs a restart), and so is a gate's
-facilitatorTokenFile (restart the gate with a new token). A --config that is a pipe is read once,
-at start. Under nohup, a closed terminal reloads the file, as a SIGHUP does.
+are read at start only (a key rewritten in place needs a restart). A gate reads its
+facilitatorTokenFile again at its own SIGHUP, and sends a new token once this facilitator takes it:
+to rotate a client's token, reload here first, then the gate. A --config that is a pipe is read
+once, at start. Under nohup, a closed terminal reloads the file, as a SIGHUP does.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get up to
 receiptTimeoutSeconds and 5s more to finish (a claim waits that long for its receipt); a second

@@ -156,11 +156,13 @@ absolute ones there):
 SIGHUP reloads the configuration file (with the same options): its routes (paths, prices,
 descriptions, minDeposit) and enforceMinDeposit change at once, without dropping a connection;
 requests already matched finish on their old offer, and a client paying an offer that changed gets
-402 with the new one. A file that fails its checks, or that changes anything else (payTo, asset,
-store, listen...: named in the log), is refused whole and the gate serves on as before; key and token
-files are read at start only, and a --config that is a pipe once. The log says what it did, and lists
-the routes it now serves. Under nohup, a closed terminal reloads the file, as a SIGHUP does: the gate
-goes on.
+402 with the new one. facilitatorTokenFile is read again: a new token (the file rewritten, or
+another named) is sent from then on if the facilitator takes it, and refused otherwise, so a token
+rotates without a restart when the facilitator gets it first (its own SIGHUP). A file that fails its
+checks, or that changes anything else (payTo, asset, store, listen...: named in the log), is refused
+whole and the gate serves on as before; the key file is read at start only, and a --config that is
+a pipe once. The log says what it did, and lists the routes it now serves. Under nohup, a closed
+terminal reloads the file, as a SIGHUP does: the gate goes on.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and
@@ -189,8 +191,11 @@ void reload(const std::string& file, const engine::gate::GateConfigOverrides& ov
   engine::gate::GateConfig next;
   const bool reloaded = reload_config("gate", file, [&]() -> Result<std::string> {
     PAYCHAN_ASSIGN(next, engine::gate::load_gate_config(file, overrides));
-    PAYCHAN_ASSIGN(const bool changed, gate.reload(next));
-    return std::string(changed ? "" : ": routes unchanged");
+    PAYCHAN_ASSIGN(const auto outcome, gate.reload(next));
+    std::string said = outcome.routes ? "" : ": routes unchanged";
+    if (outcome.token) said += std::string(outcome.routes ? ": " : "; ") + "the facilitator is sent facilitatorTokenFile's new token";
+    for (const std::string& warning : outcome.warnings) said += "; warning: " + warning;
+    return said;
   });
   if (reloaded) print_routes(next);
 }

@@ -229,7 +229,6 @@ std::vector<std::string_view> members_needing_restart(const GateConfig& running,
   compare("onchainStateTtlSeconds", running.onchainStateTtlSeconds == next.onchainStateTtlSeconds);
   compare("withdrawalSafetyMarginSeconds", running.withdrawalSafetyMarginSeconds == next.withdrawalSafetyMarginSeconds);
   compare("facilitator", running.facilitator == next.facilitator);
-  compare("facilitatorTokenFile", running.facilitatorTokenFile == next.facilitatorTokenFile);
   compare("store", running.store == next.store);
   compare("listen", running.listen == next.listen);
   compare("metricsListen", running.metricsListen == next.metricsListen);
@@ -239,6 +238,7 @@ std::vector<std::string_view> members_needing_restart(const GateConfig& running,
   GateConfig reloaded = running;  // what a reload makes of the running configuration
   reloaded.routes = next.routes;
   reloaded.enforceMinDeposit = next.enforceMinDeposit;
+  reloaded.facilitatorTokenFile = next.facilitatorTokenFile;
   if (changed.empty() && reloaded != next) changed.push_back("another member");  // one added and not named above
   return changed;
 }

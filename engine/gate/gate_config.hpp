@@ -119,9 +119,10 @@ struct GateConfigOverrides {
 [[nodiscard]] Result<GateConfig> load_gate_config(const std::string& path, const GateConfigOverrides& overrides = {});
 
 // The members of `next` that differ from the `running` gate's and that only a restart changes: all
-// but "routes" and "enforceMinDeposit", which GateRuntime::reload applies while the gate serves. By
-// their names in the file ("asset" for any of its fields), in a fixed order; empty when none.
-// Files are compared by name: a key or token file rewritten in place is read at the next start.
+// but "routes", "enforceMinDeposit" and "facilitatorTokenFile", which GateRuntime::reload applies
+// while the gate serves. By their names in the file ("asset" for any of its fields), in a fixed
+// order; empty when none. Files are compared by name: a key file rewritten in place is read at the
+// next start.
 [[nodiscard]] std::vector<std::string_view> members_needing_restart(const GateConfig& running, const GateConfig& next);
 
 // The key of receiverAuthorizerKeyFile (nullopt without one), checked to be receiverAuthorizer's.

@@ -226,15 +226,38 @@ std::size_t GateRuntime::channels() const { return parts_->gate->channels().size
 const GateMetrics& GateRuntime::metrics() const noexcept { return parts_->metrics; }
 const std::vector<std::string>& GateRuntime::warnings() const noexcept { return parts_->warnings; }
 
-Result<bool> GateRuntime::reload(const GateConfig& next) {
+Result<ReloadOutcome> GateRuntime::reload(const GateConfig& next) {
   PAYCHAN_TRY(check_gate_config(next));
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty())
-    return restart_needed(members, "", "routes and enforceMinDeposit");
-  if (next == parts_->config) return false;  // every table is kept: an unchanged one is not added
+    return restart_needed(members, "", "routes, enforceMinDeposit and facilitatorTokenFile");
+  ReloadOutcome outcome;
+  std::optional<std::string> token;  // the one to send from now on, when it changes
+  if (parts_->facilitator) {  // an in-process facilitator (options.facilitator) takes no token
+    PAYCHAN_ASSIGN(auto options, http_facilitator_options(next));
+    if (options.token != parts_->facilitator->token()) {
+      // As at start-up: a refused token is an error, a facilitator that does not answer a warning.
+      if (Status taken = http::run_blocking(parts_->facilitator->check_token(options.token)); !taken) {
+        if (taken.error().code == ErrorCode::facilitator_unauthorized)
+          return fail(ErrorCode::facilitator_unauthorized, "facilitatorTokenFile's new token: " + taken.error().detail +
+                                                               "; the gate sends its old one");
+        outcome.warnings.push_back("facilitatorTokenFile's new token is in use unchecked: the facilitator did not "
+                                   "answer whether it takes it (" + taken.error().to_string() + ")");
+      }
+      token = std::move(options.token);
+    }
+  }
+  // Nothing above changed anything: a refusal leaves the gate as it was.
+  if (token) {
+    parts_->facilitator->use_token(std::move(*token));
+    outcome.token = true;
+  }
+  outcome.routes = next.routes != parts_->config.routes || next.enforceMinDeposit != parts_->config.enforceMinDeposit;
   parts_->config = next;
-  parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));
-  parts_->handler->use_offers(*parts_->offers.back());
-  return true;
+  if (outcome.routes) {  // every table is kept: an unchanged one is not added
+    parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));
+    parts_->handler->use_offers(*parts_->offers.back());
+  }
+  return outcome;
 }
 
 void GateRuntime::end_grace() {

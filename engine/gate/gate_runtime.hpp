@@ -40,6 +40,14 @@ struct RuntimeOptions {
   bool listen = true;
 };
 
+// What GateRuntime::reload() changed.
+struct ReloadOutcome {
+  bool routes = false;  // the routes or enforceMinDeposit
+  bool token = false;   // the token sent to the facilitator (facilitatorTokenFile's)
+  // Said of a change made: a new token the facilitator could not be asked about.
+  std::vector<std::string> warnings;
+};
+
 class GateRuntime {
  public:
   // Loads the receiver authorizer key when configured (it must match `receiverAuthorizer`), asks
@@ -61,11 +69,15 @@ class GateRuntime {
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
   // Applies a changed configuration's routes (paths, prices, descriptions, minimum deposits) and
   // enforceMinDeposit while the gate serves: requests matched before finish on their offers, later
-  // ones get the new (a client paying an offer that changed gets 402 with the new one). `next` is
-  // checked as start() checks it. False: they are the same as before, and nothing changes (a SIGHUP
-  // with the file unchanged). Errors: invalid_config from the checks, or naming the members that
-  // differ and need a restart (members_needing_restart); either way nothing changes.
-  [[nodiscard]] Result<bool> reload(const GateConfig& next);
+  // ones get the new (a client paying an offer that changed gets 402 with the new one). Reads
+  // facilitatorTokenFile again (the same file rewritten, or another): a token other than the one in
+  // use is asked about (HttpFacilitator::check_token) and then sent instead, so a token is rotated
+  // without a restart; one the facilitator refuses is not taken. `next` is checked as start() checks
+  // it. An outcome changing nothing: a SIGHUP with the files unchanged. Errors: invalid_config from
+  // the checks (an unreadable token file too), or naming the members that differ and need a restart
+  // (members_needing_restart); facilitator_unauthorized (the new token refused); either way nothing
+  // changes.
+  [[nodiscard]] Result<ReloadOutcome> reload(const GateConfig& next);
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.
   // Returns how many connections were still open when the grace ran out (HttpServer::stop).

@@ -1,5 +1,7 @@
 #include "engine/gate/http_facilitator.hpp"
 
+#include <utility>
+
 #include "engine/http/beast.hpp"
 #include "engine/key_source.hpp"
 #include "engine/log_text.hpp"
@@ -45,6 +47,7 @@ Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config
 
 HttpFacilitator::HttpFacilitator(HttpFacilitatorOptions options)
     : options_(std::move(options)),
+      token_(std::exchange(options_.token, {})),
       client_(client_options(options_.timeout)),
       brief_client_(client_options(options_.brief_timeout)) {
   while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
@@ -57,17 +60,30 @@ Result<std::unique_ptr<HttpFacilitator>> HttpFacilitator::create(HttpFacilitator
   return std::unique_ptr<HttpFacilitator>(new HttpFacilitator(std::move(options)));
 }
 
-http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::optional<std::string> body) const {
+http::ClientRequest HttpFacilitator::request_to(const std::string& path, std::optional<std::string> body,
+                                                const std::string& token) const {
   auto request = body ? http::ClientRequest::post(options_.url + path, std::move(*body))
                       : http::ClientRequest::get(options_.url + path);
-  if (!options_.token.empty()) request.header("Authorization", "Bearer " + options_.token);
+  if (!token.empty()) request.header("Authorization", "Bearer " + token);
   return request;
 }
 
-http::Awaitable<Status> HttpFacilitator::check_token() {
-  auto reply = co_await client_.request(request_to("/verify", "{}"));
+void HttpFacilitator::use_token(std::string token) {
+  const std::lock_guard lock(token_mutex_);
+  token_ = std::move(token);
+}
+
+std::string HttpFacilitator::token() const {
+  const std::lock_guard lock(token_mutex_);
+  return token_;
+}
+
+http::Awaitable<Status> HttpFacilitator::check_token() { return check_token(token()); }
+
+http::Awaitable<Status> HttpFacilitator::check_token(std::string token) {
+  auto reply = co_await client_.request(request_to("/verify", "{}", token));
   if (!reply) co_return unavailable("/verify", reply.error());
-  if (reply->status == 401) co_return unauthorized("/verify", !options_.token.empty());
+  if (reply->status == 401) co_return unauthorized("/verify", !token.empty());
   // 400 (the empty message refused past authentication) or 200: the token is taken. A server
   // without a POST /verify at all (404, 405, 501) is not a facilitator: the URL is wrong. Anything
   // else (a 5xx) says nothing about the token, but something is wrong that may pass.
@@ -82,7 +98,7 @@ http::Awaitable<Status> HttpFacilitator::check_token() {
 }
 
 http::Awaitable<Result<protocol::SupportedResponse>> HttpFacilitator::supported() {
-  auto reply = co_await client_.request(request_to("/supported", std::nullopt));
+  auto reply = co_await client_.request(request_to("/supported", std::nullopt, token()));
   if (!reply) co_return unavailable("/supported", reply.error());
   if (reply->status != 200) co_return fail(ErrorCode::facilitator_unavailable, "/supported answered HTTP " + std::to_string(reply->status));
   auto decoded = protocol::decode_supported_response(reply->body);
@@ -93,11 +109,12 @@ http::Awaitable<Result<protocol::SupportedResponse>> HttpFacilitator::supported(
 http::Awaitable<Result<std::string>> HttpFacilitator::post(http::HttpClient& client, std::string path,
                                                           std::string body, bool idempotent, unsigned attempts) {
   auto delay = options_.backoff;
+  const std::string token = this->token();  // every attempt sends the same
   Error last{ErrorCode::facilitator_unavailable, "no attempt"};
   for (unsigned attempt = 1; attempt <= attempts; ++attempt) {
-    auto reply = co_await client.request(request_to(path, body));
+    auto reply = co_await client.request(request_to(path, body, token));
     if (reply && reply->status == 200) co_return std::move(reply->body);
-    if (reply && reply->status == 401) co_return unauthorized(path, !options_.token.empty());
+    if (reply && reply->status == 401) co_return unauthorized(path, !token.empty());
     if (reply) {
       // A 4xx/5xx: the facilitator answered but refused the message itself. Not retried.
       co_return fail(ErrorCode::facilitator_unavailable,

@@ -6,10 +6,11 @@
 // acted before its answer was lost, so it is retried only when the request provably never left
 // (connection refused); a facilitator that journals its actions (paychan's does) answers a
 // repeated settle with the first outcome, but the gate does not rely on it.
-// Thread-safety: verify/settle may run concurrently on any I/O threads.
+// Thread-safety: verify/settle may run concurrently on any I/O threads, and use_token() with them.
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -27,7 +28,7 @@ struct HttpFacilitatorOptions {
   // verify_briefly(): one attempt, given up after this long (from connect to the whole reply).
   std::chrono::milliseconds brief_timeout{2'000};
   // Sent as `Authorization: Bearer <token>` to a facilitator that authenticates its clients
-  // (engine/facilitator/client_auth.hpp); empty: no header. Never logged.
+  // (engine/facilitator/client_auth.hpp); empty: no header. Never logged. use_token() replaces it.
   std::string token;
 };
 
@@ -53,14 +54,21 @@ class HttpFacilitator final : public Facilitator {
   // server with no POST /verify: 404, 405, 501), facilitator_unavailable (no answer within the
   // timeout, or another answer than 400 or 200).
   http::Awaitable<Status> check_token();
+  // The same for `token` (empty: none), which the requests do not send until use_token(token):
+  // asked before a rotated token replaces the one in use.
+  http::Awaitable<Status> check_token(std::string token);
+  // The token the requests send from now on (those already sent finish with the one they had).
+  void use_token(std::string token);
+  [[nodiscard]] std::string token() const;
   // GET /supported: the schemes and networks the facilitator serves, asked at start-up so that a
   // gate on a network its facilitator does not serve says so. Errors: facilitator_unavailable.
   http::Awaitable<Result<protocol::SupportedResponse>> supported();
 
  private:
   explicit HttpFacilitator(HttpFacilitatorOptions options);
-  // To base + path with the bearer token, when there is one: a POST of `body`, or a GET without.
-  [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::optional<std::string> body) const;
+  // To base + path with `token` as the bearer token, when there is one: a POST of `body`, or a GET without.
+  [[nodiscard]] http::ClientRequest request_to(const std::string& path, std::optional<std::string> body,
+                                               const std::string& token) const;
   // POSTs `body` to base + path with `client` and returns the reply body of a 200; retries as
   // described above, at most `attempts` times.
   http::Awaitable<Result<std::string>> post(http::HttpClient& client, std::string path, std::string body,
@@ -68,7 +76,9 @@ class HttpFacilitator final : public Facilitator {
   // A verify() reply body as a VerifyResponse.
   static Result<protocol::VerifyResponse> verify_reply(Result<std::string> body);
 
-  HttpFacilitatorOptions options_;
+  HttpFacilitatorOptions options_;  // its token moved to token_
+  mutable std::mutex token_mutex_;
+  std::string token_;  // guarded by token_mutex_
   http::HttpClient client_;
   http::HttpClient brief_client_;  // verify_briefly's: every timeout brief_timeout
 };

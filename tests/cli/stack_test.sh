@@ -263,6 +263,21 @@ start_and_pay_embedded first 10000
 # Started again, it knows the channel's charge from its store: the next voucher builds on it.
 start_and_pay_embedded second 15000
 
+# The gate's token rotated without a restart (the gate and the facilitator share its file on this
+# host): a gate's reload refuses a new token its facilitator does not take yet, and serves on with
+# the old one; once the facilitator's reload takes it, the gate's sends it (the second agent's
+# deposit below goes through the facilitator with it).
+rm "$server_token"
+"$paychan" key token --out "$server_token" >/dev/null
+hangup "$gate_pid" "$work/gate.out.err" 1
+check "a gate's reload refuses a token its facilitator does not take" 0 \
+  "SIGHUP: reload refused, serving on as before: facilitator_unauthorized" cat "$work/gate.out.err"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 6
+hangup "$gate_pid" "$work/gate.out.err" 2
+check "and sends it once the facilitator takes it" 0 \
+  "SIGHUP: reloaded $work/gate.json: routes unchanged; the facilitator is sent facilitatorTokenFile's new token" \
+  cat "$work/gate.out.err"
+
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although
 # it is below --min-unclaimed (the watchtower); after the delay the agent gets back the rest.
@@ -316,8 +331,9 @@ check "settle said so" 0 "second signal: stopping now" cat "$work/stopped.out"
 
 # SIGHUP reloads the gate's file (unchanged here, with its token file: the gate goes on serving);
 # SIGTERM stops it gracefully.
-kill -HUP "$gate_pid"
-wait_for "$work/gate.out.err" "SIGHUP: reloaded"
+hangup "$gate_pid" "$work/gate.out.err" 3
+check "a gate's reload of the same files says so" 0 "SIGHUP: reloaded $work/gate.json: routes unchanged
+" cat "$work/gate.out.err"
 check "a gate reloaded serves on" 0 "ok" curl -s "$gate/healthz"
 kill -TERM "$gate_pid"
 wait "$gate_pid"

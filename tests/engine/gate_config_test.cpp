@@ -293,7 +293,7 @@ TEST(GateConfig, AMisspeltMemberIsNamedNotIgnored) {
   EXPECT_EQ(token->facilitatorTokenFile, std::optional<std::string>{"gate.token"});
 }
 
-// What a reload may change (routes, enforceMinDeposit) is not named; every other change is, by
+// What a reload may change (routes, enforceMinDeposit, facilitatorTokenFile) is not named; every other change is, by
 // its member's name in the file, so that the operator knows what waits for a restart.
 TEST(GateConfig, AReloadNamesTheMembersOnlyARestartChanges) {
   const auto running = parse_gate_config(kGood);
@@ -312,8 +312,9 @@ TEST(GateConfig, AReloadNamesTheMembersOnlyARestartChanges) {
   EXPECT_EQ(members("\"version\": \"2\"", "\"version\": \"3\""), Names{"asset"});
   EXPECT_EQ(members("\"routes\"", "\"listen\": \"127.0.0.1:9\", \"store\": \"other.sqlite\", \"routes\""),
             (Names{"store", "listen"}));
-  EXPECT_EQ(members("\"routes\"", "\"withdrawDelay\": 3600, \"facilitatorTokenFile\": \"t\", \"routes\""),
-            (Names{"withdrawDelay", "facilitatorTokenFile"}));
+  EXPECT_EQ(members("\"routes\"", "\"facilitatorTokenFile\": \"t\", \"routes\""), Names{});
+  EXPECT_EQ(members("\"routes\"", "\"withdrawDelay\": 3600, \"publicScheme\": \"https\", \"routes\""),
+            (Names{"withdrawDelay", "publicScheme"}));
   EXPECT_EQ(members("eip155:84532", "eip155:8453"), Names{"network"});
 }
 

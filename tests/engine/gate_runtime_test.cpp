@@ -10,10 +10,15 @@
 #include <functional>
 #include <thread>
 
+#include "engine/facilitator/client_auth.hpp"
+#include "engine/facilitator/facilitator.hpp"
+#include "engine/facilitator/facilitator_service.hpp"
 #include "engine/gate/gate_config.hpp"
 #include "engine/gate/offers.hpp"
+#include "engine/http/server.hpp"
 #include "gate_stack.hpp"
 #include "persistence/channel_store.hpp"
+#include "persistence/tx_journal.hpp"
 #include "protocol/headers.hpp"
 #include "http_test_support.hpp"
 #include "temp_dir.hpp"
@@ -252,12 +257,13 @@ TEST(GateRuntime, AReloadChangesTheRoutesAndRefusesWhatNeedsARestart) {
   next.routes.push_back(added);
   const auto applied = (*gate)->reload(next);
   ASSERT_TRUE(applied) << applied.error().to_string();
-  EXPECT_TRUE(*applied);
+  EXPECT_TRUE(applied->routes);
+  EXPECT_FALSE(applied->token);
   EXPECT_EQ(offered(client, "/priced"), "700");
   EXPECT_EQ(offered(client, "/new"), "9");
   const auto again = (*gate)->reload(next);  // a SIGHUP with the file unchanged
   ASSERT_TRUE(again);
-  EXPECT_FALSE(*again);
+  EXPECT_FALSE(again->routes);
 
   GateConfig moved = next;
   moved.routes[0].price = 800;
@@ -337,7 +343,7 @@ TEST(GateRuntime, ARequestInProgressAtAReloadIsChargedTheOfferItMatched) {
   paying.join();
   ASSERT_TRUE(reached) << "the paid request never reached the upstream";
   ASSERT_TRUE(applied) << applied.error().to_string();
-  ASSERT_TRUE(*applied);
+  ASSERT_TRUE(applied->routes);
   ASSERT_TRUE(answer);
   ASSERT_EQ(answer->status, 200) << answer->body;
   EXPECT_EQ(test::payment_response(*answer).chargedAmount, 10'000u);
@@ -368,11 +374,109 @@ TEST(GateRuntime, AReloadCanEnforceTheMinimumDeposit) {
   enforcing.enforceMinDeposit = true;
   const auto applied = (*gate)->reload(enforcing);
   ASSERT_TRUE(applied) << applied.error().to_string();
-  EXPECT_TRUE(*applied);
+  EXPECT_TRUE(applied->routes);
   const auto enforced = deposit(3);
   ASSERT_TRUE(enforced);
   ASSERT_EQ(enforced->status, 402);
   EXPECT_EQ(test::payment_required(*enforced).error, "invalid_batch_settlement_evm_deposit_below_min_deposit");
+}
+
+// A real paychan facilitator over HTTP that takes only its one client's token (its clients
+// replaced by rotate()); it reaches no chain (its node is a closed port), which a gate's token
+// check and a deposit's refusal do not need.
+class GuardedFacilitator {
+ public:
+  GuardedFacilitator(const paychan::test::TempDir& dir, const std::string& token_file)
+      : journal_(*persistence::TxJournal::open(dir.file("journal.sqlite"))),
+        facilitator_({facilitator::NetworkOptions{"eip155:31337", "http://127.0.0.1:1"}}, test::test_key(90),
+                     std::nullopt, *journal_),
+        clients_(client_table(token_file)),
+        service_(facilitator_, clients_.back().get()),
+        server_(service_, server_options()) {
+    EXPECT_TRUE(server_.start());
+  }
+  ~GuardedFacilitator() { server_.stop(std::chrono::seconds(1)); }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  // From now on its client is known by the token in `token_file` (as its SIGHUP would do).
+  void rotate(const std::string& token_file) {
+    clients_.push_back(std::move(client_table(token_file).back()));
+    EXPECT_TRUE(service_.use_clients(*clients_.back()));
+  }
+
+ private:
+  static std::vector<std::unique_ptr<facilitator::ClientAuth>> client_table(const std::string& token_file) {
+    auto clients = facilitator::ClientAuth::load({facilitator::ClientConfig{"gate", token_file, {}}});
+    EXPECT_TRUE(clients) << clients.error().to_string();
+    std::vector<std::unique_ptr<facilitator::ClientAuth>> table;
+    table.push_back(std::make_unique<facilitator::ClientAuth>(std::move(*clients)));
+    return table;
+  }
+  static http::ServerOptions server_options() {
+    http::ServerOptions o;
+    o.threads = 1;
+    return o;
+  }
+
+  std::unique_ptr<persistence::TxJournal> journal_;
+  facilitator::Facilitator facilitator_;
+  std::vector<std::unique_ptr<facilitator::ClientAuth>> clients_;  // every table served outlives the service
+  facilitator::FacilitatorService service_;
+  http::HttpServer server_;
+};
+
+// A reload reads facilitatorTokenFile again: a new token is asked about first, refused while the
+// facilitator does not take it (the old one still sent), and sent once it does.
+TEST(GateRuntime, AReloadRotatesTheFacilitatorTokenOnceTheFacilitatorTakesIt) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  const std::string old_token = "the-gate-token-before-its-rotation-0123456789";
+  const std::string new_token = "the-gate-token-after-its-rotation-9876543210";
+  GuardedFacilitator guarded(dir, dir.secret_file("facilitator-side.token", old_token));
+  GateConfig config = paid_config(upstream.url(""), dir);
+  config.facilitator = guarded.url();
+  config.facilitatorTokenFile = dir.secret_file("gate.token", old_token);
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  // A deposit makes the gate ask the facilitator, which refuses it (no chain) unless it refuses
+  // the gate's token first: then the gate answers 503 facilitator_unauthorized.
+  const OfferTable offers = OfferTable::build(config);
+  const auto deposit = [&](std::uint8_t payer) {
+    const auto answer =
+        pay(**gate, test::TestAgent(test::test_key(payer), config, 1).deposit_header(offers.offers()[0].requirements,
+                                                                                      10'000, 20'000));
+    if (!answer) return std::string("no answer");
+    const auto required = answer->header("PAYMENT-REQUIRED");
+    return std::to_string(answer->status) + " " + answer->body + " " + std::string(required.value_or(""));
+  };
+  const auto unauthorized = [](const std::string& answer) {
+    return answer.find("facilitator_unauthorized") != std::string::npos;
+  };
+  EXPECT_FALSE(unauthorized(deposit(2)));
+
+  const auto unchanged = (*gate)->reload(config);
+  ASSERT_TRUE(unchanged) << unchanged.error().to_string();
+  EXPECT_FALSE(unchanged->token);
+
+  dir.secret_file("gate.token", new_token);  // rewritten before the facilitator knows it
+  const auto refused = (*gate)->reload(config);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::facilitator_unauthorized);
+  EXPECT_NE(refused.error().detail.find("sends its old one"), std::string::npos) << refused.error().detail;
+  EXPECT_FALSE(unauthorized(deposit(3)));  // the old token, still the facilitator's
+
+  guarded.rotate(dir.secret_file("facilitator-side.token", new_token));
+  const std::string cut_off = deposit(4);
+  EXPECT_TRUE(unauthorized(cut_off)) << cut_off;
+  const auto rotated = (*gate)->reload(config);
+  ASSERT_TRUE(rotated) << rotated.error().to_string();
+  EXPECT_TRUE(rotated->token);
+  EXPECT_FALSE(rotated->routes);
+  EXPECT_TRUE(rotated->warnings.empty());
+  const std::string served = deposit(5);
+  EXPECT_FALSE(unauthorized(served)) << served;
 }
 
 // A metric's value as the gate's /metrics shows it ("no answer", "no metric" otherwise).
