@@ -78,7 +78,7 @@ class BenchGate {
   [[nodiscard]] std::string url(const std::string& target) const {
     return "http://127.0.0.1:" + std::to_string(port()) + target;
   }
-  [[nodiscard]] const protocol::PaymentRequirements& offer() const { return offers_.offers()[0].requirements; }
+  [[nodiscard]] const protocol::PaymentRequirements& offer() const { return offers_->offers()[0].requirements; }
   [[nodiscard]] const engine::gate::GateMetrics& metrics() const { return metrics_; }
 
  private:
@@ -99,7 +99,8 @@ class BenchGate {
   engine::gate::GateMetrics metrics_;
   engine::gate::Gate gate_{engine::gate::GateOptions{kChainId, config_.network, 1u << 30, 600, std::nullopt, [] { return kNow; }},
                            *store_, nullptr, metrics_};
-  engine::gate::OfferTable offers_ = engine::gate::OfferTable::build(config_);
+  std::shared_ptr<const engine::gate::OfferTable> offers_ =
+      std::make_shared<const engine::gate::OfferTable>(engine::gate::OfferTable::build(config_));
   engine::gate::FunctionService service_{[](http::Exchange& ex) -> http::Awaitable<void> {
     ex.response().set(200, "application/json", "{\"ok\":true}");
     co_return;

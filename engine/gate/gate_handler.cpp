@@ -196,27 +196,30 @@ bool GateHandler::answer_own_endpoint(http::Exchange& ex, bool with_metrics) con
   return false;
 }
 
-const Offer* GateHandler::offer_for(const http::Request& req) const {
-  return offers_.load(std::memory_order_acquire)->find(req.method(), override_methods(req), req.path());
+std::shared_ptr<const Offer> GateHandler::offer_for(const http::Request& req) const {
+  std::shared_ptr<const OfferTable> table = offers_.load(std::memory_order_acquire);
+  const Offer* offer = table->find(req.method(), override_methods(req), req.path());
+  if (offer == nullptr) return nullptr;
+  return {std::move(table), offer};  // aliasing: the offer, owning its table
 }
 
 http::Handled GateHandler::handle(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (answer_own_endpoint(ex, metrics_here_)) return std::nullopt;
-  const Offer* offer = offer_for(req);
+  std::shared_ptr<const Offer> offer = offer_for(req);
   if (offer == nullptr) return free(ex);
   const auto header = req.header(protocol::kPaymentSignatureHeader);
   if (!header) {
     offer_payment(ex, *offer);
     return std::nullopt;
   }
-  return paid(ex, *offer, *header);
+  return paid(ex, std::move(offer), *header);
 }
 
 bool GateHandler::answer_before_body(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (is_gate_endpoint(req.path(), metrics_here_) || req.header(protocol::kPaymentSignatureHeader)) return false;  // the latter checked whole
-  const Offer* offer = offer_for(req);
+  const std::shared_ptr<const Offer> offer = offer_for(req);
   if (offer == nullptr) return false;  // free: the upstream gets the body
   offer_payment(ex, *offer);
   return true;
@@ -269,7 +272,9 @@ http::Awaitable<void> GateHandler::free(http::Exchange& ex) {
   if (*served) (void)co_await http::ReverseProxy::relay(**served, ex);
 }
 
-http::Awaitable<void> GateHandler::paid(http::Exchange& ex, const Offer& offer, std::string_view header) {
+http::Awaitable<void> GateHandler::paid(http::Exchange& ex, std::shared_ptr<const Offer> matched,
+                                        std::string_view header) {
+  const Offer& offer = *matched;  // its table held until the answer is done
   Recorder log(*this, ex);
   log.record.outcome = "unanswered";  // until decided: a stop may cut the request before
   auto decision = co_await gate_.authorize(offer, header, &ex.connection_locals().get<protocol::PaymentSignatureDecoder>());

@@ -11,12 +11,13 @@
 //       (facilitator or store unavailable, Retry-After); accepted: serve, then settle and answer
 //       with PAYMENT-RESPONSE — or, for a refund, answer {"message":"Refund acknowledged",…}
 //   any other path → the service, free of charge.
-// Thread-safety: as http::Handler; Gate, the OfferTables, Service and GateMetrics must outlive it.
+// Thread-safety: as http::Handler; Gate, Service and GateMetrics must outlive it.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "engine/gate/gate.hpp"
@@ -52,8 +53,9 @@ struct AccessRecord {
 
 class GateHandler final : public http::Handler {
  public:
-  GateHandler(Gate& gate, const OfferTable& offers, Service& service, GateMetrics& metrics, unsigned assetDecimals)
-      : gate_(gate), offers_(&offers), service_(service), metrics_(metrics), decimals_(assetDecimals) {}
+  GateHandler(Gate& gate, std::shared_ptr<const OfferTable> offers, Service& service, GateMetrics& metrics,
+              unsigned assetDecimals)
+      : gate_(gate), offers_(std::move(offers)), service_(service), metrics_(metrics), decimals_(assetDecimals) {}
 
   http::Handled handle(http::Exchange& ex) override;
   // A priced route's request without payment that expects 100 Continue gets its 402 at once.
@@ -72,18 +74,20 @@ class GateHandler final : public http::Handler {
   // like any other (priced if a route covers it). Before serving.
   void serve_metrics_elsewhere() noexcept { metrics_here_ = false; }
   // From now on requests are priced by `offers` (a reloaded configuration's routes), from any thread.
-  // Requests already matched finish on their offers: every table handed in must outlive the handler.
-  void use_offers(const OfferTable& offers) noexcept { offers_.store(&offers, std::memory_order_release); }
+  // Requests already matched finish on their offers, whose table each holds until it is answered.
+  void use_offers(std::shared_ptr<const OfferTable> offers) noexcept {
+    offers_.store(std::move(offers), std::memory_order_release);
+  }
   // Answers the gate's own endpoints: GET /healthz (liveness), and /metrics when `with_metrics`;
   // whether `ex` asked for one of them.
   [[nodiscard]] bool answer_own_endpoint(http::Exchange& ex, bool with_metrics) const;
 
  private:
-  // The route `req` falls under, in the table in use; nullptr when it is free.
-  [[nodiscard]] const Offer* offer_for(const http::Request& req) const;
+  // The route `req` falls under, in the table in use (held by the pointer); nullptr when it is free.
+  [[nodiscard]] std::shared_ptr<const Offer> offer_for(const http::Request& req) const;
   class Recorder;
   // `header` views the request's PAYMENT-SIGNATURE, which lives as long as `ex` (not copied: ~2 KB).
-  http::Awaitable<void> paid(http::Exchange& ex, const Offer& offer, std::string_view header);
+  http::Awaitable<void> paid(http::Exchange& ex, std::shared_ptr<const Offer> matched, std::string_view header);
   // Charges what the served response reports (Settlement-Overrides, else the offer; nothing for a
   // status >= 400) and attaches PAYMENT-RESPONSE. False: the response is now the refusal or the
   // error, to be answered instead.
@@ -97,7 +101,9 @@ class GateHandler final : public http::Handler {
   void offer_payment(http::Exchange& ex, const Offer& offer);
 
   Gate& gate_;
-  std::atomic<const OfferTable*> offers_;
+  // One atomic load (and a reference count) a request: a reload's old table lives as long as the
+  // requests that matched in it, and no longer.
+  std::atomic<std::shared_ptr<const OfferTable>> offers_;
   Service& service_;
   GateMetrics& metrics_;
   unsigned decimals_;

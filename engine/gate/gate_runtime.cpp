@@ -51,9 +51,6 @@ struct GateRuntime::Parts {
   GateMetrics metrics;
   std::unique_ptr<persistence::ChannelStore> store;
   std::unique_ptr<HttpFacilitator> facilitator;
-  // Every table served, the one in use last: a request in progress holds its offer, even past a
-  // reload (reloads are rare and a table small).
-  std::vector<std::unique_ptr<const OfferTable>> offers;
   std::unique_ptr<Gate> gate;
   std::unique_ptr<ClaimedRefresh> claimed_refresh;
   http::HttpClient upstream_client;
@@ -152,7 +149,6 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
   };
   PAYCHAN_ASSIGN(p->store, persistence::ChannelStore::open(config.store, store_options));
-  p->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(config)));
   p->gate = std::make_unique<Gate>(std::move(gate_options), *p->store, facilitator, p->metrics);
   PAYCHAN_TRY(p->gate->restore());
   p->claimed_refresh = std::make_unique<ClaimedRefresh>(
@@ -177,7 +173,8 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
     p->service = std::make_unique<ProxyService>(std::move(*proxy));
     service = p->service.get();
   }
-  p->handler = std::make_unique<GateHandler>(*p->gate, *p->offers.back(), *service, p->metrics, config.assetDecimals);
+  p->handler = std::make_unique<GateHandler>(*p->gate, std::make_shared<const OfferTable>(OfferTable::build(config)),
+                                            *service, p->metrics, config.assetDecimals);
   p->handler->set_public_scheme(config.publicScheme);
   // One write per line: lines never interleave.
   const auto write_line = [](const std::string& text) {
@@ -253,10 +250,7 @@ Result<ReloadOutcome> GateRuntime::reload(const GateConfig& next) {
   }
   outcome.routes = next.routes != parts_->config.routes || next.enforceMinDeposit != parts_->config.enforceMinDeposit;
   parts_->config = next;
-  if (outcome.routes) {  // every table is kept: an unchanged one is not added
-    parts_->offers.push_back(std::make_unique<const OfferTable>(OfferTable::build(parts_->config)));
-    parts_->handler->use_offers(*parts_->offers.back());
-  }
+  if (outcome.routes) parts_->handler->use_offers(std::make_shared<const OfferTable>(OfferTable::build(parts_->config)));
   return outcome;
 }
 

@@ -167,7 +167,7 @@ TEST(PaymentClient, ARouteWhoseOfferChangedIsAskedAgain) {
   Agent agent(dir.file("agent.sqlite"));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(agent.client.fetch(infer(stack.url("/v1/infer"))));
   stack.config.routes[0].price = kPrice / 2;  // the provider lowers its price (between two requests)
-  stack.offers = gate::OfferTable::build(stack.config);
+  stack.reload_routes();
   auto paid = agent.client.fetch(infer(stack.url("/v1/infer")));
   ASSERT_TRUE(paid) << paid.error().to_string();
   EXPECT_EQ(paid->charged, kPrice / 2);

@@ -273,15 +273,14 @@ TEST(GateE2E, AnAbsoluteFormTargetIsOfferedAndForwardedAsItsPath) {
 // A reload (GateRuntime::reload hands the handler a new table) reprices a channel already open: a
 // voucher for the old offer is refused with the new one, which the client then pays.
 TEST(GateE2E, ARepricedRouteIsOfferedToAPaymentForTheOldPriceAndThenCharged) {
-  GateConfig repriced_config = test_config();
-  repriced_config.routes[0].price = 3 * kPrice;
-  const OfferTable repriced = OfferTable::build(repriced_config);  // outlives the stack's handler
   GateStack stack;
   TestAgent agent(test_key(2), stack.config, 1);
-  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(stack.offer(), kPrice, 1'000'000)).status, 200);
+  const protocol::PaymentRequirements old_offer = stack.offer();
+  ASSERT_EQ(stack.call("POST", "/v1/infer", agent.deposit_header(old_offer, kPrice, 1'000'000)).status, 200);
 
-  stack.handler().use_offers(repriced);
-  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(stack.offer(), 2 * kPrice));
+  stack.config.routes[0].price = 3 * kPrice;
+  stack.reload_routes();
+  auto res = stack.call("POST", "/v1/infer", agent.voucher_header(old_offer, 2 * kPrice));
   ASSERT_EQ(res.status, 402);
   const auto required = payment_required(res);
   EXPECT_EQ(required.error, "invalid_payment_requirements");
@@ -748,6 +747,30 @@ TEST(GateE2E, ARequestCutByAStopIsLoggedUnanswered) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("status=0 outcome=unanswered"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("charged=0"), std::string::npos) << lines[0];
+}
+
+// A reload's old table lives as long as the requests that matched in it, and no longer: a request
+// held across the reload is charged its old price, and the table goes once it is answered.
+TEST(GateE2E, AReloadsOldTableGoesWithTheLastRequestThatMatchedInIt) {
+  GateStack stack;
+  HoldingHandler handler(stack);
+  TestAgent agent(test_key(30), stack.config, 1);
+  const std::weak_ptr<const OfferTable> old_table = stack.offers;
+  std::optional<http::ClientResponse> answer;
+  const std::string deposit = agent.deposit_header(stack.offer(), kPrice, 1'000'000);
+  std::thread client([&] { answer = stack.call_apart("/v1/infer", deposit, "hold"); });
+  const bool held = handler.holding();
+  stack.config.routes[0].price = 3 * kPrice;
+  stack.reload_routes();
+  const bool kept = !old_table.expired();
+  handler.release.set();
+  client.join();
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(kept) << "the table went with the reload, under a request that matched in it";
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(payment_response(*answer).chargedAmount, kPrice);
+  EXPECT_TRUE(old_table.expired()) << "the table outlived its last request";
 }
 
 // The upstream is down: the paid request and a free one get 502 with the error code and nothing

@@ -479,6 +479,32 @@ TEST(GateRuntime, AReloadRotatesTheFacilitatorTokenOnceTheFacilitatorTakesIt) {
   EXPECT_FALSE(unauthorized(served)) << served;
 }
 
+// A new token the facilitator cannot be asked about (it is down) is sent anyway, with a warning:
+// the file is the operator's word, and the old token may be revoked already.
+TEST(GateRuntime, ANewTokenTheFacilitatorCannotBeAskedAboutIsSentWithAWarning) {
+  TestServer upstream{[](http::Exchange& ex) -> http::Handled {
+    ex.response().set(200, "application/json", "{\"ok\":true}");
+    return std::nullopt;
+  }};
+  paychan::test::TempDir dir;
+  GateConfig config = paid_config(upstream.url(""), dir);
+  config.facilitator = "http://127.0.0.1:1";  // nothing listens there
+  config.facilitatorTokenFile = dir.secret_file("gate.token", "the-gate-token-before-its-rotation-0123456789");
+  auto gate = GateRuntime::start(config);
+  ASSERT_TRUE(gate) << gate.error().to_string();
+  dir.secret_file("gate.token", "the-gate-token-after-its-rotation-9876543210");
+  const auto rotated = (*gate)->reload(config);
+  ASSERT_TRUE(rotated) << rotated.error().to_string();
+  EXPECT_TRUE(rotated->token);
+  ASSERT_EQ(rotated->warnings.size(), 1u);
+  EXPECT_NE(rotated->warnings[0].find("in use unchecked"), std::string::npos) << rotated->warnings[0];
+  dir.secret_file("gate.token", "short");
+  const auto weak = (*gate)->reload(config);
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().code, ErrorCode::invalid_config);
+  EXPECT_NE(weak.error().detail.find("facilitatorTokenFile"), std::string::npos) << weak.error().detail;
+}
+
 // A metric's value as the gate's /metrics shows it ("no answer", "no metric" otherwise).
 std::string metric(std::uint16_t port, std::string_view name) {
   RawClient client{port};

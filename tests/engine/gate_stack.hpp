@@ -65,7 +65,7 @@ class GateStack {
  public:
   // `front`: a facilitator the gate calls instead of the double (which it may wrap).
   explicit GateStack(GateConfig config = test_config(), Facilitator* front = nullptr)
-      : config(std::move(config)), front_(front), offers(OfferTable::build(this->config)) {
+      : config(std::move(config)), front_(front), offers(std::make_shared<const OfferTable>(OfferTable::build(this->config))) {
     start();
   }
   ~GateStack() { stop(); }
@@ -179,7 +179,12 @@ class GateStack {
   [[nodiscard]] std::string store_path() const { return dir_.file(); }
 
   [[nodiscard]] const protocol::PaymentRequirements& offer(std::size_t i = 0) const {
-    return offers.offers()[i].requirements;
+    return offers->offers()[i].requirements;
+  }
+  // From now on the gate prices by config's routes, as a reload would make it.
+  void reload_routes() {
+    offers = std::make_shared<const OfferTable>(OfferTable::build(config));
+    handler_->use_offers(offers);
   }
 
   GateConfig config;
@@ -194,7 +199,7 @@ class GateStack {
   Facilitator* front_ = nullptr;
 
  public:
-  OfferTable offers;
+  std::shared_ptr<const OfferTable> offers;  // the handler's, unless it reloaded since
 
  private:
   http::test::TestServer<decltype(&toy_upstream)> upstream_{&toy_upstream};
