@@ -25,9 +25,8 @@ struct FacilitatorRuntime::Parts {
   std::unique_ptr<persistence::TxJournal> journal;
   std::unique_ptr<Facilitator> facilitator;
   RecoveryReport recovered;
-  // Every client table served, the one in use last: a request in progress holds its client, even
-  // past a reload (reloads are rare and a table small). Empty: no clients, the API open.
-  std::vector<std::unique_ptr<const ClientAuth>> clients;
+  // The client table in use (a request in progress holds its own); null: no clients, the API open.
+  std::shared_ptr<const ClientAuth> clients;
   FacilitatorConfig config;  // as started, its clients as last reloaded
   std::unique_ptr<FacilitatorService> service;
   std::unique_ptr<http::HttpServer> server;
@@ -47,7 +46,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   }
   if (!config.clients.empty()) {
     PAYCHAN_ASSIGN(auto clients, ClientAuth::load(config.clients));
-    p->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
+    p->clients = std::make_shared<const ClientAuth>(std::move(clients));
   }
   p->config = config;
   PAYCHAN_ASSIGN(p->journal, persistence::TxJournal::open(config.journal));
@@ -63,7 +62,7 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   PAYCHAN_TRY(http::run_blocking(f.check_nodes()));
   PAYCHAN_ASSIGN(p->recovered, http::run_blocking(f.recover()));
 
-  p->service = std::make_unique<FacilitatorService>(f, p->clients.empty() ? nullptr : p->clients.back().get());
+  p->service = std::make_unique<FacilitatorService>(f, p->clients);
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;
@@ -95,11 +94,11 @@ Result<bool> FacilitatorRuntime::reload(const FacilitatorConfig& next) {
                           "the clients' changes: added, removed, token files read again");
   }
   // Open (no clients) as it started: members_needing_restart let no client in.
-  if (parts_->clients.empty()) return false;
+  if (!parts_->clients) return false;
   PAYCHAN_ASSIGN(auto clients, ClientAuth::load(next.clients));
-  if (clients == *parts_->clients.back()) return false;  // every table is kept: an unchanged one is not added
-  parts_->clients.push_back(std::make_unique<const ClientAuth>(std::move(clients)));
-  (void)parts_->service->use_clients(*parts_->clients.back());  // started with clients: taken
+  if (clients == *parts_->clients) return false;
+  parts_->clients = std::make_shared<const ClientAuth>(std::move(clients));
+  (void)parts_->service->use_clients(parts_->clients);  // started with clients: taken
   parts_->config.clients = next.clients;
   return true;
 }

@@ -76,20 +76,20 @@ void method_not_allowed(http::Exchange& ex, std::string_view allow) {
 
 }  // namespace
 
-FacilitatorService::FacilitatorService(Facilitator& facilitator, const ClientAuth* clients)
+FacilitatorService::FacilitatorService(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients)
     : facilitator_(facilitator),
-      clients_(clients),
+      clients_(std::move(clients)),
       supported_(protocol::encode_supported_response(facilitator.supported())) {}
 
-bool FacilitatorService::use_clients(const ClientAuth& clients) noexcept {
+bool FacilitatorService::use_clients(std::shared_ptr<const ClientAuth> clients) noexcept {
   if (clients_.load() == nullptr) return false;
-  clients_.store(&clients, std::memory_order_release);
+  clients_.store(std::move(clients), std::memory_order_release);
   return true;
 }
 
 http::Handled FacilitatorService::handle(http::Exchange& ex) {
   const auto& req = ex.request();
-  const ClientAuth* clients = clients_.load(std::memory_order_acquire);
+  const std::shared_ptr<const ClientAuth> clients = clients_.load(std::memory_order_acquire);
   const std::string_view path = req.path();
   const bool post = req.method() == "POST";
   const bool get = req.method() == "GET" || req.method() == "HEAD";
@@ -109,7 +109,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
         unauthorized(ex, kJson, path == "/verify" ? verify_refusal(e) : settle_refusal(e));
         return std::nullopt;
       }
-      scope = ReceiverScope::only(client->receivers);
+      scope = ReceiverScope::only({clients, &client->receivers});  // holding the table
     }
     return path == "/verify" ? serve_verify(facilitator_, metrics_, ex, scope)
                              : serve_settle(facilitator_, metrics_, ex, scope);

@@ -37,14 +37,14 @@ namespace paychan::engine::facilitator {
 
 class FacilitatorService final : public http::Handler {
  public:
-  // `clients` (null: none) must outlive the service.
-  FacilitatorService(Facilitator& facilitator, const ClientAuth* clients);
+  // `clients` null: none, the API open to any caller.
+  FacilitatorService(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
   // From now on callers are known by `clients` (a reloaded configuration's), from any thread.
-  // Requests already authenticated finish as their client: every table handed in must outlive the
-  // service. False, and nothing changes, for a service started without clients: its API stays open
+  // Requests already authenticated finish as their client, whose table each holds until it is
+  // answered. False, and nothing changes, for a service started without clients: its API stays open
   // (closing it is a restart's to do).
-  [[nodiscard]] bool use_clients(const ClientAuth& clients) noexcept;
+  [[nodiscard]] bool use_clients(std::shared_ptr<const ClientAuth> clients) noexcept;
 
  private:
   // The client of `clients` whose token `req` carries; nullptr for none.
@@ -52,7 +52,7 @@ class FacilitatorService final : public http::Handler {
   void serve_metrics(http::Exchange& ex);
 
   Facilitator& facilitator_;
-  std::atomic<const ClientAuth*> clients_;
+  std::atomic<std::shared_ptr<const ClientAuth>> clients_;
   std::string supported_;  // /supported never changes while running: encoded once
   LogThrottle unauthorized_;  // the 401s' lines
   FacilitatorMetrics metrics_;

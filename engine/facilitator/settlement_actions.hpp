@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -34,20 +35,21 @@ class ReceiverScope {
   [[nodiscard]] static ReceiverScope everyone() noexcept { return ReceiverScope(nullptr); }
   // An unauthenticated caller: the key signs for no one.
   [[nodiscard]] static ReceiverScope nobody() noexcept {
-    static const std::vector<Address> none;
-    return ReceiverScope(&none);
+    static const auto none = std::make_shared<const std::vector<Address>>();
+    return ReceiverScope(none);
   }
-  // `receivers` must outlive the scope.
-  [[nodiscard]] static ReceiverScope only(const std::vector<Address>& receivers) noexcept {
-    return ReceiverScope(&receivers);
+  // Held by the scope (a client's, in the client table that a reload may replace meanwhile).
+  [[nodiscard]] static ReceiverScope only(std::shared_ptr<const std::vector<Address>> receivers) noexcept {
+    return ReceiverScope(std::move(receivers));
   }
   [[nodiscard]] bool covers(const Address& receiver) const noexcept {
     return receivers_ == nullptr || std::find(receivers_->begin(), receivers_->end(), receiver) != receivers_->end();
   }
 
  private:
-  explicit ReceiverScope(const std::vector<Address>* receivers) noexcept : receivers_(receivers) {}
-  const std::vector<Address>* receivers_;  // null: every receiver
+  explicit ReceiverScope(std::shared_ptr<const std::vector<Address>> receivers) noexcept
+      : receivers_(std::move(receivers)) {}
+  std::shared_ptr<const std::vector<Address>> receivers_;  // null: every receiver
 };
 
 // Who signs what: `relayer` sends the transactions; `authorizer`, when configured, is the

@@ -32,8 +32,7 @@ class FacilitatorAuthTest : public FacilitatorChainTest {
         ClientConfig{"other", dir_.secret_file("other.token", kOtherToken), {other_receiver_}},
     });
     ASSERT_TRUE(clients) << clients.error().to_string();
-    clients_.emplace(std::move(*clients));
-    service_ = std::make_unique<FacilitatorService>(*facilitator_, &*clients_);
+    service_ = std::make_unique<FacilitatorService>(*facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)));
     http::ServerOptions options;
     options.threads = 1;
     options.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;
@@ -90,7 +89,6 @@ class FacilitatorAuthTest : public FacilitatorChainTest {
 
   Address receiver_;
   Address other_receiver_;
-  std::optional<ClientAuth> clients_;
   std::unique_ptr<FacilitatorService> service_;
   std::unique_ptr<http::HttpServer> server_;
 };

@@ -76,19 +76,19 @@ class FacilitatorHttpTest : public ::testing::Test {
 
   // The same facilitator behind a second server whose service wants the token of its one client.
   struct Guarded {
-    Guarded(Facilitator& facilitator, ClientAuth clients)
-        : clients(std::move(clients)), service(facilitator, &this->clients), server(service, options()) {
+    Guarded(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients)
+        : service(facilitator, std::move(clients)), server(service, options()) {
       EXPECT_TRUE(server.start());
     }
     ~Guarded() { server.stop(std::chrono::seconds(1)); }
-    ClientAuth clients;
     FacilitatorService service;
     http::HttpServer server;
   };
   std::unique_ptr<Guarded> guarded(const std::string& token) {
     auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
     EXPECT_TRUE(clients) << clients.error().to_string();
-    return clients ? std::make_unique<Guarded>(facilitator_, std::move(*clients)) : nullptr;
+    return clients ? std::make_unique<Guarded>(facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)))
+                   : nullptr;
   }
 
   paychan::test::TempDir dir_;
@@ -265,7 +265,7 @@ TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne)
   const std::string token = "pct_" + std::string(64, 'a');
   auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
   ASSERT_TRUE(clients) << clients.error().to_string();
-  FacilitatorService guarded(facilitator_, &*clients);
+  FacilitatorService guarded(facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)));
   http::HttpServer server(guarded, options());
   ASSERT_TRUE(server.start());
   auto probe = [](std::uint16_t port, std::string token, const std::string& prefix = "") {
@@ -333,26 +333,27 @@ TEST_F(FacilitatorHttpTest, WithClientsVerifyAndSettleNeedAClientsToken) {
 TEST_F(FacilitatorHttpTest, AReloadedClientTableServesItsTokensAndNoOthers) {
   const std::string old_token(40, 'o');
   const std::string new_token(40, 'n');
-  auto rotated = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("rotated.token", new_token), {}}});
-  ASSERT_TRUE(rotated) << rotated.error().to_string();  // outlives the service that takes it
+  auto loaded = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("rotated.token", new_token), {}}});
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto rotated = std::make_shared<const ClientAuth>(std::move(*loaded));
   const auto with_clients = guarded(old_token);
   ASSERT_TRUE(with_clients);
   const std::uint16_t port = with_clients->server.port();
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + old_token).status, 200);
-  ASSERT_TRUE(with_clients->service.use_clients(*rotated));
+  ASSERT_TRUE(with_clients->service.use_clients(rotated));
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + old_token).status, 401);
   EXPECT_EQ(call("GET", "/metrics", {}, port, "Bearer " + new_token).status, 200);
   const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
   EXPECT_EQ(call("POST", "/verify", body, port, "Bearer " + old_token).status, 401);
   EXPECT_EQ(call("POST", "/verify", body, port, "Bearer " + new_token).status, 200);
 
-  EXPECT_FALSE(service_.use_clients(*rotated));  // started without clients
+  EXPECT_FALSE(service_.use_clients(rotated));  // started without clients
   EXPECT_EQ(call("GET", "/metrics").status, 200);
 }
 
 // A request authenticated before a reload revokes its client's token finishes as that client: here
 // a /verify waiting on a node that answers only when released is answered (the node's failure),
-// not refused; the token is refused from the next request on.
+// not refused; the token is refused from the next request on. The old table goes with that request.
 TEST_F(FacilitatorHttpTest, ARequestInProgressWhenItsTokenIsRevokedFinishesAsItsClient) {
   http::test::Event reached;
   http::test::Event release;
@@ -367,23 +368,28 @@ TEST_F(FacilitatorHttpTest, ARequestInProgressWhenItsTokenIsRevokedFinishesAsIts
   const std::string token(40, 'r');
   const std::string other_token(40, 'x');
   auto revoked = ClientAuth::load({ClientConfig{"other", dir_.secret_file("other.token", other_token), {}}});
-  ASSERT_TRUE(revoked) << revoked.error().to_string();  // outlives the service that takes it
-  auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
-  ASSERT_TRUE(clients) << clients.error().to_string();
-  Guarded guarded(slow, std::move(*clients));
+  ASSERT_TRUE(revoked) << revoked.error().to_string();
+  auto loaded = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  auto clients = std::make_shared<const ClientAuth>(std::move(*loaded));
+  const std::weak_ptr<const ClientAuth> old_table = clients;
+  Guarded guarded(slow, std::move(clients));
   const std::string body = protocol::encode_facilitator_request(voucher_request(kNetwork));
   std::optional<http::ClientResponse> answer;
   std::thread in_progress(
       [&] { answer = call("POST", "/verify", body, guarded.server.port(), "Bearer " + token); });
   const bool asked_the_node = reached.wait_here();
-  ASSERT_TRUE(guarded.service.use_clients(*revoked));
+  ASSERT_TRUE(guarded.service.use_clients(std::make_shared<const ClientAuth>(std::move(*revoked))));
+  const bool kept = !old_table.expired();
   release.set();
   in_progress.join();
+  EXPECT_TRUE(kept) << "the table went with the reload, under a request it authenticated";
   ASSERT_TRUE(asked_the_node) << "the /verify never reached the node";
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200) << answer->body;
   EXPECT_EQ(reason_of_verify(answer->body), "invalid_batch_settlement_evm_rpc_read_failed");
   EXPECT_EQ(call("POST", "/verify", body, guarded.server.port(), "Bearer " + token).status, 401);
+  EXPECT_TRUE(old_table.expired()) << "the table outlived its last request";
 }
 
 }  // namespace

@@ -390,8 +390,7 @@ class GuardedFacilitator {
       : journal_(*persistence::TxJournal::open(dir.file("journal.sqlite"))),
         facilitator_({facilitator::NetworkOptions{"eip155:31337", "http://127.0.0.1:1"}}, test::test_key(90),
                      std::nullopt, *journal_),
-        clients_(client_table(token_file)),
-        service_(facilitator_, clients_.back().get()),
+        service_(facilitator_, client_table(token_file)),
         server_(service_, server_options()) {
     EXPECT_TRUE(server_.start());
   }
@@ -399,17 +398,14 @@ class GuardedFacilitator {
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
   // From now on its client is known by the token in `token_file` (as its SIGHUP would do).
   void rotate(const std::string& token_file) {
-    clients_.push_back(std::move(client_table(token_file).back()));
-    EXPECT_TRUE(service_.use_clients(*clients_.back()));
+    EXPECT_TRUE(service_.use_clients(client_table(token_file)));
   }
 
  private:
-  static std::vector<std::unique_ptr<facilitator::ClientAuth>> client_table(const std::string& token_file) {
+  static std::shared_ptr<const facilitator::ClientAuth> client_table(const std::string& token_file) {
     auto clients = facilitator::ClientAuth::load({facilitator::ClientConfig{"gate", token_file, {}}});
     EXPECT_TRUE(clients) << clients.error().to_string();
-    std::vector<std::unique_ptr<facilitator::ClientAuth>> table;
-    table.push_back(std::make_unique<facilitator::ClientAuth>(std::move(*clients)));
-    return table;
+    return clients ? std::make_shared<const facilitator::ClientAuth>(std::move(*clients)) : nullptr;
   }
   static http::ServerOptions server_options() {
     http::ServerOptions o;
@@ -419,7 +415,6 @@ class GuardedFacilitator {
 
   std::unique_ptr<persistence::TxJournal> journal_;
   facilitator::Facilitator facilitator_;
-  std::vector<std::unique_ptr<facilitator::ClientAuth>> clients_;  // every table served outlives the service
   facilitator::FacilitatorService service_;
   http::HttpServer server_;
 };
