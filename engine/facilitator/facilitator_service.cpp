@@ -139,6 +139,14 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   return std::nullopt;
 }
 
+bool FacilitatorService::answer_too_large(http::Exchange& ex) {
+  const std::string_view path = ex.request().path();
+  if (path != "/verify" && path != "/settle") return false;
+  const Error e{ErrorCode::input_too_large, "the request body is above the facilitator's limit"};
+  ex.response().set(413, kJson, path == "/verify" ? verify_refusal(e) : settle_refusal(e));
+  return true;
+}
+
 const AuthenticatedClient* FacilitatorService::client_of(const ClientAuth& clients, const http::Request& req) {
   return clients.authenticate(req.header("Authorization").value_or(""));
 }

@@ -9,8 +9,8 @@
 //                   401s, transactions pending (read at most once a second)
 // A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
-// "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); body sizes are limited by the
-// server (ServerLimits) and by protocol::kMaxFacilitatorRequestBytes.
+// "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); one above the server's limit
+// (ServerLimits, protocol::kMaxFacilitatorRequestBytes for paychan's) 413, in the same shape.
 //
 // With clients (client_auth.hpp), /verify and /settle answer 401 in the endpoint's own shape
 // (reason facilitator_unauthorized, header WWW-Authenticate: Bearer) unless the request carries a
@@ -40,6 +40,9 @@ class FacilitatorService final : public http::Handler {
   // `clients` null: none, the API open to any caller.
   FacilitatorService(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
+  // A body above the server's limit: /verify and /settle answer 413 in their own shape (reason
+  // input_too_large), as they answer a malformed body 400.
+  [[nodiscard]] bool answer_too_large(http::Exchange& ex) override;
   // From now on callers are known by `clients` (a reloaded configuration's), from any thread.
   // Requests already authenticated finish as their client, whose table each holds until it is
   // answered. False, and nothing changes, for a service started without clients: its API stays open

@@ -103,6 +103,12 @@ class Handler {
   // is empty here. False (the default, and after an exception): 100 Continue, then handle() with
   // the whole request. Called on the I/O thread and cannot wait: decide from what is at hand.
   [[nodiscard]] virtual bool answer_before_body(Exchange& /*ex*/) { return false; }
+  // Asked for the answer to a request whose body is above the server's limit (ServerLimits), from
+  // its header alone (ex.request().body() is empty): a handler whose API answers errors in a shape
+  // of its own puts one in ex.response() and returns true. The server sends it with status 413,
+  // whatever the handler set, and closes the connection. False (the default, and after an
+  // exception): the server's own text/plain 413. Called on the I/O thread and cannot wait.
+  [[nodiscard]] virtual bool answer_too_large(Exchange& /*ex*/) { return false; }
 };
 
 // A Handler from a callable `Handled(Exchange&)`, e.g. a lambda; one virtual call per request.

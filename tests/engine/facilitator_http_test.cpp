@@ -174,9 +174,24 @@ TEST_F(FacilitatorHttpTest, MalformedBodiesAreTyped400s) {
   EXPECT_NE(settle->errorMessage.value_or("").find("signature"), std::string::npos) << short_sig.body;
 }
 
+// Refused from the header (its Content-Length) and answered in the endpoint's shape; the client's
+// body is not read.
 TEST_F(FacilitatorHttpTest, OversizedBodiesAreRefusedBeforeParsing) {
   const std::string huge(protocol::kMaxFacilitatorRequestBytes + 1, ' ');
-  EXPECT_EQ(call("POST", "/settle", huge).status, 413);
+  const auto settle = call("POST", "/settle", huge);
+  EXPECT_EQ(settle.status, 413);
+  EXPECT_EQ(settle.header("Content-Type"), std::optional<std::string_view>("application/json"));
+  const auto settled = protocol::decode_settlement_response(settle.body);
+  ASSERT_TRUE(settled) << settle.body;
+  EXPECT_FALSE(settled->success);
+  EXPECT_EQ(settled->errorReason, "input_too_large");
+  const auto verify = call("POST", "/verify", huge);
+  EXPECT_EQ(verify.status, 413);
+  EXPECT_EQ(reason_of_verify(verify.body), "input_too_large") << verify.body;
+  // Elsewhere the server's own answer.
+  const auto other = call("POST", "/nope", huge);
+  EXPECT_EQ(other.status, 413);
+  EXPECT_EQ(other.header("Content-Type"), std::optional<std::string_view>("text/plain"));
 }
 
 TEST_F(FacilitatorHttpTest, RoutesAndMethods) {

@@ -486,6 +486,46 @@ TEST(HttpServer, AHandlerMayAnswerAnExpectContinueRequestFromItsHeaderAlone) {
   server.stop(std::chrono::seconds(1));
 }
 
+// A handler that answers a too-large "/api" body in its API's own shape (with a status of its
+// choosing, which the server makes 413), declines elsewhere, and throws deciding "/throws".
+class ShapesItsOwn413 final : public Handler {
+ public:
+  Handled handle(Exchange& ex) override {
+    ex.response().set(200, "text/plain", "served\n");
+    return std::nullopt;
+  }
+  bool answer_too_large(Exchange& ex) override {
+    EXPECT_TRUE(ex.request().body().empty());
+    if (ex.request().target() == "/throws") throw std::runtime_error("deciding failed");
+    if (ex.request().target() != "/api") return false;
+    ex.response().set(400, "application/json", R"({"error":"too_large"})");
+    return true;
+  }
+};
+
+TEST(HttpServer, AHandlerMayShapeThe413OfABodyAboveTheLimit) {
+  ShapesItsOwn413 handler;
+  HttpServer server{handler, with_limits({.max_body_bytes = 1000})};
+  ASSERT_TRUE(server.start());
+  const std::string chunk(600, 'x');
+  const std::string chunked = "Transfer-Encoding: chunked\r\n\r\n258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n";
+  for (const std::string& framing : {std::string("Content-Length: 1000000\r\n\r\n"), chunked}) {
+    for (std::string_view target : {"/api", "/other", "/throws"}) {
+      RawClient client{server.port()};
+      client.send("POST " + std::string(target) + " HTTP/1.1\r\nHost: t\r\n" + framing);
+      auto r = client.read_response();
+      ASSERT_TRUE(r) << target;
+      EXPECT_EQ(r->result_int(), 413u) << target;
+      const bool shaped = target == "/api";
+      EXPECT_EQ(r->body(), shaped ? R"({"error":"too_large"})" : "request body too large\n") << target;
+      EXPECT_EQ((*r)[boost::beast::http::field::content_type], shaped ? "application/json" : "text/plain") << target;
+      EXPECT_FALSE(r->keep_alive()) << target;
+      EXPECT_TRUE(client.closed_by_peer()) << target;
+    }
+  }
+  server.stop(std::chrono::seconds(1));
+}
+
 TEST(HttpServer, StreamsChunkedAndWithContentLength) {
   TestServer server{[](Exchange& ex) -> Handled {
     return [](Exchange& ex) -> Awaitable<void> {

@@ -137,16 +137,27 @@ Awaitable<bool> Session::answered_from_head() {
     co_await reject(RequestReader::Outcome::malformed);
     co_return true;
   }
+  co_return co_await answered_by_handler(&Handler::answer_before_body, std::nullopt);
+}
+
+Awaitable<bool> Session::answered_too_large() {
+  request_.m = reader_.head();
+  if (!as_origin_form(request_.m)) co_return false;
+  co_return co_await answered_by_handler(&Handler::answer_too_large, bhttp::status::payload_too_large);
+}
+
+Awaitable<bool> Session::answered_by_handler(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status) {
   fresh_response(request_.m, response_.m);
   Exchange ex{*this, Request{request_}, Response{response_}};
   bool answered = false;
   try {
-    answered = worker_.handler().answer_before_body(ex);
+    answered = (worker_.handler().*ask)(ex);
   } catch (...) {
-    answered = false;  // handle() gets the whole request, and its own chance to fail
+    answered = false;  // the server's own answer, or handle()'s with the whole request
   }
   if (!answered) co_return false;
-  finalize(false);  // the unread body cannot be told from a next request
+  if (status) response_.m.result(*status);
+  finalize(false);
   if (co_await writer_.send(response_.m)) co_await writer_.linger_close();
   co_return true;
 }
@@ -159,6 +170,7 @@ bool Session::keep_alive_after_answer() noexcept {
 void Session::finalize(bool keep_alive) { frame_whole_answer(request_.m, response_.m, keep_alive); }
 
 Awaitable<void> Session::reject(RequestReader::Outcome outcome) {
+  if (outcome == RequestReader::Outcome::body_too_large && co_await answered_too_large()) co_return;
   auto [status, reason] = rejection(outcome);
   response_.m = {};
   response_.m.version(11);

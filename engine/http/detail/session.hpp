@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,7 @@
 #include "engine/http/detail/request_reader.hpp"
 #include "engine/http/detail/response_writer.hpp"
 #include "engine/http/detail/streamed_response.hpp"
+#include "engine/http/handler.hpp"
 
 namespace paychan::engine::http::detail {
 
@@ -56,6 +58,13 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   // Handler::answer_before_body() for a request that expects 100 Continue; true: answered and
   // closed, the session ends.
   Awaitable<bool> answered_from_head();
+  // The header of a request whose body is too large answered by the handler (answer_too_large), and
+  // the connection closed; false: the handler has no answer of its own.
+  Awaitable<bool> answered_too_large();
+  // Sends the handler's answer to request_'s header alone, if `ask` (answer_before_body or
+  // answer_too_large) gives one, and closes the connection: the unread body cannot be told from a
+  // next request. False: it gave none, and nothing was sent.
+  Awaitable<bool> answered_by_handler(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status);
   Awaitable<void> reject(RequestReader::Outcome outcome);
   [[nodiscard]] bool keep_alive_after_answer() noexcept;
   void finalize(bool keep_alive);
