@@ -21,6 +21,7 @@
 #include "engine/gate/service.hpp"
 #include "engine/http/beast_serve.hpp"
 #include "engine/http/heap_retention.hpp"
+#include "engine/metrics_listener.hpp"
 
 namespace gate = paychan::engine::gate;
 namespace http = paychan::engine::http;
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
   // Declared after the runtime, destroyed before it: requests a stop cut short end with the
   // io_context, and they hold the gate's channels until then.
   asio::io_context io{1};
-  auto listen = gate::parse_listen(config->listen);
+  auto listen = paychan::engine::parse_listen(config->listen);
   if (!listen) return fail(listen.error().to_string());
   asio::ip::tcp::acceptor acceptor(io);
   beast::error_code ec;

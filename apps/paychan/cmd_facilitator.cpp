@@ -16,7 +16,8 @@
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: paychan facilitator --config FILE [--listen HOST:PORT] [--threads N]
+constexpr std::string_view kHelp = R"(usage: paychan facilitator --config FILE [--listen HOST:PORT] [--metrics-listen HOST:PORT]
+                           [--threads N]
 
 Runs an x402 facilitator for the batch-settlement scheme on EVM chains. Servers (a paychan gate,
 or any x402 server) send it the payments they cannot finish alone, and the on-chain work:
@@ -33,6 +34,9 @@ or any x402 server) send it the payments they cannot finish alone, and the on-ch
   GET  /healthz    "ok": the process serves (a liveness probe)
   GET  /readyz     "ready", or 503 naming each network whose node does not answer eth_chainId as
                    it should within 2s (a readiness probe; the nodes are asked at most once a second)
+  GET  /metrics    Prometheus text: answers by endpoint and outcome, their latency, 401s,
+                   transactions pending; wants a client's token when there are clients, unless
+                   --metrics-listen moves it to a port of its own (then none here)
 
 Each action is checked (the scheme's verification rules), simulated (a revert is answered with the
 contract's reason), signed, written to the journal, sent, and its receipt awaited. The journal
@@ -51,6 +55,10 @@ Options:
   --config FILE        the facilitator's JSON configuration (below); required
   --listen HOST:PORT   where to listen: an IP address or localhost (overrides "listen"; default
                        127.0.0.1:4021)
+  --metrics-listen HOST:PORT
+                       serve /metrics (and /healthz) there instead, to any caller: e.g.
+                       127.0.0.1:9421 for a Prometheus on the same host, which then needs no
+                       client entry (overrides "metricsListen")
   --threads N          HTTP worker threads (default: one per core)
 
 Configuration (relative file paths, the default journal's too, are taken from the working
@@ -81,6 +89,8 @@ directory; a service manager's may not be yours, so give absolute ones there):
                                                   client without their receiver)
     "journal": "paychan-facilitator.sqlite",
     "listen": "127.0.0.1:4021",
+    "metricsListen": "127.0.0.1:9421",            (optional) /metrics on a port of its own, open:
+                                                  bind it where only your scraper reaches
     "receiptTimeoutSeconds": 60,                  how long /settle waits for a receipt before
                                                   answering *_wait_for_receipt_failed (a retry
                                                   picks up the same transaction)
@@ -119,7 +129,7 @@ payers signed themselves: a receiverAuthorizer key is then refused, because it w
 for anyone who asks, and a refund hands back what the server charged but has not claimed yet.
 Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
-SIGHUP reloads the configuration file (with the same --listen): its clients change at once —
+SIGHUP reloads the configuration file (with the same --listen and --metrics-listen): its clients change at once —
 added, removed, token files read again (a leaked token is revoked without a restart), receivers
 changed; requests already authenticated finish as they began. A file that fails its checks, a
 client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
@@ -154,17 +164,22 @@ engine::facilitator::Fault fault_from_environment() {
   return engine::facilitator::Fault::none;
 }
 
-// The file with --listen over its member, if given.
-Result<engine::facilitator::FacilitatorConfig> load_config(const std::string& file,
-                                                           const std::optional<std::string>& listen) {
+// The command line's addresses, over the file's.
+struct ListenOptions {
+  std::optional<std::string> listen;
+  std::optional<std::string> metrics_listen;
+};
+
+// The file with the command line's addresses over its members, if given.
+Result<engine::facilitator::FacilitatorConfig> load_config(const std::string& file, const ListenOptions& options) {
   auto config = engine::facilitator::load_facilitator_config(file);
-  if (config && listen) config->listen = *listen;
+  if (config && options.listen) config->listen = *options.listen;
+  if (config && options.metrics_listen) config->metricsListen = *options.metrics_listen;
   return config;
 }
 
-// SIGHUP: the file read again with --listen, and its clients applied.
-void reload(const std::string& file, const std::optional<std::string>& listen,
-            engine::facilitator::FacilitatorRuntime& runtime) {
+// SIGHUP: the file read again with the command line's addresses, and its clients applied.
+void reload(const std::string& file, const ListenOptions& listen, engine::facilitator::FacilitatorRuntime& runtime) {
   reload_config("facilitator", file, [&]() -> Result<std::string> {
     PAYCHAN_ASSIGN(const auto next, load_config(file, listen));
     PAYCHAN_ASSIGN(const bool changed, runtime.reload(next));
@@ -174,12 +189,12 @@ void reload(const std::string& file, const std::optional<std::string>& listen,
 }
 
 int run(std::span<char* const> argv) {
-  const std::string_view known[] = {"config", "listen", "threads"};
+  const std::string_view known[] = {"config", "listen", "metrics-listen", "threads"};
   auto args = parse_command(argv, known);
   if (!args) return report("facilitator", args.error());
   const auto file = args->option("config");
   if (!file) return report("facilitator", Error{ErrorCode::invalid_config, "--config FILE is required (see --help)"});
-  const auto listen = args->option("listen");
+  const ListenOptions listen{args->option("listen"), args->option("metrics-listen")};
   auto config = load_config(*file, listen);
   if (!config) return report("facilitator", config.error());
   engine::facilitator::FacilitatorRuntimeOptions options;
@@ -209,6 +224,9 @@ int run(std::span<char* const> argv) {
                to_checksum_hex((*runtime)->facilitator().signer()).c_str(),
                std::filesystem::absolute(config->journal).c_str(),
                recovered.resolved, recovered.dropped, recovered.unresolved);
+  if ((*runtime)->metrics_port() != 0)
+    std::fprintf(stderr, "paychan facilitator: /metrics on %s (port %u), for any caller there; not on the API's port\n",
+                 config->metricsListen.c_str(), static_cast<unsigned>((*runtime)->metrics_port()));
   announce_port((*runtime)->port());
 
   const int signal = wait_for_stop(stop_signals, [&] { reload(*file, listen, **runtime); });

@@ -100,7 +100,7 @@ Result<std::vector<ClientConfig>> read_clients(const Fields& f) {
 
 Result<FacilitatorConfig> read_config(const Fields& f) {
   PAYCHAN_TRY(f.only({"networks", "signerKeyFile", "receiverAuthorizerKeyFile", "clients", "journal", "listen",
-                      "receiptTimeoutSeconds", "repriceAfterSeconds", "maxFeePerGasGwei"}));
+                      "metricsListen", "receiptTimeoutSeconds", "repriceAfterSeconds", "maxFeePerGasGwei"}));
   FacilitatorConfig c;
   PAYCHAN_ASSIGN(const rapidjson::Value* networks, f.value("networks"));
   if (!networks->IsObject() || networks->MemberCount() == 0 || networks->MemberCount() > kMaxNetworks)
@@ -118,6 +118,9 @@ Result<FacilitatorConfig> read_config(const Fields& f) {
   }
   if (f.has("listen")) {
     PAYCHAN_ASSIGN(c.listen, f.string("listen"));
+  }
+  if (f.has("metricsListen")) {
+    PAYCHAN_ASSIGN(c.metricsListen, f.string("metricsListen"));
   }
   if (f.has("receiptTimeoutSeconds")) {
     PAYCHAN_ASSIGN(c.receiptTimeoutSeconds, f.uint64("receiptTimeoutSeconds", 3600));
@@ -164,6 +167,7 @@ std::vector<std::string_view> members_needing_restart(const FacilitatorConfig& r
   compare("receiverAuthorizerKeyFile", running.receiverAuthorizerKeyFile == next.receiverAuthorizerKeyFile);
   compare("journal", running.journal == next.journal);
   compare("listen", running.listen == next.listen);
+  compare("metricsListen", running.metricsListen == next.metricsListen);
   compare("receiptTimeoutSeconds", running.receiptTimeoutSeconds == next.receiptTimeoutSeconds);
   compare("repriceAfterSeconds", running.repriceAfterSeconds == next.repriceAfterSeconds);
   compare("maxFeePerGasGwei", running.maxFeePerGasGwei == next.maxFeePerGasGwei);

@@ -41,6 +41,10 @@ struct FacilitatorConfig {
   std::optional<std::string> receiverAuthorizerKeyFile;
   std::string journal = "paychan-facilitator.sqlite";
   std::string listen = "127.0.0.1:4021";
+  // Empty: GET /metrics on `listen`, wanting a client's token when there are clients. Set: /metrics
+  // (and /healthz) on this address of its own, for anyone who can connect (bind it to a private
+  // address), and none on `listen`.
+  std::string metricsListen;
   std::uint64_t receiptTimeoutSeconds = 60;
   std::uint64_t repriceAfterSeconds = 60;  // see JournaledSender: a transaction left behind by the fees
   std::optional<std::uint64_t> maxFeePerGasGwei;  // the ceiling on any transaction's fee cap

@@ -5,10 +5,10 @@
 
 #include "engine/config_file.hpp"
 #include "engine/facilitator/facilitator_service.hpp"
-#include "engine/gate/gate_runtime.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
 #include "engine/key_source.hpp"
+#include "engine/metrics_listener.hpp"
 
 namespace paychan::engine::facilitator {
 namespace {
@@ -29,13 +29,15 @@ struct FacilitatorRuntime::Parts {
   std::shared_ptr<const ClientAuth> clients;
   FacilitatorConfig config;  // as started, its clients as last reloaded
   std::unique_ptr<FacilitatorService> service;
+  std::unique_ptr<MetricsListener> metrics_listener;  // config.metricsListen's
   std::unique_ptr<http::HttpServer> server;
 };
 
 Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const FacilitatorConfig& config,
                                                                       FacilitatorRuntimeOptions options) {
   auto p = std::make_unique<Parts>();
-  PAYCHAN_ASSIGN(auto listen, gate::parse_listen(config.listen));
+  PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
+  PAYCHAN_ASSIGN(const auto metrics_listen, parse_metrics_listen(config.metricsListen, listen));
   auto signer = load_key_file(config.signerKeyFile);
   if (!signer) return fail(ErrorCode::invalid_config, "signerKeyFile: " + signer.error().detail);
   std::optional<PrivateKey> authorizer;
@@ -63,6 +65,13 @@ Result<std::unique_ptr<FacilitatorRuntime>> FacilitatorRuntime::start(const Faci
   PAYCHAN_ASSIGN(p->recovered, http::run_blocking(f.recover()));
 
   p->service = std::make_unique<FacilitatorService>(f, p->clients);
+  if (metrics_listen) {
+    p->service->serve_metrics_elsewhere();
+    PAYCHAN_ASSIGN(p->metrics_listener,
+                   MetricsListener::start(*metrics_listen, [&service = *p->service](http::Exchange& ex) {
+                     return service.answer_metrics_port(ex);
+                   }));
+  }
   http::ServerOptions server_options;
   server_options.address = listen.first;
   server_options.port = listen.second;
@@ -78,10 +87,14 @@ FacilitatorRuntime::FacilitatorRuntime(std::unique_ptr<Parts> parts) : parts_(st
 FacilitatorRuntime::~FacilitatorRuntime() { stop(); }
 
 std::uint16_t FacilitatorRuntime::port() const noexcept { return parts_->server->port(); }
+std::uint16_t FacilitatorRuntime::metrics_port() const noexcept {
+  return parts_->metrics_listener ? parts_->metrics_listener->port() : 0;
+}
 Facilitator& FacilitatorRuntime::facilitator() noexcept { return *parts_->facilitator; }
 const RecoveryReport& FacilitatorRuntime::recovered() const noexcept { return parts_->recovered; }
 
 std::size_t FacilitatorRuntime::stop(std::chrono::milliseconds grace) {
+  if (parts_->metrics_listener) parts_->metrics_listener->stop();
   return parts_->server ? parts_->server->stop(grace) : 0;
 }
 

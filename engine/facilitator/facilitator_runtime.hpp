@@ -21,13 +21,15 @@ struct FacilitatorRuntimeOptions {
 class FacilitatorRuntime {
  public:
   // Loads the keys and tokens (files readable by their owner only), opens the journal, checks that
-  // every network's node answers with its chain id, resolves pending journal entries, binds `listen`.
+  // every network's node answers with its chain id, resolves pending journal entries, binds
+  // `metricsListen` (when set) and `listen`.
   // Errors: invalid_config, the journal's, http_listen_failed.
   [[nodiscard]] static Result<std::unique_ptr<FacilitatorRuntime>> start(const FacilitatorConfig& config,
                                                                          FacilitatorRuntimeOptions options = {});
   ~FacilitatorRuntime();  // stop()
 
   [[nodiscard]] std::uint16_t port() const noexcept;
+  [[nodiscard]] std::uint16_t metrics_port() const noexcept;  // config.metricsListen's; 0 without
   [[nodiscard]] Facilitator& facilitator() noexcept;
   [[nodiscard]] const RecoveryReport& recovered() const noexcept;
   // Applies a changed configuration's clients while the facilitator serves: clients added or

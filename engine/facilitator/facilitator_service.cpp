@@ -69,6 +69,8 @@ void unauthorized(http::Exchange& ex, std::string_view content_type, std::string
   ex.response().set_header("WWW-Authenticate", "Bearer");
 }
 
+void healthy(http::Exchange& ex) { ex.response().set(200, "text/plain", "ok\n"); }
+
 void method_not_allowed(http::Exchange& ex, std::string_view allow) {
   ex.response().set(405, kJson, R"({"error":"method_not_allowed"})");
   ex.response().set_header("Allow", allow);
@@ -119,7 +121,7 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
     method_not_allowed(ex, "GET");
     return std::nullopt;
   }
-  if (path == "/metrics") {
+  if (path == "/metrics" && metrics_here_) {
     if (!get) {
       method_not_allowed(ex, "GET");
     } else if (clients != nullptr && client_of(*clients, req) == nullptr) {
@@ -132,11 +134,21 @@ http::Handled FacilitatorService::handle(http::Exchange& ex) {
   if (path == "/supported" || path == "/healthz") {
     if (!get) method_not_allowed(ex, "GET");
     else if (path == "/supported") ex.response().set(200, kJson, supported_);
-    else ex.response().set(200, "text/plain", "ok\n");
+    else healthy(ex);
     return std::nullopt;
   }
   ex.response().set(404, kJson, R"({"error":"not_found"})");
   return std::nullopt;
+}
+
+bool FacilitatorService::answer_metrics_port(http::Exchange& ex) {
+  const std::string_view method = ex.request().method();
+  if (method != "GET" && method != "HEAD") return false;
+  const std::string_view path = ex.request().path();
+  if (path == "/metrics") serve_metrics(ex);
+  else if (path == "/healthz") healthy(ex);
+  else return false;
+  return true;
 }
 
 bool FacilitatorService::answer_too_large(http::Exchange& ex) {

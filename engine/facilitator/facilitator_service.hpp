@@ -6,7 +6,8 @@
 //   GET  /healthz   "ok": the process serves (liveness)
 //   GET  /readyz    "ready", or 503 naming each network whose node does not answer (readiness)
 //   GET  /metrics   Prometheus text (facilitator_metrics.hpp): answers by outcome, their latency,
-//                   401s, transactions pending (read at most once a second)
+//                   401s, transactions pending (read at most once a second); on a port of its own
+//                   instead with serve_metrics_elsewhere() and answer_metrics_port()
 // A body that is not a well-formed request is answered 400 in the endpoint's own shape, with the
 // typed reason (e.g. {"isValid":false,"invalidReason":"invalid_batch_settlement_evm_voucher_payload",
 // "invalidMessage":"paymentPayload.payload.voucher.signature: …"}); one above the server's limit
@@ -48,6 +49,12 @@ class FacilitatorService final : public http::Handler {
   // answered. False, and nothing changes, for a service started without clients: its API stays open
   // (closing it is a restart's to do).
   [[nodiscard]] bool use_clients(std::shared_ptr<const ClientAuth> clients) noexcept;
+  // /metrics is served on another listener (FacilitatorConfig::metricsListen): here it is 404. Before
+  // serving.
+  void serve_metrics_elsewhere() noexcept { metrics_here_ = false; }
+  // The metrics listener's answers: GET /metrics (to any caller: the listener's address is the
+  // guard) and GET /healthz; whether `ex` asked for one of them (and a GET).
+  [[nodiscard]] bool answer_metrics_port(http::Exchange& ex);
 
  private:
   // The client of `clients` whose token `req` carries; nullptr for none.
@@ -59,6 +66,7 @@ class FacilitatorService final : public http::Handler {
   std::string supported_;  // /supported never changes while running: encoded once
   LogThrottle unauthorized_;  // the 401s' lines
   FacilitatorMetrics metrics_;
+  bool metrics_here_ = true;
   std::mutex pending_mutex_;  // guards the two below
   std::optional<std::chrono::steady_clock::time_point> pending_read_at_;
   std::optional<std::size_t> pending_;  // the journal's pending transactions as last read

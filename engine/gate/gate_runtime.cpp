@@ -1,7 +1,6 @@
 #include "engine/gate/gate_runtime.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 
 #include "engine/config_file.hpp"
@@ -13,6 +12,7 @@
 #include "engine/gate/service.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
+#include "engine/metrics_listener.hpp"
 #include "protocol/requirements.hpp"
 
 namespace paychan::engine::gate {
@@ -57,27 +57,9 @@ struct GateRuntime::Parts {
   std::unique_ptr<ProxyService> service;
   std::unique_ptr<GateHandler> handler;
   std::unique_ptr<http::HttpServer> server;
-  std::unique_ptr<http::Handler> metrics_handler;
-  std::unique_ptr<http::HttpServer> metrics_server;  // config.metricsListen's
+  std::unique_ptr<MetricsListener> metrics_listener;  // config.metricsListen's
   std::vector<std::string> warnings;
 };
-
-Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0)
-    return fail(ErrorCode::invalid_config, "listen must be HOST:PORT, e.g. 127.0.0.1:8402");
-  std::string host{text.substr(0, colon)};
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  // The one name taken: it means loopback everywhere, and a listener binds an address, not a name
-  // that could resolve to several.
-  if (host == "localhost") host = "127.0.0.1";
-  unsigned port = 0;
-  const auto digits = text.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc{} || end != digits.data() + digits.size() || port > 65535)
-    return fail(ErrorCode::invalid_config, "listen port must be 0..65535");
-  return std::pair{host, static_cast<std::uint16_t>(port)};
-}
 
 Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config, RuntimeOptions options) {
   PAYCHAN_TRY(check_gate_config(config));
@@ -85,14 +67,7 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   if (config.upstream.empty() && options.service == nullptr)
     return fail(ErrorCode::invalid_config, "no upstream: set \"upstream\" or --upstream");
   PAYCHAN_ASSIGN(auto listen, parse_listen(config.listen));
-  std::optional<std::pair<std::string, std::uint16_t>> metrics_listen;
-  if (!config.metricsListen.empty()) {
-    auto parsed = parse_listen(config.metricsListen);
-    if (!parsed) return fail(ErrorCode::invalid_config, "metricsListen: " + parsed.error().detail);
-    metrics_listen = std::move(*parsed);
-    if (*metrics_listen == listen && listen.second != 0)
-      return fail(ErrorCode::invalid_config, "metricsListen is listen's own address: give /metrics a port of its own");
-  }
+  PAYCHAN_ASSIGN(const auto metrics_listen, parse_metrics_listen(config.metricsListen, listen));
 
   GateOptions gate_options;
   gate_options.chainId = config.chainId;
@@ -185,18 +160,10 @@ Result<std::unique_ptr<GateRuntime>> GateRuntime::start(const GateConfig& config
   else p->handler->set_operator_log(write_line);
   if (metrics_listen) {
     p->handler->serve_metrics_elsewhere();
-    auto own = [&handler = *p->handler](http::Exchange& ex) -> http::Handled {
-      if (!handler.answer_own_endpoint(ex, true))
-        ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
-      return std::nullopt;
-    };
-    p->metrics_handler = std::make_unique<http::FunctionHandler<decltype(own)>>(own);
-    http::ServerOptions metrics_options;
-    metrics_options.address = metrics_listen->first;
-    metrics_options.port = metrics_listen->second;
-    metrics_options.threads = 1;
-    p->metrics_server = std::make_unique<http::HttpServer>(*p->metrics_handler, metrics_options);
-    PAYCHAN_TRY(p->metrics_server->start());
+    PAYCHAN_ASSIGN(p->metrics_listener,
+                   MetricsListener::start(*metrics_listen, [&handler = *p->handler](http::Exchange& ex) {
+                     return handler.answer_own_endpoint(ex, true);
+                   }));
   }
   if (options.listen) {
     http::ServerOptions server_options;
@@ -216,7 +183,7 @@ GateRuntime::~GateRuntime() { (void)stop(); }
 
 std::uint16_t GateRuntime::port() const noexcept { return parts_->server ? parts_->server->port() : 0; }
 std::uint16_t GateRuntime::metrics_port() const noexcept {
-  return parts_->metrics_server ? parts_->metrics_server->port() : 0;
+  return parts_->metrics_listener ? parts_->metrics_listener->port() : 0;
 }
 http::Handler& GateRuntime::handler() noexcept { return *parts_->handler; }
 std::size_t GateRuntime::channels() const { return parts_->gate->channels().size(); }
@@ -259,7 +226,7 @@ void GateRuntime::end_grace() {
 }
 
 std::size_t GateRuntime::stop(std::chrono::milliseconds grace) {
-  if (parts_->metrics_server) parts_->metrics_server->stop(std::chrono::milliseconds(0));
+  if (parts_->metrics_listener) parts_->metrics_listener->stop();
   const std::size_t cut = parts_->server ? parts_->server->stop(grace) : 0;
   parts_->claimed_refresh.reset();  // it reads the store
   parts_->store.reset();            // finishes every queued commit

@@ -92,8 +92,4 @@ class GateRuntime {
   std::unique_ptr<Parts> parts_;
 };
 
-// "host:port" → (host, port): an IP address (IPv6 in brackets) or "localhost" (127.0.0.1). Error:
-// invalid_config.
-[[nodiscard]] Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
-
 }  // namespace paychan::engine::gate

@@ -124,6 +124,22 @@ wait "$nohup_pid"
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
   timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 
+# --metrics-listen moves /metrics to a port of its own, open to whoever reaches it (no client entry
+# for the scraper); the API's port then has none, even for a client.
+sed "s|$work/facilitator.sqlite|$work/facilitator-metrics.sqlite|" "$work/facilitator.json" >"$work/facilitator-metrics.json"
+"$paychan" facilitator --config "$work/facilitator-metrics.json" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+  >"$work/facilitator-metrics.out" 2>"$work/facilitator-metrics.out.err" &
+metrics_pid=$!
+pids+=("$metrics_pid")
+wait_for "$work/facilitator-metrics.out" port
+metrics_port=$(sed -n 's|.*/metrics on 127.0.0.1:0 (port \([0-9]*\)).*|\1|p' "$work/facilitator-metrics.out.err")
+check "a facilitator's metrics port needs no token" 0 "paychan_facilitator_unauthorized_total" \
+  curl -s "http://127.0.0.1:$metrics_port/metrics"
+check "and its API's port has no /metrics then" 0 "404" curl -s -o /dev/null -w '%{http_code}' \
+  -H "Authorization: Bearer $(cat "$server_token")" "http://127.0.0.1:$(port_of "$work/facilitator-metrics.out")/metrics"
+kill -TERM "$metrics_pid"
+wait "$metrics_pid"
+
 # The provider's API: answers every request with a small JSON body.
 node -e 'const s = require("http").createServer((q, r) => r.end("{\"answer\":42}"));
   s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({port: s.address().port})));' >"$work/upstream.out" &

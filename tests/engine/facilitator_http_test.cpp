@@ -15,6 +15,7 @@
 #include "engine/http/client.hpp"
 #include "engine/http/run_blocking.hpp"
 #include "engine/http/server.hpp"
+#include "engine/metrics_listener.hpp"
 #include "facilitator_support.hpp"
 #include "http_test_support.hpp"
 
@@ -274,6 +275,28 @@ TEST_F(FacilitatorHttpTest, MetricsCountTheAnswersByOutcome) {
   const std::string& guarded_text = scraped.body;
   EXPECT_TRUE(has(guarded_text, "paychan_facilitator_unauthorized_total 1")) << guarded_text;
   EXPECT_TRUE(has(guarded_text, "paychan_facilitator_settle_seconds_count 0")) << "a 401 is no answer of /settle's";
+}
+
+// With metricsListen, /metrics moves to a listener of its own, which wants no token (its address
+// is the guard); the API's port has none, even for a client.
+TEST_F(FacilitatorHttpTest, MetricsOnAPortOfTheirOwnWantNoTokenAndLeaveTheApi) {
+  const std::string token(40, 'm');
+  const auto with_clients = guarded(token);
+  ASSERT_TRUE(with_clients);
+  with_clients->service.serve_metrics_elsewhere();
+  auto listener = MetricsListener::start({"127.0.0.1", 0}, [&service = with_clients->service](http::Exchange& ex) {
+    return service.answer_metrics_port(ex);
+  });
+  ASSERT_TRUE(listener) << listener.error().to_string();
+  const std::uint16_t api = with_clients->server.port();
+  EXPECT_EQ(call("POST", "/verify", "{}", api).status, 401);
+  const auto scraped = call("GET", "/metrics", {}, (*listener)->port());
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("paychan_facilitator_unauthorized_total 1"), std::string::npos) << scraped.body;
+  EXPECT_EQ(call("GET", "/healthz", {}, (*listener)->port()).status, 200);
+  EXPECT_EQ(call("POST", "/verify", "{}", (*listener)->port()).status, 404);
+  EXPECT_EQ(call("GET", "/metrics", {}, api, "Bearer " + token).status, 404);
+  (*listener)->stop();
 }
 
 TEST_F(FacilitatorHttpTest, TheGatesStartUpProbeTellsARefusedTokenFromATakenOne) {

@@ -318,14 +318,5 @@ TEST(GateConfig, AReloadNamesTheMembersOnlyARestartChanges) {
   EXPECT_EQ(members("eip155:84532", "eip155:8453"), Names{"network"});
 }
 
-TEST(GateConfig, ListenAddresses) {
-  EXPECT_EQ(parse_listen("127.0.0.1:8402")->second, 8402);
-  EXPECT_EQ(parse_listen("[::1]:80")->first, "::1");
-  EXPECT_EQ(parse_listen("localhost:8402")->first, "127.0.0.1");
-  EXPECT_FALSE(parse_listen("8402"));
-  EXPECT_FALSE(parse_listen("host:99999"));
-  EXPECT_FALSE(parse_listen("host:80x"));
-}
-
 }  // namespace
 }  // namespace paychan::engine::gate
