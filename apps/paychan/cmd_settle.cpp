@@ -64,7 +64,8 @@ Options:
   --config FILE          the gate's configuration (network, asset, payTo, facilitator,
                          facilitatorTokenFile, store, receiverAuthorizerKeyFile); see
                          `paychan gate --help`
-  --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM/SIGHUP
+  --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM/SIGHUP;
+                         facilitatorTokenFile is read again before each pass (a rotated token)
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
   --batch-size N         claims per transaction (default 100; fewer when their calldata would pass
@@ -219,6 +220,22 @@ void warn_of_wrong_decimals(engine::evm::RpcClient& node, const engine::gate::Ga
                token_finer ? "low" : "high", *decimals);
 }
 
+// With --every, facilitatorTokenFile is read again before each pass after the first, so a token
+// rotated (see `paychan gate --help`: the gate's SIGHUP takes it) reaches a long-running job too. A
+// file that cannot be read now (being rewritten, say) keeps the token in use, and says so.
+void follow_token_file(const engine::gate::GateConfig& config, const Facilitators& facilitators) {
+  if (!config.facilitatorTokenFile) return;
+  auto read = engine::gate::http_facilitator_options(config);
+  if (!read) {
+    std::fprintf(stderr, "settle: warning: %s; this pass sends the token read before\n", read.error().to_string().c_str());
+    return;
+  }
+  if (read->token == facilitators.settle.token()) return;
+  facilitators.settle.use_token(read->token);
+  facilitators.probe.use_token(std::move(read->token));
+  std::fprintf(stderr, "settle: facilitatorTokenFile holds a new token: sent from this pass on\n");
+}
+
 // One pass; returns the exit status. `quiet`: no progress, and a summary only when worth_telling.
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
              const Facilitators& facilitators, bool quiet) {
@@ -350,10 +367,12 @@ int run(std::span<char* const> argv) {
 
   const bool quiet = args->has("quiet");
   sigset_t stop_signals = block_stop_signals();
-  for (;;) {
+  const Facilitators facilitators{**facilitator, **probe};
+  for (bool first = true;; first = false) {
     if (every && !quiet) std::fprintf(stderr, "settle: pass at %s\n", utc_now().c_str());
+    if (!first) follow_token_file(*config, facilitators);
     bool stop_asked = false;
-    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, Facilitators{**facilitator, **probe}, quiet); });
+    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, facilitators, quiet); });
     if (stop_asked || !every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
     // Waits for the next pass, or a stop signal.
     const timespec wait{static_cast<time_t>(every->count()), 0};

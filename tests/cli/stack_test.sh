@@ -294,6 +294,31 @@ check "and sends it once the facilitator takes it" 0 \
   "SIGHUP: reloaded $work/gate.json: routes unchanged; the facilitator is sent facilitatorTokenFile's new token" \
   cat "$work/gate.out.err"
 
+# settle --every reads facilitatorTokenFile again before each pass: a token rotated with a second
+# client entry (both tokens taken meanwhile, so no pass is refused) reaches a running job. (Its
+# passes here find nothing to claim, so they do not show the facilitator taking the new token:
+# GateRuntime.AReloadRotatesTheFacilitatorTokenOnceTheFacilitatorTakesIt does, for use_token.)
+cp "$server_token" "$work/settle.token"
+sed "s|\"facilitatorTokenFile\": \"$server_token\"|\"facilitatorTokenFile\": \"$work/settle.token\"|" "$work/gate.json" \
+  >"$work/gate-settle.json"
+"$paychan" settle --config "$work/gate-settle.json" --every 1s >"$work/settle-every.out" 2>&1 &
+settle_every_pid=$!
+pids+=("$settle_every_pid")
+wait_for "$work/settle-every.out" "pass at"
+"$paychan" key token --out "$work/settle-next.token" >/dev/null
+next_client="{\"name\": \"settle-next\", \"tokenFile\": \"$work/settle-next.token\", \"receivers\": [\"$pay_to\"]}"
+sed -i "s|\"clients\": \[|\"clients\": [$next_client, |" "$work/facilitator.json"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 7
+cp "$work/settle-next.token" "$work/settle.token.next"
+mv "$work/settle.token.next" "$work/settle.token"
+wait_for "$work/settle-every.out" "facilitatorTokenFile holds a new token: sent from this pass on"
+passes=$(grep -c "pass at" "$work/settle-every.out")
+for _ in $(seq 100); do [ "$(grep -c "pass at" "$work/settle-every.out")" -gt "$passes" ] && break; sleep 0.1; done
+check "settle --every goes on with a rotated token" 0 "" kill -0 "$settle_every_pid"
+kill -TERM "$settle_every_pid"
+wait "$settle_every_pid"
+check "and no pass was refused" 1 "" grep -q "facilitator_unauthorized" "$work/settle-every.out"
+
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although
 # it is below --min-unclaimed (the watchtower); after the delay the agent gets back the rest.
