@@ -8,7 +8,8 @@ class MetricsListener::Handler final : public http::Handler {
  public:
   explicit Handler(Answer answer) : answer_(std::move(answer)) {}
   http::Handled handle(http::Exchange& ex) override {
-    if (!answer_(ex)) ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
+    if (!answer_(ex))
+      ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
     return std::nullopt;
   }
 
@@ -33,7 +34,8 @@ Result<ListenAddress> parse_listen(std::string_view text) {
   return ListenAddress{host, static_cast<std::uint16_t>(port)};
 }
 
-Result<std::optional<ListenAddress>> parse_metrics_listen(std::string_view metrics_listen, const ListenAddress& listen) {
+Result<std::optional<ListenAddress>> parse_metrics_listen(std::string_view metrics_listen,
+                                                          const ListenAddress& listen) {
   if (metrics_listen.empty()) return std::optional<ListenAddress>{};
   auto parsed = parse_listen(metrics_listen);
   if (!parsed) return fail(ErrorCode::invalid_config, "metricsListen: " + parsed.error().detail);

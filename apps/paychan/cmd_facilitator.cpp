@@ -16,7 +16,8 @@
 namespace paychan::cli {
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: paychan facilitator --config FILE [--listen HOST:PORT] [--metrics-listen HOST:PORT]
+constexpr std::string_view kHelp =
+    R"(usage: paychan facilitator --config FILE [--listen HOST:PORT] [--metrics-listen HOST:PORT]
                            [--threads N]
 
 Runs an x402 facilitator for the batch-settlement scheme on EVM chains. Servers (a paychan gate,
@@ -129,13 +130,13 @@ payers signed themselves: a receiverAuthorizer key is then refused, because it w
 for anyone who asks, and a refund hands back what the server charged but has not claimed yet.
 Tokens travel in clear over plain HTTP: outside one host, put the facilitator behind TLS.
 
-SIGHUP reloads the configuration file (with the same --listen and --metrics-listen): its clients change at once —
-added, removed, token files read again (a leaked token is revoked without a restart), receivers
-changed; requests already authenticated finish as they began. A file that fails its checks, a
-client whose token file is unreadable or weak, or a change to anything else (networks, keys, journal,
-listen..., or clients where there were none or none where there were some: the API would open or
-close; the log names them) is refused whole, and the facilitator serves on as before. Key files
-are read at start only (a key rewritten in place needs a restart). A gate reads its
+SIGHUP reloads the configuration file (with the same --listen and --metrics-listen): its clients
+change at once — added, removed, token files read again (a leaked token is revoked without a
+restart), receivers changed; requests already authenticated finish as they began. A file that fails
+its checks, a client whose token file is unreadable or weak, or a change to anything else (networks,
+keys, journal, listen..., or clients where there were none or none where there were some: the API
+would open or close; the log names them) is refused whole, and the facilitator serves on as before.
+Key files are read at start only (a key rewritten in place needs a restart). A gate reads its
 facilitatorTokenFile again at its own SIGHUP, and sends a new token once this facilitator takes it:
 to rotate a client's token, reload here first, then the gate. A --config that is a pipe is read
 once, at start. Under nohup, a closed terminal reloads the file, as a SIGHUP does.

@@ -157,12 +157,13 @@ SIGHUP reloads the configuration file (with the same options): its routes (paths
 descriptions, minDeposit) and enforceMinDeposit change at once, without dropping a connection;
 requests already matched finish on their old offer, and a client paying an offer that changed gets
 402 with the new one. facilitatorTokenFile is read again: a new token (the file rewritten, or
-another named) is sent from then on if the facilitator takes it, and refused otherwise, so a token
-rotates without a restart when the facilitator gets it first (its own SIGHUP). A file that fails its
-checks, or that changes anything else (payTo, asset, store, listen...: named in the log), is refused
-whole and the gate serves on as before; the key file is read at start only, and a --config that is
-a pipe once. The log says what it did, and lists the routes it now serves. Under nohup, a closed
-terminal reloads the file, as a SIGHUP does: the gate goes on.
+another named) is sent from then on if the facilitator takes it (unchecked, with a warning, if it
+cannot be asked); one it refuses refuses the whole reload. So a token rotates without a restart when
+the facilitator gets it first (its own SIGHUP). A file that fails its checks, or that changes
+anything else (payTo, asset, store, listen...: named in the log), is refused whole and the gate
+serves on as before; the key file is read at start only, and a --config that is a pipe once. The log
+says what it did, and lists the routes it now serves. Under nohup, a closed terminal reloads the
+file, as a SIGHUP does: the gate goes on.
 
 Stops gracefully on SIGINT or SIGTERM: no new connections; requests in progress get --grace-seconds
 to finish (a second signal ends the grace at once); the connections still open then are closed, and
@@ -193,7 +194,10 @@ void reload(const std::string& file, const engine::gate::GateConfigOverrides& ov
     PAYCHAN_ASSIGN(next, engine::gate::load_gate_config(file, overrides));
     PAYCHAN_ASSIGN(const auto outcome, gate.reload(next));
     std::string said = outcome.routes ? "" : ": routes unchanged";
-    if (outcome.token) said += std::string(outcome.routes ? ": " : "; ") + "the facilitator is sent facilitatorTokenFile's new token";
+    if (outcome.token)
+      said += std::string(outcome.routes ? ": " : "; ") +
+              (next.facilitatorTokenFile ? "the facilitator is sent facilitatorTokenFile's new token"
+                                         : "no token is sent to the facilitator now (no facilitatorTokenFile)");
     for (const std::string& warning : outcome.warnings) said += "; warning: " + warning;
     return said;
   });

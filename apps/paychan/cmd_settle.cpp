@@ -65,7 +65,9 @@ Options:
                          facilitatorTokenFile, store, receiverAuthorizerKeyFile); see
                          `paychan gate --help`
   --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM/SIGHUP;
-                         facilitatorTokenFile is read again before each pass (a rotated token)
+                         facilitatorTokenFile is read again before each pass, and a new token in
+                         it sent once the facilitator takes it (a token refused at the first pass
+                         stops the job, exit 2; at a later one, it tries again at the next)
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
   --batch-size N         claims per transaction (default 100; fewer when their calldata would pass
@@ -220,25 +222,29 @@ void warn_of_wrong_decimals(engine::evm::RpcClient& node, const engine::gate::Ga
                token_finer ? "low" : "high", *decimals);
 }
 
-// With --every, facilitatorTokenFile is read again before each pass after the first, so a token
-// rotated (see `paychan gate --help`: the gate's SIGHUP takes it) reaches a long-running job too. A
-// file that cannot be read now (being rewritten, say) keeps the token in use, and says so.
+// With --every, facilitatorTokenFile (the file named at start) is read again before each pass
+// after the first, so a token rotated in it reaches a long-running job too, as the gate's SIGHUP
+// takes it: a new token is sent once the facilitator takes it (renew_token). Until then, or while
+// the file cannot be read (being rewritten, say), the pass sends the token in use, and says why.
 void follow_token_file(const engine::gate::GateConfig& config, const Facilitators& facilitators) {
   if (!config.facilitatorTokenFile) return;
-  auto read = engine::gate::http_facilitator_options(config);
-  if (!read) {
-    std::fprintf(stderr, "settle: warning: %s; this pass sends the token read before\n", read.error().to_string().c_str());
+  auto renewed = engine::gate::renew_token(facilitators.probe, config);  // the probe's short timeout
+  if (!renewed) {
+    std::fprintf(stderr, "settle: warning: %s; this pass sends the token in use\n",
+                 renewed.error().to_string().c_str());
     return;
   }
-  if (read->token == facilitators.settle.token()) return;
-  facilitators.settle.use_token(read->token);
-  facilitators.probe.use_token(std::move(read->token));
+  if (!renewed->token) return;
+  if (renewed->warning) std::fprintf(stderr, "settle: warning: %s\n", renewed->warning->c_str());
+  facilitators.settle.use_token(*renewed->token);
+  facilitators.probe.use_token(std::move(*renewed->token));
   std::fprintf(stderr, "settle: facilitatorTokenFile holds a new token: sent from this pass on\n");
 }
 
 // One pass; returns the exit status. `quiet`: no progress, and a summary only when worth_telling.
+// `token_refused`: set when the facilitator refused the token (kExitUsage).
 int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJobOptions options,
-             const Facilitators& facilitators, bool quiet) {
+             const Facilitators& facilitators, bool quiet, bool& token_refused) {
   // A path that names no store (or another kind of file) is to fix; a busy or failing one may pass.
   const auto unopened = [](const Error& why) {
     return report("settle", why), why.code == ErrorCode::invalid_config ? kExitUsage : kExitRetry;
@@ -260,7 +266,8 @@ int run_pass(const engine::gate::GateConfig& config, engine::settlement::SettleJ
       if (Status probe = engine::http::run_blocking(facilitators.probe.check_token());
           !probe && probe.error().code != ErrorCode::facilitator_unavailable)
         why = probe.error();
-    const bool to_fix = why.code == ErrorCode::facilitator_unauthorized || why.code == ErrorCode::invalid_config;
+    token_refused = why.code == ErrorCode::facilitator_unauthorized;
+    const bool to_fix = token_refused || why.code == ErrorCode::invalid_config;
     return report("settle", why), to_fix ? kExitUsage : kExitRetry;
   }
   if (!quiet || worth_telling(*result)) print_summary(*result, config.assetDecimals, quiet);
@@ -372,8 +379,14 @@ int run(std::span<char* const> argv) {
     if (every && !quiet) std::fprintf(stderr, "settle: pass at %s\n", utc_now().c_str());
     if (!first) follow_token_file(*config, facilitators);
     bool stop_asked = false;
-    const int status = watched(stop_signals, stop_asked, [&] { return run_pass(*config, options, facilitators, quiet); });
-    if (stop_asked || !every || status == kExitUsage) return status;  // a configuration to fix: passes would not help
+    bool token_refused = false;
+    const int status = watched(stop_signals, stop_asked,
+                               [&] { return run_pass(*config, options, facilitators, quiet, token_refused); });
+    if (stop_asked || !every) return status;
+    // A configuration to fix: passes would not help. But a token refused after passes went through
+    // may be in the middle of its rotation: the next pass reads the file again.
+    if (status == kExitUsage && (first || !token_refused)) return status;
+    if (status == kExitUsage) std::fprintf(stderr, "settle: the token was refused; trying again at the next pass\n");
     // Waits for the next pass, or a stop signal.
     const timespec wait{static_cast<time_t>(every->count()), 0};
     if (const int signal = sigtimedwait(&stop_signals, nullptr, &wait); signal > 0) {

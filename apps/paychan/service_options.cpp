@@ -66,7 +66,13 @@ bool reload_config(const char* command, const std::string& config_file,
                          "nothing reloaded; restart to apply a change\n", command, config_file.c_str());
     return false;
   }
-  const Result<std::string> reloaded = reload();
+  Result<std::string> reloaded = std::string{};
+  try {
+    reloaded = reload();
+  } catch (const std::exception& e) {  // out of memory, say: a reload changes nothing until it cannot fail
+    std::fprintf(stderr, "paychan %s: SIGHUP: reload failed, serving on as before: %s\n", command, e.what());
+    return false;
+  }
   if (!reloaded) {
     std::fprintf(stderr, "paychan %s: SIGHUP: reload refused, serving on as before: %s\n", command,
                  reloaded.error().to_string().c_str());

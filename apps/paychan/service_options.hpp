@@ -26,10 +26,10 @@ namespace paychan::cli {
 // meanwhile; returns the stop signal.
 int wait_for_stop(const sigset_t& stop_signals, const std::function<void()>& reload);
 // A SIGHUP's work for `command` ("gate", ...): `reload` reads `config_file` again and applies what
-// may change, returning what to add to the "reloaded FILE" line; its error is said instead (the
-// service serves on as before). A pipe (or another special file) is not read again: --config
-// <(...) was read at start, and opening a named pipe would wait for a writer, the stop signals
-// unheard.
+// may change, returning what to add to the "reloaded FILE" line; its error, or an exception, is
+// said instead (the service serves on as before: `reload` changes nothing until it cannot fail). A
+// pipe (or another special file) is not read again: --config <(...) was read at start, and opening
+// a named pipe would wait for a writer, the stop signals unheard.
 // Whether it reloaded.
 bool reload_config(const char* command, const std::string& config_file,
                    const std::function<Result<std::string>()>& reload);

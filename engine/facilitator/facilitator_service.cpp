@@ -153,9 +153,11 @@ bool FacilitatorService::answer_metrics_port(http::Exchange& ex) {
 
 bool FacilitatorService::answer_too_large(http::Exchange& ex) {
   const std::string_view path = ex.request().path();
-  if (path != "/verify" && path != "/settle") return false;
+  if (ex.request().method() != "POST" || (path != "/verify" && path != "/settle")) return false;
+  const bool verify = path == "/verify";
   const Error e{ErrorCode::input_too_large, "the request body is above the facilitator's limit"};
-  ex.response().set(413, kJson, path == "/verify" ? verify_refusal(e) : settle_refusal(e));
+  metrics_.count_answer(verify, false, to_string(e.code), Clock::duration::zero());  // as a 400 is
+  ex.response().set(413, kJson, verify ? verify_refusal(e) : settle_refusal(e));
   return true;
 }
 

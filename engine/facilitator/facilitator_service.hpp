@@ -41,8 +41,8 @@ class FacilitatorService final : public http::Handler {
   // `clients` null: none, the API open to any caller.
   FacilitatorService(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
-  // A body above the server's limit: /verify and /settle answer 413 in their own shape (reason
-  // input_too_large), as they answer a malformed body 400.
+  // A body above the server's limit: POST /verify and /settle answer 413 in their own shape (reason
+  // input_too_large) and count it in /metrics, as they do a malformed body's 400.
   [[nodiscard]] bool answer_too_large(http::Exchange& ex) override;
   // From now on callers are known by `clients` (a reloaded configuration's), from any thread.
   // Requests already authenticated finish as their client, whose table each holds until it is

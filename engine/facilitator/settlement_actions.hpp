@@ -35,12 +35,13 @@ class ReceiverScope {
   [[nodiscard]] static ReceiverScope everyone() noexcept { return ReceiverScope(nullptr); }
   // An unauthenticated caller: the key signs for no one.
   [[nodiscard]] static ReceiverScope nobody() noexcept {
-    static const auto none = std::make_shared<const std::vector<Address>>();
-    return ReceiverScope(none);
+    static const std::vector<Address> none;
+    return ReceiverScope(std::shared_ptr<const std::vector<Address>>(std::shared_ptr<void>{}, &none));  // not counted
   }
-  // Held by the scope (a client's, in the client table that a reload may replace meanwhile).
+  // Held by the scope (a client's, in the client table that a reload may replace meanwhile); null
+  // is nobody, never everyone.
   [[nodiscard]] static ReceiverScope only(std::shared_ptr<const std::vector<Address>> receivers) noexcept {
-    return ReceiverScope(std::move(receivers));
+    return receivers ? ReceiverScope(std::move(receivers)) : nobody();
   }
   [[nodiscard]] bool covers(const Address& receiver) const noexcept {
     return receivers_ == nullptr || std::find(receivers_->begin(), receivers_->end(), receiver) != receivers_->end();

@@ -196,11 +196,44 @@ bool GateHandler::answer_own_endpoint(http::Exchange& ex, bool with_metrics) con
   return false;
 }
 
+namespace {
+
+// Numbers tables handed to handlers, across every handler: a thread's cache never takes one
+// handler's table for another's.
+std::atomic<std::uint64_t> next_generation{1};
+
+// The table this thread last read from a handler, and its generation.
+struct CachedOffers {
+  std::uint64_t generation = 0;
+  std::shared_ptr<const OfferTable> table;
+};
+thread_local CachedOffers cached_offers;
+
+}  // namespace
+
+GateHandler::GateHandler(Gate& gate, std::shared_ptr<const OfferTable> offers, Service& service,
+                         GateMetrics& metrics, unsigned assetDecimals)
+    : gate_(gate),
+      offers_(std::move(offers)),
+      generation_(next_generation.fetch_add(1)),
+      service_(service),
+      metrics_(metrics),
+      decimals_(assetDecimals) {}
+
+void GateHandler::use_offers(std::shared_ptr<const OfferTable> offers) noexcept {
+  offers_.store(std::move(offers), std::memory_order_release);
+  generation_.store(next_generation.fetch_add(1), std::memory_order_release);  // after: a reader of it sees the table
+}
+
 std::shared_ptr<const Offer> GateHandler::offer_for(const http::Request& req) const {
-  std::shared_ptr<const OfferTable> table = offers_.load(std::memory_order_acquire);
-  const Offer* offer = table->find(req.method(), override_methods(req), req.path());
+  CachedOffers& cached = cached_offers;
+  if (const std::uint64_t generation = generation_.load(std::memory_order_acquire); cached.generation != generation) {
+    cached.table = offers_.load(std::memory_order_acquire);
+    cached.generation = generation;
+  }
+  const Offer* offer = cached.table->find(req.method(), override_methods(req), req.path());
   if (offer == nullptr) return nullptr;
-  return {std::move(table), offer};  // aliasing: the offer, owning its table
+  return {cached.table, offer};  // aliasing: the offer, owning its table (counted only when priced)
 }
 
 http::Handled GateHandler::handle(http::Exchange& ex) {

@@ -53,9 +53,9 @@ struct AccessRecord {
 
 class GateHandler final : public http::Handler {
  public:
+  // `offers` and every table handed to use_offers(): never null.
   GateHandler(Gate& gate, std::shared_ptr<const OfferTable> offers, Service& service, GateMetrics& metrics,
-              unsigned assetDecimals)
-      : gate_(gate), offers_(std::move(offers)), service_(service), metrics_(metrics), decimals_(assetDecimals) {}
+              unsigned assetDecimals);
 
   http::Handled handle(http::Exchange& ex) override;
   // A priced route's request without payment that expects 100 Continue gets its 402 at once.
@@ -74,10 +74,9 @@ class GateHandler final : public http::Handler {
   // like any other (priced if a route covers it). Before serving.
   void serve_metrics_elsewhere() noexcept { metrics_here_ = false; }
   // From now on requests are priced by `offers` (a reloaded configuration's routes), from any thread.
-  // Requests already matched finish on their offers, whose table each holds until it is answered.
-  void use_offers(std::shared_ptr<const OfferTable> offers) noexcept {
-    offers_.store(std::move(offers), std::memory_order_release);
-  }
+  // Requests already matched finish on their offers, whose table each holds until it is answered;
+  // an old table goes once those are, and each thread that served this handler has served it again.
+  void use_offers(std::shared_ptr<const OfferTable> offers) noexcept;
   // Answers the gate's own endpoints: GET /healthz (liveness), and /metrics when `with_metrics`;
   // whether `ex` asked for one of them.
   [[nodiscard]] bool answer_own_endpoint(http::Exchange& ex, bool with_metrics) const;
@@ -101,9 +100,12 @@ class GateHandler final : public http::Handler {
   void offer_payment(http::Exchange& ex, const Offer& offer);
 
   Gate& gate_;
-  // One atomic load (and a reference count) a request: a reload's old table lives as long as the
-  // requests that matched in it, and no longer.
+  // The table in use, behind a lock (libstdc++'s atomic<shared_ptr>) that requests do not take:
+  // each thread keeps the table it last read, and reads offers_ again only when generation_ moves
+  // (offer_for). So a request makes one plain atomic load, and only a paid one counts itself in to
+  // its table (to hold it while it waits).
   std::atomic<std::shared_ptr<const OfferTable>> offers_;
+  std::atomic<std::uint64_t> generation_;  // offers_'s, unique in the process
   Service& service_;
   GateMetrics& metrics_;
   unsigned decimals_;

@@ -195,29 +195,24 @@ Result<ReloadOutcome> GateRuntime::reload(const GateConfig& next) {
   if (const auto members = members_needing_restart(parts_->config, next); !members.empty())
     return restart_needed(members, "", "routes, enforceMinDeposit and facilitatorTokenFile");
   ReloadOutcome outcome;
-  std::optional<std::string> token;  // the one to send from now on, when it changes
+  TokenRenewal renewal;
   if (parts_->facilitator) {  // an in-process facilitator (options.facilitator) takes no token
-    PAYCHAN_ASSIGN(auto options, http_facilitator_options(next));
-    if (options.token != parts_->facilitator->token()) {
-      // As at start-up: a refused token is an error, a facilitator that does not answer a warning.
-      if (Status taken = http::run_blocking(parts_->facilitator->check_token(options.token)); !taken) {
-        if (taken.error().code == ErrorCode::facilitator_unauthorized)
-          return fail(ErrorCode::facilitator_unauthorized, "facilitatorTokenFile's new token: " + taken.error().detail +
-                                                               "; the gate sends its old one");
-        outcome.warnings.push_back("facilitatorTokenFile's new token is in use unchecked: the facilitator did not "
-                                   "answer whether it takes it (" + taken.error().to_string() + ")");
-      }
-      token = std::move(options.token);
-    }
+    auto renewed = renew_token(*parts_->facilitator, next);
+    if (!renewed) return fail(renewed.error().code, renewed.error().detail + "; the gate sends the token it did");
+    renewal = std::move(*renewed);
   }
-  // Nothing above changed anything: a refusal leaves the gate as it was.
-  if (token) {
-    parts_->facilitator->use_token(std::move(*token));
-    outcome.token = true;
-  }
+  // All that can fail first: then only steps that cannot, so a refusal changes nothing.
   outcome.routes = next.routes != parts_->config.routes || next.enforceMinDeposit != parts_->config.enforceMinDeposit;
-  parts_->config = next;
-  if (outcome.routes) parts_->handler->use_offers(std::make_shared<const OfferTable>(OfferTable::build(parts_->config)));
+  std::shared_ptr<const OfferTable> offers;
+  if (outcome.routes) offers = std::make_shared<const OfferTable>(OfferTable::build(next));
+  GateConfig running = next;
+  if (renewal.token) {
+    parts_->facilitator->use_token(std::move(*renewal.token));
+    outcome.token = true;
+    if (renewal.warning) outcome.warnings.push_back(std::move(*renewal.warning));
+  }
+  if (offers) parts_->handler->use_offers(std::move(offers));
+  parts_->config = std::move(running);
   return outcome;
 }
 

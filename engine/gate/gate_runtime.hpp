@@ -71,12 +71,13 @@ class GateRuntime {
   // enforceMinDeposit while the gate serves: requests matched before finish on their offers, later
   // ones get the new (a client paying an offer that changed gets 402 with the new one). Reads
   // facilitatorTokenFile again (the same file rewritten, or another): a token other than the one in
-  // use is asked about (HttpFacilitator::check_token) and then sent instead, so a token is rotated
-  // without a restart; one the facilitator refuses is not taken. `next` is checked as start() checks
-  // it. An outcome changing nothing: a SIGHUP with the files unchanged. Errors: invalid_config from
-  // the checks (an unreadable token file too), or naming the members that differ and need a restart
-  // (members_needing_restart); facilitator_unauthorized (the new token refused); either way nothing
-  // changes.
+  // use is asked about (renew_token) and then sent instead, so a token is rotated without a
+  // restart; one the facilitator cannot be asked about is sent unchecked, with a warning. `next` is
+  // checked as start() checks it. An outcome changing nothing: a SIGHUP with the files unchanged.
+  // Errors: invalid_config from the checks (an unreadable token file too), or naming the members
+  // that differ and need a restart (members_needing_restart); facilitator_unauthorized (the new
+  // token refused); either way nothing changes, the routes neither. Blocks while it asks the
+  // facilitator (up to its timeout): call it from a controlling thread, never an I/O thread.
   [[nodiscard]] Result<ReloadOutcome> reload(const GateConfig& next);
   // Stops accepting, lets requests in progress finish (up to `grace`), then closes the store
   // (every queued commit written). Afterwards only port(), channels() and metrics() may be used.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engine/http/beast.hpp"
+#include "engine/http/run_blocking.hpp"
 #include "engine/key_source.hpp"
 #include "engine/log_text.hpp"
 #include "engine/http/url.hpp"
@@ -43,6 +44,22 @@ Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config
     options.token = std::move(*token);
   }
   return options;
+}
+
+Result<TokenRenewal> renew_token(HttpFacilitator& facilitator, const GateConfig& config) {
+  PAYCHAN_ASSIGN(auto options, http_facilitator_options(config));
+  TokenRenewal renewal;
+  if (options.token == facilitator.token()) return renewal;
+  if (Status taken = http::run_blocking(facilitator.check_token(options.token)); !taken) {
+    const std::string what = options.token.empty() ? "requests without a token (no facilitatorTokenFile now)"
+                                                    : "facilitatorTokenFile's new token";
+    if (taken.error().code == ErrorCode::facilitator_unauthorized)
+      return fail(ErrorCode::facilitator_unauthorized, "the facilitator refuses " + what + ": " + taken.error().detail);
+    renewal.warning = what + " sent unchecked: the facilitator did not answer whether it takes it (" +
+                      taken.error().to_string() + ")";
+  }
+  renewal.token = std::move(options.token);
+  return renewal;
 }
 
 HttpFacilitator::HttpFacilitator(HttpFacilitatorOptions options)

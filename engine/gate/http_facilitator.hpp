@@ -36,6 +36,21 @@ struct HttpFacilitatorOptions {
 // facilitatorTokenFile when there is one. Error: invalid_config (an unreadable or weak token file).
 [[nodiscard]] Result<HttpFacilitatorOptions> http_facilitator_options(const GateConfig& config);
 
+class HttpFacilitator;
+
+// What facilitatorTokenFile, read again, means for the token `facilitator` sends.
+struct TokenRenewal {
+  std::optional<std::string> token;    // to send from now on (use_token), when it changed; "" for none
+  std::optional<std::string> warning;  // said of such a token when the facilitator could not be asked
+};
+
+// Reads `config`'s facilitatorTokenFile again (none: no token) and, if its token is not the one
+// `facilitator` sends, asks the facilitator about it (check_token) without sending it yet: as at
+// start-up, a refused token is an error and a facilitator that does not answer a warning. Blocks:
+// never on an I/O thread. Errors: invalid_config (an unreadable or weak file),
+// facilitator_unauthorized (the new token, or none, refused).
+[[nodiscard]] Result<TokenRenewal> renew_token(HttpFacilitator& facilitator, const GateConfig& config);
+
 class HttpFacilitator final : public Facilitator {
  public:
   // Error: invalid_config for a URL that is not http://host[:port][/prefix].

@@ -32,7 +32,8 @@ class FacilitatorAuthTest : public FacilitatorChainTest {
         ClientConfig{"other", dir_.secret_file("other.token", kOtherToken), {other_receiver_}},
     });
     ASSERT_TRUE(clients) << clients.error().to_string();
-    service_ = std::make_unique<FacilitatorService>(*facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)));
+    service_ =
+        std::make_unique<FacilitatorService>(*facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)));
     http::ServerOptions options;
     options.threads = 1;
     options.limits.max_body_bytes = protocol::kMaxFacilitatorRequestBytes;

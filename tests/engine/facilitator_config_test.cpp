@@ -62,6 +62,7 @@ TEST(FacilitatorConfig, ReadsNetworksKeysAndDefaults) {
   EXPECT_EQ(c->receiverAuthorizerKeyFile, std::optional<std::string>{"authorizer.key"});
   EXPECT_EQ(c->journal, "paychan-facilitator.sqlite");
   EXPECT_EQ(c->listen, "127.0.0.1:4021");
+  EXPECT_EQ(c->metricsListen, "") << "/metrics on the API's port unless told";
   EXPECT_EQ(c->receiptTimeoutSeconds, 30u);
   EXPECT_EQ(c->repriceAfterSeconds, 120u);
   EXPECT_EQ(c->maxFeePerGasGwei, std::optional<std::uint64_t>{300});
@@ -172,6 +173,11 @@ TEST(FacilitatorConfig, AReloadNamesTheMembersOnlyARestartChanges) {
   EXPECT_EQ(members(with(kGood, factory, "0x7777777777777777777777777777777777777777")), Names{"networks"});
   EXPECT_EQ(members(with(kGood, "\"maxFeePerGasGwei\": 300", "\"maxFeePerGasGwei\": 301, \"journal\": \"j.sqlite\"")),
             (Names{"journal", "maxFeePerGasGwei"}));
+  const auto moved = parse_facilitator_config(with(kGood, "\"maxFeePerGasGwei\": 300",
+                                                   "\"maxFeePerGasGwei\": 300, \"metricsListen\": \"127.0.0.1:9421\""));
+  ASSERT_TRUE(moved) << moved.error().to_string();
+  EXPECT_EQ(moved->metricsListen, "127.0.0.1:9421");
+  EXPECT_EQ(members_needing_restart(*running, *moved), Names{"metricsListen"});
   const std::string open =
       R"({"networks": {"eip155:8453": "http://127.0.0.1:8545"}, "signerKeyFile": "facilitator.key"})";
   const auto without_clients = parse_facilitator_config(open);

@@ -75,20 +75,23 @@ class FacilitatorHttpTest : public ::testing::Test {
     return r;
   }
 
-  // The same facilitator behind a second server whose service wants the token of its one client.
+  // The same facilitator behind a second server whose service wants the token of its one client
+  // (its /metrics served elsewhere when `metrics_elsewhere`).
   struct Guarded {
-    Guarded(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients)
+    Guarded(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients, bool metrics_elsewhere = false)
         : service(facilitator, std::move(clients)), server(service, options()) {
+      if (metrics_elsewhere) service.serve_metrics_elsewhere();  // before serving
       EXPECT_TRUE(server.start());
     }
     ~Guarded() { server.stop(std::chrono::seconds(1)); }
     FacilitatorService service;
     http::HttpServer server;
   };
-  std::unique_ptr<Guarded> guarded(const std::string& token) {
+  std::unique_ptr<Guarded> guarded(const std::string& token, bool metrics_elsewhere = false) {
     auto clients = ClientAuth::load({ClientConfig{"gate", dir_.secret_file("gate.token", token), {}}});
     EXPECT_TRUE(clients) << clients.error().to_string();
-    return clients ? std::make_unique<Guarded>(facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)))
+    return clients ? std::make_unique<Guarded>(
+                         facilitator_, std::make_shared<const ClientAuth>(std::move(*clients)), metrics_elsewhere)
                    : nullptr;
   }
 
@@ -189,10 +192,15 @@ TEST_F(FacilitatorHttpTest, OversizedBodiesAreRefusedBeforeParsing) {
   const auto verify = call("POST", "/verify", huge);
   EXPECT_EQ(verify.status, 413);
   EXPECT_EQ(reason_of_verify(verify.body), "input_too_large") << verify.body;
-  // Elsewhere the server's own answer.
-  const auto other = call("POST", "/nope", huge);
-  EXPECT_EQ(other.status, 413);
-  EXPECT_EQ(other.header("Content-Type"), std::optional<std::string_view>("text/plain"));
+  // Elsewhere, or with another method, the server's own answer.
+  for (const auto& [method, path] : {std::pair{"POST", "/nope"}, std::pair{"PUT", "/verify"}}) {
+    const auto other = call(method, path, huge);
+    EXPECT_EQ(other.status, 413) << method << " " << path;
+    EXPECT_EQ(other.header("Content-Type"), std::optional<std::string_view>("text/plain")) << method << " " << path;
+  }
+  const std::string text = call("GET", "/metrics").body;
+  EXPECT_NE(text.find(R"(paychan_facilitator_settle_total{result="input_too_large"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(paychan_facilitator_verify_total{result="input_too_large"} 1)"), std::string::npos) << text;
 }
 
 TEST_F(FacilitatorHttpTest, RoutesAndMethods) {
@@ -281,9 +289,8 @@ TEST_F(FacilitatorHttpTest, MetricsCountTheAnswersByOutcome) {
 // is the guard); the API's port has none, even for a client.
 TEST_F(FacilitatorHttpTest, MetricsOnAPortOfTheirOwnWantNoTokenAndLeaveTheApi) {
   const std::string token(40, 'm');
-  const auto with_clients = guarded(token);
+  const auto with_clients = guarded(token, true);
   ASSERT_TRUE(with_clients);
-  with_clients->service.serve_metrics_elsewhere();
   auto listener = MetricsListener::start({"127.0.0.1", 0}, [&service = with_clients->service](http::Exchange& ex) {
     return service.answer_metrics_port(ex);
   });

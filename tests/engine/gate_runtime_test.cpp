@@ -456,11 +456,24 @@ TEST(GateRuntime, AReloadRotatesTheFacilitatorTokenOnceTheFacilitatorTakesIt) {
   EXPECT_FALSE(unchanged->token);
 
   dir.secret_file("gate.token", new_token);  // rewritten before the facilitator knows it
-  const auto refused = (*gate)->reload(config);
+  GateConfig repriced = config;  // and a price changed in the same reload: refused with it
+  repriced.routes[2].price = 2'000;
+  repriced.routes[2].minDeposit = 2'000;
+  const auto refused = (*gate)->reload(repriced);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::facilitator_unauthorized);
-  EXPECT_NE(refused.error().detail.find("sends its old one"), std::string::npos) << refused.error().detail;
+  EXPECT_NE(refused.error().detail.find("the facilitator refuses facilitatorTokenFile's new token"), std::string::npos)
+      << refused.error().detail;
+  EXPECT_NE(refused.error().detail.find("the gate sends the token it did"), std::string::npos)
+      << refused.error().detail;
+  RawClient client{(*gate)->port()};
+  EXPECT_EQ(offered(client, "/data/x"), "1000");
   EXPECT_FALSE(unauthorized(deposit(3)));  // the old token, still the facilitator's
+  GateConfig tokenless = config;
+  tokenless.facilitatorTokenFile.reset();
+  const auto bare = (*gate)->reload(tokenless);
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().detail.find("refuses requests without a token"), std::string::npos) << bare.error().detail;
 
   guarded.rotate(dir.secret_file("facilitator-side.token", new_token));
   const std::string cut_off = deposit(4);
@@ -492,7 +505,7 @@ TEST(GateRuntime, ANewTokenTheFacilitatorCannotBeAskedAboutIsSentWithAWarning) {
   ASSERT_TRUE(rotated) << rotated.error().to_string();
   EXPECT_TRUE(rotated->token);
   ASSERT_EQ(rotated->warnings.size(), 1u);
-  EXPECT_NE(rotated->warnings[0].find("in use unchecked"), std::string::npos) << rotated->warnings[0];
+  EXPECT_NE(rotated->warnings[0].find("new token sent unchecked"), std::string::npos) << rotated->warnings[0];
   dir.secret_file("gate.token", "short");
   const auto weak = (*gate)->reload(config);
   ASSERT_FALSE(weak);

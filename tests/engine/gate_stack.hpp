@@ -65,7 +65,9 @@ class GateStack {
  public:
   // `front`: a facilitator the gate calls instead of the double (which it may wrap).
   explicit GateStack(GateConfig config = test_config(), Facilitator* front = nullptr)
-      : config(std::move(config)), front_(front), offers(std::make_shared<const OfferTable>(OfferTable::build(this->config))) {
+      : config(std::move(config)),
+        front_(front),
+        offers(std::make_shared<const OfferTable>(OfferTable::build(this->config))) {
     start();
   }
   ~GateStack() { stop(); }

@@ -84,6 +84,14 @@ RequestReader::Outcome RequestReader::parse_buffered() {
       if (buffer_.size() == buffer_.max_size()) return Outcome::header_too_large;
       return Outcome::need_more;
     }
+    if (ec == bhttp::error::body_limit && !head_checked_) {
+      // A Content-Length above the limit stops the parser as its header ends, before
+      // is_header_done(): the header is whole, and checked as any other before a handler sees it
+      // (Handler::answer_too_large).
+      if (head_bytes_ > limits_.max_header_bytes) return Outcome::header_too_large;
+      if (!acceptable_head(*parser_)) return Outcome::malformed;
+      head_checked_ = true;
+    }
     if (ec) return classify(ec);
   }
   return Outcome::complete;
