@@ -66,8 +66,9 @@ Options:
                          `paychan gate --help`
   --every DURATION       run again every DURATION (e.g. 60s, 5m, 1h) until SIGINT/SIGTERM/SIGHUP;
                          facilitatorTokenFile is read again before each pass, and a new token in
-                         it sent once the facilitator takes it (a token refused at the first pass
-                         stops the job, exit 2; at a later one, it tries again at the next)
+                         it sent once the facilitator takes it. A refused token stops the job (exit
+                         2), unless the facilitator took it before: then the next pass tries again
+                         (a rotation may be under way)
   --min-unclaimed AMOUNT claim a channel once this much is unclaimed (atomic units or "$0.50";
                          default 1, i.e. everything)
   --batch-size N         claims per transaction (default 100; fewer when their calldata would pass
@@ -226,7 +227,9 @@ void warn_of_wrong_decimals(engine::evm::RpcClient& node, const engine::gate::Ga
 // after the first, so a token rotated in it reaches a long-running job too, as the gate's SIGHUP
 // takes it: a new token is sent once the facilitator takes it (renew_token). Until then, or while
 // the file cannot be read (being rewritten, say), the pass sends the token in use, and says why.
-void follow_token_file(const engine::gate::GateConfig& config, const Facilitators& facilitators) {
+// `taken`: set when the facilitator was asked about the new token and took it, cleared when it
+// could not be asked.
+void follow_token_file(const engine::gate::GateConfig& config, const Facilitators& facilitators, bool& taken) {
   if (!config.facilitatorTokenFile) return;
   auto renewed = engine::gate::renew_token(facilitators.probe, config);  // the probe's short timeout
   if (!renewed) {
@@ -236,6 +239,7 @@ void follow_token_file(const engine::gate::GateConfig& config, const Facilitator
   }
   if (!renewed->token) return;
   if (renewed->warning) std::fprintf(stderr, "settle: warning: %s\n", renewed->warning->c_str());
+  taken = !renewed->warning;
   facilitators.settle.use_token(*renewed->token);
   facilitators.probe.use_token(std::move(*renewed->token));
   std::fprintf(stderr, "settle: facilitatorTokenFile holds a new token: sent from this pass on\n");
@@ -375,18 +379,27 @@ int run(std::span<char* const> argv) {
   const bool quiet = args->has("quiet");
   sigset_t stop_signals = block_stop_signals();
   const Facilitators facilitators{**facilitator, **probe};
+  // Whether the facilitator took the token now sent: a token it took and then refuses may be in the
+  // middle of its rotation, which the passes to come follow (follow_token_file).
+  bool token_taken = false;
+  if (every) {
+    const Status asked = engine::http::run_blocking((*probe)->check_token());
+    if (!asked && asked.error().code == ErrorCode::facilitator_unauthorized) return report("settle", asked.error());
+    token_taken = static_cast<bool>(asked);  // not asked (the facilitator is down): as if refused
+  }
   for (bool first = true;; first = false) {
     if (every && !quiet) std::fprintf(stderr, "settle: pass at %s\n", utc_now().c_str());
-    if (!first) follow_token_file(*config, facilitators);
+    if (!first) follow_token_file(*config, facilitators, token_taken);
     bool stop_asked = false;
     bool token_refused = false;
     const int status = watched(stop_signals, stop_asked,
                                [&] { return run_pass(*config, options, facilitators, quiet, token_refused); });
     if (stop_asked || !every) return status;
-    // A configuration to fix: passes would not help. But a token refused after passes went through
-    // may be in the middle of its rotation: the next pass reads the file again.
-    if (status == kExitUsage && (first || !token_refused)) return status;
-    if (status == kExitUsage) std::fprintf(stderr, "settle: the token was refused; trying again at the next pass\n");
+    // A configuration to fix: passes would not help. But a token the facilitator took before may
+    // be in the middle of its rotation: the next pass reads the file again.
+    if (status == kExitUsage && !(token_refused && token_taken)) return status;
+    if (status == kExitUsage)
+      std::fprintf(stderr, "settle: the facilitator took this token before: trying again at the next pass\n");
     // Waits for the next pass, or a stop signal.
     const timespec wait{static_cast<time_t>(every->count()), 0};
     if (const int signal = sigtimedwait(&stop_signals, nullptr, &wait); signal > 0) {

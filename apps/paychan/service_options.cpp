@@ -69,8 +69,8 @@ bool reload_config(const char* command, const std::string& config_file,
   Result<std::string> reloaded = std::string{};
   try {
     reloaded = reload();
-  } catch (const std::exception& e) {  // out of memory, say: a reload changes nothing until it cannot fail
-    std::fprintf(stderr, "paychan %s: SIGHUP: reload failed, serving on as before: %s\n", command, e.what());
+  } catch (const std::exception& e) {  // out of memory, say: the service goes on
+    std::fprintf(stderr, "paychan %s: SIGHUP: reload failed: %s\n", command, e.what());
     return false;
   }
   if (!reloaded) {

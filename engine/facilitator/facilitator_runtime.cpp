@@ -110,9 +110,12 @@ Result<bool> FacilitatorRuntime::reload(const FacilitatorConfig& next) {
   if (!parts_->clients) return false;
   PAYCHAN_ASSIGN(auto clients, ClientAuth::load(next.clients));
   if (clients == *parts_->clients) return false;
-  parts_->clients = std::make_shared<const ClientAuth>(std::move(clients));
+  auto table = std::make_shared<const ClientAuth>(std::move(clients));
+  std::vector<ClientConfig> configured = next.clients;
+  // Nothing below throws: the reload is whole or not at all.
+  parts_->clients = std::move(table);
   (void)parts_->service->use_clients(parts_->clients);  // started with clients: taken
-  parts_->config.clients = next.clients;
+  parts_->config.clients = std::move(configured);
   return true;
 }
 

@@ -154,6 +154,10 @@ bool FacilitatorService::answer_metrics_port(http::Exchange& ex) {
 bool FacilitatorService::answer_too_large(http::Exchange& ex) {
   const std::string_view path = ex.request().path();
   if (ex.request().method() != "POST" || (path != "/verify" && path != "/settle")) return false;
+  // A caller without a client's token gets the server's plain 413, counted nowhere: this answer
+  // and its count are for the API's callers, as a 400 is.
+  if (const auto clients = clients_.load(std::memory_order_acquire); clients && !client_of(*clients, ex.request()))
+    return false;
   const bool verify = path == "/verify";
   const Error e{ErrorCode::input_too_large, "the request body is above the facilitator's limit"};
   metrics_.count_answer(verify, false, to_string(e.code), Clock::duration::zero());  // as a 400 is

@@ -42,7 +42,8 @@ class FacilitatorService final : public http::Handler {
   FacilitatorService(Facilitator& facilitator, std::shared_ptr<const ClientAuth> clients);
   [[nodiscard]] http::Handled handle(http::Exchange& ex) override;
   // A body above the server's limit: POST /verify and /settle answer 413 in their own shape (reason
-  // input_too_large) and count it in /metrics, as they do a malformed body's 400.
+  // input_too_large) and count it in /metrics, as they do a malformed body's 400 (to a caller with
+  // a client's token, when there are clients; others get the server's plain 413).
   [[nodiscard]] bool answer_too_large(http::Exchange& ex) override;
   // From now on callers are known by `clients` (a reloaded configuration's), from any thread.
   // Requests already authenticated finish as their client, whose table each holds until it is

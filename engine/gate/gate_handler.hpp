@@ -73,7 +73,8 @@ class GateHandler final : public http::Handler {
   // /metrics is served on another listener (GateConfig::metricsListen): here its path is the API's
   // like any other (priced if a route covers it). Before serving.
   void serve_metrics_elsewhere() noexcept { metrics_here_ = false; }
-  // From now on requests are priced by `offers` (a reloaded configuration's routes), from any thread.
+  // From now on requests are priced by `offers` (a reloaded configuration's routes): from one thread
+  // at a time (a controlling thread), while requests run on any.
   // Requests already matched finish on their offers, whose table each holds until it is answered;
   // an old table goes once those are, and each thread that served this handler has served it again.
   void use_offers(std::shared_ptr<const OfferTable> offers) noexcept;
@@ -102,8 +103,8 @@ class GateHandler final : public http::Handler {
   Gate& gate_;
   // The table in use, behind a lock (libstdc++'s atomic<shared_ptr>) that requests do not take:
   // each thread keeps the table it last read, and reads offers_ again only when generation_ moves
-  // (offer_for). So a request makes one plain atomic load, and only a paid one counts itself in to
-  // its table (to hold it while it waits).
+  // (offer_for). So a request makes one acquire load, and only a priced one (paid, or answered 402)
+  // counts itself in to its table, to hold it while it is answered.
   std::atomic<std::shared_ptr<const OfferTable>> offers_;
   std::atomic<std::uint64_t> generation_;  // offers_'s, unique in the process
   Service& service_;

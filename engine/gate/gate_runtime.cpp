@@ -206,10 +206,10 @@ Result<ReloadOutcome> GateRuntime::reload(const GateConfig& next) {
   std::shared_ptr<const OfferTable> offers;
   if (outcome.routes) offers = std::make_shared<const OfferTable>(OfferTable::build(next));
   GateConfig running = next;
+  if (renewal.warning) outcome.warnings.push_back(std::move(*renewal.warning));
   if (renewal.token) {
     parts_->facilitator->use_token(std::move(*renewal.token));
     outcome.token = true;
-    if (renewal.warning) outcome.warnings.push_back(std::move(*renewal.warning));
   }
   if (offers) parts_->handler->use_offers(std::move(offers));
   parts_->config = std::move(running);

@@ -295,9 +295,8 @@ check "and sends it once the facilitator takes it" 0 \
   cat "$work/gate.out.err"
 
 # settle --every reads facilitatorTokenFile again before each pass: a token rotated with a second
-# client entry (both tokens taken meanwhile, so no pass is refused) reaches a running job. (Its
-# passes here find nothing to claim, so they do not show the facilitator taking the new token:
-# GateRuntime.AReloadRotatesTheFacilitatorTokenOnceTheFacilitatorTakesIt does, for use_token.)
+# client entry (both tokens taken meanwhile, so no pass is refused) reaches a running job, and is
+# sent once the facilitator takes it.
 cp "$server_token" "$work/settle.token"
 sed "s|\"facilitatorTokenFile\": \"$server_token\"|\"facilitatorTokenFile\": \"$work/settle.token\"|" "$work/gate.json" \
   >"$work/gate-settle.json"
@@ -307,6 +306,7 @@ pids+=("$settle_every_pid")
 wait_for "$work/settle-every.out" "pass at"
 "$paychan" key token --out "$work/settle-next.token" >/dev/null
 next_client="{\"name\": \"settle-next\", \"tokenFile\": \"$work/settle-next.token\", \"receivers\": [\"$pay_to\"]}"
+cp "$work/facilitator.json" "$work/facilitator.json.without-next"
 sed -i "s|\"clients\": \[|\"clients\": [$next_client, |" "$work/facilitator.json"
 hangup "$facilitator_pid" "$work/facilitator.out.err" 7
 cp "$work/settle-next.token" "$work/settle.token.next"
@@ -315,9 +315,22 @@ wait_for "$work/settle-every.out" "facilitatorTokenFile holds a new token: sent 
 passes=$(grep -c "pass at" "$work/settle-every.out")
 for _ in $(seq 100); do [ "$(grep -c "pass at" "$work/settle-every.out")" -gt "$passes" ] && break; sleep 0.1; done
 check "settle --every goes on with a rotated token" 0 "" kill -0 "$settle_every_pid"
+check "and no pass was refused" 1 "" grep -q "facilitator_unauthorized" "$work/settle-every.out"
+# Each pass's sweep asks the facilitator with the token: one it took and now refuses (its client
+# removed, as a rotation in the wrong order would) is tried again at the next pass, not the end of
+# the job; once the client is back, the passes go through again.
+cp "$work/facilitator.json" "$work/facilitator.json.with-next"
+cp "$work/facilitator.json.without-next" "$work/facilitator.json"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 8
+wait_for "$work/settle-every.out" "the facilitator took this token before: trying again at the next pass"
+check "settle --every waits out a token refused after it was taken" 0 "" kill -0 "$settle_every_pid"
+cp "$work/facilitator.json.with-next" "$work/facilitator.json"
+hangup "$facilitator_pid" "$work/facilitator.out.err" 9
+sweeps=$(grep -c "nothing to sweep" "$work/settle-every.out")
+for _ in $(seq 100); do [ "$(grep -c "nothing to sweep" "$work/settle-every.out")" -gt "$sweeps" ] && break; sleep 0.1; done
+check "and goes on once it is taken again" 0 "" test "$(grep -c "nothing to sweep" "$work/settle-every.out")" -gt "$sweeps"
 kill -TERM "$settle_every_pid"
 wait "$settle_every_pid"
-check "and no pass was refused" 1 "" grep -q "facilitator_unauthorized" "$work/settle-every.out"
 
 # A timed withdrawal: a second agent leaves without the provider's help; the operator's settle job
 # reads the chain (--rpc), sees the pending withdrawal the gate never heard of and claims it although

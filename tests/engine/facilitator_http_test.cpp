@@ -201,6 +201,19 @@ TEST_F(FacilitatorHttpTest, OversizedBodiesAreRefusedBeforeParsing) {
   const std::string text = call("GET", "/metrics").body;
   EXPECT_NE(text.find(R"(paychan_facilitator_settle_total{result="input_too_large"} 1)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(paychan_facilitator_verify_total{result="input_too_large"} 1)"), std::string::npos) << text;
+  // With clients, a caller without a client's token gets the server's plain 413, counted nowhere.
+  const std::string token(40, 'b');
+  const auto with_clients = guarded(token);
+  ASSERT_TRUE(with_clients);
+  const std::uint16_t port = with_clients->server.port();
+  const auto anonymous = call("POST", "/verify", huge, port);
+  EXPECT_EQ(anonymous.status, 413);
+  EXPECT_EQ(anonymous.header("Content-Type"), std::optional<std::string_view>("text/plain"));
+  EXPECT_EQ(call("POST", "/verify", huge, port, "Bearer " + token).header("Content-Type"),
+            std::optional<std::string_view>("application/json"));
+  const std::string counted = call("GET", "/metrics", {}, port, "Bearer " + token).body;
+  EXPECT_NE(counted.find(R"(paychan_facilitator_verify_total{result="input_too_large"} 1)"), std::string::npos)
+      << counted;
 }
 
 TEST_F(FacilitatorHttpTest, RoutesAndMethods) {

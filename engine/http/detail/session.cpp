@@ -142,7 +142,10 @@ Awaitable<bool> Session::answered_from_head() {
 
 Awaitable<bool> Session::answered_too_large() {
   request_.m = reader_.head();
-  if (!as_origin_form(request_.m)) co_return false;
+  if (!as_origin_form(request_.m)) {  // refused as it would be with a body in the limit
+    co_await reject(RequestReader::Outcome::malformed);
+    co_return true;
+  }
   co_return co_await answered_by_handler(&Handler::answer_too_large, bhttp::status::payload_too_large);
 }
 

@@ -58,8 +58,9 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   // Handler::answer_before_body() for a request that expects 100 Continue; true: answered and
   // closed, the session ends.
   Awaitable<bool> answered_from_head();
-  // The header of a request whose body is too large answered by the handler (answer_too_large), and
-  // the connection closed; false: the handler has no answer of its own.
+  // The header of a request whose body is too large answered, and the connection closed: by the
+  // handler (answer_too_large), or 400 for a target the server refuses. False: the handler has no
+  // answer of its own.
   Awaitable<bool> answered_too_large();
   // Sends the handler's answer to request_'s header alone, if `ask` (answer_before_body or
   // answer_too_large) gives one, and closes the connection: the unread body cannot be told from a
