@@ -210,6 +210,18 @@ start_and_stop_gate mainnet
 check "a gate warns of a facilitator that does not serve its network" 0 \
   "does not list batch-settlement on eip155:1 in /supported" cat "$work/gate-mainnet.out.err"
 check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
+# Under nohup a closed terminal stops no gate either: it reloads the file, as the facilitator does.
+sed "s|$work/gate.sqlite|$work/gate-nohup.sqlite|" "$work/gate.json" >"$work/gate-nohup.json"
+nohup "$paychan" gate --config "$work/gate-nohup.json" >"$work/gate-nohup.out" 2>"$work/gate-nohup.out.err" &
+gate_nohup_pid=$!
+pids+=("$gate_nohup_pid")
+wait_for "$work/gate-nohup.out" port
+hangup "$gate_nohup_pid" "$work/gate-nohup.out.err" 1
+check "a gate started under nohup takes a SIGHUP as a reload" 0 "SIGHUP: reloaded $work/gate-nohup.json" \
+  cat "$work/gate-nohup.out.err"
+check "and goes on serving" 0 "ok" curl -s "http://127.0.0.1:$(port_of "$work/gate-nohup.out")/healthz"
+kill -TERM "$gate_nohup_pid"
+wait "$gate_nohup_pid"
 # A gate naming a receiverAuthorizer that neither its facilitator nor a key file of its own signs
 # for starts, and says that its channels could not be claimed.
 sed -e "s|\"$authorizer\"|\"0x000000000000000000000000000000000000dEaD\"|" -e "s|$work/gate.sqlite|$work/gate-authorizer.sqlite|" \
