@@ -4,19 +4,6 @@
 
 namespace paychan::engine {
 
-class MetricsListener::Handler final : public http::Handler {
- public:
-  explicit Handler(Answer answer) : answer_(std::move(answer)) {}
-  http::Handled handle(http::Exchange& ex) override {
-    if (!answer_(ex))
-      ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
-    return std::nullopt;
-  }
-
- private:
-  Answer answer_;
-};
-
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0)
@@ -45,7 +32,12 @@ Result<std::optional<ListenAddress>> parse_metrics_listen(std::string_view metri
 }
 
 Result<std::unique_ptr<MetricsListener>> MetricsListener::start(const ListenAddress& address, Answer answer) {
-  auto handler = std::make_unique<Handler>(std::move(answer));
+  auto answer_or_404 = [answer = std::move(answer)](http::Exchange& ex) -> http::Handled {
+    if (!answer(ex))
+      ex.response().set(404, "text/plain", "not found: this port serves GET /metrics and GET /healthz\n");
+    return std::nullopt;
+  };
+  auto handler = std::make_unique<http::FunctionHandler<decltype(answer_or_404)>>(std::move(answer_or_404));
   http::ServerOptions options;
   options.address = address.first;
   options.port = address.second;

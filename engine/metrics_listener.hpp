@@ -43,7 +43,6 @@ class MetricsListener {
   void stop() { server_->stop(std::chrono::milliseconds(0)); }
 
  private:
-  class Handler;
   MetricsListener(std::unique_ptr<http::Handler> handler, std::unique_ptr<http::HttpServer> server)
       : handler_(std::move(handler)), server_(std::move(server)) {}
   std::unique_ptr<http::Handler> handler_;

@@ -110,17 +110,23 @@ sed -i "s|, \"clients\": \[$scraper\]}|}|" "$work/facilitator-bare.json"
 kill -TERM "$side_pid"
 wait "$side_pid"
 check "facilitator stops cleanly on SIGTERM" 0 "paychan facilitator: stopped;" cat "$work/facilitator-bare.out.err"
-# Under nohup a closed terminal stops nothing.
-nohup "$paychan" facilitator --config "$work/facilitator-bare.json" >"$work/facilitator-nohup.out" 2>"$work/facilitator-nohup.out.err" &
-nohup_pid=$!
-pids+=("$nohup_pid")
-wait_for "$work/facilitator-nohup.out" port
-hangup "$nohup_pid" "$work/facilitator-nohup.out.err" 1
-check "a facilitator started under nohup takes a SIGHUP (a closed terminal) as a reload" 0 "SIGHUP: reloaded" \
-  cat "$work/facilitator-nohup.out.err"
-check "and goes on" 0 "" kill -0 "$nohup_pid"
-kill -TERM "$nohup_pid"
-wait "$nohup_pid"
+# Under nohup a closed terminal stops nothing: nohup_reload COMMAND CONFIG NAME runs `paychan
+# COMMAND --config CONFIG` under nohup (its output in $work/NAME.out*), sends it a SIGHUP, checks
+# that it reloaded the file and goes on serving, and stops it.
+nohup_reload() {
+  nohup "$paychan" "$1" --config "$2" >"$work/$3.out" 2>"$work/$3.out.err" &
+  local pid=$!
+  pids+=("$pid")
+  wait_for "$work/$3.out" port
+  hangup "$pid" "$work/$3.out.err" 1
+  check "a $1 started under nohup takes a SIGHUP (a closed terminal) as a reload" 0 "SIGHUP: reloaded $2" \
+    cat "$work/$3.out.err"
+  check "and goes on" 0 "" kill -0 "$pid"
+  check "and goes on serving" 0 "ok" curl -s "http://127.0.0.1:$(port_of "$work/$3.out")/healthz"
+  kill -TERM "$pid"
+  wait "$pid"
+}
+nohup_reload facilitator "$work/facilitator-bare.json" facilitator-nohup
 check "a second facilitator on the same journal is refused" 2 "another paychan facilitator on this journal" \
   timeout 30 "$paychan" facilitator --config "$work/facilitator.json"
 
@@ -210,18 +216,9 @@ start_and_stop_gate mainnet
 check "a gate warns of a facilitator that does not serve its network" 0 \
   "does not list batch-settlement on eip155:1 in /supported" cat "$work/gate-mainnet.out.err"
 check "a gate warns of nothing when its facilitator serves its network" 1 "" grep -q "does not list" "$work/gate.out.err"
-# Under nohup a closed terminal stops no gate either: it reloads the file, as the facilitator does.
+# Nor a gate: it reloads the file, as the facilitator does.
 sed "s|$work/gate.sqlite|$work/gate-nohup.sqlite|" "$work/gate.json" >"$work/gate-nohup.json"
-nohup "$paychan" gate --config "$work/gate-nohup.json" >"$work/gate-nohup.out" 2>"$work/gate-nohup.out.err" &
-gate_nohup_pid=$!
-pids+=("$gate_nohup_pid")
-wait_for "$work/gate-nohup.out" port
-hangup "$gate_nohup_pid" "$work/gate-nohup.out.err" 1
-check "a gate started under nohup takes a SIGHUP as a reload" 0 "SIGHUP: reloaded $work/gate-nohup.json" \
-  cat "$work/gate-nohup.out.err"
-check "and goes on serving" 0 "ok" curl -s "http://127.0.0.1:$(port_of "$work/gate-nohup.out")/healthz"
-kill -TERM "$gate_nohup_pid"
-wait "$gate_nohup_pid"
+nohup_reload gate "$work/gate-nohup.json" gate-nohup
 # A gate naming a receiverAuthorizer that neither its facilitator nor a key file of its own signs
 # for starts, and says that its channels could not be claimed.
 sed -e "s|\"$authorizer\"|\"0x000000000000000000000000000000000000dEaD\"|" -e "s|$work/gate.sqlite|$work/gate-authorizer.sqlite|" \

@@ -88,7 +88,7 @@ Awaitable<void> Session::serve() {
       if (!co_await writer_.flush()) co_return;
       if (stopping_ && reader_.idle()) co_return;
       if (reader_.wants_continue()) {
-        if (co_await answered_from_head()) co_return;
+        if (co_await answered_from_head(&Handler::answer_before_body, std::nullopt)) co_return;
         if (!co_await writer_.send_continue()) co_return;
       }
       waiting_idle_ = reader_.idle();
@@ -131,25 +131,12 @@ Awaitable<AfterAnswer> Session::answer() {
   co_return keep_alive ? AfterAnswer::read_next : AfterAnswer::close;
 }
 
-Awaitable<bool> Session::answered_from_head() {
+Awaitable<bool> Session::answered_from_head(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status) {
   request_.m = reader_.head();
-  if (!as_origin_form(request_.m)) {  // refused before the client sends its body, as it would be after
+  if (!as_origin_form(request_.m)) {  // refused as it would be with the whole body
     co_await reject(RequestReader::Outcome::malformed);
     co_return true;
   }
-  co_return co_await answered_by_handler(&Handler::answer_before_body, std::nullopt);
-}
-
-Awaitable<bool> Session::answered_too_large() {
-  request_.m = reader_.head();
-  if (!as_origin_form(request_.m)) {  // refused as it would be with a body in the limit
-    co_await reject(RequestReader::Outcome::malformed);
-    co_return true;
-  }
-  co_return co_await answered_by_handler(&Handler::answer_too_large, bhttp::status::payload_too_large);
-}
-
-Awaitable<bool> Session::answered_by_handler(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status) {
   fresh_response(request_.m, response_.m);
   Exchange ex{*this, Request{request_}, Response{response_}};
   bool answered = false;
@@ -173,7 +160,9 @@ bool Session::keep_alive_after_answer() noexcept {
 void Session::finalize(bool keep_alive) { frame_whole_answer(request_.m, response_.m, keep_alive); }
 
 Awaitable<void> Session::reject(RequestReader::Outcome outcome) {
-  if (outcome == RequestReader::Outcome::body_too_large && co_await answered_too_large()) co_return;
+  if (outcome == RequestReader::Outcome::body_too_large &&
+      co_await answered_from_head(&Handler::answer_too_large, bhttp::status::payload_too_large))
+    co_return;
   auto [status, reason] = rejection(outcome);
   response_.m = {};
   response_.m.version(11);

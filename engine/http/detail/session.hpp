@@ -55,17 +55,11 @@ class Session final : public Conduit, public std::enable_shared_from_this<Sessio
   Awaitable<void> run();
   Awaitable<void> serve();
   Awaitable<AfterAnswer> answer();
-  // Handler::answer_before_body() for a request that expects 100 Continue; true: answered and
-  // closed, the session ends.
-  Awaitable<bool> answered_from_head();
-  // The header of a request whose body is too large answered, and the connection closed: by the
-  // handler (answer_too_large), or 400 for a target the server refuses. False: the handler has no
-  // answer of its own.
-  Awaitable<bool> answered_too_large();
-  // Sends the handler's answer to request_'s header alone, if `ask` (answer_before_body or
-  // answer_too_large) gives one, and closes the connection: the unread body cannot be told from a
-  // next request. False: it gave none, and nothing was sent.
-  Awaitable<bool> answered_by_handler(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status);
+  // The request's header alone answered, and the connection closed (the unread body cannot be told
+  // from a next request): 400 for a target the server refuses, else the handler's answer if `ask`
+  // gives one (Handler::answer_before_body for a request that expects 100 Continue, answer_too_large
+  // for a body above the limit), sent with `status` when set. True: answered, the session ends.
+  Awaitable<bool> answered_from_head(bool (Handler::*ask)(Exchange&), std::optional<bhttp::status> status);
   Awaitable<void> reject(RequestReader::Outcome outcome);
   [[nodiscard]] bool keep_alive_after_answer() noexcept;
   void finalize(bool keep_alive);
